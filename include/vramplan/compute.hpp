@@ -1,0 +1,40 @@
+// Compute (graph) buffers and the output (logits) buffer: closed forms of what llama.cpp's
+// sched_reserve and output_reserve allocate (shared/reference/llamacpp.md §A2.2, §A2.3;
+// docs/memory-model.md has every term and its source).
+#pragma once
+
+#include <cstdint>
+
+#include <vramplan/bytes.hpp>
+#include <vramplan/kv_cache.hpp>
+#include <vramplan/model.hpp>
+
+namespace vramplan {
+
+struct ComputeParams {
+  ContextShape shape;          // n_ubatch, cells per stream
+  std::int64_t n_outputs = 0;  // reserved outputs (n_outputs_max clamped to n_ubatch)
+  bool flash_attn = true;
+  GgmlType type_k = GgmlType::f16;
+  GgmlType type_v = GgmlType::f16;
+};
+
+// Peak of the worst-case graph on one backend, split into the phases whose maximum it is.
+struct ComputeBuffer {
+  Bytes logits = 0;     // output projection phase (only where the output layer runs)
+  Bytes ffn = 0;        // feed-forward phase of one layer
+  Bytes attention = 0;  // attention phase of one layer
+  [[nodiscard]] Bytes peak(bool holds_output) const;
+};
+
+[[nodiscard]] ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& params);
+
+// Graph inputs allocated on the host backend when a GPU runs the graph (CUDA_Host compute
+// buffer): token ids, embeddings, positions, the F32 KQ mask and out_ids.
+[[nodiscard]] Bytes host_input_buffer(const ModelSpec& spec, const ComputeParams& params);
+
+// The logits (+ embeddings) output buffer in host memory: 4 * n_vocab * max(n_seq, 1) at
+// init (llama_context::output_reserve).
+[[nodiscard]] Bytes output_buffer(const ModelSpec& spec, std::int32_t n_seq);
+
+}  // namespace vramplan

@@ -1,0 +1,101 @@
+// The memory breakdown of one explicit configuration, per device. Invariant (tested): the
+// components of every device, and of the whole estimate, add up exactly to its total.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <vramplan/bytes.hpp>
+#include <vramplan/engine.hpp>
+#include <vramplan/ggml_type.hpp>
+#include <vramplan/kv_cache.hpp>
+#include <vramplan/model.hpp>
+#include <vramplan/weights.hpp>
+
+namespace vramplan {
+
+// A model ready to plan: its spec, its tensors and where they came from.
+struct Model {
+  std::string name;    // what the user asked for, canonical ("llama3.1:8b-q8_0")
+  std::string source;  // "catalog (<embedded>/llama.yaml)", "GGUF ./x.gguf", ...
+  std::string entry_id;  // catalog id when from the catalog
+  ModelSpec spec;
+  FileType file_type = FileType::mostly_q4_k_m;
+  std::vector<TensorInfo> tensors;
+  WeightLayout weights;   // layout_weights(tensors)
+  Bytes projector = 0;    // vision projector (mmproj) weights, 0 = none
+  std::int64_t n_params = 0;
+};
+
+// Builds a Model from a spec and tensors (computes the layout and the parameter count).
+[[nodiscard]] Model make_model(std::string name, std::string source, ModelSpec spec,
+                               FileType file_type, std::vector<TensorInfo> tensors,
+                               Bytes projector = 0);
+
+// One explicit configuration, in the engine's own terms.
+struct Config {
+  std::int64_t ctx = 0;          // the engine's context setting (see ContextMeaning)
+  std::int32_t parallel = 1;     // slots / sequences
+  std::int32_t gpu_layers = 0;   // of n_layer + 1 (the output layer counts as one)
+  GgmlType type_k = GgmlType::f16;
+  GgmlType type_v = GgmlType::f16;
+  bool flash_attn = true;
+  std::int64_t n_batch = 2048;
+  std::int64_t n_ubatch = 512;
+  bool kv_unified = false;
+  bool kv_offload = true;        // KV on the device of its layer (llama.cpp default)
+
+  bool operator==(const Config&) const = default;
+};
+
+enum class DeviceKind { gpu, host };
+
+struct DeviceUsage {
+  std::string name;  // "CUDA0", "CUDA1", "CPU" (host RAM)
+  DeviceKind kind = DeviceKind::host;
+  Bytes capacity = 0;  // 0 when unknown
+  std::int32_t layers = 0;  // offloadable layers placed here (output layer counts as one)
+  Bytes weights = 0;
+  Bytes kv_cache = 0;
+  Bytes compute = 0;
+  Bytes output = 0;
+  Bytes overhead = 0;
+
+  [[nodiscard]] Bytes total() const { return weights + kv_cache + compute + output + overhead; }
+};
+
+struct Estimate {
+  const Engine* engine = nullptr;
+  Backend backend = Backend::cpu;
+  Config config;
+  ContextParams context;  // what llama.cpp is given
+  ContextShape shape;     // what llama.cpp derives
+  std::int64_t n_outputs = 0;
+  std::int32_t total_layers = 0;  // n_layer + 1
+  KvCache kv;
+  std::vector<DeviceUsage> devices;  // GPUs in order, then the host ("CPU")
+  std::vector<std::string> notes;    // facts worth telling (clamps, assumptions)
+
+  [[nodiscard]] Bytes weights() const;
+  [[nodiscard]] Bytes kv_cache() const;
+  [[nodiscard]] Bytes compute() const;
+  [[nodiscard]] Bytes output() const;
+  [[nodiscard]] Bytes overhead() const;
+  [[nodiscard]] Bytes total() const;
+  [[nodiscard]] const DeviceUsage& host() const { return devices.back(); }
+};
+
+// Per-GPU runtime overhead not inside any llama.cpp buffer (CUDA context, cuBLAS
+// workspace, kernels): docs/memory-model.md "Runtime overhead".
+[[nodiscard]] Bytes gpu_runtime_overhead(Backend backend);
+
+// Computes the breakdown. `gpus` are the GPU capacities (empty: CPU only); offloaded layers
+// are split over them in proportion to capacity, the output layer on the last one, as
+// llama.cpp's default -sm layer split does. Throws Error{usage} for impossible settings
+// (parallel < 1, ctx < 1, gpu_layers > n_layer + 1, a KV type llama.cpp refuses).
+[[nodiscard]] Estimate estimate(const Model& model, const Engine& engine, Backend backend,
+                                const Config& config, const std::vector<Bytes>& gpus);
+
+}  // namespace vramplan

@@ -1,0 +1,83 @@
+// The recommender: picks the settings the user left open so that the model fits the
+// given GPUs and RAM, the way llama.cpp's --fit does (context first, then GPU layers,
+// then partial offload with a RAM check; shared/reference/llamacpp.md §A4).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <vramplan/bytes.hpp>
+#include <vramplan/estimate.hpp>
+
+namespace vramplan {
+
+// Memory kept free on every GPU on top of the estimate.
+struct Headroom {
+  std::string profile;   // "fit" (default), "stable", "conservative", "none", "custom"
+  Bytes fixed = 0;       // at least this much per GPU
+  double fraction = 0;   // at least this share of each GPU's capacity
+  std::string explanation;
+
+  [[nodiscard]] Bytes for_device(Bytes capacity) const;
+};
+
+// "fit", "stable", "conservative", "none"; or a size ("1.5G") or a percentage ("15%").
+// Throws Error{usage} for anything else.
+[[nodiscard]] Headroom parse_headroom(const std::string& text);
+
+struct FitRequest {
+  const Engine* engine = nullptr;
+  Backend backend = Backend::cuda;
+  std::vector<Bytes> vram;      // GPU capacities; empty = CPU only
+  Bytes ram = 0;                // system RAM; 0 = not checked
+  Headroom headroom;
+  // Constraints: set = fixed by the user; unset = chosen by the planner.
+  std::optional<std::int64_t> ctx;
+  std::optional<std::int32_t> parallel;
+  std::optional<GgmlType> kv_type;
+  std::optional<bool> flash_attn;
+  std::optional<std::int32_t> gpu_layers;
+  std::optional<std::int64_t> ubatch;
+  std::optional<std::int64_t> batch;
+  std::int64_t min_ctx = 4096;  // floor for an unset context (min with the model maximum)
+};
+
+struct Recommendation {
+  std::int32_t gpu_layers = 0;
+  std::int32_t total_layers = 0;
+  std::int64_t ctx = 0;
+  std::int32_t parallel = 1;
+  GgmlType kv_type = GgmlType::f16;
+  bool flash_attention = true;
+  std::int64_t n_batch = 0;
+  std::int64_t n_ubatch = 0;
+  bool kv_unified = false;
+};
+
+// A change that would make a configuration that does not fit, fit (or come closer).
+struct Suggestion {
+  std::string change;  // "use Q4_K_M (4.58 GiB of weights)", "--ctx 8192", ...
+  Bytes total_gpu = 0;  // GPU bytes the changed configuration needs (incl. headroom)
+  bool fits = false;
+};
+
+struct Plan {
+  bool fits = false;
+  Recommendation recommendation;
+  Estimate estimate;                   // of the recommended configuration
+  Headroom headroom;
+  std::vector<Bytes> headroom_bytes;   // per GPU
+  Bytes ram_reserve = 0;               // RAM kept for the OS (when --ram is given)
+  std::vector<std::string> decisions;  // what the planner chose and why
+  std::vector<std::string> reasons;    // why it does not fit
+  std::vector<Suggestion> suggestions; // what would fit instead
+};
+
+// Alternative models (other quantizations of the same model) to suggest from when
+// nothing fits; may be empty.
+[[nodiscard]] Plan fit(const Model& model, const FitRequest& request,
+                       const std::vector<Model>& alternatives);
+
+}  // namespace vramplan

@@ -1,0 +1,252 @@
+#include <vramplan/estimate.hpp>
+
+#include <algorithm>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include <vramplan/compute.hpp>
+#include <vramplan/error.hpp>
+
+namespace vramplan {
+namespace {
+
+Bytes sum(const std::vector<DeviceUsage>& devices, Bytes DeviceUsage::*field) {
+  Bytes total = 0;
+  for (const DeviceUsage& d : devices) total += d.*field;
+  return total;
+}
+
+// Device index of each offloadable layer (blocks, then the output layer at index n_layer):
+// -1 for the host. llama.cpp's -sm layer split: offloaded layers are cut into contiguous
+// runs by cumulative capacity fractions (llama-model.cpp load_tensors, llamacpp.md §A3).
+std::vector<int> place_layers(std::int32_t n_layer, std::int32_t gpu_layers,
+                              const std::vector<Bytes>& gpus) {
+  std::vector<int> device(static_cast<std::size_t>(n_layer) + 1, -1);
+  if (gpus.empty() || gpu_layers <= 0) return device;
+  std::vector<double> cumulative(gpus.size());
+  const double total = static_cast<double>(std::accumulate(gpus.begin(), gpus.end(), Bytes{0}));
+  double running = 0;
+  for (std::size_t i = 0; i < gpus.size(); ++i) {
+    running += total > 0 ? static_cast<double>(gpus[i]) / total
+                         : 1.0 / static_cast<double>(gpus.size());
+    cumulative[i] = running;
+  }
+  const std::int32_t first = n_layer + 1 - gpu_layers;
+  for (std::int32_t il = first; il <= n_layer; ++il) {
+    const double position = static_cast<double>(il - first) / static_cast<double>(gpu_layers);
+    const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), position);
+    const auto index = std::min<std::ptrdiff_t>(it - cumulative.begin(),
+                                                static_cast<std::ptrdiff_t>(gpus.size()) - 1);
+    device[static_cast<std::size_t>(il)] = static_cast<int>(index);
+  }
+  return device;
+}
+
+std::string device_name(Backend backend, std::size_t index) {
+  switch (backend) {
+    case Backend::cuda:
+      return fmt::format("CUDA{}", index);
+    case Backend::metal:
+      return "Metal";
+    case Backend::vulkan:
+      return fmt::format("Vulkan{}", index);
+    case Backend::cpu:
+      break;
+  }
+  return "CPU";
+}
+
+}  // namespace
+
+Model make_model(std::string name, std::string source, ModelSpec spec, FileType file_type,
+                 std::vector<TensorInfo> tensors, Bytes projector) {
+  Model model;
+  model.name = std::move(name);
+  model.source = std::move(source);
+  model.weights = layout_weights(tensors, spec.n_layer);
+  for (const TensorInfo& t : tensors) model.n_params += t.elements();
+  model.spec = std::move(spec);
+  model.file_type = file_type;
+  model.tensors = std::move(tensors);
+  model.projector = projector;
+  return model;
+}
+
+Bytes Estimate::weights() const { return sum(devices, &DeviceUsage::weights); }
+Bytes Estimate::kv_cache() const { return sum(devices, &DeviceUsage::kv_cache); }
+Bytes Estimate::compute() const { return sum(devices, &DeviceUsage::compute); }
+Bytes Estimate::output() const { return sum(devices, &DeviceUsage::output); }
+Bytes Estimate::overhead() const { return sum(devices, &DeviceUsage::overhead); }
+Bytes Estimate::total() const {
+  Bytes total = 0;
+  for (const DeviceUsage& d : devices) total += d.total();
+  return total;
+}
+
+Bytes gpu_runtime_overhead(Backend backend) {
+  // Memory a GPU process holds outside llama.cpp's buffers: CUDA context, cuBLAS handles and
+  // workspace, loaded kernels. Ollama reserves 457 MiB per CUDA/ROCm/Vulkan GPU and 512 MiB
+  // on Metal for exactly this (ml/device.go MinimumMemory; ollama.md §1.1).
+  switch (backend) {
+    case Backend::cuda:
+    case Backend::vulkan:
+      return 457 * mib;
+    case Backend::metal:
+      return 512 * mib;
+    case Backend::cpu:
+      break;
+  }
+  return 0;
+}
+
+Estimate estimate(const Model& model, const Engine& engine, Backend backend,
+                  const Config& config_in, const std::vector<Bytes>& gpus_in) {
+  const ModelSpec& spec = model.spec;
+  Estimate est;
+  est.engine = &engine;
+  est.backend = backend;
+  est.total_layers = spec.n_layer + 1;
+  Config config = config_in;
+
+  if (config.parallel < 1 || config.parallel > 256) {
+    throw Error(ErrorKind::usage,
+                fmt::format("parallel must be between 1 and 256, got {}", config.parallel));
+  }
+  if (config.ctx < 1) {
+    throw Error(ErrorKind::usage, fmt::format("context must be at least 1, got {}", config.ctx));
+  }
+  if (config.gpu_layers < 0 || config.gpu_layers > est.total_layers) {
+    throw Error(ErrorKind::usage, fmt::format("gpu layers must be between 0 and {} for this "
+                                              "model, got {}", est.total_layers,
+                                              config.gpu_layers));
+  }
+  if (config.n_ubatch < 1 || config.n_batch < 1) {
+    throw Error(ErrorKind::usage, "batch and ubatch must be at least 1");
+  }
+  if (config.ctx > spec.n_ctx_train) {
+    est.notes.push_back(fmt::format("context {} is above the model's maximum {}; clamped to {} "
+                                    "(as Ollama does)", config.ctx, spec.n_ctx_train,
+                                    spec.n_ctx_train));
+    config.ctx = spec.n_ctx_train;
+  }
+  if (engine.batch_equals_ubatch) config.n_batch = config.n_ubatch;
+
+  std::vector<Bytes> gpus = gpus_in;
+  if (backend == Backend::cpu) {
+    gpus.clear();
+    config.gpu_layers = 0;
+  } else if (gpus.empty()) {
+    gpus.push_back(0);  // one GPU of unknown capacity
+  }
+  est.config = config;
+
+  const std::int64_t llama_n_ctx =
+      engine.ctx_meaning == ContextMeaning::per_slot ? config.ctx * config.parallel : config.ctx;
+  est.context = ContextParams{.n_ctx = llama_n_ctx,
+                              .n_seq = config.parallel,
+                              .kv_unified = config.kv_unified,
+                              .n_batch = config.n_batch,
+                              .n_ubatch = config.n_ubatch,
+                              .type_k = config.type_k,
+                              .type_v = config.type_v,
+                              .flash_attn = config.flash_attn};
+  est.kv = kv_cache(spec, est.context);
+  est.shape = est.kv.shape;
+  const std::int64_t reserved = engine.output_reserve == OutputReserve::per_sequence
+                                    ? std::min<std::int64_t>(est.shape.n_batch, config.parallel)
+                                    : est.shape.n_batch;
+  est.n_outputs = std::min(reserved, est.shape.n_ubatch);
+
+  const ComputeParams cp{.shape = est.shape,
+                         .n_outputs = est.n_outputs,
+                         .flash_attn = config.flash_attn,
+                         .type_k = config.type_k,
+                         .type_v = config.type_v};
+  const ComputeBuffer graph = compute_buffer(spec, cp);
+
+  const std::vector<int> placement = place_layers(spec.n_layer, config.gpu_layers, gpus);
+  std::vector<DeviceUsage> devices(gpus.size() + 1);
+  for (std::size_t i = 0; i < gpus.size(); ++i) {
+    devices[i].name = device_name(backend, i);
+    devices[i].kind = DeviceKind::gpu;
+    devices[i].capacity = gpus[i];
+    devices[i].overhead = gpu_runtime_overhead(backend);
+  }
+  DeviceUsage& host = devices.back();
+  host.name = "CPU";
+  host.kind = DeviceKind::host;
+
+  const WeightLayout& w = model.weights;
+  host.weights += w.input.host;
+  Bytes largest_host_tensor = 0;
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    const int dev = placement[static_cast<std::size_t>(il)];
+    const WeightGroup& block = w.blocks[static_cast<std::size_t>(il)];
+    const Bytes kv = est.kv.per_layer[static_cast<std::size_t>(il)];
+    if (dev < 0) {
+      host.weights += block.host;
+      host.kv_cache += kv;
+      ++host.layers;
+      largest_host_tensor = std::max(largest_host_tensor, block.largest_tensor);
+    } else {
+      DeviceUsage& d = devices[static_cast<std::size_t>(dev)];
+      d.weights += block.cuda;
+      d.kv_cache += config.kv_offload ? kv : 0;
+      if (!config.kv_offload) host.kv_cache += kv;
+      ++d.layers;
+    }
+  }
+  const int output_dev = placement[static_cast<std::size_t>(spec.n_layer)];
+  if (output_dev < 0) {
+    // On the CPU a tied output shares token_embd's mmap'd pages: no second copy.
+    host.weights += w.output.host - w.tied_copy;
+    ++host.layers;
+    largest_host_tensor = std::max(largest_host_tensor, w.output.largest_tensor);
+  } else {
+    devices[static_cast<std::size_t>(output_dev)].weights += w.output.cuda;
+    ++devices[static_cast<std::size_t>(output_dev)].layers;
+  }
+
+  // Vision projector: llama-server offloads the mmproj to the first GPU by default; Ollama
+  // keeps it on the CPU when the text model is only partly offloaded (ollama.md §1.3).
+  if (model.projector > 0) {
+    const bool full = config.gpu_layers == est.total_layers;
+    const bool on_gpu = !gpus.empty() && config.gpu_layers > 0 &&
+                        (engine.id != EngineId::ollama || full);
+    (on_gpu ? devices.front() : host).weights += model.projector;
+    est.notes.push_back(fmt::format("vision projector {} counted on {}; its image-encoding "
+                                    "compute buffer is not included", format_bytes(model.projector),
+                                    on_gpu ? devices.front().name : std::string("the CPU")));
+  }
+
+  const bool partial = config.gpu_layers > 0 && config.gpu_layers < est.total_layers;
+  const Bytes inputs = host_input_buffer(spec, cp);
+  if (gpus.empty()) {
+    host.compute = graph.peak(true);
+  } else {
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+      DeviceUsage& d = devices[i];
+      const bool holds_output = static_cast<int>(i) == output_dev;
+      if (d.layers > 0) d.compute = graph.peak(holds_output);
+      // Op offload: with a partial offload, large-batch ops on host weights run on the GPU
+      // and copy the weight into its compute buffer (llamacpp.md §A2.1). Counted on the
+      // first GPU; the staging size is the largest host-resident tensor (not verified on
+      // CUDA here: docs/memory-model.md).
+      if (i == 0 && (partial || config.gpu_layers == 0) && est.shape.n_ubatch >= 32) {
+        d.compute += largest_host_tensor;
+        if (d.layers == 0) d.compute += graph.peak(false);
+      }
+    }
+    // The host's compute buffer (CUDA_Host) holds the graph inputs, plus the activations of
+    // the layers that run on the CPU.
+    host.compute = inputs;
+    if (host.layers > 0) host.compute += graph.peak(output_dev < 0);
+  }
+  host.output = output_buffer(spec, config.parallel);
+
+  est.devices = std::move(devices);
+  return est;
+}
+
+}  // namespace vramplan

@@ -1,0 +1,129 @@
+#include <vramplan/kv_cache.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <vramplan/error.hpp>
+
+namespace vramplan {
+namespace {
+
+// llama.cpp pads n_ctx and n_ctx_seq to 256 cells since b6975 (#17046).
+constexpr std::int64_t ctx_padding = 256;
+
+bool has_swa_layers(const ModelSpec& spec) {
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    const LayerAttention a = layer_attention(spec, il);
+    if (a.has_kv && a.swa) return true;
+  }
+  return false;
+}
+
+void check_type(GgmlType type, const char* which) {
+  if (!is_kv_cache_type(type)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("'{}' is not a KV cache type for {} (use f32, f16, bf16, q8_0, "
+                            "q5_1, q5_0, q4_1, q4_0 or iq4_nl)", to_string(type), which));
+  }
+}
+
+void check_width(GgmlType type, std::int64_t width, std::int32_t il) {
+  if (!row_fits(type, width)) {
+    throw Error(ErrorKind::usage,
+                fmt::format("cache type '{}' needs rows that are a multiple of {} elements, but "
+                            "layer {} has {}", to_string(type), info(type).block_size, il, width));
+  }
+}
+
+}  // namespace
+
+ContextShape context_shape(const ModelSpec& spec, const ContextParams& params) {
+  ContextShape shape;
+  const std::int64_t n_seq = std::max<std::int64_t>(1, params.n_seq);
+  shape.n_ctx = pad_to(params.n_ctx, ctx_padding);
+  if (params.kv_unified || n_seq == 1) {
+    shape.n_ctx_seq = shape.n_ctx;
+    shape.n_stream = params.kv_unified ? 1 : n_seq;
+  } else {
+    shape.n_ctx_seq = pad_to(shape.n_ctx / n_seq, ctx_padding);
+    shape.n_stream = n_seq;
+    shape.n_ctx = shape.n_ctx_seq * n_seq;
+  }
+  // Causal models cap the logical batch at the context (llama_context constructor).
+  shape.n_batch = spec.causal ? std::min(shape.n_ctx, params.n_batch) : params.n_batch;
+  shape.n_ubatch = std::min(shape.n_batch, params.n_ubatch);
+  if (has_swa_layers(spec)) {
+    // llama-kv-cache-iswa.cpp: the SWA cache keeps the window of every sequence it serves
+    // plus one ubatch, padded, and never more than the full cache.
+    const std::int64_t seqs_per_stream = params.kv_unified ? n_seq : 1;
+    const std::int64_t wanted = spec.swa.window * seqs_per_stream + shape.n_ubatch;
+    shape.n_swa_cells = params.swa_full ? shape.n_ctx_seq
+                                        : std::min(shape.n_ctx_seq, pad_to(wanted, ctx_padding));
+  }
+  return shape;
+}
+
+KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
+  if (params.n_ctx < 1) throw Error(ErrorKind::usage, "context must be at least 1");
+  if (params.n_seq < 1) throw Error(ErrorKind::usage, "parallel must be at least 1");
+  check_type(params.type_k, "K");
+  check_type(params.type_v, "V");
+  if (is_quantized(params.type_v) && !params.flash_attn) {
+    // llama_context refuses this combination ("quantized V cache was requested, but this
+    // requires Flash Attention").
+    throw Error(ErrorKind::usage,
+                fmt::format("a quantized V cache ('{}') requires flash attention",
+                            to_string(params.type_v)));
+  }
+
+  KvCache cache;
+  cache.shape = context_shape(spec, params);
+  cache.per_layer.assign(static_cast<std::size_t>(spec.n_layer), 0);
+
+  // Without flash attention V is stored transposed, and llama.cpp pads every layer's V to
+  // the widest one when widths differ (llama-kv-cache.cpp, "padding V cache").
+  std::int64_t v_width_max = 0;
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    v_width_max = std::max(v_width_max, layer_attention(spec, il).v_width);
+  }
+
+  const std::int64_t n_rs_rows =
+      std::max<std::int64_t>(1, params.n_seq) * (1 + std::max(0, params.n_rs_seq));
+  const Recurrent& rs = spec.recurrent;
+  const std::int64_t n_embd_r =
+      std::max(0, rs.conv_kernel - 1) * (rs.inner_size + 2 * rs.group_count * rs.state_size);
+  const std::int64_t n_embd_s = rs.state_size * rs.inner_size;
+
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    const LayerAttention a = layer_attention(spec, il);
+    Bytes layer = 0;
+    if (a.has_kv) {
+      const std::int64_t cells =
+          (a.swa ? cache.shape.n_swa_cells : cache.shape.n_ctx_seq) * cache.shape.n_stream;
+      check_width(params.type_k, a.k_width, il);
+      const Bytes k = row_bytes(params.type_k, a.k_width) * cells;
+      Bytes v = 0;
+      if (a.v_width > 0) {
+        const std::int64_t width = params.flash_attn ? a.v_width : v_width_max;
+        check_width(params.type_v, width, il);
+        v = row_bytes(params.type_v, width) * cells;
+      }
+      cache.k += k;
+      cache.v += v;
+      layer += k + v;
+      ++cache.kv_layers;
+      if (a.swa) ++cache.swa_layers;
+    }
+    if (a.recurrent) {
+      // llama-memory-recurrent.cpp: R and S tensors, always F32, one row per sequence.
+      const Bytes state = 4 * n_rs_rows * (n_embd_r + n_embd_s);
+      cache.recurrent += state;
+      layer += state;
+    }
+    cache.per_layer[static_cast<std::size_t>(il)] = layer;
+  }
+  return cache;
+}
+
+}  // namespace vramplan

@@ -1,0 +1,338 @@
+#include <vramplan/planner.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include <vramplan/error.hpp>
+
+namespace vramplan {
+namespace {
+
+constexpr std::int64_t ctx_step = 256;     // llama.cpp's fit rounds contexts down to 256
+constexpr Bytes ram_reserve_bytes = 1 * gib;  // left to the OS when --ram is given
+
+// Everything fixed for one planning run; only ctx, gpu_layers and the cache type vary.
+struct Planning {
+  const Model& model;
+  const FitRequest& request;
+  const Engine& engine;
+  std::vector<Bytes> gpus;
+  std::vector<Bytes> budget;  // capacity - headroom per GPU
+  Bytes ram_budget = 0;       // 0 = unchecked
+  std::int32_t parallel = 1;
+  bool kv_unified = false;
+  bool flash_attn = true;
+};
+
+Bytes total_of(const std::vector<Bytes>& values) {
+  return std::accumulate(values.begin(), values.end(), Bytes{0});
+}
+
+// Ollama's preflight prediction (llm/llama_server.go PredictServerVRAM): file size plus an
+// f16 KV estimate that ignores SWA and MLA. Only used to pick its automatic batch size.
+Bytes ollama_predicted(const Model& model, std::int64_t ctx_total) {
+  const ModelSpec& s = model.spec;
+  std::int64_t hkv_min = s.n_head_kv;
+  for (std::int32_t h : s.n_head_kv_per_layer) {
+    if (h > 0) hkv_min = hkv_min > 0 ? std::min<std::int64_t>(hkv_min, h) : h;
+  }
+  const std::int64_t ctx = std::min(ctx_total, s.n_ctx_train * 1024);
+  return model.weights.file_tensor_bytes +
+         2 * s.n_layer * hkv_min * (s.n_embd / s.n_head) * ctx * 2;
+}
+
+Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers, GgmlType kv) {
+  const FitRequest& r = p.request;
+  Config c;
+  c.ctx = ctx;
+  c.parallel = p.parallel;
+  c.gpu_layers = gpu_layers;
+  c.type_k = kv;
+  c.type_v = kv;
+  c.flash_attn = p.flash_attn;
+  c.kv_unified = p.kv_unified;
+  if (r.ubatch) {
+    c.n_ubatch = *r.ubatch;
+  } else if (p.engine.auto_batch) {
+    const std::int64_t ctx_total = std::min(ctx, p.model.spec.n_ctx_train) * p.parallel;
+    const Bytes smallest = p.gpus.empty() ? 0 : *std::min_element(p.gpus.begin(), p.gpus.end());
+    c.n_ubatch = ollama_auto_batch(ctx_total, ollama_predicted(p.model, ctx_total),
+                                   total_of(p.gpus), p.flash_attn, r.backend, smallest);
+  } else {
+    c.n_ubatch = p.engine.default_ubatch;
+  }
+  c.n_batch = r.batch ? *r.batch : p.engine.batch_equals_ubatch ? c.n_ubatch
+                                                                : p.engine.default_batch;
+  c.n_batch = std::max(c.n_batch, c.n_ubatch);
+  return c;
+}
+
+Estimate run(const Planning& p, const Config& c) {
+  return estimate(p.model, p.engine, p.request.backend, c, p.gpus);
+}
+
+bool gpus_fit(const Planning& p, const Estimate& e) {
+  for (std::size_t i = 0; i < p.gpus.size(); ++i) {
+    if (e.devices[i].total() > p.budget[i]) return false;
+  }
+  return true;
+}
+
+bool ram_fits(const Planning& p, const Estimate& e) {
+  return p.ram_budget <= 0 || e.host().total() <= p.ram_budget;
+}
+
+bool fits(const Planning& p, const Estimate& e) { return gpus_fit(p, e) && ram_fits(p, e); }
+
+// Largest multiple of ctx_step in [lo, hi] for which `ok` holds, given ok(lo).
+template <typename Ok>
+std::int64_t largest_ctx(std::int64_t lo, std::int64_t hi, Ok ok) {
+  std::int64_t good = lo;
+  std::int64_t a = lo / ctx_step + 1;
+  std::int64_t b = hi / ctx_step;
+  while (a <= b) {
+    const std::int64_t mid = a + (b - a) / 2;
+    if (ok(mid * ctx_step)) {
+      good = mid * ctx_step;
+      a = mid + 1;
+    } else {
+      b = mid - 1;
+    }
+  }
+  if (hi > good && hi % ctx_step != 0 && ok(hi)) good = hi;
+  return good;
+}
+
+std::int64_t default_ctx(const Planning& p) {
+  const ModelSpec& s = p.model.spec;
+  if (p.engine.default_ctx == DefaultContext::vram_tier) {
+    return std::min(s.n_ctx_train, ollama_vram_tier_ctx(total_of(p.gpus)));
+  }
+  return s.n_ctx_train;
+}
+
+struct Outcome {
+  Config config;
+  Estimate estimate;
+  bool fits = false;
+  std::vector<std::string> decisions;
+};
+
+// The fit procedure of llama.cpp's common_fit_params (llamacpp.md §A4), with every
+// candidate measured by the calculator instead of a dry-run load.
+Outcome plan_once(const Planning& p, GgmlType kv) {
+  const FitRequest& r = p.request;
+  const std::int32_t total_layers = p.model.spec.n_layer + 1;
+  const std::int32_t all_layers = p.gpus.empty() ? 0 : total_layers;
+  const std::int64_t start_ctx = r.ctx ? *r.ctx : default_ctx(p);
+  const std::int32_t start_layers = r.gpu_layers ? *r.gpu_layers : all_layers;
+
+  Outcome out;
+  out.config = make_config(p, start_ctx, start_layers, kv);
+  out.estimate = run(p, out.config);
+  if (fits(p, out.estimate)) {
+    out.fits = true;
+    return out;
+  }
+
+  // 1. Shorten an unset context, not below the floor.
+  std::int64_t ctx = start_ctx;
+  const std::int64_t floor = std::min(std::max<std::int64_t>(r.min_ctx, 1), p.model.spec.n_ctx_train);
+  if (!r.ctx && start_ctx > floor) {
+    auto ok = [&](std::int64_t c) { return fits(p, run(p, make_config(p, c, start_layers, kv))); };
+    if (ok(floor)) {
+      ctx = largest_ctx(floor, start_ctx, ok);
+      out.config = make_config(p, ctx, start_layers, kv);
+      out.estimate = run(p, out.config);
+      out.fits = true;
+      out.decisions.push_back(fmt::format("context reduced from {} to {} so that everything "
+                                          "fits", start_ctx, ctx));
+      return out;
+    }
+    ctx = floor;
+    out.decisions.push_back(fmt::format("context reduced from {} to the floor {} (--min-ctx)",
+                                        start_ctx, floor));
+  }
+
+  // 2. Fewer GPU layers (partial offload), if the user left them open.
+  std::int32_t layers = start_layers;
+  if (!r.gpu_layers && !p.gpus.empty()) {
+    for (layers = all_layers; layers > 0; --layers) {
+      if (gpus_fit(p, run(p, make_config(p, ctx, layers, kv)))) break;
+    }
+    if (layers < all_layers) {
+      out.decisions.push_back(fmt::format("{} of {} layers on the GPU{}; the rest run on the CPU "
+                                          "(slower)", layers, total_layers,
+                                          p.gpus.size() > 1 ? "s" : ""));
+    }
+  }
+  out.config = make_config(p, ctx, layers, kv);
+  out.estimate = run(p, out.config);
+  out.fits = fits(p, out.estimate);
+  return out;
+}
+
+std::string describe_config_change(const Config& from, const Config& to) {
+  std::vector<std::string> parts;
+  if (from.ctx != to.ctx) parts.push_back(fmt::format("--ctx {}", to.ctx));
+  if (from.parallel != to.parallel) parts.push_back(fmt::format("--parallel {}", to.parallel));
+  if (from.type_k != to.type_k) parts.push_back(fmt::format("--kv-type {}", to_string(to.type_k)));
+  if (from.gpu_layers != to.gpu_layers) {
+    parts.push_back(fmt::format("--gpu-layers {}", to.gpu_layers));
+  }
+  std::string text;
+  for (const std::string& part : parts) text += (text.empty() ? "" : " ") + part;
+  return text;
+}
+
+Bytes gpu_need(const Planning& p, const Estimate& e) {
+  Bytes need = 0;
+  for (std::size_t i = 0; i < p.gpus.size(); ++i) {
+    need += e.devices[i].total() + (p.gpus[i] - p.budget[i]);
+  }
+  return need;
+}
+
+}  // namespace
+
+Bytes Headroom::for_device(Bytes capacity) const {
+  const auto share = static_cast<Bytes>(std::llround(fraction * static_cast<double>(capacity)));
+  return std::max(fixed, share);
+}
+
+Headroom parse_headroom(const std::string& text) {
+  if (text == "fit" || text.empty()) {
+    return {"fit", 1024 * mib, 0,
+            "1 GiB kept free per GPU: llama.cpp's --fit default target, which Ollama >= 0.30 "
+            "also uses (covers the CUDA memory pool and small allocations)"};
+  }
+  if (text == "stable") {
+    return {"stable", 1536 * mib, 0.10,
+            "max(1.5 GiB, 10 %) kept free per GPU: room for desktop/compositor use and "
+            "fragmentation on a machine used for other work"};
+  }
+  if (text == "conservative") {
+    return {"conservative", 2 * gib, 0.20,
+            "max(2 GiB, 20 %) kept free per GPU: for shared GPUs and long-running servers"};
+  }
+  if (text == "none") {
+    return {"none", 0, 0, "nothing kept free beyond the estimate (risky: no margin)"};
+  }
+  if (text.back() == '%') {
+    double pct = 0;
+    const std::string number = text.substr(0, text.size() - 1);
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), pct);
+    if (ec != std::errc{} || end != number.data() + number.size() || pct < 0 || pct >= 100) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("--headroom: '{}' is not a percentage in [0, 100)", text));
+    }
+    return {"custom", 0, pct / 100.0, fmt::format("{} % of each GPU kept free", number)};
+  }
+  const Bytes bytes = parse_size(text, "--headroom");
+  return {"custom", bytes, 0, fmt::format("{} kept free per GPU", format_bytes(bytes))};
+}
+
+Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>& alternatives) {
+  if (request.engine == nullptr) throw Error(ErrorKind::internal, "fit: no engine");
+  Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true};
+  if (request.backend != Backend::cpu) p.gpus = request.vram;
+  for (Bytes cap : p.gpus) p.budget.push_back(cap - request.headroom.for_device(cap));
+  if (request.ram > 0) p.ram_budget = request.ram - ram_reserve_bytes;
+  p.parallel = request.parallel.value_or(p.engine.default_parallel);
+  p.kv_unified = !request.parallel && p.engine.unified_when_parallel_unset;
+  p.flash_attn = request.flash_attn.value_or(true);
+  const GgmlType kv = request.kv_type.value_or(GgmlType::f16);
+  if (is_quantized(kv) && !p.flash_attn) {
+    throw Error(ErrorKind::usage, fmt::format("--kv-type {} needs flash attention; drop "
+                                              "--flash-attn off", to_string(kv)));
+  }
+
+  Plan plan;
+  plan.headroom = request.headroom;
+  for (std::size_t i = 0; i < p.gpus.size(); ++i) {
+    plan.headroom_bytes.push_back(p.gpus[i] - p.budget[i]);
+  }
+  plan.ram_reserve = request.ram > 0 ? ram_reserve_bytes : 0;
+
+  Outcome best = plan_once(p, kv);
+  plan.fits = best.fits;
+  plan.estimate = best.estimate;
+  plan.decisions = best.decisions;
+  const Config& c = best.config;
+  plan.recommendation = Recommendation{.gpu_layers = plan.estimate.config.gpu_layers,
+                                       .total_layers = model.spec.n_layer + 1,
+                                       .ctx = plan.estimate.config.ctx,
+                                       .parallel = c.parallel,
+                                       .kv_type = kv,
+                                       .flash_attention = c.flash_attn,
+                                       .n_batch = plan.estimate.shape.n_batch,
+                                       .n_ubatch = plan.estimate.shape.n_ubatch,
+                                       .kv_unified = c.kv_unified};
+  if (plan.fits) return plan;
+
+  // Why not: every device over its budget, with the numbers.
+  const Estimate& e = plan.estimate;
+  for (std::size_t i = 0; i < p.gpus.size(); ++i) {
+    const Bytes used = e.devices[i].total();
+    if (used > p.budget[i]) {
+      plan.reasons.push_back(fmt::format(
+          "{} needs {} but has {} after {} headroom ({} over)", e.devices[i].name,
+          format_bytes(used), format_bytes(p.budget[i]), format_bytes(p.gpus[i] - p.budget[i]),
+          format_bytes(used - p.budget[i])));
+    }
+  }
+  if (!ram_fits(p, e)) {
+    plan.reasons.push_back(fmt::format(
+        "system RAM: needs {} but {} is available after {} for the OS ({} over)",
+        format_bytes(e.host().total()), format_bytes(p.ram_budget), format_bytes(ram_reserve_bytes),
+        format_bytes(e.host().total() - p.ram_budget)));
+  }
+
+  // What would fit: each change alone, measured the same way.
+  auto try_request = [&](const Model& m, FitRequest changed, const std::string& label) {
+    Planning q = p;
+    Planning alt{m, changed, p.engine, q.gpus, q.budget, q.ram_budget, q.parallel, q.kv_unified,
+                 changed.flash_attn.value_or(true)};
+    if (changed.parallel) alt.parallel = *changed.parallel;
+    const Outcome o = plan_once(alt, changed.kv_type.value_or(kv));
+    std::string change = label;
+    if (change.empty()) change = describe_config_change(c, o.config);
+    if (change.empty()) return;
+    plan.suggestions.push_back(Suggestion{change, gpu_need(alt, o.estimate), o.fits});
+  };
+  for (const Model& m : alternatives) {
+    if (m.weights.file_tensor_bytes >= model.weights.file_tensor_bytes) continue;
+    try_request(m, request, fmt::format("use {} ({} of weights)", to_string(m.file_type),
+                                        format_bytes(m.weights.file_tensor_bytes)));
+  }
+  if (kv == GgmlType::f16) {
+    FitRequest q8 = request;
+    q8.kv_type = GgmlType::q8_0;
+    q8.flash_attn = true;
+    try_request(model, q8, "--kv-type q8_0 (halves the KV cache; needs flash attention)");
+  }
+  if (p.parallel > 1) {
+    FitRequest one = request;
+    one.parallel = 1;
+    try_request(model, one, "--parallel 1");
+  }
+  if (request.ctx && *request.ctx > request.min_ctx) {
+    FitRequest shorter = request;
+    shorter.ctx.reset();
+    shorter.min_ctx = std::min<std::int64_t>(request.min_ctx, *request.ctx);
+    try_request(model, shorter, "");
+  }
+  if (request.gpu_layers) {
+    FitRequest open = request;
+    open.gpu_layers.reset();
+    try_request(model, open, "");
+  }
+  return plan;
+}
+
+}  // namespace vramplan

@@ -1,0 +1,76 @@
+#include <vramplan/weights.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <vramplan/error.hpp>
+
+namespace vramplan {
+namespace {
+
+// ggml-cuda.cu: quantized tensors whose rows are not a multiple of MATRIX_ROW_PADDING get
+// one extra padded row-chunk, and every allocation is aligned to 128 bytes.
+constexpr std::int64_t cuda_matrix_row_padding = 512;
+constexpr std::int64_t cuda_alignment = 128;
+
+Bytes cuda_alloc_size(const TensorInfo& tensor) {
+  Bytes size = tensor.bytes();
+  if (is_quantized(tensor.type) && tensor.ne[0] % cuda_matrix_row_padding != 0) {
+    size += row_bytes(tensor.type,
+                      cuda_matrix_row_padding - tensor.ne[0] % cuda_matrix_row_padding);
+  }
+  return pad_to(size, cuda_alignment);
+}
+
+bool starts_with(const std::string& text, std::string_view prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+void WeightGroup::add(const TensorInfo& tensor) {
+  const Bytes bytes = tensor.bytes();
+  host += bytes;
+  cuda += cuda_alloc_size(tensor);
+  largest_tensor = std::max(largest_tensor, bytes);
+}
+
+WeightLayout layout_weights(const std::vector<TensorInfo>& tensors, std::int32_t n_layer) {
+  WeightLayout layout;
+  layout.blocks.resize(static_cast<std::size_t>(n_layer));
+  const TensorInfo* token_embd = nullptr;
+  bool has_output = false;
+  bool has_output_norm = false;
+  for (const TensorInfo& t : tensors) {
+    layout.file_tensor_bytes += t.bytes();
+    const std::int32_t block = tensor_block(t.name);
+    if (block >= 0) {
+      if (block >= n_layer) {
+        throw Error(ErrorKind::bad_input,
+                    fmt::format("tensor '{}' belongs to block {} but the model has {} blocks",
+                                t.name, block, n_layer));
+      }
+      layout.blocks[static_cast<std::size_t>(block)].add(t);
+    } else if (starts_with(t.name, "output.") || starts_with(t.name, "output_norm.")) {
+      layout.output.add(t);
+      has_output = has_output || t.name == "output.weight";
+      has_output_norm = has_output_norm || starts_with(t.name, "output_norm.");
+    } else {
+      // token_embd, position/token-type embeddings, their norms, rope_freqs: llama.cpp
+      // keeps the input layer on the CPU (llama-model.cpp, "very little benefit").
+      layout.input.add(t);
+      if (t.name == "token_embd.weight") token_embd = &t;
+    }
+  }
+  // A decoder without output.weight reuses token_embd as the output projection and loads
+  // it a second time onto the output layer's device (TENSOR_DUPLICATED).
+  if (!has_output && has_output_norm && token_embd != nullptr) {
+    layout.output.add(*token_embd);
+    layout.output_tied = true;
+    layout.tied_copy = token_embd->bytes();
+  }
+  return layout;
+}
+
+}  // namespace vramplan
