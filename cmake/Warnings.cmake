@@ -2,6 +2,7 @@
 add_library(vramplan_warnings INTERFACE)
 target_compile_options(vramplan_warnings INTERFACE
   -Wall -Wextra -Wpedantic
+  -Wno-missing-field-initializers  # designated initializers rely on default member values
   -Wshadow                 # a local hiding a member or outer name
   -Wconversion -Wsign-conversion  # silent narrowing is how a memory calculator goes wrong
   -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual

@@ -1,0 +1,108 @@
+// Hand-written model specs for unit tests, from shared/reference/models.md (so core tests do
+// not depend on the catalog files).
+#pragma once
+
+#include <vramplan/model.hpp>
+
+namespace vramplan::test {
+
+inline ModelSpec llama31_8b() {
+  ModelSpec s;
+  s.arch = "llama";
+  s.n_layer = 32;
+  s.n_embd = 4096;
+  s.n_ff = 14336;
+  s.n_head = 32;
+  s.n_head_kv = 8;
+  s.n_vocab = 128256;
+  s.n_ctx_train = 131072;
+  return s;
+}
+
+inline ModelSpec mistral_7b() {
+  ModelSpec s = llama31_8b();
+  s.n_vocab = 32768;
+  s.n_ctx_train = 32768;
+  return s;
+}
+
+inline ModelSpec gemma3_27b() {
+  ModelSpec s;
+  s.arch = "gemma3";
+  s.n_layer = 62;
+  s.n_embd = 5376;
+  s.n_ff = 21504;
+  s.n_head = 32;
+  s.n_head_kv = 16;
+  s.head_dim_k = 128;
+  s.head_dim_v = 128;
+  s.n_vocab = 262144;
+  s.n_ctx_train = 131072;
+  s.tied_embeddings = true;
+  s.swa = SlidingWindow{.window = 1024, .period = 6};
+  return s;
+}
+
+inline ModelSpec gpt_oss_20b() {
+  ModelSpec s;
+  s.arch = "gpt-oss";
+  s.n_layer = 24;
+  s.n_embd = 2880;
+  s.n_ff = 0;
+  s.n_head = 64;
+  s.n_head_kv = 8;
+  s.head_dim_k = 64;
+  s.head_dim_v = 64;
+  s.n_vocab = 201088;
+  s.n_ctx_train = 131072;
+  s.swa = SlidingWindow{.window = 128, .period = 2};
+  s.moe = Moe{.n_expert = 32, .n_expert_used = 4, .n_ff_exp = 2880};
+  return s;
+}
+
+inline ModelSpec deepseek_v3() {
+  ModelSpec s;
+  s.arch = "deepseek2";
+  s.n_layer = 61;
+  s.n_embd = 7168;
+  s.n_ff = 18432;
+  s.n_head = 128;
+  s.n_head_kv = 128;
+  s.head_dim_k = 192;
+  s.head_dim_v = 128;
+  s.n_vocab = 129280;
+  s.n_ctx_train = 163840;
+  s.mla = Mla{.q_lora_rank = 1536, .kv_lora_rank = 512, .qk_nope_head_dim = 128,
+              .qk_rope_head_dim = 64, .v_head_dim = 128};
+  s.moe = Moe{.n_expert = 256, .n_expert_used = 8, .n_ff_exp = 2048, .n_expert_shared = 1,
+              .n_ff_shexp = 2048, .n_leading_dense = 3};
+  return s;
+}
+
+// Qwen3.6-27B (qwen35): 64 layers, every 4th full attention, Gated DeltaNet elsewhere
+// (shared/reference/llamacpp.md §A1.5, checked against a published log).
+inline ModelSpec qwen36_27b() {
+  ModelSpec s;
+  s.arch = "qwen35";
+  s.n_layer = 64;
+  s.n_embd = 5120;
+  s.n_ff = 17408;
+  s.n_head = 24;
+  s.n_head_kv = 4;
+  s.head_dim_k = 256;
+  s.head_dim_v = 256;
+  s.n_vocab = 248320;
+  s.n_ctx_train = 262144;
+  s.recurrent = Recurrent{.conv_kernel = 4, .inner_size = 6144, .state_size = 128,
+                          .group_count = 16};
+  s.n_head_kv_per_layer.assign(64, 0);
+  s.recurrent.layers.assign(64, false);
+  for (int il = 0; il < 64; ++il) {
+    const bool full = (il + 1) % 4 == 0;
+    s.n_head_kv_per_layer[static_cast<std::size_t>(il)] = full ? 4 : 0;
+    s.recurrent.layers[static_cast<std::size_t>(il)] = !full;
+  }
+  return s;
+}
+
+}  // namespace vramplan::test

@@ -1,0 +1,119 @@
+#include <vramplan/estimate.hpp>
+
+#include <gtest/gtest.h>
+
+#include <vramplan/error.hpp>
+
+#include "support/simple_model.hpp"
+#include "support/specs.hpp"
+
+namespace vramplan {
+namespace {
+
+void expect_components_add_up(const Estimate& e) {
+  Bytes sum = 0;
+  for (const DeviceUsage& d : e.devices) {
+    EXPECT_EQ(d.total(), d.weights + d.kv_cache + d.compute + d.output + d.overhead);
+    sum += d.total();
+  }
+  EXPECT_EQ(e.total(), sum);
+  EXPECT_EQ(e.total(), e.weights() + e.kv_cache() + e.compute() + e.output() + e.overhead());
+}
+
+Config config(std::int64_t ctx, std::int32_t parallel, std::int32_t gpu_layers) {
+  return Config{.ctx = ctx, .parallel = parallel, .gpu_layers = gpu_layers, .n_batch = 512,
+                .n_ubatch = 512};
+}
+
+TEST(Estimate, CpuOnlyPutsEverythingOnTheHost) {
+  const Model m = test::simple_model(test::llama31_8b());
+  const Estimate e = estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu,
+                              config(8192, 1, 0), {});
+  ASSERT_EQ(e.devices.size(), 1u);
+  const DeviceUsage& cpu = e.host();
+  EXPECT_EQ(cpu.weights, m.weights.file_tensor_bytes);
+  EXPECT_EQ(cpu.kv_cache, 1 * gib);
+  EXPECT_NEAR(static_cast<double>(cpu.compute) / mib, 266.50, 0.05);
+  EXPECT_EQ(cpu.output, 4 * 128256);
+  EXPECT_EQ(cpu.overhead, 0);
+  expect_components_add_up(e);
+}
+
+TEST(Estimate, OllamaContextIsPerSlot) {
+  const Model m = test::simple_model(test::llama31_8b());
+  const Estimate e = estimate(m, engine(EngineId::ollama), Backend::cpu, config(4096, 2, 0), {});
+  EXPECT_EQ(e.context.n_ctx, 8192);
+  EXPECT_EQ(e.kv.total(), 1 * gib);
+  EXPECT_EQ(e.host().output, 2 * 4 * 128256);
+}
+
+TEST(Estimate, LlamaServerSplitsTheContextOverSlots) {
+  const Model m = test::simple_model(test::llama31_8b());
+  const Estimate e =
+      estimate(m, engine(EngineId::llamacpp), Backend::cpu, config(8192, 2, 0), {});
+  EXPECT_EQ(e.context.n_ctx, 8192);
+  EXPECT_EQ(e.shape.n_ctx_seq, 4096);
+  EXPECT_EQ(e.kv.total(), 1 * gib);
+  EXPECT_EQ(e.n_outputs, 2);  // llama-server reserves one output per sequence
+}
+
+TEST(Estimate, FullOffloadKeepsOnlyTheInputLayerOnTheHost) {
+  const Model m = test::simple_model(test::llama31_8b());
+  const Estimate e =
+      estimate(m, engine(EngineId::ollama), Backend::cuda, config(8192, 1, 33), {16 * gib});
+  ASSERT_EQ(e.devices.size(), 2u);
+  const DeviceUsage& gpu = e.devices[0];
+  EXPECT_EQ(gpu.name, "CUDA0");
+  EXPECT_EQ(gpu.layers, 33);
+  EXPECT_EQ(gpu.kv_cache, 1 * gib);
+  EXPECT_EQ(gpu.overhead, gpu_runtime_overhead(Backend::cuda));
+  EXPECT_EQ(e.host().weights, m.weights.input.host);
+  Bytes gpu_weights = m.weights.output.cuda;
+  for (const WeightGroup& b : m.weights.blocks) gpu_weights += b.cuda;
+  EXPECT_EQ(gpu.weights, gpu_weights);
+  EXPECT_GE(gpu.weights, m.weights.file_tensor_bytes - m.weights.input.host);
+  expect_components_add_up(e);
+}
+
+TEST(Estimate, OneGpuLayerIsTheOutputLayer) {
+  const Model m = test::simple_model(test::llama31_8b());
+  const Estimate e =
+      estimate(m, engine(EngineId::ollama), Backend::cuda, config(4096, 1, 1), {16 * gib});
+  EXPECT_EQ(e.devices[0].layers, 1);
+  EXPECT_EQ(e.devices[0].weights, m.weights.output.cuda);
+  EXPECT_EQ(e.devices[0].kv_cache, 0);
+  EXPECT_EQ(e.host().layers, 32);
+  expect_components_add_up(e);
+}
+
+TEST(Estimate, TwoGpusSplitByCapacityWithTheOutputOnTheLast) {
+  const Model m = test::simple_model(test::llama31_8b());
+  const Estimate e = estimate(m, engine(EngineId::ollama), Backend::cuda, config(4096, 1, 33),
+                              {24 * gib, 24 * gib});
+  ASSERT_EQ(e.devices.size(), 3u);
+  EXPECT_EQ(e.devices[0].layers + e.devices[1].layers, 33);
+  EXPECT_EQ(e.devices[0].layers, 17);  // layers 0..16 land below the 0.5 cut
+  EXPECT_GT(e.devices[1].weights, e.devices[0].weights);  // holds the output layer
+  expect_components_add_up(e);
+}
+
+TEST(Estimate, ContextAboveTheModelMaximumIsClampedWithANote) {
+  const Model m = test::simple_model(test::mistral_7b());
+  const Estimate e =
+      estimate(m, engine(EngineId::ollama), Backend::cpu, config(65536, 1, 0), {});
+  EXPECT_EQ(e.config.ctx, 32768);
+  ASSERT_FALSE(e.notes.empty());
+  EXPECT_EQ(e.notes[0], "context 65536 is above the model's maximum 32768; clamped to 32768 "
+                        "(as Ollama does)");
+}
+
+TEST(Estimate, RejectsImpossibleSettings) {
+  const Model m = test::simple_model(test::llama31_8b());
+  const Engine& ollama = engine(EngineId::ollama);
+  EXPECT_THROW((void)estimate(m, ollama, Backend::cuda, config(4096, 1, 34), {}), Error);
+  EXPECT_THROW((void)estimate(m, ollama, Backend::cuda, config(4096, 0, 33), {}), Error);
+  EXPECT_THROW((void)estimate(m, ollama, Backend::cuda, config(0, 1, 33), {}), Error);
+}
+
+}  // namespace
+}  // namespace vramplan

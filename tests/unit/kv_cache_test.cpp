@@ -1,0 +1,118 @@
+#include <vramplan/kv_cache.hpp>
+
+#include <gtest/gtest.h>
+
+#include <vramplan/error.hpp>
+
+#include "support/specs.hpp"
+
+namespace vramplan {
+namespace {
+
+ContextParams ctx(std::int64_t n_ctx, std::int32_t n_seq = 1, GgmlType type = GgmlType::f16) {
+  return ContextParams{.n_ctx = n_ctx, .n_seq = n_seq, .type_k = type, .type_v = type};
+}
+
+// Hand-checked: 32 layers x (1024 + 1024) elements x 2 bytes = 128 KiB per token.
+TEST(KvCache, Llama31At8kIsOneGiBInF16) {
+  const KvCache kv = kv_cache(test::llama31_8b(), ctx(8192));
+  EXPECT_EQ(kv.total(), 1 * gib);
+  EXPECT_EQ(kv.k, 512 * mib);
+  EXPECT_EQ(kv.v, 512 * mib);
+  EXPECT_EQ(kv.kv_layers, 32);
+}
+
+TEST(KvCache, QuantizedCacheUsesBlockSizes) {
+  EXPECT_EQ(kv_cache(test::llama31_8b(), ctx(8192, 1, GgmlType::q8_0)).total(), 544 * mib);
+  EXPECT_EQ(kv_cache(test::llama31_8b(), ctx(8192, 1, GgmlType::q4_0)).total(), 288 * mib);
+}
+
+TEST(KvCache, ContextIsPaddedTo256) {
+  const KvCache kv = kv_cache(test::llama31_8b(), ctx(8000));
+  EXPECT_EQ(kv.shape.n_ctx, 8192);
+  EXPECT_EQ(kv.total(), 1 * gib);
+}
+
+TEST(KvCache, StreamsSplitTheContextAndPadEach) {
+  // -c 10000 -np 3: n_ctx 10240 -> n_ctx_seq PAD(3413) = 3584, n_ctx = 3 * 3584 = 10752.
+  const KvCache kv = kv_cache(test::llama31_8b(), ctx(10000, 3));
+  EXPECT_EQ(kv.shape.n_ctx_seq, 3584);
+  EXPECT_EQ(kv.shape.n_stream, 3);
+  EXPECT_EQ(kv.shape.n_ctx, 10752);
+  EXPECT_EQ(kv.total(), 10752 * 128 * kib);
+}
+
+TEST(KvCache, UnifiedKeepsOneStream) {
+  ContextParams p = ctx(32768, 4);
+  p.kv_unified = true;
+  const KvCache kv = kv_cache(test::llama31_8b(), p);
+  EXPECT_EQ(kv.shape.n_stream, 1);
+  EXPECT_EQ(kv.shape.n_ctx_seq, 32768);
+  EXPECT_EQ(kv.total(), 4 * gib);
+}
+
+// llamacpp.md §A1.3 worked example: 10 full layers at 2560 MiB, 52 SWA layers at 1536 cells.
+TEST(KvCache, Gemma3SlidingWindowLayersKeepOnlyTheWindow) {
+  const KvCache kv = kv_cache(test::gemma3_27b(), ctx(32768));
+  EXPECT_EQ(kv.swa_layers, 52);
+  EXPECT_EQ(kv.shape.n_swa_cells, 1536);
+  EXPECT_EQ(kv.total(), 2560 * mib + 624 * mib);
+}
+
+TEST(KvCache, GptOssSwaCellsDependOnUnifiedSlots) {
+  ContextParams unified = ctx(131072, 4);
+  unified.kv_unified = true;
+  const KvCache a = kv_cache(test::gpt_oss_20b(), unified);
+  EXPECT_EQ(a.shape.n_swa_cells, 1024);  // PAD(128 * 4 + 512)
+  EXPECT_EQ(a.total(), 3 * gib + 24 * mib);
+  const KvCache b = kv_cache(test::gpt_oss_20b(), ctx(131072));
+  EXPECT_EQ(b.shape.n_swa_cells, 768);  // PAD(128 + 512)
+}
+
+TEST(KvCache, SwaFullMakesEveryLayerFullSize) {
+  ContextParams p = ctx(8192);
+  p.swa_full = true;
+  EXPECT_EQ(kv_cache(test::gemma3_27b(), p).total(), 62 * 8 * kib * 8192);
+}
+
+// ≥ b7832 MLA stores only the 576-wide latent: 61 x 576 x 2 = 70,272 B per token.
+TEST(KvCache, MlaStoresOnlyTheLatent) {
+  const KvCache kv = kv_cache(test::deepseek_v3(), ctx(4096));
+  EXPECT_EQ(kv.total(), 70272 * 4096);
+  EXPECT_EQ(kv.v, 0);
+}
+
+// llamacpp.md §A1.5: Qwen3.6-27B at 262144, 4 sequences: 16384 MiB KV + 598.5 MiB state.
+TEST(KvCache, HybridModelHasKvOnAttentionLayersAndStateElsewhere) {
+  const KvCache kv = kv_cache(test::qwen36_27b(), ctx(262144, 4));
+  EXPECT_EQ(kv.kv_layers, 16);
+  EXPECT_EQ(kv.k + kv.v, 16384 * mib);
+  EXPECT_EQ(kv.recurrent, 4 * 48 * 4 * (3 * (6144 + 4096) + 128 * 6144));
+  EXPECT_NEAR(static_cast<double>(kv.recurrent) / mib, 598.5, 0.01);
+}
+
+TEST(KvCache, EncodersHaveNoCache) {
+  ModelSpec s = test::llama31_8b();
+  s.causal = false;
+  EXPECT_EQ(kv_cache(s, ctx(8192)).total(), 0);
+}
+
+TEST(KvCache, QuantizedVNeedsFlashAttention) {
+  ContextParams p = ctx(8192, 1, GgmlType::q8_0);
+  p.flash_attn = false;
+  try {
+    (void)kv_cache(test::llama31_8b(), p);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_STREQ(e.what(), "a quantized V cache ('q8_0') requires flash attention");
+  }
+}
+
+TEST(KvCache, RejectsTypesLlamaCppRefuses) {
+  EXPECT_THROW((void)kv_cache(test::llama31_8b(), ctx(8192, 1, GgmlType::q4_k)), Error);
+  EXPECT_THROW((void)kv_cache(test::llama31_8b(), ctx(0)), Error);
+}
+
+}  // namespace
+}  // namespace vramplan

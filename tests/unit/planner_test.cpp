@@ -1,0 +1,136 @@
+#include <vramplan/planner.hpp>
+
+#include <gtest/gtest.h>
+
+#include <vramplan/error.hpp>
+
+#include "support/simple_model.hpp"
+#include "support/specs.hpp"
+
+namespace vramplan {
+namespace {
+
+FitRequest request(std::vector<Bytes> vram, EngineId id = EngineId::ollama) {
+  FitRequest r;
+  r.engine = &engine(id);
+  r.backend = Backend::cuda;
+  r.vram = std::move(vram);
+  r.headroom = parse_headroom("fit");
+  return r;
+}
+
+Model llama70b_q4() {
+  ModelSpec s = test::llama31_8b();
+  s.n_layer = 80;
+  s.n_embd = 8192;
+  s.n_ff = 28672;
+  s.n_head = 64;
+  return test::simple_model(s, GgmlType::q4_0, FileType::mostly_q4_0);
+}
+
+TEST(Fit, SmallModelFitsWholeWithOllamasTierContext) {
+  const Plan p = fit(test::simple_model(test::llama31_8b()), request({16 * gib}), {});
+  EXPECT_TRUE(p.fits);
+  EXPECT_EQ(p.recommendation.gpu_layers, 33);
+  EXPECT_EQ(p.recommendation.total_layers, 33);
+  EXPECT_EQ(p.recommendation.ctx, 4096);  // < 23 GiB of VRAM: Ollama's 4096 tier
+  EXPECT_EQ(p.recommendation.parallel, 1);
+  EXPECT_TRUE(p.decisions.empty());
+  const Plan big = fit(test::simple_model(test::llama31_8b()), request({24 * gib}), {});
+  EXPECT_EQ(big.recommendation.ctx, 32768);
+}
+
+TEST(Fit, ShortensAnUnsetContextToTheLargestThatFits) {
+  const Model m = test::simple_model(test::llama31_8b());
+  const Plan p = fit(m, request({16 * gib}, EngineId::llamacpp), {});
+  ASSERT_TRUE(p.fits);
+  EXPECT_LT(p.recommendation.ctx, 131072);
+  EXPECT_GE(p.recommendation.ctx, 4096);
+  EXPECT_EQ(p.recommendation.ctx % 256, 0);
+  ASSERT_EQ(p.decisions.size(), 1u);
+  // One step more would not fit: the search is exact.
+  Config c = p.estimate.config;
+  c.ctx += 256;
+  const Estimate more = estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {16 * gib});
+  EXPECT_GT(more.devices[0].total(), 15 * gib);
+  EXPECT_LE(p.estimate.devices[0].total(), 15 * gib);
+}
+
+TEST(Fit, UserContextIsAConstraintSoLayersMoveInstead) {
+  FitRequest r = request({24 * gib});
+  r.ctx = 8192;
+  r.ram = 128 * gib;
+  const Plan p = fit(llama70b_q4(), r, {});
+  EXPECT_TRUE(p.fits);
+  EXPECT_EQ(p.recommendation.ctx, 8192);
+  EXPECT_GT(p.recommendation.gpu_layers, 0);
+  EXPECT_LT(p.recommendation.gpu_layers, 81);
+  EXPECT_LE(p.estimate.devices[0].total(), 23 * gib);
+}
+
+TEST(Fit, MoreVramNeverMeansFewerGpuLayers) {
+  const Model m = llama70b_q4();
+  std::int32_t previous = -1;
+  for (Bytes vram = 8 * gib; vram <= 64 * gib; vram += 4 * gib) {
+    FitRequest r = request({vram});
+    r.ctx = 4096;
+    const Plan p = fit(m, r, {});
+    EXPECT_GE(p.recommendation.gpu_layers, previous) << format_bytes(vram);
+    previous = p.recommendation.gpu_layers;
+  }
+  EXPECT_EQ(previous, 81);
+}
+
+TEST(Fit, PartialOffloadChecksRam) {
+  FitRequest r = request({8 * gib});
+  r.ctx = 4096;
+  r.ram = 16 * gib;
+  const Plan p = fit(llama70b_q4(), r, {});
+  EXPECT_FALSE(p.fits);
+  ASSERT_FALSE(p.reasons.empty());
+  EXPECT_NE(p.reasons.back().find("system RAM"), std::string::npos);
+}
+
+TEST(Fit, NothingFitsGivesReasonsAndSuggestions) {
+  FitRequest r = request({4 * gib});
+  r.ctx = 32768;
+  r.gpu_layers = 33;
+  const Model m = test::simple_model(test::llama31_8b());
+  const Model q4 = test::simple_model(test::llama31_8b(), GgmlType::q4_0, FileType::mostly_q4_0);
+  const Plan p = fit(m, r, {q4});
+  EXPECT_FALSE(p.fits);
+  ASSERT_EQ(p.reasons.size(), 1u);
+  EXPECT_EQ(p.reasons[0].rfind("CUDA0 needs ", 0), 0u);
+  bool q8_cache = false;
+  bool smaller_quant = false;
+  for (const Suggestion& s : p.suggestions) {
+    q8_cache = q8_cache || s.change.find("--kv-type q8_0") != std::string::npos;
+    smaller_quant = smaller_quant || s.change.find("use Q4_0") != std::string::npos;
+  }
+  EXPECT_TRUE(q8_cache);
+  EXPECT_TRUE(smaller_quant);
+}
+
+TEST(Fit, QuantizedCacheWithFlashAttentionOffIsAUsageError) {
+  FitRequest r = request({16 * gib});
+  r.kv_type = GgmlType::q8_0;
+  r.flash_attn = false;
+  EXPECT_THROW((void)fit(test::simple_model(test::llama31_8b()), r, {}), Error);
+}
+
+TEST(Headroom, ProfilesAndCustomValues) {
+  EXPECT_EQ(parse_headroom("fit").for_device(16 * gib), 1 * gib);
+  EXPECT_EQ(parse_headroom("stable").for_device(24 * gib),
+            static_cast<Bytes>(0.1 * 24 * static_cast<double>(gib) + 0.5));
+  EXPECT_EQ(parse_headroom("stable").for_device(8 * gib), 1536 * mib);
+  EXPECT_EQ(parse_headroom("conservative").for_device(24 * gib),
+            static_cast<Bytes>(0.2 * 24 * static_cast<double>(gib) + 0.5));
+  EXPECT_EQ(parse_headroom("none").for_device(24 * gib), 0);
+  EXPECT_EQ(parse_headroom("2G").for_device(24 * gib), 2 * gib);
+  EXPECT_EQ(parse_headroom("25%").for_device(16 * gib), 4 * gib);
+  EXPECT_THROW((void)parse_headroom("lots"), Error);
+  EXPECT_THROW((void)parse_headroom("150%"), Error);
+}
+
+}  // namespace
+}  // namespace vramplan
