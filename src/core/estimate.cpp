@@ -130,6 +130,19 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                                     spec.n_ctx_train));
     config.ctx = spec.n_ctx_train;
   }
+  if (engine.id == EngineId::ollama) {
+    // ollama.md §1.4: embedding models always get one slot; vision models at least 2048.
+    if (!spec.causal && config.parallel > 1) {
+      est.notes.push_back(fmt::format("Ollama runs embedding models with one slot; parallel {} "
+                                      "-> 1", config.parallel));
+      config.parallel = 1;
+    }
+    if (model.projector > 0 && config.ctx < 2048) {
+      est.notes.push_back(fmt::format("Ollama raises the context of vision models to at least "
+                                      "2048; {} -> 2048", config.ctx));
+      config.ctx = std::min<std::int64_t>(2048, spec.n_ctx_train);
+    }
+  }
   if (engine.batch_equals_ubatch) config.n_batch = config.n_ubatch;
 
   std::vector<Bytes> gpus = gpus_in;

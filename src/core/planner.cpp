@@ -58,6 +58,8 @@ Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers,
   c.kv_unified = p.kv_unified;
   if (r.ubatch) {
     c.n_ubatch = *r.ubatch;
+  } else if (p.engine.auto_batch && !p.model.spec.causal) {
+    c.n_ubatch = std::min<std::int64_t>(2048, ctx);  // Ollama: embedding batch = min(2048, ctx)
   } else if (p.engine.auto_batch) {
     const std::int64_t ctx_total = std::min(ctx, p.model.spec.n_ctx_train) * p.parallel;
     const Bytes smallest = p.gpus.empty() ? 0 : *std::min_element(p.gpus.begin(), p.gpus.end());
