@@ -1,0 +1,52 @@
+// llama.cpp's quantization mix: which ggml type each tensor of a file gets for a given
+// llama_ftype. Mirrors src/llama-quant.cpp (llama_tensor_get_type and the code around it:
+// tensor_allows_quantization, tensor_type_fallback, init_quantize_state_counters) as of
+// ggml-org/llama.cpp@007dbbf3; the rules are restated here, not copied.
+//
+// Internal to the core library (generate_tensors in tensors.cpp is its only user).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <vramplan/ggml_type.hpp>
+#include <vramplan/model.hpp>
+
+namespace vramplan::detail {
+
+// The counters llama-quantize keeps while it walks the tensors (quantize_state_impl).
+// i_* advance in the order llama-quantize visits the tensors: by block, then by name.
+struct QuantState {
+  int n_attention_wv = 0;  // attn_v / attn_qkv / attn_kv_b tensors in the file
+  int n_layer = 0;         // n_ffn_down = n_ffn_gate = n_ffn_up = n_layer_all
+  int i_attention_wv = 0;
+  int i_ffn_down = 0;
+  int i_ffn_gate = 0;
+  int i_ffn_up = 0;
+  int n_fallback = 0;               // tensors whose row length forced another type
+  bool has_tied_embeddings = true;  // until an output.weight is seen
+};
+
+// init_quantize_state_counters: counts over the whole tensor list before any type is chosen.
+[[nodiscard]] QuantState make_quant_state(const ModelSpec& spec,
+                                          const std::vector<TensorInfo>& tensors);
+
+// The type llama_ftype_get_default_type gives the bulk of the weights.
+[[nodiscard]] GgmlType default_type(FileType ftype);
+
+// Type convert_hf_to_gguf.py writes for a tensor when asked for `ftype` (F32, F16, BF16;
+// any other ftype is treated as a F16 conversion, the usual input of llama-quantize):
+// 1-D tensors, norms, biases, the MoE router, position and token-type embeddings stay F32.
+[[nodiscard]] GgmlType converted_type(const TensorInfo& t, FileType ftype);
+
+// tensor_allows_quantization: false for tensors llama-quantize copies as they are.
+[[nodiscard]] bool allows_quantization(const TensorInfo& t);
+
+// The type llama-quantize (no imatrix, no overrides) gives `t` in a file of type `ftype`.
+// `t.type` must be the tensor's type in the converted input file: it is kept for tensors
+// that are not quantized. Updates the counters in `state`. Throws Error{bad_input} where
+// llama-quantize itself would fail (a row length no fallback type can take).
+[[nodiscard]] GgmlType quantized_type(const ModelSpec& spec, FileType ftype, const TensorInfo& t,
+                                      QuantState& state);
+
+}  // namespace vramplan::detail

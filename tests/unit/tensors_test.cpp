@@ -1,0 +1,450 @@
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <vramplan/bytes.hpp>
+#include <vramplan/error.hpp>
+#include <vramplan/tensors.hpp>
+
+namespace vramplan {
+namespace {
+
+// meta-llama/Llama-3.1-8B config.json (shared/reference/models.md §1).
+ModelSpec llama31_8b() {
+  ModelSpec s;
+  s.arch = "llama";
+  s.n_layer = 32;
+  s.n_embd = 4096;
+  s.n_ff = 14336;
+  s.n_head = 32;
+  s.n_head_kv = 8;
+  s.n_vocab = 128256;
+  s.n_ctx_train = 131072;
+  return s;
+}
+
+// Qwen/Qwen2.5-0.5B-Instruct (models.md §1).
+ModelSpec qwen25_05b() {
+  ModelSpec s;
+  s.arch = "qwen2";
+  s.n_layer = 24;
+  s.n_embd = 896;
+  s.n_ff = 4864;
+  s.n_head = 14;
+  s.n_head_kv = 2;
+  s.n_vocab = 151936;
+  s.n_ctx_train = 32768;
+  s.tied_embeddings = true;
+  return s;
+}
+
+// openai/gpt-oss-20b: n_embd 2880 is not a multiple of 256.
+ModelSpec gpt_oss_20b() {
+  ModelSpec s;
+  s.arch = "gpt-oss";
+  s.n_layer = 24;
+  s.n_embd = 2880;
+  s.n_ff = 2880;
+  s.n_head = 64;
+  s.n_head_kv = 8;
+  s.head_dim_k = 64;
+  s.head_dim_v = 64;
+  s.n_vocab = 201088;
+  s.moe.n_expert = 32;
+  s.moe.n_expert_used = 4;
+  s.moe.n_ff_exp = 2880;
+  return s;
+}
+
+ModelSpec gemma2_2b() {
+  ModelSpec s;
+  s.arch = "gemma2";
+  s.n_layer = 26;
+  s.n_embd = 2304;
+  s.n_ff = 9216;
+  s.n_head = 8;
+  s.n_head_kv = 4;
+  s.head_dim_k = 256;
+  s.head_dim_v = 256;
+  s.n_vocab = 256000;
+  s.tied_embeddings = true;
+  return s;
+}
+
+// deepseek-ai/DeepSeek-V3 config.json (inference/configs/config_671B.json).
+ModelSpec deepseek_v3() {
+  ModelSpec s;
+  s.arch = "deepseek2";
+  s.n_layer = 61;
+  s.n_embd = 7168;
+  s.n_ff = 18432;
+  s.n_head = 128;
+  s.n_head_kv = 128;
+  s.n_vocab = 129280;
+  s.mla = {.q_lora_rank = 1536,
+           .kv_lora_rank = 512,
+           .qk_nope_head_dim = 128,
+           .qk_rope_head_dim = 64,
+           .v_head_dim = 128};
+  s.moe.n_expert = 256;
+  s.moe.n_expert_used = 8;
+  s.moe.n_ff_exp = 2048;
+  s.moe.n_expert_shared = 1;
+  s.moe.n_leading_dense = 3;
+  return s;
+}
+
+const TensorInfo* find(const std::vector<TensorInfo>& tensors, const std::string& name) {
+  const auto it = std::find_if(tensors.begin(), tensors.end(),
+                               [&](const TensorInfo& t) { return t.name == name; });
+  return it == tensors.end() ? nullptr : &*it;
+}
+
+GgmlType type_of(const std::vector<TensorInfo>& tensors, const std::string& name) {
+  const TensorInfo* t = find(tensors, name);
+  if (t == nullptr) throw Error(ErrorKind::internal, "test: no tensor " + name);
+  return t->type;
+}
+
+Bytes total_bytes(const std::vector<TensorInfo>& tensors) {
+  Bytes total = 0;
+  for (const TensorInfo& t : tensors) total += t.bytes();
+  return total;
+}
+
+TEST(Tensors, ParameterCountLlama31Is8030261248) {
+  EXPECT_EQ(parameter_count(generate_tensors(llama31_8b(), FileType::mostly_f16)), 8'030'261'248);
+}
+
+TEST(Tensors, ParameterCountQwen25HalfBIs494032768) {
+  EXPECT_EQ(parameter_count(generate_tensors(qwen25_05b(), FileType::mostly_f16)), 494'032'768);
+}
+
+TEST(Tensors, ParameterCountDoesNotDependOnFileType) {
+  const ModelSpec spec = llama31_8b();
+  EXPECT_EQ(parameter_count(generate_tensors(spec, FileType::mostly_q4_k_m)),
+            parameter_count(generate_tensors(spec, FileType::all_f32)));
+}
+
+// llama.cpp tools/quantize/README.md sizes for Llama-3.1-8B (models.md §4). The published
+// figures are file sizes; a file adds a header of ~5-8 MB (mostly the 128k-token
+// vocabulary), well inside the 0.5 % tolerance, so tensor bytes alone are compared.
+struct PublishedSize {
+  FileType ftype;
+  double gib;
+};
+
+class Llama31Sizes : public ::testing::TestWithParam<PublishedSize> {};
+
+TEST_P(Llama31Sizes, MatchTheQuantizeReadmeWithinHalfAPercent) {
+  const PublishedSize p = GetParam();
+  const double gib = static_cast<double>(total_bytes(generate_tensors(llama31_8b(), p.ftype))) /
+                     static_cast<double>(vramplan::gib);
+  EXPECT_NEAR(gib, p.gib, p.gib * 0.005) << to_string(p.ftype);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Readme, Llama31Sizes,
+    ::testing::Values(
+        PublishedSize{FileType::mostly_q4_k_m, 4.58}, PublishedSize{FileType::mostly_q8_0, 7.95},
+        PublishedSize{FileType::mostly_q6_k, 6.14}, PublishedSize{FileType::mostly_q5_k_m, 5.33},
+        PublishedSize{FileType::mostly_q5_k_s, 5.21}, PublishedSize{FileType::mostly_q4_k_s, 4.36},
+        PublishedSize{FileType::mostly_q3_k_l, 4.02}, PublishedSize{FileType::mostly_q3_k_s, 3.41},
+        PublishedSize{FileType::mostly_q2_k, 2.95}, PublishedSize{FileType::mostly_iq4_xs, 4.17},
+        PublishedSize{FileType::mostly_iq4_nl, 4.38},
+        PublishedSize{FileType::mostly_iq3_xxs, 3.04},  // imatrix assumed
+        PublishedSize{FileType::mostly_iq2_xxs, 2.23}, PublishedSize{FileType::mostly_f16, 14.96}));
+
+TEST(Tensors, Q4KMBumpsAttnVAndFfnDownOnMoreBitsLayers) {
+  const auto t = generate_tensors(llama31_8b(), FileType::mostly_q4_k_m);
+  // use_more_bits(i, 32): i < 4, i >= 28, or (i - 4) % 3 == 2.
+  EXPECT_EQ(type_of(t, "blk.0.attn_v.weight"), GgmlType::q6_k);
+  EXPECT_EQ(type_of(t, "blk.1.attn_v.weight"), GgmlType::q6_k);
+  EXPECT_EQ(type_of(t, "blk.4.attn_v.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(t, "blk.6.attn_v.weight"), GgmlType::q6_k);
+  EXPECT_EQ(type_of(t, "blk.31.ffn_down.weight"), GgmlType::q6_k);
+  EXPECT_EQ(type_of(t, "blk.5.ffn_down.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(t, "blk.5.attn_q.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(t, "blk.5.ffn_gate.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(t, "output.weight"), GgmlType::q6_k);
+  EXPECT_EQ(type_of(t, "token_embd.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(t, "blk.0.attn_norm.weight"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "output_norm.weight"), GgmlType::f32);
+}
+
+TEST(Tensors, Q4KMWithOneMoreBitsLayerCountOf4Plus4Plus8) {
+  const auto t = generate_tensors(llama31_8b(), FileType::mostly_q4_k_m);
+  int q6 = 0;
+  for (const TensorInfo& x : t) {
+    if (x.name.ends_with("attn_v.weight") && x.type == GgmlType::q6_k) ++q6;
+  }
+  EXPECT_EQ(q6, 16);  // 4 first + 4 last + 8 of the 24 in between
+}
+
+TEST(Tensors, QuantizeCountersFollowBlockOrderNotNameOrder) {
+  // With 12 blocks, name order would visit blk.10 before blk.2.
+  ModelSpec s = llama31_8b();
+  s.n_layer = 12;
+  const auto t = generate_tensors(s, FileType::mostly_q4_k_m);
+  // use_more_bits(i, 12): i < 1, i >= 10, or (i - 1) % 3 == 2 -> 0, 3, 6, 9, 10, 11.
+  EXPECT_EQ(type_of(t, "blk.2.attn_v.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(t, "blk.3.attn_v.weight"), GgmlType::q6_k);
+  EXPECT_EQ(type_of(t, "blk.10.attn_v.weight"), GgmlType::q6_k);
+}
+
+TEST(Tensors, Q4KSAndQ3KMUseTheirOwnLayerRules) {
+  const auto s = generate_tensors(llama31_8b(), FileType::mostly_q4_k_s);
+  EXPECT_EQ(type_of(s, "blk.3.attn_v.weight"), GgmlType::q5_k);
+  EXPECT_EQ(type_of(s, "blk.4.attn_v.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(s, "blk.3.ffn_down.weight"), GgmlType::q5_k);
+  EXPECT_EQ(type_of(s, "blk.4.ffn_down.weight"), GgmlType::q4_k);
+  const auto m = generate_tensors(llama31_8b(), FileType::mostly_q3_k_m);
+  EXPECT_EQ(type_of(m, "blk.1.attn_v.weight"), GgmlType::q5_k);
+  EXPECT_EQ(type_of(m, "blk.2.attn_v.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(m, "blk.1.ffn_down.weight"), GgmlType::q5_k);
+  EXPECT_EQ(type_of(m, "blk.2.ffn_down.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(m, "blk.2.attn_output.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(m, "blk.2.attn_q.weight"), GgmlType::q3_k);
+}
+
+TEST(Tensors, Q2KRaisesAttnVForGqaAndFfnDown) {
+  const auto t = generate_tensors(llama31_8b(), FileType::mostly_q2_k);
+  EXPECT_EQ(type_of(t, "blk.9.attn_v.weight"), GgmlType::q4_k);  // n_gqa 4
+  EXPECT_EQ(type_of(t, "blk.9.ffn_down.weight"), GgmlType::q3_k);
+  EXPECT_EQ(type_of(t, "blk.9.attn_output.weight"), GgmlType::q3_k);
+  EXPECT_EQ(type_of(t, "blk.9.ffn_up.weight"), GgmlType::q2_k);
+}
+
+TEST(Tensors, LegacyQuantsGetAQ6KOutput) {
+  const auto t = generate_tensors(llama31_8b(), FileType::mostly_q4_0);
+  EXPECT_EQ(type_of(t, "output.weight"), GgmlType::q6_k);
+  EXPECT_EQ(type_of(t, "token_embd.weight"), GgmlType::q4_0);
+  EXPECT_EQ(type_of(t, "blk.0.attn_v.weight"), GgmlType::q4_0);
+  const auto q8 = generate_tensors(llama31_8b(), FileType::mostly_q8_0);
+  EXPECT_EQ(type_of(q8, "output.weight"), GgmlType::q8_0);
+}
+
+TEST(Tensors, SeventyBGqaModelsGetQ5KAttnV) {
+  ModelSpec s = llama31_8b();
+  s.n_layer = 80;
+  s.n_embd = 8192;
+  s.n_ff = 28672;
+  s.n_head = 64;
+  const auto t = generate_tensors(s, FileType::mostly_q4_k_m);
+  EXPECT_EQ(type_of(t, "blk.20.attn_v.weight"), GgmlType::q5_k);  // not a more-bits layer
+  EXPECT_EQ(type_of(t, "blk.0.attn_v.weight"), GgmlType::q6_k);
+}
+
+TEST(Tensors, MixtralEightExpertsGetQ8AttnVAndK) {
+  ModelSpec s = llama31_8b();
+  s.n_vocab = 32000;
+  s.moe.n_expert = 8;
+  s.moe.n_expert_used = 2;
+  const auto t = generate_tensors(s, FileType::mostly_q4_k_m);
+  EXPECT_EQ(type_of(t, "blk.3.attn_v.weight"), GgmlType::q8_0);
+  EXPECT_EQ(type_of(t, "blk.3.attn_k.weight"), GgmlType::q8_0);
+  EXPECT_EQ(type_of(t, "blk.3.attn_output.weight"), GgmlType::q5_k);
+  EXPECT_EQ(type_of(t, "blk.3.ffn_gate_inp.weight"), GgmlType::f32);
+  const TensorInfo* exps = find(t, "blk.3.ffn_down_exps.weight");
+  ASSERT_NE(exps, nullptr);
+  EXPECT_EQ(exps->ne, (std::array<std::int64_t, 4>{14336, 4096, 8, 1}));
+  EXPECT_EQ(exps->type, GgmlType::q6_k);  // block 3 is a more-bits layer (i < 32/8)
+  EXPECT_EQ(type_of(t, "blk.5.ffn_down_exps.weight"), GgmlType::q4_k);
+  EXPECT_EQ(find(t, "blk.3.ffn_gate.weight"), nullptr);
+}
+
+TEST(Tensors, RowsNotAMultipleOf256FallBack) {
+  const auto t = generate_tensors(gpt_oss_20b(), FileType::mostly_q4_k_m);
+  EXPECT_EQ(type_of(t, "blk.4.attn_q.weight"), GgmlType::q5_0);       // q4_K -> q5_0
+  EXPECT_EQ(type_of(t, "blk.0.attn_v.weight"), GgmlType::q8_0);       // q6_K -> q8_0
+  EXPECT_EQ(type_of(t, "blk.4.attn_output.weight"), GgmlType::q4_k);  // row 4096 fits
+  EXPECT_EQ(type_of(t, "output.weight"), GgmlType::q8_0);
+  EXPECT_EQ(type_of(t, "token_embd.weight"), GgmlType::q5_0);
+  EXPECT_EQ(type_of(t, "blk.4.ffn_down_exps.weight"), GgmlType::mxfp4);  // shipped MXFP4
+  const auto q5 = generate_tensors(gpt_oss_20b(), FileType::mostly_q5_k_s);
+  EXPECT_EQ(type_of(q5, "blk.4.attn_q.weight"), GgmlType::q5_1);  // q5_K -> q5_1
+  const auto q2 = generate_tensors(gpt_oss_20b(), FileType::mostly_q3_k_s);
+  EXPECT_EQ(type_of(q2, "blk.4.attn_q.weight"), GgmlType::q4_0);  // q3_K -> q4_0
+}
+
+TEST(Tensors, Mxfp4MoeIsMxfp4ExpertsAndQ8Elsewhere) {
+  const auto t = generate_tensors(gpt_oss_20b(), FileType::mostly_mxfp4_moe);
+  for (const TensorInfo& x : t) {
+    const bool kept_f32 = x.ne[1] == 1 || x.name.ends_with(".bias") ||
+                          x.name.find("ffn_gate_inp") != std::string::npos;
+    if (kept_f32) {
+      EXPECT_EQ(x.type, GgmlType::f32) << x.name;
+    } else if (x.ne[2] > 1) {
+      EXPECT_EQ(x.type, GgmlType::mxfp4) << x.name;
+    } else {
+      EXPECT_EQ(x.type, GgmlType::q8_0) << x.name;
+    }
+  }
+}
+
+TEST(Tensors, FloatFilesKeepNormsBiasesAndRouterInF32) {
+  const auto t = generate_tensors(gpt_oss_20b(), FileType::mostly_bf16);
+  EXPECT_EQ(type_of(t, "blk.0.attn_q.weight"), GgmlType::bf16);
+  EXPECT_EQ(type_of(t, "blk.0.attn_q.bias"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "blk.0.ffn_gate_inp.weight"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "blk.0.ffn_up_exps.bias"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "blk.0.attn_sinks.weight"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "blk.0.ffn_up_exps.weight"), GgmlType::mxfp4);
+  const auto f32 = generate_tensors(llama31_8b(), FileType::all_f32);
+  EXPECT_EQ(type_of(f32, "token_embd.weight"), GgmlType::f32);
+}
+
+TEST(Tensors, TiedModelHasNoOutputAndItsEmbeddingTakesTheOutputType) {
+  const auto t = generate_tensors(qwen25_05b(), FileType::mostly_q4_k_m);
+  EXPECT_EQ(find(t, "output.weight"), nullptr);
+  // 896 is not a multiple of 256: the head rule picks q8_0.
+  EXPECT_EQ(type_of(t, "token_embd.weight"), GgmlType::q8_0);
+  const auto g = generate_tensors(gemma2_2b(), FileType::mostly_q4_k_m);
+  EXPECT_EQ(find(g, "output.weight"), nullptr);
+  EXPECT_EQ(type_of(g, "token_embd.weight"), GgmlType::q6_k);
+}
+
+TEST(Tensors, LayoutsFollowTheGgufOrder) {
+  const auto t = generate_tensors(llama31_8b(), FileType::mostly_q4_k_m);
+  ASSERT_EQ(t.size(), 2u + 32u * 9u + 1u);
+  EXPECT_EQ(t.front().name, "token_embd.weight");
+  EXPECT_EQ(t.front().ne, (std::array<std::int64_t, 4>{4096, 128256, 1, 1}));
+  EXPECT_EQ(t[t.size() - 2].name, "output_norm.weight");
+  EXPECT_EQ(t.back().name, "output.weight");
+  const TensorInfo* k = find(t, "blk.7.attn_k.weight");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->ne, (std::array<std::int64_t, 4>{4096, 1024, 1, 1}));
+  const TensorInfo* down = find(t, "blk.7.ffn_down.weight");
+  ASSERT_NE(down, nullptr);
+  EXPECT_EQ(down->ne, (std::array<std::int64_t, 4>{14336, 4096, 1, 1}));
+}
+
+TEST(Tensors, ArchitectureSpecificTensorsExist) {
+  const auto g2 = generate_tensors(gemma2_2b(), FileType::mostly_f16);
+  EXPECT_NE(find(g2, "blk.0.post_ffw_norm.weight"), nullptr);
+  EXPECT_NE(find(g2, "blk.0.post_attention_norm.weight"), nullptr);
+  EXPECT_EQ(find(g2, "blk.0.attn_q_norm.weight"), nullptr);
+
+  ModelSpec g3 = gemma2_2b();
+  g3.arch = "gemma3";
+  const auto t3 = generate_tensors(g3, FileType::mostly_f16);
+  const TensorInfo* qn = find(t3, "blk.0.attn_q_norm.weight");
+  ASSERT_NE(qn, nullptr);
+  EXPECT_EQ(qn->ne[0], 256);
+
+  const auto q2 = generate_tensors(qwen25_05b(), FileType::mostly_f16);
+  const TensorInfo* bq = find(q2, "blk.0.attn_q.bias");
+  ASSERT_NE(bq, nullptr);
+  EXPECT_EQ(bq->ne[0], 896);
+  EXPECT_EQ(bq->type, GgmlType::f32);
+
+  ModelSpec q3 = qwen25_05b();
+  q3.arch = "qwen3";
+  const auto t = generate_tensors(q3, FileType::mostly_f16);
+  EXPECT_NE(find(t, "blk.0.attn_k_norm.weight"), nullptr);
+  EXPECT_EQ(find(t, "blk.0.attn_q.bias"), nullptr);
+}
+
+TEST(Tensors, Phi3HasFusedQkvAndGateUp) {
+  ModelSpec s;  // microsoft/Phi-3-mini-4k-instruct
+  s.arch = "phi3";
+  s.n_layer = 32;
+  s.n_embd = 3072;
+  s.n_ff = 8192;
+  s.n_head = 32;
+  s.n_head_kv = 32;
+  s.n_vocab = 32064;
+  const auto t = generate_tensors(s, FileType::mostly_q4_k_m);
+  const TensorInfo* qkv = find(t, "blk.0.attn_qkv.weight");
+  ASSERT_NE(qkv, nullptr);
+  EXPECT_EQ(qkv->ne, (std::array<std::int64_t, 4>{3072, 9216, 1, 1}));
+  const TensorInfo* up = find(t, "blk.0.ffn_up.weight");
+  ASSERT_NE(up, nullptr);
+  EXPECT_EQ(up->ne, (std::array<std::int64_t, 4>{3072, 16384, 1, 1}));
+  EXPECT_EQ(find(t, "blk.0.ffn_gate.weight"), nullptr);
+  // llama-quant.cpp treats attn_qkv as attn_v-like (category_is_attn_v).
+  EXPECT_EQ(qkv->type, GgmlType::q6_k);
+  EXPECT_EQ(type_of(t, "blk.4.attn_qkv.weight"), GgmlType::q4_k);
+  EXPECT_EQ(parameter_count(t), 3'821'079'552);  // Phi-3-mini: 3.82 B
+}
+
+TEST(Tensors, DeepseekV3HasMlaSplitKvBAndSharedExperts) {
+  const auto t = generate_tensors(deepseek_v3(), FileType::mostly_q4_k_m);
+  EXPECT_NE(find(t, "blk.0.ffn_gate.weight"), nullptr);  // leading dense block
+  EXPECT_EQ(find(t, "blk.0.ffn_gate_exps.weight"), nullptr);
+  const TensorInfo* kb = find(t, "blk.3.attn_k_b.weight");
+  ASSERT_NE(kb, nullptr);
+  EXPECT_EQ(kb->ne, (std::array<std::int64_t, 4>{128, 512, 128, 1}));
+  EXPECT_EQ(kb->type, GgmlType::q5_0);  // row of 128: q4_K falls back
+  const TensorInfo* vb = find(t, "blk.3.attn_v_b.weight");
+  ASSERT_NE(vb, nullptr);
+  EXPECT_EQ(vb->ne, (std::array<std::int64_t, 4>{512, 128, 128, 1}));
+  EXPECT_NE(find(t, "blk.3.exp_probs_b.bias"), nullptr);
+  const TensorInfo* sh = find(t, "blk.3.ffn_down_shexp.weight");
+  ASSERT_NE(sh, nullptr);
+  EXPECT_EQ(sh->ne, (std::array<std::int64_t, 4>{2048, 7168, 1, 1}));
+  const TensorInfo* qb = find(t, "blk.3.attn_q_b.weight");
+  ASSERT_NE(qb, nullptr);
+  EXPECT_EQ(qb->ne, (std::array<std::int64_t, 4>{1536, 128 * 192, 1, 1}));
+  // 671 B total parameters without the MTP block (DeepSeek-V3 README: 671B + 14B MTP).
+  const double billions = static_cast<double>(parameter_count(t)) / 1e9;
+  EXPECT_NEAR(billions, 671.0, 1.0);
+}
+
+TEST(Tensors, EncodersHaveTokenTypesAndNoHead) {
+  ModelSpec s;  // nomic-ai/nomic-embed-text-v1.5
+  s.arch = "nomic-bert";
+  s.n_layer = 12;
+  s.n_embd = 768;
+  s.n_ff = 3072;
+  s.n_head = 12;
+  s.n_head_kv = 12;
+  s.n_vocab = 30522;
+  s.n_ctx_train = 2048;
+  s.causal = false;
+  const auto t = generate_tensors(s, FileType::mostly_f16);
+  EXPECT_NE(find(t, "token_types.weight"), nullptr);
+  EXPECT_NE(find(t, "blk.0.attn_qkv.weight"), nullptr);
+  EXPECT_EQ(find(t, "position_embd.weight"), nullptr);
+  EXPECT_EQ(find(t, "output.weight"), nullptr);
+  EXPECT_EQ(find(t, "output_norm.weight"), nullptr);
+  EXPECT_EQ(parameter_count(t), 136'727'040);  // nomic-embed-text-v1.5: 136.7 M
+
+  s.arch = "bert";  // sentence-transformers/all-MiniLM-L6-v2
+  s.n_layer = 6;
+  s.n_embd = 384;
+  s.n_ff = 1536;
+  s.n_ctx_train = 512;
+  const auto b = generate_tensors(s, FileType::mostly_q4_k_m);
+  EXPECT_EQ(type_of(b, "position_embd.weight"), GgmlType::f32);
+  EXPECT_EQ(type_of(b, "token_types.weight"), GgmlType::f32);
+  EXPECT_EQ(type_of(b, "blk.0.attn_q.weight"), GgmlType::q5_0);  // 384 % 256 != 0
+  EXPECT_EQ(type_of(b, "token_embd.weight"), GgmlType::q8_0);    // no head: treated as tied
+  EXPECT_EQ(parameter_count(b), 22'565'376);  // all-MiniLM-L6-v2 without its pooler
+}
+
+TEST(Tensors, EveryListedArchitectureHasALayout) {
+  for (const char* arch : {"llama", "qwen2", "qwen3", "qwen3moe", "gemma", "gemma2", "gemma3",
+                           "phi3", "deepseek2", "gpt-oss", "command-r", "starcoder2", "bert",
+                           "nomic-bert", "olmo2", "granite", "internlm2", "llama4"}) {
+    EXPECT_TRUE(has_tensor_layout(arch)) << arch;
+  }
+  EXPECT_FALSE(has_tensor_layout("mamba"));
+}
+
+TEST(Tensors, UnknownArchitectureThrowsBadInput) {
+  ModelSpec s = llama31_8b();
+  s.arch = "no-such-arch";
+  try {
+    (void)generate_tensors(s, FileType::mostly_q4_k_m);
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+  }
+}
+
+}  // namespace
+}  // namespace vramplan
