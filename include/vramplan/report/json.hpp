@@ -1,0 +1,27 @@
+// Machine-readable reports (`--format json`). The schema is documented in docs/cli.md and
+// pinned by golden tests: schema_version 1, snake_case keys in a fixed order, byte counts as
+// integers, enums as the strings the CLI accepts, 2-space indent, trailing newline.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <vramplan/catalog.hpp>
+#include <vramplan/estimate.hpp>
+#include <vramplan/planner.hpp>
+
+namespace vramplan::report {
+
+inline constexpr int json_schema_version = 1;
+
+// `vramplan estimate --format json`. Invariant: the components add up to total_bytes.
+[[nodiscard]] std::string render_estimate_json(const Model& model, const Estimate& estimate);
+
+// `vramplan fit --format json`: verdict, recommendation, headroom, decisions, reasons,
+// suggestions and the estimate object of the recommended configuration.
+[[nodiscard]] std::string render_fit_json(const Model& model, const Plan& plan);
+
+// `vramplan models --format json`.
+[[nodiscard]] std::string render_models_json(const std::vector<const CatalogEntry*>& entries);
+
+}  // namespace vramplan::report

@@ -1,0 +1,42 @@
+// Human-readable reports (the default `--format table`): aligned, binary units, a usage
+// bar per device. Renderers only lay out what core computed; they decide nothing.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <vramplan/bytes.hpp>
+#include <vramplan/catalog.hpp>
+#include <vramplan/estimate.hpp>
+#include <vramplan/planner.hpp>
+
+namespace vramplan::report {
+
+struct TableOptions {
+  bool color = false;          // ANSI colours (only when stdout is a terminal and no NO_COLOR)
+  std::size_t bar_width = 40;  // characters between the brackets of a usage bar
+};
+
+// "[##########----------]  50 %": `used` of `capacity` as a bar of `width` characters
+// ('#' used, '-' free; a full bar and the real percentage when over). Capacity 0: "".
+[[nodiscard]] std::string usage_bar(Bytes used, Bytes capacity, std::size_t width,
+                                    bool color = false);
+
+// `vramplan fit`: verdict, recommendation, per-device breakdown, bars, headroom, decisions,
+// and when it does not fit the reasons and suggestions.
+[[nodiscard]] std::string render_fit_table(const Model& model, const Plan& plan,
+                                           const TableOptions& options = {});
+
+// `vramplan estimate`: configuration and per-device breakdown of one explicit configuration.
+[[nodiscard]] std::string render_estimate_table(const Model& model, const Estimate& estimate,
+                                                const TableOptions& options = {});
+
+// `vramplan models`: one row per catalog entry.
+[[nodiscard]] std::string render_models_table(const std::vector<const CatalogEntry*>& entries);
+
+// Short forms shared by all renderers: "on"/"off", "1.2 B"-style parameter counts.
+[[nodiscard]] std::string on_off(bool value);
+[[nodiscard]] std::string format_params(double params);
+
+}  // namespace vramplan::report

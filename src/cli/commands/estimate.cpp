@@ -1,0 +1,108 @@
+// `vramplan estimate`: the memory breakdown of one explicit configuration.
+#include <algorithm>
+#include <numeric>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <vramplan/report/json.hpp>
+#include <vramplan/report/table.hpp>
+
+#include "commands.hpp"
+
+namespace vramplan::cli {
+
+CLI::App* setup_estimate(CLI::App& app, EstimateOptions& o) {
+  CLI::App* sub = app.add_subcommand(
+      "estimate", "memory needed by one explicit configuration, per device");
+  add_model_flags(*sub, o.model);
+  sub->add_option("--ctx", o.ctx,
+                  "context length (default: the engine's: Ollama's VRAM tier, or 4096 without "
+                  "--vram; the model's maximum for llama.cpp)")
+      ->type_name("N");
+  sub->add_option("--parallel", o.parallel, "parallel slots (default: the engine's)")
+      ->type_name("N");
+  sub->add_option("--gpu-layers", o.gpu_layers,
+                  "layers on the GPU: N or all (default: all with a GPU backend)")
+      ->type_name("N|all");
+  sub->add_option("--kv-type", o.kv_type, "KV cache type (default f16)")
+      ->type_name("TYPE");
+  sub->add_option("--flash-attn", o.flash_attn, "on or off (default on; auto = on)")
+      ->type_name("on|off|auto");
+  sub->add_option("--ubatch", o.ubatch, "physical batch size (default: the engine's)")
+      ->type_name("N");
+  sub->add_option("--batch", o.batch, "logical batch size (default: the engine's)")
+      ->type_name("N");
+  add_output_flags(*sub, o.output, "table|json", true);
+  return sub;
+}
+
+ExitCode run_estimate(const EstimateOptions& o, Context& context) {
+  check_format(o.output.format, "table|json");
+  require_model(o.model, "estimate");
+  const Engine& engine = parse_engine(o.model.engine);
+  std::vector<Bytes> gpus;
+  if (!o.model.vram.empty()) gpus = parse_vram(o.model.vram);
+  const Backend backend = parse_backend_flag(o.model.backend, !gpus.empty());
+
+  Config config;
+  const bool parallel_set = !o.parallel.empty();
+  config.parallel = parallel_set
+                        ? static_cast<std::int32_t>(parse_integer("--parallel", o.parallel, 1, 256))
+                        : engine.default_parallel;
+  config.kv_unified = !parallel_set && engine.unified_when_parallel_unset;
+  const std::optional<std::int64_t> ctx =
+      o.ctx.empty() ? std::nullopt
+                    : std::optional<std::int64_t>(parse_integer("--ctx", o.ctx, 1, 1 << 24));
+  if (!o.kv_type.empty()) config.type_k = config.type_v = parse_kv_type(o.kv_type);
+  if (!o.flash_attn.empty()) {
+    config.flash_attn = parse_on_off_auto("--flash-attn", o.flash_attn, true).value_or(true);
+  }
+  config.n_ubatch = o.ubatch.empty() ? engine.default_ubatch
+                                     : parse_integer("--ubatch", o.ubatch, 1, 1 << 20);
+  config.n_batch = o.batch.empty() ? engine.default_batch
+                                   : parse_integer("--batch", o.batch, 1, 1 << 20);
+  if (engine.batch_equals_ubatch && o.batch.empty()) config.n_batch = config.n_ubatch;
+  config.n_batch = std::max(config.n_batch, config.n_ubatch);
+  if (is_quantized(config.type_v) && !config.flash_attn) {
+    throw Error(ErrorKind::usage, fmt::format("--kv-type {} needs flash attention; drop "
+                                              "--flash-attn off", to_string(config.type_v)));
+  }
+
+  const Catalog catalog = load_catalog(o.model.catalogs, context);
+  const ResolvedModel resolved = resolve_model(catalog, o.model.model, false);
+  const Model& model = resolved.model;
+  const std::int32_t total_layers = model.spec.n_layer + 1;
+
+  if (ctx) {
+    config.ctx = *ctx;
+  } else if (engine.default_ctx == DefaultContext::vram_tier) {
+    const Bytes total_vram = std::accumulate(gpus.begin(), gpus.end(), Bytes{0});
+    config.ctx = std::min(model.spec.n_ctx_train,
+                          gpus.empty() ? std::int64_t{4096} : ollama_vram_tier_ctx(total_vram));
+  } else {
+    config.ctx = model.spec.n_ctx_train;
+  }
+  config.gpu_layers = o.gpu_layers.empty()
+                          ? (backend == Backend::cpu ? 0 : total_layers)
+                          : parse_gpu_layers(o.gpu_layers, total_layers);
+  if (backend == Backend::cpu && config.gpu_layers > 0) {
+    warn(context, "--gpu-layers is ignored with --backend cpu");
+  }
+  if (backend == Backend::cpu && !gpus.empty()) {
+    warn(context, "--vram is ignored with --backend cpu");
+  }
+
+  const Estimate result = estimate(model, engine, backend, config, gpus);
+  warn_notes(context, result.notes);
+  const std::string content =
+      o.output.format == "json"
+          ? report::render_estimate_json(model, result)
+          : report::render_estimate_table(
+                model, result,
+                report::TableOptions{.color = o.output.output.empty() && use_color(context)});
+  emit(context, o.output, content);
+  return ExitCode::success;
+}
+
+}  // namespace vramplan::cli

@@ -1,0 +1,110 @@
+// `vramplan fit`: the settings that make a model fit the given GPUs and RAM.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <vramplan/planner.hpp>
+#include <vramplan/report/env.hpp>
+#include <vramplan/report/json.hpp>
+#include <vramplan/report/table.hpp>
+#include <vramplan/version.hpp>
+
+#include "commands.hpp"
+
+namespace vramplan::cli {
+
+CLI::App* setup_fit(CLI::App& app, FitOptions& o) {
+  CLI::App* sub = app.add_subcommand(
+      "fit", "find the settings (GPU layers, context, slots, KV type) that make a model fit");
+  add_model_flags(*sub, o.model);
+  sub->add_option("--ram", o.ram, "system RAM to fit the CPU part into (e.g. 64G)")
+      ->type_name("SIZE");
+  sub->add_option("--ctx", o.ctx, "fixed context length (default: chosen by the planner)")
+      ->type_name("N");
+  sub->add_option("--parallel", o.parallel, "fixed number of parallel slots")
+      ->type_name("N");
+  sub->add_option("--kv-type", o.kv_type, "fixed KV cache type: f16, q8_0, q4_0, ...")
+      ->type_name("TYPE");
+  sub->add_option("--flash-attn", o.flash_attn, "on, off or auto (default: auto = on)")
+      ->type_name("on|off|auto");
+  sub->add_option("--gpu-layers", o.gpu_layers, "fixed GPU layers: N or all")
+      ->type_name("N|all");
+  sub->add_option("--ubatch", o.ubatch, "fixed physical batch size (-ub)")
+      ->type_name("N");
+  sub->add_option("--batch", o.batch, "fixed logical batch size (-b)")
+      ->type_name("N");
+  sub->add_option("--headroom", o.headroom,
+                  "memory kept free per GPU: fit, stable, conservative, none, SIZE or N%")
+      ->type_name("POLICY")
+      ->default_str("fit");
+  sub->add_option("--min-ctx", o.min_ctx,
+                  "shortest context the planner may pick (default 4096)")
+      ->type_name("N");
+  add_output_flags(*sub, o.output, "table|json|env", true);
+  return sub;
+}
+
+ExitCode run_fit(const FitOptions& o, Context& context) {
+  // Validate every flag before any work, so usage errors come first.
+  check_format(o.output.format, "table|json|env");
+  require_model(o.model, "fit");
+  const Engine& engine = parse_engine(o.model.engine);
+  FitRequest request;
+  request.engine = &engine;
+  if (!o.model.vram.empty()) request.vram = parse_vram(o.model.vram);
+  request.backend = parse_backend_flag(o.model.backend, !request.vram.empty());
+  if (!o.ram.empty()) request.ram = parse_size(o.ram, "--ram");
+  request.headroom = parse_headroom(o.headroom);
+  if (!o.ctx.empty()) request.ctx = parse_integer("--ctx", o.ctx, 1, 1 << 24);
+  if (!o.parallel.empty()) {
+    request.parallel = static_cast<std::int32_t>(parse_integer("--parallel", o.parallel, 1, 256));
+  }
+  if (!o.kv_type.empty()) request.kv_type = parse_kv_type(o.kv_type);
+  if (!o.flash_attn.empty()) {
+    request.flash_attn = parse_on_off_auto("--flash-attn", o.flash_attn, true);
+  }
+  if (!o.ubatch.empty()) request.ubatch = parse_integer("--ubatch", o.ubatch, 1, 1 << 20);
+  if (!o.batch.empty()) request.batch = parse_integer("--batch", o.batch, 1, 1 << 20);
+  if (!o.min_ctx.empty()) request.min_ctx = parse_integer("--min-ctx", o.min_ctx, 1, 1 << 24);
+  if (request.backend != Backend::cpu && request.vram.empty()) {
+    throw Error(ErrorKind::usage, fmt::format("--backend {} needs --vram (the size of each GPU)",
+                                              to_string(request.backend)));
+  }
+
+  const Catalog catalog = load_catalog(o.model.catalogs, context);
+  const ResolvedModel resolved = resolve_model(catalog, o.model.model, true);
+  const Model& model = resolved.model;
+  if (!o.gpu_layers.empty()) {
+    request.gpu_layers = parse_gpu_layers(o.gpu_layers, model.spec.n_layer + 1);
+  }
+  if (request.backend == Backend::cpu) {
+    if (!request.vram.empty()) warn(context, "--vram is ignored with --backend cpu");
+    if (request.gpu_layers.value_or(0) > 0) {
+      warn(context, "--gpu-layers is ignored with --backend cpu");
+      request.gpu_layers = 0;
+    }
+  }
+  if (request.vram.empty() && request.ram == 0) {
+    warn(context, "neither --vram nor --ram given: nothing to fit into, only the sizes are shown");
+  }
+
+  Plan plan = fit(model, request, resolved.alternatives);
+  // The host's capacity is what --ram says (core leaves it 0 = unknown).
+  if (request.ram > 0 && !plan.estimate.devices.empty()) {
+    plan.estimate.devices.back().capacity = request.ram;
+  }
+  warn_notes(context, plan.estimate.notes);
+
+  std::string content;
+  if (o.output.format == "json") {
+    content = report::render_fit_json(model, plan);
+  } else if (o.output.format == "env") {
+    content = report::render_env(model, plan, report::EnvOptions{.tool_version = version});
+  } else {
+    const bool color = o.output.output.empty() && use_color(context);
+    content = report::render_fit_table(model, plan, report::TableOptions{.color = color});
+  }
+  emit(context, o.output, content);
+  return plan.fits ? ExitCode::success : ExitCode::no_fit;
+}
+
+}  // namespace vramplan::cli

@@ -1,0 +1,32 @@
+// `vramplan models`: the catalog, optionally filtered.
+#include <CLI/CLI.hpp>
+
+#include <vramplan/report/json.hpp>
+#include <vramplan/report/table.hpp>
+
+#include "commands.hpp"
+
+namespace vramplan::cli {
+
+CLI::App* setup_models(CLI::App& app, ModelsOptions& o) {
+  CLI::App* sub = app.add_subcommand("models", "list the models in the catalog");
+  sub->add_option("query", o.query, "only models whose id, names or family contain QUERY");
+  sub->add_option("--catalog", o.catalogs, "extra catalog YAML file (repeatable)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  sub->add_option("--format", o.format, "output format: table|json")
+      ->type_name("FORMAT")
+      ->default_str("table");
+  return sub;
+}
+
+ExitCode run_models(const ModelsOptions& o, Context& context) {
+  check_format(o.format, "table|json");
+  const Catalog catalog = load_catalog(o.catalogs, context);
+  const std::vector<const CatalogEntry*> entries = catalog.search(o.query);
+  context.out << (o.format == "json" ? report::render_models_json(entries)
+                                     : report::render_models_table(entries));
+  return ExitCode::success;
+}
+
+}  // namespace vramplan::cli

@@ -1,0 +1,219 @@
+#include "common.hpp"
+
+#include <charconv>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <vramplan/error.hpp>
+#include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/io/file.hpp>
+#include <vramplan/tensors.hpp>
+
+namespace vramplan::cli {
+namespace {
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return parts;
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out += fmt::format("{}'{}'", i == 0 ? "" : ", ", names[i]);
+  }
+  return out;
+}
+
+Model build_model(const CatalogEntry& entry, FileType quant, const std::string& name) {
+  return make_model(name, fmt::format("catalog: {}", entry.source), entry.spec, quant,
+                    generate_tensors(entry.spec, quant),
+                    entry.projector ? entry.projector->bytes : 0);
+}
+
+}  // namespace
+
+void add_model_flags(CLI::App& app, ModelFlags& flags) {
+  app.add_option("-m,--model", flags.model,
+                 "model name: Ollama tag (llama3.1:8b-q8_0), short form (llama3.1:8b-q4), "
+                 "catalog id or Hugging Face repo (required)")
+      ->type_name("NAME");
+  app.add_option("--vram", flags.vram,
+                 "GPU memory, one size per GPU: 16G, 24G,24G (G/GiB = 2^30, GB = 10^9)")
+      ->type_name("SIZE[,SIZE...]");
+  app.add_option("--engine", flags.engine,
+                 "whose rules to apply: ollama, llamacpp (llama-server), llamacpp-lib")
+      ->type_name("ENGINE")
+      ->default_str("ollama");
+  app.add_option("--backend", flags.backend,
+                 "cuda, cpu, metal, vulkan (default: cuda with --vram, else cpu)")
+      ->type_name("BACKEND");
+  app.add_option("--catalog", flags.catalogs, "extra catalog YAML file (repeatable)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+}
+
+void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& formats,
+                      bool with_output) {
+  app.add_option("--format", flags.format, "output format: " + formats)
+      ->type_name("FORMAT")
+      ->default_str("table");
+  if (with_output) {
+    app.add_option("-o,--output", flags.output, "write the output to FILE (atomically)")
+        ->type_name("FILE");
+    app.add_flag("--force", flags.force, "overwrite an existing --output file");
+  }
+}
+
+std::int64_t parse_integer(std::string_view flag, const std::string& text, std::int64_t min,
+                           std::int64_t max) {
+  std::int64_t value = 0;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  const auto [end, ec] = std::from_chars(first, last, value);
+  if (text.empty() || ec == std::errc::invalid_argument || end != last) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{} must be a whole number, got '{}'", flag, text));
+  }
+  if ((ec == std::errc::result_out_of_range && text[0] == '-') || value < min) {
+    throw Error(ErrorKind::usage, fmt::format("{} must be at least {}, got '{}'", flag, min, text));
+  }
+  if (ec == std::errc::result_out_of_range || value > max) {
+    throw Error(ErrorKind::usage, fmt::format("{} must be at most {}, got '{}'", flag, max, text));
+  }
+  return value;
+}
+
+std::vector<Bytes> parse_vram(const std::string& text) {
+  std::vector<Bytes> gpus;
+  for (const std::string& part : split(text, ',')) gpus.push_back(parse_size(part, "--vram"));
+  if (gpus.size() > 16) throw Error(ErrorKind::usage, "--vram: at most 16 GPUs are supported");
+  return gpus;
+}
+
+const Engine& parse_engine(const std::string& text) {
+  const Engine* engine = find_engine(text);
+  if (engine == nullptr) {
+    throw Error(ErrorKind::usage, fmt::format("--engine: unknown engine '{}' (use ollama, "
+                                              "llamacpp or llamacpp-lib)", text));
+  }
+  return *engine;
+}
+
+Backend parse_backend_flag(const std::string& text, bool have_vram) {
+  if (text.empty()) return have_vram ? Backend::cuda : Backend::cpu;
+  const std::optional<Backend> backend = parse_backend(text);
+  if (!backend) {
+    throw Error(ErrorKind::usage, fmt::format("--backend: unknown backend '{}' (use cuda, cpu, "
+                                              "metal or vulkan)", text));
+  }
+  return *backend;
+}
+
+GgmlType parse_kv_type(const std::string& text) {
+  const std::optional<GgmlType> type = parse_ggml_type(text);
+  if (!type || !is_kv_cache_type(*type)) {
+    throw Error(ErrorKind::usage, fmt::format("--kv-type: '{}' is not a KV cache type (use f16, "
+                                              "q8_0, q4_0, f32, bf16, q4_1, q5_0, q5_1 or "
+                                              "iq4_nl)", text));
+  }
+  return *type;
+}
+
+std::optional<bool> parse_on_off_auto(std::string_view flag, const std::string& text,
+                                      bool allow_auto) {
+  if (text == "on") return true;
+  if (text == "off") return false;
+  if (text == "auto" && allow_auto) return std::nullopt;
+  throw Error(ErrorKind::usage, fmt::format("{} must be on{}, got '{}'", flag,
+                                            allow_auto ? ", off or auto" : " or off", text));
+}
+
+std::int32_t parse_gpu_layers(const std::string& text, std::int32_t total_layers) {
+  if (text == "all") return total_layers;
+  const std::int64_t n = parse_integer("--gpu-layers", text, 0, 100000);
+  if (n > total_layers) {
+    throw Error(ErrorKind::usage, fmt::format("--gpu-layers: this model has {} layers (the output "
+                                              "layer included), got '{}'", total_layers, text));
+  }
+  return static_cast<std::int32_t>(n);
+}
+
+void check_format(const std::string& format, const std::string& allowed) {
+  for (const std::string& name : split(allowed, '|')) {
+    if (format == name) return;
+  }
+  std::string list = allowed;
+  const std::size_t last = list.rfind('|');
+  if (last != std::string::npos) list.replace(last, 1, " or ");
+  for (std::size_t at = list.find('|'); at != std::string::npos; at = list.find('|')) {
+    list.replace(at, 1, ", ");
+  }
+  throw Error(ErrorKind::usage, fmt::format("--format: unknown format '{}' (use {})", format,
+                                            list));
+}
+
+void require_model(const ModelFlags& flags, std::string_view command) {
+  if (flags.model.empty()) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--model is required (run 'vramplan {} --help')", command));
+  }
+}
+
+Catalog load_catalog(const std::vector<std::string>& files, Context& context) {
+  return io::load_catalog(files, context.getenv("VRAMPLAN_CATALOG").value_or(""));
+}
+
+ResolvedModel resolve_model(const Catalog& catalog, const std::string& name,
+                            bool with_alternatives) {
+  const std::optional<ModelRef> ref = catalog.resolve(name);
+  if (!ref || ref->entry == nullptr) {
+    const std::vector<std::string> close = catalog.suggest(name);
+    throw Error(ErrorKind::bad_input,
+                fmt::format("unknown model '{}'{} (run 'vramplan models' to list known models)",
+                            name,
+                            close.empty() ? ""
+                                          : fmt::format("; did you mean {}?", quoted_list(close))));
+  }
+  const CatalogEntry& entry = *ref->entry;
+  ResolvedModel resolved{build_model(entry, ref->quant, ref->matched), {}};
+  if (with_alternatives) {
+    for (const FileType quant : entry.quants) {
+      if (quant == ref->quant) continue;
+      resolved.alternatives.push_back(build_model(entry, quant, entry.id));
+    }
+  }
+  return resolved;
+}
+
+void warn(Context& context, std::string_view message) {
+  context.err << "vramplan: warning: " << message << '\n';
+}
+
+void warn_notes(Context& context, const std::vector<std::string>& notes) {
+  for (const std::string& note : notes) warn(context, note);
+}
+
+void emit(Context& context, const OutputFlags& flags, const std::string& content) {
+  if (flags.output.empty()) {
+    context.out << content;
+    context.out.flush();
+    return;
+  }
+  io::write_file_atomic(flags.output, content, flags.force);
+}
+
+bool use_color(Context& context) {
+  const std::optional<std::string> no_color = context.getenv("NO_COLOR");
+  return context.stdout_is_terminal && (!no_color || no_color->empty());
+}
+
+}  // namespace vramplan::cli

@@ -1,0 +1,82 @@
+// Shared pieces of the subcommands: flag value parsing with the CLI's messages, model
+// resolution through the catalog, warnings, and writing the result to stdout or a file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <vramplan/catalog.hpp>
+#include <vramplan/cli.hpp>
+#include <vramplan/engine.hpp>
+#include <vramplan/estimate.hpp>
+#include <vramplan/ggml_type.hpp>
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace vramplan::cli {
+
+// Flags every planning command shares.
+struct ModelFlags {
+  std::string model;
+  std::vector<std::string> catalogs;  // --catalog, repeatable
+  std::string engine = "ollama";
+  std::string backend;                // empty: cuda with --vram, else cpu
+  std::string vram;                   // "24G,24G"
+};
+
+struct OutputFlags {
+  std::string format = "table";
+  std::string output;  // -o; empty = stdout
+  bool force = false;
+};
+
+// Registers --model, --catalog, --engine, --backend, --vram on `app`.
+void add_model_flags(CLI::App& app, ModelFlags& flags);
+// --model is checked here rather than by CLI11, so that an unknown flag is reported first.
+void require_model(const ModelFlags& flags, std::string_view command);
+// Registers --format (with the allowed list for the help text), -o/--output, --force.
+void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& formats,
+                      bool with_output);
+
+// Value parsing; every failure is Error{usage} naming the flag and quoting the value.
+[[nodiscard]] std::int64_t parse_integer(std::string_view flag, const std::string& text,
+                                         std::int64_t min, std::int64_t max);
+[[nodiscard]] std::vector<Bytes> parse_vram(const std::string& text);
+[[nodiscard]] const Engine& parse_engine(const std::string& text);
+[[nodiscard]] Backend parse_backend_flag(const std::string& text, bool have_vram);
+[[nodiscard]] GgmlType parse_kv_type(const std::string& text);
+// "on" / "off" / "auto" (nullopt); `allow_auto` false rejects "auto".
+[[nodiscard]] std::optional<bool> parse_on_off_auto(std::string_view flag,
+                                                    const std::string& text, bool allow_auto);
+// "all" -> `total_layers`, else an integer in [0, total_layers].
+[[nodiscard]] std::int32_t parse_gpu_layers(const std::string& text, std::int32_t total_layers);
+// Checks --format against the allowed values ("table|json|env").
+void check_format(const std::string& format, const std::string& allowed);
+
+// The embedded catalog, then $VRAMPLAN_CATALOG, then --catalog files.
+[[nodiscard]] Catalog load_catalog(const std::vector<std::string>& files, Context& context);
+
+struct ResolvedModel {
+  Model model;
+  std::vector<Model> alternatives;  // the same entry in its other quantizations
+};
+
+// Resolves a model name; unknown names throw Error{bad_input} with suggestions.
+[[nodiscard]] ResolvedModel resolve_model(const Catalog& catalog, const std::string& name,
+                                          bool with_alternatives);
+
+void warn(Context& context, std::string_view message);
+void warn_notes(Context& context, const std::vector<std::string>& notes);
+
+// Writes the rendered output to stdout or atomically to --output.
+void emit(Context& context, const OutputFlags& flags, const std::string& content);
+
+// Colour only when stdout is a terminal and NO_COLOR is unset (https://no-color.org).
+[[nodiscard]] bool use_color(Context& context);
+
+}  // namespace vramplan::cli

@@ -1,0 +1,287 @@
+#include <vramplan/report/table.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include <fmt/format.h>
+
+#include <vramplan/report/text_table.hpp>
+
+namespace vramplan::report {
+namespace {
+
+constexpr const char* ansi_reset = "\033[0m";
+constexpr const char* ansi_bold = "\033[1m";
+constexpr const char* ansi_red = "\033[31m";
+constexpr const char* ansi_green = "\033[32m";
+constexpr const char* ansi_yellow = "\033[33m";
+
+std::string paint(const std::string& text, const char* code, bool color) {
+  return color ? fmt::format("{}{}{}", code, text, ansi_reset) : text;
+}
+
+// Whole percent, rounded down so that "100 %" is never shown for a device that is not full.
+std::int64_t percent(Bytes used, Bytes capacity) {
+  if (capacity <= 0) return 0;
+  const double share = static_cast<double>(used) / static_cast<double>(capacity);
+  return static_cast<std::int64_t>(std::floor(share * 100.0));
+}
+
+std::string header(const Model& model, const Estimate& estimate) {
+  std::string out = fmt::format("{}  {}, {}, {} params, {} layers\n", model.name,
+                                model.spec.arch, to_string(model.file_type),
+                                format_params(static_cast<double>(model.n_params)),
+                                model.spec.n_layer);
+  out += fmt::format("source:  {}\n", model.source);
+  if (estimate.engine != nullptr) {
+    out += fmt::format("engine:  {} {}   backend: {}\n", estimate.engine->display,
+                       estimate.engine->version, to_string(estimate.backend));
+  }
+  return out;
+}
+
+std::string kv_type_text(const Config& config) {
+  return config.type_k == config.type_v
+             ? std::string(to_string(config.type_k))
+             : fmt::format("{}/{}", to_string(config.type_k), to_string(config.type_v));
+}
+
+std::string device_table(const Estimate& estimate) {
+  TextTable table({Align::left, Align::right, Align::right, Align::right, Align::right,
+                   Align::right, Align::right, Align::right, Align::right, Align::right});
+  table.add_row({"device", "layers", "weights", "kv cache", "compute", "output", "overhead",
+                 "total", "capacity", "free"});
+  for (const DeviceUsage& d : estimate.devices) {
+    const bool known = d.capacity > 0;
+    table.add_row({d.name, fmt::format("{}", d.layers), format_bytes(d.weights),
+                   format_bytes(d.kv_cache), format_bytes(d.compute), format_bytes(d.output),
+                   format_bytes(d.overhead), format_bytes(d.total()),
+                   known ? format_bytes(d.capacity) : "-",
+                   known ? format_bytes(d.capacity - d.total()) : "-"});
+  }
+  table.add_row({"total", fmt::format("{}", estimate.total_layers),
+                 format_bytes(estimate.weights()), format_bytes(estimate.kv_cache()),
+                 format_bytes(estimate.compute()), format_bytes(estimate.output()),
+                 format_bytes(estimate.overhead()), format_bytes(estimate.total()), "", ""});
+  return table.render();
+}
+
+// One line per device: its bar, or (`explain_unknown`) why there is none.
+std::string usage_lines(const Estimate& estimate, const std::vector<Bytes>& headroom,
+                        const TableOptions& options, bool explain_unknown) {
+  TextTable table;
+  for (std::size_t i = 0; i < estimate.devices.size(); ++i) {
+    const DeviceUsage& d = estimate.devices[i];
+    if (d.capacity <= 0 && !explain_unknown) continue;
+    if (d.capacity <= 0) {
+      const char* why = d.kind == DeviceKind::host ? "capacity not checked (no --ram)"
+                                                   : "capacity unknown (no --vram)";
+      table.add_row({d.name, fmt::format("{} used, {}", format_bytes(d.total()), why)});
+      continue;
+    }
+    std::string text = fmt::format("{}  {} of {}", usage_bar(d.total(), d.capacity,
+                                                             options.bar_width, options.color),
+                                   format_bytes(d.total()), format_bytes(d.capacity));
+    if (i < headroom.size() && d.kind == DeviceKind::gpu && headroom[i] > 0) {
+      text += fmt::format(", {} headroom kept", format_bytes(headroom[i]));
+    }
+    table.add_row({d.name, text});
+  }
+  std::string out;
+  // Indent the block by two spaces (an empty table stays empty).
+  const std::string rendered = table.render();
+  std::size_t start = 0;
+  while (start < rendered.size()) {
+    const std::size_t end = rendered.find('\n', start);
+    out += "  " + rendered.substr(start, end - start + 1);
+    start = end + 1;
+  }
+  return out;
+}
+
+constexpr std::size_t text_width = 100;
+
+// Word-wraps `text` to text_width columns: the first line starts with `first`, the others
+// with `rest` (same width). Words longer than a line are not broken.
+std::string wrap(const std::string& text, const std::string& first, const std::string& rest) {
+  std::string out;
+  std::string line = first;
+  std::size_t line_width = display_width(first);
+  bool line_empty = true;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    start = end + 1;
+    if (word.empty()) continue;
+    const std::size_t w = display_width(word);
+    if (!line_empty && line_width + 1 + w > text_width) {
+      out += line + '\n';
+      line = rest;
+      line_width = display_width(rest);
+      line_empty = true;
+    }
+    if (!line_empty) {
+      line += ' ';
+      ++line_width;
+    }
+    line += word;
+    line_width += w;
+    line_empty = false;
+  }
+  out += line + '\n';
+  return out;
+}
+
+std::string bullet_list(const std::string& title, const std::vector<std::string>& items) {
+  if (items.empty()) return {};
+  std::string out = fmt::format("\n{}\n", title);
+  for (const std::string& item : items) out += wrap(item, "  - ", "    ");
+  return out;
+}
+
+std::string verdict(const Plan& plan, bool color) {
+  const Recommendation& r = plan.recommendation;
+  std::size_t gpus = 0;
+  for (const DeviceUsage& d : plan.estimate.devices) gpus += d.kind == DeviceKind::gpu ? 1 : 0;
+  std::string where;
+  if (gpus == 0) {
+    where = "CPU only";
+  } else if (r.gpu_layers == r.total_layers) {
+    where = fmt::format("all {}/{} layers on {}", r.gpu_layers, r.total_layers,
+                        gpus > 1 ? fmt::format("{} GPUs", gpus) : std::string("the GPU"));
+  } else if (r.gpu_layers == 0) {
+    where = fmt::format("0/{} layers on the GPU, everything on the CPU (slow)", r.total_layers);
+  } else {
+    where = fmt::format("{}/{} layers on the GPU{}, {} on the CPU (partial offload, slower)",
+                        r.gpu_layers, r.total_layers, gpus > 1 ? "s" : "",
+                        r.total_layers - r.gpu_layers);
+  }
+  if (plan.fits) return fmt::format("{} - {}", paint("yes", ansi_green, color), where);
+  return fmt::format("{} - closest attempt: {}", paint("no", ansi_red, color), where);
+}
+
+}  // namespace
+
+std::string on_off(bool value) { return value ? "on" : "off"; }
+
+std::string format_params(double params) {
+  if (params >= 1e9) return fmt::format("{:.2f} B", params / 1e9);
+  if (params >= 1e6) return fmt::format("{:.1f} M", params / 1e6);
+  return fmt::format("{:.0f}", params);
+}
+
+std::string usage_bar(Bytes used, Bytes capacity, std::size_t width, bool color) {
+  if (capacity <= 0) return {};
+  const double share = std::max(0.0, static_cast<double>(used) / static_cast<double>(capacity));
+  const auto filled = std::min(width, static_cast<std::size_t>(
+                                          std::llround(share * static_cast<double>(width))));
+  const std::int64_t pct = percent(used, capacity);
+  std::string bar = std::string(filled, '#');
+  if (color) {
+    const char* code = pct > 100 ? ansi_red : pct >= 90 ? ansi_yellow : ansi_green;
+    bar = paint(bar, code, true);
+  }
+  return fmt::format("[{}{}] {:>3} %", bar, std::string(width - filled, '-'), pct);
+}
+
+std::string render_fit_table(const Model& model, const Plan& plan, const TableOptions& options) {
+  const Estimate& e = plan.estimate;
+  const Recommendation& r = plan.recommendation;
+  std::string out = header(model, e);
+  out += fmt::format("fits:    {}\n", verdict(plan, options.color));
+
+  out += fmt::format("\n{}\n", paint("recommendation", ansi_bold, options.color));
+  TextTable settings;
+  settings.add_row({"gpu_layers", fmt::format("{}/{}", r.gpu_layers, r.total_layers)});
+  settings.add_row({"ctx", r.parallel > 1 && e.engine != nullptr &&
+                                   e.engine->ctx_meaning == ContextMeaning::per_slot
+                               ? fmt::format("{} per slot ({} in total)", r.ctx,
+                                             r.ctx * r.parallel)
+                               : fmt::format("{}", r.ctx)});
+  settings.add_row({"parallel", r.kv_unified ? fmt::format("{} (unified KV cache)", r.parallel)
+                                             : fmt::format("{}", r.parallel)});
+  settings.add_row({"kv_type", std::string(to_string(r.kv_type))});
+  settings.add_row({"flash_attn", on_off(r.flash_attention)});
+  settings.add_row({"batch", fmt::format("{} (ubatch {})", r.n_batch, r.n_ubatch)});
+  std::string rendered = settings.render();
+  for (std::size_t start = 0; start < rendered.size();) {
+    const std::size_t end = rendered.find('\n', start);
+    out += "  " + rendered.substr(start, end - start + 1);
+    start = end + 1;
+  }
+
+  out += '\n';
+  out += device_table(e);
+  out += '\n';
+  out += usage_lines(e, plan.headroom_bytes, options, true);
+
+  out += '\n';
+  out += wrap(fmt::format("{} - {}", plan.headroom.profile, plan.headroom.explanation),
+              "headroom: ", "          ");
+  if (plan.ram_reserve > 0) {
+    out += fmt::format("ram:      {} kept for the operating system\n",
+                       format_bytes(plan.ram_reserve));
+  }
+  out += bullet_list("decisions", plan.decisions);
+  if (!plan.fits) {
+    out += bullet_list(paint("does not fit", ansi_red, options.color), plan.reasons);
+    if (!plan.suggestions.empty()) {
+      out += "\nsuggestions\n";
+      TextTable table({Align::left, Align::left, Align::right, Align::left});
+      table.add_row({"", "change", "gpu need", "fits"});
+      for (const Suggestion& s : plan.suggestions) {
+        table.add_row({"", s.change, format_bytes(s.total_gpu), s.fits ? "yes" : "no"});
+      }
+      out += table.render();
+    }
+  }
+  return out;
+}
+
+std::string render_estimate_table(const Model& model, const Estimate& estimate,
+                                  const TableOptions& options) {
+  const Config& c = estimate.config;
+  std::string out = header(model, estimate);
+  out += '\n';
+  TextTable settings;
+  settings.add_row({"gpu_layers", fmt::format("{}/{}", c.gpu_layers, estimate.total_layers)});
+  settings.add_row({"ctx", fmt::format("{}", c.ctx)});
+  settings.add_row({"parallel", fmt::format("{}", c.parallel)});
+  settings.add_row({"kv_type", kv_type_text(c)});
+  settings.add_row({"flash_attn", on_off(c.flash_attn)});
+  settings.add_row({"batch", fmt::format("{} (ubatch {})", c.n_batch, c.n_ubatch)});
+  settings.add_row({"llama.cpp", fmt::format("n_ctx {}, n_ctx_seq {}, n_stream {}{}",
+                                             estimate.shape.n_ctx, estimate.shape.n_ctx_seq,
+                                             estimate.shape.n_stream,
+                                             c.kv_unified ? ", unified KV" : "")});
+  out += settings.render();
+  out += '\n';
+  out += device_table(estimate);
+  const std::string bars = usage_lines(estimate, {}, options, false);
+  if (!bars.empty()) out += '\n' + bars;
+  return out;
+}
+
+std::string render_models_table(const std::vector<const CatalogEntry*>& entries) {
+  TextTable table({Align::left, Align::left, Align::left, Align::right, Align::right,
+                   Align::right, Align::left});
+  table.add_row({"name", "model", "arch", "params", "layers", "context", "quants"});
+  for (const CatalogEntry* e : entries) {
+    std::string quants;
+    for (const FileType q : e->quants) {
+      quants += (quants.empty() ? "" : " ") + std::string(to_string(q));
+    }
+    table.add_row({e->ollama.empty() ? e->id : e->ollama.front(), e->name, e->spec.arch,
+                   e->params_published > 0 ? format_params(e->params_published) : "-",
+                   fmt::format("{}", e->spec.n_layer), fmt::format("{}", e->spec.n_ctx_train),
+                   quants});
+  }
+  std::string out = table.render();
+  out += fmt::format("\n{} model{}\n", entries.size(), entries.size() == 1 ? "" : "s");
+  return out;
+}
+
+}  // namespace vramplan::report

@@ -1,0 +1,45 @@
+# e2e tests of the real binary (conventions §6.1): --version, --help, one test per exit code,
+# and -o. Each runs a small `cmake -P` script that checks the exact exit code.
+set(VRAMPLAN_E2E_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(VRAMPLAN_E2E_WORK ${CMAKE_CURRENT_BINARY_DIR}/e2e-work)
+
+# vramplan_e2e(NAME EXIT CODE ARGS a|b|c [STDOUT re] [STDERR re] [PRECREATE file])
+function(vramplan_e2e name)
+  cmake_parse_arguments(E "" "EXIT;ARGS;STDOUT;STDERR;PRECREATE" "" ${ARGN})
+  set(defs -DBIN=$<TARGET_FILE:vramplan> "-DARGS=${E_ARGS}" -DEXPECT_EXIT=${E_EXIT}
+           -DWORKDIR=${VRAMPLAN_E2E_WORK}/${name})
+  if(DEFINED E_STDOUT)
+    list(APPEND defs "-DSTDOUT_REGEX=${E_STDOUT}")
+  endif()
+  if(DEFINED E_STDERR)
+    list(APPEND defs "-DSTDERR_REGEX=${E_STDERR}")
+  endif()
+  if(DEFINED E_PRECREATE)
+    list(APPEND defs -DPRECREATE=${E_PRECREATE})
+  endif()
+  add_test(NAME e2e.${name} COMMAND ${CMAKE_COMMAND} ${defs} -P ${VRAMPLAN_E2E_DIR}/run.cmake)
+  set_tests_properties(e2e.${name} PROPERTIES LABELS e2e)
+endfunction()
+
+vramplan_e2e(version EXIT 0 ARGS --version STDOUT "^vramplan ${PROJECT_VERSION}\n$")
+vramplan_e2e(help EXIT 0 ARGS --help STDOUT "Usage: vramplan")
+vramplan_e2e(fit_help EXIT 0 ARGS fit|--help STDOUT "--vram")
+vramplan_e2e(exit_0_fits EXIT 0 ARGS fit|--vram|16G|--model|llama3.1:8b-q8
+             STDOUT "fits: +yes")
+vramplan_e2e(exit_1_does_not_fit EXIT 1 ARGS fit|--vram|4G|--ram|8G|--model|llama3.1:70b
+             STDOUT "fits: +no")
+vramplan_e2e(exit_2_usage EXIT 2 ARGS fit|--vram|16Q|--model|llama3.1:8b
+             STDERR "^vramplan: error: [^\n]*'16Q'[^\n]*\n$")
+vramplan_e2e(exit_2_unknown_flag EXIT 2 ARGS fit|--bogus STDERR "^vramplan: error: ")
+vramplan_e2e(exit_3_unknown_model EXIT 3 ARGS fit|--vram|16G|--model|no-such-model
+             STDERR "^vramplan: error: unknown model 'no-such-model'")
+vramplan_e2e(exit_4_no_clobber EXIT 4
+             ARGS fit|--vram|16G|--model|llama3.1:8b|--format|env|-o|@WORKDIR@/x.env
+             PRECREATE x.env STDERR "exists; use --force to overwrite\n$")
+vramplan_e2e(exit_5_internal EXIT 5 ARGS --internal-error-test|models
+             STDERR "^vramplan: error: internal error: .* \\(please report\\)\n$")
+
+add_test(NAME e2e.output_file
+         COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vramplan>
+                 -DWORKDIR=${VRAMPLAN_E2E_WORK}/output_file -P ${VRAMPLAN_E2E_DIR}/output_file.cmake)
+set_tests_properties(e2e.output_file PROPERTIES LABELS e2e)

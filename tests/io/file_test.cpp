@@ -1,0 +1,123 @@
+#include <vramplan/io/file.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include <vramplan/error.hpp>
+
+namespace vramplan::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           (std::string("vramplan-file-test-") + info->name() + "-" +
+            std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  [[nodiscard]] std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  static std::string slurp(const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  [[nodiscard]] std::size_t entries() const {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++n;
+    return n;
+  }
+
+  fs::path dir_;
+};
+
+template <typename F>
+std::string error_of(F&& f, ErrorKind expected) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), expected);
+    return e.what();
+  }
+  ADD_FAILURE() << "no Error thrown";
+  return {};
+}
+
+TEST_F(FileTest, ReadsWholeFile) {
+  std::ofstream(path("a.txt")) << "hello\nworld\n";
+  EXPECT_EQ(read_text_file(path("a.txt")), "hello\nworld\n");
+}
+
+TEST_F(FileTest, MissingFileIsAnIoError) {
+  const std::string p = path("missing.yaml");
+  const std::string msg = error_of([&] { static_cast<void>(read_text_file(p)); }, ErrorKind::io);
+  EXPECT_EQ(msg, "cannot read '" + p + "': No such file or directory");
+}
+
+TEST_F(FileTest, DirectoryIsAnIoError) {
+  const std::string msg =
+      error_of([&] { static_cast<void>(read_text_file(dir_.string())); }, ErrorKind::io);
+  EXPECT_EQ(msg, "cannot read '" + dir_.string() + "': is a directory");
+}
+
+TEST_F(FileTest, FileOverTheCapIsRefused) {
+  std::ofstream(path("big.txt")) << std::string(2048, 'x');
+  EXPECT_EQ(read_text_file(path("big.txt"), 2048).size(), 2048u);
+  const std::string msg = error_of(
+      [&] { static_cast<void>(read_text_file(path("big.txt"), 1024)); }, ErrorKind::io);
+  EXPECT_EQ(msg, "cannot read '" + path("big.txt") + "': file is larger than the limit of "
+                 "1.00 KiB");
+}
+
+TEST_F(FileTest, WritesNewFileAndLeavesNoTemporary) {
+  write_file_atomic(path("out.env"), "A=1\n", false);
+  EXPECT_EQ(slurp(path("out.env")), "A=1\n");
+  EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(FileTest, RefusesToClobberWithoutForce) {
+  std::ofstream(path("out.env")) << "old\n";
+  const std::string msg = error_of([&] { write_file_atomic(path("out.env"), "new\n", false); },
+                                   ErrorKind::io);
+  EXPECT_EQ(msg, "'" + path("out.env") + "' exists; use --force to overwrite");
+  EXPECT_EQ(slurp(path("out.env")), "old\n");
+  EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(FileTest, ForceReplacesAtomically) {
+  std::ofstream(path("out.env")) << "old\n";
+  write_file_atomic(path("out.env"), "new\n", true);
+  EXPECT_EQ(slurp(path("out.env")), "new\n");
+  EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(FileTest, MissingDirectoryIsAnIoError) {
+  const std::string p = path("no/such/dir/out.env");
+  const std::string msg = error_of([&] { write_file_atomic(p, "x", false); }, ErrorKind::io);
+  EXPECT_EQ(msg, "cannot write '" + p + "': No such file or directory");
+}
+
+TEST_F(FileTest, DirectoryTargetIsRefusedEvenWithForce) {
+  fs::create_directory(path("sub"));
+  const std::string msg =
+      error_of([&] { write_file_atomic(path("sub"), "x", true); }, ErrorKind::io);
+  EXPECT_EQ(msg, "cannot write '" + path("sub") + "': is a directory");
+}
+
+TEST_F(FileTest, WritesEmptyContent) {
+  write_file_atomic(path("empty"), "", false);
+  EXPECT_TRUE(fs::exists(path("empty")));
+  EXPECT_EQ(fs::file_size(path("empty")), 0u);
+}
+
+}  // namespace
+}  // namespace vramplan::io
