@@ -1,0 +1,326 @@
+// Catalog lookup: name resolution the way people type model names (docs/catalog.md,
+// "Resolution"). Pure: no I/O, no environment.
+#include <vramplan/catalog.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include <vramplan/error.hpp>
+
+namespace vramplan {
+namespace {
+
+[[nodiscard]] std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+[[nodiscard]] bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+[[nodiscard]] std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+bool strip_prefix(std::string& text, std::string_view prefix) {
+  if (text.size() < prefix.size() || lower(text.substr(0, prefix.size())) != prefix) return false;
+  text.erase(0, prefix.size());
+  return true;
+}
+
+// "Q4_K_M" -> "q4_K_M", "F16" -> "fp16": Ollama's tag spelling of a file type.
+[[nodiscard]] std::string ollama_quant_spelling(FileType type) {
+  if (type == FileType::mostly_f16) return "fp16";
+  if (type == FileType::all_f32) return "fp32";
+  std::string out = lower(to_string(type));
+  const std::size_t k = out.find("_k");
+  if (k != std::string::npos) {  // "q4_K_M", "q3_K_S", "q6_K"
+    for (std::size_t i = k + 1; i < out.size(); ++i) {
+      out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
+    }
+  }
+  return out;
+}
+
+// Does a tag part look like a quantization ("q9", "iq5_xx", "fp8", "f64", "bf8", "mxfp9")?
+// Such a part that parse_file_type rejects is an error rather than a variant name.
+[[nodiscard]] bool looks_like_quant(std::string_view part) {
+  const std::string p = lower(part);
+  auto digit_after = [&](std::size_t n) {
+    return p.size() > n && std::isdigit(static_cast<unsigned char>(p[n])) != 0;
+  };
+  if (p.starts_with("q") || p.starts_with("f")) return digit_after(1);
+  if (p.starts_with("iq") || p.starts_with("tq") || p.starts_with("bf") || p.starts_with("fp")) {
+    return digit_after(2);
+  }
+  if (p.starts_with("mxfp")) return digit_after(4);
+  return false;
+}
+
+// Splits "model:tag" into its parts; the tag is "latest" when absent.
+struct OllamaName {
+  std::string model;
+  std::string tag;
+};
+
+[[nodiscard]] OllamaName split_ollama(std::string_view name) {
+  const std::size_t colon = name.find(':');
+  if (colon == std::string_view::npos) return {lower(name), "latest"};
+  return {lower(name.substr(0, colon)), lower(name.substr(colon + 1))};
+}
+
+[[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The part of an HF repo id after the owner: "meta-llama/Llama-3.1-8B" -> "llama-3.1-8b".
+[[nodiscard]] std::string repo_name(std::string_view repo) {
+  const std::size_t slash = repo.rfind('/');
+  return lower(slash == std::string_view::npos ? repo : repo.substr(slash + 1));
+}
+
+class Resolver {
+ public:
+  Resolver(const std::vector<CatalogEntry>& entries, std::string_view typed)
+      : entries_(entries), typed_(typed) {}
+
+  [[nodiscard]] std::optional<ModelRef> run() const {
+    std::string name(trim(typed_));
+    if (name.empty()) return std::nullopt;
+
+    if (auto ref = by_id_or_alias(name)) return ref;
+
+    // Registry prefixes Ollama accepts: registry.ollama.ai/library/llama3.1:8b.
+    std::string bare = name;
+    static_cast<void>(strip_prefix(bare, "registry.ollama.ai/"));
+    static_cast<void>(strip_prefix(bare, "library/"));
+
+    std::string hf = name;
+    const bool hf_host = strip_prefix(hf, "hf.co/") || strip_prefix(hf, "huggingface.co/") ||
+                         strip_prefix(hf, "https://huggingface.co/");
+    if (hf_host || bare.find('/') != std::string::npos) return by_hf(hf_host ? hf : bare);
+    return by_ollama(bare);
+  }
+
+ private:
+  [[nodiscard]] ModelRef make(const CatalogEntry& entry, std::optional<FileType> quant,
+                              std::string base, bool ollama_style) const {
+    ModelRef ref;
+    ref.entry = &entry;
+    ref.quant = quant.value_or(entry.default_quant);
+    ref.quant_explicit = quant.has_value();
+    ref.matched = std::move(base);
+    if (quant) {
+      ref.matched += ollama_style ? fmt::format("-{}", ollama_quant_spelling(*quant))
+                                  : fmt::format(":{}", to_string(*quant));
+    }
+    return ref;
+  }
+
+  // Canonical spelling for an entry: its first Ollama name, else its id.
+  [[nodiscard]] static std::string canonical(const CatalogEntry& entry) {
+    return entry.ollama.empty() ? entry.id : entry.ollama.front();
+  }
+
+  // Parses a quantization part; an unknown one that looks like a quantization throws.
+  [[nodiscard]] std::optional<FileType> quant_part(std::string_view part, bool must) const {
+    if (auto type = parse_file_type(part)) return type;
+    if (must || looks_like_quant(part)) {
+      throw Error(ErrorKind::bad_input,
+                  fmt::format("unknown quantization '{}' in '{}'", part, trim(typed_)));
+    }
+    return std::nullopt;
+  }
+
+  // Catalog ids ("llama3.1-8b", "llama3.1-8b-q8_0") and aliases. Later entries win, as in add().
+  [[nodiscard]] std::optional<ModelRef> by_id_or_alias(std::string_view name) const {
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+      if (iequals(it->id, name)) return make(*it, std::nullopt, canonical(*it), true);
+      for (const std::string& alias : it->aliases) {
+        if (iequals(alias, name)) return make(*it, std::nullopt, canonical(*it), true);
+      }
+    }
+    // "<id>-<quant>": the longest id that is a prefix followed by a dash.
+    const CatalogEntry* best = nullptr;
+    const std::string lowered = lower(name);
+    for (const CatalogEntry& entry : entries_) {
+      const std::string id = lower(entry.id);
+      if (lowered.size() > id.size() + 1 && lowered.starts_with(id) &&
+          lowered[id.size()] == '-' && (best == nullptr || id.size() >= best->id.size())) {
+        best = &entry;
+      }
+    }
+    if (best == nullptr) return std::nullopt;
+    const std::string rest = lowered.substr(best->id.size() + 1);
+    if (rest.find('-') != std::string::npos) return std::nullopt;
+    const std::optional<FileType> quant = quant_part(rest, false);
+    if (!quant) return std::nullopt;
+    return make(*best, quant, canonical(*best), true);
+  }
+
+  // "meta-llama/Llama-3.1-8B-Instruct", "hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q8_0".
+  [[nodiscard]] std::optional<ModelRef> by_hf(std::string_view text) const {
+    std::string_view repo = text;
+    std::optional<FileType> quant;
+    const std::size_t colon = text.rfind(':');
+    if (colon != std::string_view::npos) {
+      repo = text.substr(0, colon);
+      const std::string_view tag = text.substr(colon + 1);
+      if (!iequals(tag, "latest")) quant = quant_part(tag, true);
+    }
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+      for (const std::string& id : it->hf) {
+        if (iequals(id, repo)) return make(*it, quant, id, false);
+      }
+    }
+    // A GGUF conversion repo of a known model: match the repo name without its owner and
+    // without a trailing "-GGUF".
+    std::string name = repo_name(repo);
+    if (name.ends_with("-gguf")) name.resize(name.size() - 5);
+    if (name.empty()) return std::nullopt;
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+      for (const std::string& id : it->hf) {
+        if (repo_name(id) == name) return make(*it, quant, std::string(repo), false);
+      }
+    }
+    return std::nullopt;
+  }
+
+  // "llama3.1", "llama3.1:latest", "llama3.1:8b", "llama3.1:8b-instruct-q8_0", "llama3.1:8b-q4".
+  [[nodiscard]] std::optional<ModelRef> by_ollama(std::string_view text) const {
+    const OllamaName typed = split_ollama(text);
+    if (typed.model.empty() || typed.tag.empty()) return std::nullopt;
+    if (typed.tag == "latest") {
+      for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+        if (!it->ollama_latest) continue;
+        for (const std::string& known : it->ollama) {
+          if (split_ollama(known).model == typed.model) {
+            return make(*it, std::nullopt, canonical(*it), true);
+          }
+        }
+      }
+      return std::nullopt;
+    }
+
+    // The entry whose Ollama tag is the longest dash-bounded prefix of the typed tag.
+    const CatalogEntry* best = nullptr;
+    std::size_t best_length = 0;
+    std::string best_name;
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+      for (const std::string& known : it->ollama) {
+        const OllamaName k = split_ollama(known);
+        if (k.model != typed.model || !typed.tag.starts_with(k.tag)) continue;
+        if (typed.tag.size() != k.tag.size() && typed.tag[k.tag.size()] != '-') continue;
+        if (best == nullptr || k.tag.size() > best_length) {
+          best = &*it;
+          best_length = k.tag.size();
+          best_name = known;
+        }
+      }
+    }
+    if (best == nullptr) return std::nullopt;
+    if (typed.tag.size() == best_length) return make(*best, std::nullopt, best_name, true);
+
+    // The rest is "-<variant>...[-<quant>]": variants (instruct, text, it, ...) are ignored.
+    const std::string rest = typed.tag.substr(best_length + 1);
+    const std::size_t last_dash = rest.rfind('-');
+    const std::string last = last_dash == std::string::npos ? rest : rest.substr(last_dash + 1);
+    if (last.empty()) return std::nullopt;
+    const std::optional<FileType> quant = quant_part(last, false);
+    return make(*best, quant, best_name, true);
+  }
+
+  const std::vector<CatalogEntry>& entries_;
+  std::string_view typed_;
+};
+
+}  // namespace
+
+void Catalog::add(CatalogEntry entry) {
+  for (CatalogEntry& existing : entries_) {
+    if (iequals(existing.id, entry.id)) {
+      existing = std::move(entry);
+      return;
+    }
+  }
+  entries_.push_back(std::move(entry));
+}
+
+const CatalogEntry* Catalog::find_id(std::string_view id) const {
+  for (const CatalogEntry& entry : entries_) {
+    if (iequals(entry.id, id)) return &entry;
+  }
+  return nullptr;
+}
+
+std::optional<ModelRef> Catalog::resolve(std::string_view name) const {
+  return Resolver(entries_, name).run();
+}
+
+std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max) const {
+  const std::string typed = lower(trim(name));
+  if (typed.empty() || max == 0) return {};
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  auto consider = [&](const std::string& candidate) {
+    scored.emplace_back(edit_distance(typed, lower(candidate)), candidate);
+  };
+  for (const CatalogEntry& entry : entries_) {
+    for (const std::string& known : entry.ollama) consider(known);
+    consider(entry.id);
+    for (const std::string& repo : entry.hf) consider(repo);
+  }
+  std::sort(scored.begin(), scored.end());
+  // Too far to be a typo: more than a third of the typed name changed (at least 2 edits).
+  const std::size_t limit = std::max<std::size_t>(2, typed.size() / 3);
+  std::vector<std::string> out;
+  for (const auto& [distance, candidate] : scored) {
+    if (distance > limit || out.size() >= max) break;
+    if (std::find(out.begin(), out.end(), candidate) == out.end()) out.push_back(candidate);
+  }
+  return out;
+}
+
+std::vector<const CatalogEntry*> Catalog::search(std::string_view query) const {
+  const std::string q = lower(trim(query));
+  std::vector<const CatalogEntry*> out;
+  auto contains = [&](std::string_view text) { return lower(text).find(q) != std::string::npos; };
+  for (const CatalogEntry& entry : entries_) {
+    bool hit = q.empty() || contains(entry.id) || contains(entry.name) ||
+               contains(entry.spec.arch);
+    for (const std::string& known : entry.ollama) hit = hit || contains(known);
+    for (const std::string& repo : entry.hf) hit = hit || contains(repo);
+    for (const std::string& alias : entry.aliases) hit = hit || contains(alias);
+    if (hit) out.push_back(&entry);
+  }
+  return out;
+}
+
+}  // namespace vramplan

@@ -1,0 +1,475 @@
+// Catalog YAML -> CatalogEntry (schema: docs/catalog.md). Every error names the file, the
+// 1-based line and column, and the model it is about.
+#include <vramplan/io/catalog_yaml.hpp>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <vramplan/error.hpp>
+#include <vramplan/io/embedded_catalog.hpp>
+#include <vramplan/io/file.hpp>
+
+namespace vramplan::io {
+namespace {
+
+// Keys of one model entry, and of its nested maps.
+const std::set<std::string, std::less<>> model_keys{
+    "id",        "name",     "ollama",     "latest",         "hf",
+    "aliases",   "params",   "quants",     "notes",          "source",
+    "arch",      "layers",   "embd",       "ffn",            "heads",
+    "kv_heads",  "head_dim", "head_dim_k", "head_dim_v",     "vocab",
+    "context",   "tied_embeddings",        "causal",         "sliding_window",
+    "mla",       "moe",      "nextn_layers", "projector",    "kv_heads_per_layer",
+    "ffn_per_layer",         "recurrent",
+};
+const std::set<std::string, std::less<>> swa_keys{"window", "period", "dense_first", "layers"};
+const std::set<std::string, std::less<>> mla_keys{"q_lora_rank", "kv_lora_rank",
+                                                  "qk_nope_head_dim", "qk_rope_head_dim",
+                                                  "v_head_dim"};
+const std::set<std::string, std::less<>> moe_keys{"experts",        "experts_used", "ffn_exp",
+                                                  "shared_experts", "ffn_shexp",    "leading_dense",
+                                                  "every"};
+const std::set<std::string, std::less<>> projector_keys{"bytes", "description"};
+const std::set<std::string, std::less<>> recurrent_keys{"conv_kernel", "inner_size", "state_size",
+                                                        "group_count", "layers"};
+const char* const required_keys[] = {"id",    "name",  "arch",    "layers", "embd",
+                                     "heads", "vocab", "context", "quants"};
+
+[[nodiscard]] std::string lower_first(std::string text) {
+  if (!text.empty()) {
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  }
+  return text;
+}
+
+// Reads one document; remembers the origin and the model being read for messages.
+class Reader {
+ public:
+  explicit Reader(const std::string& origin) : origin_(origin) {}
+
+  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message) const {
+    if (mark.is_null()) throw Error(ErrorKind::bad_input, fmt::format("{}: {}", origin_, message));
+    throw Error(ErrorKind::bad_input, fmt::format("{}:{}:{}: {}", origin_, mark.line + 1,
+                                                  mark.column + 1, message));
+  }
+
+  // "in model 'foo'" or, before the id is known, "in model #3".
+  [[nodiscard]] std::string where() const {
+    return model_id_.empty() ? fmt::format("model #{}", model_index_ + 1)
+                             : fmt::format("model '{}'", model_id_);
+  }
+  // "key 'layers' in model 'foo'" / "key 'window' of 'sliding_window' in model 'foo'".
+  [[nodiscard]] std::string key_where(const std::string& key) const {
+    return section_.empty() ? fmt::format("key '{}' in {}", key, where())
+                            : fmt::format("key '{}' of '{}' in {}", key, section_, where());
+  }
+
+  [[nodiscard]] std::vector<CatalogEntry> document(std::string_view text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+      fail(e.mark, lower_first(e.msg));
+    }
+    if (!root.IsMap()) fail(root.Mark(), "expected a map with the key 'models'");
+    YAML::Node models;
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (key != "models") fail(it->first.Mark(), fmt::format("unknown top-level key '{}'", key));
+      models = it->second;
+    }
+    if (!models) fail(root.Mark(), "missing the key 'models'");
+    if (models.IsNull()) return {};
+    if (!models.IsSequence()) fail(mark_of(models, root), "'models' must be a list of models");
+
+    std::vector<CatalogEntry> entries;
+    std::map<std::string, int, std::less<>> first_line;  // id -> 1-based line
+    for (std::size_t i = 0; i < models.size(); ++i) {
+      model_index_ = i;
+      model_id_.clear();
+      const YAML::Node node = models[i];
+      CatalogEntry entry = model(node, mark_of(node, models));
+      const YAML::Mark id_mark = mark_of(node["id"], node);
+      if (const auto found = first_line.find(entry.id); found != first_line.end()) {
+        fail(id_mark, fmt::format("duplicate id '{}' (first defined on line {})", entry.id,
+                                  found->second));
+      }
+      first_line.emplace(entry.id, id_mark.line + 1);
+      entries.push_back(std::move(entry));
+    }
+    return entries;
+  }
+
+ private:
+  // A node's own mark, or its parent's where yaml-cpp has none (implicit null values).
+  [[nodiscard]] static YAML::Mark mark_of(const YAML::Node& node, const YAML::Node& parent) {
+    if (node && !node.Mark().is_null()) return node.Mark();
+    return parent.Mark();
+  }
+
+  // Checks keys against `allowed` (and duplicates); returns key -> (key node, value node).
+  struct Field {
+    YAML::Node key;
+    YAML::Node value;
+  };
+  [[nodiscard]] std::map<std::string, Field, std::less<>> fields(
+      const YAML::Node& map, const std::set<std::string, std::less<>>& allowed) const {
+    std::map<std::string, Field, std::less<>> out;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const YAML::Node key = it->first;
+      if (!key.IsScalar()) fail(key.Mark(), fmt::format("keys must be names in {}", where()));
+      const std::string name = key.Scalar();
+      if (!allowed.contains(name)) {
+        fail(key.Mark(), section_.empty()
+                             ? fmt::format("unknown key '{}' in {}", name, where())
+                             : fmt::format("unknown key '{}' in '{}' of {}", name, section_,
+                                           where()));
+      }
+      if (out.contains(name)) fail(key.Mark(), fmt::format("duplicate {}", key_where(name)));
+      out.emplace(name, Field{key, it->second});
+    }
+    return out;
+  }
+
+  [[nodiscard]] const std::string& scalar(const Field& f, const std::string& key,
+                                          const char* what) const {
+    if (!f.value || f.value.IsNull()) {
+      fail(f.key.Mark(), fmt::format("{} has no value", key_where(key)));
+    }
+    if (!f.value.IsScalar()) {
+      fail(mark_of(f.value, f.key), fmt::format("{} must be {}", key_where(key), what));
+    }
+    return f.value.Scalar();
+  }
+
+  [[nodiscard]] std::string string(const Field& f, const std::string& key) const {
+    std::string value = scalar(f, key, "a string");
+    if (value.empty()) fail(mark_of(f.value, f.key), fmt::format("{} is empty", key_where(key)));
+    return value;
+  }
+
+  [[nodiscard]] std::int64_t integer(const Field& f, const std::string& key, std::int64_t min,
+                                     std::int64_t max) const {
+    const std::string& text = scalar(f, key, "an integer");
+    std::int64_t value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc{} || ptr != end) {
+      fail(f.value.Mark(), fmt::format("{} must be an integer, got '{}'", key_where(key), text));
+    }
+    if (value < min || value > max) {
+      fail(f.value.Mark(), min == 1 && value < 1
+                               ? fmt::format("{} must be at least 1, got '{}'", key_where(key),
+                                             text)
+                               : fmt::format("{} must be in [{}, {}], got '{}'", key_where(key),
+                                             min, max, text));
+    }
+    return value;
+  }
+
+  [[nodiscard]] std::int32_t int32(const Field& f, const std::string& key,
+                                   std::int64_t min = 0) const {
+    return static_cast<std::int32_t>(
+        integer(f, key, min, std::numeric_limits<std::int32_t>::max()));
+  }
+
+  [[nodiscard]] double number(const Field& f, const std::string& key) const {
+    const std::string& text = scalar(f, key, "a number");
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) {
+      fail(f.value.Mark(),
+           fmt::format("{} must be a non-negative number, got '{}'", key_where(key), text));
+    }
+    return value;
+  }
+
+  [[nodiscard]] bool boolean(const Field& f, const std::string& key) const {
+    const std::string& text = scalar(f, key, "true or false");
+    if (text == "true" || text == "True" || text == "TRUE") return true;
+    if (text == "false" || text == "False" || text == "FALSE") return false;
+    fail(f.value.Mark(), fmt::format("{} must be true or false, got '{}'", key_where(key), text));
+  }
+
+  [[nodiscard]] const YAML::Node& sequence(const Field& f, const std::string& key) const {
+    if (!f.value || !f.value.IsSequence()) {
+      fail(mark_of(f.value, f.key), fmt::format("{} must be a list", key_where(key)));
+    }
+    return f.value;
+  }
+
+  [[nodiscard]] std::vector<std::string> strings(const Field& f, const std::string& key) const {
+    std::vector<std::string> out;
+    const YAML::Node& list = sequence(f, key);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      out.push_back(string(Field{f.key, list[i]}, key));
+    }
+    return out;
+  }
+
+  template <typename T>
+  [[nodiscard]] std::vector<T> integers(const Field& f, const std::string& key) const {
+    std::vector<T> out;
+    const YAML::Node& list = sequence(f, key);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      out.push_back(static_cast<T>(
+          integer(Field{f.key, list[i]}, key, 0, std::numeric_limits<std::int32_t>::max())));
+    }
+    return out;
+  }
+
+  [[nodiscard]] std::vector<bool> booleans(const Field& f, const std::string& key) const {
+    std::vector<bool> out;
+    const YAML::Node& list = sequence(f, key);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      out.push_back(boolean(Field{f.key, list[i]}, key));
+    }
+    return out;
+  }
+
+  // Runs `read` over the fields of a nested map such as `moe:`.
+  template <typename Fn>
+  void section(const Field& f, const std::string& key,
+               const std::set<std::string, std::less<>>& allowed, Fn read) {
+    if (!f.value || !f.value.IsMap()) {
+      fail(mark_of(f.value, f.key), fmt::format("{} must be a map", key_where(key)));
+    }
+    section_ = key;
+    read(fields(f.value, allowed));
+    section_.clear();
+  }
+
+  [[nodiscard]] CatalogEntry model(const YAML::Node& node, const YAML::Mark& mark) {
+    if (!node.IsMap()) fail(mark, fmt::format("{} must be a map of keys", where()));
+    if (const YAML::Node id = node["id"]; id && id.IsScalar() && !id.Scalar().empty()) {
+      model_id_ = id.Scalar();
+    }
+    const auto f = fields(node, model_keys);
+    for (const char* key : required_keys) {
+      if (!f.contains(key)) {
+        fail(mark, fmt::format("missing required key '{}' in {}", key, where()));
+      }
+    }
+
+    CatalogEntry e;
+    ModelSpec& s = e.spec;
+    e.source = origin_;
+    bool head_dim = false;
+    bool head_dim_kv = false;
+    bool kv_heads = false;
+    for (const auto& [key, field] : f) {
+      if (key == "id") {
+        e.id = string(field, key);
+        for (const char c : e.id) {
+          if (std::isspace(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '/') {
+            fail(field.value.Mark(), fmt::format("id '{}' must not contain spaces, ':' or '/'",
+                                                 e.id));
+          }
+        }
+      } else if (key == "name") {
+        e.name = string(field, key);
+      } else if (key == "ollama") {
+        e.ollama = strings(field, key);
+        for (const std::string& tag : e.ollama) {
+          const std::size_t colon = tag.find(':');
+          if (colon == std::string::npos || colon == 0 || colon + 1 == tag.size() ||
+              tag.find(':', colon + 1) != std::string::npos) {
+            fail(field.value.Mark(), fmt::format("Ollama name '{}' in {} must be 'model:tag'",
+                                                 tag, where()));
+          }
+        }
+      } else if (key == "latest") {
+        e.ollama_latest = boolean(field, key);
+      } else if (key == "hf") {
+        e.hf = strings(field, key);
+      } else if (key == "aliases") {
+        e.aliases = strings(field, key);
+      } else if (key == "params") {
+        e.params_published = number(field, key);
+      } else if (key == "quants") {
+        const YAML::Node& list = sequence(field, key);
+        if (list.size() == 0) {
+          fail(mark_of(field.value, field.key),
+               fmt::format("{} must list at least one quantization", key_where(key)));
+        }
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          const Field item{field.key, list[i]};
+          const std::string name = string(item, key);
+          const std::optional<FileType> type = parse_file_type(name);
+          if (!type) {
+            fail(mark_of(list[i], field.value),
+                 fmt::format("unknown quantization '{}' in {}", name, where()));
+          }
+          e.quants.push_back(*type);
+        }
+        e.default_quant = e.quants.front();
+      } else if (key == "notes") {
+        e.notes = scalar(field, key, "a string");
+      } else if (key == "source") {
+        static_cast<void>(string(field, key));  // a citation for people; not used at run time
+      } else if (key == "arch") {
+        s.arch = string(field, key);
+      } else if (key == "layers") {
+        s.n_layer = int32(field, key, 1);
+      } else if (key == "embd") {
+        s.n_embd = integer(field, key, 1, std::numeric_limits<std::int32_t>::max());
+      } else if (key == "ffn") {
+        s.n_ff = integer(field, key, 0, std::numeric_limits<std::int32_t>::max());
+      } else if (key == "heads") {
+        s.n_head = int32(field, key, 1);
+      } else if (key == "kv_heads") {
+        s.n_head_kv = int32(field, key);
+        kv_heads = true;
+      } else if (key == "head_dim") {
+        s.head_dim_k = s.head_dim_v = int32(field, key, 1);
+        head_dim = true;
+      } else if (key == "head_dim_k") {
+        s.head_dim_k = int32(field, key, 1);
+        head_dim_kv = true;
+      } else if (key == "head_dim_v") {
+        s.head_dim_v = int32(field, key, 1);
+        head_dim_kv = true;
+      } else if (key == "vocab") {
+        s.n_vocab = integer(field, key, 1, std::numeric_limits<std::int32_t>::max());
+      } else if (key == "context") {
+        s.n_ctx_train = integer(field, key, 1, std::numeric_limits<std::int32_t>::max());
+      } else if (key == "tied_embeddings") {
+        s.tied_embeddings = boolean(field, key);
+      } else if (key == "causal") {
+        s.causal = boolean(field, key);
+      } else if (key == "nextn_layers") {
+        s.n_nextn = int32(field, key);
+      } else if (key == "kv_heads_per_layer") {
+        s.n_head_kv_per_layer = integers<std::int32_t>(field, key);
+      } else if (key == "ffn_per_layer") {
+        s.n_ff_per_layer = integers<std::int64_t>(field, key);
+      } else if (key == "sliding_window") {
+        section(field, key, swa_keys, [&](const auto& g) {
+          for (const auto& [k, v] : g) {
+            if (k == "window") s.swa.window = integer(v, k, 1, std::int64_t{1} << 27);
+            if (k == "period") s.swa.period = int32(v, k);
+            if (k == "dense_first") s.swa.dense_first = boolean(v, k);
+            if (k == "layers") s.swa.layers = booleans(v, k);
+          }
+          if (!g.contains("window")) fail(field.value.Mark(), fmt::format(
+              "missing required key 'window' in 'sliding_window' of {}", where()));
+        });
+      } else if (key == "mla") {
+        section(field, key, mla_keys, [&](const auto& g) {
+          for (const auto& [k, v] : g) {
+            if (k == "q_lora_rank") s.mla.q_lora_rank = int32(v, k);
+            if (k == "kv_lora_rank") s.mla.kv_lora_rank = int32(v, k, 1);
+            if (k == "qk_nope_head_dim") s.mla.qk_nope_head_dim = int32(v, k);
+            if (k == "qk_rope_head_dim") s.mla.qk_rope_head_dim = int32(v, k, 1);
+            if (k == "v_head_dim") s.mla.v_head_dim = int32(v, k, 1);
+          }
+          for (const char* k : {"kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
+                                "v_head_dim"}) {
+            if (!g.contains(k)) fail(field.value.Mark(), fmt::format(
+                "missing required key '{}' in 'mla' of {}", k, where()));
+          }
+        });
+      } else if (key == "moe") {
+        section(field, key, moe_keys, [&](const auto& g) {
+          for (const auto& [k, v] : g) {
+            if (k == "experts") s.moe.n_expert = int32(v, k, 1);
+            if (k == "experts_used") s.moe.n_expert_used = int32(v, k, 1);
+            if (k == "ffn_exp") s.moe.n_ff_exp = integer(v, k, 1, 1 << 22);
+            if (k == "shared_experts") s.moe.n_expert_shared = int32(v, k);
+            if (k == "ffn_shexp") s.moe.n_ff_shexp = integer(v, k, 0, 1 << 22);
+            if (k == "leading_dense") s.moe.n_leading_dense = int32(v, k);
+            if (k == "every") s.moe.every_n = int32(v, k, 1);
+          }
+          for (const char* k : {"experts", "experts_used", "ffn_exp"}) {
+            if (!g.contains(k)) fail(field.value.Mark(), fmt::format(
+                "missing required key '{}' in 'moe' of {}", k, where()));
+          }
+        });
+      } else if (key == "projector") {
+        section(field, key, projector_keys, [&](const auto& g) {
+          Projector p;
+          for (const auto& [k, v] : g) {
+            if (k == "bytes") p.bytes = integer(v, k, 1, std::int64_t{1} << 40);
+            if (k == "description") p.description = string(v, k);
+          }
+          if (!g.contains("bytes")) fail(field.value.Mark(), fmt::format(
+              "missing required key 'bytes' in 'projector' of {}", where()));
+          e.projector = std::move(p);
+        });
+      } else if (key == "recurrent") {
+        section(field, key, recurrent_keys, [&](const auto& g) {
+          for (const auto& [k, v] : g) {
+            if (k == "conv_kernel") s.recurrent.conv_kernel = int32(v, k);
+            if (k == "inner_size") s.recurrent.inner_size = integer(v, k, 0, 1 << 24);
+            if (k == "state_size") s.recurrent.state_size = integer(v, k, 0, 1 << 24);
+            if (k == "group_count") s.recurrent.group_count = int32(v, k);
+            if (k == "layers") s.recurrent.layers = booleans(v, k);
+          }
+        });
+      }
+    }
+    if (head_dim && head_dim_kv) {
+      fail(mark, fmt::format("{} gives both 'head_dim' and 'head_dim_k'/'head_dim_v'", where()));
+    }
+    if (!kv_heads) s.n_head_kv = s.n_head;  // GGUF's default: head_count_kv = head_count
+
+    validate(s, fmt::format("{}:{}:{}: {}", origin_, mark.line + 1, mark.column + 1, where()));
+    return e;
+  }
+
+  const std::string& origin_;
+  std::size_t model_index_ = 0;
+  std::string model_id_;
+  std::string section_;
+};
+
+std::vector<std::string> split_paths(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t end = std::min(list.find(':', start), list.size());
+    if (end > start) out.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<CatalogEntry> parse_catalog(std::string_view text, const std::string& origin) {
+  try {
+    return Reader(origin).document(text);
+  } catch (const YAML::Exception& e) {
+    // Conversions inside yaml-cpp (should not happen: scalars are read as text).
+    Reader(origin).fail(e.mark, lower_first(e.msg));
+  }
+}
+
+Catalog load_catalog(const std::vector<std::string>& extra_files, const std::string& env_catalog) {
+  Catalog catalog;
+  for (const EmbeddedFile& file : embedded_catalog_files()) {
+    for (CatalogEntry& entry : parse_catalog(file.text, fmt::format("<embedded>/{}", file.name))) {
+      catalog.add(std::move(entry));
+    }
+  }
+  std::vector<std::string> paths = split_paths(env_catalog);
+  paths.insert(paths.end(), extra_files.begin(), extra_files.end());
+  for (const std::string& path : paths) {
+    for (CatalogEntry& entry : parse_catalog(read_text_file(path), path)) {
+      catalog.add(std::move(entry));
+    }
+  }
+  return catalog;
+}
+
+}  // namespace vramplan::io

@@ -1,0 +1,263 @@
+// parse_catalog / load_catalog: a valid document, and every malformed case with its exact
+// message and 1-based position.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <vramplan/error.hpp>
+#include <vramplan/io/catalog_yaml.hpp>
+
+namespace vramplan::io {
+namespace {
+
+// A valid two-model document; malformed cases edit one line of it.
+const std::string valid = R"(models:
+  - id: tiny-1b
+    name: Tiny 1B
+    ollama: ["tiny:1b", "tiny:mini"]
+    latest: true
+    hf: [org/Tiny-1B, org/Tiny-1B-Instruct]
+    aliases: [tiny-one]
+    params: 1.2e9
+    quants: [Q4_K_M, q8_0, F16]
+    notes: "a test model"
+    source: "models.md tiny-1b"
+    arch: llama
+    layers: 16
+    embd: 2048
+    ffn: 8192
+    heads: 32
+    kv_heads: 8
+    head_dim: 64
+    vocab: 128256
+    context: 131072
+    tied_embeddings: true
+  - id: moe-mla
+    name: MoE MLA
+    quants: [Q4_0]
+    arch: deepseek2
+    layers: 4
+    embd: 1024
+    ffn: 4096
+    heads: 8
+    vocab: 1000
+    context: 4096
+    causal: true
+    nextn_layers: 1
+    sliding_window: {window: 128, period: 2, dense_first: true}
+    mla: {q_lora_rank: 0, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64,
+          v_head_dim: 128}
+    moe: {experts: 8, experts_used: 2, ffn_exp: 512, shared_experts: 1, ffn_shexp: 512,
+          leading_dense: 1, every: 1}
+    projector: {bytes: 624000000, description: "CLIP + MLP"}
+)";
+
+// The message parse_catalog throws for `text`, or "" when it parses.
+std::string error_of(const std::string& text) {
+  try {
+    static_cast<void>(parse_catalog(text, "models/x.yaml"));
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    return e.what();
+  }
+  return "";
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+TEST(CatalogYaml, ParsesAValidDocument) {
+  const std::vector<CatalogEntry> entries = parse_catalog(valid, "models/x.yaml");
+  ASSERT_EQ(entries.size(), 2u);
+  const CatalogEntry& a = entries[0];
+  EXPECT_EQ(a.id, "tiny-1b");
+  EXPECT_EQ(a.name, "Tiny 1B");
+  EXPECT_EQ(a.ollama, (std::vector<std::string>{"tiny:1b", "tiny:mini"}));
+  EXPECT_TRUE(a.ollama_latest);
+  EXPECT_EQ(a.hf, (std::vector<std::string>{"org/Tiny-1B", "org/Tiny-1B-Instruct"}));
+  EXPECT_EQ(a.aliases, std::vector<std::string>{"tiny-one"});
+  EXPECT_DOUBLE_EQ(a.params_published, 1.2e9);
+  EXPECT_EQ(a.quants, (std::vector<FileType>{FileType::mostly_q4_k_m, FileType::mostly_q8_0,
+                                             FileType::mostly_f16}));
+  EXPECT_EQ(a.default_quant, FileType::mostly_q4_k_m);
+  EXPECT_EQ(a.notes, "a test model");
+  EXPECT_EQ(a.source, "models/x.yaml");
+  EXPECT_FALSE(a.projector.has_value());
+  EXPECT_EQ(a.spec.arch, "llama");
+  EXPECT_EQ(a.spec.n_layer, 16);
+  EXPECT_EQ(a.spec.n_embd, 2048);
+  EXPECT_EQ(a.spec.n_ff, 8192);
+  EXPECT_EQ(a.spec.n_head, 32);
+  EXPECT_EQ(a.spec.n_head_kv, 8);
+  EXPECT_EQ(a.spec.head_dim_k, 64);
+  EXPECT_EQ(a.spec.head_dim_v, 64);
+  EXPECT_EQ(a.spec.n_vocab, 128256);
+  EXPECT_EQ(a.spec.n_ctx_train, 131072);
+  EXPECT_TRUE(a.spec.tied_embeddings);
+  EXPECT_TRUE(a.spec.causal);
+
+  const CatalogEntry& b = entries[1];
+  EXPECT_FALSE(b.ollama_latest);
+  EXPECT_EQ(b.spec.n_head_kv, 8);  // defaults to heads
+  EXPECT_EQ(b.spec.head_dim_k, 0);
+  EXPECT_EQ(b.spec.n_nextn, 1);
+  EXPECT_EQ(b.spec.swa, (SlidingWindow{128, 2, true, {}}));
+  EXPECT_EQ(b.spec.mla, (Mla{0, 512, 128, 64, 128}));
+  EXPECT_EQ(b.spec.moe, (Moe{8, 2, 512, 1, 512, 1, 1}));
+  ASSERT_TRUE(b.projector.has_value());
+  EXPECT_EQ(b.projector->bytes, 624000000);
+  EXPECT_EQ(b.projector->description, "CLIP + MLP");
+}
+
+TEST(CatalogYaml, EmptyModelListIsAllowed) {
+  EXPECT_TRUE(parse_catalog("models: []\n", "x").empty());
+  EXPECT_TRUE(parse_catalog("models:\n", "x").empty());
+}
+
+TEST(CatalogYaml, BadSyntaxIsLocated) {
+  EXPECT_EQ(error_of("models:\n  - id: [a, b\n"),
+            "models/x.yaml:3:1: end of sequence flow not found");
+  EXPECT_EQ(error_of(replace(valid, "    layers: 16\n", "    layers: 16\n   bad: : x\n")),
+            "models/x.yaml:14:4: end of sequence not found");
+}
+
+TEST(CatalogYaml, UnknownKeyIsLocated) {
+  EXPECT_EQ(error_of(replace(valid, "    layers: 16", "    n_layers: 16")),
+            "models/x.yaml:13:5: unknown key 'n_layers' in model 'tiny-1b'");
+  EXPECT_EQ(error_of(replace(valid, "dense_first: true", "dense_frist: true")),
+            "models/x.yaml:34:46: unknown key 'dense_frist' in 'sliding_window' of model "
+            "'moe-mla'");
+  EXPECT_EQ(error_of("model:\n  - id: x\n"), "models/x.yaml:1:1: unknown top-level key 'model'");
+}
+
+TEST(CatalogYaml, MissingRequiredKeyNamesTheModel) {
+  EXPECT_EQ(error_of(replace(valid, "    layers: 16\n", "")),
+            "models/x.yaml:2:5: missing required key 'layers' in model 'tiny-1b'");
+  EXPECT_EQ(error_of(replace(valid, "  - id: tiny-1b\n    name:", "  - name:")),
+            "models/x.yaml:2:5: missing required key 'id' in model #1");
+  EXPECT_EQ(error_of(replace(valid, "v_head_dim: 128}", "}")),
+            "models/x.yaml:35:10: missing required key 'v_head_dim' in 'mla' of model 'moe-mla'");
+}
+
+TEST(CatalogYaml, WrongTypeIsLocated) {
+  EXPECT_EQ(error_of(replace(valid, "    layers: 16", "    layers: abc")),
+            "models/x.yaml:13:13: key 'layers' in model 'tiny-1b' must be an integer, got 'abc'");
+  EXPECT_EQ(error_of(replace(valid, "    latest: true", "    latest: maybe")),
+            "models/x.yaml:5:13: key 'latest' in model 'tiny-1b' must be true or false, got "
+            "'maybe'");
+  EXPECT_EQ(error_of(replace(valid, "    params: 1.2e9", "    params: lots")),
+            "models/x.yaml:8:13: key 'params' in model 'tiny-1b' must be a non-negative number, "
+            "got 'lots'");
+  EXPECT_EQ(error_of(replace(valid, "    hf: [org/Tiny-1B, org/Tiny-1B-Instruct]", "    hf: org")),
+            "models/x.yaml:6:9: key 'hf' in model 'tiny-1b' must be a list");
+  EXPECT_EQ(error_of(replace(valid, "{experts: 8,", "{experts: 8.5,")),
+            "models/x.yaml:37:20: key 'experts' of 'moe' in model 'moe-mla' must be an integer, "
+            "got '8.5'");
+  EXPECT_EQ(error_of(replace(valid, "    context: 131072", "    context:")),
+            "models/x.yaml:20:5: key 'context' in model 'tiny-1b' has no value");
+}
+
+TEST(CatalogYaml, ZeroOrNegativeLayersAreRejected) {
+  EXPECT_EQ(error_of(replace(valid, "    layers: 16", "    layers: 0")),
+            "models/x.yaml:13:13: key 'layers' in model 'tiny-1b' must be at least 1, got '0'");
+  EXPECT_EQ(error_of(replace(valid, "    layers: 16", "    layers: -3")),
+            "models/x.yaml:13:13: key 'layers' in model 'tiny-1b' must be at least 1, got '-3'");
+}
+
+TEST(CatalogYaml, ValidateRunsOnEveryModel) {
+  // kv_heads larger than heads passes the loader's checks but not validate().
+  EXPECT_EQ(error_of(replace(valid, "    kv_heads: 8", "    kv_heads: 64")),
+            "models/x.yaml:2:5: model 'tiny-1b': kv_heads must be in [0, 32], got 64");
+}
+
+TEST(CatalogYaml, UnknownQuantIsLocated) {
+  EXPECT_EQ(error_of(replace(valid, "[Q4_K_M, q8_0, F16]", "[Q4_K_M, Q9_K, F16]")),
+            "models/x.yaml:9:22: unknown quantization 'Q9_K' in model 'tiny-1b'");
+  EXPECT_EQ(error_of(replace(valid, "[Q4_K_M, q8_0, F16]", "[]")),
+            "models/x.yaml:9:13: key 'quants' in model 'tiny-1b' must list at least one "
+            "quantization");
+}
+
+TEST(CatalogYaml, DuplicateIdWithinAFile) {
+  EXPECT_EQ(error_of(replace(valid, "  - id: moe-mla", "  - id: tiny-1b")),
+            "models/x.yaml:22:9: duplicate id 'tiny-1b' (first defined on line 2)");
+}
+
+TEST(CatalogYaml, DuplicateKeyWithinAModel) {
+  EXPECT_EQ(error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    layers: 17\n")),
+            "models/x.yaml:14:5: duplicate key 'layers' in model 'tiny-1b'");
+}
+
+TEST(CatalogYaml, OllamaNamesNeedATag) {
+  EXPECT_EQ(error_of(replace(valid, R"(["tiny:1b", "tiny:mini"])", "[tiny]")),
+            "models/x.yaml:4:13: Ollama name 'tiny' in model 'tiny-1b' must be 'model:tag'");
+}
+
+class LoadCatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const int seed = ::testing::UnitTest::GetInstance()->random_seed();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("vramplan-catalog-test-" + std::to_string(::getpid()) + "-" + std::to_string(seed));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const std::filesystem::path path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(LoadCatalogTest, EmbeddedThenEnvironmentThenFilesLaterIdsOverride) {
+  const Catalog embedded_only = load_catalog({}, "");
+  ASSERT_FALSE(embedded_only.entries().empty());
+
+  const std::string env_file = write("env.yaml", valid);
+  const std::string override_file =
+      write("override.yaml", replace(valid, "    name: Tiny 1B", "    name: Tiny Override"));
+  const Catalog catalog = load_catalog({override_file}, ":" + env_file + "::");
+  EXPECT_EQ(catalog.entries().size(), embedded_only.entries().size() + 2);
+  const CatalogEntry* tiny = catalog.find_id("tiny-1b");
+  ASSERT_NE(tiny, nullptr);
+  EXPECT_EQ(tiny->name, "Tiny Override");
+  EXPECT_EQ(tiny->source, override_file);
+  EXPECT_EQ(catalog.resolve("tiny:1b-q8")->entry, tiny);
+}
+
+TEST_F(LoadCatalogTest, UserFileErrorsNameTheFile) {
+  const std::string path = write("bad.yaml", replace(valid, "    layers: 16", "    layers: x"));
+  try {
+    static_cast<void>(load_catalog({path}, ""));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_EQ(std::string(e.what()),
+              path + ":13:13: key 'layers' in model 'tiny-1b' must be an integer, got 'x'");
+  }
+}
+
+TEST_F(LoadCatalogTest, MissingFileIsAnIoError) {
+  try {
+    static_cast<void>(load_catalog({(dir_ / "missing.yaml").string()}, ""));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+  }
+  EXPECT_THROW(static_cast<void>(load_catalog({}, (dir_ / "nope.yaml").string())), Error);
+}
+
+}  // namespace
+}  // namespace vramplan::io

@@ -1,0 +1,191 @@
+// The catalog lint: every embedded model file parses, every entry is consistent, and the
+// generated tensor lists match the published parameter counts.
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <vramplan/catalog.hpp>
+#include <vramplan/error.hpp>
+#include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/io/embedded_catalog.hpp>
+#include <vramplan/tensors.hpp>
+
+namespace vramplan::io {
+namespace {
+
+Catalog embedded() {
+  Catalog catalog;
+  for (const EmbeddedFile& file : embedded_catalog_files()) {
+    for (CatalogEntry& entry : parse_catalog(file.text, fmt::format("<embedded>/{}", file.name))) {
+      catalog.add(std::move(entry));
+    }
+  }
+  return catalog;
+}
+
+std::size_t count(std::string_view text, std::string_view needle) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(needle); at != std::string_view::npos;
+       at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(EmbeddedCatalog, EveryFileParses) {
+  ASSERT_GE(embedded_catalog_files().size(), 9u);
+  for (const EmbeddedFile& file : embedded_catalog_files()) {
+    SCOPED_TRACE(std::string(file.name));
+    std::vector<CatalogEntry> entries;
+    ASSERT_NO_THROW(entries = parse_catalog(file.text, std::string(file.name)));
+    EXPECT_FALSE(entries.empty());
+    // Every entry cites where its numbers come from (the loader does not keep `source:`).
+    EXPECT_EQ(count(file.text, "\n  - id: "), entries.size());
+    EXPECT_EQ(count(file.text, "\n    source: \"models.md "), entries.size());
+  }
+}
+
+TEST(EmbeddedCatalog, IdsAreUniqueAcrossFiles) {
+  std::set<std::string> ids;
+  std::size_t total = 0;
+  for (const EmbeddedFile& file : embedded_catalog_files()) {
+    for (const CatalogEntry& entry : parse_catalog(file.text, std::string(file.name))) {
+      EXPECT_TRUE(ids.insert(entry.id).second) << "duplicate id " << entry.id;
+      ++total;
+    }
+  }
+  EXPECT_EQ(ids.size(), total);
+  EXPECT_EQ(embedded().entries().size(), total);
+}
+
+TEST(EmbeddedCatalog, LoadCatalogHoldsTheEmbeddedEntries) {
+  const Catalog catalog = load_catalog({}, "");
+  EXPECT_EQ(catalog.entries().size(), embedded().entries().size());
+}
+
+TEST(EmbeddedCatalog, EveryEntryIsValidAndComplete) {
+  const Catalog catalog = embedded();
+  for (const CatalogEntry& entry : catalog.entries()) {
+    SCOPED_TRACE(entry.id);
+    EXPECT_NO_THROW(validate(entry.spec, entry.id));
+    EXPECT_FALSE(entry.name.empty());
+    EXPECT_FALSE(entry.quants.empty());
+    if (!entry.quants.empty()) {
+      EXPECT_EQ(entry.default_quant, entry.quants.front());
+    }
+    EXPECT_FALSE(entry.hf.empty());
+    EXPECT_FALSE(entry.ollama.empty());
+    EXPECT_GT(entry.params_published, 0.0);
+    EXPECT_TRUE(has_tensor_layout(entry.spec.arch)) << entry.spec.arch;
+    EXPECT_TRUE(entry.source.starts_with("<embedded>/"));
+    const std::set<FileType> unique(entry.quants.begin(), entry.quants.end());
+    EXPECT_EQ(unique.size(), entry.quants.size()) << "a quantization is listed twice";
+  }
+}
+
+TEST(EmbeddedCatalog, ParameterCountsMatchPublishedWithinTwoPercent) {
+  const Catalog catalog = embedded();
+  for (const CatalogEntry& entry : catalog.entries()) {
+    if (entry.params_published <= 0) continue;
+    SCOPED_TRACE(entry.id);
+    const auto tensors = generate_tensors(entry.spec, FileType::mostly_f16);
+    const double generated = static_cast<double>(parameter_count(tensors));
+    const double error = std::abs(generated - entry.params_published) / entry.params_published;
+    EXPECT_LT(error, 0.02) << "generated " << generated << " vs published "
+                           << entry.params_published;
+  }
+}
+
+TEST(EmbeddedCatalog, EveryOllamaNameAndIdResolvesBackToItsEntry) {
+  const Catalog catalog = embedded();
+  for (const CatalogEntry& entry : catalog.entries()) {
+    for (const std::string& name : entry.ollama) {
+      const std::optional<ModelRef> ref = catalog.resolve(name);
+      ASSERT_TRUE(ref.has_value()) << name;
+      EXPECT_EQ(ref->entry, &entry) << name << " resolves to " << ref->entry->id;
+      EXPECT_FALSE(ref->quant_explicit);
+      EXPECT_EQ(ref->quant, entry.default_quant);
+    }
+    for (const std::string& repo : entry.hf) {
+      const std::optional<ModelRef> ref = catalog.resolve(repo);
+      ASSERT_TRUE(ref.has_value()) << repo;
+      EXPECT_EQ(ref->entry, &entry) << repo << " resolves to " << ref->entry->id;
+    }
+    const std::optional<ModelRef> by_id = catalog.resolve(entry.id);
+    ASSERT_TRUE(by_id.has_value()) << entry.id;
+    EXPECT_EQ(by_id->entry, &entry);
+  }
+}
+
+TEST(EmbeddedCatalog, AtMostOneLatestPerOllamaModel) {
+  std::set<std::string> models;
+  const Catalog catalog = embedded();
+  for (const CatalogEntry& entry : catalog.entries()) {
+    if (!entry.ollama_latest) continue;
+    const std::string model = entry.ollama.front().substr(0, entry.ollama.front().find(':'));
+    EXPECT_TRUE(models.insert(model).second) << "two entries are " << model << ":latest";
+  }
+}
+
+TEST(EmbeddedCatalog, HoldsTheRequiredModels) {
+  const Catalog catalog = embedded();
+  // The models the catalog must carry (docs/catalog.md, "What is in the catalog").
+  const char* const required[] = {
+      "llama2:7b", "llama2:13b", "llama2:70b", "llama3:8b", "llama3:70b", "llama3.1:8b",
+      "llama3.1:70b", "llama3.1:405b", "llama3.2:1b", "llama3.2:3b", "llama3.3:70b",
+      "mistral:7b", "mistral-nemo:12b", "mistral-small:22b", "mistral-small:24b",
+      "codestral:22b", "mixtral:8x7b", "mixtral:8x22b", "qwen2.5:0.5b", "qwen2.5:1.5b",
+      "qwen2.5:3b", "qwen2.5:7b", "qwen2.5:14b", "qwen2.5:32b", "qwen2.5:72b",
+      "qwen2.5-coder:0.5b", "qwen2.5-coder:1.5b", "qwen2.5-coder:3b", "qwen2.5-coder:7b",
+      "qwen2.5-coder:14b", "qwen2.5-coder:32b", "qwen3:0.6b", "qwen3:1.7b", "qwen3:4b",
+      "qwen3:8b", "qwen3:14b", "qwen3:32b", "qwen3:30b-a3b", "qwen3:235b-a22b", "qwq:32b",
+      "phi3:mini", "phi3:medium", "phi3.5:3.8b", "phi4:14b", "phi4-mini:3.8b", "gemma:2b",
+      "gemma:7b", "gemma2:2b", "gemma2:9b", "gemma2:27b", "gemma3:1b", "gemma3:4b",
+      "gemma3:12b", "gemma3:27b", "deepseek-coder:6.7b", "deepseek-coder:33b",
+      "deepseek-coder-v2:16b", "deepseek-v2:16b", "deepseek-r1:1.5b", "deepseek-r1:7b",
+      "deepseek-r1:8b", "deepseek-r1:14b", "deepseek-r1:32b", "deepseek-r1:70b",
+      "deepseek-r1:671b", "deepseek-v3:671b", "gpt-oss:20b", "gpt-oss:120b", "llava:7b",
+      "llava:13b", "nomic-embed-text:v1.5", "bge-m3:567m", "codellama:7b", "codellama:13b",
+      "codellama:34b", "smollm2:135m", "smollm2:360m", "smollm2:1.7b", "tinyllama:1.1b",
+  };
+  for (const char* name : required) {
+    EXPECT_TRUE(catalog.resolve(name).has_value()) << name;
+  }
+}
+
+TEST(EmbeddedCatalog, SpecialShapesAreEncoded) {
+  const Catalog catalog = embedded();
+  const CatalogEntry* v3 = catalog.find_id("deepseek-v3-671b");
+  ASSERT_NE(v3, nullptr);
+  EXPECT_TRUE(v3->spec.mla.present());
+  EXPECT_EQ(layer_attention(v3->spec, 0).k_width, 576);
+  EXPECT_EQ(v3->spec.moe.n_leading_dense, 3);
+
+  const CatalogEntry* llava = catalog.find_id("llava-7b");
+  ASSERT_NE(llava, nullptr);
+  ASSERT_TRUE(llava->projector.has_value());
+  EXPECT_GT(llava->projector->bytes, 500'000'000);
+  EXPECT_LT(llava->projector->bytes, 700'000'000);
+
+  const CatalogEntry* nomic = catalog.find_id("nomic-embed-text");
+  ASSERT_NE(nomic, nullptr);
+  EXPECT_FALSE(nomic->spec.causal);
+  EXPECT_FALSE(layer_attention(nomic->spec, 0).has_kv);
+
+  const CatalogEntry* gemma3 = catalog.find_id("gemma3-27b");
+  ASSERT_NE(gemma3, nullptr);
+  EXPECT_TRUE(layer_attention(gemma3->spec, 0).swa);
+  EXPECT_FALSE(layer_attention(gemma3->spec, 5).swa);
+
+  const CatalogEntry* oss = catalog.find_id("gpt-oss-20b");
+  ASSERT_NE(oss, nullptr);
+  EXPECT_TRUE(layer_attention(oss->spec, 0).swa);
+  EXPECT_FALSE(layer_attention(oss->spec, 1).swa);
+}
+
+}  // namespace
+}  // namespace vramplan::io
