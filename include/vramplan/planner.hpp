@@ -75,6 +75,19 @@ struct Plan {
   std::vector<Suggestion> suggestions; // what would fit instead
 };
 
+// The context an engine uses when none is given: Ollama's VRAM tier (4096 without GPUs),
+// or the model's maximum (llama-server, library).
+[[nodiscard]] std::int64_t engine_default_ctx(const Model& model, const Engine& engine,
+                                              const std::vector<Bytes>& gpus);
+
+// The physical batch (-ub) an engine uses when none is given: Ollama's automatic batch
+// (ollama.md §1.3; min(2048, ctx) for embedding models), else the engine's default.
+// `ctx` is in the engine's terms (Ollama: per slot).
+[[nodiscard]] std::int64_t engine_default_ubatch(const Model& model, const Engine& engine,
+                                                 Backend backend, std::int64_t ctx,
+                                                 std::int32_t parallel, bool flash_attn,
+                                                 const std::vector<Bytes>& gpus);
+
 // Alternative models (other quantizations of the same model) to suggest from when
 // nothing fits; may be empty.
 [[nodiscard]] Plan fit(const Model& model, const FitRequest& request,

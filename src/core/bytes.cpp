@@ -42,7 +42,7 @@ double unit_multiplier(const std::string& unit) {
 
 Bytes parse_size(std::string_view text, std::string_view what) {
   const std::string original(text);
-  std::string s = lower(text);
+  std::string s(text);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
 
@@ -65,7 +65,7 @@ Bytes parse_size(std::string_view text, std::string_view what) {
     throw Error(ErrorKind::usage, fmt::format("{}: '{}' needs a unit (G/GiB = 2^30 bytes, "
                                               "GB = 10^9 bytes, M/MiB, MB)", what, original));
   }
-  const double factor = unit_multiplier(unit);
+  const double factor = unit_multiplier(lower(unit));
   if (factor == 0.0) {
     throw Error(ErrorKind::usage, fmt::format("{}: unknown unit '{}' in '{}' (use B, K, M, G, "
                                               "T, KiB..TiB or KB..TB)", what, unit, original));

@@ -41,9 +41,8 @@ Bytes ollama_predicted(const Model& model, std::int64_t ctx_total) {
   for (std::int32_t h : s.n_head_kv_per_layer) {
     if (h > 0) hkv_min = hkv_min > 0 ? std::min<std::int64_t>(hkv_min, h) : h;
   }
-  const std::int64_t ctx = std::min(ctx_total, s.n_ctx_train * 1024);
   return model.weights.file_tensor_bytes +
-         2 * s.n_layer * hkv_min * (s.n_embd / s.n_head) * ctx * 2;
+         2 * s.n_layer * hkv_min * (s.n_embd / s.n_head) * ctx_total * 2;
 }
 
 Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers, GgmlType kv) {
@@ -56,18 +55,9 @@ Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers,
   c.type_v = kv;
   c.flash_attn = p.flash_attn;
   c.kv_unified = p.kv_unified;
-  if (r.ubatch) {
-    c.n_ubatch = *r.ubatch;
-  } else if (p.engine.auto_batch && !p.model.spec.causal) {
-    c.n_ubatch = std::min<std::int64_t>(2048, ctx);  // Ollama: embedding batch = min(2048, ctx)
-  } else if (p.engine.auto_batch) {
-    const std::int64_t ctx_total = std::min(ctx, p.model.spec.n_ctx_train) * p.parallel;
-    const Bytes smallest = p.gpus.empty() ? 0 : *std::min_element(p.gpus.begin(), p.gpus.end());
-    c.n_ubatch = ollama_auto_batch(ctx_total, ollama_predicted(p.model, ctx_total),
-                                   total_of(p.gpus), p.flash_attn, r.backend, smallest);
-  } else {
-    c.n_ubatch = p.engine.default_ubatch;
-  }
+  c.n_ubatch = r.ubatch ? *r.ubatch
+                        : engine_default_ubatch(p.model, p.engine, r.backend, ctx, p.parallel,
+                                                p.flash_attn, p.gpus);
   c.n_batch = r.batch ? *r.batch : p.engine.batch_equals_ubatch ? c.n_ubatch
                                                                 : p.engine.default_batch;
   c.n_batch = std::max(c.n_batch, c.n_ubatch);
@@ -110,14 +100,6 @@ std::int64_t largest_ctx(std::int64_t lo, std::int64_t hi, Ok ok) {
   return good;
 }
 
-std::int64_t default_ctx(const Planning& p) {
-  const ModelSpec& s = p.model.spec;
-  if (p.engine.default_ctx == DefaultContext::vram_tier) {
-    return std::min(s.n_ctx_train, ollama_vram_tier_ctx(total_of(p.gpus)));
-  }
-  return s.n_ctx_train;
-}
-
 struct Outcome {
   Config config;
   Estimate estimate;
@@ -131,7 +113,7 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
   const FitRequest& r = p.request;
   const std::int32_t total_layers = p.model.spec.n_layer + 1;
   const std::int32_t all_layers = p.gpus.empty() ? 0 : total_layers;
-  const std::int64_t start_ctx = r.ctx ? *r.ctx : default_ctx(p);
+  const std::int64_t start_ctx = r.ctx ? *r.ctx : p.model.spec.n_ctx_train;
   const std::int32_t start_layers = r.gpu_layers ? *r.gpu_layers : all_layers;
 
   Outcome out;
@@ -139,6 +121,9 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
   out.estimate = run(p, out.config);
   if (fits(p, out.estimate)) {
     out.fits = true;
+    if (!r.ctx) {
+      out.decisions.push_back(fmt::format("context: the model's maximum, {}", start_ctx));
+    }
     return out;
   }
 
@@ -152,13 +137,13 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
       out.config = make_config(p, ctx, start_layers, kv);
       out.estimate = run(p, out.config);
       out.fits = true;
-      out.decisions.push_back(fmt::format("context reduced from {} to {} so that everything "
-                                          "fits", start_ctx, ctx));
+      out.decisions.push_back(fmt::format("context: {} is the largest that fits (the model's "
+                                          "maximum is {})", ctx, start_ctx));
       return out;
     }
     ctx = floor;
-    out.decisions.push_back(fmt::format("context reduced from {} to the floor {} (--min-ctx)",
-                                        start_ctx, floor));
+    out.decisions.push_back(fmt::format("context: even the floor {} (--min-ctx) does not fit "
+                                        "with every layer on the GPU", floor));
   }
 
   // 2. Fewer GPU layers (partial offload), if the user left them open.
@@ -201,6 +186,27 @@ Bytes gpu_need(const Planning& p, const Estimate& e) {
 }
 
 }  // namespace
+
+std::int64_t engine_default_ctx(const Model& model, const Engine& engine,
+                                const std::vector<Bytes>& gpus) {
+  if (engine.default_ctx == DefaultContext::vram_tier) {
+    const std::int64_t tier = gpus.empty() ? 4096 : ollama_vram_tier_ctx(total_of(gpus));
+    return std::min(model.spec.n_ctx_train, tier);
+  }
+  return model.spec.n_ctx_train;
+}
+
+std::int64_t engine_default_ubatch(const Model& model, const Engine& engine, Backend backend,
+                                   std::int64_t ctx, std::int32_t parallel, bool flash_attn,
+                                   const std::vector<Bytes>& gpus) {
+  if (!engine.auto_batch) return engine.default_ubatch;
+  if (!model.spec.causal) return std::min<std::int64_t>(2048, ctx);
+  const std::int64_t ctx_total = std::min(ctx, model.spec.n_ctx_train) * parallel;
+  const std::vector<Bytes> used = backend == Backend::cpu ? std::vector<Bytes>{} : gpus;
+  const Bytes smallest = used.empty() ? 0 : *std::min_element(used.begin(), used.end());
+  return ollama_auto_batch(ctx_total, ollama_predicted(model, ctx_total), total_of(used),
+                           flash_attn, backend, smallest);
+}
 
 Bytes Headroom::for_device(Bytes capacity) const {
   const auto share = static_cast<Bytes>(std::llround(fraction * static_cast<double>(capacity)));
@@ -275,6 +281,7 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
                                        .n_batch = plan.estimate.shape.n_batch,
                                        .n_ubatch = plan.estimate.shape.n_ubatch,
                                        .kv_unified = c.kv_unified};
+  if (request.ram > 0) plan.estimate.devices.back().capacity = request.ram;
   if (plan.fits) return plan;
 
   // Why not: every device over its budget, with the numbers.
@@ -293,6 +300,14 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
         "system RAM: needs {} but {} is available after {} for the OS ({} over)",
         format_bytes(e.host().total()), format_bytes(p.ram_budget), format_bytes(ram_reserve_bytes),
         format_bytes(e.host().total() - p.ram_budget)));
+  }
+
+  if (!ram_fits(p, e)) {
+    const Bytes needed = pad_to(e.host().total() + ram_reserve_bytes, gib);
+    plan.suggestions.push_back(Suggestion{
+        fmt::format("--ram {}G or more (the CPU part needs {}, plus {} for the OS)", needed / gib,
+                    format_bytes(e.host().total()), format_bytes(ram_reserve_bytes)),
+        gpu_need(p, e), gpus_fit(p, e)});
   }
 
   // What would fit: each change alone, measured the same way.

@@ -41,9 +41,41 @@ std::string header(const Model& model, const Plan& plan, const EnvOptions& optio
   return out;
 }
 
+// GPUs that hold at least one layer.
+int gpus_used(const Estimate& e) {
+  int n = 0;
+  for (const DeviceUsage& d : e.devices) n += d.kind == DeviceKind::gpu && d.layers > 0 ? 1 : 0;
+  return n;
+}
+
+// "24,24": each GPU's capacity in whole GiB, as llama.cpp's -ts proportions.
+std::string tensor_split(const Estimate& e) {
+  std::string out;
+  for (const DeviceUsage& d : e.devices) {
+    if (d.kind != DeviceKind::gpu) continue;
+    out += fmt::format("{}{}", out.empty() ? "" : ",", d.capacity / mib);
+  }
+  return out;
+}
+
 std::string ollama_env(const Model& model, const Plan& plan, const EnvOptions& options) {
   const Recommendation& r = plan.recommendation;
   std::string out = header(model, plan, options);
+  if (gpus_used(plan.estimate) > 1) {
+    line(out, "# the plan spreads the layers over all GPUs; Ollama otherwise prefers one GPU");
+    line(out, "OLLAMA_SCHED_SPREAD=1");
+  }
+  if (plan.headroom.profile != "fit" && !plan.headroom_bytes.empty()) {
+    // Ollama >= 0.30 passes its environment to llama-server, whose --fit keeps this much
+    // free per GPU (ollama.md §1.3, llamacpp.md §A4).
+    std::string target;
+    for (Bytes b : plan.headroom_bytes) {
+      target += fmt::format("{}{}", target.empty() ? "" : ",", ceil_div(b, mib));
+    }
+    line(out, fmt::format("# keep the {} headroom free per GPU (MiB) in llama-server's own fit",
+                          plan.headroom.profile));
+    line(out, "LLAMA_ARG_FIT_TARGET=" + target);
+  }
   if (r.gpu_layers < r.total_layers) {
     line(out, "#");
     line(out, fmt::format("# Partial offload: {} of {} layers on the GPU. Ollama has no "
@@ -76,6 +108,10 @@ std::string llama_server_env(const Model& model, const Plan& plan, const EnvOpti
   line(out, fmt::format("LLAMA_ARG_CACHE_TYPE_V={}", to_string(r.kv_type)));
   line(out, fmt::format("LLAMA_ARG_UBATCH={}", r.n_ubatch));
   line(out, fmt::format("LLAMA_ARG_BATCH={}", r.n_batch));
+  if (gpus_used(plan.estimate) > 1) {
+    line(out, "# layers split in proportion to these sizes (MiB), as planned");
+    line(out, "LLAMA_ARG_TENSOR_SPLIT=" + tensor_split(plan.estimate));
+  }
   line(out, "# the settings above are already fitted: don't let llama-server refit them");
   line(out, "LLAMA_ARG_FIT=off");
   return out;

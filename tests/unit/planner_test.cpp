@@ -28,21 +28,22 @@ Model llama70b_q4() {
   return test::simple_model(s, GgmlType::q4_0, FileType::mostly_q4_0);
 }
 
-TEST(Fit, SmallModelFitsWholeWithOllamasTierContext) {
-  const Plan p = fit(test::simple_model(test::llama31_8b()), request({16 * gib}), {});
+TEST(Fit, UnsetContextIsTheModelMaximumWhenItFits) {
+  const Plan p = fit(test::simple_model(test::llama31_8b()), request({80 * gib}), {});
   EXPECT_TRUE(p.fits);
   EXPECT_EQ(p.recommendation.gpu_layers, 33);
   EXPECT_EQ(p.recommendation.total_layers, 33);
-  EXPECT_EQ(p.recommendation.ctx, 4096);  // < 23 GiB of VRAM: Ollama's 4096 tier
+  EXPECT_EQ(p.recommendation.ctx, 131072);
   EXPECT_EQ(p.recommendation.parallel, 1);
-  EXPECT_TRUE(p.decisions.empty());
-  const Plan big = fit(test::simple_model(test::llama31_8b()), request({24 * gib}), {});
-  EXPECT_EQ(big.recommendation.ctx, 32768);
+  ASSERT_EQ(p.decisions.size(), 1u);
+  EXPECT_EQ(p.decisions[0], "context: the model's maximum, 131072");
 }
 
 TEST(Fit, ShortensAnUnsetContextToTheLargestThatFits) {
   const Model m = test::simple_model(test::llama31_8b());
   const Plan p = fit(m, request({16 * gib}, EngineId::llamacpp), {});
+  EXPECT_EQ(p.recommendation.parallel, 4);  // llama-server's -np auto: 4 unified slots
+  EXPECT_TRUE(p.recommendation.kv_unified);
   ASSERT_TRUE(p.fits);
   EXPECT_LT(p.recommendation.ctx, 131072);
   EXPECT_GE(p.recommendation.ctx, 4096);

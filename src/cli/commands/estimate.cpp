@@ -1,10 +1,10 @@
 // `vramplan estimate`: the memory breakdown of one explicit configuration.
 #include <algorithm>
-#include <numeric>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <vramplan/planner.hpp>
 #include <vramplan/report/json.hpp>
 #include <vramplan/report/table.hpp>
 
@@ -58,12 +58,6 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   if (!o.flash_attn.empty()) {
     config.flash_attn = parse_on_off_auto("--flash-attn", o.flash_attn, true).value_or(true);
   }
-  config.n_ubatch = o.ubatch.empty() ? engine.default_ubatch
-                                     : parse_integer("--ubatch", o.ubatch, 1, 1 << 20);
-  config.n_batch = o.batch.empty() ? engine.default_batch
-                                   : parse_integer("--batch", o.batch, 1, 1 << 20);
-  if (engine.batch_equals_ubatch && o.batch.empty()) config.n_batch = config.n_ubatch;
-  config.n_batch = std::max(config.n_batch, config.n_ubatch);
   if (is_quantized(config.type_v) && !config.flash_attn) {
     throw Error(ErrorKind::usage, fmt::format("--kv-type {} needs flash attention; drop "
                                               "--flash-attn off", to_string(config.type_v)));
@@ -74,15 +68,15 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   const Model& model = resolved.model;
   const std::int32_t total_layers = model.spec.n_layer + 1;
 
-  if (ctx) {
-    config.ctx = *ctx;
-  } else if (engine.default_ctx == DefaultContext::vram_tier) {
-    const Bytes total_vram = std::accumulate(gpus.begin(), gpus.end(), Bytes{0});
-    config.ctx = std::min(model.spec.n_ctx_train,
-                          gpus.empty() ? std::int64_t{4096} : ollama_vram_tier_ctx(total_vram));
-  } else {
-    config.ctx = model.spec.n_ctx_train;
-  }
+  config.ctx = ctx ? *ctx : engine_default_ctx(model, engine, gpus);
+  config.n_ubatch = o.ubatch.empty()
+                        ? engine_default_ubatch(model, engine, backend, config.ctx,
+                                                config.parallel, config.flash_attn, gpus)
+                        : parse_integer("--ubatch", o.ubatch, 1, 1 << 20);
+  config.n_batch = o.batch.empty() ? engine.default_batch
+                                   : parse_integer("--batch", o.batch, 1, 1 << 20);
+  if (engine.batch_equals_ubatch && o.batch.empty()) config.n_batch = config.n_ubatch;
+  config.n_batch = std::max(config.n_batch, config.n_ubatch);
   config.gpu_layers = o.gpu_layers.empty()
                           ? (backend == Backend::cpu ? 0 : total_layers)
                           : parse_gpu_layers(o.gpu_layers, total_layers);

@@ -87,11 +87,7 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
     warn(context, "neither --vram nor --ram given: nothing to fit into, only the sizes are shown");
   }
 
-  Plan plan = fit(model, request, resolved.alternatives);
-  // The host's capacity is what --ram says (core leaves it 0 = unknown).
-  if (request.ram > 0 && !plan.estimate.devices.empty()) {
-    plan.estimate.devices.back().capacity = request.ram;
-  }
+  const Plan plan = fit(model, request, resolved.alternatives);
   warn_notes(context, plan.estimate.notes);
 
   std::string content;
