@@ -288,22 +288,35 @@ std::optional<ModelRef> Catalog::resolve(std::string_view name) const {
 std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max) const {
   const std::string typed = lower(trim(name));
   if (typed.empty() || max == 0) return {};
-  std::vector<std::pair<std::size_t, std::string>> scored;
-  auto consider = [&](const std::string& candidate) {
-    scored.emplace_back(edit_distance(typed, lower(candidate)), candidate);
+  // Score every spelling of every entry, but suggest each model once, by its canonical name
+  // (its first Ollama tag, else its id): "llama3.1:8b" and "llama3.1-8b" are one model.
+  struct Scored {
+    std::size_t distance;
+    std::size_t index;  // entry order breaks ties deterministically
   };
-  for (const CatalogEntry& entry : entries_) {
-    for (const std::string& known : entry.ollama) consider(known);
-    consider(entry.id);
-    for (const std::string& repo : entry.hf) consider(repo);
+  std::vector<Scored> scored;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const CatalogEntry& entry = entries_[i];
+    std::size_t best = edit_distance(typed, lower(entry.id));
+    for (const std::string& known : entry.ollama) {
+      best = std::min(best, edit_distance(typed, lower(known)));
+      // The model part alone ("mistral" of "mistral:7b"), for names typed without a tag.
+      best = std::min(best, edit_distance(typed, lower(known.substr(0, known.find(':')))));
+    }
+    for (const std::string& repo : entry.hf) best = std::min(best, edit_distance(typed, lower(repo)));
+    scored.push_back({best, i});
   }
-  std::sort(scored.begin(), scored.end());
+  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
+    return a.distance != b.distance ? a.distance < b.distance : a.index < b.index;
+  });
   // Too far to be a typo: more than a third of the typed name changed (at least 2 edits).
   const std::size_t limit = std::max<std::size_t>(2, typed.size() / 3);
   std::vector<std::string> out;
-  for (const auto& [distance, candidate] : scored) {
-    if (distance > limit || out.size() >= max) break;
-    if (std::find(out.begin(), out.end(), candidate) == out.end()) out.push_back(candidate);
+  for (const Scored& s : scored) {
+    if (s.distance > limit || out.size() >= max) break;
+    const CatalogEntry& entry = entries_[s.index];
+    const std::string canonical = entry.ollama.empty() ? entry.id : entry.ollama.front();
+    if (std::find(out.begin(), out.end(), canonical) == out.end()) out.push_back(canonical);
   }
   return out;
 }
