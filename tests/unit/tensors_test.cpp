@@ -9,22 +9,12 @@
 #include <vramplan/error.hpp>
 #include <vramplan/tensors.hpp>
 
+#include "support/specs.hpp"
+
 namespace vramplan {
 namespace {
 
-// meta-llama/Llama-3.1-8B config.json (shared/reference/models.md §1).
-ModelSpec llama31_8b() {
-  ModelSpec s;
-  s.arch = "llama";
-  s.n_layer = 32;
-  s.n_embd = 4096;
-  s.n_ff = 14336;
-  s.n_head = 32;
-  s.n_head_kv = 8;
-  s.n_vocab = 128256;
-  s.n_ctx_train = 131072;
-  return s;
-}
+using test::llama31_8b;  // tests/support/specs.hpp
 
 // Qwen/Qwen2.5-0.5B-Instruct (models.md §1).
 ModelSpec qwen25_05b() {
