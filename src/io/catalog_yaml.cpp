@@ -267,7 +267,11 @@ class Reader {
     bool head_dim = false;
     bool head_dim_kv = false;
     bool kv_heads = false;
-    for (const auto& [key, field] : f) {
+    for (const auto& key_and_field : f) {
+      // Named references, not a structured binding: clang 14 cannot capture bindings in the
+      // lambdas below.
+      const auto& key = key_and_field.first;
+      const auto& field = key_and_field.second;
       if (key == "id") {
         e.id = string(field, key);
         for (const char c : e.id) {

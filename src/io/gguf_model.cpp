@@ -1,0 +1,459 @@
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <map>
+
+#include <fmt/format.h>
+
+#include <vramplan/error.hpp>
+#include <vramplan/io/gguf_model.hpp>
+
+namespace vramplan::io {
+namespace {
+
+// llama.cpp's LLAMA_MAX_LAYERS is 512; validate() allows 1024. Checked before any per-layer
+// vector is built.
+constexpr std::int64_t max_layers = 1024;
+
+bool is_one_of(std::string_view arch, std::initializer_list<std::string_view> archs) {
+  return std::find(archs.begin(), archs.end(), arch) != archs.end();
+}
+
+// Reads typed keys of one file, with messages that name the origin, offset and key.
+class Keys {
+ public:
+  Keys(const GgufFile& file, const std::string& origin, std::string arch)
+      : file_(file), origin_(origin), arch_(std::move(arch)) {}
+
+  [[nodiscard]] const std::string& arch() const { return arch_; }
+  [[nodiscard]] std::string key(std::string_view suffix) const {
+    return fmt::format("{}.{}", arch_, suffix);
+  }
+  [[nodiscard]] const GgufValue* find(const std::string& key) const { return file_.find(key); }
+
+  [[noreturn]] void fail(const GgufValue& v, const std::string& key,
+                         const std::string& what) const {
+    throw Error(ErrorKind::bad_input,
+                fmt::format("{}: offset {}: key '{}' {}", origin_, v.offset, key, what));
+  }
+  [[noreturn]] void missing(const std::string& key) const {
+    throw Error(ErrorKind::bad_input, fmt::format("{}: missing key '{}'", origin_, key));
+  }
+
+  // An integer scalar in [lo, hi]; nullopt when absent.
+  [[nodiscard]] std::optional<std::int64_t> opt_int(
+      const std::string& key, std::int64_t lo = 0,
+      std::int64_t hi = std::numeric_limits<std::int32_t>::max()) const {
+    const GgufValue* v = find(key);
+    if (v == nullptr) return std::nullopt;
+    const std::optional<std::int64_t> value = v->as_int();
+    if (!value) fail(*v, key, fmt::format("must be an integer, got {}", to_string(v->type)));
+    check_range(*v, key, *value, lo, hi);
+    return value;
+  }
+
+  [[nodiscard]] std::int64_t req_int(
+      const std::string& key, std::int64_t lo = 0,
+      std::int64_t hi = std::numeric_limits<std::int32_t>::max()) const {
+    const std::optional<std::int64_t> value = opt_int(key, lo, hi);
+    if (!value) missing(key);
+    return *value;
+  }
+
+  [[nodiscard]] std::optional<bool> opt_bool(const std::string& key) const {
+    const GgufValue* v = find(key);
+    if (v == nullptr) return std::nullopt;
+    if (const auto* b = std::get_if<bool>(&v->data)) return *b;
+    fail(*v, key, fmt::format("must be a bool, got {}", to_string(v->type)));
+  }
+
+  // A key that is either a scalar (the same for every layer) or an integer array of
+  // n_layer entries, as llama.cpp's get_key_or_arr reads it. Empty when absent.
+  [[nodiscard]] std::vector<std::int64_t> per_layer(const std::string& key, std::int64_t n_layer,
+                                                    std::int64_t lo = 0) const {
+    const GgufValue* v = find(key);
+    if (v == nullptr) return {};
+    const auto hi = std::int64_t{std::numeric_limits<std::int32_t>::max()};
+    if (const GgufArray* a = v->as_array()) {
+      if (a->count != static_cast<std::uint64_t>(n_layer)) {
+        fail(*v, key, fmt::format("has {} entries for {} layers", a->count, n_layer));
+      }
+      std::vector<std::int64_t> out = integers(*v, key, *a);
+      for (std::int64_t x : out) check_range(*v, key, x, lo, hi);
+      return out;
+    }
+    const std::optional<std::int64_t> value = v->as_int();
+    if (!value) {
+      fail(*v, key,
+           fmt::format("must be an integer or an integer array, got {}", to_string(v->type)));
+    }
+    check_range(*v, key, *value, lo, hi);
+    return std::vector<std::int64_t>(static_cast<std::size_t>(n_layer), *value);
+  }
+
+  // Per-layer flags: a bool array, or an integer array (non-zero = true), of n_layer entries.
+  [[nodiscard]] std::vector<bool> layer_flags(const GgufValue& v, const std::string& key,
+                                              std::int64_t n_layer) const {
+    const GgufArray* a = v.as_array();
+    if (a == nullptr || a->count != static_cast<std::uint64_t>(n_layer)) {
+      fail(v, key, fmt::format("must be an array of {} per-layer flags", n_layer));
+    }
+    if (const auto* b = std::get_if<std::vector<bool>>(&a->elements)) return *b;
+    std::vector<bool> out;
+    for (std::int64_t x : integers(v, key, *a)) out.push_back(x != 0);
+    return out;
+  }
+
+ private:
+  void check_range(const GgufValue& v, const std::string& key, std::int64_t value, std::int64_t lo,
+                   std::int64_t hi) const {
+    if (value < lo || value > hi) {
+      fail(v, key, fmt::format("is {}, outside [{}, {}]", value, lo, hi));
+    }
+  }
+
+  std::vector<std::int64_t> integers(const GgufValue& v, const std::string& key,
+                                     const GgufArray& a) const {
+    if (const auto* s = std::get_if<std::vector<std::int64_t>>(&a.elements)) return *s;
+    if (const auto* u = std::get_if<std::vector<std::uint64_t>>(&a.elements)) {
+      std::vector<std::int64_t> out;
+      out.reserve(u->size());
+      for (std::uint64_t x : *u) {
+        if (x > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+          fail(v, key, fmt::format("has an entry {} that is out of range", x));
+        }
+        out.push_back(static_cast<std::int64_t>(x));
+      }
+      return out;
+    }
+    fail(v, key, fmt::format("must be an integer array, got an array of {}", to_string(a.type)));
+  }
+
+  const GgufFile& file_;
+  const std::string& origin_;
+  std::string arch_;
+};
+
+std::int32_t to_i32(std::int64_t v) { return static_cast<std::int32_t>(v); }  // range-checked
+
+std::int64_t max_of(const std::vector<std::int64_t>& v) {
+  return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+}
+
+bool uniform(const std::vector<std::int64_t>& v) {
+  return std::adjacent_find(v.begin(), v.end(), std::not_equal_to<>()) == v.end();
+}
+
+// Encoders: no KV cache (llama_model::create_memory returns none for them).
+bool is_encoder(std::string_view arch) {
+  return is_one_of(arch, {"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3",
+                          "modern-bert", "neo-bert", "eurobert", "t5encoder"});
+}
+
+// Sliding window per llama.cpp's load_hparams for each architecture
+// (shared/reference/llamacpp.md §A1.3 table).
+SlidingWindow sliding_window(const Keys& k, std::int64_t n_layer) {
+  const std::string& arch = k.arch();
+  const std::string window_key = k.key("attention.sliding_window");
+  const std::string pattern_key = k.key("attention.sliding_window_pattern");
+  const std::optional<std::int64_t> key_window =
+      k.opt_int(window_key, 0, std::numeric_limits<std::int64_t>::max());
+  const std::int64_t window = key_window.value_or(0);
+  const GgufValue* pattern = k.find(pattern_key);
+  SlidingWindow swa;
+  auto from_pattern = [&](std::int32_t default_period) {
+    if (pattern == nullptr) {
+      swa.period = default_period;
+    } else if (pattern->as_array() != nullptr) {
+      swa.layers = k.layer_flags(*pattern, pattern_key, n_layer);
+    } else {
+      swa.period = to_i32(k.req_int(pattern_key, 0, 1024));
+    }
+  };
+
+  if (arch == "gemma2") {
+    swa.window = key_window.value_or(4096);
+    swa.period = 2;
+  } else if (arch == "gemma3") {
+    if (window > 0) swa = SlidingWindow{.window = window, .period = 6};
+  } else if (arch == "gemma3n") {
+    // TODO: gemma3n keeps KV only in layers < 20 (n_layer_kv_from_start); ModelSpec cannot
+    // say that yet, so later layers are counted as if they had their own cache.
+    if (window > 0) swa = SlidingWindow{.window = window, .period = 5};
+  } else if (arch == "gpt-oss") {
+    if (window > 0) swa = SlidingWindow{.window = window, .period = 2};
+  } else if (arch == "cohere2") {
+    if (window > 0) swa = SlidingWindow{.window = window, .period = 4};
+  } else if (arch == "llama4") {
+    // Chunked attention, window fixed at 8192 unless the key is there and 0.
+    if (!(key_window && *key_window == 0)) swa = SlidingWindow{.window = 8192, .period = 4};
+  } else if (arch == "exaone4") {
+    if (n_layer == 64) swa = SlidingWindow{.window = key_window.value_or(4096), .period = 4};
+  } else if (arch == "olmo2") {
+    if (window > 0) swa = SlidingWindow{.window = window, .period = 4};
+  } else if (arch == "smallthinker") {
+    if (window > 0) swa = SlidingWindow{.window = 4096, .period = 4, .dense_first = true};
+  } else if (is_one_of(arch, {"cohere2moe", "laguna", "modern-bert"})) {
+    // TODO: the period of these dense_first archs is taken from the pattern key (else 4);
+    // not checked against their llama.cpp loaders.
+    if (window > 0) {
+      swa.window = window;
+      swa.dense_first = true;
+      from_pattern(4);
+    }
+  } else if (is_one_of(arch, {"gemma4", "mimo2", "step35", "mellum", "dflash"})) {
+    if (window > 0 && pattern != nullptr) {
+      swa.window = window;
+      from_pattern(0);
+    }
+  } else if (is_one_of(arch, {"lfm2", "lfm2moe"})) {
+    if (window > 0) swa = SlidingWindow{.window = window, .period = 0};  // every attention layer
+  } else if (arch == "phi3") {
+    // llama.cpp disables SWA for phi3 even when the key is there.
+  } else if (window > 0 && pattern != nullptr) {
+    // Any other architecture: only when the file spells out both the window and the pattern.
+    swa.window = window;
+    from_pattern(0);
+  }
+  return swa;
+}
+
+std::vector<bool> recurrent_layers(const Keys& k, std::int64_t n_layer,
+                                   const std::vector<std::int64_t>& kv,
+                                   const std::vector<std::int64_t>& ff) {
+  const std::string& arch = k.arch();
+  const auto n = static_cast<std::size_t>(n_layer);
+  std::vector<bool> layers;
+  if (is_one_of(arch, {"qwen3next", "qwen35", "qwen35moe"})) {
+    const std::string layers_key = k.key("attention.recurrent_layers");
+    if (const GgufValue* v = k.find(layers_key)) return k.layer_flags(*v, layers_key, n_layer);
+    const std::int64_t interval =
+        k.opt_int(k.key("full_attention_interval"), 1, max_layers).value_or(4);
+    layers.resize(n);
+    for (std::size_t il = 0; il < n; ++il) {
+      layers[il] = (static_cast<std::int64_t>(il) + 1) % interval != 0;
+    }
+  } else if (is_one_of(arch, {"lfm2", "lfm2moe", "granitehybrid", "jamba", "kimi-linear"})) {
+    layers.resize(n);
+    for (std::size_t il = 0; il < n; ++il) layers[il] = kv[il] == 0;
+  } else if (is_one_of(arch, {"nemotron_h", "nemotron_h_moe"})) {
+    layers.resize(n);
+    for (std::size_t il = 0; il < n; ++il) {
+      layers[il] = kv[il] == 0 && (ff.empty() || ff[il] == 0);
+    }
+  } else if (is_one_of(arch, {"falcon-h1", "mamba", "mamba2"})) {
+    layers.assign(n, true);
+  }
+  if (std::find(layers.begin(), layers.end(), true) == layers.end()) layers.clear();
+  return layers;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> vocab_size_from_gguf(const GgufFile& file, const std::string& origin) {
+  const GgufValue* arch_value = file.find("general.architecture");
+  const std::string* arch = arch_value != nullptr ? arch_value->as_string() : nullptr;
+  if (arch != nullptr) {
+    const Keys k(file, origin, *arch);
+    if (auto n = k.opt_int(k.key("vocab_size"), 1, std::numeric_limits<std::int64_t>::max())) {
+      return n;
+    }
+  }
+  if (const GgufValue* tokens = file.find("tokenizer.ggml.tokens")) {
+    if (const GgufArray* a = tokens->as_array();
+        a != nullptr && a->count > 0 &&
+        a->count <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return static_cast<std::int64_t>(a->count);
+    }
+  }
+  if (const GgufTensor* embd = file.find_tensor("token_embd.weight")) {
+    return embd->info.ne[1];
+  }
+  return std::nullopt;
+}
+
+ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
+  const GgufValue* arch_value = file.find("general.architecture");
+  if (arch_value == nullptr) {
+    throw Error(ErrorKind::bad_input,
+                fmt::format("{}: missing key 'general.architecture'", origin));
+  }
+  const std::string* arch = arch_value->as_string();
+  if (arch == nullptr || arch->empty()) {
+    throw Error(ErrorKind::bad_input,
+                fmt::format("{}: offset {}: key 'general.architecture' must be a non-empty "
+                            "string",
+                            origin, arch_value->offset));
+  }
+  if (*arch == "clip") {
+    throw Error(ErrorKind::bad_input,
+                fmt::format("{}: is a vision/audio projector (mmproj, architecture 'clip'), not "
+                            "a text model",
+                            origin));
+  }
+  const Keys k(file, origin, *arch);
+  ModelSpec s;
+  s.arch = *arch;
+
+  const std::int64_t n_layer = k.req_int(k.key("block_count"), 1, max_layers);
+  s.n_layer = to_i32(n_layer);
+  s.n_nextn = to_i32(k.opt_int(k.key("nextn_predict_layers")).value_or(0));
+  s.n_ctx_train = k.req_int(k.key("context_length"), 1, std::numeric_limits<std::int64_t>::max());
+  s.n_embd = k.req_int(k.key("embedding_length"), 1, std::numeric_limits<std::int64_t>::max());
+
+  // Per-layer arrays: head_count uses its max (ModelSpec has no per-layer query heads);
+  // head_count_kv and feed_forward_length keep their per-layer values when they differ.
+  const std::string head_key = k.key("attention.head_count");
+  const std::vector<std::int64_t> heads = k.per_layer(head_key, n_layer);
+  if (heads.empty()) k.missing(head_key);
+  s.n_head = to_i32(max_of(heads));
+  std::vector<std::int64_t> kv = k.per_layer(k.key("attention.head_count_kv"), n_layer);
+  if (kv.empty()) kv = heads;  // llama.cpp: n_head_kv defaults to n_head
+  const std::vector<std::int64_t> ff = k.per_layer(k.key("feed_forward_length"), n_layer);
+  s.n_ff = max_of(ff);
+  if (!uniform(ff)) s.n_ff_per_layer = ff;
+
+  s.head_dim_k = to_i32(k.opt_int(k.key("attention.key_length")).value_or(0));
+  s.head_dim_v = to_i32(k.opt_int(k.key("attention.value_length")).value_or(0));
+  const auto key_swa = k.opt_int(k.key("attention.key_length_swa"));
+  const auto value_swa = k.opt_int(k.key("attention.value_length_swa"));
+  // TODO: gemma4 gives SWA layers their own head sizes; ModelSpec has one head size per
+  // model, so the larger one is used (over-estimates the SWA cache of those files).
+  if (key_swa && s.head_dim_k > 0) s.head_dim_k = std::max(s.head_dim_k, to_i32(*key_swa));
+  if (value_swa && s.head_dim_v > 0) s.head_dim_v = std::max(s.head_dim_v, to_i32(*value_swa));
+
+  // MLA (deepseek2 family, §A1.4): the file stores head_count_kv 1, key_length
+  // kv_lora_rank + rope (576) and value_length kv_lora_rank; the decompressed head sizes are
+  // in *_mla. layer_attention() derives the cached latent from spec.mla. Files without the
+  // *_mla keys (converted before llama.cpp #12801) run as plain MHA and are read as such.
+  const auto kv_lora = k.opt_int(k.key("attention.kv_lora_rank"));
+  const auto key_mla = k.opt_int(k.key("attention.key_length_mla"));
+  const auto value_mla = k.opt_int(k.key("attention.value_length_mla"));
+  if (kv_lora.value_or(0) > 0 && key_mla.value_or(0) > 0 && value_mla.value_or(0) > 0) {
+    const std::int64_t key_length = k.req_int(k.key("attention.key_length"));
+    const std::int64_t rope = key_length - *kv_lora;
+    if (rope <= 0 || rope >= *key_mla) {
+      throw Error(ErrorKind::bad_input,
+                  fmt::format("{}: MLA key_length {} minus kv_lora_rank {} must be a rope "
+                              "dimension between 1 and key_length_mla {}",
+                              origin, key_length, *kv_lora, *key_mla));
+    }
+    s.mla = Mla{.q_lora_rank = to_i32(k.opt_int(k.key("attention.q_lora_rank")).value_or(0)),
+                .kv_lora_rank = to_i32(*kv_lora),
+                .qk_nope_head_dim = to_i32(*key_mla - rope),
+                .qk_rope_head_dim = to_i32(rope),
+                .v_head_dim = to_i32(*value_mla)};
+    // Per-head sizes as the catalog states them (decompressed); n_head_kv stays as stored.
+    s.head_dim_k = to_i32(*key_mla);
+    s.head_dim_v = to_i32(*value_mla);
+  }
+
+  const std::int64_t n_expert = k.opt_int(k.key("expert_count")).value_or(0);
+  if (n_expert > 0) {
+    s.moe.n_expert = to_i32(n_expert);
+    s.moe.n_expert_used = to_i32(k.opt_int(k.key("expert_used_count")).value_or(0));
+    s.moe.n_ff_exp = k.opt_int(k.key("expert_feed_forward_length")).value_or(s.n_ff);
+    s.moe.n_expert_shared = to_i32(k.opt_int(k.key("expert_shared_count")).value_or(0));
+    s.moe.n_ff_shexp = k.opt_int(k.key("expert_shared_feed_forward_length")).value_or(0);
+    s.moe.n_leading_dense = to_i32(k.opt_int(k.key("leading_dense_block_count")).value_or(0));
+    s.moe.every_n = std::max(1, to_i32(k.opt_int(k.key("interleave_moe_layer_step")).value_or(1)));
+  }
+
+  // Recurrent state (§A1.5). lfm2's short convolution maps onto the same formula:
+  // n_embd_r = (l_cache - 1) * n_embd, no S state.
+  s.recurrent.conv_kernel = to_i32(k.opt_int(k.key("ssm.conv_kernel")).value_or(0));
+  s.recurrent.inner_size = k.opt_int(k.key("ssm.inner_size")).value_or(0);
+  s.recurrent.state_size = k.opt_int(k.key("ssm.state_size")).value_or(0);
+  s.recurrent.group_count = to_i32(k.opt_int(k.key("ssm.group_count")).value_or(0));
+  if (const auto l_cache = k.opt_int(k.key("shortconv.l_cache"));
+      l_cache && s.recurrent.conv_kernel == 0) {
+    s.recurrent.conv_kernel = to_i32(*l_cache);
+    s.recurrent.inner_size = s.n_embd;
+  }
+  // TODO: RWKV (wkv.head_size, token_shift_count) and Kimi KDA state are not in
+  // ModelSpec::Recurrent; such files get recurrent layers with a zero-size state.
+  s.recurrent.layers = recurrent_layers(k, n_layer, kv, ff);
+  if (is_one_of(s.arch, {"qwen3next", "qwen35", "qwen35moe"})) {
+    // Their recurrent layers have no KV, though head_count_kv is one scalar in the file.
+    for (std::size_t il = 0; il < s.recurrent.layers.size(); ++il) {
+      if (s.recurrent.layers[il]) kv[il] = 0;
+    }
+  } else if (is_one_of(s.arch, {"mamba", "mamba2"})) {
+    std::fill(kv.begin(), kv.end(), 0);
+  }
+  s.n_head_kv = to_i32(max_of(kv));
+  // Per-layer values only when they differ, or when no layer has KV (pure recurrent models:
+  // an all-zero list says "no KV" where a scalar 0 would be invalid).
+  if (!uniform(kv) || (s.n_head_kv == 0 && !s.recurrent.layers.empty())) {
+    s.n_head_kv_per_layer.assign(kv.begin(), kv.end());
+  }
+
+  s.swa = sliding_window(k, n_layer);
+  s.causal = !is_encoder(s.arch) && k.opt_bool(k.key("attention.causal")).value_or(true);
+  s.tied_embeddings = file.find_tensor("output.weight") == nullptr;
+
+  const std::optional<std::int64_t> vocab = vocab_size_from_gguf(file, origin);
+  if (!vocab) {
+    throw Error(ErrorKind::bad_input,
+                fmt::format("{}: cannot tell the vocabulary size: no '{}', no "
+                            "'tokenizer.ggml.tokens' and no 'token_embd.weight'",
+                            origin, k.key("vocab_size")));
+  }
+  s.n_vocab = *vocab;
+
+  validate(s, origin);
+  return s;
+}
+
+std::optional<FileType> file_type_from_gguf(const GgufFile& file, const std::string& origin) {
+  const GgufValue* v = file.find("general.file_type");
+  if (v == nullptr) return std::nullopt;
+  const std::optional<std::int64_t> id = v->as_int();
+  if (!id) {
+    throw Error(ErrorKind::bad_input,
+                fmt::format("{}: offset {}: key 'general.file_type' must be an integer, got {}",
+                            origin, v->offset, to_string(v->type)));
+  }
+  constexpr std::int64_t guessed = 1024;  // LLAMA_FTYPE_GUESSED
+  const FileTypeInfo* ft = find_file_type(*id & ~guessed);
+  if (ft == nullptr) return std::nullopt;
+  return ft->type;
+}
+
+std::vector<TensorInfo> tensors_from_gguf(const GgufFile& file) {
+  std::vector<TensorInfo> out;
+  out.reserve(file.tensors.size());
+  for (const GgufTensor& t : file.tensors) out.push_back(t.info);
+  return out;
+}
+
+Model model_from_gguf(const GgufModelFiles& files, std::string name) {
+  const std::string& origin = files.paths.empty() ? name : files.paths.front();
+  ModelSpec spec = spec_from_gguf(files.file, origin);
+  std::optional<FileType> ftype = file_type_from_gguf(files.file, origin);
+  std::vector<TensorInfo> tensors = tensors_from_gguf(files.file);
+  if (!ftype) {
+    // The ggml type holding the most bytes, mapped to the first preset based on it.
+    std::map<GgmlType, Bytes> bytes;
+    for (const TensorInfo& t : tensors) bytes[t.type] += t.bytes();
+    const auto top = std::max_element(bytes.begin(), bytes.end(), [](const auto& a, const auto& b) {
+      return a.second < b.second;
+    });
+    ftype = FileType::mostly_f16;
+    if (top != bytes.end()) {
+      for (const FileTypeInfo& ft : file_types()) {
+        if (ft.base == top->first) {
+          ftype = ft.type;
+          break;
+        }
+      }
+    }
+  }
+  std::string source = files.paths.size() > 1
+                           ? fmt::format("GGUF {} ({} parts)", origin, files.paths.size())
+                           : fmt::format("GGUF {}", origin);
+  return make_model(std::move(name), std::move(source), std::move(spec), *ftype,
+                    std::move(tensors));
+}
+
+}  // namespace vramplan::io

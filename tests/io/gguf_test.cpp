@@ -1,0 +1,710 @@
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <vramplan/error.hpp>
+#include <vramplan/io/byte_source.hpp>
+#include <vramplan/io/gguf.hpp>
+#include <vramplan/io/gguf_model.hpp>
+
+#include <unistd.h>
+
+#include "support/gguf_writer.hpp"
+
+namespace vramplan::io {
+namespace {
+
+namespace fs = std::filesystem;
+using test::ByteWriter;
+using test::GgufWriter;
+using WType = test::GgufType;
+
+constexpr const char* origin = "m.gguf";
+
+// The whole file in memory: header plus a zeroed data section.
+std::string file_bytes(const GgufWriter& w) {
+  return w.header() + std::string(static_cast<std::size_t>(w.data_size()), '\0');
+}
+
+GgufFile read_bytes(const std::string& bytes) {
+  MemorySource source(bytes);
+  return read_gguf(source, origin);
+}
+
+// The message of the Error{bad_input} reading `bytes` throws; "" when it does not throw.
+std::string error_of(const std::string& bytes) {
+  try {
+    (void)read_bytes(bytes);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input) << e.what();
+    return e.what();
+  }
+  return "";
+}
+
+std::string u32_bytes(std::uint32_t v) {
+  ByteWriter b;
+  b.u32(v);
+  return b.bytes();
+}
+
+std::string u64_bytes(std::uint64_t v) {
+  ByteWriter b;
+  b.u64(v);
+  return b.bytes();
+}
+
+// A file with no key/values and one tensor info written field by field (for shapes, types
+// and offsets the writer would not produce). The tensor info starts at offset 24; its
+// n_dims field is at 24 + 8 + name.size().
+std::string raw_tensor_file(const std::string& name, const std::vector<std::int64_t>& ne,
+                            std::int32_t type, std::uint64_t offset, std::size_t data = 4096) {
+  ByteWriter b;
+  b.raw("GGUF");
+  b.u32(3);
+  b.u64(1);
+  b.u64(0);
+  b.str(name);
+  b.u32(static_cast<std::uint32_t>(ne.size()));
+  for (std::int64_t n : ne) b.i64(n);
+  b.i32(type);
+  b.u64(offset);
+  b.pad_to(32);
+  return b.bytes() + std::string(data, '\0');
+}
+
+GgufWriter sample_writer() {
+  GgufWriter w;
+  w.set_string("general.architecture", "llama");
+  w.set_u8("t.u8", 200);
+  w.set_i8("t.i8", -100);
+  w.set_u16("t.u16", 60000);
+  w.set_i16("t.i16", -30000);
+  w.set_u32("t.u32", 4000000000U);
+  w.set_i32("t.i32", -2000000000);
+  w.set_u64("t.u64", 18000000000000000000ULL);
+  w.set_i64("t.i64", -9000000000000000000LL);
+  w.set_f32("t.f32", 1.5F);
+  w.set_f64("t.f64", -2.25);
+  w.set_bool("t.bool", true);
+  const std::array<std::int32_t, 3> kv{8, 0, 8};
+  w.set_array_i32("t.arr_i32", kv);
+  const std::array<std::string, 2> words{"hello", "world"};
+  w.set_array_string("t.arr_str", words);
+  w.set_array_bool("t.arr_bool", std::vector<bool>{true, false, true});
+  const std::array<std::int64_t, 2> embd{64, 100};
+  w.add_tensor("token_embd.weight", embd, GgmlType::f16);
+  const std::array<std::int64_t, 2> q{256, 64};
+  w.add_tensor("blk.0.attn_q.weight", q, GgmlType::q4_k);
+  const std::array<std::int64_t, 1> norm{64};
+  w.add_tensor("output_norm.weight", norm, GgmlType::f32);
+  return w;
+}
+
+template <class T>
+const T& scalar(const GgufFile& f, const char* key) {
+  const GgufValue* v = f.find(key);
+  if (v == nullptr) throw std::runtime_error(std::string("missing ") + key);
+  return std::get<T>(v->data);
+}
+
+TEST(GgufReader, RoundTripsAWriterFile) {
+  const GgufWriter w = sample_writer();
+  const std::string bytes = file_bytes(w);
+  const GgufFile f = read_bytes(bytes);
+
+  EXPECT_EQ(f.version, 3U);
+  EXPECT_EQ(f.alignment, 32U);
+  EXPECT_EQ(f.file_size, bytes.size());
+  EXPECT_EQ(f.data_offset, w.header().size());
+  EXPECT_LE(f.header_size, f.data_offset);
+  EXPECT_GT(f.header_size + 32, f.data_offset);
+  ASSERT_EQ(f.metadata.size(), w.kv_count());
+  EXPECT_EQ(f.metadata.front().key, "general.architecture");
+
+  EXPECT_EQ(scalar<std::string>(f, "general.architecture"), "llama");
+  EXPECT_EQ(scalar<std::uint64_t>(f, "t.u8"), 200U);
+  EXPECT_EQ(scalar<std::int64_t>(f, "t.i8"), -100);
+  EXPECT_EQ(scalar<std::uint64_t>(f, "t.u16"), 60000U);
+  EXPECT_EQ(scalar<std::int64_t>(f, "t.i16"), -30000);
+  EXPECT_EQ(scalar<std::uint64_t>(f, "t.u32"), 4000000000U);
+  EXPECT_EQ(scalar<std::int64_t>(f, "t.i32"), -2000000000);
+  EXPECT_EQ(scalar<std::uint64_t>(f, "t.u64"), 18000000000000000000ULL);
+  EXPECT_EQ(scalar<std::int64_t>(f, "t.i64"), -9000000000000000000LL);
+  EXPECT_EQ(scalar<double>(f, "t.f32"), 1.5);
+  EXPECT_EQ(scalar<double>(f, "t.f64"), -2.25);
+  EXPECT_TRUE(scalar<bool>(f, "t.bool"));
+  EXPECT_EQ(f.find("t.u8")->type, GgufType::u8);
+  EXPECT_EQ(f.find("t.f32")->type, GgufType::f32);
+  EXPECT_EQ(f.find("t.u64")->as_int(), std::nullopt);  // above INT64_MAX
+  EXPECT_EQ(f.find("t.i32")->as_int(), -2000000000);
+  EXPECT_EQ(f.find("missing"), nullptr);
+
+  const GgufArray& ints = scalar<GgufArray>(f, "t.arr_i32");
+  EXPECT_EQ(ints.type, GgufType::i32);
+  EXPECT_EQ(ints.count, 3U);
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(ints.elements),
+            (std::vector<std::int64_t>{8, 0, 8}));
+  const GgufArray& words = scalar<GgufArray>(f, "t.arr_str");
+  EXPECT_EQ(std::get<std::vector<std::string>>(words.elements),
+            (std::vector<std::string>{"hello", "world"}));
+  const GgufArray& flags = scalar<GgufArray>(f, "t.arr_bool");
+  EXPECT_EQ(std::get<std::vector<bool>>(flags.elements), (std::vector<bool>{true, false, true}));
+
+  ASSERT_EQ(f.tensors.size(), 3U);
+  const std::vector<std::uint64_t> offsets = w.tensor_offsets();
+  EXPECT_EQ(f.tensors[0].info.name, "token_embd.weight");
+  EXPECT_EQ(f.tensors[0].info.ne, (std::array<std::int64_t, 4>{64, 100, 1, 1}));
+  EXPECT_EQ(f.tensors[0].info.type, GgmlType::f16);
+  EXPECT_EQ(f.tensors[0].n_dims, 2U);
+  EXPECT_EQ(f.tensors[1].info.type, GgmlType::q4_k);
+  EXPECT_EQ(f.tensors[2].n_dims, 1U);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(f.tensors[i].offset, offsets[i]) << i;
+    EXPECT_EQ(f.tensors[i].split, 0U);
+  }
+  EXPECT_EQ(f.find_tensor("blk.0.attn_q.weight"), &f.tensors[1]);
+}
+
+TEST(GgufReader, ReadsVersion2AndACustomAlignment) {
+  GgufWriter w = sample_writer();
+  w.set_version(2);
+  w.set_alignment(64);
+  const GgufFile f = read_bytes(file_bytes(w));
+  EXPECT_EQ(f.version, 2U);
+  EXPECT_EQ(f.alignment, 64U);
+  EXPECT_EQ(f.data_offset % 64, 0U);
+  EXPECT_EQ(f.data_offset, w.header().size());
+  EXPECT_EQ(f.tensors[1].offset, w.tensor_offsets()[1]);
+}
+
+TEST(GgufReader, KeepsOnlyTypeAndCountOfBigArrays) {
+  GgufWriter w;
+  w.set_string("general.architecture", "llama");
+  const std::vector<std::string> tokens(gguf_max_kept_array + 1, "tok");
+  w.set_array_string("tokenizer.ggml.tokens", tokens);
+  const std::vector<float> scores(gguf_max_kept_array + 10, 0.5F);
+  w.set_array_f32("tokenizer.ggml.scores", scores);
+  const std::vector<std::int32_t> small(gguf_max_kept_array, 1);
+  w.set_array_i32("tokenizer.ggml.token_type", small);
+  w.set_u32("after", 7);
+  const GgufFile f = read_bytes(file_bytes(w));
+
+  const GgufArray& t = scalar<GgufArray>(f, "tokenizer.ggml.tokens");
+  EXPECT_EQ(t.type, GgufType::string);
+  EXPECT_EQ(t.count, gguf_max_kept_array + 1);
+  EXPECT_FALSE(t.kept());
+  const GgufArray& s = scalar<GgufArray>(f, "tokenizer.ggml.scores");
+  EXPECT_EQ(s.count, gguf_max_kept_array + 10);
+  EXPECT_FALSE(s.kept());
+  const GgufArray& k = scalar<GgufArray>(f, "tokenizer.ggml.token_type");
+  EXPECT_TRUE(k.kept());
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(k.elements).size(), gguf_max_kept_array);
+  EXPECT_EQ(scalar<std::uint64_t>(f, "after"), 7U);  // the skip landed on the next key
+}
+
+// --- malformed input: exact messages and offsets ---------------------------------------------
+
+TEST(GgufReaderErrors, BadMagic) {
+  GgufWriter w = sample_writer();
+  w.set_magic("GGML");
+  EXPECT_EQ(error_of(file_bytes(w)), "m.gguf: offset 0: not a GGUF file (magic 'GGML')");
+  w.set_magic(
+      std::string("\x7f"
+                  "ELF",
+                  4));
+  EXPECT_EQ(error_of(file_bytes(w)), "m.gguf: offset 0: not a GGUF file (magic '\\x7fELF')");
+}
+
+TEST(GgufReaderErrors, UnsupportedVersions) {
+  GgufWriter w = sample_writer();
+  w.set_version(1);
+  EXPECT_EQ(error_of(file_bytes(w)), "m.gguf: offset 4: unsupported GGUF version 1");
+  w.set_version(4);
+  EXPECT_EQ(error_of(file_bytes(w)), "m.gguf: offset 4: unsupported GGUF version 4");
+  w.set_version(0x03000000U);  // version 3 written big-endian
+  EXPECT_EQ(error_of(file_bytes(w)), "m.gguf: offset 4: big-endian GGUF is not supported");
+}
+
+TEST(GgufReaderErrors, EmptyAndTinyFiles) {
+  EXPECT_EQ(error_of(""),
+            "m.gguf: offset 0: unexpected end of file reading the magic (4 bytes needed, 0 left)");
+  EXPECT_EQ(error_of("GGUF\x03"),
+            "m.gguf: offset 4: unexpected end of file reading the version (4 bytes needed, 1 "
+            "left)");
+  const std::string header = sample_writer().header();
+  EXPECT_EQ(error_of(header.substr(0, 20)),
+            "m.gguf: offset 16: unexpected end of file reading the key/value count (8 bytes "
+            "needed, 4 left)");
+}
+
+TEST(GgufReaderErrors, EveryTruncationIsABadInputError) {
+  const GgufWriter w = sample_writer();
+  const std::string bytes = file_bytes(w);
+  const std::size_t header_size = w.header().size();
+  // Every cut inside the header, then every 101st inside the data section.
+  for (std::size_t n = 0; n < bytes.size(); n += n < header_size ? 1 : 101) {
+    SCOPED_TRACE(n);
+    EXPECT_NE(error_of(bytes.substr(0, n)), "");
+  }
+}
+
+TEST(GgufReaderErrors, TruncatedValue) {
+  GgufWriter w;
+  w.add_raw_kv("a", 4, "\x01\x02");  // a u32 with two bytes
+  // key 'a' at 24: length (8) + "a" -> type at 33, value at 37.
+  EXPECT_EQ(error_of(w.header().substr(0, 39)),
+            "m.gguf: offset 37: unexpected end of file reading the value of key 'a' (4 bytes "
+            "needed, 2 left)");
+}
+
+TEST(GgufReaderErrors, StringLengthPastTheEnd) {
+  GgufWriter w;
+  w.add_raw_kv("s", 8, u64_bytes(1000) + "abc");
+  const std::string bytes = w.header();
+  EXPECT_EQ(error_of(bytes),
+            "m.gguf: offset 37: length 1000 of the value of key 's' exceeds the remaining " +
+                std::to_string(bytes.size() - 45) + " bytes");
+}
+
+TEST(GgufReaderErrors, StringLengthOverTheCap) {
+  GgufWriter w;
+  w.add_raw_kv("s", 8, u64_bytes(gguf_max_string_length + 1));
+  EXPECT_EQ(error_of(w.header()),
+            "m.gguf: offset 37: length 67108865 of the value of key 's' exceeds the limit of "
+            "67108864");
+}
+
+TEST(GgufReaderErrors, KeyLengthOverTheCap) {
+  ByteWriter b;
+  b.raw("GGUF");
+  b.u32(3);
+  b.u64(0);
+  b.u64(1);
+  b.u64(gguf_max_key_length + 1);
+  b.raw(std::string(64, 'k'));
+  EXPECT_EQ(error_of(b.bytes()),
+            "m.gguf: offset 24: length 1048577 of a key exceeds the limit of 1048576");
+}
+
+TEST(GgufReaderErrors, EmptyKey) {
+  GgufWriter w;
+  w.add_raw_kv("", 4, u32_bytes(1));
+  EXPECT_EQ(error_of(w.header()), "m.gguf: offset 24: empty key");
+}
+
+TEST(GgufReaderErrors, DuplicateKey) {
+  GgufWriter w;
+  w.set_u32("a", 1);
+  w.add_raw_kv("a", 4, u32_bytes(2));  // second pair starts at 24 + 9 + 4 + 4
+  EXPECT_EQ(error_of(w.header()), "m.gguf: offset 41: duplicate key 'a'");
+}
+
+TEST(GgufReaderErrors, UnknownValueType) {
+  GgufWriter w;
+  w.add_raw_kv("x", 13, u32_bytes(0));
+  EXPECT_EQ(error_of(w.header()), "m.gguf: offset 33: unknown value type 13 for key 'x'");
+}
+
+TEST(GgufReaderErrors, KeysAreQuotedOnOneLine) {
+  GgufWriter w;
+  w.add_raw_kv("a\nb", 13, u32_bytes(0));
+  EXPECT_EQ(error_of(w.header()), "m.gguf: offset 35: unknown value type 13 for key 'a\\x0ab'");
+}
+
+TEST(GgufReaderErrors, NestedArray) {
+  GgufWriter w;
+  w.add_raw_kv("arr", 9, u32_bytes(9) + u64_bytes(1));
+  // key 'arr' at 24 -> type at 35, element type at 39.
+  EXPECT_EQ(error_of(w.header()), "m.gguf: offset 39: nested array in key 'arr' is not supported");
+}
+
+TEST(GgufReaderErrors, UnknownArrayElementType) {
+  GgufWriter w;
+  w.add_raw_kv("arr", 9, u32_bytes(42) + u64_bytes(1));
+  EXPECT_EQ(error_of(w.header()), "m.gguf: offset 39: unknown array element type 42 for key 'arr'");
+}
+
+TEST(GgufReaderErrors, ArrayCountThatWouldOverflow) {
+  GgufWriter w;
+  w.add_raw_kv(
+      "arr", 9,
+      u32_bytes(static_cast<std::uint32_t>(WType::u64)) + u64_bytes(std::uint64_t{1} << 62));
+  const std::string bytes = w.header();
+  EXPECT_EQ(error_of(bytes),
+            "m.gguf: offset 43: array count 4611686018427387904 for key 'arr' "
+            "exceeds what the remaining " +
+                std::to_string(bytes.size() - 51) + " bytes can hold");
+}
+
+TEST(GgufReaderErrors, ArrayCountPastTheEnd) {
+  GgufWriter w;
+  w.add_raw_kv("arr", 9, u32_bytes(static_cast<std::uint32_t>(WType::string)) + u64_bytes(100));
+  const std::string bytes = w.header();
+  EXPECT_EQ(error_of(bytes),
+            "m.gguf: offset 43: array count 100 for key 'arr' exceeds what the "
+            "remaining " +
+                std::to_string(bytes.size() - 51) + " bytes can hold");
+}
+
+TEST(GgufReaderErrors, CountsLargerThanTheFile) {
+  GgufWriter w = sample_writer();
+  w.override_kv_count(1000000);
+  std::string bytes = file_bytes(w);
+  EXPECT_EQ(error_of(bytes),
+            "m.gguf: offset 16: key/value count 1000000 exceeds what the "
+            "remaining " +
+                std::to_string(bytes.size() - 24) + " bytes can hold");
+  w = sample_writer();
+  w.override_tensor_count(std::uint64_t{1} << 40);
+  bytes = file_bytes(w);
+  EXPECT_EQ(error_of(bytes),
+            "m.gguf: offset 8: tensor count 1099511627776 exceeds what the "
+            "remaining " +
+                std::to_string(bytes.size() - 24) + " bytes can hold");
+  w = sample_writer();
+  w.override_tensor_count(~std::uint64_t{0});
+  EXPECT_EQ(error_of(file_bytes(w)), "m.gguf: offset 8: negative tensor count -1");
+  w = sample_writer();
+  w.override_kv_count(~std::uint64_t{0} - 1);
+  EXPECT_EQ(error_of(file_bytes(w)), "m.gguf: offset 16: negative key/value count -2");
+}
+
+TEST(GgufReaderErrors, Alignment) {
+  GgufWriter w = sample_writer();
+  w.set_alignment(24);
+  const std::string bytes = file_bytes(w);
+  const GgufFile probe = [&] {
+    GgufWriter ok = sample_writer();
+    ok.set_alignment(64);
+    return read_bytes(file_bytes(ok));
+  }();
+  const std::uint64_t at = probe.find("general.alignment")->offset;
+  EXPECT_EQ(error_of(bytes), "m.gguf: offset " + std::to_string(at) +
+                                 ": general.alignment 24 is not a power of two");
+  w.set_alignment(0);
+  EXPECT_EQ(error_of(w.header()),
+            "m.gguf: offset " + std::to_string(at) + ": general.alignment 0 is not a power of two");
+  GgufWriter s;
+  s.set_string("general.alignment", "32");
+  EXPECT_EQ(error_of(s.header()), "m.gguf: offset 53: general.alignment must be u32, got string");
+}
+
+TEST(GgufReaderErrors, TensorShapes) {
+  // Tensor 't': name at 24, n_dims at 33, ne[0] at 37, ne[1] at 45.
+  EXPECT_EQ(error_of(raw_tensor_file("t", {1, 1, 1, 1, 1}, 0, 0)),
+            "m.gguf: offset 33: tensor 't': n_dims 5 exceeds 4");
+  EXPECT_EQ(error_of(raw_tensor_file("t", {32, -1}, 0, 0)),
+            "m.gguf: offset 45: tensor 't': dimension 1 must be positive, got -1");
+  EXPECT_EQ(error_of(raw_tensor_file("t", {0}, 0, 0)),
+            "m.gguf: offset 37: tensor 't': dimension 0 must be positive, got 0");
+  EXPECT_EQ(error_of(raw_tensor_file("t", {std::int64_t{1} << 40, std::int64_t{1} << 40}, 0, 0)),
+            "m.gguf: offset 45: tensor 't': element count overflows");
+}
+
+TEST(GgufReaderErrors, TensorTypes) {
+  // One dimension: the type field is at 24 + 9 + 4 + 8 = 45.
+  EXPECT_EQ(error_of(raw_tensor_file("t", {32}, 4, 0)),
+            "m.gguf: offset 45: tensor 't': unknown ggml type 4");
+  EXPECT_EQ(error_of(raw_tensor_file("t", {32}, 99, 0)),
+            "m.gguf: offset 45: tensor 't': unknown ggml type 99");
+  EXPECT_EQ(error_of(raw_tensor_file("t", {100}, static_cast<std::int32_t>(GgmlType::q4_k), 0)),
+            "m.gguf: offset 45: tensor 't': row length 100 is not a multiple of the q4_K block "
+            "size 256");
+}
+
+TEST(GgufReaderErrors, TensorOffsets) {
+  EXPECT_EQ(error_of(raw_tensor_file("t", {32}, 0, 7)),
+            "m.gguf: offset 49: tensor 't': offset 7 is not a multiple of the alignment 32");
+  // 32 f32 = 128 bytes at data offset 64 + 4096 > 64 + 4096 bytes of file.
+  EXPECT_EQ(error_of(raw_tensor_file("t", {32}, 0, 4096)),
+            "m.gguf: offset 49: tensor 't': data (128 bytes at offset 4096) extends past the end "
+            "of the file (4160 bytes)");
+  EXPECT_EQ(error_of(raw_tensor_file("t", {32}, 0, ~std::uint64_t{31})),
+            "m.gguf: offset 49: tensor 't': data (128 bytes at offset 18446744073709551584) "
+            "extends past the end of the file (4160 bytes)");
+  EXPECT_EQ(error_of(raw_tensor_file("t", {32}, 0, 3968)), "");  // ends exactly at the end
+}
+
+TEST(GgufReaderErrors, TensorDataPastTheEnd) {
+  const GgufWriter w = sample_writer();
+  const std::string header = w.header();  // no data section at all
+  const std::string message = error_of(header);
+  EXPECT_EQ(message.rfind("m.gguf: offset ", 0), 0U) << message;
+  EXPECT_NE(message.find(": tensor 'token_embd.weight': data (12800 bytes at offset 0) extends "
+                         "past the end of the file (" +
+                         std::to_string(header.size()) + " bytes)"),
+            std::string::npos)
+      << message;
+}
+
+TEST(GgufReaderErrors, TensorNames) {
+  EXPECT_EQ(error_of(raw_tensor_file(std::string(64, 'n'), {32}, 0, 0)),
+            "m.gguf: offset 24: length 64 of a tensor name exceeds the limit of 63");
+  GgufWriter w;
+  const std::array<std::int64_t, 1> ne{32};
+  w.add_tensor("t", ne, GgmlType::f32);
+  w.add_tensor("t", ne, GgmlType::f32);
+  // tensor infos of 't' with one dimension are 8 + 1 + 4 + 8 + 4 + 8 = 33 bytes.
+  EXPECT_EQ(error_of(file_bytes(w)), "m.gguf: offset 57: duplicate tensor name 't'");
+}
+
+// --- byte sources ---------------------------------------------------------------------------
+
+class GgufFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           (std::string("vramplan-gguf-test-") + info->name() + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  [[nodiscard]] std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  fs::path dir_;
+};
+
+TEST(GgufByteSource, MemorySourceCountsAndChecksBounds) {
+  MemorySource source(std::string_view("abcdef"));
+  EXPECT_EQ(source.size(), 6U);
+  std::array<std::byte, 3> out{};
+  source.read(2, out);
+  EXPECT_EQ(static_cast<char>(out[0]), 'c');
+  EXPECT_EQ(static_cast<char>(out[2]), 'e');
+  EXPECT_EQ(source.bytes_read(), 3U);
+  try {
+    source.read(5, out);
+    FAIL() << "read past the end";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_STREQ(e.what(), "'<memory>': read of 3 bytes at offset 5 is past the end (6 bytes)");
+  }
+  EXPECT_EQ(source.bytes_read(), 3U);
+}
+
+TEST_F(GgufFileTest, FileSourceReportsAMissingFile) {
+  const std::string missing = path("missing.gguf");
+  try {
+    FileSource source(missing);
+    FAIL() << "opened a missing file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_EQ(std::string(e.what()), "'" + missing + "': cannot open: No such file or directory");
+  }
+  try {
+    FileSource source(dir_.string());
+    FAIL() << "opened a directory";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "'" + dir_.string() + "': not a regular file");
+  }
+}
+
+// A 40 GB model whose data section is a hole: reading it touches only the header.
+TEST_F(GgufFileTest, PlanningA40GbFileReadsOnlyItsHeader) {
+  GgufWriter w;
+  w.set_string("general.architecture", "llama");
+  w.set_u32("llama.block_count", 200);
+  std::vector<std::string> tokens(32000);
+  for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = "token" + std::to_string(i);
+  w.set_array_string("tokenizer.ggml.tokens", tokens);
+  const std::vector<float> scores(tokens.size(), 0.0F);
+  w.set_array_f32("tokenizer.ggml.scores", scores);
+  const std::array<std::int64_t, 2> ne{8192, 12800};  // 200 MiB in f16
+  for (int il = 0; il < 200; ++il) {
+    w.add_tensor("blk." + std::to_string(il) + ".ffn_up.weight", ne, GgmlType::f16);
+  }
+  const std::string file = path("big.gguf");
+  w.write_sparse(file);
+  ASSERT_GT(w.file_size(), 40'000'000'000ULL);
+
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(static_cast<std::uint64_t>(st.st_size), w.file_size());
+  EXPECT_LT(static_cast<std::uint64_t>(st.st_blocks) * 512, 8ULL << 20);  // a hole on disk
+
+  const auto start = std::chrono::steady_clock::now();
+  FileSource source(file);
+  const GgufFile f = read_gguf(source, file);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+
+  EXPECT_EQ(f.tensors.size(), 200U);
+  EXPECT_EQ(f.file_size, w.file_size());
+  EXPECT_EQ(f.data_offset, w.header().size());
+  EXPECT_LT(source.bytes_read(), 2ULL << 20);
+  EXPECT_LE(source.bytes_read(), f.header_size + gguf_read_chunk);
+  EXPECT_LT(elapsed, std::chrono::seconds(1));
+}
+
+// --- split models ---------------------------------------------------------------------------
+
+GgufWriter split_part(std::uint16_t no, std::uint16_t count, std::int32_t tensors) {
+  GgufWriter w;
+  if (no == 0) w.set_string("general.architecture", "llama");
+  w.set_u16("split.no", no);
+  w.set_u16("split.count", count);
+  w.set_i32("split.tensors.count", tensors);
+  const std::array<std::int64_t, 2> ne{64, 64};
+  for (int i = 0; i < (no == 0 ? 2 : 1); ++i) {
+    w.add_tensor("blk." + std::to_string(no * 2 + i) + ".attn_q.weight", ne, GgmlType::q8_0);
+  }
+  return w;
+}
+
+TEST_F(GgufFileTest, SplitFilesMerge) {
+  split_part(0, 2, 3).write_sparse(path("m-00001-of-00002.gguf"));
+  split_part(1, 2, 3).write_sparse(path("m-00002-of-00002.gguf"));
+  for (const char* named : {"m-00001-of-00002.gguf", "m-00002-of-00002.gguf"}) {
+    const GgufModelFiles files = read_gguf_model_files(path(named));
+    ASSERT_EQ(files.paths.size(), 2U);
+    EXPECT_EQ(files.paths[0], path("m-00001-of-00002.gguf"));
+    EXPECT_EQ(files.paths[1], path("m-00002-of-00002.gguf"));
+    ASSERT_EQ(files.file.tensors.size(), 3U);
+    EXPECT_EQ(files.file.tensors[0].info.name, "blk.0.attn_q.weight");
+    EXPECT_EQ(files.file.tensors[2].info.name, "blk.2.attn_q.weight");
+    EXPECT_EQ(files.file.tensors[0].split, 0U);
+    EXPECT_EQ(files.file.tensors[2].split, 1U);
+    EXPECT_EQ(files.file.tensors[2].offset, 0U);  // offsets are per file
+    EXPECT_EQ(*files.file.find("general.architecture")->as_string(), "llama");
+    EXPECT_EQ(files.total_size, fs::file_size(files.paths[0]) + fs::file_size(files.paths[1]));
+    EXPECT_GT(files.bytes_read, 0U);
+  }
+}
+
+TEST_F(GgufFileTest, SplitFilesMustAgree) {
+  const std::string first = path("m-00001-of-00002.gguf");
+  const std::string second = path("m-00002-of-00002.gguf");
+  split_part(0, 2, 3).write_sparse(first);
+  auto message = [&] {
+    try {
+      (void)read_gguf_model_files(first);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+
+  split_part(0, 2, 3).write_sparse(second);  // split.no 0 again
+  const std::uint64_t no_at = read_gguf_file(second).find("split.no")->offset;
+  EXPECT_EQ(message(),
+            second + ": offset " + std::to_string(no_at) + ": split.no is 0, expected 1");
+
+  split_part(1, 3, 3).write_sparse(second);
+  const std::uint64_t count_at = read_gguf_file(second).find("split.count")->offset;
+  EXPECT_EQ(message(), second + ": offset " + std::to_string(count_at) +
+                           ": split.count is 3, but the file name says 2");
+
+  split_part(1, 2, 4).write_sparse(second);
+  const std::uint64_t tensors_at = read_gguf_file(second).find("split.tensors.count")->offset;
+  EXPECT_EQ(message(), second + ": offset " + std::to_string(tensors_at) +
+                           ": split.tensors.count is 4, but part 1 says 3");
+
+  split_part(0, 2, 4).write_sparse(first);
+  split_part(1, 2, 4).write_sparse(second);
+  const std::uint64_t first_at = read_gguf_file(first).find("split.tensors.count")->offset;
+  EXPECT_EQ(message(), first + ": offset " + std::to_string(first_at) +
+                           ": split.tensors.count is 4, but the 2 parts hold 3 tensors");
+
+  fs::remove(second);
+  EXPECT_EQ(message(), "'" + second + "': cannot open: No such file or directory");
+}
+
+TEST_F(GgufFileTest, SingleFileThatSaysItIsSplit) {
+  const std::string file = path("model.gguf");
+  split_part(0, 2, 3).write_sparse(file);
+  const std::uint64_t at = read_gguf_file(file).find("split.count")->offset;
+  try {
+    (void)read_gguf_model_files(file);
+    FAIL() << "accepted part of a split model under a plain name";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              file + ": offset " + std::to_string(at) +
+                  ": file is part of a split model (split.count 2) but its name does not follow "
+                  "'<prefix>-00001-of-00002.gguf'");
+  }
+  sample_writer().write_sparse(file);
+  const GgufModelFiles single = read_gguf_model_files(file);
+  EXPECT_EQ(single.paths, std::vector<std::string>{file});
+  EXPECT_EQ(single.file.tensors.size(), 3U);
+}
+
+// --- fuzz seed corpus -----------------------------------------------------------------------
+
+// Writes seed inputs for tests/fuzz/gguf_fuzz.cpp into $VRAMPLAN_GGUF_CORPUS_DIR
+// (docs/gguf.md "Fuzzing"); skipped when the variable is not set.
+TEST(GgufCorpus, WritesSeedFiles) {
+  const char* dir = std::getenv("VRAMPLAN_GGUF_CORPUS_DIR");
+  if (dir == nullptr || *dir == '\0') GTEST_SKIP() << "VRAMPLAN_GGUF_CORPUS_DIR not set";
+  fs::create_directories(dir);
+  auto put = [&](const std::string& name, const std::string& bytes) {
+    GgufWriter::write_bytes(fs::path(dir) / name, bytes);
+  };
+  const GgufWriter valid = sample_writer();
+  put("valid.gguf", file_bytes(valid));
+  GgufWriter v2 = sample_writer();
+  v2.set_version(2);
+  v2.set_alignment(64);
+  put("valid_v2_align64.gguf", file_bytes(v2));
+  put("header_only.gguf", valid.header());
+  put("truncated.gguf", valid.header().substr(0, 100));
+  GgufWriter nested;
+  nested.add_raw_kv("arr", 9, u32_bytes(9) + u64_bytes(1));
+  put("nested_array.gguf", nested.header());
+  put("tensor_q4k.gguf",
+      raw_tensor_file("t", {256, 2}, static_cast<std::int32_t>(GgmlType::q4_k), 0, 512));
+  // Small but complete models, so the fuzzer reaches spec_from_gguf's per-arch rules.
+  auto model = [](const std::string& arch) {
+    GgufWriter m;
+    m.set_string("general.architecture", arch);
+    m.set_u32(arch + ".block_count", 4);
+    m.set_u32(arch + ".context_length", 4096);
+    m.set_u32(arch + ".embedding_length", 64);
+    m.set_u32(arch + ".feed_forward_length", 128);
+    m.set_u32(arch + ".attention.head_count", 4);
+    m.set_u32(arch + ".attention.head_count_kv", 2);
+    m.set_u32(arch + ".attention.sliding_window", 16);
+    m.set_u32("general.file_type", 7);
+    const std::array<std::int64_t, 2> embd{64, 32};
+    m.add_tensor("token_embd.weight", embd, GgmlType::q8_0);
+    return m;
+  };
+  GgufWriter mla = model("deepseek2");
+  mla.set_u32("deepseek2.attention.key_length", 24);
+  mla.set_u32("deepseek2.attention.key_length_mla", 24);
+  mla.set_u32("deepseek2.attention.value_length_mla", 16);
+  mla.set_u32("deepseek2.attention.kv_lora_rank", 16);
+  mla.set_u32("deepseek2.expert_count", 4);
+  mla.set_u32("deepseek2.expert_used_count", 2);
+  GgufWriter hybrid = model("qwen35");
+  hybrid.set_u32("qwen35.full_attention_interval", 2);
+  hybrid.set_u32("qwen35.ssm.conv_kernel", 4);
+  hybrid.set_u32("qwen35.ssm.inner_size", 128);
+  hybrid.set_u32("qwen35.ssm.state_size", 16);
+  hybrid.set_u32("qwen35.ssm.group_count", 2);
+  GgufWriter lfm2 = model("lfm2");
+  const std::array<std::int32_t, 4> kv{0, 2, 0, 2};
+  lfm2.set_array_i32("lfm2.attention.head_count_kv", kv);
+  const std::vector<std::pair<std::string, GgufWriter>> models{
+      {"model_llama.gguf", model("llama")},
+      {"model_gemma2.gguf", model("gemma2")},
+      {"model_deepseek2.gguf", mla},
+      {"model_qwen35.gguf", hybrid},
+      {"model_lfm2.gguf", lfm2}};
+  for (const auto& [name, writer] : models) {
+    const std::string bytes = file_bytes(writer);
+    MemorySource source(bytes);
+    EXPECT_NO_THROW((void)spec_from_gguf(read_gguf(source, name), name)) << name;
+    put(name, bytes);
+  }
+  EXPECT_TRUE(fs::exists(fs::path(dir) / "valid.gguf"));
+}
+
+}  // namespace
+}  // namespace vramplan::io
