@@ -25,27 +25,14 @@ std::vector<std::string> split(const std::string& text, char separator) {
   return parts;
 }
 
-std::string quoted_list(const std::vector<std::string>& names) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    out += fmt::format("{}'{}'", i == 0 ? "" : ", ", names[i]);
-  }
-  return out;
-}
-
-Model build_model(const CatalogEntry& entry, FileType quant, const std::string& name) {
-  return make_model(name, fmt::format("catalog: {}", entry.source), entry.spec, quant,
-                    generate_tensors(entry.spec, quant),
-                    entry.projector ? entry.projector->bytes : 0);
-}
-
 }  // namespace
 
 void add_model_flags(CLI::App& app, ModelFlags& flags) {
   app.add_option("-m,--model", flags.model,
-                 "model name: Ollama tag (llama3.1:8b-q8_0), short form (llama3.1:8b-q4), "
-                 "catalog id or Hugging Face repo (required)")
-      ->type_name("NAME");
+                 "model: a GGUF file, an Ollama tag (llama3.1:8b-q8_0; the local store first, "
+                 "then the catalog), a short form (llama3.1:8b-q4), a catalog id or a Hugging "
+                 "Face repo (required)")
+      ->type_name("NAME|FILE");
   app.add_option("--vram", flags.vram,
                  "GPU memory, one size per GPU: 16G, 24G,24G (G/GiB = 2^30, GB = 10^9)")
       ->type_name("SIZE[,SIZE...]");
@@ -56,6 +43,9 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
   app.add_option("--backend", flags.backend,
                  "cuda, cpu, metal, vulkan (default: cuda with --vram, else cpu)")
       ->type_name("BACKEND");
+  app.add_option("--mmproj", flags.mmproj,
+                 "vision projector GGUF whose weights count too (llava-style models)")
+      ->type_name("FILE");
   app.add_option("--catalog", flags.catalogs, "extra catalog YAML file (repeatable)")
       ->type_name("FILE")
       ->allow_extra_args(false);
@@ -172,26 +162,13 @@ Catalog load_catalog(const std::vector<std::string>& files, Context& context) {
   return io::load_catalog(files, context.getenv("VRAMPLAN_CATALOG").value_or(""));
 }
 
-ResolvedModel resolve_model(const Catalog& catalog, const std::string& name,
-                            bool with_alternatives) {
-  const std::optional<ModelRef> ref = catalog.resolve(name);
-  if (!ref || ref->entry == nullptr) {
-    const std::vector<std::string> close = catalog.suggest(name);
-    throw Error(ErrorKind::bad_input,
-                fmt::format("unknown model '{}'{} (run 'vramplan models' to list known models)",
-                            name,
-                            close.empty() ? ""
-                                          : fmt::format("; did you mean {}?", quoted_list(close))));
-  }
-  const CatalogEntry& entry = *ref->entry;
-  ResolvedModel resolved{build_model(entry, ref->quant, ref->matched), {}};
-  if (with_alternatives) {
-    for (const FileType quant : entry.quants) {
-      if (quant == ref->quant) continue;
-      resolved.alternatives.push_back(build_model(entry, quant, entry.id));
-    }
-  }
-  return resolved;
+io::LoadedModel resolve_model(const Catalog& catalog, const ModelFlags& flags,
+                              Context& context, bool with_alternatives) {
+  io::LoadOptions options;
+  options.getenv = context.getenv;
+  options.mmproj = flags.mmproj;
+  options.with_alternatives = with_alternatives;
+  return io::load_model(flags.model, catalog, options);
 }
 
 void warn(Context& context, std::string_view message) {

@@ -13,6 +13,7 @@
 #include <vramplan/engine.hpp>
 #include <vramplan/estimate.hpp>
 #include <vramplan/ggml_type.hpp>
+#include <vramplan/io/model_loader.hpp>
 
 namespace CLI {
 class App;
@@ -27,6 +28,7 @@ struct ModelFlags {
   std::string engine = "ollama";
   std::string backend;                // empty: cuda with --vram, else cpu
   std::string vram;                   // "24G,24G"
+  std::string mmproj;                 // --mmproj FILE
 };
 
 struct OutputFlags {
@@ -61,14 +63,10 @@ void check_format(const std::string& format, const std::string& allowed);
 // The embedded catalog, then $VRAMPLAN_CATALOG, then --catalog files.
 [[nodiscard]] Catalog load_catalog(const std::vector<std::string>& files, Context& context);
 
-struct ResolvedModel {
-  Model model;
-  std::vector<Model> alternatives;  // the same entry in its other quantizations
-};
-
-// Resolves a model name; unknown names throw Error{bad_input} with suggestions.
-[[nodiscard]] ResolvedModel resolve_model(const Catalog& catalog, const std::string& name,
-                                          bool with_alternatives);
+// Loads --model: a GGUF file, the local Ollama store, or the catalog (io::load_model), with
+// --mmproj. Unknown names throw Error{bad_input} with suggestions.
+[[nodiscard]] io::LoadedModel resolve_model(const Catalog& catalog, const ModelFlags& flags,
+                                            Context& context, bool with_alternatives);
 
 void warn(Context& context, std::string_view message);
 void warn_notes(Context& context, const std::vector<std::string>& notes);

@@ -64,7 +64,8 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   }
 
   const Catalog catalog = load_catalog(o.model.catalogs, context);
-  const ResolvedModel resolved = resolve_model(catalog, o.model.model, false);
+  const io::LoadedModel resolved = resolve_model(catalog, o.model, context, false);
+  warn_notes(context, resolved.notes);
   const Model& model = resolved.model;
   const std::int32_t total_layers = model.spec.n_layer + 1;
 

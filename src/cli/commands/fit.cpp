@@ -71,7 +71,8 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   }
 
   const Catalog catalog = load_catalog(o.model.catalogs, context);
-  const ResolvedModel resolved = resolve_model(catalog, o.model.model, true);
+  const io::LoadedModel resolved = resolve_model(catalog, o.model, context, true);
+  warn_notes(context, resolved.notes);
   const Model& model = resolved.model;
   if (!o.gpu_layers.empty()) {
     request.gpu_layers = parse_gpu_layers(o.gpu_layers, model.spec.n_layer + 1);

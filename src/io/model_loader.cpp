@@ -1,0 +1,102 @@
+#include <vramplan/io/model_loader.hpp>
+
+#include <filesystem>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include <vramplan/error.hpp>
+#include <vramplan/io/gguf.hpp>
+#include <vramplan/io/gguf_model.hpp>
+#include <vramplan/tensors.hpp>
+
+namespace vramplan::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool ends_with(const std::string& text, std::string_view suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out += fmt::format("{}'{}'", i == 0 ? "" : ", ", names[i]);
+  }
+  return out;
+}
+
+LoadedModel from_gguf(const std::string& path) {
+  const GgufModelFiles files = read_gguf_model_files(path);
+  LoadedModel loaded;
+  loaded.kind = SourceKind::gguf;
+  loaded.model = model_from_gguf(files, fs::path(path).filename().string());
+  loaded.model.source = files.paths.size() > 1
+                            ? fmt::format("GGUF {} ({} parts)", path, files.paths.size())
+                            : fmt::format("GGUF {}", path);
+  loaded.bytes_read = files.bytes_read;
+  return loaded;
+}
+
+Model build_catalog_model(const CatalogEntry& entry, FileType quant, const std::string& name) {
+  const Bytes projector = entry.projector ? entry.projector->bytes : 0;
+  return make_model(name, fmt::format("catalog: {}", entry.source), entry.spec, quant,
+                    generate_tensors(entry.spec, quant), projector);
+}
+
+LoadedModel from_catalog(const std::string& name, const Catalog& catalog, bool alternatives) {
+  const std::optional<ModelRef> ref = catalog.resolve(name);
+  if (!ref || ref->entry == nullptr) {
+    const std::vector<std::string> close = catalog.suggest(name);
+    throw Error(ErrorKind::bad_input,
+                fmt::format("unknown model '{}'{} (run 'vramplan models' to list known models)",
+                            name,
+                            close.empty() ? ""
+                                          : fmt::format("; did you mean {}?", quoted_list(close))));
+  }
+  const CatalogEntry& entry = *ref->entry;
+  LoadedModel loaded;
+  loaded.kind = SourceKind::catalog;
+  loaded.model = build_catalog_model(entry, ref->quant, ref->matched);
+  loaded.model.entry_id = entry.id;
+  if (alternatives) {
+    for (const FileType quant : entry.quants) {
+      if (quant != ref->quant) loaded.alternatives.push_back(build_catalog_model(entry, quant, entry.id));
+    }
+  }
+  return loaded;
+}
+
+}  // namespace
+
+Bytes projector_bytes(const std::string& path) {
+  const GgufModelFiles files = read_gguf_model_files(path);
+  Bytes total = 0;
+  for (const TensorInfo& t : tensors_from_gguf(files.file)) total += t.bytes();
+  return total;
+}
+
+LoadedModel load_model(const std::string& name, const Catalog& catalog,
+                       const LoadOptions& options) {
+  LoadedModel loaded;
+  std::error_code ec;
+  const bool exists = fs::exists(name, ec);
+  if (exists && fs::is_regular_file(name, ec) && !ends_with(name, ".json")) {
+    loaded = from_gguf(name);
+  } else if (ends_with(name, ".gguf")) {
+    // A path that does not exist: say so rather than "unknown model".
+    throw Error(ErrorKind::io, fmt::format("'{}': cannot open: no such file", name));
+  } else {
+    loaded = from_catalog(name, catalog, options.with_alternatives);
+  }
+  if (!options.mmproj.empty()) {
+    loaded.model.projector = projector_bytes(options.mmproj);
+    loaded.notes.push_back(fmt::format("vision projector from {} ({})", options.mmproj,
+                                       format_bytes(loaded.model.projector)));
+  }
+  return loaded;
+}
+
+}  // namespace vramplan::io
