@@ -67,9 +67,11 @@ int run_app(const std::vector<std::string>& args, Context& context) {
   FitOptions fit_options;
   EstimateOptions estimate_options;
   ModelsOptions models_options;
+  InspectOptions inspect_options;
   CLI::App* fit_cmd = setup_fit(app, fit_options);
   CLI::App* estimate_cmd = setup_estimate(app, estimate_options);
   CLI::App* models_cmd = setup_models(app, models_options);
+  CLI::App* inspect_cmd = setup_inspect(app, inspect_options);
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 2.1 wants them so
@@ -80,7 +82,7 @@ int run_app(const std::vector<std::string>& args, Context& context) {
       return to_int(ExitCode::success);
     }
     std::string hint = "run 'vramplan --help'";
-    for (const CLI::App* sub : {fit_cmd, estimate_cmd, models_cmd}) {
+    for (const CLI::App* sub : {fit_cmd, estimate_cmd, models_cmd, inspect_cmd}) {
       if (sub->parsed()) hint = fmt::format("run 'vramplan {} --help'", sub->get_name());
     }
     return fail(context, ExitCode::usage, fmt::format("{} ({})", one_line(e.what()), hint));
@@ -94,6 +96,8 @@ int run_app(const std::vector<std::string>& args, Context& context) {
     code = run_estimate(estimate_options, context);
   } else if (models_cmd->parsed()) {
     code = run_models(models_options, context);
+  } else if (inspect_cmd->parsed()) {
+    code = run_inspect(inspect_options, context);
   }
   return to_int(code);
 }

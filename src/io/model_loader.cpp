@@ -37,6 +37,25 @@ LoadedModel from_gguf(const std::string& path) {
                             ? fmt::format("GGUF {} ({} parts)", path, files.paths.size())
                             : fmt::format("GGUF {}", path);
   loaded.bytes_read = files.bytes_read;
+
+  ModelFileFacts facts;
+  facts.path = path;
+  facts.format = fmt::format("GGUF v{}", files.file.version);
+  facts.file_size = files.total_size;
+  facts.header_bytes = files.file.header_size;
+  facts.bytes_read = files.bytes_read;
+  facts.parts = files.paths.size();
+  facts.metadata_keys = files.file.metadata.size();
+  if (const GgufValue* v = files.file.find("general.name"); v && v->as_string()) {
+    facts.general_name = *v->as_string();
+  }
+  if (const GgufValue* v = files.file.find("tokenizer.ggml.model"); v && v->as_string()) {
+    facts.tokenizer_model = *v->as_string();
+  }
+  if (const GgufValue* v = files.file.find("tokenizer.ggml.tokens"); v && v->as_array()) {
+    facts.tokenizer_tokens = static_cast<std::int64_t>(v->as_array()->count);
+  }
+  loaded.model.file = std::move(facts);
   return loaded;
 }
 

@@ -38,12 +38,19 @@ struct ModelsOptions {
   std::string format = "table";
 };
 
+struct InspectOptions {
+  ModelFlags model;  // only model and catalogs are used
+  OutputFlags output;
+};
+
 CLI::App* setup_fit(CLI::App& app, FitOptions& options);
+CLI::App* setup_inspect(CLI::App& app, InspectOptions& options);
 CLI::App* setup_estimate(CLI::App& app, EstimateOptions& options);
 CLI::App* setup_models(CLI::App& app, ModelsOptions& options);
 
 [[nodiscard]] ExitCode run_fit(const FitOptions& options, Context& context);
 [[nodiscard]] ExitCode run_estimate(const EstimateOptions& options, Context& context);
 [[nodiscard]] ExitCode run_models(const ModelsOptions& options, Context& context);
+[[nodiscard]] ExitCode run_inspect(const InspectOptions& options, Context& context);
 
 }  // namespace vramplan::cli

@@ -1,0 +1,35 @@
+// `vramplan inspect MODEL`: architecture, attention shape, quantization mix and weight bytes
+// per layer of a GGUF file (or of a catalog model's generated tensor list).
+#include <CLI/CLI.hpp>
+
+#include <vramplan/report/inspect.hpp>
+
+#include "commands.hpp"
+
+namespace vramplan::cli {
+
+CLI::App* setup_inspect(CLI::App& app, InspectOptions& o) {
+  CLI::App* sub = app.add_subcommand(
+      "inspect", "what a model file holds: architecture, quantization mix, bytes per layer");
+  sub->add_option("model", o.model.model, "a GGUF file (split files: any part), or a model name")
+      ->type_name("FILE|NAME");
+  sub->add_option("--catalog", o.model.catalogs, "extra catalog YAML file (repeatable)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  add_output_flags(*sub, o.output, "table|json", true);
+  return sub;
+}
+
+ExitCode run_inspect(const InspectOptions& o, Context& context) {
+  check_format(o.output.format, "table|json");
+  require_model(o.model, "inspect");
+  const Catalog catalog = load_catalog(o.model.catalogs, context);
+  const io::LoadedModel loaded = resolve_model(catalog, o.model, context, false);
+  warn_notes(context, loaded.notes);
+  emit(context, o.output,
+       o.output.format == "json" ? report::render_inspect_json(loaded.model)
+                                 : report::render_inspect_table(loaded.model));
+  return ExitCode::success;
+}
+
+}  // namespace vramplan::cli
