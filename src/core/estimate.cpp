@@ -125,10 +125,18 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     throw Error(ErrorKind::usage, "batch and ubatch must be at least 1");
   }
   if (config.ctx > spec.n_ctx_train) {
-    est.notes.push_back(fmt::format("context {} is above the model's maximum {}; clamped to {} "
-                                    "(as Ollama does)", config.ctx, spec.n_ctx_train,
-                                    spec.n_ctx_train));
-    config.ctx = spec.n_ctx_train;
+    // Ollama clamps num_ctx to the model's context_length (ollama.md §1.4); llama.cpp only
+    // warns and allocates what it was given (llama_context constructor).
+    if (engine.id == EngineId::ollama) {
+      est.notes.push_back(fmt::format("context {} is above the model's maximum {}; clamped to "
+                                      "{} (as Ollama does)", config.ctx, spec.n_ctx_train,
+                                      spec.n_ctx_train));
+      config.ctx = spec.n_ctx_train;
+    } else {
+      est.notes.push_back(fmt::format("context {} is above the model's maximum {}; {} allocates "
+                                      "it anyway, but the model was not trained for it",
+                                      config.ctx, spec.n_ctx_train, engine.display));
+    }
   }
   if (engine.id == EngineId::ollama) {
     // ollama.md §1.4: embedding models always get one slot; vision models at least 2048.

@@ -107,6 +107,17 @@ TEST(Estimate, ContextAboveTheModelMaximumIsClampedWithANote) {
                         "(as Ollama does)");
 }
 
+TEST(Estimate, LlamaCppAllocatesAContextAboveTheMaximumWithAWarning) {
+  const Model m = test::simple_model(test::mistral_7b());
+  const Estimate e =
+      estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu, config(65536, 1, 0), {});
+  EXPECT_EQ(e.config.ctx, 65536);
+  EXPECT_EQ(e.kv.total(), 65536 * 128 * kib);
+  ASSERT_EQ(e.notes.size(), 1u);
+  EXPECT_EQ(e.notes[0], "context 65536 is above the model's maximum 32768; llama.cpp (library) "
+                        "allocates it anyway, but the model was not trained for it");
+}
+
 TEST(Estimate, RejectsImpossibleSettings) {
   const Model m = test::simple_model(test::llama31_8b());
   const Engine& ollama = engine(EngineId::ollama);
