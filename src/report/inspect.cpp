@@ -199,11 +199,12 @@ std::string render_inspect_table(const Model& model) {
   out += mix.render();
 
   out += "\nweights per block\n";
-  TextTable blocks({Align::left, Align::right});
+  TextTable blocks({Align::left, Align::right, Align::left});
   for (const BlockRun& r : block_runs(model.weights)) {
-    blocks.add_row({r.first == r.last ? fmt::format("blk.{}", r.first)
-                                      : fmt::format("blk.{}-{}", r.first, r.last),
-                    format_bytes(r.bytes) + (r.first == r.last ? "" : " each")});
+    const bool single = r.first == r.last;
+    blocks.add_row({single ? fmt::format("blk.{}", r.first)
+                           : fmt::format("blk.{}-{}", r.first, r.last),
+                    format_bytes(r.bytes), single ? "" : "each"});
   }
   out += blocks.render();
   return out;
