@@ -8,6 +8,8 @@
 //   env: NAME=VALUE                 (repeatable; NO_COLOR=1 is always set, HOME never)
 //   exit: 0
 //   === input: NAME                 (written to <TMP>/NAME before the run)
+//   === gguf: NAME                  (a sparse GGUF at <TMP>/NAME; body "model: <catalog name>":
+//                                    that model's generated tensors and llama.cpp's keys)
 //   === stdout                      (exact; a missing section means empty)
 //   === stderr                      (exact; a missing section means empty)
 //   === file: NAME                  (expected content of <TMP>/NAME after the run)
@@ -20,13 +22,19 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include <vramplan/catalog.hpp>
 #include <vramplan/cli.hpp>
+#include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/tensors.hpp>
+
+#include "support/model_gguf.hpp"
 
 namespace vramplan {
 namespace {
@@ -167,9 +175,27 @@ struct RunResult {
   std::map<std::string, std::string> files;  // written or changed under <TMP>
 };
 
+// Writes a `=== gguf:` section's model as a sparse GGUF.
+void write_gguf(const Section& s, const fs::path& path) {
+  static const Catalog catalog = io::load_catalog({}, "");
+  const std::string prefix = "model: ";
+  ASSERT_EQ(s.text.rfind(prefix, 0), 0u) << "gguf section needs 'model: NAME'";
+  const std::string name = s.text.substr(prefix.size(), s.text.find('\n') - prefix.size());
+  const std::optional<ModelRef> ref = catalog.resolve(name);
+  ASSERT_TRUE(ref.has_value()) << "gguf section: unknown model '" << name << "'";
+  test::model_gguf(ref->entry->spec, ref->quant, generate_tensors(ref->entry->spec, ref->quant),
+                   name)
+      .write_sparse(path);
+}
+
 RunResult run_case(const Case& c, const fs::path& tmp) {
   std::map<std::string, std::string> inputs;
+  std::set<std::string> generated;
   for (const Section& s : c.sections) {
+    if (s.kind == "gguf") {
+      write_gguf(s, tmp / s.name);
+      generated.insert(s.name);
+    }
     if (s.kind != "input") continue;
     std::ofstream(tmp / s.name, std::ios::binary) << s.text;
     inputs[s.name] = s.text;
@@ -192,6 +218,7 @@ RunResult run_case(const Case& c, const fs::path& tmp) {
   run.err = hide_tmp(err.str(), tmp.string());
   for (const auto& entry : fs::directory_iterator(tmp)) {
     const std::string name = entry.path().filename().string();
+    if (generated.count(name) != 0) continue;
     const std::string text = read_all(entry.path());
     const auto input = inputs.find(name);
     if (input == inputs.end() || input->second != text) run.files[name] = text;
@@ -204,7 +231,9 @@ void write_case(const fs::path& path, const Case& c, const RunResult& run) {
   for (const std::string& line : c.header) text += line + '\n';
   text += "exit: " + std::to_string(run.exit) + '\n';
   for (const Section& s : c.sections) {
-    if (s.kind == "input") text += "=== input: " + s.name + '\n' + s.text;
+    if (s.kind == "input" || s.kind == "gguf") {
+      text += "=== " + s.kind + ": " + s.name + '\n' + s.text;
+    }
   }
   if (!run.out.empty()) text += "=== stdout\n" + run.out;
   if (!run.err.empty()) text += "=== stderr\n" + run.err;

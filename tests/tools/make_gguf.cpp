@@ -25,6 +25,7 @@
 #include <vramplan/tensors.hpp>
 
 #include "support/gguf_writer.hpp"
+#include "support/model_gguf.hpp"
 
 namespace vramplan::test {
 namespace {
@@ -67,139 +68,6 @@ void apply(const Overrides& o, ModelSpec& s) {
   if (o.experts_used) s.moe.n_expert_used = *o.experts_used;
   if (o.ffn_exp) s.moe.n_ff_exp = *o.ffn_exp;
   if (s.n_head_kv == 0) s.n_head_kv = s.n_head;
-}
-
-std::uint32_t u32(std::int64_t v) { return static_cast<std::uint32_t>(v); }
-
-bool uses_layer_norm_eps(const std::string& arch) {
-  return arch == "command-r" || arch == "starcoder2" || arch == "bert" || arch == "nomic-bert";
-}
-
-// Per-layer values as a uint32 array when the spec has them, else the scalar.
-template <class T>
-void scalar_or_array(GgufWriter& w, const std::string& key, std::int64_t scalar,
-                     const std::vector<T>& per_layer) {
-  if (per_layer.empty()) {
-    w.set_u32(key, u32(scalar));
-    return;
-  }
-  std::vector<std::uint32_t> values;
-  values.reserve(per_layer.size());
-  for (const T v : per_layer) values.push_back(u32(v));
-  w.set_array_u32(key, values);
-}
-
-// The hyperparameter keys of src/llama-model.cpp (load_hparams) and
-// src/models/<arch>.cpp (load_arch_hparams).
-void write_hparams(GgufWriter& w, const ModelSpec& s) {
-  const std::string a = s.arch;
-  const auto key = [&](std::string_view name) { return fmt::format("{}.{}", a, name); };
-  const std::int32_t head_k =
-      s.head_dim_k > 0 ? s.head_dim_k : static_cast<std::int32_t>(s.n_embd / s.n_head);
-  const std::int32_t head_v =
-      s.head_dim_v > 0 ? s.head_dim_v : static_cast<std::int32_t>(s.n_embd / s.n_head);
-
-  w.set_u32(key("block_count"), u32(s.n_layer));
-  w.set_u32(key("context_length"), u32(s.n_ctx_train));
-  w.set_u32(key("embedding_length"), u32(s.n_embd));
-  w.set_u32(key("vocab_size"), u32(s.n_vocab));
-  if (s.n_ff > 0 || !s.n_ff_per_layer.empty()) {
-    scalar_or_array(w, key("feed_forward_length"), s.n_ff, s.n_ff_per_layer);
-  }
-  w.set_u32(key("attention.head_count"), u32(s.n_head));
-  if (s.n_nextn > 0) w.set_u32(key("nextn_predict_layers"), u32(s.n_nextn));
-
-  if (s.mla.present()) {
-    // The converter's MLA form (llamacpp.md §A1.4): one latent "head" of K = kv_lora_rank +
-    // rope dims and V = kv_lora_rank; the decompressed head sizes in the *_mla keys.
-    const Mla& m = s.mla;
-    w.set_u32(key("attention.head_count_kv"), 1);
-    w.set_u32(key("attention.key_length"), u32(m.kv_lora_rank + m.qk_rope_head_dim));
-    w.set_u32(key("attention.value_length"), u32(m.kv_lora_rank));
-    w.set_u32(key("attention.key_length_mla"), u32(m.qk_nope_head_dim + m.qk_rope_head_dim));
-    w.set_u32(key("attention.value_length_mla"), u32(m.v_head_dim));
-    w.set_u32(key("attention.kv_lora_rank"), u32(m.kv_lora_rank));
-    if (m.q_lora_rank > 0) w.set_u32(key("attention.q_lora_rank"), u32(m.q_lora_rank));
-    w.set_u32(key("rope.dimension_count"), u32(m.qk_rope_head_dim));
-  } else {
-    scalar_or_array(w, key("attention.head_count_kv"), s.n_head_kv, s.n_head_kv_per_layer);
-    w.set_u32(key("attention.key_length"), u32(head_k));
-    w.set_u32(key("attention.value_length"), u32(head_v));
-    w.set_u32(key("rope.dimension_count"), u32(head_k));
-  }
-  w.set_f32(key("rope.freq_base"), 10000.0F);
-  w.set_f32(key(uses_layer_norm_eps(a) ? "attention.layer_norm_epsilon"
-                                       : "attention.layer_norm_rms_epsilon"),
-            1e-5F);
-  if (!s.causal) {
-    w.set_bool(key("attention.causal"), false);
-    w.set_u32(key("pooling_type"), 1);  // mean
-  }
-
-  // Sliding window: the window, and the pattern when it is not the architecture's default
-  // (a per-layer bool array wins).
-  if (s.swa.window > 0) {
-    w.set_u32(key("attention.sliding_window"), u32(s.swa.window));
-    if (!s.swa.layers.empty()) {
-      w.set_array_bool(key("attention.sliding_window_pattern"), s.swa.layers);
-    } else if (s.swa.period > 0) {
-      w.set_u32(key("attention.sliding_window_pattern"), u32(s.swa.period));
-    }
-  }
-
-  if (s.moe.present()) {
-    const Moe& m = s.moe;
-    w.set_u32(key("expert_count"), u32(m.n_expert));
-    w.set_u32(key("expert_used_count"), u32(m.n_expert_used));
-    if (m.n_ff_exp > 0) w.set_u32(key("expert_feed_forward_length"), u32(m.n_ff_exp));
-    if (m.n_leading_dense > 0) w.set_u32(key("leading_dense_block_count"), u32(m.n_leading_dense));
-    if (m.n_expert_shared > 0 || a == "deepseek2") {
-      w.set_u32(key("expert_shared_count"), u32(m.n_expert_shared));
-    }
-    if (m.n_ff_shexp > 0) w.set_u32(key("expert_shared_feed_forward_length"), u32(m.n_ff_shexp));
-    if (a == "llama4") w.set_u32(key("interleave_moe_layer_step"), u32(std::max(m.every_n, 1)));
-    if (a == "deepseek2") {
-      w.set_f32(key("expert_weights_scale"), 1.0F);
-      w.set_bool(key("expert_weights_norm"), m.n_expert >= 256);
-      w.set_u32(key("expert_gating_func"), m.n_expert >= 256 ? 2 : 1);  // sigmoid : softmax
-    }
-  }
-
-  if (a == "granite") w.set_f32(key("logit_scale"), 1.0F);
-  if (a == "command-r") w.set_f32(key("logit_scale"), 1.0F);
-}
-
-// A `llama` (SPM) vocabulary of n_vocab tokens: <unk>, <s>, </s>, the 256 byte tokens,
-// then filler. llama.cpp reads it whatever the architecture.
-void write_tokenizer(GgufWriter& w, std::int64_t n_vocab) {
-  const auto n = static_cast<std::size_t>(n_vocab);
-  std::vector<std::string> tokens;
-  std::vector<float> scores;
-  std::vector<std::int32_t> types;
-  tokens.reserve(n);
-  scores.reserve(n);
-  types.reserve(n);
-  const auto push = [&](std::string text, std::int32_t type) {
-    scores.push_back(-static_cast<float>(tokens.size()));
-    tokens.push_back(std::move(text));
-    types.push_back(type);
-  };
-  push("<unk>", 2);  // LLAMA_TOKEN_TYPE_UNKNOWN
-  push("<s>", 3);    // CONTROL
-  push("</s>", 3);
-  for (int b = 0; b < 256 && tokens.size() < n; ++b) push(fmt::format("<0x{:02X}>", b), 6);
-  while (tokens.size() < n) push(fmt::format("tok{}", tokens.size()), 1);
-  tokens.resize(n);
-  scores.resize(n);
-  types.resize(n);
-
-  w.set_string("tokenizer.ggml.model", "llama");
-  w.set_array_string("tokenizer.ggml.tokens", tokens);
-  w.set_array_f32("tokenizer.ggml.scores", scores);
-  w.set_array_i32("tokenizer.ggml.token_type", types);
-  w.set_u32("tokenizer.ggml.unknown_token_id", 0);
-  w.set_u32("tokenizer.ggml.bos_token_id", 1);
-  w.set_u32("tokenizer.ggml.eos_token_id", 2);
 }
 
 int run(int argc, char** argv) {
@@ -259,22 +127,10 @@ int run(int argc, char** argv) {
 
   const std::vector<TensorInfo> tensors = generate_tensors(spec, ftype);
 
-  GgufWriter w;
-  w.set_string("general.architecture", spec.arch);
-  // A neutral general.name: llama.cpp's vocab loader keys token quirks off it ("phi3" wants an
-  // <|endoftext|> token). The catalog name goes in the description.
-  w.set_string("general.name", "vramplan synthetic model");
-  w.set_string("general.description",
-               fmt::format("vramplan_make_gguf: {} (tensor data is a hole)", name));
-  w.set_u32("general.file_type", static_cast<std::uint32_t>(ftype));
-  w.set_u32("general.quantization_version", 2);
-  write_hparams(w, spec);
-  write_tokenizer(w, spec.n_vocab);
+  GgufWriter w = model_gguf(spec, ftype, tensors,
+                            fmt::format("vramplan_make_gguf: {} (tensor data is a hole)", name));
   std::uint64_t tensor_bytes = 0;
-  for (const TensorInfo& t : tensors) {
-    w.add_tensor(t);
-    tensor_bytes += static_cast<std::uint64_t>(t.bytes());
-  }
+  for (const TensorInfo& t : tensors) tensor_bytes += static_cast<std::uint64_t>(t.bytes());
   w.write_sparse(out);
 
   if (!quiet) {

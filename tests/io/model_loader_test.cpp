@@ -1,0 +1,119 @@
+#include <vramplan/io/model_loader.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include <vramplan/error.hpp>
+#include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/kv_cache.hpp>
+#include <vramplan/tensors.hpp>
+
+#include "support/model_gguf.hpp"
+
+namespace vramplan::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+const Catalog& catalog() {
+  static const Catalog c = load_catalog({}, "");
+  return c;
+}
+
+LoadOptions options() {
+  LoadOptions o;
+  o.getenv = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  return o;
+}
+
+class ModelLoader : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("vramplan-loader-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes the catalog model `name` as a sparse GGUF (its generated tensors, llama.cpp's keys).
+  std::string write(const std::string& name) {
+    const auto ref = catalog().resolve(name);
+    EXPECT_TRUE(ref.has_value()) << name;
+    const std::vector<TensorInfo> tensors = generate_tensors(ref->entry->spec, ref->quant);
+    const std::string path = (dir_ / (ref->entry->id + ".gguf")).string();
+    test::model_gguf(ref->entry->spec, ref->quant, tensors, name).write_sparse(path);
+    return path;
+  }
+
+  fs::path dir_;
+};
+
+// Issue 4: "weights computed from a generated file equal the sum of its tensor sizes exactly";
+// and the file plans exactly like the catalog entry it was generated from.
+TEST_F(ModelLoader, GgufWeightsEqualTheSumOfItsTensorsAndTheCatalogModel) {
+  for (const std::string name : {"llama3.1:8b-q4_K_M", "gemma3:27b-q4_K_M",
+                                 "deepseek-coder-v2:16b-q4_K_M", "gpt-oss:20b-mxfp4",
+                                 "qwen3:30b-q4_K_M", "phi3:3.8b-q4_0"}) {
+    const LoadedModel from_file = load_model(write(name), catalog(), options());
+    const LoadedModel from_catalog = load_model(name, catalog(), options());
+    EXPECT_EQ(from_file.kind, SourceKind::gguf);
+    Bytes sum = 0;
+    for (const TensorInfo& t : from_file.model.tensors) sum += t.bytes();
+    EXPECT_EQ(from_file.model.weights.file_tensor_bytes, sum) << name;
+    EXPECT_EQ(from_file.model.weights, from_catalog.model.weights) << name;
+    EXPECT_EQ(from_file.model.n_params, from_catalog.model.n_params) << name;
+    const ContextParams ctx{.n_ctx = 8192, .n_seq = 2};
+    EXPECT_EQ(kv_cache(from_file.model.spec, ctx).total(),
+              kv_cache(from_catalog.model.spec, ctx).total())
+        << name;
+  }
+}
+
+TEST_F(ModelLoader, PlanningALargeFileReadsOnlyItsHeader) {
+  const std::string path = write("llama3.1:70b-q4_K_M");
+  ASSERT_GT(fs::file_size(path), 40'000'000'000u);
+  const LoadedModel loaded = load_model(path, catalog(), options());
+  EXPECT_LT(loaded.bytes_read, 4u << 20);  // the header and tokenizer: a few MiB, not 40 GB
+  ASSERT_TRUE(loaded.model.file.has_value());
+  EXPECT_EQ(loaded.model.file->bytes_read, loaded.bytes_read);
+  EXPECT_EQ(loaded.model.file->file_size, fs::file_size(path));
+}
+
+TEST_F(ModelLoader, MissingGgufIsAnIoError) {
+  try {
+    (void)load_model((dir_ / "nope.gguf").string(), catalog(), options());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+  }
+}
+
+TEST_F(ModelLoader, UnknownNameSuggestsCatalogNames) {
+  try {
+    (void)load_model("llama3.1:8x", catalog(), options());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+    EXPECT_NE(std::string(e.what()).find("did you mean 'llama3.1:8b'"), std::string::npos);
+  }
+}
+
+TEST_F(ModelLoader, ProjectorFileAddsItsTensorBytes) {
+  test::GgufWriter w;
+  w.set_string("general.architecture", "clip");
+  w.add_tensor(TensorInfo{"v.patch_embd.weight", {14, 14, 3, 1024}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"mm.0.weight", {1024, 4096, 1, 1}, GgmlType::f16});
+  const std::string mmproj = (dir_ / "mmproj.gguf").string();
+  w.write_sparse(mmproj);
+  LoadOptions o = options();
+  o.mmproj = mmproj;
+  const LoadedModel loaded = load_model("llama3.1:8b", catalog(), o);
+  EXPECT_EQ(loaded.model.projector, 2 * (14 * 14 * 3 * 1024 + 1024 * 4096));
+  ASSERT_EQ(loaded.notes.size(), 1u);
+}
+
+}  // namespace
+}  // namespace vramplan::io
