@@ -8,6 +8,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/io/gguf.hpp>
 #include <vramplan/io/gguf_model.hpp>
+#include <vramplan/io/ollama_store.hpp>
 #include <vramplan/tensors.hpp>
 
 namespace vramplan::io {
@@ -59,6 +60,39 @@ LoadedModel from_gguf(const std::string& path) {
   return loaded;
 }
 
+// A model from the local Ollama store: its GGUF blob (header only), the projector layer or
+// inline vision tensors, and the Modelfile defaults of its .params layer.
+LoadedModel from_ollama_store(const OllamaModel& found) {
+  LoadedModel loaded = from_gguf(found.model.path);
+  loaded.kind = SourceKind::ollama_store;
+  const std::string shown = display_name(found.name);
+  Model& m = loaded.model;
+  m.name = shown;
+  m.source = fmt::format("Ollama store: {}", found.manifest_path);
+  // Older Ollama-format vision models keep v.*/mm.* tensors inside the model blob; llama-server
+  // loads them as the projector (ollama.md §5).
+  std::vector<TensorInfo> tensors = m.tensors;
+  Bytes projector = split_projector_tensors(tensors);
+  if (projector > 0) {
+    loaded.notes.push_back(fmt::format("{} of vision tensors inside the model blob counted as "
+                                       "the projector", format_bytes(projector)));
+  }
+  if (!found.projectors.empty()) {
+    projector += projector_bytes(found.projectors.front().path);
+  }
+  if (projector > 0 || tensors.size() != m.tensors.size()) {
+    std::optional<ModelFileFacts> file = m.file;
+    m = make_model(m.name, m.source, m.spec, m.file_type, std::move(tensors), projector);
+    m.file = std::move(file);
+  }
+  const OllamaParams& p = found.params;
+  loaded.defaults.num_ctx = p.num_ctx;
+  loaded.defaults.num_batch = p.num_batch;
+  if (p.num_gpu && *p.num_gpu >= 0) loaded.defaults.num_gpu = p.num_gpu;
+  loaded.defaults.origin = fmt::format("the Modelfile of {} (.params layer)", shown);
+  return loaded;
+}
+
 Model build_catalog_model(const CatalogEntry& entry, FileType quant, const std::string& name) {
   const Bytes projector = entry.projector ? entry.projector->bytes : 0;
   return make_model(name, fmt::format("catalog: {}", entry.source), entry.spec, quant,
@@ -88,6 +122,14 @@ LoadedModel from_catalog(const std::string& name, const Catalog& catalog, bool a
   return loaded;
 }
 
+std::optional<OllamaModel> find_in_ollama_store(const std::string& name,
+                                                const LoadOptions& options) {
+  if (!options.getenv || !parse_ollama_name(name)) return std::nullopt;
+  const std::optional<std::string> dir = models_dir(options.getenv);
+  if (!dir) return std::nullopt;
+  return find_ollama_model(name, *dir);
+}
+
 }  // namespace
 
 Bytes projector_bytes(const std::string& path) {
@@ -107,6 +149,8 @@ LoadedModel load_model(const std::string& name, const Catalog& catalog,
   } else if (ends_with(name, ".gguf")) {
     // A path that does not exist: say so rather than "unknown model".
     throw Error(ErrorKind::io, fmt::format("'{}': cannot open: no such file", name));
+  } else if (std::optional<OllamaModel> found = find_in_ollama_store(name, options)) {
+    loaded = from_ollama_store(*found);
   } else {
     loaded = from_catalog(name, catalog, options.with_alternatives);
   }

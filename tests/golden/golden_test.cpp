@@ -10,6 +10,9 @@
 //   === input: NAME                 (written to <TMP>/NAME before the run)
 //   === gguf: NAME                  (a sparse GGUF at <TMP>/NAME; body "model: <catalog name>":
 //                                    that model's generated tensors and llama.cpp's keys)
+//   === ollama: MODEL:TAG           (a local Ollama store at <TMP>/ollama, OLLAMA_MODELS set;
+//                                    body "model: <catalog name>" and optionally
+//                                    "params: <JSON object>" for the .params layer)
 //   === stdout                      (exact; a missing section means empty)
 //   === stderr                      (exact; a missing section means empty)
 //   === file: NAME                  (expected content of <TMP>/NAME after the run)
@@ -34,6 +37,7 @@
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/tensors.hpp>
 
+#include "support/fake_ollama_store.hpp"
 #include "support/model_gguf.hpp"
 
 namespace vramplan {
@@ -188,19 +192,40 @@ void write_gguf(const Section& s, const fs::path& path) {
       .write_sparse(path);
 }
 
+// Adds an `=== ollama:` section's model to the fake store under <TMP>/ollama.
+void add_to_store(const Section& s, test::FakeOllamaStore& store) {
+  static const Catalog catalog = io::load_catalog({}, "");
+  std::string model;
+  nlohmann::json params;
+  std::istringstream in(s.text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model: ", 0) == 0) model = line.substr(7);
+    if (line.rfind("params: ", 0) == 0) params = nlohmann::json::parse(line.substr(8));
+  }
+  const std::size_t colon = s.name.find(':');
+  store.add(catalog, s.name.substr(0, colon), s.name.substr(colon + 1), model, params);
+}
+
 RunResult run_case(const Case& c, const fs::path& tmp) {
   std::map<std::string, std::string> inputs;
   std::set<std::string> generated;
+  std::optional<test::FakeOllamaStore> store;
   for (const Section& s : c.sections) {
     if (s.kind == "gguf") {
       write_gguf(s, tmp / s.name);
       generated.insert(s.name);
+    }
+    if (s.kind == "ollama") {
+      if (!store) store.emplace(tmp / "ollama");
+      add_to_store(s, *store);
+      generated.insert("ollama");
     }
     if (s.kind != "input") continue;
     std::ofstream(tmp / s.name, std::ios::binary) << s.text;
     inputs[s.name] = s.text;
   }
   std::map<std::string, std::string> env{{"NO_COLOR", "1"}};
+  if (store) env["OLLAMA_MODELS"] = store->dir().string();
   for (const auto& [name, value] : c.env) env[name] = value;
 
   std::ostringstream out;
@@ -231,7 +256,7 @@ void write_case(const fs::path& path, const Case& c, const RunResult& run) {
   for (const std::string& line : c.header) text += line + '\n';
   text += "exit: " + std::to_string(run.exit) + '\n';
   for (const Section& s : c.sections) {
-    if (s.kind == "input" || s.kind == "gguf") {
+    if (s.kind == "input" || s.kind == "gguf" || s.kind == "ollama") {
       text += "=== " + s.kind + ": " + s.name + '\n' + s.text;
     }
   }

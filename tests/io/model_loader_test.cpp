@@ -10,6 +10,7 @@
 #include <vramplan/kv_cache.hpp>
 #include <vramplan/tensors.hpp>
 
+#include "support/fake_ollama_store.hpp"
 #include "support/model_gguf.hpp"
 
 namespace vramplan::io {
@@ -99,6 +100,27 @@ TEST_F(ModelLoader, UnknownNameSuggestsCatalogNames) {
     EXPECT_EQ(e.kind(), ErrorKind::bad_input);
     EXPECT_NE(std::string(e.what()).find("did you mean 'llama3.1:8b'"), std::string::npos);
   }
+}
+
+TEST_F(ModelLoader, OllamaNamesComeFromTheLocalStoreFirst) {
+  test::FakeOllamaStore store(dir_ / "store");
+  store.add(catalog(), "qwen2.5", "7b", "qwen2.5:7b-q4_K_M", {{"num_ctx", 8192}, {"stop", "x"}});
+  LoadOptions o = options();
+  const std::string models = store.dir().string();
+  o.getenv = [models](const std::string& name) -> std::optional<std::string> {
+    if (name == "OLLAMA_MODELS") return models;
+    return std::nullopt;
+  };
+  const LoadedModel local = load_model("qwen2.5:7b", catalog(), o);
+  EXPECT_EQ(local.kind, SourceKind::ollama_store);
+  EXPECT_EQ(local.model.name, "qwen2.5:7b");
+  EXPECT_EQ(local.model.source.rfind("Ollama store: ", 0), 0u);
+  EXPECT_EQ(local.defaults.num_ctx, 8192);
+  EXPECT_FALSE(local.defaults.num_gpu.has_value());
+  EXPECT_EQ(local.model.weights,
+            load_model("qwen2.5:7b-q4_K_M", catalog(), options()).model.weights);
+  // Not in the store: the catalog answers.
+  EXPECT_EQ(load_model("llama3.1:8b", catalog(), o).kind, SourceKind::catalog);
 }
 
 TEST_F(ModelLoader, ProjectorFileAddsItsTensorBytes) {

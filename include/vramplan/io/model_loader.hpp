@@ -10,10 +10,9 @@
 
 #include <vramplan/catalog.hpp>
 #include <vramplan/estimate.hpp>
+#include <vramplan/io/ollama_store.hpp>  // Getenv
 
 namespace vramplan::io {
-
-using Getenv = std::function<std::optional<std::string>(const std::string&)>;
 
 struct LoadOptions {
   Getenv getenv;                   // environment lookup (OLLAMA_MODELS, HOME)
@@ -27,6 +26,8 @@ struct ModelDefaults {
   std::optional<std::int64_t> num_batch;
   std::optional<std::int32_t> num_gpu;
   std::string origin;  // where they were read, for the output
+
+  [[nodiscard]] bool empty() const { return !num_ctx && !num_batch && !num_gpu; }
 };
 
 enum class SourceKind { gguf, ollama_store, huggingface, catalog };

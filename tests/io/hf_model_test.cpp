@@ -1,0 +1,841 @@
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <vramplan/error.hpp>
+#include <vramplan/io/byte_source.hpp>
+#include <vramplan/io/hf_model.hpp>
+#include <vramplan/weights.hpp>
+
+#include <unistd.h>
+
+#include "support/specs.hpp"
+
+namespace vramplan::io {
+namespace {
+
+namespace fs = std::filesystem;
+using OJson = nlohmann::ordered_json;
+
+// --- config.json ----------------------------------------------------------------------------
+
+// The message of the Error{bad_input} `f` throws; "" when it does not throw.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input) << e.what();
+    return e.what();
+  }
+  return "";
+}
+
+std::string config_error(std::string_view json) {
+  return error_of([&] { (void)spec_from_hf_config(json, "config.json"); });
+}
+
+// meta-llama/Llama-3.1-8B config.json (shared/reference/models.md llama3.1-8b).
+constexpr std::string_view llama31_8b_config = R"({
+  "architectures": ["LlamaForCausalLM"], "attention_bias": false, "bos_token_id": 128000,
+  "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096,
+  "intermediate_size": 14336, "max_position_embeddings": 131072, "mlp_bias": false,
+  "model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 32,
+  "num_key_value_heads": 8, "pretraining_tp": 1, "rms_norm_eps": 1e-05,
+  "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                   "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+  "rope_theta": 500000.0, "tie_word_embeddings": false, "torch_dtype": "bfloat16",
+  "transformers_version": "4.43.0.dev0", "use_cache": true, "vocab_size": 128256})";
+
+TEST(HfConfig, Llama31MapsToTheCatalogSpec) {
+  const HfConfig c = spec_from_hf_config(llama31_8b_config, "config.json");
+  EXPECT_EQ(c.spec, test::llama31_8b());
+  EXPECT_EQ(c.architecture, "LlamaForCausalLM");
+  EXPECT_EQ(c.model_type, "llama");
+  EXPECT_EQ(c.torch_dtype, "bfloat16");
+  EXPECT_FALSE(c.quant_method.has_value());
+  EXPECT_TRUE(c.known_architecture);
+  EXPECT_TRUE(c.tie_explicit);
+  const LayerAttention a = layer_attention(c.spec, 31);
+  EXPECT_TRUE(a.has_kv);
+  EXPECT_FALSE(a.swa);
+  EXPECT_EQ(a.k_width, 8 * 128);
+  EXPECT_EQ(a.v_width, 8 * 128);
+}
+
+// Qwen/Qwen2.5-7B-Instruct: sliding_window is there but use_sliding_window is false.
+constexpr std::string_view qwen25_7b_config = R"({
+  "architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "hidden_act": "silu",
+  "hidden_size": 3584, "initializer_range": 0.02, "intermediate_size": 18944,
+  "max_position_embeddings": 32768, "max_window_layers": 28, "model_type": "qwen2",
+  "num_attention_heads": 28, "num_hidden_layers": 28, "num_key_value_heads": 4,
+  "rms_norm_eps": 1e-06, "rope_theta": 1000000.0, "sliding_window": 131072,
+  "tie_word_embeddings": false, "torch_dtype": "bfloat16", "use_cache": true,
+  "use_sliding_window": false, "vocab_size": 152064})";
+
+TEST(HfConfig, Qwen25WithUseSlidingWindowFalseHasNoSlidingWindow) {
+  const HfConfig c = spec_from_hf_config(qwen25_7b_config, "config.json");
+  const ModelSpec& s = c.spec;
+  EXPECT_EQ(s.arch, "qwen2");
+  EXPECT_EQ(s.n_layer, 28);
+  EXPECT_EQ(s.n_embd, 3584);
+  EXPECT_EQ(s.n_ff, 18944);
+  EXPECT_EQ(s.n_head, 28);
+  EXPECT_EQ(s.n_head_kv, 4);
+  EXPECT_EQ(s.n_vocab, 152064);
+  EXPECT_EQ(s.n_ctx_train, 32768);
+  EXPECT_FALSE(s.tied_embeddings);
+  EXPECT_EQ(s.swa, SlidingWindow{});
+  for (std::int32_t il = 0; il < s.n_layer; ++il) EXPECT_FALSE(layer_attention(s, il).swa);
+  EXPECT_EQ(layer_attention(s, 0).k_width, 4 * 128);
+}
+
+TEST(HfConfig, Qwen2WithUseSlidingWindowSlidesFromMaxWindowLayers) {
+  std::string json(qwen25_7b_config);
+  json.replace(json.find("\"use_sliding_window\": false"), 27, "\"use_sliding_window\": true");
+  json.replace(json.find("\"sliding_window\": 131072"), 24, "\"sliding_window\": 4096");
+  json.replace(json.find("\"max_window_layers\": 28"), 23, "\"max_window_layers\": 20");
+  const ModelSpec s = spec_from_hf_config(json, "config.json").spec;
+  EXPECT_EQ(s.swa.window, 4096);
+  ASSERT_EQ(s.swa.layers.size(), 28U);  // not a llama.cpp period: explicit flags
+  EXPECT_FALSE(layer_attention(s, 19).swa);
+  EXPECT_TRUE(layer_attention(s, 20).swa);
+  EXPECT_TRUE(layer_attention(s, 27).swa);
+}
+
+// google/gemma-2-9b-it: no tie_word_embeddings key (Gemma ties by default), SWA on even layers.
+constexpr std::string_view gemma2_9b_config = R"({
+  "architectures": ["Gemma2ForCausalLM"], "attention_bias": false,
+  "attn_logit_softcapping": 50.0, "cache_implementation": "hybrid",
+  "final_logit_softcapping": 30.0, "head_dim": 256, "hidden_act": "gelu_pytorch_tanh",
+  "hidden_activation": "gelu_pytorch_tanh", "hidden_size": 3584, "intermediate_size": 14336,
+  "max_position_embeddings": 8192, "model_type": "gemma2", "num_attention_heads": 16,
+  "num_hidden_layers": 42, "num_key_value_heads": 8, "pad_token_id": 0,
+  "query_pre_attn_scalar": 256, "rms_norm_eps": 1e-06, "rope_theta": 10000.0,
+  "sliding_window": 4096, "sliding_window_size": 4096, "torch_dtype": "float32",
+  "vocab_size": 256000})";
+
+TEST(HfConfig, Gemma2SlidesOnEvenLayersAndTiesByDefault) {
+  const HfConfig c = spec_from_hf_config(gemma2_9b_config, "config.json");
+  const ModelSpec& s = c.spec;
+  EXPECT_EQ(s.arch, "gemma2");
+  EXPECT_EQ(s.n_layer, 42);
+  EXPECT_EQ(s.head_dim_k, 256);
+  EXPECT_EQ(s.head_dim_v, 256);
+  EXPECT_TRUE(s.tied_embeddings);
+  EXPECT_FALSE(c.tie_explicit);
+  EXPECT_EQ(s.swa, (SlidingWindow{.window = 4096, .period = 2}));
+  EXPECT_TRUE(layer_attention(s, 0).swa);
+  EXPECT_FALSE(layer_attention(s, 1).swa);
+  EXPECT_TRUE(layer_attention(s, 40).swa);
+  EXPECT_FALSE(layer_attention(s, 41).swa);
+  EXPECT_EQ(layer_attention(s, 0).k_width, 8 * 256);
+  EXPECT_EQ(c.torch_dtype, "float32");
+}
+
+// google/gemma-3-27b-it shape (models.md gemma3-27b) in a multimodal config: the text model is
+// in text_config, tie_word_embeddings is absent (Gemma ties).
+constexpr std::string_view gemma3_27b_config = R"({
+  "architectures": ["Gemma3ForConditionalGeneration"], "boi_token_index": 255999,
+  "eoi_token_index": 256000, "image_token_index": 262144, "mm_tokens_per_image": 256,
+  "model_type": "gemma3",
+  "text_config": {
+    "head_dim": 128, "hidden_size": 5376, "intermediate_size": 21504,
+    "max_position_embeddings": 131072, "model_type": "gemma3_text",
+    "num_attention_heads": 32, "num_hidden_layers": 62, "num_key_value_heads": 16,
+    "query_pre_attn_scalar": 168, "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+    "sliding_window": 1024, "sliding_window_pattern": 6, "vocab_size": 262144},
+  "torch_dtype": "bfloat16",
+  "vision_config": {"hidden_size": 1152, "image_size": 896, "intermediate_size": 4304,
+                    "model_type": "siglip_vision_model", "num_attention_heads": 16,
+                    "num_hidden_layers": 27, "patch_size": 14}})";
+
+TEST(HfConfig, Gemma3MultimodalReadsTextConfig) {
+  const HfConfig c = spec_from_hf_config(gemma3_27b_config, "config.json");
+  EXPECT_EQ(c.spec, test::gemma3_27b());
+  EXPECT_TRUE(c.from_text_config);
+  EXPECT_EQ(c.model_type, "gemma3_text");
+  EXPECT_EQ(c.torch_dtype, "bfloat16");
+  for (std::int32_t il = 0; il < 6; ++il) EXPECT_EQ(layer_attention(c.spec, il).swa, il != 5);
+  EXPECT_FALSE(layer_attention(c.spec, 59).swa);
+  EXPECT_TRUE(layer_attention(c.spec, 60).swa);
+  EXPECT_EQ(layer_attention(c.spec, 0).k_width, 16 * 128);
+}
+
+// google/gemma-3-4b-it's text_config leaves most fields at Gemma3TextConfig's defaults.
+TEST(HfConfig, Gemma3SparseTextConfigUsesTransformersDefaults) {
+  const HfConfig c = spec_from_hf_config(R"({
+    "architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+    "text_config": {"hidden_size": 2560, "intermediate_size": 10240,
+                    "model_type": "gemma3_text", "num_hidden_layers": 34,
+                    "rope_scaling": {"factor": 8.0, "rope_type": "linear"},
+                    "sliding_window": 1024},
+    "torch_dtype": "bfloat16"})",
+                                         "config.json");
+  const ModelSpec& s = c.spec;
+  EXPECT_EQ(s.arch, "gemma3");
+  EXPECT_EQ(s.n_layer, 34);
+  EXPECT_EQ(s.n_embd, 2560);
+  EXPECT_EQ(s.n_ff, 10240);
+  EXPECT_EQ(s.n_head, 8);
+  EXPECT_EQ(s.n_head_kv, 4);
+  EXPECT_EQ(s.head_dim_k, 256);
+  EXPECT_EQ(s.n_vocab, 262208);  // embedding rows; the tokenizer has 262144
+  EXPECT_EQ(s.n_ctx_train, 131072);
+  EXPECT_TRUE(s.tied_embeddings);
+  EXPECT_EQ(s.swa, (SlidingWindow{.window = 1024, .period = 6}));
+}
+
+// mistralai/Mixtral-8x7B-Instruct-v0.1.
+constexpr std::string_view mixtral_config = R"({
+  "architectures": ["MixtralForCausalLM"], "hidden_act": "silu", "hidden_size": 4096,
+  "intermediate_size": 14336, "max_position_embeddings": 32768, "model_type": "mixtral",
+  "num_attention_heads": 32, "num_experts_per_tok": 2, "num_hidden_layers": 32,
+  "num_key_value_heads": 8, "num_local_experts": 8, "output_router_logits": false,
+  "rms_norm_eps": 1e-05, "rope_theta": 1000000.0, "router_aux_loss_coef": 0.02,
+  "sliding_window": null, "tie_word_embeddings": false, "torch_dtype": "bfloat16",
+  "vocab_size": 32000})";
+
+TEST(HfConfig, MixtralIsLlamaWithExperts) {
+  const ModelSpec s = spec_from_hf_config(mixtral_config, "config.json").spec;
+  EXPECT_EQ(s.arch, "llama");
+  EXPECT_EQ(s.n_ff, 14336);
+  EXPECT_EQ(s.moe, (Moe{.n_expert = 8, .n_expert_used = 2, .n_ff_exp = 14336}));
+  EXPECT_EQ(s.swa, SlidingWindow{});
+  EXPECT_EQ(s.n_vocab, 32000);
+  EXPECT_EQ(layer_attention(s, 0).k_width, 1024);
+}
+
+// Mistral-7B-v0.1: a 4096 window on every layer.
+TEST(HfConfig, MistralV01SlidesOnEveryLayer) {
+  std::string json(mixtral_config);
+  json.replace(json.find("\"sliding_window\": null"), 22, "\"sliding_window\": 4096");
+  json.replace(json.find("\"MixtralForCausalLM\""), 20, "\"MistralForCausalLM\"");
+  json.replace(json.find("\"num_local_experts\": 8,"), 23, "");
+  const ModelSpec s = spec_from_hf_config(json, "config.json").spec;
+  EXPECT_EQ(s.arch, "llama");
+  EXPECT_FALSE(s.moe.present());
+  EXPECT_EQ(s.swa, (SlidingWindow{.window = 4096, .period = 0}));
+  EXPECT_TRUE(layer_attention(s, 0).swa);
+  EXPECT_TRUE(layer_attention(s, 31).swa);
+}
+
+// deepseek-ai/DeepSeek-V3 (models.md deepseek-v3/r1-671b).
+constexpr std::string_view deepseek_v3_config = R"({
+  "architectures": ["DeepseekV3ForCausalLM"], "attention_bias": false,
+  "first_k_dense_replace": 3, "hidden_act": "silu", "hidden_size": 7168,
+  "intermediate_size": 18432, "kv_lora_rank": 512, "max_position_embeddings": 163840,
+  "model_type": "deepseek_v3", "moe_intermediate_size": 2048, "moe_layer_freq": 1,
+  "n_group": 8, "n_routed_experts": 256, "n_shared_experts": 1, "norm_topk_prob": true,
+  "num_attention_heads": 128, "num_experts_per_tok": 8, "num_hidden_layers": 61,
+  "num_key_value_heads": 128, "num_nextn_predict_layers": 1, "q_lora_rank": 1536,
+  "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+  "quantization_config": {"activation_scheme": "dynamic", "fmt": "e4m3",
+                          "quant_method": "fp8", "weight_block_size": [128, 128]},
+  "rms_norm_eps": 1e-06, "rope_theta": 10000, "scoring_func": "sigmoid",
+  "tie_word_embeddings": false, "topk_group": 4, "topk_method": "noaux_tc",
+  "torch_dtype": "bfloat16", "v_head_dim": 128, "vocab_size": 129280})";
+
+TEST(HfConfig, DeepSeekV3HasMlaExpertsAndLeadingDenseLayers) {
+  const HfConfig c = spec_from_hf_config(deepseek_v3_config, "config.json");
+  EXPECT_EQ(c.spec, test::deepseek_v3());
+  EXPECT_EQ(c.quant_method, "fp8");
+  const LayerAttention a = layer_attention(c.spec, 0);
+  EXPECT_EQ(a.k_width, 512 + 64);  // the compressed latent
+  EXPECT_EQ(a.v_width, 0);
+}
+
+TEST(HfConfig, DeepSeekV2LiteHasNoQueryCompression) {
+  const ModelSpec s = spec_from_hf_config(R"({
+    "architectures": ["DeepseekV2ForCausalLM"], "first_k_dense_replace": 1,
+    "hidden_size": 2048, "intermediate_size": 10944, "kv_lora_rank": 512,
+    "max_position_embeddings": 163840, "model_type": "deepseek_v2",
+    "moe_intermediate_size": 1408, "n_routed_experts": 64, "n_shared_experts": 2,
+    "num_attention_heads": 16, "num_experts_per_tok": 6, "num_hidden_layers": 27,
+    "num_key_value_heads": 16, "q_lora_rank": null, "qk_nope_head_dim": 128,
+    "qk_rope_head_dim": 64, "v_head_dim": 128, "vocab_size": 102400})",
+                                          "config.json")
+                          .spec;
+  EXPECT_EQ(s.arch, "deepseek2");
+  EXPECT_EQ(s.mla, (Mla{.q_lora_rank = 0,
+                        .kv_lora_rank = 512,
+                        .qk_nope_head_dim = 128,
+                        .qk_rope_head_dim = 64,
+                        .v_head_dim = 128}));
+  EXPECT_EQ(s.moe, (Moe{.n_expert = 64,
+                        .n_expert_used = 6,
+                        .n_ff_exp = 1408,
+                        .n_expert_shared = 2,
+                        .n_ff_shexp = 2816,
+                        .n_leading_dense = 1}));
+}
+
+std::string gpt_oss_layer_types() {
+  std::string out = "[";
+  for (int il = 0; il < 24; ++il) {
+    out += il % 2 == 0 ? "\"sliding_attention\"" : "\"full_attention\"";
+    out += il < 23 ? ", " : "]";
+  }
+  return out;
+}
+
+// openai/gpt-oss-20b (models.md gpt-oss-20b).
+std::string gpt_oss_20b_config() {
+  return R"({
+  "architectures": ["GptOssForCausalLM"], "attention_bias": true, "experts_per_token": 4,
+  "head_dim": 64, "hidden_act": "silu", "hidden_size": 2880, "initial_context_length": 4096,
+  "intermediate_size": 2880, "layer_types": )" +
+         gpt_oss_layer_types() + R"(,
+  "max_position_embeddings": 131072, "model_type": "gpt_oss", "num_attention_heads": 64,
+  "num_experts_per_tok": 4, "num_hidden_layers": 24, "num_key_value_heads": 8,
+  "num_local_experts": 32,
+  "quantization_config": {"modules_to_not_convert": ["model.layers.*.self_attn",
+                          "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"],
+                          "quant_method": "mxfp4"},
+  "rms_norm_eps": 1e-05, "rope_theta": 150000, "sliding_window": 128, "swiglu_limit": 7.0,
+  "tie_word_embeddings": false, "torch_dtype": "bfloat16", "vocab_size": 201088})";
+}
+
+TEST(HfConfig, GptOssLayerTypesBecomeLlamaCppPeriodTwo) {
+  const HfConfig c = spec_from_hf_config(gpt_oss_20b_config(), "config.json");
+  ModelSpec expected = test::gpt_oss_20b();
+  expected.n_ff = 2880;  // intermediate_size, as the catalog's ffn
+  EXPECT_EQ(c.spec, expected);
+  EXPECT_EQ(c.quant_method, "mxfp4");
+  EXPECT_TRUE(layer_attention(c.spec, 0).swa);
+  EXPECT_FALSE(layer_attention(c.spec, 1).swa);
+  EXPECT_EQ(layer_attention(c.spec, 1).k_width, 8 * 64);
+}
+
+TEST(HfConfig, ArchitectureTable) {
+  auto arch_of = [](const std::string& hf_class, const std::string& model_type) {
+    const std::string json = R"({"architectures": [")" + hf_class + R"("], "model_type": ")" +
+                             model_type + R"(", "num_hidden_layers": 2, "hidden_size": 64,
+      "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100,
+      "max_position_embeddings": 1024})";
+    return spec_from_hf_config(json, "config.json").spec.arch;
+  };
+  EXPECT_EQ(arch_of("Qwen3ForCausalLM", "qwen3"), "qwen3");
+  EXPECT_EQ(arch_of("Phi3ForCausalLM", "phi3"), "phi3");
+  EXPECT_EQ(arch_of("Starcoder2ForCausalLM", "starcoder2"), "starcoder2");
+  EXPECT_EQ(arch_of("CohereForCausalLM", "cohere"), "command-r");
+  EXPECT_EQ(arch_of("Olmo2ForCausalLM", "olmo2"), "olmo2");
+  EXPECT_EQ(arch_of("GraniteForCausalLM", "granite"), "granite");
+  EXPECT_EQ(arch_of("InternLM2ForCausalLM", "internlm2"), "internlm2");
+  EXPECT_EQ(arch_of("DeepseekV2ForCausalLM", "deepseek_v2"), "deepseek2");
+  // An unknown class falls back to a known model_type, then to model_type itself.
+  EXPECT_EQ(arch_of("MyLlamaForCausalLM", "llama"), "llama");
+  EXPECT_EQ(arch_of("FalconForCausalLM", "falcon"), "falcon");
+  const HfConfig c = spec_from_hf_config(R"({"model_type": "falcon", "num_hidden_layers": 2,
+    "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4,
+    "vocab_size": 100, "max_position_embeddings": 1024})",
+                                         "config.json");
+  EXPECT_FALSE(c.known_architecture);
+  EXPECT_FALSE(c.spec.tied_embeddings);
+  EXPECT_EQ(c.spec.n_head_kv, 4);  // defaults to the head count
+}
+
+TEST(HfConfig, Qwen3MoeExperts) {
+  const ModelSpec s = spec_from_hf_config(R"({
+    "architectures": ["Qwen3MoeForCausalLM"], "decoder_sparse_step": 1, "head_dim": 128,
+    "hidden_size": 2048, "intermediate_size": 6144, "max_position_embeddings": 40960,
+    "max_window_layers": 48, "mlp_only_layers": [], "model_type": "qwen3_moe",
+    "moe_intermediate_size": 768, "num_attention_heads": 32, "num_experts": 128,
+    "num_experts_per_tok": 8, "num_hidden_layers": 48, "num_key_value_heads": 4,
+    "sliding_window": null, "tie_word_embeddings": false, "use_sliding_window": false,
+    "vocab_size": 151936})",
+                                          "config.json")
+                          .spec;
+  EXPECT_EQ(s.arch, "qwen3moe");
+  EXPECT_EQ(s.n_ff, 6144);
+  EXPECT_EQ(s.moe, (Moe{.n_expert = 128, .n_expert_used = 8, .n_ff_exp = 768}));
+}
+
+TEST(HfConfig, MalformedConfigsNameTheKey) {
+  EXPECT_EQ(config_error("{\"a\": "), "config.json: invalid JSON: ends early, after 6 bytes");
+  EXPECT_EQ(config_error("{\"a\": x}"), "config.json: invalid JSON at byte 7");
+  EXPECT_EQ(config_error("{\"a\": 12E8001}"),
+            "config.json: invalid JSON: a number is out of range");
+  EXPECT_EQ(config_error("[1, 2]"), "config.json: expected a JSON object");
+  EXPECT_EQ(config_error(std::string(100, '[') + std::string(100, ']')),
+            "config.json: JSON nested deeper than 64 levels");
+
+  auto with = [](std::string_view from, std::string_view to) {
+    std::string json(llama31_8b_config);
+    const std::size_t at = json.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    json.replace(at, from.size(), to);
+    return json;
+  };
+  EXPECT_EQ(config_error(with("\"hidden_size\": 4096,", "")), "config.json: missing 'hidden_size'");
+  EXPECT_EQ(config_error(with("\"hidden_size\": 4096", "\"hidden_size\": \"4096\"")),
+            "config.json: 'hidden_size' must be an integer, got string");
+  EXPECT_EQ(config_error(with("\"num_hidden_layers\": 32", "\"num_hidden_layers\": 32.5")),
+            "config.json: 'num_hidden_layers' must be an integer, got a number with a fraction");
+  EXPECT_EQ(config_error(with("\"num_attention_heads\": 32", "\"num_attention_heads\": 0")),
+            "config.json: 'num_attention_heads' is 0, outside [1, 2147483647]");
+  EXPECT_EQ(config_error(with("\"num_hidden_layers\": 32", "\"num_hidden_layers\": -1")),
+            "config.json: 'num_hidden_layers' is -1, outside [1, 1024]");
+  EXPECT_EQ(config_error(with("\"intermediate_size\": 14336,", "")),
+            "config.json: missing 'intermediate_size'");
+  EXPECT_EQ(config_error(with("\"tie_word_embeddings\": false", "\"tie_word_embeddings\": 0")),
+            "config.json: 'tie_word_embeddings' must be a boolean, got number");
+  EXPECT_EQ(config_error(with("[\"LlamaForCausalLM\"]", "\"LlamaForCausalLM\"")),
+            "config.json: 'architectures' must be an array of strings");
+  // validate() runs last: more KV heads than heads.
+  EXPECT_EQ(config_error(with("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 64")),
+            "config.json: kv_heads must be in [0, 32], got 64");
+  EXPECT_EQ(config_error(R"({"architectures": ["FooForCausalLM"], "num_hidden_layers": 2})"),
+            "config.json: missing 'model_type'");
+
+  EXPECT_EQ(config_error(R"({"architectures": ["LlavaForConditionalGeneration"],
+                             "text_config": [1]})"),
+            "config.json: 'text_config' must be an object, got array");
+  EXPECT_EQ(config_error(R"({"architectures": ["LlavaForConditionalGeneration"],
+                             "text_config": {"model_type": "llama", "hidden_size": 64}})"),
+            "config.json: missing 'text_config.num_hidden_layers'");
+
+  std::string moe(mixtral_config);
+  moe.replace(moe.find("\"num_experts_per_tok\": 2,"), 25, "");
+  EXPECT_EQ(config_error(moe), "config.json: missing 'num_experts_per_tok'");
+
+  std::string oss = gpt_oss_20b_config();
+  oss.replace(oss.find("\"sliding_attention\", "), 21, "");
+  EXPECT_EQ(config_error(oss), "config.json: 'layer_types' must be an array of 24 strings");
+}
+
+// --- safetensors headers --------------------------------------------------------------------
+
+std::string le64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (std::size_t i = 0; i < 8; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+  return out;
+}
+
+// A whole safetensors file in memory: length, header, zeroed data section.
+std::string safetensors(const std::string& header, std::uint64_t data_size) {
+  return le64(header.size()) + header + std::string(static_cast<std::size_t>(data_size), '\0');
+}
+
+void write_file(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+// Writes the header; the data section is a hole (truncate(2) allocates no blocks).
+void write_sparse(const fs::path& path, const std::string& header, std::uint64_t data_size) {
+  write_file(path, le64(header.size()) + header);
+  fs::resize_file(path, 8 + header.size() + data_size);
+}
+
+// Builds a header with tensors laid out back to back.
+class HeaderBuilder {
+ public:
+  HeaderBuilder& add(const std::string& name, const std::string& dtype,
+                     const std::vector<std::int64_t>& shape, std::uint64_t elem_size = 2) {
+    std::uint64_t bytes = elem_size;
+    for (std::int64_t d : shape) bytes *= static_cast<std::uint64_t>(d);
+    json_[name] = {{"dtype", dtype}, {"shape", shape}, {"data_offsets", {end_, end_ + bytes}}};
+    end_ += bytes;
+    return *this;
+  }
+  [[nodiscard]] std::string header() const { return json_.dump(); }
+  [[nodiscard]] std::uint64_t data_size() const { return end_; }
+
+ private:
+  OJson json_ = {{"__metadata__", {{"format", "pt"}}}};
+  std::uint64_t end_ = 0;
+};
+
+std::string header_error(const std::string& bytes) {
+  return error_of([&] {
+    MemorySource source(bytes);
+    (void)read_safetensors_header(source, "m.safetensors");
+  });
+}
+
+class SafetensorsFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           (std::string("vramplan-hf-test-") + info->name() + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  [[nodiscard]] fs::path path(const std::string& name) const { return dir_ / name; }
+
+  fs::path dir_;
+};
+
+TEST_F(SafetensorsFiles, ReadsATinyFile) {
+  const std::string header = R"({"b":{"dtype":"F32","shape":[],"data_offsets":[12,16]},)"
+                             R"("__metadata__":{"format":"pt","n":1},)"
+                             R"("a":{"dtype":"BF16","shape":[2,3],"data_offsets":[0,12]}})";
+  const fs::path file = path("model.safetensors");
+  write_file(file, safetensors(header, 16));
+  const SafetensorsHeader h = read_safetensors_header(file.string());
+  EXPECT_EQ(h.header_size, header.size());
+  EXPECT_EQ(h.file_size, 8 + header.size() + 16);
+  EXPECT_EQ(h.data_offset(), 8 + header.size());
+  ASSERT_EQ(h.tensors.size(), 2U);
+  EXPECT_EQ(
+      h.tensors[0],
+      (SafetensorsTensor{
+          .name = "a", .dtype = SafetensorsDtype::bf16, .shape = {2, 3}, .data_offsets = {0, 12}}));
+  EXPECT_EQ(h.tensors[1].name, "b");
+  EXPECT_EQ(h.tensors[1].dtype, SafetensorsDtype::f32);
+  EXPECT_EQ(h.tensors[1].elements(), 1);
+  EXPECT_EQ(h.tensors[1].bytes(), 4);
+  EXPECT_EQ(h.tensors[0].elements(), 6);
+  EXPECT_EQ(h.metadata, (std::map<std::string, std::string>{{"format", "pt"}}));
+}
+
+TEST(SafetensorsDtypes, SizesAndNames) {
+  for (const auto& [name, size] :
+       std::vector<std::pair<std::string, std::int64_t>>{{"F64", 8},
+                                                         {"F32", 4},
+                                                         {"F16", 2},
+                                                         {"BF16", 2},
+                                                         {"I64", 8},
+                                                         {"I32", 4},
+                                                         {"I16", 2},
+                                                         {"I8", 1},
+                                                         {"U8", 1},
+                                                         {"BOOL", 1},
+                                                         {"F8_E4M3", 1},
+                                                         {"F8_E5M2", 1}}) {
+    const std::optional<SafetensorsDtype> d = parse_safetensors_dtype(name);
+    ASSERT_TRUE(d.has_value()) << name;
+    EXPECT_EQ(to_string(*d), name);
+    EXPECT_EQ(dtype_size(*d), size) << name;
+  }
+  EXPECT_FALSE(parse_safetensors_dtype("bf16").has_value());
+  EXPECT_FALSE(parse_safetensors_dtype("F4").has_value());
+}
+
+// A 20 GB file whose header claims two 10 GiB tensors: only 8 + N bytes are read.
+TEST_F(SafetensorsFiles, ReadsOnlyTheHeaderOfA20GbFile) {
+  HeaderBuilder b;
+  b.add("model.layers.0.mlp.up_proj.weight", "BF16", {65536, 81920});
+  b.add("model.layers.0.mlp.down_proj.weight", "BF16", {81920, 65536});
+  const std::string header = b.header();
+  const fs::path file = path("big.safetensors");
+  write_sparse(file, header, b.data_size());
+  ASSERT_GT(fs::file_size(file), 20'000'000'000ULL);
+
+  FileSource source(file.string());
+  const SafetensorsHeader h = read_safetensors_header(source, file.string());
+  ASSERT_EQ(h.tensors.size(), 2U);
+  EXPECT_EQ(h.tensors[0].name, "model.layers.0.mlp.up_proj.weight");
+  EXPECT_EQ(h.tensors[1].bytes(), 10'737'418'240);
+  EXPECT_EQ(source.bytes_read(), 8 + header.size());
+}
+
+TEST(SafetensorsHeaderLies, EachLieIsReported) {
+  const std::string a = R"("a":{"dtype":"BF16","shape":[2,3],"data_offsets":)";
+  EXPECT_EQ(header_error(safetensors("{" + a + "[0,10]}}", 12)),
+            "m.safetensors: tensor 'a': shape [2, 3] of BF16 needs 12 bytes but data_offsets "
+            "[0, 10] hold 10");
+  EXPECT_EQ(
+      header_error(safetensors(R"({"a":{"dtype":"F4","shape":[2],"data_offsets":[0,1]}})", 1)),
+      "m.safetensors: tensor 'a': unknown dtype 'F4'");
+  EXPECT_EQ(header_error(le64(1000) + "{}" + std::string(10, ' ')),
+            "m.safetensors: header length 1000 is past the end of the file (20 bytes)");
+  EXPECT_EQ(header_error(le64(~std::uint64_t{0}) + "{}"),
+            "m.safetensors: header length 18446744073709551615 is past the end of the file "
+            "(10 bytes)");
+  EXPECT_EQ(header_error(safetensors("{" + a + "[0,24]}}", 12)),
+            "m.safetensors: tensor 'a': data_offsets [0, 24] end past the data section (12 "
+            "bytes)");
+  EXPECT_EQ(header_error(safetensors("{" + a + "[12,0]}}", 12)),
+            "m.safetensors: tensor 'a': data_offsets [12, 0] are reversed");
+  EXPECT_EQ(header_error(safetensors("{" + a + "[-1,11]}}", 12)),
+            "m.safetensors: tensor 'a': 'data_offsets' must be two non-negative integers");
+  EXPECT_EQ(header_error(safetensors("{" + a + "[0,12,14]}}", 14)),
+            "m.safetensors: tensor 'a': 'data_offsets' must be two non-negative integers");
+  EXPECT_EQ(header_error(
+                safetensors(R"({"a":{"dtype":"BF16","shape":[2,-3],"data_offsets":[0,12]}})", 12)),
+            "m.safetensors: tensor 'a': 'shape' must be an array of non-negative integers");
+  EXPECT_EQ(header_error(safetensors(R"({"a":{"dtype":"BF16","shape":[4294967296,4294967296,)"
+                                     R"(4294967296],"data_offsets":[0,12]}})",
+                                     12)),
+            "m.safetensors: tensor 'a': shape [4294967296, 4294967296, 4294967296] of BF16 "
+            "needs more than 12 bytes but data_offsets [0, 12] hold 12");
+  EXPECT_EQ(header_error(safetensors(R"({"a":{"dtype":"BF16","shape":[6],"data_offsets":[0,12]},)"
+                                     R"("b":{"dtype":"BF16","shape":[6],"data_offsets":[8,20]}})",
+                                     20)),
+            "m.safetensors: tensors 'a' [0, 12] and 'b' [8, 20] overlap");
+  EXPECT_EQ(header_error(safetensors(R"({"a":{"dtype":"BF16")", 0)),
+            "m.safetensors: invalid JSON: ends early, after 20 bytes");
+  EXPECT_EQ(header_error(safetensors("[]", 0)), "m.safetensors: header must be a JSON object");
+  EXPECT_EQ(header_error(safetensors(R"({"a":[]})", 0)),
+            "m.safetensors: tensor 'a': entry must be an object");
+  EXPECT_EQ(header_error(safetensors(R"({"__metadata__":[]})", 0)),
+            "m.safetensors: '__metadata__' must be an object");
+  EXPECT_EQ(header_error("abcd"),
+            "m.safetensors: file is 4 bytes, too short for a safetensors header");
+}
+
+TEST_F(SafetensorsFiles, RefusesAHeaderAboveTheLimit) {
+  // A 1 GiB sparse file announcing a 150 MiB header: refused before anything is allocated.
+  const fs::path file = path("huge.safetensors");
+  write_file(file, le64(150ULL << 20));
+  fs::resize_file(file, 1ULL << 30);
+  FileSource source(file.string());
+  const std::string message =
+      error_of([&] { (void)read_safetensors_header(source, "huge.safetensors"); });
+  EXPECT_EQ(message,
+            "huge.safetensors: header length 157286400 exceeds the limit of 104857600 "
+            "bytes");
+  EXPECT_EQ(source.bytes_read(), 8U);
+}
+
+// --- model directories ----------------------------------------------------------------------
+
+// The 291 tensors of Llama-3.1-8B in BF16, in HF names.
+HeaderBuilder llama31_8b_tensors() {
+  HeaderBuilder b;
+  b.add("model.embed_tokens.weight", "BF16", {128256, 4096});
+  for (int il = 0; il < 32; ++il) {
+    const std::string p = "model.layers." + std::to_string(il) + ".";
+    b.add(p + "input_layernorm.weight", "BF16", {4096});
+    b.add(p + "self_attn.q_proj.weight", "BF16", {4096, 4096});
+    b.add(p + "self_attn.k_proj.weight", "BF16", {1024, 4096});
+    b.add(p + "self_attn.v_proj.weight", "BF16", {1024, 4096});
+    b.add(p + "self_attn.o_proj.weight", "BF16", {4096, 4096});
+    b.add(p + "post_attention_layernorm.weight", "BF16", {4096});
+    b.add(p + "mlp.gate_proj.weight", "BF16", {14336, 4096});
+    b.add(p + "mlp.up_proj.weight", "BF16", {14336, 4096});
+    b.add(p + "mlp.down_proj.weight", "BF16", {4096, 14336});
+  }
+  b.add("model.norm.weight", "BF16", {4096});
+  b.add("lm_head.weight", "BF16", {128256, 4096});
+  return b;
+}
+
+TEST_F(SafetensorsFiles, Llama31ParameterCountFromHeaders) {
+  write_file(path("config.json"), std::string(llama31_8b_config));
+  const HeaderBuilder b = llama31_8b_tensors();
+  write_sparse(path("model.safetensors"), b.header(), b.data_size());
+
+  const HfModel m = load_hf_model(dir_.string());
+  ASSERT_TRUE(m.weights_known);
+  ASSERT_EQ(m.tensors.size(), 291U);
+  std::int64_t params = 0;
+  for (const SafetensorsTensor& t : m.tensors) params += t.elements();
+  EXPECT_EQ(params, 8'030'261'248);
+  EXPECT_EQ(m.weight_bytes, 2 * 8'030'261'248);
+  EXPECT_EQ(m.bytes_per_dtype, (std::map<std::string, Bytes>{{"BF16", 2 * 8'030'261'248}}));
+  ASSERT_EQ(m.files.size(), 1U);
+  EXPECT_EQ(m.bytes_read, 8 + b.header().size());
+  EXPECT_EQ(m.config.spec, test::llama31_8b());
+
+  const HfTensorInfos infos = hf_tensor_infos(m.tensors, m.config.spec);
+  EXPECT_EQ(infos.projector, 0);
+  EXPECT_EQ(infos.skipped, 0);
+  ASSERT_EQ(infos.tensors.size(), 291U);
+  EXPECT_EQ(infos.tensors[0],
+            (TensorInfo{
+                .name = "token_embd.weight", .ne = {4096, 128256, 1, 1}, .type = GgmlType::bf16}));
+  EXPECT_EQ(infos.tensors[2].name, "blk.0.attn_q.weight");
+  EXPECT_EQ(infos.tensors[9].name, "blk.0.ffn_down.weight");
+  EXPECT_EQ(infos.tensors[9].ne, (std::array<std::int64_t, 4>{14336, 4096, 1, 1}));
+  EXPECT_EQ(infos.tensors[289].name, "output_norm.weight");
+  EXPECT_EQ(infos.tensors[290].name, "output.weight");
+
+  // layout_weights groups the exact bytes: 32 equal blocks, the output layer, the input.
+  const WeightLayout layout = layout_weights(infos.tensors, m.config.spec.n_layer);
+  EXPECT_EQ(layout.file_tensor_bytes, 2 * 8'030'261'248);
+  const Bytes block = 2 * (4096 + 2 * 4096 * 4096 + 2 * 1024 * 4096 + 4096 + 3 * 14336 * 4096);
+  for (const WeightGroup& g : layout.blocks) EXPECT_EQ(g.host, block);
+  EXPECT_EQ(layout.input.host, 2 * 128256 * 4096);
+  EXPECT_EQ(layout.output.host, 2 * 128256 * 4096 + 2 * 4096);
+  EXPECT_FALSE(layout.output_tied);
+
+  const Model model = model_from_hf(m, "llama-3.1-8b");
+  EXPECT_EQ(model.n_params, 8'030'261'248);
+  EXPECT_EQ(model.file_type, FileType::mostly_bf16);
+  EXPECT_EQ(model.weights.file_tensor_bytes, 2 * 8'030'261'248);
+}
+
+TEST_F(SafetensorsFiles, IndexWithTwoShards) {
+  write_file(path("config.json"), std::string(llama31_8b_config));
+  HeaderBuilder first;
+  first.add("model.embed_tokens.weight", "BF16", {128256, 4096});
+  first.add("model.layers.0.self_attn.q_proj.weight", "BF16", {4096, 4096});
+  HeaderBuilder second;
+  second.add("model.layers.0.input_layernorm.weight", "F32", {4096}, 4);
+  second.add("lm_head.weight", "BF16", {128256, 4096});
+  write_sparse(path("model-00001-of-00002.safetensors"), first.header(), first.data_size());
+  write_sparse(path("model-00002-of-00002.safetensors"), second.header(), second.data_size());
+  // A stray file the index does not name is not read.
+  write_file(path("consolidated.safetensors"), "garbage");
+  const OJson index = {
+      {"metadata", {{"total_size", first.data_size() + second.data_size()}}},
+      {"weight_map",
+       {{"model.embed_tokens.weight", "model-00001-of-00002.safetensors"},
+        {"model.layers.0.self_attn.q_proj.weight", "model-00001-of-00002.safetensors"},
+        {"model.layers.0.input_layernorm.weight", "model-00002-of-00002.safetensors"},
+        {"lm_head.weight", "model-00002-of-00002.safetensors"}}}};
+  write_file(path("model.safetensors.index.json"), index.dump(2));
+
+  const HfModel m = load_hf_model((dir_ / "config.json").string());
+  ASSERT_TRUE(m.weights_known);
+  ASSERT_EQ(m.files.size(), 2U);
+  EXPECT_EQ(m.files[0].path, path("model-00001-of-00002.safetensors").string());
+  EXPECT_EQ(m.files[1].tensors, 2U);
+  EXPECT_EQ(m.tensors.size(), 4U);
+  EXPECT_EQ(m.weight_bytes, static_cast<Bytes>(first.data_size() + second.data_size()));
+  EXPECT_EQ(m.bytes_per_dtype.at("F32"), 4 * 4096);
+  EXPECT_EQ(m.bytes_read, 16 + first.header().size() + second.header().size());
+
+  // The index names a tensor its shard does not hold.
+  OJson wrong = index;
+  wrong["weight_map"]["lm_head.weight"] = "model-00001-of-00002.safetensors";
+  write_file(path("model.safetensors.index.json"), wrong.dump());
+  EXPECT_EQ(error_of([&] { (void)load_hf_model(dir_.string()); }),
+            path("model.safetensors.index.json").string() +
+                ": 'weight_map' puts tensor 'lm_head.weight' in "
+                "'model-00001-of-00002.safetensors', which has no such tensor");
+  wrong["weight_map"]["lm_head.weight"] = "../model-00002-of-00002.safetensors";
+  write_file(path("model.safetensors.index.json"), wrong.dump());
+  EXPECT_EQ(error_of([&] { (void)load_hf_model(dir_.string()); }),
+            path("model.safetensors.index.json").string() +
+                ": 'weight_map' entry 'lm_head.weight': '../model-00002-of-00002.safetensors' "
+                "is not a file name in the model's directory");
+}
+
+TEST_F(SafetensorsFiles, ConfigAloneHasUnknownWeights) {
+  write_file(path("config.json"), std::string(llama31_8b_config));
+  const HfModel m = load_hf_model((dir_ / "config.json").string());
+  EXPECT_FALSE(m.weights_known);
+  EXPECT_EQ(m.weight_bytes, 0);
+  EXPECT_TRUE(m.tensors.empty());
+  EXPECT_EQ(m.bytes_read, 0U);
+  // Planned from generated tensors at the config's dtype.
+  const Model model = model_from_hf(m, "llama");
+  EXPECT_EQ(model.n_params, 8'030'261'248);
+  EXPECT_EQ(model.file_type, FileType::mostly_bf16);
+
+  write_file(path("config.json"), std::string(deepseek_v3_config));
+  EXPECT_EQ(error_of([&] { (void)model_from_hf(load_hf_model(dir_.string()), "ds"); }),
+            path("config.json").string() +
+                ": quantized checkpoint (quant_method 'fp8') without *.safetensors beside it: "
+                "its weight size cannot be told from config.json alone");
+}
+
+TEST_F(SafetensorsFiles, DirectoryWithoutConfig) {
+  EXPECT_EQ(error_of([&] { (void)load_hf_model(dir_.string()); }),
+            "'" + dir_.string() + "': not a Hugging Face model directory (no config.json)");
+}
+
+TEST_F(SafetensorsFiles, TiedEmbeddingsFollowTheTensors) {
+  // Config says untied, but the checkpoint has no lm_head: the tensors win.
+  write_file(path("config.json"), std::string(qwen25_7b_config));
+  HeaderBuilder b;
+  b.add("model.embed_tokens.weight", "BF16", {152064, 3584});
+  b.add("model.norm.weight", "BF16", {3584});
+  write_sparse(path("model.safetensors"), b.header(), b.data_size());
+  const HfModel m = load_hf_model(dir_.string());
+  EXPECT_TRUE(m.config.spec.tied_embeddings);
+}
+
+// --- safetensors names -> llama.cpp tensors --------------------------------------------------
+
+// A safetensors file of any size held as its header: the data section reads as zeros.
+class HeaderOnlySource final : public ByteSource {
+ public:
+  HeaderOnlySource(const std::string& header, std::uint64_t data_size)
+      : head_(le64(header.size()) + header), size_(head_.size() + data_size) {}
+  [[nodiscard]] std::uint64_t size() const override { return size_; }
+  [[nodiscard]] const std::string& name() const override { return name_; }
+
+ protected:
+  void read_at(std::uint64_t offset, std::span<std::byte> out) override {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const std::uint64_t at = offset + i;
+      out[i] = at < head_.size() ? static_cast<std::byte>(head_[at]) : std::byte{0};
+    }
+  }
+
+ private:
+  std::string head_;
+  std::uint64_t size_;
+  std::string name_ = "m.safetensors";
+};
+
+std::vector<SafetensorsTensor> tensors_of(const HeaderBuilder& b) {
+  HeaderOnlySource source(b.header(), b.data_size());
+  return read_safetensors_header(source, "m.safetensors").tensors;
+}
+
+TEST(HfTensorInfos, MixtralExpertsMergeIntoOneTensorPerBlock) {
+  const ModelSpec spec = spec_from_hf_config(mixtral_config, "config.json").spec;
+  HeaderBuilder b;
+  b.add("model.layers.0.block_sparse_moe.gate.weight", "BF16", {8, 64});
+  for (int e = 0; e < 8; ++e) {
+    const std::string p = "model.layers.0.block_sparse_moe.experts." + std::to_string(e) + ".";
+    b.add(p + "w1.weight", "BF16", {224, 64});
+    b.add(p + "w2.weight", "BF16", {64, 224});
+    b.add(p + "w3.weight", "BF16", {224, 64});
+  }
+  const HfTensorInfos infos = hf_tensor_infos(tensors_of(b), spec);
+  ASSERT_EQ(infos.tensors.size(), 4U);
+  EXPECT_EQ(infos.tensors[0].name, "blk.0.ffn_gate_inp.weight");
+  EXPECT_EQ(infos.tensors[1], (TensorInfo{.name = "blk.0.ffn_gate_exps.weight",
+                                          .ne = {64, 224, 8, 1},
+                                          .type = GgmlType::bf16}));
+  EXPECT_EQ(infos.tensors[2].name, "blk.0.ffn_down_exps.weight");
+  EXPECT_EQ(infos.tensors[2].ne, (std::array<std::int64_t, 4>{224, 64, 8, 1}));
+  EXPECT_EQ(infos.tensors[3].name, "blk.0.ffn_up_exps.weight");
+  Bytes total = 0;
+  for (const TensorInfo& t : infos.tensors) total += t.bytes();
+  EXPECT_EQ(total, static_cast<Bytes>(b.data_size()));
+}
+
+TEST(HfTensorInfos, MultimodalAndMtpTensorsAreSetApart) {
+  const ModelSpec gemma = spec_from_hf_config(gemma3_27b_config, "config.json").spec;
+  HeaderBuilder b;
+  b.add("language_model.model.embed_tokens.weight", "BF16", {262144, 16});
+  b.add("language_model.model.layers.0.post_attention_layernorm.weight", "BF16", {16});
+  b.add("model.language_model.layers.1.pre_feedforward_layernorm.weight", "BF16", {16});
+  b.add("language_model.model.norm.weight", "BF16", {16});
+  b.add("vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight", "BF16", {8, 8});
+  b.add("multi_modal_projector.mm_input_projection_weight", "BF16", {8, 16});
+  const HfTensorInfos infos = hf_tensor_infos(tensors_of(b), gemma);
+  ASSERT_EQ(infos.tensors.size(), 4U);
+  EXPECT_EQ(infos.tensors[0].name, "token_embd.weight");
+  EXPECT_EQ(infos.tensors[1].name, "blk.0.post_attention_norm.weight");
+  EXPECT_EQ(infos.tensors[2].name, "blk.1.ffn_norm.weight");
+  EXPECT_EQ(infos.tensors[3].name, "output_norm.weight");
+  EXPECT_EQ(infos.projector, 2 * (8 * 8 + 8 * 16));
+
+  // DeepSeek-V3's MTP block (layer 61) is not part of the 61-layer text model; FP8 weights
+  // are 1-byte i8 tensors with exact bytes.
+  const ModelSpec ds = spec_from_hf_config(deepseek_v3_config, "config.json").spec;
+  HeaderBuilder d;
+  d.add("model.layers.60.self_attn.kv_a_proj_with_mqa.weight", "F8_E4M3", {576, 7168}, 1);
+  d.add("model.layers.60.self_attn.kv_a_proj_with_mqa.weight_scale_inv", "F32", {5, 56}, 4);
+  d.add("model.layers.61.eh_proj.weight", "F8_E4M3", {7168, 14336}, 1);
+  const HfTensorInfos dinfos = hf_tensor_infos(tensors_of(d), ds);
+  ASSERT_EQ(dinfos.tensors.size(), 2U);
+  EXPECT_EQ(dinfos.tensors[0], (TensorInfo{.name = "blk.60.attn_kv_a_mqa.weight",
+                                           .ne = {7168, 576, 1, 1},
+                                           .type = GgmlType::i8}));
+  EXPECT_EQ(dinfos.tensors[1].name, "blk.60.attn_kv_a_mqa.weight_scale_inv");
+  EXPECT_EQ(dinfos.tensors[1].bytes(), 5 * 56 * 4);
+  EXPECT_EQ(dinfos.skipped, 7168 * 14336);
+  EXPECT_EQ(dinfos.skipped_tensors, 1U);
+}
+
+}  // namespace
+}  // namespace vramplan::io
