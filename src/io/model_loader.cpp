@@ -8,6 +8,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/io/gguf.hpp>
 #include <vramplan/io/gguf_model.hpp>
+#include <vramplan/io/hf_model.hpp>
 #include <vramplan/io/ollama_store.hpp>
 #include <vramplan/tensors.hpp>
 
@@ -57,6 +58,36 @@ LoadedModel from_gguf(const std::string& path) {
     facts.tokenizer_tokens = static_cast<std::int64_t>(v->as_array()->count);
   }
   loaded.model.file = std::move(facts);
+  return loaded;
+}
+
+// A Hugging Face model directory or config.json: its config and its safetensors headers.
+LoadedModel from_huggingface(const std::string& path) {
+  const HfModel hf = load_hf_model(path);
+  LoadedModel loaded;
+  loaded.kind = SourceKind::huggingface;
+  const fs::path p(path);
+  const std::string name = p.filename() == "config.json" ? p.parent_path().filename().string()
+                                                         : p.filename().string();
+  loaded.model = model_from_hf(hf, name.empty() ? path : name);
+  loaded.bytes_read = hf.bytes_read;
+  if (hf.weights_known) {
+    loaded.model.source = fmt::format("Hugging Face: {} ({} safetensors file{}, headers only)",
+                                      hf.config_path, hf.files.size(),
+                                      hf.files.size() == 1 ? "" : "s");
+    ModelFileFacts facts;
+    facts.path = path;
+    facts.format = "safetensors";
+    for (const HfWeightFile& f : hf.files) facts.file_size += f.file_size;
+    facts.bytes_read = hf.bytes_read;
+    facts.parts = hf.files.size();
+    loaded.model.file = std::move(facts);
+  } else {
+    loaded.model.source = fmt::format("Hugging Face: {} (config only)", hf.config_path);
+    loaded.notes.push_back(fmt::format("no *.safetensors beside {}: weights computed from the "
+                                       "config at {}", hf.config_path,
+                                       to_string(loaded.model.file_type)));
+  }
   return loaded;
 }
 
@@ -144,7 +175,9 @@ LoadedModel load_model(const std::string& name, const Catalog& catalog,
   LoadedModel loaded;
   std::error_code ec;
   const bool exists = fs::exists(name, ec);
-  if (exists && fs::is_regular_file(name, ec) && !ends_with(name, ".json")) {
+  if (exists && (fs::is_directory(name, ec) || ends_with(name, ".json"))) {
+    loaded = from_huggingface(name);
+  } else if (exists && fs::is_regular_file(name, ec)) {
     loaded = from_gguf(name);
   } else if (ends_with(name, ".gguf")) {
     // A path that does not exist: say so rather than "unknown model".
