@@ -16,6 +16,7 @@ enum class EngineId {
   ollama,        // Ollama >= 0.30: llama-server underneath, -c num_ctx*np -np np -b=-ub
   llamacpp,      // llama-server
   llamacpp_lib,  // llama.cpp used as a library (node-llama-cpp, llama-cli, bindings)
+  vllm,          // vLLM V1: its own memory model (vllm.hpp); the llama.cpp fields are unused
 };
 
 enum class Backend { cpu, cuda, metal, vulkan };

@@ -37,7 +37,7 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
                  "GPU memory, one size per GPU: 16G, 24G,24G (G/GiB = 2^30, GB = 10^9)")
       ->type_name("SIZE[,SIZE...]");
   app.add_option("--engine", flags.engine,
-                 "whose rules to apply: ollama, llamacpp (llama-server), llamacpp-lib")
+                 "whose rules to apply: ollama, llamacpp (llama-server), llamacpp-lib, vllm")
       ->type_name("ENGINE")
       ->default_str("ollama");
   app.add_option("--backend", flags.backend,
@@ -93,7 +93,7 @@ const Engine& parse_engine(const std::string& text) {
   const Engine* engine = find_engine(text);
   if (engine == nullptr) {
     throw Error(ErrorKind::usage, fmt::format("--engine: unknown engine '{}' (use ollama, "
-                                              "llamacpp or llamacpp-lib)", text));
+                                              "llamacpp, llamacpp-lib or vllm)", text));
   }
   return *engine;
 }

@@ -10,7 +10,7 @@ constexpr Bytes fit_margin = 1024 * mib;  // llama.cpp --fit default target (-fi
 // shared/reference/ollama.md §1.3 (v0.30+ runs llama-server: -c num_ctx*np -np np, -b = -ub,
 // n_outputs_max per sequence since the pinned b10488 > b9460) and §2 (defaults);
 // llamacpp.md §A0 (llama-server defaults, b10309) and §A2.1 (output reserve).
-constexpr std::array<Engine, 3> engine_table{{
+constexpr std::array<Engine, 4> engine_table{{
     {EngineId::ollama, "ollama", "Ollama", "0.30-0.33 (llama-server b10488)",
      ContextMeaning::per_slot, OutputReserve::per_sequence, DefaultContext::vram_tier,
      /*default_parallel=*/1, /*unified_when_parallel_unset=*/false,
@@ -25,6 +25,13 @@ constexpr std::array<Engine, 3> engine_table{{
      ContextMeaning::total, OutputReserve::per_token, DefaultContext::model_max,
      /*default_parallel=*/1, /*unified_when_parallel_unset=*/false,
      /*batch_equals_ubatch=*/true, /*default_batch=*/512, /*default_ubatch=*/512,
+     /*auto_batch=*/false, fit_margin},
+    // vLLM: planned by vllm_estimate / vllm_fit (vllm.md §8); only id, names and version are
+    // read. Context = max_model_len per request; slots = max_num_seqs (vllm.md §1.7).
+    {EngineId::vllm, "vllm", "vLLM", "v0.21+ (V1 engine)", ContextMeaning::per_slot,
+     OutputReserve::per_sequence, DefaultContext::model_max,
+     /*default_parallel=*/1, /*unified_when_parallel_unset=*/false,
+     /*batch_equals_ubatch=*/false, /*default_batch=*/2048, /*default_ubatch=*/2048,
      /*auto_batch=*/false, fit_margin},
 }};
 

@@ -128,6 +128,7 @@ std::string render_env(const Model& model, const Plan& plan, const EnvOptions& o
     case EngineId::llamacpp:
       return llama_server_env(model, plan, options);
     case EngineId::llamacpp_lib:
+    case EngineId::vllm:  // rendered by render_vllm_env (report/vllm.hpp)
       break;
   }
   throw Error(ErrorKind::usage,

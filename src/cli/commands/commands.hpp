@@ -17,6 +17,13 @@ class App;
 
 namespace vramplan::cli {
 
+// --engine vllm only (src/cli/commands/vllm.cpp, docs/cli.md "vLLM").
+struct VllmFlags {
+  std::string max_model_len, gpu_memory_utilization, max_num_seqs, max_num_batched_tokens;
+  std::string kv_cache_dtype, dtype, gpu_name, cudagraph_estimate;
+  bool enforce_eager = false;
+};
+
 struct FitOptions {
   ModelFlags model;
   OutputFlags output;
@@ -24,12 +31,14 @@ struct FitOptions {
   std::string ctx, parallel, kv_type, flash_attn, gpu_layers, ubatch, batch;
   std::string headroom = "fit";
   std::string min_ctx;
+  VllmFlags vllm;
 };
 
 struct EstimateOptions {
   ModelFlags model;
   OutputFlags output;
   std::string ctx, parallel, kv_type, flash_attn, gpu_layers, ubatch, batch;
+  VllmFlags vllm;
 };
 
 struct ModelsOptions {
@@ -52,5 +61,12 @@ CLI::App* setup_models(CLI::App& app, ModelsOptions& options);
 [[nodiscard]] ExitCode run_estimate(const EstimateOptions& options, Context& context);
 [[nodiscard]] ExitCode run_models(const ModelsOptions& options, Context& context);
 [[nodiscard]] ExitCode run_inspect(const InspectOptions& options, Context& context);
+
+// --engine vllm (vllm.cpp): its flags on fit/estimate, and the runs they branch to.
+void add_vllm_flags(CLI::App& app, VllmFlags& flags, bool is_fit);
+// Error{usage} when a vLLM-only flag is given with another engine.
+void reject_vllm_flags(const VllmFlags& flags);
+[[nodiscard]] ExitCode run_fit_vllm(const FitOptions& options, Context& context);
+[[nodiscard]] ExitCode run_estimate_vllm(const EstimateOptions& options, Context& context);
 
 }  // namespace vramplan::cli

@@ -34,10 +34,15 @@ CLI::App* setup_estimate(CLI::App& app, EstimateOptions& o) {
   sub->add_option("--batch", o.batch, "logical batch size (default: the engine's)")
       ->type_name("N");
   add_output_flags(*sub, o.output, "table|json", true);
+  add_vllm_flags(*sub, o.vllm, false);
   return sub;
 }
 
 ExitCode run_estimate(const EstimateOptions& o, Context& context) {
+  if (const Engine* e = find_engine(o.model.engine); e != nullptr && e->id == EngineId::vllm) {
+    return run_estimate_vllm(o, context);  // vLLM has its own memory model: vllm.cpp
+  }
+  reject_vllm_flags(o.vllm);
   check_format(o.output.format, "table|json");
   require_model(o.model, "estimate");
   const Engine& engine = parse_engine(o.model.engine);
@@ -69,8 +74,14 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   const Model& model = resolved.model;
   const std::int32_t total_layers = model.spec.n_layer + 1;
 
-  config.ctx = ctx ? *ctx : engine_default_ctx(model, engine, gpus);
-  config.n_ubatch = o.ubatch.empty()
+  // The model's own defaults (an Ollama .params layer) stand in for flags not given.
+  const io::ModelDefaults& defaults = resolved.defaults;
+  if (!ctx && defaults.num_ctx) {
+    warn(context, fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
+  }
+  config.ctx = ctx ? *ctx : defaults.num_ctx.value_or(engine_default_ctx(model, engine, gpus));
+  config.n_ubatch = o.ubatch.empty() && defaults.num_batch ? *defaults.num_batch
+                    : o.ubatch.empty()
                         ? engine_default_ubatch(model, engine, backend, config.ctx,
                                                 config.parallel, config.flash_attn, gpus)
                         : parse_integer("--ubatch", o.ubatch, 1, 1 << 20);

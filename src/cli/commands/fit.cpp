@@ -40,10 +40,15 @@ CLI::App* setup_fit(CLI::App& app, FitOptions& o) {
                   "shortest context the planner may pick (default 4096)")
       ->type_name("N");
   add_output_flags(*sub, o.output, "table|json|env", true);
+  add_vllm_flags(*sub, o.vllm, true);
   return sub;
 }
 
 ExitCode run_fit(const FitOptions& o, Context& context) {
+  if (const Engine* e = find_engine(o.model.engine); e != nullptr && e->id == EngineId::vllm) {
+    return run_fit_vllm(o, context);  // vLLM has its own memory model: vllm.cpp
+  }
+  reject_vllm_flags(o.vllm);
   // Validate every flag before any work, so usage errors come first.
   check_format(o.output.format, "table|json|env");
   require_model(o.model, "fit");
@@ -77,6 +82,25 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   if (!o.gpu_layers.empty()) {
     request.gpu_layers = parse_gpu_layers(o.gpu_layers, model.spec.n_layer + 1);
   }
+  // The model's own defaults (an Ollama .params layer) act as settings the user made: Ollama
+  // applies them to every request that does not override them.
+  std::vector<std::string> source_decisions;
+  const io::ModelDefaults& defaults = resolved.defaults;
+  if (!request.ctx && defaults.num_ctx) {
+    request.ctx = *defaults.num_ctx;
+    source_decisions.push_back(
+        fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
+  }
+  if (!request.ubatch && defaults.num_batch) {
+    request.ubatch = *defaults.num_batch;
+    source_decisions.push_back(fmt::format("batch {} from {}", *defaults.num_batch,
+                                           defaults.origin));
+  }
+  if (!request.gpu_layers && defaults.num_gpu) {
+    request.gpu_layers = std::min(*defaults.num_gpu, model.spec.n_layer + 1);
+    source_decisions.push_back(fmt::format("{} GPU layers (num_gpu) from {}", *request.gpu_layers,
+                                           defaults.origin));
+  }
   if (request.backend == Backend::cpu) {
     if (!request.vram.empty()) warn(context, "--vram is ignored with --backend cpu");
     if (request.gpu_layers.value_or(0) > 0) {
@@ -88,7 +112,8 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
     warn(context, "neither --vram nor --ram given: nothing to fit into, only the sizes are shown");
   }
 
-  const Plan plan = fit(model, request, resolved.alternatives);
+  Plan plan = fit(model, request, resolved.alternatives);
+  plan.decisions.insert(plan.decisions.begin(), source_decisions.begin(), source_decisions.end());
   warn_notes(context, plan.estimate.notes);
 
   std::string content;

@@ -1,0 +1,177 @@
+// vLLM (V1 engine) memory planning: how vLLM sizes its budget and KV cache on each GPU, and
+// the recommender behind `vramplan fit --engine vllm`. Rules: shared/reference/vllm.md §1.1-§1.7
+// (gpu_worker.py, kv_cache_interface.py, kv_cache_utils.py) and the planning rule of §8; the
+// fitted constants are checked against the measured startups of §6 (docs/memory-model.md,
+// "vLLM"). Version modelled: vLLM v0.21+ defaults (util 0.92, CUDA-graph memory estimated
+// inside the budget); older accounting is selectable (cudagraph_in_budget = false).
+//
+// Every size is per GPU (per tensor-parallel rank); all ranks of a TP group are identical.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <vramplan/bytes.hpp>
+#include <vramplan/estimate.hpp>
+#include <vramplan/model.hpp>
+
+namespace vramplan {
+
+inline constexpr std::string_view vllm_version = "v0.21+ (V1 engine)";
+inline constexpr std::int64_t vllm_block_size = 16;  // CacheConfig.DEFAULT_BLOCK_SIZE
+
+// Fitted constants (vllm.md §1.3, §8; errors against §6 in docs/memory-model.md "vLLM").
+inline constexpr Bytes vllm_pre_snapshot_tp1 = 512 * mib;  // CUDA context before the snapshot
+inline constexpr Bytes vllm_pre_snapshot_tp = 1792 * mib;  // + NCCL / custom all-reduce, TP >= 2
+inline constexpr Bytes vllm_weight_extra = gib / 20;       // buffers over the raw tensors (0.05)
+inline constexpr Bytes vllm_activation_base = gib / 5;     // 0.2 GiB
+inline constexpr std::int64_t vllm_activation_per_logit_x10 = 138;  // 13.8 B per seq x vocab
+inline constexpr Bytes vllm_activation_moe = 2 * gib / 5;           // 0.4 GiB more for MoE models
+inline constexpr Bytes vllm_non_torch_tp1 = gib / 4;                // 0.25 GiB
+inline constexpr Bytes vllm_non_torch_tp = 21 * gib / 10;           // 2.1 GiB at TP >= 2
+inline constexpr Bytes vllm_cuda_graph = gib;                       // applied CUDA-graph estimate
+inline constexpr Bytes vllm_sampler_margin = 150 * mib;         // vLLM's own "redundancy buffer"
+inline constexpr std::int32_t vllm_default_util_x10000 = 9200;  // 0.92 since v0.21
+
+// How the weights are held. `checkpoint`: the model's tensors as given (a GGUF or safetensors
+// file); bf16/fp16: every parameter in 16 bits; fp8: `--quantization fp8`, linear weights in
+// 1 byte, embeddings, output head and norms in bf16.
+enum class VllmDtype { checkpoint, bf16, fp16, fp8 };
+// "auto", "bf16", "fp16", "fp8"; parse also accepts bfloat16, float16, half.
+[[nodiscard]] std::string_view to_string(VllmDtype dtype);
+[[nodiscard]] std::optional<VllmDtype> parse_vllm_dtype(std::string_view text);
+// What vLLM's --dtype gets for it: "bfloat16", "float16", "auto".
+[[nodiscard]] std::string_view vllm_dtype_flag(VllmDtype dtype);
+
+// --kv-cache-dtype: auto (= the model dtype, 2 bytes) or fp8 (1 byte).
+enum class VllmKvDtype { model, fp8 };
+[[nodiscard]] std::string_view to_string(VllmKvDtype dtype);  // "auto", "fp8"
+[[nodiscard]] std::optional<VllmKvDtype> parse_vllm_kv_dtype(std::string_view text);
+
+// EngineArgs.get_batch_defaults for `vllm serve` (vllm.md §1.7): 1024 / 8192 on GPUs with
+// >= 70 GiB whose name does not contain "a100", else 256 / 2048.
+struct VllmBatchDefaults {
+  std::int32_t max_num_seqs = 256;
+  std::int64_t max_num_batched_tokens = 2048;
+};
+[[nodiscard]] VllmBatchDefaults vllm_batch_defaults(Bytes gpu_total, std::string_view gpu_name);
+
+// A catalog model as vLLM would load its Hugging Face checkpoint: the tensor list regenerated
+// in bf16 (fp16 for VllmDtype::fp16; bf16 for fp8, whose linears weights() then counts as one
+// byte), every F32 tensor in the 16-bit type. Pre-quantized parts (gpt-oss's MXFP4 experts)
+// stay as the catalog generates them. `checkpoint` returns the model unchanged.
+[[nodiscard]] Model vllm_checkpoint_model(const Model& model, VllmDtype dtype);
+
+// Per-rank weight bytes (without vllm_weight_extra): linears split by tp; vocab-parallel
+// embedding and output head (vocab padded to 64) split by tp; norms and other 1-D tensors,
+// the MoE router and MLA's replicated down-projections whole; KV projections per KV head
+// (replicated when tp > kv heads); NextN/MTP blocks not loaded. `fp8_linear`: 16/32-bit
+// linear weights count 1 byte per element.
+[[nodiscard]] Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, bool fp8_linear);
+
+// KV bytes one token needs on one rank: sum over layers with KV of
+// max(1, kv_heads / tp) * (head_dim_k + head_dim_v) * dtype_bytes, or for MLA
+// (kv_lora_rank + qk_rope_head_dim) * dtype_bytes on every rank. Sliding-window layers count
+// as full attention (see VllmEstimate::notes).
+[[nodiscard]] Bytes vllm_kv_bytes_per_token(const ModelSpec& spec, std::int32_t tp,
+                                            std::int64_t dtype_bytes);
+
+// Throws Error{usage} with vLLM's message when tp cannot split the attention heads.
+void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp);
+
+// One vLLM deployment. Unset values take vLLM's defaults (estimate) or are chosen (fit).
+struct VllmRequest {
+  std::vector<Bytes> gpus;            // torch-visible memory per GPU; the count is the TP size
+  std::string gpu_name;               // for the A100 rule of the batch defaults; "" = not an A100
+  VllmDtype dtype = VllmDtype::bf16;  // what the weights are (the Model must match, above)
+  std::optional<std::int64_t> max_model_len;
+  std::optional<std::int32_t> util_x10000;  // --gpu-memory-utilization x 10000
+  std::optional<std::int32_t> max_num_seqs;
+  std::optional<std::int64_t> max_num_batched_tokens;
+  VllmKvDtype kv_cache_dtype = VllmKvDtype::model;
+  bool enforce_eager = false;
+  // VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS: true (v0.21+ default) keeps the CUDA-graph
+  // estimate inside the budget; false (older vLLM) captures the graphs outside it.
+  bool cudagraph_in_budget = true;
+  std::int64_t min_model_len = 4096;  // fit: shortest unset max_model_len that counts as a fit
+};
+
+// The breakdown of one rank. Invariant (tested): the seven parts add up to `total` exactly.
+struct VllmDevice {
+  std::string name;        // "GPU0", "GPU1", ...
+  Bytes total = 0;         // torch-visible memory (--vram)
+  Bytes pre_snapshot = 0;  // used before vLLM's first snapshot (outside the budget)
+  Bytes weights = 0;
+  Bytes activation = 0;      // peak of the profiling forward and dummy sampler
+  Bytes non_torch = 0;       // NCCL buffers, workspaces appearing after the snapshot
+  Bytes cuda_graph = 0;      // CUDA-graph estimate applied inside the budget
+  Bytes kv_cache = 0;        // "Available KV cache memory"; negative when over budget
+  Bytes outside_budget = 0;  // total - pre_snapshot - requested: sampler warm-up room
+
+  [[nodiscard]] Bytes sum() const {
+    return pre_snapshot + weights + activation + non_torch + cuda_graph + kv_cache + outside_budget;
+  }
+};
+
+struct VllmEstimate {
+  std::int32_t tensor_parallel = 1;
+  std::int64_t max_model_len = 0;
+  std::int32_t util_x10000 = vllm_default_util_x10000;
+  std::int32_t max_num_seqs = 0;
+  std::int64_t max_num_batched_tokens = 0;
+  VllmDtype dtype = VllmDtype::bf16;
+  VllmKvDtype kv_cache_dtype = VllmKvDtype::model;
+  bool enforce_eager = false;
+  bool cudagraph_in_budget = true;
+
+  Bytes requested = 0;                  // ceil(util * total)
+  std::vector<VllmDevice> devices;      // one per GPU, identical
+  Bytes kv_bytes_per_token = 0;         // per rank
+  Bytes page_bytes = 0;                 // block_size * kv_bytes_per_token (all layers)
+  std::int64_t num_blocks = 0;          // floor(kv_cache / page_bytes), 0 when negative
+  std::int64_t kv_tokens = 0;           // num_blocks * block_size
+  std::int64_t blocks_per_request = 0;  // ceil(max_model_len / block_size)
+  double max_concurrency = 0;           // num_blocks / blocks_per_request
+  Bytes kv_needed = 0;                  // one request of max_model_len
+  std::int64_t max_fitting_len = 0;     // vLLM's estimated maximum model length
+  Bytes cuda_graph_outside = 0;         // graph pool captured outside the budget (estimate off)
+  Bytes sampler_need = 0;               // max_num_seqs * vocab * 4 B + 150 MiB
+  Bytes sampler_room = 0;               // outside_budget - cuda_graph_outside
+
+  bool startup_ok = false;  // total - pre_snapshot >= requested
+  bool kv_ok = false;       // one request of max_model_len fits
+  bool sampler_ok = false;  // sampler warm-up fits outside the budget
+  std::vector<std::string> notes;
+
+  [[nodiscard]] bool fits() const { return startup_ok && kv_ok; }
+  [[nodiscard]] double util() const { return util_x10000 / 10000.0; }
+};
+
+// The breakdown of explicit settings (unset ones: vLLM's defaults; max_model_len: the model's
+// maximum). Throws Error{usage} without GPUs, with GPUs of different sizes, or an invalid TP.
+[[nodiscard]] VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request);
+
+struct VllmSuggestion {
+  std::string change;  // "--kv-cache-dtype fp8", "--vram 24G,24G (tensor parallel 2)"
+  bool fits = false;
+  std::int64_t max_model_len = 0;  // what the changed plan would serve (0: does not fit)
+  std::int64_t kv_tokens = 0;
+};
+
+struct VllmPlan {
+  bool fits = false;
+  VllmEstimate estimate;               // of the recommendation (or the closest attempt)
+  std::vector<std::string> decisions;  // what was chosen and why
+  std::vector<std::string> reasons;    // why it does not fit
+  std::vector<VllmSuggestion> suggestions;
+};
+
+// The recommender: an unset max_model_len becomes the largest multiple of 16 that fits (capped
+// at the model's maximum, as `--max-model-len auto`); an unset utilisation starts at 0.92 and
+// steps down by 0.01 while the startup check or the sampler warm-up would fail.
+[[nodiscard]] VllmPlan vllm_fit(const Model& model, const VllmRequest& request);
+
+}  // namespace vramplan

@@ -1,0 +1,293 @@
+// `fit` and `estimate` with --engine vllm: vLLM's own flags and memory model (core vllm.hpp),
+// rendered by report/vllm.hpp. The llama.cpp-only flags are refused rather than ignored.
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <vramplan/report/vllm.hpp>
+#include <vramplan/version.hpp>
+#include <vramplan/vllm.hpp>
+
+#include "commands.hpp"
+
+namespace vramplan::cli {
+namespace {
+
+constexpr const char* group = "vLLM (--engine vllm)";
+
+// vLLM's human-readable integers (vllm.md §1.6): 1k = 1000, 1K = 1024, 32K = 32768.
+std::int64_t parse_model_len(std::string_view flag, const std::string& text) {
+  if (!text.empty() && (text.back() == 'k' || text.back() == 'K')) {
+    const std::int64_t unit = text.back() == 'k' ? 1000 : 1024;
+    return parse_integer(flag, text.substr(0, text.size() - 1), 1, (1 << 24) / unit) * unit;
+  }
+  return parse_integer(flag, text, 1, 1 << 24);
+}
+
+// A fraction in (0, 1] with at most four decimals, as 1/10000 units.
+std::int32_t parse_util(const std::string& text) {
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const double scaled = value * 10000.0;
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !(value > 0) ||
+      value > 1 || std::fabs(scaled - std::round(scaled)) > 1e-6) {
+    throw Error(ErrorKind::usage, fmt::format("--gpu-memory-utilization must be a fraction in "
+                                              "(0, 1] with at most 4 decimals, got '{}'",
+                                              text));
+  }
+  return static_cast<std::int32_t>(std::lround(scaled));
+}
+
+struct Parsed {
+  VllmRequest request;
+  bool dtype_given = false;
+};
+
+// Flags shared by fit and estimate; `ctx` is --ctx, accepted as --max-model-len.
+Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const std::string& ctx,
+                    Context& context) {
+  Parsed p;
+  VllmRequest& r = p.request;
+  if (model.vram.empty()) {
+    throw Error(ErrorKind::usage,
+                "--engine vllm needs --vram: the memory of each GPU as torch "
+                "sees it (one size per GPU; several GPUs = tensor parallel)");
+  }
+  r.gpus = parse_vram(model.vram);
+  if (!model.backend.empty() && model.backend != "cuda") {
+    throw Error(ErrorKind::usage, fmt::format("--engine vllm plans CUDA GPUs; --backend '{}' does "
+                                              "not apply",
+                                              model.backend));
+  }
+  if (!model.mmproj.empty()) warn(context, "--mmproj: the projector counts as replicated weights");
+  if (!ctx.empty() && !f.max_model_len.empty()) {
+    throw Error(ErrorKind::usage, "give either --ctx or --max-model-len, not both");
+  }
+  if (!f.max_model_len.empty())
+    r.max_model_len = parse_model_len("--max-model-len", f.max_model_len);
+  if (!ctx.empty()) r.max_model_len = parse_model_len("--ctx", ctx);
+  if (!f.gpu_memory_utilization.empty()) r.util_x10000 = parse_util(f.gpu_memory_utilization);
+  if (!f.max_num_seqs.empty()) {
+    r.max_num_seqs =
+        static_cast<std::int32_t>(parse_integer("--max-num-seqs", f.max_num_seqs, 1, 65536));
+  }
+  if (!f.max_num_batched_tokens.empty()) {
+    r.max_num_batched_tokens =
+        parse_integer("--max-num-batched-tokens", f.max_num_batched_tokens, 1, 1 << 24);
+  }
+  if (!f.kv_cache_dtype.empty()) {
+    const std::optional<VllmKvDtype> kv = parse_vllm_kv_dtype(f.kv_cache_dtype);
+    if (!kv) {
+      throw Error(ErrorKind::usage, fmt::format("--kv-cache-dtype: '{}' is not modelled (use auto "
+                                                "or fp8)",
+                                                f.kv_cache_dtype));
+    }
+    r.kv_cache_dtype = *kv;
+  }
+  if (!f.dtype.empty()) {
+    const std::optional<VllmDtype> dtype = parse_vllm_dtype(f.dtype);
+    if (!dtype) {
+      throw Error(
+          ErrorKind::usage,
+          fmt::format("--dtype: unknown dtype '{}' (use auto, bf16, fp16 or fp8)", f.dtype));
+    }
+    r.dtype = *dtype;
+    p.dtype_given = true;
+  }
+  if (!f.cudagraph_estimate.empty()) {
+    r.cudagraph_in_budget =
+        parse_on_off_auto("--cudagraph-estimate", f.cudagraph_estimate, false).value_or(true);
+  }
+  r.gpu_name = f.gpu_name;
+  r.enforce_eager = f.enforce_eager;
+  return p;
+}
+
+void refuse(bool given, std::string_view flag, std::string_view instead) {
+  if (given) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{} does not apply to --engine vllm{}", flag, instead));
+  }
+}
+
+void refuse_llama_flags(const std::string& parallel, const std::string& kv_type,
+                        const std::string& flash_attn, const std::string& gpu_layers,
+                        const std::string& ubatch, const std::string& batch) {
+  refuse(!parallel.empty(), "--parallel", " (use --max-num-seqs)");
+  refuse(!kv_type.empty(), "--kv-type", " (use --kv-cache-dtype auto|fp8)");
+  refuse(!flash_attn.empty(), "--flash-attn", "");
+  refuse(!gpu_layers.empty(), "--gpu-layers", " (vLLM keeps every layer on the GPUs)");
+  refuse(!ubatch.empty(), "--ubatch", " (use --max-num-batched-tokens)");
+  refuse(!batch.empty(), "--batch", " (use --max-num-batched-tokens)");
+}
+
+struct VllmModel {
+  Model model;
+  std::string model_ref;  // for `vllm serve`
+  std::vector<std::string> notes;
+};
+
+// The model as vLLM would load it. Catalog entries become their Hugging Face checkpoint in
+// --dtype (default bf16); files keep their tensors.
+VllmModel load(const ModelFlags& flags, Parsed& parsed, Context& context) {
+  const Catalog catalog = load_catalog(flags.catalogs, context);
+  io::LoadedModel resolved = resolve_model(catalog, flags, context, false);
+  warn_notes(context, resolved.notes);
+  VllmModel out;
+  VllmRequest& r = parsed.request;
+  if (resolved.kind == io::SourceKind::catalog) {
+    if (r.dtype == VllmDtype::checkpoint) r.dtype = VllmDtype::bf16;
+    out.notes.push_back(fmt::format(
+        "catalog model: weights counted as vLLM loads the Hugging Face checkpoint with --dtype "
+        "{} ({}); the GGUF quantization of the catalog name does not apply",
+        to_string(r.dtype),
+        r.dtype == VllmDtype::fp8 ? "linear weights 1 byte, embeddings and head 2 bytes"
+                                  : "2 bytes per parameter"));
+    out.model = vllm_checkpoint_model(resolved.model, r.dtype);
+    const CatalogEntry* entry = catalog.find_id(resolved.model.entry_id);
+    out.model_ref = flags.model;
+    if (entry != nullptr && !entry->hf.empty()) {
+      // The instruct/chat checkpoint is what people serve; else the first listed.
+      out.model_ref = entry->hf.front();
+      for (const std::string& repo : entry->hf) {
+        std::string l = repo;
+        for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (l.find("instruct") != std::string::npos || l.find("-it") != std::string::npos ||
+            l.find("chat") != std::string::npos) {
+          out.model_ref = repo;
+          break;
+        }
+      }
+    }
+  } else {
+    if (!parsed.dtype_given) r.dtype = VllmDtype::checkpoint;
+    if (r.dtype == VllmDtype::bf16 || r.dtype == VllmDtype::fp16) {
+      out.notes.push_back(
+          fmt::format("--dtype {} sets the compute dtype; the weights are counted "
+                      "as stored in the file",
+                      to_string(r.dtype)));
+    }
+    out.model = resolved.model;
+    out.model_ref = flags.model;
+  }
+  return out;
+}
+
+ExitCode finish(const VllmModel& m, VllmPlan& plan, const OutputFlags& output, bool is_fit,
+                Context& context) {
+  plan.estimate.notes.insert(plan.estimate.notes.begin(), m.notes.begin(), m.notes.end());
+  const VllmEstimate& e = plan.estimate;
+  if (!e.sampler_ok) {
+    warn(context, fmt::format("the sampler warm-up may run out of memory: {} outside the budget, "
+                              "{} needed (lower --max-num-seqs or --gpu-memory-utilization)",
+                              format_bytes(e.sampler_room), format_bytes(e.sampler_need)));
+  }
+  std::string content;
+  if (output.format == "json") {
+    content = report::render_vllm_json(m.model, plan);
+  } else if (output.format == "env") {
+    content = report::render_vllm_env(
+        m.model, plan, report::VllmEnvOptions{.tool_version = version, .model_ref = m.model_ref});
+  } else {
+    const bool color = output.output.empty() && use_color(context);
+    content =
+        report::render_vllm_table(m.model, plan, is_fit, report::TableOptions{.color = color});
+  }
+  emit(context, output, content);
+  if (!is_fit) return ExitCode::success;
+  return plan.fits ? ExitCode::success : ExitCode::no_fit;
+}
+
+}  // namespace
+
+void add_vllm_flags(CLI::App& app, VllmFlags& f, bool is_fit) {
+  app.add_option("--max-model-len", f.max_model_len,
+                 is_fit ? "fixed max_model_len (default: the largest that fits, up to the "
+                          "model's maximum; 32K = 32768, 32k = 32000)"
+                        : "max_model_len (default: the model's maximum)")
+      ->type_name("N")
+      ->group(group);
+  app.add_option("--gpu-memory-utilization", f.gpu_memory_utilization,
+                 is_fit ? "fixed budget fraction (default 0.92, lowered when vLLM would not start)"
+                        : "budget fraction of each GPU (default 0.92)")
+      ->type_name("F")
+      ->group(group);
+  app.add_option("--max-num-seqs", f.max_num_seqs,
+                 "default: 1024 on GPUs >= 70 GiB except A100, else 256")
+      ->type_name("N")
+      ->group(group);
+  app.add_option("--max-num-batched-tokens", f.max_num_batched_tokens,
+                 "default: 8192 on GPUs >= 70 GiB except A100, else 2048")
+      ->type_name("N")
+      ->group(group);
+  app.add_option("--kv-cache-dtype", f.kv_cache_dtype, "auto (model dtype) or fp8")
+      ->type_name("auto|fp8")
+      ->group(group);
+  app.add_option("--dtype", f.dtype,
+                 "weights: bf16 (catalog default), fp16, fp8 (--quantization fp8), auto (as "
+                 "stored in the file)")
+      ->type_name("DTYPE")
+      ->group(group);
+  app.add_option("--gpu-name", f.gpu_name, "GPU name, for vLLM's A100 rule (e.g. 'A100-SXM4-80GB')")
+      ->type_name("NAME")
+      ->group(group);
+  app.add_flag("--enforce-eager", f.enforce_eager, "no CUDA graphs")->group(group);
+  app.add_option("--cudagraph-estimate", f.cudagraph_estimate,
+                 "CUDA-graph memory inside the budget: on (v0.21+ default) or off (older vLLM)")
+      ->type_name("on|off")
+      ->group(group);
+}
+
+void reject_vllm_flags(const VllmFlags& f) {
+  const std::pair<bool, const char*> given[] = {
+      {!f.max_model_len.empty(), "--max-model-len"},
+      {!f.gpu_memory_utilization.empty(), "--gpu-memory-utilization"},
+      {!f.max_num_seqs.empty(), "--max-num-seqs"},
+      {!f.max_num_batched_tokens.empty(), "--max-num-batched-tokens"},
+      {!f.kv_cache_dtype.empty(), "--kv-cache-dtype"},
+      {!f.dtype.empty(), "--dtype"},
+      {!f.gpu_name.empty(), "--gpu-name"},
+      {f.enforce_eager, "--enforce-eager"},
+      {!f.cudagraph_estimate.empty(), "--cudagraph-estimate"}};
+  for (const auto& [is_given, flag] : given) {
+    if (is_given) {
+      throw Error(ErrorKind::usage, fmt::format("{} needs --engine vllm", flag));
+    }
+  }
+}
+
+ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
+  check_format(o.output.format, "table|json|env");
+  require_model(o.model, "fit");
+  refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.ubatch, o.batch);
+  refuse(o.headroom != "fit", "--headroom",
+         " (the budget is --gpu-memory-utilization; what stays outside it is checked)");
+  Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
+  if (!o.min_ctx.empty()) {
+    parsed.request.min_model_len = parse_integer("--min-ctx", o.min_ctx, 1, 1 << 24);
+  }
+  if (!o.ram.empty()) {
+    static_cast<void>(parse_size(o.ram, "--ram"));
+    warn(context, "--ram is not used by --engine vllm (the plan is per GPU)");
+  }
+  const VllmModel m = load(o.model, parsed, context);
+  VllmPlan plan = vllm_fit(m.model, parsed.request);
+  return finish(m, plan, o.output, true, context);
+}
+
+ExitCode run_estimate_vllm(const EstimateOptions& o, Context& context) {
+  check_format(o.output.format, "table|json");
+  require_model(o.model, "estimate");
+  refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.ubatch, o.batch);
+  Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
+  const VllmModel m = load(o.model, parsed, context);
+  VllmPlan plan;
+  plan.estimate = vllm_estimate(m.model, parsed.request);
+  plan.fits = plan.estimate.fits();
+  return finish(m, plan, o.output, false, context);
+}
+
+}  // namespace vramplan::cli

@@ -1,0 +1,488 @@
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include <vramplan/error.hpp>
+#include <vramplan/tensors.hpp>
+#include <vramplan/vllm.hpp>
+
+namespace vramplan {
+namespace {
+
+bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::int32_t kv_heads(const ModelSpec& spec, std::int32_t il) {
+  return spec.n_head_kv_per_layer.empty() ? spec.n_head_kv
+                                          : spec.n_head_kv_per_layer[static_cast<std::size_t>(il)];
+}
+
+// KV heads one rank holds (ModelConfig.get_num_kv_heads): max(1, heads / tp).
+std::int64_t rank_kv_heads(std::int64_t heads, std::int32_t tp) {
+  return std::max<std::int64_t>(1, heads / tp);
+}
+
+std::int64_t head_dim_k(const ModelSpec& spec) {
+  return spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head;
+}
+std::int64_t head_dim_v(const ModelSpec& spec) {
+  return spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head;
+}
+
+enum class Split { replicated, tensor, vocab, kv, fused_qkv, skipped };
+
+// How vLLM's tensor-parallel layers hold a tensor (vllm.md §2 "Tensor parallel splitting").
+Split classify(const TensorInfo& t, const ModelSpec& spec) {
+  const std::string_view name = t.name;
+  if (name == "token_embd.weight" || name == "output.weight") return Split::vocab;
+  const std::int32_t block = tensor_block(t.name);
+  if (block < 0) return Split::replicated;  // output_norm, rope_freqs, position embeddings
+  if (block >= spec.n_layer - spec.n_nextn) return Split::skipped;  // MTP: not loaded
+  if (t.ne[1] == 1 && t.ne[2] == 1) return Split::replicated;       // norms, biases, sinks
+  if (contains(name, ".attn_k.") || contains(name, ".attn_v.")) return Split::kv;
+  if (contains(name, ".attn_qkv.")) return Split::fused_qkv;
+  // ReplicatedLinear in vLLM: the MoE router, MLA's q_a / kv_a down-projections, NextN glue.
+  if (contains(name, "ffn_gate_inp") || contains(name, ".attn_q_a.") ||
+      contains(name, ".attn_kv_a_mqa.") || contains(name, ".nextn.")) {
+    return Split::replicated;
+  }
+  return Split::tensor;
+}
+
+bool is_float(GgmlType type) {
+  return type == GgmlType::f32 || type == GgmlType::f16 || type == GgmlType::bf16;
+}
+
+Bytes rank_bytes(const TensorInfo& t, const ModelSpec& spec, std::int32_t tp, bool fp8_linear) {
+  const Split split = classify(t, spec);
+  if (split == Split::skipped) return 0;
+  const bool to_fp8 = fp8_linear && is_float(t.type) && split != Split::vocab &&
+                      !(t.ne[1] == 1 && t.ne[2] == 1) && !contains(t.name, "ffn_gate_inp");
+  const Bytes bytes = to_fp8 ? t.elements() : t.bytes();
+  const std::int64_t rows = t.ne[1] * t.ne[2] * t.ne[3];
+  const Bytes row = bytes / rows;
+  switch (split) {
+    case Split::replicated:
+    case Split::skipped:
+      return bytes;
+    case Split::tensor:
+      return ceil_div(bytes, tp);
+    case Split::vocab:  // VocabParallelEmbedding / ParallelLMHead: vocab padded to 64
+      return row * ceil_div(pad_to(t.ne[1], 64), tp);
+    case Split::kv: {
+      const std::int64_t heads = kv_heads(spec, tensor_block(t.name));
+      return heads > 0 ? bytes / heads * rank_kv_heads(heads, tp) : bytes;
+    }
+    case Split::fused_qkv: {
+      const std::int64_t heads = kv_heads(spec, tensor_block(t.name));
+      const std::int64_t q_rows = spec.n_head * head_dim_k(spec);
+      const std::int64_t kv_rows = t.ne[1] - q_rows;
+      const std::int64_t kv_rank_rows =
+          heads > 0 ? kv_rows / heads * rank_kv_heads(heads, tp) : kv_rows;
+      return row * (ceil_div(q_rows, tp) + kv_rank_rows);
+    }
+  }
+  return bytes;
+}
+
+std::string gib_text(Bytes bytes) { return format_bytes(bytes); }
+
+std::string util_text(std::int32_t util_x10000) { return fmt::format("{}", util_x10000 / 10000.0); }
+
+Bytes activation_bytes(const ModelSpec& spec, std::int32_t max_num_seqs) {
+  Bytes a = vllm_activation_base + max_num_seqs * spec.n_vocab * vllm_activation_per_logit_x10 / 10;
+  if (spec.moe.present()) a += vllm_activation_moe;
+  return a;
+}
+
+}  // namespace
+
+std::string_view to_string(VllmDtype dtype) {
+  switch (dtype) {
+    case VllmDtype::checkpoint:
+      return "auto";
+    case VllmDtype::bf16:
+      return "bf16";
+    case VllmDtype::fp16:
+      return "fp16";
+    case VllmDtype::fp8:
+      return "fp8";
+  }
+  return "auto";
+}
+
+std::optional<VllmDtype> parse_vllm_dtype(std::string_view text) {
+  const std::string t = lower(text);
+  if (t == "auto") return VllmDtype::checkpoint;
+  if (t == "bf16" || t == "bfloat16") return VllmDtype::bf16;
+  if (t == "fp16" || t == "f16" || t == "float16" || t == "half") return VllmDtype::fp16;
+  if (t == "fp8") return VllmDtype::fp8;
+  return std::nullopt;
+}
+
+std::string_view vllm_dtype_flag(VllmDtype dtype) {
+  switch (dtype) {
+    case VllmDtype::bf16:
+    case VllmDtype::fp8:
+      return "bfloat16";
+    case VllmDtype::fp16:
+      return "float16";
+    case VllmDtype::checkpoint:
+      break;
+  }
+  return "auto";
+}
+
+std::string_view to_string(VllmKvDtype dtype) { return dtype == VllmKvDtype::fp8 ? "fp8" : "auto"; }
+
+std::optional<VllmKvDtype> parse_vllm_kv_dtype(std::string_view text) {
+  const std::string t = lower(text);
+  if (t == "auto") return VllmKvDtype::model;
+  if (t == "fp8" || t == "fp8_e4m3" || t == "fp8_e5m2") return VllmKvDtype::fp8;
+  return std::nullopt;
+}
+
+VllmBatchDefaults vllm_batch_defaults(Bytes gpu_total, std::string_view gpu_name) {
+  if (gpu_total >= 70 * gib && !contains(lower(gpu_name), "a100")) return {1024, 8192};
+  return {256, 2048};
+}
+
+Model vllm_checkpoint_model(const Model& model, VllmDtype dtype) {
+  if (dtype == VllmDtype::checkpoint) return model;
+  const FileType ftype = dtype == VllmDtype::fp16 ? FileType::mostly_f16 : FileType::mostly_bf16;
+  const GgmlType half = dtype == VllmDtype::fp16 ? GgmlType::f16 : GgmlType::bf16;
+  std::vector<TensorInfo> tensors = generate_tensors(model.spec, ftype);
+  for (TensorInfo& t : tensors) {
+    if (t.type == GgmlType::f32) t.type = half;  // vLLM keeps norms in the model dtype
+  }
+  Model out =
+      make_model(model.name, model.source, model.spec, ftype, std::move(tensors), model.projector);
+  out.entry_id = model.entry_id;
+  out.file = model.file;
+  return out;
+}
+
+Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, bool fp8_linear) {
+  Bytes total = 0;
+  for (const TensorInfo& t : model.tensors) total += rank_bytes(t, model.spec, tp, fp8_linear);
+  return total + model.projector;  // vision towers: replicated on every rank
+}
+
+Bytes vllm_kv_bytes_per_token(const ModelSpec& spec, std::int32_t tp, std::int64_t dtype_bytes) {
+  Bytes total = 0;
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    const LayerAttention la = layer_attention(spec, il);
+    if (!la.has_kv) continue;
+    if (spec.mla.present()) {
+      total += (spec.mla.kv_lora_rank + spec.mla.qk_rope_head_dim) * dtype_bytes;
+      continue;
+    }
+    total +=
+        rank_kv_heads(kv_heads(spec, il), tp) * (head_dim_k(spec) + head_dim_v(spec)) * dtype_bytes;
+  }
+  return total;
+}
+
+void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp) {
+  if (spec.n_head % tp != 0) {
+    throw Error(ErrorKind::usage,
+                fmt::format("tensor parallel size {} does not work for this model: vLLM says "
+                            "'Total number of attention heads ({}) must be divisible by tensor "
+                            "parallel size ({}).'",
+                            tp, spec.n_head, tp));
+  }
+  if (spec.mla.present()) return;
+  const std::int32_t kv = spec.n_head_kv;
+  if (kv > 0 && kv % tp != 0 && tp % kv != 0) {
+    throw Error(ErrorKind::usage,
+                fmt::format("tensor parallel size {} does not work for this model: its {} KV "
+                            "heads must divide the tensor parallel size or be divisible by it",
+                            tp, kv));
+  }
+}
+
+VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
+  const ModelSpec& spec = model.spec;
+  if (request.gpus.empty()) {
+    throw Error(ErrorKind::usage,
+                "--engine vllm needs --vram (the memory of each GPU, as torch "
+                "sees it)");
+  }
+  const Bytes total = request.gpus.front();
+  for (const Bytes g : request.gpus) {
+    if (g != total) {
+      throw Error(ErrorKind::usage,
+                  "--engine vllm: tensor parallelism needs GPUs of the same "
+                  "size (every --vram value equal)");
+    }
+  }
+  const auto tp = static_cast<std::int32_t>(request.gpus.size());
+  vllm_check_tensor_parallel(spec, tp);
+
+  VllmEstimate e;
+  const VllmBatchDefaults defaults = vllm_batch_defaults(total, request.gpu_name);
+  e.tensor_parallel = tp;
+  e.max_model_len = request.max_model_len.value_or(spec.n_ctx_train);
+  e.util_x10000 = request.util_x10000.value_or(vllm_default_util_x10000);
+  e.max_num_seqs = request.max_num_seqs.value_or(defaults.max_num_seqs);
+  e.max_num_batched_tokens =
+      request.max_num_batched_tokens.value_or(defaults.max_num_batched_tokens);
+  e.dtype = request.dtype;
+  e.kv_cache_dtype = request.kv_cache_dtype;
+  e.enforce_eager = request.enforce_eager;
+  e.cudagraph_in_budget = request.cudagraph_in_budget;
+  if (e.max_model_len < 1) throw Error(ErrorKind::usage, "max_model_len must be at least 1");
+  if (e.util_x10000 < 1 || e.util_x10000 > 10000) {
+    throw Error(ErrorKind::usage, "gpu_memory_utilization must be in (0, 1]");
+  }
+
+  // vLLM computes math.ceil(total * util) on the byte count.
+  e.requested = ceil_div(total * e.util_x10000, 10000);
+  const Bytes pre = tp > 1 ? vllm_pre_snapshot_tp : vllm_pre_snapshot_tp1;
+  const Bytes weights =
+      vllm_rank_weight_bytes(model, tp, request.dtype == VllmDtype::fp8) + vllm_weight_extra;
+  const Bytes activation = activation_bytes(spec, e.max_num_seqs);
+  const Bytes non_torch = tp > 1 ? vllm_non_torch_tp : vllm_non_torch_tp1;
+  const Bytes graphs = e.enforce_eager ? 0 : vllm_cuda_graph;
+  const Bytes graphs_applied = e.cudagraph_in_budget ? graphs : 0;
+  e.cuda_graph_outside = graphs - graphs_applied;
+
+  for (std::size_t i = 0; i < request.gpus.size(); ++i) {
+    VllmDevice d;
+    d.name = fmt::format("GPU{}", i);
+    d.total = total;
+    d.pre_snapshot = pre;
+    d.weights = weights;
+    d.activation = activation;
+    d.non_torch = non_torch;
+    d.cuda_graph = graphs_applied;
+    d.kv_cache = e.requested - weights - activation - non_torch - graphs_applied;
+    d.outside_budget = total - pre - e.requested;
+    e.devices.push_back(d);
+  }
+  const VllmDevice& d = e.devices.front();
+
+  const std::int64_t dtype_bytes = e.kv_cache_dtype == VllmKvDtype::fp8 ? 1 : 2;
+  e.kv_bytes_per_token = vllm_kv_bytes_per_token(spec, tp, dtype_bytes);
+  e.page_bytes = vllm_block_size * e.kv_bytes_per_token;
+  e.num_blocks = d.kv_cache > 0 && e.page_bytes > 0 ? d.kv_cache / e.page_bytes : 0;
+  e.kv_tokens = e.num_blocks * vllm_block_size;
+  e.blocks_per_request = ceil_div(e.max_model_len, vllm_block_size);
+  e.kv_needed = e.blocks_per_request * e.page_bytes;
+  e.max_concurrency = static_cast<double>(e.num_blocks) / static_cast<double>(e.blocks_per_request);
+  e.max_fitting_len = std::min(e.kv_tokens, spec.n_ctx_train);
+
+  e.startup_ok = d.outside_budget >= 0;
+  e.kv_ok = e.startup_ok && e.num_blocks >= e.blocks_per_request;
+  e.sampler_need = e.max_num_seqs * spec.n_vocab * 4 + vllm_sampler_margin;
+  e.sampler_room = d.outside_budget - e.cuda_graph_outside;
+  e.sampler_ok = e.sampler_room >= e.sampler_need;
+
+  if (e.max_model_len > spec.n_ctx_train) {
+    e.notes.push_back(
+        fmt::format("max_model_len {} is above the model's maximum {}: vLLM refuses it unless "
+                    "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 is set",
+                    e.max_model_len, spec.n_ctx_train));
+  }
+  bool swa = false;
+  bool recurrent = false;
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    const LayerAttention la = layer_attention(spec, il);
+    swa = swa || (la.has_kv && la.swa);
+    recurrent = recurrent || la.recurrent;
+  }
+  if (swa) {
+    e.notes.push_back(
+        "sliding-window layers are counted as full attention: vLLM's hybrid KV "
+        "manager caches less for them, so the real token capacity is higher");
+  }
+  if (recurrent) {
+    e.notes.push_back(
+        "recurrent (Mamba-style) state is not modelled for vLLM: only the "
+        "attention layers' KV cache is counted");
+  }
+  if (model.file.has_value() && model.file->format.rfind("GGUF", 0) == 0) {
+    e.notes.push_back("GGUF weights: vLLM loads them through the vllm-gguf-plugin since v0.24");
+  }
+  if (model.projector > 0) {
+    e.notes.push_back(
+        fmt::format("vision weights {} counted on every GPU; the encoder's "
+                    "profiling activations are not included",
+                    gib_text(model.projector)));
+  }
+  return e;
+}
+
+namespace {
+
+// One attempt of the recommender: util fixed, max_model_len chosen when unset.
+struct Attempt {
+  VllmEstimate estimate;
+  bool fits = false;
+  std::vector<std::string> decisions;
+};
+
+Attempt attempt(const Model& model, const VllmRequest& request) {
+  const std::int64_t model_max = model.spec.n_ctx_train;
+  Attempt a;
+  VllmRequest r = request;
+  if (!request.util_x10000) {
+    // Step the default down while vLLM would refuse to start or the sampler warm-up would fail.
+    std::int32_t util = vllm_default_util_x10000;
+    r.util_x10000 = util;
+    VllmEstimate e = vllm_estimate(model, r);
+    while ((!e.startup_ok || !e.sampler_ok) && util > 1000) {
+      util -= 100;
+      r.util_x10000 = util;
+      e = vllm_estimate(model, r);
+    }
+    if (util != vllm_default_util_x10000) {
+      a.decisions.push_back(fmt::format(
+          "gpu_memory_utilization {} instead of the default {}: {}", util_text(util),
+          util_text(vllm_default_util_x10000),
+          e.startup_ok && e.sampler_ok
+              ? fmt::format("leaves {} outside the budget for the sampler warm-up ({} needed)",
+                            gib_text(e.sampler_room), gib_text(e.sampler_need))
+              : std::string("no utilisation passes the startup and sampler checks")));
+    }
+  }
+  r.max_model_len = request.max_model_len.value_or(model_max);
+  a.estimate = vllm_estimate(model, r);
+  if (request.max_model_len) {
+    a.fits = a.estimate.fits();
+    return a;
+  }
+  if (a.estimate.fits()) {
+    a.fits = true;
+    a.decisions.push_back(fmt::format("max_model_len: the model's maximum, {}", model_max));
+    return a;
+  }
+  // --max-model-len auto: the largest multiple of the block size that fits.
+  const std::int64_t floor = std::min(request.min_model_len, model_max);
+  const std::int64_t len = a.estimate.kv_tokens / vllm_block_size * vllm_block_size;
+  if (a.estimate.startup_ok && len >= std::max<std::int64_t>(floor, 1)) {
+    r.max_model_len = len;
+    a.estimate = vllm_estimate(model, r);
+    a.fits = a.estimate.fits();
+    a.decisions.push_back(
+        fmt::format("max_model_len: {} is the largest multiple of {} that fits "
+                    "(the model's maximum is {})",
+                    len, vllm_block_size, model_max));
+  } else if (a.estimate.startup_ok && len > 0) {
+    r.max_model_len = len;
+    a.estimate = vllm_estimate(model, r);
+    a.decisions.push_back(
+        fmt::format("max_model_len: only {} tokens fit, below the floor {} "
+                    "(--min-ctx)",
+                    len, floor));
+  }
+  return a;
+}
+
+}  // namespace
+
+VllmPlan vllm_fit(const Model& model, const VllmRequest& request) {
+  VllmPlan plan;
+  Attempt best = attempt(model, request);
+  plan.fits = best.fits;
+  plan.estimate = best.estimate;
+  plan.decisions = best.decisions;
+  const VllmEstimate& e = plan.estimate;
+  const VllmDevice& d = e.devices.front();
+  if (plan.fits) {
+    if (!e.sampler_ok) {
+      plan.decisions.push_back(fmt::format(
+          "warning: only {} stays outside the budget for the sampler warm-up, which needs {}; "
+          "vLLM may stop with 'CUDA out of memory occurred when warming up sampler with {} "
+          "dummy requests. Please try lowering `max_num_seqs` or `gpu_memory_utilization` "
+          "when initializing the engine.'",
+          gib_text(e.sampler_room), gib_text(e.sampler_need), e.max_num_seqs));
+    }
+    return plan;
+  }
+
+  // Why not, with vLLM's own numbers.
+  const Bytes non_kv = d.weights + d.activation + d.non_torch + d.cuda_graph;
+  if (!e.startup_ok) {
+    plan.reasons.push_back(fmt::format(
+        "startup check: {} free after {} used before vLLM's snapshot is less than the {} that "
+        "gpu_memory_utilization {} requests (vLLM: 'Free memory on device ... on startup is less "
+        "than desired GPU memory utilization')",
+        gib_text(d.total - d.pre_snapshot), gib_text(d.pre_snapshot), gib_text(e.requested),
+        util_text(e.util_x10000)));
+  } else if (d.kv_cache <= 0) {
+    plan.reasons.push_back(fmt::format(
+        "weights {} + activations {} + non-torch {} + CUDA graphs {} = {} per GPU exceed the "
+        "budget {} ({} x {}) by {}: vLLM stops with 'No available memory for the cache blocks'",
+        gib_text(d.weights), gib_text(d.activation), gib_text(d.non_torch), gib_text(d.cuda_graph),
+        gib_text(non_kv), gib_text(e.requested), util_text(e.util_x10000), gib_text(d.total),
+        gib_text(non_kv - e.requested)));
+  } else {
+    plan.reasons.push_back(fmt::format(
+        "one request of max_model_len {} needs {} of KV cache per GPU, {} is available: the "
+        "estimated maximum model length is {}",
+        e.max_model_len, gib_text(e.kv_needed), gib_text(d.kv_cache), e.max_fitting_len));
+  }
+
+  // What would fit: each change alone, planned the same way.
+  auto try_change = [&](const VllmRequest& changed, const Model& m, const std::string& change) {
+    try {
+      const Attempt a = attempt(m, changed);
+      plan.suggestions.push_back(VllmSuggestion{
+          change, a.fits, a.fits ? a.estimate.max_model_len : 0, a.estimate.kv_tokens});
+    } catch (const Error&) {
+      // an invalid alternative (e.g. a TP size the heads cannot split) is not suggested
+    }
+  };
+  if (request.dtype == VllmDtype::bf16 || request.dtype == VllmDtype::fp16) {
+    VllmRequest fp8 = request;
+    fp8.dtype = VllmDtype::fp8;
+    try_change(fp8, model, "--dtype fp8 (vLLM --quantization fp8: linear weights in 1 byte)");
+  }
+  if (request.kv_cache_dtype == VllmKvDtype::model) {
+    VllmRequest kv = request;
+    kv.kv_cache_dtype = VllmKvDtype::fp8;
+    try_change(kv, model, "--kv-cache-dtype fp8 (halves the KV cache per token)");
+  }
+  if (request.max_model_len) {
+    VllmRequest open = request;
+    open.max_model_len.reset();
+    open.min_model_len = 1;
+    try_change(open, model, "leave --max-model-len unset (the largest length that fits)");
+  }
+  if (request.max_num_seqs.value_or(e.max_num_seqs) > 64) {
+    VllmRequest fewer = request;
+    fewer.max_num_seqs = std::max(64, e.max_num_seqs / 4);
+    try_change(fewer, model,
+               fmt::format("--max-num-seqs {} (smaller sampler activations)", *fewer.max_num_seqs));
+  }
+  if (request.util_x10000 && *request.util_x10000 < 9500) {
+    VllmRequest higher = request;
+    higher.util_x10000 = 9500;
+    try_change(higher, model, "--gpu-memory-utilization 0.95");
+  }
+  if (request.util_x10000 && !e.startup_ok) {
+    VllmRequest open = request;
+    open.util_x10000.reset();
+    try_change(open, model, "leave --gpu-memory-utilization unset (the highest that starts)");
+  }
+  const auto tp = static_cast<std::int32_t>(request.gpus.size());
+  for (std::int32_t more = tp * 2; more <= 8; more *= 2) {
+    VllmRequest wider = request;
+    wider.gpus.assign(static_cast<std::size_t>(more), d.total);
+    try_change(wider, model,
+               fmt::format("{} GPUs of {} with tensor parallel size {}", more,
+                           format_bytes(d.total), more));
+  }
+  return plan;
+}
+
+}  // namespace vramplan

@@ -1,0 +1,294 @@
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <vramplan/report/json.hpp>
+#include <vramplan/report/text_table.hpp>
+#include <vramplan/report/vllm.hpp>
+
+namespace vramplan::report {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string util_text(const VllmEstimate& e) { return fmt::format("{}", e.util()); }
+
+std::string kv_dtype_text(const VllmEstimate& e) {
+  return e.kv_cache_dtype == VllmKvDtype::fp8 ? "fp8 (1 byte)" : "auto (model dtype, 2 bytes)";
+}
+
+std::string indent(const std::string& block) {
+  std::string out;
+  for (std::size_t start = 0; start < block.size();) {
+    const std::size_t end = block.find('\n', start);
+    out += "  " + block.substr(start, end - start + 1);
+    start = end + 1;
+  }
+  return out;
+}
+
+// Word-wrapped bullet, 100 columns.
+std::string bullet(const std::string& text) {
+  std::string out;
+  std::string line = "  -";
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    start = end + 1;
+    if (word.empty()) continue;
+    if (line.size() > 4 && display_width(line) + 1 + display_width(word) > 100) {
+      out += line + '\n';
+      line = "   ";
+    }
+    line += ' ' + word;
+  }
+  return out + line + '\n';
+}
+
+std::string bullets(const std::string& title, const std::vector<std::string>& items) {
+  if (items.empty()) return {};
+  std::string out = fmt::format("\n{}\n", title);
+  for (const std::string& item : items) out += bullet(item);
+  return out;
+}
+
+std::string device_table(const VllmEstimate& e) {
+  TextTable table({Align::left, Align::right, Align::right, Align::right, Align::right,
+                   Align::right, Align::right, Align::right, Align::right});
+  table.add_row({"device", "pre-snapshot", "weights", "activation", "non-torch", "cuda graphs",
+                 "kv cache", "outside budget", "total"});
+  for (const VllmDevice& d : e.devices) {
+    table.add_row({d.name, format_bytes(d.pre_snapshot), format_bytes(d.weights),
+                   format_bytes(d.activation), format_bytes(d.non_torch),
+                   format_bytes(d.cuda_graph), format_bytes(d.kv_cache),
+                   format_bytes(d.outside_budget), format_bytes(d.total)});
+  }
+  return table.render();
+}
+
+std::string checks(const VllmEstimate& e) {
+  const VllmDevice& d = e.devices.front();
+  TextTable table;
+  table.add_row({"startup", e.startup_ok ? "ok" : "FAILS",
+                 fmt::format("{} free after {} used before the snapshot, {} requested",
+                             format_bytes(d.total - d.pre_snapshot), format_bytes(d.pre_snapshot),
+                             format_bytes(e.requested))});
+  table.add_row({"kv cache", e.kv_ok ? "ok" : "FAILS",
+                 fmt::format("one request of {} tokens needs {}, {} available", e.max_model_len,
+                             format_bytes(e.kv_needed), format_bytes(d.kv_cache))});
+  table.add_row(
+      {"sampler warm-up", e.sampler_ok ? "ok" : "RISK",
+       fmt::format("{} outside the budget{}, {} needed", format_bytes(e.sampler_room),
+                   e.cuda_graph_outside > 0
+                       ? fmt::format(" after {} of CUDA graphs", format_bytes(e.cuda_graph_outside))
+                       : std::string(),
+                   format_bytes(e.sampler_need))});
+  return indent(table.render());
+}
+
+std::string capacity_lines(const VllmEstimate& e) {
+  return fmt::format(
+      "kv cache: {} tokens ({} blocks of {} tokens, {} per token{})\n"
+      "          max concurrency {:.2f}x at {} tokens per request\n",
+      e.kv_tokens, e.num_blocks, vllm_block_size, format_bytes(e.kv_bytes_per_token),
+      e.tensor_parallel > 1 ? " on each GPU" : "", e.max_concurrency, e.max_model_len);
+}
+
+Json strings(const std::vector<std::string>& values) {
+  Json array = Json::array();
+  for (const std::string& v : values) array.push_back(v);
+  return array;
+}
+
+std::string dtype_file_type(const Model& model, const VllmEstimate& e) {
+  return e.dtype == VllmDtype::checkpoint ? std::string(to_string(model.file_type))
+                                          : std::string(to_string(e.dtype));
+}
+
+void line(std::string& out, std::string_view text) {
+  out += text;
+  out += '\n';
+}
+
+}  // namespace
+
+std::string render_vllm_table(const Model& model, const VllmPlan& plan, bool is_fit,
+                              const TableOptions& options) {
+  const VllmEstimate& e = plan.estimate;
+  std::string out = fmt::format(
+      "{}  {}, {}, {} params, {} layers\n", model.name, model.spec.arch, dtype_file_type(model, e),
+      format_params(static_cast<double>(model.n_params)), model.spec.n_layer);
+  out += fmt::format("source:  {}\n", model.source);
+  out += fmt::format("engine:  vLLM {}   tensor parallel: {}\n", vllm_version, e.tensor_parallel);
+  const std::string gpus = e.tensor_parallel > 1
+                               ? fmt::format("{} GPUs (tensor parallel)", e.tensor_parallel)
+                               : std::string("1 GPU");
+  if (is_fit) {
+    out += plan.fits ? fmt::format("fits:    yes - max_model_len {} on {}\n", e.max_model_len, gpus)
+                     : fmt::format("fits:    no - closest attempt on {}\n", gpus);
+  } else {
+    out += fmt::format("fits:    {}\n", plan.fits ? "yes" : "no");
+  }
+
+  out += is_fit ? "\nrecommendation\n" : "\nsettings\n";
+  TextTable settings;
+  settings.add_row({"max_model_len", fmt::format("{}", e.max_model_len)});
+  settings.add_row({"gpu_memory_utilization", util_text(e)});
+  settings.add_row({"max_num_seqs", fmt::format("{}", e.max_num_seqs)});
+  settings.add_row({"max_num_batched_tokens", fmt::format("{}", e.max_num_batched_tokens)});
+  settings.add_row({"kv_cache_dtype", kv_dtype_text(e)});
+  settings.add_row({"tensor_parallel_size", fmt::format("{}", e.tensor_parallel)});
+  settings.add_row({"dtype", e.dtype == VllmDtype::fp8
+                                 ? std::string("fp8 (--quantization fp8, --dtype bfloat16)")
+                                 : std::string(vllm_dtype_flag(e.dtype))});
+  settings.add_row({"enforce_eager", e.enforce_eager ? "yes (no CUDA graphs)" : "no"});
+  out += indent(settings.render());
+
+  out += '\n' + capacity_lines(e);
+  out += fmt::format("budget:   {} x {} = {} requested per GPU{}\n", util_text(e),
+                     format_bytes(e.devices.front().total), format_bytes(e.requested),
+                     e.cudagraph_in_budget ? "" : " (CUDA-graph estimate off: graphs outside it)");
+  out += '\n' + device_table(e) + '\n';
+  TextTable bars;
+  for (const VllmDevice& d : e.devices) {
+    const Bytes used = d.total - d.outside_budget;
+    bars.add_row({d.name, fmt::format("{}  {} of {} (before snapshot + budget)",
+                                      usage_bar(used, d.total, options.bar_width, options.color),
+                                      format_bytes(used), format_bytes(d.total))});
+  }
+  out += indent(bars.render());
+  out += "\nchecks\n" + checks(e);
+  out += bullets("decisions", plan.decisions);
+  out += bullets("notes", e.notes);
+  if (!plan.fits && !plan.reasons.empty()) {
+    out += bullets("does not fit", plan.reasons);
+  }
+  if (!plan.fits && !plan.suggestions.empty()) {
+    out += "\nsuggestions\n";
+    TextTable table({Align::left, Align::left, Align::left, Align::right, Align::right});
+    table.add_row({"", "change", "fits", "max_model_len", "kv tokens"});
+    for (const VllmSuggestion& s : plan.suggestions) {
+      table.add_row({"", s.change, s.fits ? "yes" : "no",
+                     s.fits ? fmt::format("{}", s.max_model_len) : std::string("-"),
+                     fmt::format("{}", s.kv_tokens)});
+    }
+    out += table.render();
+  }
+  return out;
+}
+
+std::string render_vllm_json(const Model& model, const VllmPlan& plan) {
+  const VllmEstimate& e = plan.estimate;
+  Json j;
+  j["schema_version"] = json_schema_version;
+  j["fits"] = plan.fits;
+  j["model"] = Json{{"name", model.name},
+                    {"arch", model.spec.arch},
+                    {"layers", model.spec.n_layer},
+                    {"source", model.source},
+                    {"file_type", dtype_file_type(model, e)},
+                    {"params", model.n_params}};
+  j["engine"] = Json{{"name", "vllm"}, {"version", std::string(vllm_version)}};
+  j["recommendation"] = Json{{"max_model_len", e.max_model_len},
+                             {"gpu_memory_utilization", e.util()},
+                             {"max_num_seqs", e.max_num_seqs},
+                             {"max_num_batched_tokens", e.max_num_batched_tokens},
+                             {"kv_cache_dtype", std::string(to_string(e.kv_cache_dtype))},
+                             {"tensor_parallel_size", e.tensor_parallel},
+                             {"dtype", std::string(to_string(e.dtype))},
+                             {"enforce_eager", e.enforce_eager},
+                             {"cudagraph_estimate_in_budget", e.cudagraph_in_budget}};
+  j["kv_tokens"] = e.kv_tokens;
+  j["max_concurrency"] = e.max_concurrency;
+  j["kv_bytes_per_token"] = e.kv_bytes_per_token;
+  j["block_size"] = vllm_block_size;
+  j["num_blocks"] = e.num_blocks;
+  j["kv_needed_bytes"] = e.kv_needed;
+  j["max_fitting_len"] = e.max_fitting_len;
+  j["requested_bytes"] = e.requested;
+  Json devices = Json::array();
+  for (const VllmDevice& d : e.devices) {
+    devices.push_back(Json{{"name", d.name},
+                           {"total_bytes", d.total},
+                           {"components", Json{{"pre_snapshot_bytes", d.pre_snapshot},
+                                               {"weights_bytes", d.weights},
+                                               {"activation_bytes", d.activation},
+                                               {"non_torch_bytes", d.non_torch},
+                                               {"cuda_graph_bytes", d.cuda_graph},
+                                               {"kv_cache_bytes", d.kv_cache},
+                                               {"outside_budget_bytes", d.outside_budget}}}});
+  }
+  j["devices"] = devices;
+  j["checks"] = Json{{"startup", e.startup_ok},
+                     {"kv_cache", e.kv_ok},
+                     {"sampler_warmup", e.sampler_ok},
+                     {"sampler_need_bytes", e.sampler_need},
+                     {"sampler_room_bytes", e.sampler_room}};
+  j["decisions"] = strings(plan.decisions);
+  j["notes"] = strings(e.notes);
+  j["reasons"] = strings(plan.reasons);
+  Json suggestions = Json::array();
+  for (const VllmSuggestion& s : plan.suggestions) {
+    suggestions.push_back(Json{{"change", s.change},
+                               {"fits", s.fits},
+                               {"max_model_len", s.max_model_len},
+                               {"kv_tokens", s.kv_tokens}});
+  }
+  j["suggestions"] = suggestions;
+  return j.dump(2) + "\n";
+}
+
+std::string render_vllm_env(const Model& model, const VllmPlan& plan,
+                            const VllmEnvOptions& options) {
+  const VllmEstimate& e = plan.estimate;
+  std::string out;
+  line(out, fmt::format("# Generated by vramplan {} for {}", options.tool_version, model.name));
+  line(out, fmt::format("# model:   {} ({})", model.name, model.source));
+  line(out, fmt::format("# rules:   vLLM {}", vllm_version));
+  line(out, fmt::format("# fits:    {}", plan.fits ? "yes" : "NO (closest attempt below)"));
+  line(out, fmt::format("# kv:      {} tokens, max concurrency {:.2f}x at {} tokens", e.kv_tokens,
+                        e.max_concurrency, e.max_model_len));
+  for (const VllmDevice& d : e.devices) {
+    line(out, fmt::format("# {}:    {} requested of {} ({} before the snapshot)", d.name,
+                          format_bytes(e.requested), format_bytes(d.total),
+                          format_bytes(d.pre_snapshot)));
+  }
+  for (const std::string& reason : plan.reasons) line(out, "# does not fit: " + reason);
+  for (const std::string& note : e.notes) line(out, "# note: " + note);
+  line(out, "#");
+  line(out,
+       "# vLLM takes its engine arguments on the command line; it does not read MAX_MODEL_LEN");
+  line(out, "# and the others below. docker compose substitutes them from this .env into the");
+  line(out, "# service's command (image vllm/vllm-openai, whose entrypoint is `vllm serve`):");
+  line(out, "#");
+  line(out, "#   command: >");
+  line(out, "#     ${MODEL} --max-model-len ${MAX_MODEL_LEN}");
+  line(out, "#     --gpu-memory-utilization ${GPU_MEMORY_UTILIZATION}");
+  line(out,
+       "#     --max-num-seqs ${MAX_NUM_SEQS} --max-num-batched-tokens ${MAX_NUM_BATCHED_TOKENS}");
+  line(out,
+       "#     --kv-cache-dtype ${KV_CACHE_DTYPE} --tensor-parallel-size ${TENSOR_PARALLEL_SIZE}");
+  line(out, fmt::format("#     --dtype ${{DTYPE}}{}{}",
+                        e.dtype == VllmDtype::fp8 ? " --quantization ${QUANTIZATION}" : "",
+                        e.enforce_eager ? " --enforce-eager" : ""));
+  line(out, "#");
+  line(out, fmt::format("MODEL={}", options.model_ref));
+  line(out, fmt::format("MAX_MODEL_LEN={}", e.max_model_len));
+  line(out, fmt::format("GPU_MEMORY_UTILIZATION={}", util_text(e)));
+  line(out, fmt::format("MAX_NUM_SEQS={}", e.max_num_seqs));
+  line(out, fmt::format("MAX_NUM_BATCHED_TOKENS={}", e.max_num_batched_tokens));
+  line(out, fmt::format("KV_CACHE_DTYPE={}", to_string(e.kv_cache_dtype)));
+  line(out, fmt::format("TENSOR_PARALLEL_SIZE={}", e.tensor_parallel));
+  line(out, fmt::format("DTYPE={}", vllm_dtype_flag(e.dtype)));
+  if (e.dtype == VllmDtype::fp8) line(out, "QUANTIZATION=fp8");
+  if (!e.enforce_eager) {
+    line(out,
+         "# read by vLLM itself (vllm envs.py): the plan counts the CUDA-graph estimate inside");
+    line(out, "# the budget, the default since v0.21; 1 makes older releases do the same");
+    line(out,
+         fmt::format("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS={}", e.cudagraph_in_budget ? 1 : 0));
+  }
+  return out;
+}
+
+}  // namespace vramplan::report
