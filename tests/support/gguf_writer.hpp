@@ -15,26 +15,13 @@
 #include <vector>
 
 #include <vramplan/ggml_type.hpp>
+#include <vramplan/io/gguf.hpp>
 #include <vramplan/model.hpp>
 
 namespace vramplan::test {
 
-// gguf_type (ggml/include/gguf.h).
-enum class GgufType : std::uint32_t {
-  u8 = 0,
-  i8 = 1,
-  u16 = 2,
-  i16 = 3,
-  u32 = 4,
-  i32 = 5,
-  f32 = 6,
-  boolean = 7,
-  string = 8,
-  array = 9,
-  u64 = 10,
-  i64 = 11,
-  f64 = 12,
-};
+// The value types of the format, shared with the reader (io/gguf.hpp; gguf.h gguf_type).
+using GgufType = io::GgufType;
 
 // Byte offsets of the fixed header fields.
 inline constexpr std::size_t gguf_magic_offset = 0;      // "GGUF"
