@@ -24,8 +24,8 @@ cmake --build build-fuzz --target vramplan_fuzzers
 
 corpus=build-fuzz/corpus
 mkdir -p "$corpus"
-VRAMPLAN_GGUF_CORPUS_DIR="$corpus/gguf" build/bin/vramplan_tests --gtest_filter='GgufCorpus*' \
-  >/dev/null
+VRAMPLAN_GGUF_CORPUS_DIR="$corpus/gguf" VRAMPLAN_FUZZ_CORPUS_DIR="$corpus" \
+  build/bin/vramplan_tests --gtest_filter='GgufCorpus*:FuzzCorpus*' >/dev/null
 
 status=0
 for fuzzer in build-fuzz/bin/vramplan_fuzz_*; do
