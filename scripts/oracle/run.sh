@@ -3,7 +3,7 @@
 # writes a sparse GGUF per model with vramplan_make_gguf, measures each configuration with real
 # llama.cpp (node-llama-cpp, CPU backend) and writes bench/accuracy/data/<name>.jsonl.
 #
-#   scripts/oracle/run.sh [--build-dir DIR] [--grid FILE] [--name NAME] [--work DIR]
+#   scripts/oracle/run.sh [--build-dir DIR] [--grid FILE] [--name NAME] [--work DIR] [--out-dir DIR]
 #
 # Environment: VRAMPLAN_ORACLE_NODE_MODULES (default ~/.cache/vramplan-oracle/node_modules),
 # a directory holding node-llama-cpp@3.22.1 (see README.md for installing it there).
@@ -14,6 +14,7 @@ build_dir="$root/build-oracle"
 grid="$root/scripts/oracle/grid-smoke.json"
 name="llamacpp-cpu-smoke"
 work="/tmp/vramplan-oracle"
+out_dir="$root/bench/accuracy/data"
 node_modules="${VRAMPLAN_ORACLE_NODE_MODULES:-$HOME/.cache/vramplan-oracle/node_modules}"
 
 while [[ $# -gt 0 ]]; do
@@ -22,6 +23,7 @@ while [[ $# -gt 0 ]]; do
     --grid) grid=$(realpath "$2"); shift 2 ;;
     --name) name="$2"; shift 2 ;;
     --work) work=$(realpath -m "$2"); shift 2 ;;
+    --out-dir) out_dir=$(realpath -m "$2"); shift 2 ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -83,7 +85,6 @@ EOF
 fi
 
 # 5. Measure.
-out_dir="$root/bench/accuracy/data"
 mkdir -p "$out_dir"
 NODE_PATH="$node_modules" node "$root/scripts/oracle/measure.mjs" \
   --grid "$work/grid.json" --out "$work/$name.jsonl" --log-dir "$work/logs/$name"

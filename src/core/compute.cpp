@@ -38,6 +38,36 @@ Widths attention_widths(const ModelSpec& spec) {
   return w;
 }
 
+// Hadamard rotation of a quantized cache (llama-kv-cache.cpp: attn_rot_k / attn_rot_v): with a
+// quantized K whose head size is a multiple of 64, Q and K are rotated before the store
+// (llama_mul_mat_hadamard in llama-graph.cpp build_attn), and likewise V and the attention
+// output for a quantized V. The rotation matrices are graph inputs: nrot x nrot f32, with
+// nrot the largest power of two (>= 64) dividing the K head size, and 64 x 64 for V; an iSWA
+// model has one pair per cache.
+struct Rotation {
+  bool k = false;
+  bool v = false;
+  Bytes inputs = 0;
+};
+
+Rotation rotation(const ModelSpec& spec, const ComputeParams& p) {
+  const std::int64_t head_k =
+      spec.mla.present() ? spec.mla.kv_lora_rank + spec.mla.qk_rope_head_dim
+                         : (spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head);
+  const std::int64_t head_v = spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head;
+  Rotation r;
+  r.k = is_quantized(p.type_k) && head_k % 64 == 0;
+  r.v = !spec.mla.present() && is_quantized(p.type_v) && head_v % 64 == 0;
+  std::int64_t nrot = 64;
+  while (head_k % (2 * nrot) == 0) nrot *= 2;
+  const std::int64_t caches = p.shape.n_swa_cells > 0 ? 2 : 1;
+  r.inputs = caches * ((r.k ? 4 * nrot * nrot : 0) + (r.v ? 4 * 64 * 64 : 0));
+  return r;
+}
+
+// phi3 projects Q, K and V with one fused matrix; K and V are views of its output.
+bool fused_qkv(const ModelSpec& spec) { return spec.arch == "phi3"; }
+
 }  // namespace
 
 Bytes ComputeBuffer::peak(bool holds_output) const {
@@ -61,32 +91,81 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
   ComputeBuffer out;
   // Output phase: logits of the reserved outputs plus the final norm's input and output.
   out.logits = 4 * p.n_outputs * (spec.causal ? spec.n_vocab : n_embd) + 8 * n_embd * n_ub;
-  if (p.flash_attn && (is_quantized(p.type_k) || is_quantized(p.type_v))) {
-    out.logits += 4 * n_embd * n_ub;  // measured on CPU with quantized K/V (§A2.2)
-  }
 
   // FFN phase: gate, up and their product (3 * n_ff) plus residual/norm rows (4 * n_embd).
   Bytes ffn = 0;
   if (has_dense_ffn(spec)) ffn = mask + 4 * n_ub * (3 * max_ffn(spec) + 4 * n_embd);
   if (spec.moe.present()) {
-    // Routed experts: router logits and probabilities, gate/up/product for each of the k
-    // experts a token uses, their down projections, plus the shared experts. Not yet
-    // verified against llama.cpp (docs/memory-model.md, "MoE").
+    // Routed experts (llm_graph_context::build_moe_ffn): the peak is the SwiGLU of the k
+    // experts a token uses, with their gate and up projections still live (3 * k * n_ff_exp),
+    // next to the routing tensors (router logits and probabilities, k ids and weights and
+    // their sum) and four n_embd rows; the shared experts run after the routed ones, with
+    // the routed output (one n_embd row) kept. Measured on Mixtral 8x7B (exact at ubatch
+    // 512 and 2048): the k weighted expert outputs are not part of the peak.
     const std::int64_t k = spec.moe.n_expert_used;
     const std::int64_t n_ff_sh = spec.moe.n_ff_shexp > 0
                                      ? spec.moe.n_ff_shexp
                                      : spec.moe.n_ff_exp * spec.moe.n_expert_shared;
-    const Bytes moe = mask + 4 * n_ub * (2 * spec.moe.n_expert + 3 * k * spec.moe.n_ff_exp +
-                                         k * n_embd + 3 * n_ff_sh + 4 * n_embd);
+    const std::int64_t widest = std::max(3 * k * spec.moe.n_ff_exp, 3 * n_ff_sh + n_embd);
+    const Bytes moe =
+        mask + 4 * n_ub * (widest + 4 * n_embd + 2 * spec.moe.n_expert + 2 * k + 1);
     ffn = std::max(ffn, moe);
   }
   out.ffn = ffn;
 
   // Attention phase: Q/K/V projections and the attention output; without flash attention
   // also the KQ scores of every head over every cell.
-  const Bytes rows = 4 * n_ub * (2 * n_embd + 3 * w.q + w.k + w.v);
+  const Bytes rows = 4 * n_ub * (2 * n_embd + 3 * w.q + (fused_qkv(spec) ? 0 : w.k + w.v));
   out.attention = mask + rows;
+  if (spec.mla.present()) {
+    // MLA with the absorbed k_b (src/models/deepseek2.cpp): per head, q_nope absorbed into
+    // the kv_lora space and concatenated with q_pe (kv_lora + rope wide), and the attention
+    // output in the latent space (kv_lora) before wv_b decompresses it; two residual rows.
+    // Without flash attention the V-less cache's V view is made contiguous (ggml_cont of the
+    // transposed K view in build_attn_mha): kv_lora f16 values per cell and stream.
+    const std::int64_t lora = spec.mla.kv_lora_rank;
+    out.attention = mask + 4 * n_ub * (2 * n_embd + spec.n_head * (3 * lora +
+                                                                  spec.mla.qk_rope_head_dim));
+    if (!p.flash_attn) out.attention += 2 * lora * n_kv * p.shape.n_stream;
+  }
   if (!p.flash_attn) out.attention += 4 * static_cast<std::int64_t>(spec.n_head) * n_kv * n_ub;
+
+  // Output phase with MLA + MoE (deepseek2): the last layer's routing (router logits and
+  // probabilities, the k selected ids and weights and their sum) and its k weighted expert
+  // outputs are still allocated when the output projection runs, next to four n_embd rows
+  // (measured, exact at ubatch 256/512/2048 and every context: docs/accuracy.md).
+  if (spec.mla.present() && spec.moe.present()) {
+    const std::int64_t k = spec.moe.n_expert_used;
+    out.logits += 4 * n_ub * (2 * spec.moe.n_expert + 2 * k + 1 + k * n_embd + 2 * n_embd);
+  }
+  // Fused QKV and gate+up (phi3): with flash attention and an F16 mask smaller than one
+  // n_embd x n_ubatch f32 row, the mask and two more rows are live at the output projection
+  // (measured on Phi-3 mini; ggml-alloc reuses the mask's block once it is large enough).
+  if (fused_qkv(spec) && p.flash_attn && mask < 4 * n_embd * n_ub) {
+    out.logits += mask + 8 * n_embd * n_ub;
+  }
+
+  // Rotated K (quantized K cache). Without flash attention the rotated Q takes the place of one
+  // n_embd row in the attention phase. With flash attention, when the F16 mask is at least as
+  // large as one n_embd x n_ubatch f32 activation, ggml-alloc places an activation of the final
+  // layer into the mask's freed block and the output phase grows by one such row, while the
+  // mask no longer adds to the FFN phase. The rotation matrices are inputs of every phase
+  // (measured: llama 3.1 8B / 3.2 3B / 2 7B, qwen2.5, qwen3, docs/accuracy.md).
+  const Rotation rot = rotation(spec, p);
+  if (rot.k) {
+    const Bytes row = 4 * n_embd * n_ub;
+    if (!p.flash_attn) {
+      out.attention += rot.inputs - row;
+    } else if (mask >= row && !spec.mla.present()) {
+      out.logits += row;
+      out.ffn += rot.inputs - mask;
+    } else {
+      out.ffn += rot.inputs;
+    }
+  } else if (rot.v) {
+    out.ffn += rot.inputs;
+    out.attention += rot.inputs;
+  }
   if (!spec.causal) out.attention = mask + rows;  // encoders: no cache; small batches
   return out;
 }

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Regenerates docs/accuracy.md from the committed oracle data (bench/accuracy/data).
+
+  python3 scripts/oracle/report.py [--build build] [--out docs/accuracy.md]
+
+vramplan's predictions come from the accuracy unit test itself (tests/accuracy/accuracy_test.cpp,
+run with VRAMPLAN_ACCURACY_OUT set), so the document and the test can never disagree. Needs a
+built `vramplan_tests`; no npm, no GGUFs.
+"""
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MiB = 1 << 20
+
+FAMILY = {  # the catalog model's role in the grid
+    "llama": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "qwen3moe": "qwen3moe (MoE)",
+    "gemma2": "gemma2 (SWA)", "gemma3": "gemma3 (SWA)", "phi3": "phi3 (fused QKV)",
+    "deepseek2": "deepseek2 (MLA + MoE)", "gpt-oss": "gpt-oss (SWA + MoE)",
+}
+
+
+def predictions(build):
+    binary = pathlib.Path(build) / "bin" / "vramplan_tests"
+    with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as f:
+        out = f.name
+    env = dict(os.environ, VRAMPLAN_ACCURACY_OUT=out)
+    run = subprocess.run([str(binary), "--gtest_filter=Accuracy*"], env=env,
+                         capture_output=True, text=True)
+    summary = [l for l in run.stdout.splitlines() if l.startswith("[accuracy]")]
+    cases = [json.loads(l) for l in open(out) if l.strip()]
+    os.unlink(out)
+    return cases, summary, run.returncode
+
+
+def fmt_mib(b):
+    return f"{b / MiB:.2f}"
+
+
+def row_values(c):
+    m, p, e = c["measured"], c["vramplan"], c["node_llama_cpp"]
+    ctx_meas = m["kv"] + m["compute"] + m["output"]
+    ctx_pred = p["kv"] + p["compute"] + p["output"]
+    comp_meas = m["compute"] + m["output"]
+    comp_pred = p["compute"] + p["output"]
+    return {
+        "ctx_meas": ctx_meas, "ctx_pred": ctx_pred, "est": e["typed"], "est_f16": e["f16"],
+        "comp_meas": comp_meas, "comp_pred": comp_pred,
+        "err": ctx_pred - ctx_meas, "err_pct": 100 * (ctx_pred - ctx_meas) / ctx_meas,
+        "est_err": e["typed"] - ctx_meas, "est_err_pct": 100 * (e["typed"] - ctx_meas) / ctx_meas,
+        "comp_err": comp_pred - comp_meas,
+        "comp_err_pct": 100 * (comp_pred - comp_meas) / comp_meas,
+        "total_meas": m["cpu_mapped"] + m["cpu_repack"] + ctx_meas,
+        "total_pred": p["weights"] + ctx_pred,
+        "w_exact": abs(p["weights"] - m["cpu_mapped"]) <= 0.005 * MiB,
+        "kv_exact": abs(p["kv"] - m["kv"]) <= 0.011 * MiB,
+        "repack": m["cpu_repack"],
+        "closer": abs(ctx_pred - ctx_meas) < abs(e["typed"] - ctx_meas),
+        "closer_f16": abs(ctx_pred - ctx_meas) < abs(e["f16"] - ctx_meas),
+    }
+
+
+def describe(c):
+    return (f"n_ctx {c['n_ctx']}, np {c['n_seq']}, ub {c['n_ubatch']}, "
+            f"FA {'on' if c['flash_attn'] else 'off'}, {c['type_k']}/{c['type_v']}")
+
+
+def summary_table(groups):
+    lines = ["| family | models | cases | compute+output: median / worst error | "
+             "context: vramplan median / worst | context: node-llama-cpp median / worst | "
+             "vramplan closer |",
+             "|---|---|---:|---|---|---|---:|"]
+    for fam, cases in groups:
+        v = [row_values(c) for c in cases]
+        comp = [abs(x["comp_err"]) for x in v]
+        worst_comp = max(v, key=lambda x: abs(x["comp_err"]))
+        ours = [abs(x["err_pct"]) for x in v]
+        theirs = [abs(x["est_err_pct"]) for x in v]
+        models = sorted({c["model"] for c in cases})
+        lines.append(
+            f"| {fam} | {', '.join(models)} | {len(cases)} | "
+            f"{statistics.median(comp) / MiB:.2f} MiB / {worst_comp['comp_err'] / MiB:+.2f} MiB "
+            f"({worst_comp['comp_err_pct']:+.2f} %) | "
+            f"{statistics.median(ours):.2f} % / {max(ours):.2f} % | "
+            f"{statistics.median(theirs):.1f} % / {max(theirs):.1f} % | "
+            f"{sum(x['closer'] for x in v)}/{len(v)} |")
+    return lines
+
+
+def case_table(cases):
+    lines = ["| model | settings | measured KV+compute+output | vramplan | error | "
+             "node-llama-cpp | error | compute+output measured / vramplan |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for c in cases:
+        x = row_values(c)
+        lines.append(
+            f"| {c['model']} | {describe(c)} | {fmt_mib(x['ctx_meas'])} | {fmt_mib(x['ctx_pred'])} | "
+            f"{x['err'] / MiB:+.2f} ({x['err_pct']:+.2f} %) | {fmt_mib(x['est'])} | "
+            f"{x['est_err'] / MiB:+.1f} ({x['est_err_pct']:+.1f} %) | "
+            f"{fmt_mib(x['comp_meas'])} / {fmt_mib(x['comp_pred'])} |")
+    return lines
+
+
+def overall(cases, label):
+    v = [row_values(c) for c in cases]
+    tot = [abs(x["total_pred"] - x["total_meas"]) / x["total_meas"] * 100 for x in v]
+    tot_norepack = [t for t, x in zip(tot, v) if not x["repack"]]
+    ctx = [abs(x["err_pct"]) for x in v]
+    within = sum(abs(x["comp_err"]) <= max(0.03 * x["comp_meas"], 8 * MiB) for x in v)
+    return [
+        f"- **{label}**: {len(v)} cases over {len({c['model'] for c in cases})} models.",
+        f"  - weights = `CPU_Mapped` exactly: {sum(x['w_exact'] for x in v)}/{len(v)}; "
+        f"KV exact: {sum(x['kv_exact'] for x in v)}/{len(v)}.",
+        f"  - compute + output within max(3 %, 8 MiB): {within}/{len(v)}.",
+        f"  - total (weights + KV + compute + output) error: median "
+        f"{statistics.median(tot):.3f} %, worst {max(tot):.2f} % "
+        f"(without the `CPU_REPACK` cases: median {statistics.median(tot_norepack):.3f} %, "
+        f"worst {max(tot_norepack):.3f} %).",
+        f"  - context memory (KV + compute + output) error: median {statistics.median(ctx):.3f} %, "
+        f"worst {max(ctx):.2f} %.",
+        f"  - vramplan closer than node-llama-cpp's estimator: "
+        f"{sum(x['closer'] for x in v)}/{len(v)} "
+        f"({100 * sum(x['closer'] for x in v) / len(v):.1f} %) against its estimate with the "
+        f"cache types given; {sum(x['closer_f16'] for x in v)}/{len(v)} "
+        f"({100 * sum(x['closer_f16'] for x in v) / len(v):.1f} %) against its estimate with the "
+        f"types left out (f16 arithmetic).",
+    ]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--out", default=str(ROOT / "docs" / "accuracy.md"))
+    args = ap.parse_args()
+    cases, summary, rc = predictions(args.build)
+    if not cases:
+        sys.exit("report.py: no predictions (is vramplan_tests built?)")
+    versions = {}
+    for f in sorted((ROOT / "bench" / "accuracy" / "data").glob("*.jsonl")):
+        for line in open(f):
+            j = json.loads(line)
+            if "versions" in j:
+                versions = j["versions"]
+                break
+    tuning = [c for c in cases if not c["held_out"]]
+    held = [c for c in cases if c["held_out"]]
+
+    def groups(cs):
+        fams = {}
+        for c in cs:
+            fams.setdefault(FAMILY.get(c["arch"], c["arch"]), []).append(c)
+        return sorted(fams.items())
+
+    doc = (ROOT / "scripts" / "oracle" / "accuracy-intro.md").read_text().rstrip() + "\n\n"
+    doc += "<!-- generated by scripts/oracle/report.py: do not edit below by hand -->\n\n"
+    doc += (f"Measured with node-llama-cpp {versions.get('node_llama_cpp')} "
+            f"(llama.cpp {versions.get('llama_cpp_build')}, release "
+            f"{(versions.get('llama_cpp_release') or {}).get('release')}), "
+            f"{versions.get('backend', 'cpu').upper()} backend.\n\n")
+    doc += "## Summary\n\n" + "\n".join(overall(tuning, "Tuning grid") + overall(held, "Held-out grid"))
+    doc += "\n\nThe unit test's own summary lines:\n\n```\n" + "\n".join(summary) + "\n```\n\n"
+    doc += "## Per family (tuning grid)\n\n" + "\n".join(summary_table(groups(tuning))) + "\n\n"
+    doc += "## Per family (held-out grid)\n\n" + "\n".join(summary_table(groups(held))) + "\n\n"
+    doc += "## Every case\n\nBytes in MiB; errors are predicted − measured.\n\n"
+    for label, cs in (("Tuning grid", tuning), ("Held-out grid", held)):
+        for fam, fcs in groups(cs):
+            doc += f"### {label}: {fam}\n\n" + "\n".join(case_table(fcs)) + "\n\n"
+    pathlib.Path(args.out).write_text(doc)
+    print(f"wrote {args.out} ({len(tuning)} tuning + {len(held)} held-out cases; "
+          f"unit test {'passed' if rc == 0 else 'FAILED'})")
+
+
+if __name__ == "__main__":
+    main()
