@@ -61,6 +61,7 @@ struct Config {
   std::int64_t n_ubatch = 512;
   bool kv_unified = false;
   bool kv_offload = true;        // KV on the device of its layer (llama.cpp default)
+  CpuRepack cpu_repack = CpuRepack::avx2;  // host weights' CPU_REPACK copies (weights.hpp)
 
   bool operator==(const Config&) const = default;
 };

@@ -42,6 +42,7 @@ struct FitRequest {
   std::optional<std::int64_t> ubatch;
   std::optional<std::int64_t> batch;
   std::int64_t min_ctx = 4096;  // floor for an unset context (min with the model maximum)
+  CpuRepack cpu_repack = CpuRepack::avx2;  // CPU_REPACK copies of host weights
 };
 
 struct Recommendation {

@@ -3,13 +3,30 @@
 // output layer (output_norm + output, or a duplicate of token_embd when tied).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include <vramplan/bytes.hpp>
 #include <vramplan/model.hpp>
 
 namespace vramplan {
+
+// llama.cpp's CPU backend copies some weights into a SIMD-friendly layout (CPU_REPACK buffer,
+// ggml-cpu/repack.cpp): matmul weights of certain types whose row count is a multiple of 8.
+// Which types depends on the CPU: x86 AVX2 Q4_0, Q4_K, IQ4_NL, MXFP4; AVX-512 also Q2_K; ARM
+// (NEON dotprod/i8mm, SVE) Q4_0, Q4_K, IQ4_NL, Q5_K, Q6_K, Q8_0 (the ARM list is read from the
+// source, not measured). `off` = llama.cpp's --no-repack.
+enum class CpuRepack { off, avx2, avx512, arm };
+
+[[nodiscard]] std::string_view to_string(CpuRepack repack);
+[[nodiscard]] std::optional<CpuRepack> parse_cpu_repack(std::string_view text);
+
+// True when `tensor` gets a CPU_REPACK copy under `repack` (token_embd never does: it is read
+// with get_rows, not multiplied).
+[[nodiscard]] bool is_repacked(const TensorInfo& tensor, CpuRepack repack);
 
 // Bytes of a group of tensors, as stored on the host (plain tensor sum, what CPU_Mapped
 // reports) and as allocated on a CUDA device (each tensor padded: MATRIX_ROW_PADDING for
@@ -18,6 +35,8 @@ struct WeightGroup {
   Bytes host = 0;
   Bytes cuda = 0;
   Bytes largest_tensor = 0;  // biggest single tensor (op-offload staging at partial offload)
+  // CPU_REPACK copies of this group's tensors, indexed by CpuRepack (off = 0).
+  std::array<Bytes, 4> repack{};
 
   void add(const TensorInfo& tensor);
   bool operator==(const WeightGroup&) const = default;

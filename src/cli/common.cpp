@@ -46,6 +46,11 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
   app.add_option("--mmproj", flags.mmproj,
                  "vision projector GGUF whose weights count too (llava-style models)")
       ->type_name("FILE");
+  app.add_option("--cpu-repack", flags.cpu_repack,
+                 "CPU_REPACK copies llama.cpp makes of host weights: avx2, avx512, arm, off "
+                 "(--no-repack)")
+      ->type_name("ISA")
+      ->default_str("avx2");
   app.add_option("--catalog", flags.catalogs, "extra catalog YAML file (repeatable)")
       ->type_name("FILE")
       ->allow_extra_args(false);
@@ -106,6 +111,15 @@ Backend parse_backend_flag(const std::string& text, bool have_vram) {
                                               "metal or vulkan)", text));
   }
   return *backend;
+}
+
+CpuRepack parse_cpu_repack_flag(const std::string& text) {
+  const std::optional<CpuRepack> repack = parse_cpu_repack(text);
+  if (!repack) {
+    throw Error(ErrorKind::usage, fmt::format("--cpu-repack: unknown value '{}' (use avx2, "
+                                              "avx512, arm or off)", text));
+  }
+  return *repack;
 }
 
 GgmlType parse_kv_type(const std::string& text) {

@@ -29,6 +29,7 @@ struct ModelFlags {
   std::string backend;                // empty: cuda with --vram, else cpu
   std::string vram;                   // "24G,24G"
   std::string mmproj;                 // --mmproj FILE
+  std::string cpu_repack = "avx2";    // --cpu-repack
 };
 
 struct OutputFlags {
@@ -52,6 +53,7 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& form
 [[nodiscard]] const Engine& parse_engine(const std::string& text);
 [[nodiscard]] Backend parse_backend_flag(const std::string& text, bool have_vram);
 [[nodiscard]] GgmlType parse_kv_type(const std::string& text);
+[[nodiscard]] CpuRepack parse_cpu_repack_flag(const std::string& text);
 // "on" / "off" / "auto" (nullopt); `allow_auto` false rejects "auto".
 [[nodiscard]] std::optional<bool> parse_on_off_auto(std::string_view flag,
                                                     const std::string& text, bool allow_auto);

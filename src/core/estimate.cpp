@@ -201,12 +201,14 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   const WeightLayout& w = model.weights;
   host.weights += w.input.host;
   Bytes largest_host_tensor = 0;
+  Bytes repacked = 0;
   for (std::int32_t il = 0; il < spec.n_layer; ++il) {
     const int dev = placement[static_cast<std::size_t>(il)];
     const WeightGroup& block = w.blocks[static_cast<std::size_t>(il)];
     const Bytes kv = est.kv.per_layer[static_cast<std::size_t>(il)];
     if (dev < 0) {
-      host.weights += block.host;
+      host.weights += block.host + block.repack[static_cast<std::size_t>(config.cpu_repack)];
+      repacked += block.repack[static_cast<std::size_t>(config.cpu_repack)];
       host.kv_cache += kv;
       ++host.layers;
       largest_host_tensor = std::max(largest_host_tensor, block.largest_tensor);
@@ -221,12 +223,23 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   const int output_dev = placement[static_cast<std::size_t>(spec.n_layer)];
   if (output_dev < 0) {
     // On the CPU a tied output shares token_embd's mmap'd pages: no second copy.
-    host.weights += w.output.host - w.tied_copy;
+    // A tied output is token_embd's own pages; its repacked copy is not modelled (token_embd
+    // keeps its type; llama.cpp's tied models here use a non-repacked type for it).
+    const Bytes output_repack =
+        w.output_tied ? 0 : w.output.repack[static_cast<std::size_t>(config.cpu_repack)];
+    host.weights += w.output.host - w.tied_copy + output_repack;
+    repacked += output_repack;
     ++host.layers;
     largest_host_tensor = std::max(largest_host_tensor, w.output.largest_tensor);
   } else {
     devices[static_cast<std::size_t>(output_dev)].weights += w.output.cuda;
     ++devices[static_cast<std::size_t>(output_dev)].layers;
+  }
+
+  if (repacked > 0) {
+    est.notes.push_back(fmt::format("host weights include {} of CPU_REPACK copies ({} CPU; "
+                                    "llama.cpp's --no-repack avoids them: --cpu-repack off)",
+                                    format_bytes(repacked), to_string(config.cpu_repack)));
   }
 
   // Vision projector: llama-server offloads the mmproj to the first GPU by default; Ollama

@@ -55,6 +55,7 @@ Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers,
   c.type_v = kv;
   c.flash_attn = p.flash_attn;
   c.kv_unified = p.kv_unified;
+  c.cpu_repack = r.cpu_repack;
   c.n_ubatch = r.ubatch ? *r.ubatch
                         : engine_default_ubatch(p.model, p.engine, r.backend, ctx, p.parallel,
                                                 p.flash_attn, p.gpus);

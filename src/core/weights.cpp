@@ -29,11 +29,60 @@ bool starts_with(const std::string& text, std::string_view prefix) {
 
 }  // namespace
 
+std::string_view to_string(CpuRepack repack) {
+  switch (repack) {
+    case CpuRepack::off:
+      return "off";
+    case CpuRepack::avx2:
+      return "avx2";
+    case CpuRepack::avx512:
+      return "avx512";
+    case CpuRepack::arm:
+      return "arm";
+  }
+  return "off";
+}
+
+std::optional<CpuRepack> parse_cpu_repack(std::string_view text) {
+  for (CpuRepack r : {CpuRepack::off, CpuRepack::avx2, CpuRepack::avx512, CpuRepack::arm}) {
+    if (to_string(r) == text) return r;
+  }
+  return std::nullopt;
+}
+
+bool is_repacked(const TensorInfo& tensor, CpuRepack repack) {
+  // ggml_backend_cpu_repack_buffer_type: only 2-D+ matmul weights with rows in groups of 8.
+  if (repack == CpuRepack::off || tensor.ne[1] % 8 != 0 || tensor.ne[1] < 8) return false;
+  if (starts_with(tensor.name, "token_embd.") || starts_with(tensor.name, "token_types.") ||
+      starts_with(tensor.name, "position_embd.")) {
+    return false;
+  }
+  switch (tensor.type) {
+    case GgmlType::q4_0:
+    case GgmlType::q4_k:
+    case GgmlType::iq4_nl:
+      return true;
+    case GgmlType::mxfp4:
+      return repack != CpuRepack::arm;
+    case GgmlType::q2_k:
+      return repack == CpuRepack::avx512;
+    case GgmlType::q5_k:
+    case GgmlType::q6_k:
+    case GgmlType::q8_0:
+      return repack == CpuRepack::arm;
+    default:
+      return false;
+  }
+}
+
 void WeightGroup::add(const TensorInfo& tensor) {
   const Bytes bytes = tensor.bytes();
   host += bytes;
   cuda += cuda_alloc_size(tensor);
   largest_tensor = std::max(largest_tensor, bytes);
+  for (CpuRepack r : {CpuRepack::avx2, CpuRepack::avx512, CpuRepack::arm}) {
+    if (is_repacked(tensor, r)) repack[static_cast<std::size_t>(r)] += bytes;
+  }
 }
 
 WeightLayout layout_weights(const std::vector<TensorInfo>& tensors, std::int32_t n_layer) {

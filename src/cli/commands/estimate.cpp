@@ -60,6 +60,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
       o.ctx.empty() ? std::nullopt
                     : std::optional<std::int64_t>(parse_integer("--ctx", o.ctx, 1, 1 << 24));
   if (!o.kv_type.empty()) config.type_k = config.type_v = parse_kv_type(o.kv_type);
+  config.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
   if (!o.flash_attn.empty()) {
     config.flash_attn = parse_on_off_auto("--flash-attn", o.flash_attn, true).value_or(true);
   }

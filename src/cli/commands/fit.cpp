@@ -59,6 +59,7 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   request.backend = parse_backend_flag(o.model.backend, !request.vram.empty());
   if (!o.ram.empty()) request.ram = parse_size(o.ram, "--ram");
   request.headroom = parse_headroom(o.headroom);
+  request.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
   if (!o.ctx.empty()) request.ctx = parse_integer("--ctx", o.ctx, 1, 1 << 24);
   if (!o.parallel.empty()) {
     request.parallel = static_cast<std::int32_t>(parse_integer("--parallel", o.parallel, 1, 256));
