@@ -59,3 +59,45 @@ TEST(LayerOnGpu, OutputLayerGoesFirst) {
 
 }  // namespace
 }  // namespace vramplan
+
+namespace vramplan {
+namespace {
+
+TEST(CpuRepack, CopiesOnlyMatmulWeightsOfTheIsasTypes) {
+  const TensorInfo q4k{"blk.0.ffn_up.weight", {4096, 14336, 1, 1}, GgmlType::q4_k};
+  const TensorInfo q2k{"blk.0.ffn_down.weight", {14336, 4096, 1, 1}, GgmlType::q2_k};
+  const TensorInfo q8{"blk.0.attn_q.weight", {4096, 4096, 1, 1}, GgmlType::q8_0};
+  const TensorInfo embd{"token_embd.weight", {4096, 128256, 1, 1}, GgmlType::q4_k};
+  const TensorInfo odd_rows{"blk.0.attn_k.weight", {4096, 1020, 1, 1}, GgmlType::q4_0};
+  const TensorInfo norm{"blk.0.attn_norm.weight", {4096, 1, 1, 1}, GgmlType::f32};
+  EXPECT_TRUE(is_repacked(q4k, CpuRepack::avx2));
+  EXPECT_FALSE(is_repacked(q4k, CpuRepack::off));
+  EXPECT_FALSE(is_repacked(q2k, CpuRepack::avx2));
+  EXPECT_TRUE(is_repacked(q2k, CpuRepack::avx512));
+  EXPECT_FALSE(is_repacked(q8, CpuRepack::avx512));
+  EXPECT_TRUE(is_repacked(q8, CpuRepack::arm));
+  EXPECT_FALSE(is_repacked(embd, CpuRepack::avx2));  // read with get_rows
+  EXPECT_FALSE(is_repacked(odd_rows, CpuRepack::avx2));
+  EXPECT_FALSE(is_repacked(norm, CpuRepack::arm));
+  EXPECT_EQ(parse_cpu_repack("avx512"), CpuRepack::avx512);
+  EXPECT_EQ(parse_cpu_repack("sse"), std::nullopt);
+}
+
+TEST(CpuRepack, HostWeightsIncludeTheCopyOnlyOnTheCpu) {
+  const Model m = test::simple_model(test::llama31_8b(), GgmlType::q4_0, FileType::mostly_q4_0);
+  Config c{.ctx = 4096, .parallel = 1, .gpu_layers = 0, .n_batch = 512, .n_ubatch = 512};
+  const Engine& lib = engine(EngineId::llamacpp_lib);
+  c.cpu_repack = CpuRepack::off;
+  const Bytes plain = estimate(m, lib, Backend::cpu, c, {}).host().weights;
+  c.cpu_repack = CpuRepack::avx2;
+  const Estimate repacked = estimate(m, lib, Backend::cpu, c, {});
+  Bytes matmul = m.weights.output.host - 4 * 4096;  // output.weight, not output_norm
+  for (const WeightGroup& b : m.weights.blocks) matmul += b.host - 2 * 4 * 4096;  // no norms
+  EXPECT_EQ(repacked.host().weights - plain, matmul);
+  ASSERT_FALSE(repacked.notes.empty());
+  c.gpu_layers = 33;  // everything on the GPU: nothing left to repack
+  EXPECT_EQ(estimate(m, lib, Backend::cuda, c, {16 * gib}).host().weights, m.weights.input.host);
+}
+
+}  // namespace
+}  // namespace vramplan
