@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-build=${1:-$root/build}
+build=$(realpath -m "${1:-$root/build}")  # absolute: the check runs from the npm cache dir
 cache=${VRAMPLAN_ORACLE_CACHE:-$HOME/.cache/vramplan-oracle}
 out=${VRAMPLAN_CROSSCHECK_DIR:-/tmp/vramplan-crosscheck}
 mkdir -p "$out"
