@@ -100,12 +100,16 @@ TEST_P(DocExample, ShowsRealOutput) {
   const std::string actual = run(e.command);
   if (std::getenv("VRAMPLAN_UPDATE_GOLDEN") != nullptr && actual != e.expected) {
     std::string text = read_all(e.file);
-    // Offsets are stale if an earlier block of this file changed length: find it again.
-    for (const Example& fresh : examples_in(e.file)) {
-      if (fresh.line != e.line) continue;
-      text.replace(fresh.body_begin, fresh.body_end - fresh.body_begin, actual);
-      std::ofstream(e.file, std::ios::binary) << text;
-    }
+    // Offsets and lines are stale if an earlier block of this file changed length (in this or
+    // an earlier test process): find the block again by its place among the file's examples.
+    std::size_t ordinal = 0;
+    for (std::size_t i = 0; i < GetParam(); ++i) ordinal += examples[i].file == e.file ? 1 : 0;
+    const std::vector<Example> fresh = examples_in(e.file);
+    ASSERT_LT(ordinal, fresh.size());
+    ASSERT_EQ(fresh[ordinal].command, e.command) << "examples moved while updating";
+    text.replace(fresh[ordinal].body_begin, fresh[ordinal].body_end - fresh[ordinal].body_begin,
+                 actual);
+    std::ofstream(e.file, std::ios::binary) << text;
     return;
   }
   EXPECT_EQ(actual, e.expected) << e.file.filename().string() << ":" << e.line
