@@ -103,7 +103,7 @@ TEST_P(DocExample, ShowsRealOutput) {
     // Offsets and lines are stale if an earlier block of this file changed length (in this or
     // an earlier test process): find the block again by its place among the file's examples.
     std::size_t ordinal = 0;
-    for (std::size_t i = 0; i < GetParam(); ++i) ordinal += examples[i].file == e.file ? 1 : 0;
+    for (std::size_t i = 0; i < GetParam(); ++i) ordinal += examples[i].file == e.file ? 1u : 0u;
     const std::vector<Example> fresh = examples_in(e.file);
     ASSERT_LT(ordinal, fresh.size());
     ASSERT_EQ(fresh[ordinal].command, e.command) << "examples moved while updating";
