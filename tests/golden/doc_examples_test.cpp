@@ -117,9 +117,14 @@ TEST_P(DocExample, ShowsRealOutput) {
                                 << "VRAMPLAN_UPDATE_GOLDEN=1 ctest -L golden rewrites it";
 }
 
+// "README_2": the file and the example's place in it (not its line, which moves when an
+// earlier block is refreshed, and ctest runs each test in its own process).
 std::string name_of(const testing::TestParamInfo<std::size_t>& info) {
-  const Example e = all_examples()[info.param];
-  std::string name = e.file.stem().string() + "_" + std::to_string(e.line);
+  const std::vector<Example> examples = all_examples();
+  const Example& e = examples[info.param];
+  std::size_t ordinal = 1;
+  for (std::size_t i = 0; i < info.param; ++i) ordinal += examples[i].file == e.file ? 1u : 0u;
+  std::string name = e.file.stem().string() + "_" + std::to_string(ordinal);
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
