@@ -77,6 +77,14 @@ KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
                             to_string(params.type_v)));
   }
 
+  if (spec.mla.present() && params.type_k != params.type_v) {
+    // llama_init_from_model: "model does not support different K and V cache types" (MLA's V
+    // is a view into K).
+    throw Error(ErrorKind::usage,
+                fmt::format("this model (MLA) needs the same K and V cache types, got K '{}' "
+                            "and V '{}'", to_string(params.type_k), to_string(params.type_v)));
+  }
+
   KvCache cache;
   cache.shape = context_shape(spec, params);
   cache.per_layer.assign(static_cast<std::size_t>(spec.n_layer), 0);

@@ -109,6 +109,23 @@ TEST(KvCache, QuantizedVNeedsFlashAttention) {
   }
 }
 
+TEST(KvCache, MlaNeedsTheSameKAndVTypes) {
+  ContextParams p = ctx(4096);
+  p.type_k = GgmlType::q8_0;
+  p.flash_attn = false;
+  try {
+    (void)kv_cache(test::deepseek_v3(), p);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_STREQ(e.what(), "this model (MLA) needs the same K and V cache types, got K 'q8_0' "
+                           "and V 'f16'");
+  }
+  p.type_v = GgmlType::q8_0;
+  p.flash_attn = true;
+  EXPECT_EQ(kv_cache(test::deepseek_v3(), p).total(), 61 * row_bytes(GgmlType::q8_0, 576) * 4096);
+}
+
 TEST(KvCache, RejectsTypesLlamaCppRefuses) {
   EXPECT_THROW((void)kv_cache(test::llama31_8b(), ctx(8192, 1, GgmlType::q4_k)), Error);
   EXPECT_THROW((void)kv_cache(test::llama31_8b(), ctx(0)), Error);
