@@ -14,7 +14,9 @@
 namespace vramplan {
 namespace {
 
-using test::llama31_8b;  // tests/support/specs.hpp
+using test::deepseek_v3;  // tests/support/specs.hpp
+using test::gpt_oss_20b;
+using test::llama31_8b;
 
 // Qwen/Qwen2.5-0.5B-Instruct (models.md §1).
 ModelSpec qwen25_05b() {
@@ -32,22 +34,6 @@ ModelSpec qwen25_05b() {
 }
 
 // openai/gpt-oss-20b: n_embd 2880 is not a multiple of 256.
-ModelSpec gpt_oss_20b() {
-  ModelSpec s;
-  s.arch = "gpt-oss";
-  s.n_layer = 24;
-  s.n_embd = 2880;
-  s.n_ff = 2880;
-  s.n_head = 64;
-  s.n_head_kv = 8;
-  s.head_dim_k = 64;
-  s.head_dim_v = 64;
-  s.n_vocab = 201088;
-  s.moe.n_expert = 32;
-  s.moe.n_expert_used = 4;
-  s.moe.n_ff_exp = 2880;
-  return s;
-}
 
 ModelSpec gemma2_2b() {
   ModelSpec s;
@@ -64,28 +50,6 @@ ModelSpec gemma2_2b() {
   return s;
 }
 
-// deepseek-ai/DeepSeek-V3 config.json (inference/configs/config_671B.json).
-ModelSpec deepseek_v3() {
-  ModelSpec s;
-  s.arch = "deepseek2";
-  s.n_layer = 61;
-  s.n_embd = 7168;
-  s.n_ff = 18432;
-  s.n_head = 128;
-  s.n_head_kv = 128;
-  s.n_vocab = 129280;
-  s.mla = {.q_lora_rank = 1536,
-           .kv_lora_rank = 512,
-           .qk_nope_head_dim = 128,
-           .qk_rope_head_dim = 64,
-           .v_head_dim = 128};
-  s.moe.n_expert = 256;
-  s.moe.n_expert_used = 8;
-  s.moe.n_ff_exp = 2048;
-  s.moe.n_expert_shared = 1;
-  s.moe.n_leading_dense = 3;
-  return s;
-}
 
 const TensorInfo* find(const std::vector<TensorInfo>& tensors, const std::string& name) {
   const auto it = std::find_if(tensors.begin(), tensors.end(),
