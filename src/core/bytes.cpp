@@ -8,15 +8,10 @@
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/text.hpp>
 
 namespace vramplan {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Multiplier for a unit suffix; 0 when unknown. Binary unless the suffix says "B" after a
 // prefix letter without "i" ("GB" = 10^9), as docs/cli.md "Sizes" explains.
@@ -65,7 +60,7 @@ Bytes parse_size(std::string_view text, std::string_view what) {
     throw Error(ErrorKind::usage, fmt::format("{}: '{}' needs a unit (G/GiB = 2^30 bytes, "
                                               "GB = 10^9 bytes, M/MiB, MB)", what, original));
   }
-  const double factor = unit_multiplier(lower(unit));
+  const double factor = unit_multiplier(lower_ascii(unit));
   if (factor == 0.0) {
     throw Error(ErrorKind::usage, fmt::format("{}: unknown unit '{}' in '{}' (use B, K, M, G, "
                                               "T, KiB..TiB or KB..TB)", what, unit, original));
@@ -90,9 +85,12 @@ std::string format_bytes(Bytes bytes) {
   const bool negative = bytes < 0;
   const double v = static_cast<double>(negative ? -bytes : bytes);
   const char* sign = negative ? "-" : "";
-  if (v >= static_cast<double>(gib)) return fmt::format("{}{:.2f} GiB", sign, v / static_cast<double>(gib));
-  if (v >= static_cast<double>(mib)) return fmt::format("{}{:.2f} MiB", sign, v / static_cast<double>(mib));
-  if (v >= static_cast<double>(kib)) return fmt::format("{}{:.2f} KiB", sign, v / static_cast<double>(kib));
+  if (v >= static_cast<double>(gib))
+    return fmt::format("{}{:.2f} GiB", sign, v / static_cast<double>(gib));
+  if (v >= static_cast<double>(mib))
+    return fmt::format("{}{:.2f} MiB", sign, v / static_cast<double>(mib));
+  if (v >= static_cast<double>(kib))
+    return fmt::format("{}{:.2f} KiB", sign, v / static_cast<double>(kib));
   return fmt::format("{}{} B", sign, negative ? -bytes : bytes);
 }
 

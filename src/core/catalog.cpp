@@ -10,23 +10,10 @@
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/text.hpp>
 
 namespace vramplan {
 namespace {
-
-[[nodiscard]] std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-[[nodiscard]] bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 [[nodiscard]] std::string_view trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
@@ -39,7 +26,8 @@ namespace {
 }
 
 bool strip_prefix(std::string& text, std::string_view prefix) {
-  if (text.size() < prefix.size() || lower(text.substr(0, prefix.size())) != prefix) return false;
+  if (text.size() < prefix.size() || lower_ascii(text.substr(0, prefix.size())) != prefix)
+    return false;
   text.erase(0, prefix.size());
   return true;
 }
@@ -48,7 +36,7 @@ bool strip_prefix(std::string& text, std::string_view prefix) {
 [[nodiscard]] std::string ollama_quant_spelling(FileType type) {
   if (type == FileType::mostly_f16) return "fp16";
   if (type == FileType::all_f32) return "fp32";
-  std::string out = lower(to_string(type));
+  std::string out = lower_ascii(to_string(type));
   const std::size_t k = out.find("_k");
   if (k != std::string::npos) {  // "q4_K_M", "q3_K_S", "q6_K"
     for (std::size_t i = k + 1; i < out.size(); ++i) {
@@ -61,7 +49,7 @@ bool strip_prefix(std::string& text, std::string_view prefix) {
 // Does a tag part look like a quantization ("q9", "iq5_xx", "fp8", "f64", "bf8", "mxfp9")?
 // Such a part that parse_file_type rejects is an error rather than a variant name.
 [[nodiscard]] bool looks_like_quant(std::string_view part) {
-  const std::string p = lower(part);
+  const std::string p = lower_ascii(part);
   auto digit_after = [&](std::size_t n) {
     return p.size() > n && std::isdigit(static_cast<unsigned char>(p[n])) != 0;
   };
@@ -81,8 +69,8 @@ struct OllamaName {
 
 [[nodiscard]] OllamaName split_ollama(std::string_view name) {
   const std::size_t colon = name.find(':');
-  if (colon == std::string_view::npos) return {lower(name), "latest"};
-  return {lower(name.substr(0, colon)), lower(name.substr(colon + 1))};
+  if (colon == std::string_view::npos) return {lower_ascii(name), "latest"};
+  return {lower_ascii(name.substr(0, colon)), lower_ascii(name.substr(colon + 1))};
 }
 
 [[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -104,7 +92,7 @@ struct OllamaName {
 // The part of an HF repo id after the owner: "meta-llama/Llama-3.1-8B" -> "llama-3.1-8b".
 [[nodiscard]] std::string repo_name(std::string_view repo) {
   const std::size_t slash = repo.rfind('/');
-  return lower(slash == std::string_view::npos ? repo : repo.substr(slash + 1));
+  return lower_ascii(slash == std::string_view::npos ? repo : repo.substr(slash + 1));
 }
 
 class Resolver {
@@ -170,9 +158,9 @@ class Resolver {
     }
     // "<id>-<quant>": the longest id that is a prefix followed by a dash.
     const CatalogEntry* best = nullptr;
-    const std::string lowered = lower(name);
+    const std::string lowered = lower_ascii(name);
     for (const CatalogEntry& entry : entries_) {
-      const std::string id = lower(entry.id);
+      const std::string id = lower_ascii(entry.id);
       if (lowered.size() > id.size() + 1 && lowered.starts_with(id) &&
           lowered[id.size()] == '-' && (best == nullptr || id.size() >= best->id.size())) {
         best = &entry;
@@ -286,7 +274,7 @@ std::optional<ModelRef> Catalog::resolve(std::string_view name) const {
 }
 
 std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max) const {
-  const std::string typed = lower(trim(name));
+  const std::string typed = lower_ascii(trim(name));
   if (typed.empty() || max == 0) return {};
   // Score every spelling of every entry, but suggest each model once, by its canonical name
   // (its first Ollama tag, else its id): "llama3.1:8b" and "llama3.1-8b" are one model.
@@ -297,13 +285,14 @@ std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max
   std::vector<Scored> scored;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const CatalogEntry& entry = entries_[i];
-    std::size_t best = edit_distance(typed, lower(entry.id));
+    std::size_t best = edit_distance(typed, lower_ascii(entry.id));
     for (const std::string& known : entry.ollama) {
-      best = std::min(best, edit_distance(typed, lower(known)));
+      best = std::min(best, edit_distance(typed, lower_ascii(known)));
       // The model part alone ("mistral" of "mistral:7b"), for names typed without a tag.
-      best = std::min(best, edit_distance(typed, lower(known.substr(0, known.find(':')))));
+      best = std::min(best, edit_distance(typed, lower_ascii(known.substr(0, known.find(':')))));
     }
-    for (const std::string& repo : entry.hf) best = std::min(best, edit_distance(typed, lower(repo)));
+    for (const std::string& repo : entry.hf)
+      best = std::min(best, edit_distance(typed, lower_ascii(repo)));
     scored.push_back({best, i});
   }
   std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
@@ -322,9 +311,11 @@ std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max
 }
 
 std::vector<const CatalogEntry*> Catalog::search(std::string_view query) const {
-  const std::string q = lower(trim(query));
+  const std::string q = lower_ascii(trim(query));
   std::vector<const CatalogEntry*> out;
-  auto contains = [&](std::string_view text) { return lower(text).find(q) != std::string::npos; };
+  auto contains = [&](std::string_view text) {
+    return lower_ascii(text).find(q) != std::string::npos;
+  };
   for (const CatalogEntry& entry : entries_) {
     bool hit = q.empty() || contains(entry.id) || contains(entry.name) ||
                contains(entry.spec.arch);

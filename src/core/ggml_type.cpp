@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/text.hpp>
 
 namespace vramplan {
 namespace {
@@ -73,14 +74,6 @@ constexpr std::array<FileTypeInfo, 33> file_type_table{{
     {FileType::mostly_tq2_0, "TQ2_0", GgmlType::tq2_0},
     {FileType::mostly_mxfp4_moe, "MXFP4_MOE", GgmlType::mxfp4},
 }};
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 }  // namespace
 

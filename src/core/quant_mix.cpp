@@ -40,10 +40,6 @@ bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
 }
 
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 Category category_of(std::string_view name) {
   if (name == "output.weight") return Category::output;
   if (name == "token_embd.weight" || name == "per_layer_token_embd.weight") {
@@ -456,7 +452,7 @@ GgmlType converted_type(const TensorInfo& t, FileType ftype) {
   if (ftype == FT::all_f32) return GT::f32;
   const GT float_type = ftype == FT::mostly_bf16 ? GT::bf16 : GT::f16;
   const std::string_view name = t.name;
-  if (n_dims(t) <= 1 || ends_with(name, "_norm.weight") || !ends_with(name, ".weight")) {
+  if (n_dims(t) <= 1 || name.ends_with("_norm.weight") || !name.ends_with(".weight")) {
     return GT::f32;
   }
   if (contains(name, "ffn_gate_inp.") || name == "position_embd.weight" ||
@@ -471,7 +467,7 @@ GgmlType converted_type(const TensorInfo& t, FileType ftype) {
 bool allows_quantization(const TensorInfo& t) {
   if (n_dims(t) < 2) return false;
   const std::string_view name = t.name;
-  if (!ends_with(name, "weight")) return false;
+  if (!name.ends_with("weight")) return false;
   if (contains(name, "_norm.weight")) return false;
   if (name == "position_embd.weight" || name == "token_types.weight") return false;
   static constexpr std::array<std::string_view, 12> kept_as_is{"ffn_gate_inp.weight",

@@ -6,18 +6,13 @@
 #include <vramplan/error.hpp>
 #include <vramplan/tensors.hpp>
 #include <vramplan/vllm.hpp>
+#include <vramplan/text.hpp>
 
 namespace vramplan {
 namespace {
 
 bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::int32_t kv_heads(const ModelSpec& spec, std::int32_t il) {
@@ -120,7 +115,7 @@ std::string_view to_string(VllmDtype dtype) {
 }
 
 std::optional<VllmDtype> parse_vllm_dtype(std::string_view text) {
-  const std::string t = lower(text);
+  const std::string t = lower_ascii(text);
   if (t == "auto") return VllmDtype::checkpoint;
   if (t == "bf16" || t == "bfloat16") return VllmDtype::bf16;
   if (t == "fp16" || t == "f16" || t == "float16" || t == "half") return VllmDtype::fp16;
@@ -144,14 +139,14 @@ std::string_view vllm_dtype_flag(VllmDtype dtype) {
 std::string_view to_string(VllmKvDtype dtype) { return dtype == VllmKvDtype::fp8 ? "fp8" : "auto"; }
 
 std::optional<VllmKvDtype> parse_vllm_kv_dtype(std::string_view text) {
-  const std::string t = lower(text);
+  const std::string t = lower_ascii(text);
   if (t == "auto") return VllmKvDtype::model;
   if (t == "fp8" || t == "fp8_e4m3" || t == "fp8_e5m2") return VllmKvDtype::fp8;
   return std::nullopt;
 }
 
 VllmBatchDefaults vllm_batch_defaults(Bytes gpu_total, std::string_view gpu_name) {
-  if (gpu_total >= 70 * gib && !contains(lower(gpu_name), "a100")) return {1024, 8192};
+  if (gpu_total >= 70 * gib && !contains(lower_ascii(gpu_name), "a100")) return {1024, 8192};
   return {256, 2048};
 }
 

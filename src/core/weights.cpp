@@ -23,10 +23,6 @@ Bytes cuda_alloc_size(const TensorInfo& tensor) {
   return pad_to(size, cuda_alignment);
 }
 
-bool starts_with(const std::string& text, std::string_view prefix) {
-  return text.compare(0, prefix.size(), prefix) == 0;
-}
-
 }  // namespace
 
 std::string_view to_string(CpuRepack repack) {
@@ -53,8 +49,8 @@ std::optional<CpuRepack> parse_cpu_repack(std::string_view text) {
 bool is_repacked(const TensorInfo& tensor, CpuRepack repack) {
   // ggml_backend_cpu_repack_buffer_type: only 2-D+ matmul weights with rows in groups of 8.
   if (repack == CpuRepack::off || tensor.ne[1] % 8 != 0 || tensor.ne[1] < 8) return false;
-  if (starts_with(tensor.name, "token_embd.") || starts_with(tensor.name, "token_types.") ||
-      starts_with(tensor.name, "position_embd.")) {
+  if (tensor.name.starts_with("token_embd.") || tensor.name.starts_with("token_types.") ||
+      tensor.name.starts_with("position_embd.")) {
     return false;
   }
   switch (tensor.type) {
@@ -101,10 +97,10 @@ WeightLayout layout_weights(const std::vector<TensorInfo>& tensors, std::int32_t
                                 t.name, block, n_layer));
       }
       layout.blocks[static_cast<std::size_t>(block)].add(t);
-    } else if (starts_with(t.name, "output.") || starts_with(t.name, "output_norm.")) {
+    } else if (t.name.starts_with("output.") || t.name.starts_with("output_norm.")) {
       layout.output.add(t);
       has_output = has_output || t.name == "output.weight";
-      has_output_norm = has_output_norm || starts_with(t.name, "output_norm.");
+      has_output_norm = has_output_norm || t.name.starts_with("output_norm.");
     } else {
       // token_embd, position/token-type embeddings, their norms, rope_freqs: llama.cpp
       // keeps the input layer on the CPU (llama-model.cpp, "very little benefit").

@@ -728,22 +728,14 @@ HfModel load_hf_model(const std::string& path) {
 
 namespace {
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
-
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
 // Vision/audio towers and projectors of multimodal checkpoints (llama.cpp puts them in the
 // mmproj file).
 bool is_projector(std::string_view name) {
-  if (starts_with(name, "model.")) name.remove_prefix(6);
+  if (name.starts_with("model.")) name.remove_prefix(6);
   for (std::string_view p :
        {"vision_tower.", "vision_model.", "multi_modal_projector.", "mm_projector.", "visual.",
         "audio_tower.", "audio_model.", "embed_vision.", "embed_audio.", "vision_embed_tokens."}) {
-    if (starts_with(name, p)) return true;
+    if (name.starts_with(p)) return true;
   }
   return false;
 }
@@ -755,7 +747,7 @@ std::string strip_language_model(std::string_view name) {
         {"language_model.model.", "model."},
         {"language_model.lm_head.", "lm_head."},
         {"language_model.", ""}}) {
-    if (starts_with(name, from)) return fmt::format("{}{}", to, name.substr(from.size()));
+    if (name.starts_with(from)) return fmt::format("{}{}", to, name.substr(from.size()));
   }
   return std::string(name);
 }
@@ -853,7 +845,7 @@ BlockName block_name(std::int64_t il, std::string_view rest, const std::string& 
     }
   }
   for (std::string_view prefix : {"mlp.experts.", "block_sparse_moe.experts."}) {
-    if (!starts_with(module, prefix)) continue;
+    if (!module.starts_with(prefix)) continue;
     std::string_view tail = module.substr(prefix.size());
     if (leading_index(tail) < 0) break;
     for (const Module& m : expert_projections) {
@@ -891,8 +883,8 @@ HfTensorInfos hf_tensor_infos(const std::vector<SafetensorsTensor>& tensors,
       out.skipped += t.bytes();
       ++out.skipped_tensors;
     };
-    if (ends_with(name, "rotary_emb.inv_freq") || starts_with(name, "mtp.") ||
-        starts_with(name, "model.mtp.")) {
+    if (name.ends_with("rotary_emb.inv_freq") || name.starts_with("mtp.") ||
+        name.starts_with("model.mtp.")) {
       skip();
       continue;
     }
@@ -903,9 +895,9 @@ HfTensorInfos hf_tensor_infos(const std::vector<SafetensorsTensor>& tensors,
       info.name = "token_embd.weight";
     } else if (name == "lm_head.weight") {
       info.name = "output.weight";
-    } else if (starts_with(name, "model.norm.") || starts_with(name, "model.final_layernorm.")) {
+    } else if (name.starts_with("model.norm.") || name.starts_with("model.final_layernorm.")) {
       info.name = fmt::format("output_norm.{}", name.substr(name.rfind('.') + 1));
-    } else if (starts_with(name, "model.layers.")) {
+    } else if (name.starts_with("model.layers.")) {
       std::string_view rest = std::string_view(name).substr(13);
       const std::int64_t il = leading_index(rest);
       if (il >= spec.n_layer) {  // MTP / NextN blocks: not part of the text model

@@ -17,11 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool ends_with(const std::string& text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string quoted_list(const std::vector<std::string>& names) {
   std::string out;
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -147,7 +142,8 @@ LoadedModel from_catalog(const std::string& name, const Catalog& catalog, bool a
   loaded.model.entry_id = entry.id;
   if (alternatives) {
     for (const FileType quant : entry.quants) {
-      if (quant != ref->quant) loaded.alternatives.push_back(build_catalog_model(entry, quant, entry.id));
+      if (quant != ref->quant)
+        loaded.alternatives.push_back(build_catalog_model(entry, quant, entry.id));
     }
   }
   return loaded;
@@ -175,11 +171,11 @@ LoadedModel load_model(const std::string& name, const Catalog& catalog,
   LoadedModel loaded;
   std::error_code ec;
   const bool exists = fs::exists(name, ec);
-  if (exists && (fs::is_directory(name, ec) || ends_with(name, ".json"))) {
+  if (exists && (fs::is_directory(name, ec) || name.ends_with(".json"))) {
     loaded = from_huggingface(name);
   } else if (exists && fs::is_regular_file(name, ec)) {
     loaded = from_gguf(name);
-  } else if (ends_with(name, ".gguf")) {
+  } else if (name.ends_with(".gguf")) {
     // A path that does not exist: say so rather than "unknown model".
     throw Error(ErrorKind::io, fmt::format("'{}': cannot open: no such file", name));
   } else if (std::optional<OllamaModel> found = find_in_ollama_store(name, options)) {

@@ -11,6 +11,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/io/file.hpp>
 #include <vramplan/io/ollama_store.hpp>
+#include <vramplan/text.hpp>
 
 namespace vramplan::io {
 namespace {
@@ -51,14 +52,6 @@ bool is_valid_name(const OllamaName& n) {
   return is_valid_part(PartKind::host, n.host) &&
          is_valid_part(PartKind::namespace_, n.namespace_) &&
          is_valid_part(PartKind::model, n.model) && is_valid_part(PartKind::tag, n.tag);
-}
-
-char to_lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return to_lower_ascii(x) == to_lower_ascii(y);
-         });
 }
 
 // Splits at the last `sep`: {before, after}; nullopt when `sep` is absent.
