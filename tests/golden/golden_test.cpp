@@ -185,11 +185,8 @@ void write_gguf(const Section& s, const fs::path& path) {
   const std::string prefix = "model: ";
   ASSERT_EQ(s.text.rfind(prefix, 0), 0u) << "gguf section needs 'model: NAME'";
   const std::string name = s.text.substr(prefix.size(), s.text.find('\n') - prefix.size());
-  const std::optional<ModelRef> ref = catalog.resolve(name);
-  ASSERT_TRUE(ref.has_value()) << "gguf section: unknown model '" << name << "'";
-  test::model_gguf(ref->entry->spec, ref->quant, generate_tensors(ref->entry->spec, ref->quant),
-                   name)
-      .write_sparse(path);
+  ASSERT_TRUE(catalog.resolve(name).has_value()) << "gguf section: unknown model '" << name << "'";
+  test::write_catalog_gguf(catalog, name, path.string());
 }
 
 // Adds an `=== ollama:` section's model to the fake store under <TMP>/ollama.

@@ -44,9 +44,8 @@ class ModelLoader : public testing::Test {
   std::string write(const std::string& name) {
     const auto ref = catalog().resolve(name);
     EXPECT_TRUE(ref.has_value()) << name;
-    const std::vector<TensorInfo> tensors = generate_tensors(ref->entry->spec, ref->quant);
     const std::string path = (dir_ / (ref->entry->id + ".gguf")).string();
-    test::model_gguf(ref->entry->spec, ref->quant, tensors, name).write_sparse(path);
+    test::write_catalog_gguf(catalog(), name, path);
     return path;
   }
 

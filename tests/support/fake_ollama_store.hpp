@@ -29,13 +29,9 @@ class FakeOllamaStore {
   // sparse GGUF, with a .params layer holding `params` (a JSON object; empty = none).
   void add(const Catalog& catalog, const std::string& model, const std::string& tag,
            const std::string& catalog_name, const nlohmann::json& params = {}) {
-    const auto ref = catalog.resolve(catalog_name);
-    if (!ref) throw std::runtime_error("fake store: unknown catalog model " + catalog_name);
     const std::string digest = next_digest();
     const std::filesystem::path blob = blob_path(digest);
-    model_gguf(ref->entry->spec, ref->quant, generate_tensors(ref->entry->spec, ref->quant),
-               catalog_name)
-        .write_sparse(blob.string());
+    write_catalog_gguf(catalog, catalog_name, blob.string());
     nlohmann::json layers = nlohmann::json::array();
     layers.push_back(layer("application/vnd.ollama.image.model", digest,
                            std::filesystem::file_size(blob)));

@@ -1,9 +1,12 @@
 #include "support/model_gguf.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
+
+#include <vramplan/tensors.hpp>
 
 namespace vramplan::test {
 namespace {
@@ -157,6 +160,14 @@ GgufWriter model_gguf(const ModelSpec& spec, FileType ftype, const std::vector<T
   write_tokenizer(w, spec.n_vocab);
   for (const TensorInfo& t : tensors) w.add_tensor(t);
   return w;
+}
+
+void write_catalog_gguf(const Catalog& catalog, const std::string& name, const std::string& path) {
+  const std::optional<ModelRef> ref = catalog.resolve(name);
+  if (!ref || ref->entry == nullptr)
+    throw std::runtime_error("unknown catalog model '" + name + "'");
+  model_gguf(ref->entry->spec, ref->quant, generate_tensors(ref->entry->spec, ref->quant), name)
+      .write_sparse(path);
 }
 
 }  // namespace vramplan::test

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <vramplan/catalog.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/model.hpp>
 
@@ -17,5 +18,9 @@ namespace vramplan::test {
 [[nodiscard]] GgufWriter model_gguf(const ModelSpec& spec, FileType ftype,
                                     const std::vector<TensorInfo>& tensors,
                                     const std::string& description);
+
+// Writes the catalog model `name` (e.g. "qwen2.5:7b-q4_K_M") as a sparse GGUF at `path`: its
+// generated tensors and llama.cpp's keys. Throws std::runtime_error for an unknown name.
+void write_catalog_gguf(const Catalog& catalog, const std::string& name, const std::string& path);
 
 }  // namespace vramplan::test
