@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <vramplan/reserve_graph.hpp>
+
 namespace vramplan {
 namespace {
 
@@ -78,6 +80,11 @@ Bytes ComputeBuffer::peak(bool holds_output) const {
 // "Compute buffer"). Activations are f32 (4 bytes). The phases do not overlap in ggml-alloc's
 // liveness plan, so the buffer is the largest phase.
 ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
+  // Architectures whose graph vramplan rebuilds get ggml-alloc replayed on it; the closed
+  // forms below cover the others.
+  if (const std::optional<GraphCompute> g = graph_compute_buffer(spec, p)) {
+    return ComputeBuffer{.logits = g->with_output, .ffn = g->without_output, .attention = 0};
+  }
   const std::int64_t n_ub = p.shape.n_ubatch;
   const std::int64_t n_embd = spec.n_embd;
   // Attention spans the cells of one stream for every ubatch token (KQ is

@@ -24,6 +24,7 @@
 #include <vramplan/estimate.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/reserve_graph.hpp>
 #include <vramplan/tensors.hpp>
 
 #ifndef VRAMPLAN_ACCURACY_DIR
@@ -59,6 +60,7 @@ struct Case {
   Bytes p_kv = 0;
   Bytes p_compute = 0;
   Bytes p_output = 0;
+  bool graph = false;  // compute predicted by replaying ggml-alloc on the rebuilt graph
 
   [[nodiscard]] std::string name() const {
     return fmt::format("{} n_ctx={} np={} ub={} fa={} k={} v={}", model, config.ctx,
@@ -180,6 +182,7 @@ const std::vector<Case>& cases() {
       c.p_kv = est.kv_cache();
       c.p_compute = est.compute();
       c.p_output = est.output();
+      c.graph = graph_modelled(it->second.spec);
     }
     if (const char* path = std::getenv("VRAMPLAN_ACCURACY_OUT"); path != nullptr) {
       std::ofstream o(path);
@@ -255,14 +258,8 @@ void expect_exact(const std::vector<const Case*>& set) {
 // regression still fails, and printed; remove an entry once the formula covers it.
 const std::vector<std::string>& known_misses() {
   static const std::vector<std::string> names = {
-      "llama3.2:3b-f16 n_ctx=8192 np=2 ub=2048 fa=on k=q4_0 v=q4_0",
-      "llama3.2:3b-q4_0 n_ctx=8192 np=2 ub=512 fa=on k=q8_0 v=q8_0",
       "gpt-oss:20b-mxfp4_moe n_ctx=32768 np=4 ub=512 fa=on k=f16 v=f16",
-      // the same llama3.2:3b pattern, in scripts/oracle/grid-ci.json (live CI check only)
-      "llama3.2:3b-f16 n_ctx=8192 np=2 ub=512 fa=on k=q8_0 v=q8_0",
       // held out
-      "mistral:7b-q8_0 n_ctx=12288 np=1 ub=1024 fa=on k=q8_0 v=q8_0",
-      "llama2:7b-q5_K_M n_ctx=24576 np=2 ub=1024 fa=on k=q8_0 v=q8_0",
       "phi3:14b-q8_0 n_ctx=12288 np=1 ub=1024 fa=on k=f16 v=f16",
       "phi3:3.8b-q8_0 n_ctx=24576 np=2 ub=1024 fa=on k=q8_0 v=q8_0",
   };
@@ -325,6 +322,24 @@ void expect_totals(const std::vector<const Case*>& set, const char* label) {
   EXPECT_GE(closer_share, 0.95);
 }
 
+// Where vramplan rebuilds llama.cpp's graph (reserve_graph.hpp), the compute buffer is the
+// allocator's own figure: equal to the logged size up to its rounding.
+void expect_graph_exact(const std::vector<const Case*>& set) {
+  int n = 0;
+  for (const Case* c : set) {
+    if (!c->graph) continue;
+    ++n;
+    SCOPED_TRACE(c->name());
+    EXPECT_LE(std::abs(static_cast<double>(c->p_compute) - static_cast<double>(c->compute)),
+              c->compute_tolerance)
+        << "compute " << static_cast<double>(c->p_compute) / kMiB << " MiB vs measured "
+        << static_cast<double>(c->compute) / kMiB;
+  }
+  std::printf("[accuracy] %d cases with a rebuilt graph: compute buffer exact up to the log's "
+              "rounding\n", n);
+  EXPECT_GT(n, 0);
+}
+
 TEST(Accuracy, DataIsThere) {
   EXPECT_GE(select(false).size(), 100U);
   EXPECT_GE(select(true).size(), 20U);
@@ -335,6 +350,7 @@ TEST(Accuracy, ComputeAndOutputWithinThreePercentOrEightMiB) {
   expect_compute_within_bar(select(false));
 }
 TEST(Accuracy, MedianTotalErrorAndEstimatorComparison) { expect_totals(select(false), "tuning"); }
+TEST(Accuracy, RebuiltGraphsExact) { expect_graph_exact(select(false)); }
 
 TEST(AccuracyHeldOut, WeightsAndKvExact) { expect_exact(select(true)); }
 TEST(AccuracyHeldOut, ComputeAndOutputWithinThreePercentOrEightMiB) {
@@ -343,6 +359,7 @@ TEST(AccuracyHeldOut, ComputeAndOutputWithinThreePercentOrEightMiB) {
 TEST(AccuracyHeldOut, MedianTotalErrorAndEstimatorComparison) {
   expect_totals(select(true), "held-out");
 }
+TEST(AccuracyHeldOut, RebuiltGraphsExact) { expect_graph_exact(select(true)); }
 
 }  // namespace
 }  // namespace vramplan

@@ -19,6 +19,16 @@ inline ModelSpec llama31_8b() {
   return s;
 }
 
+inline ModelSpec llama32_3b() {
+  ModelSpec s = llama31_8b();
+  s.n_layer = 28;
+  s.n_embd = 3072;
+  s.n_ff = 8192;
+  s.n_head = 24;
+  s.tied_embeddings = true;
+  return s;
+}
+
 inline ModelSpec mistral_7b() {
   ModelSpec s = llama31_8b();
   s.n_vocab = 32768;

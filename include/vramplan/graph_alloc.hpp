@@ -1,0 +1,98 @@
+// A model of ggml's graph allocator (ggml-alloc.c, ggml_gallocr): the compute buffer llama.cpp
+// reserves is the high-water mark of a best-fit allocator replayed over the worst-case graph,
+// so its size depends on the order of the nodes, on which ops may write into their input
+// (in place) and on where freed blocks fall — not only on the largest tensors. Graph holds just
+// what that replay needs: each tensor's size and layout, its sources, whether it is a view,
+// a graph input or an output. docs/memory-model.md ("Compute buffer") describes the rules.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <vramplan/bytes.hpp>
+
+namespace vramplan::graph {
+
+using TensorId = std::int32_t;
+
+// The ggml ops the builders use. Only can_inplace() distinguishes them; the names keep the
+// builders readable next to llama.cpp's graph code.
+enum class Op : std::uint8_t {
+  input,     // a graph input (ggml_set_input): allocated before every node, never in place
+  external,  // weights and KV cache views: memory the graph allocator does not own
+  view,      // reshape / view / permute / transpose: shares its source's memory
+  get_rows,
+  rms_norm,
+  norm,
+  mul,
+  add,
+  scale,
+  unary,
+  glu,
+  mul_mat,
+  mul_mat_id,
+  add_id,
+  rope,
+  soft_max,
+  flash_attn,
+  cont,
+  concat,
+  argsort,
+  sum_rows,
+  div,
+  clamp,
+};
+
+// ggml_op_can_inplace: ops whose result may take over the memory of a source that has no
+// other user.
+[[nodiscard]] bool can_inplace(Op op);
+
+// Element types as far as sizes and layouts go.
+enum class Elem : std::uint8_t { f32, f16, i32, i64 };
+
+struct Tensor {
+  Op op = Op::input;
+  Elem elem = Elem::f32;
+  std::array<std::int64_t, 4> ne{1, 1, 1, 1};
+  bool contiguous = true;  // false for permuted views (their strides differ from ne's)
+  bool output = false;     // GGML_TENSOR_FLAG_OUTPUT: never freed, never reused in place
+  TensorId view_src = -1;  // root tensor whose memory a view uses
+  std::array<TensorId, 4> src{-1, -1, -1, -1};
+
+  [[nodiscard]] Bytes bytes() const;
+  [[nodiscard]] bool is_view() const { return view_src >= 0; }
+};
+
+// The worst-case graph, in ggml's execution order. Inputs are allocated first, in the order
+// they were added; nodes are then allocated (and their sources freed) in the order added.
+class Graph {
+ public:
+  using Shape = std::array<std::int64_t, 4>;
+
+  TensorId input(Elem elem, Shape ne);
+  TensorId external();
+  TensorId op(Op op, Elem elem, Shape ne, std::initializer_list<TensorId> srcs);
+  // A view of `parent` with shape ne (a reshape when contiguous, a permute when not).
+  TensorId view(TensorId parent, Shape ne, bool contiguous = true);
+  // A node that writes into memory the allocator does not own (set_rows into the KV cache):
+  // it allocates nothing but keeps its sources alive until it runs.
+  TensorId store(std::initializer_list<TensorId> srcs);
+  void mark_output(TensorId t) { tensors_[static_cast<std::size_t>(t)].output = true; }
+
+  [[nodiscard]] const Tensor& at(TensorId t) const { return tensors_[static_cast<std::size_t>(t)]; }
+  [[nodiscard]] const std::vector<Tensor>& tensors() const { return tensors_; }
+  [[nodiscard]] const std::vector<TensorId>& inputs() const { return inputs_; }
+  [[nodiscard]] const std::vector<TensorId>& nodes() const { return nodes_; }
+
+ private:
+  std::vector<Tensor> tensors_;
+  std::vector<TensorId> inputs_;
+  std::vector<TensorId> nodes_;
+};
+
+// Size of the one buffer ggml_gallocr reserves for `graph` on a backend with the given
+// alignment (the CPU backend: 32): the allocator's high-water mark.
+[[nodiscard]] Bytes allocated_size(const Graph& graph, Bytes alignment);
+
+}  // namespace vramplan::graph

@@ -1,0 +1,33 @@
+// The worst-case graph llama.cpp reserves its compute buffer for (sched_reserve), rebuilt
+// node by node for the architectures whose graph builders vramplan mirrors, and sized with
+// the allocator model of graph_alloc.hpp. For these architectures the compute buffer is not a
+// formula but a replay of what ggml-alloc does; others use the closed forms of compute.hpp.
+#pragma once
+
+#include <optional>
+
+#include <vramplan/compute.hpp>
+#include <vramplan/graph_alloc.hpp>
+#include <vramplan/model.hpp>
+
+namespace vramplan {
+
+// Whether reserve_graph() can build this model's graph (the architecture and its features:
+// a plain dense llama / qwen2 / qwen3 decoder today).
+[[nodiscard]] bool graph_modelled(const ModelSpec& spec);
+
+// The prompt-processing graph of one ubatch (n_ubatch tokens, n_outputs outputs), with the
+// output head (final norm and logits) when with_output is set. Requires graph_modelled().
+[[nodiscard]] graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params,
+                                         bool with_output);
+
+// The CPU backend's compute buffer for that graph: ggml-alloc's high-water mark at the CPU
+// backend's 32-byte alignment. nullopt when the architecture is not modelled.
+struct GraphCompute {
+  Bytes with_output = 0;     // the backend that runs the output head
+  Bytes without_output = 0;  // a backend holding only repeating layers
+};
+[[nodiscard]] std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
+                                                               const ComputeParams& params);
+
+}  // namespace vramplan

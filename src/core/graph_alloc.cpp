@@ -1,0 +1,240 @@
+#include <vramplan/graph_alloc.hpp>
+
+#include <limits>
+#include <stdexcept>
+
+namespace vramplan::graph {
+
+bool can_inplace(Op op) {
+  switch (op) {
+    case Op::rms_norm:
+    case Op::mul:
+    case Op::add:
+    case Op::add_id:
+    case Op::scale:
+    case Op::unary:
+    case Op::rope:
+    case Op::soft_max:
+    case Op::div:
+    case Op::clamp:
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+Bytes elem_bytes(Elem e) {
+  switch (e) {
+    case Elem::f16:
+      return 2;
+    case Elem::i64:
+      return 8;
+    case Elem::f32:
+    case Elem::i32:
+      break;
+  }
+  return 4;
+}
+
+Bytes align_up(Bytes n, Bytes alignment) { return (n + alignment - 1) / alignment * alignment; }
+
+// ggml_dyn_tallocr with one chunk: free blocks sorted by offset, the last one open-ended.
+// A request takes the smallest free block that fits, not counting the last; failing that the
+// last block, which grows the buffer. Freed ranges merge with their neighbours.
+class Allocator {
+ public:
+  explicit Allocator(Bytes alignment) : alignment_(alignment) {}
+
+  Bytes alloc(Bytes size) {
+    size = align_up(size, alignment_);
+    std::size_t best = blocks_.size() - 1;
+    Bytes best_size = std::numeric_limits<Bytes>::max();
+    for (std::size_t i = 0; i + 1 < blocks_.size(); ++i) {
+      if (blocks_[i].size >= size && blocks_[i].size <= best_size) {
+        best = i;
+        best_size = blocks_[i].size;
+      }
+    }
+    Block& b = blocks_[best];
+    const Bytes offset = b.offset;
+    b.offset += size;
+    b.size -= size;
+    if (b.size == 0) blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(best));
+    high_ = std::max(high_, offset + size);
+    return offset;
+  }
+
+  void free(Bytes offset, Bytes size) {
+    size = align_up(size, alignment_);
+    for (std::size_t i = 0; i < blocks_.size(); ++i) {
+      Block& b = blocks_[i];
+      if (b.offset + b.size == offset) {  // the freed range follows block i
+        b.size += size;
+        if (i + 1 < blocks_.size() && b.offset + b.size == blocks_[i + 1].offset) {
+          b.size += blocks_[i + 1].size;
+          blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+        }
+        return;
+      }
+      if (offset + size == b.offset) {  // the freed range precedes block i
+        b.offset = offset;
+        b.size += size;
+        if (i > 0 && blocks_[i - 1].offset + blocks_[i - 1].size == b.offset) {
+          blocks_[i - 1].size += b.size;
+          blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+        return;
+      }
+    }
+    std::size_t at = 0;
+    while (at < blocks_.size() && blocks_[at].offset < offset) ++at;
+    blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(at), Block{offset, size});
+  }
+
+  [[nodiscard]] Bytes high_water() const { return high_; }
+
+ private:
+  struct Block {
+    Bytes offset;
+    Bytes size;
+  };
+  Bytes alignment_;
+  std::vector<Block> blocks_{{0, std::numeric_limits<Bytes>::max() / 2}};
+  Bytes high_ = 0;
+};
+
+bool same_layout(const Tensor& a, const Tensor& b) {
+  return a.elem == b.elem && a.ne == b.ne && a.contiguous == b.contiguous;
+}
+
+struct State {
+  int children = 0;
+  int views = 0;
+  bool owned = false;  // holds memory from the allocator
+  Bytes offset = 0;
+};
+
+}  // namespace
+
+Bytes Tensor::bytes() const { return elem_bytes(elem) * ne[0] * ne[1] * ne[2] * ne[3]; }
+
+TensorId Graph::input(Elem elem, Shape ne) {
+  Tensor t;
+  t.op = Op::input;
+  t.elem = elem;
+  t.ne = ne;
+  tensors_.push_back(t);
+  inputs_.push_back(static_cast<TensorId>(tensors_.size() - 1));
+  return inputs_.back();
+}
+
+TensorId Graph::external() {
+  Tensor t;
+  t.op = Op::external;
+  tensors_.push_back(t);
+  return static_cast<TensorId>(tensors_.size() - 1);
+}
+
+TensorId Graph::op(Op op, Elem elem, Shape ne, std::initializer_list<TensorId> srcs) {
+  if (srcs.size() > 4) throw std::logic_error("graph::op: more than four sources");
+  Tensor t;
+  t.op = op;
+  t.elem = elem;
+  t.ne = ne;
+  std::size_t i = 0;
+  for (TensorId s : srcs) t.src[i++] = s;
+  tensors_.push_back(t);
+  nodes_.push_back(static_cast<TensorId>(tensors_.size() - 1));
+  return nodes_.back();
+}
+
+TensorId Graph::store(std::initializer_list<TensorId> srcs) {
+  return op(Op::external, Elem::f32, {1, 1, 1, 1}, srcs);
+}
+
+TensorId Graph::view(TensorId parent, Shape ne, bool contiguous) {
+  const Tensor& p = at(parent);
+  if (p.op == Op::external) return parent;  // views of weights and caches own nothing either
+  Tensor t;
+  t.op = Op::view;
+  t.elem = p.elem;
+  t.ne = ne;
+  t.contiguous = contiguous;
+  t.view_src = p.is_view() ? p.view_src : parent;
+  t.src[0] = parent;
+  tensors_.push_back(t);
+  nodes_.push_back(static_cast<TensorId>(tensors_.size() - 1));
+  return nodes_.back();
+}
+
+// ggml_gallocr_alloc_graph_impl: inputs first; then every node in order, reusing a source in
+// place where allowed, and freeing each source whose last user (or last view's user) ran.
+Bytes allocated_size(const Graph& graph, Bytes alignment) {
+  const std::vector<Tensor>& ts = graph.tensors();
+  std::vector<State> st(ts.size());
+  Allocator allocator(alignment);
+  auto state = [&](TensorId id) -> State& { return st[static_cast<std::size_t>(id)]; };
+
+  auto allocate = [&](TensorId id) {
+    const Tensor& t = graph.at(id);
+    State& s = state(id);
+    if (s.owned || t.op == Op::external || t.is_view()) return;
+    if (can_inplace(t.op)) {
+      for (TensorId p : t.src) {
+        if (p < 0) continue;
+        const Tensor& parent = graph.at(p);
+        State& ps = state(p);
+        // Views are never owned, so only a plain source with this node as its one user and
+        // no views can be taken over (the view branch of ggml_gallocr_allocate_node needs an
+        // owned view, which gallocr never produces).
+        if (!ps.owned || parent.output || !same_layout(t, parent)) continue;
+        if (ps.children != 1 || ps.views != 0) continue;
+        s.owned = true;
+        s.offset = ps.offset;
+        ps.owned = false;
+        const Bytes have = align_up(parent.bytes(), alignment);
+        const Bytes need = align_up(t.bytes(), alignment);
+        if (have > need) allocator.free(ps.offset + need, have - need);
+        return;
+      }
+    }
+    s.owned = true;
+    s.offset = allocator.alloc(t.bytes());
+  };
+  auto release = [&](TensorId id) {
+    const Tensor& t = graph.at(id);
+    State& s = state(id);
+    if (t.output || !s.owned) return;
+    allocator.free(s.offset, t.bytes());
+    s.owned = false;
+  };
+
+  for (TensorId id : graph.inputs()) allocate(id);
+  for (TensorId id : graph.nodes()) {
+    const Tensor& t = graph.at(id);
+    if (t.is_view()) ++state(t.view_src).views;
+    for (TensorId p : t.src) {
+      if (p >= 0) ++state(p).children;
+    }
+  }
+  for (TensorId id : graph.nodes()) {
+    allocate(id);
+    for (TensorId p : graph.at(id).src) {
+      if (p < 0) continue;
+      State& ps = state(p);
+      if (--ps.children != 0 || ps.views != 0) continue;
+      const Tensor& parent = graph.at(p);
+      if (parent.is_view()) {
+        State& root = state(parent.view_src);
+        if (--root.views == 0 && root.children == 0) release(parent.view_src);
+      } else {
+        release(p);
+      }
+    }
+  }
+  return allocator.high_water();
+}
+
+}  // namespace vramplan::graph
