@@ -18,7 +18,7 @@ using graph::Graph;
 using graph::Op;
 using graph::TensorId;
 
-enum class Family { none, llama, qwen2, qwen3 };
+enum class Family { none, llama, qwen2, qwen3, phi3 };
 
 Family family(const ModelSpec& spec) {
   if (!spec.causal || spec.moe.present() || spec.mla.present() || spec.swa.window > 0 ||
@@ -28,6 +28,7 @@ Family family(const ModelSpec& spec) {
   if (spec.arch == "llama") return Family::llama;
   if (spec.arch == "qwen2") return Family::qwen2;
   if (spec.arch == "qwen3") return Family::qwen3;
+  if (spec.arch == "phi3") return Family::phi3;
   return Family::none;
 }
 
@@ -118,7 +119,9 @@ class Builder {
   TensorId rotate(TensorId x, TensorId rot, std::int64_t size) {
     const graph::Tensor t = g_.at(x);
     const std::int64_t n = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
-    const TensorId rows = g_.view(x, {size, n / size, 1, 1});
+    // A strided view (of a fused QKV) is made contiguous first.
+    const TensorId rows = t.contiguous ? g_.view(x, {size, n / size, 1, 1})
+                                       : g_.op(Op::cont, Elem::f32, {size, n / size, 1, 1}, {x});
     const TensorId m = g_.op(Op::mul_mat, Elem::f32, {size, n / size, 1, 1}, {rot, rows});
     return g_.view(m, t.ne);
   }
@@ -139,12 +142,28 @@ class Builder {
     const TensorId cur = norm(inp);
 
     // build_attn expands Q, then V, then K; each is rotated right after it is formed.
-    TensorId q = head_tensor(cur, n_head, head_k_, true);
-    if (rot_k_) q = rotate(q, k_rot_, nrot_);
-    TensorId v = head_tensor(cur, n_kv_head, head_v_, false);
-    if (rot_v_) v = rotate(v, v_rot_, 64);
-    TensorId k = head_tensor(cur, n_kv_head, head_k_, true);
-    if (rot_k_) k = rotate(k, k_rot_, nrot_);
+    TensorId q = -1, k = -1, v = -1;
+    if (fam_ == Family::phi3) {
+      // One fused projection; Q, K and V are strided views of it. Q is scaled after rope.
+      const std::int64_t width = n_head * head_k_ + n_kv_head * (head_k_ + head_v_);
+      const TensorId qkv = g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w(), cur});
+      q = g_.view(qkv, {head_k_, n_head, n_t_, 1}, false);
+      q = g_.op(Op::rope, Elem::f32, {head_k_, n_head, n_t_, 1}, {q, pos_});
+      q = g_.op(Op::scale, Elem::f32, {head_k_, n_head, n_t_, 1}, {q});
+      if (rot_k_) q = rotate(q, k_rot_, nrot_);
+      v = g_.view(qkv, {head_v_, n_kv_head, n_t_, 1}, false);
+      if (rot_v_) v = rotate(v, v_rot_, 64);
+      k = g_.view(qkv, {head_k_, n_kv_head, n_t_, 1}, false);
+      k = g_.op(Op::rope, Elem::f32, {head_k_, n_kv_head, n_t_, 1}, {k, pos_});
+      if (rot_k_) k = rotate(k, k_rot_, nrot_);
+    } else {
+      q = head_tensor(cur, n_head, head_k_, true);
+      if (rot_k_) q = rotate(q, k_rot_, nrot_);
+      v = head_tensor(cur, n_kv_head, head_v_, false);
+      if (rot_v_) v = rotate(v, v_rot_, 64);
+      k = head_tensor(cur, n_kv_head, head_k_, true);
+      if (rot_k_) k = rotate(k, k_rot_, nrot_);
+    }
 
     // KV store (cpy_k / cpy_v): set_rows into views of the cache, which the allocator does
     // not own; what matters is that K and V stay alive until then.
@@ -155,7 +174,11 @@ class Builder {
       g_.store(
             {g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1}), v_idxs_, cache});
     } else {
-      const TensorId v2 = g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1});
+      // V is stored transposed, one element per row: a strided V is made contiguous first.
+      const TensorId v2 =
+          g_.at(v).contiguous
+              ? g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1})
+              : g_.op(Op::cont, Elem::f32, {n_kv_head * head_v_, n_t_, 1, 1}, {v});
       g_.store(
             {g_.view(v2, {1, n_kv_head * head_v_ * n_t_, 1, 1}), v_idxs_, cache});
     }
@@ -187,16 +210,26 @@ class Builder {
       residual = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {inp, out_ids_});
     }
     const std::int64_t rows = g_.at(attn).ne[1];
-    const TensorId ffn_inp = g_.op(Op::add, Elem::f32, {spec_.n_embd, rows, 1, 1}, {attn, residual});
+    const Graph::Shape embd{spec_.n_embd, rows, 1, 1};
+    const TensorId ffn_inp = g_.op(Op::add, Elem::f32, embd, {attn, residual});
 
-    // build_ffn(LLM_FFN_SILU, LLM_FFN_PAR): gate and up, SwiGLU, down.
+    // build_ffn(LLM_FFN_SILU, LLM_FFN_PAR): gate and up (phi3: one fused projection that the
+    // SwiGLU splits), then down.
     const TensorId h = norm(ffn_inp);
     const std::int64_t ff = n_ff(il);
-    const TensorId gate = g_.op(Op::mul_mat, Elem::f32, {ff, rows, 1, 1}, {w(), h});
-    const TensorId up = g_.op(Op::mul_mat, Elem::f32, {ff, rows, 1, 1}, {w(), h});
-    const TensorId act = g_.op(Op::glu, Elem::f32, {ff, rows, 1, 1}, {gate, up});
-    const TensorId down = g_.op(Op::mul_mat, Elem::f32, {spec_.n_embd, rows, 1, 1}, {w(), act});
-    return g_.op(Op::add, Elem::f32, {spec_.n_embd, rows, 1, 1}, {down, ffn_inp});
+    TensorId act = -1;
+    if (fam_ == Family::phi3) {
+      const TensorId up = g_.op(Op::mul_mat, Elem::f32, {2 * ff, rows, 1, 1}, {w(), h});
+      act = g_.op(Op::glu, Elem::f32, {ff, rows, 1, 1}, {up});
+    } else {
+      const TensorId gate = g_.op(Op::mul_mat, Elem::f32, {ff, rows, 1, 1}, {w(), h});
+      const TensorId up = g_.op(Op::mul_mat, Elem::f32, {ff, rows, 1, 1}, {w(), h});
+      act = g_.op(Op::glu, Elem::f32, {ff, rows, 1, 1}, {gate, up});
+    }
+    const TensorId down = g_.op(Op::mul_mat, Elem::f32, embd, {w(), act});
+    // The residual add's operand order decides which of the two it may overwrite in place.
+    if (fam_ == Family::phi3) return g_.op(Op::add, Elem::f32, embd, {ffn_inp, down});
+    return g_.op(Op::add, Elem::f32, embd, {down, ffn_inp});
   }
 
   const ModelSpec& spec_;

@@ -259,9 +259,6 @@ void expect_exact(const std::vector<const Case*>& set) {
 const std::vector<std::string>& known_misses() {
   static const std::vector<std::string> names = {
       "gpt-oss:20b-mxfp4_moe n_ctx=32768 np=4 ub=512 fa=on k=f16 v=f16",
-      // held out
-      "phi3:14b-q8_0 n_ctx=12288 np=1 ub=1024 fa=on k=f16 v=f16",
-      "phi3:3.8b-q8_0 n_ctx=24576 np=2 ub=1024 fa=on k=q8_0 v=q8_0",
   };
   return names;
 }

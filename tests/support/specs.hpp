@@ -29,6 +29,19 @@ inline ModelSpec llama32_3b() {
   return s;
 }
 
+inline ModelSpec phi4_14b() {
+  ModelSpec s;
+  s.arch = "phi3";
+  s.n_layer = 40;
+  s.n_embd = 5120;
+  s.n_ff = 17920;
+  s.n_head = 40;
+  s.n_head_kv = 10;
+  s.n_vocab = 100352;
+  s.n_ctx_train = 16384;
+  return s;
+}
+
 inline ModelSpec mistral_7b() {
   ModelSpec s = llama31_8b();
   s.n_vocab = 32768;
