@@ -1,5 +1,6 @@
 #include <vramplan/reserve_graph.hpp>
 
+#include <array>
 #include <stdexcept>
 
 #include <vramplan/ggml_type.hpp>
@@ -7,8 +8,8 @@
 // The builders below follow llama.cpp's graph code (src/models/*.cpp and llm_graph_context in
 // src/llama-graph.cpp, build b10309 as bundled with node-llama-cpp 3.22.1) in the order ggml
 // executes it: only sizes, sources, views, in-place ops and outputs matter to the allocator,
-// so names and the arithmetic of each op are left out. Every shape is checked against
-// llama.cpp's own graph dump in docs/accuracy.md's data (tests/accuracy).
+// so names and the arithmetic of each op are left out. Each family was checked node by node
+// against llama.cpp's own graph and against the committed measurements (tests/accuracy).
 
 namespace vramplan {
 namespace {
@@ -18,41 +19,81 @@ using graph::Graph;
 using graph::Op;
 using graph::TensorId;
 
-enum class Family { none, llama, qwen2, qwen3, phi3 };
+// How a family's layer differs from the llama block.
+struct Traits {
+  bool qkv_bias = false;   // biases added to the Q, K and V projections (qwen2, gpt-oss)
+  bool out_bias = false;   // bias added to the attention output projection (gpt-oss)
+  bool qk_norm = false;    // per-head RMS norm of Q and K before rope (qwen3)
+  bool fused_qkv = false;  // one QKV projection, Q scaled after rope (phi3)
+  bool v_before_k = true;  // Q, V, K order (build_attn's expands) rather than Q, K, V
+  enum class Ffn { swiglu, fused_swiglu, moe_oai } ffn = Ffn::swiglu;
+  bool outputs_after_layer = false;  // out_ids selects after the last layer, not mid-layer
+  bool hidden_output = false;  // the last layer's output is a graph output (res->t_h_nextn)
+  bool residual_first = false;       // the layer's last add takes the residual first (phi3)
+};
 
-Family family(const ModelSpec& spec) {
-  if (!spec.causal || spec.moe.present() || spec.mla.present() || spec.swa.window > 0 ||
-      !spec.recurrent.layers.empty() || spec.n_nextn > 0) {
-    return Family::none;
+std::optional<Traits> traits(const ModelSpec& spec) {
+  if (!spec.causal || spec.mla.present() || !spec.recurrent.layers.empty() || spec.n_nextn > 0) {
+    return std::nullopt;
   }
-  if (spec.arch == "llama") return Family::llama;
-  if (spec.arch == "qwen2") return Family::qwen2;
-  if (spec.arch == "qwen3") return Family::qwen3;
-  if (spec.arch == "phi3") return Family::phi3;
-  return Family::none;
+  const bool moe = spec.moe.present();
+  const bool swa = spec.swa.window > 0;
+  Traits t;
+  if (spec.arch == "gpt-oss") {
+    t.qkv_bias = t.out_bias = true;
+    t.v_before_k = false;
+    t.ffn = Traits::Ffn::moe_oai;
+    t.outputs_after_layer = true;
+    t.hidden_output = true;
+    return t;
+  }
+  if (moe || swa) return std::nullopt;
+  if (spec.arch == "llama") return t;
+  if (spec.arch == "qwen2") {
+    t.qkv_bias = true;
+    return t;
+  }
+  if (spec.arch == "qwen3") {
+    t.qk_norm = true;
+    return t;
+  }
+  if (spec.arch == "phi3") {
+    t.fused_qkv = true;
+    t.ffn = Traits::Ffn::fused_swiglu;
+    t.residual_first = true;
+    return t;
+  }
+  return std::nullopt;
 }
 
 class Builder {
  public:
-  Builder(const ModelSpec& spec, const ComputeParams& p)
+  Builder(const ModelSpec& spec, const ComputeParams& p, const Traits& traits)
       : spec_(spec),
         p_(p),
-        fam_(family(spec)),
+        t_(traits),
         n_t_(p.shape.n_ubatch),
         n_out_(p.n_outputs),
         n_stream_(p.shape.n_stream),
-        n_kv_(p.shape.n_ctx_seq),
         head_k_(spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head),
         head_v_(spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head) {
     // Hadamard rotation of a quantized cache (llama-kv-cache.cpp attn_rot_k / attn_rot_v).
     rot_k_ = is_quantized(p.type_k) && head_k_ % 64 == 0;
     rot_v_ = is_quantized(p.type_v) && head_v_ % 64 == 0;
-    nrot_ = 64;
     while (head_k_ % (2 * nrot_) == 0) nrot_ *= 2;
+    caches_[0].cells = p.shape.n_ctx_seq;
+    caches_[1].cells = p.shape.n_swa_cells;
   }
 
   Graph build(bool with_output) {
-    inputs();
+    // build_inp_embd: token ids and the embeddings input (ggml_build_forward_select keeps
+    // both). The first layer's K rotation matrix enters the graph before the positions; every
+    // other input enters at its first use (created lazily below).
+    tokens_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
+    g_.input(Elem::f32, {spec_.n_embd, n_t_, 1, 1});
+    if (rot_k_) k_rot(cache_of(0));
+    pos_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
+
     TensorId x = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_t_, 1, 1}, {w(), tokens_});
     for (std::int32_t il = 0; il < spec_.n_layer; ++il) x = layer(il, x);
     if (with_output) {
@@ -66,24 +107,32 @@ class Builder {
   }
 
  private:
+  // The inputs of one KV cache (the full-attention one, or the sliding-window one of an
+  // iSWA model), created at first use.
+  struct Cache {
+    std::int64_t cells = 0;  // per stream
+    TensorId k_rot = -1, v_rot = -1, k_idxs = -1, v_idxs = -1, mask = -1;
+  };
+
   TensorId w() { return g_.external(); }
 
-  // build_inp_embd (token ids and the embeddings input, both kept by
-  // ggml_build_forward_select), the rotation matrices, positions, the KV store indices, the
-  // KQ mask and out_ids: llm_graph_context's inputs in the order they enter the graph.
-  void inputs() {
-    tokens_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
-    g_.input(Elem::f32, {spec_.n_embd, n_t_, 1, 1});
-    if (rot_k_) k_rot_ = g_.input(Elem::f32, {nrot_, nrot_, 1, 1});
-    pos_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
-    if (rot_v_) v_rot_ = g_.input(Elem::f32, {64, 64, 1, 1});
-    k_idxs_ = g_.input(Elem::i64, {n_t_, 1, 1, 1});
-    // Without flash attention V is stored transposed: one index per element.
-    v_idxs_ = g_.input(Elem::i64, {p_.flash_attn ? n_t_ : n_t_ * widest_v(), 1, 1, 1});
-    mask_ = g_.input(p_.flash_attn ? Elem::f16 : Elem::f32,
-                     {n_kv_, n_t_ / n_stream_, 1, n_stream_});
-    out_ids_ = g_.input(Elem::i32, {n_out_, 1, 1, 1});
+  Cache& cache_of(std::int32_t il) { return caches_[layer_attention(spec_, il).swa ? 1 : 0]; }
+  TensorId lazy(TensorId& slot, Elem elem, Graph::Shape ne) {
+    if (slot < 0) slot = g_.input(elem, ne);
+    return slot;
   }
+  TensorId k_rot(Cache& c) { return lazy(c.k_rot, Elem::f32, {nrot_, nrot_, 1, 1}); }
+  TensorId v_rot(Cache& c) { return lazy(c.v_rot, Elem::f32, {64, 64, 1, 1}); }
+  TensorId k_idxs(Cache& c) { return lazy(c.k_idxs, Elem::i64, {n_t_, 1, 1, 1}); }
+  // Without flash attention V is stored transposed: one index per element.
+  TensorId v_idxs(Cache& c) {
+    return lazy(c.v_idxs, Elem::i64, {p_.flash_attn ? n_t_ : n_t_ * widest_v(), 1, 1, 1});
+  }
+  TensorId mask(Cache& c) {
+    return lazy(c.mask, p_.flash_attn ? Elem::f16 : Elem::f32,
+                {c.cells, n_t_ / n_stream_, 1, n_stream_});
+  }
+  TensorId out_ids() { return lazy(out_ids_, Elem::i32, {n_out_, 1, 1, 1}); }
 
   std::int64_t n_head_kv(std::int32_t il) const {
     return layer_attention(spec_, il).k_width / head_k_;
@@ -102,85 +151,96 @@ class Builder {
 
   // build_norm(LLM_NORM_RMS): rms_norm, then the weight (both may run in place).
   TensorId norm(TensorId x) {
-    const graph::Tensor& t = g_.at(x);
-    const TensorId n = g_.op(Op::rms_norm, Elem::f32, t.ne, {x});
-    return g_.op(Op::mul, Elem::f32, t.ne, {n, w()});
+    const Graph::Shape ne = g_.at(x).ne;
+    const TensorId n = g_.op(Op::rms_norm, Elem::f32, ne, {x});
+    return g_.op(Op::mul, Elem::f32, ne, {n, w()});
   }
 
-  // A projection [width, n_t] of cur, with its bias added in place where the family has one.
+  // A projection [width, rows] of cur, with its bias added in place where the family has one.
   TensorId project(TensorId cur, std::int64_t width, bool bias) {
-    TensorId t = g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w(), cur});
-    if (bias) t = g_.op(Op::add, Elem::f32, {width, n_t_, 1, 1}, {t, w()});
+    const std::int64_t rows = g_.at(cur).ne[1];
+    TensorId t = g_.op(Op::mul_mat, Elem::f32, {width, rows, 1, 1}, {w(), cur});
+    if (bias) t = g_.op(Op::add, Elem::f32, {width, rows, 1, 1}, {t, w()});
     return t;
   }
 
-  // llama_mul_mat_hadamard: x viewed as rows of `size`, multiplied by the rotation matrix,
-  // viewed back.
+  // llama_mul_mat_hadamard: x viewed as rows of `size` (a strided view is copied contiguous
+  // first), multiplied by the rotation matrix, viewed back.
   TensorId rotate(TensorId x, TensorId rot, std::int64_t size) {
     const graph::Tensor t = g_.at(x);
     const std::int64_t n = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
-    // A strided view (of a fused QKV) is made contiguous first.
     const TensorId rows = t.contiguous ? g_.view(x, {size, n / size, 1, 1})
                                        : g_.op(Op::cont, Elem::f32, {size, n / size, 1, 1}, {x});
     const TensorId m = g_.op(Op::mul_mat, Elem::f32, {size, n / size, 1, 1}, {rot, rows});
     return g_.view(m, t.ne);
   }
 
-  // Q, K or V of one layer: projection (+ bias), heads view, qwen3's per-head norm, rope.
-  TensorId head_tensor(TensorId cur, std::int64_t heads, std::int64_t head, bool roped) {
-    const bool bias = fam_ == Family::qwen2;
-    TensorId t = project(cur, heads * head, bias);
+  // Q or K (roped) or V of one layer from its own projection: (+ bias), heads view, qwen3's
+  // per-head norm, rope; rotated for a quantized cache.
+  TensorId head_tensor(TensorId cur, std::int64_t heads, std::int64_t head, bool roped,
+                       TensorId rot, std::int64_t rot_size) {
+    TensorId t = project(cur, heads * head, t_.qkv_bias);
     t = g_.view(t, {head, heads, n_t_, 1});
-    if (roped && fam_ == Family::qwen3) t = norm(t);
+    if (roped && t_.qk_norm) t = norm(t);
     if (roped) t = g_.op(Op::rope, Elem::f32, {head, heads, n_t_, 1}, {t, pos_});
+    if (rot >= 0) t = rotate(t, rot, rot_size);
     return t;
   }
 
   TensorId layer(std::int32_t il, TensorId inp) {
     const std::int64_t n_head = spec_.n_head;
     const std::int64_t n_kv_head = n_head_kv(il);
+    Cache& kv = cache_of(il);
     const TensorId cur = norm(inp);
 
-    // build_attn expands Q, then V, then K; each is rotated right after it is formed.
+    // Q, K, V in the order ggml runs them (llama's build_attn expands Q, then V, then K).
     TensorId q = -1, k = -1, v = -1;
-    if (fam_ == Family::phi3) {
+    if (t_.fused_qkv) {
       // One fused projection; Q, K and V are strided views of it. Q is scaled after rope.
       const std::int64_t width = n_head * head_k_ + n_kv_head * (head_k_ + head_v_);
       const TensorId qkv = g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w(), cur});
       q = g_.view(qkv, {head_k_, n_head, n_t_, 1}, false);
       q = g_.op(Op::rope, Elem::f32, {head_k_, n_head, n_t_, 1}, {q, pos_});
       q = g_.op(Op::scale, Elem::f32, {head_k_, n_head, n_t_, 1}, {q});
-      if (rot_k_) q = rotate(q, k_rot_, nrot_);
+      if (rot_k_) q = rotate(q, k_rot(kv), nrot_);
       v = g_.view(qkv, {head_v_, n_kv_head, n_t_, 1}, false);
-      if (rot_v_) v = rotate(v, v_rot_, 64);
+      if (rot_v_) v = rotate(v, v_rot(kv), 64);
       k = g_.view(qkv, {head_k_, n_kv_head, n_t_, 1}, false);
       k = g_.op(Op::rope, Elem::f32, {head_k_, n_kv_head, n_t_, 1}, {k, pos_});
-      if (rot_k_) k = rotate(k, k_rot_, nrot_);
+      if (rot_k_) k = rotate(k, k_rot(kv), nrot_);
     } else {
-      q = head_tensor(cur, n_head, head_k_, true);
-      if (rot_k_) q = rotate(q, k_rot_, nrot_);
-      v = head_tensor(cur, n_kv_head, head_v_, false);
-      if (rot_v_) v = rotate(v, v_rot_, 64);
-      k = head_tensor(cur, n_kv_head, head_k_, true);
-      if (rot_k_) k = rotate(k, k_rot_, nrot_);
+      auto make_q = [&] {
+        return head_tensor(cur, n_head, head_k_, true, rot_k_ ? k_rot(kv) : -1, nrot_);
+      };
+      auto make_k = [&] {
+        return head_tensor(cur, n_kv_head, head_k_, true, rot_k_ ? k_rot(kv) : -1, nrot_);
+      };
+      auto make_v = [&] {
+        return head_tensor(cur, n_kv_head, head_v_, false, rot_v_ ? v_rot(kv) : -1, 64);
+      };
+      q = make_q();
+      if (t_.v_before_k) {
+        v = make_v();
+        k = make_k();
+      } else {
+        k = make_k();
+        v = make_v();
+      }
     }
 
     // KV store (cpy_k / cpy_v): set_rows into views of the cache, which the allocator does
     // not own; what matters is that K and V stay alive until then.
     const TensorId cache = w();
-    g_.store({g_.view(k, {n_kv_head * head_k_, n_t_, 1, 1}),
-                                                  k_idxs_, cache});
+    g_.store({g_.view(k, {n_kv_head * head_k_, n_t_, 1, 1}), k_idxs(kv), cache});
     if (p_.flash_attn) {
-      g_.store(
-            {g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1}), v_idxs_, cache});
+      g_.store({g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1}), v_idxs(kv), cache});
     } else {
       // V is stored transposed, one element per row: a strided V is made contiguous first.
       const TensorId v2 =
           g_.at(v).contiguous
               ? g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1})
               : g_.op(Op::cont, Elem::f32, {n_kv_head * head_v_, n_t_, 1, 1}, {v});
-      g_.store(
-            {g_.view(v2, {1, n_kv_head * head_v_ * n_t_, 1, 1}), v_idxs_, cache});
+      g_.store({g_.view(v2, {1, n_kv_head * head_v_ * n_t_, 1, 1}), v_idxs(kv), cache});
     }
 
     // build_attn_mha over one stream's cells per ubatch token.
@@ -189,36 +249,50 @@ class Builder {
     const TensorId qp = g_.view(qv, {head_k_, n_ts, n_head, n_stream_}, false);
     TensorId out = -1;
     if (p_.flash_attn) {
-      const TensorId fa =
-          g_.op(Op::flash_attn, Elem::f32, {head_v_, n_head, n_ts, n_stream_}, {qp, cache, cache, mask_});
+      const TensorId fa = g_.op(Op::flash_attn, Elem::f32, {head_v_, n_head, n_ts, n_stream_},
+                                {qp, cache, cache, mask(kv)});
       out = g_.view(fa, {head_v_ * n_head, n_t_, 1, 1});
     } else {
-      TensorId kq = g_.op(Op::mul_mat, Elem::f32, {n_kv_, n_ts, n_head, n_stream_}, {cache, qp});
-      kq = g_.op(Op::soft_max, Elem::f32, {n_kv_, n_ts, n_head, n_stream_}, {kq, mask_});
+      const Graph::Shape scores{kv.cells, n_ts, n_head, n_stream_};
+      TensorId kq = g_.op(Op::mul_mat, Elem::f32, scores, {cache, qp});
+      kq = g_.op(Op::soft_max, Elem::f32, scores, {kq, mask(kv)});
       const TensorId kqv =
           g_.op(Op::mul_mat, Elem::f32, {head_v_, n_ts, n_head, n_stream_}, {cache, kq});
       const TensorId perm = g_.view(kqv, {head_v_, n_head, n_ts, n_stream_}, false);
       out = g_.op(Op::cont, Elem::f32, {head_v_ * n_head, n_t_, 1, 1}, {perm});
     }
-    if (rot_v_) out = rotate(out, v_rot_, 64);
-    TensorId attn = g_.op(Op::mul_mat, Elem::f32, {spec_.n_embd, n_t_, 1, 1}, {w(), out});
+    if (rot_v_) out = rotate(out, v_rot(kv), 64);
+    TensorId attn = project(out, spec_.n_embd, t_.out_bias);
 
     TensorId residual = inp;
-    if (il == spec_.n_layer - 1) {
+    const bool last = il == spec_.n_layer - 1;
+    if (last && !t_.outputs_after_layer) {
       // Only the reserved outputs go on through the last layer (build_inp_out_ids).
-      attn = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {attn, out_ids_});
-      residual = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {inp, out_ids_});
+      attn = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {attn, out_ids()});
+      residual = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {inp, out_ids()});
     }
     const std::int64_t rows = g_.at(attn).ne[1];
     const Graph::Shape embd{spec_.n_embd, rows, 1, 1};
     const TensorId ffn_inp = g_.op(Op::add, Elem::f32, embd, {attn, residual});
-
-    // build_ffn(LLM_FFN_SILU, LLM_FFN_PAR): gate and up (phi3: one fused projection that the
-    // SwiGLU splits), then down.
     const TensorId h = norm(ffn_inp);
+    const TensorId ffn_out = t_.ffn == Traits::Ffn::moe_oai ? moe_oai(h) : dense_ffn(h, il);
+    // The residual add's operand order decides which of the two it may overwrite in place.
+    TensorId l_out = t_.residual_first ? g_.op(Op::add, Elem::f32, embd, {ffn_inp, ffn_out})
+                                       : g_.op(Op::add, Elem::f32, embd, {ffn_out, ffn_inp});
+    if (last && t_.hidden_output) g_.mark_output(l_out);
+    if (last && t_.outputs_after_layer) {
+      l_out = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {l_out, out_ids()});
+    }
+    return l_out;
+  }
+
+  // build_ffn(LLM_FFN_SILU, LLM_FFN_PAR): gate and up (phi3: one fused projection that the
+  // SwiGLU splits), then down.
+  TensorId dense_ffn(TensorId h, std::int32_t il) {
+    const std::int64_t rows = g_.at(h).ne[1];
     const std::int64_t ff = n_ff(il);
     TensorId act = -1;
-    if (fam_ == Family::phi3) {
+    if (t_.ffn == Traits::Ffn::fused_swiglu) {
       const TensorId up = g_.op(Op::mul_mat, Elem::f32, {2 * ff, rows, 1, 1}, {w(), h});
       act = g_.op(Op::glu, Elem::f32, {ff, rows, 1, 1}, {up});
     } else {
@@ -226,30 +300,67 @@ class Builder {
       const TensorId up = g_.op(Op::mul_mat, Elem::f32, {ff, rows, 1, 1}, {w(), h});
       act = g_.op(Op::glu, Elem::f32, {ff, rows, 1, 1}, {gate, up});
     }
-    const TensorId down = g_.op(Op::mul_mat, Elem::f32, embd, {w(), act});
-    // The residual add's operand order decides which of the two it may overwrite in place.
-    if (fam_ == Family::phi3) return g_.op(Op::add, Elem::f32, embd, {ffn_inp, down});
-    return g_.op(Op::add, Elem::f32, embd, {down, ffn_inp});
+    return g_.op(Op::mul_mat, Elem::f32, {spec_.n_embd, rows, 1, 1}, {w(), act});
+  }
+
+  // build_moe_ffn as gpt-oss calls it: router logits plus bias, top-k by argsort, softmax over
+  // the k selected weights, biased gate/up/down experts (mul_mat_id + add_id), the OpenAI
+  // SwiGLU, weighting, and the k expert outputs summed one add at a time.
+  TensorId moe_oai(TensorId h) {
+    const std::int64_t n_expert = spec_.moe.n_expert;
+    const std::int64_t k = spec_.moe.n_expert_used;
+    const std::int64_t ff = spec_.moe.n_ff_exp;
+    const std::int64_t n_embd = spec_.n_embd;
+    const std::int64_t rows = g_.at(h).ne[1];
+    const TensorId probs = project(h, n_expert, true);
+    const TensorId probs3 = g_.view(probs, {1, n_expert, rows, 1});
+    const TensorId order = g_.op(Op::argsort, Elem::i32, {n_expert, rows, 1, 1}, {probs});
+    const TensorId top = g_.view(order, {k, rows, 1, 1}, false);
+    const TensorId picked = g_.op(Op::get_rows, Elem::f32, {1, k, rows, 1}, {probs3, top});
+    const TensorId weights2 = g_.view(picked, {k, rows, 1, 1});
+    const TensorId soft = g_.op(Op::soft_max, Elem::f32, {k, rows, 1, 1}, {weights2});
+    const TensorId weights = g_.view(soft, {1, k, rows, 1});
+    const TensorId x = g_.view(h, {n_embd, 1, rows, 1});
+    auto expert = [&](TensorId in, std::int64_t width) {
+      const TensorId m = g_.op(Op::mul_mat_id, Elem::f32, {width, k, rows, 1}, {w(), in, top});
+      return g_.op(Op::add_id, Elem::f32, {width, k, rows, 1}, {m, w(), top});
+    };
+    const TensorId gate = expert(x, ff);
+    const TensorId up = expert(x, ff);
+    const TensorId act = g_.op(Op::glu, Elem::f32, {ff, k, rows, 1}, {gate, up});
+    const TensorId down = expert(act, n_embd);
+    const TensorId weighted =
+        g_.op(Op::mul, Elem::f32, {n_embd, k, rows, 1}, {down, weights});
+    std::vector<TensorId> slots;
+    for (std::int64_t i = 0; i < k; ++i) {
+      slots.push_back(g_.view(weighted, {n_embd, rows, 1, 1}, false));
+    }
+    TensorId sum = slots[0];
+    for (std::size_t i = 1; i < slots.size(); ++i) {
+      sum = g_.op(Op::add, Elem::f32, {n_embd, rows, 1, 1}, {sum, slots[i]});
+    }
+    return sum;
   }
 
   const ModelSpec& spec_;
   const ComputeParams& p_;
-  Family fam_;
-  std::int64_t n_t_, n_out_, n_stream_, n_kv_, head_k_, head_v_;
+  Traits t_;
+  std::int64_t n_t_, n_out_, n_stream_, head_k_, head_v_;
   bool rot_k_ = false, rot_v_ = false;
   std::int64_t nrot_ = 64;
   Graph g_;
-  TensorId tokens_ = -1, pos_ = -1, k_rot_ = -1, v_rot_ = -1, k_idxs_ = -1, v_idxs_ = -1,
-           mask_ = -1, out_ids_ = -1;
+  std::array<Cache, 2> caches_{};  // [0] full attention, [1] sliding window
+  TensorId tokens_ = -1, pos_ = -1, out_ids_ = -1;
 };
 
 }  // namespace
 
-bool graph_modelled(const ModelSpec& spec) { return family(spec) != Family::none; }
+bool graph_modelled(const ModelSpec& spec) { return traits(spec).has_value(); }
 
 graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params, bool with_output) {
-  if (!graph_modelled(spec)) throw std::logic_error("reserve_graph: architecture not modelled");
-  return Builder(spec, params).build(with_output);
+  const std::optional<Traits> t = traits(spec);
+  if (!t) throw std::logic_error("reserve_graph: architecture not modelled");
+  return Builder(spec, params, *t).build(with_output);
 }
 
 std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,

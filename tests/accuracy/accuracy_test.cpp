@@ -253,16 +253,6 @@ void expect_exact(const std::vector<const Case*>& set) {
   }
 }
 
-// Cases that miss the compute bar today (docs/accuracy.md, "Known misses"): ggml-alloc placing
-// freed blocks differently from the closed forms. They are held to 10 % instead, so that a
-// regression still fails, and printed; remove an entry once the formula covers it.
-const std::vector<std::string>& known_misses() {
-  static const std::vector<std::string> names = {
-      "gpt-oss:20b-mxfp4_moe n_ctx=32768 np=4 ub=512 fa=on k=f16 v=f16",
-  };
-  return names;
-}
-
 void expect_compute_within_bar(const std::vector<const Case*>& set) {
   ASSERT_FALSE(set.empty());
   double worst = 0;
@@ -272,14 +262,10 @@ void expect_compute_within_bar(const std::vector<const Case*>& set) {
     SCOPED_TRACE(c->name());
     const double measured = static_cast<double>(c->compute + c->output);
     const double predicted = static_cast<double>(c->p_compute + c->p_output);
-    const bool known = std::find(known_misses().begin(), known_misses().end(), c->name()) !=
-                       known_misses().end();
-    const double bar = (known ? 0.10 * measured : std::max(0.03 * measured, 8.0 * kMiB)) +
-                       c->compute_tolerance;
+    const double bar = std::max(0.03 * measured, 8.0 * kMiB) + c->compute_tolerance;
     EXPECT_LE(std::abs(predicted - measured), bar)
         << "compute+output " << predicted / kMiB << " MiB vs measured " << measured / kMiB;
-    if (std::abs(predicted - measured) >
-        std::max(0.03 * measured, 8.0 * kMiB) + c->compute_tolerance) {
+    if (std::abs(predicted - measured) > bar) {
       ++misses;
       std::printf("[accuracy] outside max(3 %%, 8 MiB): %s: %+.2f MiB of %.2f MiB\n",
                   c->name().c_str(), (predicted - measured) / kMiB, measured / kMiB);
