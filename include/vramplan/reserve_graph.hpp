@@ -13,7 +13,7 @@
 namespace vramplan {
 
 // Whether reserve_graph() can build this model's graph (the architecture and its features:
-// dense llama, qwen2, qwen3 and phi3 decoders, and gpt-oss, today).
+// dense llama, qwen2, qwen3, phi3, gemma2 and gemma3 decoders, and gpt-oss, today).
 [[nodiscard]] bool graph_modelled(const ModelSpec& spec);
 
 // The prompt-processing graph of one ubatch (n_ubatch tokens, n_outputs outputs), with the

@@ -25,8 +25,13 @@ struct Traits {
   bool out_bias = false;   // bias added to the attention output projection (gpt-oss)
   bool qk_norm = false;    // per-head RMS norm of Q and K before rope (qwen3)
   bool fused_qkv = false;  // one QKV projection, Q scaled after rope (phi3)
+  bool scale_embd = false;  // token embeddings scaled by sqrt(n_embd) (gemma)
+  bool scale_q = false;     // Q scaled after rope (gemma2/3)
+  bool post_norms = false;  // RMS norms after attention and after the FFN (gemma2/3)
+  bool attn_softcap = false;   // tanh soft-capping of the KQ scores without flash attention
+  bool logit_softcap = false;  // tanh soft-capping of the logits (gemma2)
   bool v_before_k = true;  // Q, V, K order (build_attn's expands) rather than Q, K, V
-  enum class Ffn { swiglu, fused_swiglu, moe_oai } ffn = Ffn::swiglu;
+  enum class Ffn { swiglu, fused_swiglu, moe_oai } ffn = Ffn::swiglu;  // (geglu sizes as swiglu)
   bool outputs_after_layer = false;  // out_ids selects after the last layer, not mid-layer
   bool hidden_output = false;  // the last layer's output is a graph output (res->t_h_nextn)
   bool residual_first = false;       // the layer's last add takes the residual first (phi3)
@@ -45,6 +50,14 @@ std::optional<Traits> traits(const ModelSpec& spec) {
     t.ffn = Traits::Ffn::moe_oai;
     t.outputs_after_layer = true;
     t.hidden_output = true;
+    return t;
+  }
+  if (spec.arch == "gemma2" || spec.arch == "gemma3") {
+    if (moe) return std::nullopt;
+    t.scale_embd = t.scale_q = t.post_norms = true;
+    t.v_before_k = false;
+    t.qk_norm = spec.arch == "gemma3";
+    t.attn_softcap = t.logit_softcap = spec.arch == "gemma2";
     return t;
   }
   if (moe || swa) return std::nullopt;
@@ -94,13 +107,16 @@ class Builder {
     if (rot_k_) k_rot(cache_of(0));
     pos_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
 
-    TensorId x = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_t_, 1, 1}, {w(), tokens_});
+    const Graph::Shape embd{spec_.n_embd, n_t_, 1, 1};
+    TensorId x = g_.op(Op::get_rows, Elem::f32, embd, {w(), tokens_});
+    if (t_.scale_embd) x = g_.op(Op::scale, Elem::f32, embd, {x});
     for (std::int32_t il = 0; il < spec_.n_layer; ++il) x = layer(il, x);
     if (with_output) {
       const TensorId norm = this->norm(x);
       g_.mark_output(norm);
-      const TensorId logits =
-          g_.op(Op::mul_mat, Elem::f32, {spec_.n_vocab, n_out_, 1, 1}, {w(), norm});
+      const Graph::Shape shape{spec_.n_vocab, n_out_, 1, 1};
+      TensorId logits = g_.op(Op::mul_mat, Elem::f32, shape, {w(), norm});
+      if (t_.logit_softcap) logits = softcap(logits);
       g_.mark_output(logits);
     }
     return std::move(g_);
@@ -156,6 +172,14 @@ class Builder {
     return g_.op(Op::mul, Elem::f32, ne, {n, w()});
   }
 
+  // Soft-capping c·tanh(x/c): scale, tanh, scale, all in place.
+  TensorId softcap(TensorId x) {
+    const Graph::Shape ne = g_.at(x).ne;
+    x = g_.op(Op::scale, Elem::f32, ne, {x});
+    x = g_.op(Op::unary, Elem::f32, ne, {x});
+    return g_.op(Op::scale, Elem::f32, ne, {x});
+  }
+
   // A projection [width, rows] of cur, with its bias added in place where the family has one.
   TensorId project(TensorId cur, std::int64_t width, bool bias) {
     const std::int64_t rows = g_.at(cur).ne[1];
@@ -178,11 +202,12 @@ class Builder {
   // Q or K (roped) or V of one layer from its own projection: (+ bias), heads view, qwen3's
   // per-head norm, rope; rotated for a quantized cache.
   TensorId head_tensor(TensorId cur, std::int64_t heads, std::int64_t head, bool roped,
-                       TensorId rot, std::int64_t rot_size) {
+                       bool scaled, TensorId rot, std::int64_t rot_size) {
     TensorId t = project(cur, heads * head, t_.qkv_bias);
     t = g_.view(t, {head, heads, n_t_, 1});
     if (roped && t_.qk_norm) t = norm(t);
     if (roped) t = g_.op(Op::rope, Elem::f32, {head, heads, n_t_, 1}, {t, pos_});
+    if (scaled) t = g_.op(Op::scale, Elem::f32, {head, heads, n_t_, 1}, {t});
     if (rot >= 0) t = rotate(t, rot, rot_size);
     return t;
   }
@@ -210,13 +235,15 @@ class Builder {
       if (rot_k_) k = rotate(k, k_rot(kv), nrot_);
     } else {
       auto make_q = [&] {
-        return head_tensor(cur, n_head, head_k_, true, rot_k_ ? k_rot(kv) : -1, nrot_);
+        return head_tensor(cur, n_head, head_k_, true, t_.scale_q, rot_k_ ? k_rot(kv) : -1,
+                           nrot_);
       };
       auto make_k = [&] {
-        return head_tensor(cur, n_kv_head, head_k_, true, rot_k_ ? k_rot(kv) : -1, nrot_);
+        return head_tensor(cur, n_kv_head, head_k_, true, false, rot_k_ ? k_rot(kv) : -1,
+                           nrot_);
       };
       auto make_v = [&] {
-        return head_tensor(cur, n_kv_head, head_v_, false, rot_v_ ? v_rot(kv) : -1, 64);
+        return head_tensor(cur, n_kv_head, head_v_, false, false, rot_v_ ? v_rot(kv) : -1, 64);
       };
       q = make_q();
       if (t_.v_before_k) {
@@ -255,6 +282,7 @@ class Builder {
     } else {
       const Graph::Shape scores{kv.cells, n_ts, n_head, n_stream_};
       TensorId kq = g_.op(Op::mul_mat, Elem::f32, scores, {cache, qp});
+      if (t_.attn_softcap) kq = softcap(kq);
       kq = g_.op(Op::soft_max, Elem::f32, scores, {kq, mask(kv)});
       const TensorId kqv =
           g_.op(Op::mul_mat, Elem::f32, {head_v_, n_ts, n_head, n_stream_}, {cache, kq});
@@ -266,16 +294,22 @@ class Builder {
 
     TensorId residual = inp;
     const bool last = il == spec_.n_layer - 1;
-    if (last && !t_.outputs_after_layer) {
-      // Only the reserved outputs go on through the last layer (build_inp_out_ids).
+    const bool select = last && !t_.outputs_after_layer;  // out_ids applied mid-layer
+    // Only the reserved outputs go on through the last layer (build_inp_out_ids): the
+    // attention output is selected first, the residual after the post-attention norm.
+    if (select) {
       attn = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {attn, out_ids()});
+    }
+    if (t_.post_norms) attn = norm(attn);
+    if (select) {
       residual = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {inp, out_ids()});
     }
     const std::int64_t rows = g_.at(attn).ne[1];
     const Graph::Shape embd{spec_.n_embd, rows, 1, 1};
     const TensorId ffn_inp = g_.op(Op::add, Elem::f32, embd, {attn, residual});
     const TensorId h = norm(ffn_inp);
-    const TensorId ffn_out = t_.ffn == Traits::Ffn::moe_oai ? moe_oai(h) : dense_ffn(h, il);
+    TensorId ffn_out = t_.ffn == Traits::Ffn::moe_oai ? moe_oai(h) : dense_ffn(h, il);
+    if (t_.post_norms) ffn_out = norm(ffn_out);
     // The residual add's operand order decides which of the two it may overwrite in place.
     TensorId l_out = t_.residual_first ? g_.op(Op::add, Elem::f32, embd, {ffn_inp, ffn_out})
                                        : g_.op(Op::add, Elem::f32, embd, {ffn_out, ffn_inp});
