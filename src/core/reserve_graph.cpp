@@ -31,7 +31,10 @@ struct Traits {
   bool attn_softcap = false;   // tanh soft-capping of the KQ scores without flash attention
   bool logit_softcap = false;  // tanh soft-capping of the logits (gemma2)
   bool v_before_k = true;  // Q, V, K order (build_attn's expands) rather than Q, K, V
-  enum class Ffn { swiglu, fused_swiglu, moe_oai } ffn = Ffn::swiglu;  // (geglu sizes as swiglu)
+  // Dense gate/up (GeGLU has SwiGLU's sizes), phi3's fused gate+up, or routed experts:
+  // softmax router with the k weights renormalised (mixtral, qwen3moe), or gpt-oss's biased
+  // router with a softmax over the k selected logits and biased experts.
+  enum class Ffn { swiglu, fused_swiglu, moe, moe_oai } ffn = Ffn::swiglu;
   bool outputs_after_layer = false;  // out_ids selects after the last layer, not mid-layer
   bool hidden_output = false;  // the last layer's output is a graph output (res->t_h_nextn)
   bool residual_first = false;       // the layer's last add takes the residual first (phi3)
@@ -60,7 +63,21 @@ std::optional<Traits> traits(const ModelSpec& spec) {
     t.attn_softcap = t.logit_softcap = spec.arch == "gemma2";
     return t;
   }
-  if (moe || swa) return std::nullopt;
+  if (swa) return std::nullopt;
+  if (moe) {
+    // Routed experts in every block, no shared experts (mixtral as llama, qwen3moe).
+    const Moe& m = spec.moe;
+    if (m.n_leading_dense > 0 || m.every_n != 1 || m.n_expert_shared > 0 || m.n_ff_shexp > 0) {
+      return std::nullopt;
+    }
+    t.ffn = Traits::Ffn::moe;
+    if (spec.arch == "llama") return t;
+    if (spec.arch == "qwen3moe") {
+      t.qk_norm = true;
+      return t;
+    }
+    return std::nullopt;
+  }
   if (spec.arch == "llama") return t;
   if (spec.arch == "qwen2") {
     t.qkv_bias = true;
@@ -308,7 +325,9 @@ class Builder {
     const Graph::Shape embd{spec_.n_embd, rows, 1, 1};
     const TensorId ffn_inp = g_.op(Op::add, Elem::f32, embd, {attn, residual});
     const TensorId h = norm(ffn_inp);
-    TensorId ffn_out = t_.ffn == Traits::Ffn::moe_oai ? moe_oai(h) : dense_ffn(h, il);
+    TensorId ffn_out = (t_.ffn == Traits::Ffn::moe || t_.ffn == Traits::Ffn::moe_oai)
+                           ? routed_experts(h)
+                           : dense_ffn(h, il);
     if (t_.post_norms) ffn_out = norm(ffn_out);
     // The residual add's operand order decides which of the two it may overwrite in place.
     TensorId l_out = t_.residual_first ? g_.op(Op::add, Elem::f32, embd, {ffn_inp, ffn_out})
@@ -337,26 +356,38 @@ class Builder {
     return g_.op(Op::mul_mat, Elem::f32, {spec_.n_embd, rows, 1, 1}, {w(), act});
   }
 
-  // build_moe_ffn as gpt-oss calls it: router logits plus bias, top-k by argsort, softmax over
-  // the k selected weights, biased gate/up/down experts (mul_mat_id + add_id), the OpenAI
-  // SwiGLU, weighting, and the k expert outputs summed one add at a time.
-  TensorId moe_oai(TensorId h) {
+  // build_moe_ffn: router logits, top-k by argsort of the probabilities, the k weights
+  // gathered, the experts as mul_mat_id over the k selected, weighting, and the k expert
+  // outputs summed one add at a time. Softmax gating (mixtral, qwen3moe): softmax over all
+  // experts, then the k weights divided by their (clamped) sum. gpt-oss: a router bias, a
+  // softmax over the k selected logits, and a bias (add_id) after each expert projection.
+  TensorId routed_experts(TensorId h) {
+    const bool oai = t_.ffn == Traits::Ffn::moe_oai;
     const std::int64_t n_expert = spec_.moe.n_expert;
     const std::int64_t k = spec_.moe.n_expert_used;
     const std::int64_t ff = spec_.moe.n_ff_exp;
     const std::int64_t n_embd = spec_.n_embd;
     const std::int64_t rows = g_.at(h).ne[1];
-    const TensorId probs = project(h, n_expert, true);
+    const Graph::Shape kw{k, rows, 1, 1};
+    TensorId probs = project(h, n_expert, oai);
+    if (!oai) probs = g_.op(Op::soft_max, Elem::f32, {n_expert, rows, 1, 1}, {probs});
     const TensorId probs3 = g_.view(probs, {1, n_expert, rows, 1});
     const TensorId order = g_.op(Op::argsort, Elem::i32, {n_expert, rows, 1, 1}, {probs});
-    const TensorId top = g_.view(order, {k, rows, 1, 1}, false);
+    const TensorId top = g_.view(order, kw, false);
     const TensorId picked = g_.op(Op::get_rows, Elem::f32, {1, k, rows, 1}, {probs3, top});
-    const TensorId weights2 = g_.view(picked, {k, rows, 1, 1});
-    const TensorId soft = g_.op(Op::soft_max, Elem::f32, {k, rows, 1, 1}, {weights2});
-    const TensorId weights = g_.view(soft, {1, k, rows, 1});
+    const TensorId weights2 = g_.view(picked, kw);
+    TensorId weights = -1;
+    if (oai) {
+      weights = g_.view(g_.op(Op::soft_max, Elem::f32, kw, {weights2}), {1, k, rows, 1});
+    } else {
+      TensorId sum = g_.op(Op::sum_rows, Elem::f32, {1, rows, 1, 1}, {weights2});
+      sum = g_.op(Op::clamp, Elem::f32, {1, rows, 1, 1}, {sum});
+      weights = g_.view(g_.op(Op::div, Elem::f32, kw, {weights2, sum}), {1, k, rows, 1});
+    }
     const TensorId x = g_.view(h, {n_embd, 1, rows, 1});
     auto expert = [&](TensorId in, std::int64_t width) {
       const TensorId m = g_.op(Op::mul_mat_id, Elem::f32, {width, k, rows, 1}, {w(), in, top});
+      if (!oai) return m;
       return g_.op(Op::add_id, Elem::f32, {width, k, rows, 1}, {m, w(), top});
     };
     const TensorId gate = expert(x, ff);
