@@ -37,16 +37,29 @@ struct Traits {
   enum class Ffn { swiglu, fused_swiglu, moe, moe_oai } ffn = Ffn::swiglu;
   bool outputs_after_layer = false;  // out_ids selects after the last layer, not mid-layer
   bool hidden_output = false;  // the last layer's output is a graph output (res->t_h_nextn)
+  bool mla = false;             // multi-head latent attention, absorbed k_b (deepseek2)
+  bool moe_weights_norm = true;  // softmax gating: the k weights divided by their sum
   bool residual_first = false;       // the layer's last add takes the residual first (phi3)
 };
 
 std::optional<Traits> traits(const ModelSpec& spec) {
-  if (!spec.causal || spec.mla.present() || !spec.recurrent.layers.empty() || spec.n_nextn > 0) {
-    return std::nullopt;
-  }
+  if (!spec.causal || !spec.recurrent.layers.empty() || spec.n_nextn > 0) return std::nullopt;
   const bool moe = spec.moe.present();
   const bool swa = spec.swa.window > 0;
   Traits t;
+  if (spec.mla.present()) {
+    // DeepSeek-V2-Lite style only: no Q compression, a softmax router whose k weights are
+    // used as they are (expert_weights_norm false, scale 1). Models with a Q LoRA (V2, V3,
+    // R1, Kimi) use sigmoid routing with a selection bias, which the spec does not carry.
+    if (spec.arch != "deepseek2" || spec.mla.q_lora_rank > 0 || swa || !moe ||
+        spec.moe.every_n != 1) {
+      return std::nullopt;
+    }
+    t.mla = true;
+    t.ffn = Traits::Ffn::moe;
+    t.moe_weights_norm = false;
+    return t;
+  }
   if (spec.arch == "gpt-oss") {
     t.qkv_bias = t.out_bias = true;
     t.v_before_k = false;
@@ -108,8 +121,9 @@ class Builder {
         head_k_(spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head),
         head_v_(spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head) {
     // Hadamard rotation of a quantized cache (llama-kv-cache.cpp attn_rot_k / attn_rot_v).
-    rot_k_ = is_quantized(p.type_k) && head_k_ % 64 == 0;
-    rot_v_ = is_quantized(p.type_v) && head_v_ % 64 == 0;
+    // MLA's attention path has no rotation (the cache flags it, the graph never uses it).
+    rot_k_ = !traits.mla && is_quantized(p.type_k) && head_k_ % 64 == 0;
+    rot_v_ = !traits.mla && is_quantized(p.type_v) && head_v_ % 64 == 0;
     while (head_k_ % (2 * nrot_) == 0) nrot_ *= 2;
     caches_[0].cells = p.shape.n_ctx_seq;
     caches_[1].cells = p.shape.n_swa_cells;
@@ -177,6 +191,10 @@ class Builder {
     }
     return v;
   }
+  std::int64_t shared_ff() const {
+    return spec_.moe.n_ff_shexp > 0 ? spec_.moe.n_ff_shexp
+                                    : spec_.moe.n_ff_exp * spec_.moe.n_expert_shared;
+  }
   std::int64_t n_ff(std::int32_t il) const {
     return spec_.n_ff_per_layer.empty() ? spec_.n_ff
                                         : spec_.n_ff_per_layer[static_cast<std::size_t>(il)];
@@ -229,11 +247,11 @@ class Builder {
     return t;
   }
 
-  TensorId layer(std::int32_t il, TensorId inp) {
+  // Self-attention of one layer up to the output projection (build_attn with a KV cache).
+  TensorId attention(std::int32_t il, TensorId cur) {
     const std::int64_t n_head = spec_.n_head;
     const std::int64_t n_kv_head = n_head_kv(il);
     Cache& kv = cache_of(il);
-    const TensorId cur = norm(inp);
 
     // Q, K, V in the order ggml runs them (llama's build_attn expands Q, then V, then K).
     TensorId q = -1, k = -1, v = -1;
@@ -307,7 +325,73 @@ class Builder {
       out = g_.op(Op::cont, Elem::f32, {head_v_ * n_head, n_t_, 1, 1}, {perm});
     }
     if (rot_v_) out = rotate(out, v_rot(kv), 64);
-    TensorId attn = project(out, spec_.n_embd, t_.out_bias);
+    return project(out, spec_.n_embd, t_.out_bias);
+  }
+
+  // Multi-head latent attention with the absorbed k_b (src/models/deepseek2.cpp): Q's
+  // no-rope part projected into the latent space and concatenated with its roped part; the
+  // compressed KV (normed) concatenated with the roped shared key is the only cache entry;
+  // the attention output, still in the latent space, is decompressed by wv_b per head.
+  TensorId mla_attention(std::int32_t il, TensorId cur) {
+    const std::int64_t n_head = spec_.n_head;
+    const std::int64_t nope = spec_.mla.qk_nope_head_dim;
+    const std::int64_t rope = spec_.mla.qk_rope_head_dim;
+    const std::int64_t lora = spec_.mla.kv_lora_rank;
+    const std::int64_t v_head = spec_.mla.v_head_dim;
+    const std::int64_t width = lora + rope;
+    Cache& kv = cache_of(il);
+
+    const TensorId q = g_.op(Op::mul_mat, Elem::f32, {n_head * (nope + rope), n_t_, 1, 1},
+                             {w(), cur});
+    const TensorId q3 = g_.view(q, {nope + rope, n_head, n_t_, 1});
+    const TensorId q_nope = g_.view(q3, {nope, n_head, n_t_, 1}, false);
+    const TensorId q_nope_perm = g_.view(q_nope, {nope, n_t_, n_head, 1}, false);
+    const TensorId absorbed =
+        g_.op(Op::mul_mat, Elem::f32, {lora, n_t_, n_head, 1}, {w(), q_nope_perm});
+    const TensorId absorbed_perm = g_.view(absorbed, {lora, n_head, n_t_, 1}, false);
+    const TensorId q_pe = g_.op(Op::rope, Elem::f32, {rope, n_head, n_t_, 1},
+                                {g_.view(q3, {rope, n_head, n_t_, 1}, false), pos_});
+    const TensorId q_cat =
+        g_.op(Op::concat, Elem::f32, {width, n_head, n_t_, 1}, {absorbed_perm, q_pe});
+
+    const TensorId kv_pe = g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w(), cur});
+    const TensorId kv_cmpr = norm(g_.view(kv_pe, {lora, n_t_, 1, 1}, false));
+    const TensorId v = g_.view(kv_cmpr, {lora, 1, n_t_, 1});
+    const TensorId k_pe = g_.op(Op::rope, Elem::f32, {rope, 1, n_t_, 1},
+                                {g_.view(kv_pe, {rope, 1, n_t_, 1}, false), pos_});
+    const TensorId k = g_.op(Op::concat, Elem::f32, {width, 1, n_t_, 1}, {v, k_pe});
+    const TensorId cache = w();
+    g_.store({g_.view(k, {width, n_t_, 1, 1}), k_idxs(kv), cache});
+
+    const std::int64_t n_ts = n_t_ / n_stream_;
+    TensorId latent = -1;  // [lora, n_ts, n_head, n_stream]
+    if (p_.flash_attn) {
+      const TensorId qp = g_.view(g_.view(q_cat, {width, n_head, n_ts, n_stream_}),
+                                  {width, n_ts, n_head, n_stream_}, false);
+      const TensorId fa = g_.op(Op::flash_attn, Elem::f32, {lora, n_head, n_ts, n_stream_},
+                                {qp, cache, cache, mask(kv)});
+      latent = g_.view(fa, {lora, n_ts, n_head, n_stream_}, false);
+    } else {
+      // The V-less cache's latent part, transposed and copied contiguous (f16).
+      const TensorId v_cont =
+          g_.op(Op::cont, Elem::f16, {kv.cells, lora, 1, n_stream_}, {cache});
+      const TensorId qp = g_.view(g_.view(q_cat, {width, n_head, n_ts, n_stream_}),
+                                  {width, n_ts, n_head, n_stream_}, false);
+      const Graph::Shape scores{kv.cells, n_ts, n_head, n_stream_};
+      TensorId kq = g_.op(Op::mul_mat, Elem::f32, scores, {cache, qp});
+      kq = g_.op(Op::soft_max, Elem::f32, scores, {kq, mask(kv)});
+      latent = g_.op(Op::mul_mat, Elem::f32, {lora, n_ts, n_head, n_stream_}, {v_cont, kq});
+    }
+    const TensorId heads =
+        g_.op(Op::mul_mat, Elem::f32, {v_head, n_ts, n_head, n_stream_}, {w(), latent});
+    const TensorId perm = g_.view(heads, {v_head, n_head, n_ts, n_stream_}, false);
+    TensorId out = g_.op(Op::cont, Elem::f32, {v_head * n_head, n_t_, 1, 1}, {perm});
+    return project(out, spec_.n_embd, false);
+  }
+
+  TensorId layer(std::int32_t il, TensorId inp) {
+    const TensorId cur = norm(inp);
+    TensorId attn = t_.mla ? mla_attention(il, cur) : attention(il, cur);
 
     TensorId residual = inp;
     const bool last = il == spec_.n_layer - 1;
@@ -325,9 +409,13 @@ class Builder {
     const Graph::Shape embd{spec_.n_embd, rows, 1, 1};
     const TensorId ffn_inp = g_.op(Op::add, Elem::f32, embd, {attn, residual});
     const TensorId h = norm(ffn_inp);
-    TensorId ffn_out = (t_.ffn == Traits::Ffn::moe || t_.ffn == Traits::Ffn::moe_oai)
-                           ? routed_experts(h)
-                           : dense_ffn(h, il);
+    const bool routed = (t_.ffn == Traits::Ffn::moe || t_.ffn == Traits::Ffn::moe_oai) &&
+                        il >= spec_.moe.n_leading_dense;
+    TensorId ffn_out = routed ? routed_experts(h) : dense_ffn(h, spec_.n_ff > 0 ? n_ff(il) : 0);
+    if (routed && shared_ff() > 0) {
+      // Shared experts run after the routed ones, as one dense SwiGLU of their total width.
+      ffn_out = g_.op(Op::add, Elem::f32, g_.at(ffn_out).ne, {ffn_out, dense_ffn(h, shared_ff())});
+    }
     if (t_.post_norms) ffn_out = norm(ffn_out);
     // The residual add's operand order decides which of the two it may overwrite in place.
     TensorId l_out = t_.residual_first ? g_.op(Op::add, Elem::f32, embd, {ffn_inp, ffn_out})
@@ -341,9 +429,8 @@ class Builder {
 
   // build_ffn(LLM_FFN_SILU, LLM_FFN_PAR): gate and up (phi3: one fused projection that the
   // SwiGLU splits), then down.
-  TensorId dense_ffn(TensorId h, std::int32_t il) {
+  TensorId dense_ffn(TensorId h, std::int64_t ff) {
     const std::int64_t rows = g_.at(h).ne[1];
-    const std::int64_t ff = n_ff(il);
     TensorId act = -1;
     if (t_.ffn == Traits::Ffn::fused_swiglu) {
       const TensorId up = g_.op(Op::mul_mat, Elem::f32, {2 * ff, rows, 1, 1}, {w(), h});
@@ -375,10 +462,12 @@ class Builder {
     const TensorId order = g_.op(Op::argsort, Elem::i32, {n_expert, rows, 1, 1}, {probs});
     const TensorId top = g_.view(order, kw, false);
     const TensorId picked = g_.op(Op::get_rows, Elem::f32, {1, k, rows, 1}, {probs3, top});
-    const TensorId weights2 = g_.view(picked, kw);
+    const TensorId weights2 = oai || t_.moe_weights_norm ? g_.view(picked, kw) : -1;
     TensorId weights = -1;
     if (oai) {
       weights = g_.view(g_.op(Op::soft_max, Elem::f32, kw, {weights2}), {1, k, rows, 1});
+    } else if (!t_.moe_weights_norm) {
+      weights = picked;
     } else {
       TensorId sum = g_.op(Op::sum_rows, Elem::f32, {1, rows, 1, 1}, {weights2});
       sum = g_.op(Op::clamp, Elem::f32, {1, rows, 1, 1}, {sum});
