@@ -1,6 +1,7 @@
-// Compute (graph) buffers and the output (logits) buffer: closed forms of what llama.cpp's
-// sched_reserve and output_reserve allocate (shared/reference/llamacpp.md §A2.2, §A2.3;
-// docs/memory-model.md has every term and its source).
+// Compute (graph) buffers and the output (logits) buffer: what llama.cpp's sched_reserve and
+// output_reserve allocate — by graph replay where the architecture is rebuilt, else by closed
+// forms (shared/reference/llamacpp.md §A2.2, §A2.3; docs/memory-model.md has every term and
+// its source).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +20,9 @@ struct ComputeParams {
   GgmlType type_v = GgmlType::f16;
 };
 
-// Peak of the worst-case graph on one backend, split into the phases whose maximum it is.
+// Peak of the worst-case graph on one backend, as the parts whose maximum it is. From a graph
+// replay (reserve_graph.hpp): `logits` is the whole graph's peak and `ffn` the peak without
+// the output head (attention 0). From the closed forms: the three phases.
 struct ComputeBuffer {
   Bytes logits = 0;     // output projection phase (only where the output layer runs)
   Bytes ffn = 0;        // feed-forward phase of one layer
