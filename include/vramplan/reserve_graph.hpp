@@ -13,8 +13,9 @@
 namespace vramplan {
 
 // Whether reserve_graph() can build this model's graph (the architecture and its features:
-// llama, qwen2, qwen3, qwen3moe, phi3, gemma2, gemma3, gpt-oss and V2-Lite-style deepseek2
-// decoders; not encoders, recurrent or NextN models, or other layouts).
+// llama, internlm2, qwen2, qwen3, qwen3moe, phi3, gemma, gemma2, gemma3, olmo2, starcoder2,
+// gpt-oss and V2-Lite-style deepseek2 decoders; not encoders, recurrent or NextN models, or
+// other layouts).
 [[nodiscard]] bool graph_modelled(const ModelSpec& spec);
 
 // The prompt-processing graph of one ubatch (n_ubatch tokens, n_outputs outputs), with the

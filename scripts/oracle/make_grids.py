@@ -5,6 +5,8 @@
   grid-heldout.json  cases the formulas were NOT tuned on: whole models never looked at while
                      tuning, and context / ubatch values absent from grid-full.json
   grid-ci.json       a handful of quick cases for .ci/run's live check
+  grid-families.json the catalog's remaining decoder families (gemma, olmo2, starcoder2,
+                     internlm2), measured after their graphs were rebuilt
 
 Regenerate with `python3 scripts/oracle/make_grids.py` (deterministic). Context sizes below are
 llama.cpp's TOTAL n_ctx; the grid stores node-llama-cpp's per-sequence contextSize.
@@ -65,6 +67,22 @@ FULL = [
     ("llama3.2:3b-q4_0", small_design((2048, 8192))),              # CPU_REPACK (Q4_0)
 ]
 
+def families_design(ctxs):
+    """10 cases: small_design plus ubatch 256 with four sequences and a q8_0 K without FA."""
+    c1, c2 = ctxs
+    return small_design(ctxs) + [case(c2, 4, True, "F16", "F16", 256),
+                                 case(c2, 2, False, "Q8_0", "F16", 512),
+                                 case(c2, 2, True, "Q4_0", "Q4_0", 1024)]
+
+
+FAMILIES = [
+    ("gemma:2b-q8_0", families_design((2048, 8192))),         # gemma: MQA, scaled Q
+    ("gemma:7b-q8_0", families_design((2048, 8192))),         # gemma: MHA, head 256
+    ("olmo2:7b-q8_0", families_design((2048, 4096))),         # olmo2: post-norms only
+    ("starcoder2:15b-q8_0", families_design((2048, 16384))),  # starcoder2: LayerNorm, GELU
+    ("internlm2:7b-q8_0", families_design((2048, 32768))),    # internlm2
+]
+
 # Held out: ctx 12288 / 24576 and ubatch 1024 never occur in FULL; the four models never do.
 HELD_OUT_CTX = (12288, 24576)
 
@@ -112,5 +130,5 @@ def write(name, models):
 
 if __name__ == "__main__":
     for name, models in (("grid-full.json", FULL), ("grid-heldout.json", HELDOUT),
-                         ("grid-ci.json", CI)):
+                         ("grid-ci.json", CI), ("grid-families.json", FAMILIES)):
         print(f"{name}: {write(name, models)} cases")

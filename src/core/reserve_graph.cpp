@@ -24,6 +24,9 @@ struct Traits {
   bool qkv_bias = false;   // biases added to the Q, K and V projections (qwen2, gpt-oss)
   bool out_bias = false;   // bias added to the attention output projection (gpt-oss)
   bool qk_norm = false;    // per-head RMS norm of Q and K before rope (qwen3)
+  bool qk_norm_full = false;  // RMS norm of the whole Q and K projections (olmo2)
+  bool pre_norms = true;      // norms before attention and FFN (olmo2 has only post norms)
+  bool layer_norm = false;    // LayerNorm with bias instead of RMSNorm (starcoder2)
   bool fused_qkv = false;  // one QKV projection, Q scaled after rope (phi3)
   bool scale_embd = false;  // token embeddings scaled by sqrt(n_embd) (gemma)
   bool scale_q = false;     // Q scaled after rope (gemma2/3)
@@ -34,7 +37,7 @@ struct Traits {
   // Dense gate/up (GeGLU has SwiGLU's sizes), phi3's fused gate+up, or routed experts:
   // softmax router with the k weights renormalised (mixtral, qwen3moe), or gpt-oss's biased
   // router with a softmax over the k selected logits and biased experts.
-  enum class Ffn { swiglu, fused_swiglu, moe, moe_oai } ffn = Ffn::swiglu;
+  enum class Ffn { swiglu, fused_swiglu, gelu, moe, moe_oai } ffn = Ffn::swiglu;
   bool outputs_after_layer = false;  // out_ids selects after the last layer, not mid-layer
   bool hidden_output = false;  // the last layer's output is a graph output (res->t_h_nextn)
   bool mla = false;             // multi-head latent attention, absorbed k_b (deepseek2)
@@ -91,7 +94,21 @@ std::optional<Traits> traits(const ModelSpec& spec) {
     }
     return std::nullopt;
   }
-  if (spec.arch == "llama") return t;
+  if (spec.arch == "llama" || spec.arch == "internlm2") return t;
+  if (spec.arch == "gemma") {
+    t.scale_embd = t.scale_q = true;
+    return t;
+  }
+  if (spec.arch == "olmo2") {
+    t.qk_norm_full = t.post_norms = true;
+    t.pre_norms = false;
+    return t;
+  }
+  if (spec.arch == "starcoder2") {
+    t.layer_norm = t.qkv_bias = t.out_bias = true;
+    t.ffn = Traits::Ffn::gelu;
+    return t;
+  }
   if (spec.arch == "qwen2") {
     t.qkv_bias = true;
     return t;
@@ -143,7 +160,7 @@ class Builder {
     if (t_.scale_embd) x = g_.op(Op::scale, Elem::f32, embd, {x});
     for (std::int32_t il = 0; il < spec_.n_layer; ++il) x = layer(il, x);
     if (with_output) {
-      const TensorId norm = this->norm(x);
+      const TensorId norm = block_norm(x);
       g_.mark_output(norm);
       const Graph::Shape shape{spec_.n_vocab, n_out_, 1, 1};
       TensorId logits = g_.op(Op::mul_mat, Elem::f32, shape, {w(), norm});
@@ -200,12 +217,16 @@ class Builder {
                                         : spec_.n_ff_per_layer[static_cast<std::size_t>(il)];
   }
 
-  // build_norm(LLM_NORM_RMS): rms_norm, then the weight (both may run in place).
-  TensorId norm(TensorId x) {
+  // build_norm: rms_norm (LLM_NORM_RMS) or norm (LLM_NORM, then a bias), and the weight;
+  // every step may run in place.
+  TensorId norm(TensorId x, bool layer_norm = false) {
     const Graph::Shape ne = g_.at(x).ne;
-    const TensorId n = g_.op(Op::rms_norm, Elem::f32, ne, {x});
-    return g_.op(Op::mul, Elem::f32, ne, {n, w()});
+    TensorId n = g_.op(layer_norm ? Op::norm : Op::rms_norm, Elem::f32, ne, {x});
+    n = g_.op(Op::mul, Elem::f32, ne, {n, w()});
+    if (layer_norm) n = g_.op(Op::add, Elem::f32, ne, {n, w()});
+    return n;
   }
+  TensorId block_norm(TensorId x) { return norm(x, t_.layer_norm); }
 
   // Soft-capping c·tanh(x/c): scale, tanh, scale, all in place.
   TensorId softcap(TensorId x) {
@@ -239,6 +260,7 @@ class Builder {
   TensorId head_tensor(TensorId cur, std::int64_t heads, std::int64_t head, bool roped,
                        bool scaled, TensorId rot, std::int64_t rot_size) {
     TensorId t = project(cur, heads * head, t_.qkv_bias);
+    if (roped && t_.qk_norm_full) t = norm(t);
     t = g_.view(t, {head, heads, n_t_, 1});
     if (roped && t_.qk_norm) t = norm(t);
     if (roped) t = g_.op(Op::rope, Elem::f32, {head, heads, n_t_, 1}, {t, pos_});
@@ -390,7 +412,7 @@ class Builder {
   }
 
   TensorId layer(std::int32_t il, TensorId inp) {
-    const TensorId cur = norm(inp);
+    const TensorId cur = t_.pre_norms ? block_norm(inp) : inp;
     TensorId attn = t_.mla ? mla_attention(il, cur) : attention(il, cur);
 
     TensorId residual = inp;
@@ -408,7 +430,7 @@ class Builder {
     const std::int64_t rows = g_.at(attn).ne[1];
     const Graph::Shape embd{spec_.n_embd, rows, 1, 1};
     const TensorId ffn_inp = g_.op(Op::add, Elem::f32, embd, {attn, residual});
-    const TensorId h = norm(ffn_inp);
+    const TensorId h = t_.pre_norms ? block_norm(ffn_inp) : ffn_inp;
     const bool routed = (t_.ffn == Traits::Ffn::moe || t_.ffn == Traits::Ffn::moe_oai) &&
                         il >= spec_.moe.n_leading_dense;
     TensorId ffn_out = routed ? routed_experts(h) : dense_ffn(h, spec_.n_ff > 0 ? n_ff(il) : 0);
@@ -432,6 +454,11 @@ class Builder {
   TensorId dense_ffn(TensorId h, std::int64_t ff) {
     const std::int64_t rows = g_.at(h).ne[1];
     TensorId act = -1;
+    if (t_.ffn == Traits::Ffn::gelu) {
+      // Sequential FFN with biases (starcoder2): up + bias, GELU in place, down + bias.
+      act = g_.op(Op::unary, Elem::f32, {ff, rows, 1, 1}, {project(h, ff, true)});
+      return project(act, spec_.n_embd, true);
+    }
     if (t_.ffn == Traits::Ffn::fused_swiglu) {
       const TensorId up = g_.op(Op::mul_mat, Elem::f32, {2 * ff, rows, 1, 1}, {w(), h});
       act = g_.op(Op::glu, Elem::f32, {ff, rows, 1, 1}, {up});
