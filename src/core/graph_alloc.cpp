@@ -1,5 +1,6 @@
 #include <vramplan/graph_alloc.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 

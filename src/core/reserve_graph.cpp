@@ -1,7 +1,10 @@
 #include <vramplan/reserve_graph.hpp>
 
+#include <algorithm>
 #include <array>
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include <vramplan/ggml_type.hpp>
 
@@ -21,27 +24,27 @@ using graph::TensorId;
 
 // How a family's layer differs from the llama block.
 struct Traits {
-  bool qkv_bias = false;   // biases added to the Q, K and V projections (qwen2, gpt-oss)
-  bool out_bias = false;   // bias added to the attention output projection (gpt-oss)
-  bool qk_norm = false;    // per-head RMS norm of Q and K before rope (qwen3)
-  bool qk_norm_full = false;  // RMS norm of the whole Q and K projections (olmo2)
-  bool pre_norms = true;      // norms before attention and FFN (olmo2 has only post norms)
-  bool layer_norm = false;    // LayerNorm with bias instead of RMSNorm (starcoder2)
-  bool fused_qkv = false;  // one QKV projection, Q scaled after rope (phi3)
-  bool scale_embd = false;  // token embeddings scaled by sqrt(n_embd) (gemma)
-  bool scale_q = false;     // Q scaled after rope (gemma2/3)
-  bool post_norms = false;  // RMS norms after attention and after the FFN (gemma2/3)
+  bool qkv_bias = false;       // biases added to the Q, K and V projections (qwen2, gpt-oss)
+  bool out_bias = false;       // bias added to the attention output projection (gpt-oss)
+  bool qk_norm = false;        // per-head RMS norm of Q and K before rope (qwen3)
+  bool qk_norm_full = false;   // RMS norm of the whole Q and K projections (olmo2)
+  bool pre_norms = true;       // norms before attention and FFN (olmo2 has only post norms)
+  bool layer_norm = false;     // LayerNorm with bias instead of RMSNorm (starcoder2)
+  bool fused_qkv = false;      // one QKV projection, Q scaled after rope (phi3)
+  bool scale_embd = false;     // token embeddings scaled by sqrt(n_embd) (gemma)
+  bool scale_q = false;        // Q scaled after rope (gemma2/3)
+  bool post_norms = false;     // RMS norms after attention and after the FFN (gemma2/3)
   bool attn_softcap = false;   // tanh soft-capping of the KQ scores without flash attention
   bool logit_softcap = false;  // tanh soft-capping of the logits (gemma2)
-  bool v_before_k = true;  // Q, V, K order (build_attn's expands) rather than Q, K, V
+  bool v_before_k = true;      // Q, V, K order (build_attn's expands) rather than Q, K, V
   // Dense gate/up (GeGLU has SwiGLU's sizes), phi3's fused gate+up, or routed experts:
   // softmax router with the k weights renormalised (mixtral, qwen3moe), or gpt-oss's biased
   // router with a softmax over the k selected logits and biased experts.
   enum class Ffn { swiglu, fused_swiglu, gelu, moe, moe_oai } ffn = Ffn::swiglu;
   bool outputs_after_layer = false;  // out_ids selects after the last layer, not mid-layer
-  bool hidden_output = false;  // the last layer's output is a graph output (res->t_h_nextn)
-  bool mla = false;             // multi-head latent attention, absorbed k_b (deepseek2)
-  bool moe_weights_norm = true;  // softmax gating: the k weights divided by their sum
+  bool hidden_output = false;        // the last layer's output is a graph output (res->t_h_nextn)
+  bool mla = false;                  // multi-head latent attention, absorbed k_b (deepseek2)
+  bool moe_weights_norm = true;      // softmax gating: the k weights divided by their sum
   bool residual_first = false;       // the layer's last add takes the residual first (phi3)
 };
 
@@ -257,8 +260,8 @@ class Builder {
 
   // Q or K (roped) or V of one layer from its own projection: (+ bias), heads view, qwen3's
   // per-head norm, rope; rotated for a quantized cache.
-  TensorId head_tensor(TensorId cur, std::int64_t heads, std::int64_t head, bool roped,
-                       bool scaled, TensorId rot, std::int64_t rot_size) {
+  TensorId head_tensor(TensorId cur, std::int64_t heads, std::int64_t head, bool roped, bool scaled,
+                       TensorId rot, std::int64_t rot_size) {
     TensorId t = project(cur, heads * head, t_.qkv_bias);
     if (roped && t_.qk_norm_full) t = norm(t);
     t = g_.view(t, {head, heads, n_t_, 1});
@@ -292,12 +295,10 @@ class Builder {
       if (rot_k_) k = rotate(k, k_rot(kv), nrot_);
     } else {
       auto make_q = [&] {
-        return head_tensor(cur, n_head, head_k_, true, t_.scale_q, rot_k_ ? k_rot(kv) : -1,
-                           nrot_);
+        return head_tensor(cur, n_head, head_k_, true, t_.scale_q, rot_k_ ? k_rot(kv) : -1, nrot_);
       };
       auto make_k = [&] {
-        return head_tensor(cur, n_kv_head, head_k_, true, false, rot_k_ ? k_rot(kv) : -1,
-                           nrot_);
+        return head_tensor(cur, n_kv_head, head_k_, true, false, rot_k_ ? k_rot(kv) : -1, nrot_);
       };
       auto make_v = [&] {
         return head_tensor(cur, n_kv_head, head_v_, false, false, rot_v_ ? v_rot(kv) : -1, 64);
@@ -320,10 +321,9 @@ class Builder {
       g_.store({g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1}), v_idxs(kv), cache});
     } else {
       // V is stored transposed, one element per row: a strided V is made contiguous first.
-      const TensorId v2 =
-          g_.at(v).contiguous
-              ? g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1})
-              : g_.op(Op::cont, Elem::f32, {n_kv_head * head_v_, n_t_, 1, 1}, {v});
+      const TensorId v2 = g_.at(v).contiguous
+                              ? g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1})
+                              : g_.op(Op::cont, Elem::f32, {n_kv_head * head_v_, n_t_, 1, 1}, {v});
       g_.store({g_.view(v2, {1, n_kv_head * head_v_ * n_t_, 1, 1}), v_idxs(kv), cache});
     }
 
@@ -363,8 +363,8 @@ class Builder {
     const std::int64_t width = lora + rope;
     Cache& kv = cache_of(il);
 
-    const TensorId q = g_.op(Op::mul_mat, Elem::f32, {n_head * (nope + rope), n_t_, 1, 1},
-                             {w(), cur});
+    const TensorId q =
+        g_.op(Op::mul_mat, Elem::f32, {n_head * (nope + rope), n_t_, 1, 1}, {w(), cur});
     const TensorId q3 = g_.view(q, {nope + rope, n_head, n_t_, 1});
     const TensorId q_nope = g_.view(q3, {nope, n_head, n_t_, 1}, false);
     const TensorId q_nope_perm = g_.view(q_nope, {nope, n_t_, n_head, 1}, false);
@@ -395,8 +395,7 @@ class Builder {
       latent = g_.view(fa, {lora, n_ts, n_head, n_stream_}, false);
     } else {
       // The V-less cache's latent part, transposed and copied contiguous (f16).
-      const TensorId v_cont =
-          g_.op(Op::cont, Elem::f16, {kv.cells, lora, 1, n_stream_}, {cache});
+      const TensorId v_cont = g_.op(Op::cont, Elem::f16, {kv.cells, lora, 1, n_stream_}, {cache});
       const TensorId qp = g_.view(g_.view(q_cat, {width, n_head, n_ts, n_stream_}),
                                   {width, n_ts, n_head, n_stream_}, false);
       const Graph::Shape scores{kv.cells, n_ts, n_head, n_stream_};
@@ -510,8 +509,7 @@ class Builder {
     const TensorId up = expert(x, ff);
     const TensorId act = g_.op(Op::glu, Elem::f32, {ff, k, rows, 1}, {gate, up});
     const TensorId down = expert(act, n_embd);
-    const TensorId weighted =
-        g_.op(Op::mul, Elem::f32, {n_embd, k, rows, 1}, {down, weights});
+    const TensorId weighted = g_.op(Op::mul, Elem::f32, {n_embd, k, rows, 1}, {down, weights});
     std::vector<TensorId> slots;
     for (std::int64_t i = 0; i < k; ++i) {
       slots.push_back(g_.view(weighted, {n_embd, rows, 1, 1}, false));

@@ -70,9 +70,9 @@ TEST(GraphAlloc, BestFitTakesTheLastOfEqualHolesAndFreedNeighboursMerge) {
   auto mm = [&](std::int64_t size, std::initializer_list<TensorId> srcs) {
     return g.op(Op::mul_mat, Elem::f32, kib(size), srcs);
   };
-  const TensorId a = mm(2, {});  // [0, 2)
-  const TensorId b = mm(1, {});  // [2, 3)
-  const TensorId c = mm(1, {});  // [3, 4)
+  const TensorId a = mm(2, {});   // [0, 2)
+  const TensorId b = mm(1, {});   // [2, 3)
+  const TensorId c = mm(1, {});   // [3, 4)
   const TensorId d = mm(1, {a});  // [4, 5); frees a: hole [0, 2)
   const TensorId e = mm(1, {c});  // best fit [0, 1); frees c: holes [1, 2) and [3, 4)
   const TensorId f = mm(1, {b});  // equal holes: the later one, [3, 4); b merges into [1, 3)
@@ -102,11 +102,18 @@ TEST(ReserveGraph, ModelsTheRebuiltFamiliesOnly) {
 TEST(ReserveGraph, ReproducesAllocatorPlacementOfLlama32) {
   const ModelSpec s = test::llama32_3b();
   auto params = [&](std::int64_t n_ctx, std::int32_t n_seq) {
-    const ContextParams cp{.n_ctx = n_ctx, .n_seq = n_seq, .n_batch = 512, .n_ubatch = 512,
-                           .type_k = GgmlType::q8_0, .type_v = GgmlType::q8_0,
+    const ContextParams cp{.n_ctx = n_ctx,
+                           .n_seq = n_seq,
+                           .n_batch = 512,
+                           .n_ubatch = 512,
+                           .type_k = GgmlType::q8_0,
+                           .type_v = GgmlType::q8_0,
                            .flash_attn = true};
-    return ComputeParams{.shape = context_shape(s, cp), .n_outputs = 512, .flash_attn = true,
-                         .type_k = GgmlType::q8_0, .type_v = GgmlType::q8_0};
+    return ComputeParams{.shape = context_shape(s, cp),
+                         .n_outputs = 512,
+                         .flash_attn = true,
+                         .type_k = GgmlType::q8_0,
+                         .type_v = GgmlType::q8_0};
   };
   const auto two = graph_compute_buffer(s, params(8192, 2));
   ASSERT_TRUE(two.has_value());
@@ -123,10 +130,18 @@ TEST(ReserveGraph, ReproducesAllocatorPlacementOfLlama32) {
 // attention, q8_0 cache: 240.0918 MiB.
 TEST(ReserveGraph, FusedQkvWithRotatedCacheMatchesPhi4) {
   const ModelSpec s = test::phi4_14b();
-  const ContextParams cp{.n_ctx = 4096, .n_seq = 1, .n_batch = 512, .n_ubatch = 512,
-                         .type_k = GgmlType::q8_0, .type_v = GgmlType::q8_0, .flash_attn = true};
-  const ComputeParams p{.shape = context_shape(s, cp), .n_outputs = 512, .flash_attn = true,
-                        .type_k = GgmlType::q8_0, .type_v = GgmlType::q8_0};
+  const ContextParams cp{.n_ctx = 4096,
+                         .n_seq = 1,
+                         .n_batch = 512,
+                         .n_ubatch = 512,
+                         .type_k = GgmlType::q8_0,
+                         .type_v = GgmlType::q8_0,
+                         .flash_attn = true};
+  const ComputeParams p{.shape = context_shape(s, cp),
+                        .n_outputs = 512,
+                        .flash_attn = true,
+                        .type_k = GgmlType::q8_0,
+                        .type_v = GgmlType::q8_0};
   const auto b = graph_compute_buffer(s, p);
   ASSERT_TRUE(b.has_value());
   EXPECT_NEAR(static_cast<double>(b->with_output) / static_cast<double>(mib), 240.0918, 1e-4);
