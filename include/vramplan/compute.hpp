@@ -18,6 +18,7 @@ struct ComputeParams {
   bool flash_attn = true;
   GgmlType type_k = GgmlType::f16;
   GgmlType type_v = GgmlType::f16;
+  std::int32_t n_seq = 1;  // n_seq_max: the reserve rounds n_ubatch up to a multiple of it
 };
 
 // Peak of the worst-case graph on one backend, as the parts whose maximum it is. From a graph

@@ -183,7 +183,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                          .n_outputs = est.n_outputs,
                          .flash_attn = config.flash_attn,
                          .type_k = config.type_k,
-                         .type_v = config.type_v};
+                         .type_v = config.type_v,
+                         .n_seq = config.parallel};
   const ComputeBuffer graph = compute_buffer(spec, cp);
 
   const std::vector<int> placement = place_layers(spec.n_layer, config.gpu_layers, gpus);

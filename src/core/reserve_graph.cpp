@@ -131,12 +131,14 @@ std::optional<Traits> traits(const ModelSpec& spec) {
 
 class Builder {
  public:
-  Builder(const ModelSpec& spec, const ComputeParams& p, const Traits& traits)
+  // A ubatch of n_tokens tokens (a multiple of the stream count) with n_outputs outputs.
+  Builder(const ModelSpec& spec, const ComputeParams& p, const Traits& traits,
+          std::int64_t n_tokens, std::int64_t n_outputs)
       : spec_(spec),
         p_(p),
         t_(traits),
-        n_t_(p.shape.n_ubatch),
-        n_out_(p.n_outputs),
+        n_t_(n_tokens),
+        n_out_(n_outputs),
         n_stream_(p.shape.n_stream),
         head_k_(spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head),
         head_v_(spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head) {
@@ -536,19 +538,43 @@ class Builder {
 
 bool graph_modelled(const ModelSpec& spec) { return traits(spec).has_value(); }
 
+namespace {
+
+// llama_context::graph_reserve makes n_tokens a multiple of n_seq_max (one ubatch row per
+// sequence).
+std::int64_t reserve_tokens(const ComputeParams& p) {
+  const std::int64_t n_seq = std::max<std::int64_t>(1, p.n_seq);
+  return (p.shape.n_ubatch + n_seq - 1) / n_seq * n_seq;
+}
+
+}  // namespace
+
 graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params, bool with_output) {
   const std::optional<Traits> t = traits(spec);
   if (!t) throw std::logic_error("reserve_graph: architecture not modelled");
-  return Builder(spec, params, *t).build(with_output);
+  return Builder(spec, params, *t, reserve_tokens(params), params.n_outputs).build(with_output);
 }
 
 std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
                                                  const ComputeParams& params) {
-  if (!graph_modelled(spec)) return std::nullopt;
+  const std::optional<Traits> t = traits(spec);
+  if (!t) return std::nullopt;
   constexpr Bytes kCpuAlignment = 32;  // TENSOR_ALIGNMENT, the CPU buffer type's alignment
-  return GraphCompute{
-      .with_output = graph::allocated_size(reserve_graph(spec, params, true), kCpuAlignment),
-      .without_output = graph::allocated_size(reserve_graph(spec, params, false), kCpuAlignment)};
+  // sched_reserve sizes the buffer for the prompt graph and for the generation graph (one
+  // token and one output per sequence); it keeps the larger.
+  auto size = [&](std::int64_t n_tokens, std::int64_t n_outputs, bool with_output) {
+    return graph::allocated_size(
+        Builder(spec, params, *t, n_tokens, n_outputs).build(with_output), kCpuAlignment);
+  };
+  const std::int64_t pp = reserve_tokens(params);
+  const std::int64_t n_seq = std::max<std::int64_t>(1, params.n_seq);
+  GraphCompute out{.with_output = size(pp, params.n_outputs, true),
+                   .without_output = size(pp, params.n_outputs, false)};
+  if (n_seq > 1) {
+    out.with_output = std::max(out.with_output, size(n_seq, n_seq, true));
+    out.without_output = std::max(out.without_output, size(n_seq, n_seq, false));
+  }
+  return out;
 }
 
 }  // namespace vramplan
