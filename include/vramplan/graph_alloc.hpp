@@ -80,20 +80,32 @@ class Graph {
   // it allocates nothing but keeps its sources alive until it runs.
   TensorId store(std::initializer_list<TensorId> srcs);
   void mark_output(TensorId t) { tensors_[static_cast<std::size_t>(t)].output = true; }
+  // Marks where the output head starts: the nodes added from here on.
+  void mark_head() { head_ = static_cast<std::int64_t>(nodes_.size()); }
+  // Room for n tensors (a graph is built once, node by node).
+  void reserve(std::size_t n) { tensors_.reserve(n); nodes_.reserve(n); }
 
   [[nodiscard]] const Tensor& at(TensorId t) const { return tensors_[static_cast<std::size_t>(t)]; }
   [[nodiscard]] const std::vector<Tensor>& tensors() const { return tensors_; }
   [[nodiscard]] const std::vector<TensorId>& inputs() const { return inputs_; }
   [[nodiscard]] const std::vector<TensorId>& nodes() const { return nodes_; }
+  [[nodiscard]] std::int64_t head() const { return head_; }
 
  private:
   std::vector<Tensor> tensors_;
   std::vector<TensorId> inputs_;
   std::vector<TensorId> nodes_;
+  std::int64_t head_ = -1;  // index in nodes_ of the output head's first node, -1: none
 };
 
 // Size of the one buffer ggml_gallocr reserves for `graph` on a backend with the given
-// alignment (the CPU backend: 32): the allocator's high-water mark.
-[[nodiscard]] Bytes allocated_size(const Graph& graph, Bytes alignment);
+// alignment (the CPU backend: 32): the allocator's high-water mark. `before_head` is the mark
+// reached before the output head's first node (mark_head), which is the whole size of the
+// same graph without the head; it equals `total` when no head is marked.
+struct AllocatedSize {
+  Bytes total = 0;
+  Bytes before_head = 0;
+};
+[[nodiscard]] AllocatedSize allocated_size(const Graph& graph, Bytes alignment);
 
 }  // namespace vramplan::graph

@@ -172,7 +172,7 @@ TensorId Graph::view(TensorId parent, Shape ne, bool contiguous) {
 
 // ggml_gallocr_alloc_graph_impl: inputs first; then every node in order, reusing a source in
 // place where allowed, and freeing each source whose last user (or last view's user) ran.
-Bytes allocated_size(const Graph& graph, Bytes alignment) {
+AllocatedSize allocated_size(const Graph& graph, Bytes alignment) {
   const std::vector<Tensor>& ts = graph.tensors();
   std::vector<State> st(ts.size());
   Allocator allocator(alignment);
@@ -220,7 +220,11 @@ Bytes allocated_size(const Graph& graph, Bytes alignment) {
       if (p >= 0) ++state(p).children;
     }
   }
-  for (TensorId id : graph.nodes()) {
+  AllocatedSize out;
+  const std::vector<TensorId>& nodes = graph.nodes();
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const TensorId id = nodes[i];
+    if (static_cast<std::int64_t>(i) == graph.head()) out.before_head = allocator.high_water();
     allocate(id);
     for (TensorId p : graph.at(id).src) {
       if (p < 0) continue;
@@ -235,7 +239,11 @@ Bytes allocated_size(const Graph& graph, Bytes alignment) {
       }
     }
   }
-  return allocator.high_water();
+  out.total = allocator.high_water();
+  if (graph.head() < 0 || graph.head() >= static_cast<std::int64_t>(nodes.size())) {
+    out.before_head = out.total;
+  }
+  return out;
 }
 
 }  // namespace vramplan::graph

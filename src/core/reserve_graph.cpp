@@ -147,6 +147,7 @@ class Builder {
     rot_k_ = !traits.mla && is_quantized(p.type_k) && head_k_ % 64 == 0;
     rot_v_ = !traits.mla && is_quantized(p.type_v) && head_v_ % 64 == 0;
     while (head_k_ % (2 * nrot_) == 0) nrot_ *= 2;
+    g_.reserve(static_cast<std::size_t>(spec.n_layer) * 80 + 64);
     caches_[0].cells = p.shape.n_ctx_seq;
     caches_[1].cells = p.shape.n_swa_cells;
   }
@@ -165,6 +166,7 @@ class Builder {
     if (t_.scale_embd) x = g_.op(Op::scale, Elem::f32, embd, {x});
     for (std::int32_t il = 0; il < spec_.n_layer; ++il) x = layer(il, x);
     if (with_output) {
+      g_.mark_head();
       const TensorId norm = block_norm(x);
       g_.mark_output(norm);
       const Graph::Shape shape{spec_.n_vocab, n_out_, 1, 1};
@@ -562,17 +564,19 @@ std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
   constexpr Bytes kCpuAlignment = 32;  // TENSOR_ALIGNMENT, the CPU buffer type's alignment
   // sched_reserve sizes the buffer for the prompt graph and for the generation graph (one
   // token and one output per sequence); it keeps the larger.
-  auto size = [&](std::int64_t n_tokens, std::int64_t n_outputs, bool with_output) {
-    return graph::allocated_size(
-        Builder(spec, params, *t, n_tokens, n_outputs).build(with_output), kCpuAlignment);
+  // One replay gives both sizes: the graph without the output head is the graph with it, cut
+  // before the head (graph_alloc.hpp).
+  auto replay = [&](std::int64_t n_tokens, std::int64_t n_outputs) {
+    const graph::AllocatedSize a = graph::allocated_size(
+        Builder(spec, params, *t, n_tokens, n_outputs).build(true), kCpuAlignment);
+    return GraphCompute{.with_output = a.total, .without_output = a.before_head};
   };
-  const std::int64_t pp = reserve_tokens(params);
+  GraphCompute out = replay(reserve_tokens(params), params.n_outputs);
   const std::int64_t n_seq = std::max<std::int64_t>(1, params.n_seq);
-  GraphCompute out{.with_output = size(pp, params.n_outputs, true),
-                   .without_output = size(pp, params.n_outputs, false)};
   if (n_seq > 1) {
-    out.with_output = std::max(out.with_output, size(n_seq, n_seq, true));
-    out.without_output = std::max(out.without_output, size(n_seq, n_seq, false));
+    const GraphCompute tg = replay(n_seq, n_seq);
+    out.with_output = std::max(out.with_output, tg.with_output);
+    out.without_output = std::max(out.without_output, tg.without_output);
   }
   return out;
 }

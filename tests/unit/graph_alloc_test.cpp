@@ -23,7 +23,7 @@ TEST(GraphAlloc, FreesASourceAfterItsLastUser) {
   const TensorId b = g.op(Op::mul_mat, Elem::f32, kib(4), {g.external(), a});
   g.op(Op::mul_mat, Elem::f32, kib(4), {g.external(), b});
   // a and b are live together; c goes into a's freed block.
-  EXPECT_EQ(graph::allocated_size(g, 32), 8 * kKiB);
+  EXPECT_EQ(graph::allocated_size(g, 32).total, 8 * kKiB);
 }
 
 TEST(GraphAlloc, InPlaceOpTakesOverASingleUseSource) {
@@ -31,7 +31,7 @@ TEST(GraphAlloc, InPlaceOpTakesOverASingleUseSource) {
   const TensorId a = g.op(Op::mul_mat, Elem::f32, kib(4), {g.external()});
   const TensorId b = g.op(Op::add, Elem::f32, kib(4), {a, g.external()});
   g.op(Op::rms_norm, Elem::f32, kib(4), {b});
-  EXPECT_EQ(graph::allocated_size(g, 32), 4 * kKiB);
+  EXPECT_EQ(graph::allocated_size(g, 32).total, 4 * kKiB);
 }
 
 TEST(GraphAlloc, NoInPlaceWhenTheSourceHasAnotherUserOrOtherShape) {
@@ -39,12 +39,12 @@ TEST(GraphAlloc, NoInPlaceWhenTheSourceHasAnotherUserOrOtherShape) {
   const TensorId a = g.op(Op::mul_mat, Elem::f32, kib(4), {g.external()});
   const TensorId b = g.op(Op::add, Elem::f32, kib(4), {a, g.external()});
   g.op(Op::add, Elem::f32, kib(4), {b, a});  // a still used: b could not take it over
-  EXPECT_EQ(graph::allocated_size(g, 32), 8 * kKiB);
+  EXPECT_EQ(graph::allocated_size(g, 32).total, 8 * kKiB);
 
   Graph h;
   const TensorId x = h.op(Op::mul_mat, Elem::f32, kib(4), {h.external()});
   h.op(Op::add, Elem::f32, {256, 4, 1, 1}, {x, h.external()});  // same bytes, other shape
-  EXPECT_EQ(graph::allocated_size(h, 32), 8 * kKiB);
+  EXPECT_EQ(graph::allocated_size(h, 32).total, 8 * kKiB);
 }
 
 TEST(GraphAlloc, OutputsAreNeitherFreedNorReused) {
@@ -53,7 +53,7 @@ TEST(GraphAlloc, OutputsAreNeitherFreedNorReused) {
   g.mark_output(a);
   const TensorId b = g.op(Op::add, Elem::f32, kib(4), {a, g.external()});
   g.op(Op::mul_mat, Elem::f32, kib(4), {g.external(), b});
-  EXPECT_EQ(graph::allocated_size(g, 32), 12 * kKiB);
+  EXPECT_EQ(graph::allocated_size(g, 32).total, 12 * kKiB);
 }
 
 TEST(GraphAlloc, AViewKeepsItsRootAliveUntilTheViewsLastUser) {
@@ -62,7 +62,7 @@ TEST(GraphAlloc, AViewKeepsItsRootAliveUntilTheViewsLastUser) {
   const TensorId v = g.view(a, {512, 2, 1, 1});
   g.op(Op::mul_mat, Elem::f32, kib(4), {g.external()});  // a is alive: no reuse
   g.op(Op::mul_mat, Elem::f32, kib(4), {g.external(), v});
-  EXPECT_EQ(graph::allocated_size(g, 32), 12 * kKiB);
+  EXPECT_EQ(graph::allocated_size(g, 32).total, 12 * kKiB);
 }
 
 TEST(GraphAlloc, BestFitTakesTheLastOfEqualHolesAndFreedNeighboursMerge) {
@@ -77,14 +77,14 @@ TEST(GraphAlloc, BestFitTakesTheLastOfEqualHolesAndFreedNeighboursMerge) {
   const TensorId e = mm(1, {c});  // best fit [0, 1); frees c: holes [1, 2) and [3, 4)
   const TensorId f = mm(1, {b});  // equal holes: the later one, [3, 4); b merges into [1, 3)
   mm(2, {d, e, f});               // fits the merged hole [1, 3): no growth
-  EXPECT_EQ(graph::allocated_size(g, 32), 5 * kKiB);
+  EXPECT_EQ(graph::allocated_size(g, 32).total, 5 * kKiB);
 }
 
 TEST(GraphAlloc, SizesAreRoundedToTheAlignment) {
   Graph g;
   const TensorId a = g.op(Op::mul_mat, Elem::f32, {3, 1, 1, 1}, {g.external()});
   g.op(Op::mul_mat, Elem::f32, {3, 1, 1, 1}, {g.external(), a});
-  EXPECT_EQ(graph::allocated_size(g, 32), 64);
+  EXPECT_EQ(graph::allocated_size(g, 32).total, 64);
 }
 
 TEST(ReserveGraph, ModelsTheRebuiltFamiliesOnly) {
@@ -159,6 +159,17 @@ TEST(ReserveGraph, RoundsTheUbatchUpToAMultipleOfTheSequences) {
   const auto b = graph_compute_buffer(s, p);
   ASSERT_TRUE(b.has_value());
   EXPECT_NEAR(static_cast<double>(b->with_output) / static_cast<double>(mib), 3.0996, 1e-4);
+}
+
+TEST(GraphAlloc, TheMarkBeforeTheHeadIsTheSizeWithoutIt) {
+  const ModelSpec s = test::gpt_oss_20b();
+  const ContextParams cp{.n_ctx = 8192, .n_seq = 2, .n_batch = 512, .n_ubatch = 512};
+  const ComputeParams p{.shape = context_shape(s, cp), .n_outputs = 512, .n_seq = 2};
+  const graph::AllocatedSize with = graph::allocated_size(reserve_graph(s, p, true), 32);
+  const graph::AllocatedSize without = graph::allocated_size(reserve_graph(s, p, false), 32);
+  EXPECT_EQ(with.before_head, without.total);
+  EXPECT_EQ(without.before_head, without.total);
+  EXPECT_GT(with.total, with.before_head);
 }
 
 }  // namespace
