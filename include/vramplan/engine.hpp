@@ -52,6 +52,7 @@ struct Engine {
   std::int64_t default_batch;        // -b
   std::int64_t default_ubatch;       // -ub
   bool auto_batch;                   // Ollama's automatic batch (ollama.md §1.3)
+  bool expert_offload;               // can keep MoE experts on the CPU (--n-cpu-moe)
   Bytes fit_margin;                  // llama.cpp --fit target per device (1024 MiB)
 };
 

@@ -62,6 +62,9 @@ struct Config {
   bool kv_unified = false;
   bool kv_offload = true;        // KV on the device of its layer (llama.cpp default)
   CpuRepack cpu_repack = CpuRepack::avx2;  // host weights' CPU_REPACK copies (weights.hpp)
+  // llama.cpp's --n-cpu-moe: the routed-expert tensors of blocks 0..cpu_moe-1 stay in host
+  // memory even where their block is offloaded (MoE models only).
+  std::int32_t cpu_moe = 0;
 
   bool operator==(const Config&) const = default;
 };

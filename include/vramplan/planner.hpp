@@ -39,6 +39,7 @@ struct FitRequest {
   std::optional<GgmlType> kv_type;
   std::optional<bool> flash_attn;
   std::optional<std::int32_t> gpu_layers;
+  std::optional<std::int32_t> cpu_moe;  // --n-cpu-moe (MoE models, llama.cpp engines)
   std::optional<std::int64_t> ubatch;
   std::optional<std::int64_t> batch;
   std::int64_t min_ctx = 4096;  // floor for an unset context (min with the model maximum)
@@ -55,6 +56,7 @@ struct Recommendation {
   std::int64_t n_batch = 0;
   std::int64_t n_ubatch = 0;
   bool kv_unified = false;
+  std::int32_t cpu_moe = 0;  // blocks whose experts stay in RAM (--n-cpu-moe), 0 = none
 };
 
 // A change that would make a configuration that does not fit, fit (or come closer).

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct WeightGroup {
 struct WeightLayout {
   WeightGroup input;                // token_embd, position/token-type embeddings, rope_freqs
   std::vector<WeightGroup> blocks;  // blk.0 .. blk.(n_layer-1)
+  // Of each block, its routed-expert tensors (already counted in `blocks`): what llama.cpp's
+  // --n-cpu-moe keeps in host memory (is_expert_tensor).
+  std::vector<WeightGroup> experts;
   WeightGroup output;               // output_norm + output (+ token_embd copy when tied)
   bool output_tied = false;         // output uses a duplicate of token_embd
   Bytes tied_copy = 0;              // host bytes of that duplicate (shares mmap pages on CPU)
@@ -54,6 +58,10 @@ struct WeightLayout {
 };
 
 // Groups a tensor list. Tensors of blocks >= n_layer are an error (Error{bad_input}).
+// Routed-expert tensors, as llama.cpp's --cpu-moe / --n-cpu-moe select them (common.h
+// LLM_FFN_EXPS_REGEX `\.ffn_(up|down|gate|gate_up)_(ch|)exps`, weights and biases).
+[[nodiscard]] bool is_expert_tensor(const std::string& name);
+
 [[nodiscard]] WeightLayout layout_weights(const std::vector<TensorInfo>& tensors,
                                           std::int32_t n_layer);
 

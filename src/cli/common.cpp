@@ -151,6 +151,16 @@ std::int32_t parse_gpu_layers(const std::string& text, std::int32_t total_layers
   return static_cast<std::int32_t>(n);
 }
 
+std::int32_t parse_cpu_moe(const std::string& text, std::int32_t n_layer) {
+  if (text == "all") return n_layer;
+  const std::int64_t n = parse_integer("--cpu-moe", text, 0, 100000);
+  if (n > n_layer) {
+    throw Error(ErrorKind::usage, fmt::format("--cpu-moe: this model has {} blocks, got '{}'",
+                                              n_layer, text));
+  }
+  return static_cast<std::int32_t>(n);
+}
+
 void check_format(const std::string& format, const std::string& allowed) {
   for (const std::string& name : split(allowed, '|')) {
     if (format == name) return;

@@ -59,6 +59,8 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& form
                                                     const std::string& text, bool allow_auto);
 // "all" -> `total_layers`, else an integer in [0, total_layers].
 [[nodiscard]] std::int32_t parse_gpu_layers(const std::string& text, std::int32_t total_layers);
+// --cpu-moe: N blocks (0..n_layer) or "all" (llama.cpp's --n-cpu-moe N / --cpu-moe).
+[[nodiscard]] std::int32_t parse_cpu_moe(const std::string& text, std::int32_t n_layer);
 // Checks --format against the allowed values ("table|json|env").
 void check_format(const std::string& format, const std::string& allowed);
 

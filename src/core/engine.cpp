@@ -15,24 +15,24 @@ constexpr std::array<Engine, 4> engine_table{{
      ContextMeaning::per_slot, OutputReserve::per_sequence, DefaultContext::vram_tier,
      /*default_parallel=*/1, /*unified_when_parallel_unset=*/false,
      /*batch_equals_ubatch=*/true, /*default_batch=*/512, /*default_ubatch=*/512,
-     /*auto_batch=*/true, fit_margin},
+     /*auto_batch=*/true, /*expert_offload=*/false, fit_margin},  // ollama#11772
     {EngineId::llamacpp, "llamacpp", "llama-server", "b10309", ContextMeaning::total,
      OutputReserve::per_sequence, DefaultContext::model_max,
      /*default_parallel=*/4, /*unified_when_parallel_unset=*/true,
      /*batch_equals_ubatch=*/false, /*default_batch=*/2048, /*default_ubatch=*/512,
-     /*auto_batch=*/false, fit_margin},
+     /*auto_batch=*/false, /*expert_offload=*/true, fit_margin},
     {EngineId::llamacpp_lib, "llamacpp-lib", "llama.cpp (library)", "b10309",
      ContextMeaning::total, OutputReserve::per_token, DefaultContext::model_max,
      /*default_parallel=*/1, /*unified_when_parallel_unset=*/false,
      /*batch_equals_ubatch=*/true, /*default_batch=*/512, /*default_ubatch=*/512,
-     /*auto_batch=*/false, fit_margin},
+     /*auto_batch=*/false, /*expert_offload=*/true, fit_margin},  // tensor_buft_overrides
     // vLLM: planned by vllm_estimate / vllm_fit (vllm.md §8); only id, names and version are
     // read. Context = max_model_len per request; slots = max_num_seqs (vllm.md §1.7).
     {EngineId::vllm, "vllm", "vLLM", "v0.21+ (V1 engine)", ContextMeaning::per_slot,
      OutputReserve::per_sequence, DefaultContext::model_max,
      /*default_parallel=*/1, /*unified_when_parallel_unset=*/false,
      /*batch_equals_ubatch=*/false, /*default_batch=*/2048, /*default_ubatch=*/2048,
-     /*auto_batch=*/false, fit_margin},
+     /*auto_batch=*/false, /*expert_offload=*/false, fit_margin},
 }};
 
 }  // namespace

@@ -121,6 +121,18 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                                               "model, got {}", est.total_layers,
                                               config.gpu_layers));
   }
+  if (config.cpu_moe < 0 || config.cpu_moe > spec.n_layer) {
+    throw Error(ErrorKind::usage, fmt::format("--cpu-moe must be between 0 and {} for this "
+                                              "model, got {}", spec.n_layer, config.cpu_moe));
+  }
+  if (config.cpu_moe > 0 && !spec.moe.present()) {
+    throw Error(ErrorKind::usage, "--cpu-moe applies to mixture-of-experts models only");
+  }
+  if (config.cpu_moe > 0 && !engine.expert_offload) {
+    throw Error(ErrorKind::usage, fmt::format("--cpu-moe: {} cannot keep experts on the CPU "
+                                              "(llama-server's --n-cpu-moe); use --engine "
+                                              "llamacpp", engine.display));
+  }
   if (config.n_ubatch < 1 || config.n_batch < 1) {
     throw Error(ErrorKind::usage, "batch and ubatch must be at least 1");
   }
@@ -203,6 +215,7 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   host.weights += w.input.host;
   Bytes largest_host_tensor = 0;
   Bytes repacked = 0;
+  Bytes experts_on_host = 0;  // --cpu-moe: expert tensors of offloaded blocks
   for (std::int32_t il = 0; il < spec.n_layer; ++il) {
     const int dev = placement[static_cast<std::size_t>(il)];
     const WeightGroup& block = w.blocks[static_cast<std::size_t>(il)];
@@ -216,6 +229,17 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     } else {
       DeviceUsage& d = devices[static_cast<std::size_t>(dev)];
       d.weights += block.cuda;
+      if (il < config.cpu_moe) {
+        // The experts are overridden to the CPU buffer type (-ot ...=CPU), which lets the
+        // CPU_REPACK copies apply to them too.
+        const WeightGroup& experts = w.experts[static_cast<std::size_t>(il)];
+        const Bytes repack = experts.repack[static_cast<std::size_t>(config.cpu_repack)];
+        d.weights -= experts.cuda;
+        host.weights += experts.host + repack;
+        repacked += repack;
+        experts_on_host += experts.host;
+        largest_host_tensor = std::max(largest_host_tensor, experts.largest_tensor);
+      }
       d.kv_cache += config.kv_offload ? kv : 0;
       if (!config.kv_offload) host.kv_cache += kv;
       ++d.layers;
@@ -237,6 +261,11 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     ++devices[static_cast<std::size_t>(output_dev)].layers;
   }
 
+  if (experts_on_host > 0) {
+    est.notes.push_back(fmt::format("the experts of the first {} blocks ({}) stay in host "
+                                    "memory (llama.cpp --n-cpu-moe {})", config.cpu_moe,
+                                    format_bytes(experts_on_host), config.cpu_moe));
+  }
   if (repacked > 0) {
     est.notes.push_back(fmt::format("host weights include {} of CPU_REPACK copies ({} CPU; "
                                     "llama.cpp's --no-repack avoids them: --cpu-repack off)",
@@ -264,11 +293,12 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
       DeviceUsage& d = devices[i];
       const bool holds_output = static_cast<int>(i) == output_dev;
       if (d.layers > 0) d.compute = graph.peak(holds_output);
-      // Op offload: with a partial offload, large-batch ops on host weights run on the GPU
-      // and copy the weight into its compute buffer (llamacpp.md §A2.1). Counted on the
-      // first GPU; the staging size is the largest host-resident tensor (not verified on
-      // CUDA here: docs/memory-model.md).
-      if (i == 0 && (partial || config.gpu_layers == 0) && est.shape.n_ubatch >= 32) {
+      // Op offload: with a partial offload (or experts kept on the host), large-batch ops
+      // on host weights run on the GPU and copy the weight into its compute buffer
+      // (llamacpp.md §A2.1). Counted on the first GPU; the staging size is the largest
+      // host-resident tensor (not verified on CUDA here: docs/memory-model.md).
+      if (i == 0 && (partial || config.gpu_layers == 0 || experts_on_host > 0) &&
+          est.shape.n_ubatch >= 32) {
         d.compute += largest_host_tensor;
         if (d.layers == 0) d.compute += graph.peak(false);
       }
@@ -277,6 +307,12 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     // the layers that run on the CPU.
     host.compute = inputs;
     if (host.layers > 0) host.compute += graph.peak(output_dev < 0);
+    // Below 32 tokens the expert matmuls of --cpu-moe blocks run on the CPU: the k experts'
+    // gate, up, SwiGLU and down rows of one layer (modelled, not measured).
+    if (experts_on_host > 0 && est.shape.n_ubatch < 32) {
+      host.compute += 4 * est.shape.n_ubatch * spec.moe.n_expert_used *
+                      (3 * spec.moe.n_ff_exp + spec.n_embd);
+    }
   }
   host.output = output_buffer(spec, config.parallel);
 

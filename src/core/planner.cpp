@@ -56,6 +56,7 @@ Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers,
   c.flash_attn = p.flash_attn;
   c.kv_unified = p.kv_unified;
   c.cpu_repack = r.cpu_repack;
+  c.cpu_moe = r.cpu_moe.value_or(0);
   c.n_ubatch = r.ubatch ? *r.ubatch
                         : engine_default_ubatch(p.model, p.engine, r.backend, ctx, p.parallel,
                                                 p.flash_attn, p.gpus);
@@ -147,7 +148,40 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
                                         "with every layer on the GPU", floor));
   }
 
-  // 2. Fewer GPU layers (partial offload), if the user left them open.
+  // 2. A mixture of experts: every layer on the GPU, the routed experts of the first N
+  //    blocks in RAM (--n-cpu-moe N), with the smallest N that fits. llama.cpp's --fit moves
+  //    experts before whole layers: attention and the KV cache stay on the GPU.
+  const std::int32_t n_block = p.model.spec.n_layer;
+  if (!r.gpu_layers && !r.cpu_moe && !p.gpus.empty() && p.model.spec.moe.present() &&
+      p.engine.expert_offload) {
+    auto with_experts_on_cpu = [&](std::int32_t n) {
+      Config c = make_config(p, ctx, all_layers, kv);
+      c.cpu_moe = n;
+      return c;
+    };
+    if (gpus_fit(p, run(p, with_experts_on_cpu(n_block)))) {
+      std::int32_t lo = 1;
+      std::int32_t hi = n_block;  // fits; GPU use falls as n grows
+      while (lo < hi) {
+        const std::int32_t mid = lo + (hi - lo) / 2;
+        if (gpus_fit(p, run(p, with_experts_on_cpu(mid)))) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      out.config = with_experts_on_cpu(hi);
+      out.estimate = run(p, out.config);
+      out.fits = fits(p, out.estimate);
+      out.decisions.push_back(fmt::format(
+          "every layer on the GPU{}, the experts of the first {} of {} blocks in RAM "
+          "(--n-cpu-moe {}): faster than running whole layers on the CPU",
+          p.gpus.size() > 1 ? "s" : "", hi, n_block, hi));
+      return out;
+    }
+  }
+
+  // 3. Fewer GPU layers (partial offload), if the user left them open.
   std::int32_t layers = start_layers;
   if (!r.gpu_layers && !p.gpus.empty()) {
     for (layers = all_layers; layers > 0; --layers) {
@@ -173,6 +207,7 @@ std::string describe_config_change(const Config& from, const Config& to) {
   if (from.gpu_layers != to.gpu_layers) {
     parts.push_back(fmt::format("--gpu-layers {}", to.gpu_layers));
   }
+  if (from.cpu_moe != to.cpu_moe) parts.push_back(fmt::format("--cpu-moe {}", to.cpu_moe));
   std::string text;
   for (const std::string& part : parts) text += (text.empty() ? "" : " ") + part;
   return text;
@@ -281,7 +316,8 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
                                        .flash_attention = c.flash_attn,
                                        .n_batch = plan.estimate.shape.n_batch,
                                        .n_ubatch = plan.estimate.shape.n_ubatch,
-                                       .kv_unified = c.kv_unified};
+                                       .kv_unified = c.kv_unified,
+                                       .cpu_moe = plan.estimate.config.cpu_moe};
   if (request.ram > 0) plan.estimate.devices.back().capacity = request.ram;
   if (plan.fits) return plan;
 

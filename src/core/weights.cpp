@@ -81,9 +81,19 @@ void WeightGroup::add(const TensorInfo& tensor) {
   }
 }
 
+bool is_expert_tensor(const std::string& name) {
+  static constexpr std::array<std::string_view, 8> needles = {
+      ".ffn_up_exps",   ".ffn_down_exps",   ".ffn_gate_exps",   ".ffn_gate_up_exps",
+      ".ffn_up_chexps", ".ffn_down_chexps", ".ffn_gate_chexps", ".ffn_gate_up_chexps"};
+  return std::any_of(needles.begin(), needles.end(), [&](std::string_view needle) {
+    return name.find(needle) != std::string::npos;
+  });
+}
+
 WeightLayout layout_weights(const std::vector<TensorInfo>& tensors, std::int32_t n_layer) {
   WeightLayout layout;
   layout.blocks.resize(static_cast<std::size_t>(n_layer));
+  layout.experts.resize(static_cast<std::size_t>(n_layer));
   const TensorInfo* token_embd = nullptr;
   bool has_output = false;
   bool has_output_norm = false;
@@ -97,6 +107,7 @@ WeightLayout layout_weights(const std::vector<TensorInfo>& tensors, std::int32_t
                                 t.name, block, n_layer));
       }
       layout.blocks[static_cast<std::size_t>(block)].add(t);
+      if (is_expert_tensor(t.name)) layout.experts[static_cast<std::size_t>(block)].add(t);
     } else if (t.name.starts_with("output.") || t.name.starts_with("output_norm.")) {
       layout.output.add(t);
       has_output = has_output || t.name == "output.weight";

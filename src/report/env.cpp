@@ -23,10 +23,13 @@ std::string header(const Model& model, const Plan& plan, const EnvOptions& optio
   line(out, fmt::format("# rules:   {} {}, backend {}", e.engine->display,
                         e.engine->version, to_string(e.backend)));
   line(out, fmt::format("# fits:    {}", plan.fits ? "yes" : "NO (closest attempt below)"));
-  line(out, fmt::format("# plan:    {}/{} layers on GPU, ctx {}, parallel {}, kv {}, "
+  line(out, fmt::format("# plan:    {}/{} layers on GPU{}, ctx {}, parallel {}, kv {}, "
                         "flash attention {}, batch {}/{}",
-                        r.gpu_layers, r.total_layers, r.ctx, r.parallel, to_string(r.kv_type),
-                        on_off(r.flash_attention), r.n_batch, r.n_ubatch));
+                        r.gpu_layers, r.total_layers,
+                        r.cpu_moe > 0 ? fmt::format(" (experts of {} blocks in RAM)", r.cpu_moe)
+                                      : std::string(),
+                        r.ctx, r.parallel, to_string(r.kv_type), on_off(r.flash_attention),
+                        r.n_batch, r.n_ubatch));
   for (const DeviceUsage& d : e.devices) {
     if (d.capacity > 0) {
       line(out, fmt::format("# {:<8} {} of {}", d.name + ":", format_bytes(d.total()),
@@ -103,6 +106,10 @@ std::string llama_server_env(const Model& model, const Plan& plan, const EnvOpti
   line(out, fmt::format("LLAMA_ARG_N_PARALLEL={}", r.parallel));
   if (r.kv_unified) line(out, "LLAMA_ARG_KV_UNIFIED=1");
   line(out, fmt::format("LLAMA_ARG_N_GPU_LAYERS={}", r.gpu_layers));
+  if (r.cpu_moe > 0) {
+    line(out, fmt::format("# the routed experts of the first {} blocks stay in RAM", r.cpu_moe));
+    line(out, fmt::format("LLAMA_ARG_N_CPU_MOE={}", r.cpu_moe));
+  }
   line(out, fmt::format("LLAMA_ARG_FLASH_ATTN={}", on_off(r.flash_attention)));
   line(out, fmt::format("LLAMA_ARG_CACHE_TYPE_K={}", to_string(r.kv_type)));
   line(out, fmt::format("LLAMA_ARG_CACHE_TYPE_V={}", to_string(r.kv_type)));

@@ -57,6 +57,7 @@ Json estimate_json(const Model& model, const Estimate& e, bool with_version) {
                      {"n_batch", c.n_batch},
                      {"n_ubatch", c.n_ubatch},
                      {"kv_unified", c.kv_unified},
+                     {"cpu_moe", c.cpu_moe},
                      {"backend", std::string(to_string(e.backend))},
                      {"n_ctx", e.shape.n_ctx},
                      {"n_ctx_seq", e.shape.n_ctx_seq},
@@ -94,7 +95,8 @@ std::string render_fit_json(const Model& model, const Plan& plan) {
                              {"flash_attention", on_off(r.flash_attention)},
                              {"n_batch", r.n_batch},
                              {"n_ubatch", r.n_ubatch},
-                             {"kv_unified", r.kv_unified}};
+                             {"kv_unified", r.kv_unified},
+                             {"cpu_moe", r.cpu_moe}};
   Json per_gpu = Json::array();
   for (const Bytes b : plan.headroom_bytes) per_gpu.push_back(b);
   j["headroom"] = Json{{"profile", plan.headroom.profile},

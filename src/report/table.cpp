@@ -152,6 +152,7 @@ std::string verdict(const Plan& plan, bool color) {
   } else if (r.gpu_layers == r.total_layers) {
     where = fmt::format("all {}/{} layers on {}", r.gpu_layers, r.total_layers,
                         gpus > 1 ? fmt::format("{} GPUs", gpus) : std::string("the GPU"));
+    if (r.cpu_moe > 0) where += fmt::format(", experts of {} blocks in RAM", r.cpu_moe);
   } else if (r.gpu_layers == 0) {
     where = fmt::format("0/{} layers on the GPU, everything on the CPU (slow)", r.total_layers);
   } else {
@@ -196,6 +197,10 @@ std::string render_fit_table(const Model& model, const Plan& plan, const TableOp
   out += fmt::format("\n{}\n", paint("recommendation", ansi_bold, options.color));
   TextTable settings;
   settings.add_row({"gpu_layers", fmt::format("{}/{}", r.gpu_layers, r.total_layers)});
+  if (r.cpu_moe > 0) {
+    settings.add_row({"cpu_moe", fmt::format("{} (experts of blocks 0-{} in RAM)", r.cpu_moe,
+                                             r.cpu_moe - 1)});
+  }
   settings.add_row({"ctx", r.parallel > 1 && e.engine != nullptr &&
                                    e.engine->ctx_meaning == ContextMeaning::per_slot
                                ? fmt::format("{} per slot ({} in total)", r.ctx,
@@ -248,6 +253,10 @@ std::string render_estimate_table(const Model& model, const Estimate& estimate,
   out += '\n';
   TextTable settings;
   settings.add_row({"gpu_layers", fmt::format("{}/{}", c.gpu_layers, estimate.total_layers)});
+  if (c.cpu_moe > 0) {
+    settings.add_row({"cpu_moe", fmt::format("{} (experts of blocks 0-{} in RAM)", c.cpu_moe,
+                                             c.cpu_moe - 1)});
+  }
   settings.add_row({"ctx", fmt::format("{}", c.ctx)});
   settings.add_row({"parallel", fmt::format("{}", c.parallel)});
   settings.add_row({"kv_type", kv_type_text(c)});

@@ -83,7 +83,8 @@ TEST(JsonReport, EstimateHasTheDocumentedKeys) {
   EXPECT_EQ(keys(j["config"]),
             (std::set<std::string>{"ctx", "parallel", "gpu_layers", "total_layers", "kv_type",
                                    "flash_attention", "n_batch", "n_ubatch", "kv_unified",
-                                   "backend", "n_ctx", "n_ctx_seq", "n_stream", "n_outputs"}));
+                                   "cpu_moe", "backend", "n_ctx", "n_ctx_seq", "n_stream",
+                                   "n_outputs"}));
   EXPECT_EQ(j["config"]["kv_type"]["k"], "f16");
   EXPECT_EQ(j["config"]["flash_attention"], "on");
   EXPECT_EQ(j["config"]["backend"], "cuda");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/tensors.hpp>
 
 #include "support/simple_model.hpp"
 #include "support/specs.hpp"
@@ -124,6 +125,55 @@ TEST(Estimate, RejectsImpossibleSettings) {
   EXPECT_THROW((void)estimate(m, ollama, Backend::cuda, config(4096, 1, 34), {}), Error);
   EXPECT_THROW((void)estimate(m, ollama, Backend::cuda, config(4096, 0, 33), {}), Error);
   EXPECT_THROW((void)estimate(m, ollama, Backend::cuda, config(0, 1, 33), {}), Error);
+}
+
+TEST(Estimate, CpuMoeMovesTheExpertsOfTheFirstBlocksToTheHost) {
+  const ModelSpec s = test::gpt_oss_20b();
+  const Model m = make_model("gpt-oss", "unit test", s, FileType::mostly_mxfp4_moe,
+                             generate_tensors(s, FileType::mostly_mxfp4_moe));
+  Config c = config(8192, 1, s.n_layer + 1);
+  c.cpu_repack = CpuRepack::off;
+  const Estimate all = estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {80 * gib});
+  c.cpu_moe = 10;
+  const Estimate ten = estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {80 * gib});
+  Bytes experts_cuda = 0;
+  Bytes experts_host = 0;
+  Bytes largest = 0;
+  for (int il = 0; il < 10; ++il) {
+    experts_cuda += m.weights.experts[static_cast<std::size_t>(il)].cuda;
+    experts_host += m.weights.experts[static_cast<std::size_t>(il)].host;
+    largest = std::max(largest, m.weights.experts[static_cast<std::size_t>(il)].largest_tensor);
+  }
+  EXPECT_EQ(ten.devices[0].weights, all.devices[0].weights - experts_cuda);
+  EXPECT_EQ(ten.host().weights, all.host().weights + experts_host);
+  EXPECT_EQ(ten.devices[0].kv_cache, all.devices[0].kv_cache);  // attention stays on the GPU
+  EXPECT_EQ(ten.devices[0].layers, all.devices[0].layers);
+  // Op offload stages the largest host expert tensor in the GPU's compute buffer.
+  EXPECT_EQ(ten.devices[0].compute, all.devices[0].compute + largest);
+  expect_components_add_up(ten);
+
+  // With CPU_REPACK the host also holds the repacked copies of the MXFP4 experts.
+  c.cpu_repack = CpuRepack::avx2;
+  const Estimate repacked = estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {80 * gib});
+  EXPECT_GT(repacked.host().weights, ten.host().weights);
+}
+
+TEST(Estimate, CpuMoeNeedsAMoeModelAndAnEngineThatCanDoIt) {
+  const ModelSpec s = test::gpt_oss_20b();
+  const Model moe = make_model("gpt-oss", "unit test", s, FileType::mostly_mxfp4_moe,
+                               generate_tensors(s, FileType::mostly_mxfp4_moe));
+  Config c = config(8192, 1, s.n_layer + 1);
+  c.cpu_moe = 4;
+  EXPECT_THROW((void)estimate(moe, engine(EngineId::ollama), Backend::cuda, c, {80 * gib}),
+               Error);
+  c.cpu_moe = s.n_layer + 1;
+  EXPECT_THROW((void)estimate(moe, engine(EngineId::llamacpp), Backend::cuda, c, {80 * gib}),
+               Error);
+  Config dense_config = config(8192, 1, 33);
+  dense_config.cpu_moe = 1;
+  EXPECT_THROW((void)estimate(test::simple_model(test::llama31_8b()), engine(EngineId::llamacpp),
+                              Backend::cuda, dense_config, {80 * gib}),
+               Error);
 }
 
 }  // namespace

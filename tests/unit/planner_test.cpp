@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/tensors.hpp>
 
 #include "support/simple_model.hpp"
 #include "support/specs.hpp"
@@ -131,6 +132,44 @@ TEST(Headroom, ProfilesAndCustomValues) {
   EXPECT_EQ(parse_headroom("25%").for_device(16 * gib), 4 * gib);
   EXPECT_THROW((void)parse_headroom("lots"), Error);
   EXPECT_THROW((void)parse_headroom("150%"), Error);
+}
+
+Model gpt_oss_20b() {
+  const ModelSpec s = test::gpt_oss_20b();
+  return make_model("gpt-oss", "unit test", s, FileType::mostly_mxfp4_moe,
+                    generate_tensors(s, FileType::mostly_mxfp4_moe));
+}
+
+TEST(Fit, KeepsTheExpertsOfTheFewestBlocksInRamForAMoeModel) {
+  const Model m = gpt_oss_20b();
+  FitRequest r = request({8 * gib}, EngineId::llamacpp);
+  const Plan p = fit(m, r, {});
+  ASSERT_TRUE(p.fits);
+  EXPECT_EQ(p.recommendation.gpu_layers, p.recommendation.total_layers);
+  const std::int32_t n = p.recommendation.cpu_moe;
+  ASSERT_GT(n, 0);
+  EXPECT_LT(n, m.spec.n_layer);
+  // The smallest that fits: one block fewer does not, with every layer on the GPU.
+  r.cpu_moe = n - 1;
+  r.ctx = p.recommendation.ctx;
+  r.gpu_layers = p.recommendation.total_layers;
+  EXPECT_FALSE(fit(m, r, {}).fits);
+  EXPECT_NE(p.decisions.back().find("--n-cpu-moe " + std::to_string(n)), std::string::npos);
+}
+
+TEST(Fit, OllamaCannotKeepExpertsInRamAndOffloadsLayersInstead) {
+  const Plan p = fit(gpt_oss_20b(), request({8 * gib}), {});
+  EXPECT_EQ(p.recommendation.cpu_moe, 0);
+  EXPECT_LT(p.recommendation.gpu_layers, p.recommendation.total_layers);
+}
+
+TEST(Fit, AFixedCpuMoeIsKept) {
+  FitRequest r = request({24 * gib}, EngineId::llamacpp);
+  r.cpu_moe = 3;
+  const Plan p = fit(gpt_oss_20b(), r, {});
+  EXPECT_TRUE(p.fits);
+  EXPECT_EQ(p.recommendation.cpu_moe, 3);
+  EXPECT_EQ(p.estimate.config.cpu_moe, 3);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/tensors.hpp>
 
 #include "support/simple_model.hpp"
 #include "support/specs.hpp"
@@ -97,6 +98,31 @@ TEST(CpuRepack, HostWeightsIncludeTheCopyOnlyOnTheCpu) {
   ASSERT_FALSE(repacked.notes.empty());
   c.gpu_layers = 33;  // everything on the GPU: nothing left to repack
   EXPECT_EQ(estimate(m, lib, Backend::cuda, c, {16 * gib}).host().weights, m.weights.input.host);
+}
+
+TEST(WeightLayout, ExpertTensorsAreThoseNCpuMoeMoves) {
+  EXPECT_TRUE(is_expert_tensor("blk.3.ffn_up_exps.weight"));
+  EXPECT_TRUE(is_expert_tensor("blk.3.ffn_gate_exps.bias"));
+  EXPECT_TRUE(is_expert_tensor("blk.12.ffn_gate_up_exps.weight"));
+  EXPECT_TRUE(is_expert_tensor("blk.0.ffn_down_chexps.weight"));
+  EXPECT_FALSE(is_expert_tensor("blk.3.ffn_up.weight"));
+  EXPECT_FALSE(is_expert_tensor("blk.3.ffn_up_shexp.weight"));
+  EXPECT_FALSE(is_expert_tensor("blk.3.ffn_gate_inp.weight"));
+
+  const ModelSpec s = test::gpt_oss_20b();
+  const std::vector<TensorInfo> tensors = generate_tensors(s, FileType::mostly_mxfp4_moe);
+  const WeightLayout w = layout_weights(tensors, s.n_layer);
+  ASSERT_EQ(w.experts.size(), w.blocks.size());
+  Bytes expected = 0;
+  for (const TensorInfo& t : tensors) {
+    if (tensor_block(t.name) == 5 && is_expert_tensor(t.name)) expected += t.bytes();
+  }
+  EXPECT_GT(expected, 0);
+  EXPECT_EQ(w.experts[5].host, expected);
+  EXPECT_LT(w.experts[5].host, w.blocks[5].host);  // attention and router stay in the block
+  // A dense model has none.
+  const Model dense = test::simple_model(test::llama31_8b());
+  for (const WeightGroup& g : dense.weights.experts) EXPECT_EQ(g.host, 0);
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ struct FitOptions {
   ModelFlags model;
   OutputFlags output;
   std::string ram;
-  std::string ctx, parallel, kv_type, flash_attn, gpu_layers, ubatch, batch;
+  std::string ctx, parallel, kv_type, flash_attn, gpu_layers, cpu_moe, ubatch, batch;
   std::string headroom = "fit";
   std::string min_ctx;
   VllmFlags vllm;
@@ -37,7 +37,7 @@ struct FitOptions {
 struct EstimateOptions {
   ModelFlags model;
   OutputFlags output;
-  std::string ctx, parallel, kv_type, flash_attn, gpu_layers, ubatch, batch;
+  std::string ctx, parallel, kv_type, flash_attn, gpu_layers, cpu_moe, ubatch, batch;
   VllmFlags vllm;
 };
 

@@ -25,6 +25,10 @@ CLI::App* setup_estimate(CLI::App& app, EstimateOptions& o) {
   sub->add_option("--gpu-layers", o.gpu_layers,
                   "layers on the GPU: N or all (default: all with a GPU backend)")
       ->type_name("N|all");
+  sub->add_option("--cpu-moe", o.cpu_moe,
+                  "MoE models: keep the experts of the first N blocks in RAM, as llama.cpp's "
+                  "--n-cpu-moe N (all: --cpu-moe; default 0)")
+      ->type_name("N|all");
   sub->add_option("--kv-type", o.kv_type, "KV cache type (default f16)")
       ->type_name("TYPE");
   sub->add_option("--flash-attn", o.flash_attn, "on or off (default on; auto = on)")
@@ -93,6 +97,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   config.gpu_layers = o.gpu_layers.empty()
                           ? (backend == Backend::cpu ? 0 : total_layers)
                           : parse_gpu_layers(o.gpu_layers, total_layers);
+  if (!o.cpu_moe.empty()) config.cpu_moe = parse_cpu_moe(o.cpu_moe, model.spec.n_layer);
   if (backend == Backend::cpu && config.gpu_layers > 0) {
     warn(context, "--gpu-layers is ignored with --backend cpu");
   }

@@ -28,6 +28,10 @@ CLI::App* setup_fit(CLI::App& app, FitOptions& o) {
       ->type_name("on|off|auto");
   sub->add_option("--gpu-layers", o.gpu_layers, "fixed GPU layers: N or all")
       ->type_name("N|all");
+  sub->add_option("--cpu-moe", o.cpu_moe,
+                  "fixed number of blocks whose MoE experts stay in RAM: N or all (llama.cpp's "
+                  "--n-cpu-moe; default: chosen by the planner for llama.cpp engines)")
+      ->type_name("N|all");
   sub->add_option("--ubatch", o.ubatch, "fixed physical batch size (-ub)")
       ->type_name("N");
   sub->add_option("--batch", o.batch, "fixed logical batch size (-b)")
@@ -83,6 +87,7 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   if (!o.gpu_layers.empty()) {
     request.gpu_layers = parse_gpu_layers(o.gpu_layers, model.spec.n_layer + 1);
   }
+  if (!o.cpu_moe.empty()) request.cpu_moe = parse_cpu_moe(o.cpu_moe, model.spec.n_layer);
   // The model's own defaults (an Ollama .params layer) act as settings the user made: Ollama
   // applies them to every request that does not override them.
   std::vector<std::string> source_decisions;

@@ -115,11 +115,13 @@ void refuse(bool given, std::string_view flag, std::string_view instead) {
 
 void refuse_llama_flags(const std::string& parallel, const std::string& kv_type,
                         const std::string& flash_attn, const std::string& gpu_layers,
-                        const std::string& ubatch, const std::string& batch) {
+                        const std::string& cpu_moe, const std::string& ubatch,
+                        const std::string& batch) {
   refuse(!parallel.empty(), "--parallel", " (use --max-num-seqs)");
   refuse(!kv_type.empty(), "--kv-type", " (use --kv-cache-dtype auto|fp8)");
   refuse(!flash_attn.empty(), "--flash-attn", "");
   refuse(!gpu_layers.empty(), "--gpu-layers", " (vLLM keeps every layer on the GPUs)");
+  refuse(!cpu_moe.empty(), "--cpu-moe", " (vLLM keeps every expert on the GPUs)");
   refuse(!ubatch.empty(), "--ubatch", " (use --max-num-batched-tokens)");
   refuse(!batch.empty(), "--batch", " (use --max-num-batched-tokens)");
 }
@@ -262,7 +264,8 @@ void reject_vllm_flags(const VllmFlags& f) {
 ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
   check_format(o.output.format, "table|json|env");
   require_model(o.model, "fit");
-  refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.ubatch, o.batch);
+  refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.cpu_moe, o.ubatch,
+                     o.batch);
   refuse(o.headroom != "fit", "--headroom",
          " (the budget is --gpu-memory-utilization; what stays outside it is checked)");
   Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
@@ -281,7 +284,8 @@ ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
 ExitCode run_estimate_vllm(const EstimateOptions& o, Context& context) {
   check_format(o.output.format, "table|json");
   require_model(o.model, "estimate");
-  refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.ubatch, o.batch);
+  refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.cpu_moe, o.ubatch,
+                     o.batch);
   Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
   const VllmModel m = load(o.model, parsed, context);
   VllmPlan plan;
