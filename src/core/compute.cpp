@@ -61,7 +61,7 @@ Rotation rotation(const ModelSpec& spec, const ComputeParams& p) {
   r.k = is_quantized(p.type_k) && head_k % 64 == 0;
   r.v = !spec.mla.present() && is_quantized(p.type_v) && head_v % 64 == 0;
   std::int64_t nrot = 64;
-  while (head_k % (2 * nrot) == 0) nrot *= 2;
+  while (head_k > 0 && head_k % (2 * nrot) == 0) nrot *= 2;
   const std::int64_t caches = p.shape.n_swa_cells > 0 ? 2 : 1;
   r.inputs = caches * ((r.k ? 4 * nrot * nrot : 0) + (r.v ? 4 * 64 * 64 : 0));
   return r;

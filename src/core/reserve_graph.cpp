@@ -146,7 +146,7 @@ class Builder {
     // MLA's attention path has no rotation (the cache flags it, the graph never uses it).
     rot_k_ = !traits.mla && is_quantized(p.type_k) && head_k_ % 64 == 0;
     rot_v_ = !traits.mla && is_quantized(p.type_v) && head_v_ % 64 == 0;
-    while (head_k_ % (2 * nrot_) == 0) nrot_ *= 2;
+    while (head_k_ > 0 && head_k_ % (2 * nrot_) == 0) nrot_ *= 2;
     g_.reserve(static_cast<std::size_t>(spec.n_layer) * 80 + 64);
     caches_[0].cells = p.shape.n_ctx_seq;
     caches_[1].cells = p.shape.n_swa_cells;
