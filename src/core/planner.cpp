@@ -148,41 +148,59 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
                                         "with every layer on the GPU", floor));
   }
 
-  // 2. A mixture of experts: every layer on the GPU, the routed experts of the first N
-  //    blocks in RAM (--n-cpu-moe N), with the smallest N that fits. llama.cpp's --fit moves
-  //    experts before whole layers: attention and the KV cache stay on the GPU.
+  // 2. A mixture of experts (llama.cpp's --fit order, llamacpp.md §A4): the routed experts
+  //    stay in RAM before whole layers leave the GPU, so attention and the KV cache stay on
+  //    it. First as many layers as fit with every block's experts in RAM, then the experts
+  //    given back to the GPU for as many of its blocks as still fit: --n-cpu-moe N is the
+  //    smallest N that fits.
   const std::int32_t n_block = p.model.spec.n_layer;
-  if (!r.gpu_layers && !r.cpu_moe && !p.gpus.empty() && p.model.spec.moe.present() &&
-      p.engine.expert_offload) {
-    auto with_experts_on_cpu = [&](std::int32_t n) {
-      Config c = make_config(p, ctx, all_layers, kv);
-      c.cpu_moe = n;
-      return c;
-    };
-    if (gpus_fit(p, run(p, with_experts_on_cpu(n_block)))) {
-      std::int32_t lo = 1;
-      std::int32_t hi = n_block;  // fits; GPU use falls as n grows
+  const bool experts_movable = !r.gpu_layers && !r.cpu_moe && !p.gpus.empty() &&
+                               p.model.spec.moe.present() && p.engine.expert_offload;
+  auto with_experts_on_cpu = [&](std::int32_t layers, std::int32_t n) {
+    Config c = make_config(p, ctx, layers, kv);
+    c.cpu_moe = n;
+    return c;
+  };
+  std::int32_t layers = start_layers;
+  std::int32_t cpu_moe = r.cpu_moe.value_or(0);
+  if (experts_movable) {
+    for (layers = all_layers; layers > 0; --layers) {
+      if (gpus_fit(p, run(p, with_experts_on_cpu(layers, n_block)))) break;
+    }
+    // The output layer goes to the GPU first: `layers` GPU layers hold layers - 1 blocks.
+    const std::int32_t gpu_blocks = std::min(std::max(layers - 1, 0), n_block);
+    if (gpu_blocks > 0) {
+      // Blocks 0..n_block-gpu_blocks-1 run on the CPU anyway: N up to there changes nothing.
+      std::int32_t lo = n_block - gpu_blocks + 1;
+      std::int32_t hi = n_block;  // fits; GPU use falls as N grows
       while (lo < hi) {
         const std::int32_t mid = lo + (hi - lo) / 2;
-        if (gpus_fit(p, run(p, with_experts_on_cpu(mid)))) {
+        if (gpus_fit(p, run(p, with_experts_on_cpu(layers, mid)))) {
           hi = mid;
         } else {
           lo = mid + 1;
         }
       }
-      out.config = with_experts_on_cpu(hi);
+      cpu_moe = hi;
+      out.config = with_experts_on_cpu(layers, cpu_moe);
       out.estimate = run(p, out.config);
       out.fits = fits(p, out.estimate);
-      out.decisions.push_back(fmt::format(
-          "every layer on the GPU{}, the experts of the first {} of {} blocks in RAM "
-          "(--n-cpu-moe {}): faster than running whole layers on the CPU",
-          p.gpus.size() > 1 ? "s" : "", hi, n_block, hi));
+      out.decisions.push_back(
+          layers == all_layers
+              ? fmt::format("every layer on the GPU{}, the experts of the first {} of {} blocks "
+                            "in RAM (--n-cpu-moe {}): faster than running whole layers on the "
+                            "CPU",
+                            p.gpus.size() > 1 ? "s" : "", cpu_moe, n_block, cpu_moe)
+              : fmt::format("{} of {} layers on the GPU{} with the experts of the first {} of {} "
+                            "blocks in RAM (--n-cpu-moe {}); the other layers run on the CPU "
+                            "(slower)",
+                            layers, total_layers, p.gpus.size() > 1 ? "s" : "", cpu_moe, n_block,
+                            cpu_moe));
       return out;
     }
   }
 
   // 3. Fewer GPU layers (partial offload), if the user left them open.
-  std::int32_t layers = start_layers;
   if (!r.gpu_layers && !p.gpus.empty()) {
     for (layers = all_layers; layers > 0; --layers) {
       if (gpus_fit(p, run(p, make_config(p, ctx, layers, kv)))) break;

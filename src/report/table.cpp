@@ -152,13 +152,15 @@ std::string verdict(const Plan& plan, bool color) {
   } else if (r.gpu_layers == r.total_layers) {
     where = fmt::format("all {}/{} layers on {}", r.gpu_layers, r.total_layers,
                         gpus > 1 ? fmt::format("{} GPUs", gpus) : std::string("the GPU"));
-    if (r.cpu_moe > 0) where += fmt::format(", experts of {} blocks in RAM", r.cpu_moe);
   } else if (r.gpu_layers == 0) {
     where = fmt::format("0/{} layers on the GPU, everything on the CPU (slow)", r.total_layers);
   } else {
     where = fmt::format("{}/{} layers on the GPU{}, {} on the CPU (partial offload, slower)",
                         r.gpu_layers, r.total_layers, gpus > 1 ? "s" : "",
                         r.total_layers - r.gpu_layers);
+  }
+  if (gpus > 0 && r.gpu_layers > 0 && r.cpu_moe > 0) {
+    where += fmt::format(", experts of {} blocks in RAM", r.cpu_moe);
   }
   if (plan.fits) return fmt::format("{} - {}", paint("yes", ansi_green, color), where);
   return fmt::format("{} - closest attempt: {}", paint("no", ansi_red, color), where);

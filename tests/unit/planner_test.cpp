@@ -172,5 +172,20 @@ TEST(Fit, AFixedCpuMoeIsKept) {
   EXPECT_EQ(p.estimate.config.cpu_moe, 3);
 }
 
+TEST(Fit, WhenEvenDenseLayersDoNotAllFitExpertsStayInRamForTheGpuLayers) {
+  const Model m = gpt_oss_20b();
+  FitRequest r = request({3 * gib}, EngineId::llamacpp);
+  const Plan with = fit(m, r, {});
+  r.cpu_moe = 0;  // whole layers only
+  const Plan without = fit(m, r, {});
+  ASSERT_TRUE(with.fits);
+  EXPECT_LT(with.recommendation.gpu_layers, with.recommendation.total_layers);
+  EXPECT_GT(with.recommendation.gpu_layers, without.recommendation.gpu_layers);
+  // Only the GPU blocks' experts matter: N reaches into them.
+  const std::int32_t gpu_blocks = with.recommendation.gpu_layers - 1;
+  EXPECT_GT(with.recommendation.cpu_moe, m.spec.n_layer - gpu_blocks);
+  EXPECT_LE(with.recommendation.cpu_moe, m.spec.n_layer);
+}
+
 }  // namespace
 }  // namespace vramplan
