@@ -209,6 +209,12 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
       out.decisions.push_back(fmt::format("{} of {} layers on the GPU{}; the rest run on the CPU "
                                           "(slower)", layers, total_layers,
                                           p.gpus.size() > 1 ? "s" : ""));
+      if (p.model.spec.moe.present() && !p.engine.expert_offload) {
+        out.decisions.push_back(fmt::format(
+            "{} cannot keep only the MoE experts in RAM; llama-server's --n-cpu-moe keeps "
+            "attention and the KV cache of more layers on the GPU: see --engine llamacpp",
+            p.engine.display));
+      }
     }
   }
   out.config = make_config(p, ctx, layers, kv);

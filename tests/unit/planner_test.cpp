@@ -161,6 +161,7 @@ TEST(Fit, OllamaCannotKeepExpertsInRamAndOffloadsLayersInstead) {
   const Plan p = fit(gpt_oss_20b(), request({8 * gib}), {});
   EXPECT_EQ(p.recommendation.cpu_moe, 0);
   EXPECT_LT(p.recommendation.gpu_layers, p.recommendation.total_layers);
+  EXPECT_NE(p.decisions.back().find("--engine llamacpp"), std::string::npos);
 }
 
 TEST(Fit, AFixedCpuMoeIsKept) {
