@@ -39,6 +39,8 @@ struct CatalogEntry {
   std::string notes;
   std::string source;  // file it was loaded from ("<embedded>/llama.yaml", a user path)
   ModelSpec spec;
+
+  bool operator==(const CatalogEntry&) const = default;
 };
 
 // Result of resolving a user-typed name.

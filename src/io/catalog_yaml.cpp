@@ -16,8 +16,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <vramplan/error.hpp>
-#include <vramplan/io/embedded_catalog.hpp>
-#include <vramplan/io/file.hpp>
 
 namespace vramplan::io {
 namespace {
@@ -437,17 +435,6 @@ class Reader {
   std::string section_;
 };
 
-std::vector<std::string> split_paths(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const std::size_t end = std::min(list.find(':', start), list.size());
-    if (end > start) out.push_back(list.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<CatalogEntry> parse_catalog(std::string_view text, const std::string& origin) {
@@ -457,23 +444,6 @@ std::vector<CatalogEntry> parse_catalog(std::string_view text, const std::string
     // Conversions inside yaml-cpp (should not happen: scalars are read as text).
     Reader(origin).fail(e.mark, lower_first(e.msg));
   }
-}
-
-Catalog load_catalog(const std::vector<std::string>& extra_files, const std::string& env_catalog) {
-  Catalog catalog;
-  for (const EmbeddedFile& file : embedded_catalog_files()) {
-    for (CatalogEntry& entry : parse_catalog(file.text, fmt::format("<embedded>/{}", file.name))) {
-      catalog.add(std::move(entry));
-    }
-  }
-  std::vector<std::string> paths = split_paths(env_catalog);
-  paths.insert(paths.end(), extra_files.begin(), extra_files.end());
-  for (const std::string& path : paths) {
-    for (CatalogEntry& entry : parse_catalog(read_text_file(path), path)) {
-      catalog.add(std::move(entry));
-    }
-  }
-  return catalog;
 }
 
 }  // namespace vramplan::io

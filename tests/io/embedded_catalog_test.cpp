@@ -11,6 +11,7 @@
 #include <vramplan/catalog.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/io/compiled_catalog.hpp>
 #include <vramplan/io/embedded_catalog.hpp>
 #include <vramplan/tensors.hpp>
 
@@ -34,6 +35,26 @@ std::size_t count(std::string_view text, std::string_view needle) {
     ++n;
   }
   return n;
+}
+
+// The catalog a command uses is compiled from the same files at build time: it must be
+// exactly what parsing the embedded YAML gives, entry by entry, field by field.
+TEST(EmbeddedCatalog, CompiledEntriesEqualTheParsedYaml) {
+  std::vector<CatalogEntry> parsed;
+  for (const EmbeddedFile& file : embedded_catalog_files()) {
+    for (CatalogEntry& entry : parse_catalog(file.text, fmt::format("<embedded>/{}", file.name))) {
+      parsed.push_back(std::move(entry));
+    }
+  }
+  const std::vector<CatalogEntry> compiled = compiled_catalog();
+  ASSERT_EQ(compiled.size(), parsed.size());
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    SCOPED_TRACE(parsed[i].id);
+    EXPECT_TRUE(compiled[i] == parsed[i]);
+    EXPECT_EQ(compiled[i].notes, parsed[i].notes);  // non-ASCII text survives the escapes
+  }
+  const Catalog loaded = load_catalog({}, "");
+  EXPECT_EQ(loaded.entries().size(), embedded().entries().size());
 }
 
 TEST(EmbeddedCatalog, EveryFileParses) {
