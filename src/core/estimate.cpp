@@ -164,6 +164,15 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     }
   }
   if (engine.batch_equals_ubatch) config.n_batch = config.n_ubatch;
+  if (engine.output_reserve == OutputReserve::per_token && config.n_batch < config.parallel) {
+    // llama_context::output_reserve: max(n_outputs, n_seq_max) <= n_outputs_max (= n_batch
+    // for a library context) is a GGML_ASSERT; llama.cpp aborts instead of loading.
+    throw Error(ErrorKind::usage,
+                fmt::format("batch {} is smaller than parallel {}: {} aborts on it (its output "
+                            "buffer holds one row per sequence at least); use --{} {} or more",
+                            config.n_batch, config.parallel, engine.display,
+                            engine.batch_equals_ubatch ? "ubatch" : "batch", config.parallel));
+  }
 
   std::vector<Bytes> gpus = gpus_in;
   if (backend == Backend::cpu) {

@@ -176,5 +176,16 @@ TEST(Estimate, CpuMoeNeedsAMoeModelAndAnEngineThatCanDoIt) {
                Error);
 }
 
+// Measured: llama.cpp b10309 as a library aborts (GGML_ASSERT in output_reserve) when its
+// batch is smaller than the sequences; llama-server reserves per sequence and does not.
+TEST(Estimate, LibraryBatchSmallerThanTheSequencesIsRefused) {
+  const Model m = test::simple_model(test::llama32_3b());
+  Config c = config(4096, 4, 0);
+  c.n_batch = c.n_ubatch = 2;
+  EXPECT_THROW((void)estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu, c, {}), Error);
+  c.n_batch = c.n_ubatch = 4;
+  EXPECT_NO_THROW((void)estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu, c, {}));
+}
+
 }  // namespace
 }  // namespace vramplan
