@@ -7,6 +7,7 @@
 
 #include <vramplan/compute.hpp>
 #include <vramplan/error.hpp>
+#include <vramplan/reserve_graph.hpp>
 
 namespace vramplan {
 namespace {
@@ -270,6 +271,10 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     ++devices[static_cast<std::size_t>(output_dev)].layers;
   }
 
+  if (!graph_modelled(spec)) {
+    est.notes.push_back(fmt::format("compute buffers from closed forms: the {} graph is not "
+                                    "rebuilt (docs/memory-model.md §5)", spec.arch));
+  }
   if (experts_on_host > 0) {
     est.notes.push_back(fmt::format("the experts of the first {} blocks ({}) stay in host "
                                     "memory (llama.cpp --n-cpu-moe {})", config.cpu_moe,

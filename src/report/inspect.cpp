@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <vramplan/reserve_graph.hpp>
 #include <vramplan/report/table.hpp>
 #include <vramplan/report/text_table.hpp>
 
@@ -178,6 +179,10 @@ std::string render_inspect_table(const Model& model) {
                                                              format_bytes(a.swa_kv_per_token_f16))
                                                : std::string())});
   }
+  facts.add_row({"compute", graph_modelled(s)
+                                ? "graph replay: llama.cpp's worst-case graph rebuilt, its "
+                                  "allocator replayed (exact on the CPU)"
+                                : "closed form: this architecture's graph is not rebuilt"});
   facts.add_row({"embeddings", fmt::format("{} (token_embd, always on the CPU){}",
                                            format_bytes(model.weights.input.host),
                                            model.weights.output_tied ? "; tied output" : "")});
@@ -234,6 +239,7 @@ std::string render_inspect_json(const Model& model) {
     j["file"] = nullptr;
   }
   j["architecture"] = spec_json(model.spec);
+  j["compute_model"] = graph_modelled(model.spec) ? "graph_replay" : "closed_form";
   j["attention"] = {{"kv_layers", a.kv_layers},
                     {"swa_layers", a.swa_layers},
                     {"recurrent_layers", a.recurrent_layers},
