@@ -262,8 +262,9 @@ class Builder {
     return g_.view(m, t.ne);
   }
 
-  // Q or K (roped) or V of one layer from its own projection: (+ bias), heads view, qwen3's
-  // per-head norm, rope; rotated for a quantized cache.
+  // Q or K (roped) or V of one layer from its own projection: bias (qwen2, gpt-oss, starcoder2),
+  // olmo2's norm over the whole projection, the heads view, qwen3/gemma3's per-head norm, rope,
+  // gemma's Q scale; rotated for a quantized cache.
   TensorId head_tensor(TensorId cur, std::int64_t heads, std::int64_t head, bool roped, bool scaled,
                        TensorId rot, std::int64_t rot_size) {
     TensorId t = project(cur, heads * head, t_.qkv_bias);
