@@ -162,7 +162,6 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
     return c;
   };
   std::int32_t layers = start_layers;
-  std::int32_t cpu_moe = r.cpu_moe.value_or(0);
   if (experts_movable) {
     for (layers = all_layers; layers > 0; --layers) {
       if (gpus_fit(p, run(p, with_experts_on_cpu(layers, n_block)))) break;
@@ -181,7 +180,7 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
           lo = mid + 1;
         }
       }
-      cpu_moe = hi;
+      const std::int32_t cpu_moe = hi;
       out.config = with_experts_on_cpu(layers, cpu_moe);
       out.estimate = run(p, out.config);
       out.fits = fits(p, out.estimate);
