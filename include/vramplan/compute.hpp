@@ -21,6 +21,18 @@ struct ComputeParams {
   std::int32_t n_seq = 1;  // n_seq_max: the reserve rounds n_ubatch up to a multiple of it
 };
 
+// Hadamard rotation of a quantized cache (llama-kv-cache.cpp attn_rot_k / attn_rot_v): K (with
+// Q) is rotated when its type is quantized and its head size a multiple of 64, V (with the
+// attention output) likewise. The K rotation matrix is nrot x nrot, nrot the largest power of
+// two (>= 64) dividing the K head size; V's is 64 x 64.
+struct CacheRotation {
+  bool k = false;
+  bool v = false;
+  std::int64_t nrot = 64;
+};
+[[nodiscard]] CacheRotation cache_rotation(std::int64_t head_k, std::int64_t head_v,
+                                           GgmlType type_k, GgmlType type_v);
+
 // Peak of the worst-case graph on one backend, as the parts whose maximum it is. From a graph
 // replay (reserve_graph.hpp): `logits` is the whole graph's peak and `ffn` the peak without
 // the output head (attention 0). From the closed forms: the three phases.

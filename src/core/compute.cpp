@@ -40,12 +40,8 @@ Widths attention_widths(const ModelSpec& spec) {
   return w;
 }
 
-// Hadamard rotation of a quantized cache (llama-kv-cache.cpp: attn_rot_k / attn_rot_v): with a
-// quantized K whose head size is a multiple of 64, Q and K are rotated before the store
-// (llama_mul_mat_hadamard in llama-graph.cpp build_attn), and likewise V and the attention
-// output for a quantized V. The rotation matrices are graph inputs: nrot x nrot f32, with
-// nrot the largest power of two (>= 64) dividing the K head size, and 64 x 64 for V; an iSWA
-// model has one pair per cache.
+// The rotation of a quantized cache (cache_rotation) as the closed forms see it: its matrices
+// are graph inputs, one pair per cache of an iSWA model.
 struct Rotation {
   bool k = false;
   bool v = false;
@@ -57,13 +53,12 @@ Rotation rotation(const ModelSpec& spec, const ComputeParams& p) {
       spec.mla.present() ? spec.mla.kv_lora_rank + spec.mla.qk_rope_head_dim
                          : (spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head);
   const std::int64_t head_v = spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head;
+  const CacheRotation c = cache_rotation(head_k, head_v, p.type_k, p.type_v);
   Rotation r;
-  r.k = is_quantized(p.type_k) && head_k % 64 == 0;
-  r.v = !spec.mla.present() && is_quantized(p.type_v) && head_v % 64 == 0;
-  std::int64_t nrot = 64;
-  while (head_k > 0 && head_k % (2 * nrot) == 0) nrot *= 2;
+  r.k = c.k;
+  r.v = !spec.mla.present() && c.v;
   const std::int64_t caches = p.shape.n_swa_cells > 0 ? 2 : 1;
-  r.inputs = caches * ((r.k ? 4 * nrot * nrot : 0) + (r.v ? 4 * 64 * 64 : 0));
+  r.inputs = caches * ((r.k ? 4 * c.nrot * c.nrot : 0) + (r.v ? 4 * 64 * 64 : 0));
   return r;
 }
 
@@ -71,6 +66,15 @@ Rotation rotation(const ModelSpec& spec, const ComputeParams& p) {
 bool fused_qkv(const ModelSpec& spec) { return spec.arch == "phi3"; }
 
 }  // namespace
+
+CacheRotation cache_rotation(std::int64_t head_k, std::int64_t head_v, GgmlType type_k,
+                             GgmlType type_v) {
+  CacheRotation r;
+  r.k = is_quantized(type_k) && head_k % 64 == 0;
+  r.v = is_quantized(type_v) && head_v % 64 == 0;
+  while (head_k > 0 && head_k % (2 * r.nrot) == 0) r.nrot *= 2;
+  return r;
+}
 
 Bytes ComputeBuffer::peak(bool holds_output) const {
   return std::max({holds_output ? logits : Bytes{0}, ffn, attention});

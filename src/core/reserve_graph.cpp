@@ -6,8 +6,6 @@
 #include <stdexcept>
 #include <vector>
 
-#include <vramplan/ggml_type.hpp>
-
 // The builders below follow llama.cpp's graph code (src/models/*.cpp and llm_graph_context in
 // src/llama-graph.cpp, build b10309 as bundled with node-llama-cpp 3.22.1) in the order ggml
 // executes it: only sizes, sources, views, in-place ops and outputs matter to the allocator,
@@ -142,11 +140,11 @@ class Builder {
         n_stream_(p.shape.n_stream),
         head_k_(spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head),
         head_v_(spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head) {
-    // Hadamard rotation of a quantized cache (llama-kv-cache.cpp attn_rot_k / attn_rot_v).
     // MLA's attention path has no rotation (the cache flags it, the graph never uses it).
-    rot_k_ = !traits.mla && is_quantized(p.type_k) && head_k_ % 64 == 0;
-    rot_v_ = !traits.mla && is_quantized(p.type_v) && head_v_ % 64 == 0;
-    while (head_k_ > 0 && head_k_ % (2 * nrot_) == 0) nrot_ *= 2;
+    const CacheRotation rot = cache_rotation(head_k_, head_v_, p.type_k, p.type_v);
+    rot_k_ = !traits.mla && rot.k;
+    rot_v_ = !traits.mla && rot.v;
+    nrot_ = rot.nrot;
     g_.reserve(static_cast<std::size_t>(spec.n_layer) * 80 + 64);
     caches_[0].cells = p.shape.n_ctx_seq;
     caches_[1].cells = p.shape.n_swa_cells;
