@@ -5,8 +5,6 @@
 //   vramplan_catalog_compile OUTPUT.cpp a.yaml [b.yaml ...]
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -125,22 +123,10 @@ int run(int argc, char** argv) {
   for (const CatalogEntry& e : entries) write_entry(out, e);
   out += "  return out;\n}\n\n}  // namespace vramplan::io\n";
 
-  // Replace the output only when it changed, through a temporary file.
+  // Replace the output only when it changed (no needless rebuild), atomically.
   const std::string target = argv[1];
-  std::ifstream existing(target, std::ios::binary);
-  std::stringstream old;
-  old << existing.rdbuf();
-  if (existing && old.str() == out) return 0;
-  const std::string tmp = target + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << out;
-    if (!f) {
-      std::fprintf(stderr, "vramplan_catalog_compile: cannot write %s\n", tmp.c_str());
-      return 1;
-    }
-  }
-  std::filesystem::rename(tmp, target);
+  if (std::filesystem::exists(target) && io::read_text_file(target) == out) return 0;
+  io::write_file_atomic(target, out, /*force=*/true);
   return 0;
 }
 
