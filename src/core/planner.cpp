@@ -102,6 +102,15 @@ std::int64_t largest_ctx(std::int64_t lo, std::int64_t hi, Ok ok) {
   return good;
 }
 
+// The most GPU layers, from all_layers down, whose configuration `config(layers)` fits the
+// GPUs; 0 when none does.
+template <typename MakeConfig>
+std::int32_t most_gpu_layers(const Planning& p, std::int32_t all_layers, MakeConfig config) {
+  std::int32_t layers = all_layers;
+  while (layers > 0 && !gpus_fit(p, run(p, config(layers)))) --layers;
+  return layers;
+}
+
 struct Outcome {
   Config config;
   Estimate estimate;
@@ -163,9 +172,8 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
   };
   std::int32_t layers = start_layers;
   if (experts_movable) {
-    for (layers = all_layers; layers > 0; --layers) {
-      if (gpus_fit(p, run(p, with_experts_on_cpu(layers, n_block)))) break;
-    }
+    layers = most_gpu_layers(p, all_layers,
+                             [&](std::int32_t n) { return with_experts_on_cpu(n, n_block); });
     // The output layer goes to the GPU first: `layers` GPU layers hold layers - 1 blocks.
     const std::int32_t gpu_blocks = std::min(std::max(layers - 1, 0), n_block);
     if (gpu_blocks > 0) {
@@ -201,9 +209,8 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
 
   // 3. Fewer GPU layers (partial offload), if the user left them open.
   if (!r.gpu_layers && !p.gpus.empty()) {
-    for (layers = all_layers; layers > 0; --layers) {
-      if (gpus_fit(p, run(p, make_config(p, ctx, layers, kv)))) break;
-    }
+    layers = most_gpu_layers(p, all_layers,
+                             [&](std::int32_t n) { return make_config(p, ctx, n, kv); });
     if (layers < all_layers) {
       out.decisions.push_back(fmt::format("{} of {} layers on the GPU{}; the rest run on the CPU "
                                           "(slower)", layers, total_layers,
