@@ -5,6 +5,7 @@
 //   vramplan_dump_graph --model llama3.2:3b-q4_0 --ctx 8192 --parallel 2 --ubatch 512
 //                       --flash-attn on --type-k q8_0 --type-v q8_0 > mine.txt
 #include <cstdio>
+#include <iterator>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -29,6 +30,8 @@ const char* op_name(graph::Op op) {
       "ADD",        "SCALE",  "UNARY",    "GLU",      "MUL_MAT",  "MUL_MAT_ID", "ADD_ID",
       "ROPE",       "SOFT_MAX", "FLASH_ATTN_EXT", "CONT", "CONCAT", "ARGSORT", "SUM_ROWS",
       "DIV",        "CLAMP"};
+  // One name per graph::Op, in its order (clamp is the last).
+  static_assert(std::size(names) == static_cast<std::size_t>(graph::Op::clamp) + 1);
   return names[static_cast<int>(op)];
 }
 
