@@ -8,6 +8,7 @@
 
 #include <vramplan/cli.hpp>
 #include <vramplan/error.hpp>
+#include <vramplan/report/escape.hpp>
 #include <vramplan/version.hpp>
 
 #include "commands/commands.hpp"
@@ -45,7 +46,9 @@ std::string one_line(std::string message) {
 
 int fail(Context& context, ExitCode code, const std::string& message) {
   try {
-    context.err << "vramplan: error: " << one_line(message) << '\n';
+    // Escaped first: a message may quote a file name or a value read from a file, whose line
+    // breaks and control bytes must show as \n, \x1b (report/escape.hpp), not act.
+    context.err << "vramplan: error: " << one_line(report::escape_text(message)) << '\n';
     context.err.flush();
   } catch (...) {  // a broken stderr must not turn an error into a crash
   }

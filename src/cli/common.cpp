@@ -8,6 +8,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/io/file.hpp>
+#include <vramplan/report/escape.hpp>
 #include <vramplan/tensors.hpp>
 
 namespace vramplan::cli {
@@ -196,7 +197,8 @@ io::LoadedModel resolve_model(const Catalog& catalog, const ModelFlags& flags,
 }
 
 void warn(Context& context, std::string_view message) {
-  context.err << "vramplan: warning: " << message << '\n';
+  // Escaped: notes quote names and values read from files (report/escape.hpp).
+  context.err << "vramplan: warning: " << report::escape_text(message) << '\n';
 }
 
 void warn_notes(Context& context, const std::vector<std::string>& notes) {

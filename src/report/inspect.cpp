@@ -7,8 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include <vramplan/reserve_graph.hpp>
+#include <vramplan/report/escape.hpp>
 #include <vramplan/report/table.hpp>
 #include <vramplan/report/text_table.hpp>
+
+#include "json_text.hpp"
 
 namespace vramplan::report {
 namespace {
@@ -65,15 +68,15 @@ std::string attention_line(const ModelSpec& spec, const AttentionSummary& a) {
   std::string text;
   if (!spec.causal) return "encoder (no KV cache)";
   if (spec.mla.present()) {
-    text = fmt::format("MLA, latent {} + rope {} per token and layer", spec.mla.kv_lora_rank,
+    text = format_text("MLA, latent {} + rope {} per token and layer", spec.mla.kv_lora_rank,
                        spec.mla.qk_rope_head_dim);
   } else if (a.swa_layers > 0) {
-    text = fmt::format("sliding window {} on {} of {} layers", spec.swa.window, a.swa_layers,
+    text = format_text("sliding window {} on {} of {} layers", spec.swa.window, a.swa_layers,
                        a.kv_layers);
   } else {
-    text = fmt::format("full attention on {} layers", a.kv_layers);
+    text = format_text("full attention on {} layers", a.kv_layers);
   }
-  if (a.recurrent_layers > 0) text += fmt::format("; recurrent state on {}", a.recurrent_layers);
+  if (a.recurrent_layers > 0) text += format_text("; recurrent state on {}", a.recurrent_layers);
   return text;
 }
 
@@ -135,7 +138,7 @@ Json spec_json(const ModelSpec& s) {
 std::string render_inspect_table(const Model& model) {
   const ModelSpec& s = model.spec;
   const AttentionSummary a = summarize(s);
-  std::string out = fmt::format("{}  {}, {}, {} params\n", model.name, s.arch,
+  std::string out = format_text("{}  {}, {}, {} params\n", model.name, s.arch,
                                 to_string(model.file_type),
                                 format_params(static_cast<double>(model.n_params)));
   TextTable facts;
@@ -143,39 +146,39 @@ std::string render_inspect_table(const Model& model) {
   if (model.file) {
     const ModelFileFacts& f = *model.file;
     if (!f.general_name.empty()) facts.add_row({"name", f.general_name});
-    facts.add_row({"file", fmt::format("{}, {} in {} part{}; {} metadata keys, {} tensors",
+    facts.add_row({"file", format_text("{}, {} in {} part{}; {} metadata keys, {} tensors",
                                        f.format, format_bytes(static_cast<Bytes>(f.file_size)),
                                        f.parts, f.parts == 1 ? "" : "s", f.metadata_keys,
                                        model.tensors.size())});
-    facts.add_row({"header", fmt::format("{}; {} read to plan it",
+    facts.add_row({"header", format_text("{}; {} read to plan it",
                                          format_bytes(static_cast<Bytes>(f.header_bytes)),
                                          format_bytes(static_cast<Bytes>(f.bytes_read)))});
     if (f.tokenizer_tokens > 0) {
-      facts.add_row({"tokenizer", fmt::format("{}, {} tokens", f.tokenizer_model,
+      facts.add_row({"tokenizer", format_text("{}, {} tokens", f.tokenizer_model,
                                               f.tokenizer_tokens)});
     }
   }
-  facts.add_row({"context", fmt::format("{}", s.n_ctx_train)});
-  facts.add_row({"layers", fmt::format("{} blocks{} + the output layer", s.n_layer,
-                                       s.n_nextn > 0 ? fmt::format(" ({} NextN)", s.n_nextn)
+  facts.add_row({"context", format_text("{}", s.n_ctx_train)});
+  facts.add_row({"layers", format_text("{} blocks{} + the output layer", s.n_layer,
+                                       s.n_nextn > 0 ? format_text(" ({} NextN)", s.n_nextn)
                                                      : std::string())});
   const std::int64_t hk = s.head_dim_k > 0 ? s.head_dim_k : s.n_embd / s.n_head;
   const std::int64_t hv = s.head_dim_v > 0 ? s.head_dim_v : s.n_embd / s.n_head;
-  facts.add_row({"shape", fmt::format("embd {}, ffn {}, heads {}, kv heads {}{}, head dim {}/{}, "
+  facts.add_row({"shape", format_text("embd {}, ffn {}, heads {}, kv heads {}{}, head dim {}/{}, "
                                       "vocab {}", s.n_embd, s.n_ff, s.n_head, s.n_head_kv,
                                       s.n_head_kv_per_layer.empty() ? "" : " (per layer)", hk, hv,
                                       s.n_vocab)});
   facts.add_row({"attention", attention_line(s, a)});
   if (s.moe.present()) {
-    facts.add_row({"experts", fmt::format("{} experts, {} used per token, {} shared, width {}",
+    facts.add_row({"experts", format_text("{} experts, {} used per token, {} shared, width {}",
                                           s.moe.n_expert, s.moe.n_expert_used,
                                           s.moe.n_expert_shared, s.moe.n_ff_exp)});
   }
   if (a.kv_layers > 0) {
-    facts.add_row({"kv/token", fmt::format("{} (f16, full-attention layers){}",
+    facts.add_row({"kv/token", format_text("{} (f16, full-attention layers){}",
                                            format_bytes(a.full_kv_per_token_f16),
                                            a.swa_layers > 0
-                                               ? fmt::format(" + {} on SWA layers (window only)",
+                                               ? format_text(" + {} on SWA layers (window only)",
                                                              format_bytes(a.swa_kv_per_token_f16))
                                                : std::string())});
   }
@@ -183,7 +186,7 @@ std::string render_inspect_table(const Model& model) {
                                 ? "graph replay: llama.cpp's worst-case graph rebuilt, its "
                                   "allocator replayed (exact on the CPU)"
                                 : "closed form: this architecture's graph is not rebuilt"});
-  facts.add_row({"embeddings", fmt::format("{} (token_embd, always on the CPU){}",
+  facts.add_row({"embeddings", format_text("{} (token_embd, always on the CPU){}",
                                            format_bytes(model.weights.input.host),
                                            model.weights.output_tied ? "; tied output" : "")});
   facts.add_row({"output", format_bytes(model.weights.output.host)});
@@ -194,21 +197,21 @@ std::string render_inspect_table(const Model& model) {
   mix.add_row({"type", "tensors", "bytes", "share"});
   const Bytes total = model.weights.file_tensor_bytes;
   for (const auto& [type, share] : quantization_mix(model)) {
-    mix.add_row({std::string(to_string(type)), fmt::format("{}", share.tensors),
+    mix.add_row({std::string(to_string(type)), format_text("{}", share.tensors),
                  format_bytes(share.bytes),
-                 fmt::format("{:.1f} %", total > 0 ? 100.0 * static_cast<double>(share.bytes) /
+                 format_text("{:.1f} %", total > 0 ? 100.0 * static_cast<double>(share.bytes) /
                                                          static_cast<double>(total)
                                                    : 0.0)});
   }
-  mix.add_row({"total", fmt::format("{}", model.tensors.size()), format_bytes(total), ""});
+  mix.add_row({"total", format_text("{}", model.tensors.size()), format_bytes(total), ""});
   out += mix.render();
 
   out += "\nweights per block\n";
   TextTable blocks({Align::left, Align::right, Align::left});
   for (const BlockRun& r : block_runs(model.weights)) {
     const bool single = r.first == r.last;
-    blocks.add_row({single ? fmt::format("blk.{}", r.first)
-                           : fmt::format("blk.{}-{}", r.first, r.last),
+    blocks.add_row({single ? format_text("blk.{}", r.first)
+                           : format_text("blk.{}-{}", r.first, r.last),
                     format_bytes(r.bytes), single ? "" : "each"});
   }
   out += blocks.render();
@@ -272,7 +275,7 @@ std::string render_inspect_json(const Model& model) {
                        {"bytes", t.bytes()}});
   }
   j["tensors"] = tensors;
-  return j.dump(2) + "\n";
+  return json_text(j);
 }
 
 }  // namespace vramplan::report

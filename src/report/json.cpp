@@ -7,12 +7,12 @@
 
 #include <vramplan/report/table.hpp>
 
+#include "json_text.hpp"
+
 namespace vramplan::report {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string dump(const Json& json) { return json.dump(2) + "\n"; }
 
 Json strings(const std::vector<std::string>& values) {
   Json array = Json::array();
@@ -79,7 +79,7 @@ Json estimate_json(const Model& model, const Estimate& e, bool with_version) {
 }  // namespace
 
 std::string render_estimate_json(const Model& model, const Estimate& estimate) {
-  return dump(estimate_json(model, estimate, true));
+  return json_text(estimate_json(model, estimate, true));
 }
 
 std::string render_fit_json(const Model& model, const Plan& plan) {
@@ -113,7 +113,7 @@ std::string render_fit_json(const Model& model, const Plan& plan) {
   }
   j["suggestions"] = suggestions;
   j["estimate"] = estimate_json(model, plan.estimate, false);
-  return dump(j);
+  return json_text(j);
 }
 
 std::string render_models_json(const std::vector<const CatalogEntry*>& entries) {
@@ -136,7 +136,7 @@ std::string render_models_json(const std::vector<const CatalogEntry*>& entries) 
   Json j;
   j["schema_version"] = json_schema_version;
   j["models"] = models;
-  return dump(j);
+  return json_text(j);
 }
 
 }  // namespace vramplan::report

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <vramplan/report/escape.hpp>
 #include <vramplan/report/text_table.hpp>
 
 namespace vramplan::report {
@@ -17,8 +18,10 @@ constexpr const char* ansi_red = "\033[31m";
 constexpr const char* ansi_green = "\033[32m";
 constexpr const char* ansi_yellow = "\033[33m";
 
-std::string paint(const std::string& text, const char* code, bool color) {
-  return color ? fmt::format("{}{}{}", code, text, ansi_reset) : text;
+// The renderer's own words in colour: `text` is escaped, the colour codes are not.
+Styled paint(std::string_view text, const char* code, bool color) {
+  return Styled{color ? format_text("{}{}{}", Styled{code}, text, Styled{ansi_reset})
+                      : escape_text(text)};
 }
 
 // Whole percent, rounded down so that "100 %" is never shown for a device that is not full.
@@ -29,13 +32,13 @@ std::int64_t percent(Bytes used, Bytes capacity) {
 }
 
 std::string header(const Model& model, const Estimate& estimate) {
-  std::string out = fmt::format("{}  {}, {}, {} params, {} layers\n", model.name,
+  std::string out = format_text("{}  {}, {}, {} params, {} layers\n", model.name,
                                 model.spec.arch, to_string(model.file_type),
                                 format_params(static_cast<double>(model.n_params)),
                                 model.spec.n_layer);
-  out += fmt::format("source:  {}\n", model.source);
+  out += format_text("source:  {}\n", model.source);
   if (estimate.engine != nullptr) {
-    out += fmt::format("engine:  {} {}   backend: {}\n", estimate.engine->display,
+    out += format_text("engine:  {} {}   backend: {}\n", estimate.engine->display,
                        estimate.engine->version, to_string(estimate.backend));
   }
   return out;
@@ -44,7 +47,7 @@ std::string header(const Model& model, const Estimate& estimate) {
 std::string kv_type_text(const Config& config) {
   return config.type_k == config.type_v
              ? std::string(to_string(config.type_k))
-             : fmt::format("{}/{}", to_string(config.type_k), to_string(config.type_v));
+             : format_text("{}/{}", to_string(config.type_k), to_string(config.type_v));
 }
 
 std::string device_table(const Estimate& estimate) {
@@ -54,13 +57,13 @@ std::string device_table(const Estimate& estimate) {
                  "total", "capacity", "free"});
   for (const DeviceUsage& d : estimate.devices) {
     const bool known = d.capacity > 0;
-    table.add_row({d.name, fmt::format("{}", d.layers), format_bytes(d.weights),
+    table.add_row({d.name, format_text("{}", d.layers), format_bytes(d.weights),
                    format_bytes(d.kv_cache), format_bytes(d.compute), format_bytes(d.output),
                    format_bytes(d.overhead), format_bytes(d.total()),
                    known ? format_bytes(d.capacity) : "-",
                    known ? format_bytes(d.capacity - d.total()) : "-"});
   }
-  table.add_row({"total", fmt::format("{}", estimate.total_layers),
+  table.add_row({"total", format_text("{}", estimate.total_layers),
                  format_bytes(estimate.weights()), format_bytes(estimate.kv_cache()),
                  format_bytes(estimate.compute()), format_bytes(estimate.output()),
                  format_bytes(estimate.overhead()), format_bytes(estimate.total()), "", ""});
@@ -77,16 +80,16 @@ std::string usage_lines(const Estimate& estimate, const std::vector<Bytes>& head
     if (d.capacity <= 0) {
       const char* why = d.kind == DeviceKind::host ? "capacity not checked (no --ram)"
                                                    : "capacity unknown (no --vram)";
-      table.add_row({d.name, fmt::format("{} used, {}", format_bytes(d.total()), why)});
+      table.add_row({d.name, format_text("{} used, {}", format_bytes(d.total()), why)});
       continue;
     }
-    std::string text = fmt::format("{}  {} of {}", usage_bar(d.total(), d.capacity,
-                                                             options.bar_width, options.color),
-                                   format_bytes(d.total()), format_bytes(d.capacity));
+    std::string text = format_text(
+        "{}  {} of {}", Styled{usage_bar(d.total(), d.capacity, options.bar_width, options.color)},
+        format_bytes(d.total()), format_bytes(d.capacity));
     if (i < headroom.size() && d.kind == DeviceKind::gpu && headroom[i] > 0) {
-      text += fmt::format(", {} headroom kept", format_bytes(headroom[i]));
+      text += format_text(", {} headroom kept", format_bytes(headroom[i]));
     }
-    table.add_row({d.name, text});
+    table.add_row({d.name, Styled{text}});
   }
   std::string out;
   // Indent the block by two spaces (an empty table stays empty).
@@ -104,7 +107,9 @@ constexpr std::size_t text_width = 100;
 
 // Word-wraps `text` to text_width columns: the first line starts with `first`, the others
 // with `rest` (same width). Words longer than a line are not broken.
-std::string wrap(const std::string& text, const std::string& first, const std::string& rest) {
+// `text` is escaped first (it may quote a file name or a model's own text).
+std::string wrap(std::string_view raw, const std::string& first, const std::string& rest) {
+  const std::string text = escape_text(raw);
   std::string out;
   std::string line = first;
   std::size_t line_width = display_width(first);
@@ -135,14 +140,14 @@ std::string wrap(const std::string& text, const std::string& first, const std::s
   return out;
 }
 
-std::string bullet_list(const std::string& title, const std::vector<std::string>& items) {
+std::string bullet_list(const Styled& title, const std::vector<std::string>& items) {
   if (items.empty()) return {};
-  std::string out = fmt::format("\n{}\n", title);
+  std::string out = format_text("\n{}\n", title);
   for (const std::string& item : items) out += wrap(item, "  - ", "    ");
   return out;
 }
 
-std::string verdict(const Plan& plan, bool color) {
+Styled verdict(const Plan& plan, bool color) {
   const Recommendation& r = plan.recommendation;
   std::size_t gpus = 0;
   for (const DeviceUsage& d : plan.estimate.devices) gpus += d.kind == DeviceKind::gpu ? 1 : 0;
@@ -150,20 +155,20 @@ std::string verdict(const Plan& plan, bool color) {
   if (gpus == 0) {
     where = "CPU only";
   } else if (r.gpu_layers == r.total_layers) {
-    where = fmt::format("all {}/{} layers on {}", r.gpu_layers, r.total_layers,
-                        gpus > 1 ? fmt::format("{} GPUs", gpus) : std::string("the GPU"));
+    where = format_text("all {}/{} layers on {}", r.gpu_layers, r.total_layers,
+                        gpus > 1 ? format_text("{} GPUs", gpus) : std::string("the GPU"));
   } else if (r.gpu_layers == 0) {
-    where = fmt::format("0/{} layers on the GPU, everything on the CPU (slow)", r.total_layers);
+    where = format_text("0/{} layers on the GPU, everything on the CPU (slow)", r.total_layers);
   } else {
-    where = fmt::format("{}/{} layers on the GPU{}, {} on the CPU (partial offload, slower)",
+    where = format_text("{}/{} layers on the GPU{}, {} on the CPU (partial offload, slower)",
                         r.gpu_layers, r.total_layers, gpus > 1 ? "s" : "",
                         r.total_layers - r.gpu_layers);
   }
   if (gpus > 0 && r.gpu_layers > 0 && r.cpu_moe > 0) {
-    where += fmt::format(", experts of {} blocks in RAM", r.cpu_moe);
+    where += format_text(", experts of {} blocks in RAM", r.cpu_moe);
   }
-  if (plan.fits) return fmt::format("{} - {}", paint("yes", ansi_green, color), where);
-  return fmt::format("{} - closest attempt: {}", paint("no", ansi_red, color), where);
+  if (plan.fits) return Styled{format_text("{} - {}", paint("yes", ansi_green, color), where)};
+  return Styled{format_text("{} - closest attempt: {}", paint("no", ansi_red, color), where)};
 }
 
 }  // namespace
@@ -171,9 +176,9 @@ std::string verdict(const Plan& plan, bool color) {
 std::string on_off(bool value) { return value ? "on" : "off"; }
 
 std::string format_params(double params) {
-  if (params >= 1e9) return fmt::format("{:.2f} B", params / 1e9);
-  if (params >= 1e6) return fmt::format("{:.1f} M", params / 1e6);
-  return fmt::format("{:.0f}", params);
+  if (params >= 1e9) return format_text("{:.2f} B", params / 1e9);
+  if (params >= 1e6) return format_text("{:.1f} M", params / 1e6);
+  return format_text("{:.0f}", params);
 }
 
 std::string usage_bar(Bytes used, Bytes capacity, std::size_t width, bool color) {
@@ -182,37 +187,37 @@ std::string usage_bar(Bytes used, Bytes capacity, std::size_t width, bool color)
   const auto filled = std::min(width, static_cast<std::size_t>(
                                           std::llround(share * static_cast<double>(width))));
   const std::int64_t pct = percent(used, capacity);
-  std::string bar = std::string(filled, '#');
+  Styled bar{std::string(filled, '#')};
   if (color) {
     const char* code = pct > 100 ? ansi_red : pct >= 90 ? ansi_yellow : ansi_green;
-    bar = paint(bar, code, true);
+    bar = paint(bar.text, code, true);
   }
-  return fmt::format("[{}{}] {:>3} %", bar, std::string(width - filled, '-'), pct);
+  return format_text("[{}{}] {:>3} %", bar, std::string(width - filled, '-'), pct);
 }
 
 std::string render_fit_table(const Model& model, const Plan& plan, const TableOptions& options) {
   const Estimate& e = plan.estimate;
   const Recommendation& r = plan.recommendation;
   std::string out = header(model, e);
-  out += fmt::format("fits:    {}\n", verdict(plan, options.color));
+  out += format_text("fits:    {}\n", verdict(plan, options.color));
 
-  out += fmt::format("\n{}\n", paint("recommendation", ansi_bold, options.color));
+  out += format_text("\n{}\n", paint("recommendation", ansi_bold, options.color));
   TextTable settings;
-  settings.add_row({"gpu_layers", fmt::format("{}/{}", r.gpu_layers, r.total_layers)});
+  settings.add_row({"gpu_layers", format_text("{}/{}", r.gpu_layers, r.total_layers)});
   if (r.cpu_moe > 0) {
-    settings.add_row({"cpu_moe", fmt::format("{} (experts of blocks 0-{} in RAM)", r.cpu_moe,
+    settings.add_row({"cpu_moe", format_text("{} (experts of blocks 0-{} in RAM)", r.cpu_moe,
                                              r.cpu_moe - 1)});
   }
   settings.add_row({"ctx", r.parallel > 1 && e.engine != nullptr &&
                                    e.engine->ctx_meaning == ContextMeaning::per_slot
-                               ? fmt::format("{} per slot ({} in total)", r.ctx,
+                               ? format_text("{} per slot ({} in total)", r.ctx,
                                              r.ctx * r.parallel)
-                               : fmt::format("{}", r.ctx)});
-  settings.add_row({"parallel", r.kv_unified ? fmt::format("{} (unified KV cache)", r.parallel)
-                                             : fmt::format("{}", r.parallel)});
+                               : format_text("{}", r.ctx)});
+  settings.add_row({"parallel", r.kv_unified ? format_text("{} (unified KV cache)", r.parallel)
+                                             : format_text("{}", r.parallel)});
   settings.add_row({"kv_type", std::string(to_string(r.kv_type))});
   settings.add_row({"flash_attn", on_off(r.flash_attention)});
-  settings.add_row({"batch", fmt::format("{} (ubatch {})", r.n_batch, r.n_ubatch)});
+  settings.add_row({"batch", format_text("{} (ubatch {})", r.n_batch, r.n_ubatch)});
   std::string rendered = settings.render();
   for (std::size_t start = 0; start < rendered.size();) {
     const std::size_t end = rendered.find('\n', start);
@@ -226,13 +231,13 @@ std::string render_fit_table(const Model& model, const Plan& plan, const TableOp
   out += usage_lines(e, plan.headroom_bytes, options, true);
 
   out += '\n';
-  out += wrap(fmt::format("{} - {}", plan.headroom.profile, plan.headroom.explanation),
+  out += wrap(format_text("{} - {}", plan.headroom.profile, plan.headroom.explanation),
               "headroom: ", "          ");
   if (plan.ram_reserve > 0) {
-    out += fmt::format("ram:      {} kept for the operating system\n",
+    out += format_text("ram:      {} kept for the operating system\n",
                        format_bytes(plan.ram_reserve));
   }
-  out += bullet_list("decisions", plan.decisions);
+  out += bullet_list(Styled{"decisions"}, plan.decisions);
   if (!plan.fits) {
     out += bullet_list(paint("does not fit", ansi_red, options.color), plan.reasons);
     if (!plan.suggestions.empty()) {
@@ -254,17 +259,17 @@ std::string render_estimate_table(const Model& model, const Estimate& estimate,
   std::string out = header(model, estimate);
   out += '\n';
   TextTable settings;
-  settings.add_row({"gpu_layers", fmt::format("{}/{}", c.gpu_layers, estimate.total_layers)});
+  settings.add_row({"gpu_layers", format_text("{}/{}", c.gpu_layers, estimate.total_layers)});
   if (c.cpu_moe > 0) {
-    settings.add_row({"cpu_moe", fmt::format("{} (experts of blocks 0-{} in RAM)", c.cpu_moe,
+    settings.add_row({"cpu_moe", format_text("{} (experts of blocks 0-{} in RAM)", c.cpu_moe,
                                              c.cpu_moe - 1)});
   }
-  settings.add_row({"ctx", fmt::format("{}", c.ctx)});
-  settings.add_row({"parallel", fmt::format("{}", c.parallel)});
+  settings.add_row({"ctx", format_text("{}", c.ctx)});
+  settings.add_row({"parallel", format_text("{}", c.parallel)});
   settings.add_row({"kv_type", kv_type_text(c)});
   settings.add_row({"flash_attn", on_off(c.flash_attn)});
-  settings.add_row({"batch", fmt::format("{} (ubatch {})", c.n_batch, c.n_ubatch)});
-  settings.add_row({"llama.cpp", fmt::format("n_ctx {}, n_ctx_seq {}, n_stream {}{}",
+  settings.add_row({"batch", format_text("{} (ubatch {})", c.n_batch, c.n_ubatch)});
+  settings.add_row({"llama.cpp", format_text("n_ctx {}, n_ctx_seq {}, n_stream {}{}",
                                              estimate.shape.n_ctx, estimate.shape.n_ctx_seq,
                                              estimate.shape.n_stream,
                                              c.kv_unified ? ", unified KV" : "")});
@@ -283,15 +288,16 @@ std::string render_models_table(const std::vector<const CatalogEntry*>& entries)
   for (const CatalogEntry* e : entries) {
     std::string quants;
     for (const FileType q : e->quants) {
-      quants += (quants.empty() ? "" : " ") + std::string(to_string(q));
+      if (!quants.empty()) quants += ' ';
+      quants += to_string(q);
     }
     table.add_row({e->ollama.empty() ? e->id : e->ollama.front(), e->name, e->spec.arch,
                    e->params_published > 0 ? format_params(e->params_published) : "-",
-                   fmt::format("{}", e->spec.n_layer), fmt::format("{}", e->spec.n_ctx_train),
+                   format_text("{}", e->spec.n_layer), format_text("{}", e->spec.n_ctx_train),
                    quants});
   }
   std::string out = table.render();
-  out += fmt::format("\n{} model{}\n", entries.size(), entries.size() == 1 ? "" : "s");
+  out += format_text("\n{} model{}\n", entries.size(), entries.size() == 1 ? "" : "s");
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include <vramplan/report/text_table.hpp>
 
 #include <algorithm>
+#include <utility>
 
 namespace vramplan::report {
 
@@ -13,7 +14,12 @@ std::size_t display_width(const std::string& text) {
   return width;
 }
 
-void TextTable::add_row(const std::vector<std::string>& cells) { rows_.push_back(cells); }
+void TextTable::add_row(std::vector<Cell> cells) {
+  std::vector<std::string> row;
+  row.reserve(cells.size());
+  for (const Cell& cell : cells) row.push_back(cell.text());
+  rows_.push_back(std::move(row));
+}
 
 std::string TextTable::render(std::size_t gap) const {
   std::vector<std::size_t> widths;

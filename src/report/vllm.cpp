@@ -1,16 +1,20 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <vramplan/error.hpp>
+#include <vramplan/report/escape.hpp>
 #include <vramplan/report/json.hpp>
 #include <vramplan/report/text_table.hpp>
 #include <vramplan/report/vllm.hpp>
+
+#include "json_text.hpp"
 
 namespace vramplan::report {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string util_text(const VllmEstimate& e) { return fmt::format("{}", e.util()); }
+std::string util_text(const VllmEstimate& e) { return format_text("{}", e.util()); }
 
 std::string kv_dtype_text(const VllmEstimate& e) {
   return e.kv_cache_dtype == VllmKvDtype::fp8 ? "fp8 (1 byte)" : "auto (model dtype, 2 bytes)";
@@ -26,8 +30,9 @@ std::string indent(const std::string& block) {
   return out;
 }
 
-// Word-wrapped bullet, 100 columns.
-std::string bullet(const std::string& text) {
+// Word-wrapped bullet, 100 columns; `raw` is escaped first.
+std::string bullet(std::string_view raw) {
+  const std::string text = escape_text(raw);
   std::string out;
   std::string line = "  -";
   for (std::size_t start = 0; start < text.size();) {
@@ -47,7 +52,7 @@ std::string bullet(const std::string& text) {
 
 std::string bullets(const std::string& title, const std::vector<std::string>& items) {
   if (items.empty()) return {};
-  std::string out = fmt::format("\n{}\n", title);
+  std::string out = format_text("\n{}\n", title);
   for (const std::string& item : items) out += bullet(item);
   return out;
 }
@@ -70,24 +75,24 @@ std::string checks(const VllmEstimate& e) {
   const VllmDevice& d = e.devices.front();
   TextTable table;
   table.add_row({"startup", e.startup_ok ? "ok" : "FAILS",
-                 fmt::format("{} free after {} used before the snapshot, {} requested",
+                 format_text("{} free after {} used before the snapshot, {} requested",
                              format_bytes(d.total - d.pre_snapshot), format_bytes(d.pre_snapshot),
                              format_bytes(e.requested))});
   table.add_row({"kv cache", e.kv_ok ? "ok" : "FAILS",
-                 fmt::format("one request of {} tokens needs {}, {} available", e.max_model_len,
+                 format_text("one request of {} tokens needs {}, {} available", e.max_model_len,
                              format_bytes(e.kv_needed), format_bytes(d.kv_cache))});
   table.add_row(
       {"sampler warm-up", e.sampler_ok ? "ok" : "RISK",
-       fmt::format("{} outside the budget{}, {} needed", format_bytes(e.sampler_room),
+       format_text("{} outside the budget{}, {} needed", format_bytes(e.sampler_room),
                    e.cuda_graph_outside > 0
-                       ? fmt::format(" after {} of CUDA graphs", format_bytes(e.cuda_graph_outside))
+                       ? format_text(" after {} of CUDA graphs", format_bytes(e.cuda_graph_outside))
                        : std::string(),
                    format_bytes(e.sampler_need))});
   return indent(table.render());
 }
 
 std::string capacity_lines(const VllmEstimate& e) {
-  return fmt::format(
+  return format_text(
       "kv cache: {} tokens ({} blocks of {} tokens, {} per token{})\n"
       "          max concurrency {:.2f}x at {} tokens per request\n",
       e.kv_tokens, e.num_blocks, vllm_block_size, format_bytes(e.kv_bytes_per_token),
@@ -105,7 +110,11 @@ std::string dtype_file_type(const Model& model, const VllmEstimate& e) {
                                           : std::string(to_string(e.dtype));
 }
 
+// One line of the .env: see env.cpp, same rule.
 void line(std::string& out, std::string_view text) {
+  if (text.find_first_of("\n\r") != std::string_view::npos) {
+    throw Error(ErrorKind::internal, "render_vllm_env: a line break inside a .env line");
+  }
   out += text;
   out += '\n';
 }
@@ -115,29 +124,29 @@ void line(std::string& out, std::string_view text) {
 std::string render_vllm_table(const Model& model, const VllmPlan& plan, bool is_fit,
                               const TableOptions& options) {
   const VllmEstimate& e = plan.estimate;
-  std::string out = fmt::format(
+  std::string out = format_text(
       "{}  {}, {}, {} params, {} layers\n", model.name, model.spec.arch, dtype_file_type(model, e),
       format_params(static_cast<double>(model.n_params)), model.spec.n_layer);
-  out += fmt::format("source:  {}\n", model.source);
-  out += fmt::format("engine:  vLLM {}   tensor parallel: {}\n", vllm_version, e.tensor_parallel);
+  out += format_text("source:  {}\n", model.source);
+  out += format_text("engine:  vLLM {}   tensor parallel: {}\n", vllm_version, e.tensor_parallel);
   const std::string gpus = e.tensor_parallel > 1
-                               ? fmt::format("{} GPUs (tensor parallel)", e.tensor_parallel)
+                               ? format_text("{} GPUs (tensor parallel)", e.tensor_parallel)
                                : std::string("1 GPU");
   if (is_fit) {
-    out += plan.fits ? fmt::format("fits:    yes - max_model_len {} on {}\n", e.max_model_len, gpus)
-                     : fmt::format("fits:    no - closest attempt on {}\n", gpus);
+    out += plan.fits ? format_text("fits:    yes - max_model_len {} on {}\n", e.max_model_len, gpus)
+                     : format_text("fits:    no - closest attempt on {}\n", gpus);
   } else {
-    out += fmt::format("fits:    {}\n", plan.fits ? "yes" : "no");
+    out += format_text("fits:    {}\n", plan.fits ? "yes" : "no");
   }
 
   out += is_fit ? "\nrecommendation\n" : "\nsettings\n";
   TextTable settings;
-  settings.add_row({"max_model_len", fmt::format("{}", e.max_model_len)});
+  settings.add_row({"max_model_len", format_text("{}", e.max_model_len)});
   settings.add_row({"gpu_memory_utilization", util_text(e)});
-  settings.add_row({"max_num_seqs", fmt::format("{}", e.max_num_seqs)});
-  settings.add_row({"max_num_batched_tokens", fmt::format("{}", e.max_num_batched_tokens)});
+  settings.add_row({"max_num_seqs", format_text("{}", e.max_num_seqs)});
+  settings.add_row({"max_num_batched_tokens", format_text("{}", e.max_num_batched_tokens)});
   settings.add_row({"kv_cache_dtype", kv_dtype_text(e)});
-  settings.add_row({"tensor_parallel_size", fmt::format("{}", e.tensor_parallel)});
+  settings.add_row({"tensor_parallel_size", format_text("{}", e.tensor_parallel)});
   settings.add_row({"dtype", e.dtype == VllmDtype::fp8
                                  ? std::string("fp8 (--quantization fp8, --dtype bfloat16)")
                                  : std::string(vllm_dtype_flag(e.dtype))});
@@ -145,16 +154,17 @@ std::string render_vllm_table(const Model& model, const VllmPlan& plan, bool is_
   out += indent(settings.render());
 
   out += '\n' + capacity_lines(e);
-  out += fmt::format("budget:   {} x {} = {} requested per GPU{}\n", util_text(e),
+  out += format_text("budget:   {} x {} = {} requested per GPU{}\n", util_text(e),
                      format_bytes(e.devices.front().total), format_bytes(e.requested),
                      e.cudagraph_in_budget ? "" : " (CUDA-graph estimate off: graphs outside it)");
   out += '\n' + device_table(e) + '\n';
   TextTable bars;
   for (const VllmDevice& d : e.devices) {
     const Bytes used = d.total - d.outside_budget;
-    bars.add_row({d.name, fmt::format("{}  {} of {} (before snapshot + budget)",
-                                      usage_bar(used, d.total, options.bar_width, options.color),
-                                      format_bytes(used), format_bytes(d.total))});
+    bars.add_row({d.name, Styled{format_text(
+                              "{}  {} of {} (before snapshot + budget)",
+                              Styled{usage_bar(used, d.total, options.bar_width, options.color)},
+                              format_bytes(used), format_bytes(d.total))}});
   }
   out += indent(bars.render());
   out += "\nchecks\n" + checks(e);
@@ -169,8 +179,8 @@ std::string render_vllm_table(const Model& model, const VllmPlan& plan, bool is_
     table.add_row({"", "change", "fits", "max_model_len", "kv tokens"});
     for (const VllmSuggestion& s : plan.suggestions) {
       table.add_row({"", s.change, s.fits ? "yes" : "no",
-                     s.fits ? fmt::format("{}", s.max_model_len) : std::string("-"),
-                     fmt::format("{}", s.kv_tokens)});
+                     s.fits ? format_text("{}", s.max_model_len) : std::string("-"),
+                     format_text("{}", s.kv_tokens)});
     }
     out += table.render();
   }
@@ -235,26 +245,28 @@ std::string render_vllm_json(const Model& model, const VllmPlan& plan) {
                                {"kv_tokens", s.kv_tokens}});
   }
   j["suggestions"] = suggestions;
-  return j.dump(2) + "\n";
+  return json_text(j);
 }
 
 std::string render_vllm_env(const Model& model, const VllmPlan& plan,
                             const VllmEnvOptions& options) {
   const VllmEstimate& e = plan.estimate;
   std::string out;
-  line(out, fmt::format("# Generated by vramplan {} for {}", options.tool_version, model.name));
-  line(out, fmt::format("# model:   {} ({})", model.name, model.source));
-  line(out, fmt::format("# rules:   vLLM {}", vllm_version));
-  line(out, fmt::format("# fits:    {}", plan.fits ? "yes" : "NO (closest attempt below)"));
-  line(out, fmt::format("# kv:      {} tokens, max concurrency {:.2f}x at {} tokens", e.kv_tokens,
+  line(out, format_text("# Generated by vramplan {} for {}", options.tool_version, model.name));
+  line(out, format_text("# model:   {} ({})", model.name, model.source));
+  line(out, format_text("# rules:   vLLM {}", vllm_version));
+  line(out, format_text("# fits:    {}", plan.fits ? "yes" : "NO (closest attempt below)"));
+  line(out, format_text("# kv:      {} tokens, max concurrency {:.2f}x at {} tokens", e.kv_tokens,
                         e.max_concurrency, e.max_model_len));
   for (const VllmDevice& d : e.devices) {
-    line(out, fmt::format("# {}:    {} requested of {} ({} before the snapshot)", d.name,
+    line(out, format_text("# {}:    {} requested of {} ({} before the snapshot)", d.name,
                           format_bytes(e.requested), format_bytes(d.total),
                           format_bytes(d.pre_snapshot)));
   }
-  for (const std::string& reason : plan.reasons) line(out, "# does not fit: " + reason);
-  for (const std::string& note : e.notes) line(out, "# note: " + note);
+  for (const std::string& reason : plan.reasons) {
+    line(out, format_text("# does not fit: {}", reason));
+  }
+  for (const std::string& note : e.notes) line(out, format_text("# note: {}", note));
   line(out, "#");
   line(out,
        "# vLLM takes its engine arguments on the command line; it does not read MAX_MODEL_LEN");
@@ -268,25 +280,25 @@ std::string render_vllm_env(const Model& model, const VllmPlan& plan,
        "#     --max-num-seqs ${MAX_NUM_SEQS} --max-num-batched-tokens ${MAX_NUM_BATCHED_TOKENS}");
   line(out,
        "#     --kv-cache-dtype ${KV_CACHE_DTYPE} --tensor-parallel-size ${TENSOR_PARALLEL_SIZE}");
-  line(out, fmt::format("#     --dtype ${{DTYPE}}{}{}",
+  line(out, format_text("#     --dtype ${{DTYPE}}{}{}",
                         e.dtype == VllmDtype::fp8 ? " --quantization ${QUANTIZATION}" : "",
                         e.enforce_eager ? " --enforce-eager" : ""));
   line(out, "#");
-  line(out, fmt::format("MODEL={}", options.model_ref));
-  line(out, fmt::format("MAX_MODEL_LEN={}", e.max_model_len));
-  line(out, fmt::format("GPU_MEMORY_UTILIZATION={}", util_text(e)));
-  line(out, fmt::format("MAX_NUM_SEQS={}", e.max_num_seqs));
-  line(out, fmt::format("MAX_NUM_BATCHED_TOKENS={}", e.max_num_batched_tokens));
-  line(out, fmt::format("KV_CACHE_DTYPE={}", to_string(e.kv_cache_dtype)));
-  line(out, fmt::format("TENSOR_PARALLEL_SIZE={}", e.tensor_parallel));
-  line(out, fmt::format("DTYPE={}", vllm_dtype_flag(e.dtype)));
+  line(out, "MODEL=" + env_value("MODEL", options.model_ref));
+  line(out, format_text("MAX_MODEL_LEN={}", e.max_model_len));
+  line(out, format_text("GPU_MEMORY_UTILIZATION={}", util_text(e)));
+  line(out, format_text("MAX_NUM_SEQS={}", e.max_num_seqs));
+  line(out, format_text("MAX_NUM_BATCHED_TOKENS={}", e.max_num_batched_tokens));
+  line(out, format_text("KV_CACHE_DTYPE={}", to_string(e.kv_cache_dtype)));
+  line(out, format_text("TENSOR_PARALLEL_SIZE={}", e.tensor_parallel));
+  line(out, format_text("DTYPE={}", vllm_dtype_flag(e.dtype)));
   if (e.dtype == VllmDtype::fp8) line(out, "QUANTIZATION=fp8");
   if (!e.enforce_eager) {
     line(out,
          "# read by vLLM itself (vllm envs.py): the plan counts the CUDA-graph estimate inside");
     line(out, "# the budget, the default since v0.21; 1 makes older releases do the same");
     line(out,
-         fmt::format("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS={}", e.cudagraph_in_budget ? 1 : 0));
+         format_text("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS={}", e.cudagraph_in_budget ? 1 : 0));
   }
   return out;
 }

@@ -6,17 +6,35 @@
 #include <utility>
 #include <vector>
 
+#include <vramplan/report/escape.hpp>
+
 namespace vramplan::report {
 
 enum class Align { left, right };
+
+// One table cell. A string is escaped (escape_text) on the way in, so a value read from a
+// file cannot put a control byte or a line break into the table; Styled text (a usage bar
+// with colour codes) is kept as it is.
+class Cell {
+ public:
+  // Implicit on purpose: rows are written as {"name", value, ...}.
+  Cell(const char* text) : text_(escape_text(text)) {}
+  Cell(const std::string& text) : text_(escape_text(text)) {}
+  Cell(Styled styled) : text_(std::move(styled.text)) {}
+
+  [[nodiscard]] const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+};
 
 class TextTable {
  public:
   // Alignment per column; columns beyond this list are left-aligned.
   explicit TextTable(std::vector<Align> columns = {}) : columns_(std::move(columns)) {}
 
-  // Adds a row of plain strings, aligned by the column setting.
-  void add_row(const std::vector<std::string>& cells);
+  // Adds a row, aligned by the column setting; string cells are escaped (Cell).
+  void add_row(std::vector<Cell> cells);
 
   // Renders every row, columns separated by `gap` spaces, each line ending in '\n' and with
   // no trailing spaces. Widths count UTF-8 code points, not bytes. An empty table is "".
