@@ -57,6 +57,13 @@ bool is_display_control(std::uint32_t cp) {
 
 bool is_c0_or_del(std::uint32_t cp) { return cp < 0x20 || cp == 0x7F; }
 
+// Unicode White_Space beyond ASCII (the C1 NEL and the separators are display controls): Go's
+// strings.TrimSpace, which docker compose's .env reader uses, trims them.
+bool is_unicode_space(std::uint32_t cp) {
+  return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
+         cp == 0x205F || cp == 0x3000;
+}
+
 constexpr char hex_digits[] = "0123456789abcdef";
 
 void append_hex_byte(std::string& out, std::uint8_t b) {
@@ -170,7 +177,7 @@ std::string env_value(std::string_view key, std::string_view value) {
       continue;
     }
     const std::optional<Decoded> d = decode(value, i);
-    if (!d || is_display_control(d->code_point))
+    if (!d || is_display_control(d->code_point) || is_unicode_space(d->code_point))
       refuse_env(key, value, "contains " + describe(value, i));
     i += d->length;
   }

@@ -125,9 +125,26 @@ TEST(EnvValue, RefusesWhatCouldSplitQuoteOrInterpolate) {
             "cannot write MODEL to the .env file: 'x\\nOLLAMA_HOST=0.0.0.0' contains '\\n' (a "
             ".env value must be one word of letters, digits and - . _ / : @ + = , %)");
   EXPECT_NE(env_refusal("/my models/x.gguf").find("contains ' '"), std::string::npos);
-  for (const char* bad :
-       {"a'b", "a\"b", "a$b", "${HOME}", "a#b", "a`b`", "a\\b", "a;b", "a|b", "a\tb", "a\rb",
-        "a\x1b[2J", "a\xff", "a\xc2\x9b", "a\xe2\x80\xa8", "a*b", "a b"}) {
+  for (const char* bad : {"a'b",
+                          "a\"b",
+                          "a$b",
+                          "${HOME}",
+                          "a#b",
+                          "a`b`",
+                          "a\\b",
+                          "a;b",
+                          "a|b",
+                          "a\tb",
+                          "a\rb",
+                          "a\x1b[2J",
+                          "a\xff",
+                          "a\xc2\x9b",
+                          "a\xe2\x80\xa8",
+                          "a*b",
+                          "a b",
+                          "a\xc2\xa0" "b",
+                          "a\xe3\x80\x80" "b",
+                          "a\xe2\x80\x8a" "b"}) {
     EXPECT_FALSE(env_refusal(bad).empty()) << bad;
   }
   EXPECT_NE(env_refusal("--trust-remote-code").find("starts with '-'"), std::string::npos);

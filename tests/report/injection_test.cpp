@@ -281,6 +281,31 @@ TEST_F(Injection, JsonReplacesBytesThatAreNotUtf8) {
   }
 }
 
+TEST_F(Injection, JsonReplacesBytesThatAreNotUtf8InTensorNames) {
+  ModelSpec s;
+  s.arch = "llama";
+  s.n_layer = 2;
+  s.n_embd = 64;
+  s.n_ff = 128;
+  s.n_head = 4;
+  s.n_head_kv = 2;
+  s.n_vocab = 320;
+  s.n_ctx_train = 4096;
+  std::vector<TensorInfo> tensors = test::simple_llama_tensors(s, GgmlType::f16);
+  tensors.push_back({"blk.1.extra\xff\x1b[2J\n.weight", {64, 1, 1, 1}, GgmlType::f32});
+  const std::string file = path("tensors.gguf");
+  test::model_gguf(s, FileType::mostly_f16, tensors, "hostile tensor").write_sparse(file);
+  const CliResult r = run_cli({"inspect", file, "--format", "json"});
+  ASSERT_EQ(r.exit, 0) << r.err;
+  EXPECT_TRUE(valid_utf8(r.out));
+  const Json j = Json::parse(r.out);
+  bool found = false;
+  for (const Json& t : j["tensors"]) {
+    found = found || t["name"] == "blk.1.extra\xef\xbf\xbd\x1b[2J\n.weight";
+  }
+  EXPECT_TRUE(found) << r.out;
+}
+
 TEST_F(Injection, FileNameIsEscapedEverywhere) {
   const std::string file = evil_gguf("m\nOLLAMA_ORIGINS=*\x1b[0m\xfe.gguf");
   const CliResult env = run_cli({"fit", "--vram", "8G", "--model", file, "--format", "env"});
@@ -376,6 +401,35 @@ TEST_F(Injection, CatalogValuesAreEscaped) {
   const CliResult json = run_cli({"models", "evil", "--catalog", yaml, "--format", "json"});
   ASSERT_EQ(json.exit, 0) << json.err;
   EXPECT_EQ(Json::parse(json.out)["models"][0]["name"], "Evil\nOLLAMA_ORIGINS=*\x1b]0;t\a");
+  // A catalog value that is not UTF-8 (yaml-cpp passes the raw byte through): JSON replaces it.
+  const std::string raw = path("raw.yaml");
+  {
+    std::ofstream out(raw, std::ios::binary);
+    out << "models:\n"
+           "  - id: raw-1b\n"
+           "    name: \"Raw \xff name\"\n"
+           "    ollama: [raw:1b]\n"
+           "    params: 1.0e9\n"
+           "    quants: [Q8_0]\n"
+           "    source: \"s\xfe\"\n"
+           "    arch: llama\n"
+           "    layers: 2\n"
+           "    embd: 64\n"
+           "    ffn: 128\n"
+           "    heads: 4\n"
+           "    kv_heads: 2\n"
+           "    vocab: 320\n"
+           "    context: 4096\n"
+           "    tied_embeddings: false\n";
+  }
+  const CliResult raw_json = run_cli({"models", "raw", "--catalog", raw, "--format", "json"});
+  ASSERT_EQ(raw_json.exit, 0) << raw_json.err;
+  const Json raw_models = Json::parse(raw_json.out);
+  EXPECT_EQ(raw_models["models"][0]["name"], "Raw \xef\xbf\xbd name");
+  const CliResult raw_table = run_cli({"models", "raw", "--catalog", raw});
+  EXPECT_EQ(raw_table.exit, 0) << raw_table.err;
+  expect_terminal_safe(raw_table.out, "models");
+  EXPECT_NE(raw_table.out.find("Raw \\xff name"), std::string::npos) << raw_table.out;
   for (const char* format : {"env", "table"}) {
     const CliResult fit = run_cli(
         {"fit", "--vram", "8G", "--model", "evil:1b", "--catalog", yaml, "--format", format});

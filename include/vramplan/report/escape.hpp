@@ -37,12 +37,13 @@ namespace vramplan::report {
 [[nodiscard]] bool is_plain_text(std::string_view text);
 
 // The value of `key` in a `.env` file. Returned as is when it is one plain word — ASCII
-// letters, digits, `- . _ / : @ + = , %` and valid non-ASCII UTF-8 that escape_text() keeps —
-// not empty and not starting with '-'. Such a value reads the same unquoted in docker
-// compose, `env_file`, systemd and a POSIX shell, cannot be interpolated ($), cannot start a
-// comment (#), and stays one argument where compose substitutes it into a command. Anything
-// else throws Error{bad_input} naming the key and the first character that is not allowed:
-// a value is never quoted into something that a reader could split or reinterpret.
+// letters, digits, `- . _ / : @ + = , %` and valid non-ASCII UTF-8 that escape_text() keeps
+// and that is not a Unicode space — not empty and not starting with '-'. Such a value reads
+// the same unquoted in docker compose, `env_file`, systemd and a POSIX shell, cannot be
+// interpolated ($), cannot start a comment (#), and stays one argument where compose
+// substitutes it into a command. Anything else throws Error{bad_input} naming the key and the
+// first character that is not allowed: a value is never quoted into something that a reader
+// could split or reinterpret.
 [[nodiscard]] std::string env_value(std::string_view key, std::string_view value);
 
 // Text a renderer composed itself and that must reach the output unescaped: ANSI colour codes
