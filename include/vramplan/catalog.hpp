@@ -69,6 +69,11 @@ class Catalog {
   // Up to `max` known names closest to `name` (edit distance), for "did you mean".
   [[nodiscard]] std::vector<std::string> suggest(std::string_view name, std::size_t max = 3) const;
 
+  // The one-line error for a name that resolve() does not know, saying what to do: the tags
+  // the catalog has for a known Ollama model, how to plan an unknown Hugging Face repo offline
+  // (its config.json), and the closest known names.
+  [[nodiscard]] std::string unknown_message(std::string_view name) const;
+
   // Entries whose id, names or family contain `query` (case-insensitive); all if empty.
   [[nodiscard]] std::vector<const CatalogEntry*> search(std::string_view query) const;
 

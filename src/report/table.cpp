@@ -283,7 +283,8 @@ std::string render_models_table(const std::vector<const CatalogEntry*>& entries)
   for (const CatalogEntry* e : entries) {
     std::string quants;
     for (const FileType q : e->quants) {
-      quants += (quants.empty() ? "" : " ") + std::string(to_string(q));
+      if (!quants.empty()) quants += ' ';
+      quants += to_string(q);
     }
     table.add_row({e->ollama.empty() ? e->id : e->ollama.front(), e->name, e->spec.arch,
                    e->params_published > 0 ? format_params(e->params_published) : "-",
