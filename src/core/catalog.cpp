@@ -469,12 +469,16 @@ std::string Catalog::unknown_message(std::string_view name) const {
     const std::size_t colon = repo.rfind(':');
     if (colon != std::string::npos) repo.resize(colon);
     const bool gguf = lower_ascii(repo).ends_with("-gguf");
+    const std::string where =
+        gguf ? std::string("the config.json of the model it converts (a few KB, from that "
+                           "model's Hugging Face page)")
+             : fmt::format("its config.json (a few KB: "
+                           "https://huggingface.co/{}/resolve/main/config.json)",
+                           repo);
     return fmt::format(
-        "unknown model '{}': the catalog has no Hugging Face repo '{}'{}; to plan it offline, "
-        "download {}config.json (a few KB: https://huggingface.co/{}/resolve/main/config.json) "
-        "and pass --model path/to/config.json",
-        typed, repo, did_you_mean, gguf ? "the config.json of the model it converts, or its " : "its ",
-        gguf ? repo.substr(0, repo.size() - 5) : repo);
+        "unknown model '{}': the catalog has no Hugging Face repo '{}'; to plan it offline, "
+        "download {} and pass --model path/to/config.json{}",
+        typed, repo, where, did_you_mean);
   }
 
   const OllamaName parts = split_ollama(bare);
