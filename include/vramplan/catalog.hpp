@@ -34,6 +34,9 @@ struct CatalogEntry {
   std::vector<std::string> aliases;  // other accepted names
   double params_published = 0;    // published parameter count (0 = none known)
   std::vector<FileType> quants;   // file types it is offered in (first = default)
+  // When what the Ollama library serves for this entry's tags (which entry, which default
+  // quantization) was last checked against a source, "YYYY-MM-DD"; empty if never.
+  std::string checked;
   FileType default_quant = FileType::mostly_q4_k_m;
   std::optional<Projector> projector;
   std::string notes;
