@@ -34,6 +34,9 @@ struct CatalogEntry {
   std::vector<std::string> aliases;  // other accepted names
   double params_published = 0;    // published parameter count (0 = none known)
   std::vector<FileType> quants;   // file types it is offered in (first = default)
+  // When what the Ollama library serves for this entry's tags (which entry, which default
+  // quantization) was last checked against a source, "YYYY-MM-DD"; empty if never.
+  std::string checked;
   FileType default_quant = FileType::mostly_q4_k_m;
   std::optional<Projector> projector;
   std::string notes;
@@ -68,6 +71,11 @@ class Catalog {
 
   // Up to `max` known names closest to `name` (edit distance), for "did you mean".
   [[nodiscard]] std::vector<std::string> suggest(std::string_view name, std::size_t max = 3) const;
+
+  // The one-line error for a name that resolve() does not know, saying what to do: the tags
+  // the catalog has for a known Ollama model, how to plan an unknown Hugging Face repo offline
+  // (its config.json), and the closest known names.
+  [[nodiscard]] std::string unknown_message(std::string_view name) const;
 
   // Entries whose id, names or family contain `query` (case-insensitive); all if empty.
   [[nodiscard]] std::vector<const CatalogEntry*> search(std::string_view query) const;

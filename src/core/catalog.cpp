@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <vramplan/error.hpp>
 #include <vramplan/text.hpp>
@@ -59,6 +60,91 @@ bool strip_prefix(std::string& text, std::string_view prefix) {
   }
   if (p.starts_with("mxfp")) return digit_after(4);
   return false;
+}
+
+// What one part of a tag says about the quantization: nothing (a variant such as
+// "instruct"), a file type ("q8_0", "8bit", "int8"), "4-bit" (whose file type depends on the
+// model: see four_bit_type), or a word that names something the catalog does not model.
+struct QuantWord {
+  enum class Kind { none, type, four_bit, refused };
+  Kind kind = Kind::none;
+  FileType type = FileType::mostly_q4_k_m;
+  std::string_view why;  // for refused: what the word names and what to do instead
+};
+
+constexpr std::string_view not_gguf =
+    "names a Hugging Face checkpoint format (for transformers, vLLM or MLX), not a GGUF file "
+    "type that Ollama or llama.cpp loads; name a GGUF type such as q4_K_M or q8_0, or plan the "
+    "checkpoint itself from its folder (config.json and *.safetensors: --model DIR)";
+
+[[nodiscard]] QuantWord quant_word(std::string_view part) {
+  using Kind = QuantWord::Kind;
+  if (auto type = parse_file_type(part)) return {Kind::type, *type, {}};
+  const std::string p = lower_ascii(part);
+  if (p == "4bit" || p == "int4" || p == "4bits") return {Kind::four_bit, {}, {}};
+  struct Word {
+    std::string_view text;
+    FileType type;
+  };
+  static constexpr Word words[] = {
+      {"2bit", FileType::mostly_q2_k},   {"3bit", FileType::mostly_q3_k_m},
+      {"5bit", FileType::mostly_q5_k_m}, {"6bit", FileType::mostly_q6_k},
+      {"8bit", FileType::mostly_q8_0},   {"int8", FileType::mostly_q8_0},
+      {"8bits", FileType::mostly_q8_0},  {"16bit", FileType::mostly_f16},
+      {"half", FileType::mostly_f16},    {"32bit", FileType::all_f32},
+  };
+  for (const Word& w : words) {
+    if (p == w.text) return {Kind::type, w.type, {}};
+  }
+  static constexpr std::string_view formats[] = {"awq",  "gptq", "exl2", "exl3", "mlx",
+                                                 "nf4",  "bnb",  "bnb4", "hqq",  "fp8",
+                                                 "int3", "w4a16", "w8a8", "fp4", "nvfp4"};
+  for (std::string_view f : formats) {
+    if (p == f) return {Kind::refused, {}, not_gguf};
+  }
+  if (p == "qat") {
+    return {Kind::refused, {},
+            "names a quantization-aware-trained build (Q4_0 with some tensors kept at higher "
+            "precision) whose tensor mix the catalog does not model; pull it and plan the file "
+            "(vramplan reads the Ollama store and GGUF files), or name q4_0 for a lower bound"};
+  }
+  return {};
+}
+
+// What "4-bit" means for a model: its default when that is a 4-bit type (what Ollama's
+// default tag serves), else the first 4-bit type it is offered in, else Q4_K_M.
+[[nodiscard]] bool is_four_bit(FileType type) {
+  switch (type) {
+    case FileType::mostly_q4_0:
+    case FileType::mostly_q4_1:
+    case FileType::mostly_q4_k_s:
+    case FileType::mostly_q4_k_m:
+    case FileType::mostly_iq4_nl:
+    case FileType::mostly_iq4_xs:
+    case FileType::mostly_mxfp4_moe:
+      return true;
+    default:
+      return false;
+  }
+}
+
+[[nodiscard]] FileType four_bit_type(const CatalogEntry& entry) {
+  if (is_four_bit(entry.default_quant)) return entry.default_quant;
+  for (const FileType type : entry.quants) {
+    if (is_four_bit(type)) return type;
+  }
+  return FileType::mostly_q4_k_m;
+}
+
+[[nodiscard]] std::vector<std::string> split_dashes(std::string_view text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dash = text.find('-', start);
+    parts.emplace_back(text.substr(start, dash == std::string_view::npos ? dash : dash - start));
+    if (dash == std::string_view::npos) return parts;
+    start = dash + 1;
+  }
 }
 
 // Splits "model:tag" into its parts; the tag is "latest" when absent.
@@ -138,14 +224,67 @@ class Resolver {
     return entry.ollama.empty() ? entry.id : entry.ollama.front();
   }
 
-  // Parses a quantization part; an unknown one that looks like a quantization throws.
-  [[nodiscard]] std::optional<FileType> quant_part(std::string_view part, bool must) const {
-    if (auto type = parse_file_type(part)) return type;
-    if (must || looks_like_quant(part)) {
+  [[noreturn]] void unknown_quant(std::string_view part) const {
+    throw Error(ErrorKind::bad_input,
+                fmt::format("unknown quantization '{}' in '{}'", part, trim(typed_)));
+  }
+
+  // Reads one tag part as a quantization. A refused word throws with its reason; so does an
+  // unknown part when `must` or when it looks like a quantization ("q9", "iq9_xx").
+  [[nodiscard]] QuantWord read_quant(std::string_view part, bool must) const {
+    const QuantWord word = quant_word(part);
+    if (word.kind == QuantWord::Kind::refused) {
       throw Error(ErrorKind::bad_input,
-                  fmt::format("unknown quantization '{}' in '{}'", part, trim(typed_)));
+                  fmt::format("'{}' in '{}' {}", part, trim(typed_), word.why));
     }
-    return std::nullopt;
+    if (word.kind == QuantWord::Kind::none && (must || looks_like_quant(part))) {
+      unknown_quant(part);
+    }
+    return word;
+  }
+
+  // The quantization named by the parts of a tag ("instruct", "q8_0"), variants skipped.
+  // Two different quantizations in one tag are an error.
+  [[nodiscard]] QuantWord quant_of(const std::vector<std::string>& parts) const {
+    QuantWord found;
+    std::string_view found_part;
+    for (const std::string& part : parts) {
+      const QuantWord word = read_quant(part, false);
+      if (word.kind == QuantWord::Kind::none) continue;
+      if (found.kind != QuantWord::Kind::none &&
+          (found.kind != word.kind || found.type != word.type)) {
+        throw Error(ErrorKind::bad_input,
+                    fmt::format("two quantizations, '{}' and '{}', in '{}'", found_part, part,
+                                trim(typed_)));
+      }
+      found = word;
+      found_part = part;
+    }
+    return found;
+  }
+
+  // The file type a quantization word stands for in `entry`.
+  [[nodiscard]] static std::optional<FileType> apply(const QuantWord& word,
+                                                     const CatalogEntry& entry) {
+    switch (word.kind) {
+      case QuantWord::Kind::type:
+        return word.type;
+      case QuantWord::Kind::four_bit:
+        return four_bit_type(entry);
+      default:
+        return std::nullopt;
+    }
+  }
+
+  // The entry `ollama pull <model>` gives: the last one marked latest listing that model.
+  [[nodiscard]] const CatalogEntry* latest(std::string_view model) const {
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+      if (!it->ollama_latest) continue;
+      for (const std::string& known : it->ollama) {
+        if (split_ollama(known).model == model) return &*it;
+      }
+    }
+    return nullptr;
   }
 
   // Catalog ids ("llama3.1-8b", "llama3.1-8b-q8_0") and aliases. Later entries win, as in add().
@@ -169,7 +308,7 @@ class Resolver {
     if (best == nullptr) return std::nullopt;
     const std::string rest = lowered.substr(best->id.size() + 1);
     if (rest.find('-') != std::string::npos) return std::nullopt;
-    const std::optional<FileType> quant = quant_part(rest, false);
+    const std::optional<FileType> quant = apply(read_quant(rest, false), *best);
     if (!quant) return std::nullopt;
     return make(*best, quant, canonical(*best), true);
   }
@@ -177,16 +316,16 @@ class Resolver {
   // "meta-llama/Llama-3.1-8B-Instruct", "hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q8_0".
   [[nodiscard]] std::optional<ModelRef> by_hf(std::string_view text) const {
     std::string_view repo = text;
-    std::optional<FileType> quant;
+    QuantWord word;
     const std::size_t colon = text.rfind(':');
     if (colon != std::string_view::npos) {
       repo = text.substr(0, colon);
       const std::string_view tag = text.substr(colon + 1);
-      if (!iequals(tag, "latest")) quant = quant_part(tag, true);
+      if (!iequals(tag, "latest")) word = read_quant(tag, true);
     }
     for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
       for (const std::string& id : it->hf) {
-        if (iequals(id, repo)) return make(*it, quant, id, false);
+        if (iequals(id, repo)) return make(*it, apply(word, *it), id, false);
       }
     }
     // A GGUF conversion repo of a known model: match the repo name without its owner and
@@ -196,7 +335,9 @@ class Resolver {
     if (name.empty()) return std::nullopt;
     for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
       for (const std::string& id : it->hf) {
-        if (repo_name(id) == name) return make(*it, quant, std::string(repo), false);
+        if (repo_name(id) == name) {
+          return make(*it, apply(word, *it), std::string(repo), false);
+        }
       }
     }
     return std::nullopt;
@@ -207,15 +348,9 @@ class Resolver {
     const OllamaName typed = split_ollama(text);
     if (typed.model.empty() || typed.tag.empty()) return std::nullopt;
     if (typed.tag == "latest") {
-      for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-        if (!it->ollama_latest) continue;
-        for (const std::string& known : it->ollama) {
-          if (split_ollama(known).model == typed.model) {
-            return make(*it, std::nullopt, canonical(*it), true);
-          }
-        }
-      }
-      return std::nullopt;
+      const CatalogEntry* entry = latest(typed.model);
+      if (entry == nullptr) return std::nullopt;
+      return make(*entry, std::nullopt, canonical(*entry), true);
     }
 
     // The entry whose Ollama tag is the longest dash-bounded prefix of the typed tag.
@@ -234,16 +369,23 @@ class Resolver {
         }
       }
     }
-    if (best == nullptr) return std::nullopt;
+    if (best == nullptr) {
+      // A tag without a size that starts with a quantization ("4bit", "q8_0", "fp16"):
+      // the model's latest entry in that quantization.
+      const std::vector<std::string> parts = split_dashes(typed.tag);
+      if (quant_word(parts.front()).kind == QuantWord::Kind::none) return std::nullopt;
+      const CatalogEntry* entry = latest(typed.model);
+      if (entry == nullptr) return std::nullopt;
+      return make(*entry, apply(quant_of(parts), *entry), canonical(*entry), true);
+    }
     if (typed.tag.size() == best_length) return make(*best, std::nullopt, best_name, true);
 
-    // The rest is "-<variant>...[-<quant>]": variants (instruct, text, it, ...) are ignored.
+    // The rest is "-<variant>...[-<quant>]": variants (instruct, text, it, ...) are ignored
+    // for the shape; a quantization may be any part ("1b-4bit", "8b-instruct-q8_0").
     const std::string rest = typed.tag.substr(best_length + 1);
-    const std::size_t last_dash = rest.rfind('-');
-    const std::string last = last_dash == std::string::npos ? rest : rest.substr(last_dash + 1);
-    if (last.empty()) return std::nullopt;
-    const std::optional<FileType> quant = quant_part(last, false);
-    return make(*best, quant, best_name, true);
+    const std::vector<std::string> parts = split_dashes(rest);
+    if (parts.back().empty()) return std::nullopt;
+    return make(*best, apply(quant_of(parts), *best), best_name, true);
   }
 
   const std::vector<CatalogEntry>& entries_;
@@ -308,6 +450,57 @@ std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max
     if (std::find(out.begin(), out.end(), canonical) == out.end()) out.push_back(canonical);
   }
   return out;
+}
+
+std::string Catalog::unknown_message(std::string_view name) const {
+  const std::string_view typed = trim(name);
+  const std::vector<std::string> close = suggest(typed);
+  const std::string did_you_mean =
+      close.empty() ? "" : fmt::format("; did you mean '{}'?", fmt::join(close, "', '"));
+
+  std::string bare(typed);
+  static_cast<void>(strip_prefix(bare, "registry.ollama.ai/"));
+  static_cast<void>(strip_prefix(bare, "library/"));
+  std::string repo(typed);
+  const bool hf_host = strip_prefix(repo, "hf.co/") || strip_prefix(repo, "huggingface.co/") ||
+                       strip_prefix(repo, "https://huggingface.co/");
+  if (hf_host || bare.find('/') != std::string::npos) {
+    if (!hf_host) repo = bare;
+    const std::size_t colon = repo.rfind(':');
+    if (colon != std::string::npos) repo.resize(colon);
+    const bool gguf = lower_ascii(repo).ends_with("-gguf");
+    const std::string where =
+        gguf ? std::string("the config.json of the model it converts (a few KB, from that "
+                           "model's Hugging Face page)")
+             : fmt::format("its config.json (a few KB: "
+                           "https://huggingface.co/{}/resolve/main/config.json)",
+                           repo);
+    return fmt::format(
+        "unknown model '{}': the catalog has no Hugging Face repo '{}'; to plan it offline, "
+        "download {} and pass --model path/to/config.json{}",
+        typed, repo, where, did_you_mean);
+  }
+
+  const OllamaName parts = split_ollama(bare);
+  std::vector<std::string> tags;
+  bool has_latest = false;
+  for (const CatalogEntry& entry : entries_) {
+    for (const std::string& known : entry.ollama) {
+      const OllamaName k = split_ollama(known);
+      if (k.model != parts.model) continue;
+      has_latest = has_latest || entry.ollama_latest;
+      if (std::find(tags.begin(), tags.end(), k.tag) == tags.end()) tags.push_back(k.tag);
+    }
+  }
+  if (!tags.empty()) {
+    if (has_latest) tags.emplace_back("latest");
+    return fmt::format(
+        "unknown tag '{}' of '{}' (the catalog knows {}){} (run 'vramplan models {}' to list "
+        "them)",
+        parts.tag, parts.model, fmt::join(tags, ", "), did_you_mean, parts.model);
+  }
+  return fmt::format("unknown model '{}'{} (run 'vramplan models' to list known models)", typed,
+                     did_you_mean);
 }
 
 std::vector<const CatalogEntry*> Catalog::search(std::string_view query) const {

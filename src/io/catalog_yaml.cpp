@@ -23,7 +23,7 @@ namespace {
 // Keys of one model entry, and of its nested maps.
 const std::set<std::string, std::less<>> model_keys{
     "id",        "name",     "ollama",     "latest",         "hf",
-    "aliases",   "params",   "quants",     "notes",          "source",
+    "aliases",   "params",   "quants",     "notes",          "source",    "checked",
     "arch",      "layers",   "embd",       "ffn",            "heads",
     "kv_heads",  "head_dim", "head_dim_k", "head_dim_v",     "vocab",
     "context",   "tied_embeddings",        "causal",         "sliding_window",
@@ -317,6 +317,18 @@ class Reader {
         e.default_quant = e.quants.front();
       } else if (key == "notes") {
         e.notes = scalar(field, key, "a string");
+      } else if (key == "checked") {
+        e.checked = string(field, key);
+        const auto digit = [&](std::size_t i) {
+          return std::isdigit(static_cast<unsigned char>(e.checked[i])) != 0;
+        };
+        const bool date = e.checked.size() == 10 && e.checked[4] == '-' && e.checked[7] == '-' &&
+                          digit(0) && digit(1) && digit(2) && digit(3) && digit(5) &&
+                          digit(6) && digit(8) && digit(9);
+        if (!date) {
+          fail(field.value.Mark(), fmt::format("{} must be a date YYYY-MM-DD, got '{}'",
+                                               key_where(key), e.checked));
+        }
       } else if (key == "source") {
         static_cast<void>(string(field, key));  // a citation for people; not used at run time
       } else if (key == "arch") {

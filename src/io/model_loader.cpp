@@ -17,14 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quoted_list(const std::vector<std::string>& names) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    out += fmt::format("{}'{}'", i == 0 ? "" : ", ", names[i]);
-  }
-  return out;
-}
-
 LoadedModel from_gguf(const std::string& path) {
   const GgufModelFiles files = read_gguf_model_files(path);
   LoadedModel loaded;
@@ -128,12 +120,7 @@ Model build_catalog_model(const CatalogEntry& entry, FileType quant, const std::
 LoadedModel from_catalog(const std::string& name, const Catalog& catalog, bool alternatives) {
   const std::optional<ModelRef> ref = catalog.resolve(name);
   if (!ref || ref->entry == nullptr) {
-    const std::vector<std::string> close = catalog.suggest(name);
-    throw Error(ErrorKind::bad_input,
-                fmt::format("unknown model '{}'{} (run 'vramplan models' to list known models)",
-                            name,
-                            close.empty() ? ""
-                                          : fmt::format("; did you mean {}?", quoted_list(close))));
+    throw Error(ErrorKind::bad_input, catalog.unknown_message(name));
   }
   const CatalogEntry& entry = *ref->entry;
   LoadedModel loaded;

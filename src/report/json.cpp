@@ -131,6 +131,7 @@ std::string render_models_json(const std::vector<const CatalogEntry*>& entries) 
                           {"context", e->spec.n_ctx_train},
                           {"quants", quants},
                           {"default_quant", std::string(to_string(e->default_quant))},
+                          {"checked", e->checked.empty() ? Json() : Json(e->checked)},
                           {"source", e->source}});
   }
   Json j;

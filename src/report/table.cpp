@@ -283,8 +283,8 @@ std::string render_estimate_table(const Model& model, const Estimate& estimate,
 
 std::string render_models_table(const std::vector<const CatalogEntry*>& entries) {
   TextTable table({Align::left, Align::left, Align::left, Align::right, Align::right,
-                   Align::right, Align::left});
-  table.add_row({"name", "model", "arch", "params", "layers", "context", "quants"});
+                   Align::right, Align::left, Align::left});
+  table.add_row({"name", "model", "arch", "params", "layers", "context", "checked", "quants"});
   for (const CatalogEntry* e : entries) {
     std::string quants;
     for (const FileType q : e->quants) {
@@ -294,7 +294,7 @@ std::string render_models_table(const std::vector<const CatalogEntry*>& entries)
     table.add_row({e->ollama.empty() ? e->id : e->ollama.front(), e->name, e->spec.arch,
                    e->params_published > 0 ? format_params(e->params_published) : "-",
                    format_text("{}", e->spec.n_layer), format_text("{}", e->spec.n_ctx_train),
-                   quants});
+                   e->checked.empty() ? "-" : e->checked, quants});
   }
   std::string out = table.render();
   out += format_text("\n{} model{}\n", entries.size(), entries.size() == 1 ? "" : "s");

@@ -74,6 +74,7 @@ void write_entry(std::string& out, const CatalogEntry& e) {
                        literal(e.projector->description));
   }
   out += fmt::format("    e.notes = {};\n    e.source = {};\n", literal(e.notes), literal(e.source));
+  if (!e.checked.empty()) out += fmt::format("    e.checked = {};\n", literal(e.checked));
   out += fmt::format("    ModelSpec& s = e.spec;\n    s.arch = {};\n", literal(s.arch));
   out += fmt::format("    s.n_layer = {};\n    s.n_nextn = {};\n    s.n_embd = {};\n", s.n_layer,
                      s.n_nextn, s.n_embd);

@@ -90,6 +90,7 @@ TEST(CatalogYaml, ParsesAValidDocument) {
                                              FileType::mostly_f16}));
   EXPECT_EQ(a.default_quant, FileType::mostly_q4_k_m);
   EXPECT_EQ(a.notes, "a test model");
+  EXPECT_TRUE(a.checked.empty());
   EXPECT_EQ(a.source, "models/x.yaml");
   EXPECT_FALSE(a.projector.has_value());
   EXPECT_EQ(a.spec.arch, "llama");
@@ -128,6 +129,20 @@ TEST(CatalogYaml, BadSyntaxIsLocated) {
             "models/x.yaml:3:1: end of sequence flow not found");
   EXPECT_EQ(error_of(replace(valid, "    layers: 16\n", "    layers: 16\n   bad: : x\n")),
             "models/x.yaml:14:4: end of sequence not found");
+}
+
+TEST(CatalogYaml, CheckedIsADate) {
+  const auto with = [](const std::string& date) {
+    return replace(valid, "    notes: \"a test model\"\n",
+                   "    notes: \"a test model\"\n    checked: " + date + "\n");
+  };
+  EXPECT_EQ(parse_catalog(with("2026-12-03"), "x.yaml").front().checked, "2026-12-03");
+  EXPECT_EQ(error_of(with("3 Dec 2026")),
+            "models/x.yaml:11:14: key 'checked' in model 'tiny-1b' must be a date YYYY-MM-DD, "
+            "got '3 Dec 2026'");
+  EXPECT_EQ(error_of(with("2026-1-03")),
+            "models/x.yaml:11:14: key 'checked' in model 'tiny-1b' must be a date YYYY-MM-DD, "
+            "got '2026-1-03'");
 }
 
 TEST(CatalogYaml, UnknownKeyIsLocated) {

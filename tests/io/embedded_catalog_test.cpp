@@ -1,8 +1,10 @@
 // The catalog lint: every embedded model file parses, every entry is consistent, and the
 // generated tensor lists match the published parameter counts.
 #include <cmath>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -206,6 +208,57 @@ TEST(EmbeddedCatalog, SpecialShapesAreEncoded) {
   ASSERT_NE(oss, nullptr);
   EXPECT_TRUE(layer_attention(oss->spec, 0).swa);
   EXPECT_FALSE(layer_attention(oss->spec, 1).swa);
+}
+
+// What bare names and official variant tags pull from the Ollama library (checked 2026-12-03,
+// docs/catalog.md "Ollama tag mappings"), and the quantization words people type.
+TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {
+  const Catalog catalog = embedded();
+  const auto id_of = [&](std::string_view name) {
+    const std::optional<ModelRef> ref = catalog.resolve(name);
+    return ref ? ref->entry->id : std::string("(none)");
+  };
+  const auto quant_of = [&](std::string_view name) {
+    const std::optional<ModelRef> ref = catalog.resolve(name);
+    return ref ? std::string(to_string(ref->quant)) : std::string("(none)");
+  };
+  EXPECT_EQ(id_of("deepseek-r1"), "deepseek-r1-0528-8b");
+  EXPECT_EQ(id_of("deepseek-r1:8b"), "deepseek-r1-0528-8b");
+  EXPECT_EQ(catalog.resolve("deepseek-r1")->entry->spec.arch, "qwen3");
+  EXPECT_EQ(id_of("deepseek-r1:8b-llama-distill-q4_K_M"), "deepseek-r1-8b");
+  EXPECT_EQ(id_of("deepseek-r1:7b-qwen-distill-q8_0"), "deepseek-r1-7b");
+  EXPECT_EQ(id_of("mistral"), "mistral-7b");
+  EXPECT_EQ(quant_of("mistral"), "Q4_K_M");
+  EXPECT_EQ(quant_of("mistral:7b"), "Q4_K_M");
+  EXPECT_EQ(id_of("mistral:v0.2"), "mistral-7b-v0.2");
+  EXPECT_EQ(id_of("mistral:7b-instruct-v0.2-q4_0"), "mistral-7b-v0.2");
+  EXPECT_EQ(quant_of("mistral-nemo"), "Q4_0");
+  EXPECT_EQ(quant_of("mistral-small:22b"), "Q4_0");
+  EXPECT_EQ(quant_of("internlm2:7b"), "Q4_0");
+  EXPECT_EQ(id_of("phi3"), "phi3-mini-128k");
+  EXPECT_EQ(id_of("phi3:14b"), "phi3-medium-128k");
+  EXPECT_EQ(id_of("phi3:3.8b-mini-4k-instruct-q4_0"), "phi3-mini");
+  for (const char* name : {"qwen3:4b", "qwen3:30b", "qwen3:235b"}) {
+    EXPECT_EQ(catalog.resolve(name)->entry->spec.n_ctx_train, 262144) << name;
+  }
+  EXPECT_EQ(id_of("llava:7b-v1.6-vicuna-q4_0"), "llava-7b-vicuna");
+  EXPECT_EQ(id_of("llava:7b-v1.5-q4_0"), "llava-7b-vicuna");
+  EXPECT_EQ(catalog.find_id("llava-7b-vicuna")->spec.n_head_kv, 32);
+  EXPECT_EQ(id_of("llava:7b-v1.6-mistral-q4_0"), "llava-7b");
+  EXPECT_EQ(id_of("starcoder2"), "starcoder2-3b");
+  EXPECT_EQ(id_of("codellama:python"), "codellama-7b");
+  EXPECT_EQ(id_of("llama2:chat"), "llama2-7b");
+  EXPECT_EQ(id_of("llama3:text"), "llama3-8b");
+  EXPECT_EQ(id_of("mistral:instruct"), "mistral-7b");
+  // Quantization words: the 4-bit build of llama3.2:1b is Q4_K_M, not its Q8_0 default.
+  EXPECT_EQ(quant_of("llama3.2:1b-4bit"), "Q4_K_M");
+  EXPECT_EQ(quant_of("llama3.2:4bit"), "Q4_K_M");
+  EXPECT_EQ(quant_of("llama3.2:1b-int8"), "Q8_0");
+  EXPECT_THROW(static_cast<void>(catalog.resolve("gemma3:4b-it-qat")), Error);
+  EXPECT_THROW(static_cast<void>(catalog.resolve("qwen2.5:7b-instruct-awq")), Error);
+  // Gemma 3's vision tower is counted.
+  ASSERT_TRUE(catalog.find_id("gemma3-4b")->projector.has_value());
+  EXPECT_FALSE(catalog.find_id("gemma3-1b")->projector.has_value());
 }
 
 }  // namespace

@@ -4,7 +4,12 @@
 // prints them (shared/reference/models.md §3, with the commit of each README row); a shown
 // "4.1GB" stands for anything in [4.05, 4.15), so the rounding is allowed on top.
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
+
+#include <iostream>
 
 #include <gtest/gtest.h>
 
@@ -57,6 +62,115 @@ std::string case_name(const testing::TestParamInfo<Published>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(OllamaLibrary, PublishedSize, testing::ValuesIn(published), case_name);
+
+// The committed, sourced list of tags and the sizes the Ollama library shows for them
+// (tests/data/ollama-tags.tsv): every name resolves, the catalog's file (tensor bytes plus the
+// vision projector, which the shown size includes) lands within 2 % plus the display rounding
+// for at least 95 % of the rows, and a shown context length matches the entry's.
+struct TagRow {
+  std::string name;
+  std::string shown;
+  std::string context;
+  std::string checked;
+  std::string source;
+  std::string note;  // "-" or "excluded: why"
+};
+
+std::vector<TagRow> tag_rows() {
+  std::ifstream in(VRAMPLAN_OLLAMA_TAGS);
+  std::vector<TagRow> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line.front() == '#') continue;
+    std::vector<std::string> fields;
+    std::istringstream split(line);
+    for (std::string field; std::getline(split, field, '\t');) fields.push_back(field);
+    if (fields.size() != 6) {
+      ADD_FAILURE() << "ollama-tags.tsv: expected 6 tab-separated fields: " << line;
+      continue;
+    }
+    rows.push_back({fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]});
+  }
+  return rows;
+}
+
+// "4.1GB" -> {4.1e9, 0.05e9}, "815MB" -> {815e6, 0.5e6}, "4683075271B" -> {4683075271, 0}.
+struct Shown {
+  double bytes = 0;
+  double rounding = 0;  // half a unit of the last shown digit
+};
+
+Shown parse_shown(const std::string& text) {
+  const auto number = [&](std::size_t unit_length) { return text.substr(0, text.size() - unit_length); };
+  auto half_digit = [](const std::string& digits, double unit) {
+    const std::size_t dot = digits.find('.');
+    const double last = dot == std::string::npos
+                            ? unit
+                            : unit * std::pow(10.0, -static_cast<double>(digits.size() - dot - 1));
+    return last / 2;
+  };
+  if (text.ends_with("GB")) {
+    const std::string digits = number(2);
+    return {std::stod(digits) * 1e9, half_digit(digits, 1e9)};
+  }
+  if (text.ends_with("MB")) {
+    const std::string digits = number(2);
+    return {std::stod(digits) * 1e6, half_digit(digits, 1e6)};
+  }
+  if (text.ends_with("B")) return {std::stod(number(1)), 0};
+  ADD_FAILURE() << "ollama-tags.tsv: unknown size '" << text << "'";
+  return {};
+}
+
+TEST(OllamaLibraryTags, ParsesShownSizes) {
+  EXPECT_DOUBLE_EQ(parse_shown("4.1GB").bytes, 4.1e9);
+  EXPECT_NEAR(parse_shown("4.1GB").rounding, 0.05e9, 1);
+  EXPECT_NEAR(parse_shown("43GB").rounding, 0.5e9, 1);
+  EXPECT_NEAR(parse_shown("815MB").rounding, 0.5e6, 1e-3);
+  EXPECT_DOUBLE_EQ(parse_shown("4683075271B").bytes, 4683075271.0);
+  EXPECT_EQ(parse_shown("4683075271B").rounding, 0);
+}
+
+TEST(OllamaLibraryTags, NinetyFivePercentWithinTwoPercent) {
+  static const Catalog catalog = io::load_catalog({}, "");
+  const std::vector<TagRow> rows = tag_rows();
+  ASSERT_GE(rows.size(), 30u);
+  std::size_t counted = 0;
+  std::size_t within = 0;
+  std::size_t excluded = 0;
+  for (const TagRow& row : rows) {
+    SCOPED_TRACE(row.name);
+    EXPECT_FALSE(row.checked.empty());
+    EXPECT_FALSE(row.source.empty());
+    const auto ref = catalog.resolve(row.name);
+    ASSERT_TRUE(ref.has_value()) << row.name << " does not resolve";
+    Bytes total = ref->entry->projector ? ref->entry->projector->bytes : 0;
+    for (const TensorInfo& t : generate_tensors(ref->entry->spec, ref->quant)) total += t.bytes();
+    const Shown shown = parse_shown(row.shown);
+    const double difference = static_cast<double>(total) - shown.bytes;
+    const bool close = std::abs(difference) <= 0.02 * shown.bytes + shown.rounding;
+    const bool is_excluded = row.note.starts_with("excluded: ");
+    EXPECT_TRUE(is_excluded || row.note == "-") << "note must be '-' or 'excluded: why'";
+    if (is_excluded) {
+      ++excluded;
+    } else {
+      ++counted;
+      if (close) ++within;
+    }
+    if (!close || is_excluded) {
+      std::cout << "[tags] " << row.name << ": shown " << row.shown << ", catalog "
+                << static_cast<double>(total) / 1e9 << " GB (" << 100 * difference / shown.bytes
+                << " %)" << (is_excluded ? " [excluded]" : "") << "\n";
+    }
+    if (row.context != "-") {
+      EXPECT_EQ(std::to_string(ref->entry->spec.n_ctx_train), row.context);
+    }
+  }
+  std::cout << "[tags] " << within << " of " << counted << " within 2 % (" << excluded
+            << " excluded)\n";
+  EXPECT_LE(8 * excluded, rows.size());
+  EXPECT_GE(static_cast<double>(within), 0.95 * static_cast<double>(counted));
+}
 
 }  // namespace
 }  // namespace vramplan

@@ -44,6 +44,17 @@ class CatalogTest : public ::testing::Test {
     qwen.aliases = {"qwen3-moe"};
     qwen.spec.arch = "qwen3moe";
     catalog_.add(std::move(qwen));
+    // Ollama's default llama3.2:1b is Q8_0; its 4-bit tags are Q4_K_M.
+    catalog_.add(entry("llama3.2-1b", {"llama3.2:1b"}, false, {"meta-llama/Llama-3.2-1B"},
+                       {FileType::mostly_q8_0, FileType::mostly_q4_k_m, FileType::mostly_f16}));
+    catalog_.add(entry("llama3.2-3b", {"llama3.2:3b"}, true, {"meta-llama/Llama-3.2-3B"},
+                       {FileType::mostly_q4_k_m, FileType::mostly_q8_0}));
+    // Official variant tags are listed where the family publishes them.
+    catalog_.add(entry("mistral-7b", {"mistral:7b", "mistral:instruct", "mistral:text"}, true,
+                       {"mistralai/Mistral-7B-Instruct-v0.3"},
+                       {FileType::mostly_q4_k_m, FileType::mostly_q4_0}));
+    catalog_.add(entry("mistral-7b-v0.2", {"mistral:v0.2", "mistral:7b-instruct-v0.2"}, false,
+                       {"mistralai/Mistral-7B-Instruct-v0.2"}, {FileType::mostly_q4_0}));
   }
 
   [[nodiscard]] ModelRef resolve(std::string_view name) const {
@@ -211,6 +222,115 @@ TEST_F(CatalogTest, SearchMatchesIdsNamesTagsAndRepos) {
   EXPECT_EQ(ids(catalog_.search("qwen3moe")), std::vector<std::string>{"qwen3-30b-a3b"});
   EXPECT_EQ(ids(catalog_.search("3.1:70")), std::vector<std::string>{"llama3.1-70b"});
   EXPECT_TRUE(catalog_.search("mixtral").empty());
+}
+
+TEST_F(CatalogTest, BitWordsMapToTheQuantOllamaServes) {
+  // "4bit" is the model's 4-bit build: the default where that is 4-bit, else the first
+  // 4-bit type it is offered in; never the (8-bit) default.
+  ModelRef ref = resolve("llama3.2:1b-4bit");
+  EXPECT_EQ(ref.entry->id, "llama3.2-1b");
+  EXPECT_EQ(ref.quant, FileType::mostly_q4_k_m);
+  EXPECT_TRUE(ref.quant_explicit);
+  EXPECT_EQ(ref.matched, "llama3.2:1b-q4_K_M");
+  EXPECT_EQ(resolve("llama3.2:1b-int4").quant, FileType::mostly_q4_k_m);
+  EXPECT_EQ(resolve("llama3:8b-4bit").quant, FileType::mostly_q4_0);  // default Q4_0
+  EXPECT_EQ(resolve("llama3.1:70b-4bit").quant, FileType::mostly_q4_k_m);
+  EXPECT_EQ(resolve("llama3.2:1b-instruct-8bit").quant, FileType::mostly_q8_0);
+  EXPECT_EQ(resolve("llama3.2:3b-int8").quant, FileType::mostly_q8_0);
+  EXPECT_EQ(resolve("llama3.2:3b-16bit").quant, FileType::mostly_f16);
+  EXPECT_EQ(resolve("llama3.1-8b-8bit").quant, FileType::mostly_q8_0);  // catalog id form
+  EXPECT_EQ(resolve("hf.co/meta-llama/Llama-3.2-1B:4bit").quant, FileType::mostly_q4_k_m);
+}
+
+TEST_F(CatalogTest, TagsWithoutASizeTakeTheLatestEntry) {
+  ModelRef ref = resolve("llama3.2:4bit");
+  EXPECT_EQ(ref.entry->id, "llama3.2-3b");
+  EXPECT_EQ(ref.quant, FileType::mostly_q4_k_m);
+  EXPECT_EQ(ref.matched, "llama3.2:3b-q4_K_M");
+  ref = resolve("llama3.2:q8_0");
+  EXPECT_EQ(ref.entry->id, "llama3.2-3b");
+  EXPECT_EQ(ref.quant, FileType::mostly_q8_0);
+  EXPECT_EQ(resolve("llama3.2:fp16").quant, FileType::mostly_f16);
+  // A model without a latest entry has nothing to fall back on.
+  EXPECT_FALSE(catalog_.resolve("qwen3:4bit").has_value());
+}
+
+TEST_F(CatalogTest, FormatsOllamaDoesNotServeAreRefusedWithAReason) {
+  for (const char* name : {"llama3.1:8b-awq", "llama3.1:8b-instruct-gptq", "llama3.2:1b-mlx",
+                           "llama3.1:8b-fp8", "llama3.1:8b-int4-awq", "llama3.2:awq"}) {
+    try {
+      static_cast<void>(catalog_.resolve(name));
+      ADD_FAILURE() << name << ": expected an error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+      EXPECT_NE(std::string(e.what()).find("not a GGUF file type"), std::string::npos)
+          << e.what();
+    }
+  }
+  try {
+    static_cast<void>(catalog_.resolve("llama3.1:8b-it-qat"));
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("quantization-aware"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(static_cast<void>(catalog_.resolve("hf.co/meta-llama/Llama-3.2-1B:awq")), Error);
+}
+
+TEST_F(CatalogTest, TwoQuantizationsInOneTagAreAnError) {
+  try {
+    static_cast<void>(catalog_.resolve("llama3.2:1b-4bit-q8_0"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "two quantizations, '4bit' and 'q8_0', in 'llama3.2:1b-4bit-q8_0'");
+  }
+  EXPECT_EQ(resolve("llama3.2:1b-q8_0-8bit").quant, FileType::mostly_q8_0);  // agree
+}
+
+TEST_F(CatalogTest, VariantTagsResolveWhereTheFamilyPublishesThem) {
+  EXPECT_EQ(resolve("mistral:instruct").entry->id, "mistral-7b");
+  EXPECT_EQ(resolve("mistral:text").entry->id, "mistral-7b");
+  EXPECT_EQ(resolve("mistral:v0.2").entry->id, "mistral-7b-v0.2");
+  EXPECT_EQ(resolve("mistral:7b-instruct-v0.2-q8_0").entry->id, "mistral-7b-v0.2");
+  EXPECT_EQ(resolve("mistral:7b-instruct-v0.2-q8_0").quant, FileType::mostly_q8_0);
+  EXPECT_EQ(resolve("mistral:7b-instruct-q8_0").entry->id, "mistral-7b");
+  EXPECT_FALSE(catalog_.resolve("llama3.1:python").has_value());
+  EXPECT_FALSE(catalog_.resolve("llama3.1:instruct").has_value());
+}
+
+TEST_F(CatalogTest, UnknownTagOfAKnownModelListsItsTags) {
+  EXPECT_EQ(catalog_.unknown_message("llama3.1:python"),
+            "unknown tag 'python' of 'llama3.1' (the catalog knows 8b, 70b, latest) (run "
+            "'vramplan models llama3.1' to list them)");
+  const std::string typo = catalog_.unknown_message("llama3.1:8x");
+  EXPECT_NE(typo.find("(the catalog knows 8b, 70b, latest); did"), std::string::npos) << typo;
+  EXPECT_NE(typo.find("did you mean 'llama3.1:8b'"), std::string::npos) << typo;
+  // Without a latest entry, "latest" is not offered.
+  EXPECT_NE(catalog_.unknown_message("qwen3:8b").find("knows 30b, 30b-a3b)"),
+            std::string::npos);
+}
+
+TEST_F(CatalogTest, UnknownHuggingFaceRepoSaysHowToPlanItOffline) {
+  const std::string message = catalog_.unknown_message("someone/Qwen2.5-7B-Finetune");
+  EXPECT_EQ(message,
+            "unknown model 'someone/Qwen2.5-7B-Finetune': the catalog has no Hugging Face repo "
+            "'someone/Qwen2.5-7B-Finetune'; to plan it offline, download its config.json (a "
+            "few KB: https://huggingface.co/someone/Qwen2.5-7B-Finetune/resolve/main/config.json)"
+            " and pass --model path/to/config.json");
+  const std::string gguf = catalog_.unknown_message("hf.co/someone/Tuned-8B-GGUF:Q4_K_M");
+  EXPECT_NE(gguf.find("no Hugging Face repo 'someone/Tuned-8B-GGUF'; to plan it offline, "
+                      "download the config.json of the model it converts"),
+            std::string::npos)
+      << gguf;
+  // A near miss of a known repo still gets its suggestion.
+  EXPECT_NE(catalog_.unknown_message("meta-llama/Llama-3.1-8C").find("did you mean"),
+            std::string::npos);
+}
+
+TEST_F(CatalogTest, UnknownModelSuggestsCloseNames) {
+  EXPECT_EQ(catalog_.unknown_message("lama3.1:8b"),
+            "unknown model 'lama3.1:8b'; did you mean 'llama3.1:8b', 'llama3.1:70b', 'llama3:8b'? "
+            "(run "
+            "'vramplan models' to list known models)");
 }
 
 TEST_F(CatalogTest, AddReplacesAnEntryWithTheSameId) {
