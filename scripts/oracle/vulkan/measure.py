@@ -66,6 +66,10 @@ def parse_log(text):
             r["graph"] = {"pp_tokens": int(m[1]), "tg_tokens": int(m[2]),
                           "nodes_pp": int(m[3]), "nodes_tg": int(m[4]),
                           "splits_pp": int(m[5]), "splits_tg": int(m[6])}
+        elif m := re.search(r"graph: nodes = ([0-9]+), splits = ([0-9]+)", line):
+            # one line when the prompt and token graphs split alike
+            r["graph"] = {"nodes_pp": int(m[1]), "nodes_tg": int(m[1]),
+                          "splits_pp": int(m[2]), "splits_tg": int(m[2])}
         elif re.search(r"failed|error|not supported|fallback", line, re.I):
             r["warnings"].append(line)
     for key in ("model", "kv", "compute", "output"):
