@@ -1,7 +1,7 @@
 // Loads one model and creates one context with node-llama-cpp's prebuilt libllama (Vulkan
 // build) through llama.cpp's C API, printing llama.cpp's whole log on stdout. It exists for the
-// settings node-llama-cpp 3.22.1 cannot pass: tensor buffer-type overrides (--n-cpu-moe),
-// op_offload off, and a plain read instead of mmap. Built and run by measure.py
+// settings node-llama-cpp 3.22.1 cannot pass: tensor buffer-type overrides (--n-cpu-moe) and
+// op_offload off; for the others it gives node-llama-cpp's figures exactly (crosscheck.mjs). Built and run by measure.py
 // (scripts/oracle/vulkan/README.md). Only load and reserve are exercised: no token is decoded.
 //
 //   driver --model FILE [--ngl N] [--ctx N] [--seqs N] [--ubatch N] [--fa on|off]
@@ -125,6 +125,10 @@ int main(int argc, char** argv) {
   cp.op_offload = op_offload;
   cp.type_k = cache_type(type_k);
   cp.type_v = cache_type(type_v);
+  // As llama-server (common/common.h) and node-llama-cpp: a SWA cache of the window's size, one
+  // KV stream per sequence. (llama_context_default_params has swa_full = true.)
+  cp.swa_full = false;
+  cp.kv_unified = false;
   cp.n_threads = 2;
   cp.n_threads_batch = 2;
   llama_context* lctx = llama_init_from_model(model, cp);

@@ -2,11 +2,13 @@
 """Writes the Vulkan oracle's grids (scripts/oracle/vulkan/README.md):
 
 grid-vulkan.json  layers on the GPU (all / part / none) x flash attention x mmap, op offload
-                  off at partial and zero offload, --n-cpu-moe on the MoE shape;
+                  off at partial and zero offload, two sequences and a q8_0 cache at a partial
+                  offload, --n-cpu-moe on the MoE shape;
 grid-smoke.json   four quick cases.
 
 A case: ngl (llama.cpp's n_gpu_layers, the output layer counts as one; -1 = all), ctx (n_ctx),
-ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe. Without flash attention the ubatch
+ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe, optionally seqs (n_seq_max) and
+type_k / type_v (cache types). Without flash attention the ubatch
 is lowered so that KQ (n_ctx x n_ubatch x n_head x 4 B) stays at or below 64 MiB: lavapipe
 refuses tensors over 128 MiB and the scheduler would run those ops on the CPU, which a real GPU
 does not do.
@@ -19,16 +21,22 @@ MODELS = [  # (name, n_layer, n_head)
     ("tinyllama:1.1b-q8_0", 22, 32),
     ("vkqwen3:tiny-q8_0", 8, 16),
     ("vkqwen3moe:tiny-q8_0", 8, 16),
+    ("vkgemma2:tiny-q8_0", 8, 8),
 ]
 CTX = 2048
 
 
-def case(ngl, fa=True, mmap=True, op_offload=True, n_cpu_moe=0, heads=16):
+def case(ngl, fa=True, mmap=True, op_offload=True, n_cpu_moe=0, heads=16, seqs=1, kv="f16"):
     ubatch = 512
     while not fa and CTX * ubatch * heads * 4 > 64 * 2**20:
         ubatch //= 2
-    return {"ngl": ngl, "ctx": CTX, "ubatch": ubatch, "fa": fa, "mmap": mmap,
-            "op_offload": op_offload, "n_cpu_moe": n_cpu_moe}
+    c = {"ngl": ngl, "ctx": CTX, "ubatch": ubatch, "fa": fa, "mmap": mmap,
+         "op_offload": op_offload, "n_cpu_moe": n_cpu_moe}
+    if seqs != 1:
+        c["seqs"] = seqs
+    if kv != "f16":
+        c["type_k"] = c["type_v"] = kv
+    return c
 
 
 def full_grid():
@@ -42,6 +50,9 @@ def full_grid():
                     cases.append(case(ngl, fa, mmap, heads=heads))
         for ngl in (total // 2, 0):
             cases.append(case(ngl, True, True, op_offload=False, heads=heads))
+        # two sequences (one KV stream each) and a q8_0 cache, at a partial offload
+        cases.append(case(total // 2, True, False, heads=heads, seqs=2))
+        cases.append(case(total // 2, True, False, heads=heads, kv="q8_0"))
         if "moe" in name:
             for n_cpu_moe in (2, 4, n_layer):
                 for mmap in (True, False):
