@@ -171,6 +171,10 @@ VULKAN_ROWS = [
      "no (issue 13 part 2: scheduler replay)"),
     ("host compute (`Vulkan_Host`)", "compute", "host", lambda c: c["op_offload"],
      "no (issue 13 part 2: scheduler replay)"),
+    ("Vulkan0 compute, op offload off", "compute", "gpu", lambda c: not c["op_offload"],
+     "no: vramplan has no op-offload setting (it always assumes on)"),
+    ("host compute, op offload off", "compute", "host", lambda c: not c["op_offload"],
+     "no: vramplan has no op-offload setting (it always assumes on)"),
 ]
 
 
@@ -239,8 +243,9 @@ def vulkan_section(build):
             " --name llamacpp-vulkan\npython3 scripts/oracle/report.py\n```\n\n")
     doc += ("### Per component\n\nErrors are vramplan − llama.cpp. Asserted rows are checked "
             "case by case, per device, at the log's precision by "
-            "`tests/accuracy/vulkan_accuracy_test.cpp`; compute rows leave out the cases with "
-            "op offload off (vramplan has no setting for it).\n\n")
+            "`tests/accuracy/vulkan_accuracy_test.cpp`. The cases with op offload off have their "
+            "own compute rows: vramplan has no setting for it, and the test leaves them out of "
+            "its compute report.\n\n")
     doc += "\n".join(vulkan_component_table(cases)) + "\n\n"
     doc += ("What the compute rows show: with op offload on, llama.cpp runs the prompt graph's "
             "large-batch ops on host weights on the GPU, so the host compute buffer stays small "
@@ -248,7 +253,9 @@ def vulkan_section(build):
             "there; and the Vulkan0 buffer is close to the fully offloaded one at a partial "
             "offload or with `--n-cpu-moe`, while vramplan adds the largest host tensor as "
             "staging. With no layer on the GPU vramplan's Vulkan0 figure is off both ways (the "
-            "ops offloaded then are not the ones it assumes). "
+            "ops offloaded then are not the ones it assumes). vramplan's host figure is nearer "
+            "to what llama.cpp allocates with op offload off (the host layers' activations; "
+            "the op-offload-off rows). "
             "Replaying the scheduler is issue 13 part 2.\n\n")
     doc += "The unit test's own summary lines:\n\n```\n" + "\n".join(summary) + "\n```\n\n"
     doc += "### Every case\n\nBytes in MiB.\n\n" + "\n".join(vulkan_case_table(cases, records))
