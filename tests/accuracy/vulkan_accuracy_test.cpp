@@ -104,7 +104,7 @@ std::vector<VkCase> read_cases() {
       c.offloaded = l.at("offloaded").at(0).get<int>();
       c.config.ctx = p.at("n_ctx").get<std::int64_t>();
       c.config.parallel = p.at("n_seq_max").get<std::int32_t>();
-      c.config.gpu_layers = c.offloaded;
+      c.config.gpu_layers = a.at("ngl").get<std::int32_t>();  // as asked (-ngl)
       c.config.flash_attn = p.at("flash_attn").get<std::string>() == "enabled";
       c.config.n_batch = p.at("n_batch").get<std::int64_t>();
       c.config.n_ubatch = p.at("n_ubatch").get<std::int64_t>();
@@ -213,7 +213,8 @@ TEST(VulkanAccuracy, DataCoversTheGrid) {
 }
 
 // llama.cpp's layer placement (the last ngl layers, the output layer counting as one) is what
-// vramplan assumes: the GPU holds as many layers as llama.cpp says it offloaded.
+// vramplan assumes: given the same -ngl, the GPU holds as many layers as llama.cpp says it
+// offloaded ("offloaded N/M layers to GPU").
 TEST(VulkanAccuracy, LayerPlacementMatches) {
   for (const VkCase& c : cases()) {
     SCOPED_TRACE(c.name());
