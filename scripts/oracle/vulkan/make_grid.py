@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Writes the Vulkan oracle's grids (scripts/oracle/vulkan/README.md):
+
+grid-vulkan.json  layers on the GPU (all / part / none) x flash attention x mmap, op offload
+                  off at partial and zero offload, two sequences and a q8_0 cache at a partial
+                  offload, --n-cpu-moe on the MoE shape;
+grid-smoke.json   four quick cases.
+
+A case: ngl (llama.cpp's n_gpu_layers, the output layer counts as one; -1 = all), ctx (n_ctx),
+ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe, optionally seqs (n_seq_max) and
+type_k / type_v (cache types). Without flash attention the ubatch
+is lowered so that KQ (n_ctx x n_ubatch x n_head x 4 B) stays at or below 64 MiB: lavapipe
+refuses tensors over 128 MiB and the scheduler would run those ops on the CPU, which a real GPU
+does not do.
+"""
+import json
+import pathlib
+
+HERE = pathlib.Path(__file__).resolve().parent
+MODELS = [  # (name, n_layer, n_head)
+    ("tinyllama:1.1b-q8_0", 22, 32),
+    ("vkqwen3:tiny-q8_0", 8, 16),
+    ("vkqwen3moe:tiny-q8_0", 8, 16),
+    ("vkgemma2:tiny-q8_0", 8, 8),
+]
+CTX = 2048
+
+
+def case(ngl, fa=True, mmap=True, op_offload=True, n_cpu_moe=0, heads=16, seqs=1, kv="f16"):
+    ubatch = 512
+    while not fa and CTX * ubatch * heads * 4 > 64 * 2**20:
+        ubatch //= 2
+    c = {"ngl": ngl, "ctx": CTX, "ubatch": ubatch, "fa": fa, "mmap": mmap,
+         "op_offload": op_offload, "n_cpu_moe": n_cpu_moe}
+    if seqs != 1:
+        c["seqs"] = seqs
+    if kv != "f16":
+        c["type_k"] = c["type_v"] = kv
+    return c
+
+
+def full_grid():
+    grid = []
+    for name, n_layer, heads in MODELS:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2, 0):
+            for fa in (True, False):
+                for mmap in (True, False):
+                    cases.append(case(ngl, fa, mmap, heads=heads))
+        for ngl in (total // 2, 0):
+            cases.append(case(ngl, True, True, op_offload=False, heads=heads))
+        # two sequences (one KV stream each) and a q8_0 cache, at a partial offload
+        cases.append(case(total // 2, True, False, heads=heads, seqs=2))
+        cases.append(case(total // 2, True, False, heads=heads, kv="q8_0"))
+        if "moe" in name:
+            for n_cpu_moe in (2, 4, n_layer):
+                for mmap in (True, False):
+                    cases.append(case(total, True, mmap, n_cpu_moe=n_cpu_moe, heads=heads))
+            cases.append(case(total, False, False, n_cpu_moe=4, heads=heads))
+            cases.append(case(total, True, False, op_offload=False, n_cpu_moe=4, heads=heads))
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
+def smoke_grid():
+    return [
+        {"model": "vkqwen3:tiny-q8_0", "cases": [case(9), case(4), case(4, mmap=False)]},
+        {"model": "vkqwen3moe:tiny-q8_0", "cases": [case(9, n_cpu_moe=4)]},
+    ]
+
+
+def write(name, grid):
+    text = "[\n" + ",\n".join(
+        f'  {{"model": "{e["model"]}", "cases": [\n' +
+        ",\n".join("    " + json.dumps(c) for c in e["cases"]) + "\n  ]}" for e in grid) + "\n]\n"
+    (HERE / name).write_text(text)
+    print(f"{name}: {sum(len(e['cases']) for e in grid)} cases")
+
+
+if __name__ == "__main__":
+    write("grid-vulkan.json", full_grid())
+    write("grid-smoke.json", smoke_grid())

@@ -1,0 +1,304 @@
+// vramplan's per-device estimate against real llama.cpp on a second backend: every case under
+// bench/accuracy/vulkan (llama.cpp's Vulkan backend on Mesa's lavapipe, measured with
+// scripts/oracle/vulkan/). The models come from the catalog plus bench/accuracy/vulkan/shapes.yaml
+// (no GGUF needed). Asserted, per device, exactly at the log's precision: the weights on
+// Vulkan0, the host weights where use_mmap is off (with mmap llama.cpp logs the mapped file range,
+// a rule vramplan does not model yet), the KV cache on each device and the output buffer.
+// The compute buffers are reported, not asserted: replaying llama.cpp's scheduler (op offload,
+// splits, the host compute buffer beside a GPU) is issue 13 part 2. With
+// VRAMPLAN_VULKAN_ACCURACY_OUT set every case's figures are written there as JSON lines
+// (scripts/oracle/report.py turns them into docs/accuracy.md's Vulkan section).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <vramplan/catalog.hpp>
+#include <vramplan/engine.hpp>
+#include <vramplan/estimate.hpp>
+#include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/tensors.hpp>
+
+#ifndef VRAMPLAN_VULKAN_ACCURACY_DIR
+#error "VRAMPLAN_VULKAN_ACCURACY_DIR must name bench/accuracy/vulkan"
+#endif
+
+namespace vramplan {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr double kMiB = 1024.0 * 1024.0;
+constexpr const char* kGpu = "Vulkan0";
+
+// One device's buffers: weights, KV, compute, output (bytes), and how many logged buffers each
+// figure adds up (each has its own rounding).
+struct Buffers {
+  Bytes weights = 0, kv = 0, compute = 0, output = 0;
+  int n_weights = 0, n_kv = 0, n_compute = 0, n_output = 0;
+};
+
+struct VkCase {
+  std::string file;
+  std::string model;
+  Config config;
+  bool mmap = true;
+  bool op_offload = true;
+  int offloaded = 0;  // layers llama.cpp assigned to Vulkan0 (its "offloaded N/M" line)
+  Buffers gpu, host;           // measured
+  DeviceUsage p_gpu, p_host;   // predicted
+
+  [[nodiscard]] std::string name() const {
+    return fmt::format("{} ngl={} n_ctx={} ub={} fa={} mmap={} op_offload={} n_cpu_moe={}", model,
+                       config.gpu_layers, config.ctx, config.n_ubatch,
+                       config.flash_attn ? "on" : "off", mmap ? "on" : "off",
+                       op_offload ? "on" : "off", config.cpu_moe);
+  }
+};
+
+// Adds a list of {buffer, bytes} to the GPU's or the host's figure by device name.
+void add(const json& list, Bytes Buffers::*field, int Buffers::*count, Buffers& gpu,
+         Buffers& host) {
+  for (const json& b : list) {
+    Buffers& dest = b.at("buffer").get<std::string>() == kGpu ? gpu : host;
+    dest.*field += b.at("bytes").get<Bytes>();
+    ++(dest.*count);
+  }
+}
+
+std::vector<VkCase> read_cases() {
+  std::vector<fs::path> files;
+  const char* env_dir = std::getenv("VRAMPLAN_VULKAN_ACCURACY_DIR");
+  const fs::path dir = env_dir != nullptr ? fs::path(env_dir)
+                                          : fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR);
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ".jsonl") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<VkCase> cases;
+  for (const fs::path& path : files) {
+    std::ifstream in(path);
+    std::string text;
+    while (std::getline(in, text)) {
+      if (text.empty()) continue;
+      const json j = json::parse(text);
+      if (!j.value("complete", false)) continue;
+      const json& a = j.at("asked");
+      const json& l = j.at("llama");
+      const json& p = l.at("params");
+      VkCase c;
+      c.file = path.filename().string();
+      c.model = j.at("model").get<std::string>();
+      c.mmap = a.at("mmap").get<bool>();
+      c.op_offload = a.at("op_offload").get<bool>();
+      c.offloaded = l.at("offloaded").at(0).get<int>();
+      c.config.ctx = p.at("n_ctx").get<std::int64_t>();
+      c.config.parallel = p.at("n_seq_max").get<std::int32_t>();
+      c.config.gpu_layers = a.at("ngl").get<std::int32_t>();  // as asked (-ngl)
+      c.config.flash_attn = p.at("flash_attn").get<std::string>() == "enabled";
+      c.config.n_batch = p.at("n_batch").get<std::int64_t>();
+      c.config.n_ubatch = p.at("n_ubatch").get<std::int64_t>();
+      c.config.kv_unified = p.at("kv_unified").get<bool>();
+      c.config.cpu_moe = a.at("n_cpu_moe").get<std::int32_t>();
+      // Q8_0 weights only: no CPU_REPACK copies on the measuring machine (oracle README).
+      c.config.cpu_repack = CpuRepack::avx512;
+      const json& kv_line = l.at("kv_size_lines").at(0);
+      const auto type_k = parse_ggml_type(kv_line.at("k_type").get<std::string>());
+      const auto type_v = parse_ggml_type(kv_line.at("v_type").get<std::string>());
+      if (!type_k || !type_v) throw std::runtime_error("unknown cache type: " + text);
+      c.config.type_k = *type_k;
+      c.config.type_v = *type_v;
+      add(l.at("model_buffers"), &Buffers::weights, &Buffers::n_weights, c.gpu, c.host);
+      add(l.at("kv_buffers"), &Buffers::kv, &Buffers::n_kv, c.gpu, c.host);
+      add(l.at("output_buffers"), &Buffers::output, &Buffers::n_output, c.gpu, c.host);
+      const json& precise = l.at("compute_buffers_precise");
+      add(precise.empty() ? l.at("compute_buffers") : precise, &Buffers::compute,
+          &Buffers::n_compute, c.gpu, c.host);
+      cases.push_back(std::move(c));
+    }
+  }
+  return cases;
+}
+
+const std::vector<VkCase>& cases() {
+  static const std::vector<VkCase> all = [] {
+    std::vector<VkCase> out = read_cases();
+    const Catalog catalog =
+        io::load_catalog({fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR) / "shapes.yaml"}, "");
+    std::map<std::string, Model> models;
+    for (VkCase& c : out) {
+      auto it = models.find(c.model);
+      if (it == models.end()) {
+        const std::optional<ModelRef> ref = catalog.resolve(c.model);
+        if (!ref || ref->entry == nullptr) throw std::runtime_error("not in catalog: " + c.model);
+        it = models
+                 .emplace(c.model, make_model(c.model, "catalog", ref->entry->spec, ref->quant,
+                                              generate_tensors(ref->entry->spec, ref->quant)))
+                 .first;
+      }
+      // One Vulkan device of lavapipe's 2 GiB heap (not enforced by lavapipe).
+      const Estimate est = estimate(it->second, engine(EngineId::llamacpp_lib), Backend::vulkan,
+                                    c.config, {2048 * mib});
+      c.p_gpu = est.devices.front();
+      c.p_host = est.host();
+    }
+    if (const char* path = std::getenv("VRAMPLAN_VULKAN_ACCURACY_OUT"); path != nullptr) {
+      std::ofstream o(path);
+      const auto measured = [](const Buffers& b) {
+        return json{{"weights", b.weights}, {"kv", b.kv}, {"compute", b.compute},
+                    {"output", b.output}};
+      };
+      const auto predicted = [](const DeviceUsage& d) {
+        return json{{"weights", d.weights}, {"kv", d.kv_cache}, {"compute", d.compute},
+                    {"output", d.output}};
+      };
+      for (const VkCase& c : out) {
+        o << json{{"file", c.file},          {"model", c.model},
+                  {"ngl", c.config.gpu_layers}, {"n_ctx", c.config.ctx},
+                  {"n_ubatch", c.config.n_ubatch}, {"flash_attn", c.config.flash_attn},
+                  {"mmap", c.mmap},          {"op_offload", c.op_offload},
+                  {"n_cpu_moe", c.config.cpu_moe},
+                  {"measured", {{"gpu", measured(c.gpu)}, {"host", measured(c.host)}}},
+                  {"vramplan", {{"gpu", predicted(c.p_gpu)}, {"host", predicted(c.p_host)}}}}
+                 .dump()
+          << "\n";
+      }
+    }
+    return out;
+  }();
+  return all;
+}
+
+// The log prints MiB with 2 decimals (4 for the destructor's compute lines) and the record
+// rounds that figure to whole bytes: within half a unit of the last decimal per buffer, plus
+// half a byte, is exact.
+double tolerance(int buffers) { return (0.005 * kMiB + 0.5) * std::max(buffers, 1); }
+
+void expect_exact(Bytes predicted, Bytes measured, int buffers, const char* what) {
+  EXPECT_LE(std::abs(static_cast<double>(predicted) - static_cast<double>(measured)),
+            tolerance(buffers))
+      << what << ": vramplan " << static_cast<double>(predicted) / kMiB << " MiB, llama.cpp "
+      << static_cast<double>(measured) / kMiB << " MiB";
+}
+
+TEST(VulkanAccuracy, DataCoversTheGrid) {
+  const std::vector<VkCase>& all = cases();
+  ASSERT_GE(all.size(), 40U);
+  int full = 0, partial = 0, none = 0, no_fa = 0, no_mmap = 0, no_op_offload = 0, cpu_moe = 0;
+  for (const VkCase& c : all) {
+    const int total = c.p_gpu.layers + c.p_host.layers;
+    (c.config.gpu_layers == total ? full : c.config.gpu_layers == 0 ? none : partial) += 1;
+    no_fa += c.config.flash_attn ? 0 : 1;
+    no_mmap += c.mmap ? 0 : 1;
+    no_op_offload += c.op_offload ? 0 : 1;
+    cpu_moe += c.config.cpu_moe > 0 ? 1 : 0;
+  }
+  EXPECT_GT(full, 0);
+  EXPECT_GT(partial, 0);
+  EXPECT_GT(none, 0);
+  EXPECT_GT(no_fa, 0);
+  EXPECT_GT(no_mmap, 0);
+  EXPECT_GT(no_op_offload, 0);
+  EXPECT_GT(cpu_moe, 0);
+}
+
+// llama.cpp's layer placement (the last ngl layers, the output layer counting as one) is what
+// vramplan assumes: given the same -ngl, the GPU holds as many layers as llama.cpp says it
+// offloaded ("offloaded N/M layers to GPU").
+TEST(VulkanAccuracy, LayerPlacementMatches) {
+  for (const VkCase& c : cases()) {
+    SCOPED_TRACE(c.name());
+    EXPECT_EQ(c.p_gpu.layers, c.offloaded);
+  }
+}
+
+TEST(VulkanAccuracy, WeightsKvOutputExactPerDevice) {
+  int host_weights_checked = 0;
+  for (const VkCase& c : cases()) {
+    SCOPED_TRACE(c.name());
+    expect_exact(c.p_gpu.weights, c.gpu.weights, c.gpu.n_weights, "Vulkan0 weights");
+    expect_exact(c.p_gpu.kv_cache, c.gpu.kv, c.gpu.n_kv, "Vulkan0 KV");
+    expect_exact(c.p_host.kv_cache, c.host.kv, c.host.n_kv, "host KV");
+    // The output buffer (logits) is host memory: Vulkan_Host with a GPU layer, CPU without.
+    EXPECT_EQ(c.gpu.n_output, 0);
+    expect_exact(c.p_gpu.output, c.gpu.output, c.gpu.n_output, "Vulkan0 output");
+    expect_exact(c.p_host.output, c.host.output, c.host.n_output, "host output");
+    if (!c.mmap) {
+      // Without mmap the host weights are Vulkan_Host (and CPU, for --n-cpu-moe overrides)
+      // buffers holding exactly the host tensors.
+      expect_exact(c.p_host.weights, c.host.weights, c.host.n_weights, "host weights");
+      ++host_weights_checked;
+    }
+  }
+  EXPECT_GT(host_weights_checked, 0);
+}
+
+// With mmap, CPU_Mapped is the file range from the first to the last host tensor
+// (llama_model_loader::get_mapping_range), so GPU tensors lying between them are counted too:
+// never less than the host tensors vramplan counts. The excess is reported; modelling the range
+// is the next step.
+TEST(VulkanAccuracy, MappedHostWeightsCoverTheHostTensors) {
+  int n = 0, exact = 0;
+  double worst = 0;
+  for (const VkCase& c : cases()) {
+    if (!c.mmap) continue;
+    SCOPED_TRACE(c.name());
+    ++n;
+    const double diff = static_cast<double>(c.host.weights) - static_cast<double>(c.p_host.weights);
+    EXPECT_GE(diff, -tolerance(c.host.n_weights));
+    if (std::abs(diff) <= tolerance(c.host.n_weights)) ++exact;
+    worst = std::max(worst, diff);
+  }
+  std::printf("[vulkan-accuracy] host weights with mmap: %d/%d cases equal to the host tensors' "
+              "sum; largest excess of the mapped range %.2f MiB (not modelled yet)\n",
+              exact, n, worst / kMiB);
+  EXPECT_GT(n, 0);
+}
+
+// Reported only (issue 13 part 2, scheduler replay): vramplan's compute buffer per device
+// against llama.cpp's. Cases with op_offload off are left out: vramplan has no setting for it.
+TEST(VulkanAccuracy, ComputeBuffersReportedNotYetAsserted) {
+  int n = 0, gpu_within = 0, host_within = 0, skipped = 0;
+  double gpu_worst = 0, host_worst = 0;
+  for (const VkCase& c : cases()) {
+    if (!c.op_offload) {
+      ++skipped;
+      continue;
+    }
+    ++n;
+    const double dg = static_cast<double>(c.p_gpu.compute) - static_cast<double>(c.gpu.compute);
+    const double dh = static_cast<double>(c.p_host.compute) - static_cast<double>(c.host.compute);
+    const auto within = [](double d, Bytes measured) {
+      return std::abs(d) <= std::max(0.03 * static_cast<double>(measured), 8.0 * kMiB);
+    };
+    gpu_within += within(dg, c.gpu.compute) ? 1 : 0;
+    host_within += within(dh, c.host.compute) ? 1 : 0;
+    gpu_worst = std::max(gpu_worst, std::abs(dg));
+    host_worst = std::max(host_worst, std::abs(dh));
+    std::printf("[vulkan-accuracy] compute %s: Vulkan0 %.2f vs %.2f MiB (%+.2f), host %.2f vs "
+                "%.2f MiB (%+.2f)\n",
+                c.name().c_str(), static_cast<double>(c.p_gpu.compute) / kMiB,
+                static_cast<double>(c.gpu.compute) / kMiB, dg / kMiB,
+                static_cast<double>(c.p_host.compute) / kMiB,
+                static_cast<double>(c.host.compute) / kMiB, dh / kMiB);
+  }
+  std::printf("[vulkan-accuracy] NOT YET ASSERTED (issue 13 part 2, scheduler replay): compute "
+              "within max(3 %%, 8 MiB) on Vulkan0 %d/%d, on the host %d/%d; worst error "
+              "Vulkan0 %.2f MiB, host %.2f MiB; %d cases with op_offload off skipped (vramplan "
+              "has no setting for it)\n",
+              gpu_within, n, host_within, n, gpu_worst / kMiB, host_worst / kMiB, skipped);
+  EXPECT_GT(n, 0);
+}
+
+}  // namespace
+}  // namespace vramplan
