@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/io/file.hpp>
 #include <vramplan/io/gguf.hpp>
 #include <vramplan/io/gguf_model.hpp>
 #include <vramplan/io/hf_model.hpp>
@@ -170,10 +171,15 @@ LoadedModel load_model(const std::string& name, const Catalog& catalog,
                        const LoadOptions& options) {
   LoadedModel loaded;
   std::error_code ec;
-  const bool exists = fs::exists(name, ec);
+  // Something at that path (even a dangling symlink or a FIFO) is meant as a file: a FIFO,
+  // a device or a symlink loop is refused with its reason rather than looked up as a name.
+  const bool exists = fs::exists(fs::symlink_status(name, ec));
   if (exists && (fs::is_directory(name, ec) || name.ends_with(".json"))) {
     loaded = from_huggingface(name);
-  } else if (exists && fs::is_regular_file(name, ec)) {
+  } else if (exists) {
+    if (const std::optional<std::string> problem = regular_file_problem(name)) {
+      throw Error(ErrorKind::io, fmt::format("'{}': cannot open: {}", name, *problem));
+    }
     loaded = from_gguf(name);
   } else if (name.ends_with(".gguf")) {
     // A path that does not exist: say so rather than "unknown model".

@@ -449,7 +449,8 @@ std::optional<OllamaModel> find_ollama_model(const OllamaName& name,
     *out = path.filename().string();
   }
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  // A directory is no manifest; anything else (a FIFO) is refused when read_text_file opens it.
+  if (fs::is_directory(path, ec)) return std::nullopt;
 
   OllamaModel found;
   found.name = std::move(on_disk);

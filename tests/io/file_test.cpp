@@ -9,6 +9,8 @@
 
 #include <vramplan/error.hpp>
 
+#include "support/fifo.hpp"
+
 namespace vramplan::io {
 namespace {
 
@@ -67,6 +69,44 @@ TEST_F(FileTest, DirectoryIsAnIoError) {
   const std::string msg =
       error_of([&] { static_cast<void>(read_text_file(dir_.string())); }, ErrorKind::io);
   EXPECT_EQ(msg, "cannot read '" + dir_.string() + "': is a directory");
+}
+
+// docs/reliability.md §2: a FIFO would block open(2) until a writer comes; /dev/zero never
+// ends; a symlink loop never resolves. Each is refused at once with its own message.
+TEST_F(FileTest, FifoIsRefusedWithoutBlocking) {
+  const std::string p = path("config.json");
+  ASSERT_TRUE(test::make_fifo(p));
+  std::string msg;
+  EXPECT_TRUE(test::bounded(p, [&] {
+    msg = error_of([&] { static_cast<void>(read_text_file(p)); }, ErrorKind::io);
+  }));
+  EXPECT_EQ(msg, "cannot read '" + p + "': is a FIFO");
+}
+
+TEST_F(FileTest, CharacterDeviceIsRefused) {
+  const std::string msg =
+      error_of([&] { static_cast<void>(read_text_file("/dev/zero")); }, ErrorKind::io);
+  EXPECT_EQ(msg, "cannot read '/dev/zero': is a character device");
+}
+
+TEST_F(FileTest, SymlinkLoopIsRefused) {
+  fs::create_symlink(path("b"), path("a"));
+  fs::create_symlink(path("a"), path("b"));
+  const std::string msg =
+      error_of([&] { static_cast<void>(read_text_file(path("a"))); }, ErrorKind::io);
+  EXPECT_EQ(msg, "cannot read '" + path("a") + "': too many levels of symbolic links");
+}
+
+TEST_F(FileTest, RegularFileProblemNamesTheType) {
+  ASSERT_TRUE(test::make_fifo(path("fifo")));
+  fs::create_symlink(path("loop"), path("loop"));
+  EXPECT_EQ(regular_file_problem(path("fifo")), "is a FIFO");
+  EXPECT_EQ(regular_file_problem(dir_.string()), "is a directory");
+  EXPECT_EQ(regular_file_problem("/dev/null"), "is a character device");
+  EXPECT_EQ(regular_file_problem(path("loop")), "too many levels of symbolic links");
+  EXPECT_EQ(regular_file_problem(path("missing")), "No such file or directory");
+  std::ofstream(path("plain")) << "x";
+  EXPECT_EQ(regular_file_problem(path("plain")), std::nullopt);
 }
 
 TEST_F(FileTest, FileOverTheCapIsRefused) {

@@ -12,6 +12,7 @@
 #include <vramplan/tensors.hpp>
 
 #include "support/fake_ollama_store.hpp"
+#include "support/fifo.hpp"
 #include "support/model_gguf.hpp"
 
 namespace vramplan::io {
@@ -90,6 +91,35 @@ TEST_F(ModelLoader, MissingGgufIsAnIoError) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::io);
   }
+}
+
+// docs/reliability.md §2: a path that exists but is no regular file is refused as a file
+// (not looked up as a model name), without blocking on a FIFO.
+TEST_F(ModelLoader, PathsThatAreNotRegularFilesAreRefused) {
+  const std::string fifo = (dir_ / "model.gguf").string();
+  ASSERT_TRUE(test::make_fifo(fifo));
+  const std::string loop = (dir_ / "loop").string();
+  fs::create_symlink(loop, loop);
+  const auto message = [&](const std::string& name, const LoadOptions& o) {
+    std::string text;
+    EXPECT_TRUE(test::bounded(fifo, [&] {
+      try {
+        (void)load_model(name, catalog(), o);
+        ADD_FAILURE() << "loaded " << name;
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::io) << e.what();
+        text = e.what();
+      }
+    }));
+    return text;
+  };
+  EXPECT_EQ(message(fifo, options()), "'" + fifo + "': cannot open: is a FIFO");
+  EXPECT_EQ(message(loop, options()), "'" + loop + "': cannot open: too many levels of symbolic "
+                                      "links");
+  EXPECT_EQ(message("/dev/zero", options()), "'/dev/zero': cannot open: is a character device");
+  LoadOptions with_mmproj = options();
+  with_mmproj.mmproj = fifo;
+  EXPECT_EQ(message("llama3.1:8b", with_mmproj), "'" + fifo + "': cannot open: is a FIFO");
 }
 
 TEST_F(ModelLoader, UnknownNameSuggestsCatalogNames) {

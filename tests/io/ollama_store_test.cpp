@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include "support/fifo.hpp"
 #include "support/gguf_writer.hpp"
 
 namespace vramplan::io {
@@ -274,6 +275,24 @@ TEST_F(OllamaStore, ResolvesATaggedName) {
                                      .file_type = "Q4_K_M"}));
   // The blob is the GGUF the reader can open (the store code itself never parses it).
   EXPECT_EQ(read_gguf_file(m->model.path).tensors.size(), 1u);
+}
+
+// docs/reliability.md §2: a manifest that is a FIFO is refused, not waited on.
+TEST_F(OllamaStore, FifoManifestIsRefusedWithoutBlocking) {
+  const fs::path manifest = dir_ / "manifests/registry.ollama.ai/library/llama3.1/8b";
+  fs::create_directories(manifest.parent_path());
+  ASSERT_TRUE(test::make_fifo(manifest.string()));
+  std::string message;
+  EXPECT_TRUE(test::bounded(manifest.string(), [&] {
+    try {
+      (void)find_ollama_model("llama3.1:8b", dir());
+      ADD_FAILURE() << "found";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::io);
+      message = e.what();
+    }
+  }));
+  EXPECT_EQ(message, "cannot read '" + manifest.string() + "': is a FIFO");
 }
 
 TEST_F(OllamaStore, BareNameMeansLatest) {
