@@ -1,6 +1,8 @@
 #include "common.hpp"
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -203,13 +205,33 @@ void warn_notes(Context& context, const std::vector<std::string>& notes) {
   for (const std::string& note : notes) warn(context, note);
 }
 
+void write_stdout(Context& context, std::string_view content) {
+  errno = 0;
+  context.out << content;
+  context.out.flush();
+  if (!context.out) {
+    const int error = errno;
+    throw Error(ErrorKind::io, fmt::format("cannot write to stdout: {}",
+                                           error != 0 ? std::strerror(error) : "write error"));
+  }
+}
+
 void emit(Context& context, const OutputFlags& flags, const std::string& content) {
   if (flags.output.empty()) {
-    context.out << content;
-    context.out.flush();
+    write_stdout(context, content);
     return;
   }
   io::write_file_atomic(flags.output, content, flags.force);
+}
+
+void emit_plan(Context& context, const OutputFlags& flags, const std::string& content,
+               bool fits) {
+  if (!fits && !flags.output.empty()) {
+    warn(context, fmt::format("the plan does not fit: '{}' not written (run without -o for the "
+                              "reasons)", flags.output));
+    return;
+  }
+  emit(context, flags, content);
 }
 
 bool use_color(Context& context) {

@@ -75,8 +75,17 @@ void check_format(const std::string& format, const std::string& allowed);
 void warn(Context& context, std::string_view message);
 void warn_notes(Context& context, const std::vector<std::string>& notes);
 
-// Writes the rendered output to stdout or atomically to --output.
+// Writes `content` to stdout and flushes it; a write error (a full disk, a closed stdout)
+// throws Error{io, "cannot write to stdout: <reason>"} instead of passing silently.
+void write_stdout(Context& context, std::string_view content);
+
+// Writes the rendered output to stdout (write_stdout) or atomically to --output.
 void emit(Context& context, const OutputFlags& flags, const std::string& content);
+
+// `fit`: as emit, except that a plan that does not fit is not written to --output (a script
+// running `fit ... -o .env && deploy` must never deploy it); a warning says so instead.
+void emit_plan(Context& context, const OutputFlags& flags, const std::string& content,
+               bool fits);
 
 // Colour only when stdout is a terminal and NO_COLOR is unset (https://no-color.org).
 [[nodiscard]] bool use_color(Context& context);

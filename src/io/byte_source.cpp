@@ -49,7 +49,8 @@ void FileSource::read_at(std::uint64_t offset, std::span<std::byte> out) {
     if (at > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) {
       throw Error(ErrorKind::io, fmt::format("'{}': offset {} is too large", path_, at));
     }
-    const ssize_t n = ::pread(file_->fd(), out.data() + done, out.size() - done, static_cast<off_t>(at));
+    const ssize_t n =
+        ::pread(file_->fd(), out.data() + done, out.size() - done, static_cast<off_t>(at));
     if (n < 0) {
       if (errno == EINTR) continue;
       fail_io(path_, fmt::format("read failed at offset {}", at), errno);

@@ -61,6 +61,18 @@ class TempFile {
     if (::close(fd) != 0) fail_errno("write", target, errno);
   }
 
+  // Gives the temporary file the permissions of the file it will replace, and when run as
+  // root its owner and group too: --force replaces the content, not who may read it.
+  // Set-id and sticky bits are not copied onto a text file.
+  void keep_attributes(const struct stat& replaced, const std::string& target) {
+    if (::geteuid() == 0 && ::fchown(fd_, replaced.st_uid, replaced.st_gid) != 0) {
+      fail_errno("keep the owner of", target, errno);
+    }
+    if (::fchmod(fd_, replaced.st_mode & 0777) != 0) {
+      fail_errno("keep the permissions of", target, errno);
+    }
+  }
+
   [[nodiscard]] const std::string& path() const { return path_; }
   void release() { path_.clear(); }  // the file now lives under its final name
 
@@ -178,10 +190,19 @@ std::string read_text_file(const std::string& path, std::uintmax_t max_bytes) {
 
 void write_file_atomic(const std::string& path, std::string_view content, bool force) {
   std::error_code ec;
-  const fs::file_status status = fs::symlink_status(path, ec);
-  if (fs::exists(status)) {
-    if (fs::is_directory(fs::status(path, ec))) {
-      throw Error(ErrorKind::io, fmt::format("cannot write '{}': is a directory", path));
+  std::optional<struct stat> replaced;  // the file --force replaces, symlinks followed
+  if (fs::exists(fs::symlink_status(path, ec))) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+      // A FIFO or a device is no file to replace (and rename would remove it).
+      if (!S_ISREG(st.st_mode)) {
+        throw Error(ErrorKind::io,
+                    fmt::format("cannot write '{}': {}", path, type_problem(st.st_mode)));
+      }
+      replaced = st;
+    } else if (errno != ENOENT) {  // a dangling symlink is replaced like a file
+      throw Error(ErrorKind::io,
+                  fmt::format("cannot write '{}': {}", path, errno_problem(errno)));
     }
     if (!force) {
       throw Error(ErrorKind::io, fmt::format("'{}' exists; use --force to overwrite", path));
@@ -189,6 +210,7 @@ void write_file_atomic(const std::string& path, std::string_view content, bool f
   }
 
   TempFile temp(path);
+  if (replaced) temp.keep_attributes(*replaced, path);
   temp.write_all(content, path);
   if (force) {
     if (::rename(temp.path().c_str(), path.c_str()) != 0) fail_errno("write", path, errno);

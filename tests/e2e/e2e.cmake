@@ -49,3 +49,8 @@ add_test(NAME e2e.not_regular_files
                  -DWORKDIR=${VRAMPLAN_E2E_WORK}/not_regular_files
                  -P ${VRAMPLAN_E2E_DIR}/not_regular_files.cmake)
 set_tests_properties(e2e.not_regular_files PROPERTIES LABELS e2e TIMEOUT 120)
+
+add_test(NAME e2e.output_rules
+         COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vramplan>
+                 -DWORKDIR=${VRAMPLAN_E2E_WORK}/output_rules -P ${VRAMPLAN_E2E_DIR}/output_rules.cmake)
+set_tests_properties(e2e.output_rules PROPERTIES LABELS e2e TIMEOUT 120)

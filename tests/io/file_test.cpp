@@ -6,6 +6,8 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <vramplan/error.hpp>
 
@@ -137,6 +139,48 @@ TEST_F(FileTest, ForceReplacesAtomically) {
   std::ofstream(path("out.env")) << "old\n";
   write_file_atomic(path("out.env"), "new\n", true);
   EXPECT_EQ(slurp(path("out.env")), "new\n");
+  EXPECT_EQ(entries(), 1u);
+}
+
+// docs/reliability.md §8: --force replaces the content, not the file's permissions (a 600
+// .env holding secrets must not become 644) nor, when run as root, its owner and group.
+TEST_F(FileTest, ForceKeepsTheModeOfTheReplacedFile) {
+  std::ofstream(path("secret.env")) << "old\n";
+  fs::permissions(path("secret.env"), fs::perms::owner_read | fs::perms::owner_write);
+  write_file_atomic(path("secret.env"), "new\n", true);
+  EXPECT_EQ(slurp(path("secret.env")), "new\n");
+  EXPECT_EQ(fs::status(path("secret.env")).permissions(),
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(FileTest, ForceKeepsTheOwnerWhenRunAsRoot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root can give a file to another owner";
+  std::ofstream(path("shared.env")) << "old\n";
+  ASSERT_EQ(::chown(path("shared.env").c_str(), 1234, 5678), 0);
+  write_file_atomic(path("shared.env"), "new\n", true);
+  struct stat st {};
+  ASSERT_EQ(::stat(path("shared.env").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 1234u);
+  EXPECT_EQ(st.st_gid, 5678u);
+  EXPECT_EQ(slurp(path("shared.env")), "new\n");
+}
+
+TEST_F(FileTest, NewFileGetsTheUsualMode) {
+  const mode_t mask = ::umask(022);
+  write_file_atomic(path("new.env"), "x", false);
+  ::umask(mask);
+  EXPECT_EQ(fs::status(path("new.env")).permissions(),
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                fs::perms::others_read);
+}
+
+TEST_F(FileTest, TargetThatIsNotARegularFileIsRefusedEvenWithForce) {
+  ASSERT_TRUE(test::make_fifo(path("pipe")));
+  const std::string msg =
+      error_of([&] { write_file_atomic(path("pipe"), "x", true); }, ErrorKind::io);
+  EXPECT_EQ(msg, "cannot write '" + path("pipe") + "': is a FIFO");
+  EXPECT_TRUE(fs::is_fifo(path("pipe")));
   EXPECT_EQ(entries(), 1u);
 }
 

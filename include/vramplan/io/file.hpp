@@ -50,7 +50,10 @@ class RegularFile {
 
 // Writes `content` to `path` atomically: a temporary file in the same directory, flushed,
 // then renamed over the target. Without `force`, an existing target is left untouched and
-// Error{io, "'<path>' exists; use --force to overwrite"} is thrown.
+// Error{io, "'<path>' exists; use --force to overwrite"} is thrown. With `force`, the new file
+// keeps the replaced one's permissions (rwx bits) and, when run as root, its owner and group.
+// A target that exists but is not a regular file (a FIFO, a device, a directory) is refused
+// even with `force`: Error{io, "cannot write '<path>': is a FIFO"}.
 void write_file_atomic(const std::string& path, std::string_view content, bool force);
 
 }  // namespace vramplan::io

@@ -131,7 +131,7 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
     const bool color = o.output.output.empty() && use_color(context);
     content = report::render_fit_table(model, plan, report::TableOptions{.color = color});
   }
-  emit(context, o.output, content);
+  emit_plan(context, o.output, content, plan.fits);
   return plan.fits ? ExitCode::success : ExitCode::no_fit;
 }
 

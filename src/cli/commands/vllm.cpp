@@ -198,8 +198,11 @@ ExitCode finish(const VllmModel& m, VllmPlan& plan, const OutputFlags& output, b
     content =
         report::render_vllm_table(m.model, plan, is_fit, report::TableOptions{.color = color});
   }
-  emit(context, output, content);
-  if (!is_fit) return ExitCode::success;
+  if (!is_fit) {
+    emit(context, output, content);
+    return ExitCode::success;
+  }
+  emit_plan(context, output, content, plan.fits);
   return plan.fits ? ExitCode::success : ExitCode::no_fit;
 }
 
