@@ -80,10 +80,13 @@ std::int64_t parse_integer(std::string_view flag, const std::string& text, std::
     throw Error(ErrorKind::usage,
                 fmt::format("{} must be a whole number, got '{}'", flag, text));
   }
-  if ((ec == std::errc::result_out_of_range && text[0] == '-') || value < min) {
+  // Out of int64's range, from_chars leaves `value` 0: the sign says which end was passed.
+  const bool too_large = ec == std::errc::result_out_of_range ? text[0] != '-' : value > max;
+  const bool too_small = ec == std::errc::result_out_of_range ? text[0] == '-' : value < min;
+  if (too_small) {
     throw Error(ErrorKind::usage, fmt::format("{} must be at least {}, got '{}'", flag, min, text));
   }
-  if (ec == std::errc::result_out_of_range || value > max) {
+  if (too_large) {
     throw Error(ErrorKind::usage, fmt::format("{} must be at most {}, got '{}'", flag, max, text));
   }
   return value;
@@ -161,6 +164,31 @@ std::int32_t parse_cpu_moe(const std::string& text, std::int32_t n_layer) {
                                               n_layer, text));
   }
   return static_cast<std::int32_t>(n);
+}
+
+BatchFlags parse_batch_flags(const Engine& engine, const std::string& batch,
+                             const std::string& ubatch, Context& context) {
+  BatchFlags flags;
+  if (!ubatch.empty()) flags.ubatch = parse_integer("--ubatch", ubatch, 1, max_batch_setting);
+  if (!batch.empty()) flags.batch = parse_integer("--batch", batch, 1, max_batch_setting);
+  if (!flags.batch) return flags;
+  if (engine.batch_equals_ubatch) {
+    if (flags.ubatch && *flags.ubatch != *flags.batch) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("--batch {} and --ubatch {}: {} uses one batch size for both; "
+                              "give one of them",
+                              *flags.batch, *flags.ubatch, engine.display));
+    }
+    flags.ubatch = flags.batch;
+  } else if (flags.ubatch.value_or(engine.default_ubatch) > *flags.batch) {
+    if (flags.ubatch) {
+      warn(context, fmt::format("--ubatch {} is larger than --batch {}: {} uses {} (n_ubatch = "
+                                "min(n_batch, n_ubatch))",
+                                *flags.ubatch, *flags.batch, engine.display, *flags.batch));
+    }
+    flags.ubatch = flags.batch;
+  }
+  return flags;
 }
 
 void check_format(const std::string& format, const std::string& allowed) {

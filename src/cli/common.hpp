@@ -61,6 +61,17 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& form
 [[nodiscard]] std::int32_t parse_gpu_layers(const std::string& text, std::int32_t total_layers);
 // --cpu-moe: N blocks (0..n_layer) or "all" (llama.cpp's --n-cpu-moe N / --cpu-moe).
 [[nodiscard]] std::int32_t parse_cpu_moe(const std::string& text, std::int32_t n_layer);
+// --batch and --ubatch as the engine takes them (docs/cli.md). Ollama and the library pass one
+// value as both (-b N -ub N), so --batch alone sets both and two different values are refused;
+// llama-server runs n_ubatch = min(n_batch, n_ubatch) (llama.cpp src/llama-context.cpp), so a
+// --batch below the physical batch lowers it (with a warning when --ubatch was given). Unset
+// stays unset: the engine's defaults apply later.
+struct BatchFlags {
+  std::optional<std::int64_t> batch;
+  std::optional<std::int64_t> ubatch;
+};
+[[nodiscard]] BatchFlags parse_batch_flags(const Engine& engine, const std::string& batch,
+                                           const std::string& ubatch, Context& context);
 // Checks --format against the allowed values ("table|json|env").
 void check_format(const std::string& format, const std::string& allowed);
 

@@ -501,6 +501,7 @@ std::optional<OllamaModel> find_ollama_model(const OllamaName& name,
     const OllamaBlob blob = checked_blob(*params, models_dir, origin, "params");
     found.params = parse_params(read_capped(blob.path, origin, "params blob"),
                                 fmt::format("{}: params blob '{}'", origin, blob.path));
+    found.params_blob = blob;
   }
   return found;
 }

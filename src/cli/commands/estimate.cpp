@@ -62,7 +62,9 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   config.kv_unified = !parallel_set && engine.unified_when_parallel_unset;
   const std::optional<std::int64_t> ctx =
       o.ctx.empty() ? std::nullopt
-                    : std::optional<std::int64_t>(parse_integer("--ctx", o.ctx, 1, 1 << 24));
+                    : std::optional<std::int64_t>(parse_integer("--ctx", o.ctx, 1,
+                                                                max_ctx_setting));
+  const BatchFlags batch = parse_batch_flags(engine, o.batch, o.ubatch, context);
   if (!o.kv_type.empty()) config.type_k = config.type_v = parse_kv_type(o.kv_type);
   config.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
   if (!o.flash_attn.empty()) {
@@ -85,14 +87,14 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
     warn(context, fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
   }
   config.ctx = ctx ? *ctx : defaults.num_ctx.value_or(engine_default_ctx(model, engine, gpus));
-  config.n_ubatch = o.ubatch.empty() && defaults.num_batch ? *defaults.num_batch
-                    : o.ubatch.empty()
-                        ? engine_default_ubatch(model, engine, backend, config.ctx,
-                                                config.parallel, config.flash_attn, gpus)
-                        : parse_integer("--ubatch", o.ubatch, 1, 1 << 20);
-  config.n_batch = o.batch.empty() ? engine.default_batch
-                                   : parse_integer("--batch", o.batch, 1, 1 << 20);
-  if (engine.batch_equals_ubatch && o.batch.empty()) config.n_batch = config.n_ubatch;
+  config.n_ubatch = batch.ubatch           ? *batch.ubatch
+                    : defaults.num_batch ? *defaults.num_batch
+                                         : engine_default_ubatch(model, engine, backend, config.ctx,
+                                                                 config.parallel,
+                                                                 config.flash_attn, gpus);
+  config.n_batch = batch.batch                  ? *batch.batch
+                   : engine.batch_equals_ubatch ? config.n_ubatch
+                                                : engine.default_batch;
   config.n_batch = std::max(config.n_batch, config.n_ubatch);
   config.gpu_layers = o.gpu_layers.empty()
                           ? (backend == Backend::cpu ? 0 : total_layers)

@@ -64,7 +64,7 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   if (!o.ram.empty()) request.ram = parse_size(o.ram, "--ram");
   request.headroom = parse_headroom(o.headroom);
   request.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
-  if (!o.ctx.empty()) request.ctx = parse_integer("--ctx", o.ctx, 1, 1 << 24);
+  if (!o.ctx.empty()) request.ctx = parse_integer("--ctx", o.ctx, 1, max_ctx_setting);
   if (!o.parallel.empty()) {
     request.parallel = static_cast<std::int32_t>(parse_integer("--parallel", o.parallel, 1, 256));
   }
@@ -72,9 +72,12 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   if (!o.flash_attn.empty()) {
     request.flash_attn = parse_on_off_auto("--flash-attn", o.flash_attn, true);
   }
-  if (!o.ubatch.empty()) request.ubatch = parse_integer("--ubatch", o.ubatch, 1, 1 << 20);
-  if (!o.batch.empty()) request.batch = parse_integer("--batch", o.batch, 1, 1 << 20);
-  if (!o.min_ctx.empty()) request.min_ctx = parse_integer("--min-ctx", o.min_ctx, 1, 1 << 24);
+  const BatchFlags batch = parse_batch_flags(engine, o.batch, o.ubatch, context);
+  request.batch = batch.batch;
+  request.ubatch = batch.ubatch;
+  if (!o.min_ctx.empty()) {
+    request.min_ctx = parse_integer("--min-ctx", o.min_ctx, 1, max_ctx_setting);
+  }
   if (request.backend != Backend::cpu && request.vram.empty()) {
     throw Error(ErrorKind::usage, fmt::format("--backend {} needs --vram (the size of each GPU)",
                                               to_string(request.backend)));
