@@ -108,12 +108,12 @@ const Engine& parse_engine(const std::string& text) {
   return *engine;
 }
 
-Backend parse_backend_flag(const std::string& text, bool have_vram) {
-  if (text.empty()) return have_vram ? Backend::cuda : Backend::cpu;
-  const std::optional<Backend> backend = parse_backend(text);
+Backend parse_backend_flag(const FlagValue& text, bool have_vram) {
+  if (!text) return have_vram ? Backend::cuda : Backend::cpu;
+  const std::optional<Backend> backend = parse_backend(*text);
   if (!backend) {
     throw Error(ErrorKind::usage, fmt::format("--backend: unknown backend '{}' (use cuda, cpu, "
-                                              "metal or vulkan)", text));
+                                              "metal or vulkan)", *text));
   }
   return *backend;
 }
@@ -166,11 +166,11 @@ std::int32_t parse_cpu_moe(const std::string& text, std::int32_t n_layer) {
   return static_cast<std::int32_t>(n);
 }
 
-BatchFlags parse_batch_flags(const Engine& engine, const std::string& batch,
-                             const std::string& ubatch, Context& context) {
+BatchFlags parse_batch_flags(const Engine& engine, const FlagValue& batch,
+                             const FlagValue& ubatch, Context& context) {
   BatchFlags flags;
-  if (!ubatch.empty()) flags.ubatch = parse_integer("--ubatch", ubatch, 1, max_batch_setting);
-  if (!batch.empty()) flags.batch = parse_integer("--batch", batch, 1, max_batch_setting);
+  if (ubatch) flags.ubatch = parse_integer("--ubatch", *ubatch, 1, max_batch_setting);
+  if (batch) flags.batch = parse_integer("--batch", *batch, 1, max_batch_setting);
   if (!flags.batch) return flags;
   if (engine.batch_equals_ubatch) {
     if (flags.ubatch && *flags.ubatch != *flags.batch) {
@@ -189,6 +189,12 @@ BatchFlags parse_batch_flags(const Engine& engine, const std::string& batch,
     flags.ubatch = flags.batch;
   }
   return flags;
+}
+
+void check_output_file(const OutputFlags& flags) {
+  if (flags.output && flags.output->empty()) {
+    throw Error(ErrorKind::usage, "--output: empty file name");
+  }
 }
 
 void check_format(const std::string& format, const std::string& allowed) {
@@ -220,7 +226,10 @@ io::LoadedModel resolve_model(const Catalog& catalog, const ModelFlags& flags,
                               Context& context, bool with_alternatives) {
   io::LoadOptions options;
   options.getenv = context.getenv;
-  options.mmproj = flags.mmproj;
+  if (flags.mmproj && flags.mmproj->empty()) {
+    throw Error(ErrorKind::usage, "--mmproj: empty file name");
+  }
+  options.mmproj = flags.mmproj.value_or("");
   options.with_alternatives = with_alternatives;
   return io::load_model(flags.model, catalog, options);
 }
@@ -245,18 +254,18 @@ void write_stdout(Context& context, std::string_view content) {
 }
 
 void emit(Context& context, const OutputFlags& flags, const std::string& content) {
-  if (flags.output.empty()) {
+  if (!flags.output.has_value()) {
     write_stdout(context, content);
     return;
   }
-  io::write_file_atomic(flags.output, content, flags.force);
+  io::write_file_atomic(*flags.output, content, flags.force);
 }
 
 void emit_plan(Context& context, const OutputFlags& flags, const std::string& content,
                bool fits) {
-  if (!fits && !flags.output.empty()) {
+  if (!fits && flags.output.has_value()) {
     warn(context, fmt::format("the plan does not fit: '{}' not written (run without -o for the "
-                              "reasons)", flags.output));
+                              "reasons)", *flags.output));
     return;
   }
   emit(context, flags, content);

@@ -21,20 +21,24 @@ class App;
 
 namespace vramplan::cli {
 
+// A flag's value: nullopt when the flag was not given, so that an empty value ('--vram ""')
+// reaches its parser and is refused rather than read as "not given" (docs/reliability.md §9).
+using FlagValue = std::optional<std::string>;
+
 // Flags every planning command shares.
 struct ModelFlags {
   std::string model;
   std::vector<std::string> catalogs;  // --catalog, repeatable
   std::string engine = "ollama";
-  std::string backend;                // empty: cuda with --vram, else cpu
-  std::string vram;                   // "24G,24G"
-  std::string mmproj;                 // --mmproj FILE
+  FlagValue backend;                  // unset: cuda with --vram, else cpu
+  FlagValue vram;                     // "24G,24G"
+  FlagValue mmproj;                   // --mmproj FILE
   std::string cpu_repack = "avx2";    // --cpu-repack
 };
 
 struct OutputFlags {
   std::string format = "table";
-  std::string output;  // -o; empty = stdout
+  FlagValue output;  // -o; unset = stdout
   bool force = false;
 };
 
@@ -51,7 +55,7 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& form
                                          std::int64_t min, std::int64_t max);
 [[nodiscard]] std::vector<Bytes> parse_vram(const std::string& text);
 [[nodiscard]] const Engine& parse_engine(const std::string& text);
-[[nodiscard]] Backend parse_backend_flag(const std::string& text, bool have_vram);
+[[nodiscard]] Backend parse_backend_flag(const FlagValue& text, bool have_vram);
 [[nodiscard]] GgmlType parse_kv_type(const std::string& text);
 [[nodiscard]] CpuRepack parse_cpu_repack_flag(const std::string& text);
 // "on" / "off" / "auto" (nullopt); `allow_auto` false rejects "auto".
@@ -70,8 +74,10 @@ struct BatchFlags {
   std::optional<std::int64_t> batch;
   std::optional<std::int64_t> ubatch;
 };
-[[nodiscard]] BatchFlags parse_batch_flags(const Engine& engine, const std::string& batch,
-                                           const std::string& ubatch, Context& context);
+[[nodiscard]] BatchFlags parse_batch_flags(const Engine& engine, const FlagValue& batch,
+                                           const FlagValue& ubatch, Context& context);
+// -o '' is a usage error (Error{usage, "--output: empty file name"}).
+void check_output_file(const OutputFlags& flags);
 // Checks --format against the allowed values ("table|json|env").
 void check_format(const std::string& format, const std::string& allowed);
 

@@ -41,6 +41,43 @@ check(2 "--vram: 'nan' is not a size [^\n]*" fit ${m} --vram nan)
 check(2 "--vram: 'infG' is not a size [^\n]*" fit ${m} --vram infG)
 check(2 "--gpu-memory-utilization must be a fraction in \\(0, 1\\] with at most 4 decimals, got 'nan'"
       fit ${m} --engine vllm --vram 24G --gpu-memory-utilization nan)
+# An empty value is a value, refused by its flag's parser (it used to mean "not given").
+# check_empty(<exit> <stderr regex> <flag> <args...>) runs `vramplan <args...> <flag> ''`
+# (an empty element of ARGN would not survive; the literal "" does).
+function(check_empty expect_exit err_regex flag)
+  execute_process(COMMAND "${BIN}" ${ARGN} "${flag}" "" RESULT_VARIABLE code
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 30)
+  if(NOT code STREQUAL "${expect_exit}" OR NOT err MATCHES "^vramplan: error: ${err_regex}\n$")
+    set(failures "${failures}\n[${ARGN} ${flag} '']: exit ${code} (expected ${expect_exit})\n${err}"
+        PARENT_SCOPE)
+  endif()
+endfunction()
+check_empty(2 "--vram: '' is not a size [^\n]*" --vram fit ${m})
+check_empty(2 "--ram: '' is not a size [^\n]*" --ram fit ${m} --vram 16G)
+check_empty(2 "--headroom: '' is not a size [^\n]*" --headroom fit ${m} --vram 16G)
+check_empty(2 "--kv-type: '' is not a KV cache type [^\n]*" --kv-type fit ${m})
+check_empty(2 "--ctx must be a whole number, got ''" --ctx estimate ${m})
+check_empty(2 "--parallel must be a whole number, got ''" --parallel fit ${m})
+check_empty(2 "--batch must be a whole number, got ''" --batch fit ${m})
+check_empty(2 "--ubatch must be a whole number, got ''" --ubatch estimate ${m})
+check_empty(2 "--min-ctx must be a whole number, got ''" --min-ctx fit ${m})
+check_empty(2 "--gpu-layers must be a whole number, got ''" --gpu-layers estimate ${m})
+check_empty(2 "--cpu-moe must be a whole number, got ''" --cpu-moe estimate ${m})
+check_empty(2 "--flash-attn must be on, off or auto, got ''" --flash-attn estimate ${m})
+check_empty(2 "--backend: unknown backend '' [^\n]*" --backend estimate ${m})
+check_empty(2 "--output: empty file name" -o estimate ${m})
+check_empty(2 "--max-model-len must be a whole number, got ''" --max-model-len
+            fit ${m} --engine vllm --vram 24G)
+check_empty(2 "--gpu-memory-utilization must be a fraction [^\n]*, got ''" --gpu-memory-utilization
+            fit ${m} --engine vllm --vram 24G)
+check_empty(2 "--kv-cache-dtype: '' is not modelled [^\n]*" --kv-cache-dtype
+            estimate ${m} --engine vllm --vram 24G)
+check_empty(2 "--parallel does not apply to --engine vllm [^\n]*" --parallel
+            estimate ${m} --engine vllm --vram 24G)
+check_empty(2 "--dtype needs --engine vllm" --dtype estimate ${m})
+check_empty(2 "--mmproj: empty file name" --mmproj estimate ${m})
+check_empty(2 "--output: empty file name" -o fit ${m} --engine vllm --vram 24G)
+
 # A batch smaller than the slots: the library aborts on it, so it is refused (docs/cli.md).
 check(2 "batch 1 is smaller than parallel 4: llama.cpp \\(library\\) aborts on it [^\n]*"
       estimate ${m} --engine llamacpp-lib --parallel 4 --batch 1)
