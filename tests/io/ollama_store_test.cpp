@@ -295,6 +295,18 @@ TEST_F(OllamaStore, FifoManifestIsRefusedWithoutBlocking) {
   EXPECT_EQ(message, "cannot read '" + manifest.string() + "': is a FIFO");
 }
 
+// A model blob that is a FIFO: the store is malformed (exit 3), and nothing waits on it.
+TEST_F(OllamaStore, FifoModelBlobIsRefused) {
+  const Json manifest = model_manifest();
+  const std::string path = write_manifest("registry.ollama.ai/library/llama3.1/8b", manifest);
+  const std::string blob = blob_path(dir(), manifest["layers"][0]["digest"].get<std::string>());
+  fs::remove(blob);
+  ASSERT_TRUE(test::make_fifo(blob));
+  std::string message;
+  EXPECT_TRUE(test::bounded(blob, [&] { message = error_for("llama3.1:8b"); }));
+  EXPECT_EQ(message, path + ": model blob '" + blob + "' is not a regular file");
+}
+
 TEST_F(OllamaStore, BareNameMeansLatest) {
   write_manifest("registry.ollama.ai/library/llama3.1/latest", model_manifest());
   write_manifest("registry.ollama.ai/library/llama3.1/8b", model_manifest());
