@@ -49,6 +49,12 @@ struct Model {
                                FileType file_type, std::vector<TensorInfo> tensors,
                                Bytes projector = 0);
 
+// The largest context and batch settings accepted, from a flag (--ctx, --batch, --ubatch) or
+// from a model's own defaults (an Ollama .params layer): far above any model, and small
+// enough that no product of them overflows.
+inline constexpr std::int64_t max_ctx_setting = std::int64_t{1} << 24;
+inline constexpr std::int64_t max_batch_setting = std::int64_t{1} << 20;
+
 // One explicit configuration, in the engine's own terms.
 struct Config {
   std::int64_t ctx = 0;          // the engine's context setting (see ContextMeaning)

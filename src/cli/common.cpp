@@ -1,6 +1,8 @@
 #include "common.hpp"
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -79,10 +81,13 @@ std::int64_t parse_integer(std::string_view flag, const std::string& text, std::
     throw Error(ErrorKind::usage,
                 fmt::format("{} must be a whole number, got '{}'", flag, text));
   }
-  if ((ec == std::errc::result_out_of_range && text[0] == '-') || value < min) {
+  // Out of int64's range, from_chars leaves `value` 0: the sign says which end was passed.
+  const bool too_large = ec == std::errc::result_out_of_range ? text[0] != '-' : value > max;
+  const bool too_small = ec == std::errc::result_out_of_range ? text[0] == '-' : value < min;
+  if (too_small) {
     throw Error(ErrorKind::usage, fmt::format("{} must be at least {}, got '{}'", flag, min, text));
   }
-  if (ec == std::errc::result_out_of_range || value > max) {
+  if (too_large) {
     throw Error(ErrorKind::usage, fmt::format("{} must be at most {}, got '{}'", flag, max, text));
   }
   return value;
@@ -104,12 +109,12 @@ const Engine& parse_engine(const std::string& text) {
   return *engine;
 }
 
-Backend parse_backend_flag(const std::string& text, bool have_vram) {
-  if (text.empty()) return have_vram ? Backend::cuda : Backend::cpu;
-  const std::optional<Backend> backend = parse_backend(text);
+Backend parse_backend_flag(const FlagValue& text, bool have_vram) {
+  if (!text) return have_vram ? Backend::cuda : Backend::cpu;
+  const std::optional<Backend> backend = parse_backend(*text);
   if (!backend) {
     throw Error(ErrorKind::usage, fmt::format("--backend: unknown backend '{}' (use cuda, cpu, "
-                                              "metal or vulkan)", text));
+                                              "metal or vulkan)", *text));
   }
   return *backend;
 }
@@ -162,6 +167,37 @@ std::int32_t parse_cpu_moe(const std::string& text, std::int32_t n_layer) {
   return static_cast<std::int32_t>(n);
 }
 
+BatchFlags parse_batch_flags(const Engine& engine, const FlagValue& batch,
+                             const FlagValue& ubatch, Context& context) {
+  BatchFlags flags;
+  if (ubatch) flags.ubatch = parse_integer("--ubatch", *ubatch, 1, max_batch_setting);
+  if (batch) flags.batch = parse_integer("--batch", *batch, 1, max_batch_setting);
+  if (!flags.batch) return flags;
+  if (engine.batch_equals_ubatch) {
+    if (flags.ubatch && *flags.ubatch != *flags.batch) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("--batch {} and --ubatch {}: {} uses one batch size for both; "
+                              "give one of them",
+                              *flags.batch, *flags.ubatch, engine.display));
+    }
+    flags.ubatch = flags.batch;
+  } else if (flags.ubatch.value_or(engine.default_ubatch) > *flags.batch) {
+    if (flags.ubatch) {
+      warn(context, fmt::format("--ubatch {} is larger than --batch {}: {} uses {} (n_ubatch = "
+                                "min(n_batch, n_ubatch))",
+                                *flags.ubatch, *flags.batch, engine.display, *flags.batch));
+    }
+    flags.ubatch = flags.batch;
+  }
+  return flags;
+}
+
+void check_output_file(const OutputFlags& flags) {
+  if (flags.output && flags.output->empty()) {
+    throw Error(ErrorKind::usage, "--output: empty file name");
+  }
+}
+
 void check_format(const std::string& format, const std::string& allowed) {
   for (const std::string& name : split(allowed, '|')) {
     if (format == name) return;
@@ -191,7 +227,10 @@ io::LoadedModel resolve_model(const Catalog& catalog, const ModelFlags& flags,
                               Context& context, bool with_alternatives) {
   io::LoadOptions options;
   options.getenv = context.getenv;
-  options.mmproj = flags.mmproj;
+  if (flags.mmproj && flags.mmproj->empty()) {
+    throw Error(ErrorKind::usage, "--mmproj: empty file name");
+  }
+  options.mmproj = flags.mmproj.value_or("");
   options.with_alternatives = with_alternatives;
   return io::load_model(flags.model, catalog, options);
 }
@@ -205,13 +244,33 @@ void warn_notes(Context& context, const std::vector<std::string>& notes) {
   for (const std::string& note : notes) warn(context, note);
 }
 
+void write_stdout(Context& context, std::string_view content) {
+  errno = 0;
+  context.out << content;
+  context.out.flush();
+  if (!context.out) {
+    const int error = errno;
+    throw Error(ErrorKind::io, fmt::format("cannot write to stdout: {}",
+                                           error != 0 ? std::strerror(error) : "write error"));
+  }
+}
+
 void emit(Context& context, const OutputFlags& flags, const std::string& content) {
-  if (flags.output.empty()) {
-    context.out << content;
-    context.out.flush();
+  if (!flags.output.has_value()) {
+    write_stdout(context, content);
     return;
   }
-  io::write_file_atomic(flags.output, content, flags.force);
+  io::write_file_atomic(*flags.output, content, flags.force);
+}
+
+void emit_plan(Context& context, const OutputFlags& flags, const std::string& content,
+               bool fits) {
+  if (!fits && flags.output.has_value()) {
+    warn(context, fmt::format("the plan does not fit: '{}' not written (run without -o for the "
+                              "reasons)", *flags.output));
+    return;
+  }
+  emit(context, flags, content);
 }
 
 bool use_color(Context& context) {

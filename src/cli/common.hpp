@@ -21,20 +21,24 @@ class App;
 
 namespace vramplan::cli {
 
+// A flag's value: nullopt when the flag was not given, so that an empty value ('--vram ""')
+// reaches its parser and is refused rather than read as "not given" (docs/reliability.md §9).
+using FlagValue = std::optional<std::string>;
+
 // Flags every planning command shares.
 struct ModelFlags {
   std::string model;
   std::vector<std::string> catalogs;  // --catalog, repeatable
   std::string engine = "ollama";
-  std::string backend;                // empty: cuda with --vram, else cpu
-  std::string vram;                   // "24G,24G"
-  std::string mmproj;                 // --mmproj FILE
+  FlagValue backend;                  // unset: cuda with --vram, else cpu
+  FlagValue vram;                     // "24G,24G"
+  FlagValue mmproj;                   // --mmproj FILE
   std::string cpu_repack = "avx2";    // --cpu-repack
 };
 
 struct OutputFlags {
   std::string format = "table";
-  std::string output;  // -o; empty = stdout
+  FlagValue output;  // -o; unset = stdout
   bool force = false;
 };
 
@@ -51,7 +55,7 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& form
                                          std::int64_t min, std::int64_t max);
 [[nodiscard]] std::vector<Bytes> parse_vram(const std::string& text);
 [[nodiscard]] const Engine& parse_engine(const std::string& text);
-[[nodiscard]] Backend parse_backend_flag(const std::string& text, bool have_vram);
+[[nodiscard]] Backend parse_backend_flag(const FlagValue& text, bool have_vram);
 [[nodiscard]] GgmlType parse_kv_type(const std::string& text);
 [[nodiscard]] CpuRepack parse_cpu_repack_flag(const std::string& text);
 // "on" / "off" / "auto" (nullopt); `allow_auto` false rejects "auto".
@@ -61,6 +65,19 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& form
 [[nodiscard]] std::int32_t parse_gpu_layers(const std::string& text, std::int32_t total_layers);
 // --cpu-moe: N blocks (0..n_layer) or "all" (llama.cpp's --n-cpu-moe N / --cpu-moe).
 [[nodiscard]] std::int32_t parse_cpu_moe(const std::string& text, std::int32_t n_layer);
+// --batch and --ubatch as the engine takes them (docs/cli.md). Ollama and the library pass one
+// value as both (-b N -ub N), so --batch alone sets both and two different values are refused;
+// llama-server runs n_ubatch = min(n_batch, n_ubatch) (llama.cpp src/llama-context.cpp), so a
+// --batch below the physical batch lowers it (with a warning when --ubatch was given). Unset
+// stays unset: the engine's defaults apply later.
+struct BatchFlags {
+  std::optional<std::int64_t> batch;
+  std::optional<std::int64_t> ubatch;
+};
+[[nodiscard]] BatchFlags parse_batch_flags(const Engine& engine, const FlagValue& batch,
+                                           const FlagValue& ubatch, Context& context);
+// -o '' is a usage error (Error{usage, "--output: empty file name"}).
+void check_output_file(const OutputFlags& flags);
 // Checks --format against the allowed values ("table|json|env").
 void check_format(const std::string& format, const std::string& allowed);
 
@@ -75,8 +92,17 @@ void check_format(const std::string& format, const std::string& allowed);
 void warn(Context& context, std::string_view message);
 void warn_notes(Context& context, const std::vector<std::string>& notes);
 
-// Writes the rendered output to stdout or atomically to --output.
+// Writes `content` to stdout and flushes it; a write error (a full disk, a closed stdout)
+// throws Error{io, "cannot write to stdout: <reason>"} instead of passing silently.
+void write_stdout(Context& context, std::string_view content);
+
+// Writes the rendered output to stdout (write_stdout) or atomically to --output.
 void emit(Context& context, const OutputFlags& flags, const std::string& content);
+
+// `fit`: as emit, except that a plan that does not fit is not written to --output (a script
+// running `fit ... -o .env && deploy` must never deploy it); a warning says so instead.
+void emit_plan(Context& context, const OutputFlags& flags, const std::string& content,
+               bool fits);
 
 // Colour only when stdout is a terminal and NO_COLOR is unset (https://no-color.org).
 [[nodiscard]] bool use_color(Context& context);

@@ -280,7 +280,7 @@ Bytes Headroom::for_device(Bytes capacity) const {
 }
 
 Headroom parse_headroom(const std::string& text) {
-  if (text == "fit" || text.empty()) {
+  if (text == "fit") {
     return {"fit", 1024 * mib, 0,
             "1 GiB kept free per GPU: llama.cpp's --fit default target, which Ollama >= 0.30 "
             "also uses (covers the CUDA memory pool and small allocations)"};
@@ -297,11 +297,12 @@ Headroom parse_headroom(const std::string& text) {
   if (text == "none") {
     return {"none", 0, 0, "nothing kept free beyond the estimate (risky: no margin)"};
   }
-  if (text.back() == '%') {
+  if (!text.empty() && text.back() == '%') {
     double pct = 0;
     const std::string number = text.substr(0, text.size() - 1);
     const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), pct);
-    if (ec != std::errc{} || end != number.data() + number.size() || pct < 0 || pct >= 100) {
+    // !(0 <= pct < 100) also refuses NaN, which from_chars reads from "nan".
+    if (ec != std::errc{} || end != number.data() + number.size() || !(pct >= 0 && pct < 100)) {
       throw Error(ErrorKind::usage,
                   fmt::format("--headroom: '{}' is not a percentage in [0, 100)", text));
     }

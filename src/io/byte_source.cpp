@@ -1,12 +1,12 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <sys/stat.h>
 
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
 #include <vramplan/io/byte_source.hpp>
+#include <vramplan/io/file.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -33,24 +33,14 @@ void ByteSource::read(std::uint64_t offset, std::span<std::byte> out) {
 }
 
 FileSource::FileSource(std::string path) : path_(std::move(path)) {
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) fail_io(path_, "cannot open", errno);
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) {
-    const int err = errno;
-    ::close(fd_);
-    fail_io(path_, "cannot stat", err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd_);
-    throw Error(ErrorKind::io, fmt::format("'{}': not a regular file", path_));
-  }
-  size_ = static_cast<std::uint64_t>(st.st_size);
+  std::string reason;
+  std::optional<RegularFile> file = RegularFile::open(path_, reason);
+  if (!file) throw Error(ErrorKind::io, fmt::format("'{}': cannot open: {}", path_, reason));
+  size_ = file->size();
+  file_ = std::move(*file);
 }
 
-FileSource::~FileSource() {
-  if (fd_ >= 0) ::close(fd_);
-}
+FileSource::~FileSource() = default;
 
 void FileSource::read_at(std::uint64_t offset, std::span<std::byte> out) {
   std::size_t done = 0;
@@ -59,7 +49,8 @@ void FileSource::read_at(std::uint64_t offset, std::span<std::byte> out) {
     if (at > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) {
       throw Error(ErrorKind::io, fmt::format("'{}': offset {} is too large", path_, at));
     }
-    const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(at));
+    const ssize_t n =
+        ::pread(file_->fd(), out.data() + done, out.size() - done, static_cast<off_t>(at));
     if (n < 0) {
       if (errno == EINTR) continue;
       fail_io(path_, fmt::format("read failed at offset {}", at), errno);

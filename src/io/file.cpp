@@ -3,9 +3,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <utility>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -60,6 +61,18 @@ class TempFile {
     if (::close(fd) != 0) fail_errno("write", target, errno);
   }
 
+  // Gives the temporary file the permissions of the file it will replace, and when run as
+  // root its owner and group too: --force replaces the content, not who may read it.
+  // Set-id and sticky bits are not copied onto a text file.
+  void keep_attributes(const struct stat& replaced, const std::string& target) {
+    if (::geteuid() == 0 && ::fchown(fd_, replaced.st_uid, replaced.st_gid) != 0) {
+      fail_errno("keep the owner of", target, errno);
+    }
+    if (::fchmod(fd_, replaced.st_mode & 0777) != 0) {
+      fail_errno("keep the permissions of", target, errno);
+    }
+  }
+
   [[nodiscard]] const std::string& path() const { return path_; }
   void release() { path_.clear(); }  // the file now lives under its final name
 
@@ -67,6 +80,21 @@ class TempFile {
   std::string path_;
   int fd_ = -1;
 };
+
+// The reasons of regular_file_problem().
+std::string type_problem(mode_t mode) {
+  if (S_ISDIR(mode)) return "is a directory";
+  if (S_ISFIFO(mode)) return "is a FIFO";
+  if (S_ISCHR(mode)) return "is a character device";
+  if (S_ISBLK(mode)) return "is a block device";
+  if (S_ISSOCK(mode)) return "is a socket";
+  return "is not a regular file";
+}
+
+std::string errno_problem(int error) {
+  if (error == ELOOP) return "too many levels of symbolic links";
+  return std::strerror(error);
+}
 
 void sync_directory(const fs::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -77,45 +105,104 @@ void sync_directory(const fs::path& dir) {
 
 }  // namespace
 
+std::optional<std::string> regular_file_problem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno_problem(errno);
+  if (!S_ISREG(st.st_mode)) return type_problem(st.st_mode);
+  return std::nullopt;
+}
+
+std::optional<RegularFile> RegularFile::open(const std::string& path, std::string& reason) {
+  // stat first: a device is never even opened (opening some has side effects).
+  if (std::optional<std::string> problem = regular_file_problem(path)) {
+    reason = std::move(*problem);
+    return std::nullopt;
+  }
+  int fd = -1;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    reason = errno_problem(errno);
+    return std::nullopt;
+  }
+  RegularFile file(fd, 0);  // closes fd on every return below
+  // The path may have been replaced since the stat: what counts is what was opened.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    reason = errno_problem(errno);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    reason = type_problem(st.st_mode);
+    return std::nullopt;
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    reason = errno_problem(errno);
+    return std::nullopt;
+  }
+  file.size_ = static_cast<std::uint64_t>(st.st_size);
+  return std::optional<RegularFile>(std::move(file));
+}
+
+RegularFile::RegularFile(RegularFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), size_(other.size_) {}
+
+RegularFile& RegularFile::operator=(RegularFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    size_ = other.size_;
+  }
+  return *this;
+}
+
+RegularFile::~RegularFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 std::string read_text_file(const std::string& path, std::uintmax_t max_bytes) {
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (ec) throw Error(ErrorKind::io, fmt::format("cannot read '{}': {}", path, ec.message()));
-  if (fs::is_directory(status)) {
-    throw Error(ErrorKind::io, fmt::format("cannot read '{}': is a directory", path));
-  }
-  if (fs::is_regular_file(status)) {
-    const std::uintmax_t size = fs::file_size(path, ec);
-    if (!ec && size > max_bytes) {
-      throw Error(ErrorKind::io,
-                  fmt::format("cannot read '{}': file is larger than the limit of {}", path,
-                              format_bytes(static_cast<Bytes>(max_bytes))));
-    }
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_errno("read", path, errno != 0 ? errno : EIO);
-  // Read at most max_bytes + 1 so that a growing file or a pipe cannot exhaust memory.
+  std::string reason;
+  const std::optional<RegularFile> file = RegularFile::open(path, reason);
+  if (!file) throw Error(ErrorKind::io, fmt::format("cannot read '{}': {}", path, reason));
+  const auto too_large = [&] {
+    return Error(ErrorKind::io, fmt::format("cannot read '{}': file is larger than the limit of {}",
+                                            path, format_bytes(static_cast<Bytes>(max_bytes))));
+  };
+  if (file->size() > max_bytes) throw too_large();
+  // Read until the end, but never more than max_bytes + 1: a file that grows while it is read
+  // cannot exhaust memory.
   std::string text;
   char buffer[65536];
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > max_bytes) {
-      throw Error(ErrorKind::io,
-                  fmt::format("cannot read '{}': file is larger than the limit of {}", path,
-                              format_bytes(static_cast<Bytes>(max_bytes))));
+  while (true) {
+    const ssize_t n = ::read(file->fd(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_errno("read", path, errno);
     }
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > max_bytes) throw too_large();
   }
-  if (in.bad()) fail_errno("read", path, EIO);
   return text;
 }
 
 void write_file_atomic(const std::string& path, std::string_view content, bool force) {
   std::error_code ec;
-  const fs::file_status status = fs::symlink_status(path, ec);
-  if (fs::exists(status)) {
-    if (fs::is_directory(fs::status(path, ec))) {
-      throw Error(ErrorKind::io, fmt::format("cannot write '{}': is a directory", path));
+  std::optional<struct stat> replaced;  // the file --force replaces, symlinks followed
+  if (fs::exists(fs::symlink_status(path, ec))) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+      // A FIFO or a device is no file to replace (and rename would remove it).
+      if (!S_ISREG(st.st_mode)) {
+        throw Error(ErrorKind::io,
+                    fmt::format("cannot write '{}': {}", path, type_problem(st.st_mode)));
+      }
+      replaced = st;
+    } else if (errno != ENOENT) {  // a dangling symlink is replaced like a file
+      throw Error(ErrorKind::io,
+                  fmt::format("cannot write '{}': {}", path, errno_problem(errno)));
     }
     if (!force) {
       throw Error(ErrorKind::io, fmt::format("'{}' exists; use --force to overwrite", path));
@@ -123,6 +210,7 @@ void write_file_atomic(const std::string& path, std::string_view content, bool f
   }
 
   TempFile temp(path);
+  if (replaced) temp.keep_attributes(*replaced, path);
   temp.write_all(content, path);
   if (force) {
     if (::rename(temp.path().c_str(), path.c_str()) != 0) fail_errno("write", path, errno);

@@ -678,7 +678,7 @@ HfModel load_hf_model(const std::string& path) {
   if (fs::is_directory(p, ec)) {
     dir = p;
     config = p / "config.json";
-    if (!fs::is_regular_file(config, ec)) {
+    if (!fs::exists(fs::symlink_status(config, ec))) {  // a FIFO is refused when read
       throw Error(ErrorKind::bad_input,
                   fmt::format("'{}': not a Hugging Face model directory (no config.json)", path));
     }
@@ -693,17 +693,20 @@ HfModel load_hf_model(const std::string& path) {
 
   const fs::path index = dir / "model.safetensors.index.json";
   const fs::path single = dir / "model.safetensors";
-  if (fs::is_regular_file(index, ec)) {
+  // Whatever carries a weights file's name is opened as one (FileSource), so a FIFO, a
+  // directory or a dangling symlink named model.safetensors is an error, never skipped.
+  const auto present = [&ec](const fs::path& file) {
+    return fs::exists(fs::symlink_status(file, ec));
+  };
+  if (present(index)) {
     read_index(model, dir, index);
   } else {
     std::vector<std::string> files;
-    if (fs::is_regular_file(single, ec)) {
+    if (present(single)) {
       files.push_back(single.string());
     } else {
       for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-        if (e.path().extension() == ".safetensors" && e.is_regular_file(ec)) {
-          files.push_back(e.path().string());
-        }
+        if (e.path().extension() == ".safetensors") files.push_back(e.path().string());
       }
       std::sort(files.begin(), files.end());
     }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/io/file.hpp>
 #include <vramplan/io/gguf.hpp>
 #include <vramplan/io/gguf_model.hpp>
 #include <vramplan/io/hf_model.hpp>
@@ -104,8 +105,21 @@ LoadedModel from_ollama_store(const OllamaModel& found) {
     m.file = std::move(file);
   }
   const OllamaParams& p = found.params;
-  loaded.defaults.num_ctx = p.num_ctx;
-  loaded.defaults.num_batch = p.num_batch;
+  // The Modelfile's values stand for flags and get their ranges (docs/reliability.md §9); out
+  // of range is bad input in the .params blob, not a usage error about a flag never given.
+  const auto checked = [&](const std::optional<std::int64_t>& value, std::string_view key,
+                           std::int64_t max, std::string_view flag) {
+    if (value && (*value < 1 || *value > max)) {
+      throw Error(ErrorKind::bad_input,
+                  fmt::format("{}: params blob '{}': '{}' is {}, must be between 1 and {} (as {})",
+                              found.manifest_path,
+                              found.params_blob ? found.params_blob->path : std::string(), key,
+                              *value, max, flag));
+    }
+    return value;
+  };
+  loaded.defaults.num_ctx = checked(p.num_ctx, "num_ctx", max_ctx_setting, "--ctx");
+  loaded.defaults.num_batch = checked(p.num_batch, "num_batch", max_batch_setting, "--batch");
   if (p.num_gpu && *p.num_gpu >= 0) loaded.defaults.num_gpu = p.num_gpu;
   loaded.defaults.origin = fmt::format("the Modelfile of {} (.params layer)", shown);
   return loaded;
@@ -157,10 +171,15 @@ LoadedModel load_model(const std::string& name, const Catalog& catalog,
                        const LoadOptions& options) {
   LoadedModel loaded;
   std::error_code ec;
-  const bool exists = fs::exists(name, ec);
+  // Something at that path (even a dangling symlink or a FIFO) is meant as a file: a FIFO,
+  // a device or a symlink loop is refused with its reason rather than looked up as a name.
+  const bool exists = fs::exists(fs::symlink_status(name, ec));
   if (exists && (fs::is_directory(name, ec) || name.ends_with(".json"))) {
     loaded = from_huggingface(name);
-  } else if (exists && fs::is_regular_file(name, ec)) {
+  } else if (exists) {
+    if (const std::optional<std::string> problem = regular_file_problem(name)) {
+      throw Error(ErrorKind::io, fmt::format("'{}': cannot open: {}", name, *problem));
+    }
     loaded = from_gguf(name);
   } else if (name.ends_with(".gguf")) {
     // A path that does not exist: say so rather than "unknown model".

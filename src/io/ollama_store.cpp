@@ -449,7 +449,8 @@ std::optional<OllamaModel> find_ollama_model(const OllamaName& name,
     *out = path.filename().string();
   }
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  // A directory is no manifest; anything else (a FIFO) is refused when read_text_file opens it.
+  if (fs::is_directory(path, ec)) return std::nullopt;
 
   OllamaModel found;
   found.name = std::move(on_disk);
@@ -500,6 +501,7 @@ std::optional<OllamaModel> find_ollama_model(const OllamaName& name,
     const OllamaBlob blob = checked_blob(*params, models_dir, origin, "params");
     found.params = parse_params(read_capped(blob.path, origin, "params blob"),
                                 fmt::format("{}: params blob '{}'", origin, blob.path));
+    found.params_blob = blob;
   }
   return found;
 }

@@ -43,3 +43,18 @@ add_test(NAME e2e.output_file
          COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vramplan>
                  -DWORKDIR=${VRAMPLAN_E2E_WORK}/output_file -P ${VRAMPLAN_E2E_DIR}/output_file.cmake)
 set_tests_properties(e2e.output_file PROPERTIES LABELS e2e)
+
+add_test(NAME e2e.not_regular_files
+         COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vramplan>
+                 -DWORKDIR=${VRAMPLAN_E2E_WORK}/not_regular_files
+                 -P ${VRAMPLAN_E2E_DIR}/not_regular_files.cmake)
+set_tests_properties(e2e.not_regular_files PROPERTIES LABELS e2e TIMEOUT 120)
+
+add_test(NAME e2e.output_rules
+         COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vramplan>
+                 -DWORKDIR=${VRAMPLAN_E2E_WORK}/output_rules -P ${VRAMPLAN_E2E_DIR}/output_rules.cmake)
+set_tests_properties(e2e.output_rules PROPERTIES LABELS e2e TIMEOUT 120)
+
+add_test(NAME e2e.loose_values
+         COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vramplan> -P ${VRAMPLAN_E2E_DIR}/loose_values.cmake)
+set_tests_properties(e2e.loose_values PROPERTIES LABELS e2e TIMEOUT 120)

@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include "support/fifo.hpp"
 #include "support/gguf_writer.hpp"
 
 namespace vramplan::io {
@@ -503,8 +504,26 @@ TEST_F(GgufFileTest, FileSourceReportsAMissingFile) {
     FileSource source(dir_.string());
     FAIL() << "opened a directory";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "'" + dir_.string() + "': not a regular file");
+    EXPECT_EQ(std::string(e.what()), "'" + dir_.string() + "': cannot open: is a directory");
   }
+}
+
+// docs/reliability.md §2: a FIFO named like a GGUF (or a split part, --mmproj) is refused at
+// once; opening it for reading would wait for a writer forever.
+TEST_F(GgufFileTest, FileSourceRefusesAFifoWithoutBlocking) {
+  const std::string fifo = path("model.gguf");
+  ASSERT_TRUE(test::make_fifo(fifo));
+  std::string message;
+  EXPECT_TRUE(test::bounded(fifo, [&] {
+    try {
+      FileSource source(fifo);
+      ADD_FAILURE() << "opened a FIFO";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::io);
+      message = e.what();
+    }
+  }));
+  EXPECT_EQ(message, "'" + fifo + "': cannot open: is a FIFO");
 }
 
 // A 40 GB model whose data section is a hole: reading it touches only the header.

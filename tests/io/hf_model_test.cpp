@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include "support/fifo.hpp"
 #include "support/specs.hpp"
 
 namespace vramplan::io {
@@ -736,6 +737,60 @@ TEST_F(SafetensorsFiles, ConfigAloneHasUnknownWeights) {
 TEST_F(SafetensorsFiles, DirectoryWithoutConfig) {
   EXPECT_EQ(error_of([&] { (void)load_hf_model(dir_.string()); }),
             "'" + dir_.string() + "': not a Hugging Face model directory (no config.json)");
+}
+
+// docs/reliability.md §2: a FIFO (or a directory) carrying a weights file's name is an error,
+// never skipped (the plan would silently fall back to the config) and never waited on.
+class NotRegularWeights : public SafetensorsFiles {
+ protected:
+  // The Error{io} message of load_hf_model(dir_), with `fifo` unblocked if it hangs.
+  std::string io_error(const fs::path& fifo) {
+    std::string message;
+    EXPECT_TRUE(test::bounded(fifo.string(), [&] {
+      try {
+        (void)load_hf_model(dir_.string());
+        ADD_FAILURE() << "loaded";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::io);
+        message = e.what();
+      }
+    }));
+    return message;
+  }
+};
+
+TEST_F(NotRegularWeights, FifoNamedModelSafetensors) {
+  write_file(path("config.json"), std::string(qwen25_7b_config));
+  ASSERT_TRUE(test::make_fifo(path("model.safetensors").string()));
+  EXPECT_EQ(io_error(path("model.safetensors")),
+            "'" + path("model.safetensors").string() + "': cannot open: is a FIFO");
+}
+
+TEST_F(NotRegularWeights, FifoShardFoundByTheScan) {
+  write_file(path("config.json"), std::string(qwen25_7b_config));
+  const fs::path shard = path("model-00001-of-00002.safetensors");
+  ASSERT_TRUE(test::make_fifo(shard.string()));
+  EXPECT_EQ(io_error(shard), "'" + shard.string() + "': cannot open: is a FIFO");
+}
+
+TEST_F(NotRegularWeights, DirectoryNamedModelSafetensors) {
+  write_file(path("config.json"), std::string(qwen25_7b_config));
+  fs::create_directory(path("model.safetensors"));
+  EXPECT_EQ(io_error(path("model.safetensors")),
+            "'" + path("model.safetensors").string() + "': cannot open: is a directory");
+}
+
+TEST_F(NotRegularWeights, FifoIndexJson) {
+  write_file(path("config.json"), std::string(qwen25_7b_config));
+  ASSERT_TRUE(test::make_fifo(path("model.safetensors.index.json").string()));
+  EXPECT_EQ(io_error(path("model.safetensors.index.json")),
+            "cannot read '" + path("model.safetensors.index.json").string() + "': is a FIFO");
+}
+
+TEST_F(NotRegularWeights, FifoConfigJson) {
+  ASSERT_TRUE(test::make_fifo(path("config.json").string()));
+  EXPECT_EQ(io_error(path("config.json")),
+            "cannot read '" + path("config.json").string() + "': is a FIFO");
 }
 
 TEST_F(SafetensorsFiles, TiedEmbeddingsFollowTheTensors) {

@@ -3,8 +3,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
@@ -12,6 +15,7 @@
 #include <vramplan/tensors.hpp>
 
 #include "support/fake_ollama_store.hpp"
+#include "support/fifo.hpp"
 #include "support/model_gguf.hpp"
 
 namespace vramplan::io {
@@ -92,6 +96,35 @@ TEST_F(ModelLoader, MissingGgufIsAnIoError) {
   }
 }
 
+// docs/reliability.md §2: a path that exists but is no regular file is refused as a file
+// (not looked up as a model name), without blocking on a FIFO.
+TEST_F(ModelLoader, PathsThatAreNotRegularFilesAreRefused) {
+  const std::string fifo = (dir_ / "model.gguf").string();
+  ASSERT_TRUE(test::make_fifo(fifo));
+  const std::string loop = (dir_ / "loop").string();
+  fs::create_symlink(loop, loop);
+  const auto message = [&](const std::string& name, const LoadOptions& o) {
+    std::string text;
+    EXPECT_TRUE(test::bounded(fifo, [&] {
+      try {
+        (void)load_model(name, catalog(), o);
+        ADD_FAILURE() << "loaded " << name;
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::io) << e.what();
+        text = e.what();
+      }
+    }));
+    return text;
+  };
+  EXPECT_EQ(message(fifo, options()), "'" + fifo + "': cannot open: is a FIFO");
+  EXPECT_EQ(message(loop, options()), "'" + loop + "': cannot open: too many levels of symbolic "
+                                      "links");
+  EXPECT_EQ(message("/dev/zero", options()), "'/dev/zero': cannot open: is a character device");
+  LoadOptions with_mmproj = options();
+  with_mmproj.mmproj = fifo;
+  EXPECT_EQ(message("llama3.1:8b", with_mmproj), "'" + fifo + "': cannot open: is a FIFO");
+}
+
 TEST_F(ModelLoader, UnknownNameSuggestsCatalogNames) {
   try {
     (void)load_model("llama3.1:8x", catalog(), options());
@@ -121,6 +154,51 @@ TEST_F(ModelLoader, OllamaNamesComeFromTheLocalStoreFirst) {
             load_model("qwen2.5:7b-q4_K_M", catalog(), options()).model.weights);
   // Not in the store: the catalog answers.
   EXPECT_EQ(load_model("llama3.1:8b", catalog(), o).kind, SourceKind::catalog);
+}
+
+// docs/reliability.md §9: a .params value stands for a flag (num_ctx = --ctx, num_batch =
+// --batch) and gets its range; out of it is bad input in that file (exit 3), naming the file
+// and the key, not a flag the user never gave.
+TEST_F(ModelLoader, ParamsValuesGetTheRangesOfTheirFlags) {
+  const std::string models = (dir_ / "store").string();
+  LoadOptions o = options();
+  o.getenv = [models](const std::string& name) -> std::optional<std::string> {
+    if (name == "OLLAMA_MODELS") return models;
+    return std::nullopt;
+  };
+  const std::string manifest = models + "/manifests/registry.ollama.ai/library/m/latest";
+  // The fake store's digests count up: the model blob is 1, the .params blob 2.
+  const std::string params_blob = models + "/blobs/sha256-" + std::string(63, '0') + "2";
+  const std::vector<std::pair<nlohmann::json, std::string>> cases = {
+      {{{"num_ctx", std::int64_t{1} << 62}},
+       "'num_ctx' is 4611686018427387904, must be between 1 and 16777216 (as --ctx)"},
+      {{{"num_ctx", 0}}, "'num_ctx' is 0, must be between 1 and 16777216 (as --ctx)"},
+      {{{"num_batch", 0}}, "'num_batch' is 0, must be between 1 and 1048576 (as --batch)"},
+      {{{"num_batch", 1 << 21}},
+       "'num_batch' is 2097152, must be between 1 and 1048576 (as --batch)"},
+  };
+  for (const auto& [params, why] : cases) {
+    fs::remove_all(models);
+    test::FakeOllamaStore store(models);
+    store.add(catalog(), "m", "latest", "qwen2.5:7b-q4_K_M", params);
+    try {
+      (void)load_model("m", catalog(), o);
+      ADD_FAILURE() << params.dump();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+      EXPECT_EQ(std::string(e.what()),
+                manifest + ": params blob '" + params_blob + "': " + why);
+    }
+  }
+  // At the edges of the ranges, and num_gpu above the layer count (Ollama: all layers).
+  fs::remove_all(models);
+  test::FakeOllamaStore store(models);
+  store.add(catalog(), "m", "latest", "qwen2.5:7b-q4_K_M",
+            {{"num_ctx", 16777216}, {"num_batch", 1}, {"num_gpu", 999}});
+  const LoadedModel m = load_model("m", catalog(), o);
+  EXPECT_EQ(m.defaults.num_ctx, 16777216);
+  EXPECT_EQ(m.defaults.num_batch, 1);
+  EXPECT_EQ(m.defaults.num_gpu, 999);
 }
 
 TEST_F(ModelLoader, HuggingFaceDirectoryOrConfigIsRead) {

@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include "support/fifo.hpp"
 #include "support/gguf_writer.hpp"
 
 namespace vramplan::io {
@@ -274,6 +275,36 @@ TEST_F(OllamaStore, ResolvesATaggedName) {
                                      .file_type = "Q4_K_M"}));
   // The blob is the GGUF the reader can open (the store code itself never parses it).
   EXPECT_EQ(read_gguf_file(m->model.path).tensors.size(), 1u);
+}
+
+// docs/reliability.md §2: a manifest that is a FIFO is refused, not waited on.
+TEST_F(OllamaStore, FifoManifestIsRefusedWithoutBlocking) {
+  const fs::path manifest = dir_ / "manifests/registry.ollama.ai/library/llama3.1/8b";
+  fs::create_directories(manifest.parent_path());
+  ASSERT_TRUE(test::make_fifo(manifest.string()));
+  std::string message;
+  EXPECT_TRUE(test::bounded(manifest.string(), [&] {
+    try {
+      (void)find_ollama_model("llama3.1:8b", dir());
+      ADD_FAILURE() << "found";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::io);
+      message = e.what();
+    }
+  }));
+  EXPECT_EQ(message, "cannot read '" + manifest.string() + "': is a FIFO");
+}
+
+// A model blob that is a FIFO: the store is malformed (exit 3), and nothing waits on it.
+TEST_F(OllamaStore, FifoModelBlobIsRefused) {
+  const Json manifest = model_manifest();
+  const std::string path = write_manifest("registry.ollama.ai/library/llama3.1/8b", manifest);
+  const std::string blob = blob_path(dir(), manifest["layers"][0]["digest"].get<std::string>());
+  fs::remove(blob);
+  ASSERT_TRUE(test::make_fifo(blob));
+  std::string message;
+  EXPECT_TRUE(test::bounded(blob, [&] { message = error_for("llama3.1:8b"); }));
+  EXPECT_EQ(message, path + ": model blob '" + blob + "' is not a regular file");
 }
 
 TEST_F(OllamaStore, BareNameMeansLatest) {

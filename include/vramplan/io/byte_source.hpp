@@ -5,10 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <vramplan/io/file.hpp>
 
 namespace vramplan::io {
 
@@ -40,9 +43,10 @@ class ByteSource {
   std::uint64_t bytes_read_ = 0;
 };
 
-// One file, read with pread(2); the descriptor is closed by the destructor. The size is taken
-// when the file is opened. Throws Error{io, "'<path>': <reason>"} when it cannot be opened,
-// is not a regular file, or a read fails.
+// One regular file (io::RegularFile: a FIFO, device or directory is refused without blocking),
+// read with pread(2); the descriptor is closed by the destructor. The size is taken when the
+// file is opened. Throws Error{io, "'<path>': cannot open: <reason>"} when it cannot be opened
+// or is not a regular file ("is a FIFO"), Error{io, "'<path>': <reason>"} when a read fails.
 class FileSource final : public ByteSource {
  public:
   explicit FileSource(std::string path);
@@ -56,7 +60,7 @@ class FileSource final : public ByteSource {
 
  private:
   std::string path_;
-  int fd_ = -1;
+  std::optional<RegularFile> file_;
   std::uint64_t size_ = 0;
 };
 

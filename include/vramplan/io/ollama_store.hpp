@@ -141,6 +141,7 @@ struct OllamaModel {
   std::vector<OllamaBlob> adapters;    // LoRA GGUFs
   std::optional<OllamaBlob> draft;     // draft / MTP model for speculative decoding
   OllamaParams params;
+  std::optional<OllamaBlob> params_blob;  // where `params` was read, when there is one
   OllamaConfig config;
 };
 

@@ -19,25 +19,25 @@ namespace vramplan::cli {
 
 // --engine vllm only (src/cli/commands/vllm.cpp, docs/cli.md "vLLM").
 struct VllmFlags {
-  std::string max_model_len, gpu_memory_utilization, max_num_seqs, max_num_batched_tokens;
-  std::string kv_cache_dtype, dtype, gpu_name, cudagraph_estimate;
+  FlagValue max_model_len, gpu_memory_utilization, max_num_seqs, max_num_batched_tokens;
+  FlagValue kv_cache_dtype, dtype, gpu_name, cudagraph_estimate;
   bool enforce_eager = false;
 };
 
 struct FitOptions {
   ModelFlags model;
   OutputFlags output;
-  std::string ram;
-  std::string ctx, parallel, kv_type, flash_attn, gpu_layers, cpu_moe, ubatch, batch;
+  FlagValue ram;
+  FlagValue ctx, parallel, kv_type, flash_attn, gpu_layers, cpu_moe, ubatch, batch;
   std::string headroom = "fit";
-  std::string min_ctx;
+  FlagValue min_ctx;
   VllmFlags vllm;
 };
 
 struct EstimateOptions {
   ModelFlags model;
   OutputFlags output;
-  std::string ctx, parallel, kv_type, flash_attn, gpu_layers, cpu_moe, ubatch, batch;
+  FlagValue ctx, parallel, kv_type, flash_attn, gpu_layers, cpu_moe, ubatch, batch;
   VllmFlags vllm;
 };
 

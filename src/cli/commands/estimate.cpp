@@ -48,25 +48,27 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   }
   reject_vllm_flags(o.vllm);
   check_format(o.output.format, "table|json");
+  check_output_file(o.output);
   require_model(o.model, "estimate");
   const Engine& engine = parse_engine(o.model.engine);
   std::vector<Bytes> gpus;
-  if (!o.model.vram.empty()) gpus = parse_vram(o.model.vram);
+  if (o.model.vram.has_value()) gpus = parse_vram(*o.model.vram);
   const Backend backend = parse_backend_flag(o.model.backend, !gpus.empty());
 
   Config config;
-  const bool parallel_set = !o.parallel.empty();
-  config.parallel = parallel_set
-                        ? static_cast<std::int32_t>(parse_integer("--parallel", o.parallel, 1, 256))
-                        : engine.default_parallel;
+  const bool parallel_set = o.parallel.has_value();
+  config.parallel =
+      parallel_set ? static_cast<std::int32_t>(parse_integer("--parallel", *o.parallel, 1, 256))
+                   : engine.default_parallel;
   config.kv_unified = !parallel_set && engine.unified_when_parallel_unset;
   const std::optional<std::int64_t> ctx =
-      o.ctx.empty() ? std::nullopt
-                    : std::optional<std::int64_t>(parse_integer("--ctx", o.ctx, 1, 1 << 24));
-  if (!o.kv_type.empty()) config.type_k = config.type_v = parse_kv_type(o.kv_type);
+      o.ctx ? std::optional<std::int64_t>(parse_integer("--ctx", *o.ctx, 1, max_ctx_setting))
+            : std::nullopt;
+  const BatchFlags batch = parse_batch_flags(engine, o.batch, o.ubatch, context);
+  if (o.kv_type.has_value()) config.type_k = config.type_v = parse_kv_type(*o.kv_type);
   config.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
-  if (!o.flash_attn.empty()) {
-    config.flash_attn = parse_on_off_auto("--flash-attn", o.flash_attn, true).value_or(true);
+  if (o.flash_attn.has_value()) {
+    config.flash_attn = parse_on_off_auto("--flash-attn", *o.flash_attn, true).value_or(true);
   }
   if (is_quantized(config.type_v) && !config.flash_attn) {
     throw Error(ErrorKind::usage, fmt::format("--kv-type {} needs flash attention; drop "
@@ -85,19 +87,19 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
     warn(context, fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
   }
   config.ctx = ctx ? *ctx : defaults.num_ctx.value_or(engine_default_ctx(model, engine, gpus));
-  config.n_ubatch = o.ubatch.empty() && defaults.num_batch ? *defaults.num_batch
-                    : o.ubatch.empty()
-                        ? engine_default_ubatch(model, engine, backend, config.ctx,
-                                                config.parallel, config.flash_attn, gpus)
-                        : parse_integer("--ubatch", o.ubatch, 1, 1 << 20);
-  config.n_batch = o.batch.empty() ? engine.default_batch
-                                   : parse_integer("--batch", o.batch, 1, 1 << 20);
-  if (engine.batch_equals_ubatch && o.batch.empty()) config.n_batch = config.n_ubatch;
+  config.n_ubatch = batch.ubatch           ? *batch.ubatch
+                    : defaults.num_batch ? *defaults.num_batch
+                                         : engine_default_ubatch(model, engine, backend, config.ctx,
+                                                                 config.parallel,
+                                                                 config.flash_attn, gpus);
+  config.n_batch = batch.batch                  ? *batch.batch
+                   : engine.batch_equals_ubatch ? config.n_ubatch
+                                                : engine.default_batch;
   config.n_batch = std::max(config.n_batch, config.n_ubatch);
-  config.gpu_layers = o.gpu_layers.empty()
+  config.gpu_layers = !o.gpu_layers.has_value()
                           ? (backend == Backend::cpu ? 0 : total_layers)
-                          : parse_gpu_layers(o.gpu_layers, total_layers);
-  if (!o.cpu_moe.empty()) config.cpu_moe = parse_cpu_moe(o.cpu_moe, model.spec.n_layer);
+                          : parse_gpu_layers(*o.gpu_layers, total_layers);
+  if (o.cpu_moe.has_value()) config.cpu_moe = parse_cpu_moe(*o.cpu_moe, model.spec.n_layer);
   if (backend == Backend::cpu && config.gpu_layers > 0) {
     warn(context, "--gpu-layers is ignored with --backend cpu");
   }
@@ -112,7 +114,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
           ? report::render_estimate_json(model, result)
           : report::render_estimate_table(
                 model, result,
-                report::TableOptions{.color = o.output.output.empty() && use_color(context)});
+                report::TableOptions{.color = !o.output.output.has_value() && use_color(context)});
   emit(context, o.output, content);
   return ExitCode::success;
 }

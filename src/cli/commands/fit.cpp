@@ -55,26 +55,30 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   reject_vllm_flags(o.vllm);
   // Validate every flag before any work, so usage errors come first.
   check_format(o.output.format, "table|json|env");
+  check_output_file(o.output);
   require_model(o.model, "fit");
   const Engine& engine = parse_engine(o.model.engine);
   FitRequest request;
   request.engine = &engine;
-  if (!o.model.vram.empty()) request.vram = parse_vram(o.model.vram);
+  if (o.model.vram.has_value()) request.vram = parse_vram(*o.model.vram);
   request.backend = parse_backend_flag(o.model.backend, !request.vram.empty());
-  if (!o.ram.empty()) request.ram = parse_size(o.ram, "--ram");
+  if (o.ram.has_value()) request.ram = parse_size(*o.ram, "--ram");
   request.headroom = parse_headroom(o.headroom);
   request.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
-  if (!o.ctx.empty()) request.ctx = parse_integer("--ctx", o.ctx, 1, 1 << 24);
-  if (!o.parallel.empty()) {
-    request.parallel = static_cast<std::int32_t>(parse_integer("--parallel", o.parallel, 1, 256));
+  if (o.ctx.has_value()) request.ctx = parse_integer("--ctx", *o.ctx, 1, max_ctx_setting);
+  if (o.parallel.has_value()) {
+    request.parallel = static_cast<std::int32_t>(parse_integer("--parallel", *o.parallel, 1, 256));
   }
-  if (!o.kv_type.empty()) request.kv_type = parse_kv_type(o.kv_type);
-  if (!o.flash_attn.empty()) {
-    request.flash_attn = parse_on_off_auto("--flash-attn", o.flash_attn, true);
+  if (o.kv_type.has_value()) request.kv_type = parse_kv_type(*o.kv_type);
+  if (o.flash_attn.has_value()) {
+    request.flash_attn = parse_on_off_auto("--flash-attn", *o.flash_attn, true);
   }
-  if (!o.ubatch.empty()) request.ubatch = parse_integer("--ubatch", o.ubatch, 1, 1 << 20);
-  if (!o.batch.empty()) request.batch = parse_integer("--batch", o.batch, 1, 1 << 20);
-  if (!o.min_ctx.empty()) request.min_ctx = parse_integer("--min-ctx", o.min_ctx, 1, 1 << 24);
+  const BatchFlags batch = parse_batch_flags(engine, o.batch, o.ubatch, context);
+  request.batch = batch.batch;
+  request.ubatch = batch.ubatch;
+  if (o.min_ctx.has_value()) {
+    request.min_ctx = parse_integer("--min-ctx", *o.min_ctx, 1, max_ctx_setting);
+  }
   if (request.backend != Backend::cpu && request.vram.empty()) {
     throw Error(ErrorKind::usage, fmt::format("--backend {} needs --vram (the size of each GPU)",
                                               to_string(request.backend)));
@@ -84,10 +88,10 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   const io::LoadedModel resolved = resolve_model(catalog, o.model, context, true);
   warn_notes(context, resolved.notes);
   const Model& model = resolved.model;
-  if (!o.gpu_layers.empty()) {
-    request.gpu_layers = parse_gpu_layers(o.gpu_layers, model.spec.n_layer + 1);
+  if (o.gpu_layers.has_value()) {
+    request.gpu_layers = parse_gpu_layers(*o.gpu_layers, model.spec.n_layer + 1);
   }
-  if (!o.cpu_moe.empty()) request.cpu_moe = parse_cpu_moe(o.cpu_moe, model.spec.n_layer);
+  if (o.cpu_moe.has_value()) request.cpu_moe = parse_cpu_moe(*o.cpu_moe, model.spec.n_layer);
   // The model's own defaults (an Ollama .params layer) act as settings the user made: Ollama
   // applies them to every request that does not override them.
   std::vector<std::string> source_decisions;
@@ -128,10 +132,10 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   } else if (o.output.format == "env") {
     content = report::render_env(model, plan, report::EnvOptions{.tool_version = version});
   } else {
-    const bool color = o.output.output.empty() && use_color(context);
+    const bool color = !o.output.output.has_value() && use_color(context);
     content = report::render_fit_table(model, plan, report::TableOptions{.color = color});
   }
-  emit(context, o.output, content);
+  emit_plan(context, o.output, content, plan.fits);
   return plan.fits ? ExitCode::success : ExitCode::no_fit;
 }
 

@@ -22,6 +22,7 @@ CLI::App* setup_inspect(CLI::App& app, InspectOptions& o) {
 
 ExitCode run_inspect(const InspectOptions& o, Context& context) {
   check_format(o.output.format, "table|json");
+  check_output_file(o.output);
   require_model(o.model, "inspect");
   const Catalog catalog = load_catalog(o.model.catalogs, context);
   const io::LoadedModel loaded = resolve_model(catalog, o.model, context, false);

@@ -24,8 +24,8 @@ ExitCode run_models(const ModelsOptions& o, Context& context) {
   check_format(o.format, "table|json");
   const Catalog catalog = load_catalog(o.catalogs, context);
   const std::vector<const CatalogEntry*> entries = catalog.search(o.query);
-  context.out << (o.format == "json" ? report::render_models_json(entries)
-                                     : report::render_models_table(entries));
+  write_stdout(context, o.format == "json" ? report::render_models_json(entries)
+                                           : report::render_models_table(entries));
   return ExitCode::success;
 }
 

@@ -47,61 +47,61 @@ struct Parsed {
 };
 
 // Flags shared by fit and estimate; `ctx` is --ctx, accepted as --max-model-len.
-Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const std::string& ctx,
+Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue& ctx,
                     Context& context) {
   Parsed p;
   VllmRequest& r = p.request;
-  if (model.vram.empty()) {
+  if (!model.vram.has_value()) {
     throw Error(ErrorKind::usage,
                 "--engine vllm needs --vram: the memory of each GPU as torch "
                 "sees it (one size per GPU; several GPUs = tensor parallel)");
   }
-  r.gpus = parse_vram(model.vram);
-  if (!model.backend.empty() && model.backend != "cuda") {
+  r.gpus = parse_vram(*model.vram);
+  if (model.backend.has_value() && *model.backend != "cuda") {
     throw Error(ErrorKind::usage, fmt::format("--engine vllm plans CUDA GPUs; --backend '{}' does "
                                               "not apply",
-                                              model.backend));
+                                              *model.backend));
   }
-  if (!model.mmproj.empty()) warn(context, "--mmproj: the projector counts as replicated weights");
-  if (!ctx.empty() && !f.max_model_len.empty()) {
+  if (model.mmproj) warn(context, "--mmproj: the projector counts as replicated weights");
+  if (ctx && f.max_model_len) {
     throw Error(ErrorKind::usage, "give either --ctx or --max-model-len, not both");
   }
-  if (!f.max_model_len.empty())
-    r.max_model_len = parse_model_len("--max-model-len", f.max_model_len);
-  if (!ctx.empty()) r.max_model_len = parse_model_len("--ctx", ctx);
-  if (!f.gpu_memory_utilization.empty()) r.util_x10000 = parse_util(f.gpu_memory_utilization);
-  if (!f.max_num_seqs.empty()) {
+  if (f.max_model_len.has_value())
+    r.max_model_len = parse_model_len("--max-model-len", *f.max_model_len);
+  if (ctx) r.max_model_len = parse_model_len("--ctx", *ctx);
+  if (f.gpu_memory_utilization.has_value()) r.util_x10000 = parse_util(*f.gpu_memory_utilization);
+  if (f.max_num_seqs.has_value()) {
     r.max_num_seqs =
-        static_cast<std::int32_t>(parse_integer("--max-num-seqs", f.max_num_seqs, 1, 65536));
+        static_cast<std::int32_t>(parse_integer("--max-num-seqs", *f.max_num_seqs, 1, 65536));
   }
-  if (!f.max_num_batched_tokens.empty()) {
+  if (f.max_num_batched_tokens.has_value()) {
     r.max_num_batched_tokens =
-        parse_integer("--max-num-batched-tokens", f.max_num_batched_tokens, 1, 1 << 24);
+        parse_integer("--max-num-batched-tokens", *f.max_num_batched_tokens, 1, 1 << 24);
   }
-  if (!f.kv_cache_dtype.empty()) {
-    const std::optional<VllmKvDtype> kv = parse_vllm_kv_dtype(f.kv_cache_dtype);
+  if (f.kv_cache_dtype.has_value()) {
+    const std::optional<VllmKvDtype> kv = parse_vllm_kv_dtype(*f.kv_cache_dtype);
     if (!kv) {
       throw Error(ErrorKind::usage, fmt::format("--kv-cache-dtype: '{}' is not modelled (use auto "
                                                 "or fp8)",
-                                                f.kv_cache_dtype));
+                                                *f.kv_cache_dtype));
     }
     r.kv_cache_dtype = *kv;
   }
-  if (!f.dtype.empty()) {
-    const std::optional<VllmDtype> dtype = parse_vllm_dtype(f.dtype);
+  if (f.dtype.has_value()) {
+    const std::optional<VllmDtype> dtype = parse_vllm_dtype(*f.dtype);
     if (!dtype) {
       throw Error(
           ErrorKind::usage,
-          fmt::format("--dtype: unknown dtype '{}' (use auto, bf16, fp16 or fp8)", f.dtype));
+          fmt::format("--dtype: unknown dtype '{}' (use auto, bf16, fp16 or fp8)", *f.dtype));
     }
     r.dtype = *dtype;
     p.dtype_given = true;
   }
-  if (!f.cudagraph_estimate.empty()) {
+  if (f.cudagraph_estimate.has_value()) {
     r.cudagraph_in_budget =
-        parse_on_off_auto("--cudagraph-estimate", f.cudagraph_estimate, false).value_or(true);
+        parse_on_off_auto("--cudagraph-estimate", *f.cudagraph_estimate, false).value_or(true);
   }
-  r.gpu_name = f.gpu_name;
+  r.gpu_name = f.gpu_name.value_or("");
   r.enforce_eager = f.enforce_eager;
   return p;
 }
@@ -113,17 +113,17 @@ void refuse(bool given, std::string_view flag, std::string_view instead) {
   }
 }
 
-void refuse_llama_flags(const std::string& parallel, const std::string& kv_type,
-                        const std::string& flash_attn, const std::string& gpu_layers,
-                        const std::string& cpu_moe, const std::string& ubatch,
-                        const std::string& batch) {
-  refuse(!parallel.empty(), "--parallel", " (use --max-num-seqs)");
-  refuse(!kv_type.empty(), "--kv-type", " (use --kv-cache-dtype auto|fp8)");
-  refuse(!flash_attn.empty(), "--flash-attn", "");
-  refuse(!gpu_layers.empty(), "--gpu-layers", " (vLLM keeps every layer on the GPUs)");
-  refuse(!cpu_moe.empty(), "--cpu-moe", " (vLLM keeps every expert on the GPUs)");
-  refuse(!ubatch.empty(), "--ubatch", " (use --max-num-batched-tokens)");
-  refuse(!batch.empty(), "--batch", " (use --max-num-batched-tokens)");
+void refuse_llama_flags(const FlagValue& parallel, const FlagValue& kv_type,
+                        const FlagValue& flash_attn, const FlagValue& gpu_layers,
+                        const FlagValue& cpu_moe, const FlagValue& ubatch,
+                        const FlagValue& batch) {
+  refuse(parallel.has_value(), "--parallel", " (use --max-num-seqs)");
+  refuse(kv_type.has_value(), "--kv-type", " (use --kv-cache-dtype auto|fp8)");
+  refuse(flash_attn.has_value(), "--flash-attn", "");
+  refuse(gpu_layers.has_value(), "--gpu-layers", " (vLLM keeps every layer on the GPUs)");
+  refuse(cpu_moe.has_value(), "--cpu-moe", " (vLLM keeps every expert on the GPUs)");
+  refuse(ubatch.has_value(), "--ubatch", " (use --max-num-batched-tokens)");
+  refuse(batch.has_value(), "--batch", " (use --max-num-batched-tokens)");
 }
 
 struct VllmModel {
@@ -194,12 +194,15 @@ ExitCode finish(const VllmModel& m, VllmPlan& plan, const OutputFlags& output, b
     content = report::render_vllm_env(
         m.model, plan, report::VllmEnvOptions{.tool_version = version, .model_ref = m.model_ref});
   } else {
-    const bool color = output.output.empty() && use_color(context);
+    const bool color = !output.output.has_value() && use_color(context);
     content =
         report::render_vllm_table(m.model, plan, is_fit, report::TableOptions{.color = color});
   }
-  emit(context, output, content);
-  if (!is_fit) return ExitCode::success;
+  if (!is_fit) {
+    emit(context, output, content);
+    return ExitCode::success;
+  }
+  emit_plan(context, output, content, plan.fits);
   return plan.fits ? ExitCode::success : ExitCode::no_fit;
 }
 
@@ -245,15 +248,15 @@ void add_vllm_flags(CLI::App& app, VllmFlags& f, bool is_fit) {
 
 void reject_vllm_flags(const VllmFlags& f) {
   const std::pair<bool, const char*> given[] = {
-      {!f.max_model_len.empty(), "--max-model-len"},
-      {!f.gpu_memory_utilization.empty(), "--gpu-memory-utilization"},
-      {!f.max_num_seqs.empty(), "--max-num-seqs"},
-      {!f.max_num_batched_tokens.empty(), "--max-num-batched-tokens"},
-      {!f.kv_cache_dtype.empty(), "--kv-cache-dtype"},
-      {!f.dtype.empty(), "--dtype"},
-      {!f.gpu_name.empty(), "--gpu-name"},
+      {f.max_model_len.has_value(), "--max-model-len"},
+      {f.gpu_memory_utilization.has_value(), "--gpu-memory-utilization"},
+      {f.max_num_seqs.has_value(), "--max-num-seqs"},
+      {f.max_num_batched_tokens.has_value(), "--max-num-batched-tokens"},
+      {f.kv_cache_dtype.has_value(), "--kv-cache-dtype"},
+      {f.dtype.has_value(), "--dtype"},
+      {f.gpu_name.has_value(), "--gpu-name"},
       {f.enforce_eager, "--enforce-eager"},
-      {!f.cudagraph_estimate.empty(), "--cudagraph-estimate"}};
+      {f.cudagraph_estimate.has_value(), "--cudagraph-estimate"}};
   for (const auto& [is_given, flag] : given) {
     if (is_given) {
       throw Error(ErrorKind::usage, fmt::format("{} needs --engine vllm", flag));
@@ -263,17 +266,18 @@ void reject_vllm_flags(const VllmFlags& f) {
 
 ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
   check_format(o.output.format, "table|json|env");
+  check_output_file(o.output);
   require_model(o.model, "fit");
   refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.cpu_moe, o.ubatch,
                      o.batch);
   refuse(o.headroom != "fit", "--headroom",
          " (the budget is --gpu-memory-utilization; what stays outside it is checked)");
   Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
-  if (!o.min_ctx.empty()) {
-    parsed.request.min_model_len = parse_integer("--min-ctx", o.min_ctx, 1, 1 << 24);
+  if (o.min_ctx.has_value()) {
+    parsed.request.min_model_len = parse_integer("--min-ctx", *o.min_ctx, 1, 1 << 24);
   }
-  if (!o.ram.empty()) {
-    static_cast<void>(parse_size(o.ram, "--ram"));
+  if (o.ram.has_value()) {
+    static_cast<void>(parse_size(*o.ram, "--ram"));
     warn(context, "--ram is not used by --engine vllm (the plan is per GPU)");
   }
   const VllmModel m = load(o.model, parsed, context);
@@ -283,6 +287,7 @@ ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
 
 ExitCode run_estimate_vllm(const EstimateOptions& o, Context& context) {
   check_format(o.output.format, "table|json");
+  check_output_file(o.output);
   require_model(o.model, "estimate");
   refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.cpu_moe, o.ubatch,
                      o.batch);
