@@ -43,3 +43,11 @@ add_test(NAME e2e.output_file
          COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vramplan>
                  -DWORKDIR=${VRAMPLAN_E2E_WORK}/output_file -P ${VRAMPLAN_E2E_DIR}/output_file.cmake)
 set_tests_properties(e2e.output_file PROPERTIES LABELS e2e)
+
+# Planning time on crafted shapes (docs/reliability.md §7): 1024 layers x 4096 experts and ten
+# quantizations, nothing fits. It took minutes before the planner's work was bounded; now well
+# under a second (the timeout leaves room for a loaded machine).
+vramplan_e2e(fit_crafted_moe_is_fast EXIT 1
+             ARGS fit|--catalog|${VRAMPLAN_E2E_DIR}/crafted_moe.yaml|--model|crafted-moe:4096x1024-f16|--vram|1G|--ram|4G|--engine|llamacpp
+             STDOUT "fits: +no")
+set_tests_properties(e2e.fit_crafted_moe_is_fast PROPERTIES TIMEOUT 10)
