@@ -43,8 +43,10 @@ Bytes ollama_predicted(const Model& model, std::int64_t ctx_total) {
   for (std::int32_t h : s.n_head_kv_per_layer) {
     if (h > 0) hkv_min = hkv_min > 0 ? std::min<std::int64_t>(hkv_min, h) : h;
   }
-  return model.weights.file_tensor_bytes +
-         2 * s.n_layer * hkv_min * (s.n_embd / s.n_head) * ctx_total * 2;
+  constexpr std::string_view what = "Ollama's predicted KV cache";
+  const std::int64_t per_token = 4 * std::int64_t{s.n_layer} * hkv_min * (s.n_embd / s.n_head);
+  return checked_add(model.weights.file_tensor_bytes, checked_mul(per_token, ctx_total, what),
+                     what);
 }
 
 Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers, GgmlType kv) {
