@@ -118,34 +118,42 @@ KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
   const Bytes state_per_layer = checked_mul(
       checked_mul(4, n_rs_rows, rs_what), checked_add(n_embd_r, n_embd_s, rs_what), rs_what);
 
-  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
-    const LayerAttention a = layer_attention(spec, il);
-    Bytes layer = 0;
-    if (a.has_kv) {
-      const std::int64_t cells = checked_mul(
-          a.swa ? cache.shape.n_swa_cells : cache.shape.n_ctx_seq, cache.shape.n_stream, kv_what);
-      check_width(params.type_k, a.k_width, il);
-      const Bytes k = checked_mul(row_bytes(params.type_k, a.k_width), cells, kv_what);
-      Bytes v = 0;
-      if (a.v_width > 0) {
-        const std::int64_t width = params.flash_attn ? a.v_width : v_width_max;
-        check_width(params.type_v, width, il);
-        v = checked_mul(row_bytes(params.type_v, width), cells, kv_what);
+  // An overflow names the cache's shape too (docs/reliability.md §4).
+  try {
+    for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+      const LayerAttention a = layer_attention(spec, il);
+      Bytes layer = 0;
+      if (a.has_kv) {
+        const std::int64_t per_stream = a.swa ? cache.shape.n_swa_cells : cache.shape.n_ctx_seq;
+        const std::int64_t cells = checked_mul(per_stream, cache.shape.n_stream, kv_what);
+        check_width(params.type_k, a.k_width, il);
+        const Bytes k = checked_mul(row_bytes(params.type_k, a.k_width), cells, kv_what);
+        Bytes v = 0;
+        if (a.v_width > 0) {
+          const std::int64_t width = params.flash_attn ? a.v_width : v_width_max;
+          check_width(params.type_v, width, il);
+          v = checked_mul(row_bytes(params.type_v, width), cells, kv_what);
+        }
+        cache.k = checked_add(cache.k, k, kv_what);
+        cache.v = checked_add(cache.v, v, kv_what);
+        layer = checked_add(k, v, kv_what);
+        (void)checked_add(cache.k, cache.v, kv_what);  // total()
+        ++cache.kv_layers;
+        if (a.swa) ++cache.swa_layers;
       }
-      cache.k = checked_add(cache.k, k, kv_what);
-      cache.v = checked_add(cache.v, v, kv_what);
-      layer = checked_add(k, v, kv_what);
-      (void)checked_add(cache.k, cache.v, kv_what);  // total()
-      ++cache.kv_layers;
-      if (a.swa) ++cache.swa_layers;
+      if (a.recurrent) {
+        // llama-memory-recurrent.cpp: R and S tensors, always F32, one row per sequence.
+        cache.recurrent = checked_add(cache.recurrent, state_per_layer, rs_what);
+        layer = checked_add(layer, state_per_layer, rs_what);
+        (void)checked_add(checked_add(cache.k, cache.v, kv_what), cache.recurrent, rs_what);
+      }
+      cache.per_layer[static_cast<std::size_t>(il)] = layer;
     }
-    if (a.recurrent) {
-      // llama-memory-recurrent.cpp: R and S tensors, always F32, one row per sequence.
-      cache.recurrent = checked_add(cache.recurrent, state_per_layer, rs_what);
-      layer = checked_add(layer, state_per_layer, rs_what);
-      (void)checked_add(checked_add(cache.k, cache.v, kv_what), cache.recurrent, rs_what);
-    }
-    cache.per_layer[static_cast<std::size_t>(il)] = layer;
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::bad_input) throw;
+    throw Error(ErrorKind::bad_input,
+                fmt::format("{} (context {} per stream, {} streams, {} layers)", e.what(),
+                            cache.shape.n_ctx_seq, cache.shape.n_stream, spec.n_layer));
   }
   return cache;
 }
