@@ -20,7 +20,7 @@ Bytes sum(const std::vector<DeviceUsage>& devices, Bytes DeviceUsage::*field) {
   return total;
 }
 
-constexpr std::string_view weights_what = "the model's weights";
+constexpr std::string_view weights_what = "the total of the model's weights";
 constexpr std::string_view compute_what = "the compute buffer";
 
 // Device index of each offloadable layer (blocks, then the output layer at index n_layer):
@@ -111,7 +111,8 @@ Bytes gpu_runtime_overhead(Backend backend) {
 }
 
 Estimate estimate(const Model& model, const Engine& engine, Backend backend,
-                  const Config& config_in, const std::vector<Bytes>& gpus_in) {
+                  const Config& config_in, const std::vector<Bytes>& gpus_in,
+                  ComputeCache* cache) {
   const ModelSpec& spec = model.spec;
   Estimate est;
   est.engine = &engine;
@@ -224,7 +225,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                          .type_k = config.type_k,
                          .type_v = config.type_v,
                          .n_seq = config.parallel};
-  const ComputeBuffer graph = compute_buffer(spec, cp);
+  const bool cached = cache != nullptr && cache->spec == &spec && cache->params == cp;
+  const ComputeBuffer graph = cached ? cache->buffer : compute_buffer(spec, cp);
+  if (cache != nullptr && !cached) *cache = ComputeCache{&spec, cp, graph};
 
   const std::vector<int> placement = place_layers(spec.n_layer, config.gpu_layers, gpus);
   std::vector<DeviceUsage> devices(gpus.size() + 1);

@@ -29,6 +29,7 @@ struct Planning {
   bool kv_unified = false;
   bool flash_attn = true;
   std::int64_t* estimates = nullptr;  // counts run() calls (Plan::estimates)
+  ComputeCache* compute = nullptr;    // shared by the run() calls of one fit()
 };
 
 Bytes total_of(const std::vector<Bytes>& values) {
@@ -72,7 +73,7 @@ Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers,
 
 Estimate run(const Planning& p, const Config& c) {
   if (p.estimates != nullptr) ++*p.estimates;
-  return estimate(p.model, p.engine, p.request.backend, c, p.gpus);
+  return estimate(p.model, p.engine, p.request.backend, c, p.gpus, p.compute);
 }
 
 bool gpus_fit(const Planning& p, const Estimate& e) {
@@ -330,7 +331,9 @@ Headroom parse_headroom(const std::string& text) {
 Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>& alternatives) {
   if (request.engine == nullptr) throw Error(ErrorKind::internal, "fit: no engine");
   Plan plan;
-  Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true, &plan.estimates};
+  ComputeCache compute;
+  Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true, &plan.estimates,
+             &compute};
   if (request.backend != Backend::cpu) p.gpus = request.vram;
   for (Bytes cap : p.gpus) p.budget.push_back(cap - request.headroom.for_device(cap));
   if (request.ram > 0) p.ram_budget = request.ram - ram_reserve_bytes;
@@ -397,7 +400,7 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
   auto try_request = [&](const Model& m, FitRequest changed, const std::string& label) {
     Planning q = p;
     Planning alt{m, changed, p.engine, q.gpus, q.budget, q.ram_budget, q.parallel, q.kv_unified,
-                 changed.flash_attn.value_or(true), p.estimates};
+                 changed.flash_attn.value_or(true), p.estimates, p.compute};
     if (changed.parallel) alt.parallel = *changed.parallel;
     const Outcome o = plan_once(alt, changed.kv_type.value_or(kv));
     std::string change = label;

@@ -15,7 +15,7 @@ constexpr std::int64_t cuda_matrix_row_padding = 512;
 constexpr std::int64_t cuda_alignment = 128;
 
 // Names the size in overflow errors (docs/reliability.md §4): tensor sizes come from files.
-constexpr std::string_view weights_what = "the model's weights";
+constexpr std::string_view weights_what = "the total of the model's weights";
 
 Bytes cuda_alloc_size(const TensorInfo& tensor) {
   Bytes size = tensor.bytes();
