@@ -28,6 +28,23 @@ inline constexpr Bytes gib = 1024 * mib;
 // Same number in MiB with two decimals and no unit, as llama.cpp prints its buffers.
 [[nodiscard]] std::string format_mib(Bytes bytes);
 
+// Checked arithmetic for sizes computed from file values and settings (docs/reliability.md
+// §4): the exact result, or Error{bad_input} "<what> overflows a 64-bit byte count" where
+// it would not fit. `what` names the size ("the KV cache", "tensor 'x' bytes").
+[[noreturn]] void throw_size_overflow(std::string_view what);
+[[nodiscard]] inline std::int64_t checked_add(std::int64_t a, std::int64_t b,
+                                              std::string_view what) {
+  std::int64_t out = 0;
+  if (__builtin_add_overflow(a, b, &out)) throw_size_overflow(what);
+  return out;
+}
+[[nodiscard]] inline std::int64_t checked_mul(std::int64_t a, std::int64_t b,
+                                              std::string_view what) {
+  std::int64_t out = 0;
+  if (__builtin_mul_overflow(a, b, &out)) throw_size_overflow(what);
+  return out;
+}
+
 // Integer helpers used by the formulas (all operands non-negative).
 [[nodiscard]] constexpr std::int64_t pad_to(std::int64_t value, std::int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;

@@ -19,6 +19,8 @@ struct ComputeParams {
   GgmlType type_k = GgmlType::f16;
   GgmlType type_v = GgmlType::f16;
   std::int32_t n_seq = 1;  // n_seq_max: the reserve rounds n_ubatch up to a multiple of it
+
+  bool operator==(const ComputeParams&) const = default;
 };
 
 // Hadamard rotation of a quantized cache (llama-kv-cache.cpp attn_rot_k / attn_rot_v): K (with

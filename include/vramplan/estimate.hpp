@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <vramplan/bytes.hpp>
+#include <vramplan/compute.hpp>
 #include <vramplan/engine.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/kv_cache.hpp>
@@ -88,7 +89,12 @@ struct DeviceUsage {
   Bytes output = 0;
   Bytes overhead = 0;
 
-  [[nodiscard]] Bytes total() const { return weights + kv_cache + compute + output + overhead; }
+  [[nodiscard]] Bytes total() const {
+    constexpr std::string_view what = "a device's total";
+    return checked_add(
+        checked_add(checked_add(checked_add(weights, kv_cache, what), compute, what), output, what),
+        overhead, what);
+  }
 };
 
 struct Estimate {
@@ -116,11 +122,30 @@ struct Estimate {
 // workspace, kernels): docs/memory-model.md "Runtime overhead".
 [[nodiscard]] Bytes gpu_runtime_overhead(Backend backend);
 
+// The largest context and batch estimate() takes: validate()'s cap on a model's context and
+// the --batch/--ubatch flags' maximum. With validate()'s caps on the model they keep every
+// size far from overflow, which is checked anyway (docs/reliability.md §4).
+inline constexpr std::int64_t max_context = std::int64_t{1} << 27;
+inline constexpr std::int64_t max_batch = std::int64_t{1} << 20;
+
+// The last compute buffer estimate() worked out, reused when the next estimate of the same
+// model needs the same one: the planner's searches over GPU layers and --n-cpu-moe leave the
+// graph unchanged, and replaying it is most of an estimate's time (docs/reliability.md §7).
+// One per planning run; the model must outlive it.
+struct ComputeCache {
+  const ModelSpec* spec = nullptr;
+  ComputeParams params;
+  ComputeBuffer buffer;
+};
+
 // Computes the breakdown. `gpus` are the GPU capacities (empty: CPU only); offloaded layers
 // are split over them in proportion to capacity, the output layer on the last one, as
 // llama.cpp's default -sm layer split does. Throws Error{usage} for impossible settings
-// (parallel < 1, ctx < 1, gpu_layers > n_layer + 1, a KV type llama.cpp refuses).
+// (parallel < 1, ctx outside [1, max_context] after Ollama's clamp, a batch outside
+// [1, max_batch], gpu_layers > n_layer + 1, a KV type llama.cpp refuses), Error{bad_input}
+// when a size overflows.
 [[nodiscard]] Estimate estimate(const Model& model, const Engine& engine, Backend backend,
-                                const Config& config, const std::vector<Bytes>& gpus);
+                                const Config& config, const std::vector<Bytes>& gpus,
+                                ComputeCache* cache = nullptr);
 
 }  // namespace vramplan

@@ -115,8 +115,9 @@ struct TensorInfo {
   std::array<std::int64_t, 4> ne{1, 1, 1, 1};
   GgmlType type = GgmlType::f32;
 
-  [[nodiscard]] std::int64_t elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
-  [[nodiscard]] Bytes bytes() const { return row_bytes(type, ne[0]) * ne[1] * ne[2] * ne[3]; }
+  // Element count and byte size; Error{bad_input} naming the tensor when they overflow.
+  [[nodiscard]] std::int64_t elements() const;
+  [[nodiscard]] Bytes bytes() const;
   bool operator==(const TensorInfo&) const = default;
 };
 

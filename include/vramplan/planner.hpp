@@ -76,6 +76,9 @@ struct Plan {
   std::vector<std::string> decisions;  // what the planner chose and why
   std::vector<std::string> reasons;    // why it does not fit
   std::vector<Suggestion> suggestions; // what would fit instead
+  // estimate() calls made to plan, suggestions included: bounded whatever the model's shape
+  // (docs/reliability.md §7), and checked by the tests.
+  std::int64_t estimates = 0;
 };
 
 // The context an engine uses when none is given: Ollama's VRAM tier (4096 without GPUs),

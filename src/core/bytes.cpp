@@ -98,4 +98,8 @@ std::string format_mib(Bytes bytes) {
   return fmt::format("{:.2f}", static_cast<double>(bytes) / static_cast<double>(mib));
 }
 
+void throw_size_overflow(std::string_view what) {
+  throw Error(ErrorKind::bad_input, fmt::format("{} overflows a 64-bit byte count", what));
+}
+
 }  // namespace vramplan

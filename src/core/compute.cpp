@@ -1,6 +1,8 @@
 #include <vramplan/compute.hpp>
 
 #include <algorithm>
+#include <limits>
+#include <string_view>
 
 #include <vramplan/reserve_graph.hpp>
 
@@ -65,6 +67,23 @@ Rotation rotation(const ModelSpec& spec, const ComputeParams& p) {
 // phi3 projects Q, K and V with one fused matrix; K and V are views of its output.
 bool fused_qkv(const ModelSpec& spec) { return spec.arch == "phi3"; }
 
+// 128-bit intermediates for the closed forms (GCC and Clang; __extension__ keeps -Wpedantic
+// quiet), narrowed with a check: docs/reliability.md §4.
+__extension__ typedef __int128 Wide;
+
+struct WideBuffer {
+  Wide logits = 0;
+  Wide ffn = 0;
+  Wide attention = 0;
+};
+
+constexpr std::string_view compute_what = "the compute buffer";
+
+Bytes to_bytes(Wide value, std::string_view what) {
+  if (value > Wide{std::numeric_limits<Bytes>::max()}) throw_size_overflow(what);
+  return static_cast<Bytes>(value);
+}
+
 }  // namespace
 
 CacheRotation cache_rotation(std::int64_t head_k, std::int64_t head_v, GgmlType type_k,
@@ -89,22 +108,24 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
   if (const std::optional<GraphCompute> g = graph_compute_buffer(spec, p)) {
     return ComputeBuffer{.logits = g->with_output, .ffn = g->without_output, .attention = 0};
   }
-  const std::int64_t n_ub = p.shape.n_ubatch;
-  const std::int64_t n_embd = spec.n_embd;
+  // The closed forms are computed in 128 bits and checked once at the end (to_bytes): with
+  // validate()'s caps and estimate()'s ranges no product here comes near 2^127.
+  const Wide n_ub = p.shape.n_ubatch;
+  const Wide n_embd = spec.n_embd;
   // Attention spans the cells of one stream for every ubatch token (KQ is
   // [n_kv, n_tokens/n_stream, n_head, n_stream]).
-  const std::int64_t n_kv = p.shape.n_ctx_seq;
-  const std::int64_t n_kv_swa = p.shape.n_swa_cells;
-  const std::int64_t mask_elem = p.flash_attn ? 2 : 4;  // F16 mask with FA, F32 without
-  const Bytes mask = (n_kv + n_kv_swa) * n_ub * mask_elem;
+  const Wide n_kv = p.shape.n_ctx_seq;
+  const Wide n_kv_swa = p.shape.n_swa_cells;
+  const Wide mask_elem = p.flash_attn ? 2 : 4;  // F16 mask with FA, F32 without
+  const Wide mask = (n_kv + n_kv_swa) * n_ub * mask_elem;
   const Widths w = attention_widths(spec);
 
-  ComputeBuffer out;
+  WideBuffer out;
   // Output phase: logits of the reserved outputs plus the final norm's input and output.
   out.logits = 4 * p.n_outputs * (spec.causal ? spec.n_vocab : n_embd) + 8 * n_embd * n_ub;
 
   // FFN phase: gate, up and their product (3 * n_ff) plus residual/norm rows (4 * n_embd).
-  Bytes ffn = 0;
+  Wide ffn = 0;
   if (has_dense_ffn(spec)) ffn = mask + 4 * n_ub * (3 * max_ffn(spec) + 4 * n_embd);
   if (spec.moe.present()) {
     // Routed experts (llm_graph_context::build_moe_ffn): the peak is the SwiGLU of the k
@@ -113,12 +134,12 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
     // their sum) and four n_embd rows; the shared experts run after the routed ones, with
     // the routed output (one n_embd row) kept. Measured on Mixtral 8x7B (exact at ubatch
     // 512 and 2048): the k weighted expert outputs are not part of the peak.
-    const std::int64_t k = spec.moe.n_expert_used;
-    const std::int64_t n_ff_sh = spec.moe.n_ff_shexp > 0
-                                     ? spec.moe.n_ff_shexp
-                                     : spec.moe.n_ff_exp * spec.moe.n_expert_shared;
-    const std::int64_t widest = std::max(3 * k * spec.moe.n_ff_exp, 3 * n_ff_sh + n_embd);
-    const Bytes moe =
+    const Wide k = spec.moe.n_expert_used;
+    const Wide n_ff_sh = spec.moe.n_ff_shexp > 0
+                             ? Wide{spec.moe.n_ff_shexp}
+                             : Wide{spec.moe.n_ff_exp} * spec.moe.n_expert_shared;
+    const Wide widest = std::max(3 * k * spec.moe.n_ff_exp, 3 * n_ff_sh + n_embd);
+    const Wide moe =
         mask + 4 * n_ub * (widest + 4 * n_embd + 2 * spec.moe.n_expert + 2 * k + 1);
     ffn = std::max(ffn, moe);
   }
@@ -126,7 +147,7 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
 
   // Attention phase: Q/K/V projections and the attention output; without flash attention
   // also the KQ scores of every head over every cell.
-  const Bytes rows = 4 * n_ub * (2 * n_embd + 3 * w.q + (fused_qkv(spec) ? 0 : w.k + w.v));
+  const Wide rows = 4 * n_ub * (2 * n_embd + 3 * w.q + (fused_qkv(spec) ? 0 : w.k + w.v));
   out.attention = mask + rows;
   if (spec.mla.present()) {
     // MLA with the absorbed k_b (src/models/deepseek2.cpp): per head, q_nope absorbed into
@@ -134,19 +155,19 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
     // output in the latent space (kv_lora) before wv_b decompresses it; two residual rows.
     // Without flash attention the V-less cache's V view is made contiguous (ggml_cont of the
     // transposed K view in build_attn_mha): kv_lora f16 values per cell and stream.
-    const std::int64_t lora = spec.mla.kv_lora_rank;
+    const Wide lora = spec.mla.kv_lora_rank;
     out.attention = mask + 4 * n_ub * (2 * n_embd + spec.n_head * (3 * lora +
                                                                   spec.mla.qk_rope_head_dim));
     if (!p.flash_attn) out.attention += 2 * lora * n_kv * p.shape.n_stream;
   }
-  if (!p.flash_attn) out.attention += 4 * static_cast<std::int64_t>(spec.n_head) * n_kv * n_ub;
+  if (!p.flash_attn) out.attention += 4 * Wide{spec.n_head} * n_kv * n_ub;
 
   // Output phase with MLA + MoE (deepseek2): the last layer's routing (router logits and
   // probabilities, the k selected ids and weights and their sum) and its k weighted expert
   // outputs are still allocated when the output projection runs, next to four n_embd rows
   // (measured, exact at ubatch 256/512/2048 and every context: docs/accuracy.md).
   if (spec.mla.present() && spec.moe.present()) {
-    const std::int64_t k = spec.moe.n_expert_used;
+    const Wide k = spec.moe.n_expert_used;
     out.logits += 4 * n_ub * (2 * spec.moe.n_expert + 2 * k + 1 + k * n_embd + 2 * n_embd);
   }
   // Fused QKV and gate+up (phi3): with flash attention and an F16 mask smaller than one
@@ -164,7 +185,7 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
   // (measured: llama 3.1 8B / 3.2 3B / 2 7B, qwen2.5, qwen3, docs/accuracy.md).
   const Rotation rot = rotation(spec, p);
   if (rot.k) {
-    const Bytes row = 4 * n_embd * n_ub;
+    const Wide row = 4 * n_embd * n_ub;
     if (!p.flash_attn) {
       out.attention += rot.inputs - row;
     } else if (mask >= row && !spec.mla.present()) {
@@ -178,15 +199,18 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
     out.attention += rot.inputs;
   }
   if (!spec.causal) out.attention = mask + rows;  // encoders: no cache; small batches
-  return out;
+  return ComputeBuffer{.logits = to_bytes(out.logits, compute_what),
+                       .ffn = to_bytes(out.ffn, compute_what),
+                       .attention = to_bytes(out.attention, compute_what)};
 }
 
 Bytes host_input_buffer(const ModelSpec& spec, const ComputeParams& p) {
   // Inputs are always allocated on the CPU backend (ggml-backend.cpp rule "1.inp"): the
   // F32 mask(s), the token embeddings from get_rows, token ids, positions and out_ids.
-  const std::int64_t n_ub = p.shape.n_ubatch;
-  return 4 * ((p.shape.n_ctx_seq + p.shape.n_swa_cells) * n_ub + spec.n_embd * n_ub + 2 * n_ub +
-              p.n_outputs);
+  const Wide n_ub = p.shape.n_ubatch;
+  return to_bytes(4 * ((Wide{p.shape.n_ctx_seq} + p.shape.n_swa_cells) * n_ub +
+                       spec.n_embd * n_ub + 2 * n_ub + p.n_outputs),
+                  "the host's compute buffer");
 }
 
 Bytes output_buffer(const ModelSpec& spec, std::int32_t n_seq) {

@@ -14,9 +14,14 @@ namespace {
 
 Bytes sum(const std::vector<DeviceUsage>& devices, Bytes DeviceUsage::*field) {
   Bytes total = 0;
-  for (const DeviceUsage& d : devices) total += d.*field;
+  for (const DeviceUsage& d : devices) {
+    total = checked_add(total, d.*field, "the estimate's total");
+  }
   return total;
 }
+
+constexpr std::string_view weights_what = "the total of the model's weights";
+constexpr std::string_view compute_what = "the compute buffer";
 
 // Device index of each offloadable layer (blocks, then the output layer at index n_layer):
 // -1 for the host. llama.cpp's -sm layer split: offloaded layers are cut into contiguous
@@ -66,7 +71,9 @@ Model make_model(std::string name, std::string source, ModelSpec spec, FileType 
   model.name = std::move(name);
   model.source = std::move(source);
   model.weights = layout_weights(tensors, spec.n_layer);
-  for (const TensorInfo& t : tensors) model.n_params += t.elements();
+  for (const TensorInfo& t : tensors) {
+    model.n_params = checked_add(model.n_params, t.elements(), "the model's parameter count");
+  }
   model.spec = std::move(spec);
   model.file_type = file_type;
   model.tensors = std::move(tensors);
@@ -81,7 +88,9 @@ Bytes Estimate::output() const { return sum(devices, &DeviceUsage::output); }
 Bytes Estimate::overhead() const { return sum(devices, &DeviceUsage::overhead); }
 Bytes Estimate::total() const {
   Bytes total = 0;
-  for (const DeviceUsage& d : devices) total += d.total();
+  for (const DeviceUsage& d : devices) {
+    total = checked_add(total, d.total(), "the estimate's total");
+  }
   return total;
 }
 
@@ -102,7 +111,8 @@ Bytes gpu_runtime_overhead(Backend backend) {
 }
 
 Estimate estimate(const Model& model, const Engine& engine, Backend backend,
-                  const Config& config_in, const std::vector<Bytes>& gpus_in) {
+                  const Config& config_in, const std::vector<Bytes>& gpus_in,
+                  ComputeCache* cache) {
   const ModelSpec& spec = model.spec;
   Estimate est;
   est.engine = &engine;
@@ -134,8 +144,11 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                                               "(llama-server's --n-cpu-moe); use --engine "
                                               "llamacpp", engine.display));
   }
-  if (config.n_ubatch < 1 || config.n_batch < 1) {
-    throw Error(ErrorKind::usage, "batch and ubatch must be at least 1");
+  if (config.n_ubatch < 1 || config.n_batch < 1 || config.n_ubatch > max_batch ||
+      config.n_batch > max_batch) {
+    throw Error(ErrorKind::usage,
+                fmt::format("batch and ubatch must be between 1 and {}, got {} and {}", max_batch,
+                            config.n_batch, config.n_ubatch));
   }
   if (config.ctx > spec.n_ctx_train) {
     // Ollama clamps num_ctx to the model's context_length (ollama.md §1.4); llama.cpp only
@@ -163,6 +176,11 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                                       "2048; {} -> 2048", config.ctx));
       config.ctx = std::min<std::int64_t>(2048, spec.n_ctx_train);
     }
+  }
+  if (config.ctx > max_context) {
+    // Only a value that skipped its own range check gets here (the flags stop at 2^24).
+    throw Error(ErrorKind::usage, fmt::format("context must be between 1 and {}, got {}",
+                                              max_context, config.ctx));
   }
   if (engine.batch_equals_ubatch) config.n_batch = config.n_ubatch;
   if (engine.output_reserve == OutputReserve::per_token && config.n_batch < config.parallel) {
@@ -207,7 +225,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                          .type_k = config.type_k,
                          .type_v = config.type_v,
                          .n_seq = config.parallel};
-  const ComputeBuffer graph = compute_buffer(spec, cp);
+  const bool cached = cache != nullptr && cache->spec == &spec && cache->params == cp;
+  const ComputeBuffer graph = cached ? cache->buffer : compute_buffer(spec, cp);
+  if (cache != nullptr && !cached) *cache = ComputeCache{&spec, cp, graph};
 
   const std::vector<int> placement = place_layers(spec.n_layer, config.gpu_layers, gpus);
   std::vector<DeviceUsage> devices(gpus.size() + 1);
@@ -231,27 +251,30 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     const WeightGroup& block = w.blocks[static_cast<std::size_t>(il)];
     const Bytes kv = est.kv.per_layer[static_cast<std::size_t>(il)];
     if (dev < 0) {
-      host.weights += block.host + block.repack[static_cast<std::size_t>(config.cpu_repack)];
-      repacked += block.repack[static_cast<std::size_t>(config.cpu_repack)];
-      host.kv_cache += kv;
+      const Bytes repack = block.repack[static_cast<std::size_t>(config.cpu_repack)];
+      host.weights = checked_add(host.weights, checked_add(block.host, repack, weights_what),
+                                 weights_what);
+      repacked = checked_add(repacked, repack, weights_what);
+      host.kv_cache = checked_add(host.kv_cache, kv, "the KV cache");
       ++host.layers;
       largest_host_tensor = std::max(largest_host_tensor, block.largest_tensor);
     } else {
       DeviceUsage& d = devices[static_cast<std::size_t>(dev)];
-      d.weights += block.cuda;
+      d.weights = checked_add(d.weights, block.cuda, weights_what);
       if (il < config.cpu_moe) {
         // The experts are overridden to the CPU buffer type (-ot ...=CPU), which lets the
         // CPU_REPACK copies apply to them too.
         const WeightGroup& experts = w.experts[static_cast<std::size_t>(il)];
         const Bytes repack = experts.repack[static_cast<std::size_t>(config.cpu_repack)];
         d.weights -= experts.cuda;
-        host.weights += experts.host + repack;
-        repacked += repack;
-        experts_on_host += experts.host;
+        host.weights = checked_add(host.weights, checked_add(experts.host, repack, weights_what),
+                                   weights_what);
+        repacked = checked_add(repacked, repack, weights_what);
+        experts_on_host = checked_add(experts_on_host, experts.host, weights_what);
         largest_host_tensor = std::max(largest_host_tensor, experts.largest_tensor);
       }
-      d.kv_cache += config.kv_offload ? kv : 0;
-      if (!config.kv_offload) host.kv_cache += kv;
+      Bytes& kv_on = config.kv_offload ? d.kv_cache : host.kv_cache;
+      kv_on = checked_add(kv_on, kv, "the KV cache");
       ++d.layers;
     }
   }
@@ -262,12 +285,15 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     // keeps its type; llama.cpp's tied models here use a non-repacked type for it).
     const Bytes output_repack =
         w.output_tied ? 0 : w.output.repack[static_cast<std::size_t>(config.cpu_repack)];
-    host.weights += w.output.host - w.tied_copy + output_repack;
-    repacked += output_repack;
+    host.weights = checked_add(
+        host.weights, checked_add(w.output.host - w.tied_copy, output_repack, weights_what),
+        weights_what);
+    repacked = checked_add(repacked, output_repack, weights_what);
     ++host.layers;
     largest_host_tensor = std::max(largest_host_tensor, w.output.largest_tensor);
   } else {
-    devices[static_cast<std::size_t>(output_dev)].weights += w.output.cuda;
+    Bytes& out_weights = devices[static_cast<std::size_t>(output_dev)].weights;
+    out_weights = checked_add(out_weights, w.output.cuda, weights_what);
     ++devices[static_cast<std::size_t>(output_dev)].layers;
   }
 
@@ -292,7 +318,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     const bool full = config.gpu_layers == est.total_layers;
     const bool on_gpu = !gpus.empty() && config.gpu_layers > 0 &&
                         (engine.id != EngineId::ollama || full);
-    (on_gpu ? devices.front() : host).weights += model.projector;
+    Bytes& projector_on = (on_gpu ? devices.front() : host).weights;
+    projector_on = checked_add(projector_on, model.projector, weights_what);
     est.notes.push_back(fmt::format("vision projector {} counted on {}; its image-encoding "
                                     "compute buffer is not included", format_bytes(model.projector),
                                     on_gpu ? devices.front().name : std::string("the CPU")));
@@ -313,14 +340,16 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
       // host-resident tensor (not verified on CUDA here: docs/memory-model.md).
       if (i == 0 && (partial || config.gpu_layers == 0 || experts_on_host > 0) &&
           est.shape.n_ubatch >= 32) {
-        d.compute += largest_host_tensor;
-        if (d.layers == 0) d.compute += graph.peak(false);
+        d.compute = checked_add(d.compute, largest_host_tensor, compute_what);
+        if (d.layers == 0) d.compute = checked_add(d.compute, graph.peak(false), compute_what);
       }
     }
     // The host's compute buffer (CUDA_Host) holds the graph inputs, plus the activations of
     // the layers that run on the CPU.
     host.compute = inputs;
-    if (host.layers > 0) host.compute += graph.peak(output_dev < 0);
+    if (host.layers > 0) {
+      host.compute = checked_add(host.compute, graph.peak(output_dev < 0), compute_what);
+    }
     // Below 32 tokens the expert matmuls of --cpu-moe blocks run on the CPU: the k experts'
     // gate, up, SwiGLU and down rows of one layer (modelled, not measured).
     if (experts_on_host > 0 && est.shape.n_ubatch < 32) {

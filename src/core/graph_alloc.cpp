@@ -39,7 +39,12 @@ Bytes elem_bytes(Elem e) {
   return 4;
 }
 
-Bytes align_up(Bytes n, Bytes alignment) { return (n + alignment - 1) / alignment * alignment; }
+// Graph tensor sizes are products of file values and settings: checked (docs/reliability.md §4).
+constexpr std::string_view compute_what = "the compute buffer";
+
+Bytes align_up(Bytes n, Bytes alignment) {
+  return checked_add(n, alignment - 1, compute_what) / alignment * alignment;
+}
 
 // ggml_dyn_tallocr with one chunk: free blocks sorted by offset, the last one open-ended.
 // A request takes the smallest free block that fits, not counting the last; failing that the
@@ -59,6 +64,8 @@ class Allocator {
       }
     }
     Block& b = blocks_[best];
+    // The last block is open-ended up to 2^62: a buffer beyond that is an overflow.
+    if (b.size < size) throw_size_overflow(compute_what);
     const Bytes offset = b.offset;
     b.offset += size;
     b.size -= size;
@@ -119,7 +126,13 @@ struct State {
 
 }  // namespace
 
-Bytes Tensor::bytes() const { return elem_bytes(elem) * ne[0] * ne[1] * ne[2] * ne[3]; }
+Bytes Tensor::bytes() const {
+  return checked_mul(
+      checked_mul(checked_mul(checked_mul(elem_bytes(elem), ne[0], compute_what), ne[1],
+                              compute_what),
+                  ne[2], compute_what),
+      ne[3], compute_what);
+}
 
 TensorId Graph::input(Elem elem, Shape ne) {
   Tensor t;

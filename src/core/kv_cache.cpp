@@ -12,6 +12,10 @@ namespace {
 // llama.cpp pads n_ctx and n_ctx_seq to 256 cells since b6975 (#17046).
 constexpr std::int64_t ctx_padding = 256;
 
+// Names the size in overflow errors: a cache is a product of file values (widths, layers) and
+// settings (context, slots), checked step by step (docs/reliability.md §4).
+constexpr std::string_view kv_what = "the KV cache";
+
 bool has_swa_layers(const ModelSpec& spec) {
   for (std::int32_t il = 0; il < spec.n_layer; ++il) {
     const LayerAttention a = layer_attention(spec, il);
@@ -41,6 +45,7 @@ void check_width(GgmlType type, std::int64_t width, std::int32_t il) {
 ContextShape context_shape(const ModelSpec& spec, const ContextParams& params) {
   ContextShape shape;
   const std::int64_t n_seq = std::max<std::int64_t>(1, params.n_seq);
+  (void)checked_add(params.n_ctx, ctx_padding - 1, kv_what);  // pad_to's sum
   shape.n_ctx = pad_to(params.n_ctx, ctx_padding);
   if (params.kv_unified || n_seq == 1) {
     shape.n_ctx_seq = shape.n_ctx;
@@ -57,7 +62,9 @@ ContextShape context_shape(const ModelSpec& spec, const ContextParams& params) {
     // llama-kv-cache-iswa.cpp: the SWA cache keeps the window of every sequence it serves
     // plus one ubatch, padded, and never more than the full cache.
     const std::int64_t seqs_per_stream = params.kv_unified ? n_seq : 1;
-    const std::int64_t wanted = spec.swa.window * seqs_per_stream + shape.n_ubatch;
+    const std::int64_t wanted = checked_add(checked_mul(spec.swa.window, seqs_per_stream, kv_what),
+                                            shape.n_ubatch + ctx_padding, kv_what) -
+                                ctx_padding;  // room for pad_to
     shape.n_swa_cells = params.swa_full ? shape.n_ctx_seq
                                         : std::min(shape.n_ctx_seq, pad_to(wanted, ctx_padding));
   }
@@ -96,40 +103,57 @@ KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
     v_width_max = std::max(v_width_max, layer_attention(spec, il).v_width);
   }
 
-  const std::int64_t n_rs_rows =
-      std::max<std::int64_t>(1, params.n_seq) * (1 + std::max(0, params.n_rs_seq));
+  // Recurrent state sizes: validate() caps each ssm.* value, the products are checked too.
+  constexpr std::string_view rs_what = "the recurrent state";
+  const std::int64_t n_rs_rows = checked_mul(std::max<std::int64_t>(1, params.n_seq),
+                                             1 + std::int64_t{std::max(0, params.n_rs_seq)},
+                                             rs_what);
   const Recurrent& rs = spec.recurrent;
-  const std::int64_t n_embd_r =
-      std::max(0, rs.conv_kernel - 1) * (rs.inner_size + 2 * rs.group_count * rs.state_size);
-  const std::int64_t n_embd_s = rs.state_size * rs.inner_size;
+  const std::int64_t n_embd_r = checked_mul(
+      std::max(0, rs.conv_kernel - 1),
+      checked_add(rs.inner_size,
+                  checked_mul(2 * std::int64_t{rs.group_count}, rs.state_size, rs_what), rs_what),
+      rs_what);
+  const std::int64_t n_embd_s = checked_mul(rs.state_size, rs.inner_size, rs_what);
+  const Bytes state_per_layer = checked_mul(
+      checked_mul(4, n_rs_rows, rs_what), checked_add(n_embd_r, n_embd_s, rs_what), rs_what);
 
-  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
-    const LayerAttention a = layer_attention(spec, il);
-    Bytes layer = 0;
-    if (a.has_kv) {
-      const std::int64_t cells =
-          (a.swa ? cache.shape.n_swa_cells : cache.shape.n_ctx_seq) * cache.shape.n_stream;
-      check_width(params.type_k, a.k_width, il);
-      const Bytes k = row_bytes(params.type_k, a.k_width) * cells;
-      Bytes v = 0;
-      if (a.v_width > 0) {
-        const std::int64_t width = params.flash_attn ? a.v_width : v_width_max;
-        check_width(params.type_v, width, il);
-        v = row_bytes(params.type_v, width) * cells;
+  // An overflow names the cache's shape too (docs/reliability.md §4).
+  try {
+    for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+      const LayerAttention a = layer_attention(spec, il);
+      Bytes layer = 0;
+      if (a.has_kv) {
+        const std::int64_t per_stream = a.swa ? cache.shape.n_swa_cells : cache.shape.n_ctx_seq;
+        const std::int64_t cells = checked_mul(per_stream, cache.shape.n_stream, kv_what);
+        check_width(params.type_k, a.k_width, il);
+        const Bytes k = checked_mul(row_bytes(params.type_k, a.k_width), cells, kv_what);
+        Bytes v = 0;
+        if (a.v_width > 0) {
+          const std::int64_t width = params.flash_attn ? a.v_width : v_width_max;
+          check_width(params.type_v, width, il);
+          v = checked_mul(row_bytes(params.type_v, width), cells, kv_what);
+        }
+        cache.k = checked_add(cache.k, k, kv_what);
+        cache.v = checked_add(cache.v, v, kv_what);
+        layer = checked_add(k, v, kv_what);
+        (void)checked_add(cache.k, cache.v, kv_what);  // total()
+        ++cache.kv_layers;
+        if (a.swa) ++cache.swa_layers;
       }
-      cache.k += k;
-      cache.v += v;
-      layer += k + v;
-      ++cache.kv_layers;
-      if (a.swa) ++cache.swa_layers;
+      if (a.recurrent) {
+        // llama-memory-recurrent.cpp: R and S tensors, always F32, one row per sequence.
+        cache.recurrent = checked_add(cache.recurrent, state_per_layer, rs_what);
+        layer = checked_add(layer, state_per_layer, rs_what);
+        (void)checked_add(checked_add(cache.k, cache.v, kv_what), cache.recurrent, rs_what);
+      }
+      cache.per_layer[static_cast<std::size_t>(il)] = layer;
     }
-    if (a.recurrent) {
-      // llama-memory-recurrent.cpp: R and S tensors, always F32, one row per sequence.
-      const Bytes state = 4 * n_rs_rows * (n_embd_r + n_embd_s);
-      cache.recurrent += state;
-      layer += state;
-    }
-    cache.per_layer[static_cast<std::size_t>(il)] = layer;
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::bad_input) throw;
+    throw Error(ErrorKind::bad_input,
+                fmt::format("{} (context {} per stream, {} streams, {} layers)", e.what(),
+                            cache.shape.n_ctx_seq, cache.shape.n_stream, spec.n_layer));
   }
   return cache;
 }

@@ -93,6 +93,7 @@ void validate(const ModelSpec& spec, const std::string& where) {
   per_layer(spec.swa.layers.size(), "sliding_window layers");
   per_layer(spec.recurrent.layers.size(), "recurrent layers");
   for (std::int32_t kv : spec.n_head_kv_per_layer) in_range(kv, 0, spec.n_head, "kv_heads");
+  for (std::int64_t ff : spec.n_ff_per_layer) in_range(ff, 0, 1 << 22, "per-layer ffn");
   if (spec.n_head_kv == 0 && spec.n_head_kv_per_layer.empty() && spec.causal) {
     invalid(where, "kv_heads must be at least 1");
   }
@@ -104,14 +105,53 @@ void validate(const ModelSpec& spec, const std::string& where) {
     in_range(spec.moe.n_ff_exp, 1, 1 << 20, "moe.ffn_exp");
     in_range(spec.moe.n_leading_dense, 0, spec.n_layer, "moe.leading_dense");
     in_range(spec.moe.every_n, 1, spec.n_layer, "moe.every");
+    in_range(spec.moe.n_expert_shared, 0, 4096, "moe.shared_experts");
+    in_range(spec.moe.n_ff_shexp, 0, 1 << 22, "moe.ffn_shexp");
   }
   if (spec.mla.present()) {
     in_range(spec.mla.qk_rope_head_dim, 1, 1 << 14, "mla.qk_rope_head_dim");
     in_range(spec.mla.kv_lora_rank, 1, 1 << 16, "mla.kv_lora_rank");
+    in_range(spec.mla.q_lora_rank, 0, 1 << 16, "mla.q_lora_rank");
+    in_range(spec.mla.qk_nope_head_dim, 0, 1 << 14, "mla.qk_nope_head_dim");
+    in_range(spec.mla.v_head_dim, 0, 1 << 14, "mla.v_head_dim");
   }
+  // Recurrent state (GGUF ssm.*): published models use kernels of 4, inner sizes up to
+  // 16384, states up to 256 and 8 groups. With these caps one layer's state is below 2^44
+  // bytes per sequence, so its sums cannot overflow (docs/reliability.md §4).
+  in_range(spec.recurrent.conv_kernel, 0, 1024, "recurrent.conv_kernel (ssm.conv_kernel)");
+  in_range(spec.recurrent.inner_size, 0, 1 << 20, "recurrent.inner_size (ssm.inner_size)");
+  in_range(spec.recurrent.state_size, 0, 1 << 16, "recurrent.state_size (ssm.state_size)");
+  in_range(spec.recurrent.group_count, 0, 1 << 14, "recurrent.group_count (ssm.group_count)");
   if (spec.n_ff == 0 && !spec.moe.present() && spec.n_ff_per_layer.empty()) {
     invalid(where, "ffn must be greater than zero for a dense model");
   }
+}
+
+namespace {
+
+// a * b for a tensor's size; the message (formatted only then) names the tensor.
+std::int64_t tensor_mul(std::int64_t a, std::int64_t b, const TensorInfo& t, const char* what) {
+  std::int64_t out = 0;
+  if (__builtin_mul_overflow(a, b, &out)) {
+    throw_size_overflow(fmt::format("the {} of tensor '{}'", what, t.name));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::int64_t TensorInfo::elements() const {
+  constexpr const char* what = "element count";
+  return tensor_mul(tensor_mul(tensor_mul(ne[0], ne[1], *this, what), ne[2], *this, what), ne[3],
+                    *this, what);
+}
+
+Bytes TensorInfo::bytes() const {
+  constexpr const char* what = "byte size";
+  const GgmlTypeInfo& t = info(type);
+  const Bytes row = tensor_mul(ne[0] / t.block_size, t.type_size, *this, what);
+  return tensor_mul(tensor_mul(tensor_mul(row, ne[1], *this, what), ne[2], *this, what), ne[3],
+                    *this, what);
 }
 
 std::int32_t tensor_block(const std::string& name) {

@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::int64_t ctx_step = 256;     // llama.cpp's fit rounds contexts down to 256
 constexpr Bytes ram_reserve_bytes = 1 * gib;  // left to the OS when --ram is given
+constexpr std::size_t max_alternatives = 4;   // smaller quantizations tried as suggestions
 
 // Everything fixed for one planning run; only ctx, gpu_layers and the cache type vary.
 struct Planning {
@@ -27,6 +28,8 @@ struct Planning {
   std::int32_t parallel = 1;
   bool kv_unified = false;
   bool flash_attn = true;
+  std::int64_t* estimates = nullptr;  // counts run() calls (Plan::estimates)
+  ComputeCache* compute = nullptr;    // shared by the run() calls of one fit()
 };
 
 Bytes total_of(const std::vector<Bytes>& values) {
@@ -41,8 +44,10 @@ Bytes ollama_predicted(const Model& model, std::int64_t ctx_total) {
   for (std::int32_t h : s.n_head_kv_per_layer) {
     if (h > 0) hkv_min = hkv_min > 0 ? std::min<std::int64_t>(hkv_min, h) : h;
   }
-  return model.weights.file_tensor_bytes +
-         2 * s.n_layer * hkv_min * (s.n_embd / s.n_head) * ctx_total * 2;
+  constexpr std::string_view what = "Ollama's predicted KV cache";
+  const std::int64_t per_token = 4 * std::int64_t{s.n_layer} * hkv_min * (s.n_embd / s.n_head);
+  return checked_add(model.weights.file_tensor_bytes, checked_mul(per_token, ctx_total, what),
+                     what);
 }
 
 Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers, GgmlType kv) {
@@ -67,7 +72,8 @@ Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers,
 }
 
 Estimate run(const Planning& p, const Config& c) {
-  return estimate(p.model, p.engine, p.request.backend, c, p.gpus);
+  if (p.estimates != nullptr) ++*p.estimates;
+  return estimate(p.model, p.engine, p.request.backend, c, p.gpus, p.compute);
 }
 
 bool gpus_fit(const Planning& p, const Estimate& e) {
@@ -102,13 +108,24 @@ std::int64_t largest_ctx(std::int64_t lo, std::int64_t hi, Ok ok) {
   return good;
 }
 
-// The most GPU layers, from all_layers down, whose configuration `config(layers)` fits the
-// GPUs; 0 when none does.
+// The most GPU layers in [0, all_layers] whose configuration `config(layers)` fits the GPUs;
+// 0 when none does. A binary search: GPU use grows with the layers offloaded, so about
+// log2(n_layer) estimates instead of one per layer (a crafted 1024-layer model made the
+// linear scan take minutes: docs/reliability.md §7).
 template <typename MakeConfig>
 std::int32_t most_gpu_layers(const Planning& p, std::int32_t all_layers, MakeConfig config) {
-  std::int32_t layers = all_layers;
-  while (layers > 0 && !gpus_fit(p, run(p, config(layers)))) --layers;
-  return layers;
+  if (all_layers <= 0 || gpus_fit(p, run(p, config(all_layers)))) return all_layers;
+  std::int32_t lo = 0;               // fits, or is the answer when nothing does
+  std::int32_t hi = all_layers - 1;  // all_layers does not fit
+  while (lo < hi) {
+    const std::int32_t mid = lo + (hi - lo + 1) / 2;
+    if (gpus_fit(p, run(p, config(mid)))) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
 }
 
 struct Outcome {
@@ -314,7 +331,10 @@ Headroom parse_headroom(const std::string& text) {
 
 Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>& alternatives) {
   if (request.engine == nullptr) throw Error(ErrorKind::internal, "fit: no engine");
-  Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true};
+  Plan plan;
+  ComputeCache compute;
+  Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true, &plan.estimates,
+             &compute};
   if (request.backend != Backend::cpu) p.gpus = request.vram;
   for (Bytes cap : p.gpus) p.budget.push_back(cap - request.headroom.for_device(cap));
   if (request.ram > 0) p.ram_budget = request.ram - ram_reserve_bytes;
@@ -327,7 +347,6 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
                                               "--flash-attn off", to_string(kv)));
   }
 
-  Plan plan;
   plan.headroom = request.headroom;
   for (std::size_t i = 0; i < p.gpus.size(); ++i) {
     plan.headroom_bytes.push_back(p.gpus[i] - p.budget[i]);
@@ -382,7 +401,7 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
   auto try_request = [&](const Model& m, FitRequest changed, const std::string& label) {
     Planning q = p;
     Planning alt{m, changed, p.engine, q.gpus, q.budget, q.ram_budget, q.parallel, q.kv_unified,
-                 changed.flash_attn.value_or(true)};
+                 changed.flash_attn.value_or(true), p.estimates, p.compute};
     if (changed.parallel) alt.parallel = *changed.parallel;
     const Outcome o = plan_once(alt, changed.kv_type.value_or(kv));
     std::string change = label;
@@ -390,10 +409,26 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
     if (change.empty()) return;
     plan.suggestions.push_back(Suggestion{change, gpu_need(alt, o.estimate), o.fits});
   };
+  // Smaller quantizations: the max_alternatives largest of them (the closest in quality),
+  // in the caller's order. Each costs a plan, so a catalog entry with many quantizations
+  // cannot multiply the planner's work (docs/reliability.md §7).
+  std::vector<const Model*> smaller;
   for (const Model& m : alternatives) {
-    if (m.weights.file_tensor_bytes >= model.weights.file_tensor_bytes) continue;
-    try_request(m, request, fmt::format("use {} ({} of weights)", to_string(m.file_type),
-                                        format_bytes(m.weights.file_tensor_bytes)));
+    if (m.weights.file_tensor_bytes < model.weights.file_tensor_bytes) smaller.push_back(&m);
+  }
+  if (smaller.size() > max_alternatives) {
+    std::vector<const Model*> by_size = smaller;
+    std::stable_sort(by_size.begin(), by_size.end(), [](const Model* a, const Model* b) {
+      return a->weights.file_tensor_bytes > b->weights.file_tensor_bytes;
+    });
+    by_size.resize(max_alternatives);
+    std::erase_if(smaller, [&](const Model* m) {
+      return std::find(by_size.begin(), by_size.end(), m) == by_size.end();
+    });
+  }
+  for (const Model* m : smaller) {
+    try_request(*m, request, fmt::format("use {} ({} of weights)", to_string(m->file_type),
+                                         format_bytes(m->weights.file_tensor_bytes)));
   }
   if (kv == GgmlType::f16) {
     FitRequest q8 = request;

@@ -14,12 +14,18 @@ namespace {
 constexpr std::int64_t cuda_matrix_row_padding = 512;
 constexpr std::int64_t cuda_alignment = 128;
 
+// Names the size in overflow errors (docs/reliability.md §4): tensor sizes come from files.
+constexpr std::string_view weights_what = "the total of the model's weights";
+
 Bytes cuda_alloc_size(const TensorInfo& tensor) {
   Bytes size = tensor.bytes();
   if (is_quantized(tensor.type) && tensor.ne[0] % cuda_matrix_row_padding != 0) {
-    size += row_bytes(tensor.type,
-                      cuda_matrix_row_padding - tensor.ne[0] % cuda_matrix_row_padding);
+    size = checked_add(size,
+                       row_bytes(tensor.type,
+                                 cuda_matrix_row_padding - tensor.ne[0] % cuda_matrix_row_padding),
+                       weights_what);
   }
+  (void)checked_add(size, cuda_alignment - 1, weights_what);  // pad_to's sum
   return pad_to(size, cuda_alignment);
 }
 
@@ -73,11 +79,12 @@ bool is_repacked(const TensorInfo& tensor, CpuRepack repack) {
 
 void WeightGroup::add(const TensorInfo& tensor) {
   const Bytes bytes = tensor.bytes();
-  host += bytes;
-  cuda += cuda_alloc_size(tensor);
+  host = checked_add(host, bytes, weights_what);
+  cuda = checked_add(cuda, cuda_alloc_size(tensor), weights_what);
   largest_tensor = std::max(largest_tensor, bytes);
   for (CpuRepack r : {CpuRepack::avx2, CpuRepack::avx512, CpuRepack::arm}) {
-    if (is_repacked(tensor, r)) repack[static_cast<std::size_t>(r)] += bytes;
+    Bytes& copy = repack[static_cast<std::size_t>(r)];
+    if (is_repacked(tensor, r)) copy = checked_add(copy, bytes, weights_what);
   }
 }
 
@@ -98,7 +105,7 @@ WeightLayout layout_weights(const std::vector<TensorInfo>& tensors, std::int32_t
   bool has_output = false;
   bool has_output_norm = false;
   for (const TensorInfo& t : tensors) {
-    layout.file_tensor_bytes += t.bytes();
+    layout.file_tensor_bytes = checked_add(layout.file_tensor_bytes, t.bytes(), weights_what);
     const std::int32_t block = tensor_block(t.name);
     if (block >= 0) {
       if (block >= n_layer) {

@@ -58,3 +58,11 @@ set_tests_properties(e2e.output_rules PROPERTIES LABELS e2e TIMEOUT 120)
 add_test(NAME e2e.loose_values
          COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vramplan> -P ${VRAMPLAN_E2E_DIR}/loose_values.cmake)
 set_tests_properties(e2e.loose_values PROPERTIES LABELS e2e TIMEOUT 120)
+
+# Planning time on crafted shapes (docs/reliability.md §7): 1024 layers x 4096 experts and ten
+# quantizations, nothing fits. It took minutes before the planner's work was bounded; now well
+# under a second (the timeout leaves room for a loaded machine).
+vramplan_e2e(fit_crafted_moe_is_fast EXIT 1
+             ARGS fit|--catalog|${VRAMPLAN_E2E_DIR}/crafted_moe.yaml|--model|crafted-moe:4096x1024-f16|--vram|1G|--ram|4G|--engine|llamacpp
+             STDOUT "fits: +no")
+set_tests_properties(e2e.fit_crafted_moe_is_fast PROPERTIES TIMEOUT 10)
