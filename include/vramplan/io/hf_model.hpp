@@ -78,6 +78,9 @@ struct SafetensorsTensor {
 
 // Headers larger than this are refused (real ones are a few MiB at most).
 inline constexpr std::uint64_t safetensors_header_limit = 100ULL << 20;
+// Tensors one header may list (a real shard lists a few thousand); each entry of a header may
+// hold at most 4096 JSON values and a tensor name at most 4096 bytes (docs/reliability.md §6).
+inline constexpr std::size_t safetensors_max_tensors = 1u << 18;
 
 struct SafetensorsHeader {
   std::vector<SafetensorsTensor> tensors;       // sorted by data offset
