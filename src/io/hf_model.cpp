@@ -662,33 +662,14 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
   return read_safetensors_header(source, path);
 }
 
-// --- a model directory ----------------------------------------------------------------------
-
-namespace {
-
-void add_file(HfModel& model, const std::string& path, FileSource& source,
-              const SafetensorsHeader& header) {
-  model.files.push_back(HfWeightFile{.path = path,
-                                     .file_size = header.file_size,
-                                     .header_size = header.header_size,
-                                     .tensors = header.tensors.size()});
-  model.bytes_read += source.bytes_read();
-  for (const SafetensorsTensor& t : header.tensors) {
-    model.weight_bytes += t.bytes();
-    model.bytes_per_dtype[std::string(to_string(t.dtype))] += t.bytes();
-    model.tensors.push_back(t);
-  }
-}
-
 // model.safetensors.index.json: {"metadata": {...}, "weight_map": {"tensor": "shard", ...}}.
-void read_index(HfModel& model, const fs::path& dir, const fs::path& index_path) {
-  const std::string origin = index_path.string();
-  const Json root = parse_json(read_text_file(origin), origin, index_limits);
+SafetensorsIndex parse_safetensors_index(std::string_view text, const std::string& origin) {
+  const Json root = parse_json(text, origin, index_limits);
   const auto map_it = root.is_object() ? root.find("weight_map") : root.end();
   if (map_it == root.end() || !map_it->is_object()) {
     bad_input(origin, "'weight_map' must be an object of tensor name -> file name");
   }
-  std::set<std::string> shards;
+  SafetensorsIndex index;
   for (const auto& [tensor, file] : map_it->items()) {
     if (!file.is_string()) {
       bad_input(origin, fmt::format("'weight_map' entry '{}' must be a file name", tensor));
@@ -700,10 +681,38 @@ void read_index(HfModel& model, const fs::path& dir, const fs::path& index_path)
                                     "model's directory",
                                     tensor, name));
     }
-    shards.insert(name);
+    index.shards.insert(name);
+    index.weight_map.emplace(tensor, name);
   }
+  return index;
+}
+
+// --- a model directory ----------------------------------------------------------------------
+
+namespace {
+
+void add_file(HfModel& model, const std::string& path, FileSource& source,
+              const SafetensorsHeader& header) {
+  model.files.push_back(HfWeightFile{.path = path,
+                                     .file_size = header.file_size,
+                                     .header_size = header.header_size,
+                                     .tensors = header.tensors.size()});
+  if (model.tensors.size() + header.tensors.size() > hf_max_tensors) {
+    bad_input(path, fmt::format("the model's files list more than {} tensors", hf_max_tensors));
+  }
+  model.bytes_read += source.bytes_read();
+  for (const SafetensorsTensor& t : header.tensors) {
+    model.weight_bytes += t.bytes();
+    model.bytes_per_dtype[std::string(to_string(t.dtype))] += t.bytes();
+    model.tensors.push_back(t);
+  }
+}
+
+void read_index(HfModel& model, const fs::path& dir, const fs::path& index_path) {
+  const std::string origin = index_path.string();
+  const SafetensorsIndex index = parse_safetensors_index(read_text_file(origin), origin);
   std::map<std::string, std::string> owner;  // tensor -> shard holding it
-  for (const std::string& shard : shards) {
+  for (const std::string& shard : index.shards) {
     const std::string path = (dir / shard).string();
     FileSource source(path);
     const SafetensorsHeader header = read_safetensors_header(source, path);
@@ -715,12 +724,12 @@ void read_index(HfModel& model, const fs::path& dir, const fs::path& index_path)
     }
     add_file(model, path, source, header);
   }
-  for (const auto& [tensor, file] : map_it->items()) {
+  for (const auto& [tensor, file] : index.weight_map) {
     const auto it = owner.find(tensor);
-    if (it == owner.end() || it->second != file.get<std::string>()) {
+    if (it == owner.end() || it->second != file) {
       bad_input(origin, fmt::format("'weight_map' puts tensor '{}' in '{}', which has no such "
                                     "tensor",
-                                    tensor, file.get<std::string>()));
+                                    tensor, file));
     }
   }
 }
