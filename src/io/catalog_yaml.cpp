@@ -53,6 +53,21 @@ const char* const required_keys[] = {"id",    "name",  "arch",    "layers", "emb
   return text;
 }
 
+// A yaml-cpp message for a one-line error: it quotes the offending byte as is ("unknown escape
+// character: " and a newline), so control characters become \xNN.
+[[nodiscard]] std::string yaml_message(const std::string& msg) {
+  std::string out;
+  for (const char c : lower_first(msg)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 // Longest kept value per key (a name pads every row of `vramplan models`).
 std::size_t max_length(std::string_view key) {
   if (key == "id" || key == "arch") return 64;
@@ -173,7 +188,7 @@ class Reader {
     } catch (const Census::Limit& limit) {
       fail(limit.mark, limit.what);
     } catch (const YAML::Exception& e) {
-      fail(e.mark, lower_first(e.msg));
+      fail(e.mark, yaml_message(e.msg));
     }
     if (!root.IsMap()) fail(root.Mark(), "expected a map with the key 'models'");
     YAML::Node models;
@@ -548,7 +563,7 @@ std::vector<CatalogEntry> parse_catalog(std::string_view text, const std::string
     return Reader(origin).document(text);
   } catch (const YAML::Exception& e) {
     // Conversions inside yaml-cpp (should not happen: scalars are read as text).
-    Reader(origin).fail(e.mark, lower_first(e.msg));
+    Reader(origin).fail(e.mark, yaml_message(e.msg));
   }
 }
 

@@ -130,6 +130,15 @@ TEST(CatalogYaml, BadSyntaxIsLocated) {
             "models/x.yaml:14:4: end of sequence not found");
 }
 
+// Found by tests/fuzz/catalog_fuzz.cpp: yaml-cpp quotes the offending byte in its message,
+// which put a raw control character (a newline, too) into the one-line error.
+TEST(CatalogYaml, YamlCppMessagesStayOnOneLine) {
+  EXPECT_EQ(error_of("models: \"\\\x01\"\n"),
+            "models/x.yaml:1:12: unknown escape character: \\x01");
+  EXPECT_EQ(error_of("models: \"\\\r\"\n"),
+            "models/x.yaml:1:12: unknown escape character: \\x0d");
+}
+
 TEST(CatalogYaml, UnknownKeyIsLocated) {
   EXPECT_EQ(error_of(replace(valid, "    layers: 16", "    n_layers: 16")),
             "models/x.yaml:13:5: unknown key 'n_layers' in model 'tiny-1b'");
