@@ -1,11 +1,32 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (cmake --preset fuzz) and runs each for a short
-# session on the seed corpus the unit tests write. Usage: scripts/fuzz.sh [SECONDS per target]
+# Builds the libFuzzer targets with clang (cmake --preset fuzz) and runs each of them on its
+# seed corpus (written by the unit tests, plus tests/fuzz/corpus/<target> where committed).
+# docs/reliability.md "Fuzzing".
+#
+#   scripts/fuzz.sh [SECONDS]             each target for SECONDS (default 30)
+#   scripts/fuzz.sh --runs N [TARGET...]  each target (or the ones named) for N executions
+#   scripts/fuzz.sh SECONDS TARGET...     only the targets named (gguf, manifest, cli, ...)
+#
+# Every input runs under -timeout=1 (seconds) and -malloc_limit_mb=64 (one allocation), the
+# whole process under -rss_limit_mb=2048 (ASan's quarantine included): a slow input, a large
+# allocation, a crash or a sanitizer report is a finding, and the script fails. Per target it
+# prints executions, executions per second, coverage and peak RSS.
+#
 # Needs: clang, libclang-rt-14-dev (installed here if missing, as root), and a normal build in
 # build/ (scripts/setup.sh) for the seed-writing test binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-30}
+
+budget=(-max_total_time=30)
+if [[ ${1:-} == --runs ]]; then
+  budget=(-runs="${2:?--runs needs a number}")
+  shift 2
+elif [[ ${1:-} =~ ^[0-9]+$ ]]; then
+  budget=(-max_total_time="$1")
+  shift
+fi
+targets=("$@")
+limits=(-timeout=1 -malloc_limit_mb=64 -rss_limit_mb=2048)
 
 missing=()
 for p in clang libclang-rt-14-dev; do
@@ -23,22 +44,34 @@ cmake --preset fuzz >/dev/null
 cmake --build build-fuzz --target vramplan_fuzzers
 
 corpus=build-fuzz/corpus
-mkdir -p "$corpus"
+mkdir -p "$corpus" build-fuzz/artifacts
 VRAMPLAN_GGUF_CORPUS_DIR="$corpus/gguf" VRAMPLAN_FUZZ_CORPUS_DIR="$corpus" \
   build/bin/vramplan_tests --gtest_filter='GgufCorpus*:FuzzCorpus*' >/dev/null
 
+if ((${#targets[@]} == 0)); then
+  for fuzzer in build-fuzz/bin/vramplan_fuzz_*; do targets+=("${fuzzer##*/vramplan_fuzz_}"); done
+fi
+
 status=0
-for fuzzer in build-fuzz/bin/vramplan_fuzz_*; do
-  name=${fuzzer##*/vramplan_fuzz_}
+printf '%-12s %12s %10s %8s %8s  %s\n' target executions exec/s cov rss_mb result
+for name in "${targets[@]}"; do
+  fuzzer=build-fuzz/bin/vramplan_fuzz_$name
+  [[ -x $fuzzer ]] || { echo "fuzz: no target '$name'" >&2; status=1; continue; }
+  seeds=("$corpus/$name")
+  [[ -d tests/fuzz/corpus/$name ]] && seeds+=("tests/fuzz/corpus/$name")
   mkdir -p "$corpus/$name" "$corpus/$name-work"
-  echo "fuzz: $name for ${seconds}s"
-  if ! "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=512 -print_final_stats=1 \
-      "$corpus/$name-work" "$corpus/$name" 2>"build-fuzz/$name.log"; then
-    echo "fuzz: $name FAILED; see build-fuzz/$name.log" >&2
-    tail -30 "build-fuzz/$name.log" >&2
+  log=build-fuzz/$name.log
+  result=ok
+  if ! "$fuzzer" "${budget[@]}" "${limits[@]}" -print_final_stats=1 \
+      -artifact_prefix="build-fuzz/artifacts/$name-" "$corpus/$name-work" "${seeds[@]}" \
+      >"$log" 2>&1; then
+    result="FAILED (see $log)"
     status=1
-  else
-    grep -E 'stat::number_of_executed_units' "build-fuzz/$name.log" || true
   fi
+  stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+  printf '%-12s %12s %10s %8s %8s  %s\n' "$name" "$(stat number_of_executed_units)" \
+    "$(stat average_exec_per_sec)" "${cov:-?}" "$(stat peak_rss_mb)" "$result"
+  [[ $result == ok ]] || tail -30 "$log" >&2
 done
 exit $status

@@ -30,7 +30,7 @@ Catalog load_catalog(const std::vector<std::string>& extra_files, const std::str
   std::vector<std::string> paths = split_paths(env_catalog);
   paths.insert(paths.end(), extra_files.begin(), extra_files.end());
   for (const std::string& path : paths) {
-    for (CatalogEntry& entry : parse_catalog(read_text_file(path), path)) {
+    for (CatalogEntry& entry : parse_catalog(read_text_file(path, catalog_max_bytes), path)) {
       catalog.add(std::move(entry));
     }
   }

@@ -9,10 +9,13 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <vramplan/error.hpp>
@@ -50,6 +53,104 @@ const char* const required_keys[] = {"id",    "name",  "arch",    "layers", "emb
   return text;
 }
 
+// A yaml-cpp message for a one-line error: it quotes the offending byte as is ("unknown escape
+// character: " and a newline), so control characters become \xNN.
+[[nodiscard]] std::string yaml_message(const std::string& msg) {
+  std::string out;
+  for (const char c : lower_first(msg)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Longest kept value per key (a name pads every row of `vramplan models`).
+std::size_t max_length(std::string_view key) {
+  if (key == "id" || key == "arch") return 64;
+  if (key == "name" || key == "aliases") return 128;
+  if (key == "notes") return 4096;
+  if (key == "source" || key == "description") return 1024;
+  return 256;
+}
+
+// Counts a document by events, before yaml-cpp builds its node tree (a few hundred bytes per
+// node): nodes, with each alias counting the nodes of what it repeats, nesting and scalar
+// length. Throws Limit at the first event past a limit.
+class Census : public YAML::EventHandler {
+ public:
+  struct Limit {
+    YAML::Mark mark;
+    std::string what;
+  };
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor, 1); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    leaf(mark, 0, anchor < sizes_.size() ? sizes_[anchor] : 1);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    if (value.size() > catalog_max_scalar) {
+      throw Limit{mark, fmt::format("a YAML scalar of {} bytes exceeds the limit of {}",
+                                    value.size(), catalog_max_scalar)};
+    }
+    leaf(mark, anchor, 1);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Open {
+    YAML::anchor_t anchor;
+    std::size_t nodes_before;
+  };
+
+  void count(const YAML::Mark& mark, std::size_t n) {
+    nodes_ += n;  // n <= catalog_max_nodes: no overflow
+    if (nodes_ > catalog_max_nodes) {
+      throw Limit{mark, fmt::format("more than {} YAML nodes", catalog_max_nodes)};
+    }
+  }
+  void remember(YAML::anchor_t anchor, std::size_t n) {
+    if (anchor == YAML::NullAnchor) return;
+    if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, 1);  // anchors <= nodes, 1-based
+    sizes_[anchor] = n;
+  }
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, std::size_t n) {
+    count(mark, n);
+    remember(anchor, n);
+  }
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (stack_.size() >= catalog_max_depth) {
+      throw Limit{mark, fmt::format("YAML nested deeper than {} levels", catalog_max_depth)};
+    }
+    count(mark, 1);
+    stack_.push_back(Open{anchor, nodes_ - 1});
+  }
+  void close() {
+    if (stack_.empty()) return;
+    remember(stack_.back().anchor, nodes_ - stack_.back().nodes_before);
+    stack_.pop_back();
+  }
+
+  std::size_t nodes_ = 0;
+  std::vector<Open> stack_;
+  std::vector<std::size_t> sizes_;  // anchor -> nodes it names
+};
+
 // Reads one document; remembers the origin and the model being read for messages.
 class Reader {
  public:
@@ -75,9 +176,19 @@ class Reader {
   [[nodiscard]] std::vector<CatalogEntry> document(std::string_view text) {
     YAML::Node root;
     try {
+      if (text.size() > catalog_max_bytes) {
+        fail(YAML::Mark::null_mark(), fmt::format("catalog is {} bytes, more than the limit of {}",
+                                                  text.size(), catalog_max_bytes));
+      }
+      std::istringstream stream{std::string(text)};
+      YAML::Parser parser(stream);
+      Census census;
+      parser.HandleNextDocument(census);  // the first document: what YAML::Load reads
       root = YAML::Load(std::string(text));
+    } catch (const Census::Limit& limit) {
+      fail(limit.mark, limit.what);
     } catch (const YAML::Exception& e) {
-      fail(e.mark, lower_first(e.msg));
+      fail(e.mark, yaml_message(e.msg));
     }
     if (!root.IsMap()) fail(root.Mark(), "expected a map with the key 'models'");
     YAML::Node models;
@@ -153,7 +264,15 @@ class Reader {
   [[nodiscard]] std::string string(const Field& f, const std::string& key) const {
     std::string value = scalar(f, key, "a string");
     if (value.empty()) fail(mark_of(f.value, f.key), fmt::format("{} is empty", key_where(key)));
+    check_length(f, key, value);
     return value;
+  }
+
+  void check_length(const Field& f, const std::string& key, const std::string& value) const {
+    if (value.size() > max_length(key)) {
+      fail(mark_of(f.value, f.key), fmt::format("{} is {} bytes, more than the limit of {}",
+                                                key_where(key), value.size(), max_length(key)));
+    }
   }
 
   [[nodiscard]] std::int64_t integer(const Field& f, const std::string& key, std::int64_t min,
@@ -249,7 +368,8 @@ class Reader {
 
   [[nodiscard]] CatalogEntry model(const YAML::Node& node, const YAML::Mark& mark) {
     if (!node.IsMap()) fail(mark, fmt::format("{} must be a map of keys", where()));
-    if (const YAML::Node id = node["id"]; id && id.IsScalar() && !id.Scalar().empty()) {
+    if (const YAML::Node id = node["id"]; id && id.IsScalar() && !id.Scalar().empty() &&
+                                           id.Scalar().size() <= max_length("id")) {
       model_id_ = id.Scalar();
     }
     const auto f = fields(node, model_keys);
@@ -317,6 +437,7 @@ class Reader {
         e.default_quant = e.quants.front();
       } else if (key == "notes") {
         e.notes = scalar(field, key, "a string");
+        check_length(field, key, e.notes);
       } else if (key == "checked") {
         e.checked = string(field, key);
         const auto digit = [&](std::size_t i) {
@@ -454,7 +575,7 @@ std::vector<CatalogEntry> parse_catalog(std::string_view text, const std::string
     return Reader(origin).document(text);
   } catch (const YAML::Exception& e) {
     // Conversions inside yaml-cpp (should not happen: scalars are read as text).
-    Reader(origin).fail(e.mark, lower_first(e.msg));
+    Reader(origin).fail(e.mark, yaml_message(e.msg));
   }
 }
 

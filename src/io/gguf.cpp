@@ -145,6 +145,20 @@ class Cursor {
     return s;
   }
 
+  // Like read_string, but keeps at most `keep` bytes and skips the rest; `cut` says whether
+  // it did.
+  [[nodiscard]] std::string read_string_prefix(std::uint64_t cap, std::uint64_t keep,
+                                               std::string_view what, bool& cut) {
+    const std::uint64_t at = pos_;
+    const auto len = read<std::uint64_t>(what, "the length of ");
+    check_string_length(at, len, cap, what);
+    cut = len > keep;
+    std::string s(static_cast<std::size_t>(std::min(len, keep)), '\0');
+    copy_out(std::as_writable_bytes(std::span(s)), what);
+    pos_ += len - s.size();
+    return s;
+  }
+
   void skip_string(std::uint64_t cap, std::string_view what) {
     const std::uint64_t at = pos_;
     const auto len = read<std::uint64_t>(what, "the length of ");
@@ -208,6 +222,13 @@ class Reader {
     for (std::int64_t i = 0; i < n_tensors; ++i) {
       const std::uint64_t at = cur_.pos();
       GgufTensor t = read_tensor_info(file.alignment);
+      if (t.info.name.empty()) {
+        // ggml names every tensor; an empty name is what a count one too high reads from the
+        // zeros of the alignment padding and the data section.
+        cur_.fail(at, fmt::format("tensor {} of {} has an empty name (is the tensor count too "
+                                  "high?)",
+                                  i + 1, n_tensors));
+      }
       if (!names.insert(t.info.name).second) {
         cur_.fail(at, fmt::format("duplicate tensor name {}", quoted(t.info.name)));
       }
@@ -253,6 +274,10 @@ class Reader {
       cur_.fail(at, fmt::format("tensor count {} exceeds what the remaining {} bytes can hold",
                                 n_tensors, left));
     }
+    if (tensors > gguf_max_tensors) {
+      cur_.fail(at, fmt::format("tensor count {} exceeds the limit of {}", n_tensors,
+                                gguf_max_tensors));
+    }
     const std::uint64_t left_for_kv = left - tensors * min_tensor_info_bytes;
     if (static_cast<std::uint64_t>(n_kv) > left_for_kv / min_kv_bytes) {
       cur_.fail(at + 8, fmt::format("key/value count {} exceeds what the remaining {} bytes "
@@ -266,6 +291,10 @@ class Reader {
     GgufKv kv;
     kv.key = cur_.read_string(gguf_max_key_length, "a key");
     if (kv.key.empty()) cur_.fail(kv_at_, "empty key");
+    keys_kept_ += kv.key.size();  // <= n_kv * 1 MiB: no overflow
+    if (keys_kept_ > gguf_max_kept_bytes) {
+      cur_.fail(kv_at_, fmt::format("keys take more than {} bytes", gguf_max_kept_bytes));
+    }
     const std::uint64_t type_at = cur_.pos();
     const auto type = cur_.read<std::uint32_t>(fmt::format("the type of key {}", quoted(kv.key)));
     if (!known_type(type)) {
@@ -276,6 +305,12 @@ class Reader {
     const std::string what = fmt::format("the value of key {}", quoted(kv.key));
     if (kv.value.type == GgufType::array) {
       kv.value.data = read_array(kv.key);
+    } else if (kv.value.type == GgufType::string) {
+      std::string s = cur_.read_string_prefix(
+          gguf_max_string_length, std::min(gguf_max_kept_string, budget_left()), what,
+          kv.value.cut);
+      kept_ += s.size();
+      kv.value.data = std::move(s);
     } else {
       kv.value.data = read_scalar(kv.value.type, what);
     }
@@ -345,7 +380,10 @@ class Reader {
                                       array.count, quoted(key), cur_.remaining()));
     }
     const std::string what = fmt::format("an element of array {}", quoted(key));
-    if (array.count > gguf_max_kept_array) {
+    // Kept elements widen to 8 bytes (a string: its length plus the std::string itself).
+    std::uint64_t bytes = 0;
+    const bool fits = checked_mul(array.count, 8, bytes) && bytes <= budget_left();
+    if (array.count > gguf_max_kept_array || !fits) {
       if (array.type == GgufType::string) {
         for (std::uint64_t i = 0; i < array.count; ++i) {
           cur_.skip_string(gguf_max_string_length, what);
@@ -397,17 +435,30 @@ class Reader {
       case GgufType::string: {
         std::vector<std::string> v;
         v.reserve(static_cast<std::size_t>(n));  // n * 8 <= remaining bytes
+        const std::uint64_t limit = std::min(gguf_max_kept_array_bytes, budget_left());
+        std::uint64_t held = 0;
         for (std::uint64_t i = 0; i < n; ++i) {
-          v.push_back(cur_.read_string(gguf_max_string_length, what));
+          bool cut = false;
+          const std::uint64_t room = limit - std::min(limit, held + sizeof(std::string));
+          v.push_back(cur_.read_string_prefix(gguf_max_string_length, room, what, cut));
+          held += sizeof(std::string) + v.back().size();
+          if (cut || held > limit) {  // too big to keep: count it, skip the rest
+            for (++i; i < n; ++i) cur_.skip_string(gguf_max_string_length, what);
+            return array;
+          }
         }
+        kept_ += held;
         array.elements = std::move(v);
         break;
       }
       case GgufType::array:
         break;  // rejected above
     }
+    if (array.type != GgufType::string) kept_ += bytes;
     return array;
   }
+
+  [[nodiscard]] std::uint64_t budget_left() const { return gguf_max_kept_bytes - kept_; }
 
   std::uint64_t alignment(const GgufFile& file) {
     const GgufValue* v = file.find("general.alignment");
@@ -489,6 +540,8 @@ class Reader {
   }
 
   Cursor cur_;
+  std::uint64_t kept_ = 0;       // bytes of strings and array elements kept
+  std::uint64_t keys_kept_ = 0;  // bytes of keys (their own budget: they are always kept)
   std::uint64_t kv_at_ = 0;
   std::uint64_t offset_field_ = 0;
 };
@@ -649,6 +702,11 @@ GgufModelFiles read_gguf_model_files(const std::string& path) {
       split_error(
           part_path, part.find("split.tensors.count")->offset,
           fmt::format("split.tensors.count is {}, but part 1 says {}", tensors, tensors_expected));
+    }
+    if (names.size() + part.tensors.size() > gguf_max_tensors) {
+      throw Error(ErrorKind::bad_input,
+                  fmt::format("{}: the parts hold more than {} tensors", part_path,
+                              gguf_max_tensors));
     }
     for (GgufTensor& t : part.tensors) {
       if (!names.insert(t.info.name).second) {

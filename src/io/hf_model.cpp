@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <limits>
 #include <set>
+#include <unordered_map>
 #include <span>
 
 #include <fmt/format.h>
@@ -13,6 +14,8 @@
 #include <vramplan/io/file.hpp>
 #include <vramplan/io/hf_model.hpp>
 #include <vramplan/tensors.hpp>
+
+#include "json_bounded.hpp"
 
 namespace vramplan::io {
 namespace {
@@ -30,28 +33,55 @@ constexpr std::uintmax_t max_config_bytes = 16u << 20;
   throw Error(ErrorKind::bad_input, fmt::format("{}: {}", origin, what));
 }
 
-struct TooDeep {};
+// Limits of what a JSON input keeps in memory (docs/reliability.md §6); far above real files.
+// config.json: ~100 keys; an id2label map of a classifier head can hold tens of thousands.
+constexpr JsonLimits config_limits{
+    .max_depth = max_json_depth, .max_values = 1u << 16, .max_string = 1u << 20};
+// model.safetensors.index.json: one value per tensor (DeepSeek-V3 lists about 92k).
+constexpr JsonLimits index_limits{
+    .max_depth = max_json_depth, .max_values = 1u << 19, .max_string = 4096};
+// A safetensors header, per entry (one tensor, or __metadata__); names are checked apart.
+constexpr JsonLimits header_limits{
+    .max_depth = max_json_depth, .max_values = 4096, .max_string = 1u << 20};
+constexpr std::size_t max_tensor_name = 4096;
 
-// Parses JSON with a nesting limit (a hostile header cannot recurse the parser's callers).
-Json parse_json(std::string_view text, const std::string& origin) {
-  const Json::parser_callback_t depth_check = [](int depth, Json::parse_event_t, Json&) {
-    if (depth > max_json_depth) throw TooDeep{};
-    return true;
-  };
+// The message of a JSON input's failure; `member` names the entry of a split parse.
+[[noreturn]] void json_failed(const std::string& origin, const JsonFailure& f,
+                              const JsonLimits& limits, std::string_view member = {}) {
+  using Kind = JsonFailure::Kind;
+  switch (f.kind) {
+    case Kind::ends_early:
+      bad_input(origin, "invalid JSON: ends early");
+    case Kind::number_range:  // a number beyond double's range: 1E400
+      bad_input(origin, "invalid JSON: a number is out of range");
+    case Kind::too_deep:
+      bad_input(origin, fmt::format("JSON nested deeper than {} levels", limits.max_depth));
+    case Kind::too_many_values:
+      if (!member.empty()) {
+        bad_input(origin,
+                  fmt::format("'{}': more than {} JSON values", member, limits.max_values));
+      }
+      bad_input(origin, fmt::format("JSON has more than {} values", limits.max_values));
+    case Kind::string_too_long:
+      bad_input(origin, fmt::format("JSON string of {} bytes exceeds the limit of {}", f.length,
+                                    limits.max_string));
+    case Kind::not_object:
+      bad_input(origin, "expected a JSON object");
+    case Kind::syntax:
+      break;
+  }
+  bad_input(origin, fmt::format("invalid JSON at byte {}", f.byte));
+}
+
+// Parses JSON in one pass within `limits` (json_bounded.hpp).
+Json parse_json(std::string_view text, const std::string& origin, const JsonLimits& limits) {
   try {
-    return Json::parse(text.begin(), text.end(), depth_check);
-  } catch (const Json::parse_error& e) {
-    // e.byte is 1-based; one past the end means the text stopped early.
-    if (e.byte > text.size()) {
+    return parse_json_bounded(text, limits);
+  } catch (const JsonFailure& f) {
+    if (f.kind == JsonFailure::Kind::ends_early) {
       bad_input(origin, fmt::format("invalid JSON: ends early, after {} bytes", text.size()));
     }
-    bad_input(origin, fmt::format("invalid JSON at byte {}", e.byte));
-  } catch (const Json::out_of_range&) {  // a number beyond double's range: 1E400
-    bad_input(origin, "invalid JSON: a number is out of range");
-  } catch (const Json::exception&) {
-    bad_input(origin, "invalid JSON");
-  } catch (const TooDeep&) {
-    bad_input(origin, fmt::format("JSON nested deeper than {} levels", max_json_depth));
+    json_failed(origin, f, limits);
   }
 }
 
@@ -348,7 +378,7 @@ Moe mixture_of_experts(const Fields& f, std::int64_t n_ff, std::int64_t n_layer)
 }  // namespace
 
 HfConfig spec_from_hf_config(std::string_view json, const std::string& origin) {
-  const Json root = parse_json(json, origin);
+  const Json root = parse_json(json, origin, config_limits);
   if (!root.is_object()) bad_input(origin, "expected a JSON object");
   const Fields top(root, "", origin);
   HfConfig out;
@@ -571,18 +601,45 @@ SafetensorsHeader read_safetensors_header(ByteSource& source, const std::string&
   std::string text(static_cast<std::size_t>(n), '\0');
   source.read(8, std::as_writable_bytes(std::span<char>(text)));
 
-  const Json root = parse_json(text, origin);
-  if (!root.is_object()) bad_input(origin, "header must be a JSON object");
   const std::uint64_t data_size = out.file_size - 8 - n;
-  for (const auto& [name, entry] : root.items()) {
+  // One entry in memory at a time; a name given twice keeps its last entry, as a JSON
+  // object would.
+  std::unordered_map<std::string, std::size_t> index;
+  const auto entry = [&](std::string&& name, Json&& value) {
     if (name == "__metadata__") {
-      if (!entry.is_object()) bad_input(origin, "'__metadata__' must be an object");
-      for (const auto& [key, value] : entry.items()) {
-        if (value.is_string()) out.metadata[key] = value.get<std::string>();
+      if (!value.is_object()) bad_input(origin, "'__metadata__' must be an object");
+      for (auto& [key, v] : value.items()) {
+        if (v.is_string()) out.metadata[key] = std::move(v.get_ref<std::string&>());
       }
-      continue;
+      return;
     }
-    out.tensors.push_back(parse_tensor(name, entry, data_size, origin));
+    if (name.size() > max_tensor_name) {
+      bad_input(origin, fmt::format("tensor name of {} bytes exceeds the limit of {}", name.size(),
+                                    max_tensor_name));
+    }
+    SafetensorsTensor t = parse_tensor(name, value, data_size, origin);
+    const auto [it, inserted] = index.emplace(std::move(name), out.tensors.size());
+    if (!inserted) {
+      out.tensors[it->second] = std::move(t);
+      return;
+    }
+    if (out.tensors.size() >= safetensors_max_tensors) {
+      bad_input(origin, fmt::format("more than {} tensors", safetensors_max_tensors));
+    }
+    out.tensors.push_back(std::move(t));
+  };
+  try {
+    parse_json_members(text, header_limits, [&](std::string&& name, Json&& value) {
+      entry(std::move(name), std::move(value));
+    });
+  } catch (const JsonFailure& f) {
+    if (f.kind == JsonFailure::Kind::not_object) {
+      bad_input(origin, "header must be a JSON object");
+    }
+    if (f.kind == JsonFailure::Kind::ends_early) {
+      bad_input(origin, fmt::format("invalid JSON: ends early, after {} bytes", text.size()));
+    }
+    json_failed(origin, f, header_limits, f.member);
   }
   std::sort(out.tensors.begin(), out.tensors.end(), [](const auto& a, const auto& b) {
     return a.data_offsets != b.data_offsets ? a.data_offsets < b.data_offsets : a.name < b.name;
@@ -605,33 +662,14 @@ SafetensorsHeader read_safetensors_header(const std::string& path) {
   return read_safetensors_header(source, path);
 }
 
-// --- a model directory ----------------------------------------------------------------------
-
-namespace {
-
-void add_file(HfModel& model, const std::string& path, FileSource& source,
-              const SafetensorsHeader& header) {
-  model.files.push_back(HfWeightFile{.path = path,
-                                     .file_size = header.file_size,
-                                     .header_size = header.header_size,
-                                     .tensors = header.tensors.size()});
-  model.bytes_read += source.bytes_read();
-  for (const SafetensorsTensor& t : header.tensors) {
-    model.weight_bytes += t.bytes();
-    model.bytes_per_dtype[std::string(to_string(t.dtype))] += t.bytes();
-    model.tensors.push_back(t);
-  }
-}
-
 // model.safetensors.index.json: {"metadata": {...}, "weight_map": {"tensor": "shard", ...}}.
-void read_index(HfModel& model, const fs::path& dir, const fs::path& index_path) {
-  const std::string origin = index_path.string();
-  const Json root = parse_json(read_text_file(origin), origin);
+SafetensorsIndex parse_safetensors_index(std::string_view text, const std::string& origin) {
+  const Json root = parse_json(text, origin, index_limits);
   const auto map_it = root.is_object() ? root.find("weight_map") : root.end();
   if (map_it == root.end() || !map_it->is_object()) {
     bad_input(origin, "'weight_map' must be an object of tensor name -> file name");
   }
-  std::set<std::string> shards;
+  SafetensorsIndex index;
   for (const auto& [tensor, file] : map_it->items()) {
     if (!file.is_string()) {
       bad_input(origin, fmt::format("'weight_map' entry '{}' must be a file name", tensor));
@@ -643,10 +681,38 @@ void read_index(HfModel& model, const fs::path& dir, const fs::path& index_path)
                                     "model's directory",
                                     tensor, name));
     }
-    shards.insert(name);
+    index.shards.insert(name);
+    index.weight_map.emplace(tensor, name);
   }
+  return index;
+}
+
+// --- a model directory ----------------------------------------------------------------------
+
+namespace {
+
+void add_file(HfModel& model, const std::string& path, FileSource& source,
+              const SafetensorsHeader& header) {
+  model.files.push_back(HfWeightFile{.path = path,
+                                     .file_size = header.file_size,
+                                     .header_size = header.header_size,
+                                     .tensors = header.tensors.size()});
+  if (model.tensors.size() + header.tensors.size() > hf_max_tensors) {
+    bad_input(path, fmt::format("the model's files list more than {} tensors", hf_max_tensors));
+  }
+  model.bytes_read += source.bytes_read();
+  for (const SafetensorsTensor& t : header.tensors) {
+    model.weight_bytes += t.bytes();
+    model.bytes_per_dtype[std::string(to_string(t.dtype))] += t.bytes();
+    model.tensors.push_back(t);
+  }
+}
+
+void read_index(HfModel& model, const fs::path& dir, const fs::path& index_path) {
+  const std::string origin = index_path.string();
+  const SafetensorsIndex index = parse_safetensors_index(read_text_file(origin), origin);
   std::map<std::string, std::string> owner;  // tensor -> shard holding it
-  for (const std::string& shard : shards) {
+  for (const std::string& shard : index.shards) {
     const std::string path = (dir / shard).string();
     FileSource source(path);
     const SafetensorsHeader header = read_safetensors_header(source, path);
@@ -658,12 +724,12 @@ void read_index(HfModel& model, const fs::path& dir, const fs::path& index_path)
     }
     add_file(model, path, source, header);
   }
-  for (const auto& [tensor, file] : map_it->items()) {
+  for (const auto& [tensor, file] : index.weight_map) {
     const auto it = owner.find(tensor);
-    if (it == owner.end() || it->second != file.get<std::string>()) {
+    if (it == owner.end() || it->second != file) {
       bad_input(origin, fmt::format("'weight_map' puts tensor '{}' in '{}', which has no such "
                                     "tensor",
-                                    tensor, file.get<std::string>()));
+                                    tensor, file));
     }
   }
 }

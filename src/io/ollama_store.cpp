@@ -13,6 +13,8 @@
 #include <vramplan/io/ollama_store.hpp>
 #include <vramplan/text.hpp>
 
+#include "json_bounded.hpp"
+
 namespace vramplan::io {
 namespace {
 
@@ -20,7 +22,7 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 // Far deeper than any manifest or .params file; bounds the recursion of Json::dump().
-constexpr int json_max_depth = 64;
+constexpr std::size_t json_max_depth = 64;
 constexpr std::size_t ollama_max_host_length = 350;
 constexpr std::size_t ollama_max_part_length = 80;
 constexpr std::string_view sha256_prefix = "sha256:";
@@ -83,24 +85,36 @@ std::string printable(std::string_view s) {
 
 // --- JSON ---
 
+// Limits of what a manifest, .params or config blob keeps (docs/reliability.md §6): real
+// ones hold a few dozen values and short strings.
+constexpr JsonLimits json_limits{
+    .max_depth = json_max_depth, .max_values = 1u << 14, .max_string = 1u << 16};
+
+// Parses in one pass (json_bounded.hpp): nlohmann's depth-limiting callback made a 1 MiB
+// manifest of keys holding objects take 37 s.
 Json parse_json(std::string_view text, const std::string& origin) {
-  const Json::parser_callback_t limit_depth = [&origin](int depth, Json::parse_event_t, Json&) {
-    if (depth > json_max_depth) {
-      fail(origin, fmt::format("JSON nested deeper than {} levels", json_max_depth));
-    }
-    return true;
-  };
   try {
-    return Json::parse(text.begin(), text.end(), limit_depth);
-  } catch (const Json::parse_error& e) {
-    // e.byte is 1-based, and one past the end when the input stops early.
-    if (e.byte > text.size()) fail(origin, "malformed JSON: unexpected end of input");
-    fail(origin, fmt::format("malformed JSON at byte {}", e.byte));
-  } catch (const Json::out_of_range&) {
-    // 406: a number too large for a double ("1e999"); found by tests/fuzz/manifest_fuzz.cpp
-    fail(origin, "malformed JSON: number out of range");
-  } catch (const Json::exception&) {
-    fail(origin, "malformed JSON");
+    return parse_json_bounded(text, json_limits);
+  } catch (const JsonFailure& f) {
+    using Kind = JsonFailure::Kind;
+    switch (f.kind) {
+      case Kind::ends_early:
+        fail(origin, "malformed JSON: unexpected end of input");
+      case Kind::number_range:
+        // 406: a number too large for a double ("1e999"); found by tests/fuzz/manifest_fuzz.cpp
+        fail(origin, "malformed JSON: number out of range");
+      case Kind::too_deep:
+        fail(origin, fmt::format("JSON nested deeper than {} levels", json_max_depth));
+      case Kind::too_many_values:
+        fail(origin, fmt::format("JSON has more than {} values", json_limits.max_values));
+      case Kind::string_too_long:
+        fail(origin, fmt::format("JSON string of {} bytes exceeds the limit of {}", f.length,
+                                 json_limits.max_string));
+      case Kind::syntax:
+      case Kind::not_object:
+        break;
+    }
+    fail(origin, fmt::format("malformed JSON at byte {}", f.byte));
   }
 }
 
@@ -204,6 +218,8 @@ bool param_bool(const Json& v, std::string_view key, const std::string& origin) 
   fail(origin, fmt::format("'{}' is '{}', not a boolean", key, printable(v.dump())));
 }
 
+}  // namespace
+
 OllamaParams parse_params(std::string_view text, const std::string& origin) {
   const Json j = parse_json(text, origin);
   if (!j.is_object()) fail(origin, "not a JSON object");
@@ -226,6 +242,8 @@ OllamaParams parse_params(std::string_view text, const std::string& origin) {
   }
   return params;
 }
+
+namespace {
 
 OllamaConfig parse_config(std::string_view text, const std::string& origin) {
   OllamaConfig config;

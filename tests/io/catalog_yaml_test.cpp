@@ -145,6 +145,15 @@ TEST(CatalogYaml, CheckedIsADate) {
             "got '2026-1-03'");
 }
 
+// Found by tests/fuzz/catalog_fuzz.cpp: yaml-cpp quotes the offending byte in its message,
+// which put a raw control character (a newline, too) into the one-line error.
+TEST(CatalogYaml, YamlCppMessagesStayOnOneLine) {
+  EXPECT_EQ(error_of("models: \"\\\x01\"\n"),
+            "models/x.yaml:1:12: unknown escape character: \\x01");
+  EXPECT_EQ(error_of("models: \"\\\r\"\n"),
+            "models/x.yaml:1:12: unknown escape character: \\x0d");
+}
+
 TEST(CatalogYaml, UnknownKeyIsLocated) {
   EXPECT_EQ(error_of(replace(valid, "    layers: 16", "    n_layers: 16")),
             "models/x.yaml:13:5: unknown key 'n_layers' in model 'tiny-1b'");
@@ -217,6 +226,52 @@ TEST(CatalogYaml, OllamaNamesNeedATag) {
             "models/x.yaml:4:13: Ollama name 'tiny' in model 'tiny-1b' must be 'model:tag'");
 }
 
+// Issue 9 class 6: yaml-cpp builds a node tree of a few hundred bytes per node, so a 6 MiB
+// flow list took 1.6 GB. The document is counted first, by events, and refused before any
+// tree is built.
+TEST(CatalogYaml, LongFlowListIsRefusedBeforeTheTreeIsBuilt) {
+  std::string list = "models: [0";
+  for (int i = 0; i < 70000; ++i) list += ",0";
+  list += "]\n";
+  // The root map, the key and the list are 3 nodes; item j is at column 10 + 2j.
+  EXPECT_EQ(error_of(list), "models/x.yaml:1:" + std::to_string(10 + 2 * (65536 - 3)) +
+                                ": more than 65536 YAML nodes");
+}
+
+TEST(CatalogYaml, AliasesCountWhatTheyRepeat) {
+  std::string text = "a: &a [0";
+  for (int i = 0; i < 999; ++i) text += ",0";
+  text += "]\nb: [";
+  for (int i = 0; i < 70; ++i) text += i == 0 ? "*a" : ",*a";
+  text += "]\n";
+  // 1005 nodes before the first alias, 1001 per alias: the 65th ("*a" at column 5 + 3 * 64)
+  // passes the limit.
+  EXPECT_EQ(error_of(text), "models/x.yaml:2:197: more than 65536 YAML nodes");
+}
+
+TEST(CatalogYaml, DeepNestingAndLongScalarsAreRefused) {
+  EXPECT_EQ(error_of("models: " + std::string(40, '[') + std::string(40, ']') + "\n"),
+            "models/x.yaml:1:24: YAML nested deeper than 16 levels");  // the 16th '['
+  EXPECT_EQ(error_of("models: " + std::string(70000, 'x') + "\n"),
+            "models/x.yaml:1:9: a YAML scalar of 70000 bytes exceeds the limit of 65536");
+  EXPECT_EQ(error_of(std::string(catalog_max_bytes + 1, '#')),
+            "models/x.yaml: catalog is " + std::to_string(catalog_max_bytes + 1) +
+                " bytes, more than the limit of " + std::to_string(catalog_max_bytes));
+}
+
+// A 10 MiB name padded every row of `vramplan models`: kept strings have per-key limits.
+TEST(CatalogYaml, KeptStringsHaveLengthLimits) {
+  EXPECT_EQ(error_of(replace(valid, "name: Tiny 1B", "name: " + std::string(200, 'n'))),
+            "models/x.yaml:3:11: key 'name' in model 'tiny-1b' is 200 bytes, more than the "
+            "limit of 128");
+  EXPECT_EQ(error_of(replace(valid, "id: tiny-1b", "id: " + std::string(100, 'i'))),
+            "models/x.yaml:2:9: key 'id' in model #1 is 100 bytes, more than the limit of 64");
+  EXPECT_EQ(error_of(replace(valid, "notes: \"a test model\"",
+                             "notes: " + std::string(5000, 'o'))),
+            "models/x.yaml:10:12: key 'notes' in model 'tiny-1b' is 5000 bytes, more than the "
+            "limit of 4096");
+}
+
 class LoadCatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -261,6 +316,19 @@ TEST_F(LoadCatalogTest, UserFileErrorsNameTheFile) {
     EXPECT_EQ(e.kind(), ErrorKind::bad_input);
     EXPECT_EQ(std::string(e.what()),
               path + ":13:13: key 'layers' in model 'tiny-1b' must be an integer, got 'x'");
+  }
+}
+
+// Issue 9 class 6: a user catalog over catalog_max_bytes is not read at all.
+TEST_F(LoadCatalogTest, FileOverTheSizeCapIsNotRead) {
+  const std::string path = write("big.yaml", valid + std::string(catalog_max_bytes, '#'));
+  try {
+    static_cast<void>(load_catalog({path}, ""));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_EQ(std::string(e.what()),
+              "cannot read '" + path + "': file is larger than the limit of 4.00 MiB");
   }
 }
 

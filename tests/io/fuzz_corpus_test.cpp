@@ -1,6 +1,7 @@
-// Writes seed inputs for the manifest and safetensors fuzz targets (tests/fuzz/) into
-// $VRAMPLAN_FUZZ_CORPUS_DIR/<target>/; skipped when the variable is unset. scripts/fuzz.sh runs
-// it before fuzzing. The GGUF seeds come from GgufCorpus.WritesSeedFiles.
+// Writes seed inputs for the fuzz targets (tests/fuzz/) into $VRAMPLAN_FUZZ_CORPUS_DIR/<target>/;
+// skipped when the variable is unset. scripts/fuzz.sh runs it before fuzzing. The GGUF seeds
+// come from GgufCorpus.WritesSeedFiles; the command-line seeds are committed (tests/fuzz/corpus/cli). Each seed is checked to be accepted, so the fuzzers
+// start from valid structure.
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -9,7 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <vramplan/bytes.hpp>
 #include <vramplan/io/byte_source.hpp>
+#include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/io/embedded_catalog.hpp>
 #include <vramplan/io/hf_model.hpp>
 #include <vramplan/io/ollama_store.hpp>
 
@@ -61,6 +65,60 @@ TEST(FuzzCorpus, WritesManifestAndSafetensorsSeeds) {
         R"({"architectures":["LlamaForCausalLM"],"hidden_size":64,"intermediate_size":128,)"
         R"("num_attention_heads":4,"num_hidden_layers":2,"vocab_size":256,)"
         R"("max_position_embeddings":2048})");
+}
+
+std::string corpus_dir(const char* target) {
+  const char* dir = std::getenv("VRAMPLAN_FUZZ_CORPUS_DIR");
+  if (dir == nullptr || *dir == '\0') return "";
+  const fs::path path = fs::path(dir) / target;
+  fs::create_directories(path);
+  return path.string();
+}
+
+TEST(FuzzCorpus, WritesJsonSeeds) {
+  const std::string config = corpus_dir("config");
+  if (config.empty()) GTEST_SKIP() << "VRAMPLAN_FUZZ_CORPUS_DIR not set";
+  const std::string llama =
+      R"({"architectures":["LlamaForCausalLM"],"model_type":"llama","hidden_size":64,)"
+      R"("intermediate_size":128,"num_attention_heads":4,"num_key_value_heads":2,)"
+      R"("num_hidden_layers":2,"vocab_size":256,"max_position_embeddings":2048,)"
+      R"("rope_scaling":{"factor":8.0,"rope_type":"llama3"},"torch_dtype":"bfloat16"})";
+  EXPECT_NO_THROW((void)spec_from_hf_config(llama, "seed"));
+  write(fs::path(config) / "llama.json", llama);
+  const std::string moe =
+      R"({"architectures":["Qwen3MoeForCausalLM"],"model_type":"qwen3_moe","hidden_size":64,)"
+      R"("intermediate_size":128,"moe_intermediate_size":32,"num_experts":8,)"
+      R"("num_experts_per_tok":2,"num_attention_heads":4,"num_hidden_layers":2,)"
+      R"("vocab_size":256,"max_position_embeddings":2048,"sliding_window":null})";
+  EXPECT_NO_THROW((void)spec_from_hf_config(moe, "seed"));
+  write(fs::path(config) / "moe.json", moe);
+
+  const std::string index =
+      R"({"metadata":{"total_size":256},"weight_map":{"model.embed_tokens.weight":)"
+      R"("model-00001-of-00002.safetensors","lm_head.weight":"model-00002-of-00002.safetensors"}})";
+  EXPECT_EQ(parse_safetensors_index(index, "seed").shards.size(), 2U);
+  write(fs::path(corpus_dir("index")) / "index.json", index);
+
+  const std::string params =
+      R"({"num_ctx":8192,"num_gpu":"-1","use_mmap":"true","stop":["<|eot_id|>"],)"
+      R"("temperature":0.6})";
+  EXPECT_EQ(parse_params(params, "seed").num_ctx, 8192);
+  write(fs::path(corpus_dir("params")) / "params.json", params);
+}
+
+TEST(FuzzCorpus, WritesCatalogAndSizeSeeds) {
+  const std::string catalog = corpus_dir("catalog");
+  if (catalog.empty()) GTEST_SKIP() << "VRAMPLAN_FUZZ_CORPUS_DIR not set";
+  for (const EmbeddedFile& file : embedded_catalog_files()) {
+    EXPECT_FALSE(parse_catalog(file.text, std::string(file.name)).empty()) << file.name;
+    write(fs::path(catalog) / file.name, std::string(file.text));
+  }
+
+  const std::string sizes = corpus_dir("size");
+  for (const char* size : {"16G", "1.5GiB", "24GB", "512M", "80g", "1T"}) {
+    EXPECT_GT(parse_size(size, "seed"), 0) << size;
+    write(fs::path(sizes) / size, size);
+  }
 }
 
 }  // namespace

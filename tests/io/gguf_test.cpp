@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <vramplan/error.hpp>
@@ -208,6 +209,55 @@ TEST(GgufReader, KeepsOnlyTypeAndCountOfBigArrays) {
   EXPECT_TRUE(k.kept());
   EXPECT_EQ(std::get<std::vector<std::int64_t>>(k.elements).size(), gguf_max_kept_array);
   EXPECT_EQ(scalar<std::uint64_t>(f, "after"), 7U);  // the skip landed on the next key
+}
+
+// Issue 9 class 6: metadata strings and arrays are kept within a budget, not just capped in
+// bytes (24 strings of 64 MiB took 1.5 GB). A long string keeps its first
+// gguf_max_kept_string bytes; a string array over gguf_max_kept_array_bytes keeps its type
+// and count only, and so does anything past gguf_max_kept_bytes in all.
+TEST(GgufReader, BoundsTheMetadataItKeeps) {
+  GgufWriter w;
+  w.set_string("general.architecture", "llama");
+  w.set_string("long", std::string(gguf_max_kept_string + 5, 'a'));
+  w.set_string("short", "s");
+  const std::vector<std::string> big(17, std::string(1u << 20, 'b'));  // 17 MiB in all
+  w.set_array_string("big", big);
+  const std::vector<std::string> small(3, "tok");
+  w.set_array_string("small", small);
+  w.set_u32("after", 7);
+  const GgufFile f = read_bytes(file_bytes(w));
+
+  const GgufValue* v = f.find("long");
+  ASSERT_NE(v, nullptr);
+  EXPECT_TRUE(v->cut);
+  EXPECT_EQ(*v->as_string(), std::string(gguf_max_kept_string, 'a'));
+  EXPECT_FALSE(f.find("short")->cut);
+  EXPECT_EQ(scalar<std::string>(f, "short"), "s");
+  const GgufArray& b = scalar<GgufArray>(f, "big");
+  EXPECT_EQ(b.count, 17U);
+  EXPECT_FALSE(b.kept());
+  EXPECT_EQ(std::get<std::vector<std::string>>(scalar<GgufArray>(f, "small").elements), small);
+  EXPECT_EQ(scalar<std::uint64_t>(f, "after"), 7U);  // the skips landed on the next key
+}
+
+TEST(GgufReader, KeepsNothingPastTheMetadataBudget) {
+  GgufWriter w;
+  const std::uint64_t n = gguf_max_kept_bytes / gguf_max_kept_string + 2;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    w.set_string(fmt::format("s{}", i), std::string(gguf_max_kept_string, 's'));
+  }
+  const std::vector<std::string> words(2, "w");
+  w.set_array_string("late", words);
+  const GgufFile f = read_bytes(file_bytes(w));
+  EXPECT_FALSE(f.find("s0")->cut);
+  EXPECT_TRUE(f.find(fmt::format("s{}", n - 1))->cut);
+  std::uint64_t kept = 0;
+  for (const GgufKv& kv : f.metadata) {
+    kept += kv.value.as_string() != nullptr ? kv.value.as_string()->size() : 0;
+  }
+  EXPECT_LE(kept, gguf_max_kept_bytes);
+  EXPECT_EQ(scalar<GgufArray>(f, "late").count, 2U);
+  EXPECT_FALSE(scalar<GgufArray>(f, "late").kept());
 }
 
 // --- malformed input: exact messages and offsets ---------------------------------------------
@@ -443,6 +493,33 @@ TEST(GgufReaderErrors, TensorDataPastTheEnd) {
                          std::to_string(header.size()) + " bytes)"),
             std::string::npos)
       << message;
+}
+
+// Issue 9: a tensor count one too high read the last tensor info from the alignment padding
+// and the zeroed data after it (an empty name, no dimensions, offset 0) instead of failing.
+TEST(GgufReaderErrors, TensorCountOneTooHigh) {
+  GgufWriter w = sample_writer();
+  w.override_tensor_count(w.tensor_count() + 1);
+  const std::string message = error_of(file_bytes(w));
+  EXPECT_EQ(message.rfind("m.gguf: offset ", 0), 0U) << message;
+  EXPECT_NE(message.find(": tensor 4 of 4 has an empty name (is the tensor count too high?)"),
+            std::string::npos)
+      << message;
+  // Also when the tensor infos end exactly on the alignment: no padding, the data follows.
+  EXPECT_EQ(error_of(raw_tensor_file("", {32}, 0, 0)),
+            "m.gguf: offset 24: tensor 1 of 1 has an empty name (is the tensor count too high?)");
+}
+
+// Issue 9 class 6: the tensor infos kept are bounded by a count, not only by the file's bytes.
+TEST(GgufReaderErrors, TensorCountOverTheLimit) {
+  ByteWriter b;
+  b.raw("GGUF");
+  b.u32(3);
+  b.u64(gguf_max_tensors + 1);
+  b.u64(0);
+  const std::string bytes = b.bytes() + std::string((gguf_max_tensors + 1) * 32, '\0');
+  EXPECT_EQ(error_of(bytes), fmt::format("m.gguf: offset 8: tensor count {} exceeds the limit of {}",
+                                         gguf_max_tensors + 1, gguf_max_tensors));
 }
 
 TEST(GgufReaderErrors, TensorNames) {

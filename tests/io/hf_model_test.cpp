@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -5,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -598,6 +600,66 @@ TEST_F(SafetensorsFiles, RefusesAHeaderAboveTheLimit) {
             "huge.safetensors: header length 157286400 exceeds the limit of 104857600 "
             "bytes");
   EXPECT_EQ(source.bytes_read(), 8U);
+}
+
+// Issue 9 class 3: a header of many keys whose values are objects parsed in quadratic time
+// (nlohmann's depth-limiting callback rescans the root at every member's end): 40k keys
+// took seconds, 250k minutes.
+TEST(SafetensorsHeaderLimits, ManyTensorsParseInLinearTime) {
+  constexpr std::uint64_t n = 100000;
+  std::string header = "{";
+  for (std::uint64_t i = 0; i < n; ++i) {
+    header += fmt::format(R"({}"t{}":{{"dtype":"F32","shape":[1],"data_offsets":[{},{}]}})",
+                          i == 0 ? "" : ",", i, 4 * i, 4 * i + 4);
+  }
+  header += "}";
+  const std::string bytes = safetensors(header, 4 * n);
+  const auto start = std::chrono::steady_clock::now();
+  MemorySource source(bytes);
+  const SafetensorsHeader h = read_safetensors_header(source, "m.safetensors");
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
+  EXPECT_EQ(h.tensors.size(), n);
+  EXPECT_LT(seconds.count(), 3.0);
+}
+
+// Issue 9 class 6: what a header keeps is bounded, not just its bytes. A shape of a million
+// zeros used to become a million-element DOM (a 100 MiB header of them took 2 GB).
+TEST(SafetensorsHeaderLimits, BoundsWhatOneEntryKeeps) {
+  std::string zeros = "0";
+  for (int i = 0; i < 100000; ++i) zeros += ",0";
+  EXPECT_EQ(header_error(safetensors(
+                R"({"a":{"dtype":"F32","shape":[)" + zeros + R"(],"data_offsets":[0,0]}})", 0)),
+            "m.safetensors: 'a': more than 4096 JSON values");
+  EXPECT_EQ(header_error(safetensors(R"({")" + std::string(5000, 'n') +
+                                         R"(":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})",
+                                     0)),
+            "m.safetensors: tensor name of 5000 bytes exceeds the limit of 4096");
+  EXPECT_EQ(header_error(safetensors(R"({"__metadata__":{"k":")" + std::string(2u << 20, 'v') +
+                                         R"("}})",
+                                     0)),
+            "m.safetensors: JSON string of 2097152 bytes exceeds the limit of 1048576");
+}
+
+TEST(SafetensorsHeaderLimits, DuplicateNamesKeepTheLastEntry) {
+  const SafetensorsHeader h = [] {
+    const std::string bytes =
+        safetensors(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                    R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                    8);
+    MemorySource source(bytes);
+    return read_safetensors_header(source, "m.safetensors");
+  }();
+  ASSERT_EQ(h.tensors.size(), 1U);
+  EXPECT_EQ(h.tensors[0].shape, (std::vector<std::int64_t>{2}));
+}
+
+TEST(HfConfig, BoundsWhatTheDomKeeps) {
+  std::string zeros = "0";
+  for (int i = 0; i < 70000; ++i) zeros += ",0";
+  EXPECT_EQ(config_error(R"({"a":[)" + zeros + "]}"),
+            "config.json: JSON has more than 65536 values");
+  EXPECT_EQ(config_error(R"({"a":")" + std::string(2u << 20, 'v') + R"("})"),
+            "config.json: JSON string of 2097152 bytes exceeds the limit of 1048576");
 }
 
 // --- model directories ----------------------------------------------------------------------

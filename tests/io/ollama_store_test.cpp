@@ -1,4 +1,5 @@
 #include <array>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -174,6 +175,32 @@ TEST(OllamaManifest, RefusesHugeAndDeepInput) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   EXPECT_EQ(error_of([&] { (void)parse_manifest(deep, "m"); }),
             "m: JSON nested deeper than 64 levels");
+}
+
+// Issue 9 class 3: a 1 MiB manifest of keys holding objects took 37 s with nlohmann's
+// depth-limiting callback (quadratic); now it is one pass, and refused for its size in values.
+TEST(OllamaManifest, ManyKeysParseInLinearTime) {
+  std::string wide = "{";
+  for (int i = 0; wide.size() < ollama_max_manifest_bytes - 32; ++i) {
+    wide += fmt::format("{}\"k{}\":{{}}", i == 0 ? "" : ",", i);
+  }
+  wide += "}";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_of([&] { (void)parse_manifest(wide, "m"); }),
+            "m: JSON has more than 16384 values");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 2.0);
+}
+
+// Issue 9 class 6: what a manifest or .params keeps is bounded by counts and lengths.
+TEST(OllamaManifest, BoundsWhatIsKept) {
+  EXPECT_EQ(error_of([&] {
+              (void)parse_params(R"({"stop":")" + std::string(100000, 'x') + R"("})", "p");
+            }),
+            "p: JSON string of 100000 bytes exceeds the limit of 65536");
+  std::string zeros = "0";
+  for (int i = 0; i < 20000; ++i) zeros += ",0";
+  EXPECT_EQ(error_of([&] { (void)parse_params(R"({"stop":[)" + zeros + "]}", "p"); }),
+            "p: JSON has more than 16384 values");
 }
 
 TEST(OllamaManifest, ControlCharactersStayOutOfMessages) {

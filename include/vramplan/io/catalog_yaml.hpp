@@ -1,6 +1,7 @@
 // Catalog YAML (docs/catalog.md) -> CatalogEntry values. The only code that knows YAML.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -8,6 +9,15 @@
 #include <vramplan/catalog.hpp>
 
 namespace vramplan::io {
+
+// Limits (docs/reliability.md §6; the whole embedded catalog is about 60 KiB and 10k nodes).
+// A document is counted by yaml-cpp's event parser before its node tree is built: more bytes,
+// nodes (an alias counts the nodes it repeats), nesting or a longer scalar is an error. Kept
+// strings have per-key limits too: id 64 bytes, name 128, notes 4096, others 256 or 1024.
+inline constexpr std::size_t catalog_max_bytes = 4u << 20;
+inline constexpr std::size_t catalog_max_nodes = 65536;
+inline constexpr std::size_t catalog_max_depth = 16;
+inline constexpr std::size_t catalog_max_scalar = 65536;
 
 // Parses one catalog document. `origin` names it in errors and becomes entry.source.
 // Malformed YAML, unknown keys, missing or nonsensical fields throw

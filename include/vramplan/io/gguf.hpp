@@ -27,6 +27,19 @@ inline constexpr std::uint32_t gguf_max_dims = 4;                   // GGML_MAX_
 // Arrays up to this many elements are kept in memory; longer ones (tokenizer tokens, scores,
 // merges of big vocabularies) keep only their type and count, and their bytes are skipped.
 inline constexpr std::uint64_t gguf_max_kept_array = 65536;
+// Memory kept per file (docs/reliability.md §6), so that the caps above bound memory and not
+// only bytes read: a string value keeps at most its first gguf_max_kept_string bytes
+// (GgufValue::cut says it was longer); a string array whose strings take more than
+// gguf_max_kept_array_bytes keeps only its type and count; and once the strings and array
+// elements kept reach gguf_max_kept_bytes, later strings are cut and later arrays not kept.
+// Keys are always kept: more than gguf_max_kept_bytes of them is an error. A real header
+// keeps a few MiB (a 64k-token vocabulary, a chat template).
+inline constexpr std::uint64_t gguf_max_kept_string = 1u << 20;
+inline constexpr std::uint64_t gguf_max_kept_array_bytes = 16u << 20;
+inline constexpr std::uint64_t gguf_max_kept_bytes = 32u << 20;
+// Tensors in one file, and in all parts of a split model (llama.cpp's conversions write a few
+// thousand at most: the experts of a layer are one tensor).
+inline constexpr std::uint64_t gguf_max_tensors = 65536;
 inline constexpr std::uint64_t gguf_default_alignment = 32;
 // Bytes fetched from the source per read while walking the header.
 inline constexpr std::size_t gguf_read_chunk = 1u << 20;
@@ -71,6 +84,7 @@ struct GgufValue {
   // u8/u16/u32/u64 -> uint64; i8/i16/i32/i64 -> int64; f32/f64 -> double; bool; string; array
   std::variant<std::uint64_t, std::int64_t, double, bool, std::string, GgufArray> data;
   std::uint64_t offset = 0;  // file offset of the value (after the key and type)
+  bool cut = false;          // a string kept only in part (gguf_max_kept_string)
 
   // Any integer type whose value fits int64; nullopt for other types or u64 > INT64_MAX.
   [[nodiscard]] std::optional<std::int64_t> as_int() const;

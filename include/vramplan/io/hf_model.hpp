@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +79,11 @@ struct SafetensorsTensor {
 
 // Headers larger than this are refused (real ones are a few MiB at most).
 inline constexpr std::uint64_t safetensors_header_limit = 100ULL << 20;
+// Tensors one header may list (a real shard lists a few thousand); each entry of a header may
+// hold at most 4096 JSON values and a tensor name at most 4096 bytes (docs/reliability.md §6).
+inline constexpr std::size_t safetensors_max_tensors = 1u << 18;
+// Tensors all the files of one model directory may list together.
+inline constexpr std::size_t hf_max_tensors = 1u << 19;
 
 struct SafetensorsHeader {
   std::vector<SafetensorsTensor> tensors;       // sorted by data offset
@@ -96,6 +102,18 @@ struct SafetensorsHeader {
                                                         const std::string& origin);
 // Same, from a file (origin = path).
 [[nodiscard]] SafetensorsHeader read_safetensors_header(const std::string& path);
+
+// model.safetensors.index.json: which shard holds each tensor.
+struct SafetensorsIndex {
+  std::map<std::string, std::string> weight_map;  // tensor name -> shard file name
+  std::set<std::string> shards;                   // the shard file names
+};
+
+// Parses an index. Throws Error{bad_input, "<origin>: ..."} when the JSON is malformed or over
+// its limits (524288 values, strings of 4096 bytes), 'weight_map' is not an object, or a
+// shard is not a bare file name in the model's directory.
+[[nodiscard]] SafetensorsIndex parse_safetensors_index(std::string_view text,
+                                                       const std::string& origin);
 
 // --- a model directory ----------------------------------------------------------------------
 

@@ -114,6 +114,11 @@ struct OllamaParams {
   bool operator==(const OllamaParams&) const = default;
 };
 
+// The .params blob's JSON. Throws Error{bad_input, "<origin>: ..."} when it is malformed, not
+// an object, holds more than 16384 values or a string over 64 KiB, or a memory key has a
+// value of the wrong kind.
+[[nodiscard]] OllamaParams parse_params(std::string_view text, const std::string& origin);
+
 // From the config blob (types/model/config.go ConfigV2), when it is readable JSON; else empty.
 struct OllamaConfig {
   std::string model_format;  // "gguf"
