@@ -53,11 +53,12 @@ const char* const required_keys[] = {"id",    "name",  "arch",    "layers", "emb
   return text;
 }
 
-// A yaml-cpp message for a one-line error: it quotes the offending byte as is ("unknown escape
-// character: " and a newline), so control characters become \xNN.
-[[nodiscard]] std::string yaml_message(const std::string& msg) {
+// Control characters as \xNN, so that a message quoting a value from the file (a key, an id,
+// the byte yaml-cpp stumbled on) stays one line whatever the file holds. Idempotent: the
+// backslash itself is kept.
+[[nodiscard]] std::string escape_controls(std::string_view text) {
   std::string out;
-  for (const char c : lower_first(msg)) {
+  for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) {
       out += fmt::format("\\x{:02x}", u);
@@ -66,6 +67,12 @@ const char* const required_keys[] = {"id",    "name",  "arch",    "layers", "emb
     }
   }
   return out;
+}
+
+// A yaml-cpp message for a one-line error: it quotes the offending byte as is ("unknown escape
+// character: " and a newline).
+[[nodiscard]] std::string yaml_message(const std::string& msg) {
+  return escape_controls(lower_first(msg));
 }
 
 // Longest kept value per key (a name pads every row of `vramplan models`).
@@ -156,10 +163,13 @@ class Reader {
  public:
   explicit Reader(const std::string& origin) : origin_(origin) {}
 
+  // Every message quotes values from the file (keys, ids, names): escaped here, once.
   [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message) const {
-    if (mark.is_null()) throw Error(ErrorKind::bad_input, fmt::format("{}: {}", origin_, message));
-    throw Error(ErrorKind::bad_input, fmt::format("{}:{}:{}: {}", origin_, mark.line + 1,
-                                                  mark.column + 1, message));
+    const std::string origin = escape_controls(origin_);
+    const std::string text = escape_controls(message);
+    if (mark.is_null()) throw Error(ErrorKind::bad_input, fmt::format("{}: {}", origin, text));
+    throw Error(ErrorKind::bad_input,
+                fmt::format("{}:{}:{}: {}", origin, mark.line + 1, mark.column + 1, text));
   }
 
   // "in model 'foo'" or, before the id is known, "in model #3".

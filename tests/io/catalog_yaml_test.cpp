@@ -154,6 +154,12 @@ TEST(CatalogYaml, YamlCppMessagesStayOnOneLine) {
             "models/x.yaml:1:12: unknown escape character: \\x0d");
 }
 
+// Found by tests/fuzz/catalog_fuzz.cpp: the reader's own messages quote keys and ids from the
+// file, which could hold a newline.
+TEST(CatalogYaml, QuotedFileValuesStayOnOneLine) {
+  EXPECT_EQ(error_of("\"a\\nb\": 1\n"), "models/x.yaml:1:1: unknown top-level key 'a\\x0ab'");
+}
+
 TEST(CatalogYaml, UnknownKeyIsLocated) {
   EXPECT_EQ(error_of(replace(valid, "    layers: 16", "    n_layers: 16")),
             "models/x.yaml:13:5: unknown key 'n_layers' in model 'tiny-1b'");
