@@ -39,6 +39,7 @@ CLI::App* setup_estimate(CLI::App& app, EstimateOptions& o) {
       ->type_name("N");
   add_output_flags(*sub, o.output, "table|json", true);
   add_vllm_flags(*sub, o.vllm, false);
+  sub->footer("Example: vramplan estimate --vram 16G --model llama3.1:8b --ctx 8192");
   return sub;
 }
 
