@@ -1,5 +1,9 @@
-// The command line as a user meets it: every command's --help ends with an example that runs.
+// The command line as a user meets it: every command's --help ends with an example that runs,
+// and the generated man page and shell completions (cli::generate_doc) name every command and
+// flag that --help shows — found by reading --help, not from a list kept here, so a new flag
+// without documentation fails this test.
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -59,6 +63,19 @@ std::vector<std::string> commands() {
   return names;
 }
 
+// The flags a --help text lists at the start of its option lines ("  -m,--model NAME ...").
+std::vector<std::string> flags_in_help(const std::string& help) {
+  static const std::regex option_line(R"(^  (?:-([A-Za-z]),)?--([a-z0-9][a-z0-9-]*)\b)");
+  std::vector<std::string> flags;
+  std::istringstream in(help);
+  std::string line;
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (std::regex_search(line, m, option_line)) flags.push_back(m[2].str());
+  }
+  return flags;
+}
+
 std::string last_line(const std::string& text) {
   std::string trimmed = text;
   while (!trimmed.empty() && trimmed.back() == '\n') trimmed.pop_back();
@@ -85,6 +102,65 @@ TEST(CliHelp, EveryHelpEndsWithAnExampleThatRuns) {
     const Outcome result = run(example_args);
     EXPECT_TRUE(result.exit == 0 || result.exit == 1) << example << "\n" << result.err;
     EXPECT_EQ(result.err.find("error"), std::string::npos) << example << "\n" << result.err;
+  }
+}
+
+TEST(CliDocs, ManPageAndCompletionsNameEveryCommandAndFlag) {
+  const std::string man = cli::generate_doc(cli::Doc::man_page);
+  const std::string bash = cli::generate_doc(cli::Doc::bash_completion);
+  const std::string zsh = cli::generate_doc(cli::Doc::zsh_completion);
+  const std::string fish = cli::generate_doc(cli::Doc::fish_completion);
+  const std::vector<std::string> names = commands();
+  ASSERT_FALSE(names.empty());
+  for (const std::string& command : names) {
+    EXPECT_NE(man.find(".SS \"vramplan " + command + "\""), std::string::npos) << command;
+    EXPECT_NE(bash.find("    " + command + ")\n"), std::string::npos) << command;
+    EXPECT_NE(zsh.find("    '" + command + ":"), std::string::npos) << command;
+    EXPECT_NE(fish.find("-a " + command + " "), std::string::npos) << command;
+    const Outcome help = run({command, "--help"});
+    const std::vector<std::string> flags = flags_in_help(help.out);
+    EXPECT_GE(flags.size(), 2u) << command;
+    // The command's own section of each document.
+    const std::string man_part = man.substr(man.find(".SS \"vramplan " + command + "\""));
+    const std::string fish_condition = "'__fish_seen_subcommand_from " + command + "'";
+    for (const std::string& flag : flags) {
+      std::string roff_flag = "\\-\\-";
+      for (const char c : flag) roff_flag += c == '-' ? std::string("\\-") : std::string(1, c);
+      EXPECT_NE(man_part.find("\\fB" + roff_flag + "\\fR"), std::string::npos)
+          << command << " --" << flag;
+      EXPECT_NE(bash.find(" --" + flag), std::string::npos) << command << " --" << flag;
+      EXPECT_TRUE(zsh.find("'--" + flag + "[") != std::string::npos ||
+                  zsh.find("{--" + flag + ",") != std::string::npos)
+          << command << " --" << flag;
+      EXPECT_NE(fish.find(fish_condition + " -l " + flag + " "), std::string::npos)
+          << command << " --" << flag;
+    }
+  }
+}
+
+TEST(CliDocs, HiddenFlagsStayHidden) {
+  for (const cli::Doc doc : {cli::Doc::man_page, cli::Doc::bash_completion,
+                             cli::Doc::zsh_completion, cli::Doc::fish_completion}) {
+    const std::string text = cli::generate_doc(doc);
+    EXPECT_EQ(text.find("internal-error-test"), std::string::npos) << static_cast<int>(doc);
+  }
+}
+
+TEST(CliDocs, ManPageIsRoff) {
+  const std::string man = cli::generate_doc(cli::Doc::man_page);
+  EXPECT_EQ(man.rfind(".\\\" ", 0), 0u);
+  EXPECT_NE(man.find("\n.TH VRAMPLAN 1 "), std::string::npos);
+  std::istringstream in(man);
+  std::string line;
+  while (std::getline(in, line)) {
+    // Text lines never start with a control character, and ASCII hyphens are escaped.
+    if (line.empty() || line[0] == '.') continue;
+    EXPECT_NE(line[0], '\'') << line;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '-') {
+        EXPECT_TRUE(i > 0 && line[i - 1] == '\\') << line;
+      }
+    }
   }
 }
 
