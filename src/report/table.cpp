@@ -283,7 +283,9 @@ std::string render_models_table(const std::vector<const CatalogEntry*>& entries)
   for (const CatalogEntry* e : entries) {
     std::string quants;
     for (const FileType q : e->quants) {
-      quants += (quants.empty() ? "" : " ") + std::string(to_string(q));
+      // Appended in two steps: `"" + std::string` trips g++ 12's -Wrestrict at -O3.
+      if (!quants.empty()) quants += ' ';
+      quants += to_string(q);
     }
     table.add_row({e->ollama.empty() ? e->id : e->ollama.front(), e->name, e->spec.arch,
                    e->params_published > 0 ? format_params(e->params_published) : "-",

@@ -503,7 +503,8 @@ TEST_F(GgufFileTest, FileSourceReportsAMissingFile) {
     FileSource source(dir_.string());
     FAIL() << "opened a directory";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "'" + dir_.string() + "': not a regular file");
+    const std::string dir = dir_.string();  // a named string: "'" + temporary trips -Wrestrict
+    EXPECT_EQ(std::string(e.what()), "'" + dir + "': not a regular file");
   }
 }
 

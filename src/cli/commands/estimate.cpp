@@ -61,9 +61,8 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
                         ? static_cast<std::int32_t>(parse_integer("--parallel", o.parallel, 1, 256))
                         : engine.default_parallel;
   config.kv_unified = !parallel_set && engine.unified_when_parallel_unset;
-  const std::optional<std::int64_t> ctx =
-      o.ctx.empty() ? std::nullopt
-                    : std::optional<std::int64_t>(parse_integer("--ctx", o.ctx, 1, 1 << 24));
+  // 0: not given. (A std::optional here trips g++ 12's -Wmaybe-uninitialized at -O3.)
+  const std::int64_t ctx = o.ctx.empty() ? 0 : parse_integer("--ctx", o.ctx, 1, 1 << 24);
   if (!o.kv_type.empty()) config.type_k = config.type_v = parse_kv_type(o.kv_type);
   config.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
   if (!o.flash_attn.empty()) {
@@ -82,10 +81,10 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
 
   // The model's own defaults (an Ollama .params layer) stand in for flags not given.
   const io::ModelDefaults& defaults = resolved.defaults;
-  if (!ctx && defaults.num_ctx) {
+  if (ctx == 0 && defaults.num_ctx) {
     warn(context, fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
   }
-  config.ctx = ctx ? *ctx : defaults.num_ctx.value_or(engine_default_ctx(model, engine, gpus));
+  config.ctx = ctx > 0 ? ctx : defaults.num_ctx.value_or(engine_default_ctx(model, engine, gpus));
   config.n_ubatch = o.ubatch.empty() && defaults.num_batch ? *defaults.num_batch
                     : o.ubatch.empty()
                         ? engine_default_ubatch(model, engine, backend, config.ctx,
