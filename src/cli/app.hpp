@@ -18,7 +18,6 @@ struct Commands {
   EstimateOptions estimate;
   ModelsOptions models;
   InspectOptions inspect;
-  bool internal_error_test = false;
   CLI::App* fit_cmd = nullptr;
   CLI::App* estimate_cmd = nullptr;
   CLI::App* models_cmd = nullptr;

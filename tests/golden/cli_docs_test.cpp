@@ -138,14 +138,6 @@ TEST(CliDocs, ManPageAndCompletionsNameEveryCommandAndFlag) {
   }
 }
 
-TEST(CliDocs, HiddenFlagsStayHidden) {
-  for (const cli::Doc doc : {cli::Doc::man_page, cli::Doc::bash_completion,
-                             cli::Doc::zsh_completion, cli::Doc::fish_completion}) {
-    const std::string text = cli::generate_doc(doc);
-    EXPECT_EQ(text.find("internal-error-test"), std::string::npos) << static_cast<int>(doc);
-  }
-}
-
 TEST(CliDocs, ManPageIsRoff) {
   const std::string man = cli::generate_doc(cli::Doc::man_page);
   EXPECT_EQ(man.rfind(".\\\" ", 0), 0u);
