@@ -62,5 +62,19 @@ if(BASH)
   if(NOT code EQUAL 0)
     message(FATAL_ERROR "bash -n on the completion:\n${err}")
   endif()
+  # It completes: a command, a flag of that command, the values of an on|off|auto flag.
+  foreach(case "vramplan fi|fit" "vramplan fit --vr|--vram" "vramplan fit --flash-attn |on off auto")
+    string(REPLACE "|" ";" parts "${case}")
+    list(GET parts 0 words)
+    list(GET parts 1 expect)
+    execute_process(
+      COMMAND "${BASH}" -c "source \"$1\"; read -ra COMP_WORDS <<<\"$2\"; \
+[[ $2 == *' ' ]] && COMP_WORDS+=(''); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _vramplan; \
+echo \"\${COMPREPLY[*]}\"" _ "${prefix}/share/bash-completion/completions/vramplan" "${words}"
+      OUTPUT_VARIABLE got OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(NOT got STREQUAL expect)
+      message(FATAL_ERROR "bash completion of '${words}': '${got}', expected '${expect}'")
+    endif()
+  endforeach()
 endif()
 message(STATUS "install: ok (${prefix})")
