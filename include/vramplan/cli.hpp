@@ -22,4 +22,10 @@ struct Context {
 // (docs/cli.md "Exit codes"). Never throws.
 [[nodiscard]] int run(const std::vector<std::string>& args, Context& context) noexcept;
 
+// The man page and the shell completions, generated from the same definitions as --help, so a
+// new command or flag appears in them by itself (src/cli/docgen.cpp; the build writes them with
+// src/tools/cli_docgen.cpp and `cmake --install` installs them, docs/cli.md "Installing").
+enum class Doc { man_page, bash_completion, zsh_completion, fish_completion };
+[[nodiscard]] std::string generate_doc(Doc doc);
+
 }  // namespace vramplan::cli

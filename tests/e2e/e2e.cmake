@@ -3,10 +3,14 @@
 set(VRAMPLAN_E2E_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(VRAMPLAN_E2E_WORK ${CMAKE_CURRENT_BINARY_DIR}/e2e-work)
 
-# vramplan_e2e(NAME EXIT CODE ARGS a|b|c [STDOUT re] [STDERR re] [PRECREATE file])
+# vramplan_e2e(NAME EXIT CODE ARGS a|b|c [STDOUT re] [STDERR re] [PRECREATE file] [TARGET t])
+# TARGET: the binary to run (default vramplan).
 function(vramplan_e2e name)
-  cmake_parse_arguments(E "" "EXIT;ARGS;STDOUT;STDERR;PRECREATE" "" ${ARGN})
-  set(defs -DBIN=$<TARGET_FILE:vramplan> "-DARGS=${E_ARGS}" -DEXPECT_EXIT=${E_EXIT}
+  cmake_parse_arguments(E "" "EXIT;ARGS;STDOUT;STDERR;PRECREATE;TARGET" "" ${ARGN})
+  if(NOT E_TARGET)
+    set(E_TARGET vramplan)
+  endif()
+  set(defs -DBIN=$<TARGET_FILE:${E_TARGET}> "-DARGS=${E_ARGS}" -DEXPECT_EXIT=${E_EXIT}
            -DWORKDIR=${VRAMPLAN_E2E_WORK}/${name})
   if(DEFINED E_STDOUT)
     list(APPEND defs "-DSTDOUT_REGEX=${E_STDOUT}")
@@ -36,8 +40,12 @@ vramplan_e2e(exit_3_unknown_model EXIT 3 ARGS fit|--vram|16G|--model|no-such-mod
 vramplan_e2e(exit_4_no_clobber EXIT 4
              ARGS fit|--vram|16G|--model|llama3.1:8b|--format|env|-o|@WORKDIR@/x.env
              PRECREATE x.env STDERR "exists; use --force to overwrite\n$")
-vramplan_e2e(exit_5_internal EXIT 5 ARGS --internal-error-test|models
-             STDERR "^vramplan: error: internal error: .* \\(please report\\)\n$")
+# Exit 5 through tests/tools/internal_error.cpp: cli::run in a test-only binary whose
+# environment lookup throws; the shipped binary has no hook for it.
+vramplan_e2e(exit_5_internal EXIT 5 ARGS models TARGET vramplan_internal_error
+             STDERR "^vramplan: error: internal error: injected failure reading [$]VRAMPLAN_CATALOG \\(please report\\)\n$")
+vramplan_e2e(no_internal_hook EXIT 2 ARGS --internal-error-test|models
+             STDERR "^vramplan: error: unknown flag '--internal-error-test' \\(run 'vramplan --help'\\)\n$")
 
 add_test(NAME e2e.output_file
          COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vramplan>

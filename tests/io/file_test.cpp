@@ -130,7 +130,8 @@ TEST_F(FileTest, RefusesToClobberWithoutForce) {
   std::ofstream(path("out.env")) << "old\n";
   const std::string msg = error_of([&] { write_file_atomic(path("out.env"), "new\n", false); },
                                    ErrorKind::io);
-  EXPECT_EQ(msg, "'" + path("out.env") + "' exists; use --force to overwrite");
+  const std::string out = path("out.env");  // a named string: "'" + temporary trips -Wrestrict
+  EXPECT_EQ(msg, "'" + out + "' exists; use --force to overwrite");
   EXPECT_EQ(slurp(path("out.env")), "old\n");
   EXPECT_EQ(entries(), 1u);
 }

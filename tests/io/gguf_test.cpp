@@ -581,7 +581,8 @@ TEST_F(GgufFileTest, FileSourceReportsAMissingFile) {
     FileSource source(dir_.string());
     FAIL() << "opened a directory";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "'" + dir_.string() + "': cannot open: is a directory");
+    const std::string dir = dir_.string();  // a named string: "'" + temporary trips -Wrestrict
+    EXPECT_EQ(std::string(e.what()), "'" + dir + "': cannot open: is a directory");
   }
 }
 

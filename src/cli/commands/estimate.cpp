@@ -39,6 +39,7 @@ CLI::App* setup_estimate(CLI::App& app, EstimateOptions& o) {
       ->type_name("N");
   add_output_flags(*sub, o.output, "table|json", true);
   add_vllm_flags(*sub, o.vllm, false);
+  sub->footer("Example: vramplan estimate --vram 16G --model llama3.1:8b --ctx 8192");
   return sub;
 }
 
@@ -83,7 +84,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
 
   // The model's own defaults (an Ollama .params layer) stand in for flags not given.
   const io::ModelDefaults& defaults = resolved.defaults;
-  if (!ctx && defaults.num_ctx) {
+  if (ctx == 0 && defaults.num_ctx) {
     warn(context, fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
   }
   config.ctx = ctx ? *ctx : defaults.num_ctx.value_or(engine_default_ctx(model, engine, gpus));

@@ -45,6 +45,7 @@ CLI::App* setup_fit(CLI::App& app, FitOptions& o) {
       ->type_name("N");
   add_output_flags(*sub, o.output, "table|json|env", true);
   add_vllm_flags(*sub, o.vllm, true);
+  sub->footer("Example: vramplan fit --vram 24G --ram 64G --model llama3.1:70b --format env");
   return sub;
 }
 

@@ -17,6 +17,7 @@ CLI::App* setup_inspect(CLI::App& app, InspectOptions& o) {
       ->type_name("FILE")
       ->allow_extra_args(false);
   add_output_flags(*sub, o.output, "table|json", true);
+  sub->footer("Example: vramplan inspect gemma3:27b");
   return sub;
 }
 

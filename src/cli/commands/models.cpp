@@ -17,6 +17,7 @@ CLI::App* setup_models(CLI::App& app, ModelsOptions& o) {
   sub->add_option("--format", o.format, "output format: table|json")
       ->type_name("FORMAT")
       ->default_str("table");
+  sub->footer("Example: vramplan models llama3.1");
   return sub;
 }
 
