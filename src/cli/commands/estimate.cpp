@@ -62,9 +62,8 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
       parallel_set ? static_cast<std::int32_t>(parse_integer("--parallel", *o.parallel, 1, 256))
                    : engine.default_parallel;
   config.kv_unified = !parallel_set && engine.unified_when_parallel_unset;
-  const std::optional<std::int64_t> ctx =
-      o.ctx ? std::optional<std::int64_t>(parse_integer("--ctx", *o.ctx, 1, max_ctx_setting))
-            : std::nullopt;
+  // 0: not given. (A std::optional here trips g++ 12's -Wmaybe-uninitialized at -O3.)
+  const std::int64_t ctx = o.ctx ? parse_integer("--ctx", *o.ctx, 1, max_ctx_setting) : 0;
   const BatchFlags batch = parse_batch_flags(engine, o.batch, o.ubatch, context);
   if (o.kv_type.has_value()) config.type_k = config.type_v = parse_kv_type(*o.kv_type);
   config.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
@@ -87,7 +86,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   if (ctx == 0 && defaults.num_ctx) {
     warn(context, fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
   }
-  config.ctx = ctx ? *ctx : defaults.num_ctx.value_or(engine_default_ctx(model, engine, gpus));
+  config.ctx = ctx > 0 ? ctx : defaults.num_ctx.value_or(engine_default_ctx(model, engine, gpus));
   config.n_ubatch = batch.ubatch           ? *batch.ubatch
                     : defaults.num_batch ? *defaults.num_batch
                                          : engine_default_ubatch(model, engine, backend, config.ctx,
