@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,7 @@
 #include <vramplan/version.hpp>
 
 #include "commands/commands.hpp"
+#include "common.hpp"
 #include "exit_code.hpp"
 
 namespace vramplan::cli {
@@ -248,7 +250,11 @@ int run_app(const std::vector<std::string>& args, Context& context) {
     app->parse(reversed);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
-      static_cast<void>(app->exit(e, context.out, context.err));  // --help, --version
+      // --help, --version: written like any output, so a full disk or a closed stdout is
+      // exit 4 here too.
+      std::ostringstream text;
+      static_cast<void>(app->exit(e, text, context.err));
+      write_stdout(context, text.str());
       return to_int(ExitCode::success);
     }
     std::string hint = "run 'vramplan --help'";

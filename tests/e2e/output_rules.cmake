@@ -49,8 +49,10 @@ if(uid STREQUAL "0")
   endif()
 endif()
 
-# A write error on stdout: exit 4 and one line, for a plan and for `models`.
-foreach(args "fit;--vram;16G;--model;llama3.1:8b-q8" "estimate;--model;llama3.1:8b" "models")
+# A write error on stdout: exit 4 and one line, for a plan, for `models` and for --help and
+# --version.
+foreach(args "fit;--vram;16G;--model;llama3.1:8b-q8" "estimate;--model;llama3.1:8b" "models"
+             "--help" "fit;--help" "--version")
   execute_process(COMMAND "${BIN}" ${args} OUTPUT_FILE /dev/full RESULT_VARIABLE code
                   ERROR_VARIABLE err)
   if(NOT code EQUAL 4)
