@@ -2,6 +2,7 @@
 // per layer of a GGUF file (or of a catalog model's generated tensor list).
 #include <CLI/CLI.hpp>
 
+#include <vramplan/error.hpp>
 #include <vramplan/report/inspect.hpp>
 
 #include "commands.hpp"
@@ -24,7 +25,10 @@ CLI::App* setup_inspect(CLI::App& app, InspectOptions& o) {
 ExitCode run_inspect(const InspectOptions& o, Context& context) {
   check_format(o.output.format, "table|json");
   check_output_file(o.output);
-  require_model(o.model, "inspect");
+  if (o.model.model.empty()) {  // a positional argument here, not --model
+    throw Error(ErrorKind::usage,
+                "inspect needs a model: a GGUF file or a name (run 'vramplan inspect --help')");
+  }
   const Catalog catalog = load_catalog(o.model.catalogs, context);
   const io::LoadedModel loaded = resolve_model(catalog, o.model, context, false);
   warn_notes(context, loaded.notes);
