@@ -27,6 +27,8 @@
 #include <vramplan/reserve_graph.hpp>
 #include <vramplan/tensors.hpp>
 
+#include "support/catalog_models.hpp"
+
 #ifndef VRAMPLAN_ACCURACY_DIR
 #error "VRAMPLAN_ACCURACY_DIR must name bench/accuracy/data"
 #endif
@@ -164,25 +166,16 @@ std::vector<Case> read_cases() {
 const std::vector<Case>& cases() {
   static const std::vector<Case> all = [] {
     std::vector<Case> out = read_cases();
-    const Catalog catalog = io::load_catalog({}, "");
-    std::map<std::string, Model> models;
+    test::CatalogModels models(io::load_catalog({}, ""));
     for (Case& c : out) {
-      auto it = models.find(c.model);
-      if (it == models.end()) {
-        const std::optional<ModelRef> ref = catalog.resolve(c.model);
-        if (!ref || ref->entry == nullptr) throw std::runtime_error("not in catalog: " + c.model);
-        it = models
-                 .emplace(c.model, make_model(c.model, "catalog", ref->entry->spec, ref->quant,
-                                              generate_tensors(ref->entry->spec, ref->quant)))
-                 .first;
-      }
-      const Estimate est = estimate(it->second, engine(EngineId::llamacpp_lib), Backend::cpu,
+      const Model& model = models.get(c.model);
+      const Estimate est = estimate(model, engine(EngineId::llamacpp_lib), Backend::cpu,
                                     c.config, {});
       c.p_weights = est.weights();
       c.p_kv = est.kv_cache();
       c.p_compute = est.compute();
       c.p_output = est.output();
-      c.graph = graph_modelled(it->second.spec);
+      c.graph = graph_modelled(model.spec);
     }
     if (const char* path = std::getenv("VRAMPLAN_ACCURACY_OUT"); path != nullptr) {
       std::ofstream o(path);

@@ -28,6 +28,8 @@
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/tensors.hpp>
 
+#include "support/catalog_models.hpp"
+
 #ifndef VRAMPLAN_VULKAN_ACCURACY_DIR
 #error "VRAMPLAN_VULKAN_ACCURACY_DIR must name bench/accuracy/vulkan"
 #endif
@@ -133,21 +135,12 @@ std::vector<VkCase> read_cases() {
 const std::vector<VkCase>& cases() {
   static const std::vector<VkCase> all = [] {
     std::vector<VkCase> out = read_cases();
-    const Catalog catalog =
-        io::load_catalog({fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR) / "shapes.yaml"}, "");
-    std::map<std::string, Model> models;
+    test::CatalogModels models(
+        io::load_catalog({fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR) / "shapes.yaml"}, ""));
     for (VkCase& c : out) {
-      auto it = models.find(c.model);
-      if (it == models.end()) {
-        const std::optional<ModelRef> ref = catalog.resolve(c.model);
-        if (!ref || ref->entry == nullptr) throw std::runtime_error("not in catalog: " + c.model);
-        it = models
-                 .emplace(c.model, make_model(c.model, "catalog", ref->entry->spec, ref->quant,
-                                              generate_tensors(ref->entry->spec, ref->quant)))
-                 .first;
-      }
+      const Model& model = models.get(c.model);
       // One Vulkan device of lavapipe's 2 GiB heap (not enforced by lavapipe).
-      const Estimate est = estimate(it->second, engine(EngineId::llamacpp_lib), Backend::vulkan,
+      const Estimate est = estimate(model, engine(EngineId::llamacpp_lib), Backend::vulkan,
                                     c.config, {2048 * mib});
       c.p_gpu = est.devices.front();
       c.p_host = est.host();

@@ -1,0 +1,40 @@
+// Catalog models by name for the accuracy tests: each name is resolved and its tensor list
+// generated once, however many measured cases use it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <vramplan/catalog.hpp>
+#include <vramplan/estimate.hpp>
+#include <vramplan/tensors.hpp>
+
+namespace vramplan::test {
+
+class CatalogModels {
+ public:
+  explicit CatalogModels(Catalog catalog) : catalog_(std::move(catalog)) {}
+
+  // The model `name` resolves to, built on first use; throws for a name not in the catalog.
+  [[nodiscard]] const Model& get(const std::string& name) {
+    auto it = models_.find(name);
+    if (it == models_.end()) {
+      const std::optional<ModelRef> ref = catalog_.resolve(name);
+      if (!ref || ref->entry == nullptr) throw std::runtime_error("not in catalog: " + name);
+      it = models_
+               .emplace(name, make_model(name, "catalog", ref->entry->spec, ref->quant,
+                                         generate_tensors(ref->entry->spec, ref->quant)))
+               .first;
+    }
+    return it->second;
+  }
+
+ private:
+  Catalog catalog_;
+  std::map<std::string, Model> models_;
+};
+
+}  // namespace vramplan::test
