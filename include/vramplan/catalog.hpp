@@ -11,7 +11,7 @@
 
 #include <vramplan/bytes.hpp>
 #include <vramplan/ggml_type.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/model_spec.hpp>
 
 namespace vramplan {
 

@@ -8,7 +8,7 @@
 
 #include <vramplan/bytes.hpp>
 #include <vramplan/kv_cache.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/model_spec.hpp>
 
 namespace vramplan {
 

@@ -1,127 +1,51 @@
-// What the calculator needs to know about a model: its architecture (ModelSpec) and its
-// tensors (TensorInfo). A spec comes from the catalog or from a GGUF header; tensors come
-// from a GGUF header, or are generated from the spec and a file type (tensors.hpp).
+// A model ready to plan: its name and source, its spec (model_spec.hpp), its tensors
+// (tensor_info.hpp) grouped by layer (weights.hpp), and what only a model file can tell.
 #pragma once
 
-#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <vramplan/bytes.hpp>
 #include <vramplan/ggml_type.hpp>
+#include <vramplan/model_spec.hpp>
+#include <vramplan/tensor_info.hpp>
+#include <vramplan/weights.hpp>
 
 namespace vramplan {
 
-// Sliding-window attention (llama.cpp iSWA, shared/reference/llamacpp.md §A1.3).
-struct SlidingWindow {
-  std::int64_t window = 0;  // n_swa in tokens; 0 = no sliding window
-  // Period p of llama.cpp's set_swa_pattern(p, dense_first): layer il is SWA iff
-  // il % p < p - 1 (dense_first = false) or il % p != 0 (dense_first = true).
-  // p == 0 with window > 0: every layer is SWA.
-  std::int32_t period = 0;
-  bool dense_first = false;
-  std::vector<bool> layers;  // explicit per-layer flags (GGUF bool array); wins if non-empty
-
-  bool operator==(const SlidingWindow&) const = default;
+// What only a model file can tell (absent for catalog models): shown by `vramplan inspect`.
+struct ModelFileFacts {
+  std::string path;
+  std::string format;               // "GGUF v3", "safetensors"
+  std::uint64_t file_size = 0;      // all parts together
+  std::uint64_t header_bytes = 0;   // up to the end of the tensor infos (first part)
+  std::uint64_t bytes_read = 0;     // what vramplan read to plan it
+  std::size_t parts = 1;
+  std::size_t metadata_keys = 0;
+  std::string general_name;
+  std::string tokenizer_model;      // tokenizer.ggml.model
+  std::int64_t tokenizer_tokens = 0;
 };
 
-// Multi-head latent attention (deepseek2 family, §A1.4). All zero when absent.
-struct Mla {
-  std::int32_t q_lora_rank = 0;  // 0 = no q compression ("lite" variants)
-  std::int32_t kv_lora_rank = 0;
-  std::int32_t qk_nope_head_dim = 0;
-  std::int32_t qk_rope_head_dim = 0;
-  std::int32_t v_head_dim = 0;
-
-  [[nodiscard]] bool present() const { return kv_lora_rank > 0; }
-  bool operator==(const Mla&) const = default;
+// A model ready to plan: its spec, its tensors and where they came from.
+struct Model {
+  std::string name;    // what the user asked for, canonical ("llama3.1:8b-q8_0")
+  std::string source;  // "catalog (<embedded>/llama.yaml)", "GGUF ./x.gguf", ...
+  std::string entry_id;  // catalog id when from the catalog
+  ModelSpec spec;
+  FileType file_type = FileType::mostly_q4_k_m;
+  std::vector<TensorInfo> tensors;
+  WeightLayout weights;   // layout_weights(tensors)
+  Bytes projector = 0;    // vision projector (mmproj) weights, 0 = none
+  std::int64_t n_params = 0;
+  std::optional<ModelFileFacts> file;  // set when read from a file
 };
 
-// Mixture of experts. All zero for dense models.
-struct Moe {
-  std::int32_t n_expert = 0;
-  std::int32_t n_expert_used = 0;
-  std::int64_t n_ff_exp = 0;         // per-expert FFN width
-  std::int32_t n_expert_shared = 0;  // shared experts (deepseek2: one block of n_ff_shexp)
-  std::int64_t n_ff_shexp = 0;       // shared-expert FFN width (0 -> n_ff_exp * n_expert_shared)
-  std::int32_t n_leading_dense = 0;  // first N blocks use a dense FFN of width n_ff
-  std::int32_t every_n = 1;          // MoE on every n-th block (llama4 maverick: 2)
-
-  [[nodiscard]] bool present() const { return n_expert > 0; }
-  bool operator==(const Moe&) const = default;
-};
-
-// Recurrent / SSM state of hybrid and recurrent models (§A1.5). Zero when absent.
-struct Recurrent {
-  std::int32_t conv_kernel = 0;  // ssm.conv_kernel
-  std::int64_t inner_size = 0;   // ssm.inner_size
-  std::int64_t state_size = 0;   // ssm.state_size
-  std::int32_t group_count = 0;  // ssm.group_count
-  // Layers with recurrent state. Empty = none. A layer may have both state and KV
-  // (falcon-h1); a recurrent layer with n_head_kv 0 has no KV.
-  std::vector<bool> layers;
-
-  bool operator==(const Recurrent&) const = default;
-};
-
-struct ModelSpec {
-  std::string arch;  // general.architecture: llama, qwen2, qwen3, qwen3moe, gemma2, ...
-
-  std::int32_t n_layer = 0;  // block_count, incl. NextN/MTP blocks
-  std::int32_t n_nextn = 0;  // nextn_predict_layers: trailing blocks without KV in the main context
-  std::int64_t n_embd = 0;
-  std::int64_t n_ff = 0;       // dense FFN width (0 for all-MoE models with no dense block)
-  std::int32_t n_head = 0;
-  std::int32_t n_head_kv = 0;
-  std::int32_t head_dim_k = 0;  // attention.key_length   (default n_embd / n_head)
-  std::int32_t head_dim_v = 0;  // attention.value_length (default n_embd / n_head)
-  std::int64_t n_vocab = 0;
-  std::int64_t n_ctx_train = 0;  // context_length
-  bool tied_embeddings = false;  // no output.weight: token_embd doubles as the output head
-  bool causal = true;            // false for embedding encoders (bert, nomic-bert): no KV reuse
-
-  // Optional per-layer overrides (GGUF arrays). Empty = use the scalar for every layer.
-  std::vector<std::int32_t> n_head_kv_per_layer;
-  std::vector<std::int64_t> n_ff_per_layer;
-
-  SlidingWindow swa;
-  Mla mla;
-  Moe moe;
-  Recurrent recurrent;
-
-  bool operator==(const ModelSpec&) const = default;
-};
-
-// The resolved attention shape of one layer.
-struct LayerAttention {
-  bool has_kv = true;      // false: recurrent-only layer, NextN block, KV-less encoder
-  bool swa = false;        // sliding-window layer
-  bool recurrent = false;  // carries recurrent state
-  std::int64_t k_width = 0;  // n_embd_k_gqa: elements of K per token
-  std::int64_t v_width = 0;  // n_embd_v_gqa: elements of V per token (0 with an MLA V-less cache)
-};
-
-// Applies defaults (head dims from n_embd / n_head) and the per-layer rules of llama.cpp
-// (SWA pattern, per-layer kv heads, MLA widths, NextN blocks). il in [0, n_layer).
-[[nodiscard]] LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il);
-
-// Checks a spec for values the formulas cannot take (zero layers, heads not dividing, ...).
-// Throws Error{bad_input} naming `where` and the field.
-void validate(const ModelSpec& spec, const std::string& where);
-
-// One tensor of a model file. ne[0] is the row length (elements), as in GGUF.
-struct TensorInfo {
-  std::string name;  // "token_embd.weight", "blk.3.attn_q.weight", "output.weight", ...
-  std::array<std::int64_t, 4> ne{1, 1, 1, 1};
-  GgmlType type = GgmlType::f32;
-
-  // Element count and byte size; Error{bad_input} naming the tensor when they overflow.
-  [[nodiscard]] std::int64_t elements() const;
-  [[nodiscard]] Bytes bytes() const;
-  bool operator==(const TensorInfo&) const = default;
-};
-
-// Block index of "blk.N.*" tensors; -1 for anything else.
-[[nodiscard]] std::int32_t tensor_block(const std::string& name);
+// Builds a Model from a spec and tensors (computes the layout and the parameter count).
+[[nodiscard]] Model make_model(std::string name, std::string source, ModelSpec spec,
+                               FileType file_type, std::vector<TensorInfo> tensors,
+                               Bytes projector = 0);
 
 }  // namespace vramplan

@@ -8,7 +8,7 @@
 
 #include <vramplan/compute.hpp>
 #include <vramplan/graph_alloc.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/model_spec.hpp>
 
 namespace vramplan {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <vramplan/bytes.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/tensor_info.hpp>
 
 namespace vramplan {
 

@@ -10,6 +10,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/io/file.hpp>
+#include <vramplan/limits.hpp>
 #include <vramplan/report/escape.hpp>
 #include <vramplan/tensors.hpp>
 

@@ -11,7 +11,7 @@
 #include <vramplan/catalog.hpp>
 #include <vramplan/cli.hpp>
 #include <vramplan/engine.hpp>
-#include <vramplan/estimate.hpp>
+#include <vramplan/model.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/io/model_loader.hpp>
 

@@ -10,7 +10,8 @@
 #include <vector>
 
 #include <vramplan/ggml_type.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/model_spec.hpp>
+#include <vramplan/tensor_info.hpp>
 
 namespace vramplan::detail {
 

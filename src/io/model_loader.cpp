@@ -11,6 +11,7 @@
 #include <vramplan/io/gguf_model.hpp>
 #include <vramplan/io/hf_model.hpp>
 #include <vramplan/io/ollama_store.hpp>
+#include <vramplan/limits.hpp>
 #include <vramplan/tensors.hpp>
 
 namespace vramplan::io {

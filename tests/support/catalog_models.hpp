@@ -9,7 +9,7 @@
 #include <utility>
 
 #include <vramplan/catalog.hpp>
-#include <vramplan/estimate.hpp>
+#include <vramplan/model.hpp>
 #include <vramplan/tensors.hpp>
 
 namespace vramplan::test {

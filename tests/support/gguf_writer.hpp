@@ -16,7 +16,7 @@
 
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/io/gguf.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/tensor_info.hpp>
 
 namespace vramplan::test {
 

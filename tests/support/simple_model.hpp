@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include <vramplan/estimate.hpp>
 #include <vramplan/model.hpp>
 
 namespace vramplan::test {

@@ -2,7 +2,7 @@
 // not depend on the catalog files).
 #pragma once
 
-#include <vramplan/model.hpp>
+#include <vramplan/model_spec.hpp>
 
 namespace vramplan::test {
 

@@ -21,7 +21,8 @@
 #include <vramplan/catalog.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/model_spec.hpp>
+#include <vramplan/tensor_info.hpp>
 #include <vramplan/tensors.hpp>
 
 #include "support/gguf_writer.hpp"

@@ -1,4 +1,5 @@
-#include <vramplan/model.hpp>
+#include <vramplan/model_spec.hpp>
+#include <vramplan/tensor_info.hpp>
 
 #include <gtest/gtest.h>
 

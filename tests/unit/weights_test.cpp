@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/estimate.hpp>
 #include <vramplan/tensors.hpp>
 
 #include "support/simple_model.hpp"

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include <vramplan/io/byte_source.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/tensor_info.hpp>
 
 namespace vramplan::io {
 

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <vramplan/estimate.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/io/gguf.hpp>
 #include <vramplan/model.hpp>

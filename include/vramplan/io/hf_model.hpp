@@ -16,7 +16,6 @@
 #include <vector>
 
 #include <vramplan/bytes.hpp>
-#include <vramplan/estimate.hpp>
 #include <vramplan/model.hpp>
 
 namespace vramplan::io {

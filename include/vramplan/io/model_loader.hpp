@@ -9,7 +9,7 @@
 #include <vector>
 
 #include <vramplan/catalog.hpp>
-#include <vramplan/estimate.hpp>
+#include <vramplan/model.hpp>
 #include <vramplan/io/ollama_store.hpp>  // Getenv
 
 namespace vramplan::io {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include <vramplan/bytes.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/tensor_info.hpp>
 
 namespace vramplan::io {
 

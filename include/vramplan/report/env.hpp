@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include <vramplan/estimate.hpp>
+#include <vramplan/model.hpp>
 #include <vramplan/planner.hpp>
 
 namespace vramplan::report {

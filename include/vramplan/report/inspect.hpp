@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include <vramplan/estimate.hpp>
+#include <vramplan/model.hpp>
 
 namespace vramplan::report {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include <vramplan/estimate.hpp>
+#include <vramplan/model.hpp>
 #include <vramplan/report/table.hpp>
 #include <vramplan/vllm.hpp>
 

@@ -1,0 +1,112 @@
+// A model's architecture as the formulas need it (ModelSpec): layers, attention shape,
+// sliding window, MLA, experts, recurrent state. A spec comes from the catalog or from a
+// model file's header; its tensors (tensor_info.hpp) from the file, or generated from the
+// spec and a file type (tensors.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <vramplan/ggml_type.hpp>
+
+namespace vramplan {
+
+// Sliding-window attention (llama.cpp iSWA, shared/reference/llamacpp.md §A1.3).
+struct SlidingWindow {
+  std::int64_t window = 0;  // n_swa in tokens; 0 = no sliding window
+  // Period p of llama.cpp's set_swa_pattern(p, dense_first): layer il is SWA iff
+  // il % p < p - 1 (dense_first = false) or il % p != 0 (dense_first = true).
+  // p == 0 with window > 0: every layer is SWA.
+  std::int32_t period = 0;
+  bool dense_first = false;
+  std::vector<bool> layers;  // explicit per-layer flags (GGUF bool array); wins if non-empty
+
+  bool operator==(const SlidingWindow&) const = default;
+};
+
+// Multi-head latent attention (deepseek2 family, §A1.4). All zero when absent.
+struct Mla {
+  std::int32_t q_lora_rank = 0;  // 0 = no q compression ("lite" variants)
+  std::int32_t kv_lora_rank = 0;
+  std::int32_t qk_nope_head_dim = 0;
+  std::int32_t qk_rope_head_dim = 0;
+  std::int32_t v_head_dim = 0;
+
+  [[nodiscard]] bool present() const { return kv_lora_rank > 0; }
+  bool operator==(const Mla&) const = default;
+};
+
+// Mixture of experts. All zero for dense models.
+struct Moe {
+  std::int32_t n_expert = 0;
+  std::int32_t n_expert_used = 0;
+  std::int64_t n_ff_exp = 0;         // per-expert FFN width
+  std::int32_t n_expert_shared = 0;  // shared experts (deepseek2: one block of n_ff_shexp)
+  std::int64_t n_ff_shexp = 0;       // shared-expert FFN width (0 -> n_ff_exp * n_expert_shared)
+  std::int32_t n_leading_dense = 0;  // first N blocks use a dense FFN of width n_ff
+  std::int32_t every_n = 1;          // MoE on every n-th block (llama4 maverick: 2)
+
+  [[nodiscard]] bool present() const { return n_expert > 0; }
+  bool operator==(const Moe&) const = default;
+};
+
+// Recurrent / SSM state of hybrid and recurrent models (§A1.5). Zero when absent.
+struct Recurrent {
+  std::int32_t conv_kernel = 0;  // ssm.conv_kernel
+  std::int64_t inner_size = 0;   // ssm.inner_size
+  std::int64_t state_size = 0;   // ssm.state_size
+  std::int32_t group_count = 0;  // ssm.group_count
+  // Layers with recurrent state. Empty = none. A layer may have both state and KV
+  // (falcon-h1); a recurrent layer with n_head_kv 0 has no KV.
+  std::vector<bool> layers;
+
+  bool operator==(const Recurrent&) const = default;
+};
+
+struct ModelSpec {
+  std::string arch;  // general.architecture: llama, qwen2, qwen3, qwen3moe, gemma2, ...
+
+  std::int32_t n_layer = 0;  // block_count, incl. NextN/MTP blocks
+  std::int32_t n_nextn = 0;  // nextn_predict_layers: trailing blocks without KV in the main context
+  std::int64_t n_embd = 0;
+  std::int64_t n_ff = 0;       // dense FFN width (0 for all-MoE models with no dense block)
+  std::int32_t n_head = 0;
+  std::int32_t n_head_kv = 0;
+  std::int32_t head_dim_k = 0;  // attention.key_length   (default n_embd / n_head)
+  std::int32_t head_dim_v = 0;  // attention.value_length (default n_embd / n_head)
+  std::int64_t n_vocab = 0;
+  std::int64_t n_ctx_train = 0;  // context_length
+  bool tied_embeddings = false;  // no output.weight: token_embd doubles as the output head
+  bool causal = true;            // false for embedding encoders (bert, nomic-bert): no KV reuse
+
+  // Optional per-layer overrides (GGUF arrays). Empty = use the scalar for every layer.
+  std::vector<std::int32_t> n_head_kv_per_layer;
+  std::vector<std::int64_t> n_ff_per_layer;
+
+  SlidingWindow swa;
+  Mla mla;
+  Moe moe;
+  Recurrent recurrent;
+
+  bool operator==(const ModelSpec&) const = default;
+};
+
+// The resolved attention shape of one layer.
+struct LayerAttention {
+  bool has_kv = true;      // false: recurrent-only layer, NextN block, KV-less encoder
+  bool swa = false;        // sliding-window layer
+  bool recurrent = false;  // carries recurrent state
+  std::int64_t k_width = 0;  // n_embd_k_gqa: elements of K per token
+  std::int64_t v_width = 0;  // n_embd_v_gqa: elements of V per token (0 with an MLA V-less cache)
+};
+
+// Applies defaults (head dims from n_embd / n_head) and the per-layer rules of llama.cpp
+// (SWA pattern, per-layer kv heads, MLA widths, NextN blocks). il in [0, n_layer).
+[[nodiscard]] LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il);
+
+// Checks a spec for values the formulas cannot take (zero layers, heads not dividing, ...).
+// Throws Error{bad_input} naming `where` and the field.
+void validate(const ModelSpec& spec, const std::string& where);
+
+}  // namespace vramplan
