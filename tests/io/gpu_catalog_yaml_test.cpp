@@ -265,6 +265,10 @@ TEST(EmbeddedGpuCatalog, NamesResolveTheWayToolsAndPeopleWriteThem) {
     EXPECT_EQ(ref->gpu->id, c.id) << c.typed;
   }
   EXPECT_TRUE(catalog.resolve("A100")->generic);
+  EXPECT_EQ(catalog.describe(*catalog.resolve("A100"), "A100"),
+            "'A100' is taken as NVIDIA A100 SXM4 80GB (a100-sxm4-80gb); name the card for "
+            "another, e.g. a100-pcie-40gb, a100-sxm4-40gb, a100-pcie-80gb");
+  EXPECT_TRUE(catalog.resolve("RTX 3080")->generic);
   EXPECT_FALSE(catalog.resolve("RTX 4090")->generic);
   // Cards the catalog does not have (docs/sizing-data.md §3) are misses, not near guesses.
   for (const char* missing : {"NVIDIA GeForce RTX 2060", "Tesla P100-PCIE-16GB",
