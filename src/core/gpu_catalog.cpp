@@ -365,7 +365,7 @@ class Resolver {
   std::optional<Bytes> memory_;
 };
 
-// "x8" / "X8" / "*8" at the end of a --gpu item: the count and the name before it.
+// "x8" / "X8" / "*8" / " x 8" at the end of a --gpu item: the count and the name before it.
 struct Counted {
   std::string_view name;
   std::string_view count;
@@ -375,9 +375,13 @@ struct Counted {
   std::size_t digits = item.size();
   while (digits > 0 && is_digit(item[digits - 1])) --digits;
   if (digits == item.size() || digits == 0) return std::nullopt;
-  const char times = item[digits - 1];
+  std::size_t at = digits;  // "4090 x 2": a sign with spaces on both sides, or none
+  while (at > 0 && is_space(item[at - 1])) --at;
+  if (at == 0) return std::nullopt;
+  const char times = item[at - 1];
   if (times != 'x' && times != 'X' && times != '*') return std::nullopt;
-  const std::string_view name = trim(item.substr(0, digits - 1));
+  if (at != digits && (at < 2 || !is_space(item[at - 2]))) return std::nullopt;  // "rtx 4909"
+  const std::string_view name = trim(item.substr(0, at - 1));
   if (name.empty()) return std::nullopt;
   return Counted{name, item.substr(digits)};
 }
@@ -639,33 +643,31 @@ std::vector<GpuRef> GpuCatalog::select(std::string_view list, std::string_view w
                               what, list));
     }
     std::size_t count = 1;
-    std::string_view name = item;
     std::optional<GpuRef> ref;
     try {
       ref = resolve(item);
-      if (!ref) {
-        if (const std::optional<Counted> counted = split_count(item)) {
-          name = counted->name;
-          if (counted->count.size() > 4) {
-            count = max_selected_gpus + 1;
-          } else {
-            count = 0;
-            for (const char c : counted->count)
-              count = count * 10 + static_cast<std::size_t>(c - '0');
-          }
-          if (count == 0 || count > max_selected_gpus) {
-            throw Error(ErrorKind::usage,
-                        fmt::format("{}: the count in '{}' must be between 1 and {}", what, item,
-                                    max_selected_gpus));
-          }
-          ref = resolve(name);
+      const std::optional<Counted> counted = ref ? std::nullopt : split_count(item);
+      // "4090x2": only when the name before the count is a card ("rtx4099" stays one name).
+      if (counted) ref = resolve(counted->name);
+      if (counted && ref) {
+        if (counted->count.size() > 4) {
+          count = max_selected_gpus + 1;
+        } else {
+          count = 0;
+          for (const char c : counted->count)
+            count = count * 10 + static_cast<std::size_t>(c - '0');
+        }
+        if (count == 0 || count > max_selected_gpus) {
+          throw Error(ErrorKind::usage,
+                      fmt::format("{}: the count in '{}' must be between 1 and {}", what, item,
+                                  max_selected_gpus));
         }
       }
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::usage) throw;
       throw Error(e.kind(), fmt::format("{}: {}", what, e.what()));
     }
-    if (!ref) throw Error(ErrorKind::bad_input, fmt::format("{}: {}", what, unknown_message(name)));
+    if (!ref) throw Error(ErrorKind::bad_input, fmt::format("{}: {}", what, unknown_message(item)));
     if (out.size() + count > max_selected_gpus) {
       throw Error(ErrorKind::usage,
                   fmt::format("{}: more than {} GPUs in '{}'", what, max_selected_gpus, list));

@@ -623,6 +623,12 @@ GpuDetection detect_gpus(std::string_view what, std::string_view hint,
   throw fail(ErrorKind::io, "no GPU tool found (nvidia-smi not found, rocm-smi not found)");
 }
 
+std::optional<GpuRef> resolve_detected(const GpuCatalog& catalog, const DetectedGpu& gpu) {
+  if (std::optional<GpuRef> ref = catalog.resolve(gpu.name, gpu.total_bytes)) return ref;
+  if (gpu.arch.empty()) return std::nullopt;
+  return catalog.resolve(gpu.arch, gpu.total_bytes);
+}
+
 SystemMemory detect_system_memory(std::string_view what, std::string_view hint,
                                   const DetectOptions& options) {
   const std::filesystem::path root(options.root);

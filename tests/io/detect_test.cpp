@@ -13,6 +13,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/io/detect.hpp>
 #include <vramplan/io/file.hpp>
+#include <vramplan/io/gpu_catalog_yaml.hpp>
 
 namespace vramplan::io {
 namespace {
@@ -264,6 +265,27 @@ TEST(DetectGpus, AppleSharesTheUnifiedMemory) {
   const GpuDetection wired = detect_gpus("--vram auto", "give --vram SIZE", options);
   EXPECT_EQ(*wired.gpus[0].total_bytes, 57344 * mib);
   EXPECT_EQ(wired.note, "iogpu.wired_limit_mb = 57344");
+}
+
+TEST(ResolveDetected, RecordedNamesFindTheirCards) {
+  const GpuCatalog catalog = load_gpu_catalog();
+  const auto id = [&](const DetectedGpu& gpu) {
+    const std::optional<GpuRef> ref = resolve_detected(catalog, gpu);
+    return ref ? ref->gpu->id : std::string("<none>");
+  };
+  const std::vector<DetectedGpu> mixed = parse_nvidia_smi_csv(fixture("nvidia-smi-mixed.csv"));
+  EXPECT_EQ(id(mixed[0]), "rtx-3090");
+  EXPECT_EQ(id(mixed[1]), "rtx-4060-ti-16gb");  // nvidia-smi's one name, told apart by memory
+  EXPECT_TRUE(resolve_detected(catalog, mixed[1])->by_memory);
+  EXPECT_EQ(id(parse_nvidia_smi_csv(fixture("nvidia-smi-8x-h100.csv"))[7]), "h100-sxm");
+  EXPECT_EQ(id(parse_nvidia_smi_csv(fixture("nvidia-smi-gb10.csv"))[0]), "gb10");
+  EXPECT_EQ(id(parse_rocm_smi_csv(fixture("rocm-smi-rx7900xt.csv"))[0]), "rx-7900-xt");
+  // A code name with the LLVM target: the memory picks among the gfx1100 cards.
+  EXPECT_EQ(id(DetectedGpu{"Navi 31 [Radeon RX 7900 XT/7900 XTX]", "gfx1100", 25753026560, 0}),
+            "rx-7900-xtx");
+  const std::vector<DetectedGpu> amd = parse_rocm_smi_csv(fixture("rocm-smi-rx6800-and-igpu.csv"));
+  EXPECT_EQ(id(amd[0]), "<none>");  // no RX 6800 in the catalog (docs/sizing-data.md §3)
+  EXPECT_EQ(id(amd[1]), "<none>");
 }
 
 // A fake root with proc/ and sys/ files.

@@ -139,6 +139,7 @@ TEST(GpuCatalog, SelectParsesCountsAndLists) {
   EXPECT_EQ(ids("A100-80G x3"),
             (std::vector<std::string>{"a100-sxm4-80gb", "a100-sxm4-80gb", "a100-sxm4-80gb"}));
   EXPECT_EQ(ids(" rtx 4090 , Tesla T4*1"), (std::vector<std::string>{"rtx-4090", "t4"}));
+  EXPECT_EQ(ids("T4 x 2"), (std::vector<std::string>{"t4", "t4"}));
   EXPECT_EQ(ids("RX 7900 XTX"), (std::vector<std::string>{"rx-7900-xtx"}));
   EXPECT_EQ(ids("4090x64").size(), 64u);
 }
@@ -160,6 +161,9 @@ TEST(GpuCatalog, SelectRefusesMalformedListsWithOneLine) {
   EXPECT_EQ(message("4090x99999999999999999999"),
             "usage: --gpu: the count in '4090x99999999999999999999' must be between 1 and 64");
   EXPECT_EQ(message("4090x40,t4x40"), "usage: --gpu: more than 64 GPUs in '4090x40,t4x40'");
+  EXPECT_EQ(message("rtx4099"),
+            "input: --gpu: unknown GPU 'rtx4099'; did you mean 'rtx-4090'? (run 'vramplan gpus' "
+            "to list known GPUs, or give --vram)");
   EXPECT_EQ(message("rtx 4909"),
             "input: --gpu: unknown GPU 'rtx 4909'; did you mean 'rtx-4090'? (run 'vramplan gpus' "
             "to list known GPUs, or give --vram)");

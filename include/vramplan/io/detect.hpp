@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <vramplan/bytes.hpp>
+#include <vramplan/gpu_catalog.hpp>
 
 namespace vramplan::io {
 
@@ -116,6 +117,13 @@ struct GpuDetection {
 // SIZE", and Error{bad_input, "<what>: ..."} when a tool's output cannot be read.
 [[nodiscard]] GpuDetection detect_gpus(std::string_view what, std::string_view hint,
                                        const DetectOptions& options = {});
+
+// The catalog's card for a detected GPU: its name with its memory total (GpuCatalog::resolve),
+// else, for rocm-smi's code names ("Navi 31 [Radeon RX 7900 XT/7900 XTX]"), its LLVM target
+// with the total. nullopt when neither finds one card; throws like resolve() when a name fits
+// several cards equally.
+[[nodiscard]] std::optional<GpuRef> resolve_detected(const GpuCatalog& catalog,
+                                                     const DetectedGpu& gpu);
 
 struct SystemMemory {
   Bytes total = 0;                    // RAM, or the container's limit when that is lower
