@@ -186,11 +186,19 @@ class Resolver {
 
   // Cards other than `gpu` whose name is the typed one plus variant words: what a generic
   // name ("A100") could also have meant.
+  // With a size typed ("h100 80gb"), the other cards of the name with that size.
   [[nodiscard]] std::vector<const Gpu*> alternatives(const Gpu& gpu) const {
     std::vector<const Gpu*> out;
     const std::string typed = strip_vendor(normalize(typed_));
     for (const Gpu* other : variants_of(typed)) {
       if (other != &gpu) add_unique(out, other);
+    }
+    const std::optional<SizeSuffix> size = size_suffix(typed);
+    if (!out.empty() || !size) return out;
+    for (const Gpu* other : variants_of(typed.substr(0, size->name_end))) {
+      if (other != &gpu && other->memory_gb && std::abs(*other->memory_gb - size->gb) < 0.5) {
+        add_unique(out, other);
+      }
     }
     return out;
   }
@@ -248,19 +256,10 @@ class Resolver {
     for (const Gpu* sibling : siblings(*ref->gpu)) add_unique(candidates, sibling);
     for (const Gpu* gpu : candidates) {
       if (gpu->memory_gb && std::abs(*gpu->memory_gb - size->gb) < 0.5) {
-        const bool generic = ref->generic && !alternatives_with_size(*gpu, size->gb).empty();
-        return GpuRef{gpu, GpuMatch::size, generic};
+        return GpuRef{gpu, GpuMatch::size, !alternatives(*gpu).empty()};
       }
     }
     return std::nullopt;
-  }
-
-  [[nodiscard]] std::vector<const Gpu*> alternatives_with_size(const Gpu& gpu, int gb) const {
-    std::vector<const Gpu*> out;
-    for (const Gpu* other : alternatives(gpu)) {
-      if (other->memory_gb && std::abs(*other->memory_gb - gb) < 0.5) out.push_back(other);
-    }
-    return out;
   }
 
   // Cards with a spelling that is `stripped` plus variant words only.

@@ -269,6 +269,13 @@ TEST(EmbeddedGpuCatalog, NamesResolveTheWayToolsAndPeopleWriteThem) {
             "'A100' is taken as NVIDIA A100 SXM4 80GB (a100-sxm4-80gb); name the card for "
             "another, e.g. a100-pcie-40gb, a100-sxm4-40gb, a100-pcie-80gb");
   EXPECT_TRUE(catalog.resolve("RTX 3080")->generic);
+  // A size narrows a generic name without always deciding it.
+  const GpuRef h100 = *catalog.resolve("h100 80gb");
+  EXPECT_EQ(h100.gpu->id, "h100-sxm");
+  EXPECT_EQ(catalog.describe(h100, "h100 80gb"),
+            "'h100 80gb' is taken as NVIDIA H100 SXM5 80GB (h100-sxm); name the card for "
+            "another, e.g. h100-pcie");
+  EXPECT_FALSE(catalog.resolve("RTX 4060 Ti 8GB")->generic);
   EXPECT_FALSE(catalog.resolve("RTX 4090")->generic);
   // Cards the catalog does not have (docs/sizing-data.md §3) are misses, not near guesses.
   for (const char* missing : {"NVIDIA GeForce RTX 2060", "Tesla P100-PCIE-16GB",
