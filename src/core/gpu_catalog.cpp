@@ -185,8 +185,8 @@ class Resolver {
   }
 
   // Cards other than `gpu` whose name is the typed one plus variant words: what a generic
-  // name ("A100") could also have meant.
-  // With a size typed ("h100 80gb"), the other cards of the name with that size.
+  // name ("A100") could also have meant; for a name typed with a size ("h100 80gb"), the other
+  // cards of that name and size.
   [[nodiscard]] std::vector<const Gpu*> alternatives(const Gpu& gpu) const {
     std::vector<const Gpu*> out;
     const std::string typed = strip_vendor(normalize(typed_));
@@ -204,8 +204,8 @@ class Resolver {
   }
 
  private:
-  // Exact id, then name or alias, then without vendor words, then loosely; later cards win
-  // (a user's card overrides the embedded one with the same id, add() replaced it in place).
+  // Exact id, then name or alias, then without vendor words, then loosely. Later cards win,
+  // as in the model catalog: a user's card that takes an embedded card's alias is found first.
   [[nodiscard]] std::optional<GpuRef> by_name(const std::string& key) const {
     for (const Gpu& gpu : gpus_) {
       if (normalize(gpu.id) == key) return GpuRef{&gpu, GpuMatch::id};
@@ -237,8 +237,8 @@ class Resolver {
 
   template <typename Pred>
   [[nodiscard]] std::optional<GpuRef> first_where(GpuMatch how, Pred pred) const {
-    for (const Gpu& gpu : gpus_) {
-      if (pred(gpu)) return GpuRef{&gpu, how};
+    for (auto it = gpus_.rbegin(); it != gpus_.rend(); ++it) {
+      if (pred(*it)) return GpuRef{&*it, how};
     }
     return std::nullopt;
   }

@@ -312,12 +312,15 @@ TEST(LoadGpuCatalog, UserFilesAddAndReplaceCards) {
   const std::filesystem::path file = dir / "mine.yaml";
   std::ofstream(file) << "gpus:\n"
                          "- id: t4\n  name: My T4\n  vendor: nvidia\n  memory_mib: 15000\n"
-                         "- id: my-card\n  name: My Card\n  vendor: amd\n  aliases: [mc1]\n";
+                         "- id: my-card\n  name: My Card\n  vendor: amd\n  aliases: [mc1]\n"
+                         "- id: my-4090\n  name: My 4090\n  vendor: nvidia\n  aliases: ['4090']\n";
   const GpuCatalog catalog = load_gpu_catalog({file.string()});
-  EXPECT_EQ(catalog.gpus().size(), 73u);
+  EXPECT_EQ(catalog.gpus().size(), 74u);
   EXPECT_EQ(catalog.find_id("t4")->name, "My T4");
   EXPECT_EQ(catalog.find_id("t4")->origin, file.string());
   EXPECT_EQ(catalog.resolve("mc1")->gpu->id, "my-card");
+  EXPECT_EQ(catalog.resolve("4090")->gpu->id, "my-4090") << "a user's card wins its alias";
+  EXPECT_EQ(catalog.resolve("RTX 4090")->gpu->id, "rtx-4090");
   EXPECT_THROW(static_cast<void>(load_gpu_catalog({(dir / "missing.yaml").string()})), Error);
   std::filesystem::remove_all(dir);
 }
