@@ -434,14 +434,26 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandLim
       break;
     }
   }
+  const bool pipes_held = out_read.get() >= 0 || err_read.get() >= 0;
   out_read.reset();
   err_read.reset();
+  // Both pipes closed: the tool is ending; give it until the deadline to be reaped.
+  while (!exited && result.status == CommandResult::Status::ok && Clock::now() < deadline) {
+    const pid_t reaped = ::waitpid(pid, &wait_status, WNOHANG);
+    if (reaped == pid || (reaped < 0 && errno != EINTR)) {
+      exited = true;
+    } else {
+      ::usleep(5000);
+    }
+  }
   if (!exited) {
+    if (result.status == CommandResult::Status::ok)
+      result.status = CommandResult::Status::timed_out;
     kill_group();
     while (::waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
     }
-  } else {
-    kill_group();  // anything it left behind in its group
+  } else if (pipes_held) {
+    kill_group();  // what it started and left holding the pipes
   }
 
   switch (result.status) {

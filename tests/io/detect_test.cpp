@@ -411,6 +411,14 @@ TEST(RunCommand, TimesOutOnACommandThatSleeps) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
 }
 
+TEST(RunCommand, ATimeLimitAlsoForAToolThatClosesItsOutputAndStays) {
+  const Clock::time_point start = Clock::now();
+  const CommandResult r =
+      run_command({"sh", "-c", "exec >&- 2>&-; sleep 30"}, {std::chrono::milliseconds(300)});
+  EXPECT_EQ(r.status, CommandResult::Status::timed_out);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+}
+
 TEST(RunCommand, CapsACommandThatFloods) {
   const Clock::time_point start = Clock::now();
   const CommandResult r = run_command({"yes"}, {std::chrono::seconds(20), 64 * 1024});
