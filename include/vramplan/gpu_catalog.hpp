@@ -156,6 +156,12 @@ class GpuCatalog {
   std::vector<Gpu> gpus_;
 };
 
+// What --gpu sets --vram to: the memory each selected card gives a program, in order. Throws
+// Error{usage, "<what>: ..."} for a card with no such figure (unified memory, which depends on
+// the machine, or a user's card without memory_mib), saying to give --vram.
+[[nodiscard]] std::vector<Bytes> selected_memory(std::span<const GpuRef> gpus,
+                                                 std::string_view what);
+
 // How much of a Mac's unified memory the GPU may use (docs/sizing.md "Apple Silicon"):
 // `iogpu.wired_limit_mb` when it is set (non-zero), else Metal's default
 // recommendedMaxWorkingSetSize as observed in llama.cpp logs: 2/3 of the RAM up to 32 GiB,

@@ -676,6 +676,25 @@ std::vector<GpuRef> GpuCatalog::select(std::string_view list, std::string_view w
   return out;
 }
 
+std::vector<Bytes> selected_memory(std::span<const GpuRef> gpus, std::string_view what) {
+  std::vector<Bytes> out;
+  for (const GpuRef& ref : gpus) {
+    if (ref.gpu->memory_bytes) {
+      out.push_back(*ref.gpu->memory_bytes);
+      continue;
+    }
+    throw Error(ErrorKind::usage,
+                ref.gpu->unified_memory
+                    ? fmt::format("{}: {} ({}) shares the machine's memory; give --vram SIZE or "
+                                  "--vram auto",
+                                  what, ref.gpu->name, ref.gpu->id)
+                    : fmt::format("{}: the catalog has no memory size for {} ({}); give --vram "
+                                  "SIZE",
+                                  what, ref.gpu->name, ref.gpu->id));
+  }
+  return out;
+}
+
 AppleGpuMemory apple_gpu_memory(Bytes unified_total, std::optional<std::int64_t> wired_limit_mb) {
   AppleGpuMemory out;
   if (unified_total <= 0) return out;

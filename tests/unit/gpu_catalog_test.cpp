@@ -176,6 +176,30 @@ TEST(GpuCatalog, SelectRefusesMalformedListsWithOneLine) {
   EXPECT_EQ(message(std::string(300, 'q')).find('\n'), std::string::npos);
 }
 
+TEST(GpuCatalog, SelectedMemoryIsWhatEachCardGivesAProgram) {
+  GpuCatalog c = small_catalog();
+  c.add(card("mystery", "Mystery Card", {}, {}, {}));
+  const std::vector<GpuRef> two = c.select("t4x2,4090", "--gpu");
+  EXPECT_EQ(selected_memory(two, "--gpu"),
+            (std::vector<Bytes>{15360 * mib, 15360 * mib, 24564 * mib}));
+  Gpu apple = card("m2", "Apple M2", {}, {}, {});
+  apple.unified_memory = true;
+  c.add(apple);
+  auto message = [&](std::string_view list) {
+    try {
+      static_cast<void>(selected_memory(c.select(list, "--gpu"), "--gpu"));
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::usage);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message("m2"),
+            "--gpu: Apple M2 (m2) shares the machine's memory; give --vram SIZE or --vram auto");
+  EXPECT_EQ(message("t4,mystery"),
+            "--gpu: the catalog has no memory size for Mystery Card (mystery); give --vram SIZE");
+}
+
 TEST(GpuCatalog, LaterCardWithTheSameIdReplaces) {
   GpuCatalog c = small_catalog();
   const std::size_t before = c.gpus().size();
