@@ -2,6 +2,7 @@
 // says where each came from) and hostile variants, the detections with a fake runner and a fake
 // /proc and /sys tree, and the runner's bounds on real processes.
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -376,6 +377,24 @@ TEST_F(FakeRoot, MissingOrBrokenMeminfo) {
   EXPECT_EQ(error_of([&] { static_cast<void>(detect()); }),
             "--ram auto: /proc/meminfo: line 1: MemTotal '\\x1b[2J' is not a size up to "
             "1125899906842624 bytes");
+}
+
+// Seeds for the fuzz targets gpu_catalog and detect (tests/fuzz, scripts/fuzz.sh), written
+// like FuzzCorpus.* in fuzz_corpus_test.cpp; skipped unless VRAMPLAN_FUZZ_CORPUS_DIR is set.
+TEST(FuzzCorpus, WritesGpuCatalogAndDetectSeeds) {
+  const char* dir = std::getenv("VRAMPLAN_FUZZ_CORPUS_DIR");
+  if (dir == nullptr || *dir == '\0') GTEST_SKIP() << "VRAMPLAN_FUZZ_CORPUS_DIR not set";
+  const fs::path gpus = fs::path(dir) / "gpu_catalog";
+  const fs::path detect = fs::path(dir) / "detect";
+  fs::create_directories(gpus);
+  fs::create_directories(detect);
+  std::ofstream(gpus / "gpus.yaml", std::ios::binary) << read_text_file(VRAMPLAN_GPU_CATALOG_YAML);
+  for (const fs::directory_entry& entry : fs::directory_iterator(VRAMPLAN_DETECT_DATA)) {
+    if (entry.path().extension() == ".md") continue;
+    fs::copy_file(entry.path(), detect / entry.path().filename(),
+                  fs::copy_options::overwrite_existing);
+  }
+  EXPECT_FALSE(fs::is_empty(detect));
 }
 
 // --- the runner on real processes -------------------------------------------------------
