@@ -23,9 +23,9 @@ constexpr SpeedConstants kConstants[] = {
     {0.914, 186.6, 244.4, 1.07},  // apple_m2
     {0.914, 186.6, 257.6, 1.07},  // apple_m3
     {0.914, 186.6, 304.3, 1.07},  // apple_m4
-    {0.864, 84.1, 75.4, 1.54},    // gddr_ampere (prefill_rate in FLOP per byte of bandwidth)
-    {0.932, 84.1, 119.9, 1.54},   // gddr_ada
-    {0.738, 84.1, 64.9, 1.54},    // gddr_other
+    {0.878, 86.5, 75.2, 1.54},    // gddr_ampere (prefill_rate in FLOP per byte of bandwidth)
+    {0.939, 86.5, 119.8, 1.54},   // gddr_ada
+    {0.744, 86.5, 64.8, 1.54},    // gddr_other
     {0.603, 102.0, 54.3, 1.45},   // hbm
 };
 
