@@ -269,16 +269,25 @@ def main():
             if r["device"] == device:
                 r["lodo"] = predict(r, held)
 
-    out.write("## Overall\n\n| test | fit | results | devices | median abs error | worst |"
+    out.write("## Overall\n\n| test | rows | results | devices | median abs error | worst |"
               " leave-one-device-out median | LODO worst | LODO results |\n"
               "|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
-    for kind, name in (("tg", "decode (tg)"), ("pp", "prefill (pp)")):
-        sel = [r for r in rows if r["kind"] == kind and r["predicted"] is not None]
+    subsets = (("all rows", lambda r: True),
+               ("Apple Silicon", lambda r: r["class"].startswith("apple")),
+               ("discrete GPUs", lambda r: not r["class"].startswith("apple")),
+               ("NVIDIA GDDR", lambda r: r["class"] in ("gddr-ampere", "gddr-ada")),
+               ("HBM datacenter", lambda r: r["class"] == "hbm"))
+    for (kind, name), (subset, keep) in [(k, s) for k in (("tg", "decode (tg)"),
+                                                           ("pp", "prefill (pp)"))
+                                         for s in subsets]:
+        sel = [r for r in rows if r["kind"] == kind and r["predicted"] is not None and keep(r)]
+        if not sel:
+            continue
         n, med, worst = summary([r["predicted"] / r["measured"] - 1 for r in sel])
         lodo = [r["lodo"] / r["measured"] - 1 for r in sel if r.get("lodo") is not None]
         ln, lmed, lworst = summary(lodo)
-        out.write("| %s | all rows | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %d |\n" % (
-            name, n, len({r["device"] for r in sel}), 100 * med, 100 * worst, 100 * lmed,
+        out.write("| %s | %s | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %d |\n" % (
+            name, subset, n, len({r["device"] for r in sel}), 100 * med, 100 * worst, 100 * lmed,
             100 * lworst, ln))
     out.write("\n## Per device\n\n| device | class | decode results | decode median | decode worst |"
               " prefill results | prefill median | prefill worst |\n"
