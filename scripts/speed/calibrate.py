@@ -235,6 +235,34 @@ def predict(r, params):
     return prefill_rate(r, eff, kappa, f16_factor)
 
 
+def moe_check(tsv, costs_tsv, params):
+    """GB10 (DGX Spark) has no bandwidth in the catalog, but it has dense and MoE results
+    from one build: fit its effective bandwidth on the dense decode rows (overhead of the
+    GDDR group), then predict the MoE rows, which read only their active experts."""
+    _, overhead, _, _ = params
+    costs = {(c["model"], c["quant"]): c for c in read_tsv(costs_tsv)}
+    rows = []
+    for r in read_tsv(tsv):
+        cost = costs.get((r["model"], r["quant"]))
+        if r["device"] != "gb10" or not r["test"].startswith("tg") or cost is None:
+            continue
+        moe = "moe" in r["model"].lower()
+        rows.append((r, cost, moe))
+    o = overhead["gddr"]
+    dense_bw = []
+    for r, cost, moe in rows:
+        if not moe:
+            t = 1.0 / float(r["tokens_per_s"]) - int(cost["n_layer"]) * o
+            dense_bw.append(float(cost["gpu_weight_bytes"]) / t)
+    bw = statistics.median(dense_bw)
+    out = []
+    for r, cost, moe in rows:
+        t = float(cost["gpu_weight_bytes"]) / bw + int(cost["n_layer"]) * o
+        out.append((r["model"], r["quant"], r["test"], moe, float(r["tokens_per_s"]), 1.0 / t,
+                    float(cost["gpu_weight_bytes"])))
+    return bw, out
+
+
 def summary(errors):
     a = [abs(e) for e in errors]
     return len(a), statistics.median(a), max(a)
@@ -305,6 +333,14 @@ def main():
                 cells.append("0 | - | -")
         cls = next(r["class"] for r in rows if r["device"] == device)
         out.write("| %s | %s | %s |\n" % (device, cls, " | ".join(cells)))
+    bw, checks = moe_check(args.tsv, args.costs, params)
+    out.write("\n## MoE check (GB10, effective bandwidth %.0f GB/s from its dense rows)\n\n"
+              "| model | quant | test | MoE | bytes per token | measured t/s | predicted t/s |"
+              " error |\n|---|---|---|---|---:|---:|---:|---:|\n" % (bw / 1e9))
+    for model, quant, test, moe, measured, predicted, nbytes in checks:
+        out.write("| %s | %s | %s | %s | %.2f GB | %.2f | %.2f | %+.1f %% |\n" % (
+            model, quant, test, "yes" if moe else "no (fit)", nbytes / 1e9, measured, predicted,
+            100 * (predicted / measured - 1)))
     out.write("\n## Per result\n\n| device | model | quant | test | measured t/s | predicted t/s |"
               " error | leave-one-device-out error |\n|---|---|---|---|---:|---:|---:|---:|\n")
     for r in rows:

@@ -397,5 +397,55 @@ TEST(SpeedAccuracy, PublicLlamaBenchResults) {
   }
 }
 
+// MoE decode reads only the active experts. GB10 (DGX Spark) has no catalog bandwidth but
+// dense and MoE results from one build (llama.cpp benches/dgx-spark.md): its bandwidth is
+// fitted on the dense rows, then the MoE rows must follow from their active-expert bytes.
+// Reading every expert would make them 3-10x slower.
+TEST(SpeedAccuracy, MoeDecodeReadsOnlyActiveExperts) {
+  const std::string dir = VRAMPLAN_SOURCE_DIR "/bench/speed/";
+  std::map<std::string, std::string> names;
+  for (const auto& row : read_tsv(dir + "catalog-names.tsv")) {
+    if (row.size() >= 2 && row[0] != "model") names[row[0]] = row[1];
+  }
+  const SpeedConstants k = speed_constants(SpeedClass::gddr_ada);
+  struct Row {
+    const Model* model;
+    double measured;
+    std::int64_t depth;
+  };
+  std::vector<Row> dense;
+  std::vector<Row> moe;
+  const auto rows = read_tsv(dir + "llama-bench.tsv");
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    if (r[0] != "gb10" || !r[11].starts_with("tg") || !names.contains(r[5])) continue;
+    const Model& m = model(catalog_name(names[r[5]], r[6]));
+    const Row row{&m, std::stod(r[12]), std::stoll(r[11].substr(2)) / 2};
+    (m.spec.moe.present() ? moe : dense).push_back(row);
+  }
+  ASSERT_GE(dense.size(), 2U);
+  ASSERT_GE(moe.size(), 3U);
+  // Effective bandwidth from the dense rows: time per token minus the per-block overhead.
+  std::vector<double> effective;
+  for (const Row& r : dense) {
+    const TokenReads reads = token_reads(*r.model, all_on_gpu(*r.model));
+    const double seconds = 1 / r.measured - reads.gpu_blocks * k.layer_overhead_us * 1e-6;
+    effective.push_back(reads.gpu_weight_bytes / seconds);
+  }
+  const double peak_gbps = median(effective) / k.bandwidth_efficiency / 1e9;
+  for (const Row& r : moe) {
+    const SpeedInputs in{
+        .reads = token_reads(*r.model, all_on_gpu(*r.model)),
+        .device = {.speed_class = SpeedClass::gddr_ada, .bandwidth_gbps = peak_gbps}};
+    const double predicted = decode_tokens_per_s(in, r.depth);
+    EXPECT_NEAR(predicted / r.measured, 1.0, 0.15) << r.model->name;
+    // Were every expert read, the prediction would be far too slow.
+    SpeedInputs all_experts = in;
+    all_experts.reads.gpu_weight_bytes =
+        static_cast<double>(r.model->weights.file_tensor_bytes - r.model->weights.input.host);
+    EXPECT_LT(decode_tokens_per_s(all_experts, r.depth), 0.4 * r.measured) << r.model->name;
+  }
+}
+
 }  // namespace
 }  // namespace vramplan
