@@ -89,6 +89,7 @@ std::string render_gpus_json(const std::vector<const Gpu*>& gpus) {
                             {"flash_attn2", optional_json(g->flash_attn2)}};
     j["vllm"] = optional_json(g->vllm);
     j["gpu_cores"] = g->gpu_cores;
+    j["memory_configs_gb_seen"] = g->memory_configs_gb_seen;
     j["sources"] = g->sources;
     j["notes"] = g->notes;
     j["origin"] = g->origin;
