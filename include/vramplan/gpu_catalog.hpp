@@ -146,17 +146,18 @@ class GpuCatalog {
   [[nodiscard]] std::vector<const Gpu*> search(std::string_view query) const;
 
   // --gpu's value: "4090", "4090x2", "A100-80G x8", "rtx 4090,rtx 3090": one GpuRef per
-  // device, in order. At most max_selected_gpus devices and max_gpu_list_bytes of text.
-  // Throws Error{usage, "<what>: ..."} for a malformed list (an empty item, a count of 0 or
-  // over the limit) and Error{bad_input, "<what>: " + unknown_message(...)} for an unknown
-  // name.
+  // device, in order; a board shown as several devices (MI250) counts as that many. At most
+  // max_selected_gpus devices and max_gpu_list_bytes of text. Throws Error{usage, "<what>: ..."}
+  // for a malformed list (an empty item, a count of 0 or over the limit) and Error{bad_input,
+  // "<what>: " + unknown_message(...)} for an unknown name.
   [[nodiscard]] std::vector<GpuRef> select(std::string_view list, std::string_view what) const;
 
  private:
   std::vector<Gpu> gpus_;
 };
 
-// What --gpu sets --vram to: the memory each selected card gives a program, in order. Throws
+// What --gpu sets --vram to: the memory each selected device gives a program, in order (a
+// board's memory split over its devices_per_board). Throws
 // Error{usage, "<what>: ..."} for a card with no such figure (unified memory, which depends on
 // the machine, or a user's card without memory_mib), saying to give --vram.
 [[nodiscard]] std::vector<Bytes> selected_memory(std::span<const GpuRef> gpus,

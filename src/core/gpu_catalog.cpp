@@ -667,11 +667,13 @@ std::vector<GpuRef> GpuCatalog::select(std::string_view list, std::string_view w
       throw Error(e.kind(), fmt::format("{}: {}", what, e.what()));
     }
     if (!ref) throw Error(ErrorKind::bad_input, fmt::format("{}: {}", what, unknown_message(item)));
-    if (out.size() + count > max_selected_gpus) {
+    // A board the driver shows as several devices (MI250: two) is that many GPUs to plan.
+    const std::size_t devices = count * static_cast<std::size_t>(ref->gpu->devices_per_board);
+    if (out.size() + devices > max_selected_gpus) {
       throw Error(ErrorKind::usage,
                   fmt::format("{}: more than {} GPUs in '{}'", what, max_selected_gpus, list));
     }
-    out.insert(out.end(), count, *ref);
+    out.insert(out.end(), devices, *ref);
   }
   return out;
 }
@@ -680,7 +682,7 @@ std::vector<Bytes> selected_memory(std::span<const GpuRef> gpus, std::string_vie
   std::vector<Bytes> out;
   for (const GpuRef& ref : gpus) {
     if (ref.gpu->memory_bytes) {
-      out.push_back(*ref.gpu->memory_bytes);
+      out.push_back(*ref.gpu->memory_bytes / ref.gpu->devices_per_board);
       continue;
     }
     throw Error(ErrorKind::usage,

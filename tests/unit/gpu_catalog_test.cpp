@@ -182,6 +182,13 @@ TEST(GpuCatalog, SelectedMemoryIsWhatEachCardGivesAProgram) {
   const std::vector<GpuRef> two = c.select("t4x2,4090", "--gpu");
   EXPECT_EQ(selected_memory(two, "--gpu"),
             (std::vector<Bytes>{15360 * mib, 15360 * mib, 24564 * mib}));
+  Gpu mi250 = card("mi250", "AMD Instinct MI250", {"MI250"}, 128, 131040);
+  mi250.devices_per_board = 2;  // two GCDs of 65520 MiB each (rocm-smi lists both)
+  c.add(mi250);
+  const std::vector<GpuRef> boards = c.select("mi250x2", "--gpu");
+  EXPECT_EQ(boards.size(), 4u);
+  EXPECT_EQ(selected_memory(boards, "--gpu"), (std::vector<Bytes>(4, 65520 * mib)));
+  EXPECT_THROW(static_cast<void>(c.select("mi250x33", "--gpu")), Error);
   Gpu apple = card("m2", "Apple M2", {}, {}, {});
   apple.unified_memory = true;
   c.add(apple);
