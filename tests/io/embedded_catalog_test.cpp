@@ -202,7 +202,8 @@ TEST(EmbeddedCatalog, HoldsTheRequiredModels) {
       "mxbai-embed-large:335m", "snowflake-arctic-embed:110m", "command-r:35b", "dolphin-mixtral:8x7b",
       "dolphin-mixtral:8x22b", "llava:34b", "codellama:70b", "deepseek-coder-v2:236b",
       "deepseek-v2:236b", "qwen3-coder:30b", "qwen2:0.5b", "qwen2:72b", "hermes3:8b",
-      "wizardlm2:7b", "vicuna:7b", "neural-chat:7b", "starling-lm:7b",
+      "wizardlm2:7b", "vicuna:7b", "neural-chat:7b", "starling-lm:7b", "mistral-large:123b",
+      "mathstral:7b", "nemotron:70b", "aya:8b",
   };
   for (const char* name : required) {
     EXPECT_TRUE(catalog.resolve(name).has_value()) << name;
