@@ -203,7 +203,7 @@ TEST(EmbeddedCatalog, HoldsTheRequiredModels) {
       "dolphin-mixtral:8x22b", "llava:34b", "codellama:70b", "deepseek-coder-v2:236b",
       "deepseek-v2:236b", "qwen3-coder:30b", "qwen2:0.5b", "qwen2:72b", "hermes3:8b",
       "wizardlm2:7b", "vicuna:7b", "neural-chat:7b", "starling-lm:7b", "mistral-large:123b",
-      "mathstral:7b", "nemotron:70b", "aya:8b",
+      "mathstral:7b", "nemotron:70b", "aya:8b", "yi:9b",
   };
   for (const char* name : required) {
     EXPECT_TRUE(catalog.resolve(name).has_value()) << name;
@@ -294,6 +294,14 @@ TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {
   ASSERT_TRUE(catalog.find_id("llava-34b")->projector.has_value());
   EXPECT_EQ(catalog.find_id("llava-34b")->projector->bytes, 699'971'584);
   EXPECT_FALSE(catalog.find_id("mxbai-embed-large")->spec.causal);
+  // Read from the ollama.com tag pages (tests/data/ollama-tags.tsv).
+  EXPECT_EQ(id_of("falcon3"), "falcon3-7b");
+  EXPECT_EQ(quant_of("falcon3"), "Q4_K_M");
+  EXPECT_EQ(id_of("command-r"), "command-r-35b");
+  EXPECT_EQ(quant_of("command-r"), "Q4_0");
+  EXPECT_EQ(id_of("command-r:v0.1"), "command-r-35b-v01");
+  EXPECT_EQ(id_of("yi:9b-chat-v1.5-fp16"), "yi-9b");
+  EXPECT_EQ(quant_of("mxbai-embed-large"), "F16");
   EXPECT_EQ(id_of("codellama:python"), "codellama-7b");
   EXPECT_EQ(id_of("llama2:chat"), "llama2-7b");
   EXPECT_EQ(id_of("llama3:text"), "llama3-8b");
