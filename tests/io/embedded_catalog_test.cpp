@@ -203,7 +203,8 @@ TEST(EmbeddedCatalog, HoldsTheRequiredModels) {
       "dolphin-mixtral:8x22b", "llava:34b", "codellama:70b", "deepseek-coder-v2:236b",
       "deepseek-v2:236b", "qwen3-coder:30b", "qwen2:0.5b", "qwen2:72b", "hermes3:8b",
       "wizardlm2:7b", "vicuna:7b", "neural-chat:7b", "starling-lm:7b", "mistral-large:123b",
-      "mathstral:7b", "nemotron:70b", "aya:8b", "yi:9b",
+      "mathstral:7b", "nemotron:70b", "aya:8b", "yi:9b", "all-minilm:33m",
+      "snowflake-arctic-embed:335m", "snowflake-arctic-embed:22m", "orca-mini:7b",
   };
   for (const char* name : required) {
     EXPECT_TRUE(catalog.resolve(name).has_value()) << name;
