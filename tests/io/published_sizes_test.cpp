@@ -65,6 +65,22 @@ std::string case_name(const testing::TestParamInfo<Published>& info) {
 
 INSTANTIATE_TEST_SUITE_P(OllamaLibrary, PublishedSize, testing::ValuesIn(published), case_name);
 
+// Entries with a field derived from third-party GGUF files rather than read from a config: the
+// files' sizes (as the Hugging Face file lists show them) pin the derivation, so a change to the
+// entry's shape that breaks it fails here. starcoder2:7b's tied output head: an untied one would
+// put the Q4_K_M, Q6_K and Q8_0 files 0.2-0.24 GB above these, beyond the 2 % allowed (checked by
+// flipping it); Q4_0 (+0.13 GB) alone would still pass (huggingface.co/QuantFactory/
+// starcoder2-7b-GGUF, tree 77ca652e).
+constexpr Published derived[] = {
+    {"starcoder2:7b-q4_0", 4.1, 0.1},
+    {"starcoder2:7b-q4_K_M", 4.46, 0.01},
+    {"starcoder2:7b-q6_K", 5.89, 0.01},
+    {"starcoder2:7b-q8_0", 7.63, 0.01},
+};
+
+INSTANTIATE_TEST_SUITE_P(DerivedFromGgufFiles, PublishedSize, testing::ValuesIn(derived),
+                         case_name);
+
 // The committed, sourced list of tags and the sizes the Ollama library shows for them
 // (tests/data/ollama-tags.tsv): every name resolves, the catalog's file (tensor bytes plus the
 // vision projector, which the shown size includes) lands within 2 % plus the display rounding
