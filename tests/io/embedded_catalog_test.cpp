@@ -307,6 +307,20 @@ TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {
   EXPECT_EQ(id_of("llama2:chat"), "llama2-7b");
   EXPECT_EQ(id_of("llama3:text"), "llama3-8b");
   EXPECT_EQ(id_of("mistral:instruct"), "mistral-7b");
+  EXPECT_EQ(id_of("granite4"), "granite4-micro");  // the dense micro, architecture granite
+  EXPECT_EQ(catalog.resolve("granite4")->entry->spec.arch, "granite");
+  EXPECT_EQ(quant_of("granite4"), "Q4_K_M");
+  EXPECT_EQ(id_of("mixtral"), "mixtral-8x7b");
+  EXPECT_EQ(quant_of("mixtral"), "Q4_0");
+  EXPECT_EQ(id_of("mixtral:text"), "mixtral-8x7b");
+  EXPECT_EQ(id_of("mixtral:v0.1-instruct"), "mixtral-8x22b");  // its page: 141B, 80GB
+  EXPECT_EQ(id_of("zephyr"), "zephyr-7b");
+  EXPECT_EQ(quant_of("zephyr"), "Q4_0");
+  EXPECT_EQ(quant_of("tinyllama"), "Q4_0");
+  EXPECT_EQ(quant_of("codegemma:2b"), "Q4_0");
+  EXPECT_EQ(quant_of("nomic-embed-text"), "F16");
+  EXPECT_EQ(id_of("starcoder2:7b"), "starcoder2-7b");
+  EXPECT_EQ(id_of("qwen:7b"), "qwen1.5-7b");
   // Quantization words: the 4-bit build of llama3.2:1b is Q4_K_M, not its Q8_0 default.
   EXPECT_EQ(quant_of("llama3.2:1b-4bit"), "Q4_K_M");
   EXPECT_EQ(quant_of("llama3.2:4bit"), "Q4_K_M");
