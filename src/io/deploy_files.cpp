@@ -86,6 +86,21 @@ void check_value_size(const std::string& value, const Origin& origin) {
   }
 }
 
+// What one file keeps, with what it includes (env_file): interpolation can make a value 64 KiB
+// out of a few bytes, so the values are counted together as well.
+class Budget {
+ public:
+  void spend(std::size_t bytes, const Origin& origin) {
+    used_ += bytes;
+    if (used_ > deploy_max_total) {
+      fail(origin, fmt::format("values of more than {} bytes in all", deploy_max_total));
+    }
+  }
+
+ private:
+  std::size_t used_ = 0;
+};
+
 // --- interpolation ---
 
 class Interpolator {
@@ -192,8 +207,8 @@ struct EnvLine {
 class EnvParser {
  public:
   EnvParser(std::string_view text, const std::string& origin, EnvDialect dialect,
-            const Variables& outside)
-      : text_(text), origin_(origin), dialect_(dialect), outside_(outside) {}
+            const Variables& outside, Budget& budget)
+      : text_(text), origin_(origin), dialect_(dialect), outside_(outside), budget_(budget) {}
 
   std::vector<EnvLine> run() {
     check_text(text_, origin_);
@@ -233,6 +248,7 @@ class EnvParser {
       out.entry.origin = origin;
       out.entry.value = value(rest.substr(eq + 1), line, out.comment, origin);
       check_value_size(out.entry.value, origin);
+      budget_.spend(out.entry.name.size() + out.entry.value.size(), origin);
       out.begin = begin;
       out.end = line_end_;
       if (dialect_ == EnvDialect::compose) seen_[out.entry.name] = out.entry.value;
@@ -382,6 +398,7 @@ class EnvParser {
   std::size_t pos_ = 0;
   std::size_t line_ = 0;
   std::size_t line_end_ = 0;
+  Budget& budget_;
 };
 
 // --- changes ---
@@ -471,10 +488,13 @@ class ComposeReader {
   }
 
  private:
-  [[nodiscard]] std::string scalar(const YAML::Node& node, std::string_view what) const {
+  [[nodiscard]] std::string scalar(const YAML::Node& node, std::string_view what) {
     if (!node.IsScalar())
       fail(origin_of(origin_, node), fmt::format("'{}' must be a string", what));
-    return Interpolator(variables_, nullptr, origin_of(origin_, node)).run(node.Scalar(), 0);
+    std::string value =
+        Interpolator(variables_, nullptr, origin_of(origin_, node)).run(node.Scalar(), 0);
+    budget_.spend(value.size(), origin_of(origin_, node));
+    return value;
   }
 
   ComposeService service(const std::string& name, const YAML::Node& key, const YAML::Node& body) {
@@ -559,8 +579,9 @@ class ComposeReader {
                fmt::format("env_file '{}' not found", shown(resolved)));
         continue;
       }
-      std::vector<EnvEntry> entries =
-          parse_env_file(*text, resolved, EnvDialect::compose, variables_);
+      std::vector<EnvEntry> entries;
+      for (EnvLine& l : EnvParser(*text, resolved, EnvDialect::compose, variables_, budget_).run())
+        entries.push_back(std::move(l.entry));
       add_entries(s, std::move(entries), origin_of(origin_, path_node));
     }
   }
@@ -669,6 +690,7 @@ class ComposeReader {
   const Variables& variables_;
   std::string base_dir_;
   FileReader reader_;
+  Budget budget_;
 };
 
 std::optional<std::string> read_if_exists(const std::string& path) {
@@ -789,7 +811,8 @@ std::vector<ModelfileCommand> parse_modelfile_commands(std::string_view text,
 std::vector<EnvEntry> parse_env_file(std::string_view text, const std::string& origin,
                                      EnvDialect dialect, const Variables& outside) {
   std::vector<EnvEntry> out;
-  for (EnvLine& l : EnvParser(text, origin, dialect, outside).run())
+  Budget budget;
+  for (EnvLine& l : EnvParser(text, origin, dialect, outside, budget).run())
     out.push_back(std::move(l.entry));
   return out;
 }
@@ -941,7 +964,8 @@ Modelfile parse_modelfile(std::string_view text, const std::string& origin) {
 std::string rewrite_env(std::string_view text, const std::vector<Change>& changes,
                         const std::string& origin, EnvDialect dialect) {
   for (const Change& c : changes) check_change(c, false, origin);
-  const std::vector<EnvLine> lines = EnvParser(text, origin, dialect, {}).run();
+  Budget budget;
+  const std::vector<EnvLine> lines = EnvParser(text, origin, dialect, {}, budget).run();
   std::vector<std::pair<std::pair<std::size_t, std::size_t>, std::string>> edits;
   std::string tail;
   for (const Change& c : changes) {
@@ -1063,6 +1087,7 @@ std::string rewrite_compose_environment(std::string_view text, const std::string
     const auto line = static_cast<std::size_t>(node.Mark().line);
     const std::size_t from = starts[line] + static_cast<std::size_t>(node.Mark().column);
     const std::size_t to = line_end(line);
+    if (from > to) fail(origin_of(origin, node), fmt::format("cannot rewrite {}", shown(c.name)));
     const std::string replacement =
         list ? fmt::format("\"{}={}\"", c.name, c.value) : fmt::format("\"{}\"", c.value);
     edits.push_back({{from, to}, replacement + comment_of(from, to)});

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <vramplan/error.hpp>
@@ -132,6 +133,17 @@ TEST(EnvFile, HugeInputsAreRefusedQuickly) {
   for (int i = 0; i < 5000; ++i) many += "A=1\n";
   EXPECT_EQ(error_of([&] { return parse_env_file(many, "x.env", EnvDialect::compose); }),
             "x.env:4097: more than 4096 variables");
+  // Interpolation doubles a value up to 64 KiB; then many lines keep a copy each.
+  std::string bomb = "A0=xxxxxxxxxxxxxxxx\n";
+  for (int i = 1; i <= 12; ++i) bomb += fmt::format("A{}=${{A{}}}${{A{}}}\n", i, i - 1, i - 1);
+  for (int i = 0; i < 100; ++i) bomb += fmt::format("B{}=${{A12}}\n", i);
+  EXPECT_EQ(error_of([&] { return parse_env_file(bomb, "x.env", EnvDialect::compose); }),
+            "x.env:75: values of more than 4194304 bytes in all");
+  std::string yaml = "services:\n  a:\n    environment:\n";
+  for (int i = 0; i < 100; ++i) yaml += fmt::format("      - B{}=${{A}}\n", i);
+  const Variables big{{"A", std::string(60000, 'x')}};
+  EXPECT_EQ(error_of([&] { return parse_compose(yaml, "c.yml", big, "", nullptr); }),
+            "c.yml:73: values of more than 4194304 bytes in all");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 

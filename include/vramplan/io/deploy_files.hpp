@@ -22,6 +22,7 @@ inline constexpr std::size_t deploy_max_bytes = 1u << 20;  // bytes of one file
 inline constexpr std::size_t deploy_max_lines = 65536;     // lines of one file
 inline constexpr std::size_t deploy_max_value = 65536;     // bytes of one value, interpolated
 inline constexpr std::size_t deploy_max_entries = 4096;    // variables, words or parameters
+inline constexpr std::size_t deploy_max_total = 4u << 20;  // bytes of values kept, in all
 inline constexpr std::size_t compose_max_nodes = 65536;    // YAML nodes (aliases count theirs)
 inline constexpr std::size_t compose_max_depth = 16;       // YAML nesting
 inline constexpr std::size_t interpolation_max_depth = 8;  // ${A:-${B:-...}} nesting
