@@ -1144,6 +1144,18 @@ class Interpreter {
         if (!inline_value && i + 1 < args.size() && !args[i + 1].text.starts_with("-")) ++i;
         continue;
       }
+      if (inline_value) {
+        // llama-server looks the whole word up: `--ctx-size=8192` is an invalid argument.
+        add(Diagnostic{.kind = DiagnosticKind::unknown_name,
+                       .name = a.text,
+                       .value = *inline_value,
+                       .origin = a.origin,
+                       .setting = o->setting,
+                       .suggestion_kind = SuggestionKind::flag,
+                       .suggestion = flag,
+                       .fatal = true});
+        continue;
+      }
       const bool takes_value =
           !negative && o->rule != Rule::llama_flag && !(o->rule == Rule::llama_bool);
       Parsed p;

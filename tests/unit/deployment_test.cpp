@@ -256,6 +256,15 @@ TEST(Deployment, MisspelledNamesGetTheNameTheEngineReads) {
   EXPECT_EQ(l.find(Setting::gpu_layers)->integer, -2);
   EXPECT_TRUE(diag(l, "--bogus-thing", DiagnosticKind::unknown_name).fatal);
 
+  // No `=` form: llama-server looks the whole word up and stops.
+  in.args = io::split_command("--ctx-size=8192 --parallel 2", {"c.yml", 3});
+  const Deployment eq = interpret_deployment(in);
+  const Diagnostic& inline_value = diag(eq, "--ctx-size=8192", DiagnosticKind::unknown_name);
+  EXPECT_TRUE(inline_value.fatal);
+  EXPECT_EQ(inline_value.suggestion, "--ctx-size");
+  EXPECT_EQ(eq.find(Setting::context), nullptr);
+  EXPECT_EQ(eq.find(Setting::parallel)->integer, 2);
+
   in.engine = DeployEngine::vllm;
   in.args = io::split_command("org/m --max-model-length 4096", {"c.yml", 3});
   EXPECT_EQ(
