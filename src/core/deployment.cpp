@@ -1260,6 +1260,15 @@ class Interpreter {
     for (std::size_t i = 0; i < args.size(); ++i) {
       const CommandArg& a = args[i];
       if (!a.text.starts_with("-") || a.text == "-") {
+        if (i == 0 && a.text == "serve") {
+          // The image already runs `vllm serve`: a second `serve` is an unrecognized argument.
+          add(Diagnostic{.kind = DiagnosticKind::unknown_name,
+                         .name = a.text,
+                         .value = a.text,
+                         .origin = a.origin,
+                         .fatal = true});
+          continue;
+        }
         if (!positional_seen) {
           positional_seen = true;
           set(Setting::model, "model", a.text, a.origin, text_value(a.text));

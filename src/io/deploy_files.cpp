@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -497,7 +498,39 @@ class ComposeReader {
     return value;
   }
 
-  ComposeService service(const std::string& name, const YAML::Node& key, const YAML::Node& body) {
+  // A map with its YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`) applied: the map's own
+  // keys win, then the merged maps in order. yaml-cpp leaves `<<` as an ordinary key, and
+  // compose files use it for shared `x-` blocks. The nodes are shared, so marks stay.
+  [[nodiscard]] YAML::Node merged(const YAML::Node& map, std::size_t depth = 0) const {
+    if (!map.IsMap() || !map["<<"]) return map;
+    if (depth > compose_max_depth) {
+      fail(origin_of(origin_, map),
+           fmt::format("merge keys '<<' nested deeper than {} levels", compose_max_depth));
+    }
+    YAML::Node out(YAML::NodeType::Map);
+    std::set<std::string> keys;
+    const auto add = [&](const YAML::Node& key, const YAML::Node& value) {
+      const std::string k = key.Scalar();
+      if (k != "<<" && keys.insert(k).second) out[key] = value;
+    };
+    for (auto it = map.begin(); it != map.end(); ++it) add(it->first, it->second);
+    const auto add_all = [&](const YAML::Node& from) {
+      const YAML::Node m = merged(from, depth + 1);
+      if (!m.IsMap()) fail(origin_of(origin_, from), "a merge key '<<' must name a map");
+      for (auto it = m.begin(); it != m.end(); ++it) add(it->first, it->second);
+    };
+    const YAML::Node merge = map["<<"];
+    if (merge.IsSequence()) {
+      for (const YAML::Node& m : merge) add_all(m);
+    } else {
+      add_all(merge);
+    }
+    return out;
+  }
+
+  ComposeService service(const std::string& name, const YAML::Node& key,
+                         const YAML::Node& raw_body) {
+    const YAML::Node body = merged(raw_body);
     ComposeService s;
     s.name = name;
     s.origin = origin_of(origin_, key);
@@ -533,7 +566,18 @@ class ComposeReader {
   // llama.cpp and vLLM images run their server with `command:` as its arguments.
   static bool is_server(const ComposeService& s) {
     if (!s.engine) return false;
-    if (*s.engine != DeployEngine::ollama) return !s.entrypoint;
+    if (*s.engine == DeployEngine::llama_server) {
+      // The image's own entry point, spelled out, is still the server.
+      return !s.entrypoint ||
+             (s.entrypoint->size() == 1 && (s.entrypoint->front().text == "/app/llama-server" ||
+                                            s.entrypoint->front().text == "llama-server"));
+    }
+    if (*s.engine == DeployEngine::vllm) {
+      if (!s.entrypoint) return true;
+      const std::vector<CommandArg>& e = *s.entrypoint;
+      return (e.size() == 2 && e[0].text == "vllm" && e[1].text == "serve") ||
+             (!e.empty() && e.back().text == "vllm.entrypoints.openai.api_server");
+    }
     if (s.entrypoint) {
       const std::vector<CommandArg>& e = *s.entrypoint;
       const bool ollama_binary =
@@ -595,7 +639,8 @@ class ComposeReader {
     }
   }
 
-  void environment(const YAML::Node& node, ComposeService& s) {
+  void environment(const YAML::Node& raw, ComposeService& s) {
+    const YAML::Node node = merged(raw);
     std::vector<EnvEntry> entries;
     const auto from_shell = [&](const std::string& name, const Origin& origin) {
       // `KEY` alone (or `KEY:` with no value) takes the value Compose runs with, if any.

@@ -199,7 +199,7 @@ TEST(Compose, ReadsEnvironmentFormsEnvFilesCommandsAndDevices) {
       "      KEY: ${V}\n"
       "      FROM_SHELL:\n"
       "    command: [\"m\", \"--max-model-len\", \"$${LITERAL}\"]\n"
-      "    entrypoint: vllm serve\n"
+      "    entrypoint: python3 wrap.py\n"
       "    deploy:\n"
       "      resources:\n"
       "        limits: {memory: 16g}\n"
@@ -237,6 +237,66 @@ TEST(Compose, ReadsEnvironmentFormsEnvFilesCommandsAndDevices) {
                                    reader);
             }),
             "c.yml:3: env_file '/p/gone.env' not found");
+}
+
+TEST(Compose, MergeKeysAndSpelledOutEntryPoints) {
+  const std::string text =
+      "x-gpu: &gpu\n"
+      "  environment: &env\n"
+      "    OLLAMA_NUM_PARALLEL: 1\n"
+      "    OLLAMA_KEEP_ALIVE: 5m\n"
+      "  restart: always\n"
+      "services:\n"
+      "  ollama:\n"
+      "    <<: *gpu\n"
+      "    image: ollama/ollama\n"
+      "  llama:\n"
+      "    image: ghcr.io/ggml-org/llama.cpp:server\n"
+      "    entrypoint: [/app/llama-server]\n"
+      "    environment:\n"
+      "      <<: *env\n"
+      "      OLLAMA_NUM_PARALLEL: 2\n";
+  const ComposeFile f = parse_compose(text, "c.yml", {}, "", nullptr);
+  const ComposeService& ollama = f.services.at(0);
+  ASSERT_EQ(ollama.environment.size(), 2u);
+  EXPECT_EQ(ollama.environment[0].value, "1");
+  EXPECT_EQ(ollama.environment[0].origin.line, 3u);  // where the value was written
+  const ComposeService& llama = f.services.at(1);
+  EXPECT_TRUE(llama.server);
+  ASSERT_EQ(llama.environment.size(), 2u);
+  EXPECT_EQ(llama.environment[0].name, "OLLAMA_NUM_PARALLEL");
+  EXPECT_EQ(llama.environment[0].value, "2");  // the map's own key wins
+  EXPECT_EQ(error_of([] {
+              return parse_compose("services:\n  a:\n    <<: 3\n", "c.yml", {}, "", nullptr);
+            }),
+            "c.yml:3: a merge key '<<' must name a map");
+  // A map that merges itself ends at the nesting limit, or is refused by yaml-cpp.
+  const std::string message = error_of([] {
+    return parse_compose("x: &a\n  <<: *a\nservices:\n  s:\n    <<: *a\n", "c.yml", {}, "",
+                         nullptr);
+  });
+  EXPECT_EQ(message.rfind("c.yml:", 0), 0u) << message;
+}
+
+TEST(Compose, ControlCharactersInValuesAreDataAndNeverRewritten) {
+  const ComposeFile f = parse_compose(
+      "services:\n  a:\n    image: ollama/ollama\n    environment:\n"
+      "      - \"OLLAMA_HOST=x\\nOLLAMA_ORIGINS=*\\e[2J\"\n",
+      "c.yml", {}, "", nullptr);
+  ASSERT_EQ(f.services.at(0).environment.size(), 1u);
+  EXPECT_EQ(f.services[0].environment[0].value, "x\nOLLAMA_ORIGINS=*\x1b[2J");
+  const Deployment d = interpret_deployment(deployment_input(f.services[0]));
+  EXPECT_EQ(d.diagnostics.back().value, "x\nOLLAMA_ORIGINS=*\x1b[2J");
+  EXPECT_EQ(error_of([] {
+              return rewrite_env("A=1\n", {{"A", "x\x1b[2J"}}, "s.env", EnvDialect::compose);
+            }),
+            "s.env: cannot write A='x\\x1b[2J': the value contains '\\x1b' (a value must be one "
+            "word of letters, digits and - . _ / : @ + = , %)");
+  EXPECT_EQ(error_of([] {
+              return parse_compose("services:\n  a:\n    environment:\n      \"A\\nB\": 1\n",
+                                   "c.yml", {}, "", nullptr);
+            }),
+            "c.yml:4: 'A\\x0aB' is not a variable name");
 }
 
 TEST(Compose, ServiceSelection) {

@@ -266,6 +266,10 @@ TEST(Deployment, MisspelledNamesGetTheNameTheEngineReads) {
   EXPECT_EQ(eq.find(Setting::parallel)->integer, 2);
 
   in.engine = DeployEngine::vllm;
+  in.args = io::split_command("serve org/m", {"c.yml", 3});
+  const Deployment serve = interpret_deployment(in);
+  EXPECT_TRUE(diag(serve, "serve", DiagnosticKind::unknown_name).fatal);
+  EXPECT_EQ(serve.model->text, "org/m");
   in.args = io::split_command("org/m --max-model-length 4096", {"c.yml", 3});
   EXPECT_EQ(
       diag(interpret_deployment(in), "--max-model-length", DiagnosticKind::misspelled).suggestion,
