@@ -184,7 +184,8 @@ struct Deployment {
   std::optional<SettingValue> model;  // FROM, -m/--model, vLLM's model
   // The effective value of each setting that is set, at most one per Setting, in Setting order.
   std::vector<SettingValue> settings;
-  // In the order of the input (environment, then arguments, then Modelfile).
+  // Environment entries replaced by a later one of the same name first, then in the order
+  // the engine reads its sources (environment, then Modelfile or arguments).
   std::vector<Diagnostic> diagnostics;
 
   [[nodiscard]] const SettingValue* find(Setting setting) const;

@@ -355,6 +355,15 @@ TEST(Deployment, EngineOfImage) {
   EXPECT_EQ(engine_of_image("evil/ollama/ollama"), std::nullopt);
 }
 
+TEST(Deployment, NamesOfSettingsAndKinds) {
+  EXPECT_EQ(setting_name(Setting::context), "context");
+  EXPECT_EQ(setting_name(Setting::model), "model");
+  EXPECT_EQ(setting_name(Setting::gpu_memory_utilization), "gpu_memory_utilization");
+  EXPECT_EQ(setting_name(Setting::max_cudagraph_capture_size), "max_cudagraph_capture_size");
+  EXPECT_EQ(diagnostic_kind_name(DiagnosticKind::unknown_name), "unknown_name");
+  EXPECT_EQ(deploy_engine_name(DeployEngine::llama_server), "llama-server");
+}
+
 TEST(Deployment, TooManyEntriesIsOneError) {
   DeploymentInput in;
   in.environment.resize(deployment_max_entries + 1, EnvEntry{"A", "1", {}});
