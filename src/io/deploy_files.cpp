@@ -404,14 +404,8 @@ class EnvParser {
 
 // --- changes ---
 
-void check_change(const Change& c, bool parameter, const std::string& origin) {
-  const bool name_ok =
-      parameter ? !c.name.empty() && std::all_of(c.name.begin(), c.name.end(), is_name_char)
-                : is_env_name(c.name);
-  if (!name_ok) {
-    fail({origin, 0}, fmt::format("cannot write '{}': not a {} name", shown(c.name),
-                                  parameter ? "PARAMETER" : "variable"));
-  }
+// The value of a change must be one plain word (text.hpp); its name is checked by the caller.
+void check_value(const Change& c, const std::string& origin) {
   if (const std::optional<WordProblem> p = plain_word_problem(c.value)) {
     std::string why = "is empty";
     if (p->kind == WordProblem::Kind::leading_dash) why = "starts with '-'";
@@ -423,6 +417,17 @@ void check_change(const Change& c, bool parameter, const std::string& origin) {
                                   "letters, digits and - . _ / : @ + = , %)",
                                   shown(c.name), shown(c.value), why));
   }
+}
+
+void check_change(const Change& c, bool parameter, const std::string& origin) {
+  const bool name_ok =
+      parameter ? !c.name.empty() && std::all_of(c.name.begin(), c.name.end(), is_name_char)
+                : is_env_name(c.name);
+  if (!name_ok) {
+    fail({origin, 0}, fmt::format("cannot write '{}': not a {} name", shown(c.name),
+                                  parameter ? "PARAMETER" : "variable"));
+  }
+  check_value(c, origin);
 }
 
 // Replaces byte ranges of `text` (sorted, disjoint) and appends `tail`.
@@ -1145,6 +1150,216 @@ std::string rewrite_compose_environment(std::string_view text, const std::string
     edits.push_back({{at, at}, insert});
   }
   return splice(text, std::move(edits), {});
+}
+
+}  // namespace vramplan::io
+
+namespace vramplan::io {
+namespace {
+
+// Byte offsets of the lines of a text, to turn YAML marks into offsets.
+struct Lines {
+  explicit Lines(std::string_view text) : text_(text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\n') starts_.push_back(i + 1);
+    }
+  }
+  [[nodiscard]] std::size_t count() const { return starts_.size(); }
+  [[nodiscard]] std::size_t begin(std::size_t line) const { return starts_[line]; }
+  // Past the line's last byte, before its '\n' (and a '\r').
+  [[nodiscard]] std::size_t end(std::size_t line) const {
+    std::size_t e = line + 1 < starts_.size() ? starts_[line + 1] - 1 : text_.size();
+    while (e > starts_[line] && text_[e - 1] == '\r') --e;
+    return e;
+  }
+  [[nodiscard]] std::size_t indent(std::size_t line) const {
+    std::size_t i = begin(line);
+    while (i < end(line) && is_blank(text_[i])) ++i;
+    return i == end(line) ? std::string_view::npos : i - begin(line);
+  }
+
+  std::string_view text_;
+  std::vector<std::size_t> starts_{0};
+};
+
+[[nodiscard]] bool is_flag_name(std::string_view flag) {
+  return flag.size() >= 2 && flag.front() == '-' &&
+         std::all_of(flag.begin() + 1, flag.end(),
+                     [](char c) { return is_name_char(c) || c == '-' || c == '.'; });
+}
+
+using Edit = std::pair<std::pair<std::size_t, std::size_t>, std::string>;
+
+// A command given as a block list: the item after the flag (or `--flag=value`) is replaced.
+void rewrite_command_list(const YAML::Node& cmd, const Lines& lines, const Change& c,
+                          const std::string& origin, std::vector<Edit>& edits, std::string& tail,
+                          std::size_t& last_line, std::string& indent) {
+  std::vector<YAML::Node> items(cmd.begin(), cmd.end());
+  for (const YAML::Node& item : items) {
+    if (!item.IsScalar()) fail(origin_of(origin, item), "a command word must be a string");
+    last_line = std::max<std::size_t>(last_line, static_cast<std::size_t>(item.Mark().line));
+    const auto column = static_cast<std::size_t>(item.Mark().column);
+    indent = std::string(column >= 2 ? column - 2 : 0, ' ');
+  }
+  const auto replace = [&](const YAML::Node& node, const std::string& word) {
+    if (node.Scalar().find('\n') != std::string::npos) {
+      fail(origin_of(origin, node),
+           fmt::format("cannot rewrite {}: its value spans lines", shown(c.name)));
+    }
+    const auto line = static_cast<std::size_t>(node.Mark().line);
+    const std::size_t from = lines.begin(line) + static_cast<std::size_t>(node.Mark().column);
+    std::size_t to = lines.end(line);
+    // Keep a trailing comment: a plain word item ends at the first blank.
+    const std::string_view rest = lines.text_.substr(from, to - from);
+    if (!rest.empty() && rest.front() != '"' && rest.front() != '\'') {
+      const std::size_t blank = rest.find_first_of(" \t");
+      if (blank != std::string_view::npos) to = from + blank;
+    } else if (!rest.empty()) {
+      const std::size_t close = rest.find(rest.front(), 1);
+      if (close == std::string_view::npos) {
+        fail(origin_of(origin, node), fmt::format("cannot rewrite {}", shown(c.name)));
+      }
+      to = from + close + 1;
+    }
+    edits.push_back({{from, to}, "\"" + word + "\""});
+  };
+  for (std::size_t k = items.size(); k-- > 0;) {
+    const std::string& word = items[k].Scalar();
+    if (word == c.name && k + 1 < items.size()) {
+      replace(items[k + 1], c.value);
+      return;
+    }
+    if (word.starts_with(c.name + "=")) {
+      replace(items[k], c.name + "=" + c.value);
+      return;
+    }
+  }
+  tail += fmt::format("{}- \"{}\"\n{}- \"{}\"\n", indent, c.name, indent, c.value);
+}
+
+// A command given as a string (plain or block scalar): the word after the flag is replaced, on
+// the lines the string spans.
+void rewrite_command_string(const YAML::Node& key, const YAML::Node& cmd, const Lines& lines,
+                            const Change& c, const std::string& origin, std::vector<Edit>& edits,
+                            std::vector<std::string>& appended) {
+  const auto key_indent = static_cast<std::size_t>(key.Mark().column);
+  const auto first = static_cast<std::size_t>(cmd.Mark().line);
+  std::size_t from = lines.begin(first) + static_cast<std::size_t>(cmd.Mark().column);
+  const std::string_view text = lines.text_;
+  const bool block = from < text.size() && (text[from] == '>' || text[from] == '|');
+  // The words: (begin, end) offsets, line by line, until the indentation returns to the key's.
+  std::vector<std::pair<std::size_t, std::size_t>> words;
+  std::size_t last_content_end = lines.end(first);
+  for (std::size_t line = first; line < lines.count(); ++line) {
+    if (line > first) {
+      const std::size_t indent = lines.indent(line);
+      if (indent != std::string_view::npos && indent <= key_indent) break;
+      if (indent == std::string_view::npos) continue;
+      from = lines.begin(line);
+    } else if (block) {
+      continue;  // the indicator line holds no words
+    }
+    const std::size_t end = lines.end(line);
+    const std::string_view s = text.substr(from, end - from);
+    if (s.find_first_of("\"'\\") != std::string_view::npos) {
+      fail(Origin{origin, line + 1},
+           fmt::format("cannot rewrite {}: the command string holds quotes or backslashes",
+                       shown(c.name)));
+    }
+    std::size_t i = 0;
+    while (i < s.size()) {
+      while (i < s.size() && is_blank(s[i])) ++i;
+      if (i >= s.size()) break;
+      if (!block && s[i] == '#') break;  // a YAML comment after a plain string
+      const std::size_t b = i;
+      while (i < s.size() && !is_blank(s[i])) ++i;
+      words.emplace_back(from + b, from + i);
+      last_content_end = from + i;
+    }
+  }
+  for (std::size_t k = words.size(); k-- > 0;) {
+    const std::string_view word = text.substr(words[k].first, words[k].second - words[k].first);
+    if (word == c.name && k + 1 < words.size()) {
+      edits.push_back({words[k + 1], c.value});
+      return;
+    }
+    if (word.starts_with(c.name + "=")) {
+      edits.push_back({words[k], c.name + "=" + c.value});
+      return;
+    }
+  }
+  appended.push_back(" " + c.name + " " + c.value);
+  edits.push_back({{last_content_end, last_content_end}, ""});  // marks where to append
+}
+
+}  // namespace
+
+std::string rewrite_compose_command(std::string_view text, const std::string& service,
+                                    const std::vector<Change>& changes, const std::string& origin) {
+  for (const Change& c : changes) {
+    if (!is_flag_name(c.name)) {
+      fail({origin, 0}, fmt::format("cannot write '{}': not a flag", shown(c.name)));
+    }
+    check_value(c, origin);
+  }
+  check_text(text, origin);
+  const YAML::Node root = ComposeReader::load(text, origin);
+  const YAML::Node services = root.IsMap() ? root["services"] : YAML::Node();
+  const YAML::Node body = services && services.IsMap() ? services[service] : YAML::Node();
+  if (!body || !body.IsMap()) fail({origin, 0}, fmt::format("no service '{}'", shown(service)));
+  YAML::Node key;
+  YAML::Node cmd;
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it->first.Scalar() == "command") {
+      key = it->first;
+      cmd = it->second;
+    }
+  }
+  if (!cmd || cmd.IsNull() ||
+      (cmd.IsSequence() && (cmd.Style() == YAML::EmitterStyle::Flow || cmd.size() == 0))) {
+    fail(origin_of(origin, body),
+         fmt::format("service '{}' has no block-style 'command:' to rewrite", shown(service)));
+  }
+  const Lines lines(text);
+  std::vector<Edit> edits;
+  std::string tail;
+  std::size_t last_line = 0;
+  std::string indent;
+  std::vector<std::string> appended;
+  for (const Change& c : changes) {
+    if (cmd.IsSequence()) {
+      rewrite_command_list(cmd, lines, c, origin, edits, tail, last_line, indent);
+    } else if (cmd.IsScalar()) {
+      rewrite_command_string(key, cmd, lines, c, origin, edits, appended);
+    } else {
+      fail(origin_of(origin, cmd), "'command' must be a string or a list");
+    }
+  }
+  // Words appended to a string command go after its last word, in order.
+  std::size_t next_appended = 0;
+  for (Edit& e : edits) {
+    if (e.first.first == e.first.second && e.second.empty()) e.second = appended[next_appended++];
+  }
+  if (!tail.empty()) {
+    const std::size_t at = last_line + 1 < lines.count() ? lines.begin(last_line + 1) : text.size();
+    std::string insert;
+    if (at == text.size() && !text.empty() && text.back() != '\n') insert += "\n";
+    insert += fmt::format("{}# added by vramplan\n", indent) + tail;
+    edits.push_back({{at, at}, insert});
+  }
+  // Several words appended at one place keep their order (stable sort by offset).
+  std::stable_sort(edits.begin(), edits.end(),
+                   [](const Edit& a, const Edit& b) { return a.first < b.first; });
+  std::string out;
+  std::size_t at = 0;
+  for (const auto& [range, replacement] : edits) {
+    if (range.first < at) fail({origin, 0}, "two changes of the same command word");
+    out.append(text.substr(at, range.first - at));
+    out += replacement;
+    at = range.second;
+  }
+  out.append(text.substr(at));
+  return out;
 }
 
 }  // namespace vramplan::io

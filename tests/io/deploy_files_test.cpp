@@ -484,5 +484,69 @@ TEST(Rewrite, ComposeEnvironmentListAndMap) {
             map_path + ": no service 'nope'");
 }
 
+std::vector<std::string> words_of(const ComposeService& s) {
+  std::vector<std::string> out;
+  for (const CommandArg& a : *s.command) out.push_back(a.text);
+  return out;
+}
+
+TEST(Rewrite, ComposeCommandStringAndList) {
+  const std::string vllm_path = fixtures + "vllm-bf16-7b-15gb/docker-compose.yml";
+  const std::string vllm = read_text_file(vllm_path);
+  EXPECT_EQ(rewrite_compose_command(vllm, "vllm", {}, vllm_path), vllm);
+  const std::string out = rewrite_compose_command(
+      vllm, "vllm", {{"--max-model-len", "16384"}, {"--kv-cache-dtype", "fp8"}}, vllm_path);
+  EXPECT_NE(out.find("      --max-model-len 16384\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("      --enable-prefix-caching --kv-cache-dtype fp8\n    deploy:\n"),
+            std::string::npos)
+      << out;
+  const ComposeFile f = parse_compose(out, vllm_path, {}, "", nullptr);
+  EXPECT_EQ(words_of(f.services.at(0)),
+            (std::vector<std::string>{"--model", "Qwen/Qwen2.5-7B-Instruct", "--served-model-name",
+                                      "qwen2.5-7b", "--dtype", "bfloat16", "--max-model-len",
+                                      "16384", "--gpu-memory-utilization", "0.90", "--max-num-seqs",
+                                      "16", "--enable-prefix-caching", "--kv-cache-dtype", "fp8"}));
+
+  const std::string llama_path = fixtures + "llamaserver-14b-12gb/docker-compose.yml";
+  const std::string llama = read_text_file(llama_path);
+  const std::string out2 =
+      rewrite_compose_command(llama, "llama", {{"-c", "8192"}, {"--fit", "on"}}, llama_path);
+  EXPECT_NE(out2.find("      - -c\n      - \"8192\"\n      - --jinja\n"), std::string::npos)
+      << out2;
+  EXPECT_NE(out2.find("      - qwen2.5-14b\n      # added by vramplan\n      - \"--fit\"\n"
+                      "      - \"on\"\n    deploy:\n"),
+            std::string::npos)
+      << out2;
+  const ComposeFile g = parse_compose(out2, llama_path, {}, "", nullptr);
+  const std::vector<std::string> w = words_of(g.services.at(0));
+  EXPECT_EQ(w.at(3), "8192");
+  EXPECT_EQ(w.back(), "on");
+
+  // Inline and one-line forms; what is not rewritten.
+  EXPECT_EQ(rewrite_compose_command("services:\n  s:\n    command: -m x --ctx-size=4 # c\n", "s",
+                                    {{"--ctx-size", "8"}, {"-np", "2"}}, "c.yml"),
+            "services:\n  s:\n    command: -m x --ctx-size=8 -np 2 # c\n");
+  EXPECT_EQ(error_of([] {
+              return rewrite_compose_command("services:\n  s:\n    command: -m 'a b'\n", "s",
+                                             {{"-c", "8"}}, "c.yml");
+            }),
+            "c.yml:3: cannot rewrite -c: the command string holds quotes or backslashes");
+  EXPECT_EQ(error_of([] {
+              return rewrite_compose_command("services:\n  s:\n    command: [-c, '4']\n", "s",
+                                             {{"-c", "8"}}, "c.yml");
+            }),
+            "c.yml:3: service 's' has no block-style 'command:' to rewrite");
+  EXPECT_EQ(error_of([] {
+              return rewrite_compose_command("services:\n  s:\n    command: -c 4\n", "s",
+                                             {{"-c", "8\n--evil"}}, "c.yml");
+            }).rfind("c.yml: cannot write -c='8\\x0a--evil'", 0),
+            0u);
+  EXPECT_EQ(error_of([] {
+              return rewrite_compose_command("services:\n  s:\n    command: -c 4\n", "s",
+                                             {{"c d", "8"}}, "c.yml");
+            }),
+            "c.yml: cannot write 'c d': not a flag");
+}
+
 }  // namespace
 }  // namespace vramplan::io

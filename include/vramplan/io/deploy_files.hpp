@@ -169,4 +169,13 @@ struct Change {
                                                       const std::vector<Change>& changes,
                                                       const std::string& origin);
 
+// The same for the `command:` of one compose service: a change's name is a flag (`-c`,
+// `--max-model-len`); the word after its last occurrence (or the value of `--flag=value`) is
+// replaced; a flag the command lacks is appended (after the last list item, or after the last
+// word of a string). A string command holding quotes or backslashes, a flow-style list and a
+// value spanning lines are refused (Error{bad_input}): they are not rewritten.
+[[nodiscard]] std::string rewrite_compose_command(std::string_view text, const std::string& service,
+                                                  const std::vector<Change>& changes,
+                                                  const std::string& origin);
+
 }  // namespace vramplan::io
