@@ -13,9 +13,7 @@ namespace {
 // of env_value.
 using Decoded = Utf8Char;
 
-std::optional<Decoded> decode(std::string_view text, std::size_t i) {
-  return decode_utf8(text, i);
-}
+std::optional<Decoded> decode(std::string_view text, std::size_t i) { return decode_utf8(text, i); }
 
 bool is_c0_or_del(std::uint32_t cp) { return cp < 0x20 || cp == 0x7F; }
 
