@@ -67,7 +67,7 @@ struct DeploymentInput {
 
 // The settings vramplan models. The names in comments are examples; the tables in
 // deployment.cpp (docs/engines.md) say which name of which engine sets what.
-enum class Setting {
+enum class EngineSetting {
   context,                 // per slot for Ollama (num_ctx), all slots for llama-server (-c)
   parallel,                // OLLAMA_NUM_PARALLEL, -np
   max_loaded_models,       // OLLAMA_MAX_LOADED_MODELS
@@ -120,7 +120,7 @@ enum class Setting {
 };
 
 // snake_case name of a setting ("context", "gpu_memory_utilization").
-[[nodiscard]] std::string_view setting_name(Setting setting);
+[[nodiscard]] std::string_view setting_name(EngineSetting setting);
 
 enum class ValueType {
   integer,   // `integer`
@@ -132,7 +132,7 @@ enum class ValueType {
 
 // A setting as the engine ends up reading it.
 struct SettingValue {
-  Setting setting = Setting::context;
+  EngineSetting setting = EngineSetting::context;
   std::string name;  // the variable, flag or PARAMETER as written ("OLLAMA_NUM_PARALLEL", "-c")
   std::string raw;   // the value as written (after interpolation and quote removal)
   Origin origin;
@@ -172,7 +172,7 @@ struct Diagnostic {
   std::string name;   // as written
   std::string value;  // as written
   Origin origin;
-  std::optional<Setting> setting;  // the setting concerned, when there is one
+  std::optional<EngineSetting> setting;  // the setting concerned, when there is one
   SuggestionKind suggestion_kind = SuggestionKind::none;
   std::string suggestion;
   std::string effective;  // what the engine uses instead, as text ("on", "5m0s", "8")
@@ -182,13 +182,13 @@ struct Diagnostic {
 struct Deployment {
   DeployEngine engine = DeployEngine::ollama;
   std::optional<SettingValue> model;  // FROM, -m/--model, vLLM's model
-  // The effective value of each setting that is set, at most one per Setting, in Setting order.
+  // The effective value of each setting that is set, at most one per EngineSetting, in EngineSetting order.
   std::vector<SettingValue> settings;
   // Environment entries replaced by a later one of the same name first, then in the order
   // the engine reads its sources (environment, then Modelfile or arguments).
   std::vector<Diagnostic> diagnostics;
 
-  [[nodiscard]] const SettingValue* find(Setting setting) const;
+  [[nodiscard]] const SettingValue* find(EngineSetting setting) const;
 };
 
 // Caps on what interpret_deployment takes (the readers' own caps are lower).

@@ -53,27 +53,27 @@ enum class Rule {
 
 struct Name {
   std::string_view name;
-  std::optional<Setting> setting;  // nullopt: read, but no effect on memory
+  std::optional<EngineSetting> setting;  // nullopt: read, but no effect on memory
   Rule rule;
   std::string_view fallback = {};  // the engine's default, where an invalid value falls back
 };
 
 // ollama envconfig/config.go (v0.30.0 .. v0.33.0-rc2), docs/engines.md §1.3.
 constexpr std::array ollama_env{
-    Name{"OLLAMA_CONTEXT_LENGTH", Setting::context, Rule::ollama_uint, "0"},
-    Name{"OLLAMA_NUM_PARALLEL", Setting::parallel, Rule::ollama_uint, "1"},
-    Name{"OLLAMA_MAX_LOADED_MODELS", Setting::max_loaded_models, Rule::ollama_uint, "0"},
-    Name{"OLLAMA_KV_CACHE_TYPE", Setting::kv_cache_type, Rule::ollama_kv_type},
-    Name{"OLLAMA_FLASH_ATTENTION", Setting::flash_attention, Rule::ollama_bool},
-    Name{"OLLAMA_KEEP_ALIVE", Setting::keep_alive, Rule::ollama_duration, "5m0s"},
-    Name{"OLLAMA_SCHED_SPREAD", Setting::sched_spread, Rule::ollama_bool},
-    Name{"OLLAMA_GPU_OVERHEAD", Setting::gpu_overhead, Rule::ollama_uint, "0"},
-    Name{"OLLAMA_LLM_LIBRARY", Setting::llm_library, Rule::ollama_text},
-    Name{"CUDA_VISIBLE_DEVICES", Setting::visible_devices, Rule::ollama_text},
-    Name{"HIP_VISIBLE_DEVICES", Setting::visible_devices, Rule::ollama_text},
-    Name{"ROCR_VISIBLE_DEVICES", Setting::visible_devices, Rule::ollama_text},
-    Name{"GGML_VK_VISIBLE_DEVICES", Setting::visible_devices, Rule::ollama_text},
-    Name{"GPU_DEVICE_ORDINAL", Setting::visible_devices, Rule::ollama_text},
+    Name{"OLLAMA_CONTEXT_LENGTH", EngineSetting::context, Rule::ollama_uint, "0"},
+    Name{"OLLAMA_NUM_PARALLEL", EngineSetting::parallel, Rule::ollama_uint, "1"},
+    Name{"OLLAMA_MAX_LOADED_MODELS", EngineSetting::max_loaded_models, Rule::ollama_uint, "0"},
+    Name{"OLLAMA_KV_CACHE_TYPE", EngineSetting::kv_cache_type, Rule::ollama_kv_type},
+    Name{"OLLAMA_FLASH_ATTENTION", EngineSetting::flash_attention, Rule::ollama_bool},
+    Name{"OLLAMA_KEEP_ALIVE", EngineSetting::keep_alive, Rule::ollama_duration, "5m0s"},
+    Name{"OLLAMA_SCHED_SPREAD", EngineSetting::sched_spread, Rule::ollama_bool},
+    Name{"OLLAMA_GPU_OVERHEAD", EngineSetting::gpu_overhead, Rule::ollama_uint, "0"},
+    Name{"OLLAMA_LLM_LIBRARY", EngineSetting::llm_library, Rule::ollama_text},
+    Name{"CUDA_VISIBLE_DEVICES", EngineSetting::visible_devices, Rule::ollama_text},
+    Name{"HIP_VISIBLE_DEVICES", EngineSetting::visible_devices, Rule::ollama_text},
+    Name{"ROCR_VISIBLE_DEVICES", EngineSetting::visible_devices, Rule::ollama_text},
+    Name{"GGML_VK_VISIBLE_DEVICES", EngineSetting::visible_devices, Rule::ollama_text},
+    Name{"GPU_DEVICE_ORDINAL", EngineSetting::visible_devices, Rule::ollama_text},
     Name{"OLLAMA_VULKAN", std::nullopt, Rule::ollama_bool},
     Name{"OLLAMA_IGPU_ENABLE", std::nullopt, Rule::ollama_bool},
     Name{"OLLAMA_HOST", std::nullopt, Rule::ollama_text},
@@ -99,11 +99,11 @@ constexpr std::array ollama_env{
 
 // Modelfile PARAMETERs and API options (ollama api/types.go, Options and Runner), §1.4.
 constexpr std::array ollama_parameters{
-    Name{"num_ctx", Setting::context, Rule::go_int},
-    Name{"num_batch", Setting::batch, Rule::go_int},
-    Name{"num_gpu", Setting::gpu_layers, Rule::go_int},
-    Name{"main_gpu", Setting::main_gpu, Rule::go_int},
-    Name{"use_mmap", Setting::use_mmap, Rule::go_bool},
+    Name{"num_ctx", EngineSetting::context, Rule::go_int},
+    Name{"num_batch", EngineSetting::batch, Rule::go_int},
+    Name{"num_gpu", EngineSetting::gpu_layers, Rule::go_int},
+    Name{"main_gpu", EngineSetting::main_gpu, Rule::go_int},
+    Name{"use_mmap", EngineSetting::use_mmap, Rule::go_bool},
     Name{"num_thread", std::nullopt, Rule::go_int},
     Name{"draft_num_predict", std::nullopt, Rule::go_int},
     Name{"num_keep", std::nullopt, Rule::go_int},
@@ -189,75 +189,75 @@ constexpr std::array ollama_misnames{
 struct LlamaOption {
   std::array<std::string_view, 3> flags;
   std::string_view env;
-  std::optional<Setting> setting;
+  std::optional<EngineSetting> setting;
   Rule rule;
   std::array<std::string_view, 2> negative = {};
 };
 constexpr std::array llama_options{
-    LlamaOption{{"-c", "--ctx-size"}, "LLAMA_ARG_CTX_SIZE", Setting::context, Rule::llama_int},
-    LlamaOption{{"-np", "--parallel"}, "LLAMA_ARG_N_PARALLEL", Setting::parallel, Rule::llama_int},
+    LlamaOption{{"-c", "--ctx-size"}, "LLAMA_ARG_CTX_SIZE", EngineSetting::context, Rule::llama_int},
+    LlamaOption{{"-np", "--parallel"}, "LLAMA_ARG_N_PARALLEL", EngineSetting::parallel, Rule::llama_int},
     LlamaOption{{"-kvu", "--kv-unified"},
                 "LLAMA_ARG_KV_UNIFIED",
-                Setting::kv_unified,
+                EngineSetting::kv_unified,
                 Rule::llama_bool,
                 {"-no-kvu", "--no-kv-unified"}},
-    LlamaOption{{"-b", "--batch-size"}, "LLAMA_ARG_BATCH", Setting::batch, Rule::llama_int},
-    LlamaOption{{"-ub", "--ubatch-size"}, "LLAMA_ARG_UBATCH", Setting::ubatch, Rule::llama_int},
+    LlamaOption{{"-b", "--batch-size"}, "LLAMA_ARG_BATCH", EngineSetting::batch, Rule::llama_int},
+    LlamaOption{{"-ub", "--ubatch-size"}, "LLAMA_ARG_UBATCH", EngineSetting::ubatch, Rule::llama_int},
     LlamaOption{{"-ngl", "--gpu-layers", "--n-gpu-layers"},
                 "LLAMA_ARG_N_GPU_LAYERS",
-                Setting::gpu_layers,
+                EngineSetting::gpu_layers,
                 Rule::llama_gpu_layers},
     LlamaOption{{"-fa", "--flash-attn"},
                 "LLAMA_ARG_FLASH_ATTN",
-                Setting::flash_attention,
+                EngineSetting::flash_attention,
                 Rule::llama_flash_attn},
     LlamaOption{{"-ctk", "--cache-type-k"},
                 "LLAMA_ARG_CACHE_TYPE_K",
-                Setting::kv_cache_type_k,
+                EngineSetting::kv_cache_type_k,
                 Rule::llama_kv_type},
     LlamaOption{{"-ctv", "--cache-type-v"},
                 "LLAMA_ARG_CACHE_TYPE_V",
-                Setting::kv_cache_type_v,
+                EngineSetting::kv_cache_type_v,
                 Rule::llama_kv_type},
-    LlamaOption{{"-fit", "--fit"}, "LLAMA_ARG_FIT", Setting::fit, Rule::llama_on_off},
+    LlamaOption{{"-fit", "--fit"}, "LLAMA_ARG_FIT", EngineSetting::fit, Rule::llama_on_off},
     LlamaOption{
-        {"-fitt", "--fit-target"}, "LLAMA_ARG_FIT_TARGET", Setting::fit_target, Rule::llama_text},
-    LlamaOption{{"-fitc", "--fit-ctx"}, "LLAMA_ARG_FIT_CTX", Setting::fit_ctx, Rule::llama_int},
+        {"-fitt", "--fit-target"}, "LLAMA_ARG_FIT_TARGET", EngineSetting::fit_target, Rule::llama_text},
+    LlamaOption{{"-fitc", "--fit-ctx"}, "LLAMA_ARG_FIT_CTX", EngineSetting::fit_ctx, Rule::llama_int},
     LlamaOption{{"-kvo", "--kv-offload"},
                 "LLAMA_ARG_KV_OFFLOAD",
-                Setting::kv_offload,
+                EngineSetting::kv_offload,
                 Rule::llama_bool,
                 {"-nkvo", "--no-kv-offload"}},
-    LlamaOption{{"--swa-full"}, "LLAMA_ARG_SWA_FULL", Setting::swa_full, Rule::llama_flag},
+    LlamaOption{{"--swa-full"}, "LLAMA_ARG_SWA_FULL", EngineSetting::swa_full, Rule::llama_flag},
     LlamaOption{
-        {"-lm", "--load-mode"}, "LLAMA_ARG_LOAD_MODE", Setting::load_mode, Rule::llama_text},
-    LlamaOption{{"--mmap"}, "LLAMA_ARG_MMAP", Setting::use_mmap, Rule::llama_bool, {"--no-mmap"}},
-    LlamaOption{{"--mlock"}, "LLAMA_ARG_MLOCK", Setting::mlock, Rule::llama_flag},
+        {"-lm", "--load-mode"}, "LLAMA_ARG_LOAD_MODE", EngineSetting::load_mode, Rule::llama_text},
+    LlamaOption{{"--mmap"}, "LLAMA_ARG_MMAP", EngineSetting::use_mmap, Rule::llama_bool, {"--no-mmap"}},
+    LlamaOption{{"--mlock"}, "LLAMA_ARG_MLOCK", EngineSetting::mlock, Rule::llama_flag},
     LlamaOption{
-        {"-sm", "--split-mode"}, "LLAMA_ARG_SPLIT_MODE", Setting::split_mode, Rule::llama_text},
+        {"-sm", "--split-mode"}, "LLAMA_ARG_SPLIT_MODE", EngineSetting::split_mode, Rule::llama_text},
     LlamaOption{{"-ts", "--tensor-split"},
                 "LLAMA_ARG_TENSOR_SPLIT",
-                Setting::tensor_split,
+                EngineSetting::tensor_split,
                 Rule::llama_text},
-    LlamaOption{{"-mg", "--main-gpu"}, "LLAMA_ARG_MAIN_GPU", Setting::main_gpu, Rule::llama_int},
-    LlamaOption{{"-dev", "--device"}, "LLAMA_ARG_DEVICE", Setting::devices, Rule::llama_text},
+    LlamaOption{{"-mg", "--main-gpu"}, "LLAMA_ARG_MAIN_GPU", EngineSetting::main_gpu, Rule::llama_int},
+    LlamaOption{{"-dev", "--device"}, "LLAMA_ARG_DEVICE", EngineSetting::devices, Rule::llama_text},
     LlamaOption{{"-ot", "--override-tensor"},
                 "LLAMA_ARG_OVERRIDE_TENSOR",
-                Setting::override_tensor,
+                EngineSetting::override_tensor,
                 Rule::llama_text},
-    LlamaOption{{"-cmoe", "--cpu-moe"}, "LLAMA_ARG_CPU_MOE", Setting::cpu_moe, Rule::llama_flag},
+    LlamaOption{{"-cmoe", "--cpu-moe"}, "LLAMA_ARG_CPU_MOE", EngineSetting::cpu_moe, Rule::llama_flag},
     LlamaOption{
-        {"-ncmoe", "--n-cpu-moe"}, "LLAMA_ARG_N_CPU_MOE", Setting::n_cpu_moe, Rule::llama_int},
-    LlamaOption{{"-mm", "--mmproj"}, "LLAMA_ARG_MMPROJ", Setting::mmproj, Rule::llama_text},
+        {"-ncmoe", "--n-cpu-moe"}, "LLAMA_ARG_N_CPU_MOE", EngineSetting::n_cpu_moe, Rule::llama_int},
+    LlamaOption{{"-mm", "--mmproj"}, "LLAMA_ARG_MMPROJ", EngineSetting::mmproj, Rule::llama_text},
     LlamaOption{{"--mmproj-offload"},
                 "LLAMA_ARG_MMPROJ_OFFLOAD",
-                Setting::mmproj_offload,
+                EngineSetting::mmproj_offload,
                 Rule::llama_bool,
                 {"--no-mmproj-offload"}},
     LlamaOption{
-        {"-cram", "--cache-ram"}, "LLAMA_ARG_CACHE_RAM", Setting::cache_ram, Rule::llama_int},
-    LlamaOption{{"-m", "--model"}, "LLAMA_ARG_MODEL", Setting::model, Rule::llama_text},
-    LlamaOption{{"-hf", "--hf-repo"}, "LLAMA_ARG_HF_REPO", Setting::model, Rule::llama_text},
+        {"-cram", "--cache-ram"}, "LLAMA_ARG_CACHE_RAM", EngineSetting::cache_ram, Rule::llama_int},
+    LlamaOption{{"-m", "--model"}, "LLAMA_ARG_MODEL", EngineSetting::model, Rule::llama_text},
+    LlamaOption{{"-hf", "--hf-repo"}, "LLAMA_ARG_HF_REPO", EngineSetting::model, Rule::llama_text},
     LlamaOption{{"-t", "--threads"}, "LLAMA_ARG_THREADS", std::nullopt, Rule::llama_int},
     LlamaOption{{"--host"}, "LLAMA_ARG_HOST", std::nullopt, Rule::llama_text},
     LlamaOption{{"--port"}, "LLAMA_ARG_PORT", std::nullopt, Rule::llama_int},
@@ -288,26 +288,26 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 12> llama_mi
 // vLLM flags (engine/arg_utils.py, §3.1). `--flag_name` reads as `--flag-name`.
 struct VllmOption {
   std::array<std::string_view, 2> flags;
-  std::optional<Setting> setting;
+  std::optional<EngineSetting> setting;
   Rule rule;
 };
 constexpr std::array vllm_options{
-    VllmOption{{"--model"}, Setting::model, Rule::vllm_text},
-    VllmOption{{"--max-model-len"}, Setting::max_model_len, Rule::vllm_human_int_or_auto},
-    VllmOption{{"--gpu-memory-utilization"}, Setting::gpu_memory_utilization, Rule::vllm_fraction},
-    VllmOption{{"--max-num-seqs"}, Setting::max_num_seqs, Rule::vllm_int},
-    VllmOption{{"--max-num-batched-tokens"}, Setting::max_num_batched_tokens, Rule::vllm_human_int},
-    VllmOption{{"--kv-cache-dtype"}, Setting::kv_cache_dtype, Rule::vllm_text},
-    VllmOption{{"--dtype"}, Setting::dtype, Rule::vllm_text},
-    VllmOption{{"--quantization", "-q"}, Setting::quantization, Rule::vllm_text},
-    VllmOption{{"--tensor-parallel-size", "-tp"}, Setting::tensor_parallel, Rule::vllm_int},
-    VllmOption{{"--pipeline-parallel-size", "-pp"}, Setting::pipeline_parallel, Rule::vllm_int},
-    VllmOption{{"--enforce-eager"}, Setting::enforce_eager, Rule::vllm_flag},
-    VllmOption{{"--cpu-offload-gb"}, Setting::cpu_offload_gb, Rule::vllm_float},
-    VllmOption{{"--kv-cache-memory-bytes"}, Setting::kv_cache_memory_bytes, Rule::vllm_human_int},
-    VllmOption{{"--block-size"}, Setting::block_size, Rule::vllm_int},
+    VllmOption{{"--model"}, EngineSetting::model, Rule::vllm_text},
+    VllmOption{{"--max-model-len"}, EngineSetting::max_model_len, Rule::vllm_human_int_or_auto},
+    VllmOption{{"--gpu-memory-utilization"}, EngineSetting::gpu_memory_utilization, Rule::vllm_fraction},
+    VllmOption{{"--max-num-seqs"}, EngineSetting::max_num_seqs, Rule::vllm_int},
+    VllmOption{{"--max-num-batched-tokens"}, EngineSetting::max_num_batched_tokens, Rule::vllm_human_int},
+    VllmOption{{"--kv-cache-dtype"}, EngineSetting::kv_cache_dtype, Rule::vllm_text},
+    VllmOption{{"--dtype"}, EngineSetting::dtype, Rule::vllm_text},
+    VllmOption{{"--quantization", "-q"}, EngineSetting::quantization, Rule::vllm_text},
+    VllmOption{{"--tensor-parallel-size", "-tp"}, EngineSetting::tensor_parallel, Rule::vllm_int},
+    VllmOption{{"--pipeline-parallel-size", "-pp"}, EngineSetting::pipeline_parallel, Rule::vllm_int},
+    VllmOption{{"--enforce-eager"}, EngineSetting::enforce_eager, Rule::vllm_flag},
+    VllmOption{{"--cpu-offload-gb"}, EngineSetting::cpu_offload_gb, Rule::vllm_float},
+    VllmOption{{"--kv-cache-memory-bytes"}, EngineSetting::kv_cache_memory_bytes, Rule::vllm_human_int},
+    VllmOption{{"--block-size"}, EngineSetting::block_size, Rule::vllm_int},
     VllmOption{
-        {"--max-cudagraph-capture-size"}, Setting::max_cudagraph_capture_size, Rule::vllm_int},
+        {"--max-cudagraph-capture-size"}, EngineSetting::max_cudagraph_capture_size, Rule::vllm_int},
     VllmOption{{"--enable-prefix-caching"}, std::nullopt, Rule::vllm_flag},
     VllmOption{{"--no-enable-prefix-caching"}, std::nullopt, Rule::vllm_flag},
     VllmOption{{"--served-model-name"}, std::nullopt, Rule::vllm_texts},
@@ -784,7 +784,7 @@ class Interpreter {
           if (e->name.starts_with("LLAMA_ARG_")) ollama_llama_variable(*e, input);
         }
         if (input.from) {
-          SettingValue model{.setting = Setting::model,
+          SettingValue model{.setting = EngineSetting::model,
                              .name = "FROM",
                              .raw = input.from->value,
                              .origin = input.from->origin,
@@ -803,7 +803,7 @@ class Interpreter {
     }
     std::sort(out_.settings.begin(), out_.settings.end(),
               [](const SettingValue& a, const SettingValue& b) { return a.setting < b.setting; });
-    if (const SettingValue* m = out_.find(Setting::model); m && !out_.model) out_.model = *m;
+    if (const SettingValue* m = out_.find(EngineSetting::model); m && !out_.model) out_.model = *m;
     return std::move(out_);
   }
 
@@ -835,7 +835,7 @@ class Interpreter {
   void add(Diagnostic d) { out_.diagnostics.push_back(std::move(d)); }
 
   // Applies a parsed value: a setting, or a diagnostic when the engine takes it otherwise.
-  void apply(std::optional<Setting> setting, std::string_view name, std::string_view raw,
+  void apply(std::optional<EngineSetting> setting, std::string_view name, std::string_view raw,
              const Origin& origin, const Parsed& p) {
     Diagnostic d{.name = std::string(name),
                  .value = std::string(raw),
@@ -875,7 +875,7 @@ class Interpreter {
     set(*setting, name, raw, origin, p);
   }
 
-  void set(Setting setting, std::string_view name, std::string_view raw, const Origin& origin,
+  void set(EngineSetting setting, std::string_view name, std::string_view raw, const Origin& origin,
            const Parsed& p) {
     SettingValue v{.setting = setting,
                    .name = std::string(name),
@@ -886,7 +886,7 @@ class Interpreter {
                    .number = p.number,
                    .boolean = p.boolean,
                    .text = p.text};
-    if (setting == Setting::flash_attention && p.type == ValueType::boolean) {
+    if (setting == EngineSetting::flash_attention && p.type == ValueType::boolean) {
       v.text = p.boolean ? "on" : "off";
     }
     for (SettingValue& existing : out_.settings) {
@@ -899,7 +899,7 @@ class Interpreter {
   }
 
   // Reports an earlier setting replaced by a stronger source.
-  void override_setting(Setting setting, std::string_view by, SuggestionKind kind) {
+  void override_setting(EngineSetting setting, std::string_view by, SuggestionKind kind) {
     const SettingValue* old = out_.find(setting);
     if (!old) return;
     add(Diagnostic{.kind = DiagnosticKind::overridden,
@@ -998,23 +998,23 @@ class Interpreter {
   void ollama_llama_variable(const EnvEntry& e, const DeploymentInput&) {
     const LlamaOption* o = find_llama_env(e.name);
     if (o && o->setting) {
-      const Setting s = *o->setting;
+      const EngineSetting s = *o->setting;
       std::string_view by;
       SuggestionKind kind = SuggestionKind::variable;
-      if (s == Setting::context) {
+      if (s == EngineSetting::context) {
         by = "OLLAMA_CONTEXT_LENGTH";
-      } else if (s == Setting::parallel) {
+      } else if (s == EngineSetting::parallel) {
         by = "OLLAMA_NUM_PARALLEL";
-      } else if (s == Setting::flash_attention) {
+      } else if (s == EngineSetting::flash_attention) {
         by = "OLLAMA_FLASH_ATTENTION";
-      } else if (s == Setting::batch || s == Setting::ubatch) {
+      } else if (s == EngineSetting::batch || s == EngineSetting::ubatch) {
         by = "num_batch";
         kind = SuggestionKind::modelfile_parameter;
-      } else if ((s == Setting::kv_cache_type_k || s == Setting::kv_cache_type_v) &&
-                 out_.find(Setting::kv_cache_type)) {
+      } else if ((s == EngineSetting::kv_cache_type_k || s == EngineSetting::kv_cache_type_v) &&
+                 out_.find(EngineSetting::kv_cache_type)) {
         by = "OLLAMA_KV_CACHE_TYPE";
-      } else if (s == Setting::gpu_layers) {
-        const SettingValue* num_gpu = out_.find(Setting::gpu_layers);
+      } else if (s == EngineSetting::gpu_layers) {
+        const SettingValue* num_gpu = out_.find(EngineSetting::gpu_layers);
         if (num_gpu && num_gpu->integer >= 0) {
           by = "num_gpu";
           kind = SuggestionKind::modelfile_parameter;
@@ -1101,7 +1101,7 @@ class Interpreter {
     }
     if (out_.engine == DeployEngine::llama_server) {
       if (const Name* n = find_name(ollama_env, e.name);
-          n && n->setting == Setting::visible_devices) {
+          n && n->setting == EngineSetting::visible_devices) {
         apply(n->setting, e.name, e.value, e.origin, text_value(e.value));
         return;
       }
@@ -1238,7 +1238,7 @@ class Interpreter {
       return;
     }
     if (e.name == "CUDA_VISIBLE_DEVICES") {
-      apply(Setting::visible_devices, e.name, e.value, e.origin, text_value(e.value));
+      apply(EngineSetting::visible_devices, e.name, e.value, e.origin, text_value(e.value));
       return;
     }
     if (e.name.starts_with("VLLM_")) {
@@ -1271,7 +1271,7 @@ class Interpreter {
         }
         if (!positional_seen) {
           positional_seen = true;
-          set(Setting::model, "model", a.text, a.origin, text_value(a.text));
+          set(EngineSetting::model, "model", a.text, a.origin, text_value(a.text));
           continue;
         }
         add(Diagnostic{.kind = DiagnosticKind::unknown_name,
@@ -1378,7 +1378,7 @@ std::vector<EnvEntry> image_environment(DeployEngine engine, std::string_view im
   return {};
 }
 
-std::string_view setting_name(Setting setting) {
+std::string_view setting_name(EngineSetting setting) {
   static constexpr std::array<std::string_view, 50> names{"context",
                                                           "parallel",
                                                           "max_loaded_models",
@@ -1457,7 +1457,7 @@ std::string_view diagnostic_kind_name(DiagnosticKind kind) {
   return "?";
 }
 
-const SettingValue* Deployment::find(Setting setting) const {
+const SettingValue* Deployment::find(EngineSetting setting) const {
   for (const SettingValue& v : settings) {
     if (v.setting == setting) return &v;
   }

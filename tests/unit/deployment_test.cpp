@@ -51,14 +51,14 @@ TEST(Deployment, MistralBoxFlashAttentionOffIsOnAndOneDayKeepsTheDefault) {
   in.environment = io::parse_env_file(io::read_text_file(path), path, io::EnvDialect::systemd);
   const Deployment d = interpret_deployment(in);
 
-  ASSERT_NE(d.find(Setting::context), nullptr);
-  EXPECT_EQ(d.find(Setting::context)->integer, 8192);
-  EXPECT_EQ(d.find(Setting::parallel)->integer, 2);
-  EXPECT_EQ(d.find(Setting::max_loaded_models)->integer, 1);
+  ASSERT_NE(d.find(EngineSetting::context), nullptr);
+  EXPECT_EQ(d.find(EngineSetting::context)->integer, 8192);
+  EXPECT_EQ(d.find(EngineSetting::parallel)->integer, 2);
+  EXPECT_EQ(d.find(EngineSetting::max_loaded_models)->integer, 1);
 
   // "off" is no Go boolean: Ollama counts it as true.
-  ASSERT_NE(d.find(Setting::flash_attention), nullptr);
-  EXPECT_EQ(d.find(Setting::flash_attention)->text, "on");
+  ASSERT_NE(d.find(EngineSetting::flash_attention), nullptr);
+  EXPECT_EQ(d.find(EngineSetting::flash_attention)->text, "on");
   const Diagnostic& fa = diag(d, "OLLAMA_FLASH_ATTENTION", DiagnosticKind::parsed_differently);
   EXPECT_EQ(fa.value, "off");
   EXPECT_EQ(fa.effective, "true");
@@ -70,7 +70,7 @@ TEST(Deployment, MistralBoxFlashAttentionOffIsOnAndOneDayKeepsTheDefault) {
   EXPECT_EQ(keep.effective, "5m0s");
   EXPECT_EQ(keep.suggestion, "24h");
   EXPECT_EQ(keep.origin.line, 17u);
-  EXPECT_EQ(d.find(Setting::keep_alive)->integer, 300LL * 1000000000LL);
+  EXPECT_EQ(d.find(EngineSetting::keep_alive)->integer, 300LL * 1000000000LL);
 
   for (const char* app : {"BOT_MODEL", "BOT_PREFIX", "TZ"}) {
     diag(d, app, DiagnosticKind::application_variable);
@@ -98,15 +98,15 @@ TEST(Deployment, Llama31BoxGpuLayerVariablesAreReadByNoOllama) {
   EXPECT_EQ(num_gpu.value, "20");
   EXPECT_EQ(num_gpu.suggestion, "num_gpu");
   EXPECT_EQ(num_gpu.origin, (Origin{dir + "docker-compose.yml", 18}));
-  EXPECT_EQ(d.find(Setting::gpu_layers), nullptr);  // nothing sets num_gpu: llama.cpp fits
+  EXPECT_EQ(d.find(EngineSetting::gpu_layers), nullptr);  // nothing sets num_gpu: llama.cpp fits
 
-  ASSERT_NE(d.find(Setting::keep_alive), nullptr);
-  EXPECT_LT(d.find(Setting::keep_alive)->integer, 0);  // -1: never unload
-  EXPECT_EQ(d.find(Setting::keep_alive)->text, "forever");
-  EXPECT_EQ(d.find(Setting::context)->integer, 8192);
-  EXPECT_EQ(d.find(Setting::parallel)->integer, 2);
-  EXPECT_EQ(d.find(Setting::flash_attention)->text, "on");
-  EXPECT_EQ(d.find(Setting::kv_cache_type)->text, "f16");
+  ASSERT_NE(d.find(EngineSetting::keep_alive), nullptr);
+  EXPECT_LT(d.find(EngineSetting::keep_alive)->integer, 0);  // -1: never unload
+  EXPECT_EQ(d.find(EngineSetting::keep_alive)->text, "forever");
+  EXPECT_EQ(d.find(EngineSetting::context)->integer, 8192);
+  EXPECT_EQ(d.find(EngineSetting::parallel)->integer, 2);
+  EXPECT_EQ(d.find(EngineSetting::flash_attention)->text, "on");
+  EXPECT_EQ(d.find(EngineSetting::kv_cache_type)->text, "f16");
   for (const char* app : {"MODEL", "WEBUI_PORT", "WEBUI_SECRET_KEY"}) {
     diag(d, app, DiagnosticKind::application_variable);
   }
@@ -128,12 +128,12 @@ TEST(Deployment, Llama31BoxGpuLayerVariablesAreReadByNoOllama) {
 
 TEST(Deployment, ChatEmbedVisionBoxReadsTheServerSettingsAndNamesTheAppVariables) {
   const Deployment d = compose_box("ollama-chat-embed-vision-16gb", std::nullopt);
-  EXPECT_EQ(d.find(Setting::parallel)->integer, 4);
-  EXPECT_EQ(d.find(Setting::context)->integer, 16384);
-  EXPECT_EQ(d.find(Setting::max_loaded_models)->integer, 3);
-  EXPECT_EQ(d.find(Setting::kv_cache_type)->text, "q8_0");
-  EXPECT_EQ(d.find(Setting::flash_attention)->text, "on");
-  EXPECT_EQ(d.find(Setting::keep_alive)->integer, 30LL * 60 * 1000000000LL);
+  EXPECT_EQ(d.find(EngineSetting::parallel)->integer, 4);
+  EXPECT_EQ(d.find(EngineSetting::context)->integer, 16384);
+  EXPECT_EQ(d.find(EngineSetting::max_loaded_models)->integer, 3);
+  EXPECT_EQ(d.find(EngineSetting::kv_cache_type)->text, "q8_0");
+  EXPECT_EQ(d.find(EngineSetting::flash_attention)->text, "on");
+  EXPECT_EQ(d.find(EngineSetting::keep_alive)->integer, 30LL * 60 * 1000000000LL);
   for (const char* app : {"CHAT_NUM_CTX", "CHAT_MODEL", "EMBED_MODEL", "VISION_MODEL",
                           "RAG_CHUNK_SIZE", "RAG_TOP_K", "LOG_LEVEL"}) {
     diag(d, app, DiagnosticKind::application_variable);
@@ -144,10 +144,10 @@ TEST(Deployment, ChatEmbedVisionBoxReadsTheServerSettingsAndNamesTheAppVariables
 TEST(Deployment, VllmBoxFlagsComeFromTheInterpolatedCommand) {
   const Deployment d = compose_box("vllm-bf16-7b-15gb", "vllm");
   EXPECT_EQ(d.engine, DeployEngine::vllm);
-  EXPECT_EQ(d.find(Setting::dtype)->text, "bfloat16");
-  EXPECT_EQ(d.find(Setting::max_model_len)->integer, 32768);  // .env, not :-8192
-  EXPECT_DOUBLE_EQ(d.find(Setting::gpu_memory_utilization)->number, 0.90);
-  EXPECT_EQ(d.find(Setting::max_num_seqs)->integer, 16);
+  EXPECT_EQ(d.find(EngineSetting::dtype)->text, "bfloat16");
+  EXPECT_EQ(d.find(EngineSetting::max_model_len)->integer, 32768);  // .env, not :-8192
+  EXPECT_DOUBLE_EQ(d.find(EngineSetting::gpu_memory_utilization)->number, 0.90);
+  EXPECT_EQ(d.find(EngineSetting::max_num_seqs)->integer, 16);
   ASSERT_TRUE(d.model);
   EXPECT_EQ(d.model->text, "Qwen/Qwen2.5-7B-Instruct");
   const Diagnostic& util = diag(d, "GPU_MEMORY_UTILIZATION", DiagnosticKind::not_read);
@@ -168,24 +168,24 @@ TEST(Deployment, VllmBoxWithoutTheEnvFileUsesTheFallback) {
   const std::string text = io::read_text_file(dir + "docker-compose.yml");
   const io::ComposeFile file = io::parse_compose(text, "c.yml", {}, dir, nullptr);
   const Deployment d = interpret_deployment(io::deployment_input(io::select_service(file, {})));
-  EXPECT_EQ(d.find(Setting::max_model_len)->integer, 8192);
+  EXPECT_EQ(d.find(EngineSetting::max_model_len)->integer, 8192);
 }
 
 TEST(Deployment, LlamaServerBoxFlagBeatsVariableAndNoMmapZeroDisablesMmap) {
   const Deployment d = compose_box("llamaserver-14b-12gb", "llama");
   EXPECT_EQ(d.engine, DeployEngine::llama_server);
-  EXPECT_EQ(d.find(Setting::context)->integer, 32768);
-  EXPECT_EQ(d.find(Setting::context)->name, "-c");
+  EXPECT_EQ(d.find(EngineSetting::context)->integer, 32768);
+  EXPECT_EQ(d.find(EngineSetting::context)->name, "-c");
   const Diagnostic& ctx = diag(d, "LLAMA_ARG_CTX_SIZE", DiagnosticKind::overridden);
   EXPECT_EQ(ctx.suggestion, "-c");
   EXPECT_EQ(ctx.value, "8192");
-  EXPECT_EQ(d.find(Setting::parallel)->integer, 4);
-  EXPECT_EQ(d.find(Setting::gpu_layers)->integer, 99);
-  EXPECT_EQ(d.find(Setting::flash_attention)->text, "on");
+  EXPECT_EQ(d.find(EngineSetting::parallel)->integer, 4);
+  EXPECT_EQ(d.find(EngineSetting::gpu_layers)->integer, 99);
+  EXPECT_EQ(d.find(EngineSetting::flash_attention)->text, "on");
   const Diagnostic& ngl = diag(d, "LLAMA_ARG_NGL", DiagnosticKind::misspelled);
   EXPECT_EQ(ngl.suggestion, "LLAMA_ARG_N_GPU_LAYERS");
-  ASSERT_NE(d.find(Setting::use_mmap), nullptr);
-  EXPECT_FALSE(d.find(Setting::use_mmap)->boolean);
+  ASSERT_NE(d.find(EngineSetting::use_mmap), nullptr);
+  EXPECT_FALSE(d.find(EngineSetting::use_mmap)->boolean);
   diag(d, "LLAMA_ARG_NO_MMAP", DiagnosticKind::parsed_differently);
   for (const char* read :
        {"LLAMA_ARG_HOST", "LLAMA_ARG_PORT", "LLAMA_ARG_ENDPOINT_METRICS", "--jinja", "--alias"}) {
@@ -208,11 +208,11 @@ TEST(Deployment, ModelfileParametersSetContextLayersBatchAndMmap) {
   const Deployment d = interpret_deployment(modelfile_input("Modelfile"));
   ASSERT_TRUE(d.model);
   EXPECT_EQ(d.model->text, "llama3.1:8b");
-  EXPECT_EQ(d.find(Setting::context)->integer, 32768);
-  EXPECT_EQ(d.find(Setting::gpu_layers)->integer, 20);
-  EXPECT_EQ(d.find(Setting::batch)->integer, 1024);
-  EXPECT_FALSE(d.find(Setting::use_mmap)->boolean);
-  EXPECT_EQ(d.find(Setting::context)->origin.line, 6u);
+  EXPECT_EQ(d.find(EngineSetting::context)->integer, 32768);
+  EXPECT_EQ(d.find(EngineSetting::gpu_layers)->integer, 20);
+  EXPECT_EQ(d.find(EngineSetting::batch)->integer, 1024);
+  EXPECT_FALSE(d.find(EngineSetting::use_mmap)->boolean);
+  EXPECT_EQ(d.find(EngineSetting::context)->origin.line, 6u);
   for (const char* read : {"num_thread", "temperature", "top_p", "stop"}) {
     diag(d, read, DiagnosticKind::not_memory_relevant);
   }
@@ -223,14 +223,14 @@ TEST(Deployment, LegacyModelfileParametersAreRefused) {
   for (const char* removed : {"num_gqa", "use_mlock", "low_vram"}) {
     EXPECT_TRUE(diag(d, removed, DiagnosticKind::removed_parameter).fatal) << removed;
   }
-  EXPECT_EQ(d.find(Setting::gpu_layers)->integer, 1);  // one layer, not one GPU
+  EXPECT_EQ(d.find(EngineSetting::gpu_layers)->integer, 1);  // one layer, not one GPU
 }
 
 TEST(Deployment, ModelfileContextBeatsTheServerVariable) {
   DeploymentInput in = modelfile_input("Modelfile");
   in.environment = {{"OLLAMA_CONTEXT_LENGTH", "4096", {"o.env", 1}}};
   const Deployment d = interpret_deployment(in);
-  EXPECT_EQ(d.find(Setting::context)->integer, 32768);
+  EXPECT_EQ(d.find(EngineSetting::context)->integer, 32768);
   const Diagnostic& env = diag(d, "OLLAMA_CONTEXT_LENGTH", DiagnosticKind::overridden);
   EXPECT_EQ(env.suggestion_kind, SuggestionKind::modelfile_parameter);
   EXPECT_EQ(env.suggestion, "num_ctx");
@@ -244,7 +244,7 @@ TEST(Deployment, MisspelledNamesGetTheNameTheEngineReads) {
   EXPECT_EQ(diag(d, "OLLAMA_FLASH_ATTN", DiagnosticKind::misspelled).suggestion,
             "OLLAMA_FLASH_ATTENTION");
   EXPECT_EQ(diag(d, "OLLAMA_XYZZY_FOO", DiagnosticKind::not_read).suggestion, "");
-  EXPECT_EQ(d.find(Setting::parallel), nullptr);
+  EXPECT_EQ(d.find(EngineSetting::parallel), nullptr);
 
   DeploymentInput in;
   in.engine = DeployEngine::llama_server;
@@ -253,7 +253,7 @@ TEST(Deployment, MisspelledNamesGetTheNameTheEngineReads) {
   const Diagnostic& typo = diag(l, "--ctx-sise", DiagnosticKind::misspelled);
   EXPECT_EQ(typo.suggestion, "--ctx-size");
   EXPECT_TRUE(typo.fatal);
-  EXPECT_EQ(l.find(Setting::gpu_layers)->integer, -2);
+  EXPECT_EQ(l.find(EngineSetting::gpu_layers)->integer, -2);
   EXPECT_TRUE(diag(l, "--bogus-thing", DiagnosticKind::unknown_name).fatal);
 
   // No `=` form: llama-server looks the whole word up and stops.
@@ -262,8 +262,8 @@ TEST(Deployment, MisspelledNamesGetTheNameTheEngineReads) {
   const Diagnostic& inline_value = diag(eq, "--ctx-size=8192", DiagnosticKind::unknown_name);
   EXPECT_TRUE(inline_value.fatal);
   EXPECT_EQ(inline_value.suggestion, "--ctx-size");
-  EXPECT_EQ(eq.find(Setting::context), nullptr);
-  EXPECT_EQ(eq.find(Setting::parallel)->integer, 2);
+  EXPECT_EQ(eq.find(EngineSetting::context), nullptr);
+  EXPECT_EQ(eq.find(EngineSetting::parallel)->integer, 2);
 
   in.engine = DeployEngine::vllm;
   in.args = io::split_command("serve org/m", {"c.yml", 3});
@@ -283,13 +283,13 @@ TEST(Deployment, EngineValueRules) {
   EXPECT_EQ(ctx.effective, "0");
   EXPECT_EQ(ctx.suggestion, "8192");
   EXPECT_FALSE(ctx.fatal);
-  EXPECT_EQ(d.find(Setting::context), nullptr);
-  EXPECT_EQ(d.find(Setting::parallel)->integer, 3);  // envconfig.Var strips the quotes
+  EXPECT_EQ(d.find(EngineSetting::context), nullptr);
+  EXPECT_EQ(d.find(EngineSetting::parallel)->integer, 3);  // envconfig.Var strips the quotes
 
   d = ollama_env("OLLAMA_KEEP_ALIVE=3600\nOLLAMA_KV_CACHE_TYPE=Q8_0\nOLLAMA_SCHED_SPREAD=no\n");
-  EXPECT_EQ(d.find(Setting::keep_alive)->text, "1h0m0s");
-  EXPECT_EQ(d.find(Setting::kv_cache_type)->text, "q8_0");
-  EXPECT_TRUE(d.find(Setting::sched_spread)->boolean);
+  EXPECT_EQ(d.find(EngineSetting::keep_alive)->text, "1h0m0s");
+  EXPECT_EQ(d.find(EngineSetting::kv_cache_type)->text, "q8_0");
+  EXPECT_TRUE(d.find(EngineSetting::sched_spread)->boolean);
   EXPECT_EQ(diag(d, "OLLAMA_SCHED_SPREAD", DiagnosticKind::parsed_differently).suggestion, "false");
 
   d = ollama_env("OLLAMA_KV_CACHE_TYPE=q8\n");
@@ -302,7 +302,7 @@ TEST(Deployment, EngineValueRules) {
   in.engine = DeployEngine::llama_server;
   in.environment = {{"LLAMA_ARG_CTX_SIZE", "8k", {}}, {"LLAMA_ARG_FLASH_ATTN", "yes", {}}};
   d = interpret_deployment(in);
-  EXPECT_EQ(d.find(Setting::context)->integer, 8);
+  EXPECT_EQ(d.find(EngineSetting::context)->integer, 8);
   EXPECT_EQ(diag(d, "LLAMA_ARG_CTX_SIZE", DiagnosticKind::parsed_differently).suggestion, "8192");
   const Diagnostic& fa = diag(d, "LLAMA_ARG_FLASH_ATTN", DiagnosticKind::invalid_value);
   EXPECT_TRUE(fa.fatal);
@@ -316,8 +316,8 @@ TEST(Deployment, EngineValueRules) {
       "--gpu-memory-utilization 1.5",
       {"c", 1});
   d = interpret_deployment(in);
-  EXPECT_EQ(d.find(Setting::max_model_len)->integer, 32000);
-  EXPECT_EQ(d.find(Setting::max_num_batched_tokens)->integer, 8192);
+  EXPECT_EQ(d.find(EngineSetting::max_model_len)->integer, 32000);
+  EXPECT_EQ(d.find(EngineSetting::max_num_batched_tokens)->integer, 8192);
   EXPECT_TRUE(diag(d, "--gpu-memory-utilization", DiagnosticKind::invalid_value).fatal);
 }
 
@@ -356,10 +356,10 @@ TEST(Deployment, EngineOfImage) {
 }
 
 TEST(Deployment, NamesOfSettingsAndKinds) {
-  EXPECT_EQ(setting_name(Setting::context), "context");
-  EXPECT_EQ(setting_name(Setting::model), "model");
-  EXPECT_EQ(setting_name(Setting::gpu_memory_utilization), "gpu_memory_utilization");
-  EXPECT_EQ(setting_name(Setting::max_cudagraph_capture_size), "max_cudagraph_capture_size");
+  EXPECT_EQ(setting_name(EngineSetting::context), "context");
+  EXPECT_EQ(setting_name(EngineSetting::model), "model");
+  EXPECT_EQ(setting_name(EngineSetting::gpu_memory_utilization), "gpu_memory_utilization");
+  EXPECT_EQ(setting_name(EngineSetting::max_cudagraph_capture_size), "max_cudagraph_capture_size");
   EXPECT_EQ(diagnostic_kind_name(DiagnosticKind::unknown_name), "unknown_name");
   EXPECT_EQ(deploy_engine_name(DeployEngine::llama_server), "llama-server");
 }
