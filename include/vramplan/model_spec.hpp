@@ -73,8 +73,10 @@ struct ModelSpec {
   std::int64_t n_ff = 0;       // dense FFN width (0 for all-MoE models with no dense block)
   std::int32_t n_head = 0;
   std::int32_t n_head_kv = 0;
-  std::int32_t head_dim_k = 0;  // attention.key_length   (default n_embd / n_head)
-  std::int32_t head_dim_v = 0;  // attention.value_length (default n_embd / n_head)
+  // Per-head K and V sizes as stored (GGUF attention.key_length / value_length, config.json
+  // head_dim); 0 = not given. Read them through head_dim_k() / head_dim_v().
+  std::int32_t key_length = 0;
+  std::int32_t value_length = 0;
   std::int64_t n_vocab = 0;
   std::int64_t n_ctx_train = 0;  // context_length
   bool tied_embeddings = false;  // no output.weight: token_embd doubles as the output head
@@ -89,7 +91,18 @@ struct ModelSpec {
   Moe moe;
   Recurrent recurrent;
 
+  // The head sizes llama.cpp uses: the stored length, else n_embd / n_head
+  // (llama_model::load_hparams, src/llama-model.cpp). 0 while n_head is 0.
+  [[nodiscard]] std::int64_t head_dim_k() const { return head_dim(key_length); }
+  [[nodiscard]] std::int64_t head_dim_v() const { return head_dim(value_length); }
+
   bool operator==(const ModelSpec&) const = default;
+
+ private:
+  [[nodiscard]] std::int64_t head_dim(std::int32_t stored) const {
+    if (stored > 0) return stored;
+    return n_head > 0 ? n_embd / n_head : 0;
+  }
 };
 
 // The resolved attention shape of one layer.

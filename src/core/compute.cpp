@@ -34,7 +34,7 @@ Widths attention_widths(const ModelSpec& spec) {
     w.k = std::max(w.k, a.k_width);
     w.v = std::max(w.v, a.v_width);
   }
-  const std::int64_t head_k = spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head;
+  const std::int64_t head_k = spec.head_dim_k();
   w.q = spec.mla.present()
             ? static_cast<std::int64_t>(spec.n_head) *
                   (spec.mla.qk_nope_head_dim + spec.mla.qk_rope_head_dim)
@@ -52,9 +52,8 @@ struct Rotation {
 
 Rotation rotation(const ModelSpec& spec, const ComputeParams& p) {
   const std::int64_t head_k =
-      spec.mla.present() ? spec.mla.kv_lora_rank + spec.mla.qk_rope_head_dim
-                         : (spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head);
-  const std::int64_t head_v = spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head;
+      spec.mla.present() ? spec.mla.kv_lora_rank + spec.mla.qk_rope_head_dim : spec.head_dim_k();
+  const std::int64_t head_v = spec.head_dim_v();
   const CacheRotation c = cache_rotation(head_k, head_v, p.type_k, p.type_v);
   Rotation r;
   r.k = c.k;

@@ -50,11 +50,8 @@ LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il) {
     out.v_width = 0;
     return out;
   }
-  const std::int64_t default_head = spec.n_embd / spec.n_head;
-  const std::int64_t head_k = spec.head_dim_k > 0 ? spec.head_dim_k : default_head;
-  const std::int64_t head_v = spec.head_dim_v > 0 ? spec.head_dim_v : default_head;
-  out.k_width = head_k * n_kv;
-  out.v_width = head_v * n_kv;
+  out.k_width = spec.head_dim_k() * n_kv;
+  out.v_width = spec.head_dim_v() * n_kv;
   return out;
 }
 
@@ -72,12 +69,12 @@ void validate(const ModelSpec& spec, const std::string& where) {
   in_range(spec.n_ff, 0, 1 << 22, "ffn");
   in_range(spec.n_head, 1, 1 << 14, "heads");
   in_range(spec.n_head_kv, 0, spec.n_head, "kv_heads");
-  in_range(spec.head_dim_k, 0, 1 << 14, "head_dim_k");
-  in_range(spec.head_dim_v, 0, 1 << 14, "head_dim_v");
+  in_range(spec.key_length, 0, 1 << 14, "head_dim_k");
+  in_range(spec.value_length, 0, 1 << 14, "head_dim_v");
   in_range(spec.n_vocab, 1, 1 << 24, "vocab");
   in_range(spec.n_ctx_train, 1, std::int64_t{1} << 27, "context");
   in_range(spec.n_nextn, 0, spec.n_layer - 1, "nextn_layers");
-  if ((spec.head_dim_k == 0 || spec.head_dim_v == 0) && spec.n_embd % spec.n_head != 0) {
+  if ((spec.key_length == 0 || spec.value_length == 0) && spec.n_embd % spec.n_head != 0) {
     invalid(where, fmt::format("embd {} is not a multiple of heads {}; give head_dim",
                                spec.n_embd, spec.n_head));
   }

@@ -138,8 +138,8 @@ class Builder {
         n_t_(n_tokens),
         n_out_(n_outputs),
         n_stream_(p.shape.n_stream),
-        head_k_(spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head),
-        head_v_(spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head) {
+        head_k_(spec.head_dim_k()),
+        head_v_(spec.head_dim_v()) {
     // MLA's attention path has no rotation (the cache flags it, the graph never uses it).
     const CacheRotation rot = cache_rotation(head_k_, head_v_, p.type_k, p.type_v);
     rot_k_ = !traits.mla && rot.k;

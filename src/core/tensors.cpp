@@ -24,10 +24,8 @@ using Shape = std::array<std::int64_t, 4>;
 // Collects tensors in GGUF order and resolves the spec's per-layer values.
 class Layout {
  public:
-  explicit Layout(const ModelSpec& spec) : s_(spec) {
-    head_k_ = spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head;
-    head_v_ = spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head;
-  }
+  explicit Layout(const ModelSpec& spec)
+      : s_(spec), head_k_(spec.head_dim_k()), head_v_(spec.head_dim_v()) {}
 
   [[nodiscard]] const ModelSpec& spec() const { return s_; }
   [[nodiscard]] std::vector<TensorInfo> take() { return std::move(tensors_); }

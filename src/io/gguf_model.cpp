@@ -313,14 +313,15 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
   s.n_ff = max_of(ff);
   if (!uniform(ff)) s.n_ff_per_layer = ff;
 
-  s.head_dim_k = to_i32(k.opt_int(k.key("attention.key_length")).value_or(0));
-  s.head_dim_v = to_i32(k.opt_int(k.key("attention.value_length")).value_or(0));
+  s.key_length = to_i32(k.opt_int(k.key("attention.key_length")).value_or(0));
+  s.value_length = to_i32(k.opt_int(k.key("attention.value_length")).value_or(0));
   const auto key_swa = k.opt_int(k.key("attention.key_length_swa"));
   const auto value_swa = k.opt_int(k.key("attention.value_length_swa"));
   // TODO: gemma4 gives SWA layers their own head sizes; ModelSpec has one head size per
   // model, so the larger one is used (over-estimates the SWA cache of those files).
-  if (key_swa && s.head_dim_k > 0) s.head_dim_k = std::max(s.head_dim_k, to_i32(*key_swa));
-  if (value_swa && s.head_dim_v > 0) s.head_dim_v = std::max(s.head_dim_v, to_i32(*value_swa));
+  if (key_swa && s.key_length > 0) s.key_length = std::max(s.key_length, to_i32(*key_swa));
+  if (value_swa && s.value_length > 0)
+    s.value_length = std::max(s.value_length, to_i32(*value_swa));
 
   // MLA (deepseek2 family, §A1.4): the file stores head_count_kv 1, key_length
   // kv_lora_rank + rope (576) and value_length kv_lora_rank; the decompressed head sizes are
@@ -344,8 +345,8 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
                 .qk_rope_head_dim = to_i32(rope),
                 .v_head_dim = to_i32(*value_mla)};
     // Per-head sizes as the catalog states them (decompressed); n_head_kv stays as stored.
-    s.head_dim_k = to_i32(*key_mla);
-    s.head_dim_v = to_i32(*value_mla);
+    s.key_length = to_i32(*key_mla);
+    s.value_length = to_i32(*value_mla);
   }
 
   const std::int64_t n_expert = k.opt_int(k.key("expert_count")).value_or(0);

@@ -426,8 +426,8 @@ HfConfig spec_from_hf_config(std::string_view json, const std::string& origin) {
       f.opt_int({"intermediate_size", "ffn_hidden_size", "n_inner"}, 0, big);
   s.n_ff = n_ff.value_or(0);
   if (const auto head_dim = f.opt_int("head_dim", 1, 1 << 20)) {
-    s.head_dim_k = to_i32(*head_dim);
-    s.head_dim_v = to_i32(*head_dim);
+    s.key_length = to_i32(*head_dim);
+    s.value_length = to_i32(*head_dim);
   }
 
   // MLA (deepseek2): per-head sizes decompressed, as the catalog states them.
@@ -437,8 +437,8 @@ HfConfig spec_from_hf_config(std::string_view json, const std::string& origin) {
     s.mla.qk_nope_head_dim = to_i32(f.req_int({"qk_nope_head_dim"}, 0, 1 << 20));
     s.mla.qk_rope_head_dim = to_i32(f.req_int({"qk_rope_head_dim"}, 1, 1 << 20));
     s.mla.v_head_dim = to_i32(f.req_int({"v_head_dim"}, 1, 1 << 20));
-    s.head_dim_k = s.mla.qk_nope_head_dim + s.mla.qk_rope_head_dim;
-    s.head_dim_v = s.mla.v_head_dim;
+    s.key_length = s.mla.qk_nope_head_dim + s.mla.qk_rope_head_dim;
+    s.value_length = s.mla.v_head_dim;
   }
 
   s.moe = mixture_of_experts(f, s.n_ff, n_layer);

@@ -180,8 +180,8 @@ TEST_F(GgufModel, DeepSeekMlaCachesTheLatentOnly) {
   EXPECT_EQ(s.moe.n_leading_dense, 3);
   EXPECT_EQ(s.n_head, 128);
   EXPECT_EQ(s.n_head_kv, 1);  // as stored
-  EXPECT_EQ(s.head_dim_k, 192);
-  EXPECT_EQ(s.head_dim_v, 128);
+  EXPECT_EQ(s.key_length, 192);
+  EXPECT_EQ(s.value_length, 128);
   const LayerAttention a = layer_attention(s, 0);
   EXPECT_TRUE(a.has_kv);
   EXPECT_EQ(a.k_width, 576);

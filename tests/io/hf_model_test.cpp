@@ -130,8 +130,8 @@ TEST(HfConfig, Gemma2SlidesOnEvenLayersAndTiesByDefault) {
   const ModelSpec& s = c.spec;
   EXPECT_EQ(s.arch, "gemma2");
   EXPECT_EQ(s.n_layer, 42);
-  EXPECT_EQ(s.head_dim_k, 256);
-  EXPECT_EQ(s.head_dim_v, 256);
+  EXPECT_EQ(s.key_length, 256);
+  EXPECT_EQ(s.value_length, 256);
   EXPECT_TRUE(s.tied_embeddings);
   EXPECT_FALSE(c.tie_explicit);
   EXPECT_EQ(s.swa, (SlidingWindow{.window = 4096, .period = 2}));
@@ -189,7 +189,7 @@ TEST(HfConfig, Gemma3SparseTextConfigUsesTransformersDefaults) {
   EXPECT_EQ(s.n_ff, 10240);
   EXPECT_EQ(s.n_head, 8);
   EXPECT_EQ(s.n_head_kv, 4);
-  EXPECT_EQ(s.head_dim_k, 256);
+  EXPECT_EQ(s.key_length, 256);
   EXPECT_EQ(s.n_vocab, 262208);  // embedding rows; the tokenizer has 262144
   EXPECT_EQ(s.n_ctx_train, 131072);
   EXPECT_TRUE(s.tied_embeddings);

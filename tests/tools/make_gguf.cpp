@@ -58,8 +58,8 @@ void apply(const Overrides& o, ModelSpec& s) {
   if (o.ffn) s.n_ff = *o.ffn;
   if (o.heads) s.n_head = *o.heads;
   if (o.kv_heads) s.n_head_kv = *o.kv_heads;
-  if (o.head_dim_k) s.head_dim_k = *o.head_dim_k;
-  if (o.head_dim_v) s.head_dim_v = *o.head_dim_v;
+  if (o.head_dim_k) s.key_length = *o.head_dim_k;
+  if (o.head_dim_v) s.value_length = *o.head_dim_v;
   if (o.vocab) s.n_vocab = *o.vocab;
   if (o.context) s.n_ctx_train = *o.context;
   if (o.tied) s.tied_embeddings = *o.tied;

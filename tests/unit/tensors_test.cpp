@@ -43,8 +43,8 @@ ModelSpec gemma2_2b() {
   s.n_ff = 9216;
   s.n_head = 8;
   s.n_head_kv = 4;
-  s.head_dim_k = 256;
-  s.head_dim_v = 256;
+  s.key_length = 256;
+  s.value_length = 256;
   s.n_vocab = 256000;
   s.tied_embeddings = true;
   return s;
