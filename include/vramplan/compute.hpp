@@ -1,7 +1,7 @@
 // Compute (graph) buffers and the output (logits) buffer: what llama.cpp's sched_reserve and
 // output_reserve allocate — by graph replay where the architecture is rebuilt, else by closed
-// forms (shared/reference/llamacpp.md §A2.2, §A2.3; docs/memory-model.md has every term and
-// its source).
+// forms (llama.cpp src/llama-context.cpp, b10309; docs/memory-model.md §5 and §6 have every
+// term and its source).
 #pragma once
 
 #include <cstdint>

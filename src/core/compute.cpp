@@ -98,8 +98,8 @@ Bytes ComputeBuffer::peak(bool holds_output) const {
   return std::max({holds_output ? logits : Bytes{0}, ffn, attention});
 }
 
-// Closed forms of the worst-case reserve graph (llamacpp.md §A2.2; docs/memory-model.md
-// "Compute buffer"). Activations are f32 (4 bytes). The phases do not overlap in ggml-alloc's
+// Closed forms of the worst-case reserve graph (docs/memory-model.md §5 "Compute
+// buffers"). Activations are f32 (4 bytes). The phases do not overlap in ggml-alloc's
 // liveness plan, so the buffer is the largest phase.
 ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
   // Architectures whose graph vramplan rebuilds get ggml-alloc replayed on it; the closed
@@ -134,9 +134,7 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
     // the routed output (one n_embd row) kept. Measured on Mixtral 8x7B (exact at ubatch
     // 512 and 2048): the k weighted expert outputs are not part of the peak.
     const Wide k = spec.moe.n_expert_used;
-    const Wide n_ff_sh = spec.moe.n_ff_shexp > 0
-                             ? Wide{spec.moe.n_ff_shexp}
-                             : Wide{spec.moe.n_ff_exp} * spec.moe.n_expert_shared;
+    const Wide n_ff_sh = spec.moe.shared_width();
     const Wide widest = std::max(3 * k * spec.moe.n_ff_exp, 3 * n_ff_sh + n_embd);
     const Wide moe =
         mask + 4 * n_ub * (widest + 4 * n_embd + 2 * spec.moe.n_expert + 2 * k + 1);

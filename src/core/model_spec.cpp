@@ -7,13 +7,6 @@
 namespace vramplan {
 namespace {
 
-std::int32_t head_count_kv(const ModelSpec& spec, std::int32_t il) {
-  if (!spec.n_head_kv_per_layer.empty()) {
-    return spec.n_head_kv_per_layer[static_cast<std::size_t>(il)];
-  }
-  return spec.n_head_kv;
-}
-
 // llama_hparams::is_swa (src/llama-hparams.cpp) with set_swa_pattern's rule.
 bool is_swa_layer(const SlidingWindow& swa, std::int32_t il) {
   if (swa.window <= 0) return false;
@@ -33,7 +26,7 @@ LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il) {
   out.recurrent = !spec.recurrent.layers.empty() &&
                   spec.recurrent.layers[static_cast<std::size_t>(il)];
   out.swa = is_swa_layer(spec.swa, il);
-  const std::int32_t n_kv = head_count_kv(spec, il);
+  const std::int32_t n_kv = spec.n_head_kv_at(il);
 
   // Encoders (bert, nomic-bert) get no KV cache (llama_model::create_memory returns none);
   // NextN/MTP blocks are filtered out of the main context's cache; a recurrent layer with
@@ -45,7 +38,7 @@ LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il) {
   }
   if (spec.mla.present()) {
     // MLA stores the compressed latent plus the rope part as K, and no V since b7832
-    // ("V-less cache"): shared/reference/llamacpp.md §A1.4.
+    // ("V-less cache"; docs/memory-model.md §3).
     out.k_width = static_cast<std::int64_t>(spec.mla.kv_lora_rank) + spec.mla.qk_rope_head_dim;
     out.v_width = 0;
     return out;

@@ -213,14 +213,6 @@ class Builder {
     }
     return v;
   }
-  std::int64_t shared_ff() const {
-    return spec_.moe.n_ff_shexp > 0 ? spec_.moe.n_ff_shexp
-                                    : spec_.moe.n_ff_exp * spec_.moe.n_expert_shared;
-  }
-  std::int64_t n_ff(std::int32_t il) const {
-    return spec_.n_ff_per_layer.empty() ? spec_.n_ff
-                                        : spec_.n_ff_per_layer[static_cast<std::size_t>(il)];
-  }
 
   // build_norm: rms_norm (LLM_NORM_RMS) or norm (LLM_NORM, then a bias), and the weight;
   // every step may run in place.
@@ -437,10 +429,12 @@ class Builder {
     const TensorId h = t_.pre_norms ? block_norm(ffn_inp) : ffn_inp;
     const bool routed = (t_.ffn == Traits::Ffn::moe || t_.ffn == Traits::Ffn::moe_oai) &&
                         il >= spec_.moe.n_leading_dense;
-    TensorId ffn_out = routed ? routed_experts(h) : dense_ffn(h, spec_.n_ff > 0 ? n_ff(il) : 0);
-    if (routed && shared_ff() > 0) {
+    TensorId ffn_out =
+        routed ? routed_experts(h) : dense_ffn(h, spec_.n_ff > 0 ? spec_.n_ff_at(il) : 0);
+    if (routed && spec_.moe.shared_width() > 0) {
       // Shared experts run after the routed ones, as one dense SwiGLU of their total width.
-      ffn_out = g_.op(Op::add, Elem::f32, g_.at(ffn_out).ne, {ffn_out, dense_ffn(h, shared_ff())});
+      ffn_out = g_.op(Op::add, Elem::f32, g_.at(ffn_out).ne,
+                      {ffn_out, dense_ffn(h, spec_.moe.shared_width())});
     }
     if (t_.post_norms) ffn_out = norm(ffn_out);
     // The residual add's operand order decides which of the two it may overwrite in place.

@@ -47,23 +47,14 @@ class Layout {
   [[nodiscard]] std::int64_t k_width(std::int32_t il) const { return head_k_ * n_head_kv(il); }
   [[nodiscard]] std::int64_t v_width(std::int32_t il) const { return head_v_ * n_head_kv(il); }
   [[nodiscard]] std::int64_t o_width() const { return head_v_ * s_.n_head; }
-  [[nodiscard]] std::int64_t ff(std::int32_t il) const {
-    return s_.n_ff_per_layer.empty() ? s_.n_ff : s_.n_ff_per_layer[static_cast<std::size_t>(il)];
-  }
-  [[nodiscard]] std::int64_t n_head_kv(std::int32_t il) const {
-    return s_.n_head_kv_per_layer.empty() ? s_.n_head_kv
-                                          : s_.n_head_kv_per_layer[static_cast<std::size_t>(il)];
-  }
+  [[nodiscard]] std::int64_t ff(std::int32_t il) const { return s_.n_ff_at(il); }
+  [[nodiscard]] std::int64_t n_head_kv(std::int32_t il) const { return s_.n_head_kv_at(il); }
   // MoE FFN on this block: after the leading dense blocks, on every every_n-th block
   // (llama4's interleave_moe_layer_step: (il + 1) % step == 0).
   [[nodiscard]] bool moe_block(std::int32_t il) const {
     if (!s_.moe.present() || il < s_.moe.n_leading_dense) return false;
     const std::int32_t step = std::max(s_.moe.every_n, 1);
     return (il + 1) % step == 0;
-  }
-  [[nodiscard]] std::int64_t shexp_width() const {
-    if (s_.moe.n_ff_shexp > 0) return s_.moe.n_ff_shexp;
-    return s_.moe.n_ff_exp * s_.moe.n_expert_shared;
   }
 
   // --- shared pieces ---------------------------------------------------------------------
@@ -238,7 +229,7 @@ void deepseek2_layout(Layout& l) {
       // V3-style routing bias (noaux_tc); V2 and V2-Lite (64/160 experts) have none. The
       // spec has no gating field, so 256+ experts stands for "V3 family".
       if (s.moe.n_expert >= 256) l.blk(il, "exp_probs_b.bias", s.moe.n_expert);
-      l.shared_expert(il, l.shexp_width());
+      l.shared_expert(il, s.moe.shared_width());
     } else {
       l.ffn_gated(il, l.ff(il));
     }
