@@ -1,9 +1,9 @@
-#include <vramplan/compute.hpp>
-
 #include <algorithm>
 #include <limits>
 #include <string_view>
 
+#include <vramplan/architecture.hpp>
+#include <vramplan/compute.hpp>
 #include <vramplan/reserve_graph.hpp>
 
 namespace vramplan {
@@ -63,8 +63,13 @@ Rotation rotation(const ModelSpec& spec, const ComputeParams& p) {
   return r;
 }
 
-// phi3 projects Q, K and V with one fused matrix; K and V are views of its output.
-bool fused_qkv(const ModelSpec& spec) { return spec.arch == "phi3"; }
+// A decoder that projects Q, K and V with one fused matrix (phi3): K and V are views of its
+// output. The terms below that depend on it were measured on phi3; encoders with a fused QKV
+// (nomic-bert) keep the plain form.
+bool fused_qkv(const ModelSpec& spec) {
+  const Architecture& a = architecture(spec.arch);
+  return a.qkv == Qkv::fused && !a.encoder;
+}
 
 // 128-bit intermediates for the closed forms (GCC and Clang; __extension__ keeps -Wpedantic
 // quiet), narrowed with a check: docs/reliability.md §4.

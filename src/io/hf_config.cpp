@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/io/hf_config.hpp>
 
 #include "json_input.hpp"
@@ -24,85 +25,7 @@ constexpr std::int64_t big = std::int64_t{1} << 40;  // caps sizes before valida
 constexpr JsonLimits config_limits{
     .max_depth = max_json_depth, .max_values = 1u << 16, .max_string = 1u << 20};
 
-bool is_one_of(std::string_view value, std::initializer_list<std::string_view> values) {
-  return std::find(values.begin(), values.end(), value) != values.end();
-}
-
 // --- config.json ----------------------------------------------------------------------------
-
-struct ArchRule {
-  std::string_view hf_class;    // architectures[0]
-  std::string_view model_type;  // config model_type
-  std::string_view arch;        // llama.cpp general.architecture
-};
-
-// transformers class / model_type -> llama.cpp architecture (convert_hf_to_gguf.py's
-// @ModelBase.register lists).
-constexpr auto arch_rules = std::to_array<ArchRule>({
-    {"LlamaForCausalLM", "llama", "llama"},
-    {"MistralForCausalLM", "mistral", "llama"},
-    {"MixtralForCausalLM", "mixtral", "llama"},
-    {"Qwen2ForCausalLM", "qwen2", "qwen2"},
-    {"Qwen2MoeForCausalLM", "qwen2_moe", "qwen2moe"},
-    {"Qwen3ForCausalLM", "qwen3", "qwen3"},
-    {"Qwen3MoeForCausalLM", "qwen3_moe", "qwen3moe"},
-    {"GemmaForCausalLM", "gemma", "gemma"},
-    {"Gemma2ForCausalLM", "gemma2", "gemma2"},
-    {"Gemma3ForCausalLM", "gemma3_text", "gemma3"},
-    {"Gemma3ForConditionalGeneration", "gemma3", "gemma3"},
-    {"Phi3ForCausalLM", "phi3", "phi3"},
-    {"DeepseekV2ForCausalLM", "deepseek_v2", "deepseek2"},
-    {"DeepseekV3ForCausalLM", "deepseek_v3", "deepseek2"},
-    {"GptOssForCausalLM", "gpt_oss", "gpt-oss"},
-    {"Starcoder2ForCausalLM", "starcoder2", "starcoder2"},
-    {"CohereForCausalLM", "cohere", "command-r"},
-    {"Cohere2ForCausalLM", "cohere2", "cohere2"},
-    {"Olmo2ForCausalLM", "olmo2", "olmo2"},
-    {"GraniteForCausalLM", "granite", "granite"},
-    {"InternLM2ForCausalLM", "internlm2", "internlm2"},
-});
-
-const ArchRule* rule_by_class(std::string_view hf_class) {
-  if (hf_class.empty()) return nullptr;
-  for (const ArchRule& r : arch_rules) {
-    if (r.hf_class == hf_class) return &r;
-  }
-  return nullptr;
-}
-
-const ArchRule* rule_by_type(std::string_view model_type) {
-  if (model_type.empty()) return nullptr;
-  for (const ArchRule& r : arch_rules) {
-    if (r.model_type == model_type) return &r;
-  }
-  return nullptr;
-}
-
-struct Default {
-  std::string_view key;
-  std::int64_t value;
-};
-
-// transformers' Gemma2Config / Gemma3TextConfig defaults: the text_config of the multimodal
-// Gemma 3 checkpoints leaves most of these out.
-constexpr auto gemma3_defaults = std::to_array<Default>({{"vocab_size", 262208},
-                                                         {"hidden_size", 2304},
-                                                         {"intermediate_size", 9216},
-                                                         {"num_hidden_layers", 26},
-                                                         {"num_attention_heads", 8},
-                                                         {"num_key_value_heads", 4},
-                                                         {"head_dim", 256},
-                                                         {"max_position_embeddings", 131072},
-                                                         {"sliding_window", 4096}});
-constexpr auto gemma2_defaults = std::to_array<Default>({{"vocab_size", 256000},
-                                                         {"hidden_size", 2304},
-                                                         {"intermediate_size", 9216},
-                                                         {"num_hidden_layers", 26},
-                                                         {"num_attention_heads", 8},
-                                                         {"num_key_value_heads", 4},
-                                                         {"head_dim", 256},
-                                                         {"max_position_embeddings", 8192},
-                                                         {"sliding_window", 4096}});
 
 // Typed access to one JSON object, with messages that name the key ("text_config.x").
 class Fields {
@@ -110,7 +33,7 @@ class Fields {
   Fields(const Json& object, std::string prefix, const std::string& origin)
       : object_(object), prefix_(std::move(prefix)), origin_(origin) {}
 
-  void set_defaults(std::span<const Default> defaults) { defaults_ = defaults; }
+  void set_defaults(std::span<const HfDefault> defaults) { defaults_ = defaults; }
 
   [[nodiscard]] std::string name(std::string_view key) const {
     return fmt::format("{}{}", prefix_, key);
@@ -139,7 +62,7 @@ class Fields {
                                                     std::int64_t hi) const {
     const Json* v = find(key);
     if (v == nullptr) {
-      for (const Default& d : defaults_) {
+      for (const HfDefault& d : defaults_) {
         if (d.key == key) return d.value;
       }
       return std::nullopt;
@@ -211,7 +134,7 @@ class Fields {
   const Json& object_;
   std::string prefix_;
   const std::string& origin_;
-  std::span<const Default> defaults_;
+  std::span<const HfDefault> defaults_;
 };
 
 std::int32_t to_i32(std::int64_t v) { return static_cast<std::int32_t>(v); }  // range-checked
@@ -234,24 +157,20 @@ SlidingWindow compress(std::int64_t window, const std::vector<bool>& flags) {
   return SlidingWindow{.window = window, .layers = flags};
 }
 
-bool is_qwen(std::string_view arch) {
-  return is_one_of(arch, {"qwen2", "qwen2moe", "qwen3", "qwen3moe"});
-}
-
-// Sliding window per config, with llama.cpp's fixed periods where it has one
-// (llama.cpp src/models/<arch>.cpp set_swa_pattern).
-SlidingWindow sliding_window(const Fields& f, const std::string& arch, std::int64_t n_layer,
+// Sliding window per config, with llama.cpp's fixed period where the architecture has one
+// (its SlidingWindowRule; src/models/<arch>.cpp set_swa_pattern).
+SlidingWindow sliding_window(const Fields& f, const Architecture& a, std::int64_t n_layer,
                              std::int64_t n_ctx) {
   const std::int64_t window = f.opt_int("sliding_window", 0, big).value_or(0);
-  // Qwen configs carry a sliding_window that only counts with use_sliding_window true
-  // (transformers' default false).
   const std::optional<bool> use = f.opt_bool("use_sliding_window");
-  if (use == false || (is_qwen(arch) && !use)) return {};
+  if (use == false || (a.hf_swa_opt_in && !use)) return {};
   // llama.cpp never applies phi3's sliding_window (2047 in the 4k variants).
-  if (arch == "phi3" || window <= 0 || window >= n_ctx) return {};
-  if (arch == "gemma2") return SlidingWindow{.window = window, .period = 2};
-  if (arch == "gemma3") return SlidingWindow{.window = window, .period = 6};
-  if (arch == "cohere2") return SlidingWindow{.window = window, .period = 4};
+  if (!a.swa.applies || window <= 0 || window >= n_ctx) return {};
+  // llama.cpp's own period, where the family has one.
+  const bool fixed = !a.hf_names.empty() && !a.swa.pattern_from_file && a.swa.period > 0;
+  const SlidingWindow fixed_swa{
+      .window = window, .period = a.swa.period, .dense_first = a.swa.dense_first};
+  if (fixed && !a.hf_layer_pattern_first) return fixed_swa;
 
   const auto n = static_cast<std::size_t>(n_layer);
   std::vector<bool> flags(n, true);
@@ -269,12 +188,12 @@ SlidingWindow sliding_window(const Fields& f, const std::string& arch, std::int6
     for (std::size_t il = 0; il < n; ++il) {
       flags[il] = static_cast<std::int64_t>(il) % *pattern < *pattern - 1;
     }
-  } else if (is_qwen(arch)) {
+  } else if (a.hf_swa_opt_in) {
     // Qwen2: layers from max_window_layers on use the window.
     const std::int64_t first = f.opt_int("max_window_layers", 0, big).value_or(0);
     for (std::size_t il = 0; il < n; ++il) flags[il] = static_cast<std::int64_t>(il) >= first;
-  } else if (arch == "gpt-oss") {
-    return SlidingWindow{.window = window, .period = 2};
+  } else if (fixed) {
+    return fixed_swa;
   }
   return compress(window, flags);
 }
@@ -338,19 +257,19 @@ HfConfig spec_from_hf_config(std::string_view json, const std::string& origin) {
   const std::string top_type = top.opt_string("model_type").value_or("");
   const std::string text_type = text != nullptr ? f.opt_string("model_type").value_or("") : "";
   out.model_type = text_type.empty() ? top_type : text_type;
-  const ArchRule* rule = rule_by_class(out.architecture);
-  if (rule == nullptr) rule = rule_by_type(text_type);
-  if (rule == nullptr) rule = rule_by_type(top_type);
+  const Architecture* known = architecture_by_hf_class(out.architecture);
+  if (known == nullptr) known = architecture_by_model_type(text_type);
+  if (known == nullptr) known = architecture_by_model_type(top_type);
   ModelSpec& s = out.spec;
-  if (rule != nullptr) {
-    s.arch = std::string(rule->arch);
+  if (known != nullptr) {
+    s.arch = std::string(known->name);
   } else {
     if (out.model_type.empty()) bad_input(origin, "missing 'model_type'");
     s.arch = out.model_type;
     out.known_architecture = false;
   }
-  if (s.arch == "gemma3") f.set_defaults(gemma3_defaults);
-  if (s.arch == "gemma2") f.set_defaults(gemma2_defaults);
+  const Architecture& arch = architecture(s.arch);
+  f.set_defaults(arch.hf_defaults);
 
   const std::int64_t n_layer =
       f.req_int({"num_hidden_layers", "n_layer", "num_layers"}, 1, max_layers);
@@ -382,15 +301,13 @@ HfConfig spec_from_hf_config(std::string_view json, const std::string& origin) {
 
   s.moe = mixture_of_experts(f, s.n_ff, n_layer);
   if (!n_ff && !s.moe.present()) f.missing("intermediate_size");
-  s.swa = sliding_window(f, s.arch, n_layer, s.n_ctx_train);
+  s.swa = sliding_window(f, arch, n_layer, s.n_ctx_train);
 
   std::optional<bool> tie = f.opt_bool("tie_word_embeddings");
   if (!tie && text != nullptr) tie = top.opt_bool("tie_word_embeddings");
   out.tie_explicit = tie.has_value();
   // transformers' per-model defaults: Gemma and Cohere configs tie unless told otherwise.
-  const bool tie_default =
-      s.arch.rfind("gemma", 0) == 0 || is_one_of(s.arch, {"command-r", "cohere2"});
-  s.tied_embeddings = tie.value_or(tie_default);
+  s.tied_embeddings = tie.value_or(arch.hf_tied_default);
 
   std::optional<std::string> dtype = top.opt_string("torch_dtype");
   if (!dtype) dtype = top.opt_string("dtype");

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/io/byte_source.hpp>
 #include <vramplan/io/file.hpp>
@@ -237,8 +238,9 @@ BlockName block_name(std::int64_t il, std::string_view rest, const std::string& 
   const std::string_view module = dot == std::string_view::npos ? "" : rest.substr(0, dot);
   const std::string_view param = dot == std::string_view::npos ? rest : rest.substr(dot + 1);
   // Gemma 2/3 and OLMo 2 norm after attention, not before the FFN (convert_hf_to_gguf.py).
-  if (module == "post_attention_layernorm" && is_one_of(arch, {"gemma2", "gemma3", "olmo2"})) {
-    return {fmt::format("blk.{}.post_attention_norm.{}", il, param)};
+  const std::string_view post_attn = architecture(arch).post_attn_norm;
+  if (module == "post_attention_layernorm" && !post_attn.empty()) {
+    return {fmt::format("blk.{}.{}.{}", il, post_attn, param)};
   }
   for (const auto& table :
        {std::span<const Module>(block_modules), std::span<const Module>(shared_expert_modules)}) {
