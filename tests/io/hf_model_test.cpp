@@ -45,7 +45,7 @@ std::string config_error(std::string_view json) {
   return error_of([&] { (void)spec_from_hf_config(json, "config.json"); });
 }
 
-// meta-llama/Llama-3.1-8B config.json (shared/reference/models.md llama3.1-8b).
+// meta-llama/Llama-3.1-8B config.json.
 constexpr std::string_view llama31_8b_config = R"({
   "architectures": ["LlamaForCausalLM"], "attention_bias": false, "bos_token_id": 128000,
   "eos_token_id": 128001, "hidden_act": "silu", "hidden_size": 4096,
@@ -143,7 +143,7 @@ TEST(HfConfig, Gemma2SlidesOnEvenLayersAndTiesByDefault) {
   EXPECT_EQ(c.torch_dtype, "float32");
 }
 
-// google/gemma-3-27b-it shape (models.md gemma3-27b) in a multimodal config: the text model is
+// google/gemma-3-27b-it shape in a multimodal config: the text model is
 // in text_config, tie_word_embeddings is absent (Gemma ties).
 constexpr std::string_view gemma3_27b_config = R"({
   "architectures": ["Gemma3ForConditionalGeneration"], "boi_token_index": 255999,
@@ -230,7 +230,7 @@ TEST(HfConfig, MistralV01SlidesOnEveryLayer) {
   EXPECT_TRUE(layer_attention(s, 31).swa);
 }
 
-// deepseek-ai/DeepSeek-V3 (models.md deepseek-v3/r1-671b).
+// deepseek-ai/DeepSeek-V3 config.json.
 constexpr std::string_view deepseek_v3_config = R"({
   "architectures": ["DeepseekV3ForCausalLM"], "attention_bias": false,
   "first_k_dense_replace": 3, "hidden_act": "silu", "hidden_size": 7168,
@@ -289,7 +289,7 @@ std::string gpt_oss_layer_types() {
   return out;
 }
 
-// openai/gpt-oss-20b (models.md gpt-oss-20b).
+// openai/gpt-oss-20b config.json.
 std::string gpt_oss_20b_config() {
   return R"({
   "architectures": ["GptOssForCausalLM"], "attention_bias": true, "experts_per_token": 4,

@@ -1,8 +1,7 @@
 // Catalog sizes against published file sizes: the tensor bytes generated for a catalog model
 // must land within 2 % of the size its publisher shows (issue: "catalog sizes land within 2 %
-// of the published file sizes"). Sizes are the Ollama library's, in decimal GB as its README
-// prints them (shared/reference/models.md §3, with the commit of each README row); a shown
-// "4.1GB" stands for anything in [4.05, 4.15), so the rounding is allowed on top.
+// of the published file sizes"). Sizes are the Ollama library's, in decimal GB as it prints
+// them; a shown "4.1GB" stands for anything in [4.05, 4.15), so the rounding is allowed on top.
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -26,7 +25,7 @@ struct Published {
   double last_digit;      // unit of the last shown digit (0.1 for "4.1GB", 1 for "43GB")
 };
 
-// Text-only models whose tag quantization is unambiguous from the size (models.md §3).
+// Text-only models whose tag quantization is unambiguous from the size.
 constexpr Published published[] = {
     {"llama2:7b-q4_0", 3.8, 0.1},         {"llama2:13b-q4_0", 7.3, 0.1},
     {"llama2:70b-q4_0", 39, 1},           {"codellama:7b-q4_0", 3.8, 0.1},

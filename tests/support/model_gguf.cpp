@@ -50,7 +50,7 @@ void write_hparams(GgufWriter& w, const ModelSpec& s) {
   if (s.n_nextn > 0) w.set_u32(key("nextn_predict_layers"), u32(s.n_nextn));
 
   if (s.mla.present()) {
-    // The converter's MLA form (llamacpp.md §A1.4): one latent "head" of K = kv_lora_rank +
+    // The converter's MLA form (convert_hf_to_gguf.py): one latent "head" of K = kv_lora_rank +
     // rope dims and V = kv_lora_rank; the decompressed head sizes in the *_mla keys.
     const Mla& m = s.mla;
     w.set_u32(key("attention.head_count_kv"), 1);

@@ -1,4 +1,4 @@
-// Hand-written model specs for unit tests, from shared/reference/models.md (so core tests do
+// Hand-written model specs for unit tests, from each model's config.json (so core tests do
 // not depend on the catalog files).
 #pragma once
 
@@ -103,7 +103,7 @@ inline ModelSpec deepseek_v3() {
 }
 
 // Qwen3.6-27B (qwen35): 64 layers, every 4th full attention, Gated DeltaNet elsewhere
-// (shared/reference/llamacpp.md §A1.5, checked against a published log).
+// (llama.cpp src/llama-memory-recurrent.cpp, checked against a published log).
 inline ModelSpec qwen36_27b() {
   ModelSpec s;
   s.arch = "qwen35";

@@ -2,7 +2,7 @@
 // tensor list generate_tensors() produces for a catalog model (or a spec given by flags), the
 // hyperparameter keys llama.cpp's load_hparams reads for the architecture, and a minimal SPM
 // tokenizer. The data section is a hole: the file takes a few MiB of disk whatever its size.
-// Used by scripts/oracle (shared/reference/oracle.md) and reader tests.
+// Used by scripts/oracle and reader tests.
 //
 //   vramplan_make_gguf --model llama3.1:8b-q8_0 --out /tmp/x.gguf
 //   vramplan_make_gguf --arch llama --layers 2 --embd 256 --heads 4 --vocab 512 ... --out y.gguf

@@ -18,7 +18,7 @@ using test::deepseek_v3;  // tests/support/specs.hpp
 using test::gpt_oss_20b;
 using test::llama31_8b;
 
-// Qwen/Qwen2.5-0.5B-Instruct (models.md §1).
+// Qwen/Qwen2.5-0.5B-Instruct (its config.json on Hugging Face).
 ModelSpec qwen25_05b() {
   ModelSpec s;
   s.arch = "qwen2";
@@ -83,7 +83,7 @@ TEST(Tensors, ParameterCountDoesNotDependOnFileType) {
             parameter_count(generate_tensors(spec, FileType::all_f32)));
 }
 
-// llama.cpp tools/quantize/README.md sizes for Llama-3.1-8B (models.md §4). The published
+// llama.cpp tools/quantize/README.md sizes for Llama-3.1-8B. The published
 // figures are file sizes; a file adds a header of ~5-8 MB (mostly the 128k-token
 // vocabulary), well inside the 0.5 % tolerance, so tensor bytes alone are compared.
 struct PublishedSize {
