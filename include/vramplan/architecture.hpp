@@ -3,7 +3,7 @@
 // which GGUF keys set its sliding window and recurrent layers (io/gguf_model.hpp) and which
 // Hugging Face names map to it (io/hf_config.hpp, io/hf_model.hpp). A new llama.cpp family is
 // one entry of the table in src/core/architectures.cpp, plus graph-builder code only for ops
-// no family had (docs/architecture.md, "How to add an architecture").
+// no family had (docs/architecture.md, "How to add…", "An architecture").
 #pragma once
 
 #include <cstdint>
