@@ -1,4 +1,4 @@
-// Tensor layouts, one generator read by every architecture's descriptor (architecture.hpp).
+// Tensor layouts: one generator that builds every family from its descriptor (architecture.hpp).
 // Names are llama.cpp's (src/llama-arch.cpp, LLM_TENSOR_NAMES); which tensors exist and their
 // shapes follow each model's load_arch_tensors (src/models/<arch>.cpp, formerly
 // llama_model::load_tensors in src/llama-model.cpp) for the tensors convert_hf_to_gguf.py
