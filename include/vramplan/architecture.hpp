@@ -116,6 +116,12 @@ struct Architecture {
 
   GraphRules graph;  // rebuilt when dense or moe is set
 
+  // --- llama-quant.cpp (llama_tensor_get_type) -------------------------------------------
+  // The one model size the quantization mix looks at, LLM_TYPE_70B, which load_hparams gives
+  // the family's 80-block models with grouped-query attention and other than 8 experts.
+  bool quant_70b_at_80_blocks = false;
+  bool quant_falcon_rules = false;  // falcon's own output, attn_output and ffn_down rules
+
   // --- GGUF keys (llama_model::load_hparams) ---------------------------------------------
   SlidingWindowRule swa;
   Recurrence recurrence = Recurrence::none;

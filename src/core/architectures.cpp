@@ -125,6 +125,7 @@ const auto& table() {
        .tensor_layout = true,
        .moe = true,
        .graph = {.dense = true, .moe = true},
+       .quant_70b_at_80_blocks = true,
        .hf_names = llama_hf},
       {.name = "granite", .tensor_layout = true, .moe = true, .hf_names = granite_hf},
       {.name = "internlm2",
@@ -138,6 +139,7 @@ const auto& table() {
        .tensor_layout = true,
        .qkv_bias = true,
        .graph = {.dense = true},
+       .quant_70b_at_80_blocks = true,
        .hf_names = qwen2_hf,
        .hf_swa_opt_in = true},
       {.name = "qwen2moe", .hf_names = qwen2moe_hf, .hf_swa_opt_in = true},
@@ -276,6 +278,10 @@ const auto& table() {
       {.name = "falcon-h1", .recurrence = Recurrence::all},
       {.name = "mamba", .recurrence = Recurrence::all_without_kv},
       {.name = "mamba2", .recurrence = Recurrence::all_without_kv},
+      // Families whose only difference vramplan models is in llama-quant.cpp.
+      {.name = "deci", .quant_70b_at_80_blocks = true},
+      {.name = "olmoe", .quant_70b_at_80_blocks = true},
+      {.name = "falcon", .quant_falcon_rules = true},
   });
   return archs;
 }
