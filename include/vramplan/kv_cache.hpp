@@ -1,5 +1,5 @@
 // KV cache and recurrent state exactly as llama.cpp allocates them
-// (shared/reference/llamacpp.md §A1: src/llama-context.cpp, src/llama-kv-cache.cpp,
+// (llama.cpp src/llama-context.cpp, src/llama-kv-cache.cpp,
 // src/llama-kv-cache-iswa.cpp, src/llama-memory-recurrent.cpp, build b10309).
 #pragma once
 

@@ -12,7 +12,7 @@
 
 namespace vramplan {
 
-// Sliding-window attention (llama.cpp iSWA, shared/reference/llamacpp.md §A1.3).
+// Sliding-window attention (llama.cpp's iSWA cache; docs/memory-model.md §3).
 struct SlidingWindow {
   std::int64_t window = 0;  // n_swa in tokens; 0 = no sliding window
   // Period p of llama.cpp's set_swa_pattern(p, dense_first): layer il is SWA iff
@@ -25,7 +25,7 @@ struct SlidingWindow {
   bool operator==(const SlidingWindow&) const = default;
 };
 
-// Multi-head latent attention (deepseek2 family, §A1.4). All zero when absent.
+// Multi-head latent attention (deepseek2 family; docs/memory-model.md §3). All zero when absent.
 struct Mla {
   std::int32_t q_lora_rank = 0;  // 0 = no q compression ("lite" variants)
   std::int32_t kv_lora_rank = 0;
@@ -48,10 +48,15 @@ struct Moe {
   std::int32_t every_n = 1;          // MoE on every n-th block (llama4 maverick: 2)
 
   [[nodiscard]] bool present() const { return n_expert > 0; }
+  // Total width of the shared experts, run as one FFN; 0 when there are none.
+  [[nodiscard]] std::int64_t shared_width() const {
+    return n_ff_shexp > 0 ? n_ff_shexp : n_ff_exp * n_expert_shared;
+  }
   bool operator==(const Moe&) const = default;
 };
 
-// Recurrent / SSM state of hybrid and recurrent models (§A1.5). Zero when absent.
+// Recurrent / SSM state of hybrid and recurrent models (llama.cpp
+// src/llama-memory-recurrent.cpp; docs/memory-model.md §3). Zero when absent.
 struct Recurrent {
   std::int32_t conv_kernel = 0;  // ssm.conv_kernel
   std::int64_t inner_size = 0;   // ssm.inner_size
@@ -73,8 +78,10 @@ struct ModelSpec {
   std::int64_t n_ff = 0;       // dense FFN width (0 for all-MoE models with no dense block)
   std::int32_t n_head = 0;
   std::int32_t n_head_kv = 0;
-  std::int32_t head_dim_k = 0;  // attention.key_length   (default n_embd / n_head)
-  std::int32_t head_dim_v = 0;  // attention.value_length (default n_embd / n_head)
+  // Per-head K and V sizes as stored (GGUF attention.key_length / value_length, config.json
+  // head_dim); 0 = not given. Read them through head_dim_k() / head_dim_v().
+  std::int32_t key_length = 0;
+  std::int32_t value_length = 0;
   std::int64_t n_vocab = 0;
   std::int64_t n_ctx_train = 0;  // context_length
   bool tied_embeddings = false;  // no output.weight: token_embd doubles as the output head
@@ -89,7 +96,27 @@ struct ModelSpec {
   Moe moe;
   Recurrent recurrent;
 
+  // The head sizes llama.cpp uses: the stored length, else n_embd / n_head
+  // (llama_model::load_hparams, src/llama-model.cpp). 0 while n_head is 0.
+  [[nodiscard]] std::int64_t head_dim_k() const { return head_dim(key_length); }
+  [[nodiscard]] std::int64_t head_dim_v() const { return head_dim(value_length); }
+  // Per-layer values: the layer's entry of the per-layer list, else the scalar.
+  // il in [0, n_layer).
+  [[nodiscard]] std::int32_t n_head_kv_at(std::int32_t il) const {
+    return n_head_kv_per_layer.empty() ? n_head_kv
+                                       : n_head_kv_per_layer[static_cast<std::size_t>(il)];
+  }
+  [[nodiscard]] std::int64_t n_ff_at(std::int32_t il) const {
+    return n_ff_per_layer.empty() ? n_ff : n_ff_per_layer[static_cast<std::size_t>(il)];
+  }
+
   bool operator==(const ModelSpec&) const = default;
+
+ private:
+  [[nodiscard]] std::int64_t head_dim(std::int32_t stored) const {
+    if (stored > 0) return stored;
+    return n_head > 0 ? n_embd / n_head : 0;
+  }
 };
 
 // The resolved attention shape of one layer.

@@ -6,7 +6,8 @@
 
 #include <optional>
 
-#include <vramplan/compute.hpp>
+#include <vramplan/bytes.hpp>
+#include <vramplan/compute_params.hpp>
 #include <vramplan/graph_alloc.hpp>
 #include <vramplan/model_spec.hpp>
 

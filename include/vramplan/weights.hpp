@@ -1,6 +1,7 @@
-// Weight bytes grouped the way llama.cpp offloads them (shared/reference/llamacpp.md §A3):
-// the input layer (token_embd, always on the CPU), one entry per repeating block, and the
-// output layer (output_norm + output, or a duplicate of token_embd when tied).
+// Weight bytes grouped the way llama.cpp offloads them (llama.cpp src/llama-model.cpp;
+// docs/memory-model.md §4): the input layer (token_embd, always on the CPU), one entry per
+// repeating block, and the output layer (output_norm + output, or a duplicate of token_embd when
+// tied).
 #pragma once
 
 #include <array>

@@ -1,9 +1,9 @@
-#include <vramplan/compute.hpp>
-
 #include <algorithm>
 #include <limits>
 #include <string_view>
 
+#include <vramplan/architecture.hpp>
+#include <vramplan/compute.hpp>
 #include <vramplan/reserve_graph.hpp>
 
 namespace vramplan {
@@ -34,7 +34,7 @@ Widths attention_widths(const ModelSpec& spec) {
     w.k = std::max(w.k, a.k_width);
     w.v = std::max(w.v, a.v_width);
   }
-  const std::int64_t head_k = spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head;
+  const std::int64_t head_k = spec.head_dim_k();
   w.q = spec.mla.present()
             ? static_cast<std::int64_t>(spec.n_head) *
                   (spec.mla.qk_nope_head_dim + spec.mla.qk_rope_head_dim)
@@ -52,9 +52,8 @@ struct Rotation {
 
 Rotation rotation(const ModelSpec& spec, const ComputeParams& p) {
   const std::int64_t head_k =
-      spec.mla.present() ? spec.mla.kv_lora_rank + spec.mla.qk_rope_head_dim
-                         : (spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head);
-  const std::int64_t head_v = spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head;
+      spec.mla.present() ? spec.mla.kv_lora_rank + spec.mla.qk_rope_head_dim : spec.head_dim_k();
+  const std::int64_t head_v = spec.head_dim_v();
   const CacheRotation c = cache_rotation(head_k, head_v, p.type_k, p.type_v);
   Rotation r;
   r.k = c.k;
@@ -64,8 +63,13 @@ Rotation rotation(const ModelSpec& spec, const ComputeParams& p) {
   return r;
 }
 
-// phi3 projects Q, K and V with one fused matrix; K and V are views of its output.
-bool fused_qkv(const ModelSpec& spec) { return spec.arch == "phi3"; }
+// A decoder that projects Q, K and V with one fused matrix (phi3): K and V are views of its
+// output. The terms below that depend on it were measured on phi3; encoders with a fused QKV
+// (nomic-bert) keep the plain form.
+bool fused_qkv(const ModelSpec& spec) {
+  const Architecture& a = architecture(spec.arch);
+  return a.qkv == Qkv::fused && !a.encoder;
+}
 
 // 128-bit intermediates for the closed forms (GCC and Clang; __extension__ keeps -Wpedantic
 // quiet), narrowed with a check: docs/reliability.md §4.
@@ -86,21 +90,12 @@ Bytes to_bytes(Wide value, std::string_view what) {
 
 }  // namespace
 
-CacheRotation cache_rotation(std::int64_t head_k, std::int64_t head_v, GgmlType type_k,
-                             GgmlType type_v) {
-  CacheRotation r;
-  r.k = is_quantized(type_k) && head_k % 64 == 0;
-  r.v = is_quantized(type_v) && head_v % 64 == 0;
-  while (head_k > 0 && head_k % (2 * r.nrot) == 0) r.nrot *= 2;
-  return r;
-}
-
 Bytes ComputeBuffer::peak(bool holds_output) const {
   return std::max({holds_output ? logits : Bytes{0}, ffn, attention});
 }
 
-// Closed forms of the worst-case reserve graph (llamacpp.md §A2.2; docs/memory-model.md
-// "Compute buffer"). Activations are f32 (4 bytes). The phases do not overlap in ggml-alloc's
+// Closed forms of the worst-case reserve graph (docs/memory-model.md §5 "Compute
+// buffers"). Activations are f32 (4 bytes). The phases do not overlap in ggml-alloc's
 // liveness plan, so the buffer is the largest phase.
 ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
   // Architectures whose graph vramplan rebuilds get ggml-alloc replayed on it; the closed
@@ -135,9 +130,7 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
     // the routed output (one n_embd row) kept. Measured on Mixtral 8x7B (exact at ubatch
     // 512 and 2048): the k weighted expert outputs are not part of the peak.
     const Wide k = spec.moe.n_expert_used;
-    const Wide n_ff_sh = spec.moe.n_ff_shexp > 0
-                             ? Wide{spec.moe.n_ff_shexp}
-                             : Wide{spec.moe.n_ff_exp} * spec.moe.n_expert_shared;
+    const Wide n_ff_sh = spec.moe.shared_width();
     const Wide widest = std::max(3 * k * spec.moe.n_ff_exp, 3 * n_ff_sh + n_embd);
     const Wide moe =
         mask + 4 * n_ub * (widest + 4 * n_embd + 2 * spec.moe.n_expert + 2 * k + 1);

@@ -7,13 +7,6 @@
 namespace vramplan {
 namespace {
 
-std::int32_t head_count_kv(const ModelSpec& spec, std::int32_t il) {
-  if (!spec.n_head_kv_per_layer.empty()) {
-    return spec.n_head_kv_per_layer[static_cast<std::size_t>(il)];
-  }
-  return spec.n_head_kv;
-}
-
 // llama_hparams::is_swa (src/llama-hparams.cpp) with set_swa_pattern's rule.
 bool is_swa_layer(const SlidingWindow& swa, std::int32_t il) {
   if (swa.window <= 0) return false;
@@ -33,7 +26,7 @@ LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il) {
   out.recurrent = !spec.recurrent.layers.empty() &&
                   spec.recurrent.layers[static_cast<std::size_t>(il)];
   out.swa = is_swa_layer(spec.swa, il);
-  const std::int32_t n_kv = head_count_kv(spec, il);
+  const std::int32_t n_kv = spec.n_head_kv_at(il);
 
   // Encoders (bert, nomic-bert) get no KV cache (llama_model::create_memory returns none);
   // NextN/MTP blocks are filtered out of the main context's cache; a recurrent layer with
@@ -45,16 +38,13 @@ LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il) {
   }
   if (spec.mla.present()) {
     // MLA stores the compressed latent plus the rope part as K, and no V since b7832
-    // ("V-less cache"): shared/reference/llamacpp.md §A1.4.
+    // ("V-less cache"; docs/memory-model.md §3).
     out.k_width = static_cast<std::int64_t>(spec.mla.kv_lora_rank) + spec.mla.qk_rope_head_dim;
     out.v_width = 0;
     return out;
   }
-  const std::int64_t default_head = spec.n_embd / spec.n_head;
-  const std::int64_t head_k = spec.head_dim_k > 0 ? spec.head_dim_k : default_head;
-  const std::int64_t head_v = spec.head_dim_v > 0 ? spec.head_dim_v : default_head;
-  out.k_width = head_k * n_kv;
-  out.v_width = head_v * n_kv;
+  out.k_width = spec.head_dim_k() * n_kv;
+  out.v_width = spec.head_dim_v() * n_kv;
   return out;
 }
 
@@ -72,12 +62,12 @@ void validate(const ModelSpec& spec, const std::string& where) {
   in_range(spec.n_ff, 0, 1 << 22, "ffn");
   in_range(spec.n_head, 1, 1 << 14, "heads");
   in_range(spec.n_head_kv, 0, spec.n_head, "kv_heads");
-  in_range(spec.head_dim_k, 0, 1 << 14, "head_dim_k");
-  in_range(spec.head_dim_v, 0, 1 << 14, "head_dim_v");
+  in_range(spec.key_length, 0, 1 << 14, "head_dim_k");
+  in_range(spec.value_length, 0, 1 << 14, "head_dim_v");
   in_range(spec.n_vocab, 1, 1 << 24, "vocab");
   in_range(spec.n_ctx_train, 1, std::int64_t{1} << 27, "context");
   in_range(spec.n_nextn, 0, spec.n_layer - 1, "nextn_layers");
-  if ((spec.head_dim_k == 0 || spec.head_dim_v == 0) && spec.n_embd % spec.n_head != 0) {
+  if ((spec.key_length == 0 || spec.value_length == 0) && spec.n_embd % spec.n_head != 0) {
     invalid(where, fmt::format("embd {} is not a multiple of heads {}; give head_dim",
                                spec.n_embd, spec.n_head));
   }

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/error.hpp>
 
 namespace vramplan::detail {
@@ -103,13 +104,14 @@ int n_gqa(const ModelSpec& spec) {
   return n_kv == 0 ? 0 : spec.n_head / n_kv;
 }
 
-// llama_model::type == LLM_TYPE_70B, the only model size llama-quant.cpp looks at. Set by
-// load_arch_hparams for 80-block llama (GQA), qwen2, deci and olmoe models.
+// llama_model::type == LLM_TYPE_70B, the only model size llama-quant.cpp looks at
+// (Architecture::quant_70b_at_80_blocks).
 bool is_70b(const ModelSpec& spec) {
-  if (spec.n_layer != 80) return false;
-  if (spec.arch == "llama") return spec.moe.n_expert != 8 && spec.n_head != spec.n_head_kv;
-  return spec.arch == "qwen2" || spec.arch == "deci" || spec.arch == "olmoe";
+  return spec.n_layer == 80 && architecture(spec.arch).quant_70b_at_80_blocks &&
+         spec.moe.n_expert != 8 && spec.n_head != spec.n_head_kv;
 }
+
+bool falcon_rules(const ModelSpec& spec) { return architecture(spec.arch).quant_falcon_rules; }
 
 // layer_info in llama_tensor_get_type_impl: with experts the block comes from the name
 // (Mixtral's tensors are not in block order), otherwise from the running counter.
@@ -172,7 +174,7 @@ GT fallback(const TensorInfo& t, GT target, QuantState& state) {
 // Output head (and a tied token embedding, which doubles as the head).
 GT output_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, GT type) {
   if (ftype == FT::mostly_mxfp4_moe) return GT::q8_0;
-  if (spec.arch == "falcon" || t.ne[0] % info(type).block_size != 0) return GT::q8_0;
+  if (falcon_rules(spec) || t.ne[0] % info(type).block_size != 0) return GT::q8_0;
   if (is_one_of(ftype, {FT::mostly_iq2_xxs, FT::mostly_iq2_xs, FT::mostly_iq3_xxs, FT::mostly_iq1_s,
                         FT::mostly_iq2_s, FT::mostly_iq2_m, FT::mostly_iq1_m})) {
     return GT::q5_k;
@@ -253,7 +255,7 @@ GT attn_v_type(const ModelSpec& spec, FT ftype, GT type, QuantState& state) {
 }
 
 GT ffn_down_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, GT type, QuantState& state) {
-  const bool falcon = spec.arch == "falcon";
+  const bool falcon = falcon_rules(spec);
   const int i = layer_index(spec, t, state.i_ffn_down);
   const int n = state.n_layer;
   if (ftype == FT::mostly_q2_k) {
@@ -292,7 +294,7 @@ GT ffn_down_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, GT type, 
 }
 
 GT attn_output_type(const ModelSpec& spec, FT ftype, GT type) {
-  if (spec.arch == "falcon") return ftype == FT::mostly_q3_k_l ? GT::q4_k : type;
+  if (falcon_rules(spec)) return ftype == FT::mostly_q3_k_l ? GT::q4_k : type;
   if (spec.moe.n_expert == 8) {
     if (is_one_of(ftype,
                   {FT::mostly_q2_k, FT::mostly_iq3_xs, FT::mostly_iq3_xxs, FT::mostly_q3_k_s,

@@ -1,10 +1,11 @@
-#include <vramplan/reserve_graph.hpp>
-
 #include <algorithm>
 #include <array>
 #include <optional>
 #include <stdexcept>
 #include <vector>
+
+#include <vramplan/architecture.hpp>
+#include <vramplan/reserve_graph.hpp>
 
 // The builders below follow llama.cpp's graph code (src/models/*.cpp and llm_graph_context in
 // src/llama-graph.cpp, build b10309 as bundled with node-llama-cpp 3.22.1) in the order ggml
@@ -20,111 +21,70 @@ using graph::Graph;
 using graph::Op;
 using graph::TensorId;
 
-// How a family's layer differs from the llama block.
+// The builder's view of a family's descriptor (architecture.hpp): how its layer differs
+// from the llama block.
 struct Traits {
-  bool qkv_bias = false;       // biases added to the Q, K and V projections (qwen2, gpt-oss)
-  bool out_bias = false;       // bias added to the attention output projection (gpt-oss)
-  bool qk_norm = false;        // per-head RMS norm of Q and K before rope (qwen3)
-  bool qk_norm_full = false;   // RMS norm of the whole Q and K projections (olmo2)
-  bool pre_norms = true;       // norms before attention and FFN (olmo2 has only post norms)
-  bool layer_norm = false;     // LayerNorm with bias instead of RMSNorm (starcoder2)
-  bool fused_qkv = false;      // one QKV projection, Q scaled after rope (phi3)
-  bool scale_embd = false;     // token embeddings scaled by sqrt(n_embd) (gemma)
-  bool scale_q = false;        // Q scaled after rope (gemma2/3)
-  bool post_norms = false;     // RMS norms after attention and after the FFN (gemma2/3)
-  bool attn_softcap = false;   // tanh soft-capping of the KQ scores without flash attention
-  bool logit_softcap = false;  // tanh soft-capping of the logits (gemma2)
-  bool v_before_k = true;      // Q, V, K order (build_attn's expands) rather than Q, K, V
-  // Dense gate/up (GeGLU has SwiGLU's sizes), phi3's fused gate+up, or routed experts:
-  // softmax router with the k weights renormalised (mixtral, qwen3moe), or gpt-oss's biased
-  // router with a softmax over the k selected logits and biased experts.
+  bool qkv_bias = false;      // biases added to the Q, K and V projections
+  bool out_bias = false;      // bias added to the attention output projection
+  bool qk_norm = false;       // per-head RMS norm of Q and K before rope
+  bool qk_norm_full = false;  // RMS norm of the whole Q and K projections
+  bool pre_norms = true;      // norms before attention and FFN
+  bool layer_norm = false;    // LayerNorm with bias instead of RMSNorm
+  bool fused_qkv = false;     // one QKV projection, Q scaled after rope
+  bool post_norms = false;    // norms after attention and after the FFN
+  // Dense gate/up (GeGLU has SwiGLU's sizes), phi3's fused gate+up, a GELU FFN with biases,
+  // or routed experts: softmax router (the k weights renormalised unless moe_weights_norm
+  // is off), or gpt-oss's biased router with a softmax over the k selected logits and biased
+  // experts.
   enum class Ffn { swiglu, fused_swiglu, gelu, moe, moe_oai } ffn = Ffn::swiglu;
-  bool outputs_after_layer = false;  // out_ids selects after the last layer, not mid-layer
-  bool hidden_output = false;        // the last layer's output is a graph output (res->t_h_nextn)
-  bool mla = false;                  // multi-head latent attention, absorbed k_b (deepseek2)
-  bool moe_weights_norm = true;      // softmax gating: the k weights divided by their sum
-  bool residual_first = false;       // the layer's last add takes the residual first (phi3)
+  bool mla = false;              // multi-head latent attention, absorbed k_b
+  bool moe_weights_norm = true;  // softmax gating: the k weights divided by their sum
+  GraphRules g;                  // scaling, soft-capping, op order, outputs
 };
 
+Traits::Ffn ffn_kind(const Architecture& a, bool routed) {
+  if (routed) return a.routing == Routing::oai ? Traits::Ffn::moe_oai : Traits::Ffn::moe;
+  switch (a.ffn) {
+    case Ffn::gated:
+      return Traits::Ffn::swiglu;
+    case Ffn::fused_gated:
+      return Traits::Ffn::fused_swiglu;
+    case Ffn::plain:
+      return Traits::Ffn::gelu;
+  }
+  return Traits::Ffn::swiglu;
+}
+
+// The traits of a model whose graph is rebuilt: its family's graph was checked for the
+// model's shape (dense or routed experts, extras, sliding window), and the shape is one the
+// builder covers. nullopt otherwise.
 std::optional<Traits> traits(const ModelSpec& spec) {
   if (!spec.causal || !spec.recurrent.layers.empty() || spec.n_nextn > 0) return std::nullopt;
-  const bool moe = spec.moe.present();
-  const bool swa = spec.swa.window > 0;
-  Traits t;
-  if (spec.mla.present()) {
-    // DeepSeek-V2-Lite style only: no Q compression, a softmax router whose k weights are
-    // used as they are (expert_weights_norm false, scale 1). Models with a Q LoRA (V2, V3,
-    // R1, Kimi) use sigmoid routing with a selection bias, which the spec does not carry.
-    if (spec.arch != "deepseek2" || spec.mla.q_lora_rank > 0 || swa || !moe ||
-        spec.moe.every_n != 1) {
-      return std::nullopt;
-    }
-    t.mla = true;
-    t.ffn = Traits::Ffn::moe;
-    t.moe_weights_norm = false;
-    return t;
-  }
-  if (spec.arch == "gpt-oss") {
-    t.qkv_bias = t.out_bias = true;
-    t.v_before_k = false;
-    t.ffn = Traits::Ffn::moe_oai;
-    t.outputs_after_layer = true;
-    t.hidden_output = true;
-    return t;
-  }
-  if (spec.arch == "gemma2" || spec.arch == "gemma3") {
-    if (moe) return std::nullopt;
-    t.scale_embd = t.scale_q = t.post_norms = true;
-    t.v_before_k = false;
-    t.qk_norm = spec.arch == "gemma3";
-    t.attn_softcap = t.logit_softcap = spec.arch == "gemma2";
-    return t;
-  }
-  if (swa) return std::nullopt;
-  if (moe) {
-    // Routed experts in every block, no shared experts (mixtral as llama, qwen3moe).
-    const Moe& m = spec.moe;
-    if (m.n_leading_dense > 0 || m.every_n != 1 || m.n_expert_shared > 0 || m.n_ff_shexp > 0) {
-      return std::nullopt;
-    }
-    t.ffn = Traits::Ffn::moe;
-    if (spec.arch == "llama") return t;
-    if (spec.arch == "qwen3moe") {
-      t.qk_norm = true;
-      return t;
-    }
+  const Architecture& a = architecture(spec.arch);
+  const GraphRules& g = a.graph;
+  const Moe& m = spec.moe;
+  if (m.present() ? !g.moe : !g.dense) return std::nullopt;
+  if (spec.swa.window > 0 && !g.swa) return std::nullopt;
+  if (m.present() &&
+      (m.every_n != 1 ||
+       (!g.moe_extras && (m.n_leading_dense > 0 || m.n_expert_shared > 0 || m.n_ff_shexp > 0)))) {
     return std::nullopt;
   }
-  if (spec.arch == "llama" || spec.arch == "internlm2") return t;
-  if (spec.arch == "gemma") {
-    t.scale_embd = t.scale_q = true;
-    return t;
-  }
-  if (spec.arch == "olmo2") {
-    t.qk_norm_full = t.post_norms = true;
-    t.pre_norms = false;
-    return t;
-  }
-  if (spec.arch == "starcoder2") {
-    t.layer_norm = t.qkv_bias = t.out_bias = true;
-    t.ffn = Traits::Ffn::gelu;
-    return t;
-  }
-  if (spec.arch == "qwen2") {
-    t.qkv_bias = true;
-    return t;
-  }
-  if (spec.arch == "qwen3") {
-    t.qk_norm = true;
-    return t;
-  }
-  if (spec.arch == "phi3") {
-    t.fused_qkv = true;
-    t.ffn = Traits::Ffn::fused_swiglu;
-    t.residual_first = true;
-    return t;
-  }
-  return std::nullopt;
+  // MLA: only without Q compression (DeepSeek-V2-Lite). Models with a Q LoRA (V2, V3, R1,
+  // Kimi) use sigmoid routing with a selection bias, which the spec does not carry.
+  if ((a.qkv == Qkv::mla) != spec.mla.present() || spec.mla.q_lora_rank > 0) return std::nullopt;
+  return Traits{.qkv_bias = a.qkv_bias,
+                .out_bias = a.out_bias,
+                .qk_norm = a.qk_norm == QkNorm::per_head,
+                .qk_norm_full = a.qk_norm == QkNorm::whole,
+                .pre_norms = a.attn_norm,
+                .layer_norm = a.norm == Norm::layer,
+                .fused_qkv = a.qkv == Qkv::fused,
+                .post_norms = !a.post_attn_norm.empty(),
+                .ffn = ffn_kind(a, m.present()),
+                .mla = a.qkv == Qkv::mla,
+                .moe_weights_norm = a.routing == Routing::softmax_norm,
+                .g = g};
 }
 
 class Builder {
@@ -138,8 +98,8 @@ class Builder {
         n_t_(n_tokens),
         n_out_(n_outputs),
         n_stream_(p.shape.n_stream),
-        head_k_(spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head),
-        head_v_(spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head) {
+        head_k_(spec.head_dim_k()),
+        head_v_(spec.head_dim_v()) {
     // MLA's attention path has no rotation (the cache flags it, the graph never uses it).
     const CacheRotation rot = cache_rotation(head_k_, head_v_, p.type_k, p.type_v);
     rot_k_ = !traits.mla && rot.k;
@@ -161,7 +121,7 @@ class Builder {
 
     const Graph::Shape embd{spec_.n_embd, n_t_, 1, 1};
     TensorId x = g_.op(Op::get_rows, Elem::f32, embd, {w(), tokens_});
-    if (t_.scale_embd) x = g_.op(Op::scale, Elem::f32, embd, {x});
+    if (t_.g.scale_embd) x = g_.op(Op::scale, Elem::f32, embd, {x});
     for (std::int32_t il = 0; il < spec_.n_layer; ++il) x = layer(il, x);
     if (with_output) {
       g_.mark_head();
@@ -169,7 +129,7 @@ class Builder {
       g_.mark_output(norm);
       const Graph::Shape shape{spec_.n_vocab, n_out_, 1, 1};
       TensorId logits = g_.op(Op::mul_mat, Elem::f32, shape, {w(), norm});
-      if (t_.logit_softcap) logits = softcap(logits);
+      if (t_.g.logit_softcap) logits = softcap(logits);
       g_.mark_output(logits);
     }
     return std::move(g_);
@@ -212,14 +172,6 @@ class Builder {
       v = std::max(v, layer_attention(spec_, il).v_width);
     }
     return v;
-  }
-  std::int64_t shared_ff() const {
-    return spec_.moe.n_ff_shexp > 0 ? spec_.moe.n_ff_shexp
-                                    : spec_.moe.n_ff_exp * spec_.moe.n_expert_shared;
-  }
-  std::int64_t n_ff(std::int32_t il) const {
-    return spec_.n_ff_per_layer.empty() ? spec_.n_ff
-                                        : spec_.n_ff_per_layer[static_cast<std::size_t>(il)];
   }
 
   // build_norm: rms_norm (LLM_NORM_RMS) or norm (LLM_NORM, then a bias), and the weight;
@@ -300,7 +252,8 @@ class Builder {
       if (rot_k_) k = rotate(k, k_rot(kv), nrot_);
     } else {
       auto make_q = [&] {
-        return head_tensor(cur, n_head, head_k_, true, t_.scale_q, rot_k_ ? k_rot(kv) : -1, nrot_);
+        return head_tensor(cur, n_head, head_k_, true, t_.g.scale_q, rot_k_ ? k_rot(kv) : -1,
+                           nrot_);
       };
       auto make_k = [&] {
         return head_tensor(cur, n_kv_head, head_k_, true, false, rot_k_ ? k_rot(kv) : -1, nrot_);
@@ -309,7 +262,7 @@ class Builder {
         return head_tensor(cur, n_kv_head, head_v_, false, false, rot_v_ ? v_rot(kv) : -1, 64);
       };
       q = make_q();
-      if (t_.v_before_k) {
+      if (t_.g.v_before_k) {
         v = make_v();
         k = make_k();
       } else {
@@ -344,7 +297,7 @@ class Builder {
     } else {
       const Graph::Shape scores{kv.cells, n_ts, n_head, n_stream_};
       TensorId kq = g_.op(Op::mul_mat, Elem::f32, scores, {cache, qp});
-      if (t_.attn_softcap) kq = softcap(kq);
+      if (t_.g.attn_softcap) kq = softcap(kq);
       kq = g_.op(Op::soft_max, Elem::f32, scores, {kq, mask(kv)});
       const TensorId kqv =
           g_.op(Op::mul_mat, Elem::f32, {head_v_, n_ts, n_head, n_stream_}, {cache, kq});
@@ -421,7 +374,7 @@ class Builder {
 
     TensorId residual = inp;
     const bool last = il == spec_.n_layer - 1;
-    const bool select = last && !t_.outputs_after_layer;  // out_ids applied mid-layer
+    const bool select = last && !t_.g.outputs_after_layer;  // out_ids applied mid-layer
     // Only the reserved outputs go on through the last layer (build_inp_out_ids): the
     // attention output is selected first, the residual after the post-attention norm.
     if (select) {
@@ -437,17 +390,19 @@ class Builder {
     const TensorId h = t_.pre_norms ? block_norm(ffn_inp) : ffn_inp;
     const bool routed = (t_.ffn == Traits::Ffn::moe || t_.ffn == Traits::Ffn::moe_oai) &&
                         il >= spec_.moe.n_leading_dense;
-    TensorId ffn_out = routed ? routed_experts(h) : dense_ffn(h, spec_.n_ff > 0 ? n_ff(il) : 0);
-    if (routed && shared_ff() > 0) {
+    TensorId ffn_out =
+        routed ? routed_experts(h) : dense_ffn(h, spec_.n_ff > 0 ? spec_.n_ff_at(il) : 0);
+    if (routed && spec_.moe.shared_width() > 0) {
       // Shared experts run after the routed ones, as one dense SwiGLU of their total width.
-      ffn_out = g_.op(Op::add, Elem::f32, g_.at(ffn_out).ne, {ffn_out, dense_ffn(h, shared_ff())});
+      ffn_out = g_.op(Op::add, Elem::f32, g_.at(ffn_out).ne,
+                      {ffn_out, dense_ffn(h, spec_.moe.shared_width())});
     }
     if (t_.post_norms) ffn_out = norm(ffn_out);
     // The residual add's operand order decides which of the two it may overwrite in place.
-    TensorId l_out = t_.residual_first ? g_.op(Op::add, Elem::f32, embd, {ffn_inp, ffn_out})
-                                       : g_.op(Op::add, Elem::f32, embd, {ffn_out, ffn_inp});
-    if (last && t_.hidden_output) g_.mark_output(l_out);
-    if (last && t_.outputs_after_layer) {
+    TensorId l_out = t_.g.residual_first ? g_.op(Op::add, Elem::f32, embd, {ffn_inp, ffn_out})
+                                         : g_.op(Op::add, Elem::f32, embd, {ffn_out, ffn_inp});
+    if (last && t_.g.hidden_output) g_.mark_output(l_out);
+    if (last && t_.g.outputs_after_layer) {
       l_out = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {l_out, out_ids()});
     }
     return l_out;

@@ -147,11 +147,9 @@ TokenReads token_reads(const Model& model, LayerSplit split, GgmlType type_k, Gg
     } else {
       (on_gpu ? reads.gpu_kv_bytes_per_position : reads.host_kv_bytes_per_position) += kv;
     }
-    const std::int32_t head_k =
-        spec.head_dim_k > 0 ? spec.head_dim_k
-                            : static_cast<std::int32_t>(spec.n_embd / std::max(1, spec.n_head));
-    const std::int32_t head_v = spec.head_dim_v > 0 ? spec.head_dim_v : head_k;
-    reads.attention_flops_per_position += 2.0 * spec.n_head * (head_k + head_v);
+    const std::int64_t head_k = spec.head_dim_k();
+    const std::int64_t head_v = spec.head_dim_v();
+    reads.attention_flops_per_position += 2.0 * spec.n_head * static_cast<double>(head_k + head_v);
   }
   reads.swa_window = spec.swa.window;
 

@@ -1,16 +1,16 @@
-// Tensor layouts per architecture. Names are llama.cpp's (src/llama-arch.cpp, LLM_TENSOR_NAMES);
-// which tensors exist and their shapes follow each model's load_arch_tensors
-// (src/models/<arch>.cpp, formerly llama_model::load_tensors in src/llama-model.cpp) for the
-// tensors convert_hf_to_gguf.py writes. ne[0] is the input (row) dimension.
+// Tensor layouts: one generator that builds every family from its descriptor (architecture.hpp).
+// Names are llama.cpp's (src/llama-arch.cpp, LLM_TENSOR_NAMES); which tensors exist and their
+// shapes follow each model's load_arch_tensors (src/models/<arch>.cpp, formerly
+// llama_model::load_tensors in src/llama-model.cpp) for the tensors convert_hf_to_gguf.py
+// writes. ne[0] is the input (row) dimension.
 #include <algorithm>
-#include <functional>
-#include <map>
 #include <numeric>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/tensors.hpp>
 
@@ -24,10 +24,8 @@ using Shape = std::array<std::int64_t, 4>;
 // Collects tensors in GGUF order and resolves the spec's per-layer values.
 class Layout {
  public:
-  explicit Layout(const ModelSpec& spec) : s_(spec) {
-    head_k_ = spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head;
-    head_v_ = spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head;
-  }
+  explicit Layout(const ModelSpec& spec)
+      : s_(spec), head_k_(spec.head_dim_k()), head_v_(spec.head_dim_v()) {}
 
   [[nodiscard]] const ModelSpec& spec() const { return s_; }
   [[nodiscard]] std::vector<TensorInfo> take() { return std::move(tensors_); }
@@ -49,13 +47,8 @@ class Layout {
   [[nodiscard]] std::int64_t k_width(std::int32_t il) const { return head_k_ * n_head_kv(il); }
   [[nodiscard]] std::int64_t v_width(std::int32_t il) const { return head_v_ * n_head_kv(il); }
   [[nodiscard]] std::int64_t o_width() const { return head_v_ * s_.n_head; }
-  [[nodiscard]] std::int64_t ff(std::int32_t il) const {
-    return s_.n_ff_per_layer.empty() ? s_.n_ff : s_.n_ff_per_layer[static_cast<std::size_t>(il)];
-  }
-  [[nodiscard]] std::int64_t n_head_kv(std::int32_t il) const {
-    return s_.n_head_kv_per_layer.empty() ? s_.n_head_kv
-                                          : s_.n_head_kv_per_layer[static_cast<std::size_t>(il)];
-  }
+  [[nodiscard]] std::int64_t ff(std::int32_t il) const { return s_.n_ff_at(il); }
+  [[nodiscard]] std::int64_t n_head_kv(std::int32_t il) const { return s_.n_head_kv_at(il); }
   // MoE FFN on this block: after the leading dense blocks, on every every_n-th block
   // (llama4's interleave_moe_layer_step: (il + 1) % step == 0).
   [[nodiscard]] bool moe_block(std::int32_t il) const {
@@ -63,21 +56,12 @@ class Layout {
     const std::int32_t step = std::max(s_.moe.every_n, 1);
     return (il + 1) % step == 0;
   }
-  [[nodiscard]] std::int64_t shexp_width() const {
-    if (s_.moe.n_ff_shexp > 0) return s_.moe.n_ff_shexp;
-    return s_.moe.n_ff_exp * s_.moe.n_expert_shared;
+  // --- pieces of a block -------------------------------------------------------------------
+
+  void norm(std::int32_t il, std::string_view name, bool bias) {
+    blk(il, fmt::format("{}.weight", name), embd());
+    if (bias) blk(il, fmt::format("{}.bias", name), embd());
   }
-
-  // --- shared pieces ---------------------------------------------------------------------
-
-  void token_embd() { add("token_embd.weight", embd(), s_.n_vocab); }
-
-  void output(bool norm_bias = false) {
-    add("output_norm.weight", embd());
-    if (norm_bias) add("output_norm.bias", embd());
-    if (!s_.tied_embeddings) add("output.weight", embd(), s_.n_vocab);
-  }
-
   void attn_qkv(std::int32_t il, bool bias) {
     blk(il, "attn_q.weight", embd(), q_width());
     blk(il, "attn_k.weight", embd(), k_width(il));
@@ -88,30 +72,91 @@ class Layout {
       blk(il, "attn_v.bias", v_width(il));
     }
   }
-  void attn_out(std::int32_t il, bool bias = false) {
+  void attn_out(std::int32_t il, bool bias) {
     blk(il, "attn_output.weight", o_width(), embd());
     if (bias) blk(il, "attn_output.bias", embd());
   }
-  void qk_norm(std::int32_t il) {
-    blk(il, "attn_q_norm.weight", head_k());
-    blk(il, "attn_k_norm.weight", head_k());
+  void qk_norm(std::int32_t il, QkNorm kind) {
+    switch (kind) {
+      case QkNorm::none:
+        return;
+      case QkNorm::per_head:
+        blk(il, "attn_q_norm.weight", head_k());
+        blk(il, "attn_k_norm.weight", head_k());
+        return;
+      case QkNorm::whole:
+        blk(il, "attn_q_norm.weight", q_width());
+        blk(il, "attn_k_norm.weight", k_width(il));
+        return;
+      case QkNorm::per_head_2d:
+        blk(il, "attn_q_norm.weight", head_k(), s_.n_head);
+        blk(il, "attn_k_norm.weight", head_k(), s_.n_head_kv_at(il));
+        return;
+    }
   }
-  void ffn_gated(std::int32_t il, std::int64_t n_ff) {
-    blk(il, "ffn_gate.weight", embd(), n_ff);
-    blk(il, "ffn_up.weight", embd(), n_ff);
-    blk(il, "ffn_down.weight", n_ff, embd());
+  // Multi-head latent attention: Q (compressed when q_lora_rank > 0), the compressed KV with
+  // the shared rope key, kv_b split into attn_k_b / attn_v_b.
+  void mla_attention(std::int32_t il) {
+    const Mla& m = s_.mla;
+    const std::int64_t n_head = s_.n_head;
+    const std::int64_t q_head = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    if (m.q_lora_rank > 0) {
+      blk(il, "attn_q_a_norm.weight", m.q_lora_rank);
+      blk(il, "attn_q_a.weight", embd(), m.q_lora_rank);
+      blk(il, "attn_q_b.weight", m.q_lora_rank, n_head * q_head);
+    } else {
+      blk(il, "attn_q.weight", embd(), n_head * q_head);
+    }
+    blk(il, "attn_kv_a_norm.weight", m.kv_lora_rank);
+    blk(il, "attn_kv_a_mqa.weight", embd(), m.kv_lora_rank + m.qk_rope_head_dim);
+    blk(il, "attn_k_b.weight", m.qk_nope_head_dim, m.kv_lora_rank, n_head);
+    blk(il, "attn_v_b.weight", m.kv_lora_rank, m.v_head_dim, n_head);
+    blk(il, "attn_output.weight", n_head * m.v_head_dim, embd());
   }
-  void experts(std::int32_t il, std::int64_t n_ff_exp) {
-    const std::int64_t n_exp = s_.moe.n_expert;
+  void ffn(std::int32_t il, Ffn kind, std::int64_t n_ff) {
+    switch (kind) {
+      case Ffn::gated:
+        blk(il, "ffn_gate.weight", embd(), n_ff);
+        blk(il, "ffn_up.weight", embd(), n_ff);
+        blk(il, "ffn_down.weight", n_ff, embd());
+        return;
+      case Ffn::fused_gated:
+        blk(il, "ffn_up.weight", embd(), 2 * n_ff);
+        blk(il, "ffn_down.weight", n_ff, embd());
+        return;
+      case Ffn::plain:
+        blk(il, "ffn_up.weight", embd(), n_ff);
+        blk(il, "ffn_up.bias", n_ff);
+        blk(il, "ffn_down.weight", n_ff, embd());
+        blk(il, "ffn_down.bias", embd());
+        return;
+    }
+  }
+  // Routed experts (one 3-D tensor per projection), their router, and the shared expert.
+  void experts(std::int32_t il, const Architecture& a) {
+    const Moe& m = s_.moe;
+    const std::int64_t n_exp = m.n_expert;
+    const std::int64_t width = m.n_ff_exp > 0 ? m.n_ff_exp : ff(il);
     blk(il, "ffn_gate_inp.weight", embd(), n_exp);
-    blk(il, "ffn_gate_exps.weight", embd(), n_ff_exp, n_exp);
-    blk(il, "ffn_up_exps.weight", embd(), n_ff_exp, n_exp);
-    blk(il, "ffn_down_exps.weight", n_ff_exp, embd(), n_exp);
-  }
-  void shared_expert(std::int32_t il, std::int64_t width) {
-    blk(il, "ffn_gate_shexp.weight", embd(), width);
-    blk(il, "ffn_up_shexp.weight", embd(), width);
-    blk(il, "ffn_down_shexp.weight", width, embd());
+    blk(il, "ffn_gate_exps.weight", embd(), width, n_exp);
+    blk(il, "ffn_up_exps.weight", embd(), width, n_exp);
+    blk(il, "ffn_down_exps.weight", width, embd(), n_exp);
+    if (a.expert_biases) {
+      blk(il, "ffn_gate_inp.bias", n_exp);
+      blk(il, "ffn_gate_exps.bias", width, n_exp);
+      blk(il, "ffn_up_exps.bias", width, n_exp);
+      blk(il, "ffn_down_exps.bias", embd(), n_exp);
+    }
+    if (a.selection_bias_from_experts > 0 && m.n_expert >= a.selection_bias_from_experts) {
+      blk(il, "exp_probs_b.bias", n_exp);
+    }
+    const std::int64_t shared = m.shared_width();
+    if (shared > 0 || a.shared_expert) {
+      const std::int64_t w = shared > 0 ? shared : width;
+      blk(il, "ffn_gate_shexp.weight", embd(), w);
+      blk(il, "ffn_up_shexp.weight", embd(), w);
+      blk(il, "ffn_down_shexp.weight", w, embd());
+    }
   }
 
  private:
@@ -121,292 +166,56 @@ class Layout {
   std::vector<TensorInfo> tensors_;
 };
 
-// llama (incl. Mistral, Mixtral, Granite-MoE-shared), granite, internlm2: src/models/llama.cpp.
-// Not emitted: rope_freqs.weight ({head_dim/2} F32), written only for llama3-style rope
-// scaling, which the spec does not carry (256 bytes).
-void llama_layout(Layout& l) {
+// One block of any family, in the order llama.cpp's loader creates the tensors.
+void block(Layout& l, const Architecture& a, std::int32_t il) {
   const ModelSpec& s = l.spec();
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.blk(il, "attn_norm.weight", l.embd());
-    l.attn_qkv(il, false);
-    l.attn_out(il);
-    l.blk(il, "ffn_norm.weight", l.embd());
-    if (l.moe_block(il)) {
-      l.experts(il, s.moe.n_ff_exp > 0 ? s.moe.n_ff_exp : l.ff(il));
-      if (s.moe.n_ff_shexp > 0) l.shared_expert(il, s.moe.n_ff_shexp);  // granite MoE shared
-    } else {
-      l.ffn_gated(il, l.ff(il));
-    }
-  }
-  l.output();
-}
-
-// qwen2: q/k/v biases (src/models/qwen2.cpp).
-void qwen2_layout(Layout& l) {
-  const ModelSpec& s = l.spec();
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.blk(il, "attn_norm.weight", l.embd());
-    l.attn_qkv(il, true);
-    l.attn_out(il);
-    l.blk(il, "ffn_norm.weight", l.embd());
-    l.ffn_gated(il, l.ff(il));
-  }
-  l.output();
-}
-
-// qwen3 / qwen3moe: per-head q/k RMS norms, no biases (src/models/qwen3.cpp, qwen3moe.cpp).
-void qwen3_layout(Layout& l) {
-  const ModelSpec& s = l.spec();
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.blk(il, "attn_norm.weight", l.embd());
-    l.attn_qkv(il, false);
-    l.attn_out(il);
-    l.qk_norm(il);
-    l.blk(il, "ffn_norm.weight", l.embd());
-    if (l.moe_block(il)) {
-      l.experts(il, s.moe.n_ff_exp > 0 ? s.moe.n_ff_exp : l.ff(il) / s.moe.n_expert_used);
-    } else {
-      l.ffn_gated(il, l.ff(il));
-    }
-  }
-  l.output();
-}
-
-// gemma (v1), gemma2, gemma3: tied head; gemma2+ add post-attention and post-FFN norms,
-// gemma3 adds per-head q/k norms (src/models/gemma*.cpp).
-void gemma_layout(Layout& l, int version) {
-  const ModelSpec& s = l.spec();
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.blk(il, "attn_norm.weight", l.embd());
-    l.attn_qkv(il, false);
-    l.attn_out(il);
-    if (version >= 3) l.qk_norm(il);
-    if (version >= 2) l.blk(il, "post_attention_norm.weight", l.embd());
-    l.blk(il, "ffn_norm.weight", l.embd());
-    l.ffn_gated(il, l.ff(il));
-    if (version >= 2) l.blk(il, "post_ffw_norm.weight", l.embd());
-  }
-  l.output();
-}
-
-// phi3 (Phi-3, Phi-3.5, Phi-4, Phi-4-mini): fused qkv and fused gate+up written as ffn_up
-// {n_embd, 2*n_ff} (src/models/phi3.cpp). Not emitted: rope_factors_long/short.weight
-// ({rope_dim/2} F32 each), present only in LongRoPE (128k) conversions; the spec has no
-// rope-scaling type to tell them apart, and they are a few hundred bytes.
-void phi3_layout(Layout& l) {
-  const ModelSpec& s = l.spec();
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.blk(il, "attn_norm.weight", l.embd());
-    l.blk(il, "attn_qkv.weight", l.embd(), l.q_width() + l.k_width(il) + l.v_width(il));
-    l.attn_out(il);
-    l.blk(il, "ffn_norm.weight", l.embd());
-    l.blk(il, "ffn_up.weight", l.embd(), 2 * l.ff(il));
-    l.blk(il, "ffn_down.weight", l.ff(il), l.embd());
-  }
-  l.output();
-}
-
-// deepseek2 (DeepSeek-V2/V3/R1, Kimi-K2, GLM-4.7-Flash): MLA with the kv_b projection split
-// into attn_k_b / attn_v_b as the current converter writes it (src/models/deepseek2.cpp).
-void deepseek2_layout(Layout& l) {
-  const ModelSpec& s = l.spec();
-  const Mla& m = s.mla;
-  const std::int64_t n_head = s.n_head;
-  const std::int64_t q_head = m.qk_nope_head_dim + m.qk_rope_head_dim;
-  const std::int32_t n_main = s.n_layer - s.n_nextn;
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.blk(il, "attn_norm.weight", l.embd());
-    if (m.q_lora_rank > 0) {
-      l.blk(il, "attn_q_a_norm.weight", m.q_lora_rank);
-      l.blk(il, "attn_q_a.weight", l.embd(), m.q_lora_rank);
-      l.blk(il, "attn_q_b.weight", m.q_lora_rank, n_head * q_head);
-    } else {
-      l.blk(il, "attn_q.weight", l.embd(), n_head * q_head);
-    }
-    l.blk(il, "attn_kv_a_norm.weight", m.kv_lora_rank);
-    l.blk(il, "attn_kv_a_mqa.weight", l.embd(), m.kv_lora_rank + m.qk_rope_head_dim);
-    l.blk(il, "attn_k_b.weight", m.qk_nope_head_dim, m.kv_lora_rank, n_head);
-    l.blk(il, "attn_v_b.weight", m.kv_lora_rank, m.v_head_dim, n_head);
-    l.blk(il, "attn_output.weight", n_head * m.v_head_dim, l.embd());
-    l.blk(il, "ffn_norm.weight", l.embd());
-    if (l.moe_block(il)) {
-      l.experts(il, s.moe.n_ff_exp);
-      // V3-style routing bias (noaux_tc); V2 and V2-Lite (64/160 experts) have none. The
-      // spec has no gating field, so 256+ experts stands for "V3 family".
-      if (s.moe.n_expert >= 256) l.blk(il, "exp_probs_b.bias", s.moe.n_expert);
-      l.shared_expert(il, l.shexp_width());
-    } else {
-      l.ffn_gated(il, l.ff(il));
-    }
-    if (il >= n_main) {  // NextN / MTP block
-      l.blk(il, "nextn.eh_proj.weight", 2 * l.embd(), l.embd());
-      l.blk(il, "nextn.enorm.weight", l.embd());
-      l.blk(il, "nextn.hnorm.weight", l.embd());
-      l.blk(il, "nextn.shared_head_norm.weight", l.embd());
-    }
-  }
-  l.output();
-}
-
-// gpt-oss: attention sinks, biases everywhere, experts with biases, no ffn_norm (the
-// post-attention norm feeds the MoE) (src/models/openai-moe.cpp).
-void gpt_oss_layout(Layout& l) {
-  const ModelSpec& s = l.spec();
-  const std::int64_t n_ff_exp = s.moe.n_ff_exp;
-  const std::int64_t n_exp = s.moe.n_expert;
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.blk(il, "attn_norm.weight", l.embd());
-    l.attn_qkv(il, true);
-    l.attn_out(il, true);
-    l.blk(il, "attn_sinks.weight", s.n_head);
-    l.blk(il, "post_attention_norm.weight", l.embd());
-    l.experts(il, n_ff_exp);
-    l.blk(il, "ffn_gate_inp.bias", n_exp);
-    l.blk(il, "ffn_gate_exps.bias", n_ff_exp, n_exp);
-    l.blk(il, "ffn_up_exps.bias", n_ff_exp, n_exp);
-    l.blk(il, "ffn_down_exps.bias", l.embd(), n_exp);
-  }
-  l.output();
-}
-
-// command-r (Cohere): parallel attention + FFN off one norm, tied head; Command-R+ (64
-// blocks) adds 2-D per-head q/k layer norms (src/models/command-r.cpp).
-void command_r_layout(Layout& l) {
-  const ModelSpec& s = l.spec();
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.blk(il, "attn_norm.weight", l.embd());
-    if (s.n_layer >= 64) {
-      l.blk(il, "attn_q_norm.weight", l.head_k(), s.n_head);
-      l.blk(il, "attn_k_norm.weight", l.head_k(), l.n_head_kv(il));
-    }
-    l.attn_qkv(il, false);
-    l.attn_out(il);
-    l.ffn_gated(il, l.ff(il));
-  }
-  l.output();
-}
-
-// starcoder2: layer norms with bias, biases on every projection, non-gated GELU FFN
-// (src/models/starcoder2.cpp).
-void starcoder2_layout(Layout& l) {
-  const ModelSpec& s = l.spec();
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.blk(il, "attn_norm.weight", l.embd());
-    l.blk(il, "attn_norm.bias", l.embd());
-    l.attn_qkv(il, true);
-    l.attn_out(il, true);
-    l.blk(il, "ffn_norm.weight", l.embd());
-    l.blk(il, "ffn_norm.bias", l.embd());
-    l.blk(il, "ffn_up.weight", l.embd(), l.ff(il));
-    l.blk(il, "ffn_up.bias", l.ff(il));
-    l.blk(il, "ffn_down.weight", l.ff(il), l.embd());
-    l.blk(il, "ffn_down.bias", l.embd());
-  }
-  l.output(/*norm_bias=*/true);
-}
-
-// olmo2: post-norms only, q/k norms over the whole projection (src/models/olmo2.cpp).
-void olmo2_layout(Layout& l) {
-  const ModelSpec& s = l.spec();
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.attn_qkv(il, false);
-    l.attn_out(il);
-    l.blk(il, "attn_q_norm.weight", l.q_width());
-    l.blk(il, "attn_k_norm.weight", l.k_width(il));
-    l.blk(il, "post_attention_norm.weight", l.embd());
-    l.ffn_gated(il, l.ff(il));
-    l.blk(il, "post_ffw_norm.weight", l.embd());
-  }
-  l.output();
-}
-
-// llama4: MoE on every every_n-th block with one shared expert of the expert width, dense
-// FFN elsewhere (src/models/llama4.cpp).
-void llama4_layout(Layout& l) {
-  const ModelSpec& s = l.spec();
-  l.token_embd();
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    l.blk(il, "attn_norm.weight", l.embd());
-    l.attn_qkv(il, false);
-    l.attn_out(il);
-    l.blk(il, "ffn_norm.weight", l.embd());
-    if (l.moe_block(il)) {
-      l.experts(il, s.moe.n_ff_exp);
-      l.shared_expert(il, s.moe.n_ff_shexp > 0 ? s.moe.n_ff_shexp : s.moe.n_ff_exp);
-    } else {
-      l.ffn_gated(il, l.ff(il));
-    }
-  }
-  l.output();
-}
-
-// bert and nomic-bert encoders: token types, embedding layer norm, post-norms with bias, no
-// output head (src/models/bert.cpp). bert has learned positions and separate biased q/k/v;
-// nomic-bert has rope, a fused bias-free qkv and a gated FFN.
-void bert_layout(Layout& l, bool nomic) {
-  const ModelSpec& s = l.spec();
-  l.token_embd();
-  l.add("token_types.weight", l.embd(), 2);  // type_vocab_size 2 (BERT, nomic)
-  if (!nomic) l.add("position_embd.weight", l.embd(), s.n_ctx_train);
-  l.add("token_embd_norm.weight", l.embd());
-  l.add("token_embd_norm.bias", l.embd());
-  for (std::int32_t il = 0; il < s.n_layer; ++il) {
-    if (nomic) {
+  const bool bias = a.norm == Norm::layer;
+  if (a.attn_norm) l.norm(il, "attn_norm", bias);
+  switch (a.qkv) {
+    case Qkv::separate:
+      l.attn_qkv(il, a.qkv_bias);
+      l.attn_out(il, a.out_bias);
+      break;
+    case Qkv::fused:
       l.blk(il, "attn_qkv.weight", l.embd(), l.q_width() + l.k_width(il) + l.v_width(il));
-      l.attn_out(il);
-    } else {
-      l.attn_qkv(il, true);
-      l.attn_out(il, true);
-    }
-    l.blk(il, "attn_output_norm.weight", l.embd());
-    l.blk(il, "attn_output_norm.bias", l.embd());
-    if (nomic) {
-      l.ffn_gated(il, l.ff(il));
-    } else {
-      l.blk(il, "ffn_up.weight", l.embd(), l.ff(il));
-      l.blk(il, "ffn_up.bias", l.ff(il));
-      l.blk(il, "ffn_down.weight", l.ff(il), l.embd());
-      l.blk(il, "ffn_down.bias", l.embd());
-    }
-    l.blk(il, "layer_output_norm.weight", l.embd());
-    l.blk(il, "layer_output_norm.bias", l.embd());
+      l.attn_out(il, a.out_bias);
+      break;
+    case Qkv::mla:
+      l.mla_attention(il);
+      break;
+  }
+  if (s.n_layer >= a.qk_norm_from_layers) l.qk_norm(il, a.qk_norm);
+  if (a.attn_sinks) l.blk(il, "attn_sinks.weight", s.n_head);
+  if (!a.post_attn_norm.empty()) l.norm(il, a.post_attn_norm, bias);
+  if (!a.ffn_norm.empty()) l.norm(il, a.ffn_norm, bias);
+  if (a.moe && l.moe_block(il)) {
+    l.experts(il, a);
+  } else {
+    l.ffn(il, a.ffn, l.ff(il));
+  }
+  if (!a.post_ffn_norm.empty()) l.norm(il, a.post_ffn_norm, bias);
+  if (il >= s.n_layer - s.n_nextn) {  // NextN / MTP block
+    l.blk(il, "nextn.eh_proj.weight", 2 * l.embd(), l.embd());
+    l.blk(il, "nextn.enorm.weight", l.embd());
+    l.blk(il, "nextn.hnorm.weight", l.embd());
+    l.blk(il, "nextn.shared_head_norm.weight", l.embd());
   }
 }
 
-using LayoutFn = std::function<void(Layout&)>;
-
-const std::map<std::string, LayoutFn, std::less<>>& layouts() {
-  static const std::map<std::string, LayoutFn, std::less<>> table{
-      {"llama", llama_layout},
-      {"granite", llama_layout},
-      {"internlm2", llama_layout},
-      {"qwen2", qwen2_layout},
-      {"qwen3", qwen3_layout},
-      {"qwen3moe", qwen3_layout},
-      {"gemma", [](Layout& l) { gemma_layout(l, 1); }},
-      {"gemma2", [](Layout& l) { gemma_layout(l, 2); }},
-      {"gemma3", [](Layout& l) { gemma_layout(l, 3); }},
-      {"phi3", phi3_layout},
-      {"deepseek2", deepseek2_layout},
-      {"gpt-oss", gpt_oss_layout},
-      {"command-r", command_r_layout},
-      {"starcoder2", starcoder2_layout},
-      {"olmo2", olmo2_layout},
-      {"llama4", llama4_layout},
-      {"bert", [](Layout& l) { bert_layout(l, false); }},
-      {"nomic-bert", [](Layout& l) { bert_layout(l, true); }},
-  };
-  return table;
+void model_layout(Layout& l, const Architecture& a) {
+  const ModelSpec& s = l.spec();
+  l.add("token_embd.weight", l.embd(), s.n_vocab);
+  if (a.encoder) l.add("token_types.weight", l.embd(), 2);  // type_vocab_size 2 (BERT, nomic)
+  if (a.learned_positions) l.add("position_embd.weight", l.embd(), s.n_ctx_train);
+  if (a.encoder) {
+    l.add("token_embd_norm.weight", l.embd());
+    l.add("token_embd_norm.bias", l.embd());
+  }
+  for (std::int32_t il = 0; il < s.n_layer; ++il) block(l, a, il);
+  if (a.encoder) return;  // no output head
+  l.add("output_norm.weight", l.embd());
+  if (a.norm == Norm::layer) l.add("output_norm.bias", l.embd());
+  if (!s.tied_embeddings) l.add("output.weight", l.embd(), s.n_vocab);
 }
 
 bool is_float_file(FileType ftype) {
@@ -417,17 +226,17 @@ bool is_float_file(FileType ftype) {
 // gpt-oss checkpoints ship their experts in MXFP4 and convert_hf_to_gguf.py writes them
 // as MXFP4 whatever --outtype says; llama-quantize refuses to requantize them without
 // --allow-requantize, so every gpt-oss file keeps MXFP4 experts.
-bool native_mxfp4(const ModelSpec& spec, const TensorInfo& t) {
-  return spec.arch == "gpt-oss" && t.ne[2] > 1 && t.name.ends_with("_exps.weight");
+bool native_mxfp4(const Architecture& a, const TensorInfo& t) {
+  return a.native_mxfp4_experts && t.ne[2] > 1 && t.name.ends_with("_exps.weight");
 }
 
 }  // namespace
 
-bool has_tensor_layout(const std::string& arch) { return layouts().contains(arch); }
+bool has_tensor_layout(const std::string& arch) { return architecture(arch).tensor_layout; }
 
 std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) {
-  const auto found = layouts().find(spec.arch);
-  if (found == layouts().end()) {
+  const Architecture& arch = architecture(spec.arch);
+  if (!arch.tensor_layout) {
     throw Error(ErrorKind::bad_input,
                 fmt::format("no tensor layout for architecture '{}'", spec.arch));
   }
@@ -436,13 +245,13 @@ std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) 
                 fmt::format("model spec for '{}' lacks layers, width, heads or vocab", spec.arch));
   }
   Layout layout(spec);
-  found->second(layout);
+  model_layout(layout, arch);
   std::vector<TensorInfo> tensors = layout.take();
 
   // The converted (F16/BF16/F32) file first: the input of llama-quantize.
   const FileType source = is_float_file(ftype) ? ftype : FileType::mostly_f16;
   for (TensorInfo& t : tensors) {
-    t.type = native_mxfp4(spec, t) ? GgmlType::mxfp4 : detail::converted_type(t, source);
+    t.type = native_mxfp4(arch, t) ? GgmlType::mxfp4 : detail::converted_type(t, source);
   }
   if (is_float_file(ftype)) return tensors;
 
@@ -460,7 +269,7 @@ std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) 
   for (const std::size_t i : order) {
     TensorInfo& t = tensors[i];
     const GgmlType chosen = detail::quantized_type(spec, ftype, t, state);
-    if (!native_mxfp4(spec, t)) t.type = chosen;
+    if (!native_mxfp4(arch, t)) t.type = chosen;
   }
   return tensors;
 }

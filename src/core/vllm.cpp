@@ -25,13 +25,6 @@ std::int64_t rank_kv_heads(std::int64_t heads, std::int32_t tp) {
   return std::max<std::int64_t>(1, heads / tp);
 }
 
-std::int64_t head_dim_k(const ModelSpec& spec) {
-  return spec.head_dim_k > 0 ? spec.head_dim_k : spec.n_embd / spec.n_head;
-}
-std::int64_t head_dim_v(const ModelSpec& spec) {
-  return spec.head_dim_v > 0 ? spec.head_dim_v : spec.n_embd / spec.n_head;
-}
-
 enum class Split { replicated, tensor, vocab, kv, fused_qkv, skipped };
 
 // How vLLM's tensor-parallel layers hold a tensor (vllm.md §2 "Tensor parallel splitting").
@@ -78,7 +71,7 @@ Bytes rank_bytes(const TensorInfo& t, const ModelSpec& spec, std::int32_t tp, bo
     }
     case Split::fused_qkv: {
       const std::int64_t heads = kv_heads(spec, tensor_block(t.name));
-      const std::int64_t q_rows = spec.n_head * head_dim_k(spec);
+      const std::int64_t q_rows = spec.n_head * spec.head_dim_k();
       const std::int64_t kv_rows = t.ne[1] - q_rows;
       const std::int64_t kv_rank_rows =
           heads > 0 ? kv_rows / heads * rank_kv_heads(heads, tp) : kv_rows;
@@ -180,8 +173,8 @@ Bytes vllm_kv_bytes_per_token(const ModelSpec& spec, std::int32_t tp, std::int64
       total += (spec.mla.kv_lora_rank + spec.mla.qk_rope_head_dim) * dtype_bytes;
       continue;
     }
-    total +=
-        rank_kv_heads(kv_heads(spec, il), tp) * (head_dim_k(spec) + head_dim_v(spec)) * dtype_bytes;
+    total += rank_kv_heads(kv_heads(spec, il), tp) * (spec.head_dim_k() + spec.head_dim_v()) *
+             dtype_bytes;
   }
   return total;
 }

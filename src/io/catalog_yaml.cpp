@@ -368,13 +368,13 @@ class Reader {
         s.n_head_kv = int32(field, key);
         kv_heads = true;
       } else if (key == "head_dim") {
-        s.head_dim_k = s.head_dim_v = int32(field, key, 1);
+        s.key_length = s.value_length = int32(field, key, 1);
         head_dim = true;
       } else if (key == "head_dim_k") {
-        s.head_dim_k = int32(field, key, 1);
+        s.key_length = int32(field, key, 1);
         head_dim_kv = true;
       } else if (key == "head_dim_v") {
-        s.head_dim_v = int32(field, key, 1);
+        s.value_length = int32(field, key, 1);
         head_dim_kv = true;
       } else if (key == "vocab") {
         s.n_vocab = integer(field, key, 1, std::numeric_limits<std::int32_t>::max());

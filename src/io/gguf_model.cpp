@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/io/gguf_model.hpp>
 
@@ -14,10 +15,6 @@ namespace {
 // llama.cpp's LLAMA_MAX_LAYERS is 512; validate() allows 1024. Checked before any per-layer
 // vector is built.
 constexpr std::int64_t max_layers = 1024;
-
-bool is_one_of(std::string_view arch, std::initializer_list<std::string_view> archs) {
-  return std::find(archs.begin(), archs.end(), arch) != archs.end();
-}
 
 // Reads typed keys of one file, with messages that name the origin, offset and key.
 class Keys {
@@ -144,105 +141,64 @@ bool uniform(const std::vector<std::int64_t>& v) {
   return std::adjacent_find(v.begin(), v.end(), std::not_equal_to<>()) == v.end();
 }
 
-// Encoders: no KV cache (llama_model::create_memory returns none for them).
-bool is_encoder(std::string_view arch) {
-  return is_one_of(arch, {"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3",
-                          "modern-bert", "neo-bert", "eurobert", "t5encoder"});
-}
-
-// Sliding window per llama.cpp's load_hparams for each architecture
-// (shared/reference/llamacpp.md §A1.3 table).
-SlidingWindow sliding_window(const Keys& k, std::int64_t n_layer) {
-  const std::string& arch = k.arch();
-  const std::string window_key = k.key("attention.sliding_window");
+// Sliding window per the architecture's rule (architecture.hpp, SlidingWindowRule; llama.cpp's
+// load_hparams and set_swa_pattern).
+SlidingWindow sliding_window(const Keys& k, const SlidingWindowRule& rule, std::int64_t n_layer) {
+  if (!rule.applies || (rule.only_n_layer > 0 && n_layer != rule.only_n_layer)) return {};
   const std::string pattern_key = k.key("attention.sliding_window_pattern");
   const std::optional<std::int64_t> key_window =
-      k.opt_int(window_key, 0, std::numeric_limits<std::int64_t>::max());
-  const std::int64_t window = key_window.value_or(0);
+      k.opt_int(k.key("attention.sliding_window"), 0, std::numeric_limits<std::int64_t>::max());
+  std::int64_t window = rule.default_window;
+  if (key_window)
+    window = rule.fixed_window > 0 && *key_window > 0 ? rule.fixed_window : *key_window;
+  if (window <= 0) return {};
+  SlidingWindow swa{.window = window, .period = rule.period, .dense_first = rule.dense_first};
+  if (!rule.pattern_from_file) return swa;
   const GgufValue* pattern = k.find(pattern_key);
-  SlidingWindow swa;
-  auto from_pattern = [&](std::int32_t default_period) {
-    if (pattern == nullptr) {
-      swa.period = default_period;
-    } else if (pattern->as_array() != nullptr) {
-      swa.layers = k.layer_flags(*pattern, pattern_key, n_layer);
-    } else {
-      swa.period = to_i32(k.req_int(pattern_key, 0, 1024));
-    }
-  };
-
-  if (arch == "gemma2") {
-    swa.window = key_window.value_or(4096);
-    swa.period = 2;
-  } else if (arch == "gemma3") {
-    if (window > 0) swa = SlidingWindow{.window = window, .period = 6};
-  } else if (arch == "gemma3n") {
-    // TODO: gemma3n keeps KV only in layers < 20 (n_layer_kv_from_start); ModelSpec cannot
-    // say that yet, so later layers are counted as if they had their own cache.
-    if (window > 0) swa = SlidingWindow{.window = window, .period = 5};
-  } else if (arch == "gpt-oss") {
-    if (window > 0) swa = SlidingWindow{.window = window, .period = 2};
-  } else if (arch == "cohere2") {
-    if (window > 0) swa = SlidingWindow{.window = window, .period = 4};
-  } else if (arch == "llama4") {
-    // Chunked attention, window fixed at 8192 unless the key is there and 0.
-    if (!(key_window && *key_window == 0)) swa = SlidingWindow{.window = 8192, .period = 4};
-  } else if (arch == "exaone4") {
-    if (n_layer == 64) swa = SlidingWindow{.window = key_window.value_or(4096), .period = 4};
-  } else if (arch == "olmo2") {
-    if (window > 0) swa = SlidingWindow{.window = window, .period = 4};
-  } else if (arch == "smallthinker") {
-    if (window > 0) swa = SlidingWindow{.window = 4096, .period = 4, .dense_first = true};
-  } else if (is_one_of(arch, {"cohere2moe", "laguna", "modern-bert"})) {
-    // TODO: the period of these dense_first archs is taken from the pattern key (else 4);
-    // not checked against their llama.cpp loaders.
-    if (window > 0) {
-      swa.window = window;
-      swa.dense_first = true;
-      from_pattern(4);
-    }
-  } else if (is_one_of(arch, {"gemma4", "mimo2", "step35", "mellum", "dflash"})) {
-    if (window > 0 && pattern != nullptr) {
-      swa.window = window;
-      from_pattern(0);
-    }
-  } else if (is_one_of(arch, {"lfm2", "lfm2moe"})) {
-    if (window > 0) swa = SlidingWindow{.window = window, .period = 0};  // every attention layer
-  } else if (arch == "phi3") {
-    // llama.cpp disables SWA for phi3 even when the key is there.
-  } else if (window > 0 && pattern != nullptr) {
-    // Any other architecture: only when the file spells out both the window and the pattern.
-    swa.window = window;
-    from_pattern(0);
+  if (pattern == nullptr) {
+    if (rule.needs_pattern) return {};
+  } else if (pattern->as_array() != nullptr) {
+    swa.period = 0;
+    swa.layers = k.layer_flags(*pattern, pattern_key, n_layer);
+  } else {
+    swa.period = to_i32(k.req_int(pattern_key, 0, 1024));
   }
   return swa;
 }
 
-std::vector<bool> recurrent_layers(const Keys& k, std::int64_t n_layer,
+std::vector<bool> recurrent_layers(const Keys& k, Recurrence rule, std::int64_t n_layer,
                                    const std::vector<std::int64_t>& kv,
                                    const std::vector<std::int64_t>& ff) {
-  const std::string& arch = k.arch();
   const auto n = static_cast<std::size_t>(n_layer);
   std::vector<bool> layers;
-  if (is_one_of(arch, {"qwen3next", "qwen35", "qwen35moe"})) {
-    const std::string layers_key = k.key("attention.recurrent_layers");
-    if (const GgufValue* v = k.find(layers_key)) return k.layer_flags(*v, layers_key, n_layer);
-    const std::int64_t interval =
-        k.opt_int(k.key("full_attention_interval"), 1, max_layers).value_or(4);
-    layers.resize(n);
-    for (std::size_t il = 0; il < n; ++il) {
-      layers[il] = (static_cast<std::int64_t>(il) + 1) % interval != 0;
+  switch (rule) {
+    case Recurrence::none:
+      break;
+    case Recurrence::interval: {
+      const std::string layers_key = k.key("attention.recurrent_layers");
+      if (const GgufValue* v = k.find(layers_key)) return k.layer_flags(*v, layers_key, n_layer);
+      const std::int64_t interval =
+          k.opt_int(k.key("full_attention_interval"), 1, max_layers).value_or(4);
+      layers.resize(n);
+      for (std::size_t il = 0; il < n; ++il) {
+        layers[il] = (static_cast<std::int64_t>(il) + 1) % interval != 0;
+      }
+      break;
     }
-  } else if (is_one_of(arch, {"lfm2", "lfm2moe", "granitehybrid", "jamba", "kimi-linear"})) {
-    layers.resize(n);
-    for (std::size_t il = 0; il < n; ++il) layers[il] = kv[il] == 0;
-  } else if (is_one_of(arch, {"nemotron_h", "nemotron_h_moe"})) {
-    layers.resize(n);
-    for (std::size_t il = 0; il < n; ++il) {
-      layers[il] = kv[il] == 0 && (ff.empty() || ff[il] == 0);
-    }
-  } else if (is_one_of(arch, {"falcon-h1", "mamba", "mamba2"})) {
-    layers.assign(n, true);
+    case Recurrence::where_no_kv:
+      layers.resize(n);
+      for (std::size_t il = 0; il < n; ++il) layers[il] = kv[il] == 0;
+      break;
+    case Recurrence::where_no_kv_ffn:
+      layers.resize(n);
+      for (std::size_t il = 0; il < n; ++il) {
+        layers[il] = kv[il] == 0 && (ff.empty() || ff[il] == 0);
+      }
+      break;
+    case Recurrence::all:
+    case Recurrence::all_without_kv:
+      layers.assign(n, true);
+      break;
   }
   if (std::find(layers.begin(), layers.end(), true) == layers.end()) layers.clear();
   return layers;
@@ -292,6 +248,7 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
                             origin));
   }
   const Keys k(file, origin, *arch);
+  const Architecture& a = architecture(*arch);
   ModelSpec s;
   s.arch = *arch;
 
@@ -313,16 +270,17 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
   s.n_ff = max_of(ff);
   if (!uniform(ff)) s.n_ff_per_layer = ff;
 
-  s.head_dim_k = to_i32(k.opt_int(k.key("attention.key_length")).value_or(0));
-  s.head_dim_v = to_i32(k.opt_int(k.key("attention.value_length")).value_or(0));
+  s.key_length = to_i32(k.opt_int(k.key("attention.key_length")).value_or(0));
+  s.value_length = to_i32(k.opt_int(k.key("attention.value_length")).value_or(0));
   const auto key_swa = k.opt_int(k.key("attention.key_length_swa"));
   const auto value_swa = k.opt_int(k.key("attention.value_length_swa"));
   // TODO: gemma4 gives SWA layers their own head sizes; ModelSpec has one head size per
   // model, so the larger one is used (over-estimates the SWA cache of those files).
-  if (key_swa && s.head_dim_k > 0) s.head_dim_k = std::max(s.head_dim_k, to_i32(*key_swa));
-  if (value_swa && s.head_dim_v > 0) s.head_dim_v = std::max(s.head_dim_v, to_i32(*value_swa));
+  if (key_swa && s.key_length > 0) s.key_length = std::max(s.key_length, to_i32(*key_swa));
+  if (value_swa && s.value_length > 0)
+    s.value_length = std::max(s.value_length, to_i32(*value_swa));
 
-  // MLA (deepseek2 family, §A1.4): the file stores head_count_kv 1, key_length
+  // MLA (deepseek2 family, docs/memory-model.md §3): the file stores head_count_kv 1, key_length
   // kv_lora_rank + rope (576) and value_length kv_lora_rank; the decompressed head sizes are
   // in *_mla. layer_attention() derives the cached latent from spec.mla. Files without the
   // *_mla keys (converted before llama.cpp #12801) run as plain MHA and are read as such.
@@ -344,8 +302,8 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
                 .qk_rope_head_dim = to_i32(rope),
                 .v_head_dim = to_i32(*value_mla)};
     // Per-head sizes as the catalog states them (decompressed); n_head_kv stays as stored.
-    s.head_dim_k = to_i32(*key_mla);
-    s.head_dim_v = to_i32(*value_mla);
+    s.key_length = to_i32(*key_mla);
+    s.value_length = to_i32(*value_mla);
   }
 
   const std::int64_t n_expert = k.opt_int(k.key("expert_count")).value_or(0);
@@ -359,7 +317,7 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
     s.moe.every_n = std::max(1, to_i32(k.opt_int(k.key("interleave_moe_layer_step")).value_or(1)));
   }
 
-  // Recurrent state (§A1.5). lfm2's short convolution maps onto the same formula:
+  // Recurrent state (docs/memory-model.md §3). lfm2's short convolution maps onto the same formula:
   // n_embd_r = (l_cache - 1) * n_embd, no S state.
   s.recurrent.conv_kernel = to_i32(k.opt_int(k.key("ssm.conv_kernel")).value_or(0));
   s.recurrent.inner_size = k.opt_int(k.key("ssm.inner_size")).value_or(0);
@@ -372,13 +330,13 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
   }
   // TODO: RWKV (wkv.head_size, token_shift_count) and Kimi KDA state are not in
   // ModelSpec::Recurrent; such files get recurrent layers with a zero-size state.
-  s.recurrent.layers = recurrent_layers(k, n_layer, kv, ff);
-  if (is_one_of(s.arch, {"qwen3next", "qwen35", "qwen35moe"})) {
+  s.recurrent.layers = recurrent_layers(k, a.recurrence, n_layer, kv, ff);
+  if (a.recurrence == Recurrence::interval) {
     // Their recurrent layers have no KV, though head_count_kv is one scalar in the file.
     for (std::size_t il = 0; il < s.recurrent.layers.size(); ++il) {
       if (s.recurrent.layers[il]) kv[il] = 0;
     }
-  } else if (is_one_of(s.arch, {"mamba", "mamba2"})) {
+  } else if (a.recurrence == Recurrence::all_without_kv) {
     std::fill(kv.begin(), kv.end(), 0);
   }
   s.n_head_kv = to_i32(max_of(kv));
@@ -388,8 +346,9 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
     s.n_head_kv_per_layer.assign(kv.begin(), kv.end());
   }
 
-  s.swa = sliding_window(k, n_layer);
-  s.causal = !is_encoder(s.arch) && k.opt_bool(k.key("attention.causal")).value_or(true);
+  s.swa = sliding_window(k, a.swa, n_layer);
+  // Encoders get no KV cache (llama_model::create_memory returns none for them).
+  s.causal = !a.encoder && k.opt_bool(k.key("attention.causal")).value_or(true);
   s.tied_embeddings = file.find_tensor("output.weight") == nullptr;
 
   const std::optional<std::int64_t> vocab = vocab_size_from_gguf(file, origin);

@@ -90,7 +90,7 @@ LoadedModel from_ollama_store(const OllamaModel& found) {
   m.name = shown;
   m.source = fmt::format("Ollama store: {}", found.manifest_path);
   // Older Ollama-format vision models keep v.*/mm.* tensors inside the model blob; llama-server
-  // loads them as the projector (ollama.md §5).
+  // loads them as the projector (docs/model-sources.md "Vision tensors inside the model blob").
   std::vector<TensorInfo> tensors = m.tensors;
   Bytes projector = split_projector_tensors(tensors);
   if (projector > 0) {

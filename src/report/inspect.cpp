@@ -110,8 +110,8 @@ Json spec_json(const ModelSpec& s) {
   j["heads"] = s.n_head;
   j["kv_heads"] = s.n_head_kv;
   if (!s.n_head_kv_per_layer.empty()) j["kv_heads_per_layer"] = s.n_head_kv_per_layer;
-  j["head_dim_k"] = s.head_dim_k > 0 ? s.head_dim_k : s.n_embd / s.n_head;
-  j["head_dim_v"] = s.head_dim_v > 0 ? s.head_dim_v : s.n_embd / s.n_head;
+  j["head_dim_k"] = s.head_dim_k();
+  j["head_dim_v"] = s.head_dim_v();
   j["vocab"] = s.n_vocab;
   j["context"] = s.n_ctx_train;
   j["tied_embeddings"] = s.tied_embeddings;
@@ -162,8 +162,8 @@ std::string render_inspect_table(const Model& model) {
   facts.add_row({"layers", format_text("{} blocks{} + the output layer", s.n_layer,
                                        s.n_nextn > 0 ? format_text(" ({} NextN)", s.n_nextn)
                                                      : std::string())});
-  const std::int64_t hk = s.head_dim_k > 0 ? s.head_dim_k : s.n_embd / s.n_head;
-  const std::int64_t hv = s.head_dim_v > 0 ? s.head_dim_v : s.n_embd / s.n_head;
+  const std::int64_t hk = s.head_dim_k();
+  const std::int64_t hv = s.head_dim_v();
   facts.add_row({"shape", format_text("embd {}, ffn {}, heads {}, kv heads {}{}, head dim {}/{}, "
                                       "vocab {}", s.n_embd, s.n_ff, s.n_head, s.n_head_kv,
                                       s.n_head_kv_per_layer.empty() ? "" : " (per layer)", hk, hv,

@@ -80,7 +80,8 @@ void write_entry(std::string& out, const CatalogEntry& e) {
                      s.n_nextn, s.n_embd);
   out += fmt::format("    s.n_ff = {};\n    s.n_head = {};\n    s.n_head_kv = {};\n", s.n_ff,
                      s.n_head, s.n_head_kv);
-  out += fmt::format("    s.head_dim_k = {};\n    s.head_dim_v = {};\n", s.head_dim_k, s.head_dim_v);
+  out += fmt::format("    s.key_length = {};\n    s.value_length = {};\n", s.key_length,
+                     s.value_length);
   out += fmt::format("    s.n_vocab = {};\n    s.n_ctx_train = {};\n", s.n_vocab, s.n_ctx_train);
   out += fmt::format("    s.tied_embeddings = {};\n    s.causal = {};\n", s.tied_embeddings,
                      s.causal);

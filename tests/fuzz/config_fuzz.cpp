@@ -1,11 +1,11 @@
 // libFuzzer target: arbitrary bytes as a Hugging Face config.json into spec_from_hf_config
-// (src/io/hf_model.cpp). Any Error is an expected outcome; a crash, a sanitizer report, a
+// (src/io/hf_config.cpp). Any Error is an expected outcome; a crash, a sanitizer report, a
 // timeout or an allocation beyond the limits of scripts/fuzz.sh is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include <vramplan/io/hf_model.hpp>
+#include <vramplan/io/hf_config.hpp>
 
 #include "fuzz_check.hpp"
 

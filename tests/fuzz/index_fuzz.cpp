@@ -1,12 +1,12 @@
 // libFuzzer target: arbitrary bytes as a model.safetensors.index.json into
-// parse_safetensors_index (src/io/hf_model.cpp). Every shard it accepts must be a bare file
+// parse_safetensors_index (src/io/safetensors.cpp). Every shard it accepts must be a bare file
 // name: the loader joins it to the model's directory.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
-#include <vramplan/io/hf_model.hpp>
+#include <vramplan/io/safetensors.hpp>
 
 #include "fuzz_check.hpp"
 

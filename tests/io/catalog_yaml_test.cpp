@@ -99,8 +99,8 @@ TEST(CatalogYaml, ParsesAValidDocument) {
   EXPECT_EQ(a.spec.n_ff, 8192);
   EXPECT_EQ(a.spec.n_head, 32);
   EXPECT_EQ(a.spec.n_head_kv, 8);
-  EXPECT_EQ(a.spec.head_dim_k, 64);
-  EXPECT_EQ(a.spec.head_dim_v, 64);
+  EXPECT_EQ(a.spec.key_length, 64);
+  EXPECT_EQ(a.spec.value_length, 64);
   EXPECT_EQ(a.spec.n_vocab, 128256);
   EXPECT_EQ(a.spec.n_ctx_train, 131072);
   EXPECT_TRUE(a.spec.tied_embeddings);
@@ -109,7 +109,7 @@ TEST(CatalogYaml, ParsesAValidDocument) {
   const CatalogEntry& b = entries[1];
   EXPECT_FALSE(b.ollama_latest);
   EXPECT_EQ(b.spec.n_head_kv, 8);  // defaults to heads
-  EXPECT_EQ(b.spec.head_dim_k, 0);
+  EXPECT_EQ(b.spec.key_length, 0);
   EXPECT_EQ(b.spec.n_nextn, 1);
   EXPECT_EQ(b.spec.swa, (SlidingWindow{128, 2, true, {}}));
   EXPECT_EQ(b.spec.mla, (Mla{0, 512, 128, 64, 128}));

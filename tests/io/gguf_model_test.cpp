@@ -142,6 +142,34 @@ TEST_F(GgufModel, Gemma3AndGptOssAndLlama4Patterns) {
   EXPECT_EQ(spec_of(l4).swa, SlidingWindow{});
 }
 
+// The remaining per-family window rules of llama.cpp's load_hparams (src/models/<arch>.cpp):
+// exaone4 slides only in its 64-block model (default window 4096), smallthinker uses its own
+// 4096 window dense-first, cohere2moe reads the period from the pattern key (else 4),
+// dense-first, and an unknown architecture only with both keys.
+TEST_F(GgufModel, FamilyWindowRules) {
+  GgufWriter ex = model_writer("exaone4", 64, 5120, 27392, 40, 102400, 131072);
+  EXPECT_EQ(spec_of(ex).swa, (SlidingWindow{.window = 4096, .period = 4}));
+  GgufWriter ex32 = model_writer("exaone4", 30, 2048, 4096, 32, 102400, 65536);
+  ex32.set_u32("exaone4.attention.sliding_window", 4096);
+  EXPECT_EQ(spec_of(ex32).swa, SlidingWindow{});
+
+  GgufWriter st = model_writer("smallthinker", 32, 2560, 6912, 32, 151936, 32768);
+  st.set_u32("smallthinker.attention.sliding_window", 2048);
+  EXPECT_EQ(spec_of(st).swa, (SlidingWindow{.window = 4096, .period = 4, .dense_first = true}));
+
+  GgufWriter c2 = model_writer("cohere2moe", 24, 2048, 8192, 16, 256000, 8192);
+  c2.set_u32("cohere2moe.attention.sliding_window", 1024);
+  EXPECT_EQ(spec_of(c2).swa, (SlidingWindow{.window = 1024, .period = 4, .dense_first = true}));
+  c2.set_u32("cohere2moe.attention.sliding_window_pattern", 3);
+  EXPECT_EQ(spec_of(c2).swa, (SlidingWindow{.window = 1024, .period = 3, .dense_first = true}));
+
+  GgufWriter other = model_writer("no-such-arch", 8, 1024, 4096, 8, 32000, 8192);
+  other.set_u32("no-such-arch.attention.sliding_window", 512);
+  EXPECT_EQ(spec_of(other).swa, SlidingWindow{});
+  other.set_u32("no-such-arch.attention.sliding_window_pattern", 2);
+  EXPECT_EQ(spec_of(other).swa, (SlidingWindow{.window = 512, .period = 2}));
+}
+
 TEST_F(GgufModel, Phi3IgnoresItsSlidingWindowKey) {
   GgufWriter w = model_writer("phi3", 32, 3072, 8192, 32, 32064, 4096);
   w.set_u32("phi3.attention.head_count_kv", 32);
@@ -180,8 +208,8 @@ TEST_F(GgufModel, DeepSeekMlaCachesTheLatentOnly) {
   EXPECT_EQ(s.moe.n_leading_dense, 3);
   EXPECT_EQ(s.n_head, 128);
   EXPECT_EQ(s.n_head_kv, 1);  // as stored
-  EXPECT_EQ(s.head_dim_k, 192);
-  EXPECT_EQ(s.head_dim_v, 128);
+  EXPECT_EQ(s.key_length, 192);
+  EXPECT_EQ(s.value_length, 128);
   const LayerAttention a = layer_attention(s, 0);
   EXPECT_TRUE(a.has_kv);
   EXPECT_EQ(a.k_width, 576);

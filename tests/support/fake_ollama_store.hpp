@@ -1,5 +1,6 @@
 // A fake local Ollama store for tests: manifests and blobs laid out as Ollama does
-// (shared/reference/ollama.md §5), with a sparse GGUF model blob generated from a catalog model.
+// (docs/model-sources.md "Ollama model store"), with a sparse GGUF model blob generated from a
+// catalog model.
 #pragma once
 
 #include <cstdint>

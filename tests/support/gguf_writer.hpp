@@ -1,6 +1,6 @@
 // A small GGUF v3 writer for tests and the oracle (test-only): typed metadata, tensor infos,
 // aligned offsets, and a sparse file whose data section is a hole (no disk used). Layout:
-// shared/reference/llamacpp.md §A5, llama.cpp ggml/include/gguf.h.
+// llama.cpp ggml/include/gguf.h (docs/gguf.md).
 //
 // Malformed files for reader tests: every field can be written raw (ByteWriter, add_raw_kv),
 // the magic, version and counts can be overridden, and header() is a plain byte string to

@@ -36,10 +36,8 @@ void scalar_or_array(GgufWriter& w, const std::string& key, std::int64_t scalar,
 void write_hparams(GgufWriter& w, const ModelSpec& s) {
   const std::string a = s.arch;
   const auto key = [&](std::string_view name) { return fmt::format("{}.{}", a, name); };
-  const std::int32_t head_k =
-      s.head_dim_k > 0 ? s.head_dim_k : static_cast<std::int32_t>(s.n_embd / s.n_head);
-  const std::int32_t head_v =
-      s.head_dim_v > 0 ? s.head_dim_v : static_cast<std::int32_t>(s.n_embd / s.n_head);
+  const std::int64_t head_k = s.head_dim_k();
+  const std::int64_t head_v = s.head_dim_v();
 
   w.set_u32(key("block_count"), u32(s.n_layer));
   w.set_u32(key("context_length"), u32(s.n_ctx_train));
@@ -52,7 +50,7 @@ void write_hparams(GgufWriter& w, const ModelSpec& s) {
   if (s.n_nextn > 0) w.set_u32(key("nextn_predict_layers"), u32(s.n_nextn));
 
   if (s.mla.present()) {
-    // The converter's MLA form (llamacpp.md §A1.4): one latent "head" of K = kv_lora_rank +
+    // The converter's MLA form (convert_hf_to_gguf.py): one latent "head" of K = kv_lora_rank +
     // rope dims and V = kv_lora_rank; the decompressed head sizes in the *_mla keys.
     const Mla& m = s.mla;
     w.set_u32(key("attention.head_count_kv"), 1);

@@ -1,4 +1,4 @@
-// Hand-written model specs for unit tests, from shared/reference/models.md (so core tests do
+// Hand-written model specs for unit tests, from each model's config.json (so core tests do
 // not depend on the catalog files).
 #pragma once
 
@@ -57,8 +57,8 @@ inline ModelSpec gemma3_27b() {
   s.n_ff = 21504;
   s.n_head = 32;
   s.n_head_kv = 16;
-  s.head_dim_k = 128;
-  s.head_dim_v = 128;
+  s.key_length = 128;
+  s.value_length = 128;
   s.n_vocab = 262144;
   s.n_ctx_train = 131072;
   s.tied_embeddings = true;
@@ -74,8 +74,8 @@ inline ModelSpec gpt_oss_20b() {
   s.n_ff = 0;
   s.n_head = 64;
   s.n_head_kv = 8;
-  s.head_dim_k = 64;
-  s.head_dim_v = 64;
+  s.key_length = 64;
+  s.value_length = 64;
   s.n_vocab = 201088;
   s.n_ctx_train = 131072;
   s.swa = SlidingWindow{.window = 128, .period = 2};
@@ -91,8 +91,8 @@ inline ModelSpec deepseek_v3() {
   s.n_ff = 18432;
   s.n_head = 128;
   s.n_head_kv = 128;
-  s.head_dim_k = 192;
-  s.head_dim_v = 128;
+  s.key_length = 192;
+  s.value_length = 128;
   s.n_vocab = 129280;
   s.n_ctx_train = 163840;
   s.mla = Mla{.q_lora_rank = 1536, .kv_lora_rank = 512, .qk_nope_head_dim = 128,
@@ -103,7 +103,7 @@ inline ModelSpec deepseek_v3() {
 }
 
 // Qwen3.6-27B (qwen35): 64 layers, every 4th full attention, Gated DeltaNet elsewhere
-// (shared/reference/llamacpp.md §A1.5, checked against a published log).
+// (llama.cpp src/llama-memory-recurrent.cpp, checked against a published log).
 inline ModelSpec qwen36_27b() {
   ModelSpec s;
   s.arch = "qwen35";
@@ -112,8 +112,8 @@ inline ModelSpec qwen36_27b() {
   s.n_ff = 17408;
   s.n_head = 24;
   s.n_head_kv = 4;
-  s.head_dim_k = 256;
-  s.head_dim_v = 256;
+  s.key_length = 256;
+  s.value_length = 256;
   s.n_vocab = 248320;
   s.n_ctx_train = 262144;
   s.recurrent = Recurrent{.conv_kernel = 4, .inner_size = 6144, .state_size = 128,

@@ -2,7 +2,7 @@
 // tensor list generate_tensors() produces for a catalog model (or a spec given by flags), the
 // hyperparameter keys llama.cpp's load_hparams reads for the architecture, and a minimal SPM
 // tokenizer. The data section is a hole: the file takes a few MiB of disk whatever its size.
-// Used by scripts/oracle (shared/reference/oracle.md) and reader tests.
+// Used by scripts/oracle and reader tests.
 //
 //   vramplan_make_gguf --model llama3.1:8b-q8_0 --out /tmp/x.gguf
 //   vramplan_make_gguf --arch llama --layers 2 --embd 256 --heads 4 --vocab 512 ... --out y.gguf
@@ -58,8 +58,8 @@ void apply(const Overrides& o, ModelSpec& s) {
   if (o.ffn) s.n_ff = *o.ffn;
   if (o.heads) s.n_head = *o.heads;
   if (o.kv_heads) s.n_head_kv = *o.kv_heads;
-  if (o.head_dim_k) s.head_dim_k = *o.head_dim_k;
-  if (o.head_dim_v) s.head_dim_v = *o.head_dim_v;
+  if (o.head_dim_k) s.key_length = *o.head_dim_k;
+  if (o.head_dim_v) s.value_length = *o.head_dim_v;
   if (o.vocab) s.n_vocab = *o.vocab;
   if (o.context) s.n_ctx_train = *o.context;
   if (o.tied) s.tied_embeddings = *o.tied;

@@ -16,7 +16,7 @@ ComputeParams params(const ModelSpec& spec, std::int64_t n_ctx, bool fa, std::in
   return ComputeParams{.shape = context_shape(spec, cp), .n_outputs = n_out, .flash_attn = fa};
 }
 
-// Measured with real llama.cpp (shared/reference/oracle.md): Llama-3.1-8B, ub 512, ctx 8192,
+// Measured with real llama.cpp (scripts/oracle, docs/accuracy.md): Llama-3.1-8B, ub 512, ctx 8192,
 // library n_outputs = 512: 266.50 MiB with flash attention, 572.01 MiB without.
 TEST(ComputeBuffer, Llama31MatchesMeasuredCpuBuffers) {
   const ModelSpec s = test::llama31_8b();
@@ -24,7 +24,7 @@ TEST(ComputeBuffer, Llama31MatchesMeasuredCpuBuffers) {
   EXPECT_NEAR(mib_of(compute_buffer(s, params(s, 8192, false, 512)).peak(true)), 572.01, 0.05);
 }
 
-// llamacpp.md §A2.2: 16384 cells per stream, np 2, no FA: 1024 (KQ) + 32 (mask) + 44 MiB.
+// docs/memory-model.md §5: 16384 cells per stream, np 2, no FA: 1024 (KQ) + 32 (mask) + 44 MiB.
 TEST(ComputeBuffer, AttentionScoresScaleWithCellsPerStream) {
   const ModelSpec s = test::llama31_8b();
   EXPECT_NEAR(mib_of(compute_buffer(s, params(s, 32768, false, 512, 2)).peak(true)), 1100.01,
@@ -54,7 +54,8 @@ TEST(OutputBuffer, LogitsForEverySequence) {
 }
 
 TEST(HostInputs, MatchTheCudaHostBufferOfAPublishedLog) {
-  // llamacpp.md §A2.4: 8B, n_ctx 32768 unified, ub 512 -> CUDA_Host compute 72.01 MiB.
+  // A published llama.cpp CUDA log: 8B, n_ctx 32768 unified, ub 512 -> CUDA_Host compute
+  // 72.01 MiB (docs/memory-model.md §5).
   const ModelSpec s = test::llama31_8b();
   ContextParams cp{.n_ctx = 32768, .n_seq = 4, .kv_unified = true};
   const ComputeParams p{.shape = context_shape(s, cp), .n_outputs = 4, .flash_attn = true};

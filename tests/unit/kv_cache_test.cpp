@@ -51,7 +51,7 @@ TEST(KvCache, UnifiedKeepsOneStream) {
   EXPECT_EQ(kv.total(), 4 * gib);
 }
 
-// llamacpp.md §A1.3 worked example: 10 full layers at 2560 MiB, 52 SWA layers at 1536 cells.
+// docs/memory-model.md §3 check: 10 full layers at 2560 MiB, 52 SWA layers at 1536 cells.
 TEST(KvCache, Gemma3SlidingWindowLayersKeepOnlyTheWindow) {
   const KvCache kv = kv_cache(test::gemma3_27b(), ctx(32768));
   EXPECT_EQ(kv.swa_layers, 52);
@@ -82,7 +82,8 @@ TEST(KvCache, MlaStoresOnlyTheLatent) {
   EXPECT_EQ(kv.v, 0);
 }
 
-// llamacpp.md §A1.5: Qwen3.6-27B at 262144, 4 sequences: 16384 MiB KV + 598.5 MiB state.
+// A published llama.cpp log (docs/memory-model.md §3): Qwen3.6-27B at 262144, 4 sequences:
+// 16384 MiB KV + 598.5 MiB state.
 TEST(KvCache, HybridModelHasKvOnAttentionLayersAndStateElsewhere) {
   const KvCache kv = kv_cache(test::qwen36_27b(), ctx(262144, 4));
   EXPECT_EQ(kv.kv_layers, 16);

@@ -205,8 +205,8 @@ TEST(Properties, ScalingInputsNeverShrinksAnEstimate) {
         s.n_embd *= scale;
         s.n_ff *= scale;
         for (std::int64_t& f : s.n_ff_per_layer) f *= scale;
-        if (s.head_dim_k > 0) s.head_dim_k *= static_cast<std::int32_t>(scale);
-        if (s.head_dim_v > 0) s.head_dim_v *= static_cast<std::int32_t>(scale);
+        if (s.key_length > 0) s.key_length *= static_cast<std::int32_t>(scale);
+        if (s.value_length > 0) s.value_length *= static_cast<std::int32_t>(scale);
         s.moe.n_ff_exp *= scale;
         s.moe.n_ff_shexp *= scale;
         s.n_vocab *= scale;

@@ -18,7 +18,7 @@ using test::deepseek_v3;  // tests/support/specs.hpp
 using test::gpt_oss_20b;
 using test::llama31_8b;
 
-// Qwen/Qwen2.5-0.5B-Instruct (models.md §1).
+// Qwen/Qwen2.5-0.5B-Instruct (its config.json on Hugging Face).
 ModelSpec qwen25_05b() {
   ModelSpec s;
   s.arch = "qwen2";
@@ -43,8 +43,8 @@ ModelSpec gemma2_2b() {
   s.n_ff = 9216;
   s.n_head = 8;
   s.n_head_kv = 4;
-  s.head_dim_k = 256;
-  s.head_dim_v = 256;
+  s.key_length = 256;
+  s.value_length = 256;
   s.n_vocab = 256000;
   s.tied_embeddings = true;
   return s;
@@ -83,7 +83,7 @@ TEST(Tensors, ParameterCountDoesNotDependOnFileType) {
             parameter_count(generate_tensors(spec, FileType::all_f32)));
 }
 
-// llama.cpp tools/quantize/README.md sizes for Llama-3.1-8B (models.md §4). The published
+// llama.cpp tools/quantize/README.md sizes for Llama-3.1-8B. The published
 // figures are file sizes; a file adds a header of ~5-8 MB (mostly the 128k-token
 // vocabulary), well inside the 0.5 % tolerance, so tensor bytes alone are compared.
 struct PublishedSize {
@@ -378,6 +378,63 @@ TEST(Tensors, EncodersHaveTokenTypesAndNoHead) {
   EXPECT_EQ(type_of(b, "blk.0.attn_q.weight"), GgmlType::q5_0);  // 384 % 256 != 0
   EXPECT_EQ(type_of(b, "token_embd.weight"), GgmlType::q8_0);    // no head: treated as tied
   EXPECT_EQ(parameter_count(b), 22'565'376);  // all-MiniLM-L6-v2 without its pooler
+}
+
+// Pieces only one family has, read from src/models/command-r.cpp, llama4.cpp, starcoder2.cpp.
+TEST(Tensors, FamilyPiecesFollowTheirLoaders) {
+  ModelSpec c;  // CohereForAI/c4ai-command-r-plus: 64 blocks, 2-D per-head Q/K norms
+  c.arch = "command-r";
+  c.n_layer = 64;
+  c.n_embd = 12288;
+  c.n_ff = 33792;
+  c.n_head = 96;
+  c.n_head_kv = 8;
+  c.n_vocab = 256000;
+  c.tied_embeddings = true;
+  const auto plus = generate_tensors(c, FileType::mostly_f16);
+  const TensorInfo* qn = find(plus, "blk.0.attn_q_norm.weight");
+  ASSERT_NE(qn, nullptr);
+  EXPECT_EQ(qn->ne, (std::array<std::int64_t, 4>{128, 96, 1, 1}));
+  const TensorInfo* kn = find(plus, "blk.0.attn_k_norm.weight");
+  ASSERT_NE(kn, nullptr);
+  EXPECT_EQ(kn->ne, (std::array<std::int64_t, 4>{128, 8, 1, 1}));
+  EXPECT_EQ(find(plus, "blk.0.ffn_norm.weight"), nullptr);  // parallel attention and FFN
+  EXPECT_EQ(find(plus, "output.weight"), nullptr);
+  c.n_layer = 40;  // Command-R: no Q/K norms
+  EXPECT_EQ(find(generate_tensors(c, FileType::mostly_f16), "blk.0.attn_q_norm.weight"), nullptr);
+
+  ModelSpec l4;  // Llama-4-Maverick-style: experts on every second block, one shared expert
+  l4.arch = "llama4";
+  l4.n_layer = 4;
+  l4.n_embd = 512;
+  l4.n_ff = 2048;
+  l4.n_head = 8;
+  l4.n_head_kv = 2;
+  l4.n_vocab = 1000;
+  l4.moe = Moe{.n_expert = 16, .n_expert_used = 1, .n_ff_exp = 1024, .every_n = 2};
+  const auto t4 = generate_tensors(l4, FileType::mostly_f16);
+  EXPECT_NE(find(t4, "blk.0.ffn_gate.weight"), nullptr);
+  EXPECT_EQ(find(t4, "blk.0.ffn_gate_exps.weight"), nullptr);
+  const TensorInfo* sh = find(t4, "blk.1.ffn_up_shexp.weight");
+  ASSERT_NE(sh, nullptr);
+  EXPECT_EQ(sh->ne, (std::array<std::int64_t, 4>{512, 1024, 1, 1}));
+  const TensorInfo* ex = find(t4, "blk.3.ffn_down_exps.weight");
+  ASSERT_NE(ex, nullptr);
+  EXPECT_EQ(ex->ne, (std::array<std::int64_t, 4>{1024, 512, 16, 1}));
+
+  ModelSpec sc = l4;  // starcoder2: LayerNorm biases, biased projections, no gate
+  sc.arch = "starcoder2";
+  sc.moe = Moe{};
+  const auto t2 = generate_tensors(sc, FileType::mostly_f16);
+  for (const char* name :
+       {"blk.0.attn_norm.bias", "blk.0.attn_k.bias", "blk.0.attn_output.bias",
+        "blk.0.ffn_norm.bias", "blk.0.ffn_up.bias", "blk.0.ffn_down.bias", "output_norm.bias"}) {
+    EXPECT_NE(find(t2, name), nullptr) << name;
+  }
+  EXPECT_EQ(find(t2, "blk.0.ffn_gate.weight"), nullptr);
+  const TensorInfo* kb = find(t2, "blk.0.attn_k.bias");
+  ASSERT_NE(kb, nullptr);
+  EXPECT_EQ(kb->ne[0], 2 * 64);  // two KV heads of 512 / 8
 }
 
 TEST(Tensors, EveryListedArchitectureHasALayout) {

@@ -37,8 +37,8 @@ ModelSpec qwen3_8b() {
   s.n_ff = 12288;
   s.n_head = 32;
   s.n_head_kv = 8;
-  s.head_dim_k = 128;
-  s.head_dim_v = 128;
+  s.key_length = 128;
+  s.value_length = 128;
   s.n_vocab = 151936;
   s.n_ctx_train = 40960;
   return s;
@@ -52,8 +52,8 @@ ModelSpec deepseek_v2_lite() {
   s.n_ff = 10944;
   s.n_head = 16;
   s.n_head_kv = 16;
-  s.head_dim_k = 192;
-  s.head_dim_v = 128;
+  s.key_length = 192;
+  s.value_length = 128;
   s.n_vocab = 102400;
   s.n_ctx_train = 163840;
   s.mla = Mla{.q_lora_rank = 0,

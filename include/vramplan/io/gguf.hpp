@@ -1,5 +1,5 @@
 // GGUF header reader: metadata key/values and tensor infos, never tensor data
-// (shared/reference/llamacpp.md §A5; the format is ggml's gguf.h). docs/gguf.md lists every
+// (the format is ggml's ggml/include/gguf.h). docs/gguf.md lists every
 // check and cap.
 //
 // Every error is Error{ErrorKind::bad_input, "<origin>: offset N: <what>"} on one line, where

@@ -1,5 +1,5 @@
 // GGUF metadata -> ModelSpec, following how llama.cpp's loader reads the keys
-// (shared/reference/llamacpp.md §A1, §A5; docs/gguf.md "From metadata to ModelSpec").
+// (llama.cpp src/llama-model.cpp load_hparams; docs/gguf.md "From metadata to ModelSpec").
 #pragma once
 
 #include <optional>

@@ -1,5 +1,6 @@
 // The local Ollama model store: model names, manifests and blobs
-// (shared/reference/ollama.md §5; docs/model-sources.md "Ollama model store").
+// (Ollama v0.33: types/model/name.go, manifest/, server/images.go; docs/model-sources.md
+// "Ollama model store").
 //
 //   <models>/manifests/<host>/<namespace>/<model>/<tag>   Docker v2 manifest (JSON)
 //   <models>/blobs/sha256-<64 hex>                         config, GGUF weights, params, ...

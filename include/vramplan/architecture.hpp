@@ -1,0 +1,155 @@
+// One llama.cpp architecture as every part of vramplan sees it: the tensors of a block and
+// their shapes (tensors.hpp), how its graph differs from the llama block (reserve_graph.hpp),
+// which GGUF keys set its sliding window and recurrent layers (io/gguf_model.hpp) and which
+// Hugging Face names map to it (io/hf_config.hpp, io/hf_model.hpp). A new llama.cpp family is
+// one entry of the table in src/core/architectures.cpp, plus graph-builder code only for ops
+// no family had (docs/architecture.md, "How to add…", "An architecture").
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace vramplan {
+
+// Hugging Face names of an architecture: transformers' class (config.json architectures[0])
+// and model_type, as convert_hf_to_gguf.py registers them.
+struct HfName {
+  std::string_view hf_class;
+  std::string_view model_type;
+};
+
+// A default transformers' config class applies when config.json leaves the key out.
+struct HfDefault {
+  std::string_view key;
+  std::int64_t value;
+};
+
+// The sliding window as llama.cpp's load_hparams sets it for the architecture (src/models/
+// <arch>.cpp, set_swa_pattern): from {arch}.attention.sliding_window and, where the family
+// takes it from the file, {arch}.attention.sliding_window_pattern.
+struct SlidingWindowRule {
+  bool applies = true;              // false: llama.cpp ignores the keys (phi3)
+  bool pattern_from_file = true;    // the pattern key gives the period or per-layer flags
+  bool needs_pattern = true;        // with pattern_from_file: no pattern key, no SWA
+  std::int32_t period = 0;          // fixed period, or the default without the pattern key
+  bool dense_first = false;         // set_swa_pattern(period, dense_first)
+  std::int64_t default_window = 0;  // when the window key is absent (0: no SWA)
+  std::int64_t fixed_window = 0;    // llama.cpp's own window whenever the key is non-zero
+  std::int32_t only_n_layer = 0;    // SWA only for this block count (exaone4: 64)
+};
+
+// Which blocks carry recurrent state (llama.cpp's recurrent_layer_arr per load_hparams).
+enum class Recurrence {
+  none,
+  interval,         // {arch}.attention.recurrent_layers, else every layer but each
+                    // full_attention_interval-th (default 4); those layers have no KV
+  where_no_kv,      // layers with head_count_kv 0
+  where_no_kv_ffn,  // layers with head_count_kv 0 and feed_forward_length 0
+  all,              // every layer (falcon-h1 keeps KV as well)
+  all_without_kv,   // every layer, and no layer has KV (mamba)
+};
+
+enum class Norm { rms, layer };  // RMSNorm (weight) or LayerNorm (weight and bias)
+enum class Qkv { separate, fused, mla };
+enum class QkNorm {
+  none,
+  per_head,     // {head_dim} weights, applied per head before rope (qwen3, gemma3)
+  whole,        // {n_head * head_dim} weights over the whole projection (olmo2)
+  per_head_2d,  // {head_dim, n_head} weights (Command-R+)
+};
+enum class Ffn {
+  gated,        // ffn_gate, ffn_up, ffn_down; SwiGLU or GeGLU (same sizes)
+  fused_gated,  // ffn_up {n_embd, 2 n_ff} split by the GLU, ffn_down (phi3)
+  plain,        // ffn_up + bias, GELU, ffn_down + bias (starcoder2, bert)
+};
+enum class Routing {
+  softmax_norm,  // softmax over all experts, top-k, the k weights divided by their sum
+  softmax,       // the same, the k weights used as they are (DeepSeek-V2-Lite)
+  oai,           // router bias, top-k of the logits, softmax over the k, biased experts
+};
+
+// How the rebuilt graph (reserve_graph.cpp) runs this family: which shapes were checked
+// node by node against llama.cpp, and the order-of-ops details the allocator sees.
+struct GraphRules {
+  bool dense = false;                // checked without experts
+  bool moe = false;                  // checked with routed experts in every block
+  bool moe_extras = false;           // ... also with leading dense blocks and shared experts
+  bool swa = false;                  // checked with a sliding window
+  bool scale_embd = false;           // token embeddings scaled by sqrt(n_embd) (gemma)
+  bool scale_q = false;              // Q scaled after rope (gemma)
+  bool attn_softcap = false;         // tanh soft-capping of the KQ scores without flash attention
+  bool logit_softcap = false;        // tanh soft-capping of the logits
+  bool v_before_k = true;            // Q, V, K order (build_attn's expands) rather than Q, K, V
+  bool outputs_after_layer = false;  // out_ids selects after the last layer, not mid-layer
+  bool hidden_output = false;        // the last layer's output is a graph output
+  bool residual_first = false;       // the layer's last add takes the residual first (phi3)
+};
+
+struct Architecture {
+  std::string_view name;  // general.architecture
+
+  // --- tensors of a block (src/models/<arch>.cpp load_arch_tensors) ----------------------
+  bool tensor_layout = false;      // false: no generator (GGUF and safetensors files only)
+  bool encoder = false;            // no KV cache, token types and an embedding norm, no output head
+  bool learned_positions = false;  // position_embd.weight {n_embd, n_ctx_train} (bert)
+  Norm norm = Norm::rms;
+  bool attn_norm = true;                   // norm before attention
+  std::string_view ffn_norm = "ffn_norm";  // norm before the FFN ("" = none)
+  std::string_view post_attn_norm;         // norm after attention ("" = none)
+  std::string_view post_ffn_norm;          // norm after the FFN ("" = none)
+  Qkv qkv = Qkv::separate;
+  bool qkv_bias = false;
+  bool out_bias = false;
+  QkNorm qk_norm = QkNorm::none;
+  std::int32_t qk_norm_from_layers = 0;  // Q/K norms only with at least this many blocks
+  bool attn_sinks = false;               // attn_sinks.weight {n_head} (gpt-oss)
+  Ffn ffn = Ffn::gated;
+  bool moe = false;  // routed experts where the spec has them
+  Routing routing = Routing::softmax_norm;
+  bool expert_biases = false;  // router and expert biases (gpt-oss)
+  bool shared_expert = false;  // every MoE block has a shared expert (else only a width)
+  // exp_probs_b.bias, V3-style sigmoid routing with a selection bias, from this many experts
+  // up (DeepSeek-V3 has 256, V2 160; the spec has no gating field). 0 = never.
+  std::int32_t selection_bias_from_experts = 0;
+  bool native_mxfp4_experts = false;  // checkpoints ship MXFP4 experts; every file keeps them
+
+  GraphRules graph;  // rebuilt when dense or moe is set
+
+  // --- llama-quant.cpp (llama_tensor_get_type) -------------------------------------------
+  // The one model size the quantization mix looks at, LLM_TYPE_70B, which load_hparams gives
+  // the family's 80-block models with grouped-query attention and other than 8 experts.
+  bool quant_70b_at_80_blocks = false;
+  bool quant_falcon_rules = false;  // falcon's own output, attn_output and ffn_down rules
+
+  // --- GGUF keys (llama_model::load_hparams) ---------------------------------------------
+  SlidingWindowRule swa;
+  Recurrence recurrence = Recurrence::none;
+
+  // --- Hugging Face config.json (convert_hf_to_gguf.py) -----------------------------------
+  std::span<const HfName> hf_names;
+  std::span<const HfDefault> hf_defaults;  // transformers' config defaults
+  bool hf_tied_default = false;            // tie_word_embeddings defaults to true
+  bool hf_swa_opt_in = false;  // sliding_window counts only with use_sliding_window (qwen)
+  // config.json's layer_types / sliding_window_pattern say which layers slide, before the
+  // fixed period of `swa` (gpt-oss); otherwise a fixed period wins over them.
+  bool hf_layer_pattern_first = false;
+};
+
+// The architecture named `name` (general.architecture); an unknown name gets the generic
+// entry: no tensor layout, no rebuilt graph, the sliding window only where the file spells
+// out window and pattern, no recurrent layers.
+[[nodiscard]] const Architecture& architecture(std::string_view name);
+
+// Every entry of the table.
+[[nodiscard]] std::span<const Architecture> architectures();
+
+// Whether `name` has an entry of its own.
+[[nodiscard]] bool known_architecture(std::string_view name);
+
+// The architecture a config.json names: by class first, then by model_type; nullptr when
+// neither is known. Empty strings match nothing.
+[[nodiscard]] const Architecture* architecture_by_hf_class(std::string_view hf_class);
+[[nodiscard]] const Architecture* architecture_by_model_type(std::string_view model_type);
+
+}  // namespace vramplan

@@ -1,0 +1,328 @@
+// The architecture table. Each entry cites the llama.cpp code it reproduces (release b10309):
+// tensors from src/models/<arch>.cpp (load_arch_tensors) and src/llama-arch.cpp
+// (LLM_TENSOR_NAMES), hyperparameters from load_hparams (src/llama-model.cpp), Hugging Face
+// names from convert_hf_to_gguf.py (@ModelBase.register) and gguf-py's tensor_mapping.py.
+#include <algorithm>
+#include <array>
+
+#include <vramplan/architecture.hpp>
+
+namespace vramplan {
+namespace {
+
+constexpr auto llama_hf = std::to_array<HfName>({{"LlamaForCausalLM", "llama"},
+                                                 {"MistralForCausalLM", "mistral"},
+                                                 {"MixtralForCausalLM", "mixtral"}});
+constexpr auto granite_hf = std::to_array<HfName>({{"GraniteForCausalLM", "granite"}});
+constexpr auto internlm2_hf = std::to_array<HfName>({{"InternLM2ForCausalLM", "internlm2"}});
+constexpr auto qwen2_hf = std::to_array<HfName>({{"Qwen2ForCausalLM", "qwen2"}});
+constexpr auto qwen2moe_hf = std::to_array<HfName>({{"Qwen2MoeForCausalLM", "qwen2_moe"}});
+constexpr auto qwen3_hf = std::to_array<HfName>({{"Qwen3ForCausalLM", "qwen3"}});
+constexpr auto qwen3moe_hf = std::to_array<HfName>({{"Qwen3MoeForCausalLM", "qwen3_moe"}});
+constexpr auto gemma_hf = std::to_array<HfName>({{"GemmaForCausalLM", "gemma"}});
+constexpr auto gemma2_hf = std::to_array<HfName>({{"Gemma2ForCausalLM", "gemma2"}});
+constexpr auto gemma3_hf = std::to_array<HfName>(
+    {{"Gemma3ForCausalLM", "gemma3_text"}, {"Gemma3ForConditionalGeneration", "gemma3"}});
+constexpr auto phi3_hf = std::to_array<HfName>({{"Phi3ForCausalLM", "phi3"}});
+constexpr auto deepseek2_hf = std::to_array<HfName>(
+    {{"DeepseekV2ForCausalLM", "deepseek_v2"}, {"DeepseekV3ForCausalLM", "deepseek_v3"}});
+constexpr auto gpt_oss_hf = std::to_array<HfName>({{"GptOssForCausalLM", "gpt_oss"}});
+constexpr auto starcoder2_hf = std::to_array<HfName>({{"Starcoder2ForCausalLM", "starcoder2"}});
+constexpr auto command_r_hf = std::to_array<HfName>({{"CohereForCausalLM", "cohere"}});
+constexpr auto cohere2_hf = std::to_array<HfName>({{"Cohere2ForCausalLM", "cohere2"}});
+constexpr auto olmo2_hf = std::to_array<HfName>({{"Olmo2ForCausalLM", "olmo2"}});
+
+// transformers' Gemma2Config / Gemma3TextConfig defaults: the text_config of the multimodal
+// Gemma 3 checkpoints leaves most of these out. The two differ in vocabulary and context.
+constexpr std::array<HfDefault, 9> gemma_defaults(std::int64_t vocab, std::int64_t context) {
+  return {{{"vocab_size", vocab},
+           {"hidden_size", 2304},
+           {"intermediate_size", 9216},
+           {"num_hidden_layers", 26},
+           {"num_attention_heads", 8},
+           {"num_key_value_heads", 4},
+           {"head_dim", 256},
+           {"max_position_embeddings", context},
+           {"sliding_window", 4096}}};
+}
+constexpr auto gemma2_defaults = gemma_defaults(256000, 8192);
+constexpr auto gemma3_defaults = gemma_defaults(262208, 131072);
+
+// A fixed set_swa_pattern(period) whenever the window key is non-zero.
+constexpr SlidingWindowRule fixed_period(std::int32_t period) {
+  return SlidingWindowRule{.pattern_from_file = false, .period = period};
+}
+// Period (or per-layer flags) from the pattern key, else `period`; dense_first.
+constexpr SlidingWindowRule dense_first_pattern() {
+  return SlidingWindowRule{.needs_pattern = false, .period = 4, .dense_first = true};
+}
+constexpr Architecture encoder(std::string_view name) {
+  return Architecture{.name = name, .encoder = true};
+}
+
+// BERT-style encoders (src/models/bert.cpp): token types, an embedding layer norm, post-norms
+// with bias, no output head.
+constexpr Architecture bert_family(std::string_view name, bool learned_positions, Qkv qkv,
+                                   bool bias, Ffn ffn) {
+  return Architecture{.name = name,
+                      .tensor_layout = true,
+                      .encoder = true,
+                      .learned_positions = learned_positions,
+                      .norm = Norm::layer,
+                      .attn_norm = false,
+                      .ffn_norm = "",
+                      .post_attn_norm = "attn_output_norm",
+                      .post_ffn_norm = "layer_output_norm",
+                      .qkv = qkv,
+                      .qkv_bias = bias,
+                      .out_bias = bias,
+                      .ffn = ffn};
+}
+
+// qwen3 and qwen3moe: per-head Q/K RMS norms, no biases (src/models/qwen3.cpp, qwen3moe.cpp).
+// Qwen configs carry a sliding_window that only counts with use_sliding_window.
+constexpr Architecture qwen3_family(std::string_view name, GraphRules graph,
+                                    std::span<const HfName> hf) {
+  return Architecture{.name = name,
+                      .tensor_layout = true,
+                      .qk_norm = QkNorm::per_head,
+                      .moe = true,
+                      .graph = graph,
+                      .hf_names = hf,
+                      .hf_swa_opt_in = true};
+}
+
+// gemma2 and gemma3 (src/models/gemma2*.cpp, gemma3*.cpp): gemma's scaled embeddings
+// and Q, post-attention and post-FFN norms, sliding-window layers, V projected after K; gemma2
+// soft-caps the scores and logits, gemma3 adds per-head Q/K norms.
+constexpr Architecture gemma_post_norms(std::string_view name, QkNorm qk_norm, GraphRules softcap,
+                                        SlidingWindowRule swa, std::span<const HfName> hf,
+                                        std::span<const HfDefault> defaults) {
+  return Architecture{.name = name,
+                      .tensor_layout = true,
+                      .post_attn_norm = "post_attention_norm",
+                      .post_ffn_norm = "post_ffw_norm",
+                      .qk_norm = qk_norm,
+                      .graph = {.dense = true,
+                                .swa = true,
+                                .scale_embd = true,
+                                .scale_q = true,
+                                .attn_softcap = softcap.attn_softcap,
+                                .logit_softcap = softcap.logit_softcap,
+                                .v_before_k = false},
+                      .swa = swa,
+                      .hf_names = hf,
+                      .hf_defaults = defaults,
+                      .hf_tied_default = true};
+}
+
+const auto& table() {
+  static const auto archs = std::to_array<Architecture>({
+      // Llama 2/3.x, Mistral, Mixtral (experts on every block), Granite-MoE-shared
+      // (src/models/llama.cpp). Not emitted: rope_freqs.weight ({head_dim/2} F32), written
+      // only for llama3-style rope scaling, which the spec does not carry (256 bytes).
+      {.name = "llama",
+       .tensor_layout = true,
+       .moe = true,
+       .graph = {.dense = true, .moe = true},
+       .quant_70b_at_80_blocks = true,
+       .hf_names = llama_hf},
+      {.name = "granite", .tensor_layout = true, .moe = true, .hf_names = granite_hf},
+      {.name = "internlm2",
+       .tensor_layout = true,
+       .moe = true,
+       .graph = {.dense = true},
+       .hf_names = internlm2_hf},
+      // Q/K/V biases (src/models/qwen2.cpp). Qwen configs carry a sliding_window that only
+      // counts with use_sliding_window (transformers' default false).
+      {.name = "qwen2",
+       .tensor_layout = true,
+       .qkv_bias = true,
+       .graph = {.dense = true},
+       .quant_70b_at_80_blocks = true,
+       .hf_names = qwen2_hf,
+       .hf_swa_opt_in = true},
+      {.name = "qwen2moe", .hf_names = qwen2moe_hf, .hf_swa_opt_in = true},
+      qwen3_family("qwen3", {.dense = true}, qwen3_hf),
+      qwen3_family("qwen3moe", {.moe = true}, qwen3moe_hf),
+      // Gemma: scaled embeddings and Q, a tied head by default (src/models/gemma.cpp).
+      {.name = "gemma",
+       .tensor_layout = true,
+       .graph = {.dense = true, .scale_embd = true, .scale_q = true},
+       .hf_names = gemma_hf,
+       .hf_tied_default = true},
+      gemma_post_norms("gemma2", QkNorm::none, {.attn_softcap = true, .logit_softcap = true},
+                       {.pattern_from_file = false, .period = 2, .default_window = 4096}, gemma2_hf,
+                       gemma2_defaults),
+      gemma_post_norms("gemma3", QkNorm::per_head, {}, fixed_period(6), gemma3_hf, gemma3_defaults),
+      // TODO: gemma3n keeps KV only in layers < 20 (n_layer_kv_from_start); ModelSpec cannot
+      // say that yet, so later layers are counted as if they had their own cache.
+      {.name = "gemma3n", .swa = fixed_period(5), .hf_tied_default = true},
+      {.name = "gemma4", .hf_tied_default = true},
+      // Fused QKV and fused gate+up written as ffn_up {n_embd, 2 n_ff}; Q scaled after rope
+      // (src/models/phi3.cpp); llama.cpp disables SWA for phi3 even when the key is there.
+      // Not emitted: rope_factors_long/short.weight ({rope_dim/2} F32 each), present only in
+      // LongRoPE (128k) conversions, which the spec cannot tell apart (a few hundred bytes).
+      {.name = "phi3",
+       .tensor_layout = true,
+       .qkv = Qkv::fused,
+       .ffn = Ffn::fused_gated,
+       .graph = {.dense = true, .residual_first = true},
+       .swa = {.applies = false},
+       .hf_names = phi3_hf},
+      // DeepSeek-V2/V3/R1, Kimi-K2, GLM-4.7-Flash: MLA with kv_b split into attn_k_b /
+      // attn_v_b as the current converter writes it, shared experts, leading dense blocks,
+      // NextN blocks (src/models/deepseek2.cpp). The graph is rebuilt for V2-Lite-style
+      // models: no Q LoRA, softmax routing with the k weights used as they are.
+      {.name = "deepseek2",
+       .tensor_layout = true,
+       .qkv = Qkv::mla,
+       .moe = true,
+       .routing = Routing::softmax,
+       .shared_expert = true,
+       .selection_bias_from_experts = 256,
+       .graph = {.moe = true, .moe_extras = true},
+       .hf_names = deepseek2_hf},
+      // gpt-oss: attention sinks, biases everywhere, a post-attention norm that feeds the MoE
+      // (no ffn_norm), biased experts in MXFP4 (src/models/openai-moe.cpp).
+      {.name = "gpt-oss",
+       .tensor_layout = true,
+       .ffn_norm = "post_attention_norm",
+       .qkv_bias = true,
+       .out_bias = true,
+       .attn_sinks = true,
+       .moe = true,
+       .routing = Routing::oai,
+       .expert_biases = true,
+       .native_mxfp4_experts = true,
+       .graph = {.moe = true,
+                 .moe_extras = true,
+                 .swa = true,
+                 .v_before_k = false,
+                 .outputs_after_layer = true,
+                 .hidden_output = true},
+       .swa = fixed_period(2),
+       .hf_names = gpt_oss_hf,
+       .hf_layer_pattern_first = true},
+      // Command-R: attention and FFN in parallel off one norm, a tied head; Command-R+ (64
+      // blocks) adds 2-D per-head Q/K layer norms (src/models/command-r.cpp).
+      {.name = "command-r",
+       .tensor_layout = true,
+       .ffn_norm = "",
+       .qk_norm = QkNorm::per_head_2d,
+       .qk_norm_from_layers = 64,
+       .hf_names = command_r_hf,
+       .hf_tied_default = true},
+      {.name = "cohere2", .swa = fixed_period(4), .hf_names = cohere2_hf, .hf_tied_default = true},
+      // LayerNorm with bias, biases on every projection, a GELU FFN (src/models/starcoder2.cpp).
+      {.name = "starcoder2",
+       .tensor_layout = true,
+       .norm = Norm::layer,
+       .qkv_bias = true,
+       .out_bias = true,
+       .ffn = Ffn::plain,
+       .graph = {.dense = true},
+       .hf_names = starcoder2_hf},
+      // Post-norms only, Q/K norms over the whole projection (src/models/olmo2.cpp).
+      {.name = "olmo2",
+       .tensor_layout = true,
+       .attn_norm = false,
+       .ffn_norm = "",
+       .post_attn_norm = "post_attention_norm",
+       .post_ffn_norm = "post_ffw_norm",
+       .qk_norm = QkNorm::whole,
+       .graph = {.dense = true},
+       .swa = fixed_period(4),
+       .hf_names = olmo2_hf},
+      // MoE on every interleave_moe_layer_step-th block with one shared expert of the expert
+      // width, dense FFN elsewhere; chunked attention, window 8192 unless the key is 0
+      // (src/models/llama4.cpp).
+      {.name = "llama4",
+       .tensor_layout = true,
+       .moe = true,
+       .shared_expert = true,
+       .swa =
+           {.pattern_from_file = false, .period = 4, .default_window = 8192, .fixed_window = 8192}},
+      // bert has learned positions and biased Q/K/V; nomic-bert has rope, a fused bias-free
+      // QKV and a gated FFN.
+      bert_family("bert", true, Qkv::separate, true, Ffn::plain),
+      bert_family("nomic-bert", false, Qkv::fused, false, Ffn::gated),
+      encoder("nomic-bert-moe"),
+      encoder("jina-bert-v2"),
+      encoder("jina-bert-v3"),
+      encoder("neo-bert"),
+      encoder("eurobert"),
+      encoder("t5encoder"),
+      // TODO: the period of these dense-first architectures is taken from the pattern key
+      // (else 4); not checked against their llama.cpp loaders.
+      {.name = "modern-bert", .encoder = true, .swa = dense_first_pattern()},
+      {.name = "cohere2moe", .swa = dense_first_pattern()},
+      {.name = "laguna", .swa = dense_first_pattern()},
+      {.name = "exaone4",
+       .swa =
+           {.pattern_from_file = false, .period = 4, .default_window = 4096, .only_n_layer = 64}},
+      {.name = "smallthinker",
+       .swa = {.pattern_from_file = false, .period = 4, .dense_first = true, .fixed_window = 4096}},
+      // Hybrid and recurrent models (src/llama-memory-recurrent.cpp); lfm2's attention
+      // layers all slide.
+      {.name = "lfm2", .swa = fixed_period(0), .recurrence = Recurrence::where_no_kv},
+      {.name = "lfm2moe", .swa = fixed_period(0), .recurrence = Recurrence::where_no_kv},
+      {.name = "qwen3next", .recurrence = Recurrence::interval},
+      {.name = "qwen35", .recurrence = Recurrence::interval},
+      {.name = "qwen35moe", .recurrence = Recurrence::interval},
+      {.name = "granitehybrid", .recurrence = Recurrence::where_no_kv},
+      {.name = "jamba", .recurrence = Recurrence::where_no_kv},
+      {.name = "kimi-linear", .recurrence = Recurrence::where_no_kv},
+      {.name = "nemotron_h", .recurrence = Recurrence::where_no_kv_ffn},
+      {.name = "nemotron_h_moe", .recurrence = Recurrence::where_no_kv_ffn},
+      {.name = "falcon-h1", .recurrence = Recurrence::all},
+      {.name = "mamba", .recurrence = Recurrence::all_without_kv},
+      {.name = "mamba2", .recurrence = Recurrence::all_without_kv},
+      // Families whose only difference vramplan models is in llama-quant.cpp.
+      {.name = "deci", .quant_70b_at_80_blocks = true},
+      {.name = "olmoe", .quant_70b_at_80_blocks = true},
+      {.name = "falcon", .quant_falcon_rules = true},
+  });
+  return archs;
+}
+
+const Architecture* find(std::string_view name) {
+  const auto& archs = table();
+  const auto it = std::find_if(archs.begin(), archs.end(),
+                               [&](const Architecture& a) { return a.name == name; });
+  return it == archs.end() ? nullptr : &*it;
+}
+
+template <typename Match>
+const Architecture* find_hf(Match match) {
+  for (const Architecture& a : table()) {
+    for (const HfName& n : a.hf_names) {
+      if (match(n)) return &a;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const Architecture& architecture(std::string_view name) {
+  static constexpr Architecture generic{};
+  const Architecture* a = find(name);
+  return a != nullptr ? *a : generic;
+}
+
+std::span<const Architecture> architectures() { return table(); }
+
+bool known_architecture(std::string_view name) { return find(name) != nullptr; }
+
+const Architecture* architecture_by_hf_class(std::string_view hf_class) {
+  if (hf_class.empty()) return nullptr;
+  return find_hf([&](const HfName& n) { return n.hf_class == hf_class; });
+}
+
+const Architecture* architecture_by_model_type(std::string_view model_type) {
+  if (model_type.empty()) return nullptr;
+  return find_hf([&](const HfName& n) { return n.model_type == model_type; });
+}
+
+}  // namespace vramplan
