@@ -1,6 +1,6 @@
 // The recommender: picks the settings the user left open so that the model fits the
 // given GPUs and RAM, the way llama.cpp's --fit does (context first, then GPU layers,
-// then partial offload with a RAM check; shared/reference/llamacpp.md §A4).
+// then partial offload with a RAM check; llama.cpp common/fit.cpp, docs/memory-model.md).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,8 @@
 
 namespace vramplan {
 
-// Memory kept free on every GPU on top of the estimate.
+// Memory kept free on every GPU on top of the estimate. The command line builds it from
+// --headroom (src/cli/flags.cpp), with the explanation the reports print.
 struct Headroom {
   std::string profile;   // "fit" (default), "stable", "conservative", "none", "custom"
   Bytes fixed = 0;       // at least this much per GPU
@@ -22,10 +23,6 @@ struct Headroom {
 
   [[nodiscard]] Bytes for_device(Bytes capacity) const;
 };
-
-// "fit", "stable", "conservative", "none"; or a size ("1.5G") or a percentage ("15%").
-// Throws Error{usage} for anything else.
-[[nodiscard]] Headroom parse_headroom(const std::string& text);
 
 struct FitRequest {
   const Engine* engine = nullptr;
@@ -87,7 +84,7 @@ struct Plan {
                                               const std::vector<Bytes>& gpus);
 
 // The physical batch (-ub) an engine uses when none is given: Ollama's automatic batch
-// (ollama.md §1.3; min(2048, ctx) for embedding models), else the engine's default.
+// (Ollama llm/llama_server.go; min(2048, ctx) for embedding models), else the engine's default.
 // `ctx` is in the engine's terms (Ollama: per slot).
 [[nodiscard]] std::int64_t engine_default_ubatch(const Model& model, const Engine& engine,
                                                  Backend backend, std::int64_t ctx,

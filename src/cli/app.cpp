@@ -23,6 +23,7 @@
 #include "commands/commands.hpp"
 #include "common.hpp"
 #include "exit_code.hpp"
+#include "flags.hpp"
 
 namespace vramplan::cli {
 namespace {
@@ -30,6 +31,7 @@ namespace {
 ExitCode exit_code_for(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::usage:
+    case ErrorKind::invalid_setting:
       return ExitCode::usage;
     case ErrorKind::bad_input:
       return ExitCode::bad_input;
@@ -291,7 +293,7 @@ int run(const std::vector<std::string>& args, Context& context) noexcept {
       return fail(context, ExitCode::internal,
                   fmt::format("internal error: {} (please report)", e.what()));
     }
-    return fail(context, exit_code_for(e.kind()), e.what());
+    return fail(context, exit_code_for(e.kind()), message_of(e));
   } catch (const std::exception& e) {
     return fail(context, ExitCode::internal,
                 fmt::format("internal error: {} (please report)", e.what()));

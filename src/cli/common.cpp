@@ -193,6 +193,23 @@ BatchFlags parse_batch_flags(const Engine& engine, const FlagValue& batch,
   return flags;
 }
 
+void check_kv_flash_attn(GgmlType kv_type, bool flash_attn) {
+  if (is_quantized(kv_type) && !flash_attn) {
+    throw Error(ErrorKind::usage, fmt::format("--kv-type {} needs flash attention; drop "
+                                              "--flash-attn off",
+                                              to_string(kv_type)));
+  }
+}
+
+void check_cpu_moe_engine(const Engine& engine, const Model& model, std::int32_t cpu_moe) {
+  if (cpu_moe > 0 && model.spec.moe.present() && !engine.expert_offload) {
+    throw Error(ErrorKind::usage, fmt::format("--cpu-moe: {} cannot keep experts on the CPU "
+                                              "(llama-server's --n-cpu-moe); use --engine "
+                                              "llamacpp",
+                                              engine.display));
+  }
+}
+
 void check_output_file(const OutputFlags& flags) {
   if (flags.output && flags.output->empty()) {
     throw Error(ErrorKind::usage, "--output: empty file name");

@@ -76,6 +76,12 @@ struct BatchFlags {
 };
 [[nodiscard]] BatchFlags parse_batch_flags(const Engine& engine, const FlagValue& batch,
                                            const FlagValue& ubatch, Context& context);
+// Settings an engine or the cache cannot take, refused with the flags to change (core refuses
+// them too, in its own terms): a quantized KV cache without flash attention; --cpu-moe with an
+// engine that cannot keep experts on the CPU (a mixture-of-experts model only: for others
+// core's "applies to mixture-of-experts models only" comes first).
+void check_kv_flash_attn(GgmlType kv_type, bool flash_attn);
+void check_cpu_moe_engine(const Engine& engine, const Model& model, std::int32_t cpu_moe);
 // -o '' is a usage error (Error{usage, "--output: empty file name"}).
 void check_output_file(const OutputFlags& flags);
 // Checks --format against the allowed values ("table|json|env").

@@ -105,32 +105,34 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   Config config = config_in;
 
   if (config.parallel < 1 || config.parallel > 256) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("parallel must be between 1 and 256, got {}", config.parallel));
   }
   if (config.ctx < 1) {
-    throw Error(ErrorKind::usage, fmt::format("context must be at least 1, got {}", config.ctx));
+    throw Error(ErrorKind::invalid_setting,
+                fmt::format("context must be at least 1, got {}", config.ctx));
   }
   if (config.gpu_layers < 0 || config.gpu_layers > est.total_layers) {
-    throw Error(ErrorKind::usage, fmt::format("gpu layers must be between 0 and {} for this "
-                                              "model, got {}", est.total_layers,
-                                              config.gpu_layers));
+    throw Error(ErrorKind::invalid_setting,
+                fmt::format("gpu layers must be between 0 and {} for this model, got {}",
+                            est.total_layers, config.gpu_layers));
   }
   if (config.cpu_moe < 0 || config.cpu_moe > spec.n_layer) {
-    throw Error(ErrorKind::usage, fmt::format("--cpu-moe must be between 0 and {} for this "
-                                              "model, got {}", spec.n_layer, config.cpu_moe));
+    throw Error(ErrorKind::invalid_setting, "", Setting::cpu_moe,
+                fmt::format(" must be between 0 and {} for this model, got {}", spec.n_layer,
+                            config.cpu_moe));
   }
   if (config.cpu_moe > 0 && !spec.moe.present()) {
-    throw Error(ErrorKind::usage, "--cpu-moe applies to mixture-of-experts models only");
+    throw Error(ErrorKind::invalid_setting, "", Setting::cpu_moe,
+                " applies to mixture-of-experts models only");
   }
   if (config.cpu_moe > 0 && !engine.expert_offload) {
-    throw Error(ErrorKind::usage, fmt::format("--cpu-moe: {} cannot keep experts on the CPU "
-                                              "(llama-server's --n-cpu-moe); use --engine "
-                                              "llamacpp", engine.display));
+    throw Error(ErrorKind::invalid_setting, "", Setting::cpu_moe,
+                fmt::format(": {} cannot keep experts on the CPU", engine.display));
   }
   if (config.n_ubatch < 1 || config.n_batch < 1 || config.n_ubatch > max_batch ||
       config.n_batch > max_batch) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("batch and ubatch must be between 1 and {}, got {} and {}", max_batch,
                             config.n_batch, config.n_ubatch));
   }
@@ -163,18 +165,19 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   }
   if (config.ctx > max_context) {
     // Only a value that skipped its own range check gets here (the flags stop at 2^24).
-    throw Error(ErrorKind::usage, fmt::format("context must be between 1 and {}, got {}",
-                                              max_context, config.ctx));
+    throw Error(ErrorKind::invalid_setting,
+                fmt::format("context must be between 1 and {}, got {}", max_context, config.ctx));
   }
   if (engine.batch_equals_ubatch) config.n_batch = config.n_ubatch;
   if (engine.output_reserve == OutputReserve::per_token && config.n_batch < config.parallel) {
     // llama_context::output_reserve: max(n_outputs, n_seq_max) <= n_outputs_max (= n_batch
     // for a library context) is a GGML_ASSERT; llama.cpp aborts instead of loading.
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("batch {} is smaller than parallel {}: {} aborts on it (its output "
-                            "buffer holds one row per sequence at least); use --{} {} or more",
-                            config.n_batch, config.parallel, engine.display,
-                            engine.batch_equals_ubatch ? "ubatch" : "batch", config.parallel));
+                            "buffer holds one row per sequence at least); use ",
+                            config.n_batch, config.parallel, engine.display),
+                engine.batch_equals_ubatch ? Setting::ubatch : Setting::batch,
+                fmt::format(" {} or more", config.parallel));
   }
 
   std::vector<Bytes> gpus = gpus_in;

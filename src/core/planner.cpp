@@ -1,14 +1,11 @@
-#include <vramplan/planner.hpp>
-
 #include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <cmath>
 #include <numeric>
 
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/planner.hpp>
 
 namespace vramplan {
 namespace {
@@ -135,7 +132,7 @@ struct Outcome {
   std::vector<std::string> decisions;
 };
 
-// The fit procedure of llama.cpp's common_fit_params (llamacpp.md §A4), with every
+// The fit procedure of llama.cpp's common_fit_params (llama.cpp common/fit.cpp), with every
 // candidate measured by the calculator instead of a dry-run load.
 Outcome plan_once(const Planning& p, GgmlType kv) {
   const FitRequest& r = p.request;
@@ -174,7 +171,7 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
                                         "with every layer on the GPU", floor));
   }
 
-  // 2. A mixture of experts (llama.cpp's --fit order, llamacpp.md §A4): the routed experts
+  // 2. A mixture of experts (llama.cpp's --fit order, llama.cpp common/fit.cpp): the routed experts
   //    stay in RAM before whole layers leave the GPU, so attention and the KV cache stay on
   //    it. First as many layers as fit with every block's experts in RAM, then the experts
   //    given back to the GPU for as many of its blocks as still fit: --n-cpu-moe N is the
@@ -296,39 +293,6 @@ Bytes Headroom::for_device(Bytes capacity) const {
   return std::max(fixed, share);
 }
 
-Headroom parse_headroom(const std::string& text) {
-  if (text == "fit") {
-    return {"fit", 1024 * mib, 0,
-            "1 GiB kept free per GPU: llama.cpp's --fit default target, which Ollama >= 0.30 "
-            "also uses (covers the CUDA memory pool and small allocations)"};
-  }
-  if (text == "stable") {
-    return {"stable", 1536 * mib, 0.10,
-            "max(1.5 GiB, 10 %) kept free per GPU: room for desktop/compositor use and "
-            "fragmentation on a machine used for other work"};
-  }
-  if (text == "conservative") {
-    return {"conservative", 2 * gib, 0.20,
-            "max(2 GiB, 20 %) kept free per GPU: for shared GPUs and long-running servers"};
-  }
-  if (text == "none") {
-    return {"none", 0, 0, "nothing kept free beyond the estimate (risky: no margin)"};
-  }
-  if (!text.empty() && text.back() == '%') {
-    double pct = 0;
-    const std::string number = text.substr(0, text.size() - 1);
-    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), pct);
-    // !(0 <= pct < 100) also refuses NaN, which from_chars reads from "nan".
-    if (ec != std::errc{} || end != number.data() + number.size() || !(pct >= 0 && pct < 100)) {
-      throw Error(ErrorKind::usage,
-                  fmt::format("--headroom: '{}' is not a percentage in [0, 100)", text));
-    }
-    return {"custom", 0, pct / 100.0, fmt::format("{} % of each GPU kept free", number)};
-  }
-  const Bytes bytes = parse_size(text, "--headroom");
-  return {"custom", bytes, 0, fmt::format("{} kept free per GPU", format_bytes(bytes))};
-}
-
 Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>& alternatives) {
   if (request.engine == nullptr) throw Error(ErrorKind::internal, "fit: no engine");
   Plan plan;
@@ -341,11 +305,8 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
   p.parallel = request.parallel.value_or(p.engine.default_parallel);
   p.kv_unified = !request.parallel && p.engine.unified_when_parallel_unset;
   p.flash_attn = request.flash_attn.value_or(true);
+  // A quantized cache without flash attention is refused by the first estimate (kv_cache()).
   const GgmlType kv = request.kv_type.value_or(GgmlType::f16);
-  if (is_quantized(kv) && !p.flash_attn) {
-    throw Error(ErrorKind::usage, fmt::format("--kv-type {} needs flash attention; drop "
-                                              "--flash-attn off", to_string(kv)));
-  }
 
   plan.headroom = request.headroom;
   for (std::size_t i = 0; i < p.gpus.size(); ++i) {

@@ -188,7 +188,7 @@ Bytes vllm_kv_bytes_per_token(const ModelSpec& spec, std::int32_t tp, std::int64
 
 void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp) {
   if (spec.n_head % tp != 0) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("tensor parallel size {} does not work for this model: vLLM says "
                             "'Total number of attention heads ({}) must be divisible by tensor "
                             "parallel size ({}).'",
@@ -197,7 +197,7 @@ void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp) {
   if (spec.mla.present()) return;
   const std::int32_t kv = spec.n_head_kv;
   if (kv > 0 && kv % tp != 0 && tp % kv != 0) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("tensor parallel size {} does not work for this model: its {} KV "
                             "heads must divide the tensor parallel size or be divisible by it",
                             tp, kv));
@@ -207,16 +207,15 @@ void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp) {
 VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   const ModelSpec& spec = model.spec;
   if (request.gpus.empty()) {
-    throw Error(ErrorKind::usage,
-                "--engine vllm needs --vram (the memory of each GPU, as torch "
-                "sees it)");
+    throw Error(ErrorKind::invalid_setting, "vLLM needs ", Setting::vram,
+                " (the memory of each GPU, as torch sees it)");
   }
   const Bytes total = request.gpus.front();
   for (const Bytes g : request.gpus) {
     if (g != total) {
-      throw Error(ErrorKind::usage,
-                  "--engine vllm: tensor parallelism needs GPUs of the same "
-                  "size (every --vram value equal)");
+      throw Error(ErrorKind::invalid_setting,
+                  "tensor parallelism needs GPUs of the same size (every ", Setting::vram,
+                  " value equal)");
     }
   }
   const auto tp = static_cast<std::int32_t>(request.gpus.size());
@@ -234,9 +233,12 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   e.kv_cache_dtype = request.kv_cache_dtype;
   e.enforce_eager = request.enforce_eager;
   e.cudagraph_in_budget = request.cudagraph_in_budget;
-  if (e.max_model_len < 1) throw Error(ErrorKind::usage, "max_model_len must be at least 1");
+  if (e.max_model_len < 1) {
+    throw Error(ErrorKind::invalid_setting, "", Setting::max_model_len, " must be at least 1");
+  }
   if (e.util_x10000 < 1 || e.util_x10000 > 10000) {
-    throw Error(ErrorKind::usage, "gpu_memory_utilization must be in (0, 1]");
+    throw Error(ErrorKind::invalid_setting, "", Setting::gpu_memory_utilization,
+                " must be in (0, 1]");
   }
 
   // vLLM computes math.ceil(total * util) on the byte count.

@@ -52,7 +52,8 @@ Plan test_plan(const Engine& engine, std::int32_t gpu_layers, bool fits) {
   p.recommendation = Recommendation{.gpu_layers = gpu_layers, .total_layers = 33, .ctx = 8192,
                                     .parallel = 1, .kv_type = GgmlType::f16,
                                     .flash_attention = true, .n_batch = 512, .n_ubatch = 512};
-  p.headroom = parse_headroom("fit");
+  p.headroom =
+      Headroom{.profile = "fit", .fixed = 1024 * mib, .fraction = 0, .explanation = "1 GiB"};
   p.headroom_bytes = {gib};
   p.decisions = {"context reduced from 32768 to 8192 so that everything fits"};
   if (!fits) {

@@ -45,7 +45,8 @@ FitRequest request(EngineId id, std::vector<Bytes> vram, Bytes ram) {
   r.backend = Backend::cuda;
   r.vram = std::move(vram);
   r.ram = ram;
-  r.headroom = parse_headroom("fit");
+  r.headroom =
+      Headroom{.profile = "fit", .fixed = 1024 * mib, .fraction = 0, .explanation = "1 GiB"};
   return r;
 }
 

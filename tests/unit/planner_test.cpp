@@ -16,7 +16,8 @@ FitRequest request(std::vector<Bytes> vram, EngineId id = EngineId::ollama) {
   r.engine = &engine(id);
   r.backend = Backend::cuda;
   r.vram = std::move(vram);
-  r.headroom = parse_headroom("fit");
+  r.headroom =
+      Headroom{.profile = "fit", .fixed = 1024 * mib, .fraction = 0, .explanation = "1 GiB"};
   return r;
 }
 
@@ -113,25 +114,24 @@ TEST(Fit, NothingFitsGivesReasonsAndSuggestions) {
   EXPECT_TRUE(smaller_quant);
 }
 
-TEST(Fit, QuantizedCacheWithFlashAttentionOffIsAUsageError) {
+TEST(Fit, QuantizedCacheWithFlashAttentionOffIsRefused) {
   FitRequest r = request({16 * gib});
   r.kv_type = GgmlType::q8_0;
   r.flash_attn = false;
-  EXPECT_THROW((void)fit(test::simple_model(test::llama31_8b()), r, {}), Error);
+  try {
+    (void)fit(test::simple_model(test::llama31_8b()), r, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
+  }
 }
 
-TEST(Headroom, ProfilesAndCustomValues) {
-  EXPECT_EQ(parse_headroom("fit").for_device(16 * gib), 1 * gib);
-  EXPECT_EQ(parse_headroom("stable").for_device(24 * gib),
+TEST(Headroom, TheLargerOfTheFixedAmountAndTheShare) {
+  const Headroom stable{.profile = "stable", .fixed = 1536 * mib, .fraction = 0.10};
+  EXPECT_EQ(stable.for_device(24 * gib),
             static_cast<Bytes>(0.1 * 24 * static_cast<double>(gib) + 0.5));
-  EXPECT_EQ(parse_headroom("stable").for_device(8 * gib), 1536 * mib);
-  EXPECT_EQ(parse_headroom("conservative").for_device(24 * gib),
-            static_cast<Bytes>(0.2 * 24 * static_cast<double>(gib) + 0.5));
-  EXPECT_EQ(parse_headroom("none").for_device(24 * gib), 0);
-  EXPECT_EQ(parse_headroom("2G").for_device(24 * gib), 2 * gib);
-  EXPECT_EQ(parse_headroom("25%").for_device(16 * gib), 4 * gib);
-  EXPECT_THROW((void)parse_headroom("lots"), Error);
-  EXPECT_THROW((void)parse_headroom("150%"), Error);
+  EXPECT_EQ(stable.for_device(8 * gib), 1536 * mib);
+  EXPECT_EQ(Headroom{}.for_device(24 * gib), 0);
 }
 
 Model gpt_oss_20b() {

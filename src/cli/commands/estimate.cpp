@@ -70,10 +70,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   if (o.flash_attn.has_value()) {
     config.flash_attn = parse_on_off_auto("--flash-attn", *o.flash_attn, true).value_or(true);
   }
-  if (is_quantized(config.type_v) && !config.flash_attn) {
-    throw Error(ErrorKind::usage, fmt::format("--kv-type {} needs flash attention; drop "
-                                              "--flash-attn off", to_string(config.type_v)));
-  }
+  check_kv_flash_attn(config.type_v, config.flash_attn);
 
   const Catalog catalog = load_catalog(o.model.catalogs, context);
   const io::LoadedModel resolved = resolve_model(catalog, o.model, context, false);
@@ -107,6 +104,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
     warn(context, "--vram is ignored with --backend cpu");
   }
 
+  check_cpu_moe_engine(engine, model, config.cpu_moe);
   const Estimate result = estimate(model, engine, backend, config, gpus);
   warn_notes(context, result.notes);
   const std::string content =

@@ -8,6 +8,7 @@
 #include <vramplan/report/table.hpp>
 #include <vramplan/version.hpp>
 
+#include "../flags.hpp"
 #include "commands.hpp"
 
 namespace vramplan::cli {
@@ -123,6 +124,8 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
     warn(context, "neither --vram nor --ram given: nothing to fit into, only the sizes are shown");
   }
 
+  check_kv_flash_attn(request.kv_type.value_or(GgmlType::f16), request.flash_attn.value_or(true));
+  check_cpu_moe_engine(engine, model, request.cpu_moe.value_or(0));
   Plan plan = fit(model, request, resolved.alternatives);
   plan.decisions.insert(plan.decisions.begin(), source_decisions.begin(), source_decisions.end());
   warn_notes(context, plan.estimate.notes);

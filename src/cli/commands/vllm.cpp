@@ -106,6 +106,17 @@ Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue
   return p;
 }
 
+// vLLM splits the model over equal GPUs; core refuses others too, in its own terms.
+void check_equal_gpus(const VllmRequest& request) {
+  for (const Bytes gpu : request.gpus) {
+    if (gpu != request.gpus.front()) {
+      throw Error(ErrorKind::usage,
+                  "--engine vllm: tensor parallelism needs GPUs of the same "
+                  "size (every --vram value equal)");
+    }
+  }
+}
+
 void refuse(bool given, std::string_view flag, std::string_view instead) {
   if (given) {
     throw Error(ErrorKind::usage,
@@ -281,6 +292,7 @@ ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
     warn(context, "--ram is not used by --engine vllm (the plan is per GPU)");
   }
   const VllmModel m = load(o.model, parsed, context);
+  check_equal_gpus(parsed.request);
   VllmPlan plan = vllm_fit(m.model, parsed.request);
   return finish(m, plan, o.output, true, context);
 }
@@ -294,6 +306,7 @@ ExitCode run_estimate_vllm(const EstimateOptions& o, Context& context) {
   Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
   const VllmModel m = load(o.model, parsed, context);
   VllmPlan plan;
+  check_equal_gpus(parsed.request);
   plan.estimate = vllm_estimate(m.model, parsed.request);
   plan.fits = plan.estimate.fits();
   return finish(m, plan, o.output, false, context);
