@@ -58,7 +58,7 @@ struct Recommendation {
 
 // A change that would make a configuration that does not fit, fit (or come closer).
 struct Suggestion {
-  std::string change;  // "use Q4_K_M (4.58 GiB of weights)", "--ctx 8192", ...
+  Finding change;       // a smaller quantization, a q8_0 cache, other settings, ...
   Bytes total_gpu = 0;  // GPU bytes the changed configuration needs (incl. headroom)
   bool fits = false;
 };
@@ -70,8 +70,8 @@ struct Plan {
   Headroom headroom;
   std::vector<Bytes> headroom_bytes;   // per GPU
   Bytes ram_reserve = 0;               // RAM kept for the OS (when --ram is given)
-  std::vector<std::string> decisions;  // what the planner chose and why
-  std::vector<std::string> reasons;    // why it does not fit
+  std::vector<Finding> decisions;      // what the planner chose and why
+  std::vector<Finding> reasons;        // why it does not fit
   std::vector<Suggestion> suggestions; // what would fit instead
   // estimate() calls made to plan, suggestions included: bounded whatever the model's shape
   // (docs/reliability.md §7), and checked by the tests.

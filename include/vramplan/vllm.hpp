@@ -16,6 +16,7 @@
 
 #include <vramplan/bytes.hpp>
 #include <vramplan/estimate.hpp>
+#include <vramplan/finding.hpp>
 #include <vramplan/model.hpp>
 
 namespace vramplan {
@@ -144,7 +145,7 @@ struct VllmEstimate {
   bool startup_ok = false;  // total - pre_snapshot >= requested
   bool kv_ok = false;       // one request of max_model_len fits
   bool sampler_ok = false;  // sampler warm-up fits outside the budget
-  std::vector<std::string> notes;
+  std::vector<Finding> notes;
 
   [[nodiscard]] bool fits() const { return startup_ok && kv_ok; }
   [[nodiscard]] double util() const { return util_x10000 / 10000.0; }
@@ -155,7 +156,7 @@ struct VllmEstimate {
 [[nodiscard]] VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request);
 
 struct VllmSuggestion {
-  std::string change;  // "--kv-cache-dtype fp8", "--vram 24G,24G (tensor parallel 2)"
+  Finding change;  // an fp8 KV cache, more GPUs, ...
   bool fits = false;
   std::int64_t max_model_len = 0;  // what the changed plan would serve (0: does not fit)
   std::int64_t kv_tokens = 0;
@@ -164,8 +165,8 @@ struct VllmSuggestion {
 struct VllmPlan {
   bool fits = false;
   VllmEstimate estimate;               // of the recommendation (or the closest attempt)
-  std::vector<std::string> decisions;  // what was chosen and why
-  std::vector<std::string> reasons;    // why it does not fit
+  std::vector<Finding> decisions;      // what was chosen and why
+  std::vector<Finding> reasons;        // why it does not fit
   std::vector<VllmSuggestion> suggestions;
 };
 

@@ -12,6 +12,7 @@
 #include <vramplan/io/file.hpp>
 #include <vramplan/limits.hpp>
 #include <vramplan/report/escape.hpp>
+#include <vramplan/report/findings.hpp>
 #include <vramplan/tensors.hpp>
 
 namespace vramplan::cli {
@@ -260,6 +261,10 @@ void warn(Context& context, std::string_view message) {
 
 void warn_notes(Context& context, const std::vector<std::string>& notes) {
   for (const std::string& note : notes) warn(context, note);
+}
+
+void warn_notes(Context& context, const std::vector<Finding>& notes) {
+  for (const Finding& note : notes) warn(context, report::describe(note));
 }
 
 void write_stdout(Context& context, std::string_view content) {

@@ -11,9 +11,10 @@
 #include <vramplan/catalog.hpp>
 #include <vramplan/cli.hpp>
 #include <vramplan/engine.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/finding.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/io/model_loader.hpp>
+#include <vramplan/model.hpp>
 
 namespace CLI {
 class App;
@@ -97,6 +98,7 @@ void check_format(const std::string& format, const std::string& allowed);
 
 void warn(Context& context, std::string_view message);
 void warn_notes(Context& context, const std::vector<std::string>& notes);
+void warn_notes(Context& context, const std::vector<Finding>& notes);
 
 // Writes `content` to stdout and flushes it; a write error (a full disk, a closed stdout)
 // throws Error{io, "cannot write to stdout: <reason>"} instead of passing silently.

@@ -5,64 +5,13 @@
 #include <fmt/format.h>
 
 #include <vramplan/bytes.hpp>
+#include <vramplan/report/findings.hpp>
 
 namespace vramplan::cli {
 
-std::string_view flag_of(Setting setting) {
-  switch (setting) {
-    case Setting::none:
-      return "";
-    case Setting::model:
-      return "--model";
-    case Setting::vram:
-      return "--vram";
-    case Setting::ram:
-      return "--ram";
-    case Setting::engine:
-      return "--engine";
-    case Setting::backend:
-      return "--backend";
-    case Setting::ctx:
-      return "--ctx";
-    case Setting::parallel:
-      return "--parallel";
-    case Setting::gpu_layers:
-      return "--gpu-layers";
-    case Setting::cpu_moe:
-      return "--cpu-moe";
-    case Setting::kv_type:
-      return "--kv-type";
-    case Setting::flash_attn:
-      return "--flash-attn";
-    case Setting::batch:
-      return "--batch";
-    case Setting::ubatch:
-      return "--ubatch";
-    case Setting::min_ctx:
-      return "--min-ctx";
-    case Setting::headroom:
-      return "--headroom";
-    case Setting::cpu_repack:
-      return "--cpu-repack";
-    case Setting::max_model_len:
-      return "--max-model-len";
-    case Setting::gpu_memory_utilization:
-      return "--gpu-memory-utilization";
-    case Setting::max_num_seqs:
-      return "--max-num-seqs";
-    case Setting::max_num_batched_tokens:
-      return "--max-num-batched-tokens";
-    case Setting::kv_cache_dtype:
-      return "--kv-cache-dtype";
-    case Setting::dtype:
-      return "--dtype";
-    case Setting::tensor_parallel:
-      return "--vram";  // one --vram size per GPU sets the TP size
-  }
-  return "";
+std::string message_of(const Error& error) {
+  return error.message_with(report::flag_of(error.setting()));
 }
-
-std::string message_of(const Error& error) { return error.message_with(flag_of(error.setting())); }
 
 Headroom parse_headroom(const std::string& text) {
   if (text == "fit") {

@@ -1,5 +1,5 @@
-// The command line's names for core's settings, and the flag value parsers that need more than
-// a number: one place that knows the spellings.
+// Core's errors in the command line's words, and the flag value parsers that need more than a
+// number.
 #pragma once
 
 #include <string>
@@ -11,11 +11,8 @@
 
 namespace vramplan::cli {
 
-// The flag that sets `setting`: Setting::ctx -> "--ctx", Setting::max_model_len ->
-// "--max-model-len". Setting::none -> "".
-[[nodiscard]] std::string_view flag_of(Setting setting);
-
-// An error's message as the command line says it: the setting it names spelled as its flag.
+// An error's message as the command line says it: the setting it names spelled as its flag
+// (report::flag_of).
 [[nodiscard]] std::string message_of(const Error& error);
 
 // --headroom: "fit", "stable", "conservative", "none"; or a size ("1.5G") or a percentage

@@ -140,26 +140,25 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     // Ollama clamps num_ctx to the model's context_length (ollama.md §1.4); llama.cpp only
     // warns and allocates what it was given (llama_context constructor).
     if (engine.id == EngineId::ollama) {
-      est.notes.push_back(fmt::format("context {} is above the model's maximum {}; clamped to "
-                                      "{} (as Ollama does)", config.ctx, spec.n_ctx_train,
-                                      spec.n_ctx_train));
+      est.notes.push_back(Finding(FindingKind::ctx_clamped,
+                                  {{"ctx", config.ctx}, {"model_max", spec.n_ctx_train}}));
       config.ctx = spec.n_ctx_train;
     } else {
-      est.notes.push_back(fmt::format("context {} is above the model's maximum {}; {} allocates "
-                                      "it anyway, but the model was not trained for it",
-                                      config.ctx, spec.n_ctx_train, engine.display));
+      est.notes.push_back(
+          Finding(FindingKind::ctx_above_max, {{"ctx", config.ctx},
+                                               {"model_max", spec.n_ctx_train},
+                                               {"engine", std::string(engine.display)}}));
     }
   }
   if (engine.id == EngineId::ollama) {
     // ollama.md §1.4: embedding models always get one slot; vision models at least 2048.
     if (!spec.causal && config.parallel > 1) {
-      est.notes.push_back(fmt::format("Ollama runs embedding models with one slot; parallel {} "
-                                      "-> 1", config.parallel));
+      est.notes.push_back(
+          Finding(FindingKind::embedding_one_slot, {{"parallel", config.parallel}}));
       config.parallel = 1;
     }
     if (model.projector > 0 && config.ctx < 2048) {
-      est.notes.push_back(fmt::format("Ollama raises the context of vision models to at least "
-                                      "2048; {} -> 2048", config.ctx));
+      est.notes.push_back(Finding(FindingKind::vision_min_ctx, {{"ctx", config.ctx}}));
       config.ctx = std::min<std::int64_t>(2048, spec.n_ctx_train);
     }
   }
@@ -285,18 +284,16 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   }
 
   if (!graph_modelled(spec)) {
-    est.notes.push_back(fmt::format("compute buffers from closed forms: the {} graph is not "
-                                    "rebuilt (docs/memory-model.md §5)", spec.arch));
+    est.notes.push_back(Finding(FindingKind::compute_closed_form, {{"arch", spec.arch}}));
   }
   if (experts_on_host > 0) {
-    est.notes.push_back(fmt::format("the experts of the first {} blocks ({}) stay in host "
-                                    "memory (llama.cpp --n-cpu-moe {})", config.cpu_moe,
-                                    format_bytes(experts_on_host), config.cpu_moe));
+    est.notes.push_back(Finding(FindingKind::experts_on_host,
+                                {{"cpu_moe", config.cpu_moe}, {"bytes", experts_on_host}}));
   }
   if (repacked > 0) {
-    est.notes.push_back(fmt::format("host weights include {} of CPU_REPACK copies ({} CPU; "
-                                    "llama.cpp's --no-repack avoids them: --cpu-repack off)",
-                                    format_bytes(repacked), to_string(config.cpu_repack)));
+    est.notes.push_back(
+        Finding(FindingKind::cpu_repack,
+                {{"bytes", repacked}, {"isa", std::string(to_string(config.cpu_repack))}}));
   }
 
   // Vision projector: llama-server offloads the mmproj to the first GPU by default; Ollama
@@ -307,9 +304,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                         (engine.id != EngineId::ollama || full);
     Bytes& projector_on = (on_gpu ? devices.front() : host).weights;
     projector_on = checked_add(projector_on, model.projector, weights_what);
-    est.notes.push_back(fmt::format("vision projector {} counted on {}; its image-encoding "
-                                    "compute buffer is not included", format_bytes(model.projector),
-                                    on_gpu ? devices.front().name : std::string("the CPU")));
+    est.notes.push_back(Finding(
+        FindingKind::projector,
+        {{"bytes", model.projector}, {"device", on_gpu ? devices.front().name : host.name}}));
   }
 
   const bool partial = config.gpu_layers > 0 && config.gpu_layers < est.total_layers;

@@ -1,9 +1,9 @@
-#include <vramplan/report/env.hpp>
-
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/report/env.hpp>
 #include <vramplan/report/escape.hpp>
+#include <vramplan/report/findings.hpp>
 #include <vramplan/report/table.hpp>
 
 namespace vramplan::report {
@@ -45,10 +45,10 @@ std::string header(const Model& model, const Plan& plan, const EnvOptions& optio
     }
   }
   line(out, format_text("# headroom: {}", plan.headroom.profile));
-  for (const std::string& reason : plan.reasons) {
-    line(out, format_text("# does not fit: {}", reason));
+  for (const Finding& reason : plan.reasons) {
+    line(out, format_text("# does not fit: {}", describe(reason)));
   }
-  for (const std::string& note : e.notes) line(out, format_text("# note: {}", note));
+  for (const Finding& note : e.notes) line(out, format_text("# note: {}", describe(note)));
   return out;
 }
 

@@ -1,5 +1,3 @@
-#include <vramplan/report/table.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -7,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <vramplan/report/escape.hpp>
+#include <vramplan/report/findings.hpp>
+#include <vramplan/report/table.hpp>
 #include <vramplan/report/text_table.hpp>
 
 namespace vramplan::report {
@@ -140,10 +140,10 @@ std::string wrap(std::string_view raw, const std::string& first, const std::stri
   return out;
 }
 
-std::string bullet_list(const Styled& title, const std::vector<std::string>& items) {
+std::string bullet_list(const Styled& title, const std::vector<Finding>& items) {
   if (items.empty()) return {};
   std::string out = format_text("\n{}\n", title);
-  for (const std::string& item : items) out += wrap(item, "  - ", "    ");
+  for (const Finding& item : items) out += wrap(describe(item), "  - ", "    ");
   return out;
 }
 
@@ -245,7 +245,7 @@ std::string render_fit_table(const Model& model, const Plan& plan, const TableOp
       TextTable table({Align::left, Align::left, Align::right, Align::left});
       table.add_row({"", "change", "gpu need", "fits"});
       for (const Suggestion& s : plan.suggestions) {
-        table.add_row({"", s.change, format_bytes(s.total_gpu), s.fits ? "yes" : "no"});
+        table.add_row({"", describe(s.change), format_bytes(s.total_gpu), s.fits ? "yes" : "no"});
       }
       out += table.render();
     }

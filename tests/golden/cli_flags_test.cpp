@@ -7,6 +7,7 @@
 
 #include <vramplan/bytes.hpp>
 #include <vramplan/error.hpp>
+#include <vramplan/report/findings.hpp>
 
 #include "../../src/cli/flags.hpp"
 
@@ -49,11 +50,11 @@ TEST(Flags, EverySettingHasAFlag) {
   for (int i = static_cast<int>(Setting::model); i <= static_cast<int>(Setting::tensor_parallel);
        ++i) {
     const auto setting = static_cast<Setting>(i);
-    const std::string_view flag = flag_of(setting);
+    const std::string_view flag = report::flag_of(setting);
     EXPECT_TRUE(flag.starts_with("--")) << to_string(setting);
   }
-  EXPECT_EQ(flag_of(Setting::max_model_len), "--max-model-len");
-  EXPECT_EQ(flag_of(Setting::cpu_moe), "--cpu-moe");
+  EXPECT_EQ(report::flag_of(Setting::max_model_len), "--max-model-len");
+  EXPECT_EQ(report::flag_of(Setting::cpu_moe), "--cpu-moe");
 }
 
 TEST(Flags, AnErrorNamesItsSettingAsTheFlag) {

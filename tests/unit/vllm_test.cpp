@@ -245,7 +245,10 @@ TEST(Vllm, StartupCheckFailsWhenUtilExceedsFreeMemory) {
   const VllmPlan plan = vllm_fit(bf16_model(test::llama31_8b()), r);
   EXPECT_FALSE(plan.fits);
   ASSERT_FALSE(plan.reasons.empty());
-  EXPECT_NE(plan.reasons.front().find("startup check"), std::string::npos);
+  const Finding& why = plan.reasons.front();
+  EXPECT_EQ(why.kind, FindingKind::vllm_startup);
+  EXPECT_EQ(why.number("util_x10000"), 9950);
+  EXPECT_LT(why.number("free_bytes"), why.number("requested_bytes"));
 }
 
 TEST(Vllm, SamplerWarmupRiskWithLargeVocabAndHighUtil) {
@@ -324,12 +327,17 @@ TEST(Vllm, NothingFitsSaysWhyAndWhatWould) {
   const VllmPlan plan = vllm_fit(m, r);
   EXPECT_FALSE(plan.fits);
   ASSERT_FALSE(plan.reasons.empty());
-  EXPECT_NE(plan.reasons.front().find("exceed the budget"), std::string::npos);
+  const Finding& why = plan.reasons.front();
+  EXPECT_EQ(why.kind, FindingKind::vllm_no_kv_room);
+  EXPECT_EQ(why.number("over_bytes"), why.number("non_kv_bytes") - why.number("requested_bytes"));
+  EXPECT_GT(why.number("over_bytes"), 0);
   bool fp8_fits = false;
   bool tp2_fits = false;
   for (const VllmSuggestion& s : plan.suggestions) {
-    if (s.change.rfind("--dtype fp8", 0) == 0) fp8_fits = s.fits;
-    if (s.change.rfind("2 GPUs", 0) == 0) tp2_fits = s.fits && s.max_model_len > 0;
+    if (s.change.kind == FindingKind::vllm_fp8_weights) fp8_fits = s.fits;
+    if (s.change.kind == FindingKind::vllm_more_gpus && s.change.number("gpus") == 2) {
+      tp2_fits = s.fits && s.max_model_len > 0;
+    }
   }
   EXPECT_TRUE(fp8_fits);
   EXPECT_TRUE(tp2_fits);

@@ -96,22 +96,24 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   if (o.cpu_moe.has_value()) request.cpu_moe = parse_cpu_moe(*o.cpu_moe, model.spec.n_layer);
   // The model's own defaults (an Ollama .params layer) act as settings the user made: Ollama
   // applies them to every request that does not override them.
-  std::vector<std::string> source_decisions;
+  std::vector<Finding> source_decisions;
   const io::ModelDefaults& defaults = resolved.defaults;
   if (!request.ctx && defaults.num_ctx) {
     request.ctx = *defaults.num_ctx;
-    source_decisions.push_back(
-        fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
+    source_decisions.push_back(Finding(FindingKind::ctx_from_model,
+                                       {{"ctx", *defaults.num_ctx}, {"origin", defaults.origin}}));
   }
   if (!request.ubatch && defaults.num_batch) {
     request.ubatch = *defaults.num_batch;
-    source_decisions.push_back(fmt::format("batch {} from {}", *defaults.num_batch,
-                                           defaults.origin));
+    source_decisions.push_back(
+        Finding(FindingKind::batch_from_model,
+                {{"batch", *defaults.num_batch}, {"origin", defaults.origin}}));
   }
   if (!request.gpu_layers && defaults.num_gpu) {
     request.gpu_layers = std::min(*defaults.num_gpu, model.spec.n_layer + 1);
-    source_decisions.push_back(fmt::format("{} GPU layers (num_gpu) from {}", *request.gpu_layers,
-                                           defaults.origin));
+    source_decisions.push_back(
+        Finding(FindingKind::gpu_layers_from_model,
+                {{"gpu_layers", *request.gpu_layers}, {"origin", defaults.origin}}));
   }
   if (request.backend == Backend::cpu) {
     if (!request.vram.empty()) warn(context, "--vram is ignored with --backend cpu");

@@ -140,7 +140,7 @@ void refuse_llama_flags(const FlagValue& parallel, const FlagValue& kv_type,
 struct VllmModel {
   Model model;
   std::string model_ref;  // for `vllm serve`
-  std::vector<std::string> notes;
+  std::vector<Finding> notes;
 };
 
 // The model as vLLM would load it. Catalog entries become their Hugging Face checkpoint in
@@ -153,12 +153,8 @@ VllmModel load(const ModelFlags& flags, Parsed& parsed, Context& context) {
   VllmRequest& r = parsed.request;
   if (resolved.kind == io::SourceKind::catalog) {
     if (r.dtype == VllmDtype::checkpoint) r.dtype = VllmDtype::bf16;
-    out.notes.push_back(fmt::format(
-        "catalog model: weights counted as vLLM loads the Hugging Face checkpoint with --dtype "
-        "{} ({}); the GGUF quantization of the catalog name does not apply",
-        to_string(r.dtype),
-        r.dtype == VllmDtype::fp8 ? "linear weights 1 byte, embeddings and head 2 bytes"
-                                  : "2 bytes per parameter"));
+    out.notes.push_back(Finding(FindingKind::vllm_catalog_checkpoint,
+                                {{"dtype", std::string(to_string(r.dtype))}}));
     out.model = vllm_checkpoint_model(resolved.model, r.dtype);
     const CatalogEntry* entry = catalog.find_id(resolved.model.entry_id);
     out.model_ref = flags.model;
@@ -179,9 +175,7 @@ VllmModel load(const ModelFlags& flags, Parsed& parsed, Context& context) {
     if (!parsed.dtype_given) r.dtype = VllmDtype::checkpoint;
     if (r.dtype == VllmDtype::bf16 || r.dtype == VllmDtype::fp16) {
       out.notes.push_back(
-          fmt::format("--dtype {} sets the compute dtype; the weights are counted "
-                      "as stored in the file",
-                      to_string(r.dtype)));
+          Finding(FindingKind::vllm_file_dtype, {{"dtype", std::string(to_string(r.dtype))}}));
     }
     out.model = resolved.model;
     out.model_ref = flags.model;
