@@ -61,9 +61,9 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
       ->allow_extra_args(false);
 }
 
-void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& formats,
+void add_output_flags(CLI::App& app, OutputFlags& flags, std::initializer_list<Format> formats,
                       bool with_output) {
-  app.add_option("--format", flags.format, "output format: " + formats)
+  app.add_option("--format", flags.format, "output format: " + format_list(formats))
       ->type_name("FORMAT")
       ->default_str("table");
   if (with_output) {
@@ -217,18 +217,37 @@ void check_output_file(const OutputFlags& flags) {
   }
 }
 
-void check_format(const std::string& format, const std::string& allowed) {
-  for (const std::string& name : split(allowed, '|')) {
-    if (format == name) return;
+std::string_view to_string(Format format) {
+  switch (format) {
+    case Format::table:
+      return "table";
+    case Format::json:
+      return "json";
+    case Format::env:
+      return "env";
   }
-  std::string list = allowed;
-  const std::size_t last = list.rfind('|');
-  if (last != std::string::npos) list.replace(last, 1, " or ");
-  for (std::size_t at = list.find('|'); at != std::string::npos; at = list.find('|')) {
-    list.replace(at, 1, ", ");
+  return "";
+}
+
+std::string format_list(std::initializer_list<Format> allowed) {
+  std::string list;
+  for (const Format format : allowed) {
+    if (!list.empty()) list += '|';
+    list += to_string(format);
   }
-  throw Error(ErrorKind::usage, fmt::format("--format: unknown format '{}' (use {})", format,
-                                            list));
+  return list;
+}
+
+Format parse_format(const std::string& text, std::initializer_list<Format> allowed) {
+  std::string list;  // "table, json or env"
+  std::size_t i = 0;
+  for (const Format format : allowed) {
+    if (text == to_string(format)) return format;
+    list += i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ";
+    list += to_string(format);
+    ++i;
+  }
+  throw Error(ErrorKind::usage, fmt::format("--format: unknown format '{}' (use {})", text, list));
 }
 
 void require_model(const ModelFlags& flags, std::string_view command) {

@@ -32,30 +32,10 @@ std::string indent(const std::string& block) {
   return out;
 }
 
-// Word-wrapped bullet, 100 columns; `raw` is escaped first.
-std::string bullet(std::string_view raw) {
-  const std::string text = escape_text(raw);
-  std::string out;
-  std::string line = "  -";
-  for (std::size_t start = 0; start < text.size();) {
-    std::size_t end = text.find(' ', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string word = text.substr(start, end - start);
-    start = end + 1;
-    if (word.empty()) continue;
-    if (line.size() > 4 && display_width(line) + 1 + display_width(word) > 100) {
-      out += line + '\n';
-      line = "   ";
-    }
-    line += ' ' + word;
-  }
-  return out + line + '\n';
-}
-
 std::string bullets(const std::string& title, const std::vector<Finding>& items) {
   if (items.empty()) return {};
   std::string out = format_text("\n{}\n", title);
-  for (const Finding& item : items) out += bullet(describe(item));
+  for (const Finding& item : items) out += word_wrap(describe(item), "  - ", "    ");
   return out;
 }
 

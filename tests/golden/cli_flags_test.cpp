@@ -9,6 +9,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/report/findings.hpp>
 
+#include "../../src/cli/common.hpp"
 #include "../../src/cli/flags.hpp"
 
 namespace vramplan::cli {
@@ -63,6 +64,24 @@ TEST(Flags, AnErrorNamesItsSettingAsTheFlag) {
   EXPECT_EQ(message_of(e), "use --ubatch 4 or more");
   const Error plain(ErrorKind::bad_input, "unknown model 'x'");
   EXPECT_EQ(message_of(plain), "unknown model 'x'");
+}
+
+TEST(Flags, FormatIsParsedAgainstTheCommandsValues) {
+  EXPECT_EQ(parse_format("env", {Format::table, Format::json, Format::env}), Format::env);
+  EXPECT_EQ(format_list({Format::table, Format::json}), "table|json");
+  try {
+    (void)parse_format("env", {Format::table, Format::json});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_STREQ(e.what(), "--format: unknown format 'env' (use table or json)");
+  }
+  try {
+    (void)parse_format("yaml", {Format::table, Format::json, Format::env});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "--format: unknown format 'yaml' (use table, json or env)");
+  }
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ CLI::App* setup_estimate(CLI::App& app, EstimateOptions& o) {
       ->type_name("N");
   sub->add_option("--batch", o.batch, "logical batch size (default: the engine's)")
       ->type_name("N");
-  add_output_flags(*sub, o.output, "table|json", true);
+  add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   add_vllm_flags(*sub, o.vllm, false);
   sub->footer("Example: vramplan estimate --vram 16G --model llama3.1:8b --ctx 8192");
   return sub;
@@ -48,7 +48,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
     return run_estimate_vllm(o, context);  // vLLM has its own memory model: vllm.cpp
   }
   reject_vllm_flags(o.vllm);
-  check_format(o.output.format, "table|json");
+  const Format format = parse_format(o.output.format, {Format::table, Format::json});
   check_output_file(o.output);
   require_model(o.model, "estimate");
   const Engine& engine = parse_engine(o.model.engine);
@@ -108,7 +108,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   const Estimate result = estimate(model, engine, backend, config, gpus);
   warn_notes(context, result.notes);
   const std::string content =
-      o.output.format == "json"
+      format == Format::json
           ? report::render_estimate_json(model, result)
           : report::render_estimate_table(
                 model, result,

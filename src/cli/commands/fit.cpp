@@ -44,7 +44,7 @@ CLI::App* setup_fit(CLI::App& app, FitOptions& o) {
   sub->add_option("--min-ctx", o.min_ctx,
                   "shortest context the planner may pick (default 4096)")
       ->type_name("N");
-  add_output_flags(*sub, o.output, "table|json|env", true);
+  add_output_flags(*sub, o.output, {Format::table, Format::json, Format::env}, true);
   add_vllm_flags(*sub, o.vllm, true);
   sub->footer("Example: vramplan fit --vram 24G --ram 64G --model llama3.1:70b --format env");
   return sub;
@@ -56,7 +56,7 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   }
   reject_vllm_flags(o.vllm);
   // Validate every flag before any work, so usage errors come first.
-  check_format(o.output.format, "table|json|env");
+  const Format format = parse_format(o.output.format, {Format::table, Format::json, Format::env});
   check_output_file(o.output);
   require_model(o.model, "fit");
   const Engine& engine = parse_engine(o.model.engine);
@@ -133,9 +133,9 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   warn_notes(context, plan.estimate.notes);
 
   std::string content;
-  if (o.output.format == "json") {
+  if (format == Format::json) {
     content = report::render_fit_json(model, plan);
-  } else if (o.output.format == "env") {
+  } else if (format == Format::env) {
     content = report::render_env(model, plan, report::EnvOptions{.tool_version = version});
   } else {
     const bool color = !o.output.output.has_value() && use_color(context);

@@ -183,8 +183,8 @@ VllmModel load(const ModelFlags& flags, Parsed& parsed, Context& context) {
   return out;
 }
 
-ExitCode finish(const VllmModel& m, VllmPlan& plan, const OutputFlags& output, bool is_fit,
-                Context& context) {
+ExitCode finish(const VllmModel& m, VllmPlan& plan, const OutputFlags& output, Format format,
+                bool is_fit, Context& context) {
   plan.estimate.notes.insert(plan.estimate.notes.begin(), m.notes.begin(), m.notes.end());
   const VllmEstimate& e = plan.estimate;
   if (!e.sampler_ok) {
@@ -193,9 +193,9 @@ ExitCode finish(const VllmModel& m, VllmPlan& plan, const OutputFlags& output, b
                               format_bytes(e.sampler_room), format_bytes(e.sampler_need)));
   }
   std::string content;
-  if (output.format == "json") {
+  if (format == Format::json) {
     content = report::render_vllm_json(m.model, plan);
-  } else if (output.format == "env") {
+  } else if (format == Format::env) {
     content = report::render_vllm_env(
         m.model, plan, report::VllmEnvOptions{.tool_version = version, .model_ref = m.model_ref});
   } else {
@@ -270,7 +270,7 @@ void reject_vllm_flags(const VllmFlags& f) {
 }
 
 ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
-  check_format(o.output.format, "table|json|env");
+  const Format format = parse_format(o.output.format, {Format::table, Format::json, Format::env});
   check_output_file(o.output);
   require_model(o.model, "fit");
   refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.cpu_moe, o.ubatch,
@@ -288,11 +288,11 @@ ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
   const VllmModel m = load(o.model, parsed, context);
   check_equal_gpus(parsed.request);
   VllmPlan plan = vllm_fit(m.model, parsed.request);
-  return finish(m, plan, o.output, true, context);
+  return finish(m, plan, o.output, format, true, context);
 }
 
 ExitCode run_estimate_vllm(const EstimateOptions& o, Context& context) {
-  check_format(o.output.format, "table|json");
+  const Format format = parse_format(o.output.format, {Format::table, Format::json});
   check_output_file(o.output);
   require_model(o.model, "estimate");
   refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.cpu_moe, o.ubatch,
@@ -303,7 +303,7 @@ ExitCode run_estimate_vllm(const EstimateOptions& o, Context& context) {
   check_equal_gpus(parsed.request);
   plan.estimate = vllm_estimate(m.model, parsed.request);
   plan.fits = plan.estimate.fits();
-  return finish(m, plan, o.output, false, context);
+  return finish(m, plan, o.output, format, false, context);
 }
 
 }  // namespace vramplan::cli
