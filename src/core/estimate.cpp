@@ -25,7 +25,7 @@ constexpr std::string_view compute_what = "the compute buffer";
 
 // Device index of each offloadable layer (blocks, then the output layer at index n_layer):
 // -1 for the host. llama.cpp's -sm layer split: offloaded layers are cut into contiguous
-// runs by cumulative capacity fractions (llama-model.cpp load_tensors, llamacpp.md §A3).
+// runs by cumulative capacity fractions (llama.cpp src/llama-model.cpp load_tensors).
 std::vector<int> place_layers(std::int32_t n_layer, std::int32_t gpu_layers,
                               const std::vector<Bytes>& gpus) {
   std::vector<int> device(static_cast<std::size_t>(n_layer) + 1, -1);
@@ -81,7 +81,7 @@ Bytes Estimate::total() const {
 Bytes gpu_runtime_overhead(Backend backend) {
   // Memory a GPU process holds outside llama.cpp's buffers: CUDA context, cuBLAS handles and
   // workspace, loaded kernels. Ollama reserves 457 MiB per CUDA/ROCm/Vulkan GPU and 512 MiB
-  // on Metal for exactly this (ml/device.go MinimumMemory; ollama.md §1.1).
+  // on Metal for exactly this (Ollama ml/device.go MinimumMemory).
   switch (backend) {
     case Backend::cuda:
     case Backend::vulkan:
@@ -137,8 +137,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                             config.n_batch, config.n_ubatch));
   }
   if (config.ctx > spec.n_ctx_train) {
-    // Ollama clamps num_ctx to the model's context_length (ollama.md §1.4); llama.cpp only
-    // warns and allocates what it was given (llama_context constructor).
+    // Ollama clamps num_ctx to the model's context_length (Ollama llm/llama_server.go); llama.cpp
+    // only warns and allocates what it was given (llama_context constructor).
     if (engine.id == EngineId::ollama) {
       est.notes.push_back(Finding(FindingKind::ctx_clamped,
                                   {{"ctx", config.ctx}, {"model_max", spec.n_ctx_train}}));
@@ -151,7 +151,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     }
   }
   if (engine.id == EngineId::ollama) {
-    // ollama.md §1.4: embedding models always get one slot; vision models at least 2048.
+    // Ollama (llm/llama_server.go): embedding models always get one slot; vision models at least
+    // 2048.
     if (!spec.causal && config.parallel > 1) {
       est.notes.push_back(
           Finding(FindingKind::embedding_one_slot, {{"parallel", config.parallel}}));
@@ -297,7 +298,7 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   }
 
   // Vision projector: llama-server offloads the mmproj to the first GPU by default; Ollama
-  // keeps it on the CPU when the text model is only partly offloaded (ollama.md §1.3).
+  // keeps it on the CPU when the text model is only partly offloaded (Ollama llm/llama_server.go).
   if (model.projector > 0) {
     const bool full = config.gpu_layers == est.total_layers;
     const bool on_gpu = !gpus.empty() && config.gpu_layers > 0 &&
@@ -320,8 +321,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
       if (d.layers > 0) d.compute = graph.peak(holds_output);
       // Op offload: with a partial offload (or experts kept on the host), large-batch ops
       // on host weights run on the GPU and copy the weight into its compute buffer
-      // (llamacpp.md §A2.1). Counted on the first GPU; the staging size is the largest
-      // host-resident tensor (not verified on CUDA here: docs/memory-model.md).
+      // (llama.cpp src/llama-context.cpp). Counted on the first GPU; the staging size is the
+      // largest host-resident tensor (not verified on CUDA here: docs/memory-model.md).
       if (i == 0 && (partial || config.gpu_layers == 0 || experts_on_host > 0) &&
           est.shape.n_ubatch >= 32) {
         d.compute = checked_add(d.compute, largest_host_tensor, compute_what);

@@ -34,7 +34,8 @@ std::int64_t head_dim_v(const ModelSpec& spec) {
 
 enum class Split { replicated, tensor, vocab, kv, fused_qkv, skipped };
 
-// How vLLM's tensor-parallel layers hold a tensor (vllm.md §2 "Tensor parallel splitting").
+// How vLLM's tensor-parallel layers hold a tensor (vllm/model_executor/layers/linear.py and
+// vocab_parallel_embedding.py).
 Split classify(const TensorInfo& t, const ModelSpec& spec) {
   const std::string_view name = t.name;
   if (name == "token_embd.weight" || name == "output.weight") return Split::vocab;

@@ -1,5 +1,6 @@
 // vLLM V1 memory model (src/core/vllm.cpp) against the measured startups of
-// shared/reference/vllm.md §6 (llm-d v0.19.0 sweep, H100 80GB = 79.19 GiB torch total, util 0.95,
+// llm-d-incubation/llm-d-planner accuracy/results/v0.19.0 (vLLM v0.19.0 sweep, H100 80GB =
+// 79.19 GiB torch total, util 0.95,
 // vllm serve defaults 1024 seqs / 8192 batched tokens, CUDA-graph estimate not applied).
 #include <cmath>
 
@@ -253,7 +254,7 @@ TEST(Vllm, StartupCheckFailsWhenUtilExceedsFreeMemory) {
 
 TEST(Vllm, SamplerWarmupRiskWithLargeVocabAndHighUtil) {
   // gpt-oss-20b (vocab 201,088), 1024 sequences: 786 MiB of fp32 logits + 150 MiB, exactly
-  // the allocation that failed in vllm.md §6 row 27.
+  // the allocation that failed in that sweep's row 27.
   const Model m = bf16_model(test::gpt_oss_20b());
   VllmRequest r = llmd(1);
   const VllmEstimate row27 = vllm_estimate(m, r);

@@ -18,7 +18,8 @@ namespace {
 
 constexpr const char* group = "vLLM (--engine vllm)";
 
-// vLLM's human-readable integers (vllm.md §1.6): 1k = 1000, 1K = 1024, 32K = 32768.
+// vLLM's human-readable integers (vllm/engine/arg_utils.py, human_readable_int): 1k = 1000, 1K =
+// 1024, 32K = 32768.
 std::int64_t parse_model_len(std::string_view flag, const std::string& text) {
   if (!text.empty() && (text.back() == 'k' || text.back() == 'K')) {
     const std::int64_t unit = text.back() == 'k' ? 1000 : 1024;
