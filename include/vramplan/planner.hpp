@@ -91,6 +91,26 @@ struct Plan {
                                                  std::int32_t parallel, bool flash_attn,
                                                  const std::vector<Bytes>& gpus);
 
+// An engine's defaults for the slots and batch sizes left unset, applied here for both
+// `estimate` and the planner.
+struct Slots {
+  std::int32_t parallel = 1;
+  bool kv_unified = false;  // llama-server's -np auto: unified KV over its default slots
+};
+[[nodiscard]] Slots engine_slots(const Engine& engine, std::optional<std::int32_t> parallel);
+
+struct Batches {
+  std::int64_t n_batch = 0;
+  std::int64_t n_ubatch = 0;
+};
+// `ubatch` unset: engine_default_ubatch(); `batch` unset: the ubatch where the engine passes one
+// value as both (-b N -ub N), else its default. n_batch is never below n_ubatch.
+[[nodiscard]] Batches engine_batches(const Model& model, const Engine& engine, Backend backend,
+                                     std::int64_t ctx, std::int32_t parallel, bool flash_attn,
+                                     const std::vector<Bytes>& gpus,
+                                     std::optional<std::int64_t> batch,
+                                     std::optional<std::int64_t> ubatch);
+
 // Alternative models (other quantizations of the same model) to suggest from when
 // nothing fits; may be empty.
 [[nodiscard]] Plan fit(const Model& model, const FitRequest& request,

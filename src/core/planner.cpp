@@ -59,12 +59,10 @@ Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers,
   c.kv_unified = p.kv_unified;
   c.cpu_repack = r.cpu_repack;
   c.cpu_moe = r.cpu_moe.value_or(0);
-  c.n_ubatch = r.ubatch ? *r.ubatch
-                        : engine_default_ubatch(p.model, p.engine, r.backend, ctx, p.parallel,
-                                                p.flash_attn, p.gpus);
-  c.n_batch = r.batch ? *r.batch : p.engine.batch_equals_ubatch ? c.n_ubatch
-                                                                : p.engine.default_batch;
-  c.n_batch = std::max(c.n_batch, c.n_ubatch);
+  const Batches b = engine_batches(p.model, p.engine, r.backend, ctx, p.parallel, p.flash_attn,
+                                   p.gpus, r.batch, r.ubatch);
+  c.n_batch = b.n_batch;
+  c.n_ubatch = b.n_ubatch;
   return c;
 }
 
@@ -284,6 +282,23 @@ std::int64_t engine_default_ubatch(const Model& model, const Engine& engine, Bac
                            flash_attn, backend, smallest);
 }
 
+Slots engine_slots(const Engine& engine, std::optional<std::int32_t> parallel) {
+  return Slots{.parallel = parallel.value_or(engine.default_parallel),
+               .kv_unified = !parallel && engine.unified_when_parallel_unset};
+}
+
+Batches engine_batches(const Model& model, const Engine& engine, Backend backend, std::int64_t ctx,
+                       std::int32_t parallel, bool flash_attn, const std::vector<Bytes>& gpus,
+                       std::optional<std::int64_t> batch, std::optional<std::int64_t> ubatch) {
+  Batches b;
+  b.n_ubatch = ubatch
+                   ? *ubatch
+                   : engine_default_ubatch(model, engine, backend, ctx, parallel, flash_attn, gpus);
+  b.n_batch = batch ? *batch : engine.batch_equals_ubatch ? b.n_ubatch : engine.default_batch;
+  b.n_batch = std::max(b.n_batch, b.n_ubatch);
+  return b;
+}
+
 Bytes Headroom::for_device(Bytes capacity) const {
   const auto share = static_cast<Bytes>(std::llround(fraction * static_cast<double>(capacity)));
   return std::max(fixed, share);
@@ -298,8 +313,9 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
   if (request.backend != Backend::cpu) p.gpus = request.vram;
   for (Bytes cap : p.gpus) p.budget.push_back(cap - request.headroom.for_device(cap));
   if (request.ram > 0) p.ram_budget = request.ram - ram_reserve_bytes;
-  p.parallel = request.parallel.value_or(p.engine.default_parallel);
-  p.kv_unified = !request.parallel && p.engine.unified_when_parallel_unset;
+  const Slots slots = engine_slots(p.engine, request.parallel);
+  p.parallel = slots.parallel;
+  p.kv_unified = slots.kv_unified;
   p.flash_attn = request.flash_attn.value_or(true);
   // A quantized cache without flash attention is refused by the first estimate (kv_cache()).
   const GgmlType kv = request.kv_type.value_or(GgmlType::f16);

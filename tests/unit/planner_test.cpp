@@ -138,6 +138,30 @@ TEST(Fit, QuantizedCacheWithFlashAttentionOffIsRefused) {
   }
 }
 
+TEST(EngineDefaults, SlotsAndBatchesLeftUnset) {
+  const Engine& server = engine(EngineId::llamacpp);
+  EXPECT_EQ(engine_slots(server, std::nullopt).parallel, server.default_parallel);
+  EXPECT_TRUE(engine_slots(server, std::nullopt).kv_unified);  // -np auto
+  EXPECT_FALSE(engine_slots(server, 2).kv_unified);
+  EXPECT_EQ(engine_slots(server, 2).parallel, 2);
+
+  const Model m = test::simple_model(test::llama31_8b());
+  // llama-server: -b and -ub apart; a physical batch above the logical one raises it.
+  Batches b = engine_batches(m, server, Backend::cuda, 8192, 1, true, {24 * gib}, std::nullopt,
+                             std::int64_t{4096});
+  EXPECT_EQ(b.n_ubatch, 4096);
+  EXPECT_EQ(b.n_batch, 4096);
+  b = engine_batches(m, server, Backend::cuda, 8192, 1, true, {24 * gib}, std::nullopt,
+                     std::nullopt);
+  EXPECT_EQ(b.n_batch, server.default_batch);
+  EXPECT_EQ(b.n_ubatch, server.default_ubatch);
+  // The library passes one value as both.
+  const Engine& library = engine(EngineId::llamacpp_lib);
+  b = engine_batches(m, library, Backend::cpu, 8192, 1, true, {}, std::nullopt, std::int64_t{256});
+  EXPECT_EQ(b.n_batch, 256);
+  EXPECT_EQ(b.n_ubatch, 256);
+}
+
 TEST(Headroom, TheLargerOfTheFixedAmountAndTheShare) {
   const Headroom stable{.profile = "stable", .fixed = 1536 * mib, .fraction = 0.10};
   EXPECT_EQ(stable.for_device(24 * gib),

@@ -57,11 +57,13 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   const Backend backend = parse_backend_flag(o.model.backend, !gpus.empty());
 
   Config config;
-  const bool parallel_set = o.parallel.has_value();
-  config.parallel =
-      parallel_set ? static_cast<std::int32_t>(parse_integer("--parallel", *o.parallel, 1, 256))
-                   : engine.default_parallel;
-  config.kv_unified = !parallel_set && engine.unified_when_parallel_unset;
+  std::optional<std::int32_t> parallel;
+  if (o.parallel) {
+    parallel = static_cast<std::int32_t>(parse_integer("--parallel", *o.parallel, 1, 256));
+  }
+  const Slots slots = engine_slots(engine, parallel);
+  config.parallel = slots.parallel;
+  config.kv_unified = slots.kv_unified;
   // 0: not given. (A std::optional here trips g++ 12's -Wmaybe-uninitialized at -O3.)
   const std::int64_t ctx = o.ctx ? parse_integer("--ctx", *o.ctx, 1, max_ctx_setting) : 0;
   const BatchFlags batch = parse_batch_flags(engine, o.batch, o.ubatch, context);
@@ -84,15 +86,11 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
     warn(context, fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
   }
   config.ctx = ctx > 0 ? ctx : defaults.num_ctx.value_or(engine_default_ctx(model, engine, gpus));
-  config.n_ubatch = batch.ubatch           ? *batch.ubatch
-                    : defaults.num_batch ? *defaults.num_batch
-                                         : engine_default_ubatch(model, engine, backend, config.ctx,
-                                                                 config.parallel,
-                                                                 config.flash_attn, gpus);
-  config.n_batch = batch.batch                  ? *batch.batch
-                   : engine.batch_equals_ubatch ? config.n_ubatch
-                                                : engine.default_batch;
-  config.n_batch = std::max(config.n_batch, config.n_ubatch);
+  const Batches batches =
+      engine_batches(model, engine, backend, config.ctx, config.parallel, config.flash_attn, gpus,
+                     batch.batch, batch.ubatch ? batch.ubatch : defaults.num_batch);
+  config.n_batch = batches.n_batch;
+  config.n_ubatch = batches.n_ubatch;
   config.gpu_layers = !o.gpu_layers.has_value()
                           ? (backend == Backend::cpu ? 0 : total_layers)
                           : parse_gpu_layers(*o.gpu_layers, total_layers);
