@@ -1,7 +1,7 @@
 // ggml tensor types and llama.cpp file types (quantization presets).
 //
 // Block sizes and bytes per block are sizeof(block_*) in ggml/src/ggml-common.h; the enum
-// values are ggml.h's (shared/reference/llamacpp.md §A1.1 has the table).
+// values are enum ggml_type's in ggml/include/ggml.h.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +48,7 @@ struct GgmlTypeInfo {
 [[nodiscard]] bool is_quantized(GgmlType type);
 
 // llama_ftype: the preset a file was quantized with (general.file_type). Only a label:
-// sizes come from the per-tensor types (shared/reference/llamacpp.md §A5).
+// sizes come from the per-tensor types (enum llama_ftype in include/llama.h; docs/gguf.md).
 enum class FileType : std::int32_t {
   all_f32 = 0, mostly_f16 = 1, mostly_q4_0 = 2, mostly_q4_1 = 3, mostly_q8_0 = 7,
   mostly_q5_0 = 8, mostly_q5_1 = 9, mostly_q2_k = 10, mostly_q3_k_s = 11, mostly_q3_k_m = 12,

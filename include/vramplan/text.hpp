@@ -3,8 +3,12 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vramplan {
 
@@ -24,5 +28,75 @@ namespace vramplan {
            return lower_ascii(x) == lower_ascii(y);
          });
 }
+
+// Levenshtein distance (insertions, deletions, substitutions), for "did you mean". O(|a|·|b|):
+// callers bound the typed name's length first.
+[[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The largest edit distance that still reads as a typo of a name `typed_size` bytes long: a
+// third of it, at least 2 edits.
+[[nodiscard]] constexpr std::size_t typo_limit(std::size_t typed_size) {
+  return std::max<std::size_t>(2, typed_size / 3);
+}
+
+// "; did you mean 'a', 'b'?" for suggestions, "" for none: the tail of an "unknown ..." message.
+[[nodiscard]] inline std::string did_you_mean(const std::vector<std::string>& names) {
+  if (names.empty()) return {};
+  std::string out = "; did you mean '";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += "', '";
+    out += names[i];
+  }
+  return out + "'?";
+}
+
+// Length and code point of the valid UTF-8 sequence at `text[i]` (i < text.size()), or
+// nullopt when the bytes there are not one (RFC 3629: no overlong forms, no surrogates,
+// nothing past U+10FFFF).
+struct Utf8Char {
+  std::size_t length = 0;
+  std::uint32_t code_point = 0;
+};
+[[nodiscard]] std::optional<Utf8Char> decode_utf8(std::string_view text, std::size_t i);
+
+// Code points that are valid UTF-8 but act on the display: C1 controls, line and paragraph
+// separators, bidi embeddings, overrides and isolates.
+[[nodiscard]] bool is_display_control(std::uint32_t cp);
+
+// Unicode White_Space beyond ASCII (the C1 NEL and the separators are display controls): Go's
+// strings.TrimSpace, which docker compose's .env reader uses, trims them.
+[[nodiscard]] bool is_unicode_space(std::uint32_t cp);
+
+// Whether `value` is one plain word that every reader of a `.env`, a Modelfile or a compose
+// `command:` takes as written: ASCII letters, digits, `- . _ / : @ + = , %` and valid
+// non-ASCII UTF-8 that is neither a display control nor a Unicode space; not empty; not
+// starting with '-'. Such a value cannot be interpolated ($), start a comment (#), be quoted,
+// or split into two words or lines. The rule behind report::env_value and the rewriters of
+// io/deploy_files.hpp. nullopt when the value is a plain word, else what is wrong first.
+struct WordProblem {
+  enum class Kind {
+    empty,         // ""
+    leading_dash,  // "-1" would read as a flag where it is substituted into a command
+    character,     // the character at `offset` (`length` bytes) is not allowed
+  };
+  Kind kind = Kind::empty;
+  std::size_t offset = 0;
+  std::size_t length = 0;
+};
+[[nodiscard]] std::optional<WordProblem> plain_word_problem(std::string_view value);
 
 }  // namespace vramplan

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Measures what real llama.cpp (through node-llama-cpp, CPU backend) allocates for each
 // configuration of a grid, and what node-llama-cpp's arithmetic estimator predicts.
-// Facts about the oracle: shared/reference/oracle.md. Usage: scripts/oracle/README.md.
+// Usage: scripts/oracle/README.md; results: docs/accuracy.md.
 //
 //   NODE_PATH=<dir>/node_modules node measure.mjs --grid grid.json --out results.jsonl \
 //       [--log-dir DIR]
@@ -187,8 +187,8 @@ function estimatorFor(model, c) {
         {...args, kvCacheKeyType: undefined, kvCacheValueType: undefined});
     return {
       cpuRam: typed.cpuRam, gpuVram: typed.gpuVram,
-      // with the KV types left out it assumes f16 (oracle.md: its quantised-type arithmetic
-      // counts bytes per block as bytes per element)
+      // with the KV types left out it assumes f16 (node-llama-cpp's estimator counts bytes
+      // per block as bytes per element for quantised KV types)
       cpuRam_types_omitted: plain.cpuRam, gpuVram_types_omitted: plain.gpuVram,
     };
   } catch (e) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the llama.cpp oracle over a grid (scripts/oracle/README.md, shared/reference/oracle.md):
+# Runs the llama.cpp oracle over a grid (scripts/oracle/README.md):
 # writes a sparse GGUF per model with vramplan_make_gguf, measures each configuration with real
 # llama.cpp (node-llama-cpp, CPU backend) and writes bench/accuracy/data/<name>.jsonl.
 #

@@ -159,22 +159,6 @@ struct OllamaName {
   return {lower_ascii(name.substr(0, colon)), lower_ascii(name.substr(colon + 1))};
 }
 
-[[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // The part of an HF repo id after the owner: "meta-llama/Llama-3.1-8B" -> "llama-3.1-8b".
 [[nodiscard]] std::string repo_name(std::string_view repo) {
   const std::size_t slash = repo.rfind('/');
@@ -441,7 +425,7 @@ std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max
     return a.distance != b.distance ? a.distance < b.distance : a.index < b.index;
   });
   // Too far to be a typo: more than a third of the typed name changed (at least 2 edits).
-  const std::size_t limit = std::max<std::size_t>(2, typed.size() / 3);
+  const std::size_t limit = typo_limit(typed.size());
   std::vector<std::string> out;
   for (const Scored& s : scored) {
     if (s.distance > limit || out.size() >= max) break;
@@ -455,8 +439,7 @@ std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max
 std::string Catalog::unknown_message(std::string_view name) const {
   const std::string_view typed = trim(name);
   const std::vector<std::string> close = suggest(typed);
-  const std::string did_you_mean =
-      close.empty() ? "" : fmt::format("; did you mean '{}'?", fmt::join(close, "', '"));
+  const std::string suggestion = did_you_mean(close);
 
   std::string bare(typed);
   static_cast<void>(strip_prefix(bare, "registry.ollama.ai/"));
@@ -478,7 +461,7 @@ std::string Catalog::unknown_message(std::string_view name) const {
     return fmt::format(
         "unknown model '{}': the catalog has no Hugging Face repo '{}'; to plan it offline, "
         "download {} and pass --model path/to/config.json{}",
-        typed, repo, where, did_you_mean);
+        typed, repo, where, suggestion);
   }
 
   const OllamaName parts = split_ollama(bare);
@@ -497,10 +480,10 @@ std::string Catalog::unknown_message(std::string_view name) const {
     return fmt::format(
         "unknown tag '{}' of '{}' (the catalog knows {}){} (run 'vramplan models {}' to list "
         "them)",
-        parts.tag, parts.model, fmt::join(tags, ", "), did_you_mean, parts.model);
+        parts.tag, parts.model, fmt::join(tags, ", "), suggestion, parts.model);
   }
   return fmt::format("unknown model '{}'{} (run 'vramplan models' to list known models)", typed,
-                     did_you_mean);
+                     suggestion);
 }
 
 std::vector<const CatalogEntry*> Catalog::search(std::string_view query) const {

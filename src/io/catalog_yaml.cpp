@@ -9,16 +9,15 @@
 #include <limits>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <vramplan/error.hpp>
+
+#include "yaml_bounded.hpp"
 
 namespace vramplan::io {
 namespace {
@@ -46,35 +45,6 @@ const std::set<std::string, std::less<>> recurrent_keys{"conv_kernel", "inner_si
 const char* const required_keys[] = {"id",    "name",  "arch",    "layers", "embd",
                                      "heads", "vocab", "context", "quants"};
 
-[[nodiscard]] std::string lower_first(std::string text) {
-  if (!text.empty()) {
-    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  }
-  return text;
-}
-
-// Control characters as \xNN, so that a message quoting a value from the file (a key, an id,
-// the byte yaml-cpp stumbled on) stays one line whatever the file holds. Idempotent: the
-// backslash itself is kept.
-[[nodiscard]] std::string escape_controls(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      out += fmt::format("\\x{:02x}", u);
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// A yaml-cpp message for a one-line error: it quotes the offending byte as is ("unknown escape
-// character: " and a newline).
-[[nodiscard]] std::string yaml_message(const std::string& msg) {
-  return escape_controls(lower_first(msg));
-}
-
 // Longest kept value per key (a name pads every row of `vramplan models`).
 std::size_t max_length(std::string_view key) {
   if (key == "id" || key == "arch") return 64;
@@ -83,80 +53,6 @@ std::size_t max_length(std::string_view key) {
   if (key == "source" || key == "description") return 1024;
   return 256;
 }
-
-// Counts a document by events, before yaml-cpp builds its node tree (a few hundred bytes per
-// node): nodes, with each alias counting the nodes of what it repeats, nesting and scalar
-// length. Throws Limit at the first event past a limit.
-class Census : public YAML::EventHandler {
- public:
-  struct Limit {
-    YAML::Mark mark;
-    std::string what;
-  };
-
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor, 1); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    leaf(mark, 0, anchor < sizes_.size() ? sizes_[anchor] : 1);
-  }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                const std::string& value) override {
-    if (value.size() > catalog_max_scalar) {
-      throw Limit{mark, fmt::format("a YAML scalar of {} bytes exceeds the limit of {}",
-                                    value.size(), catalog_max_scalar)};
-    }
-    leaf(mark, anchor, 1);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(mark, anchor);
-  }
-  void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(mark, anchor);
-  }
-  void OnMapEnd() override { close(); }
-
- private:
-  struct Open {
-    YAML::anchor_t anchor;
-    std::size_t nodes_before;
-  };
-
-  void count(const YAML::Mark& mark, std::size_t n) {
-    nodes_ += n;  // n <= catalog_max_nodes: no overflow
-    if (nodes_ > catalog_max_nodes) {
-      throw Limit{mark, fmt::format("more than {} YAML nodes", catalog_max_nodes)};
-    }
-  }
-  void remember(YAML::anchor_t anchor, std::size_t n) {
-    if (anchor == YAML::NullAnchor) return;
-    if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, 1);  // anchors <= nodes, 1-based
-    sizes_[anchor] = n;
-  }
-  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, std::size_t n) {
-    count(mark, n);
-    remember(anchor, n);
-  }
-  void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
-    if (stack_.size() >= catalog_max_depth) {
-      throw Limit{mark, fmt::format("YAML nested deeper than {} levels", catalog_max_depth)};
-    }
-    count(mark, 1);
-    stack_.push_back(Open{anchor, nodes_ - 1});
-  }
-  void close() {
-    if (stack_.empty()) return;
-    remember(stack_.back().anchor, nodes_ - stack_.back().nodes_before);
-    stack_.pop_back();
-  }
-
-  std::size_t nodes_ = 0;
-  std::vector<Open> stack_;
-  std::vector<std::size_t> sizes_;  // anchor -> nodes it names
-};
 
 // Reads one document; remembers the origin and the model being read for messages.
 class Reader {
@@ -190,12 +86,8 @@ class Reader {
         fail(YAML::Mark::null_mark(), fmt::format("catalog is {} bytes, more than the limit of {}",
                                                   text.size(), catalog_max_bytes));
       }
-      std::istringstream stream{std::string(text)};
-      YAML::Parser parser(stream);
-      Census census;
-      parser.HandleNextDocument(census);  // the first document: what YAML::Load reads
-      root = YAML::Load(std::string(text));
-    } catch (const Census::Limit& limit) {
+      root = load_bounded_yaml(text);
+    } catch (const YamlLimit& limit) {
       fail(limit.mark, limit.what);
     } catch (const YAML::Exception& e) {
       fail(e.mark, yaml_message(e.msg));
