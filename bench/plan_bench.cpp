@@ -61,7 +61,7 @@ void BM_FitPartial70B(benchmark::State& state) {
   request.engine = &vramplan::engine(vramplan::EngineId::llamacpp);
   request.vram = {24 * vramplan::gib};
   request.ram = 64 * vramplan::gib;
-  request.headroom = vramplan::parse_headroom("fit");
+  request.headroom = vramplan::Headroom{.profile = "fit", .fixed = 1024 * vramplan::mib};
   for (auto _ : state) benchmark::DoNotOptimize(vramplan::fit(model, request, {}));
 }
 BENCHMARK(BM_FitPartial70B)->Unit(benchmark::kMillisecond);

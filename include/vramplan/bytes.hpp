@@ -19,7 +19,7 @@ inline constexpr Bytes gib = 1024 * mib;
 // Parses a user-given size. Binary units: "16G", "16GiB", "16Gi" = 16 * 2^30; decimal
 // units: "16GB" = 16 * 10^9. K/M/G/T likewise; case-insensitive; fractions allowed
 // ("1.5G"). A bare number, an unknown unit, zero, a negative or an absurd value
-// (> 1 PiB) throws Error{ErrorKind::usage}. `what` names the option in the message.
+// (> 1 PiB) throws Error{ErrorKind::invalid_setting}. `what` names the option in the message.
 [[nodiscard]] Bytes parse_size(std::string_view text, std::string_view what);
 
 // "7.95 GiB", "544.00 MiB", "12.00 KiB", "512 B": binary units, two decimals.

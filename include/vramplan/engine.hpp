@@ -1,6 +1,7 @@
 // Engines are data: how a runtime turns the user's settings (context, slots, batch) into
 // llama.cpp's context parameters, its defaults, and the version whose rules are modelled.
-// Facts: shared/reference/ollama.md §1.3, §1.4, §2 and llamacpp.md §A0, §A2.1.
+// Facts: Ollama llm/llama_server.go, server/routes.go; llama.cpp common/arg.cpp,
+// src/llama-context.cpp (docs/engines.md).
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,7 @@ enum class ContextMeaning {
   total,     // llama-server -c / library n_ctx: all slots together
 };
 
-// How many logits the compute graph reserves (n_outputs_max, llamacpp.md §A2.1).
+// How many logits the compute graph reserves (n_outputs_max, llama.cpp src/llama-context.cpp).
 enum class OutputReserve {
   per_sequence,  // llama-server since b9460: min(n_batch, n_parallel)
   per_token,     // library default: n_batch
@@ -51,7 +52,7 @@ struct Engine {
   bool batch_equals_ubatch;          // Ollama passes -b N -ub N; node-llama-cpp likewise
   std::int64_t default_batch;        // -b
   std::int64_t default_ubatch;       // -ub
-  bool auto_batch;                   // Ollama's automatic batch (ollama.md §1.3)
+  bool auto_batch;                   // Ollama's automatic batch (llm/llama_server.go)
   bool expert_offload;               // can keep MoE experts on the CPU (--n-cpu-moe)
   Bytes fit_margin;                  // llama.cpp --fit target per device (1024 MiB)
 };
@@ -64,10 +65,10 @@ struct Engine {
 [[nodiscard]] std::optional<Backend> parse_backend(std::string_view name);
 
 // Ollama's VRAM-tier default context (>= v0.15.5): total VRAM >= 47 GiB -> 262144,
-// >= 23 GiB -> 32768, else 4096 (ollama.md §2).
+// >= 23 GiB -> 32768, else 4096 (Ollama server/routes.go).
 [[nodiscard]] std::int64_t ollama_vram_tier_ctx(Bytes total_vram);
 
-// Ollama's automatic batch size (era D, ollama.md §1.3, "Automatic batch"), given the
+// Ollama's automatic batch size (Ollama >= 0.30, llm/llama_server.go), given the
 // total context (num_ctx * np), its preflight prediction and the available VRAM.
 [[nodiscard]] std::int64_t ollama_auto_batch(std::int64_t ctx_total, Bytes predicted,
                                              Bytes available, bool flash_attn, Backend backend,

@@ -10,6 +10,7 @@
 #include <vramplan/bytes.hpp>
 #include <vramplan/compute.hpp>
 #include <vramplan/engine.hpp>
+#include <vramplan/finding.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/kv_cache.hpp>
 #include <vramplan/limits.hpp>
@@ -69,7 +70,7 @@ struct Estimate {
   std::int32_t total_layers = 0;  // n_layer + 1
   KvCache kv;
   std::vector<DeviceUsage> devices;  // GPUs in order, then the host ("CPU")
-  std::vector<std::string> notes;    // facts worth telling (clamps, assumptions)
+  std::vector<Finding> notes;        // facts worth telling (clamps, assumptions)
 
   [[nodiscard]] Bytes weights() const;
   [[nodiscard]] Bytes kv_cache() const;

@@ -1,6 +1,6 @@
 // The recommender: picks the settings the user left open so that the model fits the
 // given GPUs and RAM, the way llama.cpp's --fit does (context first, then GPU layers,
-// then partial offload with a RAM check; shared/reference/llamacpp.md §A4).
+// then partial offload with a RAM check; llama.cpp common/fit.cpp, docs/memory-model.md).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,8 @@
 
 namespace vramplan {
 
-// Memory kept free on every GPU on top of the estimate.
+// Memory kept free on every GPU on top of the estimate. The command line builds it from
+// --headroom (src/cli/flags.cpp), with the explanation the reports print.
 struct Headroom {
   std::string profile;   // "fit" (default), "stable", "conservative", "none", "custom"
   Bytes fixed = 0;       // at least this much per GPU
@@ -22,10 +23,6 @@ struct Headroom {
 
   [[nodiscard]] Bytes for_device(Bytes capacity) const;
 };
-
-// "fit", "stable", "conservative", "none"; or a size ("1.5G") or a percentage ("15%").
-// Throws Error{usage} for anything else.
-[[nodiscard]] Headroom parse_headroom(const std::string& text);
 
 struct FitRequest {
   const Engine* engine = nullptr;
@@ -61,7 +58,7 @@ struct Recommendation {
 
 // A change that would make a configuration that does not fit, fit (or come closer).
 struct Suggestion {
-  std::string change;  // "use Q4_K_M (4.58 GiB of weights)", "--ctx 8192", ...
+  Finding change;       // a smaller quantization, a q8_0 cache, other settings, ...
   Bytes total_gpu = 0;  // GPU bytes the changed configuration needs (incl. headroom)
   bool fits = false;
 };
@@ -73,8 +70,8 @@ struct Plan {
   Headroom headroom;
   std::vector<Bytes> headroom_bytes;   // per GPU
   Bytes ram_reserve = 0;               // RAM kept for the OS (when --ram is given)
-  std::vector<std::string> decisions;  // what the planner chose and why
-  std::vector<std::string> reasons;    // why it does not fit
+  std::vector<Finding> decisions;      // what the planner chose and why
+  std::vector<Finding> reasons;        // why it does not fit
   std::vector<Suggestion> suggestions; // what would fit instead
   // estimate() calls made to plan, suggestions included: bounded whatever the model's shape
   // (docs/reliability.md §7), and checked by the tests.
@@ -87,12 +84,32 @@ struct Plan {
                                               const std::vector<Bytes>& gpus);
 
 // The physical batch (-ub) an engine uses when none is given: Ollama's automatic batch
-// (ollama.md §1.3; min(2048, ctx) for embedding models), else the engine's default.
+// (Ollama llm/llama_server.go; min(2048, ctx) for embedding models), else the engine's default.
 // `ctx` is in the engine's terms (Ollama: per slot).
 [[nodiscard]] std::int64_t engine_default_ubatch(const Model& model, const Engine& engine,
                                                  Backend backend, std::int64_t ctx,
                                                  std::int32_t parallel, bool flash_attn,
                                                  const std::vector<Bytes>& gpus);
+
+// An engine's defaults for the slots and batch sizes left unset, applied here for both
+// `estimate` and the planner.
+struct Slots {
+  std::int32_t parallel = 1;
+  bool kv_unified = false;  // llama-server's -np auto: unified KV over its default slots
+};
+[[nodiscard]] Slots engine_slots(const Engine& engine, std::optional<std::int32_t> parallel);
+
+struct Batches {
+  std::int64_t n_batch = 0;
+  std::int64_t n_ubatch = 0;
+};
+// `ubatch` unset: engine_default_ubatch(); `batch` unset: the ubatch where the engine passes one
+// value as both (-b N -ub N), else its default. n_batch is never below n_ubatch.
+[[nodiscard]] Batches engine_batches(const Model& model, const Engine& engine, Backend backend,
+                                     std::int64_t ctx, std::int32_t parallel, bool flash_attn,
+                                     const std::vector<Bytes>& gpus,
+                                     std::optional<std::int64_t> batch,
+                                     std::optional<std::int64_t> ubatch);
 
 // Alternative models (other quantizations of the same model) to suggest from when
 // nothing fits; may be empty.

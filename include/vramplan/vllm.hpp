@@ -1,9 +1,10 @@
 // vLLM (V1 engine) memory planning: how vLLM sizes its budget and KV cache on each GPU, and
-// the recommender behind `vramplan fit --engine vllm`. Rules: shared/reference/vllm.md §1.1-§1.7
-// (gpu_worker.py, kv_cache_interface.py, kv_cache_utils.py) and the planning rule of §8; the
-// fitted constants are checked against the measured startups of §6 (docs/memory-model.md,
-// "vLLM"). Version modelled: vLLM v0.21+ defaults (util 0.92, CUDA-graph memory estimated
-// inside the budget); older accounting is selectable (cudagraph_in_budget = false).
+// the recommender behind `vramplan fit --engine vllm`. Rules: vLLM's
+// vllm/v1/worker/gpu_worker.py, vllm/v1/kv_cache_interface.py, vllm/v1/core/kv_cache_utils.py
+// and vllm/engine/arg_utils.py; the fitted constants are checked against measured startups
+// (docs/memory-model.md, "vLLM"). Version modelled: vLLM v0.21+ defaults (util 0.92, CUDA-graph
+// memory estimated inside the budget); older accounting is selectable (cudagraph_in_budget =
+// false).
 //
 // Every size is per GPU (per tensor-parallel rank); all ranks of a TP group are identical.
 #pragma once
@@ -16,6 +17,7 @@
 
 #include <vramplan/bytes.hpp>
 #include <vramplan/estimate.hpp>
+#include <vramplan/finding.hpp>
 #include <vramplan/model.hpp>
 
 namespace vramplan {
@@ -23,7 +25,7 @@ namespace vramplan {
 inline constexpr std::string_view vllm_version = "v0.21+ (V1 engine)";
 inline constexpr std::int64_t vllm_block_size = 16;  // CacheConfig.DEFAULT_BLOCK_SIZE
 
-// Fitted constants (vllm.md §1.3, §8; errors against §6 in docs/memory-model.md "vLLM").
+// Fitted constants (measured startups; errors in docs/memory-model.md "vLLM").
 inline constexpr Bytes vllm_pre_snapshot_tp1 = 512 * mib;  // CUDA context before the snapshot
 inline constexpr Bytes vllm_pre_snapshot_tp = 1792 * mib;  // + NCCL / custom all-reduce, TP >= 2
 inline constexpr Bytes vllm_weight_extra = gib / 20;       // buffers over the raw tensors (0.05)
@@ -51,7 +53,8 @@ enum class VllmKvDtype { model, fp8 };
 [[nodiscard]] std::string_view to_string(VllmKvDtype dtype);  // "auto", "fp8"
 [[nodiscard]] std::optional<VllmKvDtype> parse_vllm_kv_dtype(std::string_view text);
 
-// EngineArgs.get_batch_defaults for `vllm serve` (vllm.md §1.7): 1024 / 8192 on GPUs with
+// EngineArgs.get_batch_defaults for `vllm serve` (vllm/engine/arg_utils.py): 1024 / 8192 on GPUs
+// with
 // >= 70 GiB whose name does not contain "a100", else 256 / 2048.
 struct VllmBatchDefaults {
   std::int32_t max_num_seqs = 256;
@@ -144,7 +147,7 @@ struct VllmEstimate {
   bool startup_ok = false;  // total - pre_snapshot >= requested
   bool kv_ok = false;       // one request of max_model_len fits
   bool sampler_ok = false;  // sampler warm-up fits outside the budget
-  std::vector<std::string> notes;
+  std::vector<Finding> notes;
 
   [[nodiscard]] bool fits() const { return startup_ok && kv_ok; }
   [[nodiscard]] double util() const { return util_x10000 / 10000.0; }
@@ -155,7 +158,7 @@ struct VllmEstimate {
 [[nodiscard]] VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request);
 
 struct VllmSuggestion {
-  std::string change;  // "--kv-cache-dtype fp8", "--vram 24G,24G (tensor parallel 2)"
+  Finding change;  // an fp8 KV cache, more GPUs, ...
   bool fits = false;
   std::int64_t max_model_len = 0;  // what the changed plan would serve (0: does not fit)
   std::int64_t kv_tokens = 0;
@@ -164,8 +167,8 @@ struct VllmSuggestion {
 struct VllmPlan {
   bool fits = false;
   VllmEstimate estimate;               // of the recommendation (or the closest attempt)
-  std::vector<std::string> decisions;  // what was chosen and why
-  std::vector<std::string> reasons;    // why it does not fit
+  std::vector<Finding> decisions;      // what was chosen and why
+  std::vector<Finding> reasons;        // why it does not fit
   std::vector<VllmSuggestion> suggestions;
 };
 

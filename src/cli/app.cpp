@@ -23,6 +23,7 @@
 #include "commands/commands.hpp"
 #include "common.hpp"
 #include "exit_code.hpp"
+#include "flags.hpp"
 
 namespace vramplan::cli {
 namespace {
@@ -30,6 +31,7 @@ namespace {
 ExitCode exit_code_for(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::usage:
+    case ErrorKind::invalid_setting:
       return ExitCode::usage;
     case ErrorKind::bad_input:
       return ExitCode::bad_input;
@@ -221,6 +223,20 @@ std::string usage_message(const CLI::ParseError& e, const CLI::App& app, const C
 
 }  // namespace
 
+namespace {
+
+// One row of the command table: `setup` registers the command's flags on `options`, `run`
+// runs it with them. `options` lives in Commands, which outlives the app.
+template <class Options>
+void add_command(CLI::App& app, std::vector<Command>& table,
+                 CLI::App* (*setup)(CLI::App&, Options&), ExitCode (*run)(const Options&, Context&),
+                 Options& options) {
+  table.push_back(Command{setup(app, options),
+                          [run, &options](Context& context) { return run(options, context); }});
+}
+
+}  // namespace
+
 std::unique_ptr<CLI::App> make_app(Commands& c) {
   auto app = std::make_unique<CLI::App>(
       "vramplan: how much GPU and system memory a local LLM needs, and which settings make it "
@@ -232,10 +248,10 @@ std::unique_ptr<CLI::App> make_app(Commands& c) {
       "Sizes: 16G = 16GiB = 16*2^30 bytes, 16GB = 16*10^9 bytes. "
       "Exit codes: 0 ok/fits, 1 does not fit, 2 usage, 3 bad input, 4 I/O, 5 internal.\n"
       "Example: vramplan fit --vram 16G --model llama3.1:8b-q8");
-  c.fit_cmd = setup_fit(*app, c.fit);
-  c.estimate_cmd = setup_estimate(*app, c.estimate);
-  c.models_cmd = setup_models(*app, c.models);
-  c.inspect_cmd = setup_inspect(*app, c.inspect);
+  add_command(*app, c.table, setup_fit, run_fit, c.fit);
+  add_command(*app, c.table, setup_estimate, run_estimate, c.estimate);
+  add_command(*app, c.table, setup_models, run_models, c.models);
+  add_command(*app, c.table, setup_inspect, run_inspect, c.inspect);
   return app;
 }
 
@@ -258,27 +274,20 @@ int run_app(const std::vector<std::string>& args, Context& context) {
       return to_int(ExitCode::success);
     }
     std::string hint = "run 'vramplan --help'";
-    for (const CLI::App* sub : {c.fit_cmd, c.estimate_cmd, c.models_cmd, c.inspect_cmd}) {
-      if (sub->parsed()) {
-        parsed = sub;
-        hint = fmt::format("run 'vramplan {} --help'", sub->get_name());
+    for (const Command& command : c.table) {
+      if (command.app->parsed()) {
+        parsed = command.app;
+        hint = fmt::format("run 'vramplan {} --help'", command.app->get_name());
       }
     }
     const std::string message = usage_message(e, *app, parsed, hint);
     return fail(context, ExitCode::usage, fmt::format("{} ({})", message, hint));
   }
 
-  ExitCode code = ExitCode::internal;
-  if (c.fit_cmd->parsed()) {
-    code = run_fit(c.fit, context);
-  } else if (c.estimate_cmd->parsed()) {
-    code = run_estimate(c.estimate, context);
-  } else if (c.models_cmd->parsed()) {
-    code = run_models(c.models, context);
-  } else if (c.inspect_cmd->parsed()) {
-    code = run_inspect(c.inspect, context);
+  for (const Command& command : c.table) {
+    if (command.app->parsed()) return to_int(command.run(context));
   }
-  return to_int(code);
+  return to_int(ExitCode::internal);  // require_subcommand(1): one has been parsed
 }
 
 }  // namespace
@@ -291,7 +300,7 @@ int run(const std::vector<std::string>& args, Context& context) noexcept {
       return fail(context, ExitCode::internal,
                   fmt::format("internal error: {} (please report)", e.what()));
     }
-    return fail(context, exit_code_for(e.kind()), e.what());
+    return fail(context, exit_code_for(e.kind()), message_of(e));
   } catch (const std::exception& e) {
     return fail(context, ExitCode::internal,
                 fmt::format("internal error: {} (please report)", e.what()));

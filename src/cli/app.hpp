@@ -2,7 +2,9 @@
 // page and shell completions (docgen.cpp) walk the same definitions.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "commands/commands.hpp"
 
@@ -12,16 +14,20 @@ class App;
 
 namespace vramplan::cli {
 
-// Where the parsed flags land, and the subcommands that own them.
+// A registered command: its CLI11 subcommand and how to run it with the flags parsed into it.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<ExitCode(Context&)> run;
+};
+
+// Where the parsed flags land, and the command table make_app() fills (app.cpp: one row per
+// command, in --help order).
 struct Commands {
   FitOptions fit;
   EstimateOptions estimate;
   ModelsOptions models;
   InspectOptions inspect;
-  CLI::App* fit_cmd = nullptr;
-  CLI::App* estimate_cmd = nullptr;
-  CLI::App* models_cmd = nullptr;
-  CLI::App* inspect_cmd = nullptr;
+  std::vector<Command> table;
 };
 
 // The whole command line: the top-level app with every subcommand registered on `commands`.

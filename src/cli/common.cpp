@@ -12,6 +12,7 @@
 #include <vramplan/io/file.hpp>
 #include <vramplan/limits.hpp>
 #include <vramplan/report/escape.hpp>
+#include <vramplan/report/findings.hpp>
 #include <vramplan/tensors.hpp>
 
 namespace vramplan::cli {
@@ -60,9 +61,9 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
       ->allow_extra_args(false);
 }
 
-void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& formats,
+void add_output_flags(CLI::App& app, OutputFlags& flags, std::initializer_list<Format> formats,
                       bool with_output) {
-  app.add_option("--format", flags.format, "output format: " + formats)
+  app.add_option("--format", flags.format, "output format: " + format_list(formats))
       ->type_name("FORMAT")
       ->default_str("table");
   if (with_output) {
@@ -193,24 +194,60 @@ BatchFlags parse_batch_flags(const Engine& engine, const FlagValue& batch,
   return flags;
 }
 
+void check_kv_flash_attn(GgmlType kv_type, bool flash_attn) {
+  if (is_quantized(kv_type) && !flash_attn) {
+    throw Error(ErrorKind::usage, fmt::format("--kv-type {} needs flash attention; drop "
+                                              "--flash-attn off",
+                                              to_string(kv_type)));
+  }
+}
+
+void check_cpu_moe_engine(const Engine& engine, const Model& model, std::int32_t cpu_moe) {
+  if (cpu_moe > 0 && model.spec.moe.present() && !engine.expert_offload) {
+    throw Error(ErrorKind::usage, fmt::format("--cpu-moe: {} cannot keep experts on the CPU "
+                                              "(llama-server's --n-cpu-moe); use --engine "
+                                              "llamacpp",
+                                              engine.display));
+  }
+}
+
 void check_output_file(const OutputFlags& flags) {
   if (flags.output && flags.output->empty()) {
     throw Error(ErrorKind::usage, "--output: empty file name");
   }
 }
 
-void check_format(const std::string& format, const std::string& allowed) {
-  for (const std::string& name : split(allowed, '|')) {
-    if (format == name) return;
+std::string_view to_string(Format format) {
+  switch (format) {
+    case Format::table:
+      return "table";
+    case Format::json:
+      return "json";
+    case Format::env:
+      return "env";
   }
-  std::string list = allowed;
-  const std::size_t last = list.rfind('|');
-  if (last != std::string::npos) list.replace(last, 1, " or ");
-  for (std::size_t at = list.find('|'); at != std::string::npos; at = list.find('|')) {
-    list.replace(at, 1, ", ");
+  return "";
+}
+
+std::string format_list(std::initializer_list<Format> allowed) {
+  std::string list;
+  for (const Format format : allowed) {
+    if (!list.empty()) list += '|';
+    list += to_string(format);
   }
-  throw Error(ErrorKind::usage, fmt::format("--format: unknown format '{}' (use {})", format,
-                                            list));
+  return list;
+}
+
+Format parse_format(const std::string& text, std::initializer_list<Format> allowed) {
+  std::string list;  // "table, json or env"
+  std::size_t i = 0;
+  for (const Format format : allowed) {
+    if (text == to_string(format)) return format;
+    list += i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ";
+    list += to_string(format);
+    ++i;
+  }
+  throw Error(ErrorKind::usage, fmt::format("--format: unknown format '{}' (use {})", text, list));
 }
 
 void require_model(const ModelFlags& flags, std::string_view command) {
@@ -243,6 +280,10 @@ void warn(Context& context, std::string_view message) {
 
 void warn_notes(Context& context, const std::vector<std::string>& notes) {
   for (const std::string& note : notes) warn(context, note);
+}
+
+void warn_notes(Context& context, const std::vector<Finding>& notes) {
+  for (const Finding& note : notes) warn(context, report::describe(note));
 }
 
 void write_stdout(Context& context, std::string_view content) {

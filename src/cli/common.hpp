@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,9 +12,10 @@
 #include <vramplan/catalog.hpp>
 #include <vramplan/cli.hpp>
 #include <vramplan/engine.hpp>
-#include <vramplan/model.hpp>
+#include <vramplan/finding.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/io/model_loader.hpp>
+#include <vramplan/model.hpp>
 
 namespace CLI {
 class App;
@@ -36,6 +38,14 @@ struct ModelFlags {
   std::string cpu_repack = "avx2";    // --cpu-repack
 };
 
+// --format, parsed once per command against the values that command takes.
+enum class Format { table, json, env };
+[[nodiscard]] std::string_view to_string(Format format);
+// "table|json|env": the allowed values as --help lists them.
+[[nodiscard]] std::string format_list(std::initializer_list<Format> allowed);
+// Error{usage} naming the allowed values when `text` is not one of them.
+[[nodiscard]] Format parse_format(const std::string& text, std::initializer_list<Format> allowed);
+
 struct OutputFlags {
   std::string format = "table";
   FlagValue output;  // -o; unset = stdout
@@ -46,8 +56,8 @@ struct OutputFlags {
 void add_model_flags(CLI::App& app, ModelFlags& flags);
 // --model is checked here rather than by CLI11, so that an unknown flag is reported first.
 void require_model(const ModelFlags& flags, std::string_view command);
-// Registers --format (with the allowed list for the help text), -o/--output, --force.
-void add_output_flags(CLI::App& app, OutputFlags& flags, const std::string& formats,
+// Registers --format (with the allowed values for the help text), -o/--output, --force.
+void add_output_flags(CLI::App& app, OutputFlags& flags, std::initializer_list<Format> formats,
                       bool with_output);
 
 // Value parsing; every failure is Error{usage} naming the flag and quoting the value.
@@ -76,10 +86,14 @@ struct BatchFlags {
 };
 [[nodiscard]] BatchFlags parse_batch_flags(const Engine& engine, const FlagValue& batch,
                                            const FlagValue& ubatch, Context& context);
+// Settings an engine or the cache cannot take, refused with the flags to change (core refuses
+// them too, in its own terms): a quantized KV cache without flash attention; --cpu-moe with an
+// engine that cannot keep experts on the CPU (a mixture-of-experts model only: for others
+// core's "applies to mixture-of-experts models only" comes first).
+void check_kv_flash_attn(GgmlType kv_type, bool flash_attn);
+void check_cpu_moe_engine(const Engine& engine, const Model& model, std::int32_t cpu_moe);
 // -o '' is a usage error (Error{usage, "--output: empty file name"}).
 void check_output_file(const OutputFlags& flags);
-// Checks --format against the allowed values ("table|json|env").
-void check_format(const std::string& format, const std::string& allowed);
 
 // The embedded catalog, then $VRAMPLAN_CATALOG, then --catalog files.
 [[nodiscard]] Catalog load_catalog(const std::vector<std::string>& files, Context& context);
@@ -91,6 +105,7 @@ void check_format(const std::string& format, const std::string& allowed);
 
 void warn(Context& context, std::string_view message);
 void warn_notes(Context& context, const std::vector<std::string>& notes);
+void warn_notes(Context& context, const std::vector<Finding>& notes);
 
 // Writes `content` to stdout and flushes it; a write error (a full disk, a closed stdout)
 // throws Error{io, "cannot write to stdout: <reason>"} instead of passing silently.

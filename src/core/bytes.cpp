@@ -53,29 +53,35 @@ Bytes parse_size(std::string_view text, std::string_view what) {
   double value = 0;
   const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
   if (number.empty() || ec != std::errc{} || end != number.data() + number.size()) {
-    throw Error(ErrorKind::usage, fmt::format("{}: '{}' is not a size (examples: 16G, 8GiB, "
-                                              "24GB, 512M)", what, original));
+    throw Error(ErrorKind::invalid_setting,
+                fmt::format("{}: '{}' is not a size (examples: 16G, 8GiB, "
+                            "24GB, 512M)",
+                            what, original));
   }
   if (unit.empty()) {
-    throw Error(ErrorKind::usage, fmt::format("{}: '{}' needs a unit (G/GiB = 2^30 bytes, "
-                                              "GB = 10^9 bytes, M/MiB, MB)", what, original));
+    throw Error(ErrorKind::invalid_setting,
+                fmt::format("{}: '{}' needs a unit (G/GiB = 2^30 bytes, "
+                            "GB = 10^9 bytes, M/MiB, MB)",
+                            what, original));
   }
   const double factor = unit_multiplier(lower_ascii(unit));
   if (factor == 0.0) {
-    throw Error(ErrorKind::usage, fmt::format("{}: unknown unit '{}' in '{}' (use B, K, M, G, "
-                                              "T, KiB..TiB or KB..TB)", what, unit, original));
+    throw Error(ErrorKind::invalid_setting,
+                fmt::format("{}: unknown unit '{}' in '{}' (use B, K, M, G, "
+                            "T, KiB..TiB or KB..TB)",
+                            what, unit, original));
   }
   if (!(value > 0.0) || !std::isfinite(value)) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("{}: size must be greater than zero, got '{}'", what, original));
   }
   const double bytes = value * factor;
   if (bytes > 1125899906842624.0) {  // 1 PiB: no single device or host is near this
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("{}: '{}' is larger than 1 PiB; check the unit", what, original));
   }
   if (bytes < 1.0) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("{}: size must be at least one byte, got '{}'", what, original));
   }
   return static_cast<Bytes>(std::llround(bytes));

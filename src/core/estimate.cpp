@@ -25,7 +25,7 @@ constexpr std::string_view compute_what = "the compute buffer";
 
 // Device index of each offloadable layer (blocks, then the output layer at index n_layer):
 // -1 for the host. llama.cpp's -sm layer split: offloaded layers are cut into contiguous
-// runs by cumulative capacity fractions (llama-model.cpp load_tensors, llamacpp.md §A3).
+// runs by cumulative capacity fractions (llama.cpp src/llama-model.cpp load_tensors).
 std::vector<int> place_layers(std::int32_t n_layer, std::int32_t gpu_layers,
                               const std::vector<Bytes>& gpus) {
   std::vector<int> device(static_cast<std::size_t>(n_layer) + 1, -1);
@@ -81,7 +81,7 @@ Bytes Estimate::total() const {
 Bytes gpu_runtime_overhead(Backend backend) {
   // Memory a GPU process holds outside llama.cpp's buffers: CUDA context, cuBLAS handles and
   // workspace, loaded kernels. Ollama reserves 457 MiB per CUDA/ROCm/Vulkan GPU and 512 MiB
-  // on Metal for exactly this (ml/device.go MinimumMemory; ollama.md §1.1).
+  // on Metal for exactly this (Ollama ml/device.go MinimumMemory).
   switch (backend) {
     case Backend::cuda:
     case Backend::vulkan:
@@ -105,76 +105,79 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   Config config = config_in;
 
   if (config.parallel < 1 || config.parallel > 256) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("parallel must be between 1 and 256, got {}", config.parallel));
   }
   if (config.ctx < 1) {
-    throw Error(ErrorKind::usage, fmt::format("context must be at least 1, got {}", config.ctx));
+    throw Error(ErrorKind::invalid_setting,
+                fmt::format("context must be at least 1, got {}", config.ctx));
   }
   if (config.gpu_layers < 0 || config.gpu_layers > est.total_layers) {
-    throw Error(ErrorKind::usage, fmt::format("gpu layers must be between 0 and {} for this "
-                                              "model, got {}", est.total_layers,
-                                              config.gpu_layers));
+    throw Error(ErrorKind::invalid_setting,
+                fmt::format("gpu layers must be between 0 and {} for this model, got {}",
+                            est.total_layers, config.gpu_layers));
   }
   if (config.cpu_moe < 0 || config.cpu_moe > spec.n_layer) {
-    throw Error(ErrorKind::usage, fmt::format("--cpu-moe must be between 0 and {} for this "
-                                              "model, got {}", spec.n_layer, config.cpu_moe));
+    throw Error(ErrorKind::invalid_setting, "", Setting::cpu_moe,
+                fmt::format(" must be between 0 and {} for this model, got {}", spec.n_layer,
+                            config.cpu_moe));
   }
   if (config.cpu_moe > 0 && !spec.moe.present()) {
-    throw Error(ErrorKind::usage, "--cpu-moe applies to mixture-of-experts models only");
+    throw Error(ErrorKind::invalid_setting, "", Setting::cpu_moe,
+                " applies to mixture-of-experts models only");
   }
   if (config.cpu_moe > 0 && !engine.expert_offload) {
-    throw Error(ErrorKind::usage, fmt::format("--cpu-moe: {} cannot keep experts on the CPU "
-                                              "(llama-server's --n-cpu-moe); use --engine "
-                                              "llamacpp", engine.display));
+    throw Error(ErrorKind::invalid_setting, "", Setting::cpu_moe,
+                fmt::format(": {} cannot keep experts on the CPU", engine.display));
   }
   if (config.n_ubatch < 1 || config.n_batch < 1 || config.n_ubatch > max_batch ||
       config.n_batch > max_batch) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("batch and ubatch must be between 1 and {}, got {} and {}", max_batch,
                             config.n_batch, config.n_ubatch));
   }
   if (config.ctx > spec.n_ctx_train) {
-    // Ollama clamps num_ctx to the model's context_length (ollama.md §1.4); llama.cpp only
-    // warns and allocates what it was given (llama_context constructor).
+    // Ollama clamps num_ctx to the model's context_length (Ollama llm/llama_server.go); llama.cpp
+    // only warns and allocates what it was given (llama_context constructor).
     if (engine.id == EngineId::ollama) {
-      est.notes.push_back(fmt::format("context {} is above the model's maximum {}; clamped to "
-                                      "{} (as Ollama does)", config.ctx, spec.n_ctx_train,
-                                      spec.n_ctx_train));
+      est.notes.push_back(Finding(FindingKind::ctx_clamped,
+                                  {{"ctx", config.ctx}, {"model_max", spec.n_ctx_train}}));
       config.ctx = spec.n_ctx_train;
     } else {
-      est.notes.push_back(fmt::format("context {} is above the model's maximum {}; {} allocates "
-                                      "it anyway, but the model was not trained for it",
-                                      config.ctx, spec.n_ctx_train, engine.display));
+      est.notes.push_back(
+          Finding(FindingKind::ctx_above_max, {{"ctx", config.ctx},
+                                               {"model_max", spec.n_ctx_train},
+                                               {"engine", std::string(engine.display)}}));
     }
   }
   if (engine.id == EngineId::ollama) {
-    // ollama.md §1.4: embedding models always get one slot; vision models at least 2048.
+    // Ollama (llm/llama_server.go): embedding models always get one slot; vision models at least
+    // 2048.
     if (!spec.causal && config.parallel > 1) {
-      est.notes.push_back(fmt::format("Ollama runs embedding models with one slot; parallel {} "
-                                      "-> 1", config.parallel));
+      est.notes.push_back(
+          Finding(FindingKind::embedding_one_slot, {{"parallel", config.parallel}}));
       config.parallel = 1;
     }
     if (model.projector > 0 && config.ctx < 2048) {
-      est.notes.push_back(fmt::format("Ollama raises the context of vision models to at least "
-                                      "2048; {} -> 2048", config.ctx));
+      est.notes.push_back(Finding(FindingKind::vision_min_ctx, {{"ctx", config.ctx}}));
       config.ctx = std::min<std::int64_t>(2048, spec.n_ctx_train);
     }
   }
   if (config.ctx > max_context) {
     // Only a value that skipped its own range check gets here (the flags stop at 2^24).
-    throw Error(ErrorKind::usage, fmt::format("context must be between 1 and {}, got {}",
-                                              max_context, config.ctx));
+    throw Error(ErrorKind::invalid_setting,
+                fmt::format("context must be between 1 and {}, got {}", max_context, config.ctx));
   }
   if (engine.batch_equals_ubatch) config.n_batch = config.n_ubatch;
   if (engine.output_reserve == OutputReserve::per_token && config.n_batch < config.parallel) {
     // llama_context::output_reserve: max(n_outputs, n_seq_max) <= n_outputs_max (= n_batch
     // for a library context) is a GGML_ASSERT; llama.cpp aborts instead of loading.
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("batch {} is smaller than parallel {}: {} aborts on it (its output "
-                            "buffer holds one row per sequence at least); use --{} {} or more",
-                            config.n_batch, config.parallel, engine.display,
-                            engine.batch_equals_ubatch ? "ubatch" : "batch", config.parallel));
+                            "buffer holds one row per sequence at least); use ",
+                            config.n_batch, config.parallel, engine.display),
+                engine.batch_equals_ubatch ? Setting::ubatch : Setting::batch,
+                fmt::format(" {} or more", config.parallel));
   }
 
   std::vector<Bytes> gpus = gpus_in;
@@ -282,31 +285,29 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   }
 
   if (!graph_modelled(spec)) {
-    est.notes.push_back(fmt::format("compute buffers from closed forms: the {} graph is not "
-                                    "rebuilt (docs/memory-model.md §5)", spec.arch));
+    est.notes.push_back(Finding(FindingKind::compute_closed_form, {{"arch", spec.arch}}));
   }
   if (experts_on_host > 0) {
-    est.notes.push_back(fmt::format("the experts of the first {} blocks ({}) stay in host "
-                                    "memory (llama.cpp --n-cpu-moe {})", config.cpu_moe,
-                                    format_bytes(experts_on_host), config.cpu_moe));
+    est.notes.push_back(Finding(FindingKind::experts_on_host,
+                                {{"cpu_moe", config.cpu_moe}, {"bytes", experts_on_host}}));
   }
   if (repacked > 0) {
-    est.notes.push_back(fmt::format("host weights include {} of CPU_REPACK copies ({} CPU; "
-                                    "llama.cpp's --no-repack avoids them: --cpu-repack off)",
-                                    format_bytes(repacked), to_string(config.cpu_repack)));
+    est.notes.push_back(
+        Finding(FindingKind::cpu_repack,
+                {{"bytes", repacked}, {"isa", std::string(to_string(config.cpu_repack))}}));
   }
 
   // Vision projector: llama-server offloads the mmproj to the first GPU by default; Ollama
-  // keeps it on the CPU when the text model is only partly offloaded (ollama.md §1.3).
+  // keeps it on the CPU when the text model is only partly offloaded (Ollama llm/llama_server.go).
   if (model.projector > 0) {
     const bool full = config.gpu_layers == est.total_layers;
     const bool on_gpu = !gpus.empty() && config.gpu_layers > 0 &&
                         (engine.id != EngineId::ollama || full);
     Bytes& projector_on = (on_gpu ? devices.front() : host).weights;
     projector_on = checked_add(projector_on, model.projector, weights_what);
-    est.notes.push_back(fmt::format("vision projector {} counted on {}; its image-encoding "
-                                    "compute buffer is not included", format_bytes(model.projector),
-                                    on_gpu ? devices.front().name : std::string("the CPU")));
+    est.notes.push_back(Finding(
+        FindingKind::projector,
+        {{"bytes", model.projector}, {"device", on_gpu ? devices.front().name : host.name}}));
   }
 
   const bool partial = config.gpu_layers > 0 && config.gpu_layers < est.total_layers;
@@ -320,8 +321,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
       if (d.layers > 0) d.compute = graph.peak(holds_output);
       // Op offload: with a partial offload (or experts kept on the host), large-batch ops
       // on host weights run on the GPU and copy the weight into its compute buffer
-      // (llamacpp.md §A2.1). Counted on the first GPU; the staging size is the largest
-      // host-resident tensor (not verified on CUDA here: docs/memory-model.md).
+      // (llama.cpp src/llama-context.cpp). Counted on the first GPU; the staging size is the
+      // largest host-resident tensor (not verified on CUDA here: docs/memory-model.md).
       if (i == 0 && (partial || config.gpu_layers == 0 || experts_on_host > 0) &&
           est.shape.n_ubatch >= 32) {
         d.compute = checked_add(d.compute, largest_host_tensor, compute_what);

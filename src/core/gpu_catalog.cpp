@@ -625,7 +625,7 @@ std::vector<const Gpu*> GpuCatalog::search(std::string_view query) const {
 
 std::vector<GpuRef> GpuCatalog::select(std::string_view list, std::string_view what) const {
   if (list.size() > max_gpu_list_bytes) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("{}: the GPU list is {} bytes, more than the limit of {}", what,
                             list.size(), max_gpu_list_bytes));
   }
@@ -637,7 +637,7 @@ std::vector<GpuRef> GpuCatalog::select(std::string_view list, std::string_view w
         trim(list.substr(start, comma == std::string_view::npos ? comma : comma - start));
     start = comma == std::string_view::npos ? list.size() + 1 : comma + 1;
     if (item.empty()) {
-      throw Error(ErrorKind::usage,
+      throw Error(ErrorKind::invalid_setting,
                   fmt::format("{}: empty GPU name in '{}' (examples: 4090, 4090x2, a100-80g,t4)",
                               what, list));
     }
@@ -657,20 +657,20 @@ std::vector<GpuRef> GpuCatalog::select(std::string_view list, std::string_view w
             count = count * 10 + static_cast<std::size_t>(c - '0');
         }
         if (count == 0 || count > max_selected_gpus) {
-          throw Error(ErrorKind::usage,
+          throw Error(ErrorKind::invalid_setting,
                       fmt::format("{}: the count in '{}' must be between 1 and {}", what, item,
                                   max_selected_gpus));
         }
       }
     } catch (const Error& e) {
-      if (e.kind() == ErrorKind::usage) throw;
+      if (e.kind() == ErrorKind::invalid_setting) throw;
       throw Error(e.kind(), fmt::format("{}: {}", what, e.what()));
     }
     if (!ref) throw Error(ErrorKind::bad_input, fmt::format("{}: {}", what, unknown_message(item)));
     // A board the driver shows as several devices (MI250: two) is that many GPUs to plan.
     const std::size_t devices = count * static_cast<std::size_t>(ref->gpu->devices_per_board);
     if (out.size() + devices > max_selected_gpus) {
-      throw Error(ErrorKind::usage,
+      throw Error(ErrorKind::invalid_setting,
                   fmt::format("{}: more than {} GPUs in '{}'", what, max_selected_gpus, list));
     }
     out.insert(out.end(), devices, *ref);
@@ -685,7 +685,7 @@ std::vector<Bytes> selected_memory(std::span<const GpuRef> gpus, std::string_vie
       out.push_back(*ref.gpu->memory_bytes / ref.gpu->devices_per_board);
       continue;
     }
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 ref.gpu->unified_memory
                     ? fmt::format("{}: {} ({}) shares the machine's memory; give --vram SIZE or "
                                   "--vram auto",

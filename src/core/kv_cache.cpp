@@ -26,17 +26,19 @@ bool has_swa_layers(const ModelSpec& spec) {
 
 void check_type(GgmlType type, const char* which) {
   if (!is_kv_cache_type(type)) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("'{}' is not a KV cache type for {} (use f32, f16, bf16, q8_0, "
-                            "q5_1, q5_0, q4_1, q4_0 or iq4_nl)", to_string(type), which));
+                            "q5_1, q5_0, q4_1, q4_0 or iq4_nl)",
+                            to_string(type), which));
   }
 }
 
 void check_width(GgmlType type, std::int64_t width, std::int32_t il) {
   if (!row_fits(type, width)) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("cache type '{}' needs rows that are a multiple of {} elements, but "
-                            "layer {} has {}", to_string(type), info(type).block_size, il, width));
+                            "layer {} has {}",
+                            to_string(type), info(type).block_size, il, width));
   }
 }
 
@@ -72,14 +74,14 @@ ContextShape context_shape(const ModelSpec& spec, const ContextParams& params) {
 }
 
 KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
-  if (params.n_ctx < 1) throw Error(ErrorKind::usage, "context must be at least 1");
-  if (params.n_seq < 1) throw Error(ErrorKind::usage, "parallel must be at least 1");
+  if (params.n_ctx < 1) throw Error(ErrorKind::invalid_setting, "context must be at least 1");
+  if (params.n_seq < 1) throw Error(ErrorKind::invalid_setting, "parallel must be at least 1");
   check_type(params.type_k, "K");
   check_type(params.type_v, "V");
   if (is_quantized(params.type_v) && !params.flash_attn) {
     // llama_context refuses this combination ("quantized V cache was requested, but this
     // requires Flash Attention").
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("a quantized V cache ('{}') requires flash attention",
                             to_string(params.type_v)));
   }
@@ -87,9 +89,10 @@ KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
   if (spec.mla.present() && params.type_k != params.type_v) {
     // llama_init_from_model: "model does not support different K and V cache types" (MLA's V
     // is a view into K).
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("this model (MLA) needs the same K and V cache types, got K '{}' "
-                            "and V '{}'", to_string(params.type_k), to_string(params.type_v)));
+                            "and V '{}'",
+                            to_string(params.type_k), to_string(params.type_v)));
   }
 
   KvCache cache;

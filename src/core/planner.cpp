@@ -1,14 +1,11 @@
-#include <vramplan/planner.hpp>
-
 #include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <cmath>
 #include <numeric>
 
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/planner.hpp>
 
 namespace vramplan {
 namespace {
@@ -62,12 +59,10 @@ Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers,
   c.kv_unified = p.kv_unified;
   c.cpu_repack = r.cpu_repack;
   c.cpu_moe = r.cpu_moe.value_or(0);
-  c.n_ubatch = r.ubatch ? *r.ubatch
-                        : engine_default_ubatch(p.model, p.engine, r.backend, ctx, p.parallel,
-                                                p.flash_attn, p.gpus);
-  c.n_batch = r.batch ? *r.batch : p.engine.batch_equals_ubatch ? c.n_ubatch
-                                                                : p.engine.default_batch;
-  c.n_batch = std::max(c.n_batch, c.n_ubatch);
+  const Batches b = engine_batches(p.model, p.engine, r.backend, ctx, p.parallel, p.flash_attn,
+                                   p.gpus, r.batch, r.ubatch);
+  c.n_batch = b.n_batch;
+  c.n_ubatch = b.n_ubatch;
   return c;
 }
 
@@ -132,10 +127,10 @@ struct Outcome {
   Config config;
   Estimate estimate;
   bool fits = false;
-  std::vector<std::string> decisions;
+  std::vector<Finding> decisions;
 };
 
-// The fit procedure of llama.cpp's common_fit_params (llamacpp.md §A4), with every
+// The fit procedure of llama.cpp's common_fit_params (llama.cpp common/fit.cpp), with every
 // candidate measured by the calculator instead of a dry-run load.
 Outcome plan_once(const Planning& p, GgmlType kv) {
   const FitRequest& r = p.request;
@@ -150,7 +145,7 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
   if (fits(p, out.estimate)) {
     out.fits = true;
     if (!r.ctx) {
-      out.decisions.push_back(fmt::format("context: the model's maximum, {}", start_ctx));
+      out.decisions.push_back(Finding(FindingKind::ctx_model_max, {{"ctx", start_ctx}}));
     }
     return out;
   }
@@ -165,16 +160,15 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
       out.config = make_config(p, ctx, start_layers, kv);
       out.estimate = run(p, out.config);
       out.fits = true;
-      out.decisions.push_back(fmt::format("context: {} is the largest that fits (the model's "
-                                          "maximum is {})", ctx, start_ctx));
+      out.decisions.push_back(
+          Finding(FindingKind::ctx_largest_fits, {{"ctx", ctx}, {"model_max", start_ctx}}));
       return out;
     }
     ctx = floor;
-    out.decisions.push_back(fmt::format("context: even the floor {} (--min-ctx) does not fit "
-                                        "with every layer on the GPU", floor));
+    out.decisions.push_back(Finding(FindingKind::ctx_floor_too_long, {{"floor", floor}}));
   }
 
-  // 2. A mixture of experts (llama.cpp's --fit order, llamacpp.md §A4): the routed experts
+  // 2. A mixture of experts (llama.cpp's --fit order, llama.cpp common/fit.cpp): the routed experts
   //    stay in RAM before whole layers leave the GPU, so attention and the KV cache stay on
   //    it. First as many layers as fit with every block's experts in RAM, then the experts
   //    given back to the GPU for as many of its blocks as still fit: --n-cpu-moe N is the
@@ -209,17 +203,16 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
       out.config = with_experts_on_cpu(layers, cpu_moe);
       out.estimate = run(p, out.config);
       out.fits = fits(p, out.estimate);
+      const auto gpus = static_cast<std::int64_t>(p.gpus.size());
       out.decisions.push_back(
           layers == all_layers
-              ? fmt::format("every layer on the GPU{}, the experts of the first {} of {} blocks "
-                            "in RAM (--n-cpu-moe {}): faster than running whole layers on the "
-                            "CPU",
-                            p.gpus.size() > 1 ? "s" : "", cpu_moe, n_block, cpu_moe)
-              : fmt::format("{} of {} layers on the GPU{} with the experts of the first {} of {} "
-                            "blocks in RAM (--n-cpu-moe {}); the other layers run on the CPU "
-                            "(slower)",
-                            layers, total_layers, p.gpus.size() > 1 ? "s" : "", cpu_moe, n_block,
-                            cpu_moe));
+              ? Finding(FindingKind::experts_in_ram,
+                        {{"cpu_moe", cpu_moe}, {"blocks", n_block}, {"gpus", gpus}})
+              : Finding(FindingKind::experts_in_ram_partial, {{"gpu_layers", layers},
+                                                              {"total_layers", total_layers},
+                                                              {"gpus", gpus},
+                                                              {"cpu_moe", cpu_moe},
+                                                              {"blocks", n_block}}));
       return out;
     }
   }
@@ -229,14 +222,13 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
     layers = most_gpu_layers(p, all_layers,
                              [&](std::int32_t n) { return make_config(p, ctx, n, kv); });
     if (layers < all_layers) {
-      out.decisions.push_back(fmt::format("{} of {} layers on the GPU{}; the rest run on the CPU "
-                                          "(slower)", layers, total_layers,
-                                          p.gpus.size() > 1 ? "s" : ""));
+      out.decisions.push_back(Finding(FindingKind::partial_offload,
+                                      {{"gpu_layers", layers},
+                                       {"total_layers", total_layers},
+                                       {"gpus", static_cast<std::int64_t>(p.gpus.size())}}));
       if (p.model.spec.moe.present() && !p.engine.expert_offload) {
-        out.decisions.push_back(fmt::format(
-            "{} cannot keep only the MoE experts in RAM; llama-server's --n-cpu-moe keeps "
-            "attention and the KV cache of more layers on the GPU: see --engine llamacpp",
-            p.engine.display));
+        out.decisions.push_back(
+            Finding(FindingKind::no_expert_offload, {{"engine", std::string(p.engine.display)}}));
       }
     }
   }
@@ -246,18 +238,17 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
   return out;
 }
 
-std::string describe_config_change(const Config& from, const Config& to) {
-  std::vector<std::string> parts;
-  if (from.ctx != to.ctx) parts.push_back(fmt::format("--ctx {}", to.ctx));
-  if (from.parallel != to.parallel) parts.push_back(fmt::format("--parallel {}", to.parallel));
-  if (from.type_k != to.type_k) parts.push_back(fmt::format("--kv-type {}", to_string(to.type_k)));
-  if (from.gpu_layers != to.gpu_layers) {
-    parts.push_back(fmt::format("--gpu-layers {}", to.gpu_layers));
+// The settings in which `to` differs from `from`, in a fixed order.
+std::vector<Change> config_changes(const Config& from, const Config& to) {
+  std::vector<Change> changes;
+  if (from.ctx != to.ctx) changes.push_back({Setting::ctx, to.ctx});
+  if (from.parallel != to.parallel) changes.push_back({Setting::parallel, to.parallel});
+  if (from.type_k != to.type_k) {
+    changes.push_back({Setting::kv_type, std::string(to_string(to.type_k))});
   }
-  if (from.cpu_moe != to.cpu_moe) parts.push_back(fmt::format("--cpu-moe {}", to.cpu_moe));
-  std::string text;
-  for (const std::string& part : parts) text += (text.empty() ? "" : " ") + part;
-  return text;
+  if (from.gpu_layers != to.gpu_layers) changes.push_back({Setting::gpu_layers, to.gpu_layers});
+  if (from.cpu_moe != to.cpu_moe) changes.push_back({Setting::cpu_moe, to.cpu_moe});
+  return changes;
 }
 
 Bytes gpu_need(const Planning& p, const Estimate& e) {
@@ -291,42 +282,26 @@ std::int64_t engine_default_ubatch(const Model& model, const Engine& engine, Bac
                            flash_attn, backend, smallest);
 }
 
+Slots engine_slots(const Engine& engine, std::optional<std::int32_t> parallel) {
+  return Slots{.parallel = parallel.value_or(engine.default_parallel),
+               .kv_unified = !parallel && engine.unified_when_parallel_unset};
+}
+
+Batches engine_batches(const Model& model, const Engine& engine, Backend backend, std::int64_t ctx,
+                       std::int32_t parallel, bool flash_attn, const std::vector<Bytes>& gpus,
+                       std::optional<std::int64_t> batch, std::optional<std::int64_t> ubatch) {
+  Batches b;
+  b.n_ubatch = ubatch
+                   ? *ubatch
+                   : engine_default_ubatch(model, engine, backend, ctx, parallel, flash_attn, gpus);
+  b.n_batch = batch ? *batch : engine.batch_equals_ubatch ? b.n_ubatch : engine.default_batch;
+  b.n_batch = std::max(b.n_batch, b.n_ubatch);
+  return b;
+}
+
 Bytes Headroom::for_device(Bytes capacity) const {
   const auto share = static_cast<Bytes>(std::llround(fraction * static_cast<double>(capacity)));
   return std::max(fixed, share);
-}
-
-Headroom parse_headroom(const std::string& text) {
-  if (text == "fit") {
-    return {"fit", 1024 * mib, 0,
-            "1 GiB kept free per GPU: llama.cpp's --fit default target, which Ollama >= 0.30 "
-            "also uses (covers the CUDA memory pool and small allocations)"};
-  }
-  if (text == "stable") {
-    return {"stable", 1536 * mib, 0.10,
-            "max(1.5 GiB, 10 %) kept free per GPU: room for desktop/compositor use and "
-            "fragmentation on a machine used for other work"};
-  }
-  if (text == "conservative") {
-    return {"conservative", 2 * gib, 0.20,
-            "max(2 GiB, 20 %) kept free per GPU: for shared GPUs and long-running servers"};
-  }
-  if (text == "none") {
-    return {"none", 0, 0, "nothing kept free beyond the estimate (risky: no margin)"};
-  }
-  if (!text.empty() && text.back() == '%') {
-    double pct = 0;
-    const std::string number = text.substr(0, text.size() - 1);
-    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), pct);
-    // !(0 <= pct < 100) also refuses NaN, which from_chars reads from "nan".
-    if (ec != std::errc{} || end != number.data() + number.size() || !(pct >= 0 && pct < 100)) {
-      throw Error(ErrorKind::usage,
-                  fmt::format("--headroom: '{}' is not a percentage in [0, 100)", text));
-    }
-    return {"custom", 0, pct / 100.0, fmt::format("{} % of each GPU kept free", number)};
-  }
-  const Bytes bytes = parse_size(text, "--headroom");
-  return {"custom", bytes, 0, fmt::format("{} kept free per GPU", format_bytes(bytes))};
 }
 
 Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>& alternatives) {
@@ -338,14 +313,12 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
   if (request.backend != Backend::cpu) p.gpus = request.vram;
   for (Bytes cap : p.gpus) p.budget.push_back(cap - request.headroom.for_device(cap));
   if (request.ram > 0) p.ram_budget = request.ram - ram_reserve_bytes;
-  p.parallel = request.parallel.value_or(p.engine.default_parallel);
-  p.kv_unified = !request.parallel && p.engine.unified_when_parallel_unset;
+  const Slots slots = engine_slots(p.engine, request.parallel);
+  p.parallel = slots.parallel;
+  p.kv_unified = slots.kv_unified;
   p.flash_attn = request.flash_attn.value_or(true);
+  // A quantized cache without flash attention is refused by the first estimate (kv_cache()).
   const GgmlType kv = request.kv_type.value_or(GgmlType::f16);
-  if (is_quantized(kv) && !p.flash_attn) {
-    throw Error(ErrorKind::usage, fmt::format("--kv-type {} needs flash attention; drop "
-                                              "--flash-attn off", to_string(kv)));
-  }
 
   plan.headroom = request.headroom;
   for (std::size_t i = 0; i < p.gpus.size(); ++i) {
@@ -376,38 +349,46 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
   for (std::size_t i = 0; i < p.gpus.size(); ++i) {
     const Bytes used = e.devices[i].total();
     if (used > p.budget[i]) {
-      plan.reasons.push_back(fmt::format(
-          "{} needs {} but has {} after {} headroom ({} over)", e.devices[i].name,
-          format_bytes(used), format_bytes(p.budget[i]), format_bytes(p.gpus[i] - p.budget[i]),
-          format_bytes(used - p.budget[i])));
+      plan.reasons.push_back(
+          Finding(FindingKind::gpu_over, {{"device", e.devices[i].name},
+                                          {"used_bytes", used},
+                                          {"budget_bytes", p.budget[i]},
+                                          {"headroom_bytes", p.gpus[i] - p.budget[i]},
+                                          {"over_bytes", used - p.budget[i]}}));
     }
   }
   if (!ram_fits(p, e)) {
-    plan.reasons.push_back(fmt::format(
-        "system RAM: needs {} but {} is available after {} for the OS ({} over)",
-        format_bytes(e.host().total()), format_bytes(p.ram_budget), format_bytes(ram_reserve_bytes),
-        format_bytes(e.host().total() - p.ram_budget)));
+    plan.reasons.push_back(
+        Finding(FindingKind::ram_over, {{"used_bytes", e.host().total()},
+                                        {"budget_bytes", p.ram_budget},
+                                        {"reserve_bytes", ram_reserve_bytes},
+                                        {"over_bytes", e.host().total() - p.ram_budget}}));
   }
 
   if (!ram_fits(p, e)) {
     const Bytes needed = pad_to(e.host().total() + ram_reserve_bytes, gib);
-    plan.suggestions.push_back(Suggestion{
-        fmt::format("--ram {}G or more (the CPU part needs {}, plus {} for the OS)", needed / gib,
-                    format_bytes(e.host().total()), format_bytes(ram_reserve_bytes)),
-        gpu_need(p, e), gpus_fit(p, e)});
+    plan.suggestions.push_back(Suggestion{Finding(FindingKind::more_ram,
+                                                  {{"ram_gib", needed / gib},
+                                                   {"used_bytes", e.host().total()},
+                                                   {"reserve_bytes", ram_reserve_bytes}},
+                                                  {{Setting::ram, needed}}),
+                                          gpu_need(p, e), gpus_fit(p, e)});
   }
 
   // What would fit: each change alone, measured the same way.
-  auto try_request = [&](const Model& m, FitRequest changed, const std::string& label) {
+  // `change` names what differs; without a kind, the settings the planner picks instead.
+  auto try_request = [&](const Model& m, FitRequest changed, std::optional<Finding> change) {
     Planning q = p;
     Planning alt{m, changed, p.engine, q.gpus, q.budget, q.ram_budget, q.parallel, q.kv_unified,
                  changed.flash_attn.value_or(true), p.estimates, p.compute};
     if (changed.parallel) alt.parallel = *changed.parallel;
     const Outcome o = plan_once(alt, changed.kv_type.value_or(kv));
-    std::string change = label;
-    if (change.empty()) change = describe_config_change(c, o.config);
-    if (change.empty()) return;
-    plan.suggestions.push_back(Suggestion{change, gpu_need(alt, o.estimate), o.fits});
+    if (!change) {
+      std::vector<Change> changes = config_changes(c, o.config);
+      if (changes.empty()) return;
+      change = Finding(FindingKind::other_settings, {}, std::move(changes));
+    }
+    plan.suggestions.push_back(Suggestion{*change, gpu_need(alt, o.estimate), o.fits});
   };
   // Smaller quantizations: the max_alternatives largest of them (the closest in quality),
   // in the caller's order. Each costs a plan, so a catalog entry with many quantizations
@@ -427,30 +408,35 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
     });
   }
   for (const Model* m : smaller) {
-    try_request(*m, request, fmt::format("use {} ({} of weights)", to_string(m->file_type),
-                                         format_bytes(m->weights.file_tensor_bytes)));
+    try_request(
+        *m, request,
+        Finding(FindingKind::smaller_quant, {{"file_type", std::string(to_string(m->file_type))},
+                                             {"weights_bytes", m->weights.file_tensor_bytes}}));
   }
   if (kv == GgmlType::f16) {
     FitRequest q8 = request;
     q8.kv_type = GgmlType::q8_0;
     q8.flash_attn = true;
-    try_request(model, q8, "--kv-type q8_0 (halves the KV cache; needs flash attention)");
+    try_request(model, q8,
+                Finding(FindingKind::kv_q8_0, {},
+                        {{Setting::kv_type, std::string("q8_0")},
+                         {Setting::flash_attn, std::string("on")}}));
   }
   if (p.parallel > 1) {
     FitRequest one = request;
     one.parallel = 1;
-    try_request(model, one, "--parallel 1");
+    try_request(model, one, Finding(FindingKind::one_slot, {}, {{Setting::parallel, 1}}));
   }
   if (request.ctx && *request.ctx > request.min_ctx) {
     FitRequest shorter = request;
     shorter.ctx.reset();
     shorter.min_ctx = std::min<std::int64_t>(request.min_ctx, *request.ctx);
-    try_request(model, shorter, "");
+    try_request(model, shorter, std::nullopt);
   }
   if (request.gpu_layers) {
     FitRequest open = request;
     open.gpu_layers.reset();
-    try_request(model, open, "");
+    try_request(model, open, std::nullopt);
   }
   return plan;
 }

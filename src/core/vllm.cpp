@@ -27,7 +27,8 @@ std::int64_t rank_kv_heads(std::int64_t heads, std::int32_t tp) {
 
 enum class Split { replicated, tensor, vocab, kv, fused_qkv, skipped };
 
-// How vLLM's tensor-parallel layers hold a tensor (vllm.md §2 "Tensor parallel splitting").
+// How vLLM's tensor-parallel layers hold a tensor (vllm/model_executor/layers/linear.py and
+// vocab_parallel_embedding.py).
 Split classify(const TensorInfo& t, const ModelSpec& spec) {
   const std::string_view name = t.name;
   if (name == "token_embd.weight" || name == "output.weight") return Split::vocab;
@@ -80,8 +81,6 @@ Bytes rank_bytes(const TensorInfo& t, const ModelSpec& spec, std::int32_t tp, bo
   }
   return bytes;
 }
-
-std::string gib_text(Bytes bytes) { return format_bytes(bytes); }
 
 std::string util_text(std::int32_t util_x10000) { return fmt::format("{}", util_x10000 / 10000.0); }
 
@@ -181,7 +180,7 @@ Bytes vllm_kv_bytes_per_token(const ModelSpec& spec, std::int32_t tp, std::int64
 
 void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp) {
   if (spec.n_head % tp != 0) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("tensor parallel size {} does not work for this model: vLLM says "
                             "'Total number of attention heads ({}) must be divisible by tensor "
                             "parallel size ({}).'",
@@ -190,7 +189,7 @@ void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp) {
   if (spec.mla.present()) return;
   const std::int32_t kv = spec.n_head_kv;
   if (kv > 0 && kv % tp != 0 && tp % kv != 0) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 fmt::format("tensor parallel size {} does not work for this model: its {} KV "
                             "heads must divide the tensor parallel size or be divisible by it",
                             tp, kv));
@@ -200,16 +199,15 @@ void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp) {
 VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   const ModelSpec& spec = model.spec;
   if (request.gpus.empty()) {
-    throw Error(ErrorKind::usage,
-                "--engine vllm needs --vram (the memory of each GPU, as torch "
-                "sees it)");
+    throw Error(ErrorKind::invalid_setting, "vLLM needs ", Setting::vram,
+                " (the memory of each GPU, as torch sees it)");
   }
   const Bytes total = request.gpus.front();
   for (const Bytes g : request.gpus) {
     if (g != total) {
-      throw Error(ErrorKind::usage,
-                  "--engine vllm: tensor parallelism needs GPUs of the same "
-                  "size (every --vram value equal)");
+      throw Error(ErrorKind::invalid_setting,
+                  "tensor parallelism needs GPUs of the same size (every ", Setting::vram,
+                  " value equal)");
     }
   }
   const auto tp = static_cast<std::int32_t>(request.gpus.size());
@@ -227,9 +225,12 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   e.kv_cache_dtype = request.kv_cache_dtype;
   e.enforce_eager = request.enforce_eager;
   e.cudagraph_in_budget = request.cudagraph_in_budget;
-  if (e.max_model_len < 1) throw Error(ErrorKind::usage, "max_model_len must be at least 1");
+  if (e.max_model_len < 1) {
+    throw Error(ErrorKind::invalid_setting, "", Setting::max_model_len, " must be at least 1");
+  }
   if (e.util_x10000 < 1 || e.util_x10000 > 10000) {
-    throw Error(ErrorKind::usage, "gpu_memory_utilization must be in (0, 1]");
+    throw Error(ErrorKind::invalid_setting, "", Setting::gpu_memory_utilization,
+                " must be in (0, 1]");
   }
 
   // vLLM computes math.ceil(total * util) on the byte count.
@@ -275,10 +276,8 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   e.sampler_ok = e.sampler_room >= e.sampler_need;
 
   if (e.max_model_len > spec.n_ctx_train) {
-    e.notes.push_back(
-        fmt::format("max_model_len {} is above the model's maximum {}: vLLM refuses it unless "
-                    "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 is set",
-                    e.max_model_len, spec.n_ctx_train));
+    e.notes.push_back(Finding(FindingKind::vllm_len_above_max, {{"max_model_len", e.max_model_len},
+                                                                {"model_max", spec.n_ctx_train}}));
   }
   bool swa = false;
   bool recurrent = false;
@@ -288,23 +287,16 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
     recurrent = recurrent || la.recurrent;
   }
   if (swa) {
-    e.notes.push_back(
-        "sliding-window layers are counted as full attention: vLLM's hybrid KV "
-        "manager caches less for them, so the real token capacity is higher");
+    e.notes.push_back(Finding(FindingKind::vllm_swa_as_full));
   }
   if (recurrent) {
-    e.notes.push_back(
-        "recurrent (Mamba-style) state is not modelled for vLLM: only the "
-        "attention layers' KV cache is counted");
+    e.notes.push_back(Finding(FindingKind::vllm_recurrent));
   }
   if (model.file.has_value() && model.file->format.rfind("GGUF", 0) == 0) {
-    e.notes.push_back("GGUF weights: vLLM loads them through the vllm-gguf-plugin since v0.24");
+    e.notes.push_back(Finding(FindingKind::vllm_gguf));
   }
   if (model.projector > 0) {
-    e.notes.push_back(
-        fmt::format("vision weights {} counted on every GPU; the encoder's "
-                    "profiling activations are not included",
-                    gib_text(model.projector)));
+    e.notes.push_back(Finding(FindingKind::vllm_projector, {{"bytes", model.projector}}));
   }
   return e;
 }
@@ -315,7 +307,7 @@ namespace {
 struct Attempt {
   VllmEstimate estimate;
   bool fits = false;
-  std::vector<std::string> decisions;
+  std::vector<Finding> decisions;
 };
 
 Attempt attempt(const Model& model, const VllmRequest& request) {
@@ -333,13 +325,16 @@ Attempt attempt(const Model& model, const VllmRequest& request) {
       e = vllm_estimate(model, r);
     }
     if (util != vllm_default_util_x10000) {
-      a.decisions.push_back(fmt::format(
-          "gpu_memory_utilization {} instead of the default {}: {}", util_text(util),
-          util_text(vllm_default_util_x10000),
+      a.decisions.push_back(
           e.startup_ok && e.sampler_ok
-              ? fmt::format("leaves {} outside the budget for the sampler warm-up ({} needed)",
-                            gib_text(e.sampler_room), gib_text(e.sampler_need))
-              : std::string("no utilisation passes the startup and sampler checks")));
+              ? Finding(FindingKind::vllm_util_lowered,
+                        {{"util_x10000", util},
+                         {"default_x10000", vllm_default_util_x10000},
+                         {"room_bytes", e.sampler_room},
+                         {"need_bytes", e.sampler_need}},
+                        {{Setting::gpu_memory_utilization, util_text(util)}})
+              : Finding(FindingKind::vllm_util_none_starts,
+                        {{"util_x10000", util}, {"default_x10000", vllm_default_util_x10000}}));
     }
   }
   r.max_model_len = request.max_model_len.value_or(model_max);
@@ -350,7 +345,7 @@ Attempt attempt(const Model& model, const VllmRequest& request) {
   }
   if (a.estimate.fits()) {
     a.fits = true;
-    a.decisions.push_back(fmt::format("max_model_len: the model's maximum, {}", model_max));
+    a.decisions.push_back(Finding(FindingKind::vllm_len_model_max, {{"max_model_len", model_max}}));
     return a;
   }
   // --max-model-len auto: the largest multiple of the block size that fits.
@@ -360,17 +355,14 @@ Attempt attempt(const Model& model, const VllmRequest& request) {
     r.max_model_len = len;
     a.estimate = vllm_estimate(model, r);
     a.fits = a.estimate.fits();
-    a.decisions.push_back(
-        fmt::format("max_model_len: {} is the largest multiple of {} that fits "
-                    "(the model's maximum is {})",
-                    len, vllm_block_size, model_max));
+    a.decisions.push_back(Finding(
+        FindingKind::vllm_len_largest,
+        {{"max_model_len", len}, {"block_size", vllm_block_size}, {"model_max", model_max}}));
   } else if (a.estimate.startup_ok && len > 0) {
     r.max_model_len = len;
     a.estimate = vllm_estimate(model, r);
     a.decisions.push_back(
-        fmt::format("max_model_len: only {} tokens fit, below the floor {} "
-                    "(--min-ctx)",
-                    len, floor));
+        Finding(FindingKind::vllm_len_below_floor, {{"max_model_len", len}, {"floor", floor}}));
   }
   return a;
 }
@@ -387,12 +379,10 @@ VllmPlan vllm_fit(const Model& model, const VllmRequest& request) {
   const VllmDevice& d = e.devices.front();
   if (plan.fits) {
     if (!e.sampler_ok) {
-      plan.decisions.push_back(fmt::format(
-          "warning: only {} stays outside the budget for the sampler warm-up, which needs {}; "
-          "vLLM may stop with 'CUDA out of memory occurred when warming up sampler with {} "
-          "dummy requests. Please try lowering `max_num_seqs` or `gpu_memory_utilization` "
-          "when initializing the engine.'",
-          gib_text(e.sampler_room), gib_text(e.sampler_need), e.max_num_seqs));
+      plan.decisions.push_back(
+          Finding(FindingKind::vllm_sampler_tight, {{"room_bytes", e.sampler_room},
+                                                    {"need_bytes", e.sampler_need},
+                                                    {"max_num_seqs", e.max_num_seqs}}));
     }
     return plan;
   }
@@ -400,75 +390,91 @@ VllmPlan vllm_fit(const Model& model, const VllmRequest& request) {
   // Why not, with vLLM's own numbers.
   const Bytes non_kv = d.weights + d.activation + d.non_torch + d.cuda_graph;
   if (!e.startup_ok) {
-    plan.reasons.push_back(fmt::format(
-        "startup check: {} free after {} used before vLLM's snapshot is less than the {} that "
-        "gpu_memory_utilization {} requests (vLLM: 'Free memory on device ... on startup is less "
-        "than desired GPU memory utilization')",
-        gib_text(d.total - d.pre_snapshot), gib_text(d.pre_snapshot), gib_text(e.requested),
-        util_text(e.util_x10000)));
+    plan.reasons.push_back(
+        Finding(FindingKind::vllm_startup, {{"free_bytes", d.total - d.pre_snapshot},
+                                            {"pre_snapshot_bytes", d.pre_snapshot},
+                                            {"requested_bytes", e.requested},
+                                            {"util_x10000", e.util_x10000}}));
   } else if (d.kv_cache <= 0) {
-    plan.reasons.push_back(fmt::format(
-        "weights {} + activations {} + non-torch {} + CUDA graphs {} = {} per GPU exceed the "
-        "budget {} ({} x {}) by {}: vLLM stops with 'No available memory for the cache blocks'",
-        gib_text(d.weights), gib_text(d.activation), gib_text(d.non_torch), gib_text(d.cuda_graph),
-        gib_text(non_kv), gib_text(e.requested), util_text(e.util_x10000), gib_text(d.total),
-        gib_text(non_kv - e.requested)));
+    plan.reasons.push_back(
+        Finding(FindingKind::vllm_no_kv_room, {{"weights_bytes", d.weights},
+                                               {"activation_bytes", d.activation},
+                                               {"non_torch_bytes", d.non_torch},
+                                               {"cuda_graph_bytes", d.cuda_graph},
+                                               {"non_kv_bytes", non_kv},
+                                               {"requested_bytes", e.requested},
+                                               {"util_x10000", e.util_x10000},
+                                               {"total_bytes", d.total},
+                                               {"over_bytes", non_kv - e.requested}}));
   } else {
-    plan.reasons.push_back(fmt::format(
-        "one request of max_model_len {} needs {} of KV cache per GPU, {} is available: the "
-        "estimated maximum model length is {}",
-        e.max_model_len, gib_text(e.kv_needed), gib_text(d.kv_cache), e.max_fitting_len));
+    plan.reasons.push_back(
+        Finding(FindingKind::vllm_kv_short, {{"max_model_len", e.max_model_len},
+                                             {"needed_bytes", e.kv_needed},
+                                             {"available_bytes", d.kv_cache},
+                                             {"max_fitting_len", e.max_fitting_len}}));
   }
 
   // What would fit: each change alone, planned the same way.
-  auto try_change = [&](const VllmRequest& changed, const Model& m, const std::string& change) {
+  auto try_change = [&](const VllmRequest& changed, const Model& m, const Finding& change) {
     try {
       const Attempt a = attempt(m, changed);
       plan.suggestions.push_back(VllmSuggestion{
           change, a.fits, a.fits ? a.estimate.max_model_len : 0, a.estimate.kv_tokens});
-    } catch (const Error&) {
-      // an invalid alternative (e.g. a TP size the heads cannot split) is not suggested
+    } catch (const Error& refused) {
+      // An alternative vLLM would refuse (a TP size the heads cannot split) is not suggested;
+      // anything else is a real error.
+      if (refused.kind() != ErrorKind::invalid_setting) throw;
     }
   };
   if (request.dtype == VllmDtype::bf16 || request.dtype == VllmDtype::fp16) {
     VllmRequest fp8 = request;
     fp8.dtype = VllmDtype::fp8;
-    try_change(fp8, model, "--dtype fp8 (vLLM --quantization fp8: linear weights in 1 byte)");
+    try_change(fp8, model,
+               Finding(FindingKind::vllm_fp8_weights, {}, {{Setting::dtype, std::string("fp8")}}));
   }
   if (request.kv_cache_dtype == VllmKvDtype::model) {
     VllmRequest kv = request;
     kv.kv_cache_dtype = VllmKvDtype::fp8;
-    try_change(kv, model, "--kv-cache-dtype fp8 (halves the KV cache per token)");
+    try_change(
+        kv, model,
+        Finding(FindingKind::vllm_fp8_kv, {}, {{Setting::kv_cache_dtype, std::string("fp8")}}));
   }
   if (request.max_model_len) {
     VllmRequest open = request;
     open.max_model_len.reset();
     open.min_model_len = 1;
-    try_change(open, model, "leave --max-model-len unset (the largest length that fits)");
+    try_change(
+        open, model,
+        Finding(FindingKind::vllm_len_unset, {}, {{Setting::max_model_len, std::string("auto")}}));
   }
   if (request.max_num_seqs.value_or(e.max_num_seqs) > 64) {
     VllmRequest fewer = request;
     fewer.max_num_seqs = std::max(64, e.max_num_seqs / 4);
     try_change(fewer, model,
-               fmt::format("--max-num-seqs {} (smaller sampler activations)", *fewer.max_num_seqs));
+               Finding(FindingKind::vllm_fewer_seqs, {{"max_num_seqs", *fewer.max_num_seqs}},
+                       {{Setting::max_num_seqs, *fewer.max_num_seqs}}));
   }
   if (request.util_x10000 && *request.util_x10000 < 9500) {
     VllmRequest higher = request;
     higher.util_x10000 = 9500;
-    try_change(higher, model, "--gpu-memory-utilization 0.95");
+    try_change(higher, model,
+               Finding(FindingKind::vllm_util_095, {},
+                       {{Setting::gpu_memory_utilization, std::string("0.95")}}));
   }
   if (request.util_x10000 && !e.startup_ok) {
     VllmRequest open = request;
     open.util_x10000.reset();
-    try_change(open, model, "leave --gpu-memory-utilization unset (the highest that starts)");
+    try_change(open, model,
+               Finding(FindingKind::vllm_util_unset, {},
+                       {{Setting::gpu_memory_utilization, std::string("auto")}}));
   }
   const auto tp = static_cast<std::int32_t>(request.gpus.size());
   for (std::int32_t more = tp * 2; more <= 8; more *= 2) {
     VllmRequest wider = request;
     wider.gpus.assign(static_cast<std::size_t>(more), d.total);
     try_change(wider, model,
-               fmt::format("{} GPUs of {} with tensor parallel size {}", more,
-                           format_bytes(d.total), more));
+               Finding(FindingKind::vllm_more_gpus, {{"gpus", more}, {"gpu_bytes", d.total}},
+                       {{Setting::tensor_parallel, more}}));
   }
   return plan;
 }

@@ -1,9 +1,9 @@
-#include <vramplan/report/env.hpp>
-
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/report/env.hpp>
 #include <vramplan/report/escape.hpp>
+#include <vramplan/report/findings.hpp>
 #include <vramplan/report/table.hpp>
 
 namespace vramplan::report {
@@ -45,10 +45,10 @@ std::string header(const Model& model, const Plan& plan, const EnvOptions& optio
     }
   }
   line(out, format_text("# headroom: {}", plan.headroom.profile));
-  for (const std::string& reason : plan.reasons) {
-    line(out, format_text("# does not fit: {}", reason));
+  for (const Finding& reason : plan.reasons) {
+    line(out, format_text("# does not fit: {}", describe(reason)));
   }
-  for (const std::string& note : e.notes) line(out, format_text("# note: {}", note));
+  for (const Finding& note : e.notes) line(out, format_text("# note: {}", describe(note)));
   return out;
 }
 
@@ -59,7 +59,8 @@ int gpus_used(const Estimate& e) {
   return n;
 }
 
-// "24,24": each GPU's capacity in whole GiB, as llama.cpp's -ts proportions.
+// "24576,24576": each GPU's capacity in MiB, as llama.cpp's -ts proportions (only the ratios
+// count).
 std::string tensor_split(const Estimate& e) {
   std::string out;
   for (const DeviceUsage& d : e.devices) {
@@ -78,7 +79,7 @@ std::string ollama_env(const Model& model, const Plan& plan, const EnvOptions& o
   }
   if (plan.headroom.profile != "fit" && !plan.headroom_bytes.empty()) {
     // Ollama >= 0.30 passes its environment to llama-server, whose --fit keeps this much
-    // free per GPU (ollama.md §1.3, llamacpp.md §A4).
+    // free per GPU (Ollama llm/llama_server.go, llama.cpp common/fit.cpp).
     std::string target;
     for (Bytes b : plan.headroom_bytes) {
       target += format_text("{}{}", target.empty() ? "" : ",", ceil_div(b, mib));

@@ -1,12 +1,12 @@
-#include <vramplan/report/json.hpp>
-
 #include <cmath>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include <vramplan/report/json.hpp>
 #include <vramplan/report/table.hpp>
 
+#include "findings_json.hpp"
 #include "json_text.hpp"
 
 namespace vramplan::report {
@@ -72,7 +72,7 @@ Json estimate_json(const Model& model, const Estimate& e, bool with_version) {
   for (const DeviceUsage& d : e.devices) devices.push_back(device_json(d));
   j["devices"] = devices;
   j["total_bytes"] = e.total();
-  j["notes"] = strings(e.notes);
+  j["notes"] = findings_json(e.notes);
   return j;
 }
 
@@ -105,11 +105,14 @@ std::string render_fit_json(const Model& model, const Plan& plan) {
                        {"explanation", plan.headroom.explanation},
                        {"bytes", per_gpu}};
   j["ram_reserve_bytes"] = plan.ram_reserve;
-  j["decisions"] = strings(plan.decisions);
-  j["reasons"] = strings(plan.reasons);
+  j["decisions"] = findings_json(plan.decisions);
+  j["reasons"] = findings_json(plan.reasons);
   Json suggestions = Json::array();
   for (const Suggestion& s : plan.suggestions) {
-    suggestions.push_back(Json{{"change", s.change}, {"gpu_bytes", s.total_gpu}, {"fits", s.fits}});
+    Json suggestion = finding_json(s.change);
+    suggestion["gpu_bytes"] = s.total_gpu;
+    suggestion["fits"] = s.fits;
+    suggestions.push_back(suggestion);
   }
   j["suggestions"] = suggestions;
   j["estimate"] = estimate_json(model, plan.estimate, false);

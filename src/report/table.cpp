@@ -1,5 +1,3 @@
-#include <vramplan/report/table.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -7,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <vramplan/report/escape.hpp>
+#include <vramplan/report/findings.hpp>
+#include <vramplan/report/table.hpp>
 #include <vramplan/report/text_table.hpp>
 
 namespace vramplan::report {
@@ -103,47 +103,10 @@ std::string usage_lines(const Estimate& estimate, const std::vector<Bytes>& head
   return out;
 }
 
-constexpr std::size_t text_width = 100;
-
-// Word-wraps `text` to text_width columns: the first line starts with `first`, the others
-// with `rest` (same width). Words longer than a line are not broken.
-// `text` is escaped first (it may quote a file name or a model's own text).
-std::string wrap(std::string_view raw, const std::string& first, const std::string& rest) {
-  const std::string text = escape_text(raw);
-  std::string out;
-  std::string line = first;
-  std::size_t line_width = display_width(first);
-  bool line_empty = true;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find(' ', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string word = text.substr(start, end - start);
-    start = end + 1;
-    if (word.empty()) continue;
-    const std::size_t w = display_width(word);
-    if (!line_empty && line_width + 1 + w > text_width) {
-      out += line + '\n';
-      line = rest;
-      line_width = display_width(rest);
-      line_empty = true;
-    }
-    if (!line_empty) {
-      line += ' ';
-      ++line_width;
-    }
-    line += word;
-    line_width += w;
-    line_empty = false;
-  }
-  out += line + '\n';
-  return out;
-}
-
-std::string bullet_list(const Styled& title, const std::vector<std::string>& items) {
+std::string bullet_list(const Styled& title, const std::vector<Finding>& items) {
   if (items.empty()) return {};
   std::string out = format_text("\n{}\n", title);
-  for (const std::string& item : items) out += wrap(item, "  - ", "    ");
+  for (const Finding& item : items) out += word_wrap(describe(item), "  - ", "    ");
   return out;
 }
 
@@ -231,8 +194,8 @@ std::string render_fit_table(const Model& model, const Plan& plan, const TableOp
   out += usage_lines(e, plan.headroom_bytes, options, true);
 
   out += '\n';
-  out += wrap(format_text("{} - {}", plan.headroom.profile, plan.headroom.explanation),
-              "headroom: ", "          ");
+  out += word_wrap(format_text("{} - {}", plan.headroom.profile, plan.headroom.explanation),
+                   "headroom: ", "          ");
   if (plan.ram_reserve > 0) {
     out += format_text("ram:      {} kept for the operating system\n",
                        format_bytes(plan.ram_reserve));
@@ -245,7 +208,7 @@ std::string render_fit_table(const Model& model, const Plan& plan, const TableOp
       TextTable table({Align::left, Align::left, Align::right, Align::left});
       table.add_row({"", "change", "gpu need", "fits"});
       for (const Suggestion& s : plan.suggestions) {
-        table.add_row({"", s.change, format_bytes(s.total_gpu), s.fits ? "yes" : "no"});
+        table.add_row({"", describe(s.change), format_bytes(s.total_gpu), s.fits ? "yes" : "no"});
       }
       out += table.render();
     }

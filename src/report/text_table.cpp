@@ -14,6 +14,39 @@ std::size_t display_width(const std::string& text) {
   return width;
 }
 
+std::string word_wrap(std::string_view raw, const std::string& first, const std::string& rest,
+                      std::size_t width) {
+  const std::string text = escape_text(raw);
+  std::string out;
+  std::string line = first;
+  std::size_t line_width = display_width(first);
+  bool line_empty = true;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    start = end + 1;
+    if (word.empty()) continue;
+    const std::size_t w = display_width(word);
+    if (!line_empty && line_width + 1 + w > width) {
+      out += line + '\n';
+      line = rest;
+      line_width = display_width(rest);
+      line_empty = true;
+    }
+    if (!line_empty) {
+      line += ' ';
+      ++line_width;
+    }
+    line += word;
+    line_width += w;
+    line_empty = false;
+  }
+  out += line + '\n';
+  return out;
+}
+
 void TextTable::add_row(std::vector<Cell> cells) {
   std::vector<std::string> row;
   row.reserve(cells.size());

@@ -3,10 +3,12 @@
 
 #include <vramplan/error.hpp>
 #include <vramplan/report/escape.hpp>
+#include <vramplan/report/findings.hpp>
 #include <vramplan/report/json.hpp>
 #include <vramplan/report/text_table.hpp>
 #include <vramplan/report/vllm.hpp>
 
+#include "findings_json.hpp"
 #include "json_text.hpp"
 
 namespace vramplan::report {
@@ -30,30 +32,10 @@ std::string indent(const std::string& block) {
   return out;
 }
 
-// Word-wrapped bullet, 100 columns; `raw` is escaped first.
-std::string bullet(std::string_view raw) {
-  const std::string text = escape_text(raw);
-  std::string out;
-  std::string line = "  -";
-  for (std::size_t start = 0; start < text.size();) {
-    std::size_t end = text.find(' ', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string word = text.substr(start, end - start);
-    start = end + 1;
-    if (word.empty()) continue;
-    if (line.size() > 4 && display_width(line) + 1 + display_width(word) > 100) {
-      out += line + '\n';
-      line = "   ";
-    }
-    line += ' ' + word;
-  }
-  return out + line + '\n';
-}
-
-std::string bullets(const std::string& title, const std::vector<std::string>& items) {
+std::string bullets(const std::string& title, const std::vector<Finding>& items) {
   if (items.empty()) return {};
   std::string out = format_text("\n{}\n", title);
-  for (const std::string& item : items) out += bullet(item);
+  for (const Finding& item : items) out += word_wrap(describe(item), "  - ", "    ");
   return out;
 }
 
@@ -97,12 +79,6 @@ std::string capacity_lines(const VllmEstimate& e) {
       "          max concurrency {:.2f}x at {} tokens per request\n",
       e.kv_tokens, e.num_blocks, vllm_block_size, format_bytes(e.kv_bytes_per_token),
       e.tensor_parallel > 1 ? " on each GPU" : "", e.max_concurrency, e.max_model_len);
-}
-
-Json strings(const std::vector<std::string>& values) {
-  Json array = Json::array();
-  for (const std::string& v : values) array.push_back(v);
-  return array;
 }
 
 std::string dtype_file_type(const Model& model, const VllmEstimate& e) {
@@ -178,7 +154,7 @@ std::string render_vllm_table(const Model& model, const VllmPlan& plan, bool is_
     TextTable table({Align::left, Align::left, Align::left, Align::right, Align::right});
     table.add_row({"", "change", "fits", "max_model_len", "kv tokens"});
     for (const VllmSuggestion& s : plan.suggestions) {
-      table.add_row({"", s.change, s.fits ? "yes" : "no",
+      table.add_row({"", describe(s.change), s.fits ? "yes" : "no",
                      s.fits ? format_text("{}", s.max_model_len) : std::string("-"),
                      format_text("{}", s.kv_tokens)});
     }
@@ -234,15 +210,16 @@ std::string render_vllm_json(const Model& model, const VllmPlan& plan) {
                      {"sampler_warmup", e.sampler_ok},
                      {"sampler_need_bytes", e.sampler_need},
                      {"sampler_room_bytes", e.sampler_room}};
-  j["decisions"] = strings(plan.decisions);
-  j["notes"] = strings(e.notes);
-  j["reasons"] = strings(plan.reasons);
+  j["decisions"] = findings_json(plan.decisions);
+  j["notes"] = findings_json(e.notes);
+  j["reasons"] = findings_json(plan.reasons);
   Json suggestions = Json::array();
   for (const VllmSuggestion& s : plan.suggestions) {
-    suggestions.push_back(Json{{"change", s.change},
-                               {"fits", s.fits},
-                               {"max_model_len", s.max_model_len},
-                               {"kv_tokens", s.kv_tokens}});
+    Json suggestion = finding_json(s.change);
+    suggestion["fits"] = s.fits;
+    suggestion["max_model_len"] = s.max_model_len;
+    suggestion["kv_tokens"] = s.kv_tokens;
+    suggestions.push_back(suggestion);
   }
   j["suggestions"] = suggestions;
   return json_text(j);
@@ -263,10 +240,10 @@ std::string render_vllm_env(const Model& model, const VllmPlan& plan,
                           format_bytes(e.requested), format_bytes(d.total),
                           format_bytes(d.pre_snapshot)));
   }
-  for (const std::string& reason : plan.reasons) {
-    line(out, format_text("# does not fit: {}", reason));
+  for (const Finding& reason : plan.reasons) {
+    line(out, format_text("# does not fit: {}", describe(reason)));
   }
-  for (const std::string& note : e.notes) line(out, format_text("# note: {}", note));
+  for (const Finding& note : e.notes) line(out, format_text("# note: {}", describe(note)));
   line(out, "#");
   line(out,
        "# vLLM takes its engine arguments on the command line; it does not read MAX_MODEL_LEN");

@@ -52,12 +52,20 @@ Plan test_plan(const Engine& engine, std::int32_t gpu_layers, bool fits) {
   p.recommendation = Recommendation{.gpu_layers = gpu_layers, .total_layers = 33, .ctx = 8192,
                                     .parallel = 1, .kv_type = GgmlType::f16,
                                     .flash_attention = true, .n_batch = 512, .n_ubatch = 512};
-  p.headroom = parse_headroom("fit");
+  p.headroom =
+      Headroom{.profile = "fit", .fixed = 1024 * mib, .fraction = 0, .explanation = "1 GiB"};
   p.headroom_bytes = {gib};
-  p.decisions = {"context reduced from 32768 to 8192 so that everything fits"};
+  p.decisions = {Finding(FindingKind::ctx_largest_fits, {{"ctx", 8192}, {"model_max", 32768}})};
   if (!fits) {
-    p.reasons = {"CUDA0 needs 17.00 GiB but has 15.00 GiB after 1.00 GiB headroom (2.00 GiB over)"};
-    p.suggestions = {Suggestion{"use Q4_K_M (4.58 GiB of weights)", 6 * gib, true}};
+    p.reasons = {Finding(FindingKind::gpu_over, {{"device", "CUDA0"},
+                                                 {"used_bytes", 17 * gib},
+                                                 {"budget_bytes", 15 * gib},
+                                                 {"headroom_bytes", 1 * gib},
+                                                 {"over_bytes", 2 * gib}})};
+    p.suggestions = {
+        Suggestion{Finding(FindingKind::smaller_quant,
+                           {{"file_type", "Q4_K_M"}, {"weights_bytes", 4 * gib + 590 * mib}}),
+                   6 * gib, true}};
   }
   return p;
 }
@@ -74,7 +82,7 @@ TEST(JsonReport, EstimateHasTheDocumentedKeys) {
       render_estimate_json(m, test_estimate(engine(EngineId::ollama), 33)));
   EXPECT_EQ(keys(j), (std::set<std::string>{"schema_version", "model", "engine", "config",
                                             "components", "devices", "total_bytes", "notes"}));
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   EXPECT_EQ(keys(j["model"]), (std::set<std::string>{"name", "arch", "layers", "source",
                                                      "file_type", "params"}));
   EXPECT_EQ(j["model"]["file_type"], "Q8_0");
@@ -116,12 +124,16 @@ TEST(JsonReport, ComponentsAddUpToTotalBytes) {
                   d["overhead_bytes"].get<std::int64_t>());
   }
   EXPECT_EQ(devices, j["total_bytes"].get<std::int64_t>());
+  // And the total is what test_estimate() put on its two devices, summed here by hand.
+  const std::int64_t gpu = (7 * gib + 500 * mib) + gib + 258 * mib + 0 + 457 * mib;
+  const std::int64_t cpu = 532 * mib + 0 + 24 * mib + 513024 + 0;
+  EXPECT_EQ(j["total_bytes"].get<std::int64_t>(), gpu + cpu);
 }
 
 TEST(JsonReport, IsIndentedWithTwoSpacesAndEndsWithNewline) {
   const std::string text =
       render_estimate_json(test_model(), test_estimate(engine(EngineId::ollama), 33));
-  EXPECT_EQ(text.substr(0, 24), "{\n  \"schema_version\": 1,");
+  EXPECT_EQ(text.substr(0, 24), "{\n  \"schema_version\": 2,");
   EXPECT_EQ(text.back(), '\n');
 }
 
@@ -140,8 +152,20 @@ TEST(JsonReport, FitHasTheDocumentedKeysInOrder) {
   EXPECT_EQ(j["recommendation"]["kv_type"], "f16");
   EXPECT_EQ(j["headroom"]["profile"], "fit");
   EXPECT_EQ(j["headroom"]["bytes"][0], gib);
-  EXPECT_EQ(j["suggestions"][0]["change"], "use Q4_K_M (4.58 GiB of weights)");
+  // Findings carry their kind, their words and the numbers behind them.
+  EXPECT_EQ(j["decisions"][0], nlohmann::ordered_json::parse(
+                                   R"json({"kind": "ctx_largest_fits",
+                    "text": "context: 8192 is the largest that fits (the model's maximum is 32768)",
+                    "values": {"ctx": 8192, "model_max": 32768}, "changes": {}})json"));
+  EXPECT_EQ(j["reasons"][0]["kind"], "gpu_over");
+  EXPECT_EQ(j["reasons"][0]["values"]["over_bytes"], 2 * gib);
+  EXPECT_EQ(j["reasons"][0]["text"],
+            "CUDA0 needs 17.00 GiB but has 15.00 GiB after 1.00 GiB headroom (2.00 GiB over)");
+  EXPECT_EQ(j["suggestions"][0]["kind"], "smaller_quant");
+  EXPECT_EQ(j["suggestions"][0]["text"], "use Q4_K_M (4.58 GiB of weights)");
+  EXPECT_EQ(j["suggestions"][0]["values"]["file_type"], "Q4_K_M");
   EXPECT_EQ(j["suggestions"][0]["gpu_bytes"], 6 * gib);
+  EXPECT_EQ(j["suggestions"][0]["fits"], true);
   EXPECT_FALSE(j["estimate"].contains("schema_version"));
   EXPECT_EQ(j["estimate"]["total_bytes"], test_estimate(engine(EngineId::ollama), 20).total());
 }
@@ -158,7 +182,7 @@ TEST(JsonReport, ModelsList) {
   e.spec.n_layer = 32;
   e.spec.n_ctx_train = 131072;
   const auto j = nlohmann::json::parse(render_models_json({&e}));
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   ASSERT_EQ(j["models"].size(), 1u);
   const auto& m = j["models"][0];
   for (const char* key : {"id", "name", "ollama", "hf", "arch", "params", "layers", "context",
@@ -253,7 +277,10 @@ TEST(TableReport, FitShowsVerdictBreakdownAndBars) {
   EXPECT_NE(text.find("  CPU    556.49 MiB used, capacity not checked (no --ram)\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("\ndecisions\n  - context reduced from 32768 to 8192"), std::string::npos);
+  EXPECT_NE(text.find("\ndecisions\n  - context: 8192 is the largest that fits (the model's "
+                      "maximum is 32768)\n"),
+            std::string::npos)
+      << text;
   EXPECT_EQ(text.find("suggestions"), std::string::npos);
   EXPECT_EQ(text.find('\033'), std::string::npos);
 }

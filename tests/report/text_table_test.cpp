@@ -56,5 +56,14 @@ TEST(UsageBar, ColourOnlyWhenAsked) {
   EXPECT_EQ(usage_bar(8 * gib, 16 * gib, 2, false).find('\033'), std::string::npos);
 }
 
+TEST(WordWrap, BreaksAtSpacesWithinTheWidthAndIndentsTheRest) {
+  EXPECT_EQ(word_wrap("one two three four", "  - ", "    ", 14), "  - one two\n    three four\n");
+  // A word longer than a line gets its own line, unbroken; runs of spaces collapse.
+  EXPECT_EQ(word_wrap("a  verylongword b", "- ", "  ", 8), "- a\n  verylongword\n  b\n");
+  // Widths count code points; control bytes are escaped before wrapping.
+  EXPECT_EQ(word_wrap("éé éé", "", "", 5), "éé éé\n");
+  EXPECT_EQ(word_wrap("x\ny", "", ""), "x\\ny\n");
+}
+
 }  // namespace
 }  // namespace vramplan::report

@@ -27,7 +27,7 @@ void expect_usage_error(std::string_view text, std::string_view message) {
     (void)parse_size(text, "--vram");
     FAIL() << "no error for '" << text << "'";
   } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
     EXPECT_EQ(std::string(e.what()), message);
   }
 }

@@ -11,13 +11,41 @@
 namespace vramplan {
 namespace {
 
-void expect_components_add_up(const Estimate& e) {
-  Bytes sum = 0;
-  for (const DeviceUsage& d : e.devices) {
-    EXPECT_EQ(d.total(), d.weights + d.kv_cache + d.compute + d.output + d.overhead);
-    sum += d.total();
+// The bytes of a note of `kind` (0 without one).
+Bytes note_bytes(const Estimate& e, FindingKind kind) {
+  for (const Finding& note : e.notes) {
+    if (note.kind == kind) return note.number("bytes");
   }
-  EXPECT_EQ(e.total(), sum);
+  return 0;
+}
+
+// Every device's total and the estimate's total are the sums of their components, and the
+// components are the pieces computed elsewhere: the weights are the model's tensors (with the
+// projector and the CPU_REPACK copies the notes report), the KV cache is kv_cache()'s total, and
+// each GPU carries the backend's runtime overhead. `exact_weights` false: a model whose tensors
+// each backend pads its own way (gpt-oss's MXFP4 experts), so the devices' weights are not the
+// file's bytes; its test checks the weights moved between devices instead.
+void expect_components_add_up(const Model& m, const Estimate& e, bool exact_weights = true) {
+  Bytes weights = 0;
+  Bytes kv = 0;
+  Bytes compute = 0;
+  Bytes output = 0;
+  Bytes overhead = 0;
+  for (const DeviceUsage& d : e.devices) {
+    EXPECT_EQ(d.total(), d.weights + d.kv_cache + d.compute + d.output + d.overhead) << d.name;
+    EXPECT_EQ(d.overhead, d.kind == DeviceKind::gpu ? gpu_runtime_overhead(e.backend) : 0);
+    weights += d.weights;
+    kv += d.kv_cache;
+    compute += d.compute;
+    output += d.output;
+    overhead += d.overhead;
+  }
+  if (exact_weights) {
+    EXPECT_EQ(weights,
+              m.weights.file_tensor_bytes + m.projector + note_bytes(e, FindingKind::cpu_repack));
+  }
+  EXPECT_EQ(kv, e.kv.total());
+  EXPECT_EQ(e.total(), weights + kv + compute + output + overhead);
   EXPECT_EQ(e.total(), e.weights() + e.kv_cache() + e.compute() + e.output() + e.overhead());
 }
 
@@ -37,7 +65,7 @@ TEST(Estimate, CpuOnlyPutsEverythingOnTheHost) {
   EXPECT_NEAR(static_cast<double>(cpu.compute) / mib, 266.50, 0.05);
   EXPECT_EQ(cpu.output, 4 * 128256);
   EXPECT_EQ(cpu.overhead, 0);
-  expect_components_add_up(e);
+  expect_components_add_up(m, e);
 }
 
 TEST(Estimate, OllamaContextIsPerSlot) {
@@ -73,7 +101,7 @@ TEST(Estimate, FullOffloadKeepsOnlyTheInputLayerOnTheHost) {
   for (const WeightGroup& b : m.weights.blocks) gpu_weights += b.cuda;
   EXPECT_EQ(gpu.weights, gpu_weights);
   EXPECT_GE(gpu.weights, m.weights.file_tensor_bytes - m.weights.input.host);
-  expect_components_add_up(e);
+  expect_components_add_up(m, e);
 }
 
 TEST(Estimate, OneGpuLayerIsTheOutputLayer) {
@@ -84,7 +112,7 @@ TEST(Estimate, OneGpuLayerIsTheOutputLayer) {
   EXPECT_EQ(e.devices[0].weights, m.weights.output.cuda);
   EXPECT_EQ(e.devices[0].kv_cache, 0);
   EXPECT_EQ(e.host().layers, 32);
-  expect_components_add_up(e);
+  expect_components_add_up(m, e);
 }
 
 TEST(Estimate, TwoGpusSplitByCapacityWithTheOutputOnTheLast) {
@@ -95,7 +123,7 @@ TEST(Estimate, TwoGpusSplitByCapacityWithTheOutputOnTheLast) {
   EXPECT_EQ(e.devices[0].layers + e.devices[1].layers, 33);
   EXPECT_EQ(e.devices[0].layers, 17);  // layers 0..16 land below the 0.5 cut
   EXPECT_GT(e.devices[1].weights, e.devices[0].weights);  // holds the output layer
-  expect_components_add_up(e);
+  expect_components_add_up(m, e);
 }
 
 TEST(Estimate, ContextAboveTheModelMaximumIsClampedWithANote) {
@@ -104,8 +132,7 @@ TEST(Estimate, ContextAboveTheModelMaximumIsClampedWithANote) {
       estimate(m, engine(EngineId::ollama), Backend::cpu, config(65536, 1, 0), {});
   EXPECT_EQ(e.config.ctx, 32768);
   ASSERT_FALSE(e.notes.empty());
-  EXPECT_EQ(e.notes[0], "context 65536 is above the model's maximum 32768; clamped to 32768 "
-                        "(as Ollama does)");
+  EXPECT_EQ(e.notes[0], Finding(FindingKind::ctx_clamped, {{"ctx", 65536}, {"model_max", 32768}}));
 }
 
 TEST(Estimate, LlamaCppAllocatesAContextAboveTheMaximumWithAWarning) {
@@ -115,8 +142,9 @@ TEST(Estimate, LlamaCppAllocatesAContextAboveTheMaximumWithAWarning) {
   EXPECT_EQ(e.config.ctx, 65536);
   EXPECT_EQ(e.kv.total(), 65536 * 128 * kib);
   ASSERT_EQ(e.notes.size(), 1u);
-  EXPECT_EQ(e.notes[0], "context 65536 is above the model's maximum 32768; llama.cpp (library) "
-                        "allocates it anyway, but the model was not trained for it");
+  EXPECT_EQ(e.notes[0],
+            Finding(FindingKind::ctx_above_max,
+                    {{"ctx", 65536}, {"model_max", 32768}, {"engine", "llama.cpp (library)"}}));
 }
 
 TEST(Estimate, RejectsImpossibleSettings) {
@@ -150,12 +178,14 @@ TEST(Estimate, CpuMoeMovesTheExpertsOfTheFirstBlocksToTheHost) {
   EXPECT_EQ(ten.devices[0].layers, all.devices[0].layers);
   // Op offload stages the largest host expert tensor in the GPU's compute buffer.
   EXPECT_EQ(ten.devices[0].compute, all.devices[0].compute + largest);
-  expect_components_add_up(ten);
+  expect_components_add_up(m, ten, false);
 
   // With CPU_REPACK the host also holds the repacked copies of the MXFP4 experts.
   c.cpu_repack = CpuRepack::avx2;
   const Estimate repacked = estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {80 * gib});
   EXPECT_GT(repacked.host().weights, ten.host().weights);
+  EXPECT_GT(note_bytes(repacked, FindingKind::cpu_repack), 0);
+  expect_components_add_up(m, repacked, false);
 }
 
 TEST(Estimate, CpuMoeNeedsAMoeModelAndAnEngineThatCanDoIt) {
@@ -182,7 +212,16 @@ TEST(Estimate, LibraryBatchSmallerThanTheSequencesIsRefused) {
   const Model m = test::simple_model(test::llama32_3b());
   Config c = config(4096, 4, 0);
   c.n_batch = c.n_ubatch = 2;
-  EXPECT_THROW((void)estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu, c, {}), Error);
+  try {
+    (void)estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu, c, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
+    EXPECT_EQ(e.setting(), Setting::ubatch);  // the library passes one batch size as both
+    EXPECT_EQ(e.message_with("-ub"),
+              "batch 2 is smaller than parallel 4: llama.cpp (library) aborts on it (its output "
+              "buffer holds one row per sequence at least); use -ub 4 or more");
+  }
   c.n_batch = c.n_ubatch = 4;
   EXPECT_NO_THROW((void)estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu, c, {}));
 }

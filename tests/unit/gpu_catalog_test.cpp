@@ -150,7 +150,7 @@ TEST(GpuCatalog, SelectRefusesMalformedListsWithOneLine) {
     try {
       static_cast<void>(c.select(list, "--gpu"));
     } catch (const Error& e) {
-      return std::string(ErrorKind::usage == e.kind() ? "usage: " : "input: ") + e.what();
+      return std::string(ErrorKind::invalid_setting == e.kind() ? "usage: " : "input: ") + e.what();
     }
     return std::string("no error");
   };
@@ -196,7 +196,7 @@ TEST(GpuCatalog, SelectedMemoryIsWhatEachCardGivesAProgram) {
     try {
       static_cast<void>(selected_memory(c.select(list, "--gpu"), "--gpu"));
     } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::usage);
+      EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
       return std::string(e.what());
     }
     return std::string("no error");

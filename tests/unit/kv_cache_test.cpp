@@ -105,7 +105,7 @@ TEST(KvCache, QuantizedVNeedsFlashAttention) {
     (void)kv_cache(test::llama31_8b(), p);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
     EXPECT_STREQ(e.what(), "a quantized V cache ('q8_0') requires flash attention");
   }
 }
@@ -118,7 +118,7 @@ TEST(KvCache, MlaNeedsTheSameKAndVTypes) {
     (void)kv_cache(test::deepseek_v3(), p);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::usage);
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
     EXPECT_STREQ(e.what(), "this model (MLA) needs the same K and V cache types, got K 'q8_0' "
                            "and V 'f16'");
   }

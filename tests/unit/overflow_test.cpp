@@ -117,7 +117,8 @@ class OverflowGguf : public ::testing::Test {
     r.backend = Backend::cuda;
     r.vram = {24 * gib};
     r.ram = 64 * gib;
-    r.headroom = parse_headroom("fit");
+    r.headroom =
+        Headroom{.profile = "fit", .fixed = 1024 * mib, .fraction = 0, .explanation = "1 GiB"};
     return fit(m, r, {});
   }
 
@@ -215,9 +216,9 @@ TEST(Overflow, HugeContextIsOutOfRange) {
   const Model m = test::simple_model(test::llama31_8b());
   Config c;
   c.ctx = std::int64_t{1} << 62;
-  const std::string e = error_of(
-      [&] { (void)estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {24 * gib}); },
-      ErrorKind::usage);
+  const std::string e =
+      error_of([&] { (void)estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {24 * gib}); },
+               ErrorKind::invalid_setting);
   EXPECT_TRUE(contains(e, "context")) << e;
   // Ollama clamps its num_ctx to the model's maximum first: that one plans.
   const Estimate o = estimate(m, engine(EngineId::ollama), Backend::cuda, c, {24 * gib});
@@ -227,9 +228,11 @@ TEST(Overflow, HugeContextIsOutOfRange) {
   FitRequest r;
   r.engine = &engine(EngineId::llamacpp);
   r.vram = {24 * gib};
-  r.headroom = parse_headroom("fit");
+  r.headroom =
+      Headroom{.profile = "fit", .fixed = 1024 * mib, .fraction = 0, .explanation = "1 GiB"};
   r.ctx = std::int64_t{1} << 62;
-  EXPECT_TRUE(contains(error_of([&] { (void)fit(m, r, {}); }, ErrorKind::usage), "context"));
+  EXPECT_TRUE(
+      contains(error_of([&] { (void)fit(m, r, {}); }, ErrorKind::invalid_setting), "context"));
 }
 
 TEST(Overflow, HugeBatchIsOutOfRange) {
@@ -238,9 +241,9 @@ TEST(Overflow, HugeBatchIsOutOfRange) {
   c.ctx = 4096;
   c.n_batch = std::int64_t{1} << 40;
   c.n_ubatch = std::int64_t{1} << 40;
-  const std::string e = error_of(
-      [&] { (void)estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {24 * gib}); },
-      ErrorKind::usage);
+  const std::string e =
+      error_of([&] { (void)estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {24 * gib}); },
+               ErrorKind::invalid_setting);
   EXPECT_TRUE(contains(e, "batch")) << e;
 }
 

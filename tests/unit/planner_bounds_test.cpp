@@ -45,7 +45,8 @@ FitRequest request(EngineId id, std::vector<Bytes> vram, Bytes ram) {
   r.backend = Backend::cuda;
   r.vram = std::move(vram);
   r.ram = ram;
-  r.headroom = parse_headroom("fit");
+  r.headroom =
+      Headroom{.profile = "fit", .fixed = 1024 * mib, .fraction = 0, .explanation = "1 GiB"};
   return r;
 }
 
@@ -96,8 +97,8 @@ TEST(PlannerBound, ManySmallerQuantizationsDoNotMultiplyTheWork) {
     EXPECT_LE(p.estimates, max_estimates) << engine(id).name;
     std::vector<std::string> quants;
     for (const Suggestion& s : p.suggestions) {
-      if (s.change.starts_with("use ")) {
-        quants.push_back(s.change.substr(4, s.change.find(' ', 4) - 4));
+      if (s.change.kind == FindingKind::smaller_quant) {
+        quants.push_back(s.change.word("file_type"));
       }
     }
     EXPECT_EQ(quants, expected) << engine(id).name;

@@ -16,7 +16,8 @@ FitRequest request(std::vector<Bytes> vram, EngineId id = EngineId::ollama) {
   r.engine = &engine(id);
   r.backend = Backend::cuda;
   r.vram = std::move(vram);
-  r.headroom = parse_headroom("fit");
+  r.headroom =
+      Headroom{.profile = "fit", .fixed = 1024 * mib, .fraction = 0, .explanation = "1 GiB"};
   return r;
 }
 
@@ -37,7 +38,7 @@ TEST(Fit, UnsetContextIsTheModelMaximumWhenItFits) {
   EXPECT_EQ(p.recommendation.ctx, 131072);
   EXPECT_EQ(p.recommendation.parallel, 1);
   ASSERT_EQ(p.decisions.size(), 1u);
-  EXPECT_EQ(p.decisions[0], "context: the model's maximum, 131072");
+  EXPECT_EQ(p.decisions[0], Finding(FindingKind::ctx_model_max, {{"ctx", 131072}}));
 }
 
 TEST(Fit, ShortensAnUnsetContextToTheLargestThatFits) {
@@ -50,6 +51,8 @@ TEST(Fit, ShortensAnUnsetContextToTheLargestThatFits) {
   EXPECT_GE(p.recommendation.ctx, 4096);
   EXPECT_EQ(p.recommendation.ctx % 256, 0);
   ASSERT_EQ(p.decisions.size(), 1u);
+  EXPECT_EQ(p.decisions[0], Finding(FindingKind::ctx_largest_fits,
+                                    {{"ctx", p.recommendation.ctx}, {"model_max", 131072}}));
   // One step more would not fit: the search is exact.
   Config c = p.estimate.config;
   c.ctx += 256;
@@ -90,7 +93,11 @@ TEST(Fit, PartialOffloadChecksRam) {
   const Plan p = fit(llama70b_q4(), r, {});
   EXPECT_FALSE(p.fits);
   ASSERT_FALSE(p.reasons.empty());
-  EXPECT_NE(p.reasons.back().find("system RAM"), std::string::npos);
+  const Finding& ram = p.reasons.back();
+  EXPECT_EQ(ram.kind, FindingKind::ram_over);
+  EXPECT_EQ(ram.number("used_bytes"), p.estimate.host().total());
+  EXPECT_EQ(ram.number("over_bytes"), ram.number("used_bytes") - ram.number("budget_bytes"));
+  EXPECT_EQ(ram.number("budget_bytes"), 15 * gib);  // 16 GiB less 1 GiB for the OS
 }
 
 TEST(Fit, NothingFitsGivesReasonsAndSuggestions) {
@@ -102,36 +109,65 @@ TEST(Fit, NothingFitsGivesReasonsAndSuggestions) {
   const Plan p = fit(m, r, {q4});
   EXPECT_FALSE(p.fits);
   ASSERT_EQ(p.reasons.size(), 1u);
-  EXPECT_EQ(p.reasons[0].rfind("CUDA0 needs ", 0), 0u);
+  EXPECT_EQ(p.reasons[0].kind, FindingKind::gpu_over);
+  EXPECT_EQ(p.reasons[0].word("device"), "CUDA0");
+  EXPECT_GT(p.reasons[0].number("over_bytes"), 0);
   bool q8_cache = false;
   bool smaller_quant = false;
   for (const Suggestion& s : p.suggestions) {
-    q8_cache = q8_cache || s.change.find("--kv-type q8_0") != std::string::npos;
-    smaller_quant = smaller_quant || s.change.find("use Q4_0") != std::string::npos;
+    if (s.change.kind == FindingKind::kv_q8_0) {
+      q8_cache = true;
+      EXPECT_EQ(s.change.changes.front(), (Change{Setting::kv_type, std::string("q8_0")}));
+    }
+    smaller_quant = smaller_quant || (s.change.kind == FindingKind::smaller_quant &&
+                                      s.change.word("file_type") == "Q4_0");
   }
   EXPECT_TRUE(q8_cache);
   EXPECT_TRUE(smaller_quant);
 }
 
-TEST(Fit, QuantizedCacheWithFlashAttentionOffIsAUsageError) {
+TEST(Fit, QuantizedCacheWithFlashAttentionOffIsRefused) {
   FitRequest r = request({16 * gib});
   r.kv_type = GgmlType::q8_0;
   r.flash_attn = false;
-  EXPECT_THROW((void)fit(test::simple_model(test::llama31_8b()), r, {}), Error);
+  try {
+    (void)fit(test::simple_model(test::llama31_8b()), r, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
+  }
 }
 
-TEST(Headroom, ProfilesAndCustomValues) {
-  EXPECT_EQ(parse_headroom("fit").for_device(16 * gib), 1 * gib);
-  EXPECT_EQ(parse_headroom("stable").for_device(24 * gib),
+TEST(EngineDefaults, SlotsAndBatchesLeftUnset) {
+  const Engine& server = engine(EngineId::llamacpp);
+  EXPECT_EQ(engine_slots(server, std::nullopt).parallel, server.default_parallel);
+  EXPECT_TRUE(engine_slots(server, std::nullopt).kv_unified);  // -np auto
+  EXPECT_FALSE(engine_slots(server, 2).kv_unified);
+  EXPECT_EQ(engine_slots(server, 2).parallel, 2);
+
+  const Model m = test::simple_model(test::llama31_8b());
+  // llama-server: -b and -ub apart; a physical batch above the logical one raises it.
+  Batches b = engine_batches(m, server, Backend::cuda, 8192, 1, true, {24 * gib}, std::nullopt,
+                             std::int64_t{4096});
+  EXPECT_EQ(b.n_ubatch, 4096);
+  EXPECT_EQ(b.n_batch, 4096);
+  b = engine_batches(m, server, Backend::cuda, 8192, 1, true, {24 * gib}, std::nullopt,
+                     std::nullopt);
+  EXPECT_EQ(b.n_batch, server.default_batch);
+  EXPECT_EQ(b.n_ubatch, server.default_ubatch);
+  // The library passes one value as both.
+  const Engine& library = engine(EngineId::llamacpp_lib);
+  b = engine_batches(m, library, Backend::cpu, 8192, 1, true, {}, std::nullopt, std::int64_t{256});
+  EXPECT_EQ(b.n_batch, 256);
+  EXPECT_EQ(b.n_ubatch, 256);
+}
+
+TEST(Headroom, TheLargerOfTheFixedAmountAndTheShare) {
+  const Headroom stable{.profile = "stable", .fixed = 1536 * mib, .fraction = 0.10};
+  EXPECT_EQ(stable.for_device(24 * gib),
             static_cast<Bytes>(0.1 * 24 * static_cast<double>(gib) + 0.5));
-  EXPECT_EQ(parse_headroom("stable").for_device(8 * gib), 1536 * mib);
-  EXPECT_EQ(parse_headroom("conservative").for_device(24 * gib),
-            static_cast<Bytes>(0.2 * 24 * static_cast<double>(gib) + 0.5));
-  EXPECT_EQ(parse_headroom("none").for_device(24 * gib), 0);
-  EXPECT_EQ(parse_headroom("2G").for_device(24 * gib), 2 * gib);
-  EXPECT_EQ(parse_headroom("25%").for_device(16 * gib), 4 * gib);
-  EXPECT_THROW((void)parse_headroom("lots"), Error);
-  EXPECT_THROW((void)parse_headroom("150%"), Error);
+  EXPECT_EQ(stable.for_device(8 * gib), 1536 * mib);
+  EXPECT_EQ(Headroom{}.for_device(24 * gib), 0);
 }
 
 Model gpt_oss_20b() {
@@ -154,14 +190,16 @@ TEST(Fit, KeepsTheExpertsOfTheFewestBlocksInRamForAMoeModel) {
   r.ctx = p.recommendation.ctx;
   r.gpu_layers = p.recommendation.total_layers;
   EXPECT_FALSE(fit(m, r, {}).fits);
-  EXPECT_NE(p.decisions.back().find("--n-cpu-moe " + std::to_string(n)), std::string::npos);
+  EXPECT_EQ(p.decisions.back().kind, FindingKind::experts_in_ram);
+  EXPECT_EQ(p.decisions.back().number("cpu_moe"), n);
 }
 
 TEST(Fit, OllamaCannotKeepExpertsInRamAndOffloadsLayersInstead) {
   const Plan p = fit(gpt_oss_20b(), request({8 * gib}), {});
   EXPECT_EQ(p.recommendation.cpu_moe, 0);
   EXPECT_LT(p.recommendation.gpu_layers, p.recommendation.total_layers);
-  EXPECT_NE(p.decisions.back().find("--engine llamacpp"), std::string::npos);
+  EXPECT_EQ(p.decisions.back(),
+            Finding(FindingKind::no_expert_offload, {{"engine", std::string("Ollama")}}));
 }
 
 TEST(Fit, AFixedCpuMoeIsKept) {

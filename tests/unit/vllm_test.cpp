@@ -1,5 +1,6 @@
 // vLLM V1 memory model (src/core/vllm.cpp) against the measured startups of
-// shared/reference/vllm.md §6 (llm-d v0.19.0 sweep, H100 80GB = 79.19 GiB torch total, util 0.95,
+// llm-d-incubation/llm-d-planner accuracy/results/v0.19.0 (vLLM v0.19.0 sweep, H100 80GB =
+// 79.19 GiB torch total, util 0.95,
 // vllm serve defaults 1024 seqs / 8192 batched tokens, CUDA-graph estimate not applied).
 #include <cmath>
 
@@ -245,12 +246,15 @@ TEST(Vllm, StartupCheckFailsWhenUtilExceedsFreeMemory) {
   const VllmPlan plan = vllm_fit(bf16_model(test::llama31_8b()), r);
   EXPECT_FALSE(plan.fits);
   ASSERT_FALSE(plan.reasons.empty());
-  EXPECT_NE(plan.reasons.front().find("startup check"), std::string::npos);
+  const Finding& why = plan.reasons.front();
+  EXPECT_EQ(why.kind, FindingKind::vllm_startup);
+  EXPECT_EQ(why.number("util_x10000"), 9950);
+  EXPECT_LT(why.number("free_bytes"), why.number("requested_bytes"));
 }
 
 TEST(Vllm, SamplerWarmupRiskWithLargeVocabAndHighUtil) {
   // gpt-oss-20b (vocab 201,088), 1024 sequences: 786 MiB of fp32 logits + 150 MiB, exactly
-  // the allocation that failed in vllm.md §6 row 27.
+  // the allocation that failed in that sweep's row 27.
   const Model m = bf16_model(test::gpt_oss_20b());
   VllmRequest r = llmd(1);
   const VllmEstimate row27 = vllm_estimate(m, r);
@@ -324,12 +328,17 @@ TEST(Vllm, NothingFitsSaysWhyAndWhatWould) {
   const VllmPlan plan = vllm_fit(m, r);
   EXPECT_FALSE(plan.fits);
   ASSERT_FALSE(plan.reasons.empty());
-  EXPECT_NE(plan.reasons.front().find("exceed the budget"), std::string::npos);
+  const Finding& why = plan.reasons.front();
+  EXPECT_EQ(why.kind, FindingKind::vllm_no_kv_room);
+  EXPECT_EQ(why.number("over_bytes"), why.number("non_kv_bytes") - why.number("requested_bytes"));
+  EXPECT_GT(why.number("over_bytes"), 0);
   bool fp8_fits = false;
   bool tp2_fits = false;
   for (const VllmSuggestion& s : plan.suggestions) {
-    if (s.change.rfind("--dtype fp8", 0) == 0) fp8_fits = s.fits;
-    if (s.change.rfind("2 GPUs", 0) == 0) tp2_fits = s.fits && s.max_model_len > 0;
+    if (s.change.kind == FindingKind::vllm_fp8_weights) fp8_fits = s.fits;
+    if (s.change.kind == FindingKind::vllm_more_gpus && s.change.number("gpus") == 2) {
+      tp2_fits = s.fits && s.max_model_len > 0;
+    }
   }
   EXPECT_TRUE(fp8_fits);
   EXPECT_TRUE(tp2_fits);

@@ -1,10 +1,10 @@
 // `--format env`: the plan as environment variables for the engine's server, with a comment
 // header. Deterministic: fixed key order, no timestamps.
 //
-// Ollama (ollama.md §3): OLLAMA_CONTEXT_LENGTH, OLLAMA_NUM_PARALLEL, OLLAMA_FLASH_ATTENTION,
+// Ollama (envconfig/config.go): OLLAMA_CONTEXT_LENGTH, OLLAMA_NUM_PARALLEL, OLLAMA_FLASH_ATTENTION,
 // OLLAMA_KV_CACHE_TYPE, OLLAMA_MAX_LOADED_MODELS, OLLAMA_KEEP_ALIVE. Ollama has no variable
 // for GPU layers: a partial offload is given as a commented Modelfile/API snippet (num_gpu).
-// llama-server (llamacpp.md §A0, §C.4): LLAMA_ARG_* incl. LLAMA_ARG_FIT=off, because the
+// llama-server (common/arg.cpp): LLAMA_ARG_* incl. LLAMA_ARG_FIT=off, because the
 // plan has already been fitted.
 #pragma once
 

@@ -1,6 +1,7 @@
 // Machine-readable reports (`--format json`). The schema is documented in docs/cli.md and
-// pinned by golden tests: schema_version 1, snake_case keys in a fixed order, byte counts as
-// integers, enums as the strings the CLI accepts, 2-space indent, trailing newline.
+// pinned by golden tests: schema_version 2, snake_case keys in a fixed order, byte counts as
+// integers, enums as the strings the CLI accepts, 2-space indent, trailing newline. Decisions,
+// reasons, suggestions and notes are objects: kind, text, values, changes (findings.hpp).
 #pragma once
 
 #include <string>
@@ -12,7 +13,8 @@
 
 namespace vramplan::report {
 
-inline constexpr int json_schema_version = 1;
+// 2: decisions, reasons, suggestions and notes became objects (docs/cli.md "Findings").
+inline constexpr int json_schema_version = 2;
 
 // `vramplan estimate --format json`. Invariant: the components add up to total_bytes.
 [[nodiscard]] std::string render_estimate_json(const Model& model, const Estimate& estimate);

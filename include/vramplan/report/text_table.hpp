@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,6 +45,12 @@ class TextTable {
   std::vector<Align> columns_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// `text`, escaped (escape_text), word-wrapped to `width` columns: the first line starts with
+// `first`, the others with `rest`; every line ends in '\n'. Words are split at spaces and never
+// broken, so a word longer than a line gets a line of its own. The one wrapper of the reports.
+[[nodiscard]] std::string word_wrap(std::string_view text, const std::string& first,
+                                    const std::string& rest, std::size_t width = 100);
 
 // Display width of a UTF-8 string in code points (every code point is one column here;
 // report text uses no wide characters).

@@ -16,7 +16,7 @@ namespace vramplan::report {
 [[nodiscard]] std::string render_vllm_table(const Model& model, const VllmPlan& plan, bool is_fit,
                                             const TableOptions& options = {});
 
-// schema_version 1; per GPU the seven components add up to total_bytes exactly.
+// schema_version 2 (json.hpp); per GPU the seven components add up to total_bytes exactly.
 [[nodiscard]] std::string render_vllm_json(const Model& model, const VllmPlan& plan);
 
 struct VllmEnvOptions {

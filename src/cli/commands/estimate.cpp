@@ -37,7 +37,7 @@ CLI::App* setup_estimate(CLI::App& app, EstimateOptions& o) {
       ->type_name("N");
   sub->add_option("--batch", o.batch, "logical batch size (default: the engine's)")
       ->type_name("N");
-  add_output_flags(*sub, o.output, "table|json", true);
+  add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   add_vllm_flags(*sub, o.vllm, false);
   sub->footer("Example: vramplan estimate --vram 16G --model llama3.1:8b --ctx 8192");
   return sub;
@@ -48,7 +48,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
     return run_estimate_vllm(o, context);  // vLLM has its own memory model: vllm.cpp
   }
   reject_vllm_flags(o.vllm);
-  check_format(o.output.format, "table|json");
+  const Format format = parse_format(o.output.format, {Format::table, Format::json});
   check_output_file(o.output);
   require_model(o.model, "estimate");
   const Engine& engine = parse_engine(o.model.engine);
@@ -57,11 +57,13 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   const Backend backend = parse_backend_flag(o.model.backend, !gpus.empty());
 
   Config config;
-  const bool parallel_set = o.parallel.has_value();
-  config.parallel =
-      parallel_set ? static_cast<std::int32_t>(parse_integer("--parallel", *o.parallel, 1, 256))
-                   : engine.default_parallel;
-  config.kv_unified = !parallel_set && engine.unified_when_parallel_unset;
+  std::optional<std::int32_t> parallel;
+  if (o.parallel) {
+    parallel = static_cast<std::int32_t>(parse_integer("--parallel", *o.parallel, 1, 256));
+  }
+  const Slots slots = engine_slots(engine, parallel);
+  config.parallel = slots.parallel;
+  config.kv_unified = slots.kv_unified;
   // 0: not given. (A std::optional here trips g++ 12's -Wmaybe-uninitialized at -O3.)
   const std::int64_t ctx = o.ctx ? parse_integer("--ctx", *o.ctx, 1, max_ctx_setting) : 0;
   const BatchFlags batch = parse_batch_flags(engine, o.batch, o.ubatch, context);
@@ -70,10 +72,7 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
   if (o.flash_attn.has_value()) {
     config.flash_attn = parse_on_off_auto("--flash-attn", *o.flash_attn, true).value_or(true);
   }
-  if (is_quantized(config.type_v) && !config.flash_attn) {
-    throw Error(ErrorKind::usage, fmt::format("--kv-type {} needs flash attention; drop "
-                                              "--flash-attn off", to_string(config.type_v)));
-  }
+  check_kv_flash_attn(config.type_v, config.flash_attn);
 
   const Catalog catalog = load_catalog(o.model.catalogs, context);
   const io::LoadedModel resolved = resolve_model(catalog, o.model, context, false);
@@ -87,15 +86,11 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
     warn(context, fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
   }
   config.ctx = ctx > 0 ? ctx : defaults.num_ctx.value_or(engine_default_ctx(model, engine, gpus));
-  config.n_ubatch = batch.ubatch           ? *batch.ubatch
-                    : defaults.num_batch ? *defaults.num_batch
-                                         : engine_default_ubatch(model, engine, backend, config.ctx,
-                                                                 config.parallel,
-                                                                 config.flash_attn, gpus);
-  config.n_batch = batch.batch                  ? *batch.batch
-                   : engine.batch_equals_ubatch ? config.n_ubatch
-                                                : engine.default_batch;
-  config.n_batch = std::max(config.n_batch, config.n_ubatch);
+  const Batches batches =
+      engine_batches(model, engine, backend, config.ctx, config.parallel, config.flash_attn, gpus,
+                     batch.batch, batch.ubatch ? batch.ubatch : defaults.num_batch);
+  config.n_batch = batches.n_batch;
+  config.n_ubatch = batches.n_ubatch;
   config.gpu_layers = !o.gpu_layers.has_value()
                           ? (backend == Backend::cpu ? 0 : total_layers)
                           : parse_gpu_layers(*o.gpu_layers, total_layers);
@@ -107,10 +102,11 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
     warn(context, "--vram is ignored with --backend cpu");
   }
 
+  check_cpu_moe_engine(engine, model, config.cpu_moe);
   const Estimate result = estimate(model, engine, backend, config, gpus);
   warn_notes(context, result.notes);
   const std::string content =
-      o.output.format == "json"
+      format == Format::json
           ? report::render_estimate_json(model, result)
           : report::render_estimate_table(
                 model, result,

@@ -8,6 +8,7 @@
 #include <vramplan/report/table.hpp>
 #include <vramplan/version.hpp>
 
+#include "../flags.hpp"
 #include "commands.hpp"
 
 namespace vramplan::cli {
@@ -43,7 +44,7 @@ CLI::App* setup_fit(CLI::App& app, FitOptions& o) {
   sub->add_option("--min-ctx", o.min_ctx,
                   "shortest context the planner may pick (default 4096)")
       ->type_name("N");
-  add_output_flags(*sub, o.output, "table|json|env", true);
+  add_output_flags(*sub, o.output, {Format::table, Format::json, Format::env}, true);
   add_vllm_flags(*sub, o.vllm, true);
   sub->footer("Example: vramplan fit --vram 24G --ram 64G --model llama3.1:70b --format env");
   return sub;
@@ -55,7 +56,7 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   }
   reject_vllm_flags(o.vllm);
   // Validate every flag before any work, so usage errors come first.
-  check_format(o.output.format, "table|json|env");
+  const Format format = parse_format(o.output.format, {Format::table, Format::json, Format::env});
   check_output_file(o.output);
   require_model(o.model, "fit");
   const Engine& engine = parse_engine(o.model.engine);
@@ -95,22 +96,24 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
   if (o.cpu_moe.has_value()) request.cpu_moe = parse_cpu_moe(*o.cpu_moe, model.spec.n_layer);
   // The model's own defaults (an Ollama .params layer) act as settings the user made: Ollama
   // applies them to every request that does not override them.
-  std::vector<std::string> source_decisions;
+  std::vector<Finding> source_decisions;
   const io::ModelDefaults& defaults = resolved.defaults;
   if (!request.ctx && defaults.num_ctx) {
     request.ctx = *defaults.num_ctx;
-    source_decisions.push_back(
-        fmt::format("context {} from {}", *defaults.num_ctx, defaults.origin));
+    source_decisions.push_back(Finding(FindingKind::ctx_from_model,
+                                       {{"ctx", *defaults.num_ctx}, {"origin", defaults.origin}}));
   }
   if (!request.ubatch && defaults.num_batch) {
     request.ubatch = *defaults.num_batch;
-    source_decisions.push_back(fmt::format("batch {} from {}", *defaults.num_batch,
-                                           defaults.origin));
+    source_decisions.push_back(
+        Finding(FindingKind::batch_from_model,
+                {{"batch", *defaults.num_batch}, {"origin", defaults.origin}}));
   }
   if (!request.gpu_layers && defaults.num_gpu) {
     request.gpu_layers = std::min(*defaults.num_gpu, model.spec.n_layer + 1);
-    source_decisions.push_back(fmt::format("{} GPU layers (num_gpu) from {}", *request.gpu_layers,
-                                           defaults.origin));
+    source_decisions.push_back(
+        Finding(FindingKind::gpu_layers_from_model,
+                {{"gpu_layers", *request.gpu_layers}, {"origin", defaults.origin}}));
   }
   if (request.backend == Backend::cpu) {
     if (!request.vram.empty()) warn(context, "--vram is ignored with --backend cpu");
@@ -123,14 +126,16 @@ ExitCode run_fit(const FitOptions& o, Context& context) {
     warn(context, "neither --vram nor --ram given: nothing to fit into, only the sizes are shown");
   }
 
+  check_kv_flash_attn(request.kv_type.value_or(GgmlType::f16), request.flash_attn.value_or(true));
+  check_cpu_moe_engine(engine, model, request.cpu_moe.value_or(0));
   Plan plan = fit(model, request, resolved.alternatives);
   plan.decisions.insert(plan.decisions.begin(), source_decisions.begin(), source_decisions.end());
   warn_notes(context, plan.estimate.notes);
 
   std::string content;
-  if (o.output.format == "json") {
+  if (format == Format::json) {
     content = report::render_fit_json(model, plan);
-  } else if (o.output.format == "env") {
+  } else if (format == Format::env) {
     content = report::render_env(model, plan, report::EnvOptions{.tool_version = version});
   } else {
     const bool color = !o.output.output.has_value() && use_color(context);

@@ -17,13 +17,13 @@ CLI::App* setup_inspect(CLI::App& app, InspectOptions& o) {
   sub->add_option("--catalog", o.model.catalogs, "extra catalog YAML file (repeatable)")
       ->type_name("FILE")
       ->allow_extra_args(false);
-  add_output_flags(*sub, o.output, "table|json", true);
+  add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   sub->footer("Example: vramplan inspect gemma3:27b");
   return sub;
 }
 
 ExitCode run_inspect(const InspectOptions& o, Context& context) {
-  check_format(o.output.format, "table|json");
+  const Format format = parse_format(o.output.format, {Format::table, Format::json});
   check_output_file(o.output);
   if (o.model.model.empty()) {  // a positional argument here, not --model
     throw Error(ErrorKind::usage,
@@ -33,8 +33,8 @@ ExitCode run_inspect(const InspectOptions& o, Context& context) {
   const io::LoadedModel loaded = resolve_model(catalog, o.model, context, false);
   warn_notes(context, loaded.notes);
   emit(context, o.output,
-       o.output.format == "json" ? report::render_inspect_json(loaded.model)
-                                 : report::render_inspect_table(loaded.model));
+       format == Format::json ? report::render_inspect_json(loaded.model)
+                              : report::render_inspect_table(loaded.model));
   return ExitCode::success;
 }
 

@@ -14,7 +14,8 @@ CLI::App* setup_models(CLI::App& app, ModelsOptions& o) {
   sub->add_option("--catalog", o.catalogs, "extra catalog YAML file (repeatable)")
       ->type_name("FILE")
       ->allow_extra_args(false);
-  sub->add_option("--format", o.format, "output format: table|json")
+  sub->add_option("--format", o.format,
+                  "output format: " + format_list({Format::table, Format::json}))
       ->type_name("FORMAT")
       ->default_str("table");
   sub->footer("Example: vramplan models llama3.1");
@@ -22,11 +23,11 @@ CLI::App* setup_models(CLI::App& app, ModelsOptions& o) {
 }
 
 ExitCode run_models(const ModelsOptions& o, Context& context) {
-  check_format(o.format, "table|json");
+  const Format format = parse_format(o.format, {Format::table, Format::json});
   const Catalog catalog = load_catalog(o.catalogs, context);
   const std::vector<const CatalogEntry*> entries = catalog.search(o.query);
-  write_stdout(context, o.format == "json" ? report::render_models_json(entries)
-                                           : report::render_models_table(entries));
+  write_stdout(context, format == Format::json ? report::render_models_json(entries)
+                                               : report::render_models_table(entries));
   return ExitCode::success;
 }
 

@@ -18,7 +18,8 @@ namespace {
 
 constexpr const char* group = "vLLM (--engine vllm)";
 
-// vLLM's human-readable integers (vllm.md §1.6): 1k = 1000, 1K = 1024, 32K = 32768.
+// vLLM's human-readable integers (vllm/engine/arg_utils.py, human_readable_int): 1k = 1000, 1K =
+// 1024, 32K = 32768.
 std::int64_t parse_model_len(std::string_view flag, const std::string& text) {
   if (!text.empty() && (text.back() == 'k' || text.back() == 'K')) {
     const std::int64_t unit = text.back() == 'k' ? 1000 : 1024;
@@ -106,6 +107,17 @@ Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue
   return p;
 }
 
+// vLLM splits the model over equal GPUs; core refuses others too, in its own terms.
+void check_equal_gpus(const VllmRequest& request) {
+  for (const Bytes gpu : request.gpus) {
+    if (gpu != request.gpus.front()) {
+      throw Error(ErrorKind::usage,
+                  "--engine vllm: tensor parallelism needs GPUs of the same "
+                  "size (every --vram value equal)");
+    }
+  }
+}
+
 void refuse(bool given, std::string_view flag, std::string_view instead) {
   if (given) {
     throw Error(ErrorKind::usage,
@@ -129,7 +141,7 @@ void refuse_llama_flags(const FlagValue& parallel, const FlagValue& kv_type,
 struct VllmModel {
   Model model;
   std::string model_ref;  // for `vllm serve`
-  std::vector<std::string> notes;
+  std::vector<Finding> notes;
 };
 
 // The model as vLLM would load it. Catalog entries become their Hugging Face checkpoint in
@@ -142,12 +154,8 @@ VllmModel load(const ModelFlags& flags, Parsed& parsed, Context& context) {
   VllmRequest& r = parsed.request;
   if (resolved.kind == io::SourceKind::catalog) {
     if (r.dtype == VllmDtype::checkpoint) r.dtype = VllmDtype::bf16;
-    out.notes.push_back(fmt::format(
-        "catalog model: weights counted as vLLM loads the Hugging Face checkpoint with --dtype "
-        "{} ({}); the GGUF quantization of the catalog name does not apply",
-        to_string(r.dtype),
-        r.dtype == VllmDtype::fp8 ? "linear weights 1 byte, embeddings and head 2 bytes"
-                                  : "2 bytes per parameter"));
+    out.notes.push_back(Finding(FindingKind::vllm_catalog_checkpoint,
+                                {{"dtype", std::string(to_string(r.dtype))}}));
     out.model = vllm_checkpoint_model(resolved.model, r.dtype);
     const CatalogEntry* entry = catalog.find_id(resolved.model.entry_id);
     out.model_ref = flags.model;
@@ -168,9 +176,7 @@ VllmModel load(const ModelFlags& flags, Parsed& parsed, Context& context) {
     if (!parsed.dtype_given) r.dtype = VllmDtype::checkpoint;
     if (r.dtype == VllmDtype::bf16 || r.dtype == VllmDtype::fp16) {
       out.notes.push_back(
-          fmt::format("--dtype {} sets the compute dtype; the weights are counted "
-                      "as stored in the file",
-                      to_string(r.dtype)));
+          Finding(FindingKind::vllm_file_dtype, {{"dtype", std::string(to_string(r.dtype))}}));
     }
     out.model = resolved.model;
     out.model_ref = flags.model;
@@ -178,8 +184,8 @@ VllmModel load(const ModelFlags& flags, Parsed& parsed, Context& context) {
   return out;
 }
 
-ExitCode finish(const VllmModel& m, VllmPlan& plan, const OutputFlags& output, bool is_fit,
-                Context& context) {
+ExitCode finish(const VllmModel& m, VllmPlan& plan, const OutputFlags& output, Format format,
+                bool is_fit, Context& context) {
   plan.estimate.notes.insert(plan.estimate.notes.begin(), m.notes.begin(), m.notes.end());
   const VllmEstimate& e = plan.estimate;
   if (!e.sampler_ok) {
@@ -188,9 +194,9 @@ ExitCode finish(const VllmModel& m, VllmPlan& plan, const OutputFlags& output, b
                               format_bytes(e.sampler_room), format_bytes(e.sampler_need)));
   }
   std::string content;
-  if (output.format == "json") {
+  if (format == Format::json) {
     content = report::render_vllm_json(m.model, plan);
-  } else if (output.format == "env") {
+  } else if (format == Format::env) {
     content = report::render_vllm_env(
         m.model, plan, report::VllmEnvOptions{.tool_version = version, .model_ref = m.model_ref});
   } else {
@@ -265,7 +271,7 @@ void reject_vllm_flags(const VllmFlags& f) {
 }
 
 ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
-  check_format(o.output.format, "table|json|env");
+  const Format format = parse_format(o.output.format, {Format::table, Format::json, Format::env});
   check_output_file(o.output);
   require_model(o.model, "fit");
   refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.cpu_moe, o.ubatch,
@@ -281,12 +287,13 @@ ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
     warn(context, "--ram is not used by --engine vllm (the plan is per GPU)");
   }
   const VllmModel m = load(o.model, parsed, context);
+  check_equal_gpus(parsed.request);
   VllmPlan plan = vllm_fit(m.model, parsed.request);
-  return finish(m, plan, o.output, true, context);
+  return finish(m, plan, o.output, format, true, context);
 }
 
 ExitCode run_estimate_vllm(const EstimateOptions& o, Context& context) {
-  check_format(o.output.format, "table|json");
+  const Format format = parse_format(o.output.format, {Format::table, Format::json});
   check_output_file(o.output);
   require_model(o.model, "estimate");
   refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.cpu_moe, o.ubatch,
@@ -294,9 +301,10 @@ ExitCode run_estimate_vllm(const EstimateOptions& o, Context& context) {
   Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
   const VllmModel m = load(o.model, parsed, context);
   VllmPlan plan;
+  check_equal_gpus(parsed.request);
   plan.estimate = vllm_estimate(m.model, parsed.request);
   plan.fits = plan.estimate.fits();
-  return finish(m, plan, o.output, false, context);
+  return finish(m, plan, o.output, format, false, context);
 }
 
 }  // namespace vramplan::cli

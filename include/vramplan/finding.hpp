@@ -1,0 +1,116 @@
+// What a plan says beyond its numbers, as data: a decision the planner made, a reason a
+// configuration does not fit, a change that would make it fit, a note about an assumption or a
+// clamp. Each is a kind, the numbers and names it rests on, and the settings it changes; the
+// words are the renderers' (src/report/findings.cpp), so every format says the same thing and
+// JSON carries both the data and the text (docs/cli.md "JSON output").
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <vramplan/setting.hpp>
+
+namespace vramplan {
+
+enum class FindingKind {
+  // llama.cpp family, decisions
+  ctx_model_max,           // ctx: the model's maximum fits
+  ctx_largest_fits,        // ctx, model_max
+  ctx_floor_too_long,      // floor: even the shortest context allowed does not fit
+  experts_in_ram,          // cpu_moe, blocks, gpus: every layer on the GPUs, experts in RAM
+  experts_in_ram_partial,  // gpu_layers, total_layers, gpus, cpu_moe, blocks
+  partial_offload,         // gpu_layers, total_layers, gpus
+  no_expert_offload,       // engine: the engine cannot keep only the experts in RAM
+  ctx_from_model,          // ctx, origin: a model default (Ollama .params) used as a setting
+  batch_from_model,        // batch, origin
+  gpu_layers_from_model,   // gpu_layers, origin
+  // llama.cpp family, reasons
+  gpu_over,  // device, used_bytes, budget_bytes, headroom_bytes, over_bytes
+  ram_over,  // used_bytes, budget_bytes, reserve_bytes, over_bytes
+  // llama.cpp family, suggestions
+  more_ram,        // ram_gib, used_bytes, reserve_bytes
+  smaller_quant,   // file_type, weights_bytes
+  kv_q8_0,         // the q8_0 cache (with flash attention)
+  one_slot,        // parallel 1
+  other_settings,  // only `changes`: the settings the planner would pick instead
+  // llama.cpp family, notes of an estimate
+  ctx_clamped,          // ctx, model_max (Ollama clamps)
+  ctx_above_max,        // ctx, model_max, engine
+  embedding_one_slot,   // parallel
+  vision_min_ctx,       // ctx
+  compute_closed_form,  // arch
+  experts_on_host,      // cpu_moe, bytes
+  cpu_repack,           // bytes, isa
+  projector,            // bytes, device
+  // vLLM, decisions
+  vllm_util_lowered,      // util_x10000, default_x10000, room_bytes, need_bytes
+  vllm_util_none_starts,  // util_x10000, default_x10000
+  vllm_len_model_max,     // max_model_len
+  vllm_len_largest,       // max_model_len, block_size, model_max
+  vllm_len_below_floor,   // max_model_len, floor
+  vllm_sampler_tight,     // room_bytes, need_bytes, max_num_seqs
+  // vLLM, reasons
+  vllm_startup,     // free_bytes, pre_snapshot_bytes, requested_bytes, util_x10000
+  vllm_no_kv_room,  // weights_bytes, activation_bytes, non_torch_bytes, cuda_graph_bytes,
+                    // non_kv_bytes, requested_bytes, util_x10000, total_bytes, over_bytes
+  vllm_kv_short,    // max_model_len, needed_bytes, available_bytes, max_fitting_len
+  // vLLM, suggestions
+  vllm_fp8_weights,
+  vllm_fp8_kv,
+  vllm_len_unset,
+  vllm_fewer_seqs,  // max_num_seqs
+  vllm_util_095,
+  vllm_util_unset,
+  vllm_more_gpus,  // gpus, gpu_bytes
+  // vLLM, notes
+  vllm_len_above_max,  // max_model_len, model_max
+  vllm_swa_as_full,
+  vllm_recurrent,
+  vllm_gguf,
+  vllm_projector,           // bytes
+  vllm_catalog_checkpoint,  // dtype: a catalog model counted as its Hugging Face checkpoint
+  vllm_file_dtype,          // dtype: --dtype sets the compute dtype of a file's weights
+};
+
+// The JSON name of a kind: "ctx_largest_fits".
+[[nodiscard]] std::string_view to_string(FindingKind kind);
+
+// A number or a name a finding rests on ("ctx" = 8192, "device" = "CUDA0"); byte counts end
+// in "_bytes" or are named "bytes".
+struct Fact {
+  std::string name;
+  std::variant<std::int64_t, std::string> value;
+
+  bool operator==(const Fact&) const = default;
+};
+
+// A setting a suggestion changes, with its new value.
+struct Change {
+  Setting setting = Setting::none;
+  std::variant<std::int64_t, std::string> value;
+
+  bool operator==(const Change&) const = default;
+};
+
+struct Finding {
+  FindingKind kind{};
+  std::vector<Fact> facts;
+  std::vector<Change> changes;
+
+  Finding() = default;
+  Finding(FindingKind k, std::initializer_list<Fact> f = {}, std::vector<Change> c = {})
+      : kind(k), facts(f), changes(std::move(c)) {}
+
+  // The fact called `name`; Error{internal} when it is missing or of the other type.
+  [[nodiscard]] std::int64_t number(std::string_view name) const;
+  [[nodiscard]] const std::string& word(std::string_view name) const;
+
+  bool operator==(const Finding&) const = default;
+};
+
+}  // namespace vramplan

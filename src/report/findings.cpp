@@ -1,0 +1,326 @@
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include <vramplan/bytes.hpp>
+#include <vramplan/report/escape.hpp>
+#include <vramplan/report/findings.hpp>
+
+#include "findings_json.hpp"
+
+namespace vramplan::report {
+namespace {
+
+std::string bytes(const Finding& f, std::string_view name) { return format_bytes(f.number(name)); }
+
+// "0.92": a utilisation held as x 10000.
+std::string util(const Finding& f, std::string_view name) {
+  return format_text("{}", static_cast<double>(f.number(name)) / 10000.0);
+}
+
+// "s" when the finding counts more than one GPU.
+std::string gpus_s(const Finding& f) { return f.number("gpus") > 1 ? "s" : ""; }
+
+std::string value_text(const std::variant<std::int64_t, std::string>& value) {
+  if (const auto* n = std::get_if<std::int64_t>(&value)) return format_text("{}", *n);
+  return format_text("{}", std::get<std::string>(value));
+}
+
+// "--ctx 8192 --gpu-layers 20": the changed settings as flags.
+std::string changes_text(const Finding& f) {
+  std::string text;
+  for (const Change& c : f.changes) {
+    if (!text.empty()) text += ' ';
+    text += format_text("{} {}", flag_of(c.setting), value_text(c.value));
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string_view flag_of(Setting setting) {
+  switch (setting) {
+    case Setting::none:
+      return "";
+    case Setting::model:
+      return "--model";
+    case Setting::vram:
+      return "--vram";
+    case Setting::ram:
+      return "--ram";
+    case Setting::engine:
+      return "--engine";
+    case Setting::backend:
+      return "--backend";
+    case Setting::ctx:
+      return "--ctx";
+    case Setting::parallel:
+      return "--parallel";
+    case Setting::gpu_layers:
+      return "--gpu-layers";
+    case Setting::cpu_moe:
+      return "--cpu-moe";
+    case Setting::kv_type:
+      return "--kv-type";
+    case Setting::flash_attn:
+      return "--flash-attn";
+    case Setting::batch:
+      return "--batch";
+    case Setting::ubatch:
+      return "--ubatch";
+    case Setting::min_ctx:
+      return "--min-ctx";
+    case Setting::headroom:
+      return "--headroom";
+    case Setting::cpu_repack:
+      return "--cpu-repack";
+    case Setting::max_model_len:
+      return "--max-model-len";
+    case Setting::gpu_memory_utilization:
+      return "--gpu-memory-utilization";
+    case Setting::max_num_seqs:
+      return "--max-num-seqs";
+    case Setting::max_num_batched_tokens:
+      return "--max-num-batched-tokens";
+    case Setting::kv_cache_dtype:
+      return "--kv-cache-dtype";
+    case Setting::dtype:
+      return "--dtype";
+    case Setting::tensor_parallel:
+      return "--vram";  // one --vram size per GPU sets the TP size
+  }
+  return "";
+}
+
+std::string describe(const Finding& f) {
+  using K = FindingKind;
+  switch (f.kind) {
+    case K::ctx_model_max:
+      return format_text("context: the model's maximum, {}", f.number("ctx"));
+    case K::ctx_largest_fits:
+      return format_text("context: {} is the largest that fits (the model's maximum is {})",
+                         f.number("ctx"), f.number("model_max"));
+    case K::ctx_floor_too_long:
+      return format_text(
+          "context: even the floor {} (--min-ctx) does not fit with every layer "
+          "on the GPU",
+          f.number("floor"));
+    case K::experts_in_ram:
+      return format_text(
+          "every layer on the GPU{}, the experts of the first {} of {} blocks in "
+          "RAM (--n-cpu-moe {}): faster than running whole layers on the CPU",
+          gpus_s(f), f.number("cpu_moe"), f.number("blocks"), f.number("cpu_moe"));
+    case K::experts_in_ram_partial:
+      return format_text(
+          "{} of {} layers on the GPU{} with the experts of the first {} of {} "
+          "blocks in RAM (--n-cpu-moe {}); the other layers run on the CPU "
+          "(slower)",
+          f.number("gpu_layers"), f.number("total_layers"), gpus_s(f), f.number("cpu_moe"),
+          f.number("blocks"), f.number("cpu_moe"));
+    case K::partial_offload:
+      return format_text("{} of {} layers on the GPU{}; the rest run on the CPU (slower)",
+                         f.number("gpu_layers"), f.number("total_layers"), gpus_s(f));
+    case K::no_expert_offload:
+      return format_text(
+          "{} cannot keep only the MoE experts in RAM; llama-server's "
+          "--n-cpu-moe keeps attention and the KV cache of more layers on the "
+          "GPU: see --engine llamacpp",
+          f.word("engine"));
+    case K::ctx_from_model:
+      return format_text("context {} from {}", f.number("ctx"), f.word("origin"));
+    case K::batch_from_model:
+      return format_text("batch {} from {}", f.number("batch"), f.word("origin"));
+    case K::gpu_layers_from_model:
+      return format_text("{} GPU layers (num_gpu) from {}", f.number("gpu_layers"),
+                         f.word("origin"));
+    case K::gpu_over:
+      return format_text("{} needs {} but has {} after {} headroom ({} over)", f.word("device"),
+                         bytes(f, "used_bytes"), bytes(f, "budget_bytes"),
+                         bytes(f, "headroom_bytes"), bytes(f, "over_bytes"));
+    case K::ram_over:
+      return format_text("system RAM: needs {} but {} is available after {} for the OS ({} over)",
+                         bytes(f, "used_bytes"), bytes(f, "budget_bytes"),
+                         bytes(f, "reserve_bytes"), bytes(f, "over_bytes"));
+    case K::more_ram:
+      return format_text("--ram {}G or more (the CPU part needs {}, plus {} for the OS)",
+                         f.number("ram_gib"), bytes(f, "used_bytes"), bytes(f, "reserve_bytes"));
+    case K::smaller_quant:
+      return format_text("use {} ({} of weights)", f.word("file_type"), bytes(f, "weights_bytes"));
+    case K::kv_q8_0:
+      return "--kv-type q8_0 (halves the KV cache; needs flash attention)";
+    case K::one_slot:
+      return "--parallel 1";
+    case K::other_settings:
+      return changes_text(f);
+    case K::ctx_clamped:
+      return format_text(
+          "context {} is above the model's maximum {}; clamped to {} (as Ollama "
+          "does)",
+          f.number("ctx"), f.number("model_max"), f.number("model_max"));
+    case K::ctx_above_max:
+      return format_text(
+          "context {} is above the model's maximum {}; {} allocates it anyway, "
+          "but the model was not trained for it",
+          f.number("ctx"), f.number("model_max"), f.word("engine"));
+    case K::embedding_one_slot:
+      return format_text("Ollama runs embedding models with one slot; parallel {} -> 1",
+                         f.number("parallel"));
+    case K::vision_min_ctx:
+      return format_text(
+          "Ollama raises the context of vision models to at least 2048; {} -> "
+          "2048",
+          f.number("ctx"));
+    case K::compute_closed_form:
+      return format_text(
+          "compute buffers from closed forms: the {} graph is not rebuilt "
+          "(docs/memory-model.md §5)",
+          f.word("arch"));
+    case K::experts_on_host:
+      return format_text(
+          "the experts of the first {} blocks ({}) stay in host memory "
+          "(llama.cpp --n-cpu-moe {})",
+          f.number("cpu_moe"), bytes(f, "bytes"), f.number("cpu_moe"));
+    case K::cpu_repack:
+      return format_text(
+          "host weights include {} of CPU_REPACK copies ({} CPU; llama.cpp's "
+          "--no-repack avoids them: --cpu-repack off)",
+          bytes(f, "bytes"), f.word("isa"));
+    case K::projector: {
+      const std::string& device = f.word("device");  // a GPU's name, or the host's: "CPU"
+      return format_text(
+          "vision projector {} counted on {}; its image-encoding compute buffer "
+          "is not included",
+          bytes(f, "bytes"), device == "CPU" ? std::string("the CPU") : device);
+    }
+    case K::vllm_util_lowered:
+      return format_text(
+          "gpu_memory_utilization {} instead of the default {}: leaves {} "
+          "outside the budget for the sampler warm-up ({} needed)",
+          util(f, "util_x10000"), util(f, "default_x10000"), bytes(f, "room_bytes"),
+          bytes(f, "need_bytes"));
+    case K::vllm_util_none_starts:
+      return format_text(
+          "gpu_memory_utilization {} instead of the default {}: no utilisation "
+          "passes the startup and sampler checks",
+          util(f, "util_x10000"), util(f, "default_x10000"));
+    case K::vllm_len_model_max:
+      return format_text("max_model_len: the model's maximum, {}", f.number("max_model_len"));
+    case K::vllm_len_largest:
+      return format_text(
+          "max_model_len: {} is the largest multiple of {} that fits (the "
+          "model's maximum is {})",
+          f.number("max_model_len"), f.number("block_size"), f.number("model_max"));
+    case K::vllm_len_below_floor:
+      return format_text("max_model_len: only {} tokens fit, below the floor {} (--min-ctx)",
+                         f.number("max_model_len"), f.number("floor"));
+    case K::vllm_sampler_tight:
+      return format_text(
+          "warning: only {} stays outside the budget for the sampler warm-up, "
+          "which needs {}; vLLM may stop with 'CUDA out of memory occurred when "
+          "warming up sampler with {} dummy requests. Please try lowering "
+          "`max_num_seqs` or `gpu_memory_utilization` when initializing the "
+          "engine.'",
+          bytes(f, "room_bytes"), bytes(f, "need_bytes"), f.number("max_num_seqs"));
+    case K::vllm_startup:
+      return format_text(
+          "startup check: {} free after {} used before vLLM's snapshot is less "
+          "than the {} that gpu_memory_utilization {} requests (vLLM: 'Free "
+          "memory on device ... on startup is less than desired GPU memory "
+          "utilization')",
+          bytes(f, "free_bytes"), bytes(f, "pre_snapshot_bytes"), bytes(f, "requested_bytes"),
+          util(f, "util_x10000"));
+    case K::vllm_no_kv_room:
+      return format_text(
+          "weights {} + activations {} + non-torch {} + CUDA graphs {} = {} per "
+          "GPU exceed the budget {} ({} x {}) by {}: vLLM stops with 'No "
+          "available memory for the cache blocks'",
+          bytes(f, "weights_bytes"), bytes(f, "activation_bytes"), bytes(f, "non_torch_bytes"),
+          bytes(f, "cuda_graph_bytes"), bytes(f, "non_kv_bytes"), bytes(f, "requested_bytes"),
+          util(f, "util_x10000"), bytes(f, "total_bytes"), bytes(f, "over_bytes"));
+    case K::vllm_kv_short:
+      return format_text(
+          "one request of max_model_len {} needs {} of KV cache per GPU, {} is "
+          "available: the estimated maximum model length is {}",
+          f.number("max_model_len"), bytes(f, "needed_bytes"), bytes(f, "available_bytes"),
+          f.number("max_fitting_len"));
+    case K::vllm_fp8_weights:
+      return "--dtype fp8 (vLLM --quantization fp8: linear weights in 1 byte)";
+    case K::vllm_fp8_kv:
+      return "--kv-cache-dtype fp8 (halves the KV cache per token)";
+    case K::vllm_len_unset:
+      return "leave --max-model-len unset (the largest length that fits)";
+    case K::vllm_fewer_seqs:
+      return format_text("--max-num-seqs {} (smaller sampler activations)",
+                         f.number("max_num_seqs"));
+    case K::vllm_util_095:
+      return "--gpu-memory-utilization 0.95";
+    case K::vllm_util_unset:
+      return "leave --gpu-memory-utilization unset (the highest that starts)";
+    case K::vllm_more_gpus:
+      return format_text("{} GPUs of {} with tensor parallel size {}", f.number("gpus"),
+                         bytes(f, "gpu_bytes"), f.number("gpus"));
+    case K::vllm_len_above_max:
+      return format_text(
+          "max_model_len {} is above the model's maximum {}: vLLM refuses it "
+          "unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 is set",
+          f.number("max_model_len"), f.number("model_max"));
+    case K::vllm_swa_as_full:
+      return "sliding-window layers are counted as full attention: vLLM's hybrid KV manager "
+             "caches less for them, so the real token capacity is higher";
+    case K::vllm_recurrent:
+      return "recurrent (Mamba-style) state is not modelled for vLLM: only the attention "
+             "layers' KV cache is counted";
+    case K::vllm_gguf:
+      return "GGUF weights: vLLM loads them through the vllm-gguf-plugin since v0.24";
+    case K::vllm_projector:
+      return format_text(
+          "vision weights {} counted on every GPU; the encoder's profiling "
+          "activations are not included",
+          bytes(f, "bytes"));
+    case K::vllm_catalog_checkpoint: {
+      const bool fp8 = f.word("dtype") == "fp8";
+      return format_text(
+          "catalog model: weights counted as vLLM loads the Hugging Face "
+          "checkpoint with --dtype {} ({}); the GGUF quantization of the catalog "
+          "name does not apply",
+          f.word("dtype"),
+          fp8 ? "linear weights 1 byte, embeddings and head 2 bytes" : "2 bytes per parameter");
+    }
+    case K::vllm_file_dtype:
+      return format_text(
+          "--dtype {} sets the compute dtype; the weights are counted as stored "
+          "in the file",
+          f.word("dtype"));
+  }
+  return std::string(to_string(f.kind));
+}
+
+namespace {
+
+nlohmann::ordered_json value_json(const std::variant<std::int64_t, std::string>& value) {
+  if (const auto* n = std::get_if<std::int64_t>(&value)) return *n;
+  return std::get<std::string>(value);
+}
+
+}  // namespace
+
+nlohmann::ordered_json finding_json(const Finding& finding) {
+  nlohmann::ordered_json values = nlohmann::ordered_json::object();
+  for (const Fact& fact : finding.facts) values[fact.name] = value_json(fact.value);
+  nlohmann::ordered_json changes = nlohmann::ordered_json::object();
+  for (const Change& change : finding.changes) {
+    changes[std::string(to_string(change.setting))] = value_json(change.value);
+  }
+  return nlohmann::ordered_json{{"kind", std::string(to_string(finding.kind))},
+                                {"text", describe(finding)},
+                                {"values", values},
+                                {"changes", changes}};
+}
+
+nlohmann::ordered_json findings_json(const std::vector<Finding>& findings) {
+  nlohmann::ordered_json array = nlohmann::ordered_json::array();
+  for (const Finding& finding : findings) array.push_back(finding_json(finding));
+  return array;
+}
+
+}  // namespace vramplan::report
