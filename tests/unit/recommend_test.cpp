@@ -3,16 +3,19 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/io/gpu_catalog_yaml.hpp>
 #include <vramplan/recommend.hpp>
+#include <vramplan/report/sizing.hpp>
 
 #include "support/time_budget.hpp"
 
@@ -263,6 +266,53 @@ TEST(Recommend, ALimitKeepsTheBestOfTheFullList) {
 TEST(Recommend, RejectsNoGpu) {
   EXPECT_THROW((void)recommend(catalog(), RecommendRequest{}), Error);
   EXPECT_THROW((void)recommend(catalog(), on(0)), Error);
+}
+
+TEST(RecommendReport, JsonHasEveryItemInOrder) {
+  const Gpu* g = gpus().find_id("rtx-4060");
+  ASSERT_NE(g, nullptr);
+  RecommendRequest req = on(*g->memory_bytes, 32 * gib);
+  req.gpu = g;
+  req.limit = 15;
+  const RecommendResult r = recommend(catalog(), req);
+  const nlohmann::json j = nlohmann::json::parse(report::render_recommend_json(r));
+  ASSERT_EQ(j["full_gpu"].size(), r.full_gpu.size());
+  ASSERT_EQ(j["offload"].size(), r.offload.size());
+  for (std::size_t i = 0; i < r.full_gpu.size(); ++i) {
+    EXPECT_EQ(j["full_gpu"][i]["model"], r.full_gpu[i].name);
+    EXPECT_EQ(j["full_gpu"][i]["ctx"], r.full_gpu[i].ctx);
+    EXPECT_TRUE(j["full_gpu"][i]["full_gpu"].get<bool>());
+    EXPECT_FALSE(j["full_gpu"][i]["speed"].is_null());
+  }
+  for (std::size_t i = 0; i < r.offload.size(); ++i) {
+    EXPECT_EQ(j["offload"][i]["model"], r.offload[i].name);
+    EXPECT_TRUE(j["offload"][i]["speed"].is_null());  // no RAM bandwidth given
+  }
+  const std::string table = report::render_recommend_table(r);
+  EXPECT_NE(table.find("fully on the GPU (15)"), std::string::npos) << table;
+  EXPECT_NE(table.find(r.full_gpu.front().name), std::string::npos);
+}
+
+// The examples in docs/sizing.md §8.7: build/bin/vramplan_tests
+// --gtest_also_run_disabled_tests --gtest_filter='RecommendReport.DISABLED_PrintDocExamples'
+TEST(RecommendReport, DISABLED_PrintDocExamples) {
+  RecommendRequest small = on(4 * gib);
+  small.limit = 12;
+  std::cout << "4 GiB, limit 12\n"
+            << report::render_recommend_table(recommend(catalog(), small)) << "\n";
+  const Gpu* g = gpus().find_id("rtx-4090");
+  RecommendRequest big = on(*g->memory_bytes, 64 * gib);
+  big.gpu = g;
+  big.ram_bandwidth_gbps = 80;
+  big.limit = 10;
+  std::cout << "rtx-4090 + 64 GiB RAM (80 GB/s), limit 10\n"
+            << report::render_recommend_table(recommend(catalog(), big)) << "\n";
+  RecommendRequest code = on(*g->memory_bytes);
+  code.gpu = g;
+  code.task = ModelTask::code;
+  code.limit = 8;
+  std::cout << "rtx-4090, code, limit 8\n"
+            << report::render_recommend_table(recommend(catalog(), code)) << "\n";
 }
 
 // Median CPU time of this thread, in ms: the machines these tests run on are shared, and wall

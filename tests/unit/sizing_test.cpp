@@ -3,16 +3,20 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/io/gpu_catalog_yaml.hpp>
 #include <vramplan/planner.hpp>
+#include <vramplan/report/sizing.hpp>
 #include <vramplan/sizing.hpp>
 #include <vramplan/vllm.hpp>
 
@@ -226,6 +230,55 @@ TEST(Size, RejectsImpossibleRequests) {
   SizeRequest p;
   p.parallel = 0;
   EXPECT_THROW((void)size_model(models().get("llama3.1:8b-q4_k_m"), gpus(), p), Error);
+}
+
+TEST(SizeReport, JsonCarriesTheLayoutOfEveryOption) {
+  const SizeResult r = size_model(models().get("llama3.1:405b"), gpus(), vllm_request());
+  const nlohmann::json j = nlohmann::json::parse(report::render_size_json(r));
+  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["engine"], "vllm");
+  ASSERT_EQ(j["options"].size(), r.options.size());
+  for (std::size_t i = 0; i < r.options.size(); ++i) {
+    const nlohmann::json& o = j["options"][i];
+    EXPECT_EQ(o["gpu"], r.options[i].gpu->id);
+    EXPECT_EQ(o["tensor_parallel"], r.options[i].tensor_parallel);
+    EXPECT_EQ(o["pipeline_parallel"], r.options[i].pipeline_parallel);
+    EXPECT_EQ(o["nodes"], r.options[i].nodes);
+    EXPECT_EQ(o["gpus"], r.options[i].gpus);
+    EXPECT_EQ(o["per_gpu_bytes"], r.options[i].per_gpu_bytes);
+  }
+  EXPECT_EQ(j["smallest"]["gpu"], r.options.front().gpu->id);
+  EXPECT_TRUE(j["single_gpu"].empty());
+  EXPECT_EQ(j["skipped"].size(), r.skipped.size());
+  const std::string table = report::render_size_table(r);
+  EXPECT_NE(table.find("TP 8 x PP 2"), std::string::npos) << table;
+}
+
+TEST(SizeReport, TableSaysWhichCardsRunItAlone) {
+  const SizeResult r = size_model(models().get("llama3.1:8b-q4_k_m"), gpus(), {});
+  const std::string table = report::render_size_table(r, 5);
+  EXPECT_NE(table.find("alone"), std::string::npos) << table;
+  EXPECT_NE(table.find(fmt::format("runs alone on {} cards", r.single_gpu.size())),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("more cards"), std::string::npos) << table;
+}
+
+// The examples in docs/sizing.md §7.6: build/bin/vramplan_tests
+// --gtest_also_run_disabled_tests --gtest_filter='SizeReport.DISABLED_PrintDocExamples'
+TEST(SizeReport, DISABLED_PrintDocExamples) {
+  std::cout << report::render_size_table(
+                   size_model(models().get("llama3.1:70b-q4_k_m"), gpus(), {}), 12)
+            << "\n";
+  std::cout << report::render_size_table(
+                   size_model(models().get("llama3.1:405b"), gpus(), vllm_request()), 12)
+            << "\n";
+  std::cout << report::render_size_table(
+                   size_model(models().get("deepseek-r1:671b"), gpus(), vllm_request()), 8)
+            << "\n";
+  std::cout << report::render_size_table(size_model(models().get("llama3.1:405b-fp16"), gpus(), {}),
+                                         8)
+            << "\n";
 }
 
 // Median CPU time of this thread, in ms: the machines these tests run on are shared, and wall
