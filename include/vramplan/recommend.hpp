@@ -43,6 +43,13 @@ struct QuantQuality {
 // published count, else the count of the generated tensors.
 [[nodiscard]] double quality_score(double params, FileType quant);
 
+// A lower bound on the weight bytes of `entry` in `quant` without generating its tensors (the
+// sweep's first prefilter, docs/sizing.md §8.4): 90 % of the published parameter count at the
+// bytes per weight of the file type's bulk type (the smallest type llama-quantize gives a
+// matrix in it; MXFP4 for gpt-oss, whose experts stay MXFP4). `gpu`: without the input
+// embeddings (n_vocab x n_embd), which llama.cpp keeps in RAM. 0 without a published count.
+[[nodiscard]] Bytes weights_lower_bound(const CatalogEntry& entry, FileType quant, bool gpu);
+
 struct RecommendRequest {
   std::vector<Bytes> vram;   // GPU memory per device (--vram, or --gpu through selected_memory)
   Bytes ram = 0;             // system RAM; 0 = no offload list

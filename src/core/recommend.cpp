@@ -162,21 +162,26 @@ double nominal_gb(FileType type) {
   return 26.0;
 }
 
-// A lower bound on a file's weight bytes without generating its tensors: 80 % of the published
-// parameters (the margin covers vision towers counted in the published figure) at the bits per
-// weight of the file type's bulk type, the smallest type llama-quantize gives a matrix in it.
-// `gpu`: without the input embeddings (vocab x n_embd), which stay in RAM.
+}  // namespace
+
 Bytes weights_lower_bound(const CatalogEntry& entry, FileType quant, bool gpu) {
-  double params = entry.params_published * 0.8;
+  double params = entry.params_published * 0.9;
   if (gpu) {
     params -= static_cast<double>(entry.spec.n_vocab) * static_cast<double>(entry.spec.n_embd);
   }
   if (params <= 0) return 0;
-  const GgmlTypeInfo& t = info(info(quant).base);
-  const double bytes_per_param =
-      static_cast<double>(t.type_size) / static_cast<double>(t.block_size);
-  return static_cast<Bytes>(params * bytes_per_param);
+  const auto bytes_per_param = [](GgmlType type) {
+    const GgmlTypeInfo& t = info(type);
+    return static_cast<double>(t.type_size) / static_cast<double>(t.block_size);
+  };
+  double per_param = bytes_per_param(info(quant).base);
+  // gpt-oss checkpoints ship their experts in MXFP4, which every file type keeps.
+  if (entry.spec.arch == "gpt-oss")
+    per_param = std::min(per_param, bytes_per_param(GgmlType::mxfp4));
+  return static_cast<Bytes>(params * per_param);
 }
+
+namespace {
 
 SpeedDevice speed_device(const Gpu& gpu, double ram_bandwidth_gbps) {
   SpeedDevice d;
@@ -332,6 +337,15 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
       too_big[c.entry_index] = size_class;
       continue;
     }
+    // A full list takes nothing more (what comes later ranks lower): a candidate that could
+    // only land there is not planned.
+    const bool gpu_full = request.limit > 0 && out.full_gpu.size() >= request.limit;
+    const bool offload_full =
+        ram_budget <= 0 || (request.limit > 0 && out.offload.size() >= request.limit);
+    if (offload_full && !bound_gpu) {
+      ++out.prefiltered;
+      continue;
+    }
     const Model model = sizing_engines::catalog_model(entry, quant);
     const bool may_fit_gpu = offloaded_weights(model) <= gpu_budget;
     const bool may_offload = ram_budget > 0 && model.weights.file_tensor_bytes + model.projector <=
@@ -339,6 +353,10 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
     if (!may_fit_gpu && !may_offload) {
       ++out.prefiltered;
       too_big[c.entry_index] = size_class;
+      continue;
+    }
+    if ((offload_full && !may_fit_gpu) || (gpu_full && !may_offload)) {
+      ++out.prefiltered;
       continue;
     }
     sizing_engines::FitOutcome f = sizing_engines::llama_fit(

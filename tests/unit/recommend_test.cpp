@@ -16,6 +16,7 @@
 #include <vramplan/io/gpu_catalog_yaml.hpp>
 #include <vramplan/recommend.hpp>
 #include <vramplan/report/sizing.hpp>
+#include <vramplan/tensors.hpp>
 
 #include "support/time_budget.hpp"
 
@@ -157,10 +158,31 @@ TEST(Recommend, QualityFactorsFollowThePerplexityDeltas) {
   }
 }
 
+TEST(Recommend, TheWeightsBoundIsBelowEveryCatalogFile) {
+  // The prefilter may only drop what cannot fit: its bound stays under the bytes of the
+  // generated tensor list of every catalog file (and under the GPU part of a full offload).
+  for (const CatalogEntry& e : catalog().entries()) {
+    for (FileType q : e.quants) {
+      const Model m = make_model(e.id, "catalog", e.spec, q, generate_tensors(e.spec, q), 0);
+      Bytes gpu = m.weights.output.cuda;
+      for (const WeightGroup& b : m.weights.blocks) gpu += b.cuda;
+      EXPECT_LE(weights_lower_bound(e, q, false), m.weights.file_tensor_bytes)
+          << e.id << " " << to_string(q);
+      EXPECT_LE(weights_lower_bound(e, q, true), gpu) << e.id << " " << to_string(q);
+      // And it is not vacuous: within a factor of two for files of a published size.
+      if (e.params_published > 0 && e.spec.arch != "gpt-oss") {
+        EXPECT_GT(2 * weights_lower_bound(e, q, false), m.weights.file_tensor_bytes)
+            << e.id << " " << to_string(q);
+      }
+    }
+  }
+}
+
 TEST(Recommend, MoreVramNeverListsFewerModelsOnTheGpu) {
   std::size_t last = 0;
   std::set<std::string> before;
-  for (Bytes v = 2 * gib; v <= 48 * gib; v += 2 * gib) {
+  for (const Bytes v : {2 * gib, 3 * gib, 4 * gib, 6 * gib, 8 * gib, 12 * gib, 16 * gib, 20 * gib,
+                        24 * gib, 32 * gib, 48 * gib}) {
     const RecommendResult r = recommend(catalog(), on(v));
     EXPECT_GE(r.full_gpu.size(), last) << v;
     std::set<std::string> now;
