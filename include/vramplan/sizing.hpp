@@ -16,6 +16,7 @@
 #include <vramplan/gpu_catalog.hpp>
 #include <vramplan/model.hpp>
 #include <vramplan/planner.hpp>
+#include <vramplan/vllm.hpp>
 
 namespace vramplan {
 
@@ -38,6 +39,9 @@ struct SizeRequest {
   std::optional<std::int64_t> ctx;       // engine terms; unset: size_default_ctx (or model max)
   std::optional<std::int32_t> parallel;  // slots (llama.cpp) / --max-num-seqs (vLLM)
   Headroom headroom = parse_headroom("fit");  // llama.cpp family: kept free on every GPU
+  // vLLM: how the checkpoint holds its weights (bf16; fp8 for checkpoints published in FP8,
+  // such as DeepSeek-V3/R1, or --quantization fp8). `checkpoint` takes the model as given.
+  VllmDtype vllm_dtype = VllmDtype::bf16;
   std::int32_t gpus_per_node = size_default_gpus_per_node;
   std::int32_t max_nodes = size_default_max_nodes;
 };
@@ -102,9 +106,8 @@ struct SizeResult {
 };
 
 // Sizes `model` against every card of `gpus` (docs/sizing.md §7). For vLLM the model is taken
-// as its bf16 checkpoint (vllm_checkpoint_model) when it comes from the catalog; give a
-// checkpoint model to size another dtype. Throws Error{usage} for a context or slot count out
-// of range, or gpus_per_node / max_nodes outside [1, 64].
+// as its checkpoint in `vllm_dtype` (vllm_checkpoint_model). Throws Error{usage} for a context or
+// slot count out of range, or gpus_per_node / max_nodes outside [1, 64].
 [[nodiscard]] SizeResult size_model(const Model& model, const GpuCatalog& gpus,
                                     const SizeRequest& request);
 

@@ -100,7 +100,7 @@ class Sizer {
     if (request.family == SizeEngine::llama_cpp) {
       engine_ = request.engine != nullptr ? request.engine : &engine(EngineId::llamacpp);
     } else {
-      vllm_.emplace(sizing_engines::vllm_model(model));
+      vllm_.emplace(sizing_engines::vllm_model(model, request.vllm_dtype));
     }
   }
 
@@ -177,7 +177,7 @@ class Sizer {
       ModelSpec s = stage_spec(model_.spec, pp);
       Model m = make_model(model_.name, model_.source, s, model_.file_type,
                            generate_tensors(s, model_.file_type), 0);
-      it = stages_.emplace(pp, sizing_engines::vllm_model(m)).first;
+      it = stages_.emplace(pp, sizing_engines::vllm_model(m, request_.vllm_dtype)).first;
     }
     return it->second;
   }
@@ -186,7 +186,7 @@ class Sizer {
                                     std::string_view gpu_name) {
     ++estimates_;
     return sizing_engines::vllm_stage(stage_model(pp), tp, memory, gpu_name, ctx_,
-                                      request_.parallel);
+                                      request_.parallel, request_.vllm_dtype);
   }
 
   std::optional<SizeOption> vllm_on_card(const Gpu& gpu, Bytes memory) {
@@ -225,7 +225,10 @@ class Sizer {
       return a.tp * a.pp != b.tp * b.pp ? a.tp * a.pp < b.tp * b.pp : a.pp < b.pp;
     });
     // A lower bound: the GPUs together hold at least the weights, within the default 0.92.
-    const Bytes weights = vllm_->weights.file_tensor_bytes;
+    // (fp8 counts the linear weights of the bf16 tensor list as one byte: half is a bound.)
+    const Bytes weights = request_.vllm_dtype == VllmDtype::fp8
+                              ? vllm_->weights.file_tensor_bytes / 2
+                              : vllm_->weights.file_tensor_bytes;
     const Bytes budget = memory / 100 * 92;
     for (const Candidate& c : candidates) {
       const std::int32_t n = c.tp * c.pp;
@@ -324,8 +327,9 @@ SizeResult size_model(const Model& model, const GpuCatalog& gpus, const SizeRequ
   }
   if (request.family == SizeEngine::vllm) {
     out.notes.push_back(
-        "vLLM: weights as the bf16 checkpoint; a pipeline stage is sized as the heaviest one "
-        "with the input embedding and the output head both counted");
+        fmt::format("vLLM: weights as the {} checkpoint; a pipeline stage is sized as the "
+                    "heaviest one with the input embedding and the output head both counted",
+                    to_string(request.vllm_dtype)));
   }
   out.estimates = sizer.estimates();
   return out;

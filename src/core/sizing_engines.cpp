@@ -101,7 +101,9 @@ FitOutcome llama_fit(const Model& model, const Engine& engine, Backend backend,
   return out;
 }
 
-Model vllm_model(const Model& model) { return vllm_checkpoint_model(model, VllmDtype::bf16); }
+Model vllm_model(const Model& model, VllmDtype dtype) {
+  return vllm_checkpoint_model(model, dtype);
+}
 
 bool vllm_tp_valid(const ModelSpec& spec, std::int32_t tp) {
   try {
@@ -114,11 +116,11 @@ bool vllm_tp_valid(const ModelSpec& spec, std::int32_t tp) {
 
 VllmOutcome vllm_stage(const Model& stage, std::int32_t tp, Bytes gpu_memory,
                        std::string_view gpu_name, std::int64_t max_model_len,
-                       std::optional<std::int32_t> max_num_seqs) {
+                       std::optional<std::int32_t> max_num_seqs, VllmDtype dtype) {
   VllmRequest request;
   request.gpus.assign(static_cast<std::size_t>(tp), gpu_memory);
   request.gpu_name = std::string(gpu_name);
-  request.dtype = VllmDtype::bf16;
+  request.dtype = dtype;
   request.max_model_len = max_model_len;
   request.max_num_seqs = max_num_seqs;
   const VllmEstimate e = vllm_estimate(stage, request);

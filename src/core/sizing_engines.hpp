@@ -16,6 +16,7 @@
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/model.hpp>
 #include <vramplan/planner.hpp>
+#include <vramplan/vllm.hpp>
 
 namespace vramplan::sizing_engines {
 
@@ -57,8 +58,8 @@ struct FitOutcome {
                                    const Headroom& headroom, std::int64_t min_ctx,
                                    GgmlType kv_type = GgmlType::f16);
 
-// vLLM: the weights as vLLM loads a catalog model (bf16 checkpoint).
-[[nodiscard]] Model vllm_model(const Model& model);
+// vLLM: the weights as vLLM loads a catalog model's checkpoint in `dtype`.
+[[nodiscard]] Model vllm_model(const Model& model, VllmDtype dtype);
 // Whether tp splits the attention heads (vllm_check_tensor_parallel).
 [[nodiscard]] bool vllm_tp_valid(const ModelSpec& spec, std::int32_t tp);
 struct VllmOutcome {
@@ -72,6 +73,6 @@ struct VllmOutcome {
 // One pipeline stage on `tp` GPUs of `gpu_memory` each, serving `max_model_len`.
 [[nodiscard]] VllmOutcome vllm_stage(const Model& stage, std::int32_t tp, Bytes gpu_memory,
                                      std::string_view gpu_name, std::int64_t max_model_len,
-                                     std::optional<std::int32_t> max_num_seqs);
+                                     std::optional<std::int32_t> max_num_seqs, VllmDtype dtype);
 
 }  // namespace vramplan::sizing_engines

@@ -115,11 +115,25 @@ TEST(Size, Llama405bBf16NeedsSeveralNodes) {
 }
 
 TEST(Size, DeepSeekR1NeedsMoreThanOneNodeOfH100) {
-  const SizeResult r = size_model(models().get("deepseek-r1:671b"), gpus(), vllm_request());
+  // Its published checkpoint is FP8: 671 GB of weights, over one node of 8 x 80 GB.
+  SizeRequest fp8 = vllm_request();
+  fp8.vllm_dtype = VllmDtype::fp8;
+  const SizeResult r = size_model(models().get("deepseek-r1:671b"), gpus(), fp8);
   const SizeOption* v = option_for(r, "h100-sxm");
   ASSERT_NE(v, nullptr);
-  EXPECT_GE(v->nodes, 2);
-  EXPECT_GE(v->gpus, 16);
+  EXPECT_EQ(v->nodes, 2);
+  EXPECT_EQ(v->gpus, 16);
+  EXPECT_EQ(v->tensor_parallel, 8);
+  EXPECT_EQ(v->pipeline_parallel, 2);
+  // One node of H200 (141 GB) holds it.
+  const SizeOption* h200 = option_for(r, "h200");
+  ASSERT_NE(h200, nullptr);
+  EXPECT_EQ(h200->nodes, 1);
+  EXPECT_LE(h200->gpus, 8);
+  EXPECT_LE(h200->per_gpu_bytes, h200->gpu_memory);
+  // In bf16 it takes more cards, never fewer.
+  const SizeResult bf16 = size_model(models().get("deepseek-r1:671b"), gpus(), vllm_request());
+  EXPECT_GT(option_for(bf16, "h100-sxm")->gpus, v->gpus);
 }
 
 TEST(Size, VllmTensorParallelAlwaysSplitsTheHeads) {
@@ -273,8 +287,10 @@ TEST(SizeReport, DISABLED_PrintDocExamples) {
   std::cout << report::render_size_table(
                    size_model(models().get("llama3.1:405b"), gpus(), vllm_request()), 12)
             << "\n";
-  std::cout << report::render_size_table(
-                   size_model(models().get("deepseek-r1:671b"), gpus(), vllm_request()), 8)
+  SizeRequest fp8 = vllm_request();
+  fp8.vllm_dtype = VllmDtype::fp8;
+  std::cout << report::render_size_table(size_model(models().get("deepseek-r1:671b"), gpus(), fp8),
+                                         8)
             << "\n";
   std::cout << report::render_size_table(size_model(models().get("llama3.1:405b-fp16"), gpus(), {}),
                                          8)
