@@ -277,6 +277,11 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
   }
   if (request.ram < 0) throw Error(ErrorKind::usage, "recommend: RAM must not be negative");
   const Engine& eng = request.engine != nullptr ? *request.engine : engine(EngineId::llamacpp);
+  if (eng.id == EngineId::vllm) {
+    throw Error(ErrorKind::usage,
+                "recommend: plans llama.cpp engines (llama-server, Ollama); "
+                "vLLM is not supported here");
+  }
 
   // The budgets the planner will use (planner.cpp): capacity minus headroom per GPU, RAM minus
   // the reserve for the operating system.

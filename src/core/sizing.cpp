@@ -99,6 +99,9 @@ class Sizer {
     if (ctx_ < 1) throw Error(ErrorKind::usage, "size: --ctx must be at least 1");
     if (request.family == SizeEngine::llama_cpp) {
       engine_ = request.engine != nullptr ? request.engine : &engine(EngineId::llamacpp);
+      if (engine_->id == EngineId::vllm) {
+        throw Error(ErrorKind::usage, "size: vLLM is sized with SizeEngine::vllm");
+      }
     } else {
       vllm_.emplace(sizing_engines::vllm_model(model, request.vllm_dtype));
     }

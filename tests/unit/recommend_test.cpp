@@ -288,6 +288,9 @@ TEST(Recommend, ALimitKeepsTheBestOfTheFullList) {
 TEST(Recommend, RejectsNoGpu) {
   EXPECT_THROW((void)recommend(catalog(), RecommendRequest{}), Error);
   EXPECT_THROW((void)recommend(catalog(), on(0)), Error);
+  RecommendRequest v = on(24 * gib);
+  v.engine = &engine(EngineId::vllm);
+  EXPECT_THROW((void)recommend(catalog(), v), Error);
 }
 
 TEST(RecommendReport, JsonHasEveryItemInOrder) {

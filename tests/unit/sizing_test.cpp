@@ -241,6 +241,9 @@ TEST(Size, RejectsImpossibleRequests) {
   SizeRequest r;
   r.gpus_per_node = 0;
   EXPECT_THROW((void)size_model(models().get("llama3.1:8b-q4_k_m"), gpus(), r), Error);
+  SizeRequest v;
+  v.engine = &engine(EngineId::vllm);
+  EXPECT_THROW((void)size_model(models().get("llama3.1:8b-q4_k_m"), gpus(), v), Error);
   SizeRequest p;
   p.parallel = 0;
   EXPECT_THROW((void)size_model(models().get("llama3.1:8b-q4_k_m"), gpus(), p), Error);
