@@ -53,7 +53,7 @@ std::int32_t ceil_div(std::int64_t a, std::int64_t b) {
   return static_cast<std::int32_t>((a + b - 1) / b);
 }
 
-// The heaviest pipeline stage of `pp` as a model of its own (docs/sizing.md §7.3): the last
+// The heaviest pipeline stage of `pp` as a model of its own (docs/sizing.md §7.2): the last
 // ceil(L / pp) blocks (L without NextN blocks, which vLLM does not load), so no leading dense
 // blocks, with the per-layer arrays sliced to them. It keeps the input embedding as well as the
 // output head, which only the first and the last stage hold: one vocabulary matrix too many.

@@ -281,7 +281,7 @@ TEST(SizeReport, TableSaysWhichCardsRunItAlone) {
   EXPECT_NE(table.find("more cards"), std::string::npos) << table;
 }
 
-// The examples in docs/sizing.md §7.6: build/bin/vramplan_tests
+// The examples in docs/sizing.md §7.4: build/bin/vramplan_tests
 // --gtest_also_run_disabled_tests --gtest_filter='SizeReport.DISABLED_PrintDocExamples'
 TEST(SizeReport, DISABLED_PrintDocExamples) {
   std::cout << report::render_size_table(

@@ -1,4 +1,5 @@
-// `vramplan size` and `vramplan recommend` as a table and as JSON (docs/sizing.md §7.6, §8.7).
+// `vramplan size` and `vramplan recommend` as a table and as JSON (docs/sizing.md §7.4, §8.6,
+// §8.7).
 #pragma once
 
 #include <string>
