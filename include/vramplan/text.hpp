@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,5 +63,40 @@ namespace vramplan {
   }
   return out + "'?";
 }
+
+// Length and code point of the valid UTF-8 sequence at `text[i]` (i < text.size()), or
+// nullopt when the bytes there are not one (RFC 3629: no overlong forms, no surrogates,
+// nothing past U+10FFFF).
+struct Utf8Char {
+  std::size_t length = 0;
+  std::uint32_t code_point = 0;
+};
+[[nodiscard]] std::optional<Utf8Char> decode_utf8(std::string_view text, std::size_t i);
+
+// Code points that are valid UTF-8 but act on the display: C1 controls, line and paragraph
+// separators, bidi embeddings, overrides and isolates.
+[[nodiscard]] bool is_display_control(std::uint32_t cp);
+
+// Unicode White_Space beyond ASCII (the C1 NEL and the separators are display controls): Go's
+// strings.TrimSpace, which docker compose's .env reader uses, trims them.
+[[nodiscard]] bool is_unicode_space(std::uint32_t cp);
+
+// Whether `value` is one plain word that every reader of a `.env`, a Modelfile or a compose
+// `command:` takes as written: ASCII letters, digits, `- . _ / : @ + = , %` and valid
+// non-ASCII UTF-8 that is neither a display control nor a Unicode space; not empty; not
+// starting with '-'. Such a value cannot be interpolated ($), start a comment (#), be quoted,
+// or split into two words or lines. The rule behind report::env_value and the rewriters of
+// io/deploy_files.hpp. nullopt when the value is a plain word, else what is wrong first.
+struct WordProblem {
+  enum class Kind {
+    empty,         // ""
+    leading_dash,  // "-1" would read as a flag where it is substituted into a command
+    character,     // the character at `offset` (`length` bytes) is not allowed
+  };
+  Kind kind = Kind::empty;
+  std::size_t offset = 0;
+  std::size_t length = 0;
+};
+[[nodiscard]] std::optional<WordProblem> plain_word_problem(std::string_view value);
 
 }  // namespace vramplan

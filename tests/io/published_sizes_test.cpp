@@ -1,10 +1,12 @@
 // Catalog sizes against published file sizes: the tensor bytes generated for a catalog model
 // must land within 2 % of the size its publisher shows (issue: "catalog sizes land within 2 %
-// of the published file sizes"). Sizes are the Ollama library's, in decimal GB as its README
-// prints them (shared/reference/models.md §3, with the commit of each README row); a shown
-// "4.1GB" stands for anything in [4.05, 4.15), so the rounding is allowed on top.
+// of the published file sizes"). Sizes are the Ollama library's, in decimal GB as the "Model
+// library" table of the ollama/ollama README prints them (the commits are in
+// tests/data/ollama-tags.tsv); a shown "4.1GB" stands for anything in [4.05, 4.15), so the
+// rounding is allowed on top.
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,7 +28,7 @@ struct Published {
   double last_digit;      // unit of the last shown digit (0.1 for "4.1GB", 1 for "43GB")
 };
 
-// Text-only models whose tag quantization is unambiguous from the size (models.md §3).
+// Text-only models whose tag quantization is unambiguous from the size.
 constexpr Published published[] = {
     {"llama2:7b-q4_0", 3.8, 0.1},         {"llama2:13b-q4_0", 7.3, 0.1},
     {"llama2:70b-q4_0", 39, 1},           {"codellama:7b-q4_0", 3.8, 0.1},
@@ -62,6 +64,22 @@ std::string case_name(const testing::TestParamInfo<Published>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(OllamaLibrary, PublishedSize, testing::ValuesIn(published), case_name);
+
+// Entries with a field derived from third-party GGUF files rather than read from a config: the
+// files' sizes (as the Hugging Face file lists show them) pin the derivation, so a change to the
+// entry's shape that breaks it fails here. starcoder2:7b's tied output head: an untied one would
+// put the Q4_K_M, Q6_K and Q8_0 files 0.2-0.24 GB above these, beyond the 2 % allowed (checked by
+// flipping it); Q4_0 (+0.13 GB) alone would still pass (huggingface.co/QuantFactory/
+// starcoder2-7b-GGUF, tree 77ca652e).
+constexpr Published derived[] = {
+    {"starcoder2:7b-q4_0", 4.1, 0.1},
+    {"starcoder2:7b-q4_K_M", 4.46, 0.01},
+    {"starcoder2:7b-q6_K", 5.89, 0.01},
+    {"starcoder2:7b-q8_0", 7.63, 0.01},
+};
+
+INSTANTIATE_TEST_SUITE_P(DerivedFromGgufFiles, PublishedSize, testing::ValuesIn(derived),
+                         case_name);
 
 // The committed, sourced list of tags and the sizes the Ollama library shows for them
 // (tests/data/ollama-tags.tsv): every name resolves, the catalog's file (tensor bytes plus the
@@ -131,43 +149,76 @@ TEST(OllamaLibraryTags, ParsesShownSizes) {
   EXPECT_EQ(parse_shown("4683075271B").rounding, 0);
 }
 
+// A row's note says what the catalog is expected to do with it: "-" resolve it and land within
+// 2 % (counted); "excluded: why" resolve it, but the shown size is of a build the catalog does not
+// model (reported, not counted); "waiting: why" a family whose architecture vramplan does not
+// have yet (listed so the coverage is honest; reported, not counted, and it must not resolve to a
+// different model: once it resolves, mark the row "-").
+enum class RowKind { expected, excluded, waiting };
+
+RowKind row_kind(const std::string& note) {
+  if (note.starts_with("excluded: ")) return RowKind::excluded;
+  if (note.starts_with("waiting: ")) return RowKind::waiting;
+  EXPECT_EQ(note, "-") << "note must be '-', 'excluded: why' or 'waiting: why'";
+  return RowKind::expected;
+}
+
 TEST(OllamaLibraryTags, NinetyFivePercentWithinTwoPercent) {
   static const Catalog catalog = io::load_catalog({}, "");
   const std::vector<TagRow> rows = tag_rows();
-  ASSERT_GE(rows.size(), 30u);
+  ASSERT_GE(rows.size(), 60u);
   std::size_t counted = 0;
   std::size_t within = 0;
   std::size_t excluded = 0;
+  std::size_t waiting = 0;
+  std::set<std::string> families_resolved;
+  std::set<std::string> families_waiting;
   for (const TagRow& row : rows) {
     SCOPED_TRACE(row.name);
     EXPECT_FALSE(row.checked.empty());
     EXPECT_FALSE(row.source.empty());
+    const std::string family = row.name.substr(0, row.name.find(':'));
+    const RowKind kind = row_kind(row.note);
     const auto ref = catalog.resolve(row.name);
+    if (kind == RowKind::waiting) {
+      ++waiting;
+      families_waiting.insert(family);
+      if (ref.has_value()) {
+        std::cout << "[tags] " << row.name << " now resolves (to " << ref->entry->id
+                  << "): mark the row '-'\n";
+      }
+      continue;
+    }
     ASSERT_TRUE(ref.has_value()) << row.name << " does not resolve";
+    families_resolved.insert(family);
     Bytes total = ref->entry->projector ? ref->entry->projector->bytes : 0;
     for (const TensorInfo& t : generate_tensors(ref->entry->spec, ref->quant)) total += t.bytes();
     const Shown shown = parse_shown(row.shown);
     const double difference = static_cast<double>(total) - shown.bytes;
     const bool close = std::abs(difference) <= 0.02 * shown.bytes + shown.rounding;
-    const bool is_excluded = row.note.starts_with("excluded: ");
-    EXPECT_TRUE(is_excluded || row.note == "-") << "note must be '-' or 'excluded: why'";
-    if (is_excluded) {
+    if (kind == RowKind::excluded) {
       ++excluded;
     } else {
       ++counted;
       if (close) ++within;
     }
-    if (!close || is_excluded) {
+    if (!close || kind == RowKind::excluded) {
       std::cout << "[tags] " << row.name << ": shown " << row.shown << ", catalog "
                 << static_cast<double>(total) / 1e9 << " GB (" << 100 * difference / shown.bytes
-                << " %)" << (is_excluded ? " [excluded]" : "") << "\n";
+                << " %)" << (kind == RowKind::excluded ? " [excluded]" : "") << "\n";
     }
     if (row.context != "-") {
       EXPECT_EQ(std::to_string(ref->entry->spec.n_ctx_train), row.context);
     }
   }
-  std::cout << "[tags] " << within << " of " << counted << " within 2 % (" << excluded
-            << " excluded)\n";
+  std::cout << "[tags] " << rows.size() << " rows: " << within << " of " << counted
+            << " counted within 2 %, " << excluded << " excluded, " << waiting
+            << " waiting for an architecture\n[tags] families resolved (" << families_resolved.size()
+            << "):";
+  for (const std::string& f : families_resolved) std::cout << ' ' << f;
+  std::cout << "\n[tags] families waiting (" << families_waiting.size() << "):";
+  for (const std::string& f : families_waiting) std::cout << ' ' << f;
+  std::cout << "\n";
   EXPECT_LE(8 * excluded, rows.size());
   EXPECT_GE(static_cast<double>(within), 0.95 * static_cast<double>(counted));
 }
