@@ -1,0 +1,398 @@
+// `recommend` (src/core/recommend.cpp, docs/sizing.md §8): the issue's 4 GB example, the
+// ranking rule, tasks, offload, monotonicity and the time over the whole model catalog.
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <vramplan/error.hpp>
+#include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/io/gpu_catalog_yaml.hpp>
+#include <vramplan/recommend.hpp>
+#include <vramplan/report/sizing.hpp>
+#include <vramplan/tensors.hpp>
+
+#include "support/time_budget.hpp"
+
+namespace vramplan {
+namespace {
+
+const Catalog& catalog() {
+  static const Catalog c = io::load_catalog({}, "");
+  return c;
+}
+
+const GpuCatalog& gpus() {
+  static const GpuCatalog c = io::load_gpu_catalog();
+  return c;
+}
+
+RecommendRequest on(Bytes vram, Bytes ram = 0) {
+  RecommendRequest r;
+  r.vram = {vram};
+  r.ram = ram;
+  return r;
+}
+
+std::set<std::string> ids(const std::vector<RecommendItem>& items) {
+  std::set<std::string> out;
+  for (const RecommendItem& i : items) out.insert(i.entry->id);
+  return out;
+}
+
+bool has_id(const std::vector<RecommendItem>& items, const std::string& id) {
+  return ids(items).count(id) > 0;
+}
+
+TEST(Recommend, AFourGigabyteCardListsThreeBillionModelsAndNoSeventy) {
+  const RecommendResult r = recommend(catalog(), on(4 * gib));
+  ASSERT_FALSE(r.full_gpu.empty());
+  for (const char* id : {"qwen2.5-3b", "llama3.2-3b"}) EXPECT_TRUE(has_id(r.full_gpu, id)) << id;
+  for (const RecommendItem& i : r.full_gpu) {
+    EXPECT_LT(i.params, 10e9) << i.name;
+    EXPECT_EQ(i.entry->id.find("70b"), std::string::npos) << i.name;
+    EXPECT_TRUE(i.full_gpu);
+    EXPECT_EQ(i.gpu_layers, i.total_layers) << i.name;
+    EXPECT_GE(i.ctx, std::min<std::int64_t>(4096, i.max_ctx)) << i.name;
+    EXPECT_LE(i.ctx, i.max_ctx) << i.name;
+    EXPECT_LE(i.gpu_bytes + gib, 4 * gib) << i.name;  // the 1 GiB headroom kept
+  }
+  // No offload list without RAM.
+  EXPECT_TRUE(r.offload.empty());
+  // Phi-3.5 mini has no grouped-query attention (32 KV heads): 4096 tokens of cache take
+  // 0.8 GiB even in q8_0, and its smallest catalog file (Q4_0) with that and the CUDA
+  // overhead is about 3.3 GiB, over the 3 GiB a 1 GiB headroom leaves (docs/sizing.md §8.6). With
+  // half a GiB of headroom it is on the GPU, with a q8_0 cache; with RAM, offloaded.
+  EXPECT_FALSE(has_id(r.full_gpu, "phi3.5-mini"));
+  RecommendRequest tight = on(4 * gib);
+  tight.headroom = parse_headroom("512M");
+  const RecommendResult t = recommend(catalog(), tight);
+  const auto phi = std::find_if(t.full_gpu.begin(), t.full_gpu.end(), [](const RecommendItem& i) {
+    return i.entry->id == "phi3.5-mini";
+  });
+  ASSERT_NE(phi, t.full_gpu.end());
+  EXPECT_EQ(phi->kv_type, GgmlType::q8_0);
+  EXPECT_TRUE(has_id(t.full_gpu, "qwen2.5-3b"));
+  EXPECT_TRUE(has_id(recommend(catalog(), on(4 * gib, 16 * gib)).offload, "phi3.5-mini"));
+}
+
+TEST(Recommend, WithRamLargerModelsFitWithOffload) {
+  const RecommendResult r = recommend(catalog(), on(8 * gib, 32 * gib));
+  ASSERT_FALSE(r.offload.empty());
+  for (const RecommendItem& i : r.offload) {
+    EXPECT_FALSE(i.full_gpu) << i.name;
+    EXPECT_TRUE(i.gpu_layers < i.total_layers || i.cpu_moe > 0) << i.name;
+    EXPECT_LE(i.ram_bytes, 31 * gib) << i.name;  // 1 GiB for the OS
+  }
+  // The same combination is never in both lists.
+  std::set<std::string> full;
+  for (const RecommendItem& i : r.full_gpu) full.insert(i.name);
+  for (const RecommendItem& i : r.offload) EXPECT_EQ(full.count(i.name), 0U) << i.name;
+  // A 14B model does not fit 8 GB entirely but does with 32 GB of RAM.
+  for (const RecommendItem& i : r.full_gpu) {
+    EXPECT_FALSE(i.entry->id == "qwen2.5-14b" && i.quant == FileType::mostly_q4_k_m);
+  }
+  EXPECT_TRUE(has_id(r.offload, "qwen2.5-14b"));
+}
+
+TEST(Recommend, RankedByTheQualityProxy) {
+  const RecommendResult r = recommend(catalog(), on(24 * gib, 64 * gib));
+  for (const auto* list : {&r.full_gpu, &r.offload}) {
+    for (std::size_t i = 1; i < list->size(); ++i) {
+      EXPECT_GE((*list)[i - 1].quality, (*list)[i].quality);
+      EXPECT_TRUE(ranks_before((*list)[i - 1], (*list)[i]));
+    }
+  }
+  // The proxy itself: params (billions) x the factor.
+  for (const RecommendItem& i : r.full_gpu) {
+    EXPECT_DOUBLE_EQ(i.quality, i.params / 1e9 / (1.0 + [&] {
+                                  for (const QuantQuality& q : quant_quality_table()) {
+                                    if (q.type == i.quant) return q.ppl_delta;
+                                  }
+                                  return 3.5199;
+                                }()));
+  }
+}
+
+TEST(Recommend, RankingIsStable) {
+  const RecommendResult a = recommend(catalog(), on(12 * gib, 32 * gib));
+  const RecommendResult b = recommend(catalog(), on(12 * gib, 32 * gib));
+  ASSERT_EQ(a.full_gpu.size(), b.full_gpu.size());
+  for (std::size_t i = 0; i < a.full_gpu.size(); ++i) {
+    EXPECT_EQ(a.full_gpu[i].name, b.full_gpu[i].name);
+    EXPECT_EQ(a.full_gpu[i].ctx, b.full_gpu[i].ctx);
+  }
+  // Ties (same quality and size) keep the catalog's order.
+  for (std::size_t i = 1; i < a.full_gpu.size(); ++i) {
+    const RecommendItem& x = a.full_gpu[i - 1];
+    const RecommendItem& y = a.full_gpu[i];
+    if (x.quality == y.quality && x.weights == y.weights) {
+      EXPECT_LT(x.order, y.order);
+    }
+  }
+}
+
+TEST(Recommend, QualityFactorsFollowThePerplexityDeltas) {
+  // More bits in one family never rank lower; float types are 1.
+  EXPECT_DOUBLE_EQ(quant_quality(FileType::mostly_f16), 1.0);
+  const FileType order[] = {FileType::mostly_q2_k,   FileType::mostly_q3_k_m, FileType::mostly_q4_0,
+                            FileType::mostly_q4_k_m, FileType::mostly_q5_k_m, FileType::mostly_q6_k,
+                            FileType::mostly_q8_0,   FileType::mostly_f16};
+  for (std::size_t i = 1; i < std::size(order); ++i) {
+    EXPECT_LT(quant_quality(order[i - 1]), quant_quality(order[i])) << to_string(order[i]);
+  }
+  // Every type the catalog offers has a row of its own.
+  for (const CatalogEntry& e : catalog().entries()) {
+    for (FileType q : e.quants) {
+      const auto table = quant_quality_table();
+      EXPECT_TRUE(std::any_of(table.begin(), table.end(),
+                              [&](const QuantQuality& row) { return row.type == q; }))
+          << e.id << " " << to_string(q);
+    }
+  }
+}
+
+TEST(Recommend, TheWeightsBoundIsBelowEveryCatalogFile) {
+  // The prefilter may only drop what cannot fit: its bound stays under the bytes of the
+  // generated tensor list of every catalog file (and under the GPU part of a full offload).
+  for (const CatalogEntry& e : catalog().entries()) {
+    for (FileType q : e.quants) {
+      const Model m = make_model(e.id, "catalog", e.spec, q, generate_tensors(e.spec, q), 0);
+      Bytes gpu = m.weights.output.cuda;
+      for (const WeightGroup& b : m.weights.blocks) gpu += b.cuda;
+      EXPECT_LE(weights_lower_bound(e, q, false), m.weights.file_tensor_bytes)
+          << e.id << " " << to_string(q);
+      EXPECT_LE(weights_lower_bound(e, q, true), gpu) << e.id << " " << to_string(q);
+      // And it is not vacuous: within a factor of two for files of a published size.
+      if (e.params_published > 0 && e.spec.arch != "gpt-oss") {
+        EXPECT_GT(2 * weights_lower_bound(e, q, false), m.weights.file_tensor_bytes)
+            << e.id << " " << to_string(q);
+      }
+    }
+  }
+}
+
+TEST(Recommend, MoreVramNeverListsFewerModelsOnTheGpu) {
+  std::size_t last = 0;
+  std::set<std::string> before;
+  for (const Bytes v : {2 * gib, 3 * gib, 4 * gib, 6 * gib, 8 * gib, 12 * gib, 16 * gib, 20 * gib,
+                        24 * gib, 32 * gib, 48 * gib}) {
+    const RecommendResult r = recommend(catalog(), on(v));
+    EXPECT_GE(r.full_gpu.size(), last) << v;
+    std::set<std::string> now;
+    for (const RecommendItem& i : r.full_gpu) now.insert(i.name);
+    for (const std::string& n : before) EXPECT_EQ(now.count(n), 1U) << n << " lost at " << v;
+    before = now;
+    last = r.full_gpu.size();
+  }
+}
+
+TEST(Recommend, TasksFilterTheCatalog) {
+  const RecommendResult embed = [] {
+    RecommendRequest r = on(8 * gib);
+    r.task = ModelTask::embed;
+    return recommend(catalog(), r);
+  }();
+  ASSERT_FALSE(embed.full_gpu.empty());
+  for (const RecommendItem& i : embed.full_gpu) EXPECT_FALSE(i.entry->spec.causal) << i.name;
+
+  RecommendRequest v = on(24 * gib);
+  v.task = ModelTask::vision;
+  const RecommendResult vision = recommend(catalog(), v);
+  ASSERT_FALSE(vision.full_gpu.empty());
+  for (const RecommendItem& i : vision.full_gpu) EXPECT_TRUE(i.entry->projector) << i.name;
+
+  RecommendRequest c = on(24 * gib);
+  c.task = ModelTask::code;
+  const RecommendResult code = recommend(catalog(), c);
+  ASSERT_FALSE(code.full_gpu.empty());
+  for (const RecommendItem& i : code.full_gpu) {
+    EXPECT_TRUE(serves(*i.entry, ModelTask::code));
+    EXPECT_FALSE(serves(*i.entry, ModelTask::chat)) << i.name;
+  }
+  EXPECT_TRUE(has_id(code.full_gpu, "qwen2.5-coder-7b"));
+
+  RecommendRequest h = on(24 * gib);
+  h.task = ModelTask::chat;
+  const RecommendResult chat = recommend(catalog(), h);
+  EXPECT_FALSE(has_id(chat.full_gpu, "qwen2.5-coder-7b"));
+  EXPECT_FALSE(has_id(chat.full_gpu, "nomic-embed-text"));
+  EXPECT_TRUE(has_id(chat.full_gpu, "llama3.1-8b"));
+
+  EXPECT_EQ(parse_model_task("Embedding"), ModelTask::embed);
+  EXPECT_FALSE(parse_model_task("poetry").has_value());
+}
+
+TEST(Recommend, SpeedWhenTheGpuIsKnown) {
+  const Gpu* g = gpus().find_id("rtx-4090");
+  ASSERT_NE(g, nullptr);
+  RecommendRequest r = on(*g->memory_bytes, 64 * gib);
+  r.gpu = g;
+  r.ram_bandwidth_gbps = 80;
+  const RecommendResult res = recommend(catalog(), r);
+  for (const RecommendItem& i : res.full_gpu) {
+    ASSERT_TRUE(i.speed.has_value()) << i.name;
+    EXPECT_GT(i.speed->decode_tokens_per_s, 0) << i.name;
+  }
+  // On the GPU a model decodes faster than with part of it in RAM.
+  const auto find = [](const std::vector<RecommendItem>& items, const std::string& name) {
+    return std::find_if(items.begin(), items.end(),
+                        [&](const RecommendItem& i) { return i.name == name; });
+  };
+  const auto small = find(res.full_gpu, "llama3.1:8b-q4_k_m");
+  ASSERT_NE(small, res.full_gpu.end());
+  for (const RecommendItem& i : res.offload) {
+    if (i.speed) {
+      EXPECT_LT(i.speed->decode_tokens_per_s, small->speed->decode_tokens_per_s) << i.name;
+    }
+  }
+  // Without the card there is no speed, and a note says why.
+  const RecommendResult plain = recommend(catalog(), on(*g->memory_bytes));
+  for (const RecommendItem& i : plain.full_gpu) EXPECT_FALSE(i.speed.has_value());
+  EXPECT_FALSE(plain.notes.empty());
+}
+
+TEST(Recommend, TheWorkIsBounded) {
+  // The prefilter keeps fits to the combinations whose weights could fit; each survivor gets
+  // one fit, and a second (q8_0 cache) only when the first leaves layers on the CPU.
+  const RecommendResult r = recommend(catalog(), on(4 * gib));
+  EXPECT_GT(r.prefiltered, r.candidates / 2);
+  EXPECT_LE(r.fits, 2 * (r.candidates - r.prefiltered));
+  EXPECT_GE(r.fits, r.candidates - r.prefiltered);
+  EXPECT_LT(r.estimates, 40 * r.fits + 1);
+  EXPECT_FALSE(r.stopped_early);
+}
+
+TEST(Recommend, ALimitKeepsTheBestOfTheFullList) {
+  const RecommendResult all = recommend(catalog(), on(24 * gib, 64 * gib));
+  RecommendRequest top = on(24 * gib, 64 * gib);
+  top.limit = 10;
+  const RecommendResult some = recommend(catalog(), top);
+  ASSERT_EQ(some.full_gpu.size(), 10U);
+  ASSERT_EQ(some.offload.size(), 10U);
+  EXPECT_TRUE(some.stopped_early);
+  EXPECT_LT(some.fits, all.fits);
+  for (std::size_t i = 0; i < 10; ++i) {
+    EXPECT_EQ(some.full_gpu[i].name, all.full_gpu[i].name) << i;
+    EXPECT_EQ(some.full_gpu[i].ctx, all.full_gpu[i].ctx) << i;
+    EXPECT_EQ(some.offload[i].name, all.offload[i].name) << i;
+  }
+}
+
+TEST(Recommend, RejectsNoGpu) {
+  EXPECT_THROW((void)recommend(catalog(), RecommendRequest{}), Error);
+  EXPECT_THROW((void)recommend(catalog(), on(0)), Error);
+  RecommendRequest v = on(24 * gib);
+  v.engine = &engine(EngineId::vllm);
+  EXPECT_THROW((void)recommend(catalog(), v), Error);
+}
+
+TEST(RecommendReport, JsonHasEveryItemInOrder) {
+  const Gpu* g = gpus().find_id("rtx-4060");
+  ASSERT_NE(g, nullptr);
+  RecommendRequest req = on(*g->memory_bytes, 32 * gib);
+  req.gpu = g;
+  req.limit = 15;
+  const RecommendResult r = recommend(catalog(), req);
+  const nlohmann::json j = nlohmann::json::parse(report::render_recommend_json(r));
+  ASSERT_EQ(j["full_gpu"].size(), r.full_gpu.size());
+  ASSERT_EQ(j["offload"].size(), r.offload.size());
+  for (std::size_t i = 0; i < r.full_gpu.size(); ++i) {
+    EXPECT_EQ(j["full_gpu"][i]["model"], r.full_gpu[i].name);
+    EXPECT_EQ(j["full_gpu"][i]["ctx"], r.full_gpu[i].ctx);
+    EXPECT_TRUE(j["full_gpu"][i]["full_gpu"].get<bool>());
+    EXPECT_FALSE(j["full_gpu"][i]["speed"].is_null());
+  }
+  for (std::size_t i = 0; i < r.offload.size(); ++i) {
+    EXPECT_EQ(j["offload"][i]["model"], r.offload[i].name);
+    EXPECT_TRUE(j["offload"][i]["speed"].is_null());  // no RAM bandwidth given
+  }
+  const std::string table = report::render_recommend_table(r);
+  EXPECT_NE(table.find("fully on the GPU (15)"), std::string::npos) << table;
+  EXPECT_NE(table.find(r.full_gpu.front().name), std::string::npos);
+}
+
+// The examples in docs/sizing.md §8.6: build/bin/vramplan_tests
+// --gtest_also_run_disabled_tests --gtest_filter='RecommendReport.DISABLED_PrintDocExamples'
+TEST(RecommendReport, DISABLED_PrintDocExamples) {
+  RecommendRequest small = on(4 * gib);
+  small.limit = 12;
+  std::cout << "4 GiB, limit 12\n"
+            << report::render_recommend_table(recommend(catalog(), small)) << "\n";
+  const Gpu* g = gpus().find_id("rtx-4090");
+  RecommendRequest big = on(*g->memory_bytes, 64 * gib);
+  big.gpu = g;
+  big.ram_bandwidth_gbps = 80;
+  big.limit = 10;
+  std::cout << "rtx-4090 + 64 GiB RAM (80 GB/s), limit 10\n"
+            << report::render_recommend_table(recommend(catalog(), big)) << "\n";
+  RecommendRequest code = on(*g->memory_bytes);
+  code.gpu = g;
+  code.task = ModelTask::code;
+  code.limit = 8;
+  std::cout << "rtx-4090, code, limit 8\n"
+            << report::render_recommend_table(recommend(catalog(), code)) << "\n";
+}
+
+// Median CPU time of this thread, in ms: the machines these tests run on are shared, and wall
+// time there measures the neighbours as much as the code.
+double thread_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+template <typename F>
+double median_ms(F f, int runs) {
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const double t0 = thread_cpu_ms();
+    f();
+    ms.push_back(thread_cpu_ms() - t0);
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+TEST(Recommend, WholeCatalogIsFast) {
+  // Issue 12: `recommend` over the whole catalog in 100 ms. The bound here is 4x that (the CI
+  // machine has 2 shared cores); docs/sizing.md §8.5 has the medians.
+  const Gpu* g = gpus().find_id("rtx-4090");
+  ASSERT_NE(g, nullptr);
+  struct Case {
+    const char* what;
+    RecommendRequest request;
+  };
+  RecommendRequest with_gpu = on(*g->memory_bytes, 64 * gib);
+  with_gpu.gpu = g;
+  with_gpu.ram_bandwidth_gbps = 80;
+  const Case cases[] = {{"4G", on(4 * gib)},
+                        {"24G", on(24 * gib)},
+                        {"4090 + 64G RAM", with_gpu},
+                        {"80G", on(80 * gib)}};
+  for (const Case& c : cases) {
+    for (const std::size_t limit : {std::size_t{20}, std::size_t{0}}) {
+      RecommendRequest request = c.request;
+      request.limit = limit;
+      RecommendResult res;
+      const double ms = median_ms([&] { res = recommend(catalog(), request); }, 5);
+      std::printf(
+          "recommend %s, limit %zu: %.1f ms (%lld candidates, %lld fits, %lld "
+          "estimates)\n",
+          c.what, limit, ms, static_cast<long long>(res.candidates),
+          static_cast<long long>(res.fits), static_cast<long long>(res.estimates));
+      // The best 20 per list (what the command shows): the issue's 100 ms, 4x for CI. Every
+      // combination: bounded too, more loosely (each fitting one is generated and planned).
+      EXPECT_LT(ms, 1000 * test::time_budget(limit > 0 ? 0.4 : 3.0)) << c.what << " " << limit;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vramplan
