@@ -24,6 +24,11 @@ struct Headroom {
   [[nodiscard]] Bytes for_device(Bytes capacity) const;
 };
 
+// llama.cpp's --fit default target, kept free on every GPU (common/arg.cpp, --fit-target); the
+// "fit" headroom profile, and the default of the sizing searches.
+inline constexpr Bytes fit_headroom_bytes = 1024 * mib;
+[[nodiscard]] inline Headroom fit_headroom() { return {.profile = "fit", .fixed = fit_headroom_bytes}; }
+
 struct FitRequest {
   const Engine* engine = nullptr;
   Backend backend = Backend::cuda;

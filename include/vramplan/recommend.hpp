@@ -58,7 +58,7 @@ struct RecommendRequest {
   ModelTask task = ModelTask::any;
   const Engine* engine = nullptr;  // llama.cpp family; nullptr = llama-server
   Backend backend = Backend::cuda;
-  Headroom headroom = parse_headroom("fit");
+  Headroom headroom = fit_headroom();
   std::int64_t min_ctx = 4096;  // the shortest context that counts (or the model's maximum)
   // At most this many items per list, the best ones (0 = every combination that fits). The
   // sweep walks the catalog best quality first and stops when both lists are full.

@@ -15,7 +15,7 @@ std::string message_of(const Error& error) {
 
 Headroom parse_headroom(const std::string& text) {
   if (text == "fit") {
-    return {"fit", 1024 * mib, 0,
+    return {"fit", fit_headroom_bytes, 0,
             "1 GiB kept free per GPU: llama.cpp's --fit default target, which Ollama >= 0.30 "
             "also uses (covers the CUDA memory pool and small allocations)"};
   }

@@ -271,14 +271,14 @@ bool ranks_before(const RecommendItem& a, const RecommendItem& b) {
 }
 
 RecommendResult recommend(const Catalog& catalog, const RecommendRequest& request) {
-  if (request.vram.empty()) throw Error(ErrorKind::usage, "recommend: no GPU memory given");
+  if (request.vram.empty()) throw Error(ErrorKind::invalid_setting, "recommend: no ", Setting::vram, " given");
   for (Bytes v : request.vram) {
-    if (v <= 0) throw Error(ErrorKind::usage, "recommend: GPU memory must be positive");
+    if (v <= 0) throw Error(ErrorKind::invalid_setting, "recommend: ", Setting::vram, " must be positive");
   }
-  if (request.ram < 0) throw Error(ErrorKind::usage, "recommend: RAM must not be negative");
+  if (request.ram < 0) throw Error(ErrorKind::invalid_setting, "recommend: ", Setting::ram, " must not be negative");
   const Engine& eng = request.engine != nullptr ? *request.engine : engine(EngineId::llamacpp);
   if (eng.id == EngineId::vllm) {
-    throw Error(ErrorKind::usage,
+    throw Error(ErrorKind::invalid_setting,
                 "recommend: plans llama.cpp engines (llama-server, Ollama); "
                 "vLLM is not supported here");
   }
@@ -412,7 +412,7 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
   std::sort(out.full_gpu.begin(), out.full_gpu.end(), ranks_before);
   std::sort(out.offload.begin(), out.offload.end(), ranks_before);
   if (request.gpu == nullptr) {
-    out.notes.push_back("no speed: name the GPU (--gpu) for the speed estimate");
+    out.notes.push_back("no speed: name the GPU for the speed estimate");
   } else if (request.ram_bandwidth_gbps <= 0 && !out.offload.empty()) {
     out.notes.push_back("no speed for offloaded models: the RAM bandwidth is not known");
   }

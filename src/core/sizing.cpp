@@ -88,19 +88,19 @@ class Sizer {
   Sizer(const Model& model, const SizeRequest& request) : model_(model), request_(request) {
     if (request.gpus_per_node < 1 || request.gpus_per_node > 64 || request.max_nodes < 1 ||
         request.max_nodes > 64) {
-      throw Error(ErrorKind::usage,
+      throw Error(ErrorKind::invalid_setting,
                   fmt::format("size: GPUs per node ({}) and nodes ({}) must be between 1 and 64",
                               request.gpus_per_node, request.max_nodes));
     }
     if (request.parallel && *request.parallel < 1) {
-      throw Error(ErrorKind::usage, "size: --parallel must be at least 1");
+      throw Error(ErrorKind::invalid_setting, "size: ", Setting::parallel, " must be at least 1");
     }
     ctx_ = request.ctx.value_or(std::min(size_default_ctx, model.spec.n_ctx_train));
-    if (ctx_ < 1) throw Error(ErrorKind::usage, "size: --ctx must be at least 1");
+    if (ctx_ < 1) throw Error(ErrorKind::invalid_setting, "size: ", Setting::ctx, " must be at least 1");
     if (request.family == SizeEngine::llama_cpp) {
       engine_ = request.engine != nullptr ? request.engine : &engine(EngineId::llamacpp);
       if (engine_->id == EngineId::vllm) {
-        throw Error(ErrorKind::usage, "size: vLLM is sized with SizeEngine::vllm");
+        throw Error(ErrorKind::invalid_setting, "size: vLLM is sized with SizeEngine::vllm");
       }
     } else {
       vllm_.emplace(sizing_engines::vllm_model(model, request.vllm_dtype));

@@ -71,7 +71,7 @@ TEST(Recommend, AFourGigabyteCardListsThreeBillionModelsAndNoSeventy) {
   // half a GiB of headroom it is on the GPU, with a q8_0 cache; with RAM, offloaded.
   EXPECT_FALSE(has_id(r.full_gpu, "phi3.5-mini"));
   RecommendRequest tight = on(4 * gib);
-  tight.headroom = parse_headroom("512M");
+  tight.headroom = Headroom{.profile = "custom", .fixed = 512 * mib};
   const RecommendResult t = recommend(catalog(), tight);
   const auto phi = std::find_if(t.full_gpu.begin(), t.full_gpu.end(), [](const RecommendItem& i) {
     return i.entry->id == "phi3.5-mini";
