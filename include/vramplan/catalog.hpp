@@ -29,11 +29,11 @@ struct CatalogEntry {
   std::string name;  // display name, e.g. "Llama 3.1 8B"
   // Ollama library names, "model:size" form, e.g. "llama3.1:8b". The first is canonical.
   std::vector<std::string> ollama;
-  bool ollama_latest = false;     // this entry is what "<model>" / "<model>:latest" pulls
-  std::vector<std::string> hf;    // Hugging Face repo ids (matched case-insensitively)
+  bool ollama_latest = false;        // this entry is what "<model>" / "<model>:latest" pulls
+  std::vector<std::string> hf;       // Hugging Face repo ids (matched case-insensitively)
   std::vector<std::string> aliases;  // other accepted names
-  double params_published = 0;    // published parameter count (0 = none known)
-  std::vector<FileType> quants;   // file types it is offered in (first = default)
+  double params_published = 0;       // published parameter count (0 = none known)
+  std::vector<FileType> quants;      // file types it is offered in (first = default)
   // When what the Ollama library serves for this entry's tags (which entry, which default
   // quantization) was last checked against a source, "YYYY-MM-DD"; empty if never.
   std::string checked;

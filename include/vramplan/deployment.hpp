@@ -182,7 +182,8 @@ struct Diagnostic {
 struct Deployment {
   DeployEngine engine = DeployEngine::ollama;
   std::optional<SettingValue> model;  // FROM, -m/--model, vLLM's model
-  // The effective value of each setting that is set, at most one per EngineSetting, in EngineSetting order.
+  // The effective value of each setting that is set, at most one per EngineSetting, in
+  // EngineSetting order.
   std::vector<SettingValue> settings;
   // Environment entries replaced by a later one of the same name first, then in the order
   // the engine reads its sources (environment, then Modelfile or arguments).

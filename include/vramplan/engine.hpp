@@ -35,8 +35,8 @@ enum class OutputReserve {
 };
 
 enum class DefaultContext {
-  vram_tier,    // Ollama >= 0.15.5: 4096 / 32768 / 262144 by total VRAM, clamped to the model
-  model_max,    // llama-server: the model's context_length
+  vram_tier,  // Ollama >= 0.15.5: 4096 / 32768 / 262144 by total VRAM, clamped to the model
+  model_max,  // llama-server: the model's context_length
 };
 
 struct Engine {

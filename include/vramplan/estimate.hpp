@@ -21,16 +21,16 @@ namespace vramplan {
 
 // One explicit configuration, in the engine's own terms.
 struct Config {
-  std::int64_t ctx = 0;          // the engine's context setting (see ContextMeaning)
-  std::int32_t parallel = 1;     // slots / sequences
-  std::int32_t gpu_layers = 0;   // of n_layer + 1 (the output layer counts as one)
+  std::int64_t ctx = 0;         // the engine's context setting (see ContextMeaning)
+  std::int32_t parallel = 1;    // slots / sequences
+  std::int32_t gpu_layers = 0;  // of n_layer + 1 (the output layer counts as one)
   GgmlType type_k = GgmlType::f16;
   GgmlType type_v = GgmlType::f16;
   bool flash_attn = true;
   std::int64_t n_batch = 2048;
   std::int64_t n_ubatch = 512;
   bool kv_unified = false;
-  bool kv_offload = true;        // KV on the device of its layer (llama.cpp default)
+  bool kv_offload = true;                  // KV on the device of its layer (llama.cpp default)
   CpuRepack cpu_repack = CpuRepack::avx2;  // host weights' CPU_REPACK copies (weights.hpp)
   // llama.cpp's --n-cpu-moe: the routed-expert tensors of blocks 0..cpu_moe-1 stay in host
   // memory even where their block is offloaded (MoE models only).
@@ -44,7 +44,7 @@ enum class DeviceKind { gpu, host };
 struct DeviceUsage {
   std::string name;  // "CUDA0", "CUDA1", "CPU" (host RAM)
   DeviceKind kind = DeviceKind::host;
-  Bytes capacity = 0;  // 0 when unknown
+  Bytes capacity = 0;       // 0 when unknown
   std::int32_t layers = 0;  // offloadable layers placed here (output layer counts as one)
   Bytes weights = 0;
   Bytes kv_cache = 0;

@@ -14,16 +14,46 @@
 namespace vramplan {
 
 enum class GgmlType : std::int32_t {
-  f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q8_1 = 9,
-  q2_k = 10, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, q8_k = 15,
-  iq2_xxs = 16, iq2_xs = 17, iq3_xxs = 18, iq1_s = 19, iq4_nl = 20, iq3_s = 21, iq2_s = 22,
-  iq4_xs = 23, i8 = 24, i16 = 25, i32 = 26, i64 = 27, f64 = 28, iq1_m = 29, bf16 = 30,
-  tq1_0 = 34, tq2_0 = 35, mxfp4 = 39, nvfp4 = 40, q1_0 = 41, q2_0 = 42,
+  f32 = 0,
+  f16 = 1,
+  q4_0 = 2,
+  q4_1 = 3,
+  q5_0 = 6,
+  q5_1 = 7,
+  q8_0 = 8,
+  q8_1 = 9,
+  q2_k = 10,
+  q3_k = 11,
+  q4_k = 12,
+  q5_k = 13,
+  q6_k = 14,
+  q8_k = 15,
+  iq2_xxs = 16,
+  iq2_xs = 17,
+  iq3_xxs = 18,
+  iq1_s = 19,
+  iq4_nl = 20,
+  iq3_s = 21,
+  iq2_s = 22,
+  iq4_xs = 23,
+  i8 = 24,
+  i16 = 25,
+  i32 = 26,
+  i64 = 27,
+  f64 = 28,
+  iq1_m = 29,
+  bf16 = 30,
+  tq1_0 = 34,
+  tq2_0 = 35,
+  mxfp4 = 39,
+  nvfp4 = 40,
+  q1_0 = 41,
+  q2_0 = 42,
 };
 
 struct GgmlTypeInfo {
   GgmlType type;
-  std::string_view name;  // ggml's spelling: "f16", "q8_0", "q4_K", "mxfp4"
+  std::string_view name;    // ggml's spelling: "f16", "q8_0", "q4_K", "mxfp4"
   std::int64_t block_size;  // elements per block
   std::int64_t type_size;   // bytes per block
 };
@@ -50,14 +80,39 @@ struct GgmlTypeInfo {
 // llama_ftype: the preset a file was quantized with (general.file_type). Only a label:
 // sizes come from the per-tensor types (llama.cpp include/llama.h; docs/gguf.md).
 enum class FileType : std::int32_t {
-  all_f32 = 0, mostly_f16 = 1, mostly_q4_0 = 2, mostly_q4_1 = 3, mostly_q8_0 = 7,
-  mostly_q5_0 = 8, mostly_q5_1 = 9, mostly_q2_k = 10, mostly_q3_k_s = 11, mostly_q3_k_m = 12,
-  mostly_q3_k_l = 13, mostly_q4_k_s = 14, mostly_q4_k_m = 15, mostly_q5_k_s = 16,
-  mostly_q5_k_m = 17, mostly_q6_k = 18, mostly_iq2_xxs = 19, mostly_iq2_xs = 20,
-  mostly_q2_k_s = 21, mostly_iq3_xs = 22, mostly_iq3_xxs = 23, mostly_iq1_s = 24,
-  mostly_iq4_nl = 25, mostly_iq3_s = 26, mostly_iq3_m = 27, mostly_iq2_s = 28,
-  mostly_iq2_m = 29, mostly_iq4_xs = 30, mostly_iq1_m = 31, mostly_bf16 = 32,
-  mostly_tq1_0 = 36, mostly_tq2_0 = 37, mostly_mxfp4_moe = 38,
+  all_f32 = 0,
+  mostly_f16 = 1,
+  mostly_q4_0 = 2,
+  mostly_q4_1 = 3,
+  mostly_q8_0 = 7,
+  mostly_q5_0 = 8,
+  mostly_q5_1 = 9,
+  mostly_q2_k = 10,
+  mostly_q3_k_s = 11,
+  mostly_q3_k_m = 12,
+  mostly_q3_k_l = 13,
+  mostly_q4_k_s = 14,
+  mostly_q4_k_m = 15,
+  mostly_q5_k_s = 16,
+  mostly_q5_k_m = 17,
+  mostly_q6_k = 18,
+  mostly_iq2_xxs = 19,
+  mostly_iq2_xs = 20,
+  mostly_q2_k_s = 21,
+  mostly_iq3_xs = 22,
+  mostly_iq3_xxs = 23,
+  mostly_iq1_s = 24,
+  mostly_iq4_nl = 25,
+  mostly_iq3_s = 26,
+  mostly_iq3_m = 27,
+  mostly_iq2_s = 28,
+  mostly_iq2_m = 29,
+  mostly_iq4_xs = 30,
+  mostly_iq1_m = 31,
+  mostly_bf16 = 32,
+  mostly_tq1_0 = 36,
+  mostly_tq2_0 = 37,
+  mostly_mxfp4_moe = 38,
 };
 
 struct FileTypeInfo {

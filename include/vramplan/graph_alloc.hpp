@@ -83,7 +83,10 @@ class Graph {
   // Marks where the output head starts: the nodes added from here on.
   void mark_head() { head_ = static_cast<std::int64_t>(nodes_.size()); }
   // Room for n tensors (a graph is built once, node by node).
-  void reserve(std::size_t n) { tensors_.reserve(n); nodes_.reserve(n); }
+  void reserve(std::size_t n) {
+    tensors_.reserve(n);
+    nodes_.reserve(n);
+  }
 
   [[nodiscard]] const Tensor& at(TensorId t) const { return tensors_[static_cast<std::size_t>(t)]; }
   [[nodiscard]] const std::vector<Tensor>& tensors() const { return tensors_; }

@@ -14,28 +14,28 @@ namespace vramplan {
 
 // The llama.cpp context parameters that decide the cache.
 struct ContextParams {
-  std::int64_t n_ctx = 0;      // -c: total cells asked for (llama.cpp's n_ctx), > 0
-  std::int32_t n_seq = 1;      // n_seq_max (-np)
-  bool kv_unified = false;     // one stream shared by all sequences
-  std::int64_t n_batch = 2048;   // -b (logical batch)
-  std::int64_t n_ubatch = 512;   // -ub (physical batch)
+  std::int64_t n_ctx = 0;       // -c: total cells asked for (llama.cpp's n_ctx), > 0
+  std::int32_t n_seq = 1;       // n_seq_max (-np)
+  bool kv_unified = false;      // one stream shared by all sequences
+  std::int64_t n_batch = 2048;  // -b (logical batch)
+  std::int64_t n_ubatch = 512;  // -ub (physical batch)
   GgmlType type_k = GgmlType::f16;
   GgmlType type_v = GgmlType::f16;
   bool flash_attn = true;
   bool swa_full = false;
-  std::int32_t n_rs_seq = 0;   // recurrent rollback snapshots (draft models only)
+  std::int32_t n_rs_seq = 0;  // recurrent rollback snapshots (draft models only)
 
   bool operator==(const ContextParams&) const = default;
 };
 
 // What llama.cpp derives from ContextParams (llama_context constructor).
 struct ContextShape {
-  std::int64_t n_ctx = 0;      // PAD(n_ctx, 256), then n_ctx_seq * n_stream when split
-  std::int64_t n_ctx_seq = 0;  // cells per stream of the full-attention cache
-  std::int64_t n_stream = 1;   // 1 when unified, else n_seq
+  std::int64_t n_ctx = 0;        // PAD(n_ctx, 256), then n_ctx_seq * n_stream when split
+  std::int64_t n_ctx_seq = 0;    // cells per stream of the full-attention cache
+  std::int64_t n_stream = 1;     // 1 when unified, else n_seq
   std::int64_t n_swa_cells = 0;  // cells per stream of the SWA cache (0: no SWA layers)
-  std::int64_t n_batch = 0;    // min(n_ctx, -b)
-  std::int64_t n_ubatch = 0;   // min(n_batch, -ub)
+  std::int64_t n_batch = 0;      // min(n_ctx, -b)
+  std::int64_t n_ubatch = 0;     // min(n_batch, -ub)
 
   bool operator==(const ContextShape&) const = default;
 };

@@ -18,27 +18,27 @@ namespace vramplan {
 // What only a model file can tell (absent for catalog models): shown by `vramplan inspect`.
 struct ModelFileFacts {
   std::string path;
-  std::string format;               // "GGUF v3", "safetensors"
-  std::uint64_t file_size = 0;      // all parts together
-  std::uint64_t header_bytes = 0;   // up to the end of the tensor infos (first part)
-  std::uint64_t bytes_read = 0;     // what vramplan read to plan it
+  std::string format;              // "GGUF v3", "safetensors"
+  std::uint64_t file_size = 0;     // all parts together
+  std::uint64_t header_bytes = 0;  // up to the end of the tensor infos (first part)
+  std::uint64_t bytes_read = 0;    // what vramplan read to plan it
   std::size_t parts = 1;
   std::size_t metadata_keys = 0;
   std::string general_name;
-  std::string tokenizer_model;      // tokenizer.ggml.model
+  std::string tokenizer_model;  // tokenizer.ggml.model
   std::int64_t tokenizer_tokens = 0;
 };
 
 // A model ready to plan: its spec, its tensors and where they came from.
 struct Model {
-  std::string name;    // what the user asked for, canonical ("llama3.1:8b-q8_0")
-  std::string source;  // "catalog (<embedded>/llama.yaml)", "GGUF ./x.gguf", ...
+  std::string name;      // what the user asked for, canonical ("llama3.1:8b-q8_0")
+  std::string source;    // "catalog (<embedded>/llama.yaml)", "GGUF ./x.gguf", ...
   std::string entry_id;  // catalog id when from the catalog
   ModelSpec spec;
   FileType file_type = FileType::mostly_q4_k_m;
   std::vector<TensorInfo> tensors;
-  WeightLayout weights;   // layout_weights(tensors)
-  Bytes projector = 0;    // vision projector (mmproj) weights, 0 = none
+  WeightLayout weights;  // layout_weights(tensors)
+  Bytes projector = 0;   // vision projector (mmproj) weights, 0 = none
   std::int64_t n_params = 0;
   std::optional<ModelFileFacts> file;  // set when read from a file
 };

@@ -75,7 +75,7 @@ struct ModelSpec {
   std::int32_t n_layer = 0;  // block_count, incl. NextN/MTP blocks
   std::int32_t n_nextn = 0;  // nextn_predict_layers: trailing blocks without KV in the main context
   std::int64_t n_embd = 0;
-  std::int64_t n_ff = 0;       // dense FFN width (0 for all-MoE models with no dense block)
+  std::int64_t n_ff = 0;  // dense FFN width (0 for all-MoE models with no dense block)
   std::int32_t n_head = 0;
   std::int32_t n_head_kv = 0;
   // Per-head K and V sizes as stored (GGUF attention.key_length / value_length, config.json
@@ -121,9 +121,9 @@ struct ModelSpec {
 
 // The resolved attention shape of one layer.
 struct LayerAttention {
-  bool has_kv = true;      // false: recurrent-only layer, NextN block, KV-less encoder
-  bool swa = false;        // sliding-window layer
-  bool recurrent = false;  // carries recurrent state
+  bool has_kv = true;        // false: recurrent-only layer, NextN block, KV-less encoder
+  bool swa = false;          // sliding-window layer
+  bool recurrent = false;    // carries recurrent state
   std::int64_t k_width = 0;  // n_embd_k_gqa: elements of K per token
   std::int64_t v_width = 0;  // n_embd_v_gqa: elements of V per token (0 with an MLA V-less cache)
 };

@@ -16,9 +16,9 @@ namespace vramplan {
 // Memory kept free on every GPU on top of the estimate. The command line builds it from
 // --headroom (src/cli/flags.cpp), with the explanation the reports print.
 struct Headroom {
-  std::string profile;   // "fit" (default), "stable", "conservative", "none", "custom"
-  Bytes fixed = 0;       // at least this much per GPU
-  double fraction = 0;   // at least this share of each GPU's capacity
+  std::string profile;  // "fit" (default), "stable", "conservative", "none", "custom"
+  Bytes fixed = 0;      // at least this much per GPU
+  double fraction = 0;  // at least this share of each GPU's capacity
   std::string explanation;
 
   [[nodiscard]] Bytes for_device(Bytes capacity) const;
@@ -27,13 +27,15 @@ struct Headroom {
 // llama.cpp's --fit default target, kept free on every GPU (common/arg.cpp, --fit-target); the
 // "fit" headroom profile, and the default of the sizing searches.
 inline constexpr Bytes fit_headroom_bytes = 1024 * mib;
-[[nodiscard]] inline Headroom fit_headroom() { return {.profile = "fit", .fixed = fit_headroom_bytes}; }
+[[nodiscard]] inline Headroom fit_headroom() {
+  return {.profile = "fit", .fixed = fit_headroom_bytes};
+}
 
 struct FitRequest {
   const Engine* engine = nullptr;
   Backend backend = Backend::cuda;
-  std::vector<Bytes> vram;      // GPU capacities; empty = CPU only
-  Bytes ram = 0;                // system RAM; 0 = not checked
+  std::vector<Bytes> vram;  // GPU capacities; empty = CPU only
+  Bytes ram = 0;            // system RAM; 0 = not checked
   Headroom headroom;
   // Constraints: set = fixed by the user; unset = chosen by the planner.
   std::optional<std::int64_t> ctx;
@@ -71,13 +73,13 @@ struct Suggestion {
 struct Plan {
   bool fits = false;
   Recommendation recommendation;
-  Estimate estimate;                   // of the recommended configuration
+  Estimate estimate;  // of the recommended configuration
   Headroom headroom;
-  std::vector<Bytes> headroom_bytes;   // per GPU
-  Bytes ram_reserve = 0;               // RAM kept for the OS (when --ram is given)
-  std::vector<Finding> decisions;      // what the planner chose and why
-  std::vector<Finding> reasons;        // why it does not fit
-  std::vector<Suggestion> suggestions; // what would fit instead
+  std::vector<Bytes> headroom_bytes;    // per GPU
+  Bytes ram_reserve = 0;                // RAM kept for the OS (when --ram is given)
+  std::vector<Finding> decisions;       // what the planner chose and why
+  std::vector<Finding> reasons;         // why it does not fit
+  std::vector<Suggestion> suggestions;  // what would fit instead
   // estimate() calls made to plan, suggestions included: bounded whatever the model's shape
   // (docs/reliability.md §7), and checked by the tests.
   std::int64_t estimates = 0;

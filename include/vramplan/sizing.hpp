@@ -38,7 +38,7 @@ struct SizeRequest {
   const Engine* engine = nullptr;
   std::optional<std::int64_t> ctx;       // engine terms; unset: size_default_ctx (or model max)
   std::optional<std::int32_t> parallel;  // slots (llama.cpp) / --max-num-seqs (vLLM)
-  Headroom headroom = fit_headroom();  // llama.cpp family: kept free on every GPU
+  Headroom headroom = fit_headroom();    // llama.cpp family: kept free on every GPU
   // vLLM: how the checkpoint holds its weights (bf16; fp8 for checkpoints published in FP8,
   // such as DeepSeek-V3/R1, or --quantization fp8). `checkpoint` takes the model as given.
   VllmDtype vllm_dtype = VllmDtype::bf16;

@@ -166,9 +166,9 @@ struct VllmSuggestion {
 
 struct VllmPlan {
   bool fits = false;
-  VllmEstimate estimate;               // of the recommendation (or the closest attempt)
-  std::vector<Finding> decisions;      // what was chosen and why
-  std::vector<Finding> reasons;        // why it does not fit
+  VllmEstimate estimate;           // of the recommendation (or the closest attempt)
+  std::vector<Finding> decisions;  // what was chosen and why
+  std::vector<Finding> reasons;    // why it does not fit
   std::vector<VllmSuggestion> suggestions;
 };
 

@@ -50,10 +50,10 @@ struct WeightLayout {
   // Of each block, its routed-expert tensors (already counted in `blocks`): what llama.cpp's
   // --n-cpu-moe keeps in host memory (is_expert_tensor).
   std::vector<WeightGroup> experts;
-  WeightGroup output;               // output_norm + output (+ token_embd copy when tied)
-  bool output_tied = false;         // output uses a duplicate of token_embd
-  Bytes tied_copy = 0;              // host bytes of that duplicate (shares mmap pages on CPU)
-  Bytes file_tensor_bytes = 0;      // sum of all tensors in the file (no duplicate)
+  WeightGroup output;           // output_norm + output (+ token_embd copy when tied)
+  bool output_tied = false;     // output uses a duplicate of token_embd
+  Bytes tied_copy = 0;          // host bytes of that duplicate (shares mmap pages on CPU)
+  Bytes file_tensor_bytes = 0;  // sum of all tensors in the file (no duplicate)
 
   bool operator==(const WeightLayout&) const = default;
 };

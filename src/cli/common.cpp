@@ -80,8 +80,7 @@ std::int64_t parse_integer(std::string_view flag, const std::string& text, std::
   const char* last = text.data() + text.size();
   const auto [end, ec] = std::from_chars(first, last, value);
   if (text.empty() || ec == std::errc::invalid_argument || end != last) {
-    throw Error(ErrorKind::usage,
-                fmt::format("{} must be a whole number, got '{}'", flag, text));
+    throw Error(ErrorKind::usage, fmt::format("{} must be a whole number, got '{}'", flag, text));
   }
   // Out of int64's range, from_chars leaves `value` 0: the sign says which end was passed.
   const bool too_large = ec == std::errc::result_out_of_range ? text[0] != '-' : value > max;
@@ -106,7 +105,8 @@ const Engine& parse_engine(const std::string& text) {
   const Engine* engine = find_engine(text);
   if (engine == nullptr) {
     throw Error(ErrorKind::usage, fmt::format("--engine: unknown engine '{}' (use ollama, "
-                                              "llamacpp, llamacpp-lib or vllm)", text));
+                                              "llamacpp, llamacpp-lib or vllm)",
+                                              text));
   }
   return *engine;
 }
@@ -116,7 +116,8 @@ Backend parse_backend_flag(const FlagValue& text, bool have_vram) {
   const std::optional<Backend> backend = parse_backend(*text);
   if (!backend) {
     throw Error(ErrorKind::usage, fmt::format("--backend: unknown backend '{}' (use cuda, cpu, "
-                                              "metal or vulkan)", *text));
+                                              "metal or vulkan)",
+                                              *text));
   }
   return *backend;
 }
@@ -125,7 +126,8 @@ CpuRepack parse_cpu_repack_flag(const std::string& text) {
   const std::optional<CpuRepack> repack = parse_cpu_repack(text);
   if (!repack) {
     throw Error(ErrorKind::usage, fmt::format("--cpu-repack: unknown value '{}' (use avx2, "
-                                              "avx512, arm or off)", text));
+                                              "avx512, arm or off)",
+                                              text));
   }
   return *repack;
 }
@@ -135,7 +137,8 @@ GgmlType parse_kv_type(const std::string& text) {
   if (!type || !is_kv_cache_type(*type)) {
     throw Error(ErrorKind::usage, fmt::format("--kv-type: '{}' is not a KV cache type (use f16, "
                                               "q8_0, q4_0, f32, bf16, q4_1, q5_0, q5_1 or "
-                                              "iq4_nl)", text));
+                                              "iq4_nl)",
+                                              text));
   }
   return *type;
 }
@@ -154,7 +157,8 @@ std::int32_t parse_gpu_layers(const std::string& text, std::int32_t total_layers
   const std::int64_t n = parse_integer("--gpu-layers", text, 0, 100000);
   if (n > total_layers) {
     throw Error(ErrorKind::usage, fmt::format("--gpu-layers: this model has {} layers (the output "
-                                              "layer included), got '{}'", total_layers, text));
+                                              "layer included), got '{}'",
+                                              total_layers, text));
   }
   return static_cast<std::int32_t>(n);
 }
@@ -163,14 +167,14 @@ std::int32_t parse_cpu_moe(const std::string& text, std::int32_t n_layer) {
   if (text == "all") return n_layer;
   const std::int64_t n = parse_integer("--cpu-moe", text, 0, 100000);
   if (n > n_layer) {
-    throw Error(ErrorKind::usage, fmt::format("--cpu-moe: this model has {} blocks, got '{}'",
-                                              n_layer, text));
+    throw Error(ErrorKind::usage,
+                fmt::format("--cpu-moe: this model has {} blocks, got '{}'", n_layer, text));
   }
   return static_cast<std::int32_t>(n);
 }
 
-BatchFlags parse_batch_flags(const Engine& engine, const FlagValue& batch,
-                             const FlagValue& ubatch, Context& context) {
+BatchFlags parse_batch_flags(const Engine& engine, const FlagValue& batch, const FlagValue& ubatch,
+                             Context& context) {
   BatchFlags flags;
   if (ubatch) flags.ubatch = parse_integer("--ubatch", *ubatch, 1, max_batch_setting);
   if (batch) flags.batch = parse_integer("--batch", *batch, 1, max_batch_setting);
@@ -261,8 +265,8 @@ Catalog load_catalog(const std::vector<std::string>& files, Context& context) {
   return io::load_catalog(files, context.getenv("VRAMPLAN_CATALOG").value_or(""));
 }
 
-io::LoadedModel resolve_model(const Catalog& catalog, const ModelFlags& flags,
-                              Context& context, bool with_alternatives) {
+io::LoadedModel resolve_model(const Catalog& catalog, const ModelFlags& flags, Context& context,
+                              bool with_alternatives) {
   io::LoadOptions options;
   options.getenv = context.getenv;
   if (flags.mmproj && flags.mmproj->empty()) {
@@ -305,11 +309,11 @@ void emit(Context& context, const OutputFlags& flags, const std::string& content
   io::write_file_atomic(*flags.output, content, flags.force);
 }
 
-void emit_plan(Context& context, const OutputFlags& flags, const std::string& content,
-               bool fits) {
+void emit_plan(Context& context, const OutputFlags& flags, const std::string& content, bool fits) {
   if (!fits && flags.output.has_value()) {
     warn(context, fmt::format("the plan does not fit: '{}' not written (run without -o for the "
-                              "reasons)", *flags.output));
+                              "reasons)",
+                              *flags.output));
     return;
   }
   emit(context, flags, content);

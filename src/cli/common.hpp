@@ -32,10 +32,10 @@ struct ModelFlags {
   std::string model;
   std::vector<std::string> catalogs;  // --catalog, repeatable
   std::string engine = "ollama";
-  FlagValue backend;                  // unset: cuda with --vram, else cpu
-  FlagValue vram;                     // "24G,24G"
-  FlagValue mmproj;                   // --mmproj FILE
-  std::string cpu_repack = "avx2";    // --cpu-repack
+  FlagValue backend;                // unset: cuda with --vram, else cpu
+  FlagValue vram;                   // "24G,24G"
+  FlagValue mmproj;                 // --mmproj FILE
+  std::string cpu_repack = "avx2";  // --cpu-repack
 };
 
 // --format, parsed once per command against the values that command takes.
@@ -69,8 +69,8 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, std::initializer_list<F
 [[nodiscard]] GgmlType parse_kv_type(const std::string& text);
 [[nodiscard]] CpuRepack parse_cpu_repack_flag(const std::string& text);
 // "on" / "off" / "auto" (nullopt); `allow_auto` false rejects "auto".
-[[nodiscard]] std::optional<bool> parse_on_off_auto(std::string_view flag,
-                                                    const std::string& text, bool allow_auto);
+[[nodiscard]] std::optional<bool> parse_on_off_auto(std::string_view flag, const std::string& text,
+                                                    bool allow_auto);
 // "all" -> `total_layers`, else an integer in [0, total_layers].
 [[nodiscard]] std::int32_t parse_gpu_layers(const std::string& text, std::int32_t total_layers);
 // --cpu-moe: N blocks (0..n_layer) or "all" (llama.cpp's --n-cpu-moe N / --cpu-moe).
@@ -116,8 +116,7 @@ void emit(Context& context, const OutputFlags& flags, const std::string& content
 
 // `fit`: as emit, except that a plan that does not fit is not written to --output (a script
 // running `fit ... -o .env && deploy` must never deploy it); a warning says so instead.
-void emit_plan(Context& context, const OutputFlags& flags, const std::string& content,
-               bool fits);
+void emit_plan(Context& context, const OutputFlags& flags, const std::string& content, bool fits);
 
 // Colour only when stdout is a terminal and NO_COLOR is unset (https://no-color.org).
 [[nodiscard]] bool use_color(Context& context);

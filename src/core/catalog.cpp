@@ -96,14 +96,15 @@ constexpr std::string_view not_gguf =
   for (const Word& w : words) {
     if (p == w.text) return {Kind::type, w.type, {}};
   }
-  static constexpr std::string_view formats[] = {"awq",  "gptq", "exl2", "exl3", "mlx",
-                                                 "nf4",  "bnb",  "bnb4", "hqq",  "fp8",
-                                                 "int3", "w4a16", "w8a8", "fp4", "nvfp4"};
+  static constexpr std::string_view formats[] = {"awq",  "gptq",  "exl2", "exl3", "mlx",
+                                                 "nf4",  "bnb",   "bnb4", "hqq",  "fp8",
+                                                 "int3", "w4a16", "w8a8", "fp4",  "nvfp4"};
   for (std::string_view f : formats) {
     if (p == f) return {Kind::refused, {}, not_gguf};
   }
   if (p == "qat") {
-    return {Kind::refused, {},
+    return {Kind::refused,
+            {},
             "names a quantization-aware-trained build (Q4_0 with some tensors kept at higher "
             "precision) whose tensor mix the catalog does not model; pull it and plan the file "
             "(vramplan reads the Ollama store and GGUF files), or name q4_0 for a lower bound"};
@@ -237,9 +238,8 @@ class Resolver {
       if (word.kind == QuantWord::Kind::none) continue;
       if (found.kind != QuantWord::Kind::none &&
           (found.kind != word.kind || found.type != word.type)) {
-        throw Error(ErrorKind::bad_input,
-                    fmt::format("two quantizations, '{}' and '{}', in '{}'", found_part, part,
-                                trim(typed_)));
+        throw Error(ErrorKind::bad_input, fmt::format("two quantizations, '{}' and '{}', in '{}'",
+                                                      found_part, part, trim(typed_)));
       }
       found = word;
       found_part = part;
@@ -284,8 +284,8 @@ class Resolver {
     const std::string lowered = lower_ascii(name);
     for (const CatalogEntry& entry : entries_) {
       const std::string id = lower_ascii(entry.id);
-      if (lowered.size() > id.size() + 1 && lowered.starts_with(id) &&
-          lowered[id.size()] == '-' && (best == nullptr || id.size() >= best->id.size())) {
+      if (lowered.size() > id.size() + 1 && lowered.starts_with(id) && lowered[id.size()] == '-' &&
+          (best == nullptr || id.size() >= best->id.size())) {
         best = &entry;
       }
     }
@@ -453,11 +453,13 @@ std::string Catalog::unknown_message(std::string_view name) const {
     if (colon != std::string::npos) repo.resize(colon);
     const bool gguf = lower_ascii(repo).ends_with("-gguf");
     const std::string where =
-        gguf ? std::string("the config.json of the model it converts (a few KB, from that "
-                           "model's Hugging Face page)")
-             : fmt::format("its config.json (a few KB: "
-                           "https://huggingface.co/{}/resolve/main/config.json)",
-                           repo);
+        gguf ? std::string(
+                   "the config.json of the model it converts (a few KB, from that "
+                   "model's Hugging Face page)")
+             : fmt::format(
+                   "its config.json (a few KB: "
+                   "https://huggingface.co/{}/resolve/main/config.json)",
+                   repo);
     return fmt::format(
         "unknown model '{}': the catalog has no Hugging Face repo '{}'; to plan it offline, "
         "download {} and pass --model path/to/config.json{}",
@@ -493,8 +495,7 @@ std::vector<const CatalogEntry*> Catalog::search(std::string_view query) const {
     return lower_ascii(text).find(q) != std::string::npos;
   };
   for (const CatalogEntry& entry : entries_) {
-    bool hit = q.empty() || contains(entry.id) || contains(entry.name) ||
-               contains(entry.spec.arch);
+    bool hit = q.empty() || contains(entry.id) || contains(entry.name) || contains(entry.spec.arch);
     for (const std::string& known : entry.ollama) hit = hit || contains(known);
     for (const std::string& repo : entry.hf) hit = hit || contains(repo);
     for (const std::string& alias : entry.aliases) hit = hit || contains(alias);

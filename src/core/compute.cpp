@@ -35,10 +35,9 @@ Widths attention_widths(const ModelSpec& spec) {
     w.v = std::max(w.v, a.v_width);
   }
   const std::int64_t head_k = spec.head_dim_k();
-  w.q = spec.mla.present()
-            ? static_cast<std::int64_t>(spec.n_head) *
-                  (spec.mla.qk_nope_head_dim + spec.mla.qk_rope_head_dim)
-            : spec.n_head * head_k;
+  w.q = spec.mla.present() ? static_cast<std::int64_t>(spec.n_head) *
+                                 (spec.mla.qk_nope_head_dim + spec.mla.qk_rope_head_dim)
+                           : spec.n_head * head_k;
   return w;
 }
 
@@ -132,8 +131,7 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
     const Wide k = spec.moe.n_expert_used;
     const Wide n_ff_sh = spec.moe.shared_width();
     const Wide widest = std::max(3 * k * spec.moe.n_ff_exp, 3 * n_ff_sh + n_embd);
-    const Wide moe =
-        mask + 4 * n_ub * (widest + 4 * n_embd + 2 * spec.moe.n_expert + 2 * k + 1);
+    const Wide moe = mask + 4 * n_ub * (widest + 4 * n_embd + 2 * spec.moe.n_expert + 2 * k + 1);
     ffn = std::max(ffn, moe);
   }
   out.ffn = ffn;
@@ -149,8 +147,8 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
     // Without flash attention the V-less cache's V view is made contiguous (ggml_cont of the
     // transposed K view in build_attn_mha): kv_lora f16 values per cell and stream.
     const Wide lora = spec.mla.kv_lora_rank;
-    out.attention = mask + 4 * n_ub * (2 * n_embd + spec.n_head * (3 * lora +
-                                                                  spec.mla.qk_rope_head_dim));
+    out.attention =
+        mask + 4 * n_ub * (2 * n_embd + spec.n_head * (3 * lora + spec.mla.qk_rope_head_dim));
     if (!p.flash_attn) out.attention += 2 * lora * n_kv * p.shape.n_stream;
   }
   if (!p.flash_attn) out.attention += 4 * Wide{spec.n_head} * n_kv * n_ub;
@@ -201,8 +199,8 @@ Bytes host_input_buffer(const ModelSpec& spec, const ComputeParams& p) {
   // Inputs are always allocated on the CPU backend (ggml-backend.cpp rule "1.inp"): the
   // F32 mask(s), the token embeddings from get_rows, token ids, positions and out_ids.
   const Wide n_ub = p.shape.n_ubatch;
-  return to_bytes(4 * ((Wide{p.shape.n_ctx_seq} + p.shape.n_swa_cells) * n_ub +
-                       spec.n_embd * n_ub + 2 * n_ub + p.n_outputs),
+  return to_bytes(4 * ((Wide{p.shape.n_ctx_seq} + p.shape.n_swa_cells) * n_ub + spec.n_embd * n_ub +
+                       2 * n_ub + p.n_outputs),
                   "the host's compute buffer");
 }
 

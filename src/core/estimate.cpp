@@ -34,8 +34,8 @@ std::vector<int> place_layers(std::int32_t n_layer, std::int32_t gpu_layers,
   const double total = static_cast<double>(std::accumulate(gpus.begin(), gpus.end(), Bytes{0}));
   double running = 0;
   for (std::size_t i = 0; i < gpus.size(); ++i) {
-    running += total > 0 ? static_cast<double>(gpus[i]) / total
-                         : 1.0 / static_cast<double>(gpus.size());
+    running +=
+        total > 0 ? static_cast<double>(gpus[i]) / total : 1.0 / static_cast<double>(gpus.size());
     cumulative[i] = running;
   }
   const std::int32_t first = n_layer + 1 - gpu_layers;
@@ -95,8 +95,7 @@ Bytes gpu_runtime_overhead(Backend backend) {
 }
 
 Estimate estimate(const Model& model, const Engine& engine, Backend backend,
-                  const Config& config_in, const std::vector<Bytes>& gpus_in,
-                  ComputeCache* cache) {
+                  const Config& config_in, const std::vector<Bytes>& gpus_in, ComputeCache* cache) {
   const ModelSpec& spec = model.spec;
   Estimate est;
   est.engine = &engine;
@@ -239,8 +238,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     const Bytes kv = est.kv.per_layer[static_cast<std::size_t>(il)];
     if (dev < 0) {
       const Bytes repack = block.repack[static_cast<std::size_t>(config.cpu_repack)];
-      host.weights = checked_add(host.weights, checked_add(block.host, repack, weights_what),
-                                 weights_what);
+      host.weights =
+          checked_add(host.weights, checked_add(block.host, repack, weights_what), weights_what);
       repacked = checked_add(repacked, repack, weights_what);
       host.kv_cache = checked_add(host.kv_cache, kv, "the KV cache");
       ++host.layers;
@@ -301,8 +300,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   // keeps it on the CPU when the text model is only partly offloaded (Ollama llm/llama_server.go).
   if (model.projector > 0) {
     const bool full = config.gpu_layers == est.total_layers;
-    const bool on_gpu = !gpus.empty() && config.gpu_layers > 0 &&
-                        (engine.id != EngineId::ollama || full);
+    const bool on_gpu =
+        !gpus.empty() && config.gpu_layers > 0 && (engine.id != EngineId::ollama || full);
     Bytes& projector_on = (on_gpu ? devices.front() : host).weights;
     projector_on = checked_add(projector_on, model.projector, weights_what);
     est.notes.push_back(Finding(
@@ -338,8 +337,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     // Below 32 tokens the expert matmuls of --cpu-moe blocks run on the CPU: the k experts'
     // gate, up, SwiGLU and down rows of one layer (modelled, not measured).
     if (experts_on_host > 0 && est.shape.n_ubatch < 32) {
-      host.compute += 4 * est.shape.n_ubatch * spec.moe.n_expert_used *
-                      (3 * spec.moe.n_ff_exp + spec.n_embd);
+      host.compute +=
+          4 * est.shape.n_ubatch * spec.moe.n_expert_used * (3 * spec.moe.n_ff_exp + spec.n_embd);
     }
   }
   host.output = output_buffer(spec, config.parallel);

@@ -15,23 +15,40 @@ namespace {
 
 // sizeof(block_*) and QK_* from ggml/src/ggml-common.h; names from ggml.c's type_traits.
 constexpr std::array<GgmlTypeInfo, 35> type_table{{
-    {GgmlType::f32, "f32", 1, 4},          {GgmlType::f16, "f16", 1, 2},
-    {GgmlType::q4_0, "q4_0", 32, 18},      {GgmlType::q4_1, "q4_1", 32, 20},
-    {GgmlType::q5_0, "q5_0", 32, 22},      {GgmlType::q5_1, "q5_1", 32, 24},
-    {GgmlType::q8_0, "q8_0", 32, 34},      {GgmlType::q8_1, "q8_1", 32, 36},
-    {GgmlType::q2_k, "q2_K", 256, 84},     {GgmlType::q3_k, "q3_K", 256, 110},
-    {GgmlType::q4_k, "q4_K", 256, 144},    {GgmlType::q5_k, "q5_K", 256, 176},
-    {GgmlType::q6_k, "q6_K", 256, 210},    {GgmlType::q8_k, "q8_K", 256, 292},
-    {GgmlType::iq2_xxs, "iq2_xxs", 256, 66}, {GgmlType::iq2_xs, "iq2_xs", 256, 74},
-    {GgmlType::iq3_xxs, "iq3_xxs", 256, 98}, {GgmlType::iq1_s, "iq1_s", 256, 50},
-    {GgmlType::iq4_nl, "iq4_nl", 32, 18},  {GgmlType::iq3_s, "iq3_s", 256, 110},
-    {GgmlType::iq2_s, "iq2_s", 256, 82},   {GgmlType::iq4_xs, "iq4_xs", 256, 136},
-    {GgmlType::i8, "i8", 1, 1},            {GgmlType::i16, "i16", 1, 2},
-    {GgmlType::i32, "i32", 1, 4},          {GgmlType::i64, "i64", 1, 8},
-    {GgmlType::f64, "f64", 1, 8},          {GgmlType::iq1_m, "iq1_m", 256, 56},
-    {GgmlType::bf16, "bf16", 1, 2},        {GgmlType::tq1_0, "tq1_0", 256, 54},
-    {GgmlType::tq2_0, "tq2_0", 256, 66},   {GgmlType::mxfp4, "mxfp4", 32, 17},
-    {GgmlType::nvfp4, "nvfp4", 64, 36},    {GgmlType::q1_0, "q1_0", 128, 18},
+    {GgmlType::f32, "f32", 1, 4},
+    {GgmlType::f16, "f16", 1, 2},
+    {GgmlType::q4_0, "q4_0", 32, 18},
+    {GgmlType::q4_1, "q4_1", 32, 20},
+    {GgmlType::q5_0, "q5_0", 32, 22},
+    {GgmlType::q5_1, "q5_1", 32, 24},
+    {GgmlType::q8_0, "q8_0", 32, 34},
+    {GgmlType::q8_1, "q8_1", 32, 36},
+    {GgmlType::q2_k, "q2_K", 256, 84},
+    {GgmlType::q3_k, "q3_K", 256, 110},
+    {GgmlType::q4_k, "q4_K", 256, 144},
+    {GgmlType::q5_k, "q5_K", 256, 176},
+    {GgmlType::q6_k, "q6_K", 256, 210},
+    {GgmlType::q8_k, "q8_K", 256, 292},
+    {GgmlType::iq2_xxs, "iq2_xxs", 256, 66},
+    {GgmlType::iq2_xs, "iq2_xs", 256, 74},
+    {GgmlType::iq3_xxs, "iq3_xxs", 256, 98},
+    {GgmlType::iq1_s, "iq1_s", 256, 50},
+    {GgmlType::iq4_nl, "iq4_nl", 32, 18},
+    {GgmlType::iq3_s, "iq3_s", 256, 110},
+    {GgmlType::iq2_s, "iq2_s", 256, 82},
+    {GgmlType::iq4_xs, "iq4_xs", 256, 136},
+    {GgmlType::i8, "i8", 1, 1},
+    {GgmlType::i16, "i16", 1, 2},
+    {GgmlType::i32, "i32", 1, 4},
+    {GgmlType::i64, "i64", 1, 8},
+    {GgmlType::f64, "f64", 1, 8},
+    {GgmlType::iq1_m, "iq1_m", 256, 56},
+    {GgmlType::bf16, "bf16", 1, 2},
+    {GgmlType::tq1_0, "tq1_0", 256, 54},
+    {GgmlType::tq2_0, "tq2_0", 256, 66},
+    {GgmlType::mxfp4, "mxfp4", 32, 17},
+    {GgmlType::nvfp4, "nvfp4", 64, 36},
+    {GgmlType::q1_0, "q1_0", 128, 18},
     {GgmlType::q2_0, "q2_0", 64, 18},
 }};
 
@@ -104,9 +121,7 @@ std::optional<GgmlType> parse_ggml_type(std::string_view name) {
   return std::nullopt;
 }
 
-bool row_fits(GgmlType type, std::int64_t n) {
-  return n >= 0 && n % info(type).block_size == 0;
-}
+bool row_fits(GgmlType type, std::int64_t n) { return n >= 0 && n % info(type).block_size == 0; }
 
 Bytes row_bytes(GgmlType type, std::int64_t n) {
   const GgmlTypeInfo& t = info(type);
@@ -159,13 +174,13 @@ std::optional<FileType> parse_file_type(std::string_view name) {
   };
   // What people type in Ollama tags and guides.
   static constexpr Short shorts[] = {
-      {"q2", FileType::mostly_q2_k},      {"q3", FileType::mostly_q3_k_m},
-      {"q4", FileType::mostly_q4_k_m},    {"q5", FileType::mostly_q5_k_m},
-      {"q6", FileType::mostly_q6_k},      {"q8", FileType::mostly_q8_0},
-      {"fp16", FileType::mostly_f16},     {"fp32", FileType::all_f32},
-      {"bf16", FileType::mostly_bf16},    {"mxfp4", FileType::mostly_mxfp4_moe},
-      {"q4_k", FileType::mostly_q4_k_m},  {"q5_k", FileType::mostly_q5_k_m},
-      {"q3_k", FileType::mostly_q3_k_m},  {"q6_k", FileType::mostly_q6_k},
+      {"q2", FileType::mostly_q2_k},     {"q3", FileType::mostly_q3_k_m},
+      {"q4", FileType::mostly_q4_k_m},   {"q5", FileType::mostly_q5_k_m},
+      {"q6", FileType::mostly_q6_k},     {"q8", FileType::mostly_q8_0},
+      {"fp16", FileType::mostly_f16},    {"fp32", FileType::all_f32},
+      {"bf16", FileType::mostly_bf16},   {"mxfp4", FileType::mostly_mxfp4_moe},
+      {"q4_k", FileType::mostly_q4_k_m}, {"q5_k", FileType::mostly_q5_k_m},
+      {"q3_k", FileType::mostly_q3_k_m}, {"q6_k", FileType::mostly_q6_k},
   };
   for (const Short& s : shorts) {
     if (iequals(s.text, name)) return s.type;

@@ -127,11 +127,10 @@ struct State {
 }  // namespace
 
 Bytes Tensor::bytes() const {
-  return checked_mul(
-      checked_mul(checked_mul(checked_mul(elem_bytes(elem), ne[0], compute_what), ne[1],
-                              compute_what),
-                  ne[2], compute_what),
-      ne[3], compute_what);
+  return checked_mul(checked_mul(checked_mul(checked_mul(elem_bytes(elem), ne[0], compute_what),
+                                             ne[1], compute_what),
+                                 ne[2], compute_what),
+                     ne[3], compute_what);
 }
 
 TensorId Graph::input(Elem elem, Shape ne) {

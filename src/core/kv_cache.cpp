@@ -67,8 +67,8 @@ ContextShape context_shape(const ModelSpec& spec, const ContextParams& params) {
     const std::int64_t wanted = checked_add(checked_mul(spec.swa.window, seqs_per_stream, kv_what),
                                             shape.n_ubatch + ctx_padding, kv_what) -
                                 ctx_padding;  // room for pad_to
-    shape.n_swa_cells = params.swa_full ? shape.n_ctx_seq
-                                        : std::min(shape.n_ctx_seq, pad_to(wanted, ctx_padding));
+    shape.n_swa_cells =
+        params.swa_full ? shape.n_ctx_seq : std::min(shape.n_ctx_seq, pad_to(wanted, ctx_padding));
   }
   return shape;
 }
@@ -108,9 +108,9 @@ KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
 
   // Recurrent state sizes: validate() caps each ssm.* value, the products are checked too.
   constexpr std::string_view rs_what = "the recurrent state";
-  const std::int64_t n_rs_rows = checked_mul(std::max<std::int64_t>(1, params.n_seq),
-                                             1 + std::int64_t{std::max(0, params.n_rs_seq)},
-                                             rs_what);
+  const std::int64_t n_rs_rows =
+      checked_mul(std::max<std::int64_t>(1, params.n_seq),
+                  1 + std::int64_t{std::max(0, params.n_rs_seq)}, rs_what);
   const Recurrent& rs = spec.recurrent;
   const std::int64_t n_embd_r = checked_mul(
       std::max(0, rs.conv_kernel - 1),
@@ -118,8 +118,8 @@ KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
                   checked_mul(2 * std::int64_t{rs.group_count}, rs.state_size, rs_what), rs_what),
       rs_what);
   const std::int64_t n_embd_s = checked_mul(rs.state_size, rs.inner_size, rs_what);
-  const Bytes state_per_layer = checked_mul(
-      checked_mul(4, n_rs_rows, rs_what), checked_add(n_embd_r, n_embd_s, rs_what), rs_what);
+  const Bytes state_per_layer = checked_mul(checked_mul(4, n_rs_rows, rs_what),
+                                            checked_add(n_embd_r, n_embd_s, rs_what), rs_what);
 
   // An overflow names the cache's shape too (docs/reliability.md §4).
   try {

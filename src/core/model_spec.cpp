@@ -23,8 +23,8 @@ bool is_swa_layer(const SlidingWindow& swa, std::int32_t il) {
 
 LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il) {
   LayerAttention out;
-  out.recurrent = !spec.recurrent.layers.empty() &&
-                  spec.recurrent.layers[static_cast<std::size_t>(il)];
+  out.recurrent =
+      !spec.recurrent.layers.empty() && spec.recurrent.layers[static_cast<std::size_t>(il)];
   out.swa = is_swa_layer(spec.swa, il);
   const std::int32_t n_kv = spec.n_head_kv_at(il);
 
@@ -68,8 +68,8 @@ void validate(const ModelSpec& spec, const std::string& where) {
   in_range(spec.n_ctx_train, 1, std::int64_t{1} << 27, "context");
   in_range(spec.n_nextn, 0, spec.n_layer - 1, "nextn_layers");
   if ((spec.key_length == 0 || spec.value_length == 0) && spec.n_embd % spec.n_head != 0) {
-    invalid(where, fmt::format("embd {} is not a multiple of heads {}; give head_dim",
-                               spec.n_embd, spec.n_head));
+    invalid(where, fmt::format("embd {} is not a multiple of heads {}; give head_dim", spec.n_embd,
+                               spec.n_head));
   }
   auto per_layer = [&](std::size_t size, const char* name) {
     if (size != 0 && size != static_cast<std::size_t>(spec.n_layer)) {

@@ -10,7 +10,7 @@
 namespace vramplan {
 namespace {
 
-constexpr std::int64_t ctx_step = 256;     // llama.cpp's fit rounds contexts down to 256
+constexpr std::int64_t ctx_step = 256;        // llama.cpp's fit rounds contexts down to 256
 constexpr Bytes ram_reserve_bytes = 1 * gib;  // left to the OS when --ram is given
 constexpr std::size_t max_alternatives = 4;   // smaller quantizations tried as suggestions
 
@@ -152,7 +152,8 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
 
   // 1. Shorten an unset context, not below the floor.
   std::int64_t ctx = start_ctx;
-  const std::int64_t floor = std::min(std::max<std::int64_t>(r.min_ctx, 1), p.model.spec.n_ctx_train);
+  const std::int64_t floor =
+      std::min(std::max<std::int64_t>(r.min_ctx, 1), p.model.spec.n_ctx_train);
   if (!r.ctx && start_ctx > floor) {
     auto ok = [&](std::int64_t c) { return fits(p, run(p, make_config(p, c, start_layers, kv))); };
     if (ok(floor)) {
@@ -219,8 +220,8 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
 
   // 3. Fewer GPU layers (partial offload), if the user left them open.
   if (!r.gpu_layers && !p.gpus.empty()) {
-    layers = most_gpu_layers(p, all_layers,
-                             [&](std::int32_t n) { return make_config(p, ctx, n, kv); });
+    layers =
+        most_gpu_layers(p, all_layers, [&](std::int32_t n) { return make_config(p, ctx, n, kv); });
     if (layers < all_layers) {
       out.decisions.push_back(Finding(FindingKind::partial_offload,
                                       {{"gpu_layers", layers},
@@ -308,8 +309,7 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
   if (request.engine == nullptr) throw Error(ErrorKind::internal, "fit: no engine");
   Plan plan;
   ComputeCache compute;
-  Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true, &plan.estimates,
-             &compute};
+  Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true, &plan.estimates, &compute};
   if (request.backend != Backend::cpu) p.gpus = request.vram;
   for (Bytes cap : p.gpus) p.budget.push_back(cap - request.headroom.for_device(cap));
   if (request.ram > 0) p.ram_budget = request.ram - ram_reserve_bytes;
@@ -379,8 +379,10 @@ Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>
   // `change` names what differs; without a kind, the settings the planner picks instead.
   auto try_request = [&](const Model& m, FitRequest changed, std::optional<Finding> change) {
     Planning q = p;
-    Planning alt{m, changed, p.engine, q.gpus, q.budget, q.ram_budget, q.parallel, q.kv_unified,
-                 changed.flash_attn.value_or(true), p.estimates, p.compute};
+    Planning alt{m,           changed,      p.engine,
+                 q.gpus,      q.budget,     q.ram_budget,
+                 q.parallel,  q.kv_unified, changed.flash_attn.value_or(true),
+                 p.estimates, p.compute};
     if (changed.parallel) alt.parallel = *changed.parallel;
     const Outcome o = plan_once(alt, changed.kv_type.value_or(kv));
     if (!change) {

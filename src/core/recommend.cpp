@@ -271,11 +271,14 @@ bool ranks_before(const RecommendItem& a, const RecommendItem& b) {
 }
 
 RecommendResult recommend(const Catalog& catalog, const RecommendRequest& request) {
-  if (request.vram.empty()) throw Error(ErrorKind::invalid_setting, "recommend: no ", Setting::vram, " given");
+  if (request.vram.empty())
+    throw Error(ErrorKind::invalid_setting, "recommend: no ", Setting::vram, " given");
   for (Bytes v : request.vram) {
-    if (v <= 0) throw Error(ErrorKind::invalid_setting, "recommend: ", Setting::vram, " must be positive");
+    if (v <= 0)
+      throw Error(ErrorKind::invalid_setting, "recommend: ", Setting::vram, " must be positive");
   }
-  if (request.ram < 0) throw Error(ErrorKind::invalid_setting, "recommend: ", Setting::ram, " must not be negative");
+  if (request.ram < 0)
+    throw Error(ErrorKind::invalid_setting, "recommend: ", Setting::ram, " must not be negative");
   const Engine& eng = request.engine != nullptr ? *request.engine : engine(EngineId::llamacpp);
   if (eng.id == EngineId::vllm) {
     throw Error(ErrorKind::invalid_setting,

@@ -206,8 +206,8 @@ class Builder {
   TensorId rotate(TensorId x, TensorId rot, std::int64_t size) {
     const graph::Tensor t = g_.at(x);
     constexpr std::string_view what = "the compute buffer";  // docs/reliability.md §4
-    const std::int64_t n = checked_mul(
-        checked_mul(checked_mul(t.ne[0], t.ne[1], what), t.ne[2], what), t.ne[3], what);
+    const std::int64_t n =
+        checked_mul(checked_mul(checked_mul(t.ne[0], t.ne[1], what), t.ne[2], what), t.ne[3], what);
     const TensorId rows = t.contiguous ? g_.view(x, {size, n / size, 1, 1})
                                        : g_.op(Op::cont, Elem::f32, {size, n / size, 1, 1}, {x});
     const TensorId m = g_.op(Op::mul_mat, Elem::f32, {size, n / size, 1, 1}, {rot, rows});

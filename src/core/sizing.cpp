@@ -96,7 +96,8 @@ class Sizer {
       throw Error(ErrorKind::invalid_setting, "size: ", Setting::parallel, " must be at least 1");
     }
     ctx_ = request.ctx.value_or(std::min(size_default_ctx, model.spec.n_ctx_train));
-    if (ctx_ < 1) throw Error(ErrorKind::invalid_setting, "size: ", Setting::ctx, " must be at least 1");
+    if (ctx_ < 1)
+      throw Error(ErrorKind::invalid_setting, "size: ", Setting::ctx, " must be at least 1");
     if (request.family == SizeEngine::llama_cpp) {
       engine_ = request.engine != nullptr ? request.engine : &engine(EngineId::llamacpp);
       if (engine_->id == EngineId::vllm) {

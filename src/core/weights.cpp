@@ -20,10 +20,10 @@ constexpr std::string_view weights_what = "the total of the model's weights";
 Bytes cuda_alloc_size(const TensorInfo& tensor) {
   Bytes size = tensor.bytes();
   if (is_quantized(tensor.type) && tensor.ne[0] % cuda_matrix_row_padding != 0) {
-    size = checked_add(size,
-                       row_bytes(tensor.type,
-                                 cuda_matrix_row_padding - tensor.ne[0] % cuda_matrix_row_padding),
-                       weights_what);
+    size = checked_add(
+        size,
+        row_bytes(tensor.type, cuda_matrix_row_padding - tensor.ne[0] % cuda_matrix_row_padding),
+        weights_what);
   }
   (void)checked_add(size, cuda_alignment - 1, weights_what);  // pad_to's sum
   return pad_to(size, cuda_alignment);

@@ -24,21 +24,44 @@ namespace {
 
 // Keys of one model entry, and of its nested maps.
 const std::set<std::string, std::less<>> model_keys{
-    "id",        "name",     "ollama",     "latest",         "hf",
-    "aliases",   "params",   "quants",     "notes",          "source",    "checked",
-    "arch",      "layers",   "embd",       "ffn",            "heads",
-    "kv_heads",  "head_dim", "head_dim_k", "head_dim_v",     "vocab",
-    "context",   "tied_embeddings",        "causal",         "sliding_window",
-    "mla",       "moe",      "nextn_layers", "projector",    "kv_heads_per_layer",
-    "ffn_per_layer",         "recurrent",
+    "id",
+    "name",
+    "ollama",
+    "latest",
+    "hf",
+    "aliases",
+    "params",
+    "quants",
+    "notes",
+    "source",
+    "checked",
+    "arch",
+    "layers",
+    "embd",
+    "ffn",
+    "heads",
+    "kv_heads",
+    "head_dim",
+    "head_dim_k",
+    "head_dim_v",
+    "vocab",
+    "context",
+    "tied_embeddings",
+    "causal",
+    "sliding_window",
+    "mla",
+    "moe",
+    "nextn_layers",
+    "projector",
+    "kv_heads_per_layer",
+    "ffn_per_layer",
+    "recurrent",
 };
 const std::set<std::string, std::less<>> swa_keys{"window", "period", "dense_first", "layers"};
-const std::set<std::string, std::less<>> mla_keys{"q_lora_rank", "kv_lora_rank",
-                                                  "qk_nope_head_dim", "qk_rope_head_dim",
-                                                  "v_head_dim"};
-const std::set<std::string, std::less<>> moe_keys{"experts",        "experts_used", "ffn_exp",
-                                                  "shared_experts", "ffn_shexp",    "leading_dense",
-                                                  "every"};
+const std::set<std::string, std::less<>> mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
+                                                  "qk_rope_head_dim", "v_head_dim"};
+const std::set<std::string, std::less<>> moe_keys{
+    "experts", "experts_used", "ffn_exp", "shared_experts", "ffn_shexp", "leading_dense", "every"};
 const std::set<std::string, std::less<>> projector_keys{"bytes", "description"};
 const std::set<std::string, std::less<>> recurrent_keys{"conv_kernel", "inner_size", "state_size",
                                                         "group_count", "layers"};
@@ -112,8 +135,8 @@ class Reader {
       CatalogEntry entry = model(node, mark_of(node, models));
       const YAML::Mark id_mark = mark_of(node["id"], node);
       if (const auto found = first_line.find(entry.id); found != first_line.end()) {
-        fail(id_mark, fmt::format("duplicate id '{}' (first defined on line {})", entry.id,
-                                  found->second));
+        fail(id_mark,
+             fmt::format("duplicate id '{}' (first defined on line {})", entry.id, found->second));
       }
       first_line.emplace(entry.id, id_mark.line + 1);
       entries.push_back(std::move(entry));
@@ -141,10 +164,9 @@ class Reader {
       if (!key.IsScalar()) fail(key.Mark(), fmt::format("keys must be names in {}", where()));
       const std::string name = key.Scalar();
       if (!allowed.contains(name)) {
-        fail(key.Mark(), section_.empty()
-                             ? fmt::format("unknown key '{}' in {}", name, where())
-                             : fmt::format("unknown key '{}' in '{}' of {}", name, section_,
-                                           where()));
+        fail(key.Mark(), section_.empty() ? fmt::format("unknown key '{}' in {}", name, where())
+                                          : fmt::format("unknown key '{}' in '{}' of {}", name,
+                                                        section_, where()));
       }
       if (out.contains(name)) fail(key.Mark(), fmt::format("duplicate {}", key_where(name)));
       out.emplace(name, Field{key, it->second});
@@ -187,11 +209,10 @@ class Reader {
       fail(f.value.Mark(), fmt::format("{} must be an integer, got '{}'", key_where(key), text));
     }
     if (value < min || value > max) {
-      fail(f.value.Mark(), min == 1 && value < 1
-                               ? fmt::format("{} must be at least 1, got '{}'", key_where(key),
-                                             text)
-                               : fmt::format("{} must be in [{}, {}], got '{}'", key_where(key),
-                                             min, max, text));
+      fail(f.value.Mark(),
+           min == 1 && value < 1
+               ? fmt::format("{} must be at least 1, got '{}'", key_where(key), text)
+               : fmt::format("{} must be in [{}, {}], got '{}'", key_where(key), min, max, text));
     }
     return value;
   }
@@ -270,8 +291,8 @@ class Reader {
 
   [[nodiscard]] CatalogEntry model(const YAML::Node& node, const YAML::Mark& mark) {
     if (!node.IsMap()) fail(mark, fmt::format("{} must be a map of keys", where()));
-    if (const YAML::Node id = node["id"]; id && id.IsScalar() && !id.Scalar().empty() &&
-                                           id.Scalar().size() <= max_length("id")) {
+    if (const YAML::Node id = node["id"];
+        id && id.IsScalar() && !id.Scalar().empty() && id.Scalar().size() <= max_length("id")) {
       model_id_ = id.Scalar();
     }
     const auto f = fields(node, model_keys);
@@ -296,8 +317,8 @@ class Reader {
         e.id = string(field, key);
         for (const char c : e.id) {
           if (std::isspace(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '/') {
-            fail(field.value.Mark(), fmt::format("id '{}' must not contain spaces, ':' or '/'",
-                                                 e.id));
+            fail(field.value.Mark(),
+                 fmt::format("id '{}' must not contain spaces, ':' or '/'", e.id));
           }
         }
       } else if (key == "name") {
@@ -308,8 +329,8 @@ class Reader {
           const std::size_t colon = tag.find(':');
           if (colon == std::string::npos || colon == 0 || colon + 1 == tag.size() ||
               tag.find(':', colon + 1) != std::string::npos) {
-            fail(field.value.Mark(), fmt::format("Ollama name '{}' in {} must be 'model:tag'",
-                                                 tag, where()));
+            fail(field.value.Mark(),
+                 fmt::format("Ollama name '{}' in {} must be 'model:tag'", tag, where()));
           }
         }
       } else if (key == "latest") {
@@ -346,11 +367,11 @@ class Reader {
           return std::isdigit(static_cast<unsigned char>(e.checked[i])) != 0;
         };
         const bool date = e.checked.size() == 10 && e.checked[4] == '-' && e.checked[7] == '-' &&
-                          digit(0) && digit(1) && digit(2) && digit(3) && digit(5) &&
-                          digit(6) && digit(8) && digit(9);
+                          digit(0) && digit(1) && digit(2) && digit(3) && digit(5) && digit(6) &&
+                          digit(8) && digit(9);
         if (!date) {
-          fail(field.value.Mark(), fmt::format("{} must be a date YYYY-MM-DD, got '{}'",
-                                               key_where(key), e.checked));
+          fail(field.value.Mark(),
+               fmt::format("{} must be a date YYYY-MM-DD, got '{}'", key_where(key), e.checked));
         }
       } else if (key == "source") {
         static_cast<void>(string(field, key));  // a citation for people; not used at run time
@@ -398,8 +419,9 @@ class Reader {
             if (k == "dense_first") s.swa.dense_first = boolean(v, k);
             if (k == "layers") s.swa.layers = booleans(v, k);
           }
-          if (!g.contains("window")) fail(field.value.Mark(), fmt::format(
-              "missing required key 'window' in 'sliding_window' of {}", where()));
+          if (!g.contains("window"))
+            fail(field.value.Mark(),
+                 fmt::format("missing required key 'window' in 'sliding_window' of {}", where()));
         });
       } else if (key == "mla") {
         section(field, key, mla_keys, [&](const auto& g) {
@@ -410,10 +432,11 @@ class Reader {
             if (k == "qk_rope_head_dim") s.mla.qk_rope_head_dim = int32(v, k, 1);
             if (k == "v_head_dim") s.mla.v_head_dim = int32(v, k, 1);
           }
-          for (const char* k : {"kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
-                                "v_head_dim"}) {
-            if (!g.contains(k)) fail(field.value.Mark(), fmt::format(
-                "missing required key '{}' in 'mla' of {}", k, where()));
+          for (const char* k :
+               {"kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"}) {
+            if (!g.contains(k))
+              fail(field.value.Mark(),
+                   fmt::format("missing required key '{}' in 'mla' of {}", k, where()));
           }
         });
       } else if (key == "moe") {
@@ -428,8 +451,9 @@ class Reader {
             if (k == "every") s.moe.every_n = int32(v, k, 1);
           }
           for (const char* k : {"experts", "experts_used", "ffn_exp"}) {
-            if (!g.contains(k)) fail(field.value.Mark(), fmt::format(
-                "missing required key '{}' in 'moe' of {}", k, where()));
+            if (!g.contains(k))
+              fail(field.value.Mark(),
+                   fmt::format("missing required key '{}' in 'moe' of {}", k, where()));
           }
         });
       } else if (key == "projector") {
@@ -439,8 +463,9 @@ class Reader {
             if (k == "bytes") p.bytes = integer(v, k, 1, std::int64_t{1} << 40);
             if (k == "description") p.description = string(v, k);
           }
-          if (!g.contains("bytes")) fail(field.value.Mark(), fmt::format(
-              "missing required key 'bytes' in 'projector' of {}", where()));
+          if (!g.contains("bytes"))
+            fail(field.value.Mark(),
+                 fmt::format("missing required key 'bytes' in 'projector' of {}", where()));
           e.projector = std::move(p);
         });
       } else if (key == "recurrent") {

@@ -201,8 +201,7 @@ void write_file_atomic(const std::string& path, std::string_view content, bool f
       }
       replaced = st;
     } else if (errno != ENOENT) {  // a dangling symlink is replaced like a file
-      throw Error(ErrorKind::io,
-                  fmt::format("cannot write '{}': {}", path, errno_problem(errno)));
+      throw Error(ErrorKind::io, fmt::format("cannot write '{}': {}", path, errno_problem(errno)));
     }
     if (!force) {
       throw Error(ErrorKind::io, fmt::format("'{}' exists; use --force to overwrite", path));

@@ -275,8 +275,8 @@ class Reader {
                                 n_tensors, left));
     }
     if (tensors > gguf_max_tensors) {
-      cur_.fail(at, fmt::format("tensor count {} exceeds the limit of {}", n_tensors,
-                                gguf_max_tensors));
+      cur_.fail(
+          at, fmt::format("tensor count {} exceeds the limit of {}", n_tensors, gguf_max_tensors));
     }
     const std::uint64_t left_for_kv = left - tensors * min_tensor_info_bytes;
     if (static_cast<std::uint64_t>(n_kv) > left_for_kv / min_kv_bytes) {
@@ -306,9 +306,9 @@ class Reader {
     if (kv.value.type == GgufType::array) {
       kv.value.data = read_array(kv.key);
     } else if (kv.value.type == GgufType::string) {
-      std::string s = cur_.read_string_prefix(
-          gguf_max_string_length, std::min(gguf_max_kept_string, budget_left()), what,
-          kv.value.cut);
+      std::string s = cur_.read_string_prefix(gguf_max_string_length,
+                                              std::min(gguf_max_kept_string, budget_left()), what,
+                                              kv.value.cut);
       kept_ += s.size();
       kv.value.data = std::move(s);
     } else {
@@ -704,9 +704,8 @@ GgufModelFiles read_gguf_model_files(const std::string& path) {
           fmt::format("split.tensors.count is {}, but part 1 says {}", tensors, tensors_expected));
     }
     if (names.size() + part.tensors.size() > gguf_max_tensors) {
-      throw Error(ErrorKind::bad_input,
-                  fmt::format("{}: the parts hold more than {} tensors", part_path,
-                              gguf_max_tensors));
+      throw Error(ErrorKind::bad_input, fmt::format("{}: the parts hold more than {} tensors",
+                                                    part_path, gguf_max_tensors));
     }
     for (GgufTensor& t : part.tensors) {
       if (!names.insert(t.info.name).second) {

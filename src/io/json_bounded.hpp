@@ -23,16 +23,16 @@
 namespace vramplan::io {
 
 struct JsonLimits {
-  std::size_t max_depth = 64;       // containers nested deeper than this fail
+  std::size_t max_depth = 64;         // containers nested deeper than this fail
   std::size_t max_values = 1u << 16;  // values in the DOM (in one member with `split`)
   std::size_t max_string = 1u << 16;  // bytes of a kept string or key
 };
 
 struct JsonFailure {
   enum class Kind {
-    syntax,       // byte: 1-based position of the error
-    ends_early,   // the text stopped before the value was complete
-    number_range, // a number beyond double's range: 1E400
+    syntax,        // byte: 1-based position of the error
+    ends_early,    // the text stopped before the value was complete
+    number_range,  // a number beyond double's range: 1E400
     too_deep,
     too_many_values,
     string_too_long,  // length: bytes of the string or key

@@ -56,14 +56,14 @@ LoadedModel from_huggingface(const std::string& path) {
   LoadedModel loaded;
   loaded.kind = SourceKind::huggingface;
   const fs::path p(path);
-  const std::string name = p.filename() == "config.json" ? p.parent_path().filename().string()
-                                                         : p.filename().string();
+  const std::string name =
+      p.filename() == "config.json" ? p.parent_path().filename().string() : p.filename().string();
   loaded.model = model_from_hf(hf, name.empty() ? path : name);
   loaded.bytes_read = hf.bytes_read;
   if (hf.weights_known) {
-    loaded.model.source = fmt::format("Hugging Face: {} ({} safetensors file{}, headers only)",
-                                      hf.config_path, hf.files.size(),
-                                      hf.files.size() == 1 ? "" : "s");
+    loaded.model.source =
+        fmt::format("Hugging Face: {} ({} safetensors file{}, headers only)", hf.config_path,
+                    hf.files.size(), hf.files.size() == 1 ? "" : "s");
     ModelFileFacts facts;
     facts.path = path;
     facts.format = "safetensors";
@@ -73,9 +73,10 @@ LoadedModel from_huggingface(const std::string& path) {
     loaded.model.file = std::move(facts);
   } else {
     loaded.model.source = fmt::format("Hugging Face: {} (config only)", hf.config_path);
-    loaded.notes.push_back(fmt::format("no *.safetensors beside {}: weights computed from the "
-                                       "config at {}", hf.config_path,
-                                       to_string(loaded.model.file_type)));
+    loaded.notes.push_back(
+        fmt::format("no *.safetensors beside {}: weights computed from the "
+                    "config at {}",
+                    hf.config_path, to_string(loaded.model.file_type)));
   }
   return loaded;
 }
@@ -94,8 +95,10 @@ LoadedModel from_ollama_store(const OllamaModel& found) {
   std::vector<TensorInfo> tensors = m.tensors;
   Bytes projector = split_projector_tensors(tensors);
   if (projector > 0) {
-    loaded.notes.push_back(fmt::format("{} of vision tensors inside the model blob counted as "
-                                       "the projector", format_bytes(projector)));
+    loaded.notes.push_back(
+        fmt::format("{} of vision tensors inside the model blob counted as "
+                    "the projector",
+                    format_bytes(projector)));
   }
   if (!found.projectors.empty()) {
     projector += projector_bytes(found.projectors.front().path);

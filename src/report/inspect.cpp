@@ -32,9 +32,8 @@ std::vector<std::pair<GgmlType, TypeShare>> quantization_mix(const Model& model)
     s.bytes += t.bytes();
   }
   std::vector<std::pair<GgmlType, TypeShare>> out(by_type.begin(), by_type.end());
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.second.bytes > b.second.bytes;
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.second.bytes > b.second.bytes; });
   return out;
 }
 
@@ -117,17 +116,19 @@ Json spec_json(const ModelSpec& s) {
   j["tied_embeddings"] = s.tied_embeddings;
   j["causal"] = s.causal;
   if (s.swa.window > 0) {
-    j["sliding_window"] = {{"window", s.swa.window}, {"period", s.swa.period},
-                           {"dense_first", s.swa.dense_first}};
+    j["sliding_window"] = {
+        {"window", s.swa.window}, {"period", s.swa.period}, {"dense_first", s.swa.dense_first}};
   }
   if (s.mla.present()) {
-    j["mla"] = {{"q_lora_rank", s.mla.q_lora_rank}, {"kv_lora_rank", s.mla.kv_lora_rank},
+    j["mla"] = {{"q_lora_rank", s.mla.q_lora_rank},
+                {"kv_lora_rank", s.mla.kv_lora_rank},
                 {"qk_nope_head_dim", s.mla.qk_nope_head_dim},
-                {"qk_rope_head_dim", s.mla.qk_rope_head_dim}, {"v_head_dim", s.mla.v_head_dim}};
+                {"qk_rope_head_dim", s.mla.qk_rope_head_dim},
+                {"v_head_dim", s.mla.v_head_dim}};
   }
   if (s.moe.present()) {
-    j["moe"] = {{"experts", s.moe.n_expert}, {"experts_used", s.moe.n_expert_used},
-                {"ffn_exp", s.moe.n_ff_exp}, {"shared_experts", s.moe.n_expert_shared},
+    j["moe"] = {{"experts", s.moe.n_expert},     {"experts_used", s.moe.n_expert_used},
+                {"ffn_exp", s.moe.n_ff_exp},     {"shared_experts", s.moe.n_expert_shared},
                 {"ffn_shexp", s.moe.n_ff_shexp}, {"leading_dense", s.moe.n_leading_dense}};
   }
   return j;
@@ -138,24 +139,24 @@ Json spec_json(const ModelSpec& s) {
 std::string render_inspect_table(const Model& model) {
   const ModelSpec& s = model.spec;
   const AttentionSummary a = summarize(s);
-  std::string out = format_text("{}  {}, {}, {} params\n", model.name, s.arch,
-                                to_string(model.file_type),
-                                format_params(static_cast<double>(model.n_params)));
+  std::string out =
+      format_text("{}  {}, {}, {} params\n", model.name, s.arch, to_string(model.file_type),
+                  format_params(static_cast<double>(model.n_params)));
   TextTable facts;
   facts.add_row({"source", model.source});
   if (model.file) {
     const ModelFileFacts& f = *model.file;
     if (!f.general_name.empty()) facts.add_row({"name", f.general_name});
-    facts.add_row({"file", format_text("{}, {} in {} part{}; {} metadata keys, {} tensors",
-                                       f.format, format_bytes(static_cast<Bytes>(f.file_size)),
-                                       f.parts, f.parts == 1 ? "" : "s", f.metadata_keys,
-                                       model.tensors.size())});
+    facts.add_row(
+        {"file", format_text("{}, {} in {} part{}; {} metadata keys, {} tensors", f.format,
+                             format_bytes(static_cast<Bytes>(f.file_size)), f.parts,
+                             f.parts == 1 ? "" : "s", f.metadata_keys, model.tensors.size())});
     facts.add_row({"header", format_text("{}; {} read to plan it",
                                          format_bytes(static_cast<Bytes>(f.header_bytes)),
                                          format_bytes(static_cast<Bytes>(f.bytes_read)))});
     if (f.tokenizer_tokens > 0) {
-      facts.add_row({"tokenizer", format_text("{}, {} tokens", f.tokenizer_model,
-                                              f.tokenizer_tokens)});
+      facts.add_row(
+          {"tokenizer", format_text("{}, {} tokens", f.tokenizer_model, f.tokenizer_tokens)});
     }
   }
   facts.add_row({"context", format_text("{}", s.n_ctx_train)});
@@ -165,22 +166,23 @@ std::string render_inspect_table(const Model& model) {
   const std::int64_t hk = s.head_dim_k();
   const std::int64_t hv = s.head_dim_v();
   facts.add_row({"shape", format_text("embd {}, ffn {}, heads {}, kv heads {}{}, head dim {}/{}, "
-                                      "vocab {}", s.n_embd, s.n_ff, s.n_head, s.n_head_kv,
+                                      "vocab {}",
+                                      s.n_embd, s.n_ff, s.n_head, s.n_head_kv,
                                       s.n_head_kv_per_layer.empty() ? "" : " (per layer)", hk, hv,
                                       s.n_vocab)});
   facts.add_row({"attention", attention_line(s, a)});
   if (s.moe.present()) {
-    facts.add_row({"experts", format_text("{} experts, {} used per token, {} shared, width {}",
-                                          s.moe.n_expert, s.moe.n_expert_used,
-                                          s.moe.n_expert_shared, s.moe.n_ff_exp)});
+    facts.add_row({"experts",
+                   format_text("{} experts, {} used per token, {} shared, width {}", s.moe.n_expert,
+                               s.moe.n_expert_used, s.moe.n_expert_shared, s.moe.n_ff_exp)});
   }
   if (a.kv_layers > 0) {
-    facts.add_row({"kv/token", format_text("{} (f16, full-attention layers){}",
-                                           format_bytes(a.full_kv_per_token_f16),
-                                           a.swa_layers > 0
-                                               ? format_text(" + {} on SWA layers (window only)",
-                                                             format_bytes(a.swa_kv_per_token_f16))
-                                               : std::string())});
+    facts.add_row(
+        {"kv/token",
+         format_text("{} (f16, full-attention layers){}", format_bytes(a.full_kv_per_token_f16),
+                     a.swa_layers > 0 ? format_text(" + {} on SWA layers (window only)",
+                                                    format_bytes(a.swa_kv_per_token_f16))
+                                      : std::string())});
   }
   facts.add_row({"compute", graph_modelled(s)
                                 ? "graph replay: llama.cpp's worst-case graph rebuilt, its "
@@ -210,9 +212,9 @@ std::string render_inspect_table(const Model& model) {
   TextTable blocks({Align::left, Align::right, Align::left});
   for (const BlockRun& r : block_runs(model.weights)) {
     const bool single = r.first == r.last;
-    blocks.add_row({single ? format_text("blk.{}", r.first)
-                           : format_text("blk.{}-{}", r.first, r.last),
-                    format_bytes(r.bytes), single ? "" : "each"});
+    blocks.add_row(
+        {single ? format_text("blk.{}", r.first) : format_text("blk.{}-{}", r.first, r.last),
+         format_bytes(r.bytes), single ? "" : "each"});
   }
   out += blocks.render();
   return out;

@@ -32,10 +32,9 @@ std::int64_t percent(Bytes used, Bytes capacity) {
 }
 
 std::string header(const Model& model, const Estimate& estimate) {
-  std::string out = format_text("{}  {}, {}, {} params, {} layers\n", model.name,
-                                model.spec.arch, to_string(model.file_type),
-                                format_params(static_cast<double>(model.n_params)),
-                                model.spec.n_layer);
+  std::string out = format_text(
+      "{}  {}, {}, {} params, {} layers\n", model.name, model.spec.arch, to_string(model.file_type),
+      format_params(static_cast<double>(model.n_params)), model.spec.n_layer);
   out += format_text("source:  {}\n", model.source);
   if (estimate.engine != nullptr) {
     out += format_text("engine:  {} {}   backend: {}\n", estimate.engine->display,
@@ -147,8 +146,8 @@ std::string format_params(double params) {
 std::string usage_bar(Bytes used, Bytes capacity, std::size_t width, bool color) {
   if (capacity <= 0) return {};
   const double share = std::max(0.0, static_cast<double>(used) / static_cast<double>(capacity));
-  const auto filled = std::min(width, static_cast<std::size_t>(
-                                          std::llround(share * static_cast<double>(width))));
+  const auto filled =
+      std::min(width, static_cast<std::size_t>(std::llround(share * static_cast<double>(width))));
   const std::int64_t pct = percent(used, capacity);
   Styled bar{std::string(filled, '#')};
   if (color) {
@@ -168,13 +167,12 @@ std::string render_fit_table(const Model& model, const Plan& plan, const TableOp
   TextTable settings;
   settings.add_row({"gpu_layers", format_text("{}/{}", r.gpu_layers, r.total_layers)});
   if (r.cpu_moe > 0) {
-    settings.add_row({"cpu_moe", format_text("{} (experts of blocks 0-{} in RAM)", r.cpu_moe,
-                                             r.cpu_moe - 1)});
+    settings.add_row(
+        {"cpu_moe", format_text("{} (experts of blocks 0-{} in RAM)", r.cpu_moe, r.cpu_moe - 1)});
   }
   settings.add_row({"ctx", r.parallel > 1 && e.engine != nullptr &&
                                    e.engine->ctx_meaning == ContextMeaning::per_slot
-                               ? format_text("{} per slot ({} in total)", r.ctx,
-                                             r.ctx * r.parallel)
+                               ? format_text("{} per slot ({} in total)", r.ctx, r.ctx * r.parallel)
                                : format_text("{}", r.ctx)});
   settings.add_row({"parallel", r.kv_unified ? format_text("{} (unified KV cache)", r.parallel)
                                              : format_text("{}", r.parallel)});
@@ -197,8 +195,8 @@ std::string render_fit_table(const Model& model, const Plan& plan, const TableOp
   out += word_wrap(format_text("{} - {}", plan.headroom.profile, plan.headroom.explanation),
                    "headroom: ", "          ");
   if (plan.ram_reserve > 0) {
-    out += format_text("ram:      {} kept for the operating system\n",
-                       format_bytes(plan.ram_reserve));
+    out +=
+        format_text("ram:      {} kept for the operating system\n", format_bytes(plan.ram_reserve));
   }
   out += bullet_list(Styled{"decisions"}, plan.decisions);
   if (!plan.fits) {
@@ -224,18 +222,18 @@ std::string render_estimate_table(const Model& model, const Estimate& estimate,
   TextTable settings;
   settings.add_row({"gpu_layers", format_text("{}/{}", c.gpu_layers, estimate.total_layers)});
   if (c.cpu_moe > 0) {
-    settings.add_row({"cpu_moe", format_text("{} (experts of blocks 0-{} in RAM)", c.cpu_moe,
-                                             c.cpu_moe - 1)});
+    settings.add_row(
+        {"cpu_moe", format_text("{} (experts of blocks 0-{} in RAM)", c.cpu_moe, c.cpu_moe - 1)});
   }
   settings.add_row({"ctx", format_text("{}", c.ctx)});
   settings.add_row({"parallel", format_text("{}", c.parallel)});
   settings.add_row({"kv_type", kv_type_text(c)});
   settings.add_row({"flash_attn", on_off(c.flash_attn)});
   settings.add_row({"batch", format_text("{} (ubatch {})", c.n_batch, c.n_ubatch)});
-  settings.add_row({"llama.cpp", format_text("n_ctx {}, n_ctx_seq {}, n_stream {}{}",
-                                             estimate.shape.n_ctx, estimate.shape.n_ctx_seq,
-                                             estimate.shape.n_stream,
-                                             c.kv_unified ? ", unified KV" : "")});
+  settings.add_row(
+      {"llama.cpp", format_text("n_ctx {}, n_ctx_seq {}, n_stream {}{}", estimate.shape.n_ctx,
+                                estimate.shape.n_ctx_seq, estimate.shape.n_stream,
+                                c.kv_unified ? ", unified KV" : "")});
   out += settings.render();
   out += '\n';
   out += device_table(estimate);
@@ -245,8 +243,8 @@ std::string render_estimate_table(const Model& model, const Estimate& estimate,
 }
 
 std::string render_models_table(const std::vector<const CatalogEntry*>& entries) {
-  TextTable table({Align::left, Align::left, Align::left, Align::right, Align::right,
-                   Align::right, Align::left, Align::left});
+  TextTable table({Align::left, Align::left, Align::left, Align::right, Align::right, Align::right,
+                   Align::left, Align::left});
   table.add_row({"name", "model", "arch", "params", "layers", "context", "checked", "quants"});
   for (const CatalogEntry* e : entries) {
     std::string quants;

@@ -39,7 +39,8 @@ std::string literal(const std::string& text) {
 template <typename T>
 std::string list(const std::vector<T>& values) {
   std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + fmt::format("{}", values[i]);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    out += (i ? ", " : "") + fmt::format("{}", values[i]);
   return out + "}";
 }
 
@@ -51,7 +52,8 @@ std::string strings(const std::vector<std::string>& values) {
 
 std::string bools(const std::vector<bool>& values) {
   std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::string(values[i] ? "true" : "false");
+  for (std::size_t i = 0; i < values.size(); ++i)
+    out += (i ? ", " : "") + std::string(values[i] ? "true" : "false");
   return out + "}";
 }
 
@@ -66,14 +68,16 @@ void write_entry(std::string& out, const CatalogEntry& e) {
   out += fmt::format("    e.hf = {};\n    e.aliases = {};\n", strings(e.hf), strings(e.aliases));
   out += fmt::format("    e.params_published = {:.17g};\n", e.params_published);
   std::string quants = "{";
-  for (std::size_t i = 0; i < e.quants.size(); ++i) quants += (i ? ", " : "") + file_type(e.quants[i]);
+  for (std::size_t i = 0; i < e.quants.size(); ++i)
+    quants += (i ? ", " : "") + file_type(e.quants[i]);
   out += fmt::format("    e.quants = {}}};\n    e.default_quant = {};\n", quants,
                      file_type(e.default_quant));
   if (e.projector) {
     out += fmt::format("    e.projector = Projector{{{}, {}}};\n", e.projector->bytes,
                        literal(e.projector->description));
   }
-  out += fmt::format("    e.notes = {};\n    e.source = {};\n", literal(e.notes), literal(e.source));
+  out +=
+      fmt::format("    e.notes = {};\n    e.source = {};\n", literal(e.notes), literal(e.source));
   if (!e.checked.empty()) out += fmt::format("    e.checked = {};\n", literal(e.checked));
   out += fmt::format("    ModelSpec& s = e.spec;\n    s.arch = {};\n", literal(s.arch));
   out += fmt::format("    s.n_layer = {};\n    s.n_nextn = {};\n    s.n_embd = {};\n", s.n_layer,
@@ -83,21 +87,21 @@ void write_entry(std::string& out, const CatalogEntry& e) {
   out += fmt::format("    s.key_length = {};\n    s.value_length = {};\n", s.key_length,
                      s.value_length);
   out += fmt::format("    s.n_vocab = {};\n    s.n_ctx_train = {};\n", s.n_vocab, s.n_ctx_train);
-  out += fmt::format("    s.tied_embeddings = {};\n    s.causal = {};\n", s.tied_embeddings,
-                     s.causal);
+  out +=
+      fmt::format("    s.tied_embeddings = {};\n    s.causal = {};\n", s.tied_embeddings, s.causal);
   out += fmt::format("    s.n_head_kv_per_layer = {};\n    s.n_ff_per_layer = {};\n",
                      list(s.n_head_kv_per_layer), list(s.n_ff_per_layer));
   out += fmt::format("    s.swa = SlidingWindow{{{}, {}, {}, {}}};\n", s.swa.window, s.swa.period,
                      s.swa.dense_first, bools(s.swa.layers));
-  out += fmt::format("    s.mla = Mla{{{}, {}, {}, {}, {}}};\n", s.mla.q_lora_rank,
-                     s.mla.kv_lora_rank, s.mla.qk_nope_head_dim, s.mla.qk_rope_head_dim,
-                     s.mla.v_head_dim);
+  out +=
+      fmt::format("    s.mla = Mla{{{}, {}, {}, {}, {}}};\n", s.mla.q_lora_rank, s.mla.kv_lora_rank,
+                  s.mla.qk_nope_head_dim, s.mla.qk_rope_head_dim, s.mla.v_head_dim);
   out += fmt::format("    s.moe = Moe{{{}, {}, {}, {}, {}, {}, {}}};\n", s.moe.n_expert,
                      s.moe.n_expert_used, s.moe.n_ff_exp, s.moe.n_expert_shared, s.moe.n_ff_shexp,
                      s.moe.n_leading_dense, s.moe.every_n);
-  out += fmt::format("    s.recurrent = Recurrent{{{}, {}, {}, {}, {}}};\n", s.recurrent.conv_kernel,
-                     s.recurrent.inner_size, s.recurrent.state_size, s.recurrent.group_count,
-                     bools(s.recurrent.layers));
+  out += fmt::format("    s.recurrent = Recurrent{{{}, {}, {}, {}, {}}};\n",
+                     s.recurrent.conv_kernel, s.recurrent.inner_size, s.recurrent.state_size,
+                     s.recurrent.group_count, bools(s.recurrent.layers));
   out += "    out.push_back(std::move(e));\n  }\n";
 }
 
@@ -109,8 +113,7 @@ int run(int argc, char** argv) {
   std::vector<CatalogEntry> entries;
   for (int i = 2; i < argc; ++i) {
     const std::string path = argv[i];
-    const std::string origin =
-        "<embedded>/" + std::filesystem::path(path).filename().string();
+    const std::string origin = "<embedded>/" + std::filesystem::path(path).filename().string();
     for (CatalogEntry& e : io::parse_catalog(io::read_text_file(path), origin)) {
       entries.push_back(std::move(e));
     }

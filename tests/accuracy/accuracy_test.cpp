@@ -48,14 +48,14 @@ struct Case {
   bool held_out = false;
   Config config;
   // measured (bytes)
-  Bytes mapped = 0;   // CPU_Mapped model buffer
-  Bytes repack = 0;   // CPU_REPACK model buffer
+  Bytes mapped = 0;  // CPU_Mapped model buffer
+  Bytes repack = 0;  // CPU_REPACK model buffer
   Bytes kv = 0;
   int kv_buffers = 0;
   Bytes compute = 0;
   double compute_tolerance = 0;  // half a unit of the logged figure's last decimal
   Bytes output = 0;
-  std::int64_t estimator = -1;   // node-llama-cpp's cpuRam with the cache types (context only)
+  std::int64_t estimator = -1;      // node-llama-cpp's cpuRam with the cache types (context only)
   std::int64_t estimator_f16 = -1;  // ... with the types left out (it assumes f16)
   // predicted
   Bytes p_weights = 0;
@@ -135,8 +135,8 @@ std::vector<Case> read_cases() {
       c.config.kv_unified = p.at("kv_unified").get<bool>();
       const json& size_line = l.at("kv_size_lines").at(0);
       c.config.type_k = cache_type(size_line, "k_type");
-      c.config.type_v = size_line.contains("v_type") ? cache_type(size_line, "v_type")
-                                                      : c.config.type_k;
+      c.config.type_v =
+          size_line.contains("v_type") ? cache_type(size_line, "v_type") : c.config.type_k;
       c.mapped = sum_bytes(l.at("model_buffers"), "CPU_Mapped");
       c.repack = sum_bytes(l.at("model_buffers"), "CPU_REPACK");
       c.kv = l.at("kv_bytes").get<Bytes>() + l.value("rs_bytes", Bytes{0});
@@ -169,8 +169,8 @@ const std::vector<Case>& cases() {
     test::CatalogModels models(io::load_catalog({}, ""));
     for (Case& c : out) {
       const Model& model = models.get(c.model);
-      const Estimate est = estimate(model, engine(EngineId::llamacpp_lib), Backend::cpu,
-                                    c.config, {});
+      const Estimate est =
+          estimate(model, engine(EngineId::llamacpp_lib), Backend::cpu, c.config, {});
       c.p_weights = est.weights();
       c.p_kv = est.kv_cache();
       c.p_compute = est.compute();
@@ -271,9 +271,10 @@ void expect_compute_within_bar(const std::vector<const Case*>& set) {
       worst_name = c->name();
     }
   }
-  std::printf("[accuracy] %zu cases: %d outside max(3 %%, 8 MiB); worst compute+output error "
-              "%.2f MiB (%s)\n",
-              set.size(), misses, worst / kMiB, worst_name.c_str());
+  std::printf(
+      "[accuracy] %zu cases: %d outside max(3 %%, 8 MiB); worst compute+output error "
+      "%.2f MiB (%s)\n",
+      set.size(), misses, worst / kMiB, worst_name.c_str());
 }
 
 void expect_totals(const std::vector<const Case*>& set, const char* label) {
@@ -293,10 +294,11 @@ void expect_totals(const std::vector<const Case*>& set, const char* label) {
     }
   }
   const double closer_share = compared > 0 ? static_cast<double>(closer) / compared : 1.0;
-  std::printf("[accuracy] %s: %zu cases; median error total %.3f %%, context (KV+compute+output) "
-              "%.3f %%; closer than node-llama-cpp's estimator on %d/%d (%.1f %%)\n",
-              label, set.size(), 100 * median(total), 100 * median(context), closer, compared,
-              100 * closer_share);
+  std::printf(
+      "[accuracy] %s: %zu cases; median error total %.3f %%, context (KV+compute+output) "
+      "%.3f %%; closer than node-llama-cpp's estimator on %d/%d (%.1f %%)\n",
+      label, set.size(), 100 * median(total), 100 * median(context), closer, compared,
+      100 * closer_share);
   EXPECT_LE(median(total), 0.01);
   EXPECT_GE(closer_share, 0.95);
 }
@@ -314,8 +316,10 @@ void expect_graph_exact(const std::vector<const Case*>& set) {
         << "compute " << static_cast<double>(c->p_compute) / kMiB << " MiB vs measured "
         << static_cast<double>(c->compute) / kMiB;
   }
-  std::printf("[accuracy] %d cases with a rebuilt graph: compute buffer exact up to the log's "
-              "rounding\n", n);
+  std::printf(
+      "[accuracy] %d cases with a rebuilt graph: compute buffer exact up to the log's "
+      "rounding\n",
+      n);
   EXPECT_GT(n, 0);
 }
 

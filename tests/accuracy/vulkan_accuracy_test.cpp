@@ -56,9 +56,9 @@ struct VkCase {
   Config config;
   bool mmap = true;
   bool op_offload = true;
-  int offloaded = 0;  // layers llama.cpp assigned to Vulkan0 (its "offloaded N/M" line)
-  Buffers gpu, host;           // measured
-  DeviceUsage p_gpu, p_host;   // predicted
+  int offloaded = 0;          // layers llama.cpp assigned to Vulkan0 (its "offloaded N/M" line)
+  Buffers gpu, host;          // measured
+  DeviceUsage p_gpu, p_host;  // predicted
 
   [[nodiscard]] std::string name() const {
     return fmt::format("{} ngl={} n_ctx={} ub={} fa={} mmap={} op_offload={} n_cpu_moe={}", model,
@@ -81,8 +81,8 @@ void add(const json& list, Bytes Buffers::*field, int Buffers::*count, Buffers& 
 std::vector<VkCase> read_cases() {
   std::vector<fs::path> files;
   const char* env_dir = std::getenv("VRAMPLAN_VULKAN_ACCURACY_DIR");
-  const fs::path dir = env_dir != nullptr ? fs::path(env_dir)
-                                          : fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR);
+  const fs::path dir =
+      env_dir != nullptr ? fs::path(env_dir) : fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR);
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() == ".jsonl") files.push_back(entry.path());
   }
@@ -140,26 +140,32 @@ const std::vector<VkCase>& cases() {
     for (VkCase& c : out) {
       const Model& model = models.get(c.model);
       // One Vulkan device of lavapipe's 2 GiB heap (not enforced by lavapipe).
-      const Estimate est = estimate(model, engine(EngineId::llamacpp_lib), Backend::vulkan,
-                                    c.config, {2048 * mib});
+      const Estimate est =
+          estimate(model, engine(EngineId::llamacpp_lib), Backend::vulkan, c.config, {2048 * mib});
       c.p_gpu = est.devices.front();
       c.p_host = est.host();
     }
     if (const char* path = std::getenv("VRAMPLAN_VULKAN_ACCURACY_OUT"); path != nullptr) {
       std::ofstream o(path);
       const auto measured = [](const Buffers& b) {
-        return json{{"weights", b.weights}, {"kv", b.kv}, {"compute", b.compute},
-                    {"output", b.output}};
+        return json{
+            {"weights", b.weights}, {"kv", b.kv}, {"compute", b.compute}, {"output", b.output}};
       };
       const auto predicted = [](const DeviceUsage& d) {
-        return json{{"weights", d.weights}, {"kv", d.kv_cache}, {"compute", d.compute},
+        return json{{"weights", d.weights},
+                    {"kv", d.kv_cache},
+                    {"compute", d.compute},
                     {"output", d.output}};
       };
       for (const VkCase& c : out) {
-        o << json{{"file", c.file},          {"model", c.model},
-                  {"ngl", c.config.gpu_layers}, {"n_ctx", c.config.ctx},
-                  {"n_ubatch", c.config.n_ubatch}, {"flash_attn", c.config.flash_attn},
-                  {"mmap", c.mmap},          {"op_offload", c.op_offload},
+        o << json{{"file", c.file},
+                  {"model", c.model},
+                  {"ngl", c.config.gpu_layers},
+                  {"n_ctx", c.config.ctx},
+                  {"n_ubatch", c.config.n_ubatch},
+                  {"flash_attn", c.config.flash_attn},
+                  {"mmap", c.mmap},
+                  {"op_offload", c.op_offload},
                   {"n_cpu_moe", c.config.cpu_moe},
                   {"measured", {{"gpu", measured(c.gpu)}, {"host", measured(c.host)}}},
                   {"vramplan", {{"gpu", predicted(c.p_gpu)}, {"host", predicted(c.p_host)}}}}
@@ -252,9 +258,10 @@ TEST(VulkanAccuracy, MappedHostWeightsCoverTheHostTensors) {
     if (std::abs(diff) <= tolerance(c.host.n_weights)) ++exact;
     worst = std::max(worst, diff);
   }
-  std::printf("[vulkan-accuracy] host weights with mmap: %d/%d cases equal to the host tensors' "
-              "sum; largest excess of the mapped range %.2f MiB (not modelled yet)\n",
-              exact, n, worst / kMiB);
+  std::printf(
+      "[vulkan-accuracy] host weights with mmap: %d/%d cases equal to the host tensors' "
+      "sum; largest excess of the mapped range %.2f MiB (not modelled yet)\n",
+      exact, n, worst / kMiB);
   EXPECT_GT(n, 0);
 }
 
@@ -278,18 +285,20 @@ TEST(VulkanAccuracy, ComputeBuffersReportedNotYetAsserted) {
     host_within += within(dh, c.host.compute) ? 1 : 0;
     gpu_worst = std::max(gpu_worst, std::abs(dg));
     host_worst = std::max(host_worst, std::abs(dh));
-    std::printf("[vulkan-accuracy] compute %s: Vulkan0 %.2f vs %.2f MiB (%+.2f), host %.2f vs "
-                "%.2f MiB (%+.2f)\n",
-                c.name().c_str(), static_cast<double>(c.p_gpu.compute) / kMiB,
-                static_cast<double>(c.gpu.compute) / kMiB, dg / kMiB,
-                static_cast<double>(c.p_host.compute) / kMiB,
-                static_cast<double>(c.host.compute) / kMiB, dh / kMiB);
+    std::printf(
+        "[vulkan-accuracy] compute %s: Vulkan0 %.2f vs %.2f MiB (%+.2f), host %.2f vs "
+        "%.2f MiB (%+.2f)\n",
+        c.name().c_str(), static_cast<double>(c.p_gpu.compute) / kMiB,
+        static_cast<double>(c.gpu.compute) / kMiB, dg / kMiB,
+        static_cast<double>(c.p_host.compute) / kMiB, static_cast<double>(c.host.compute) / kMiB,
+        dh / kMiB);
   }
-  std::printf("[vulkan-accuracy] NOT YET ASSERTED (issue 13 part 2, scheduler replay): compute "
-              "within max(3 %%, 8 MiB) on Vulkan0 %d/%d, on the host %d/%d; worst error "
-              "Vulkan0 %.2f MiB, host %.2f MiB; %d cases with op_offload off skipped (vramplan "
-              "has no setting for it)\n",
-              gpu_within, n, host_within, n, gpu_worst / kMiB, host_worst / kMiB, skipped);
+  std::printf(
+      "[vulkan-accuracy] NOT YET ASSERTED (issue 13 part 2, scheduler replay): compute "
+      "within max(3 %%, 8 MiB) on Vulkan0 %d/%d, on the host %d/%d; worst error "
+      "Vulkan0 %.2f MiB, host %.2f MiB; %d cases with op_offload off skipped (vramplan "
+      "has no setting for it)\n",
+      gpu_within, n, host_within, n, gpu_worst / kMiB, host_worst / kMiB, skipped);
   EXPECT_GT(n, 0);
 }
 

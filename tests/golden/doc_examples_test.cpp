@@ -20,9 +20,9 @@ namespace fs = std::filesystem;
 
 struct Example {
   fs::path file;
-  std::size_t line = 0;         // 1-based line of the "$ vramplan" command
-  std::string command;          // the arguments after "vramplan "
-  std::size_t body_begin = 0;   // byte offsets of the expected output in the file
+  std::size_t line = 0;        // 1-based line of the "$ vramplan" command
+  std::string command;         // the arguments after "vramplan "
+  std::size_t body_begin = 0;  // byte offsets of the expected output in the file
   std::size_t body_end = 0;
   std::string expected;
 };
@@ -49,8 +49,9 @@ std::vector<Example> examples_in(const fs::path& file) {
   for (std::size_t at = text.find(open); at != std::string::npos; at = text.find(open, at + 1)) {
     Example e;
     e.file = file;
-    e.line = static_cast<std::size_t>(std::count(text.begin(),
-                                                 text.begin() + static_cast<long>(at), '\n')) + 2;
+    e.line = static_cast<std::size_t>(
+                 std::count(text.begin(), text.begin() + static_cast<long>(at), '\n')) +
+             2;
     const std::size_t command_begin = at + open.size();
     const std::size_t command_end = text.find('\n', command_begin);
     e.command = text.substr(command_begin, command_end - command_begin);
@@ -112,8 +113,8 @@ TEST_P(DocExample, ShowsRealOutput) {
     std::ofstream(e.file, std::ios::binary) << text;
     return;
   }
-  EXPECT_EQ(actual, e.expected) << e.file.filename().string() << ":" << e.line
-                                << ": `vramplan " << e.command << "` prints something else; "
+  EXPECT_EQ(actual, e.expected) << e.file.filename().string() << ":" << e.line << ": `vramplan "
+                                << e.command << "` prints something else; "
                                 << "VRAMPLAN_UPDATE_GOLDEN=1 ctest -L golden rewrites it";
 }
 
@@ -131,8 +132,8 @@ std::string name_of(const testing::TestParamInfo<std::size_t>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Docs, DocExample,
-                         testing::Range(std::size_t{0}, all_examples().size()), name_of);
+INSTANTIATE_TEST_SUITE_P(Docs, DocExample, testing::Range(std::size_t{0}, all_examples().size()),
+                         name_of);
 
 }  // namespace
 }  // namespace vramplan

@@ -150,8 +150,7 @@ TEST(CatalogYaml, CheckedIsADate) {
 TEST(CatalogYaml, YamlCppMessagesStayOnOneLine) {
   EXPECT_EQ(error_of("models: \"\\\x01\"\n"),
             "models/x.yaml:1:12: unknown escape character: \\x01");
-  EXPECT_EQ(error_of("models: \"\\\r\"\n"),
-            "models/x.yaml:1:12: unknown escape character: \\x0d");
+  EXPECT_EQ(error_of("models: \"\\\r\"\n"), "models/x.yaml:1:12: unknown escape character: \\x0d");
 }
 
 // Found by tests/fuzz/catalog_fuzz.cpp: the reader's own messages quote keys and ids from the
@@ -272,8 +271,7 @@ TEST(CatalogYaml, KeptStringsHaveLengthLimits) {
             "limit of 128");
   EXPECT_EQ(error_of(replace(valid, "id: tiny-1b", "id: " + std::string(100, 'i'))),
             "models/x.yaml:2:9: key 'id' in model #1 is 100 bytes, more than the limit of 64");
-  EXPECT_EQ(error_of(replace(valid, "notes: \"a test model\"",
-                             "notes: " + std::string(5000, 'o'))),
+  EXPECT_EQ(error_of(replace(valid, "notes: \"a test model\"", "notes: " + std::string(5000, 'o'))),
             "models/x.yaml:10:12: key 'notes' in model 'tiny-1b' is 5000 bytes, more than the "
             "limit of 4096");
 }

@@ -79,9 +79,8 @@ TEST_F(FileTest, FifoIsRefusedWithoutBlocking) {
   const std::string p = path("config.json");
   ASSERT_TRUE(test::make_fifo(p));
   std::string msg;
-  EXPECT_TRUE(test::bounded(p, [&] {
-    msg = error_of([&] { static_cast<void>(read_text_file(p)); }, ErrorKind::io);
-  }));
+  EXPECT_TRUE(test::bounded(
+      p, [&] { msg = error_of([&] { static_cast<void>(read_text_file(p)); }, ErrorKind::io); }));
   EXPECT_EQ(msg, "cannot read '" + p + "': is a FIFO");
 }
 
@@ -114,10 +113,11 @@ TEST_F(FileTest, RegularFileProblemNamesTheType) {
 TEST_F(FileTest, FileOverTheCapIsRefused) {
   std::ofstream(path("big.txt")) << std::string(2048, 'x');
   EXPECT_EQ(read_text_file(path("big.txt"), 2048).size(), 2048u);
-  const std::string msg = error_of(
-      [&] { static_cast<void>(read_text_file(path("big.txt"), 1024)); }, ErrorKind::io);
-  EXPECT_EQ(msg, "cannot read '" + path("big.txt") + "': file is larger than the limit of "
-                 "1.00 KiB");
+  const std::string msg =
+      error_of([&] { static_cast<void>(read_text_file(path("big.txt"), 1024)); }, ErrorKind::io);
+  EXPECT_EQ(msg, "cannot read '" + path("big.txt") +
+                     "': file is larger than the limit of "
+                     "1.00 KiB");
 }
 
 TEST_F(FileTest, WritesNewFileAndLeavesNoTemporary) {
@@ -128,8 +128,8 @@ TEST_F(FileTest, WritesNewFileAndLeavesNoTemporary) {
 
 TEST_F(FileTest, RefusesToClobberWithoutForce) {
   std::ofstream(path("out.env")) << "old\n";
-  const std::string msg = error_of([&] { write_file_atomic(path("out.env"), "new\n", false); },
-                                   ErrorKind::io);
+  const std::string msg =
+      error_of([&] { write_file_atomic(path("out.env"), "new\n", false); }, ErrorKind::io);
   const std::string out = path("out.env");  // a named string: "'" + temporary trips -Wrestrict
   EXPECT_EQ(msg, "'" + out + "' exists; use --force to overwrite");
   EXPECT_EQ(slurp(path("out.env")), "old\n");

@@ -1,7 +1,8 @@
 // Writes seed inputs for the fuzz targets (tests/fuzz/) into $VRAMPLAN_FUZZ_CORPUS_DIR/<target>/;
 // skipped when the variable is unset. scripts/fuzz.sh runs it before fuzzing. The GGUF seeds
-// come from GgufCorpus.WritesSeedFiles; the command-line seeds are committed (tests/fuzz/corpus/cli). Each seed is checked to be accepted, so the fuzzers
-// start from valid structure.
+// come from GgufCorpus.WritesSeedFiles; the command-line seeds are committed
+// (tests/fuzz/corpus/cli). Each seed is checked to be accepted, so the fuzzers start from valid
+// structure.
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -45,9 +46,13 @@ TEST(FuzzCorpus, WritesManifestAndSafetensorsSeeds) {
   const std::string manifest =
       R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",)"
       R"("config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:)" +
-      digest + R"(","size":2},"layers":[{"mediaType":"application/vnd.ollama.image.model",)"
-      R"("digest":"sha256:)" + digest + R"(","size":1024},{"mediaType":)"
-      R"("application/vnd.ollama.image.params","digest":"sha256:)" + digest + R"(","size":17}]})";
+      digest +
+      R"(","size":2},"layers":[{"mediaType":"application/vnd.ollama.image.model",)"
+      R"("digest":"sha256:)" +
+      digest +
+      R"(","size":1024},{"mediaType":)"
+      R"("application/vnd.ollama.image.params","digest":"sha256:)" +
+      digest + R"(","size":17}]})";
   // Each seed must be what the parser accepts, so the fuzzer starts from valid structure.
   EXPECT_NO_THROW((void)parse_manifest(manifest, "seed"));
   write(manifests / "valid.json", manifest);

@@ -519,8 +519,9 @@ TEST(GgufReaderErrors, TensorCountOverTheLimit) {
   b.u64(gguf_max_tensors + 1);
   b.u64(0);
   const std::string bytes = b.bytes() + std::string((gguf_max_tensors + 1) * 32, '\0');
-  EXPECT_EQ(error_of(bytes), fmt::format("m.gguf: offset 8: tensor count {} exceeds the limit of {}",
-                                         gguf_max_tensors + 1, gguf_max_tensors));
+  EXPECT_EQ(error_of(bytes),
+            fmt::format("m.gguf: offset 8: tensor count {} exceeds the limit of {}",
+                        gguf_max_tensors + 1, gguf_max_tensors));
 }
 
 TEST(GgufReaderErrors, TensorNames) {

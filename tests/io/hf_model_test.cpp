@@ -256,9 +256,8 @@ TEST(SafetensorsHeaderLimits, BoundsWhatOneEntryKeeps) {
                                          R"(":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})",
                                      0)),
             "m.safetensors: tensor name of 5000 bytes exceeds the limit of 4096");
-  EXPECT_EQ(header_error(safetensors(R"({"__metadata__":{"k":")" + std::string(2u << 20, 'v') +
-                                         R"("}})",
-                                     0)),
+  EXPECT_EQ(header_error(safetensors(
+                R"({"__metadata__":{"k":")" + std::string(2u << 20, 'v') + R"("}})", 0)),
             "m.safetensors: JSON string of 2097152 bytes exceeds the limit of 1048576");
 }
 

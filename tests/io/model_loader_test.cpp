@@ -59,9 +59,9 @@ class ModelLoader : public testing::Test {
 // Issue 4: "weights computed from a generated file equal the sum of its tensor sizes exactly";
 // and the file plans exactly like the catalog entry it was generated from.
 TEST_F(ModelLoader, GgufWeightsEqualTheSumOfItsTensorsAndTheCatalogModel) {
-  for (const std::string name : {"llama3.1:8b-q4_K_M", "gemma3:27b-q4_K_M",
-                                 "deepseek-coder-v2:16b-q4_K_M", "gpt-oss:20b-mxfp4",
-                                 "qwen3:30b-q4_K_M", "phi3:3.8b-q4_0"}) {
+  for (const std::string name :
+       {"llama3.1:8b-q4_K_M", "gemma3:27b-q4_K_M", "deepseek-coder-v2:16b-q4_K_M",
+        "gpt-oss:20b-mxfp4", "qwen3:30b-q4_K_M", "phi3:3.8b-q4_0"}) {
     const LoadedModel from_file = load_model(write(name), catalog(), options());
     const LoadedModel from_catalog = load_model(name, catalog(), options());
     EXPECT_EQ(from_file.kind, SourceKind::gguf);
@@ -117,8 +117,9 @@ TEST_F(ModelLoader, PathsThatAreNotRegularFilesAreRefused) {
     return text;
   };
   EXPECT_EQ(message(fifo, options()), "'" + fifo + "': cannot open: is a FIFO");
-  EXPECT_EQ(message(loop, options()), "'" + loop + "': cannot open: too many levels of symbolic "
-                                      "links");
+  EXPECT_EQ(message(loop, options()), "'" + loop +
+                                          "': cannot open: too many levels of symbolic "
+                                          "links");
   EXPECT_EQ(message("/dev/zero", options()), "'/dev/zero': cannot open: is a character device");
   LoadOptions with_mmproj = options();
   with_mmproj.mmproj = fifo;
@@ -186,8 +187,7 @@ TEST_F(ModelLoader, ParamsValuesGetTheRangesOfTheirFlags) {
       ADD_FAILURE() << params.dump();
     } catch (const Error& e) {
       EXPECT_EQ(e.kind(), ErrorKind::bad_input);
-      EXPECT_EQ(std::string(e.what()),
-                manifest + ": params blob '" + params_blob + "': " + why);
+      EXPECT_EQ(std::string(e.what()), manifest + ": params blob '" + params_blob + "': " + why);
     }
   }
   // At the edges of the ranges, and num_gpu above the layer count (Ollama: all layers).
@@ -215,8 +215,7 @@ TEST_F(ModelLoader, HuggingFaceDirectoryOrConfigIsRead) {
     EXPECT_EQ(hf.model.n_params, 8'030'261'248);
     // No safetensors: the weights are the config's tensors at its dtype, as a BF16 GGUF
     // conversion would store them (norms stay F32).
-    EXPECT_EQ(hf.model.weights,
-              load_model("llama3.1:8b-bf16", catalog(), options()).model.weights);
+    EXPECT_EQ(hf.model.weights, load_model("llama3.1:8b-bf16", catalog(), options()).model.weights);
     ASSERT_EQ(hf.notes.size(), 1u);  // says the weights came from the config
   }
 }

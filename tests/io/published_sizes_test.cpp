@@ -23,22 +23,22 @@ namespace vramplan {
 namespace {
 
 struct Published {
-  const char* name;       // catalog name incl. the quantization the tag uses
-  double gb;              // as shown
-  double last_digit;      // unit of the last shown digit (0.1 for "4.1GB", 1 for "43GB")
+  const char* name;   // catalog name incl. the quantization the tag uses
+  double gb;          // as shown
+  double last_digit;  // unit of the last shown digit (0.1 for "4.1GB", 1 for "43GB")
 };
 
 // Text-only models whose tag quantization is unambiguous from the size.
 constexpr Published published[] = {
-    {"llama2:7b-q4_0", 3.8, 0.1},         {"llama2:13b-q4_0", 7.3, 0.1},
-    {"llama2:70b-q4_0", 39, 1},           {"codellama:7b-q4_0", 3.8, 0.1},
-    {"llama3:8b-q4_0", 4.7, 0.1},         {"llama3:70b-q4_0", 40, 1},
-    {"llama3.1:8b-q4_0", 4.7, 0.1},       {"llama3.1:70b-q4_0", 40, 1},
-    {"llama3.1:405b-q4_0", 231, 1},       {"llama3.2:1b-q8_0", 1.3, 0.1},
-    {"llama3.2:3b-q4_K_M", 2.0, 0.1},     {"llama3.3:70b-q4_K_M", 43, 1},
-    {"mistral:7b-q4_0", 4.1, 0.1},        {"gemma2:27b-q4_0", 16, 1},
-    {"phi3:14b-q4_0", 7.9, 0.1},          {"phi4:14b-q4_K_M", 9.1, 0.1},
-    {"qwq:32b-q4_K_M", 20, 1},            {"deepseek-r1:7b-q4_K_M", 4.7, 0.1},
+    {"llama2:7b-q4_0", 3.8, 0.1},     {"llama2:13b-q4_0", 7.3, 0.1},
+    {"llama2:70b-q4_0", 39, 1},       {"codellama:7b-q4_0", 3.8, 0.1},
+    {"llama3:8b-q4_0", 4.7, 0.1},     {"llama3:70b-q4_0", 40, 1},
+    {"llama3.1:8b-q4_0", 4.7, 0.1},   {"llama3.1:70b-q4_0", 40, 1},
+    {"llama3.1:405b-q4_0", 231, 1},   {"llama3.2:1b-q8_0", 1.3, 0.1},
+    {"llama3.2:3b-q4_K_M", 2.0, 0.1}, {"llama3.3:70b-q4_K_M", 43, 1},
+    {"mistral:7b-q4_0", 4.1, 0.1},    {"gemma2:27b-q4_0", 16, 1},
+    {"phi3:14b-q4_0", 7.9, 0.1},      {"phi4:14b-q4_K_M", 9.1, 0.1},
+    {"qwq:32b-q4_K_M", 20, 1},        {"deepseek-r1:7b-q4_K_M", 4.7, 0.1},
 };
 
 class PublishedSize : public testing::TestWithParam<Published> {};
@@ -119,7 +119,9 @@ struct Shown {
 };
 
 Shown parse_shown(const std::string& text) {
-  const auto number = [&](std::size_t unit_length) { return text.substr(0, text.size() - unit_length); };
+  const auto number = [&](std::size_t unit_length) {
+    return text.substr(0, text.size() - unit_length);
+  };
   auto half_digit = [](const std::string& digits, double unit) {
     const std::size_t dot = digits.find('.');
     const double last = dot == std::string::npos
@@ -213,8 +215,8 @@ TEST(OllamaLibraryTags, NinetyFivePercentWithinTwoPercent) {
   }
   std::cout << "[tags] " << rows.size() << " rows: " << within << " of " << counted
             << " counted within 2 %, " << excluded << " excluded, " << waiting
-            << " waiting for an architecture\n[tags] families resolved (" << families_resolved.size()
-            << "):";
+            << " waiting for an architecture\n[tags] families resolved ("
+            << families_resolved.size() << "):";
   for (const std::string& f : families_resolved) std::cout << ' ' << f;
   std::cout << "\n[tags] families waiting (" << families_waiting.size() << "):";
   for (const std::string& f : families_waiting) std::cout << ' ' << f;

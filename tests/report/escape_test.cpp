@@ -142,9 +142,12 @@ TEST(EnvValue, RefusesWhatCouldSplitQuoteOrInterpolate) {
                           "a\xe2\x80\xa8",
                           "a*b",
                           "a b",
-                          "a\xc2\xa0" "b",
-                          "a\xe3\x80\x80" "b",
-                          "a\xe2\x80\x8a" "b"}) {
+                          "a\xc2\xa0"
+                          "b",
+                          "a\xe3\x80\x80"
+                          "b",
+                          "a\xe2\x80\x8a"
+                          "b"}) {
     EXPECT_FALSE(env_refusal(bad).empty()) << bad;
   }
   EXPECT_NE(env_refusal("--trust-remote-code").find("starts with '-'"), std::string::npos);

@@ -29,18 +29,30 @@ Estimate test_estimate(const Engine& engine, std::int32_t gpu_layers) {
   Estimate e;
   e.engine = &engine;
   e.backend = Backend::cuda;
-  e.config = Config{.ctx = 8192, .parallel = 1, .gpu_layers = gpu_layers, .n_batch = 512,
-                    .n_ubatch = 512};
-  e.shape = ContextShape{.n_ctx = 8192, .n_ctx_seq = 8192, .n_stream = 1, .n_batch = 512,
-                         .n_ubatch = 512};
+  e.config =
+      Config{.ctx = 8192, .parallel = 1, .gpu_layers = gpu_layers, .n_batch = 512, .n_ubatch = 512};
+  e.shape = ContextShape{
+      .n_ctx = 8192, .n_ctx_seq = 8192, .n_stream = 1, .n_batch = 512, .n_ubatch = 512};
   e.n_outputs = 1;
   e.total_layers = 33;
-  DeviceUsage gpu{.name = "CUDA0", .kind = DeviceKind::gpu, .capacity = 16 * gib,
-                  .layers = gpu_layers, .weights = 7 * gib + 500 * mib, .kv_cache = gib,
-                  .compute = 258 * mib, .output = 0, .overhead = 457 * mib};
-  DeviceUsage cpu{.name = "CPU", .kind = DeviceKind::host, .capacity = 0,
-                  .layers = 33 - gpu_layers, .weights = 532 * mib, .kv_cache = 0,
-                  .compute = 24 * mib, .output = 513024, .overhead = 0};
+  DeviceUsage gpu{.name = "CUDA0",
+                  .kind = DeviceKind::gpu,
+                  .capacity = 16 * gib,
+                  .layers = gpu_layers,
+                  .weights = 7 * gib + 500 * mib,
+                  .kv_cache = gib,
+                  .compute = 258 * mib,
+                  .output = 0,
+                  .overhead = 457 * mib};
+  DeviceUsage cpu{.name = "CPU",
+                  .kind = DeviceKind::host,
+                  .capacity = 0,
+                  .layers = 33 - gpu_layers,
+                  .weights = 532 * mib,
+                  .kv_cache = 0,
+                  .compute = 24 * mib,
+                  .output = 513024,
+                  .overhead = 0};
   e.devices = {gpu, cpu};
   return e;
 }
@@ -49,9 +61,14 @@ Plan test_plan(const Engine& engine, std::int32_t gpu_layers, bool fits) {
   Plan p;
   p.fits = fits;
   p.estimate = test_estimate(engine, gpu_layers);
-  p.recommendation = Recommendation{.gpu_layers = gpu_layers, .total_layers = 33, .ctx = 8192,
-                                    .parallel = 1, .kv_type = GgmlType::f16,
-                                    .flash_attention = true, .n_batch = 512, .n_ubatch = 512};
+  p.recommendation = Recommendation{.gpu_layers = gpu_layers,
+                                    .total_layers = 33,
+                                    .ctx = 8192,
+                                    .parallel = 1,
+                                    .kv_type = GgmlType::f16,
+                                    .flash_attention = true,
+                                    .n_batch = 512,
+                                    .n_ubatch = 512};
   p.headroom =
       Headroom{.profile = "fit", .fixed = 1024 * mib, .fraction = 0, .explanation = "1 GiB"};
   p.headroom_bytes = {gib};
@@ -78,21 +95,21 @@ std::set<std::string> keys(const nlohmann::json& object) {
 
 TEST(JsonReport, EstimateHasTheDocumentedKeys) {
   const Model m = test_model();
-  const auto j = nlohmann::json::parse(
-      render_estimate_json(m, test_estimate(engine(EngineId::ollama), 33)));
+  const auto j =
+      nlohmann::json::parse(render_estimate_json(m, test_estimate(engine(EngineId::ollama), 33)));
   EXPECT_EQ(keys(j), (std::set<std::string>{"schema_version", "model", "engine", "config",
                                             "components", "devices", "total_bytes", "notes"}));
   EXPECT_EQ(j["schema_version"], 2);
-  EXPECT_EQ(keys(j["model"]), (std::set<std::string>{"name", "arch", "layers", "source",
-                                                     "file_type", "params"}));
+  EXPECT_EQ(keys(j["model"]),
+            (std::set<std::string>{"name", "arch", "layers", "source", "file_type", "params"}));
   EXPECT_EQ(j["model"]["file_type"], "Q8_0");
   EXPECT_EQ(keys(j["engine"]), (std::set<std::string>{"name", "version"}));
   EXPECT_EQ(j["engine"]["name"], "ollama");
-  EXPECT_EQ(keys(j["config"]),
-            (std::set<std::string>{"ctx", "parallel", "gpu_layers", "total_layers", "kv_type",
-                                   "flash_attention", "n_batch", "n_ubatch", "kv_unified",
-                                   "cpu_moe", "backend", "n_ctx", "n_ctx_seq", "n_stream",
-                                   "n_outputs"}));
+  EXPECT_EQ(
+      keys(j["config"]),
+      (std::set<std::string>{"ctx", "parallel", "gpu_layers", "total_layers", "kv_type",
+                             "flash_attention", "n_batch", "n_ubatch", "kv_unified", "cpu_moe",
+                             "backend", "n_ctx", "n_ctx_seq", "n_stream", "n_outputs"}));
   EXPECT_EQ(j["config"]["kv_type"]["k"], "f16");
   EXPECT_EQ(j["config"]["flash_attention"], "on");
   EXPECT_EQ(j["config"]["backend"], "cuda");
@@ -100,10 +117,10 @@ TEST(JsonReport, EstimateHasTheDocumentedKeys) {
             (std::set<std::string>{"weights_bytes", "kv_cache_bytes", "compute_bytes",
                                    "output_bytes", "overhead_bytes"}));
   ASSERT_EQ(j["devices"].size(), 2u);
-  EXPECT_EQ(keys(j["devices"][0]),
-            (std::set<std::string>{"name", "kind", "bytes", "capacity_bytes", "layers",
-                                   "weights_bytes", "kv_cache_bytes", "compute_bytes",
-                                   "output_bytes", "overhead_bytes"}));
+  EXPECT_EQ(
+      keys(j["devices"][0]),
+      (std::set<std::string>{"name", "kind", "bytes", "capacity_bytes", "layers", "weights_bytes",
+                             "kv_cache_bytes", "compute_bytes", "output_bytes", "overhead_bytes"}));
   EXPECT_EQ(j["devices"][0]["kind"], "gpu");
   EXPECT_EQ(j["devices"][1]["kind"], "host");
   EXPECT_EQ(j["devices"][0]["kv_cache_bytes"], gib);
@@ -143,9 +160,9 @@ TEST(JsonReport, FitHasTheDocumentedKeysInOrder) {
   const auto j = nlohmann::ordered_json::parse(text);
   std::vector<std::string> order;
   for (const auto& item : j.items()) order.push_back(item.key());
-  EXPECT_EQ(order, (std::vector<std::string>{"schema_version", "fits", "recommendation",
-                                             "headroom", "ram_reserve_bytes", "decisions",
-                                             "reasons", "suggestions", "estimate"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"schema_version", "fits", "recommendation", "headroom",
+                                             "ram_reserve_bytes", "decisions", "reasons",
+                                             "suggestions", "estimate"}));
   EXPECT_EQ(j["fits"], false);
   EXPECT_EQ(j["recommendation"]["gpu_layers"], 20);
   EXPECT_EQ(j["recommendation"]["total_layers"], 33);
@@ -185,8 +202,8 @@ TEST(JsonReport, ModelsList) {
   EXPECT_EQ(j["schema_version"], 2);
   ASSERT_EQ(j["models"].size(), 1u);
   const auto& m = j["models"][0];
-  for (const char* key : {"id", "name", "ollama", "hf", "arch", "params", "layers", "context",
-                          "quants"}) {
+  for (const char* key :
+       {"id", "name", "ollama", "hf", "arch", "params", "layers", "context", "quants"}) {
     EXPECT_TRUE(m.contains(key)) << key;
   }
   EXPECT_EQ(m["params"], 8030000000);
@@ -246,19 +263,20 @@ TEST(EnvReport, LlamaServerVariables) {
 }
 
 TEST(EnvReport, LibraryEngineHasNoEnvironment) {
-  EXPECT_THROW(static_cast<void>(render_env(test_model(),
-                                            test_plan(engine(EngineId::llamacpp_lib), 33, true),
-                                            EnvOptions{})),
-               Error);
+  EXPECT_THROW(
+      static_cast<void>(render_env(
+          test_model(), test_plan(engine(EngineId::llamacpp_lib), 33, true), EnvOptions{})),
+      Error);
 }
 
 TEST(TableReport, FitShowsVerdictBreakdownAndBars) {
   const std::string text =
       render_fit_table(test_model(), test_plan(engine(EngineId::ollama), 33, true));
-  EXPECT_TRUE(text.starts_with("llama3.1:8b-q8_0  llama, Q8_0, 8.03 B params, 32 layers\n"
-                               "source:  catalog: <embedded>/llama.yaml\n"
-                               "engine:  Ollama 0.30-0.33 (llama-server b10488)   backend: cuda\n"
-                               "fits:    yes - all 33/33 layers on the GPU\n"))
+  EXPECT_TRUE(
+      text.starts_with("llama3.1:8b-q8_0  llama, Q8_0, 8.03 B params, 32 layers\n"
+                       "source:  catalog: <embedded>/llama.yaml\n"
+                       "engine:  Ollama 0.30-0.33 (llama-server b10488)   backend: cuda\n"
+                       "fits:    yes - all 33/33 layers on the GPU\n"))
       << text;
   EXPECT_NE(text.find("device  layers     weights  kv cache     compute      output    overhead"
                       "       total   capacity      free\n"

@@ -34,15 +34,15 @@ class FakeOllamaStore {
     const std::filesystem::path blob = blob_path(digest);
     write_catalog_gguf(catalog, catalog_name, blob.string());
     nlohmann::json layers = nlohmann::json::array();
-    layers.push_back(layer("application/vnd.ollama.image.model", digest,
-                           std::filesystem::file_size(blob)));
-    if (!params.empty()) layers.push_back(text_blob("application/vnd.ollama.image.params",
-                                                    params.dump()));
+    layers.push_back(
+        layer("application/vnd.ollama.image.model", digest, std::filesystem::file_size(blob)));
+    if (!params.empty())
+      layers.push_back(text_blob("application/vnd.ollama.image.params", params.dump()));
     const nlohmann::json manifest = {
         {"schemaVersion", 2},
         {"mediaType", "application/vnd.docker.distribution.manifest.v2+json"},
-        {"config", text_blob("application/vnd.docker.container.image.v1+json",
-                             R"({"model_format":"gguf"})")},
+        {"config",
+         text_blob("application/vnd.docker.container.image.v1+json", R"({"model_format":"gguf"})")},
         {"layers", layers}};
     const std::filesystem::path path =
         dir_ / "manifests" / "registry.ollama.ai" / "library" / model / tag;

@@ -45,8 +45,7 @@ bool bounded(const std::string& fifo, F&& f,
   }
   worker.join();
   if (!in_time) {
-    ADD_FAILURE() << "blocked on the FIFO " << fifo << " for more than " << limit.count()
-                  << " ms";
+    ADD_FAILURE() << "blocked on the FIFO " << fifo << " for more than " << limit.count() << " ms";
     return false;
   }
   done.get();  // rethrows

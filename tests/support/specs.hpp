@@ -95,10 +95,17 @@ inline ModelSpec deepseek_v3() {
   s.value_length = 128;
   s.n_vocab = 129280;
   s.n_ctx_train = 163840;
-  s.mla = Mla{.q_lora_rank = 1536, .kv_lora_rank = 512, .qk_nope_head_dim = 128,
-              .qk_rope_head_dim = 64, .v_head_dim = 128};
-  s.moe = Moe{.n_expert = 256, .n_expert_used = 8, .n_ff_exp = 2048, .n_expert_shared = 1,
-              .n_ff_shexp = 2048, .n_leading_dense = 3};
+  s.mla = Mla{.q_lora_rank = 1536,
+              .kv_lora_rank = 512,
+              .qk_nope_head_dim = 128,
+              .qk_rope_head_dim = 64,
+              .v_head_dim = 128};
+  s.moe = Moe{.n_expert = 256,
+              .n_expert_used = 8,
+              .n_ff_exp = 2048,
+              .n_expert_shared = 1,
+              .n_ff_shexp = 2048,
+              .n_leading_dense = 3};
   return s;
 }
 
@@ -116,8 +123,8 @@ inline ModelSpec qwen36_27b() {
   s.value_length = 256;
   s.n_vocab = 248320;
   s.n_ctx_train = 262144;
-  s.recurrent = Recurrent{.conv_kernel = 4, .inner_size = 6144, .state_size = 128,
-                          .group_count = 16};
+  s.recurrent =
+      Recurrent{.conv_kernel = 4, .inner_size = 6144, .state_size = 128, .group_count = 16};
   s.n_head_kv_per_layer.assign(64, 0);
   s.recurrent.layers.assign(64, false);
   for (int il = 0; il < 64; ++il) {

@@ -26,10 +26,9 @@ using namespace vramplan;
 
 const char* op_name(graph::Op op) {
   static constexpr const char* names[] = {
-      "NONE",       "EXT",    "VIEW",     "GET_ROWS", "RMS_NORM", "NORM",   "MUL",
-      "ADD",        "SCALE",  "UNARY",    "GLU",      "MUL_MAT",  "MUL_MAT_ID", "ADD_ID",
-      "ROPE",       "SOFT_MAX", "FLASH_ATTN_EXT", "CONT", "CONCAT", "ARGSORT", "SUM_ROWS",
-      "DIV",        "CLAMP"};
+      "NONE",           "EXT",   "VIEW",   "GET_ROWS", "RMS_NORM",   "NORM",   "MUL",  "ADD",
+      "SCALE",          "UNARY", "GLU",    "MUL_MAT",  "MUL_MAT_ID", "ADD_ID", "ROPE", "SOFT_MAX",
+      "FLASH_ATTN_EXT", "CONT",  "CONCAT", "ARGSORT",  "SUM_ROWS",   "DIV",    "CLAMP"};
   // One name per graph::Op, in its order (clamp is the last).
   static_assert(std::size(names) == static_cast<std::size_t>(graph::Op::clamp) + 1);
   return names[static_cast<int>(op)];
@@ -60,11 +59,18 @@ int run(int argc, char** argv) {
   if (!ref || ref->entry == nullptr) throw std::runtime_error("not in the catalog: " + model);
   const ModelSpec& spec = ref->entry->spec;
   if (!graph_modelled(spec)) throw std::runtime_error(spec.arch + "'s graph is not rebuilt");
-  const ContextParams cp{.n_ctx = ctx, .n_seq = parallel, .n_batch = ubatch, .n_ubatch = ubatch,
-                         .type_k = cache_type(tk), .type_v = cache_type(tv),
+  const ContextParams cp{.n_ctx = ctx,
+                         .n_seq = parallel,
+                         .n_batch = ubatch,
+                         .n_ubatch = ubatch,
+                         .type_k = cache_type(tk),
+                         .type_v = cache_type(tv),
                          .flash_attn = fa == "on"};
-  const ComputeParams p{.shape = context_shape(spec, cp), .n_outputs = ubatch,
-                        .flash_attn = cp.flash_attn, .type_k = cp.type_k, .type_v = cp.type_v,
+  const ComputeParams p{.shape = context_shape(spec, cp),
+                        .n_outputs = ubatch,
+                        .flash_attn = cp.flash_attn,
+                        .type_k = cp.type_k,
+                        .type_v = cp.type_v,
                         .n_seq = parallel};
   const graph::Graph g = reserve_graph(spec, p, true);
 
@@ -73,23 +79,24 @@ int run(int argc, char** argv) {
   std::size_t i = 0;
   for (graph::TensorId id : g.inputs()) {
     const graph::Tensor& t = g.at(id);
-    std::printf("L %zu 0x%x in%d op=NONE type=0 ne=%lld,%lld,%lld,%lld bytes=%lld view=(nil) "
-                "ext=0 flags=1 src=\n",
-                i++, id + 1, id, static_cast<long long>(t.ne[0]), static_cast<long long>(t.ne[1]),
-                static_cast<long long>(t.ne[2]), static_cast<long long>(t.ne[3]),
-                static_cast<long long>(t.bytes()));
+    std::printf(
+        "L %zu 0x%x in%d op=NONE type=0 ne=%lld,%lld,%lld,%lld bytes=%lld view=(nil) "
+        "ext=0 flags=1 src=\n",
+        i++, id + 1, id, static_cast<long long>(t.ne[0]), static_cast<long long>(t.ne[1]),
+        static_cast<long long>(t.ne[2]), static_cast<long long>(t.ne[3]),
+        static_cast<long long>(t.bytes()));
   }
   i = 0;
   for (graph::TensorId id : g.nodes()) {
     const graph::Tensor& t = g.at(id);
     const std::string view = t.is_view() ? fmt::format("0x{:x}", t.view_src + 1) : "(nil)";
-    std::printf("N %zu 0x%x n%d op=%s type=%d ne=%lld,%lld,%lld,%lld bytes=%lld view=%s ext=%d "
-                "flags=%d src=",
-                i++, id + 1, id, op_name(t.op), t.contiguous ? 0 : 99,
-                static_cast<long long>(t.ne[0]), static_cast<long long>(t.ne[1]),
-                static_cast<long long>(t.ne[2]), static_cast<long long>(t.ne[3]),
-                static_cast<long long>(t.bytes()), view.c_str(),
-                t.op == graph::Op::external ? 1 : 0, t.output ? 2 : 0);
+    std::printf(
+        "N %zu 0x%x n%d op=%s type=%d ne=%lld,%lld,%lld,%lld bytes=%lld view=%s ext=%d "
+        "flags=%d src=",
+        i++, id + 1, id, op_name(t.op), t.contiguous ? 0 : 99, static_cast<long long>(t.ne[0]),
+        static_cast<long long>(t.ne[1]), static_cast<long long>(t.ne[2]),
+        static_cast<long long>(t.ne[3]), static_cast<long long>(t.bytes()), view.c_str(),
+        t.op == graph::Op::external ? 1 : 0, t.output ? 2 : 0);
     for (graph::TensorId s : t.src) {
       if (s >= 0 && g.at(s).op != graph::Op::external) std::printf("0x%x,", s + 1);
     }

@@ -13,11 +13,10 @@
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  vramplan::cli::Context context{
-      std::cout, std::cerr,
-      [](const std::string& name) -> std::optional<std::string> {
-        throw std::logic_error("injected failure reading $" + name);
-      },
-      false};
+  vramplan::cli::Context context{std::cout, std::cerr,
+                                 [](const std::string& name) -> std::optional<std::string> {
+                                   throw std::logic_error("injected failure reading $" + name);
+                                 },
+                                 false};
   return vramplan::cli::run(args, context);
 }

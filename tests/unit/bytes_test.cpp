@@ -33,10 +33,12 @@ void expect_usage_error(std::string_view text, std::string_view message) {
 }
 
 TEST(ParseSize, RejectsNonsense) {
-  expect_usage_error("16", "--vram: '16' needs a unit (G/GiB = 2^30 bytes, GB = 10^9 bytes, "
-                           "M/MiB, MB)");
-  expect_usage_error("16Q", "--vram: unknown unit 'Q' in '16Q' (use B, K, M, G, T, KiB..TiB or "
-                            "KB..TB)");
+  expect_usage_error("16",
+                     "--vram: '16' needs a unit (G/GiB = 2^30 bytes, GB = 10^9 bytes, "
+                     "M/MiB, MB)");
+  expect_usage_error("16Q",
+                     "--vram: unknown unit 'Q' in '16Q' (use B, K, M, G, T, KiB..TiB or "
+                     "KB..TB)");
   expect_usage_error("0G", "--vram: size must be greater than zero, got '0G'");
   expect_usage_error("-8G", "--vram: size must be greater than zero, got '-8G'");
   expect_usage_error("abc", "--vram: 'abc' is not a size (examples: 16G, 8GiB, 24GB, 512M)");

@@ -263,8 +263,7 @@ TEST_F(CatalogTest, FormatsOllamaDoesNotServeAreRefusedWithAReason) {
       ADD_FAILURE() << name << ": expected an error";
     } catch (const Error& e) {
       EXPECT_EQ(e.kind(), ErrorKind::bad_input);
-      EXPECT_NE(std::string(e.what()).find("not a GGUF file type"), std::string::npos)
-          << e.what();
+      EXPECT_NE(std::string(e.what()).find("not a GGUF file type"), std::string::npos) << e.what();
     }
   }
   try {
@@ -305,8 +304,7 @@ TEST_F(CatalogTest, UnknownTagOfAKnownModelListsItsTags) {
   EXPECT_NE(typo.find("(the catalog knows 8b, 70b, latest); did"), std::string::npos) << typo;
   EXPECT_NE(typo.find("did you mean 'llama3.1:8b'"), std::string::npos) << typo;
   // Without a latest entry, "latest" is not offered.
-  EXPECT_NE(catalog_.unknown_message("qwen3:8b").find("knows 30b, 30b-a3b)"),
-            std::string::npos);
+  EXPECT_NE(catalog_.unknown_message("qwen3:8b").find("knows 30b, 30b-a3b)"), std::string::npos);
 }
 
 TEST_F(CatalogTest, UnknownHuggingFaceRepoSaysHowToPlanItOffline) {
@@ -334,8 +332,8 @@ TEST_F(CatalogTest, UnknownModelSuggestsCloseNames) {
 }
 
 TEST_F(CatalogTest, AddReplacesAnEntryWithTheSameId) {
-  CatalogEntry replacement = entry("llama3.1-8b", {"llama3.1:8b"}, true, {"me/my-llama"},
-                                   {FileType::mostly_q8_0});
+  CatalogEntry replacement =
+      entry("llama3.1-8b", {"llama3.1:8b"}, true, {"me/my-llama"}, {FileType::mostly_q8_0});
   const std::size_t before = catalog_.entries().size();
   catalog_.add(std::move(replacement));
   EXPECT_EQ(catalog_.entries().size(), before);

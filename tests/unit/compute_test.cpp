@@ -11,8 +11,8 @@ double mib_of(Bytes b) { return static_cast<double>(b) / static_cast<double>(mib
 
 ComputeParams params(const ModelSpec& spec, std::int64_t n_ctx, bool fa, std::int64_t n_out,
                      std::int32_t n_seq = 1) {
-  const ContextParams cp{.n_ctx = n_ctx, .n_seq = n_seq, .n_batch = 512, .n_ubatch = 512,
-                         .flash_attn = fa};
+  const ContextParams cp{
+      .n_ctx = n_ctx, .n_seq = n_seq, .n_batch = 512, .n_ubatch = 512, .flash_attn = fa};
   return ComputeParams{.shape = context_shape(spec, cp), .n_outputs = n_out, .flash_attn = fa};
 }
 
@@ -27,8 +27,7 @@ TEST(ComputeBuffer, Llama31MatchesMeasuredCpuBuffers) {
 // docs/memory-model.md §5: 16384 cells per stream, np 2, no FA: 1024 (KQ) + 32 (mask) + 44 MiB.
 TEST(ComputeBuffer, AttentionScoresScaleWithCellsPerStream) {
   const ModelSpec s = test::llama31_8b();
-  EXPECT_NEAR(mib_of(compute_buffer(s, params(s, 32768, false, 512, 2)).peak(true)), 1100.01,
-              0.05);
+  EXPECT_NEAR(mib_of(compute_buffer(s, params(s, 32768, false, 512, 2)).peak(true)), 1100.01, 0.05);
 }
 
 // Mistral-7B (vocab 32768) with FA at 32k: the FFN phase (148 MiB) beats the logits.

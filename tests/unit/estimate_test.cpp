@@ -50,14 +50,14 @@ void expect_components_add_up(const Model& m, const Estimate& e, bool exact_weig
 }
 
 Config config(std::int64_t ctx, std::int32_t parallel, std::int32_t gpu_layers) {
-  return Config{.ctx = ctx, .parallel = parallel, .gpu_layers = gpu_layers, .n_batch = 512,
-                .n_ubatch = 512};
+  return Config{
+      .ctx = ctx, .parallel = parallel, .gpu_layers = gpu_layers, .n_batch = 512, .n_ubatch = 512};
 }
 
 TEST(Estimate, CpuOnlyPutsEverythingOnTheHost) {
   const Model m = test::simple_model(test::llama31_8b());
-  const Estimate e = estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu,
-                              config(8192, 1, 0), {});
+  const Estimate e =
+      estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu, config(8192, 1, 0), {});
   ASSERT_EQ(e.devices.size(), 1u);
   const DeviceUsage& cpu = e.host();
   EXPECT_EQ(cpu.weights, m.weights.file_tensor_bytes);
@@ -78,8 +78,7 @@ TEST(Estimate, OllamaContextIsPerSlot) {
 
 TEST(Estimate, LlamaServerSplitsTheContextOverSlots) {
   const Model m = test::simple_model(test::llama31_8b());
-  const Estimate e =
-      estimate(m, engine(EngineId::llamacpp), Backend::cpu, config(8192, 2, 0), {});
+  const Estimate e = estimate(m, engine(EngineId::llamacpp), Backend::cpu, config(8192, 2, 0), {});
   EXPECT_EQ(e.context.n_ctx, 8192);
   EXPECT_EQ(e.shape.n_ctx_seq, 4096);
   EXPECT_EQ(e.kv.total(), 1 * gib);
@@ -121,15 +120,14 @@ TEST(Estimate, TwoGpusSplitByCapacityWithTheOutputOnTheLast) {
                               {24 * gib, 24 * gib});
   ASSERT_EQ(e.devices.size(), 3u);
   EXPECT_EQ(e.devices[0].layers + e.devices[1].layers, 33);
-  EXPECT_EQ(e.devices[0].layers, 17);  // layers 0..16 land below the 0.5 cut
+  EXPECT_EQ(e.devices[0].layers, 17);                     // layers 0..16 land below the 0.5 cut
   EXPECT_GT(e.devices[1].weights, e.devices[0].weights);  // holds the output layer
   expect_components_add_up(m, e);
 }
 
 TEST(Estimate, ContextAboveTheModelMaximumIsClampedWithANote) {
   const Model m = test::simple_model(test::mistral_7b());
-  const Estimate e =
-      estimate(m, engine(EngineId::ollama), Backend::cpu, config(65536, 1, 0), {});
+  const Estimate e = estimate(m, engine(EngineId::ollama), Backend::cpu, config(65536, 1, 0), {});
   EXPECT_EQ(e.config.ctx, 32768);
   ASSERT_FALSE(e.notes.empty());
   EXPECT_EQ(e.notes[0], Finding(FindingKind::ctx_clamped, {{"ctx", 65536}, {"model_max", 32768}}));
@@ -194,8 +192,7 @@ TEST(Estimate, CpuMoeNeedsAMoeModelAndAnEngineThatCanDoIt) {
                                generate_tensors(s, FileType::mostly_mxfp4_moe));
   Config c = config(8192, 1, s.n_layer + 1);
   c.cpu_moe = 4;
-  EXPECT_THROW((void)estimate(moe, engine(EngineId::ollama), Backend::cuda, c, {80 * gib}),
-               Error);
+  EXPECT_THROW((void)estimate(moe, engine(EngineId::ollama), Backend::cuda, c, {80 * gib}), Error);
   c.cpu_moe = s.n_layer + 1;
   EXPECT_THROW((void)estimate(moe, engine(EngineId::llamacpp), Backend::cuda, c, {80 * gib}),
                Error);

@@ -152,10 +152,10 @@ TEST(ReserveGraph, FusedQkvWithRotatedCacheMatchesPhi4) {
 // CPU): Llama 3.2 3B, n_ctx 4096, flash attention, f16 cache: 3.0996 MiB.
 TEST(ReserveGraph, RoundsTheUbatchUpToAMultipleOfTheSequences) {
   const ModelSpec s = test::llama32_3b();
-  const ContextParams cp{.n_ctx = 4096, .n_seq = 4, .n_batch = 6, .n_ubatch = 6,
-                         .flash_attn = true};
-  const ComputeParams p{.shape = context_shape(s, cp), .n_outputs = 6, .flash_attn = true,
-                        .n_seq = 4};
+  const ContextParams cp{
+      .n_ctx = 4096, .n_seq = 4, .n_batch = 6, .n_ubatch = 6, .flash_attn = true};
+  const ComputeParams p{
+      .shape = context_shape(s, cp), .n_outputs = 6, .flash_attn = true, .n_seq = 4};
   const auto b = graph_compute_buffer(s, p);
   ASSERT_TRUE(b.has_value());
   EXPECT_NEAR(static_cast<double>(b->with_output) / static_cast<double>(mib), 3.0996, 1e-4);

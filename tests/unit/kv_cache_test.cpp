@@ -119,8 +119,9 @@ TEST(KvCache, MlaNeedsTheSameKAndVTypes) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
-    EXPECT_STREQ(e.what(), "this model (MLA) needs the same K and V cache types, got K 'q8_0' "
-                           "and V 'f16'");
+    EXPECT_STREQ(e.what(),
+                 "this model (MLA) needs the same K and V cache types, got K 'q8_0' "
+                 "and V 'f16'");
   }
   p.type_v = GgmlType::q8_0;
   p.flash_attn = true;

@@ -59,9 +59,8 @@ TEST(CheckedArithmetic, ResultsAndOverflow) {
   EXPECT_EQ(checked_add(int64_max - 1, 1, "x"), int64_max);
   const std::string add = error_of([] { (void)checked_add(int64_max, 1, "the KV cache"); });
   EXPECT_EQ(add, "the KV cache overflows a 64-bit byte count");
-  const std::string mul = error_of([] {
-    (void)checked_mul(std::int64_t{1} << 32, std::int64_t{1} << 31, "tensor 'x' bytes");
-  });
+  const std::string mul = error_of(
+      [] { (void)checked_mul(std::int64_t{1} << 32, std::int64_t{1} << 31, "tensor 'x' bytes"); });
   EXPECT_EQ(mul, "tensor 'x' bytes overflows a 64-bit byte count");
 }
 
@@ -69,8 +68,8 @@ TEST(CheckedArithmetic, ResultsAndOverflow) {
 
 TEST(Overflow, TensorByteSizeNamesTheTensor) {
   // 2^61 f32 elements: 2^63 bytes, one more than an int64 holds.
-  const TensorInfo t{"blk.0.ffn_up.weight", {std::int64_t{1} << 31, std::int64_t{1} << 30, 1, 1},
-                     GgmlType::f32};
+  const TensorInfo t{
+      "blk.0.ffn_up.weight", {std::int64_t{1} << 31, std::int64_t{1} << 30, 1, 1}, GgmlType::f32};
   const std::string m = error_of([&] { (void)t.bytes(); });
   EXPECT_TRUE(contains(m, "blk.0.ffn_up.weight")) << m;
   const TensorInfo e{"x", {int64_max, 2, 1, 1}, GgmlType::f32};
@@ -85,9 +84,8 @@ TEST(Overflow, WeightSumsDoNotWrap) {
   for (const char* name : {"blk.0.a.weight", "blk.0.b.weight", "blk.0.c.weight"}) {
     tensors.push_back({name, {std::int64_t{1} << 31, std::int64_t{1} << 29, 1, 1}, GgmlType::f32});
   }
-  const std::string m = error_of([&] {
-    (void)make_model("m", "test", s, FileType::all_f32, tensors);
-  });
+  const std::string m =
+      error_of([&] { (void)make_model("m", "test", s, FileType::all_f32, tensors); });
   EXPECT_TRUE(contains(m, "weights")) << m;
 }
 

@@ -31,9 +31,9 @@ const std::vector<Model>& models() {
       }
     }
     std::vector<Model> out;
-    for (const char* id : {"llama3.1-8b", "llama3.2-3b", "qwen2.5-7b", "gemma3-27b",
-                           "qwen3-30b-a3b", "gpt-oss-20b", "deepseek-v2-lite-16b", "phi4-14b",
-                           "nomic-embed-text"}) {
+    for (const char* id :
+         {"llama3.1-8b", "llama3.2-3b", "qwen2.5-7b", "gemma3-27b", "qwen3-30b-a3b", "gpt-oss-20b",
+          "deepseek-v2-lite-16b", "phi4-14b", "nomic-embed-text"}) {
       const auto it = std::find_if(catalog.entries().begin(), catalog.entries().end(),
                                    [&](const CatalogEntry& e) { return e.id == id; });
       if (it == catalog.entries().end()) continue;
@@ -137,9 +137,9 @@ TEST(Properties, EveryFittingPlanPassesEstimateUnderTheSameBudget) {
           if (!p.fits) continue;
           ++checked;
           const Estimate e = estimate(m, engine(id), Backend::cuda, p.estimate.config, vram);
-          const std::string where = fmt::format("{} {} {} GPUs, first {}, ram {}", m.name,
-                                                engine(id).name, vram.size(),
-                                                format_bytes(vram[0]), format_bytes(ram));
+          const std::string where =
+              fmt::format("{} {} {} GPUs, first {}, ram {}", m.name, engine(id).name, vram.size(),
+                          format_bytes(vram[0]), format_bytes(ram));
           ASSERT_EQ(e.devices.size(), vram.size() + 1) << where;
           for (std::size_t i = 0; i < vram.size(); ++i) {
             EXPECT_LE(e.devices[i].total(), vram[i] - r.headroom.for_device(vram[i])) << where;
@@ -173,8 +173,7 @@ TEST(Properties, ComponentsAddUpToTheTotal) {
         Bytes weights = 0, kv = 0, compute = 0, output = 0, overhead = 0;
         std::int32_t layers = 0;
         for (const DeviceUsage& d : e.devices) {
-          EXPECT_EQ(d.total(), d.weights + d.kv_cache + d.compute + d.output + d.overhead)
-              << where;
+          EXPECT_EQ(d.total(), d.weights + d.kv_cache + d.compute + d.output + d.overhead) << where;
           weights += d.weights;
           kv += d.kv_cache;
           compute += d.compute;
@@ -212,8 +211,8 @@ TEST(Properties, ScalingInputsNeverShrinksAnEstimate) {
         s.moe.n_ff_shexp *= scale;
         s.n_vocab *= scale;
         s.n_ctx_train *= scale;
-        const Model m = make_model(base.name, "scaled", s, base.file_type,
-                                   generate_tensors(s, base.file_type));
+        const Model m =
+            make_model(base.name, "scaled", s, base.file_type, generate_tensors(s, base.file_type));
         Config c;
         c.ctx = 4096 * scale;
         c.gpu_layers = s.n_layer + 1;
@@ -250,10 +249,17 @@ TEST(Properties, SizeParsersRoundTrip) {
     EXPECT_EQ(format_bytes(back), text);
   }
   for (std::int64_t n : {1, 3, 16, 24, 80, 512}) {
-    for (const auto& [suffix, factor] :
-         {std::pair<const char*, Bytes>{"K", kib}, {"KiB", kib}, {"KB", 1000}, {"M", mib},
-          {"MiB", mib}, {"mb", 1000 * 1000}, {"G", gib}, {"GiB", gib}, {"Gi", gib},
-          {"GB", Bytes{1000} * 1000 * 1000}, {"T", 1024 * gib}}) {
+    for (const auto& [suffix, factor] : {std::pair<const char*, Bytes>{"K", kib},
+                                         {"KiB", kib},
+                                         {"KB", 1000},
+                                         {"M", mib},
+                                         {"MiB", mib},
+                                         {"mb", 1000 * 1000},
+                                         {"G", gib},
+                                         {"GiB", gib},
+                                         {"Gi", gib},
+                                         {"GB", Bytes{1000} * 1000 * 1000},
+                                         {"T", 1024 * gib}}) {
       const std::string text = fmt::format("{}{}", n, suffix);
       EXPECT_EQ(parse_size(text, "--ram"), n * factor) << text;
     }

@@ -50,7 +50,6 @@ ModelSpec gemma2_2b() {
   return s;
 }
 
-
 const TensorInfo* find(const std::vector<TensorInfo>& tensors, const std::string& name) {
   const auto it = std::find_if(tensors.begin(), tensors.end(),
                                [&](const TensorInfo& t) { return t.name == name; });

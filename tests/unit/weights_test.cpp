@@ -41,8 +41,8 @@ TEST(WeightLayout, CudaPadsEachTensorTo128Bytes) {
   EXPECT_EQ(g.cuda, pad_to(4095 * 4, 128));
   WeightGroup q;  // quantized row of 2880 (not a multiple of 512): one extra 192-elem chunk
   q.add(TensorInfo{"blk.0.attn_q.weight", {2880, 10, 1, 1}, GgmlType::q8_0});
-  EXPECT_EQ(q.cuda, pad_to(row_bytes(GgmlType::q8_0, 2880) * 10 + row_bytes(GgmlType::q8_0, 192),
-                           128));
+  EXPECT_EQ(q.cuda,
+            pad_to(row_bytes(GgmlType::q8_0, 2880) * 10 + row_bytes(GgmlType::q8_0, 192), 128));
 }
 
 TEST(WeightLayout, RejectsBlocksBeyondTheLayerCount) {
@@ -51,7 +51,7 @@ TEST(WeightLayout, RejectsBlocksBeyondTheLayerCount) {
 }
 
 TEST(LayerOnGpu, OutputLayerGoesFirst) {
-  EXPECT_TRUE(layer_on_gpu(32, 32, 1));   // -ngl 1: only the output layer
+  EXPECT_TRUE(layer_on_gpu(32, 32, 1));  // -ngl 1: only the output layer
   EXPECT_FALSE(layer_on_gpu(31, 32, 1));
   EXPECT_TRUE(layer_on_gpu(31, 32, 2));
   EXPECT_TRUE(layer_on_gpu(0, 32, 33));

@@ -37,8 +37,8 @@ struct LoadedModel {
   SourceKind kind = SourceKind::catalog;
   std::vector<Model> alternatives;  // other quantizations (catalog only)
   ModelDefaults defaults;
-  std::vector<std::string> notes;   // what was read, and what was assumed
-  std::uint64_t bytes_read = 0;     // header bytes read from model files
+  std::vector<std::string> notes;  // what was read, and what was assumed
+  std::uint64_t bytes_read = 0;    // header bytes read from model files
 };
 
 // Resolves `name`:

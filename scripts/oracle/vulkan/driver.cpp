@@ -1,8 +1,9 @@
 // Loads one model and creates one context with node-llama-cpp's prebuilt libllama (Vulkan
 // build) through llama.cpp's C API, printing llama.cpp's whole log on stdout. It exists for the
 // settings node-llama-cpp 3.22.1 cannot pass: tensor buffer-type overrides (--n-cpu-moe) and
-// op_offload off; for the others it gives node-llama-cpp's figures exactly (crosscheck.mjs). Built and run by measure.py
-// (scripts/oracle/vulkan/README.md). Only load and reserve are exercised: no token is decoded.
+// op_offload off; for the others it gives node-llama-cpp's figures exactly (crosscheck.mjs). Built
+// and run by measure.py (scripts/oracle/vulkan/README.md). Only load and reserve are exercised: no
+// token is decoded.
 //
 //   driver --model FILE [--ngl N] [--ctx N] [--seqs N] [--ubatch N] [--fa on|off]
 //          [--mmap on|off] [--op-offload on|off] [--n-cpu-moe N] [--type-k T] [--type-v T]
@@ -57,18 +58,30 @@ int main(int argc, char** argv) {
       return 2;
     }
     const std::string v = argv[++i];
-    if (a == "--model") model_path = v;
-    else if (a == "--ngl") ngl = std::atoi(v.c_str());
-    else if (a == "--ctx") ctx = std::atol(v.c_str());
-    else if (a == "--seqs") seqs = std::atoi(v.c_str());
-    else if (a == "--ubatch") ubatch = std::atol(v.c_str());
-    else if (a == "--fa") fa = flag(v);
-    else if (a == "--mmap") mmap = flag(v);
-    else if (a == "--op-offload") op_offload = flag(v);
-    else if (a == "--n-cpu-moe") n_cpu_moe = std::atoi(v.c_str());
-    else if (a == "--type-k") type_k = v;
-    else if (a == "--type-v") type_v = v;
-    else if (a == "--backends") backends = v;
+    if (a == "--model")
+      model_path = v;
+    else if (a == "--ngl")
+      ngl = std::atoi(v.c_str());
+    else if (a == "--ctx")
+      ctx = std::atol(v.c_str());
+    else if (a == "--seqs")
+      seqs = std::atoi(v.c_str());
+    else if (a == "--ubatch")
+      ubatch = std::atol(v.c_str());
+    else if (a == "--fa")
+      fa = flag(v);
+    else if (a == "--mmap")
+      mmap = flag(v);
+    else if (a == "--op-offload")
+      op_offload = flag(v);
+    else if (a == "--n-cpu-moe")
+      n_cpu_moe = std::atoi(v.c_str());
+    else if (a == "--type-k")
+      type_k = v;
+    else if (a == "--type-v")
+      type_v = v;
+    else if (a == "--backends")
+      backends = v;
     else {
       std::fprintf(stderr, "driver: unknown argument %s\n", a.c_str());
       return 2;
@@ -81,8 +94,10 @@ int main(int argc, char** argv) {
 
   llama_log_set(on_log, nullptr);
   // The prebuilt package loads its backends (Vulkan, CPU variants) as modules.
-  if (!backends.empty()) ggml_backend_load_all_from_path(backends.c_str());
-  else ggml_backend_load_all();
+  if (!backends.empty())
+    ggml_backend_load_all_from_path(backends.c_str());
+  else
+    ggml_backend_load_all();
   llama_backend_init();
   std::printf("vramplan_driver: llama.cpp build %d, commit %s\n", llama_build_number(),
               llama_commit());

@@ -13,8 +13,8 @@
 namespace vramplan::cli {
 
 CLI::App* setup_estimate(CLI::App& app, EstimateOptions& o) {
-  CLI::App* sub = app.add_subcommand(
-      "estimate", "memory needed by one explicit configuration, per device");
+  CLI::App* sub =
+      app.add_subcommand("estimate", "memory needed by one explicit configuration, per device");
   add_model_flags(*sub, o.model);
   sub->add_option("--ctx", o.ctx,
                   "context length (default: the engine's: Ollama's VRAM tier, or 4096 without "
@@ -29,14 +29,12 @@ CLI::App* setup_estimate(CLI::App& app, EstimateOptions& o) {
                   "MoE models: keep the experts of the first N blocks in RAM, as llama.cpp's "
                   "--n-cpu-moe N (all: --cpu-moe; default 0)")
       ->type_name("N|all");
-  sub->add_option("--kv-type", o.kv_type, "KV cache type (default f16)")
-      ->type_name("TYPE");
+  sub->add_option("--kv-type", o.kv_type, "KV cache type (default f16)")->type_name("TYPE");
   sub->add_option("--flash-attn", o.flash_attn, "on or off (default on; auto = on)")
       ->type_name("on|off|auto");
   sub->add_option("--ubatch", o.ubatch, "physical batch size (default: the engine's)")
       ->type_name("N");
-  sub->add_option("--batch", o.batch, "logical batch size (default: the engine's)")
-      ->type_name("N");
+  sub->add_option("--batch", o.batch, "logical batch size (default: the engine's)")->type_name("N");
   add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   add_vllm_flags(*sub, o.vllm, false);
   sub->footer("Example: vramplan estimate --vram 16G --model llama3.1:8b --ctx 8192");
@@ -91,9 +89,8 @@ ExitCode run_estimate(const EstimateOptions& o, Context& context) {
                      batch.batch, batch.ubatch ? batch.ubatch : defaults.num_batch);
   config.n_batch = batches.n_batch;
   config.n_ubatch = batches.n_ubatch;
-  config.gpu_layers = !o.gpu_layers.has_value()
-                          ? (backend == Backend::cpu ? 0 : total_layers)
-                          : parse_gpu_layers(*o.gpu_layers, total_layers);
+  config.gpu_layers = !o.gpu_layers.has_value() ? (backend == Backend::cpu ? 0 : total_layers)
+                                                : parse_gpu_layers(*o.gpu_layers, total_layers);
   if (o.cpu_moe.has_value()) config.cpu_moe = parse_cpu_moe(*o.cpu_moe, model.spec.n_layer);
   if (backend == Backend::cpu && config.gpu_layers > 0) {
     warn(context, "--gpu-layers is ignored with --backend cpu");

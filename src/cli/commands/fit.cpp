@@ -21,28 +21,23 @@ CLI::App* setup_fit(CLI::App& app, FitOptions& o) {
       ->type_name("SIZE");
   sub->add_option("--ctx", o.ctx, "fixed context length (default: chosen by the planner)")
       ->type_name("N");
-  sub->add_option("--parallel", o.parallel, "fixed number of parallel slots")
-      ->type_name("N");
+  sub->add_option("--parallel", o.parallel, "fixed number of parallel slots")->type_name("N");
   sub->add_option("--kv-type", o.kv_type, "fixed KV cache type: f16, q8_0, q4_0, ...")
       ->type_name("TYPE");
   sub->add_option("--flash-attn", o.flash_attn, "on, off or auto (default: auto = on)")
       ->type_name("on|off|auto");
-  sub->add_option("--gpu-layers", o.gpu_layers, "fixed GPU layers: N or all")
-      ->type_name("N|all");
+  sub->add_option("--gpu-layers", o.gpu_layers, "fixed GPU layers: N or all")->type_name("N|all");
   sub->add_option("--cpu-moe", o.cpu_moe,
                   "fixed number of blocks whose MoE experts stay in RAM: N or all (llama.cpp's "
                   "--n-cpu-moe; default: chosen by the planner for llama.cpp engines)")
       ->type_name("N|all");
-  sub->add_option("--ubatch", o.ubatch, "fixed physical batch size (-ub)")
-      ->type_name("N");
-  sub->add_option("--batch", o.batch, "fixed logical batch size (-b)")
-      ->type_name("N");
+  sub->add_option("--ubatch", o.ubatch, "fixed physical batch size (-ub)")->type_name("N");
+  sub->add_option("--batch", o.batch, "fixed logical batch size (-b)")->type_name("N");
   sub->add_option("--headroom", o.headroom,
                   "memory kept free per GPU: fit, stable, conservative, none, SIZE or N%")
       ->type_name("POLICY")
       ->default_str("fit");
-  sub->add_option("--min-ctx", o.min_ctx,
-                  "shortest context the planner may pick (default 4096)")
+  sub->add_option("--min-ctx", o.min_ctx, "shortest context the planner may pick (default 4096)")
       ->type_name("N");
   add_output_flags(*sub, o.output, {Format::table, Format::json, Format::env}, true);
   add_vllm_flags(*sub, o.vllm, true);

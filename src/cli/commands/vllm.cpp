@@ -127,8 +127,7 @@ void refuse(bool given, std::string_view flag, std::string_view instead) {
 
 void refuse_llama_flags(const FlagValue& parallel, const FlagValue& kv_type,
                         const FlagValue& flash_attn, const FlagValue& gpu_layers,
-                        const FlagValue& cpu_moe, const FlagValue& ubatch,
-                        const FlagValue& batch) {
+                        const FlagValue& cpu_moe, const FlagValue& ubatch, const FlagValue& batch) {
   refuse(parallel.has_value(), "--parallel", " (use --max-num-seqs)");
   refuse(kv_type.has_value(), "--kv-type", " (use --kv-cache-dtype auto|fp8)");
   refuse(flash_attn.has_value(), "--flash-attn", "");
