@@ -234,7 +234,8 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   }
 
   // vLLM computes math.ceil(total * util) on the byte count.
-  e.requested = static_cast<Bytes>((static_cast<__int128>(total) * e.util_x10000 + 9999) / 10000);
+  // Split so that no product overflows, whatever the capacity (exact: util_x10000 <= 10000).
+  e.requested = total / 10000 * e.util_x10000 + ceil_div(total % 10000 * e.util_x10000, 10000);
   const Bytes pre = tp > 1 ? vllm_pre_snapshot_tp : vllm_pre_snapshot_tp1;
   const Bytes weights =
       vllm_rank_weight_bytes(model, tp, request.dtype == VllmDtype::fp8) + vllm_weight_extra;
