@@ -340,26 +340,6 @@ TEST(RecommendReport, DISABLED_PrintDocExamples) {
             << report::render_recommend_table(recommend(catalog(), code)) << "\n";
 }
 
-// Median CPU time of this thread, in ms: the machines these tests run on are shared, and wall
-// time there measures the neighbours as much as the code.
-double thread_cpu_ms() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
-}
-
-template <typename F>
-double median_ms(F f, int runs) {
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    const double t0 = thread_cpu_ms();
-    f();
-    ms.push_back(thread_cpu_ms() - t0);
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
 TEST(Recommend, WholeCatalogIsFast) {
   // Issue 12: `recommend` over the whole catalog in 100 ms. The bound here is 4x that (the CI
   // machine has 2 shared cores); docs/sizing.md §8.5 has the medians.
@@ -381,7 +361,7 @@ TEST(Recommend, WholeCatalogIsFast) {
       RecommendRequest request = c.request;
       request.limit = limit;
       RecommendResult res;
-      const double ms = median_ms([&] { res = recommend(catalog(), request); }, 5);
+      const double ms = test::median_cpu_ms([&] { res = recommend(catalog(), request); }, 5);
       std::printf(
           "recommend %s, limit %zu: %.1f ms (%lld candidates, %lld fits, %lld "
           "estimates)\n",

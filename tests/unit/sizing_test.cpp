@@ -300,34 +300,16 @@ TEST(SizeReport, DISABLED_PrintDocExamples) {
             << "\n";
 }
 
-// Median CPU time of this thread, in ms: the machines these tests run on are shared, and wall
-// time there measures the neighbours as much as the code.
-double thread_cpu_ms() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
-}
-
-template <typename F>
-double median_ms(F f, int runs) {
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    const double t0 = thread_cpu_ms();
-    f();
-    ms.push_back(thread_cpu_ms() - t0);
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
 TEST(Size, WholeGpuCatalogIsFast) {
   // Issue 12: `size` over the whole GPU catalog in 50 ms. The bound here is 4x that (the CI
   // machine has 2 shared cores); docs/sizing.md §7.5 has the medians.
   for (const char* name : {"llama3.1:8b-q4_k_m", "llama3.1:70b-q4_k_m", "llama3.1:405b-fp16"}) {
     const Model& m = models().get(name);
     std::int64_t estimates = 0;
-    const double llama = median_ms([&] { estimates = size_model(m, gpus(), {}).estimates; }, 5);
-    const double vllm = median_ms([&] { (void)size_model(m, gpus(), vllm_request()); }, 5);
+    const double llama =
+        test::median_cpu_ms([&] { estimates = size_model(m, gpus(), {}).estimates; }, 5);
+    const double vllm =
+        test::median_cpu_ms([&] { (void)size_model(m, gpus(), vllm_request()); }, 5);
     std::printf("size %s: llama.cpp %.1f ms (%lld estimates), vLLM %.1f ms\n", name, llama,
                 static_cast<long long>(estimates), vllm);
     EXPECT_LT(llama, 1000 * test::time_budget(0.2)) << name;
