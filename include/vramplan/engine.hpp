@@ -20,6 +20,10 @@ enum class EngineId {
   vllm,          // vLLM V1: its own memory model (vllm.hpp); the llama.cpp fields are unused
 };
 
+// How an engine's memory is laid out: the buffers llama.cpp allocates (planner.hpp,
+// estimate.hpp) or vLLM's utilization budget (vllm.hpp). Front-end profiles share one.
+enum class MemoryModel { llamacpp, vllm };
+
 enum class Backend { cpu, cuda, metal, vulkan };
 
 // How the engine's context setting maps to llama.cpp's n_ctx.
@@ -41,6 +45,7 @@ enum class DefaultContext {
 
 struct Engine {
   EngineId id;
+  MemoryModel memory;
   std::string_view name;     // as typed: "ollama", "llamacpp", "llamacpp-lib"
   std::string_view display;  // "Ollama", "llama-server", "llama.cpp (library)"
   std::string_view version;  // the release whose rules are modelled

@@ -70,7 +70,7 @@ struct Suggestion {
   bool fits = false;
 };
 
-struct Plan {
+struct LlamaPlan {
   bool fits = false;
   Recommendation recommendation;
   Estimate estimate;  // of the recommended configuration
@@ -118,9 +118,19 @@ struct Batches {
                                      std::optional<std::int64_t> batch,
                                      std::optional<std::int64_t> ubatch);
 
+// The configuration the engine runs with the request's settings, the unset ones at the engine's
+// defaults: its default context (engine_default_ctx), slots and batches (engine_slots,
+// engine_batches), every layer on the GPUs with a GPU backend, f16 cache, flash attention on,
+// no experts kept in RAM. `estimate` plans this; `fit` searches from the same settings.
+[[nodiscard]] Config default_config(const Model& model, const FitRequest& request);
+
+// `estimate` as a plan: the breakdown of default_config(); it fits when every device whose
+// capacity is known holds its total (headroom and RAM are not checked: nothing is chosen).
+[[nodiscard]] LlamaPlan estimate_plan(const Model& model, const FitRequest& request);
+
 // Alternative models (other quantizations of the same model) to suggest from when
 // nothing fits; may be empty.
-[[nodiscard]] Plan fit(const Model& model, const FitRequest& request,
-                       const std::vector<Model>& alternatives);
+[[nodiscard]] LlamaPlan fit(const Model& model, const FitRequest& request,
+                            const std::vector<Model>& alternatives);
 
 }  // namespace vramplan

@@ -248,8 +248,8 @@ std::unique_ptr<CLI::App> make_app(Commands& c) {
       "Sizes: 16G = 16GiB = 16*2^30 bytes, 16GB = 16*10^9 bytes. "
       "Exit codes: 0 ok/fits, 1 does not fit, 2 usage, 3 bad input, 4 I/O, 5 internal.\n"
       "Example: vramplan fit --vram 16G --model llama3.1:8b-q8");
-  add_command(*app, c.table, setup_fit, run_fit, c.fit);
-  add_command(*app, c.table, setup_estimate, run_estimate, c.estimate);
+  add_command(*app, c.table, setup_fit, run_plan, c.fit);
+  add_command(*app, c.table, setup_estimate, run_plan, c.estimate);
   add_command(*app, c.table, setup_models, run_models, c.models);
   add_command(*app, c.table, setup_inspect, run_inspect, c.inspect);
   return app;

@@ -23,8 +23,8 @@ struct Command {
 // Where the parsed flags land, and the command table make_app() fills (app.cpp: one row per
 // command, in --help order).
 struct Commands {
-  FitOptions fit;
-  EstimateOptions estimate;
+  PlanOptions fit{.fitted = true};
+  PlanOptions estimate{.fitted = false};
   ModelsOptions models;
   InspectOptions inspect;
   std::vector<Command> table;

@@ -12,26 +12,26 @@ constexpr Bytes fit_margin = 1024 * mib;  // llama.cpp --fit default target (-fi
 // llama.cpp common/arg.cpp (llama-server defaults, b10309) and src/llama-context.cpp (output
 // reserve).
 constexpr std::array<Engine, 4> engine_table{{
-    {EngineId::ollama, "ollama", "Ollama", "0.30-0.33 (llama-server b10488)",
+    {EngineId::ollama, MemoryModel::llamacpp, "ollama", "Ollama", "0.30-0.33 (llama-server b10488)",
      ContextMeaning::per_slot, OutputReserve::per_sequence, DefaultContext::vram_tier,
      /*default_parallel=*/1, /*unified_when_parallel_unset=*/false,
      /*batch_equals_ubatch=*/true, /*default_batch=*/512, /*default_ubatch=*/512,
      /*auto_batch=*/true, /*expert_offload=*/false, fit_margin},  // ollama#11772
-    {EngineId::llamacpp, "llamacpp", "llama-server", "b10309", ContextMeaning::total,
-     OutputReserve::per_sequence, DefaultContext::model_max,
+    {EngineId::llamacpp, MemoryModel::llamacpp, "llamacpp", "llama-server", "b10309",
+     ContextMeaning::total, OutputReserve::per_sequence, DefaultContext::model_max,
      /*default_parallel=*/4, /*unified_when_parallel_unset=*/true,
      /*batch_equals_ubatch=*/false, /*default_batch=*/2048, /*default_ubatch=*/512,
      /*auto_batch=*/false, /*expert_offload=*/true, fit_margin},
-    {EngineId::llamacpp_lib, "llamacpp-lib", "llama.cpp (library)", "b10309", ContextMeaning::total,
-     OutputReserve::per_token, DefaultContext::model_max,
+    {EngineId::llamacpp_lib, MemoryModel::llamacpp, "llamacpp-lib", "llama.cpp (library)", "b10309",
+     ContextMeaning::total, OutputReserve::per_token, DefaultContext::model_max,
      /*default_parallel=*/1, /*unified_when_parallel_unset=*/false,
      /*batch_equals_ubatch=*/true, /*default_batch=*/512, /*default_ubatch=*/512,
      /*auto_batch=*/false, /*expert_offload=*/true, fit_margin},  // tensor_buft_overrides
     // vLLM: planned by vllm_estimate / vllm_fit (docs/memory-model.md "vLLM"); only id, names and
     // version are read. Context = max_model_len per request; slots = max_num_seqs
     // (vllm/engine/arg_utils.py).
-    {EngineId::vllm, "vllm", "vLLM", "v0.21+ (V1 engine)", ContextMeaning::per_slot,
-     OutputReserve::per_sequence, DefaultContext::model_max,
+    {EngineId::vllm, MemoryModel::vllm, "vllm", "vLLM", "v0.21+ (V1 engine)",
+     ContextMeaning::per_slot, OutputReserve::per_sequence, DefaultContext::model_max,
      /*default_parallel=*/1, /*unified_when_parallel_unset=*/false,
      /*batch_equals_ubatch=*/false, /*default_batch=*/2048, /*default_ubatch=*/2048,
      /*auto_batch=*/false, /*expert_offload=*/false, fit_margin},

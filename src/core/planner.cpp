@@ -305,9 +305,56 @@ Bytes Headroom::for_device(Bytes capacity) const {
   return std::max(fixed, share);
 }
 
-Plan fit(const Model& model, const FitRequest& request, const std::vector<Model>& alternatives) {
+Config default_config(const Model& model, const FitRequest& request) {
+  if (request.engine == nullptr) throw Error(ErrorKind::internal, "default_config: no engine");
+  const Engine& engine = *request.engine;
+  Config config;
+  const Slots slots = engine_slots(engine, request.parallel);
+  config.parallel = slots.parallel;
+  config.kv_unified = slots.kv_unified;
+  config.type_k = config.type_v = request.kv_type.value_or(GgmlType::f16);
+  config.flash_attn = request.flash_attn.value_or(true);
+  config.cpu_repack = request.cpu_repack;
+  config.ctx = request.ctx.value_or(engine_default_ctx(model, engine, request.vram));
+  const Batches batches =
+      engine_batches(model, engine, request.backend, config.ctx, config.parallel, config.flash_attn,
+                     request.vram, request.batch, request.ubatch);
+  config.n_batch = batches.n_batch;
+  config.n_ubatch = batches.n_ubatch;
+  const std::int32_t total_layers = model.spec.n_layer + 1;
+  config.gpu_layers =
+      request.gpu_layers.value_or(request.backend == Backend::cpu ? 0 : total_layers);
+  config.cpu_moe = request.cpu_moe.value_or(0);
+  return config;
+}
+
+LlamaPlan estimate_plan(const Model& model, const FitRequest& request) {
+  const Config config = default_config(model, request);
+  LlamaPlan plan;
+  plan.estimate = estimate(model, *request.engine, request.backend, config, request.vram);
+  plan.estimates = 1;
+  const Estimate& e = plan.estimate;
+  plan.recommendation = Recommendation{.gpu_layers = config.gpu_layers,
+                                       .total_layers = e.total_layers,
+                                       .ctx = config.ctx,
+                                       .parallel = config.parallel,
+                                       .kv_type = config.type_k,
+                                       .flash_attention = config.flash_attn,
+                                       .n_batch = config.n_batch,
+                                       .n_ubatch = config.n_ubatch,
+                                       .kv_unified = config.kv_unified,
+                                       .cpu_moe = config.cpu_moe};
+  plan.fits = true;
+  for (const DeviceUsage& d : e.devices) {
+    if (d.capacity > 0 && d.total() > d.capacity) plan.fits = false;
+  }
+  return plan;
+}
+
+LlamaPlan fit(const Model& model, const FitRequest& request,
+              const std::vector<Model>& alternatives) {
   if (request.engine == nullptr) throw Error(ErrorKind::internal, "fit: no engine");
-  Plan plan;
+  LlamaPlan plan;
   ComputeCache compute;
   Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true, &plan.estimates, &compute};
   if (request.backend != Backend::cpu) p.gpus = request.vram;

@@ -85,7 +85,7 @@ FitOutcome llama_fit(const Model& model, const Engine& engine, Backend backend,
   request.ram = ram;
   request.headroom = headroom;
   request.min_ctx = min_ctx;
-  const Plan plan = fit(model, request, {});
+  const LlamaPlan plan = fit(model, request, {});
   FitOutcome out;
   out.fits = plan.fits;
   out.gpu_layers = plan.recommendation.gpu_layers;

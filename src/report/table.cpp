@@ -9,6 +9,8 @@
 #include <vramplan/report/table.hpp>
 #include <vramplan/report/text_table.hpp>
 
+#include "plan_sections.hpp"
+
 namespace vramplan::report {
 namespace {
 
@@ -102,14 +104,7 @@ std::string usage_lines(const Estimate& estimate, const std::vector<Bytes>& head
   return out;
 }
 
-std::string bullet_list(const Styled& title, const std::vector<Finding>& items) {
-  if (items.empty()) return {};
-  std::string out = format_text("\n{}\n", title);
-  for (const Finding& item : items) out += word_wrap(describe(item), "  - ", "    ");
-  return out;
-}
-
-Styled verdict(const Plan& plan, bool color) {
+Styled verdict(const LlamaPlan& plan, bool color) {
   const Recommendation& r = plan.recommendation;
   std::size_t gpus = 0;
   for (const DeviceUsage& d : plan.estimate.devices) gpus += d.kind == DeviceKind::gpu ? 1 : 0;
@@ -135,6 +130,13 @@ Styled verdict(const Plan& plan, bool color) {
 
 }  // namespace
 
+std::string bullet_list(const Styled& title, const std::vector<Finding>& items) {
+  if (items.empty()) return {};
+  std::string out = format_text("\n{}\n", title);
+  for (const Finding& item : items) out += word_wrap(describe(item), "  - ", "    ");
+  return out;
+}
+
 std::string on_off(bool value) { return value ? "on" : "off"; }
 
 std::string format_params(double params) {
@@ -157,7 +159,8 @@ std::string usage_bar(Bytes used, Bytes capacity, std::size_t width, bool color)
   return format_text("[{}{}] {:>3} %", bar, std::string(width - filled, '-'), pct);
 }
 
-std::string render_fit_table(const Model& model, const Plan& plan, const TableOptions& options) {
+std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
+                            const TableOptions& options) {
   const Estimate& e = plan.estimate;
   const Recommendation& r = plan.recommendation;
   std::string out = header(model, e);
@@ -214,8 +217,8 @@ std::string render_fit_table(const Model& model, const Plan& plan, const TableOp
   return out;
 }
 
-std::string render_estimate_table(const Model& model, const Estimate& estimate,
-                                  const TableOptions& options) {
+std::string llama_estimate_table(const Model& model, const Estimate& estimate,
+                                 const TableOptions& options) {
   const Config& c = estimate.config;
   std::string out = header(model, estimate);
   out += '\n';

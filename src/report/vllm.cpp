@@ -6,10 +6,8 @@
 #include <vramplan/report/findings.hpp>
 #include <vramplan/report/json.hpp>
 #include <vramplan/report/text_table.hpp>
-#include <vramplan/report/vllm.hpp>
 
-#include "findings_json.hpp"
-#include "json_text.hpp"
+#include "plan_sections.hpp"
 
 namespace vramplan::report {
 namespace {
@@ -29,13 +27,6 @@ std::string indent(const std::string& block) {
     out += "  " + block.substr(start, end - start + 1);
     start = end + 1;
   }
-  return out;
-}
-
-std::string bullets(const std::string& title, const std::vector<Finding>& items) {
-  if (items.empty()) return {};
-  std::string out = format_text("\n{}\n", title);
-  for (const Finding& item : items) out += word_wrap(describe(item), "  - ", "    ");
   return out;
 }
 
@@ -86,19 +77,10 @@ std::string dtype_file_type(const Model& model, const VllmEstimate& e) {
                                           : std::string(to_string(e.dtype));
 }
 
-// One line of the .env: see env.cpp, same rule.
-void line(std::string& out, std::string_view text) {
-  if (text.find_first_of("\n\r") != std::string_view::npos) {
-    throw Error(ErrorKind::internal, "render_vllm_env: a line break inside a .env line");
-  }
-  out += text;
-  out += '\n';
-}
-
 }  // namespace
 
-std::string render_vllm_table(const Model& model, const VllmPlan& plan, bool is_fit,
-                              const TableOptions& options) {
+std::string vllm_table(const Model& model, const VllmPlan& plan, bool is_fit,
+                       const TableOptions& options) {
   const VllmEstimate& e = plan.estimate;
   std::string out = format_text(
       "{}  {}, {}, {} params, {} layers\n", model.name, model.spec.arch, dtype_file_type(model, e),
@@ -144,10 +126,10 @@ std::string render_vllm_table(const Model& model, const VllmPlan& plan, bool is_
   }
   out += indent(bars.render());
   out += "\nchecks\n" + checks(e);
-  out += bullets("decisions", plan.decisions);
-  out += bullets("notes", e.notes);
+  out += bullet_list(Styled{"decisions"}, plan.decisions);
+  out += bullet_list(Styled{"notes"}, e.notes);
   if (!plan.fits && !plan.reasons.empty()) {
-    out += bullets("does not fit", plan.reasons);
+    out += bullet_list(Styled{"does not fit"}, plan.reasons);
   }
   if (!plan.fits && !plan.suggestions.empty()) {
     out += "\nsuggestions\n";
@@ -163,27 +145,13 @@ std::string render_vllm_table(const Model& model, const VllmPlan& plan, bool is_
   return out;
 }
 
-std::string render_vllm_json(const Model& model, const VllmPlan& plan) {
+std::string vllm_file_type(const Model& model, const VllmPlan& plan) {
+  return dtype_file_type(model, plan.estimate);
+}
+
+nlohmann::ordered_json vllm_details_json(const VllmPlan& plan) {
   const VllmEstimate& e = plan.estimate;
   Json j;
-  j["schema_version"] = json_schema_version;
-  j["fits"] = plan.fits;
-  j["model"] = Json{{"name", model.name},
-                    {"arch", model.spec.arch},
-                    {"layers", model.spec.n_layer},
-                    {"source", model.source},
-                    {"file_type", dtype_file_type(model, e)},
-                    {"params", model.n_params}};
-  j["engine"] = Json{{"name", "vllm"}, {"version", std::string(vllm_version)}};
-  j["recommendation"] = Json{{"max_model_len", e.max_model_len},
-                             {"gpu_memory_utilization", e.util()},
-                             {"max_num_seqs", e.max_num_seqs},
-                             {"max_num_batched_tokens", e.max_num_batched_tokens},
-                             {"kv_cache_dtype", std::string(to_string(e.kv_cache_dtype))},
-                             {"tensor_parallel_size", e.tensor_parallel},
-                             {"dtype", std::string(to_string(e.dtype))},
-                             {"enforce_eager", e.enforce_eager},
-                             {"cudagraph_estimate_in_budget", e.cudagraph_in_budget}};
   j["kv_tokens"] = e.kv_tokens;
   j["max_concurrency"] = e.max_concurrency;
   j["kv_bytes_per_token"] = e.kv_bytes_per_token;
@@ -192,90 +160,70 @@ std::string render_vllm_json(const Model& model, const VllmPlan& plan) {
   j["kv_needed_bytes"] = e.kv_needed;
   j["max_fitting_len"] = e.max_fitting_len;
   j["requested_bytes"] = e.requested;
-  Json devices = Json::array();
-  for (const VllmDevice& d : e.devices) {
-    devices.push_back(Json{{"name", d.name},
-                           {"total_bytes", d.total},
-                           {"components", Json{{"pre_snapshot_bytes", d.pre_snapshot},
-                                               {"weights_bytes", d.weights},
-                                               {"activation_bytes", d.activation},
-                                               {"non_torch_bytes", d.non_torch},
-                                               {"cuda_graph_bytes", d.cuda_graph},
-                                               {"kv_cache_bytes", d.kv_cache},
-                                               {"outside_budget_bytes", d.outside_budget}}}});
-  }
-  j["devices"] = devices;
+  Json outside = Json::array();
+  for (const VllmDevice& d : e.devices) outside.push_back(d.outside_budget);
+  j["outside_budget_bytes"] = outside;
   j["checks"] = Json{{"startup", e.startup_ok},
                      {"kv_cache", e.kv_ok},
                      {"sampler_warmup", e.sampler_ok},
                      {"sampler_need_bytes", e.sampler_need},
                      {"sampler_room_bytes", e.sampler_room}};
-  j["decisions"] = findings_json(plan.decisions);
-  j["notes"] = findings_json(e.notes);
-  j["reasons"] = findings_json(plan.reasons);
-  Json suggestions = Json::array();
-  for (const VllmSuggestion& s : plan.suggestions) {
-    Json suggestion = finding_json(s.change);
-    suggestion["fits"] = s.fits;
-    suggestion["max_model_len"] = s.max_model_len;
-    suggestion["kv_tokens"] = s.kv_tokens;
-    suggestions.push_back(suggestion);
-  }
-  j["suggestions"] = suggestions;
-  return json_text(j);
+  return j;
 }
 
-std::string render_vllm_env(const Model& model, const VllmPlan& plan,
-                            const VllmEnvOptions& options) {
+std::string vllm_env(const Model& model, const VllmPlan& plan, const EnvOptions& options) {
   const VllmEstimate& e = plan.estimate;
   std::string out;
-  line(out, format_text("# Generated by vramplan {} for {}", options.tool_version, model.name));
-  line(out, format_text("# model:   {} ({})", model.name, model.source));
-  line(out, format_text("# rules:   vLLM {}", vllm_version));
-  line(out, format_text("# fits:    {}", plan.fits ? "yes" : "NO (closest attempt below)"));
-  line(out, format_text("# kv:      {} tokens, max concurrency {:.2f}x at {} tokens", e.kv_tokens,
-                        e.max_concurrency, e.max_model_len));
+  env_line(out, format_text("# Generated by vramplan {} for {}", options.tool_version, model.name));
+  env_line(out, format_text("# model:   {} ({})", model.name, model.source));
+  env_line(out, format_text("# rules:   vLLM {}", vllm_version));
+  env_line(out, format_text("# fits:    {}", plan.fits ? "yes" : "NO (closest attempt below)"));
+  env_line(out, format_text("# kv:      {} tokens, max concurrency {:.2f}x at {} tokens",
+                            e.kv_tokens, e.max_concurrency, e.max_model_len));
   for (const VllmDevice& d : e.devices) {
-    line(out, format_text("# {}:    {} requested of {} ({} before the snapshot)", d.name,
-                          format_bytes(e.requested), format_bytes(d.total),
-                          format_bytes(d.pre_snapshot)));
+    env_line(out, format_text("# {}:    {} requested of {} ({} before the snapshot)", d.name,
+                              format_bytes(e.requested), format_bytes(d.total),
+                              format_bytes(d.pre_snapshot)));
   }
   for (const Finding& reason : plan.reasons) {
-    line(out, format_text("# does not fit: {}", describe(reason)));
+    env_line(out, format_text("# does not fit: {}", describe(reason)));
   }
-  for (const Finding& note : e.notes) line(out, format_text("# note: {}", describe(note)));
-  line(out, "#");
-  line(out,
-       "# vLLM takes its engine arguments on the command line; it does not read MAX_MODEL_LEN");
-  line(out, "# and the others below. docker compose substitutes them from this .env into the");
-  line(out, "# service's command (image vllm/vllm-openai, whose entrypoint is `vllm serve`):");
-  line(out, "#");
-  line(out, "#   command: >");
-  line(out, "#     ${MODEL} --max-model-len ${MAX_MODEL_LEN}");
-  line(out, "#     --gpu-memory-utilization ${GPU_MEMORY_UTILIZATION}");
-  line(out,
-       "#     --max-num-seqs ${MAX_NUM_SEQS} --max-num-batched-tokens ${MAX_NUM_BATCHED_TOKENS}");
-  line(out,
-       "#     --kv-cache-dtype ${KV_CACHE_DTYPE} --tensor-parallel-size ${TENSOR_PARALLEL_SIZE}");
-  line(out, format_text("#     --dtype ${{DTYPE}}{}{}",
-                        e.dtype == VllmDtype::fp8 ? " --quantization ${QUANTIZATION}" : "",
-                        e.enforce_eager ? " --enforce-eager" : ""));
-  line(out, "#");
-  line(out, "MODEL=" + env_value("MODEL", options.model_ref));
-  line(out, format_text("MAX_MODEL_LEN={}", e.max_model_len));
-  line(out, format_text("GPU_MEMORY_UTILIZATION={}", util_text(e)));
-  line(out, format_text("MAX_NUM_SEQS={}", e.max_num_seqs));
-  line(out, format_text("MAX_NUM_BATCHED_TOKENS={}", e.max_num_batched_tokens));
-  line(out, format_text("KV_CACHE_DTYPE={}", to_string(e.kv_cache_dtype)));
-  line(out, format_text("TENSOR_PARALLEL_SIZE={}", e.tensor_parallel));
-  line(out, format_text("DTYPE={}", vllm_dtype_flag(e.dtype)));
-  if (e.dtype == VllmDtype::fp8) line(out, "QUANTIZATION=fp8");
+  for (const Finding& note : e.notes) env_line(out, format_text("# note: {}", describe(note)));
+  env_line(out, "#");
+  env_line(out,
+           "# vLLM takes its engine arguments on the command line; it does not read MAX_MODEL_LEN");
+  env_line(out, "# and the others below. docker compose substitutes them from this .env into the");
+  env_line(out, "# service's command (image vllm/vllm-openai, whose entrypoint is `vllm serve`):");
+  env_line(out, "#");
+  env_line(out, "#   command: >");
+  env_line(out, "#     ${MODEL} --max-model-len ${MAX_MODEL_LEN}");
+  env_line(out, "#     --gpu-memory-utilization ${GPU_MEMORY_UTILIZATION}");
+  env_line(
+      out,
+      "#     --max-num-seqs ${MAX_NUM_SEQS} --max-num-batched-tokens ${MAX_NUM_BATCHED_TOKENS}");
+  env_line(
+      out,
+      "#     --kv-cache-dtype ${KV_CACHE_DTYPE} --tensor-parallel-size ${TENSOR_PARALLEL_SIZE}");
+  env_line(out, format_text("#     --dtype ${{DTYPE}}{}{}",
+                            e.dtype == VllmDtype::fp8 ? " --quantization ${QUANTIZATION}" : "",
+                            e.enforce_eager ? " --enforce-eager" : ""));
+  env_line(out, "#");
+  env_line(out, "MODEL=" + env_value("MODEL", options.model_ref));
+  env_line(out, format_text("MAX_MODEL_LEN={}", e.max_model_len));
+  env_line(out, format_text("GPU_MEMORY_UTILIZATION={}", util_text(e)));
+  env_line(out, format_text("MAX_NUM_SEQS={}", e.max_num_seqs));
+  env_line(out, format_text("MAX_NUM_BATCHED_TOKENS={}", e.max_num_batched_tokens));
+  env_line(out, format_text("KV_CACHE_DTYPE={}", to_string(e.kv_cache_dtype)));
+  env_line(out, format_text("TENSOR_PARALLEL_SIZE={}", e.tensor_parallel));
+  env_line(out, format_text("DTYPE={}", vllm_dtype_flag(e.dtype)));
+  if (e.dtype == VllmDtype::fp8) env_line(out, "QUANTIZATION=fp8");
   if (!e.enforce_eager) {
-    line(out,
-         "# read by vLLM itself (vllm envs.py): the plan counts the CUDA-graph estimate inside");
-    line(out, "# the budget, the default since v0.21; 1 makes older releases do the same");
-    line(out,
-         format_text("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS={}", e.cudagraph_in_budget ? 1 : 0));
+    env_line(
+        out,
+        "# read by vLLM itself (vllm envs.py): the plan counts the CUDA-graph estimate inside");
+    env_line(out, "# the budget, the default since v0.21; 1 makes older releases do the same");
+    env_line(out, format_text("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS={}",
+                              e.cudagraph_in_budget ? 1 : 0));
   }
   return out;
 }

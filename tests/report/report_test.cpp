@@ -1,4 +1,4 @@
-// Renderers on hand-built Estimate and Plan values: exact strings, key sets, invariants.
+// Renderers on hand-built estimates and plans: exact strings, key sets, invariants.
 #include <set>
 #include <string>
 
@@ -6,9 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <vramplan/error.hpp>
-#include <vramplan/report/env.hpp>
 #include <vramplan/report/json.hpp>
-#include <vramplan/report/table.hpp>
+#include <vramplan/report/plan.hpp>
 
 namespace vramplan::report {
 namespace {
@@ -57,8 +56,8 @@ Estimate test_estimate(const Engine& engine, std::int32_t gpu_layers) {
   return e;
 }
 
-Plan test_plan(const Engine& engine, std::int32_t gpu_layers, bool fits) {
-  Plan p;
+LlamaPlan test_plan(const Engine& engine, std::int32_t gpu_layers, bool fits) {
+  LlamaPlan p;
   p.fits = fits;
   p.estimate = test_estimate(engine, gpu_layers);
   p.recommendation = Recommendation{.gpu_layers = gpu_layers,
@@ -87,6 +86,30 @@ Plan test_plan(const Engine& engine, std::int32_t gpu_layers, bool fits) {
   return p;
 }
 
+// `estimate`'s envelope of a hand-built estimate.
+Plan estimate_of(const Estimate& e) {
+  LlamaPlan p;
+  p.estimate = e;
+  p.recommendation = Recommendation{.gpu_layers = e.config.gpu_layers,
+                                    .total_layers = e.total_layers,
+                                    .ctx = e.config.ctx,
+                                    .parallel = e.config.parallel,
+                                    .kv_type = e.config.type_k,
+                                    .flash_attention = e.config.flash_attn,
+                                    .n_batch = e.config.n_batch,
+                                    .n_ubatch = e.config.n_ubatch};
+  return to_plan(p, false);
+}
+
+std::string render_env(const Model& model, const LlamaPlan& plan, const EnvOptions& options) {
+  return render_plan_env(model, to_plan(plan, true), options);
+}
+
+std::string render_fit_table(const Model& model, const LlamaPlan& plan,
+                             const TableOptions& options = {}) {
+  return render_plan_table(model, to_plan(plan, true), options);
+}
+
 std::set<std::string> keys(const nlohmann::json& object) {
   std::set<std::string> out;
   for (const auto& item : object.items()) out.insert(item.key());
@@ -95,80 +118,93 @@ std::set<std::string> keys(const nlohmann::json& object) {
 
 TEST(JsonReport, EstimateHasTheDocumentedKeys) {
   const Model m = test_model();
-  const auto j =
-      nlohmann::json::parse(render_estimate_json(m, test_estimate(engine(EngineId::ollama), 33)));
-  EXPECT_EQ(keys(j), (std::set<std::string>{"schema_version", "model", "engine", "config",
-                                            "components", "devices", "total_bytes", "notes"}));
+  const auto j = nlohmann::json::parse(
+      render_plan_json(m, estimate_of(test_estimate(engine(EngineId::ollama), 33))));
+  EXPECT_EQ(keys(j), (std::set<std::string>{"schema_version", "command", "fits", "model", "engine",
+                                            "recommendation", "estimate", "decisions", "reasons",
+                                            "suggestions", "notes", "details"}));
   EXPECT_EQ(j["schema_version"], 2);
+  EXPECT_EQ(j["command"], "estimate");
+  EXPECT_EQ(j["fits"], true);  // 9.19 GiB on a 16 GiB GPU
   EXPECT_EQ(keys(j["model"]),
             (std::set<std::string>{"name", "arch", "layers", "source", "file_type", "params"}));
   EXPECT_EQ(j["model"]["file_type"], "Q8_0");
   EXPECT_EQ(keys(j["engine"]), (std::set<std::string>{"name", "version"}));
   EXPECT_EQ(j["engine"]["name"], "ollama");
   EXPECT_EQ(
-      keys(j["config"]),
+      keys(j["recommendation"]),
       (std::set<std::string>{"ctx", "parallel", "gpu_layers", "total_layers", "kv_type",
-                             "flash_attention", "n_batch", "n_ubatch", "kv_unified", "cpu_moe",
-                             "backend", "n_ctx", "n_ctx_seq", "n_stream", "n_outputs"}));
-  EXPECT_EQ(j["config"]["kv_type"]["k"], "f16");
-  EXPECT_EQ(j["config"]["flash_attention"], "on");
-  EXPECT_EQ(j["config"]["backend"], "cuda");
-  EXPECT_EQ(keys(j["components"]),
+                             "flash_attention", "n_batch", "n_ubatch", "kv_unified", "cpu_moe"}));
+  EXPECT_EQ(j["recommendation"]["flash_attention"], "on");
+  EXPECT_EQ(keys(j["details"]), (std::set<std::string>{"backend", "kv_type", "n_ctx", "n_ctx_seq",
+                                                       "n_stream", "n_outputs"}));
+  EXPECT_EQ(j["details"]["kv_type"]["k"], "f16");
+  EXPECT_EQ(j["details"]["backend"], "cuda");
+  const auto& e = j["estimate"];
+  EXPECT_EQ(keys(e), (std::set<std::string>{"devices", "components", "total_bytes"}));
+  EXPECT_EQ(keys(e["components"]),
             (std::set<std::string>{"weights_bytes", "kv_cache_bytes", "compute_bytes",
                                    "output_bytes", "overhead_bytes"}));
-  ASSERT_EQ(j["devices"].size(), 2u);
-  EXPECT_EQ(
-      keys(j["devices"][0]),
-      (std::set<std::string>{"name", "kind", "bytes", "capacity_bytes", "layers", "weights_bytes",
-                             "kv_cache_bytes", "compute_bytes", "output_bytes", "overhead_bytes"}));
-  EXPECT_EQ(j["devices"][0]["kind"], "gpu");
-  EXPECT_EQ(j["devices"][1]["kind"], "host");
-  EXPECT_EQ(j["devices"][0]["kv_cache_bytes"], gib);
+  ASSERT_EQ(e["devices"].size(), 2u);
+  EXPECT_EQ(keys(e["devices"][0]), (std::set<std::string>{"name", "kind", "bytes", "capacity_bytes",
+                                                          "layers", "components"}));
+  EXPECT_EQ(e["devices"][0]["kind"], "gpu");
+  EXPECT_EQ(e["devices"][1]["kind"], "host");
+  EXPECT_EQ(e["devices"][0]["layers"], 33);
+  EXPECT_EQ(e["devices"][0]["components"]["kv_cache_bytes"], gib);
+}
+
+TEST(JsonReport, AnEstimateOverCapacityDoesNotFit) {
+  Estimate over = test_estimate(engine(EngineId::ollama), 33);
+  over.devices[0].capacity = 8 * gib;  // 9.19 GiB on it
+  const auto j = nlohmann::json::parse(render_plan_json(test_model(), estimate_of(over)));
+  EXPECT_EQ(j["fits"], false);
 }
 
 TEST(JsonReport, ComponentsAddUpToTotalBytes) {
   const auto j = nlohmann::json::parse(
-      render_estimate_json(test_model(), test_estimate(engine(EngineId::ollama), 33)));
+      render_plan_json(test_model(), estimate_of(test_estimate(engine(EngineId::ollama), 33))));
+  const auto& e = j["estimate"];
   std::int64_t components = 0;
-  for (const auto& item : j["components"].items()) components += item.value().get<std::int64_t>();
-  EXPECT_EQ(components, j["total_bytes"].get<std::int64_t>());
+  for (const auto& item : e["components"].items()) components += item.value().get<std::int64_t>();
+  EXPECT_EQ(components, e["total_bytes"].get<std::int64_t>());
   std::int64_t devices = 0;
-  for (const auto& d : j["devices"]) {
+  for (const auto& d : e["devices"]) {
     devices += d["bytes"].get<std::int64_t>();
-    EXPECT_EQ(d["bytes"].get<std::int64_t>(),
-              d["weights_bytes"].get<std::int64_t>() + d["kv_cache_bytes"].get<std::int64_t>() +
-                  d["compute_bytes"].get<std::int64_t>() + d["output_bytes"].get<std::int64_t>() +
-                  d["overhead_bytes"].get<std::int64_t>());
+    std::int64_t parts = 0;
+    for (const auto& item : d["components"].items()) parts += item.value().get<std::int64_t>();
+    EXPECT_EQ(d["bytes"].get<std::int64_t>(), parts);
   }
-  EXPECT_EQ(devices, j["total_bytes"].get<std::int64_t>());
+  EXPECT_EQ(devices, e["total_bytes"].get<std::int64_t>());
   // And the total is what test_estimate() put on its two devices, summed here by hand.
   const std::int64_t gpu = (7 * gib + 500 * mib) + gib + 258 * mib + 0 + 457 * mib;
   const std::int64_t cpu = 532 * mib + 0 + 24 * mib + 513024 + 0;
-  EXPECT_EQ(j["total_bytes"].get<std::int64_t>(), gpu + cpu);
+  EXPECT_EQ(e["total_bytes"].get<std::int64_t>(), gpu + cpu);
 }
 
 TEST(JsonReport, IsIndentedWithTwoSpacesAndEndsWithNewline) {
   const std::string text =
-      render_estimate_json(test_model(), test_estimate(engine(EngineId::ollama), 33));
+      render_plan_json(test_model(), estimate_of(test_estimate(engine(EngineId::ollama), 33)));
   EXPECT_EQ(text.substr(0, 24), "{\n  \"schema_version\": 2,");
   EXPECT_EQ(text.back(), '\n');
 }
 
 TEST(JsonReport, FitHasTheDocumentedKeysInOrder) {
   const std::string text =
-      render_fit_json(test_model(), test_plan(engine(EngineId::ollama), 20, false));
+      render_plan_json(test_model(), to_plan(test_plan(engine(EngineId::ollama), 20, false), true));
   const auto j = nlohmann::ordered_json::parse(text);
   std::vector<std::string> order;
   for (const auto& item : j.items()) order.push_back(item.key());
-  EXPECT_EQ(order, (std::vector<std::string>{"schema_version", "fits", "recommendation", "headroom",
-                                             "ram_reserve_bytes", "decisions", "reasons",
-                                             "suggestions", "estimate"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"schema_version", "command", "fits", "model", "engine",
+                                             "recommendation", "estimate", "decisions", "reasons",
+                                             "suggestions", "notes", "details"}));
+  EXPECT_EQ(j["command"], "fit");
   EXPECT_EQ(j["fits"], false);
   EXPECT_EQ(j["recommendation"]["gpu_layers"], 20);
   EXPECT_EQ(j["recommendation"]["total_layers"], 33);
   EXPECT_EQ(j["recommendation"]["kv_type"], "f16");
-  EXPECT_EQ(j["headroom"]["profile"], "fit");
-  EXPECT_EQ(j["headroom"]["bytes"][0], gib);
+  EXPECT_EQ(j["details"]["headroom"]["profile"], "fit");
+  EXPECT_EQ(j["details"]["headroom"]["bytes"][0], gib);
   // Findings carry their kind, their words and the numbers behind them.
   EXPECT_EQ(j["decisions"][0], nlohmann::ordered_json::parse(
                                    R"json({"kind": "ctx_largest_fits",
@@ -183,7 +219,6 @@ TEST(JsonReport, FitHasTheDocumentedKeysInOrder) {
   EXPECT_EQ(j["suggestions"][0]["values"]["file_type"], "Q4_K_M");
   EXPECT_EQ(j["suggestions"][0]["gpu_bytes"], 6 * gib);
   EXPECT_EQ(j["suggestions"][0]["fits"], true);
-  EXPECT_FALSE(j["estimate"].contains("schema_version"));
   EXPECT_EQ(j["estimate"]["total_bytes"], test_estimate(engine(EngineId::ollama), 20).total());
 }
 
@@ -243,7 +278,7 @@ TEST(EnvReport, OllamaPartialOffloadIsACommentNeverAVariable) {
 }
 
 TEST(EnvReport, LlamaServerVariables) {
-  Plan plan = test_plan(engine(EngineId::llamacpp), 33, true);
+  LlamaPlan plan = test_plan(engine(EngineId::llamacpp), 33, true);
   plan.recommendation.parallel = 4;
   plan.recommendation.kv_unified = true;
   plan.recommendation.n_batch = 2048;

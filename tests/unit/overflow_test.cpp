@@ -109,7 +109,7 @@ class OverflowGguf : public ::testing::Test {
   }
 
   // `fit` of the model on a 24 GiB GPU, as the CLI runs it.
-  static Plan plan(const Model& m, EngineId id = EngineId::llamacpp) {
+  static LlamaPlan plan(const Model& m, EngineId id = EngineId::llamacpp) {
     FitRequest r;
     r.engine = &engine(id);
     r.backend = Backend::cuda;

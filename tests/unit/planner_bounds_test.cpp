@@ -60,14 +60,14 @@ TEST_P(PlannerBound, CraftedMoeFitsOrNotWithinTheEstimateBound) {
     // Nothing fits / some layers / experts in RAM / everything on the GPU.
     for (const auto& [vram, ram] : {std::pair{1 * gib, Bytes{0}}, std::pair{1 * gib, 4 * gib},
                                     std::pair{3 * gib, 4 * gib}, std::pair{64 * gib, Bytes{0}}}) {
-      const Plan p = fit(m, request(id, {vram}, ram), {});
+      const LlamaPlan p = fit(m, request(id, {vram}, ram), {});
       some_fit = some_fit || p.fits;
       some_not = some_not || !p.fits;
       EXPECT_LE(p.estimates, max_estimates)
           << engine(id).name << " " << format_bytes(vram) << " ram " << format_bytes(ram);
       EXPECT_GT(p.estimates, 0);
     }
-    const Plan two = fit(m, request(id, {2 * gib, 3 * gib}, 0), {});
+    const LlamaPlan two = fit(m, request(id, {2 * gib, 3 * gib}, 0), {});
     EXPECT_LE(two.estimates, max_estimates) << engine(id).name << " two GPUs";
   }
   EXPECT_TRUE(some_fit);  // both outcomes are exercised
@@ -92,7 +92,7 @@ TEST(PlannerBound, ManySmallerQuantizationsDoNotMultiplyTheWork) {
   }
   ASSERT_EQ(expected.size(), 4u);
   for (EngineId id : {EngineId::ollama, EngineId::llamacpp}) {
-    const Plan p = fit(f16, request(id, {1 * gib}, 4 * gib), alternatives);
+    const LlamaPlan p = fit(f16, request(id, {1 * gib}, 4 * gib), alternatives);
     EXPECT_FALSE(p.fits);
     EXPECT_LE(p.estimates, max_estimates) << engine(id).name;
     std::vector<std::string> quants;

@@ -31,7 +31,7 @@ Model llama70b_q4() {
 }
 
 TEST(Fit, UnsetContextIsTheModelMaximumWhenItFits) {
-  const Plan p = fit(test::simple_model(test::llama31_8b()), request({80 * gib}), {});
+  const LlamaPlan p = fit(test::simple_model(test::llama31_8b()), request({80 * gib}), {});
   EXPECT_TRUE(p.fits);
   EXPECT_EQ(p.recommendation.gpu_layers, 33);
   EXPECT_EQ(p.recommendation.total_layers, 33);
@@ -43,7 +43,7 @@ TEST(Fit, UnsetContextIsTheModelMaximumWhenItFits) {
 
 TEST(Fit, ShortensAnUnsetContextToTheLargestThatFits) {
   const Model m = test::simple_model(test::llama31_8b());
-  const Plan p = fit(m, request({16 * gib}, EngineId::llamacpp), {});
+  const LlamaPlan p = fit(m, request({16 * gib}, EngineId::llamacpp), {});
   EXPECT_EQ(p.recommendation.parallel, 4);  // llama-server's -np auto: 4 unified slots
   EXPECT_TRUE(p.recommendation.kv_unified);
   ASSERT_TRUE(p.fits);
@@ -65,7 +65,7 @@ TEST(Fit, UserContextIsAConstraintSoLayersMoveInstead) {
   FitRequest r = request({24 * gib});
   r.ctx = 8192;
   r.ram = 128 * gib;
-  const Plan p = fit(llama70b_q4(), r, {});
+  const LlamaPlan p = fit(llama70b_q4(), r, {});
   EXPECT_TRUE(p.fits);
   EXPECT_EQ(p.recommendation.ctx, 8192);
   EXPECT_GT(p.recommendation.gpu_layers, 0);
@@ -79,7 +79,7 @@ TEST(Fit, MoreVramNeverMeansFewerGpuLayers) {
   for (Bytes vram = 8 * gib; vram <= 64 * gib; vram += 4 * gib) {
     FitRequest r = request({vram});
     r.ctx = 4096;
-    const Plan p = fit(m, r, {});
+    const LlamaPlan p = fit(m, r, {});
     EXPECT_GE(p.recommendation.gpu_layers, previous) << format_bytes(vram);
     previous = p.recommendation.gpu_layers;
   }
@@ -90,7 +90,7 @@ TEST(Fit, PartialOffloadChecksRam) {
   FitRequest r = request({8 * gib});
   r.ctx = 4096;
   r.ram = 16 * gib;
-  const Plan p = fit(llama70b_q4(), r, {});
+  const LlamaPlan p = fit(llama70b_q4(), r, {});
   EXPECT_FALSE(p.fits);
   ASSERT_FALSE(p.reasons.empty());
   const Finding& ram = p.reasons.back();
@@ -106,7 +106,7 @@ TEST(Fit, NothingFitsGivesReasonsAndSuggestions) {
   r.gpu_layers = 33;
   const Model m = test::simple_model(test::llama31_8b());
   const Model q4 = test::simple_model(test::llama31_8b(), GgmlType::q4_0, FileType::mostly_q4_0);
-  const Plan p = fit(m, r, {q4});
+  const LlamaPlan p = fit(m, r, {q4});
   EXPECT_FALSE(p.fits);
   ASSERT_EQ(p.reasons.size(), 1u);
   EXPECT_EQ(p.reasons[0].kind, FindingKind::gpu_over);
@@ -179,7 +179,7 @@ Model gpt_oss_20b() {
 TEST(Fit, KeepsTheExpertsOfTheFewestBlocksInRamForAMoeModel) {
   const Model m = gpt_oss_20b();
   FitRequest r = request({8 * gib}, EngineId::llamacpp);
-  const Plan p = fit(m, r, {});
+  const LlamaPlan p = fit(m, r, {});
   ASSERT_TRUE(p.fits);
   EXPECT_EQ(p.recommendation.gpu_layers, p.recommendation.total_layers);
   const std::int32_t n = p.recommendation.cpu_moe;
@@ -195,7 +195,7 @@ TEST(Fit, KeepsTheExpertsOfTheFewestBlocksInRamForAMoeModel) {
 }
 
 TEST(Fit, OllamaCannotKeepExpertsInRamAndOffloadsLayersInstead) {
-  const Plan p = fit(gpt_oss_20b(), request({8 * gib}), {});
+  const LlamaPlan p = fit(gpt_oss_20b(), request({8 * gib}), {});
   EXPECT_EQ(p.recommendation.cpu_moe, 0);
   EXPECT_LT(p.recommendation.gpu_layers, p.recommendation.total_layers);
   EXPECT_EQ(p.decisions.back(),
@@ -205,7 +205,7 @@ TEST(Fit, OllamaCannotKeepExpertsInRamAndOffloadsLayersInstead) {
 TEST(Fit, AFixedCpuMoeIsKept) {
   FitRequest r = request({24 * gib}, EngineId::llamacpp);
   r.cpu_moe = 3;
-  const Plan p = fit(gpt_oss_20b(), r, {});
+  const LlamaPlan p = fit(gpt_oss_20b(), r, {});
   EXPECT_TRUE(p.fits);
   EXPECT_EQ(p.recommendation.cpu_moe, 3);
   EXPECT_EQ(p.estimate.config.cpu_moe, 3);
@@ -214,9 +214,9 @@ TEST(Fit, AFixedCpuMoeIsKept) {
 TEST(Fit, WhenEvenDenseLayersDoNotAllFitExpertsStayInRamForTheGpuLayers) {
   const Model m = gpt_oss_20b();
   FitRequest r = request({3 * gib}, EngineId::llamacpp);
-  const Plan with = fit(m, r, {});
+  const LlamaPlan with = fit(m, r, {});
   r.cpu_moe = 0;  // whole layers only
-  const Plan without = fit(m, r, {});
+  const LlamaPlan without = fit(m, r, {});
   ASSERT_TRUE(with.fits);
   EXPECT_LT(with.recommendation.gpu_layers, with.recommendation.total_layers);
   EXPECT_GT(with.recommendation.gpu_layers, without.recommendation.gpu_layers);

@@ -73,10 +73,10 @@ std::int32_t expert_blocks_on_gpu(const Model& m, const Recommendation& r) {
 TEST(Properties, MoreVramNeverMeansFewerLayersOrShorterContext) {
   for (const Model& m : models()) {
     for (EngineId id : engines_tested) {
-      Plan previous;
+      LlamaPlan previous;
       bool first = true;
       for (Bytes vram = 2 * gib; vram <= 96 * gib; vram += vram / 2) {
-        const Plan p = fit(m, request(id, {vram}), {});
+        const LlamaPlan p = fit(m, request(id, {vram}), {});
         const std::string where =
             fmt::format("{} {} {}", m.name, engine(id).name, format_bytes(vram));
         if (!first) {
@@ -133,7 +133,7 @@ TEST(Properties, EveryFittingPlanPassesEstimateUnderTheSameBudget) {
             std::vector<Bytes>{24 * gib}, std::vector<Bytes>{12 * gib, 12 * gib}}) {
         for (Bytes ram : {Bytes{0}, 32 * gib}) {
           const FitRequest r = request(id, vram, ram);
-          const Plan p = fit(m, r, {});
+          const LlamaPlan p = fit(m, r, {});
           if (!p.fits) continue;
           ++checked;
           const Estimate e = estimate(m, engine(id), Backend::cuda, p.estimate.config, vram);

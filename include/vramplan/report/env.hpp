@@ -11,17 +11,14 @@
 #include <string>
 #include <string_view>
 
-#include <vramplan/model.hpp>
-#include <vramplan/planner.hpp>
-
 namespace vramplan::report {
 
 struct EnvOptions {
   std::string_view tool_version;  // vramplan's version, named in the header comment
+  std::string model_ref;          // what `vllm serve` gets: a Hugging Face repo id or a path
 };
 
-// Throws Error{usage} for an engine without a server environment (llamacpp-lib).
-[[nodiscard]] std::string render_env(const Model& model, const Plan& plan,
-                                     const EnvOptions& options);
+// The renderer is report::render_plan_env (plan.hpp); it throws Error{usage} for an engine
+// without a server environment (llamacpp-lib).
 
 }  // namespace vramplan::report

@@ -8,20 +8,11 @@
 #include <vector>
 
 #include <vramplan/catalog.hpp>
-#include <vramplan/estimate.hpp>
-#include <vramplan/planner.hpp>
 
 namespace vramplan::report {
 
 // 2: decisions, reasons, suggestions and notes became objects (docs/cli.md "Findings").
 inline constexpr int json_schema_version = 2;
-
-// `vramplan estimate --format json`. Invariant: the components add up to total_bytes.
-[[nodiscard]] std::string render_estimate_json(const Model& model, const Estimate& estimate);
-
-// `vramplan fit --format json`: verdict, recommendation, headroom, decisions, reasons,
-// suggestions and the estimate object of the recommended configuration.
-[[nodiscard]] std::string render_fit_json(const Model& model, const Plan& plan);
 
 // `vramplan models --format json`.
 [[nodiscard]] std::string render_models_json(const std::vector<const CatalogEntry*>& entries);

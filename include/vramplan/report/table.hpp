@@ -8,8 +8,6 @@
 
 #include <vramplan/bytes.hpp>
 #include <vramplan/catalog.hpp>
-#include <vramplan/estimate.hpp>
-#include <vramplan/planner.hpp>
 
 namespace vramplan::report {
 
@@ -22,15 +20,6 @@ struct TableOptions {
 // ('#' used, '-' free; a full bar and the real percentage when over). Capacity 0: "".
 [[nodiscard]] std::string usage_bar(Bytes used, Bytes capacity, std::size_t width,
                                     bool color = false);
-
-// `vramplan fit`: verdict, recommendation, per-device breakdown, bars, headroom, decisions,
-// and when it does not fit the reasons and suggestions.
-[[nodiscard]] std::string render_fit_table(const Model& model, const Plan& plan,
-                                           const TableOptions& options = {});
-
-// `vramplan estimate`: configuration and per-device breakdown of one explicit configuration.
-[[nodiscard]] std::string render_estimate_table(const Model& model, const Estimate& estimate,
-                                                const TableOptions& options = {});
 
 // `vramplan models`: one row per catalog entry.
 [[nodiscard]] std::string render_models_table(const std::vector<const CatalogEntry*>& entries);

@@ -17,27 +17,22 @@ class App;
 
 namespace vramplan::cli {
 
-// --engine vllm only (src/cli/commands/vllm.cpp, docs/cli.md "vLLM").
+// --engine vllm only (src/cli/engine_vllm.cpp, docs/cli.md "vLLM").
 struct VllmFlags {
   FlagValue max_model_len, gpu_memory_utilization, max_num_seqs, max_num_batched_tokens;
   FlagValue kv_cache_dtype, dtype, gpu_name, cudagraph_estimate;
   bool enforce_eager = false;
 };
 
-struct FitOptions {
-  ModelFlags model;
-  OutputFlags output;
-  FlagValue ram;
-  FlagValue ctx, parallel, kv_type, flash_attn, gpu_layers, cpu_moe, ubatch, batch;
-  std::string headroom = "fit";
-  FlagValue min_ctx;
-  VllmFlags vllm;
-};
-
-struct EstimateOptions {
+// `fit` and `estimate`: one set of flags, one path (plan.cpp); `fitted` tells them apart.
+struct PlanOptions {
+  bool fitted = false;  // `fit`: the unset settings are chosen; `estimate`: they take defaults
   ModelFlags model;
   OutputFlags output;
   FlagValue ctx, parallel, kv_type, flash_attn, gpu_layers, cpu_moe, ubatch, batch;
+  FlagValue ram;                 // fit only
+  std::string headroom = "fit";  // fit only
+  FlagValue min_ctx;             // fit only
   VllmFlags vllm;
 };
 
@@ -52,21 +47,14 @@ struct InspectOptions {
   OutputFlags output;
 };
 
-CLI::App* setup_fit(CLI::App& app, FitOptions& options);
+CLI::App* setup_fit(CLI::App& app, PlanOptions& options);
+CLI::App* setup_estimate(CLI::App& app, PlanOptions& options);
 CLI::App* setup_inspect(CLI::App& app, InspectOptions& options);
-CLI::App* setup_estimate(CLI::App& app, EstimateOptions& options);
 CLI::App* setup_models(CLI::App& app, ModelsOptions& options);
 
-[[nodiscard]] ExitCode run_fit(const FitOptions& options, Context& context);
-[[nodiscard]] ExitCode run_estimate(const EstimateOptions& options, Context& context);
+// `fit` or `estimate`, as options.fitted says.
+[[nodiscard]] ExitCode run_plan(const PlanOptions& options, Context& context);
 [[nodiscard]] ExitCode run_models(const ModelsOptions& options, Context& context);
 [[nodiscard]] ExitCode run_inspect(const InspectOptions& options, Context& context);
-
-// --engine vllm (vllm.cpp): its flags on fit/estimate, and the runs they branch to.
-void add_vllm_flags(CLI::App& app, VllmFlags& flags, bool is_fit);
-// Error{usage} when a vLLM-only flag is given with another engine.
-void reject_vllm_flags(const VllmFlags& flags);
-[[nodiscard]] ExitCode run_fit_vllm(const FitOptions& options, Context& context);
-[[nodiscard]] ExitCode run_estimate_vllm(const EstimateOptions& options, Context& context);
 
 }  // namespace vramplan::cli

@@ -1,5 +1,6 @@
-// `fit` and `estimate` with --engine vllm: vLLM's own flags and memory model (core vllm.hpp),
-// rendered by report/vllm.hpp. The llama.cpp-only flags are refused rather than ignored.
+// vLLM's front: its engine arguments as flags of `fit` and `estimate`, turned into a VllmRequest
+// for its memory model (core vllm.hpp). The llama.cpp-only flags are refused rather than
+// ignored.
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -7,11 +8,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <vramplan/report/vllm.hpp>
-#include <vramplan/version.hpp>
 #include <vramplan/vllm.hpp>
 
-#include "commands.hpp"
+#include "engine_front.hpp"
 
 namespace vramplan::cli {
 namespace {
@@ -125,36 +124,19 @@ void refuse(bool given, std::string_view flag, std::string_view instead) {
   }
 }
 
-void refuse_llama_flags(const FlagValue& parallel, const FlagValue& kv_type,
-                        const FlagValue& flash_attn, const FlagValue& gpu_layers,
-                        const FlagValue& cpu_moe, const FlagValue& ubatch, const FlagValue& batch) {
-  refuse(parallel.has_value(), "--parallel", " (use --max-num-seqs)");
-  refuse(kv_type.has_value(), "--kv-type", " (use --kv-cache-dtype auto|fp8)");
-  refuse(flash_attn.has_value(), "--flash-attn", "");
-  refuse(gpu_layers.has_value(), "--gpu-layers", " (vLLM keeps every layer on the GPUs)");
-  refuse(cpu_moe.has_value(), "--cpu-moe", " (vLLM keeps every expert on the GPUs)");
-  refuse(ubatch.has_value(), "--ubatch", " (use --max-num-batched-tokens)");
-  refuse(batch.has_value(), "--batch", " (use --max-num-batched-tokens)");
-}
-
-struct VllmModel {
-  Model model;
-  std::string model_ref;  // for `vllm serve`
-  std::vector<Finding> notes;
-};
-
 // The model as vLLM would load it. Catalog entries become their Hugging Face checkpoint in
 // --dtype (default bf16); files keep their tensors.
-VllmModel load(const ModelFlags& flags, Parsed& parsed, Context& context) {
+PlannedModel load(const ModelFlags& flags, Parsed& parsed, std::vector<Finding>& notes,
+                  Context& context) {
   const Catalog catalog = load_catalog(flags.catalogs, context);
   io::LoadedModel resolved = resolve_model(catalog, flags, context, false);
   warn_notes(context, resolved.notes);
-  VllmModel out;
+  PlannedModel out;
   VllmRequest& r = parsed.request;
   if (resolved.kind == io::SourceKind::catalog) {
     if (r.dtype == VllmDtype::checkpoint) r.dtype = VllmDtype::bf16;
-    out.notes.push_back(Finding(FindingKind::vllm_catalog_checkpoint,
-                                {{"dtype", std::string(to_string(r.dtype))}}));
+    notes.push_back(Finding(FindingKind::vllm_catalog_checkpoint,
+                            {{"dtype", std::string(to_string(r.dtype))}}));
     out.model = vllm_checkpoint_model(resolved.model, r.dtype);
     const CatalogEntry* entry = catalog.find_id(resolved.model.entry_id);
     out.model_ref = flags.model;
@@ -174,7 +156,7 @@ VllmModel load(const ModelFlags& flags, Parsed& parsed, Context& context) {
   } else {
     if (!parsed.dtype_given) r.dtype = VllmDtype::checkpoint;
     if (r.dtype == VllmDtype::bf16 || r.dtype == VllmDtype::fp16) {
-      out.notes.push_back(
+      notes.push_back(
           Finding(FindingKind::vllm_file_dtype, {{"dtype", std::string(to_string(r.dtype))}}));
     }
     out.model = resolved.model;
@@ -183,37 +165,52 @@ VllmModel load(const ModelFlags& flags, Parsed& parsed, Context& context) {
   return out;
 }
 
-ExitCode finish(const VllmModel& m, VllmPlan& plan, const OutputFlags& output, Format format,
-                bool is_fit, Context& context) {
-  plan.estimate.notes.insert(plan.estimate.notes.begin(), m.notes.begin(), m.notes.end());
-  const VllmEstimate& e = plan.estimate;
+void warn_sampler(const VllmEstimate& e, Context& context) {
   if (!e.sampler_ok) {
     warn(context, fmt::format("the sampler warm-up may run out of memory: {} outside the budget, "
                               "{} needed (lower --max-num-seqs or --gpu-memory-utilization)",
                               format_bytes(e.sampler_room), format_bytes(e.sampler_need)));
   }
-  std::string content;
-  if (format == Format::json) {
-    content = report::render_vllm_json(m.model, plan);
-  } else if (format == Format::env) {
-    content = report::render_vllm_env(
-        m.model, plan, report::VllmEnvOptions{.tool_version = version, .model_ref = m.model_ref});
-  } else {
-    const bool color = !output.output.has_value() && use_color(context);
-    content =
-        report::render_vllm_table(m.model, plan, is_fit, report::TableOptions{.color = color});
-  }
-  if (!is_fit) {
-    emit(context, output, content);
-    return ExitCode::success;
-  }
-  emit_plan(context, output, content, plan.fits);
-  return plan.fits ? ExitCode::success : ExitCode::no_fit;
 }
 
-}  // namespace
+void refuse_llama_flags(const PlanOptions& o) {
+  refuse(o.parallel.has_value(), "--parallel", " (use --max-num-seqs)");
+  refuse(o.kv_type.has_value(), "--kv-type", " (use --kv-cache-dtype auto|fp8)");
+  refuse(o.flash_attn.has_value(), "--flash-attn", "");
+  refuse(o.gpu_layers.has_value(), "--gpu-layers", " (vLLM keeps every layer on the GPUs)");
+  refuse(o.cpu_moe.has_value(), "--cpu-moe", " (vLLM keeps every expert on the GPUs)");
+  refuse(o.ubatch.has_value(), "--ubatch", " (use --max-num-batched-tokens)");
+  refuse(o.batch.has_value(), "--batch", " (use --max-num-batched-tokens)");
+  refuse(o.headroom != "fit", "--headroom",
+         " (the budget is --gpu-memory-utilization; what stays outside it is checked)");
+}
 
-void add_vllm_flags(CLI::App& app, VllmFlags& f, bool is_fit) {
+PlannedModel plan_vllm(const PlanOptions& o, Context& context) {
+  Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
+  if (o.min_ctx.has_value()) {
+    parsed.request.min_model_len = parse_integer("--min-ctx", *o.min_ctx, 1, 1 << 24);
+  }
+  if (o.ram.has_value()) {
+    static_cast<void>(parse_size(*o.ram, "--ram"));
+    warn(context, "--ram is not used by --engine vllm (the plan is per GPU)");
+  }
+  std::vector<Finding> notes;
+  PlannedModel out = load(o.model, parsed, notes, context);
+  check_equal_gpus(parsed.request);
+  VllmPlan plan;
+  if (o.fitted) {
+    plan = vllm_fit(out.model, parsed.request);
+  } else {
+    plan.estimate = vllm_estimate(out.model, parsed.request);
+  }
+  plan.estimate.notes.insert(plan.estimate.notes.begin(), notes.begin(), notes.end());
+  warn_sampler(plan.estimate, context);
+  out.plan = to_plan(std::move(plan), o.fitted);
+  return out;
+}
+
+void add_vllm_flags(CLI::App& app, PlanOptions& o, bool is_fit) {
+  VllmFlags& f = o.vllm;
   app.add_option("--max-model-len", f.max_model_len,
                  is_fit ? "fixed max_model_len (default: the largest that fits, up to the "
                           "model's maximum; 32K = 32768, 32k = 32000)"
@@ -251,59 +248,8 @@ void add_vllm_flags(CLI::App& app, VllmFlags& f, bool is_fit) {
       ->group(group);
 }
 
-void reject_vllm_flags(const VllmFlags& f) {
-  const std::pair<bool, const char*> given[] = {
-      {f.max_model_len.has_value(), "--max-model-len"},
-      {f.gpu_memory_utilization.has_value(), "--gpu-memory-utilization"},
-      {f.max_num_seqs.has_value(), "--max-num-seqs"},
-      {f.max_num_batched_tokens.has_value(), "--max-num-batched-tokens"},
-      {f.kv_cache_dtype.has_value(), "--kv-cache-dtype"},
-      {f.dtype.has_value(), "--dtype"},
-      {f.gpu_name.has_value(), "--gpu-name"},
-      {f.enforce_eager, "--enforce-eager"},
-      {f.cudagraph_estimate.has_value(), "--cudagraph-estimate"}};
-  for (const auto& [is_given, flag] : given) {
-    if (is_given) {
-      throw Error(ErrorKind::usage, fmt::format("{} needs --engine vllm", flag));
-    }
-  }
-}
+}  // namespace
 
-ExitCode run_fit_vllm(const FitOptions& o, Context& context) {
-  const Format format = parse_format(o.output.format, {Format::table, Format::json, Format::env});
-  check_output_file(o.output);
-  require_model(o.model, "fit");
-  refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.cpu_moe, o.ubatch,
-                     o.batch);
-  refuse(o.headroom != "fit", "--headroom",
-         " (the budget is --gpu-memory-utilization; what stays outside it is checked)");
-  Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
-  if (o.min_ctx.has_value()) {
-    parsed.request.min_model_len = parse_integer("--min-ctx", *o.min_ctx, 1, 1 << 24);
-  }
-  if (o.ram.has_value()) {
-    static_cast<void>(parse_size(*o.ram, "--ram"));
-    warn(context, "--ram is not used by --engine vllm (the plan is per GPU)");
-  }
-  const VllmModel m = load(o.model, parsed, context);
-  check_equal_gpus(parsed.request);
-  VllmPlan plan = vllm_fit(m.model, parsed.request);
-  return finish(m, plan, o.output, format, true, context);
-}
-
-ExitCode run_estimate_vllm(const EstimateOptions& o, Context& context) {
-  const Format format = parse_format(o.output.format, {Format::table, Format::json});
-  check_output_file(o.output);
-  require_model(o.model, "estimate");
-  refuse_llama_flags(o.parallel, o.kv_type, o.flash_attn, o.gpu_layers, o.cpu_moe, o.ubatch,
-                     o.batch);
-  Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
-  const VllmModel m = load(o.model, parsed, context);
-  VllmPlan plan;
-  check_equal_gpus(parsed.request);
-  plan.estimate = vllm_estimate(m.model, parsed.request);
-  plan.fits = plan.estimate.fits();
-  return finish(m, plan, o.output, format, false, context);
-}
+const EngineFront vllm_front{MemoryModel::vllm, add_vllm_flags, refuse_llama_flags, plan_vllm};
 
 }  // namespace vramplan::cli

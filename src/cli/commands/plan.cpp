@@ -1,0 +1,133 @@
+// `vramplan fit` and `vramplan estimate`: one path for every engine. The flags are parsed and
+// planned by the engine's front (engine_front.hpp), which returns the plan envelope; one
+// renderer per format writes it (report/plan.hpp).
+#include <array>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <vramplan/report/plan.hpp>
+#include <vramplan/version.hpp>
+
+#include "../engine_front.hpp"
+#include "commands.hpp"
+
+namespace vramplan::cli {
+namespace {
+
+void add_engine_flags(CLI::App& sub, PlanOptions& o) {
+  for (const EngineFront* front : engine_fronts()) {
+    if (front->add_flags != nullptr) front->add_flags(sub, o, o.fitted);
+  }
+}
+
+}  // namespace
+
+// The registry of memory models: a new one is a front (engine_front.hpp) added here.
+std::span<const EngineFront* const> engine_fronts() {
+  static constexpr std::array<const EngineFront*, 2> fronts{&llamacpp_front, &vllm_front};
+  return fronts;
+}
+
+const EngineFront& engine_front(std::string_view engine_name) {
+  const Engine* engine = find_engine(engine_name);
+  const MemoryModel memory = engine != nullptr ? engine->memory : MemoryModel::llamacpp;
+  for (const EngineFront* front : engine_fronts()) {
+    if (front->memory == memory) return *front;
+  }
+  return llamacpp_front;
+}
+
+CLI::App* setup_fit(CLI::App& app, PlanOptions& o) {
+  CLI::App* sub = app.add_subcommand(
+      "fit", "find the settings (GPU layers, context, slots, KV type) that make a model fit");
+  add_model_flags(*sub, o.model);
+  sub->add_option("--ram", o.ram, "system RAM to fit the CPU part into (e.g. 64G)")
+      ->type_name("SIZE");
+  sub->add_option("--ctx", o.ctx, "fixed context length (default: chosen by the planner)")
+      ->type_name("N");
+  sub->add_option("--parallel", o.parallel, "fixed number of parallel slots")->type_name("N");
+  sub->add_option("--kv-type", o.kv_type, "fixed KV cache type: f16, q8_0, q4_0, ...")
+      ->type_name("TYPE");
+  sub->add_option("--flash-attn", o.flash_attn, "on, off or auto (default: auto = on)")
+      ->type_name("on|off|auto");
+  sub->add_option("--gpu-layers", o.gpu_layers, "fixed GPU layers: N or all")->type_name("N|all");
+  sub->add_option("--cpu-moe", o.cpu_moe,
+                  "fixed number of blocks whose MoE experts stay in RAM: N or all (llama.cpp's "
+                  "--n-cpu-moe; default: chosen by the planner for llama.cpp engines)")
+      ->type_name("N|all");
+  sub->add_option("--ubatch", o.ubatch, "fixed physical batch size (-ub)")->type_name("N");
+  sub->add_option("--batch", o.batch, "fixed logical batch size (-b)")->type_name("N");
+  sub->add_option("--headroom", o.headroom,
+                  "memory kept free per GPU: fit, stable, conservative, none, SIZE or N%")
+      ->type_name("POLICY")
+      ->default_str("fit");
+  sub->add_option("--min-ctx", o.min_ctx, "shortest context the planner may pick (default 4096)")
+      ->type_name("N");
+  add_output_flags(*sub, o.output, {Format::table, Format::json, Format::env}, true);
+  add_engine_flags(*sub, o);
+  sub->footer("Example: vramplan fit --vram 24G --ram 64G --model llama3.1:70b --format env");
+  return sub;
+}
+
+CLI::App* setup_estimate(CLI::App& app, PlanOptions& o) {
+  CLI::App* sub =
+      app.add_subcommand("estimate", "memory needed by one explicit configuration, per device");
+  add_model_flags(*sub, o.model);
+  sub->add_option("--ctx", o.ctx,
+                  "context length (default: the engine's: Ollama's VRAM tier, or 4096 without "
+                  "--vram; the model's maximum for llama.cpp)")
+      ->type_name("N");
+  sub->add_option("--parallel", o.parallel, "parallel slots (default: the engine's)")
+      ->type_name("N");
+  sub->add_option("--gpu-layers", o.gpu_layers,
+                  "layers on the GPU: N or all (default: all with a GPU backend)")
+      ->type_name("N|all");
+  sub->add_option("--cpu-moe", o.cpu_moe,
+                  "MoE models: keep the experts of the first N blocks in RAM, as llama.cpp's "
+                  "--n-cpu-moe N (all: --cpu-moe; default 0)")
+      ->type_name("N|all");
+  sub->add_option("--kv-type", o.kv_type, "KV cache type (default f16)")->type_name("TYPE");
+  sub->add_option("--flash-attn", o.flash_attn, "on or off (default on; auto = on)")
+      ->type_name("on|off|auto");
+  sub->add_option("--ubatch", o.ubatch, "physical batch size (default: the engine's)")
+      ->type_name("N");
+  sub->add_option("--batch", o.batch, "logical batch size (default: the engine's)")->type_name("N");
+  add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
+  add_engine_flags(*sub, o);
+  sub->footer("Example: vramplan estimate --vram 16G --model llama3.1:8b --ctx 8192");
+  return sub;
+}
+
+ExitCode run_plan(const PlanOptions& o, Context& context) {
+  const EngineFront& front = engine_front(o.model.engine);
+  // Every flag is validated before any work, so that usage errors come first.
+  const Format format =
+      o.fitted ? parse_format(o.output.format, {Format::table, Format::json, Format::env})
+               : parse_format(o.output.format, {Format::table, Format::json});
+  check_output_file(o.output);
+  require_model(o.model, o.fitted ? "fit" : "estimate");
+  front.refuse_other_flags(o);
+  const PlannedModel planned = front.plan(o, context);
+
+  std::string content;
+  if (format == Format::json) {
+    content = report::render_plan_json(planned.model, planned.plan);
+  } else if (format == Format::env) {
+    content = report::render_plan_env(
+        planned.model, planned.plan,
+        report::EnvOptions{.tool_version = version, .model_ref = planned.model_ref});
+  } else {
+    const bool color = !o.output.output.has_value() && use_color(context);
+    content = report::render_plan_table(planned.model, planned.plan,
+                                        report::TableOptions{.color = color});
+  }
+  if (!o.fitted) {
+    emit(context, o.output, content);
+    return ExitCode::success;
+  }
+  emit_plan(context, o.output, content, planned.plan.fits);
+  return planned.plan.fits ? ExitCode::success : ExitCode::no_fit;
+}
+
+}  // namespace vramplan::cli

@@ -1,0 +1,44 @@
+// The engine-specific sections of the plan renderers (private to src/report): report/plan.cpp
+// lays out what every plan has and calls these for what only one memory model has.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <vramplan/finding.hpp>
+#include <vramplan/model.hpp>
+#include <vramplan/plan.hpp>
+#include <vramplan/report/env.hpp>
+#include <vramplan/report/escape.hpp>
+#include <vramplan/report/table.hpp>
+
+namespace vramplan::report {
+
+// "\n<title>\n" and one wrapped "  - " bullet per finding; "" when there are none.
+[[nodiscard]] std::string bullet_list(const Styled& title, const std::vector<Finding>& items);
+
+// Appends one line of a .env. Text from files reaches it only through format_text(), which
+// escapes line breaks; a line break here would be a bug, not something to write.
+void env_line(std::string& out, std::string_view text);
+
+// llama.cpp family (table.cpp, env.cpp, plan.cpp).
+[[nodiscard]] std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
+                                          const TableOptions& options);
+[[nodiscard]] std::string llama_estimate_table(const Model& model, const Estimate& estimate,
+                                               const TableOptions& options);
+[[nodiscard]] std::string llama_env(const Model& model, const LlamaPlan& plan,
+                                    const EnvOptions& options);
+
+// vLLM (vllm.cpp).
+[[nodiscard]] std::string vllm_table(const Model& model, const VllmPlan& plan, bool is_fit,
+                                     const TableOptions& options);
+[[nodiscard]] std::string vllm_env(const Model& model, const VllmPlan& plan,
+                                   const EnvOptions& options);
+// The file type vLLM loads: the --dtype it plans, or the file's own type.
+[[nodiscard]] std::string vllm_file_type(const Model& model, const VllmPlan& plan);
+[[nodiscard]] nlohmann::ordered_json vllm_details_json(const VllmPlan& plan);
+
+}  // namespace vramplan::report
