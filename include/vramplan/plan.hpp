@@ -37,7 +37,7 @@ struct Component {
 struct PlanDevice {
   std::string name;  // "CUDA0", "CPU", "GPU0"
   DeviceKind kind = DeviceKind::host;
-  Bytes capacity = 0;                 // 0 when unknown
+  Bytes capacity = 0;                  // 0 when unknown
   std::optional<std::int32_t> layers;  // llama.cpp: offloadable layers placed here
   std::vector<Component> components;
 

@@ -223,21 +223,7 @@ std::string usage_message(const CLI::ParseError& e, const CLI::App& app, const C
 
 }  // namespace
 
-namespace {
-
-// One row of the command table: `setup` registers the command's flags on `options`, `run`
-// runs it with them. `options` lives in Commands, which outlives the app.
-template <class Options>
-void add_command(CLI::App& app, std::vector<Command>& table,
-                 CLI::App* (*setup)(CLI::App&, Options&), ExitCode (*run)(const Options&, Context&),
-                 Options& options) {
-  table.push_back(Command{setup(app, options),
-                          [run, &options](Context& context) { return run(options, context); }});
-}
-
-}  // namespace
-
-std::unique_ptr<CLI::App> make_app(Commands& c) {
+std::unique_ptr<CLI::App> make_app(std::vector<Command>& commands) {
   auto app = std::make_unique<CLI::App>(
       "vramplan: how much GPU and system memory a local LLM needs, and which settings make it "
       "fit",
@@ -248,18 +234,15 @@ std::unique_ptr<CLI::App> make_app(Commands& c) {
       "Sizes: 16G = 16GiB = 16*2^30 bytes, 16GB = 16*10^9 bytes. "
       "Exit codes: 0 ok/fits, 1 does not fit, 2 usage, 3 bad input, 4 I/O, 5 internal.\n"
       "Example: vramplan fit --vram 16G --model llama3.1:8b-q8");
-  add_command(*app, c.table, setup_fit, run_plan, c.fit);
-  add_command(*app, c.table, setup_estimate, run_plan, c.estimate);
-  add_command(*app, c.table, setup_models, run_models, c.models);
-  add_command(*app, c.table, setup_inspect, run_inspect, c.inspect);
+  for (const CommandFactory add : command_factories()) commands.push_back(add(*app));
   return app;
 }
 
 namespace {
 
 int run_app(const std::vector<std::string>& args, Context& context) {
-  Commands c;
-  const std::unique_ptr<CLI::App> app = make_app(c);
+  std::vector<Command> commands;
+  const std::unique_ptr<CLI::App> app = make_app(commands);
   const CLI::App* parsed = nullptr;
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 2.1 wants them so
@@ -274,7 +257,7 @@ int run_app(const std::vector<std::string>& args, Context& context) {
       return to_int(ExitCode::success);
     }
     std::string hint = "run 'vramplan --help'";
-    for (const Command& command : c.table) {
+    for (const Command& command : commands) {
       if (command.app->parsed()) {
         parsed = command.app;
         hint = fmt::format("run 'vramplan {} --help'", command.app->get_name());
@@ -284,7 +267,7 @@ int run_app(const std::vector<std::string>& args, Context& context) {
     return fail(context, ExitCode::usage, fmt::format("{} ({})", message, hint));
   }
 
-  for (const Command& command : c.table) {
+  for (const Command& command : commands) {
     if (command.app->parsed()) return to_int(command.run(context));
   }
   return to_int(ExitCode::internal);  // require_subcommand(1): one has been parsed

@@ -2,7 +2,6 @@
 // page and shell completions (docgen.cpp) walk the same definitions.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -14,23 +13,8 @@ class App;
 
 namespace vramplan::cli {
 
-// A registered command: its CLI11 subcommand and how to run it with the flags parsed into it.
-struct Command {
-  CLI::App* app = nullptr;
-  std::function<ExitCode(Context&)> run;
-};
-
-// Where the parsed flags land, and the command table make_app() fills (app.cpp: one row per
-// command, in --help order).
-struct Commands {
-  PlanOptions fit{.fitted = true};
-  PlanOptions estimate{.fitted = false};
-  ModelsOptions models;
-  InspectOptions inspect;
-  std::vector<Command> table;
-};
-
-// The whole command line: the top-level app with every subcommand registered on `commands`.
-[[nodiscard]] std::unique_ptr<CLI::App> make_app(Commands& commands);
+// The whole command line: the top-level app with every subcommand of command_factories()
+// registered, each appended to `commands` (which owns their flags' values).
+[[nodiscard]] std::unique_ptr<CLI::App> make_app(std::vector<Command>& commands);
 
 }  // namespace vramplan::cli

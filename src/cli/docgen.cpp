@@ -369,8 +369,8 @@ std::string fish_completion(const CLI::App& app) {
 }  // namespace
 
 std::string generate_doc(Doc doc) {
-  Commands commands;
-  const std::unique_ptr<CLI::App> app = make_app(commands);
+  std::vector<cli::Command> registered;
+  const std::unique_ptr<CLI::App> app = make_app(registered);
   switch (doc) {
     case Doc::man_page:
       return man_page(*app);

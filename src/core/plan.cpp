@@ -116,10 +116,10 @@ Plan to_plan(VllmPlan plan, bool fitted) {
   out.reasons = plan.reasons;
   out.notes = e.notes;
   for (const VllmSuggestion& s : plan.suggestions) {
-    out.suggestions.push_back(
-        PlanSuggestion{.change = s.change,
-                       .fits = s.fits,
-                       .figures = {{"max_model_len", s.max_model_len}, {"kv_tokens", s.kv_tokens}}});
+    out.suggestions.push_back(PlanSuggestion{
+        .change = s.change,
+        .fits = s.fits,
+        .figures = {{"max_model_len", s.max_model_len}, {"kv_tokens", s.kv_tokens}}});
   }
   out.detail = std::move(plan);
   return out;

@@ -60,8 +60,8 @@ Json llama_details_json(const LlamaPlan& plan, bool fitted) {
   const Config& c = e.config;
   Json j;
   j["backend"] = std::string(to_string(e.backend));
-  j["kv_type"] = Json{{"k", std::string(to_string(c.type_k))},
-                      {"v", std::string(to_string(c.type_v))}};
+  j["kv_type"] =
+      Json{{"k", std::string(to_string(c.type_k))}, {"v", std::string(to_string(c.type_v))}};
   j["n_ctx"] = e.shape.n_ctx;
   j["n_ctx_seq"] = e.shape.n_ctx_seq;
   j["n_stream"] = e.shape.n_stream;
@@ -115,9 +115,8 @@ std::string render_plan_json(const Model& model, const Plan& plan) {
   j["recommendation"] = settings;
   Json devices = Json::array();
   for (const PlanDevice& d : plan.devices) devices.push_back(device_json(d));
-  j["estimate"] = Json{{"devices", devices},
-                       {"components", components_json(plan)},
-                       {"total_bytes", plan.total()}};
+  j["estimate"] = Json{
+      {"devices", devices}, {"components", components_json(plan)}, {"total_bytes", plan.total()}};
   j["decisions"] = findings_json(plan.decisions);
   j["reasons"] = findings_json(plan.reasons);
   Json suggestions = Json::array();
@@ -131,11 +130,10 @@ std::string render_plan_json(const Model& model, const Plan& plan) {
   }
   j["suggestions"] = suggestions;
   j["notes"] = findings_json(plan.notes);
-  j["details"] = std::visit(Overloaded{[&](const LlamaPlan& p) {
-                                         return llama_details_json(p, plan.fitted);
-                                       },
-                                       [](const VllmPlan& p) { return vllm_details_json(p); }},
-                            plan.detail);
+  j["details"] =
+      std::visit(Overloaded{[&](const LlamaPlan& p) { return llama_details_json(p, plan.fitted); },
+                            [](const VllmPlan& p) { return vllm_details_json(p); }},
+                 plan.detail);
   return json_text(j);
 }
 

@@ -44,15 +44,16 @@ TEST(PlanEnvelope, EveryEngineAndCommandSharesTheKeys) {
       {{"fit", "--engine", "llamacpp", "--vram", "8G", "--model", "qwen3:30b"}, "llamacpp", "fit"},
       {{"fit", "--engine", "vllm", "--vram", "24G", "--model", "llama3.1:8b"}, "vllm", "fit"},
       {{"fit", "--engine", "vllm", "--vram", "16G", "--model", "llama3.1:8b"}, "vllm", "fit"},
-      {{"estimate", "--vram", "8G", "--model", "llama3.1:8b", "--ctx", "8192"}, "ollama",
+      {{"estimate", "--vram", "8G", "--model", "llama3.1:8b", "--ctx", "8192"},
+       "ollama",
        "estimate"},
-      {{"estimate", "--engine", "vllm", "--vram", "24G", "--model", "llama3.1:8b"}, "vllm",
+      {{"estimate", "--engine", "vllm", "--vram", "24G", "--model", "llama3.1:8b"},
+       "vllm",
        "estimate"},
   };
-  const std::set<std::string> top{"schema_version", "command", "fits",     "model",
-                                  "engine",         "recommendation",      "estimate",
-                                  "decisions",      "reasons",  "suggestions", "notes",
-                                  "details"};
+  const std::set<std::string> top{"schema_version", "command",        "fits",     "model",
+                                  "engine",         "recommendation", "estimate", "decisions",
+                                  "reasons",        "suggestions",    "notes",    "details"};
   for (Case c : cases) {
     c.args.insert(c.args.end(), {"--format", "json"});
     const Json j = run_json(c.args);
@@ -87,8 +88,8 @@ TEST(PlanEnvelope, EveryEngineAndCommandSharesTheKeys) {
 TEST(PlanEnvelope, TheVerdictMatchesTheExitCode) {
   // 16 GiB is too small for a bf16 8B under vLLM's budget; 24 GiB is not.
   for (const auto& [vram, fits] : {std::pair{"16G", false}, std::pair{"24G", true}}) {
-    const Json j = run_json({"fit", "--engine", "vllm", "--vram", vram, "--model", "llama3.1:8b",
-                             "--format", "json"});
+    const Json j = run_json(
+        {"fit", "--engine", "vllm", "--vram", vram, "--model", "llama3.1:8b", "--format", "json"});
     EXPECT_EQ(j["fits"], fits) << vram;
     EXPECT_EQ(j["reasons"].empty(), fits) << vram;
   }

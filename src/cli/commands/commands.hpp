@@ -1,8 +1,14 @@
-// The subcommands, after CLI11's subcom_in_files example: an options struct, a function that
-// registers its flags on a CLI11 subcommand, and a function that runs it (no CLI11 inside).
+// The subcommands, after CLI11's subcom_in_files example: each file under cli/commands/ defines
+// `Command add_NAME_command(CLI::App&)`, which registers the subcommand and its flags on
+// options it owns and returns how to run it. src/CMakeLists.txt lists the names in --help order
+// and generates the table make_app() walks (docs/architecture.md "How to add a command").
 #pragma once
 
+#include <functional>
+#include <span>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <vramplan/cli.hpp>
@@ -36,25 +42,28 @@ struct PlanOptions {
   VllmFlags vllm;
 };
 
-struct ModelsOptions {
-  std::string query;
-  std::vector<std::string> catalogs;
-  std::string format = "table";
-};
-
-struct InspectOptions {
-  ModelFlags model;  // only model and catalogs are used
-  OutputFlags output;
-};
-
-CLI::App* setup_fit(CLI::App& app, PlanOptions& options);
-CLI::App* setup_estimate(CLI::App& app, PlanOptions& options);
-CLI::App* setup_inspect(CLI::App& app, InspectOptions& options);
-CLI::App* setup_models(CLI::App& app, ModelsOptions& options);
-
-// `fit` or `estimate`, as options.fitted says.
+// `fit` or `estimate`, as options.fitted says (plan.cpp).
 [[nodiscard]] ExitCode run_plan(const PlanOptions& options, Context& context);
-[[nodiscard]] ExitCode run_models(const ModelsOptions& options, Context& context);
-[[nodiscard]] ExitCode run_inspect(const InspectOptions& options, Context& context);
+
+// A registered command: its CLI11 subcommand and how to run it with the flags parsed into it.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<ExitCode(Context&)> run;
+};
+
+// A command whose flags land in `options`, owned by the returned Command: `setup` adds the
+// subcommand and its flags to `app`, `run` runs it once they are parsed.
+template <class Options>
+[[nodiscard]] Command make_command(CLI::App& app, Options options,
+                                   CLI::App* (*setup)(CLI::App&, Options&),
+                                   ExitCode (*run)(const Options&, Context&)) {
+  auto owned = std::make_shared<Options>(std::move(options));
+  CLI::App* sub = setup(app, *owned);
+  return Command{sub, [owned, run](Context& context) { return run(*owned, context); }};
+}
+
+// The generated table (src/CMakeLists.txt): every command's add_NAME_command, in --help order.
+using CommandFactory = Command (*)(CLI::App& app);
+[[nodiscard]] std::span<const CommandFactory> command_factories();
 
 }  // namespace vramplan::cli

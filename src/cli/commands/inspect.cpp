@@ -8,6 +8,12 @@
 #include "commands.hpp"
 
 namespace vramplan::cli {
+namespace {
+
+struct InspectOptions {
+  ModelFlags model;  // only model and catalogs are used
+  OutputFlags output;
+};
 
 CLI::App* setup_inspect(CLI::App& app, InspectOptions& o) {
   CLI::App* sub = app.add_subcommand(
@@ -36,6 +42,12 @@ ExitCode run_inspect(const InspectOptions& o, Context& context) {
        format == Format::json ? report::render_inspect_json(loaded.model)
                               : report::render_inspect_table(loaded.model));
   return ExitCode::success;
+}
+
+}  // namespace
+
+Command add_inspect_command(CLI::App& app) {
+  return make_command(app, InspectOptions{}, setup_inspect, run_inspect);
 }
 
 }  // namespace vramplan::cli

@@ -7,6 +7,13 @@
 #include "commands.hpp"
 
 namespace vramplan::cli {
+namespace {
+
+struct ModelsOptions {
+  std::string query;
+  std::vector<std::string> catalogs;
+  std::string format = "table";
+};
 
 CLI::App* setup_models(CLI::App& app, ModelsOptions& o) {
   CLI::App* sub = app.add_subcommand("models", "list the models in the catalog");
@@ -29,6 +36,12 @@ ExitCode run_models(const ModelsOptions& o, Context& context) {
   write_stdout(context, format == Format::json ? report::render_models_json(entries)
                                                : report::render_models_table(entries));
   return ExitCode::success;
+}
+
+}  // namespace
+
+Command add_models_command(CLI::App& app) {
+  return make_command(app, ModelsOptions{}, setup_models, run_models);
 }
 
 }  // namespace vramplan::cli

@@ -38,6 +38,8 @@ const EngineFront& engine_front(std::string_view engine_name) {
   return llamacpp_front;
 }
 
+namespace {
+
 CLI::App* setup_fit(CLI::App& app, PlanOptions& o) {
   CLI::App* sub = app.add_subcommand(
       "fit", "find the settings (GPU layers, context, slots, KV type) that make a model fit");
@@ -97,6 +99,16 @@ CLI::App* setup_estimate(CLI::App& app, PlanOptions& o) {
   add_engine_flags(*sub, o);
   sub->footer("Example: vramplan estimate --vram 16G --model llama3.1:8b --ctx 8192");
   return sub;
+}
+
+}  // namespace
+
+Command add_fit_command(CLI::App& app) {
+  return make_command(app, PlanOptions{.fitted = true}, setup_fit, run_plan);
+}
+
+Command add_estimate_command(CLI::App& app) {
+  return make_command(app, PlanOptions{.fitted = false}, setup_estimate, run_plan);
 }
 
 ExitCode run_plan(const PlanOptions& o, Context& context) {
