@@ -305,6 +305,25 @@ Bytes Headroom::for_device(Bytes capacity) const {
   return std::max(fixed, share);
 }
 
+namespace {
+
+// The settings an estimate ran with, the batches as llama.cpp uses them (its shape).
+Recommendation recommendation_of(const Estimate& e) {
+  const Config& c = e.config;
+  return Recommendation{.gpu_layers = c.gpu_layers,
+                        .total_layers = e.total_layers,
+                        .ctx = c.ctx,
+                        .parallel = c.parallel,
+                        .kv_type = c.type_k,
+                        .flash_attention = c.flash_attn,
+                        .n_batch = e.shape.n_batch,
+                        .n_ubatch = e.shape.n_ubatch,
+                        .kv_unified = c.kv_unified,
+                        .cpu_moe = c.cpu_moe};
+}
+
+}  // namespace
+
 Config default_config(const Model& model, const FitRequest& request) {
   if (request.engine == nullptr) throw Error(ErrorKind::internal, "default_config: no engine");
   const Engine& engine = *request.engine;
@@ -334,16 +353,7 @@ LlamaPlan estimate_plan(const Model& model, const FitRequest& request) {
   plan.estimate = estimate(model, *request.engine, request.backend, config, request.vram);
   plan.estimates = 1;
   const Estimate& e = plan.estimate;
-  plan.recommendation = Recommendation{.gpu_layers = config.gpu_layers,
-                                       .total_layers = e.total_layers,
-                                       .ctx = config.ctx,
-                                       .parallel = config.parallel,
-                                       .kv_type = config.type_k,
-                                       .flash_attention = config.flash_attn,
-                                       .n_batch = config.n_batch,
-                                       .n_ubatch = config.n_ubatch,
-                                       .kv_unified = config.kv_unified,
-                                       .cpu_moe = config.cpu_moe};
+  plan.recommendation = recommendation_of(e);
   plan.fits = true;
   for (const DeviceUsage& d : e.devices) {
     if (d.capacity > 0 && d.total() > d.capacity) plan.fits = false;
@@ -378,16 +388,7 @@ LlamaPlan fit(const Model& model, const FitRequest& request,
   plan.estimate = best.estimate;
   plan.decisions = best.decisions;
   const Config& c = best.config;
-  plan.recommendation = Recommendation{.gpu_layers = plan.estimate.config.gpu_layers,
-                                       .total_layers = model.spec.n_layer + 1,
-                                       .ctx = plan.estimate.config.ctx,
-                                       .parallel = c.parallel,
-                                       .kv_type = kv,
-                                       .flash_attention = c.flash_attn,
-                                       .n_batch = plan.estimate.shape.n_batch,
-                                       .n_ubatch = plan.estimate.shape.n_ubatch,
-                                       .kv_unified = c.kv_unified,
-                                       .cpu_moe = plan.estimate.config.cpu_moe};
+  plan.recommendation = recommendation_of(plan.estimate);
   if (request.ram > 0) plan.estimate.devices.back().capacity = request.ram;
   if (plan.fits) return plan;
 
