@@ -29,6 +29,38 @@ namespace vramplan {
          });
 }
 
+// "Natural" order, case-insensitive: runs of digits compare as numbers, so "llama3.1:8b" comes
+// before "llama3.1:70b" and "qwen2.5" before "qwen3". Equal texts are not less.
+[[nodiscard]] inline bool natural_less(std::string_view a, std::string_view b) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (digit(a[i]) && digit(b[j])) {
+      std::size_t ei = i;
+      std::size_t ej = j;
+      while (ei < a.size() && digit(a[ei])) ++ei;
+      while (ej < b.size() && digit(b[ej])) ++ej;
+      // Compare the runs without leading zeros: the longer one is larger, else by digits.
+      std::string_view x = a.substr(i, ei - i);
+      std::string_view y = b.substr(j, ej - j);
+      while (x.size() > 1 && x.front() == '0') x.remove_prefix(1);
+      while (y.size() > 1 && y.front() == '0') y.remove_prefix(1);
+      if (x.size() != y.size()) return x.size() < y.size();
+      if (x != y) return x < y;
+      i = ei;
+      j = ej;
+      continue;
+    }
+    const char x = lower_ascii(a[i]);
+    const char y = lower_ascii(b[j]);
+    if (x != y) return x < y;
+    ++i;
+    ++j;
+  }
+  return a.size() - i < b.size() - j;
+}
+
 // Levenshtein distance (insertions, deletions, substitutions), for "did you mean". O(|a|·|b|):
 // callers bound the typed name's length first.
 [[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b) {

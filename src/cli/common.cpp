@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -94,6 +95,17 @@ std::int64_t parse_integer(std::string_view flag, const std::string& text, std::
   return value;
 }
 
+std::int64_t parse_token_count(std::string_view flag, const std::string& text, std::int64_t min,
+                               std::int64_t max) {
+  if (text.size() > 1 && (text.back() == 'k' || text.back() == 'K')) {
+    constexpr std::int64_t k = 1024;
+    const std::string digits = text.substr(0, text.size() - 1);
+    const std::int64_t n = parse_integer(flag, digits, (min + k - 1) / k, max / k);
+    return n * k;
+  }
+  return parse_integer(flag, text, min, max);
+}
+
 std::vector<Bytes> parse_vram(const std::string& text) {
   std::vector<Bytes> gpus;
   for (const std::string& part : split(text, ',')) gpus.push_back(parse_size(part, "--vram"));
@@ -154,13 +166,9 @@ std::optional<bool> parse_on_off_auto(std::string_view flag, const std::string& 
 
 std::int32_t parse_gpu_layers(const std::string& text, std::int32_t total_layers) {
   if (text == "all") return total_layers;
+  // More than the model has means all of them, as llama.cpp's -ngl 99 and Ollama's num_gpu 99.
   const std::int64_t n = parse_integer("--gpu-layers", text, 0, 100000);
-  if (n > total_layers) {
-    throw Error(ErrorKind::usage, fmt::format("--gpu-layers: this model has {} layers (the output "
-                                              "layer included), got '{}'",
-                                              total_layers, text));
-  }
-  return static_cast<std::int32_t>(n);
+  return static_cast<std::int32_t>(std::min<std::int64_t>(n, total_layers));
 }
 
 std::int32_t parse_cpu_moe(const std::string& text, std::int32_t n_layer) {

@@ -63,6 +63,10 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, std::initializer_list<F
 // Value parsing; every failure is Error{usage} naming the flag and quoting the value.
 [[nodiscard]] std::int64_t parse_integer(std::string_view flag, const std::string& text,
                                          std::int64_t min, std::int64_t max);
+// A token count such as --ctx: N, or Nk / NK for N x 1024 ("8k" = 8192, "128K" = 131072, as
+// context sizes are spoken of), within [min, max].
+[[nodiscard]] std::int64_t parse_token_count(std::string_view flag, const std::string& text,
+                                             std::int64_t min, std::int64_t max);
 [[nodiscard]] std::vector<Bytes> parse_vram(const std::string& text);
 [[nodiscard]] const Engine& parse_engine(const std::string& text);
 [[nodiscard]] Backend parse_backend_flag(const FlagValue& text, bool have_vram);
@@ -71,7 +75,7 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, std::initializer_list<F
 // "on" / "off" / "auto" (nullopt); `allow_auto` false rejects "auto".
 [[nodiscard]] std::optional<bool> parse_on_off_auto(std::string_view flag, const std::string& text,
                                                     bool allow_auto);
-// "all" -> `total_layers`, else an integer in [0, total_layers].
+// "all" -> `total_layers`, else a whole number >= 0; more than `total_layers` means all (-ngl 99).
 [[nodiscard]] std::int32_t parse_gpu_layers(const std::string& text, std::int32_t total_layers);
 // --cpu-moe: N blocks (0..n_layer) or "all" (llama.cpp's --n-cpu-moe N / --cpu-moe).
 [[nodiscard]] std::int32_t parse_cpu_moe(const std::string& text, std::int32_t n_layer);

@@ -40,7 +40,7 @@ FitRequest parse_settings(const PlanOptions& o, const Engine& engine, Context& c
   if (o.ram.has_value()) request.ram = parse_size(*o.ram, "--ram");
   if (o.fitted) request.headroom = parse_headroom(o.headroom);
   request.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
-  if (o.ctx.has_value()) request.ctx = parse_integer("--ctx", *o.ctx, 1, max_ctx_setting);
+  if (o.ctx.has_value()) request.ctx = parse_token_count("--ctx", *o.ctx, 1, max_ctx_setting);
   if (o.parallel.has_value()) {
     request.parallel = static_cast<std::int32_t>(parse_integer("--parallel", *o.parallel, 1, 256));
   }
@@ -52,7 +52,7 @@ FitRequest parse_settings(const PlanOptions& o, const Engine& engine, Context& c
   request.batch = batch.batch;
   request.ubatch = batch.ubatch;
   if (o.min_ctx.has_value()) {
-    request.min_ctx = parse_integer("--min-ctx", *o.min_ctx, 1, max_ctx_setting);
+    request.min_ctx = parse_token_count("--min-ctx", *o.min_ctx, 1, max_ctx_setting);
   }
   if (o.fitted && request.backend != Backend::cpu && request.vram.empty()) {
     throw Error(ErrorKind::usage, fmt::format("--backend {} needs --vram (the size of each GPU)",

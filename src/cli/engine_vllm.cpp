@@ -68,7 +68,7 @@ Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue
   }
   if (f.max_model_len.has_value())
     r.max_model_len = parse_model_len("--max-model-len", *f.max_model_len);
-  if (ctx) r.max_model_len = parse_model_len("--ctx", *ctx);
+  if (ctx) r.max_model_len = parse_token_count("--ctx", *ctx, 1, 1 << 24);
   if (f.gpu_memory_utilization.has_value()) r.util_x10000 = parse_util(*f.gpu_memory_utilization);
   if (f.max_num_seqs.has_value()) {
     r.max_num_seqs =
@@ -188,7 +188,7 @@ void refuse_llama_flags(const PlanOptions& o) {
 PlannedModel plan_vllm(const PlanOptions& o, Context& context) {
   Parsed parsed = parse_common(o.model, o.vllm, o.ctx, context);
   if (o.min_ctx.has_value()) {
-    parsed.request.min_model_len = parse_integer("--min-ctx", *o.min_ctx, 1, 1 << 24);
+    parsed.request.min_model_len = parse_token_count("--min-ctx", *o.min_ctx, 1, 1 << 24);
   }
   if (o.ram.has_value()) {
     static_cast<void>(parse_size(*o.ram, "--ram"));

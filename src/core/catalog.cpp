@@ -501,6 +501,13 @@ std::vector<const CatalogEntry*> Catalog::search(std::string_view query) const {
     for (const std::string& alias : entry.aliases) hit = hit || contains(alias);
     if (hit) out.push_back(&entry);
   }
+  // In the order people scan a list: by the name shown (the first Ollama tag, else the id).
+  auto shown = [](const CatalogEntry* e) -> std::string_view {
+    return e->ollama.empty() ? std::string_view(e->id) : std::string_view(e->ollama.front());
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const CatalogEntry* x, const CatalogEntry* y) {
+    return natural_less(shown(x), shown(y));
+  });
   return out;
 }
 

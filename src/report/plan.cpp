@@ -90,7 +90,7 @@ std::string render_plan_table(const Model& model, const Plan& plan, const TableO
   return std::visit(
       Overloaded{[&](const LlamaPlan& p) {
                    return plan.fitted ? llama_fit_table(model, p, options)
-                                      : llama_estimate_table(model, p.estimate, options);
+                                      : llama_estimate_table(model, p, options);
                  },
                  [&](const VllmPlan& p) { return vllm_table(model, p, plan.fitted, options); }},
       plan.detail);

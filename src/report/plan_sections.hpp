@@ -27,7 +27,7 @@ void env_line(std::string& out, std::string_view text);
 // llama.cpp family (table.cpp, env.cpp, plan.cpp).
 [[nodiscard]] std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
                                           const TableOptions& options);
-[[nodiscard]] std::string llama_estimate_table(const Model& model, const Estimate& estimate,
+[[nodiscard]] std::string llama_estimate_table(const Model& model, const LlamaPlan& plan,
                                                const TableOptions& options);
 [[nodiscard]] std::string llama_env(const Model& model, const LlamaPlan& plan,
                                     const EnvOptions& options);

@@ -128,6 +128,27 @@ Styled verdict(const LlamaPlan& plan, bool color) {
   return Styled{format_text("{} - closest attempt: {}", paint("no", ansi_red, color), where)};
 }
 
+// An estimate's verdict: whether every GPU holds what it is given, or the first that does not.
+Styled estimate_verdict(const LlamaPlan& plan, bool color) {
+  const DeviceUsage* over = nullptr;
+  bool gpus = false;
+  for (const DeviceUsage& d : plan.estimate.devices) {
+    if (d.kind != DeviceKind::gpu || d.capacity <= 0) continue;
+    gpus = true;
+    if (over == nullptr && d.total() > d.capacity) over = &d;
+  }
+  if (!gpus) {
+    return Styled{"not checked - no GPU size given (--vram): the sizes below are what it takes"};
+  }
+  if (over == nullptr) {
+    return Styled{format_text("{} - every GPU holds its part (no headroom kept; fit adds it)",
+                              paint("yes", ansi_green, color))};
+  }
+  return Styled{format_text("{} - {} needs {} but has {} ({} over)", paint("no", ansi_red, color),
+                            over->name, format_bytes(over->total()), format_bytes(over->capacity),
+                            format_bytes(over->total() - over->capacity))};
+}
+
 }  // namespace
 
 std::string bullet_list(const Styled& title, const std::vector<Finding>& items) {
@@ -217,10 +238,12 @@ std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
   return out;
 }
 
-std::string llama_estimate_table(const Model& model, const Estimate& estimate,
+std::string llama_estimate_table(const Model& model, const LlamaPlan& plan,
                                  const TableOptions& options) {
+  const Estimate& estimate = plan.estimate;
   const Config& c = estimate.config;
   std::string out = header(model, estimate);
+  out += format_text("fits:    {}\n", estimate_verdict(plan, options.color));
   out += '\n';
   TextTable settings;
   settings.add_row({"gpu_layers", format_text("{}/{}", c.gpu_layers, estimate.total_layers)});

@@ -399,7 +399,14 @@ TEST_F(Injection, CatalogValuesAreEscaped) {
       << table.out;
   const CliResult json = run_cli({"models", "evil", "--catalog", yaml, "--format", "json"});
   ASSERT_EQ(json.exit, 0) << json.err;
-  EXPECT_EQ(Json::parse(json.out)["models"][0]["name"], "Evil\nOLLAMA_ORIGINS=*\x1b]0;t\a");
+  bool found = false;
+  const Json listed = Json::parse(json.out);
+  for (const Json& m : listed["models"]) {
+    if (m["id"] != "evil-1b") continue;
+    EXPECT_EQ(m["name"], "Evil\nOLLAMA_ORIGINS=*\x1b]0;t\a");
+    found = true;
+  }
+  EXPECT_TRUE(found) << json.out;
   // A catalog value that is not UTF-8 (yaml-cpp passes the raw byte through): JSON replaces it.
   const std::string raw = path("raw.yaml");
   {

@@ -1,5 +1,6 @@
 // `vramplan models`: the catalog, optionally filtered.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <vramplan/report/json.hpp>
 #include <vramplan/report/table.hpp>
@@ -35,6 +36,13 @@ ExitCode run_models(const ModelsOptions& o, Context& context) {
   const std::vector<const CatalogEntry*> entries = catalog.search(o.query);
   write_stdout(context, format == Format::json ? report::render_models_json(entries)
                                                : report::render_models_table(entries));
+  if (entries.empty()) {
+    // A search that finds nothing is an answer a script must be able to test: exit 1.
+    warn(context, fmt::format("no model in the catalog matches '{}' (vramplan models lists "
+                              "them all)",
+                              o.query));
+    return ExitCode::no_fit;
+  }
   return ExitCode::success;
 }
 

@@ -134,10 +134,7 @@ ExitCode run_plan(const PlanOptions& o, Context& context) {
     content = report::render_plan_table(planned.model, planned.plan,
                                         report::TableOptions{.color = color});
   }
-  if (!o.fitted) {
-    emit(context, o.output, content);
-    return ExitCode::success;
-  }
+  // `estimate` has a verdict too (every GPU holds its part); neither writes -o when it fails.
   emit_plan(context, o.output, content, planned.plan.fits);
   return planned.plan.fits ? ExitCode::success : ExitCode::no_fit;
 }
