@@ -408,6 +408,8 @@ TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {
   EXPECT_EQ(id_of("llama4"), "llama4-scout");
   EXPECT_EQ(id_of("llama4:maverick"), "llama4-maverick");
   EXPECT_EQ(id_of("phi"), "phi2-2.7b");
+  EXPECT_EQ(id_of("qwen"), "qwen1.5-4b");
+  EXPECT_EQ(id_of("qwen:14b-chat-v1.5-q4_K_M"), "qwen1.5-14b");
   EXPECT_EQ(id_of("dolphin-phi"), "dolphin-phi-2.7b");
   EXPECT_EQ(id_of("qwen3-embedding"), "qwen3-embedding-8b");
   EXPECT_EQ(quant_of("qwen3-embedding:0.6b"), "Q8_0");
