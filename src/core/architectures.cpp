@@ -146,6 +146,12 @@ const auto& table() {
       {.name = "qwen2moe", .hf_names = qwen2moe_hf, .hf_swa_opt_in = true},
       qwen3_family("qwen3", {.dense = true}, qwen3_hf),
       qwen3_family("qwen3moe", {.moe = true}, qwen3moe_hf),
+      // Qwen3-VL text models (src/models/qwen3vl.cpp, qwen3vl-moe.cpp): qwen3's tensors; the
+      // vision tower (Ollama: inline v.* tensors or a separate projector) is the catalog's
+      // projector. The graph adds the DeepStack features to the first blocks' inputs and
+      // uses M-RoPE: not rebuilt, closed forms.
+      qwen3_family("qwen3vl", {}, {}),
+      qwen3_family("qwen3vlmoe", {}, {}),
       // Gemma: scaled embeddings and Q, a tied head by default (src/models/gemma.cpp).
       {.name = "gemma",
        .tensor_layout = true,

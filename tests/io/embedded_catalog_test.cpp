@@ -409,13 +409,15 @@ TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {
   EXPECT_EQ(id_of("llama4:maverick"), "llama4-maverick");
   EXPECT_EQ(id_of("phi"), "phi2-2.7b");
   EXPECT_EQ(id_of("qwen"), "qwen1.5-4b");
+  EXPECT_EQ(id_of("qwen3-vl"), "qwen3-vl-8b");
+  EXPECT_EQ(catalog.resolve("qwen3-vl:32b")->entry->spec.arch, "qwen3vl");
   EXPECT_EQ(id_of("qwen:14b-chat-v1.5-q4_K_M"), "qwen1.5-14b");
   EXPECT_EQ(id_of("dolphin-phi"), "dolphin-phi-2.7b");
   EXPECT_EQ(id_of("qwen3-embedding"), "qwen3-embedding-8b");
   EXPECT_EQ(quant_of("qwen3-embedding:0.6b"), "Q8_0");
-  for (const char* id :
-       {"mistral-small3.1-24b", "mistral-small3.2-24b", "qwen2.5vl-3b", "qwen2.5vl-7b",
-        "qwen2.5vl-32b", "qwen2.5vl-72b", "llama4-scout", "llama4-maverick"}) {
+  for (const char* id : {"mistral-small3.1-24b", "mistral-small3.2-24b", "qwen2.5vl-3b",
+                         "qwen2.5vl-7b", "qwen2.5vl-32b", "qwen2.5vl-72b", "llama4-scout",
+                         "llama4-maverick", "qwen3-vl-8b", "qwen3-vl-32b"}) {
     EXPECT_TRUE(catalog.find_id(id)->projector.has_value()) << id;
   }
   EXPECT_EQ(id_of("codellama:python"), "codellama-7b");

@@ -471,7 +471,7 @@ TEST(Tensors, EveryListedArchitectureHasALayout) {
        {"llama",  "qwen2",      "qwen3",     "qwen3moe", "gemma",     "gemma2",
         "gemma3", "phi3",       "deepseek2", "gpt-oss",  "command-r", "starcoder2",
         "bert",   "nomic-bert", "olmo2",     "granite",  "internlm2", "llama4",
-        "phi2",   "mistral3",   "qwen2vl",   "qwen25vl"}) {
+        "phi2",   "mistral3",   "qwen2vl",   "qwen25vl", "qwen3vl",   "qwen3vlmoe"}) {
     EXPECT_TRUE(has_tensor_layout(arch)) << arch;
   }
   EXPECT_FALSE(has_tensor_layout("mamba"));
