@@ -411,6 +411,7 @@ TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {
   EXPECT_EQ(id_of("qwen"), "qwen1.5-4b");
   EXPECT_EQ(id_of("qwen3-vl"), "qwen3-vl-8b");
   EXPECT_EQ(id_of("qwen3-vl:4b-instruct-q8_0"), "qwen3-vl-4b");
+  EXPECT_EQ(catalog.resolve("qwen3-vl:30b")->entry->spec.arch, "qwen3vlmoe");
   EXPECT_EQ(catalog.resolve("qwen3-vl:32b")->entry->spec.arch, "qwen3vl");
   EXPECT_EQ(id_of("qwen:14b-chat-v1.5-q4_K_M"), "qwen1.5-14b");
   EXPECT_EQ(id_of("dolphin-phi"), "dolphin-phi-2.7b");
