@@ -466,6 +466,27 @@ TEST(Tensors, Phi2FollowsItsLoader) {
   EXPECT_EQ(find(t, "blk.0.attn_q.weight"), nullptr);
 }
 
+// The text models of the vision families are their base family's layout: mistral3 is llama's
+// (src/models/mistral3.cpp), qwen2vl/qwen25vl qwen2's, qwen3vl qwen3's; the towers are projectors.
+TEST(Tensors, VisionTextModelsKeepTheirBaseLayouts) {
+  const auto names = [](const ModelSpec& s) {
+    std::vector<std::pair<std::string, std::array<std::int64_t, 4>>> out;
+    for (const TensorInfo& t : generate_tensors(s, FileType::mostly_q4_k_m)) {
+      out.emplace_back(t.name, t.ne);
+    }
+    return out;
+  };
+  for (const auto& [base, vision] :
+       {std::pair{"llama", "mistral3"}, std::pair{"qwen2", "qwen2vl"},
+        std::pair{"qwen2", "qwen25vl"}, std::pair{"qwen3", "qwen3vl"}}) {
+    ModelSpec a = llama31_8b();
+    a.arch = base;
+    ModelSpec b = a;
+    b.arch = vision;
+    EXPECT_EQ(names(a), names(b)) << vision;
+  }
+}
+
 TEST(Tensors, EveryListedArchitectureHasALayout) {
   for (const char* arch :
        {"llama",  "qwen2",      "qwen3",     "qwen3moe", "gemma",     "gemma2",
