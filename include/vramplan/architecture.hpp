@@ -99,7 +99,7 @@ struct Architecture {
   std::string_view post_attn_norm;         // norm after attention ("" = none)
   std::string_view post_ffn_norm;          // norm after the FFN ("" = none)
   Qkv qkv = Qkv::separate;
-  bool qkv_bias = false;
+  bool qkv_bias = false;  // Q/K/V biases (one attn_qkv.bias with a fused QKV)
   bool out_bias = false;
   QkNorm qk_norm = QkNorm::none;
   std::int32_t qk_norm_from_layers = 0;  // Q/K norms only with at least this many blocks
@@ -113,6 +113,7 @@ struct Architecture {
   // up (DeepSeek-V3 has 256, V2 160; the spec has no gating field). 0 = never.
   std::int32_t selection_bias_from_experts = 0;
   bool native_mxfp4_experts = false;  // checkpoints ship MXFP4 experts; every file keeps them
+  bool output_bias = false;           // output.bias {n_vocab} after the head (phi2)
 
   GraphRules graph;  // rebuilt when dense or moe is set
 

@@ -24,6 +24,7 @@ constexpr auto gemma2_hf = std::to_array<HfName>({{"Gemma2ForCausalLM", "gemma2"
 constexpr auto gemma3_hf = std::to_array<HfName>(
     {{"Gemma3ForCausalLM", "gemma3_text"}, {"Gemma3ForConditionalGeneration", "gemma3"}});
 constexpr auto phi3_hf = std::to_array<HfName>({{"Phi3ForCausalLM", "phi3"}});
+constexpr auto phi2_hf = std::to_array<HfName>({{"PhiForCausalLM", "phi"}});
 constexpr auto deepseek2_hf = std::to_array<HfName>(
     {{"DeepseekV2ForCausalLM", "deepseek_v2"}, {"DeepseekV3ForCausalLM", "deepseek_v3"}});
 constexpr auto gpt_oss_hf = std::to_array<HfName>({{"GptOssForCausalLM", "gpt_oss"}});
@@ -145,6 +146,12 @@ const auto& table() {
       {.name = "qwen2moe", .hf_names = qwen2moe_hf, .hf_swa_opt_in = true},
       qwen3_family("qwen3", {.dense = true}, qwen3_hf),
       qwen3_family("qwen3moe", {.moe = true}, qwen3moe_hf),
+      // Qwen3-VL text models (src/models/qwen3vl.cpp, qwen3vl-moe.cpp): qwen3's tensors; the
+      // vision tower (Ollama: inline v.* tensors or a separate projector) is the catalog's
+      // projector. The graph adds the DeepStack features to the first blocks' inputs and
+      // uses M-RoPE: not rebuilt, closed forms.
+      qwen3_family("qwen3vl", {}, {}),
+      qwen3_family("qwen3vlmoe", {}, {}),
       // Gemma: scaled embeddings and Q, a tied head by default (src/models/gemma.cpp).
       {.name = "gemma",
        .tensor_layout = true,
@@ -170,6 +177,35 @@ const auto& table() {
        .graph = {.dense = true, .residual_first = true},
        .swa = {.applies = false},
        .hf_names = phi3_hf},
+      // Phi-2 and Phi-1.5 (src/models/phi2.cpp): LayerNorm with bias, attention and a GELU FFN
+      // in parallel off one norm, biases on every projection and on the output head
+      // (output.bias). Q/K/V fused as convert_hf_to_gguf.py wrote the original Wqkv
+      // checkpoints (Ollama's phi files); llama.cpp loads separate Q/K/V as well
+      // (create_tensor_qkv), the same elements.
+      {.name = "phi2",
+       .tensor_layout = true,
+       .norm = Norm::layer,
+       .ffn_norm = "",
+       .qkv = Qkv::fused,
+       .qkv_bias = true,
+       .out_bias = true,
+       .ffn = Ffn::plain,
+       .output_bias = true,
+       .hf_names = phi2_hf},
+      // Mistral Small 3.1/3.2 as Ollama converts them (convert/convert_mistral.go:
+      // general.architecture "mistral3", the Pixtral vision tower's v.* and mm.* tensors in
+      // the same file, which the catalog counts as its projector). The text model is llama's
+      // layout, and src/models/mistral3.cpp builds llama's graph: its one extra op, a Q
+      // temperature scale, exists only when the file has attention.temperature_scale
+      // (Ministral 3 / Mistral Large 3), which Mistral Small 3.1/3.2 files do not.
+      {.name = "mistral3", .tensor_layout = true, .graph = {.dense = true}},
+      // Qwen2-VL / Qwen2.5-VL text models: qwen2's layout (Q/K/V biases; llama-model.cpp
+      // loads QWEN2VL with QWEN2). llama.cpp's converter writes "qwen2vl" with the vision
+      // tower in a separate mmproj file; Ollama writes "qwen25vl" with the tower inline
+      // (convert/convert_qwen25vl.go), counted as the projector. Their graph uses M-RoPE
+      // (ggml_rope_multi, src/models/qwen2vl.cpp) and is not rebuilt: closed forms.
+      {.name = "qwen2vl", .tensor_layout = true, .qkv_bias = true, .hf_swa_opt_in = true},
+      {.name = "qwen25vl", .tensor_layout = true, .qkv_bias = true, .hf_swa_opt_in = true},
       // DeepSeek-V2/V3/R1, Kimi-K2, GLM-4.7-Flash: MLA with kv_b split into attn_k_b /
       // attn_v_b as the current converter writes it, shared experts, leading dense blocks,
       // NextN blocks (src/models/deepseek2.cpp). The graph is rebuilt for V2-Lite-style

@@ -176,10 +176,13 @@ void block(Layout& l, const Architecture& a, std::int32_t il) {
       l.attn_qkv(il, a.qkv_bias);
       l.attn_out(il, a.out_bias);
       break;
-    case Qkv::fused:
-      l.blk(il, "attn_qkv.weight", l.embd(), l.q_width() + l.k_width(il) + l.v_width(il));
+    case Qkv::fused: {
+      const std::int64_t width = l.q_width() + l.k_width(il) + l.v_width(il);
+      l.blk(il, "attn_qkv.weight", l.embd(), width);
+      if (a.qkv_bias) l.blk(il, "attn_qkv.bias", width);
       l.attn_out(il, a.out_bias);
       break;
+    }
     case Qkv::mla:
       l.mla_attention(il);
       break;
@@ -216,6 +219,7 @@ void model_layout(Layout& l, const Architecture& a) {
   l.add("output_norm.weight", l.embd());
   if (a.norm == Norm::layer) l.add("output_norm.bias", l.embd());
   if (!s.tied_embeddings) l.add("output.weight", l.embd(), s.n_vocab);
+  if (a.output_bias) l.add("output.bias", s.n_vocab);
 }
 
 bool is_float_file(FileType ftype) {

@@ -399,6 +399,29 @@ TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {
   EXPECT_EQ(id_of("command-r:v0.1"), "command-r-35b-v01");
   EXPECT_EQ(id_of("yi:9b-chat-v1.5-fp16"), "yi-9b");
   EXPECT_EQ(quant_of("mxbai-embed-large"), "F16");
+  // Families of issue 14 that needed an architecture: vision towers counted as projectors.
+  EXPECT_EQ(id_of("mistral-small3.1"), "mistral-small3.1-24b");
+  EXPECT_EQ(id_of("mistral-small3.2:24b-instruct-2506-q8_0"), "mistral-small3.2-24b");
+  EXPECT_EQ(catalog.resolve("mistral-small3.1")->entry->spec.arch, "mistral3");
+  EXPECT_EQ(id_of("qwen2.5vl"), "qwen2.5vl-7b");
+  EXPECT_EQ(id_of("qwen2.5vl:72b-q4_K_M"), "qwen2.5vl-72b");
+  EXPECT_EQ(id_of("llama4"), "llama4-scout");
+  EXPECT_EQ(id_of("llama4:maverick"), "llama4-maverick");
+  EXPECT_EQ(id_of("phi"), "phi2-2.7b");
+  EXPECT_EQ(id_of("qwen"), "qwen1.5-4b");
+  EXPECT_EQ(id_of("qwen3-vl"), "qwen3-vl-8b");
+  EXPECT_EQ(id_of("qwen3-vl:4b-instruct-q8_0"), "qwen3-vl-4b");
+  EXPECT_EQ(catalog.resolve("qwen3-vl:30b")->entry->spec.arch, "qwen3vlmoe");
+  EXPECT_EQ(catalog.resolve("qwen3-vl:32b")->entry->spec.arch, "qwen3vl");
+  EXPECT_EQ(id_of("qwen:14b-chat-v1.5-q4_K_M"), "qwen1.5-14b");
+  EXPECT_EQ(id_of("dolphin-phi"), "dolphin-phi-2.7b");
+  EXPECT_EQ(id_of("qwen3-embedding"), "qwen3-embedding-8b");
+  EXPECT_EQ(quant_of("qwen3-embedding:0.6b"), "Q8_0");
+  for (const char* id : {"mistral-small3.1-24b", "mistral-small3.2-24b", "qwen2.5vl-3b",
+                         "qwen2.5vl-7b", "qwen2.5vl-32b", "qwen2.5vl-72b", "llama4-scout",
+                         "llama4-maverick", "qwen3-vl-8b", "qwen3-vl-32b"}) {
+    EXPECT_TRUE(catalog.find_id(id)->projector.has_value()) << id;
+  }
   EXPECT_EQ(id_of("codellama:python"), "codellama-7b");
   EXPECT_EQ(id_of("llama2:chat"), "llama2-7b");
   EXPECT_EQ(id_of("llama3:text"), "llama3-8b");

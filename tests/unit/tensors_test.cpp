@@ -436,10 +436,63 @@ TEST(Tensors, FamilyPiecesFollowTheirLoaders) {
   EXPECT_EQ(kb->ne[0], 2 * 64);  // two KV heads of 512 / 8
 }
 
+// phi2 (src/models/phi2.cpp): LayerNorm biases, a biased fused QKV, parallel attention and
+// FFN (no ffn_norm), a biased GELU FFN and a biased output head; microsoft/phi-2's shape gives
+// its published 2,779,683,840 parameters.
+TEST(Tensors, Phi2FollowsItsLoader) {
+  ModelSpec s;
+  s.arch = "phi2";
+  s.n_layer = 32;
+  s.n_embd = 2560;
+  s.n_ff = 10240;
+  s.n_head = 32;
+  s.n_head_kv = 32;
+  s.n_vocab = 51200;
+  s.n_ctx_train = 2048;
+  const auto t = generate_tensors(s, FileType::mostly_f16);
+  EXPECT_EQ(parameter_count(t), 2'779'683'840);
+  const TensorInfo* qkv = find(t, "blk.0.attn_qkv.bias");
+  ASSERT_NE(qkv, nullptr);
+  EXPECT_EQ(qkv->ne[0], 3 * 2560);
+  const TensorInfo* ob = find(t, "output.bias");
+  ASSERT_NE(ob, nullptr);
+  EXPECT_EQ(ob->ne[0], 51200);
+  for (const char* name : {"blk.0.attn_norm.bias", "blk.0.attn_output.bias", "blk.0.ffn_up.bias",
+                           "blk.0.ffn_down.bias", "output_norm.bias"}) {
+    EXPECT_NE(find(t, name), nullptr) << name;
+  }
+  EXPECT_EQ(find(t, "blk.0.ffn_norm.weight"), nullptr);
+  EXPECT_EQ(find(t, "blk.0.ffn_gate.weight"), nullptr);
+  EXPECT_EQ(find(t, "blk.0.attn_q.weight"), nullptr);
+}
+
+// The text models of the vision families are their base family's layout: mistral3 is llama's
+// (src/models/mistral3.cpp), qwen2vl/qwen25vl qwen2's, qwen3vl qwen3's; the towers are projectors.
+TEST(Tensors, VisionTextModelsKeepTheirBaseLayouts) {
+  const auto names = [](const ModelSpec& s) {
+    std::vector<std::pair<std::string, std::array<std::int64_t, 4>>> out;
+    for (const TensorInfo& t : generate_tensors(s, FileType::mostly_q4_k_m)) {
+      out.emplace_back(t.name, t.ne);
+    }
+    return out;
+  };
+  for (const auto& [base, vision] :
+       {std::pair{"llama", "mistral3"}, std::pair{"qwen2", "qwen2vl"},
+        std::pair{"qwen2", "qwen25vl"}, std::pair{"qwen3", "qwen3vl"}}) {
+    ModelSpec a = llama31_8b();
+    a.arch = base;
+    ModelSpec b = a;
+    b.arch = vision;
+    EXPECT_EQ(names(a), names(b)) << vision;
+  }
+}
+
 TEST(Tensors, EveryListedArchitectureHasALayout) {
-  for (const char* arch : {"llama", "qwen2", "qwen3", "qwen3moe", "gemma", "gemma2", "gemma3",
-                           "phi3", "deepseek2", "gpt-oss", "command-r", "starcoder2", "bert",
-                           "nomic-bert", "olmo2", "granite", "internlm2", "llama4"}) {
+  for (const char* arch :
+       {"llama",  "qwen2",      "qwen3",     "qwen3moe", "gemma",     "gemma2",
+        "gemma3", "phi3",       "deepseek2", "gpt-oss",  "command-r", "starcoder2",
+        "bert",   "nomic-bert", "olmo2",     "granite",  "internlm2", "llama4",
+        "phi2",   "mistral3",   "qwen2vl",   "qwen25vl", "qwen3vl",   "qwen3vlmoe"}) {
     EXPECT_TRUE(has_tensor_layout(arch)) << arch;
   }
   EXPECT_FALSE(has_tensor_layout("mamba"));
