@@ -29,6 +29,7 @@ enum class FindingKind {
   ctx_from_model,          // ctx, origin: a model default (Ollama .params) used as a setting
   batch_from_model,        // batch, origin
   gpu_layers_from_model,   // gpu_layers, origin
+  kv_auto_q8_0,            // ctx, total_layers, f16_gpu_layers, f16_ctx: --kv-type auto chose q8_0
   // llama.cpp family, reasons
   gpu_over,  // device, used_bytes, budget_bytes, headroom_bytes, over_bytes
   ram_over,  // used_bytes, budget_bytes, reserve_bytes, over_bytes

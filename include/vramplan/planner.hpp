@@ -41,6 +41,11 @@ struct FitRequest {
   std::optional<std::int64_t> ctx;
   std::optional<std::int32_t> parallel;
   std::optional<GgmlType> kv_type;
+  // With kv_type unset: f16, unless f16 would put layers on the CPU or shorten the context
+  // below what was asked (the model's maximum when nothing was) and a q8_0 cache with flash
+  // attention keeps every layer on the GPU: then q8_0 (a decision says so). The command
+  // line's default (--kv-type auto); false keeps f16.
+  bool kv_auto = false;
   std::optional<bool> flash_attn;
   std::optional<std::int32_t> gpu_layers;
   std::optional<std::int32_t> cpu_moe;  // --n-cpu-moe (MoE models, llama.cpp engines)

@@ -44,7 +44,9 @@ FitRequest parse_settings(const PlanOptions& o, const Engine& engine, Context& c
   if (o.parallel.has_value()) {
     request.parallel = static_cast<std::int32_t>(parse_integer("--parallel", *o.parallel, 1, 256));
   }
-  if (o.kv_type.has_value()) request.kv_type = parse_kv_type(*o.kv_type);
+  // --kv-type auto (the default): fit chooses (FitRequest::kv_auto), estimate takes f16.
+  if (o.kv_type.has_value() && *o.kv_type != "auto") request.kv_type = parse_kv_type(*o.kv_type);
+  request.kv_auto = o.fitted;
   if (o.flash_attn.has_value()) {
     request.flash_attn = parse_on_off_auto("--flash-attn", *o.flash_attn, true);
   }

@@ -34,6 +34,8 @@ std::string_view to_string(FindingKind kind) {
       return "experts_in_ram_partial";
     case FindingKind::partial_offload:
       return "partial_offload";
+    case FindingKind::kv_auto_q8_0:
+      return "kv_auto_q8_0";
     case FindingKind::no_expert_offload:
       return "no_expert_offload";
     case FindingKind::ctx_from_model:

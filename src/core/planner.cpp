@@ -375,7 +375,7 @@ LlamaPlan fit(const Model& model, const FitRequest& request,
   p.kv_unified = slots.kv_unified;
   p.flash_attn = request.flash_attn.value_or(true);
   // A quantized cache without flash attention is refused by the first estimate (kv_cache()).
-  const GgmlType kv = request.kv_type.value_or(GgmlType::f16);
+  GgmlType kv = request.kv_type.value_or(GgmlType::f16);
 
   plan.headroom = request.headroom;
   for (std::size_t i = 0; i < p.gpus.size(); ++i) {
@@ -384,6 +384,26 @@ LlamaPlan fit(const Model& model, const FitRequest& request,
   plan.ram_reserve = request.ram > 0 ? ram_reserve_bytes : 0;
 
   Outcome best = plan_once(p, kv);
+  if (!request.kv_type && request.kv_auto && p.flash_attn && !p.gpus.empty()) {
+    const std::int32_t total_layers = model.spec.n_layer + 1;
+    const std::int64_t asked = request.ctx.value_or(model.spec.n_ctx_train);
+    auto whole_on_gpu = [&](const Outcome& o) {
+      return o.config.gpu_layers == total_layers && o.config.cpu_moe == 0;
+    };
+    if (!best.fits || !whole_on_gpu(best) || best.config.ctx < asked) {
+      Outcome q8 = plan_once(p, GgmlType::q8_0);
+      if (q8.fits && whole_on_gpu(q8) && q8.config.ctx >= best.config.ctx) {
+        q8.decisions.insert(
+            q8.decisions.begin(),
+            Finding(FindingKind::kv_auto_q8_0, {{"ctx", q8.config.ctx},
+                                                {"total_layers", total_layers},
+                                                {"f16_gpu_layers", best.config.gpu_layers},
+                                                {"f16_ctx", best.config.ctx}}));
+        best = std::move(q8);
+        kv = GgmlType::q8_0;
+      }
+    }
+  }
   plan.fits = best.fits;
   plan.estimate = best.estimate;
   plan.decisions = best.decisions;

@@ -120,6 +120,18 @@ std::string describe(const Finding& f) {
     case K::partial_offload:
       return format_text("{} of {} layers on the GPU{}; the rest run on the CPU (slower)",
                          f.number("gpu_layers"), f.number("total_layers"), gpus_s(f));
+    case K::kv_auto_q8_0:
+      if (f.number("f16_gpu_layers") == f.number("total_layers")) {
+        return format_text(
+            "kv_type: q8_0 (--kv-type auto) allows context {} with all {} layers on the GPU, "
+            "where an f16 cache allows {} (--kv-type f16 keeps f16)",
+            f.number("ctx"), f.number("total_layers"), f.number("f16_ctx"));
+      }
+      return format_text(
+          "kv_type: q8_0 (--kv-type auto) keeps all {} layers on the GPU at context {}; with "
+          "an f16 cache only {} of them fit at context {} (--kv-type f16 keeps f16)",
+          f.number("total_layers"), f.number("ctx"), f.number("f16_gpu_layers"),
+          f.number("f16_ctx"));
     case K::no_expert_offload:
       return format_text(
           "{} cannot keep only the MoE experts in RAM; llama-server's "

@@ -228,3 +228,51 @@ TEST(Fit, WhenEvenDenseLayersDoNotAllFitExpertsStayInRamForTheGpuLayers) {
 
 }  // namespace
 }  // namespace vramplan
+
+namespace vramplan {
+namespace {
+
+// --kv-type auto (issue 11): a Q4_0 llama3.1:8b shape at 131072 on 16 GiB puts layers on the CPU
+// with an f16 cache; with q8_0 every layer stays on the GPU, so auto takes q8_0 and says so.
+TEST(FitKvAuto, TakesQ8WhenItKeepsEveryLayerOnTheGpu) {
+  const Model m = test::simple_model(test::llama31_8b(), GgmlType::q4_0, FileType::mostly_q4_0);
+  FitRequest r = request({16 * gib});
+  r.ctx = 131072;
+  const LlamaPlan f16 = fit(m, r, {});
+  ASSERT_LT(f16.recommendation.gpu_layers, 33);  // the premise: f16 spills
+  EXPECT_EQ(f16.recommendation.kv_type, GgmlType::f16);
+
+  r.kv_auto = true;
+  const LlamaPlan autod = fit(m, r, {});
+  EXPECT_TRUE(autod.fits);
+  EXPECT_EQ(autod.recommendation.kv_type, GgmlType::q8_0);
+  EXPECT_EQ(autod.recommendation.gpu_layers, 33);
+  EXPECT_EQ(autod.recommendation.ctx, 131072);
+  EXPECT_TRUE(autod.recommendation.flash_attention);
+  ASSERT_FALSE(autod.decisions.empty());
+  EXPECT_EQ(autod.decisions.front().kind, FindingKind::kv_auto_q8_0);
+  EXPECT_EQ(autod.decisions.front().number("f16_gpu_layers"), f16.recommendation.gpu_layers);
+}
+
+TEST(FitKvAuto, KeepsF16WhenItAlreadyFitsWhole) {
+  FitRequest r = request({80 * gib});
+  r.kv_auto = true;
+  const LlamaPlan p = fit(test::simple_model(test::llama31_8b()), r, {});
+  EXPECT_EQ(p.recommendation.kv_type, GgmlType::f16);
+  EXPECT_EQ(p.recommendation.ctx, 131072);
+}
+
+TEST(FitKvAuto, NeverWithFlashAttentionOffOrAFixedType) {
+  const Model m = test::simple_model(test::llama31_8b(), GgmlType::q4_0, FileType::mostly_q4_0);
+  FitRequest r = request({16 * gib});
+  r.ctx = 131072;
+  r.kv_auto = true;
+  r.flash_attn = false;
+  EXPECT_EQ(fit(m, r, {}).recommendation.kv_type, GgmlType::f16);
+  r.flash_attn = std::nullopt;
+  r.kv_type = GgmlType::f16;
+  EXPECT_EQ(fit(m, r, {}).recommendation.kv_type, GgmlType::f16);
+}
+
+}  // namespace
+}  // namespace vramplan

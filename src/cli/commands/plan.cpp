@@ -49,7 +49,9 @@ CLI::App* setup_fit(CLI::App& app, PlanOptions& o) {
   sub->add_option("--ctx", o.ctx, "fixed context length (default: chosen by the planner)")
       ->type_name("N");
   sub->add_option("--parallel", o.parallel, "fixed number of parallel slots")->type_name("N");
-  sub->add_option("--kv-type", o.kv_type, "fixed KV cache type: f16, q8_0, q4_0, ...")
+  sub->add_option("--kv-type", o.kv_type,
+                  "KV cache type: auto (default: f16, or q8_0 when that keeps every layer on the "
+                  "GPU), or a fixed f16, q8_0, q4_0, ...")
       ->type_name("TYPE");
   sub->add_option("--flash-attn", o.flash_attn, "on, off or auto (default: auto = on)")
       ->type_name("on|off|auto");
@@ -89,7 +91,8 @@ CLI::App* setup_estimate(CLI::App& app, PlanOptions& o) {
                   "MoE models: keep the experts of the first N blocks in RAM, as llama.cpp's "
                   "--n-cpu-moe N (all: --cpu-moe; default 0)")
       ->type_name("N|all");
-  sub->add_option("--kv-type", o.kv_type, "KV cache type (default f16)")->type_name("TYPE");
+  sub->add_option("--kv-type", o.kv_type, "KV cache type (default f16; auto = f16)")
+      ->type_name("TYPE");
   sub->add_option("--flash-attn", o.flash_attn, "on or off (default on; auto = on)")
       ->type_name("on|off|auto");
   sub->add_option("--ubatch", o.ubatch, "physical batch size (default: the engine's)")
