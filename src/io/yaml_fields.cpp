@@ -63,7 +63,7 @@ YamlFieldMap YamlFieldReader::fields(const YAML::Node& map, const YamlKeys& allo
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) fail(key.Mark(), fmt::format("keys must be names in {}", where()));
-    const std::string name = key.Scalar();
+    const std::string& name = key.Scalar();
     if (!allowed.contains(name)) {
       fail(key.Mark(), section_.empty() ? fmt::format("unknown key '{}' in {}", name, where())
                                         : fmt::format("unknown key '{}' in '{}' of {}", name,
