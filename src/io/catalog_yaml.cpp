@@ -83,15 +83,14 @@ class Reader final : public YamlFieldReader {
     if (!models.IsSequence()) fail(mark_of(models, root), "'models' must be a list of models");
 
     std::vector<CatalogEntry> entries;
-    std::map<std::string, int, std::less<>> first_line;  // id -> 1-based line
-    for (std::size_t i = 0; i < models.size(); ++i) {
-      model_index_ = i;
-      model_id_.clear();
-      const YAML::Node node = models[i];
-      CatalogEntry entry = model(node, mark_of(node, models));
-      unique_id(first_line, entry.id, mark_of(node["id"], node));
-      entries.push_back(std::move(entry));
-    }
+    each_entry(
+        models,
+        [&](std::size_t i, const YAML::Node& node, const YAML::Mark& mark) -> const std::string& {
+          model_index_ = i;
+          model_id_.clear();
+          entries.push_back(model(node, mark));
+          return entries.back().id;
+        });
     return entries;
   }
 

@@ -83,15 +83,14 @@ class Reader final : public YamlFieldReader {
     }
     if (gpus->second.null()) return out;
     const YAML::Node& list = sequence(gpus->second, "gpus", max_gpus);
-    std::map<std::string, int, std::less<>> first_line;  // id -> 1-based line
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      index_ = i;
-      id_.clear();
-      const YAML::Node node = list[i];
-      Gpu gpu = card(node, mark_of(node, list));
-      unique_id(first_line, gpu.id, mark_of(node["id"], node));
-      out.gpus.push_back(std::move(gpu));
-    }
+    each_entry(
+        list,
+        [&](std::size_t i, const YAML::Node& node, const YAML::Mark& mark) -> const std::string& {
+          index_ = i;
+          id_.clear();
+          out.gpus.push_back(card(node, mark));
+          return out.gpus.back().id;
+        });
     return out;
   }
 

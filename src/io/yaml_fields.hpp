@@ -89,10 +89,18 @@ class YamlFieldReader {
   [[nodiscard]] std::vector<std::string> strings(const YamlField& f, std::string_view key,
                                                  std::size_t max_items) const;
 
-  // Throws "duplicate id 'x' (first defined on line N)" when `id` was seen before; else
-  // remembers its line.
-  void unique_id(std::map<std::string, int, std::less<>>& first_line, const std::string& id,
-                 const YAML::Mark& mark) const;
+  // Reads each entry of the list `list` with `read(index, node, mark)`, which returns the
+  // entry's id (a reference into what it kept); throws "duplicate id 'x' (first defined on
+  // line N)" at the second entry with an id.
+  template <typename Read>
+  void each_entry(const YAML::Node& list, Read read) const {
+    std::map<std::string, int, std::less<>> first_line;  // id -> 1-based line
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node node = list[i];
+      const std::string& id = read(i, node, mark_of(node, list));
+      unique_id(first_line, id, mark_of(node["id"], node));
+    }
+  }
 
   // Runs `read` over the fields of the nested map `key:` (moe:, flash_attention:).
   template <typename Fn>
@@ -117,6 +125,8 @@ class YamlFieldReader {
 
  private:
   [[nodiscard]] std::string must_be(std::string_view key, std::string_view what) const;
+  void unique_id(std::map<std::string, int, std::less<>>& first_line, const std::string& id,
+                 const YAML::Mark& mark) const;
 
   const std::string& origin_;
   IntegerWording wording_;

@@ -146,10 +146,16 @@ TEST(YamlFields, LoadAndIdsKeepTheirLimitsAndPositions) {
                 " bytes, more than the limit of " + std::to_string(catalog_max_bytes));
   EXPECT_EQ(reader.early_id(YAML::Load("id: short\n")), "short");
   EXPECT_EQ(reader.early_id(YAML::Load("id: far-too-long\n")), "");
-  std::map<std::string, int, std::less<>> first_line;
-  reader.unique_id(first_line, "x", YAML::Load("a").Mark());
-  EXPECT_EQ(error_of([&] { reader.unique_id(first_line, "x", YAML::Load("\n\nb").Mark()); }),
-            "t.yaml:3:1: duplicate id 'x' (first defined on line 1)");
+  const YAML::Node list = YAML::Load("- id: a\n- id: b\n- id: a\n");
+  std::vector<std::string> ids;
+  const auto read = [&](std::size_t, const YAML::Node& node,
+                        const YAML::Mark&) -> const std::string& {
+    ids.push_back(node["id"].Scalar());
+    return ids.back();
+  };
+  EXPECT_EQ(error_of([&] { reader.each_entry(list, read); }),
+            "t.yaml:3:7: duplicate id 'a' (first defined on line 1)");
+  EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "a"}));
 }
 
 }  // namespace
