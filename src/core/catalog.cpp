@@ -13,6 +13,8 @@
 #include <vramplan/error.hpp>
 #include <vramplan/text.hpp>
 
+#include "by_id.hpp"
+
 namespace vramplan {
 namespace {
 
@@ -378,22 +380,9 @@ class Resolver {
 
 }  // namespace
 
-void Catalog::add(CatalogEntry entry) {
-  for (CatalogEntry& existing : entries_) {
-    if (iequals(existing.id, entry.id)) {
-      existing = std::move(entry);
-      return;
-    }
-  }
-  entries_.push_back(std::move(entry));
-}
+void Catalog::add(CatalogEntry entry) { put_by_id(entries_, std::move(entry)); }
 
-const CatalogEntry* Catalog::find_id(std::string_view id) const {
-  for (const CatalogEntry& entry : entries_) {
-    if (iequals(entry.id, id)) return &entry;
-  }
-  return nullptr;
-}
+const CatalogEntry* Catalog::find_id(std::string_view id) const { return find_by_id(entries_, id); }
 
 std::optional<ModelRef> Catalog::resolve(std::string_view name) const {
   return Resolver(entries_, name).run();

@@ -13,6 +13,8 @@
 #include <vramplan/gpu_catalog.hpp>
 #include <vramplan/text.hpp>
 
+#include "by_id.hpp"
+
 namespace vramplan {
 namespace {
 
@@ -535,22 +537,9 @@ std::string_view to_string(GpuMatch match) {
   return "?";
 }
 
-void GpuCatalog::add(Gpu gpu) {
-  for (Gpu& existing : gpus_) {
-    if (iequals(existing.id, gpu.id)) {
-      existing = std::move(gpu);
-      return;
-    }
-  }
-  gpus_.push_back(std::move(gpu));
-}
+void GpuCatalog::add(Gpu gpu) { put_by_id(gpus_, std::move(gpu)); }
 
-const Gpu* GpuCatalog::find_id(std::string_view id) const {
-  for (const Gpu& gpu : gpus_) {
-    if (iequals(gpu.id, id)) return &gpu;
-  }
-  return nullptr;
-}
+const Gpu* GpuCatalog::find_id(std::string_view id) const { return find_by_id(gpus_, id); }
 
 std::optional<GpuRef> GpuCatalog::resolve(std::string_view name,
                                           std::optional<Bytes> memory_total) const {
