@@ -551,26 +551,19 @@ std::vector<std::string> GpuCatalog::suggest(std::string_view name, std::size_t 
   // A typo is short; the bound also keeps the edit distance cheap on hostile input.
   if (typed.empty() || typed.size() > 64 || max == 0) return {};
   const std::string stripped = strip_vendor(typed);
-  struct Scored {
-    std::size_t distance;
-    std::size_t index;
-  };
-  std::vector<Scored> scored;
-  for (std::size_t i = 0; i < gpus_.size(); ++i) {
-    std::size_t best = edit_distance(typed, normalize(gpus_[i].id));
-    for (const std::string& key : stripped_keys(gpus_[i])) {
+  std::vector<std::size_t> distances;
+  distances.reserve(gpus_.size());
+  for (const Gpu& gpu : gpus_) {
+    std::size_t best = edit_distance(typed, normalize(gpu.id));
+    for (const std::string& key : stripped_keys(gpu)) {
       best = std::min(best, edit_distance(stripped, key));
     }
-    scored.push_back({best, i});
+    distances.push_back(best);
   }
-  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
-    return a.distance != b.distance ? a.distance < b.distance : a.index < b.index;
-  });
-  const std::size_t limit = typo_limit(stripped.size());
   std::vector<std::string> out;
-  for (const Scored& s : scored) {
-    if (s.distance > limit || out.size() >= max) break;
-    out.push_back(gpus_[s.index].id);
+  for (const std::size_t i : typo_candidates(distances, stripped.size())) {
+    if (out.size() >= max) break;
+    out.push_back(gpus_[i].id);
   }
   return out;
 }
