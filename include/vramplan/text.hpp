@@ -85,6 +85,21 @@ namespace vramplan {
   return std::max<std::size_t>(2, typed_size / 3);
 }
 
+// The indices of the candidates whose edit distance (`distances[i]`) still reads as a typo of a
+// name `typed_size` bytes long, nearest first; ties keep the candidates' order, so that
+// suggestions are the same on every run.
+[[nodiscard]] inline std::vector<std::size_t> typo_candidates(
+    const std::vector<std::size_t>& distances, std::size_t typed_size) {
+  const std::size_t limit = typo_limit(typed_size);
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < distances.size(); ++i) {
+    if (distances[i] <= limit) out.push_back(i);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [&](std::size_t a, std::size_t b) { return distances[a] < distances[b]; });
+  return out;
+}
+
 // "; did you mean 'a', 'b'?" for suggestions, "" for none: the tail of an "unknown ..." message.
 [[nodiscard]] inline std::string did_you_mean(const std::vector<std::string>& names) {
   if (names.empty()) return {};

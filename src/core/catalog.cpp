@@ -13,6 +13,8 @@
 #include <vramplan/error.hpp>
 #include <vramplan/text.hpp>
 
+#include "by_id.hpp"
+
 namespace vramplan {
 namespace {
 
@@ -378,22 +380,9 @@ class Resolver {
 
 }  // namespace
 
-void Catalog::add(CatalogEntry entry) {
-  for (CatalogEntry& existing : entries_) {
-    if (iequals(existing.id, entry.id)) {
-      existing = std::move(entry);
-      return;
-    }
-  }
-  entries_.push_back(std::move(entry));
-}
+void Catalog::add(CatalogEntry entry) { put_by_id(entries_, std::move(entry)); }
 
-const CatalogEntry* Catalog::find_id(std::string_view id) const {
-  for (const CatalogEntry& entry : entries_) {
-    if (iequals(entry.id, id)) return &entry;
-  }
-  return nullptr;
-}
+const CatalogEntry* Catalog::find_id(std::string_view id) const { return find_by_id(entries_, id); }
 
 std::optional<ModelRef> Catalog::resolve(std::string_view name) const {
   return Resolver(entries_, name).run();
@@ -404,13 +393,9 @@ std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max
   if (typed.empty() || max == 0) return {};
   // Score every spelling of every entry, but suggest each model once, by its canonical name
   // (its first Ollama tag, else its id): "llama3.1:8b" and "llama3.1-8b" are one model.
-  struct Scored {
-    std::size_t distance;
-    std::size_t index;  // entry order breaks ties deterministically
-  };
-  std::vector<Scored> scored;
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    const CatalogEntry& entry = entries_[i];
+  std::vector<std::size_t> distances;
+  distances.reserve(entries_.size());
+  for (const CatalogEntry& entry : entries_) {
     std::size_t best = edit_distance(typed, lower_ascii(entry.id));
     for (const std::string& known : entry.ollama) {
       best = std::min(best, edit_distance(typed, lower_ascii(known)));
@@ -419,17 +404,13 @@ std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max
     }
     for (const std::string& repo : entry.hf)
       best = std::min(best, edit_distance(typed, lower_ascii(repo)));
-    scored.push_back({best, i});
+    distances.push_back(best);
   }
-  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
-    return a.distance != b.distance ? a.distance < b.distance : a.index < b.index;
-  });
   // Too far to be a typo: more than a third of the typed name changed (at least 2 edits).
-  const std::size_t limit = typo_limit(typed.size());
   std::vector<std::string> out;
-  for (const Scored& s : scored) {
-    if (s.distance > limit || out.size() >= max) break;
-    const CatalogEntry& entry = entries_[s.index];
+  for (const std::size_t i : typo_candidates(distances, typed.size())) {
+    if (out.size() >= max) break;
+    const CatalogEntry& entry = entries_[i];
     const std::string canonical = entry.ollama.empty() ? entry.id : entry.ollama.front();
     if (std::find(out.begin(), out.end(), canonical) == out.end()) out.push_back(canonical);
   }

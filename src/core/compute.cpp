@@ -116,11 +116,11 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
 
   WideBuffer out;
   // Output phase: logits of the reserved outputs plus the final norm's input and output.
-  out.logits = 4 * p.n_outputs * (spec.causal ? spec.n_vocab : n_embd) + 8 * n_embd * n_ub;
+  out.logits = 4 * Wide{p.n_outputs} * (spec.causal ? spec.n_vocab : n_embd) + 8 * n_embd * n_ub;
 
   // FFN phase: gate, up and their product (3 * n_ff) plus residual/norm rows (4 * n_embd).
   Wide ffn = 0;
-  if (has_dense_ffn(spec)) ffn = mask + 4 * n_ub * (3 * max_ffn(spec) + 4 * n_embd);
+  if (has_dense_ffn(spec)) ffn = mask + 4 * n_ub * (3 * Wide{max_ffn(spec)} + 4 * n_embd);
   if (spec.moe.present()) {
     // Routed experts (llm_graph_context::build_moe_ffn): the peak is the SwiGLU of the k
     // experts a token uses, with their gate and up projections still live (3 * k * n_ff_exp),
@@ -131,14 +131,15 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
     const Wide k = spec.moe.n_expert_used;
     const Wide n_ff_sh = spec.moe.shared_width();
     const Wide widest = std::max(3 * k * spec.moe.n_ff_exp, 3 * n_ff_sh + n_embd);
-    const Wide moe = mask + 4 * n_ub * (widest + 4 * n_embd + 2 * spec.moe.n_expert + 2 * k + 1);
+    const Wide moe =
+        mask + 4 * n_ub * (widest + 4 * n_embd + 2 * Wide{spec.moe.n_expert} + 2 * k + 1);
     ffn = std::max(ffn, moe);
   }
   out.ffn = ffn;
 
   // Attention phase: Q/K/V projections and the attention output; without flash attention
   // also the KQ scores of every head over every cell.
-  const Wide rows = 4 * n_ub * (2 * n_embd + 3 * w.q + (fused_qkv(spec) ? 0 : w.k + w.v));
+  const Wide rows = 4 * n_ub * (2 * n_embd + 3 * Wide{w.q} + (fused_qkv(spec) ? 0 : w.k + w.v));
   out.attention = mask + rows;
   if (spec.mla.present()) {
     // MLA with the absorbed k_b (src/models/deepseek2.cpp): per head, q_nope absorbed into
@@ -159,7 +160,7 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
   // (measured, exact at ubatch 256/512/2048 and every context: docs/accuracy.md).
   if (spec.mla.present() && spec.moe.present()) {
     const Wide k = spec.moe.n_expert_used;
-    out.logits += 4 * n_ub * (2 * spec.moe.n_expert + 2 * k + 1 + k * n_embd + 2 * n_embd);
+    out.logits += 4 * n_ub * (2 * Wide{spec.moe.n_expert} + 2 * k + 1 + k * n_embd + 2 * n_embd);
   }
   // Fused QKV and gate+up (phi3): with flash attention and an F16 mask smaller than one
   // n_embd x n_ubatch f32 row, the mask and two more rows are live at the output projection

@@ -13,6 +13,8 @@
 #include <vramplan/gpu_catalog.hpp>
 #include <vramplan/text.hpp>
 
+#include "by_id.hpp"
+
 namespace vramplan {
 namespace {
 
@@ -535,22 +537,9 @@ std::string_view to_string(GpuMatch match) {
   return "?";
 }
 
-void GpuCatalog::add(Gpu gpu) {
-  for (Gpu& existing : gpus_) {
-    if (iequals(existing.id, gpu.id)) {
-      existing = std::move(gpu);
-      return;
-    }
-  }
-  gpus_.push_back(std::move(gpu));
-}
+void GpuCatalog::add(Gpu gpu) { put_by_id(gpus_, std::move(gpu)); }
 
-const Gpu* GpuCatalog::find_id(std::string_view id) const {
-  for (const Gpu& gpu : gpus_) {
-    if (iequals(gpu.id, id)) return &gpu;
-  }
-  return nullptr;
-}
+const Gpu* GpuCatalog::find_id(std::string_view id) const { return find_by_id(gpus_, id); }
 
 std::optional<GpuRef> GpuCatalog::resolve(std::string_view name,
                                           std::optional<Bytes> memory_total) const {
@@ -562,26 +551,19 @@ std::vector<std::string> GpuCatalog::suggest(std::string_view name, std::size_t 
   // A typo is short; the bound also keeps the edit distance cheap on hostile input.
   if (typed.empty() || typed.size() > 64 || max == 0) return {};
   const std::string stripped = strip_vendor(typed);
-  struct Scored {
-    std::size_t distance;
-    std::size_t index;
-  };
-  std::vector<Scored> scored;
-  for (std::size_t i = 0; i < gpus_.size(); ++i) {
-    std::size_t best = edit_distance(typed, normalize(gpus_[i].id));
-    for (const std::string& key : stripped_keys(gpus_[i])) {
+  std::vector<std::size_t> distances;
+  distances.reserve(gpus_.size());
+  for (const Gpu& gpu : gpus_) {
+    std::size_t best = edit_distance(typed, normalize(gpu.id));
+    for (const std::string& key : stripped_keys(gpu)) {
       best = std::min(best, edit_distance(stripped, key));
     }
-    scored.push_back({best, i});
+    distances.push_back(best);
   }
-  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
-    return a.distance != b.distance ? a.distance < b.distance : a.index < b.index;
-  });
-  const std::size_t limit = typo_limit(stripped.size());
   std::vector<std::string> out;
-  for (const Scored& s : scored) {
-    if (s.distance > limit || out.size() >= max) break;
-    out.push_back(gpus_[s.index].id);
+  for (const std::size_t i : typo_candidates(distances, stripped.size())) {
+    if (out.size() >= max) break;
+    out.push_back(gpus_[i].id);
   }
   return out;
 }

@@ -3,12 +3,8 @@
 #include <vramplan/io/catalog_yaml.hpp>
 
 #include <cctype>
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <map>
-#include <set>
 #include <string>
 #include <utility>
 
@@ -18,12 +14,13 @@
 #include <vramplan/error.hpp>
 
 #include "yaml_bounded.hpp"
+#include "yaml_fields.hpp"
 
 namespace vramplan::io {
 namespace {
 
 // Keys of one model entry, and of its nested maps.
-const std::set<std::string, std::less<>> model_keys{
+const YamlKeys model_keys{
     "id",
     "name",
     "ollama",
@@ -57,64 +54,23 @@ const std::set<std::string, std::less<>> model_keys{
     "ffn_per_layer",
     "recurrent",
 };
-const std::set<std::string, std::less<>> swa_keys{"window", "period", "dense_first", "layers"};
-const std::set<std::string, std::less<>> mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
-                                                  "qk_rope_head_dim", "v_head_dim"};
-const std::set<std::string, std::less<>> moe_keys{
-    "experts", "experts_used", "ffn_exp", "shared_experts", "ffn_shexp", "leading_dense", "every"};
-const std::set<std::string, std::less<>> projector_keys{"bytes", "description"};
-const std::set<std::string, std::less<>> recurrent_keys{"conv_kernel", "inner_size", "state_size",
-                                                        "group_count", "layers"};
+const YamlKeys swa_keys{"window", "period", "dense_first", "layers"};
+const YamlKeys mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
+                        "v_head_dim"};
+const YamlKeys moe_keys{"experts",   "experts_used",  "ffn_exp", "shared_experts",
+                        "ffn_shexp", "leading_dense", "every"};
+const YamlKeys projector_keys{"bytes", "description"};
+const YamlKeys recurrent_keys{"conv_kernel", "inner_size", "state_size", "group_count", "layers"};
 const char* const required_keys[] = {"id",    "name",  "arch",    "layers", "embd",
                                      "heads", "vocab", "context", "quants"};
 
-// Longest kept value per key (a name pads every row of `vramplan models`).
-std::size_t max_length(std::string_view key) {
-  if (key == "id" || key == "arch") return 64;
-  if (key == "name" || key == "aliases") return 128;
-  if (key == "notes") return 4096;
-  if (key == "source" || key == "description") return 1024;
-  return 256;
-}
-
-// Reads one document; remembers the origin and the model being read for messages.
-class Reader {
+// Reads one document; remembers the model being read for messages.
+class Reader final : public YamlFieldReader {
  public:
-  explicit Reader(const std::string& origin) : origin_(origin) {}
-
-  // Every message quotes values from the file (keys, ids, names): escaped here, once.
-  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message) const {
-    const std::string origin = escape_controls(origin_);
-    const std::string text = escape_controls(message);
-    if (mark.is_null()) throw Error(ErrorKind::bad_input, fmt::format("{}: {}", origin, text));
-    throw Error(ErrorKind::bad_input,
-                fmt::format("{}:{}:{}: {}", origin, mark.line + 1, mark.column + 1, text));
-  }
-
-  // "in model 'foo'" or, before the id is known, "in model #3".
-  [[nodiscard]] std::string where() const {
-    return model_id_.empty() ? fmt::format("model #{}", model_index_ + 1)
-                             : fmt::format("model '{}'", model_id_);
-  }
-  // "key 'layers' in model 'foo'" / "key 'window' of 'sliding_window' in model 'foo'".
-  [[nodiscard]] std::string key_where(const std::string& key) const {
-    return section_.empty() ? fmt::format("key '{}' in {}", key, where())
-                            : fmt::format("key '{}' of '{}' in {}", key, section_, where());
-  }
+  explicit Reader(const std::string& origin) : YamlFieldReader(origin, IntegerWording::separate) {}
 
   [[nodiscard]] std::vector<CatalogEntry> document(std::string_view text) {
-    YAML::Node root;
-    try {
-      if (text.size() > catalog_max_bytes) {
-        fail(YAML::Mark::null_mark(), fmt::format("catalog is {} bytes, more than the limit of {}",
-                                                  text.size(), catalog_max_bytes));
-      }
-      root = load_bounded_yaml(text);
-    } catch (const YamlLimit& limit) {
-      fail(limit.mark, limit.what);
-    } catch (const YAML::Exception& e) {
-      fail(e.mark, yaml_message(e.msg));
-    }
+    const YAML::Node root = load(text, "catalog");
     if (!root.IsMap()) fail(root.Mark(), "expected a map with the key 'models'");
     YAML::Node models;
     for (auto it = root.begin(); it != root.end(); ++it) {
@@ -127,174 +83,71 @@ class Reader {
     if (!models.IsSequence()) fail(mark_of(models, root), "'models' must be a list of models");
 
     std::vector<CatalogEntry> entries;
-    std::map<std::string, int, std::less<>> first_line;  // id -> 1-based line
-    for (std::size_t i = 0; i < models.size(); ++i) {
-      model_index_ = i;
-      model_id_.clear();
-      const YAML::Node node = models[i];
-      CatalogEntry entry = model(node, mark_of(node, models));
-      const YAML::Mark id_mark = mark_of(node["id"], node);
-      if (const auto found = first_line.find(entry.id); found != first_line.end()) {
-        fail(id_mark,
-             fmt::format("duplicate id '{}' (first defined on line {})", entry.id, found->second));
-      }
-      first_line.emplace(entry.id, id_mark.line + 1);
-      entries.push_back(std::move(entry));
-    }
+    each_entry(
+        models,
+        [&](std::size_t i, const YAML::Node& node, const YAML::Mark& mark) -> const std::string& {
+          model_index_ = i;
+          model_id_.clear();
+          entries.push_back(model(node, mark));
+          return entries.back().id;
+        });
     return entries;
   }
 
  private:
-  // A node's own mark, or its parent's where yaml-cpp has none (implicit null values).
-  [[nodiscard]] static YAML::Mark mark_of(const YAML::Node& node, const YAML::Node& parent) {
-    if (node && !node.Mark().is_null()) return node.Mark();
-    return parent.Mark();
+  // "in model 'foo'" or, before the id is known, "in model #3".
+  [[nodiscard]] std::string where() const override {
+    return model_id_.empty() ? fmt::format("model #{}", model_index_ + 1)
+                             : fmt::format("model '{}'", model_id_);
   }
 
-  // Checks keys against `allowed` (and duplicates); returns key -> (key node, value node).
-  struct Field {
-    YAML::Node key;
-    YAML::Node value;
-  };
-  [[nodiscard]] std::map<std::string, Field, std::less<>> fields(
-      const YAML::Node& map, const std::set<std::string, std::less<>>& allowed) const {
-    std::map<std::string, Field, std::less<>> out;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node key = it->first;
-      if (!key.IsScalar()) fail(key.Mark(), fmt::format("keys must be names in {}", where()));
-      const std::string name = key.Scalar();
-      if (!allowed.contains(name)) {
-        fail(key.Mark(), section_.empty() ? fmt::format("unknown key '{}' in {}", name, where())
-                                          : fmt::format("unknown key '{}' in '{}' of {}", name,
-                                                        section_, where()));
-      }
-      if (out.contains(name)) fail(key.Mark(), fmt::format("duplicate {}", key_where(name)));
-      out.emplace(name, Field{key, it->second});
-    }
-    return out;
+  // Longest kept value per key (a name pads every row of `vramplan models`).
+  [[nodiscard]] std::size_t max_length(std::string_view key) const override {
+    if (key == "id" || key == "arch") return 64;
+    if (key == "name" || key == "aliases") return 128;
+    if (key == "notes") return 4096;
+    if (key == "source" || key == "description") return 1024;
+    return 256;
   }
 
-  [[nodiscard]] const std::string& scalar(const Field& f, const std::string& key,
-                                          const char* what) const {
-    if (!f.value || f.value.IsNull()) {
-      fail(f.key.Mark(), fmt::format("{} has no value", key_where(key)));
-    }
-    if (!f.value.IsScalar()) {
-      fail(mark_of(f.value, f.key), fmt::format("{} must be {}", key_where(key), what));
-    }
-    return f.value.Scalar();
+  // Lists are bounded by the document's node count already.
+  [[nodiscard]] std::vector<std::string> strings(const YamlField& f, const std::string& key) const {
+    return YamlFieldReader::strings(f, key, catalog_max_nodes);
   }
 
-  [[nodiscard]] std::string string(const Field& f, const std::string& key) const {
-    std::string value = scalar(f, key, "a string");
-    if (value.empty()) fail(mark_of(f.value, f.key), fmt::format("{} is empty", key_where(key)));
-    check_length(f, key, value);
-    return value;
-  }
-
-  void check_length(const Field& f, const std::string& key, const std::string& value) const {
-    if (value.size() > max_length(key)) {
-      fail(mark_of(f.value, f.key), fmt::format("{} is {} bytes, more than the limit of {}",
-                                                key_where(key), value.size(), max_length(key)));
-    }
-  }
-
-  [[nodiscard]] std::int64_t integer(const Field& f, const std::string& key, std::int64_t min,
-                                     std::int64_t max) const {
-    const std::string& text = scalar(f, key, "an integer");
-    std::int64_t value = 0;
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc{} || ptr != end) {
-      fail(f.value.Mark(), fmt::format("{} must be an integer, got '{}'", key_where(key), text));
-    }
-    if (value < min || value > max) {
-      fail(f.value.Mark(),
-           min == 1 && value < 1
-               ? fmt::format("{} must be at least 1, got '{}'", key_where(key), text)
-               : fmt::format("{} must be in [{}, {}], got '{}'", key_where(key), min, max, text));
-    }
-    return value;
-  }
-
-  [[nodiscard]] std::int32_t int32(const Field& f, const std::string& key,
+  [[nodiscard]] std::int32_t int32(const YamlField& f, const std::string& key,
                                    std::int64_t min = 0) const {
     return static_cast<std::int32_t>(
         integer(f, key, min, std::numeric_limits<std::int32_t>::max()));
   }
 
-  [[nodiscard]] double number(const Field& f, const std::string& key) const {
-    const std::string& text = scalar(f, key, "a number");
-    char* end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) {
-      fail(f.value.Mark(),
-           fmt::format("{} must be a non-negative number, got '{}'", key_where(key), text));
-    }
-    return value;
-  }
-
-  [[nodiscard]] bool boolean(const Field& f, const std::string& key) const {
-    const std::string& text = scalar(f, key, "true or false");
-    if (text == "true" || text == "True" || text == "TRUE") return true;
-    if (text == "false" || text == "False" || text == "FALSE") return false;
-    fail(f.value.Mark(), fmt::format("{} must be true or false, got '{}'", key_where(key), text));
-  }
-
-  [[nodiscard]] const YAML::Node& sequence(const Field& f, const std::string& key) const {
-    if (!f.value || !f.value.IsSequence()) {
-      fail(mark_of(f.value, f.key), fmt::format("{} must be a list", key_where(key)));
-    }
-    return f.value;
-  }
-
-  [[nodiscard]] std::vector<std::string> strings(const Field& f, const std::string& key) const {
-    std::vector<std::string> out;
-    const YAML::Node& list = sequence(f, key);
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      out.push_back(string(Field{f.key, list[i]}, key));
-    }
-    return out;
+  [[nodiscard]] bool boolean(const YamlField& f, const std::string& key) const {
+    return YamlFieldReader::boolean(f, key, "true or false");
   }
 
   template <typename T>
-  [[nodiscard]] std::vector<T> integers(const Field& f, const std::string& key) const {
+  [[nodiscard]] std::vector<T> integers(const YamlField& f, const std::string& key) const {
     std::vector<T> out;
-    const YAML::Node& list = sequence(f, key);
+    const YAML::Node& list = sequence(f, key, catalog_max_nodes);
     for (std::size_t i = 0; i < list.size(); ++i) {
       out.push_back(static_cast<T>(
-          integer(Field{f.key, list[i]}, key, 0, std::numeric_limits<std::int32_t>::max())));
+          integer(YamlField{f.key, list[i]}, key, 0, std::numeric_limits<std::int32_t>::max())));
     }
     return out;
   }
 
-  [[nodiscard]] std::vector<bool> booleans(const Field& f, const std::string& key) const {
+  [[nodiscard]] std::vector<bool> booleans(const YamlField& f, const std::string& key) const {
     std::vector<bool> out;
-    const YAML::Node& list = sequence(f, key);
+    const YAML::Node& list = sequence(f, key, catalog_max_nodes);
     for (std::size_t i = 0; i < list.size(); ++i) {
-      out.push_back(boolean(Field{f.key, list[i]}, key));
+      out.push_back(boolean(YamlField{f.key, list[i]}, key));
     }
     return out;
-  }
-
-  // Runs `read` over the fields of a nested map such as `moe:`.
-  template <typename Fn>
-  void section(const Field& f, const std::string& key,
-               const std::set<std::string, std::less<>>& allowed, Fn read) {
-    if (!f.value || !f.value.IsMap()) {
-      fail(mark_of(f.value, f.key), fmt::format("{} must be a map", key_where(key)));
-    }
-    section_ = key;
-    read(fields(f.value, allowed));
-    section_.clear();
   }
 
   [[nodiscard]] CatalogEntry model(const YAML::Node& node, const YAML::Mark& mark) {
     if (!node.IsMap()) fail(mark, fmt::format("{} must be a map of keys", where()));
-    if (const YAML::Node id = node["id"];
-        id && id.IsScalar() && !id.Scalar().empty() && id.Scalar().size() <= max_length("id")) {
-      model_id_ = id.Scalar();
-    }
+    model_id_ = early_id(node);
     const auto f = fields(node, model_keys);
     for (const char* key : required_keys) {
       if (!f.contains(key)) {
@@ -304,7 +157,7 @@ class Reader {
 
     CatalogEntry e;
     ModelSpec& s = e.spec;
-    e.source = origin_;
+    e.source = origin();
     bool head_dim = false;
     bool head_dim_kv = false;
     bool kv_heads = false;
@@ -340,15 +193,15 @@ class Reader {
       } else if (key == "aliases") {
         e.aliases = strings(field, key);
       } else if (key == "params") {
-        e.params_published = number(field, key);
+        e.params_published = number(field, key, 0, /*above_min=*/false);
       } else if (key == "quants") {
-        const YAML::Node& list = sequence(field, key);
+        const YAML::Node& list = sequence(field, key, catalog_max_nodes);
         if (list.size() == 0) {
           fail(mark_of(field.value, field.key),
                fmt::format("{} must list at least one quantization", key_where(key)));
         }
         for (std::size_t i = 0; i < list.size(); ++i) {
-          const Field item{field.key, list[i]};
+          const YamlField item{field.key, list[i]};
           const std::string name = string(item, key);
           const std::optional<FileType> type = parse_file_type(name);
           if (!type) {
@@ -362,17 +215,7 @@ class Reader {
         e.notes = scalar(field, key, "a string");
         check_length(field, key, e.notes);
       } else if (key == "checked") {
-        e.checked = string(field, key);
-        const auto digit = [&](std::size_t i) {
-          return std::isdigit(static_cast<unsigned char>(e.checked[i])) != 0;
-        };
-        const bool date = e.checked.size() == 10 && e.checked[4] == '-' && e.checked[7] == '-' &&
-                          digit(0) && digit(1) && digit(2) && digit(3) && digit(5) && digit(6) &&
-                          digit(8) && digit(9);
-        if (!date) {
-          fail(field.value.Mark(),
-               fmt::format("{} must be a date YYYY-MM-DD, got '{}'", key_where(key), e.checked));
-        }
+        e.checked = date(field, key);
       } else if (key == "source") {
         static_cast<void>(string(field, key));  // a citation for people; not used at run time
       } else if (key == "arch") {
@@ -485,14 +328,12 @@ class Reader {
     }
     if (!kv_heads) s.n_head_kv = s.n_head;  // GGUF's default: head_count_kv = head_count
 
-    validate(s, fmt::format("{}:{}:{}: {}", origin_, mark.line + 1, mark.column + 1, where()));
+    validate(s, fmt::format("{}:{}:{}: {}", origin(), mark.line + 1, mark.column + 1, where()));
     return e;
   }
 
-  const std::string& origin_;
   std::size_t model_index_ = 0;
   std::string model_id_;
-  std::string section_;
 };
 
 }  // namespace

@@ -1,11 +1,7 @@
 // GPU catalog YAML -> Gpu values (format: docs/sizing-data.md §1). Every error names the
 // file, the 1-based line and column, and the card it is about; null is "not known" and stays
 // an empty optional.
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <map>
-#include <set>
 #include <string>
 #include <utility>
 
@@ -17,11 +13,12 @@
 #include <vramplan/io/gpu_catalog_yaml.hpp>
 
 #include "yaml_bounded.hpp"
+#include "yaml_fields.hpp"
 
 namespace vramplan::io {
 namespace {
 
-using Keys = std::set<std::string, std::less<>>;
+using Keys = YamlKeys;
 
 const Keys top_keys{"schema_version", "checked", "gpus", "apple_gpu_working_set"};
 const Keys gpu_keys{"id",
@@ -51,52 +48,21 @@ const Keys flash_keys{"llama_cpp", "flash_attn2"};
 const Keys apple_keys{"what", "sysctl_source", "observed", "rule_of_thumb"};
 const Keys observed_keys{"unified_gb", "recommended_max_working_set_mib", "source", "machine"};
 
-// Longest kept value per key, and most items per list.
-std::size_t max_length(std::string_view key) {
-  if (key == "id" || key == "arch" || key == "memory_type" || key == "checked") return 64;
-  if (key == "name" || key == "aliases") return 128;
-  if (key == "notes" || key == "what" || key == "rule_of_thumb") return 4096;
-  if (key == "sources" || key == "source" || key == "sysctl_source") return 1024;
-  return 256;
-}
+// Most items per list.
 constexpr std::size_t max_list_items = 64;
 constexpr std::size_t max_gpus = 4096;
 constexpr std::size_t max_observed = 256;
 constexpr std::int64_t max_memory_mib = std::int64_t{1} << 24;  // 16 TiB per device
 
-struct Field {
-  YAML::Node key;
-  YAML::Node value;
-  [[nodiscard]] bool null() const { return !value || value.IsNull(); }
-};
-using Fields = std::map<std::string, Field, std::less<>>;
+using Field = YamlField;
+using Fields = YamlFieldMap;
 
-class Reader {
+class Reader final : public YamlFieldReader {
  public:
-  explicit Reader(const std::string& origin) : origin_(origin) {}
-
-  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message) const {
-    const std::string origin = escape_controls(origin_);
-    const std::string text = escape_controls(message);
-    if (mark.is_null()) throw Error(ErrorKind::bad_input, fmt::format("{}: {}", origin, text));
-    throw Error(ErrorKind::bad_input,
-                fmt::format("{}:{}:{}: {}", origin, mark.line + 1, mark.column + 1, text));
-  }
+  explicit Reader(const std::string& origin) : YamlFieldReader(origin, IntegerWording::combined) {}
 
   [[nodiscard]] GpuCatalogFile document(std::string_view text) {
-    if (text.size() > catalog_max_bytes) {
-      fail(YAML::Mark::null_mark(),
-           fmt::format("GPU catalog is {} bytes, more than the limit of {}", text.size(),
-                       catalog_max_bytes));
-    }
-    YAML::Node root;
-    try {
-      root = load_bounded_yaml(text);
-    } catch (const YamlLimit& limit) {
-      fail(limit.mark, limit.what);
-    } catch (const YAML::Exception& e) {
-      fail(e.mark, yaml_message(e.msg));
-    }
+    const YAML::Node root = load(text, "GPU catalog");
     if (!root.IsMap()) fail(root.Mark(), "expected a map with the key 'gpus'");
     GpuCatalogFile out;
     const Fields top = fields(root, top_keys);
@@ -117,103 +83,37 @@ class Reader {
     }
     if (gpus->second.null()) return out;
     const YAML::Node& list = sequence(gpus->second, "gpus", max_gpus);
-    std::map<std::string, int, std::less<>> first_line;  // id -> 1-based line
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      index_ = i;
-      id_.clear();
-      const YAML::Node node = list[i];
-      Gpu gpu = card(node, mark_of(node, list));
-      const YAML::Mark id_mark = mark_of(node["id"], node);
-      if (const auto found = first_line.find(gpu.id); found != first_line.end()) {
-        fail(id_mark,
-             fmt::format("duplicate id '{}' (first defined on line {})", gpu.id, found->second));
-      }
-      first_line.emplace(gpu.id, id_mark.line + 1);
-      out.gpus.push_back(std::move(gpu));
-    }
+    each_entry(
+        list,
+        [&](std::size_t i, const YAML::Node& node, const YAML::Mark& mark) -> const std::string& {
+          index_ = i;
+          id_.clear();
+          out.gpus.push_back(card(node, mark));
+          return out.gpus.back().id;
+        });
     return out;
   }
 
  private:
-  [[nodiscard]] static YAML::Mark mark_of(const YAML::Node& node, const YAML::Node& parent) {
-    if (node && !node.Mark().is_null()) return node.Mark();
-    return parent.Mark();
-  }
-
-  [[nodiscard]] std::string where() const {
+  [[nodiscard]] std::string where() const override {
     if (!in_card_) return "the file";
     return id_.empty() ? fmt::format("GPU #{}", index_ + 1) : fmt::format("GPU '{}'", id_);
   }
-  [[nodiscard]] std::string key_where(std::string_view key) const {
-    return section_.empty() ? fmt::format("key '{}' in {}", key, where())
-                            : fmt::format("key '{}' of '{}' in {}", key, section_, where());
+
+  // Longest kept value per key.
+  [[nodiscard]] std::size_t max_length(std::string_view key) const override {
+    if (key == "id" || key == "arch" || key == "memory_type" || key == "checked") return 64;
+    if (key == "name" || key == "aliases") return 128;
+    if (key == "notes" || key == "what" || key == "rule_of_thumb") return 4096;
+    if (key == "sources" || key == "source" || key == "sysctl_source") return 1024;
+    return 256;
   }
 
-  [[nodiscard]] Fields fields(const YAML::Node& map, const Keys& allowed) const {
-    Fields out;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node key = it->first;
-      if (!key.IsScalar()) fail(key.Mark(), fmt::format("keys must be names in {}", where()));
-      const std::string name = key.Scalar();
-      if (!allowed.contains(name)) {
-        fail(key.Mark(), section_.empty() ? fmt::format("unknown key '{}' in {}", name, where())
-                                          : fmt::format("unknown key '{}' in '{}' of {}", name,
-                                                        section_, where()));
-      }
-      if (out.contains(name)) fail(key.Mark(), fmt::format("duplicate {}", key_where(name)));
-      out.emplace(name, Field{key, it->second});
-    }
-    return out;
-  }
-
-  [[nodiscard]] const std::string& scalar(const Field& f, std::string_view key,
-                                          const char* what) const {
-    if (f.null()) fail(f.key.Mark(), fmt::format("{} has no value", key_where(key)));
-    if (!f.value.IsScalar()) {
-      fail(mark_of(f.value, f.key), fmt::format("{} must be {}", key_where(key), what));
-    }
-    return f.value.Scalar();
-  }
-
-  [[nodiscard]] std::string string(const Field& f, std::string_view key) const {
-    std::string value = scalar(f, key, "a string");
-    if (value.empty()) fail(mark_of(f.value, f.key), fmt::format("{} is empty", key_where(key)));
-    if (value.size() > max_length(key)) {
-      fail(mark_of(f.value, f.key), fmt::format("{} is {} bytes, more than the limit of {}",
-                                                key_where(key), value.size(), max_length(key)));
-    }
-    return value;
-  }
-
+  // null is "not known": an empty optional, an empty list.
   [[nodiscard]] std::optional<std::string> optional_string(const Field& f,
                                                            std::string_view key) const {
     if (f.null()) return std::nullopt;
     return string(f, key);
-  }
-
-  [[nodiscard]] std::string date(const Field& f, std::string_view key) const {
-    std::string text = string(f, key);
-    const auto digit = [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; };
-    const bool ok = text.size() == 10 && text[4] == '-' && text[7] == '-' && digit(0) && digit(1) &&
-                    digit(2) && digit(3) && digit(5) && digit(6) && digit(8) && digit(9);
-    if (!ok) {
-      fail(f.value.Mark(),
-           fmt::format("{} must be a date YYYY-MM-DD, got '{}'", key_where(key), text));
-    }
-    return text;
-  }
-
-  [[nodiscard]] std::int64_t integer(const Field& f, std::string_view key, std::int64_t min,
-                                     std::int64_t max) const {
-    const std::string& text = scalar(f, key, "an integer");
-    std::int64_t value = 0;
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc{} || ptr != end || value < min || value > max) {
-      fail(f.value.Mark(), fmt::format("{} must be an integer in [{}, {}], got '{}'",
-                                       key_where(key), min, max, text));
-    }
-    return value;
   }
 
   [[nodiscard]] std::optional<std::int64_t> optional_integer(const Field& f, std::string_view key,
@@ -225,15 +125,7 @@ class Reader {
 
   // A positive, finite number up to `max`.
   [[nodiscard]] double number(const Field& f, std::string_view key, double max) const {
-    const std::string& text = scalar(f, key, "a number");
-    char* end = nullptr;
-    const double value = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value <= 0 ||
-        value > max) {
-      fail(f.value.Mark(),
-           fmt::format("{} must be a number in (0, {}], got '{}'", key_where(key), max, text));
-    }
-    return value;
+    return YamlFieldReader::number(f, key, 0, /*above_min=*/true, max);
   }
 
   [[nodiscard]] std::optional<double> optional_number(const Field& f, std::string_view key,
@@ -244,57 +136,25 @@ class Reader {
 
   [[nodiscard]] std::optional<bool> optional_bool(const Field& f, std::string_view key) const {
     if (f.null()) return std::nullopt;
-    const std::string& text = scalar(f, key, "true, false or null");
-    if (text == "true" || text == "True" || text == "TRUE") return true;
-    if (text == "false" || text == "False" || text == "FALSE") return false;
-    fail(f.value.Mark(),
-         fmt::format("{} must be true, false or null, got '{}'", key_where(key), text));
-  }
-
-  [[nodiscard]] const YAML::Node& sequence(const Field& f, std::string_view key,
-                                           std::size_t max_items) const {
-    if (!f.value || !f.value.IsSequence()) {
-      fail(mark_of(f.value, f.key), fmt::format("{} must be a list", key_where(key)));
-    }
-    if (f.value.size() > max_items) {
-      fail(mark_of(f.value, f.key), fmt::format("{} has {} items, more than the limit of {}",
-                                                key_where(key), f.value.size(), max_items));
-    }
-    return f.value;
+    return boolean(f, key, "true, false or null");
   }
 
   [[nodiscard]] std::vector<std::string> strings(const Field& f, std::string_view key) const {
-    std::vector<std::string> out;
-    if (f.null()) return out;
-    const YAML::Node& list = sequence(f, key, max_list_items);
-    for (std::size_t i = 0; i < list.size(); ++i) out.push_back(string(Field{f.key, list[i]}, key));
-    return out;
-  }
-
-  template <typename Fn>
-  void section(const Field& f, const std::string& key, const Keys& allowed, Fn read) {
-    if (!f.value || !f.value.IsMap()) {
-      fail(mark_of(f.value, f.key), fmt::format("{} must be a map", key_where(key)));
-    }
-    section_ = key;
-    read(fields(f.value, allowed));
-    section_.clear();
+    if (f.null()) return {};
+    return YamlFieldReader::strings(f, key, max_list_items);
   }
 
   [[nodiscard]] Gpu card(const YAML::Node& node, const YAML::Mark& mark) {
     in_card_ = true;
     if (!node.IsMap()) fail(mark, fmt::format("{} must be a map of keys", where()));
-    if (const YAML::Node id = node["id"];
-        id && id.IsScalar() && !id.Scalar().empty() && id.Scalar().size() <= max_length("id")) {
-      id_ = id.Scalar();
-    }
+    id_ = early_id(node);
     const Fields f = fields(node, gpu_keys);
     for (const char* key : {"id", "name", "vendor"}) {
       if (!f.contains(key))
         fail(mark, fmt::format("missing required key '{}' in {}", key, where()));
     }
     Gpu g;
-    g.origin = origin_;
+    g.origin = origin();
     for (const auto& key_and_field : f) {
       const std::string& key = key_and_field.first;
       const Field& field = key_and_field.second;
@@ -432,11 +292,9 @@ class Reader {
     return out;
   }
 
-  const std::string& origin_;
   std::size_t index_ = 0;
   bool in_card_ = false;
   std::string id_;
-  std::string section_;
 };
 
 }  // namespace

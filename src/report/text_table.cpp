@@ -47,7 +47,7 @@ std::string word_wrap(std::string_view raw, const std::string& first, const std:
   return out;
 }
 
-void TextTable::add_row(std::vector<Cell> cells) {
+void TextTable::add_row(const std::vector<Cell>& cells) {
   std::vector<std::string> row;
   row.reserve(cells.size());
   for (const Cell& cell : cells) row.push_back(cell.text());

@@ -3,50 +3,27 @@
 // catalog costs no YAML parsing at run time. A catalog error fails the build, located.
 //
 //   vramplan_catalog_compile OUTPUT.cpp a.yaml [b.yaml ...]
-#include <cstdio>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
-#include <vramplan/io/file.hpp>
+
+#include "compile_driver.hpp"
 
 namespace {
 
 using namespace vramplan;
 
-// A C++ string literal for any bytes: printable ASCII as is, the rest as 3-digit octal
-// escapes (which, unlike \x, cannot swallow a following character).
-std::string literal(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u >= 0x20 && u < 0x7f && c != '?') {  // '?': no trigraph surprises
-      out += c;
-    } else {
-      out += fmt::format("\\{:03o}", u);
-    }
-  }
-  return out + "\"";
-}
+using tools::cpp_literal;
+using tools::cpp_literals;
 
 template <typename T>
 std::string list(const std::vector<T>& values) {
   std::string out = "{";
   for (std::size_t i = 0; i < values.size(); ++i)
     out += (i ? ", " : "") + fmt::format("{}", values[i]);
-  return out + "}";
-}
-
-std::string strings(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + literal(values[i]);
   return out + "}";
 }
 
@@ -62,10 +39,11 @@ std::string file_type(FileType t) { return fmt::format("FileType{{{}}}", static_
 void write_entry(std::string& out, const CatalogEntry& e) {
   const ModelSpec& s = e.spec;
   out += "  {\n    CatalogEntry e;\n";
-  out += fmt::format("    e.id = {};\n    e.name = {};\n", literal(e.id), literal(e.name));
-  out += fmt::format("    e.ollama = {};\n    e.ollama_latest = {};\n", strings(e.ollama),
+  out += fmt::format("    e.id = {};\n    e.name = {};\n", cpp_literal(e.id), cpp_literal(e.name));
+  out += fmt::format("    e.ollama = {};\n    e.ollama_latest = {};\n", cpp_literals(e.ollama),
                      e.ollama_latest);
-  out += fmt::format("    e.hf = {};\n    e.aliases = {};\n", strings(e.hf), strings(e.aliases));
+  out += fmt::format("    e.hf = {};\n    e.aliases = {};\n", cpp_literals(e.hf),
+                     cpp_literals(e.aliases));
   out += fmt::format("    e.params_published = {:.17g};\n", e.params_published);
   std::string quants = "{";
   for (std::size_t i = 0; i < e.quants.size(); ++i)
@@ -74,12 +52,12 @@ void write_entry(std::string& out, const CatalogEntry& e) {
                      file_type(e.default_quant));
   if (e.projector) {
     out += fmt::format("    e.projector = Projector{{{}, {}}};\n", e.projector->bytes,
-                       literal(e.projector->description));
+                       cpp_literal(e.projector->description));
   }
-  out +=
-      fmt::format("    e.notes = {};\n    e.source = {};\n", literal(e.notes), literal(e.source));
-  if (!e.checked.empty()) out += fmt::format("    e.checked = {};\n", literal(e.checked));
-  out += fmt::format("    ModelSpec& s = e.spec;\n    s.arch = {};\n", literal(s.arch));
+  out += fmt::format("    e.notes = {};\n    e.source = {};\n", cpp_literal(e.notes),
+                     cpp_literal(e.source));
+  if (!e.checked.empty()) out += fmt::format("    e.checked = {};\n", cpp_literal(e.checked));
+  out += fmt::format("    ModelSpec& s = e.spec;\n    s.arch = {};\n", cpp_literal(s.arch));
   out += fmt::format("    s.n_layer = {};\n    s.n_nextn = {};\n    s.n_embd = {};\n", s.n_layer,
                      s.n_nextn, s.n_embd);
   out += fmt::format("    s.n_ff = {};\n    s.n_head = {};\n    s.n_head_kv = {};\n", s.n_ff,
@@ -105,16 +83,10 @@ void write_entry(std::string& out, const CatalogEntry& e) {
   out += "    out.push_back(std::move(e));\n  }\n";
 }
 
-int run(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: vramplan_catalog_compile OUTPUT.cpp FILE.yaml...\n");
-    return 2;
-  }
+std::string generate(const std::vector<tools::CompileInput>& inputs) {
   std::vector<CatalogEntry> entries;
-  for (int i = 2; i < argc; ++i) {
-    const std::string path = argv[i];
-    const std::string origin = "<embedded>/" + std::filesystem::path(path).filename().string();
-    for (CatalogEntry& e : io::parse_catalog(io::read_text_file(path), origin)) {
+  for (const tools::CompileInput& input : inputs) {
+    for (CatalogEntry& e : io::parse_catalog(input.text, input.origin)) {
       entries.push_back(std::move(e));
     }
   }
@@ -127,21 +99,12 @@ int run(int argc, char** argv) {
   out += fmt::format("  out.reserve({});\n", entries.size());
   for (const CatalogEntry& e : entries) write_entry(out, e);
   out += "  return out;\n}\n\n}  // namespace vramplan::io\n";
-
-  // Replace the output only when it changed (no needless rebuild), atomically.
-  const std::string target = argv[1];
-  if (std::filesystem::exists(target) && io::read_text_file(target) == out) return 0;
-  io::write_file_atomic(target, out, /*force=*/true);
-  return 0;
+  return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vramplan_catalog_compile: %s\n", e.what());
-    return 1;
-  }
+  return tools::compile_main(argc, argv,
+                             {"vramplan_catalog_compile", "FILE.yaml...", false, generate});
 }

@@ -7,6 +7,7 @@
 
 #include <vramplan/catalog.hpp>
 #include <vramplan/error.hpp>
+#include <vramplan/text.hpp>
 
 namespace vramplan {
 namespace {
@@ -65,6 +66,14 @@ class CatalogTest : public ::testing::Test {
 
   Catalog catalog_;
 };
+
+// Both catalogs' "did you mean": within a third of the typed name (at least 2 edits), nearest
+// first, ties in catalog order.
+TEST(TypoCandidates, NearestFirstWithinTheLimitTiesInOrder) {
+  EXPECT_EQ(typo_candidates({3, 1, 2, 1, 0}, 6), (std::vector<std::size_t>{4, 1, 3, 2}));
+  EXPECT_EQ(typo_candidates({3, 4}, 9), (std::vector<std::size_t>{0}));
+  EXPECT_TRUE(typo_candidates({5, 9}, 3).empty());
+}
 
 TEST_F(CatalogTest, OllamaTagResolvesWithDefaultQuant) {
   const ModelRef ref = resolve("llama3.1:8b");

@@ -35,7 +35,7 @@ class TextTable {
   explicit TextTable(std::vector<Align> columns = {}) : columns_(std::move(columns)) {}
 
   // Adds a row, aligned by the column setting; string cells are escaped (Cell).
-  void add_row(std::vector<Cell> cells);
+  void add_row(const std::vector<Cell>& cells);
 
   // Renders every row, columns separated by `gap` spaces, each line ending in '\n' and with
   // no trailing spaces. Widths count UTF-8 code points, not bytes. An empty table is "".
