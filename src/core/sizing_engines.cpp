@@ -2,6 +2,7 @@
 #include "sizing_engines.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <string>
 #include <utility>
@@ -129,9 +130,9 @@ VllmOutcome vllm_stage(const Model& stage, std::int32_t tp, Bytes gpu_memory,
   out.fits = e.fits();
   out.per_gpu =
       d.pre_snapshot + d.weights + d.activation + d.non_torch + d.cuda_graph + e.kv_needed;
-  out.card_needed =
-      d.pre_snapshot +
-      static_cast<Bytes>(static_cast<double>(out.per_gpu - d.pre_snapshot) / e.util() + 0.5);
+  out.card_needed = d.pre_snapshot +
+                    static_cast<Bytes>(
+                        std::llround(static_cast<double>(out.per_gpu - d.pre_snapshot) / e.util()));
   out.weights = d.weights;
   out.kv_tokens = e.kv_tokens;
   return out;

@@ -23,6 +23,8 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;  // clang 14 does not deduce aggregate bases by itself
 
 Json value_json(const PlanValue& v) {
   return std::visit([](const auto& value) { return Json(value); }, v.value);
