@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace vramplan::io {
+struct DetectOptions;
+}  // namespace vramplan::io
+
 namespace vramplan::cli {
 
 // The outside world, injected so tests run the CLI in process with fixed surroundings.
@@ -16,6 +20,9 @@ struct Context {
   // Environment lookup (VRAMPLAN_CATALOG, NO_COLOR, ...); nullopt = unset.
   std::function<std::optional<std::string>(const std::string&)> getenv;
   bool stdout_is_terminal = false;
+  // How --vram auto, --ram auto and --gpu auto ask this machine (io/detect.hpp): nullptr runs
+  // nvidia-smi / rocm-smi / sysctl and reads /proc; tests give recorded outputs instead.
+  const io::DetectOptions* detect = nullptr;
 };
 
 // Runs `vramplan <args...>` (args exclude the program name) and returns the exit code

@@ -40,8 +40,16 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
                  "Face repo (required)")
       ->type_name("NAME|FILE");
   app.add_option("--vram", flags.vram,
-                 "GPU memory, one size per GPU: 16G, 24G,24G (G/GiB = 2^30, GB = 10^9)")
-      ->type_name("SIZE[,SIZE...]");
+                 "GPU memory, one size per GPU: 16G, 24G,24G (G/GiB = 2^30, GB = 10^9), or auto "
+                 "(this machine's GPUs, from nvidia-smi, rocm-smi or sysctl)")
+      ->type_name("SIZE[,SIZE...]|auto");
+  app.add_option("--gpu", flags.gpu,
+                 "GPUs from the catalog instead of --vram: 4090, a100-80gx8, t4,t4, or auto "
+                 "(this machine's; 'vramplan gpus' lists the names)")
+      ->type_name("NAME[,NAME...]|NAMExN|auto");
+  app.add_option("--gpu-catalog", flags.gpu_catalogs, "extra GPU catalog YAML file (repeatable)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
   app.add_option("--engine", flags.engine,
                  "whose rules to apply: ollama, llamacpp (llama-server), llamacpp-lib, vllm")
       ->type_name("ENGINE")

@@ -32,10 +32,12 @@ struct ModelFlags {
   std::string model;
   std::vector<std::string> catalogs;  // --catalog, repeatable
   std::string engine = "ollama";
-  FlagValue backend;                // unset: cuda with --vram, else cpu
-  FlagValue vram;                   // "24G,24G"
-  FlagValue mmproj;                 // --mmproj FILE
-  std::string cpu_repack = "avx2";  // --cpu-repack
+  FlagValue backend;  // unset: cuda with --vram, else cpu
+  FlagValue vram;     // "24G,24G" or "auto"
+  FlagValue gpu;      // --gpu: "4090", "a100-80gx8", "t4,t4", "auto" (devices.hpp)
+  std::vector<std::string> gpu_catalogs;  // --gpu-catalog, repeatable
+  FlagValue mmproj;                       // --mmproj FILE
+  std::string cpu_repack = "avx2";        // --cpu-repack
 };
 
 // --format, parsed once per command against the values that command takes.
@@ -52,7 +54,7 @@ struct OutputFlags {
   bool force = false;
 };
 
-// Registers --model, --catalog, --engine, --backend, --vram on `app`.
+// Registers --model, --catalog, --engine, --backend, --vram, --gpu, --gpu-catalog on `app`.
 void add_model_flags(CLI::App& app, ModelFlags& flags);
 // --model is checked here rather than by CLI11, so that an unknown flag is reported first.
 void require_model(const ModelFlags& flags, std::string_view command);

@@ -35,7 +35,7 @@ void refuse_vllm_flags(const PlanOptions& o) {
 FitRequest parse_settings(const PlanOptions& o, const Engine& engine, Context& context) {
   FitRequest request;
   request.engine = &engine;
-  if (o.model.vram.has_value()) request.vram = parse_vram(*o.model.vram);
+  request.vram = device_vram(o.model, context);  // --vram, --gpu, auto: devices.hpp
   request.backend = parse_backend_flag(o.model.backend, !request.vram.empty());
   if (o.ram.has_value()) request.ram = parse_size(*o.ram, "--ram");
   if (o.fitted) request.headroom = parse_headroom(o.headroom);

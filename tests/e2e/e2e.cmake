@@ -40,6 +40,20 @@ vramplan_e2e(exit_3_unknown_model EXIT 3 ARGS fit|--vram|16G|--model|no-such-mod
 vramplan_e2e(exit_4_no_clobber EXIT 4
              ARGS fit|--vram|16G|--model|llama3.1:8b|--format|env|-o|@WORKDIR@/x.env
              PRECREATE x.env STDERR "exists; use --force to overwrite\n$")
+# gpus, size, recommend and --gpu (issue 12): their exit codes on the real binary. `auto` is
+# left to the golden cases, which answer detection from recorded outputs.
+vramplan_e2e(gpus_exit_0 EXIT 0 ARGS gpus|t4 STDOUT "\nt4 +NVIDIA T4 ")
+vramplan_e2e(gpus_exit_1_no_match EXIT 1 ARGS gpus|rtx-9999 STDOUT "\n0 GPUs\\.")
+vramplan_e2e(size_exit_0 EXIT 0 ARGS size|--model|llama3.1:8b-q4_k_m|--limit|2
+             STDOUT "smallest set: 1 x ")
+vramplan_e2e(recommend_exit_0 EXIT 0 ARGS recommend|--gpu|rtx-3060|--limit|2
+             STDOUT "fully on the GPU \\(2\\)")
+vramplan_e2e(recommend_exit_1_nothing_fits EXIT 1 ARGS recommend|--vram|1G
+             STDOUT "fully on the GPU \\(0\\)")
+vramplan_e2e(recommend_exit_2_no_gpu EXIT 2 ARGS recommend|--ram|8G
+             STDERR "^vramplan: error: recommend needs --vram SIZE or --gpu NAME")
+vramplan_e2e(gpu_exit_3_unknown EXIT 3 ARGS fit|--gpu|rtx-4909|--model|llama3.1:8b
+             STDERR "^vramplan: error: --gpu: unknown GPU 'rtx-4909'")
 # Exit 5 through tests/tools/internal_error.cpp: cli::run in a test-only binary whose
 # environment lookup throws; the shipped binary has no hook for it.
 vramplan_e2e(exit_5_internal EXIT 5 ARGS models TARGET vramplan_internal_error

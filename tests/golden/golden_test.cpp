@@ -6,6 +6,11 @@
 //   # comments                      (only before the first section)
 //   args: fit --vram 16G --model x  (split on spaces; 'single quotes' group; <TMP> = temp dir)
 //   env: NAME=VALUE                 (repeatable; NO_COLOR=1 is always set, HOME never)
+//   detect: TOOL=FILE               (repeatable; --vram/--gpu/--ram auto see tests/data/detect/
+//                                    FILE as TOOL's output; TOOL!N=FILE: TOOL fails with exit N
+//                                    and FILE's first line on stderr; meminfo=FILE is
+//                                    /proc/meminfo; sysctl=FILE detects as on macOS. Tools not
+//                                    named are not found: a case never runs a real one)
 //   exit: 0
 //   === input: NAME                 (written to <TMP>/NAME before the run)
 //   === gguf: NAME                  (a sparse GGUF at <TMP>/NAME; body "model: <catalog name>":
@@ -35,6 +40,7 @@
 #include <vramplan/catalog.hpp>
 #include <vramplan/cli.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/io/detect.hpp>
 #include <vramplan/tensors.hpp>
 
 #include "support/fake_ollama_store.hpp"
@@ -55,6 +61,7 @@ struct Case {
   std::vector<std::string> header;  // comment, args and env lines, verbatim
   std::string args;
   std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::pair<std::string, std::string>> detect;  // TOOL[!N] -> fixture file
   int exit = 0;
   std::vector<Section> sections;
 
@@ -98,6 +105,10 @@ Case parse_case(const std::string& text) {
       const std::string kv = line.substr(line.find_first_not_of(' ', 4));
       const std::size_t eq = kv.find('=');
       c.env.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+    } else if (line.rfind("detect:", 0) == 0) {
+      const std::string kv = line.substr(line.find_first_not_of(' ', 7));
+      const std::size_t eq = kv.find('=');
+      c.detect.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
     } else if (line.rfind("exit:", 0) == 0) {
       c.exit = std::stoi(line.substr(5));
       c.header.pop_back();  // rewritten from the run in update mode
@@ -203,9 +214,46 @@ void add_to_store(const Section& s, test::FakeOllamaStore& store) {
   store.add(catalog, s.name.substr(0, colon), s.name.substr(colon + 1), model, params);
 }
 
+// The case's machine for `auto`: recorded tool outputs and a /proc under <TMP>/detect-root.
+io::DetectOptions detect_options(const Case& c, const fs::path& tmp) {
+  io::DetectOptions options;
+  options.apple = false;
+  options.root = (tmp / "detect-root").string();
+  fs::create_directories(tmp / "detect-root" / "proc");
+  std::map<std::string, io::CommandResult> answers;
+  for (const auto& [tool, file] : c.detect) {
+    const std::string text = read_all(fs::path(VRAMPLAN_DETECT_DATA) / file);
+    EXPECT_FALSE(text.empty()) << "detect: no fixture '" << file << "'";
+    if (tool == "meminfo") {
+      std::ofstream(tmp / "detect-root" / "proc" / "meminfo", std::ios::binary) << text;
+      continue;
+    }
+    const std::size_t bang = tool.find('!');
+    io::CommandResult r;
+    r.output = text;
+    if (bang != std::string::npos) {
+      r.status = io::CommandResult::Status::failed;
+      r.exit_code = std::stoi(tool.substr(bang + 1));
+      r.reason = tool.substr(0, bang) + " failed (exit " + std::to_string(r.exit_code) +
+                 "): " + text.substr(0, text.find('\n'));
+      r.output.clear();
+    }
+    if (tool == "sysctl") options.apple = true;
+    answers[tool.substr(0, bang)] = r;
+  }
+  options.run = [answers](const std::vector<std::string>& argv) {
+    if (const auto it = answers.find(argv.at(0)); it != answers.end()) return it->second;
+    io::CommandResult missing;
+    missing.status = io::CommandResult::Status::not_found;
+    missing.reason = argv.at(0) + " not found";
+    return missing;
+  };
+  return options;
+}
+
 RunResult run_case(const Case& c, const fs::path& tmp) {
   std::map<std::string, std::string> inputs;
-  std::set<std::string> generated;
+  std::set<std::string> generated{"detect-root"};
   std::optional<test::FakeOllamaStore> store;
   for (const Section& s : c.sections) {
     if (s.kind == "gguf") {
@@ -234,6 +282,8 @@ RunResult run_case(const Case& c, const fs::path& tmp) {
                          return it->second;
                        },
                        false};
+  const io::DetectOptions detect = detect_options(c, tmp);
+  context.detect = &detect;
   RunResult run;
   run.exit = cli::run(split_args(c.args, tmp.string()), context);
   run.out = hide_tmp(out.str(), tmp.string());

@@ -15,6 +15,7 @@
 #include <vramplan/error.hpp>
 
 #include "../common.hpp"
+#include "../devices.hpp"
 #include "../exit_code.hpp"
 
 namespace CLI {
