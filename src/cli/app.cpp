@@ -252,6 +252,7 @@ std::unique_ptr<CLI::App> make_app(Commands& c) {
   add_command(*app, c.table, setup_estimate, run_estimate, c.estimate);
   add_command(*app, c.table, setup_models, run_models, c.models);
   add_command(*app, c.table, setup_inspect, run_inspect, c.inspect);
+  add_command(*app, c.table, setup_check, run_check, c.check);
   return app;
 }
 

@@ -27,6 +27,7 @@ struct Commands {
   EstimateOptions estimate;
   ModelsOptions models;
   InspectOptions inspect;
+  CheckOptions check;
   std::vector<Command> table;
 };
 

@@ -83,7 +83,8 @@ std::string last_line(const std::string& text) {
 }
 
 TEST(CliHelp, ListsTheCommands) {
-  EXPECT_EQ(commands(), (std::vector<std::string>{"fit", "estimate", "models", "inspect"}));
+  EXPECT_EQ(commands(),
+            (std::vector<std::string>{"fit", "estimate", "models", "inspect", "check"}));
 }
 
 TEST(CliHelp, EveryHelpEndsWithAnExampleThatRuns) {
@@ -159,9 +160,10 @@ TEST(CliDocs, ManPageIsRoff) {
 TEST(CliUsage, NoCommand) {
   const Outcome result = run({});
   EXPECT_EQ(result.exit, 2);
-  EXPECT_EQ(result.err,
-            "vramplan: error: no command given; the commands are fit, estimate, models, inspect "
-            "(run 'vramplan --help')\n");
+  EXPECT_EQ(
+      result.err,
+      "vramplan: error: no command given; the commands are fit, estimate, models, inspect, check "
+      "(run 'vramplan --help')\n");
 }
 
 }  // namespace

@@ -52,12 +52,23 @@ struct InspectOptions {
   OutputFlags output;
 };
 
+// `check` (check.cpp): an existing deployment's files.
+struct CheckOptions {
+  FlagValue env, compose, service, modelfile;
+  std::vector<std::string> models;  // --model, repeatable
+  FlagValue vram, ram, engine;
+  std::vector<std::string> catalogs;
+  OutputFlags output;
+};
+
 CLI::App* setup_fit(CLI::App& app, FitOptions& options);
 CLI::App* setup_inspect(CLI::App& app, InspectOptions& options);
 CLI::App* setup_estimate(CLI::App& app, EstimateOptions& options);
 CLI::App* setup_models(CLI::App& app, ModelsOptions& options);
 
 [[nodiscard]] ExitCode run_fit(const FitOptions& options, Context& context);
+CLI::App* setup_check(CLI::App& app, CheckOptions& options);
+[[nodiscard]] ExitCode run_check(const CheckOptions& options, Context& context);
 [[nodiscard]] ExitCode run_estimate(const EstimateOptions& options, Context& context);
 [[nodiscard]] ExitCode run_models(const ModelsOptions& options, Context& context);
 [[nodiscard]] ExitCode run_inspect(const InspectOptions& options, Context& context);
