@@ -76,6 +76,28 @@ enum class FindingKind {
   vllm_projector,           // bytes
   vllm_catalog_checkpoint,  // dtype: a catalog model counted as its Hugging Face checkpoint
   vllm_file_dtype,          // dtype: --dtype sets the compute dtype of a file's weights
+  // check (issue 11), reasons
+  check_gpu_over,      // device, used_bytes, capacity_bytes, over_bytes, component
+  check_ram_over,      // used_bytes, capacity_bytes, over_bytes
+  check_spills,        // model, gpu_layers, total_layers, ram_bytes
+  check_not_resident,  // models, used_bytes, capacity_bytes, over_bytes, max_loaded
+  check_max_loaded,    // max_loaded, models: fewer may be loaded at once than are served
+  check_vllm_startup,  // device, free_bytes, requested_bytes, over_bytes
+  check_vllm_no_kv,    // device, kv_needed_bytes, kv_available_bytes, over_bytes, weights_bytes
+  // check, notes
+  check_pinned_layers,  // model, gpu_layers, total_layers: partial offload by the user's choice
+  // check, fixes (each with the changed settings in CheckFix::changes)
+  check_fix_kv_q8_0,      // a q8_0 cache, flash attention on
+  check_fix_parallel,     // parallel
+  check_fix_ctx,          // ctx
+  check_fix_gpu_layers,   // gpu_layers, total_layers
+  check_fix_quant,        // model, from
+  check_fix_max_loaded,   // max_loaded: the models take turns
+  check_fix_vllm_kv_fp8,  // an fp8 KV cache
+  check_fix_vllm_seqs,    // max_num_seqs
+  check_fix_vllm_len,     // max_model_len
+  check_fix_vllm_fp8,     // fp8 weights (vLLM's online quantization)
+  check_fix_combined,     // several of the above, in that order
 };
 
 // The JSON name of a kind: "ctx_largest_fits".

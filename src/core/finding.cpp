@@ -120,6 +120,44 @@ std::string_view to_string(FindingKind kind) {
       return "vllm_catalog_checkpoint";
     case FindingKind::vllm_file_dtype:
       return "vllm_file_dtype";
+    case FindingKind::check_gpu_over:
+      return "check_gpu_over";
+    case FindingKind::check_ram_over:
+      return "check_ram_over";
+    case FindingKind::check_spills:
+      return "check_spills";
+    case FindingKind::check_not_resident:
+      return "check_not_resident";
+    case FindingKind::check_max_loaded:
+      return "check_max_loaded";
+    case FindingKind::check_vllm_startup:
+      return "check_vllm_startup";
+    case FindingKind::check_vllm_no_kv:
+      return "check_vllm_no_kv";
+    case FindingKind::check_pinned_layers:
+      return "check_pinned_layers";
+    case FindingKind::check_fix_kv_q8_0:
+      return "check_fix_kv_q8_0";
+    case FindingKind::check_fix_parallel:
+      return "check_fix_parallel";
+    case FindingKind::check_fix_ctx:
+      return "check_fix_ctx";
+    case FindingKind::check_fix_gpu_layers:
+      return "check_fix_gpu_layers";
+    case FindingKind::check_fix_quant:
+      return "check_fix_quant";
+    case FindingKind::check_fix_max_loaded:
+      return "check_fix_max_loaded";
+    case FindingKind::check_fix_vllm_kv_fp8:
+      return "check_fix_vllm_kv_fp8";
+    case FindingKind::check_fix_vllm_seqs:
+      return "check_fix_vllm_seqs";
+    case FindingKind::check_fix_vllm_len:
+      return "check_fix_vllm_len";
+    case FindingKind::check_fix_vllm_fp8:
+      return "check_fix_vllm_fp8";
+    case FindingKind::check_fix_combined:
+      return "check_fix_combined";
   }
   return "";
 }

@@ -303,6 +303,68 @@ std::string describe(const Finding& f) {
           "--dtype {} sets the compute dtype; the weights are counted as stored "
           "in the file",
           f.word("dtype"));
+    case K::check_gpu_over:
+      return format_text("{} needs {} under full load but has {} ({} over; the largest part: {})",
+                         f.word("device"), bytes(f, "used_bytes"), bytes(f, "capacity_bytes"),
+                         bytes(f, "over_bytes"), f.word("component"));
+    case K::check_ram_over:
+      return format_text("RAM: {} needed, {} given ({} over)", bytes(f, "used_bytes"),
+                         bytes(f, "capacity_bytes"), bytes(f, "over_bytes"));
+    case K::check_spills:
+      return format_text(
+          "{}: {} of {} layers fit on the GPU; the engine runs the rest on the CPU (slower), "
+          "with {} in RAM",
+          f.word("model"), f.number("gpu_layers"), f.number("total_layers"), bytes(f, "ram_bytes"));
+    case K::check_not_resident:
+      return format_text(
+          "the {} models need {} together but the GPU has {} ({} over): they cannot stay "
+          "loaded together; each request for an unloaded one evicts another and reloads",
+          f.number("models"), bytes(f, "used_bytes"), bytes(f, "capacity_bytes"),
+          bytes(f, "over_bytes"));
+    case K::check_max_loaded:
+      return format_text("at most {} of the {} models may be loaded at once: they take turns",
+                         f.number("max_loaded"), f.number("models"));
+    case K::check_vllm_startup:
+      return format_text(
+          "{}: vLLM asks for {} but only {} is free when it starts ({} short): it does not "
+          "start",
+          f.word("device"), bytes(f, "requested_bytes"), bytes(f, "free_bytes"),
+          bytes(f, "over_bytes"));
+    case K::check_vllm_no_kv:
+      return format_text(
+          "{}: one request at full length needs {} of KV cache, the budget leaves {} ({} "
+          "short; the weights alone take {}): vLLM does not start",
+          f.word("device"), bytes(f, "kv_needed_bytes"), bytes(f, "kv_available_bytes"),
+          bytes(f, "over_bytes"), bytes(f, "weights_bytes"));
+    case K::check_pinned_layers:
+      return format_text("{}: {} of {} layers on the GPU, as configured; the rest run on the CPU",
+                         f.word("model"), f.number("gpu_layers"), f.number("total_layers"));
+    case K::check_fix_kv_q8_0:
+      return format_text("a q8_0 KV cache with flash attention on");
+    case K::check_fix_parallel:
+      return format_text("{} parallel slot{}", f.number("parallel"),
+                         f.number("parallel") == 1 ? "" : "s");
+    case K::check_fix_ctx:
+      return format_text("context {}", f.number("ctx"));
+    case K::check_fix_gpu_layers:
+      return format_text("{} of {} layers on the GPU", f.number("gpu_layers"),
+                         f.number("total_layers"));
+    case K::check_fix_quant:
+      return format_text("the smaller quantization {} instead of {}", f.word("model"),
+                         f.word("from"));
+    case K::check_fix_max_loaded:
+      return format_text("at most {} model{} loaded at once (the others take turns)",
+                         f.number("max_loaded"), f.number("max_loaded") == 1 ? "" : "s");
+    case K::check_fix_vllm_kv_fp8:
+      return format_text("an fp8 KV cache");
+    case K::check_fix_vllm_seqs:
+      return format_text("at most {} sequences at once", f.number("max_num_seqs"));
+    case K::check_fix_vllm_len:
+      return format_text("maximum model length {}", f.number("max_model_len"));
+    case K::check_fix_vllm_fp8:
+      return format_text("fp8 weights (vLLM's online fp8 quantization)");
+    case K::check_fix_combined:
+      return format_text("no single change is enough; these together");
   }
   return std::string(to_string(f.kind));
 }

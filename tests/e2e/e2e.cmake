@@ -88,3 +88,11 @@ vramplan_e2e(fit_crafted_moe_is_fast EXIT 1
              ARGS fit|--catalog|${VRAMPLAN_E2E_DIR}/crafted_moe.yaml|--model|crafted-moe:4096x1024-f16|--vram|1G|--ram|4G|--engine|llamacpp
              STDOUT "fits: +no")
 set_tests_properties(e2e.fit_crafted_moe_is_fast PROPERTIES TIMEOUT 10)
+
+# `check -o` (issue 11): atomic, no clobber, mode kept, nothing written on error.
+add_test(NAME e2e.check_output
+         COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:vramplan>
+                 -DFIXTURE=${PROJECT_SOURCE_DIR}/tests/check/fixtures/ollama-mistral7b-4gb/.env
+                 -DWORKDIR=${VRAMPLAN_E2E_WORK}/check_output
+                 -P ${VRAMPLAN_E2E_DIR}/check_output.cmake)
+set_tests_properties(e2e.check_output PROPERTIES LABELS e2e)

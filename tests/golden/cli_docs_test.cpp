@@ -83,8 +83,8 @@ std::string last_line(const std::string& text) {
 }
 
 TEST(CliHelp, ListsTheCommands) {
-  EXPECT_EQ(commands(), (std::vector<std::string>{"fit", "estimate", "models", "inspect", "gpus",
-                                                  "size", "recommend"}));
+  EXPECT_EQ(commands(), (std::vector<std::string>{"fit", "estimate", "check", "models", "inspect",
+                                                  "gpus", "size", "recommend"}));
 }
 
 TEST(CliHelp, EveryHelpEndsWithAnExampleThatRuns) {
@@ -161,8 +161,8 @@ TEST(CliUsage, NoCommand) {
   const Outcome result = run({});
   EXPECT_EQ(result.exit, 2);
   EXPECT_EQ(result.err,
-            "vramplan: error: no command given; the commands are fit, estimate, models, inspect, "
-            "gpus, size, recommend (run 'vramplan --help')\n");
+            "vramplan: error: no command given; the commands are fit, estimate, check, models, "
+            "inspect, gpus, size, recommend (run 'vramplan --help')\n");
 }
 
 }  // namespace

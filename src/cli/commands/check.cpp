@@ -1,0 +1,339 @@
+// `vramplan check`: an existing deployment (.env, compose service, Modelfile) evaluated under
+// full load on the given GPUs, with the smallest change that makes it fit and, with -o, the
+// file rewritten with it (docs/cli.md "check", docs/engines.md §5).
+#include <set>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <vramplan/check.hpp>
+#include <vramplan/deployment.hpp>
+#include <vramplan/io/deploy_files.hpp>
+#include <vramplan/io/file.hpp>
+#include <vramplan/report/check.hpp>
+
+#include "commands.hpp"
+
+namespace vramplan::cli {
+namespace {
+
+// `check`: an existing deployment's files.
+struct CheckOptions {
+  FlagValue env, compose, service, modelfile;
+  std::vector<std::string> models;  // --model, repeatable
+  FlagValue vram, ram, engine;
+  std::vector<std::string> catalogs;
+  OutputFlags output;
+};
+
+constexpr std::size_t max_models = 16;
+
+// The files given, as read.
+struct Inputs {
+  std::optional<io::ComposeFile> compose;
+  std::string service;  // the service checked
+  DeploymentInput input;
+};
+
+Inputs read_inputs(const CheckOptions& o) {
+  Inputs in;
+  std::optional<DeployEngine> image_engine;
+  if (o.compose) {
+    in.compose = io::read_compose(*o.compose, {});
+    const io::ComposeService& s = io::select_service(*in.compose, o.service);
+    in.service = s.name;
+    in.input = io::deployment_input(s);
+    image_engine = s.engine;
+  }
+  if (o.env) {
+    const std::string text = io::read_text_file(*o.env, io::deploy_max_bytes);
+    for (EnvEntry& e : io::parse_env_file(text, *o.env, io::EnvDialect::systemd)) {
+      in.input.environment.push_back(std::move(e));
+    }
+  }
+  if (o.modelfile) {
+    const std::string text = io::read_text_file(*o.modelfile, io::deploy_max_bytes);
+    io::Modelfile m = io::parse_modelfile(text, *o.modelfile);
+    in.input.parameters = std::move(m.parameters);
+    in.input.from = std::move(m.from);
+  }
+  if (o.engine) {
+    if (*o.engine == "ollama") {
+      in.input.engine = DeployEngine::ollama;
+    } else if (*o.engine == "llamacpp" || *o.engine == "llama-server") {
+      in.input.engine = DeployEngine::llama_server;
+    } else if (*o.engine == "vllm") {
+      in.input.engine = DeployEngine::vllm;
+    } else {
+      throw Error(ErrorKind::usage, fmt::format("--engine: unknown engine '{}' (use ollama, "
+                                                "llamacpp or vllm)",
+                                                *o.engine));
+    }
+  } else if (image_engine) {
+    in.input.engine = *image_engine;
+  }
+  return in;
+}
+
+std::string_view engine_display(DeployEngine e) {
+  switch (e) {
+    case DeployEngine::ollama:
+      return "Ollama";
+    case DeployEngine::llama_server:
+      return "llama-server";
+    case DeployEngine::vllm:
+      return "vLLM";
+  }
+  return "";
+}
+
+// The name each engine reads for a setting nothing in the files sets yet: an environment
+// variable (Ollama, llama-server) or a flag (vLLM); "" when there is none (docs/engines.md).
+std::string_view default_name(DeployEngine e, EngineSetting s, bool modelfile_only) {
+  using S = EngineSetting;
+  if (e == DeployEngine::ollama) {
+    switch (s) {
+      case S::context:
+        return modelfile_only ? "num_ctx" : "OLLAMA_CONTEXT_LENGTH";
+      case S::parallel:
+        return "OLLAMA_NUM_PARALLEL";
+      case S::kv_cache_type:
+        return "OLLAMA_KV_CACHE_TYPE";
+      case S::flash_attention:
+        return "OLLAMA_FLASH_ATTENTION";
+      case S::max_loaded_models:
+        return "OLLAMA_MAX_LOADED_MODELS";
+      case S::gpu_layers:
+        return "num_gpu";
+      default:
+        return "";
+    }
+  }
+  if (e == DeployEngine::llama_server) {
+    switch (s) {
+      case S::context:
+        return "LLAMA_ARG_CTX_SIZE";
+      case S::parallel:
+        return "LLAMA_ARG_N_PARALLEL";
+      case S::kv_cache_type_k:
+        return "LLAMA_ARG_CACHE_TYPE_K";
+      case S::kv_cache_type_v:
+        return "LLAMA_ARG_CACHE_TYPE_V";
+      case S::flash_attention:
+        return "LLAMA_ARG_FLASH_ATTN";
+      case S::gpu_layers:
+        return "LLAMA_ARG_N_GPU_LAYERS";
+      default:
+        return "";
+    }
+  }
+  switch (s) {
+    case S::max_model_len:
+      return "--max-model-len";
+    case S::max_num_seqs:
+      return "--max-num-seqs";
+    case S::kv_cache_dtype:
+      return "--kv-cache-dtype";
+    case S::quantization:
+      return "--quantization";
+    default:
+      return "";
+  }
+}
+
+bool is_flag(std::string_view name) { return !name.empty() && name[0] == '-'; }
+bool is_parameter(std::string_view name) {
+  return !name.empty() && name[0] >= 'a' && name[0] <= 'z';
+}
+
+// The setting's value as the name takes it: Ollama's boolean variables want a Go boolean.
+std::string spelled_value(DeployEngine e, const SettingChange& c) {
+  if (c.setting == EngineSetting::flash_attention && e == DeployEngine::ollama) {
+    return c.value == "on" ? "true" : "false";
+  }
+  return c.value;
+}
+
+std::vector<report::SpelledChange> spell(const std::vector<SettingChange>& changes,
+                                         const Deployment& d, const CheckOptions& o) {
+  std::vector<report::SpelledChange> out;
+  for (const SettingChange& c : changes) {
+    report::SpelledChange s{.setting = c.setting, .value = spelled_value(d.engine, c)};
+    const SettingValue* now = d.find(c.setting);
+    if (c.setting == EngineSetting::model) {
+      s.name = "model";
+    } else if (now != nullptr && now->origin.line > 0) {
+      // The name that sets it now, in its file: a weaker one would be overridden.
+      s.name = now->name;
+      s.file = now->origin.file;
+    } else {
+      const bool modelfile_only = o.modelfile && !o.env && !o.compose;
+      s.name = std::string(default_name(d.engine, c.setting, modelfile_only));
+      if (is_parameter(s.name)) {
+        if (o.modelfile) s.file = *o.modelfile;
+      } else if (is_flag(s.name)) {
+        if (o.compose) s.file = *o.compose;
+      } else if (o.env) {
+        s.file = *o.env;
+      } else if (o.compose) {
+        s.file = *o.compose;
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// The text of `file` with the changes applied, with the rewriter of its kind.
+std::string rewrite(const std::string& file, const std::vector<report::SpelledChange>& spelled,
+                    const CheckOptions& o, const Inputs& in) {
+  std::vector<io::Change> env;
+  std::vector<io::Change> flags;
+  for (const report::SpelledChange& s : spelled) {
+    (is_flag(s.name) ? flags : env).push_back(io::Change{s.name, s.value});
+  }
+  const std::string text = io::read_text_file(file, io::deploy_max_bytes);
+  if (o.modelfile && file == *o.modelfile) return io::rewrite_modelfile(text, env, file);
+  if (o.compose && file == *o.compose) {
+    std::string result = text;
+    if (!env.empty()) result = io::rewrite_compose_environment(result, in.service, env, file);
+    if (!flags.empty()) result = io::rewrite_compose_command(result, in.service, flags, file);
+    return result;
+  }
+  const io::EnvDialect dialect =
+      o.env && file == *o.env ? io::EnvDialect::systemd : io::EnvDialect::compose;
+  return io::rewrite_env(text, env, file, dialect);
+}
+
+// -o: the fixed file, or a warning why none is written (the exit code says it did not fit).
+void write_fixed(Context& context, const CheckOptions& o, const Inputs& in,
+                 const CheckResult& result, const std::vector<report::SpelledChange>& spelled) {
+  const std::string& out = *o.output.output;
+  if (result.fits()) {
+    warn(context, fmt::format("it fits as it is: '{}' not written", out));
+    return;
+  }
+  if (!result.fix) {
+    warn(context, fmt::format("no single change makes it fit: '{}' not written", out));
+    return;
+  }
+  std::set<std::string> files;
+  for (const report::SpelledChange& s : spelled) {
+    if (s.file.empty()) {
+      warn(context, fmt::format("the fix changes the {}, which no file given holds: '{}' not "
+                                "written",
+                                setting_name(s.setting), out));
+      return;
+    }
+    files.insert(s.file);
+  }
+  if (files.size() != 1) {
+    warn(context, fmt::format("the fix changes {} files; -o writes one: '{}' not written",
+                              files.size(), out));
+    return;
+  }
+  io::write_file_atomic(out, rewrite(*files.begin(), spelled, o, in), o.output.force);
+  if (!result.fix->fits) {
+    warn(context, fmt::format("'{}' holds the closest configuration: it still does not fit "
+                              "every layer on the GPU",
+                              out));
+  }
+}
+
+CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
+  CLI::App* sub = app.add_subcommand(
+      "check",
+      "check an existing deployment's settings under full load, and the change that "
+      "makes it fit");
+  sub->add_option("--env", o.env, "the server's environment file (systemd EnvironmentFile=)")
+      ->type_name("FILE");
+  sub->add_option("--compose", o.compose, "a docker compose file (its .env beside it is read)")
+      ->type_name("FILE");
+  sub->add_option("--service", o.service,
+                  "the compose service to check (default: the one "
+                  "that runs an engine's server)")
+      ->type_name("NAME");
+  sub->add_option("--modelfile", o.modelfile, "an Ollama Modelfile (PARAMETER lines)")
+      ->type_name("FILE");
+  sub->add_option("-m,--model", o.models,
+                  "a model the deployment serves (repeatable; default: the files' model)")
+      ->type_name("NAME")
+      ->allow_extra_args(false);
+  sub->add_option("--vram", o.vram, "GPU memory, one size per GPU: 16G, 24G,24G (required)")
+      ->type_name("SIZE[,SIZE...]");
+  sub->add_option("--ram", o.ram, "system RAM (checked when given)")->type_name("SIZE");
+  sub->add_option("--engine", o.engine,
+                  "ollama, llamacpp or vllm (default: from the compose image, else ollama)")
+      ->type_name("ENGINE");
+  sub->add_option("--catalog", o.catalogs, "extra catalog YAML file (repeatable)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
+  sub->footer("Example: vramplan check --model mistral:7b --vram 4G");
+  return sub;
+}
+
+ExitCode run_check(const CheckOptions& o, Context& context) {
+  const Format format = parse_format(o.output.format, {Format::table, Format::json});
+  check_output_file(o.output);
+  if (!o.vram) throw Error(ErrorKind::usage, "--vram is required (run 'vramplan check --help')");
+  if (o.service && !o.compose) throw Error(ErrorKind::usage, "--service needs --compose");
+  if (o.models.size() > max_models) {
+    throw Error(ErrorKind::usage, fmt::format("--model: at most {} models", max_models));
+  }
+  CheckRequest request;
+  request.gpus = parse_vram(*o.vram);
+  if (o.ram) request.ram = parse_size(*o.ram, "--ram");
+  if (o.output.output && !o.env && !o.compose && !o.modelfile) {
+    throw Error(ErrorKind::usage,
+                "-o writes the fixed file: give --env, --compose or "
+                "--modelfile");
+  }
+
+  const Inputs in = read_inputs(o);
+  const Deployment deployment = interpret_deployment(in.input);
+  const std::string engine(engine_display(deployment.engine));
+  // A file the engine refuses is malformed for it: one line, where it is.
+  for (const Diagnostic& d : deployment.diagnostics) {
+    if (d.fatal) throw Error(ErrorKind::bad_input, report::describe_diagnostic(d, engine));
+  }
+
+  std::vector<std::string> names = o.models;
+  if (names.empty() && deployment.model) names.push_back(deployment.model->text);
+  if (names.empty()) {
+    throw Error(ErrorKind::usage,
+                "--model is required: the files name no model (run "
+                "'vramplan check --help')");
+  }
+  const Catalog catalog = load_catalog(o.catalogs, context);
+  for (const std::string& name : names) {
+    ModelFlags flags;
+    flags.model = name;
+    flags.catalogs = o.catalogs;
+    io::LoadedModel loaded = resolve_model(catalog, flags, context, true);
+    warn_notes(context, loaded.notes);
+    request.models.push_back(CheckModel{.model = std::move(loaded.model),
+                                        .alternatives = std::move(loaded.alternatives),
+                                        .from_catalog = loaded.kind == io::SourceKind::catalog});
+  }
+
+  const CheckResult result = check_deployment(deployment, request);
+  report::CheckReport rep{.result = &result, .deployment = &deployment, .engine = engine};
+  if (result.fix) rep.fix = spell(result.fix->changes, deployment, o);
+  for (const CheckFix& alt : result.alternatives) {
+    rep.alternatives.push_back(spell(alt.changes, deployment, o));
+  }
+  const std::string content =
+      format == Format::json ? report::render_check_json(rep) : report::render_check_table(rep);
+  if (o.output.output) write_fixed(context, o, in, result, rep.fix);
+  write_stdout(context, content);
+  return result.fits() ? ExitCode::success : ExitCode::no_fit;
+}
+
+}  // namespace
+
+Command add_check_command(CLI::App& app) {
+  return make_command(app, CheckOptions{}, setup_check, run_check);
+}
+
+}  // namespace vramplan::cli

@@ -1,0 +1,784 @@
+#include <vramplan/check.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include <vramplan/error.hpp>
+#include <vramplan/estimate.hpp>
+#include <vramplan/ggml_type.hpp>
+#include <vramplan/planner.hpp>
+#include <vramplan/vllm.hpp>
+
+namespace vramplan {
+
+std::string_view to_string(CheckVerdict verdict) {
+  switch (verdict) {
+    case CheckVerdict::fits:
+      return "fits";
+    case CheckVerdict::spills:
+      return "spills";
+    case CheckVerdict::out_of_memory:
+      return "out_of_memory";
+    case CheckVerdict::take_turns:
+      return "take_turns";
+    case CheckVerdict::does_not_start:
+      return "does_not_start";
+  }
+  return "";
+}
+
+namespace {
+
+// Bounds on the searches: every fix is a binary search over at most 2^25 values, and the
+// models are few (the command line caps them).
+constexpr std::int64_t max_evaluations = 4096;
+constexpr std::int64_t min_fix_ctx = 2048;  // a shorter context is no fix a person accepts
+constexpr std::int64_t min_fix_len = 1024;  // vLLM's likewise
+
+// The settings evaluated, as the engine reads them; a fix changes one of them.
+struct Knobs {
+  std::optional<std::int64_t> ctx;
+  std::optional<std::int32_t> parallel;
+  GgmlType kv_k = GgmlType::f16;
+  GgmlType kv_v = GgmlType::f16;
+  std::optional<bool> flash;               // nullopt: auto (on where supported)
+  std::optional<std::int32_t> gpu_layers;  // nullopt: the engine places them; -2: all
+  std::optional<std::int64_t> batch;
+  std::optional<std::int64_t> ubatch;
+  std::int32_t max_loaded = 0;  // 0: Ollama's default
+  // vLLM
+  std::optional<std::int64_t> max_model_len;
+  std::optional<std::int32_t> util_x10000;
+  std::optional<std::int32_t> max_num_seqs;
+  std::optional<std::int64_t> max_num_batched_tokens;
+  VllmDtype dtype = VllmDtype::bf16;
+  bool dtype_given = false;
+  VllmKvDtype kv_dtype = VllmKvDtype::model;
+  bool enforce_eager = false;
+  // The models served: the request's, or a smaller quantization of one.
+  std::vector<const Model*> models;
+};
+
+std::int32_t to_int32(std::int64_t value) {
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(value, -2, 1 << 30));
+}
+
+std::optional<GgmlType> kv_type_of(const SettingValue& v) {
+  const std::optional<GgmlType> type = parse_ggml_type(v.text);
+  if (!type || !is_kv_cache_type(*type)) return std::nullopt;
+  return type;
+}
+
+Knobs read_knobs(const Deployment& d, const CheckRequest& request) {
+  Knobs k;
+  for (const SettingValue& v : d.settings) {
+    switch (v.setting) {
+      case EngineSetting::context:
+        if (v.integer > 0) k.ctx = v.integer;
+        break;
+      case EngineSetting::parallel:
+        if (v.integer > 0) k.parallel = to_int32(v.integer);
+        break;
+      case EngineSetting::max_loaded_models:
+        if (v.integer > 0) k.max_loaded = to_int32(v.integer);
+        break;
+      case EngineSetting::kv_cache_type:
+        if (const auto t = kv_type_of(v)) k.kv_k = k.kv_v = *t;
+        break;
+      case EngineSetting::kv_cache_type_k:
+        if (const auto t = kv_type_of(v)) k.kv_k = *t;
+        break;
+      case EngineSetting::kv_cache_type_v:
+        if (const auto t = kv_type_of(v)) k.kv_v = *t;
+        break;
+      case EngineSetting::flash_attention:
+        if (v.text == "on") k.flash = true;
+        if (v.text == "off") k.flash = false;
+        break;
+      case EngineSetting::gpu_layers:
+        if (v.integer >= 0 || v.integer == -2) k.gpu_layers = to_int32(v.integer);
+        break;
+      case EngineSetting::batch:
+        if (v.integer > 0) k.batch = v.integer;
+        break;
+      case EngineSetting::ubatch:
+        if (v.integer > 0) k.ubatch = v.integer;
+        break;
+      case EngineSetting::max_model_len:
+        if (v.integer > 0) k.max_model_len = v.integer;
+        break;
+      case EngineSetting::gpu_memory_utilization:
+        if (v.number > 0 && v.number <= 1) {
+          k.util_x10000 = static_cast<std::int32_t>(std::lround(v.number * 10000));
+        }
+        break;
+      case EngineSetting::max_num_seqs:
+        if (v.integer > 0) k.max_num_seqs = to_int32(v.integer);
+        break;
+      case EngineSetting::max_num_batched_tokens:
+        if (v.integer > 0) k.max_num_batched_tokens = v.integer;
+        break;
+      case EngineSetting::dtype:
+        if (const auto t = parse_vllm_dtype(v.text); t && *t != VllmDtype::checkpoint) {
+          k.dtype = *t;
+          k.dtype_given = true;
+        }
+        break;
+      case EngineSetting::quantization:
+        if (v.text == "fp8") {
+          k.dtype = VllmDtype::fp8;
+          k.dtype_given = true;
+        }
+        break;
+      case EngineSetting::kv_cache_dtype:
+        if (const auto t = parse_vllm_kv_dtype(v.text)) k.kv_dtype = *t;
+        break;
+      case EngineSetting::enforce_eager:
+        k.enforce_eager = v.boolean;
+        break;
+      default:
+        break;
+    }
+  }
+  for (const CheckModel& m : request.models) k.models.push_back(&m.model);
+  return k;
+}
+
+const Engine& llama_engine(DeployEngine e) {
+  return engine(e == DeployEngine::ollama ? EngineId::ollama : EngineId::llamacpp);
+}
+
+// The largest component of a device's use, named as the JSON keys are.
+std::string largest_component(const CheckedDevice& d) {
+  std::string name = "weights";
+  Bytes most = d.weights;
+  if (d.kv_cache > most) {
+    name = "kv_cache";
+    most = d.kv_cache;
+  }
+  if (d.compute > most) {
+    name = "compute";
+    most = d.compute;
+  }
+  if (d.other > most) name = "other";
+  return name;
+}
+
+// One evaluation of a whole configuration.
+struct Evaluation {
+  CheckVerdict verdict = CheckVerdict::fits;
+  std::int32_t max_loaded = 0;
+  bool resident_together = true;
+  std::vector<CheckedModel> models;
+  std::vector<CheckedDevice> devices;
+  std::vector<Finding> findings;
+  [[nodiscard]] Bytes largest_gpu_use() const {
+    Bytes most = 0;
+    for (std::size_t i = 0; i + 1 < devices.size(); ++i) most = std::max(most, devices[i].used);
+    return most;
+  }
+};
+
+class Checker {
+ public:
+  Checker(const Deployment& d, const CheckRequest& r) : deployment_(d), request_(r) {}
+
+  CheckResult run() {
+    if (request_.models.empty()) {
+      throw Error(ErrorKind::invalid_setting, "check: no model to check");
+    }
+    if (request_.gpus.empty()) throw Error(ErrorKind::invalid_setting, "check: no GPU given");
+    if (deployment_.engine != DeployEngine::ollama && request_.models.size() > 1) {
+      throw Error(ErrorKind::invalid_setting,
+                  fmt::format("{} serves one model per server; check each server separately",
+                              deploy_engine_name(deployment_.engine)));
+    }
+    const Knobs knobs = read_knobs(deployment_, request_);
+    Evaluation e = evaluate(knobs);
+    CheckResult result;
+    result.engine = deployment_.engine;
+    result.verdict = e.verdict;
+    result.max_loaded = e.max_loaded;
+    result.resident_together = e.resident_together;
+    result.models = std::move(e.models);
+    result.devices = std::move(e.devices);
+    result.findings = std::move(e.findings);
+    if (result.verdict != CheckVerdict::fits) {
+      std::vector<CheckFix> fixes = deployment_.engine == DeployEngine::vllm
+                                        ? vllm_fixes(knobs)
+                                        : llama_fixes(knobs, result.verdict);
+      for (CheckFix& fix : fixes) {
+        if (!fix.fits) continue;
+        if (!result.fix) {
+          result.fix = std::move(fix);
+        } else if (result.alternatives.size() < 4) {
+          result.alternatives.push_back(std::move(fix));
+        }
+      }
+      if (!result.fix && deployment_.engine != DeployEngine::vllm) {
+        result.fix = combined_llama(knobs);
+      }
+    }
+    result.evaluations = evaluations_;
+    return result;
+  }
+
+ private:
+  const Deployment& deployment_;
+  const CheckRequest& request_;
+  std::int64_t evaluations_ = 0;
+
+  void count() {
+    if (++evaluations_ > max_evaluations) {
+      throw Error(ErrorKind::internal, "check: too many configurations evaluated");
+    }
+  }
+
+  // The adapter onto the planner's estimate (the one call to re-point at a plan envelope):
+  // a usage-kind refusal of a value read from a file becomes an invalid setting.
+  Estimate estimate_one(const Model& model, const Engine& engine, const Config& config) {
+    count();
+    try {
+      return estimate(model, engine, Backend::cuda, config, request_.gpus);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::bad_input || e.kind() == ErrorKind::internal) throw;
+      throw Error(ErrorKind::invalid_setting, e.what());
+    }
+  }
+
+  // The adapter onto vLLM's estimate.
+  VllmEstimate vllm_one(const Model& model, const VllmRequest& r) {
+    count();
+    try {
+      return vllm_estimate(model, r);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::bad_input || e.kind() == ErrorKind::internal) throw;
+      throw Error(ErrorKind::invalid_setting, e.what());
+    }
+  }
+
+  static bool gpus_within(const Estimate& est, const std::vector<Bytes>& gpus, Bytes margin) {
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+      if (checked_add(est.devices[i].total(), margin, "a GPU's use") > gpus[i]) return false;
+    }
+    return true;
+  }
+
+  struct ModelRun {
+    CheckedModel checked;
+    Estimate estimate;
+  };
+
+  ModelRun run_model(const Model& model, const Knobs& k) {
+    const Engine& eng = llama_engine(deployment_.engine);
+    const std::vector<Bytes>& gpus = request_.gpus;
+    Config c;
+    const Slots slots = engine_slots(eng, k.parallel);
+    c.parallel = slots.parallel;
+    c.kv_unified = slots.kv_unified;
+    c.ctx = k.ctx.value_or(engine_default_ctx(model, eng, gpus));
+    c.flash_attn = k.flash.value_or(true);
+    c.type_k = k.kv_k;
+    c.type_v = k.kv_v;
+    if (!c.flash_attn && is_quantized(c.type_v)) {
+      // Context creation fails: "quantized V cache was requested, but this requires Flash
+      // Attention" (llama.cpp src/llama-context.cpp; Ollama passes the type on, engines.md
+      // §1.3). The engine refuses the files as they are.
+      throw Error(ErrorKind::bad_input,
+                  fmt::format("a {} V cache needs flash attention, which the files turn off: "
+                              "the engine does not start",
+                              to_string(c.type_v)));
+    }
+    const Batches b = engine_batches(model, eng, Backend::cuda, c.ctx, c.parallel, c.flash_attn,
+                                     gpus, k.batch, k.ubatch);
+    c.n_batch = b.n_batch;
+    c.n_ubatch = b.n_ubatch;
+    const std::int32_t total = model.spec.n_layer + 1;
+    ModelRun run;
+    CheckedModel& m = run.checked;
+    m.name = model.name;
+    m.total_layers = total;
+    m.embedding = !model.spec.causal;
+    m.layers_chosen = !k.gpu_layers.has_value();
+    if (k.gpu_layers) {
+      c.gpu_layers = *k.gpu_layers < 0 ? total : std::min(*k.gpu_layers, total);
+      run.estimate = estimate_one(model, eng, c);
+      m.verdict =
+          gpus_within(run.estimate, gpus, 0) ? CheckVerdict::fits : CheckVerdict::out_of_memory;
+    } else {
+      // llama.cpp's --fit (Ollama 0.30+ and llama-server): every layer if that leaves its
+      // margin free on each GPU, else as many as do.
+      c.gpu_layers = total;
+      run.estimate = estimate_one(model, eng, c);
+      if (!gpus_within(run.estimate, gpus, eng.fit_margin)) {
+        std::int32_t lo = 0;
+        std::int32_t hi = total - 1;
+        while (lo < hi) {
+          const std::int32_t mid = lo + (hi - lo + 1) / 2;
+          c.gpu_layers = mid;
+          if (gpus_within(estimate_one(model, eng, c), gpus, eng.fit_margin)) {
+            lo = mid;
+          } else {
+            hi = mid - 1;
+          }
+        }
+        c.gpu_layers = lo;
+        run.estimate = estimate_one(model, eng, c);
+        m.verdict = CheckVerdict::spills;
+      }
+    }
+    const Estimate& est = run.estimate;
+    m.ctx = est.config.ctx;
+    m.parallel = est.config.parallel;
+    m.kv_type = std::string(to_string(est.config.type_v));
+    if (est.config.type_k != est.config.type_v) {
+      m.kv_type = fmt::format("{}/{}", to_string(est.config.type_k), to_string(est.config.type_v));
+    }
+    m.flash_attention = est.config.flash_attn;
+    m.gpu_layers = est.config.gpu_layers;
+    for (std::size_t i = 0; i < gpus.size(); ++i) m.gpu_bytes.push_back(est.devices[i].total());
+    m.ram_bytes = est.host().total();
+    return run;
+  }
+
+  void add_usage(CheckedDevice& d, const DeviceUsage& u) {
+    constexpr std::string_view what = "a device's use";
+    d.used = checked_add(d.used, u.total(), what);
+    d.weights = checked_add(d.weights, u.weights, what);
+    d.kv_cache = checked_add(d.kv_cache, u.kv_cache, what);
+    d.compute = checked_add(d.compute, checked_add(u.compute, u.output, what), what);
+    d.other = checked_add(d.other, u.overhead, what);
+  }
+
+  Evaluation evaluate(const Knobs& k) {
+    return deployment_.engine == DeployEngine::vllm ? evaluate_vllm(k) : evaluate_llama(k);
+  }
+
+  Evaluation evaluate_llama(const Knobs& k) {
+    Evaluation e;
+    const std::vector<Bytes>& gpus = request_.gpus;
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+      e.devices.push_back(CheckedDevice{.name = fmt::format("GPU{}", i), .capacity = gpus[i]});
+    }
+    e.devices.push_back(CheckedDevice{.name = "RAM", .capacity = request_.ram});
+    const std::int32_t n = static_cast<std::int32_t>(k.models.size());
+    // OLLAMA_MAX_LOADED_MODELS: 0 is 3 per GPU (server/sched.go, defaultModelsPerGPU).
+    e.max_loaded = k.max_loaded > 0 ? k.max_loaded : 3 * static_cast<std::int32_t>(gpus.size());
+    bool any_oom = false;
+    bool any_spill = false;
+    for (const Model* model : k.models) {
+      ModelRun run = run_model(*model, k);
+      for (std::size_t i = 0; i < e.devices.size(); ++i) {
+        add_usage(e.devices[i], run.estimate.devices[i]);
+      }
+      CheckedModel& m = run.checked;
+      if (m.verdict == CheckVerdict::out_of_memory) any_oom = true;
+      if (m.verdict == CheckVerdict::spills) {
+        any_spill = true;
+        e.findings.push_back(
+            Finding(FindingKind::check_spills, {{"model", m.name},
+                                                {"gpu_layers", std::int64_t{m.gpu_layers}},
+                                                {"total_layers", std::int64_t{m.total_layers}},
+                                                {"ram_bytes", m.ram_bytes}}));
+      } else if (m.gpu_layers < m.total_layers) {  // pinned by the files
+        e.findings.push_back(Finding(FindingKind::check_pinned_layers,
+                                     {{"model", m.name},
+                                      {"gpu_layers", std::int64_t{m.gpu_layers}},
+                                      {"total_layers", std::int64_t{m.total_layers}}}));
+      }
+      for (const Finding& note : run.estimate.notes) {
+        if (note.kind == FindingKind::ctx_clamped || note.kind == FindingKind::embedding_one_slot) {
+          Finding named = note;
+          named.facts.insert(named.facts.begin(), Fact{"model", m.name});
+          e.findings.push_back(std::move(named));
+        }
+      }
+      e.models.push_back(std::move(m));
+    }
+    bool gpu_over = false;
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+      const CheckedDevice& d = e.devices[i];
+      if (d.over() == 0) continue;
+      gpu_over = true;
+      if (n > 1 && !any_oom) continue;  // said once below, for the set
+      e.findings.push_back(
+          Finding(FindingKind::check_gpu_over, {{"device", d.name},
+                                                {"used_bytes", d.used},
+                                                {"capacity_bytes", d.capacity},
+                                                {"over_bytes", d.over()},
+                                                {"component", largest_component(d)}}));
+    }
+    if (n > 1 && gpu_over && !any_oom) {
+      e.resident_together = false;
+      const CheckedDevice& d = e.devices.front();
+      e.findings.push_back(
+          Finding(FindingKind::check_not_resident, {{"models", std::int64_t{n}},
+                                                    {"used_bytes", d.used},
+                                                    {"capacity_bytes", d.capacity},
+                                                    {"over_bytes", d.over()},
+                                                    {"max_loaded", std::int64_t{e.max_loaded}}}));
+    }
+    if (e.max_loaded < n) {
+      e.resident_together = false;
+      e.findings.push_back(
+          Finding(FindingKind::check_max_loaded,
+                  {{"max_loaded", std::int64_t{e.max_loaded}}, {"models", std::int64_t{n}}}));
+    }
+    const CheckedDevice& ram = e.devices.back();
+    const bool ram_over = ram.over() > 0;
+    if (ram_over) {
+      e.findings.push_back(Finding(FindingKind::check_ram_over, {{"used_bytes", ram.used},
+                                                                 {"capacity_bytes", ram.capacity},
+                                                                 {"over_bytes", ram.over()}}));
+    }
+    if (any_oom || ram_over) {
+      e.verdict = CheckVerdict::out_of_memory;
+    } else if (any_spill) {
+      e.verdict = CheckVerdict::spills;
+    } else if (!e.resident_together) {
+      e.verdict = CheckVerdict::take_turns;
+    }
+    return e;
+  }
+
+  VllmRequest vllm_request(const Knobs& k) const {
+    VllmRequest r;
+    r.gpus = request_.gpus;
+    r.dtype = k.dtype;
+    r.max_model_len = k.max_model_len;
+    r.util_x10000 = k.util_x10000;
+    r.max_num_seqs = k.max_num_seqs;
+    r.max_num_batched_tokens = k.max_num_batched_tokens;
+    r.kv_cache_dtype = k.kv_dtype;
+    r.enforce_eager = k.enforce_eager;
+    return r;
+  }
+
+  // The model as vLLM loads it: a catalog entry as its checkpoint in the deployment's dtype.
+  Model vllm_model(const Knobs& k) const {
+    const CheckModel& m = request_.models.front();
+    if (!m.from_catalog) return *k.models.front();
+    return vllm_checkpoint_model(*k.models.front(), k.dtype);
+  }
+
+  Evaluation evaluate_vllm(const Knobs& k) {
+    Evaluation e;
+    const Model model = vllm_model(k);
+    const VllmEstimate v = vllm_one(model, vllm_request(k));
+    CheckedModel m;
+    m.name = model.name;
+    m.ctx = v.max_model_len;
+    m.parallel = v.max_num_seqs;
+    m.kv_type = std::string(to_string(v.kv_cache_dtype));
+    m.total_layers = model.spec.n_layer + 1;
+    m.gpu_layers = m.total_layers;
+    for (const VllmDevice& d : v.devices) {
+      // The budget: weights, activation peak, non-torch memory, CUDA graphs and the KV cache
+      // of one request at full length (vLLM's own start-up condition).
+      CheckedDevice c{.name = d.name, .capacity = d.total};
+      constexpr std::string_view what = "a device's use";
+      c.weights = d.weights;
+      c.kv_cache = v.kv_needed;
+      c.compute = d.activation;
+      c.other = checked_add(checked_add(d.pre_snapshot, d.non_torch, what),
+                            checked_add(d.cuda_graph, d.outside_budget, what), what);
+      c.used = checked_add(checked_add(c.weights, c.kv_cache, what),
+                           checked_add(c.compute, c.other, what), what);
+      m.gpu_bytes.push_back(c.used);
+      e.devices.push_back(c);
+    }
+    e.devices.push_back(CheckedDevice{.name = "RAM", .capacity = request_.ram});
+    if (!v.startup_ok && !v.devices.empty()) {
+      const VllmDevice& d = v.devices.front();
+      const Bytes free = d.total - d.pre_snapshot;
+      e.findings.push_back(
+          Finding(FindingKind::check_vllm_startup, {{"device", d.name},
+                                                    {"free_bytes", free},
+                                                    {"requested_bytes", v.requested},
+                                                    {"over_bytes", v.requested - free}}));
+    }
+    if (!v.kv_ok && !v.devices.empty()) {
+      const VllmDevice& d = v.devices.front();
+      const Bytes available = std::max<Bytes>(d.kv_cache, 0);
+      e.findings.push_back(
+          Finding(FindingKind::check_vllm_no_kv, {{"device", d.name},
+                                                  {"kv_needed_bytes", v.kv_needed},
+                                                  {"kv_available_bytes", available},
+                                                  {"over_bytes", v.kv_needed - d.kv_cache},
+                                                  {"weights_bytes", d.weights}}));
+    }
+    m.verdict = v.fits() ? CheckVerdict::fits : CheckVerdict::does_not_start;
+    e.verdict = m.verdict;
+    e.models.push_back(std::move(m));
+    return e;
+  }
+
+  bool fits(const Knobs& k) { return evaluate(k).verdict == CheckVerdict::fits; }
+
+  CheckFix make_fix(const Knobs& k, Finding what, std::vector<SettingChange> changes) {
+    CheckFix fix;
+    fix.what = std::move(what);
+    fix.changes = std::move(changes);
+    const Evaluation e = evaluate(k);
+    fix.fits = e.verdict == CheckVerdict::fits;
+    fix.gpu_used = e.largest_gpu_use();
+    for (const CheckedModel& m : e.models) {
+      fix.gpu_layers += m.gpu_layers;
+      fix.total_layers += m.total_layers;
+    }
+    return fix;
+  }
+
+  // The q8_0 cache's changes: both types, and flash attention unless it is on already.
+  std::vector<SettingChange> kv_q8_changes(const Knobs& base) const {
+    std::vector<SettingChange> changes;
+    if (deployment_.engine == DeployEngine::ollama) {
+      changes.push_back({EngineSetting::kv_cache_type, "q8_0"});
+    } else {
+      changes.push_back({EngineSetting::kv_cache_type_k, "q8_0"});
+      changes.push_back({EngineSetting::kv_cache_type_v, "q8_0"});
+    }
+    if (base.flash != std::optional<bool>(true)) {
+      changes.push_back({EngineSetting::flash_attention, "on"});
+    }
+    return changes;
+  }
+
+  // The model with the largest weights (the one a smaller quantization helps most).
+  static std::size_t biggest_model(const Knobs& k) {
+    std::size_t biggest = 0;
+    for (std::size_t i = 1; i < k.models.size(); ++i) {
+      if (k.models[i]->weights.file_tensor_bytes > k.models[biggest]->weights.file_tensor_bytes) {
+        biggest = i;
+      }
+    }
+    return biggest;
+  }
+
+  // Smaller quantizations of model `i`, largest first.
+  std::vector<const Model*> smaller_models(const Knobs& k, std::size_t i) const {
+    std::vector<const Model*> smaller;
+    for (const Model& alt : request_.models[i].alternatives) {
+      if (alt.weights.file_tensor_bytes < k.models[i]->weights.file_tensor_bytes) {
+        smaller.push_back(&alt);
+      }
+    }
+    std::sort(smaller.begin(), smaller.end(), [](const Model* a, const Model* b) {
+      return a->weights.file_tensor_bytes > b->weights.file_tensor_bytes;
+    });
+    return smaller;
+  }
+
+  // When no single change fits: the same changes in the same order, each on top of the last,
+  // until it fits; when even all of them do not, the last configuration (the closest).
+  std::optional<CheckFix> combined_llama(const Knobs& base) {
+    const CheckedModel probe = run_model(*base.models.front(), base).checked;
+    Knobs k = base;
+    std::vector<SettingChange> changes;
+    if (!is_quantized(k.kv_k) || !is_quantized(k.kv_v)) {
+      changes = kv_q8_changes(k);
+      k.kv_k = k.kv_v = GgmlType::q8_0;
+      k.flash = true;
+    }
+    const auto finish = [&] {
+      return make_fix(k, Finding(FindingKind::check_fix_combined), changes);
+    };
+    if (!changes.empty() && fits(k)) return finish();
+    if (probe.parallel > 1) {
+      const auto p = largest_fitting(k, 1, probe.parallel - 1, 1, [](Knobs& x, std::int64_t v) {
+        x.parallel = static_cast<std::int32_t>(v);
+      });
+      k.parallel = static_cast<std::int32_t>(p.value_or(1));
+      changes.push_back({EngineSetting::parallel, std::to_string(*k.parallel)});
+      if (p) return finish();
+    }
+    if (probe.ctx > min_fix_ctx) {
+      const auto c = largest_fitting(k, min_fix_ctx, probe.ctx - 1, 1024,
+                                     [](Knobs& x, std::int64_t v) { x.ctx = v; });
+      k.ctx = c.value_or(min_fix_ctx);
+      changes.push_back({EngineSetting::context, std::to_string(*k.ctx)});
+      if (c) return finish();
+    }
+    const std::size_t biggest = biggest_model(k);
+    const std::vector<const Model*> smaller = smaller_models(k, biggest);
+    for (const Model* alt : smaller) {
+      Knobs q = k;
+      q.models[biggest] = alt;
+      if (!fits(q)) continue;
+      k = q;
+      changes.push_back({EngineSetting::model, alt->name});
+      return finish();
+    }
+    if (changes.empty()) return std::nullopt;
+    return finish();  // the closest: it does not fit (fits = false)
+  }
+
+  // The largest value in [lo, hi] for which `set` then `fits` holds, assuming fewer never
+  // fits worse; nullopt when even `lo` does not fit.
+  template <class Set>
+  std::optional<std::int64_t> largest_fitting(Knobs k, std::int64_t lo, std::int64_t hi,
+                                              std::int64_t step, Set set) {
+    if (lo > hi) return std::nullopt;
+    set(k, lo);
+    if (!fits(k)) return std::nullopt;
+    std::int64_t a = lo / step;  // in units of `step`
+    std::int64_t b = hi / step;
+    while (a < b) {
+      const std::int64_t mid = a + (b - a + 1) / 2;
+      set(k, mid * step);
+      if (fits(k)) {
+        a = mid;
+      } else {
+        b = mid - 1;
+      }
+    }
+    return std::max(lo, a * step);
+  }
+
+  std::vector<CheckFix> llama_fixes(const Knobs& base, CheckVerdict verdict) {
+    std::vector<CheckFix> fixes;
+    const bool ollama = deployment_.engine == DeployEngine::ollama;
+    const CheckedModel probe = run_model(*base.models.front(), base).checked;
+    // 1. A q8_0 cache, with flash attention on.
+    if (!is_quantized(base.kv_k) || !is_quantized(base.kv_v)) {
+      Knobs k = base;
+      k.kv_k = k.kv_v = GgmlType::q8_0;
+      k.flash = true;
+      fixes.push_back(make_fix(k, Finding(FindingKind::check_fix_kv_q8_0), kv_q8_changes(base)));
+    }
+    // 2. Fewer parallel slots: the most that fit.
+    const std::int64_t slots = probe.parallel;
+    if (slots > 1) {
+      const auto p = largest_fitting(base, 1, slots - 1, 1, [](Knobs& k, std::int64_t v) {
+        k.parallel = static_cast<std::int32_t>(v);
+      });
+      if (p) {
+        Knobs k = base;
+        k.parallel = static_cast<std::int32_t>(*p);
+        fixes.push_back(make_fix(k, Finding(FindingKind::check_fix_parallel, {{"parallel", *p}}),
+                                 {{EngineSetting::parallel, std::to_string(*p)}}));
+      }
+    }
+    // 3. A shorter context: the longest that fits, in steps of 1024.
+    const std::int64_t ctx = probe.ctx;
+    if (ctx > min_fix_ctx) {
+      const auto c = largest_fitting(base, min_fix_ctx, ctx - 1, 1024,
+                                     [](Knobs& k, std::int64_t v) { k.ctx = v; });
+      if (c) {
+        Knobs k = base;
+        k.ctx = *c;
+        fixes.push_back(make_fix(k, Finding(FindingKind::check_fix_ctx, {{"ctx", *c}}),
+                                 {{EngineSetting::context, std::to_string(*c)}}));
+      }
+    }
+    // 4. Fewer GPU layers, where the layers are pinned and the load runs out of memory.
+    if (base.gpu_layers && verdict == CheckVerdict::out_of_memory && base.models.size() == 1) {
+      const auto g = largest_fitting(
+          base, 0, probe.gpu_layers - 1, 1,
+          [](Knobs& k, std::int64_t v) { k.gpu_layers = static_cast<std::int32_t>(v); });
+      if (g) {
+        Knobs k = base;
+        k.gpu_layers = static_cast<std::int32_t>(*g);
+        fixes.push_back(make_fix(
+            k,
+            Finding(FindingKind::check_fix_gpu_layers,
+                    {{"gpu_layers", *g}, {"total_layers", std::int64_t{probe.total_layers}}}),
+            {{EngineSetting::gpu_layers, std::to_string(*g)}}));
+      }
+    }
+    // 5. A smaller quantization of the largest model: the largest alternative that fits.
+    const std::size_t biggest = biggest_model(base);
+    const std::vector<const Model*> smaller = smaller_models(base, biggest);
+    for (const Model* alt : smaller) {
+      Knobs k = base;
+      k.models[biggest] = alt;
+      if (!fits(k)) continue;
+      fixes.push_back(
+          make_fix(k,
+                   Finding(FindingKind::check_fix_quant,
+                           {{"model", alt->name}, {"from", base.models[biggest]->name}}),
+                   {{EngineSetting::model, alt->name}}));
+      break;
+    }
+    // 6. Fewer models loaded at once (Ollama): the most that fit together.
+    if (ollama && base.models.size() > 1 && verdict == CheckVerdict::take_turns) {
+      std::vector<Bytes> use;
+      const Evaluation e = evaluate(base);
+      for (const CheckedModel& m : e.models) use.push_back(m.gpu_bytes.front());
+      std::sort(use.begin(), use.end());  // smallest first: the most that fit together
+      Bytes sum = 0;
+      std::int64_t together = 0;
+      for (const Bytes b : use) {
+        sum += b;
+        if (sum > request_.gpus.front()) break;
+        ++together;
+      }
+      if (together >= 1 && together < static_cast<std::int64_t>(base.models.size())) {
+        CheckFix fix;
+        fix.what = Finding(FindingKind::check_fix_max_loaded, {{"max_loaded", together}});
+        fix.changes = {{EngineSetting::max_loaded_models, std::to_string(together)}};
+        fix.fits = true;  // the scheduler keeps at most that many: they take turns
+        fix.gpu_used = e.largest_gpu_use();
+        fixes.push_back(std::move(fix));
+      }
+    }
+    return fixes;
+  }
+
+  std::vector<CheckFix> vllm_fixes(const Knobs& base) {
+    std::vector<CheckFix> fixes;
+    const Evaluation now = evaluate(base);
+    // 1. An fp8 KV cache.
+    if (base.kv_dtype != VllmKvDtype::fp8) {
+      Knobs k = base;
+      k.kv_dtype = VllmKvDtype::fp8;
+      fixes.push_back(make_fix(k, Finding(FindingKind::check_fix_vllm_kv_fp8),
+                               {{EngineSetting::kv_cache_dtype, "fp8"}}));
+    }
+    // 2. Fewer sequences at once.
+    const std::int64_t seqs = now.models.front().parallel;
+    if (seqs > 1) {
+      const auto s = largest_fitting(base, 1, seqs - 1, 1, [](Knobs& k, std::int64_t v) {
+        k.max_num_seqs = static_cast<std::int32_t>(v);
+      });
+      if (s) {
+        Knobs k = base;
+        k.max_num_seqs = static_cast<std::int32_t>(*s);
+        fixes.push_back(make_fix(k,
+                                 Finding(FindingKind::check_fix_vllm_seqs, {{"max_num_seqs", *s}}),
+                                 {{EngineSetting::max_num_seqs, std::to_string(*s)}}));
+      }
+    }
+    // 3. A shorter maximum length, in vLLM's blocks of 16.
+    const std::int64_t len = now.models.front().ctx;
+    if (len > min_fix_len) {
+      const auto l = largest_fitting(base, min_fix_len, len - 1, vllm_block_size,
+                                     [](Knobs& k, std::int64_t v) { k.max_model_len = v; });
+      if (l) {
+        Knobs k = base;
+        k.max_model_len = *l;
+        fixes.push_back(make_fix(k,
+                                 Finding(FindingKind::check_fix_vllm_len, {{"max_model_len", *l}}),
+                                 {{EngineSetting::max_model_len, std::to_string(*l)}}));
+      }
+    }
+    // 4. fp8 weights, for a 16-bit checkpoint.
+    if (request_.models.front().from_catalog && base.dtype != VllmDtype::fp8) {
+      Knobs k = base;
+      k.dtype = VllmDtype::fp8;
+      fixes.push_back(make_fix(k, Finding(FindingKind::check_fix_vllm_fp8),
+                               {{EngineSetting::quantization, "fp8"}}));
+    }
+    return fixes;
+  }
+};
+
+}  // namespace
+
+CheckResult check_deployment(const Deployment& deployment, const CheckRequest& request) {
+  return Checker(deployment, request).run();
+}
+
+}  // namespace vramplan

@@ -1,0 +1,182 @@
+// check_deployment (include/vramplan/check.hpp): the verdicts, the per-device sums, the fixes
+// and their order, checked against independent estimate() calls and re-checks of the fixed
+// settings rather than against numbers the function itself produced.
+#include <vramplan/check.hpp>
+
+#include <gtest/gtest.h>
+
+#include <vramplan/error.hpp>
+#include <vramplan/estimate.hpp>
+#include <vramplan/planner.hpp>
+
+#include "support/simple_model.hpp"
+#include "support/specs.hpp"
+
+namespace vramplan {
+namespace {
+
+SettingValue integer(EngineSetting s, std::int64_t v) {
+  return SettingValue{
+      .setting = s, .type = ValueType::integer, .integer = v, .text = std::to_string(v)};
+}
+
+SettingValue text(EngineSetting s, std::string v) {
+  return SettingValue{.setting = s, .type = ValueType::text, .text = std::move(v)};
+}
+
+Deployment ollama(std::vector<SettingValue> settings) {
+  Deployment d;
+  d.engine = DeployEngine::ollama;
+  d.settings = std::move(settings);
+  return d;
+}
+
+CheckRequest request(std::vector<Bytes> gpus, std::size_t models = 1) {
+  CheckRequest r;
+  r.gpus = std::move(gpus);
+  for (std::size_t i = 0; i < models; ++i) {
+    r.models.push_back(CheckModel{.model = test::simple_model(test::llama31_8b())});
+  }
+  return r;
+}
+
+// The deployment with a fix's changes applied, as a person would edit the file.
+Deployment apply(Deployment d, const std::vector<SettingChange>& changes) {
+  for (const SettingChange& c : changes) {
+    std::erase_if(d.settings, [&](const SettingValue& v) { return v.setting == c.setting; });
+    SettingValue v = text(c.setting, c.value);
+    if (!c.value.empty() && c.value.find_first_not_of("0123456789") == std::string::npos) {
+      v = integer(c.setting, std::stoll(c.value));
+    }
+    d.settings.push_back(v);
+  }
+  return d;
+}
+
+TEST(Check, FitsAndMatchesAnEstimateOfTheSameSettings) {
+  const Deployment d =
+      ollama({integer(EngineSetting::context, 8192), integer(EngineSetting::parallel, 2)});
+  const CheckRequest r = request({80 * gib});
+  const CheckResult c = check_deployment(d, r);
+  ASSERT_EQ(c.verdict, CheckVerdict::fits);
+  ASSERT_EQ(c.models.size(), 1u);
+  EXPECT_EQ(c.models[0].ctx, 8192);
+  EXPECT_EQ(c.models[0].parallel, 2);
+  EXPECT_FALSE(c.fix.has_value());
+
+  // The same configuration through estimate(): every layer on the GPU.
+  const Engine& e = engine(EngineId::ollama);
+  Config config;
+  config.ctx = 8192;
+  config.parallel = 2;
+  config.gpu_layers = r.models[0].model.spec.n_layer + 1;
+  const Batches b = engine_batches(r.models[0].model, e, Backend::cuda, 8192, 2, true, r.gpus,
+                                   std::nullopt, std::nullopt);
+  config.n_batch = b.n_batch;
+  config.n_ubatch = b.n_ubatch;
+  const Estimate est = estimate(r.models[0].model, e, Backend::cuda, config, r.gpus);
+  EXPECT_EQ(c.models[0].gpu_bytes.at(0), est.devices[0].total());
+  EXPECT_EQ(c.devices.at(0).used, est.devices[0].total());
+  EXPECT_EQ(c.devices.at(0).capacity, 80 * gib);
+}
+
+TEST(Check, UnpinnedLayersSpillAndPinnedLayersRunOutOfMemory) {
+  const CheckRequest r = request({4 * gib});
+  const CheckResult spill = check_deployment(ollama({integer(EngineSetting::context, 8192)}), r);
+  EXPECT_EQ(spill.verdict, CheckVerdict::spills);
+  EXPECT_LT(spill.models[0].gpu_layers, spill.models[0].total_layers);
+  EXPECT_GT(spill.models[0].ram_bytes, 0);
+
+  const Deployment pinned =
+      ollama({integer(EngineSetting::context, 8192), integer(EngineSetting::gpu_layers, -2)});
+  const CheckResult oom = check_deployment(pinned, r);
+  EXPECT_EQ(oom.verdict, CheckVerdict::out_of_memory);
+  EXPECT_GT(oom.devices[0].over(), 0);
+  bool said = false;
+  for (const Finding& f : oom.findings) said = said || f.kind == FindingKind::check_gpu_over;
+  EXPECT_TRUE(said);
+}
+
+TEST(Check, TheFixFitsWhenAppliedAndComesInThePersonsOrder) {
+  // 8 slots x 8192 on 12 GiB with every layer pinned: the cache is what does not fit.
+  const Deployment d =
+      ollama({integer(EngineSetting::context, 8192), integer(EngineSetting::parallel, 8),
+              integer(EngineSetting::gpu_layers, -2)});
+  const CheckRequest r = request({12 * gib});
+  const CheckResult c = check_deployment(d, r);
+  ASSERT_EQ(c.verdict, CheckVerdict::out_of_memory);
+  ASSERT_TRUE(c.fix.has_value());
+  EXPECT_TRUE(c.fix->fits);
+  const CheckResult fixed = check_deployment(apply(d, c.fix->changes), r);
+  EXPECT_EQ(fixed.verdict, CheckVerdict::fits);
+  // A change that comes earlier in the order does not fit: the q8_0 cache is first.
+  if (c.fix->what.kind != FindingKind::check_fix_kv_q8_0) {
+    const CheckResult q8 = check_deployment(
+        apply(d, {{EngineSetting::kv_cache_type, "q8_0"}, {EngineSetting::flash_attention, "on"}}),
+        r);
+    EXPECT_NE(q8.verdict, CheckVerdict::fits);
+  }
+  for (const CheckFix& alt : c.alternatives) {
+    EXPECT_EQ(check_deployment(apply(d, alt.changes), r).verdict, CheckVerdict::fits)
+        << to_string(alt.what.kind);
+  }
+  EXPECT_LE(c.evaluations, 4096);
+}
+
+TEST(Check, SeveralModelsAddUpAndTakeTurns) {
+  const Deployment d = ollama({integer(EngineSetting::context, 8192)});
+  const CheckResult one = check_deployment(d, request({12 * gib}, 1));
+  const CheckResult two = check_deployment(d, request({12 * gib}, 2));
+  ASSERT_EQ(two.models.size(), 2u);
+  EXPECT_EQ(two.devices[0].used, one.devices[0].used * 2);
+  EXPECT_EQ(two.verdict, CheckVerdict::take_turns);
+  EXPECT_FALSE(two.resident_together);
+  EXPECT_EQ(two.max_loaded, 3);  // OLLAMA_MAX_LOADED_MODELS 0: 3 per GPU
+  ASSERT_TRUE(two.fix.has_value());
+
+  // Allowed one at a time, two models take turns whatever the memory.
+  const Deployment one_at_a_time =
+      ollama({integer(EngineSetting::context, 4096), integer(EngineSetting::max_loaded_models, 1)});
+  const CheckResult turns = check_deployment(one_at_a_time, request({80 * gib}, 2));
+  EXPECT_EQ(turns.verdict, CheckVerdict::take_turns);
+  bool said = false;
+  for (const Finding& f : turns.findings) said = said || f.kind == FindingKind::check_max_loaded;
+  EXPECT_TRUE(said);
+}
+
+TEST(Check, MoreMemoryNeverMakesItWorse) {
+  const Deployment d =
+      ollama({integer(EngineSetting::context, 16384), integer(EngineSetting::parallel, 2)});
+  int last = 99;
+  for (const Bytes g : {4 * gib, 6 * gib, 8 * gib, 12 * gib, 24 * gib}) {
+    const CheckResult c = check_deployment(d, request({g}));
+    const int rank = c.verdict == CheckVerdict::fits ? 0 : 1;
+    EXPECT_LE(rank, last) << format_bytes(g);
+    last = rank;
+  }
+  EXPECT_EQ(last, 0);
+}
+
+TEST(Check, RefusesWhatNoEngineRuns) {
+  EXPECT_THROW(static_cast<void>(check_deployment(ollama({}), request({8 * gib}, 0))), Error);
+  Deployment server = ollama({});
+  server.engine = DeployEngine::llama_server;
+  try {
+    static_cast<void>(check_deployment(server, request({8 * gib}, 2)));
+    ADD_FAILURE() << "two models on one llama-server";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
+  }
+  // A quantized V cache with flash attention off: the engine does not start.
+  const Deployment q8_no_fa = ollama(
+      {text(EngineSetting::kv_cache_type, "q8_0"), text(EngineSetting::flash_attention, "off")});
+  try {
+    static_cast<void>(check_deployment(q8_no_fa, request({8 * gib})));
+    ADD_FAILURE() << "q8_0 without flash attention";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::bad_input);
+  }
+}
+
+}  // namespace
+}  // namespace vramplan
