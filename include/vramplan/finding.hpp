@@ -76,6 +76,7 @@ enum class FindingKind {
   vllm_projector,           // bytes
   vllm_catalog_checkpoint,  // dtype: a catalog model counted as its Hugging Face checkpoint
   vllm_file_dtype,          // dtype: --dtype sets the compute dtype of a file's weights
+  vllm_no_bf16,             // gpu: the card has no bfloat16, so the weights are planned in fp16
   // check (issue 11), reasons
   check_gpu_over,      // device, used_bytes, capacity_bytes, over_bytes, component
   check_ram_over,      // used_bytes, capacity_bytes, over_bytes

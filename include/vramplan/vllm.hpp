@@ -100,6 +100,9 @@ struct VllmRequest {
   // estimate inside the budget; false (older vLLM) captures the graphs outside it.
   bool cudagraph_in_budget = true;
   std::int64_t min_model_len = 4096;  // fit: shortest unset max_model_len that counts as a fit
+  // The GPUs run fp8 (weights and KV cache): false on cards before Ada/Hopper (a T4, an A100),
+  // where fit suggests no fp8 change.
+  bool fp8_supported = true;
 };
 
 // The breakdown of one rank. Invariant (tested): the seven parts add up to `total` exactly.

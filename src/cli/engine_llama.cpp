@@ -7,6 +7,7 @@
 
 #include <vramplan/planner.hpp>
 
+#include "devices.hpp"
 #include "engine_front.hpp"
 #include "flags.hpp"
 
@@ -37,7 +38,7 @@ FitRequest parse_settings(const PlanOptions& o, const Engine& engine, Context& c
   request.engine = &engine;
   request.vram = device_vram(o.model, context);  // --vram, --gpu, auto: devices.hpp
   request.backend = parse_backend_flag(o.model.backend, !request.vram.empty());
-  if (o.ram.has_value()) request.ram = parse_size(*o.ram, "--ram");
+  if (o.ram.has_value()) request.ram = parse_ram(*o.ram, "--ram", context);  // SIZE or auto
   if (o.fitted) request.headroom = parse_headroom(o.headroom);
   request.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
   if (o.ctx.has_value()) request.ctx = parse_token_count("--ctx", *o.ctx, 1, max_ctx_setting);

@@ -10,6 +10,7 @@
 
 #include <vramplan/vllm.hpp>
 
+#include "devices.hpp"
 #include "engine_front.hpp"
 
 namespace vramplan::cli {
@@ -44,19 +45,47 @@ std::int32_t parse_util(const std::string& text) {
 struct Parsed {
   VllmRequest request;
   bool dtype_given = false;
+  bool no_bf16 = false;  // the cards have no bfloat16 (a T4, a V100)
+  std::string card;      // the catalog's name for the cards, "" without --gpu
 };
+
+// A dtype the cards cannot run is refused as vLLM refuses it at start.
+void check_card(const Parsed& p) {
+  const VllmRequest& r = p.request;
+  const std::string card = p.card.empty() ? std::string("this GPU") : p.card;
+  if (p.no_bf16 && p.dtype_given && r.dtype == VllmDtype::bf16) {
+    throw Error(ErrorKind::usage, fmt::format("--dtype bf16: {} has no bfloat16 (compute "
+                                              "capability below 8.0); use --dtype fp16",
+                                              card));
+  }
+  if (!r.fp8_supported && r.dtype == VllmDtype::fp8) {
+    throw Error(ErrorKind::usage, fmt::format("--dtype fp8: {} has no fp8 (before Ada and "
+                                              "Hopper); use --dtype fp16 or bf16",
+                                              card));
+  }
+  if (!r.fp8_supported && r.kv_cache_dtype == VllmKvDtype::fp8) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--kv-cache-dtype fp8: {} has no fp8 (before Ada and Hopper)", card));
+  }
+}
 
 // Flags shared by fit and estimate; `ctx` is --ctx, accepted as --max-model-len.
 Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue& ctx,
                     Context& context) {
   Parsed p;
   VllmRequest& r = p.request;
-  if (!model.vram.has_value()) {
+  const Devices devices = resolve_devices(model, context);  // --vram, --gpu, auto
+  if (devices.empty()) {
     throw Error(ErrorKind::usage,
-                "--engine vllm needs --vram: the memory of each GPU as torch "
+                "--engine vllm needs --vram or --gpu: the memory of each GPU as torch "
                 "sees it (one size per GPU; several GPUs = tensor parallel)");
   }
-  r.gpus = parse_vram(*model.vram);
+  r.gpus = devices.vram;
+  // What the cards can do (the GPU catalog): no bfloat16 before Ampere, no fp8 before Ada.
+  const Gpu* card = devices.gpus.empty() ? nullptr : devices.gpus.front();
+  p.card = card != nullptr ? card->name : std::string();
+  p.no_bf16 = devices.supports(GpuFeature::bf16) == Support::no;
+  r.fp8_supported = devices.supports(GpuFeature::fp8) != Support::no;
   if (model.backend.has_value() && *model.backend != "cuda") {
     throw Error(ErrorKind::usage, fmt::format("--engine vllm plans CUDA GPUs; --backend '{}' does "
                                               "not apply",
@@ -101,8 +130,11 @@ Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue
     r.cudagraph_in_budget =
         parse_on_off_auto("--cudagraph-estimate", *f.cudagraph_estimate, false).value_or(true);
   }
-  r.gpu_name = f.gpu_name.value_or("");
+  // vLLM's A100 rule reads the device name: the card's, unless --gpu-name says otherwise.
+  r.gpu_name = f.gpu_name.value_or(p.card);
   r.enforce_eager = f.enforce_eager;
+  if (p.no_bf16 && !p.dtype_given) r.dtype = VllmDtype::fp16;
+  check_card(p);
   return p;
 }
 
@@ -134,7 +166,11 @@ PlannedModel load(const ModelFlags& flags, Parsed& parsed, std::vector<Finding>&
   PlannedModel out;
   VllmRequest& r = parsed.request;
   if (resolved.kind == io::SourceKind::catalog) {
-    if (r.dtype == VllmDtype::checkpoint) r.dtype = VllmDtype::bf16;
+    if (r.dtype == VllmDtype::checkpoint)
+      r.dtype = parsed.no_bf16 ? VllmDtype::fp16 : VllmDtype::bf16;
+    if (parsed.no_bf16 && !parsed.dtype_given) {
+      notes.push_back(Finding(FindingKind::vllm_no_bf16, {{"gpu", parsed.card}}));
+    }
     notes.push_back(Finding(FindingKind::vllm_catalog_checkpoint,
                             {{"dtype", std::string(to_string(r.dtype))}}));
     out.model = vllm_checkpoint_model(resolved.model, r.dtype);
@@ -191,7 +227,7 @@ PlannedModel plan_vllm(const PlanOptions& o, Context& context) {
     parsed.request.min_model_len = parse_token_count("--min-ctx", *o.min_ctx, 1, 1 << 24);
   }
   if (o.ram.has_value()) {
-    static_cast<void>(parse_size(*o.ram, "--ram"));
+    static_cast<void>(parse_ram(*o.ram, "--ram", context));
     warn(context, "--ram is not used by --engine vllm (the plan is per GPU)");
   }
   std::vector<Finding> notes;

@@ -120,6 +120,8 @@ std::string_view to_string(FindingKind kind) {
       return "vllm_catalog_checkpoint";
     case FindingKind::vllm_file_dtype:
       return "vllm_file_dtype";
+    case FindingKind::vllm_no_bf16:
+      return "vllm_no_bf16";
     case FindingKind::check_gpu_over:
       return "check_gpu_over";
     case FindingKind::check_ram_over:

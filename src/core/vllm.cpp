@@ -427,13 +427,14 @@ VllmPlan vllm_fit(const Model& model, const VllmRequest& request) {
       if (refused.kind() != ErrorKind::invalid_setting) throw;
     }
   };
-  if (request.dtype == VllmDtype::bf16 || request.dtype == VllmDtype::fp16) {
+  if (request.fp8_supported &&
+      (request.dtype == VllmDtype::bf16 || request.dtype == VllmDtype::fp16)) {
     VllmRequest fp8 = request;
     fp8.dtype = VllmDtype::fp8;
     try_change(fp8, model,
                Finding(FindingKind::vllm_fp8_weights, {}, {{Setting::dtype, std::string("fp8")}}));
   }
-  if (request.kv_cache_dtype == VllmKvDtype::model) {
+  if (request.fp8_supported && request.kv_cache_dtype == VllmKvDtype::model) {
     VllmRequest kv = request;
     kv.kv_cache_dtype = VllmKvDtype::fp8;
     try_change(

@@ -298,6 +298,11 @@ std::string describe(const Finding& f) {
           f.word("dtype"),
           fp8 ? "linear weights 1 byte, embeddings and head 2 bytes" : "2 bytes per parameter");
     }
+    case K::vllm_no_bf16:
+      return format_text(
+          "{} has no bfloat16 (compute capability below 8.0): vLLM runs the weights in float16, "
+          "as planned (--dtype float16)",
+          f.word("gpu"));
     case K::vllm_file_dtype:
       return format_text(
           "--dtype {} sets the compute dtype; the weights are counted as stored "
