@@ -22,6 +22,7 @@
 #include <vramplan/finding.hpp>
 #include <vramplan/planner.hpp>
 #include <vramplan/setting.hpp>
+#include <vramplan/speed.hpp>
 #include <vramplan/vllm.hpp>
 
 namespace vramplan {
@@ -71,6 +72,10 @@ struct Plan {
   std::vector<Finding> reasons;           // why it does not fit
   std::vector<Finding> notes;             // clamps, assumptions
   std::vector<PlanSuggestion> suggestions;
+  // How fast one sequence decodes and a prompt is read, when the device is known well enough
+  // (a catalog card with its bandwidth: --gpu; the host's with --ram-bandwidth): an estimate
+  // from the bytes each token reads (speed.hpp, docs/speed.md). llama.cpp engines only.
+  std::optional<SpeedEstimate> speed;
   // The memory model's own result, for the figures only it has (llama.cpp's context shape and
   // headroom, vLLM's budget checks and KV blocks).
   std::variant<LlamaPlan, VllmPlan> detail;

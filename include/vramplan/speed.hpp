@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include <vramplan/ggml_type.hpp>
+#include <vramplan/gpu_catalog.hpp>
 #include <vramplan/model.hpp>
 
 namespace vramplan {
@@ -113,5 +115,17 @@ struct SpeedConstants {
   double f16_prefill_factor;  // prefill of F16/BF16/F32 weights against quantized ones
 };
 [[nodiscard]] SpeedConstants speed_constants(SpeedClass speed_class);
+
+// A catalog card as the speed model sees it; `ram_bandwidth_gbps` (0 = unknown) times the host
+// part. Apple chips take their smaller configuration's core count, the conservative one
+// (docs/speed.md §7).
+[[nodiscard]] SpeedDevice speed_device(const Gpu& gpu, double ram_bandwidth_gbps);
+
+// The speed of a llama.cpp plan on `gpu` (every GPU that card), one sequence with `n_ctx`
+// cached tokens at most; nothing when the card does not say enough (no bandwidth, an Apple chip
+// without core counts) or the plan reads host memory and `ram_bandwidth_gbps` is 0.
+[[nodiscard]] std::optional<SpeedEstimate> plan_speed(const Model& model, const Gpu& gpu,
+                                                      double ram_bandwidth_gbps, LayerSplit split,
+                                                      GgmlType kv_type, std::int64_t n_ctx);
 
 }  // namespace vramplan

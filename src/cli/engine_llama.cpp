@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <vramplan/planner.hpp>
+#include <vramplan/speed.hpp>
 
 #include "devices.hpp"
 #include "engine_front.hpp"
@@ -33,10 +34,11 @@ void refuse_vllm_flags(const PlanOptions& o) {
 }
 
 // The settings the flags fix, before the model is known.
-FitRequest parse_settings(const PlanOptions& o, const Engine& engine, Context& context) {
+FitRequest parse_settings(const PlanOptions& o, const Engine& engine, const Devices& devices,
+                          Context& context) {
   FitRequest request;
   request.engine = &engine;
-  request.vram = device_vram(o.model, context);  // --vram, --gpu, auto: devices.hpp
+  request.vram = devices.vram;  // --vram, --gpu, auto: devices.hpp
   request.backend = parse_backend_flag(o.model.backend, !request.vram.empty());
   if (o.ram.has_value()) request.ram = parse_ram(*o.ram, "--ram", context);  // SIZE or auto
   if (o.fitted) request.headroom = parse_headroom(o.headroom);
@@ -112,7 +114,12 @@ std::vector<Finding> resolve_request(FitRequest& request, const PlanOptions& o,
 
 PlannedModel plan_llamacpp(const PlanOptions& o, Context& context) {
   const Engine& engine = parse_engine(o.model.engine);
-  FitRequest request = parse_settings(o, engine, context);
+  const Devices devices = resolve_devices(o.model, context);
+  FitRequest request = parse_settings(o, engine, devices, context);
+  const double ram_bandwidth =
+      o.ram_bandwidth
+          ? static_cast<double>(parse_integer("--ram-bandwidth", *o.ram_bandwidth, 1, 100000))
+          : 0.0;
   const Catalog catalog = load_catalog(o.model.catalogs, context);
   io::LoadedModel resolved = resolve_model(catalog, o.model, context, o.fitted);
   warn_notes(context, resolved.notes);
@@ -122,9 +129,18 @@ PlannedModel plan_llamacpp(const PlanOptions& o, Context& context) {
                             : estimate_plan(resolved.model, request);
   plan.decisions.insert(plan.decisions.begin(), from_model.begin(), from_model.end());
   warn_notes(context, plan.estimate.notes);
+  // The speed of the plan on a known card (every GPU the same one).
+  std::optional<SpeedEstimate> speed;
+  const Gpu* card = devices.same_card();
+  if (card != nullptr && request.backend != Backend::cpu) {
+    const Recommendation& r = plan.recommendation;
+    speed = plan_speed(resolved.model, *card, ram_bandwidth, {r.gpu_layers, r.cpu_moe}, r.kv_type,
+                       plan.estimate.shape.n_ctx_seq);
+  }
   PlannedModel out{.model = std::move(resolved.model),
                    .plan = to_plan(std::move(plan), o.fitted),
                    .model_ref = {}};
+  out.plan.speed = speed;
   out.model_ref = out.model.name;
   return out;
 }

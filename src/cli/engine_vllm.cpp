@@ -217,6 +217,7 @@ void refuse_llama_flags(const PlanOptions& o) {
   refuse(o.cpu_moe.has_value(), "--cpu-moe", " (vLLM keeps every expert on the GPUs)");
   refuse(o.ubatch.has_value(), "--ubatch", " (use --max-num-batched-tokens)");
   refuse(o.batch.has_value(), "--batch", " (use --max-num-batched-tokens)");
+  refuse(o.ram_bandwidth.has_value(), "--ram-bandwidth", " (no speed estimate for vLLM yet)");
   refuse(o.headroom != "fit", "--headroom",
          " (the budget is --gpu-memory-utilization; what stays outside it is checked)");
 }

@@ -183,37 +183,12 @@ Bytes weights_lower_bound(const CatalogEntry& entry, FileType quant, bool gpu) {
 
 namespace {
 
-SpeedDevice speed_device(const Gpu& gpu, double ram_bandwidth_gbps) {
-  SpeedDevice d;
-  d.speed_class = speed_class(to_string(gpu.vendor), gpu.arch, gpu.memory_type.value_or(""),
-                              gpu.bandwidth_gbps.value_or(0));
-  d.bandwidth_gbps = gpu.bandwidth_gbps.value_or(0);
-  d.host_bandwidth_gbps = ram_bandwidth_gbps;
-  // Apple: the smaller configuration of the chip is the conservative one (docs/speed.md §7).
-  if (!gpu.gpu_cores.empty()) {
-    d.gpu_cores = *std::min_element(gpu.gpu_cores.begin(), gpu.gpu_cores.end());
-  }
-  return d;
-}
-
-// The speed of a plan, or nothing when the device does not say enough (no bandwidth; host
-// weights without a RAM bandwidth; an Apple chip without core counts).
+// The speed of a plan on the request's card, when it says enough (speed.hpp plan_speed).
 std::optional<SpeedEstimate> plan_speed(const Model& model, const sizing_engines::FitOutcome& f,
                                         const RecommendRequest& request) {
-  if (request.gpu == nullptr || !request.gpu->bandwidth_gbps) return std::nullopt;
-  try {
-    SpeedInputs in;
-    in.reads = token_reads(model, {f.gpu_layers, f.cpu_moe}, f.kv_type, f.kv_type);
-    in.device = speed_device(*request.gpu, request.ram_bandwidth_gbps);
-    in.f16_weights = is_float_file_type(model.file_type);
-    if ((in.reads.host_weight_bytes > 0 || in.reads.host_kv_bytes_per_position > 0) &&
-        in.device.host_bandwidth_gbps <= 0) {
-      return std::nullopt;
-    }
-    return estimate_speed(in, f.ctx);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
+  if (request.gpu == nullptr) return std::nullopt;
+  return vramplan::plan_speed(model, *request.gpu, request.ram_bandwidth_gbps,
+                              {f.gpu_layers, f.cpu_moe}, f.kv_type, f.ctx);
 }
 
 // Weight bytes that must be on the GPUs with every layer offloaded (all but the input

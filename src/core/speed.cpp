@@ -233,4 +233,35 @@ bool is_float_file_type(FileType file_type) {
          file_type == FileType::mostly_bf16;
 }
 
+SpeedDevice speed_device(const Gpu& gpu, double ram_bandwidth_gbps) {
+  SpeedDevice d;
+  d.speed_class = speed_class(to_string(gpu.vendor), gpu.arch, gpu.memory_type.value_or(""),
+                              gpu.bandwidth_gbps.value_or(0));
+  d.bandwidth_gbps = gpu.bandwidth_gbps.value_or(0);
+  d.host_bandwidth_gbps = ram_bandwidth_gbps;
+  if (!gpu.gpu_cores.empty()) {
+    d.gpu_cores = *std::min_element(gpu.gpu_cores.begin(), gpu.gpu_cores.end());
+  }
+  return d;
+}
+
+std::optional<SpeedEstimate> plan_speed(const Model& model, const Gpu& gpu,
+                                        double ram_bandwidth_gbps, LayerSplit split,
+                                        GgmlType kv_type, std::int64_t n_ctx) {
+  if (!gpu.bandwidth_gbps) return std::nullopt;
+  try {
+    SpeedInputs in;
+    in.reads = token_reads(model, split, kv_type, kv_type);
+    in.device = speed_device(gpu, ram_bandwidth_gbps);
+    in.f16_weights = is_float_file_type(model.file_type);
+    if ((in.reads.host_weight_bytes > 0 || in.reads.host_kv_bytes_per_position > 0) &&
+        in.device.host_bandwidth_gbps <= 0) {
+      return std::nullopt;
+    }
+    return estimate_speed(in, n_ctx);
+  } catch (const Error&) {
+    return std::nullopt;  // a device the model cannot time (an Apple chip without core counts)
+  }
+}
+
 }  // namespace vramplan

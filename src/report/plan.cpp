@@ -91,8 +91,8 @@ std::string file_type(const Model& model, const Plan& plan) {
 std::string render_plan_table(const Model& model, const Plan& plan, const TableOptions& options) {
   return std::visit(
       Overloaded{[&](const LlamaPlan& p) {
-                   return plan.fitted ? llama_fit_table(model, p, options)
-                                      : llama_estimate_table(model, p, options);
+                   return plan.fitted ? llama_fit_table(model, p, plan.speed, options)
+                                      : llama_estimate_table(model, p, plan.speed, options);
                  },
                  [&](const VllmPlan& p) { return vllm_table(model, p, plan.fitted, options); }},
       plan.detail);
@@ -132,6 +132,12 @@ std::string render_plan_json(const Model& model, const Plan& plan) {
   }
   j["suggestions"] = suggestions;
   j["notes"] = findings_json(plan.notes);
+  j["speed"] = plan.speed
+                   ? Json{{"decode_tokens_per_s", plan.speed->decode_tokens_per_s},
+                          {"decode_at_ctx_tokens_per_s", plan.speed->decode_at_ctx_tokens_per_s},
+                          {"ctx", plan.speed->n_ctx},
+                          {"prefill_tokens_per_s", plan.speed->prefill_tokens_per_s}}
+                   : Json();
   j["details"] =
       std::visit(Overloaded{[&](const LlamaPlan& p) { return llama_details_json(p, plan.fitted); },
                             [](const VllmPlan& p) { return vllm_details_json(p); }},

@@ -2,6 +2,7 @@
 // lays out what every plan has and calls these for what only one memory model has.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,9 +26,12 @@ namespace vramplan::report {
 void env_line(std::string& out, std::string_view text);
 
 // llama.cpp family (table.cpp, env.cpp, plan.cpp).
+// `speed`: the plan's, shown as one line under the verdict when known.
 [[nodiscard]] std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
+                                          const std::optional<SpeedEstimate>& speed,
                                           const TableOptions& options);
 [[nodiscard]] std::string llama_estimate_table(const Model& model, const LlamaPlan& plan,
+                                               const std::optional<SpeedEstimate>& speed,
                                                const TableOptions& options);
 [[nodiscard]] std::string llama_env(const Model& model, const LlamaPlan& plan,
                                     const EnvOptions& options);

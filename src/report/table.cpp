@@ -128,6 +128,17 @@ Styled verdict(const LlamaPlan& plan, bool color) {
   return Styled{format_text("{} - closest attempt: {}", paint("no", ansi_red, color), where)};
 }
 
+// "speed:   ~52 tok/s ..." when the plan has a speed estimate, else "".
+std::string speed_line(const std::optional<SpeedEstimate>& speed) {
+  if (!speed) return {};
+  auto rate = [](double r) { return r < 10 ? format_text("{:.1f}", r) : format_text("{:.0f}", r); };
+  return format_text(
+      "speed:   ~{} tok/s decode, ~{} at {} tokens of context; ~{} tok/s prompt (pp512) - an "
+      "estimate, docs/speed.md\n",
+      rate(speed->decode_tokens_per_s), rate(speed->decode_at_ctx_tokens_per_s), speed->n_ctx,
+      rate(speed->prefill_tokens_per_s));
+}
+
 // An estimate's verdict: whether every GPU holds what it is given, or the first that does not.
 Styled estimate_verdict(const LlamaPlan& plan, bool color) {
   const DeviceUsage* over = nullptr;
@@ -181,11 +192,13 @@ std::string usage_bar(Bytes used, Bytes capacity, std::size_t width, bool color)
 }
 
 std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
+                            const std::optional<SpeedEstimate>& speed,
                             const TableOptions& options) {
   const Estimate& e = plan.estimate;
   const Recommendation& r = plan.recommendation;
   std::string out = header(model, e);
   out += format_text("fits:    {}\n", verdict(plan, options.color));
+  out += speed_line(speed);
 
   out += format_text("\n{}\n", paint("recommendation", ansi_bold, options.color));
   TextTable settings;
@@ -239,11 +252,13 @@ std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
 }
 
 std::string llama_estimate_table(const Model& model, const LlamaPlan& plan,
+                                 const std::optional<SpeedEstimate>& speed,
                                  const TableOptions& options) {
   const Estimate& estimate = plan.estimate;
   const Config& c = estimate.config;
   std::string out = header(model, estimate);
   out += format_text("fits:    {}\n", estimate_verdict(plan, options.color));
+  out += speed_line(speed);
   out += '\n';
   TextTable settings;
   settings.add_row({"gpu_layers", format_text("{}/{}", c.gpu_layers, estimate.total_layers)});

@@ -51,9 +51,9 @@ TEST(PlanEnvelope, EveryEngineAndCommandSharesTheKeys) {
        "vllm",
        "estimate"},
   };
-  const std::set<std::string> top{"schema_version", "command",        "fits",     "model",
-                                  "engine",         "recommendation", "estimate", "decisions",
-                                  "reasons",        "suggestions",    "notes",    "details"};
+  const std::set<std::string> top{
+      "schema_version", "command", "fits",        "model", "engine", "recommendation", "estimate",
+      "decisions",      "reasons", "suggestions", "notes", "speed",  "details"};
   for (Case c : cases) {
     c.args.insert(c.args.end(), {"--format", "json"});
     const Json j = run_json(c.args);
@@ -93,6 +93,34 @@ TEST(PlanEnvelope, TheVerdictMatchesTheExitCode) {
     EXPECT_EQ(j["fits"], fits) << vram;
     EXPECT_EQ(j["reasons"].empty(), fits) << vram;
   }
+}
+
+}  // namespace
+}  // namespace vramplan
+
+namespace vramplan {
+namespace {
+
+// Speed next to the plan (issue 12): with a catalog card, both formats carry it; with a bare
+// size there is nothing to time, and JSON says null.
+TEST(PlanEnvelope, SpeedWithAKnownCardOnly) {
+  const Json card =
+      run_json({"fit", "--gpu", "4090", "--model", "llama3.1:8b", "--format", "json"});
+  ASSERT_TRUE(card["speed"].is_object());
+  const double decode = card["speed"]["decode_tokens_per_s"].get<double>();
+  const double at_ctx = card["speed"]["decode_at_ctx_tokens_per_s"].get<double>();
+  EXPECT_GT(decode, 0);
+  EXPECT_LE(at_ctx, decode);  // a longer cache is read per token: never faster
+  EXPECT_GT(card["speed"]["prefill_tokens_per_s"].get<double>(), decode);
+  EXPECT_EQ(card["speed"]["ctx"], card["details"]["n_ctx_seq"]);
+  const Json bare =
+      run_json({"fit", "--vram", "24G", "--model", "llama3.1:8b", "--format", "json"});
+  EXPECT_TRUE(bare["speed"].is_null());
+  // Half the layers on the CPU is far slower than all on the GPU (RAM bandwidth given).
+  const Json offload = run_json({"fit", "--gpu", "4090", "--model", "llama3.1:8b", "--gpu-layers",
+                                 "16", "--ram-bandwidth", "80", "--format", "json"});
+  ASSERT_TRUE(offload["speed"].is_object());
+  EXPECT_LT(offload["speed"]["decode_tokens_per_s"].get<double>(), decode / 2);
 }
 
 }  // namespace

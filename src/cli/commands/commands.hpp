@@ -40,6 +40,7 @@ struct PlanOptions {
   FlagValue ram;                 // fit only
   std::string headroom = "fit";  // fit only
   FlagValue min_ctx;             // fit only
+  FlagValue ram_bandwidth;       // GB/s, for the speed of what runs on the CPU
   VllmFlags vllm;
 };
 

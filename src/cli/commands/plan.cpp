@@ -21,6 +21,13 @@ void add_engine_flags(CLI::App& sub, PlanOptions& o) {
   }
 }
 
+void add_speed_flags(CLI::App& sub, PlanOptions& o) {
+  sub.add_option("--ram-bandwidth", o.ram_bandwidth,
+                 "system RAM bandwidth in GB/s: with --gpu, the speed estimate of a plan with "
+                 "layers or experts on the CPU (e.g. 80)")
+      ->type_name("GBPS");
+}
+
 }  // namespace
 
 // The registry of memory models: a new one is a front (engine_front.hpp) added here.
@@ -68,6 +75,7 @@ CLI::App* setup_fit(CLI::App& app, PlanOptions& o) {
       ->default_str("fit");
   sub->add_option("--min-ctx", o.min_ctx, "shortest context the planner may pick (default 4096)")
       ->type_name("N");
+  add_speed_flags(*sub, o);
   add_output_flags(*sub, o.output, {Format::table, Format::json, Format::env}, true);
   add_engine_flags(*sub, o);
   sub->footer("Example: vramplan fit --vram 24G --ram 64G --model llama3.1:70b --format env");
@@ -98,6 +106,7 @@ CLI::App* setup_estimate(CLI::App& app, PlanOptions& o) {
   sub->add_option("--ubatch", o.ubatch, "physical batch size (default: the engine's)")
       ->type_name("N");
   sub->add_option("--batch", o.batch, "logical batch size (default: the engine's)")->type_name("N");
+  add_speed_flags(*sub, o);
   add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   add_engine_flags(*sub, o);
   sub->footer("Example: vramplan estimate --vram 16G --model llama3.1:8b --ctx 8192");
