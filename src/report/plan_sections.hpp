@@ -25,6 +25,10 @@ namespace vramplan::report {
 void env_line(std::string& out, std::string_view text);
 
 // llama.cpp family (table.cpp, env.cpp, plan.cpp).
+// GPUs that hold at least one layer (env.cpp).
+[[nodiscard]] int gpus_used(const Estimate& e);
+// "24576,24576": each GPU's capacity in MiB, as llama.cpp's -ts proportions (env.cpp).
+[[nodiscard]] std::string tensor_split(const Estimate& e);
 [[nodiscard]] std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
                                           const TableOptions& options);
 [[nodiscard]] std::string llama_estimate_table(const Model& model, const LlamaPlan& plan,
