@@ -47,9 +47,7 @@ std::vector<fs::path> compose_cases() {
   return out;
 }
 
-bool have_docker_compose() {
-  return std::system("command -v docker-compose >/dev/null 2>&1") == 0;
-}
+bool have_docker_compose() { return std::system("command -v docker-compose >/dev/null 2>&1") == 0; }
 
 TEST(ComposeConfig, EveryComposeGoldenIsValidForDockerCompose) {
   const std::vector<fs::path> cases = compose_cases();
@@ -59,7 +57,8 @@ TEST(ComposeConfig, EveryComposeGoldenIsValidForDockerCompose) {
     GTEST_SKIP() << "docker-compose is not installed (apt-get install docker-compose, or "
                     "bash scripts/setup.sh --tests): the compose goldens were not validated";
   }
-  const fs::path dir = fs::temp_directory_path() / ("vramplan-compose-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("vramplan-compose-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   int checked = 0;
   for (const fs::path& c : cases) {
@@ -67,9 +66,8 @@ TEST(ComposeConfig, EveryComposeGoldenIsValidForDockerCompose) {
     if (yaml.find("services:") == std::string::npos) continue;  // an error case
     const fs::path file = dir / (c.stem().string() + ".yaml");
     std::ofstream(file, std::ios::binary) << yaml;
-    const std::string command = "docker-compose --project-directory '" + dir.string() +
-                                "' -f '" + file.string() + "' config -q 2>'" +
-                                (dir / "stderr").string() + "'";
+    const std::string command = "docker-compose --project-directory '" + dir.string() + "' -f '" +
+                                file.string() + "' config -q 2>'" + (dir / "stderr").string() + "'";
     const int rc = std::system(command.c_str());
     EXPECT_EQ(rc, 0) << c.filename() << ": docker-compose config refused it:\n"
                      << read_all(dir / "stderr");
