@@ -589,3 +589,28 @@ TEST_F(Injection, FileNameThatCannotBeOneValueIsRefusedInComposeModelfileAndFlag
 
 }  // namespace
 }  // namespace vramplan
+
+namespace vramplan {
+namespace {
+
+TEST_F(Injection, QuotesAndDollarsStayOneValueInComposeAndFlags) {
+  const std::string file = evil_gguf("it's \"a\" \\x $y.gguf");
+  const CliResult flags = run_cli(
+      {"fit", "--vram", "8G", "--model", file, "--engine", "llamacpp", "--format", "flags"});
+  ASSERT_TRUE(flags.exit == 0 || flags.exit == 1) << flags.err;
+  EXPECT_EQ(lines(flags.out).size(), 1U) << flags.out;
+  // Single-quoted for the shell, the ' closed, escaped and reopened: no $ expansion.
+  EXPECT_NE(flags.out.find(" --model '" + dir_.string() + "/it'\\''s \"a\" \\x $y.gguf' "),
+            std::string::npos)
+      << flags.out;
+  const CliResult compose = run_cli(
+      {"fit", "--vram", "8G", "--model", file, "--engine", "llamacpp", "--format", "compose"});
+  ASSERT_TRUE(compose.exit == 0 || compose.exit == 1) << compose.err;
+  // A double-quoted YAML scalar: " and \ escaped, $ doubled for compose's interpolation.
+  EXPECT_NE(compose.out.find("\n      - \"/models/it's \\\"a\\\" \\\\x $$y.gguf\"\n"),
+            std::string::npos)
+      << compose.out;
+}
+
+}  // namespace
+}  // namespace vramplan
