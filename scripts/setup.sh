@@ -15,7 +15,9 @@ case ${1:-} in
 esac
 
 packages=(cmake ninja-build g++ libcli11-dev nlohmann-json3-dev libfmt-dev libyaml-cpp-dev)
-((tests)) && packages+=(libgtest-dev)
+# docker-compose (1.29): test-only, validates the compose goldens without a daemon
+# (tests/golden/compose_config_test.cpp skips, saying so, where it is missing).
+((tests)) && packages+=(libgtest-dev docker-compose)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -245,6 +245,12 @@ std::string_view to_string(Format format) {
       return "json";
     case Format::env:
       return "env";
+    case Format::compose:
+      return "compose";
+    case Format::modelfile:
+      return "modelfile";
+    case Format::flags:
+      return "flags";
   }
   return "";
 }

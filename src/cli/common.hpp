@@ -41,7 +41,7 @@ struct ModelFlags {
 };
 
 // --format, parsed once per command against the values that command takes.
-enum class Format { table, json, env };
+enum class Format { table, json, env, compose, modelfile, flags };
 [[nodiscard]] std::string_view to_string(Format format);
 // "table|json|env": the allowed values as --help lists them.
 [[nodiscard]] std::string format_list(std::initializer_list<Format> allowed);

@@ -44,24 +44,6 @@ std::string header(const Model& model, const LlamaPlan& plan, const EnvOptions& 
   return out;
 }
 
-// GPUs that hold at least one layer.
-int gpus_used(const Estimate& e) {
-  int n = 0;
-  for (const DeviceUsage& d : e.devices) n += d.kind == DeviceKind::gpu && d.layers > 0 ? 1 : 0;
-  return n;
-}
-
-// "24576,24576": each GPU's capacity in MiB, as llama.cpp's -ts proportions (only the ratios
-// count).
-std::string tensor_split(const Estimate& e) {
-  std::string out;
-  for (const DeviceUsage& d : e.devices) {
-    if (d.kind != DeviceKind::gpu) continue;
-    out += format_text("{}{}", out.empty() ? "" : ",", d.capacity / mib);
-  }
-  return out;
-}
-
 std::string ollama_env(const Model& model, const LlamaPlan& plan, const EnvOptions& options) {
   const Recommendation& r = plan.recommendation;
   std::string out = header(model, plan, options);
@@ -128,6 +110,24 @@ std::string llama_server_env(const Model& model, const LlamaPlan& plan, const En
 }
 
 }  // namespace
+
+// GPUs that hold at least one layer.
+int gpus_used(const Estimate& e) {
+  int n = 0;
+  for (const DeviceUsage& d : e.devices) n += d.kind == DeviceKind::gpu && d.layers > 0 ? 1 : 0;
+  return n;
+}
+
+// "24576,24576": each GPU's capacity in MiB, as llama.cpp's -ts proportions (only the ratios
+// count).
+std::string tensor_split(const Estimate& e) {
+  std::string out;
+  for (const DeviceUsage& d : e.devices) {
+    if (d.kind != DeviceKind::gpu) continue;
+    out += format_text("{}{}", out.empty() ? "" : ",", d.capacity / mib);
+  }
+  return out;
+}
 
 void env_line(std::string& out, std::string_view text) {
   if (text.find_first_of("\n\r") != std::string_view::npos) {

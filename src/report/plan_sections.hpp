@@ -26,6 +26,10 @@ namespace vramplan::report {
 void env_line(std::string& out, std::string_view text);
 
 // llama.cpp family (table.cpp, env.cpp, plan.cpp).
+// GPUs that hold at least one layer (env.cpp).
+[[nodiscard]] int gpus_used(const Estimate& e);
+// "24576,24576": each GPU's capacity in MiB, as llama.cpp's -ts proportions (env.cpp).
+[[nodiscard]] std::string tensor_split(const Estimate& e);
 // `speed`: the plan's, shown as one line under the verdict when known.
 [[nodiscard]] std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
                                           const std::optional<SpeedEstimate>& speed,

@@ -526,3 +526,91 @@ TEST_F(Injection, ConfigJsonModelTypeIsEscaped) {
 
 }  // namespace
 }  // namespace vramplan
+
+namespace vramplan {
+namespace {
+
+// The lines of `text` that are not comments.
+std::vector<std::string> setting_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (const std::string& line : lines(text)) {
+    if (!line.starts_with('#')) out.push_back(line);
+  }
+  return out;
+}
+
+TEST_F(Injection, GgufTextCannotAddLinesToComposeModelfileOrFlags) {
+  const std::string evil = evil_gguf();
+  const std::string plain = evil_gguf("plain.gguf");
+  for (const std::vector<std::string>& format :
+       {std::vector<std::string>{"--format", "compose"},
+        std::vector<std::string>{"--format", "compose", "--engine", "llamacpp"},
+        std::vector<std::string>{"--format", "modelfile"},
+        std::vector<std::string>{"--format", "flags", "--engine", "llamacpp"}}) {
+    std::vector<std::string> args{"fit", "--vram", "8G", "--model", evil};
+    args.insert(args.end(), format.begin(), format.end());
+    const CliResult r = run_cli(args);
+    ASSERT_TRUE(r.exit == 0 || r.exit == 1) << format[1] << ": " << r.exit << r.err;
+    expect_messages_safe(r.err);
+    expect_terminal_safe(r.out, format[1]);
+    // The hostile text stays in the comments, escaped: the settings are those of a plain
+    // model of the same shape, but for the file's own name.
+    args[4] = plain;
+    const CliResult p = run_cli(args);
+    std::vector<std::string> expected = setting_lines(p.out);
+    for (std::string& line : expected) {
+      const std::size_t at = line.find("plain.gguf");
+      if (at != std::string::npos) line.replace(at, 10, "evil.gguf");
+    }
+    EXPECT_EQ(setting_lines(r.out), expected) << r.out;
+    EXPECT_EQ(r.out.find("\nOLLAMA_ORIGINS"), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(Injection, FileNameThatCannotBeOneValueIsRefusedInComposeModelfileAndFlags) {
+  const std::string file = evil_gguf("m\nOLLAMA_ORIGINS=*.gguf");
+  for (const std::vector<std::string>& format :
+       {std::vector<std::string>{"--format", "compose", "--engine", "llamacpp"},
+        std::vector<std::string>{"--format", "modelfile"},
+        std::vector<std::string>{"--format", "flags", "--engine", "llamacpp"}}) {
+    std::vector<std::string> args{"fit", "--vram", "8G", "--model", file};
+    args.insert(args.end(), format.begin(), format.end());
+    const CliResult r = run_cli(args);
+    EXPECT_EQ(r.exit, 3) << format[1] << ": " << r.err;
+    EXPECT_EQ(r.out, "") << format[1];
+    expect_messages_safe(r.err);
+    // The refusal is one escaped line (after the model's own warnings).
+    const std::vector<std::string> err = lines(r.err);
+    ASSERT_FALSE(err.empty());
+    EXPECT_TRUE(err.back().starts_with("vramplan: error: cannot write ")) << r.err;
+    EXPECT_NE(err.back().find("m\\nOLLAMA_ORIGINS=*.gguf"), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace vramplan
+
+namespace vramplan {
+namespace {
+
+TEST_F(Injection, QuotesAndDollarsStayOneValueInComposeAndFlags) {
+  const std::string file = evil_gguf("it's \"a\" \\x $y.gguf");
+  const CliResult flags = run_cli(
+      {"fit", "--vram", "8G", "--model", file, "--engine", "llamacpp", "--format", "flags"});
+  ASSERT_TRUE(flags.exit == 0 || flags.exit == 1) << flags.err;
+  EXPECT_EQ(lines(flags.out).size(), 1U) << flags.out;
+  // Single-quoted for the shell, the ' closed, escaped and reopened: no $ expansion.
+  EXPECT_NE(flags.out.find(" --model '" + dir_.string() + "/it'\\''s \"a\" \\x $y.gguf' "),
+            std::string::npos)
+      << flags.out;
+  const CliResult compose = run_cli(
+      {"fit", "--vram", "8G", "--model", file, "--engine", "llamacpp", "--format", "compose"});
+  ASSERT_TRUE(compose.exit == 0 || compose.exit == 1) << compose.err;
+  // A double-quoted YAML scalar: " and \ escaped, $ doubled for compose's interpolation.
+  EXPECT_NE(compose.out.find("\n      - \"/models/it's \\\"a\\\" \\\\x $$y.gguf\"\n"),
+            std::string::npos)
+      << compose.out;
+}
+
+}  // namespace
+}  // namespace vramplan

@@ -30,4 +30,25 @@ namespace vramplan::report {
 [[nodiscard]] std::string render_plan_env(const Model& model, const Plan& plan,
                                           const EnvOptions& options);
 
+// The formats that apply a plan (`fit` only; src/report/deploy.cpp, docs/cli.md "Formats that
+// apply the plan"). Every value read from a file or an argument is quoted for the format, and
+// one that cannot be written as one value on one line throws Error{bad_input}.
+//
+// `--format compose`: a docker compose file with one service for the engine: a pinned image,
+// the port, a volume for the models, the environment (the variables of --format env that the
+// engine reads), the command (llama-server, vLLM), the GPU reservation and a memory
+// reservation and limit from the plan's host RAM. Error{usage} for the llama.cpp library.
+[[nodiscard]] std::string render_plan_compose(const Model& model, const Plan& plan,
+                                              const EnvOptions& options);
+
+// `--format modelfile`: an Ollama Modelfile (FROM, PARAMETER num_ctx/num_gpu/num_batch).
+// Error{usage} for any other engine.
+[[nodiscard]] std::string render_plan_modelfile(const Model& model, const Plan& plan,
+                                                const EnvOptions& options);
+
+// `--format flags`: the llama-server or `vllm serve` command line, one shell-quoted line.
+// Error{usage} for Ollama (no flags) and the library.
+[[nodiscard]] std::string render_plan_flags(const Model& model, const Plan& plan,
+                                            const EnvOptions& options);
+
 }  // namespace vramplan::report

@@ -47,6 +47,9 @@ const EngineFront& engine_front(std::string_view engine_name) {
 
 namespace {
 
+constexpr std::initializer_list<Format> fit_formats{
+    Format::table, Format::json, Format::env, Format::compose, Format::modelfile, Format::flags};
+
 CLI::App* setup_fit(CLI::App& app, PlanOptions& o) {
   CLI::App* sub = app.add_subcommand(
       "fit", "find the settings (GPU layers, context, slots, KV type) that make a model fit");
@@ -76,7 +79,7 @@ CLI::App* setup_fit(CLI::App& app, PlanOptions& o) {
   sub->add_option("--min-ctx", o.min_ctx, "shortest context the planner may pick (default 4096)")
       ->type_name("N");
   add_speed_flags(*sub, o);
-  add_output_flags(*sub, o.output, {Format::table, Format::json, Format::env}, true);
+  add_output_flags(*sub, o.output, fit_formats, true);
   add_engine_flags(*sub, o);
   sub->footer("Example: vramplan fit --vram 24G --ram 64G --model llama3.1:70b --format env");
   return sub;
@@ -126,21 +129,25 @@ Command add_estimate_command(CLI::App& app) {
 ExitCode run_plan(const PlanOptions& o, Context& context) {
   const EngineFront& front = engine_front(o.model.engine);
   // Every flag is validated before any work, so that usage errors come first.
-  const Format format =
-      o.fitted ? parse_format(o.output.format, {Format::table, Format::json, Format::env})
-               : parse_format(o.output.format, {Format::table, Format::json});
+  const Format format = o.fitted ? parse_format(o.output.format, fit_formats)
+                                 : parse_format(o.output.format, {Format::table, Format::json});
   check_output_file(o.output);
   require_model(o.model, o.fitted ? "fit" : "estimate");
   front.refuse_other_flags(o);
   const PlannedModel planned = front.plan(o, context);
 
+  const report::EnvOptions env_options{.tool_version = version, .model_ref = planned.model_ref};
   std::string content;
   if (format == Format::json) {
     content = report::render_plan_json(planned.model, planned.plan);
   } else if (format == Format::env) {
-    content = report::render_plan_env(
-        planned.model, planned.plan,
-        report::EnvOptions{.tool_version = version, .model_ref = planned.model_ref});
+    content = report::render_plan_env(planned.model, planned.plan, env_options);
+  } else if (format == Format::compose) {
+    content = report::render_plan_compose(planned.model, planned.plan, env_options);
+  } else if (format == Format::modelfile) {
+    content = report::render_plan_modelfile(planned.model, planned.plan, env_options);
+  } else if (format == Format::flags) {
+    content = report::render_plan_flags(planned.model, planned.plan, env_options);
   } else {
     const bool color = !o.output.output.has_value() && use_color(context);
     content = report::render_plan_table(planned.model, planned.plan,
