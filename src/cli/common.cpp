@@ -47,9 +47,7 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
                  "GPUs from the catalog instead of --vram: 4090, a100-80gx8, t4,t4, or auto "
                  "(this machine's; 'vramplan gpus' lists the names)")
       ->type_name("NAME[,NAME...]|NAMExN|auto");
-  app.add_option("--gpu-catalog", flags.gpu_catalogs, "extra GPU catalog YAML file (repeatable)")
-      ->type_name("FILE")
-      ->allow_extra_args(false);
+  add_gpu_catalog_flag(app, flags.gpu_catalogs);
   app.add_option("--engine", flags.engine,
                  "whose rules to apply: ollama, llamacpp (llama-server), llamacpp-lib, vllm")
       ->type_name("ENGINE")
@@ -65,7 +63,17 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
                  "(--no-repack)")
       ->type_name("ISA")
       ->default_str("avx2");
-  app.add_option("--catalog", flags.catalogs, "extra catalog YAML file (repeatable)")
+  add_catalog_flag(app, flags.catalogs);
+}
+
+void add_catalog_flag(CLI::App& app, std::vector<std::string>& files) {
+  app.add_option("--catalog", files, "extra catalog YAML file (repeatable)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+}
+
+void add_gpu_catalog_flag(CLI::App& app, std::vector<std::string>& files) {
+  app.add_option("--gpu-catalog", files, "extra GPU catalog YAML file (repeatable)")
       ->type_name("FILE")
       ->allow_extra_args(false);
 }

@@ -58,6 +58,9 @@ struct OutputFlags {
 void add_model_flags(CLI::App& app, ModelFlags& flags);
 // --model is checked here rather than by CLI11, so that an unknown flag is reported first.
 void require_model(const ModelFlags& flags, std::string_view command);
+// --catalog FILE and --gpu-catalog FILE (repeatable), for commands without add_model_flags.
+void add_catalog_flag(CLI::App& app, std::vector<std::string>& files);
+void add_gpu_catalog_flag(CLI::App& app, std::vector<std::string>& files);
 // Registers --format (with the allowed values for the help text), -o/--output, --force.
 void add_output_flags(CLI::App& app, OutputFlags& flags, std::initializer_list<Format> formats,
                       bool with_output);

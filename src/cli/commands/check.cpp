@@ -265,9 +265,7 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
   sub->add_option("--engine", o.engine,
                   "ollama, llamacpp or vllm (default: from the compose image, else ollama)")
       ->type_name("ENGINE");
-  sub->add_option("--catalog", o.catalogs, "extra catalog YAML file (repeatable)")
-      ->type_name("FILE")
-      ->allow_extra_args(false);
+  add_catalog_flag(*sub, o.catalogs);
   add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   sub->footer("Example: vramplan check --model mistral:7b --vram 4G");
   return sub;

@@ -22,9 +22,7 @@ CLI::App* setup_gpus(CLI::App& app, GpusOptions& o) {
       "gpus", "list the GPUs in the catalog: memory, bandwidth, what each can run");
   sub->add_option("search", o.query,
                   "only GPUs whose id, name, aliases, vendor or architecture contain SEARCH");
-  sub->add_option("--gpu-catalog", o.gpu_catalogs, "extra GPU catalog YAML file (repeatable)")
-      ->type_name("FILE")
-      ->allow_extra_args(false);
+  add_gpu_catalog_flag(*sub, o.gpu_catalogs);
   sub->add_option("--format", o.format,
                   "output format: " + format_list({Format::table, Format::json}))
       ->type_name("FORMAT")

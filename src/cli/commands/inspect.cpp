@@ -20,9 +20,7 @@ CLI::App* setup_inspect(CLI::App& app, InspectOptions& o) {
       "inspect", "what a model file holds: architecture, quantization mix, bytes per layer");
   sub->add_option("model", o.model.model, "a GGUF file (split files: any part), or a model name")
       ->type_name("FILE|NAME");
-  sub->add_option("--catalog", o.model.catalogs, "extra catalog YAML file (repeatable)")
-      ->type_name("FILE")
-      ->allow_extra_args(false);
+  add_catalog_flag(*sub, o.model.catalogs);
   add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   sub->footer("Example: vramplan inspect gemma3:27b");
   return sub;

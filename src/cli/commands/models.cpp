@@ -19,9 +19,7 @@ struct ModelsOptions {
 CLI::App* setup_models(CLI::App& app, ModelsOptions& o) {
   CLI::App* sub = app.add_subcommand("models", "list the models in the catalog");
   sub->add_option("query", o.query, "only models whose id, names or family contain QUERY");
-  sub->add_option("--catalog", o.catalogs, "extra catalog YAML file (repeatable)")
-      ->type_name("FILE")
-      ->allow_extra_args(false);
+  add_catalog_flag(*sub, o.catalogs);
   sub->add_option("--format", o.format,
                   "output format: " + format_list({Format::table, Format::json}))
       ->type_name("FORMAT")

@@ -63,12 +63,8 @@ CLI::App* setup_recommend(CLI::App& app, RecommendOptions& o) {
                   "whose rules to apply: ollama, llamacpp (llama-server) or llamacpp-lib")
       ->type_name("ENGINE")
       ->default_str("ollama");
-  sub->add_option("--catalog", o.model.catalogs, "extra catalog YAML file (repeatable)")
-      ->type_name("FILE")
-      ->allow_extra_args(false);
-  sub->add_option("--gpu-catalog", o.model.gpu_catalogs, "extra GPU catalog YAML file (repeatable)")
-      ->type_name("FILE")
-      ->allow_extra_args(false);
+  add_catalog_flag(*sub, o.model.catalogs);
+  add_gpu_catalog_flag(*sub, o.model.gpu_catalogs);
   add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   sub->footer("Example: vramplan recommend --gpu rtx-3060 --limit 5");
   return sub;

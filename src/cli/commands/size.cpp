@@ -50,12 +50,8 @@ CLI::App* setup_size(CLI::App& app, SizeOptions& o) {
   sub->add_option("--limit", o.limit, "at most N cards in the table, smallest sets first (0 = all)")
       ->type_name("N")
       ->default_str("0");
-  sub->add_option("--catalog", o.model.catalogs, "extra catalog YAML file (repeatable)")
-      ->type_name("FILE")
-      ->allow_extra_args(false);
-  sub->add_option("--gpu-catalog", o.model.gpu_catalogs, "extra GPU catalog YAML file (repeatable)")
-      ->type_name("FILE")
-      ->allow_extra_args(false);
+  add_catalog_flag(*sub, o.model.catalogs);
+  add_gpu_catalog_flag(*sub, o.model.gpu_catalogs);
   add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   sub->footer("Example: vramplan size --model llama3.1:70b-q4_k_m");
   return sub;
