@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include <vramplan/error.hpp>
 #include <vramplan/bytes.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/model_spec.hpp>
@@ -74,8 +75,9 @@ class Catalog {
 
   // The one-line error for a name that resolve() does not know, saying what to do: the tags
   // the catalog has for a known Ollama model, how to plan an unknown Hugging Face repo offline
-  // (its config.json), and the closest known names.
-  [[nodiscard]] std::string unknown_message(std::string_view name) const;
+  // (its config.json), and the closest known names. The model setting is named as data
+  // (SettingText), so that the command line spells it as its flag.
+  [[nodiscard]] SettingText unknown_message(std::string_view name) const;
 
   // Entries whose id, names or family contain `query` (case-insensitive); all if empty.
   [[nodiscard]] std::vector<const CatalogEntry*> search(std::string_view query) const;

@@ -20,6 +20,19 @@ enum class ErrorKind {
   internal,         // a broken invariant: a bug                                  -> exit 5
 };
 
+// A message that names one setting: `before`, the setting, `after`. Core words it with the
+// setting's own name (text(): "give vram"); the command line with its flag (message_with).
+struct SettingText {
+  std::string before;
+  Setting setting = Setting::none;
+  std::string after;
+
+  [[nodiscard]] std::string text() const { return text_with(to_string(setting)); }
+  [[nodiscard]] std::string text_with(std::string_view setting_name) const {
+    return setting == Setting::none ? before + after : before + std::string(setting_name) + after;
+  }
+};
+
 class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
@@ -33,6 +46,9 @@ class Error : public std::runtime_error {
         setting_(setting),
         before_(std::move(before)),
         after_(std::move(after)) {}
+
+  Error(ErrorKind kind, SettingText message)
+      : Error(kind, std::move(message.before), message.setting, std::move(message.after)) {}
 
   [[nodiscard]] ErrorKind kind() const noexcept { return kind_; }
   [[nodiscard]] Setting setting() const noexcept { return setting_; }

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <vramplan/error.hpp>
 #include <vramplan/bytes.hpp>
 
 namespace vramplan {
@@ -133,8 +134,9 @@ class GpuCatalog {
   // Up to `max` card ids closest to `name` (edit distance), for "did you mean".
   [[nodiscard]] std::vector<std::string> suggest(std::string_view name, std::size_t max = 3) const;
 
-  // The one-line error for a name resolve() does not know, with the closest ids.
-  [[nodiscard]] std::string unknown_message(std::string_view name) const;
+  // The one-line error for a name resolve() does not know, with the closest ids; it names the
+  // vram setting as data (SettingText).
+  [[nodiscard]] SettingText unknown_message(std::string_view name) const;
 
   // What to tell the user about a match that was a choice: "'A100' is taken as NVIDIA A100
   // SXM4 80GB (a100-sxm4-80gb); name the variant for another, e.g. a100-pcie-40gb"; "" when

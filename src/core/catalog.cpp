@@ -74,10 +74,11 @@ struct QuantWord {
   std::string_view why;  // for refused: what the word names and what to do instead
 };
 
+// Its message ends with the model setting (the command line's flag) and " DIR)".
 constexpr std::string_view not_gguf =
     "names a Hugging Face checkpoint format (for transformers, vLLM or MLX), not a GGUF file "
     "type that Ollama or llama.cpp loads; name a GGUF type such as q4_K_M or q8_0, or plan the "
-    "checkpoint itself from its folder (config.json and *.safetensors: --model DIR)";
+    "checkpoint itself from its folder (config.json and *.safetensors: ";
 
 [[nodiscard]] QuantWord quant_word(std::string_view part) {
   using Kind = QuantWord::Kind;
@@ -221,8 +222,9 @@ class Resolver {
   [[nodiscard]] QuantWord read_quant(std::string_view part, bool must) const {
     const QuantWord word = quant_word(part);
     if (word.kind == QuantWord::Kind::refused) {
-      throw Error(ErrorKind::bad_input,
-                  fmt::format("'{}' in '{}' {}", part, trim(typed_), word.why));
+      const std::string message = fmt::format("'{}' in '{}' {}", part, trim(typed_), word.why);
+      if (word.why == not_gguf) throw Error(ErrorKind::bad_input, message, Setting::model, " DIR)");
+      throw Error(ErrorKind::bad_input, message);
     }
     if (word.kind == QuantWord::Kind::none && (must || looks_like_quant(part))) {
       unknown_quant(part);
@@ -417,7 +419,7 @@ std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t max
   return out;
 }
 
-std::string Catalog::unknown_message(std::string_view name) const {
+SettingText Catalog::unknown_message(std::string_view name) const {
   const std::string_view typed = trim(name);
   const std::vector<std::string> close = suggest(typed);
   const std::string suggestion = did_you_mean(close);
@@ -441,10 +443,10 @@ std::string Catalog::unknown_message(std::string_view name) const {
                    "its config.json (a few KB: "
                    "https://huggingface.co/{}/resolve/main/config.json)",
                    repo);
-    return fmt::format(
-        "unknown model '{}': the catalog has no Hugging Face repo '{}'; to plan it offline, "
-        "download {} and pass --model path/to/config.json{}",
-        typed, repo, where, suggestion);
+    return {fmt::format("unknown model '{}': the catalog has no Hugging Face repo '{}'; to plan "
+                        "it offline, download {} and pass ",
+                        typed, repo, where),
+            Setting::model, " path/to/config.json" + suggestion};
   }
 
   const OllamaName parts = split_ollama(bare);
@@ -460,13 +462,13 @@ std::string Catalog::unknown_message(std::string_view name) const {
   }
   if (!tags.empty()) {
     if (has_latest) tags.emplace_back("latest");
-    return fmt::format(
+    return {fmt::format(
         "unknown tag '{}' of '{}' (the catalog knows {}){} (run 'vramplan models {}' to list "
         "them)",
-        parts.tag, parts.model, fmt::join(tags, ", "), suggestion, parts.model);
+        parts.tag, parts.model, fmt::join(tags, ", "), suggestion, parts.model)};
   }
-  return fmt::format("unknown model '{}'{} (run 'vramplan models' to list known models)", typed,
-                     suggestion);
+  return {fmt::format("unknown model '{}'{} (run 'vramplan models' to list known models)", typed,
+                      suggestion)};
 }
 
 std::vector<const CatalogEntry*> Catalog::search(std::string_view query) const {

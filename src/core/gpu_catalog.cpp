@@ -568,10 +568,11 @@ std::vector<std::string> GpuCatalog::suggest(std::string_view name, std::size_t 
   return out;
 }
 
-std::string GpuCatalog::unknown_message(std::string_view name) const {
+SettingText GpuCatalog::unknown_message(std::string_view name) const {
   const std::string_view typed = trim(name);
-  return fmt::format("unknown GPU '{}'{} (run 'vramplan gpus' to list known GPUs, or give --vram)",
-                     typed, did_you_mean(suggest(typed)));
+  return {fmt::format("unknown GPU '{}'{} (run 'vramplan gpus' to list known GPUs, or give ", typed,
+                      did_you_mean(suggest(typed))),
+          Setting::vram, ")"};
 }
 
 std::string GpuCatalog::describe(const GpuRef& ref, std::string_view typed) const {
@@ -648,7 +649,11 @@ std::vector<GpuRef> GpuCatalog::select(std::string_view list, std::string_view w
       if (e.kind() == ErrorKind::invalid_setting) throw;
       throw Error(e.kind(), fmt::format("{}: {}", what, e.what()));
     }
-    if (!ref) throw Error(ErrorKind::bad_input, fmt::format("{}: {}", what, unknown_message(item)));
+    if (!ref) {
+      SettingText message = unknown_message(item);
+      message.before = fmt::format("{}: {}", what, message.before);
+      throw Error(ErrorKind::bad_input, std::move(message));
+    }
     // A board the driver shows as several devices (MI250: two) is that many GPUs to plan.
     const std::size_t devices = count * static_cast<std::size_t>(ref->gpu->devices_per_board);
     if (out.size() + devices > max_selected_gpus) {
@@ -669,12 +674,13 @@ std::vector<Bytes> selected_memory(std::span<const GpuRef> gpus, std::string_vie
     }
     throw Error(ErrorKind::invalid_setting,
                 ref.gpu->unified_memory
-                    ? fmt::format("{}: {} ({}) shares the machine's memory; give --vram SIZE or "
-                                  "--vram auto",
-                                  what, ref.gpu->name, ref.gpu->id)
-                    : fmt::format("{}: the catalog has no memory size for {} ({}); give --vram "
-                                  "SIZE",
-                                  what, ref.gpu->name, ref.gpu->id));
+                    ? SettingText{fmt::format("{}: {} ({}) shares the machine's memory; give ",
+                                              what, ref.gpu->name, ref.gpu->id),
+                                  Setting::vram, " SIZE or auto"}
+                    : SettingText{fmt::format("{}: the catalog has no memory size for {} ({}); "
+                                              "give ",
+                                              what, ref.gpu->name, ref.gpu->id),
+                                  Setting::vram, " SIZE"});
   }
   return out;
 }

@@ -299,10 +299,10 @@ TEST(EmbeddedGpuCatalog, VllmOnAT4MustPlanFp16) {
 
 TEST(EmbeddedGpuCatalog, UnknownNamesSuggestIds) {
   const GpuCatalog catalog = load_gpu_catalog();
-  EXPECT_EQ(catalog.unknown_message("rtx 4909"),
+  EXPECT_EQ(catalog.unknown_message("rtx 4909").text_with("--vram"),
             "unknown GPU 'rtx 4909'; did you mean 'rtx-4090'? (run 'vramplan gpus' to list known "
             "GPUs, or give --vram)");
-  EXPECT_EQ(catalog.unknown_message("quantum card"),
+  EXPECT_EQ(catalog.unknown_message("quantum card").text_with("--vram"),
             "unknown GPU 'quantum card' (run 'vramplan gpus' to list known GPUs, or give --vram)");
 }
 

@@ -306,35 +306,39 @@ TEST_F(CatalogTest, VariantTagsResolveWhereTheFamilyPublishesThem) {
 }
 
 TEST_F(CatalogTest, UnknownTagOfAKnownModelListsItsTags) {
-  EXPECT_EQ(catalog_.unknown_message("llama3.1:python"),
+  EXPECT_EQ(catalog_.unknown_message("llama3.1:python").text_with("--model"),
             "unknown tag 'python' of 'llama3.1' (the catalog knows 8b, 70b, latest) (run "
             "'vramplan models llama3.1' to list them)");
-  const std::string typo = catalog_.unknown_message("llama3.1:8x");
+  const std::string typo = catalog_.unknown_message("llama3.1:8x").text_with("--model");
   EXPECT_NE(typo.find("(the catalog knows 8b, 70b, latest); did"), std::string::npos) << typo;
   EXPECT_NE(typo.find("did you mean 'llama3.1:8b'"), std::string::npos) << typo;
   // Without a latest entry, "latest" is not offered.
-  EXPECT_NE(catalog_.unknown_message("qwen3:8b").find("knows 30b, 30b-a3b)"), std::string::npos);
+  EXPECT_NE(catalog_.unknown_message("qwen3:8b").text_with("--model").find("knows 30b, 30b-a3b)"),
+            std::string::npos);
 }
 
 TEST_F(CatalogTest, UnknownHuggingFaceRepoSaysHowToPlanItOffline) {
-  const std::string message = catalog_.unknown_message("someone/Qwen2.5-7B-Finetune");
+  const std::string message =
+      catalog_.unknown_message("someone/Qwen2.5-7B-Finetune").text_with("--model");
   EXPECT_EQ(message,
             "unknown model 'someone/Qwen2.5-7B-Finetune': the catalog has no Hugging Face repo "
             "'someone/Qwen2.5-7B-Finetune'; to plan it offline, download its config.json (a "
             "few KB: https://huggingface.co/someone/Qwen2.5-7B-Finetune/resolve/main/config.json)"
             " and pass --model path/to/config.json");
-  const std::string gguf = catalog_.unknown_message("hf.co/someone/Tuned-8B-GGUF:Q4_K_M");
+  const std::string gguf =
+      catalog_.unknown_message("hf.co/someone/Tuned-8B-GGUF:Q4_K_M").text_with("--model");
   EXPECT_NE(gguf.find("no Hugging Face repo 'someone/Tuned-8B-GGUF'; to plan it offline, "
                       "download the config.json of the model it converts"),
             std::string::npos)
       << gguf;
   // A near miss of a known repo still gets its suggestion.
-  EXPECT_NE(catalog_.unknown_message("meta-llama/Llama-3.1-8C").find("did you mean"),
-            std::string::npos);
+  EXPECT_NE(
+      catalog_.unknown_message("meta-llama/Llama-3.1-8C").text_with("--model").find("did you mean"),
+      std::string::npos);
 }
 
 TEST_F(CatalogTest, UnknownModelSuggestsCloseNames) {
-  EXPECT_EQ(catalog_.unknown_message("lama3.1:8b"),
+  EXPECT_EQ(catalog_.unknown_message("lama3.1:8b").text_with("--model"),
             "unknown model 'lama3.1:8b'; did you mean 'llama3.1:8b', 'llama3.1:70b', 'llama3:8b'? "
             "(run "
             "'vramplan models' to list known models)");

@@ -150,7 +150,8 @@ TEST(GpuCatalog, SelectRefusesMalformedListsWithOneLine) {
     try {
       static_cast<void>(c.select(list, "--gpu"));
     } catch (const Error& e) {
-      return std::string(ErrorKind::invalid_setting == e.kind() ? "usage: " : "input: ") + e.what();
+      return std::string(ErrorKind::invalid_setting == e.kind() ? "usage: " : "input: ") +
+             e.message_with("--vram");  // as the command line says it
     }
     return std::string("no error");
   };
@@ -197,12 +198,12 @@ TEST(GpuCatalog, SelectedMemoryIsWhatEachCardGivesAProgram) {
       static_cast<void>(selected_memory(c.select(list, "--gpu"), "--gpu"));
     } catch (const Error& e) {
       EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
-      return std::string(e.what());
+      return e.message_with("--vram");  // as the command line says it
     }
     return std::string("no error");
   };
   EXPECT_EQ(message("m2"),
-            "--gpu: Apple M2 (m2) shares the machine's memory; give --vram SIZE or --vram auto");
+            "--gpu: Apple M2 (m2) shares the machine's memory; give --vram SIZE or auto");
   EXPECT_EQ(message("t4,mystery"),
             "--gpu: the catalog has no memory size for Mystery Card (mystery); give --vram SIZE");
 }
