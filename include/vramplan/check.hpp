@@ -106,7 +106,16 @@ struct CheckRequest {
   std::vector<CheckModel> models;  // at least one
   std::vector<Bytes> gpus;         // at least one
   Bytes ram = 0;                   // 0: not checked
+  // Settings no fix may change (fit of several models: what the user fixed on the command
+  // line); the KV cache types count as one.
+  std::vector<EngineSetting> keep;
+  // Whether "fewer models loaded at once" (Ollama: they take turns) may be offered.
+  bool take_turns = true;
 };
+
+// A model's name with its quantization when the name does not end in it ("llama3.1-8b Q3_K_M"):
+// how a smaller-quantization fix names the model (SettingChange::value).
+[[nodiscard]] std::string quantized_name(const Model& model);
 
 // Evaluates `deployment` for `request`. Throws Error{invalid_setting} for a configuration the
 // engine would refuse that is not a matter of memory (no model, more models than a vLLM server

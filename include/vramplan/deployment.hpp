@@ -209,4 +209,15 @@ inline constexpr std::size_t deployment_max_entries = 65536;
 // Go's time.Duration.String(): "5m0s", "24h0m0s", "1.5s", "0s".
 [[nodiscard]] std::string go_duration_string(std::int64_t nanoseconds);
 
+// The name `engine` reads for `setting` where nothing sets it yet: an environment variable
+// (Ollama, llama-server) or a flag (vLLM); with `modelfile_only`, Ollama's Modelfile PARAMETER
+// for the context (num_ctx); "" when vramplan writes none (docs/engines.md §5).
+[[nodiscard]] std::string_view setting_default_name(DeployEngine engine, EngineSetting setting,
+                                                    bool modelfile_only = false);
+
+// `value` ("on", "q8_0", "8192": a setting's value as check and fit produce it) as the name of
+// setting_default_name() takes it: Ollama's boolean variables want a Go boolean ("true").
+[[nodiscard]] std::string setting_value_text(DeployEngine engine, EngineSetting setting,
+                                             std::string_view value);
+
 }  // namespace vramplan

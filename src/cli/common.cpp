@@ -34,11 +34,12 @@ std::vector<std::string> split(const std::string& text, char separator) {
 }  // namespace
 
 void add_model_flags(CLI::App& app, ModelFlags& flags) {
-  app.add_option("-m,--model", flags.model,
+  app.add_option("-m,--model", flags.models,
                  "model: a GGUF file, an Ollama tag (llama3.1:8b-q8_0; the local store first, "
                  "then the catalog), a short form (llama3.1:8b-q4), a catalog id or a Hugging "
-                 "Face repo (required)")
-      ->type_name("NAME|FILE");
+                 "Face repo (required; repeat it for several models on one Ollama server)")
+      ->type_name("NAME|FILE")
+      ->allow_extra_args(false);
   app.add_option("--vram", flags.vram,
                  "GPU memory, one size per GPU: 16G, 24G,24G (G/GiB = 2^30, GB = 10^9), or auto "
                  "(this machine's GPUs, from nvidia-smi, rocm-smi or sysctl)")

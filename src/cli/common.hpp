@@ -29,7 +29,8 @@ using FlagValue = std::optional<std::string>;
 
 // Flags every planning command shares.
 struct ModelFlags {
-  std::string model;
+  std::string model;                  // the first --model
+  std::vector<std::string> models;    // every --model, in order (fit and estimate take several)
   std::vector<std::string> catalogs;  // --catalog, repeatable
   std::string engine = "ollama";
   FlagValue backend;  // unset: cuda with --vram, else cpu

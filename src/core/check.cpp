@@ -1,6 +1,7 @@
 #include <vramplan/check.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -531,6 +532,25 @@ class Checker {
     return fix;
   }
 
+  // Whether a fix may change `setting` (CheckRequest::keep).
+  bool may_change(EngineSetting setting) const {
+    const auto kept = [&](EngineSetting s) {
+      return std::find(request_.keep.begin(), request_.keep.end(), s) != request_.keep.end();
+    };
+    if (setting == EngineSetting::kv_cache_type || setting == EngineSetting::kv_cache_type_k ||
+        setting == EngineSetting::kv_cache_type_v) {
+      return !kept(EngineSetting::kv_cache_type) && !kept(EngineSetting::kv_cache_type_k) &&
+             !kept(EngineSetting::kv_cache_type_v);
+    }
+    return !kept(setting);
+  }
+
+  bool may_use_q8_cache(const Knobs& k) const {
+    return (!is_quantized(k.kv_k) || !is_quantized(k.kv_v)) &&
+           may_change(EngineSetting::kv_cache_type) &&
+           (k.flash == std::optional<bool>(true) || may_change(EngineSetting::flash_attention));
+  }
+
   // The q8_0 cache's changes: both types, and flash attention unless it is on already.
   std::vector<SettingChange> kv_q8_changes(const Knobs& base) const {
     std::vector<SettingChange> changes;
@@ -577,7 +597,7 @@ class Checker {
     const CheckedModel probe = run_model(*base.models.front(), base).checked;
     Knobs k = base;
     std::vector<SettingChange> changes;
-    if (!is_quantized(k.kv_k) || !is_quantized(k.kv_v)) {
+    if (may_use_q8_cache(k)) {
       changes = kv_q8_changes(k);
       k.kv_k = k.kv_v = GgmlType::q8_0;
       k.flash = true;
@@ -586,7 +606,7 @@ class Checker {
       return make_fix(k, Finding(FindingKind::check_fix_combined), changes);
     };
     if (!changes.empty() && fits(k)) return finish();
-    if (probe.parallel > 1) {
+    if (probe.parallel > 1 && may_change(EngineSetting::parallel)) {
       const auto p = largest_fitting(k, 1, probe.parallel - 1, 1, [](Knobs& x, std::int64_t v) {
         x.parallel = static_cast<std::int32_t>(v);
       });
@@ -594,7 +614,7 @@ class Checker {
       changes.push_back({EngineSetting::parallel, std::to_string(*k.parallel)});
       if (p) return finish();
     }
-    if (probe.ctx > min_fix_ctx) {
+    if (probe.ctx > min_fix_ctx && may_change(EngineSetting::context)) {
       const auto c = largest_fitting(k, min_fix_ctx, probe.ctx - 1, 1024,
                                      [](Knobs& x, std::int64_t v) { x.ctx = v; });
       k.ctx = c.value_or(min_fix_ctx);
@@ -608,7 +628,7 @@ class Checker {
       q.models[biggest] = alt;
       if (!fits(q)) continue;
       k = q;
-      changes.push_back({EngineSetting::model, alt->name});
+      changes.push_back({EngineSetting::model, quantized_name(*alt)});
       return finish();
     }
     if (changes.empty()) return std::nullopt;
@@ -642,7 +662,7 @@ class Checker {
     const bool ollama = deployment_.engine == DeployEngine::ollama;
     const CheckedModel probe = run_model(*base.models.front(), base).checked;
     // 1. A q8_0 cache, with flash attention on.
-    if (!is_quantized(base.kv_k) || !is_quantized(base.kv_v)) {
+    if (may_use_q8_cache(base)) {
       Knobs k = base;
       k.kv_k = k.kv_v = GgmlType::q8_0;
       k.flash = true;
@@ -650,7 +670,7 @@ class Checker {
     }
     // 2. Fewer parallel slots: the most that fit.
     const std::int64_t slots = probe.parallel;
-    if (slots > 1) {
+    if (slots > 1 && may_change(EngineSetting::parallel)) {
       const auto p = largest_fitting(base, 1, slots - 1, 1, [](Knobs& k, std::int64_t v) {
         k.parallel = static_cast<std::int32_t>(v);
       });
@@ -663,7 +683,7 @@ class Checker {
     }
     // 3. A shorter context: the longest that fits, in steps of 1024.
     const std::int64_t ctx = probe.ctx;
-    if (ctx > min_fix_ctx) {
+    if (ctx > min_fix_ctx && may_change(EngineSetting::context)) {
       const auto c = largest_fitting(base, min_fix_ctx, ctx - 1, 1024,
                                      [](Knobs& k, std::int64_t v) { k.ctx = v; });
       if (c) {
@@ -698,12 +718,13 @@ class Checker {
       fixes.push_back(
           make_fix(k,
                    Finding(FindingKind::check_fix_quant,
-                           {{"model", alt->name}, {"from", base.models[biggest]->name}}),
-                   {{EngineSetting::model, alt->name}}));
+                           {{"model", quantized_name(*alt)}, {"from", base.models[biggest]->name}}),
+                   {{EngineSetting::model, quantized_name(*alt)}}));
       break;
     }
     // 6. Fewer models loaded at once (Ollama): the most that fit together.
-    if (ollama && base.models.size() > 1 && verdict == CheckVerdict::take_turns) {
+    if (ollama && base.models.size() > 1 && verdict == CheckVerdict::take_turns &&
+        request_.take_turns && may_change(EngineSetting::max_loaded_models)) {
       std::vector<Bytes> use;
       const Evaluation e = evaluate(base);
       for (const CheckedModel& m : e.models) use.push_back(m.gpu_bytes.front());
@@ -776,6 +797,16 @@ class Checker {
 };
 
 }  // namespace
+
+std::string quantized_name(const Model& model) {
+  const std::string_view quant = to_string(model.file_type);
+  const auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  if (lower(model.name).ends_with(lower(std::string(quant)))) return model.name;
+  return fmt::format("{} {}", model.name, quant);
+}
 
 CheckResult check_deployment(const Deployment& deployment, const CheckRequest& request) {
   return Checker(deployment, request).run();

@@ -1618,4 +1618,66 @@ std::string go_duration_string(std::int64_t ns) {
   return out + seconds + "s";
 }
 
+// The names vramplan writes for a setting nothing sets yet (docs/engines.md §5): the
+// environment variable for Ollama and llama-server, the flag for vLLM.
+std::string_view setting_default_name(DeployEngine e, EngineSetting s, bool modelfile_only) {
+  using S = EngineSetting;
+  if (e == DeployEngine::ollama) {
+    switch (s) {
+      case S::context:
+        return modelfile_only ? "num_ctx" : "OLLAMA_CONTEXT_LENGTH";
+      case S::parallel:
+        return "OLLAMA_NUM_PARALLEL";
+      case S::kv_cache_type:
+        return "OLLAMA_KV_CACHE_TYPE";
+      case S::flash_attention:
+        return "OLLAMA_FLASH_ATTENTION";
+      case S::max_loaded_models:
+        return "OLLAMA_MAX_LOADED_MODELS";
+      case S::gpu_layers:
+        return "num_gpu";
+      default:
+        return "";
+    }
+  }
+  if (e == DeployEngine::llama_server) {
+    switch (s) {
+      case S::context:
+        return "LLAMA_ARG_CTX_SIZE";
+      case S::parallel:
+        return "LLAMA_ARG_N_PARALLEL";
+      case S::kv_cache_type_k:
+        return "LLAMA_ARG_CACHE_TYPE_K";
+      case S::kv_cache_type_v:
+        return "LLAMA_ARG_CACHE_TYPE_V";
+      case S::flash_attention:
+        return "LLAMA_ARG_FLASH_ATTN";
+      case S::gpu_layers:
+        return "LLAMA_ARG_N_GPU_LAYERS";
+      default:
+        return "";
+    }
+  }
+  switch (s) {
+    case S::max_model_len:
+      return "--max-model-len";
+    case S::max_num_seqs:
+      return "--max-num-seqs";
+    case S::kv_cache_dtype:
+      return "--kv-cache-dtype";
+    case S::quantization:
+      return "--quantization";
+    default:
+      return "";
+  }
+}
+
+std::string setting_value_text(DeployEngine engine, EngineSetting setting, std::string_view value) {
+  // Ollama's boolean variables take a Go boolean (envconfig.Bool: strconv.ParseBool).
+  if (setting == EngineSetting::flash_attention && engine == DeployEngine::ollama) {
+    return value == "on" ? "true" : "false";
+  }
+  return std::string(value);
+}
+
 }  // namespace vramplan

@@ -10,6 +10,7 @@
 #include <vramplan/report/json.hpp>
 #include <vramplan/report/text_table.hpp>
 
+#include "check_tables.hpp"
 #include "findings_json.hpp"
 #include "json_text.hpp"
 
@@ -97,8 +98,10 @@ Json fix_json(const CheckFix& fix, const std::vector<SpelledChange>& spelled) {
   return j;
 }
 
+}  // namespace
+
 // A finding's sentence; a planner note about one of several models says which.
-std::string finding_text(const Finding& f) {
+std::string checked_finding_text(const Finding& f) {
   if (f.kind == FindingKind::ctx_clamped || f.kind == FindingKind::embedding_one_slot) {
     for (const Fact& fact : f.facts) {
       if (fact.name != "model") continue;
@@ -109,8 +112,6 @@ std::string finding_text(const Finding& f) {
   }
   return describe(f);
 }
-
-}  // namespace
 
 std::string describe_diagnostic(const Diagnostic& d, std::string_view engine) {
   std::string where;
@@ -151,12 +152,8 @@ std::string describe_diagnostic(const Diagnostic& d, std::string_view engine) {
   return where + format_text("{}", d.name);
 }
 
-std::string render_check_table(const CheckReport& report) {
-  const CheckResult& r = *report.result;
-  std::string out = format_text(
-      "vramplan check: {}, {} model{}, under full load (every slot "
-      "busy at its full context)\n\n",
-      report.engine, r.models.size(), r.models.size() == 1 ? "" : "s");
+std::string check_tables(const CheckResult& r) {
+  std::string out;
   std::vector<Align> align{Align::left, Align::right, Align::left, Align::right};
   TextTable models(align);
   // Ollama's context is per slot; llama-server's is shared by its slots; vLLM's is one request's.
@@ -197,8 +194,52 @@ std::string render_check_table(const CheckReport& report) {
                      format_bytes(d.compute), format_bytes(d.other), free});
   }
   out += devices.render();
+  return out;
+}
+
+nlohmann::ordered_json checked_models_json(const CheckResult& r) {
+  Json models = Json::array();
+  for (const CheckedModel& m : r.models) {
+    models.push_back(Json{{"name", m.name},
+                          {"ctx", m.ctx},
+                          {"parallel", m.parallel},
+                          {"kv_type", m.kv_type},
+                          {"flash_attention", m.flash_attention},
+                          {"gpu_layers", m.gpu_layers},
+                          {"total_layers", m.total_layers},
+                          {"layers_chosen_by_engine", m.layers_chosen},
+                          {"embedding", m.embedding},
+                          {"gpu_bytes", m.gpu_bytes},
+                          {"ram_bytes", m.ram_bytes},
+                          {"verdict", std::string(to_string(m.verdict))}});
+  }
+  return models;
+}
+
+nlohmann::ordered_json checked_devices_json(const CheckResult& r) {
+  Json devices = Json::array();
+  for (const CheckedDevice& d : r.devices) {
+    devices.push_back(Json{{"name", d.name},
+                           {"capacity_bytes", d.capacity},
+                           {"used_bytes", d.used},
+                           {"weights_bytes", d.weights},
+                           {"kv_cache_bytes", d.kv_cache},
+                           {"compute_bytes", d.compute},
+                           {"other_bytes", d.other},
+                           {"over_bytes", d.over()}});
+  }
+  return devices;
+}
+
+std::string render_check_table(const CheckReport& report) {
+  const CheckResult& r = *report.result;
+  std::string out = format_text(
+      "vramplan check: {}, {} model{}, under full load (every slot "
+      "busy at its full context)\n\n",
+      report.engine, r.models.size(), r.models.size() == 1 ? "" : "s");
+  out += check_tables(r);
   out += format_text("\nverdict: {}\n", verdict_sentence(r.verdict, report.engine));
-  for (const Finding& f : r.findings) out += word_wrap(finding_text(f), "  - ", "    ");
+  for (const Finding& f : r.findings) out += word_wrap(checked_finding_text(f), "  - ", "    ");
   if (r.verdict != CheckVerdict::fits) {
     if (r.fix && r.fix->fits) {
       out += format_text("fix: {}: {} (largest GPU use {})\n", describe(r.fix->what),
@@ -241,34 +282,8 @@ std::string render_check_json(const CheckReport& report) {
     j["max_loaded_models"] = r.max_loaded;
     j["resident_together"] = r.resident_together;
   }
-  Json models = Json::array();
-  for (const CheckedModel& m : r.models) {
-    models.push_back(Json{{"name", m.name},
-                          {"ctx", m.ctx},
-                          {"parallel", m.parallel},
-                          {"kv_type", m.kv_type},
-                          {"flash_attention", m.flash_attention},
-                          {"gpu_layers", m.gpu_layers},
-                          {"total_layers", m.total_layers},
-                          {"layers_chosen_by_engine", m.layers_chosen},
-                          {"embedding", m.embedding},
-                          {"gpu_bytes", m.gpu_bytes},
-                          {"ram_bytes", m.ram_bytes},
-                          {"verdict", std::string(to_string(m.verdict))}});
-  }
-  j["models"] = models;
-  Json devices = Json::array();
-  for (const CheckedDevice& d : r.devices) {
-    devices.push_back(Json{{"name", d.name},
-                           {"capacity_bytes", d.capacity},
-                           {"used_bytes", d.used},
-                           {"weights_bytes", d.weights},
-                           {"kv_cache_bytes", d.kv_cache},
-                           {"compute_bytes", d.compute},
-                           {"other_bytes", d.other},
-                           {"over_bytes", d.over()}});
-  }
-  j["devices"] = devices;
+  j["models"] = checked_models_json(r);
+  j["devices"] = checked_devices_json(r);
   j["findings"] = findings_json(r.findings);
   j["fix"] = r.fix ? fix_json(*r.fix, report.fix) : Json(nullptr);
   Json alternatives = Json::array();

@@ -87,78 +87,17 @@ std::string_view engine_display(DeployEngine e) {
   return "";
 }
 
-// The name each engine reads for a setting nothing in the files sets yet: an environment
-// variable (Ollama, llama-server) or a flag (vLLM); "" when there is none (docs/engines.md).
-std::string_view default_name(DeployEngine e, EngineSetting s, bool modelfile_only) {
-  using S = EngineSetting;
-  if (e == DeployEngine::ollama) {
-    switch (s) {
-      case S::context:
-        return modelfile_only ? "num_ctx" : "OLLAMA_CONTEXT_LENGTH";
-      case S::parallel:
-        return "OLLAMA_NUM_PARALLEL";
-      case S::kv_cache_type:
-        return "OLLAMA_KV_CACHE_TYPE";
-      case S::flash_attention:
-        return "OLLAMA_FLASH_ATTENTION";
-      case S::max_loaded_models:
-        return "OLLAMA_MAX_LOADED_MODELS";
-      case S::gpu_layers:
-        return "num_gpu";
-      default:
-        return "";
-    }
-  }
-  if (e == DeployEngine::llama_server) {
-    switch (s) {
-      case S::context:
-        return "LLAMA_ARG_CTX_SIZE";
-      case S::parallel:
-        return "LLAMA_ARG_N_PARALLEL";
-      case S::kv_cache_type_k:
-        return "LLAMA_ARG_CACHE_TYPE_K";
-      case S::kv_cache_type_v:
-        return "LLAMA_ARG_CACHE_TYPE_V";
-      case S::flash_attention:
-        return "LLAMA_ARG_FLASH_ATTN";
-      case S::gpu_layers:
-        return "LLAMA_ARG_N_GPU_LAYERS";
-      default:
-        return "";
-    }
-  }
-  switch (s) {
-    case S::max_model_len:
-      return "--max-model-len";
-    case S::max_num_seqs:
-      return "--max-num-seqs";
-    case S::kv_cache_dtype:
-      return "--kv-cache-dtype";
-    case S::quantization:
-      return "--quantization";
-    default:
-      return "";
-  }
-}
-
 bool is_flag(std::string_view name) { return !name.empty() && name[0] == '-'; }
 bool is_parameter(std::string_view name) {
   return !name.empty() && name[0] >= 'a' && name[0] <= 'z';
-}
-
-// The setting's value as the name takes it: Ollama's boolean variables want a Go boolean.
-std::string spelled_value(DeployEngine e, const SettingChange& c) {
-  if (c.setting == EngineSetting::flash_attention && e == DeployEngine::ollama) {
-    return c.value == "on" ? "true" : "false";
-  }
-  return c.value;
 }
 
 std::vector<report::SpelledChange> spell(const std::vector<SettingChange>& changes,
                                          const Deployment& d, const CheckOptions& o) {
   std::vector<report::SpelledChange> out;
   for (const SettingChange& c : changes) {
-    report::SpelledChange s{.setting = c.setting, .value = spelled_value(d.engine, c)};
+    report::SpelledChange s{.setting = c.setting,
+                            .value = setting_value_text(d.engine, c.setting, c.value)};
     const SettingValue* now = d.find(c.setting);
     if (c.setting == EngineSetting::model) {
       s.name = "model";
@@ -168,7 +107,7 @@ std::vector<report::SpelledChange> spell(const std::vector<SettingChange>& chang
       s.file = now->origin.file;
     } else {
       const bool modelfile_only = o.modelfile && !o.env && !o.compose;
-      s.name = std::string(default_name(d.engine, c.setting, modelfile_only));
+      s.name = std::string(setting_default_name(d.engine, c.setting, modelfile_only));
       if (is_parameter(s.name)) {
         if (o.modelfile) s.file = *o.modelfile;
       } else if (is_flag(s.name)) {

@@ -47,6 +47,10 @@ struct PlanOptions {
 // `fit` or `estimate`, as options.fitted says (plan.cpp).
 [[nodiscard]] ExitCode run_plan(const PlanOptions& options, Context& context);
 
+// `fit` or `estimate` with --model given more than once: several models on one Ollama server
+// (model_set.cpp), in `format` (table, json, env or compose).
+[[nodiscard]] ExitCode run_model_set(const PlanOptions& options, Format format, Context& context);
+
 // A registered command: its CLI11 subcommand and how to run it with the flags parsed into it.
 struct Command {
   CLI::App* app = nullptr;

@@ -126,13 +126,16 @@ Command add_estimate_command(CLI::App& app) {
   return make_command(app, PlanOptions{.fitted = false}, setup_estimate, run_plan);
 }
 
-ExitCode run_plan(const PlanOptions& o, Context& context) {
+ExitCode run_plan(const PlanOptions& options, Context& context) {
+  PlanOptions o = options;
+  if (!o.model.models.empty()) o.model.model = o.model.models.front();
   const EngineFront& front = engine_front(o.model.engine);
   // Every flag is validated before any work, so that usage errors come first.
   const Format format = o.fitted ? parse_format(o.output.format, fit_formats)
                                  : parse_format(o.output.format, {Format::table, Format::json});
   check_output_file(o.output);
   require_model(o.model, o.fitted ? "fit" : "estimate");
+  if (o.model.models.size() > 1) return run_model_set(o, format, context);
   front.refuse_other_flags(o);
   const PlannedModel planned = front.plan(o, context);
 

@@ -1,0 +1,149 @@
+// plan_model_set (include/vramplan/model_set.hpp): several models on one Ollama. Checked
+// against check_deployment() of the settings it writes, run as a person would run `vramplan
+// check` on the .env fit wrote, and against the rules the header states: what the user fixed is
+// never changed, OLLAMA_MAX_LOADED_MODELS holds every model that must stay loaded.
+#include <vramplan/model_set.hpp>
+
+#include <gtest/gtest.h>
+
+#include <vramplan/error.hpp>
+
+#include "support/simple_model.hpp"
+#include "support/specs.hpp"
+
+namespace vramplan {
+namespace {
+
+SetRequest two_8b(std::vector<Bytes> gpus) {
+  SetRequest r;
+  r.gpus = std::move(gpus);
+  for (int i = 0; i < 2; ++i) {
+    r.models.push_back(CheckModel{.model = test::simple_model(test::llama31_8b())});
+  }
+  return r;
+}
+
+const SetSetting* find(const SetPlan& p, EngineSetting s) {
+  for (const SetSetting& x : p.settings) {
+    if (x.setting == s) return &x;
+  }
+  return nullptr;
+}
+
+// The settings as an Ollama deployment, typed the way interpret_deployment() types them.
+Deployment deployment_of(const SetPlan& p) {
+  DeploymentInput in;
+  in.engine = DeployEngine::ollama;
+  for (const SetSetting& s : p.settings) {
+    in.environment.push_back(
+        EnvEntry{.name = std::string(setting_default_name(DeployEngine::ollama, s.setting)),
+                 .value = setting_value_text(DeployEngine::ollama, s.setting, s.value),
+                 .origin = {}});
+  }
+  return interpret_deployment(in);
+}
+
+CheckResult recheck(const SetPlan& p, const SetRequest& r) {
+  return check_deployment(deployment_of(p), CheckRequest{.models = r.models, .gpus = r.gpus});
+}
+
+TEST(ModelSet, FitsAsItIsOnALargeGpu) {
+  const SetRequest r = two_8b({80 * gib});
+  const SetPlan p = plan_model_set(r);
+  EXPECT_TRUE(p.fits);
+  EXPECT_EQ(p.result.verdict, CheckVerdict::fits);
+  EXPECT_TRUE(p.decisions.empty());
+  ASSERT_NE(find(p, EngineSetting::max_loaded_models), nullptr);
+  EXPECT_EQ(find(p, EngineSetting::max_loaded_models)->value, "2");
+  for (const SetSetting& s : p.settings) EXPECT_FALSE(s.changed) << setting_name(s.setting);
+  // The .env it writes, checked again: the same verdict and the same use.
+  const CheckResult again = recheck(p, r);
+  EXPECT_EQ(again.verdict, CheckVerdict::fits);
+  EXPECT_EQ(again.devices.at(0).used, p.result.devices.at(0).used);
+}
+
+// The capacity between the two models' use with a q8_0 cache and with f16, at 32768 context.
+Bytes between_q8_and_f16(const SetRequest& base) {
+  SetRequest f16 = base;
+  f16.ctx = 32768;
+  f16.kv_type = GgmlType::f16;
+  f16.fitted = false;
+  SetRequest q8 = f16;
+  q8.kv_type = GgmlType::q8_0;
+  const Bytes f16_use = plan_model_set(f16).result.devices.at(0).used;
+  const Bytes q8_use = plan_model_set(q8).result.devices.at(0).used;
+  EXPECT_LT(q8_use + 512 * mib, f16_use);
+  return q8_use + 256 * mib;
+}
+
+TEST(ModelSet, ChoosesAQ8CacheWhenThatKeepsBothLoaded) {
+  SetRequest r = two_8b({80 * gib});
+  r.gpus = {between_q8_and_f16(r)};
+  r.ctx = 32768;
+  const SetPlan p = plan_model_set(r);
+  EXPECT_TRUE(p.fits);
+  EXPECT_EQ(p.result.verdict, CheckVerdict::fits);
+  ASSERT_EQ(p.decisions.size(), 1u);
+  EXPECT_EQ(p.decisions[0].kind, FindingKind::check_fix_kv_q8_0);
+  EXPECT_EQ(find(p, EngineSetting::kv_cache_type)->value, "q8_0");
+  EXPECT_TRUE(find(p, EngineSetting::kv_cache_type)->changed);
+  EXPECT_EQ(find(p, EngineSetting::context)->value, "32768");  // given: kept
+  EXPECT_FALSE(find(p, EngineSetting::context)->changed);
+  EXPECT_LE(p.result.devices.at(0).used, r.gpus[0]);
+  EXPECT_EQ(recheck(p, r).verdict, CheckVerdict::fits);
+}
+
+TEST(ModelSet, NeverChangesWhatTheUserFixed) {
+  SetRequest r = two_8b({80 * gib});
+  r.gpus = {between_q8_and_f16(r)};
+  r.ctx = 32768;
+  r.kv_type = GgmlType::f16;
+  const SetPlan p = plan_model_set(r);
+  EXPECT_EQ(find(p, EngineSetting::kv_cache_type)->value, "f16");
+  EXPECT_EQ(find(p, EngineSetting::context)->value, "32768");
+  for (const SettingChange& c : p.changes) {
+    EXPECT_NE(c.setting, EngineSetting::kv_cache_type);
+    EXPECT_NE(c.setting, EngineSetting::context);
+  }
+}
+
+TEST(ModelSet, TakesTurnsOnlyWhenNothingKeepsThemLoaded) {
+  // Room for one 8B with its context, not for two.
+  SetRequest one = two_8b({80 * gib});
+  one.ctx = 4096;
+  one.fitted = false;
+  const Bytes pair = plan_model_set(one).result.devices.at(0).used;
+  SetRequest r = two_8b({pair * 6 / 10});
+  r.ctx = 4096;
+  r.kv_type = GgmlType::q8_0;  // nothing left to change but the quantization and the turns
+  const SetPlan p = plan_model_set(r);
+  EXPECT_TRUE(p.fits);
+  ASSERT_EQ(p.result.verdict, CheckVerdict::take_turns);
+  EXPECT_EQ(find(p, EngineSetting::max_loaded_models)->value, "1");
+  EXPECT_TRUE(find(p, EngineSetting::max_loaded_models)->changed);
+  ASSERT_EQ(p.decisions.size(), 1u);
+  EXPECT_EQ(p.decisions[0].kind, FindingKind::check_fix_max_loaded);
+}
+
+TEST(ModelSet, EstimateChangesNothing) {
+  SetRequest r = two_8b({4 * gib});
+  r.fitted = false;
+  const SetPlan p = plan_model_set(r);
+  EXPECT_TRUE(p.decisions.empty());
+  EXPECT_TRUE(p.changes.empty());
+  for (const SetSetting& s : p.settings) EXPECT_FALSE(s.changed);
+}
+
+TEST(ModelSet, NeedsTwoModels) {
+  SetRequest r = two_8b({24 * gib});
+  r.models.pop_back();
+  try {
+    (void)plan_model_set(r);
+    FAIL() << "one model accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
+  }
+}
+
+}  // namespace
+}  // namespace vramplan
