@@ -114,6 +114,9 @@ struct Architecture {
   std::int32_t selection_bias_from_experts = 0;
   bool native_mxfp4_experts = false;  // checkpoints ship MXFP4 experts; every file keeps them
   bool output_bias = false;           // output.bias {n_vocab} after the head (phi2)
+  // Recurrent blocks (spec.recurrent.layers) carry a Mamba2 mixer (ssm_in, ssm_conv1d,
+  // ssm_dt, ssm_a, ssm_d, ssm_norm, ssm_out) in place of attention (granitehybrid).
+  bool mamba2_mixer = false;
 
   GraphRules graph;  // rebuilt when dense or moe is set
 

@@ -62,6 +62,9 @@ struct Recurrent {
   std::int64_t inner_size = 0;   // ssm.inner_size
   std::int64_t state_size = 0;   // ssm.state_size
   std::int32_t group_count = 0;  // ssm.group_count
+  // ssm.time_step_rank: Mamba2's head count (one dt, A and D per head); shapes the mixer's
+  // tensors only, not the state.
+  std::int32_t time_step_rank = 0;
   // Layers with recurrent state. Empty = none. A layer may have both state and KV
   // (falcon-h1); a recurrent layer with n_head_kv 0 has no KV.
   std::vector<bool> layers;

@@ -306,7 +306,18 @@ const auto& table() {
       {.name = "qwen3next", .recurrence = Recurrence::interval},
       {.name = "qwen35", .recurrence = Recurrence::interval},
       {.name = "qwen35moe", .recurrence = Recurrence::interval},
-      {.name = "granitehybrid", .recurrence = Recurrence::where_no_kv},
+      // Granite 4.0 -h (src/models/granite-hybrid.cpp; tensors in llama-model.cpp's
+      // LLM_ARCH_GRANITE_HYBRID case): blocks with no KV heads hold a Mamba2 mixer, the
+      // others llama-style attention without biases; every block has a norm before the FFN,
+      // which is routed experts plus a shared expert (Tiny, Small) or dense (Micro, 350M,
+      // 1B); the head is tied. The graph (Mamba2 scans, hybrid memory) is not rebuilt:
+      // closed-form compute buffers. No Hugging Face names: config.json's layer_types and
+      // mamba_* keys are not read, so such a config is not planned as this family.
+      {.name = "granitehybrid",
+       .tensor_layout = true,
+       .moe = true,
+       .mamba2_mixer = true,
+       .recurrence = Recurrence::where_no_kv},
       {.name = "jamba", .recurrence = Recurrence::where_no_kv},
       {.name = "kimi-linear", .recurrence = Recurrence::where_no_kv},
       {.name = "nemotron_h", .recurrence = Recurrence::where_no_kv_ffn},

@@ -110,6 +110,13 @@ void validate(const ModelSpec& spec, const std::string& where) {
   in_range(spec.recurrent.inner_size, 0, 1 << 20, "recurrent.inner_size (ssm.inner_size)");
   in_range(spec.recurrent.state_size, 0, 1 << 16, "recurrent.state_size (ssm.state_size)");
   in_range(spec.recurrent.group_count, 0, 1 << 14, "recurrent.group_count (ssm.group_count)");
+  in_range(spec.recurrent.time_step_rank, 0, 1 << 16,
+           "recurrent.time_step_rank (ssm.time_step_rank)");
+  if (spec.recurrent.group_count > 0 &&
+      spec.recurrent.inner_size % spec.recurrent.group_count != 0) {
+    invalid(where, fmt::format("recurrent.inner_size {} is not a multiple of group_count {}",
+                               spec.recurrent.inner_size, spec.recurrent.group_count));
+  }
   if (spec.n_ff == 0 && !spec.moe.present() && spec.n_ff_per_layer.empty()) {
     invalid(where, "ffn must be greater than zero for a dense model");
   }

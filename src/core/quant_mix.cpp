@@ -457,8 +457,8 @@ GgmlType converted_type(const TensorInfo& t, FileType ftype) {
   if (n_dims(t) <= 1 || name.ends_with("_norm.weight") || !name.ends_with(".weight")) {
     return GT::f32;
   }
-  if (contains(name, "ffn_gate_inp.") || name == "position_embd.weight" ||
-      name == "token_types.weight") {
+  if (contains(name, "ffn_gate_inp.") || contains(name, "ssm_conv1d.") ||
+      name == "position_embd.weight" || name == "token_types.weight") {
     return GT::f32;
   }
   return float_type;

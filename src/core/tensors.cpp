@@ -132,6 +132,24 @@ class Layout {
         return;
     }
   }
+  // Mamba2 mixer of a recurrent block (llama-model.cpp, LLM_ARCH_GRANITE_HYBRID): in_proj
+  // writes z, x, B, C and dt in one matrix; the depthwise conv runs over x, B and C; A, D
+  // and the dt bias have one value per SSM head (ssm.time_step_rank); the gated norm is
+  // grouped.
+  void mamba2_mixer(std::int32_t il) {
+    const Recurrent& r = s_.recurrent;
+    const std::int64_t groups = std::max<std::int64_t>(1, r.group_count);
+    const std::int64_t heads = r.time_step_rank;
+    const std::int64_t xbc = r.inner_size + 2 * groups * r.state_size;
+    blk(il, "ssm_in.weight", embd(), r.inner_size + xbc + heads);
+    blk(il, "ssm_conv1d.weight", r.conv_kernel, xbc);
+    blk(il, "ssm_conv1d.bias", xbc);
+    blk(il, "ssm_dt.bias", heads);
+    blk(il, "ssm_a", 1, heads);
+    blk(il, "ssm_d", 1, heads);
+    blk(il, "ssm_norm.weight", r.inner_size / groups, groups);
+    blk(il, "ssm_out.weight", r.inner_size, embd());
+  }
   // Routed experts (one 3-D tensor per projection), their router, and the shared expert.
   void experts(std::int32_t il, const Architecture& a) {
     const Moe& m = s_.moe;
@@ -166,11 +184,9 @@ class Layout {
   std::vector<TensorInfo> tensors_;
 };
 
-// One block of any family, in the order llama.cpp's loader creates the tensors.
-void block(Layout& l, const Architecture& a, std::int32_t il) {
+// The attention of a block: projections, Q/K norms, sinks.
+void attention(Layout& l, const Architecture& a, std::int32_t il) {
   const ModelSpec& s = l.spec();
-  const bool bias = a.norm == Norm::layer;
-  if (a.attn_norm) l.norm(il, "attn_norm", bias);
   switch (a.qkv) {
     case Qkv::separate:
       l.attn_qkv(il, a.qkv_bias);
@@ -189,6 +205,20 @@ void block(Layout& l, const Architecture& a, std::int32_t il) {
   }
   if (s.n_layer >= a.qk_norm_from_layers) l.qk_norm(il, a.qk_norm);
   if (a.attn_sinks) l.blk(il, "attn_sinks.weight", s.n_head);
+}
+
+// One block of any family, in the order llama.cpp's loader creates the tensors.
+void block(Layout& l, const Architecture& a, std::int32_t il) {
+  const ModelSpec& s = l.spec();
+  const bool bias = a.norm == Norm::layer;
+  if (a.attn_norm) l.norm(il, "attn_norm", bias);
+  const bool recurrent =
+      !s.recurrent.layers.empty() && s.recurrent.layers[static_cast<std::size_t>(il)];
+  if (a.mamba2_mixer && recurrent) {
+    l.mamba2_mixer(il);
+  } else {
+    attention(l, a, il);
+  }
   if (!a.post_attn_norm.empty()) l.norm(il, a.post_attn_norm, bias);
   if (!a.ffn_norm.empty()) l.norm(il, a.ffn_norm, bias);
   if (a.moe && l.moe_block(il)) {

@@ -60,7 +60,8 @@ const YamlKeys mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_r
 const YamlKeys moe_keys{"experts",   "experts_used",  "ffn_exp", "shared_experts",
                         "ffn_shexp", "leading_dense", "every"};
 const YamlKeys projector_keys{"bytes", "description"};
-const YamlKeys recurrent_keys{"conv_kernel", "inner_size", "state_size", "group_count", "layers"};
+const YamlKeys recurrent_keys{"conv_kernel", "inner_size",     "state_size",
+                              "group_count", "time_step_rank", "layers"};
 const char* const required_keys[] = {"id",    "name",  "arch",    "layers", "embd",
                                      "heads", "vocab", "context", "quants"};
 
@@ -318,6 +319,7 @@ class Reader final : public YamlFieldReader {
             if (k == "inner_size") s.recurrent.inner_size = integer(v, k, 0, 1 << 24);
             if (k == "state_size") s.recurrent.state_size = integer(v, k, 0, 1 << 24);
             if (k == "group_count") s.recurrent.group_count = int32(v, k);
+            if (k == "time_step_rank") s.recurrent.time_step_rank = int32(v, k);
             if (k == "layers") s.recurrent.layers = booleans(v, k);
           }
         });

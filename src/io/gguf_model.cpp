@@ -323,6 +323,7 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
   s.recurrent.inner_size = k.opt_int(k.key("ssm.inner_size")).value_or(0);
   s.recurrent.state_size = k.opt_int(k.key("ssm.state_size")).value_or(0);
   s.recurrent.group_count = to_i32(k.opt_int(k.key("ssm.group_count")).value_or(0));
+  s.recurrent.time_step_rank = to_i32(k.opt_int(k.key("ssm.time_step_rank")).value_or(0));
   if (const auto l_cache = k.opt_int(k.key("shortconv.l_cache"));
       l_cache && s.recurrent.conv_kernel == 0) {
     s.recurrent.conv_kernel = to_i32(*l_cache);

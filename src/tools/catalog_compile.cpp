@@ -77,9 +77,10 @@ void write_entry(std::string& out, const CatalogEntry& e) {
   out += fmt::format("    s.moe = Moe{{{}, {}, {}, {}, {}, {}, {}}};\n", s.moe.n_expert,
                      s.moe.n_expert_used, s.moe.n_ff_exp, s.moe.n_expert_shared, s.moe.n_ff_shexp,
                      s.moe.n_leading_dense, s.moe.every_n);
-  out += fmt::format("    s.recurrent = Recurrent{{{}, {}, {}, {}, {}}};\n",
-                     s.recurrent.conv_kernel, s.recurrent.inner_size, s.recurrent.state_size,
-                     s.recurrent.group_count, bools(s.recurrent.layers));
+  out +=
+      fmt::format("    s.recurrent = Recurrent{{{}, {}, {}, {}, {}, {}}};\n",
+                  s.recurrent.conv_kernel, s.recurrent.inner_size, s.recurrent.state_size,
+                  s.recurrent.group_count, s.recurrent.time_step_rank, bools(s.recurrent.layers));
   out += "    out.push_back(std::move(e));\n  }\n";
 }
 

@@ -301,6 +301,9 @@ TEST(EmbeddedCatalog, HoldsTheRequiredModels) {
       "snowflake-arctic-embed:335m",
       "snowflake-arctic-embed:22m",
       "orca-mini:7b",
+      "granite4:tiny-h",
+      "granite4:micro-h",
+      "granite4:small-h",
   };
   for (const char* name : required) {
     EXPECT_TRUE(catalog.resolve(name).has_value()) << name;
@@ -335,6 +338,17 @@ TEST(EmbeddedCatalog, SpecialShapesAreEncoded) {
   ASSERT_NE(oss, nullptr);
   EXPECT_TRUE(layer_attention(oss->spec, 0).swa);
   EXPECT_FALSE(layer_attention(oss->spec, 1).swa);
+
+  // Granite 4.0 -h: Mamba2 blocks without KV, attention on every tenth block from 5.
+  for (const char* id : {"granite4-tiny-h", "granite4-micro-h", "granite4-small-h"}) {
+    const CatalogEntry* g = catalog.find_id(id);
+    ASSERT_NE(g, nullptr) << id;
+    for (std::int32_t il = 0; il < g->spec.n_layer; ++il) {
+      const LayerAttention a = layer_attention(g->spec, il);
+      EXPECT_EQ(a.has_kv, il % 10 == 5) << id << " block " << il;
+      EXPECT_EQ(a.recurrent, il % 10 != 5) << id << " block " << il;
+    }
+  }
 }
 
 // What bare names and official variant tags pull from the Ollama library (checked 2026-12-03,

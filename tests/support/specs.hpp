@@ -123,14 +123,47 @@ inline ModelSpec qwen36_27b() {
   s.value_length = 256;
   s.n_vocab = 248320;
   s.n_ctx_train = 262144;
-  s.recurrent =
-      Recurrent{.conv_kernel = 4, .inner_size = 6144, .state_size = 128, .group_count = 16};
+  s.recurrent = Recurrent{.conv_kernel = 4,
+                          .inner_size = 6144,
+                          .state_size = 128,
+                          .group_count = 16,
+                          .time_step_rank = 48};
   s.n_head_kv_per_layer.assign(64, 0);
   s.recurrent.layers.assign(64, false);
   for (int il = 0; il < 64; ++il) {
     const bool full = (il + 1) % 4 == 0;
     s.n_head_kv_per_layer[static_cast<std::size_t>(il)] = full ? 4 : 0;
     s.recurrent.layers[static_cast<std::size_t>(il)] = !full;
+  }
+  return s;
+}
+
+// Granite-4.0-H-Tiny as its GGUF header has it (a gguf-dump of granite-4.0-h-tiny in
+// danbev/learning-ai notes/granite-model.md @33b65916): 40 blocks, attention (4 KV heads)
+// on blocks 5, 15, 25, 35 and Mamba2 elsewhere, 64 experts of 512 with a shared 1024,
+// ssm conv 4, inner 3072, state 128, 1 group, 48 SSM heads, no output.weight.
+inline ModelSpec granite4_tiny_h() {
+  ModelSpec s;
+  s.arch = "granitehybrid";
+  s.n_layer = 40;
+  s.n_embd = 1536;
+  s.n_ff = 512;
+  s.n_head = 12;
+  s.n_head_kv = 4;
+  s.n_vocab = 100352;
+  s.n_ctx_train = 131072;
+  s.tied_embeddings = true;
+  s.moe = Moe{.n_expert = 64, .n_expert_used = 6, .n_ff_exp = 512, .n_ff_shexp = 1024};
+  s.recurrent = Recurrent{.conv_kernel = 4,
+                          .inner_size = 3072,
+                          .state_size = 128,
+                          .group_count = 1,
+                          .time_step_rank = 48};
+  s.n_head_kv_per_layer.assign(40, 0);
+  s.recurrent.layers.assign(40, true);
+  for (int il = 5; il < 40; il += 10) {
+    s.n_head_kv_per_layer[static_cast<std::size_t>(il)] = 4;
+    s.recurrent.layers[static_cast<std::size_t>(il)] = false;
   }
   return s;
 }

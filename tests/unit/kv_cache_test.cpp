@@ -92,6 +92,16 @@ TEST(KvCache, HybridModelHasKvOnAttentionLayersAndStateElsewhere) {
   EXPECT_NEAR(static_cast<double>(kv.recurrent) / mib, 598.5, 0.01);
 }
 
+// granite-4.0-h-tiny: KV on its 4 attention blocks only; each of the 36 Mamba2 blocks keeps
+// 9984 conv values (llama.cpp's cache_r_l0 in the gdb session named in tests/support/specs.hpp)
+// and 3072 x 128 SSM values per sequence, in F32.
+TEST(KvCache, GraniteHybridKeepsKvOnFourBlocksAndMamba2StateOnTheRest) {
+  const KvCache kv = kv_cache(test::granite4_tiny_h(), ctx(8192, 2));
+  EXPECT_EQ(kv.kv_layers, 4);
+  EXPECT_EQ(kv.k + kv.v, 4 * 2 * 8192 * 512 * 2);
+  EXPECT_EQ(kv.recurrent, 2 * 36 * 4 * (9984 + 3072 * 128));
+}
+
 TEST(KvCache, EncodersHaveNoCache) {
   ModelSpec s = test::llama31_8b();
   s.causal = false;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -487,12 +488,42 @@ TEST(Tensors, VisionTextModelsKeepTheirBaseLayouts) {
   }
 }
 
+// The tensors of granite-4.0-h-tiny as a gguf-dump lists them (tests/support/specs.hpp names
+// the dump): 666 tensors, the Mamba2 mixer's shapes, the conv kernel kept in F32.
+TEST(Tensors, GraniteHybridFollowsTheTinyHFile) {
+  const std::vector<TensorInfo> t =
+      generate_tensors(test::granite4_tiny_h(), FileType::mostly_q4_k_m);
+  EXPECT_EQ(t.size(), 666U);
+  const auto shape = [&](const std::string& name) {
+    const TensorInfo* info = find(t, name);
+    return info == nullptr ? std::array<std::int64_t, 4>{} : info->ne;
+  };
+  using S = std::array<std::int64_t, 4>;
+  EXPECT_EQ(shape("blk.0.ssm_in.weight"), (S{1536, 6448, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_conv1d.weight"), (S{4, 3328, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_conv1d.bias"), (S{3328, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_a"), (S{1, 48, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_d"), (S{1, 48, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_dt.bias"), (S{48, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_norm.weight"), (S{3072, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_out.weight"), (S{3072, 1536, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ffn_gate_exps.weight"), (S{1536, 512, 64, 1}));
+  EXPECT_EQ(shape("blk.0.ffn_down_shexp.weight"), (S{1024, 1536, 1, 1}));
+  EXPECT_EQ(shape("blk.5.attn_k.weight"), (S{1536, 512, 1, 1}));
+  EXPECT_EQ(find(t, "blk.0.attn_q.weight"), nullptr);
+  EXPECT_EQ(find(t, "blk.5.ssm_in.weight"), nullptr);
+  EXPECT_EQ(find(t, "output.weight"), nullptr);
+  EXPECT_EQ(type_of(t, "blk.0.ssm_conv1d.weight"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "blk.0.ssm_a"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "blk.0.ssm_in.weight"), GgmlType::q4_k);
+}
+
 TEST(Tensors, EveryListedArchitectureHasALayout) {
-  for (const char* arch :
-       {"llama",  "qwen2",      "qwen3",     "qwen3moe", "gemma",     "gemma2",
-        "gemma3", "phi3",       "deepseek2", "gpt-oss",  "command-r", "starcoder2",
-        "bert",   "nomic-bert", "olmo2",     "granite",  "internlm2", "llama4",
-        "phi2",   "mistral3",   "qwen2vl",   "qwen25vl", "qwen3vl",   "qwen3vlmoe"}) {
+  for (const char* arch : {"llama",     "qwen2",      "qwen3",   "qwen3moe",   "gemma",
+                           "gemma2",    "gemma3",     "phi3",    "deepseek2",  "gpt-oss",
+                           "command-r", "starcoder2", "bert",    "nomic-bert", "olmo2",
+                           "granite",   "internlm2",  "llama4",  "phi2",       "mistral3",
+                           "qwen2vl",   "qwen25vl",   "qwen3vl", "qwen3vlmoe", "granitehybrid"}) {
     EXPECT_TRUE(has_tensor_layout(arch)) << arch;
   }
   EXPECT_FALSE(has_tensor_layout("mamba"));
