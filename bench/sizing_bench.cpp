@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <vramplan/catalog.hpp>
 #include <vramplan/engine.hpp>
@@ -15,6 +16,7 @@
 #include <vramplan/io/model_loader.hpp>
 #include <vramplan/planner.hpp>
 #include <vramplan/recommend.hpp>
+#include <vramplan/tensors.hpp>
 #include <vramplan/sizing.hpp>
 
 namespace {
@@ -52,7 +54,15 @@ void BM_Recommend(benchmark::State& state) {
     request.ram = 64 * gib;
     request.ram_bandwidth_gbps = 80;
   }
-  for (auto _ : state) benchmark::DoNotOptimize(recommend(models(), request));
+  RecommendResult result;
+  for (auto _ : state) {
+    result = recommend(models(), request);
+    benchmark::DoNotOptimize(result);
+  }
+  // The work of one sweep: planner runs (fit()), and estimate() calls within them.
+  state.counters["fits"] = static_cast<double>(result.fits);
+  state.counters["estimates"] = static_cast<double>(result.estimates);
+  state.counters["listed"] = static_cast<double>(result.full_gpu.size() + result.offload.size());
 }
 BENCHMARK(BM_Recommend)
     ->Args({4, 20})
@@ -93,6 +103,29 @@ void fit_bench(benchmark::State& state, const char* name, Bytes vram) {
     benchmark::DoNotOptimize(fit(loaded.model, request, loaded.alternatives));
   }
 }
+// The same with every other quantization of the entry built as an alternative, as the loader
+// did before it built only those the planner tries (docs/performance.md): the difference is
+// the tensor lists a plan does not use.
+void fit_every_quant_bench(benchmark::State& state, const char* name, Bytes vram) {
+  FitRequest request;
+  request.engine = &engine(EngineId::ollama);
+  request.vram = {vram};
+  for (auto _ : state) {
+    const io::LoadedModel loaded = load(name, false);
+    const CatalogEntry& entry = *models().resolve(name)->entry;
+    std::vector<Model> every;
+    for (const FileType quant : entry.quants) {
+      if (quant == loaded.model.file_type) continue;
+      every.push_back(make_model(entry.id, "catalog", entry.spec, quant,
+                                 generate_tensors(entry.spec, quant),
+                                 entry.projector ? entry.projector->bytes : 0));
+    }
+    benchmark::DoNotOptimize(fit(loaded.model, request, every));
+  }
+}
+BENCHMARK_CAPTURE(fit_every_quant_bench, llama70b_q4_24g_partial, "llama3.1:70b-q4_k_m", 24 * gib)
+    ->Unit(benchmark::kMillisecond);
+
 BENCHMARK_CAPTURE(fit_bench, llama8b_q8_16g, "llama3.1:8b-q8_0", 16 * gib)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(fit_bench, llama70b_q4_24g_partial, "llama3.1:70b-q4_k_m", 24 * gib)

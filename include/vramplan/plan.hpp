@@ -74,7 +74,7 @@ struct Plan {
   std::vector<PlanSuggestion> suggestions;
   // How fast one sequence decodes and a prompt is read, when the device is known well enough
   // (a catalog card with its bandwidth: --gpu; the host's with --ram-bandwidth): an estimate
-  // from the bytes each token reads (speed.hpp, docs/speed.md). llama.cpp engines only.
+  // from the bytes each token reads (speed.hpp, docs/speed.md).
   std::optional<SpeedEstimate> speed;
   // The memory model's own result, for the figures only it has (llama.cpp's context shape and
   // headroom, vLLM's budget checks and KV blocks).

@@ -80,9 +80,12 @@ struct SpeedDevice {
 };
 
 struct SpeedInputs {
-  TokenReads reads;
+  TokenReads reads;  // per GPU: with tensor parallel, one rank's share
   SpeedDevice device;
   bool f16_weights = false;  // weights mostly F16/BF16/F32 (GEMM path in prefill)
+  // GPUs splitting every matrix (vLLM's tensor parallel): each block then waits for two
+  // all-reduces per token (docs/speed.md §8; an assumed latency, not fitted).
+  std::int32_t tensor_parallel = 1;
 };
 
 // True for file types whose weights are mostly F16, BF16 or F32 (Model::file_type).
@@ -127,5 +130,17 @@ struct SpeedConstants {
 [[nodiscard]] std::optional<SpeedEstimate> plan_speed(const Model& model, const Gpu& gpu,
                                                       double ram_bandwidth_gbps, LayerSplit split,
                                                       GgmlType kv_type, std::int64_t n_ctx);
+
+// The speed of a vLLM plan on `tensor_parallel` GPUs that are all `gpu`, one sequence with
+// `n_ctx` cached tokens at most (docs/speed.md §8). `model` is the model as vLLM loads it
+// (vllm_checkpoint_model); `fp8_weights` counts the linear weights at one byte each;
+// `kv_bytes_per_token` is one rank's KV bytes per cached token (VllmEstimate). The constants are
+// llama.cpp's (no vLLM results fitted); nothing when the card has no bandwidth or is an Apple
+// chip (vLLM plans CUDA GPUs).
+[[nodiscard]] std::optional<SpeedEstimate> vllm_plan_speed(const Model& model, const Gpu& gpu,
+                                                           std::int32_t tensor_parallel,
+                                                           bool fp8_weights,
+                                                           double kv_bytes_per_token,
+                                                           std::int64_t n_ctx);
 
 }  // namespace vramplan

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <vramplan/speed.hpp>
 #include <vramplan/vllm.hpp>
 
 #include "devices.hpp"
@@ -47,6 +48,7 @@ struct Parsed {
   bool dtype_given = false;
   bool no_bf16 = false;  // the cards have no bfloat16 (a T4, a V100)
   std::string card;      // the catalog's name for the cards, "" without --gpu
+  Devices devices;       // owns the catalog cards (the speed estimate reads them)
 };
 
 // A dtype the cards cannot run is refused as vLLM refuses it at start.
@@ -74,7 +76,8 @@ Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue
                     Context& context) {
   Parsed p;
   VllmRequest& r = p.request;
-  const Devices devices = resolve_devices(model, context);  // --vram, --gpu, auto
+  p.devices = resolve_devices(model, context);  // --vram, --gpu, auto
+  const Devices& devices = p.devices;
   if (devices.empty()) {
     throw Error(ErrorKind::usage,
                 "--engine vllm needs --vram or --gpu: the memory of each GPU as torch "
@@ -217,7 +220,7 @@ void refuse_llama_flags(const PlanOptions& o) {
   refuse(o.cpu_moe.has_value(), "--cpu-moe", " (vLLM keeps every expert on the GPUs)");
   refuse(o.ubatch.has_value(), "--ubatch", " (use --max-num-batched-tokens)");
   refuse(o.batch.has_value(), "--batch", " (use --max-num-batched-tokens)");
-  refuse(o.ram_bandwidth.has_value(), "--ram-bandwidth", " (no speed estimate for vLLM yet)");
+  refuse(o.ram_bandwidth.has_value(), "--ram-bandwidth", " (vLLM keeps the weights on the GPUs)");
   refuse(o.headroom != "fit", "--headroom",
          " (the budget is --gpu-memory-utilization; what stays outside it is checked)");
 }
@@ -242,7 +245,17 @@ PlannedModel plan_vllm(const PlanOptions& o, Context& context) {
   }
   plan.estimate.notes.insert(plan.estimate.notes.begin(), notes.begin(), notes.end());
   warn_sampler(plan.estimate, context);
+  // The speed of one sequence on a known card (every GPU the same one; speed.hpp), for a plan
+  // vLLM can start: a closest attempt that does not fit would not run at all.
+  std::optional<SpeedEstimate> speed;
+  const Gpu* card = parsed.devices.same_card();
+  if (card != nullptr && (o.fitted ? plan.fits : plan.estimate.fits())) {
+    const VllmEstimate& e = plan.estimate;
+    speed = vllm_plan_speed(out.model, *card, e.tensor_parallel, e.dtype == VllmDtype::fp8,
+                            static_cast<double>(e.kv_bytes_per_token), e.max_model_len);
+  }
   out.plan = to_plan(std::move(plan), o.fitted);
+  out.plan.speed = speed;
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <memory>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -291,6 +292,12 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
                    [](const Candidate& a, const Candidate& b) { return a.quality > b.quality; });
   // Per entry, the smallest file size class known to be too big: larger ones are too.
   std::vector<double> too_big(entries.size(), 1e300);
+  // Per entry, one place for its Model (each quantization in turn) and the compute graph of
+  // its last whole-offload estimate: every quantization of an entry has the same spec, so at
+  // the training context they share that graph (sizing_engines::llama_fit_whole), which is
+  // most of a fit's time.
+  std::vector<std::unique_ptr<Model>> models(entries.size());
+  std::vector<ComputeCache> graphs(entries.size());
 
   RecommendResult out;
   out.candidates = static_cast<std::int64_t>(candidates.size());
@@ -329,7 +336,13 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
       ++out.prefiltered;
       continue;
     }
-    const Model model = sizing_engines::catalog_model(entry, quant);
+    std::unique_ptr<Model>& slot = models[c.entry_index];
+    if (slot) {
+      *slot = sizing_engines::catalog_model(entry, quant);  // the spec keeps its address
+    } else {
+      slot = std::make_unique<Model>(sizing_engines::catalog_model(entry, quant));
+    }
+    const Model& model = *slot;
     const bool may_fit_gpu = offloaded_weights(model) <= gpu_budget;
     const bool may_offload = ram_budget > 0 && model.weights.file_tensor_bytes + model.projector <=
                                                    gpu_budget + ram_budget;
@@ -342,8 +355,17 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
       ++out.prefiltered;
       continue;
     }
-    sizing_engines::FitOutcome f = sizing_engines::llama_fit(
-        model, eng, request.backend, request.vram, request.ram, request.headroom, request.min_ctx);
+    // Whole on the GPUs at the full context: fit() would stop at its first estimate. Else the
+    // planner's searches.
+    std::optional<sizing_engines::FitOutcome> whole =
+        may_fit_gpu
+            ? sizing_engines::llama_fit_whole(model, eng, request.backend, request.vram,
+                                              request.ram, request.headroom, &graphs[c.entry_index])
+            : std::nullopt;
+    sizing_engines::FitOutcome f =
+        whole ? *whole
+              : sizing_engines::llama_fit(model, eng, request.backend, request.vram, request.ram,
+                                          request.headroom, request.min_ctx);
     ++out.fits;
     out.estimates += f.estimates;
     const auto full = [](const sizing_engines::FitOutcome& o) {

@@ -102,6 +102,38 @@ FitOutcome llama_fit(const Model& model, const Engine& engine, Backend backend,
   return out;
 }
 
+std::optional<FitOutcome> llama_fit_whole(const Model& model, const Engine& engine, Backend backend,
+                                          const std::vector<Bytes>& vram, Bytes ram,
+                                          const Headroom& headroom, ComputeCache* cache) {
+  if (backend == Backend::cpu || vram.empty()) return std::nullopt;
+  // planner.cpp make_config() at (n_ctx_train, n_layer + 1, f16), through default_config() with
+  // the context fixed: the same slots, batches, flash attention and CPU repack.
+  FitRequest request;
+  request.engine = &engine;
+  request.backend = backend;
+  request.vram = vram;
+  request.ctx = model.spec.n_ctx_train;
+  const Config config = default_config(model, request);
+  const Estimate e = estimate(model, engine, backend, config, vram, cache);
+  FitOutcome out;
+  for (std::size_t i = 0; i < vram.size(); ++i) {
+    const Bytes used = e.devices[i].total();
+    if (used > vram[i] - headroom.for_device(vram[i])) return std::nullopt;
+    out.gpu += used;
+  }
+  out.host = e.host().total();
+  // planner.cpp ram_reserve_bytes: 1 GiB left to the OS.
+  if (ram > 0 && out.host > ram - gib) return std::nullopt;
+  out.fits = true;
+  out.gpu_layers = config.gpu_layers;
+  out.total_layers = e.total_layers;
+  out.cpu_moe = config.cpu_moe;
+  out.ctx = config.ctx;
+  out.kv_type = config.type_k;
+  out.estimates = 1;
+  return out;
+}
+
 Model vllm_model(const Model& model, VllmDtype dtype) {
   return vllm_checkpoint_model(model, dtype);
 }

@@ -58,6 +58,19 @@ struct FitOutcome {
                                    const Headroom& headroom, std::int64_t min_ctx,
                                    GgmlType kv_type = GgmlType::f16);
 
+// fit()'s first step alone (planner.cpp plan_once): every layer on the GPUs at the model's
+// training context, an f16 cache, the engine's default slots and batches. When that fits every
+// GPU's budget (capacity - headroom) and the RAM (when given, less 1 GiB for the OS), fit()
+// returns exactly that configuration, so this is fit()'s outcome (estimates = 1); otherwise
+// nullopt and fit() has to search. `cache` may serve every quantization of one catalog entry:
+// the compute graph depends on the spec and the shapes only, not on the weight types, and
+// estimate() reuses it when the spec is at the same address (keep those Models in one place).
+[[nodiscard]] std::optional<FitOutcome> llama_fit_whole(const Model& model, const Engine& engine,
+                                                        Backend backend,
+                                                        const std::vector<Bytes>& vram, Bytes ram,
+                                                        const Headroom& headroom,
+                                                        ComputeCache* cache);
+
 // vLLM: the weights as vLLM loads a catalog model's checkpoint in `dtype`.
 [[nodiscard]] Model vllm_model(const Model& model, VllmDtype dtype);
 // Whether tp splits the attention heads (vllm_check_tensor_parallel).

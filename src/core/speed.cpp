@@ -8,6 +8,7 @@
 
 #include <vramplan/error.hpp>
 #include <vramplan/model_spec.hpp>
+#include <vramplan/vllm.hpp>
 #include <vramplan/weights.hpp>
 
 namespace vramplan {
@@ -35,6 +36,13 @@ constexpr SpeedConstants kConstants[] = {
 // about 25 GB/s). docs/speed.md §5.
 constexpr double kHostBandwidthEfficiency = 0.6;
 constexpr double kHostToGpuGbps = 25.0;
+
+// Not fitted either (no multi-GPU result in the data): with tensor parallel every block ends
+// its attention and its MLP with an all-reduce of one token's hidden state (vLLM
+// model_executor/layers/linear.py RowParallelLinear, reduce_results), a latency-bound NCCL
+// call of about 10 us on NVLink. docs/speed.md §8.
+constexpr double kAllReduceUs = 10.0;
+constexpr int kAllReducesPerBlock = 2;
 
 constexpr double kGiga = 1e9;
 
@@ -66,6 +74,12 @@ double stream_seconds(double bytes, double gbps, double efficiency, const char* 
 double positions(std::int64_t depth, std::int64_t window) {
   const std::int64_t read = window > 0 ? std::min(depth, window) : depth;
   return static_cast<double>(std::max<std::int64_t>(read, 0));
+}
+
+// The all-reduces of one forward pass under tensor parallel (none on one GPU).
+double all_reduce_seconds(const SpeedInputs& inputs) {
+  if (inputs.tensor_parallel <= 1) return 0;
+  return inputs.reads.gpu_blocks * kAllReducesPerBlock * kAllReduceUs * 1e-6;
 }
 
 }  // namespace
@@ -185,7 +199,7 @@ double decode_tokens_per_s(const SpeedInputs& inputs, std::int64_t depth) {
                             r.host_swa_kv_bytes_per_position * swa;
   const double seconds =
       stream_seconds(gpu_bytes, inputs.device.bandwidth_gbps, k.bandwidth_efficiency, "GPU") +
-      r.gpu_blocks * k.layer_overhead_us * 1e-6 +
+      r.gpu_blocks * k.layer_overhead_us * 1e-6 + all_reduce_seconds(inputs) +
       stream_seconds(host_bytes, inputs.device.host_bandwidth_gbps, kHostBandwidthEfficiency,
                      "host RAM");
   return 1.0 / seconds;
@@ -212,7 +226,7 @@ double prefill_tokens_per_s(const SpeedInputs& inputs, std::int64_t n_prompt) {
   const double mean_positions = static_cast<double>(n_prompt) / 2.0;
   const double flops = static_cast<double>(n_prompt) *
                        (r.matmul_flops + r.attention_flops_per_position * mean_positions);
-  const double seconds = flops / flops_per_s +
+  const double seconds = flops / flops_per_s + all_reduce_seconds(inputs) +
                          stream_seconds(r.gpu_weight_bytes, inputs.device.bandwidth_gbps,
                                         k.bandwidth_efficiency, "GPU") +
                          stream_seconds(r.host_weight_bytes, kHostToGpuGbps, 1.0, "host link");
@@ -261,6 +275,44 @@ std::optional<SpeedEstimate> plan_speed(const Model& model, const Gpu& gpu,
     return estimate_speed(in, n_ctx);
   } catch (const Error&) {
     return std::nullopt;  // a device the model cannot time (an Apple chip without core counts)
+  }
+}
+
+std::optional<SpeedEstimate> vllm_plan_speed(const Model& model, const Gpu& gpu,
+                                             std::int32_t tensor_parallel, bool fp8_weights,
+                                             double kv_bytes_per_token, std::int64_t n_ctx) {
+  if (!gpu.bandwidth_gbps || tensor_parallel < 1) return std::nullopt;
+  try {
+    SpeedInputs in;
+    in.device = speed_device(gpu, 0);
+    if (is_apple(in.device.speed_class)) return std::nullopt;
+    in.tensor_parallel = tensor_parallel;
+    in.f16_weights = !fp8_weights && is_float_file_type(model.file_type);
+    // Every layer on the GPUs: what one token reads of the whole model, then one rank's share.
+    // Each rank holds its slice of every linear (and fp8 linears at one byte per weight), so
+    // the active bytes scale as the rank's weights do against the whole 16-bit model
+    // (vllm_rank_weight_bytes; the vision tower is not read per token).
+    TokenReads r = token_reads(model, {model.spec.n_layer + 1, 0});
+    const auto whole = static_cast<double>(vllm_rank_weight_bytes(model, 1, false));
+    const auto rank =
+        static_cast<double>(vllm_rank_weight_bytes(model, tensor_parallel, fp8_weights));
+    const auto projector = static_cast<double>(model.projector);
+    if (whole - projector <= 0) return std::nullopt;
+    const double share = (rank - projector) / (whole - projector);
+    r.gpu_weight_bytes *= share;
+    r.matmul_flops /= tensor_parallel;
+    r.attention_flops_per_position /= tensor_parallel;
+    // vLLM's KV bytes per token of one rank (its dtype, KV heads split or replicated), divided
+    // between full-attention and sliding-window layers as the llama.cpp layout divides them.
+    const double full = r.gpu_kv_bytes_per_position;
+    const double swa = r.gpu_swa_kv_bytes_per_position;
+    const double swa_share = full + swa > 0 ? swa / (full + swa) : 0;
+    r.gpu_kv_bytes_per_position = kv_bytes_per_token * (1 - swa_share);
+    r.gpu_swa_kv_bytes_per_position = kv_bytes_per_token * swa_share;
+    in.reads = r;
+    return estimate_speed(in, n_ctx);
+  } catch (const Error&) {
+    return std::nullopt;
   }
 }
 

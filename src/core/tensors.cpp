@@ -291,12 +291,14 @@ std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) 
 
   // llama-quantize visits tensors by block (non-block tensors first), then by name
   // (llama_model_loader::weight_name_comparer); its counters advance in that order.
+  // Each name's block is parsed once, not on every comparison (catalog models are generated
+  // for every quantization `recommend` sweeps; docs/performance.md).
   std::vector<std::size_t> order(tensors.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
+  std::vector<std::int32_t> block(tensors.size());
+  for (std::size_t i = 0; i < tensors.size(); ++i) block[i] = tensor_block(tensors[i].name);
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const std::int32_t ba = tensor_block(tensors[a].name);
-    const std::int32_t bb = tensor_block(tensors[b].name);
-    if (ba != bb) return ba < bb;
+    if (block[a] != block[b]) return block[a] < block[b];
     return tensors[a].name < tensors[b].name;
   });
   detail::QuantState state = detail::make_quant_state(spec, tensors);

@@ -1,6 +1,8 @@
 #include <vramplan/io/model_loader.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -135,6 +137,59 @@ Model build_catalog_model(const CatalogEntry& entry, FileType quant, const std::
                     generate_tensors(entry.spec, quant), projector);
 }
 
+// The entry's other quantizations that a plan which does not fit can suggest, and only those:
+// the planner (core planner.cpp fit(), max_alternatives) tries the files smaller than the
+// model's, at most the 4 largest of them, in the entry's order. Building every quantization's
+// Model cost a third of a 70B `fit` (docs/performance.md); the tensor lists are generated once
+// to size them, and only the (at most 4) kept ones become Models. Test
+// ModelLoader.CatalogAlternativesAreWhatThePlannerTries checks that the suggestions stay the
+// same as with every quantization.
+constexpr std::size_t planner_alternatives = 4;
+
+std::vector<Model> smaller_quantizations(const CatalogEntry& entry, FileType quant,
+                                         const Model& model) {
+  struct Sized {
+    FileType quant;
+    Bytes bytes;
+    std::vector<TensorInfo> tensors;
+  };
+  std::vector<Sized> smaller;
+  for (const FileType other : entry.quants) {
+    if (other == quant) continue;
+    std::vector<TensorInfo> tensors = generate_tensors(entry.spec, other);
+    Bytes bytes = 0;
+    for (const TensorInfo& t : tensors) bytes = checked_add(bytes, t.bytes(), "a file's tensors");
+    if (bytes < model.weights.file_tensor_bytes) {
+      smaller.push_back({other, bytes, std::move(tensors)});
+    }
+  }
+  if (smaller.size() > planner_alternatives) {
+    // The largest ones, ties in the entry's order (the planner's stable sort).
+    std::vector<Bytes> sizes;
+    for (const Sized& s : smaller) sizes.push_back(s.bytes);
+    std::stable_sort(sizes.begin(), sizes.end(), std::greater<>());
+    const Bytes cut = sizes[planner_alternatives - 1];
+    std::size_t above = 0;
+    for (const Sized& s : smaller) above += s.bytes > cut ? 1 : 0;
+    std::size_t at_cut = planner_alternatives - above;  // ties at the cut: the first ones
+    std::erase_if(smaller, [&](const Sized& s) {
+      if (s.bytes > cut) return false;
+      if (s.bytes == cut && at_cut > 0) {
+        --at_cut;
+        return false;
+      }
+      return true;
+    });
+  }
+  std::vector<Model> out;
+  const Bytes projector = entry.projector ? entry.projector->bytes : 0;
+  for (Sized& s : smaller) {
+    out.push_back(make_model(entry.id, fmt::format("catalog: {}", entry.source), entry.spec,
+                             s.quant, std::move(s.tensors), projector));
+  }
+  return out;
+}
+
 LoadedModel from_catalog(const std::string& name, const Catalog& catalog, bool alternatives) {
   const std::optional<ModelRef> ref = catalog.resolve(name);
   if (!ref || ref->entry == nullptr) {
@@ -145,12 +200,7 @@ LoadedModel from_catalog(const std::string& name, const Catalog& catalog, bool a
   loaded.kind = SourceKind::catalog;
   loaded.model = build_catalog_model(entry, ref->quant, ref->matched);
   loaded.model.entry_id = entry.id;
-  if (alternatives) {
-    for (const FileType quant : entry.quants) {
-      if (quant != ref->quant)
-        loaded.alternatives.push_back(build_catalog_model(entry, quant, entry.id));
-    }
-  }
+  if (alternatives) loaded.alternatives = smaller_quantizations(entry, ref->quant, loaded.model);
   return loaded;
 }
 

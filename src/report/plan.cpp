@@ -89,13 +89,15 @@ std::string file_type(const Model& model, const Plan& plan) {
 }  // namespace
 
 std::string render_plan_table(const Model& model, const Plan& plan, const TableOptions& options) {
-  return std::visit(
-      Overloaded{[&](const LlamaPlan& p) {
-                   return plan.fitted ? llama_fit_table(model, p, plan.speed, options)
-                                      : llama_estimate_table(model, p, plan.speed, options);
-                 },
-                 [&](const VllmPlan& p) { return vllm_table(model, p, plan.fitted, options); }},
-      plan.detail);
+  return std::visit(Overloaded{[&](const LlamaPlan& p) {
+                                 return plan.fitted
+                                            ? llama_fit_table(model, p, plan.speed, options)
+                                            : llama_estimate_table(model, p, plan.speed, options);
+                               },
+                               [&](const VllmPlan& p) {
+                                 return vllm_table(model, p, plan.fitted, plan.speed, options);
+                               }},
+                    plan.detail);
 }
 
 std::string render_plan_json(const Model& model, const Plan& plan) {

@@ -40,8 +40,12 @@ void env_line(std::string& out, std::string_view text);
 [[nodiscard]] std::string llama_env(const Model& model, const LlamaPlan& plan,
                                     const EnvOptions& options);
 
+// "speed:   ~52 tok/s ..." when the plan has a speed estimate, else "" (table.cpp).
+[[nodiscard]] std::string speed_line(const std::optional<SpeedEstimate>& speed);
+
 // vLLM (vllm.cpp).
 [[nodiscard]] std::string vllm_table(const Model& model, const VllmPlan& plan, bool is_fit,
+                                     const std::optional<SpeedEstimate>& speed,
                                      const TableOptions& options);
 [[nodiscard]] std::string vllm_env(const Model& model, const VllmPlan& plan,
                                    const EnvOptions& options);

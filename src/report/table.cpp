@@ -128,17 +128,6 @@ Styled verdict(const LlamaPlan& plan, bool color) {
   return Styled{format_text("{} - closest attempt: {}", paint("no", ansi_red, color), where)};
 }
 
-// "speed:   ~52 tok/s ..." when the plan has a speed estimate, else "".
-std::string speed_line(const std::optional<SpeedEstimate>& speed) {
-  if (!speed) return {};
-  auto rate = [](double r) { return r < 10 ? format_text("{:.1f}", r) : format_text("{:.0f}", r); };
-  return format_text(
-      "speed:   ~{} tok/s decode, ~{} at {} tokens of context; ~{} tok/s prompt (pp512) - an "
-      "estimate, docs/speed.md\n",
-      rate(speed->decode_tokens_per_s), rate(speed->decode_at_ctx_tokens_per_s), speed->n_ctx,
-      rate(speed->prefill_tokens_per_s));
-}
-
 // An estimate's verdict: whether every GPU holds what it is given, or the first that does not.
 Styled estimate_verdict(const LlamaPlan& plan, bool color) {
   const DeviceUsage* over = nullptr;
@@ -161,6 +150,17 @@ Styled estimate_verdict(const LlamaPlan& plan, bool color) {
 }
 
 }  // namespace
+
+// "speed:   ~52 tok/s ..." when the plan has a speed estimate, else "".
+std::string speed_line(const std::optional<SpeedEstimate>& speed) {
+  if (!speed) return {};
+  auto rate = [](double r) { return r < 10 ? format_text("{:.1f}", r) : format_text("{:.0f}", r); };
+  return format_text(
+      "speed:   ~{} tok/s decode, ~{} at {} tokens of context; ~{} tok/s prompt (pp512) - an "
+      "estimate, docs/speed.md\n",
+      rate(speed->decode_tokens_per_s), rate(speed->decode_at_ctx_tokens_per_s), speed->n_ctx,
+      rate(speed->prefill_tokens_per_s));
+}
 
 std::string bullet_list(const Styled& title, const std::vector<Finding>& items) {
   if (items.empty()) return {};

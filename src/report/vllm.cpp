@@ -80,7 +80,7 @@ std::string dtype_file_type(const Model& model, const VllmEstimate& e) {
 }  // namespace
 
 std::string vllm_table(const Model& model, const VllmPlan& plan, bool is_fit,
-                       const TableOptions& options) {
+                       const std::optional<SpeedEstimate>& speed, const TableOptions& options) {
   const VllmEstimate& e = plan.estimate;
   std::string out = format_text(
       "{}  {}, {}, {} params, {} layers\n", model.name, model.spec.arch, dtype_file_type(model, e),
@@ -96,6 +96,7 @@ std::string vllm_table(const Model& model, const VllmPlan& plan, bool is_fit,
   } else {
     out += format_text("fits:    {}\n", plan.fits ? "yes" : "no");
   }
+  out += speed_line(speed);
 
   out += is_fit ? "\nrecommendation\n" : "\nsettings\n";
   TextTable settings;

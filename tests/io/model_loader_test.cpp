@@ -11,7 +11,9 @@
 
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/engine.hpp>
 #include <vramplan/kv_cache.hpp>
+#include <vramplan/planner.hpp>
 #include <vramplan/tensors.hpp>
 
 #include "support/fake_ollama_store.hpp"
@@ -85,6 +87,50 @@ TEST_F(ModelLoader, PlanningALargeFileReadsOnlyItsHeader) {
   ASSERT_TRUE(loaded.model.file.has_value());
   EXPECT_EQ(loaded.model.file->bytes_read, loaded.bytes_read);
   EXPECT_EQ(loaded.model.file->file_size, fs::file_size(path));
+}
+
+// A catalog model's alternatives are the quantizations fit() tries as suggestions (smaller
+// files, at most the 4 largest of them): a plan that does not fit suggests exactly what it
+// suggested when every other quantization was built.
+TEST_F(ModelLoader, CatalogAlternativesAreWhatThePlannerTries) {
+  LoadOptions o = options();
+  o.with_alternatives = true;
+  FitRequest request;
+  request.engine = &engine(EngineId::ollama);
+  request.vram = {8 * gib};
+  request.ram = 8 * gib;  // too little for any of them: the plans suggest
+  int smaller_suggested = 0;
+  for (const char* name :
+       {"llama3.1:70b-q4_k_m", "llama3.1:8b-fp16", "qwen2.5:72b-q8_0", "llama3.1:8b-q2_k"}) {
+    SCOPED_TRACE(name);
+    const LoadedModel loaded = load_model(name, catalog(), o);
+    EXPECT_LE(loaded.alternatives.size(), 4U);
+    for (const Model& m : loaded.alternatives) {
+      EXPECT_LT(m.weights.file_tensor_bytes, loaded.model.weights.file_tensor_bytes);
+    }
+    // Every other quantization of the entry, as the loader built them before.
+    const CatalogEntry& entry = *catalog().resolve(name)->entry;
+    std::vector<Model> every;
+    for (const FileType quant : entry.quants) {
+      if (quant == loaded.model.file_type) continue;
+      every.push_back(make_model(entry.id, "catalog", entry.spec, quant,
+                                 generate_tensors(entry.spec, quant),
+                                 entry.projector ? entry.projector->bytes : 0));
+    }
+    const LlamaPlan bounded = fit(loaded.model, request, loaded.alternatives);
+    const LlamaPlan full = fit(loaded.model, request, every);
+    for (const Suggestion& x : full.suggestions) {
+      smaller_suggested += x.change.kind == FindingKind::smaller_quant ? 1 : 0;
+    }
+    ASSERT_EQ(bounded.suggestions.size(), full.suggestions.size());
+    for (std::size_t i = 0; i < full.suggestions.size(); ++i) {
+      EXPECT_EQ(bounded.suggestions[i].change, full.suggestions[i].change) << i;
+      EXPECT_EQ(bounded.suggestions[i].total_gpu, full.suggestions[i].total_gpu) << i;
+      EXPECT_EQ(bounded.suggestions[i].fits, full.suggestions[i].fits) << i;
+    }
+    EXPECT_EQ(bounded.estimates, full.estimates);
+  }
+  EXPECT_GE(smaller_suggested, 8);  // the 70B, the fp16 and the 72B each suggest 4
 }
 
 TEST_F(ModelLoader, MissingGgufIsAnIoError) {

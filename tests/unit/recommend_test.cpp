@@ -11,9 +11,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <vramplan/engine.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/io/gpu_catalog_yaml.hpp>
+#include <vramplan/planner.hpp>
 #include <vramplan/recommend.hpp>
 #include <vramplan/report/sizing.hpp>
 #include <vramplan/tensors.hpp>
@@ -282,6 +284,63 @@ TEST(Recommend, ALimitKeepsTheBestOfTheFullList) {
     EXPECT_EQ(some.full_gpu[i].name, all.full_gpu[i].name) << i;
     EXPECT_EQ(some.full_gpu[i].ctx, all.full_gpu[i].ctx) << i;
     EXPECT_EQ(some.offload[i].name, all.offload[i].name) << i;
+  }
+}
+
+// Every combination (--limit 0) as `fit` plans it: each listed row, rebuilt and planned by
+// fit() on its own (with the q8_0 cache when f16 leaves layers on the CPU and q8_0 does not),
+// has the same context, layers, cache and bytes. The sweep shares compute graphs between the
+// quantizations of an entry and skips fit() when the whole model fits at its full context
+// (docs/performance.md); this checks that neither changes a result. Every 3rd row.
+TEST(Recommend, EveryCombinationIsWhatFitPlans) {
+  const Gpu* g = gpus().find_id("rtx-4090");
+  ASSERT_NE(g, nullptr);
+  RecommendRequest with_gpu = on(*g->memory_bytes, 64 * gib);
+  with_gpu.gpu = g;
+  with_gpu.ram_bandwidth_gbps = 80;
+  for (const RecommendRequest& request : {on(4 * gib), with_gpu}) {
+    const RecommendResult r = recommend(catalog(), request);
+    std::vector<const RecommendItem*> rows;
+    for (const auto* list : {&r.full_gpu, &r.offload}) {
+      for (std::size_t i = 0; i < list->size(); i += 3) rows.push_back(&(*list)[i]);
+    }
+    ASSERT_GT(rows.size(), 50U);
+    for (const RecommendItem* item : rows) {
+      const CatalogEntry& entry = *item->entry;
+      const Model model = make_model(item->name, "catalog", entry.spec, item->quant,
+                                     generate_tensors(entry.spec, item->quant),
+                                     entry.projector ? entry.projector->bytes : 0);
+      FitRequest fr;
+      fr.engine = &engine(EngineId::llamacpp);
+      fr.vram = request.vram;
+      fr.ram = request.ram;
+      fr.headroom = request.headroom;
+      fr.min_ctx = request.min_ctx;
+      fr.kv_type = GgmlType::f16;
+      LlamaPlan plan = fit(model, fr, {});
+      const auto whole = [](const LlamaPlan& p) {
+        return p.fits && p.recommendation.gpu_layers == p.recommendation.total_layers &&
+               p.recommendation.cpu_moe == 0;
+      };
+      if (!whole(plan)) {
+        fr.kv_type = GgmlType::q8_0;
+        LlamaPlan q8 = fit(model, fr, {});
+        if (whole(q8)) plan = std::move(q8);
+      }
+      Bytes gpu = 0;
+      for (const DeviceUsage& d : plan.estimate.devices) {
+        if (d.kind == DeviceKind::gpu) gpu += d.total();
+      }
+      SCOPED_TRACE(item->name);
+      EXPECT_TRUE(plan.fits);
+      EXPECT_EQ(item->full_gpu, whole(plan));
+      EXPECT_EQ(item->ctx, plan.recommendation.ctx);
+      EXPECT_EQ(item->gpu_layers, plan.recommendation.gpu_layers);
+      EXPECT_EQ(item->cpu_moe, plan.recommendation.cpu_moe);
+      EXPECT_EQ(item->kv_type, plan.recommendation.kv_type);
+      EXPECT_EQ(item->gpu_bytes, gpu);
+      EXPECT_EQ(item->ram_bytes, plan.estimate.host().total());
+    }
   }
 }
 

@@ -20,7 +20,9 @@
 
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/io/gpu_catalog_yaml.hpp>
 #include <vramplan/speed.hpp>
+#include <vramplan/vllm.hpp>
 
 #include "support/catalog_models.hpp"
 
@@ -203,6 +205,45 @@ TEST(Speed, F16WeightsPrefillFasterPerFlop) {
     EXPECT_GT(speed_constants(c).bandwidth_efficiency, 0.3) << to_string(c);
     EXPECT_LE(speed_constants(c).bandwidth_efficiency, 1.0) << to_string(c);
   }
+}
+
+// vLLM plans (vllm_plan_speed): one rank reads its share of the 16-bit weights, fp8 halves the
+// linears, tensor parallel adds all-reduces, nothing for Apple or a card without bandwidth.
+TEST(Speed, VllmReadsOneRanksShareOfTheCheckpoint) {
+  const GpuCatalog cards = io::load_gpu_catalog();
+  const Gpu* h100 = cards.find_id("h100-sxm");
+  const Gpu* apple = cards.find_id("apple-m2-ultra");
+  ASSERT_NE(h100, nullptr);
+  ASSERT_NE(apple, nullptr);
+  const Model bf16 = vllm_checkpoint_model(model("llama3.1:70b-q4_k_m"), VllmDtype::bf16);
+  const double kv = static_cast<double>(vllm_kv_bytes_per_token(bf16.spec, 1, 2));
+  const auto at = [&](std::int32_t tp, bool fp8) {
+    const std::optional<SpeedEstimate> e = vllm_plan_speed(bf16, *h100, tp, fp8, kv / tp, 8192);
+    EXPECT_TRUE(e.has_value());
+    return e.value_or(SpeedEstimate{});
+  };
+  const SpeedEstimate one = at(1, false);
+  const SpeedEstimate two = at(2, false);
+  const SpeedEstimate four = at(4, false);
+  const SpeedEstimate fp8 = at(1, true);
+  // 70B in bf16 reads about 140 GB per token on one GPU: well under 10 tok/s at 3350 GB/s.
+  EXPECT_LT(one.decode_tokens_per_s, 3350e9 / 139e9);
+  EXPECT_GT(one.decode_tokens_per_s, 0.4 * 3350e9 / 141e9);
+  // Splitting the reads over GPUs speeds decode up, by less than the GPU count (all-reduces
+  // and the per-block cost stay).
+  EXPECT_GT(two.decode_tokens_per_s, 1.5 * one.decode_tokens_per_s);
+  EXPECT_LT(two.decode_tokens_per_s, 2.0 * one.decode_tokens_per_s);
+  EXPECT_GT(four.decode_tokens_per_s, two.decode_tokens_per_s);
+  EXPECT_LT(four.decode_tokens_per_s, 2.0 * two.decode_tokens_per_s);
+  // fp8 linears: one byte per weight instead of two.
+  EXPECT_GT(fp8.decode_tokens_per_s, 1.6 * one.decode_tokens_per_s);
+  EXPECT_LT(fp8.decode_tokens_per_s, 2.0 * one.decode_tokens_per_s);
+  EXPECT_LT(one.decode_at_ctx_tokens_per_s, one.decode_tokens_per_s);
+  EXPECT_EQ(one.n_ctx, 8192);
+  EXPECT_FALSE(vllm_plan_speed(bf16, *apple, 1, false, kv, 8192).has_value());
+  Gpu unknown = *h100;
+  unknown.bandwidth_gbps.reset();
+  EXPECT_FALSE(vllm_plan_speed(bf16, unknown, 1, false, kv, 8192).has_value());
 }
 
 TEST(Speed, ClassesFromTheGpuCatalogFields) {
