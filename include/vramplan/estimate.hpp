@@ -2,6 +2,8 @@
 // components of every device, and of the whole estimate, add up exactly to its total.
 #pragma once
 
+#include <vramplan/sched.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,7 +32,10 @@ struct Config {
   std::int64_t n_batch = 2048;
   std::int64_t n_ubatch = 512;
   bool kv_unified = false;
-  bool kv_offload = true;                  // KV on the device of its layer (llama.cpp default)
+  bool kv_offload = true;  // KV on the device of its layer (llama.cpp default)
+  // Op offload (llama.cpp --no-op-offload turns it off): host-weight ops of large batches run
+  // on the GPU. Only the scheduler replay (one Vulkan GPU) reads it; no CLI flag sets it yet.
+  bool op_offload = true;
   CpuRepack cpu_repack = CpuRepack::avx2;  // host weights' CPU_REPACK copies (weights.hpp)
   // llama.cpp's --n-cpu-moe: the routed-expert tensors of blocks 0..cpu_moe-1 stay in host
   // memory even where their block is offloaded (MoE models only).
@@ -107,8 +112,19 @@ struct ComputeCache {
 // (parallel < 1, ctx outside [1, max_context] after Ollama's clamp, a batch outside
 // [1, max_batch], gpu_layers > n_layer + 1, a KV type llama.cpp refuses), Error{bad_input}
 // when a size overflows.
+// With mmap (llama.cpp's default), the host weights are not copied but mapped: llama.cpp maps
+// one range of the file for the CPU buffer type, from the first to the last tensor placed there
+// (llama_model_loader::get_mapping_range, src/llama-model-loader.cpp), and logs that range as
+// CPU_Mapped. GPU tensors lying between two host tensors (the non-expert tensors of a block whose
+// experts --n-cpu-moe keeps on the host) are mapped too, though only the host tensors' pages are
+// ever read (resident). Tensors in file order, each tensor's data aligned to `alignment` (GGUF's
+// general.alignment, 32 by default). 0 when nothing is on the host.
+[[nodiscard]] Bytes mapped_host_weights(const Model& model, const Config& config,
+                                        Bytes alignment = 32);
+
 [[nodiscard]] Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                                 const Config& config, const std::vector<Bytes>& gpus,
-                                ComputeCache* cache = nullptr);
+                                ComputeCache* cache = nullptr,
+                                const sched::GpuRules* gpu_rules = nullptr);
 
 }  // namespace vramplan

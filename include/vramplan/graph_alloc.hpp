@@ -50,7 +50,10 @@ enum class Op : std::uint8_t {
 [[nodiscard]] bool can_inplace(Op op);
 
 // Element types as far as sizes and layouts go.
-enum class Elem : std::uint8_t { f32, f16, i32, i64 };
+enum class Elem : std::uint8_t { f32, f16, i32, i64, i8 };  // i8: raw bytes (copies of weights)
+
+// What an external tensor is (the allocator ignores all of them).
+enum class Memory : std::uint8_t { none, weight, cache };
 
 struct Tensor {
   Op op = Op::input;
@@ -60,6 +63,13 @@ struct Tensor {
   bool output = false;     // GGML_TENSOR_FLAG_OUTPUT: never freed, never reused in place
   TensorId view_src = -1;  // root tensor whose memory a view uses
   std::array<TensorId, 4> src{-1, -1, -1, -1};
+  // For externals, the memory they stand for, which the scheduler replay (sched.hpp) places
+  // on a device: a weight or a KV-cache view of block `layer` (-1: the input layer, n_layer:
+  // the output layer), its size, and whether it is a routed-expert tensor (--n-cpu-moe).
+  Memory memory = Memory::none;
+  bool expert = false;
+  std::int32_t layer = -1;
+  Bytes memory_bytes = 0;
 
   [[nodiscard]] Bytes bytes() const;
   [[nodiscard]] bool is_view() const { return view_src >= 0; }
@@ -73,12 +83,27 @@ class Graph {
 
   TensorId input(Elem elem, Shape ne);
   TensorId external();
+  // An external weight or KV-cache view of block `layer` of `bytes` (see Tensor::memory).
+  TensorId external(Memory memory, std::int32_t layer, Bytes bytes, bool expert = false);
   TensorId op(Op op, Elem elem, Shape ne, std::initializer_list<TensorId> srcs);
   // A view of `parent` with shape ne (a reshape when contiguous, a permute when not).
   TensorId view(TensorId parent, Shape ne, bool contiguous = true);
   // A node that writes into memory the allocator does not own (set_rows into the KV cache):
   // it allocates nothing but keeps its sources alive until it runs.
   TensorId store(std::initializer_list<TensorId> srcs);
+  // Appends a prepared node (the scheduler's copy of a graph, sched.cpp).
+  TensorId node(const Tensor& t) {
+    tensors_.push_back(t);
+    nodes_.push_back(static_cast<TensorId>(tensors_.size() - 1));
+    return nodes_.back();
+  }
+  // Appends a prepared input or external tensor.
+  TensorId leaf(const Tensor& t) {
+    tensors_.push_back(t);
+    const auto id = static_cast<TensorId>(tensors_.size() - 1);
+    if (t.op == Op::input) inputs_.push_back(id);
+    return id;
+  }
   void mark_output(TensorId t) { tensors_[static_cast<std::size_t>(t)].output = true; }
   // Marks where the output head starts: the nodes added from here on.
   void mark_head() { head_ = static_cast<std::int64_t>(nodes_.size()); }
@@ -110,5 +135,12 @@ struct AllocatedSize {
   Bytes before_head = 0;
 };
 [[nodiscard]] AllocatedSize allocated_size(const Graph& graph, Bytes alignment);
+
+// ggml_gallocr with several buffers (ggml_gallocr_reserve_n): tensor t is allocated in buffer
+// buffer_of[t] (an in-place result stays in its source's buffer); the high-water mark of each
+// buffer, aligned to alignments[buffer].
+[[nodiscard]] std::vector<Bytes> allocated_sizes(const Graph& graph,
+                                                 const std::vector<std::uint8_t>& buffer_of,
+                                                 const std::vector<Bytes>& alignments);
 
 }  // namespace vramplan::graph

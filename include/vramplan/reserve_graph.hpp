@@ -4,7 +4,9 @@
 // formula but a replay of what ggml-alloc does; others use the closed forms of compute.hpp.
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <string_view>
 
 #include <vramplan/bytes.hpp>
 #include <vramplan/compute_params.hpp>
@@ -19,10 +21,22 @@ namespace vramplan {
 // other layouts).
 [[nodiscard]] bool graph_modelled(const ModelSpec& spec);
 
+// Bytes of the model's weight `role` ("attn_q.weight") of block `layer`, or of a tensor
+// outside the blocks ("token_embd.weight", "output.weight") for layer -1: the sizes the
+// scheduler replay (sched.hpp) needs for weights copied to a GPU. Without it weights are 0.
+using WeightBytes = std::function<Bytes(std::int32_t layer, std::string_view role)>;
+
 // The prompt-processing graph of one ubatch (n_ubatch tokens, n_outputs outputs), with the
 // output head (final norm and logits) when with_output is set. Requires graph_modelled().
 [[nodiscard]] graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params,
-                                         bool with_output);
+                                         bool with_output, const WeightBytes* weights = nullptr);
+// The same graph for n_tokens tokens and n_outputs outputs, with its output head.
+[[nodiscard]] graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params,
+                                         std::int64_t n_tokens, std::int64_t n_outputs,
+                                         const WeightBytes* weights);
+// The token count llama_context::graph_reserve uses for the prompt graph (n_ubatch rounded up
+// to a multiple of n_seq_max).
+[[nodiscard]] std::int64_t reserve_n_tokens(const ComputeParams& params);
 
 // The CPU backend's compute buffer for that graph: ggml-alloc's high-water mark at the CPU
 // backend's 32-byte alignment. nullopt when the architecture is not modelled.

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <numeric>
+#include <string>
+#include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -63,6 +66,42 @@ std::string device_name(Backend backend, std::size_t index) {
   return "CPU";
 }
 
+// The compute buffers of one GPU and the host from the scheduler replay (sched.hpp): the
+// prompt graph, then the generation graph (one token per sequence); each buffer keeps the
+// larger (llama_context::sched_reserve reserves both, ggml_gallocr never shrinks).
+std::pair<Bytes, Bytes> scheduled_compute(const Model& model, const ComputeParams& cp,
+                                          const std::vector<int>& placement, const Config& config,
+                                          const sched::GpuRules& rules) {
+  const ModelSpec& spec = model.spec;
+  std::unordered_map<std::string_view, Bytes> sizes;
+  sizes.reserve(model.tensors.size());
+  for (const TensorInfo& t : model.tensors) sizes.emplace(t.name, t.bytes());
+  const WeightBytes weights = [&](std::int32_t layer, std::string_view role) -> Bytes {
+    const std::string name = layer < 0 ? std::string(role) : fmt::format("blk.{}.{}", layer, role);
+    if (const auto it = sizes.find(name); it != sizes.end()) return it->second;
+    // A tied output is a copy of token_embd.
+    if (role == "output.weight") {
+      if (const auto it = sizes.find("token_embd.weight"); it != sizes.end()) return it->second;
+    }
+    return 0;
+  };
+  sched::Placement p;
+  p.n_layer = spec.n_layer;
+  p.block_on_gpu.resize(static_cast<std::size_t>(spec.n_layer));
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    p.block_on_gpu[static_cast<std::size_t>(il)] = placement[static_cast<std::size_t>(il)] >= 0;
+  }
+  p.output_on_gpu = placement[static_cast<std::size_t>(spec.n_layer)] >= 0;
+  p.cpu_moe = config.cpu_moe;
+  p.kv_offload = config.kv_offload;
+  p.op_offload = config.op_offload;
+  const sched::Result pp = sched::replay(
+      reserve_graph(spec, cp, reserve_n_tokens(cp), cp.n_outputs, &weights), p, rules);
+  const std::int64_t n_seq = std::max<std::int64_t>(1, cp.n_seq);
+  const sched::Result tg = sched::replay(reserve_graph(spec, cp, n_seq, n_seq, &weights), p, rules);
+  return {std::max(pp.gpu, tg.gpu), std::max(pp.host, tg.host)};
+}
+
 }  // namespace
 
 Bytes Estimate::weights() const { return sum(devices, &DeviceUsage::weights); }
@@ -94,8 +133,36 @@ Bytes gpu_runtime_overhead(Backend backend) {
   return 0;
 }
 
+Bytes mapped_host_weights(const Model& model, const Config& config, Bytes alignment) {
+  const std::int32_t n_layer = model.spec.n_layer;
+  const auto on_host = [&](const TensorInfo& t) {
+    const std::int32_t il = tensor_block(t.name);
+    if (il < 0) {
+      // The input layer stays on the CPU; the output layer follows -ngl.
+      const bool output = t.name.starts_with("output");
+      return !output || !layer_on_gpu(n_layer, n_layer, config.gpu_layers);
+    }
+    if (!layer_on_gpu(il, n_layer, config.gpu_layers)) return true;
+    return il < config.cpu_moe && is_expert_tensor(t.name);
+  };
+  Bytes offset = 0, first = 0, last = 0;
+  bool any = false;
+  for (const TensorInfo& t : model.tensors) {
+    offset = (offset + alignment - 1) / alignment * alignment;
+    const Bytes end = checked_add(offset, t.bytes(), weights_what);
+    if (on_host(t)) {
+      if (!any) first = offset;
+      any = true;
+      last = end;
+    }
+    offset = end;
+  }
+  return any ? last - first : 0;
+}
+
 Estimate estimate(const Model& model, const Engine& engine, Backend backend,
-                  const Config& config_in, const std::vector<Bytes>& gpus_in, ComputeCache* cache) {
+                  const Config& config_in, const std::vector<Bytes>& gpus_in, ComputeCache* cache,
+                  const sched::GpuRules* gpu_rules) {
   const ModelSpec& spec = model.spec;
   Estimate est;
   est.engine = &engine;
@@ -340,6 +407,13 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
       host.compute +=
           4 * est.shape.n_ubatch * spec.moe.n_expert_used * (3 * spec.moe.n_ff_exp + spec.n_embd);
     }
+  }
+  // One Vulkan GPU with a rebuilt graph: the scheduler replay gives both compute buffers.
+  if (backend == Backend::vulkan && gpus.size() == 1 && graph_modelled(spec)) {
+    const auto [gpu_compute, host_compute] = scheduled_compute(
+        model, cp, placement, config, gpu_rules != nullptr ? *gpu_rules : sched::vulkan_generic());
+    devices.front().compute = gpu_compute;
+    host.compute = host_compute;
   }
   host.output = output_buffer(spec, config.parallel);
 

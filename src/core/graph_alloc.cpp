@@ -32,6 +32,8 @@ Bytes elem_bytes(Elem e) {
       return 2;
     case Elem::i64:
       return 8;
+    case Elem::i8:
+      return 1;
     case Elem::f32:
     case Elem::i32:
       break;
@@ -121,6 +123,7 @@ struct State {
   int children = 0;
   int views = 0;
   bool owned = false;  // holds memory from the allocator
+  std::uint8_t buffer = 0;
   Bytes offset = 0;
 };
 
@@ -148,6 +151,16 @@ TensorId Graph::external() {
   t.op = Op::external;
   tensors_.push_back(t);
   return static_cast<TensorId>(tensors_.size() - 1);
+}
+
+TensorId Graph::external(Memory memory, std::int32_t layer, Bytes bytes, bool expert) {
+  const TensorId id = external();
+  Tensor& t = tensors_.back();
+  t.memory = memory;
+  t.layer = layer;
+  t.memory_bytes = bytes;
+  t.expert = expert;
+  return id;
 }
 
 TensorId Graph::op(Op op, Elem elem, Shape ne, std::initializer_list<TensorId> srcs) {
@@ -184,11 +197,25 @@ TensorId Graph::view(TensorId parent, Shape ne, bool contiguous) {
 
 // ggml_gallocr_alloc_graph_impl: inputs first; then every node in order, reusing a source in
 // place where allowed, and freeing each source whose last user (or last view's user) ran.
-AllocatedSize allocated_size(const Graph& graph, Bytes alignment) {
+// One allocator per buffer; `mark` records buffer 0's high-water mark before the head.
+namespace {
+
+struct Replay {
+  std::vector<Bytes> peaks;
+  Bytes before_head = 0;
+};
+
+Replay replay(const Graph& graph, const std::vector<std::uint8_t>* buffer_of,
+              const std::vector<Bytes>& alignments) {
   const std::vector<Tensor>& ts = graph.tensors();
   std::vector<State> st(ts.size());
-  Allocator allocator(alignment);
+  std::vector<Allocator> allocators;
+  allocators.reserve(alignments.size());
+  for (Bytes a : alignments) allocators.emplace_back(a);
   auto state = [&](TensorId id) -> State& { return st[static_cast<std::size_t>(id)]; };
+  auto buffer = [&](TensorId id) -> std::uint8_t {
+    return buffer_of == nullptr ? 0 : (*buffer_of)[static_cast<std::size_t>(id)];
+  };
 
   auto allocate = [&](TensorId id) {
     const Tensor& t = graph.at(id);
@@ -206,21 +233,24 @@ AllocatedSize allocated_size(const Graph& graph, Bytes alignment) {
         if (ps.children != 1 || ps.views != 0) continue;
         s.owned = true;
         s.offset = ps.offset;
+        s.buffer = ps.buffer;
         ps.owned = false;
+        const Bytes alignment = alignments[ps.buffer];
         const Bytes have = align_up(parent.bytes(), alignment);
         const Bytes need = align_up(t.bytes(), alignment);
-        if (have > need) allocator.free(ps.offset + need, have - need);
+        if (have > need) allocators[ps.buffer].free(ps.offset + need, have - need);
         return;
       }
     }
     s.owned = true;
-    s.offset = allocator.alloc(t.bytes());
+    s.buffer = buffer(id);
+    s.offset = allocators[s.buffer].alloc(t.bytes());
   };
   auto release = [&](TensorId id) {
     const Tensor& t = graph.at(id);
     State& s = state(id);
     if (t.output || !s.owned) return;
-    allocator.free(s.offset, t.bytes());
+    allocators[s.buffer].free(s.offset, t.bytes());
     s.owned = false;
   };
 
@@ -232,11 +262,11 @@ AllocatedSize allocated_size(const Graph& graph, Bytes alignment) {
       if (p >= 0) ++state(p).children;
     }
   }
-  AllocatedSize out;
+  Replay out;
   const std::vector<TensorId>& nodes = graph.nodes();
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const TensorId id = nodes[i];
-    if (static_cast<std::int64_t>(i) == graph.head()) out.before_head = allocator.high_water();
+    if (static_cast<std::int64_t>(i) == graph.head()) out.before_head = allocators[0].high_water();
     allocate(id);
     for (TensorId p : graph.at(id).src) {
       if (p < 0) continue;
@@ -251,11 +281,23 @@ AllocatedSize allocated_size(const Graph& graph, Bytes alignment) {
       }
     }
   }
-  out.total = allocator.high_water();
+  for (const Allocator& a : allocators) out.peaks.push_back(a.high_water());
   if (graph.head() < 0 || graph.head() >= static_cast<std::int64_t>(nodes.size())) {
-    out.before_head = out.total;
+    out.before_head = out.peaks[0];
   }
   return out;
+}
+
+}  // namespace
+
+AllocatedSize allocated_size(const Graph& graph, Bytes alignment) {
+  const Replay r = replay(graph, nullptr, {alignment});
+  return AllocatedSize{.total = r.peaks[0], .before_head = r.before_head};
+}
+
+std::vector<Bytes> allocated_sizes(const Graph& graph, const std::vector<std::uint8_t>& buffer_of,
+                                   const std::vector<Bytes>& alignments) {
+  return replay(graph, &buffer_of, alignments).peaks;
 }
 
 }  // namespace vramplan::graph

@@ -91,8 +91,9 @@ class Builder {
  public:
   // A ubatch of n_tokens tokens (a multiple of the stream count) with n_outputs outputs.
   Builder(const ModelSpec& spec, const ComputeParams& p, const Traits& traits,
-          std::int64_t n_tokens, std::int64_t n_outputs)
+          std::int64_t n_tokens, std::int64_t n_outputs, const WeightBytes* weights = nullptr)
       : spec_(spec),
+        weights_(weights),
         p_(p),
         t_(traits),
         n_t_(n_tokens),
@@ -120,15 +121,15 @@ class Builder {
     pos_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
 
     const Graph::Shape embd{spec_.n_embd, n_t_, 1, 1};
-    TensorId x = g_.op(Op::get_rows, Elem::f32, embd, {w(), tokens_});
+    TensorId x = g_.op(Op::get_rows, Elem::f32, embd, {w("token_embd.weight"), tokens_});
     if (t_.g.scale_embd) x = g_.op(Op::scale, Elem::f32, embd, {x});
-    for (std::int32_t il = 0; il < spec_.n_layer; ++il) x = layer(il, x);
+    for (il_ = 0; il_ < spec_.n_layer; ++il_) x = layer(il_, x);
     if (with_output) {
       g_.mark_head();
       const TensorId norm = block_norm(x);
       g_.mark_output(norm);
       const Graph::Shape shape{spec_.n_vocab, n_out_, 1, 1};
-      TensorId logits = g_.op(Op::mul_mat, Elem::f32, shape, {w(), norm});
+      TensorId logits = g_.op(Op::mul_mat, Elem::f32, shape, {w("output.weight"), norm});
       if (t_.g.logit_softcap) logits = softcap(logits);
       g_.mark_output(logits);
     }
@@ -143,7 +144,26 @@ class Builder {
     TensorId k_rot = -1, v_rot = -1, k_idxs = -1, v_idxs = -1, mask = -1;
   };
 
-  TensorId w() { return g_.external(); }
+  // A weight of the current layer (the input layer before the blocks, the output layer
+  // after), sized by the model's tensor list when one is given.
+  TensorId w(std::string_view role, bool expert = false) {
+    const std::int32_t layer = il_ < 0 || il_ >= spec_.n_layer ? -1 : il_;
+    const Bytes bytes = weights_ != nullptr ? (*weights_)(layer, role) : 0;
+    const std::int32_t owner = role == "token_embd.weight" ? -1 : il_;
+    return g_.external(graph::Memory::weight, owner, bytes, expert);
+  }
+  // An F32 norm weight or bias of n elements (llama.cpp keeps them F32).
+  TensorId w_f32(std::int64_t n) {
+    return g_.external(graph::Memory::weight, il_, checked_mul(n, 4, "the compute buffer"));
+  }
+  // The K (or V) view of layer il's cache as the attention reads it: every cell of every
+  // stream (llama_kv_cache::get_k / get_v at reserve).
+  TensorId cache_view(std::int32_t il, bool v) {
+    const LayerAttention a = layer_attention(spec_, il);
+    const std::int64_t cells = checked_mul(cache_of(il).cells, n_stream_, "the compute buffer");
+    const Bytes row = row_bytes(v ? p_.type_v : p_.type_k, v ? a.v_width : a.k_width);
+    return g_.external(graph::Memory::cache, il, checked_mul(row, cells, "the compute buffer"));
+  }
 
   Cache& cache_of(std::int32_t il) { return caches_[layer_attention(spec_, il).swa ? 1 : 0]; }
   TensorId lazy(TensorId& slot, Elem elem, Graph::Shape ne) {
@@ -179,8 +199,8 @@ class Builder {
   TensorId norm(TensorId x, bool layer_norm = false) {
     const Graph::Shape ne = g_.at(x).ne;
     TensorId n = g_.op(layer_norm ? Op::norm : Op::rms_norm, Elem::f32, ne, {x});
-    n = g_.op(Op::mul, Elem::f32, ne, {n, w()});
-    if (layer_norm) n = g_.op(Op::add, Elem::f32, ne, {n, w()});
+    n = g_.op(Op::mul, Elem::f32, ne, {n, w_f32(ne[0])});
+    if (layer_norm) n = g_.op(Op::add, Elem::f32, ne, {n, w_f32(ne[0])});
     return n;
   }
   TensorId block_norm(TensorId x) { return norm(x, t_.layer_norm); }
@@ -194,10 +214,10 @@ class Builder {
   }
 
   // A projection [width, rows] of cur, with its bias added in place where the family has one.
-  TensorId project(TensorId cur, std::int64_t width, bool bias) {
+  TensorId project(TensorId cur, std::int64_t width, bool bias, std::string_view role) {
     const std::int64_t rows = g_.at(cur).ne[1];
-    TensorId t = g_.op(Op::mul_mat, Elem::f32, {width, rows, 1, 1}, {w(), cur});
-    if (bias) t = g_.op(Op::add, Elem::f32, {width, rows, 1, 1}, {t, w()});
+    TensorId t = g_.op(Op::mul_mat, Elem::f32, {width, rows, 1, 1}, {w(role), cur});
+    if (bias) t = g_.op(Op::add, Elem::f32, {width, rows, 1, 1}, {t, w_f32(width)});
     return t;
   }
 
@@ -218,8 +238,8 @@ class Builder {
   // olmo2's norm over the whole projection, the heads view, qwen3/gemma3's per-head norm, rope,
   // gemma's Q scale; rotated for a quantized cache.
   TensorId head_tensor(TensorId cur, std::int64_t heads, std::int64_t head, bool roped, bool scaled,
-                       TensorId rot, std::int64_t rot_size) {
-    TensorId t = project(cur, heads * head, t_.qkv_bias);
+                       TensorId rot, std::int64_t rot_size, std::string_view role) {
+    TensorId t = project(cur, heads * head, t_.qkv_bias, role);
     if (roped && t_.qk_norm_full) t = norm(t);
     t = g_.view(t, {head, heads, n_t_, 1});
     if (roped && t_.qk_norm) t = norm(t);
@@ -240,7 +260,8 @@ class Builder {
     if (t_.fused_qkv) {
       // One fused projection; Q, K and V are strided views of it. Q is scaled after rope.
       const std::int64_t width = n_head * head_k_ + n_kv_head * (head_k_ + head_v_);
-      const TensorId qkv = g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w(), cur});
+      const TensorId qkv =
+          g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w("attn_qkv.weight"), cur});
       q = g_.view(qkv, {head_k_, n_head, n_t_, 1}, false);
       q = g_.op(Op::rope, Elem::f32, {head_k_, n_head, n_t_, 1}, {q, pos_});
       q = g_.op(Op::scale, Elem::f32, {head_k_, n_head, n_t_, 1}, {q});
@@ -252,14 +273,16 @@ class Builder {
       if (rot_k_) k = rotate(k, k_rot(kv), nrot_);
     } else {
       auto make_q = [&] {
-        return head_tensor(cur, n_head, head_k_, true, t_.g.scale_q, rot_k_ ? k_rot(kv) : -1,
-                           nrot_);
+        return head_tensor(cur, n_head, head_k_, true, t_.g.scale_q, rot_k_ ? k_rot(kv) : -1, nrot_,
+                           "attn_q.weight");
       };
       auto make_k = [&] {
-        return head_tensor(cur, n_kv_head, head_k_, true, false, rot_k_ ? k_rot(kv) : -1, nrot_);
+        return head_tensor(cur, n_kv_head, head_k_, true, false, rot_k_ ? k_rot(kv) : -1, nrot_,
+                           "attn_k.weight");
       };
       auto make_v = [&] {
-        return head_tensor(cur, n_kv_head, head_v_, false, false, rot_v_ ? v_rot(kv) : -1, 64);
+        return head_tensor(cur, n_kv_head, head_v_, false, false, rot_v_ ? v_rot(kv) : -1, 64,
+                           "attn_v.weight");
       };
       q = make_q();
       if (t_.g.v_before_k) {
@@ -273,16 +296,17 @@ class Builder {
 
     // KV store (cpy_k / cpy_v): set_rows into views of the cache, which the allocator does
     // not own; what matters is that K and V stay alive until then.
-    const TensorId cache = w();
-    g_.store({g_.view(k, {n_kv_head * head_k_, n_t_, 1, 1}), k_idxs(kv), cache});
+    const TensorId k_cache = cache_view(il, false);
+    const TensorId v_cache = cache_view(il, true);
+    g_.store({g_.view(k, {n_kv_head * head_k_, n_t_, 1, 1}), k_idxs(kv), k_cache});
     if (p_.flash_attn) {
-      g_.store({g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1}), v_idxs(kv), cache});
+      g_.store({g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1}), v_idxs(kv), v_cache});
     } else {
       // V is stored transposed, one element per row: a strided V is made contiguous first.
       const TensorId v2 = g_.at(v).contiguous
                               ? g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1})
                               : g_.op(Op::cont, Elem::f32, {n_kv_head * head_v_, n_t_, 1, 1}, {v});
-      g_.store({g_.view(v2, {1, n_kv_head * head_v_ * n_t_, 1, 1}), v_idxs(kv), cache});
+      g_.store({g_.view(v2, {1, n_kv_head * head_v_ * n_t_, 1, 1}), v_idxs(kv), v_cache});
     }
 
     // build_attn_mha over one stream's cells per ubatch token.
@@ -292,20 +316,20 @@ class Builder {
     TensorId out = -1;
     if (p_.flash_attn) {
       const TensorId fa = g_.op(Op::flash_attn, Elem::f32, {head_v_, n_head, n_ts, n_stream_},
-                                {qp, cache, cache, mask(kv)});
+                                {qp, k_cache, v_cache, mask(kv)});
       out = g_.view(fa, {head_v_ * n_head, n_t_, 1, 1});
     } else {
       const Graph::Shape scores{kv.cells, n_ts, n_head, n_stream_};
-      TensorId kq = g_.op(Op::mul_mat, Elem::f32, scores, {cache, qp});
+      TensorId kq = g_.op(Op::mul_mat, Elem::f32, scores, {k_cache, qp});
       if (t_.g.attn_softcap) kq = softcap(kq);
       kq = g_.op(Op::soft_max, Elem::f32, scores, {kq, mask(kv)});
       const TensorId kqv =
-          g_.op(Op::mul_mat, Elem::f32, {head_v_, n_ts, n_head, n_stream_}, {cache, kq});
+          g_.op(Op::mul_mat, Elem::f32, {head_v_, n_ts, n_head, n_stream_}, {v_cache, kq});
       const TensorId perm = g_.view(kqv, {head_v_, n_head, n_ts, n_stream_}, false);
       out = g_.op(Op::cont, Elem::f32, {head_v_ * n_head, n_t_, 1, 1}, {perm});
     }
     if (rot_v_) out = rotate(out, v_rot(kv), 64);
-    return project(out, spec_.n_embd, t_.out_bias);
+    return project(out, spec_.n_embd, t_.out_bias, "attn_output.weight");
   }
 
   // Multi-head latent attention with the absorbed k_b (src/models/deepseek2.cpp): Q's
@@ -321,26 +345,27 @@ class Builder {
     const std::int64_t width = lora + rope;
     Cache& kv = cache_of(il);
 
-    const TensorId q =
-        g_.op(Op::mul_mat, Elem::f32, {n_head * (nope + rope), n_t_, 1, 1}, {w(), cur});
+    const TensorId q = g_.op(Op::mul_mat, Elem::f32, {n_head * (nope + rope), n_t_, 1, 1},
+                             {w("attn_q.weight"), cur});
     const TensorId q3 = g_.view(q, {nope + rope, n_head, n_t_, 1});
     const TensorId q_nope = g_.view(q3, {nope, n_head, n_t_, 1}, false);
     const TensorId q_nope_perm = g_.view(q_nope, {nope, n_t_, n_head, 1}, false);
     const TensorId absorbed =
-        g_.op(Op::mul_mat, Elem::f32, {lora, n_t_, n_head, 1}, {w(), q_nope_perm});
+        g_.op(Op::mul_mat, Elem::f32, {lora, n_t_, n_head, 1}, {w("attn_k_b.weight"), q_nope_perm});
     const TensorId absorbed_perm = g_.view(absorbed, {lora, n_head, n_t_, 1}, false);
     const TensorId q_pe = g_.op(Op::rope, Elem::f32, {rope, n_head, n_t_, 1},
                                 {g_.view(q3, {rope, n_head, n_t_, 1}, false), pos_});
     const TensorId q_cat =
         g_.op(Op::concat, Elem::f32, {width, n_head, n_t_, 1}, {absorbed_perm, q_pe});
 
-    const TensorId kv_pe = g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w(), cur});
+    const TensorId kv_pe =
+        g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w("attn_kv_a_mqa.weight"), cur});
     const TensorId kv_cmpr = norm(g_.view(kv_pe, {lora, n_t_, 1, 1}, false));
     const TensorId v = g_.view(kv_cmpr, {lora, 1, n_t_, 1});
     const TensorId k_pe = g_.op(Op::rope, Elem::f32, {rope, 1, n_t_, 1},
                                 {g_.view(kv_pe, {rope, 1, n_t_, 1}, false), pos_});
     const TensorId k = g_.op(Op::concat, Elem::f32, {width, 1, n_t_, 1}, {v, k_pe});
-    const TensorId cache = w();
+    const TensorId cache = cache_view(il, false);
     g_.store({g_.view(k, {width, n_t_, 1, 1}), k_idxs(kv), cache});
 
     const std::int64_t n_ts = n_t_ / n_stream_;
@@ -361,11 +386,11 @@ class Builder {
       kq = g_.op(Op::soft_max, Elem::f32, scores, {kq, mask(kv)});
       latent = g_.op(Op::mul_mat, Elem::f32, {lora, n_ts, n_head, n_stream_}, {v_cont, kq});
     }
-    const TensorId heads =
-        g_.op(Op::mul_mat, Elem::f32, {v_head, n_ts, n_head, n_stream_}, {w(), latent});
+    const TensorId heads = g_.op(Op::mul_mat, Elem::f32, {v_head, n_ts, n_head, n_stream_},
+                                 {w("attn_v_b.weight"), latent});
     const TensorId perm = g_.view(heads, {v_head, n_head, n_ts, n_stream_}, false);
     TensorId out = g_.op(Op::cont, Elem::f32, {v_head * n_head, n_t_, 1, 1}, {perm});
-    return project(out, spec_.n_embd, false);
+    return project(out, spec_.n_embd, false, "attn_output.weight");
   }
 
   TensorId layer(std::int32_t il, TensorId inp) {
@@ -395,7 +420,7 @@ class Builder {
     if (routed && spec_.moe.shared_width() > 0) {
       // Shared experts run after the routed ones, as one dense SwiGLU of their total width.
       ffn_out = g_.op(Op::add, Elem::f32, g_.at(ffn_out).ne,
-                      {ffn_out, dense_ffn(h, spec_.moe.shared_width())});
+                      {ffn_out, dense_ffn(h, spec_.moe.shared_width(), true)});
     }
     if (t_.post_norms) ffn_out = norm(ffn_out);
     // The residual add's operand order decides which of the two it may overwrite in place.
@@ -410,23 +435,26 @@ class Builder {
 
   // build_ffn(LLM_FFN_SILU, LLM_FFN_PAR): gate and up (phi3: one fused projection that the
   // SwiGLU splits), then down.
-  TensorId dense_ffn(TensorId h, std::int64_t ff) {
+  TensorId dense_ffn(TensorId h, std::int64_t ff, bool shared = false) {
     const std::int64_t rows = g_.at(h).ne[1];
+    const std::string_view gate_role = shared ? "ffn_gate_shexp.weight" : "ffn_gate.weight";
+    const std::string_view up_role = shared ? "ffn_up_shexp.weight" : "ffn_up.weight";
+    const std::string_view down_role = shared ? "ffn_down_shexp.weight" : "ffn_down.weight";
     TensorId act = -1;
     if (t_.ffn == Traits::Ffn::gelu) {
       // Sequential FFN with biases (starcoder2): up + bias, GELU in place, down + bias.
-      act = g_.op(Op::unary, Elem::f32, {ff, rows, 1, 1}, {project(h, ff, true)});
-      return project(act, spec_.n_embd, true);
+      act = g_.op(Op::unary, Elem::f32, {ff, rows, 1, 1}, {project(h, ff, true, up_role)});
+      return project(act, spec_.n_embd, true, down_role);
     }
     if (t_.ffn == Traits::Ffn::fused_swiglu) {
-      const TensorId up = g_.op(Op::mul_mat, Elem::f32, {2 * ff, rows, 1, 1}, {w(), h});
+      const TensorId up = g_.op(Op::mul_mat, Elem::f32, {2 * ff, rows, 1, 1}, {w(up_role), h});
       act = g_.op(Op::glu, Elem::f32, {ff, rows, 1, 1}, {up});
     } else {
-      const TensorId gate = g_.op(Op::mul_mat, Elem::f32, {ff, rows, 1, 1}, {w(), h});
-      const TensorId up = g_.op(Op::mul_mat, Elem::f32, {ff, rows, 1, 1}, {w(), h});
+      const TensorId gate = g_.op(Op::mul_mat, Elem::f32, {ff, rows, 1, 1}, {w(gate_role), h});
+      const TensorId up = g_.op(Op::mul_mat, Elem::f32, {ff, rows, 1, 1}, {w(up_role), h});
       act = g_.op(Op::glu, Elem::f32, {ff, rows, 1, 1}, {gate, up});
     }
-    return g_.op(Op::mul_mat, Elem::f32, {spec_.n_embd, rows, 1, 1}, {w(), act});
+    return g_.op(Op::mul_mat, Elem::f32, {spec_.n_embd, rows, 1, 1}, {w(down_role), act});
   }
 
   // build_moe_ffn: router logits, top-k by argsort of the probabilities, the k weights
@@ -442,7 +470,7 @@ class Builder {
     const std::int64_t n_embd = spec_.n_embd;
     const std::int64_t rows = g_.at(h).ne[1];
     const Graph::Shape kw{k, rows, 1, 1};
-    TensorId probs = project(h, n_expert, oai);
+    TensorId probs = project(h, n_expert, oai, "ffn_gate_inp.weight");
     if (!oai) probs = g_.op(Op::soft_max, Elem::f32, {n_expert, rows, 1, 1}, {probs});
     const TensorId probs3 = g_.view(probs, {1, n_expert, rows, 1});
     const TensorId order = g_.op(Op::argsort, Elem::i32, {n_expert, rows, 1, 1}, {probs});
@@ -460,15 +488,18 @@ class Builder {
       weights = g_.view(g_.op(Op::div, Elem::f32, kw, {weights2, sum}), {1, k, rows, 1});
     }
     const TensorId x = g_.view(h, {n_embd, 1, rows, 1});
-    auto expert = [&](TensorId in, std::int64_t width) {
-      const TensorId m = g_.op(Op::mul_mat_id, Elem::f32, {width, k, rows, 1}, {w(), in, top});
+    auto expert = [&](TensorId in, std::int64_t width, std::string_view role) {
+      const TensorId m =
+          g_.op(Op::mul_mat_id, Elem::f32, {width, k, rows, 1}, {w(role, true), in, top});
       if (!oai) return m;
-      return g_.op(Op::add_id, Elem::f32, {width, k, rows, 1}, {m, w(), top});
+      const TensorId bias = g_.external(
+          graph::Memory::weight, il_, checked_mul(width * n_expert, 4, "the compute buffer"), true);
+      return g_.op(Op::add_id, Elem::f32, {width, k, rows, 1}, {m, bias, top});
     };
-    const TensorId gate = expert(x, ff);
-    const TensorId up = expert(x, ff);
+    const TensorId gate = expert(x, ff, "ffn_gate_exps.weight");
+    const TensorId up = expert(x, ff, "ffn_up_exps.weight");
     const TensorId act = g_.op(Op::glu, Elem::f32, {ff, k, rows, 1}, {gate, up});
-    const TensorId down = expert(act, n_embd);
+    const TensorId down = expert(act, n_embd, "ffn_down_exps.weight");
     const TensorId weighted = g_.op(Op::mul, Elem::f32, {n_embd, k, rows, 1}, {down, weights});
     std::vector<TensorId> slots;
     for (std::int64_t i = 0; i < k; ++i) {
@@ -482,6 +513,8 @@ class Builder {
   }
 
   const ModelSpec& spec_;
+  const WeightBytes* weights_;
+  std::int32_t il_ = -1;  // the layer being built: -1 before the blocks, n_layer after
   const ComputeParams& p_;
   Traits t_;
   std::int64_t n_t_, n_out_, n_stream_, head_k_, head_v_;
@@ -507,11 +540,23 @@ std::int64_t reserve_tokens(const ComputeParams& p) {
 
 }  // namespace
 
-graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params, bool with_output) {
+graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params, bool with_output,
+                           const WeightBytes* weights) {
   const std::optional<Traits> t = traits(spec);
   if (!t) throw std::logic_error("reserve_graph: architecture not modelled");
-  return Builder(spec, params, *t, reserve_tokens(params), params.n_outputs).build(with_output);
+  return Builder(spec, params, *t, reserve_tokens(params), params.n_outputs, weights)
+      .build(with_output);
 }
+
+graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params,
+                           std::int64_t n_tokens, std::int64_t n_outputs,
+                           const WeightBytes* weights) {
+  const std::optional<Traits> t = traits(spec);
+  if (!t) throw std::logic_error("reserve_graph: architecture not modelled");
+  return Builder(spec, params, *t, n_tokens, n_outputs, weights).build(true);
+}
+
+std::int64_t reserve_n_tokens(const ComputeParams& params) { return reserve_tokens(params); }
 
 std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
                                                  const ComputeParams& params) {

@@ -1,0 +1,58 @@
+// A replay of ggml-backend's scheduler (ggml_backend_sched_split_graph, ggml/src/ggml-backend.cpp
+// of llama.cpp de3ff815ea7d559ee917f063901b8986f038abc6 as bundled with node-llama-cpp 3.22.1)
+// for one GPU beside the CPU: which backend runs each node of the reserved graph, where the graph
+// is split, which tensors are copied into a split's backend (graph inputs, activations, host
+// weights of ops offloaded to the GPU), then ggml-alloc over the copied graph with one buffer
+// per backend. Its result is the compute buffer of each backend. docs/memory-model.md
+// ("Scheduler") describes the rules.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include <vramplan/bytes.hpp>
+#include <vramplan/graph_alloc.hpp>
+
+namespace vramplan::sched {
+
+// What the scheduler needs to know of a GPU backend and its device: data, with sources.
+struct GpuRules {
+  std::string_view name;
+  Bytes alignment = 0;       // its buffer type's alignment (the compute buffer)
+  Bytes host_alignment = 0;  // its host buffer type's alignment (the CPU's compute buffer)
+  // offload_op: an op on a host weight runs on the GPU when its batch size reaches this.
+  std::int64_t offload_min_batch = 32;
+  // supports_op rejects an op any of whose tensors is larger than this (0: no limit).
+  Bytes max_tensor = 0;
+  std::string_view source;
+};
+
+// llama.cpp's Vulkan backend on the Vulkan oracle's device (Mesa lavapipe): the device limits
+// vulkaninfo reports there (minStorageBufferOffsetAlignment 16, minMemoryMapAlignment 64,
+// maxStorageBufferRange 128 MiB).
+[[nodiscard]] const GpuRules& vulkan_lavapipe();
+// llama.cpp's Vulkan backend on a typical discrete GPU (a 4 GiB storage-buffer range).
+[[nodiscard]] const GpuRules& vulkan_generic();
+
+// Where the model's memory lives.
+struct Placement {
+  std::int32_t n_layer = 0;
+  std::vector<bool> block_on_gpu;  // per block
+  bool output_on_gpu = false;
+  std::int32_t cpu_moe = 0;  // routed experts of blocks below this stay in host memory
+  bool kv_offload = true;
+  bool op_offload = true;
+};
+
+struct Result {
+  Bytes gpu = 0;   // the GPU's compute buffer
+  Bytes host = 0;  // the CPU backend's compute buffer (the GPU's host buffer type)
+  int splits = 0;
+};
+
+// Schedules and allocates `graph` (built with weight sizes, reserve_graph.hpp).
+[[nodiscard]] Result replay(const graph::Graph& graph, const Placement& placement,
+                            const GpuRules& gpu);
+
+}  // namespace vramplan::sched

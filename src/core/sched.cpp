@@ -1,0 +1,355 @@
+#include <vramplan/sched.hpp>
+
+#include <algorithm>
+#include <unordered_map>
+
+// Every pass below follows ggml_backend_sched_split_graph and
+// ggml_backend_sched_backend_id_from_cur (ggml/src/ggml-backend.cpp, llama.cpp
+// de3ff815ea7d559ee917f063901b8986f038abc6): backend 0 is the GPU, backend 1 the CPU (the
+// lowest priority, llama_context puts it last). Each backend has one buffer type: the GPU's
+// device memory, and for the CPU the GPU's host buffer type (llama_context swaps it in).
+// The GPU supports only its own buffer type (ggml_backend_vk_device_supports_buft), the CPU
+// only host memory.
+
+namespace vramplan::sched {
+namespace {
+
+using graph::Graph;
+using graph::Memory;
+using graph::Op;
+using graph::Tensor;
+using graph::TensorId;
+
+constexpr int kGpu = 0;
+constexpr int kCpu = 1;
+
+// ggml_is_view_op: our views (reshape, view, permute, transpose).
+bool is_view(const Tensor& t) { return t.op == Op::view; }
+// A set_rows into the KV cache (Graph::store): its result is a view of the cache.
+bool is_store(const Tensor& t) { return t.op == Op::external && t.src[0] >= 0; }
+
+// The batch size offload_op compares (ggml_vk_get_op_batch_size,
+// ggml/src/ggml-vulkan/ggml-vulkan-debug.cpp): get_rows never, mul_mat its rows, mul_mat_id
+// and rope their third dimension, anything else its row count.
+std::int64_t batch_size(const Tensor& t) {
+  switch (t.op) {
+    case Op::get_rows:
+      return 0;
+    case Op::mul_mat:
+      return t.ne[1];
+    case Op::mul_mat_id:
+    case Op::rope:
+      return t.ne[2];
+    default:
+      break;
+  }
+  return t.ne[1] * t.ne[2] * t.ne[3];
+}
+
+class Scheduler {
+ public:
+  Scheduler(const Graph& g, const Placement& p, const GpuRules& gpu)
+      : g_(g), p_(p), gpu_(gpu), backend_(g.tensors().size(), -1) {}
+
+  Result run() {
+    assign();
+    return split_and_allocate();
+  }
+
+ private:
+  const Tensor& at(TensorId id) const { return g_.at(id); }
+  int& backend(TensorId id) { return backend_[static_cast<std::size_t>(id)]; }
+
+  Bytes bytes(TensorId id) const {
+    const Tensor& t = at(id);
+    return t.op == Op::external ? t.memory_bytes : t.bytes();
+  }
+
+  // The device of an external's memory.
+  int location(const Tensor& t) const {
+    if (t.layer < 0) return kCpu;  // the input layer (token_embd) stays on the CPU
+    if (t.layer >= p_.n_layer) return p_.output_on_gpu ? kGpu : kCpu;
+    const bool block = p_.block_on_gpu[static_cast<std::size_t>(t.layer)];
+    if (t.memory == Memory::cache) return block && p_.kv_offload ? kGpu : kCpu;
+    if (t.expert && t.layer < p_.cpu_moe) return kCpu;
+    return block ? kGpu : kCpu;
+  }
+
+  // ggml_backend_vk_device_supports_op's size check (every op of our graphs is supported).
+  bool supports(int b, TensorId id) const {
+    if (b == kCpu || gpu_.max_tensor == 0) return true;
+    const Tensor& t = at(id);
+    if (is_store(t)) {
+      // The result is a view of the layer's cache.
+      if (bytes(t.src[2]) > gpu_.max_tensor) return false;
+    } else if (t.op != Op::external && t.bytes() > gpu_.max_tensor) {
+      return false;
+    }
+    for (TensorId s : t.src) {
+      if (s >= 0 && bytes(s) > gpu_.max_tensor) return false;
+    }
+    return true;
+  }
+
+  // The buffer type a tensor is (or will be) in, as a backend index; -1 when unknown.
+  int buft(TensorId id) {
+    const Tensor& t = at(id);
+    if (t.op == Op::external && !is_store(t)) return location(t);
+    int b = backend(id);
+    if (b < 0 && t.is_view()) b = backend(t.view_src);
+    return b;
+  }
+  bool buffer_supported(TensorId id, int b) { return buft(id) == b; }
+
+  // Pass 1 for one node (ggml_backend_sched_backend_id_from_cur).
+  int from_cur(TensorId id) {
+    const Tensor& t = at(id);
+    if (is_store(t)) {
+      const int b = location(at(t.src[2]));
+      return b == kGpu && !supports(kGpu, id) ? -1 : b;
+    }
+    if (t.op == Op::rope || t.op == Op::flash_attn) return -1;
+    for (TensorId s : t.src) {
+      if (s < 0) continue;
+      const Tensor& src = at(s);
+      if (src.op != Op::external || src.memory != Memory::weight) continue;
+      const int where = location(src);
+      // backend_from_buffer: the highest-priority backend supporting the buffer and the op.
+      int b = where == kGpu ? (supports(kGpu, id) ? kGpu : -1) : kCpu;
+      if (p_.op_offload && b == kCpu && supports(kGpu, id) &&
+          batch_size(t) >= gpu_.offload_min_batch) {
+        b = kGpu;
+      }
+      return b;
+    }
+    return -1;
+  }
+
+  void expand(bool down, bool gpu_only) {
+    int cur = -1;
+    const std::vector<TensorId>& nodes = g_.nodes();
+    const auto n = static_cast<std::ptrdiff_t>(nodes.size());
+    for (std::ptrdiff_t k = 0; k < n; ++k) {
+      const TensorId id = nodes[static_cast<std::size_t>(down ? k : n - 1 - k)];
+      if (is_view(at(id))) continue;
+      int& b = backend(id);
+      if (b != -1) {
+        cur = gpu_only && b == kCpu ? -1 : b;
+      } else if (cur != -1 && supports(cur, id)) {
+        b = cur;
+      }
+    }
+  }
+
+  void assign() {
+    for (TensorId id : g_.inputs()) backend(id) = kCpu;  // graph inputs: the last backend
+    for (TensorId id = 0; id < static_cast<TensorId>(g_.tensors().size()); ++id) {
+      const Tensor& t = at(id);
+      if (t.op == Op::external && !is_store(t)) backend(id) = location(t);
+    }
+    for (TensorId id : g_.nodes()) backend(id) = from_cur(id);
+    // Pass 2: GPU backends down and up, then any backend down and up.
+    expand(true, true);
+    expand(false, true);
+    expand(true, false);
+    expand(false, false);
+    // Pass 3: an unassigned node goes to the backend with the most supported inputs (the
+    // upgrade to a higher-priority backend needs the same buffer type: never here).
+    for (TensorId id : g_.nodes()) {
+      const Tensor& t = at(id);
+      if (is_view(t) || backend(id) != -1) continue;
+      int best = -1;
+      for (int b = kGpu; b <= kCpu; ++b) {
+        if (!supports(b, id)) continue;
+        int n = 0;
+        for (TensorId s : t.src) {
+          if (s >= 0 && buft(s) != -1 && buffer_supported(s, b)) ++n;
+        }
+        if (n > best) {
+          best = n;
+          backend(id) = b;
+        }
+      }
+    }
+    // Pass 4: views follow their source; unassigned sources their user.
+    for (TensorId id : g_.nodes()) {
+      const Tensor& t = at(id);
+      if (t.is_view() && backend(id) == -1) backend(id) = backend(t.view_src);
+      for (TensorId s : t.src) {
+        if (s < 0 || backend(s) != -1) continue;
+        backend(s) = at(s).is_view() ? backend(at(s).view_src) : backend(id);
+      }
+      if (backend(id) == -1) backend(id) = supports(kGpu, id) ? kGpu : kCpu;
+    }
+  }
+
+  // A copy of tensor `src` in another backend's buffer (ggml_dup_tensor_layout): an activation
+  // keeps its type and shape (so an op may later reuse it in place), a weight or cache view is
+  // its bytes.
+  Tensor copy_of(TensorId src) const {
+    const Tensor& s = at(src);
+    Tensor t;
+    t.op = Op::cont;
+    if (s.op == Op::external) {
+      t.elem = graph::Elem::i8;
+      t.ne = {static_cast<std::int64_t>(s.memory_bytes), 1, 1, 1};
+    } else {
+      t.elem = s.elem;
+      t.ne = s.ne;
+      t.contiguous = s.contiguous;
+    }
+    return t;
+  }
+
+  // Pass 5 and the graph copy sched_split_graph hands to ggml_gallocr_reserve_n.
+  Result split_and_allocate() {
+    Graph h;
+    h.reserve(g_.tensors().size() * 2);
+    std::vector<TensorId> map(g_.tensors().size(), -1);
+    std::vector<std::uint8_t> buffer;
+    auto push = [&](TensorId new_id, int b) {
+      if (buffer.size() <= static_cast<std::size_t>(new_id)) {
+        buffer.resize(static_cast<std::size_t>(new_id) + 1, 0);
+      }
+      buffer[static_cast<std::size_t>(new_id)] = static_cast<std::uint8_t>(b);
+    };
+    for (TensorId id = 0; id < static_cast<TensorId>(g_.tensors().size()); ++id) {
+      const Tensor& t = at(id);
+      if (t.op == Op::input || (t.op == Op::external && !is_store(t))) {
+        map[static_cast<std::size_t>(id)] = h.leaf(t);
+        push(map[static_cast<std::size_t>(id)], backend(id));
+      }
+    }
+    auto key = [](TensorId s, int b) { return static_cast<std::int64_t>(s) * 2 + b; };
+    const std::vector<TensorId>& nodes = g_.nodes();
+    int cur = -1;
+    bool split_has_inputs = false;
+
+    // ggml emits each split as: its inputs (a dependency on the source, then the copy), then
+    // its nodes. Sources are remapped when a node is emitted, so nodes are emitted in order
+    // as each split is closed; the copies a node needs are known when it is seen.
+    struct Split {
+      int backend;
+      std::vector<std::pair<TensorId, TensorId>> inputs;  // (old source, copy index)
+      std::vector<TensorId> nodes;                        // old ids, views included
+    };
+    std::vector<Split> all;
+    std::vector<Tensor> copy_tensors;  // index -> tensor; placed into h when emitted
+    std::unordered_map<std::int64_t, std::size_t> copy_index;
+    std::vector<std::array<std::int64_t, 4>> src_copy(g_.tensors().size(), {-1, -1, -1, -1});
+
+    for (TensorId id : nodes) {
+      const Tensor& t = at(id);
+      if (is_view(t)) {
+        if (all.empty()) all.push_back(Split{backend(id), {}, {}});
+        all.back().nodes.push_back(id);
+        continue;
+      }
+      const int b = backend(id);
+      bool need_new = false;
+      if (!all.empty() && b == cur && split_has_inputs) {
+        for (TensorId s : t.src) {
+          if (s < 0) continue;
+          const Tensor& src = at(s);
+          if (src.op == Op::external && src.memory == Memory::weight && location(src) != cur &&
+              !buffer_supported(s, cur)) {
+            need_new = true;
+            break;
+          }
+        }
+      }
+      if (all.empty() || b != cur || need_new) {
+        if (all.empty() || !all.back().nodes.empty() || b != all.back().backend) {
+          all.push_back(Split{b, {}, {}});
+        }
+        all.back().backend = b;
+        cur = b;
+        split_has_inputs = false;
+      }
+      Split& sp = all.back();
+      for (std::size_t j = 0; j < 4; ++j) {
+        const TensorId s = t.src[j];
+        if (s < 0) continue;
+        if (backend(s) == cur || buffer_supported(s, cur)) continue;
+        const std::int64_t k = key(s, cur);
+        auto it = copy_index.find(k);
+        if (it == copy_index.end()) {
+          it = copy_index.emplace(k, copy_tensors.size()).first;
+          copy_tensors.push_back(copy_of(s));
+          sp.inputs.emplace_back(s, static_cast<TensorId>(it->second));
+          split_has_inputs = true;
+        }
+        src_copy[static_cast<std::size_t>(id)][j] = static_cast<std::int64_t>(it->second);
+      }
+      sp.nodes.push_back(id);
+    }
+    const int splits = static_cast<int>(all.size());
+
+    std::vector<TensorId> copy_new(copy_tensors.size(), -1);
+    for (const Split& sp : all) {
+      for (const auto& [src, ci] : sp.inputs) {
+        // A dependency that keeps the source alive until the copy, then the copy itself.
+        Tensor dep;
+        dep.op = Op::external;
+        dep.src[0] = map[static_cast<std::size_t>(src)];
+        push(h.node(dep), backend(src));
+        const TensorId c = h.node(copy_tensors[static_cast<std::size_t>(ci)]);
+        copy_new[static_cast<std::size_t>(ci)] = c;
+        push(c, sp.backend);
+      }
+      for (TensorId id : sp.nodes) {
+        Tensor t = at(id);
+        for (std::size_t j = 0; j < 4; ++j) {
+          if (t.src[j] < 0) continue;
+          const std::int64_t ci = src_copy[static_cast<std::size_t>(id)][j];
+          t.src[j] = ci >= 0 ? copy_new[static_cast<std::size_t>(ci)]
+                             : map[static_cast<std::size_t>(t.src[j])];
+        }
+        if (t.is_view()) t.view_src = map[static_cast<std::size_t>(t.view_src)];
+        const TensorId nid = h.node(t);
+        map[static_cast<std::size_t>(id)] = nid;
+        push(nid, backend(id));
+      }
+    }
+    buffer.resize(h.tensors().size(), 0);
+    const std::vector<Bytes> peaks =
+        graph::allocated_sizes(h, buffer, {gpu_.alignment, gpu_.host_alignment});
+    return Result{.gpu = peaks[0], .host = peaks[1], .splits = splits};
+  }
+
+  const Graph& g_;
+  const Placement& p_;
+  const GpuRules& gpu_;
+  std::vector<int> backend_;
+};
+
+}  // namespace
+
+const GpuRules& vulkan_lavapipe() {
+  static const GpuRules rules{
+      .name = "Vulkan (lavapipe)",
+      .alignment = 16,
+      .host_alignment = 64,
+      .offload_min_batch = 32,
+      .max_tensor = 128 * mib,
+      .source = "ggml-vulkan.cpp (buffer type and host buffer type get_alignment, "
+                "supports_op, offload_op); vulkaninfo on the oracle's llvmpipe device"};
+  return rules;
+}
+
+const GpuRules& vulkan_generic() {
+  static const GpuRules rules{
+      .name = "Vulkan",
+      .alignment = 16,
+      .host_alignment = 64,
+      .offload_min_batch = 32,
+      .max_tensor = 4 * gib - 1,
+      .source = "ggml-vulkan.cpp; typical discrete-GPU limits (4 GiB storage-buffer range)"};
+  return rules;
+}
+
+Result replay(const graph::Graph& graph, const Placement& placement, const GpuRules& gpu) {
+  return Scheduler(graph, placement, gpu).run();
+}
+
+}  // namespace vramplan::sched

@@ -1,0 +1,73 @@
+// The scheduler replay (sched.hpp) on hand-built graphs: op offload of a host weight by batch
+// size, the copies it makes, and lavapipe's storage-buffer limit.
+#include <gtest/gtest.h>
+
+#include <vramplan/graph_alloc.hpp>
+#include <vramplan/sched.hpp>
+
+namespace vramplan {
+namespace {
+
+using graph::Elem;
+using graph::Graph;
+using graph::Memory;
+using graph::Op;
+
+// x (a graph input) -> rms_norm -> mul_mat with the weight of block 0 -> output.
+Graph one_matmul(std::int64_t rows, Bytes weight_bytes) {
+  Graph g;
+  const auto x = g.input(Elem::f32, {256, rows, 1, 1});
+  const auto n = g.op(Op::rms_norm, Elem::f32, {256, rows, 1, 1}, {x});
+  const auto w = g.external(Memory::weight, 0, weight_bytes);
+  const auto y = g.op(Op::mul_mat, Elem::f32, {512, rows, 1, 1}, {w, n});
+  g.mark_output(y);
+  return g;
+}
+
+sched::Placement host_block() {
+  sched::Placement p;
+  p.n_layer = 1;
+  p.block_on_gpu = {false};
+  return p;
+}
+
+TEST(Sched, LargeBatchOnAHostWeightRunsOnTheGpuWithACopyOfTheWeight) {
+  const Bytes weight = 3 * mib;
+  const sched::Result r = sched::replay(one_matmul(64, weight), host_block(),
+                                        sched::vulkan_lavapipe());
+  // The norm follows the offloaded matmul to the GPU (expansion upwards): the GPU holds the
+  // weight's copy, the input's copy and the result; the host only the graph input.
+  EXPECT_GE(r.gpu, weight + 256 * 64 * 4 + 512 * 64 * 4);
+  EXPECT_EQ(r.host, 256 * 64 * 4);
+  // The matmul starts a second GPU split: its weight comes from another backend and the
+  // current split already has an input (the copy of x).
+  EXPECT_EQ(r.splits, 2);
+}
+
+TEST(Sched, SmallBatchOrOpOffloadOffStaysOnTheCpu) {
+  const sched::Result small =
+      sched::replay(one_matmul(16, 3 * mib), host_block(), sched::vulkan_lavapipe());
+  EXPECT_EQ(small.gpu, 0);
+  EXPECT_EQ(small.splits, 1);
+  sched::Placement off = host_block();
+  off.op_offload = false;
+  const sched::Result r = sched::replay(one_matmul(64, 3 * mib), off, sched::vulkan_lavapipe());
+  EXPECT_EQ(r.gpu, 0);
+  EXPECT_GE(r.host, 512 * 64 * 4);
+}
+
+TEST(Sched, TensorsOverTheStorageBufferRangeRunOnTheCpu) {
+  // A GPU weight over lavapipe's 128 MiB range: the op falls back to the CPU, which gets a copy.
+  sched::Placement p;
+  p.n_layer = 1;
+  p.block_on_gpu = {true};
+  const sched::Result lavapipe =
+      sched::replay(one_matmul(64, 200 * mib), p, sched::vulkan_lavapipe());
+  EXPECT_GE(lavapipe.host, 200 * mib);
+  const sched::Result generic =
+      sched::replay(one_matmul(64, 200 * mib), p, sched::vulkan_generic());
+  EXPECT_LT(generic.host, mib);
+}
+
+}  // namespace
+}  // namespace vramplan
