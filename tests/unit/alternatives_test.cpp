@@ -122,8 +122,7 @@ TEST(Alternatives, TheQ8CacheIsTheFitWithAQ8Cache) {
     ASSERT_LT(p.recommendation.gpu_layers, 81);
     const Alternative* q8 = find(p, FindingKind::alt_kv_q8_0);
     ASSERT_NE(q8, nullptr) << kv_auto;
-    EXPECT_EQ(q8->change.changes,
-              (std::vector<Change>{{Setting::kv_type, std::string("q8_0")}}));
+    EXPECT_EQ(q8->change.changes, (std::vector<Change>{{Setting::kv_type, std::string("q8_0")}}));
     FitRequest q8_request = request({24 * gib});
     q8_request.ctx = 32768;
     q8_request.kv_type = GgmlType::q8_0;
@@ -212,7 +211,7 @@ TEST(Alternatives, TheLargestSmallerQuantizationThatKeepsEveryLayer) {
   const std::vector<Model> quants{
       test::simple_model(test::llama31_8b(), GgmlType::q4_0, FileType::mostly_q4_0),
       test::simple_model(test::llama31_8b(), GgmlType::q8_0, FileType::mostly_q8_0)};
-  for (const auto& [vram, expected] : {std::pair{16 * gib, std::size_t{1}},  // Q8_0 fits whole
+  for (const auto& [vram, expected] : {std::pair{16 * gib, std::size_t{1}},    // Q8_0 fits whole
                                        std::pair{8 * gib, std::size_t{0}}}) {  // only Q4_0
     FitRequest r = request({vram});
     r.ctx = 8192;
@@ -269,11 +268,10 @@ TEST(Alternatives, OneMoreGpuOfTheSameSize) {
 TEST(Alternatives, BoundedAndEachImproves) {
   const Model f16 = llama70b(GgmlType::f16, FileType::mostly_f16);
   std::vector<Model> quants;
-  for (const auto& [type, ftype] :
-       {std::pair{GgmlType::q8_0, FileType::mostly_q8_0},
-        std::pair{GgmlType::q4_0, FileType::mostly_q4_0},
-        std::pair{GgmlType::q4_1, FileType::mostly_q4_1},
-        std::pair{GgmlType::q5_0, FileType::mostly_q5_0}}) {
+  for (const auto& [type, ftype] : {std::pair{GgmlType::q8_0, FileType::mostly_q8_0},
+                                    std::pair{GgmlType::q4_0, FileType::mostly_q4_0},
+                                    std::pair{GgmlType::q4_1, FileType::mostly_q4_1},
+                                    std::pair{GgmlType::q5_0, FileType::mostly_q5_0}}) {
     quants.push_back(llama70b(type, ftype));
   }
   for (const Bytes vram : {24 * gib, 48 * gib, 96 * gib, 160 * gib}) {
@@ -295,8 +293,8 @@ TEST(Alternatives, BoundedAndEachImproves) {
     for (const Alternative& a : p.alternatives) {
       EXPECT_TRUE(a.fits);
       const bool more_layers = a.recommendation.gpu_layers > base.gpu_layers;
-      const bool asked_ctx = a.recommendation.gpu_layers == base.gpu_layers &&
-                             base.ctx < 32768 && a.recommendation.ctx == 32768;
+      const bool asked_ctx = a.recommendation.gpu_layers == base.gpu_layers && base.ctx < 32768 &&
+                             a.recommendation.ctx == 32768;
       EXPECT_TRUE(more_layers || asked_ctx) << to_string(a.change.kind);
       EXPECT_GT(static_cast<int>(a.change.kind), last);  // the candidates' order
       last = static_cast<int>(a.change.kind);
@@ -351,7 +349,8 @@ TEST(Alternatives, TheQuantizationNameResolvesInTheCatalog) {
   std::vector<Model> quants;
   for (const FileType q : entry.quants) {
     if (q != ref->quant) {
-      quants.push_back(make_model(entry.id, "catalog", entry.spec, q, generate_tensors(entry.spec, q)));
+      quants.push_back(
+          make_model(entry.id, "catalog", entry.spec, q, generate_tensors(entry.spec, q)));
     }
   }
   FitRequest r = request({16 * gib});
