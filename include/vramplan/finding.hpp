@@ -39,6 +39,13 @@ enum class FindingKind {
   kv_q8_0,         // the q8_0 cache (with flash attention)
   one_slot,        // parallel 1
   other_settings,  // only `changes`: the settings the planner would pick instead
+  // llama.cpp family, alternatives (a plan that fits with layers on the CPU or a shorter
+  // context than asked; each with the settings to give in `changes`)
+  alt_kv_q8_0,         // a q8_0 cache (flash attention on)
+  alt_fewer_slots,     // parallel
+  alt_ctx_all_layers,  // ctx, asked_ctx: the longest context with every layer on the GPU
+  alt_smaller_quant,   // model, file_type, weights_bytes
+  alt_more_gpus,       // gpus, gpu_bytes: one more GPU of the same size
   // llama.cpp family, notes of an estimate
   ctx_clamped,          // ctx, model_max (Ollama clamps)
   ctx_above_max,        // ctx, model_max, engine

@@ -62,6 +62,18 @@ struct PlanSuggestion {
   std::vector<Fact> figures;
 };
 
+// Another complete plan for a request that fits only with part of the model on the CPU or a
+// shorter context than asked (planner.hpp Alternative): the change (its `changes` are the
+// settings to give), the settings of the changed plan, its figures ("gpus", "gpu_bytes": what it
+// takes on the GPUs, "gpu_capacity_bytes") and its speed when the plan's is known.
+struct PlanAlternative {
+  Finding change;
+  bool fits = false;
+  std::vector<PlanValue> recommendation;
+  std::vector<Fact> figures;
+  std::optional<SpeedEstimate> speed;
+};
+
 struct Plan {
   const Engine* engine = nullptr;
   bool fitted = false;  // from `fit` (settings chosen) rather than `estimate` (settings given)
@@ -72,6 +84,8 @@ struct Plan {
   std::vector<Finding> reasons;           // why it does not fit
   std::vector<Finding> notes;             // clamps, assumptions
   std::vector<PlanSuggestion> suggestions;
+  // llama.cpp engines: when the plan puts layers on the CPU or shortens the context.
+  std::vector<PlanAlternative> alternatives;
   // How fast one sequence decodes and a prompt is read, when the device is known well enough
   // (a catalog card with its bandwidth: --gpu; the host's with --ram-bandwidth): an estimate
   // from the bytes each token reads (speed.hpp, docs/speed.md).

@@ -3,6 +3,7 @@
 // then partial offload with a RAM check; llama.cpp common/fit.cpp, docs/memory-model.md).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include <vramplan/bytes.hpp>
 #include <vramplan/estimate.hpp>
+#include <vramplan/speed.hpp>
 
 namespace vramplan {
 
@@ -53,6 +55,10 @@ struct FitRequest {
   std::optional<std::int64_t> batch;
   std::int64_t min_ctx = 4096;  // floor for an unset context (min with the model maximum)
   CpuRepack cpu_repack = CpuRepack::avx2;  // CPU_REPACK copies of host weights
+  // Also plan the alternatives (LlamaPlan::alternatives) when the plan fits but puts layers on
+  // the CPU or shortens the context. Up to max_alternative_plans more plans, so `fit` asks for
+  // them and the sizing sweeps, which plan thousands of combinations, do not.
+  bool alternatives = false;
 };
 
 struct Recommendation {
@@ -75,6 +81,29 @@ struct Suggestion {
   bool fits = false;
 };
 
+// Another complete plan for a request that fits only with layers (or experts) on the CPU or a
+// context shorter than asked (issue 11 §4): one change the user can make, planned the same way.
+struct Alternative {
+  // alt_kv_q8_0, alt_fewer_slots, alt_ctx_all_layers, alt_smaller_quant, alt_more_gpus; its
+  // `changes` are the settings to give.
+  Finding change;
+  bool fits = false;
+  Recommendation recommendation;  // the settings of the changed plan
+  Bytes gpu_bytes = 0;            // what it takes on the GPUs, summed (headroom not included)
+  Bytes gpu_capacity = 0;         // the GPUs' capacity, summed
+  std::int32_t gpus = 0;          // GPUs it plans on
+  std::int64_t n_ctx_seq = 0;     // one sequence's context (as the speed estimate takes it)
+  // Index in fit()'s `alternatives` of the model it plans, when a smaller quantization.
+  std::optional<std::size_t> quant;
+  // Filled by the caller, which knows the card (plan_speed); the planner leaves it empty.
+  std::optional<SpeedEstimate> speed;
+};
+
+// The most extra plans the alternatives cost (each a context search and a layer search).
+inline constexpr int max_alternative_plans = 5;
+// The most alternatives kept.
+inline constexpr std::size_t max_alternatives_kept = 4;
+
 struct LlamaPlan {
   bool fits = false;
   Recommendation recommendation;
@@ -85,9 +114,15 @@ struct LlamaPlan {
   std::vector<Finding> decisions;       // what the planner chose and why
   std::vector<Finding> reasons;         // why it does not fit
   std::vector<Suggestion> suggestions;  // what would fit instead
+  // Plans that keep more on the GPU (or more of the context asked), when this one fits only by
+  // putting layers on the CPU or shortening the context and the request asks for them.
+  std::vector<Alternative> alternatives;
   // estimate() calls made to plan, suggestions included: bounded whatever the model's shape
   // (docs/reliability.md §7), and checked by the tests.
   std::int64_t estimates = 0;
+  // Plans made (each a context search and a layer search): one, one more for --kv-type auto,
+  // at most max_alternative_plans for the alternatives, the suggestions' when it does not fit.
+  std::int64_t plans = 0;
 };
 
 // The context an engine uses when none is given: Ollama's VRAM tier (4096 without GPUs),
@@ -134,7 +169,7 @@ struct Batches {
 [[nodiscard]] LlamaPlan estimate_plan(const Model& model, const FitRequest& request);
 
 // Alternative models (other quantizations of the same model) to suggest from when
-// nothing fits; may be empty.
+// nothing fits, and to offer as alternatives (request.alternatives); may be empty.
 [[nodiscard]] LlamaPlan fit(const Model& model, const FitRequest& request,
                             const std::vector<Model>& alternatives);
 

@@ -50,6 +50,7 @@ FitRequest parse_settings(const PlanOptions& o, const Engine& engine, const Devi
   // --kv-type auto (the default): fit chooses (FitRequest::kv_auto), estimate takes f16.
   if (o.kv_type.has_value() && *o.kv_type != "auto") request.kv_type = parse_kv_type(*o.kv_type);
   request.kv_auto = o.fitted;
+  request.alternatives = o.fitted;  // fit offers other plans when this one spills (issue 11)
   if (o.flash_attn.has_value()) {
     request.flash_attn = parse_on_off_auto("--flash-attn", *o.flash_attn, true);
   }
@@ -136,6 +137,12 @@ PlannedModel plan_llamacpp(const PlanOptions& o, Context& context) {
     const Recommendation& r = plan.recommendation;
     speed = plan_speed(resolved.model, *card, ram_bandwidth, {r.gpu_layers, r.cpu_moe}, r.kv_type,
                        plan.estimate.shape.n_ctx_seq);
+    for (Alternative& a : plan.alternatives) {
+      const Model& m = a.quant ? resolved.alternatives.at(*a.quant) : resolved.model;
+      const Recommendation& ar = a.recommendation;
+      a.speed =
+          plan_speed(m, *card, ram_bandwidth, {ar.gpu_layers, ar.cpu_moe}, ar.kv_type, a.n_ctx_seq);
+    }
   }
   PlannedModel out{.model = std::move(resolved.model),
                    .plan = to_plan(std::move(plan), o.fitted),

@@ -58,6 +58,16 @@ std::string_view to_string(FindingKind kind) {
       return "one_slot";
     case FindingKind::other_settings:
       return "other_settings";
+    case FindingKind::alt_kv_q8_0:
+      return "alt_kv_q8_0";
+    case FindingKind::alt_fewer_slots:
+      return "alt_fewer_slots";
+    case FindingKind::alt_ctx_all_layers:
+      return "alt_ctx_all_layers";
+    case FindingKind::alt_smaller_quant:
+      return "alt_smaller_quant";
+    case FindingKind::alt_more_gpus:
+      return "alt_more_gpus";
     case FindingKind::ctx_clamped:
       return "ctx_clamped";
     case FindingKind::ctx_above_max:

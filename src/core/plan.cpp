@@ -77,6 +77,15 @@ Plan to_plan(LlamaPlan plan, bool fitted) {
     out.suggestions.push_back(PlanSuggestion{
         .change = s.change, .fits = s.fits, .figures = {{"gpu_bytes", s.total_gpu}}});
   }
+  for (const Alternative& a : plan.alternatives) {
+    out.alternatives.push_back(PlanAlternative{.change = a.change,
+                                               .fits = a.fits,
+                                               .recommendation = llama_settings(a.recommendation),
+                                               .figures = {{"gpus", std::int64_t{a.gpus}},
+                                                           {"gpu_bytes", a.gpu_bytes},
+                                                           {"gpu_capacity_bytes", a.gpu_capacity}},
+                                               .speed = a.speed});
+  }
   out.detail = std::move(plan);
   return out;
 }

@@ -1,11 +1,14 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
 #include <vramplan/planner.hpp>
+#include <vramplan/text.hpp>
 
 namespace vramplan {
 namespace {
@@ -27,10 +30,26 @@ struct Planning {
   bool flash_attn = true;
   std::int64_t* estimates = nullptr;  // counts run() calls (Plan::estimates)
   ComputeCache* compute = nullptr;    // shared by the run() calls of one fit()
+  std::int64_t* plans = nullptr;      // counts plan_once() calls (Plan::plans)
 };
 
 Bytes total_of(const std::vector<Bytes>& values) {
   return std::accumulate(values.begin(), values.end(), Bytes{0});
+}
+
+// The planning of `request` for `model`: the budgets after headroom and the RAM reserve, the
+// engine's slots, flash attention; the counters and the compute cache of the fit() it is for.
+Planning planning_for(const Model& model, const FitRequest& request, std::int64_t* estimates,
+                      std::int64_t* plans, ComputeCache* compute) {
+  Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true, estimates, compute, plans};
+  if (request.backend != Backend::cpu) p.gpus = request.vram;
+  for (Bytes cap : p.gpus) p.budget.push_back(cap - request.headroom.for_device(cap));
+  if (request.ram > 0) p.ram_budget = request.ram - ram_reserve_bytes;
+  const Slots slots = engine_slots(p.engine, request.parallel);
+  p.parallel = slots.parallel;
+  p.kv_unified = slots.kv_unified;
+  p.flash_attn = request.flash_attn.value_or(true);
+  return p;
 }
 
 // Ollama's preflight prediction (llm/llama_server.go PredictServerVRAM): file size plus an
@@ -133,6 +152,7 @@ struct Outcome {
 // The fit procedure of llama.cpp's common_fit_params (llama.cpp common/fit.cpp), with every
 // candidate measured by the calculator instead of a dry-run load.
 Outcome plan_once(const Planning& p, GgmlType kv) {
+  if (p.plans != nullptr) ++*p.plans;
   const FitRequest& r = p.request;
   const std::int32_t total_layers = p.model.spec.n_layer + 1;
   const std::int32_t all_layers = p.gpus.empty() ? 0 : total_layers;
@@ -239,6 +259,16 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
   return out;
 }
 
+// Every layer on the GPUs, no experts kept in RAM.
+bool whole_on_gpu(const Config& c, std::int32_t total_layers) {
+  return c.gpu_layers == total_layers && c.cpu_moe == 0;
+}
+
+// The context the user wants: the one asked for, or the model's maximum when none was.
+std::int64_t asked_ctx(const Model& model, const FitRequest& request) {
+  return request.ctx.value_or(model.spec.n_ctx_train);
+}
+
 // The settings in which `to` differs from `from`, in a fixed order.
 std::vector<Change> config_changes(const Config& from, const Config& to) {
   std::vector<Change> changes;
@@ -322,6 +352,185 @@ Recommendation recommendation_of(const Estimate& e) {
                         .cpu_moe = c.cpu_moe};
 }
 
+// What the GPUs of `p` hold of estimate `e`, headroom not included.
+Bytes gpu_use(const Planning& p, const Estimate& e) {
+  Bytes used = 0;
+  for (std::size_t i = 0; i < p.gpus.size(); ++i) {
+    used = checked_add(used, e.devices[i].total(), "the GPUs' total");
+  }
+  return used;
+}
+
+// Whether `o` gives the user more than `base`: more of the model on the GPUs (layers, then
+// experts), or the same placement with the context asked for where `base` had to shorten it.
+// Never fewer layers: the one alternative that trades context for layers is worse on context.
+bool improves(const Outcome& o, const Config& base, std::int64_t asked) {
+  if (!o.fits) return false;
+  const Config& a = o.config;
+  if (a.gpu_layers != base.gpu_layers) return a.gpu_layers > base.gpu_layers;
+  if (a.cpu_moe != base.cpu_moe) return a.cpu_moe < base.cpu_moe;
+  return base.ctx < asked && a.ctx >= asked;
+}
+
+// "24G", "1536M", "16GB": a size in the syntax users type (bytes.hpp parse_size), exact.
+std::string size_text(Bytes bytes) {
+  constexpr std::pair<Bytes, std::string_view> units[] = {
+      {gib, "G"}, {mib, "M"}, {kib, "K"}, {1000000000, "GB"}, {1000000, "MB"}, {1000, "KB"}};
+  for (const auto& [unit, suffix] : units) {
+    if (bytes % unit == 0) return fmt::format("{}{}", bytes / unit, suffix);
+  }
+  return fmt::format("{}B", bytes);
+}
+
+// The name that selects quantization `m` of a catalog entry: "<id>-<quant>" (docs/catalog.md,
+// "typed names").
+std::string quant_name(const Model& m) {
+  const std::string& id = m.entry_id.empty() ? m.name : m.entry_id;
+  return fmt::format("{}-{}", id, lower_ascii(to_string(m.file_type)));
+}
+
+// The alternatives of a plan that fits with part of the model on the CPU or a context shorter
+// than asked (issue 11 §4): each one change the user can make, planned completely by the same
+// procedure, kept when it improves on the plan. In this order, at most max_alternative_plans
+// plans in all: a q8_0 cache (the plan --kv-type auto already made is reused); one slot; the
+// longest context (not below --min-ctx) that keeps every layer on the GPU; the largest smaller
+// quantization that keeps every layer; one more GPU of the same size.
+std::vector<Alternative> alternatives_of(const Planning& p, const Outcome& best,
+                                         const std::vector<Model>& quants,
+                                         const std::optional<Outcome>& q8_planned) {
+  const Model& model = p.model;
+  const FitRequest& request = p.request;
+  const Config& base = best.config;
+  const std::int32_t total_layers = model.spec.n_layer + 1;
+  const std::int64_t asked = asked_ctx(model, request);
+  const bool spilled = !whole_on_gpu(base, total_layers);
+  if (p.gpus.empty() || (base.ctx >= asked && (!spilled || request.gpu_layers))) return {};
+
+  const bool same_gpus = std::all_of(request.vram.begin(), request.vram.end(),
+                                     [&](Bytes b) { return b == request.vram.front(); });
+  const bool more_gpus = same_gpus && !request.vram.empty();
+  int plans_left = max_alternative_plans;
+  std::vector<Alternative> kept;
+  auto keep = [&](const Planning& q, const Outcome& o, Finding change,
+                  std::optional<std::size_t> quant) {
+    if (kept.size() >= max_alternatives_kept || !improves(o, base, asked)) return;
+    Alternative a;
+    a.change = std::move(change);
+    a.fits = o.fits;
+    a.recommendation = recommendation_of(o.estimate);
+    a.gpu_bytes = gpu_use(q, o.estimate);
+    a.gpu_capacity = total_of(q.gpus);
+    a.gpus = static_cast<std::int32_t>(q.gpus.size());
+    a.n_ctx_seq = o.estimate.shape.n_ctx_seq;
+    a.quant = quant;
+    kept.push_back(std::move(a));
+  };
+  // Plans `changed` (its model `m`, its GPUs) with cache type `kv`; counts against the bound.
+  auto plan_changed = [&](const Model& m, const FitRequest& changed, GgmlType kv,
+                          const Finding& change, std::optional<std::size_t> quant) {
+    --plans_left;
+    const Planning q = planning_for(m, changed, p.estimates, p.plans, p.compute);
+    keep(q, plan_once(q, kv), change, quant);
+  };
+
+  // 1. A q8_0 cache: half the f16 cache, so more layers or more context (needs flash attention).
+  if (base.type_k == GgmlType::f16 && base.type_v == GgmlType::f16) {
+    std::vector<Change> changes{{Setting::kv_type, std::string("q8_0")}};
+    if (!p.flash_attn) changes.push_back({Setting::flash_attn, std::string("on")});
+    const Finding change(FindingKind::alt_kv_q8_0, {}, std::move(changes));
+    if (q8_planned) {
+      keep(p, *q8_planned, change, std::nullopt);
+    } else {
+      FitRequest q8 = request;
+      q8.kv_type = GgmlType::q8_0;
+      q8.flash_attn = true;
+      plan_changed(model, q8, GgmlType::q8_0, change, std::nullopt);
+    }
+  }
+  // 2. One slot: less cache where the engine gives each slot its own context (Ollama), smaller
+  //    compute and output buffers everywhere.
+  if (p.parallel > 1) {
+    FitRequest one = request;
+    one.parallel = 1;
+    plan_changed(model, one, base.type_k,
+                 Finding(FindingKind::alt_fewer_slots, {{"parallel", 1}}, {{Setting::parallel, 1}}),
+                 std::nullopt);
+  }
+  // 3. The context asked for, shortened until every layer fits (an unset context was already
+  //    shortened to --min-ctx before layers left the GPU: nothing to gain there).
+  const std::int64_t floor = std::min(std::max<std::int64_t>(request.min_ctx, 1), asked);
+  if (spilled && request.ctx && !request.gpu_layers && !request.cpu_moe && *request.ctx > floor) {
+    FitRequest shorter = request;
+    shorter.ctx.reset();
+    shorter.min_ctx = floor;
+    const Planning q = planning_for(model, shorter, p.estimates, p.plans, p.compute);
+    --plans_left;
+    const Outcome o = plan_once(q, base.type_k);
+    if (whole_on_gpu(o.config, total_layers) && o.config.ctx >= floor) {
+      keep(q, o,
+           Finding(FindingKind::alt_ctx_all_layers, {{"ctx", o.config.ctx}, {"asked_ctx", asked}},
+                   {{Setting::ctx, o.config.ctx}}),
+           std::nullopt);
+    }
+  }
+  // 4. The largest smaller quantization that keeps every layer on the GPU. One whose weights
+  //    and the plan's KV cache alone exceed the GPUs' budget cannot, and costs no plan.
+  if (!request.gpu_layers && !request.cpu_moe) {
+    std::vector<std::size_t> smaller;
+    for (std::size_t i = 0; i < quants.size(); ++i) {
+      if (quants[i].weights.file_tensor_bytes < model.weights.file_tensor_bytes) {
+        smaller.push_back(i);
+      }
+    }
+    std::stable_sort(smaller.begin(), smaller.end(), [&](std::size_t a, std::size_t b) {
+      return quants[a].weights.file_tensor_bytes > quants[b].weights.file_tensor_bytes;
+    });
+    Bytes kv_bytes = 0;
+    for (const DeviceUsage& d : best.estimate.devices) {
+      kv_bytes = checked_add(kv_bytes, d.kv_cache, "the KV cache");
+    }
+    const Bytes budget = total_of(p.budget);
+    for (const std::size_t i : smaller) {
+      if (plans_left <= (more_gpus ? 1 : 0)) break;
+      const Model& m = quants[i];
+      Bytes gpu_weights = m.weights.output.cuda;
+      for (const WeightGroup& g : m.weights.blocks) {
+        gpu_weights = checked_add(gpu_weights, g.cuda, "the GPU weights");
+      }
+      if (checked_add(gpu_weights, kv_bytes, "the GPU weights") > budget) continue;
+      const Finding change(FindingKind::alt_smaller_quant,
+                           {{"model", quant_name(m)},
+                            {"file_type", std::string(to_string(m.file_type))},
+                            {"weights_bytes", m.weights.file_tensor_bytes}},
+                           {{Setting::model, quant_name(m)}});
+      --plans_left;
+      const Planning q = planning_for(m, request, p.estimates, p.plans, p.compute);
+      const Outcome o = plan_once(q, base.type_k);
+      if (whole_on_gpu(o.config, total_layers)) {
+        keep(q, o, change, i);
+        break;
+      }
+    }
+  }
+  // 5. One more GPU of the same size (only when the GPUs given are all one size).
+  if (more_gpus && plans_left > 0) {
+    FitRequest wider = request;
+    wider.vram.push_back(request.vram.front());
+    std::string sizes;
+    for (const Bytes b : wider.vram) {
+      if (!sizes.empty()) sizes += ',';
+      sizes += size_text(b);
+    }
+    plan_changed(model, wider, base.type_k,
+                 Finding(FindingKind::alt_more_gpus,
+                         {{"gpus", static_cast<std::int64_t>(wider.vram.size())},
+                          {"gpu_bytes", request.vram.front()}},
+                         {{Setting::vram, sizes}}),
+                 std::nullopt);
+  }
+  return kept;
+}
+
 }  // namespace
 
 Config default_config(const Model& model, const FitRequest& request) {
@@ -366,14 +575,7 @@ LlamaPlan fit(const Model& model, const FitRequest& request,
   if (request.engine == nullptr) throw Error(ErrorKind::internal, "fit: no engine");
   LlamaPlan plan;
   ComputeCache compute;
-  Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true, &plan.estimates, &compute};
-  if (request.backend != Backend::cpu) p.gpus = request.vram;
-  for (Bytes cap : p.gpus) p.budget.push_back(cap - request.headroom.for_device(cap));
-  if (request.ram > 0) p.ram_budget = request.ram - ram_reserve_bytes;
-  const Slots slots = engine_slots(p.engine, request.parallel);
-  p.parallel = slots.parallel;
-  p.kv_unified = slots.kv_unified;
-  p.flash_attn = request.flash_attn.value_or(true);
+  const Planning p = planning_for(model, request, &plan.estimates, &plan.plans, &compute);
   // A quantized cache without flash attention is refused by the first estimate (kv_cache()).
   GgmlType kv = request.kv_type.value_or(GgmlType::f16);
 
@@ -384,15 +586,13 @@ LlamaPlan fit(const Model& model, const FitRequest& request,
   plan.ram_reserve = request.ram > 0 ? ram_reserve_bytes : 0;
 
   Outcome best = plan_once(p, kv);
+  const std::int32_t total_layers = model.spec.n_layer + 1;
+  std::optional<Outcome> q8_planned;  // the q8_0 plan --kv-type auto made and did not take
   if (!request.kv_type && request.kv_auto && p.flash_attn && !p.gpus.empty()) {
-    const std::int32_t total_layers = model.spec.n_layer + 1;
-    const std::int64_t asked = request.ctx.value_or(model.spec.n_ctx_train);
-    auto whole_on_gpu = [&](const Outcome& o) {
-      return o.config.gpu_layers == total_layers && o.config.cpu_moe == 0;
-    };
-    if (!best.fits || !whole_on_gpu(best) || best.config.ctx < asked) {
+    if (!best.fits || !whole_on_gpu(best.config, total_layers) ||
+        best.config.ctx < asked_ctx(model, request)) {
       Outcome q8 = plan_once(p, GgmlType::q8_0);
-      if (q8.fits && whole_on_gpu(q8) && q8.config.ctx >= best.config.ctx) {
+      if (q8.fits && whole_on_gpu(q8.config, total_layers) && q8.config.ctx >= best.config.ctx) {
         q8.decisions.insert(
             q8.decisions.begin(),
             Finding(FindingKind::kv_auto_q8_0, {{"ctx", q8.config.ctx},
@@ -401,6 +601,8 @@ LlamaPlan fit(const Model& model, const FitRequest& request,
                                                 {"f16_ctx", best.config.ctx}}));
         best = std::move(q8);
         kv = GgmlType::q8_0;
+      } else {
+        q8_planned = std::move(q8);
       }
     }
   }
@@ -410,7 +612,11 @@ LlamaPlan fit(const Model& model, const FitRequest& request,
   const Config& c = best.config;
   plan.recommendation = recommendation_of(plan.estimate);
   if (request.ram > 0) plan.estimate.devices.back().capacity = request.ram;
-  if (plan.fits) return plan;
+  if (plan.fits) {
+    if (request.alternatives)
+      plan.alternatives = alternatives_of(p, best, alternatives, q8_planned);
+    return plan;
+  }
 
   // Why not: every device over its budget, with the numbers.
   const Estimate& e = plan.estimate;
@@ -446,12 +652,7 @@ LlamaPlan fit(const Model& model, const FitRequest& request,
   // What would fit: each change alone, measured the same way.
   // `change` names what differs; without a kind, the settings the planner picks instead.
   auto try_request = [&](const Model& m, FitRequest changed, std::optional<Finding> change) {
-    Planning q = p;
-    Planning alt{m,           changed,      p.engine,
-                 q.gpus,      q.budget,     q.ram_budget,
-                 q.parallel,  q.kv_unified, changed.flash_attn.value_or(true),
-                 p.estimates, p.compute};
-    if (changed.parallel) alt.parallel = *changed.parallel;
+    const Planning alt = planning_for(m, changed, p.estimates, p.plans, p.compute);
     const Outcome o = plan_once(alt, changed.kv_type.value_or(kv));
     if (!change) {
       std::vector<Change> changes = config_changes(c, o.config);

@@ -164,6 +164,13 @@ std::string describe(const Finding& f) {
       return "--parallel 1";
     case K::other_settings:
       return changes_text(f);
+    case K::alt_kv_q8_0:
+    case K::alt_fewer_slots:
+    case K::alt_ctx_all_layers:
+    case K::alt_smaller_quant:
+      return changes_text(f);
+    case K::alt_more_gpus:
+      return format_text("{} GPUs of {}", f.number("gpus"), bytes(f, "gpu_bytes"));
     case K::ctx_clamped:
       return format_text(
           "context {} is above the model's maximum {}; clamped to {} (as Ollama "

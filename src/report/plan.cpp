@@ -1,5 +1,6 @@
 #include <vramplan/report/plan.hpp>
 
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -81,6 +82,30 @@ Json llama_details_json(const LlamaPlan& plan, bool fitted) {
   return j;
 }
 
+Json speed_json(const std::optional<SpeedEstimate>& speed) {
+  if (!speed) return Json();
+  return Json{{"decode_tokens_per_s", speed->decode_tokens_per_s},
+              {"decode_at_ctx_tokens_per_s", speed->decode_at_ctx_tokens_per_s},
+              {"ctx", speed->n_ctx},
+              {"prefill_tokens_per_s", speed->prefill_tokens_per_s}};
+}
+
+Json figure_json(const Fact& f) {
+  return std::visit([](const auto& v) { return Json(v); }, f.value);
+}
+
+// A finding plus `fits`, the changed plan's settings, figures and speed.
+Json alternative_json(const PlanAlternative& a) {
+  Json j = finding_json(a.change);
+  j["fits"] = a.fits;
+  Json settings = Json::object();
+  for (const PlanValue& v : a.recommendation) settings[std::string(v.key)] = value_json(v);
+  j["recommendation"] = settings;
+  for (const Fact& f : a.figures) j[f.name] = figure_json(f);
+  j["speed"] = speed_json(a.speed);
+  return j;
+}
+
 std::string file_type(const Model& model, const Plan& plan) {
   if (const auto* vllm = std::get_if<VllmPlan>(&plan.detail)) return vllm_file_type(model, *vllm);
   return std::string(to_string(model.file_type));
@@ -127,19 +152,15 @@ std::string render_plan_json(const Model& model, const Plan& plan) {
   for (const PlanSuggestion& s : plan.suggestions) {
     Json suggestion = finding_json(s.change);
     suggestion["fits"] = s.fits;
-    for (const Fact& f : s.figures) {
-      suggestion[f.name] = std::visit([](const auto& v) { return Json(v); }, f.value);
-    }
+    for (const Fact& f : s.figures) suggestion[f.name] = figure_json(f);
     suggestions.push_back(suggestion);
   }
   j["suggestions"] = suggestions;
+  Json alternatives = Json::array();
+  for (const PlanAlternative& a : plan.alternatives) alternatives.push_back(alternative_json(a));
+  j["alternatives"] = alternatives;
   j["notes"] = findings_json(plan.notes);
-  j["speed"] = plan.speed
-                   ? Json{{"decode_tokens_per_s", plan.speed->decode_tokens_per_s},
-                          {"decode_at_ctx_tokens_per_s", plan.speed->decode_at_ctx_tokens_per_s},
-                          {"ctx", plan.speed->n_ctx},
-                          {"prefill_tokens_per_s", plan.speed->prefill_tokens_per_s}}
-                   : Json();
+  j["speed"] = speed_json(plan.speed);
   j["details"] =
       std::visit(Overloaded{[&](const LlamaPlan& p) { return llama_details_json(p, plan.fitted); },
                             [](const VllmPlan& p) { return vllm_details_json(p); }},

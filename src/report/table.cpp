@@ -128,6 +128,9 @@ Styled verdict(const LlamaPlan& plan, bool color) {
   return Styled{format_text("{} - closest attempt: {}", paint("no", ansi_red, color), where)};
 }
 
+// "7.4", "23": a rate in tokens per second, one decimal below 10.
+std::string rate(double r) { return r < 10 ? format_text("{:.1f}", r) : format_text("{:.0f}", r); }
+
 // An estimate's verdict: whether every GPU holds what it is given, or the first that does not.
 Styled estimate_verdict(const LlamaPlan& plan, bool color) {
   const DeviceUsage* over = nullptr;
@@ -154,7 +157,6 @@ Styled estimate_verdict(const LlamaPlan& plan, bool color) {
 // "speed:   ~52 tok/s ..." when the plan has a speed estimate, else "".
 std::string speed_line(const std::optional<SpeedEstimate>& speed) {
   if (!speed) return {};
-  auto rate = [](double r) { return r < 10 ? format_text("{:.1f}", r) : format_text("{:.0f}", r); };
   return format_text(
       "speed:   ~{} tok/s decode, ~{} at {} tokens of context; ~{} tok/s prompt (pp512) - an "
       "estimate, docs/speed.md\n",
@@ -190,6 +192,42 @@ std::string usage_bar(Bytes used, Bytes capacity, std::size_t width, bool color)
   }
   return format_text("[{}{}] {:>3} %", bar, std::string(width - filled, '-'), pct);
 }
+
+namespace {
+
+// The alternatives of a plan with layers on the CPU or a shortened context: one line each, the
+// change and the whole changed plan (its layers, context, slots, cache type, GPU use and, when
+// known, decode speed).
+std::string alternatives_table(const std::vector<Alternative>& alternatives) {
+  if (alternatives.empty()) return {};
+  const bool speed = std::any_of(alternatives.begin(), alternatives.end(),
+                                 [](const Alternative& a) { return a.speed.has_value(); });
+  TextTable table({Align::left, Align::left, Align::right, Align::right, Align::right, Align::left,
+                   Align::right, Align::right});
+  std::vector<Cell> head{"", "change", "gpu layers", "ctx", "parallel", "kv_type", "gpu use"};
+  if (speed) head.emplace_back("decode");
+  table.add_row(head);
+  for (const Alternative& a : alternatives) {
+    const Recommendation& r = a.recommendation;
+    std::vector<Cell> row{
+        "",
+        describe(a.change),
+        r.cpu_moe > 0 ? format_text("{}/{} (cpu_moe {})", r.gpu_layers, r.total_layers, r.cpu_moe)
+                      : format_text("{}/{}", r.gpu_layers, r.total_layers),
+        format_text("{}", r.ctx),
+        format_text("{}", r.parallel),
+        std::string(to_string(r.kv_type)),
+        format_text("{} of {}", format_bytes(a.gpu_bytes), format_bytes(a.gpu_capacity))};
+    if (speed) {
+      row.emplace_back(a.speed ? format_text("~{} tok/s", rate(a.speed->decode_tokens_per_s))
+                               : "-");
+    }
+    table.add_row(row);
+  }
+  return "\nalternatives (each a whole plan with one change)\n" + table.render();
+}
+
+}  // namespace
 
 std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
                             const std::optional<SpeedEstimate>& speed,
@@ -236,6 +274,7 @@ std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
         format_text("ram:      {} kept for the operating system\n", format_bytes(plan.ram_reserve));
   }
   out += bullet_list(Styled{"decisions"}, plan.decisions);
+  if (plan.fits) out += alternatives_table(plan.alternatives);
   if (!plan.fits) {
     out += bullet_list(paint("does not fit", ansi_red, options.color), plan.reasons);
     if (!plan.suggestions.empty()) {

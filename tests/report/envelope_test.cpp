@@ -51,9 +51,10 @@ TEST(PlanEnvelope, EveryEngineAndCommandSharesTheKeys) {
        "vllm",
        "estimate"},
   };
-  const std::set<std::string> top{
-      "schema_version", "command", "fits",        "model", "engine", "recommendation", "estimate",
-      "decisions",      "reasons", "suggestions", "notes", "speed",  "details"};
+  const std::set<std::string> top{"schema_version", "command",        "fits",         "model",
+                                  "engine",         "recommendation", "estimate",     "decisions",
+                                  "reasons",        "suggestions",    "alternatives", "notes",
+                                  "speed",          "details"};
   for (Case c : cases) {
     c.args.insert(c.args.end(), {"--format", "json"});
     const Json j = run_json(c.args);
@@ -76,7 +77,7 @@ TEST(PlanEnvelope, EveryEngineAndCommandSharesTheKeys) {
       total += parts;
     }
     EXPECT_EQ(total, j["estimate"]["total_bytes"].get<std::int64_t>());
-    for (const char* list : {"decisions", "reasons", "notes", "suggestions"}) {
+    for (const char* list : {"decisions", "reasons", "notes", "suggestions", "alternatives"}) {
       for (const Json& finding : j[list]) {
         EXPECT_TRUE(finding["kind"].is_string()) << list;
         EXPECT_TRUE(finding["text"].is_string()) << list;

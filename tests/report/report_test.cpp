@@ -120,9 +120,10 @@ TEST(JsonReport, EstimateHasTheDocumentedKeys) {
   const Model m = test_model();
   const auto j = nlohmann::json::parse(
       render_plan_json(m, estimate_of(test_estimate(engine(EngineId::ollama), 33))));
-  EXPECT_EQ(keys(j), (std::set<std::string>{"schema_version", "command", "fits", "model", "engine",
-                                            "recommendation", "estimate", "decisions", "reasons",
-                                            "suggestions", "notes", "speed", "details"}));
+  EXPECT_EQ(keys(j),
+            (std::set<std::string>{"schema_version", "command", "fits", "model", "engine",
+                                   "recommendation", "estimate", "decisions", "reasons",
+                                   "suggestions", "alternatives", "notes", "speed", "details"}));
   EXPECT_EQ(j["schema_version"], 2);
   EXPECT_EQ(j["command"], "estimate");
   EXPECT_EQ(j["fits"], true);  // 9.19 GiB on a 16 GiB GPU
@@ -195,9 +196,10 @@ TEST(JsonReport, FitHasTheDocumentedKeysInOrder) {
   const auto j = nlohmann::ordered_json::parse(text);
   std::vector<std::string> order;
   for (const auto& item : j.items()) order.push_back(item.key());
-  EXPECT_EQ(order, (std::vector<std::string>{"schema_version", "command", "fits", "model", "engine",
-                                             "recommendation", "estimate", "decisions", "reasons",
-                                             "suggestions", "notes", "speed", "details"}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"schema_version", "command", "fits", "model", "engine",
+                                      "recommendation", "estimate", "decisions", "reasons",
+                                      "suggestions", "alternatives", "notes", "speed", "details"}));
   EXPECT_EQ(j["command"], "fit");
   EXPECT_EQ(j["fits"], false);
   EXPECT_EQ(j["recommendation"]["gpu_layers"], 20);

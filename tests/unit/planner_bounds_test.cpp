@@ -19,7 +19,7 @@ namespace {
 // At most this many estimate() calls for one `fit`, suggestions included. A plan is at most
 // about 25 estimates (a binary search over contexts, one over GPU layers, one over
 // --n-cpu-moe); a `fit` that does not fit plans up to 4 smaller quantizations and 4 other
-// changes on top.
+// changes on top, one that spills its q8_0 cache (--kv-type auto) and up to 5 alternatives.
 constexpr std::int64_t max_estimates = 250;
 
 // The shape of the crafted file of the issue: the most layers validate() accepts, many experts,
@@ -47,6 +47,9 @@ FitRequest request(EngineId id, std::vector<Bytes> vram, Bytes ram) {
   r.ram = ram;
   r.headroom =
       Headroom{.profile = "fit", .fixed = 1024 * mib, .fraction = 0, .explanation = "1 GiB"};
+  // As `fit` plans: --kv-type auto, and the alternatives of a plan that spills.
+  r.kv_auto = true;
+  r.alternatives = true;
   return r;
 }
 
@@ -56,12 +59,17 @@ TEST_P(PlannerBound, CraftedMoeFitsOrNotWithinTheEstimateBound) {
   const Model m = crafted_moe(GetParam());
   bool some_fit = false;
   bool some_not = false;
+  bool alternatives_planned = false;
   for (EngineId id : {EngineId::ollama, EngineId::llamacpp}) {
-    // Nothing fits / some layers / experts in RAM / everything on the GPU.
-    for (const auto& [vram, ram] : {std::pair{1 * gib, Bytes{0}}, std::pair{1 * gib, 4 * gib},
-                                    std::pair{3 * gib, 4 * gib}, std::pair{64 * gib, Bytes{0}}}) {
+    // Nothing fits / some layers / experts in RAM / everything on the GPU / a spill that fits
+    // (RAM unchecked), with its alternatives.
+    for (const auto& [vram, ram] :
+         {std::pair{1 * gib, Bytes{0}}, std::pair{1 * gib, 4 * gib}, std::pair{3 * gib, 4 * gib},
+          std::pair{64 * gib, Bytes{0}}, std::pair{3 * gib, Bytes{0}}}) {
       const LlamaPlan p = fit(m, request(id, {vram}, ram), {});
       some_fit = some_fit || p.fits;
+      // A plan that fits made more than its own and --kv-type auto's: alternatives were planned.
+      alternatives_planned = alternatives_planned || (p.fits && p.plans > 2);
       some_not = some_not || !p.fits;
       EXPECT_LE(p.estimates, max_estimates)
           << engine(id).name << " " << format_bytes(vram) << " ram " << format_bytes(ram);
@@ -72,6 +80,7 @@ TEST_P(PlannerBound, CraftedMoeFitsOrNotWithinTheEstimateBound) {
   }
   EXPECT_TRUE(some_fit);  // both outcomes are exercised
   EXPECT_TRUE(some_not);
+  EXPECT_TRUE(alternatives_planned);  // the alternatives' plans are inside the bound too
 }
 
 TEST(PlannerBound, ManySmallerQuantizationsDoNotMultiplyTheWork) {
