@@ -2,9 +2,10 @@
 // the recommender behind `vramplan fit --engine vllm`. Rules: vLLM's
 // vllm/v1/worker/gpu_worker.py, vllm/v1/kv_cache_interface.py, vllm/v1/core/kv_cache_utils.py
 // and vllm/engine/arg_utils.py; the fitted constants are checked against measured startups
-// (docs/memory-model.md, "vLLM"). Version modelled: vLLM v0.21+ defaults (util 0.92, CUDA-graph
-// memory estimated inside the budget); older accounting is selectable (cudagraph_in_budget =
-// false).
+// (docs/memory-model.md, "vLLM"; bench/accuracy/data/vllm-logs.jsonl). The rules are those of
+// one vLLM release, from 0.10 to 0.21 (VllmRequest::release): the default utilisation, whether
+// the CUDA-graph estimate is inside the budget, and the activation peak of the profiling run
+// differ between releases.
 //
 // Every size is per GPU (per tensor-parallel rank); all ranks of a TP group are identical.
 #pragma once
@@ -22,7 +23,24 @@
 
 namespace vramplan {
 
-inline constexpr std::string_view vllm_version = "v0.21+ (V1 engine)";
+// The releases whose rules are implemented, as minor numbers of 0.x: 0.10 ... 0.21. A later
+// release is planned with the newest rules (0.21: nothing that changes memory was modelled past
+// it).
+inline constexpr std::int32_t vllm_oldest_release = 10;
+inline constexpr std::int32_t vllm_newest_release = 21;
+
+// What changes between releases (vllm_rules).
+struct VllmRules {
+  std::int32_t release = vllm_newest_release;   // 0.<release>
+  std::int32_t default_util_x10000 = 9200;      // CacheConfig.gpu_memory_utilization
+  bool cudagraph_in_budget = true;              // VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS default
+  std::int64_t activation_per_logit_x10 = 138;  // profiling peak per max_num_seqs x vocab, x10
+};
+[[nodiscard]] VllmRules vllm_rules(std::int32_t release);
+// "0.11", "0.11.2", "v0.11": the release's minor number when it is one of the implemented ones.
+[[nodiscard]] std::optional<std::int32_t> parse_vllm_release(std::string_view text);
+[[nodiscard]] std::string vllm_release_name(std::int32_t release);  // "0.11"
+[[nodiscard]] std::string vllm_known_releases();                    // "0.10, 0.11, ..., 0.21"
 inline constexpr std::int64_t vllm_block_size = 16;  // CacheConfig.DEFAULT_BLOCK_SIZE
 
 // Fitted constants (measured startups; errors in docs/memory-model.md "vLLM").
@@ -30,13 +48,18 @@ inline constexpr Bytes vllm_pre_snapshot_tp1 = 512 * mib;  // CUDA context befor
 inline constexpr Bytes vllm_pre_snapshot_tp = 1792 * mib;  // + NCCL / custom all-reduce, TP >= 2
 inline constexpr Bytes vllm_weight_extra = gib / 20;       // buffers over the raw tensors (0.05)
 inline constexpr Bytes vllm_activation_base = gib / 5;     // 0.2 GiB
-inline constexpr std::int64_t vllm_activation_per_logit_x10 = 138;  // 13.8 B per seq x vocab
-inline constexpr Bytes vllm_activation_moe = 2 * gib / 5;           // 0.4 GiB more for MoE models
-inline constexpr Bytes vllm_non_torch_tp1 = gib / 4;                // 0.25 GiB
-inline constexpr Bytes vllm_non_torch_tp = 21 * gib / 10;           // 2.1 GiB at TP >= 2
-inline constexpr Bytes vllm_cuda_graph = gib;                       // applied CUDA-graph estimate
+inline constexpr std::int64_t vllm_activation_per_logit_x10 = 138;  // 13.8 B per seq x vocab, 0.17+
+inline constexpr std::int64_t vllm_activation_per_logit_old_x10 = 375;  // 37.5 B before 0.17
+// MXFP4 MoE weights as vLLM holds them (swizzled for its Triton / Marlin kernels, fp32 biases)
+// over the checkpoint's 4.25 bits per weight, x1000: logged gpt-oss loads are 1.06-1.09x.
+inline constexpr std::int64_t vllm_mxfp4_layout_x1000 = 1095;
+inline constexpr Bytes vllm_activation_moe = 2 * gib / 5;       // 0.4 GiB more for MoE models
+inline constexpr Bytes vllm_activation_encoder = 7 * gib / 20;  // 0.35 GiB: vision encoder
+inline constexpr Bytes vllm_non_torch_tp1 = gib / 4;            // 0.25 GiB
+inline constexpr Bytes vllm_non_torch_tp = 21 * gib / 10;       // 2.1 GiB at TP >= 2
+inline constexpr Bytes vllm_cuda_graph = gib;                   // applied CUDA-graph estimate
 inline constexpr Bytes vllm_sampler_margin = 150 * mib;         // vLLM's own "redundancy buffer"
-inline constexpr std::int32_t vllm_default_util_x10000 = 9200;  // 0.92 since v0.21
+inline constexpr std::int32_t vllm_default_util_x10000 = 9200;  // 0.92 since v0.21 (0.90 before)
 
 // How the weights are held. `checkpoint`: the model's tensors as given (a GGUF or safetensors
 // file); bf16/fp16: every parameter in 16 bits; fp8: `--quantization fp8`, linear weights in
@@ -77,10 +100,32 @@ struct VllmBatchDefaults {
 
 // KV bytes one token needs on one rank: sum over layers with KV of
 // max(1, kv_heads / tp) * (head_dim_k + head_dim_v) * dtype_bytes, or for MLA
-// (kv_lora_rank + qk_rope_head_dim) * dtype_bytes on every rank. Sliding-window layers count
-// as full attention (see VllmEstimate::notes).
+// (kv_lora_rank + qk_rope_head_dim) * dtype_bytes on every rank. Every layer counted at full
+// length; how sliding-window layers are grouped and capped is VllmKvLayout.
 [[nodiscard]] Bytes vllm_kv_bytes_per_token(const ModelSpec& spec, std::int32_t tp,
                                             std::int64_t dtype_bytes);
+
+// How vLLM's KV cache manager lays out the layers (vllm/v1/core/kv_cache_utils.py,
+// _get_kv_cache_groups_uniform_page_size and get_kv_cache_config_from_groups; specs in
+// vllm/v1/kv_cache_interface.py). With full and sliding-window layers of one page size, the
+// layers are split into groups of `group_size` layers (the smaller count of the two kinds, or
+// the larger when it is under 1.5x the smaller), padded; each group has its own block table
+// and all groups share one pool of `num_blocks` blocks per layer slot.
+struct VllmKvLayout {
+  Bytes page_bytes = 0;         // one block of one layer
+  std::int32_t group_size = 0;  // layers per group (= the layer slots of the pool)
+  std::int32_t full_groups = 0;
+  std::int32_t swa_groups = 0;
+  std::int64_t window = 0;  // sliding window of the SWA groups (tokens)
+  bool hybrid = false;      // full and sliding groups both present
+  bool uniform = true;      // false: page sizes differ, every layer counted as full attention
+};
+[[nodiscard]] VllmKvLayout vllm_kv_layout(const ModelSpec& spec, std::int32_t tp,
+                                          std::int64_t dtype_bytes);
+// Blocks one request of `len` tokens holds in one group of each kind (SlidingWindowSpec:
+// ceil(min(window - 1 + max_num_batched_tokens, len) / block) + 1; full: ceil(len / block)).
+[[nodiscard]] std::int64_t vllm_blocks_per_request(const VllmKvLayout& layout, std::int64_t len,
+                                                   std::int64_t max_num_batched_tokens);
 
 // Throws Error{usage} with vLLM's message when tp cannot split the attention heads.
 void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp);
@@ -96,9 +141,11 @@ struct VllmRequest {
   std::optional<std::int64_t> max_num_batched_tokens;
   VllmKvDtype kv_cache_dtype = VllmKvDtype::model;
   bool enforce_eager = false;
-  // VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS: true (v0.21+ default) keeps the CUDA-graph
-  // estimate inside the budget; false (older vLLM) captures the graphs outside it.
-  bool cudagraph_in_budget = true;
+  // The vLLM release whose rules apply (0.<release>, vllm_oldest_release..vllm_newest_release).
+  std::int32_t release = vllm_newest_release;
+  // VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS: true keeps the CUDA-graph estimate inside the
+  // budget; false captures the graphs outside it. Unset: the release's default (true from 0.21).
+  std::optional<bool> cudagraph_in_budget;
   std::int64_t min_model_len = 4096;  // fit: shortest unset max_model_len that counts as a fit
   // The GPUs run fp8 (weights and KV cache): false on cards before Ada/Hopper (a T4, an A100),
   // where fit suggests no fp8 change.
@@ -123,6 +170,7 @@ struct VllmDevice {
 };
 
 struct VllmEstimate {
+  std::int32_t release = vllm_newest_release;  // whose rules were applied
   std::int32_t tensor_parallel = 1;
   std::int64_t max_model_len = 0;
   std::int32_t util_x10000 = vllm_default_util_x10000;
@@ -137,18 +185,19 @@ struct VllmEstimate {
   std::vector<VllmDevice> devices;      // one per GPU, identical
   Bytes kv_bytes_per_token = 0;         // per rank
   Bytes page_bytes = 0;                 // block_size * kv_bytes_per_token (all layers)
-  std::int64_t num_blocks = 0;          // floor(kv_cache / page_bytes), 0 when negative
-  std::int64_t kv_tokens = 0;           // num_blocks * block_size
-  std::int64_t blocks_per_request = 0;  // ceil(max_model_len / block_size)
+  VllmKvLayout kv_layout;               // groups of layers (sliding-window layers capped)
+  std::int64_t num_blocks = 0;          // floor(kv_cache / layout page / group size), >= 0
+  std::int64_t kv_tokens = 0;           // "GPU KV cache size": num_blocks / groups * block_size
+  std::int64_t blocks_per_request = 0;  // over all groups, for one request of max_model_len
   double max_concurrency = 0;           // num_blocks / blocks_per_request
-  Bytes kv_needed = 0;                  // one request of max_model_len
+  Bytes kv_needed = 0;                  // one request of max_model_len, summed over layers
   std::int64_t max_fitting_len = 0;     // vLLM's estimated maximum model length
   Bytes cuda_graph_outside = 0;         // graph pool captured outside the budget (estimate off)
   Bytes sampler_need = 0;               // max_num_seqs * vocab * 4 B + 150 MiB
   Bytes sampler_room = 0;               // outside_budget - cuda_graph_outside
 
   bool startup_ok = false;  // total - pre_snapshot >= requested
-  bool kv_ok = false;       // one request of max_model_len fits
+  bool kv_ok = false;       // one request of max_model_len fits (kv_needed <= kv_cache)
   bool sampler_ok = false;  // sampler warm-up fits outside the budget
   std::vector<Finding> notes;
 

@@ -43,6 +43,17 @@ std::int32_t parse_util(const std::string& text) {
   return static_cast<std::int32_t>(std::lround(scaled));
 }
 
+// `--engine vllm@RELEASE`: the rules of that release; plain `vllm`: the newest implemented.
+std::int32_t parse_release(const std::string& engine) {
+  const std::size_t at = engine.find('@');
+  if (at == std::string::npos) return vllm_newest_release;
+  const std::string text = engine.substr(at + 1);
+  if (const std::optional<std::int32_t> release = parse_vllm_release(text)) return *release;
+  throw Error(ErrorKind::usage,
+              fmt::format("--engine vllm@{}: unknown vLLM release (known: {}; plain 'vllm' = {})",
+                          text, vllm_known_releases(), vllm_release_name(vllm_newest_release)));
+}
+
 struct Parsed {
   VllmRequest request;
   bool dtype_given = false;
@@ -76,6 +87,7 @@ Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue
                     Context& context) {
   Parsed p;
   VllmRequest& r = p.request;
+  r.release = parse_release(model.engine);
   p.devices = resolve_devices(model, context);  // --vram, --gpu, auto
   const Devices& devices = p.devices;
   if (devices.empty()) {
@@ -130,8 +142,7 @@ Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue
     p.dtype_given = true;
   }
   if (f.cudagraph_estimate.has_value()) {
-    r.cudagraph_in_budget =
-        parse_on_off_auto("--cudagraph-estimate", *f.cudagraph_estimate, false).value_or(true);
+    r.cudagraph_in_budget = parse_on_off_auto("--cudagraph-estimate", *f.cudagraph_estimate, false);
   }
   // vLLM's A100 rule reads the device name: the card's, unless --gpu-name says otherwise.
   r.gpu_name = f.gpu_name.value_or(p.card);
@@ -268,8 +279,9 @@ void add_vllm_flags(CLI::App& app, PlanOptions& o, bool is_fit) {
       ->type_name("N")
       ->group(group);
   app.add_option("--gpu-memory-utilization", f.gpu_memory_utilization,
-                 is_fit ? "fixed budget fraction (default 0.92, lowered when vLLM would not start)"
-                        : "budget fraction of each GPU (default 0.92)")
+                 is_fit ? "fixed budget fraction (default 0.92 from vLLM 0.21, 0.9 before; "
+                          "lowered when vLLM would not start)"
+                        : "budget fraction of each GPU (default 0.92 from vLLM 0.21, 0.9 before)")
       ->type_name("F")
       ->group(group);
   app.add_option("--max-num-seqs", f.max_num_seqs,
@@ -293,7 +305,8 @@ void add_vllm_flags(CLI::App& app, PlanOptions& o, bool is_fit) {
       ->group(group);
   app.add_flag("--enforce-eager", f.enforce_eager, "no CUDA graphs")->group(group);
   app.add_option("--cudagraph-estimate", f.cudagraph_estimate,
-                 "CUDA-graph memory inside the budget: on (v0.21+ default) or off (older vLLM)")
+                 "CUDA-graph memory inside the budget: on (default from vLLM 0.21) or off "
+                 "(default before)")
       ->type_name("on|off")
       ->group(group);
 }

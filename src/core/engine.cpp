@@ -30,7 +30,7 @@ constexpr std::array<Engine, 4> engine_table{{
     // vLLM: planned by vllm_estimate / vllm_fit (docs/memory-model.md "vLLM"); only id, names and
     // version are read. Context = max_model_len per request; slots = max_num_seqs
     // (vllm/engine/arg_utils.py).
-    {EngineId::vllm, MemoryModel::vllm, "vllm", "vLLM", "v0.21+ (V1 engine)",
+    {EngineId::vllm, MemoryModel::vllm, "vllm", "vLLM", "0.10-0.21 (V1 engine)",
      ContextMeaning::per_slot, OutputReserve::per_sequence, DefaultContext::model_max,
      /*default_parallel=*/1, /*unified_when_parallel_unset=*/false,
      /*batch_equals_ubatch=*/false, /*default_batch=*/2048, /*default_ubatch=*/2048,
@@ -42,6 +42,8 @@ constexpr std::array<Engine, 4> engine_table{{
 std::span<const Engine> engines() { return engine_table; }
 
 const Engine* find_engine(std::string_view name) {
+  // "vllm@0.11": vLLM with the rules of one release (the CLI checks the release).
+  if (name.rfind("vllm@", 0) == 0) return &engine_table[3];
   for (const Engine& e : engine_table) {
     if (e.name == name) return &e;
   }

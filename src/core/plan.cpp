@@ -107,6 +107,7 @@ Plan to_plan(VllmPlan plan, bool fitted) {
       {"dtype", Setting::dtype, std::string(to_string(e.dtype))},
       {"enforce_eager", Setting::none, e.enforce_eager},
       {"cudagraph_estimate_in_budget", Setting::none, e.cudagraph_in_budget},
+      {"vllm_release", Setting::none, vllm_release_name(e.release)},  // whose rules applied
   };
   for (const VllmDevice& d : e.devices) {
     // What vLLM takes: everything but the room it leaves outside its budget.

@@ -55,7 +55,10 @@ Bytes rank_bytes(const TensorInfo& t, const ModelSpec& spec, std::int32_t tp, bo
   if (split == Split::skipped) return 0;
   const bool to_fp8 = fp8_linear && is_float(t.type) && split != Split::vocab &&
                       !(t.ne[1] == 1 && t.ne[2] == 1) && !contains(t.name, "ffn_gate_inp");
-  const Bytes bytes = to_fp8 ? t.elements() : t.bytes();
+  Bytes bytes = to_fp8 ? t.elements() : t.bytes();
+  // MXFP4 experts (gpt-oss): vLLM's Mxfp4MoEMethod (model_executor/layers/quantization/mxfp4.py)
+  // re-lays them out for its kernels and holds the biases in fp32; fitted to the logged loads.
+  if (t.type == GgmlType::mxfp4) bytes = bytes / 1000 * vllm_mxfp4_layout_x1000;
   const std::int64_t rows = t.ne[1] * t.ne[2] * t.ne[3];
   const Bytes row = bytes / rows;
   switch (split) {
@@ -84,13 +87,147 @@ Bytes rank_bytes(const TensorInfo& t, const ModelSpec& spec, std::int32_t tp, bo
 
 std::string util_text(std::int32_t util_x10000) { return fmt::format("{}", util_x10000 / 10000.0); }
 
-Bytes activation_bytes(const ModelSpec& spec, std::int32_t max_num_seqs) {
-  Bytes a = vllm_activation_base + max_num_seqs * spec.n_vocab * vllm_activation_per_logit_x10 / 10;
+// Peak of the profiling forward and the dummy sampler run (GPUModelRunner.profile_run,
+// _dummy_sampler_run): dominated by max_num_seqs rows of fp32 logits and their copies. Per
+// release (fitted, bench/accuracy/data/vllm-logs.jsonl): 37.5 B per row x vocab before 0.17
+// (Qwen3-14B 5.64 GiB on 0.15/0.16; gpt-oss-120b on 0.10.1 within the MoE margin), 13.8 B from
+// 0.17 (2.23 GiB on 0.17/0.18; the 0.19 sweep). MoE models add up to 0.4 GiB for the routed
+// expert buffers (Qwen3-30B-A3B +0.48, DeepSeek-V2-Lite +0.38, Mixtral +0.56 on 0.19).
+// Multimodal checkpoints (a projector / vision tower) also profile the encoder on the largest
+// dummy image ("Encoder cache will be initialized with a budget of N tokens, and profiled with
+// 1 image items of the maximum feature size", gpu_model_runner.py): gemma-3 +0.24-0.34 GiB,
+// Mistral-Small-3.1 +0.11-0.26 on 0.19.
+Bytes activation_bytes(const Model& model, std::int32_t max_num_seqs, const VllmRules& rules) {
+  const ModelSpec& spec = model.spec;
+  Bytes a =
+      vllm_activation_base + max_num_seqs * spec.n_vocab * rules.activation_per_logit_x10 / 10;
   if (spec.moe.present()) a += vllm_activation_moe;
+  if (model.projector > 0) a += vllm_activation_encoder;
   return a;
 }
 
+// Bytes of KV one request of `len` tokens needs, summed over the layers
+// (kv_cache_utils.py max_memory_usage_bytes: what the start-up check compares).
+Bytes kv_needed_bytes(const VllmKvLayout& layout, const ModelSpec& spec, std::int64_t len,
+                      std::int64_t batched, Bytes bytes_per_token_all) {
+  if (!layout.uniform)
+    return ceil_div(len, vllm_block_size) * vllm_block_size * bytes_per_token_all;
+  std::int64_t full = 0;
+  std::int64_t swa = 0;
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    const LayerAttention la = layer_attention(spec, il);
+    if (!la.has_kv) continue;
+    (layout.hybrid || layout.swa_groups > 0) && la.swa ? ++swa : ++full;
+  }
+  VllmKvLayout one_full = layout;
+  one_full.full_groups = 1;
+  one_full.swa_groups = 0;
+  VllmKvLayout one_swa = layout;
+  one_swa.full_groups = 0;
+  one_swa.swa_groups = 1;
+  return layout.page_bytes * (full * vllm_blocks_per_request(one_full, len, batched) +
+                              swa * vllm_blocks_per_request(one_swa, len, batched));
+}
+
 }  // namespace
+
+VllmRules vllm_rules(std::int32_t release) {
+  VllmRules r;
+  r.release = std::clamp(release, vllm_oldest_release, vllm_newest_release);
+  // 0.92 and the CUDA-graph estimate inside the budget from 0.21 (PR #38284,
+  // vllm/config/cache.py and vllm/envs.py); 0.90 and graphs outside before.
+  r.default_util_x10000 = r.release >= 21 ? 9200 : 9000;
+  r.cudagraph_in_budget = r.release >= 21;
+  // The profiling peak fell by 60 % between 0.16 and 0.17 (llm-d-planner's version sweep).
+  r.activation_per_logit_x10 =
+      r.release >= 17 ? vllm_activation_per_logit_x10 : vllm_activation_per_logit_old_x10;
+  return r;
+}
+
+std::optional<std::int32_t> parse_vllm_release(std::string_view text) {
+  if (!text.empty() && (text.front() == 'v' || text.front() == 'V')) text.remove_prefix(1);
+  if (text.rfind("0.", 0) != 0) return std::nullopt;
+  text.remove_prefix(2);
+  std::int32_t minor = 0;
+  std::size_t digits = 0;
+  while (digits < text.size() && digits < 3 &&
+         std::isdigit(static_cast<unsigned char>(text[digits])) != 0) {
+    minor = minor * 10 + (text[digits] - '0');
+    ++digits;
+  }
+  if (digits == 0) return std::nullopt;
+  const std::string_view rest = text.substr(digits);
+  // A patch level ("0.11.2") is the same rules; anything else is not a release name.
+  if (!rest.empty()) {
+    if (rest.front() != '.' || rest.size() < 2 || rest.size() > 4) return std::nullopt;
+    for (const char c : rest.substr(1)) {
+      if (std::isdigit(static_cast<unsigned char>(c)) == 0) return std::nullopt;
+    }
+  }
+  if (minor < vllm_oldest_release || minor > vllm_newest_release) return std::nullopt;
+  return minor;
+}
+
+std::string vllm_release_name(std::int32_t release) { return fmt::format("0.{}", release); }
+
+std::string vllm_known_releases() {
+  std::string out;
+  for (std::int32_t r = vllm_oldest_release; r <= vllm_newest_release; ++r) {
+    if (!out.empty()) out += ", ";
+    out += vllm_release_name(r);
+  }
+  return out;
+}
+
+VllmKvLayout vllm_kv_layout(const ModelSpec& spec, std::int32_t tp, std::int64_t dtype_bytes) {
+  VllmKvLayout layout;
+  std::int32_t full = 0;
+  std::int32_t swa = 0;
+  Bytes page = -1;
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    const LayerAttention la = layer_attention(spec, il);
+    if (!la.has_kv) continue;
+    const Bytes layer_page =
+        vllm_block_size * (spec.mla.present()
+                               ? (spec.mla.kv_lora_rank + spec.mla.qk_rope_head_dim) * dtype_bytes
+                               : rank_kv_heads(kv_heads(spec, il), tp) *
+                                     (spec.head_dim_k() + spec.head_dim_v()) * dtype_bytes);
+    if (page >= 0 && layer_page != page) layout.uniform = false;
+    page = layer_page;
+    la.swa&& spec.swa.window > 0 ? ++swa : ++full;
+  }
+  if (full + swa == 0) return layout;
+  layout.page_bytes = page;
+  if (!layout.uniform) {
+    // Layers of different page sizes: vramplan does not replay vLLM's page unification;
+    // every layer is counted as full attention (fewer tokens than vLLM: the safe side).
+    layout.page_bytes = vllm_block_size * vllm_kv_bytes_per_token(spec, tp, dtype_bytes);
+    layout.group_size = 1;
+    layout.full_groups = 1;
+    return layout;
+  }
+  layout.window = swa > 0 ? spec.swa.window : 0;
+  if (full == 0 || swa == 0) {
+    layout.group_size = full + swa;
+    (swa > 0 ? layout.swa_groups : layout.full_groups) = 1;
+    return layout;
+  }
+  layout.hybrid = true;
+  const std::int32_t lo = std::min(full, swa);
+  const std::int32_t hi = std::max(full, swa);
+  layout.group_size = 2 * hi < 3 * lo ? hi : lo;  // max < 1.5 x min: the larger count
+  layout.full_groups = static_cast<std::int32_t>(ceil_div(full, layout.group_size));
+  layout.swa_groups = static_cast<std::int32_t>(ceil_div(swa, layout.group_size));
+  return layout;
+}
+
+std::int64_t vllm_blocks_per_request(const VllmKvLayout& layout, std::int64_t len,
+                                     std::int64_t max_num_batched_tokens) {
+  const std::int64_t full = ceil_div(len, vllm_block_size);
+  const std::int64_t swa =
+      ceil_div(std::min(layout.window - 1 + max_num_batched_tokens, len), vllm_block_size) + 1;
+  return layout.full_groups * full + layout.swa_groups * swa;
+}
 
 std::string_view to_string(VllmDtype dtype) {
   switch (dtype) {
@@ -214,17 +351,19 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   vllm_check_tensor_parallel(spec, tp);
 
   VllmEstimate e;
+  const VllmRules rules = vllm_rules(request.release);
   const VllmBatchDefaults defaults = vllm_batch_defaults(total, request.gpu_name);
+  e.release = rules.release;
   e.tensor_parallel = tp;
   e.max_model_len = request.max_model_len.value_or(spec.n_ctx_train);
-  e.util_x10000 = request.util_x10000.value_or(vllm_default_util_x10000);
+  e.util_x10000 = request.util_x10000.value_or(rules.default_util_x10000);
   e.max_num_seqs = request.max_num_seqs.value_or(defaults.max_num_seqs);
   e.max_num_batched_tokens =
       request.max_num_batched_tokens.value_or(defaults.max_num_batched_tokens);
   e.dtype = request.dtype;
   e.kv_cache_dtype = request.kv_cache_dtype;
   e.enforce_eager = request.enforce_eager;
-  e.cudagraph_in_budget = request.cudagraph_in_budget;
+  e.cudagraph_in_budget = request.cudagraph_in_budget.value_or(rules.cudagraph_in_budget);
   if (e.max_model_len < 1) {
     throw Error(ErrorKind::invalid_setting, "", Setting::max_model_len, " must be at least 1");
   }
@@ -239,7 +378,7 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   const Bytes pre = tp > 1 ? vllm_pre_snapshot_tp : vllm_pre_snapshot_tp1;
   const Bytes weights =
       vllm_rank_weight_bytes(model, tp, request.dtype == VllmDtype::fp8) + vllm_weight_extra;
-  const Bytes activation = activation_bytes(spec, e.max_num_seqs);
+  const Bytes activation = activation_bytes(model, e.max_num_seqs, rules);
   const Bytes non_torch = tp > 1 ? vllm_non_torch_tp : vllm_non_torch_tp1;
   const Bytes graphs = e.enforce_eager ? 0 : vllm_cuda_graph;
   const Bytes graphs_applied = e.cudagraph_in_budget ? graphs : 0;
@@ -263,15 +402,32 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   const std::int64_t dtype_bytes = e.kv_cache_dtype == VllmKvDtype::fp8 ? 1 : 2;
   e.kv_bytes_per_token = vllm_kv_bytes_per_token(spec, tp, dtype_bytes);
   e.page_bytes = vllm_block_size * e.kv_bytes_per_token;
-  e.num_blocks = d.kv_cache > 0 && e.page_bytes > 0 ? d.kv_cache / e.page_bytes : 0;
-  e.kv_tokens = e.num_blocks * vllm_block_size;
-  e.blocks_per_request = ceil_div(e.max_model_len, vllm_block_size);
-  e.kv_needed = e.blocks_per_request * e.page_bytes;
+  const VllmKvLayout& layout = e.kv_layout = vllm_kv_layout(spec, tp, dtype_bytes);
+  const std::int64_t batched = e.max_num_batched_tokens;
+  // get_num_blocks: available // page_size // group_size; "GPU KV cache size" (0.19's
+  // kv_cache_utils.py) = num_blocks // number of groups * block_size.
+  const Bytes slot = layout.page_bytes * layout.group_size;
+  const std::int32_t groups = layout.full_groups + layout.swa_groups;
+  e.num_blocks = d.kv_cache > 0 && slot > 0 ? d.kv_cache / slot : 0;
+  e.kv_tokens = groups > 0 ? e.num_blocks / groups * vllm_block_size : 0;
+  e.blocks_per_request =
+      std::max<std::int64_t>(1, vllm_blocks_per_request(layout, e.max_model_len, batched));
+  e.kv_needed = kv_needed_bytes(layout, spec, e.max_model_len, batched, e.kv_bytes_per_token);
   e.max_concurrency = static_cast<double>(e.num_blocks) / static_cast<double>(e.blocks_per_request);
-  e.max_fitting_len = std::min(e.kv_tokens, spec.n_ctx_train);
+  // estimate_max_model_len: the longest request whose summed need fits (binary search).
+  e.max_fitting_len = 0;
+  for (std::int64_t lo = 1, hi = spec.n_ctx_train; lo <= hi && d.kv_cache > 0;) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    if (kv_needed_bytes(layout, spec, mid, batched, e.kv_bytes_per_token) <= d.kv_cache) {
+      e.max_fitting_len = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
 
   e.startup_ok = d.outside_budget >= 0;
-  e.kv_ok = e.startup_ok && e.num_blocks >= e.blocks_per_request;
+  e.kv_ok = e.startup_ok && d.kv_cache > 0 && e.kv_needed <= d.kv_cache;
   e.sampler_need = e.max_num_seqs * spec.n_vocab * 4 + vllm_sampler_margin;
   e.sampler_room = d.outside_budget - e.cuda_graph_outside;
   e.sampler_ok = e.sampler_room >= e.sampler_need;
@@ -287,7 +443,7 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
     swa = swa || (la.has_kv && la.swa);
     recurrent = recurrent || la.recurrent;
   }
-  if (swa) {
+  if (swa && !layout.uniform) {
     e.notes.push_back(Finding(FindingKind::vllm_swa_as_full));
   }
   if (recurrent) {
@@ -315,9 +471,10 @@ Attempt attempt(const Model& model, const VllmRequest& request) {
   const std::int64_t model_max = model.spec.n_ctx_train;
   Attempt a;
   VllmRequest r = request;
+  const std::int32_t default_util = vllm_rules(request.release).default_util_x10000;
   if (!request.util_x10000) {
     // Step the default down while vLLM would refuse to start or the sampler warm-up would fail.
-    std::int32_t util = vllm_default_util_x10000;
+    std::int32_t util = default_util;
     r.util_x10000 = util;
     VllmEstimate e = vllm_estimate(model, r);
     while ((!e.startup_ok || !e.sampler_ok) && util > 1000) {
@@ -325,17 +482,17 @@ Attempt attempt(const Model& model, const VllmRequest& request) {
       r.util_x10000 = util;
       e = vllm_estimate(model, r);
     }
-    if (util != vllm_default_util_x10000) {
+    if (util != default_util) {
       a.decisions.push_back(
           e.startup_ok && e.sampler_ok
               ? Finding(FindingKind::vllm_util_lowered,
                         {{"util_x10000", util},
-                         {"default_x10000", vllm_default_util_x10000},
+                         {"default_x10000", default_util},
                          {"room_bytes", e.sampler_room},
                          {"need_bytes", e.sampler_need}},
                         {{Setting::gpu_memory_utilization, util_text(util)}})
               : Finding(FindingKind::vllm_util_none_starts,
-                        {{"util_x10000", util}, {"default_x10000", vllm_default_util_x10000}}));
+                        {{"util_x10000", util}, {"default_x10000", default_util}}));
     }
   }
   r.max_model_len = request.max_model_len.value_or(model_max);
@@ -351,7 +508,7 @@ Attempt attempt(const Model& model, const VllmRequest& request) {
   }
   // --max-model-len auto: the largest multiple of the block size that fits.
   const std::int64_t floor = std::min(request.min_model_len, model_max);
-  const std::int64_t len = a.estimate.kv_tokens / vllm_block_size * vllm_block_size;
+  const std::int64_t len = a.estimate.max_fitting_len / vllm_block_size * vllm_block_size;
   if (a.estimate.startup_ok && len >= std::max<std::int64_t>(floor, 1)) {
     r.max_model_len = len;
     a.estimate = vllm_estimate(model, r);

@@ -83,6 +83,7 @@ VllmRequest llmd(std::int32_t tp) {
   r.gpus.assign(static_cast<std::size_t>(tp), h100);
   r.max_model_len = 8192;
   r.util_x10000 = 9500;
+  r.release = 19;                 // vLLM 0.19.0
   r.cudagraph_in_budget = false;  // v0.19: the estimate is logged, not applied
   return r;
 }
@@ -273,6 +274,7 @@ TEST(Vllm, SamplerWarmupRiskWithLargeVocabAndHighUtil) {
   VllmRequest open = r;
   open.util_x10000.reset();
   open.cudagraph_in_budget = true;
+  open.release = 21;  // the 0.92 default
   const VllmPlan plan = vllm_fit(m, open);
   EXPECT_EQ(plan.estimate.util_x10000, vllm_default_util_x10000);
   EXPECT_TRUE(plan.estimate.sampler_ok);
@@ -382,6 +384,58 @@ TEST(Vllm, DtypeNamesRoundTrip) {
   EXPECT_EQ(parse_vllm_kv_dtype("fp8"), VllmKvDtype::fp8);
   EXPECT_EQ(parse_vllm_kv_dtype("auto"), VllmKvDtype::model);
   EXPECT_EQ(parse_vllm_kv_dtype("q8_0"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace vramplan
+
+namespace vramplan {
+namespace {
+
+TEST(Vllm, ReleaseNamesParseToTheImplementedOnes) {
+  EXPECT_EQ(parse_vllm_release("0.11"), 11);
+  EXPECT_EQ(parse_vllm_release("0.11.2"), 11);
+  EXPECT_EQ(parse_vllm_release("v0.21"), 21);
+  EXPECT_EQ(parse_vllm_release("0.10.1.1"), std::nullopt);  // not a release spelling vLLM uses
+  EXPECT_EQ(parse_vllm_release("0.9"), std::nullopt);       // V0 accounting, not implemented
+  EXPECT_EQ(parse_vllm_release("0.22"), std::nullopt);
+  EXPECT_EQ(parse_vllm_release("1.0"), std::nullopt);
+  EXPECT_EQ(parse_vllm_release("0.11x"), std::nullopt);
+  EXPECT_EQ(parse_vllm_release(""), std::nullopt);
+  EXPECT_EQ(vllm_release_name(17), "0.17");
+  EXPECT_EQ(vllm_known_releases().rfind("0.10, 0.11", 0), 0U);
+}
+
+TEST(Vllm, RulesChangeAtTheReleasesThatChangedThem) {
+  EXPECT_EQ(vllm_rules(16).activation_per_logit_x10, vllm_activation_per_logit_old_x10);
+  EXPECT_EQ(vllm_rules(17).activation_per_logit_x10, vllm_activation_per_logit_x10);
+  EXPECT_EQ(vllm_rules(20).default_util_x10000, 9000);
+  EXPECT_FALSE(vllm_rules(20).cudagraph_in_budget);
+  EXPECT_EQ(vllm_rules(21).default_util_x10000, 9200);
+  EXPECT_TRUE(vllm_rules(21).cudagraph_in_budget);
+  // The same request planned with 0.16 rules leaves less KV (a larger profiling peak).
+  VllmRequest r = llmd(1);
+  const Model m = bf16_model(test::llama31_8b());
+  const VllmEstimate now = vllm_estimate(m, r);
+  r.release = 16;
+  const VllmEstimate old = vllm_estimate(m, r);
+  EXPECT_GT(old.devices.front().activation, now.devices.front().activation);
+  EXPECT_LT(old.devices.front().kv_cache, now.devices.front().kv_cache);
+  EXPECT_EQ(old.release, 16);
+}
+
+TEST(Vllm, SlidingWindowLayersAreGroupedAndCapped) {
+  // gpt-oss-20b: 12 sliding (window 128) + 12 full layers -> 2 groups of 12 layers.
+  const ModelSpec s = test::gpt_oss_20b();
+  const VllmKvLayout layout = vllm_kv_layout(s, 2, 2);
+  EXPECT_TRUE(layout.hybrid);
+  EXPECT_EQ(layout.group_size, 12);
+  EXPECT_EQ(layout.full_groups, 1);
+  EXPECT_EQ(layout.swa_groups, 1);
+  EXPECT_EQ(layout.window, 128);
+  // A full group holds ceil(len / 16) blocks, a sliding one ceil(min(w - 1 + batched, len)/16)+1.
+  EXPECT_EQ(vllm_blocks_per_request(layout, 8192, 8192), 512 + 513);
+  EXPECT_EQ(vllm_blocks_per_request(layout, 131072, 2048), 8192 + 137);
 }
 
 }  // namespace
