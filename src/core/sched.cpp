@@ -332,8 +332,9 @@ const GpuRules& vulkan_lavapipe() {
       .host_alignment = 64,
       .offload_min_batch = 32,
       .max_tensor = 128 * mib,
-      .source = "ggml-vulkan.cpp (buffer type and host buffer type get_alignment, "
-                "supports_op, offload_op); vulkaninfo on the oracle's llvmpipe device"};
+      .source =
+          "ggml-vulkan.cpp (buffer type and host buffer type get_alignment, "
+          "supports_op, offload_op); vulkaninfo on the oracle's llvmpipe device"};
   return rules;
 }
 

@@ -100,8 +100,8 @@ std::vector<Row> predict_all() {
     r.util_x10000 = static_cast<std::int32_t>(std::lround(j.at("util").get<double>() * 10000));
     r.max_num_seqs = j.at("max_num_seqs").get<std::int32_t>();
     r.max_num_batched_tokens = j.at("max_num_batched_tokens").get<std::int64_t>();
-    r.kv_cache_dtype = j.at("kv_cache_dtype").get<std::string>() == "fp8" ? VllmKvDtype::fp8
-                                                                           : VllmKvDtype::model;
+    r.kv_cache_dtype =
+        j.at("kv_cache_dtype").get<std::string>() == "fp8" ? VllmKvDtype::fp8 : VllmKvDtype::model;
     r.cudagraph_in_budget = j.at("cudagraph_estimate").get<bool>();
     const std::optional<std::int32_t> release = parse_vllm_release(row.release);
     EXPECT_TRUE(release.has_value()) << row.id << ": release " << row.release;
@@ -151,8 +151,9 @@ TEST(VllmAccuracy, ErrorTable) {
   };
   for (const Row& row : rows()) {
     if (!row.modelled) {
-      table += fmt::format("| {} | {} | {} | {} | | | | | | |\n", row.data.at("hf").get<std::string>(),
-                           row.release, row.data.at("tp").get<int>(), row.why_not);
+      table +=
+          fmt::format("| {} | {} | {} | {} | | | | | | |\n", row.data.at("hf").get<std::string>(),
+                      row.release, row.data.at("tp").get<int>(), row.why_not);
       continue;
     }
     const VllmDevice& d = row.e.devices.front();

@@ -33,8 +33,8 @@ sched::Placement host_block() {
 
 TEST(Sched, LargeBatchOnAHostWeightRunsOnTheGpuWithACopyOfTheWeight) {
   const Bytes weight = 3 * mib;
-  const sched::Result r = sched::replay(one_matmul(64, weight), host_block(),
-                                        sched::vulkan_lavapipe());
+  const sched::Result r =
+      sched::replay(one_matmul(64, weight), host_block(), sched::vulkan_lavapipe());
   // The norm follows the offloaded matmul to the GPU (expansion upwards): the GPU holds the
   // weight's copy, the input's copy and the result; the host only the graph input.
   EXPECT_GE(r.gpu, weight + 256 * 64 * 4 + 512 * 64 * 4);
