@@ -51,6 +51,9 @@ enum class CheckVerdict {
 // The memory of one model (per device) as the engine would run it.
 struct CheckedModel {
   std::string name;
+  // Set in a plan of separate containers (model_set.hpp) when the model is not the result's
+  // engine's: a vLLM container beside an Ollama server.
+  std::optional<DeployEngine> engine;
   std::int64_t ctx = 0;  // llama family: the context setting (per slot for Ollama); vLLM: length
   std::int32_t parallel = 1;  // slots, vLLM: max_num_seqs
   std::string kv_type;        // "f16", "q8_0"; vLLM "auto"/"fp8"
