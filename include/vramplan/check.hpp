@@ -16,6 +16,7 @@
 #include <vramplan/deployment.hpp>
 #include <vramplan/finding.hpp>
 #include <vramplan/model.hpp>
+#include <vramplan/vllm.hpp>
 
 namespace vramplan {
 
@@ -119,6 +120,10 @@ struct CheckRequest {
 // A model's name with its quantization when the name does not end in it ("llama3.1-8b Q3_K_M"):
 // how a smaller-quantization fix names the model (SettingChange::value).
 [[nodiscard]] std::string quantized_name(const Model& model);
+
+// A vLLM deployment's settings as vLLM's request (no GPUs): what a vLLM service of a compose file
+// runs with beside others (model_set.hpp).
+[[nodiscard]] VllmRequest vllm_request_of(const Deployment& deployment);
 
 // Evaluates `deployment` for `request`. Throws Error{invalid_setting} for a configuration the
 // engine would refuse that is not a matter of memory (no model, more models than a vLLM server

@@ -109,6 +109,7 @@ enum class FindingKind {
   // several models (model_set.hpp), notes
   set_vllm_reserved,  // device, containers, reserved_bytes, left_bytes, ollama_bytes, ollama_models
   set_eviction,       // keep_alive: how Ollama's models take turns
+  set_vllm_smallest_util,  // model, util_x10000, smallest_x10000, max_model_len
 };
 
 // The JSON name of a kind: "ctx_largest_fits".

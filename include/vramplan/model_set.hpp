@@ -30,6 +30,7 @@ namespace vramplan {
 
 // One vLLM server in its own container on the set's GPU.
 struct VllmService {
+  std::string name;       // how the tables name it; "" = the model's name
   Model model;            // as vLLM loads it (a catalog entry: its checkpoint in the dtype)
   std::string model_ref;  // what `vllm serve` gets: a Hugging Face repository or a path
   // Its settings; `gpus` is the set's. Unset max_model_len: the set's context, else the smaller
@@ -44,9 +45,12 @@ inline constexpr std::int64_t vllm_set_default_len = 8192;
 
 struct SetRequest {
   std::vector<CheckModel> models;  // the Ollama server's; with `vllm`, two or more in all
-  std::vector<VllmService> vllm;   // separate vLLM containers (one GPU only)
-  std::vector<Bytes> gpus;         // at least one
-  Bytes ram = 0;                   // 0: not checked
+  // The Ollama server's settings as its files give them (`check` of a compose file): evaluated
+  // as they are, instead of the fields below; only with fitted = false.
+  std::optional<Deployment> ollama;
+  std::vector<VllmService> vllm;  // separate vLLM containers (one GPU only)
+  std::vector<Bytes> gpus;        // at least one
+  Bytes ram = 0;                  // 0: not checked
   // The server's settings; nullopt: Ollama's default (estimate) or the planner's choice (fit).
   std::optional<std::int64_t> ctx;       // per slot, every model (OLLAMA_CONTEXT_LENGTH)
   std::optional<std::int32_t> parallel;  // OLLAMA_NUM_PARALLEL

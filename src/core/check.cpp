@@ -147,6 +147,23 @@ Knobs read_knobs(const Deployment& d, const CheckRequest& request) {
   return k;
 }
 
+}  // namespace
+
+VllmRequest vllm_request_of(const Deployment& deployment) {
+  const Knobs k = read_knobs(deployment, CheckRequest{});
+  VllmRequest r;
+  r.dtype = k.dtype;
+  r.max_model_len = k.max_model_len;
+  r.util_x10000 = k.util_x10000;
+  r.max_num_seqs = k.max_num_seqs;
+  r.max_num_batched_tokens = k.max_num_batched_tokens;
+  r.kv_cache_dtype = k.kv_dtype;
+  r.enforce_eager = k.enforce_eager;
+  return r;
+}
+
+namespace {
+
 const Engine& llama_engine(DeployEngine e) {
   return engine(e == DeployEngine::ollama ? EngineId::ollama : EngineId::llamacpp);
 }

@@ -174,6 +174,8 @@ std::string_view to_string(FindingKind kind) {
       return "set_vllm_reserved";
     case FindingKind::set_eviction:
       return "set_eviction";
+    case FindingKind::set_vllm_smallest_util:
+      return "set_vllm_smallest_util";
   }
   return "";
 }

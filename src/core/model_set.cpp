@@ -60,6 +60,31 @@ const CheckedModel& chat_model(const CheckResult& result) {
   return result.models.front();
 }
 
+// The smallest utilisation, in vLLM's 0.01 steps, whose KV pool holds one request of
+// r.max_model_len; nullopt when not even the whole GPU does. A larger budget only adds KV cache,
+// so a binary search finds it (the start-up and warm-up checks, which a large budget fails, are
+// the caller's).
+std::optional<std::int32_t> smallest_util(const Model& model, VllmRequest r) {
+  const auto holds = [&](std::int32_t percent) {
+    r.util_x10000 = percent * 100;
+    const VllmEstimate e = vllm_estimate(model, r);
+    const Bytes kv = e.devices.front().kv_cache;
+    return kv > 0 && e.kv_needed <= kv;
+  };
+  std::int32_t lo = 1;
+  std::int32_t hi = 100;
+  if (!holds(hi)) return std::nullopt;
+  while (lo < hi) {
+    const std::int32_t mid = lo + (hi - lo) / 2;
+    if (holds(mid)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo * 100;
+}
+
 // A vLLM container of the set on `gpu` bytes: as given, or (fit, no utilisation given) with
 // the smallest utilisation, in vLLM's 0.01 steps, whose budget serves one request of its length.
 VllmServicePlan plan_vllm_service(const VllmService& service, const SetRequest& set, Bytes gpu) {
@@ -72,36 +97,26 @@ VllmServicePlan plan_vllm_service(const VllmService& service, const SetRequest& 
   }
   VllmServicePlan out;
   out.model_ref = service.model_ref;
-  const auto starts = [](const VllmEstimate& e) { return e.fits() && e.sampler_ok; };
+  const std::optional<std::int32_t> smallest = smallest_util(service.model, r);
   if (set.fitted && !r.util_x10000) {
-    // A larger budget only adds KV cache: binary search for the first step whose KV cache holds
-    // one request (the start-up and warm-up checks, which a large budget fails, come after).
-    const auto holds = [&](std::int32_t percent) {
-      r.util_x10000 = percent * 100;
-      const VllmEstimate e = vllm_estimate(service.model, r);
-      const Bytes kv = e.devices.front().kv_cache;
-      return kv > 0 && e.kv_needed <= kv;
-    };
-    std::int32_t lo = 1;
-    std::int32_t hi = 100;
-    if (holds(hi)) {
-      while (lo < hi) {
-        const std::int32_t mid = lo + (hi - lo) / 2;
-        if (holds(mid)) {
-          hi = mid;
-        } else {
-          lo = mid + 1;
-        }
-      }
-      r.util_x10000 = lo * 100;
-      out.util_chosen = true;
-    } else {
-      r.util_x10000.reset();  // nothing holds it: the closest is vLLM's default
-    }
+    // nothing holds it: the closest is vLLM's default
+    if (smallest) r.util_x10000 = *smallest;
+    out.util_chosen = smallest.has_value();
   }
   out.plan.estimate = vllm_estimate(service.model, r);
   const VllmEstimate& e = out.plan.estimate;
-  out.plan.fits = starts(e);
+  // As for one vLLM: it starts when the budget holds one request; the sampler warm-up outside
+  // it is part of the footprint, so a set without room for it does not fit.
+  out.plan.fits = e.fits();
+  // A utilisation given (or vLLM's default) that is not the smallest: say which is.
+  if (!out.util_chosen && smallest && *smallest != e.util_x10000) {
+    out.plan.estimate.notes.push_back(
+        Finding(FindingKind::set_vllm_smallest_util,
+                {{"model", service.name.empty() ? service.model.name : service.name},
+                 {"util_x10000", e.util_x10000},
+                 {"smallest_x10000", *smallest},
+                 {"max_model_len", e.max_model_len}}));
+  }
   constexpr std::string_view what = "a vLLM container's memory";
   const VllmDevice& d = e.devices.front();
   out.footprint = checked_add(checked_add(d.pre_snapshot, e.requested, what),
@@ -110,11 +125,15 @@ VllmServicePlan plan_vllm_service(const VllmService& service, const SetRequest& 
 }
 
 // The row of a vLLM container in the set's tables, and its share of the GPU's totals.
-void add_vllm_row(const VllmServicePlan& service, const Model& model, CheckResult& result) {
+void add_vllm_row(const VllmServicePlan& service, const Model& model, const std::string& name,
+                  CheckResult& result) {
   const VllmEstimate& e = service.plan.estimate;
+  for (const Finding& f : e.notes) {
+    if (f.kind == FindingKind::set_vllm_smallest_util) result.findings.push_back(f);
+  }
   const VllmDevice& d = e.devices.front();
   CheckedModel m;
-  m.name = model.name;
+  m.name = name;
   m.engine = DeployEngine::vllm;
   m.ctx = e.max_model_len;
   m.parallel = e.max_num_seqs;
@@ -155,6 +174,9 @@ SetPlan plan_model_set(const SetRequest& request) {
   if (request.models.size() + request.vllm.size() < 2) {
     throw Error(ErrorKind::invalid_setting, "a model set needs at least two models");
   }
+  if (request.ollama && request.fitted) {
+    throw Error(ErrorKind::internal, "a set read from files is evaluated, not fitted");
+  }
   if (!request.vllm.empty() && request.gpus.size() != 1) {
     throw Error(ErrorKind::invalid_setting, "separate vLLM containers are planned on one GPU");
   }
@@ -182,7 +204,8 @@ SetPlan plan_model_set(const SetRequest& request) {
   const Bytes ollama_used = gpu.used;
   gpu.capacity = request.gpus.front();
   for (std::size_t i = 0; i < plan.vllm.size(); ++i) {
-    add_vllm_row(plan.vllm[i], request.vllm[i].model, plan.result);
+    const VllmService& s = request.vllm[i];
+    add_vllm_row(plan.vllm[i], s.model, s.name.empty() ? s.model.name : s.name, plan.result);
     plan.fits = plan.fits && plan.vllm[i].plan.fits;
   }
   plan.result.findings.push_back(
@@ -237,7 +260,7 @@ void plan_ollama(const SetRequest& request, const std::vector<Bytes>& gpus, SetP
   const auto evaluate = [&](bool take_turns) {
     const CheckRequest check{
         .models = models, .gpus = gpus, .ram = request.ram, .keep = keep, .take_turns = take_turns};
-    return check_deployment(deployment_of(settings), check);
+    return check_deployment(request.ollama ? *request.ollama : deployment_of(settings), check);
   };
   // Loaded together first: check's single changes, else its changes combined; taking turns
   // only when nothing keeps every model loaded.

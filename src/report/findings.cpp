@@ -389,6 +389,12 @@ std::string describe(const Finding& f) {
       return format_text("{}; the Ollama server finds {} free and uses {} of it; {}", held,
                          bytes(f, "left_bytes"), bytes(f, "ollama_bytes"), rule);
     }
+    case K::set_vllm_smallest_util:
+      return format_text(
+          "{}: --gpu-memory-utilization {} reserves that share of the whole GPU; {} is the "
+          "smallest whose KV cache holds one request of {} tokens (fit chooses it)",
+          f.word("model"), static_cast<double>(f.number("util_x10000")) / 10000,
+          static_cast<double>(f.number("smallest_x10000")) / 10000, f.number("max_model_len"));
     case K::set_eviction:
       return format_text(
           "taking turns: a request for a model that is not loaded waits while Ollama unloads an "

@@ -22,7 +22,10 @@ namespace {
 using Json = nlohmann::ordered_json;
 constexpr DeployEngine ollama = DeployEngine::ollama;
 
-std::string_view command_name(const SetReport& r) { return r.fitted ? "fit" : "estimate"; }
+std::string_view command_name(const SetReport& r) {
+  if (!r.command.empty()) return r.command;
+  return r.fitted ? "fit" : "estimate";
+}
 
 std::int32_t gpu_layers(const CheckResult& r) {
   std::int32_t n = 0;
