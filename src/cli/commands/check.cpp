@@ -312,8 +312,8 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
   sub->add_option("--compose", o.compose, "a docker compose file (its .env beside it is read)")
       ->type_name("FILE");
   sub->add_option("--service", o.service,
-                  "the compose service to check (default: the one "
-                  "that runs an engine's server)")
+                  "the compose service to check (default: the one that runs an engine's "
+                  "server, or all of them sharing one GPU)")
       ->type_name("NAME");
   sub->add_option("--modelfile", o.modelfile, "an Ollama Modelfile (PARAMETER lines)")
       ->type_name("FILE");
