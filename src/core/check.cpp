@@ -151,10 +151,8 @@ Knobs read_knobs(const Deployment& d, const CheckRequest& request) {
   return k;
 }
 
-}  // namespace
-
-VllmRequest vllm_request_of(const Deployment& deployment) {
-  const Knobs k = read_knobs(deployment, CheckRequest{});
+// vLLM's settings among the knobs, without GPUs.
+VllmRequest vllm_settings(const Knobs& k) {
   VllmRequest r;
   r.dtype = k.dtype;
   r.max_model_len = k.max_model_len;
@@ -164,6 +162,12 @@ VllmRequest vllm_request_of(const Deployment& deployment) {
   r.kv_cache_dtype = k.kv_dtype;
   r.enforce_eager = k.enforce_eager;
   return r;
+}
+
+}  // namespace
+
+VllmRequest vllm_request_of(const Deployment& deployment) {
+  return vllm_settings(read_knobs(deployment, CheckRequest{}));
 }
 
 namespace {
@@ -521,15 +525,8 @@ class Checker {
   }
 
   VllmRequest vllm_request(const Knobs& k) const {
-    VllmRequest r;
+    VllmRequest r = vllm_settings(k);
     r.gpus = request_.gpus;
-    r.dtype = k.dtype;
-    r.max_model_len = k.max_model_len;
-    r.util_x10000 = k.util_x10000;
-    r.max_num_seqs = k.max_num_seqs;
-    r.max_num_batched_tokens = k.max_num_batched_tokens;
-    r.kv_cache_dtype = k.kv_dtype;
-    r.enforce_eager = k.enforce_eager;
     return r;
   }
 
