@@ -29,6 +29,9 @@ struct CheckModel {
   // vLLM: a catalog entry, loaded as its Hugging Face checkpoint in the deployment's dtype
   // (vllm_checkpoint_model); false for a file, whose tensors are used as they are.
   bool from_catalog = true;
+  // Ollama: the model's own context (its Modelfile's num_ctx, or the requests' options.num_ctx),
+  // which beats the server's OLLAMA_CONTEXT_LENGTH; nullopt: the server's.
+  std::optional<std::int64_t> ctx;
 };
 
 // A change to one engine setting; the value as the engine reads it ("q8_0", "1", "8192",

@@ -110,6 +110,7 @@ enum class FindingKind {
   set_vllm_reserved,  // device, containers, reserved_bytes, left_bytes, ollama_bytes, ollama_models
   set_eviction,       // keep_alive: how Ollama's models take turns
   set_vllm_smallest_util,  // model, util_x10000, smallest_x10000, max_model_len
+  set_own_ctx,             // model, ctx: a model's own num_ctx, beside the server's context
 };
 
 // The JSON name of a kind: "ctx_largest_fits".

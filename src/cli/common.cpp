@@ -114,6 +114,20 @@ std::int64_t parse_integer(std::string_view flag, const std::string& text, std::
   return value;
 }
 
+ModelWithContext parse_model_context(const std::string& text) {
+  const std::size_t comma = text.rfind(',');
+  if (comma == std::string::npos) return {text, std::nullopt};
+  const std::string option = text.substr(comma + 1);
+  for (const std::string_view key : {"ctx=", "num_ctx="}) {
+    if (option.starts_with(key)) {
+      const std::string flag = fmt::format("--model {}", text.substr(0, comma));
+      return {text.substr(0, comma),
+              parse_token_count(flag + " ctx", option.substr(key.size()), 1, max_ctx_setting)};
+    }
+  }
+  return {text, std::nullopt};  // a ',' that is part of a file's name
+}
+
 std::int64_t parse_token_count(std::string_view flag, const std::string& text, std::int64_t min,
                                std::int64_t max) {
   if (text.size() > 1 && (text.back() == 'k' || text.back() == 'K')) {

@@ -298,16 +298,17 @@ class Checker {
     Estimate estimate;
   };
 
-  // `model` as the engine runs it with its layers placed on `place_on` (the request's GPUs, or
-  // the one GPU Ollama chose, with the memory the models before it left free).
-  ModelRun run_model(const Model& model, const Knobs& k, const std::vector<Bytes>& place_on) {
+  // `model` as the engine runs it (`own_ctx`: its own num_ctx, beating the server's context)
+  // with its layers placed on `place_on` (the request's GPUs, or the one GPU Ollama chose).
+  ModelRun run_model(const Model& model, std::optional<std::int64_t> own_ctx, const Knobs& k,
+                     const std::vector<Bytes>& place_on) {
     const Engine& eng = llama_engine(deployment_.engine);
     const std::vector<Bytes>& gpus = request_.gpus;
     Config c;
     const Slots slots = engine_slots(eng, k.parallel);
     c.parallel = slots.parallel;
     c.kv_unified = slots.kv_unified;
-    c.ctx = k.ctx.value_or(engine_default_ctx(model, eng, gpus));
+    c.ctx = own_ctx ? *own_ctx : k.ctx.value_or(engine_default_ctx(model, eng, gpus));
     c.flash_attn = k.flash.value_or(true);
     c.type_k = k.kv_k;
     c.type_v = k.kv_v;
@@ -377,7 +378,8 @@ class Checker {
   // (server/sched.go; docs/engines.md §1.6 "Spreading"). The prediction is Ollama's own: the
   // file's size plus an f16 KV cache of min(num_ctx, trained) x slots tokens with the fewest KV
   // heads of any layer (llm.PredictServerVRAM). nullopt: spread over every GPU.
-  std::optional<std::size_t> single_gpu(const Model& model, const Knobs& k,
+  std::optional<std::size_t> single_gpu(const Model& model, std::optional<std::int64_t> own_ctx,
+                                        const Knobs& k,
                                         const std::vector<CheckedDevice>& devices) const {
     const std::vector<Bytes>& gpus = request_.gpus;
     if (deployment_.engine != DeployEngine::ollama || gpus.size() < 2 || k.spread) {
@@ -387,7 +389,8 @@ class Checker {
     const ModelSpec& spec = model.spec;
     const Engine& eng = llama_engine(deployment_.engine);
     const Slots slots = engine_slots(eng, k.parallel);
-    const std::int64_t ctx = k.ctx.value_or(engine_default_ctx(model, eng, gpus));
+    const std::int64_t ctx =
+        own_ctx ? *own_ctx : k.ctx.value_or(engine_default_ctx(model, eng, gpus));
     const std::int64_t trained = spec.n_ctx_train > 0 ? spec.n_ctx_train : ctx;
     const std::int64_t tokens = std::min(ctx, trained) * (spec.causal ? slots.parallel : 1);
     std::int64_t kv_heads = spec.n_head_kv;
@@ -440,9 +443,11 @@ class Checker {
     e.max_loaded = k.max_loaded > 0 ? k.max_loaded : 3 * static_cast<std::int32_t>(gpus.size());
     bool any_oom = false;
     bool any_spill = false;
-    for (const Model* model : k.models) {
-      const std::optional<std::size_t> one = single_gpu(*model, k, e.devices);
-      ModelRun run = run_model(*model, k, one ? std::vector<Bytes>{gpus[*one]} : gpus);
+    for (std::size_t index = 0; index < k.models.size(); ++index) {
+      const Model* model = k.models[index];
+      const std::optional<std::int64_t> own_ctx = request_.models[index].ctx;
+      const std::optional<std::size_t> one = single_gpu(*model, own_ctx, k, e.devices);
+      ModelRun run = run_model(*model, own_ctx, k, one ? std::vector<Bytes>{gpus[*one]} : gpus);
       CheckedModel& m = run.checked;
       if (one) {
         add_usage(e.devices[*one], run.estimate.devices.front());
@@ -667,7 +672,8 @@ class Checker {
   // When no single change fits: the same changes in the same order, each on top of the last,
   // until it fits; when even all of them do not, the last configuration (the closest).
   std::optional<CheckFix> combined_llama(const Knobs& base) {
-    const CheckedModel probe = run_model(*base.models.front(), base, request_.gpus).checked;
+    const CheckedModel probe =
+        run_model(*base.models.front(), request_.models.front().ctx, base, request_.gpus).checked;
     Knobs k = base;
     std::vector<SettingChange> changes;
     if (may_use_q8_cache(k)) {
@@ -733,7 +739,8 @@ class Checker {
   std::vector<CheckFix> llama_fixes(const Knobs& base, CheckVerdict verdict) {
     std::vector<CheckFix> fixes;
     const bool ollama = deployment_.engine == DeployEngine::ollama;
-    const CheckedModel probe = run_model(*base.models.front(), base, request_.gpus).checked;
+    const CheckedModel probe =
+        run_model(*base.models.front(), request_.models.front().ctx, base, request_.gpus).checked;
     // 1. A q8_0 cache, with flash attention on.
     if (may_use_q8_cache(base)) {
       Knobs k = base;

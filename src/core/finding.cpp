@@ -176,6 +176,8 @@ std::string_view to_string(FindingKind kind) {
       return "set_eviction";
     case FindingKind::set_vllm_smallest_util:
       return "set_vllm_smallest_util";
+    case FindingKind::set_own_ctx:
+      return "set_own_ctx";
   }
   return "";
 }

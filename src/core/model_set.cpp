@@ -60,6 +60,16 @@ const CheckedModel& chat_model(const CheckResult& result) {
   return result.models.front();
 }
 
+// The server's context as it applies to the set: the first causal model's that has none of its
+// own; nullopt when there is none (the variable is then not written: Ollama's default stays).
+std::optional<std::int64_t> server_ctx(const CheckResult& result,
+                                       const std::vector<CheckModel>& models) {
+  for (std::size_t i = 0; i < models.size() && i < result.models.size(); ++i) {
+    if (!result.models[i].embedding && !models[i].ctx) return result.models[i].ctx;
+  }
+  return std::nullopt;  // an embedding model's context is its own maximum, not the server's
+}
+
 // The smallest utilisation, in vLLM's 0.01 steps, whose KV pool holds one request of
 // r.max_model_len; nullopt when not even the whole GPU does. A larger budget only adds KV cache,
 // so a binary search finds it (the start-up and warm-up checks, which a large budget fails, are
@@ -285,6 +295,14 @@ void plan_ollama(const SetRequest& request, const std::vector<Bytes>& gpus, SetP
       std::find(changed.begin(), changed.end(), EngineSetting::max_loaded_models) != changed.end();
   plan.fits = v == CheckVerdict::fits || v == CheckVerdict::spills ||
               (v == CheckVerdict::take_turns && turns_chosen);
+  // A model's own context is not the server's: it goes in its Modelfile or its requests.
+  for (std::size_t i = 0; i < models.size() && i < plan.result.models.size(); ++i) {
+    if (models[i].ctx) {
+      plan.result.findings.push_back(
+          Finding(FindingKind::set_own_ctx,
+                  {{"model", plan.result.models[i].name}, {"ctx", *models[i].ctx}}));
+    }
+  }
   // How they take turns (server/sched.go findRunnerToUnload; docs/engines.md §1.6).
   if (v == CheckVerdict::take_turns) {
     plan.result.findings.push_back(
@@ -292,9 +310,12 @@ void plan_ollama(const SetRequest& request, const std::vector<Bytes>& gpus, SetP
   }
 
   // The settings written for the set: what was given or chosen, and Ollama's defaults made
-  // explicit from the evaluation (the context and slots of the chat model, an f16 cache).
+  // explicit from the evaluation (the context of the chat model without its own, its slots, an
+  // f16 cache).
   const CheckedModel& chat = chat_model(plan.result);
-  settings.try_emplace(EngineSetting::context, std::to_string(chat.ctx));
+  if (const std::optional<std::int64_t> ctx = server_ctx(plan.result, models)) {
+    settings.try_emplace(EngineSetting::context, std::to_string(*ctx));
+  }
   settings.try_emplace(EngineSetting::parallel, std::to_string(chat.parallel));
   settings.try_emplace(EngineSetting::max_loaded_models, std::to_string(plan.result.max_loaded));
   settings.try_emplace(EngineSetting::kv_cache_type, chat.kv_type);

@@ -474,6 +474,9 @@ std::string render_set_compose(const SetReport& report) {
       output_line(out, format_text("# {:<8} {}", d.name + ":", format_bytes(d.used)));
     }
   }
+  for (const Finding& f : r.findings) {
+    if (f.kind == FindingKind::set_own_ctx) output_line(out, format_text("# {}", describe(f)));
+  }
   compose_file(out, entries);
   return out;
 }

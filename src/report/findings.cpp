@@ -395,6 +395,11 @@ std::string describe(const Finding& f) {
           "smallest whose KV cache holds one request of {} tokens (fit chooses it)",
           f.word("model"), static_cast<double>(f.number("util_x10000")) / 10000,
           static_cast<double>(f.number("smallest_x10000")) / 10000, f.number("max_model_len"));
+    case K::set_own_ctx:
+      return format_text(
+          "{} runs with its own context, {} tokens per slot: set PARAMETER num_ctx {} in its "
+          "Modelfile (or options.num_ctx in its requests); OLLAMA_CONTEXT_LENGTH is the others'",
+          f.word("model"), f.number("ctx"), f.number("ctx"));
     case K::set_eviction:
       return format_text(
           "taking turns: a request for a model that is not loaded waits while Ollama unloads an "

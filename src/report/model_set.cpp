@@ -258,6 +258,9 @@ std::string render_set_env(const SetReport& report) {
   for (const Finding& f : p.decisions) {
     env_line(out, format_text("# decision: {}", decision_text(p, f)));
   }
+  for (const Finding& f : r.findings) {
+    if (f.kind == FindingKind::set_own_ctx) env_line(out, format_text("# {}", describe(f)));
+  }
   for (const Variable& v : variables(p)) env_line(out, v.name + "=" + v.value);
   return out;
 }

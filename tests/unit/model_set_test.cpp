@@ -146,6 +146,32 @@ TEST(ModelSet, NeedsTwoModels) {
   }
 }
 
+TEST(ModelSet, AModelsOwnContextBeatsTheServers) {
+  SetRequest r = two_8b({80 * gib});
+  r.ctx = 4096;
+  r.models[0].ctx = 32768;
+  const SetPlan p = plan_model_set(r);
+  ASSERT_EQ(p.result.models.size(), 2u);
+  EXPECT_EQ(p.result.models[0].ctx, 32768);
+  EXPECT_EQ(p.result.models[1].ctx, 4096);
+  EXPECT_EQ(find(p, EngineSetting::context)->value, "4096");
+  // The first as check evaluates it alone with the server at 32768.
+  SetRequest alone = two_8b({80 * gib});
+  alone.models.pop_back();
+  const CheckResult own =
+      check_deployment(deployment_of(p), CheckRequest{.models = alone.models, .gpus = {80 * gib}});
+  SetRequest server32k = two_8b({80 * gib});
+  server32k.ctx = 32768;
+  server32k.fitted = false;
+  const SetPlan both32k = plan_model_set(server32k);
+  EXPECT_EQ(p.result.models[0].gpu_bytes.at(0), both32k.result.models[0].gpu_bytes.at(0));
+  EXPECT_LT(p.result.models[1].gpu_bytes.at(0), p.result.models[0].gpu_bytes.at(0));
+  EXPECT_EQ(own.models.at(0).ctx, 4096);  // without its own context: the server's
+  bool said = false;
+  for (const Finding& f : p.result.findings) said = said || f.kind == FindingKind::set_own_ctx;
+  EXPECT_TRUE(said);
+}
+
 // --- vLLM containers beside the Ollama server (one GPU) ---
 
 VllmService vllm_8b() {

@@ -283,11 +283,13 @@ ExitCode run_check_services(const CheckOptions& o, const io::ComposeFile& compos
                   "--model is required: it names the models the Ollama service serves (run "
                   "'vramplan check --help')");
     }
-    for (const std::string& name : o.models) {
-      io::LoadedModel loaded = load(name);
+    for (const std::string& text : o.models) {
+      const ModelWithContext named = parse_model_context(text);
+      io::LoadedModel loaded = load(named.name);
       request.models.push_back(CheckModel{.model = std::move(loaded.model),
                                           .alternatives = std::move(loaded.alternatives),
-                                          .from_catalog = loaded.kind == io::SourceKind::catalog});
+                                          .from_catalog = loaded.kind == io::SourceKind::catalog,
+                                          .ctx = named.ctx});
     }
   } else if (!o.models.empty()) {
     throw Error(ErrorKind::usage,
@@ -371,15 +373,23 @@ ExitCode run_check(const CheckOptions& o, Context& context) {
                 "'vramplan check --help')");
   }
   const Catalog catalog = load_catalog(o.catalogs, context);
-  for (const std::string& name : names) {
+  for (const std::string& text : names) {
+    const ModelWithContext named = parse_model_context(text);
+    if (named.ctx && deployment.engine != DeployEngine::ollama) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("--model {},ctx=N: a model's own context is Ollama's (num_ctx); "
+                              "{} takes the server's",
+                              named.name, engine));
+    }
     ModelFlags flags;
-    flags.model = name;
+    flags.model = named.name;
     flags.catalogs = o.catalogs;
     io::LoadedModel loaded = resolve_model(catalog, flags, context, true);
     warn_notes(context, loaded.notes);
     request.models.push_back(CheckModel{.model = std::move(loaded.model),
                                         .alternatives = std::move(loaded.alternatives),
-                                        .from_catalog = loaded.kind == io::SourceKind::catalog});
+                                        .from_catalog = loaded.kind == io::SourceKind::catalog,
+                                        .ctx = named.ctx});
   }
 
   const CheckResult result = check_deployment(deployment, request);

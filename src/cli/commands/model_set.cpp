@@ -39,16 +39,23 @@ void refuse_single_model_flags(const PlanOptions& o) {
 struct SetMember {
   std::string engine;  // "" = the Ollama server
   std::string model;
+  std::optional<std::int64_t> ctx;  // `,ctx=N`: its own context
 };
 
 SetMember parse_member(const std::string& text) {
+  SetMember m{.engine = "", .model = text, .ctx = std::nullopt};
   const std::size_t eq = text.find('=');
   if (eq != std::string::npos) {
     const std::string prefix = text.substr(0, eq);
-    if (prefix == "ollama") return {"", text.substr(eq + 1)};
-    if (prefix == "vllm" || prefix.starts_with("vllm@")) return {prefix, text.substr(eq + 1)};
+    if (prefix == "ollama" || prefix == "vllm" || prefix.starts_with("vllm@")) {
+      m.engine = prefix == "ollama" ? "" : prefix;
+      m.model = text.substr(eq + 1);
+    }
   }
-  return {"", text};
+  ModelWithContext named = parse_model_context(m.model);
+  m.model = std::move(named.name);
+  m.ctx = named.ctx;
+  return m;
 }
 
 }  // namespace
@@ -121,6 +128,7 @@ ExitCode run_model_set(const PlanOptions& o, Format format, Context& context) {
   for (const SetMember& member : members) {
     if (!member.engine.empty()) {
       request.vllm.push_back(vllm_set_service(o, member.model, member.engine, context));
+      if (member.ctx) request.vllm.back().request.max_model_len = member.ctx;
       continue;
     }
     ModelFlags flags = o.model;
@@ -129,7 +137,8 @@ ExitCode run_model_set(const PlanOptions& o, Format format, Context& context) {
     warn_notes(context, loaded.notes);
     request.models.push_back(CheckModel{.model = std::move(loaded.model),
                                         .alternatives = std::move(loaded.alternatives),
-                                        .from_catalog = loaded.kind == io::SourceKind::catalog});
+                                        .from_catalog = loaded.kind == io::SourceKind::catalog,
+                                        .ctx = member.ctx});
   }
 
   const SetPlan plan = plan_model_set(request);
