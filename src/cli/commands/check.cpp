@@ -211,6 +211,10 @@ ExitCode run_check_services(const CheckOptions& o, const io::ComposeFile& compos
   refuse(o.env.has_value() || o.modelfile.has_value(),
          "--env and --modelfile belong to one server;");
   refuse(o.engine.has_value(), "--engine names one server's engine;");
+  if (servers.size() > max_models) {
+    throw Error(ErrorKind::usage, fmt::format("{}: at most {} servers are checked together",
+                                              report::escape_text(compose.path), max_models));
+  }
   SetRequest request;
   request.fitted = false;
   request.gpus = parse_vram(*o.vram);
