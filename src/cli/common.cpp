@@ -34,10 +34,12 @@ std::vector<std::string> split(const std::string& text, char separator) {
 }  // namespace
 
 void add_model_flags(CLI::App& app, ModelFlags& flags) {
-  app.add_option("-m,--model", flags.models,
-                 "model: a GGUF file, an Ollama tag (llama3.1:8b-q8_0; the local store first, "
-                 "then the catalog), a short form (llama3.1:8b-q4), a catalog id or a Hugging "
-                 "Face repo (required; repeat it for several models on one Ollama server)")
+  app.add_option(
+         "-m,--model", flags.models,
+         "model: a GGUF file, an Ollama tag (llama3.1:8b-q8_0; the local store first, "
+         "then the catalog), a short form (llama3.1:8b-q4), a catalog id or a Hugging "
+         "Face repo (required; repeat it for several models on one Ollama server; vllm=MODEL for a "
+         "vLLM container sharing the GPU)")
       ->type_name("NAME|FILE")
       ->allow_extra_args(false);
   app.add_option("--vram", flags.vram,
