@@ -168,7 +168,7 @@ VULKAN_ROWS = [
     ("host KV", "kv", "host", lambda c: True, "yes"),
     ("output (`Vulkan_Host`, `CPU` without GPU layers)", "output", "host", lambda c: True, "yes"),
     ("Vulkan0 compute", "compute", "gpu", lambda c: c["op_offload"],
-     "no: reported (scheduler replay above llama.cpp at a partial offload)"),
+     "no: reported (the Vulkan backend's reordering is not replayed)"),
     ("host compute (`Vulkan_Host`)", "compute", "host", lambda c: c["op_offload"],
      "yes (scheduler replay)"),
     ("Vulkan0 compute, op offload off", "compute", "gpu", lambda c: not c["op_offload"],
@@ -177,12 +177,20 @@ VULKAN_ROWS = [
      "no: reported (Config::op_offload; no CLI flag yet)"),
 ]
 
+# The same grid run with GGML_VK_DISABLE_GRAPH_OPTIMIZE=1 (bench/accuracy/vulkan/no-graph-optimize).
+VULKAN_ROWS_NO_REORDER = [
+    ("Vulkan0 compute, reordering off", "compute", "gpu", lambda c: True, "yes"),
+    ("host compute, reordering off", "compute", "host", lambda c: c["op_offload"], "yes"),
+    ("host compute, reordering off, op offload off", "compute", "host",
+     lambda c: not c["op_offload"], "no: reported"),
+]
 
-def vulkan_component_table(cases):
+
+def vulkan_component_table(cases, rows=VULKAN_ROWS, header=True):
     lines = ["| component | cases | exact (±0.01 MiB) | within max(3 %, 8 MiB) | "
              "median error | worst error | asserted |",
-             "|---|---:|---:|---:|---:|---:|---|"]
-    for label, comp, dev, which, asserted in VULKAN_ROWS:
+             "|---|---:|---:|---:|---:|---:|---|"] if header else []
+    for label, comp, dev, which, asserted in rows:
         sel = [c for c in cases if which(c)]
         pred = lambda c: (c["vramplan"]["host_mapped"] if dev == "host_mapped"
                           else c["vramplan"][dev][comp])
@@ -221,9 +229,11 @@ def vulkan_case_table(cases, records):
 
 
 def vulkan_section(build):
-    cases, summary, rc = vulkan_predictions(build)
-    if not cases:
+    all_cases, summary, rc = vulkan_predictions(build)
+    if not all_cases:
         return "", rc
+    cases = [c for c in all_cases if c.get("graph_optimize", True)]
+    plain = [c for c in all_cases if not c.get("graph_optimize", True)]
     records = vulkan_records()
     v = records[0]["versions"]
     models = sorted({c["model"] for c in cases})
@@ -244,13 +254,19 @@ def vulkan_section(build):
             f"over 128 MiB on the CPU): `scripts/oracle/vulkan/README.md`.\n\n")
     doc += ("Regenerate the runs, then this file:\n\n```sh\nscripts/oracle/vulkan/setup.sh\n"
             "python3 scripts/oracle/vulkan/measure.py --grid scripts/oracle/vulkan/grid-vulkan.json"
-            " --name llamacpp-vulkan\npython3 scripts/oracle/report.py\n```\n\n")
+            " --name llamacpp-vulkan\npython3 scripts/oracle/vulkan/measure.py --grid "
+            "scripts/oracle/vulkan/grid-vulkan.json --name llamacpp-vulkan-no-graph-optimize "
+            "--out-dir bench/accuracy/vulkan/no-graph-optimize --env GGML_VK_DISABLE_GRAPH_OPTIMIZE=1"
+            "\npython3 scripts/oracle/report.py\n```\n\n")
     doc += ("### Per component\n\nErrors are vramplan − llama.cpp. Asserted rows are checked "
             "case by case, per device, at the log's precision by "
             "`tests/accuracy/vulkan_accuracy_test.cpp`. The cases with op offload off have their "
             "own compute rows (the estimate's `Config::op_offload`, which no CLI flag sets "
-            "yet).\n\n")
-    doc += "\n".join(vulkan_component_table(cases)) + "\n\n"
+            "yet). The last rows are the same grid run with the Vulkan backend's node "
+            f"reordering switched off ({len(plain)} runs, `GGML_VK_DISABLE_GRAPH_OPTIMIZE=1`, "
+            "`bench/accuracy/vulkan/no-graph-optimize`).\n\n")
+    doc += "\n".join(vulkan_component_table(cases) +
+                     vulkan_component_table(plain, VULKAN_ROWS_NO_REORDER, header=False)) + "\n\n"
     doc += ("How the compute rows are predicted: vramplan replays ggml-backend's scheduler "
             "(`src/core/sched.cpp`, docs/memory-model.md \"Scheduler replay\"): every node of "
             "the reserved prompt and generation graphs gets a backend by llama.cpp's passes "
@@ -259,13 +275,15 @@ def vulkan_section(build):
             "weights are copied into the split's backend, and ggml-alloc is replayed with one "
             "buffer per backend (Vulkan0 aligned to 16 bytes, Vulkan_Host to 64). The host "
             "buffer comes out exact on every case with op offload on (and on 8 of 9 with it "
-            "off). Vulkan0 is exact on the synthetic shapes fully offloaded with flash attention "
-            "on, with `--n-cpu-moe`, and with op offload off (tinyllama 4 MiB low there); with "
-            "op offload on at a partial offload or with no GPU layer it is up to 26 MiB off "
-            "(mostly above: the copies of host weights and host KV views into Vulkan0 are "
-            "where the replay and llama.cpp part), and without flash attention 2-8 MiB off. "
-            "Not replayed yet, and the first suspect: the Vulkan backend's node reordering "
-            "(`ggml_vk_graph_optimize`) inside each split. With mmap the host weights are the mapped file range "
+            "off). With the Vulkan backend's node reordering switched off, llama.cpp's Vulkan0 "
+            "buffer equals the replay's on every case, and so does the host buffer with op "
+            "offload on: the scheduler's decisions (backends, splits, copies, and when each copy "
+            "and its source are freed) are replayed exactly. With the reordering on, llama.cpp's "
+            "default, `ggml_vk_graph_optimize` (ggml-vulkan.cpp) reorders the nodes of each "
+            "Vulkan split before ggml-alloc sees them, which moves Vulkan0's buffer by up to "
+            "about 19 MiB either way; replaying it needs the exact node list, views of the KV "
+            "cache included, which the graph builders do not emit yet (docs/memory-model.md, "
+            "\"Scheduler replay\"). With mmap the host weights are the mapped file range "
             "(`mapped_host_weights`, llama_model_loader::get_mapping_range).\n\n")
     doc += "The unit test's own summary lines:\n\n```\n" + "\n".join(summary) + "\n```\n\n"
     doc += "### Every case\n\nBytes in MiB.\n\n" + "\n".join(vulkan_case_table(cases, records))

@@ -285,7 +285,20 @@ class Scheduler {
     }
     const int splits = static_cast<int>(all.size());
 
+    // The new index of every copy and node, known before anything is emitted: a split's
+    // dependencies may name a source that comes later in the same split (a view of an
+    // activation made between two of its nodes), as ggml's graph_copy does with pointers.
     std::vector<TensorId> copy_new(copy_tensors.size(), -1);
+    {
+      auto next = static_cast<TensorId>(h.tensors().size());
+      for (const Split& sp : all) {
+        for (const auto& input : sp.inputs) {
+          ++next;  // the dependency
+          copy_new[static_cast<std::size_t>(input.second)] = next++;
+        }
+        for (TensorId id : sp.nodes) map[static_cast<std::size_t>(id)] = next++;
+      }
+    }
     for (const Split& sp : all) {
       for (const auto& [src, ci] : sp.inputs) {
         // A dependency that keeps the source alive until the copy, then the copy itself.
@@ -294,7 +307,6 @@ class Scheduler {
         dep.src[0] = map[static_cast<std::size_t>(src)];
         push(h.node(dep), backend(src));
         const TensorId c = h.node(copy_tensors[static_cast<std::size_t>(ci)]);
-        copy_new[static_cast<std::size_t>(ci)] = c;
         push(c, sp.backend);
       }
       for (TensorId id : sp.nodes) {
@@ -306,9 +318,7 @@ class Scheduler {
                              : map[static_cast<std::size_t>(t.src[j])];
         }
         if (t.is_view()) t.view_src = map[static_cast<std::size_t>(t.view_src)];
-        const TensorId nid = h.node(t);
-        map[static_cast<std::size_t>(id)] = nid;
-        push(nid, backend(id));
+        push(h.node(t), backend(id));
       }
     }
     buffer.resize(h.tensors().size(), 0);

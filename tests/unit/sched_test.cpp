@@ -69,5 +69,32 @@ TEST(Sched, TensorsOverTheStorageBufferRangeRunOnTheCpu) {
   EXPECT_LT(generic.host, mib);
 }
 
+// K and V computed on the GPU and written into a host cache: each store runs on the CPU with a
+// copy of its view. The view of V is made between the two stores, after the CPU split's inputs
+// (ggml's graph_copy names it by pointer all the same), and V is freed once it is copied: at
+// the last matmul the GPU holds only the copy of x and the result.
+TEST(Sched, AnActivationCopiedToTheHostIsFreedAfterItsCopy) {
+  Graph g;
+  const auto x = g.input(Elem::f32, {256, 64, 1, 1});
+  const auto idx = g.input(Elem::i64, {64, 1, 1, 1});
+  const auto k =
+      g.op(Op::mul_mat, Elem::f32, {256, 64, 1, 1}, {g.external(Memory::weight, 0, 64 * 1024), x});
+  const auto v =
+      g.op(Op::mul_mat, Elem::f32, {256, 64, 1, 1}, {g.external(Memory::weight, 0, 64 * 1024), x});
+  const auto k_cache = g.external(Memory::cache, 0, 256 * 1024);
+  const auto v_cache = g.external(Memory::cache, 0, 256 * 1024);
+  g.store({g.view(k, {256, 64, 1, 1}), idx, k_cache});
+  g.store({g.view(v, {256, 64, 1, 1}), idx, v_cache});
+  const auto y =
+      g.op(Op::mul_mat, Elem::f32, {4096, 64, 1, 1}, {g.external(Memory::weight, 0, 64 * 1024), x});
+  g.mark_output(y);
+  sched::Placement p;
+  p.n_layer = 1;
+  p.block_on_gpu = {true};
+  p.kv_offload = false;
+  const sched::Result r = sched::replay(g, p, sched::vulkan_lavapipe());
+  EXPECT_EQ(r.gpu, 256 * 64 * 4 + 4096 * 64 * 4);
+}
+
 }  // namespace
 }  // namespace vramplan

@@ -85,6 +85,9 @@ def main():
     ap.add_argument("--work", default="/tmp/vramplan-oracle-vulkan")
     ap.add_argument("--out-dir", default=str(ROOT / "bench" / "accuracy" / "vulkan"))
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/vramplan-oracle-vulkan"))
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for llama.cpp, recorded in every record (e.g. "
+                         "GGML_VK_DISABLE_GRAPH_OPTIMIZE=1)")
     args = ap.parse_args()
 
     cache = pathlib.Path(args.cache)
@@ -119,6 +122,8 @@ def main():
                 "library": libllama, "backend": "vulkan"}
 
     env = dict(os.environ, GGML_VK_VISIBLE_DEVICES="0")  # lavapipe is a CPU-type device
+    extra_env = dict(kv.split("=", 1) for kv in args.env)
+    env.update(extra_env)
     grid = json.loads(pathlib.Path(args.grid).read_text())
     catalog = ROOT / "bench/accuracy/vulkan/shapes.yaml"
     out_path = work / f"{args.name}.jsonl"
@@ -156,7 +161,7 @@ def main():
                             and llama["kv_buffers"])
                 record = {"model": model, "arch": made["arch"], "file_type": made["file_type"],
                           "gguf": str(gguf), "tensor_bytes": made["tensor_bytes"],
-                          "asked": c, "complete": bool(complete), "returncode": run.returncode,
+                          "asked": c, "env": extra_env, "complete": bool(complete), "returncode": run.returncode,
                           "seconds": round(seconds, 1), "llama": llama,
                           "versions": dict(versions, vulkan_device=vulkan_device)}
                 out.write(json.dumps(record) + "\n")
