@@ -107,6 +107,13 @@ class Builder {
     rot_v_ = !traits.mla && rot.v;
     nrot_ = rot.nrot;
     g_.reserve(static_cast<std::size_t>(spec.n_layer) * 80 + 64);
+    // Each layer's attention shape, resolved once (the builder asks for it several times per
+    // layer), and the widest V row.
+    layers_.reserve(static_cast<std::size_t>(spec.n_layer));
+    for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+      layers_.push_back(layer_attention(spec, il));
+      widest_v_ = std::max(widest_v_, layers_.back().v_width);
+    }
     caches_[0].cells = p.shape.n_ctx_seq;
     caches_[1].cells = p.shape.n_swa_cells;
   }
@@ -159,13 +166,16 @@ class Builder {
   // The K (or V) view of layer il's cache as the attention reads it: every cell of every
   // stream (llama_kv_cache::get_k / get_v at reserve).
   TensorId cache_view(std::int32_t il, bool v) {
-    const LayerAttention a = layer_attention(spec_, il);
+    const LayerAttention& a = attention_of(il);
     const std::int64_t cells = checked_mul(cache_of(il).cells, n_stream_, "the compute buffer");
     const Bytes row = row_bytes(v ? p_.type_v : p_.type_k, v ? a.v_width : a.k_width);
     return g_.external(graph::Memory::cache, il, checked_mul(row, cells, "the compute buffer"));
   }
 
-  Cache& cache_of(std::int32_t il) { return caches_[layer_attention(spec_, il).swa ? 1 : 0]; }
+  const LayerAttention& attention_of(std::int32_t il) const {
+    return layers_[static_cast<std::size_t>(il)];
+  }
+  Cache& cache_of(std::int32_t il) { return caches_[attention_of(il).swa ? 1 : 0]; }
   TensorId lazy(TensorId& slot, Elem elem, Graph::Shape ne) {
     if (slot < 0) slot = g_.input(elem, ne);
     return slot;
@@ -183,16 +193,8 @@ class Builder {
   }
   TensorId out_ids() { return lazy(out_ids_, Elem::i32, {n_out_, 1, 1, 1}); }
 
-  std::int64_t n_head_kv(std::int32_t il) const {
-    return layer_attention(spec_, il).k_width / head_k_;
-  }
-  std::int64_t widest_v() const {
-    std::int64_t v = 0;
-    for (std::int32_t il = 0; il < spec_.n_layer; ++il) {
-      v = std::max(v, layer_attention(spec_, il).v_width);
-    }
-    return v;
-  }
+  std::int64_t n_head_kv(std::int32_t il) const { return attention_of(il).k_width / head_k_; }
+  std::int64_t widest_v() const { return widest_v_; }
 
   // build_norm: rms_norm (LLM_NORM_RMS) or norm (LLM_NORM, then a bias), and the weight;
   // every step may run in place.
@@ -521,7 +523,9 @@ class Builder {
   bool rot_k_ = false, rot_v_ = false;
   std::int64_t nrot_ = 64;
   Graph g_;
-  std::array<Cache, 2> caches_{};  // [0] full attention, [1] sliding window
+  std::array<Cache, 2> caches_{};       // [0] full attention, [1] sliding window
+  std::vector<LayerAttention> layers_;  // layer_attention() of every block
+  std::int64_t widest_v_ = 0;
   TensorId tokens_ = -1, pos_ = -1, out_ids_ = -1;
 };
 

@@ -268,7 +268,7 @@ bool native_mxfp4(const Architecture& a, const TensorInfo& t) {
 
 bool has_tensor_layout(const std::string& arch) { return architecture(arch).tensor_layout; }
 
-std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) {
+TensorLayout::TensorLayout(const ModelSpec& spec) : spec_(spec) {
   const Architecture& arch = architecture(spec.arch);
   if (!arch.tensor_layout) {
     throw Error(ErrorKind::bad_input,
@@ -278,36 +278,63 @@ std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) 
     throw Error(ErrorKind::bad_input,
                 fmt::format("model spec for '{}' lacks layers, width, heads or vocab", spec.arch));
   }
-  Layout layout(spec);
+  Layout layout(spec_);
   model_layout(layout, arch);
-  std::vector<TensorInfo> tensors = layout.take();
-
-  // The converted (F16/BF16/F32) file first: the input of llama-quantize.
-  const FileType source = is_float_file(ftype) ? ftype : FileType::mostly_f16;
-  for (TensorInfo& t : tensors) {
-    t.type = native_mxfp4(arch, t) ? GgmlType::mxfp4 : detail::converted_type(t, source);
+  tensors_ = layout.take();
+  native_mxfp4_.resize(tensors_.size());
+  roles_.reserve(tensors_.size());
+  for (std::size_t i = 0; i < tensors_.size(); ++i) {
+    native_mxfp4_[i] = native_mxfp4(arch, tensors_[i]);
+    roles_.push_back(detail::tensor_role(tensors_[i]));
   }
-  if (is_float_file(ftype)) return tensors;
 
   // llama-quantize visits tensors by block (non-block tensors first), then by name
   // (llama_model_loader::weight_name_comparer); its counters advance in that order.
-  // Each name's block is parsed once, not on every comparison (catalog models are generated
-  // for every quantization `recommend` sweeps; docs/performance.md).
-  std::vector<std::size_t> order(tensors.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::vector<std::int32_t> block(tensors.size());
-  for (std::size_t i = 0; i < tensors.size(); ++i) block[i] = tensor_block(tensors[i].name);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+  // Each name's block is parsed once, not on every comparison.
+  order_.resize(tensors_.size());
+  std::iota(order_.begin(), order_.end(), std::size_t{0});
+  std::vector<std::int32_t> block(tensors_.size());
+  for (std::size_t i = 0; i < tensors_.size(); ++i) block[i] = tensor_block(tensors_[i].name);
+  std::sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) {
     if (block[a] != block[b]) return block[a] < block[b];
-    return tensors[a].name < tensors[b].name;
+    return tensors_[a].name < tensors_[b].name;
   });
-  detail::QuantState state = detail::make_quant_state(spec, tensors);
-  for (const std::size_t i : order) {
+  // init_quantize_state_counters reads names only: the same for every file type.
+  const detail::QuantState counted = detail::make_quant_state(spec_, tensors_);
+  n_attention_wv_ = counted.n_attention_wv;
+  has_tied_embeddings_ = counted.has_tied_embeddings;
+}
+
+TensorLayout::TensorLayout(const TensorLayout&) = default;
+TensorLayout::TensorLayout(TensorLayout&&) noexcept = default;
+TensorLayout& TensorLayout::operator=(const TensorLayout&) = default;
+TensorLayout& TensorLayout::operator=(TensorLayout&&) noexcept = default;
+TensorLayout::~TensorLayout() = default;
+
+std::vector<TensorInfo> TensorLayout::typed(FileType ftype) const {
+  std::vector<TensorInfo> tensors = tensors_;
+  // The converted (F16/BF16/F32) file first: the input of llama-quantize.
+  const FileType source = is_float_file(ftype) ? ftype : FileType::mostly_f16;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    tensors[i].type =
+        native_mxfp4_[i] ? GgmlType::mxfp4 : detail::converted_type(roles_[i].stays_f32, source);
+  }
+  if (is_float_file(ftype)) return tensors;
+
+  detail::QuantState state;
+  state.n_layer = spec_.n_layer;
+  state.n_attention_wv = n_attention_wv_;
+  state.has_tied_embeddings = has_tied_embeddings_;
+  for (const std::size_t i : order_) {
     TensorInfo& t = tensors[i];
-    const GgmlType chosen = detail::quantized_type(spec, ftype, t, state);
-    if (!native_mxfp4(arch, t)) t.type = chosen;
+    const GgmlType chosen = detail::quantized_type(spec_, ftype, t, roles_[i], state);
+    if (!native_mxfp4_[i]) t.type = chosen;
   }
   return tensors;
+}
+
+std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) {
+  return TensorLayout(spec).typed(ftype);
 }
 
 std::int64_t parameter_count(const std::vector<TensorInfo>& tensors) {
