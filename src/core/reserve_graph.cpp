@@ -118,6 +118,11 @@ class Builder {
     caches_[1].cells = p.shape.n_swa_cells;
   }
 
+  // Only the allocator's high-water mark is wanted (graph_compute_buffer): the allocator never
+  // allocates, frees or reuses an external tensor, and a view of one is the tensor itself, so
+  // one external can stand for every weight and cache view (a smaller graph).
+  void share_externals() { share_externals_ = true; }
+
   Graph build(bool with_output) {
     // build_inp_embd: token ids and the embeddings input (ggml_build_forward_select keeps
     // both). The first layer's K rotation matrix enters the graph before the positions; every
@@ -157,11 +162,19 @@ class Builder {
     const std::int32_t layer = il_ < 0 || il_ >= spec_.n_layer ? -1 : il_;
     const Bytes bytes = weights_ != nullptr ? (*weights_)(layer, role) : 0;
     const std::int32_t owner = role == "token_embd.weight" ? -1 : il_;
-    return g_.external(graph::Memory::weight, owner, bytes, expert);
+    return external(graph::Memory::weight, owner, bytes, expert);
   }
+  // A weight or cache view (Graph::external); the arguments are worked out (and checked) either
+  // way.
+  TensorId external(graph::Memory memory, std::int32_t layer, Bytes bytes, bool expert = false) {
+    if (!share_externals_) return g_.external(memory, layer, bytes, expert);
+    if (shared_external_ < 0) shared_external_ = g_.external(memory, layer, bytes, expert);
+    return shared_external_;
+  }
+
   // An F32 norm weight or bias of n elements (llama.cpp keeps them F32).
   TensorId w_f32(std::int64_t n) {
-    return g_.external(graph::Memory::weight, il_, checked_mul(n, 4, "the compute buffer"));
+    return external(graph::Memory::weight, il_, checked_mul(n, 4, "the compute buffer"));
   }
   // The K (or V) view of layer il's cache as the attention reads it: every cell of every
   // stream (llama_kv_cache::get_k / get_v at reserve).
@@ -169,7 +182,7 @@ class Builder {
     const LayerAttention& a = attention_of(il);
     const std::int64_t cells = checked_mul(cache_of(il).cells, n_stream_, "the compute buffer");
     const Bytes row = row_bytes(v ? p_.type_v : p_.type_k, v ? a.v_width : a.k_width);
-    return g_.external(graph::Memory::cache, il, checked_mul(row, cells, "the compute buffer"));
+    return external(graph::Memory::cache, il, checked_mul(row, cells, "the compute buffer"));
   }
 
   const LayerAttention& attention_of(std::int32_t il) const {
@@ -494,8 +507,8 @@ class Builder {
       const TensorId m =
           g_.op(Op::mul_mat_id, Elem::f32, {width, k, rows, 1}, {w(role, true), in, top});
       if (!oai) return m;
-      const TensorId bias = g_.external(
-          graph::Memory::weight, il_, checked_mul(width * n_expert, 4, "the compute buffer"), true);
+      const TensorId bias = external(graph::Memory::weight, il_,
+                                     checked_mul(width * n_expert, 4, "the compute buffer"), true);
       return g_.op(Op::add_id, Elem::f32, {width, k, rows, 1}, {m, bias, top});
     };
     const TensorId gate = expert(x, ff, "ffn_gate_exps.weight");
@@ -525,6 +538,8 @@ class Builder {
   Graph g_;
   std::array<Cache, 2> caches_{};       // [0] full attention, [1] sliding window
   std::vector<LayerAttention> layers_;  // layer_attention() of every block
+  bool share_externals_ = false;
+  TensorId shared_external_ = -1;
   std::int64_t widest_v_ = 0;
   TensorId tokens_ = -1, pos_ = -1, out_ids_ = -1;
 };
@@ -572,8 +587,9 @@ std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
   // One replay gives both sizes: the graph without the output head is the graph with it, cut
   // before the head (graph_alloc.hpp).
   auto replay = [&](std::int64_t n_tokens, std::int64_t n_outputs) {
-    const graph::AllocatedSize a = graph::allocated_size(
-        Builder(spec, params, *t, n_tokens, n_outputs).build(true), kCpuAlignment);
+    Builder builder(spec, params, *t, n_tokens, n_outputs);
+    builder.share_externals();
+    const graph::AllocatedSize a = graph::allocated_size(builder.build(true), kCpuAlignment);
     return GraphCompute{.with_output = a.total, .without_output = a.before_head};
   };
   GraphCompute out = replay(reserve_tokens(params), params.n_outputs);

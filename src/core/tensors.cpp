@@ -4,6 +4,8 @@
 // llama_model::load_tensors in src/llama-model.cpp) for the tensors convert_hf_to_gguf.py
 // writes. ne[0] is the input (row) dimension.
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -38,7 +40,14 @@ class Layout {
   }
   void blk(std::int32_t il, std::string_view what, std::int64_t ne0, std::int64_t ne1 = 1,
            std::int64_t ne2 = 1) {
-    add(fmt::format("blk.{}.{}", il, what), ne0, ne1, ne2);
+    // "blk.<il>.<what>", without a format string (a catalog entry has hundreds of these).
+    std::array<char, 16> digits{};
+    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), il).ptr;
+    const std::string_view number(digits.data(), static_cast<std::size_t>(end - digits.data()));
+    std::string name;
+    name.reserve(5 + number.size() + what.size());
+    name.append("blk.").append(number).append(".").append(what);
+    add(std::move(name), ne0, ne1, ne2);
   }
 
   [[nodiscard]] std::int64_t embd() const { return s_.n_embd; }
@@ -59,8 +68,8 @@ class Layout {
   // --- pieces of a block -------------------------------------------------------------------
 
   void norm(std::int32_t il, std::string_view name, bool bias) {
-    blk(il, fmt::format("{}.weight", name), embd());
-    if (bias) blk(il, fmt::format("{}.bias", name), embd());
+    blk(il, std::string(name) + ".weight", embd());
+    if (bias) blk(il, std::string(name) + ".bias", embd());
   }
   void attn_qkv(std::int32_t il, bool bias) {
     blk(il, "attn_q.weight", embd(), q_width());

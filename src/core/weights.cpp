@@ -110,9 +110,12 @@ bool is_expert_tensor(const std::string& name) {
   static constexpr std::array<std::string_view, 8> needles = {
       ".ffn_up_exps",   ".ffn_down_exps",   ".ffn_gate_exps",   ".ffn_gate_up_exps",
       ".ffn_up_chexps", ".ffn_down_chexps", ".ffn_gate_chexps", ".ffn_gate_up_chexps"};
-  // Every needle contains "exps": one search rules out the other tensors (most of a model),
-  // instead of eight (the per-tensor loops of `recommend` and the speed estimate).
-  if (name.find("exps") == std::string::npos) return false;
+  // Every needle contains "exps": a search for its 'x' (rare in tensor names), then for
+  // "exps", rules out most of a model's tensors before the eight searches (the per-tensor
+  // loops of `recommend` and the speed estimate).
+  if (name.find('x') == std::string::npos || name.find("exps") == std::string::npos) {
+    return false;
+  }
   return std::any_of(needles.begin(), needles.end(), [&](std::string_view needle) {
     return name.find(needle) != std::string::npos;
   });
