@@ -16,6 +16,7 @@
 #include <vramplan/deployment.hpp>
 #include <vramplan/finding.hpp>
 #include <vramplan/model.hpp>
+#include <vramplan/vllm.hpp>
 
 namespace vramplan {
 
@@ -28,6 +29,9 @@ struct CheckModel {
   // vLLM: a catalog entry, loaded as its Hugging Face checkpoint in the deployment's dtype
   // (vllm_checkpoint_model); false for a file, whose tensors are used as they are.
   bool from_catalog = true;
+  // Ollama: the model's own context (its Modelfile's num_ctx, or the requests' options.num_ctx),
+  // which beats the server's OLLAMA_CONTEXT_LENGTH; nullopt: the server's.
+  std::optional<std::int64_t> ctx;
 };
 
 // A change to one engine setting; the value as the engine reads it ("q8_0", "1", "8192",
@@ -51,6 +55,9 @@ enum class CheckVerdict {
 // The memory of one model (per device) as the engine would run it.
 struct CheckedModel {
   std::string name;
+  // Set in a plan of separate containers (model_set.hpp) when the model is not the result's
+  // engine's: a vLLM container beside an Ollama server.
+  std::optional<DeployEngine> engine;
   std::int64_t ctx = 0;  // llama family: the context setting (per slot for Ollama); vLLM: length
   std::int32_t parallel = 1;  // slots, vLLM: max_num_seqs
   std::string kv_type;        // "f16", "q8_0"; vLLM "auto"/"fp8"
@@ -116,6 +123,10 @@ struct CheckRequest {
 // A model's name with its quantization when the name does not end in it ("llama3.1-8b Q3_K_M"):
 // how a smaller-quantization fix names the model (SettingChange::value).
 [[nodiscard]] std::string quantized_name(const Model& model);
+
+// A vLLM deployment's settings as vLLM's request (no GPUs): what a vLLM service of a compose file
+// runs with beside others (model_set.hpp).
+[[nodiscard]] VllmRequest vllm_request_of(const Deployment& deployment);
 
 // Evaluates `deployment` for `request`. Throws Error{invalid_setting} for a configuration the
 // engine would refuse that is not a matter of memory (no model, more models than a vLLM server

@@ -106,6 +106,11 @@ enum class FindingKind {
   check_fix_vllm_len,     // max_model_len
   check_fix_vllm_fp8,     // fp8 weights (vLLM's online quantization)
   check_fix_combined,     // several of the above, in that order
+  // several models (model_set.hpp), notes
+  set_vllm_reserved,  // device, containers, reserved_bytes, left_bytes, ollama_bytes, ollama_models
+  set_eviction,       // keep_alive: how Ollama's models take turns
+  set_vllm_smallest_util,  // model, util_x10000, smallest_x10000, max_model_len
+  set_own_ctx,             // model, ctx: a model's own num_ctx, beside the server's context
 };
 
 // The JSON name of a kind: "ctx_largest_fits".

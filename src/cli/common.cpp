@@ -34,10 +34,12 @@ std::vector<std::string> split(const std::string& text, char separator) {
 }  // namespace
 
 void add_model_flags(CLI::App& app, ModelFlags& flags) {
-  app.add_option("-m,--model", flags.models,
-                 "model: a GGUF file, an Ollama tag (llama3.1:8b-q8_0; the local store first, "
-                 "then the catalog), a short form (llama3.1:8b-q4), a catalog id or a Hugging "
-                 "Face repo (required; repeat it for several models on one Ollama server)")
+  app.add_option(
+         "-m,--model", flags.models,
+         "model: a GGUF file, an Ollama tag (llama3.1:8b-q8_0; the local store first, "
+         "then the catalog), a short form (llama3.1:8b-q4), a catalog id or a Hugging "
+         "Face repo (required; repeat it for several models on one Ollama server; vllm=MODEL for a "
+         "vLLM container sharing the GPU)")
       ->type_name("NAME|FILE")
       ->allow_extra_args(false);
   app.add_option("--vram", flags.vram,
@@ -110,6 +112,20 @@ std::int64_t parse_integer(std::string_view flag, const std::string& text, std::
     throw Error(ErrorKind::usage, fmt::format("{} must be at most {}, got '{}'", flag, max, text));
   }
   return value;
+}
+
+ModelWithContext parse_model_context(const std::string& text) {
+  const std::size_t comma = text.rfind(',');
+  if (comma == std::string::npos) return {text, std::nullopt};
+  const std::string option = text.substr(comma + 1);
+  for (const std::string_view key : {"ctx=", "num_ctx="}) {
+    if (option.starts_with(key)) {
+      const std::string flag = fmt::format("--model {}", text.substr(0, comma));
+      return {text.substr(0, comma),
+              parse_token_count(flag + " ctx", option.substr(key.size()), 1, max_ctx_setting)};
+    }
+  }
+  return {text, std::nullopt};  // a ',' that is part of a file's name
 }
 
 std::int64_t parse_token_count(std::string_view flag, const std::string& text, std::int64_t min,

@@ -73,6 +73,14 @@ void add_output_flags(CLI::App& app, OutputFlags& flags, std::initializer_list<F
 // context sizes are spoken of), within [min, max].
 [[nodiscard]] std::int64_t parse_token_count(std::string_view flag, const std::string& text,
                                              std::int64_t min, std::int64_t max);
+// `--model NAME,ctx=N` (several models): a model with its own context — Ollama's num_ctx in its
+// Modelfile or the requests, vLLM's --max-model-len — else the name alone (`num_ctx=` is
+// accepted for `ctx=`).
+struct ModelWithContext {
+  std::string name;
+  std::optional<std::int64_t> ctx;
+};
+[[nodiscard]] ModelWithContext parse_model_context(const std::string& text);
 [[nodiscard]] std::vector<Bytes> parse_vram(const std::string& text);
 [[nodiscard]] const Engine& parse_engine(const std::string& text);
 [[nodiscard]] Backend parse_backend_flag(const FlagValue& text, bool have_vram);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include <vramplan/model.hpp>
+#include <vramplan/model_set.hpp>
 #include <vramplan/plan.hpp>
 
 #include "commands/commands.hpp"
@@ -41,6 +42,11 @@ struct EngineFront {
 
 extern const EngineFront llamacpp_front;  // engine_llama.cpp
 extern const EngineFront vllm_front;      // engine_vllm.cpp
+
+// A vLLM container of a model set (`--model vllm=MODEL`): `model` as vLLM loads it and its
+// request from the vLLM flags; `engine` ("vllm", "vllm@0.11") names the release.
+[[nodiscard]] VllmService vllm_set_service(const PlanOptions& options, const std::string& model,
+                                           const std::string& engine, Context& context);
 
 // Every front, in --help order.
 [[nodiscard]] std::span<const EngineFront* const> engine_fronts();

@@ -315,4 +315,18 @@ void add_vllm_flags(CLI::App& app, PlanOptions& o, bool is_fit) {
 
 const EngineFront vllm_front{MemoryModel::vllm, add_vllm_flags, refuse_llama_flags, plan_vllm};
 
+VllmService vllm_set_service(const PlanOptions& o, const std::string& model,
+                             const std::string& engine, Context& context) {
+  ModelFlags flags = o.model;
+  flags.model = model;
+  flags.engine = engine;
+  Parsed parsed = parse_common(flags, o.vllm, o.ctx, context);
+  std::vector<Finding> notes;
+  PlannedModel loaded = load(flags, parsed, notes, context);
+  warn_notes(context, notes);
+  return VllmService{.model = std::move(loaded.model),
+                     .model_ref = std::move(loaded.model_ref),
+                     .request = std::move(parsed.request)};
+}
+
 }  // namespace vramplan::cli

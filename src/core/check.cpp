@@ -49,6 +49,7 @@ struct Knobs {
   std::optional<std::int64_t> batch;
   std::optional<std::int64_t> ubatch;
   std::int32_t max_loaded = 0;  // 0: Ollama's default
+  bool spread = false;          // OLLAMA_SCHED_SPREAD
   // vLLM
   std::optional<std::int64_t> max_model_len;
   std::optional<std::int32_t> util_x10000;
@@ -84,6 +85,9 @@ Knobs read_knobs(const Deployment& d, const CheckRequest& request) {
         break;
       case EngineSetting::max_loaded_models:
         if (v.integer > 0) k.max_loaded = to_int32(v.integer);
+        break;
+      case EngineSetting::sched_spread:
+        k.spread = v.boolean;
         break;
       case EngineSetting::kv_cache_type:
         if (const auto t = kv_type_of(v)) k.kv_k = k.kv_v = *t;
@@ -146,6 +150,27 @@ Knobs read_knobs(const Deployment& d, const CheckRequest& request) {
   for (const CheckModel& m : request.models) k.models.push_back(&m.model);
   return k;
 }
+
+// vLLM's settings among the knobs, without GPUs.
+VllmRequest vllm_settings(const Knobs& k) {
+  VllmRequest r;
+  r.dtype = k.dtype;
+  r.max_model_len = k.max_model_len;
+  r.util_x10000 = k.util_x10000;
+  r.max_num_seqs = k.max_num_seqs;
+  r.max_num_batched_tokens = k.max_num_batched_tokens;
+  r.kv_cache_dtype = k.kv_dtype;
+  r.enforce_eager = k.enforce_eager;
+  return r;
+}
+
+}  // namespace
+
+VllmRequest vllm_request_of(const Deployment& deployment) {
+  return vllm_settings(read_knobs(deployment, CheckRequest{}));
+}
+
+namespace {
 
 const Engine& llama_engine(DeployEngine e) {
   return engine(e == DeployEngine::ollama ? EngineId::ollama : EngineId::llamacpp);
@@ -239,10 +264,11 @@ class Checker {
 
   // The adapter onto the planner's estimate (the one call to re-point at a plan envelope):
   // a usage-kind refusal of a value read from a file becomes an invalid setting.
-  Estimate estimate_one(const Model& model, const Engine& engine, const Config& config) {
+  Estimate estimate_one(const Model& model, const Engine& engine, const Config& config,
+                        const std::vector<Bytes>& gpus) {
     count();
     try {
-      return estimate(model, engine, Backend::cuda, config, request_.gpus);
+      return estimate(model, engine, Backend::cuda, config, gpus);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::bad_input || e.kind() == ErrorKind::internal) throw;
       throw Error(ErrorKind::invalid_setting, e.what());
@@ -272,14 +298,17 @@ class Checker {
     Estimate estimate;
   };
 
-  ModelRun run_model(const Model& model, const Knobs& k) {
+  // `model` as the engine runs it (`own_ctx`: its own num_ctx, beating the server's context)
+  // with its layers placed on `place_on` (the request's GPUs, or the one GPU Ollama chose).
+  ModelRun run_model(const Model& model, std::optional<std::int64_t> own_ctx, const Knobs& k,
+                     const std::vector<Bytes>& place_on) {
     const Engine& eng = llama_engine(deployment_.engine);
     const std::vector<Bytes>& gpus = request_.gpus;
     Config c;
     const Slots slots = engine_slots(eng, k.parallel);
     c.parallel = slots.parallel;
     c.kv_unified = slots.kv_unified;
-    c.ctx = k.ctx.value_or(engine_default_ctx(model, eng, gpus));
+    c.ctx = own_ctx ? *own_ctx : k.ctx.value_or(engine_default_ctx(model, eng, gpus));
     c.flash_attn = k.flash.value_or(true);
     c.type_k = k.kv_k;
     c.type_v = k.kv_v;
@@ -305,28 +334,28 @@ class Checker {
     m.layers_chosen = !k.gpu_layers.has_value();
     if (k.gpu_layers) {
       c.gpu_layers = *k.gpu_layers < 0 ? total : std::min(*k.gpu_layers, total);
-      run.estimate = estimate_one(model, eng, c);
+      run.estimate = estimate_one(model, eng, c, place_on);
       m.verdict =
-          gpus_within(run.estimate, gpus, 0) ? CheckVerdict::fits : CheckVerdict::out_of_memory;
+          gpus_within(run.estimate, place_on, 0) ? CheckVerdict::fits : CheckVerdict::out_of_memory;
     } else {
       // llama.cpp's --fit (Ollama 0.30+ and llama-server): every layer if that leaves its
       // margin free on each GPU, else as many as do.
       c.gpu_layers = total;
-      run.estimate = estimate_one(model, eng, c);
-      if (!gpus_within(run.estimate, gpus, eng.fit_margin)) {
+      run.estimate = estimate_one(model, eng, c, place_on);
+      if (!gpus_within(run.estimate, place_on, eng.fit_margin)) {
         std::int32_t lo = 0;
         std::int32_t hi = total - 1;
         while (lo < hi) {
           const std::int32_t mid = lo + (hi - lo + 1) / 2;
           c.gpu_layers = mid;
-          if (gpus_within(estimate_one(model, eng, c), gpus, eng.fit_margin)) {
+          if (gpus_within(estimate_one(model, eng, c, place_on), place_on, eng.fit_margin)) {
             lo = mid;
           } else {
             hi = mid - 1;
           }
         }
         c.gpu_layers = lo;
-        run.estimate = estimate_one(model, eng, c);
+        run.estimate = estimate_one(model, eng, c, place_on);
         m.verdict = CheckVerdict::spills;
       }
     }
@@ -339,9 +368,54 @@ class Checker {
     }
     m.flash_attention = est.config.flash_attn;
     m.gpu_layers = est.config.gpu_layers;
-    for (std::size_t i = 0; i < gpus.size(); ++i) m.gpu_bytes.push_back(est.devices[i].total());
+    for (std::size_t i = 0; i < place_on.size(); ++i) m.gpu_bytes.push_back(est.devices[i].total());
     m.ram_bytes = est.host().total();
     return run;
+  }
+
+  // Ollama on several GPUs without OLLAMA_SCHED_SPREAD runs a model on one GPU when its
+  // preflight prediction fits 80 % of that GPU's free memory: the one with the most free
+  // (server/sched.go; docs/engines.md §1.6 "Spreading"). The prediction is Ollama's own: the
+  // file's size plus an f16 KV cache of min(num_ctx, trained) x slots tokens with the fewest KV
+  // heads of any layer (llm.PredictServerVRAM). nullopt: spread over every GPU.
+  std::optional<std::size_t> single_gpu(const Model& model, std::optional<std::int64_t> own_ctx,
+                                        const Knobs& k,
+                                        const std::vector<CheckedDevice>& devices) const {
+    const std::vector<Bytes>& gpus = request_.gpus;
+    if (deployment_.engine != DeployEngine::ollama || gpus.size() < 2 || k.spread) {
+      return std::nullopt;
+    }
+    if (k.gpu_layers && *k.gpu_layers == 0) return std::nullopt;
+    const ModelSpec& spec = model.spec;
+    const Engine& eng = llama_engine(deployment_.engine);
+    const Slots slots = engine_slots(eng, k.parallel);
+    const std::int64_t ctx =
+        own_ctx ? *own_ctx : k.ctx.value_or(engine_default_ctx(model, eng, gpus));
+    const std::int64_t trained = spec.n_ctx_train > 0 ? spec.n_ctx_train : ctx;
+    const std::int64_t tokens = std::min(ctx, trained) * (spec.causal ? slots.parallel : 1);
+    std::int64_t kv_heads = spec.n_head_kv;
+    for (const std::int32_t h : spec.n_head_kv_per_layer) {
+      if (h > 0) kv_heads = std::min<std::int64_t>(kv_heads, h);
+    }
+    constexpr std::string_view what = "Ollama's prediction";
+    const Bytes per_token_row =
+        spec.n_head > 0 ? checked_mul(kv_heads, spec.n_embd / spec.n_head, what) : 0;
+    const Bytes kv = checked_mul(
+        checked_mul(checked_mul(4, spec.n_layer, what), per_token_row, what), tokens, what);
+    const Bytes predicted = checked_add(model.weights.file_tensor_bytes, kv, what);
+    std::optional<std::size_t> best;
+    Bytes best_free = 0;
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+      const Bytes free =
+          devices[i].capacity > devices[i].used ? devices[i].capacity - devices[i].used : 0;
+      // predicted <= 0.8 x free, in integers
+      if (checked_mul(predicted, 5, what) <= checked_mul(free, 4, what) &&
+          (!best || free > best_free)) {
+        best = i;
+        best_free = free;
+      }
+    }
+    return best;
   }
 
   void add_usage(CheckedDevice& d, const DeviceUsage& u) {
@@ -369,12 +443,23 @@ class Checker {
     e.max_loaded = k.max_loaded > 0 ? k.max_loaded : 3 * static_cast<std::int32_t>(gpus.size());
     bool any_oom = false;
     bool any_spill = false;
-    for (const Model* model : k.models) {
-      ModelRun run = run_model(*model, k);
-      for (std::size_t i = 0; i < e.devices.size(); ++i) {
-        add_usage(e.devices[i], run.estimate.devices[i]);
-      }
+    for (std::size_t index = 0; index < k.models.size(); ++index) {
+      const Model* model = k.models[index];
+      const std::optional<std::int64_t> own_ctx = request_.models[index].ctx;
+      const std::optional<std::size_t> one = single_gpu(*model, own_ctx, k, e.devices);
+      ModelRun run = run_model(*model, own_ctx, k, one ? std::vector<Bytes>{gpus[*one]} : gpus);
       CheckedModel& m = run.checked;
+      if (one) {
+        add_usage(e.devices[*one], run.estimate.devices.front());
+        add_usage(e.devices.back(), run.estimate.host());
+        std::vector<Bytes> per_gpu(gpus.size(), 0);
+        per_gpu[*one] = m.gpu_bytes.front();
+        m.gpu_bytes = std::move(per_gpu);
+      } else {
+        for (std::size_t i = 0; i < e.devices.size(); ++i) {
+          add_usage(e.devices[i], run.estimate.devices[i]);
+        }
+      }
       if (m.verdict == CheckVerdict::out_of_memory) any_oom = true;
       if (m.verdict == CheckVerdict::spills) {
         any_spill = true;
@@ -445,15 +530,8 @@ class Checker {
   }
 
   VllmRequest vllm_request(const Knobs& k) const {
-    VllmRequest r;
+    VllmRequest r = vllm_settings(k);
     r.gpus = request_.gpus;
-    r.dtype = k.dtype;
-    r.max_model_len = k.max_model_len;
-    r.util_x10000 = k.util_x10000;
-    r.max_num_seqs = k.max_num_seqs;
-    r.max_num_batched_tokens = k.max_num_batched_tokens;
-    r.kv_cache_dtype = k.kv_dtype;
-    r.enforce_eager = k.enforce_eager;
     return r;
   }
 
@@ -594,7 +672,8 @@ class Checker {
   // When no single change fits: the same changes in the same order, each on top of the last,
   // until it fits; when even all of them do not, the last configuration (the closest).
   std::optional<CheckFix> combined_llama(const Knobs& base) {
-    const CheckedModel probe = run_model(*base.models.front(), base).checked;
+    const CheckedModel probe =
+        run_model(*base.models.front(), request_.models.front().ctx, base, request_.gpus).checked;
     Knobs k = base;
     std::vector<SettingChange> changes;
     if (may_use_q8_cache(k)) {
@@ -660,7 +739,8 @@ class Checker {
   std::vector<CheckFix> llama_fixes(const Knobs& base, CheckVerdict verdict) {
     std::vector<CheckFix> fixes;
     const bool ollama = deployment_.engine == DeployEngine::ollama;
-    const CheckedModel probe = run_model(*base.models.front(), base).checked;
+    const CheckedModel probe =
+        run_model(*base.models.front(), request_.models.front().ctx, base, request_.gpus).checked;
     // 1. A q8_0 cache, with flash attention on.
     if (may_use_q8_cache(base)) {
       Knobs k = base;

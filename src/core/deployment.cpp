@@ -1634,6 +1634,8 @@ std::string_view setting_default_name(DeployEngine e, EngineSetting s, bool mode
         return "OLLAMA_FLASH_ATTENTION";
       case S::max_loaded_models:
         return "OLLAMA_MAX_LOADED_MODELS";
+      case S::sched_spread:
+        return "OLLAMA_SCHED_SPREAD";
       case S::gpu_layers:
         return "num_gpu";
       default:
@@ -1674,7 +1676,8 @@ std::string_view setting_default_name(DeployEngine e, EngineSetting s, bool mode
 
 std::string setting_value_text(DeployEngine engine, EngineSetting setting, std::string_view value) {
   // Ollama's boolean variables take a Go boolean (envconfig.Bool: strconv.ParseBool).
-  if (setting == EngineSetting::flash_attention && engine == DeployEngine::ollama) {
+  if ((setting == EngineSetting::flash_attention || setting == EngineSetting::sched_spread) &&
+      engine == DeployEngine::ollama) {
     return value == "on" ? "true" : "false";
   }
   return std::string(value);

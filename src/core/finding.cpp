@@ -170,6 +170,14 @@ std::string_view to_string(FindingKind kind) {
       return "check_fix_vllm_fp8";
     case FindingKind::check_fix_combined:
       return "check_fix_combined";
+    case FindingKind::set_vllm_reserved:
+      return "set_vllm_reserved";
+    case FindingKind::set_eviction:
+      return "set_eviction";
+    case FindingKind::set_vllm_smallest_util:
+      return "set_vllm_smallest_util";
+    case FindingKind::set_own_ctx:
+      return "set_own_ctx";
   }
   return "";
 }

@@ -166,12 +166,16 @@ std::string check_tables(const CheckResult& r) {
   head.emplace_back("VERDICT");
   models.add_row(std::move(head));
   for (const CheckedModel& m : r.models) {
+    const DeployEngine engine = m.engine.value_or(r.engine);
     const std::string ctx =
-        r.engine == DeployEngine::ollama         ? format_text("{} x {}", m.ctx, m.parallel)
-        : r.engine == DeployEngine::llama_server ? format_text("{} / {}", m.ctx, m.parallel)
-                                                 : format_text("{}, {}", m.ctx, m.parallel);
-    std::vector<Cell> row{m.name, ctx, m.kv_type,
-                          format_text("{}/{}", m.gpu_layers, m.total_layers)};
+        engine == DeployEngine::ollama         ? format_text("{} x {}", m.ctx, m.parallel)
+        : engine == DeployEngine::llama_server ? format_text("{} / {}", m.ctx, m.parallel)
+                                               : format_text("{}, {}", m.ctx, m.parallel);
+    // A container of another engine beside the server (several models): named with it.
+    const std::string name = m.engine && *m.engine != r.engine
+                                 ? format_text("{} ({})", m.name, deploy_engine_name(*m.engine))
+                                 : m.name;
+    std::vector<Cell> row{name, ctx, m.kv_type, format_text("{}/{}", m.gpu_layers, m.total_layers)};
     for (const Bytes b : m.gpu_bytes) row.emplace_back(format_bytes(b));
     row.emplace_back(format_bytes(m.ram_bytes));
     row.emplace_back(std::string(to_string(m.verdict)));
@@ -212,6 +216,7 @@ nlohmann::ordered_json checked_models_json(const CheckResult& r) {
                           {"gpu_bytes", m.gpu_bytes},
                           {"ram_bytes", m.ram_bytes},
                           {"verdict", std::string(to_string(m.verdict))}});
+    if (m.engine) models.back()["engine"] = std::string(deploy_engine_name(*m.engine));
   }
   return models;
 }

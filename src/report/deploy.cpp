@@ -149,6 +149,8 @@ std::vector<std::string> llama_server_args(const LlamaPlan& plan) {
   return args;
 }
 
+}  // namespace
+
 // The plan's settings as `vllm serve` flags (vllm/engine/arg_utils.py), without the model.
 std::vector<std::string> vllm_args(const VllmPlan& plan) {
   const VllmEstimate& e = plan.estimate;
@@ -170,6 +172,8 @@ std::vector<std::string> vllm_args(const VllmPlan& plan) {
   if (e.enforce_eager) args.emplace_back("--enforce-eager");
   return args;
 }
+
+namespace {
 
 const Engine& plan_engine(const Plan& plan) {
   if (plan.engine == nullptr) throw Error(ErrorKind::internal, "a plan without an engine");
@@ -204,7 +208,8 @@ std::string mib_text(Bytes bytes) { return format_text("{}M", ceil_div(bytes, mi
 struct Service {
   std::string name;
   std::string_view image;
-  std::string port;  // published as the same port on the host
+  std::string port;       // the port the server listens on
+  std::string host_port;  // published as this port on the host; "" = the same
   std::string volume;
   std::string named_volume;  // declared under the top-level `volumes:`, "" for a bind mount
   std::vector<std::pair<std::string, std::string>> environment;
@@ -308,22 +313,25 @@ Service make_service(const Model& model, const Plan& plan, const EnvOptions& opt
   return s;
 }
 
-// The compose file of one service `s` after the comment lines already in `out`: `need` the
-// host RAM the service's plan needs (0: none known), `gpus` the GPUs it reserves.
-void compose_service(std::string& out, const Service& s, Bytes need, int gpus) {
-  if (need > 0) {
-    output_line(out, "# memory: reserved = the plan's host RAM, limit = that + max(1 GiB, 25%)");
-  } else {
-    output_line(out, "# memory: the plan has no host RAM figure for this engine: no limit set");
-  }
-  for (const std::string& line : s.comments) output_line(out, line);
-  output_line(out, "services:");
+// A service of a compose file with its resources: `need` the host RAM its plan needs (0: none
+// known), `gpus` the GPUs it reserves by count, or `device_ids` the GPUs it shares with the
+// file's other services.
+struct ComposeEntry {
+  Service service;
+  Bytes need = 0;
+  int gpus = 0;
+  std::vector<std::string> device_ids;
+};
+
+void service_lines(std::string& out, const ComposeEntry& e) {
+  const Service& s = e.service;
   output_line(out, format_text("  {}:", s.name));
   output_line(out, "    image: " + yaml_string("the image", s.image));
   output_line(out, "    restart: unless-stopped");
   if (s.ipc_host) output_line(out, "    ipc: host");
   output_line(out, "    ports:");
-  output_line(out, "      - " + yaml_string("the port", s.port + ":" + s.port));
+  const std::string_view host = s.host_port.empty() ? s.port : s.host_port;
+  output_line(out, "      - " + yaml_string("the port", format_text("{}:{}", host, s.port)));
   output_line(out, "    volumes:");
   output_line(out, "      - " + yaml_string("the volume", s.volume));
   if (!s.environment.empty()) {
@@ -339,28 +347,63 @@ void compose_service(std::string& out, const Service& s, Bytes need, int gpus) {
       output_line(out, "      - " + yaml_string("an argument", arg));
     }
   }
-  if (need > 0 || gpus > 0) {
+  const bool devices = e.gpus > 0 || !e.device_ids.empty();
+  if (e.need > 0 || devices) {
     output_line(out, "    deploy:");
     output_line(out, "      resources:");
-    if (need > 0) {
-      const Bytes limit = checked_add(need, std::max<Bytes>(gib, need / 4), "the memory limit");
+    if (e.need > 0) {
+      const Bytes limit = checked_add(e.need, std::max<Bytes>(gib, e.need / 4), "the memory limit");
       output_line(out, "        limits:");
       output_line(out, "          memory: " + yaml_string("the memory limit", mib_text(limit)));
     }
     output_line(out, "        reservations:");
-    if (need > 0) {
-      output_line(out, "          memory: " + yaml_string("the memory", mib_text(need)));
+    if (e.need > 0) {
+      output_line(out, "          memory: " + yaml_string("the memory", mib_text(e.need)));
     }
-    if (gpus > 0) {
+    if (devices) {
       output_line(out, "          devices:");
       output_line(out, "            - driver: \"nvidia\"");
-      output_line(out, format_text("              count: {}", gpus));
+      if (e.device_ids.empty()) {
+        output_line(out, format_text("              count: {}", e.gpus));
+      } else {
+        std::string ids;
+        for (const std::string& id : e.device_ids) {
+          ids += (ids.empty() ? "" : ", ") + yaml_string("a device id", id);
+        }
+        output_line(out, format_text("              device_ids: [{}]", ids));
+      }
       output_line(out, "              capabilities: [\"gpu\"]");
     }
   }
-  if (!s.named_volume.empty()) {
+}
+
+// The compose file of `entries` after the comment lines already in `out`.
+void compose_file(std::string& out, const std::vector<ComposeEntry>& entries) {
+  for (const ComposeEntry& e : entries) {
+    const std::string who = entries.size() > 1 ? format_text(" ({})", e.service.name) : "";
+    if (e.need > 0) {
+      output_line(out, format_text("# memory{}: reserved = the plan's host RAM, limit = that + "
+                                   "max(1 GiB, 25%)",
+                                   who));
+    } else {
+      output_line(out, format_text("# memory{}: the plan has no host RAM figure for this "
+                                   "engine: no limit set",
+                                   who));
+    }
+    for (const std::string& line : e.service.comments) output_line(out, line);
+  }
+  output_line(out, "services:");
+  for (const ComposeEntry& e : entries) service_lines(out, e);
+  std::vector<std::string> volumes;
+  for (const ComposeEntry& e : entries) {
+    const std::string& v = e.service.named_volume;
+    if (!v.empty() && std::find(volumes.begin(), volumes.end(), v) == volumes.end()) {
+      volumes.push_back(v);
+    }
+  }
+  if (!volumes.empty()) {
     output_line(out, "volumes:");
-    output_line(out, format_text("  {}: {{}}", s.named_volume));
+    for (const std::string& v : volumes) output_line(out, format_text("  {}: {{}}", v));
   }
 }
 
@@ -370,27 +413,59 @@ std::string render_plan_compose(const Model& model, const Plan& plan, const EnvO
   const Service s = make_service(model, plan, options);
   std::string out;
   comment_lines(out, model, plan, options);
-  compose_service(out, s, host_need(plan), gpu_count(plan));
+  compose_file(out, {ComposeEntry{.service = s, .need = host_need(plan), .gpus = gpu_count(plan)}});
   return out;
 }
 
 std::string render_set_compose(const SetReport& report) {
-  const CheckResult& r = report.plan->result;
-  Service s;
-  s.name = "ollama";
-  s.image = ollama_image;
-  s.port = "11434";
-  s.volume = "ollama:/root/.ollama";
-  s.named_volume = "ollama";
-  std::string out;
-  for (const auto& [key, value] : env_pairs(render_set_env(report))) {
-    s.environment.emplace_back(key, value);
+  const SetPlan& p = *report.plan;
+  const CheckResult& r = p.result;
+  const bool ollama = r.models.size() > p.vllm.size();  // vLLM rows come last
+  std::vector<ComposeEntry> entries;
+  // One GPU shared by separate containers: each names it; one server reserves its GPUs by count.
+  const int gpus = static_cast<int>(r.devices.size()) - 1;
+  const std::vector<std::string> shared =
+      p.vllm.empty() ? std::vector<std::string>{} : std::vector<std::string>{"0"};
+  if (ollama) {
+    Service s;
+    s.name = "ollama";
+    s.image = ollama_image;
+    s.port = "11434";
+    s.volume = "ollama:/root/.ollama";
+    s.named_volume = "ollama";
+    for (const auto& [key, value] : env_pairs(render_set_env(report))) {
+      s.environment.emplace_back(key, value);
+    }
+    entries.push_back(ComposeEntry{.service = std::move(s),
+                                   .need = r.devices.back().used,
+                                   .gpus = shared.empty() ? gpus : 0,
+                                   .device_ids = shared});
+  }
+  for (std::size_t i = 0; i < p.vllm.size(); ++i) {
+    const VllmServicePlan& v = p.vllm[i];
+    Service s;
+    s.name = p.vllm.size() > 1 ? format_text("vllm-{}", i + 1) : "vllm";
+    s.image = vllm_image;
+    s.port = "8000";
+    s.host_port = format_text("{}", 8000 + i);
+    s.volume = "huggingface:/root/.cache/huggingface";
+    s.named_volume = "huggingface";
+    s.ipc_host = true;
+    s.command = {std::string(not_a_flag("compose file", "the model", v.model_ref))};
+    const std::vector<std::string> args = vllm_args(v.plan);
+    s.command.insert(s.command.end(), args.begin(), args.end());
+    entries.push_back(ComposeEntry{.service = std::move(s), .device_ids = shared});
   }
   std::string names;
   for (const CheckedModel& m : r.models) names += (names.empty() ? "" : ", ") + m.name;
+  std::string out;
   output_line(out, format_text("# Generated by vramplan {} for {}", report.tool_version, names));
-  output_line(out, format_text("# rules:   Ollama's scheduler, every model under full load"));
-  output_line(out, format_text("# fits:    {}", report.plan->fits ? "yes" : "NO"));
+  output_line(out, p.vllm.empty()
+                       ? std::string("# rules:   Ollama's scheduler, every model under full load")
+                       : format_text("# rules:   Ollama's scheduler, every model under full load; "
+                                     "vLLM {}, budgets held in full",
+                                     vllm_release_name(p.vllm.front().plan.estimate.release)));
+  output_line(out, format_text("# fits:    {}", p.fits ? "yes" : "NO"));
   for (const CheckedDevice& d : r.devices) {
     if (d.capacity > 0) {
       output_line(out, format_text("# {:<8} {} of {}", d.name + ":", format_bytes(d.used),
@@ -399,8 +474,10 @@ std::string render_set_compose(const SetReport& report) {
       output_line(out, format_text("# {:<8} {}", d.name + ":", format_bytes(d.used)));
     }
   }
-  const Bytes need = r.devices.back().used;
-  compose_service(out, s, need, static_cast<int>(r.devices.size()) - 1);
+  for (const Finding& f : r.findings) {
+    if (f.kind == FindingKind::set_own_ctx) output_line(out, format_text("# {}", describe(f)));
+  }
+  compose_file(out, entries);
   return out;
 }
 

@@ -377,6 +377,35 @@ std::string describe(const Finding& f) {
       return format_text("fp8 weights (vLLM's online fp8 quantization)");
     case K::check_fix_combined:
       return format_text("no single change is enough; these together");
+    case K::set_vllm_reserved: {
+      const std::string held = format_text(
+          "{}: the vLLM containers ({}) hold {} once started (CUDA context, the "
+          "--gpu-memory-utilization budget, graphs outside it, sampler warm-up)",
+          f.word("device"), f.number("containers"), bytes(f, "reserved_bytes"));
+      const std::string rule =
+          "vLLM checks its budget against the memory free when it starts, so the set must fit "
+          "whichever container starts last";
+      if (f.number("ollama_models") == 0) return format_text("{}; {}", held, rule);
+      return format_text("{}; the Ollama server finds {} free and uses {} of it; {}", held,
+                         bytes(f, "left_bytes"), bytes(f, "ollama_bytes"), rule);
+    }
+    case K::set_vllm_smallest_util:
+      return format_text(
+          "{}: --gpu-memory-utilization {} reserves that share of the whole GPU; {} is the "
+          "smallest whose KV cache holds one request of {} tokens (fit chooses it)",
+          f.word("model"), static_cast<double>(f.number("util_x10000")) / 10000,
+          static_cast<double>(f.number("smallest_x10000")) / 10000, f.number("max_model_len"));
+    case K::set_own_ctx:
+      return format_text(
+          "{} runs with its own context, {} tokens per slot: set PARAMETER num_ctx {} in its "
+          "Modelfile (or options.num_ctx in its requests); OLLAMA_CONTEXT_LENGTH is the others'",
+          f.word("model"), f.number("ctx"), f.number("ctx"));
+    case K::set_eviction:
+      return format_text(
+          "taking turns: a request for a model that is not loaded waits while Ollama unloads an "
+          "idle one (the shortest keep-alive first, then by file path; OLLAMA_KEEP_ALIVE={} "
+          "unloads any model idle that long) and loads it, seconds to a minute each time",
+          f.word("keep_alive"));
   }
   return std::string(to_string(f.kind));
 }

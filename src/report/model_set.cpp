@@ -22,7 +22,10 @@ namespace {
 using Json = nlohmann::ordered_json;
 constexpr DeployEngine ollama = DeployEngine::ollama;
 
-std::string_view command_name(const SetReport& r) { return r.fitted ? "fit" : "estimate"; }
+std::string_view command_name(const SetReport& r) {
+  if (!r.command.empty()) return r.command;
+  return r.fitted ? "fit" : "estimate";
+}
 
 std::int32_t gpu_layers(const CheckResult& r) {
   std::int32_t n = 0;
@@ -40,6 +43,12 @@ std::int32_t total_layers(const CheckResult& r) {
 std::string verdict_line(const SetPlan& p) {
   const CheckResult& r = p.result;
   const std::size_t n = r.models.size();
+  for (const VllmServicePlan& v : p.vllm) {
+    if (!v.plan.fits) {
+      return "no - a vLLM container does not start: its budget cannot hold one request of its "
+             "length";
+    }
+  }
   if (!p.fits) {
     switch (r.verdict) {
       case CheckVerdict::take_turns:
@@ -105,24 +114,63 @@ std::string model_names(const CheckResult& r) {
   return names;
 }
 
+// "Ollama (2 models) and 1 vLLM container".
+std::string services_text(const SetPlan& p) {
+  const std::size_t served = p.result.models.size() - p.vllm.size();
+  const std::string vllm =
+      format_text("{} vLLM container{}", p.vllm.size(), p.vllm.size() == 1 ? "" : "s");
+  if (served == 0) return vllm;
+  return format_text("Ollama ({} model{}) and {}", served, served == 1 ? "" : "s", vllm);
+}
+
+// A vLLM container's command line: the model, then its flags; the utilisation marked when fit
+// chose it.
+std::string vllm_section(const VllmServicePlan& v, const CheckedModel& row, bool fitted) {
+  std::string out =
+      format_text("vLLM container for {} (`vllm serve` {}{})\n", row.name,
+                  vllm_release_name(v.plan.estimate.release), fitted ? "; * = chosen to fit" : "");
+  TextTable flags({Align::left, Align::left});
+  flags.add_row({"  model", v.model_ref});
+  const std::vector<std::string> args = vllm_args(v.plan);
+  for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
+    const bool chosen = v.util_chosen && args[i] == "--gpu-memory-utilization";
+    flags.add_row({"  " + args[i], args[i + 1] + (chosen ? " *" : "")});
+  }
+  out += flags.render();
+  return out;
+}
+
 }  // namespace
 
 std::string render_set_table(const SetReport& report) {
   const SetPlan& p = *report.plan;
   const CheckResult& r = p.result;
-  std::string out = format_text(
-      "vramplan {}: Ollama, {} models under full load (every slot busy at its full context)\n",
-      command_name(report), r.models.size());
+  std::string out =
+      p.vllm.empty() ? format_text(
+                           "vramplan {}: Ollama, {} models under full load (every slot busy at its "
+                           "full context)\n",
+                           command_name(report), r.models.size())
+                     : format_text(
+                           "vramplan {}: {} on one GPU, under full load (every slot busy at its "
+                           "full context)\n",
+                           command_name(report), services_text(p));
   out += format_text("fits:    {}\n\n", verdict_line(p));
-  out += report.fitted ? "settings (the Ollama server's environment; * = changed to fit)\n"
-                       : "settings (the Ollama server's environment: as given, else its "
-                         "defaults)\n";
-  TextTable settings({Align::left, Align::left});
-  for (const Variable& v : variables(p)) {
-    settings.add_row({"  " + v.name, v.value + (v.changed ? " *" : "")});
+  if (!p.settings.empty()) {
+    out += report.fitted ? "settings (the Ollama server's environment; * = changed to fit)\n"
+                         : "settings (the Ollama server's environment: as given, else its "
+                           "defaults)\n";
+    TextTable settings({Align::left, Align::left});
+    for (const Variable& v : variables(p)) {
+      settings.add_row({"  " + v.name, v.value + (v.changed ? " *" : "")});
+    }
+    out += settings.render();
+    out += '\n';
   }
-  out += settings.render();
-  out += '\n';
+  const std::size_t first_vllm = r.models.size() - p.vllm.size();
+  for (std::size_t i = 0; i < p.vllm.size(); ++i) {
+    out += vllm_section(p.vllm[i], r.models[first_vllm + i], report.fitted);
+    out += '\n';
+  }
   out += check_tables(r);
   if (!p.decisions.empty()) {
     out += "\ndecisions\n";
@@ -143,7 +191,7 @@ std::string render_set_json(const SetReport& report) {
   Json j;
   j["schema_version"] = json_schema_version;
   j["command"] = std::string(command_name(report));
-  j["engine"] = std::string(deploy_engine_name(ollama));
+  j["engine"] = std::string(deploy_engine_name(r.engine));
   j["fits"] = p.fits;
   j["verdict"] = std::string(to_string(r.verdict));
   j["verdict_text"] = verdict_line(p);
@@ -165,6 +213,29 @@ std::string render_set_json(const SetReport& report) {
     changes.push_back(Json{{"setting", std::string(setting_name(c.setting))}, {"value", c.value}});
   }
   j["changes"] = changes;
+  if (!p.vllm.empty()) {
+    Json services = Json::array();
+    const std::size_t first_vllm = r.models.size() - p.vllm.size();
+    for (std::size_t i = 0; i < p.vllm.size(); ++i) {
+      const VllmServicePlan& v = p.vllm[i];
+      const VllmEstimate& e = v.plan.estimate;
+      services.push_back(Json{{"engine", "vllm"},
+                              {"name", r.models[first_vllm + i].name},
+                              {"model_ref", v.model_ref},
+                              {"release", vllm_release_name(e.release)},
+                              {"fits", v.plan.fits},
+                              {"footprint_bytes", v.footprint},
+                              {"gpu_memory_utilization", e.util()},
+                              {"utilization_chosen", v.util_chosen},
+                              {"max_model_len", e.max_model_len},
+                              {"max_num_seqs", e.max_num_seqs},
+                              {"kv_cache_bytes", e.devices.front().kv_cache},
+                              {"kv_tokens", e.kv_tokens},
+                              {"max_concurrency", e.max_concurrency},
+                              {"args", vllm_args(v.plan)}});
+    }
+    j["services"] = services;
+  }
   j["findings"] = findings_json(r.findings);
   return json_text(j);
 }
@@ -186,6 +257,9 @@ std::string render_set_env(const SetReport& report) {
   }
   for (const Finding& f : p.decisions) {
     env_line(out, format_text("# decision: {}", decision_text(p, f)));
+  }
+  for (const Finding& f : r.findings) {
+    if (f.kind == FindingKind::set_own_ctx) env_line(out, format_text("# {}", describe(f)));
   }
   for (const Variable& v : variables(p)) env_line(out, v.name + "=" + v.value);
   return out;

@@ -52,5 +52,7 @@ void env_line(std::string& out, std::string_view text);
 // The file type vLLM loads: the --dtype it plans, or the file's own type.
 [[nodiscard]] std::string vllm_file_type(const Model& model, const VllmPlan& plan);
 [[nodiscard]] nlohmann::ordered_json vllm_details_json(const VllmPlan& plan);
+// `vllm serve`'s flags for the plan, after the model (deploy.cpp).
+[[nodiscard]] std::vector<std::string> vllm_args(const VllmPlan& plan);
 
 }  // namespace vramplan::report

@@ -1,6 +1,8 @@
 // Doc examples are real: every ```console block in README.md and docs/*.md whose first line
 // is `$ vramplan ARGS` must show exactly what `vramplan ARGS` prints (stdout, then stderr), run
-// in process with NO_COLOR set and no terminal. VRAMPLAN_UPDATE_GOLDEN=1 rewrites the blocks.
+// in process with NO_COLOR set and no terminal. A block may start with `$ cd DIR` (relative to
+// the repository) before the command, which then runs in DIR. VRAMPLAN_UPDATE_GOLDEN=1
+// rewrites the blocks.
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -22,6 +24,7 @@ struct Example {
   fs::path file;
   std::size_t line = 0;        // 1-based line of the "$ vramplan" command
   std::string command;         // the arguments after "vramplan "
+  fs::path cwd;                // where it runs (`$ cd DIR` first); empty: anywhere
   std::size_t body_begin = 0;  // byte offsets of the expected output in the file
   std::size_t body_end = 0;
   std::string expected;
@@ -45,17 +48,29 @@ std::vector<fs::path> doc_files() {
 std::vector<Example> examples_in(const fs::path& file) {
   const std::string text = read_all(file);
   std::vector<Example> out;
-  const std::string open = "```console\n$ vramplan ";
+  const std::string open = "```console\n$ ";
   for (std::size_t at = text.find(open); at != std::string::npos; at = text.find(open, at + 1)) {
     Example e;
     e.file = file;
+    std::size_t line_begin = at + open.size();
+    std::size_t line_end = text.find('\n', line_begin);
+    if (line_end == std::string::npos) break;
+    std::string line = text.substr(line_begin, line_end - line_begin);
+    if (line.starts_with("cd ")) {
+      e.cwd = fs::path(VRAMPLAN_SOURCE_DIR) / line.substr(3);
+      line_begin = line_end + 1;
+      line_end = text.find('\n', line_begin);
+      if (line_end == std::string::npos) break;
+      line = text.substr(line_begin, line_end - line_begin);
+      if (!line.starts_with("$ ")) continue;
+      line = line.substr(2);
+    }
+    if (!line.starts_with("vramplan ")) continue;
     e.line = static_cast<std::size_t>(
-                 std::count(text.begin(), text.begin() + static_cast<long>(at), '\n')) +
-             2;
-    const std::size_t command_begin = at + open.size();
-    const std::size_t command_end = text.find('\n', command_begin);
-    e.command = text.substr(command_begin, command_end - command_begin);
-    e.body_begin = command_end + 1;
+                 std::count(text.begin(), text.begin() + static_cast<long>(line_begin), '\n')) +
+             1;
+    e.command = line.substr(std::string_view("vramplan ").size());
+    e.body_begin = line_end + 1;
     e.body_end = text.find("```", e.body_begin);
     if (e.body_end == std::string::npos) break;
     e.expected = text.substr(e.body_begin, e.body_end - e.body_begin);
@@ -79,7 +94,22 @@ std::vector<std::string> split(const std::string& command) {
   return args;
 }
 
-std::string run(const std::string& command) {
+// Runs in `cwd` when one is given, and returns to where it was.
+class InDirectory {
+ public:
+  explicit InDirectory(const fs::path& dir) : before_(fs::current_path()) {
+    if (!dir.empty()) fs::current_path(dir);
+  }
+  ~InDirectory() { fs::current_path(before_); }
+  InDirectory(const InDirectory&) = delete;
+  InDirectory& operator=(const InDirectory&) = delete;
+
+ private:
+  fs::path before_;
+};
+
+std::string run(const std::string& command, const fs::path& cwd) {
+  const InDirectory in(cwd);
   std::ostringstream out;
   std::ostringstream err;
   cli::Context context{out, err,
@@ -98,7 +128,7 @@ TEST_P(DocExample, ShowsRealOutput) {
   const std::vector<Example> examples = all_examples();
   ASSERT_LT(GetParam(), examples.size());
   const Example& e = examples[GetParam()];
-  const std::string actual = run(e.command);
+  const std::string actual = run(e.command, e.cwd);
   if (std::getenv("VRAMPLAN_UPDATE_GOLDEN") != nullptr && actual != e.expected) {
     std::string text = read_all(e.file);
     // Offsets and lines are stale if an earlier block of this file changed length (in this or

@@ -304,6 +304,15 @@ TEST(EmbeddedCatalog, HoldsTheRequiredModels) {
       "granite4:tiny-h",
       "granite4:micro-h",
       "granite4:small-h",
+      "granite4:1b",
+      "orca-mini:13b",
+      "orca-mini:70b",
+      "qwen:32b",
+      "qwen:72b",
+      "qwen:110b",
+      "qwen3-coder:480b",
+      "qwen3-vl:2b",
+      "qwen3-vl:235b",
   };
   for (const char* name : required) {
     EXPECT_TRUE(catalog.resolve(name).has_value()) << name;
@@ -428,12 +437,26 @@ TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {
   EXPECT_EQ(catalog.resolve("qwen3-vl:30b")->entry->spec.arch, "qwen3vlmoe");
   EXPECT_EQ(catalog.resolve("qwen3-vl:32b")->entry->spec.arch, "qwen3vl");
   EXPECT_EQ(id_of("qwen:14b-chat-v1.5-q4_K_M"), "qwen1.5-14b");
+  EXPECT_EQ(id_of("qwen:110b-chat-v1.5-q4_0"), "qwen1.5-110b");
+  EXPECT_EQ(catalog.find_id("qwen1.5-110b")->spec.n_head_kv, 8);
+  EXPECT_EQ(catalog.find_id("qwen1.5-72b")->spec.n_head_kv, 64);
+  EXPECT_EQ(id_of("qwen3-coder:480b-a35b-instruct-q8_0"), "qwen3-coder-480b");
+  EXPECT_EQ(catalog.find_id("qwen3-coder-480b")->spec.moe.n_expert, 160);
+  EXPECT_EQ(id_of("qwen3-coder"), "qwen3-coder-30b");
+  EXPECT_EQ(id_of("orca-mini:13b-v3-q4_0"), "orca-mini-13b");
+  EXPECT_EQ(id_of("orca-mini:70b-v3-q4_K_M"), "orca-mini-70b");
+  EXPECT_EQ(catalog.find_id("orca-mini-70b")->spec.n_head_kv, 8);
+  EXPECT_EQ(catalog.resolve("qwen3-vl:235b")->entry->spec.arch, "qwen3vlmoe");
+  EXPECT_EQ(catalog.resolve("qwen3-vl:2b")->entry->spec.arch, "qwen3vl");
+  EXPECT_EQ(id_of("granite4:1b"), "granite4-1b");
+  EXPECT_EQ(id_of("granite4"), "granite4-micro");
   EXPECT_EQ(id_of("dolphin-phi"), "dolphin-phi-2.7b");
   EXPECT_EQ(id_of("qwen3-embedding"), "qwen3-embedding-8b");
   EXPECT_EQ(quant_of("qwen3-embedding:0.6b"), "Q8_0");
-  for (const char* id : {"mistral-small3.1-24b", "mistral-small3.2-24b", "qwen2.5vl-3b",
-                         "qwen2.5vl-7b", "qwen2.5vl-32b", "qwen2.5vl-72b", "llama4-scout",
-                         "llama4-maverick", "qwen3-vl-8b", "qwen3-vl-32b"}) {
+  for (const char* id :
+       {"mistral-small3.1-24b", "mistral-small3.2-24b", "qwen2.5vl-3b", "qwen2.5vl-7b",
+        "qwen2.5vl-32b", "qwen2.5vl-72b", "llama4-scout", "llama4-maverick", "qwen3-vl-8b",
+        "qwen3-vl-32b", "qwen3-vl-2b", "qwen3-vl-235b"}) {
     EXPECT_TRUE(catalog.find_id(id)->projector.has_value()) << id;
   }
   EXPECT_EQ(id_of("codellama:python"), "codellama-7b");

@@ -113,12 +113,25 @@ std::vector<TagRow> tag_rows() {
 }
 
 // "4.1GB" -> {4.1e9, 0.05e9}, "815MB" -> {815e6, 0.5e6}, "4683075271B" -> {4683075271, 0}.
+// A trailing '+' marks a truncated display (Ollama's client prints sizes of 10 units and up
+// without decimals, cut, not rounded): "41GB+" is 41.0-41.99 GB -> {41.5e9, 0.5e9}.
 struct Shown {
   double bytes = 0;
   double rounding = 0;  // half a unit of the last shown digit
 };
 
+Shown parse_shown_rounded(const std::string& text);
+
 Shown parse_shown(const std::string& text) {
+  if (text.ends_with('+')) {
+    Shown shown = parse_shown_rounded(text.substr(0, text.size() - 1));
+    shown.bytes += shown.rounding;
+    return shown;
+  }
+  return parse_shown_rounded(text);
+}
+
+Shown parse_shown_rounded(const std::string& text) {
   const auto number = [&](std::size_t unit_length) {
     return text.substr(0, text.size() - unit_length);
   };
@@ -149,6 +162,9 @@ TEST(OllamaLibraryTags, ParsesShownSizes) {
   EXPECT_NEAR(parse_shown("815MB").rounding, 0.5e6, 1e-3);
   EXPECT_DOUBLE_EQ(parse_shown("4683075271B").bytes, 4683075271.0);
   EXPECT_EQ(parse_shown("4683075271B").rounding, 0);
+  EXPECT_DOUBLE_EQ(parse_shown("41GB+").bytes, 41.5e9);
+  EXPECT_NEAR(parse_shown("41GB+").rounding, 0.5e9, 1);
+  EXPECT_DOUBLE_EQ(parse_shown("522MB+").bytes, 522.5e6);
 }
 
 // A row's note says what the catalog is expected to do with it: "-" resolve it and land within

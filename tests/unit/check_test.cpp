@@ -144,6 +144,40 @@ TEST(Check, SeveralModelsAddUpAndTakeTurns) {
   EXPECT_TRUE(said);
 }
 
+// Ollama without OLLAMA_SCHED_SPREAD: a model whose own prediction fits 80 % of one GPU's free
+// memory runs on that GPU alone, the one with the most free; with it, or when none has room, the
+// model is split over every GPU.
+TEST(Check, OllamaPutsAModelOnOneGpuUnlessSpread) {
+  const Deployment d = ollama({integer(EngineSetting::context, 8192)});
+  const CheckResult apart = check_deployment(d, request({16 * gib, 16 * gib}, 2));
+  ASSERT_EQ(apart.models.size(), 2u);
+  // The first on GPU0 (a tie: the first), the second on GPU1, which then has the most free.
+  EXPECT_GT(apart.models[0].gpu_bytes.at(0), 0);
+  EXPECT_EQ(apart.models[0].gpu_bytes.at(1), 0);
+  EXPECT_EQ(apart.models[1].gpu_bytes.at(0), 0);
+  EXPECT_GT(apart.models[1].gpu_bytes.at(1), 0);
+  // Each as it runs alone on one 16 GiB GPU.
+  const CheckResult alone = check_deployment(d, request({16 * gib}, 1));
+  EXPECT_EQ(apart.devices[0].used, alone.devices[0].used);
+  EXPECT_EQ(apart.devices[1].used, alone.devices[0].used);
+  EXPECT_EQ(apart.devices[2].used, 2 * alone.devices[1].used);  // RAM
+
+  Deployment spread = d;
+  spread.settings.push_back(SettingValue{
+      .setting = EngineSetting::sched_spread, .type = ValueType::boolean, .boolean = true});
+  const CheckResult split = check_deployment(spread, request({16 * gib, 16 * gib}, 2));
+  for (const CheckedModel& m : split.models) {
+    EXPECT_GT(m.gpu_bytes.at(0), 0);
+    EXPECT_GT(m.gpu_bytes.at(1), 0);
+  }
+
+  // Two 4 GiB GPUs: the 8B's prediction (its file and an f16 cache of 8192 tokens) is above
+  // 80 % of either, so Ollama gives it both.
+  const CheckResult small = check_deployment(d, request({4 * gib, 4 * gib}, 1));
+  EXPECT_GT(small.models[0].gpu_bytes.at(0), 0);
+  EXPECT_GT(small.models[0].gpu_bytes.at(1), 0);
+}
+
 TEST(Check, MoreMemoryNeverMakesItWorse) {
   const Deployment d =
       ollama({integer(EngineSetting::context, 16384), integer(EngineSetting::parallel, 2)});

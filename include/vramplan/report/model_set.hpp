@@ -14,6 +14,7 @@ namespace vramplan::report {
 struct SetReport {
   const SetPlan* plan = nullptr;
   bool fitted = true;             // fit (settings chosen) or estimate (settings as given)
+  std::string_view command;       // the command named; "" = fit or estimate, as `fitted` says
   std::string_view tool_version;  // named in the env and compose headers
 };
 

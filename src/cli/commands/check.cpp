@@ -10,7 +10,11 @@
 #include <vramplan/deployment.hpp>
 #include <vramplan/io/deploy_files.hpp>
 #include <vramplan/io/file.hpp>
+#include <vramplan/model_set.hpp>
 #include <vramplan/report/check.hpp>
+#include <vramplan/report/escape.hpp>
+#include <vramplan/report/model_set.hpp>
+#include <vramplan/version.hpp>
 
 #include "commands.hpp"
 
@@ -179,6 +183,131 @@ void write_fixed(Context& context, const CheckOptions& o, const Inputs& in,
   }
 }
 
+// The services of `file` that run an engine's server.
+std::vector<const io::ComposeService*> server_services(const io::ComposeFile& file) {
+  std::vector<const io::ComposeService*> out;
+  for (const io::ComposeService& s : file.services) {
+    if (s.server) out.push_back(&s);
+  }
+  return out;
+}
+
+// A compose file whose services run several servers on one GPU (an Ollama and vLLMs), none
+// named by --service: evaluated together as `fit` plans such a set (model_set.hpp), each
+// server with its settings as the file gives them; --model names the Ollama server's models,
+// a vLLM service's comes from its command.
+ExitCode run_check_services(const CheckOptions& o, const io::ComposeFile& compose,
+                            const std::vector<const io::ComposeService*>& servers, Format format,
+                            Context& context) {
+  const auto refuse = [](bool given, std::string_view what) {
+    if (given) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("{} with a compose file of several servers: name one with "
+                              "--service to check it alone",
+                              what));
+    }
+  };
+  refuse(o.output.output.has_value(), "-o writes one service's fix;");
+  refuse(o.env.has_value() || o.modelfile.has_value(),
+         "--env and --modelfile belong to one server;");
+  refuse(o.engine.has_value(), "--engine names one server's engine;");
+  if (servers.size() > max_models) {
+    throw Error(ErrorKind::usage, fmt::format("{}: at most {} servers are checked together",
+                                              report::escape_text(compose.path), max_models));
+  }
+  SetRequest request;
+  request.fitted = false;
+  request.gpus = parse_vram(*o.vram);
+  if (request.gpus.size() != 1) {
+    throw Error(ErrorKind::usage,
+                "several servers sharing a GPU are checked on one GPU: give one --vram size, or "
+                "check one server with --service");
+  }
+  if (o.ram) request.ram = parse_size(*o.ram, "--ram");
+  const Catalog catalog = load_catalog(o.catalogs, context);
+  const auto load = [&](const std::string& name) {
+    ModelFlags flags;
+    flags.model = name;
+    flags.catalogs = o.catalogs;
+    io::LoadedModel loaded = resolve_model(catalog, flags, context, true);
+    warn_notes(context, loaded.notes);
+    return loaded;
+  };
+  for (const io::ComposeService* s : servers) {
+    const Deployment d = interpret_deployment(io::deployment_input(*s));
+    const std::string engine(engine_display(d.engine));
+    for (const Diagnostic& diag : d.diagnostics) {
+      if (diag.fatal) throw Error(ErrorKind::bad_input, report::describe_diagnostic(diag, engine));
+    }
+    switch (d.engine) {
+      case DeployEngine::ollama: {
+        if (request.ollama) {
+          throw Error(ErrorKind::usage,
+                      fmt::format("{}: two Ollama services; check each with --service",
+                                  report::escape_text(compose.path)));
+        }
+        request.ollama = d;
+        break;
+      }
+      case DeployEngine::vllm: {
+        if (!d.model) {
+          throw Error(ErrorKind::bad_input,
+                      fmt::format("{}:{}: service '{}' names no model in its command",
+                                  report::escape_text(s->origin.file), s->origin.line,
+                                  report::escape_text(s->name)));
+        }
+        VllmService service;
+        service.model_ref = d.model->text;
+        service.request = vllm_request_of(d);
+        // The image's release ("vllm/vllm-openai:v0.10.2") picks its rules; another tag
+        // ("latest") gets the newest implemented.
+        const std::size_t colon = s->image.rfind(':');
+        if (colon != std::string::npos) {
+          const std::optional<std::int32_t> release =
+              parse_vllm_release(std::string_view(s->image).substr(colon + 1));
+          if (release) service.request.release = *release;
+        }
+        io::LoadedModel loaded = load(d.model->text);
+        service.model = loaded.kind == io::SourceKind::catalog
+                            ? vllm_checkpoint_model(loaded.model, service.request.dtype)
+                            : std::move(loaded.model);
+        request.vllm.push_back(std::move(service));
+        break;
+      }
+      case DeployEngine::llama_server:
+        throw Error(ErrorKind::usage,
+                    fmt::format("service '{}' runs llama-server: servers sharing a GPU are "
+                                "checked for Ollama and vLLM; check it alone with --service {}",
+                                report::escape_text(s->name), report::escape_text(s->name)));
+    }
+  }
+  if (request.ollama) {
+    if (o.models.empty()) {
+      throw Error(ErrorKind::usage,
+                  "--model is required: it names the models the Ollama service serves (run "
+                  "'vramplan check --help')");
+    }
+    for (const std::string& text : o.models) {
+      const ModelWithContext named = parse_model_context(text);
+      io::LoadedModel loaded = load(named.name);
+      request.models.push_back(CheckModel{.model = std::move(loaded.model),
+                                          .alternatives = std::move(loaded.alternatives),
+                                          .from_catalog = loaded.kind == io::SourceKind::catalog,
+                                          .ctx = named.ctx});
+    }
+  } else if (!o.models.empty()) {
+    throw Error(ErrorKind::usage,
+                "--model names the Ollama service's models; the compose file has none (a vLLM "
+                "service's model is in its command)");
+  }
+  const SetPlan plan = plan_model_set(request);
+  const report::SetReport rep{
+      .plan = &plan, .fitted = false, .command = "check", .tool_version = version};
+  write_stdout(context, format == Format::json ? report::render_set_json(rep)
+                                               : report::render_set_table(rep));
+  return plan.fits ? ExitCode::success : ExitCode::no_fit;
+}
+
 CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
   CLI::App* sub = app.add_subcommand(
       "check",
@@ -189,8 +318,8 @@ CLI::App* setup_check(CLI::App& app, CheckOptions& o) {
   sub->add_option("--compose", o.compose, "a docker compose file (its .env beside it is read)")
       ->type_name("FILE");
   sub->add_option("--service", o.service,
-                  "the compose service to check (default: the one "
-                  "that runs an engine's server)")
+                  "the compose service to check (default: the one that runs an engine's "
+                  "server, or all of them sharing one GPU)")
       ->type_name("NAME");
   sub->add_option("--modelfile", o.modelfile, "an Ollama Modelfile (PARAMETER lines)")
       ->type_name("FILE");
@@ -227,6 +356,11 @@ ExitCode run_check(const CheckOptions& o, Context& context) {
                 "--modelfile");
   }
 
+  if (o.compose && !o.service) {
+    const io::ComposeFile compose = io::read_compose(*o.compose, {});
+    const std::vector<const io::ComposeService*> servers = server_services(compose);
+    if (servers.size() > 1) return run_check_services(o, compose, servers, format, context);
+  }
   const Inputs in = read_inputs(o);
   const Deployment deployment = interpret_deployment(in.input);
   const std::string engine(engine_display(deployment.engine));
@@ -243,15 +377,23 @@ ExitCode run_check(const CheckOptions& o, Context& context) {
                 "'vramplan check --help')");
   }
   const Catalog catalog = load_catalog(o.catalogs, context);
-  for (const std::string& name : names) {
+  for (const std::string& text : names) {
+    const ModelWithContext named = parse_model_context(text);
+    if (named.ctx && deployment.engine != DeployEngine::ollama) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("--model {},ctx=N: a model's own context is Ollama's (num_ctx); "
+                              "{} takes the server's",
+                              named.name, engine));
+    }
     ModelFlags flags;
-    flags.model = name;
+    flags.model = named.name;
     flags.catalogs = o.catalogs;
     io::LoadedModel loaded = resolve_model(catalog, flags, context, true);
     warn_notes(context, loaded.notes);
     request.models.push_back(CheckModel{.model = std::move(loaded.model),
                                         .alternatives = std::move(loaded.alternatives),
-                                        .from_catalog = loaded.kind == io::SourceKind::catalog});
+                                        .from_catalog = loaded.kind == io::SourceKind::catalog,
+                                        .ctx = named.ctx});
   }
 
   const CheckResult result = check_deployment(deployment, request);
