@@ -62,6 +62,7 @@ void BM_Recommend(benchmark::State& state) {
   // The work of one sweep: planner runs (fit()), and estimate() calls within them.
   state.counters["fits"] = static_cast<double>(result.fits);
   state.counters["estimates"] = static_cast<double>(result.estimates);
+  state.counters["graphs"] = static_cast<double>(result.graphs);
   state.counters["listed"] = static_cast<double>(result.full_gpu.size() + result.offload.size());
 }
 BENCHMARK(BM_Recommend)

@@ -96,16 +96,6 @@ struct Estimate {
 inline constexpr std::int64_t max_context = std::int64_t{1} << 27;
 inline constexpr std::int64_t max_batch = std::int64_t{1} << 20;
 
-// The last compute buffer estimate() worked out, reused when the next estimate of the same
-// model needs the same one: the planner's searches over GPU layers and --n-cpu-moe leave the
-// graph unchanged, and replaying it is most of an estimate's time (docs/reliability.md §7).
-// One per planning run; the model must outlive it.
-struct ComputeCache {
-  const ModelSpec* spec = nullptr;
-  ComputeParams params;
-  ComputeBuffer buffer;
-};
-
 // Computes the breakdown. `gpus` are the GPU capacities (empty: CPU only); offloaded layers
 // are split over them in proportion to capacity, the output layer on the last one, as
 // llama.cpp's default -sm layer split does. Throws Error{usage} for impossible settings
@@ -122,6 +112,8 @@ struct ComputeCache {
 [[nodiscard]] Bytes mapped_host_weights(const Model& model, const Config& config,
                                         Bytes alignment = 32);
 
+// `cache` (compute.hpp), when given, supplies and keeps the compute buffer: the same bytes as
+// without it, sooner when it has the buffer.
 [[nodiscard]] Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                                 const Config& config, const std::vector<Bytes>& gpus,
                                 ComputeCache* cache = nullptr,

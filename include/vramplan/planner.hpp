@@ -170,7 +170,10 @@ struct Batches {
 
 // Alternative models (other quantizations of the same model) to suggest from when
 // nothing fits, and to offer as alternatives (request.alternatives); may be empty.
+// `compute`: the compute buffers' memo its estimates share (compute.hpp), e.g. with the other
+// plans of a `recommend` sweep; nullptr: one of its own. Either way the same plan.
 [[nodiscard]] LlamaPlan fit(const Model& model, const FitRequest& request,
-                            const std::vector<Model>& alternatives);
+                            const std::vector<Model>& alternatives,
+                            ComputeCache* compute = nullptr);
 
 }  // namespace vramplan

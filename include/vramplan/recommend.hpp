@@ -94,6 +94,9 @@ struct RecommendResult {
   std::int64_t prefiltered = 0;
   std::int64_t fits = 0;
   std::int64_t estimates = 0;
+  // Compute buffers worked out for those estimates (a graph replay or the closed forms; the
+  // ComputeCache's misses): the other estimates found theirs in the memo.
+  std::int64_t graphs = 0;
   bool stopped_early = false;  // the limit was reached before the end of the catalog
   std::vector<std::string> notes;
 };

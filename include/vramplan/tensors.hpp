@@ -7,6 +7,7 @@
 // shapes llama.cpp expects.
 #pragma once
 
+#include <cstddef>
 #include <vector>
 
 #include <vramplan/ggml_type.hpp>
@@ -15,9 +16,40 @@
 
 namespace vramplan {
 
+namespace detail {
+struct TensorRole;  // src/core/quant_mix.hpp
+}  // namespace detail
+
 // All tensors of the text model, in GGUF order (token_embd, blocks, output_norm, output).
 // Throws Error{bad_input} for an architecture it has no layout for.
 [[nodiscard]] std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype);
+
+// generate_tensors in two steps, for a spec wanted in several file types (the quantizations of
+// a catalog entry): the names, shapes and llama-quantize's visiting order are built once, then
+// typed() gives one file type's list. typed(t) equals generate_tensors(spec, t) for every t
+// (generate_tensors is TensorLayout(spec).typed(t)); typed() keeps no state between calls.
+class TensorLayout {
+ public:
+  // Throws what generate_tensors throws for the spec.
+  explicit TensorLayout(const ModelSpec& spec);
+  TensorLayout(const TensorLayout&);
+  TensorLayout(TensorLayout&&) noexcept;
+  TensorLayout& operator=(const TensorLayout&);
+  TensorLayout& operator=(TensorLayout&&) noexcept;
+  ~TensorLayout();
+
+  [[nodiscard]] std::vector<TensorInfo> typed(FileType ftype) const;
+  [[nodiscard]] const ModelSpec& spec() const { return spec_; }
+
+ private:
+  ModelSpec spec_;
+  std::vector<TensorInfo> tensors_;  // GGUF order; types are set by typed()
+  std::vector<std::size_t> order_;   // llama-quantize's visiting order (indices into tensors_)
+  std::vector<bool> native_mxfp4_;   // experts a gpt-oss file keeps in MXFP4 whatever the type
+  std::vector<detail::TensorRole> roles_;  // what the type choice reads of each tensor
+  int n_attention_wv_ = 0;                 // quant_mix.hpp QuantState counts over the whole list
+  bool has_tied_embeddings_ = true;
+};
 
 // True when generate_tensors knows the architecture.
 [[nodiscard]] bool has_tensor_layout(const std::string& arch);

@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <functional>
 #include <limits>
+#include <string>
 #include <string_view>
 
 #include <vramplan/architecture.hpp>
@@ -194,6 +196,71 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
   return ComputeBuffer{.logits = to_bytes(out.logits, compute_what),
                        .ffn = to_bytes(out.ffn, compute_what),
                        .attention = to_bytes(out.attention, compute_what)};
+}
+
+namespace {
+
+// Hash mixing (the boost::hash_combine recipe, 64-bit constant): spreads the fields of a key
+// over the buckets. Equal keys are still compared in full; the hash only picks the bucket.
+void mix(std::size_t& seed, std::size_t value) {
+  seed ^= value + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+}
+
+void mix_int(std::size_t& seed, std::int64_t value) { mix(seed, std::hash<std::int64_t>{}(value)); }
+
+// The fields that tell catalog specs apart; the rest is compared by ModelSpec::operator==.
+std::size_t spec_hash(const ModelSpec& s) {
+  std::size_t seed = std::hash<std::string>{}(s.arch);
+  for (const std::int64_t v : {std::int64_t{s.n_layer}, s.n_embd, s.n_ff, std::int64_t{s.n_head},
+                               std::int64_t{s.n_head_kv}, s.n_vocab, s.n_ctx_train,
+                               std::int64_t{s.moe.n_expert}, s.swa.window}) {
+    mix_int(seed, v);
+  }
+  return seed;
+}
+
+}  // namespace
+
+std::size_t ComputeCache::KeyHash::operator()(const Key& key) const {
+  const ComputeParams& p = key.params;
+  std::size_t seed = key.spec;
+  for (const std::int64_t v : {p.shape.n_ctx, p.shape.n_ctx_seq, p.shape.n_stream,
+                               p.shape.n_swa_cells, p.shape.n_batch, p.shape.n_ubatch, p.n_outputs,
+                               std::int64_t{p.flash_attn}, static_cast<std::int64_t>(p.type_k),
+                               static_cast<std::int64_t>(p.type_v), std::int64_t{p.n_seq}}) {
+    mix_int(seed, v);
+  }
+  return seed;
+}
+
+std::size_t ComputeCache::spec_index(const ModelSpec& spec) {
+  if (last_spec_ < specs_.size() && specs_[last_spec_] == spec) return last_spec_;
+  const std::size_t hash = spec_hash(spec);
+  const auto [first, last] = spec_by_hash_.equal_range(hash);
+  for (auto it = first; it != last; ++it) {
+    if (specs_[it->second] == spec) return last_spec_ = it->second;
+  }
+  specs_.push_back(spec);
+  spec_by_hash_.emplace(hash, specs_.size() - 1);
+  return last_spec_ = specs_.size() - 1;
+}
+
+ComputeBuffer ComputeCache::buffer(const ModelSpec& spec, const ComputeParams& params) {
+  if (buffers_.size() >= max_entries) {  // start over (the counters keep counting)
+    specs_.clear();
+    spec_by_hash_.clear();
+    buffers_.clear();
+    last_spec_ = 0;
+  }
+  const Key key{spec_index(spec), params};
+  if (const auto it = buffers_.find(key); it != buffers_.end()) {
+    ++hits_;
+    return it->second;
+  }
+  const ComputeBuffer computed = compute_buffer(spec, params);
+  ++misses_;
+  buffers_.emplace(key, computed);
+  return computed;
 }
 
 Bytes host_input_buffer(const ModelSpec& spec, const ComputeParams& p) {

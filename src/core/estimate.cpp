@@ -278,9 +278,7 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                          .type_k = config.type_k,
                          .type_v = config.type_v,
                          .n_seq = config.parallel};
-  const bool cached = cache != nullptr && cache->spec == &spec && cache->params == cp;
-  const ComputeBuffer graph = cached ? cache->buffer : compute_buffer(spec, cp);
-  if (cache != nullptr && !cached) *cache = ComputeCache{&spec, cp, graph};
+  const ComputeBuffer graph = cache != nullptr ? cache->buffer(spec, cp) : compute_buffer(spec, cp);
 
   const std::vector<int> placement = place_layers(spec.n_layer, config.gpu_layers, gpus);
   std::vector<DeviceUsage> devices(gpus.size() + 1);

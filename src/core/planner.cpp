@@ -29,7 +29,7 @@ struct Planning {
   bool kv_unified = false;
   bool flash_attn = true;
   std::int64_t* estimates = nullptr;  // counts run() calls (Plan::estimates)
-  ComputeCache* compute = nullptr;    // shared by the run() calls of one fit()
+  ComputeCache* compute = nullptr;    // shared by the run() calls of one fit() (or more)
   std::int64_t* plans = nullptr;      // counts plan_once() calls (Plan::plans)
 };
 
@@ -570,12 +570,13 @@ LlamaPlan estimate_plan(const Model& model, const FitRequest& request) {
   return plan;
 }
 
-LlamaPlan fit(const Model& model, const FitRequest& request,
-              const std::vector<Model>& alternatives) {
+LlamaPlan fit(const Model& model, const FitRequest& request, const std::vector<Model>& alternatives,
+              ComputeCache* shared) {
   if (request.engine == nullptr) throw Error(ErrorKind::internal, "fit: no engine");
   LlamaPlan plan;
-  ComputeCache compute;
-  const Planning p = planning_for(model, request, &plan.estimates, &plan.plans, &compute);
+  ComputeCache own;
+  ComputeCache* compute = shared != nullptr ? shared : &own;
+  const Planning p = planning_for(model, request, &plan.estimates, &plan.plans, compute);
   // A quantized cache without flash attention is refused by the first estimate (kv_cache()).
   GgmlType kv = request.kv_type.value_or(GgmlType::f16);
 

@@ -21,22 +21,6 @@ namespace {
 using FT = FileType;
 using GT = GgmlType;
 
-// tensor_category in llama-quant.cpp: broad roles found by substring, in this priority.
-enum class Category {
-  token_embd,
-  attn_q,
-  attn_v,
-  attn_k,
-  attn_qkv,
-  attn_kv_b,
-  attn_output,
-  ffn_up,
-  ffn_gate,
-  ffn_down,
-  output,
-  other,
-};
-
 bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
 }
@@ -330,8 +314,8 @@ GT ffn_gate_up_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, GT typ
 }
 
 // llama_tensor_get_type_impl: the preset's per-role rules.
-GT mix_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, GT type, QuantState& state) {
-  const Category cat = category_of(t.name);
+GT mix_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, Category cat, GT type,
+            QuantState& state) {
   if (cat == Category::output || (state.has_tied_embeddings && cat == Category::token_embd)) {
     return output_type(spec, ftype, t, type);
   }
@@ -450,18 +434,22 @@ GgmlType default_type(FileType ftype) {
 }
 
 // convert_hf_to_gguf.py, ModelBase.prepare_tensors: which tensors stay F32.
-GgmlType converted_type(const TensorInfo& t, FileType ftype) {
-  if (ftype == FT::all_f32) return GT::f32;
-  const GT float_type = ftype == FT::mostly_bf16 ? GT::bf16 : GT::f16;
+bool stays_f32_when_converted(const TensorInfo& t) {
   const std::string_view name = t.name;
   if (n_dims(t) <= 1 || name.ends_with("_norm.weight") || !name.ends_with(".weight")) {
-    return GT::f32;
+    return true;
   }
-  if (contains(name, "ffn_gate_inp.") || contains(name, "ssm_conv1d.") ||
-      name == "position_embd.weight" || name == "token_types.weight") {
-    return GT::f32;
-  }
-  return float_type;
+  return contains(name, "ffn_gate_inp.") || contains(name, "ssm_conv1d.") ||
+         name == "position_embd.weight" || name == "token_types.weight";
+}
+
+GgmlType converted_type(const TensorInfo& t, FileType ftype) {
+  return converted_type(stays_f32_when_converted(t), ftype);
+}
+
+GgmlType converted_type(bool stays_f32, FileType ftype) {
+  if (ftype == FT::all_f32 || stays_f32) return GT::f32;
+  return ftype == FT::mostly_bf16 ? GT::bf16 : GT::f16;
 }
 
 // tensor_allows_quantization (the parts that concern text models of the supported archs,
@@ -489,12 +477,23 @@ bool allows_quantization(const TensorInfo& t) {
 }
 
 // llama_tensor_get_type (outer wrapper): pick by preset, then fix the row-length misfits.
+TensorRole tensor_role(const TensorInfo& t) {
+  return TensorRole{.category = category_of(t.name),
+                    .quantizable = allows_quantization(t),
+                    .stays_f32 = stays_f32_when_converted(t)};
+}
+
 GgmlType quantized_type(const ModelSpec& spec, FileType ftype, const TensorInfo& t,
                         QuantState& state) {
-  if (!allows_quantization(t)) return t.type;
+  return quantized_type(spec, ftype, t, tensor_role(t), state);
+}
+
+GgmlType quantized_type(const ModelSpec& spec, FileType ftype, const TensorInfo& t,
+                        const TensorRole& role, QuantState& state) {
+  if (!role.quantizable) return t.type;
   const GT base = default_type(ftype);
   if (!is_quantized(base)) return base;
-  return fallback(t, mix_type(spec, ftype, t, base, state), state);
+  return fallback(t, mix_type(spec, ftype, t, role.category, base, state), state);
 }
 
 }  // namespace vramplan::detail

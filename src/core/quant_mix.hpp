@@ -15,6 +15,31 @@
 
 namespace vramplan::detail {
 
+// tensor_category in llama-quant.cpp: broad roles found by substring, in this priority.
+enum class Category {
+  token_embd,
+  attn_q,
+  attn_v,
+  attn_k,
+  attn_qkv,
+  attn_kv_b,
+  attn_output,
+  ffn_up,
+  ffn_gate,
+  ffn_down,
+  output,
+  other,
+};
+
+// What the type choice reads of a tensor's name and shape and never of its type: the same for
+// every file type, so TensorLayout (tensors.cpp) works it out once per tensor.
+struct TensorRole {
+  Category category = Category::other;  // tensor_category
+  bool quantizable = false;             // allows_quantization
+  bool stays_f32 = false;               // converted_type keeps it F32 in a float file
+};
+[[nodiscard]] TensorRole tensor_role(const TensorInfo& t);
+
 // The counters llama-quantize keeps while it walks the tensors (quantize_state_impl).
 // i_* advance in the order llama-quantize visits the tensors: by block, then by name.
 struct QuantState {
@@ -29,6 +54,8 @@ struct QuantState {
 };
 
 // init_quantize_state_counters: counts over the whole tensor list before any type is chosen.
+// It reads names only; TensorLayout (tensors.cpp) counts once and reuses the counts for every
+// file type, so a new counter set here must be carried there too.
 [[nodiscard]] QuantState make_quant_state(const ModelSpec& spec,
                                           const std::vector<TensorInfo>& tensors);
 
@@ -39,6 +66,8 @@ struct QuantState {
 // any other ftype is treated as a F16 conversion, the usual input of llama-quantize):
 // 1-D tensors, norms, biases, the MoE router, position and token-type embeddings stay F32.
 [[nodiscard]] GgmlType converted_type(const TensorInfo& t, FileType ftype);
+// The same from the tensor's role (tensor_role(t).stays_f32).
+[[nodiscard]] GgmlType converted_type(bool stays_f32, FileType ftype);
 
 // tensor_allows_quantization: false for tensors llama-quantize copies as they are.
 [[nodiscard]] bool allows_quantization(const TensorInfo& t);
@@ -49,5 +78,8 @@ struct QuantState {
 // llama-quantize itself would fail (a row length no fallback type can take).
 [[nodiscard]] GgmlType quantized_type(const ModelSpec& spec, FileType ftype, const TensorInfo& t,
                                       QuantState& state);
+// The same with the tensor's role worked out beforehand (`role` must be tensor_role(t)).
+[[nodiscard]] GgmlType quantized_type(const ModelSpec& spec, FileType ftype, const TensorInfo& t,
+                                      const TensorRole& role, QuantState& state);
 
 }  // namespace vramplan::detail

@@ -292,12 +292,14 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
                    [](const Candidate& a, const Candidate& b) { return a.quality > b.quality; });
   // Per entry, the smallest file size class known to be too big: larger ones are too.
   std::vector<double> too_big(entries.size(), 1e300);
-  // Per entry, one place for its Model (each quantization in turn) and the compute graph of
-  // its last whole-offload estimate: every quantization of an entry has the same spec, so at
-  // the training context they share that graph (sizing_engines::llama_fit_whole), which is
-  // most of a fit's time.
+  // Per entry, one place for its Model (each quantization in turn), and its tensor layout,
+  // built once and typed per quantization.
   std::vector<std::unique_ptr<Model>> models(entries.size());
-  std::vector<ComputeCache> graphs(entries.size());
+  std::vector<std::unique_ptr<const TensorLayout>> layouts(entries.size());
+  // The compute buffers of every plan of the sweep (compute.hpp): the quantizations of an entry
+  // share its spec, so their whole-offload estimates and much of their context searches probe
+  // the same graphs, and replaying a graph is most of an estimate's time.
+  ComputeCache graphs;
 
   RecommendResult out;
   out.candidates = static_cast<std::int64_t>(candidates.size());
@@ -336,11 +338,13 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
       ++out.prefiltered;
       continue;
     }
+    std::unique_ptr<const TensorLayout>& layout = layouts[c.entry_index];
+    if (!layout) layout = std::make_unique<const TensorLayout>(entry.spec);
     std::unique_ptr<Model>& slot = models[c.entry_index];
     if (slot) {
-      *slot = sizing_engines::catalog_model(entry, quant);  // the spec keeps its address
+      *slot = sizing_engines::catalog_model(entry, quant, *layout);
     } else {
-      slot = std::make_unique<Model>(sizing_engines::catalog_model(entry, quant));
+      slot = std::make_unique<Model>(sizing_engines::catalog_model(entry, quant, *layout));
     }
     const Model& model = *slot;
     const bool may_fit_gpu = offloaded_weights(model) <= gpu_budget;
@@ -358,14 +362,14 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
     // Whole on the GPUs at the full context: fit() would stop at its first estimate. Else the
     // planner's searches.
     std::optional<sizing_engines::FitOutcome> whole =
-        may_fit_gpu
-            ? sizing_engines::llama_fit_whole(model, eng, request.backend, request.vram,
-                                              request.ram, request.headroom, &graphs[c.entry_index])
-            : std::nullopt;
+        may_fit_gpu ? sizing_engines::llama_fit_whole(model, eng, request.backend, request.vram,
+                                                      request.ram, request.headroom, &graphs)
+                    : std::nullopt;
     sizing_engines::FitOutcome f =
-        whole ? *whole
-              : sizing_engines::llama_fit(model, eng, request.backend, request.vram, request.ram,
-                                          request.headroom, request.min_ctx);
+        whole
+            ? *whole
+            : sizing_engines::llama_fit(model, eng, request.backend, request.vram, request.ram,
+                                        request.headroom, request.min_ctx, GgmlType::f16, &graphs);
     ++out.fits;
     out.estimates += f.estimates;
     const auto full = [](const sizing_engines::FitOutcome& o) {
@@ -376,7 +380,7 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
       // Ollama's OLLAMA_KV_CACHE_TYPE): on the GPU that way beats part of it on the CPU.
       const sizing_engines::FitOutcome q8 =
           sizing_engines::llama_fit(model, eng, request.backend, request.vram, request.ram,
-                                    request.headroom, request.min_ctx, GgmlType::q8_0);
+                                    request.headroom, request.min_ctx, GgmlType::q8_0, &graphs);
       ++out.fits;
       out.estimates += q8.estimates;
       if (full(q8)) f = q8;
@@ -409,6 +413,7 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
       out.offload.push_back(std::move(item));
     }
   }
+  out.graphs = graphs.misses();
   std::sort(out.full_gpu.begin(), out.full_gpu.end(), ranks_before);
   std::sort(out.offload.begin(), out.offload.end(), ranks_before);
   if (request.gpu == nullptr) {

@@ -107,9 +107,21 @@ class Builder {
     rot_v_ = !traits.mla && rot.v;
     nrot_ = rot.nrot;
     g_.reserve(static_cast<std::size_t>(spec.n_layer) * 80 + 64);
+    // Each layer's attention shape, resolved once (the builder asks for it several times per
+    // layer), and the widest V row.
+    layers_.reserve(static_cast<std::size_t>(spec.n_layer));
+    for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+      layers_.push_back(layer_attention(spec, il));
+      widest_v_ = std::max(widest_v_, layers_.back().v_width);
+    }
     caches_[0].cells = p.shape.n_ctx_seq;
     caches_[1].cells = p.shape.n_swa_cells;
   }
+
+  // Only the allocator's high-water mark is wanted (graph_compute_buffer): the allocator never
+  // allocates, frees or reuses an external tensor, and a view of one is the tensor itself, so
+  // one external can stand for every weight and cache view (a smaller graph).
+  void share_externals() { share_externals_ = true; }
 
   Graph build(bool with_output) {
     // build_inp_embd: token ids and the embeddings input (ggml_build_forward_select keeps
@@ -150,22 +162,33 @@ class Builder {
     const std::int32_t layer = il_ < 0 || il_ >= spec_.n_layer ? -1 : il_;
     const Bytes bytes = weights_ != nullptr ? (*weights_)(layer, role) : 0;
     const std::int32_t owner = role == "token_embd.weight" ? -1 : il_;
-    return g_.external(graph::Memory::weight, owner, bytes, expert);
+    return external(graph::Memory::weight, owner, bytes, expert);
   }
+  // A weight or cache view (Graph::external); the arguments are worked out (and checked) either
+  // way.
+  TensorId external(graph::Memory memory, std::int32_t layer, Bytes bytes, bool expert = false) {
+    if (!share_externals_) return g_.external(memory, layer, bytes, expert);
+    if (shared_external_ < 0) shared_external_ = g_.external(memory, layer, bytes, expert);
+    return shared_external_;
+  }
+
   // An F32 norm weight or bias of n elements (llama.cpp keeps them F32).
   TensorId w_f32(std::int64_t n) {
-    return g_.external(graph::Memory::weight, il_, checked_mul(n, 4, "the compute buffer"));
+    return external(graph::Memory::weight, il_, checked_mul(n, 4, "the compute buffer"));
   }
   // The K (or V) view of layer il's cache as the attention reads it: every cell of every
   // stream (llama_kv_cache::get_k / get_v at reserve).
   TensorId cache_view(std::int32_t il, bool v) {
-    const LayerAttention a = layer_attention(spec_, il);
+    const LayerAttention& a = attention_of(il);
     const std::int64_t cells = checked_mul(cache_of(il).cells, n_stream_, "the compute buffer");
     const Bytes row = row_bytes(v ? p_.type_v : p_.type_k, v ? a.v_width : a.k_width);
-    return g_.external(graph::Memory::cache, il, checked_mul(row, cells, "the compute buffer"));
+    return external(graph::Memory::cache, il, checked_mul(row, cells, "the compute buffer"));
   }
 
-  Cache& cache_of(std::int32_t il) { return caches_[layer_attention(spec_, il).swa ? 1 : 0]; }
+  const LayerAttention& attention_of(std::int32_t il) const {
+    return layers_[static_cast<std::size_t>(il)];
+  }
+  Cache& cache_of(std::int32_t il) { return caches_[attention_of(il).swa ? 1 : 0]; }
   TensorId lazy(TensorId& slot, Elem elem, Graph::Shape ne) {
     if (slot < 0) slot = g_.input(elem, ne);
     return slot;
@@ -183,16 +206,8 @@ class Builder {
   }
   TensorId out_ids() { return lazy(out_ids_, Elem::i32, {n_out_, 1, 1, 1}); }
 
-  std::int64_t n_head_kv(std::int32_t il) const {
-    return layer_attention(spec_, il).k_width / head_k_;
-  }
-  std::int64_t widest_v() const {
-    std::int64_t v = 0;
-    for (std::int32_t il = 0; il < spec_.n_layer; ++il) {
-      v = std::max(v, layer_attention(spec_, il).v_width);
-    }
-    return v;
-  }
+  std::int64_t n_head_kv(std::int32_t il) const { return attention_of(il).k_width / head_k_; }
+  std::int64_t widest_v() const { return widest_v_; }
 
   // build_norm: rms_norm (LLM_NORM_RMS) or norm (LLM_NORM, then a bias), and the weight;
   // every step may run in place.
@@ -492,8 +507,8 @@ class Builder {
       const TensorId m =
           g_.op(Op::mul_mat_id, Elem::f32, {width, k, rows, 1}, {w(role, true), in, top});
       if (!oai) return m;
-      const TensorId bias = g_.external(
-          graph::Memory::weight, il_, checked_mul(width * n_expert, 4, "the compute buffer"), true);
+      const TensorId bias = external(graph::Memory::weight, il_,
+                                     checked_mul(width * n_expert, 4, "the compute buffer"), true);
       return g_.op(Op::add_id, Elem::f32, {width, k, rows, 1}, {m, bias, top});
     };
     const TensorId gate = expert(x, ff, "ffn_gate_exps.weight");
@@ -521,7 +536,11 @@ class Builder {
   bool rot_k_ = false, rot_v_ = false;
   std::int64_t nrot_ = 64;
   Graph g_;
-  std::array<Cache, 2> caches_{};  // [0] full attention, [1] sliding window
+  std::array<Cache, 2> caches_{};       // [0] full attention, [1] sliding window
+  std::vector<LayerAttention> layers_;  // layer_attention() of every block
+  bool share_externals_ = false;
+  TensorId shared_external_ = -1;
+  std::int64_t widest_v_ = 0;
   TensorId tokens_ = -1, pos_ = -1, out_ids_ = -1;
 };
 
@@ -568,8 +587,9 @@ std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
   // One replay gives both sizes: the graph without the output head is the graph with it, cut
   // before the head (graph_alloc.hpp).
   auto replay = [&](std::int64_t n_tokens, std::int64_t n_outputs) {
-    const graph::AllocatedSize a = graph::allocated_size(
-        Builder(spec, params, *t, n_tokens, n_outputs).build(true), kCpuAlignment);
+    Builder builder(spec, params, *t, n_tokens, n_outputs);
+    builder.share_externals();
+    const graph::AllocatedSize a = graph::allocated_size(builder.build(true), kCpuAlignment);
     return GraphCompute{.with_output = a.total, .without_output = a.before_head};
   };
   GraphCompute out = replay(reserve_tokens(params), params.n_outputs);

@@ -16,6 +16,10 @@
 namespace vramplan::sizing_engines {
 
 Model catalog_model(const CatalogEntry& entry, FileType quant) {
+  return catalog_model(entry, quant, TensorLayout(entry.spec));
+}
+
+Model catalog_model(const CatalogEntry& entry, FileType quant, const TensorLayout& layout) {
   std::string quant_name(to_string(quant));
   std::transform(quant_name.begin(), quant_name.end(), quant_name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -23,7 +27,7 @@ Model catalog_model(const CatalogEntry& entry, FileType quant) {
   name += (name.find(':') == std::string::npos ? ":" : "-") + quant_name;
   const Bytes projector = entry.projector ? entry.projector->bytes : 0;
   return make_model(std::move(name), fmt::format("catalog: {}", entry.source), entry.spec, quant,
-                    generate_tensors(entry.spec, quant), projector);
+                    layout.typed(quant), projector);
 }
 
 namespace {
@@ -77,7 +81,7 @@ Bytes llama_cpu_only(const Model& model, const Engine& engine, std::int64_t ctx,
 
 FitOutcome llama_fit(const Model& model, const Engine& engine, Backend backend,
                      const std::vector<Bytes>& vram, Bytes ram, const Headroom& headroom,
-                     std::int64_t min_ctx, GgmlType kv_type) {
+                     std::int64_t min_ctx, GgmlType kv_type, ComputeCache* cache) {
   FitRequest request;
   request.kv_type = kv_type;
   request.engine = &engine;
@@ -86,7 +90,7 @@ FitOutcome llama_fit(const Model& model, const Engine& engine, Backend backend,
   request.ram = ram;
   request.headroom = headroom;
   request.min_ctx = min_ctx;
-  const LlamaPlan plan = fit(model, request, {});
+  const LlamaPlan plan = fit(model, request, {}, cache);
   FitOutcome out;
   out.fits = plan.fits;
   out.gpu_layers = plan.recommendation.gpu_layers;

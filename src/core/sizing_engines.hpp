@@ -16,6 +16,7 @@
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/model.hpp>
 #include <vramplan/planner.hpp>
+#include <vramplan/tensors.hpp>
 #include <vramplan/vllm.hpp>
 
 namespace vramplan::sizing_engines {
@@ -23,6 +24,10 @@ namespace vramplan::sizing_engines {
 // A catalog entry in one of its quantizations, as io::load_model builds it (tensor list
 // generated for the file type, the projector counted).
 [[nodiscard]] Model catalog_model(const CatalogEntry& entry, FileType quant);
+// The same from the entry's tensor layout (TensorLayout(entry.spec)), built once for all its
+// quantizations.
+[[nodiscard]] Model catalog_model(const CatalogEntry& entry, FileType quant,
+                                  const TensorLayout& layout);
 
 // llama.cpp family, every layer on the GPUs (split in proportion to their memory).
 struct FullOffload {
@@ -53,18 +58,19 @@ struct FitOutcome {
   Bytes host = 0;
   std::int64_t estimates = 0;
 };
+// `cache`: the compute buffers' memo fit() shares with other plans (nullptr: its own).
 [[nodiscard]] FitOutcome llama_fit(const Model& model, const Engine& engine, Backend backend,
                                    const std::vector<Bytes>& vram, Bytes ram,
                                    const Headroom& headroom, std::int64_t min_ctx,
-                                   GgmlType kv_type = GgmlType::f16);
+                                   GgmlType kv_type = GgmlType::f16, ComputeCache* cache = nullptr);
 
 // fit()'s first step alone (planner.cpp plan_once): every layer on the GPUs at the model's
 // training context, an f16 cache, the engine's default slots and batches. When that fits every
 // GPU's budget (capacity - headroom) and the RAM (when given, less 1 GiB for the OS), fit()
 // returns exactly that configuration, so this is fit()'s outcome (estimates = 1); otherwise
-// nullopt and fit() has to search. `cache` may serve every quantization of one catalog entry:
-// the compute graph depends on the spec and the shapes only, not on the weight types, and
-// estimate() reuses it when the spec is at the same address (keep those Models in one place).
+// nullopt and fit() has to search. `cache` may serve every plan of a sweep: the compute graph
+// depends on the spec and the shapes only (not on the weight types), and the memo is keyed on
+// both (compute.hpp).
 [[nodiscard]] std::optional<FitOutcome> llama_fit_whole(const Model& model, const Engine& engine,
                                                         Backend backend,
                                                         const std::vector<Bytes>& vram, Bytes ram,

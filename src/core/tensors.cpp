@@ -4,6 +4,8 @@
 // llama_model::load_tensors in src/llama-model.cpp) for the tensors convert_hf_to_gguf.py
 // writes. ne[0] is the input (row) dimension.
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -38,7 +40,14 @@ class Layout {
   }
   void blk(std::int32_t il, std::string_view what, std::int64_t ne0, std::int64_t ne1 = 1,
            std::int64_t ne2 = 1) {
-    add(fmt::format("blk.{}.{}", il, what), ne0, ne1, ne2);
+    // "blk.<il>.<what>", without a format string (a catalog entry has hundreds of these).
+    std::array<char, 16> digits{};
+    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), il).ptr;
+    const std::string_view number(digits.data(), static_cast<std::size_t>(end - digits.data()));
+    std::string name;
+    name.reserve(5 + number.size() + what.size());
+    name.append("blk.").append(number).append(".").append(what);
+    add(std::move(name), ne0, ne1, ne2);
   }
 
   [[nodiscard]] std::int64_t embd() const { return s_.n_embd; }
@@ -59,8 +68,8 @@ class Layout {
   // --- pieces of a block -------------------------------------------------------------------
 
   void norm(std::int32_t il, std::string_view name, bool bias) {
-    blk(il, fmt::format("{}.weight", name), embd());
-    if (bias) blk(il, fmt::format("{}.bias", name), embd());
+    blk(il, std::string(name) + ".weight", embd());
+    if (bias) blk(il, std::string(name) + ".bias", embd());
   }
   void attn_qkv(std::int32_t il, bool bias) {
     blk(il, "attn_q.weight", embd(), q_width());
@@ -268,7 +277,7 @@ bool native_mxfp4(const Architecture& a, const TensorInfo& t) {
 
 bool has_tensor_layout(const std::string& arch) { return architecture(arch).tensor_layout; }
 
-std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) {
+TensorLayout::TensorLayout(const ModelSpec& spec) : spec_(spec) {
   const Architecture& arch = architecture(spec.arch);
   if (!arch.tensor_layout) {
     throw Error(ErrorKind::bad_input,
@@ -278,36 +287,63 @@ std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) 
     throw Error(ErrorKind::bad_input,
                 fmt::format("model spec for '{}' lacks layers, width, heads or vocab", spec.arch));
   }
-  Layout layout(spec);
+  Layout layout(spec_);
   model_layout(layout, arch);
-  std::vector<TensorInfo> tensors = layout.take();
-
-  // The converted (F16/BF16/F32) file first: the input of llama-quantize.
-  const FileType source = is_float_file(ftype) ? ftype : FileType::mostly_f16;
-  for (TensorInfo& t : tensors) {
-    t.type = native_mxfp4(arch, t) ? GgmlType::mxfp4 : detail::converted_type(t, source);
+  tensors_ = layout.take();
+  native_mxfp4_.resize(tensors_.size());
+  roles_.reserve(tensors_.size());
+  for (std::size_t i = 0; i < tensors_.size(); ++i) {
+    native_mxfp4_[i] = native_mxfp4(arch, tensors_[i]);
+    roles_.push_back(detail::tensor_role(tensors_[i]));
   }
-  if (is_float_file(ftype)) return tensors;
 
   // llama-quantize visits tensors by block (non-block tensors first), then by name
   // (llama_model_loader::weight_name_comparer); its counters advance in that order.
-  // Each name's block is parsed once, not on every comparison (catalog models are generated
-  // for every quantization `recommend` sweeps; docs/performance.md).
-  std::vector<std::size_t> order(tensors.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::vector<std::int32_t> block(tensors.size());
-  for (std::size_t i = 0; i < tensors.size(); ++i) block[i] = tensor_block(tensors[i].name);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+  // Each name's block is parsed once, not on every comparison.
+  order_.resize(tensors_.size());
+  std::iota(order_.begin(), order_.end(), std::size_t{0});
+  std::vector<std::int32_t> block(tensors_.size());
+  for (std::size_t i = 0; i < tensors_.size(); ++i) block[i] = tensor_block(tensors_[i].name);
+  std::sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) {
     if (block[a] != block[b]) return block[a] < block[b];
-    return tensors[a].name < tensors[b].name;
+    return tensors_[a].name < tensors_[b].name;
   });
-  detail::QuantState state = detail::make_quant_state(spec, tensors);
-  for (const std::size_t i : order) {
+  // init_quantize_state_counters reads names only: the same for every file type.
+  const detail::QuantState counted = detail::make_quant_state(spec_, tensors_);
+  n_attention_wv_ = counted.n_attention_wv;
+  has_tied_embeddings_ = counted.has_tied_embeddings;
+}
+
+TensorLayout::TensorLayout(const TensorLayout&) = default;
+TensorLayout::TensorLayout(TensorLayout&&) noexcept = default;
+TensorLayout& TensorLayout::operator=(const TensorLayout&) = default;
+TensorLayout& TensorLayout::operator=(TensorLayout&&) noexcept = default;
+TensorLayout::~TensorLayout() = default;
+
+std::vector<TensorInfo> TensorLayout::typed(FileType ftype) const {
+  std::vector<TensorInfo> tensors = tensors_;
+  // The converted (F16/BF16/F32) file first: the input of llama-quantize.
+  const FileType source = is_float_file(ftype) ? ftype : FileType::mostly_f16;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    tensors[i].type =
+        native_mxfp4_[i] ? GgmlType::mxfp4 : detail::converted_type(roles_[i].stays_f32, source);
+  }
+  if (is_float_file(ftype)) return tensors;
+
+  detail::QuantState state;
+  state.n_layer = spec_.n_layer;
+  state.n_attention_wv = n_attention_wv_;
+  state.has_tied_embeddings = has_tied_embeddings_;
+  for (const std::size_t i : order_) {
     TensorInfo& t = tensors[i];
-    const GgmlType chosen = detail::quantized_type(spec, ftype, t, state);
-    if (!native_mxfp4(arch, t)) t.type = chosen;
+    const GgmlType chosen = detail::quantized_type(spec_, ftype, t, roles_[i], state);
+    if (!native_mxfp4_[i]) t.type = chosen;
   }
   return tensors;
+}
+
+std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) {
+  return TensorLayout(spec).typed(ftype);
 }
 
 std::int64_t parameter_count(const std::vector<TensorInfo>& tensors) {

@@ -17,8 +17,9 @@ constexpr std::int64_t cuda_alignment = 128;
 // Names the size in overflow errors (docs/reliability.md §4): tensor sizes come from files.
 constexpr std::string_view weights_what = "the total of the model's weights";
 
-Bytes cuda_alloc_size(const TensorInfo& tensor) {
-  Bytes size = tensor.bytes();
+// `bytes` is tensor.bytes(), worked out once by the caller.
+Bytes cuda_alloc_size(const TensorInfo& tensor, Bytes bytes) {
+  Bytes size = bytes;
   if (is_quantized(tensor.type) && tensor.ne[0] % cuda_matrix_row_padding != 0) {
     size = checked_add(
         size,
@@ -77,21 +78,44 @@ bool is_repacked(const TensorInfo& tensor, CpuRepack repack) {
   }
 }
 
-void WeightGroup::add(const TensorInfo& tensor) {
-  const Bytes bytes = tensor.bytes();
-  host = checked_add(host, bytes, weights_what);
-  cuda = checked_add(cuda, cuda_alloc_size(tensor), weights_what);
-  largest_tensor = std::max(largest_tensor, bytes);
+namespace {
+
+// WeightGroup::add with the tensor's size (and its CUDA allocation) worked out once for the
+// groups it joins (layout_weights adds a tensor to its block and to the block's experts).
+struct SizedTensor {
+  const TensorInfo& tensor;
+  Bytes bytes;
+  Bytes cuda;
+};
+
+SizedTensor sized(const TensorInfo& tensor, Bytes bytes) {
+  return SizedTensor{tensor, bytes, cuda_alloc_size(tensor, bytes)};
+}
+
+void add_to(WeightGroup& group, const SizedTensor& t) {
+  group.host = checked_add(group.host, t.bytes, weights_what);
+  group.cuda = checked_add(group.cuda, t.cuda, weights_what);
+  group.largest_tensor = std::max(group.largest_tensor, t.bytes);
   for (CpuRepack r : {CpuRepack::avx2, CpuRepack::avx512, CpuRepack::arm}) {
-    Bytes& copy = repack[static_cast<std::size_t>(r)];
-    if (is_repacked(tensor, r)) copy = checked_add(copy, bytes, weights_what);
+    Bytes& copy = group.repack[static_cast<std::size_t>(r)];
+    if (is_repacked(t.tensor, r)) copy = checked_add(copy, t.bytes, weights_what);
   }
 }
+
+}  // namespace
+
+void WeightGroup::add(const TensorInfo& tensor) { add_to(*this, sized(tensor, tensor.bytes())); }
 
 bool is_expert_tensor(const std::string& name) {
   static constexpr std::array<std::string_view, 8> needles = {
       ".ffn_up_exps",   ".ffn_down_exps",   ".ffn_gate_exps",   ".ffn_gate_up_exps",
       ".ffn_up_chexps", ".ffn_down_chexps", ".ffn_gate_chexps", ".ffn_gate_up_chexps"};
+  // Every needle contains "exps": a search for its 'x' (rare in tensor names), then for
+  // "exps", rules out most of a model's tensors before the eight searches (the per-tensor
+  // loops of `recommend` and the speed estimate).
+  if (name.find('x') == std::string::npos || name.find("exps") == std::string::npos) {
+    return false;
+  }
   return std::any_of(needles.begin(), needles.end(), [&](std::string_view needle) {
     return name.find(needle) != std::string::npos;
   });
@@ -105,7 +129,8 @@ WeightLayout layout_weights(const std::vector<TensorInfo>& tensors, std::int32_t
   bool has_output = false;
   bool has_output_norm = false;
   for (const TensorInfo& t : tensors) {
-    layout.file_tensor_bytes = checked_add(layout.file_tensor_bytes, t.bytes(), weights_what);
+    const Bytes bytes = t.bytes();
+    layout.file_tensor_bytes = checked_add(layout.file_tensor_bytes, bytes, weights_what);
     const std::int32_t block = tensor_block(t.name);
     if (block >= 0) {
       if (block >= n_layer) {
@@ -113,10 +138,11 @@ WeightLayout layout_weights(const std::vector<TensorInfo>& tensors, std::int32_t
                     fmt::format("tensor '{}' belongs to block {} but the model has {} blocks",
                                 t.name, block, n_layer));
       }
-      layout.blocks[static_cast<std::size_t>(block)].add(t);
-      if (is_expert_tensor(t.name)) layout.experts[static_cast<std::size_t>(block)].add(t);
+      const SizedTensor st = sized(t, bytes);
+      add_to(layout.blocks[static_cast<std::size_t>(block)], st);
+      if (is_expert_tensor(t.name)) add_to(layout.experts[static_cast<std::size_t>(block)], st);
     } else if (t.name.starts_with("output.") || t.name.starts_with("output_norm.")) {
-      layout.output.add(t);
+      add_to(layout.output, sized(t, bytes));
       has_output = has_output || t.name == "output.weight";
       has_output_norm = has_output_norm || t.name.starts_with("output_norm.");
     } else {

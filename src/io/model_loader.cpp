@@ -131,23 +131,24 @@ LoadedModel from_ollama_store(const OllamaModel& found) {
   return loaded;
 }
 
-Model build_catalog_model(const CatalogEntry& entry, FileType quant, const std::string& name) {
+Model build_catalog_model(const CatalogEntry& entry, FileType quant, const std::string& name,
+                          const TensorLayout& layout) {
   const Bytes projector = entry.projector ? entry.projector->bytes : 0;
   return make_model(name, fmt::format("catalog: {}", entry.source), entry.spec, quant,
-                    generate_tensors(entry.spec, quant), projector);
+                    layout.typed(quant), projector);
 }
 
 // The entry's other quantizations that a plan which does not fit can suggest, and only those:
 // the planner (core planner.cpp fit(), max_alternatives) tries the files smaller than the
 // model's, at most the 4 largest of them, in the entry's order. Building every quantization's
-// Model cost a third of a 70B `fit` (docs/performance.md); the tensor lists are generated once
-// to size them, and only the (at most 4) kept ones become Models. Test
+// Model cost a third of a 70B `fit` (docs/performance.md); the entry's tensor layout is typed
+// once per quantization to size them, and only the (at most 4) kept ones become Models. Test
 // ModelLoader.CatalogAlternativesAreWhatThePlannerTries checks that the suggestions stay the
 // same as with every quantization.
 constexpr std::size_t planner_alternatives = 4;
 
 std::vector<Model> smaller_quantizations(const CatalogEntry& entry, FileType quant,
-                                         const Model& model) {
+                                         const Model& model, const TensorLayout& layout) {
   struct Sized {
     FileType quant;
     Bytes bytes;
@@ -156,7 +157,7 @@ std::vector<Model> smaller_quantizations(const CatalogEntry& entry, FileType qua
   std::vector<Sized> smaller;
   for (const FileType other : entry.quants) {
     if (other == quant) continue;
-    std::vector<TensorInfo> tensors = generate_tensors(entry.spec, other);
+    std::vector<TensorInfo> tensors = layout.typed(other);
     Bytes bytes = 0;
     for (const TensorInfo& t : tensors) bytes = checked_add(bytes, t.bytes(), "a file's tensors");
     if (bytes < model.weights.file_tensor_bytes) {
@@ -198,9 +199,13 @@ LoadedModel from_catalog(const std::string& name, const Catalog& catalog, bool a
   const CatalogEntry& entry = *ref->entry;
   LoadedModel loaded;
   loaded.kind = SourceKind::catalog;
-  loaded.model = build_catalog_model(entry, ref->quant, ref->matched);
+  // Names, shapes and quantization order once; each quantization only types them.
+  const TensorLayout layout(entry.spec);
+  loaded.model = build_catalog_model(entry, ref->quant, ref->matched, layout);
   loaded.model.entry_id = entry.id;
-  if (alternatives) loaded.alternatives = smaller_quantizations(entry, ref->quant, loaded.model);
+  if (alternatives) {
+    loaded.alternatives = smaller_quantizations(entry, ref->quant, loaded.model, layout);
+  }
   return loaded;
 }
 

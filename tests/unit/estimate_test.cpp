@@ -1,5 +1,7 @@
 #include <vramplan/estimate.hpp>
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include <vramplan/error.hpp>
@@ -221,6 +223,46 @@ TEST(Estimate, LibraryBatchSmallerThanTheSequencesIsRefused) {
   }
   c.n_batch = c.n_ubatch = 4;
   EXPECT_NO_THROW((void)estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu, c, {}));
+}
+
+// One compute memo shared by the estimates of several models (three quantizations of two
+// specs, as a `recommend` sweep shares it) and settings: every estimate equals the one made
+// without a memo, device by device.
+TEST(Estimate, ASharedComputeMemoChangesNoEstimate) {
+  std::vector<Model> models;
+  for (const ModelSpec& s : {test::llama31_8b(), test::gemma3_27b()}) {
+    for (const FileType q :
+         {FileType::mostly_q4_k_m, FileType::mostly_q8_0, FileType::mostly_q2_k}) {
+      models.push_back(make_model("m", "unit test", s, q, generate_tensors(s, q)));
+    }
+  }
+  ComputeCache memo;
+  for (int round = 0; round < 2; ++round) {
+    for (const Model& m : models) {
+      const std::int32_t all = m.spec.n_layer + 1;
+      for (const std::int64_t ctx : {std::int64_t{8192}, std::int64_t{32768}}) {
+        for (const std::int32_t layers : {0, all / 2, all}) {
+          for (const GgmlType kv : {GgmlType::f16, GgmlType::q8_0}) {
+            Config c = config(ctx, 2, layers);
+            c.type_k = c.type_v = kv;
+            const Engine& eng = engine(EngineId::llamacpp);
+            const Estimate fresh = estimate(m, eng, Backend::cuda, c, {24 * gib});
+            const Estimate kept = estimate(m, eng, Backend::cuda, c, {24 * gib}, &memo);
+            SCOPED_TRACE(testing::Message() << m.spec.arch << " " << to_string(m.file_type)
+                                            << " ctx " << ctx << " layers " << layers);
+            ASSERT_EQ(kept.devices.size(), fresh.devices.size());
+            for (std::size_t i = 0; i < fresh.devices.size(); ++i) {
+              EXPECT_EQ(kept.devices[i].compute, fresh.devices[i].compute);
+              EXPECT_EQ(kept.devices[i].total(), fresh.devices[i].total());
+            }
+          }
+        }
+      }
+    }
+  }
+  // One buffer per spec, context and cache type; the rest came from the memo.
+  EXPECT_EQ(memo.misses(), 2 * 2 * 2);
+  EXPECT_GT(memo.hits(), 100);
 }
 
 }  // namespace

@@ -529,6 +529,26 @@ TEST(Tensors, EveryListedArchitectureHasALayout) {
   EXPECT_FALSE(has_tensor_layout("mamba"));
 }
 
+// One TensorLayout typed again and again, in an order that goes back and forth between float,
+// K-quant, legacy and i-quant types, gives each time the list of a layout built for that type
+// alone: typed() keeps no state from one call to the next. Dense, MoE with MXFP4 experts, MLA.
+TEST(Tensors, ALayoutRetypedIsTheLayoutTypedOnce) {
+  const std::vector<FileType> types{FileType::mostly_q4_k_m, FileType::mostly_f16,
+                                    FileType::mostly_q2_k,   FileType::mostly_q8_0,
+                                    FileType::mostly_q4_k_m, FileType::mostly_iq3_xxs,
+                                    FileType::mostly_q5_k_s, FileType::all_f32,
+                                    FileType::mostly_q3_k_l, FileType::mostly_q2_k};
+  for (const ModelSpec& s : {llama31_8b(), gpt_oss_20b(), deepseek_v3()}) {
+    const TensorLayout layout(s);
+    for (const FileType t : types) {
+      SCOPED_TRACE(testing::Message() << s.arch << " " << to_string(t));
+      const std::vector<TensorInfo> once = TensorLayout(s).typed(t);
+      EXPECT_EQ(layout.typed(t), once);
+      EXPECT_EQ(generate_tensors(s, t), once);
+    }
+  }
+}
+
 TEST(Tensors, UnknownArchitectureThrowsBadInput) {
   ModelSpec s = llama31_8b();
   s.arch = "no-such-arch";
