@@ -81,6 +81,8 @@ struct SetPlan {
   // per vLLM container (CheckedModel::engine), devices summed over all of them.
   CheckResult result;
   std::vector<VllmServicePlan> vllm;  // in the order given
+  // The Ollama server's models: the first rows of result.models (the vLLM rows come last).
+  [[nodiscard]] std::size_t ollama_models() const { return result.models.size() - vllm.size(); }
   // The server's settings for the set, in EngineSetting order: context, parallel, max loaded
   // models, KV cache type, flash attention, and OLLAMA_SCHED_SPREAD on several GPUs.
   std::vector<SetSetting> settings;

@@ -109,7 +109,7 @@ VllmServicePlan plan_vllm_service(const VllmService& service, const SetRequest& 
   out.model_ref = service.model_ref;
   const std::optional<std::int32_t> smallest = smallest_util(service.model, r);
   if (set.fitted && !r.util_x10000) {
-    // nothing holds it: the closest is vLLM's default
+    // When not even the whole GPU holds it, the closest attempt is vLLM's default.
     if (smallest) r.util_x10000 = *smallest;
     out.util_chosen = smallest.has_value();
   }
@@ -176,73 +176,6 @@ void add_vllm_row(const VllmServicePlan& service, const Model& model, const std:
 }
 
 // The Ollama server's part of the set on `gpus` (what the vLLM containers leave).
-void plan_ollama(const SetRequest& request, const std::vector<Bytes>& gpus, SetPlan& plan);
-
-}  // namespace
-
-SetPlan plan_model_set(const SetRequest& request) {
-  if (request.models.size() + request.vllm.size() < 2) {
-    throw Error(ErrorKind::invalid_setting, "a model set needs at least two models");
-  }
-  if (request.ollama && request.fitted) {
-    throw Error(ErrorKind::internal, "a set read from files is evaluated, not fitted");
-  }
-  if (!request.vllm.empty() && request.gpus.size() != 1) {
-    throw Error(ErrorKind::invalid_setting, "separate vLLM containers are planned on one GPU");
-  }
-  SetPlan plan;
-  Bytes reserved = 0;
-  for (const VllmService& s : request.vllm) {
-    plan.vllm.push_back(plan_vllm_service(s, request, request.gpus.front()));
-    reserved = checked_add(reserved, plan.vllm.back().footprint, "the vLLM containers' memory");
-  }
-  std::vector<Bytes> gpus = request.gpus;
-  // What Ollama finds free once the vLLM containers run (at least a MiB, so that a set whose
-  // containers take everything is still evaluated: it places nothing on the GPU).
-  if (!request.vllm.empty()) gpus.front() = std::max<Bytes>(gpus.front() - reserved, mib);
-  if (!request.models.empty()) {
-    plan_ollama(request, gpus, plan);
-  } else {
-    plan.result.engine = DeployEngine::vllm;
-    plan.result.devices = {CheckedDevice{.name = "GPU0", .capacity = request.gpus.front()},
-                           CheckedDevice{.name = "RAM", .capacity = request.ram}};
-    plan.fits = true;
-  }
-  if (request.vllm.empty()) return plan;
-
-  CheckedDevice& gpu = plan.result.devices.front();
-  const Bytes ollama_used = gpu.used;
-  gpu.capacity = request.gpus.front();
-  for (std::size_t i = 0; i < plan.vllm.size(); ++i) {
-    const VllmService& s = request.vllm[i];
-    add_vllm_row(plan.vllm[i], s.model, s.name.empty() ? s.model.name : s.name, plan.result);
-    plan.fits = plan.fits && plan.vllm[i].plan.fits;
-  }
-  plan.result.findings.push_back(
-      Finding(FindingKind::set_vllm_reserved,
-              {{"device", gpu.name},
-               {"containers", static_cast<std::int64_t>(plan.vllm.size())},
-               {"reserved_bytes", reserved},
-               {"left_bytes", gpu.capacity > reserved ? gpu.capacity - reserved : 0},
-               {"ollama_bytes", ollama_used},
-               {"ollama_models", static_cast<std::int64_t>(request.models.size())}}));
-  if (gpu.over() > 0) {
-    plan.fits = false;
-    plan.result.findings.push_back(
-        Finding(FindingKind::check_gpu_over, {{"device", gpu.name},
-                                              {"used_bytes", gpu.used},
-                                              {"capacity_bytes", gpu.capacity},
-                                              {"over_bytes", gpu.over()},
-                                              {"component", std::string("vLLM budgets")}}));
-  }
-  if (!plan.fits && plan.result.verdict == CheckVerdict::fits) {
-    plan.result.verdict = CheckVerdict::out_of_memory;
-  }
-  return plan;
-}
-
-namespace {
-
 void plan_ollama(const SetRequest& request, const std::vector<Bytes>& gpus, SetPlan& plan) {
   const std::int64_t n = static_cast<std::int64_t>(request.models.size());
   Settings settings;
@@ -327,4 +260,66 @@ void plan_ollama(const SetRequest& request, const std::vector<Bytes>& gpus, SetP
 }
 
 }  // namespace
+
+SetPlan plan_model_set(const SetRequest& request) {
+  if (request.models.size() + request.vllm.size() < 2) {
+    throw Error(ErrorKind::invalid_setting, "a model set needs at least two models");
+  }
+  if (request.ollama && request.fitted) {
+    throw Error(ErrorKind::internal, "a set read from files is evaluated, not fitted");
+  }
+  if (!request.vllm.empty() && request.gpus.size() != 1) {
+    throw Error(ErrorKind::invalid_setting, "separate vLLM containers are planned on one GPU");
+  }
+  SetPlan plan;
+  Bytes reserved = 0;
+  for (const VllmService& s : request.vllm) {
+    plan.vllm.push_back(plan_vllm_service(s, request, request.gpus.front()));
+    reserved = checked_add(reserved, plan.vllm.back().footprint, "the vLLM containers' memory");
+  }
+  std::vector<Bytes> gpus = request.gpus;
+  // What Ollama finds free once the vLLM containers run (at least a MiB, so that a set whose
+  // containers take everything is still evaluated: it places nothing on the GPU).
+  if (!request.vllm.empty()) gpus.front() = std::max<Bytes>(gpus.front() - reserved, mib);
+  if (!request.models.empty()) {
+    plan_ollama(request, gpus, plan);
+  } else {
+    plan.result.engine = DeployEngine::vllm;
+    plan.result.devices = {CheckedDevice{.name = "GPU0", .capacity = request.gpus.front()},
+                           CheckedDevice{.name = "RAM", .capacity = request.ram}};
+    plan.fits = true;
+  }
+  if (request.vllm.empty()) return plan;
+
+  CheckedDevice& gpu = plan.result.devices.front();
+  const Bytes ollama_used = gpu.used;
+  gpu.capacity = request.gpus.front();
+  for (std::size_t i = 0; i < plan.vllm.size(); ++i) {
+    const VllmService& s = request.vllm[i];
+    add_vllm_row(plan.vllm[i], s.model, s.name.empty() ? s.model.name : s.name, plan.result);
+    plan.fits = plan.fits && plan.vllm[i].plan.fits;
+  }
+  plan.result.findings.push_back(
+      Finding(FindingKind::set_vllm_reserved,
+              {{"device", gpu.name},
+               {"containers", static_cast<std::int64_t>(plan.vllm.size())},
+               {"reserved_bytes", reserved},
+               {"left_bytes", gpu.capacity > reserved ? gpu.capacity - reserved : 0},
+               {"ollama_bytes", ollama_used},
+               {"ollama_models", static_cast<std::int64_t>(request.models.size())}}));
+  if (gpu.over() > 0) {
+    plan.fits = false;
+    plan.result.findings.push_back(
+        Finding(FindingKind::check_gpu_over, {{"device", gpu.name},
+                                              {"used_bytes", gpu.used},
+                                              {"capacity_bytes", gpu.capacity},
+                                              {"over_bytes", gpu.over()},
+                                              {"component", std::string("vLLM budgets")}}));
+  }
+  if (!plan.fits && plan.result.verdict == CheckVerdict::fits) {
+    plan.result.verdict = CheckVerdict::out_of_memory;
+  }
+  return plan;
+}
+
 }  // namespace vramplan

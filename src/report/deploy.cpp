@@ -420,7 +420,7 @@ std::string render_plan_compose(const Model& model, const Plan& plan, const EnvO
 std::string render_set_compose(const SetReport& report) {
   const SetPlan& p = *report.plan;
   const CheckResult& r = p.result;
-  const bool ollama = r.models.size() > p.vllm.size();  // vLLM rows come last
+  const bool ollama = p.ollama_models() > 0;
   std::vector<ComposeEntry> entries;
   // One GPU shared by separate containers: each names it; one server reserves its GPUs by count.
   const int gpus = static_cast<int>(r.devices.size()) - 1;

@@ -116,7 +116,7 @@ std::string model_names(const CheckResult& r) {
 
 // "Ollama (2 models) and 1 vLLM container".
 std::string services_text(const SetPlan& p) {
-  const std::size_t served = p.result.models.size() - p.vllm.size();
+  const std::size_t served = p.ollama_models();
   const std::string vllm =
       format_text("{} vLLM container{}", p.vllm.size(), p.vllm.size() == 1 ? "" : "s");
   if (served == 0) return vllm;
@@ -166,7 +166,7 @@ std::string render_set_table(const SetReport& report) {
     out += settings.render();
     out += '\n';
   }
-  const std::size_t first_vllm = r.models.size() - p.vllm.size();
+  const std::size_t first_vllm = p.ollama_models();
   for (std::size_t i = 0; i < p.vllm.size(); ++i) {
     out += vllm_section(p.vllm[i], r.models[first_vllm + i], report.fitted);
     out += '\n';
@@ -215,7 +215,7 @@ std::string render_set_json(const SetReport& report) {
   j["changes"] = changes;
   if (!p.vllm.empty()) {
     Json services = Json::array();
-    const std::size_t first_vllm = r.models.size() - p.vllm.size();
+    const std::size_t first_vllm = p.ollama_models();
     for (std::size_t i = 0; i < p.vllm.size(); ++i) {
       const VllmServicePlan& v = p.vllm[i];
       const VllmEstimate& e = v.plan.estimate;
