@@ -39,6 +39,9 @@ struct VllmRules {
 [[nodiscard]] VllmRules vllm_rules(std::int32_t release);
 // "0.11", "0.11.2", "v0.11": the release's minor number when it is one of the implemented ones.
 [[nodiscard]] std::optional<std::int32_t> parse_vllm_release(std::string_view text);
+// The release an image runs by its tag ("vllm/vllm-openai:v0.10.2" -> 10); nullopt for a tag
+// that names none ("latest") or no tag.
+[[nodiscard]] std::optional<std::int32_t> vllm_image_release(std::string_view image);
 [[nodiscard]] std::string vllm_release_name(std::int32_t release);  // "0.11"
 [[nodiscard]] std::string vllm_known_releases();                    // "0.10, 0.11, ..., 0.21"
 inline constexpr std::int64_t vllm_block_size = 16;  // CacheConfig.DEFAULT_BLOCK_SIZE

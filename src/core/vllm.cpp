@@ -168,6 +168,12 @@ std::optional<std::int32_t> parse_vllm_release(std::string_view text) {
   return minor;
 }
 
+std::optional<std::int32_t> vllm_image_release(std::string_view image) {
+  const std::size_t colon = image.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  return parse_vllm_release(image.substr(colon + 1));
+}
+
 std::string vllm_release_name(std::int32_t release) { return fmt::format("0.{}", release); }
 
 std::string vllm_known_releases() {

@@ -8,8 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include <vramplan/check.hpp>
 #include <vramplan/deployment.hpp>
 #include <vramplan/io/deploy_files.hpp>
+#include <vramplan/vllm.hpp>
 
 #include "fuzz_check.hpp"
 
@@ -48,6 +50,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const io::ComposeFile f = io::parse_compose(text, "fuzz.yml", {{"A", "x"}}, "", nullptr);
         for (const io::ComposeService& s : f.services) {
           if (s.engine) interpret_all(io::deployment_input(s));
+          // What `check` takes from a vLLM service of several sharing a GPU: its settings as
+          // vLLM's request, its image's release.
+          if (s.engine == DeployEngine::vllm) {
+            const VllmRequest r = vllm_request_of(interpret_deployment(io::deployment_input(s)));
+            if (r.util_x10000 && (*r.util_x10000 < 1 || *r.util_x10000 > 10000)) std::abort();
+            if (const auto release = vllm_image_release(s.image);
+                release && (*release < vllm_oldest_release || *release > vllm_newest_release)) {
+              std::abort();
+            }
+          }
         }
         break;
       }

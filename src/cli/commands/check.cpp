@@ -39,11 +39,12 @@ struct Inputs {
   DeploymentInput input;
 };
 
-Inputs read_inputs(const CheckOptions& o) {
+// `compose`: the --compose file, already read.
+Inputs read_inputs(const CheckOptions& o, std::optional<io::ComposeFile> compose) {
   Inputs in;
   std::optional<DeployEngine> image_engine;
-  if (o.compose) {
-    in.compose = io::read_compose(*o.compose, {});
+  if (compose) {
+    in.compose = std::move(compose);
     const io::ComposeService& s = io::select_service(*in.compose, o.service);
     in.service = s.name;
     in.input = io::deployment_input(s);
@@ -183,6 +184,21 @@ void write_fixed(Context& context, const CheckOptions& o, const Inputs& in,
   }
 }
 
+// One --model of `check` ("NAME", or "NAME,ctx=N" parsed into `named`), from the catalog or a
+// file.
+CheckModel check_model(const Catalog& catalog, const ModelWithContext& named, const CheckOptions& o,
+                       Context& context) {
+  ModelFlags flags;
+  flags.model = named.name;
+  flags.catalogs = o.catalogs;
+  io::LoadedModel loaded = resolve_model(catalog, flags, context, true);
+  warn_notes(context, loaded.notes);
+  return CheckModel{.model = std::move(loaded.model),
+                    .alternatives = std::move(loaded.alternatives),
+                    .from_catalog = loaded.kind == io::SourceKind::catalog,
+                    .ctx = named.ctx};
+}
+
 // The services of `file` that run an engine's server.
 std::vector<const io::ComposeService*> server_services(const io::ComposeFile& file) {
   std::vector<const io::ComposeService*> out;
@@ -225,14 +241,6 @@ ExitCode run_check_services(const CheckOptions& o, const io::ComposeFile& compos
   }
   if (o.ram) request.ram = parse_size(*o.ram, "--ram");
   const Catalog catalog = load_catalog(o.catalogs, context);
-  const auto load = [&](const std::string& name) {
-    ModelFlags flags;
-    flags.model = name;
-    flags.catalogs = o.catalogs;
-    io::LoadedModel loaded = resolve_model(catalog, flags, context, true);
-    warn_notes(context, loaded.notes);
-    return loaded;
-  };
   for (const io::ComposeService* s : servers) {
     const Deployment d = interpret_deployment(io::deployment_input(*s));
     const std::string engine(engine_display(d.engine));
@@ -259,16 +267,12 @@ ExitCode run_check_services(const CheckOptions& o, const io::ComposeFile& compos
         VllmService service;
         service.model_ref = d.model->text;
         service.request = vllm_request_of(d);
-        // The image's release ("vllm/vllm-openai:v0.10.2") picks its rules; another tag
-        // ("latest") gets the newest implemented.
-        const std::size_t colon = s->image.rfind(':');
-        if (colon != std::string::npos) {
-          const std::optional<std::int32_t> release =
-              parse_vllm_release(std::string_view(s->image).substr(colon + 1));
-          if (release) service.request.release = *release;
+        // The image's release picks its rules; another tag ("latest") gets the newest.
+        if (const std::optional<std::int32_t> release = vllm_image_release(s->image)) {
+          service.request.release = *release;
         }
-        io::LoadedModel loaded = load(d.model->text);
-        service.model = loaded.kind == io::SourceKind::catalog
+        CheckModel loaded = check_model(catalog, {d.model->text, std::nullopt}, o, context);
+        service.model = loaded.from_catalog
                             ? vllm_checkpoint_model(loaded.model, service.request.dtype)
                             : std::move(loaded.model);
         request.vllm.push_back(std::move(service));
@@ -288,12 +292,7 @@ ExitCode run_check_services(const CheckOptions& o, const io::ComposeFile& compos
                   "'vramplan check --help')");
     }
     for (const std::string& text : o.models) {
-      const ModelWithContext named = parse_model_context(text);
-      io::LoadedModel loaded = load(named.name);
-      request.models.push_back(CheckModel{.model = std::move(loaded.model),
-                                          .alternatives = std::move(loaded.alternatives),
-                                          .from_catalog = loaded.kind == io::SourceKind::catalog,
-                                          .ctx = named.ctx});
+      request.models.push_back(check_model(catalog, parse_model_context(text), o, context));
     }
   } else if (!o.models.empty()) {
     throw Error(ErrorKind::usage,
@@ -356,12 +355,15 @@ ExitCode run_check(const CheckOptions& o, Context& context) {
                 "--modelfile");
   }
 
-  if (o.compose && !o.service) {
-    const io::ComposeFile compose = io::read_compose(*o.compose, {});
-    const std::vector<const io::ComposeService*> servers = server_services(compose);
-    if (servers.size() > 1) return run_check_services(o, compose, servers, format, context);
+  std::optional<io::ComposeFile> compose;
+  if (o.compose) {
+    compose = io::read_compose(*o.compose, {});
+    const std::vector<const io::ComposeService*> servers = server_services(*compose);
+    if (!o.service && servers.size() > 1) {
+      return run_check_services(o, *compose, servers, format, context);
+    }
   }
-  const Inputs in = read_inputs(o);
+  const Inputs in = read_inputs(o, std::move(compose));
   const Deployment deployment = interpret_deployment(in.input);
   const std::string engine(engine_display(deployment.engine));
   // A file the engine refuses is malformed for it: one line, where it is.
@@ -385,15 +387,7 @@ ExitCode run_check(const CheckOptions& o, Context& context) {
                               "{} takes the server's",
                               named.name, engine));
     }
-    ModelFlags flags;
-    flags.model = named.name;
-    flags.catalogs = o.catalogs;
-    io::LoadedModel loaded = resolve_model(catalog, flags, context, true);
-    warn_notes(context, loaded.notes);
-    request.models.push_back(CheckModel{.model = std::move(loaded.model),
-                                        .alternatives = std::move(loaded.alternatives),
-                                        .from_catalog = loaded.kind == io::SourceKind::catalog,
-                                        .ctx = named.ctx});
+    request.models.push_back(check_model(catalog, named, o, context));
   }
 
   const CheckResult result = check_deployment(deployment, request);
