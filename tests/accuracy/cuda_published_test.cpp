@@ -195,8 +195,8 @@ std::vector<Record> load() {
     const DeviceUsage& h = est.host();
     r.predicted_gpu_layers = g.layers;
     r.at(Part::gpu_weights).predicted = static_cast<double>(g.weights);
-    r.at(Part::host_weights).predicted = static_cast<double>(
-        r.mmap ? mapped_host_weights(model, cfg) : h.weights);
+    r.at(Part::host_weights).predicted =
+        static_cast<double>(r.mmap ? mapped_host_weights(model, cfg) : h.weights);
     r.at(Part::gpu_kv).predicted = static_cast<double>(g.kv_cache);
     r.at(Part::host_kv).predicted = static_cast<double>(h.kv_cache);
     r.at(Part::gpu_compute).predicted = static_cast<double>(g.compute);
@@ -268,8 +268,9 @@ TEST(CudaPublished, DataIsComplete) {
   EXPECT_GT(host_only, 0);
   // Every listed miss names a record that exists.
   for (const KnownMiss& k : kKnownMisses) {
-    EXPECT_TRUE(std::any_of(all.begin(), all.end(), [&](const Record& r) { return r.id == k.record; }))
-        << k.record;
+    EXPECT_TRUE(std::any_of(all.begin(), all.end(), [&](const Record& r) {
+      return r.id == k.record;
+    })) << k.record;
   }
 }
 
@@ -292,8 +293,8 @@ TEST(CudaPublished, PerComponent) {
       if (f.buffers == 0 && f.predicted == 0) continue;
       const bool ok = holds(r, p);
       std::printf("[cuda-published] %-45s %-12s vramplan %10.2f  llama.cpp %10.2f  %+9.2f MiB%s\n",
-                  r.id.c_str(), std::string(name(p)).c_str(), f.predicted / kMiB,
-                  f.measured / kMiB, r.error(p) / kMiB, ok ? "" : "  (miss)");
+                  r.id.c_str(), std::string(name(p)).c_str(), f.predicted / kMiB, f.measured / kMiB,
+                  r.error(p) / kMiB, ok ? "" : "  (miss)");
       if (const auto k = known_miss(r, p)) {
         ++listed;
         EXPECT_FALSE(ok) << name(p) << " now holds (was " << k->error_mib
@@ -322,9 +323,10 @@ TEST(CudaPublished, NoCpuRepackOnCuda) {
   for (const Record& r : records()) {
     if (r.repack_predicted <= 0) continue;
     ++over;
-    std::printf("[cuda-published] %-45s vramplan's default CPU_REPACK %+.2f MiB (absent from "
-                "the log)\n",
-                r.id.c_str(), r.repack_predicted / kMiB);
+    std::printf(
+        "[cuda-published] %-45s vramplan's default CPU_REPACK %+.2f MiB (absent from "
+        "the log)\n",
+        r.id.c_str(), r.repack_predicted / kMiB);
   }
   EXPECT_GT(over, 0);
 }
