@@ -34,6 +34,9 @@ struct GpuRules {
 [[nodiscard]] const GpuRules& vulkan_lavapipe();
 // llama.cpp's Vulkan backend on a typical discrete GPU (a 4 GiB storage-buffer range).
 [[nodiscard]] const GpuRules& vulkan_generic();
+// llama.cpp's CUDA backend: 128-byte device buffers, CUDA_Host (pinned) host buffers with the
+// CPU's 32-byte alignment, op offload from 32 tokens, no size limit on an op's tensors.
+[[nodiscard]] const GpuRules& cuda();
 
 // Where the model's memory lives.
 struct Placement {

@@ -292,6 +292,14 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   host.name = "CPU";
   host.kind = DeviceKind::host;
 
+  // The CPU's weights go to the first buffer type of llama.cpp's CPU list that takes them
+  // (make_cpu_buft_list, src/llama-model.cpp): a GPU's host buffer type (CUDA_Host, Vulkan_Host)
+  // comes before the CPU's extra types, so beside a CUDA or Vulkan GPU nothing is repacked, not
+  // even the experts --n-cpu-moe overrides to the CPU (bench/accuracy/cuda: no CPU_REPACK buffer
+  // in 165 runs with Q4_0/Q4_K host weights on an AVX-512 host).
+  if (!gpus.empty() && (backend == Backend::cuda || backend == Backend::vulkan)) {
+    config.cpu_repack = CpuRepack::off;
+  }
   const WeightLayout& w = model.weights;
   host.weights += w.input.host;
   Bytes largest_host_tensor = 0;
@@ -406,8 +414,10 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
           4 * est.shape.n_ubatch * spec.moe.n_expert_used * (3 * spec.moe.n_ff_exp + spec.n_embd);
     }
   }
-  // One Vulkan GPU with a rebuilt graph: the scheduler replay gives both compute buffers.
-  if (backend == Backend::vulkan && gpus.size() == 1 && graph_modelled(spec)) {
+  // One GPU with a rebuilt graph: the scheduler replay gives both compute buffers, on Vulkan
+  // always, on another backend when its rules are given (CUDA: sched::cuda()).
+  if ((backend == Backend::vulkan || gpu_rules != nullptr) && gpus.size() == 1 &&
+      graph_modelled(spec)) {
     const auto [gpu_compute, host_compute] = scheduled_compute(
         model, cp, placement, config, gpu_rules != nullptr ? *gpu_rules : sched::vulkan_generic());
     devices.front().compute = gpu_compute;

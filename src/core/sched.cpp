@@ -359,6 +359,20 @@ const GpuRules& vulkan_generic() {
   return rules;
 }
 
+const GpuRules& cuda() {
+  static const GpuRules rules{
+      .name = "CUDA",
+      .alignment = 128,
+      .host_alignment = 32,
+      .offload_min_batch = 32,
+      .max_tensor = 0,
+      .source =
+          "ggml-cuda.cu (ggml_backend_cuda_buffer_type_get_alignment; the host buffer type "
+          "takes the CPU buffer type's get_alignment, TENSOR_ALIGNMENT; "
+          "ggml_backend_cuda_device_offload_op with GGML_OP_OFFLOAD_MIN_BATCH unset)"};
+  return rules;
+}
+
 Result replay(const graph::Graph& graph, const Placement& placement, const GpuRules& gpu) {
   return Scheduler(graph, placement, gpu).run();
 }

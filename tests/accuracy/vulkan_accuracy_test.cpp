@@ -30,6 +30,7 @@
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/tensors.hpp>
 
+#include "device_runs.hpp"
 #include "support/catalog_models.hpp"
 
 #ifndef VRAMPLAN_VULKAN_ACCURACY_DIR
@@ -41,100 +42,21 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using test::Buffers;
+using test::expect_exact;
+using test::kMiB;
+using test::tolerance;
+using VkCase = test::DeviceRun;
 
-constexpr double kMiB = 1024.0 * 1024.0;
 constexpr const char* kGpu = "Vulkan0";
 
-// One device's buffers: weights, KV, compute, output (bytes), and how many logged buffers each
-// figure adds up (each has its own rounding).
-struct Buffers {
-  Bytes weights = 0, kv = 0, compute = 0, output = 0;
-  int n_weights = 0, n_kv = 0, n_compute = 0, n_output = 0;
-};
+// The Vulkan backend's node reordering (ggml_vk_graph_optimize) was on: not switched off by the
+// run's environment.
+bool graph_optimize(const VkCase& c) { return !c.env.contains("GGML_VK_DISABLE_GRAPH_OPTIMIZE"); }
 
-struct VkCase {
-  std::string file;
-  std::string model;
-  Config config;
-  bool mmap = true;
-  bool op_offload = true;
-  bool graph_optimize = true;  // the Vulkan backend's node reordering (ggml_vk_graph_optimize)
-  int offloaded = 0;           // layers llama.cpp assigned to Vulkan0 (its "offloaded N/M" line)
-  Buffers gpu, host;           // measured
-  DeviceUsage p_gpu, p_host;   // predicted
-  Bytes p_mapped = 0;          // predicted CPU_Mapped range (mapped_host_weights)
-
-  [[nodiscard]] std::string name() const {
-    return fmt::format("{} ngl={} n_ctx={} ub={} fa={} mmap={} op_offload={} n_cpu_moe={}", model,
-                       config.gpu_layers, config.ctx, config.n_ubatch,
-                       config.flash_attn ? "on" : "off", mmap ? "on" : "off",
-                       op_offload ? "on" : "off", config.cpu_moe);
-  }
-};
-
-// Adds a list of {buffer, bytes} to the GPU's or the host's figure by device name.
-void add(const json& list, Bytes Buffers::*field, int Buffers::*count, Buffers& gpu,
-         Buffers& host) {
-  for (const json& b : list) {
-    Buffers& dest = b.at("buffer").get<std::string>() == kGpu ? gpu : host;
-    dest.*field += b.at("bytes").get<Bytes>();
-    ++(dest.*count);
-  }
-}
-
-// The measured runs in `dir` (its .jsonl files, not its subfolders).
-std::vector<VkCase> read_cases(const fs::path& dir) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".jsonl") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<VkCase> cases;
-  for (const fs::path& path : files) {
-    std::ifstream in(path);
-    std::string text;
-    while (std::getline(in, text)) {
-      if (text.empty()) continue;
-      const json j = json::parse(text);
-      if (!j.value("complete", false)) continue;
-      const json& a = j.at("asked");
-      const json& l = j.at("llama");
-      const json& p = l.at("params");
-      VkCase c;
-      c.file = path.filename().string();
-      c.model = j.at("model").get<std::string>();
-      c.mmap = a.at("mmap").get<bool>();
-      c.graph_optimize = !j.value("env", json::object()).contains("GGML_VK_DISABLE_GRAPH_OPTIMIZE");
-      c.op_offload = a.at("op_offload").get<bool>();
-      c.config.op_offload = c.op_offload;
-      c.offloaded = l.at("offloaded").at(0).get<int>();
-      c.config.ctx = p.at("n_ctx").get<std::int64_t>();
-      c.config.parallel = p.at("n_seq_max").get<std::int32_t>();
-      c.config.gpu_layers = a.at("ngl").get<std::int32_t>();  // as asked (-ngl)
-      c.config.flash_attn = p.at("flash_attn").get<std::string>() == "enabled";
-      c.config.n_batch = p.at("n_batch").get<std::int64_t>();
-      c.config.n_ubatch = p.at("n_ubatch").get<std::int64_t>();
-      c.config.kv_unified = p.at("kv_unified").get<bool>();
-      c.config.cpu_moe = a.at("n_cpu_moe").get<std::int32_t>();
-      // Q8_0 weights only: no CPU_REPACK copies on the measuring machine (oracle README).
-      c.config.cpu_repack = CpuRepack::avx512;
-      const json& kv_line = l.at("kv_size_lines").at(0);
-      const auto type_k = parse_ggml_type(kv_line.at("k_type").get<std::string>());
-      const auto type_v = parse_ggml_type(kv_line.at("v_type").get<std::string>());
-      if (!type_k || !type_v) throw std::runtime_error("unknown cache type: " + text);
-      c.config.type_k = *type_k;
-      c.config.type_v = *type_v;
-      add(l.at("model_buffers"), &Buffers::weights, &Buffers::n_weights, c.gpu, c.host);
-      add(l.at("kv_buffers"), &Buffers::kv, &Buffers::n_kv, c.gpu, c.host);
-      add(l.at("output_buffers"), &Buffers::output, &Buffers::n_output, c.gpu, c.host);
-      const json& precise = l.at("compute_buffers_precise");
-      add(precise.empty() ? l.at("compute_buffers") : precise, &Buffers::compute,
-          &Buffers::n_compute, c.gpu, c.host);
-      cases.push_back(std::move(c));
-    }
-  }
-  return cases;
-}
+// The measured runs in `dir`. Q8_0 weights only: no CPU_REPACK copies on the measuring machine
+// (oracle README).
+std::vector<VkCase> read_cases(const fs::path& dir) { return test::read_device_runs(dir, kGpu); }
 
 // vramplan's figures for every case of `dir`.
 std::vector<VkCase> predicted_cases(const fs::path& dir) {
@@ -184,7 +106,7 @@ const std::vector<VkCase>& cases() {
       written.insert(written.end(), plain.begin(), plain.end());
       for (const VkCase& c : written) {
         o << json{{"file", c.file},
-                  {"graph_optimize", c.graph_optimize},
+                  {"graph_optimize", graph_optimize(c)},
                   {"model", c.model},
                   {"ngl", c.config.gpu_layers},
                   {"n_ctx", c.config.ctx},
@@ -205,18 +127,6 @@ const std::vector<VkCase>& cases() {
     return out;
   }();
   return all;
-}
-
-// The log prints MiB with 2 decimals (4 for the destructor's compute lines) and the record
-// rounds that figure to whole bytes: within half a unit of the last decimal per buffer, plus
-// half a byte, is exact.
-double tolerance(int buffers) { return (0.005 * kMiB + 0.5) * std::max(buffers, 1); }
-
-void expect_exact(Bytes predicted, Bytes measured, int buffers, const char* what) {
-  EXPECT_LE(std::abs(static_cast<double>(predicted) - static_cast<double>(measured)),
-            tolerance(buffers))
-      << what << ": vramplan " << static_cast<double>(predicted) / kMiB << " MiB, llama.cpp "
-      << static_cast<double>(measured) / kMiB << " MiB";
 }
 
 TEST(VulkanAccuracy, DataCoversTheGrid) {
@@ -347,7 +257,7 @@ TEST(VulkanAccuracy, ComputeExactWithoutTheVulkanReordering) {
   int n = 0;
   for (const VkCase& c : all) {
     SCOPED_TRACE(c.name() + " (no graph optimize)");
-    EXPECT_FALSE(c.graph_optimize);
+    EXPECT_FALSE(graph_optimize(c));
     ++n;
     expect_exact(c.p_gpu.compute, c.gpu.compute, c.gpu.n_compute, "Vulkan0 compute");
     if (c.op_offload) {
@@ -361,7 +271,7 @@ TEST(VulkanAccuracy, ComputeExactWithoutTheVulkanReordering) {
       "[vulkan-accuracy] without the Vulkan reordering: Vulkan0 compute exact on %d cases "
       "(asserted)\n",
       n);
-  for (const VkCase& c : cases()) EXPECT_TRUE(c.graph_optimize) << c.name();
+  for (const VkCase& c : cases()) EXPECT_TRUE(graph_optimize(c)) << c.name();
 }
 
 }  // namespace

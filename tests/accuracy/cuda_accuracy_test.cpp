@@ -1,0 +1,268 @@
+// vramplan's per-device estimate against real llama.cpp on a real NVIDIA GPU: every case under
+// bench/accuracy/cuda (llama.cpp's CUDA backend on an H200, measured with scripts/oracle/cuda/).
+// The models come from the catalog plus bench/accuracy/vulkan/shapes.yaml (no GGUF needed).
+// Asserted exactly at the log's precision, per device: the weights on CUDA0 (CUDA's row padding
+// and 128-byte alignment), the host weights (without mmap the host tensors in CUDA_Host, with
+// mmap the mapped file range; never CPU_REPACK beside a GPU), the KV cache on each device and
+// the output buffer. The compute buffers: the scheduler replay with CUDA's rules
+// (sched::cuda()) against llama.cpp's, and the closed form vramplan plans CUDA with, reported
+// per case; what is asserted is said at each test. With VRAMPLAN_CUDA_ACCURACY_OUT set every
+// case's figures are written there as JSON lines (scripts/oracle/report.py).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <vramplan/catalog.hpp>
+#include <vramplan/engine.hpp>
+#include <vramplan/estimate.hpp>
+#include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/sched.hpp>
+
+#include "device_runs.hpp"
+#include "support/catalog_models.hpp"
+
+#ifndef VRAMPLAN_CUDA_ACCURACY_DIR
+#error "VRAMPLAN_CUDA_ACCURACY_DIR must name bench/accuracy/cuda"
+#endif
+#ifndef VRAMPLAN_VULKAN_ACCURACY_DIR
+#error "VRAMPLAN_VULKAN_ACCURACY_DIR must name bench/accuracy/vulkan (its shapes.yaml)"
+#endif
+
+namespace vramplan {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::DeviceRun;
+using test::exact;
+using test::expect_exact;
+using test::kMiB;
+
+// A run with vramplan's compute buffers both ways: the replay with CUDA's rules (p_gpu/p_host)
+// and the closed form the planner uses today.
+struct CudaRun {
+  DeviceRun run;
+  Bytes formula_gpu = 0, formula_host = 0;
+};
+
+const std::vector<CudaRun>& runs() {
+  static const std::vector<CudaRun> all = [] {
+    test::CatalogModels models(
+        io::load_catalog({fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR) / "shapes.yaml"}, ""));
+    // The measuring host has AVX-512: were anything repacked, it would be at that ISA.
+    std::vector<CudaRun> out;
+    for (DeviceRun& r : test::read_device_runs(VRAMPLAN_CUDA_ACCURACY_DIR, "CUDA0")) {
+      const Model& model = models.get(r.model);
+      const std::vector<Bytes> h200 = {143155 * mib};
+      const Estimate replayed = estimate(model, engine(EngineId::llamacpp_lib), Backend::cuda,
+                                         r.config, h200, nullptr, &sched::cuda());
+      const Estimate planned =
+          estimate(model, engine(EngineId::llamacpp_lib), Backend::cuda, r.config, h200);
+      r.p_gpu = replayed.devices.front();
+      r.p_host = replayed.host();
+      r.p_mapped = mapped_host_weights(model, r.config);
+      out.push_back(CudaRun{.run = r,
+                            .formula_gpu = planned.devices.front().compute,
+                            .formula_host = planned.host().compute});
+    }
+    if (const char* path = std::getenv("VRAMPLAN_CUDA_ACCURACY_OUT"); path != nullptr) {
+      std::ofstream o(path);
+      for (const CudaRun& cr : out) {
+        const DeviceRun& c = cr.run;
+        const auto measured = [](const test::Buffers& b) {
+          return json{
+              {"weights", b.weights}, {"kv", b.kv}, {"compute", b.compute}, {"output", b.output}};
+        };
+        const auto predicted = [](const DeviceUsage& d) {
+          return json{{"weights", d.weights},
+                      {"kv", d.kv_cache},
+                      {"compute", d.compute},
+                      {"output", d.output}};
+        };
+        o << json{{"file", c.file},
+                  {"model", c.model},
+                  {"ngl", c.config.gpu_layers},
+                  {"n_ctx", c.config.ctx},
+                  {"n_ubatch", c.config.n_ubatch},
+                  {"n_seq", c.config.parallel},
+                  {"flash_attn", c.config.flash_attn},
+                  {"mmap", c.mmap},
+                  {"op_offload", c.op_offload},
+                  {"n_cpu_moe", c.config.cpu_moe},
+                  {"quantized_kv", c.config.type_k != GgmlType::f16},
+                  {"measured", {{"gpu", measured(c.gpu)}, {"host", measured(c.host)}}},
+                  {"vramplan",
+                   {{"gpu", predicted(c.p_gpu)},
+                    {"host", predicted(c.p_host)},
+                    {"host_mapped", c.p_mapped},
+                    {"formula_gpu_compute", cr.formula_gpu},
+                    {"formula_host_compute", cr.formula_host}}}}
+                 .dump()
+          << "\n";
+      }
+    }
+    return out;
+  }();
+  return all;
+}
+
+TEST(CudaAccuracy, DataCoversTheGrid) {
+  ASSERT_GE(runs().size(), 150U);
+  int full = 0, partial = 0, none = 0, no_fa = 0, no_mmap = 0, no_op_offload = 0, cpu_moe = 0;
+  for (const CudaRun& cr : runs()) {
+    const DeviceRun& c = cr.run;
+    const int total = c.p_gpu.layers + c.p_host.layers;
+    (c.config.gpu_layers == total ? full : c.config.gpu_layers == 0 ? none : partial) += 1;
+    no_fa += c.config.flash_attn ? 0 : 1;
+    no_mmap += c.mmap ? 0 : 1;
+    no_op_offload += c.op_offload ? 0 : 1;
+    cpu_moe += c.config.cpu_moe > 0 ? 1 : 0;
+  }
+  EXPECT_GT(full, 0);
+  EXPECT_GT(partial, 0);
+  EXPECT_GT(none, 0);
+  EXPECT_GT(no_fa, 0);
+  EXPECT_GT(no_mmap, 0);
+  EXPECT_GT(no_op_offload, 0);
+  EXPECT_GT(cpu_moe, 0);
+}
+
+// The last ngl layers on the GPU, the output layer counting as one: as llama.cpp offloads.
+TEST(CudaAccuracy, LayerPlacementMatches) {
+  for (const CudaRun& cr : runs()) {
+    SCOPED_TRACE(cr.run.name());
+    EXPECT_EQ(cr.run.p_gpu.layers, cr.run.offloaded);
+  }
+}
+
+TEST(CudaAccuracy, WeightsKvOutputExactPerDevice) {
+  int host_weights_checked = 0;
+  for (const CudaRun& cr : runs()) {
+    const DeviceRun& c = cr.run;
+    SCOPED_TRACE(c.name());
+    expect_exact(c.p_gpu.weights, c.gpu.weights, c.gpu.n_weights, "CUDA0 weights");
+    expect_exact(c.p_gpu.kv_cache, c.gpu.kv, c.gpu.n_kv, "CUDA0 KV");
+    expect_exact(c.p_host.kv_cache, c.host.kv, c.host.n_kv, "host KV");
+    // The output buffer (logits) is host memory: CUDA_Host with a GPU layer, CPU without.
+    EXPECT_EQ(c.gpu.n_output, 0);
+    expect_exact(c.p_host.output, c.host.output, c.host.n_output, "host output");
+    if (!c.mmap) {
+      // Without mmap: CUDA_Host buffers holding exactly the host tensors, nothing repacked.
+      expect_exact(c.p_host.weights, c.host.weights, c.host.n_weights, "host weights");
+      ++host_weights_checked;
+    } else {
+      expect_exact(c.p_mapped, c.host.weights, c.host.n_weights, "mapped host weights");
+    }
+  }
+  EXPECT_GT(host_weights_checked, 0);
+}
+
+// What the replay does not model yet, each with the runs it explains. A run outside every gap
+// must be exact on both devices; each gap must still miss somewhere (when a fix makes all its
+// runs exact, the gap is removed here).
+struct Gap {
+  const char* what;
+  bool gpu;  // the CUDA0 compute buffer (else the host's)
+  bool (*applies)(const DeviceRun&);
+};
+
+bool moe(const DeviceRun& c) {
+  return c.model == "qwen3:30b-a3b" || c.model == "deepseek-coder-v2:16b" ||
+         c.model == "gpt-oss:20b" || c.model == "vkqwen3moe:tiny-q8_0";
+}
+
+const Gap kGaps[] = {
+    // ggml_backend_cuda_graph_optimize (ggml-cuda.cu) adds allocation dependencies for the
+    // fusions it will run (top-k MoE routing, the weighted sum of the experts): the allocator
+    // keeps those nodes' sources alive longer. Not replayed: the GPU buffer comes out low
+    // (up to 52 MiB on qwen3:30b-a3b and deepseek-coder-v2:16b).
+    {"CUDA's MoE fusion dependencies", true, moe},
+    {"CUDA's MoE fusion dependencies (host)", false, moe},
+    // Flash attention with a quantized cache: CUDA's get_alloc_size for FLASH_ATTN_EXT adds f16
+    // copies of K and V for its tile/MMA kernels (ggml_cuda_flash_attn_ext_get_alloc_size).
+    {"f16 K/V beside flash attention with a quantized cache", true,
+     [](const DeviceRun& c) { return c.config.flash_attn && c.config.type_k != GgmlType::f16; }},
+    // Granite's graph (embedding, residual and attention multipliers) differs from the rebuilt
+    // one: +8 MiB on the GPU at full offload, +115 MiB on the host at partial offload.
+    {"granite's graph", true, [](const DeviceRun& c) { return c.model == "granite3.3:8b"; }},
+    {"granite's graph (host)", false, [](const DeviceRun& c) { return c.model == "granite3.3:8b"; }},
+    // phi3 with host layers: the host buffer comes out 7.48 MiB low.
+    {"phi3's host graph", false, [](const DeviceRun& c) { return c.model == "phi3:14b"; }},
+};
+
+bool in_gap(const DeviceRun& c, bool gpu) {
+  for (const Gap& g : kGaps) {
+    if (g.gpu == gpu && g.applies(c)) return true;
+  }
+  return false;
+}
+
+// The compute buffers from the scheduler replay with CUDA's rules, asserted exact outside the
+// gaps above; both the replay and the closed form the planner uses today are counted and
+// printed per case.
+TEST(CudaAccuracy, ComputeBuffers) {
+  int n = 0, gpu_replay = 0, host_replay = 0, gpu_formula = 0, host_formula = 0, asserted = 0;
+  int gpu_replay_within = 0, gpu_formula_within = 0;
+  double gpu_replay_worst = 0, gpu_formula_worst = 0;
+  const auto within = [](Bytes p, Bytes m) {
+    return std::abs(static_cast<double>(p) - static_cast<double>(m)) <=
+           std::max(0.03 * static_cast<double>(m), 16.0 * kMiB);
+  };
+  std::vector<int> gap_misses(std::size(kGaps), 0);
+  for (const CudaRun& cr : runs()) {
+    const DeviceRun& c = cr.run;
+    SCOPED_TRACE(c.name());
+    ++n;
+    const bool gpu_exact = exact(c.p_gpu.compute, c.gpu.compute, c.gpu.n_compute);
+    const bool host_exact = exact(c.p_host.compute, c.host.compute, c.host.n_compute);
+    gpu_replay += gpu_exact ? 1 : 0;
+    host_replay += host_exact ? 1 : 0;
+    gpu_formula += exact(cr.formula_gpu, c.gpu.compute, c.gpu.n_compute) ? 1 : 0;
+    host_formula += exact(cr.formula_host, c.host.compute, c.host.n_compute) ? 1 : 0;
+    gpu_replay_within += within(c.p_gpu.compute, c.gpu.compute) ? 1 : 0;
+    gpu_formula_within += within(cr.formula_gpu, c.gpu.compute) ? 1 : 0;
+    for (std::size_t g = 0; g < std::size(kGaps); ++g) {
+      if (kGaps[g].applies(c) && !(kGaps[g].gpu ? gpu_exact : host_exact)) ++gap_misses[g];
+    }
+    if (!in_gap(c, true)) {
+      expect_exact(c.p_gpu.compute, c.gpu.compute, c.gpu.n_compute, "CUDA0 compute");
+      ++asserted;
+    }
+    if (!in_gap(c, false)) {
+      expect_exact(c.p_host.compute, c.host.compute, c.host.n_compute, "host compute");
+    }
+    const double dr = static_cast<double>(c.p_gpu.compute) - static_cast<double>(c.gpu.compute);
+    const double df = static_cast<double>(cr.formula_gpu) - static_cast<double>(c.gpu.compute);
+    gpu_replay_worst = std::max(gpu_replay_worst, std::abs(dr));
+    gpu_formula_worst = std::max(gpu_formula_worst, std::abs(df));
+    std::printf(
+        "[cuda-accuracy] compute %s: CUDA0 %.2f MiB, replay %+.2f, formula %+.2f; host %.2f "
+        "MiB, replay %+.2f, formula %+.2f\n",
+        c.name().c_str(), static_cast<double>(c.gpu.compute) / kMiB, dr / kMiB, df / kMiB,
+        static_cast<double>(c.host.compute) / kMiB,
+        (static_cast<double>(c.p_host.compute) - static_cast<double>(c.host.compute)) / kMiB,
+        (static_cast<double>(cr.formula_host) - static_cast<double>(c.host.compute)) / kMiB);
+  }
+  for (std::size_t g = 0; g < std::size(kGaps); ++g) {
+    EXPECT_GT(gap_misses[g], 0) << "no run misses any more through: " << kGaps[g].what;
+  }
+  std::printf(
+      "[cuda-accuracy] %d runs. CUDA0 compute: replay exact %d (asserted on the %d outside the "
+      "known gaps), within max(3 %%, 16 MiB) %d, worst %.2f MiB; planner's closed form exact "
+      "%d, within %d, worst %.2f MiB. Host compute: replay exact %d, closed form exact %d\n",
+      n, gpu_replay, asserted, gpu_replay_within, gpu_replay_worst / kMiB, gpu_formula,
+      gpu_formula_within, gpu_formula_worst / kMiB, host_replay, host_formula);
+  EXPECT_GT(asserted, 100);
+}
+
+}  // namespace
+}  // namespace vramplan

@@ -1,0 +1,140 @@
+// Real llama.cpp runs with a GPU backend (bench/accuracy/vulkan, bench/accuracy/cuda), read for
+// the accuracy tests: what each case asked, every buffer llama.cpp logged per device, and room
+// for vramplan's figures. The records are those of scripts/oracle/vulkan/measure.py.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <vramplan/estimate.hpp>
+#include <vramplan/ggml_type.hpp>
+#include <vramplan/tensors.hpp>
+
+namespace vramplan::test {
+
+inline constexpr double kMiB = 1024.0 * 1024.0;
+
+// One device's buffers: weights, KV, compute, output (bytes), and how many logged buffers each
+// figure adds up (each has its own rounding).
+struct Buffers {
+  Bytes weights = 0, kv = 0, compute = 0, output = 0;
+  int n_weights = 0, n_kv = 0, n_compute = 0, n_output = 0;
+};
+
+struct DeviceRun {
+  std::string file;
+  std::string model;
+  Config config;
+  bool mmap = true;
+  bool op_offload = true;
+  nlohmann::json env;          // extra environment the run had (e.g. GGML_VK_DISABLE_...)
+  int offloaded = 0;           // layers llama.cpp assigned to the GPU ("offloaded N/M")
+  Buffers gpu, host;           // measured
+  DeviceUsage p_gpu, p_host;   // predicted
+  Bytes p_mapped = 0;          // predicted CPU_Mapped range (mapped_host_weights)
+
+  [[nodiscard]] std::string name() const {
+    std::string kv;
+    if (config.type_k != GgmlType::f16 || config.type_v != GgmlType::f16) kv = " kv=quantized";
+    return fmt::format("{} ngl={} n_ctx={} ub={} seqs={} fa={} mmap={} op_offload={} n_cpu_moe={}{}",
+                       model, config.gpu_layers, config.ctx, config.n_ubatch, config.parallel,
+                       config.flash_attn ? "on" : "off", mmap ? "on" : "off",
+                       op_offload ? "on" : "off", config.cpu_moe, kv);
+  }
+};
+
+// The runs in `dir` (its .jsonl files, not its subfolders; only complete ones); `gpu` names the
+// GPU's buffers (Vulkan0, CUDA0), every other buffer is the host's.
+inline std::vector<DeviceRun> read_device_runs(const std::filesystem::path& dir,
+                                               const std::string& gpu,
+                                               CpuRepack repack = CpuRepack::avx512) {
+  using nlohmann::json;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() == ".jsonl" && name.rfind("footprint", 0) != 0) {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  const auto add = [&gpu](const json& list, Bytes Buffers::*field, int Buffers::*count,
+                          Buffers& on_gpu, Buffers& on_host) {
+    for (const json& b : list) {
+      Buffers& dest = b.at("buffer").get<std::string>() == gpu ? on_gpu : on_host;
+      dest.*field += b.at("bytes").get<Bytes>();
+      ++(dest.*count);
+    }
+  };
+  std::vector<DeviceRun> runs;
+  for (const auto& path : files) {
+    std::ifstream in(path);
+    std::string text;
+    while (std::getline(in, text)) {
+      if (text.empty()) continue;
+      const json j = json::parse(text);
+      if (!j.value("complete", false)) continue;
+      const json& a = j.at("asked");
+      const json& l = j.at("llama");
+      const json& p = l.at("params");
+      DeviceRun c;
+      c.file = path.filename().string();
+      c.model = j.at("model").get<std::string>();
+      c.mmap = a.at("mmap").get<bool>();
+      c.env = j.value("env", json::object());
+      c.op_offload = a.at("op_offload").get<bool>();
+      c.config.op_offload = c.op_offload;
+      c.offloaded = l.at("offloaded").at(0).get<int>();
+      c.config.ctx = p.at("n_ctx").get<std::int64_t>();
+      c.config.parallel = p.at("n_seq_max").get<std::int32_t>();
+      c.config.gpu_layers = a.at("ngl").get<std::int32_t>();  // as asked (-ngl)
+      c.config.flash_attn = p.at("flash_attn").get<std::string>() == "enabled";
+      c.config.n_batch = p.at("n_batch").get<std::int64_t>();
+      c.config.n_ubatch = p.at("n_ubatch").get<std::int64_t>();
+      c.config.kv_unified = p.at("kv_unified").get<bool>();
+      c.config.cpu_moe = a.at("n_cpu_moe").get<std::int32_t>();
+      c.config.cpu_repack = repack;
+      const json& kv_line = l.at("kv_size_lines").at(0);
+      const auto type_k = parse_ggml_type(kv_line.at("k_type").get<std::string>());
+      const auto type_v = parse_ggml_type(kv_line.at("v_type").get<std::string>());
+      if (!type_k || !type_v) throw std::runtime_error("unknown cache type: " + text);
+      c.config.type_k = *type_k;
+      c.config.type_v = *type_v;
+      add(l.at("model_buffers"), &Buffers::weights, &Buffers::n_weights, c.gpu, c.host);
+      add(l.at("kv_buffers"), &Buffers::kv, &Buffers::n_kv, c.gpu, c.host);
+      add(l.at("output_buffers"), &Buffers::output, &Buffers::n_output, c.gpu, c.host);
+      const json& precise = l.at("compute_buffers_precise");
+      add(precise.empty() ? l.at("compute_buffers") : precise, &Buffers::compute,
+          &Buffers::n_compute, c.gpu, c.host);
+      runs.push_back(std::move(c));
+    }
+  }
+  return runs;
+}
+
+// The log prints MiB with 2 decimals (4 for the destructor's compute lines) and the record
+// rounds that figure to whole bytes: within half a unit of the last decimal per buffer, plus
+// half a byte, is exact.
+inline double tolerance(int buffers) { return (0.005 * kMiB + 0.5) * std::max(buffers, 1); }
+
+inline bool exact(Bytes predicted, Bytes measured, int buffers) {
+  return std::abs(static_cast<double>(predicted) - static_cast<double>(measured)) <=
+         tolerance(buffers);
+}
+
+inline void expect_exact(Bytes predicted, Bytes measured, int buffers, const char* what) {
+  EXPECT_TRUE(exact(predicted, measured, buffers))
+      << what << ": vramplan " << static_cast<double>(predicted) / kMiB << " MiB, llama.cpp "
+      << static_cast<double>(measured) / kMiB << " MiB";
+}
+
+}  // namespace vramplan::test
