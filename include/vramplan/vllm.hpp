@@ -35,6 +35,7 @@ struct VllmRules {
   std::int32_t default_util_x10000 = 9200;      // CacheConfig.gpu_memory_utilization
   bool cudagraph_in_budget = true;              // VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS default
   std::int64_t activation_per_logit_x10 = 138;  // profiling peak per max_num_seqs x vocab, x10
+  Bytes non_torch_tp = 21 * gib / 10;           // non-torch forward increase at TP >= 2
 };
 [[nodiscard]] VllmRules vllm_rules(std::int32_t release);
 // "0.11", "0.11.2", "v0.11": the release's minor number when it is one of the implemented ones.
@@ -59,7 +60,8 @@ inline constexpr std::int64_t vllm_mxfp4_layout_x1000 = 1095;
 inline constexpr Bytes vllm_activation_moe = 2 * gib / 5;       // 0.4 GiB more for MoE models
 inline constexpr Bytes vllm_activation_encoder = 7 * gib / 20;  // 0.35 GiB: vision encoder
 inline constexpr Bytes vllm_non_torch_tp1 = gib / 4;            // 0.25 GiB
-inline constexpr Bytes vllm_non_torch_tp = 21 * gib / 10;       // 2.1 GiB at TP >= 2
+inline constexpr Bytes vllm_non_torch_tp = 21 * gib / 10;       // 2.1 GiB at TP >= 2 (0.19)
+inline constexpr Bytes vllm_non_torch_tp_011 = 55 * gib / 100;  // 0.55 GiB at TP >= 2 on 0.11
 inline constexpr Bytes vllm_cuda_graph = gib;                   // applied CUDA-graph estimate
 inline constexpr Bytes vllm_sampler_margin = 150 * mib;         // vLLM's own "redundancy buffer"
 inline constexpr std::int32_t vllm_default_util_x10000 = 9200;  // 0.92 since v0.21 (0.90 before)
@@ -94,12 +96,32 @@ struct VllmBatchDefaults {
 // stay as the catalog generates them. `checkpoint` returns the model unchanged.
 [[nodiscard]] Model vllm_checkpoint_model(const Model& model, VllmDtype dtype);
 
+// Linear layers held as group-quantized integers: GPTQ, AWQ and compressed-tensors W4A16 /
+// W8A16 checkpoints, in the layout vLLM keeps after loading them for its Marlin kernels
+// (vllm/model_executor/layers/quantization/gptq_marlin.py create_weights,
+// kernels/mixed_precision/marlin.py process_weights_after_loading): the packed int32 weight
+// (bits per element; the Marlin repack keeps its size), one 16-bit scale per group of
+// `group_size` input elements and output channel, packed zero points only for asymmetric
+// checkpoints (AWQ), and for GPTQ act-order the g_idx and its sort order (two int32 per input
+// row); without act order both are dropped. With act order, the scales of a row-parallel
+// layer (o_proj, down_proj) are repeated on every rank (marlin_repeat_scales_on_all_ranks).
+// Embeddings, the output head and norms stay 16-bit (lm_head is not quantized by GPTQ/AWQ).
+struct VllmIntQuant {
+  std::int32_t bits = 4;          // 4 or 8
+  std::int32_t group_size = 128;  // input elements per scale; -1: one group (per channel)
+  bool zero_points = false;       // asymmetric: packed zero points per group kept (AWQ)
+  bool act_order = false;         // GPTQ desc_act: g_idx + sort indices kept
+};
+
 // Per-rank weight bytes (without vllm_weight_extra): linears split by tp; vocab-parallel
 // embedding and output head (vocab padded to 64) split by tp; norms and other 1-D tensors,
 // the MoE router and MLA's replicated down-projections whole; KV projections per KV head
 // (replicated when tp > kv heads); NextN/MTP blocks not loaded. `fp8_linear`: 16/32-bit
 // linear weights count 1 byte per element.
 [[nodiscard]] Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, bool fp8_linear);
+// The same with the linear layers of the 16-bit checkpoint model held as `quant` describes.
+[[nodiscard]] Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp,
+                                           const VllmIntQuant& quant);
 
 // KV bytes one token needs on one rank: sum over layers with KV of
 // max(1, kv_heads / tp) * (head_dim_k + head_dim_v) * dtype_bytes, or for MLA
@@ -138,6 +160,9 @@ struct VllmRequest {
   std::vector<Bytes> gpus;            // torch-visible memory per GPU; the count is the TP size
   std::string gpu_name;               // for the A100 rule of the batch defaults; "" = not an A100
   VllmDtype dtype = VllmDtype::bf16;  // what the weights are (the Model must match, above)
+  // A GPTQ/AWQ/W4A16 checkpoint: its linear layers as integers (dtype: the 16-bit type of the
+  // rest, the Model its 16-bit checkpoint model). Unset: dtype alone decides.
+  std::optional<VllmIntQuant> int_quant;
   std::optional<std::int64_t> max_model_len;
   std::optional<std::int32_t> util_x10000;  // --gpu-memory-utilization x 10000
   std::optional<std::int32_t> max_num_seqs;

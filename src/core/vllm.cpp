@@ -50,11 +50,65 @@ bool is_float(GgmlType type) {
   return type == GgmlType::f32 || type == GgmlType::f16 || type == GgmlType::bf16;
 }
 
-Bytes rank_bytes(const TensorInfo& t, const ModelSpec& spec, std::int32_t tp, bool fp8_linear) {
+// A linear layer's weight (what --quantization or a quantized checkpoint converts): 16/32-bit,
+// not the vocab-parallel embedding or head, not a norm or bias, not the MoE router.
+bool is_quantized_linear(const TensorInfo& t, Split split) {
+  return is_float(t.type) && split != Split::vocab && split != Split::skipped &&
+         !(t.ne[1] == 1 && t.ne[2] == 1) && !contains(t.name, "ffn_gate_inp");
+}
+
+// One rank's bytes of a linear layer held as VllmIntQuant describes. ne[0] is the input
+// dimension (K), the other axes the output channels (N, times the experts of a MoE tensor).
+Bytes int_quant_rank_bytes(const TensorInfo& t, Split split, const ModelSpec& spec, std::int32_t tp,
+                           const VllmIntQuant& q) {
+  const std::int64_t k = t.ne[0];
+  const std::int64_t n = t.ne[1] * t.ne[2] * t.ne[3];
+  const std::int64_t matrices = t.ne[2] * t.ne[3];  // experts
+  // RowParallelLinear splits the input dimension: o_proj and the FFN down projections.
+  const bool row_parallel = split == Split::tensor && tp > 1 &&
+                            (contains(t.name, ".attn_output.") || contains(t.name, "ffn_down"));
+  std::int64_t k_rank = k;
+  std::int64_t n_rank = n;
+  switch (split) {
+    case Split::tensor:
+      (row_parallel ? k_rank : n_rank) = ceil_div(row_parallel ? k : n, tp);
+      break;
+    case Split::kv: {
+      const std::int64_t heads = kv_heads(spec, tensor_block(t.name));
+      if (heads > 0) n_rank = n / heads * rank_kv_heads(heads, tp);
+      break;
+    }
+    case Split::fused_qkv: {
+      const std::int64_t heads = kv_heads(spec, tensor_block(t.name));
+      const std::int64_t q_rows = spec.n_head * spec.head_dim_k();
+      const std::int64_t kv_rows = n - q_rows;
+      n_rank =
+          ceil_div(q_rows, tp) + (heads > 0 ? kv_rows / heads * rank_kv_heads(heads, tp) : kv_rows);
+      break;
+    }
+    case Split::replicated:
+    case Split::vocab:
+    case Split::skipped:
+      break;
+  }
+  // Scale groups along the input: all of K's on every rank for an act-order row-parallel layer.
+  const std::int64_t k_groups = q.act_order && row_parallel ? k : k_rank;
+  const std::int64_t groups = q.group_size > 0 ? ceil_div(k_groups, q.group_size) : 1;
+  Bytes bytes = k_rank * n_rank * q.bits / 8;                // qweight, int32-packed
+  bytes += groups * n_rank * 2;                              // scales, 16-bit
+  if (q.zero_points) bytes += groups * n_rank * q.bits / 8;  // qzeros, packed
+  if (q.act_order) bytes += 2 * 4 * k_rank * matrices;       // g_idx + g_idx_sort_indices
+  return bytes;
+}
+
+Bytes rank_bytes(const TensorInfo& t, const ModelSpec& spec, std::int32_t tp, bool fp8_linear,
+                 const VllmIntQuant* quant = nullptr) {
   const Split split = classify(t, spec);
   if (split == Split::skipped) return 0;
-  const bool to_fp8 = fp8_linear && is_float(t.type) && split != Split::vocab &&
-                      !(t.ne[1] == 1 && t.ne[2] == 1) && !contains(t.name, "ffn_gate_inp");
+  if (quant != nullptr && is_quantized_linear(t, split)) {
+    return int_quant_rank_bytes(t, split, spec, tp, *quant);
+  }
+  const bool to_fp8 = fp8_linear && is_quantized_linear(t, split);
   Bytes bytes = to_fp8 ? t.elements() : t.bytes();
   // MXFP4 experts (gpt-oss): vLLM's Mxfp4MoEMethod (model_executor/layers/quantization/mxfp4.py)
   // re-lays them out for its kernels and holds the biases in fp32; fitted to the logged loads.
@@ -141,6 +195,11 @@ VllmRules vllm_rules(std::int32_t release) {
   // The profiling peak fell by 60 % between 0.16 and 0.17 (llm-d-planner's version sweep).
   r.activation_per_logit_x10 =
       r.release >= 17 ? vllm_activation_per_logit_x10 : vllm_activation_per_logit_old_x10;
+  // Non-torch memory of the profiling forward at TP >= 2 on H100 (NCCL and all-reduce buffers
+  // allocated on the first collectives): 0.54-0.55 GiB logged on 0.11.0
+  // (llm-d-benchmark), 2.06-2.21 on 0.19.0 (llm-d-planner). The releases between, and 0.10, were
+  // not measured: they keep the larger figure (the safe side).
+  r.non_torch_tp = r.release == 11 ? vllm_non_torch_tp_011 : vllm_non_torch_tp;
   return r;
 }
 
@@ -306,6 +365,12 @@ Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, bool fp8_linea
   return total + model.projector;  // vision towers: replicated on every rank
 }
 
+Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, const VllmIntQuant& quant) {
+  Bytes total = 0;
+  for (const TensorInfo& t : model.tensors) total += rank_bytes(t, model.spec, tp, false, &quant);
+  return total + model.projector;
+}
+
 Bytes vllm_kv_bytes_per_token(const ModelSpec& spec, std::int32_t tp, std::int64_t dtype_bytes) {
   Bytes total = 0;
   for (std::int32_t il = 0; il < spec.n_layer; ++il) {
@@ -383,9 +448,11 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   e.requested = total / 10000 * e.util_x10000 + ceil_div(total % 10000 * e.util_x10000, 10000);
   const Bytes pre = tp > 1 ? vllm_pre_snapshot_tp : vllm_pre_snapshot_tp1;
   const Bytes weights =
-      vllm_rank_weight_bytes(model, tp, request.dtype == VllmDtype::fp8) + vllm_weight_extra;
+      (request.int_quant ? vllm_rank_weight_bytes(model, tp, *request.int_quant)
+                         : vllm_rank_weight_bytes(model, tp, request.dtype == VllmDtype::fp8)) +
+      vllm_weight_extra;
   const Bytes activation = activation_bytes(model, e.max_num_seqs, rules);
-  const Bytes non_torch = tp > 1 ? vllm_non_torch_tp : vllm_non_torch_tp1;
+  const Bytes non_torch = tp > 1 ? rules.non_torch_tp : vllm_non_torch_tp1;
   const Bytes graphs = e.enforce_eager ? 0 : vllm_cuda_graph;
   const Bytes graphs_applied = e.cudagraph_in_budget ? graphs : 0;
   e.cuda_graph_outside = graphs - graphs_applied;

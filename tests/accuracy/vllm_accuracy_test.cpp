@@ -8,6 +8,7 @@
 // VRAMPLAN_VLLM_ACCURACY_TABLE set it is also written there as Markdown (docs/accuracy.md,
 // "vLLM (published logs)").
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -59,11 +60,35 @@ std::vector<json> read_rows() {
   return rows;
 }
 
+// Integer-quantized checkpoints: "w4a16-g128" (compressed-tensors, symmetric), "gptq-g128"
+// (symmetric), "gptq-g128-act" (act order), "awq-g128" (zero points).
+std::optional<VllmIntQuant> int_quant_of(const std::string& w) {
+  VllmIntQuant q;
+  std::string rest;
+  if (w.rfind("w4a16-g", 0) == 0) {
+    rest = w.substr(7);
+  } else if (w.rfind("gptq-g", 0) == 0) {
+    rest = w.substr(6);
+  } else if (w.rfind("awq-g", 0) == 0) {
+    rest = w.substr(5);
+    q.zero_points = true;
+  } else {
+    return std::nullopt;
+  }
+  if (rest.size() > 4 && rest.substr(rest.size() - 4) == "-act") {
+    q.act_order = true;
+    rest.resize(rest.size() - 4);
+  }
+  q.group_size = std::stoi(rest);
+  return q;
+}
+
 std::optional<VllmDtype> weights_dtype(const std::string& w) {
   if (w == "bf16" || w == "checkpoint") return VllmDtype::bf16;  // gpt-oss: MXFP4 experts kept
   if (w == "fp16") return VllmDtype::fp16;
   if (w == "fp8") return VllmDtype::fp8;
-  return std::nullopt;  // w4a16-g128: GPTQ/AWQ groups are not modelled
+  if (int_quant_of(w)) return VllmDtype::bf16;  // the rest of a GPTQ/AWQ checkpoint: 16-bit
+  return std::nullopt;
 }
 
 // A catalog model as the CLI builds it: its tensors and, for multimodal checkpoints, the
@@ -96,6 +121,7 @@ std::vector<Row> predict_all() {
     r.gpus.assign(j.at("tp").get<std::size_t>(), total);
     r.gpu_name = j.at("gpu").get<std::string>();
     r.dtype = *dtype;
+    r.int_quant = int_quant_of(j.at("weights").get<std::string>());
     r.max_model_len = j.at("max_model_len").get<std::int64_t>();
     r.util_x10000 = static_cast<std::int32_t>(std::lround(j.at("util").get<double>() * 10000));
     r.max_num_seqs = j.at("max_num_seqs").get<std::int32_t>();
@@ -170,8 +196,10 @@ TEST(VllmAccuracy, ErrorTable) {
     const std::optional<double> lt = logged(row, "kv_tokens");
     const std::optional<double> lc = logged(row, "max_concurrency");
     std::string name = row.data.at("hf").get<std::string>();
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (row.data.at("weights").get<std::string>() == "fp8" &&
-        name.find("fp8") == std::string::npos && name.find("w8a8") == std::string::npos) {
+        lower.find("fp8") == std::string::npos && lower.find("w8a8") == std::string::npos) {
       name += " --quantization fp8";
     }
     if (row.data.at("kv_cache_dtype").get<std::string>() == "fp8") name += " --kv-cache-dtype fp8";

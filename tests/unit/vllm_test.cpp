@@ -237,6 +237,45 @@ TEST(Vllm, NormsReplicatedLinearsAndVocabSplit) {
   EXPECT_EQ(vllm_rank_weight_bytes(q, 4, true), 4096 * 4096 / 4);  // fp8
 }
 
+// GPTQ/AWQ/W4A16 linears as vLLM's Marlin layout holds them (gptq_marlin.py create_weights,
+// kernels/mixed_precision/marlin.py): packed int4, a 16-bit scale per 128 inputs and output,
+// zero points only when asymmetric, g_idx + sort indices only with act order.
+TEST(Vllm, GroupQuantizedLinearsAsMarlinHoldsThem) {
+  const Model m = bf16_model(test::llama31_8b());
+  Model q = m;
+  q.tensors = {TensorInfo{"blk.0.attn_q.weight", {4096, 4096, 1, 1}, GgmlType::bf16}};
+  VllmIntQuant w4;  // 4 bits, group 128, symmetric, no act order
+  EXPECT_EQ(vllm_rank_weight_bytes(q, 1, w4), 4096 * 4096 / 2 + 32 * 4096 * 2);
+  EXPECT_EQ(vllm_rank_weight_bytes(q, 4, w4), (4096 * 4096 / 2 + 32 * 4096 * 2) / 4);
+  VllmIntQuant awq = w4;
+  awq.zero_points = true;
+  EXPECT_EQ(vllm_rank_weight_bytes(q, 1, awq), 4096 * 4096 / 2 + 32 * 4096 * 2 + 32 * 4096 / 2);
+  VllmIntQuant act = w4;
+  act.act_order = true;
+  EXPECT_EQ(vllm_rank_weight_bytes(q, 1, act), 4096 * 4096 / 2 + 32 * 4096 * 2 + 2 * 4 * 4096);
+  VllmIntQuant channel = w4;
+  channel.group_size = -1;
+  EXPECT_EQ(vllm_rank_weight_bytes(q, 1, channel), 4096 * 4096 / 2 + 4096 * 2);
+  // A row-parallel layer with act order keeps every input group's scales on each rank.
+  Model o = m;
+  o.tensors = {TensorInfo{"blk.0.attn_output.weight", {4096, 4096, 1, 1}, GgmlType::bf16}};
+  EXPECT_EQ(vllm_rank_weight_bytes(o, 2, w4), (4096 * 4096 / 2 + 32 * 4096 * 2) / 2);
+  EXPECT_EQ(vllm_rank_weight_bytes(o, 2, act),
+            4096 * 4096 / 2 / 2 + 32 * 4096 * 2 + 2 * 4 * 4096 / 2);
+  // Embeddings, norms and the head stay 16-bit.
+  Model embd = m;
+  embd.tensors = {m.tensors.front()};
+  EXPECT_EQ(vllm_rank_weight_bytes(embd, 2, w4), vllm_rank_weight_bytes(embd, 2, false));
+  // The whole model: between a quarter and a third of bf16 (embeddings and head stay 16-bit).
+  const Bytes bf16 = vllm_rank_weight_bytes(m, 1, false);
+  const Bytes int4 = vllm_rank_weight_bytes(m, 1, w4);
+  EXPECT_GT(int4, bf16 / 4);
+  EXPECT_LT(int4, bf16 / 2);
+  VllmRequest r = llmd(1);
+  r.int_quant = w4;
+  EXPECT_EQ(vllm_estimate(m, r).devices.front().weights, int4 + vllm_weight_extra);
+}
+
 TEST(Vllm, StartupCheckFailsWhenUtilExceedsFreeMemory) {
   VllmRequest r = llmd(1);
   r.util_x10000 = 9950;  // 78.80 GiB requested, 78.69 GiB free after the CUDA context
