@@ -81,6 +81,23 @@ constexpr Published derived[] = {
 INSTANTIATE_TEST_SUITE_P(DerivedFromGgufFiles, PublishedSize, testing::ValuesIn(derived),
                          case_name);
 
+// Text-only GGUF files published on Hugging Face for entries whose Ollama tags have no sourced
+// size: the same shape and quantization mix without the vision tower (generate_tensors leaves the
+// projector out). Mistral Small 3.2 24B (2506): bartowski's GGUFs (llama.cpp b5697) Q4_K_M
+// 14.33, Q5_K_M 16.76, Q6_K 19.35 and Q8_0 25.05 GB, as quoted on
+// smeltcore.com/recipes/mistral-small-3-2-24b-on-m3-max-48gb-local-private-assistant-via-llama-cpp-
+// ollama-on-apple-metal/ (read 2026-12-04); vramplan's text model gives 14.33 / 16.76 / 19.34 /
+// 25.05 GB.
+constexpr Published huggingface_gguf[] = {
+    {"mistral-small3.2:24b-q4_K_M", 14.33, 0.01},
+    {"mistral-small3.2:24b-q5_K_M", 16.76, 0.01},
+    {"mistral-small3.2:24b-q6_K", 19.35, 0.01},
+    {"mistral-small3.2:24b-q8_0", 25.05, 0.01},
+};
+
+INSTANTIATE_TEST_SUITE_P(HuggingFaceGgufFiles, PublishedSize, testing::ValuesIn(huggingface_gguf),
+                         case_name);
+
 // The committed, sourced list of tags and the sizes the Ollama library shows for them
 // (tests/data/ollama-tags.tsv): every name resolves, the catalog's file (tensor bytes plus the
 // vision projector, which the shown size includes) lands within 2 % plus the display rounding
