@@ -90,8 +90,14 @@ struct Architecture {
   std::string_view name;  // general.architecture
 
   // --- tensors of a block (src/models/<arch>.cpp load_arch_tensors) ----------------------
-  bool tensor_layout = false;      // false: no generator (GGUF and safetensors files only)
-  bool encoder = false;            // no KV cache, token types and an embedding norm, no output head
+  bool tensor_layout = false;  // false: no generator (GGUF and safetensors files only)
+  bool encoder = false;        // no KV cache, token types and an embedding norm, no output head
+  // Bidirectional attention without the encoder's extra tensors: no KV cache, the decoder's
+  // tensors (gemma-embedding: llama.cpp sets causal_attn false whatever the file says).
+  bool bidirectional = false;
+  // sentence-transformers projections after the output norm: dense_2 {n_embd, 4 n_embd} and
+  // dense_3 {4 n_embd, n_embd} (EmbeddingGemma's 768 -> 3072 -> 768), and no output head.
+  bool dense_head = false;
   bool learned_positions = false;  // position_embd.weight {n_embd, n_ctx_train} (bert)
   Norm norm = Norm::rms;
   bool attn_norm = true;                   // norm before attention

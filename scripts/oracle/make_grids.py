@@ -7,6 +7,8 @@
   grid-ci.json       a handful of quick cases for .ci/run's live check
   grid-families.json the catalog's remaining decoder families (gemma, olmo2, starcoder2,
                      internlm2), measured after their graphs were rebuilt
+  grid-embedding.json EmbeddingGemma (gemma-embedding): no KV cache, so the cases vary the
+                     context, the sequences, flash attention and the ubatch only
 
 Regenerate with `python3 scripts/oracle/make_grids.py` (deterministic). Context sizes below are
 llama.cpp's TOTAL n_ctx; the grid stores node-llama-cpp's per-sequence contextSize.
@@ -83,6 +85,14 @@ FAMILIES = [
     ("internlm2:7b-q8_0", families_design((2048, 32768))),    # internlm2
 ]
 
+# gemma-embedding has no cache: the K/V types do not matter (left at F16).
+EMBEDDING = [
+    ("embeddinggemma:300m-f16",
+     [case(n_ctx, par, fa, "F16", "F16", ub)
+      for n_ctx, par in ((512, 1), (2048, 1), (2048, 2), (4096, 2))
+      for fa in (False, True) for ub in (512, 2048) if ub <= n_ctx]),
+]
+
 # Held out: ctx 12288 / 24576 and ubatch 1024 never occur in FULL; the four models never do.
 HELD_OUT_CTX = (12288, 24576)
 
@@ -130,5 +140,6 @@ def write(name, models):
 
 if __name__ == "__main__":
     for name, models in (("grid-full.json", FULL), ("grid-heldout.json", HELDOUT),
-                         ("grid-ci.json", CI), ("grid-families.json", FAMILIES)):
+                         ("grid-ci.json", CI), ("grid-families.json", FAMILIES),
+                         ("grid-embedding.json", EMBEDDING)):
         print(f"{name}: {write(name, models)} cases")

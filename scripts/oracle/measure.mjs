@@ -278,9 +278,11 @@ async function measureModel(llama, entry, versions, out, logDir) {
       lines = log.lines.slice(caseStart);
       const ctor = lines.findLastIndex((l) => l.includes("constructing llama_context"));
       ctxInfo = parseContextLines(ctor >= 0 ? lines.slice(ctor) : []);
+      // A non-causal model without memory (gemma-embedding, bert) logs no KV or RS buffer.
+      const noMemory = String(ctxInfo.params.causal_attn) === "0";
       const complete = ctxInfo.params.n_ctx != null && ctxInfo.compute_buffers.length > 0 &&
           ctxInfo.output_buffers.length > 0 &&
-          (ctxInfo.kv_buffers.length > 0 || ctxInfo.rs_buffers.length > 0);
+          (ctxInfo.kv_buffers.length > 0 || ctxInfo.rs_buffers.length > 0 || noMemory);
       record.complete = complete;
       if (complete || record.error) break;
       console.error(`${entry.model}: incomplete context log, creating it again`);

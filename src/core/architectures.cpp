@@ -117,6 +117,15 @@ constexpr Architecture gemma_post_norms(std::string_view name, QkNorm qk_norm, G
                       .hf_tied_default = true};
 }
 
+constexpr Architecture gemma_embedding() {
+  Architecture a =
+      gemma_post_norms("gemma-embedding", QkNorm::per_head, {}, fixed_period(6), {}, {});
+  a.bidirectional = true;
+  a.dense_head = true;
+  a.graph = {};  // not rebuilt: no cache, closed-form compute buffers
+  return a;
+}
+
 const auto& table() {
   static const auto archs = std::to_array<Architecture>({
       // Llama 2/3.x, Mistral, Mixtral (experts on every block), Granite-MoE-shared
@@ -162,6 +171,12 @@ const auto& table() {
                        {.pattern_from_file = false, .period = 2, .default_window = 4096}, gemma2_hf,
                        gemma2_defaults),
       gemma_post_norms("gemma3", QkNorm::per_head, {}, fixed_period(6), gemma3_hf, gemma3_defaults),
+      // EmbeddingGemma (src/models/gemma-embedding.cpp): gemma3's blocks with bidirectional
+      // attention and no KV cache (load_hparams sets causal_attn false and a symmetric window,
+      // period 6), mean pooling, and the sentence-transformers dense_2/dense_3 projections in
+      // place of the output head (convert_hf_to_gguf.py --sentence-transformers-dense-modules;
+      // Ollama's convert_embeddinggemma.go always writes them).
+      gemma_embedding(),
       // TODO: gemma3n keeps KV only in layers < 20 (n_layer_kv_from_start); ModelSpec cannot
       // say that yet, so later layers are counted as if they had their own cache.
       {.name = "gemma3n", .swa = fixed_period(5), .hf_tied_default = true},

@@ -109,9 +109,11 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
   const Wide n_ub = p.shape.n_ubatch;
   const Wide n_embd = spec.n_embd;
   // Attention spans the cells of one stream for every ubatch token (KQ is
-  // [n_kv, n_tokens/n_stream, n_head, n_stream]).
-  const Wide n_kv = p.shape.n_ctx_seq;
-  const Wide n_kv_swa = p.shape.n_swa_cells;
+  // [n_kv, n_tokens/n_stream, n_head, n_stream]). Without a cache (encoders, embedding
+  // models: build_attn_inp_no_cache) K and V are the ubatch's own rows, so the mask is
+  // n_ubatch x n_ubatch, with a second one for a sliding window (gemma-embedding).
+  const Wide n_kv = spec.causal ? Wide{p.shape.n_ctx_seq} : n_ub;
+  const Wide n_kv_swa = spec.causal ? Wide{p.shape.n_swa_cells} : (spec.swa.window > 0 ? n_ub : 0);
   const Wide mask_elem = p.flash_attn ? 2 : 4;  // F16 mask with FA, F32 without
   const Wide mask = (n_kv + n_kv_swa) * n_ub * mask_elem;
   const Widths w = attention_widths(spec);
@@ -177,7 +179,7 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
   // layer into the mask's freed block and the output phase grows by one such row, while the
   // mask no longer adds to the FFN phase. The rotation matrices are inputs of every phase
   // (measured: llama 3.1 8B / 3.2 3B / 2 7B, qwen2.5, qwen3, docs/accuracy.md).
-  const Rotation rot = rotation(spec, p);
+  const Rotation rot = spec.causal ? rotation(spec, p) : Rotation{};  // no cache, no rotation
   if (rot.k) {
     const Wide row = 4 * n_embd * n_ub;
     if (!p.flash_attn) {
@@ -192,7 +194,6 @@ ComputeBuffer compute_buffer(const ModelSpec& spec, const ComputeParams& p) {
     out.ffn += rot.inputs;
     out.attention += rot.inputs;
   }
-  if (!spec.causal) out.attention = mask + rows;  // encoders: no cache; small batches
   return ComputeBuffer{.logits = to_bytes(out.logits, compute_what),
                        .ffn = to_bytes(out.ffn, compute_what),
                        .attention = to_bytes(out.attention, compute_what)};

@@ -257,6 +257,11 @@ void model_layout(Layout& l, const Architecture& a) {
   if (a.encoder) return;  // no output head
   l.add("output_norm.weight", l.embd());
   if (a.norm == Norm::layer) l.add("output_norm.bias", l.embd());
+  if (a.dense_head) {  // embeddings out, no logits (src/models/gemma-embedding.cpp)
+    l.add("dense_2.weight", l.embd(), 4 * l.embd());
+    l.add("dense_3.weight", 4 * l.embd(), l.embd());
+    return;
+  }
   if (!s.tied_embeddings) l.add("output.weight", l.embd(), s.n_vocab);
   if (a.output_bias) l.add("output.bias", s.n_vocab);
 }

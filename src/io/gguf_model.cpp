@@ -349,7 +349,7 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
 
   s.swa = sliding_window(k, a.swa, n_layer);
   // Encoders get no KV cache (llama_model::create_memory returns none for them).
-  s.causal = !a.encoder && k.opt_bool(k.key("attention.causal")).value_or(true);
+  s.causal = !a.encoder && !a.bidirectional && k.opt_bool(k.key("attention.causal")).value_or(true);
   s.tied_embeddings = file.find_tensor("output.weight") == nullptr;
 
   const std::optional<std::int64_t> vocab = vocab_size_from_gguf(file, origin);

@@ -133,7 +133,10 @@ std::vector<Case> read_cases() {
       c.config.n_batch = p.at("n_batch").get<std::int64_t>();
       c.config.n_ubatch = p.at("n_ubatch").get<std::int64_t>();
       c.config.kv_unified = p.at("kv_unified").get<bool>();
-      const json& size_line = l.at("kv_size_lines").at(0);
+      // A model without a cache (an embedding encoder) logs no size line; the type is moot.
+      const json& sizes = l.at("kv_size_lines");
+      const json no_cache = {{"k_type", "f16"}};
+      const json& size_line = sizes.empty() ? no_cache : sizes.at(0);
       c.config.type_k = cache_type(size_line, "k_type");
       c.config.type_v =
           size_line.contains("v_type") ? cache_type(size_line, "v_type") : c.config.type_k;

@@ -453,6 +453,11 @@ TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {
   EXPECT_EQ(id_of("dolphin-phi"), "dolphin-phi-2.7b");
   EXPECT_EQ(id_of("qwen3-embedding"), "qwen3-embedding-8b");
   EXPECT_EQ(quant_of("qwen3-embedding:0.6b"), "Q8_0");
+  // EmbeddingGemma: gemma-embedding, no cache, and a qat tag refused rather than mapped.
+  EXPECT_EQ(id_of("embeddinggemma"), "embeddinggemma-300m");
+  EXPECT_EQ(quant_of("embeddinggemma"), "BF16");
+  EXPECT_FALSE(catalog.resolve("embeddinggemma")->entry->spec.causal);
+  EXPECT_THROW(static_cast<void>(catalog.resolve("embeddinggemma:300m-qat-q4_0")), Error);
   for (const char* id :
        {"mistral-small3.1-24b", "mistral-small3.2-24b", "qwen2.5vl-3b", "qwen2.5vl-7b",
         "qwen2.5vl-32b", "qwen2.5vl-72b", "llama4-scout", "llama4-maverick", "qwen3-vl-8b",

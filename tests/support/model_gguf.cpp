@@ -75,6 +75,12 @@ void write_hparams(GgufWriter& w, const ModelSpec& s) {
     w.set_bool(key("attention.causal"), false);
     w.set_u32(key("pooling_type"), 1);  // mean
   }
+  if (a == "gemma-embedding") {  // the dense_2/dense_3 projections' widths (load_hparams)
+    w.set_u32(key("dense_2_feat_in"), u32(s.n_embd));
+    w.set_u32(key("dense_2_feat_out"), u32(4 * s.n_embd));
+    w.set_u32(key("dense_3_feat_in"), u32(4 * s.n_embd));
+    w.set_u32(key("dense_3_feat_out"), u32(s.n_embd));
+  }
 
   // Sliding window: the window, and the pattern when it is not the architecture's default
   // (a per-layer bool array wins).
