@@ -112,6 +112,14 @@ class Graph {
     tensors_.reserve(n);
     nodes_.reserve(n);
   }
+  // Empties the graph and keeps its storage, for the next graph built in it (the compute
+  // buffer's replays build one graph after another: graph_compute_buffer).
+  void clear() {
+    tensors_.clear();
+    inputs_.clear();
+    nodes_.clear();
+    head_ = -1;
+  }
 
   [[nodiscard]] const Tensor& at(TensorId t) const { return tensors_[static_cast<std::size_t>(t)]; }
   [[nodiscard]] const std::vector<Tensor>& tensors() const { return tensors_; }

@@ -39,9 +39,17 @@ class TensorLayout {
   ~TensorLayout();
 
   [[nodiscard]] std::vector<TensorInfo> typed(FileType ftype) const;
+  // typed(ftype) written over `tensors`, a list typed() gave (in any file type): only the
+  // types change, so the names are not copied again (recommend re-types one entry's list for
+  // each of its quantizations). Throws std::invalid_argument when the list is not this
+  // layout's (another length, or a tensor of another name or shape).
+  void retype(std::vector<TensorInfo>& tensors, FileType ftype) const;
   [[nodiscard]] const ModelSpec& spec() const { return spec_; }
 
  private:
+  // Sets every type of `tensors` (this layout's list) for ftype.
+  void assign_types(std::vector<TensorInfo>& tensors, FileType ftype) const;
+
   ModelSpec spec_;
   std::vector<TensorInfo> tensors_;  // GGUF order; types are set by typed()
   std::vector<std::size_t> order_;   // llama-quantize's visiting order (indices into tensors_)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstddef>
 #include <string>
 
 #include <fmt/format.h>
@@ -92,11 +93,35 @@ constexpr std::array<FileTypeInfo, 33> file_type_table{{
     {FileType::mostly_mxfp4_moe, "MXFP4_MOE", GgmlType::mxfp4},
 }};
 
+// Where each id's entry is in `table` (the first one with that id; -1: none), for ids below
+// `Size`: info() is asked for every tensor of every plan (recommend sweeps the catalog), so
+// it indexes instead of scanning the table. Ids from `Size` up are looked for in the table.
+template <std::size_t Size, typename Table>
+constexpr std::array<std::int8_t, Size> index_by_id(const Table& table) {
+  std::array<std::int8_t, Size> index{};
+  index.fill(-1);
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto id = static_cast<std::size_t>(table[i].type);
+    if (id < Size && index[id] < 0) index[id] = static_cast<std::int8_t>(i);
+  }
+  return index;
+}
+
+constexpr std::size_t indexed_ids = 64;
+constexpr std::array<std::int8_t, indexed_ids> ggml_type_index =
+    index_by_id<indexed_ids>(type_table);
+constexpr std::array<std::int8_t, indexed_ids> file_type_index =
+    index_by_id<indexed_ids>(file_type_table);
+
 }  // namespace
 
 std::span<const GgmlTypeInfo> ggml_types() { return type_table; }
 
 const GgmlTypeInfo* find_ggml_type(std::int64_t id) {
+  if (id >= 0 && id < static_cast<std::int64_t>(indexed_ids)) {
+    const std::int8_t at = ggml_type_index[static_cast<std::size_t>(id)];
+    return at < 0 ? nullptr : &type_table[static_cast<std::size_t>(at)];
+  }
   for (const GgmlTypeInfo& t : type_table) {
     if (static_cast<std::int64_t>(t.type) == id) return &t;
   }
@@ -150,6 +175,10 @@ bool is_quantized(GgmlType type) { return info(type).block_size > 1; }
 std::span<const FileTypeInfo> file_types() { return file_type_table; }
 
 const FileTypeInfo* find_file_type(std::int64_t id) {
+  if (id >= 0 && id < static_cast<std::int64_t>(indexed_ids)) {
+    const std::int8_t at = file_type_index[static_cast<std::size_t>(id)];
+    return at < 0 ? nullptr : &file_type_table[static_cast<std::size_t>(at)];
+  }
   for (const FileTypeInfo& f : file_type_table) {
     if (static_cast<std::int64_t>(f.type) == id) return &f;
   }

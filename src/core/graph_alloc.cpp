@@ -45,7 +45,10 @@ Bytes elem_bytes(Elem e) {
 constexpr std::string_view compute_what = "the compute buffer";
 
 Bytes align_up(Bytes n, Bytes alignment) {
-  return checked_add(n, alignment - 1, compute_what) / alignment * alignment;
+  const Bytes padded = checked_add(n, alignment - 1, compute_what);
+  // Backend alignments are powers of two: a mask, not a division (the same value).
+  if ((alignment & (alignment - 1)) == 0) return padded & ~(alignment - 1);
+  return padded / alignment * alignment;
 }
 
 // ggml_dyn_tallocr with one chunk: free blocks sorted by offset, the last one open-ended.
@@ -55,8 +58,10 @@ class Allocator {
  public:
   explicit Allocator(Bytes alignment) : alignment_(alignment) {}
 
+  [[nodiscard]] Bytes alignment() const { return alignment_; }
+
+  // `size` is already aligned (align_up with this allocator's alignment).
   Bytes alloc(Bytes size) {
-    size = align_up(size, alignment_);
     std::size_t best = blocks_.size() - 1;
     Bytes best_size = std::numeric_limits<Bytes>::max();
     for (std::size_t i = 0; i + 1 < blocks_.size(); ++i) {
@@ -76,8 +81,8 @@ class Allocator {
     return offset;
   }
 
+  // `size` is already aligned, as alloc() got it.
   void free(Bytes offset, Bytes size) {
-    size = align_up(size, alignment_);
     for (std::size_t i = 0; i < blocks_.size(); ++i) {
       Block& b = blocks_[i];
       if (b.offset + b.size == offset) {  // the freed range follows block i
@@ -125,6 +130,7 @@ struct State {
   bool owned = false;  // holds memory from the allocator
   std::uint8_t buffer = 0;
   Bytes offset = 0;
+  Bytes size = 0;  // what it holds while owned: its bytes aligned to its buffer's alignment
 };
 
 }  // namespace
@@ -208,7 +214,9 @@ struct Replay {
 Replay replay(const Graph& graph, const std::vector<std::uint8_t>* buffer_of,
               const std::vector<Bytes>& alignments) {
   const std::vector<Tensor>& ts = graph.tensors();
-  std::vector<State> st(ts.size());
+  // One state array per thread, reused from replay to replay (replays do not nest).
+  thread_local std::vector<State> st;
+  st.assign(ts.size(), State{});
   std::vector<Allocator> allocators;
   allocators.reserve(alignments.size());
   for (Bytes a : alignments) allocators.emplace_back(a);
@@ -235,22 +243,24 @@ Replay replay(const Graph& graph, const std::vector<std::uint8_t>* buffer_of,
         s.offset = ps.offset;
         s.buffer = ps.buffer;
         ps.owned = false;
-        const Bytes alignment = alignments[ps.buffer];
-        const Bytes have = align_up(parent.bytes(), alignment);
-        const Bytes need = align_up(t.bytes(), alignment);
+        const Bytes have = ps.size;
+        const Bytes need = align_up(t.bytes(), alignments[ps.buffer]);
+        s.size = need;
         if (have > need) allocators[ps.buffer].free(ps.offset + need, have - need);
         return;
       }
     }
     s.owned = true;
     s.buffer = buffer(id);
-    s.offset = allocators[s.buffer].alloc(t.bytes());
+    Allocator& a = allocators[s.buffer];
+    s.size = align_up(t.bytes(), a.alignment());
+    s.offset = a.alloc(s.size);
   };
   auto release = [&](TensorId id) {
     const Tensor& t = graph.at(id);
     State& s = state(id);
     if (t.output || !s.owned) return;
-    allocators[s.buffer].free(s.offset, t.bytes());
+    allocators[s.buffer].free(s.offset, s.size);
     s.owned = false;
   };
 

@@ -342,7 +342,8 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
     if (!layout) layout = std::make_unique<const TensorLayout>(entry.spec);
     std::unique_ptr<Model>& slot = models[c.entry_index];
     if (slot) {
-      *slot = sizing_engines::catalog_model(entry, quant, *layout);
+      // The entry's Model in the quantization planned before: its tensor list is re-typed.
+      sizing_engines::retype_catalog_model(*slot, entry, quant, *layout);
     } else {
       slot = std::make_unique<Model>(sizing_engines::catalog_model(entry, quant, *layout));
     }

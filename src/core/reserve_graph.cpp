@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <utility>
 #include <stdexcept>
 #include <vector>
 
@@ -106,7 +107,6 @@ class Builder {
     rot_k_ = !traits.mla && rot.k;
     rot_v_ = !traits.mla && rot.v;
     nrot_ = rot.nrot;
-    g_.reserve(static_cast<std::size_t>(spec.n_layer) * 80 + 64);
     // Each layer's attention shape, resolved once (the builder asks for it several times per
     // layer), and the widest V row.
     layers_.reserve(static_cast<std::size_t>(spec.n_layer));
@@ -122,8 +122,14 @@ class Builder {
   // allocates, frees or reuses an external tensor, and a view of one is the tensor itself, so
   // one external can stand for every weight and cache view (a smaller graph).
   void share_externals() { share_externals_ = true; }
+  // Builds into `storage` (emptied first), whose memory a previous graph left allocated.
+  void reuse(Graph&& storage) {
+    g_ = std::move(storage);
+    g_.clear();
+  }
 
   Graph build(bool with_output) {
+    g_.reserve(static_cast<std::size_t>(spec_.n_layer) * 80 + 64);
     // build_inp_embd: token ids and the embeddings input (ggml_build_forward_select keeps
     // both). The first layer's K rotation matrix enters the graph before the positions; every
     // other input enters at its first use (created lazily below).
@@ -586,10 +592,16 @@ std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
   // token and one output per sequence); it keeps the larger.
   // One replay gives both sizes: the graph without the output head is the graph with it, cut
   // before the head (graph_alloc.hpp).
+  // The graphs are built one after the other in the same storage (one per thread), so a
+  // replay does not allocate and first touch a new tensor array: only the sizes come out.
+  thread_local Graph storage;
   auto replay = [&](std::int64_t n_tokens, std::int64_t n_outputs) {
     Builder builder(spec, params, *t, n_tokens, n_outputs);
     builder.share_externals();
-    const graph::AllocatedSize a = graph::allocated_size(builder.build(true), kCpuAlignment);
+    builder.reuse(std::move(storage));
+    Graph graph = builder.build(true);
+    const graph::AllocatedSize a = graph::allocated_size(graph, kCpuAlignment);
+    storage = std::move(graph);
     return GraphCompute{.with_output = a.total, .without_output = a.before_head};
   };
   GraphCompute out = replay(reserve_tokens(params), params.n_outputs);

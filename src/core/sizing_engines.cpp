@@ -19,15 +19,34 @@ Model catalog_model(const CatalogEntry& entry, FileType quant) {
   return catalog_model(entry, quant, TensorLayout(entry.spec));
 }
 
-Model catalog_model(const CatalogEntry& entry, FileType quant, const TensorLayout& layout) {
+namespace {
+
+// "llama3.1:8b-q4_k_m": the entry's first Ollama name (else its id) and the quantization.
+std::string catalog_model_name(const CatalogEntry& entry, FileType quant) {
   std::string quant_name(to_string(quant));
   std::transform(quant_name.begin(), quant_name.end(), quant_name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   std::string name = entry.ollama.empty() ? entry.id : entry.ollama.front();
   name += (name.find(':') == std::string::npos ? ":" : "-") + quant_name;
-  const Bytes projector = entry.projector ? entry.projector->bytes : 0;
-  return make_model(std::move(name), fmt::format("catalog: {}", entry.source), entry.spec, quant,
-                    layout.typed(quant), projector);
+  return name;
+}
+
+Bytes projector_bytes(const CatalogEntry& entry) {
+  return entry.projector ? entry.projector->bytes : 0;
+}
+
+}  // namespace
+
+Model catalog_model(const CatalogEntry& entry, FileType quant, const TensorLayout& layout) {
+  return make_model(catalog_model_name(entry, quant), fmt::format("catalog: {}", entry.source),
+                    entry.spec, quant, layout.typed(quant), projector_bytes(entry));
+}
+
+void retype_catalog_model(Model& model, const CatalogEntry& entry, FileType quant,
+                          const TensorLayout& layout) {
+  layout.retype(model.tensors, quant);  // throws, changing nothing, for another entry's list
+  model = make_model(catalog_model_name(entry, quant), fmt::format("catalog: {}", entry.source),
+                     entry.spec, quant, std::move(model.tensors), projector_bytes(entry));
 }
 
 namespace {

@@ -28,6 +28,11 @@ namespace vramplan::sizing_engines {
 // quantizations.
 [[nodiscard]] Model catalog_model(const CatalogEntry& entry, FileType quant,
                                   const TensorLayout& layout);
+// catalog_model(entry, quant, layout) written over `model`, a catalog_model of the same entry
+// and layout in another quantization: its tensor list is re-typed in place (TensorLayout::
+// retype), not copied. The result equals catalog_model(entry, quant, layout).
+void retype_catalog_model(Model& model, const CatalogEntry& entry, FileType quant,
+                          const TensorLayout& layout);
 
 // llama.cpp family, every layer on the GPUs (split in proportion to their memory).
 struct FullOffload {

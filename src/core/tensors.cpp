@@ -7,6 +7,7 @@
 #include <array>
 #include <charconv>
 #include <numeric>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -327,13 +328,31 @@ TensorLayout::~TensorLayout() = default;
 
 std::vector<TensorInfo> TensorLayout::typed(FileType ftype) const {
   std::vector<TensorInfo> tensors = tensors_;
-  // The converted (F16/BF16/F32) file first: the input of llama-quantize.
+  assign_types(tensors, ftype);
+  return tensors;
+}
+
+void TensorLayout::retype(std::vector<TensorInfo>& tensors, FileType ftype) const {
+  if (tensors.size() != tensors_.size()) {
+    throw std::invalid_argument("TensorLayout::retype: a tensor list of another length");
+  }
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    if (tensors[i].ne != tensors_[i].ne || tensors[i].name != tensors_[i].name) {
+      throw std::invalid_argument("TensorLayout::retype: a tensor list of another layout");
+    }
+  }
+  assign_types(tensors, ftype);
+}
+
+void TensorLayout::assign_types(std::vector<TensorInfo>& tensors, FileType ftype) const {
+  // Every type is set below from the names and shapes alone: what the list held before does
+  // not matter. The converted (F16/BF16/F32) file first: the input of llama-quantize.
   const FileType source = is_float_file(ftype) ? ftype : FileType::mostly_f16;
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     tensors[i].type =
         native_mxfp4_[i] ? GgmlType::mxfp4 : detail::converted_type(roles_[i].stays_f32, source);
   }
-  if (is_float_file(ftype)) return tensors;
+  if (is_float_file(ftype)) return;
 
   detail::QuantState state;
   state.n_layer = spec_.n_layer;
@@ -344,7 +363,6 @@ std::vector<TensorInfo> TensorLayout::typed(FileType ftype) const {
     const GgmlType chosen = detail::quantized_type(spec_, ftype, t, roles_[i], state);
     if (!native_mxfp4_[i]) t.type = chosen;
   }
-  return tensors;
 }
 
 std::vector<TensorInfo> generate_tensors(const ModelSpec& spec, FileType ftype) {

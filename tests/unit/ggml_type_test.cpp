@@ -25,6 +25,31 @@ TEST(GgmlType, UnknownAndRemovedIdsAreRejected) {
   EXPECT_EQ(find_ggml_type(39)->name, "mxfp4");
 }
 
+// find_ggml_type and find_file_type index their tables by id: every id, known or not, in
+// range of the index or past it, finds what a scan of the table finds.
+TEST(GgmlType, IndexedLookupIsTheTableScan) {
+  for (std::int64_t id = -3; id < 200; ++id) {
+    const GgmlTypeInfo* scanned = nullptr;
+    for (const GgmlTypeInfo& t : ggml_types()) {
+      if (static_cast<std::int64_t>(t.type) == id) {
+        scanned = &t;
+        break;
+      }
+    }
+    EXPECT_EQ(find_ggml_type(id), scanned) << "ggml type " << id;
+    const FileTypeInfo* scanned_file = nullptr;
+    for (const FileTypeInfo& f : file_types()) {
+      if (static_cast<std::int64_t>(f.type) == id) {
+        scanned_file = &f;
+        break;
+      }
+    }
+    EXPECT_EQ(find_file_type(id), scanned_file) << "file type " << id;
+  }
+  EXPECT_NE(find_ggml_type(static_cast<std::int64_t>(GgmlType::q4_k)), nullptr);
+  EXPECT_NE(find_file_type(static_cast<std::int64_t>(FileType::mostly_q4_k_m)), nullptr);
+}
+
 TEST(GgmlType, ParsesCaseInsensitively) {
   EXPECT_EQ(parse_ggml_type("Q8_0"), GgmlType::q8_0);
   EXPECT_EQ(parse_ggml_type("q4_k"), GgmlType::q4_k);

@@ -20,6 +20,7 @@
 #include <vramplan/report/sizing.hpp>
 #include <vramplan/tensors.hpp>
 
+#include "core/sizing_engines.hpp"
 #include "support/time_budget.hpp"
 
 namespace vramplan {
@@ -292,6 +293,37 @@ TEST(Recommend, ALimitKeepsTheBestOfTheFullList) {
 // has the same context, layers, cache and bytes. The sweep shares compute graphs between the
 // quantizations of an entry and skips fit() when the whole model fits at its full context
 // (docs/performance.md); this checks that neither changes a result. Every 3rd row.
+// recommend keeps one Model per entry and re-types it for each quantization it plans
+// (sizing_engines::retype_catalog_model): over the whole catalog, every entry's Model re-typed
+// through all its quantizations, twice in two orders, is the Model catalog_model builds afresh.
+TEST(Recommend, AModelRetypedIsTheCatalogModelOfItsQuantization) {
+  std::size_t compared = 0;
+  for (const CatalogEntry& entry : catalog().entries()) {
+    if (entry.quants.empty() || !has_tensor_layout(entry.spec.arch)) continue;
+    const TensorLayout layout(entry.spec);
+    std::vector<FileType> order = entry.quants;
+    order.insert(order.end(), entry.quants.rbegin(), entry.quants.rend());
+    Model model = sizing_engines::catalog_model(entry, order.back(), layout);
+    for (const FileType quant : order) {
+      SCOPED_TRACE(testing::Message() << entry.id << " " << to_string(quant));
+      sizing_engines::retype_catalog_model(model, entry, quant, layout);
+      const Model fresh = sizing_engines::catalog_model(entry, quant);
+      EXPECT_EQ(model.name, fresh.name);
+      EXPECT_EQ(model.source, fresh.source);
+      EXPECT_EQ(model.entry_id, fresh.entry_id);
+      EXPECT_EQ(model.spec, fresh.spec);
+      EXPECT_EQ(model.file_type, fresh.file_type);
+      EXPECT_EQ(model.tensors, fresh.tensors);
+      EXPECT_EQ(model.weights, fresh.weights);
+      EXPECT_EQ(model.projector, fresh.projector);
+      EXPECT_EQ(model.n_params, fresh.n_params);
+      EXPECT_EQ(model.file.has_value(), fresh.file.has_value());
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 500U);
+}
+
 TEST(Recommend, EveryCombinationIsWhatFitPlans) {
   const Gpu* g = gpus().find_id("rtx-4090");
   ASSERT_NE(g, nullptr);

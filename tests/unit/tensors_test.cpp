@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -582,6 +583,34 @@ TEST(Tensors, ALayoutRetypedIsTheLayoutTypedOnce) {
       EXPECT_EQ(generate_tensors(s, t), once);
     }
   }
+}
+
+// retype() over one list, quantization after quantization (what recommend does with an
+// entry's Model), leaves what typed() gives for each; another layout's list is refused.
+TEST(Tensors, AListRetypedInPlaceIsTheListTypedAfresh) {
+  const std::vector<FileType> types{FileType::mostly_q4_k_m, FileType::mostly_f16,
+                                    FileType::mostly_q2_k,   FileType::mostly_q8_0,
+                                    FileType::mostly_q4_k_m, FileType::mostly_iq3_xxs,
+                                    FileType::mostly_q5_k_s, FileType::all_f32,
+                                    FileType::mostly_q3_k_l, FileType::mostly_q2_k};
+  for (const ModelSpec& s : {llama31_8b(), gpt_oss_20b(), deepseek_v3()}) {
+    const TensorLayout layout(s);
+    std::vector<TensorInfo> list = layout.typed(FileType::mostly_q6_k);
+    for (const FileType t : types) {
+      SCOPED_TRACE(testing::Message() << s.arch << " " << to_string(t));
+      layout.retype(list, t);
+      EXPECT_EQ(list, TensorLayout(s).typed(t));
+    }
+  }
+  const TensorLayout layout(llama31_8b());
+  std::vector<TensorInfo> other = TensorLayout(gpt_oss_20b()).typed(FileType::mostly_q4_k_m);
+  EXPECT_THROW(layout.retype(other, FileType::mostly_q8_0), std::invalid_argument);
+  std::vector<TensorInfo> renamed = layout.typed(FileType::mostly_q4_k_m);
+  renamed.back().name += "x";
+  EXPECT_THROW(layout.retype(renamed, FileType::mostly_q8_0), std::invalid_argument);
+  std::vector<TensorInfo> shorter = layout.typed(FileType::mostly_q4_k_m);
+  shorter.pop_back();
+  EXPECT_THROW(layout.retype(shorter, FileType::mostly_q8_0), std::invalid_argument);
 }
 
 TEST(Tensors, UnknownArchitectureThrowsBadInput) {
