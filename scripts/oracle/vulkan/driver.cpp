@@ -7,20 +7,32 @@
 //
 //   driver --model FILE [--ngl N] [--ctx N] [--seqs N] [--ubatch N] [--fa on|off]
 //          [--mmap on|off] [--op-offload on|off] [--n-cpu-moe N] [--type-k T] [--type-v T]
-//          [--backends DIR]
+//          [--backends DIR] [--decode N] [--hold-ms MS]
+//
+// --decode N decodes one batch of N tokens and then one token (the weights are zeros: only the
+// memory a real first request allocates matters, e.g. CUDA's pool and cuBLAS workspace);
+// --hold-ms keeps the process, its context and its memory alive that long after printing
+// "vramplan_driver: holding", for a device-memory reading from outside (nvidia-smi).
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <list>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ggml-backend.h"
 #include "llama.h"
 
-// libllama-common's build info (common/build-info.h: C++ linkage).
+// libllama-common's build info (common/build-info.h: C++ linkage). A build of libllama from the
+// source without its common library (the CUDA oracle, scripts/oracle/cuda/README.md) names the
+// source commit at compile time instead.
+#ifndef VRAMPLAN_LLAMA_SOURCE
 int llama_build_number(void);
 const char* llama_commit(void);
+#endif
 
 namespace {
 
@@ -48,7 +60,7 @@ ggml_type cache_type(const std::string& name) {
 
 int main(int argc, char** argv) {
   std::string model_path, backends, type_k = "f16", type_v = "f16";
-  int ngl = -1, seqs = 1, n_cpu_moe = 0;
+  int ngl = -1, seqs = 1, n_cpu_moe = 0, decode = 0, hold_ms = 0;
   long ctx = 4096, ubatch = 512;
   bool fa = true, mmap = true, op_offload = true;
   for (int i = 1; i < argc; ++i) {
@@ -82,6 +94,10 @@ int main(int argc, char** argv) {
       type_v = v;
     else if (a == "--backends")
       backends = v;
+    else if (a == "--decode")
+      decode = std::atoi(v.c_str());
+    else if (a == "--hold-ms")
+      hold_ms = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "driver: unknown argument %s\n", a.c_str());
       return 2;
@@ -99,8 +115,12 @@ int main(int argc, char** argv) {
   else
     ggml_backend_load_all();
   llama_backend_init();
+#ifdef VRAMPLAN_LLAMA_SOURCE
+  std::printf("vramplan_driver: llama.cpp source %s\n", VRAMPLAN_LLAMA_SOURCE);
+#else
   std::printf("vramplan_driver: llama.cpp build %d, commit %s\n", llama_build_number(),
               llama_commit());
+#endif
   std::printf("vramplan_driver: %s\n", llama_print_system_info());
 
   // llama.cpp's --n-cpu-moe N: the routed-expert tensors of blocks 0..N-1 in the CPU buffer
@@ -152,6 +172,29 @@ int main(int argc, char** argv) {
     llama_model_free(model);
     std::fflush(stdout);
     return 4;
+  }
+  if (decode > 0) {
+    const int n = std::min<long>(decode, ubatch);
+    llama_batch batch = llama_batch_init(n, 0, 1);
+    for (int pass = 0; pass < 2; ++pass) {
+      const int count = pass == 0 ? n : 1;
+      batch.n_tokens = count;
+      for (int i = 0; i < count; ++i) {
+        batch.token[i] = 1 + i;
+        batch.pos[i] = pass == 0 ? i : n;
+        batch.n_seq_id[i] = 1;
+        batch.seq_id[i][0] = 0;
+        batch.logits[i] = i == count - 1;
+      }
+      if (llama_decode(lctx, batch) != 0) std::printf("vramplan_driver: decode failed\n");
+    }
+    llama_batch_free(batch);
+    std::printf("vramplan_driver: decoded %d + 1 tokens\n", n);
+  }
+  if (hold_ms > 0) {
+    std::printf("vramplan_driver: holding\n");
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
   }
   llama_free(lctx);  // prints the compute buffers with 4 decimals
   llama_model_free(model);

@@ -9,6 +9,7 @@ context reserve, no decode) and parses every buffer line per device from llama.c
              [--out-dir bench/accuracy/vulkan] [--cache ~/.cache/vramplan-oracle-vulkan]
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import pathlib
@@ -77,6 +78,59 @@ def parse_log(text):
     return r
 
 
+def build_driver(args, work):
+    """The driver and what to record about the library it runs: node-llama-cpp's prebuilt
+    Vulkan libllama, or a libllama built from the same llama.cpp source (--build-dir)."""
+    cache = pathlib.Path(args.cache)
+    driver = work / "driver"
+    flags = ["g++", "-std=c++17", "-O1", "-Wall", "-Wextra", "-o", str(driver),
+             str(HERE / "driver.cpp")]
+    if args.build_dir:
+        src = pathlib.Path(args.source)
+        libs = pathlib.Path(args.build_dir) / "bin"
+        commit = (src / "SOURCE_COMMIT").read_text().strip() if (
+            src / "SOURCE_COMMIT").is_file() else subprocess.run(
+                ["git", "-C", str(src), "log", "-1", "--format=%H %cs"],
+                capture_output=True, text=True).stdout.strip()
+        subprocess.run(flags + [f'-DVRAMPLAN_LLAMA_SOURCE="{commit}"', f"-I{src}/include",
+                                f"-I{src}/ggml/include", f"-L{libs}", "-lllama", "-lggml",
+                                "-lggml-base", f"-Wl,-rpath,{libs}"], check=True)
+        versions = {"llama_cpp_source": commit, "library": "libllama.so built from that source",
+                    "backend": args.backend}
+        return driver, "", versions
+    bins = cache / "node_modules/@node-llama-cpp/linux-x64-vulkan/bins/linux-x64-vulkan"
+    src = cache / "llama.cpp"
+    if not bins.is_dir() or not (src / "include/llama.h").is_file():
+        sys.exit(f"measure.py: no prebuilt Vulkan libllama or its source in {cache} "
+                 "(run scripts/oracle/vulkan/setup.sh)")
+    libllama = next(bins.glob("libllama.vulkan.*.so")).name
+    libggml = next(bins.glob("libggml.vulkan.*.so")).name
+    subprocess.run(flags + [f"-I{src}/include", f"-I{src}/ggml/include", f"-L{bins}",
+                            f"-l:{libllama}", "-l:libllama-common.so", "-l:libggml-base.so",
+                            f"-l:{libggml}", f"-Wl,-rpath,{bins}"], check=True)
+    pkg = json.loads((cache / "node_modules/node-llama-cpp/package.json").read_text())
+    source_commit = subprocess.run(["git", "-C", str(src), "log", "-1", "--format=%H %cs"],
+                                   capture_output=True, text=True).stdout.strip()
+    versions = {"node_llama_cpp": pkg["version"],
+                "llama_cpp_release": json.loads(
+                    (cache / "node_modules/node-llama-cpp/llama/binariesGithubRelease.json")
+                    .read_text()),
+                "llama_cpp_source": source_commit,  # the bundle's HEAD (gitRelease.bundle)
+                "library": libllama, "backend": "vulkan"}
+    return driver, str(bins), versions
+
+
+def case_tag(model, c):
+    tag = (f"{re.sub(r'[^A-Za-z0-9._-]', '_', model)}-ngl{c['ngl']}-c{c['ctx']}-"
+           f"ub{c['ubatch']}-fa{int(c['fa'])}-mmap{int(c['mmap'])}-"
+           f"oo{int(c['op_offload'])}-cmoe{c['n_cpu_moe']}")
+    if c.get("seqs", 1) != 1:
+        tag += f"-s{c['seqs']}"
+    if c.get("type_k", "f16") != "f16" or c.get("type_v", "f16") != "f16":
+        tag += f"-k{c.get('type_k', 'f16')}-v{c.get('type_v', 'f16')}"
+    return tag
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--grid", default=str(HERE / "grid-smoke.json"))
@@ -85,91 +139,92 @@ def main():
     ap.add_argument("--work", default="/tmp/vramplan-oracle-vulkan")
     ap.add_argument("--out-dir", default=str(ROOT / "bench" / "accuracy" / "vulkan"))
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/vramplan-oracle-vulkan"))
+    ap.add_argument("--backend", default="vulkan", choices=["vulkan", "cuda"],
+                    help="the GPU backend measured (cuda needs --build-dir)")
+    ap.add_argument("--build-dir", default="",
+                    help="a CMake build of libllama from --source (bin/libllama.so) instead of "
+                         "node-llama-cpp's prebuilt Vulkan library (scripts/oracle/cuda)")
+    ap.add_argument("--source", default="", help="the llama.cpp source of --build-dir")
+    ap.add_argument("--jobs", type=int, default=1, help="cases run at once")
+    ap.add_argument("--progress", default="",
+                    help="also append each record to this file as it completes")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for llama.cpp, recorded in every record (e.g. "
                          "GGML_VK_DISABLE_GRAPH_OPTIMIZE=1)")
     args = ap.parse_args()
+    if args.backend == "cuda" and not args.build_dir:
+        sys.exit("measure.py: --backend cuda needs --build-dir (scripts/oracle/cuda/README.md)")
 
-    cache = pathlib.Path(args.cache)
-    bins = cache / "node_modules/@node-llama-cpp/linux-x64-vulkan/bins/linux-x64-vulkan"
-    src = cache / "llama.cpp"
-    if not bins.is_dir() or not (src / "include/llama.h").is_file():
-        sys.exit(f"measure.py: no prebuilt Vulkan libllama or its source in {cache} "
-                 "(run scripts/oracle/vulkan/setup.sh)")
     work = pathlib.Path(args.work)
     (work / "gguf").mkdir(parents=True, exist_ok=True)
     logs = work / "logs" / args.name
     logs.mkdir(parents=True, exist_ok=True)
+    driver, backends, versions = build_driver(args, work)
 
-    # The driver, against the package's own headers and libraries.
-    driver = work / "driver"
-    libllama = next(bins.glob("libllama.vulkan.*.so")).name
-    libggml = next(bins.glob("libggml.vulkan.*.so")).name
-    subprocess.run(["g++", "-std=c++17", "-O1", "-Wall", "-Wextra", "-o", str(driver),
-                    str(HERE / "driver.cpp"), f"-I{src}/include", f"-I{src}/ggml/include",
-                    f"-L{bins}", f"-l:{libllama}", "-l:libllama-common.so",
-                    "-l:libggml-base.so", f"-l:{libggml}", f"-Wl,-rpath,{bins}"], check=True)
-
-    pkg = json.loads((cache / "node_modules/node-llama-cpp/package.json").read_text())
-    source_commit = subprocess.run(["git", "-C", str(src), "log", "-1", "--format=%H %cs"],
-                                   capture_output=True, text=True).stdout.strip()
-    vulkan_device = None
-    versions = {"node_llama_cpp": pkg["version"],
-                "llama_cpp_release": json.loads(
-                    (cache / "node_modules/node-llama-cpp/llama/binariesGithubRelease.json")
-                    .read_text()),
-                "llama_cpp_source": source_commit,  # the bundle's HEAD (gitRelease.bundle)
-                "library": libllama, "backend": "vulkan"}
-
-    env = dict(os.environ, GGML_VK_VISIBLE_DEVICES="0")  # lavapipe is a CPU-type device
+    env = dict(os.environ)
+    if args.backend == "vulkan":
+        env["GGML_VK_VISIBLE_DEVICES"] = "0"  # lavapipe is a CPU-type device
     extra_env = dict(kv.split("=", 1) for kv in args.env)
     env.update(extra_env)
     grid = json.loads(pathlib.Path(args.grid).read_text())
     catalog = ROOT / "bench/accuracy/vulkan/shapes.yaml"
+    jobs = []
+    for entry in grid:
+        model = entry["model"]
+        gguf = work / "gguf" / (re.sub(r"[:/]", "-", model) + ".gguf")
+        made = json.loads(subprocess.run(
+            [args.make_gguf, "--catalog", str(catalog), "--model", model, "--out",
+             str(gguf)], check=True, capture_output=True, text=True).stdout)
+        jobs += [(model, gguf, made, c) for c in entry["cases"]]
+
+    device = {"name": None}
+
+    def run_case(job):
+        model, gguf, made, c = job
+        cmd = [str(driver), "--model", str(gguf), "--backends", backends,
+               "--ngl", str(c["ngl"]), "--ctx", str(c["ctx"]),
+               "--seqs", str(c.get("seqs", 1)), "--ubatch", str(c["ubatch"]),
+               "--fa", "on" if c["fa"] else "off",
+               "--mmap", "on" if c["mmap"] else "off",
+               "--op-offload", "on" if c["op_offload"] else "off",
+               "--n-cpu-moe", str(c["n_cpu_moe"]),
+               "--type-k", c.get("type_k", "f16"), "--type-v", c.get("type_v", "f16")]
+        if not backends:
+            del cmd[3:5]
+        t0 = time.monotonic()
+        run = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        seconds = time.monotonic() - t0
+        log = run.stdout + run.stderr
+        tag = case_tag(model, c)
+        (logs / f"{tag}.log").write_text(log)
+        if m := re.search(r"ggml_vulkan: 0 = (.*)", log):
+            device["name"] = m[1].strip()
+        if m := re.search(r"Device 0: (.*)", log):
+            device["name"] = m[1].strip()
+        if m := re.search(r"vramplan_driver: llama.cpp build ([0-9]+), commit (\S+)", log):
+            versions["llama_cpp_build"] = f"build {m[1]}, commit {m[2]}"
+        llama = parse_log(log)
+        complete = (run.returncode == 0 and llama["params"].get("n_ctx") is not None
+                    and llama["compute_buffers"] and llama["output_buffers"]
+                    and llama["kv_buffers"])
+        record = {"model": model, "arch": made["arch"], "file_type": made["file_type"],
+                  "gguf": str(gguf), "tensor_bytes": made["tensor_bytes"],
+                  "asked": c, "env": extra_env, "complete": bool(complete),
+                  "returncode": run.returncode, "seconds": round(seconds, 1), "llama": llama,
+                  "versions": dict(versions, **{f"{args.backend}_device": device["name"]})}
+        devs = " ".join(f"{b['buffer']}={b['mib']}" for b in
+                        llama["model_buffers"] + llama["kv_buffers"] +
+                        llama["compute_buffers"])
+        print(f"{tag}: rc={run.returncode} {seconds:.1f}s {devs}", file=sys.stderr, flush=True)
+        if args.progress:
+            with open(args.progress, "a") as f:
+                f.write(json.dumps(record) + "\n")
+        return record
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        records = list(pool.map(run_case, jobs))  # grid order, whatever finished first
     out_path = work / f"{args.name}.jsonl"
-    with out_path.open("w") as out:
-        for entry in grid:
-            model = entry["model"]
-            gguf = work / "gguf" / (re.sub(r"[:/]", "-", model) + ".gguf")
-            made = json.loads(subprocess.run(
-                [args.make_gguf, "--catalog", str(catalog), "--model", model, "--out",
-                 str(gguf)], check=True, capture_output=True, text=True).stdout)
-            for c in entry["cases"]:
-                cmd = [str(driver), "--model", str(gguf), "--backends", str(bins),
-                       "--ngl", str(c["ngl"]), "--ctx", str(c["ctx"]),
-                       "--seqs", str(c.get("seqs", 1)), "--ubatch", str(c["ubatch"]),
-                       "--fa", "on" if c["fa"] else "off",
-                       "--mmap", "on" if c["mmap"] else "off",
-                       "--op-offload", "on" if c["op_offload"] else "off",
-                       "--n-cpu-moe", str(c["n_cpu_moe"]),
-                       "--type-k", c.get("type_k", "f16"), "--type-v", c.get("type_v", "f16")]
-                t0 = time.monotonic()
-                run = subprocess.run(cmd, capture_output=True, text=True, env=env)
-                seconds = time.monotonic() - t0
-                log = run.stdout + run.stderr
-                tag = (f"{re.sub(r'[^A-Za-z0-9._-]', '_', model)}-ngl{c['ngl']}-c{c['ctx']}-"
-                       f"ub{c['ubatch']}-fa{int(c['fa'])}-mmap{int(c['mmap'])}-"
-                       f"oo{int(c['op_offload'])}-cmoe{c['n_cpu_moe']}")
-                (logs / f"{tag}.log").write_text(log)
-                if m := re.search(r"ggml_vulkan: 0 = (.*)", log):
-                    vulkan_device = m[1].strip()
-                if m := re.search(r"vramplan_driver: llama.cpp build ([0-9]+), commit (\S+)", log):
-                    versions["llama_cpp_build"] = f"build {m[1]}, commit {m[2]}"
-                llama = parse_log(log)
-                complete = (run.returncode == 0 and llama["params"].get("n_ctx") is not None
-                            and llama["compute_buffers"] and llama["output_buffers"]
-                            and llama["kv_buffers"])
-                record = {"model": model, "arch": made["arch"], "file_type": made["file_type"],
-                          "gguf": str(gguf), "tensor_bytes": made["tensor_bytes"],
-                          "asked": c, "env": extra_env, "complete": bool(complete), "returncode": run.returncode,
-                          "seconds": round(seconds, 1), "llama": llama,
-                          "versions": dict(versions, vulkan_device=vulkan_device)}
-                out.write(json.dumps(record) + "\n")
-                out.flush()
-                devs = " ".join(f"{b['buffer']}={b['mib']}" for b in
-                                llama["model_buffers"] + llama["kv_buffers"] +
-                                llama["compute_buffers"])
-                print(f"{tag}: rc={run.returncode} {seconds:.1f}s {devs}", file=sys.stderr)
+    out_path.write_text("".join(json.dumps(r) + "\n" for r in records))
     out_dir = pathlib.Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{args.name}.jsonl"
