@@ -49,6 +49,10 @@ enum class Op : std::uint8_t {
 // other user.
 [[nodiscard]] bool can_inplace(Op op);
 
+// Which ggml view op a view node is (only the Vulkan backend's reordering tells them apart,
+// sched.cpp): ggml_reshape_*, ggml_view_*, ggml_permute / ggml_transpose.
+enum class ViewOp : std::uint8_t { reshape, view, permute };
+
 // Element types as far as sizes and layouts go.
 enum class Elem : std::uint8_t { f32, f16, i32, i64, i8 };  // i8: raw bytes (copies of weights)
 
@@ -59,9 +63,10 @@ struct Tensor {
   Op op = Op::input;
   Elem elem = Elem::f32;
   std::array<std::int64_t, 4> ne{1, 1, 1, 1};
-  bool contiguous = true;  // false for permuted views (their strides differ from ne's)
-  bool output = false;     // GGML_TENSOR_FLAG_OUTPUT: never freed, never reused in place
-  TensorId view_src = -1;  // root tensor whose memory a view uses
+  bool contiguous = true;            // false for permuted views (their strides differ from ne's)
+  ViewOp view_op = ViewOp::reshape;  // for Op::view
+  bool output = false;               // GGML_TENSOR_FLAG_OUTPUT: never freed, never reused in place
+  TensorId view_src = -1;            // root tensor whose memory a view uses
   std::array<TensorId, 4> src{-1, -1, -1, -1};
   // For externals, the memory they stand for, which the scheduler replay (sched.hpp) places
   // on a device: a weight or a KV-cache view of block `layer` (-1: the input layer, n_layer:
@@ -86,8 +91,17 @@ class Graph {
   // An external weight or KV-cache view of block `layer` of `bytes` (see Tensor::memory).
   TensorId external(Memory memory, std::int32_t layer, Bytes bytes, bool expert = false);
   TensorId op(Op op, Elem elem, Shape ne, std::initializer_list<TensorId> srcs);
-  // A view of `parent` with shape ne (a reshape when contiguous, a permute when not).
+  // A view of `parent` with shape ne (a reshape when contiguous, a permute when not). A view
+  // of an external is the external itself (it owns nothing either).
   TensorId view(TensorId parent, Shape ne, bool contiguous = true);
+  // The same made by ggml_view_* (not a reshape or a permute).
+  TensorId view_of(TensorId parent, Shape ne, bool contiguous = true);
+  // A view node of a weight or KV-cache view (an external, or a view node of one), as ggml's
+  // graph has it (llama_kv_cache::get_k, a permute of it): it allocates nothing and stands for
+  // the external's bytes (an i8 row of memory_bytes), so a copy of it into another backend is
+  // as large as the external. Only the node list changes (the Vulkan backend's reordering
+  // looks at node positions); the allocator's result does not.
+  TensorId external_view(TensorId parent, ViewOp view_op);
   // A node that writes into memory the allocator does not own (set_rows into the KV cache):
   // it allocates nothing but keeps its sources alive until it runs.
   TensorId store(std::initializer_list<TensorId> srcs);

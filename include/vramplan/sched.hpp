@@ -25,6 +25,9 @@ struct GpuRules {
   std::int64_t offload_min_batch = 32;
   // supports_op rejects an op any of whose tensors is larger than this (0: no limit).
   Bytes max_tensor = 0;
+  // The backend reorders the nodes of each of its splits (the Vulkan backend's graph_optimize,
+  // off with GGML_VK_DISABLE_GRAPH_OPTIMIZE=1).
+  bool reorders_nodes = false;
   std::string_view source;
 };
 

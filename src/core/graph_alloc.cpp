@@ -194,7 +194,32 @@ TensorId Graph::view(TensorId parent, Shape ne, bool contiguous) {
   t.elem = p.elem;
   t.ne = ne;
   t.contiguous = contiguous;
+  t.view_op = contiguous ? ViewOp::reshape : ViewOp::permute;
   t.view_src = p.is_view() ? p.view_src : parent;
+  t.src[0] = parent;
+  tensors_.push_back(t);
+  nodes_.push_back(static_cast<TensorId>(tensors_.size() - 1));
+  return nodes_.back();
+}
+
+TensorId Graph::view_of(TensorId parent, Shape ne, bool contiguous) {
+  const TensorId v = view(parent, ne, contiguous);
+  if (v != parent) tensors_[static_cast<std::size_t>(v)].view_op = ViewOp::view;
+  return v;
+}
+
+TensorId Graph::external_view(TensorId parent, ViewOp view_op) {
+  const Tensor& p = at(parent);
+  const TensorId root = p.is_view() ? p.view_src : parent;
+  const Tensor& r = at(root);
+  if (r.op != Op::external)
+    throw std::logic_error("external_view of a tensor that is not external");
+  Tensor t;
+  t.op = Op::view;
+  t.view_op = view_op;
+  t.elem = Elem::i8;
+  t.ne = {std::max<std::int64_t>(1, static_cast<std::int64_t>(r.memory_bytes)), 1, 1, 1};
+  t.view_src = root;
   t.src[0] = parent;
   tensors_.push_back(t);
   nodes_.push_back(static_cast<TensorId>(tensors_.size() - 1));

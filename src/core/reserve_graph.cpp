@@ -283,13 +283,13 @@ class Builder {
       const std::int64_t width = n_head * head_k_ + n_kv_head * (head_k_ + head_v_);
       const TensorId qkv =
           g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w("attn_qkv.weight"), cur});
-      q = g_.view(qkv, {head_k_, n_head, n_t_, 1}, false);
+      q = g_.view_of(qkv, {head_k_, n_head, n_t_, 1}, false);
       q = g_.op(Op::rope, Elem::f32, {head_k_, n_head, n_t_, 1}, {q, pos_});
       q = g_.op(Op::scale, Elem::f32, {head_k_, n_head, n_t_, 1}, {q});
       if (rot_k_) q = rotate(q, k_rot(kv), nrot_);
-      v = g_.view(qkv, {head_v_, n_kv_head, n_t_, 1}, false);
+      v = g_.view_of(qkv, {head_v_, n_kv_head, n_t_, 1}, false);
       if (rot_v_) v = rotate(v, v_rot(kv), 64);
-      k = g_.view(qkv, {head_k_, n_kv_head, n_t_, 1}, false);
+      k = g_.view_of(qkv, {head_k_, n_kv_head, n_t_, 1}, false);
       k = g_.op(Op::rope, Elem::f32, {head_k_, n_kv_head, n_t_, 1}, {k, pos_});
       if (rot_k_) k = rotate(k, k_rot(kv), nrot_);
     } else {
@@ -315,37 +315,63 @@ class Builder {
       }
     }
 
-    // KV store (cpy_k / cpy_v): set_rows into views of the cache, which the allocator does
-    // not own; what matters is that K and V stay alive until then.
+    // KV store (cpy_k / cpy_v): set_rows into the cache, which the allocator does not own;
+    // what matters is that K and V stay alive until then. With several streams the cache is
+    // reshaped to one buffer first (a view node of it); V without flash attention is stored
+    // transposed into a reshape of the cache, one element per row. The nodes come in ggml's
+    // order (set_rows's sources: the values, the indices, the cache).
     const TensorId k_cache = cache_view(il, false);
     const TensorId v_cache = cache_view(il, true);
-    g_.store({g_.view(k, {n_kv_head * head_k_, n_t_, 1, 1}), k_idxs(kv), k_cache});
+    {
+      const TensorId k_rows = g_.view_of(k, {n_kv_head * head_k_, n_t_, 1, 1});
+      const TensorId k_dst =
+          n_stream_ > 1 ? g_.external_view(k_cache, graph::ViewOp::reshape) : k_cache;
+      g_.store({k_rows, k_idxs(kv), k_dst});
+    }
     if (p_.flash_attn) {
-      g_.store({g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1}), v_idxs(kv), v_cache});
+      const TensorId v_rows = g_.view_of(v, {n_kv_head * head_v_, n_t_, 1, 1});
+      const TensorId v_dst =
+          n_stream_ > 1 ? g_.external_view(v_cache, graph::ViewOp::reshape) : v_cache;
+      g_.store({v_rows, v_idxs(kv), v_dst});
     } else {
-      // V is stored transposed, one element per row: a strided V is made contiguous first.
+      // A strided V is made contiguous first.
       const TensorId v2 = g_.at(v).contiguous
                               ? g_.view(v, {n_kv_head * head_v_, n_t_, 1, 1})
                               : g_.op(Op::cont, Elem::f32, {n_kv_head * head_v_, n_t_, 1, 1}, {v});
-      g_.store({g_.view(v2, {1, n_kv_head * head_v_ * n_t_, 1, 1}), v_idxs(kv), v_cache});
+      const TensorId v_rows = g_.view(v2, {1, n_kv_head * head_v_ * n_t_, 1, 1});
+      const TensorId v_dst = g_.external_view(v_cache, graph::ViewOp::reshape);
+      g_.store({v_rows, v_idxs(kv), v_dst});
     }
 
-    // build_attn_mha over one stream's cells per ubatch token.
+    // build_attn_mha over one stream's cells per ubatch token: Q viewed per stream and
+    // permuted; K and V the cache's views (get_k, get_v), permuted. ggml orders them as the
+    // first op that reads them visits its sources.
     const std::int64_t n_ts = n_t_ / n_stream_;
-    const TensorId qv = g_.view(q, {head_k_, n_head, n_ts, n_stream_});
-    const TensorId qp = g_.view(qv, {head_k_, n_ts, n_head, n_stream_}, false);
+    auto q_heads = [&] {
+      const TensorId qv = g_.view_of(q, {head_k_, n_head, n_ts, n_stream_});
+      return g_.view(qv, {head_k_, n_ts, n_head, n_stream_}, false);
+    };
+    auto permuted = [&](TensorId cache) {
+      return g_.external_view(g_.external_view(cache, graph::ViewOp::view), graph::ViewOp::permute);
+    };
     TensorId out = -1;
     if (p_.flash_attn) {
+      const TensorId qp = q_heads();
+      const TensorId kp = permuted(k_cache);
+      const TensorId vp = permuted(v_cache);
       const TensorId fa = g_.op(Op::flash_attn, Elem::f32, {head_v_, n_head, n_ts, n_stream_},
-                                {qp, k_cache, v_cache, mask(kv)});
+                                {qp, kp, vp, mask(kv)});
       out = g_.view(fa, {head_v_ * n_head, n_t_, 1, 1});
     } else {
       const Graph::Shape scores{kv.cells, n_ts, n_head, n_stream_};
-      TensorId kq = g_.op(Op::mul_mat, Elem::f32, scores, {k_cache, qp});
+      const TensorId kp = permuted(k_cache);
+      const TensorId qp = q_heads();
+      TensorId kq = g_.op(Op::mul_mat, Elem::f32, scores, {kp, qp});
       if (t_.g.attn_softcap) kq = softcap(kq);
       kq = g_.op(Op::soft_max, Elem::f32, scores, {kq, mask(kv)});
+      const TensorId vp = permuted(v_cache);
       const TensorId kqv =
-          g_.op(Op::mul_mat, Elem::f32, {head_v_, n_ts, n_head, n_stream_}, {v_cache, kq});
+          g_.op(Op::mul_mat, Elem::f32, {head_v_, n_ts, n_head, n_stream_}, {vp, kq});
       const TensorId perm = g_.view(kqv, {head_v_, n_head, n_ts, n_stream_}, false);
       out = g_.op(Op::cont, Elem::f32, {head_v_ * n_head, n_t_, 1, 1}, {perm});
     }
@@ -495,7 +521,7 @@ class Builder {
     if (!oai) probs = g_.op(Op::soft_max, Elem::f32, {n_expert, rows, 1, 1}, {probs});
     const TensorId probs3 = g_.view(probs, {1, n_expert, rows, 1});
     const TensorId order = g_.op(Op::argsort, Elem::i32, {n_expert, rows, 1, 1}, {probs});
-    const TensorId top = g_.view(order, kw, false);
+    const TensorId top = g_.view_of(order, kw, false);
     const TensorId picked = g_.op(Op::get_rows, Elem::f32, {1, k, rows, 1}, {probs3, top});
     const TensorId weights2 = oai || t_.moe_weights_norm ? g_.view(picked, kw) : -1;
     TensorId weights = -1;
@@ -524,7 +550,7 @@ class Builder {
     const TensorId weighted = g_.op(Op::mul, Elem::f32, {n_embd, k, rows, 1}, {down, weights});
     std::vector<TensorId> slots;
     for (std::int64_t i = 0; i < k; ++i) {
-      slots.push_back(g_.view(weighted, {n_embd, rows, 1, 1}, false));
+      slots.push_back(g_.view_of(weighted, {n_embd, rows, 1, 1}, false));
     }
     TensorId sum = slots[0];
     for (std::size_t i = 1; i < slots.size(); ++i) {

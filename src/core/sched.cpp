@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "vk_reorder.hpp"
+
 // Every pass below follows ggml_backend_sched_split_graph and
 // ggml_backend_sched_backend_id_from_cur (ggml/src/ggml-backend.cpp, llama.cpp
 // de3ff815ea7d559ee917f063901b8986f038abc6): backend 0 is the GPU, backend 1 the CPU (the
@@ -65,6 +67,73 @@ class Scheduler {
     return t.op == Op::external ? t.memory_bytes : t.bytes();
   }
 
+  // The tensor whose memory a view or a KV store (set_rows) uses; a tensor's own id otherwise.
+  TensorId base_of(TensorId id) const {
+    const Tensor& t = at(id);
+    if (t.is_view()) return t.view_src;
+    if (is_store(t)) {
+      const Tensor& dst = at(t.src[2]);
+      return dst.is_view() ? dst.view_src : t.src[2];
+    }
+    return id;
+  }
+
+  // The ggml op the Vulkan reordering sees.
+  static vk::GgmlOp ggml_op(const Tensor& t) {
+    using vk::GgmlOp;
+    switch (t.op) {
+      case Op::input:
+        return GgmlOp::none;
+      case Op::external:
+        return is_store(t) ? GgmlOp::set_rows : GgmlOp::none;
+      case Op::view:
+        return t.view_op == graph::ViewOp::view      ? GgmlOp::view
+               : t.view_op == graph::ViewOp::permute ? GgmlOp::permute
+                                                     : GgmlOp::reshape;
+      case Op::get_rows:
+        return GgmlOp::get_rows;
+      case Op::rms_norm:
+        return GgmlOp::rms_norm;
+      case Op::norm:
+        return GgmlOp::norm;
+      case Op::mul:
+        return GgmlOp::mul;
+      case Op::add:
+        return GgmlOp::add;
+      case Op::scale:
+        return GgmlOp::scale;
+      case Op::unary:
+        return GgmlOp::unary;
+      case Op::glu:
+        return GgmlOp::glu;
+      case Op::mul_mat:
+        return GgmlOp::mul_mat;
+      case Op::mul_mat_id:
+        return GgmlOp::mul_mat_id;
+      case Op::add_id:
+        return GgmlOp::add_id;
+      case Op::rope:
+        return GgmlOp::rope;
+      case Op::soft_max:
+        return GgmlOp::soft_max;
+      case Op::flash_attn:
+        return GgmlOp::flash_attn_ext;
+      case Op::cont:
+        return GgmlOp::cont;
+      case Op::concat:
+        return GgmlOp::concat;
+      case Op::argsort:
+        return GgmlOp::argsort;
+      case Op::sum_rows:
+        return GgmlOp::sum_rows;
+      case Op::div:
+        return GgmlOp::div;
+      case Op::clamp:
+        return GgmlOp::clamp;
+    }
+    return GgmlOp::none;
+  }
+
   // The device of an external's memory.
   int location(const Tensor& t) const {
     if (t.layer < 0) return kCpu;  // the input layer (token_embd) stays on the CPU
@@ -105,7 +174,9 @@ class Scheduler {
   int from_cur(TensorId id) {
     const Tensor& t = at(id);
     if (is_store(t)) {
-      const int b = location(at(t.src[2]));
+      // The cache, or a reshape of it (graph::Graph::external_view).
+      const Tensor& cache = at(t.src[2]);
+      const int b = location(cache.is_view() ? at(cache.view_src) : cache);
       return b == kGpu && !supports(kGpu, id) ? -1 : b;
     }
     if (t.op == Op::rope || t.op == Op::flash_attn) return -1;
@@ -285,6 +356,65 @@ class Scheduler {
     }
     const int splits = static_cast<int>(all.size());
 
+    // The GPU backend's reordering of each of its splits (ggml_backend_sched_split_graph runs
+    // it after the copies are known, before the graph copy), with the tensors it keeps alive
+    // until a node ran (emitted as dependency nodes after that node).
+    std::unordered_map<TensorId, std::vector<std::int64_t>> keep_until;
+    const auto copy_key = [&](std::size_t ci) {
+      return static_cast<std::int64_t>(g_.tensors().size() + ci);
+    };
+    if (gpu_.reorders_nodes) {
+      std::vector<int> uses(g_.tensors().size(), 0);
+      for (TensorId id : nodes) {
+        for (TensorId s : at(id).src) {
+          if (s >= 0) ++uses[static_cast<std::size_t>(s)];
+        }
+      }
+      for (Split& sp : all) {
+        if (sp.backend != kGpu || sp.nodes.empty()) continue;
+        std::vector<vk::Node> vn;
+        vn.reserve(sp.nodes.size());
+        for (TensorId id : sp.nodes) {
+          const Tensor& t = at(id);
+          vk::Node n;
+          n.key = id;
+          n.op = ggml_op(t);
+          n.view_src = t.is_view() ? t.view_src : is_store(t) ? base_of(id) : -1;
+          n.output = t.output;
+          n.use_count = uses[static_cast<std::size_t>(id)];
+          for (std::size_t j = 0; j < 4; ++j) {
+            const TensorId s = t.src[j];
+            if (s < 0) continue;
+            const std::int64_t ci = src_copy[static_cast<std::size_t>(id)][j];
+            if (ci >= 0) {
+              n.src[j] = n.src_base[j] = copy_key(static_cast<std::size_t>(ci));
+            } else {
+              n.src[j] = s;
+              n.src_op[j] = ggml_op(at(s));
+              n.src_base[j] = base_of(s);
+            }
+          }
+          vn.push_back(n);
+        }
+        const vk::Reordered r = vk::reorder(vn);
+        std::vector<TensorId> reordered;
+        reordered.reserve(sp.nodes.size());
+        for (int i : r.order) reordered.push_back(sp.nodes[static_cast<std::size_t>(i)]);
+        sp.nodes = std::move(reordered);
+        for (const auto& [until, kept] : r.deps) {
+          std::vector<std::int64_t>& k = keep_until[static_cast<TensorId>(until)];
+          for (std::int64_t kept_key : kept) {
+            if (std::find(k.begin(), k.end(), kept_key) == k.end()) k.push_back(kept_key);
+          }
+        }
+      }
+    }
+    // The dependency nodes after `id`: one per 4 kept tensors (GGML_MAX_SRC).
+    const auto deps_after = [&](TensorId id) -> const std::vector<std::int64_t>* {
+      const auto it = keep_until.find(id);
+      return it == keep_until.end() ? nullptr : &it->second;
+    };
+
     // The new index of every copy and node, known before anything is emitted: a split's
     // dependencies may name a source that comes later in the same split (a view of an
     // activation made between two of its nodes), as ggml's graph_copy does with pointers.
@@ -296,7 +426,12 @@ class Scheduler {
           ++next;  // the dependency
           copy_new[static_cast<std::size_t>(input.second)] = next++;
         }
-        for (TensorId id : sp.nodes) map[static_cast<std::size_t>(id)] = next++;
+        for (TensorId id : sp.nodes) {
+          map[static_cast<std::size_t>(id)] = next++;
+          if (const auto* kept = deps_after(id)) {
+            next += static_cast<TensorId>((kept->size() + 3) / 4);
+          }
+        }
       }
     }
     for (const Split& sp : all) {
@@ -319,6 +454,20 @@ class Scheduler {
         }
         if (t.is_view()) t.view_src = map[static_cast<std::size_t>(t.view_src)];
         push(h.node(t), backend(id));
+        if (const auto* kept = deps_after(id)) {
+          for (std::size_t k = 0; k < kept->size(); k += 4) {
+            Tensor dep;  // keeps its sources alive until here (allocates nothing)
+            dep.op = Op::external;
+            for (std::size_t j = 0; j < 4 && k + j < kept->size(); ++j) {
+              const std::int64_t kept_key = (*kept)[k + j];
+              const auto n_tensors = static_cast<std::int64_t>(g_.tensors().size());
+              dep.src[j] = kept_key >= n_tensors
+                               ? copy_new[static_cast<std::size_t>(kept_key - n_tensors)]
+                               : map[static_cast<std::size_t>(kept_key)];
+            }
+            push(h.node(dep), sp.backend);
+          }
+        }
       }
     }
     buffer.resize(h.tensors().size(), 0);
@@ -342,6 +491,7 @@ const GpuRules& vulkan_lavapipe() {
       .host_alignment = 64,
       .offload_min_batch = 32,
       .max_tensor = 128 * mib,
+      .reorders_nodes = true,
       .source =
           "ggml-vulkan.cpp (buffer type and host buffer type get_alignment, "
           "supports_op, offload_op); vulkaninfo on the oracle's llvmpipe device"};
@@ -355,6 +505,7 @@ const GpuRules& vulkan_generic() {
       .host_alignment = 64,
       .offload_min_batch = 32,
       .max_tensor = 4 * gib - 1,
+      .reorders_nodes = true,
       .source = "ggml-vulkan.cpp; typical discrete-GPU limits (4 GiB storage-buffer range)"};
   return rules;
 }

@@ -4,12 +4,14 @@
 //
 //   vramplan_dump_graph --model llama3.2:3b-q4_0 --ctx 8192 --parallel 2 --ubatch 512
 //                       --flash-attn on --type-k q8_0 --type-v q8_0 > mine.txt
+//   vramplan_dump_graph --catalog bench/accuracy/vulkan/shapes.yaml --model vkqwen3:tiny-q8_0 ...
 #include <cstdio>
 #include <iterator>
 #include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -42,7 +44,7 @@ GgmlType cache_type(const std::string& name) {
 
 int run(int argc, char** argv) {
   CLI::App app("prints vramplan's rebuilt worst-case graph (ggml-alloc dump format)");
-  std::string model, fa = "on", tk = "f16", tv = "f16";
+  std::string model, fa = "on", tk = "f16", tv = "f16", extra_catalog;
   std::int64_t ctx = 4096, ubatch = 512;
   std::int32_t parallel = 1;
   app.add_option("--model", model)->required();
@@ -52,9 +54,13 @@ int run(int argc, char** argv) {
   app.add_option("--flash-attn", fa);
   app.add_option("--type-k", tk);
   app.add_option("--type-v", tv);
+  app.add_option("--catalog", extra_catalog,
+                 "an extra catalog file (e.g. bench/accuracy/vulkan/shapes.yaml)");
   CLI11_PARSE(app, argc, argv);
 
-  const Catalog catalog = io::load_catalog({}, "");
+  std::vector<std::string> extra;
+  if (!extra_catalog.empty()) extra.emplace_back(extra_catalog);
+  const Catalog catalog = io::load_catalog(extra, "");
   const std::optional<ModelRef> ref = catalog.resolve(model);
   if (!ref || ref->entry == nullptr) throw std::runtime_error("not in the catalog: " + model);
   const ModelSpec& spec = ref->entry->spec;

@@ -1,5 +1,6 @@
 // The scheduler replay (sched.hpp) on hand-built graphs: op offload of a host weight by batch
-// size, the copies it makes, and lavapipe's storage-buffer limit.
+// size, the copies it makes, lavapipe's storage-buffer limit, and the Vulkan backend's node
+// reordering.
 #include <gtest/gtest.h>
 
 #include <vramplan/graph_alloc.hpp>
@@ -94,6 +95,30 @@ TEST(Sched, AnActivationCopiedToTheHostIsFreedAfterItsCopy) {
   p.kv_offload = false;
   const sched::Result r = sched::replay(g, p, sched::vulkan_lavapipe());
   EXPECT_EQ(r.gpu, 256 * 64 * 4 + 4096 * 64 * 4);
+}
+
+// The Vulkan backend places the next node together with the independent real nodes within the
+// next 20 (ggml_vk_graph_optimize): in a = x·W0, b = cont(a), c = x·W1, d = b + c, c is moved
+// before b, so a, b and c are alive together where in graph order a is freed once b is made
+// (d runs in place of b either way).
+TEST(Sched, TheVulkanReorderingMovesIndependentNodesForward) {
+  Graph g;
+  const Graph::Shape act{1024, 256, 1, 1};  // 1 MiB of f32
+  const auto x = g.input(Elem::f32, {256, 256, 1, 1});
+  const auto a = g.op(Op::mul_mat, Elem::f32, act, {g.external(Memory::weight, 0, mib), x});
+  const auto b = g.op(Op::cont, Elem::f32, act, {a});
+  const auto c = g.op(Op::mul_mat, Elem::f32, act, {g.external(Memory::weight, 0, mib), x});
+  g.mark_output(g.op(Op::add, Elem::f32, act, {b, c}));
+  sched::Placement p;
+  p.n_layer = 1;
+  p.block_on_gpu = {true};
+  sched::GpuRules plain = sched::vulkan_lavapipe();
+  plain.reorders_nodes = false;
+  ASSERT_TRUE(sched::vulkan_lavapipe().reorders_nodes);
+  const sched::Result reordered = sched::replay(g, p, sched::vulkan_lavapipe());
+  const sched::Result in_order = sched::replay(g, p, plain);
+  EXPECT_EQ(reordered.gpu - in_order.gpu, mib);
+  EXPECT_EQ(reordered.host, in_order.host);
 }
 
 }  // namespace
