@@ -62,8 +62,8 @@ void add_model_flags(CLI::App& app, ModelFlags& flags) {
                  "vision projector GGUF whose weights count too (llava-style models)")
       ->type_name("FILE");
   app.add_option("--cpu-repack", flags.cpu_repack,
-                 "CPU_REPACK copies llama.cpp makes of host weights: avx2, avx512, arm, off "
-                 "(--no-repack)")
+                 "CPU_REPACK copies llama.cpp makes of host weights in a CPU-only plan (none "
+                 "beside a CUDA or Vulkan GPU): avx2, avx512, arm, off (--no-repack)")
       ->type_name("ISA")
       ->default_str("avx2");
   add_catalog_flag(app, flags.catalogs);

@@ -72,7 +72,7 @@ std::vector<VkCase> predicted_cases(const fs::path& dir) {
     // One Vulkan device of lavapipe's 2 GiB heap (not enforced by lavapipe).
     const Estimate est =
         estimate(model, engine(EngineId::llamacpp_lib), Backend::vulkan, c.config, {2048 * mib},
-                 nullptr, c.graph_optimize ? &sched::vulkan_lavapipe() : &plain);
+                 nullptr, graph_optimize(c) ? &sched::vulkan_lavapipe() : &plain);
     c.p_gpu = est.devices.front();
     c.p_host = est.host();
     c.p_mapped = mapped_host_weights(model, c.config);

@@ -180,12 +180,19 @@ TEST(Estimate, CpuMoeMovesTheExpertsOfTheFirstBlocksToTheHost) {
   EXPECT_EQ(ten.devices[0].compute, all.devices[0].compute + largest);
   expect_components_add_up(m, ten, false);
 
-  // With CPU_REPACK the host also holds the repacked copies of the MXFP4 experts.
+  // Beside a CUDA GPU nothing is repacked, not even the experts overridden to the CPU:
+  // llama.cpp's CPU buffer list puts CUDA_Host before CPU_REPACK (make_cpu_buft_list).
   c.cpu_repack = CpuRepack::avx2;
-  const Estimate repacked = estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {80 * gib});
-  EXPECT_GT(repacked.host().weights, ten.host().weights);
-  EXPECT_GT(note_bytes(repacked, FindingKind::cpu_repack), 0);
-  expect_components_add_up(m, repacked, false);
+  const Estimate beside_gpu =
+      estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {80 * gib});
+  EXPECT_EQ(beside_gpu.host().weights, ten.host().weights);
+  EXPECT_EQ(note_bytes(beside_gpu, FindingKind::cpu_repack), 0);
+  // Without a GPU the CPU backend repacks them.
+  c.cpu_moe = 0;
+  c.gpu_layers = 0;
+  const Estimate cpu_only = estimate(m, engine(EngineId::llamacpp), Backend::cpu, c, {});
+  EXPECT_GT(note_bytes(cpu_only, FindingKind::cpu_repack), 0);
+  expect_components_add_up(m, cpu_only, false);
 }
 
 TEST(Estimate, CpuMoeNeedsAMoeModelAndAnEngineThatCanDoIt) {
