@@ -20,10 +20,10 @@ using Pattern = std::initializer_list<GgmlOp>;
 constexpr Pattern kTopkMoeEarlySoftmaxNorm{
     GgmlOp::soft_max, GgmlOp::reshape,  GgmlOp::argsort, GgmlOp::view, GgmlOp::get_rows,
     GgmlOp::reshape,  GgmlOp::sum_rows, GgmlOp::clamp,   GgmlOp::div,  GgmlOp::reshape};
-constexpr Pattern kTopkMoeSigmoidNormBias{
-    GgmlOp::unary,   GgmlOp::reshape,  GgmlOp::add,   GgmlOp::argsort,
-    GgmlOp::view,    GgmlOp::get_rows, GgmlOp::reshape, GgmlOp::sum_rows,
-    GgmlOp::clamp,   GgmlOp::div,      GgmlOp::reshape};
+constexpr Pattern kTopkMoeSigmoidNormBias{GgmlOp::unary,   GgmlOp::reshape,  GgmlOp::add,
+                                          GgmlOp::argsort, GgmlOp::view,     GgmlOp::get_rows,
+                                          GgmlOp::reshape, GgmlOp::sum_rows, GgmlOp::clamp,
+                                          GgmlOp::div,     GgmlOp::reshape};
 constexpr Pattern kTopkMoeEarlySoftmax{GgmlOp::soft_max, GgmlOp::reshape, GgmlOp::argsort,
                                        GgmlOp::view, GgmlOp::get_rows};
 constexpr Pattern kTopkMoeLateSoftmax{GgmlOp::argsort, GgmlOp::view,     GgmlOp::get_rows,
@@ -235,8 +235,7 @@ class Optimizer {
         if (set_rows_idx != -1) {
           bool can_pull = can_fuse3(rope_idx, view_idx, set_rows_idx);
           for (int c = rope_idx + 1; can_pull && c < set_rows_idx; ++c) {
-            if (!used(c) && c != view_idx && !is_empty(at(c)) &&
-                depends(at(set_rows_idx), at(c))) {
+            if (!used(c) && c != view_idx && !is_empty(at(c)) && depends(at(set_rows_idx), at(c))) {
               can_pull = false;
             }
           }

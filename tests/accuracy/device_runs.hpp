@@ -37,19 +37,20 @@ struct DeviceRun {
   Config config;
   bool mmap = true;
   bool op_offload = true;
-  nlohmann::json env;          // extra environment the run had (e.g. GGML_VK_DISABLE_...)
-  int offloaded = 0;           // layers llama.cpp assigned to the GPU ("offloaded N/M")
-  Buffers gpu, host;           // measured
-  DeviceUsage p_gpu, p_host;   // predicted
-  Bytes p_mapped = 0;          // predicted CPU_Mapped range (mapped_host_weights)
+  nlohmann::json env;         // extra environment the run had (e.g. GGML_VK_DISABLE_...)
+  int offloaded = 0;          // layers llama.cpp assigned to the GPU ("offloaded N/M")
+  Buffers gpu, host;          // measured
+  DeviceUsage p_gpu, p_host;  // predicted
+  Bytes p_mapped = 0;         // predicted CPU_Mapped range (mapped_host_weights)
 
   [[nodiscard]] std::string name() const {
     std::string kv;
     if (config.type_k != GgmlType::f16 || config.type_v != GgmlType::f16) kv = " kv=quantized";
-    return fmt::format("{} ngl={} n_ctx={} ub={} seqs={} fa={} mmap={} op_offload={} n_cpu_moe={}{}",
-                       model, config.gpu_layers, config.ctx, config.n_ubatch, config.parallel,
-                       config.flash_attn ? "on" : "off", mmap ? "on" : "off",
-                       op_offload ? "on" : "off", config.cpu_moe, kv);
+    return fmt::format(
+        "{} ngl={} n_ctx={} ub={} seqs={} fa={} mmap={} op_offload={} n_cpu_moe={}{}", model,
+        config.gpu_layers, config.ctx, config.n_ubatch, config.parallel,
+        config.flash_attn ? "on" : "off", mmap ? "on" : "off", op_offload ? "on" : "off",
+        config.cpu_moe, kv);
   }
 };
 

@@ -183,8 +183,7 @@ TEST(Estimate, CpuMoeMovesTheExpertsOfTheFirstBlocksToTheHost) {
   // Beside a CUDA GPU nothing is repacked, not even the experts overridden to the CPU:
   // llama.cpp's CPU buffer list puts CUDA_Host before CPU_REPACK (make_cpu_buft_list).
   c.cpu_repack = CpuRepack::avx2;
-  const Estimate beside_gpu =
-      estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {80 * gib});
+  const Estimate beside_gpu = estimate(m, engine(EngineId::llamacpp), Backend::cuda, c, {80 * gib});
   EXPECT_EQ(beside_gpu.host().weights, ten.host().weights);
   EXPECT_EQ(note_bytes(beside_gpu, FindingKind::cpu_repack), 0);
   // Without a GPU the CPU backend repacks them.
