@@ -136,18 +136,25 @@ def overall(cases, label):
 
 # --- Vulkan (lavapipe): bench/accuracy/vulkan, tests/accuracy/vulkan_accuracy_test.cpp ---------
 
-def vulkan_predictions(build):
+def device_predictions(build, suite, out_var, tag):
+    """Runs one device accuracy test with its *_ACCURACY_OUT set: its cases as written, its
+    summary lines (those starting with `tag`, not the per-case compute lines), its status."""
     binary = pathlib.Path(build) / "bin" / "vramplan_tests"
     with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as f:
         out = f.name
-    env = dict(os.environ, VRAMPLAN_VULKAN_ACCURACY_OUT=out)
-    run = subprocess.run([str(binary), "--gtest_filter=VulkanAccuracy*"], env=env,
+    env = dict(os.environ, **{out_var: out})
+    run = subprocess.run([str(binary), f"--gtest_filter={suite}*"], env=env,
                          capture_output=True, text=True)
     summary = [l for l in run.stdout.splitlines()
-               if l.startswith("[vulkan-accuracy]") and " compute " not in l[:27]]
+               if l.startswith(tag) and not l.startswith(f"{tag} compute ")]
     cases = [json.loads(l) for l in open(out) if l.strip()]
     os.unlink(out)
     return cases, summary, run.returncode
+
+
+def vulkan_predictions(build):
+    return device_predictions(build, "VulkanAccuracy", "VRAMPLAN_VULKAN_ACCURACY_OUT",
+                              "[vulkan-accuracy]")
 
 
 def vulkan_records():
@@ -316,18 +323,10 @@ CUDA_ROWS = [
 
 
 def cuda_section(build):
-    binary = pathlib.Path(build) / "bin" / "vramplan_tests"
-    with tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False) as f:
-        out = f.name
-    env = dict(os.environ, VRAMPLAN_CUDA_ACCURACY_OUT=out)
-    run = subprocess.run([str(binary), "--gtest_filter=CudaAccuracy*"], env=env,
-                         capture_output=True, text=True)
-    summary = [l for l in run.stdout.splitlines()
-               if l.startswith("[cuda-accuracy]") and " compute " not in l[:25]]
-    cases = [json.loads(l) for l in open(out) if l.strip()]
-    os.unlink(out)
+    cases, summary, rc = device_predictions(build, "CudaAccuracy", "VRAMPLAN_CUDA_ACCURACY_OUT",
+                                            "[cuda-accuracy]")
     if not cases:
-        return "", run.returncode
+        return "", rc
     first = json.loads(open(ROOT / "bench/accuracy/cuda/llamacpp-cuda.jsonl").readline())
     v = first["versions"]
     models = sorted({c["model"] for c in cases})
@@ -364,7 +363,7 @@ def cuda_section(build):
             "attention node (`ggml_cuda_flash_attn_ext_get_alloc_size`); granite's graph "
             "multipliers; phi3's host buffer with host layers (7.48 MiB).\n\n")
     doc += "The unit test's own summary lines:\n\n```\n" + "\n".join(summary) + "\n```\n"
-    return doc + "\n", run.returncode
+    return doc + "\n", rc
 
 
 def main():

@@ -77,37 +77,10 @@ const std::vector<CudaRun>& runs() {
     if (const char* path = std::getenv("VRAMPLAN_CUDA_ACCURACY_OUT"); path != nullptr) {
       std::ofstream o(path);
       for (const CudaRun& cr : out) {
-        const DeviceRun& c = cr.run;
-        const auto measured = [](const test::Buffers& b) {
-          return json{
-              {"weights", b.weights}, {"kv", b.kv}, {"compute", b.compute}, {"output", b.output}};
-        };
-        const auto predicted = [](const DeviceUsage& d) {
-          return json{{"weights", d.weights},
-                      {"kv", d.kv_cache},
-                      {"compute", d.compute},
-                      {"output", d.output}};
-        };
-        o << json{{"file", c.file},
-                  {"model", c.model},
-                  {"ngl", c.config.gpu_layers},
-                  {"n_ctx", c.config.ctx},
-                  {"n_ubatch", c.config.n_ubatch},
-                  {"n_seq", c.config.parallel},
-                  {"flash_attn", c.config.flash_attn},
-                  {"mmap", c.mmap},
-                  {"op_offload", c.op_offload},
-                  {"n_cpu_moe", c.config.cpu_moe},
-                  {"quantized_kv", c.config.type_k != GgmlType::f16},
-                  {"measured", {{"gpu", measured(c.gpu)}, {"host", measured(c.host)}}},
-                  {"vramplan",
-                   {{"gpu", predicted(c.p_gpu)},
-                    {"host", predicted(c.p_host)},
-                    {"host_mapped", c.p_mapped},
-                    {"formula_gpu_compute", cr.formula_gpu},
-                    {"formula_host_compute", cr.formula_host}}}}
-                 .dump()
-          << "\n";
+        json j = test::run_json(cr.run);
+        j["vramplan"]["formula_gpu_compute"] = cr.formula_gpu;
+        j["vramplan"]["formula_host_compute"] = cr.formula_host;
+        o << j.dump() << "\n";
       }
     }
     return out;
@@ -117,23 +90,9 @@ const std::vector<CudaRun>& runs() {
 
 TEST(CudaAccuracy, DataCoversTheGrid) {
   ASSERT_GE(runs().size(), 150U);
-  int full = 0, partial = 0, none = 0, no_fa = 0, no_mmap = 0, no_op_offload = 0, cpu_moe = 0;
-  for (const CudaRun& cr : runs()) {
-    const DeviceRun& c = cr.run;
-    const int total = c.p_gpu.layers + c.p_host.layers;
-    (c.config.gpu_layers == total ? full : c.config.gpu_layers == 0 ? none : partial) += 1;
-    no_fa += c.config.flash_attn ? 0 : 1;
-    no_mmap += c.mmap ? 0 : 1;
-    no_op_offload += c.op_offload ? 0 : 1;
-    cpu_moe += c.config.cpu_moe > 0 ? 1 : 0;
-  }
-  EXPECT_GT(full, 0);
-  EXPECT_GT(partial, 0);
-  EXPECT_GT(none, 0);
-  EXPECT_GT(no_fa, 0);
-  EXPECT_GT(no_mmap, 0);
-  EXPECT_GT(no_op_offload, 0);
-  EXPECT_GT(cpu_moe, 0);
+  std::vector<const DeviceRun*> all;
+  for (const CudaRun& cr : runs()) all.push_back(&cr.run);
+  test::expect_covers_the_grid(all);
 }
 
 // The last ngl layers on the GPU, the output layer counting as one: as llama.cpp offloads.

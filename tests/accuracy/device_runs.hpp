@@ -138,4 +138,53 @@ inline void expect_exact(Bytes predicted, Bytes measured, int buffers, const cha
       << static_cast<double>(measured) / kMiB << " MiB";
 }
 
+// One run and vramplan's figures as a JSON object (the accuracy tests' *_ACCURACY_OUT lines,
+// read by scripts/oracle/report.py).
+inline nlohmann::json run_json(const DeviceRun& c) {
+  using nlohmann::json;
+  const auto measured = [](const Buffers& b) {
+    return json{{"weights", b.weights}, {"kv", b.kv}, {"compute", b.compute}, {"output", b.output}};
+  };
+  const auto predicted = [](const DeviceUsage& d) {
+    return json{
+        {"weights", d.weights}, {"kv", d.kv_cache}, {"compute", d.compute}, {"output", d.output}};
+  };
+  return json{
+      {"file", c.file},
+      {"model", c.model},
+      {"ngl", c.config.gpu_layers},
+      {"n_ctx", c.config.ctx},
+      {"n_ubatch", c.config.n_ubatch},
+      {"n_seq", c.config.parallel},
+      {"flash_attn", c.config.flash_attn},
+      {"mmap", c.mmap},
+      {"op_offload", c.op_offload},
+      {"n_cpu_moe", c.config.cpu_moe},
+      {"quantized_kv", c.config.type_k != GgmlType::f16},
+      {"measured", {{"gpu", measured(c.gpu)}, {"host", measured(c.host)}}},
+      {"vramplan",
+       {{"gpu", predicted(c.p_gpu)}, {"host", predicted(c.p_host)}, {"host_mapped", c.p_mapped}}}};
+}
+
+// The runs cover every kind of case the grids are made of: all / some / no layers on the GPU,
+// flash attention off, mmap off, op offload off, --n-cpu-moe.
+inline void expect_covers_the_grid(const std::vector<const DeviceRun*>& runs) {
+  int full = 0, partial = 0, none = 0, no_fa = 0, no_mmap = 0, no_op_offload = 0, cpu_moe = 0;
+  for (const DeviceRun* c : runs) {
+    const int total = c->p_gpu.layers + c->p_host.layers;
+    (c->config.gpu_layers == total ? full : c->config.gpu_layers == 0 ? none : partial) += 1;
+    no_fa += c->config.flash_attn ? 0 : 1;
+    no_mmap += c->mmap ? 0 : 1;
+    no_op_offload += c->op_offload ? 0 : 1;
+    cpu_moe += c->config.cpu_moe > 0 ? 1 : 0;
+  }
+  EXPECT_GT(full, 0);
+  EXPECT_GT(partial, 0);
+  EXPECT_GT(none, 0);
+  EXPECT_GT(no_fa, 0);
+  EXPECT_GT(no_mmap, 0);
+  EXPECT_GT(no_op_offload, 0);
+  EXPECT_GT(cpu_moe, 0);
+}
+
 }  // namespace vramplan::test

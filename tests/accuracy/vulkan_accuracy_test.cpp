@@ -95,38 +95,14 @@ const std::vector<VkCase>& cases() {
         env_dir != nullptr ? fs::path(env_dir) : fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR));
     if (const char* path = std::getenv("VRAMPLAN_VULKAN_ACCURACY_OUT"); path != nullptr) {
       std::ofstream o(path);
-      const auto measured = [](const Buffers& b) {
-        return json{
-            {"weights", b.weights}, {"kv", b.kv}, {"compute", b.compute}, {"output", b.output}};
-      };
-      const auto predicted = [](const DeviceUsage& d) {
-        return json{{"weights", d.weights},
-                    {"kv", d.kv_cache},
-                    {"compute", d.compute},
-                    {"output", d.output}};
-      };
       // The default runs, then the runs without the Vulkan reordering ("graph_optimize": false).
       std::vector<VkCase> written = out;
       const std::vector<VkCase>& plain = cases_without_reordering();
       written.insert(written.end(), plain.begin(), plain.end());
       for (const VkCase& c : written) {
-        o << json{{"file", c.file},
-                  {"graph_optimize", graph_optimize(c)},
-                  {"model", c.model},
-                  {"ngl", c.config.gpu_layers},
-                  {"n_ctx", c.config.ctx},
-                  {"n_ubatch", c.config.n_ubatch},
-                  {"flash_attn", c.config.flash_attn},
-                  {"mmap", c.mmap},
-                  {"op_offload", c.op_offload},
-                  {"n_cpu_moe", c.config.cpu_moe},
-                  {"measured", {{"gpu", measured(c.gpu)}, {"host", measured(c.host)}}},
-                  {"vramplan",
-                   {{"gpu", predicted(c.p_gpu)},
-                    {"host", predicted(c.p_host)},
-                    {"host_mapped", c.p_mapped}}}}
-                 .dump()
-          << "\n";
+        json j = test::run_json(c);
+        j["graph_optimize"] = graph_optimize(c);
+        o << j.dump() << "\n";
       }
     }
     return out;
@@ -137,22 +113,9 @@ const std::vector<VkCase>& cases() {
 TEST(VulkanAccuracy, DataCoversTheGrid) {
   const std::vector<VkCase>& all = cases();
   ASSERT_GE(all.size(), 40U);
-  int full = 0, partial = 0, none = 0, no_fa = 0, no_mmap = 0, no_op_offload = 0, cpu_moe = 0;
-  for (const VkCase& c : all) {
-    const int total = c.p_gpu.layers + c.p_host.layers;
-    (c.config.gpu_layers == total ? full : c.config.gpu_layers == 0 ? none : partial) += 1;
-    no_fa += c.config.flash_attn ? 0 : 1;
-    no_mmap += c.mmap ? 0 : 1;
-    no_op_offload += c.op_offload ? 0 : 1;
-    cpu_moe += c.config.cpu_moe > 0 ? 1 : 0;
-  }
-  EXPECT_GT(full, 0);
-  EXPECT_GT(partial, 0);
-  EXPECT_GT(none, 0);
-  EXPECT_GT(no_fa, 0);
-  EXPECT_GT(no_mmap, 0);
-  EXPECT_GT(no_op_offload, 0);
-  EXPECT_GT(cpu_moe, 0);
+  std::vector<const VkCase*> runs;
+  for (const VkCase& c : all) runs.push_back(&c);
+  test::expect_covers_the_grid(runs);
 }
 
 // llama.cpp's layer placement (the last ngl layers, the output layer counting as one) is what
