@@ -28,6 +28,9 @@ struct GpuRules {
   // The backend reorders the nodes of each of its splits (the Vulkan backend's graph_optimize,
   // off with GGML_VK_DISABLE_GRAPH_OPTIMIZE=1).
   bool reorders_nodes = false;
+  // The backend keeps the tensors of the MoE fusions it will run alive until the fused
+  // subgraph's end (the CUDA backend's graph_optimize, off with GGML_CUDA_DISABLE_FUSION=1).
+  bool moe_fusion_deps = false;
   std::string_view source;
 };
 
@@ -38,7 +41,8 @@ struct GpuRules {
 // llama.cpp's Vulkan backend on a typical discrete GPU (a 4 GiB storage-buffer range).
 [[nodiscard]] const GpuRules& vulkan_generic();
 // llama.cpp's CUDA backend: 128-byte device buffers, CUDA_Host (pinned) host buffers with the
-// CPU's 32-byte alignment, op offload from 32 tokens, no size limit on an op's tensors.
+// CPU's 32-byte alignment, op offload from 32 tokens, no size limit on an op's tensors, the MoE
+// fusions' allocation dependencies.
 [[nodiscard]] const GpuRules& cuda();
 
 // Where the model's memory lives.

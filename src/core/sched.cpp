@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "cuda_fusion.hpp"
 #include "vk_reorder.hpp"
 
 // Every pass below follows ggml_backend_sched_split_graph and
@@ -363,50 +364,71 @@ class Scheduler {
     const auto copy_key = [&](std::size_t ci) {
       return static_cast<std::int64_t>(g_.tensors().size() + ci);
     };
-    if (gpu_.reorders_nodes) {
-      std::vector<int> uses(g_.tensors().size(), 0);
-      for (TensorId id : nodes) {
-        for (TensorId s : at(id).src) {
-          if (s >= 0) ++uses[static_cast<std::size_t>(s)];
+    // A GPU split's nodes as the backend's graph_optimize sees them.
+    std::vector<int> uses;
+    const auto split_nodes = [&](const Split& sp) {
+      if (uses.empty()) {
+        uses.assign(g_.tensors().size(), 0);
+        for (TensorId id : nodes) {
+          for (TensorId s : at(id).src) {
+            if (s >= 0) ++uses[static_cast<std::size_t>(s)];
+          }
         }
       }
-      for (Split& sp : all) {
-        if (sp.backend != kGpu || sp.nodes.empty()) continue;
-        std::vector<vk::Node> vn;
-        vn.reserve(sp.nodes.size());
-        for (TensorId id : sp.nodes) {
-          const Tensor& t = at(id);
-          vk::Node n;
-          n.key = id;
-          n.op = ggml_op(t);
-          n.view_src = t.is_view() ? t.view_src : is_store(t) ? base_of(id) : -1;
-          n.output = t.output;
-          n.use_count = uses[static_cast<std::size_t>(id)];
-          for (std::size_t j = 0; j < 4; ++j) {
-            const TensorId s = t.src[j];
-            if (s < 0) continue;
-            const std::int64_t ci = src_copy[static_cast<std::size_t>(id)][j];
-            if (ci >= 0) {
-              n.src[j] = n.src_base[j] = copy_key(static_cast<std::size_t>(ci));
-            } else {
-              n.src[j] = s;
-              n.src_op[j] = ggml_op(at(s));
-              n.src_base[j] = base_of(s);
-            }
+      std::vector<vk::Node> vn;
+      vn.reserve(sp.nodes.size());
+      for (TensorId id : sp.nodes) {
+        const Tensor& t = at(id);
+        vk::Node n;
+        n.key = id;
+        n.op = ggml_op(t);
+        n.view_src = t.is_view() ? t.view_src : is_store(t) ? base_of(id) : -1;
+        n.output = t.output;
+        n.use_count = uses[static_cast<std::size_t>(id)];
+        for (std::size_t j = 0; j < 4; ++j) {
+          const TensorId s = t.src[j];
+          if (s < 0) continue;
+          const std::int64_t ci = src_copy[static_cast<std::size_t>(id)][j];
+          if (ci >= 0) {
+            n.src[j] = n.src_base[j] = copy_key(static_cast<std::size_t>(ci));
+          } else {
+            n.src[j] = s;
+            n.src_op[j] = ggml_op(at(s));
+            n.src_base[j] = base_of(s);
           }
-          vn.push_back(n);
         }
-        const vk::Reordered r = vk::reorder(vn);
+        vn.push_back(n);
+      }
+      return vn;
+    };
+    const auto add_deps = [&](const auto& deps) {
+      for (const auto& [until, kept] : deps) {
+        std::vector<std::int64_t>& k = keep_until[static_cast<TensorId>(until)];
+        for (std::int64_t kept_key : kept) {
+          if (std::find(k.begin(), k.end(), kept_key) == k.end()) k.push_back(kept_key);
+        }
+      }
+    };
+    for (Split& sp : all) {
+      if (sp.backend != kGpu || sp.nodes.empty()) continue;
+      if (gpu_.reorders_nodes) {
+        const vk::Reordered r = vk::reorder(split_nodes(sp));
         std::vector<TensorId> reordered;
         reordered.reserve(sp.nodes.size());
         for (int i : r.order) reordered.push_back(sp.nodes[static_cast<std::size_t>(i)]);
         sp.nodes = std::move(reordered);
-        for (const auto& [until, kept] : r.deps) {
-          std::vector<std::int64_t>& k = keep_until[static_cast<TensorId>(until)];
-          for (std::int64_t kept_key : kept) {
-            if (std::find(k.begin(), k.end(), kept_key) == k.end()) k.push_back(kept_key);
-          }
-        }
+        add_deps(r.deps);
+      }
+      if (gpu_.moe_fusion_deps) {
+        // Shapes, types and layouts, of a tensor of the graph or of a copy into this split.
+        const auto info = [&](std::int64_t k) {
+          const auto n_tensors = static_cast<std::int64_t>(g_.tensors().size());
+          const Tensor& t = k >= n_tensors ? copy_tensors[static_cast<std::size_t>(k - n_tensors)]
+                                           : at(static_cast<TensorId>(k));
+          return cuda_fusion::Info{
+              .ne = t.ne, .f32 = t.elem == graph::Elem::f32, .contiguous = t.contiguous};
+        };
+        add_deps(cuda_fusion::alloc_deps(split_nodes(sp), info));
       }
     }
     // The dependency nodes after `id`: one per 4 kept tensors (GGML_MAX_SRC).
@@ -517,10 +539,12 @@ const GpuRules& cuda() {
       .host_alignment = 32,
       .offload_min_batch = 32,
       .max_tensor = 0,
+      .moe_fusion_deps = true,
       .source =
           "ggml-cuda.cu (ggml_backend_cuda_buffer_type_get_alignment; the host buffer type "
           "takes the CPU buffer type's get_alignment, TENSOR_ALIGNMENT; "
-          "ggml_backend_cuda_device_offload_op with GGML_OP_OFFLOAD_MIN_BATCH unset)"};
+          "ggml_backend_cuda_device_offload_op with GGML_OP_OFFLOAD_MIN_BATCH unset; "
+          "ggml_backend_cuda_graph_optimize's add_alloc_dep)"};
   return rules;
 }
 

@@ -42,9 +42,10 @@ enum class GgmlOp : std::uint8_t {
   set_rows,
 };
 
-// One node of a split as the reordering sees it. Tensors are named by keys (any distinct
-// integers): a node's own key, its sources' keys (-1: none), its view source's key (a view or a
-// set_rows: the tensor whose memory it uses; -1 otherwise).
+// One node of a split as the reordering (and CUDA's fusion matcher, cuda_fusion.hpp) sees it.
+// Tensors are named by keys (any distinct integers): a node's own key, its sources' keys (-1:
+// none), its view source's key (a view or a set_rows: the tensor whose memory it uses; -1
+// otherwise).
 struct Node {
   std::int64_t key = -1;
   GgmlOp op = GgmlOp::none;
