@@ -75,6 +75,17 @@ struct Tensor {
   bool expert = false;
   std::int32_t layer = -1;
   Bytes memory_bytes = 0;
+  // A flash-attention node over a cache that is not f16: the bytes of f16 copies of its K and
+  // V views (0 for one already f16, or for V when it is a view of K's memory), and whether a
+  // vector kernel reads the cache's types as they are (CUDA's default build: q4_0, q8_0, f16,
+  // bf16 with V of K's type and a head of 64, 128 or 256). Only a backend's rules read them
+  // (sched.hpp's GpuRules::fattn_f16_copies).
+  Bytes f16_k = 0;
+  Bytes f16_v = 0;
+  bool vec_kernel = false;
+  // Bytes the backend allocates after the tensor (ggml_backend_buft_get_alloc_size beyond
+  // ggml_nbytes); the allocator reserves them with the tensor.
+  Bytes alloc_extra = 0;
 
   [[nodiscard]] Bytes bytes() const;
   [[nodiscard]] bool is_view() const { return view_src >= 0; }
@@ -119,6 +130,13 @@ class Graph {
     return id;
   }
   void mark_output(TensorId t) { tensors_[static_cast<std::size_t>(t)].output = true; }
+  // Records a flash-attention node's f16 copy sizes (Tensor::f16_k, f16_v, vec_kernel).
+  void set_f16_copies(TensorId t, Bytes f16_k, Bytes f16_v, bool vec_kernel) {
+    Tensor& x = tensors_[static_cast<std::size_t>(t)];
+    x.f16_k = f16_k;
+    x.f16_v = f16_v;
+    x.vec_kernel = vec_kernel;
+  }
   // Marks where the output head starts: the nodes added from here on.
   void mark_head() { head_ = static_cast<std::int64_t>(nodes_.size()); }
   // Room for n tensors (a graph is built once, node by node).

@@ -31,6 +31,11 @@ struct GpuRules {
   // The backend keeps the tensors of the MoE fusions it will run alive until the fused
   // subgraph's end (the CUDA backend's graph_optimize, off with GGML_CUDA_DISABLE_FUSION=1).
   bool moe_fusion_deps = false;
+  // A flash-attention node over a cache that is not f16 allocates f16 copies of K and V after
+  // its result for the tensor-core and tile kernels, and for the vector kernel (batches of up
+  // to 2 tokens on Ada or newer) when it has no instance for the cache's types
+  // (ggml_cuda_flash_attn_ext_get_alloc_size, ggml_cuda_get_best_fattn_kernel).
+  bool fattn_f16_copies = false;
   std::string_view source;
 };
 
@@ -42,7 +47,8 @@ struct GpuRules {
 [[nodiscard]] const GpuRules& vulkan_generic();
 // llama.cpp's CUDA backend: 128-byte device buffers, CUDA_Host (pinned) host buffers with the
 // CPU's 32-byte alignment, op offload from 32 tokens, no size limit on an op's tensors, the MoE
-// fusions' allocation dependencies.
+// fusions' allocation dependencies, flash attention's f16 copies of a quantized cache (an Ada,
+// Hopper or newer GPU: the H200 measured in bench/accuracy/cuda).
 [[nodiscard]] const GpuRules& cuda();
 
 // Where the model's memory lives.

@@ -49,8 +49,8 @@ class Matcher {
   const Node& at(int i) const { return g_[static_cast<std::size_t>(i)]; }
 
   void add(std::int64_t tensor, std::int64_t until) {
-    auto it = std::find_if(deps_.begin(), deps_.end(),
-                           [&](const auto& d) { return d.first == until; });
+    auto it =
+        std::find_if(deps_.begin(), deps_.end(), [&](const auto& d) { return d.first == until; });
     if (it == deps_.end()) {
       deps_.emplace_back(until, std::vector<std::int64_t>{});
       it = deps_.end() - 1;
@@ -86,9 +86,7 @@ class Matcher {
   // of nodes fused (0: none).
   int topk_moe(int i) const {
     int idx = i + 1;
-    const auto src0_is = [&](int at_idx, int of) {
-      return at(at_idx).src[0] == at(of).key;
-    };
+    const auto src0_is = [&](int at_idx, int of) { return at(at_idx).src[0] == at(of).key; };
     if (idx >= n_ || at(idx).op != GgmlOp::reshape || !src0_is(idx, idx - 1)) return 0;
     const std::int64_t probs_reshaped = at(idx).key;
     ++idx;
@@ -210,8 +208,7 @@ class Matcher {
         views.push_back(c.key);
         continue;
       }
-      if (c.op != GgmlOp::add || views.size() < 2 ||
-          adds + 1 >= static_cast<int>(views.size())) {
+      if (c.op != GgmlOp::add || views.size() < 2 || adds + 1 >= static_cast<int>(views.size())) {
         return false;
       }
       const std::int64_t lhs = adds == 0 ? views[0] : previous;

@@ -269,7 +269,8 @@ Replay replay(const Graph& graph, const std::vector<std::uint8_t>* buffer_of,
         s.buffer = ps.buffer;
         ps.owned = false;
         const Bytes have = ps.size;
-        const Bytes need = align_up(t.bytes(), alignments[ps.buffer]);
+        const Bytes need =
+            align_up(checked_add(t.bytes(), t.alloc_extra, compute_what), alignments[ps.buffer]);
         s.size = need;
         if (have > need) allocators[ps.buffer].free(ps.offset + need, have - need);
         return;
@@ -278,7 +279,7 @@ Replay replay(const Graph& graph, const std::vector<std::uint8_t>* buffer_of,
     s.owned = true;
     s.buffer = buffer(id);
     Allocator& a = allocators[s.buffer];
-    s.size = align_up(t.bytes(), a.alignment());
+    s.size = align_up(checked_add(t.bytes(), t.alloc_extra, compute_what), a.alignment());
     s.offset = a.alloc(s.size);
   };
   auto release = [&](TensorId id) {

@@ -191,6 +191,28 @@ class Builder {
     return external(graph::Memory::cache, il, checked_mul(row, cells, "the compute buffer"));
   }
 
+  // The f16 copies of a quantized cache's K and V views a flash-attention kernel may need
+  // (ggml_cuda_flash_attn_ext_get_f16_extra_data, ggml/src/ggml-cuda/fattn-common.cuh): one
+  // f16 element per cached element; none for V when it views K's memory (MLA). The vector
+  // kernel reads the cache as it is for the pairs a default CUDA build compiles
+  // (GGML_CUDA_FA_QUANTS in ggml/CMakeLists.txt: q4_0-q4_0, q8_0-q8_0, f16-f16, bf16-bf16)
+  // at head sizes 64, 128, 256 (FATTN_VEC_CASES_ALL_D in ggml-cuda/fattn.cu).
+  void f16_copies(TensorId fa, std::int32_t il, bool v_is_k_view) {
+    const LayerAttention& a = attention_of(il);
+    const std::int64_t cells = checked_mul(cache_of(il).cells, n_stream_, "the compute buffer");
+    const auto copy = [&](GgmlType type, std::int64_t width) -> Bytes {
+      if (type == GgmlType::f16) return 0;
+      return checked_mul(checked_mul(width, cells, "the compute buffer"), 2, "the compute buffer");
+    };
+    const Bytes k = copy(p_.type_k, a.k_width);
+    const Bytes v = v_is_k_view ? 0 : copy(p_.type_v, a.v_width);
+    const GgmlType tk = p_.type_k;
+    const bool pair = p_.type_k == p_.type_v && (tk == GgmlType::f16 || tk == GgmlType::q4_0 ||
+                                                 tk == GgmlType::q8_0 || tk == GgmlType::bf16);
+    const std::int64_t head = g_.at(g_.at(fa).src[0]).ne[0];
+    g_.set_f16_copies(fa, k, v, pair && (head == 64 || head == 128 || head == 256));
+  }
+
   const LayerAttention& attention_of(std::int32_t il) const {
     return layers_[static_cast<std::size_t>(il)];
   }
@@ -361,6 +383,7 @@ class Builder {
       const TensorId vp = permuted(v_cache);
       const TensorId fa = g_.op(Op::flash_attn, Elem::f32, {head_v_, n_head, n_ts, n_stream_},
                                 {qp, kp, vp, mask(kv)});
+      f16_copies(fa, il, false);
       out = g_.view(fa, {head_v_ * n_head, n_t_, 1, 1});
     } else {
       const Graph::Shape scores{kv.cells, n_ts, n_head, n_stream_};
@@ -422,6 +445,7 @@ class Builder {
                                   {width, n_ts, n_head, n_stream_}, false);
       const TensorId fa = g_.op(Op::flash_attn, Elem::f32, {lora, n_head, n_ts, n_stream_},
                                 {qp, cache, cache, mask(kv)});
+      f16_copies(fa, il, true);
       latent = g_.view(fa, {lora, n_ts, n_head, n_stream_}, false);
     } else {
       // The V-less cache's latent part, transposed and copied contiguous (f16).

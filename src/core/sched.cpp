@@ -255,6 +255,31 @@ class Scheduler {
     }
   }
 
+  // ggml_cuda_flash_attn_ext_get_alloc_size (ggml/src/ggml-cuda/fattn.cu) beyond the
+  // result's bytes: the f16 copies of K and V, each 128-byte aligned, that the chosen kernel
+  // needs. ggml_cuda_get_best_fattn_kernel on an Ada or newer GPU with a cache that is not
+  // f16: the vector kernel for at most 2 query tokens at a head size it supports (a multiple of
+  // 64 up to 256 but 192; the cache's cells are a multiple of FATTN_KQ_STRIDE, 256), else the
+  // tensor-core (or tile) kernel, which reads f16 only.
+  Bytes fattn_f16_extra(const Tensor& fa) const {
+    if (fa.f16_k == 0 && fa.f16_v == 0) return 0;
+    const Tensor& q = at(fa.src[0]);
+    const std::int64_t head = q.ne[0];
+    const bool vec = head <= 256 && head % 64 == 0 && head != 192 && q.ne[1] <= 2;
+    const bool convert = !vec || !fa.vec_kernel;
+    if (!convert) return 0;
+    constexpr Bytes kPad =
+        128;  // GGML_PAD(end, 128) in ggml_cuda_flash_attn_ext_get_f16_extra_data
+    const Bytes n = fa.bytes();
+    Bytes end = n;
+    for (Bytes part : {fa.f16_k, fa.f16_v}) {
+      if (part == 0) continue;
+      end = checked_add(end, (kPad - end % kPad) % kPad, "the compute buffer");
+      end = checked_add(end, part, "the compute buffer");
+    }
+    return end - n;
+  }
+
   // A copy of tensor `src` in another backend's buffer (ggml_dup_tensor_layout): an activation
   // keeps its type and shape (so an op may later reuse it in place), a weight or cache view is
   // its bytes.
@@ -475,6 +500,9 @@ class Scheduler {
                              : map[static_cast<std::size_t>(t.src[j])];
         }
         if (t.is_view()) t.view_src = map[static_cast<std::size_t>(t.view_src)];
+        if (t.op == Op::flash_attn && backend(id) == kGpu && gpu_.fattn_f16_copies) {
+          t.alloc_extra = fattn_f16_extra(t);
+        }
         push(h.node(t), backend(id));
         if (const auto* kept = deps_after(id)) {
           for (std::size_t k = 0; k < kept->size(); k += 4) {
@@ -540,11 +568,13 @@ const GpuRules& cuda() {
       .offload_min_batch = 32,
       .max_tensor = 0,
       .moe_fusion_deps = true,
+      .fattn_f16_copies = true,
       .source =
           "ggml-cuda.cu (ggml_backend_cuda_buffer_type_get_alignment; the host buffer type "
           "takes the CPU buffer type's get_alignment, TENSOR_ALIGNMENT; "
           "ggml_backend_cuda_device_offload_op with GGML_OP_OFFLOAD_MIN_BATCH unset; "
-          "ggml_backend_cuda_graph_optimize's add_alloc_dep)"};
+          "ggml_backend_cuda_graph_optimize's add_alloc_dep; fattn.cu's "
+          "ggml_cuda_flash_attn_ext_get_alloc_size)"};
   return rules;
 }
 
