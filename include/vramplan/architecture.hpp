@@ -76,7 +76,9 @@ struct GraphRules {
   bool moe = false;                  // checked with routed experts in every block
   bool moe_extras = false;           // ... also with leading dense blocks and shared experts
   bool swa = false;                  // checked with a sliding window
-  bool scale_embd = false;           // token embeddings scaled by sqrt(n_embd) (gemma)
+  bool scale_embd = false;           // token embeddings scaled (gemma: sqrt(n_embd); granite)
+  bool scale_residual = false;       // attention and FFN outputs scaled before their add (granite)
+  bool scale_logits = false;         // the logits scaled (granite's 1 / logit_scale)
   bool scale_q = false;              // Q scaled after rope (gemma)
   bool attn_softcap = false;         // tanh soft-capping of the KQ scores without flash attention
   bool logit_softcap = false;        // tanh soft-capping of the logits

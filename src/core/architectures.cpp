@@ -137,7 +137,14 @@ const auto& table() {
        .graph = {.dense = true, .moe = true},
        .quant_70b_at_80_blocks = true,
        .hf_names = llama_hf},
-      {.name = "granite", .tensor_layout = true, .moe = true, .hf_names = granite_hf},
+      // A llama block with granite's multipliers (src/models/granite.cpp): the embeddings
+      // (build_inp_embd's f_embedding_scale), the attention and FFN outputs before their
+      // residual adds (f_residual_scale), the logits (1 / f_logit_scale), each a SCALE node.
+      {.name = "granite",
+       .tensor_layout = true,
+       .moe = true,
+       .graph = {.dense = true, .scale_embd = true, .scale_residual = true, .scale_logits = true},
+       .hf_names = granite_hf},
       {.name = "internlm2",
        .tensor_layout = true,
        .moe = true,

@@ -149,6 +149,7 @@ class Builder {
       const Graph::Shape shape{spec_.n_vocab, n_out_, 1, 1};
       TensorId logits = g_.op(Op::mul_mat, Elem::f32, shape, {w("output.weight"), norm});
       if (t_.g.logit_softcap) logits = softcap(logits);
+      if (t_.g.scale_logits) logits = g_.op(Op::scale, Elem::f32, shape, {logits});
       g_.mark_output(logits);
     }
     return std::move(g_);
@@ -477,6 +478,7 @@ class Builder {
       attn = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {attn, out_ids()});
     }
     if (t_.post_norms) attn = norm(attn);
+    if (t_.g.scale_residual) attn = g_.op(Op::scale, Elem::f32, g_.at(attn).ne, {attn});
     if (select) {
       residual = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {inp, out_ids()});
     }
@@ -494,6 +496,7 @@ class Builder {
                       {ffn_out, dense_ffn(h, spec_.moe.shared_width(), true)});
     }
     if (t_.post_norms) ffn_out = norm(ffn_out);
+    if (t_.g.scale_residual) ffn_out = g_.op(Op::scale, Elem::f32, embd, {ffn_out});
     // The residual add's operand order decides which of the two it may overwrite in place.
     TensorId l_out = t_.g.residual_first ? g_.op(Op::add, Elem::f32, embd, {ffn_inp, ffn_out})
                                          : g_.op(Op::add, Elem::f32, embd, {ffn_out, ffn_inp});

@@ -149,11 +149,6 @@ const Gap kGaps[] = {
        return c.model == "vkgemma2:tiny-q8_0" && c.config.flash_attn &&
               c.config.type_k != GgmlType::f16;
      }},
-    // Granite's graph (embedding, residual and attention multipliers) differs from the rebuilt
-    // one: +8 MiB on the GPU at full offload, +115 MiB on the host at partial offload.
-    {"granite's graph", true, [](const DeviceRun& c) { return c.model == "granite3.3:8b"; }},
-    {"granite's graph (host)", false,
-     [](const DeviceRun& c) { return c.model == "granite3.3:8b"; }},
     // phi3 with host layers: the host buffer comes out 7.48 MiB low.
     {"phi3's host graph", false, [](const DeviceRun& c) { return c.model == "phi3:14b"; }},
 };

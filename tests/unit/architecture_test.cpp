@@ -61,8 +61,11 @@ TEST(Architecture, UnknownNameGetsTheGenericEntry) {
 TEST(Architecture, GraphRulesDecideWhichShapesAreRebuilt) {
   ModelSpec s = test::llama31_8b();
   EXPECT_TRUE(graph_modelled(s));
-  s.arch = "granite";  // same tensors, graph not checked
-  EXPECT_FALSE(graph_modelled(s));
+  s.arch = "granite";  // same tensors, granite's multipliers: checked
+  EXPECT_TRUE(graph_modelled(s));
+  ModelSpec granite_moe = s;  // but not with experts
+  granite_moe.moe = Moe{.n_expert = 8, .n_expert_used = 2, .n_ff_exp = 1024};
+  EXPECT_FALSE(graph_modelled(granite_moe));
   s.arch = "llama";
   s.swa = SlidingWindow{.window = 4096, .period = 4};  // llama was not checked with a window
   EXPECT_FALSE(graph_modelled(s));
