@@ -350,18 +350,19 @@ def cuda_section(build):
             "the log's precision by `tests/accuracy/cuda_accuracy_test.cpp` where the last "
             "column says so. The compute buffers are given twice: from the scheduler replay "
             "with CUDA's rules (`sched::cuda()`: 128-byte device buffers, `CUDA_Host` at the "
-            "CPU's 32, op offload from 32 tokens), which the test asserts outside named gaps, "
-            "and from the closed form the planner still uses for CUDA (a replay per planner "
-            "step is too slow for `fit` and `recommend` today; moving the planner to the replay "
-            "is the next step).\n\n")
+            "CPU's 32, op offload from 32 tokens, the allocation dependencies "
+            "`ggml_backend_cuda_graph_optimize` adds for the MoE routing and expert-sum "
+            "fusions, flash attention's f16 copies of a quantized cache from "
+            "`ggml_cuda_flash_attn_ext_get_alloc_size`), which the test asserts outside named "
+            "gaps, and from the closed form the planner still uses for CUDA (a replay per "
+            "planner step is too slow for `fit` and `recommend` today; moving the planner to "
+            "the replay is the next step).\n\n")
     doc += "\n".join(vulkan_component_table(cases, CUDA_ROWS)) + "\n\n"
     doc += ("The gaps the replay does not cover yet (each listed in the test with the runs it "
-            "explains): CUDA's own graph pass (`ggml_backend_cuda_graph_optimize`) keeps the "
-            "sources of the MoE routing and expert-sum fusions alive longer (qwen3:30b-a3b, "
-            "deepseek-coder-v2:16b and one gpt-oss case: up to 52 MiB more on the GPU); flash "
-            "attention with a quantized cache allocates f16 copies of K and V inside the "
-            "attention node (`ggml_cuda_flash_attn_ext_get_alloc_size`); granite's graph "
-            "multipliers; phi3's host buffer with host layers (7.48 MiB).\n\n")
+            "explains): the tiny gemma2 (head 256, sliding window) with a q8_0 cache and half "
+            "its layers offloaded, 2 MiB low on the GPU; phi3's host buffer with host layers "
+            "(7.48 MiB low); the tiny qwen3moe's host buffer with host experts and op offload "
+            "off (0.03 MiB low).\n\n")
     doc += "The unit test's own summary lines:\n\n```\n" + "\n".join(summary) + "\n```\n"
     return doc + "\n", rc
 
