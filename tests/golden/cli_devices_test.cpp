@@ -1,5 +1,6 @@
 // --gpu, --vram and --ram as the commands read them (src/cli/devices.hpp): the budget, the
 // cards and their capabilities, with detection answered from recorded outputs.
+#include <unistd.h>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -161,8 +162,8 @@ TEST(Devices, RamSizeOrDetected) {
   Fixture f;
   EXPECT_EQ(parse_ram("64G", "--ram", f.context), 64 * gib);
   EXPECT_THROW(static_cast<void>(parse_ram("auto", "--ram", f.context)), Error);  // no meminfo
-  const std::filesystem::path root =
-      std::filesystem::temp_directory_path() / "vramplan-devices-test-root";
+  const std::filesystem::path root = std::filesystem::temp_directory_path() /
+                                     ("vramplan-devices-test-root-" + std::to_string(::getpid()));
   std::filesystem::create_directories(root / "proc");
   std::ofstream(root / "proc" / "meminfo", std::ios::binary) << fixture("meminfo.txt");
   f.detect.root = root.string();

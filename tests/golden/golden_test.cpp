@@ -22,6 +22,7 @@
 //   === stderr                      (exact; a missing section means empty)
 //   === file: NAME                  (expected content of <TMP>/NAME after the run)
 // VRAMPLAN_UPDATE_GOLDEN=1 rewrites exit, stdout, stderr and file sections from the run.
+#include <unistd.h>
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -320,7 +321,9 @@ TEST_P(Golden, MatchesSnapshot) {
   const Case c = parse_case(read_all(path));
   ASSERT_FALSE(c.args.empty()) << path << ": no 'args:' line";
 
-  const fs::path tmp = fs::temp_directory_path() / ("vramplan-golden-" + path.stem().string());
+  // The process id keeps two test runs at once (two checkouts) out of each other's files.
+  const fs::path tmp = fs::temp_directory_path() / ("vramplan-golden-" + path.stem().string() +
+                                                    "-" + std::to_string(::getpid()));
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   const RunResult run = run_case(c, tmp);

@@ -1,5 +1,6 @@
 // The GPU catalog reader (src/io/gpu_catalog_yaml.cpp), the embedded catalog's lint, and the
 // names of issue 12 and of public nvidia-smi / rocm-smi / Mesa logs resolving to their cards.
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -307,7 +308,8 @@ TEST(EmbeddedGpuCatalog, UnknownNamesSuggestIds) {
 }
 
 TEST(LoadGpuCatalog, UserFilesAddAndReplaceCards) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "vramplan-gpus-test";
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("vramplan-gpus-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::filesystem::path file = dir / "mine.yaml";
   std::ofstream(file) << "gpus:\n"

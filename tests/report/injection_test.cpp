@@ -2,6 +2,7 @@
 // add a line to an output, cannot put a raw control byte on the terminal, and cannot make
 // `--format json` fail. Each test runs the whole CLI in process (cli::run) on a hostile input
 // built here: a GGUF written with tests/support/gguf_writer, a catalog YAML, a config.json.
+#include <unistd.h>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -170,7 +171,8 @@ class Injection : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
            ("vramplan-injection-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+            std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
