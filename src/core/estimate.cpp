@@ -387,24 +387,27 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   if (gpus.empty()) {
     host.compute = graph.peak(true);
   } else {
+    // Op offload (llama.cpp's default, src/llama-context.cpp): an op on a host weight with a
+    // batch of 32 tokens or more runs on the GPU, which copies the weight into its compute
+    // buffer; the CPU is left the graph inputs and the one-token generation graph.
+    const bool op_offload = config.op_offload && est.shape.n_ubatch >= 32;
     for (std::size_t i = 0; i < gpus.size(); ++i) {
       DeviceUsage& d = devices[i];
       const bool holds_output = static_cast<int>(i) == output_dev;
       if (d.layers > 0) d.compute = graph.peak(holds_output);
-      // Op offload: with a partial offload (or experts kept on the host), large-batch ops
-      // on host weights run on the GPU and copy the weight into its compute buffer
-      // (llama.cpp src/llama-context.cpp). Counted on the first GPU; the staging size is the
-      // largest host-resident tensor (not verified on CUDA here: docs/memory-model.md).
-      if (i == 0 && (partial || config.gpu_layers == 0 || experts_on_host > 0) &&
-          est.shape.n_ubatch >= 32) {
+      // Counted on the first GPU: the staging copy is the largest host-resident tensor. With
+      // no layer on the GPU it still runs the prompt's offloaded ops, the output matmul and its
+      // logits included. Checked against 165 CUDA runs (docs/accuracy.md, "CUDA"): never
+      // below llama.cpp's buffer but for MoE fusions; the scheduler replay is exact.
+      if (i == 0 && op_offload && (partial || config.gpu_layers == 0 || experts_on_host > 0)) {
         d.compute = checked_add(d.compute, largest_host_tensor, compute_what);
-        if (d.layers == 0) d.compute = checked_add(d.compute, graph.peak(false), compute_what);
+        if (d.layers == 0) d.compute = checked_add(d.compute, graph.peak(true), compute_what);
       }
     }
     // The host's compute buffer (CUDA_Host) holds the graph inputs, plus the activations of
-    // the layers that run on the CPU.
+    // the layers that run on the CPU when op offload does not take their prompt to the GPU.
     host.compute = inputs;
-    if (host.layers > 0) {
+    if (host.layers > 0 && !op_offload) {
       host.compute = checked_add(host.compute, graph.peak(output_dev < 0), compute_what);
     }
     // Below 32 tokens the expert matmuls of --cpu-moe blocks run on the CPU: the k experts'
