@@ -47,5 +47,11 @@ struct Model {
 [[nodiscard]] Model make_model(std::string name, std::string source, ModelSpec spec,
                                FileType file_type, std::vector<TensorInfo> tensors,
                                Bytes projector = 0);
+// The same with each tensor's weight_slot worked out beforehand (slots[i] must be
+// weight_slot(tensors[i].name); a TensorLayout's weight_slots() for its typed lists): the
+// names are not read again. Equal to make_model without them.
+[[nodiscard]] Model make_model(std::string name, std::string source, ModelSpec spec,
+                               FileType file_type, std::vector<TensorInfo> tensors,
+                               const std::vector<WeightSlot>& slots, Bytes projector = 0);
 
 }  // namespace vramplan

@@ -13,6 +13,7 @@
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/model_spec.hpp>
 #include <vramplan/tensor_info.hpp>
+#include <vramplan/weights.hpp>
 
 namespace vramplan {
 
@@ -45,6 +46,11 @@ class TensorLayout {
   // layout's (another length, or a tensor of another name or shape).
   void retype(std::vector<TensorInfo>& tensors, FileType ftype) const;
   [[nodiscard]] const ModelSpec& spec() const { return spec_; }
+  // weight_slot(name) of each tensor, in the order of typed()'s list: what layout_weights
+  // reads of the names, the same in every file type.
+  [[nodiscard]] const std::vector<WeightSlot>& weight_slots() const { return weight_slots_; }
+  // detail::tensor_role of each tensor (src/core/quant_mix.hpp), in the same order.
+  [[nodiscard]] const std::vector<detail::TensorRole>& roles() const { return roles_; }
 
  private:
   // Sets every type of `tensors` (this layout's list) for ftype.
@@ -55,6 +61,7 @@ class TensorLayout {
   std::vector<std::size_t> order_;   // llama-quantize's visiting order (indices into tensors_)
   std::vector<bool> native_mxfp4_;   // experts a gpt-oss file keeps in MXFP4 whatever the type
   std::vector<detail::TensorRole> roles_;  // what the type choice reads of each tensor
+  std::vector<WeightSlot> weight_slots_;   // what the weight layout reads of each tensor
   int n_attention_wv_ = 0;                 // quant_mix.hpp QuantState counts over the whole list
   bool has_tied_embeddings_ = true;
 };

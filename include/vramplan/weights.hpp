@@ -66,6 +66,27 @@ struct WeightLayout {
 [[nodiscard]] WeightLayout layout_weights(const std::vector<TensorInfo>& tensors,
                                           std::int32_t n_layer);
 
+// What layout_weights and is_repacked read of a tensor's name: never its type nor its shape,
+// so a list typed in several file types (TensorLayout, tensors.hpp) works it out once.
+struct WeightSlot {
+  std::int32_t block = -1;     // tensor_block(name)
+  bool expert = false;         // is_expert_tensor(name)
+  bool output_group = false;   // not in a block: "output." or "output_norm." (the output layer)
+  bool output_weight = false;  // name == "output.weight"
+  bool output_norm = false;    // "output_norm."
+  bool token_embd = false;     // name == "token_embd.weight"
+  bool embedding = false;      // "token_embd.", "token_types.", "position_embd.": never repacked
+  bool operator==(const WeightSlot&) const = default;
+};
+[[nodiscard]] WeightSlot weight_slot(const std::string& name);
+
+// layout_weights(tensors, n_layer) with each tensor's slot given: slots[i] must be
+// weight_slot(tensors[i].name) (std::invalid_argument when the lengths differ). The result is
+// the same; only the names are not read again.
+[[nodiscard]] WeightLayout layout_weights(const std::vector<TensorInfo>& tensors,
+                                          const std::vector<WeightSlot>& slots,
+                                          std::int32_t n_layer);
+
 // llama.cpp's -ngl rule since b7467: of the n_layer + 1 offloadable layers (blocks, then
 // the output layer), the last `gpu_layers` go to the GPU, the output layer first.
 // Returns true when block `il` (or the output layer, il == n_layer) is on the GPU.

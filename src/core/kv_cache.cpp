@@ -121,6 +121,24 @@ KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
   const Bytes state_per_layer = checked_mul(checked_mul(4, n_rs_rows, rs_what),
                                             checked_add(n_embd_r, n_embd_s, rs_what), rs_what);
 
+  // A row's width repeats from layer to layer: each K and V width is checked and sized when
+  // it differs from the layer before's (the same checks, failing at the same first layer).
+  struct Row {
+    GgmlType type;
+    std::int64_t width = -1;
+    Bytes bytes = 0;
+    Bytes of(std::int64_t w, std::int32_t il) {
+      if (w != width) {
+        check_width(type, w, il);
+        bytes = row_bytes(type, w);
+        width = w;
+      }
+      return bytes;
+    }
+  };
+  Row k_row{params.type_k};
+  Row v_row{params.type_v};
+
   // An overflow names the cache's shape too (docs/reliability.md §4).
   try {
     for (std::int32_t il = 0; il < spec.n_layer; ++il) {
@@ -129,13 +147,11 @@ KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
       if (a.has_kv) {
         const std::int64_t per_stream = a.swa ? cache.shape.n_swa_cells : cache.shape.n_ctx_seq;
         const std::int64_t cells = checked_mul(per_stream, cache.shape.n_stream, kv_what);
-        check_width(params.type_k, a.k_width, il);
-        const Bytes k = checked_mul(row_bytes(params.type_k, a.k_width), cells, kv_what);
+        const Bytes k = checked_mul(k_row.of(a.k_width, il), cells, kv_what);
         Bytes v = 0;
         if (a.v_width > 0) {
           const std::int64_t width = params.flash_attn ? a.v_width : v_width_max;
-          check_width(params.type_v, width, il);
-          v = checked_mul(row_bytes(params.type_v, width), cells, kv_what);
+          v = checked_mul(v_row.of(width, il), cells, kv_what);
         }
         cache.k = checked_add(cache.k, k, kv_what);
         cache.v = checked_add(cache.v, v, kv_what);

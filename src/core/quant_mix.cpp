@@ -30,16 +30,22 @@ Category category_of(std::string_view name) {
   if (name == "token_embd.weight" || name == "per_layer_token_embd.weight") {
     return Category::token_embd;
   }
-  if (contains(name, "attn_qkv.weight")) return Category::attn_qkv;
-  if (contains(name, "attn_kv_b.weight")) return Category::attn_kv_b;
-  if (contains(name, "attn_v.weight")) return Category::attn_v;
-  if (contains(name, "attn_k.weight")) return Category::attn_k;
-  if (contains(name, "attn_q.weight")) return Category::attn_q;
-  if (contains(name, "attn_output.weight")) return Category::attn_output;
+  // Every attn_* needle contains "attn_" and every ffn_* needle "ffn_": a name without it
+  // matches none of them (one search instead of six, or three).
+  if (contains(name, "attn_")) {
+    if (contains(name, "attn_qkv.weight")) return Category::attn_qkv;
+    if (contains(name, "attn_kv_b.weight")) return Category::attn_kv_b;
+    if (contains(name, "attn_v.weight")) return Category::attn_v;
+    if (contains(name, "attn_k.weight")) return Category::attn_k;
+    if (contains(name, "attn_q.weight")) return Category::attn_q;
+    if (contains(name, "attn_output.weight")) return Category::attn_output;
+  }
   // No ".weight" here: the expert (_exps) and shared-expert (_shexp) tensors count too.
-  if (contains(name, "ffn_up")) return Category::ffn_up;
-  if (contains(name, "ffn_gate")) return Category::ffn_gate;
-  if (contains(name, "ffn_down")) return Category::ffn_down;
+  if (contains(name, "ffn_")) {
+    if (contains(name, "ffn_up")) return Category::ffn_up;
+    if (contains(name, "ffn_gate")) return Category::ffn_gate;
+    if (contains(name, "ffn_down")) return Category::ffn_down;
+  }
   return Category::other;
 }
 
@@ -99,9 +105,9 @@ bool falcon_rules(const ModelSpec& spec) { return architecture(spec.arch).quant_
 
 // layer_info in llama_tensor_get_type_impl: with experts the block comes from the name
 // (Mixtral's tensors are not in block order), otherwise from the running counter.
-int layer_index(const ModelSpec& spec, const TensorInfo& t, int counter) {
+// `block` is tensor_block(t.name) (TensorRole::block).
+int layer_index(const ModelSpec& spec, const TensorInfo& t, std::int32_t block, int counter) {
   if (spec.moe.n_expert > 1) {
-    const std::int32_t block = tensor_block(t.name);
     if (block < 0 || block >= spec.n_layer) {
       throw Error(ErrorKind::internal, fmt::format("cannot place tensor {} in a block", t.name));
     }
@@ -238,9 +244,10 @@ GT attn_v_type(const ModelSpec& spec, FT ftype, GT type, QuantState& state) {
   return type;
 }
 
-GT ffn_down_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, GT type, QuantState& state) {
+GT ffn_down_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, std::int32_t block, GT type,
+                 QuantState& state) {
   const bool falcon = falcon_rules(spec);
-  const int i = layer_index(spec, t, state.i_ffn_down);
+  const int i = layer_index(spec, t, block, state.i_ffn_down);
   const int n = state.n_layer;
   if (ftype == FT::mostly_q2_k) {
     type = GT::q3_k;
@@ -305,17 +312,18 @@ GT attn_output_type(const ModelSpec& spec, FT ftype, GT type) {
 }
 
 // ffn_gate / ffn_up: only IQ3_XS lowers the middle layers.
-GT ffn_gate_up_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, GT type, int& counter,
-                    int n) {
-  const int i = layer_index(spec, t, counter);
+GT ffn_gate_up_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, std::int32_t block,
+                    GT type, int& counter, int n) {
+  const int i = layer_index(spec, t, block, counter);
   if (ftype == FT::mostly_iq3_xs && i >= n / 8 && i < 7 * n / 8) type = GT::iq3_xxs;
   ++counter;
   return type;
 }
 
 // llama_tensor_get_type_impl: the preset's per-role rules.
-GT mix_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, Category cat, GT type,
+GT mix_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, const TensorRole& role, GT type,
             QuantState& state) {
+  const Category cat = role.category;
   if (cat == Category::output || (state.has_tied_embeddings && cat == Category::token_embd)) {
     return output_type(spec, ftype, t, type);
   }
@@ -340,13 +348,13 @@ GT mix_type(const ModelSpec& spec, FT ftype, const TensorInfo& t, Category cat, 
       if (ftype == FT::mostly_iq3_xxs) return GT::iq2_s;
       return type;
     case Category::ffn_down:
-      return ffn_down_type(spec, ftype, t, type, state);
+      return ffn_down_type(spec, ftype, t, role.block, type, state);
     case Category::attn_output:
       return attn_output_type(spec, ftype, type);
     case Category::ffn_gate:
-      return ffn_gate_up_type(spec, ftype, t, type, state.i_ffn_gate, state.n_layer);
+      return ffn_gate_up_type(spec, ftype, t, role.block, type, state.i_ffn_gate, state.n_layer);
     case Category::ffn_up:
-      return ffn_gate_up_type(spec, ftype, t, type, state.i_ffn_up, state.n_layer);
+      return ffn_gate_up_type(spec, ftype, t, role.block, type, state.i_ffn_up, state.n_layer);
     default:
       return type;
   }
@@ -361,6 +369,16 @@ QuantState make_quant_state(const ModelSpec& spec, const std::vector<TensorInfo>
     const Category cat = category_of(t.name);
     if (is_attn_v_like(cat)) ++state.n_attention_wv;
     if (cat == Category::output) state.has_tied_embeddings = false;
+  }
+  return state;
+}
+
+QuantState make_quant_state(const ModelSpec& spec, const std::vector<TensorRole>& roles) {
+  QuantState state;
+  state.n_layer = spec.n_layer;
+  for (const TensorRole& role : roles) {
+    if (is_attn_v_like(role.category)) ++state.n_attention_wv;
+    if (role.category == Category::output) state.has_tied_embeddings = false;
   }
   return state;
 }
@@ -480,7 +498,8 @@ bool allows_quantization(const TensorInfo& t) {
 TensorRole tensor_role(const TensorInfo& t) {
   return TensorRole{.category = category_of(t.name),
                     .quantizable = allows_quantization(t),
-                    .stays_f32 = stays_f32_when_converted(t)};
+                    .stays_f32 = stays_f32_when_converted(t),
+                    .block = tensor_block(t.name)};
 }
 
 GgmlType quantized_type(const ModelSpec& spec, FileType ftype, const TensorInfo& t,
@@ -493,7 +512,7 @@ GgmlType quantized_type(const ModelSpec& spec, FileType ftype, const TensorInfo&
   if (!role.quantizable) return t.type;
   const GT base = default_type(ftype);
   if (!is_quantized(base)) return base;
-  return fallback(t, mix_type(spec, ftype, t, role.category, base, state), state);
+  return fallback(t, mix_type(spec, ftype, t, role, base, state), state);
 }
 
 }  // namespace vramplan::detail

@@ -37,6 +37,8 @@ struct TensorRole {
   Category category = Category::other;  // tensor_category
   bool quantizable = false;             // allows_quantization
   bool stays_f32 = false;               // converted_type keeps it F32 in a float file
+  std::int32_t block = -1;              // tensor_block(name): layer_info of MoE models
+  bool operator==(const TensorRole&) const = default;
 };
 [[nodiscard]] TensorRole tensor_role(const TensorInfo& t);
 
@@ -58,6 +60,9 @@ struct QuantState {
 // file type, so a new counter set here must be carried there too.
 [[nodiscard]] QuantState make_quant_state(const ModelSpec& spec,
                                           const std::vector<TensorInfo>& tensors);
+// The same from the tensors' roles (roles[i] = tensor_role(tensors[i]), in any order).
+[[nodiscard]] QuantState make_quant_state(const ModelSpec& spec,
+                                          const std::vector<TensorRole>& roles);
 
 // The type llama_ftype_get_default_type gives the bulk of the weights.
 [[nodiscard]] GgmlType default_type(FileType ftype);

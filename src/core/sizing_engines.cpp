@@ -39,14 +39,16 @@ Bytes projector_bytes(const CatalogEntry& entry) {
 
 Model catalog_model(const CatalogEntry& entry, FileType quant, const TensorLayout& layout) {
   return make_model(catalog_model_name(entry, quant), fmt::format("catalog: {}", entry.source),
-                    entry.spec, quant, layout.typed(quant), projector_bytes(entry));
+                    entry.spec, quant, layout.typed(quant), layout.weight_slots(),
+                    projector_bytes(entry));
 }
 
 void retype_catalog_model(Model& model, const CatalogEntry& entry, FileType quant,
                           const TensorLayout& layout) {
   layout.retype(model.tensors, quant);  // throws, changing nothing, for another entry's list
   model = make_model(catalog_model_name(entry, quant), fmt::format("catalog: {}", entry.source),
-                     entry.spec, quant, std::move(model.tensors), projector_bytes(entry));
+                     entry.spec, quant, std::move(model.tensors), layout.weight_slots(),
+                     projector_bytes(entry));
 }
 
 namespace {

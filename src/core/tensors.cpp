@@ -9,6 +9,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -279,6 +280,68 @@ bool native_mxfp4(const Architecture& a, const TensorInfo& t) {
   return a.native_mxfp4_experts && t.ne[2] > 1 && t.name.ends_with("_exps.weight");
 }
 
+// A tensor's role (detail::tensor_role) and weight slot (weight_slot) read its name and,
+// for the role, how many of ne[1..3] exceed 1 (ggml_n_dims). For "blk.N.<rest>" neither
+// depends on N beyond the block number itself. Their tests are equalities and prefix tests
+// with names that do not start with "blk." (false for every N), and searches and suffix tests
+// for parts: a match that reaches into "blk.N." begins with a suffix of it ("." or
+// "<digits>." or longer). No part begins with a digit, "k.", "lk." or "blk."; the parts that
+// begin with '.' (is_expert_tensor's ".ffn_up_exps", the suffix ".weight") can only use the
+// prefix's final '.', there for every N. So the tensors of one <rest> and shape class share a
+// role and a slot, worked out once per layout, not once per block
+// (Recommend.TheLayoutsRolesAndSlotsAreWhatEachNameSays checks every catalog entry).
+class NameFacts {
+ public:
+  struct Entry {
+    std::string rest;            // the name past "blk.N."
+    std::array<bool, 3> wide{};  // ne[1..3] > 1
+    detail::TensorRole role;
+    WeightSlot slot;
+  };
+
+  // The role and slot of `t`, with its own block number.
+  const Entry& of(const TensorInfo& t) {
+    const std::int32_t block = tensor_block(t.name);
+    if (block < 0) return fresh(t, block);
+    // tensor_block accepted "blk.<digits>.": the rest starts past the second '.'.
+    const std::size_t dot = t.name.find('.', 4);
+    const std::string_view rest = std::string_view(t.name).substr(dot + 1);
+    const std::array<bool, 3> wide{t.ne[1] > 1, t.ne[2] > 1, t.ne[3] > 1};
+    // The blocks list their tensors in the same order, so the entry after the last one found
+    // is nearly always the one.
+    for (std::size_t k = 0; k < entries_.size(); ++k) {
+      const std::size_t at = (next_ + k) % entries_.size();
+      Entry& e = entries_[at];
+      if (e.rest == rest && e.wide == wide) {
+        next_ = at + 1;
+        e.role.block = block;
+        e.slot.block = block;
+        return e;
+      }
+    }
+    Entry e;
+    e.rest = std::string(rest);
+    e.wide = wide;
+    e.role = detail::tensor_role(t);
+    e.slot = weight_slot(t.name);
+    entries_.push_back(std::move(e));
+    next_ = entries_.size();
+    return entries_.back();
+  }
+
+ private:
+  const Entry& fresh(const TensorInfo& t, std::int32_t block) {
+    single_.role = detail::tensor_role(t);
+    single_.slot = weight_slot(t.name);
+    single_.role.block = block;
+    return single_;
+  }
+
+  std::vector<Entry> entries_;
+  std::size_t next_ = 0;
+  Entry single_;
+};
+
 }  // namespace
 
 bool has_tensor_layout(const std::string& arch) { return architecture(arch).tensor_layout; }
@@ -298,24 +361,26 @@ TensorLayout::TensorLayout(const ModelSpec& spec) : spec_(spec) {
   tensors_ = layout.take();
   native_mxfp4_.resize(tensors_.size());
   roles_.reserve(tensors_.size());
+  weight_slots_.reserve(tensors_.size());
+  NameFacts facts;
   for (std::size_t i = 0; i < tensors_.size(); ++i) {
     native_mxfp4_[i] = native_mxfp4(arch, tensors_[i]);
-    roles_.push_back(detail::tensor_role(tensors_[i]));
+    const NameFacts::Entry& f = facts.of(tensors_[i]);
+    roles_.push_back(f.role);
+    weight_slots_.push_back(f.slot);
   }
 
   // llama-quantize visits tensors by block (non-block tensors first), then by name
   // (llama_model_loader::weight_name_comparer); its counters advance in that order.
-  // Each name's block is parsed once, not on every comparison.
+  // Each name's block is parsed once (TensorRole::block), not on every comparison.
   order_.resize(tensors_.size());
   std::iota(order_.begin(), order_.end(), std::size_t{0});
-  std::vector<std::int32_t> block(tensors_.size());
-  for (std::size_t i = 0; i < tensors_.size(); ++i) block[i] = tensor_block(tensors_[i].name);
   std::sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) {
-    if (block[a] != block[b]) return block[a] < block[b];
+    if (roles_[a].block != roles_[b].block) return roles_[a].block < roles_[b].block;
     return tensors_[a].name < tensors_[b].name;
   });
   // init_quantize_state_counters reads names only: the same for every file type.
-  const detail::QuantState counted = detail::make_quant_state(spec_, tensors_);
+  const detail::QuantState counted = detail::make_quant_state(spec_, roles_);
   n_attention_wv_ = counted.n_attention_wv;
   has_tied_embeddings_ = counted.has_tied_embeddings;
 }

@@ -1,6 +1,7 @@
 #include <vramplan/weights.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -53,13 +54,13 @@ std::optional<CpuRepack> parse_cpu_repack(std::string_view text) {
   return std::nullopt;
 }
 
-bool is_repacked(const TensorInfo& tensor, CpuRepack repack) {
+namespace {
+
+// is_repacked past its name test: `embedding` is weight_slot(name).embedding.
+bool is_repacked(const TensorInfo& tensor, bool embedding, CpuRepack repack) {
   // ggml_backend_cpu_repack_buffer_type: only 2-D+ matmul weights with rows in groups of 8.
   if (repack == CpuRepack::off || tensor.ne[1] % 8 != 0 || tensor.ne[1] < 8) return false;
-  if (tensor.name.starts_with("token_embd.") || tensor.name.starts_with("token_types.") ||
-      tensor.name.starts_with("position_embd.")) {
-    return false;
-  }
+  if (embedding) return false;
   switch (tensor.type) {
     case GgmlType::q4_0:
     case GgmlType::q4_k:
@@ -78,6 +79,19 @@ bool is_repacked(const TensorInfo& tensor, CpuRepack repack) {
   }
 }
 
+bool is_embedding_name(const std::string& name) {
+  return name.starts_with("token_embd.") || name.starts_with("token_types.") ||
+         name.starts_with("position_embd.");
+}
+
+}  // namespace
+
+bool is_repacked(const TensorInfo& tensor, CpuRepack repack) {
+  // The shape test first: most tensors are ruled out without reading the name.
+  if (repack == CpuRepack::off || tensor.ne[1] % 8 != 0 || tensor.ne[1] < 8) return false;
+  return is_repacked(tensor, is_embedding_name(tensor.name), repack);
+}
+
 namespace {
 
 // WeightGroup::add with the tensor's size (and its CUDA allocation) worked out once for the
@@ -86,10 +100,11 @@ struct SizedTensor {
   const TensorInfo& tensor;
   Bytes bytes;
   Bytes cuda;
+  bool embedding;  // weight_slot(name).embedding: never repacked
 };
 
-SizedTensor sized(const TensorInfo& tensor, Bytes bytes) {
-  return SizedTensor{tensor, bytes, cuda_alloc_size(tensor, bytes)};
+SizedTensor sized(const TensorInfo& tensor, Bytes bytes, bool embedding) {
+  return SizedTensor{tensor, bytes, cuda_alloc_size(tensor, bytes), embedding};
 }
 
 void add_to(WeightGroup& group, const SizedTensor& t) {
@@ -98,13 +113,15 @@ void add_to(WeightGroup& group, const SizedTensor& t) {
   group.largest_tensor = std::max(group.largest_tensor, t.bytes);
   for (CpuRepack r : {CpuRepack::avx2, CpuRepack::avx512, CpuRepack::arm}) {
     Bytes& copy = group.repack[static_cast<std::size_t>(r)];
-    if (is_repacked(t.tensor, r)) copy = checked_add(copy, t.bytes, weights_what);
+    if (is_repacked(t.tensor, t.embedding, r)) copy = checked_add(copy, t.bytes, weights_what);
   }
 }
 
 }  // namespace
 
-void WeightGroup::add(const TensorInfo& tensor) { add_to(*this, sized(tensor, tensor.bytes())); }
+void WeightGroup::add(const TensorInfo& tensor) {
+  add_to(*this, sized(tensor, tensor.bytes(), is_embedding_name(tensor.name)));
+}
 
 bool is_expert_tensor(const std::string& name) {
   static constexpr std::array<std::string_view, 8> needles = {
@@ -121,43 +138,73 @@ bool is_expert_tensor(const std::string& name) {
   });
 }
 
+WeightSlot weight_slot(const std::string& name) {
+  WeightSlot slot;
+  slot.block = tensor_block(name);
+  slot.expert = is_expert_tensor(name);
+  slot.output_weight = name == "output.weight";
+  slot.output_norm = name.starts_with("output_norm.");
+  slot.output_group = slot.block < 0 && (name.starts_with("output.") || slot.output_norm);
+  slot.token_embd = name == "token_embd.weight";
+  slot.embedding = is_embedding_name(name);
+  return slot;
+}
+
 WeightLayout layout_weights(const std::vector<TensorInfo>& tensors, std::int32_t n_layer) {
+  std::vector<WeightSlot> slots;
+  slots.reserve(tensors.size());
+  for (const TensorInfo& t : tensors) slots.push_back(weight_slot(t.name));
+  return layout_weights(tensors, slots, n_layer);
+}
+
+WeightLayout layout_weights(const std::vector<TensorInfo>& tensors,
+                            const std::vector<WeightSlot>& slots, std::int32_t n_layer) {
+  if (slots.size() != tensors.size()) {
+    throw std::invalid_argument("layout_weights: one slot per tensor expected");
+  }
   WeightLayout layout;
   layout.blocks.resize(static_cast<std::size_t>(n_layer));
   layout.experts.resize(static_cast<std::size_t>(n_layer));
   const TensorInfo* token_embd = nullptr;
+  bool token_embd_embedding = false;
   bool has_output = false;
   bool has_output_norm = false;
-  for (const TensorInfo& t : tensors) {
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const TensorInfo& t = tensors[i];
+    const WeightSlot& slot = slots[i];
     const Bytes bytes = t.bytes();
     layout.file_tensor_bytes = checked_add(layout.file_tensor_bytes, bytes, weights_what);
-    const std::int32_t block = tensor_block(t.name);
+    const std::int32_t block = slot.block;
     if (block >= 0) {
       if (block >= n_layer) {
         throw Error(ErrorKind::bad_input,
                     fmt::format("tensor '{}' belongs to block {} but the model has {} blocks",
                                 t.name, block, n_layer));
       }
-      const SizedTensor st = sized(t, bytes);
+      const SizedTensor st = sized(t, bytes, slot.embedding);
       add_to(layout.blocks[static_cast<std::size_t>(block)], st);
-      if (is_expert_tensor(t.name)) add_to(layout.experts[static_cast<std::size_t>(block)], st);
-    } else if (t.name.starts_with("output.") || t.name.starts_with("output_norm.")) {
-      add_to(layout.output, sized(t, bytes));
-      has_output = has_output || t.name == "output.weight";
-      has_output_norm = has_output_norm || t.name.starts_with("output_norm.");
+      if (slot.expert) add_to(layout.experts[static_cast<std::size_t>(block)], st);
+    } else if (slot.output_group) {
+      add_to(layout.output, sized(t, bytes, slot.embedding));
+      has_output = has_output || slot.output_weight;
+      has_output_norm = has_output_norm || slot.output_norm;
     } else {
       // token_embd, position/token-type embeddings, their norms, rope_freqs: llama.cpp
       // keeps the input layer on the CPU (llama-model.cpp, "very little benefit").
-      layout.input.add(t);
-      if (t.name == "token_embd.weight") token_embd = &t;
+      add_to(layout.input, sized(t, bytes, slot.embedding));
+      if (slot.token_embd) {
+        token_embd = &t;
+        token_embd_embedding = slot.embedding;
+      }
     }
   }
   // A decoder without output.weight reuses token_embd as the output projection and loads
   // it a second time onto the output layer's device (TENSOR_DUPLICATED).
   if (!has_output && has_output_norm && token_embd != nullptr) {
-    layout.output.add(*token_embd);
+    const Bytes bytes = token_embd->bytes();
+    add_to(layout.output, sized(*token_embd, bytes, token_embd_embedding));
     layout.output_tied = true;
-    layout.tied_copy = token_embd->bytes();
+    layout.tied_copy = bytes;
   }
   return layout;
 }

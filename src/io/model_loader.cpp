@@ -135,7 +135,7 @@ Model build_catalog_model(const CatalogEntry& entry, FileType quant, const std::
                           const TensorLayout& layout) {
   const Bytes projector = entry.projector ? entry.projector->bytes : 0;
   return make_model(name, fmt::format("catalog: {}", entry.source), entry.spec, quant,
-                    layout.typed(quant), projector);
+                    layout.typed(quant), layout.weight_slots(), projector);
 }
 
 // The entry's other quantizations that a plan which does not fit can suggest, and only those:

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <iostream>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,9 @@
 #include <vramplan/recommend.hpp>
 #include <vramplan/report/sizing.hpp>
 #include <vramplan/tensors.hpp>
+#include <vramplan/weights.hpp>
 
+#include "core/quant_mix.hpp"
 #include "core/sizing_engines.hpp"
 #include "support/time_budget.hpp"
 
@@ -322,6 +325,86 @@ TEST(Recommend, AModelRetypedIsTheCatalogModelOfItsQuantization) {
     }
   }
   EXPECT_GT(compared, 500U);
+}
+
+// A TensorLayout works out each tensor's role in the type choice and its weight slot (what
+// layout_weights reads of a name) once per distinct name past "blk.N." (not once per block),
+// and a catalog Model's weight layout is summed from those slots (not from the names again,
+// once per quantization; docs/performance.md). Over the whole catalog, every entry in every one
+// of its quantizations: each role and slot is what the tensor's own name says, and the layout
+// summed from the slots is the one summed tensor by tensor from the names with
+// WeightGroup::add (the grouping rules of weights.hpp restated here), which is also
+// layout_weights without slots.
+TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
+  std::size_t compared = 0;
+  std::size_t experts = 0;
+  std::size_t tied = 0;
+  for (const CatalogEntry& entry : catalog().entries()) {
+    if (entry.quants.empty() || !has_tensor_layout(entry.spec.arch)) continue;
+    const TensorLayout layout(entry.spec);
+    const std::vector<WeightSlot>& slots = layout.weight_slots();
+    const std::int32_t n_layer = entry.spec.n_layer;
+    for (const FileType quant : entry.quants) {
+      SCOPED_TRACE(testing::Message() << entry.id << " " << to_string(quant));
+      const std::vector<TensorInfo> tensors = layout.typed(quant);
+      ASSERT_EQ(slots.size(), tensors.size());
+      ASSERT_EQ(layout.roles().size(), tensors.size());
+      WeightLayout by_name;
+      by_name.blocks.resize(static_cast<std::size_t>(n_layer));
+      by_name.experts.resize(static_cast<std::size_t>(n_layer));
+      const TensorInfo* token_embd = nullptr;
+      bool has_output = false;
+      bool has_output_norm = false;
+      for (std::size_t i = 0; i < tensors.size(); ++i) {
+        const TensorInfo& t = tensors[i];
+        const WeightSlot& slot = slots[i];
+        const std::int32_t block = tensor_block(t.name);
+        EXPECT_EQ(slot.block, block) << t.name;
+        EXPECT_EQ(slot.expert, is_expert_tensor(t.name)) << t.name;
+        EXPECT_EQ(slot.output_weight, t.name == "output.weight") << t.name;
+        EXPECT_EQ(slot.output_norm, t.name.starts_with("output_norm.")) << t.name;
+        EXPECT_EQ(slot.token_embd, t.name == "token_embd.weight") << t.name;
+        EXPECT_EQ(slot, weight_slot(t.name)) << t.name;
+        EXPECT_EQ(layout.roles()[i], detail::tensor_role(t)) << t.name;
+        EXPECT_EQ(layout.roles()[i].block, block) << t.name;
+        by_name.file_tensor_bytes += t.bytes();
+        if (block >= 0) {
+          by_name.blocks[static_cast<std::size_t>(block)].add(t);
+          if (is_expert_tensor(t.name)) {
+            by_name.experts[static_cast<std::size_t>(block)].add(t);
+            ++experts;
+          }
+        } else if (t.name.starts_with("output.") || t.name.starts_with("output_norm.")) {
+          by_name.output.add(t);
+          has_output = has_output || t.name == "output.weight";
+          has_output_norm = has_output_norm || t.name.starts_with("output_norm.");
+        } else {
+          by_name.input.add(t);
+          if (t.name == "token_embd.weight") token_embd = &t;
+        }
+      }
+      if (!has_output && has_output_norm && token_embd != nullptr) {
+        by_name.output.add(*token_embd);
+        by_name.output_tied = true;
+        by_name.tied_copy = token_embd->bytes();
+        ++tied;
+      }
+      const WeightLayout from_slots = layout_weights(tensors, slots, n_layer);
+      EXPECT_EQ(from_slots, by_name);
+      EXPECT_EQ(from_slots, layout_weights(tensors, n_layer));
+      EXPECT_EQ(sizing_engines::catalog_model(entry, quant, layout).weights, by_name);
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 500U);
+  EXPECT_GT(experts, 0U);  // MoE entries are among them
+  EXPECT_GT(tied, 0U);     // and entries with tied embeddings
+  const TensorLayout layout(catalog().entries().front().spec);
+  std::vector<WeightSlot> short_slots = layout.weight_slots();
+  short_slots.pop_back();
+  EXPECT_THROW((void)layout_weights(layout.typed(FileType::mostly_q4_k_m), short_slots,
+                                    catalog().entries().front().spec.n_layer),
+               std::invalid_argument);
 }
 
 TEST(Recommend, EveryCombinationIsWhatFitPlans) {
