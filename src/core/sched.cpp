@@ -501,7 +501,7 @@ class Scheduler {
         }
         if (t.is_view()) t.view_src = map[static_cast<std::size_t>(t.view_src)];
         if (t.op == Op::flash_attn && backend(id) == kGpu && gpu_.fattn_f16_copies) {
-          t.alloc_extra = fattn_f16_extra(t);
+          t.alloc_extra = fattn_f16_extra(at(id));  // the sources as they are in g_
         }
         push(h.node(t), backend(id));
         if (const auto* kept = deps_after(id)) {
