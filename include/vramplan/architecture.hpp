@@ -125,6 +125,13 @@ struct Architecture {
   // Recurrent blocks (spec.recurrent.layers) carry a Mamba2 mixer (ssm_in, ssm_conv1d,
   // ssm_dt, ssm_a, ssm_d, ssm_norm, ssm_out) in place of attention (granitehybrid).
   bool mamba2_mixer = false;
+  // Gemma 3n's extra tensors (src/models/gemma3n.cpp, load_arch_tensors): per-layer token
+  // embeddings {256 n_layer, n_vocab} with their projection and norm, AltUp's stream
+  // projections (4 streams), and per block the per-layer input gate and projection, AltUp's
+  // router and coefficients, and the LAuReL low-rank residual (rank 64). The widths are
+  // llama-hparams.h's defaults (n_altup 4, n_embd_altup 256, laurel_rank 64): load_hparams
+  // does not read them from the file.
+  bool altup = false;
 
   GraphRules graph;  // rebuilt when dense or moe is set
 
@@ -137,6 +144,11 @@ struct Architecture {
   // --- GGUF keys (llama_model::load_hparams) ---------------------------------------------
   SlidingWindowRule swa;
   Recurrence recurrence = Recurrence::none;
+  // Only blocks below this index keep a KV cache of their own; later blocks read the cache of
+  // the last block of the same kind (sliding or global) below it (llama.cpp's
+  // n_layer_kv_from_start and the reuse callback in llama_model::create_memory). 0 = every
+  // block keeps its own.
+  std::int32_t kv_layers_from_start = 0;
 
   // --- Hugging Face config.json (convert_hf_to_gguf.py) -----------------------------------
   std::span<const HfName> hf_names;
