@@ -88,6 +88,12 @@ struct GraphRules {
   bool residual_first = false;       // the layer's last add takes the residual first (phi3)
 };
 
+// Gemma 3n's widths, fixed in llama.cpp (llama-hparams.h: n_altup, n_embd_altup, laurel_rank;
+// load_hparams does not read them from the file).
+inline constexpr std::int64_t kAltupStreams = 4;
+inline constexpr std::int64_t kAltupPerLayerEmbd = 256;  // per block and token
+inline constexpr std::int64_t kLaurelRank = 64;
+
 struct Architecture {
   std::string_view name;  // general.architecture
 
@@ -128,9 +134,7 @@ struct Architecture {
   // Gemma 3n's extra tensors (src/models/gemma3n.cpp, load_arch_tensors): per-layer token
   // embeddings {256 n_layer, n_vocab} with their projection and norm, AltUp's stream
   // projections (4 streams), and per block the per-layer input gate and projection, AltUp's
-  // router and coefficients, and the LAuReL low-rank residual (rank 64). The widths are
-  // llama-hparams.h's defaults (n_altup 4, n_embd_altup 256, laurel_rank 64): load_hparams
-  // does not read them from the file.
+  // router and coefficients, and the LAuReL low-rank residual (the widths above).
   bool altup = false;
 
   GraphRules graph;  // rebuilt when dense or moe is set

@@ -218,16 +218,10 @@ void attention(Layout& l, const Architecture& a, std::int32_t il) {
   if (a.attn_sinks) l.blk(il, "attn_sinks.weight", s.n_head);
 }
 
-// Gemma 3n's widths, fixed in this llama.cpp (llama-hparams.h: n_altup, n_embd_altup,
-// laurel_rank; load_hparams does not read them).
-constexpr std::int64_t kAltupStreams = 4;
-constexpr std::int64_t kPerLayerEmbd = 256;
-constexpr std::int64_t kLaurelRank = 64;
-
 // Gemma 3n's per-block extras after the FFN (src/models/gemma3n.cpp, load_arch_tensors).
 void altup_block(Layout& l, std::int32_t il) {
-  l.blk(il, "inp_gate.weight", l.embd(), kPerLayerEmbd);
-  l.blk(il, "proj.weight", kPerLayerEmbd, l.embd());
+  l.blk(il, "inp_gate.weight", l.embd(), kAltupPerLayerEmbd);
+  l.blk(il, "proj.weight", kAltupPerLayerEmbd, l.embd());
   l.blk(il, "post_norm.weight", l.embd());
   l.blk(il, "altup_correct_coef.weight", kAltupStreams, kAltupStreams);
   l.blk(il, "altup_correct_scale.weight", l.embd());
@@ -280,9 +274,9 @@ void model_layout(Layout& l, const Architecture& a) {
   if (a.altup) {  // Gemma 3n: AltUp's stream projections and the per-layer embeddings
     l.add("altup_proj.weight", l.embd(), l.embd(), kAltupStreams - 1);
     l.add("altup_unembd_proj.weight", l.embd(), l.embd(), kAltupStreams - 1);
-    l.add("per_layer_token_embd.weight", kPerLayerEmbd * s.n_layer, s.n_vocab);
-    l.add("per_layer_model_proj.weight", l.embd(), kPerLayerEmbd * s.n_layer);
-    l.add("per_layer_proj_norm.weight", kPerLayerEmbd);
+    l.add("per_layer_token_embd.weight", kAltupPerLayerEmbd * s.n_layer, s.n_vocab);
+    l.add("per_layer_model_proj.weight", l.embd(), kAltupPerLayerEmbd * s.n_layer);
+    l.add("per_layer_proj_norm.weight", kAltupPerLayerEmbd);
   }
   for (std::int32_t il = 0; il < s.n_layer; ++il) block(l, a, il);
   if (a.encoder) return;  // no output head
