@@ -10,7 +10,8 @@
 # Every input runs under -timeout=1 (seconds) and -malloc_limit_mb=64 (one allocation), the
 # whole process under -rss_limit_mb=2048 (ASan's quarantine included): a slow input, a large
 # allocation, a crash or a sanitizer report is a finding, and the script fails. Per target it
-# prints executions, executions per second, coverage and peak RSS.
+# prints executions, executions per second, coverage and peak RSS. The targets run in
+# parallel, FUZZ_JOBS at a time (default: the number of cores).
 #
 # Needs: clang, libclang-rt-14-dev (installed here if missing, as root), and a normal build in
 # build/ (scripts/setup.sh) for the seed-writing test binary.
@@ -52,24 +53,49 @@ if ((${#targets[@]} == 0)); then
   for fuzzer in build-fuzz/bin/vramplan_fuzz_*; do targets+=("${fuzzer##*/vramplan_fuzz_}"); done
 fi
 
-status=0
-printf '%-12s %12s %10s %8s %8s  %s\n' target executions exec/s cov rss_mb result
-for name in "${targets[@]}"; do
-  fuzzer=build-fuzz/bin/vramplan_fuzz_$name
-  [[ -x $fuzzer ]] || { echo "fuzz: no target '$name'" >&2; status=1; continue; }
-  seeds=("$corpus/$name")
+# The targets run side by side, one per core (FUZZ_JOBS overrides): each gets its full time
+# budget either way, and the table is printed in the order of the targets.
+jobs=${FUZZ_JOBS:-$(nproc)}
+run_one() {
+  local name=$1 fuzzer=build-fuzz/bin/vramplan_fuzz_$1
+  local seeds=("$corpus/$name")
   [[ -d tests/fuzz/corpus/$name ]] && seeds+=("tests/fuzz/corpus/$name")
   mkdir -p "$corpus/$name" "$corpus/$name-work"
+  local rc=0
+  "$fuzzer" "${budget[@]}" "${limits[@]}" -print_final_stats=1 \
+    -artifact_prefix="build-fuzz/artifacts/$name-" "$corpus/$name-work" "${seeds[@]}" \
+    >"build-fuzz/$name.log" 2>&1 || rc=$?
+  echo "$rc" >"build-fuzz/$name.rc"
+}
+status=0
+running=0
+for name in "${targets[@]}"; do
+  if [[ ! -x build-fuzz/bin/vramplan_fuzz_$name ]]; then
+    echo "fuzz: no target '$name'" >&2
+    status=1
+    continue
+  fi
+  rm -f "build-fuzz/$name.rc"
+  run_one "$name" &
+  if ((++running >= jobs)); then
+    wait -n || true
+    ((running--))
+  fi
+done
+wait
+
+printf '%-12s %12s %10s %8s %8s  %s\n' target executions exec/s cov rss_mb result
+for name in "${targets[@]}"; do
+  [[ -x build-fuzz/bin/vramplan_fuzz_$name ]] || continue
   log=build-fuzz/$name.log
   result=ok
-  if ! "$fuzzer" "${budget[@]}" "${limits[@]}" -print_final_stats=1 \
-      -artifact_prefix="build-fuzz/artifacts/$name-" "$corpus/$name-work" "${seeds[@]}" \
-      >"$log" 2>&1; then
+  if [[ $(cat "build-fuzz/$name.rc" 2>/dev/null) != 0 ]]; then
     result="FAILED (see $log)"
     status=1
   fi
   stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -1; }
-  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+  # A target that fails on its seeds prints no coverage line.
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2 || true)
   printf '%-12s %12s %10s %8s %8s  %s\n' "$name" "$(stat number_of_executed_units)" \
     "$(stat average_exec_per_sec)" "${cov:-?}" "$(stat peak_rss_mb)" "$result"
   [[ $result == ok ]] || tail -30 "$log" >&2

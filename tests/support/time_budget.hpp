@@ -18,6 +18,17 @@ namespace vramplan::test {
 #endif
 }
 
+// How many timed repetitions a speed test takes: `runs` in an optimised build, one under the
+// sanitizers or in a Debug build, where the timing is not what is checked (the bound there is
+// ten times looser) and each repetition costs minutes of CI time.
+[[nodiscard]] constexpr int timed_runs(int runs) {
+#if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
+  return 1;
+#else
+  return runs;
+#endif
+}
+
 // CPU time of this thread, in ms: the machines these tests run on are shared, and wall time
 // there measures the neighbours as much as the code.
 [[nodiscard]] inline double thread_cpu_ms() {

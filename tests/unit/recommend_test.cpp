@@ -535,7 +535,8 @@ TEST(Recommend, WholeCatalogIsFast) {
       RecommendRequest request = c.request;
       request.limit = limit;
       RecommendResult res;
-      const double ms = test::median_cpu_ms([&] { res = recommend(catalog(), request); }, 5);
+      const double ms =
+          test::median_cpu_ms([&] { res = recommend(catalog(), request); }, test::timed_runs(5));
       std::printf(
           "recommend %s, limit %zu: %.1f ms (%lld candidates, %lld fits, %lld "
           "estimates)\n",

@@ -306,10 +306,10 @@ TEST(Size, WholeGpuCatalogIsFast) {
   for (const char* name : {"llama3.1:8b-q4_k_m", "llama3.1:70b-q4_k_m", "llama3.1:405b-fp16"}) {
     const Model& m = models().get(name);
     std::int64_t estimates = 0;
-    const double llama =
-        test::median_cpu_ms([&] { estimates = size_model(m, gpus(), {}).estimates; }, 5);
-    const double vllm =
-        test::median_cpu_ms([&] { (void)size_model(m, gpus(), vllm_request()); }, 5);
+    const double llama = test::median_cpu_ms(
+        [&] { estimates = size_model(m, gpus(), {}).estimates; }, test::timed_runs(5));
+    const double vllm = test::median_cpu_ms([&] { (void)size_model(m, gpus(), vllm_request()); },
+                                            test::timed_runs(5));
     std::printf("size %s: llama.cpp %.1f ms (%lld estimates), vLLM %.1f ms\n", name, llama,
                 static_cast<long long>(estimates), vllm);
     EXPECT_LT(llama, 1000 * test::time_budget(0.2)) << name;
