@@ -96,11 +96,15 @@ BENCHMARK_CAPTURE(size_bench, llama405b_vllm, "llama3.1:405b", SizeEngine::vllm)
 // lookup, the tensor lists of the entry's quantizations (the alternatives a plan that does
 // not fit suggests), then the planner.
 // `alternatives`: also plan the alternatives of a plan that spills (issue 11), as `fit` does.
-void fit_bench(benchmark::State& state, const char* name, Bytes vram, bool alternatives) {
+// `exact`: the reported configurations' CUDA compute buffers replayed (FitRequest::
+// exact_compute), as `fit` does; off, the closed forms alone (as the sizing sweeps plan).
+void fit_bench(benchmark::State& state, const char* name, Bytes vram, bool alternatives,
+               bool exact) {
   FitRequest request;
   request.engine = &engine(EngineId::ollama);
   request.vram = {vram};
   request.alternatives = alternatives;
+  request.exact_compute = exact;
   for (auto _ : state) {
     const io::LoadedModel loaded = load(name, true);
     benchmark::DoNotOptimize(fit(loaded.model, request, loaded.alternatives));
@@ -129,12 +133,17 @@ void fit_every_quant_bench(benchmark::State& state, const char* name, Bytes vram
 BENCHMARK_CAPTURE(fit_every_quant_bench, llama70b_q4_24g_partial, "llama3.1:70b-q4_k_m", 24 * gib)
     ->Unit(benchmark::kMillisecond);
 
-BENCHMARK_CAPTURE(fit_bench, llama8b_q8_16g, "llama3.1:8b-q8_0", 16 * gib, true)
+BENCHMARK_CAPTURE(fit_bench, llama8b_q8_16g, "llama3.1:8b-q8_0", 16 * gib, true, true)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(fit_bench, llama70b_q4_24g_partial, "llama3.1:70b-q4_k_m", 24 * gib, true)
+BENCHMARK_CAPTURE(fit_bench, llama8b_q8_16g_closed_form, "llama3.1:8b-q8_0", 16 * gib, true, false)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(fit_bench, llama70b_q4_24g_partial, "llama3.1:70b-q4_k_m", 24 * gib, true, true)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(fit_bench, llama70b_q4_24g_partial_closed_form, "llama3.1:70b-q4_k_m", 24 * gib,
+                  true, false)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(fit_bench, llama70b_q4_24g_partial_no_alternatives, "llama3.1:70b-q4_k_m",
-                  24 * gib, false)
+                  24 * gib, false, true)
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

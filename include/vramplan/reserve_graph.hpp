@@ -30,10 +30,14 @@ using WeightBytes = std::function<Bytes(std::int32_t layer, std::string_view rol
 // output head (final norm and logits) when with_output is set. Requires graph_modelled().
 [[nodiscard]] graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params,
                                          bool with_output, const WeightBytes* weights = nullptr);
-// The same graph for n_tokens tokens and n_outputs outputs, with its output head.
+// The same graph for n_tokens tokens and n_outputs outputs, with its output head. With
+// `storage`, the graph is built in its memory (a graph an earlier call returned, moved from):
+// the scheduler replay's graphs, built one after another, then neither allocate nor first
+// touch a new tensor array.
 [[nodiscard]] graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params,
                                          std::int64_t n_tokens, std::int64_t n_outputs,
-                                         const WeightBytes* weights);
+                                         const WeightBytes* weights,
+                                         graph::Graph* storage = nullptr);
 // The token count llama_context::graph_reserve uses for the prompt graph (n_ubatch rounded up
 // to a multiple of n_seq_max).
 [[nodiscard]] std::int64_t reserve_n_tokens(const ComputeParams& params);

@@ -126,6 +126,7 @@ PlannedModel plan_llamacpp(const PlanOptions& o, Context& context) {
   warn_notes(context, resolved.notes);
   const std::vector<Finding> from_model = resolve_request(request, o, resolved, context);
 
+  request.exact_compute = true;  // the CUDA buffers of what is printed: the scheduler replay
   LlamaPlan plan = o.fitted ? fit(resolved.model, request, resolved.alternatives)
                             : estimate_plan(resolved.model, request);
   plan.decisions.insert(plan.decisions.begin(), from_model.begin(), from_model.end());

@@ -10,6 +10,7 @@
 #include <vramplan/estimate.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/planner.hpp>
+#include <vramplan/sched.hpp>
 #include <vramplan/vllm.hpp>
 
 namespace vramplan {
@@ -268,7 +269,9 @@ class Checker {
                         const std::vector<Bytes>& gpus) {
     count();
     try {
-      return estimate(model, engine, Backend::cuda, config, gpus);
+      // One GPU with a rebuilt graph: the compute buffers of the scheduler replay with CUDA's
+      // rules, as fit and plan print them (docs/memory-model.md); else the closed forms.
+      return estimate(model, engine, Backend::cuda, config, gpus, nullptr, &sched::cuda());
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::bad_input || e.kind() == ErrorKind::internal) throw;
       throw Error(ErrorKind::invalid_setting, e.what());

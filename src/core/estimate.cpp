@@ -95,10 +95,18 @@ std::pair<Bytes, Bytes> scheduled_compute(const Model& model, const ComputeParam
   p.cpu_moe = config.cpu_moe;
   p.kv_offload = config.kv_offload;
   p.op_offload = config.op_offload;
-  const sched::Result pp = sched::replay(
-      reserve_graph(spec, cp, reserve_n_tokens(cp), cp.n_outputs, &weights), p, rules);
+  // Both graphs are built in one per-thread storage, kept from estimate to estimate (estimates
+  // do not nest): a replay reuses the memory of the last instead of faulting in a new array.
+  thread_local graph::Graph storage;
+  const auto replay = [&](std::int64_t n_tokens, std::int64_t n_outputs) {
+    graph::Graph g = reserve_graph(spec, cp, n_tokens, n_outputs, &weights, &storage);
+    const sched::Result r = sched::replay(g, p, rules);
+    storage = std::move(g);
+    return r;
+  };
+  const sched::Result pp = replay(reserve_n_tokens(cp), cp.n_outputs);
   const std::int64_t n_seq = std::max<std::int64_t>(1, cp.n_seq);
-  const sched::Result tg = sched::replay(reserve_graph(spec, cp, n_seq, n_seq, &weights), p, rules);
+  const sched::Result tg = replay(n_seq, n_seq);
   return {std::max(pp.gpu, tg.gpu), std::max(pp.host, tg.host)};
 }
 

@@ -8,6 +8,8 @@
 
 #include <vramplan/error.hpp>
 #include <vramplan/planner.hpp>
+#include <vramplan/reserve_graph.hpp>
+#include <vramplan/sched.hpp>
 #include <vramplan/text.hpp>
 
 namespace vramplan {
@@ -16,6 +18,7 @@ namespace {
 constexpr std::int64_t ctx_step = 256;        // llama.cpp's fit rounds contexts down to 256
 constexpr Bytes ram_reserve_bytes = 1 * gib;  // left to the OS when --ram is given
 constexpr std::size_t max_alternatives = 4;   // smaller quantizations tried as suggestions
+constexpr int max_replanned = 3;  // searches again after a replayed configuration did not fit
 
 // Everything fixed for one planning run; only ctx, gpu_layers and the cache type vary.
 struct Planning {
@@ -31,6 +34,9 @@ struct Planning {
   std::int64_t* estimates = nullptr;  // counts run() calls (Plan::estimates)
   ComputeCache* compute = nullptr;    // shared by the run() calls of one fit() (or more)
   std::int64_t* plans = nullptr;      // counts plan_once() calls (Plan::plans)
+  // The reported configurations' compute buffers come from the scheduler replay with CUDA's
+  // rules (FitRequest::exact_compute on one CUDA GPU with a rebuilt graph).
+  bool replayed = false;
 };
 
 Bytes total_of(const std::vector<Bytes>& values) {
@@ -41,7 +47,8 @@ Bytes total_of(const std::vector<Bytes>& values) {
 // engine's slots, flash attention; the counters and the compute cache of the fit() it is for.
 Planning planning_for(const Model& model, const FitRequest& request, std::int64_t* estimates,
                       std::int64_t* plans, ComputeCache* compute) {
-  Planning p{model, request, *request.engine, {}, {}, 0, 1, false, true, estimates, compute, plans};
+  Planning p{model, request, *request.engine, {},      {},    0,    1,
+             false, true,    estimates,       compute, plans, false};
   if (request.backend != Backend::cpu) p.gpus = request.vram;
   for (Bytes cap : p.gpus) p.budget.push_back(cap - request.headroom.for_device(cap));
   if (request.ram > 0) p.ram_budget = request.ram - ram_reserve_bytes;
@@ -49,6 +56,8 @@ Planning planning_for(const Model& model, const FitRequest& request, std::int64_
   p.parallel = slots.parallel;
   p.kv_unified = slots.kv_unified;
   p.flash_attn = request.flash_attn.value_or(true);
+  p.replayed = request.exact_compute && request.backend == Backend::cuda && p.gpus.size() == 1 &&
+               graph_modelled(model.spec);
   return p;
 }
 
@@ -88,6 +97,12 @@ Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers,
 Estimate run(const Planning& p, const Config& c) {
   if (p.estimates != nullptr) ++*p.estimates;
   return estimate(p.model, p.engine, p.request.backend, c, p.gpus, p.compute);
+}
+
+// The estimate of `c` with the scheduler replay's compute buffers (CUDA's rules).
+Estimate run_replayed(const Planning& p, const Config& c) {
+  if (p.estimates != nullptr) ++*p.estimates;
+  return estimate(p.model, p.engine, p.request.backend, c, p.gpus, p.compute, &sched::cuda());
 }
 
 bool gpus_fit(const Planning& p, const Estimate& e) {
@@ -151,8 +166,7 @@ struct Outcome {
 
 // The fit procedure of llama.cpp's common_fit_params (llama.cpp common/fit.cpp), with every
 // candidate measured by the calculator instead of a dry-run load.
-Outcome plan_once(const Planning& p, GgmlType kv) {
-  if (p.plans != nullptr) ++*p.plans;
+Outcome plan_search(const Planning& p, GgmlType kv) {
   const FitRequest& r = p.request;
   const std::int32_t total_layers = p.model.spec.n_layer + 1;
   const std::int32_t all_layers = p.gpus.empty() ? 0 : total_layers;
@@ -257,6 +271,40 @@ Outcome plan_once(const Planning& p, GgmlType kv) {
   out.estimate = run(p, out.config);
   out.fits = fits(p, out.estimate);
   return out;
+}
+
+// plan_search, with the reported configuration's compute buffers replayed when p.replayed. The
+// search itself runs on the closed forms (a replay per candidate would cost about 30 times
+// the search: docs/performance.md). When the replayed configuration no longer fits where the
+// closed forms said it did, each device over its budget gets the closed forms' shortfall there
+// taken off its budget and the search runs again, at most max_replanned times; the last
+// configuration is reported as it is, fitting or not, with the replay's figures.
+Outcome plan_once(const Planning& p, GgmlType kv) {
+  if (p.plans != nullptr) ++*p.plans;
+  Outcome out = plan_search(p, kv);
+  if (!p.replayed) return out;
+  Planning q = p;
+  for (int round = 0;; ++round) {
+    Estimate replayed = run_replayed(p, out.config);
+    const bool ok = fits(p, replayed);
+    if (ok || !out.fits || round == max_replanned) {
+      out.estimate = std::move(replayed);
+      out.fits = ok;
+      return out;
+    }
+    for (std::size_t i = 0; i < p.gpus.size(); ++i) {
+      const Bytes total = replayed.devices[i].total();
+      if (total <= p.budget[i]) continue;
+      const Bytes shortfall = total - out.estimate.devices[i].total();
+      q.budget[i] -= std::max(shortfall, total - p.budget[i]);
+    }
+    if (p.ram_budget > 0 && replayed.host().total() > p.ram_budget) {
+      const Bytes shortfall = replayed.host().total() - out.estimate.host().total();
+      const Bytes over = replayed.host().total() - p.ram_budget;
+      q.ram_budget = std::max<Bytes>(1, q.ram_budget - std::max(shortfall, over));
+    }
+    out = plan_search(q, kv);
+  }
 }
 
 // Every layer on the GPUs, no experts kept in RAM.
@@ -559,7 +607,9 @@ Config default_config(const Model& model, const FitRequest& request) {
 LlamaPlan estimate_plan(const Model& model, const FitRequest& request) {
   const Config config = default_config(model, request);
   LlamaPlan plan;
-  plan.estimate = estimate(model, *request.engine, request.backend, config, request.vram);
+  const bool replayed = request.exact_compute && request.backend == Backend::cuda;
+  plan.estimate = estimate(model, *request.engine, request.backend, config, request.vram, nullptr,
+                           replayed ? &sched::cuda() : nullptr);
   plan.estimates = 1;
   const Estimate& e = plan.estimate;
   plan.recommendation = recommendation_of(e);

@@ -632,10 +632,12 @@ graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params, b
 
 graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params,
                            std::int64_t n_tokens, std::int64_t n_outputs,
-                           const WeightBytes* weights) {
+                           const WeightBytes* weights, Graph* storage) {
   const std::optional<Traits> t = traits(spec);
   if (!t) throw std::logic_error("reserve_graph: architecture not modelled");
-  return Builder(spec, params, *t, n_tokens, n_outputs, weights).build(true);
+  Builder builder(spec, params, *t, n_tokens, n_outputs, weights);
+  if (storage != nullptr) builder.reuse(std::move(*storage));
+  return builder.build(true);
 }
 
 std::int64_t reserve_n_tokens(const ComputeParams& params) { return reserve_tokens(params); }

@@ -302,7 +302,11 @@ class Scheduler {
 
   // Pass 5 and the graph copy sched_split_graph hands to ggml_gallocr_reserve_n.
   Result split_and_allocate() {
-    Graph h;
+    // The graph copy is built in a per-thread storage kept from replay to replay (replays do
+    // not nest), so it neither allocates nor first touches a new tensor array each time.
+    thread_local Graph storage;
+    Graph h = std::move(storage);
+    h.clear();
     h.reserve(g_.tensors().size() * 2);
     std::vector<TensorId> map(g_.tensors().size(), -1);
     std::vector<std::uint8_t> buffer;
@@ -525,6 +529,7 @@ class Scheduler {
     buffer.resize(h.tensors().size(), 0);
     const std::vector<Bytes> peaks =
         graph::allocated_sizes(h, buffer, {gpu_.alignment, gpu_.host_alignment});
+    storage = std::move(h);
     return Result{.gpu = peaks[0], .host = peaks[1], .splits = splits};
   }
 

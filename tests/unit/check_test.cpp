@@ -7,6 +7,7 @@
 
 #include <vramplan/error.hpp>
 #include <vramplan/estimate.hpp>
+#include <vramplan/sched.hpp>
 #include <vramplan/planner.hpp>
 
 #include "support/simple_model.hpp"
@@ -74,7 +75,9 @@ TEST(Check, FitsAndMatchesAnEstimateOfTheSameSettings) {
                                    std::nullopt, std::nullopt);
   config.n_batch = b.n_batch;
   config.n_ubatch = b.n_ubatch;
-  const Estimate est = estimate(r.models[0].model, e, Backend::cuda, config, r.gpus);
+  // check estimates one GPU with the scheduler replay (CUDA's rules), as fit and plan print.
+  const Estimate est =
+      estimate(r.models[0].model, e, Backend::cuda, config, r.gpus, nullptr, &sched::cuda());
   EXPECT_EQ(c.models[0].gpu_bytes.at(0), est.devices[0].total());
   EXPECT_EQ(c.devices.at(0).used, est.devices[0].total());
   EXPECT_EQ(c.devices.at(0).capacity, 80 * gib);
