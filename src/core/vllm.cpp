@@ -143,19 +143,34 @@ std::string util_text(std::int32_t util_x10000) { return fmt::format("{}", util_
 
 // Peak of the profiling forward and the dummy sampler run (GPUModelRunner.profile_run,
 // _dummy_sampler_run): dominated by max_num_seqs rows of fp32 logits and their copies. Per
-// release (fitted, bench/accuracy/data/vllm-logs.jsonl): 37.5 B per row x vocab before 0.17
-// (Qwen3-14B 5.64 GiB on 0.15/0.16; gpt-oss-120b on 0.10.1 within the MoE margin), 13.8 B from
+// release (fitted, bench/accuracy/data/vllm-logs.ndjson): 37.5 B per row x vocab before 0.17
+// (Qwen3-14B 5.64 GiB on 0.15/0.16; Qwen3-32B, Llama-3.1-8B, gpt-oss on 0.11), 13.8 B from
 // 0.17 (2.23 GiB on 0.17/0.18; the 0.19 sweep). MoE models add up to 0.4 GiB for the routed
-// expert buffers (Qwen3-30B-A3B +0.48, DeepSeek-V2-Lite +0.38, Mixtral +0.56 on 0.19).
+// expert buffers (Qwen3-30B-A3B +0.48, DeepSeek-V2-Lite +0.38, Mixtral +0.56 on 0.19), except
+// MXFP4 experts (below).
 // Multimodal checkpoints (a projector / vision tower) also profile the encoder on the largest
 // dummy image ("Encoder cache will be initialized with a budget of N tokens, and profiled with
 // 1 image items of the maximum feature size", gpu_model_runner.py): gemma-3 +0.24-0.34 GiB,
 // Mistral-Small-3.1 +0.11-0.26 on 0.19.
-Bytes activation_bytes(const Model& model, std::int32_t max_num_seqs, const VllmRules& rules) {
+//
+// The hidden states of the dummy forward (max_num_batched_tokens rows of the hidden size in the
+// 16-bit model dtype) stay allocated while the sampler runs: profile_run holds them until
+// `del hidden_states, output` after _dummy_sampler_run (vllm/v1/worker/gpu_model_runner.py,
+// GPUModelRunner.profile_run). 64 MiB for a 4096-wide model at 8192 tokens, 128 MiB for an
+// 8192-wide one: the 70B models log 0.07-0.08 GiB more activation than the 7-8B ones of the
+// same vocabulary (Llama-3.3-70B 1.96-1.97 vs Llama-3.1-8B 1.89, Qwen2.5-72B 2.29 vs
+// Qwen2.5-7B 2.21 GiB on 0.19).
+Bytes activation_bytes(const Model& model, std::int32_t max_num_seqs,
+                       std::int64_t max_num_batched_tokens, const VllmRules& rules) {
   const ModelSpec& spec = model.spec;
-  Bytes a =
-      vllm_activation_base + max_num_seqs * spec.n_vocab * rules.activation_per_logit_x10 / 10;
-  if (spec.moe.present()) a += vllm_activation_moe;
+  Bytes a = vllm_activation_base + max_num_batched_tokens * spec.n_embd * 2 +
+            max_num_seqs * spec.n_vocab * rules.activation_per_logit_x10 / 10;
+  // The MoE margin is the bf16/fp8 fused-MoE path's; gpt-oss's MXFP4 experts (Mxfp4MoEMethod)
+  // log none: 7.38 GiB on 0.11 and 2.87 on 0.19 are the logits and hidden-state terms alone.
+  const bool mxfp4_experts =
+      std::any_of(model.tensors.begin(), model.tensors.end(),
+                  [](const TensorInfo& t) { return t.type == GgmlType::mxfp4; });
+  if (spec.moe.present() && !mxfp4_experts) a += vllm_activation_moe;
   if (model.projector > 0) a += vllm_activation_encoder;
   return a;
 }
@@ -451,7 +466,7 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
       (request.int_quant ? vllm_rank_weight_bytes(model, tp, *request.int_quant)
                          : vllm_rank_weight_bytes(model, tp, request.dtype == VllmDtype::fp8)) +
       vllm_weight_extra;
-  const Bytes activation = activation_bytes(model, e.max_num_seqs, rules);
+  const Bytes activation = activation_bytes(model, e.max_num_seqs, e.max_num_batched_tokens, rules);
   const Bytes non_torch = tp > 1 ? rules.non_torch_tp : vllm_non_torch_tp1;
   const Bytes graphs = e.enforce_eager ? 0 : vllm_cuda_graph;
   const Bytes graphs_applied = e.cudagraph_in_budget ? graphs : 0;

@@ -463,6 +463,46 @@ TEST(Vllm, RulesChangeAtTheReleasesThatChangedThem) {
   EXPECT_EQ(old.release, 16);
 }
 
+// profile_run keeps the dummy batch's hidden states (max_num_batched_tokens x hidden size,
+// 16-bit) alive through the sampler run: the peak grows with both, and a wider model logs more
+// (Llama-3.3-70B 1.96 GiB vs Llama-3.1-8B 1.89 on 0.19, same vocabulary and batch).
+TEST(Vllm, ActivationHoldsTheDummyBatchHiddenStates) {
+  const Model m = bf16_model(test::llama31_8b());
+  VllmRequest r = llmd(1);
+  r.max_num_batched_tokens = 8192;
+  const Bytes at_8k = vllm_estimate(m, r).devices.front().activation;
+  r.max_num_batched_tokens = 2048;
+  const Bytes at_2k = vllm_estimate(m, r).devices.front().activation;
+  EXPECT_EQ(at_8k - at_2k, (8192 - 2048) * m.spec.n_embd * 2);
+  ModelSpec wide = test::llama31_8b();
+  wide.n_embd *= 2;  // 8192, as the 70B models
+  wide.n_ff *= 2;
+  r.max_num_batched_tokens = 8192;
+  const Bytes wider = vllm_estimate(bf16_model(wide), r).devices.front().activation;
+  EXPECT_EQ(wider - at_8k, 8192 * 4096 * 2);
+  EXPECT_NEAR(in_gib(wider), 1.96, 0.02);
+}
+
+// The MoE margin of the profiling peak belongs to the bf16/fp8 fused-MoE path: gpt-oss's MXFP4
+// experts log none (7.38 GiB on 0.11 and 2.87 on 0.19 are the logits and hidden states alone).
+TEST(Vllm, MoeActivationMarginIsNotAppliedToMxfp4Experts) {
+  const Model mxfp4 = bf16_model(test::gpt_oss_20b());
+  Model bf16 = mxfp4;
+  int retyped = 0;
+  for (TensorInfo& t : bf16.tensors) {
+    if (t.type == GgmlType::mxfp4) {
+      t.type = GgmlType::bf16;
+      ++retyped;
+    }
+  }
+  ASSERT_GT(retyped, 0);
+  const VllmRequest r = llmd(2);
+  const Bytes with_margin = vllm_estimate(bf16, r).devices.front().activation;
+  const Bytes without = vllm_estimate(mxfp4, r).devices.front().activation;
+  EXPECT_EQ(with_margin - without, vllm_activation_moe);
+  EXPECT_NEAR(in_gib(without), 2.87, 0.05);  // gpt-oss-20b TP 2 on 0.19, logged
+}
+
 TEST(Vllm, SlidingWindowLayersAreGroupedAndCapped) {
   // gpt-oss-20b: 12 sliding (window 128) + 12 full layers -> 2 groups of 12 layers.
   const ModelSpec s = test::gpt_oss_20b();
