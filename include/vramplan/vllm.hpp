@@ -113,7 +113,17 @@ struct VllmIntQuant {
   std::int32_t group_size = 128;  // input elements per scale; -1: one group (per channel)
   bool zero_points = false;       // asymmetric: packed zero points per group kept (AWQ)
   bool act_order = false;         // GPTQ desc_act: g_idx + sort indices kept
+
+  bool operator==(const VllmIntQuant&) const = default;
 };
+// The format as text: a method, then optionally "-g<N>" (the group size, 128 when absent;
+// "-gchannel": one group per output channel) and "-act" (act order, not for AWQ). Methods:
+// "gptq" / "w4a16" (4-bit, symmetric), "gptq-int8" / "w8a16" (8-bit, symmetric), "awq" (4-bit
+// with zero points). nullopt for anything else (a group size outside 1..65536 included).
+[[nodiscard]] std::optional<VllmIntQuant> parse_vllm_int_quant(std::string_view text);
+// The canonical text parse_vllm_int_quant reads back: "gptq-g128", "awq-g64",
+// "gptq-int8-gchannel-act".
+[[nodiscard]] std::string to_string(const VllmIntQuant& quant);
 
 // Per-rank weight bytes (without vllm_weight_extra): linears split by tp; vocab-parallel
 // embedding and output head (vocab padded to 64) split by tp; norms and other 1-D tensors,
@@ -207,6 +217,7 @@ struct VllmEstimate {
   std::int32_t max_num_seqs = 0;
   std::int64_t max_num_batched_tokens = 0;
   VllmDtype dtype = VllmDtype::bf16;
+  std::optional<VllmIntQuant> int_quant;  // the request's: linears as GPTQ/AWQ integers
   VllmKvDtype kv_cache_dtype = VllmKvDtype::model;
   bool enforce_eager = false;
   bool cudagraph_in_budget = true;

@@ -345,6 +345,53 @@ std::string_view vllm_dtype_flag(VllmDtype dtype) {
   return "auto";
 }
 
+std::optional<VllmIntQuant> parse_vllm_int_quant(std::string_view text) {
+  const std::string t = lower_ascii(text);
+  std::string_view rest = t;
+  VllmIntQuant q;
+  auto take = [&rest](std::string_view prefix) {
+    if (rest.substr(0, prefix.size()) != prefix) return false;
+    rest.remove_prefix(prefix.size());
+    return true;
+  };
+  if (take("gptq-int8") || take("w8a16")) {
+    q.bits = 8;
+  } else if (take("gptq-int4") || take("gptq") || take("w4a16")) {
+    q.bits = 4;
+  } else if (take("awq")) {
+    q.zero_points = true;
+  } else {
+    return std::nullopt;
+  }
+  if (take("-gchannel")) {
+    q.group_size = -1;
+  } else if (take("-g")) {
+    std::int32_t group = 0;
+    std::size_t digits = 0;
+    while (digits < rest.size() && digits < 6 &&
+           std::isdigit(static_cast<unsigned char>(rest[digits])) != 0) {
+      group = group * 10 + (rest[digits] - '0');
+      ++digits;
+    }
+    if (digits == 0 || group < 1 || group > 65536) return std::nullopt;
+    q.group_size = group;
+    rest.remove_prefix(digits);
+  }
+  if (take("-act")) {
+    if (q.zero_points) return std::nullopt;  // AWQ has no act order
+    q.act_order = true;
+  }
+  if (!rest.empty()) return std::nullopt;
+  return q;
+}
+
+std::string to_string(const VllmIntQuant& quant) {
+  std::string out = quant.zero_points ? "awq" : quant.bits == 8 ? "gptq-int8" : "gptq";
+  out += quant.group_size > 0 ? fmt::format("-g{}", quant.group_size) : std::string("-gchannel");
+  if (quant.act_order) out += "-act";
+  return out;
+}
+
 std::string_view to_string(VllmKvDtype dtype) { return dtype == VllmKvDtype::fp8 ? "fp8" : "auto"; }
 
 std::optional<VllmKvDtype> parse_vllm_kv_dtype(std::string_view text) {
@@ -447,6 +494,7 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   e.max_num_batched_tokens =
       request.max_num_batched_tokens.value_or(defaults.max_num_batched_tokens);
   e.dtype = request.dtype;
+  e.int_quant = request.int_quant;
   e.kv_cache_dtype = request.kv_cache_dtype;
   e.enforce_eager = request.enforce_eager;
   e.cudagraph_in_budget = request.cudagraph_in_budget.value_or(rules.cudagraph_in_budget);
@@ -672,7 +720,8 @@ VllmPlan vllm_fit(const Model& model, const VllmRequest& request) {
       if (refused.kind() != ErrorKind::invalid_setting) throw;
     }
   };
-  if (request.fp8_supported &&
+  // fp8 weights replace 16-bit ones; a GPTQ/AWQ checkpoint's linears are smaller already.
+  if (request.fp8_supported && !request.int_quant &&
       (request.dtype == VllmDtype::bf16 || request.dtype == VllmDtype::fp16)) {
     VllmRequest fp8 = request;
     fp8.dtype = VllmDtype::fp8;

@@ -2,6 +2,7 @@
 // llm-d-incubation/llm-d-planner accuracy/results/v0.19.0 (vLLM v0.19.0 sweep, H100 80GB =
 // 79.19 GiB torch total, util 0.95,
 // vllm serve defaults 1024 seqs / 8192 batched tokens, CUDA-graph estimate not applied).
+#include <algorithm>
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -501,6 +502,53 @@ TEST(Vllm, MoeActivationMarginIsNotAppliedToMxfp4Experts) {
   const Bytes without = vllm_estimate(mxfp4, r).devices.front().activation;
   EXPECT_EQ(with_margin - without, vllm_activation_moe);
   EXPECT_NEAR(in_gib(without), 2.87, 0.05);  // gpt-oss-20b TP 2 on 0.19, logged
+}
+
+TEST(Vllm, IntQuantFormatsParseAndPrintBack) {
+  const std::optional<VllmIntQuant> gptq = parse_vllm_int_quant("gptq");
+  ASSERT_TRUE(gptq.has_value());
+  EXPECT_EQ(*gptq, (VllmIntQuant{.bits = 4, .group_size = 128}));
+  EXPECT_EQ(parse_vllm_int_quant("w4a16"), gptq);
+  const std::optional<VllmIntQuant> awq = parse_vllm_int_quant("AWQ-g64");
+  ASSERT_TRUE(awq.has_value());
+  EXPECT_TRUE(awq->zero_points);
+  EXPECT_EQ(awq->group_size, 64);
+  const std::optional<VllmIntQuant> int8 = parse_vllm_int_quant("w8a16-gchannel-act");
+  ASSERT_TRUE(int8.has_value());
+  EXPECT_EQ(*int8,
+            (VllmIntQuant{.bits = 8, .group_size = -1, .zero_points = false, .act_order = true}));
+  for (const char* text : {"gptq-g128", "awq-g64", "gptq-int8-gchannel-act", "gptq-g32-act"}) {
+    const std::optional<VllmIntQuant> q = parse_vllm_int_quant(text);
+    ASSERT_TRUE(q.has_value()) << text;
+    EXPECT_EQ(to_string(*q), text);
+  }
+  for (const char* bad : {"", "fp8", "gptq-g", "gptq-g0", "gptq-g99999999", "awq-act",
+                          "gptq-act-g128", "gptq-g128x", "exl2"}) {
+    EXPECT_EQ(parse_vllm_int_quant(bad), std::nullopt) << bad;
+  }
+}
+
+// A GPTQ request plans the quantized linears and reports the format; fit does not suggest fp8
+// weights for it (its linears are already smaller).
+TEST(Vllm, IntQuantRequestIsPlannedAndNotOfferedFp8Weights) {
+  const Model m = bf16_model(test::llama31_8b());
+  VllmRequest r;
+  r.gpus = {8 * gib};
+  r.max_model_len = 131072;
+  const VllmPlan bf16 = vllm_fit(m, r);
+  r.int_quant = VllmIntQuant{};
+  const VllmPlan gptq = vllm_fit(m, r);
+  ASSERT_TRUE(gptq.estimate.int_quant.has_value());
+  EXPECT_EQ(to_string(*gptq.estimate.int_quant), "gptq-g128");
+  EXPECT_LT(gptq.estimate.devices.front().weights, bf16.estimate.devices.front().weights / 2);
+  auto offers_fp8 = [](const VllmPlan& p) {
+    return std::any_of(p.suggestions.begin(), p.suggestions.end(), [](const VllmSuggestion& s) {
+      return s.change.kind == FindingKind::vllm_fp8_weights;
+    });
+  };
+  EXPECT_TRUE(offers_fp8(bf16));
+  EXPECT_FALSE(gptq.fits);
+  EXPECT_FALSE(offers_fp8(gptq));
 }
 
 TEST(Vllm, SlidingWindowLayersAreGroupedAndCapped) {
