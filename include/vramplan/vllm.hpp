@@ -131,6 +131,10 @@ struct VllmIntQuant {
 // (replicated when tp > kv heads); NextN/MTP blocks not loaded. `fp8_linear`: 16/32-bit
 // linear weights count 1 byte per element.
 [[nodiscard]] Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, bool fp8_linear);
+// The same for an FP8 checkpoint that quantizes the FFN only: the attention projections and the
+// first and last layers' FFN stay 16-bit (Meta's Llama-3.1-405B-Instruct-FP8, per the Llama 3
+// paper §6.2; vLLM skips every linear the checkpoint's ignore list names).
+[[nodiscard]] Bytes vllm_rank_weight_bytes_fp8_ffn(const Model& model, std::int32_t tp);
 // The same with the linear layers of the 16-bit checkpoint model held as `quant` describes.
 [[nodiscard]] Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp,
                                            const VllmIntQuant& quant);
@@ -175,6 +179,8 @@ struct VllmRequest {
   // A GPTQ/AWQ/W4A16 checkpoint: its linear layers as integers (dtype: the 16-bit type of the
   // rest, the Model its 16-bit checkpoint model). Unset: dtype alone decides.
   std::optional<VllmIntQuant> int_quant;
+  // With dtype fp8: only the FFN linears are fp8 (vllm_rank_weight_bytes_fp8_ffn).
+  bool fp8_ffn_only = false;
   std::optional<std::int64_t> max_model_len;
   std::optional<std::int32_t> util_x10000;  // --gpu-memory-utilization x 10000
   std::optional<std::int32_t> max_num_seqs;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <vramplan/speed.hpp>
+#include <vramplan/text.hpp>
 #include <vramplan/vllm.hpp>
 
 #include "devices.hpp"
@@ -131,12 +132,15 @@ Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue
     }
     r.kv_cache_dtype = *kv;
   }
+  // fp8-ffn: an FP8 checkpoint that keeps attention (and the first and last layers) 16-bit.
+  r.fp8_ffn_only = f.dtype.has_value() && lower_ascii(*f.dtype) == "fp8-ffn";
   if (f.dtype.has_value()) {
-    const std::optional<VllmDtype> dtype = parse_vllm_dtype(*f.dtype);
+    const std::optional<VllmDtype> dtype =
+        r.fp8_ffn_only ? std::optional<VllmDtype>(VllmDtype::fp8) : parse_vllm_dtype(*f.dtype);
     if (!dtype) {
-      throw Error(
-          ErrorKind::usage,
-          fmt::format("--dtype: unknown dtype '{}' (use auto, bf16, fp16 or fp8)", *f.dtype));
+      throw Error(ErrorKind::usage,
+                  fmt::format("--dtype: unknown dtype '{}' (use auto, bf16, fp16, fp8 or fp8-ffn)",
+                              *f.dtype));
     }
     r.dtype = *dtype;
     p.dtype_given = true;
@@ -207,6 +211,7 @@ PlannedModel load(const ModelFlags& flags, Parsed& parsed, std::vector<Finding>&
     Finding checkpoint(FindingKind::vllm_catalog_checkpoint,
                        {{"dtype", std::string(to_string(r.dtype))}});
     if (r.int_quant) checkpoint.facts.push_back({"quantization", to_string(*r.int_quant)});
+    if (r.fp8_ffn_only) checkpoint.facts.push_back({"scope", std::string("ffn")});
     notes.push_back(std::move(checkpoint));
     out.model = vllm_checkpoint_model(resolved.model, r.dtype);
     const CatalogEntry* entry = catalog.find_id(resolved.model.entry_id);
@@ -322,8 +327,9 @@ void add_vllm_flags(CLI::App& app, PlanOptions& o, bool is_fit) {
       ->type_name("auto|fp8")
       ->group(group);
   app.add_option("--dtype", f.dtype,
-                 "weights: bf16 (catalog default), fp16, fp8 (--quantization fp8), auto (as "
-                 "stored in the file)")
+                 "weights: bf16 (catalog default), fp16, fp8 (--quantization fp8), fp8-ffn (an "
+                 "FP8 checkpoint keeping attention and the first and last layers in bf16, as "
+                 "Meta's Llama-3.1-405B FP8), auto (as stored in the file)")
       ->type_name("DTYPE")
       ->group(group);
   app.add_option("--quantization", f.quantization,

@@ -101,14 +101,22 @@ Bytes int_quant_rank_bytes(const TensorInfo& t, Split split, const ModelSpec& sp
   return bytes;
 }
 
+// An FFN-only FP8 checkpoint keeps this linear 16-bit: an attention projection, or any linear
+// of the first or last (loaded) layer.
+bool kept_by_ffn_only_fp8(const TensorInfo& t, const ModelSpec& spec) {
+  const std::int32_t block = tensor_block(t.name);
+  return contains(t.name, ".attn_") || block == 0 || block == spec.n_layer - spec.n_nextn - 1;
+}
+
 Bytes rank_bytes(const TensorInfo& t, const ModelSpec& spec, std::int32_t tp, bool fp8_linear,
-                 const VllmIntQuant* quant = nullptr) {
+                 const VllmIntQuant* quant = nullptr, bool fp8_ffn_only = false) {
   const Split split = classify(t, spec);
   if (split == Split::skipped) return 0;
   if (quant != nullptr && is_quantized_linear(t, split)) {
     return int_quant_rank_bytes(t, split, spec, tp, *quant);
   }
-  const bool to_fp8 = fp8_linear && is_quantized_linear(t, split);
+  const bool to_fp8 = fp8_linear && is_quantized_linear(t, split) &&
+                      !(fp8_ffn_only && kept_by_ffn_only_fp8(t, spec));
   Bytes bytes = to_fp8 ? t.elements() : t.bytes();
   // MXFP4 experts (gpt-oss): vLLM's Mxfp4MoEMethod (model_executor/layers/quantization/mxfp4.py)
   // re-lays them out for its kernels and holds the biases in fp32; fitted to the logged loads.
@@ -427,6 +435,14 @@ Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, bool fp8_linea
   return total + model.projector;  // vision towers: replicated on every rank
 }
 
+Bytes vllm_rank_weight_bytes_fp8_ffn(const Model& model, std::int32_t tp) {
+  Bytes total = 0;
+  for (const TensorInfo& t : model.tensors) {
+    total += rank_bytes(t, model.spec, tp, true, nullptr, true);
+  }
+  return total + model.projector;
+}
+
 Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, const VllmIntQuant& quant) {
   Bytes total = 0;
   for (const TensorInfo& t : model.tensors) total += rank_bytes(t, model.spec, tp, false, &quant);
@@ -510,10 +526,11 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   // Split so that no product overflows, whatever the capacity (exact: util_x10000 <= 10000).
   e.requested = total / 10000 * e.util_x10000 + ceil_div(total % 10000 * e.util_x10000, 10000);
   const Bytes pre = tp > 1 ? vllm_pre_snapshot_tp : vllm_pre_snapshot_tp1;
-  const Bytes weights =
-      (request.int_quant ? vllm_rank_weight_bytes(model, tp, *request.int_quant)
-                         : vllm_rank_weight_bytes(model, tp, request.dtype == VllmDtype::fp8)) +
-      vllm_weight_extra;
+  const bool fp8 = request.dtype == VllmDtype::fp8;
+  const Bytes weights = (request.int_quant ? vllm_rank_weight_bytes(model, tp, *request.int_quant)
+                         : fp8 && request.fp8_ffn_only ? vllm_rank_weight_bytes_fp8_ffn(model, tp)
+                                                       : vllm_rank_weight_bytes(model, tp, fp8)) +
+                        vllm_weight_extra;
   const Bytes activation = activation_bytes(model, e.max_num_seqs, e.max_num_batched_tokens, rules);
   const Bytes non_torch = tp > 1 ? rules.non_torch_tp : vllm_non_torch_tp1;
   const Bytes graphs = e.enforce_eager ? 0 : vllm_cuda_graph;

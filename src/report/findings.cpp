@@ -309,6 +309,14 @@ std::string describe(const Finding& f) {
             f.word("quantization"), f.word("dtype"));
       }
       const bool fp8 = f.word("dtype") == "fp8";
+      const bool ffn_only = std::any_of(f.facts.begin(), f.facts.end(),
+                                        [](const Fact& fact) { return fact.name == "scope"; });
+      if (ffn_only) {
+        return format_text(
+            "catalog model: weights counted as an FP8 checkpoint of the FFN only (--dtype "
+            "fp8-ffn): FFN linears 1 byte; attention, the first and last layers, embeddings and "
+            "head 2 bytes; the GGUF quantization of the catalog name does not apply");
+      }
       return format_text(
           "catalog model: weights counted as vLLM loads the Hugging Face "
           "checkpoint with --dtype {} ({}); the GGUF quantization of the catalog "

@@ -551,6 +551,26 @@ TEST(Vllm, IntQuantRequestIsPlannedAndNotOfferedFp8Weights) {
   EXPECT_FALSE(offers_fp8(gptq));
 }
 
+// An FFN-only FP8 checkpoint (Meta's Llama-3.1-405B FP8) keeps the attention projections and
+// the first and last layers in bf16: between online fp8 and bf16, by exactly those tensors.
+TEST(Vllm, Fp8FfnOnlyKeepsAttentionAndTheEdgeLayersSixteenBit) {
+  const Model m = bf16_model(test::llama31_8b());
+  const ModelSpec& s = m.spec;
+  const Bytes all_fp8 = vllm_rank_weight_bytes(m, 1, true);
+  const Bytes ffn_fp8 = vllm_rank_weight_bytes_fp8_ffn(m, 1);
+  // Kept 16-bit: q/k/v/o of every layer (one extra byte per element) and the FFN of two layers.
+  const std::int64_t attn =
+      s.n_embd * (s.n_head * s.head_dim_k()) * 2 + s.n_embd * (s.n_head_kv * s.head_dim_k()) * 2;
+  const std::int64_t ffn = 3 * s.n_embd * s.n_ff;
+  EXPECT_EQ(ffn_fp8 - all_fp8, s.n_layer * attn + 2 * ffn);
+  EXPECT_LT(ffn_fp8, vllm_rank_weight_bytes(m, 1, false));
+  VllmRequest r = llmd(1);
+  r.dtype = VllmDtype::fp8;
+  const Bytes online = vllm_estimate(m, r).devices.front().weights;
+  r.fp8_ffn_only = true;
+  EXPECT_EQ(vllm_estimate(m, r).devices.front().weights - online, ffn_fp8 - all_fp8);
+}
+
 TEST(Vllm, SlidingWindowLayersAreGroupedAndCapped) {
   // gpt-oss-20b: 12 sliding (window 128) + 12 full layers -> 2 groups of 12 layers.
   const ModelSpec s = test::gpt_oss_20b();
