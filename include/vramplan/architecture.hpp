@@ -88,6 +88,12 @@ struct GraphRules {
   bool residual_first = false;       // the layer's last add takes the residual first (phi3)
 };
 
+// Gemma 3n's widths, fixed in llama.cpp (llama-hparams.h: n_altup, n_embd_altup, laurel_rank;
+// load_hparams does not read them from the file).
+inline constexpr std::int64_t kAltupStreams = 4;
+inline constexpr std::int64_t kAltupPerLayerEmbd = 256;  // per block and token
+inline constexpr std::int64_t kLaurelRank = 64;
+
 struct Architecture {
   std::string_view name;  // general.architecture
 
@@ -125,6 +131,11 @@ struct Architecture {
   // Recurrent blocks (spec.recurrent.layers) carry a Mamba2 mixer (ssm_in, ssm_conv1d,
   // ssm_dt, ssm_a, ssm_d, ssm_norm, ssm_out) in place of attention (granitehybrid).
   bool mamba2_mixer = false;
+  // Gemma 3n's extra tensors (src/models/gemma3n.cpp, load_arch_tensors): per-layer token
+  // embeddings {256 n_layer, n_vocab} with their projection and norm, AltUp's stream
+  // projections (4 streams), and per block the per-layer input gate and projection, AltUp's
+  // router and coefficients, and the LAuReL low-rank residual (the widths above).
+  bool altup = false;
 
   GraphRules graph;  // rebuilt when dense or moe is set
 
@@ -137,6 +148,11 @@ struct Architecture {
   // --- GGUF keys (llama_model::load_hparams) ---------------------------------------------
   SlidingWindowRule swa;
   Recurrence recurrence = Recurrence::none;
+  // Only blocks below this index keep a KV cache of their own; later blocks read the cache of
+  // the last block of the same kind (sliding or global) below it (llama.cpp's
+  // n_layer_kv_from_start and the reuse callback in llama_model::create_memory). 0 = every
+  // block keeps its own.
+  std::int32_t kv_layers_from_start = 0;
 
   // --- Hugging Face config.json (convert_hf_to_gguf.py) -----------------------------------
   std::span<const HfName> hf_names;

@@ -86,6 +86,10 @@ struct Tensor {
   // Bytes the backend allocates after the tensor (ggml_backend_buft_get_alloc_size beyond
   // ggml_nbytes); the allocator reserves them with the tensor.
   Bytes alloc_extra = 0;
+  // A view with gaps between its rows (ggml_view_* of every k-th row, or of part of each row):
+  // ggml_nbytes over its strides, which exceeds bytes(). Allocates nothing itself; a copy of it
+  // into another backend's buffer keeps the layout and so takes this many bytes (sched.hpp).
+  Bytes span = 0;
 
   [[nodiscard]] Bytes bytes() const;
   [[nodiscard]] bool is_view() const { return view_src >= 0; }
@@ -105,8 +109,9 @@ class Graph {
   // A view of `parent` with shape ne (a reshape when contiguous, a permute when not). A view
   // of an external is the external itself (it owns nothing either).
   TensorId view(TensorId parent, Shape ne, bool contiguous = true);
-  // The same made by ggml_view_* (not a reshape or a permute).
-  TensorId view_of(TensorId parent, Shape ne, bool contiguous = true);
+  // The same made by ggml_view_* (not a reshape or a permute). `nb`, when given, are the view's
+  // strides in bytes (ggml's nb[1..3]; nb[0] is the element): they set Tensor::span.
+  TensorId view_of(TensorId parent, Shape ne, bool contiguous = true, Shape nb = {0, 0, 0, 0});
   // A view node of a weight or KV-cache view (an external, or a view node of one), as ggml's
   // graph has it (llama_kv_cache::get_k, a permute of it): it allocates nothing and stands for
   // the external's bytes (an i8 row of memory_bytes), so a copy of it into another backend is

@@ -9,6 +9,8 @@
                      internlm2), measured after their graphs were rebuilt
   grid-embedding.json EmbeddingGemma (gemma-embedding): no KV cache, so the cases vary the
                      context, the sequences, flash attention and the ubatch only
+  grid-gemma3n.json  Gemma 3n E2B / E4B (gemma3n): KV in the first 20 blocks only, per-layer
+                     embeddings; a few contexts, ubatches and caches, flash attention on/off
 
 Regenerate with `python3 scripts/oracle/make_grids.py` (deterministic). Context sizes below are
 llama.cpp's TOTAL n_ctx; the grid stores node-llama-cpp's per-sequence contextSize.
@@ -93,6 +95,17 @@ EMBEDDING = [
       for fa in (False, True) for ub in (512, 2048) if ub <= n_ctx]),
 ]
 
+# gemma3n (window 512, KV only in blocks 0-19): both sizes, the caches of COMBOS 0, 1, 2, 3.
+GEMMA3N = [
+    ("gemma3n:e2b-q8_0",
+     [case(n_ctx, par, fa, k, v, ub)
+      for n_ctx, par, ub in ((4096, 1, 512), (32768, 1, 512), (8192, 2, 2048))
+      for fa, k, v in COMBOS[0:4]]),
+    ("gemma3n:e4b-q4_K_M",
+     [case(8192, 1, False, "F16", "F16", 512), case(8192, 1, True, "Q8_0", "Q8_0", 512),
+      case(32768, 2, True, "F16", "F16", 1024)]),
+]
+
 # Held out: ctx 12288 / 24576 and ubatch 1024 never occur in FULL; the four models never do.
 HELD_OUT_CTX = (12288, 24576)
 
@@ -141,5 +154,5 @@ def write(name, models):
 if __name__ == "__main__":
     for name, models in (("grid-full.json", FULL), ("grid-heldout.json", HELDOUT),
                          ("grid-ci.json", CI), ("grid-families.json", FAMILIES),
-                         ("grid-embedding.json", EMBEDDING)):
+                         ("grid-embedding.json", EMBEDDING), ("grid-gemma3n.json", GEMMA3N)):
         print(f"{name}: {write(name, models)} cases")

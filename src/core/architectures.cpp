@@ -126,6 +126,22 @@ constexpr Architecture gemma_embedding() {
   return a;
 }
 
+// Gemma 3n (src/models/gemma3n.cpp): gemma3's blocks (per-head Q/K norms, post norms, a
+// weightless V norm) plus per-layer embeddings, AltUp and LAuReL (Architecture::altup); the
+// window pattern from the file (a per-layer bool array), else period 5; only the first 20
+// blocks keep a KV cache (n_layer_kv_from_start, the same for E2B's 30 and E4B's 35 blocks).
+// The graph (AltUp's four streams, the per-layer inputs) is not rebuilt: closed-form
+// compute buffers.
+constexpr Architecture gemma3n() {
+  Architecture a = gemma_post_norms(
+      "gemma3n", QkNorm::per_head, {},
+      SlidingWindowRule{.pattern_from_file = true, .needs_pattern = false, .period = 5}, {}, {});
+  a.graph = {};
+  a.altup = true;
+  a.kv_layers_from_start = 20;
+  return a;
+}
+
 const auto& table() {
   static const auto archs = std::to_array<Architecture>({
       // Llama 2/3.x, Mistral, Mixtral (experts on every block), Granite-MoE-shared
@@ -184,9 +200,7 @@ const auto& table() {
       // place of the output head (convert_hf_to_gguf.py --sentence-transformers-dense-modules;
       // Ollama's convert_embeddinggemma.go always writes them).
       gemma_embedding(),
-      // TODO: gemma3n keeps KV only in layers < 20 (n_layer_kv_from_start); ModelSpec cannot
-      // say that yet, so later layers are counted as if they had their own cache.
-      {.name = "gemma3n", .swa = fixed_period(5), .hf_tied_default = true},
+      gemma3n(),
       {.name = "gemma4", .hf_tied_default = true},
       // Fused QKV and fused gate+up written as ffn_up {n_embd, 2 n_ff}; Q scaled after rope
       // (src/models/phi3.cpp); llama.cpp disables SWA for phi3 even when the key is there.

@@ -202,9 +202,21 @@ TensorId Graph::view(TensorId parent, Shape ne, bool contiguous) {
   return nodes_.back();
 }
 
-TensorId Graph::view_of(TensorId parent, Shape ne, bool contiguous) {
+TensorId Graph::view_of(TensorId parent, Shape ne, bool contiguous, Shape nb) {
   const TensorId v = view(parent, ne, contiguous);
-  if (v != parent) tensors_[static_cast<std::size_t>(v)].view_op = ViewOp::view;
+  if (v == parent) return v;
+  Tensor& t = tensors_[static_cast<std::size_t>(v)];
+  t.view_op = ViewOp::view;
+  if (nb[1] > 0) {
+    // ggml_nbytes: the first element, then (ne[i] - 1) strides along each dimension.
+    Bytes span = elem_bytes(t.elem);
+    span =
+        checked_add(span, checked_mul(ne[0] - 1, elem_bytes(t.elem), compute_what), compute_what);
+    for (std::size_t i = 1; i < 4; ++i) {
+      span = checked_add(span, checked_mul(ne[i] - 1, nb[i], compute_what), compute_what);
+    }
+    if (span > t.bytes()) t.span = span;
+  }
   return v;
 }
 

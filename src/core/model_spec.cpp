@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/error.hpp>
 
 namespace vramplan {
@@ -32,7 +33,10 @@ LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il) {
   // NextN/MTP blocks are filtered out of the main context's cache; a recurrent layer with
   // zero KV heads has only recurrent state (src/llama-kv-cache.cpp layer filter).
   const bool nextn = il >= spec.n_layer - spec.n_nextn;
-  if (!spec.causal || nextn || n_kv == 0) {
+  // Gemma 3n: blocks from kv_layers_from_start on attend to an earlier block's cache.
+  const std::int32_t own_kv_until = architecture(spec.arch).kv_layers_from_start;
+  const bool shared_kv = own_kv_until > 0 && il >= own_kv_until;
+  if (!spec.causal || nextn || shared_kv || n_kv == 0) {
     out.has_kv = false;
     return out;
   }

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/recommend.hpp>
 
@@ -168,7 +169,12 @@ double nominal_gb(FileType type) {
 Bytes weights_lower_bound(const CatalogEntry& entry, FileType quant, bool gpu) {
   double params = entry.params_published * 0.9;
   if (gpu) {
-    params -= static_cast<double>(entry.spec.n_vocab) * static_cast<double>(entry.spec.n_embd);
+    // The input embeddings stay in RAM: token_embd, and gemma3n's per-layer token embeddings.
+    double input_width = static_cast<double>(entry.spec.n_embd);
+    if (architecture(entry.spec.arch).altup) {
+      input_width += static_cast<double>(kAltupPerLayerEmbd) * entry.spec.n_layer;
+    }
+    params -= static_cast<double>(entry.spec.n_vocab) * input_width;
   }
   if (params <= 0) return 0;
   const auto bytes_per_param = [](GgmlType type) {

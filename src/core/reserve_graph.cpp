@@ -306,13 +306,16 @@ class Builder {
       const std::int64_t width = n_head * head_k_ + n_kv_head * (head_k_ + head_v_);
       const TensorId qkv =
           g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w("attn_qkv.weight"), cur});
-      q = g_.view_of(qkv, {head_k_, n_head, n_t_, 1}, false);
+      // ggml_view_3d of each token's row: heads head_k_ apart, tokens a fused row apart.
+      const Graph::Shape nb{0, head_k_ * 4, width * 4, width * 4 * n_t_};
+      q = g_.view_of(qkv, {head_k_, n_head, n_t_, 1}, false, nb);
       q = g_.op(Op::rope, Elem::f32, {head_k_, n_head, n_t_, 1}, {q, pos_});
       q = g_.op(Op::scale, Elem::f32, {head_k_, n_head, n_t_, 1}, {q});
       if (rot_k_) q = rotate(q, k_rot(kv), nrot_);
-      v = g_.view_of(qkv, {head_v_, n_kv_head, n_t_, 1}, false);
+      v = g_.view_of(qkv, {head_v_, n_kv_head, n_t_, 1}, false,
+                     {0, head_v_ * 4, width * 4, width * 4 * n_t_});
       if (rot_v_) v = rotate(v, v_rot(kv), 64);
-      k = g_.view_of(qkv, {head_k_, n_kv_head, n_t_, 1}, false);
+      k = g_.view_of(qkv, {head_k_, n_kv_head, n_t_, 1}, false, nb);
       k = g_.op(Op::rope, Elem::f32, {head_k_, n_kv_head, n_t_, 1}, {k, pos_});
       if (rot_k_) k = rotate(k, k_rot(kv), nrot_);
     } else {
@@ -548,7 +551,8 @@ class Builder {
     if (!oai) probs = g_.op(Op::soft_max, Elem::f32, {n_expert, rows, 1, 1}, {probs});
     const TensorId probs3 = g_.view(probs, {1, n_expert, rows, 1});
     const TensorId order = g_.op(Op::argsort, Elem::i32, {n_expert, rows, 1, 1}, {probs});
-    const TensorId top = g_.view_of(order, kw, false);
+    // ggml_top_k: the first k columns of the argsort, rows n_expert apart.
+    const TensorId top = g_.view_of(order, kw, false, {0, n_expert * 4, n_expert * 4 * rows, 0});
     const TensorId picked = g_.op(Op::get_rows, Elem::f32, {1, k, rows, 1}, {probs3, top});
     const TensorId weights2 = oai || t_.moe_weights_norm ? g_.view(picked, kw) : -1;
     TensorId weights = -1;

@@ -281,8 +281,8 @@ class Scheduler {
   }
 
   // A copy of tensor `src` in another backend's buffer (ggml_dup_tensor_layout): an activation
-  // keeps its type and shape (so an op may later reuse it in place), a weight or cache view is
-  // its bytes.
+  // keeps its type, shape and strides (so an op may later reuse it in place), a weight or cache
+  // view is its bytes.
   Tensor copy_of(TensorId src) const {
     const Tensor& s = at(src);
     Tensor t;
@@ -294,6 +294,8 @@ class Scheduler {
       t.elem = s.elem;
       t.ne = s.ne;
       t.contiguous = s.contiguous;
+      // A strided view's copy has its strides too: ggml_nbytes of the view, gaps included.
+      if (s.span > t.bytes()) t.alloc_extra = s.span - t.bytes();
     }
     return t;
   }

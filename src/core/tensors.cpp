@@ -218,6 +218,21 @@ void attention(Layout& l, const Architecture& a, std::int32_t il) {
   if (a.attn_sinks) l.blk(il, "attn_sinks.weight", s.n_head);
 }
 
+// Gemma 3n's per-block extras after the FFN (src/models/gemma3n.cpp, load_arch_tensors).
+void altup_block(Layout& l, std::int32_t il) {
+  l.blk(il, "inp_gate.weight", l.embd(), kAltupPerLayerEmbd);
+  l.blk(il, "proj.weight", kAltupPerLayerEmbd, l.embd());
+  l.blk(il, "post_norm.weight", l.embd());
+  l.blk(il, "altup_correct_coef.weight", kAltupStreams, kAltupStreams);
+  l.blk(il, "altup_correct_scale.weight", l.embd());
+  l.blk(il, "altup_predict_coef.weight", kAltupStreams, kAltupStreams * kAltupStreams);
+  l.blk(il, "altup_router.weight", l.embd(), kAltupStreams);
+  l.blk(il, "altup_router_norm.weight", l.embd());
+  l.blk(il, "laurel_l.weight", l.embd(), kLaurelRank);
+  l.blk(il, "laurel_r.weight", kLaurelRank, l.embd());
+  l.blk(il, "laurel_post_norm.weight", l.embd());
+}
+
 // One block of any family, in the order llama.cpp's loader creates the tensors.
 void block(Layout& l, const Architecture& a, std::int32_t il) {
   const ModelSpec& s = l.spec();
@@ -238,6 +253,7 @@ void block(Layout& l, const Architecture& a, std::int32_t il) {
     l.ffn(il, a.ffn, l.ff(il));
   }
   if (!a.post_ffn_norm.empty()) l.norm(il, a.post_ffn_norm, bias);
+  if (a.altup) altup_block(l, il);
   if (il >= s.n_layer - s.n_nextn) {  // NextN / MTP block
     l.blk(il, "nextn.eh_proj.weight", 2 * l.embd(), l.embd());
     l.blk(il, "nextn.enorm.weight", l.embd());
@@ -254,6 +270,13 @@ void model_layout(Layout& l, const Architecture& a) {
   if (a.encoder) {
     l.add("token_embd_norm.weight", l.embd());
     l.add("token_embd_norm.bias", l.embd());
+  }
+  if (a.altup) {  // Gemma 3n: AltUp's stream projections and the per-layer embeddings
+    l.add("altup_proj.weight", l.embd(), l.embd(), kAltupStreams - 1);
+    l.add("altup_unembd_proj.weight", l.embd(), l.embd(), kAltupStreams - 1);
+    l.add("per_layer_token_embd.weight", kAltupPerLayerEmbd * s.n_layer, s.n_vocab);
+    l.add("per_layer_model_proj.weight", l.embd(), kAltupPerLayerEmbd * s.n_layer);
+    l.add("per_layer_proj_norm.weight", kAltupPerLayerEmbd);
   }
   for (std::int32_t il = 0; il < s.n_layer; ++il) block(l, a, il);
   if (a.encoder) return;  // no output head

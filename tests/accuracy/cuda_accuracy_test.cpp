@@ -135,12 +135,6 @@ struct Gap {
 };
 
 const Gap kGaps[] = {
-    // The tiny MoE model with its first four blocks' experts on the host and op offload off:
-    // the host buffer comes out 0.03 MiB low (the GPU side is exact).
-    {"vkqwen3moe's host experts without op offload", false,
-     [](const DeviceRun& c) {
-       return c.model == "vkqwen3moe:tiny-q8_0" && !c.config.op_offload && c.config.cpu_moe > 0;
-     }},
     // Flash attention with a quantized cache: the f16 copies of K and V CUDA allocates after
     // the result are replayed (ggml_cuda_flash_attn_ext_get_alloc_size), yet the tiny gemma2
     // (head 256, sliding window) with half its layers offloaded comes out 2 MiB low.

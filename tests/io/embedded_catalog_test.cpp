@@ -360,6 +360,120 @@ TEST(EmbeddedCatalog, SpecialShapesAreEncoded) {
   }
 }
 
+// Every Ollama family in the catalog resolves by its bare name, to the entry marked `latest`, and
+// that entry is the one the library's tag list says `latest` is: the size tag showing the same
+// size as `latest` (the list read on 2026-12-04 from a copy in Alpaca's src/ollama_models.py
+// @7bc6f67d; its rows are in tests/data/ollama-tags.tsv).
+TEST(EmbeddedCatalog, EveryFamilyBareNameResolvesToTheLibrarysLatest) {
+  const Catalog catalog = embedded();
+  std::set<std::string> families;
+  for (const CatalogEntry& entry : catalog.entries()) {
+    for (const std::string& tag : entry.ollama) families.insert(tag.substr(0, tag.find(':')));
+  }
+  EXPECT_GE(families.size(), 60u);
+  for (const std::string& family : families) {
+    const std::optional<ModelRef> bare = catalog.resolve(family);
+    ASSERT_TRUE(bare.has_value()) << family;
+    EXPECT_TRUE(bare->entry->ollama_latest) << family << " -> " << bare->entry->id;
+    const std::optional<ModelRef> latest = catalog.resolve(family + ":latest");
+    ASSERT_TRUE(latest.has_value()) << family;
+    EXPECT_EQ(latest->entry->id, bare->entry->id) << family;
+  }
+  struct Latest {
+    const char* bare;
+    const char* tag;  // the size tag the library lists with latest's size
+  };
+  constexpr Latest library[] = {{"all-minilm", "all-minilm:22m"},
+                                {"aya", "aya:8b"},
+                                {"bge-m3", "bge-m3:567m"},
+                                {"codegemma", "codegemma:7b"},
+                                {"codellama", "codellama:7b"},
+                                {"codestral", "codestral:22b"},
+                                {"cogito", "cogito:8b"},
+                                {"command-r", "command-r:35b"},
+                                {"deepseek-coder", "deepseek-coder:1.3b"},
+                                {"deepseek-coder-v2", "deepseek-coder-v2:16b"},
+                                {"deepseek-r1", "deepseek-r1:8b"},
+                                {"deepseek-v2", "deepseek-v2:16b"},
+                                {"deepseek-v3", "deepseek-v3:671b"},
+                                {"dolphin-llama3", "dolphin-llama3:8b"},
+                                {"dolphin-mistral", "dolphin-mistral:7b"},
+                                {"dolphin-mixtral", "dolphin-mixtral:8x7b"},
+                                {"dolphin-phi", "dolphin-phi:2.7b"},
+                                {"dolphin3", "dolphin3:8b"},
+                                {"embeddinggemma", "embeddinggemma:300m"},
+                                {"falcon3", "falcon3:7b"},
+                                {"gemma", "gemma:7b"},
+                                {"gemma2", "gemma2:9b"},
+                                {"gemma3", "gemma3:4b"},
+                                {"gpt-oss", "gpt-oss:20b"},
+                                {"granite3-dense", "granite3-dense:2b"},
+                                {"granite3.1-dense", "granite3.1-dense:8b"},
+                                {"granite3.2", "granite3.2:8b"},
+                                {"granite3.3", "granite3.3:8b"},
+                                {"granite4", "granite4:3b"},
+                                {"hermes3", "hermes3:8b"},
+                                {"internlm2", "internlm2:7b"},
+                                {"llama2", "llama2:7b"},
+                                {"llama2-uncensored", "llama2-uncensored:7b"},
+                                {"llama3", "llama3:8b"},
+                                {"llama3.1", "llama3.1:8b"},
+                                {"llama3.2", "llama3.2:3b"},
+                                {"llama3.3", "llama3.3:70b"},
+                                {"llama4", "llama4:16x17b"},
+                                {"llava", "llava:7b"},
+                                {"mathstral", "mathstral:7b"},
+                                {"mistral", "mistral:7b"},
+                                {"mistral-large", "mistral-large:123b"},
+                                {"mistral-nemo", "mistral-nemo:12b"},
+                                {"mistral-small", "mistral-small:24b"},
+                                {"mistral-small3.1", "mistral-small3.1:24b"},
+                                {"mistral-small3.2", "mistral-small3.2:24b"},
+                                {"mixtral", "mixtral:8x7b"},
+                                {"mxbai-embed-large", "mxbai-embed-large:335m"},
+                                {"nemotron", "nemotron:70b"},
+                                {"neural-chat", "neural-chat:7b"},
+                                {"nomic-embed-text", "nomic-embed-text:137m-v1.5-fp16"},
+                                {"olmo2", "olmo2:7b"},
+                                {"openhermes", "openhermes:7b-mistral-v2-q4_0"},
+                                {"orca-mini", "orca-mini:3b"},
+                                {"phi", "phi:2.7b"},
+                                {"phi3", "phi3:3.8b"},
+                                {"phi3.5", "phi3.5:3.8b"},
+                                {"phi4", "phi4:14b"},
+                                {"phi4-mini", "phi4-mini:3.8b"},
+                                {"qwen", "qwen:4b"},
+                                {"qwen2", "qwen2:7b"},
+                                {"qwen2.5", "qwen2.5:7b"},
+                                {"qwen2.5-coder", "qwen2.5-coder:7b"},
+                                {"qwen2.5vl", "qwen2.5vl:7b"},
+                                {"qwen3", "qwen3:8b"},
+                                {"qwen3-coder", "qwen3-coder:30b"},
+                                {"qwen3-embedding", "qwen3-embedding:8b"},
+                                {"qwen3-vl", "qwen3-vl:8b"},
+                                {"qwq", "qwq:32b"},
+                                {"smollm", "smollm:1.7b"},
+                                {"smollm2", "smollm2:1.7b"},
+                                {"snowflake-arctic-embed", "snowflake-arctic-embed:335m"},
+                                {"starcoder2", "starcoder2:3b"},
+                                {"starling-lm", "starling-lm:7b"},
+                                {"tinyllama", "tinyllama:1.1b"},
+                                {"vicuna", "vicuna:7b"},
+                                {"wizardlm2", "wizardlm2:7b"},
+                                {"yi", "yi:6b"},
+                                {"zephyr", "zephyr:7b"}};
+  std::set<std::string> listed;
+  for (const Latest& l : library) {
+    listed.insert(l.bare);
+    const std::optional<ModelRef> bare = catalog.resolve(l.bare);
+    const std::optional<ModelRef> tag = catalog.resolve(l.tag);
+    ASSERT_TRUE(bare.has_value()) << l.bare;
+    ASSERT_TRUE(tag.has_value()) << l.tag;
+    EXPECT_EQ(bare->entry->id, tag->entry->id) << l.bare << " should be " << l.tag;
+  }
+  EXPECT_GE(listed.size(), 60u);
+}
+
 // What bare names and official variant tags pull from the Ollama library (checked 2026-12-03,
 // docs/catalog.md "Ollama tag mappings"), and the quantization words people type.
 TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {

@@ -168,4 +168,24 @@ inline ModelSpec granite4_tiny_h() {
   return s;
 }
 
+// Gemma 3n E2B's text model (transformers' Gemma3nTextConfig with E2B's 30 blocks and FFN
+// 8192; llama.cpp src/models/gemma3n.cpp): window 512 on 4 of every 5 blocks, KV only in
+// blocks 0-19, vocab padded to 262400 by the converter.
+inline ModelSpec gemma3n_e2b() {
+  ModelSpec s;
+  s.arch = "gemma3n";
+  s.n_layer = 30;
+  s.n_embd = 2048;
+  s.n_ff = 8192;
+  s.n_head = 8;
+  s.n_head_kv = 2;
+  s.key_length = 256;
+  s.value_length = 256;
+  s.n_vocab = 262400;
+  s.n_ctx_train = 32768;
+  s.tied_embeddings = true;
+  s.swa = SlidingWindow{.window = 512, .period = 5};
+  return s;
+}
+
 }  // namespace vramplan::test

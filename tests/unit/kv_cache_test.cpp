@@ -102,6 +102,17 @@ TEST(KvCache, GraniteHybridKeepsKvOnFourBlocksAndMamba2StateOnTheRest) {
   EXPECT_EQ(kv.recurrent, 2 * 36 * 4 * (9984 + 3072 * 128));
 }
 
+// gemma3n: only blocks 0-19 keep a cache (llama.cpp's n_layer_kv_from_start), 4 global and
+// 16 sliding ones; the oracle's gemma3n:e2b run at n_ctx 32768 logged 4 layers x 32768 cells
+// plus 16 layers x 1024 cells, 288 MiB in F16.
+TEST(KvCache, Gemma3nKeepsKvInItsFirstTwentyBlocksOnly) {
+  const KvCache kv = kv_cache(test::gemma3n_e2b(), ctx(32768));
+  EXPECT_EQ(kv.kv_layers, 20);
+  EXPECT_EQ(kv.swa_layers, 16);
+  EXPECT_EQ(kv.shape.n_swa_cells, 1024);
+  EXPECT_EQ(kv.total(), 288 * mib);
+}
+
 TEST(KvCache, EncodersHaveNoCache) {
   ModelSpec s = test::llama31_8b();
   s.causal = false;

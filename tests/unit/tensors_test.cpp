@@ -554,12 +554,45 @@ TEST(Tensors, GraniteHybridFollowsTheTinyHFile) {
   EXPECT_EQ(type_of(t, "blk.0.ssm_in.weight"), GgmlType::q4_k);
 }
 
+// Gemma 3n E2B: gemma3's block plus 11 per-block tensors (per-layer input gate and projection,
+// AltUp, LAuReL) and 5 global ones (src/models/gemma3n.cpp); 24 x 30 + 7 = 727 tensors.
+// AltUp's and LAuReL's tensors and per_layer_model_proj are never quantized (llama-quant.cpp's
+// tensor_allows_quantization); per_layer_token_embd follows the tied token_embd (Q6_K in
+// Q4_K_M).
+TEST(Tensors, Gemma3nHasPerLayerEmbeddingsAltupAndLaurel) {
+  const std::vector<TensorInfo> t = generate_tensors(test::gemma3n_e2b(), FileType::mostly_q4_k_m);
+  EXPECT_EQ(t.size(), 727U);
+  const auto shape = [&](const std::string& name) {
+    const TensorInfo* info = find(t, name);
+    return info == nullptr ? std::array<std::int64_t, 4>{} : info->ne;
+  };
+  using S = std::array<std::int64_t, 4>;
+  EXPECT_EQ(shape("per_layer_token_embd.weight"), (S{256 * 30, 262400, 1, 1}));
+  EXPECT_EQ(shape("per_layer_model_proj.weight"), (S{2048, 256 * 30, 1, 1}));
+  EXPECT_EQ(shape("altup_proj.weight"), (S{2048, 2048, 3, 1}));
+  EXPECT_EQ(shape("blk.29.altup_predict_coef.weight"), (S{4, 16, 1, 1}));
+  EXPECT_EQ(shape("blk.29.laurel_l.weight"), (S{2048, 64, 1, 1}));
+  EXPECT_EQ(shape("blk.0.inp_gate.weight"), (S{2048, 256, 1, 1}));
+  EXPECT_EQ(shape("blk.0.proj.weight"), (S{256, 2048, 1, 1}));
+  EXPECT_EQ(shape("blk.29.attn_k.weight"), (S{2048, 512, 1, 1}));  // shared-KV blocks keep K/V
+  EXPECT_EQ(find(t, "output.weight"), nullptr);
+  EXPECT_EQ(type_of(t, "per_layer_token_embd.weight"), GgmlType::q6_k);
+  EXPECT_EQ(type_of(t, "per_layer_model_proj.weight"), GgmlType::f16);
+  EXPECT_EQ(type_of(t, "blk.0.laurel_l.weight"), GgmlType::f16);
+  EXPECT_EQ(type_of(t, "blk.0.altup_router.weight"), GgmlType::f16);
+  EXPECT_EQ(type_of(t, "blk.0.altup_correct_scale.weight"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "blk.0.inp_gate.weight"), GgmlType::q4_k);
+  // 4.46B: the parameter count ollama.com shows for gemma3n:e2b's text-only file.
+  EXPECT_NEAR(static_cast<double>(parameter_count(t)), 4.46e9, 0.005e9);
+}
+
 TEST(Tensors, EveryListedArchitectureHasALayout) {
-  for (const char* arch : {"llama",     "qwen2",      "qwen3",   "qwen3moe",   "gemma",
-                           "gemma2",    "gemma3",     "phi3",    "deepseek2",  "gpt-oss",
-                           "command-r", "starcoder2", "bert",    "nomic-bert", "olmo2",
-                           "granite",   "internlm2",  "llama4",  "phi2",       "mistral3",
-                           "qwen2vl",   "qwen25vl",   "qwen3vl", "qwen3vlmoe", "granitehybrid"}) {
+  for (const char* arch :
+       {"llama",         "qwen2",      "qwen3",     "qwen3moe", "gemma",     "gemma2",
+        "gemma3",        "phi3",       "deepseek2", "gpt-oss",  "command-r", "starcoder2",
+        "bert",          "nomic-bert", "olmo2",     "granite",  "internlm2", "llama4",
+        "phi2",          "mistral3",   "qwen2vl",   "qwen25vl", "qwen3vl",   "qwen3vlmoe",
+        "granitehybrid", "gemma3n"}) {
     EXPECT_TRUE(has_tensor_layout(arch)) << arch;
   }
   EXPECT_FALSE(has_tensor_layout("mamba"));
