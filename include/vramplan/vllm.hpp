@@ -51,7 +51,9 @@ inline constexpr std::int64_t vllm_block_size = 16;  // CacheConfig.DEFAULT_BLOC
 inline constexpr Bytes vllm_pre_snapshot_tp1 = 512 * mib;  // CUDA context before the snapshot
 inline constexpr Bytes vllm_pre_snapshot_tp = 1792 * mib;  // + NCCL / custom all-reduce, TP >= 2
 inline constexpr Bytes vllm_weight_extra = gib / 20;       // buffers over the raw tensors (0.05)
-inline constexpr Bytes vllm_activation_base = gib / 5;     // 0.2 GiB
+// What the profiling peak holds besides the logits and the hidden states of the dummy batch
+// (fitted: 0.2 GiB less the 64 MiB of hidden states an 8192 x 4096 bf16 batch holds).
+inline constexpr Bytes vllm_activation_base = gib / 5 - 64 * mib;   // 0.1375 GiB
 inline constexpr std::int64_t vllm_activation_per_logit_x10 = 138;  // 13.8 B per seq x vocab, 0.17+
 inline constexpr std::int64_t vllm_activation_per_logit_old_x10 = 375;  // 37.5 B before 0.17
 // MXFP4 MoE weights as vLLM holds them (swizzled for its Triton / Marlin kernels, fp32 biases)
@@ -111,7 +113,17 @@ struct VllmIntQuant {
   std::int32_t group_size = 128;  // input elements per scale; -1: one group (per channel)
   bool zero_points = false;       // asymmetric: packed zero points per group kept (AWQ)
   bool act_order = false;         // GPTQ desc_act: g_idx + sort indices kept
+
+  bool operator==(const VllmIntQuant&) const = default;
 };
+// The format as text: a method, then optionally "-g<N>" (the group size, 128 when absent;
+// "-gchannel": one group per output channel) and "-act" (act order, not for AWQ). Methods:
+// "gptq" / "w4a16" (4-bit, symmetric), "gptq-int8" / "w8a16" (8-bit, symmetric), "awq" (4-bit
+// with zero points). nullopt for anything else (a group size outside 1..65536 included).
+[[nodiscard]] std::optional<VllmIntQuant> parse_vllm_int_quant(std::string_view text);
+// The canonical text parse_vllm_int_quant reads back: "gptq-g128", "awq-g64",
+// "gptq-int8-gchannel-act".
+[[nodiscard]] std::string to_string(const VllmIntQuant& quant);
 
 // Per-rank weight bytes (without vllm_weight_extra): linears split by tp; vocab-parallel
 // embedding and output head (vocab padded to 64) split by tp; norms and other 1-D tensors,
@@ -119,6 +131,10 @@ struct VllmIntQuant {
 // (replicated when tp > kv heads); NextN/MTP blocks not loaded. `fp8_linear`: 16/32-bit
 // linear weights count 1 byte per element.
 [[nodiscard]] Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, bool fp8_linear);
+// The same for an FP8 checkpoint that quantizes the FFN only: the attention projections and the
+// first and last layers' FFN stay 16-bit (Meta's Llama-3.1-405B-Instruct-FP8, per the Llama 3
+// paper §6.2; vLLM skips every linear the checkpoint's ignore list names).
+[[nodiscard]] Bytes vllm_rank_weight_bytes_fp8_ffn(const Model& model, std::int32_t tp);
 // The same with the linear layers of the 16-bit checkpoint model held as `quant` describes.
 [[nodiscard]] Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp,
                                            const VllmIntQuant& quant);
@@ -163,6 +179,8 @@ struct VllmRequest {
   // A GPTQ/AWQ/W4A16 checkpoint: its linear layers as integers (dtype: the 16-bit type of the
   // rest, the Model its 16-bit checkpoint model). Unset: dtype alone decides.
   std::optional<VllmIntQuant> int_quant;
+  // With dtype fp8: only the FFN linears are fp8 (vllm_rank_weight_bytes_fp8_ffn).
+  bool fp8_ffn_only = false;
   std::optional<std::int64_t> max_model_len;
   std::optional<std::int32_t> util_x10000;  // --gpu-memory-utilization x 10000
   std::optional<std::int32_t> max_num_seqs;
@@ -205,6 +223,7 @@ struct VllmEstimate {
   std::int32_t max_num_seqs = 0;
   std::int64_t max_num_batched_tokens = 0;
   VllmDtype dtype = VllmDtype::bf16;
+  std::optional<VllmIntQuant> int_quant;  // the request's: linears as GPTQ/AWQ integers
   VllmKvDtype kv_cache_dtype = VllmKvDtype::model;
   bool enforce_eager = false;
   bool cudagraph_in_budget = true;

@@ -25,6 +25,7 @@ void refuse_vllm_flags(const PlanOptions& o) {
       {f.max_num_batched_tokens.has_value(), "--max-num-batched-tokens"},
       {f.kv_cache_dtype.has_value(), "--kv-cache-dtype"},
       {f.dtype.has_value(), "--dtype"},
+      {f.quantization.has_value(), "--quantization"},
       {f.gpu_name.has_value(), "--gpu-name"},
       {f.enforce_eager, "--enforce-eager"},
       {f.cudagraph_estimate.has_value(), "--cudagraph-estimate"}};

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <vramplan/speed.hpp>
+#include <vramplan/text.hpp>
 #include <vramplan/vllm.hpp>
 
 #include "devices.hpp"
@@ -131,15 +132,37 @@ Parsed parse_common(const ModelFlags& model, const VllmFlags& f, const FlagValue
     }
     r.kv_cache_dtype = *kv;
   }
+  // fp8-ffn: an FP8 checkpoint that keeps attention (and the first and last layers) 16-bit.
+  r.fp8_ffn_only = f.dtype.has_value() && lower_ascii(*f.dtype) == "fp8-ffn";
   if (f.dtype.has_value()) {
-    const std::optional<VllmDtype> dtype = parse_vllm_dtype(*f.dtype);
+    const std::optional<VllmDtype> dtype =
+        r.fp8_ffn_only ? std::optional<VllmDtype>(VllmDtype::fp8) : parse_vllm_dtype(*f.dtype);
     if (!dtype) {
-      throw Error(
-          ErrorKind::usage,
-          fmt::format("--dtype: unknown dtype '{}' (use auto, bf16, fp16 or fp8)", *f.dtype));
+      throw Error(ErrorKind::usage,
+                  fmt::format("--dtype: unknown dtype '{}' (use auto, bf16, fp16, fp8 or fp8-ffn)",
+                              *f.dtype));
     }
     r.dtype = *dtype;
     p.dtype_given = true;
+  }
+  if (f.quantization.has_value()) {
+    const std::string& q = *f.quantization;
+    if (q == "fp8") {
+      throw Error(ErrorKind::usage, "--quantization fp8: use --dtype fp8 (vLLM's online fp8)");
+    }
+    r.int_quant = parse_vllm_int_quant(q);
+    if (!r.int_quant) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("--quantization: '{}' is not modelled (use gptq, gptq-int8, awq, "
+                              "w4a16 or w8a16, optionally with -g<group size> or -gchannel and "
+                              "-act, e.g. gptq-g128-act)",
+                              q));
+    }
+    if (p.dtype_given && r.dtype == VllmDtype::fp8) {
+      throw Error(ErrorKind::usage,
+                  "give either --dtype fp8 or --quantization, not both: a GPTQ/AWQ "
+                  "checkpoint keeps its other weights in 16 bits");
+    }
   }
   if (f.cudagraph_estimate.has_value()) {
     r.cudagraph_in_budget = parse_on_off_auto("--cudagraph-estimate", *f.cudagraph_estimate, false);
@@ -185,8 +208,11 @@ PlannedModel load(const ModelFlags& flags, Parsed& parsed, std::vector<Finding>&
     if (parsed.no_bf16 && !parsed.dtype_given) {
       notes.push_back(Finding(FindingKind::vllm_no_bf16, {{"gpu", parsed.card}}));
     }
-    notes.push_back(Finding(FindingKind::vllm_catalog_checkpoint,
-                            {{"dtype", std::string(to_string(r.dtype))}}));
+    Finding checkpoint(FindingKind::vllm_catalog_checkpoint,
+                       {{"dtype", std::string(to_string(r.dtype))}});
+    if (r.int_quant) checkpoint.facts.push_back({"quantization", to_string(*r.int_quant)});
+    if (r.fp8_ffn_only) checkpoint.facts.push_back({"scope", std::string("ffn")});
+    notes.push_back(std::move(checkpoint));
     out.model = vllm_checkpoint_model(resolved.model, r.dtype);
     const CatalogEntry* entry = catalog.find_id(resolved.model.entry_id);
     out.model_ref = flags.model;
@@ -204,6 +230,11 @@ PlannedModel load(const ModelFlags& flags, Parsed& parsed, std::vector<Finding>&
       }
     }
   } else {
+    if (r.int_quant) {
+      throw Error(ErrorKind::usage,
+                  "--quantization applies to catalog models; a model file is counted as its "
+                  "tensors are stored");
+    }
     if (!parsed.dtype_given) r.dtype = VllmDtype::checkpoint;
     if (r.dtype == VllmDtype::bf16 || r.dtype == VllmDtype::fp16) {
       notes.push_back(
@@ -296,9 +327,16 @@ void add_vllm_flags(CLI::App& app, PlanOptions& o, bool is_fit) {
       ->type_name("auto|fp8")
       ->group(group);
   app.add_option("--dtype", f.dtype,
-                 "weights: bf16 (catalog default), fp16, fp8 (--quantization fp8), auto (as "
-                 "stored in the file)")
+                 "weights: bf16 (catalog default), fp16, fp8 (--quantization fp8), fp8-ffn (an "
+                 "FP8 checkpoint keeping attention and the first and last layers in bf16, as "
+                 "Meta's Llama-3.1-405B FP8), auto (as stored in the file)")
       ->type_name("DTYPE")
+      ->group(group);
+  app.add_option("--quantization", f.quantization,
+                 "catalog models served as a GPTQ/AWQ checkpoint: gptq, gptq-int8, awq, w4a16 or "
+                 "w8a16, with -gN (group size, default 128) or -gchannel and -act (act order), "
+                 "e.g. gptq-g128-act; the linear layers in vLLM's Marlin layout")
+      ->type_name("FORMAT")
       ->group(group);
   app.add_option("--gpu-name", f.gpu_name, "GPU name, for vLLM's A100 rule (e.g. 'A100-SXM4-80GB')")
       ->type_name("NAME")

@@ -109,6 +109,10 @@ Plan to_plan(VllmPlan plan, bool fitted) {
       {"cudagraph_estimate_in_budget", Setting::none, e.cudagraph_in_budget},
       {"vllm_release", Setting::none, vllm_release_name(e.release)},  // whose rules applied
   };
+  if (e.int_quant) {
+    // Only for a GPTQ/AWQ plan, so that every other plan reads as before.
+    out.recommendation.push_back({"quantization", Setting::none, to_string(*e.int_quant)});
+  }
   for (const VllmDevice& d : e.devices) {
     // What vLLM takes: everything but the room it leaves outside its budget.
     out.devices.push_back(PlanDevice{.name = d.name,

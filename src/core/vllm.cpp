@@ -101,14 +101,22 @@ Bytes int_quant_rank_bytes(const TensorInfo& t, Split split, const ModelSpec& sp
   return bytes;
 }
 
+// An FFN-only FP8 checkpoint keeps this linear 16-bit: an attention projection, or any linear
+// of the first or last (loaded) layer.
+bool kept_by_ffn_only_fp8(const TensorInfo& t, const ModelSpec& spec) {
+  const std::int32_t block = tensor_block(t.name);
+  return contains(t.name, ".attn_") || block == 0 || block == spec.n_layer - spec.n_nextn - 1;
+}
+
 Bytes rank_bytes(const TensorInfo& t, const ModelSpec& spec, std::int32_t tp, bool fp8_linear,
-                 const VllmIntQuant* quant = nullptr) {
+                 const VllmIntQuant* quant = nullptr, bool fp8_ffn_only = false) {
   const Split split = classify(t, spec);
   if (split == Split::skipped) return 0;
   if (quant != nullptr && is_quantized_linear(t, split)) {
     return int_quant_rank_bytes(t, split, spec, tp, *quant);
   }
-  const bool to_fp8 = fp8_linear && is_quantized_linear(t, split);
+  const bool to_fp8 = fp8_linear && is_quantized_linear(t, split) &&
+                      !(fp8_ffn_only && kept_by_ffn_only_fp8(t, spec));
   Bytes bytes = to_fp8 ? t.elements() : t.bytes();
   // MXFP4 experts (gpt-oss): vLLM's Mxfp4MoEMethod (model_executor/layers/quantization/mxfp4.py)
   // re-lays them out for its kernels and holds the biases in fp32; fitted to the logged loads.
@@ -143,19 +151,34 @@ std::string util_text(std::int32_t util_x10000) { return fmt::format("{}", util_
 
 // Peak of the profiling forward and the dummy sampler run (GPUModelRunner.profile_run,
 // _dummy_sampler_run): dominated by max_num_seqs rows of fp32 logits and their copies. Per
-// release (fitted, bench/accuracy/data/vllm-logs.jsonl): 37.5 B per row x vocab before 0.17
-// (Qwen3-14B 5.64 GiB on 0.15/0.16; gpt-oss-120b on 0.10.1 within the MoE margin), 13.8 B from
+// release (fitted, bench/accuracy/data/vllm-logs.ndjson): 37.5 B per row x vocab before 0.17
+// (Qwen3-14B 5.64 GiB on 0.15/0.16; Qwen3-32B, Llama-3.1-8B, gpt-oss on 0.11), 13.8 B from
 // 0.17 (2.23 GiB on 0.17/0.18; the 0.19 sweep). MoE models add up to 0.4 GiB for the routed
-// expert buffers (Qwen3-30B-A3B +0.48, DeepSeek-V2-Lite +0.38, Mixtral +0.56 on 0.19).
+// expert buffers (Qwen3-30B-A3B +0.48, DeepSeek-V2-Lite +0.38, Mixtral +0.56 on 0.19), except
+// MXFP4 experts (below).
 // Multimodal checkpoints (a projector / vision tower) also profile the encoder on the largest
 // dummy image ("Encoder cache will be initialized with a budget of N tokens, and profiled with
 // 1 image items of the maximum feature size", gpu_model_runner.py): gemma-3 +0.24-0.34 GiB,
 // Mistral-Small-3.1 +0.11-0.26 on 0.19.
-Bytes activation_bytes(const Model& model, std::int32_t max_num_seqs, const VllmRules& rules) {
+//
+// The hidden states of the dummy forward (max_num_batched_tokens rows of the hidden size in the
+// 16-bit model dtype) stay allocated while the sampler runs: profile_run holds them until
+// `del hidden_states, output` after _dummy_sampler_run (vllm/v1/worker/gpu_model_runner.py,
+// GPUModelRunner.profile_run). 64 MiB for a 4096-wide model at 8192 tokens, 128 MiB for an
+// 8192-wide one: the 70B models log 0.07-0.08 GiB more activation than the 7-8B ones of the
+// same vocabulary (Llama-3.3-70B 1.96-1.97 vs Llama-3.1-8B 1.89, Qwen2.5-72B 2.29 vs
+// Qwen2.5-7B 2.21 GiB on 0.19).
+Bytes activation_bytes(const Model& model, std::int32_t max_num_seqs,
+                       std::int64_t max_num_batched_tokens, const VllmRules& rules) {
   const ModelSpec& spec = model.spec;
-  Bytes a =
-      vllm_activation_base + max_num_seqs * spec.n_vocab * rules.activation_per_logit_x10 / 10;
-  if (spec.moe.present()) a += vllm_activation_moe;
+  Bytes a = vllm_activation_base + max_num_batched_tokens * spec.n_embd * 2 +
+            max_num_seqs * spec.n_vocab * rules.activation_per_logit_x10 / 10;
+  // The MoE margin is the bf16/fp8 fused-MoE path's; gpt-oss's MXFP4 experts (Mxfp4MoEMethod)
+  // log none: 7.38 GiB on 0.11 and 2.87 on 0.19 are the logits and hidden-state terms alone.
+  const bool mxfp4_experts =
+      std::any_of(model.tensors.begin(), model.tensors.end(),
+                  [](const TensorInfo& t) { return t.type == GgmlType::mxfp4; });
+  if (spec.moe.present() && !mxfp4_experts) a += vllm_activation_moe;
   if (model.projector > 0) a += vllm_activation_encoder;
   return a;
 }
@@ -330,6 +353,53 @@ std::string_view vllm_dtype_flag(VllmDtype dtype) {
   return "auto";
 }
 
+std::optional<VllmIntQuant> parse_vllm_int_quant(std::string_view text) {
+  const std::string t = lower_ascii(text);
+  std::string_view rest = t;
+  VllmIntQuant q;
+  auto take = [&rest](std::string_view prefix) {
+    if (rest.substr(0, prefix.size()) != prefix) return false;
+    rest.remove_prefix(prefix.size());
+    return true;
+  };
+  if (take("gptq-int8") || take("w8a16")) {
+    q.bits = 8;
+  } else if (take("gptq-int4") || take("gptq") || take("w4a16")) {
+    q.bits = 4;
+  } else if (take("awq")) {
+    q.zero_points = true;
+  } else {
+    return std::nullopt;
+  }
+  if (take("-gchannel")) {
+    q.group_size = -1;
+  } else if (take("-g")) {
+    std::int32_t group = 0;
+    std::size_t digits = 0;
+    while (digits < rest.size() && digits < 6 &&
+           std::isdigit(static_cast<unsigned char>(rest[digits])) != 0) {
+      group = group * 10 + (rest[digits] - '0');
+      ++digits;
+    }
+    if (digits == 0 || group < 1 || group > 65536) return std::nullopt;
+    q.group_size = group;
+    rest.remove_prefix(digits);
+  }
+  if (take("-act")) {
+    if (q.zero_points) return std::nullopt;  // AWQ has no act order
+    q.act_order = true;
+  }
+  if (!rest.empty()) return std::nullopt;
+  return q;
+}
+
+std::string to_string(const VllmIntQuant& quant) {
+  std::string out = quant.zero_points ? "awq" : quant.bits == 8 ? "gptq-int8" : "gptq";
+  out += quant.group_size > 0 ? fmt::format("-g{}", quant.group_size) : std::string("-gchannel");
+  if (quant.act_order) out += "-act";
+  return out;
+}
+
 std::string_view to_string(VllmKvDtype dtype) { return dtype == VllmKvDtype::fp8 ? "fp8" : "auto"; }
 
 std::optional<VllmKvDtype> parse_vllm_kv_dtype(std::string_view text) {
@@ -363,6 +433,14 @@ Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, bool fp8_linea
   Bytes total = 0;
   for (const TensorInfo& t : model.tensors) total += rank_bytes(t, model.spec, tp, fp8_linear);
   return total + model.projector;  // vision towers: replicated on every rank
+}
+
+Bytes vllm_rank_weight_bytes_fp8_ffn(const Model& model, std::int32_t tp) {
+  Bytes total = 0;
+  for (const TensorInfo& t : model.tensors) {
+    total += rank_bytes(t, model.spec, tp, true, nullptr, true);
+  }
+  return total + model.projector;
 }
 
 Bytes vllm_rank_weight_bytes(const Model& model, std::int32_t tp, const VllmIntQuant& quant) {
@@ -432,6 +510,7 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   e.max_num_batched_tokens =
       request.max_num_batched_tokens.value_or(defaults.max_num_batched_tokens);
   e.dtype = request.dtype;
+  e.int_quant = request.int_quant;
   e.kv_cache_dtype = request.kv_cache_dtype;
   e.enforce_eager = request.enforce_eager;
   e.cudagraph_in_budget = request.cudagraph_in_budget.value_or(rules.cudagraph_in_budget);
@@ -447,11 +526,12 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   // Split so that no product overflows, whatever the capacity (exact: util_x10000 <= 10000).
   e.requested = total / 10000 * e.util_x10000 + ceil_div(total % 10000 * e.util_x10000, 10000);
   const Bytes pre = tp > 1 ? vllm_pre_snapshot_tp : vllm_pre_snapshot_tp1;
-  const Bytes weights =
-      (request.int_quant ? vllm_rank_weight_bytes(model, tp, *request.int_quant)
-                         : vllm_rank_weight_bytes(model, tp, request.dtype == VllmDtype::fp8)) +
-      vllm_weight_extra;
-  const Bytes activation = activation_bytes(model, e.max_num_seqs, rules);
+  const bool fp8 = request.dtype == VllmDtype::fp8;
+  const Bytes weights = (request.int_quant ? vllm_rank_weight_bytes(model, tp, *request.int_quant)
+                         : fp8 && request.fp8_ffn_only ? vllm_rank_weight_bytes_fp8_ffn(model, tp)
+                                                       : vllm_rank_weight_bytes(model, tp, fp8)) +
+                        vllm_weight_extra;
+  const Bytes activation = activation_bytes(model, e.max_num_seqs, e.max_num_batched_tokens, rules);
   const Bytes non_torch = tp > 1 ? rules.non_torch_tp : vllm_non_torch_tp1;
   const Bytes graphs = e.enforce_eager ? 0 : vllm_cuda_graph;
   const Bytes graphs_applied = e.cudagraph_in_budget ? graphs : 0;
@@ -657,7 +737,8 @@ VllmPlan vllm_fit(const Model& model, const VllmRequest& request) {
       if (refused.kind() != ErrorKind::invalid_setting) throw;
     }
   };
-  if (request.fp8_supported &&
+  // fp8 weights replace 16-bit ones; a GPTQ/AWQ checkpoint's linears are smaller already.
+  if (request.fp8_supported && !request.int_quant &&
       (request.dtype == VllmDtype::bf16 || request.dtype == VllmDtype::fp16)) {
     VllmRequest fp8 = request;
     fp8.dtype = VllmDtype::fp8;

@@ -168,7 +168,16 @@ std::vector<std::string> vllm_args(const VllmPlan& plan) {
                                 format_text("{}", e.tensor_parallel),
                                 "--dtype",
                                 std::string(vllm_dtype_flag(e.dtype))};
-  if (e.dtype == VllmDtype::fp8) args.insert(args.end(), {"--quantization", "fp8"});
+  // An FP8 checkpoint of the FFN only (--dtype fp8-ffn, named in the catalog note) carries its
+  // quantization_config: vLLM refuses a --quantization that differs from it.
+  const bool fp8_checkpoint = std::any_of(e.notes.begin(), e.notes.end(), [](const Finding& note) {
+    return note.kind == FindingKind::vllm_catalog_checkpoint &&
+           std::any_of(note.facts.begin(), note.facts.end(),
+                       [](const Fact& fact) { return fact.name == "scope"; });
+  });
+  if (e.dtype == VllmDtype::fp8 && !fp8_checkpoint) {
+    args.insert(args.end(), {"--quantization", "fp8"});
+  }
   if (e.enforce_eager) args.emplace_back("--enforce-eager");
   return args;
 }

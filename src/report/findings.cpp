@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <variant>
 
 #include <nlohmann/json.hpp>
@@ -297,7 +298,25 @@ std::string describe(const Finding& f) {
           "activations are not included",
           bytes(f, "bytes"));
     case K::vllm_catalog_checkpoint: {
+      const auto quant = std::find_if(f.facts.begin(), f.facts.end(),
+                                      [](const Fact& fact) { return fact.name == "quantization"; });
+      if (quant != f.facts.end()) {
+        return format_text(
+            "catalog model: weights counted as a --quantization {} checkpoint of the Hugging "
+            "Face model as vLLM's Marlin kernels hold it (linear layers as packed integers with "
+            "16-bit scales per group; embeddings, head and norms in {}); serve that quantized "
+            "checkpoint, not the 16-bit one the plan names",
+            f.word("quantization"), f.word("dtype"));
+      }
       const bool fp8 = f.word("dtype") == "fp8";
+      const bool ffn_only = std::any_of(f.facts.begin(), f.facts.end(),
+                                        [](const Fact& fact) { return fact.name == "scope"; });
+      if (ffn_only) {
+        return format_text(
+            "catalog model: weights counted as an FP8 checkpoint of the FFN only (--dtype "
+            "fp8-ffn): FFN linears 1 byte; attention, the first and last layers, embeddings and "
+            "head 2 bytes; the GGUF quantization of the catalog name does not apply");
+      }
       return format_text(
           "catalog model: weights counted as vLLM loads the Hugging Face "
           "checkpoint with --dtype {} ({}); the GGUF quantization of the catalog "

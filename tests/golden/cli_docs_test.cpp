@@ -93,16 +93,22 @@ TEST(CliHelp, EveryHelpEndsWithAnExampleThatRuns) {
   for (const std::vector<std::string>& args : helps) {
     const Outcome help = run(args);
     ASSERT_EQ(help.exit, 0) << args.at(0);
-    const std::string example = last_line(help.out);
-    ASSERT_EQ(example.rfind("Example: vramplan ", 0), 0u) << args.at(0) << ": " << example;
-    std::vector<std::string> example_args = split_words(example);
-    example_args.erase(example_args.begin(), example_args.begin() + 2);
-    if (args.size() == 2) {
-      EXPECT_EQ(example_args.at(0), args.at(0)) << "an example of another command";
+    const std::string last = last_line(help.out);
+    ASSERT_EQ(last.rfind("Example: vramplan ", 0), 0u) << args.at(0) << ": " << last;
+    // Every example line of the help runs, not only the last one.
+    std::istringstream lines(help.out);
+    std::string example;
+    while (std::getline(lines, example)) {
+      if (example.rfind("Example: vramplan ", 0) != 0) continue;
+      std::vector<std::string> example_args = split_words(example);
+      example_args.erase(example_args.begin(), example_args.begin() + 2);
+      if (args.size() == 2) {
+        EXPECT_EQ(example_args.at(0), args.at(0)) << "an example of another command";
+      }
+      const Outcome result = run(example_args);
+      EXPECT_TRUE(result.exit == 0 || result.exit == 1) << example << "\n" << result.err;
+      EXPECT_EQ(result.err.find("error"), std::string::npos) << example << "\n" << result.err;
     }
-    const Outcome result = run(example_args);
-    EXPECT_TRUE(result.exit == 0 || result.exit == 1) << example << "\n" << result.err;
-    EXPECT_EQ(result.err.find("error"), std::string::npos) << example << "\n" << result.err;
   }
 }
 

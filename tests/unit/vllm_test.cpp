@@ -2,6 +2,7 @@
 // llm-d-incubation/llm-d-planner accuracy/results/v0.19.0 (vLLM v0.19.0 sweep, H100 80GB =
 // 79.19 GiB torch total, util 0.95,
 // vllm serve defaults 1024 seqs / 8192 batched tokens, CUDA-graph estimate not applied).
+#include <algorithm>
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -461,6 +462,113 @@ TEST(Vllm, RulesChangeAtTheReleasesThatChangedThem) {
   EXPECT_GT(old.devices.front().activation, now.devices.front().activation);
   EXPECT_LT(old.devices.front().kv_cache, now.devices.front().kv_cache);
   EXPECT_EQ(old.release, 16);
+}
+
+// profile_run keeps the dummy batch's hidden states (max_num_batched_tokens x hidden size,
+// 16-bit) alive through the sampler run: the peak grows with both, and a wider model logs more
+// (Llama-3.3-70B 1.96 GiB vs Llama-3.1-8B 1.89 on 0.19, same vocabulary and batch).
+TEST(Vllm, ActivationHoldsTheDummyBatchHiddenStates) {
+  const Model m = bf16_model(test::llama31_8b());
+  VllmRequest r = llmd(1);
+  r.max_num_batched_tokens = 8192;
+  const Bytes at_8k = vllm_estimate(m, r).devices.front().activation;
+  r.max_num_batched_tokens = 2048;
+  const Bytes at_2k = vllm_estimate(m, r).devices.front().activation;
+  EXPECT_EQ(at_8k - at_2k, (8192 - 2048) * m.spec.n_embd * 2);
+  ModelSpec wide = test::llama31_8b();
+  wide.n_embd *= 2;  // 8192, as the 70B models
+  wide.n_ff *= 2;
+  r.max_num_batched_tokens = 8192;
+  const Bytes wider = vllm_estimate(bf16_model(wide), r).devices.front().activation;
+  EXPECT_EQ(wider - at_8k, 8192 * 4096 * 2);
+  EXPECT_NEAR(in_gib(wider), 1.96, 0.02);
+}
+
+// The MoE margin of the profiling peak belongs to the bf16/fp8 fused-MoE path: gpt-oss's MXFP4
+// experts log none (7.38 GiB on 0.11 and 2.87 on 0.19 are the logits and hidden states alone).
+TEST(Vllm, MoeActivationMarginIsNotAppliedToMxfp4Experts) {
+  const Model mxfp4 = bf16_model(test::gpt_oss_20b());
+  Model bf16 = mxfp4;
+  int retyped = 0;
+  for (TensorInfo& t : bf16.tensors) {
+    if (t.type == GgmlType::mxfp4) {
+      t.type = GgmlType::bf16;
+      ++retyped;
+    }
+  }
+  ASSERT_GT(retyped, 0);
+  const VllmRequest r = llmd(2);
+  const Bytes with_margin = vllm_estimate(bf16, r).devices.front().activation;
+  const Bytes without = vllm_estimate(mxfp4, r).devices.front().activation;
+  EXPECT_EQ(with_margin - without, vllm_activation_moe);
+  EXPECT_NEAR(in_gib(without), 2.87, 0.05);  // gpt-oss-20b TP 2 on 0.19, logged
+}
+
+TEST(Vllm, IntQuantFormatsParseAndPrintBack) {
+  const std::optional<VllmIntQuant> gptq = parse_vllm_int_quant("gptq");
+  ASSERT_TRUE(gptq.has_value());
+  EXPECT_EQ(*gptq, (VllmIntQuant{.bits = 4, .group_size = 128}));
+  EXPECT_EQ(parse_vllm_int_quant("w4a16"), gptq);
+  const std::optional<VllmIntQuant> awq = parse_vllm_int_quant("AWQ-g64");
+  ASSERT_TRUE(awq.has_value());
+  EXPECT_TRUE(awq->zero_points);
+  EXPECT_EQ(awq->group_size, 64);
+  const std::optional<VllmIntQuant> int8 = parse_vllm_int_quant("w8a16-gchannel-act");
+  ASSERT_TRUE(int8.has_value());
+  EXPECT_EQ(*int8,
+            (VllmIntQuant{.bits = 8, .group_size = -1, .zero_points = false, .act_order = true}));
+  for (const char* text : {"gptq-g128", "awq-g64", "gptq-int8-gchannel-act", "gptq-g32-act"}) {
+    const std::optional<VllmIntQuant> q = parse_vllm_int_quant(text);
+    ASSERT_TRUE(q.has_value()) << text;
+    EXPECT_EQ(to_string(*q), text);
+  }
+  for (const char* bad : {"", "fp8", "gptq-g", "gptq-g0", "gptq-g99999999", "awq-act",
+                          "gptq-act-g128", "gptq-g128x", "exl2"}) {
+    EXPECT_EQ(parse_vllm_int_quant(bad), std::nullopt) << bad;
+  }
+}
+
+// A GPTQ request plans the quantized linears and reports the format; fit does not suggest fp8
+// weights for it (its linears are already smaller).
+TEST(Vllm, IntQuantRequestIsPlannedAndNotOfferedFp8Weights) {
+  const Model m = bf16_model(test::llama31_8b());
+  VllmRequest r;
+  r.gpus = {8 * gib};
+  r.max_model_len = 131072;
+  const VllmPlan bf16 = vllm_fit(m, r);
+  r.int_quant = VllmIntQuant{};
+  const VllmPlan gptq = vllm_fit(m, r);
+  ASSERT_TRUE(gptq.estimate.int_quant.has_value());
+  EXPECT_EQ(to_string(*gptq.estimate.int_quant), "gptq-g128");
+  EXPECT_LT(gptq.estimate.devices.front().weights, bf16.estimate.devices.front().weights / 2);
+  auto offers_fp8 = [](const VllmPlan& p) {
+    return std::any_of(p.suggestions.begin(), p.suggestions.end(), [](const VllmSuggestion& s) {
+      return s.change.kind == FindingKind::vllm_fp8_weights;
+    });
+  };
+  EXPECT_TRUE(offers_fp8(bf16));
+  EXPECT_FALSE(gptq.fits);
+  EXPECT_FALSE(offers_fp8(gptq));
+}
+
+// An FFN-only FP8 checkpoint (Meta's Llama-3.1-405B FP8) keeps the attention projections and
+// the first and last layers in bf16: between online fp8 and bf16, by exactly those tensors.
+TEST(Vllm, Fp8FfnOnlyKeepsAttentionAndTheEdgeLayersSixteenBit) {
+  const Model m = bf16_model(test::llama31_8b());
+  const ModelSpec& s = m.spec;
+  const Bytes all_fp8 = vllm_rank_weight_bytes(m, 1, true);
+  const Bytes ffn_fp8 = vllm_rank_weight_bytes_fp8_ffn(m, 1);
+  // Kept 16-bit: q/k/v/o of every layer (one extra byte per element) and the FFN of two layers.
+  const std::int64_t attn =
+      s.n_embd * (s.n_head * s.head_dim_k()) * 2 + s.n_embd * (s.n_head_kv * s.head_dim_k()) * 2;
+  const std::int64_t ffn = 3 * s.n_embd * s.n_ff;
+  EXPECT_EQ(ffn_fp8 - all_fp8, s.n_layer * attn + 2 * ffn);
+  EXPECT_LT(ffn_fp8, vllm_rank_weight_bytes(m, 1, false));
+  VllmRequest r = llmd(1);
+  r.dtype = VllmDtype::fp8;
+  const Bytes online = vllm_estimate(m, r).devices.front().weights;
+  r.fp8_ffn_only = true;
+  EXPECT_EQ(vllm_estimate(m, r).devices.front().weights - online, ffn_fp8 - all_fp8);
 }
 
 TEST(Vllm, SlidingWindowLayersAreGroupedAndCapped) {

@@ -27,7 +27,7 @@ namespace vramplan::cli {
 // --engine vllm only (src/cli/engine_vllm.cpp, docs/cli.md "vLLM").
 struct VllmFlags {
   FlagValue max_model_len, gpu_memory_utilization, max_num_seqs, max_num_batched_tokens;
-  FlagValue kv_cache_dtype, dtype, gpu_name, cudagraph_estimate;
+  FlagValue kv_cache_dtype, dtype, quantization, gpu_name, cudagraph_estimate;
   bool enforce_eager = false;
 };
 

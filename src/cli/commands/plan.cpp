@@ -112,7 +112,10 @@ CLI::App* setup_estimate(CLI::App& app, PlanOptions& o) {
   add_speed_flags(*sub, o);
   add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   add_engine_flags(*sub, o);
-  sub->footer("Example: vramplan estimate --vram 16G --model llama3.1:8b --ctx 8192");
+  sub->footer(
+      "Example: vramplan estimate --engine vllm --vram 24G --model qwen2.5:14b "
+      "--max-model-len 16K --quantization gptq-g128\n"
+      "Example: vramplan estimate --vram 16G --model llama3.1:8b --ctx 8192");
   return sub;
 }
 
