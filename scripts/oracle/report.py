@@ -354,14 +354,14 @@ def cuda_section(build):
             "`ggml_backend_cuda_graph_optimize` adds for the MoE routing and expert-sum "
             "fusions, flash attention's f16 copies of a quantized cache from "
             "`ggml_cuda_flash_attn_ext_get_alloc_size`), which the test asserts outside named "
-            "gaps, and from the closed form the planner still uses for CUDA (a replay per "
-            "planner step is too slow for `fit` and `recommend` today; moving the planner to "
-            "the replay is the next step).\n\n")
+            "gaps, and from the closed form the planner's search runs on (`fit`, `plan`, `check` "
+            "and `set` on one CUDA GPU replay the configuration they report and re-check it, "
+            "test `CudaAccuracy.PlannerReportsTheReplay`; `size`, `recommend` and plans over "
+            "several GPUs keep the closed form).\n\n")
     doc += "\n".join(vulkan_component_table(cases, CUDA_ROWS)) + "\n\n"
-    doc += ("The gaps the replay does not cover yet (each listed in the test with the runs it "
+    doc += ("The gap the replay does not cover yet (listed in the test with the runs it "
             "explains): the tiny gemma2 (head 256, sliding window) with a q8_0 cache and half "
-            "its layers offloaded, 2 MiB low on the GPU; phi3's host buffer with host layers "
-            "(7.48 MiB low).\n\n")
+            "its layers offloaded, 2 MiB low on the GPU.\n\n")
     doc += "The unit test's own summary lines:\n\n```\n" + "\n".join(summary) + "\n```\n"
     return doc + "\n", rc
 

@@ -301,6 +301,7 @@ class Builder {
 
     // Q, K, V in the order ggml runs them (llama's build_attn expands Q, then V, then K).
     TensorId q = -1, k = -1, v = -1;
+    Bytes v_row_bytes = 0;  // the stride between V's tokens when V is a view of the fused QKV
     if (t_.fused_qkv) {
       // One fused projection; Q, K and V are strided views of it. Q is scaled after rope.
       const std::int64_t width = n_head * head_k_ + n_kv_head * (head_k_ + head_v_);
@@ -312,8 +313,9 @@ class Builder {
       q = g_.op(Op::rope, Elem::f32, {head_k_, n_head, n_t_, 1}, {q, pos_});
       q = g_.op(Op::scale, Elem::f32, {head_k_, n_head, n_t_, 1}, {q});
       if (rot_k_) q = rotate(q, k_rot(kv), nrot_);
+      v_row_bytes = width * 4;
       v = g_.view_of(qkv, {head_v_, n_kv_head, n_t_, 1}, false,
-                     {0, head_v_ * 4, width * 4, width * 4 * n_t_});
+                     {0, head_v_ * 4, v_row_bytes, v_row_bytes * n_t_});
       if (rot_v_) v = rotate(v, v_rot(kv), 64);
       k = g_.view_of(qkv, {head_k_, n_kv_head, n_t_, 1}, false, nb);
       k = g_.op(Op::rope, Elem::f32, {head_k_, n_kv_head, n_t_, 1}, {k, pos_});
@@ -355,7 +357,9 @@ class Builder {
       g_.store({k_rows, k_idxs(kv), k_dst});
     }
     if (p_.flash_attn) {
-      const TensorId v_rows = g_.view_of(v, {n_kv_head * head_v_, n_t_, 1, 1});
+      // V as one row per token; a V viewed out of the fused projection keeps its row stride.
+      const TensorId v_rows =
+          g_.view_of(v, {n_kv_head * head_v_, n_t_, 1, 1}, true, {0, v_row_bytes, 0, 0});
       const TensorId v_dst =
           n_stream_ > 1 ? g_.external_view(v_cache, graph::ViewOp::reshape) : v_cache;
       g_.store({v_rows, v_idxs(kv), v_dst});

@@ -144,8 +144,6 @@ const Gap kGaps[] = {
        return c.model == "vkgemma2:tiny-q8_0" && c.config.flash_attn &&
               c.config.type_k != GgmlType::f16;
      }},
-    // phi3 with host layers: the host buffer comes out 7.48 MiB low.
-    {"phi3's host graph", false, [](const DeviceRun& c) { return c.model == "phi3:14b"; }},
 };
 
 bool in_gap(const DeviceRun& c, bool gpu) {
