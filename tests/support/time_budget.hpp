@@ -21,7 +21,7 @@ namespace vramplan::test {
 // How many timed repetitions a speed test takes: `runs` in an optimised build, one under the
 // sanitizers or in a Debug build, where the timing is not what is checked (the bound there is
 // ten times looser) and each repetition costs minutes of CI time.
-[[nodiscard]] constexpr int timed_runs(int runs) {
+[[nodiscard]] constexpr int timed_runs([[maybe_unused]] int runs) {
 #if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
   return 1;
 #else
