@@ -224,6 +224,7 @@ struct VllmEstimate {
   std::int64_t max_num_batched_tokens = 0;
   VllmDtype dtype = VllmDtype::bf16;
   std::optional<VllmIntQuant> int_quant;  // the request's: linears as GPTQ/AWQ integers
+  bool fp8_ffn_only = false;              // the request's: an FP8 checkpoint of the FFN only
   VllmKvDtype kv_cache_dtype = VllmKvDtype::model;
   bool enforce_eager = false;
   bool cudagraph_in_budget = true;

@@ -511,6 +511,7 @@ VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
       request.max_num_batched_tokens.value_or(defaults.max_num_batched_tokens);
   e.dtype = request.dtype;
   e.int_quant = request.int_quant;
+  e.fp8_ffn_only = request.fp8_ffn_only;
   e.kv_cache_dtype = request.kv_cache_dtype;
   e.enforce_eager = request.enforce_eager;
   e.cudagraph_in_budget = request.cudagraph_in_budget.value_or(rules.cudagraph_in_budget);

@@ -168,14 +168,9 @@ std::vector<std::string> vllm_args(const VllmPlan& plan) {
                                 format_text("{}", e.tensor_parallel),
                                 "--dtype",
                                 std::string(vllm_dtype_flag(e.dtype))};
-  // An FP8 checkpoint of the FFN only (--dtype fp8-ffn, named in the catalog note) carries its
-  // quantization_config: vLLM refuses a --quantization that differs from it.
-  const bool fp8_checkpoint = std::any_of(e.notes.begin(), e.notes.end(), [](const Finding& note) {
-    return note.kind == FindingKind::vllm_catalog_checkpoint &&
-           std::any_of(note.facts.begin(), note.facts.end(),
-                       [](const Fact& fact) { return fact.name == "scope"; });
-  });
-  if (e.dtype == VllmDtype::fp8 && !fp8_checkpoint) {
+  // An FP8 checkpoint of the FFN only (--dtype fp8-ffn) carries its quantization_config: vLLM
+  // refuses a --quantization that differs from it.
+  if (e.dtype == VllmDtype::fp8 && !e.fp8_ffn_only) {
     args.insert(args.end(), {"--quantization", "fp8"});
   }
   if (e.enforce_eager) args.emplace_back("--enforce-eager");
