@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -206,6 +207,19 @@ Bytes kv_needed_bytes(const VllmKvLayout& layout, const ModelSpec& spec, std::in
                               swa * vllm_blocks_per_request(one_swa, len, batched));
 }
 
+// The decimal number at the start of `text`, of at most `max_digits` digits (so it cannot
+// overflow): its value and how many characters it took (0: none).
+std::pair<std::int32_t, std::size_t> leading_number(std::string_view text, std::size_t max_digits) {
+  std::int32_t value = 0;
+  std::size_t digits = 0;
+  while (digits < text.size() && digits < max_digits &&
+         std::isdigit(static_cast<unsigned char>(text[digits])) != 0) {
+    value = value * 10 + (text[digits] - '0');
+    ++digits;
+  }
+  return {value, digits};
+}
+
 }  // namespace
 
 VllmRules vllm_rules(std::int32_t release) {
@@ -230,13 +244,7 @@ std::optional<std::int32_t> parse_vllm_release(std::string_view text) {
   if (!text.empty() && (text.front() == 'v' || text.front() == 'V')) text.remove_prefix(1);
   if (text.rfind("0.", 0) != 0) return std::nullopt;
   text.remove_prefix(2);
-  std::int32_t minor = 0;
-  std::size_t digits = 0;
-  while (digits < text.size() && digits < 3 &&
-         std::isdigit(static_cast<unsigned char>(text[digits])) != 0) {
-    minor = minor * 10 + (text[digits] - '0');
-    ++digits;
-  }
+  const auto [minor, digits] = leading_number(text, 3);
   if (digits == 0) return std::nullopt;
   const std::string_view rest = text.substr(digits);
   // A patch level ("0.11.2") is the same rules; anything else is not a release name.
@@ -374,13 +382,7 @@ std::optional<VllmIntQuant> parse_vllm_int_quant(std::string_view text) {
   if (take("-gchannel")) {
     q.group_size = -1;
   } else if (take("-g")) {
-    std::int32_t group = 0;
-    std::size_t digits = 0;
-    while (digits < rest.size() && digits < 6 &&
-           std::isdigit(static_cast<unsigned char>(rest[digits])) != 0) {
-      group = group * 10 + (rest[digits] - '0');
-      ++digits;
-    }
+    const auto [group, digits] = leading_number(rest, 6);
     if (digits == 0 || group < 1 || group > 65536) return std::nullopt;
     q.group_size = group;
     rest.remove_prefix(digits);
