@@ -35,7 +35,7 @@ struct Planning {
   ComputeCache* compute = nullptr;    // shared by the run() calls of one fit() (or more)
   std::int64_t* plans = nullptr;      // counts plan_once() calls (Plan::plans)
   // The reported configurations' compute buffers come from the scheduler replay with CUDA's
-  // rules (FitRequest::exact_compute on one CUDA GPU with a rebuilt graph).
+  // rules (FitRequest::exact_compute on one or several CUDA GPUs with a rebuilt graph).
   bool replayed = false;
 };
 
@@ -56,7 +56,7 @@ Planning planning_for(const Model& model, const FitRequest& request, std::int64_
   p.parallel = slots.parallel;
   p.kv_unified = slots.kv_unified;
   p.flash_attn = request.flash_attn.value_or(true);
-  p.replayed = request.exact_compute && request.backend == Backend::cuda && p.gpus.size() == 1 &&
+  p.replayed = request.exact_compute && request.backend == Backend::cuda && !p.gpus.empty() &&
                graph_modelled(model.spec);
   return p;
 }

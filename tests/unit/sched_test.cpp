@@ -121,5 +121,45 @@ TEST(Sched, TheVulkanReorderingMovesIndependentNodesForward) {
   EXPECT_EQ(reordered.host, in_order.host);
 }
 
+// Two GPUs, block 0 on GPU 0 and block 1 on GPU 1, a graph input m read by block 1's add: the
+// layer split's activation and m are copied into GPU 1. With pipeline parallelism
+// (n_copies = 4, ggml_backend_sched_split_graph) every graph input exists 4 times on the CPU
+// and every split input 4 times on its GPU, all kept for the whole graph; with one copy they
+// are freed after their last use and the norm runs in place on its input's copy.
+TEST(Sched, PipelineParallelKeepsFourCopiesOfEveryInputOnEveryBackend) {
+  constexpr Bytes act = 256 * 64 * 4;  // every tensor of this graph: 64 KiB
+  Graph g;
+  const auto x = g.input(Elem::f32, {256, 64, 1, 1});
+  const auto m = g.input(Elem::f32, {256, 64, 1, 1});
+  const auto n0 = g.op(Op::rms_norm, Elem::f32, {256, 64, 1, 1}, {x});
+  const auto w0 = g.external(Memory::weight, 0, mib);
+  const auto y0 = g.op(Op::mul_mat, Elem::f32, {256, 64, 1, 1}, {w0, n0});
+  const auto w1 = g.external(Memory::weight, 1, mib);
+  const auto y1 = g.op(Op::mul_mat, Elem::f32, {256, 64, 1, 1}, {w1, y0});
+  const auto z = g.op(Op::add, Elem::f32, {256, 64, 1, 1}, {y1, m});
+  g.mark_output(z);
+
+  sched::Placement p;
+  p.n_layer = 2;
+  p.block_on_gpu = {true, true};
+  p.n_gpus = 2;
+  p.block_gpu = {0, 1};
+  p.output_gpu = 1;
+  const sched::Result one = sched::replay(g, p, sched::cuda());
+  ASSERT_EQ(one.gpus.size(), 2u);
+  EXPECT_EQ(one.splits, 2);
+  EXPECT_EQ(one.gpu, one.gpus[0]);
+  EXPECT_EQ(one.gpus[0], 2 * act);  // x's copy (the norm in place), y0
+  EXPECT_EQ(one.gpus[1], 3 * act);  // the copies of y0 and m, y1 (the add in place)
+  EXPECT_EQ(one.host, 2 * act);     // x and m
+
+  p.n_copies = sched::max_copies;
+  const sched::Result four = sched::replay(g, p, sched::cuda());
+  EXPECT_EQ(four.splits, 2);
+  EXPECT_EQ(four.gpus[0], 4 * act + 2 * act);  // 4 copies of x, the norm, y0
+  EXPECT_EQ(four.gpus[1], 4 * 2 * act + act);  // 4 copies of y0 and of m, y1
+  EXPECT_EQ(four.host, 4 * 2 * act);           // x and m, 4 times
+}
+
 }  // namespace
 }  // namespace vramplan
