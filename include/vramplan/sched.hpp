@@ -37,6 +37,9 @@ struct GpuRules {
   // to 2 tokens on Ada or newer) when it has no instance for the cache's types
   // (ggml_cuda_flash_attn_ext_get_alloc_size, ggml_cuda_get_best_fattn_kernel).
   bool fattn_f16_copies = false;
+  // offload_op takes only matrix multiplications (mul_mat, mul_mat_id), not every op at the
+  // batch size (Metal's ggml_backend_metal_device_offload_op).
+  bool offload_matmul_only = false;
   // The device reports async compute and events (ggml_backend_dev_props::caps), which
   // llama_context requires of every GPU before it enables pipeline parallelism.
   bool async_events = false;
@@ -54,6 +57,12 @@ struct GpuRules {
 // fusions' allocation dependencies, flash attention's f16 copies of a quantized cache (an Ada,
 // Hopper or newer GPU: the H200 measured in bench/accuracy/cuda).
 [[nodiscard]] const GpuRules& cuda();
+// llama.cpp's Metal backend (ggml/src/ggml-metal/ggml-metal.cpp): 32-byte buffers (shared,
+// private and mapped alike), no host buffer type (the CPU keeps its own 32-byte buffer), op
+// offload of matrix multiplications only from 32 tokens, no events (so no pipeline
+// parallelism). Read from the source, not measured; its own graph_optimize (node reordering for
+// concurrency) is not replayed.
+[[nodiscard]] const GpuRules& metal();
 
 // ggml-backend.cpp's GGML_SCHED_MAX_COPIES (a build option, 4 by default): the copies of every
 // graph input and split input a scheduler keeps when it runs in parallel.

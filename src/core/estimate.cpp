@@ -164,6 +164,19 @@ Bytes gpu_runtime_overhead(Backend backend) {
   return 0;
 }
 
+const sched::GpuRules* replay_rules(Backend backend) {
+  switch (backend) {
+    case Backend::cuda:
+      return &sched::cuda();
+    case Backend::metal:
+      return &sched::metal();
+    case Backend::vulkan:
+    case Backend::cpu:
+      break;
+  }
+  return nullptr;
+}
+
 Bytes mapped_host_weights(const Model& model, const Config& config, Bytes alignment) {
   const std::int32_t n_layer = model.spec.n_layer;
   const auto on_host = [&](const TensorInfo& t) {

@@ -191,7 +191,9 @@ class Scheduler {
       // backend_from_buffer: the highest-priority backend supporting the buffer and the op.
       int b = where != cpu_ ? (supports(where, id) ? where : -1) : cpu_;
       // A host weight's op goes to the first GPU that supports and wants it.
-      if (p_.op_offload && b == cpu_ && supports(kGpu, id) &&
+      const bool offloadable =
+          !gpu_.offload_matmul_only || t.op == Op::mul_mat || t.op == Op::mul_mat_id;
+      if (p_.op_offload && b == cpu_ && offloadable && supports(kGpu, id) &&
           batch_size(t) >= gpu_.offload_min_batch) {
         b = kGpu;
       }
@@ -626,6 +628,24 @@ const GpuRules& cuda() {
           "ggml_backend_cuda_graph_optimize's add_alloc_dep; fattn.cu's "
           "ggml_cuda_flash_attn_ext_get_alloc_size; ggml_backend_cuda_device_get_props: "
           "caps.async and caps.events)"};
+  return rules;
+}
+
+const GpuRules& metal() {
+  static const GpuRules rules{
+      .name = "Metal",
+      .alignment = 32,
+      .host_alignment = 32,
+      .offload_min_batch = 32,
+      .max_tensor = 0,
+      .offload_matmul_only = true,
+      .async_events = false,
+      .source =
+          "ggml-metal.cpp (ggml_backend_metal_buffer_type_{shared,private,mapped}_get_alignment: "
+          "32; is_host false; get_host_buffer_type NULL, so the CPU backend keeps the CPU "
+          "buffer type, TENSOR_ALIGNMENT 32; ggml_backend_metal_device_offload_op: MUL_MAT and "
+          "MUL_MAT_ID at a batch of 32 or more; ggml_backend_metal_device_get_props: events "
+          "false)"};
   return rules;
 }
 

@@ -161,5 +161,34 @@ TEST(Sched, PipelineParallelKeepsFourCopiesOfEveryInputOnEveryBackend) {
   EXPECT_EQ(four.host, 4 * 2 * act);           // x and m, 4 times
 }
 
+// Metal's offload_op takes only matrix multiplications (ggml_backend_metal_device_offload_op in
+// ggml/src/ggml-metal/ggml-metal.cpp: MUL_MAT or MUL_MAT_ID with a batch of 32 or more); CUDA's
+// takes any op but get_rows at that batch (ggml_backend_cuda_device_offload_op). A norm's
+// multiplication by a host weight (64 rows) therefore runs on the GPU under CUDA's rules, the
+// norm with it (two splits: the weight's copy starts a second one; the GPU holds the copies of x
+// and of the weight, both ops in place), and stays on the CPU under Metal's (one split, nothing
+// on the GPU).
+TEST(Sched, MetalOffloadsOnlyMatrixMultiplications) {
+  Graph g;
+  const auto x = g.input(Elem::f32, {256, 64, 1, 1});
+  const auto n = g.op(Op::rms_norm, Elem::f32, {256, 64, 1, 1}, {x});
+  const auto w = g.external(Memory::weight, 0, 256 * 4);
+  const auto y = g.op(Op::mul, Elem::f32, {256, 64, 1, 1}, {n, w});
+  g.mark_output(y);
+  constexpr Bytes act = 256 * 64 * 4;
+  const sched::Result cuda = sched::replay(g, host_block(), sched::cuda());
+  EXPECT_EQ(cuda.splits, 2);
+  EXPECT_EQ(cuda.gpu, act + 256 * 4);
+  EXPECT_EQ(cuda.host, act);
+  const sched::Result metal = sched::replay(g, host_block(), sched::metal());
+  EXPECT_EQ(metal.splits, 1);
+  EXPECT_EQ(metal.gpu, 0);
+  EXPECT_EQ(metal.host, act);  // x, the norm and the product in place
+  // A matrix multiplication on a host weight is offloaded by both.
+  const sched::Result mm = sched::replay(one_matmul(64, 3 * mib), host_block(), sched::metal());
+  EXPECT_EQ(mm.host, 256 * 64 * 4);
+  EXPECT_EQ(mm.splits, 2);
+}
+
 }  // namespace
 }  // namespace vramplan
