@@ -406,6 +406,7 @@ TEST(EmbeddedCatalog, EveryFamilyBareNameResolvesToTheLibrarysLatest) {
                                 {"gemma", "gemma:7b"},
                                 {"gemma2", "gemma2:9b"},
                                 {"gemma3", "gemma3:4b"},
+                                {"gemma3n", "gemma3n:e4b"},
                                 {"gpt-oss", "gpt-oss:20b"},
                                 {"granite3-dense", "granite3-dense:2b"},
                                 {"granite3.1-dense", "granite3.1-dense:8b"},
