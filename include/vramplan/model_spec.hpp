@@ -72,6 +72,14 @@ struct Recurrent {
   bool operator==(const Recurrent&) const = default;
 };
 
+// What made a file whose tensor types are generated rather than read (a catalog entry).
+enum class Quantizer : std::uint8_t {
+  llama_quantize,  // llama.cpp's llama-quantize with no overrides
+  // The Ollama library's build (`ollama create --quantize`): llama-quantize's mix, except the
+  // tensors Ollama keeps at their converted type (detail::ollama_keeps_converted).
+  ollama,
+};
+
 struct ModelSpec {
   std::string arch;  // general.architecture: llama, qwen2, qwen3, qwen3moe, gemma2, ...
 
@@ -98,6 +106,9 @@ struct ModelSpec {
   Mla mla;
   Moe moe;
   Recurrent recurrent;
+
+  // Only read when the tensor types are generated (tensors.hpp); a file's types are its own.
+  Quantizer quantizer = Quantizer::llama_quantize;
 
   // The head sizes llama.cpp uses: the stored length, else n_embd / n_head
   // (llama_model::load_hparams, src/llama-model.cpp). 0 while n_head is 0.

@@ -89,8 +89,13 @@ bool assumes_imatrix(FT ftype) {
 }
 
 int n_gqa(const ModelSpec& spec) {
-  const std::int32_t n_kv =
-      spec.n_head_kv_per_layer.empty() ? spec.n_head_kv : spec.n_head_kv_per_layer.front();
+  // llama.cpp's n_gqa() reads block 0. Architectures whose recurrent blocks follow
+  // full_attention_interval store one scalar head_count_kv in the file (the spec zeroes it on
+  // the recurrent blocks), so block 0 sees that scalar.
+  const bool scalar_in_file = architecture(spec.arch).recurrence == Recurrence::interval;
+  const std::int32_t n_kv = spec.n_head_kv_per_layer.empty() || scalar_in_file
+                                ? spec.n_head_kv
+                                : spec.n_head_kv_per_layer.front();
   return n_kv == 0 ? 0 : spec.n_head / n_kv;
 }
 
@@ -383,6 +388,16 @@ QuantState make_quant_state(const ModelSpec& spec, const std::vector<TensorRole>
   return state;
 }
 
+// The Ollama library's builds. Gemma 3n reads per_layer_token_embd on every layer for every
+// token, and Ollama leaves it unquantized: its Go quantizer skipped the tensor from the start
+// (ollama/ollama server/quantization.go, d0b32def "skip quantizing per_layer_token_embd",
+// 2025-06-26, the release that added gemma3n: the library's gemma3n files date from then), and
+// since the quantizer became llama-quantize (9db4bdba, 2026-05-29) llamaQuantizeArgs passes
+// `--tensor-type ^per_layer_token_embd\.weight$=f16` for Q4_K_S and Q4_K_M.
+bool ollama_keeps_converted(std::string_view arch, std::string_view name) {
+  return arch == "gemma3n" && name == "per_layer_token_embd.weight";
+}
+
 // llama_ftype_get_default_type.
 GgmlType default_type(FileType ftype) {
   switch (ftype) {
@@ -454,6 +469,9 @@ GgmlType default_type(FileType ftype) {
 // convert_hf_to_gguf.py, ModelBase.prepare_tensors: which tensors stay F32.
 bool stays_f32_when_converted(const TensorInfo& t) {
   const std::string_view name = t.name;
+  // The shared-expert gate is a {1, n_embd} matrix in the checkpoint: the converter counts two
+  // dimensions and writes the float type (qwen3next; ggml then sees one and never quantizes it).
+  if (name.ends_with("ffn_gate_inp_shexp.weight")) return false;
   if (n_dims(t) <= 1 || name.ends_with("_norm.weight") || !name.ends_with(".weight")) {
     return true;
   }

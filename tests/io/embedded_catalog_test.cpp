@@ -305,6 +305,8 @@ TEST(EmbeddedCatalog, HoldsTheRequiredModels) {
       "granite4:micro-h",
       "granite4:small-h",
       "granite4:1b",
+      "qwen3-next:80b",
+      "qwen3-next:80b-a3b-instruct-q8_0",
       "orca-mini:13b",
       "orca-mini:70b",
       "qwen:32b",
@@ -358,6 +360,14 @@ TEST(EmbeddedCatalog, SpecialShapesAreEncoded) {
       EXPECT_EQ(a.recurrent, il % 10 != 5) << id << " block " << il;
     }
   }
+  // Qwen3-Next: gated attention with KV on every 4th block, Gated DeltaNet state elsewhere.
+  const CatalogEntry* next = catalog.find_id("qwen3-next-80b-a3b");
+  ASSERT_NE(next, nullptr);
+  for (std::int32_t il = 0; il < next->spec.n_layer; ++il) {
+    const LayerAttention a = layer_attention(next->spec, il);
+    EXPECT_EQ(a.has_kv, il % 4 == 3) << "qwen3-next block " << il;
+    EXPECT_EQ(a.recurrent, il % 4 != 3) << "qwen3-next block " << il;
+  }
 }
 
 // Every Ollama family in the catalog resolves by its bare name, to the entry marked `latest`, and
@@ -406,6 +416,7 @@ TEST(EmbeddedCatalog, EveryFamilyBareNameResolvesToTheLibrarysLatest) {
                                 {"gemma", "gemma:7b"},
                                 {"gemma2", "gemma2:9b"},
                                 {"gemma3", "gemma3:4b"},
+                                {"gemma3n", "gemma3n:e4b"},
                                 {"gpt-oss", "gpt-oss:20b"},
                                 {"granite3-dense", "granite3-dense:2b"},
                                 {"granite3.1-dense", "granite3.1-dense:8b"},
@@ -425,12 +436,14 @@ TEST(EmbeddedCatalog, EveryFamilyBareNameResolvesToTheLibrarysLatest) {
                                 {"mathstral", "mathstral:7b"},
                                 {"mistral", "mistral:7b"},
                                 {"mistral-large", "mistral-large:123b"},
+                                {"minicpm-v", "minicpm-v:8b"},
                                 {"mistral-nemo", "mistral-nemo:12b"},
                                 {"mistral-small", "mistral-small:24b"},
                                 {"mistral-small3.1", "mistral-small3.1:24b"},
                                 {"mistral-small3.2", "mistral-small3.2:24b"},
                                 {"mixtral", "mixtral:8x7b"},
                                 {"mxbai-embed-large", "mxbai-embed-large:335m"},
+                                {"moondream", "moondream:1.8b"},
                                 {"nemotron", "nemotron:70b"},
                                 {"neural-chat", "neural-chat:7b"},
                                 {"nomic-embed-text", "nomic-embed-text:137m-v1.5-fp16"},
@@ -449,6 +462,7 @@ TEST(EmbeddedCatalog, EveryFamilyBareNameResolvesToTheLibrarysLatest) {
                                 {"qwen2.5vl", "qwen2.5vl:7b"},
                                 {"qwen3", "qwen3:8b"},
                                 {"qwen3-coder", "qwen3-coder:30b"},
+                                {"qwen3-next", "qwen3-next:80b"},
                                 {"qwen3-embedding", "qwen3-embedding:8b"},
                                 {"qwen3-vl", "qwen3-vl:8b"},
                                 {"qwq", "qwq:32b"},
