@@ -136,6 +136,9 @@ struct Architecture {
   // projections (4 streams), and per block the per-layer input gate and projection, AltUp's
   // router and coefficients, and the LAuReL low-rank residual (the widths above).
   bool altup = false;
+  // Only Ollama's own (Go) engine runs the family: llama.cpp has no loader for it, so a
+  // llama.cpp or vLLM plan is refused (mllama: Ollama model/models/mllama, up to v0.24.0).
+  bool ollama_engine_only = false;
 
   GraphRules graph;  // rebuilt when dense or moe is set
 
@@ -163,6 +166,12 @@ struct Architecture {
   // fixed period of `swa` (gpt-oss); otherwise a fixed period wins over them.
   bool hf_layer_pattern_first = false;
 };
+
+// The one error line for a plan on an engine that cannot run an ollama_engine_only family;
+// fmt arguments: the engine's display name, the architecture.
+inline constexpr std::string_view ollama_engine_only_refusal =
+    "{} cannot load architecture '{}' (no loader for it in llama.cpp or vLLM); only Ollama's "
+    "own engine runs it, up to Ollama 0.24: use --engine ollama";
 
 // The architecture named `name` (general.architecture); an unknown name gets the generic
 // entry: no tensor layout, no rebuilt graph, the sliding window only where the file spells
