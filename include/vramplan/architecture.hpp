@@ -167,11 +167,9 @@ struct Architecture {
   bool hf_layer_pattern_first = false;
 };
 
-// The one error line for a plan on an engine that cannot run an ollama_engine_only family;
-// fmt arguments: the engine's display name, the architecture.
-inline constexpr std::string_view ollama_engine_only_refusal =
-    "{} cannot load architecture '{}' (no loader for it in llama.cpp or vLLM); only Ollama's "
-    "own engine runs it, up to Ollama 0.24: use --engine ollama";
+// Throws the one error line (bad_input) for a plan of an ollama_engine_only family on another
+// engine, naming the engine and the architecture and pointing at the engine setting.
+[[noreturn]] void refuse_ollama_engine_only(std::string_view engine, std::string_view arch);
 
 // The architecture named `name` (general.architecture); an unknown name gets the generic
 // entry: no tensor layout, no rebuilt graph, the sliding window only where the file spells

@@ -4,8 +4,12 @@
 // names from convert_hf_to_gguf.py (@ModelBase.register) and gguf-py's tensor_mapping.py.
 #include <algorithm>
 #include <array>
+#include <string>
+
+#include <fmt/format.h>
 
 #include <vramplan/architecture.hpp>
+#include <vramplan/error.hpp>
 
 namespace vramplan {
 namespace {
@@ -403,6 +407,14 @@ const Architecture& architecture(std::string_view name) {
 }
 
 std::span<const Architecture> architectures() { return table(); }
+
+void refuse_ollama_engine_only(std::string_view engine, std::string_view arch) {
+  throw Error(ErrorKind::bad_input,
+              fmt::format("{} cannot load architecture '{}' (no loader for it in llama.cpp or "
+                          "vLLM); only Ollama's own engine runs it, up to Ollama 0.24: use ",
+                          engine, arch),
+              Setting::engine, " ollama");
+}
 
 bool known_architecture(std::string_view name) { return find(name) != nullptr; }
 

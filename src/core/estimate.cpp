@@ -180,8 +180,7 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   Config config = config_in;
 
   if (architecture(spec.arch).ollama_engine_only && engine.id != EngineId::ollama) {
-    throw Error(ErrorKind::bad_input,
-                fmt::format(ollama_engine_only_refusal, engine.display, spec.arch));
+    refuse_ollama_engine_only(engine.display, spec.arch);
   }
   if (config.parallel < 1 || config.parallel > 256) {
     throw Error(ErrorKind::invalid_setting,
