@@ -87,6 +87,14 @@ struct CrossAttention {
   bool operator==(const CrossAttention&) const = default;
 };
 
+// What made a file whose tensor types are generated rather than read (a catalog entry).
+enum class Quantizer : std::uint8_t {
+  llama_quantize,  // llama.cpp's llama-quantize with no overrides
+  // The Ollama library's build (`ollama create --quantize`): llama-quantize's mix, except the
+  // tensors Ollama keeps at their converted type (detail::ollama_keeps_converted).
+  ollama,
+};
+
 struct ModelSpec {
   std::string arch;  // general.architecture: llama, qwen2, qwen3, qwen3moe, gemma2, ...
 
@@ -114,6 +122,9 @@ struct ModelSpec {
   Moe moe;
   Recurrent recurrent;
   CrossAttention cross;
+
+  // Only read when the tensor types are generated (tensors.hpp); a file's types are its own.
+  Quantizer quantizer = Quantizer::llama_quantize;
 
   // The head sizes llama.cpp uses: the stored length, else n_embd / n_head
   // (llama_model::load_hparams, src/llama-model.cpp). 0 while n_head is 0.

@@ -57,9 +57,10 @@ class TensorLayout {
   void assign_types(std::vector<TensorInfo>& tensors, FileType ftype) const;
 
   ModelSpec spec_;
-  std::vector<TensorInfo> tensors_;  // GGUF order; types are set by typed()
-  std::vector<std::size_t> order_;   // llama-quantize's visiting order (indices into tensors_)
-  std::vector<bool> native_mxfp4_;   // experts a gpt-oss file keeps in MXFP4 whatever the type
+  std::vector<TensorInfo> tensors_;    // GGUF order; types are set by typed()
+  std::vector<std::size_t> order_;     // llama-quantize's visiting order (indices into tensors_)
+  std::vector<bool> native_mxfp4_;     // experts a gpt-oss file keeps in MXFP4 whatever the type
+  std::vector<bool> keeps_converted_;  // tensors the spec's quantizer leaves as converted
   std::vector<detail::TensorRole> roles_;  // what the type choice reads of each tensor
   std::vector<WeightSlot> weight_slots_;   // what the weight layout reads of each tensor
   int n_attention_wv_ = 0;                 // quant_mix.hpp QuantState counts over the whole list

@@ -383,6 +383,16 @@ QuantState make_quant_state(const ModelSpec& spec, const std::vector<TensorRole>
   return state;
 }
 
+// The Ollama library's builds. Gemma 3n reads per_layer_token_embd on every layer for every
+// token, and Ollama leaves it unquantized: its Go quantizer skipped the tensor from the start
+// (ollama/ollama server/quantization.go, d0b32def "skip quantizing per_layer_token_embd",
+// 2025-06-26, the release that added gemma3n: the library's gemma3n files date from then), and
+// since the quantizer became llama-quantize (9db4bdba, 2026-05-29) llamaQuantizeArgs passes
+// `--tensor-type ^per_layer_token_embd\.weight$=f16` for Q4_K_S and Q4_K_M.
+bool ollama_keeps_converted(std::string_view arch, std::string_view name) {
+  return arch == "gemma3n" && name == "per_layer_token_embd.weight";
+}
+
 // llama_ftype_get_default_type.
 GgmlType default_type(FileType ftype) {
   switch (ftype) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include <vramplan/ggml_type.hpp>
@@ -63,6 +64,10 @@ struct QuantState {
 // The same from the tensors' roles (roles[i] = tensor_role(tensors[i]), in any order).
 [[nodiscard]] QuantState make_quant_state(const ModelSpec& spec,
                                           const std::vector<TensorRole>& roles);
+
+// True when the Ollama library's build of an `arch` model keeps the tensor `name` at the type
+// the converter wrote, where llama-quantize would quantize it (Quantizer::ollama).
+[[nodiscard]] bool ollama_keeps_converted(std::string_view arch, std::string_view name);
 
 // The type llama_ftype_get_default_type gives the bulk of the weights.
 [[nodiscard]] GgmlType default_type(FileType ftype);

@@ -185,7 +185,15 @@ Bytes weights_lower_bound(const CatalogEntry& entry, FileType quant, bool gpu) {
   // gpt-oss checkpoints ship their experts in MXFP4, which every file type keeps.
   if (entry.spec.arch == "gpt-oss")
     per_param = std::min(per_param, bytes_per_param(GgmlType::mxfp4));
-  return static_cast<Bytes>(params * per_param);
+  // The Ollama library's gemma3n keeps its per-layer token embeddings as converted (F16, or
+  // F32 in an F32 file; quant_mix.cpp ollama_keeps_converted). On the GPU they are not counted.
+  double kept = 0;
+  if (!gpu && entry.spec.quantizer == Quantizer::ollama && architecture(entry.spec.arch).altup) {
+    kept = std::min(params, static_cast<double>(kAltupPerLayerEmbd) * entry.spec.n_layer *
+                                static_cast<double>(entry.spec.n_vocab));
+  }
+  const double kept_per_param = std::max(per_param, bytes_per_param(GgmlType::f16));
+  return static_cast<Bytes>((params - kept) * per_param + kept * kept_per_param);
 }
 
 namespace {

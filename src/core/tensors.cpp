@@ -406,11 +406,14 @@ TensorLayout::TensorLayout(const ModelSpec& spec) : spec_(spec) {
   model_layout(layout, arch);
   tensors_ = layout.take();
   native_mxfp4_.resize(tensors_.size());
+  keeps_converted_.resize(tensors_.size());
   roles_.reserve(tensors_.size());
   weight_slots_.reserve(tensors_.size());
   NameFacts facts;
   for (std::size_t i = 0; i < tensors_.size(); ++i) {
     native_mxfp4_[i] = native_mxfp4(arch, tensors_[i]);
+    keeps_converted_[i] = spec.quantizer == Quantizer::ollama &&
+                          detail::ollama_keeps_converted(spec.arch, tensors_[i].name);
     const NameFacts::Entry& f = facts.of(tensors_[i]);
     roles_.push_back(f.role);
     weight_slots_.push_back(f.slot);
@@ -471,8 +474,10 @@ void TensorLayout::assign_types(std::vector<TensorInfo>& tensors, FileType ftype
   state.has_tied_embeddings = has_tied_embeddings_;
   for (const std::size_t i : order_) {
     TensorInfo& t = tensors[i];
+    // The counters advance for a kept tensor too: llama-quantize's --tensor-type replaces the
+    // type llama_tensor_get_type chose.
     const GgmlType chosen = detail::quantized_type(spec_, ftype, t, roles_[i], state);
-    if (!native_mxfp4_[i]) t.type = chosen;
+    if (!native_mxfp4_[i] && !keeps_converted_[i]) t.type = chosen;
   }
 }
 

@@ -54,6 +54,7 @@ const YamlKeys model_keys{
     "ffn_per_layer",
     "recurrent",
     "cross_attention",
+    "quantizer",
 };
 const YamlKeys swa_keys{"window", "period", "dense_first", "layers"};
 const YamlKeys mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
@@ -251,6 +252,17 @@ class Reader final : public YamlFieldReader {
         s.tied_embeddings = boolean(field, key);
       } else if (key == "causal") {
         s.causal = boolean(field, key);
+      } else if (key == "quantizer") {
+        const std::string who = string(field, key);
+        if (who == "ollama") {
+          s.quantizer = Quantizer::ollama;
+        } else if (who == "llama-quantize") {
+          s.quantizer = Quantizer::llama_quantize;
+        } else {
+          fail(mark_of(field.value, field.key),
+               fmt::format("unknown quantizer '{}' in {} (expected 'llama-quantize' or 'ollama')",
+                           who, where()));
+        }
       } else if (key == "nextn_layers") {
         s.n_nextn = int32(field, key);
       } else if (key == "kv_heads_per_layer") {

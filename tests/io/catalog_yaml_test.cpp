@@ -216,6 +216,18 @@ TEST(CatalogYaml, UnknownQuantIsLocated) {
             "quantization");
 }
 
+TEST(CatalogYaml, QuantizerIsReadAndAnUnknownOneLocated) {
+  const std::string ollama =
+      replace(valid, "    layers: 16\n", "    layers: 16\n    quantizer: ollama\n");
+  EXPECT_EQ(parse_catalog(ollama, "models/x.yaml").front().spec.quantizer, Quantizer::ollama);
+  EXPECT_EQ(parse_catalog(valid, "models/x.yaml").front().spec.quantizer,
+            Quantizer::llama_quantize);
+  EXPECT_EQ(
+      error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    quantizer: lmstudio\n")),
+      "models/x.yaml:14:16: unknown quantizer 'lmstudio' in model 'tiny-1b' (expected "
+      "'llama-quantize' or 'ollama')");
+}
+
 TEST(CatalogYaml, DuplicateIdWithinAFile) {
   EXPECT_EQ(error_of(replace(valid, "  - id: moe-mla", "  - id: tiny-1b")),
             "models/x.yaml:22:9: duplicate id 'tiny-1b' (first defined on line 2)");

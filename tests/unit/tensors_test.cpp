@@ -622,6 +622,34 @@ TEST(Tensors, MllamaHasCrossAttentionBlocksWithGates) {
   EXPECT_EQ(parameter_count(t), 9775192080 - 8 * 4096);
 }
 
+// The Ollama library's gemma3n files keep per_layer_token_embd as converted (F16): only that
+// tensor differs from llama-quantize's mix, and the other tensors' counters are undisturbed.
+TEST(Tensors, OllamaBuildKeepsGemma3nPerLayerEmbeddingsInF16) {
+  ModelSpec ollama = test::gemma3n_e2b();
+  ollama.quantizer = Quantizer::ollama;
+  for (const FileType ftype : {FileType::mostly_q4_k_m, FileType::mostly_q8_0}) {
+    const std::vector<TensorInfo> plain = generate_tensors(test::gemma3n_e2b(), ftype);
+    const std::vector<TensorInfo> kept = generate_tensors(ollama, ftype);
+    ASSERT_EQ(plain.size(), kept.size());
+    int differ = 0;
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+      if (plain[i].type == kept[i].type) continue;
+      ++differ;
+      EXPECT_EQ(kept[i].name, "per_layer_token_embd.weight");
+      EXPECT_EQ(kept[i].type, GgmlType::f16);
+    }
+    EXPECT_EQ(differ, 1) << to_string(ftype);
+  }
+  // A float file is the converter's output already: nothing to keep.
+  EXPECT_EQ(generate_tensors(ollama, FileType::mostly_f16),
+            generate_tensors(test::gemma3n_e2b(), FileType::mostly_f16));
+  // The rule is gemma3n's: another architecture's Ollama build is llama-quantize's mix.
+  ModelSpec llama = test::llama31_8b();
+  llama.quantizer = Quantizer::ollama;
+  EXPECT_EQ(generate_tensors(llama, FileType::mostly_q4_k_m),
+            generate_tensors(test::llama31_8b(), FileType::mostly_q4_k_m));
+}
+
 TEST(Tensors, EveryListedArchitectureHasALayout) {
   for (const char* arch :
        {"llama",         "qwen2",      "qwen3",     "qwen3moe", "gemma",     "gemma2",
