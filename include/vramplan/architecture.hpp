@@ -118,11 +118,18 @@ struct Architecture {
   QkNorm qk_norm = QkNorm::none;
   std::int32_t qk_norm_from_layers = 0;  // Q/K norms only with at least this many blocks
   bool attn_sinks = false;               // attn_sinks.weight {n_head} (gpt-oss)
+  // attn_q {n_embd, 2 n_head head_dim}: the query and a per-head output gate in one matrix
+  // (qwen3next's gated attention; create_tensor_qkv with n_embd_head_k * n_head * 2).
+  bool gated_q = false;
   Ffn ffn = Ffn::gated;
   bool moe = false;  // routed experts where the spec has them
   Routing routing = Routing::softmax_norm;
   bool expert_biases = false;  // router and expert biases (gpt-oss)
   bool shared_expert = false;  // every MoE block has a shared expert (else only a width)
+  // ffn_gate_inp_shexp.weight {n_embd}: a sigmoid gate on the shared expert's output
+  // (qwen3next). The checkpoint stores it as a {1, n_embd} matrix, so convert_hf_to_gguf.py
+  // writes it in the float type (F16) and llama-quantize, seeing one dimension, keeps it.
+  bool shared_expert_gate = false;
   // exp_probs_b.bias, V3-style sigmoid routing with a selection bias, from this many experts
   // up (DeepSeek-V3 has 256, V2 160; the spec has no gating field). 0 = never.
   std::int32_t selection_bias_from_experts = 0;
@@ -131,6 +138,15 @@ struct Architecture {
   // Recurrent blocks (spec.recurrent.layers) carry a Mamba2 mixer (ssm_in, ssm_conv1d,
   // ssm_dt, ssm_a, ssm_d, ssm_norm, ssm_out) in place of attention (granitehybrid).
   bool mamba2_mixer = false;
+  // Recurrent blocks carry a Gated DeltaNet mixer (qwen3next, src/models/qwen3next.cpp
+  // load_arch_tensors) in place of attention: ssm_in {n_embd, 2 key_dim + 2 value_dim}
+  // (Q, K, V and the output gate Z), ssm_conv1d {conv_kernel, 2 key_dim + value_dim},
+  // ssm_dt.bias and ssm_a {V heads}, ssm_ba {n_embd, 2 V heads}, ssm_norm {head_v_dim},
+  // ssm_out {value_dim, n_embd}; key_dim = state_size x group_count (K heads), value_dim =
+  // state_size x time_step_rank (V heads). ssm_in is the layout of the files converted up to
+  // early 2026 (807 tensors for the 80B); later converters split it into attn_qkv and
+  // attn_gate, the same elements.
+  bool gated_delta_net = false;
   // Gemma 3n's extra tensors (src/models/gemma3n.cpp, load_arch_tensors): per-layer token
   // embeddings {256 n_layer, n_vocab} with their projection and norm, AltUp's stream
   // projections (4 streams), and per block the per-layer input gate and projection, AltUp's

@@ -90,6 +90,11 @@ struct Estimate {
 // workspace, kernels): docs/memory-model.md "Runtime overhead".
 [[nodiscard]] Bytes gpu_runtime_overhead(Backend backend);
 
+// The scheduler-replay rules `fit`, `plan` and `estimate` report a backend's compute buffers
+// with (FitRequest::exact_compute): CUDA's, Metal's; nullptr for a backend without (the CPU;
+// Vulkan replays its one GPU in every estimate).
+[[nodiscard]] const sched::GpuRules* replay_rules(Backend backend);
+
 // The largest context and batch estimate() takes: validate()'s cap on a model's context and
 // the --batch/--ubatch flags' maximum. With validate()'s caps on the model they keep every
 // size far from overflow, which is checked anyway (docs/reliability.md §4).

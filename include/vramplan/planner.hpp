@@ -60,10 +60,10 @@ struct FitRequest {
   // them and the sizing sweeps, which plan thousands of combinations, do not.
   bool alternatives = false;
   // The compute buffers of the configurations the plan reports from the scheduler replay with
-  // CUDA's rules (sched::cuda(); one CUDA GPU with a rebuilt graph, docs/memory-model.md
-  // "Compute buffers on CUDA"): the search runs on the closed forms, the configuration it
-  // settles on is replayed and, when the replay no longer fits, searched again with the
-  // closed forms' shortfall taken off the budgets. `fit` and `plan` ask for it; the sizing
+  // the backend's rules (replay_rules: CUDA's or Metal's, with a rebuilt graph,
+  // docs/memory-model.md "Compute buffers on CUDA"): the search runs on the closed forms, the
+  // configuration it settles on is replayed and, when the replay no longer fits, searched again
+  // with the closed forms' shortfall taken off the budgets. `fit` and `plan` ask for it; the sizing
   // sweeps, which plan thousands of combinations, do not (docs/performance.md).
   bool exact_compute = false;
 };

@@ -1,9 +1,10 @@
 // A replay of ggml-backend's scheduler (ggml_backend_sched_split_graph, ggml/src/ggml-backend.cpp
 // of llama.cpp de3ff815ea7d559ee917f063901b8986f038abc6 as bundled with node-llama-cpp 3.22.1)
-// for one GPU beside the CPU: which backend runs each node of the reserved graph, where the graph
-// is split, which tensors are copied into a split's backend (graph inputs, activations, host
-// weights of ops offloaded to the GPU), then ggml-alloc over the copied graph with one buffer
-// per backend. Its result is the compute buffer of each backend. docs/memory-model.md
+// for one or several GPUs of one backend beside the CPU: which backend runs each node of the
+// reserved graph, where the graph is split, which tensors are copied into a split's backend
+// (graph inputs, activations, host weights of ops offloaded to the GPU), the copies pipeline
+// parallelism keeps of them, then ggml-alloc over the copied graph with one buffer per backend. Its
+// result is the compute buffer of each backend. docs/memory-model.md
 // ("Scheduler") describes the rules.
 #pragma once
 
@@ -36,6 +37,12 @@ struct GpuRules {
   // to 2 tokens on Ada or newer) when it has no instance for the cache's types
   // (ggml_cuda_flash_attn_ext_get_alloc_size, ggml_cuda_get_best_fattn_kernel).
   bool fattn_f16_copies = false;
+  // offload_op takes only matrix multiplications (mul_mat, mul_mat_id), not every op at the
+  // batch size (Metal's ggml_backend_metal_device_offload_op).
+  bool offload_matmul_only = false;
+  // The device reports async compute and events (ggml_backend_dev_props::caps), which
+  // llama_context requires of every GPU before it enables pipeline parallelism.
+  bool async_events = false;
   std::string_view source;
 };
 
@@ -50,20 +57,39 @@ struct GpuRules {
 // fusions' allocation dependencies, flash attention's f16 copies of a quantized cache (an Ada,
 // Hopper or newer GPU: the H200 measured in bench/accuracy/cuda).
 [[nodiscard]] const GpuRules& cuda();
+// llama.cpp's Metal backend (ggml/src/ggml-metal/ggml-metal.cpp): 32-byte buffers (shared,
+// private and mapped alike), no host buffer type (the CPU keeps its own 32-byte buffer), op
+// offload of matrix multiplications only from 32 tokens, no events (so no pipeline
+// parallelism). Read from the source, not measured; its own graph_optimize (node reordering for
+// concurrency) is not replayed.
+[[nodiscard]] const GpuRules& metal();
+
+// ggml-backend.cpp's GGML_SCHED_MAX_COPIES (a build option, 4 by default): the copies of every
+// graph input and split input a scheduler keeps when it runs in parallel.
+inline constexpr int max_copies = 4;
 
 // Where the model's memory lives.
 struct Placement {
   std::int32_t n_layer = 0;
   std::vector<bool> block_on_gpu;  // per block
   bool output_on_gpu = false;
+  // Several GPUs of the same backend (layer split): the GPU of each block that is on a GPU and
+  // of the output layer. Empty: every GPU block is on GPU 0.
+  int n_gpus = 1;
+  std::vector<int> block_gpu;
+  int output_gpu = 0;
+  // The scheduler's n_copies: 1, or max_copies with pipeline parallelism (several GPUs that hold
+  // every layer, llama_context's pipeline_parallel).
+  int n_copies = 1;
   std::int32_t cpu_moe = 0;  // routed experts of blocks below this stay in host memory
   bool kv_offload = true;
   bool op_offload = true;
 };
 
 struct Result {
-  Bytes gpu = 0;   // the GPU's compute buffer
-  Bytes host = 0;  // the CPU backend's compute buffer (the GPU's host buffer type)
+  Bytes gpu = 0;            // GPU 0's compute buffer
+  Bytes host = 0;           // the CPU backend's compute buffer (the GPU's host buffer type)
+  std::vector<Bytes> gpus;  // every GPU's compute buffer (gpus[0] == gpu)
   int splits = 0;
 };
 

@@ -11,6 +11,8 @@
                      context, the sequences, flash attention and the ubatch only
   grid-gemma3n.json  Gemma 3n E2B / E4B (gemma3n): KV in the first 20 blocks only, per-layer
                      embeddings; a few contexts, ubatches and caches, flash attention on/off
+  grid-qwen3next.json Qwen3-Next 80B-A3B (qwen3next): KV in 12 of 48 blocks, recurrent state
+                     in the other 36; one Q8_0 file (85 GB, all holes), small contexts
 
 Regenerate with `python3 scripts/oracle/make_grids.py` (deterministic). Context sizes below are
 llama.cpp's TOTAL n_ctx; the grid stores node-llama-cpp's per-sequence contextSize.
@@ -106,6 +108,16 @@ GEMMA3N = [
       case(32768, 2, True, "F16", "F16", 1024)]),
 ]
 
+# qwen3next (gated attention on every 4th block, Gated DeltaNet elsewhere): the 80B file is
+# loaded once (mmap of 85 GB of holes), so few, small contexts; 2 sequences double the
+# recurrent state.
+QWEN3NEXT = [
+    ("qwen3-next:80b-q8_0",
+     [case(4096, 1, fa, k, v, 512) for fa, k, v in COMBOS[0:4]]
+     + [case(8192, 2, fa, "F16", "F16", 512) for fa in (False, True)]
+     + [case(16384, 1, True, "F16", "F16", 2048)]),
+]
+
 # Held out: ctx 12288 / 24576 and ubatch 1024 never occur in FULL; the four models never do.
 HELD_OUT_CTX = (12288, 24576)
 
@@ -154,5 +166,6 @@ def write(name, models):
 if __name__ == "__main__":
     for name, models in (("grid-full.json", FULL), ("grid-heldout.json", HELDOUT),
                          ("grid-ci.json", CI), ("grid-families.json", FAMILIES),
-                         ("grid-embedding.json", EMBEDDING), ("grid-gemma3n.json", GEMMA3N)):
+                         ("grid-embedding.json", EMBEDDING), ("grid-gemma3n.json", GEMMA3N),
+                         ("grid-qwen3next.json", QWEN3NEXT)):
         print(f"{name}: {write(name, models)} cases")

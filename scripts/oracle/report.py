@@ -25,6 +25,7 @@ FAMILY = {  # the catalog model's role in the grid
     "gemma2": "gemma2 (SWA)", "gemma3": "gemma3 (SWA)", "phi3": "phi3 (fused QKV)",
     "deepseek2": "deepseek2 (MLA + MoE)", "gpt-oss": "gpt-oss (SWA + MoE)",
     "gemma3n": "gemma3n (closed form; a named gap)",
+    "qwen3next": "qwen3next (closed form; a named gap)",
 }
 
 
@@ -355,9 +356,13 @@ def cuda_section(build):
             "fusions, flash attention's f16 copies of a quantized cache from "
             "`ggml_cuda_flash_attn_ext_get_alloc_size`), which the test asserts outside named "
             "gaps, and from the closed form the planner's search runs on (`fit`, `plan`, `check` "
-            "and `set` on one CUDA GPU replay the configuration they report and re-check it, "
-            "test `CudaAccuracy.PlannerReportsTheReplay`; `size`, `recommend` and plans over "
-            "several GPUs keep the closed form).\n\n")
+            "and `set` on CUDA GPUs replay the configuration they report and re-check it, "
+            "test `CudaAccuracy.PlannerReportsTheReplay`; `size` and `recommend` keep the "
+            "closed form). Several GPUs are replayed too, with the copies pipeline parallelism "
+            "keeps (4 of every graph and split input on each backend, read from "
+            "`ggml_backend_sched_split_graph`): modelled from the source, not measured here "
+            "(one GPU was lent) nor checked against a published log of the pinned release; "
+            "docs/memory-model.md, scheduler replay step 5.\n\n")
     doc += "\n".join(vulkan_component_table(cases, CUDA_ROWS)) + "\n\n"
     doc += ("The gap the replay does not cover yet (listed in the test with the runs it "
             "explains): the tiny gemma2 (head 256, sliding window) with a q8_0 cache and half "

@@ -351,7 +351,24 @@ const auto& table() {
       // layers all slide.
       {.name = "lfm2", .swa = fixed_period(0), .recurrence = Recurrence::where_no_kv},
       {.name = "lfm2moe", .swa = fixed_period(0), .recurrence = Recurrence::where_no_kv},
-      {.name = "qwen3next", .recurrence = Recurrence::interval},
+      // Qwen3-Next (src/models/qwen3next.cpp, load_arch_tensors): every block has a norm
+      // before its mixer and a post-attention norm before the FFN (no ffn_norm); the recurrent
+      // blocks (every one but each 4th) hold a Gated DeltaNet, the others gated attention (Q
+      // and its gate in one attn_q) with per-head Q/K norms; every FFN is routed experts
+      // plus a shared expert with a sigmoid gate. The graph (delta-rule scans, hybrid memory)
+      // is not rebuilt: closed-form compute buffers. No Hugging Face names: config.json's
+      // linear_* keys are not read, so such a config is not planned as this family.
+      {.name = "qwen3next",
+       .tensor_layout = true,
+       .ffn_norm = "",
+       .post_attn_norm = "post_attention_norm",
+       .qk_norm = QkNorm::per_head,
+       .gated_q = true,
+       .moe = true,
+       .shared_expert = true,
+       .shared_expert_gate = true,
+       .gated_delta_net = true,
+       .recurrence = Recurrence::interval},
       {.name = "qwen35", .recurrence = Recurrence::interval},
       {.name = "qwen35moe", .recurrence = Recurrence::interval},
       // Granite 4.0 -h (src/models/granite-hybrid.cpp; tensors in llama-model.cpp's

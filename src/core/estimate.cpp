@@ -67,12 +67,13 @@ std::string device_name(Backend backend, std::size_t index) {
   return "CPU";
 }
 
-// The compute buffers of one GPU and the host from the scheduler replay (sched.hpp): the
+// The compute buffers of the GPUs and the host from the scheduler replay (sched.hpp): the
 // prompt graph, then the generation graph (one token per sequence); each buffer keeps the
-// larger (llama_context::sched_reserve reserves both, ggml_gallocr never shrinks).
-std::pair<Bytes, Bytes> scheduled_compute(const Model& model, const ComputeParams& cp,
-                                          const std::vector<int>& placement, const Config& config,
-                                          const sched::GpuRules& rules) {
+// larger (llama_context::sched_reserve reserves both, ggml_gallocr never shrinks). Returns one
+// entry per GPU, then the host's.
+std::vector<Bytes> scheduled_compute(const Model& model, const ComputeParams& cp,
+                                     const std::vector<int>& placement, const Config& config,
+                                     std::size_t n_gpus, const sched::GpuRules& rules) {
   const ModelSpec& spec = model.spec;
   std::unordered_map<std::string_view, Bytes> sizes;
   sizes.reserve(model.tensors.size());
@@ -89,10 +90,27 @@ std::pair<Bytes, Bytes> scheduled_compute(const Model& model, const ComputeParam
   sched::Placement p;
   p.n_layer = spec.n_layer;
   p.block_on_gpu.resize(static_cast<std::size_t>(spec.n_layer));
+  p.n_gpus = static_cast<int>(n_gpus);
+  if (n_gpus > 1) p.block_gpu.resize(static_cast<std::size_t>(spec.n_layer));
   for (std::int32_t il = 0; il < spec.n_layer; ++il) {
-    p.block_on_gpu[static_cast<std::size_t>(il)] = placement[static_cast<std::size_t>(il)] >= 0;
+    const int dev = placement[static_cast<std::size_t>(il)];
+    p.block_on_gpu[static_cast<std::size_t>(il)] = dev >= 0;
+    if (n_gpus > 1) p.block_gpu[static_cast<std::size_t>(il)] = std::max(dev, 0);
   }
-  p.output_on_gpu = placement[static_cast<std::size_t>(spec.n_layer)] >= 0;
+  const int output_dev = placement[static_cast<std::size_t>(spec.n_layer)];
+  p.output_on_gpu = output_dev >= 0;
+  p.output_gpu = std::max(output_dev, 0);
+  // Pipeline parallelism (llama_context's constructor, src/llama-context.cpp): several devices,
+  // every layer offloaded (n_gpu_layers > n_layer), the layer split, the KV cache offloaded, no
+  // tensor override (--n-cpu-moe is one: common/arg.cpp adds it to tensor_buft_overrides), and
+  // async compute and events on every GPU. The scheduler then keeps GGML_SCHED_MAX_COPIES
+  // copies of its inputs (ggml_backend_sched_new: n_copies = parallel ? 4 : 1).
+  const bool all_offloaded =
+      std::all_of(placement.begin(), placement.end(), [](int dev) { return dev >= 0; });
+  if (n_gpus > 1 && all_offloaded && config.kv_offload && config.cpu_moe == 0 &&
+      rules.async_events) {
+    p.n_copies = sched::max_copies;
+  }
   p.cpu_moe = config.cpu_moe;
   p.kv_offload = config.kv_offload;
   p.op_offload = config.op_offload;
@@ -108,7 +126,12 @@ std::pair<Bytes, Bytes> scheduled_compute(const Model& model, const ComputeParam
   const sched::Result pp = replay(reserve_n_tokens(cp), cp.n_outputs);
   const std::int64_t n_seq = std::max<std::int64_t>(1, cp.n_seq);
   const sched::Result tg = replay(n_seq, n_seq);
-  return {std::max(pp.gpu, tg.gpu), std::max(pp.host, tg.host)};
+  std::vector<Bytes> out(n_gpus + 1, 0);
+  for (std::size_t i = 0; i < n_gpus && i < pp.gpus.size() && i < tg.gpus.size(); ++i) {
+    out[i] = std::max(pp.gpus[i], tg.gpus[i]);
+  }
+  out.back() = std::max(pp.host, tg.host);
+  return out;
 }
 
 }  // namespace
@@ -140,6 +163,19 @@ Bytes gpu_runtime_overhead(Backend backend) {
       break;
   }
   return 0;
+}
+
+const sched::GpuRules* replay_rules(Backend backend) {
+  switch (backend) {
+    case Backend::cuda:
+      return &sched::cuda();
+    case Backend::metal:
+      return &sched::metal();
+    case Backend::vulkan:
+    case Backend::cpu:
+      break;
+  }
+  return nullptr;
 }
 
 Bytes mapped_host_weights(const Model& model, const Config& config, Bytes alignment) {
@@ -429,14 +465,15 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
           4 * est.shape.n_ubatch * spec.moe.n_expert_used * (3 * spec.moe.n_ff_exp + spec.n_embd);
     }
   }
-  // One GPU with a rebuilt graph: the scheduler replay gives both compute buffers, on Vulkan
-  // always, on another backend when its rules are given (CUDA: sched::cuda()).
-  if ((backend == Backend::vulkan || gpu_rules != nullptr) && gpus.size() == 1 &&
+  // A rebuilt graph: the scheduler replay gives every compute buffer, on one Vulkan GPU always,
+  // on one or several GPUs of another backend when its rules are given (CUDA: sched::cuda()).
+  if (((backend == Backend::vulkan && gpus.size() == 1) || gpu_rules != nullptr) && !gpus.empty() &&
       graph_modelled(spec)) {
-    const auto [gpu_compute, host_compute] = scheduled_compute(
-        model, cp, placement, config, gpu_rules != nullptr ? *gpu_rules : sched::vulkan_generic());
-    devices.front().compute = gpu_compute;
-    host.compute = host_compute;
+    const std::vector<Bytes> compute =
+        scheduled_compute(model, cp, placement, config, gpus.size(),
+                          gpu_rules != nullptr ? *gpu_rules : sched::vulkan_generic());
+    for (std::size_t i = 0; i < gpus.size(); ++i) devices[i].compute = compute[i];
+    host.compute = compute.back();
   }
   host.output = output_buffer(spec, config.parallel);
 

@@ -34,8 +34,8 @@ struct Planning {
   std::int64_t* estimates = nullptr;  // counts run() calls (Plan::estimates)
   ComputeCache* compute = nullptr;    // shared by the run() calls of one fit() (or more)
   std::int64_t* plans = nullptr;      // counts plan_once() calls (Plan::plans)
-  // The reported configurations' compute buffers come from the scheduler replay with CUDA's
-  // rules (FitRequest::exact_compute on one CUDA GPU with a rebuilt graph).
+  // The reported configurations' compute buffers come from the scheduler replay with the
+  // backend's rules (FitRequest::exact_compute on CUDA or Metal GPUs with a rebuilt graph).
   bool replayed = false;
 };
 
@@ -56,8 +56,8 @@ Planning planning_for(const Model& model, const FitRequest& request, std::int64_
   p.parallel = slots.parallel;
   p.kv_unified = slots.kv_unified;
   p.flash_attn = request.flash_attn.value_or(true);
-  p.replayed = request.exact_compute && request.backend == Backend::cuda && p.gpus.size() == 1 &&
-               graph_modelled(model.spec);
+  p.replayed = request.exact_compute && replay_rules(request.backend) != nullptr &&
+               !p.gpus.empty() && graph_modelled(model.spec);
   return p;
 }
 
@@ -99,10 +99,12 @@ Estimate run(const Planning& p, const Config& c) {
   return estimate(p.model, p.engine, p.request.backend, c, p.gpus, p.compute);
 }
 
-// The estimate of `c` with the scheduler replay's compute buffers (CUDA's rules).
+// The estimate of `c` with the scheduler replay's compute buffers (the backend's rules,
+// replay_rules).
 Estimate run_replayed(const Planning& p, const Config& c) {
   if (p.estimates != nullptr) ++*p.estimates;
-  return estimate(p.model, p.engine, p.request.backend, c, p.gpus, p.compute, &sched::cuda());
+  return estimate(p.model, p.engine, p.request.backend, c, p.gpus, p.compute,
+                  replay_rules(p.request.backend));
 }
 
 bool gpus_fit(const Planning& p, const Estimate& e) {
@@ -607,9 +609,8 @@ Config default_config(const Model& model, const FitRequest& request) {
 LlamaPlan estimate_plan(const Model& model, const FitRequest& request) {
   const Config config = default_config(model, request);
   LlamaPlan plan;
-  const bool replayed = request.exact_compute && request.backend == Backend::cuda;
   plan.estimate = estimate(model, *request.engine, request.backend, config, request.vram, nullptr,
-                           replayed ? &sched::cuda() : nullptr);
+                           request.exact_compute ? replay_rules(request.backend) : nullptr);
   plan.estimates = 1;
   const Estimate& e = plan.estimate;
   plan.recommendation = recommendation_of(e);

@@ -89,8 +89,13 @@ bool assumes_imatrix(FT ftype) {
 }
 
 int n_gqa(const ModelSpec& spec) {
-  const std::int32_t n_kv =
-      spec.n_head_kv_per_layer.empty() ? spec.n_head_kv : spec.n_head_kv_per_layer.front();
+  // llama.cpp's n_gqa() reads block 0. Architectures whose recurrent blocks follow
+  // full_attention_interval store one scalar head_count_kv in the file (the spec zeroes it on
+  // the recurrent blocks), so block 0 sees that scalar.
+  const bool scalar_in_file = architecture(spec.arch).recurrence == Recurrence::interval;
+  const std::int32_t n_kv = spec.n_head_kv_per_layer.empty() || scalar_in_file
+                                ? spec.n_head_kv
+                                : spec.n_head_kv_per_layer.front();
   return n_kv == 0 ? 0 : spec.n_head / n_kv;
 }
 
@@ -464,6 +469,9 @@ GgmlType default_type(FileType ftype) {
 // convert_hf_to_gguf.py, ModelBase.prepare_tensors: which tensors stay F32.
 bool stays_f32_when_converted(const TensorInfo& t) {
   const std::string_view name = t.name;
+  // The shared-expert gate is a {1, n_embd} matrix in the checkpoint: the converter counts two
+  // dimensions and writes the float type (qwen3next; ggml then sees one and never quantizes it).
+  if (name.ends_with("ffn_gate_inp_shexp.weight")) return false;
   if (n_dims(t) <= 1 || name.ends_with("_norm.weight") || !name.ends_with(".weight")) {
     return true;
   }

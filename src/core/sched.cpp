@@ -8,11 +8,12 @@
 
 // Every pass below follows ggml_backend_sched_split_graph and
 // ggml_backend_sched_backend_id_from_cur (ggml/src/ggml-backend.cpp, llama.cpp
-// de3ff815ea7d559ee917f063901b8986f038abc6): backend 0 is the GPU, backend 1 the CPU (the
-// lowest priority, llama_context puts it last). Each backend has one buffer type: the GPU's
-// device memory, and for the CPU the GPU's host buffer type (llama_context swaps it in).
-// The GPU supports only its own buffer type (ggml_backend_vk_device_supports_buft), the CPU
-// only host memory.
+// de3ff815ea7d559ee917f063901b8986f038abc6): backends 0 .. n_gpus-1 are the GPUs in device
+// order, backend n_gpus the CPU (the lowest priority, llama_context puts it last). Each backend
+// has one buffer type: its GPU's device memory, and for the CPU the first GPU's host buffer type
+// (llama_context swaps it in). A GPU supports only its own device's buffer type
+// (ggml_backend_vk_device_supports_buft, ggml_backend_cuda_device_supports_buft: a CUDA buffer
+// of the same device), the CPU only host memory.
 
 namespace vramplan::sched {
 namespace {
@@ -23,8 +24,7 @@ using graph::Op;
 using graph::Tensor;
 using graph::TensorId;
 
-constexpr int kGpu = 0;
-constexpr int kCpu = 1;
+constexpr int kGpu = 0;  // the first GPU
 
 // ggml_is_view_op: our views (reshape, view, permute, transpose).
 bool is_view(const Tensor& t) { return t.op == Op::view; }
@@ -52,7 +52,7 @@ std::int64_t batch_size(const Tensor& t) {
 class Scheduler {
  public:
   Scheduler(const Graph& g, const Placement& p, const GpuRules& gpu)
-      : g_(g), p_(p), gpu_(gpu), backend_(g.tensors().size(), -1) {}
+      : g_(g), p_(p), gpu_(gpu), cpu_(std::max(1, p.n_gpus)), backend_(g.tensors().size(), -1) {}
 
   Result run() {
     assign();
@@ -137,17 +137,19 @@ class Scheduler {
 
   // The device of an external's memory.
   int location(const Tensor& t) const {
-    if (t.layer < 0) return kCpu;  // the input layer (token_embd) stays on the CPU
-    if (t.layer >= p_.n_layer) return p_.output_on_gpu ? kGpu : kCpu;
-    const bool block = p_.block_on_gpu[static_cast<std::size_t>(t.layer)];
-    if (t.memory == Memory::cache) return block && p_.kv_offload ? kGpu : kCpu;
-    if (t.expert && t.layer < p_.cpu_moe) return kCpu;
-    return block ? kGpu : kCpu;
+    if (t.layer < 0) return cpu_;  // the input layer (token_embd) stays on the CPU
+    if (t.layer >= p_.n_layer) return p_.output_on_gpu ? p_.output_gpu : cpu_;
+    const auto il = static_cast<std::size_t>(t.layer);
+    const bool block = p_.block_on_gpu[il];
+    const int gpu = p_.block_gpu.empty() ? kGpu : p_.block_gpu[il];
+    if (t.memory == Memory::cache) return block && p_.kv_offload ? gpu : cpu_;
+    if (t.expert && t.layer < p_.cpu_moe) return cpu_;
+    return block ? gpu : cpu_;
   }
 
   // ggml_backend_vk_device_supports_op's size check (every op of our graphs is supported).
   bool supports(int b, TensorId id) const {
-    if (b == kCpu || gpu_.max_tensor == 0) return true;
+    if (b == cpu_ || gpu_.max_tensor == 0) return true;
     const Tensor& t = at(id);
     if (is_store(t)) {
       // The result is a view of the layer's cache.
@@ -178,7 +180,7 @@ class Scheduler {
       // The cache, or a reshape of it (graph::Graph::external_view).
       const Tensor& cache = at(t.src[2]);
       const int b = location(cache.is_view() ? at(cache.view_src) : cache);
-      return b == kGpu && !supports(kGpu, id) ? -1 : b;
+      return b != cpu_ && !supports(b, id) ? -1 : b;
     }
     if (t.op == Op::rope || t.op == Op::flash_attn) return -1;
     for (TensorId s : t.src) {
@@ -187,8 +189,11 @@ class Scheduler {
       if (src.op != Op::external || src.memory != Memory::weight) continue;
       const int where = location(src);
       // backend_from_buffer: the highest-priority backend supporting the buffer and the op.
-      int b = where == kGpu ? (supports(kGpu, id) ? kGpu : -1) : kCpu;
-      if (p_.op_offload && b == kCpu && supports(kGpu, id) &&
+      int b = where != cpu_ ? (supports(where, id) ? where : -1) : cpu_;
+      // A host weight's op goes to the first GPU that supports and wants it.
+      const bool offloadable =
+          !gpu_.offload_matmul_only || t.op == Op::mul_mat || t.op == Op::mul_mat_id;
+      if (p_.op_offload && b == cpu_ && offloadable && supports(kGpu, id) &&
           batch_size(t) >= gpu_.offload_min_batch) {
         b = kGpu;
       }
@@ -206,7 +211,7 @@ class Scheduler {
       if (is_view(at(id))) continue;
       int& b = backend(id);
       if (b != -1) {
-        cur = gpu_only && b == kCpu ? -1 : b;
+        cur = gpu_only && b == cpu_ ? -1 : b;
       } else if (cur != -1 && supports(cur, id)) {
         b = cur;
       }
@@ -214,7 +219,7 @@ class Scheduler {
   }
 
   void assign() {
-    for (TensorId id : g_.inputs()) backend(id) = kCpu;  // graph inputs: the last backend
+    for (TensorId id : g_.inputs()) backend(id) = cpu_;  // graph inputs: the last backend
     for (TensorId id = 0; id < static_cast<TensorId>(g_.tensors().size()); ++id) {
       const Tensor& t = at(id);
       if (t.op == Op::external && !is_store(t)) backend(id) = location(t);
@@ -231,7 +236,7 @@ class Scheduler {
       const Tensor& t = at(id);
       if (is_view(t) || backend(id) != -1) continue;
       int best = -1;
-      for (int b = kGpu; b <= kCpu; ++b) {
+      for (int b = kGpu; b <= cpu_; ++b) {
         if (!supports(b, id)) continue;
         int n = 0;
         for (TensorId s : t.src) {
@@ -251,7 +256,7 @@ class Scheduler {
         if (s < 0 || backend(s) != -1) continue;
         backend(s) = at(s).is_view() ? backend(at(s).view_src) : backend(id);
       }
-      if (backend(id) == -1) backend(id) = supports(kGpu, id) ? kGpu : kCpu;
+      if (backend(id) == -1) backend(id) = supports(kGpu, id) ? kGpu : cpu_;
     }
   }
 
@@ -316,11 +321,31 @@ class Scheduler {
       }
       buffer[static_cast<std::size_t>(new_id)] = static_cast<std::uint8_t>(b);
     };
+    // Pipeline parallelism (n_copies > 1): every graph input a node reads, and every copy into
+    // a split, exists n_copies times, each flagged input and output (ggml_set_input,
+    // ggml_set_output in ggml_backend_sched_split_graph), and all of them are leafs of the graph
+    // copy: ggml-alloc places them first and never frees or reuses them.
+    const int n_copies = std::max(1, p_.n_copies);
+    const bool parallel = n_copies > 1;
+    std::vector<bool> read;  // graph inputs a node that is not a view reads (views are skipped)
+    if (parallel) {
+      read.assign(g_.tensors().size(), false);
+      for (TensorId id : g_.nodes()) {
+        if (is_view(at(id))) continue;
+        for (TensorId s : at(id).src) {
+          if (s >= 0) read[static_cast<std::size_t>(s)] = true;
+        }
+      }
+    }
     for (TensorId id = 0; id < static_cast<TensorId>(g_.tensors().size()); ++id) {
       const Tensor& t = at(id);
       if (t.op == Op::input || (t.op == Op::external && !is_store(t))) {
-        map[static_cast<std::size_t>(id)] = h.leaf(t);
+        Tensor leaf = t;
+        const bool copied = parallel && t.op == Op::input && read[static_cast<std::size_t>(id)];
+        if (copied) leaf.output = true;
+        map[static_cast<std::size_t>(id)] = h.leaf(leaf);
         push(map[static_cast<std::size_t>(id)], backend(id));
+        for (int c = 1; copied && c < n_copies; ++c) push(h.leaf(leaf), backend(id));
       }
     }
     auto key = [](TensorId s, int b) { return static_cast<std::int64_t>(s) * 2 + b; };
@@ -441,7 +466,7 @@ class Scheduler {
       }
     };
     for (Split& sp : all) {
-      if (sp.backend != kGpu || sp.nodes.empty()) continue;
+      if (sp.backend == cpu_ || sp.nodes.empty()) continue;
       if (gpu_.reorders_nodes) {
         const vk::Reordered r = vk::reorder(split_nodes(sp));
         std::vector<TensorId> reordered;
@@ -472,12 +497,25 @@ class Scheduler {
     // dependencies may name a source that comes later in the same split (a view of an
     // activation made between two of its nodes), as ggml's graph_copy does with pointers.
     std::vector<TensorId> copy_new(copy_tensors.size(), -1);
+    if (parallel) {
+      // The copies are leafs (allocated first, kept): the current one stands in the graph.
+      for (const Split& sp : all) {
+        for (const auto& input : sp.inputs) {
+          Tensor c = copy_tensors[static_cast<std::size_t>(input.second)];
+          c.op = Op::input;
+          c.output = true;
+          copy_new[static_cast<std::size_t>(input.second)] = h.leaf(c);
+          push(copy_new[static_cast<std::size_t>(input.second)], sp.backend);
+          for (int k = 1; k < n_copies; ++k) push(h.leaf(c), sp.backend);
+        }
+      }
+    }
     {
       auto next = static_cast<TensorId>(h.tensors().size());
       for (const Split& sp : all) {
         for (const auto& input : sp.inputs) {
           ++next;  // the dependency
-          copy_new[static_cast<std::size_t>(input.second)] = next++;
+          if (!parallel) copy_new[static_cast<std::size_t>(input.second)] = next++;
         }
         for (TensorId id : sp.nodes) {
           map[static_cast<std::size_t>(id)] = next++;
@@ -494,6 +532,7 @@ class Scheduler {
         dep.op = Op::external;
         dep.src[0] = map[static_cast<std::size_t>(src)];
         push(h.node(dep), backend(src));
+        if (parallel) continue;  // the copy is a leaf, already placed
         const TensorId c = h.node(copy_tensors[static_cast<std::size_t>(ci)]);
         push(c, sp.backend);
       }
@@ -506,7 +545,7 @@ class Scheduler {
                              : map[static_cast<std::size_t>(t.src[j])];
         }
         if (t.is_view()) t.view_src = map[static_cast<std::size_t>(t.view_src)];
-        if (t.op == Op::flash_attn && backend(id) == kGpu && gpu_.fattn_f16_copies) {
+        if (t.op == Op::flash_attn && backend(id) != cpu_ && gpu_.fattn_f16_copies) {
           t.alloc_extra = fattn_f16_extra(at(id));  // the sources as they are in g_
         }
         push(h.node(t), backend(id));
@@ -527,15 +566,20 @@ class Scheduler {
       }
     }
     buffer.resize(h.tensors().size(), 0);
-    const std::vector<Bytes> peaks =
-        graph::allocated_sizes(h, buffer, {gpu_.alignment, gpu_.host_alignment});
+    std::vector<Bytes> alignments(static_cast<std::size_t>(cpu_), gpu_.alignment);
+    alignments.push_back(gpu_.host_alignment);
+    std::vector<Bytes> peaks = graph::allocated_sizes(h, buffer, alignments);
     storage = std::move(h);
-    return Result{.gpu = peaks[0], .host = peaks[1], .splits = splits};
+    Result r{.gpu = peaks[0], .host = peaks.back(), .gpus = {}, .splits = splits};
+    peaks.pop_back();
+    r.gpus = std::move(peaks);
+    return r;
   }
 
   const Graph& g_;
   const Placement& p_;
   const GpuRules& gpu_;
+  const int cpu_;  // the CPU's backend index, after the GPUs
   std::vector<int> backend_;
 };
 
@@ -576,12 +620,32 @@ const GpuRules& cuda() {
       .max_tensor = 0,
       .moe_fusion_deps = true,
       .fattn_f16_copies = true,
+      .async_events = true,
       .source =
           "ggml-cuda.cu (ggml_backend_cuda_buffer_type_get_alignment; the host buffer type "
           "takes the CPU buffer type's get_alignment, TENSOR_ALIGNMENT; "
           "ggml_backend_cuda_device_offload_op with GGML_OP_OFFLOAD_MIN_BATCH unset; "
           "ggml_backend_cuda_graph_optimize's add_alloc_dep; fattn.cu's "
-          "ggml_cuda_flash_attn_ext_get_alloc_size)"};
+          "ggml_cuda_flash_attn_ext_get_alloc_size; ggml_backend_cuda_device_get_props: "
+          "caps.async and caps.events)"};
+  return rules;
+}
+
+const GpuRules& metal() {
+  static const GpuRules rules{
+      .name = "Metal",
+      .alignment = 32,
+      .host_alignment = 32,
+      .offload_min_batch = 32,
+      .max_tensor = 0,
+      .offload_matmul_only = true,
+      .async_events = false,
+      .source =
+          "ggml-metal.cpp (ggml_backend_metal_buffer_type_{shared,private,mapped}_get_alignment: "
+          "32; is_host false; get_host_buffer_type NULL, so the CPU backend keeps the CPU "
+          "buffer type, TENSOR_ALIGNMENT 32; ggml_backend_metal_device_offload_op: MUL_MAT and "
+          "MUL_MAT_ID at a batch of 32 or more; ggml_backend_metal_device_get_props: events "
+          "false)"};
   return rules;
 }
 

@@ -161,6 +161,22 @@ class Layout {
     blk(il, "ssm_norm.weight", r.inner_size / groups, groups);
     blk(il, "ssm_out.weight", r.inner_size, embd());
   }
+  // Gated DeltaNet mixer of a recurrent block (src/models/qwen3next.cpp, load_arch_tensors):
+  // heads of state_size for K (group_count of them) and V (time_step_rank), as llama.cpp
+  // derives them from ssm.state_size, ssm.group_count and ssm.time_step_rank.
+  void gated_delta_net(std::int32_t il) {
+    const Recurrent& r = s_.recurrent;
+    const std::int64_t v_heads = r.time_step_rank;
+    const std::int64_t key_dim = r.state_size * r.group_count;
+    const std::int64_t value_dim = r.state_size * v_heads;
+    blk(il, "ssm_in.weight", embd(), 2 * key_dim + 2 * value_dim);
+    blk(il, "ssm_conv1d.weight", r.conv_kernel, 2 * key_dim + value_dim);
+    blk(il, "ssm_dt.bias", v_heads);
+    blk(il, "ssm_a", v_heads);
+    blk(il, "ssm_ba.weight", embd(), 2 * v_heads);
+    blk(il, "ssm_norm.weight", r.state_size);
+    blk(il, "ssm_out.weight", value_dim, embd());
+  }
   // Routed experts (one 3-D tensor per projection), their router, and the shared expert.
   void experts(std::int32_t il, const Architecture& a) {
     const Moe& m = s_.moe;
@@ -186,6 +202,7 @@ class Layout {
       blk(il, "ffn_up_shexp.weight", embd(), w);
       blk(il, "ffn_down_shexp.weight", w, embd());
     }
+    if (a.shared_expert_gate) blk(il, "ffn_gate_inp_shexp.weight", embd());
   }
 
  private:
@@ -200,7 +217,13 @@ void attention(Layout& l, const Architecture& a, std::int32_t il) {
   const ModelSpec& s = l.spec();
   switch (a.qkv) {
     case Qkv::separate:
-      l.attn_qkv(il, a.qkv_bias);
+      if (a.gated_q) {  // the query and its gate; K and V as usual (no biases in qwen3next)
+        l.blk(il, "attn_q.weight", l.embd(), 2 * l.q_width());
+        l.blk(il, "attn_k.weight", l.embd(), l.k_width(il));
+        l.blk(il, "attn_v.weight", l.embd(), l.v_width(il));
+      } else {
+        l.attn_qkv(il, a.qkv_bias);
+      }
       l.attn_out(il, a.out_bias);
       break;
     case Qkv::fused: {
@@ -265,6 +288,8 @@ void block(Layout& l, const Architecture& a, std::int32_t il) {
       !s.recurrent.layers.empty() && s.recurrent.layers[static_cast<std::size_t>(il)];
   if (a.mamba2_mixer && recurrent) {
     l.mamba2_mixer(il);
+  } else if (a.gated_delta_net && recurrent) {
+    l.gated_delta_net(il);
   } else {
     attention(l, a, il);
   }

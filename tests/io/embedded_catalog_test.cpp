@@ -305,6 +305,8 @@ TEST(EmbeddedCatalog, HoldsTheRequiredModels) {
       "granite4:micro-h",
       "granite4:small-h",
       "granite4:1b",
+      "qwen3-next:80b",
+      "qwen3-next:80b-a3b-instruct-q8_0",
       "orca-mini:13b",
       "orca-mini:70b",
       "qwen:32b",
@@ -357,6 +359,14 @@ TEST(EmbeddedCatalog, SpecialShapesAreEncoded) {
       EXPECT_EQ(a.has_kv, il % 10 == 5) << id << " block " << il;
       EXPECT_EQ(a.recurrent, il % 10 != 5) << id << " block " << il;
     }
+  }
+  // Qwen3-Next: gated attention with KV on every 4th block, Gated DeltaNet state elsewhere.
+  const CatalogEntry* next = catalog.find_id("qwen3-next-80b-a3b");
+  ASSERT_NE(next, nullptr);
+  for (std::int32_t il = 0; il < next->spec.n_layer; ++il) {
+    const LayerAttention a = layer_attention(next->spec, il);
+    EXPECT_EQ(a.has_kv, il % 4 == 3) << "qwen3-next block " << il;
+    EXPECT_EQ(a.recurrent, il % 4 != 3) << "qwen3-next block " << il;
   }
 }
 
@@ -453,6 +463,7 @@ TEST(EmbeddedCatalog, EveryFamilyBareNameResolvesToTheLibrarysLatest) {
                                 {"qwen2.5vl", "qwen2.5vl:7b"},
                                 {"qwen3", "qwen3:8b"},
                                 {"qwen3-coder", "qwen3-coder:30b"},
+                                {"qwen3-next", "qwen3-next:80b"},
                                 {"qwen3-embedding", "qwen3-embedding:8b"},
                                 {"qwen3-vl", "qwen3-vl:8b"},
                                 {"qwq", "qwq:32b"},

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/tensors.hpp>
 
 namespace vramplan::test {
@@ -61,6 +62,13 @@ void write_hparams(GgufWriter& w, const ModelSpec& s) {
     w.set_u32(key("attention.kv_lora_rank"), u32(m.kv_lora_rank));
     if (m.q_lora_rank > 0) w.set_u32(key("attention.q_lora_rank"), u32(m.q_lora_rank));
     w.set_u32(key("rope.dimension_count"), u32(m.qk_rope_head_dim));
+  } else if (architecture(a).recurrence == Recurrence::interval) {
+    // One scalar head_count_kv, as the converter writes it; llama.cpp keeps KV only on the
+    // blocks attention.recurrent_layers leaves out.
+    w.set_u32(key("attention.head_count_kv"), u32(s.n_head_kv));
+    w.set_u32(key("attention.key_length"), u32(head_k));
+    w.set_u32(key("attention.value_length"), u32(head_v));
+    w.set_u32(key("rope.dimension_count"), u32(head_k));
   } else {
     scalar_or_array(w, key("attention.head_count_kv"), s.n_head_kv, s.n_head_kv_per_layer);
     w.set_u32(key("attention.key_length"), u32(head_k));
@@ -108,6 +116,20 @@ void write_hparams(GgufWriter& w, const ModelSpec& s) {
       w.set_f32(key("expert_weights_scale"), 1.0F);
       w.set_bool(key("expert_weights_norm"), m.n_expert >= 256);
       w.set_u32(key("expert_gating_func"), m.n_expert >= 256 ? 2 : 1);  // sigmoid : softmax
+    }
+  }
+
+  // Recurrent state (load_arch_hparams of the hybrid families): the ssm.* widths, and the
+  // recurrent blocks where the architecture reads them from a flag list.
+  const Recurrent& r = s.recurrent;
+  if (!r.layers.empty() && r.conv_kernel > 0) {
+    w.set_u32(key("ssm.conv_kernel"), u32(r.conv_kernel));
+    w.set_u32(key("ssm.inner_size"), u32(r.inner_size));
+    w.set_u32(key("ssm.state_size"), u32(r.state_size));
+    w.set_u32(key("ssm.time_step_rank"), u32(r.time_step_rank));
+    w.set_u32(key("ssm.group_count"), u32(r.group_count));
+    if (architecture(a).recurrence == Recurrence::interval) {
+      w.set_array_bool(key("attention.recurrent_layers"), r.layers);
     }
   }
 

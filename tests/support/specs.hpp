@@ -168,6 +168,39 @@ inline ModelSpec granite4_tiny_h() {
   return s;
 }
 
+// Qwen3-Next 80B-A3B as llama.cpp loads it (print_info of a Q4_K_M file in
+// lmstudio-ai/lmstudio-bug-tracker#1266 and ggml-org/llama.cpp#16095, the GGUF keys in
+// ggml-org/llama.cpp#17578): 48 blocks, gated attention (16 heads, 2 KV heads of 256) on every
+// 4th and a Gated DeltaNet elsewhere (ssm conv 4, inner 4096, state 128, 16 groups, 32 V
+// heads), 512 experts of 512 (10 used) plus a shared expert of 512, untied, vocab 151936.
+inline ModelSpec qwen3_next_80b() {
+  ModelSpec s;
+  s.arch = "qwen3next";
+  s.n_layer = 48;
+  s.n_embd = 2048;
+  s.n_ff = 5120;
+  s.n_head = 16;
+  s.n_head_kv = 2;
+  s.key_length = 256;
+  s.value_length = 256;
+  s.n_vocab = 151936;
+  s.n_ctx_train = 262144;
+  s.moe = Moe{.n_expert = 512, .n_expert_used = 10, .n_ff_exp = 512, .n_ff_shexp = 512};
+  s.recurrent = Recurrent{.conv_kernel = 4,
+                          .inner_size = 4096,
+                          .state_size = 128,
+                          .group_count = 16,
+                          .time_step_rank = 32};
+  s.n_head_kv_per_layer.assign(48, 0);
+  s.recurrent.layers.assign(48, false);
+  for (int il = 0; il < 48; ++il) {
+    const bool full = (il + 1) % 4 == 0;
+    s.n_head_kv_per_layer[static_cast<std::size_t>(il)] = full ? 2 : 0;
+    s.recurrent.layers[static_cast<std::size_t>(il)] = !full;
+  }
+  return s;
+}
+
 // Gemma 3n E2B's text model (transformers' Gemma3nTextConfig with E2B's 30 blocks and FFN
 // 8192; llama.cpp src/models/gemma3n.cpp): window 512 on 4 of every 5 blocks, KV only in
 // blocks 0-19, vocab padded to 262400 by the converter.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/sched.hpp>
 #include <vramplan/tensors.hpp>
 
 #include "support/simple_model.hpp"
@@ -125,6 +126,34 @@ TEST(Estimate, TwoGpusSplitByCapacityWithTheOutputOnTheLast) {
   EXPECT_EQ(e.devices[0].layers, 17);                     // layers 0..16 land below the 0.5 cut
   EXPECT_GT(e.devices[1].weights, e.devices[0].weights);  // holds the output layer
   expect_components_add_up(m, e);
+}
+
+// Two CUDA GPUs with every layer offloaded: pipeline parallelism (llama_context's
+// pipeline_parallel) makes the scheduler keep 4 copies of each graph input and split input. The
+// KQ mask (f16 with flash attention, n_kv x n_ubatch: 8 MiB here; the other inputs are a few KiB)
+// is one of them on the host and a copy of it on each GPU, so the host holds 3 more than with
+// one GPU and each GPU at least 4. One layer on the host turns it off (not every layer offloaded).
+TEST(Estimate, PipelineParallelKeepsFourCopiesOfTheInputsOnEachDevice) {
+  const Model m = test::simple_model(test::llama31_8b());
+  Config c = config(8192, 1, 33);
+  c.flash_attn = true;
+  const std::vector<Bytes> two = {24 * gib, 24 * gib};
+  const Engine& llama = engine(EngineId::llamacpp);
+  const Bytes mask = 8192 * 512 * 2;
+  const Estimate single = estimate(m, llama, Backend::cuda, c, {48 * gib}, nullptr, &sched::cuda());
+  const Estimate pp = estimate(m, llama, Backend::cuda, c, two, nullptr, &sched::cuda());
+  ASSERT_EQ(pp.devices.size(), 3u);
+  EXPECT_GE(pp.devices[0].compute, 4 * mask);
+  EXPECT_GE(pp.devices[1].compute, 4 * mask);
+  EXPECT_GE(pp.host().compute - single.host().compute, 3 * mask);
+  EXPECT_LT(pp.host().compute - single.host().compute, 3 * mask + mib);
+  expect_components_add_up(m, pp);
+
+  c.gpu_layers = 32;  // the output layer on the host: no pipeline parallelism
+  const Estimate partial = estimate(m, llama, Backend::cuda, c, two, nullptr, &sched::cuda());
+  const Estimate partial_single =
+      estimate(m, llama, Backend::cuda, c, {48 * gib}, nullptr, &sched::cuda());
+  EXPECT_EQ(partial.host().compute, partial_single.host().compute);
 }
 
 TEST(Estimate, ContextAboveTheModelMaximumIsClampedWithANote) {

@@ -102,6 +102,18 @@ TEST(KvCache, GraniteHybridKeepsKvOnFourBlocksAndMamba2StateOnTheRest) {
   EXPECT_EQ(kv.recurrent, 2 * 36 * 4 * (9984 + 3072 * 128));
 }
 
+// Qwen3-Next 80B-A3B: KV on its 12 attention blocks (2 KV heads of 256); each of the 36 Gated
+// DeltaNet blocks keeps llama.cpp's n_embd_r() = (4 - 1) x (4096 + 2 x 16 x 128) = 24576 conv
+// values and n_embd_s() = 128 x 4096 = 524288 state values per sequence (src/llama-hparams.cpp),
+// F32 (src/llama-memory-recurrent.cpp): 75.375 MiB per sequence, whatever the context.
+TEST(KvCache, Qwen3NextKeepsKvOnTwelveBlocksAndDeltaNetStateOnTheRest) {
+  const KvCache kv = kv_cache(test::qwen3_next_80b(), ctx(8192, 2));
+  EXPECT_EQ(kv.kv_layers, 12);
+  EXPECT_EQ(kv.k + kv.v, 12 * 2 * 8192 * 512 * 2);
+  EXPECT_EQ(kv.recurrent, 2 * 36 * 4 * (24576 + 524288));
+  EXPECT_NEAR(static_cast<double>(kv.recurrent) / mib, 2 * 75.375, 1e-9);
+}
+
 // gemma3n: only blocks 0-19 keep a cache (llama.cpp's n_layer_kv_from_start), 4 global and
 // 16 sliding ones; the oracle's gemma3n:e2b run at n_ctx 32768 logged 4 layers x 32768 cells
 // plus 16 layers x 1024 cells, 288 MiB in F16.

@@ -121,5 +121,74 @@ TEST(Sched, TheVulkanReorderingMovesIndependentNodesForward) {
   EXPECT_EQ(reordered.host, in_order.host);
 }
 
+// Two GPUs, block 0 on GPU 0 and block 1 on GPU 1, a graph input m read by block 1's add: the
+// layer split's activation and m are copied into GPU 1. With pipeline parallelism
+// (n_copies = 4, ggml_backend_sched_split_graph) every graph input exists 4 times on the CPU
+// and every split input 4 times on its GPU, all kept for the whole graph; with one copy they
+// are freed after their last use and the norm runs in place on its input's copy.
+TEST(Sched, PipelineParallelKeepsFourCopiesOfEveryInputOnEveryBackend) {
+  constexpr Bytes act = 256 * 64 * 4;  // every tensor of this graph: 64 KiB
+  Graph g;
+  const auto x = g.input(Elem::f32, {256, 64, 1, 1});
+  const auto m = g.input(Elem::f32, {256, 64, 1, 1});
+  const auto n0 = g.op(Op::rms_norm, Elem::f32, {256, 64, 1, 1}, {x});
+  const auto w0 = g.external(Memory::weight, 0, mib);
+  const auto y0 = g.op(Op::mul_mat, Elem::f32, {256, 64, 1, 1}, {w0, n0});
+  const auto w1 = g.external(Memory::weight, 1, mib);
+  const auto y1 = g.op(Op::mul_mat, Elem::f32, {256, 64, 1, 1}, {w1, y0});
+  const auto z = g.op(Op::add, Elem::f32, {256, 64, 1, 1}, {y1, m});
+  g.mark_output(z);
+
+  sched::Placement p;
+  p.n_layer = 2;
+  p.block_on_gpu = {true, true};
+  p.n_gpus = 2;
+  p.block_gpu = {0, 1};
+  p.output_gpu = 1;
+  const sched::Result one = sched::replay(g, p, sched::cuda());
+  ASSERT_EQ(one.gpus.size(), 2u);
+  EXPECT_EQ(one.splits, 2);
+  EXPECT_EQ(one.gpu, one.gpus[0]);
+  EXPECT_EQ(one.gpus[0], 2 * act);  // x's copy (the norm in place), y0
+  EXPECT_EQ(one.gpus[1], 3 * act);  // the copies of y0 and m, y1 (the add in place)
+  EXPECT_EQ(one.host, 2 * act);     // x and m
+
+  p.n_copies = sched::max_copies;
+  const sched::Result four = sched::replay(g, p, sched::cuda());
+  EXPECT_EQ(four.splits, 2);
+  EXPECT_EQ(four.gpus[0], 4 * act + 2 * act);  // 4 copies of x, the norm, y0
+  EXPECT_EQ(four.gpus[1], 4 * 2 * act + act);  // 4 copies of y0 and of m, y1
+  EXPECT_EQ(four.host, 4 * 2 * act);           // x and m, 4 times
+}
+
+// Metal's offload_op takes only matrix multiplications (ggml_backend_metal_device_offload_op in
+// ggml/src/ggml-metal/ggml-metal.cpp: MUL_MAT or MUL_MAT_ID with a batch of 32 or more); CUDA's
+// takes any op but get_rows at that batch (ggml_backend_cuda_device_offload_op). A norm's
+// multiplication by a host weight (64 rows) therefore runs on the GPU under CUDA's rules, the
+// norm with it (two splits: the weight's copy starts a second one; the GPU holds the copies of x
+// and of the weight, both ops in place), and stays on the CPU under Metal's (one split, nothing
+// on the GPU).
+TEST(Sched, MetalOffloadsOnlyMatrixMultiplications) {
+  Graph g;
+  const auto x = g.input(Elem::f32, {256, 64, 1, 1});
+  const auto n = g.op(Op::rms_norm, Elem::f32, {256, 64, 1, 1}, {x});
+  const auto w = g.external(Memory::weight, 0, 256 * 4);
+  const auto y = g.op(Op::mul, Elem::f32, {256, 64, 1, 1}, {n, w});
+  g.mark_output(y);
+  constexpr Bytes act = 256 * 64 * 4;
+  const sched::Result cuda = sched::replay(g, host_block(), sched::cuda());
+  EXPECT_EQ(cuda.splits, 2);
+  EXPECT_EQ(cuda.gpu, act + 256 * 4);
+  EXPECT_EQ(cuda.host, act);
+  const sched::Result metal = sched::replay(g, host_block(), sched::metal());
+  EXPECT_EQ(metal.splits, 1);
+  EXPECT_EQ(metal.gpu, 0);
+  EXPECT_EQ(metal.host, act);  // x, the norm and the product in place
+  // A matrix multiplication on a host weight is offloaded by both.
+  const sched::Result mm = sched::replay(one_matmul(64, 3 * mib), host_block(), sched::metal());
+  EXPECT_EQ(mm.host, 256 * 64 * 4);
+  EXPECT_EQ(mm.splits, 2);
+}
+
 }  // namespace
 }  // namespace vramplan

@@ -554,6 +554,56 @@ TEST(Tensors, GraniteHybridFollowsTheTinyHFile) {
   EXPECT_EQ(type_of(t, "blk.0.ssm_in.weight"), GgmlType::q4_k);
 }
 
+// Qwen3-Next 80B-A3B in Q4_K_M against a published llama.cpp load of such a file
+// (lmstudio-ai/lmstudio-bug-tracker#1266: 807 tensors, 313 F32, 48 F16, 391 q4_K, 55 q6_K,
+// "file size = 45.08 GiB"): 3 + 36 x 17 + 12 x 16 tensors; the shared-expert gate stays F16;
+// the 12 attn_v and the 48 blocks' ffn_down_exps/_shexp get llama-quantize's more-bits rule.
+TEST(Tensors, Qwen3NextFollowsAPublishedQ4KMFile) {
+  const std::vector<TensorInfo> t =
+      generate_tensors(test::qwen3_next_80b(), FileType::mostly_q4_k_m);
+  EXPECT_EQ(t.size(), 807U);
+  const auto count = [&](GgmlType type) {
+    return std::count_if(t.begin(), t.end(), [&](const TensorInfo& x) { return x.type == type; });
+  };
+  EXPECT_EQ(count(GgmlType::f32), 313);
+  EXPECT_EQ(count(GgmlType::f16), 48);
+  EXPECT_EQ(count(GgmlType::q4_k), 391);
+  EXPECT_EQ(count(GgmlType::q6_k), 55);
+  EXPECT_NEAR(static_cast<double>(total_bytes(t)) / static_cast<double>(vramplan::gib), 45.08,
+              0.005);
+  EXPECT_EQ(parameter_count(t), 79'674'391'296);
+  const auto shape = [&](const std::string& name) {
+    const TensorInfo* info = find(t, name);
+    return info == nullptr ? std::array<std::int64_t, 4>{} : info->ne;
+  };
+  using S = std::array<std::int64_t, 4>;
+  // src/models/qwen3next.cpp: qkvz = 2 x 16 x 128 + 2 x 32 x 128, conv over 2 x 2048 + 4096.
+  EXPECT_EQ(shape("blk.0.ssm_in.weight"), (S{2048, 12288, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_conv1d.weight"), (S{4, 8192, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_ba.weight"), (S{2048, 64, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_a"), (S{32, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_dt.bias"), (S{32, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_norm.weight"), (S{128, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_out.weight"), (S{4096, 2048, 1, 1}));
+  EXPECT_EQ(shape("blk.3.attn_q.weight"), (S{2048, 8192, 1, 1}));
+  EXPECT_EQ(shape("blk.3.attn_k.weight"), (S{2048, 512, 1, 1}));
+  EXPECT_EQ(shape("blk.3.attn_output.weight"), (S{4096, 2048, 1, 1}));
+  EXPECT_EQ(shape("blk.3.attn_q_norm.weight"), (S{256, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.3.post_attention_norm.weight"), (S{2048, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ffn_gate_exps.weight"), (S{2048, 512, 512, 1}));
+  EXPECT_EQ(shape("blk.0.ffn_gate_inp_shexp.weight"), (S{2048, 1, 1, 1}));
+  EXPECT_EQ(find(t, "blk.0.attn_q.weight"), nullptr);
+  EXPECT_EQ(find(t, "blk.3.ssm_in.weight"), nullptr);
+  EXPECT_EQ(find(t, "blk.0.ffn_norm.weight"), nullptr);
+  EXPECT_EQ(type_of(t, "blk.0.ffn_gate_inp_shexp.weight"), GgmlType::f16);
+  EXPECT_EQ(type_of(t, "blk.0.ssm_conv1d.weight"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "blk.0.ssm_ba.weight"), GgmlType::q4_k);
+  EXPECT_EQ(type_of(t, "blk.3.attn_v.weight"), GgmlType::q6_k);  // first of 12: more bits
+  EXPECT_EQ(type_of(t, "blk.7.attn_v.weight"), GgmlType::q4_k);  // second: not
+  EXPECT_EQ(type_of(t, "blk.0.ffn_down_exps.weight"), GgmlType::q6_k);
+  EXPECT_EQ(type_of(t, "blk.6.ffn_down_exps.weight"), GgmlType::q4_k);
+}
+
 // Gemma 3n E2B: gemma3's block plus 11 per-block tensors (per-layer input gate and projection,
 // AltUp, LAuReL) and 5 global ones (src/models/gemma3n.cpp); 24 x 30 + 7 = 727 tensors.
 // AltUp's and LAuReL's tensors and per_layer_model_proj are never quantized (llama-quant.cpp's
@@ -656,7 +706,7 @@ TEST(Tensors, EveryListedArchitectureHasALayout) {
         "gemma3",        "phi3",       "deepseek2", "gpt-oss",  "command-r", "starcoder2",
         "bert",          "nomic-bert", "olmo2",     "granite",  "internlm2", "llama4",
         "phi2",          "mistral3",   "qwen2vl",   "qwen25vl", "qwen3vl",   "qwen3vlmoe",
-        "granitehybrid", "gemma3n",    "mllama"}) {
+        "granitehybrid", "gemma3n",    "qwen3next", "mllama"}) {
     EXPECT_TRUE(has_tensor_layout(arch)) << arch;
   }
   EXPECT_FALSE(has_tensor_layout("mamba"));
