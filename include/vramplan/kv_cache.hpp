@@ -50,6 +50,12 @@ struct KvCache {
   Bytes recurrent = 0;           // all R and S tensors (f32)
   std::int32_t kv_layers = 0;    // layers with a KV cache
   std::int32_t swa_layers = 0;   // of those, sliding-window layers
+  // mllama's image cache (Ollama's encoder cache, kvcache/encoder.go; already in k and v): each
+  // cross-attention block keeps one image's K and V as the projections wrote them, F32
+  // whatever the cache type, cross.tokens rows of head_dim x kv heads each, for any context
+  // and slot count. Ollama's own estimate counts the same (fs/ggml/ggml.go GraphSize, mllama).
+  Bytes cross = 0;
+  std::int32_t cross_layers = 0;
 
   [[nodiscard]] Bytes total() const { return k + v + recurrent; }
 };

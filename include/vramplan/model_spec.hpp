@@ -72,6 +72,21 @@ struct Recurrent {
   bool operator==(const Recurrent&) const = default;
 };
 
+// Cross-attention blocks (mllama, Llama 3.2 Vision, as Ollama's own engine runs it:
+// model/models/mllama at v0.24.0). Such a block attends to the encoded image instead of the
+// context: it has no context cache; Ollama keeps its K and V for one image in an encoder cache
+// (kvcache/encoder.go, kv_cache.hpp). Empty when absent.
+struct CrossAttention {
+  std::vector<std::int32_t> layers;  // block indices, ascending (attention.cross_attention_layers)
+  // Vision tokens cached per image: max_num_tiles x ((image_size / patch_size)^2 + 1); Ollama
+  // pads every image to the maximum tile count (mllama EncodeMultimodal).
+  std::int64_t tokens = 0;
+
+  [[nodiscard]] bool present() const { return !layers.empty(); }
+  [[nodiscard]] bool has(std::int32_t il) const;
+  bool operator==(const CrossAttention&) const = default;
+};
+
 // What made a file whose tensor types are generated rather than read (a catalog entry).
 enum class Quantizer : std::uint8_t {
   llama_quantize,  // llama.cpp's llama-quantize with no overrides
@@ -106,6 +121,7 @@ struct ModelSpec {
   Mla mla;
   Moe moe;
   Recurrent recurrent;
+  CrossAttention cross;
 
   // Only read when the tensor types are generated (tensors.hpp); a file's types are its own.
   Quantizer quantizer = Quantizer::llama_quantize;
@@ -138,6 +154,7 @@ struct LayerAttention {
   bool has_kv = true;        // false: recurrent-only layer, NextN block, KV-less encoder
   bool swa = false;          // sliding-window layer
   bool recurrent = false;    // carries recurrent state
+  bool cross = false;        // cross-attention block (mllama): K/V in the image cache, not here
   std::int64_t k_width = 0;  // n_embd_k_gqa: elements of K per token
   std::int64_t v_width = 0;  // n_embd_v_gqa: elements of V per token (0 with an MLA V-less cache)
 };

@@ -4,8 +4,12 @@
 // names from convert_hf_to_gguf.py (@ModelBase.register) and gguf-py's tensor_mapping.py.
 #include <algorithm>
 #include <array>
+#include <string>
+
+#include <fmt/format.h>
 
 #include <vramplan/architecture.hpp>
+#include <vramplan/error.hpp>
 
 namespace vramplan {
 namespace {
@@ -242,6 +246,14 @@ const auto& table() {
       // (ggml_rope_multi, src/models/qwen2vl.cpp) and is not rebuilt: closed forms.
       {.name = "qwen2vl", .tensor_layout = true, .qkv_bias = true, .hf_swa_opt_in = true},
       {.name = "qwen25vl", .tensor_layout = true, .qkv_bias = true, .hf_swa_opt_in = true},
+      // Llama 3.2 Vision as Ollama converts and runs it (convert/convert_mllama.go, model/
+      // models/mllama, v0.24.0): llama's self-attention blocks plus cross-attention blocks
+      // (spec.cross: tensors in tensors.cpp, an image cache in kv_cache.cpp). The vision
+      // tower's v.* and the projector's mm.* tensors sit in the same file and are the
+      // catalog's projector. rope_freqs.weight is not emitted, as for llama. llama.cpp has no
+      // loader for it and Ollama 0.30 removed its own engine: planned for Ollama's engine only.
+      // The graph (cross-attention over the image tokens) is not rebuilt: closed forms.
+      {.name = "mllama", .tensor_layout = true, .ollama_engine_only = true},
       // DeepSeek-V2/V3/R1, Kimi-K2, GLM-4.7-Flash: MLA with kv_b split into attn_k_b /
       // attn_v_b as the current converter writes it, shared experts, leading dense blocks,
       // NextN blocks (src/models/deepseek2.cpp). The graph is rebuilt for V2-Lite-style
@@ -412,6 +424,14 @@ const Architecture& architecture(std::string_view name) {
 }
 
 std::span<const Architecture> architectures() { return table(); }
+
+void refuse_ollama_engine_only(std::string_view engine, std::string_view arch) {
+  throw Error(ErrorKind::bad_input,
+              fmt::format("{} cannot load architecture '{}' (no loader for it in llama.cpp or "
+                          "vLLM); only Ollama's own engine runs it, up to Ollama 0.24: use ",
+                          engine, arch),
+              Setting::engine, " ollama");
+}
 
 bool known_architecture(std::string_view name) { return find(name) != nullptr; }
 

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/compute.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/reserve_graph.hpp>
@@ -214,6 +215,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   est.total_layers = spec.n_layer + 1;
   Config config = config_in;
 
+  if (architecture(spec.arch).ollama_engine_only && engine.id != EngineId::ollama) {
+    refuse_ollama_engine_only(engine.display, spec.arch);
+  }
   if (config.parallel < 1 || config.parallel > 256) {
     throw Error(ErrorKind::invalid_setting,
                 fmt::format("parallel must be between 1 and 256, got {}", config.parallel));

@@ -160,6 +160,17 @@ KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
         ++cache.kv_layers;
         if (a.swa) ++cache.swa_layers;
       }
+      if (a.cross) {
+        const std::int64_t rows = checked_mul(spec.cross.tokens, spec.n_head_kv_at(il), kv_what);
+        const Bytes k = checked_mul(checked_mul(rows, spec.head_dim_k(), kv_what), 4, kv_what);
+        const Bytes v = checked_mul(checked_mul(rows, spec.head_dim_v(), kv_what), 4, kv_what);
+        cache.k = checked_add(cache.k, k, kv_what);
+        cache.v = checked_add(cache.v, v, kv_what);
+        cache.cross = checked_add(cache.cross, checked_add(k, v, kv_what), kv_what);
+        layer = checked_add(k, v, kv_what);
+        (void)checked_add(cache.k, cache.v, kv_what);  // total()
+        ++cache.cross_layers;
+      }
       if (a.recurrent) {
         // llama-memory-recurrent.cpp: R and S tensors, always F32, one row per sequence.
         cache.recurrent = checked_add(cache.recurrent, state_per_layer, rs_what);

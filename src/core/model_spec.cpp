@@ -1,5 +1,7 @@
 #include <vramplan/model_spec.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <vramplan/architecture.hpp>
@@ -22,6 +24,10 @@ bool is_swa_layer(const SlidingWindow& swa, std::int32_t il) {
 
 }  // namespace
 
+bool CrossAttention::has(std::int32_t il) const {
+  return std::binary_search(layers.begin(), layers.end(), il);
+}
+
 LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il) {
   LayerAttention out;
   out.recurrent =
@@ -36,7 +42,9 @@ LayerAttention layer_attention(const ModelSpec& spec, std::int32_t il) {
   // Gemma 3n: blocks from kv_layers_from_start on attend to an earlier block's cache.
   const std::int32_t own_kv_until = architecture(spec.arch).kv_layers_from_start;
   const bool shared_kv = own_kv_until > 0 && il >= own_kv_until;
-  if (!spec.causal || nextn || shared_kv || n_kv == 0) {
+  // mllama's cross-attention blocks cache the image's K/V, not the context's (kv_cache.cpp).
+  out.cross = spec.cross.has(il);
+  if (!spec.causal || nextn || shared_kv || n_kv == 0 || out.cross) {
     out.has_kv = false;
     return out;
   }
@@ -120,6 +128,22 @@ void validate(const ModelSpec& spec, const std::string& where) {
       spec.recurrent.inner_size % spec.recurrent.group_count != 0) {
     invalid(where, fmt::format("recurrent.inner_size {} is not a multiple of group_count {}",
                                spec.recurrent.inner_size, spec.recurrent.group_count));
+  }
+  // Cross-attention (mllama): ascending block indices; the image tokens capped far above
+  // Llama 3.2 Vision's 6404 (4 tiles of 1601) so that one layer's cache stays below 2^40 bytes.
+  if (spec.cross.layers.size() > static_cast<std::size_t>(spec.n_layer)) {
+    invalid(where, fmt::format("cross_attention lists {} layers for {} layers",
+                               spec.cross.layers.size(), spec.n_layer));
+  }
+  for (std::size_t i = 0; i < spec.cross.layers.size(); ++i) {
+    in_range(spec.cross.layers[i], 0, spec.n_layer - 1, "cross_attention layer");
+    if (i > 0 && spec.cross.layers[i] <= spec.cross.layers[i - 1]) {
+      invalid(where, "cross_attention layers must be ascending and distinct");
+    }
+  }
+  in_range(spec.cross.tokens, 0, 1 << 20, "cross_attention.tokens");
+  if (spec.cross.present() && spec.cross.tokens == 0) {
+    invalid(where, "cross_attention needs tokens (vision tokens cached per image)");
   }
   if (spec.n_ff == 0 && !spec.moe.present() && spec.n_ff_per_layer.empty()) {
     invalid(where, "ffn must be greater than zero for a dense model");

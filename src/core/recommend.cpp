@@ -298,6 +298,9 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
     for (FileType quant : entries[e].quants) {
       const std::int64_t position = order++;
       if (!serves(entries[e], request.task)) continue;
+      // Families only Ollama's own engine ran (mllama, up to Ollama 0.24): neither llama.cpp nor
+      // the Ollama releases vramplan follows load them, so they are never recommended.
+      if (architecture(entries[e].spec.arch).ollama_engine_only) continue;
       candidates.push_back(
           {&entries[e], e, quant, quality_score(entries[e].params_published, quant), position});
     }

@@ -256,9 +256,32 @@ void altup_block(Layout& l, std::int32_t il) {
   l.blk(il, "laurel_post_norm.weight", l.embd());
 }
 
+// A cross-attention block of mllama as Ollama's converter writes it (convert/convert_mllama.go
+// renames transformers' MllamaCrossAttentionDecoderLayer; model/models/mllama/model_text.go
+// loads it, v0.24.0): per-head Q/K RMS norms, Q/K/V/O projections of the self-attention
+// blocks' widths (K and V read the projected image), and two scalar tanh gates, on the
+// attention and on the FFN output.
+void cross_attention_block(Layout& l, std::int32_t il) {
+  l.norm(il, "attn_norm", false);
+  l.blk(il, "cross_attn_q_norm.weight", l.head_k());
+  l.blk(il, "cross_attn_q_proj.weight", l.embd(), l.q_width());
+  l.blk(il, "cross_attn_k_norm.weight", l.head_k());
+  l.blk(il, "cross_attn_k_proj.weight", l.embd(), l.k_width(il));
+  l.blk(il, "cross_attn_v_proj.weight", l.embd(), l.v_width(il));
+  l.blk(il, "cross_attn_o_proj.weight", l.o_width(), l.embd());
+  l.blk(il, "cross_attn_attn_gate", 1);
+  l.norm(il, "ffn_norm", false);
+  l.ffn(il, Ffn::gated, l.ff(il));
+  l.blk(il, "cross_attn_mlp_gate", 1);
+}
+
 // One block of any family, in the order llama.cpp's loader creates the tensors.
 void block(Layout& l, const Architecture& a, std::int32_t il) {
   const ModelSpec& s = l.spec();
+  if (s.cross.has(il)) {
+    cross_attention_block(l, il);
+    return;
+  }
   const bool bias = a.norm == Norm::layer;
   if (a.attn_norm) l.norm(il, "attn_norm", bias);
   const bool recurrent =

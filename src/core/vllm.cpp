@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/tensors.hpp>
 #include <vramplan/vllm.hpp>
@@ -486,6 +487,9 @@ void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp) {
 
 VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   const ModelSpec& spec = model.spec;
+  if (architecture(spec.arch).ollama_engine_only) {
+    refuse_ollama_engine_only("vLLM", spec.arch);
+  }
   if (request.gpus.empty()) {
     throw Error(ErrorKind::invalid_setting, "vLLM needs ", Setting::vram,
                 " (the memory of each GPU, as torch sees it)");

@@ -53,6 +53,7 @@ const YamlKeys model_keys{
     "kv_heads_per_layer",
     "ffn_per_layer",
     "recurrent",
+    "cross_attention",
     "quantizer",
 };
 const YamlKeys swa_keys{"window", "period", "dense_first", "layers"};
@@ -63,6 +64,7 @@ const YamlKeys moe_keys{"experts",   "experts_used",  "ffn_exp", "shared_experts
 const YamlKeys projector_keys{"bytes", "description"};
 const YamlKeys recurrent_keys{"conv_kernel", "inner_size",     "state_size",
                               "group_count", "time_step_rank", "layers"};
+const YamlKeys cross_attention_keys{"layers", "tokens"};
 const char* const required_keys[] = {"id",    "name",  "arch",    "layers", "embd",
                                      "heads", "vocab", "context", "quants"};
 
@@ -323,6 +325,18 @@ class Reader final : public YamlFieldReader {
             fail(field.value.Mark(),
                  fmt::format("missing required key 'bytes' in 'projector' of {}", where()));
           e.projector = std::move(p);
+        });
+      } else if (key == "cross_attention") {
+        section(field, key, cross_attention_keys, [&](const auto& g) {
+          for (const auto& [k, v] : g) {
+            if (k == "layers") s.cross.layers = integers<std::int32_t>(v, k);
+            if (k == "tokens") s.cross.tokens = integer(v, k, 1, 1 << 20);
+          }
+          for (const char* k : {"layers", "tokens"}) {
+            if (!g.contains(k))
+              fail(field.value.Mark(),
+                   fmt::format("missing required key '{}' in 'cross_attention' of {}", k, where()));
+          }
         });
       } else if (key == "recurrent") {
         section(field, key, recurrent_keys, [&](const auto& g) {

@@ -88,6 +88,24 @@ class Keys {
     return std::vector<std::int64_t>(static_cast<std::size_t>(n_layer), *value);
   }
 
+  // Block indices: an integer array of at most n_layer entries, each in [0, n_layer). Empty
+  // when absent.
+  [[nodiscard]] std::vector<std::int32_t> layer_indices(const std::string& key,
+                                                        std::int64_t n_layer) const {
+    const GgufValue* v = find(key);
+    if (v == nullptr) return {};
+    const GgufArray* a = v->as_array();
+    if (a == nullptr || a->count > static_cast<std::uint64_t>(n_layer)) {
+      fail(*v, key, fmt::format("must be an array of at most {} block indices", n_layer));
+    }
+    std::vector<std::int32_t> out;
+    for (std::int64_t x : integers(*v, key, *a)) {
+      check_range(*v, key, x, 0, n_layer - 1);
+      out.push_back(static_cast<std::int32_t>(x));
+    }
+    return out;
+  }
+
   // Per-layer flags: a bool array, or an integer array (non-zero = true), of n_layer entries.
   [[nodiscard]] std::vector<bool> layer_flags(const GgufValue& v, const std::string& key,
                                               std::int64_t n_layer) const {
@@ -348,6 +366,21 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
   }
 
   s.swa = sliding_window(k, a.swa, n_layer);
+  // mllama's cross-attention blocks (Ollama convert/convert_mllama.go writes the list) and the
+  // vision tokens one image leaves in their cache: max_num_tiles x ((image_size / patch_size)^2
+  // + 1), Ollama padding every image to the maximum tile count; without those keys the 4 x 1601
+  // Ollama's own estimate assumes (fs/ggml/ggml.go GraphSize, v0.24.0).
+  s.cross.layers = k.layer_indices(k.key("attention.cross_attention_layers"), n_layer);
+  if (s.cross.present()) {
+    const auto image = k.opt_int(k.key("vision.image_size"), 1, 1 << 14);
+    const auto patch = k.opt_int(k.key("vision.patch_size"), 1, 1 << 14);
+    const auto tiles = k.opt_int(k.key("vision.max_num_tiles"), 1, 64);
+    s.cross.tokens = 4 * 1601;
+    if (image && patch && tiles) {
+      const std::int64_t side = *image / *patch;
+      s.cross.tokens = *tiles * (side * side + 1);  // below 2^35: validate() caps it
+    }
+  }
   // Encoders get no KV cache (llama_model::create_memory returns none for them).
   s.causal = !a.encoder && !a.bidirectional && k.opt_bool(k.key("attention.causal")).value_or(true);
   s.tied_embeddings = file.find_tensor("output.weight") == nullptr;

@@ -82,6 +82,10 @@ void write_entry(std::string& out, const CatalogEntry& e) {
       fmt::format("    s.recurrent = Recurrent{{{}, {}, {}, {}, {}, {}}};\n",
                   s.recurrent.conv_kernel, s.recurrent.inner_size, s.recurrent.state_size,
                   s.recurrent.group_count, s.recurrent.time_step_rank, bools(s.recurrent.layers));
+  if (s.cross.present()) {
+    out += fmt::format("    s.cross = CrossAttention{{{}, {}}};\n", list(s.cross.layers),
+                       s.cross.tokens);
+  }
   out += "    out.push_back(std::move(e));\n  }\n";
 }
 

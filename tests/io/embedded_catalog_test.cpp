@@ -430,6 +430,7 @@ TEST(EmbeddedCatalog, EveryFamilyBareNameResolvesToTheLibrarysLatest) {
                                 {"llama3", "llama3:8b"},
                                 {"llama3.1", "llama3.1:8b"},
                                 {"llama3.2", "llama3.2:3b"},
+                                {"llama3.2-vision", "llama3.2-vision:11b"},
                                 {"llama3.3", "llama3.3:70b"},
                                 {"llama4", "llama4:16x17b"},
                                 {"llava", "llava:7b"},

@@ -262,6 +262,28 @@ TEST_F(GgufModel, Qwen35HybridHasKvOnlyInFullAttentionLayers) {
   EXPECT_EQ(spec_of(w), test::qwen36_27b());
 }
 
+// mllama as Ollama's converter writes it (convert/convert_mllama.go): the cross-attention block
+// list and the vision keys that size one image's cache, 4 x ((560 / 14)^2 + 1) = 6404 tokens.
+TEST_F(GgufModel, MllamaReadsItsCrossAttentionBlocksAndImageTokens) {
+  GgufWriter w = model_writer("mllama", 40, 4096, 14336, 32, 128256, 131072);
+  w.set_u32("mllama.attention.head_count_kv", 8);
+  const std::array<std::int32_t, 8> cross{3, 8, 13, 18, 23, 28, 33, 38};
+  w.set_array_i32("mllama.attention.cross_attention_layers", cross);
+  w.set_u32("mllama.vision.image_size", 560);
+  w.set_u32("mllama.vision.patch_size", 14);
+  w.set_u32("mllama.vision.max_num_tiles", 4);
+  const ModelSpec s = spec_of(w);
+  EXPECT_EQ(s.cross.layers, std::vector<std::int32_t>(cross.begin(), cross.end()));
+  EXPECT_EQ(s.cross.tokens, 6404);
+  EXPECT_FALSE(layer_attention(s, 3).has_kv);
+  EXPECT_TRUE(layer_attention(s, 3).cross);
+  EXPECT_TRUE(layer_attention(s, 4).has_kv);
+
+  const std::array<std::int32_t, 2> outside{3, 40};  // block 40 of 40
+  w.set_array_i32("mllama.attention.cross_attention_layers", outside);
+  EXPECT_THROW((void)spec_of(w), Error);
+}
+
 TEST_F(GgufModel, Lfm2PerLayerKvHeadsMarkConvLayers) {
   GgufWriter w = model_writer("lfm2", 16, 2048, 8192, 32, 65536, 128000, true);
   std::vector<std::int32_t> kv(16, 0);

@@ -221,4 +221,22 @@ inline ModelSpec gemma3n_e2b() {
   return s;
 }
 
+// Llama 3.2 Vision 11B's text model as Ollama converts it (transformers' MllamaTextConfig
+// defaults, which are 11B's; Ollama convert/convert_mllama.go): Llama 3.1 8B's shape with
+// cross-attention blocks 3, 8, ..., 38 that cache one image of 4 tiles x 1601 tokens
+// (Ollama fs/ggml/ggml.go GraphSize, mllama).
+inline ModelSpec mllama_11b() {
+  ModelSpec s;
+  s.arch = "mllama";
+  s.n_layer = 40;
+  s.n_embd = 4096;
+  s.n_ff = 14336;
+  s.n_head = 32;
+  s.n_head_kv = 8;
+  s.n_vocab = 128256;
+  s.n_ctx_train = 131072;
+  s.cross = CrossAttention{.layers = {3, 8, 13, 18, 23, 28, 33, 38}, .tokens = 4 * 1601};
+  return s;
+}
+
 }  // namespace vramplan::test

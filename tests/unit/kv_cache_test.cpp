@@ -125,6 +125,26 @@ TEST(KvCache, Gemma3nKeepsKvInItsFirstTwentyBlocksOnly) {
   EXPECT_EQ(kv.total(), 288 * mib);
 }
 
+// mllama (Llama 3.2 Vision 11B): the 32 self-attention blocks keep the context's cache; the 8
+// cross-attention blocks keep one image's K and V in F32 whatever the cache type, for any
+// context: Ollama's estimate (fs/ggml/ggml.go GraphSize @v0.24.0) sizes each as
+// headsKV x (headK + headV) x 4 bytes x 1601 vision tokens x 4 tiles = 8 x 256 x 4 x 6404
+// = 52,461,568 bytes, 419,692,544 for the 8 blocks (400.25 MiB).
+TEST(KvCache, MllamaCachesOneImageInItsCrossAttentionBlocks) {
+  for (const GgmlType type : {GgmlType::f16, GgmlType::q8_0}) {
+    for (const std::int64_t n_ctx : {2048, 8192}) {
+      const KvCache kv = kv_cache(test::mllama_11b(), ctx(n_ctx, 1, type));
+      const Bytes context_part = 32 * 2 * n_ctx * row_bytes(type, 1024);
+      EXPECT_EQ(kv.kv_layers, 32);
+      EXPECT_EQ(kv.cross_layers, 8);
+      EXPECT_EQ(kv.cross, 419692544);
+      EXPECT_EQ(kv.total(), context_part + 419692544) << n_ctx;
+      EXPECT_EQ(kv.per_layer[3], 52461568);
+      EXPECT_EQ(kv.per_layer[4], 2 * n_ctx * row_bytes(type, 1024));
+    }
+  }
+}
+
 TEST(KvCache, EncodersHaveNoCache) {
   ModelSpec s = test::llama31_8b();
   s.causal = false;

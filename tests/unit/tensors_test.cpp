@@ -636,6 +636,42 @@ TEST(Tensors, Gemma3nHasPerLayerEmbeddingsAltupAndLaurel) {
   EXPECT_NEAR(static_cast<double>(parameter_count(t)), 4.46e9, 0.005e9);
 }
 
+// Llama 3.2 Vision 11B (mllama) as Ollama's converter writes the text model: 32 llama blocks of
+// 9 tensors and 8 cross-attention blocks of 13 (attn_norm, cross_attn_q_norm/q_proj/k_norm/
+// k_proj/v_proj/o_proj, cross_attn_attn_gate, ffn_norm, ffn_gate/up/down, cross_attn_mlp_gate;
+// model/models/mllama/model_text.go @v0.24.0), plus token_embd, output_norm and output:
+// 32 x 9 + 8 x 13 + 3 = 395. The parameter count is the text part of transformers' model: every
+// block has Llama 3.1 8B's projections, so 40 x 218.1M + 2 x 525.3M (embeddings, head).
+TEST(Tensors, MllamaHasCrossAttentionBlocksWithGates) {
+  const std::vector<TensorInfo> t = generate_tensors(test::mllama_11b(), FileType::mostly_q4_k_m);
+  EXPECT_EQ(t.size(), 395U);
+  const auto shape = [&](const std::string& name) {
+    const TensorInfo* info = find(t, name);
+    return info == nullptr ? std::array<std::int64_t, 4>{} : info->ne;
+  };
+  using S = std::array<std::int64_t, 4>;
+  EXPECT_EQ(shape("blk.3.cross_attn_q_proj.weight"), (S{4096, 4096, 1, 1}));
+  EXPECT_EQ(shape("blk.3.cross_attn_k_proj.weight"), (S{4096, 1024, 1, 1}));
+  EXPECT_EQ(shape("blk.38.cross_attn_v_proj.weight"), (S{4096, 1024, 1, 1}));
+  EXPECT_EQ(shape("blk.38.cross_attn_o_proj.weight"), (S{4096, 4096, 1, 1}));
+  EXPECT_EQ(shape("blk.3.cross_attn_q_norm.weight"), (S{128, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.3.cross_attn_attn_gate"), (S{1, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.3.cross_attn_mlp_gate"), (S{1, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.3.ffn_down.weight"), (S{14336, 4096, 1, 1}));
+  EXPECT_EQ(find(t, "blk.3.attn_q.weight"), nullptr);  // no self-attention in a cross block
+  EXPECT_EQ(find(t, "blk.4.cross_attn_q_proj.weight"), nullptr);
+  EXPECT_EQ(shape("blk.4.attn_k.weight"), (S{4096, 1024, 1, 1}));
+  EXPECT_EQ(type_of(t, "blk.3.cross_attn_attn_gate"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "blk.3.cross_attn_k_norm.weight"), GgmlType::f32);
+  EXPECT_EQ(type_of(t, "blk.3.cross_attn_q_proj.weight"), GgmlType::q4_k);
+  // Worked out by hand from the module shapes of transformers' MllamaForCausalLM for the 11B
+  // config: 9,775,192,080 parameters, its embedding table having vocab + 8 rows (the image
+  // tokens), which the layout leaves out (8 x 4096). With the vision tower and projector
+  // (895,028,755 in the checkpoint) that is 10,670,220,835: the "10.7B" Hugging Face shows
+  // for meta-llama/Llama-3.2-11B-Vision.
+  EXPECT_EQ(parameter_count(t), 9775192080 - 8 * 4096);
+}
+
 // The Ollama library's gemma3n files keep per_layer_token_embd as converted (F16): only that
 // tensor differs from llama-quantize's mix, and the other tensors' counters are undisturbed.
 TEST(Tensors, OllamaBuildKeepsGemma3nPerLayerEmbeddingsInF16) {
@@ -670,7 +706,7 @@ TEST(Tensors, EveryListedArchitectureHasALayout) {
         "gemma3",        "phi3",       "deepseek2", "gpt-oss",  "command-r", "starcoder2",
         "bert",          "nomic-bert", "olmo2",     "granite",  "internlm2", "llama4",
         "phi2",          "mistral3",   "qwen2vl",   "qwen25vl", "qwen3vl",   "qwen3vlmoe",
-        "granitehybrid", "gemma3n",    "qwen3next"}) {
+        "granitehybrid", "gemma3n",    "qwen3next", "mllama"}) {
     EXPECT_TRUE(has_tensor_layout(arch)) << arch;
   }
   EXPECT_FALSE(has_tensor_layout("mamba"));
