@@ -152,8 +152,9 @@ struct Architecture {
   // projections (4 streams), and per block the per-layer input gate and projection, AltUp's
   // router and coefficients, and the LAuReL low-rank residual (the widths above).
   bool altup = false;
-  // Only Ollama's own (Go) engine runs the family: llama.cpp has no loader for it, so a
-  // llama.cpp or vLLM plan is refused (mllama: Ollama model/models/mllama, up to v0.24.0).
+  // Only Ollama's own (Go) engine ran the family (mllama: Ollama model/models/mllama, up to
+  // v0.24.0), which Ollama 0.30 removed; llama.cpp and vLLM have no loader for it. No engine
+  // release vramplan follows loads it, so every plan of it is refused.
   bool ollama_engine_only = false;
 
   GraphRules graph;  // rebuilt when dense or moe is set
@@ -183,9 +184,9 @@ struct Architecture {
   bool hf_layer_pattern_first = false;
 };
 
-// Throws the one error line (bad_input) for a plan of an ollama_engine_only family on another
-// engine, naming the engine and the architecture and pointing at the engine setting.
-[[noreturn]] void refuse_ollama_engine_only(std::string_view engine, std::string_view arch);
+// Throws the one error line (bad_input) for a plan of an ollama_engine_only family, naming the
+// architecture and saying why no followed engine release loads it.
+[[noreturn]] void refuse_ollama_engine_only(std::string_view arch);
 
 // The architecture named `name` (general.architecture); an unknown name gets the generic
 // entry: no tensor layout, no rebuilt graph, the sliding window only where the file spells

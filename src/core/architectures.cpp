@@ -425,12 +425,12 @@ const Architecture& architecture(std::string_view name) {
 
 std::span<const Architecture> architectures() { return table(); }
 
-void refuse_ollama_engine_only(std::string_view engine, std::string_view arch) {
+void refuse_ollama_engine_only(std::string_view arch) {
   throw Error(ErrorKind::bad_input,
-              fmt::format("{} cannot load architecture '{}' (no loader for it in llama.cpp or "
-                          "vLLM); only Ollama's own engine runs it, up to Ollama 0.24: use ",
-                          engine, arch),
-              Setting::engine, " ollama");
+              fmt::format("no engine release vramplan follows loads architecture '{}': llama.cpp "
+                          "(so Ollama 0.30 and later) and vLLM have no loader for it, and only "
+                          "Ollama's own engine ran it, up to Ollama 0.24",
+                          arch));
 }
 
 bool known_architecture(std::string_view name) { return find(name) != nullptr; }

@@ -215,8 +215,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   est.total_layers = spec.n_layer + 1;
   Config config = config_in;
 
-  if (architecture(spec.arch).ollama_engine_only && engine.id != EngineId::ollama) {
-    refuse_ollama_engine_only(engine.display, spec.arch);
+  if (architecture(spec.arch).ollama_engine_only) {
+    refuse_ollama_engine_only(spec.arch);
   }
   if (config.parallel < 1 || config.parallel > 256) {
     throw Error(ErrorKind::invalid_setting,

@@ -488,7 +488,7 @@ void vllm_check_tensor_parallel(const ModelSpec& spec, std::int32_t tp) {
 VllmEstimate vllm_estimate(const Model& model, const VllmRequest& request) {
   const ModelSpec& spec = model.spec;
   if (architecture(spec.arch).ollama_engine_only) {
-    refuse_ollama_engine_only("vLLM", spec.arch);
+    refuse_ollama_engine_only(spec.arch);
   }
   if (request.gpus.empty()) {
     throw Error(ErrorKind::invalid_setting, "vLLM needs ", Setting::vram,
