@@ -50,6 +50,7 @@ enum class FindingKind {
   ctx_clamped,          // ctx, model_max (Ollama clamps)
   ctx_above_max,        // ctx, model_max, engine
   embedding_one_slot,   // parallel
+  arch_one_slot,        // parallel, arch
   vision_min_ctx,       // ctx
   compute_closed_form,  // arch
   experts_on_host,      // cpu_moe, bytes

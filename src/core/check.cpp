@@ -478,7 +478,8 @@ class Checker {
                                       {"total_layers", std::int64_t{m.total_layers}}}));
       }
       for (const Finding& note : run.estimate.notes) {
-        if (note.kind == FindingKind::ctx_clamped || note.kind == FindingKind::embedding_one_slot) {
+        if (note.kind == FindingKind::ctx_clamped || note.kind == FindingKind::embedding_one_slot ||
+            note.kind == FindingKind::arch_one_slot) {
           Finding named = note;
           named.facts.insert(named.facts.begin(), Fact{"model", m.name});
           e.findings.push_back(std::move(named));

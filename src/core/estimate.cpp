@@ -1,6 +1,8 @@
 #include <vramplan/estimate.hpp>
 
 #include <algorithm>
+#include <iterator>
+#include <string_view>
 #include <numeric>
 #include <string>
 #include <unordered_map>
@@ -51,6 +53,16 @@ std::vector<int> place_layers(std::int32_t n_layer, std::int32_t gpu_layers,
     device[static_cast<std::size_t>(il)] = static_cast<int>(index);
   }
   return device;
+}
+
+// Architectures Ollama loads with one slot whatever OLLAMA_NUM_PARALLEL says (ollama/ollama
+// server/sched.go, v0.33.0-rc2: "model architecture does not currently support parallel
+// requests").
+bool ollama_one_slot(std::string_view arch) {
+  static constexpr std::string_view archs[] = {
+      "mllama", "qwen3vl", "qwen3vlmoe", "qwen35",         "qwen35moe",      "qwen3next",
+      "lfm2",   "lfm2moe", "nemotron_h", "nemotron_h_moe", "nemotron_h_omni"};
+  return std::find(std::begin(archs), std::end(archs), arch) != std::end(archs);
 }
 
 std::string device_name(Backend backend, std::size_t index) {
@@ -270,6 +282,10 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     if (!spec.causal && config.parallel > 1) {
       est.notes.push_back(
           Finding(FindingKind::embedding_one_slot, {{"parallel", config.parallel}}));
+      config.parallel = 1;
+    } else if (ollama_one_slot(spec.arch) && config.parallel > 1) {
+      est.notes.push_back(Finding(FindingKind::arch_one_slot,
+                                  {{"parallel", config.parallel}, {"arch", spec.arch}}));
       config.parallel = 1;
     }
     if (model.projector > 0 && config.ctx < 2048) {

@@ -74,6 +74,8 @@ std::string_view to_string(FindingKind kind) {
       return "ctx_above_max";
     case FindingKind::embedding_one_slot:
       return "embedding_one_slot";
+    case FindingKind::arch_one_slot:
+      return "arch_one_slot";
     case FindingKind::vision_min_ctx:
       return "vision_min_ctx";
     case FindingKind::compute_closed_form:

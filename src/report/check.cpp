@@ -102,7 +102,8 @@ Json fix_json(const CheckFix& fix, const std::vector<SpelledChange>& spelled) {
 
 // A finding's sentence; a planner note about one of several models says which.
 std::string checked_finding_text(const Finding& f) {
-  if (f.kind == FindingKind::ctx_clamped || f.kind == FindingKind::embedding_one_slot) {
+  if (f.kind == FindingKind::ctx_clamped || f.kind == FindingKind::embedding_one_slot ||
+      f.kind == FindingKind::arch_one_slot) {
     for (const Fact& fact : f.facts) {
       if (fact.name != "model") continue;
       if (const auto* name = std::get_if<std::string>(&fact.value)) {

@@ -185,6 +185,9 @@ std::string describe(const Finding& f) {
     case K::embedding_one_slot:
       return format_text("Ollama runs embedding models with one slot; parallel {} -> 1",
                          f.number("parallel"));
+    case K::arch_one_slot:
+      return format_text("Ollama runs {} models with one slot; parallel {} -> 1", f.word("arch"),
+                         f.number("parallel"));
     case K::vision_min_ctx:
       return format_text(
           "Ollama raises the context of vision models to at least 2048; {} -> "

@@ -156,6 +156,31 @@ TEST(Estimate, PipelineParallelKeepsFourCopiesOfTheInputsOnEachDevice) {
   EXPECT_EQ(partial.host().compute, partial_single.host().compute);
 }
 
+// Ollama loads some architectures with one slot whatever OLLAMA_NUM_PARALLEL says
+// (server/sched.go): 4 slots of a Qwen3-VL shape cost the KV cache of one, with a note.
+// llama-server has no such rule.
+TEST(Estimate, OllamaRunsSomeArchitecturesWithOneSlot) {
+  ModelSpec vl = test::llama31_8b();
+  vl.arch = "qwen3vl";
+  const Model m = test::simple_model(vl);
+  const Estimate four = estimate(m, engine(EngineId::ollama), Backend::cpu, config(4096, 4, 0), {});
+  const Estimate one = estimate(m, engine(EngineId::ollama), Backend::cpu, config(4096, 1, 0), {});
+  EXPECT_EQ(four.config.parallel, 1);
+  EXPECT_EQ(four.kv.total(), one.kv.total());
+  EXPECT_EQ(four.kv.total(), gib / 2);
+  EXPECT_NE(std::find(four.notes.begin(), four.notes.end(),
+                      Finding(FindingKind::arch_one_slot, {{"parallel", 4}, {"arch", "qwen3vl"}})),
+            four.notes.end());
+  const Estimate server =
+      estimate(m, engine(EngineId::llamacpp), Backend::cpu, config(4 * 4096, 4, 0), {});
+  EXPECT_EQ(server.kv.total(), 4 * one.kv.total());
+  // Another architecture keeps its slots on Ollama.
+  const Model llama = test::simple_model(test::llama31_8b());
+  EXPECT_EQ(
+      estimate(llama, engine(EngineId::ollama), Backend::cpu, config(4096, 4, 0), {}).kv.total(),
+      4 * one.kv.total());
+}
+
 TEST(Estimate, ContextAboveTheModelMaximumIsClampedWithANote) {
   const Model m = test::simple_model(test::mistral_7b());
   const Estimate e = estimate(m, engine(EngineId::ollama), Backend::cpu, config(65536, 1, 0), {});
