@@ -109,6 +109,19 @@ inline ModelSpec deepseek_v3() {
   return s;
 }
 
+// The qwen35/qwen3next layout (full_attention_interval 4): every 4th block keeps
+// attention with the spec's n_head_kv KV heads, the others a recurrent Gated DeltaNet.
+inline void every_4th_block_attends(ModelSpec& s) {
+  const auto n = static_cast<std::size_t>(s.n_layer);
+  s.n_head_kv_per_layer.assign(n, 0);
+  s.recurrent.layers.assign(n, false);
+  for (std::size_t il = 0; il < n; ++il) {
+    const bool full = (il + 1) % 4 == 0;
+    s.n_head_kv_per_layer[il] = full ? s.n_head_kv : 0;
+    s.recurrent.layers[il] = !full;
+  }
+}
+
 // Qwen3.6-27B (qwen35): 64 layers, every 4th full attention, Gated DeltaNet elsewhere
 // (llama.cpp src/llama-memory-recurrent.cpp, checked against a published log).
 inline ModelSpec qwen36_27b() {
@@ -128,13 +141,7 @@ inline ModelSpec qwen36_27b() {
                           .state_size = 128,
                           .group_count = 16,
                           .time_step_rank = 48};
-  s.n_head_kv_per_layer.assign(64, 0);
-  s.recurrent.layers.assign(64, false);
-  for (int il = 0; il < 64; ++il) {
-    const bool full = (il + 1) % 4 == 0;
-    s.n_head_kv_per_layer[static_cast<std::size_t>(il)] = full ? 4 : 0;
-    s.recurrent.layers[static_cast<std::size_t>(il)] = !full;
-  }
+  every_4th_block_attends(s);
   return s;
 }
 
@@ -191,13 +198,7 @@ inline ModelSpec qwen3_next_80b() {
                           .state_size = 128,
                           .group_count = 16,
                           .time_step_rank = 32};
-  s.n_head_kv_per_layer.assign(48, 0);
-  s.recurrent.layers.assign(48, false);
-  for (int il = 0; il < 48; ++il) {
-    const bool full = (il + 1) % 4 == 0;
-    s.n_head_kv_per_layer[static_cast<std::size_t>(il)] = full ? 2 : 0;
-    s.recurrent.layers[static_cast<std::size_t>(il)] = !full;
-  }
+  every_4th_block_attends(s);
   return s;
 }
 
@@ -226,15 +227,9 @@ inline ModelSpec gemma3n_e2b() {
 // cross-attention blocks 3, 8, ..., 38 that cache one image of 4 tiles x 1601 tokens
 // (Ollama fs/ggml/ggml.go GraphSize, mllama).
 inline ModelSpec mllama_11b() {
-  ModelSpec s;
+  ModelSpec s = llama31_8b();
   s.arch = "mllama";
   s.n_layer = 40;
-  s.n_embd = 4096;
-  s.n_ff = 14336;
-  s.n_head = 32;
-  s.n_head_kv = 8;
-  s.n_vocab = 128256;
-  s.n_ctx_train = 131072;
   s.cross = CrossAttention{.layers = {3, 8, 13, 18, 23, 28, 33, 38}, .tokens = 4 * 1601};
   return s;
 }
