@@ -790,12 +790,20 @@ TEST(GgufCorpus, WritesSeedFiles) {
   GgufWriter lfm2 = model("lfm2");
   const std::array<std::int32_t, 4> kv{0, 2, 0, 2};
   lfm2.set_array_i32("lfm2.attention.head_count_kv", kv);
+  // mllama's cross-attention block list and the vision keys that size its image cache.
+  GgufWriter mllama = model("mllama");
+  const std::array<std::int32_t, 2> cross{1, 3};
+  mllama.set_array_i32("mllama.attention.cross_attention_layers", cross);
+  mllama.set_u32("mllama.vision.image_size", 560);
+  mllama.set_u32("mllama.vision.patch_size", 14);
+  mllama.set_u32("mllama.vision.max_num_tiles", 4);
   const std::vector<std::pair<std::string, GgufWriter>> models{
       {"model_llama.gguf", model("llama")},
       {"model_gemma2.gguf", model("gemma2")},
       {"model_deepseek2.gguf", mla},
       {"model_qwen35.gguf", hybrid},
-      {"model_lfm2.gguf", lfm2}};
+      {"model_lfm2.gguf", lfm2},
+      {"model_mllama.gguf", mllama}};
   for (const auto& [name, writer] : models) {
     const std::string bytes = file_bytes(writer);
     MemorySource source(bytes);
