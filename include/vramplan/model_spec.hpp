@@ -91,8 +91,12 @@ struct CrossAttention {
 enum class Quantizer : std::uint8_t {
   llama_quantize,  // llama.cpp's llama-quantize with no overrides
   // The Ollama library's build (`ollama create --quantize`): llama-quantize's mix, except the
-  // tensors Ollama keeps at their converted type (detail::ollama_keeps_converted).
+  // tensors Ollama keeps at their converted type (detail::keeps_converted).
   ollama,
+  // The library's builds quantized by Ollama 0.6.5 to 0.6.8 (March to early May 2025), whose
+  // llama.cpp quantizer left every tensor with "v." or "mm." in its name as converted: attn_v
+  // among them (detail::keeps_converted).
+  ollama_065,
 };
 
 struct ModelSpec {

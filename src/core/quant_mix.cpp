@@ -394,8 +394,28 @@ QuantState make_quant_state(const ModelSpec& spec, const std::vector<TensorRole>
 // 2025-06-26, the release that added gemma3n: the library's gemma3n files date from then), and
 // since the quantizer became llama-quantize (9db4bdba, 2026-05-29) llamaQuantizeArgs passes
 // `--tensor-type ^per_layer_token_embd\.weight$=f16` for Q4_K_S and Q4_K_M.
-bool ollama_keeps_converted(std::string_view arch, std::string_view name) {
-  return arch == "gemma3n" && name == "per_layer_token_embd.weight";
+//
+// Ollama 0.6.5 to 0.6.8 quantized with the llama.cpp copy it vendored, patched to leave vision
+// tensors alone by a substring test: `quantize &= name.find("v.") == std::string::npos` and the
+// same for "mm." (ollama/ollama llama/llama.cpp/src/llama-quant.cpp, 6bd0a983 "model: support
+// for mistral-small in the ollama runner", 2025-03-14, first in v0.6.5). "blk.N.attn_v.weight"
+// contains "v.", so every attn_v stayed as converted (F16) in the files made with it, until the
+// quantizer moved to Go (424810450 "Move quantization to new backend", 2025-05-06, v0.6.9-rc0
+// and v0.7.0), whose test spares "_v.". The library's April 2025 qwen3 files are such builds:
+// the Qwen3 8B one Ollama serves loads as 36 f16, 199 q4_K, 19 q6_K and 145 f32 tensors, 4.86
+// GiB (intel/ipex-llm issue 13301), the Qwen3 32B one as 64 f16, 353 q4_K, 33 q6_K, 18.81 GiB
+// (ollama/ollama issue 14774): one f16 attn_v per block, no attn_v among the q6_K.
+bool keeps_converted(Quantizer who, std::string_view arch, std::string_view name) {
+  switch (who) {
+    case Quantizer::llama_quantize:
+      return false;
+    case Quantizer::ollama:
+      return arch == "gemma3n" && name == "per_layer_token_embd.weight";
+    case Quantizer::ollama_065:
+      return name.find("v.") != std::string_view::npos ||
+             name.find("mm.") != std::string_view::npos;
+  }
+  return false;
 }
 
 // llama_ftype_get_default_type.

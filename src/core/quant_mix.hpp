@@ -65,9 +65,9 @@ struct QuantState {
 [[nodiscard]] QuantState make_quant_state(const ModelSpec& spec,
                                           const std::vector<TensorRole>& roles);
 
-// True when the Ollama library's build of an `arch` model keeps the tensor `name` at the type
-// the converter wrote, where llama-quantize would quantize it (Quantizer::ollama).
-[[nodiscard]] bool ollama_keeps_converted(std::string_view arch, std::string_view name);
+// True when the build `who` made of an `arch` model keeps the tensor `name` at the type the
+// converter wrote, where llama-quantize would quantize it (Quantizer::ollama, ollama_065).
+[[nodiscard]] bool keeps_converted(Quantizer who, std::string_view arch, std::string_view name);
 
 // The type llama_ftype_get_default_type gives the bulk of the weights.
 [[nodiscard]] GgmlType default_type(FileType ftype);

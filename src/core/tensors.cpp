@@ -437,8 +437,7 @@ TensorLayout::TensorLayout(const ModelSpec& spec) : spec_(spec) {
   NameFacts facts;
   for (std::size_t i = 0; i < tensors_.size(); ++i) {
     native_mxfp4_[i] = native_mxfp4(arch, tensors_[i]);
-    keeps_converted_[i] = spec.quantizer == Quantizer::ollama &&
-                          detail::ollama_keeps_converted(spec.arch, tensors_[i].name);
+    keeps_converted_[i] = detail::keeps_converted(spec.quantizer, spec.arch, tensors_[i].name);
     const NameFacts::Entry& f = facts.of(tensors_[i]);
     roles_.push_back(f.role);
     weight_slots_.push_back(f.slot);

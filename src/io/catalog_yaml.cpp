@@ -256,11 +256,14 @@ class Reader final : public YamlFieldReader {
         const std::string who = string(field, key);
         if (who == "ollama") {
           s.quantizer = Quantizer::ollama;
+        } else if (who == "ollama-0.6.5") {
+          s.quantizer = Quantizer::ollama_065;
         } else if (who == "llama-quantize") {
           s.quantizer = Quantizer::llama_quantize;
         } else {
           fail(mark_of(field.value, field.key),
-               fmt::format("unknown quantizer '{}' in {} (expected 'llama-quantize' or 'ollama')",
+               fmt::format("unknown quantizer '{}' in {} (expected 'llama-quantize', 'ollama' "
+                           "or 'ollama-0.6.5')",
                            who, where()));
         }
       } else if (key == "nextn_layers") {

@@ -68,6 +68,7 @@ void write_entry(std::string& out, const CatalogEntry& e) {
   out +=
       fmt::format("    s.tied_embeddings = {};\n    s.causal = {};\n", s.tied_embeddings, s.causal);
   if (s.quantizer == Quantizer::ollama) out += "    s.quantizer = Quantizer::ollama;\n";
+  if (s.quantizer == Quantizer::ollama_065) out += "    s.quantizer = Quantizer::ollama_065;\n";
   out += fmt::format("    s.n_head_kv_per_layer = {};\n    s.n_ff_per_layer = {};\n",
                      list(s.n_head_kv_per_layer), list(s.n_ff_per_layer));
   out += fmt::format("    s.swa = SlidingWindow{{{}, {}, {}, {}}};\n", s.swa.window, s.swa.period,

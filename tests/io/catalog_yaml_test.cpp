@@ -220,12 +220,21 @@ TEST(CatalogYaml, QuantizerIsReadAndAnUnknownOneLocated) {
   const std::string ollama =
       replace(valid, "    layers: 16\n", "    layers: 16\n    quantizer: ollama\n");
   EXPECT_EQ(parse_catalog(ollama, "models/x.yaml").front().spec.quantizer, Quantizer::ollama);
+  const std::string ollama_065 =
+      replace(valid, "    layers: 16\n", "    layers: 16\n    quantizer: ollama-0.6.5\n");
+  EXPECT_EQ(parse_catalog(ollama_065, "models/x.yaml").front().spec.quantizer,
+            Quantizer::ollama_065);
   EXPECT_EQ(parse_catalog(valid, "models/x.yaml").front().spec.quantizer,
             Quantizer::llama_quantize);
   EXPECT_EQ(
       error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    quantizer: lmstudio\n")),
       "models/x.yaml:14:16: unknown quantizer 'lmstudio' in model 'tiny-1b' (expected "
-      "'llama-quantize' or 'ollama')");
+      "'llama-quantize', 'ollama' or 'ollama-0.6.5')");
+  // The version is part of the name: a bare release number is not guessed at.
+  EXPECT_NE(
+      error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    quantizer: ollama-0.6\n"))
+          .find("unknown quantizer 'ollama-0.6'"),
+      std::string::npos);
 }
 
 TEST(CatalogYaml, DuplicateIdWithinAFile) {

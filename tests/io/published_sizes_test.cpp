@@ -81,6 +81,56 @@ constexpr Published derived[] = {
 INSTANTIATE_TEST_SUITE_P(DerivedFromGgufFiles, PublishedSize, testing::ValuesIn(derived),
                          case_name);
 
+// The Ollama library's April 2025 qwen3 files, as llama.cpp's loader printed them when Ollama
+// served them: the tensor count of each type and the size in GiB (two decimals). The 8B:
+// intel/ipex-llm issue 13301; the 32B: ollama/ollama issue 14774 ("qwen3:32b" startup log, blob
+// 3291abe70f16 per ollama/ollama issue 10740). Built by Ollama 0.6.5-0.6.8: attn_v F16.
+struct LoadedFile {
+  const char* name;
+  int f32, f16, q4_k, q6_k;
+  double gib;
+};
+
+constexpr LoadedFile ollama_qwen3_files[] = {
+    {"qwen3:8b", 145, 36, 199, 19, 4.86},
+    {"qwen3:32b", 257, 64, 353, 33, 18.81},
+};
+
+TEST(OllamaQwen3Files, CatalogReproducesTheLoadersTensorTypes) {
+  static const Catalog catalog = io::load_catalog({}, "");
+  for (const LoadedFile& f : ollama_qwen3_files) {
+    const auto ref = catalog.resolve(f.name);
+    ASSERT_TRUE(ref.has_value()) << f.name;
+    int f32 = 0, f16 = 0, q4_k = 0, q6_k = 0, other = 0;
+    Bytes total = 0;
+    for (const TensorInfo& t : generate_tensors(ref->entry->spec, ref->quant)) {
+      total += t.bytes();
+      switch (t.type) {
+        case GgmlType::f32:
+          ++f32;
+          break;
+        case GgmlType::f16:
+          ++f16;
+          break;
+        case GgmlType::q4_k:
+          ++q4_k;
+          break;
+        case GgmlType::q6_k:
+          ++q6_k;
+          break;
+        default:
+          ++other;
+      }
+    }
+    EXPECT_EQ(f32, f.f32) << f.name;
+    EXPECT_EQ(f16, f.f16) << f.name;
+    EXPECT_EQ(q4_k, f.q4_k) << f.name;
+    EXPECT_EQ(q6_k, f.q6_k) << f.name;
+    EXPECT_EQ(other, 0) << f.name;
+    EXPECT_NEAR(static_cast<double>(total) / (1024.0 * 1024.0 * 1024.0), f.gib, 0.005) << f.name;
+  }
+}
+
 // Text-only GGUF files published on Hugging Face for entries whose Ollama tags have no sourced
 // size: the same shape and quantization mix without the vision tower (generate_tensors leaves the
 // projector out). Mistral Small 3.2 24B (2506): bartowski's GGUFs (llama.cpp b5697) Q4_K_M

@@ -24,9 +24,15 @@ class CatalogModels {
     if (it == models_.end()) {
       const std::optional<ModelRef> ref = catalog_.resolve(name);
       if (!ref || ref->entry == nullptr) throw std::runtime_error("not in catalog: " + name);
+      ModelSpec spec = ref->entry->spec;
+      // The measured files were written by vramplan_make_gguf from the catalog before its qwen3
+      // entries described Ollama 0.6.5's build (attn_v F16, 2026-12-05): their tensors are
+      // llama-quantize's mix (the CPU records' tensor_bytes say so). Re-measured files would
+      // follow the entry.
+      if (spec.quantizer == Quantizer::ollama_065) spec.quantizer = Quantizer::llama_quantize;
       it = models_
-               .emplace(name, make_model(name, "catalog", ref->entry->spec, ref->quant,
-                                         generate_tensors(ref->entry->spec, ref->quant)))
+               .emplace(name, make_model(name, "catalog", spec, ref->quant,
+                                         generate_tensors(spec, ref->quant)))
                .first;
     }
     return it->second;

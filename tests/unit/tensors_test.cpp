@@ -700,6 +700,52 @@ TEST(Tensors, OllamaBuildKeepsGemma3nPerLayerEmbeddingsInF16) {
             generate_tensors(test::llama31_8b(), FileType::mostly_q4_k_m));
 }
 
+// Ollama 0.6.5-0.6.8 quantized with a llama.cpp copy that skipped every name holding "v.", so
+// attn_v stayed F16. The Qwen3 8B file the library serves (an April 2025 build) loads as 145
+// f32, 36 f16, 199 q4_K and 19 q6_K tensors, 4.86 GiB (llama.cpp's loader lines quoted in
+// intel/ipex-llm issue 13301); llama-quantize's own mix of that shape is 217 q4_K and 37 q6_K.
+TEST(Tensors, Ollama065BuildKeepsAttnVAsConverted) {
+  ModelSpec qwen3_8b;
+  qwen3_8b.arch = "qwen3";
+  qwen3_8b.n_layer = 36;
+  qwen3_8b.n_embd = 4096;
+  qwen3_8b.n_ff = 12288;
+  qwen3_8b.n_head = 32;
+  qwen3_8b.n_head_kv = 8;
+  qwen3_8b.key_length = 128;
+  qwen3_8b.value_length = 128;
+  qwen3_8b.n_vocab = 151936;
+  qwen3_8b.n_ctx_train = 40960;
+  const auto count = [](const std::vector<TensorInfo>& t, GgmlType type) {
+    return std::count_if(t.begin(), t.end(), [&](const TensorInfo& x) { return x.type == type; });
+  };
+  const std::vector<TensorInfo> plain = generate_tensors(qwen3_8b, FileType::mostly_q4_k_m);
+  EXPECT_EQ(count(plain, GgmlType::f16), 0);
+  EXPECT_EQ(count(plain, GgmlType::q4_k), 217);
+  EXPECT_EQ(count(plain, GgmlType::q6_k), 37);
+
+  ModelSpec ollama = qwen3_8b;
+  ollama.quantizer = Quantizer::ollama_065;
+  const std::vector<TensorInfo> t = generate_tensors(ollama, FileType::mostly_q4_k_m);
+  EXPECT_EQ(count(t, GgmlType::f32), 145);
+  EXPECT_EQ(count(t, GgmlType::f16), 36);
+  EXPECT_EQ(count(t, GgmlType::q4_k), 199);
+  EXPECT_EQ(count(t, GgmlType::q6_k), 19);
+  for (const TensorInfo& x : t) {
+    if (x.type == GgmlType::f16) {
+      EXPECT_NE(x.name.find(".attn_v.weight"), std::string::npos);
+    }
+  }
+  // The loader prints the size in GiB with two decimals.
+  Bytes total = 0;
+  for (const TensorInfo& x : t) total += x.bytes();
+  const double gib = static_cast<double>(total) / (1024.0 * 1024.0 * 1024.0);
+  EXPECT_NEAR(gib, 4.86, 0.005);
+  // A float file is the converter's output: nothing differs.
+  EXPECT_EQ(generate_tensors(ollama, FileType::mostly_f16),
+            generate_tensors(qwen3_8b, FileType::mostly_f16));
+}
+
 TEST(Tensors, EveryListedArchitectureHasALayout) {
   for (const char* arch :
        {"llama",         "qwen2",      "qwen3",     "qwen3moe", "gemma",     "gemma2",
