@@ -115,7 +115,11 @@ struct ModelSpec {
   std::int64_t n_vocab = 0;
   std::int64_t n_ctx_train = 0;  // context_length
   bool tied_embeddings = false;  // no output.weight: token_embd doubles as the output head
-  bool causal = true;            // false for embedding encoders (bert, nomic-bert): no KV reuse
+  // The GGUF stores output.weight although the config ties the head (its converter wrote one,
+  // e.g. a duplicate lm_head the checkpoint holds). Only the generated GGUF tensors have it: the
+  // quantizer then sees an untied file; vLLM ties the head as the config says.
+  bool stored_output = false;
+  bool causal = true;  // false for embedding encoders (bert, nomic-bert): no KV reuse
 
   // Optional per-layer overrides (GGUF arrays). Empty = use the scalar for every layer.
   std::vector<std::int32_t> n_head_kv_per_layer;

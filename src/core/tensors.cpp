@@ -335,7 +335,7 @@ void model_layout(Layout& l, const Architecture& a) {
     l.add("dense_3.weight", 4 * l.embd(), l.embd());
     return;
   }
-  if (!s.tied_embeddings) l.add("output.weight", l.embd(), s.n_vocab);
+  if (!s.tied_embeddings || s.stored_output) l.add("output.weight", l.embd(), s.n_vocab);
   if (a.output_bias) l.add("output.bias", s.n_vocab);
 }
 

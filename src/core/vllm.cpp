@@ -421,7 +421,10 @@ Model vllm_checkpoint_model(const Model& model, VllmDtype dtype) {
   if (dtype == VllmDtype::checkpoint) return model;
   const FileType ftype = dtype == VllmDtype::fp16 ? FileType::mostly_f16 : FileType::mostly_bf16;
   const GgmlType half = dtype == VllmDtype::fp16 ? GgmlType::f16 : GgmlType::bf16;
-  std::vector<TensorInfo> tensors = generate_tensors(model.spec, ftype);
+  // A GGUF's duplicate of a tied head (ModelSpec::stored_output) is not in vLLM's weights.
+  ModelSpec checkpoint = model.spec;
+  checkpoint.stored_output = false;
+  std::vector<TensorInfo> tensors = generate_tensors(checkpoint, ftype);
   for (TensorInfo& t : tensors) {
     if (t.type == GgmlType::f32) t.type = half;  // vLLM keeps norms in the model dtype
   }

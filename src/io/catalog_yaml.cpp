@@ -44,6 +44,7 @@ const YamlKeys model_keys{
     "vocab",
     "context",
     "tied_embeddings",
+    "stored_output",
     "causal",
     "sliding_window",
     "mla",
@@ -250,6 +251,8 @@ class Reader final : public YamlFieldReader {
         s.n_ctx_train = integer(field, key, 1, std::numeric_limits<std::int32_t>::max());
       } else if (key == "tied_embeddings") {
         s.tied_embeddings = boolean(field, key);
+      } else if (key == "stored_output") {
+        s.stored_output = boolean(field, key);
       } else if (key == "causal") {
         s.causal = boolean(field, key);
       } else if (key == "quantizer") {

@@ -67,6 +67,7 @@ void write_entry(std::string& out, const CatalogEntry& e) {
   out += fmt::format("    s.n_vocab = {};\n    s.n_ctx_train = {};\n", s.n_vocab, s.n_ctx_train);
   out +=
       fmt::format("    s.tied_embeddings = {};\n    s.causal = {};\n", s.tied_embeddings, s.causal);
+  if (s.stored_output) out += "    s.stored_output = true;\n";
   if (s.quantizer == Quantizer::ollama) out += "    s.quantizer = Quantizer::ollama;\n";
   if (s.quantizer == Quantizer::ollama_065) out += "    s.quantizer = Quantizer::ollama_065;\n";
   out += fmt::format("    s.n_head_kv_per_layer = {};\n    s.n_ff_per_layer = {};\n",

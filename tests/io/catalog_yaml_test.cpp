@@ -11,6 +11,7 @@
 
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/tensors.hpp>
 
 namespace vramplan::io {
 namespace {
@@ -235,6 +236,29 @@ TEST(CatalogYaml, QuantizerIsReadAndAnUnknownOneLocated) {
       error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    quantizer: ollama-0.6\n"))
           .find("unknown quantizer 'ollama-0.6'"),
       std::string::npos);
+}
+
+// stored_output: a tied head whose duplicate the GGUF stores. The generated file has
+// output.weight (and token_embd takes the default type), the spec stays tied.
+TEST(CatalogYaml, StoredOutputIsReadAndAddsTheHeadToTheFile) {
+  const std::string stored =
+      replace(valid, "    layers: 16\n", "    layers: 16\n    stored_output: true\n");
+  const ModelSpec a = parse_catalog(valid, "models/x.yaml").front().spec;  // tied
+  ASSERT_TRUE(a.tied_embeddings);
+  const ModelSpec b = parse_catalog(stored, "models/x.yaml").front().spec;
+  EXPECT_FALSE(a.stored_output);
+  EXPECT_TRUE(b.stored_output);
+  EXPECT_TRUE(b.tied_embeddings);
+  const auto has_output = [](const ModelSpec& s) {
+    for (const TensorInfo& t : generate_tensors(s, FileType::mostly_q4_k_m)) {
+      if (t.name == "output.weight") return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(has_output(a));
+  EXPECT_TRUE(has_output(b));
+  EXPECT_NE(error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    stored_output: 2\n")),
+            "");
 }
 
 TEST(CatalogYaml, DuplicateIdWithinAFile) {

@@ -84,7 +84,8 @@ INSTANTIATE_TEST_SUITE_P(DerivedFromGgufFiles, PublishedSize, testing::ValuesIn(
 // The Ollama library's April 2025 qwen3 files, as llama.cpp's loader printed them when Ollama
 // served them: the tensor count of each type and the size in GiB (two decimals). The 8B:
 // intel/ipex-llm issue 13301; the 32B: ollama/ollama issue 14774 ("qwen3:32b" startup log, blob
-// 3291abe70f16 per ollama/ollama issue 10740). Built by Ollama 0.6.5-0.6.8: attn_v F16.
+// 3291abe70f16 per ollama/ollama issue 10740). Built by Ollama 0.6.5-0.6.8: attn_v F16. The
+// 0.6B: 311 tensors (blob 7f4030143c1c, ollama/ollama issue 10503), an output head included.
 struct LoadedFile {
   const char* name;
   int f32, f16, q4_k, q6_k;
@@ -129,6 +130,9 @@ TEST(OllamaQwen3Files, CatalogReproducesTheLoadersTensorTypes) {
     EXPECT_EQ(other, 0) << f.name;
     EXPECT_NEAR(static_cast<double>(total) / (1024.0 * 1024.0 * 1024.0), f.gib, 0.005) << f.name;
   }
+  const auto small = catalog.resolve("qwen3:0.6b");
+  ASSERT_TRUE(small.has_value());
+  EXPECT_EQ(generate_tensors(small->entry->spec, small->quant).size(), 311U);
 }
 
 // Text-only GGUF files published on Hugging Face for entries whose Ollama tags have no sourced
