@@ -507,7 +507,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                          config.flash_attn ? add(mask, hidden) : add(mul(3, mask), mul(2, hidden)));
     }
     // Below 32 tokens the expert matmuls of --cpu-moe blocks run on the CPU: the k experts'
-    // gate, up, SwiGLU and down rows of one layer (modelled, not measured).
+    // gate, up, SwiGLU and down rows of one layer. Checked against the scheduler replay
+    // (exact on 165 CUDA runs, none below 32 tokens): 0.05-3.3 MiB above it for Qwen3
+    // 30B-A3B, gpt-oss 20B and DeepSeek-Coder-V2 16B at 1-31 tokens; not measured on a GPU.
     if (experts_on_host > 0 && est.shape.n_ubatch < 32) {
       host.compute +=
           4 * est.shape.n_ubatch * spec.moe.n_expert_used * (3 * spec.moe.n_ff_exp + spec.n_embd);
