@@ -79,6 +79,26 @@ std::string device_name(Backend backend, std::size_t index) {
   return "CPU";
 }
 
+// Pipeline parallelism (llama_context's constructor, src/llama-context.cpp): several devices,
+// every layer offloaded (n_gpu_layers > n_layer), the layer split, the KV cache offloaded, no
+// tensor override (--n-cpu-moe is one: common/arg.cpp adds it to tensor_buft_overrides), and
+// async compute and events on every GPU. The scheduler then keeps GGML_SCHED_MAX_COPIES
+// copies of its inputs (ggml_backend_sched_new: n_copies = parallel ? 4 : 1).
+bool pipeline_parallel(const std::vector<int>& placement, const Config& config, std::size_t n_gpus,
+                       const sched::GpuRules& rules) {
+  const bool all_offloaded =
+      std::all_of(placement.begin(), placement.end(), [](int dev) { return dev >= 0; });
+  return n_gpus > 1 && all_offloaded && config.kv_offload && config.cpu_moe == 0 &&
+         rules.async_events;
+}
+
+// The backend's scheduler rules, for the closed forms' questions about them (which the replay
+// answers itself): CUDA's and Metal's from their sources, Vulkan's generic ones.
+const sched::GpuRules& backend_rules(Backend backend) {
+  if (const sched::GpuRules* rules = replay_rules(backend)) return *rules;
+  return sched::vulkan_generic();
+}
+
 // The compute buffers of the GPUs and the host from the scheduler replay (sched.hpp): the
 // prompt graph, then the generation graph (one token per sequence); each buffer keeps the
 // larger (llama_context::sched_reserve reserves both, ggml_gallocr never shrinks). Returns one
@@ -112,17 +132,7 @@ std::vector<Bytes> scheduled_compute(const Model& model, const ComputeParams& cp
   const int output_dev = placement[static_cast<std::size_t>(spec.n_layer)];
   p.output_on_gpu = output_dev >= 0;
   p.output_gpu = std::max(output_dev, 0);
-  // Pipeline parallelism (llama_context's constructor, src/llama-context.cpp): several devices,
-  // every layer offloaded (n_gpu_layers > n_layer), the layer split, the KV cache offloaded, no
-  // tensor override (--n-cpu-moe is one: common/arg.cpp adds it to tensor_buft_overrides), and
-  // async compute and events on every GPU. The scheduler then keeps GGML_SCHED_MAX_COPIES
-  // copies of its inputs (ggml_backend_sched_new: n_copies = parallel ? 4 : 1).
-  const bool all_offloaded =
-      std::all_of(placement.begin(), placement.end(), [](int dev) { return dev >= 0; });
-  if (n_gpus > 1 && all_offloaded && config.kv_offload && config.cpu_moe == 0 &&
-      rules.async_events) {
-    p.n_copies = sched::max_copies;
-  }
+  if (pipeline_parallel(placement, config, n_gpus, rules)) p.n_copies = sched::max_copies;
   p.cpu_moe = config.cpu_moe;
   p.kv_offload = config.kv_offload;
   p.op_offload = config.op_offload;
@@ -331,12 +341,18 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                               .flash_attn = config.flash_attn};
   est.kv = kv_cache(spec, est.context);
   est.shape = est.kv.shape;
+  // llama_context::sched_reserve reserves its graph for min(n_ctx, n_ubatch) tokens. A causal
+  // model's ubatch never exceeds its context (the batch is capped there); a non-causal one's
+  // can (llama-embedding's ubatch is its batch, 2048, beside a BERT's 512-token context), and
+  // its graph then has n_ctx tokens.
+  ContextShape graph_shape = est.shape;
+  graph_shape.n_ubatch = std::min(est.shape.n_ctx, est.shape.n_ubatch);
   const std::int64_t reserved = engine.output_reserve == OutputReserve::per_sequence
                                     ? std::min<std::int64_t>(est.shape.n_batch, config.parallel)
                                     : est.shape.n_batch;
-  est.n_outputs = std::min(reserved, est.shape.n_ubatch);
+  est.n_outputs = std::min(reserved, graph_shape.n_ubatch);
 
-  const ComputeParams cp{.shape = est.shape,
+  const ComputeParams cp{.shape = graph_shape,
                          .n_outputs = est.n_outputs,
                          .flash_attn = config.flash_attn,
                          .type_k = config.type_k,
@@ -454,7 +470,7 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     // Op offload (llama.cpp's default, src/llama-context.cpp): an op on a host weight with a
     // batch of 32 tokens or more runs on the GPU, which copies the weight into its compute
     // buffer; the CPU is left the graph inputs and the one-token generation graph.
-    const bool op_offload = config.op_offload && est.shape.n_ubatch >= 32;
+    const bool op_offload = config.op_offload && graph_shape.n_ubatch >= 32;
     for (std::size_t i = 0; i < gpus.size(); ++i) {
       DeviceUsage& d = devices[i];
       const bool holds_output = static_cast<int>(i) == output_dev;
@@ -474,11 +490,35 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     if (host.layers > 0 && !op_offload) {
       host.compute = checked_add(host.compute, graph.peak(output_dev < 0), compute_what);
     }
+    // Pipeline parallelism keeps sched::max_copies copies of every split's inputs, none freed.
+    // The closed form adds, on every GPU, the extra copies of the KQ mask as the GPU reads it
+    // (F16 with flash attention) and of the hidden state its first layer reads, and on every GPU
+    // after the first all the copies of the hidden state it receives; on the host, one more set
+    // of the inputs with flash attention, two more masks and one more hidden state without.
+    // Fitted to the scheduler replay, which the planner reports (test
+    // Estimate.PipelineParallelClosedFormFollowsTheReplay; docs/memory-model.md §6).
+    if (pipeline_parallel(placement, config, gpus.size(), backend_rules(backend))) {
+      const auto mul = [](Bytes a, Bytes b) { return checked_mul(a, b, compute_what); };
+      const auto add = [](Bytes a, Bytes b) { return checked_add(a, b, compute_what); };
+      const Bytes n_ub = graph_shape.n_ubatch;
+      const Bytes mask = mul(4 * n_ub, add(est.shape.n_ctx_seq, est.shape.n_swa_cells));
+      const Bytes hidden = mul(4 * n_ub, spec.n_embd);
+      const Bytes read_mask = config.flash_attn ? mask / 2 : mask;
+      const Bytes extra = mul(sched::max_copies - 1, add(read_mask, hidden));
+      for (std::size_t i = 0; i < gpus.size(); ++i) {
+        devices[i].compute = add(devices[i].compute, extra);
+        if (i > 0) devices[i].compute = add(devices[i].compute, mul(sched::max_copies, hidden));
+      }
+      host.compute = add(host.compute,
+                         config.flash_attn ? add(mask, hidden) : add(mul(3, mask), mul(2, hidden)));
+    }
     // Below 32 tokens the expert matmuls of --cpu-moe blocks run on the CPU: the k experts'
-    // gate, up, SwiGLU and down rows of one layer (modelled, not measured).
-    if (experts_on_host > 0 && est.shape.n_ubatch < 32) {
+    // gate, up, SwiGLU and down rows of one layer. Checked against the scheduler replay
+    // (exact on 165 CUDA runs, none below 32 tokens): 0.05-3.3 MiB above it for Qwen3
+    // 30B-A3B, gpt-oss 20B and DeepSeek-Coder-V2 16B at 1-31 tokens; not measured on a GPU.
+    if (experts_on_host > 0 && graph_shape.n_ubatch < 32) {
       host.compute +=
-          4 * est.shape.n_ubatch * spec.moe.n_expert_used * (3 * spec.moe.n_ff_exp + spec.n_embd);
+          4 * graph_shape.n_ubatch * spec.moe.n_expert_used * (3 * spec.moe.n_ff_exp + spec.n_embd);
     }
   }
   // A rebuilt graph: the scheduler replay gives every compute buffer, on one Vulkan GPU always,

@@ -156,6 +156,42 @@ TEST(Estimate, PipelineParallelKeepsFourCopiesOfTheInputsOnEachDevice) {
   EXPECT_EQ(partial.host().compute, partial_single.host().compute);
 }
 
+// The planner searches on the closed forms and reports the scheduler replay; with pipeline
+// parallelism the closed forms count the input copies too, so the configuration the search
+// finds is one the replay confirms. With flash attention (the default) each device's closed
+// form stays within 0.25 MiB below and 16 MiB above the replay; without it, within 64 MiB
+// below (the planner then searches again on the replay's shortfall). Without the copies the
+// closed forms of Llama 3.1 8B Q8_0 on two GPUs at 4096 tokens (flash attention on, 512-token
+// batches) were 36, 68 and 16 MiB below the replay on CUDA0, CUDA1 and the host.
+TEST(Estimate, PipelineParallelClosedFormFollowsTheReplay) {
+  for (const ModelSpec& spec : {test::llama31_8b(), test::mistral_7b(), test::phi4_14b()}) {
+    const Model m = test::simple_model(spec);
+    for (const std::size_t n_gpus : {2u, 3u}) {
+      for (const bool flash : {true, false}) {
+        for (const std::int32_t parallel : {1, 4}) {
+          Config c = config(8192 * parallel, parallel, spec.n_layer + 1);
+          c.flash_attn = flash;
+          c.kv_unified = true;
+          const std::vector<Bytes> gpus(n_gpus, 80 * gib);
+          const Engine& llama = engine(EngineId::llamacpp);
+          const Estimate closed = estimate(m, llama, Backend::cuda, c, gpus);
+          const Estimate replay =
+              estimate(m, llama, Backend::cuda, c, gpus, nullptr, &sched::cuda());
+          ASSERT_EQ(closed.devices.size(), replay.devices.size());
+          for (std::size_t i = 0; i < closed.devices.size(); ++i) {
+            SCOPED_TRACE(spec.arch + " " + closed.devices[i].name + " gpus " +
+                         std::to_string(n_gpus) + (flash ? " fa" : " no fa") + " parallel " +
+                         std::to_string(parallel));
+            const Bytes error = closed.devices[i].compute - replay.devices[i].compute;
+            EXPECT_GE(error, flash ? -mib / 4 : -64 * mib);
+            EXPECT_LE(error, 16 * mib);
+          }
+        }
+      }
+    }
+  }
+}
+
 // Ollama loads some architectures with one slot whatever OLLAMA_NUM_PARALLEL says
 // (server/sched.go): 4 slots of a Qwen3-VL shape cost the KV cache of one, with a note.
 // llama-server has no such rule.
@@ -283,6 +319,49 @@ TEST(Estimate, LibraryBatchSmallerThanTheSequencesIsRefused) {
   }
   c.n_batch = c.n_ubatch = 4;
   EXPECT_NO_THROW((void)estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu, c, {}));
+}
+
+// llama_context::sched_reserve reserves the graph for min(n_ctx, n_ubatch) tokens. An encoder's
+// batch is not capped at its context, so llama-embedding's ubatch of 2048 beside a BERT's
+// 512-token context reserves 512 tokens: the same compute buffers as a ubatch of 512, on the
+// CPU, with CUDA's closed form and with the CUDA scheduler replay (the ggml-org/ci V100 run of
+// bge-small at build 4863 printed 16.00 MiB on CUDA0, bench/accuracy/cuda-published).
+TEST(Estimate, AnEncoderReservesNoMoreTokensThanItsContext) {
+  ModelSpec s;  // the snowflake-arctic-embed-m shape (models/embedding.yaml)
+  s.arch = "bert";
+  s.n_layer = 12;
+  s.n_embd = 768;
+  s.n_ff = 3072;
+  s.n_head = 12;
+  s.n_head_kv = 12;
+  s.n_vocab = 30522;
+  s.n_ctx_train = 512;
+  s.tied_embeddings = true;
+  s.causal = false;
+  const Model m = make_model("m", "unit test", s, FileType::mostly_f16,
+                             generate_tensors(s, FileType::mostly_f16));
+  Config wide{.ctx = 512, .parallel = 1, .gpu_layers = 13, .n_batch = 2048, .n_ubatch = 2048};
+  Config fitted = wide;
+  fitted.n_batch = fitted.n_ubatch = 512;
+  const Engine& eng = engine(EngineId::llamacpp_lib);
+  for (const sched::GpuRules* rules :
+       {static_cast<const sched::GpuRules*>(nullptr), &sched::cuda()}) {
+    for (const Backend b : {Backend::cpu, Backend::cuda}) {
+      SCOPED_TRACE(testing::Message() << to_string(b) << (rules != nullptr ? " replay" : ""));
+      const std::vector<Bytes> gpus =
+          b == Backend::cpu ? std::vector<Bytes>{} : std::vector<Bytes>{16 * gib};
+      const Estimate a = estimate(m, eng, b, wide, gpus, nullptr, rules);
+      const Estimate f = estimate(m, eng, b, fitted, gpus, nullptr, rules);
+      ASSERT_EQ(a.devices.size(), f.devices.size());
+      for (std::size_t i = 0; i < a.devices.size(); ++i) {
+        EXPECT_EQ(a.devices[i].compute, f.devices[i].compute) << a.devices[i].name;
+        EXPECT_GT(a.devices[i].compute, 0) << a.devices[i].name;
+      }
+      EXPECT_EQ(a.n_outputs, 512);
+      // The ubatch the user asked for is still the one reported.
+      EXPECT_EQ(a.shape.n_ubatch, 2048);
+    }
+  }
 }
 
 // One compute memo shared by the estimates of several models (three quantizations of two
