@@ -186,7 +186,7 @@ Bytes weights_lower_bound(const CatalogEntry& entry, FileType quant, bool gpu) {
   if (entry.spec.arch == "gpt-oss")
     per_param = std::min(per_param, bytes_per_param(GgmlType::mxfp4));
   // The Ollama library's gemma3n keeps its per-layer token embeddings as converted (F16, or
-  // F32 in an F32 file; quant_mix.cpp ollama_keeps_converted). On the GPU they are not counted.
+  // F32 in an F32 file; quant_mix.cpp keeps_converted). On the GPU they are not counted.
   double kept = 0;
   if (!gpu && entry.spec.quantizer == Quantizer::ollama && architecture(entry.spec.arch).altup) {
     kept = std::min(params, static_cast<double>(kAltupPerLayerEmbd) * entry.spec.n_layer *
