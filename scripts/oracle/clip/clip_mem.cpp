@@ -1,8 +1,8 @@
 // clip_mem: prints the CLIP encoder's compute buffer as the pinned llama.cpp's tools/mtmd
 // reserves it (clip_init with warm-up: clip.cpp warmup -> reserve_compute_meta ->
 // ggml_backend_sched_reserve) on the CPU backend, with flash attention on and off.
-// Usage: GGML_LIB_DIR=DIR clip_mem MMPROJ.gguf  -> one line per setting: "fa=<on|off> weights=<B> compute=<B>"
-// Built by build.sh against the prebuilt ggml libraries of the same llama.cpp commit.
+// Usage: GGML_LIB_DIR=DIR clip_mem MMPROJ.gguf  -> one line per setting: "fa=<on|off> weights=<B>
+// compute=<B>" Built by build.sh against the prebuilt ggml libraries of the same llama.cpp commit.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   const char* dir = std::getenv("GGML_LIB_DIR");
   ggml_backend_load_all_from_path(dir);
   const size_t weights = file_weight_bytes(argv[1]);
-  for (const clip_flash_attn_type fa : {CLIP_FLASH_ATTN_TYPE_ENABLED, CLIP_FLASH_ATTN_TYPE_DISABLED}) {
+  for (const clip_flash_attn_type fa :
+       {CLIP_FLASH_ATTN_TYPE_ENABLED, CLIP_FLASH_ATTN_TYPE_DISABLED}) {
     clip_context_params cp{};
     cp.use_gpu = false;
     cp.device = nullptr;
@@ -56,8 +57,7 @@ int main(int argc, char** argv) {
       for (const auto& [dev, size] : clip_get_mem_usage(c)) total += size;
     }
     std::printf("fa=%s weights=%zu total=%zu compute=%zu\n",
-                fa == CLIP_FLASH_ATTN_TYPE_ENABLED ? "on" : "off", weights, total,
-                total - weights);
+                fa == CLIP_FLASH_ATTN_TYPE_ENABLED ? "on" : "off", weights, total, total - weights);
     clip_free(r.ctx_v);
     clip_free(r.ctx_a);
     clip_free(r.ctx_gen_a);

@@ -6,6 +6,7 @@ only sizes buffers. No numpy; GGUF v3 written by hand.
 
 Usage: make_mmproj.py PRESET OUT.gguf        presets: see PRESETS below
 """
+import json
 import struct
 import sys
 
@@ -67,10 +68,12 @@ def vit(t, n_layer, n_embd, n_ff, patch, n_pos, *, qkv_bias=True, class_embd=Fal
         t("v.post_ln.bias", [n_embd], F32)
 
 
-def gemma3(t, k, text_embd):
+def gemma3(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch=14, image=896,
+           merge=4):
     # SigLIP So400m/14 at 896 px (gemma3 4b/12b/27b): clip.cpp PROJECTOR_TYPE_GEMMA3,
     # models/siglip.cpp; mm.input_projection ne = [text_embd, 1152].
-    n_embd, n_ff, n_layer, patch, image = 1152, 4304, 27, 14, 896
+    SHAPE.update(kind="gemma3", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=merge, out=text_embd)
     vit(t, n_layer, n_embd, n_ff, patch, (image // patch) ** 2)
     t("mm.input_projection.weight", [text_embd, n_embd], F16)
     t("mm.soft_emb_norm.weight", [n_embd], F32)
@@ -81,19 +84,22 @@ def gemma3(t, k, text_embd):
     k("clip.vision.feed_forward_length", T_U32, n_ff)
     k("clip.vision.block_count", T_U32, n_layer)
     k("clip.vision.projection_dim", T_U32, text_embd)
-    k("clip.vision.attention.head_count", T_U32, 16)
+    k("clip.vision.attention.head_count", T_U32, n_head)
     k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
+    if merge != 4:
+        k("clip.vision.projector.scale_factor", T_U32, merge)
     k("clip.vision.image_size", T_U32, image)
     k("clip.vision.patch_size", T_U32, patch)
     k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
     k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
 
 
-def llava(t, k, text_embd):
+def llava(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=23, n_head=16, patch=14, image=336):
     # CLIP ViT-L/14 at 336 px as llama.cpp's llava converter writes it: 23 of 24 blocks
     # (the last is dropped), class embedding, pre-LN, no post-LN, no patch bias, MLP projector
     # mm.0 / mm.2 (clip.cpp PROJECTOR_TYPE_MLP, models/llava.cpp).
-    n_embd, n_ff, n_layer, patch, image = 1024, 4096, 23, 14, 336
+    SHAPE.update(kind="mlp", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=4, out=text_embd)
     vit(t, n_layer, n_embd, n_ff, patch, (image // patch) ** 2 + 1, class_embd=True,
         pre_ln=True, post_ln=False, patch_bias=False)
     t("mm.0.weight", [n_embd, text_embd], F16)
@@ -107,7 +113,7 @@ def llava(t, k, text_embd):
     k("clip.vision.feed_forward_length", T_U32, n_ff)
     k("clip.vision.block_count", T_U32, n_layer)
     k("clip.vision.projection_dim", T_U32, 768)
-    k("clip.vision.attention.head_count", T_U32, 16)
+    k("clip.vision.attention.head_count", T_U32, n_head)
     k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-5)
     k("clip.vision.image_size", T_U32, image)
     k("clip.vision.patch_size", T_U32, patch)
@@ -122,7 +128,13 @@ PRESETS = {
     "llava-7b": lambda t, k: llava(t, k, 4096),
     "llava-13b": lambda t, k: llava(t, k, 5120),
     "llava-34b": lambda t, k: llava(t, k, 7168),
+    # Other shapes, to check the rebuilt graph beyond the catalog's towers:
+    "gemma3-small": lambda t, k: gemma3(t, k, 512, n_embd=256, n_ff=1024, n_layer=3, n_head=4,
+                                        patch=16, image=512, merge=2),
+    "llava-vitb16-224": lambda t, k: llava(t, k, 2048, n_embd=768, n_ff=3072, n_layer=6,
+                                           n_head=12, patch=16, image=224),
 }
+SHAPE = {}
 
 
 def nbytes(shape, typ):
@@ -149,7 +161,7 @@ def main():
     with open(sys.argv[2], "wb") as f:
         f.write(head)
         f.truncate(len(head) + off)  # the data: a hole of zeros
-    print(f"{sys.argv[2]}: {len(tensors)} tensors, {off} data bytes")
+    print(json.dumps(SHAPE, separators=(",", ":")))  # the encoder's shape, for measure.sh
 
 
 if __name__ == "__main__":
