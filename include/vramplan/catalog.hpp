@@ -56,6 +56,9 @@ struct ModelRef {
   FileType quant = FileType::mostly_q4_k_m;
   bool quant_explicit = false;  // the name carried a quantization
   std::string matched;          // canonical spelling, e.g. "llama3.1:8b-q8_0"
+  // Parts of an Ollama tag that are neither a quantization nor a variant word the resolver
+  // knows ("h" of "llama3.1:8b-h"): the name resolved without them, which the caller says.
+  std::vector<std::string> unknown_parts;
 };
 
 class Catalog {

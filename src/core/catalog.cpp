@@ -115,6 +115,59 @@ constexpr std::string_view not_gguf =
   return {};
 }
 
+// Whether a part of an Ollama tag that names no quantization is one of the variant words the
+// library's tags use (tests/data/ollama-tags.tsv): a tuning ("instruct", "text", "chat",
+// "code", "python", "it", "base", "vision", "distill", "uncensored"), a stage ("alpha", "beta",
+// "preview", "long"), a size ("xs", "m", "l6": snowflake-arctic-embed's and all-minilm's), a
+// version ("v0.2", "v2.5"), a date or release number ("2407", "08"),
+// active parameters ("a3b", "e2b") or a base model ("mistral", "llama3.1"). Anything else still
+// resolves without it, but the caller is told (ModelRef::unknown_parts).
+[[nodiscard]] bool known_variant(std::string_view part) {
+  const std::string p = lower_ascii(part);
+  static constexpr std::string_view words[] = {
+      "instruct", "text",    "chat",       "code",  "python", "it",       "base",
+      "vision",   "distill", "uncensored", "alpha", "beta",   "preview",  "long",
+      "mistral",  "mixtral", "llama",      "qwen",  "tools",  "thinking", "math",
+      "coder",    "latest",  "xs",         "s",     "m",      "l"};
+  if (std::find(std::begin(words), std::end(words), p) != std::end(words)) return true;
+  const auto digits = [](std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (digits(p)) return true;  // 2407, 0528, 08
+  if (p.size() > 1 && p[0] == 'l' && digits(std::string_view(p).substr(1))) return true;  // l6
+  // v0.2, v2.5, v1
+  if (p.size() > 1 && p[0] == 'v') {
+    std::string_view rest = std::string_view(p).substr(1);
+    bool ok = true;
+    for (std::size_t start = 0; ok && start <= rest.size();) {
+      const std::size_t dot = rest.find('.', start);
+      const std::string_view piece =
+          rest.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+      ok = digits(piece);
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+    if (ok) return true;
+  }
+  // a3b, a22b, e2b: active or effective parameters
+  if (p.size() > 2 && (p[0] == 'a' || p[0] == 'e') && p.back() == 'b' &&
+      digits(std::string_view(p).substr(1, p.size() - 2))) {
+    return true;
+  }
+  // llama3, llama3.1, qwen2.5: a base model's name with its version
+  for (std::string_view family : {std::string_view("llama"), std::string_view("qwen")}) {
+    if (p.starts_with(family) && p.size() > family.size()) {
+      const std::string_view version = std::string_view(p).substr(family.size());
+      if (std::all_of(version.begin(), version.end(),
+                      [](char c) { return (c >= '0' && c <= '9') || c == '.'; })) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 // What "4-bit" means for a model: its default when that is a 4-bit type (what Ollama's
 // default tag serves), else the first 4-bit type it is offered in, else Q4_K_M.
 [[nodiscard]] bool is_four_bit(FileType type) {
@@ -373,7 +426,13 @@ class Resolver {
     const std::string rest = typed.tag.substr(best_length + 1);
     const std::vector<std::string> parts = split_dashes(rest);
     if (parts.back().empty()) return std::nullopt;
-    return make(*best, apply(quant_of(parts), *best), best_name, true);
+    ModelRef ref = make(*best, apply(quant_of(parts), *best), best_name, true);
+    for (const std::string& part : parts) {
+      if (quant_word(part).kind == QuantWord::Kind::none && !known_variant(part)) {
+        ref.unknown_parts.push_back(part);
+      }
+    }
+    return ref;
   }
 
   const std::vector<CatalogEntry>& entries_;

@@ -343,12 +343,18 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                               .flash_attn = config.flash_attn};
   est.kv = kv_cache(spec, est.context);
   est.shape = est.kv.shape;
+  // llama_context::sched_reserve reserves its graph for min(n_ctx, n_ubatch) tokens. A causal
+  // model's ubatch never exceeds its context (the batch is capped there); a non-causal one's
+  // can (llama-embedding's ubatch is its batch, 2048, beside a BERT's 512-token context), and
+  // its graph then has n_ctx tokens.
+  ContextShape graph_shape = est.shape;
+  graph_shape.n_ubatch = std::min(est.shape.n_ctx, est.shape.n_ubatch);
   const std::int64_t reserved = engine.output_reserve == OutputReserve::per_sequence
                                     ? std::min<std::int64_t>(est.shape.n_batch, config.parallel)
                                     : est.shape.n_batch;
-  est.n_outputs = std::min(reserved, est.shape.n_ubatch);
+  est.n_outputs = std::min(reserved, graph_shape.n_ubatch);
 
-  const ComputeParams cp{.shape = est.shape,
+  const ComputeParams cp{.shape = graph_shape,
                          .n_outputs = est.n_outputs,
                          .flash_attn = config.flash_attn,
                          .type_k = config.type_k,
@@ -483,7 +489,7 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     // Op offload (llama.cpp's default, src/llama-context.cpp): an op on a host weight with a
     // batch of 32 tokens or more runs on the GPU, which copies the weight into its compute
     // buffer; the CPU is left the graph inputs and the one-token generation graph.
-    const bool op_offload = config.op_offload && est.shape.n_ubatch >= 32;
+    const bool op_offload = config.op_offload && graph_shape.n_ubatch >= 32;
     for (std::size_t i = 0; i < gpus.size(); ++i) {
       DeviceUsage& d = devices[i];
       const bool holds_output = static_cast<int>(i) == output_dev;
@@ -513,7 +519,7 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     if (pipeline_parallel(placement, config, gpus.size(), backend_rules(backend))) {
       const auto mul = [](Bytes a, Bytes b) { return checked_mul(a, b, compute_what); };
       const auto add = [](Bytes a, Bytes b) { return checked_add(a, b, compute_what); };
-      const Bytes n_ub = est.shape.n_ubatch;
+      const Bytes n_ub = graph_shape.n_ubatch;
       const Bytes mask = mul(4 * n_ub, add(est.shape.n_ctx_seq, est.shape.n_swa_cells));
       const Bytes hidden = mul(4 * n_ub, spec.n_embd);
       const Bytes read_mask = config.flash_attn ? mask / 2 : mask;
@@ -529,9 +535,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     // gate, up, SwiGLU and down rows of one layer. Checked against the scheduler replay
     // (exact on 165 CUDA runs, none below 32 tokens): 0.05-3.3 MiB above it for Qwen3
     // 30B-A3B, gpt-oss 20B and DeepSeek-Coder-V2 16B at 1-31 tokens; not measured on a GPU.
-    if (experts_on_host > 0 && est.shape.n_ubatch < 32) {
+    if (experts_on_host > 0 && graph_shape.n_ubatch < 32) {
       host.compute +=
-          4 * est.shape.n_ubatch * spec.moe.n_expert_used * (3 * spec.moe.n_ff_exp + spec.n_embd);
+          4 * graph_shape.n_ubatch * spec.moe.n_expert_used * (3 * spec.moe.n_ff_exp + spec.n_embd);
     }
   }
   // A rebuilt graph: the scheduler replay gives every compute buffer, on one Vulkan GPU always,

@@ -209,6 +209,11 @@ LoadedModel from_catalog(const std::string& name, const Catalog& catalog, bool a
   const TensorLayout layout(entry.spec);
   loaded.model = build_catalog_model(entry, ref->quant, ref->matched, layout);
   loaded.model.entry_id = entry.id;
+  for (const std::string& part : ref->unknown_parts) {
+    loaded.notes.push_back(fmt::format(
+        "'{}' in '{}' is neither a quantization nor a variant vramplan knows: planned as {}", part,
+        name, ref->matched));
+  }
   if (alternatives) {
     loaded.alternatives = smaller_quantizations(entry, ref->quant, loaded.model, layout);
   }

@@ -305,6 +305,9 @@ TEST(EmbeddedCatalog, HoldsTheRequiredModels) {
       "granite4:micro-h",
       "granite4:small-h",
       "granite4:1b",
+      "granite4:350m",
+      "granite4:350m-h",
+      "granite4:1b-h",
       "qwen3-next:80b",
       "qwen3-next:80b-a3b-instruct-q8_0",
       "orca-mini:13b",
@@ -351,7 +354,8 @@ TEST(EmbeddedCatalog, SpecialShapesAreEncoded) {
   EXPECT_FALSE(layer_attention(oss->spec, 1).swa);
 
   // Granite 4.0 -h: Mamba2 blocks without KV, attention on every tenth block from 5.
-  for (const char* id : {"granite4-tiny-h", "granite4-micro-h", "granite4-small-h"}) {
+  for (const char* id :
+       {"granite4-tiny-h", "granite4-micro-h", "granite4-small-h", "granite4-1b-h"}) {
     const CatalogEntry* g = catalog.find_id(id);
     ASSERT_NE(g, nullptr) << id;
     for (std::int32_t il = 0; il < g->spec.n_layer; ++il) {
@@ -359,6 +363,16 @@ TEST(EmbeddedCatalog, SpecialShapesAreEncoded) {
       EXPECT_EQ(a.has_kv, il % 10 == 5) << id << " block " << il;
       EXPECT_EQ(a.recurrent, il % 10 != 5) << id << " block " << il;
     }
+  }
+  // Granite 4.0 H 350M: attention on blocks 10, 13, 17 and 27 of 32, no experts.
+  const CatalogEntry* nano = catalog.find_id("granite4-350m-h");
+  ASSERT_NE(nano, nullptr);
+  EXPECT_FALSE(nano->spec.moe.present());
+  for (std::int32_t il = 0; il < nano->spec.n_layer; ++il) {
+    const bool attends = il == 10 || il == 13 || il == 17 || il == 27;
+    EXPECT_EQ(layer_attention(nano->spec, il).has_kv, attends) << "granite4-350m-h block " << il;
+    EXPECT_EQ(layer_attention(nano->spec, il).recurrent, !attends)
+        << "granite4-350m-h block " << il;
   }
   // Qwen3-Next: gated attention with KV on every 4th block, Gated DeltaNet state elsewhere.
   const CatalogEntry* next = catalog.find_id("qwen3-next-80b-a3b");

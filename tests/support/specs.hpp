@@ -175,6 +175,35 @@ inline ModelSpec granite4_tiny_h() {
   return s;
 }
 
+// Granite-4.0-H-350M, the Nano hybrid without experts (the GGUF metadata of
+// ollama.com/ibm/granite4:350m-h-base-q4_K_S, blob fe0b87f28220: expert_count 0, FFN 2048,
+// ssm inner 1536, state 128, 1 group, 48 SSM heads; the KV heads and attention blocks from a copy
+// of its config.json): 32 blocks, attention (4 KV heads) on blocks 10, 13, 17, 27.
+inline ModelSpec granite4_h_350m() {
+  ModelSpec s;
+  s.arch = "granitehybrid";
+  s.n_layer = 32;
+  s.n_embd = 768;
+  s.n_ff = 2048;
+  s.n_head = 12;
+  s.n_head_kv = 4;
+  s.n_vocab = 100352;
+  s.n_ctx_train = 32768;
+  s.tied_embeddings = true;
+  s.recurrent = Recurrent{.conv_kernel = 4,
+                          .inner_size = 1536,
+                          .state_size = 128,
+                          .group_count = 1,
+                          .time_step_rank = 48};
+  s.n_head_kv_per_layer.assign(32, 0);
+  s.recurrent.layers.assign(32, true);
+  for (const std::size_t il : {10U, 13U, 17U, 27U}) {
+    s.n_head_kv_per_layer[il] = 4;
+    s.recurrent.layers[il] = false;
+  }
+  return s;
+}
+
 // Qwen3-Next 80B-A3B as llama.cpp loads it (print_info of a Q4_K_M file in
 // lmstudio-ai/lmstudio-bug-tracker#1266 and ggml-org/llama.cpp#16095, the GGUF keys in
 // ggml-org/llama.cpp#17578): 48 blocks, gated attention (16 heads, 2 KV heads of 256) on every

@@ -119,6 +119,19 @@ TEST_F(CatalogTest, FullOllamaTagsIgnoreVariantsAndReadTheQuant) {
   ref = resolve("llama3.1:70b-instruct-fp16");
   EXPECT_EQ(ref.entry->id, "llama3.1-70b");
   EXPECT_EQ(ref.quant, FileType::mostly_f16);
+  EXPECT_TRUE(ref.unknown_parts.empty());
+}
+
+// A part that is neither a quantization nor a known variant word still resolves without it,
+// but is named, so the caller can say the plan is for another tag than the one typed.
+TEST_F(CatalogTest, UnknownTagPartsAreNamed) {
+  ModelRef ref = resolve("llama3.1:8b-h-q8_0");
+  EXPECT_EQ(ref.matched, "llama3.1:8b-q8_0");
+  EXPECT_EQ(ref.unknown_parts, std::vector<std::string>{"h"});
+  ref = resolve("llama3.1:8b-text-v0.2-2407-a3b-llama3.1-beta");
+  EXPECT_TRUE(ref.unknown_parts.empty());
+  ref = resolve("llama3.1:8b-vx-v1.-x2407");
+  EXPECT_EQ(ref.unknown_parts, (std::vector<std::string>{"vx", "v1.", "x2407"}));
 }
 
 TEST_F(CatalogTest, ShortQuantSuffixes) {

@@ -355,6 +355,49 @@ TEST(Estimate, LibraryBatchSmallerThanTheSequencesIsRefused) {
   EXPECT_NO_THROW((void)estimate(m, engine(EngineId::llamacpp_lib), Backend::cpu, c, {}));
 }
 
+// llama_context::sched_reserve reserves the graph for min(n_ctx, n_ubatch) tokens. An encoder's
+// batch is not capped at its context, so llama-embedding's ubatch of 2048 beside a BERT's
+// 512-token context reserves 512 tokens: the same compute buffers as a ubatch of 512, on the
+// CPU, with CUDA's closed form and with the CUDA scheduler replay (the ggml-org/ci V100 run of
+// bge-small at build 4863 printed 16.00 MiB on CUDA0, bench/accuracy/cuda-published).
+TEST(Estimate, AnEncoderReservesNoMoreTokensThanItsContext) {
+  ModelSpec s;  // the snowflake-arctic-embed-m shape (models/embedding.yaml)
+  s.arch = "bert";
+  s.n_layer = 12;
+  s.n_embd = 768;
+  s.n_ff = 3072;
+  s.n_head = 12;
+  s.n_head_kv = 12;
+  s.n_vocab = 30522;
+  s.n_ctx_train = 512;
+  s.tied_embeddings = true;
+  s.causal = false;
+  const Model m = make_model("m", "unit test", s, FileType::mostly_f16,
+                             generate_tensors(s, FileType::mostly_f16));
+  Config wide{.ctx = 512, .parallel = 1, .gpu_layers = 13, .n_batch = 2048, .n_ubatch = 2048};
+  Config fitted = wide;
+  fitted.n_batch = fitted.n_ubatch = 512;
+  const Engine& eng = engine(EngineId::llamacpp_lib);
+  for (const sched::GpuRules* rules :
+       {static_cast<const sched::GpuRules*>(nullptr), &sched::cuda()}) {
+    for (const Backend b : {Backend::cpu, Backend::cuda}) {
+      SCOPED_TRACE(testing::Message() << to_string(b) << (rules != nullptr ? " replay" : ""));
+      const std::vector<Bytes> gpus =
+          b == Backend::cpu ? std::vector<Bytes>{} : std::vector<Bytes>{16 * gib};
+      const Estimate a = estimate(m, eng, b, wide, gpus, nullptr, rules);
+      const Estimate f = estimate(m, eng, b, fitted, gpus, nullptr, rules);
+      ASSERT_EQ(a.devices.size(), f.devices.size());
+      for (std::size_t i = 0; i < a.devices.size(); ++i) {
+        EXPECT_EQ(a.devices[i].compute, f.devices[i].compute) << a.devices[i].name;
+        EXPECT_GT(a.devices[i].compute, 0) << a.devices[i].name;
+      }
+      EXPECT_EQ(a.n_outputs, 512);
+      // The ubatch the user asked for is still the one reported.
+      EXPECT_EQ(a.shape.n_ubatch, 2048);
+    }
+  }
+}
+
 // One compute memo shared by the estimates of several models (three quantizations of two
 // specs, as a `recommend` sweep shares it) and settings: every estimate equals the one made
 // without a memo, device by device.

@@ -554,6 +554,37 @@ TEST(Tensors, GraniteHybridFollowsTheTinyHFile) {
   EXPECT_EQ(type_of(t, "blk.0.ssm_in.weight"), GgmlType::q4_k);
 }
 
+// Granite 4.0 H 350M has no experts: llama.cpp's LLM_ARCH_GRANITE_HYBRID loader (the n_expert
+// == 0 branch) gives every block, Mamba2 or attention, a dense ffn_gate/ffn_up/ffn_down of
+// feed_forward_length and no router. Summing that loader's shapes by hand: 28 Mamba2 blocks of
+// 8,503,184 (ssm_in 768 x 3376, conv 4 x 1792 plus its bias, 3 x 48 head values, norm 1536,
+// ssm_out 1536 x 768, FFN 3 x 768 x 2048, two norms), 4 attention blocks of 6,292,992 and the
+// tied 100352 x 768 embedding: 340,332,224, the 340M ollama.com shows for granite4:350m-h.
+TEST(Tensors, GraniteHybridWithoutExpertsHasADenseFfnInEveryBlock) {
+  const std::vector<TensorInfo> t = generate_tensors(test::granite4_h_350m(), FileType::mostly_f16);
+  EXPECT_EQ(t.size(), 2U + 28U * 13U + 4U * 9U);
+  EXPECT_EQ(parameter_count(t), 340'332'224);
+  const auto shape = [&](const std::string& name) {
+    const TensorInfo* info = find(t, name);
+    return info == nullptr ? std::array<std::int64_t, 4>{} : info->ne;
+  };
+  using S = std::array<std::int64_t, 4>;
+  EXPECT_EQ(shape("blk.0.ssm_in.weight"), (S{768, 3376, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_conv1d.weight"), (S{4, 1792, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ssm_norm.weight"), (S{1536, 1, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ffn_gate.weight"), (S{768, 2048, 1, 1}));
+  EXPECT_EQ(shape("blk.0.ffn_down.weight"), (S{2048, 768, 1, 1}));
+  EXPECT_EQ(shape("blk.10.attn_k.weight"), (S{768, 256, 1, 1}));
+  EXPECT_EQ(shape("blk.10.ffn_up.weight"), (S{768, 2048, 1, 1}));
+  EXPECT_EQ(find(t, "blk.9.attn_q.weight"), nullptr);
+  EXPECT_EQ(find(t, "blk.13.ssm_in.weight"), nullptr);
+  for (const char* name : {"blk.0.ffn_gate_inp.weight", "blk.0.ffn_gate_exps.weight",
+                           "blk.0.ffn_gate_shexp.weight", "blk.10.ffn_gate_inp.weight"}) {
+    EXPECT_EQ(find(t, name), nullptr) << name;
+  }
+  EXPECT_EQ(find(t, "output.weight"), nullptr);
+}
+
 // Qwen3-Next 80B-A3B in Q4_K_M against a published llama.cpp load of such a file
 // (lmstudio-ai/lmstudio-bug-tracker#1266: 807 tensors, 313 F32, 48 F16, 391 q4_K, 55 q6_K,
 // "file size = 45.08 GiB"): 3 + 36 x 17 + 12 x 16 tensors; the shared-expert gate stays F16;

@@ -5,6 +5,7 @@ import json
 import sys
 
 PARTS = ["gpu_weights", "host_weights", "gpu_kv", "host_kv", "gpu_compute", "host_compute"]
+CLOSED = ["gpu_compute", "host_compute"]
 
 
 def cell(part):
@@ -15,15 +16,15 @@ def cell(part):
 
 
 def main(path):
-    print("| record | match | " + " | ".join(PARTS) + " | CPU_REPACK (default) |")
-    print("|---|---|" + "---:|" * len(PARTS) + "---:|")
+    closed = [f"{p} (closed form)" for p in CLOSED]
+    print("| record | match | " + " | ".join(PARTS + closed) + " |")
+    print("|---|---|" + "---:|" * (len(PARTS) + len(closed)))
     with open(path, encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
             cells = [cell(r["parts"][p]) for p in PARTS]
-            print(f"| {r['id']} | {r['match']} | " + " | ".join(cells)
-                  + f" | {r['cpu_repack_default_mib']:+.2f} |")
-
+            cells += [f"{r['parts'][p]['closed_form_error_mib']:+.2f}" for p in CLOSED]
+            print(f"| {r['id']} | {r['match']} | " + " | ".join(cells) + " |")
 
 if __name__ == "__main__":
     main(sys.argv[1])
