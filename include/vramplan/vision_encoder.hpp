@@ -31,7 +31,7 @@ struct VisionEncoder {
   std::int32_t heads = 0;   // attention.head_count
   std::int32_t patch = 0;   // patch_size, pixels
   std::int32_t image = 0;   // image_size, pixels: the warm-up image's side
-  std::int32_t merge = 4;   // gemma3: the average pool's kernel (clip.vision.projector.scale_factor)
+  std::int32_t merge = 4;  // gemma3: the average pool's kernel (clip.vision.projector.scale_factor)
 
   bool operator==(const VisionEncoder&) const = default;
 };

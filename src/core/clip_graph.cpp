@@ -40,7 +40,11 @@ class Dag {
   // weight is the weight (the allocator owns neither).
   int view(int parent, Shape ne, bool contiguous = true) {
     if (t_[static_cast<std::size_t>(parent)].kind == Kind::weight) return parent;
-    return add({Kind::view, Op::view, t_[static_cast<std::size_t>(parent)].elem, ne, contiguous,
+    return add({Kind::view,
+                Op::view,
+                t_[static_cast<std::size_t>(parent)].elem,
+                ne,
+                contiguous,
                 {parent}});
   }
   [[nodiscard]] const Shape& ne(int t) const { return t_[static_cast<std::size_t>(t)].ne; }
@@ -312,9 +316,9 @@ void validate(const VisionEncoder& e) {
   check(e.image, 1, 4096, "image");
   check(e.merge, 1, 64, "merge");
   if (e.width % e.heads != 0) {
-    throw Error(ErrorKind::bad_input,
-                fmt::format("vision encoder width {} is not a multiple of its {} heads", e.width,
-                            e.heads));
+    throw Error(
+        ErrorKind::bad_input,
+        fmt::format("vision encoder width {} is not a multiple of its {} heads", e.width, e.heads));
   }
   if (e.image % e.patch != 0 || e.image / e.patch < e.merge) {
     throw Error(ErrorKind::bad_input,
