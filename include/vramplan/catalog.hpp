@@ -11,16 +11,19 @@
 
 #include <vramplan/error.hpp>
 #include <vramplan/bytes.hpp>
+#include <vramplan/vision_encoder.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/model_spec.hpp>
 
 namespace vramplan {
 
 // A vision projector (mmproj) that ships with a model (llava). Counted as extra weights on
-// the first GPU when offloaded.
+// the first GPU when offloaded, with its encoder's compute buffer where the shape is known.
 struct Projector {
   Bytes bytes = 0;          // total tensor bytes of the projector GGUF
   std::string description;  // e.g. "CLIP ViT-L/14-336 + MLP, F16"
+  std::optional<VisionEncoder>
+      encoder;  // shape of an encoder whose graph is rebuilt (vision_encoder.hpp)
 
   bool operator==(const Projector&) const = default;
 };

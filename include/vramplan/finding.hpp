@@ -55,7 +55,7 @@ enum class FindingKind {
   compute_closed_form,  // arch
   experts_on_host,      // cpu_moe, bytes
   cpu_repack,           // bytes, isa
-  projector,            // bytes, device
+  projector,            // bytes, device; compute, flash_attn when the encoder is rebuilt
   // vLLM, decisions
   vllm_util_lowered,      // util_x10000, default_x10000, room_bytes, need_bytes
   vllm_util_none_starts,  // util_x10000, default_x10000

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <vramplan/bytes.hpp>
+#include <vramplan/vision_encoder.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/model_spec.hpp>
 #include <vramplan/tensor_info.hpp>
@@ -39,6 +40,9 @@ struct Model {
   std::vector<TensorInfo> tensors;
   WeightLayout weights;  // layout_weights(tensors)
   Bytes projector = 0;   // vision projector (mmproj) weights, 0 = none
+  // The projector's encoder when its shape is known (catalog projector.encoder): its compute
+  // buffer is counted next to the weights (estimate.cpp).
+  std::optional<VisionEncoder> projector_encoder;
   std::int64_t n_params = 0;
   std::optional<ModelFileFacts> file;  // set when read from a file
 };

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <vramplan/vision_encoder.hpp>
+
 #include <vramplan/architecture.hpp>
 #include <vramplan/compute.hpp>
 #include <vramplan/error.hpp>
@@ -451,15 +453,32 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
 
   // Vision projector: llama-server offloads the mmproj to the first GPU by default; Ollama
   // keeps it on the CPU when the text model is only partly offloaded (Ollama llm/llama_server.go).
+  // Its encoder reserves its own compute buffer where its weights are (llama.cpp
+  // tools/mtmd/clip.cpp warmup, for one square image of the tower's size), with flash
+  // attention as the server's setting: clip falls back to none only where the backend lacks
+  // the op, and CUDA has it for the head sizes of the rebuilt encoders, 64 and 72 (ggml-cuda
+  // fattn.cu). GPU buffers are aligned to 128 bytes, the CPU's to 32.
+  Bytes projector_compute = 0;
+  DeviceUsage* projector_device = nullptr;
   if (model.projector > 0) {
     const bool full = config.gpu_layers == est.total_layers;
     const bool on_gpu =
         !gpus.empty() && config.gpu_layers > 0 && (engine.id != EngineId::ollama || full);
-    Bytes& projector_on = (on_gpu ? devices.front() : host).weights;
-    projector_on = checked_add(projector_on, model.projector, weights_what);
-    est.notes.push_back(Finding(
-        FindingKind::projector,
-        {{"bytes", model.projector}, {"device", on_gpu ? devices.front().name : host.name}}));
+    projector_device = on_gpu ? &devices.front() : &host;
+    projector_device->weights =
+        checked_add(projector_device->weights, model.projector, weights_what);
+    Finding f(FindingKind::projector,
+              {{"bytes", model.projector}, {"device", projector_device->name}});
+    if (model.projector_encoder) {
+      projector_compute = clip_compute_buffer(*model.projector_encoder, spec.n_embd,
+                                              config.flash_attn, on_gpu ? 128 : 32);
+      f = Finding(FindingKind::projector,
+                  {{"bytes", model.projector},
+                   {"device", projector_device->name},
+                   {"compute", projector_compute},
+                   {"flash_attn", std::string(config.flash_attn ? "on" : "off")}});
+    }
+    est.notes.push_back(std::move(f));
   }
 
   const bool partial = config.gpu_layers > 0 && config.gpu_layers < est.total_layers;
@@ -530,6 +549,10 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                           gpu_rules != nullptr ? *gpu_rules : sched::vulkan_generic());
     for (std::size_t i = 0; i < gpus.size(); ++i) devices[i].compute = compute[i];
     host.compute = compute.back();
+  }
+  if (projector_compute > 0) {
+    projector_device->compute =
+        checked_add(projector_device->compute, projector_compute, compute_what);
   }
   host.output = output_buffer(spec, config.parallel);
 

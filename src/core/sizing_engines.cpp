@@ -38,9 +38,11 @@ Bytes projector_bytes(const CatalogEntry& entry) {
 }  // namespace
 
 Model catalog_model(const CatalogEntry& entry, FileType quant, const TensorLayout& layout) {
-  return make_model(catalog_model_name(entry, quant), fmt::format("catalog: {}", entry.source),
-                    entry.spec, quant, layout.typed(quant), layout.weight_slots(),
-                    projector_bytes(entry));
+  Model m = make_model(catalog_model_name(entry, quant), fmt::format("catalog: {}", entry.source),
+                       entry.spec, quant, layout.typed(quant), layout.weight_slots(),
+                       projector_bytes(entry));
+  if (entry.projector) m.projector_encoder = entry.projector->encoder;
+  return m;
 }
 
 void retype_catalog_model(Model& model, const CatalogEntry& entry, FileType quant,
@@ -49,6 +51,7 @@ void retype_catalog_model(Model& model, const CatalogEntry& entry, FileType quan
   model = make_model(catalog_model_name(entry, quant), fmt::format("catalog: {}", entry.source),
                      entry.spec, quant, std::move(model.tensors), layout.weight_slots(),
                      projector_bytes(entry));
+  if (entry.projector) model.projector_encoder = entry.projector->encoder;
 }
 
 namespace {

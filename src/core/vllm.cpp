@@ -431,6 +431,7 @@ Model vllm_checkpoint_model(const Model& model, VllmDtype dtype) {
   Model out =
       make_model(model.name, model.source, model.spec, ftype, std::move(tensors), model.projector);
   out.entry_id = model.entry_id;
+  out.projector_encoder = model.projector_encoder;
   out.file = model.file;
   return out;
 }

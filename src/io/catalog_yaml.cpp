@@ -62,7 +62,8 @@ const YamlKeys mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_r
                         "v_head_dim"};
 const YamlKeys moe_keys{"experts",   "experts_used",  "ffn_exp", "shared_experts",
                         "ffn_shexp", "leading_dense", "every"};
-const YamlKeys projector_keys{"bytes", "description"};
+const YamlKeys projector_keys{"bytes", "description", "encoder", "layers", "width",
+                              "ffn",   "heads",       "patch",   "image",  "merge"};
 const YamlKeys recurrent_keys{"conv_kernel", "inner_size",     "state_size",
                               "group_count", "time_step_rank", "layers"};
 const YamlKeys cross_attention_keys{"layers", "tokens"};
@@ -330,6 +331,39 @@ class Reader final : public YamlFieldReader {
           if (!g.contains("bytes"))
             fail(field.value.Mark(),
                  fmt::format("missing required key 'bytes' in 'projector' of {}", where()));
+          // The encoder's shape (its compute buffer, vision_encoder.hpp): all keys or none.
+          if (g.contains("encoder")) {
+            VisionEncoder enc;
+            for (const auto& [k, v] : g) {
+              if (k == "encoder" && !parse_vision_encoder_kind(string(v, k), enc.kind))
+                fail(v.value.Mark(),
+                     fmt::format("'encoder' in 'projector' of {} must be gemma3 or mlp", where()));
+              if (k == "layers") enc.layers = int32(v, k, 1);
+              if (k == "width") enc.width = int32(v, k, 1);
+              if (k == "ffn") enc.ffn = int32(v, k, 1);
+              if (k == "heads") enc.heads = int32(v, k, 1);
+              if (k == "patch") enc.patch = int32(v, k, 1);
+              if (k == "image") enc.image = int32(v, k, 1);
+              if (k == "merge") enc.merge = int32(v, k, 1);
+            }
+            for (const char* k : {"layers", "width", "ffn", "heads", "patch", "image"}) {
+              if (!g.contains(k))
+                fail(field.value.Mark(),
+                     fmt::format("missing required key '{}' in 'projector' of {}", k, where()));
+            }
+            try {
+              validate(enc);
+            } catch (const Error& err) {
+              fail(field.value.Mark(), fmt::format("{} in 'projector' of {}", err.what(), where()));
+            }
+            p.encoder = enc;
+          } else {
+            for (const char* k : {"layers", "width", "ffn", "heads", "patch", "image", "merge"}) {
+              if (g.contains(k))
+                fail(field.value.Mark(),
+                     fmt::format("'{}' in 'projector' of {} needs 'encoder'", k, where()));
+            }
+          }
           e.projector = std::move(p);
         });
       } else if (key == "cross_attention") {

@@ -210,10 +210,19 @@ std::string describe(const Finding& f) {
           bytes(f, "bytes"), f.word("isa"));
     case K::projector: {
       const std::string& device = f.word("device");  // a GPU's name, or the host's: "CPU"
+      const std::string on = device == "CPU" ? std::string("the CPU") : device;
+      const bool encoder = std::any_of(f.facts.begin(), f.facts.end(),
+                                       [](const Fact& x) { return x.name == "compute"; });
+      if (encoder) {
+        return format_text(
+            "vision projector {} counted on {}, with its image encoder's compute buffer {} "
+            "(one warm-up image, flash attention {})",
+            bytes(f, "bytes"), on, bytes(f, "compute"), f.word("flash_attn"));
+      }
       return format_text(
           "vision projector {} counted on {}; its image-encoding compute buffer "
           "is not included",
-          bytes(f, "bytes"), device == "CPU" ? std::string("the CPU") : device);
+          bytes(f, "bytes"), on);
     }
     case K::vllm_util_lowered:
       return format_text(

@@ -51,8 +51,15 @@ void write_entry(std::string& out, const CatalogEntry& e) {
   out += fmt::format("    e.quants = {}}};\n    e.default_quant = {};\n", quants,
                      file_type(e.default_quant));
   if (e.projector) {
-    out += fmt::format("    e.projector = Projector{{{}, {}}};\n", e.projector->bytes,
+    out += fmt::format("    e.projector = Projector{{{}, {}, std::nullopt}};\n", e.projector->bytes,
                        cpp_literal(e.projector->description));
+    if (const auto& c = e.projector->encoder) {
+      out += fmt::format(
+          "    e.projector->encoder = VisionEncoder{{VisionEncoderKind::{}, {}, {}, {}, {}, {}, "
+          "{}, "
+          "{}}};\n",
+          to_string(c->kind), c->layers, c->width, c->ffn, c->heads, c->patch, c->image, c->merge);
+    }
   }
   out += fmt::format("    e.notes = {};\n    e.source = {};\n", cpp_literal(e.notes),
                      cpp_literal(e.source));

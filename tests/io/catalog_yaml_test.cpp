@@ -120,6 +120,28 @@ TEST(CatalogYaml, ParsesAValidDocument) {
   EXPECT_EQ(b.projector->description, "CLIP + MLP");
 }
 
+TEST(CatalogYaml, ProjectorEncoderShape) {
+  const std::string enc =
+      "    projector: {bytes: 624000000, description: \"CLIP + MLP\", encoder: mlp, layers: 23, "
+      "width: 1024, ffn: 4096, heads: 16, patch: 14, image: 336}\n";
+  const std::string text =
+      replace(valid, "    projector: {bytes: 624000000, description: \"CLIP + MLP\"}\n", enc);
+  ASSERT_EQ(error_of(text), "");
+  const std::vector<CatalogEntry> entries = parse_catalog(text, "<test>");
+  ASSERT_TRUE(entries.back().projector.has_value());
+  EXPECT_EQ(entries.back().projector->encoder,
+            (VisionEncoder{VisionEncoderKind::mlp, 23, 1024, 4096, 16, 14, 336, 4}));
+  EXPECT_NE(
+      error_of(replace(text, "encoder: mlp", "encoder: qwen2vl")).find("must be gemma3 or mlp"),
+      std::string::npos);
+  EXPECT_NE(error_of(replace(text, "image: 336", "image: 337")).find("whole number"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(text, "heads: 16, ", "")).find("missing required key 'heads'"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(text, "encoder: mlp, ", "")).find("needs 'encoder'"),
+            std::string::npos);
+}
+
 TEST(CatalogYaml, EmptyModelListIsAllowed) {
   EXPECT_TRUE(parse_catalog("models: []\n", "x").empty());
   EXPECT_TRUE(parse_catalog("models:\n", "x").empty());

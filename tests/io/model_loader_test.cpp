@@ -280,5 +280,33 @@ TEST_F(ModelLoader, ProjectorFileAddsItsTensorBytes) {
   ASSERT_EQ(loaded.notes.size(), 1u);
 }
 
+// An mmproj whose encoder is one vramplan rebuilds (gemma3's SigLIP here) gives its shape, so
+// the encoder's compute buffer is counted; one missing a tensor the graph assumes does not.
+TEST_F(ModelLoader, ProjectorFileGivesItsEncoderShape) {
+  test::GgufWriter w;
+  w.set_string("general.architecture", "clip");
+  w.set_string("clip.projector_type", "gemma3");
+  w.set_u32("clip.vision.block_count", 27);
+  w.set_u32("clip.vision.embedding_length", 1152);
+  w.set_u32("clip.vision.feed_forward_length", 4304);
+  w.set_u32("clip.vision.attention.head_count", 16);
+  w.set_u32("clip.vision.patch_size", 14);
+  w.set_u32("clip.vision.image_size", 896);
+  w.add_tensor(TensorInfo{"v.patch_embd.weight", {14, 14, 3, 1152}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"v.patch_embd.bias", {1152, 1, 1, 1}, GgmlType::f32});
+  w.add_tensor(TensorInfo{"v.post_ln.weight", {1152, 1, 1, 1}, GgmlType::f32});
+  const std::string mmproj = (dir_ / "mmproj-gemma3.gguf").string();
+  test::GgufWriter without_proj = w;
+  w.add_tensor(TensorInfo{"mm.input_projection.weight", {2560, 1152, 1, 1}, GgmlType::f16});
+  w.write_sparse(mmproj);
+  LoadOptions o = options();
+  o.mmproj = mmproj;
+  const LoadedModel loaded = load_model("gemma3:4b", catalog(), o);
+  EXPECT_EQ(loaded.model.projector_encoder,
+            (VisionEncoder{VisionEncoderKind::gemma3, 27, 1152, 4304, 16, 14, 896, 4}));
+  without_proj.write_sparse(mmproj);
+  EXPECT_FALSE(load_model("gemma3:4b", catalog(), o).model.projector_encoder.has_value());
+}
+
 }  // namespace
 }  // namespace vramplan::io

@@ -1,9 +1,11 @@
 #include <vramplan/estimate.hpp>
 
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include <vramplan/vision_encoder.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/sched.hpp>
 #include <vramplan/tensors.hpp>
@@ -86,6 +88,38 @@ TEST(Estimate, LlamaServerSplitsTheContextOverSlots) {
   EXPECT_EQ(e.shape.n_ctx_seq, 4096);
   EXPECT_EQ(e.kv.total(), 1 * gib);
   EXPECT_EQ(e.n_outputs, 2);  // llama-server reserves one output per sequence
+}
+
+// The projector's encoder: its compute buffer goes where the projector's weights go (the first
+// GPU for llama-server; the host where Ollama keeps a partly offloaded model's projector), sized
+// by the rebuilt graph with the plan's flash attention (vision_encoder.hpp).
+TEST(Estimate, ProjectorEncoderComputeGoesWithTheProjector) {
+  Model m = test::simple_model(test::llama31_8b());
+  m.projector = 624'437'248;
+  const VisionEncoder clip{VisionEncoderKind::mlp, 23, 1024, 4096, 16, 14, 336, 4};
+  // The same plan with and without the encoder's shape.
+  const auto pair = [&](EngineId id, Config c) {
+    m.projector_encoder = clip;
+    const Estimate with = estimate(m, engine(id), Backend::cuda, c, {16 * gib});
+    expect_components_add_up(m, with);
+    m.projector_encoder.reset();
+    return std::pair{with, estimate(m, engine(id), Backend::cuda, c, {16 * gib})};
+  };
+  for (const bool fa : {true, false}) {
+    Config c = config(8192, 1, 33);
+    c.flash_attn = fa;
+    const auto [with, plain] = pair(EngineId::llamacpp, c);
+    EXPECT_EQ(with.devices[0].compute,
+              plain.devices[0].compute + clip_compute_buffer(clip, m.spec.n_embd, fa, 128))
+        << fa;
+    EXPECT_EQ(with.host().compute, plain.host().compute) << fa;
+    EXPECT_EQ(with.devices[0].weights, plain.devices[0].weights);
+  }
+  // Ollama with a partial offload keeps the projector, and so its encoder, on the host.
+  const auto [with, plain] = pair(EngineId::ollama, config(8192, 1, 20));
+  EXPECT_EQ(with.devices[0].compute, plain.devices[0].compute);
+  EXPECT_EQ(with.host().compute,
+            plain.host().compute + clip_compute_buffer(clip, m.spec.n_embd, true, 32));
 }
 
 TEST(Estimate, FullOffloadKeepsOnlyTheInputLayerOnTheHost) {

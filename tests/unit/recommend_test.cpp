@@ -422,9 +422,10 @@ TEST(Recommend, EveryCombinationIsWhatFitPlans) {
     ASSERT_GT(rows.size(), 50U);
     for (const RecommendItem* item : rows) {
       const CatalogEntry& entry = *item->entry;
-      const Model model = make_model(item->name, "catalog", entry.spec, item->quant,
-                                     generate_tensors(entry.spec, item->quant),
-                                     entry.projector ? entry.projector->bytes : 0);
+      Model model = make_model(item->name, "catalog", entry.spec, item->quant,
+                               generate_tensors(entry.spec, item->quant),
+                               entry.projector ? entry.projector->bytes : 0);
+      if (entry.projector) model.projector_encoder = entry.projector->encoder;
       FitRequest fr;
       fr.engine = &engine(EngineId::llamacpp);
       fr.vram = request.vram;

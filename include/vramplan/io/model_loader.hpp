@@ -53,5 +53,9 @@ struct LoadedModel {
 
 // Tensor bytes of a projector (mmproj) GGUF.
 [[nodiscard]] Bytes projector_bytes(const std::string& path);
+// Its tensor bytes and, when it is an encoder vramplan rebuilds (vision_encoder.hpp:
+// clip.projector_type gemma3 or mlp in the layout llama.cpp's converters write), the encoder's
+// shape.
+[[nodiscard]] Projector read_projector(const std::string& path);
 
 }  // namespace vramplan::io

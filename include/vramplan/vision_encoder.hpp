@@ -1,0 +1,49 @@
+// The compute buffer of a multimodal projector's encoder (llama.cpp tools/mtmd, "CLIP"):
+// llama-server reserves it once, for a square warm-up image, next to the projector's weights
+// (tools/mtmd/clip.cpp: warmup -> reserve_compute_meta -> ggml_backend_sched_reserve) and
+// counts both in its fit (mtmd_get_memory_usage). vramplan rebuilds the encoder's graph and
+// replays ggml's allocator on it (graph_alloc.hpp), as it does for the text model.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include <vramplan/bytes.hpp>
+
+namespace vramplan {
+
+// The encoders whose graph vramplan rebuilds, by clip.projector_type.
+enum class VisionEncoderKind : std::uint8_t {
+  gemma3,  // "gemma3": SigLIP ViT, 4x4 average pool, RMS norm, projection (models/siglip.cpp)
+  mlp,     // "mlp": llava's CLIP ViT with class embedding and a 2-layer MLP (models/llava.cpp)
+};
+
+[[nodiscard]] std::string_view to_string(VisionEncoderKind kind);
+// nullopt-free parse: returns false for a name that is not one of the kinds.
+[[nodiscard]] bool parse_vision_encoder_kind(std::string_view name, VisionEncoderKind& out);
+
+// The shape of a vision encoder as clip.cpp reads it from an mmproj file (clip.vision.*).
+struct VisionEncoder {
+  VisionEncoderKind kind = VisionEncoderKind::gemma3;
+  std::int32_t layers = 0;  // blocks the file holds (clip.vision.block_count)
+  std::int32_t width = 0;   // embedding_length
+  std::int32_t ffn = 0;     // feed_forward_length
+  std::int32_t heads = 0;   // attention.head_count
+  std::int32_t patch = 0;   // patch_size, pixels
+  std::int32_t image = 0;   // image_size, pixels: the warm-up image's side
+  std::int32_t merge = 4;  // gemma3: the average pool's kernel (clip.vision.projector.scale_factor)
+
+  bool operator==(const VisionEncoder&) const = default;
+};
+
+// Throws vramplan::Error when the shape is not one the builder can take (a field out of
+// range, an image not a whole number of patches).
+void validate(const VisionEncoder& encoder);
+
+// The encoder's compute buffer for one warm-up image, with flash attention on or off, on a
+// backend whose buffers have the given alignment (the CPU: 32 bytes, CUDA: 128). out_width is
+// the projection's output width (the text model's embedding width).
+[[nodiscard]] Bytes clip_compute_buffer(const VisionEncoder& encoder, std::int64_t out_width,
+                                        bool flash_attn, Bytes alignment);
+
+}  // namespace vramplan

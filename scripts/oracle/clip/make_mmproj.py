@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Writes a sparse mmproj GGUF for one vision-tower preset: the tensor names, shapes and types
+and the clip.* keys the pinned llama.cpp tools/mtmd/clip.cpp loader reads (clip-impl.h TN_* /
+KEY_*), with every tensor's data left as a hole (zeros). Enough for clip_init's warm-up, which
+only sizes buffers. No numpy; GGUF v3 written by hand.
+
+Usage: make_mmproj.py PRESET OUT.gguf        presets: see PRESETS below
+"""
+import json
+import struct
+import sys
+
+F32, F16 = 0, 1
+T_U32, T_F32, T_BOOL, T_STRING, T_ARRAY = 4, 6, 7, 8, 9
+ALIGN = 32
+
+
+def s(x):
+    b = x.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def kv(key, typ, val):
+    out = s(key) + struct.pack("<I", typ)
+    if typ == T_U32:
+        out += struct.pack("<I", val)
+    elif typ == T_F32:
+        out += struct.pack("<f", val)
+    elif typ == T_BOOL:
+        out += struct.pack("<B", 1 if val else 0)
+    elif typ == T_STRING:
+        out += s(val)
+    elif typ == T_ARRAY:
+        etyp, items = val
+        out += struct.pack("<IQ", etyp, len(items))
+        for it in items:
+            out += struct.pack("<f", it) if etyp == T_F32 else struct.pack("<I", it)
+    return out
+
+
+def vit(t, n_layer, n_embd, n_ff, patch, n_pos, *, qkv_bias=True, class_embd=False,
+        pre_ln=False, post_ln=True, patch_bias=True):
+    """A standard ViT's tensors (ggml ne order: fastest dimension first)."""
+    t("v.patch_embd.weight", [patch, patch, 3, n_embd], F16)
+    if patch_bias:
+        t("v.patch_embd.bias", [n_embd], F32)
+    if class_embd:
+        t("v.class_embd", [n_embd], F32)
+    t("v.position_embd.weight", [n_embd, n_pos], F16)
+    if pre_ln:
+        t("v.pre_ln.weight", [n_embd], F32)
+        t("v.pre_ln.bias", [n_embd], F32)
+    for il in range(n_layer):
+        p = f"v.blk.{il}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            t(p + name + ".weight", [n_embd, n_embd], F16)
+            if qkv_bias or name == "attn_out":
+                t(p + name + ".bias", [n_embd], F32)
+        for name in ("ln1", "ln2"):
+            t(p + name + ".weight", [n_embd], F32)
+            t(p + name + ".bias", [n_embd], F32)
+        t(p + "ffn_up.weight", [n_embd, n_ff], F16)
+        t(p + "ffn_up.bias", [n_ff], F32)
+        t(p + "ffn_down.weight", [n_ff, n_embd], F16)
+        t(p + "ffn_down.bias", [n_embd], F32)
+    if post_ln:
+        t("v.post_ln.weight", [n_embd], F32)
+        t("v.post_ln.bias", [n_embd], F32)
+
+
+def gemma3(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch=14, image=896,
+           merge=4):
+    # SigLIP So400m/14 at 896 px (gemma3 4b/12b/27b): clip.cpp PROJECTOR_TYPE_GEMMA3,
+    # models/siglip.cpp; mm.input_projection ne = [text_embd, 1152].
+    SHAPE.update(kind="gemma3", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=merge, out=text_embd)
+    vit(t, n_layer, n_embd, n_ff, patch, (image // patch) ** 2)
+    t("mm.input_projection.weight", [text_embd, n_embd], F16)
+    t("mm.soft_emb_norm.weight", [n_embd], F32)
+    k("clip.projector_type", T_STRING, "gemma3")
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.use_gelu", T_BOOL, True)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, text_embd)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
+    if merge != 4:
+        k("clip.vision.projector.scale_factor", T_U32, merge)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+
+
+def llava(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=23, n_head=16, patch=14, image=336):
+    # CLIP ViT-L/14 at 336 px as llama.cpp's llava converter writes it: 23 of 24 blocks
+    # (the last is dropped), class embedding, pre-LN, no post-LN, no patch bias, MLP projector
+    # mm.0 / mm.2 (clip.cpp PROJECTOR_TYPE_MLP, models/llava.cpp).
+    SHAPE.update(kind="mlp", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=4, out=text_embd)
+    vit(t, n_layer, n_embd, n_ff, patch, (image // patch) ** 2 + 1, class_embd=True,
+        pre_ln=True, post_ln=False, patch_bias=False)
+    t("mm.0.weight", [n_embd, text_embd], F16)
+    t("mm.0.bias", [text_embd], F32)
+    t("mm.2.weight", [text_embd, text_embd], F16)
+    t("mm.2.bias", [text_embd], F32)
+    k("clip.projector_type", T_STRING, "mlp")
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.use_gelu", T_BOOL, False)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, 768)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-5)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.48145466, 0.4578275, 0.40821073]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
+
+
+PRESETS = {
+    "gemma3-4b": lambda t, k: gemma3(t, k, 2560),
+    "gemma3-12b": lambda t, k: gemma3(t, k, 3840),
+    "gemma3-27b": lambda t, k: gemma3(t, k, 5376),
+    "llava-7b": lambda t, k: llava(t, k, 4096),
+    "llava-13b": lambda t, k: llava(t, k, 5120),
+    "llava-34b": lambda t, k: llava(t, k, 7168),
+    # Other shapes, to check the rebuilt graph beyond the catalog's towers:
+    "gemma3-small": lambda t, k: gemma3(t, k, 512, n_embd=256, n_ff=1024, n_layer=3, n_head=4,
+                                        patch=16, image=512, merge=2),
+    "llava-vitb16-224": lambda t, k: llava(t, k, 2048, n_embd=768, n_ff=3072, n_layer=6,
+                                           n_head=12, patch=16, image=224),
+}
+SHAPE = {}
+
+
+def nbytes(shape, typ):
+    n = 1
+    for d in shape:
+        n *= d
+    return n * (4 if typ == F32 else 2)
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in PRESETS:
+        sys.exit("usage: make_mmproj.py {" + ",".join(PRESETS) + "} OUT.gguf")
+    tensors, kvs = [], []
+    PRESETS[sys.argv[1]](lambda n, sh, ty: tensors.append((n, sh, ty)),
+                         lambda key, ty, v: kvs.append(kv(key, ty, v)))
+    kvs.insert(0, kv("general.architecture", T_STRING, "clip"))
+    head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kvs)) + b"".join(kvs)
+    off = 0
+    for name, shape, typ in tensors:
+        head += s(name) + struct.pack("<I", len(shape)) + b"".join(struct.pack("<Q", d) for d in shape)
+        head += struct.pack("<IQ", typ, off)
+        off += (nbytes(shape, typ) + ALIGN - 1) // ALIGN * ALIGN
+    head += b"\0" * ((-len(head)) % ALIGN)
+    with open(sys.argv[2], "wb") as f:
+        f.write(head)
+        f.truncate(len(head) + off)  # the data: a hole of zeros
+    print(json.dumps(SHAPE, separators=(",", ":")))  # the encoder's shape, for measure.sh
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+// The vision encoder's compute buffer against llama.cpp's own tools/mtmd code: every line of
+// bench/accuracy/clip/clip-cpu.jsonl (scripts/oracle/clip/measure.sh: the pinned llama.cpp's
+// clip_init warm-up on the CPU backend, sparse mmproj files of each shape) must be reproduced
+// to the byte by the rebuilt graph.
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <vramplan/vision_encoder.hpp>
+#include <vramplan/error.hpp>
+
+namespace vramplan {
+namespace {
+
+VisionEncoder encoder_of(const nlohmann::json& j) {
+  VisionEncoder e;
+  if (!parse_vision_encoder_kind(j.at("kind").get<std::string>(), e.kind)) {
+    ADD_FAILURE() << "unknown encoder kind " << j.at("kind");
+  }
+  e.layers = j.at("layers").get<std::int32_t>();
+  e.width = j.at("width").get<std::int32_t>();
+  e.ffn = j.at("ffn").get<std::int32_t>();
+  e.heads = j.at("heads").get<std::int32_t>();
+  e.patch = j.at("patch").get<std::int32_t>();
+  e.image = j.at("image").get<std::int32_t>();
+  e.merge = j.at("merge").get<std::int32_t>();
+  return e;
+}
+
+TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
+  std::ifstream in(std::string(VRAMPLAN_CLIP_ACCURACY_DIR) + "/clip-cpu.jsonl");
+  ASSERT_TRUE(in) << "cannot open the CLIP measurements";
+  int lines = 0;
+  bool both_kinds[2] = {false, false};
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    const nlohmann::json j = nlohmann::json::parse(line);
+    const VisionEncoder e = encoder_of(j.at("encoder"));
+    const bool fa = j.at("flash_attn").get<std::string>() == "on";
+    const auto out = j.at("encoder").at("out").get<std::int64_t>();
+    EXPECT_EQ(clip_compute_buffer(e, out, fa, 32), j.at("compute").get<Bytes>())
+        << j.at("preset").get<std::string>() << " flash attention " << (fa ? "on" : "off");
+    both_kinds[static_cast<int>(e.kind)] = true;
+    ++lines;
+  }
+  EXPECT_GE(lines, 16);
+  EXPECT_TRUE(both_kinds[0] && both_kinds[1]);
+}
+
+TEST(Clip, FlashAttentionDropsTheScoresOfGemma3) {
+  const VisionEncoder siglip{VisionEncoderKind::gemma3, 27, 1152, 4304, 16, 14, 896, 4};
+  const Bytes on = clip_compute_buffer(siglip, 2560, true, 128);
+  const Bytes off = clip_compute_buffer(siglip, 2560, false, 128);
+  // Without flash attention one layer's scores are live: 4096^2 positions x 16 heads, F32.
+  EXPECT_GE(off - on, Bytes{4096} * 4096 * 16 * 4 - on);
+  EXPECT_LT(on, off / 8);
+}
+
+TEST(Clip, RejectsShapesTheBuilderCannotTake) {
+  VisionEncoder e{VisionEncoderKind::gemma3, 27, 1152, 4304, 16, 14, 896, 4};
+  e.image = 900;  // not a whole number of 14-pixel patches
+  EXPECT_THROW((void)clip_compute_buffer(e, 2560, true, 32), Error);
+  e.image = 896;
+  e.heads = 7;  // 1152 is not a multiple of 7
+  EXPECT_THROW((void)clip_compute_buffer(e, 2560, true, 32), Error);
+  e.heads = 16;
+  e.layers = 0;
+  EXPECT_THROW((void)clip_compute_buffer(e, 2560, true, 32), Error);
+  e.layers = 27;
+  EXPECT_THROW((void)clip_compute_buffer(e, 0, true, 32), Error);
+  VisionEncoderKind k{};
+  EXPECT_FALSE(parse_vision_encoder_kind("qwen2vl", k));
+}
+
+}  // namespace
+}  // namespace vramplan
