@@ -46,6 +46,7 @@ struct Case {
   std::string model;
   std::string arch;
   bool held_out = false;
+  Bytes tensor_bytes = 0;  // the measured file's, when the record has it
   Config config;
   // measured (bytes)
   Bytes mapped = 0;  // CPU_Mapped model buffer
@@ -123,6 +124,7 @@ std::vector<Case> read_cases() {
       c.file = path.filename().string();
       c.model = j.at("model").get<std::string>();
       c.arch = j.value("arch", "");
+      c.tensor_bytes = j.value("tensor_bytes", Bytes{0});
       c.held_out = c.file.find("heldout") != std::string::npos;
       c.config.ctx = p.at("n_ctx").get<std::int64_t>();
       c.config.parallel = p.at("n_seq_max").get<std::int32_t>();
@@ -171,7 +173,7 @@ const std::vector<Case>& cases() {
     std::vector<Case> out = read_cases();
     test::CatalogModels models(io::load_catalog({}, ""));
     for (Case& c : out) {
-      const Model& model = models.get(c.model);
+      const Model& model = models.get(c.model, c.tensor_bytes);
       const Estimate est =
           estimate(model, engine(EngineId::llamacpp_lib), Backend::cpu, c.config, {});
       c.p_weights = est.weights();

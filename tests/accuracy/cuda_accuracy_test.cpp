@@ -62,7 +62,7 @@ const std::vector<CudaRun>& runs() {
     // The measuring host has AVX-512: were anything repacked, it would be at that ISA.
     std::vector<CudaRun> out;
     for (DeviceRun& r : test::read_device_runs(VRAMPLAN_CUDA_ACCURACY_DIR, "CUDA0")) {
-      const Model& model = models.get(r.model);
+      const Model& model = models.get(r.model, r.tensor_bytes);
       const std::vector<Bytes> h200 = {143155 * mib};
       const Estimate replayed = estimate(model, engine(EngineId::llamacpp_lib), Backend::cuda,
                                          r.config, h200, nullptr, &sched::cuda());
@@ -224,7 +224,7 @@ TEST(CudaAccuracy, PlannerReportsTheReplay) {
   for (const CudaRun& cr : runs()) {
     const DeviceRun& c = cr.run;
     SCOPED_TRACE(c.name());
-    const Model& model = models.get(c.model);
+    const Model& model = models.get(c.model, c.tensor_bytes);
     FitRequest request;
     request.engine = &engine(EngineId::llamacpp_lib);
     request.backend = Backend::cuda;

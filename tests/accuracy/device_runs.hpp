@@ -34,6 +34,7 @@ struct Buffers {
 struct DeviceRun {
   std::string file;
   std::string model;
+  Bytes tensor_bytes = 0;  // the measured file's, when the record has it
   Config config;
   bool mmap = true;
   bool op_offload = true;
@@ -90,6 +91,7 @@ inline std::vector<DeviceRun> read_device_runs(const std::filesystem::path& dir,
       DeviceRun c;
       c.file = path.filename().string();
       c.model = j.at("model").get<std::string>();
+      c.tensor_bytes = j.value("tensor_bytes", Bytes{0});
       c.mmap = a.at("mmap").get<bool>();
       c.env = j.value("env", json::object());
       c.op_offload = a.at("op_offload").get<bool>();
