@@ -230,71 +230,6 @@ std::optional<OllamaModel> find_in_ollama_store(const std::string& name,
 
 }  // namespace
 
-namespace {
-
-// The encoder of an mmproj file when it is one whose graph vramplan rebuilds (clip_graph.cpp):
-// clip.projector_type gemma3 or mlp, with the tensors that builder assumes (llama.cpp
-// tools/mtmd/clip.cpp reads the same keys); nullopt for any other file, whose encoder buffer
-// the projector's note then says is not included.
-std::optional<VisionEncoder> mmproj_encoder(const GgufFile& f) {
-  const auto text = [&](std::string_view key) -> std::string {
-    const GgufValue* v = f.find(key);
-    return v != nullptr && v->as_string() != nullptr ? *v->as_string() : std::string();
-  };
-  const auto number = [&](std::string_view key) -> std::optional<std::int64_t> {
-    const GgufValue* v = f.find(key);
-    return v != nullptr ? v->as_int() : std::nullopt;
-  };
-  const auto has = [&](std::string_view name) { return f.find_tensor(name) != nullptr; };
-  std::string type = text("clip.projector_type");
-  if (type.empty()) type = text("clip.vision.projector_type");
-  VisionEncoder e;
-  if (!parse_vision_encoder_kind(type, e.kind)) return std::nullopt;
-  // The builder's layout: gemma3 (SigLIP) with a patch bias and a post-LN, and an F16 or
-  // BF16 projection (its transposed copy is in the compute buffer); llava's CLIP with a class
-  // embedding and a pre-LN, no post-LN, every block's output kept (no feature_layer list).
-  const GgufTensor* patch = f.find_tensor("v.patch_embd.weight");
-  if (patch == nullptr || patch->info.type == GgmlType::bf16 || has("v.patch_embd.weight.1") ||
-      f.find("clip.vision.attention.head_dim") != nullptr ||
-      f.find("clip.vision.attention.head_count_kv") != nullptr) {
-    return std::nullopt;
-  }
-  if (e.kind == VisionEncoderKind::gemma3) {
-    const GgufTensor* proj = f.find_tensor("mm.input_projection.weight");
-    if (proj == nullptr ||
-        (proj->info.type != GgmlType::f16 && proj->info.type != GgmlType::bf16) ||
-        !has("v.patch_embd.bias") || !has("v.post_ln.weight")) {
-      return std::nullopt;
-    }
-  } else if (!has("v.class_embd") || !has("v.pre_ln.weight") || has("v.post_ln.weight") ||
-             has("v.patch_embd.bias") || f.find("clip.vision.feature_layer") != nullptr) {
-    return std::nullopt;
-  }
-  const std::pair<std::string_view, std::int32_t*> fields[] = {
-      {"clip.vision.block_count", &e.layers},      {"clip.vision.embedding_length", &e.width},
-      {"clip.vision.feed_forward_length", &e.ffn}, {"clip.vision.attention.head_count", &e.heads},
-      {"clip.vision.patch_size", &e.patch},        {"clip.vision.image_size", &e.image}};
-  for (const auto& [key, out] : fields) {
-    const std::optional<std::int64_t> v = number(key);
-    if (!v || *v < 1 || *v > std::numeric_limits<std::int32_t>::max()) return std::nullopt;
-    *out = static_cast<std::int32_t>(*v);
-  }
-  if (e.kind == VisionEncoderKind::gemma3) {
-    if (const std::optional<std::int64_t> merge = number("clip.vision.projector.scale_factor")) {
-      if (*merge < 1 || *merge > 64) return std::nullopt;
-      e.merge = static_cast<std::int32_t>(*merge);
-    }
-  }
-  try {
-    validate(e);
-  } catch (const Error&) {
-    return std::nullopt;  // a shape the builder does not take: the buffer is not counted
-  }
-  return e;
-}
-
-}  // namespace
-
 Bytes projector_bytes(const std::string& path) {
   const GgufModelFiles files = read_gguf_model_files(path);
   Bytes total = 0;
@@ -306,7 +241,7 @@ Projector read_projector(const std::string& path) {
   const GgufModelFiles files = read_gguf_model_files(path);
   Projector p;
   for (const TensorInfo& t : tensors_from_gguf(files.file)) p.bytes += t.bytes();
-  p.encoder = mmproj_encoder(files.file);
+  p.encoder = vision_encoder_from_gguf(files.file);
   return p;
 }
 

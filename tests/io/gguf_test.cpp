@@ -810,6 +810,37 @@ TEST(GgufCorpus, WritesSeedFiles) {
     EXPECT_NO_THROW((void)spec_from_gguf(read_gguf(source, name), name)) << name;
     put(name, bytes);
   }
+  // Small mmproj files of both encoder kinds, so the fuzzer reaches vision_encoder_from_gguf
+  // and the encoder graph's rebuild.
+  auto mmproj = [](const std::string& type) {
+    GgufWriter m;
+    m.set_string("general.architecture", "clip");
+    m.set_string("clip.projector_type", type);
+    m.set_u32("clip.vision.block_count", 2);
+    m.set_u32("clip.vision.embedding_length", 64);
+    m.set_u32("clip.vision.feed_forward_length", 128);
+    m.set_u32("clip.vision.attention.head_count", 4);
+    m.set_u32("clip.vision.patch_size", 4);
+    m.set_u32("clip.vision.image_size", 32);
+    m.add_tensor(TensorInfo{"v.patch_embd.weight", {4, 4, 3, 64}, GgmlType::f16});
+    if (type == "gemma3") {
+      m.set_u32("clip.vision.projector.scale_factor", 2);
+      m.add_tensor(TensorInfo{"v.patch_embd.bias", {64, 1, 1, 1}, GgmlType::f32});
+      m.add_tensor(TensorInfo{"v.post_ln.weight", {64, 1, 1, 1}, GgmlType::f32});
+      m.add_tensor(TensorInfo{"mm.input_projection.weight", {96, 64, 1, 1}, GgmlType::f16});
+    } else {
+      m.add_tensor(TensorInfo{"v.class_embd", {64, 1, 1, 1}, GgmlType::f32});
+      m.add_tensor(TensorInfo{"v.pre_ln.weight", {64, 1, 1, 1}, GgmlType::f32});
+    }
+    return m;
+  };
+  for (const std::string type : {"gemma3", "mlp"}) {
+    const std::string name = "mmproj_" + type + ".gguf";
+    const std::string bytes = file_bytes(mmproj(type));
+    MemorySource source(bytes);
+    EXPECT_TRUE(vision_encoder_from_gguf(read_gguf(source, name)).has_value()) << name;
+    put(name, bytes);
+  }
   EXPECT_TRUE(fs::exists(fs::path(dir) / "valid.gguf"));
 }
 

@@ -9,6 +9,7 @@
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/io/gguf.hpp>
 #include <vramplan/model.hpp>
+#include <vramplan/vision_encoder.hpp>
 
 namespace vramplan::io {
 
@@ -34,6 +35,13 @@ namespace vramplan::io {
 
 // The tensors of the file(s) as TensorInfo, in file order.
 [[nodiscard]] std::vector<TensorInfo> tensors_from_gguf(const GgufFile& file);
+
+// The image encoder of an mmproj file when it is one whose graph vramplan rebuilds
+// (clip_graph.cpp): clip.projector_type gemma3 or mlp, with the tensors that builder assumes
+// (llama.cpp tools/mtmd/clip.cpp reads the same keys); nullopt for any other file, whose
+// encoder buffer the projector's note then says is not included. Never throws for a
+// malformed file: a shape the builder does not take is nullopt too.
+[[nodiscard]] std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& file);
 
 // A Model ready to plan from the files of one model (read_gguf_model_files). The file type
 // falls back to the type holding most tensor bytes when general.file_type is missing.
