@@ -64,6 +64,7 @@ struct CheckedModel {
   bool flash_attention = true;
   std::int32_t gpu_layers = 0;
   std::int32_t total_layers = 0;
+  std::int32_t cpu_moe = 0;    // blocks whose routed experts stay in RAM (--n-cpu-moe, --fit)
   bool layers_chosen = false;  // the engine places the layers (nothing pins them)
   bool embedding = false;
   std::vector<Bytes> gpu_bytes;  // per GPU
@@ -91,6 +92,7 @@ struct CheckFix {
   Bytes gpu_used = 0;             // the largest GPU's use after the change
   std::int32_t gpu_layers = 0;    // layers on the GPUs after it, all models together
   std::int32_t total_layers = 0;  // of that many
+  std::int32_t cpu_moe = 0;       // blocks whose routed experts stay in RAM, all models together
 };
 
 struct CheckResult {

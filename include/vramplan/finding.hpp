@@ -88,7 +88,7 @@ enum class FindingKind {
   // check (issue 11), reasons
   check_gpu_over,      // device, used_bytes, capacity_bytes, over_bytes, component
   check_ram_over,      // used_bytes, capacity_bytes, over_bytes
-  check_spills,        // model, gpu_layers, total_layers, ram_bytes
+  check_spills,        // model, gpu_layers, total_layers, cpu_moe, ram_bytes
   check_not_resident,  // models, used_bytes, capacity_bytes, over_bytes, max_loaded
   check_max_loaded,    // max_loaded, models: fewer may be loaded at once than are served
   check_vllm_startup,  // device, free_bytes, requested_bytes, over_bytes

@@ -396,7 +396,49 @@ class Checker {
       // margin free on each GPU, else as many as do.
       c.gpu_layers = total;
       run.estimate = estimate_one(model, eng, c, place_on);
-      if (!gpus_within(run.estimate, place_on, eng.fit_margin)) {
+      const std::int32_t n_block = model.spec.n_layer;
+      const bool experts_movable =
+          eng.expert_offload && model.spec.moe.present() && !k.cpu_moe && n_block > 0;
+      if (!gpus_within(run.estimate, place_on, eng.fit_margin) && experts_movable) {
+        // llama.cpp's --fit on a mixture of experts (common/fit.cpp; planner.cpp step 2): the
+        // routed experts go to RAM before whole layers leave the GPU. The most layers that fit
+        // with every block's experts in RAM, then the smallest --n-cpu-moe that still fits.
+        const auto fits_with = [&](std::int32_t layers, std::int32_t cpu_moe) {
+          Config x = c;
+          x.gpu_layers = layers;
+          x.cpu_moe = cpu_moe;
+          return gpus_within(estimate_one(model, eng, x, place_on), place_on, eng.fit_margin);
+        };
+        std::int32_t layers = 0;
+        for (std::int32_t lo = 0, hi = total; lo <= hi;) {
+          const std::int32_t mid = lo + (hi - lo) / 2;
+          if (fits_with(mid, n_block)) {
+            layers = mid;
+            lo = mid + 1;
+          } else {
+            hi = mid - 1;
+          }
+        }
+        const std::int32_t gpu_blocks = std::min(std::max(layers - 1, 0), n_block);
+        if (gpu_blocks > 0) {
+          // Blocks below n_block - gpu_blocks run on the CPU anyway.
+          std::int32_t lo = n_block - gpu_blocks + 1;
+          std::int32_t hi = n_block;
+          while (lo < hi) {
+            const std::int32_t mid = lo + (hi - lo) / 2;
+            if (fits_with(layers, mid)) {
+              hi = mid;
+            } else {
+              lo = mid + 1;
+            }
+          }
+          c.gpu_layers = layers;
+          c.cpu_moe = hi;
+          run.estimate = estimate_one(model, eng, c, place_on);
+          m.verdict = CheckVerdict::spills;
+        }
+      }
+      if (!gpus_within(run.estimate, place_on, eng.fit_margin) && c.cpu_moe == 0) {
         std::int32_t lo = 0;
         std::int32_t hi = total - 1;
         while (lo < hi) {
@@ -422,6 +464,7 @@ class Checker {
     }
     m.flash_attention = est.config.flash_attn;
     m.gpu_layers = est.config.gpu_layers;
+    m.cpu_moe = est.config.cpu_moe;
     for (std::size_t i = 0; i < place_on.size(); ++i) m.gpu_bytes.push_back(est.devices[i].total());
     m.ram_bytes = est.host().total();
     return run;
@@ -521,6 +564,7 @@ class Checker {
             Finding(FindingKind::check_spills, {{"model", m.name},
                                                 {"gpu_layers", std::int64_t{m.gpu_layers}},
                                                 {"total_layers", std::int64_t{m.total_layers}},
+                                                {"cpu_moe", std::int64_t{m.cpu_moe}},
                                                 {"ram_bytes", m.ram_bytes}}));
       } else if (m.gpu_layers < m.total_layers) {  // pinned by the files
         e.findings.push_back(Finding(FindingKind::check_pinned_layers,
@@ -661,6 +705,7 @@ class Checker {
     for (const CheckedModel& m : e.models) {
       fix.gpu_layers += m.gpu_layers;
       fix.total_layers += m.total_layers;
+      fix.cpu_moe += m.cpu_moe;
     }
     return fix;
   }

@@ -95,6 +95,7 @@ Json fix_json(const CheckFix& fix, const std::vector<SpelledChange>& spelled) {
   j["gpu_used_bytes"] = fix.gpu_used;
   j["gpu_layers"] = fix.gpu_layers;
   j["total_layers"] = fix.total_layers;
+  j["cpu_moe"] = fix.cpu_moe;
   return j;
 }
 
@@ -176,7 +177,10 @@ std::string check_tables(const CheckResult& r) {
     const std::string name = m.engine && *m.engine != r.engine
                                  ? format_text("{} ({})", m.name, deploy_engine_name(*m.engine))
                                  : m.name;
-    std::vector<Cell> row{name, ctx, m.kv_type, format_text("{}/{}", m.gpu_layers, m.total_layers)};
+    std::vector<Cell> row{
+        name, ctx, m.kv_type,
+        m.cpu_moe > 0 ? format_text("{}/{} ({} moe cpu)", m.gpu_layers, m.total_layers, m.cpu_moe)
+                      : format_text("{}/{}", m.gpu_layers, m.total_layers)};
     for (const Bytes b : m.gpu_bytes) row.emplace_back(format_bytes(b));
     row.emplace_back(format_bytes(m.ram_bytes));
     row.emplace_back(std::string(to_string(m.verdict)));
@@ -212,6 +216,7 @@ nlohmann::ordered_json checked_models_json(const CheckResult& r) {
                           {"flash_attention", m.flash_attention},
                           {"gpu_layers", m.gpu_layers},
                           {"total_layers", m.total_layers},
+                          {"cpu_moe", m.cpu_moe},
                           {"layers_chosen_by_engine", m.layers_chosen},
                           {"embedding", m.embedding},
                           {"gpu_bytes", m.gpu_bytes},
@@ -251,10 +256,17 @@ std::string render_check_table(const CheckReport& report) {
       out += format_text("fix: {}: {} (largest GPU use {})\n", describe(r.fix->what),
                          changes_text(report.fix), format_bytes(r.fix->gpu_used));
     } else if (r.fix) {
-      out += format_text(
-          "closest: nothing makes every layer fit; {} puts {} of {} layers on the "
-          "GPU\n",
-          changes_text(report.fix), r.fix->gpu_layers, r.fix->total_layers);
+      if (r.fix->cpu_moe > 0) {
+        out += format_text(
+            "closest: nothing keeps every layer and expert on the GPU; {} puts {} of {} layers "
+            "on the GPU with the experts of {} blocks in RAM\n",
+            changes_text(report.fix), r.fix->gpu_layers, r.fix->total_layers, r.fix->cpu_moe);
+      } else {
+        out += format_text(
+            "closest: nothing makes every layer fit; {} puts {} of {} layers on the "
+            "GPU\n",
+            changes_text(report.fix), r.fix->gpu_layers, r.fix->total_layers);
+      }
     } else {
       out += "fix: no single change to these settings makes it fit\n";
     }

@@ -354,6 +354,13 @@ std::string describe(const Finding& f) {
       return format_text("RAM: {} needed, {} given ({} over)", bytes(f, "used_bytes"),
                          bytes(f, "capacity_bytes"), bytes(f, "over_bytes"));
     case K::check_spills:
+      if (f.number("cpu_moe") > 0) {
+        return format_text(
+            "{}: {} of {} layers fit on the GPU with the routed experts of {} blocks in RAM "
+            "(llama.cpp's --fit, as --n-cpu-moe {}); they run on the CPU (slower), with {} in RAM",
+            f.word("model"), f.number("gpu_layers"), f.number("total_layers"), f.number("cpu_moe"),
+            f.number("cpu_moe"), bytes(f, "ram_bytes"));
+      }
       return format_text(
           "{}: {} of {} layers fit on the GPU; the engine runs the rest on the CPU (slower), "
           "with {} in RAM",

@@ -93,22 +93,24 @@ SettingValue boolean(EngineSetting s, bool v) {
   return SettingValue{.setting = s, .type = ValueType::boolean, .boolean = v};
 }
 
+// A catalog MoE model: its tensors say which bytes are experts (simple_model has no tensors).
+Model catalog_moe() {
+  Catalog catalog;
+  for (const io::EmbeddedFile& file : io::embedded_catalog_files()) {
+    for (CatalogEntry& entry : io::parse_catalog(file.text, std::string(file.name))) {
+      catalog.add(std::move(entry));
+    }
+  }
+  const std::optional<ModelRef> ref = catalog.resolve("gpt-oss:20b");
+  if (!ref || ref->entry == nullptr) throw std::runtime_error("gpt-oss:20b not in the catalog");
+  return make_model(ref->entry->id, "catalog", ref->entry->spec, ref->quant,
+                    generate_tensors(ref->entry->spec, ref->quant));
+}
+
 // llama-server's placement flags (--n-cpu-moe, --cpu-moe, -nkvo, --no-op-offload) move memory
 // between the GPU and the host; check plans them as estimate() does the same Config.
 TEST(Check, LlamaServerPlacementFlagsAreApplied) {
-  // A catalog model: its tensors say which bytes are experts (simple_model has no tensors).
-  const Model moe = [] {
-    Catalog catalog;
-    for (const io::EmbeddedFile& file : io::embedded_catalog_files()) {
-      for (CatalogEntry& entry : io::parse_catalog(file.text, std::string(file.name))) {
-        catalog.add(std::move(entry));
-      }
-    }
-    const std::optional<ModelRef> ref = catalog.resolve("gpt-oss:20b");
-    if (!ref || ref->entry == nullptr) throw std::runtime_error("gpt-oss:20b not in the catalog");
-    return make_model(ref->entry->id, "catalog", ref->entry->spec, ref->quant,
-                      generate_tensors(ref->entry->spec, ref->quant));
-  }();
+  const Model moe = catalog_moe();
   const std::int32_t total = moe.spec.n_layer + 1;
   CheckRequest r;
   r.gpus = {80 * gib};
@@ -161,6 +163,45 @@ TEST(Check, LlamaServerPlacementFlagsAreApplied) {
       {integer(EngineSetting::n_cpu_moe, 6), boolean(EngineSetting::op_offload, false)}, no_op);
   EXPECT_LT(gpu_no_op, gpu_moe);
   (void)host_no_op;
+}
+
+// With nothing pinned, llama-server's --fit keeps a mixture of experts' routed experts in RAM
+// before layers leave the GPU: every layer stays, with the fewest blocks' experts in RAM that
+// leave the fit margin free (checked against estimate() one block either side).
+TEST(Check, LlamaServerFitKeepsExpertsInRamBeforeLayers) {
+  const Model moe = catalog_moe();
+  const std::int32_t total = moe.spec.n_layer + 1;
+  CheckRequest r;
+  r.gpus = {10 * gib};
+  r.models.push_back(CheckModel{.model = moe});
+  Deployment d;
+  d.engine = DeployEngine::llama_server;
+  d.settings = {integer(EngineSetting::context, 16384)};
+  const CheckResult c = check_deployment(d, r);
+  ASSERT_EQ(c.models.size(), 1u);
+  const CheckedModel& m = c.models[0];
+  EXPECT_EQ(c.verdict, CheckVerdict::spills);
+  EXPECT_EQ(m.gpu_layers, total);
+  ASSERT_GT(m.cpu_moe, 0);
+  ASSERT_LT(m.cpu_moe, moe.spec.n_layer);
+  const Engine& e = engine(EngineId::llamacpp);
+  const auto gpu_use = [&](std::int32_t cpu_moe) {
+    Config x;
+    const Slots slots = engine_slots(e, std::nullopt);
+    x.parallel = slots.parallel;
+    x.kv_unified = slots.kv_unified;
+    x.ctx = 16384;
+    x.gpu_layers = total;
+    x.cpu_moe = cpu_moe;
+    const Batches b = engine_batches(moe, e, Backend::cuda, x.ctx, x.parallel, true, r.gpus,
+                                     std::nullopt, std::nullopt);
+    x.n_batch = b.n_batch;
+    x.n_ubatch = b.n_ubatch;
+    return estimate(moe, e, Backend::cuda, x, r.gpus, nullptr, &sched::cuda()).devices[0].total();
+  };
+  EXPECT_EQ(m.gpu_bytes.at(0), gpu_use(m.cpu_moe));
+  EXPECT_LE(gpu_use(m.cpu_moe) + e.fit_margin, r.gpus[0]);
+  EXPECT_GT(gpu_use(m.cpu_moe - 1) + e.fit_margin, r.gpus[0]);
 }
 
 TEST(Check, UnpinnedLayersSpillAndPinnedLayersRunOutOfMemory) {
