@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -133,6 +134,10 @@ struct ModelSpec {
 
   // Only read when the tensor types are generated (tensors.hpp); a file's types are its own.
   Quantizer quantizer = Quantizer::llama_quantize;
+  // The type token_embd.weight has in the file whatever the file type, where the build that is
+  // modelled stored it so (llama-quantize's --token-embedding-type, or an older tool); empty:
+  // the quantizer's rule. Also only read when the tensor types are generated.
+  std::optional<GgmlType> token_embd_type;
 
   // The head sizes llama.cpp uses: the stored length, else n_embd / n_head
   // (llama_model::load_hparams, src/llama-model.cpp). 0 while n_head is 0.

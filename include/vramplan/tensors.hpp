@@ -55,6 +55,8 @@ class TensorLayout {
  private:
   // Sets every type of `tensors` (this layout's list) for ftype.
   void assign_types(std::vector<TensorInfo>& tensors, FileType ftype) const;
+  // llama-quantize's pass over the converted list (a quantized ftype).
+  void assign_quantized_types(std::vector<TensorInfo>& tensors, FileType ftype) const;
 
   ModelSpec spec_;
   std::vector<TensorInfo> tensors_;    // GGUF order; types are set by typed()

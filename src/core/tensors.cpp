@@ -427,6 +427,11 @@ TensorLayout::TensorLayout(const ModelSpec& spec) : spec_(spec) {
     throw Error(ErrorKind::bad_input,
                 fmt::format("model spec for '{}' lacks layers, width, heads or vocab", spec.arch));
   }
+  if (spec.token_embd_type && !row_fits(*spec.token_embd_type, spec.n_embd)) {
+    throw Error(ErrorKind::bad_input,
+                fmt::format("token_embd_type {} does not fit rows of {} values (model '{}')",
+                            to_string(*spec.token_embd_type), spec.n_embd, spec.arch));
+  }
   Layout layout(spec_);
   model_layout(layout, arch);
   tensors_ = layout.take();
@@ -490,8 +495,15 @@ void TensorLayout::assign_types(std::vector<TensorInfo>& tensors, FileType ftype
     tensors[i].type =
         native_mxfp4_[i] ? GgmlType::mxfp4 : detail::converted_type(roles_[i].stays_f32, source);
   }
-  if (is_float_file(ftype)) return;
+  if (!is_float_file(ftype)) assign_quantized_types(tensors, ftype);
+  if (spec_.token_embd_type) {
+    for (TensorInfo& t : tensors) {
+      if (t.name == "token_embd.weight") t.type = *spec_.token_embd_type;
+    }
+  }
+}
 
+void TensorLayout::assign_quantized_types(std::vector<TensorInfo>& tensors, FileType ftype) const {
   detail::QuantState state;
   state.n_layer = spec_.n_layer;
   state.n_attention_wv = n_attention_wv_;

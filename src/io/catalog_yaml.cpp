@@ -5,6 +5,7 @@
 #include <cctype>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -12,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/ggml_type.hpp>
 
 #include "yaml_bounded.hpp"
 #include "yaml_fields.hpp"
@@ -56,6 +58,7 @@ const YamlKeys model_keys{
     "recurrent",
     "cross_attention",
     "quantizer",
+    "token_embd_type",
 };
 const YamlKeys swa_keys{"window", "period", "dense_first", "layers"};
 const YamlKeys mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
@@ -270,6 +273,14 @@ class Reader final : public YamlFieldReader {
                            "or 'ollama-0.6.5')",
                            who, where()));
         }
+      } else if (key == "token_embd_type") {
+        const std::string name = string(field, key);
+        const std::optional<GgmlType> type = parse_ggml_type(name);
+        if (!type) {
+          fail(mark_of(field.value, field.key),
+               fmt::format("unknown tensor type '{}' for token_embd_type in {}", name, where()));
+        }
+        s.token_embd_type = type;
       } else if (key == "nextn_layers") {
         s.n_nextn = int32(field, key);
       } else if (key == "kv_heads_per_layer") {

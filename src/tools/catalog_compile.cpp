@@ -77,6 +77,11 @@ void write_entry(std::string& out, const CatalogEntry& e) {
   if (s.stored_output) out += "    s.stored_output = true;\n";
   if (s.quantizer == Quantizer::ollama) out += "    s.quantizer = Quantizer::ollama;\n";
   if (s.quantizer == Quantizer::ollama_065) out += "    s.quantizer = Quantizer::ollama_065;\n";
+  if (s.token_embd_type) {
+    out +=
+        fmt::format("    s.token_embd_type = static_cast<GgmlType>({});  // {}\n",
+                    static_cast<std::int32_t>(*s.token_embd_type), to_string(*s.token_embd_type));
+  }
   out += fmt::format("    s.n_head_kv_per_layer = {};\n    s.n_ff_per_layer = {};\n",
                      list(s.n_head_kv_per_layer), list(s.n_ff_per_layer));
   out += fmt::format("    s.swa = SlidingWindow{{{}, {}, {}, {}}};\n", s.swa.window, s.swa.period,

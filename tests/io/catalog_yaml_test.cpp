@@ -239,6 +239,18 @@ TEST(CatalogYaml, UnknownQuantIsLocated) {
             "quantization");
 }
 
+TEST(CatalogYaml, TokenEmbdTypeIsReadAndAnUnknownOneLocated) {
+  const std::string q8 =
+      replace(valid, "    layers: 16\n", "    layers: 16\n    token_embd_type: Q8_0\n");
+  EXPECT_EQ(parse_catalog(q8, "models/x.yaml").front().spec.token_embd_type, GgmlType::q8_0);
+  EXPECT_FALSE(parse_catalog(valid, "models/x.yaml").front().spec.token_embd_type.has_value());
+  // A file type (a preset) is not a tensor type.
+  EXPECT_EQ(
+      error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    token_embd_type: Q4_K_M\n")),
+      "models/x.yaml:14:22: unknown tensor type 'Q4_K_M' for token_embd_type in model "
+      "'tiny-1b'");
+}
+
 TEST(CatalogYaml, QuantizerIsReadAndAnUnknownOneLocated) {
   const std::string ollama =
       replace(valid, "    layers: 16\n", "    layers: 16\n    quantizer: ollama\n");

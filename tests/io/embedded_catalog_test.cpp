@@ -12,6 +12,7 @@
 
 #include <vramplan/catalog.hpp>
 #include <vramplan/error.hpp>
+#include <vramplan/ggml_type.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/io/compiled_catalog.hpp>
 #include <vramplan/io/embedded_catalog.hpp>
@@ -632,7 +633,13 @@ TEST(EmbeddedCatalog, BareNamesResolveToWhatOllamaServes) {
   EXPECT_EQ(quant_of("llama3.2:1b-4bit"), "Q4_K_M");
   EXPECT_EQ(quant_of("llama3.2:4bit"), "Q4_K_M");
   EXPECT_EQ(quant_of("llama3.2:1b-int8"), "Q8_0");
-  EXPECT_THROW(static_cast<void>(catalog.resolve("gemma3:4b-it-qat")), Error);
+  // The library's gemma3 qat tags are Google's QAT Q4_0 files (token_embd F16) and resolve to
+  // their own entries; a qat word on a tag no entry lists is still refused, never mapped.
+  EXPECT_EQ(id_of("gemma3:4b-it-qat"), "gemma3-4b-qat");
+  EXPECT_EQ(quant_of("gemma3:27b-it-qat"), "Q4_0");
+  EXPECT_EQ(catalog.find_id("gemma3-12b-qat")->spec.token_embd_type, GgmlType::f16);
+  EXPECT_THROW(static_cast<void>(catalog.resolve("gemma3:4b-qat")), Error);
+  EXPECT_THROW(static_cast<void>(catalog.resolve("embeddinggemma:300m-qat-q4_0")), Error);
   EXPECT_THROW(static_cast<void>(catalog.resolve("qwen2.5:7b-instruct-awq")), Error);
   // Gemma 3's vision tower is counted.
   ASSERT_TRUE(catalog.find_id("gemma3-4b")->projector.has_value());

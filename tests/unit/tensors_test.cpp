@@ -777,6 +777,57 @@ TEST(Tensors, Ollama065BuildKeepsAttnVAsConverted) {
             generate_tensors(qwen3_8b, FileType::mostly_f16));
 }
 
+// The library's gemma:2b file (1,678,447,520 bytes) holds its tied token_embd in Q8_0, where
+// llama-quantize's rule gives the tied tensor the output's Q6_K: token_embd_type states the
+// type the file has, in every file type, and changes nothing else.
+TEST(Tensors, TokenEmbdTypeSetsOnlyTheEmbeddingInEveryFileType) {
+  ModelSpec gemma;
+  gemma.arch = "gemma";
+  gemma.n_layer = 18;
+  gemma.n_embd = 2048;
+  gemma.n_ff = 16384;
+  gemma.n_head = 8;
+  gemma.n_head_kv = 1;
+  gemma.key_length = 256;
+  gemma.value_length = 256;
+  gemma.n_vocab = 256000;
+  gemma.n_ctx_train = 8192;
+  gemma.tied_embeddings = true;
+  ModelSpec stored = gemma;
+  stored.token_embd_type = GgmlType::q8_0;
+  const auto embd = [](const std::vector<TensorInfo>& t) {
+    return *std::find_if(t.begin(), t.end(),
+                         [](const TensorInfo& x) { return x.name == "token_embd.weight"; });
+  };
+  const auto total = [](const std::vector<TensorInfo>& t) {
+    Bytes sum = 0;
+    for (const TensorInfo& x : t) sum += x.bytes();
+    return sum;
+  };
+  for (const FileType ftype : {FileType::mostly_q4_0, FileType::mostly_q2_k, FileType::mostly_q6_k,
+                               FileType::mostly_f16}) {
+    const std::vector<TensorInfo> plain = generate_tensors(gemma, ftype);
+    const std::vector<TensorInfo> t = generate_tensors(stored, ftype);
+    ASSERT_EQ(t.size(), plain.size());
+    EXPECT_EQ(embd(t).type, GgmlType::q8_0) << to_string(ftype);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      if (t[i].name != "token_embd.weight") {
+        EXPECT_EQ(t[i].type, plain[i].type) << t[i].name;
+      }
+    }
+  }
+  EXPECT_EQ(embd(generate_tensors(gemma, FileType::mostly_q4_0)).type, GgmlType::q6_k);
+  // The file's 1,678,447,520 bytes hold these tensors and about 6 MB of header and tokenizer.
+  const Bytes q4_0 = total(generate_tensors(stored, FileType::mostly_q4_0));
+  EXPECT_EQ(q4_0, 1'672'126'464);
+  EXPECT_LT(1'678'447'520 - q4_0, 8'000'000);
+  // A type whose block does not divide the rows is refused.
+  ModelSpec misfit = gemma;
+  misfit.token_embd_type = GgmlType::q4_k;
+  misfit.n_embd = 2080;
+  EXPECT_THROW((void)generate_tensors(misfit, FileType::mostly_q4_0), Error);
+}
+
 TEST(Tensors, EveryListedArchitectureHasALayout) {
   for (const char* arch :
        {"llama",         "qwen2",      "qwen3",     "qwen3moe", "gemma",     "gemma2",
