@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include <vramplan/bytes.hpp>
 
@@ -16,6 +17,13 @@ namespace vramplan {
 enum class VisionEncoderKind : std::uint8_t {
   gemma3,  // "gemma3": SigLIP ViT, 4x4 average pool, RMS norm, projection (models/siglip.cpp)
   mlp,     // "mlp": llava's CLIP ViT with class embedding and a 2-layer MLP (models/llava.cpp)
+  // "qwen2.5vl_merger": Qwen2.5-VL's ViT, two patch convs, M-RoPE, RMS norms, SwiGLU FFN,
+  // window attention but in every `window`-th block, a 2x2 patch merger (models/qwen2vl.cpp)
+  qwen25vl,
+  // "qwen3vl_merger": Qwen3-VL's ViT, two patch convs with bias, learned positions resized to
+  // the image, M-RoPE, fused QKV, LayerNorms, GELU FFN, the 2x2 merger and DeepStack mergers
+  // (models/qwen3vl.cpp)
+  qwen3vl,
 };
 
 [[nodiscard]] std::string_view to_string(VisionEncoderKind kind);
@@ -30,14 +38,26 @@ struct VisionEncoder {
   std::int32_t ffn = 0;     // feed_forward_length
   std::int32_t heads = 0;   // attention.head_count
   std::int32_t patch = 0;   // patch_size, pixels
-  std::int32_t image = 0;   // image_size, pixels: the warm-up image's side
-  std::int32_t merge = 4;  // gemma3: the average pool's kernel (clip.vision.projector.scale_factor)
+  // The warm-up image's side in pixels: clip.vision.image_size for gemma3 and mlp; for the
+  // Qwen-VL kinds clip.cpp's 46 x 46 merged tokens (set_warmup_n_tokens), 46 * patch * merge.
+  std::int32_t image = 0;
+  // gemma3: the average pool's kernel (clip.vision.projector.scale_factor); Qwen-VL: the
+  // merger's side (clip.vision.spatial_merge_size, 2).
+  std::int32_t merge = 4;
+  // qwen25vl: every window-th block attends to the whole image, the others through the window
+  // mask (clip.vision.n_wa_pattern); 0 for the other kinds.
+  std::int32_t window = 0;
+  // qwen3vl: the side of the learned position grid (sqrt of v.position_embd's rows), resized
+  // to the image when it differs; 0 for the other kinds.
+  std::int32_t positions = 0;
+  // qwen3vl: the blocks with a DeepStack merger (v.deepstack.IL.*), ascending.
+  std::vector<std::int32_t> deepstack;
 
   bool operator==(const VisionEncoder&) const = default;
 };
 
 // Throws vramplan::Error when the shape is not one the builder can take (a field out of
-// range, an image not a whole number of patches).
+// range, an image not a whole number of patches, or of merged patches for Qwen-VL).
 void validate(const VisionEncoder& encoder);
 
 // The encoder's compute buffer for one warm-up image, with flash attention on or off, on a

@@ -9,6 +9,8 @@
 #include <vramplan/error.hpp>
 #include <vramplan/graph_alloc.hpp>
 
+#include "clip_dag.hpp"
+
 // The vision encoders' graphs as the pinned llama.cpp builds them for the warm-up image
 // (tools/mtmd/clip.cpp: clip_graph::build_inp, build_vit, build_norm, build_attn, build_ffn;
 // tools/mtmd/models/siglip.cpp for gemma3, models/llava.cpp for "mlp"), reduced to what
@@ -19,100 +21,10 @@
 namespace vramplan {
 namespace {
 
+using clip_detail::Dag;
+using clip_detail::Shape;
 using graph::Elem;
 using graph::Op;
-using Shape = std::array<std::int64_t, 4>;
-
-// A stand-in for a ggml context: tensors with their sources in creation order. The graph is
-// then laid out in ggml's order (ggml_visit_parents_graph: a tensor after its sources, depth
-// first, source 0 first, each tensor once), from the roots in the order the builder expanded
-// them (clip's build_attn pins Q, K and V with ggml_build_forward_order before the rest).
-class Dag {
- public:
-  enum class Kind : std::uint8_t { input, weight, view, node };
-
-  int input(Elem elem, Shape ne) { return add({Kind::input, Op::input, elem, ne, true, {}}); }
-  int weight() { return add({Kind::weight, Op::external, Elem::f32, {1, 1, 1, 1}, true, {}}); }
-  int op(Op op, Elem elem, Shape ne, std::vector<int> srcs) {
-    return add({Kind::node, op, elem, ne, true, std::move(srcs)});
-  }
-  // A view of a tensor (reshape when contiguous, permute/transpose when not); a view of a
-  // weight is the weight (the allocator owns neither).
-  int view(int parent, Shape ne, bool contiguous = true) {
-    if (t_[static_cast<std::size_t>(parent)].kind == Kind::weight) return parent;
-    return add({Kind::view,
-                Op::view,
-                t_[static_cast<std::size_t>(parent)].elem,
-                ne,
-                contiguous,
-                {parent}});
-  }
-  [[nodiscard]] const Shape& ne(int t) const { return t_[static_cast<std::size_t>(t)].ne; }
-
-  // ggml_build_forward_expand / _order: appends the root and its unvisited ancestors.
-  void expand(int root) {
-    visited_.resize(t_.size(), false);
-    visit(root);
-  }
-
-  [[nodiscard]] graph::Graph lay_out() const {
-    graph::Graph g;
-    g.reserve(t_.size());
-    std::vector<graph::TensorId> id(t_.size(), -1);
-    // ggml_gallocr allocates the graph inputs first, in the order the nodes use them.
-    for (int n : order_) {
-      for (int s : t_[static_cast<std::size_t>(n)].src) {
-        const T& src = t_[static_cast<std::size_t>(s)];
-        if (src.kind == Kind::input && id[static_cast<std::size_t>(s)] < 0) {
-          id[static_cast<std::size_t>(s)] = g.input(src.elem, src.ne);
-        }
-      }
-    }
-    for (int n : order_) {
-      const T& t = t_[static_cast<std::size_t>(n)];
-      auto& out = id[static_cast<std::size_t>(n)];
-      if (t.kind == Kind::weight) {
-        out = g.external();
-      } else if (t.kind == Kind::view) {
-        out = g.view(id[static_cast<std::size_t>(t.src[0])], t.ne, t.contiguous);
-      } else if (t.kind == Kind::node) {
-        graph::Tensor x;
-        x.op = t.op;
-        x.elem = t.elem;
-        x.ne = t.ne;
-        for (std::size_t i = 0; i < t.src.size(); ++i) {
-          x.src[i] = id[static_cast<std::size_t>(t.src[i])];
-        }
-        out = g.node(x);
-      }
-    }
-    return g;
-  }
-
- private:
-  struct T {
-    Kind kind;
-    Op op;
-    Elem elem;
-    Shape ne;
-    bool contiguous;
-    std::vector<int> src;
-  };
-  int add(T t) {
-    t_.push_back(std::move(t));
-    return static_cast<int>(t_.size() - 1);
-  }
-  void visit(int t) {
-    if (visited_[static_cast<std::size_t>(t)]) return;
-    visited_[static_cast<std::size_t>(t)] = true;
-    for (int s : t_[static_cast<std::size_t>(t)].src) visit(s);
-    if (t_[static_cast<std::size_t>(t)].kind != Kind::input) order_.push_back(t);
-  }
-
-  std::vector<T> t_;
-  std::vector<bool> visited_;
-  std::vector<int> order_;  // weights, views and nodes in graph order
-};
 
 class Builder {
  public:
@@ -133,6 +45,9 @@ class Builder {
       case VisionEncoderKind::mlp:
         llava();
         break;
+      case VisionEncoderKind::qwen25vl:
+      case VisionEncoderKind::qwen3vl:
+        return clip_detail::qwenvl_graph(e_, out_, fa_);
     }
     return d_.lay_out();
   }
@@ -285,12 +200,17 @@ std::string_view to_string(VisionEncoderKind kind) {
       return "gemma3";
     case VisionEncoderKind::mlp:
       return "mlp";
+    case VisionEncoderKind::qwen25vl:
+      return "qwen2.5vl_merger";
+    case VisionEncoderKind::qwen3vl:
+      return "qwen3vl_merger";
   }
   return "?";
 }
 
 bool parse_vision_encoder_kind(std::string_view name, VisionEncoderKind& out) {
-  for (const auto kind : {VisionEncoderKind::gemma3, VisionEncoderKind::mlp}) {
+  for (const auto kind : {VisionEncoderKind::gemma3, VisionEncoderKind::mlp,
+                          VisionEncoderKind::qwen25vl, VisionEncoderKind::qwen3vl}) {
     if (name == to_string(kind)) {
       out = kind;
       return true;
@@ -325,6 +245,35 @@ void validate(const VisionEncoder& e) {
                 fmt::format("vision encoder image {} is not a whole number (>= {}) of {}-pixel "
                             "patches",
                             e.image, e.merge, e.patch));
+  }
+  const bool qwen = e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen3vl;
+  if (qwen) {
+    // models/qwen2vl.cpp and qwen3vl.cpp merge 2 x 2 patches (the reshapes to 4 * width).
+    if (e.merge != 2 || (e.image / e.patch) % 2 != 0) {
+      throw Error(ErrorKind::bad_input,
+                  fmt::format("vision encoder {} needs a merge of 2 and an even number of "
+                              "patches per side (merge {}, image {}, patch {})",
+                              to_string(e.kind), e.merge, e.image, e.patch));
+    }
+  }
+  check(e.window, 0, e.kind == VisionEncoderKind::qwen25vl ? 256 : 0, "window");
+  check(e.positions, e.kind == VisionEncoderKind::qwen3vl ? 1 : 0,
+        e.kind == VisionEncoderKind::qwen3vl ? 4096 : 0, "positions");
+  const std::size_t max_deepstack =
+      e.kind == VisionEncoderKind::qwen3vl ? static_cast<std::size_t>(e.layers) : 0;
+  if (e.deepstack.size() > max_deepstack) {
+    throw Error(ErrorKind::bad_input,
+                fmt::format("vision encoder has {} DeepStack layers, more than {}",
+                            e.deepstack.size(), max_deepstack));
+  }
+  for (std::size_t i = 0; i < e.deepstack.size(); ++i) {
+    const std::int32_t il = e.deepstack[i];
+    if (il < 0 || il >= e.layers || (i > 0 && il <= e.deepstack[i - 1])) {
+      throw Error(ErrorKind::bad_input,
+                  fmt::format("vision encoder DeepStack layer {} is not an ascending block "
+                              "index below {}",
+                              il, e.layers));
+    }
   }
 }
 

@@ -463,12 +463,15 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
   if (type.empty()) type = text("clip.vision.projector_type");
   VisionEncoder e;
   if (!parse_vision_encoder_kind(type, e.kind)) return std::nullopt;
+  const bool qwen = e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen3vl;
   // The builder's layout: gemma3 (SigLIP) with a patch bias and a post-LN, and an F16 or
   // BF16 projection (its transposed copy is in the compute buffer); llava's CLIP with a class
-  // embedding and a pre-LN, no post-LN, every block's output kept (no feature_layer list).
+  // embedding and a pre-LN, no post-LN, every block's output kept (no feature_layer list);
+  // the Qwen-VL towers as convert_hf_to_gguf.py writes them (two F16 patch kernels, the im2col
+  // copies being of the kernel's type).
   const GgufTensor* patch = f.find_tensor("v.patch_embd.weight");
-  if (patch == nullptr || patch->info.type == GgmlType::bf16 || has("v.patch_embd.weight.1") ||
-      f.find("clip.vision.attention.head_dim") != nullptr ||
+  if (patch == nullptr || patch->info.type == GgmlType::bf16 ||
+      has("v.patch_embd.weight.1") != qwen || f.find("clip.vision.attention.head_dim") != nullptr ||
       f.find("clip.vision.attention.head_count_kv") != nullptr) {
     return std::nullopt;
   }
@@ -479,9 +482,32 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
         !has("v.patch_embd.bias") || !has("v.post_ln.weight")) {
       return std::nullopt;
     }
-  } else if (!has("v.class_embd") || !has("v.pre_ln.weight") || has("v.post_ln.weight") ||
-             has("v.patch_embd.bias") || f.find("clip.vision.feature_layer") != nullptr) {
-    return std::nullopt;
+  } else if (e.kind == VisionEncoderKind::mlp) {
+    if (!has("v.class_embd") || !has("v.pre_ln.weight") || has("v.post_ln.weight") ||
+        has("v.patch_embd.bias") || f.find("clip.vision.feature_layer") != nullptr) {
+      return std::nullopt;
+    }
+  } else {
+    // Qwen2.5-VL: separate biased Q/K/V, a biased SwiGLU FFN, RMS norms without bias, no
+    // patch bias or positions. Qwen3-VL: fused biased QKV, a biased FFN without gate,
+    // LayerNorms, a patch bias and a learned position grid. Both: the merger's norm as
+    // v.post_ln, its MLP as mm.0 / mm.2, no pre-LN or class embedding.
+    const GgufTensor* patch1 = f.find_tensor("v.patch_embd.weight.1");
+    const bool v25 = e.kind == VisionEncoderKind::qwen25vl;
+    if (patch->info.type != GgmlType::f16 || patch1->info.type != GgmlType::f16 ||
+        has("v.pre_ln.weight") || has("v.class_embd") || !has("v.post_ln.weight") ||
+        has("v.post_ln.bias") == v25 || !has("mm.0.weight") || !has("mm.0.bias") ||
+        !has("mm.2.weight") || !has("mm.2.bias") || has("v.patch_embd.bias") == v25 ||
+        has("v.position_embd.weight") == v25 || !has("v.blk.0.attn_out.bias") ||
+        !has("v.blk.0.ffn_up.bias") || !has("v.blk.0.ffn_down.bias") ||
+        has("v.blk.0.ffn_gate.weight") != v25 || has("v.blk.0.ln1.bias") == v25 ||
+        has("v.blk.0.attn_qkv.bias") == v25 || has("v.blk.0.attn_q.bias") != v25) {
+      return std::nullopt;
+    }
+    if (const std::optional<std::int64_t> merge = number("clip.vision.spatial_merge_size")) {
+      if (*merge != 2) return std::nullopt;  // the graph merges 2 x 2 patches
+    }
+    e.merge = 2;
   }
   const std::pair<std::string_view, std::int32_t*> fields[] = {
       {"clip.vision.block_count", &e.layers},      {"clip.vision.embedding_length", &e.width},
@@ -496,6 +522,30 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
     if (const std::optional<std::int64_t> merge = number("clip.vision.projector.scale_factor")) {
       if (*merge < 1 || *merge > 64) return std::nullopt;
       e.merge = static_cast<std::int32_t>(*merge);
+    }
+  }
+  if (qwen) {
+    // clip.cpp warms Qwen-VL up with 46 x 46 merged tokens (set_warmup_n_tokens), not at
+    // clip.vision.image_size.
+    if (e.patch > 1024) return std::nullopt;
+    e.image = 46 * e.patch * e.merge;
+    if (e.layers > 256) return std::nullopt;
+  }
+  if (e.kind == VisionEncoderKind::qwen25vl) {
+    const std::optional<std::int64_t> window = number("clip.vision.n_wa_pattern");
+    if (!window || *window < 0 || *window > 256) return std::nullopt;  // clip.cpp requires it
+    e.window = static_cast<std::int32_t>(*window);
+  }
+  if (e.kind == VisionEncoderKind::qwen3vl) {
+    // The position grid is square: clip.cpp takes its side as sqrt(rows).
+    const std::int64_t rows = f.find_tensor("v.position_embd.weight")->info.ne[1];
+    if (rows < 1 || rows > std::int64_t{4096} * 4096) return std::nullopt;
+    std::int64_t side = 1;
+    while ((side + 1) * (side + 1) <= rows) ++side;
+    if (side * side != rows) return std::nullopt;
+    e.positions = static_cast<std::int32_t>(side);
+    for (std::int32_t il = 0; il < e.layers; ++il) {
+      if (has(fmt::format("v.deepstack.{}.fc1.weight", il))) e.deepstack.push_back(il);
     }
   }
   try {

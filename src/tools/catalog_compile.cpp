@@ -55,10 +55,18 @@ void write_entry(std::string& out, const CatalogEntry& e) {
                        cpp_literal(e.projector->description));
     if (const auto& c = e.projector->encoder) {
       out += fmt::format(
-          "    e.projector->encoder = VisionEncoder{{VisionEncoderKind::{}, {}, {}, {}, {}, {}, "
+          "    e.projector->encoder = VisionEncoder{{VisionEncoderKind{{{}}}, {}, {}, {}, {}, {}, "
           "{}, "
           "{}}};\n",
-          to_string(c->kind), c->layers, c->width, c->ffn, c->heads, c->patch, c->image, c->merge);
+          static_cast<int>(c->kind), c->layers, c->width, c->ffn, c->heads, c->patch, c->image,
+          c->merge);
+      if (c->window != 0) out += fmt::format("    e.projector->encoder->window = {};\n", c->window);
+      if (c->positions != 0) {
+        out += fmt::format("    e.projector->encoder->positions = {};\n", c->positions);
+      }
+      if (!c->deepstack.empty()) {
+        out += fmt::format("    e.projector->encoder->deepstack = {};\n", list(c->deepstack));
+      }
     }
   }
   out += fmt::format("    e.notes = {};\n    e.source = {};\n", cpp_literal(e.notes),

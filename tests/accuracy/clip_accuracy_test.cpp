@@ -4,6 +4,7 @@
 // to the byte by the rebuilt graph.
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,9 @@ VisionEncoder encoder_of(const nlohmann::json& j) {
   e.patch = j.at("patch").get<std::int32_t>();
   e.image = j.at("image").get<std::int32_t>();
   e.merge = j.at("merge").get<std::int32_t>();
+  e.window = j.value("window", 0);
+  e.positions = j.value("positions", 0);
+  e.deepstack = j.value("deepstack", std::vector<std::int32_t>{});
   return e;
 }
 
@@ -33,7 +37,7 @@ TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
   std::ifstream in(std::string(VRAMPLAN_CLIP_ACCURACY_DIR) + "/clip-cpu.jsonl");
   ASSERT_TRUE(in) << "cannot open the CLIP measurements";
   int lines = 0;
-  bool both_kinds[2] = {false, false};
+  bool kinds[4] = {false, false, false, false};
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     const nlohmann::json j = nlohmann::json::parse(line);
@@ -42,11 +46,11 @@ TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
     const auto out = j.at("encoder").at("out").get<std::int64_t>();
     EXPECT_EQ(clip_compute_buffer(e, out, fa, 32), j.at("compute").get<Bytes>())
         << j.at("preset").get<std::string>() << " flash attention " << (fa ? "on" : "off");
-    both_kinds[static_cast<int>(e.kind)] = true;
+    kinds[static_cast<int>(e.kind)] = true;
     ++lines;
   }
-  EXPECT_GE(lines, 16);
-  EXPECT_TRUE(both_kinds[0] && both_kinds[1]);
+  EXPECT_GE(lines, 40);
+  EXPECT_TRUE(kinds[0] && kinds[1] && kinds[2] && kinds[3]);
 }
 
 TEST(Clip, FlashAttentionDropsTheScoresOfGemma3) {
@@ -72,6 +76,82 @@ TEST(Clip, RejectsShapesTheBuilderCannotTake) {
   EXPECT_THROW((void)clip_compute_buffer(e, 0, true, 32), Error);
   VisionEncoderKind k{};
   EXPECT_FALSE(parse_vision_encoder_kind("qwen2vl", k));
+  e.window = 8;  // a window pattern is Qwen2.5-VL's
+  EXPECT_THROW((void)clip_compute_buffer(e, 2560, true, 32), Error);
+}
+
+VisionEncoder qwen25vl() {
+  VisionEncoder e{VisionEncoderKind::qwen25vl, 32, 1280, 3420, 16, 14, 1288, 2};
+  e.window = 8;
+  return e;
+}
+
+VisionEncoder qwen3vl() {
+  VisionEncoder e{VisionEncoderKind::qwen3vl, 27, 1152, 4304, 16, 16, 1472, 2};
+  e.positions = 48;
+  e.deepstack = {8, 16, 24};
+  return e;
+}
+
+TEST(Clip, RejectsQwenShapesTheBuilderCannotTake) {
+  VisionEncoder e = qwen25vl();
+  EXPECT_NO_THROW(validate(e));
+  e.merge = 4;  // the graph merges 2 x 2 patches
+  EXPECT_THROW(validate(e), Error);
+  e.merge = 2;
+  e.image = 14 * 91;  // 91 patches a side: not a whole number of 2 x 2 merges
+  EXPECT_THROW(validate(e), Error);
+  e.image = 1288;
+  e.window = -1;
+  EXPECT_THROW(validate(e), Error);
+  e.window = 8;
+  e.deepstack = {3};  // DeepStack mergers are Qwen3-VL's
+  EXPECT_THROW(validate(e), Error);
+
+  VisionEncoder q = qwen3vl();
+  EXPECT_NO_THROW(validate(q));
+  q.deepstack = {8, 27};  // block 27 of 27 does not exist
+  EXPECT_THROW(validate(q), Error);
+  q.deepstack = {16, 8};  // not ascending
+  EXPECT_THROW(validate(q), Error);
+  q.deepstack = {8, 16, 24};
+  q.positions = 0;  // Qwen3-VL has a learned position grid
+  EXPECT_THROW(validate(q), Error);
+  q.positions = 48;
+  q.window = 8;
+  EXPECT_THROW(validate(q), Error);
+}
+
+// The warm-up's 92 x 92 patches make Qwen2.5-VL's attention scores and window mask large:
+// without flash attention one layer's scores (8464^2 x 16 heads, F32) and the F32 mask are
+// live together; with it, only the mask and its F16 copies are that large.
+TEST(Clip, QwenWindowAttentionHoldsTheMask) {
+  const VisionEncoder e = qwen25vl();
+  const Bytes on = clip_compute_buffer(e, 3584, true, 32);
+  const Bytes off = clip_compute_buffer(e, 3584, false, 32);
+  const Bytes n = 8464;
+  EXPECT_GE(off, n * n * 16 * 4 + n * n * 4);
+  EXPECT_GE(on, n * n * 4 + n * n * 2);
+  EXPECT_LT(on, off / 4);
+  // Without windows (every block full attention) there is no mask to hold: at least its F16
+  // copy less.
+  VisionEncoder full = e;
+  full.window = 0;
+  EXPECT_GE(on - clip_compute_buffer(full, 3584, true, 32), n * n * 2);
+}
+
+// Qwen3-VL keeps each DeepStack block's output until the mergers run at the end of the graph,
+// and resizes its 48 x 48 position grid to the 92 x 92 patches: both cost memory.
+TEST(Clip, QwenDeepStackAndPositionsCost) {
+  const VisionEncoder e = qwen3vl();
+  VisionEncoder none = e;
+  none.deepstack.clear();
+  EXPECT_GT(clip_compute_buffer(e, 4096, true, 32), clip_compute_buffer(none, 4096, true, 32));
+  VisionEncoder grid = e;
+  grid.positions = 92;  // a grid already the image's size is not resized
+  EXPECT_GE(clip_compute_buffer(e, 4096, true, 32), clip_compute_buffer(grid, 4096, true, 32));
+  // The GPU's 128-byte alignment never shrinks the buffer.
+  EXPECT_GE(clip_compute_buffer(e, 4096, false, 128), clip_compute_buffer(e, 4096, false, 32));
 }
 
 }  // namespace

@@ -131,14 +131,30 @@ TEST(CatalogYaml, ProjectorEncoderShape) {
   ASSERT_TRUE(entries.back().projector.has_value());
   EXPECT_EQ(entries.back().projector->encoder,
             (VisionEncoder{VisionEncoderKind::mlp, 23, 1024, 4096, 16, 14, 336, 4}));
-  EXPECT_NE(
-      error_of(replace(text, "encoder: mlp", "encoder: qwen2vl")).find("must be gemma3 or mlp"),
-      std::string::npos);
+  EXPECT_NE(error_of(replace(text, "encoder: mlp", "encoder: qwen2vl")).find("must be gemma3, mlp"),
+            std::string::npos);
   EXPECT_NE(error_of(replace(text, "image: 336", "image: 337")).find("whole number"),
             std::string::npos);
   EXPECT_NE(error_of(replace(text, "heads: 16, ", "")).find("missing required key 'heads'"),
             std::string::npos);
   EXPECT_NE(error_of(replace(text, "encoder: mlp, ", "")).find("needs 'encoder'"),
+            std::string::npos);
+
+  // Qwen3-VL: the position grid and the DeepStack blocks, a list.
+  const std::string qwen = replace(
+      text, "encoder: mlp, layers: 23, width: 1024, ffn: 4096, heads: 16, patch: 14, image: 336",
+      "encoder: qwen3vl_merger, layers: 27, width: 1152, ffn: 4304, heads: 16, patch: 16, "
+      "image: 1472, merge: 2, positions: 48, deepstack: [8, 16, 24]");
+  ASSERT_EQ(error_of(qwen), "");
+  VisionEncoder want{VisionEncoderKind::qwen3vl, 27, 1152, 4304, 16, 16, 1472, 2};
+  want.positions = 48;
+  want.deepstack = {8, 16, 24};
+  EXPECT_EQ(parse_catalog(qwen, "<test>").back().projector->encoder, want);
+  EXPECT_NE(error_of(replace(qwen, "[8, 16, 24]", "[8, 16, 27]")).find("DeepStack layer 27"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(qwen, "positions: 48, ", "")).find("positions 0 is outside"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(text, "image: 336", "image: 336, deepstack: [1]")).find("more than 0"),
             std::string::npos);
 }
 

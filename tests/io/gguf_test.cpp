@@ -841,6 +841,63 @@ TEST(GgufCorpus, WritesSeedFiles) {
     EXPECT_TRUE(vision_encoder_from_gguf(read_gguf(source, name)).has_value()) << name;
     put(name, bytes);
   }
+  // And the Qwen-VL towers as convert_hf_to_gguf.py writes them (make_mmproj.py's layout).
+  auto qwen = [](bool v3) {
+    GgufWriter m;
+    m.set_string("general.architecture", "clip");
+    m.set_string("clip.projector_type", v3 ? "qwen3vl_merger" : "qwen2.5vl_merger");
+    m.set_u32("clip.vision.block_count", 3);
+    m.set_u32("clip.vision.embedding_length", 64);
+    m.set_u32("clip.vision.feed_forward_length", 128);
+    m.set_u32("clip.vision.attention.head_count", 4);
+    m.set_u32("clip.vision.patch_size", 2);
+    m.set_u32("clip.vision.image_size", 32);
+    for (const char* t : {"v.patch_embd.weight", "v.patch_embd.weight.1"})
+      m.add_tensor(TensorInfo{t, {2, 2, 3, 64}, GgmlType::f16});
+    const auto vec = [&](const std::string& t, std::int64_t n) {
+      m.add_tensor(TensorInfo{t, {n, 1, 1, 1}, GgmlType::f32});
+    };
+    vec("v.post_ln.weight", 64);
+    for (const char* t : {"mm.0", "mm.2"}) {
+      m.add_tensor(TensorInfo{std::string(t) + ".weight", {256, 256, 1, 1}, GgmlType::f16});
+      vec(std::string(t) + ".bias", 256);
+    }
+    for (const char* t : {"attn_out", "ffn_up", "ffn_down"})
+      vec(std::string("v.blk.0.") + t + ".bias", 64);
+    if (v3) {
+      vec("v.patch_embd.bias", 64);
+      vec("v.post_ln.bias", 64);
+      vec("v.blk.0.ln1.bias", 64);
+      vec("v.blk.0.attn_qkv.bias", 192);
+      m.add_tensor(TensorInfo{"v.position_embd.weight", {64, 64, 1, 1}, GgmlType::f32});
+      m.add_tensor(TensorInfo{"v.deepstack.1.fc1.weight", {256, 256, 1, 1}, GgmlType::f16});
+    } else {
+      m.set_u32("clip.vision.n_wa_pattern", 2);
+      vec("v.blk.0.attn_q.bias", 64);
+      m.add_tensor(TensorInfo{"v.blk.0.ffn_gate.weight", {64, 128, 1, 1}, GgmlType::f16});
+    }
+    return m;
+  };
+  for (const bool v3 : {false, true}) {
+    const std::string name = v3 ? "mmproj_qwen3vl.gguf" : "mmproj_qwen25vl.gguf";
+    const std::string bytes = file_bytes(qwen(v3));
+    MemorySource source(bytes);
+    const std::optional<VisionEncoder> e = vision_encoder_from_gguf(read_gguf(source, name));
+    ASSERT_TRUE(e.has_value()) << name;
+    // Warmed up at 46 x 46 merged tokens, not at clip.vision.image_size.
+    EXPECT_EQ(e->image, 46 * 2 * 2) << name;
+    EXPECT_EQ(e->window, v3 ? 0 : 2) << name;
+    EXPECT_EQ(e->positions, v3 ? 8 : 0) << name;
+    EXPECT_EQ(e->deepstack, v3 ? std::vector<std::int32_t>{1} : std::vector<std::int32_t>{})
+        << name;
+    put(name, bytes);
+    // A merge other than 2 x 2 is not a tower the builder takes.
+    GgufWriter broken = qwen(v3);
+    broken.set_u32("clip.vision.spatial_merge_size", 3);
+    const std::string broken_bytes = file_bytes(broken);
+    MemorySource broken_source(broken_bytes);
+    EXPECT_FALSE(vision_encoder_from_gguf(read_gguf(broken_source, name)).has_value()) << name;
+  }
   EXPECT_TRUE(fs::exists(fs::path(dir) / "valid.gguf"));
 }
 

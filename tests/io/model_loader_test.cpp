@@ -308,5 +308,46 @@ TEST_F(ModelLoader, ProjectorFileGivesItsEncoderShape) {
   EXPECT_FALSE(load_model("gemma3:4b", catalog(), o).model.projector_encoder.has_value());
 }
 
+// A Qwen2.5-VL mmproj as convert_hf_to_gguf.py writes it gives the catalog entry's encoder
+// shape: warmed up at 46 x 46 merged tokens (1288 px, not clip.vision.image_size), window
+// pattern 8. Without the gated FFN it is not the tower the builder rebuilds.
+TEST_F(ModelLoader, QwenVlProjectorFileGivesTheCatalogShape) {
+  test::GgufWriter w;
+  w.set_string("general.architecture", "clip");
+  w.set_string("clip.projector_type", "qwen2.5vl_merger");
+  w.set_u32("clip.vision.block_count", 32);
+  w.set_u32("clip.vision.embedding_length", 1280);
+  w.set_u32("clip.vision.feed_forward_length", 3420);
+  w.set_u32("clip.vision.attention.head_count", 16);
+  w.set_u32("clip.vision.patch_size", 14);
+  w.set_u32("clip.vision.image_size", 560);
+  w.set_u32("clip.vision.n_wa_pattern", 8);
+  w.add_tensor(TensorInfo{"v.patch_embd.weight", {14, 14, 3, 1280}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"v.patch_embd.weight.1", {14, 14, 3, 1280}, GgmlType::f16});
+  for (const char* t : {"v.post_ln.weight", "v.blk.0.attn_q.bias", "v.blk.0.attn_out.bias",
+                        "v.blk.0.ffn_down.bias"}) {
+    w.add_tensor(TensorInfo{t, {1280, 1, 1, 1}, GgmlType::f32});
+  }
+  w.add_tensor(TensorInfo{"v.blk.0.ffn_up.bias", {3420, 1, 1, 1}, GgmlType::f32});
+  w.add_tensor(TensorInfo{"mm.0.weight", {5120, 5120, 1, 1}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"mm.0.bias", {5120, 1, 1, 1}, GgmlType::f32});
+  w.add_tensor(TensorInfo{"mm.2.weight", {5120, 3584, 1, 1}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"mm.2.bias", {3584, 1, 1, 1}, GgmlType::f32});
+  const std::string mmproj = (dir_ / "mmproj-qwen2.5vl.gguf").string();
+  test::GgufWriter without_gate = w;
+  w.add_tensor(TensorInfo{"v.blk.0.ffn_gate.weight", {1280, 3420, 1, 1}, GgmlType::f16});
+  w.write_sparse(mmproj);
+  LoadOptions o = options();
+  o.mmproj = mmproj;
+  const LoadedModel loaded = load_model("qwen2.5vl:7b", catalog(), o);
+  ASSERT_TRUE(loaded.model.projector_encoder.has_value());
+  VisionEncoder want{VisionEncoderKind::qwen25vl, 32, 1280, 3420, 16, 14, 1288, 2};
+  want.window = 8;
+  EXPECT_EQ(loaded.model.projector_encoder, want);
+  EXPECT_EQ(load_model("qwen2.5vl:7b", catalog(), options()).model.projector_encoder, want);
+  without_gate.write_sparse(mmproj);
+  EXPECT_FALSE(load_model("qwen2.5vl:7b", catalog(), o).model.projector_encoder.has_value());
+}
+
 }  // namespace
 }  // namespace vramplan::io

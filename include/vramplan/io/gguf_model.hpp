@@ -37,9 +37,10 @@ namespace vramplan::io {
 [[nodiscard]] std::vector<TensorInfo> tensors_from_gguf(const GgufFile& file);
 
 // The image encoder of an mmproj file when it is one whose graph vramplan rebuilds
-// (clip_graph.cpp): clip.projector_type gemma3 or mlp, with the tensors that builder assumes
-// (llama.cpp tools/mtmd/clip.cpp reads the same keys); nullopt for any other file, whose
-// encoder buffer the projector's note then says is not included. Never throws for a
+// (clip_graph.cpp, clip_qwenvl.cpp): clip.projector_type gemma3, mlp, qwen2.5vl_merger or
+// qwen3vl_merger, with the tensors that builder assumes (llama.cpp tools/mtmd/clip.cpp reads
+// the same keys; a Qwen-VL shape's image is clip's 46 x 46-token warm-up); nullopt for any other
+// file, whose encoder buffer the projector's note then says is not included. Never throws for a
 // malformed file: a shape the builder does not take is nullopt too.
 [[nodiscard]] std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& file);
 

@@ -54,7 +54,8 @@ struct LoadedModel {
 // Tensor bytes of a projector (mmproj) GGUF.
 [[nodiscard]] Bytes projector_bytes(const std::string& path);
 // Its tensor bytes and, when it is an encoder vramplan rebuilds (vision_encoder.hpp:
-// clip.projector_type gemma3 or mlp in the layout llama.cpp's converters write), the encoder's
+// clip.projector_type gemma3, mlp, qwen2.5vl_merger or qwen3vl_merger in the layout llama.cpp's
+// converters write), the encoder's
 // shape.
 [[nodiscard]] Projector read_projector(const std::string& path);
 

@@ -121,6 +121,111 @@ def llava(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=23, n_head=16, patch=
     k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
 
 
+def qwen_keys(k, ptype, n_embd, n_ff, n_layer, n_head, patch, image, text_embd):
+    k("clip.projector_type", T_STRING, ptype)
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, text_embd)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.48145466, 0.4578275, 0.40821073]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
+
+
+def qwen25vl(t, k, text_embd, n_embd=1280, n_ff=3420, n_layer=32, n_head=16, patch=14,
+             wa_pattern=8, patch_type=F16):
+    # Qwen2.5-VL's ViT as convert_hf_to_gguf.py (conversion/qwenvl.py, Qwen2VLVisionModel)
+    # writes it: the temporal patch conv split in two 2-D kernels (no bias), Q/K/V split from
+    # the fused qkv (with biases), RMS norms without bias, a gated SiLU FFN with biases, the
+    # merger's ln_q as v.post_ln, its MLP as mm.0 / mm.2; clip.use_silu and
+    # clip.vision.n_wa_pattern (fullatt_block_indexes[0] + 1). No spatial_merge_size key (2).
+    # clip.cpp: warm-up at 46 x 46 merged tokens (46 * 14 * 2 = 1288 px); models/qwen2vl.cpp.
+    side = 46 * patch * 2
+    SHAPE.update(kind="qwen2.5vl_merger", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=side, merge=2, out=text_embd, window=wa_pattern)
+    if patch_type != F16:
+        SHAPE.update(patch_f32=True)
+    t("v.patch_embd.weight", [patch, patch, 3, n_embd], patch_type)
+    t("v.patch_embd.weight.1", [patch, patch, 3, n_embd], patch_type)
+    for il in range(n_layer):
+        p = f"v.blk.{il}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            t(p + name + ".weight", [n_embd, n_embd], F16)
+            t(p + name + ".bias", [n_embd], F32)
+        t(p + "ln1.weight", [n_embd], F32)
+        t(p + "ln2.weight", [n_embd], F32)
+        for name in ("ffn_gate", "ffn_up"):
+            t(p + name + ".weight", [n_embd, n_ff], F16)
+            t(p + name + ".bias", [n_ff], F32)
+        t(p + "ffn_down.weight", [n_ff, n_embd], F16)
+        t(p + "ffn_down.bias", [n_embd], F32)
+    t("v.post_ln.weight", [n_embd], F32)
+    t("mm.0.weight", [4 * n_embd, 4 * n_embd], F16)
+    t("mm.0.bias", [4 * n_embd], F32)
+    t("mm.2.weight", [4 * n_embd, text_embd], F16)
+    t("mm.2.bias", [text_embd], F32)
+    qwen_keys(k, "qwen2.5vl_merger", n_embd, n_ff, n_layer, n_head, patch, 560, text_embd)
+    k("clip.use_silu", T_BOOL, True)
+    if wa_pattern:
+        k("clip.vision.n_wa_pattern", T_U32, wa_pattern)
+
+
+def qwen3vl(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch=16,
+            deepstack=(8, 16, 24), n_pos=2304, patch_type=F16):
+    # Qwen3-VL's ViT as conversion/qwen3vl.py (Qwen3VLVisionModel) writes it: the temporal
+    # patch conv split in two 2-D kernels plus v.patch_embd.bias, learned positions (F32,
+    # num_position_embeddings of them), a fused biased attn_qkv, LayerNorms, a GELU FFN with
+    # biases, the merger (v.post_ln, mm.0, mm.2) and one DeepStack merger per
+    # deepstack_visual_indexes entry (v.deepstack.IL.norm/fc1/fc2, the norm 4 x n_embd wide).
+    # clip.cpp: warm-up at 46 x 46 merged tokens (46 * 16 * 2 = 1472 px); models/qwen3vl.cpp.
+    side = 46 * patch * 2
+    pos_side = int(round(n_pos ** 0.5))
+    SHAPE.update(kind="qwen3vl_merger", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=side, merge=2, out=text_embd, deepstack=list(deepstack),
+                 positions=pos_side)
+    if patch_type != F16:
+        SHAPE.update(patch_f32=True)
+    t("v.patch_embd.weight", [patch, patch, 3, n_embd], patch_type)
+    t("v.patch_embd.weight.1", [patch, patch, 3, n_embd], patch_type)
+    t("v.patch_embd.bias", [n_embd], F32)
+    t("v.position_embd.weight", [n_embd, n_pos], F32)
+    for il in range(n_layer):
+        p = f"v.blk.{il}."
+        t(p + "attn_qkv.weight", [n_embd, 3 * n_embd], F16)
+        t(p + "attn_qkv.bias", [3 * n_embd], F32)
+        t(p + "attn_out.weight", [n_embd, n_embd], F16)
+        t(p + "attn_out.bias", [n_embd], F32)
+        for name in ("ln1", "ln2"):
+            t(p + name + ".weight", [n_embd], F32)
+            t(p + name + ".bias", [n_embd], F32)
+        t(p + "ffn_up.weight", [n_embd, n_ff], F16)
+        t(p + "ffn_up.bias", [n_ff], F32)
+        t(p + "ffn_down.weight", [n_ff, n_embd], F16)
+        t(p + "ffn_down.bias", [n_embd], F32)
+    for il in deepstack:
+        p = f"v.deepstack.{il}."
+        t(p + "norm.weight", [4 * n_embd], F32)
+        t(p + "norm.bias", [4 * n_embd], F32)
+        t(p + "fc1.weight", [4 * n_embd, 4 * n_embd], F16)
+        t(p + "fc1.bias", [4 * n_embd], F32)
+        t(p + "fc2.weight", [4 * n_embd, text_embd], F16)
+        t(p + "fc2.bias", [text_embd], F32)
+    t("v.post_ln.weight", [n_embd], F32)
+    t("v.post_ln.bias", [n_embd], F32)
+    t("mm.0.weight", [4 * n_embd, 4 * n_embd], F16)
+    t("mm.0.bias", [4 * n_embd], F32)
+    t("mm.2.weight", [4 * n_embd, text_embd], F16)
+    t("mm.2.bias", [text_embd], F32)
+    qwen_keys(k, "qwen3vl_merger", n_embd, n_ff, n_layer, n_head, patch, pos_side * patch,
+              text_embd)
+    k("clip.use_gelu", T_BOOL, True)
+    k("clip.vision.spatial_merge_size", T_U32, 2)
+
+
 PRESETS = {
     "gemma3-4b": lambda t, k: gemma3(t, k, 2560),
     "gemma3-12b": lambda t, k: gemma3(t, k, 3840),
@@ -128,11 +233,33 @@ PRESETS = {
     "llava-7b": lambda t, k: llava(t, k, 4096),
     "llava-13b": lambda t, k: llava(t, k, 5120),
     "llava-34b": lambda t, k: llava(t, k, 7168),
+    "qwen2.5vl-3b": lambda t, k: qwen25vl(t, k, 2048),
+    "qwen2.5vl-7b": lambda t, k: qwen25vl(t, k, 3584),
+    "qwen2.5vl-32b": lambda t, k: qwen25vl(t, k, 5120),
+    "qwen2.5vl-72b": lambda t, k: qwen25vl(t, k, 8192),
+    "qwen3vl-2b": lambda t, k: qwen3vl(t, k, 2048, n_embd=1024, n_ff=4096, n_layer=24,
+                                       deepstack=(5, 11, 17)),
+    "qwen3vl-4b": lambda t, k: qwen3vl(t, k, 2560, n_embd=1024, n_ff=4096, n_layer=24,
+                                       deepstack=(5, 11, 17)),
+    "qwen3vl-8b": lambda t, k: qwen3vl(t, k, 4096),
+    "qwen3vl-30b-a3b": lambda t, k: qwen3vl(t, k, 2048),
+    "qwen3vl-32b": lambda t, k: qwen3vl(t, k, 5120),
+    # As Ollama's llama-server serves its own qwen25vl / qwen3vl files: the compat layer
+    # (ollama llama/compat/llama-ollama-compat.cpp, handle_qwen25vl_clip / handle_qwen3vl_clip)
+    # loads the patch kernels as F32, so the im2col copies are F32.
+    "qwen2.5vl-7b-f32patch": lambda t, k: qwen25vl(t, k, 3584, patch_type=F32),
+    "qwen3vl-8b-f32patch": lambda t, k: qwen3vl(t, k, 4096, patch_type=F32),
     # Other shapes, to check the rebuilt graph beyond the catalog's towers:
     "gemma3-small": lambda t, k: gemma3(t, k, 512, n_embd=256, n_ff=1024, n_layer=3, n_head=4,
                                         patch=16, image=512, merge=2),
     "llava-vitb16-224": lambda t, k: llava(t, k, 2048, n_embd=768, n_ff=3072, n_layer=6,
                                            n_head=12, patch=16, image=224),
+    "qwen2.5vl-small": lambda t, k: qwen25vl(t, k, 1024, n_embd=256, n_ff=688, n_layer=6,
+                                             n_head=4, wa_pattern=3),
+    "qwen3vl-small": lambda t, k: qwen3vl(t, k, 1024, n_embd=256, n_ff=1024, n_layer=5,
+                                          n_head=4, deepstack=(1, 3)),
+    "qwen3vl-nodeepstack": lambda t, k: qwen3vl(t, k, 512, n_embd=256, n_ff=1024, n_layer=3,
+                                                n_head=4, deepstack=(), n_pos=8464),
 }
 SHAPE = {}
 
