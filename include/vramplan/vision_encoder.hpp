@@ -14,8 +14,10 @@ namespace vramplan {
 
 // The encoders whose graph vramplan rebuilds, by clip.projector_type.
 enum class VisionEncoderKind : std::uint8_t {
-  gemma3,  // "gemma3": SigLIP ViT, 4x4 average pool, RMS norm, projection (models/siglip.cpp)
-  mlp,     // "mlp": llava's CLIP ViT with class embedding and a 2-layer MLP (models/llava.cpp)
+  gemma3,   // "gemma3": SigLIP ViT, 4x4 average pool, RMS norm, projection (models/siglip.cpp)
+  mlp,      // "mlp": llava's CLIP ViT with class embedding and a 2-layer MLP (models/llava.cpp)
+  pixtral,  // "pixtral": Pixtral's ViT with 2D RoPE and SwiGLU, for merge > 1 Mistral Small
+            // 3.1's patch merger, then a 2-layer MLP and the [IMG_BREAK] rows (models/pixtral.cpp)
 };
 
 [[nodiscard]] std::string_view to_string(VisionEncoderKind kind);
@@ -30,8 +32,13 @@ struct VisionEncoder {
   std::int32_t ffn = 0;     // feed_forward_length
   std::int32_t heads = 0;   // attention.head_count
   std::int32_t patch = 0;   // patch_size, pixels
-  std::int32_t image = 0;   // image_size, pixels: the warm-up image's side
-  std::int32_t merge = 4;  // gemma3: the average pool's kernel (clip.vision.projector.scale_factor)
+  // image_size, pixels: the warm-up image's side, except for pixtral, which warms up with
+  // 16 x 16 output tokens, a side of 16 * patch * merge (clip.cpp set_warmup_n_tokens(256))
+  std::int32_t image = 0;
+  // clip.cpp's hparams.n_merge. gemma3: the average pool's kernel
+  // (clip.vision.projector.scale_factor); pixtral: the patch merger's side
+  // (clip.vision.spatial_merge_size; 1 for none, as in Pixtral 12B)
+  std::int32_t merge = 4;
 
   bool operator==(const VisionEncoder&) const = default;
 };

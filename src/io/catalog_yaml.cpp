@@ -337,7 +337,8 @@ class Reader final : public YamlFieldReader {
             for (const auto& [k, v] : g) {
               if (k == "encoder" && !parse_vision_encoder_kind(string(v, k), enc.kind))
                 fail(v.value.Mark(),
-                     fmt::format("'encoder' in 'projector' of {} must be gemma3 or mlp", where()));
+                     fmt::format("'encoder' in 'projector' of {} must be gemma3, mlp or pixtral",
+                                 where()));
               if (k == "layers") enc.layers = int32(v, k, 1);
               if (k == "width") enc.width = int32(v, k, 1);
               if (k == "ffn") enc.ffn = int32(v, k, 1);
@@ -346,8 +347,10 @@ class Reader final : public YamlFieldReader {
               if (k == "image") enc.image = int32(v, k, 1);
               if (k == "merge") enc.merge = int32(v, k, 1);
             }
-            for (const char* k : {"layers", "width", "ffn", "heads", "patch", "image"}) {
-              if (!g.contains(k))
+            // merge defaults to gemma3's pool of 4; pixtral's merger has no default.
+            for (const char* k : {"layers", "width", "ffn", "heads", "patch", "image", "merge"}) {
+              if (!g.contains(k) &&
+                  (std::string_view(k) != "merge" || enc.kind == VisionEncoderKind::pixtral))
                 fail(field.value.Mark(),
                      fmt::format("missing required key '{}' in 'projector' of {}", k, where()));
             }

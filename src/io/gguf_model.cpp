@@ -465,7 +465,8 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
   if (!parse_vision_encoder_kind(type, e.kind)) return std::nullopt;
   // The builder's layout: gemma3 (SigLIP) with a patch bias and a post-LN, and an F16 or
   // BF16 projection (its transposed copy is in the compute buffer); llava's CLIP with a class
-  // embedding and a pre-LN, no post-LN, every block's output kept (no feature_layer list).
+  // embedding and a pre-LN, no post-LN, every block's output kept (no feature_layer list);
+  // Pixtral as llama.cpp's converter writes it (below).
   const GgufTensor* patch = f.find_tensor("v.patch_embd.weight");
   if (patch == nullptr || patch->info.type == GgmlType::bf16 || has("v.patch_embd.weight.1") ||
       f.find("clip.vision.attention.head_dim") != nullptr ||
@@ -477,6 +478,19 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
     if (proj == nullptr ||
         (proj->info.type != GgmlType::f16 && proj->info.type != GgmlType::bf16) ||
         !has("v.patch_embd.bias") || !has("v.post_ln.weight")) {
+      return std::nullopt;
+    }
+  } else if (e.kind == VisionEncoderKind::pixtral) {
+    // Pixtral: a pre-LN and no post-LN, separate Q/K/V without norms, a gated FFN, the
+    // [IMG_BREAK] embedding; the patch merger exactly when spatial_merge_size > 1.
+    const std::optional<std::int64_t> merge = number("clip.vision.spatial_merge_size");
+    if (merge && (*merge < 1 || *merge > 64)) return std::nullopt;
+    e.merge = merge ? static_cast<std::int32_t>(*merge) : 1;
+    const bool merger = has("mm.patch_merger.weight");
+    if (!has("v.pre_ln.weight") || has("v.post_ln.weight") || !has("v.blk.0.attn_q.weight") ||
+        has("v.blk.0.attn_q_norm.weight") || !has("v.blk.0.ffn_gate.weight") ||
+        !has("v.token_embd.img_break") || !has("mm.1.weight") || !has("mm.2.weight") ||
+        merger != (e.merge > 1) || (merger && !has("mm.input_norm.weight"))) {
       return std::nullopt;
     }
   } else if (!has("v.class_embd") || !has("v.pre_ln.weight") || has("v.post_ln.weight") ||

@@ -131,15 +131,22 @@ TEST(CatalogYaml, ProjectorEncoderShape) {
   ASSERT_TRUE(entries.back().projector.has_value());
   EXPECT_EQ(entries.back().projector->encoder,
             (VisionEncoder{VisionEncoderKind::mlp, 23, 1024, 4096, 16, 14, 336, 4}));
-  EXPECT_NE(
-      error_of(replace(text, "encoder: mlp", "encoder: qwen2vl")).find("must be gemma3 or mlp"),
-      std::string::npos);
+  EXPECT_NE(error_of(replace(text, "encoder: mlp", "encoder: qwen2vl"))
+                .find("must be gemma3, mlp or pixtral"),
+            std::string::npos);
   EXPECT_NE(error_of(replace(text, "image: 336", "image: 337")).find("whole number"),
             std::string::npos);
   EXPECT_NE(error_of(replace(text, "heads: 16, ", "")).find("missing required key 'heads'"),
             std::string::npos);
   EXPECT_NE(error_of(replace(text, "encoder: mlp, ", "")).find("needs 'encoder'"),
             std::string::npos);
+  // pixtral's patch merger has no default side: merge is required, and taken as given.
+  const std::string pixtral = replace(text, "encoder: mlp", "encoder: pixtral");
+  EXPECT_NE(error_of(pixtral).find("missing required key 'merge'"), std::string::npos);
+  const std::string merged = replace(pixtral, "image: 336}", "image: 336, merge: 2}");
+  ASSERT_EQ(error_of(merged), "");
+  EXPECT_EQ(parse_catalog(merged, "<test>").back().projector->encoder,
+            (VisionEncoder{VisionEncoderKind::pixtral, 23, 1024, 4096, 16, 14, 336, 2}));
 }
 
 TEST(CatalogYaml, EmptyModelListIsAllowed) {

@@ -308,5 +308,47 @@ TEST_F(ModelLoader, ProjectorFileGivesItsEncoderShape) {
   EXPECT_FALSE(load_model("gemma3:4b", catalog(), o).model.projector_encoder.has_value());
 }
 
+// A Pixtral mmproj as llama.cpp's converter writes Mistral Small 3.1's: the shape with
+// spatial_merge_size as the merger's side; without the merger the file no longer matches the
+// key, and without [IMG_BREAK] clip.cpp would not load it.
+TEST_F(ModelLoader, PixtralProjectorFileGivesItsEncoderShape) {
+  test::GgufWriter w;
+  w.set_string("general.architecture", "clip");
+  w.set_string("clip.projector_type", "pixtral");
+  w.set_u32("clip.vision.block_count", 24);
+  w.set_u32("clip.vision.embedding_length", 1024);
+  w.set_u32("clip.vision.feed_forward_length", 4096);
+  w.set_u32("clip.vision.attention.head_count", 16);
+  w.set_u32("clip.vision.patch_size", 14);
+  w.set_u32("clip.vision.image_size", 1540);
+  w.set_u32("clip.vision.spatial_merge_size", 2);
+  for (const char* name : {"v.patch_embd.weight", "v.blk.0.attn_q.weight",
+                           "v.blk.0.ffn_gate.weight", "mm.1.weight", "mm.2.weight"}) {
+    w.add_tensor(TensorInfo{name, {14, 14, 3, 1024}, GgmlType::f16});
+  }
+  for (const char* name : {"v.pre_ln.weight", "mm.input_norm.weight"}) {
+    w.add_tensor(TensorInfo{name, {1024, 1, 1, 1}, GgmlType::f32});
+  }
+  test::GgufWriter without_merger = w;
+  test::GgufWriter without_break = w;
+  w.add_tensor(TensorInfo{"v.token_embd.img_break", {5120, 1, 1, 1}, GgmlType::f32});
+  without_merger.add_tensor(TensorInfo{"v.token_embd.img_break", {5120, 1, 1, 1}, GgmlType::f32});
+  for (test::GgufWriter* x : {&w, &without_break}) {
+    x->add_tensor(TensorInfo{"mm.patch_merger.weight", {4096, 1024, 1, 1}, GgmlType::f16});
+  }
+  const std::string mmproj = (dir_ / "mmproj-pixtral.gguf").string();
+  w.write_sparse(mmproj);
+  LoadOptions o = options();
+  o.mmproj = mmproj;
+  EXPECT_EQ(load_model("mistral-small3.1:24b", catalog(), o).model.projector_encoder,
+            (VisionEncoder{VisionEncoderKind::pixtral, 24, 1024, 4096, 16, 14, 1540, 2}));
+  without_merger.write_sparse(mmproj);
+  EXPECT_FALSE(
+      load_model("mistral-small3.1:24b", catalog(), o).model.projector_encoder.has_value());
+  without_break.write_sparse(mmproj);
+  EXPECT_FALSE(
+      load_model("mistral-small3.1:24b", catalog(), o).model.projector_encoder.has_value());
+}
+
 }  // namespace
 }  // namespace vramplan::io

@@ -121,6 +121,54 @@ def llava(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=23, n_head=16, patch=
     k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
 
 
+def pixtral(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=24, n_head=16, patch=14,
+            image=1540, merge=2, proj_bias=False):
+    # Pixtral's ViT as the pinned convert_hf_to_gguf.py writes it (conversion/llava.py,
+    # LlavaVisionModel): RMS norms without bias, Q/K/V/out without bias, SwiGLU FFN
+    # (clip.use_silu), no learned positions (2D RoPE), pre-LN; for Mistral Small 3.1/3.2
+    # (merge > 1) the patch merger mm.input_norm + mm.patch_merger; the projector mm.1 / mm.2
+    # and the [IMG_BREAK] row of the text embeddings (clip.cpp PROJECTOR_TYPE_PIXTRAL,
+    # models/pixtral.cpp).
+    SHAPE.update(kind="pixtral", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=merge, out=text_embd)
+    t("v.patch_embd.weight", [patch, patch, 3, n_embd], F16)
+    t("v.pre_ln.weight", [n_embd], F32)
+    for il in range(n_layer):
+        p = f"v.blk.{il}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            t(p + name + ".weight", [n_embd, n_embd], F16)
+        for name in ("ln1", "ln2"):
+            t(p + name + ".weight", [n_embd], F32)
+        t(p + "ffn_gate.weight", [n_embd, n_ff], F16)
+        t(p + "ffn_up.weight", [n_embd, n_ff], F16)
+        t(p + "ffn_down.weight", [n_ff, n_embd], F16)
+    if merge > 1:
+        t("mm.input_norm.weight", [n_embd], F32)
+        t("mm.patch_merger.weight", [n_embd * merge * merge, n_embd], F16)
+    t("mm.1.weight", [n_embd, text_embd], F16)
+    if proj_bias:
+        t("mm.1.bias", [text_embd], F32)
+    t("mm.2.weight", [text_embd, text_embd], F16)
+    if proj_bias:
+        t("mm.2.bias", [text_embd], F32)
+    t("v.token_embd.img_break", [text_embd], F32)
+    k("clip.projector_type", T_STRING, "pixtral")
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.use_silu", T_BOOL, True)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, text_embd)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-5)
+    if merge > 1:
+        k("clip.vision.spatial_merge_size", T_U32, merge)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.48145466, 0.4578275, 0.40821073]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
+
+
 PRESETS = {
     "gemma3-4b": lambda t, k: gemma3(t, k, 2560),
     "gemma3-12b": lambda t, k: gemma3(t, k, 3840),
@@ -133,6 +181,14 @@ PRESETS = {
                                         patch=16, image=512, merge=2),
     "llava-vitb16-224": lambda t, k: llava(t, k, 2048, n_embd=768, n_ff=3072, n_layer=6,
                                            n_head=12, patch=16, image=224),
+    # Mistral Small 3.1 / 3.2 (and Magistral Small): Pixtral ViT, patch merger, text 5120.
+    "pixtral-mistral-small": lambda t, k: pixtral(t, k, 5120),
+    # Pixtral 12B (mistral-community/pixtral-12b): no patch merger, 16-pixel patches,
+    # projector biases.
+    "pixtral-12b": lambda t, k: pixtral(t, k, 5120, patch=16, image=1024, merge=1,
+                                        proj_bias=True),
+    "pixtral-small": lambda t, k: pixtral(t, k, 512, n_embd=256, n_ff=640, n_layer=3, n_head=4,
+                                          patch=16, image=512, merge=3),
 }
 SHAPE = {}
 
