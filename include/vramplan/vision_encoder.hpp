@@ -14,10 +14,12 @@ namespace vramplan {
 
 // The encoders whose graph vramplan rebuilds, by clip.projector_type.
 enum class VisionEncoderKind : std::uint8_t {
-  gemma3,   // "gemma3": SigLIP ViT, 4x4 average pool, RMS norm, projection (models/siglip.cpp)
-  mlp,      // "mlp": llava's CLIP ViT with class embedding and a 2-layer MLP (models/llava.cpp)
-  pixtral,  // "pixtral": Pixtral's ViT with 2D RoPE and SwiGLU, for merge > 1 Mistral Small
-            // 3.1's patch merger, then a 2-layer MLP and the [IMG_BREAK] rows (models/pixtral.cpp)
+  gemma3,    // "gemma3": SigLIP ViT, 4x4 average pool, RMS norm, projection (models/siglip.cpp)
+  mlp,       // "mlp": llava's CLIP ViT with class embedding and a 2-layer MLP (models/llava.cpp)
+  pixtral,   // "pixtral": Pixtral's ViT with 2D RoPE and SwiGLU, for merge > 1 Mistral Small
+             // 3.1's patch merger, then a 2-layer MLP and the [IMG_BREAK] rows (models/pixtral.cpp)
+  minicpmv,  // "resampler": MiniCPM-V 2.5-4.0's SigLIP ViT with learned positions and the
+             // resampler, one cross-attention of learned queries (models/minicpmv.cpp)
 };
 
 [[nodiscard]] std::string_view to_string(VisionEncoderKind kind);
@@ -39,6 +41,8 @@ struct VisionEncoder {
   // (clip.vision.projector.scale_factor); pixtral: the patch merger's side
   // (clip.vision.spatial_merge_size; 1 for none, as in Pixtral 12B)
   std::int32_t merge = 4;
+  // minicpmv: the resampler's learned queries, its output tokens (clip.minicpmv_query_num)
+  std::int32_t queries = 64;
 
   bool operator==(const VisionEncoder&) const = default;
 };

@@ -185,6 +185,29 @@ class Ops {
     return bias ? same(Op::add, cur, w_) : cur;
   }
 
+  // One pre-norm ViT block (build_vit / llava's loop): LayerNorm, Q/K/V with biases,
+  // attention, output projection, residual; LayerNorm, up + bias, GELU, down + bias, residual.
+  int block(int inp, std::int64_t n_pos) {
+    int cur = layer_norm(inp);
+    std::array<int, 3> qkv{};
+    for (int& t : qkv) {
+      t = linear(cur, e_.width);
+      t = same(Op::add, t, w_);
+      t = d_.view(t, {d_head_, e_.heads, n_pos, 1});
+      d_.expand(t);  // ggml_build_forward_order
+    }
+    cur = attention(qkv[0], qkv[1], qkv[2], n_pos);
+    cur = same(Op::add, cur, inp);
+    const int residual = cur;
+    cur = layer_norm(cur);
+    cur = linear(cur, e_.ffn);
+    cur = same(Op::add, cur, w_);
+    cur = d_.op(Op::unary, Elem::f32, d_.ne(cur), {cur});
+    cur = linear(cur, e_.width);
+    cur = same(Op::add, cur, w_);
+    return same(Op::add, residual, cur);
+  }
+
   const VisionEncoder& e_;
   std::int64_t out_;
   bool fa_;
@@ -199,5 +222,8 @@ class Ops {
 // models/pixtral.cpp (clip_pixtral.cpp).
 [[nodiscard]] graph::Graph pixtral_graph(const VisionEncoder& e, std::int64_t out_width,
                                          bool flash_attn);
+// models/minicpmv.cpp, clip_graph_minicpmv (clip_minicpmv.cpp).
+[[nodiscard]] graph::Graph minicpmv_graph(const VisionEncoder& e, std::int64_t out_width,
+                                          bool flash_attn);
 
 }  // namespace vramplan::clip

@@ -39,34 +39,13 @@ class Builder : clip::Ops {
         break;
       case VisionEncoderKind::pixtral:
         return clip::pixtral_graph(e_, out_, fa_);
+      case VisionEncoderKind::minicpmv:
+        return clip::minicpmv_graph(e_, out_, fa_);
     }
     return d_.lay_out();
   }
 
  private:
-  // One pre-norm ViT block (build_vit / llava's loop): LayerNorm, Q/K/V with biases,
-  // attention, output projection, residual; LayerNorm, up + bias, GELU, down + bias, residual.
-  int block(int inp, std::int64_t n_pos) {
-    int cur = layer_norm(inp);
-    std::array<int, 3> qkv{};
-    for (int& t : qkv) {
-      t = linear(cur, e_.width);
-      t = same(Op::add, t, w_);
-      t = d_.view(t, {d_head_, e_.heads, n_pos, 1});
-      d_.expand(t);  // ggml_build_forward_order
-    }
-    cur = attention(qkv[0], qkv[1], qkv[2], n_pos);
-    cur = same(Op::add, cur, inp);
-    const int residual = cur;
-    cur = layer_norm(cur);
-    cur = linear(cur, e_.ffn);
-    cur = same(Op::add, cur, w_);
-    cur = d_.op(Op::unary, Elem::f32, d_.ne(cur), {cur});
-    cur = linear(cur, e_.width);
-    cur = same(Op::add, cur, w_);
-    return same(Op::add, residual, cur);
-  }
-
   // models/siglip.cpp, PROJECTOR_TYPE_GEMMA3: learned positions, the blocks, post-LN, then
   // a merge x merge average pool, RMS norm and the projection through a transposed copy of
   // mm.input_projection (ggml_cont in the compute buffer).
@@ -123,13 +102,15 @@ std::string_view to_string(VisionEncoderKind kind) {
       return "mlp";
     case VisionEncoderKind::pixtral:
       return "pixtral";
+    case VisionEncoderKind::minicpmv:
+      return "resampler";
   }
   return "?";
 }
 
 bool parse_vision_encoder_kind(std::string_view name, VisionEncoderKind& out) {
-  for (const auto kind :
-       {VisionEncoderKind::gemma3, VisionEncoderKind::mlp, VisionEncoderKind::pixtral}) {
+  for (const auto kind : {VisionEncoderKind::gemma3, VisionEncoderKind::mlp,
+                          VisionEncoderKind::pixtral, VisionEncoderKind::minicpmv}) {
     if (name == to_string(kind)) {
       out = kind;
       return true;
@@ -154,6 +135,7 @@ void validate(const VisionEncoder& e) {
   check(e.patch, 1, 1024, "patch");
   check(e.image, 1, 4096, "image");
   check(e.merge, 1, 64, "merge");
+  check(e.queries, 1, 4096, "queries");
   if (e.width % e.heads != 0) {
     throw Error(
         ErrorKind::bad_input,
@@ -173,6 +155,12 @@ Bytes clip_compute_buffer(const VisionEncoder& encoder, std::int64_t out_width, 
   if (out_width < 1 || out_width > 1'000'000) {
     throw Error(ErrorKind::bad_input,
                 fmt::format("vision projector output width {} is outside [1, 1000000]", out_width));
+  }
+  if (encoder.kind == VisionEncoderKind::minicpmv && out_width % 128 != 0) {
+    throw Error(ErrorKind::bad_input,
+                fmt::format("the resampler's output width {} is not a whole number of 128-wide "
+                            "heads",
+                            out_width));
   }
   const graph::Graph g = Builder(encoder, out_width, flash_attn).build();
   return graph::allocated_size(g, alignment).total;

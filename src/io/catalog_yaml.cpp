@@ -62,8 +62,8 @@ const YamlKeys mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_r
                         "v_head_dim"};
 const YamlKeys moe_keys{"experts",   "experts_used",  "ffn_exp", "shared_experts",
                         "ffn_shexp", "leading_dense", "every"};
-const YamlKeys projector_keys{"bytes", "description", "encoder", "layers", "width",
-                              "ffn",   "heads",       "patch",   "image",  "merge"};
+const YamlKeys projector_keys{"bytes", "description", "encoder", "layers", "width",  "ffn",
+                              "heads", "patch",       "image",   "merge",  "queries"};
 const YamlKeys recurrent_keys{"conv_kernel", "inner_size",     "state_size",
                               "group_count", "time_step_rank", "layers"};
 const YamlKeys cross_attention_keys{"layers", "tokens"};
@@ -337,8 +337,9 @@ class Reader final : public YamlFieldReader {
             for (const auto& [k, v] : g) {
               if (k == "encoder" && !parse_vision_encoder_kind(string(v, k), enc.kind))
                 fail(v.value.Mark(),
-                     fmt::format("'encoder' in 'projector' of {} must be gemma3, mlp or pixtral",
-                                 where()));
+                     fmt::format(
+                         "'encoder' in 'projector' of {} must be gemma3, mlp, pixtral or resampler",
+                         where()));
               if (k == "layers") enc.layers = int32(v, k, 1);
               if (k == "width") enc.width = int32(v, k, 1);
               if (k == "ffn") enc.ffn = int32(v, k, 1);
@@ -346,6 +347,7 @@ class Reader final : public YamlFieldReader {
               if (k == "patch") enc.patch = int32(v, k, 1);
               if (k == "image") enc.image = int32(v, k, 1);
               if (k == "merge") enc.merge = int32(v, k, 1);
+              if (k == "queries") enc.queries = int32(v, k, 1);
             }
             // merge defaults to gemma3's pool of 4; pixtral's merger has no default.
             for (const char* k : {"layers", "width", "ffn", "heads", "patch", "image", "merge"}) {
@@ -361,7 +363,8 @@ class Reader final : public YamlFieldReader {
             }
             p.encoder = enc;
           } else {
-            for (const char* k : {"layers", "width", "ffn", "heads", "patch", "image", "merge"}) {
+            for (const char* k :
+                 {"layers", "width", "ffn", "heads", "patch", "image", "merge", "queries"}) {
               if (g.contains(k))
                 fail(field.value.Mark(),
                      fmt::format("'{}' in 'projector' of {} needs 'encoder'", k, where()));

@@ -493,6 +493,20 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
         merger != (e.merge > 1) || (merger && !has("mm.input_norm.weight"))) {
       return std::nullopt;
     }
+  } else if (e.kind == VisionEncoderKind::minicpmv) {
+    // MiniCPM-V (clip_graph_minicpmv): learned positions, no class embedding, no pre-LN, a
+    // post-LN, an ungated FFN; the query count from the file or, as clip.cpp does, from the
+    // converter's version (3 to 6 and 100045: 64, else 96).
+    const std::optional<std::int64_t> queries = number("clip.minicpmv_query_num");
+    const std::int64_t version = number("clip.minicpmv_version").value_or(2);
+    const bool v64 = (version >= 3 && version <= 6) || version == 100045;
+    e.queries = static_cast<std::int32_t>(
+        queries && *queries > 0 ? std::min<std::int64_t>(*queries, 1 << 20) : (v64 ? 64 : 96));
+    if (!has("v.position_embd.weight") || has("v.class_embd") || has("v.pre_ln.weight") ||
+        !has("v.post_ln.weight") || !has("v.blk.0.attn_q.weight") ||
+        has("v.blk.0.ffn_gate.weight") || !has("resampler.query")) {
+      return std::nullopt;
+    }
   } else if (!has("v.class_embd") || !has("v.pre_ln.weight") || has("v.post_ln.weight") ||
              has("v.patch_embd.bias") || f.find("clip.vision.feature_layer") != nullptr) {
     return std::nullopt;

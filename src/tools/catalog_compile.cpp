@@ -55,10 +55,10 @@ void write_entry(std::string& out, const CatalogEntry& e) {
                        cpp_literal(e.projector->description));
     if (const auto& c = e.projector->encoder) {
       out += fmt::format(
-          "    e.projector->encoder = VisionEncoder{{VisionEncoderKind::{}, {}, {}, {}, {}, {}, "
-          "{}, "
-          "{}}};\n",
-          to_string(c->kind), c->layers, c->width, c->ffn, c->heads, c->patch, c->image, c->merge);
+          "    e.projector->encoder = VisionEncoder{{static_cast<VisionEncoderKind>({}), {}, {}, "
+          "{}, {}, {}, {}, {}, {}}};  // {}\n",
+          static_cast<int>(c->kind), c->layers, c->width, c->ffn, c->heads, c->patch, c->image,
+          c->merge, c->queries, to_string(c->kind));
     }
   }
   out += fmt::format("    e.notes = {};\n    e.source = {};\n", cpp_literal(e.notes),

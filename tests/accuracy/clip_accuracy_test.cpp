@@ -30,11 +30,13 @@ VisionEncoder encoder_of(const nlohmann::json& j) {
   e.patch = j.at("patch").get<std::int32_t>();
   e.image = j.at("image").get<std::int32_t>();
   e.merge = j.at("merge").get<std::int32_t>();
+  if (j.contains("queries")) e.queries = j.at("queries").get<std::int32_t>();
   return e;
 }
 
 TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
-  // clip-cpu.jsonl and its siblings (one per family of encoders: clip-cpu-pixtral.jsonl).
+  // clip-cpu.jsonl and its siblings (one per family of encoders: clip-cpu-pixtral.jsonl,
+  // clip-cpu-minicpmv.jsonl).
   std::vector<std::filesystem::path> files;
   for (const auto& f : std::filesystem::directory_iterator(VRAMPLAN_CLIP_ACCURACY_DIR)) {
     const std::string name = f.path().filename().string();
@@ -61,8 +63,10 @@ TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
       ++lines;
     }
   }
-  EXPECT_GE(lines, 22);
-  for (const char* kind : {"gemma3", "mlp", "pixtral"}) EXPECT_EQ(kinds.count(kind), 1U) << kind;
+  EXPECT_GE(lines, 26);
+  for (const char* kind : {"gemma3", "mlp", "pixtral", "resampler"}) {
+    EXPECT_EQ(kinds.count(kind), 1U) << kind;
+  }
 }
 
 TEST(Clip, FlashAttentionDropsTheScoresOfGemma3) {

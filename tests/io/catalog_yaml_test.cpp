@@ -132,7 +132,7 @@ TEST(CatalogYaml, ProjectorEncoderShape) {
   EXPECT_EQ(entries.back().projector->encoder,
             (VisionEncoder{VisionEncoderKind::mlp, 23, 1024, 4096, 16, 14, 336, 4}));
   EXPECT_NE(error_of(replace(text, "encoder: mlp", "encoder: qwen2vl"))
-                .find("must be gemma3, mlp or pixtral"),
+                .find("must be gemma3, mlp, pixtral or resampler"),
             std::string::npos);
   EXPECT_NE(error_of(replace(text, "image: 336", "image: 337")).find("whole number"),
             std::string::npos);
@@ -147,6 +147,14 @@ TEST(CatalogYaml, ProjectorEncoderShape) {
   ASSERT_EQ(error_of(merged), "");
   EXPECT_EQ(parse_catalog(merged, "<test>").back().projector->encoder,
             (VisionEncoder{VisionEncoderKind::pixtral, 23, 1024, 4096, 16, 14, 336, 2}));
+  // MiniCPM-V's resampler: queries, default 64.
+  const std::string resampler = replace(text, "encoder: mlp", "encoder: resampler");
+  ASSERT_EQ(error_of(resampler), "");
+  EXPECT_EQ(parse_catalog(resampler, "<test>").back().projector->encoder->queries, 64);
+  const std::string queries = replace(resampler, "image: 336}", "image: 336, queries: 96}");
+  EXPECT_EQ(parse_catalog(queries, "<test>").back().projector->encoder->queries, 96);
+  EXPECT_NE(error_of(replace(queries, "queries: 96", "queries: 5000")).find("queries 5000"),
+            std::string::npos);
 }
 
 TEST(CatalogYaml, EmptyModelListIsAllowed) {

@@ -828,6 +828,12 @@ TEST(GgufCorpus, WritesSeedFiles) {
       m.add_tensor(TensorInfo{"v.patch_embd.bias", {64, 1, 1, 1}, GgmlType::f32});
       m.add_tensor(TensorInfo{"v.post_ln.weight", {64, 1, 1, 1}, GgmlType::f32});
       m.add_tensor(TensorInfo{"mm.input_projection.weight", {96, 64, 1, 1}, GgmlType::f16});
+    } else if (type == "resampler") {
+      m.add_tensor(TensorInfo{"v.position_embd.weight", {64, 64, 1, 1}, GgmlType::f16});
+      m.add_tensor(TensorInfo{"v.blk.0.attn_q.weight", {64, 64, 1, 1}, GgmlType::f16});
+      m.add_tensor(TensorInfo{"v.post_ln.weight", {64, 1, 1, 1}, GgmlType::f32});
+      m.add_tensor(TensorInfo{"resampler.query", {128, 8, 1, 1}, GgmlType::f32});
+      m.set_u32("clip.minicpmv_query_num", 8);
     } else if (type == "pixtral") {
       m.set_u32("clip.vision.spatial_merge_size", 2);
       for (const char* t : {"v.blk.0.attn_q.weight", "v.blk.0.ffn_gate.weight",
@@ -843,7 +849,7 @@ TEST(GgufCorpus, WritesSeedFiles) {
     }
     return m;
   };
-  for (const std::string type : {"gemma3", "mlp", "pixtral"}) {
+  for (const std::string type : {"gemma3", "mlp", "pixtral", "resampler"}) {
     const std::string name = "mmproj_" + type + ".gguf";
     const std::string bytes = file_bytes(mmproj(type));
     MemorySource source(bytes);

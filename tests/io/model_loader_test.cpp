@@ -350,5 +350,36 @@ TEST_F(ModelLoader, PixtralProjectorFileGivesItsEncoderShape) {
       load_model("mistral-small3.1:24b", catalog(), o).model.projector_encoder.has_value());
 }
 
+// A MiniCPM-V 2.6 mmproj as llama.cpp's legacy converter writes it (version 3): 64 queries
+// from the version when the file has no clip.minicpmv_query_num; a pre-LN is not its shape.
+TEST_F(ModelLoader, ResamplerProjectorFileGivesItsEncoderShape) {
+  test::GgufWriter w;
+  w.set_string("general.architecture", "clip");
+  w.set_string("clip.projector_type", "resampler");
+  w.set_i32("clip.minicpmv_version", 3);
+  w.set_u32("clip.vision.block_count", 27);
+  w.set_u32("clip.vision.embedding_length", 1152);
+  w.set_u32("clip.vision.feed_forward_length", 4304);
+  w.set_u32("clip.vision.attention.head_count", 16);
+  w.set_u32("clip.vision.patch_size", 14);
+  w.set_u32("clip.vision.image_size", 448);
+  w.add_tensor(TensorInfo{"v.patch_embd.weight", {14, 14, 3, 1152}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"v.position_embd.weight", {1152, 4900, 1, 1}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"v.blk.0.attn_q.weight", {1152, 1152, 1, 1}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"v.post_ln.weight", {1152, 1, 1, 1}, GgmlType::f32});
+  w.add_tensor(TensorInfo{"resampler.query", {3584, 64, 1, 1}, GgmlType::f32});
+  const std::string mmproj = (dir_ / "mmproj-minicpmv.gguf").string();
+  test::GgufWriter with_pre_ln = w;
+  w.write_sparse(mmproj);
+  LoadOptions o = options();
+  o.mmproj = mmproj;
+  VisionEncoder want{VisionEncoderKind::minicpmv, 27, 1152, 4304, 16, 14, 448, 4};
+  want.queries = 64;
+  EXPECT_EQ(load_model("minicpm-v:8b", catalog(), o).model.projector_encoder, want);
+  with_pre_ln.add_tensor(TensorInfo{"v.pre_ln.weight", {1152, 1, 1, 1}, GgmlType::f32});
+  with_pre_ln.write_sparse(mmproj);
+  EXPECT_FALSE(load_model("minicpm-v:8b", catalog(), o).model.projector_encoder.has_value());
+}
+
 }  // namespace
 }  // namespace vramplan::io

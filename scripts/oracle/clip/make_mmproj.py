@@ -11,7 +11,7 @@ import struct
 import sys
 
 F32, F16 = 0, 1
-T_U32, T_F32, T_BOOL, T_STRING, T_ARRAY = 4, 6, 7, 8, 9
+T_U32, T_I32, T_F32, T_BOOL, T_STRING, T_ARRAY = 4, 5, 6, 7, 8, 9
 ALIGN = 32
 
 
@@ -24,6 +24,8 @@ def kv(key, typ, val):
     out = s(key) + struct.pack("<I", typ)
     if typ == T_U32:
         out += struct.pack("<I", val)
+    elif typ == T_I32:
+        out += struct.pack("<i", val)
     elif typ == T_F32:
         out += struct.pack("<f", val)
     elif typ == T_BOOL:
@@ -169,6 +171,44 @@ def pixtral(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=24, n_head=16, patc
     k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
 
 
+def minicpmv(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch=14,
+             image=448, n_pos=4900, queries=64, version=3):
+    # MiniCPM-V 2.6 as the pinned legacy-models/minicpmv-convert-image-encoder-to-gguf.py
+    # writes it (version 3): SigLIP-400M with its 4900 learned positions (70 x 70), patch
+    # bias, post-LN, all 27 blocks; the resampler (one cross-attention of `queries` learned
+    # queries over the patches, 128-wide heads, sin-cos key positions) to the text width
+    # (clip.cpp PROJECTOR_TYPE_MINICPMV, models/minicpmv.cpp).
+    SHAPE.update(kind="resampler", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=4, queries=queries, out=text_embd)
+    vit(t, n_layer, n_embd, n_ff, patch, n_pos)
+    t("resampler.query", [text_embd, queries], F32)
+    t("resampler.kv.weight", [n_embd, text_embd], F16)
+    for name in ("q", "k", "v", "out"):
+        t(f"resampler.attn.{name}.weight", [text_embd, text_embd], F16)
+        t(f"resampler.attn.{name}.bias", [text_embd], F32)
+    for name in ("q", "kv", "post"):
+        t(f"resampler.ln_{name}.weight", [text_embd], F32)
+        t(f"resampler.ln_{name}.bias", [text_embd], F32)
+    t("resampler.proj.weight", [text_embd, text_embd], F16)
+    t("resampler.pos_embed_k", [text_embd, n_pos], F32)
+    k("clip.projector_type", T_STRING, "resampler")
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.has_minicpmv_projector", T_BOOL, True)
+    k("clip.minicpmv_version", T_I32, version)
+    k("clip.minicpmv_query_num", T_U32, queries)
+    k("clip.use_gelu", T_BOOL, True)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, 0)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+
+
 PRESETS = {
     "gemma3-4b": lambda t, k: gemma3(t, k, 2560),
     "gemma3-12b": lambda t, k: gemma3(t, k, 3840),
@@ -187,6 +227,11 @@ PRESETS = {
     # projector biases.
     "pixtral-12b": lambda t, k: pixtral(t, k, 5120, patch=16, image=1024, merge=1,
                                         proj_bias=True),
+    # MiniCPM-V 2.6 (SigLIP-400M at 448 px + resampler to Qwen2-7B's 3584).
+    "minicpmv-2.6": lambda t, k: minicpmv(t, k, 3584),
+    "minicpmv-small": lambda t, k: minicpmv(t, k, 512, n_embd=256, n_ff=640, n_layer=3,
+                                            n_head=4, patch=16, image=256, n_pos=400,
+                                            queries=32),
     "pixtral-small": lambda t, k: pixtral(t, k, 512, n_embd=256, n_ff=640, n_layer=3, n_head=4,
                                           patch=16, image=512, merge=3),
 }
