@@ -117,6 +117,7 @@ enum class EngineSetting {
   kv_cache_memory_bytes,   // --kv-cache-memory-bytes
   block_size,              // --block-size
   max_cudagraph_capture_size,
+  op_offload,  // --op-offload/--no-op-offload (llama-server; no variable)
 };
 
 // snake_case name of a setting ("context", "gpu_memory_utilization").

@@ -33,8 +33,8 @@ struct Config {
   std::int64_t n_ubatch = 512;
   bool kv_unified = false;
   bool kv_offload = true;  // KV on the device of its layer (llama.cpp default)
-  // Op offload (llama.cpp --no-op-offload turns it off): host-weight ops of large batches run
-  // on the GPU. Only the scheduler replay (one Vulkan GPU) reads it; no CLI flag sets it yet.
+  // Op offload (llama.cpp --no-op-offload turns it off; vramplan's --op-offload off): ops of
+  // 32 tokens or more on host weights run on the GPU, which holds copies of those weights.
   bool op_offload = true;
   CpuRepack cpu_repack = CpuRepack::avx2;  // host weights' CPU_REPACK copies (weights.hpp)
   // llama.cpp's --n-cpu-moe: the routed-expert tensors of blocks 0..cpu_moe-1 stay in host

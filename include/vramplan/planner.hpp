@@ -55,6 +55,7 @@ struct FitRequest {
   std::optional<std::int64_t> batch;
   std::int64_t min_ctx = 4096;  // floor for an unset context (min with the model maximum)
   CpuRepack cpu_repack = CpuRepack::avx2;  // CPU_REPACK copies of host weights
+  bool op_offload = true;                  // false: llama-server's --no-op-offload
   // Also plan the alternatives (LlamaPlan::alternatives) when the plan fits but puts layers on
   // the CPU or shortens the context. Up to max_alternative_plans more plans, so `fit` asks for
   // them and the sizing sweeps, which plan thousands of combinations, do not.
@@ -79,6 +80,7 @@ struct Recommendation {
   std::int64_t n_ubatch = 0;
   bool kv_unified = false;
   std::int32_t cpu_moe = 0;  // blocks whose experts stay in RAM (--n-cpu-moe), 0 = none
+  bool op_offload = true;    // false: --no-op-offload
 };
 
 // A change that would make a configuration that does not fit, fit (or come closer).

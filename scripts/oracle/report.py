@@ -182,9 +182,9 @@ VULKAN_ROWS = [
     ("host compute (`Vulkan_Host`)", "compute", "host", lambda c: c["op_offload"],
      "yes (scheduler replay)"),
     ("Vulkan0 compute, op offload off", "compute", "gpu", lambda c: not c["op_offload"],
-     "yes (Config::op_offload; no CLI flag yet)"),
+     "yes (`--op-offload off`)"),
     ("host compute, op offload off", "compute", "host", lambda c: not c["op_offload"],
-     "yes (Config::op_offload; no CLI flag yet)"),
+     "yes (`--op-offload off`)"),
 ]
 
 # The same grid run with GGML_VK_DISABLE_GRAPH_OPTIMIZE=1 (bench/accuracy/vulkan/no-graph-optimize).
@@ -273,8 +273,7 @@ def vulkan_section(build):
     doc += ("### Per component\n\nErrors are vramplan − llama.cpp. Asserted rows are checked "
             "case by case, per device, at the log's precision by "
             "`tests/accuracy/vulkan_accuracy_test.cpp`. The cases with op offload off have their "
-            "own compute rows (the estimate's `Config::op_offload`, which no CLI flag sets "
-            "yet). The last rows are the same grid run with the Vulkan backend's node "
+            "own compute rows (`--op-offload off`, llama-server's `--no-op-offload`). The last rows are the same grid run with the Vulkan backend's node "
             f"reordering switched off ({len(plain)} runs, `GGML_VK_DISABLE_GRAPH_OPTIMIZE=1`, "
             "`bench/accuracy/vulkan/no-graph-optimize`).\n\n")
     doc += "\n".join(vulkan_component_table(cases) +

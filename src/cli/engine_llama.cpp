@@ -44,6 +44,14 @@ FitRequest parse_settings(const PlanOptions& o, const Engine& engine, const Devi
   if (o.ram.has_value()) request.ram = parse_ram(*o.ram, "--ram", context);  // SIZE or auto
   if (o.fitted) request.headroom = parse_headroom(o.headroom);
   request.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
+  if (o.op_offload.has_value()) {
+    request.op_offload = parse_on_off_auto("--op-offload", *o.op_offload, false).value_or(true);
+    if (engine.id == EngineId::ollama) {
+      throw Error(ErrorKind::usage,
+                  "--op-offload needs --engine llamacpp or llamacpp-lib (Ollama starts "
+                  "llama-server with op offload on)");
+    }
+  }
   if (o.ctx.has_value()) request.ctx = parse_token_count("--ctx", *o.ctx, 1, max_ctx_setting);
   if (o.parallel.has_value()) {
     request.parallel = static_cast<std::int32_t>(parse_integer("--parallel", *o.parallel, 1, 256));

@@ -262,6 +262,7 @@ void refuse_llama_flags(const PlanOptions& o) {
   refuse(o.cpu_moe.has_value(), "--cpu-moe", " (vLLM keeps every expert on the GPUs)");
   refuse(o.ubatch.has_value(), "--ubatch", " (use --max-num-batched-tokens)");
   refuse(o.batch.has_value(), "--batch", " (use --max-num-batched-tokens)");
+  refuse(o.op_offload.has_value(), "--op-offload", " (a llama.cpp setting)");
   refuse(o.ram_bandwidth.has_value(), "--ram-bandwidth", " (vLLM keeps the weights on the GPUs)");
   refuse(o.headroom != "fit", "--headroom",
          " (the budget is --gpu-memory-utilization; what stays outside it is checked)");

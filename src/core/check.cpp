@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -51,6 +52,10 @@ struct Knobs {
   std::optional<std::int64_t> ubatch;
   std::int32_t max_loaded = 0;  // 0: Ollama's default
   bool spread = false;          // OLLAMA_SCHED_SPREAD
+  // llama-server's placement flags (Ollama's runner sets none of them).
+  std::optional<std::int32_t> cpu_moe;  // --n-cpu-moe N; --cpu-moe: every block (max)
+  bool kv_offload = true;               // -nkvo: the KV cache of every layer in host memory
+  bool op_offload = true;               // --no-op-offload
   // vLLM
   std::optional<std::int64_t> max_model_len;
   std::optional<std::int32_t> util_x10000;
@@ -144,6 +149,18 @@ Knobs read_knobs(const Deployment& d, const CheckRequest& request) {
       case EngineSetting::enforce_eager:
         k.enforce_eager = v.boolean;
         break;
+      case EngineSetting::n_cpu_moe:
+        if (v.integer >= 0) k.cpu_moe = to_int32(v.integer);
+        break;
+      case EngineSetting::cpu_moe:
+        if (v.boolean) k.cpu_moe = std::numeric_limits<std::int32_t>::max();
+        break;
+      case EngineSetting::kv_offload:
+        k.kv_offload = v.boolean;
+        break;
+      case EngineSetting::op_offload:
+        k.op_offload = v.boolean;
+        break;
       default:
         break;
     }
@@ -232,6 +249,7 @@ class Checker {
     result.models = std::move(e.models);
     result.devices = std::move(e.devices);
     result.findings = std::move(e.findings);
+    not_modelled(result.findings);
     if (result.verdict != CheckVerdict::fits) {
       std::vector<CheckFix> fixes = deployment_.engine == DeployEngine::vllm
                                         ? vllm_fixes(knobs)
@@ -255,6 +273,34 @@ class Checker {
  private:
   const Deployment& deployment_;
   const CheckRequest& request_;
+
+  // llama-server settings that move memory between devices and that check does not apply: the
+  // figures are those of the deployment without them, and the result says so.
+  void not_modelled(std::vector<Finding>& findings) const {
+    for (const SettingValue& v : deployment_.settings) {
+      bool unmodelled = false;
+      switch (v.setting) {
+        case EngineSetting::override_tensor:
+          unmodelled = true;  // a regular expression over tensor names
+          break;
+        case EngineSetting::swa_full:
+          unmodelled = v.boolean;
+          break;
+        case EngineSetting::split_mode:
+          unmodelled = v.text != "layer";  // row, tensor, none
+          break;
+        case EngineSetting::mmproj_offload:
+          unmodelled = !v.boolean;
+          break;
+        default:
+          break;
+      }
+      if (unmodelled) {
+        findings.push_back(
+            Finding(FindingKind::check_not_modelled, {{"name", v.name}, {"value", v.raw}}));
+      }
+    }
+  }
   std::int64_t evaluations_ = 0;
 
   void count() {
@@ -313,6 +359,11 @@ class Checker {
     c.kv_unified = slots.kv_unified;
     c.ctx = own_ctx ? *own_ctx : k.ctx.value_or(engine_default_ctx(model, eng, gpus));
     c.flash_attn = k.flash.value_or(true);
+    c.kv_offload = k.kv_offload;
+    c.op_offload = k.op_offload;
+    // --n-cpu-moe keeps the experts of its first N blocks in host memory; on a dense model
+    // llama.cpp's override pattern matches no tensor.
+    if (k.cpu_moe && model.spec.moe.present()) c.cpu_moe = std::min(*k.cpu_moe, model.spec.n_layer);
     c.type_k = k.kv_k;
     c.type_v = k.kv_v;
     if (!c.flash_attn && is_quantized(c.type_v)) {

@@ -2,6 +2,7 @@
 // ollama's envconfig/config.go, api/types.go and parser/parser.go, llama.cpp's common/arg.cpp
 // and vLLM's engine/arg_utils.py for every row of the tables below.
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -261,6 +262,9 @@ constexpr std::array llama_options{
                 "LLAMA_ARG_N_CPU_MOE",
                 EngineSetting::n_cpu_moe,
                 Rule::llama_int},
+    // No variable: common/arg.cpp gives the pair no set_env.
+    LlamaOption{
+        {"--op-offload"}, "", EngineSetting::op_offload, Rule::llama_bool, {"--no-op-offload"}},
     LlamaOption{{"-mm", "--mmproj"}, "LLAMA_ARG_MMPROJ", EngineSetting::mmproj, Rule::llama_text},
     LlamaOption{{"--mmproj-offload"},
                 "LLAMA_ARG_MMPROJ_OFFLOAD",
@@ -1054,7 +1058,17 @@ class Interpreter {
 
   // --- llama-server ---
 
+  // "--op-offload" -> "LLAMA_ARG_OP_OFFLOAD", as common/arg.cpp names the variables it has.
+  [[nodiscard]] static std::string variable_for_flag(std::string_view flag) {
+    std::string name = "LLAMA_ARG_";
+    for (const char c : flag.substr(flag.find_first_not_of('-'))) {
+      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return name;
+  }
+
   [[nodiscard]] static const LlamaOption* find_llama_env(std::string_view name) {
+    if (name.empty()) return nullptr;  // an option without a variable has env ""
     for (const LlamaOption& o : llama_options) {
       if (o.env == name) return &o;
     }
@@ -1101,6 +1115,27 @@ class Interpreter {
       return;
     }
     if (e.name.starts_with("LLAMA_ARG_")) {
+      // The variable an option without one would have (--op-offload: LLAMA_ARG_OP_OFFLOAD, and
+      // its LLAMA_ARG_NO_ form): only the flag sets it.
+      for (const LlamaOption& o : llama_options) {
+        if (!o.env.empty()) continue;
+        const std::string positive = variable_for_flag(o.flags[0]);
+        const std::string negative = "LLAMA_ARG_NO_" + positive.substr(10);
+        if (e.name == positive || e.name == negative) {
+          // What was meant: off for the NO_ form or a false value.
+          const bool off = e.name == negative || is_false_word(e.value) ||
+                           go_parse_bool(e.value) == std::optional<bool>(false);
+          add(Diagnostic{.kind = DiagnosticKind::not_read,
+                         .name = e.name,
+                         .value = e.value,
+                         .origin = e.origin,
+                         .setting = o.setting,
+                         .suggestion_kind = SuggestionKind::flag,
+                         .suggestion = std::string(off && !o.negative[0].empty() ? o.negative[0]
+                                                                                 : o.flags[0])});
+          return;
+        }
+      }
       for (const auto& [wrong, right] : llama_misnames) {
         if (e.name == wrong) {
           add(Diagnostic{.kind = DiagnosticKind::misspelled,
@@ -1113,7 +1148,9 @@ class Interpreter {
         }
       }
       std::vector<std::string_view> known;
-      for (const LlamaOption& o : llama_options) known.push_back(o.env);
+      for (const LlamaOption& o : llama_options) {
+        if (!o.env.empty()) known.push_back(o.env);
+      }
       unknown_engine_name(e, known, SuggestionKind::variable);
       return;
     }
@@ -1397,7 +1434,7 @@ std::vector<EnvEntry> image_environment(DeployEngine engine, std::string_view im
 }
 
 std::string_view setting_name(EngineSetting setting) {
-  static constexpr std::array<std::string_view, 50> names{"context",
+  static constexpr std::array<std::string_view, 51> names{"context",
                                                           "parallel",
                                                           "max_loaded_models",
                                                           "kv_cache_type",
@@ -1446,6 +1483,7 @@ std::string_view setting_name(EngineSetting setting) {
                                                           "kv_cache_memory_bytes",
                                                           "block_size",
                                                           "max_cudagraph_capture_size",
+                                                          "op_offload",
                                                           ""};
   const auto i = static_cast<std::size_t>(setting);
   return i < names.size() ? names[i] : "?";

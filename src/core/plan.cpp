@@ -20,6 +20,7 @@ std::vector<PlanValue> llama_settings(const Recommendation& r) {
       {"n_ubatch", Setting::ubatch, r.n_ubatch},
       {"kv_unified", Setting::none, r.kv_unified},
       {"cpu_moe", Setting::cpu_moe, std::int64_t{r.cpu_moe}},
+      {"op_offload", Setting::none, std::string(on_off(r.op_offload))},
   };
 }
 

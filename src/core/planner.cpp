@@ -86,6 +86,7 @@ Config make_config(const Planning& p, std::int64_t ctx, std::int32_t gpu_layers,
   c.flash_attn = p.flash_attn;
   c.kv_unified = p.kv_unified;
   c.cpu_repack = r.cpu_repack;
+  c.op_offload = r.op_offload;
   c.cpu_moe = r.cpu_moe.value_or(0);
   const Batches b = engine_batches(p.model, p.engine, r.backend, ctx, p.parallel, p.flash_attn,
                                    p.gpus, r.batch, r.ubatch);
@@ -399,7 +400,8 @@ Recommendation recommendation_of(const Estimate& e) {
                         .n_batch = e.shape.n_batch,
                         .n_ubatch = e.shape.n_ubatch,
                         .kv_unified = c.kv_unified,
-                        .cpu_moe = c.cpu_moe};
+                        .cpu_moe = c.cpu_moe,
+                        .op_offload = c.op_offload};
 }
 
 // What the GPUs of `p` hold of estimate `e`, headroom not included.
@@ -593,6 +595,7 @@ Config default_config(const Model& model, const FitRequest& request) {
   config.type_k = config.type_v = request.kv_type.value_or(GgmlType::f16);
   config.flash_attn = request.flash_attn.value_or(true);
   config.cpu_repack = request.cpu_repack;
+  config.op_offload = request.op_offload;
   config.ctx = request.ctx.value_or(engine_default_ctx(model, engine, request.vram));
   const Batches batches =
       engine_batches(model, engine, request.backend, config.ctx, config.parallel, config.flash_attn,

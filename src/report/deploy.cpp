@@ -145,6 +145,7 @@ std::vector<std::string> llama_server_args(const LlamaPlan& plan) {
   if (gpus_used(plan.estimate) > 1) {
     args.insert(args.end(), {"--tensor-split", tensor_split(plan.estimate)});
   }
+  if (!r.op_offload) args.emplace_back("--no-op-offload");
   args.insert(args.end(), {"--fit", "off"});
   return args;
 }

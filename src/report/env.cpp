@@ -85,6 +85,9 @@ std::string ollama_env(const Model& model, const LlamaPlan& plan, const EnvOptio
 
 std::string llama_server_env(const Model& model, const LlamaPlan& plan, const EnvOptions& options) {
   const Recommendation& r = plan.recommendation;
+  // No LLAMA_ARG_ variable turns op offload off; the command refuses the format first
+  // (plan.cpp), so this is never reached from the CLI.
+  if (!r.op_offload) throw Error(ErrorKind::internal, "an env file cannot carry --no-op-offload");
   std::string out = header(model, plan, options);
   env_line(out, format_text("LLAMA_ARG_CTX_SIZE={}", r.ctx));
   env_line(out, format_text("LLAMA_ARG_N_PARALLEL={}", r.parallel));

@@ -379,6 +379,9 @@ std::string describe(const Finding& f) {
           "short; the weights alone take {}): vLLM does not start",
           f.word("device"), bytes(f, "kv_needed_bytes"), bytes(f, "kv_available_bytes"),
           bytes(f, "over_bytes"), bytes(f, "weights_bytes"));
+    case K::check_not_modelled:
+      return format_text("{}{}{}: read, but not modelled: the figures are as without it",
+                         f.word("name"), f.word("value").empty() ? "" : " ", f.word("value"));
     case K::check_pinned_layers:
       return format_text("{}: {} of {} layers on the GPU, as configured; the rest run on the CPU",
                          f.word("model"), f.number("gpu_layers"), f.number("total_layers"));

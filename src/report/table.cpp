@@ -254,6 +254,7 @@ std::string llama_fit_table(const Model& model, const LlamaPlan& plan,
   settings.add_row({"kv_type", std::string(to_string(r.kv_type))});
   settings.add_row({"flash_attn", on_off(r.flash_attention)});
   settings.add_row({"batch", format_text("{} (ubatch {})", r.n_batch, r.n_ubatch)});
+  if (!r.op_offload) settings.add_row({"op_offload", "off (--no-op-offload)"});
   std::string rendered = settings.render();
   for (std::size_t start = 0; start < rendered.size();) {
     const std::size_t end = rendered.find('\n', start);
@@ -310,6 +311,7 @@ std::string llama_estimate_table(const Model& model, const LlamaPlan& plan,
   settings.add_row({"kv_type", kv_type_text(c)});
   settings.add_row({"flash_attn", on_off(c.flash_attn)});
   settings.add_row({"batch", format_text("{} (ubatch {})", c.n_batch, c.n_ubatch)});
+  if (!c.op_offload) settings.add_row({"op_offload", "off (--no-op-offload)"});
   settings.add_row(
       {"llama.cpp", format_text("n_ctx {}, n_ctx_seq {}, n_stream {}{}", estimate.shape.n_ctx,
                                 estimate.shape.n_ctx_seq, estimate.shape.n_stream,

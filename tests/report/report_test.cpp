@@ -132,10 +132,10 @@ TEST(JsonReport, EstimateHasTheDocumentedKeys) {
   EXPECT_EQ(j["model"]["file_type"], "Q8_0");
   EXPECT_EQ(keys(j["engine"]), (std::set<std::string>{"name", "version"}));
   EXPECT_EQ(j["engine"]["name"], "ollama");
-  EXPECT_EQ(
-      keys(j["recommendation"]),
-      (std::set<std::string>{"ctx", "parallel", "gpu_layers", "total_layers", "kv_type",
-                             "flash_attention", "n_batch", "n_ubatch", "kv_unified", "cpu_moe"}));
+  EXPECT_EQ(keys(j["recommendation"]),
+            (std::set<std::string>{"ctx", "parallel", "gpu_layers", "total_layers", "kv_type",
+                                   "flash_attention", "n_batch", "n_ubatch", "kv_unified",
+                                   "cpu_moe", "op_offload"}));
   EXPECT_EQ(j["recommendation"]["flash_attention"], "on");
   EXPECT_EQ(keys(j["details"]), (std::set<std::string>{"backend", "kv_type", "n_ctx", "n_ctx_seq",
                                                        "n_stream", "n_outputs"}));

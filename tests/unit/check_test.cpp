@@ -3,10 +3,16 @@
 // settings rather than against numbers the function itself produced.
 #include <vramplan/check.hpp>
 
+#include <stdexcept>
+
 #include <gtest/gtest.h>
 
+#include <vramplan/catalog.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/estimate.hpp>
+#include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/io/embedded_catalog.hpp>
+#include <vramplan/tensors.hpp>
 #include <vramplan/sched.hpp>
 #include <vramplan/planner.hpp>
 
@@ -81,6 +87,80 @@ TEST(Check, FitsAndMatchesAnEstimateOfTheSameSettings) {
   EXPECT_EQ(c.models[0].gpu_bytes.at(0), est.devices[0].total());
   EXPECT_EQ(c.devices.at(0).used, est.devices[0].total());
   EXPECT_EQ(c.devices.at(0).capacity, 80 * gib);
+}
+
+SettingValue boolean(EngineSetting s, bool v) {
+  return SettingValue{.setting = s, .type = ValueType::boolean, .boolean = v};
+}
+
+// llama-server's placement flags (--n-cpu-moe, --cpu-moe, -nkvo, --no-op-offload) move memory
+// between the GPU and the host; check plans them as estimate() does the same Config.
+TEST(Check, LlamaServerPlacementFlagsAreApplied) {
+  // A catalog model: its tensors say which bytes are experts (simple_model has no tensors).
+  const Model moe = [] {
+    Catalog catalog;
+    for (const io::EmbeddedFile& file : io::embedded_catalog_files()) {
+      for (CatalogEntry& entry : io::parse_catalog(file.text, std::string(file.name))) {
+        catalog.add(std::move(entry));
+      }
+    }
+    const std::optional<ModelRef> ref = catalog.resolve("gpt-oss:20b");
+    if (!ref || ref->entry == nullptr) throw std::runtime_error("gpt-oss:20b not in the catalog");
+    return make_model(ref->entry->id, "catalog", ref->entry->spec, ref->quant,
+                      generate_tensors(ref->entry->spec, ref->quant));
+  }();
+  const std::int32_t total = moe.spec.n_layer + 1;
+  CheckRequest r;
+  r.gpus = {80 * gib};
+  r.models.push_back(CheckModel{.model = moe});
+  const auto gpu_and_host = [&](std::vector<SettingValue> flags, const Config& config) {
+    Deployment d;
+    d.engine = DeployEngine::llama_server;
+    d.settings = {integer(EngineSetting::context, 8192), integer(EngineSetting::parallel, 1),
+                  integer(EngineSetting::gpu_layers, -2)};
+    d.settings.insert(d.settings.end(), flags.begin(), flags.end());
+    const CheckResult c = check_deployment(d, r);
+    const Engine& e = engine(EngineId::llamacpp);
+    Config x = config;
+    x.ctx = 8192;
+    x.parallel = 1;
+    x.gpu_layers = total;
+    const Batches b =
+        engine_batches(moe, e, Backend::cuda, 8192, 1, true, r.gpus, std::nullopt, std::nullopt);
+    x.n_batch = b.n_batch;
+    x.n_ubatch = b.n_ubatch;
+    const Estimate est = estimate(moe, e, Backend::cuda, x, r.gpus, nullptr, &sched::cuda());
+    EXPECT_EQ(c.models.at(0).gpu_bytes.at(0), est.devices[0].total());
+    EXPECT_EQ(c.models.at(0).ram_bytes, est.host().total());
+    return std::pair{c.models.at(0).gpu_bytes.at(0), c.models.at(0).ram_bytes};
+  };
+  const auto [gpu_plain, host_plain] = gpu_and_host({}, Config{});
+  Config experts;
+  experts.cpu_moe = 6;
+  const auto [gpu_moe, host_moe] = gpu_and_host({integer(EngineSetting::n_cpu_moe, 6)}, experts);
+  EXPECT_LT(gpu_moe, gpu_plain);
+  EXPECT_GT(host_moe, host_plain);
+  // --cpu-moe: every block's experts, as --n-cpu-moe with the block count.
+  Config all_experts;
+  all_experts.cpu_moe = moe.spec.n_layer;
+  const auto [gpu_all, host_all] =
+      gpu_and_host({boolean(EngineSetting::cpu_moe, true)}, all_experts);
+  EXPECT_LT(gpu_all, gpu_moe);
+  EXPECT_GT(host_all, host_moe);
+  Config no_kvo;
+  no_kvo.kv_offload = false;
+  const auto [gpu_nkvo, host_nkvo] =
+      gpu_and_host({boolean(EngineSetting::kv_offload, false)}, no_kvo);
+  EXPECT_LT(gpu_nkvo, gpu_plain);
+  EXPECT_GT(host_nkvo, host_plain);
+  // Op offload changes nothing with every weight on the GPU; with experts on the host it
+  // takes their copies out of the GPU's compute buffer.
+  Config no_op = experts;
+  no_op.op_offload = false;
+  const auto [gpu_no_op, host_no_op] = gpu_and_host(
+      {integer(EngineSetting::n_cpu_moe, 6), boolean(EngineSetting::op_offload, false)}, no_op);
+  EXPECT_LT(gpu_no_op, gpu_moe);
+  (void)host_no_op;
 }
 
 TEST(Check, UnpinnedLayersSpillAndPinnedLayersRunOutOfMemory) {

@@ -276,6 +276,35 @@ TEST(Deployment, MisspelledNamesGetTheNameTheEngineReads) {
       "--max-model-len");
 }
 
+// The placement flags check applies (check.cpp): --n-cpu-moe, --cpu-moe, -nkvo and the
+// --op-offload pair, which has no LLAMA_ARG_ variable (common/arg.cpp).
+TEST(Deployment, LlamaServerPlacementFlags) {
+  DeploymentInput in;
+  in.engine = DeployEngine::llama_server;
+  in.args = io::split_command("--n-cpu-moe 12 -cmoe -nkvo --no-op-offload", {"c.yml", 3});
+  Deployment d = interpret_deployment(in);
+  EXPECT_TRUE(d.diagnostics.empty());
+  EXPECT_EQ(d.find(EngineSetting::n_cpu_moe)->integer, 12);
+  EXPECT_TRUE(d.find(EngineSetting::cpu_moe)->boolean);
+  EXPECT_FALSE(d.find(EngineSetting::kv_offload)->boolean);
+  EXPECT_FALSE(d.find(EngineSetting::op_offload)->boolean);
+  in.args = io::split_command("--op-offload", {"c.yml", 3});
+  EXPECT_TRUE(interpret_deployment(in).find(EngineSetting::op_offload)->boolean);
+  // No variable sets it: an empty name is not the option's, and no suggestion is empty.
+  in.args.clear();
+  in.environment = {{"LLAMA_ARG_OP_OFFLOAD", "0", {}}};
+  d = interpret_deployment(in);
+  EXPECT_EQ(d.find(EngineSetting::op_offload), nullptr);
+  EXPECT_EQ(diag(d, "LLAMA_ARG_OP_OFFLOAD", DiagnosticKind::not_read).suggestion,
+            "--no-op-offload");
+  in.environment = {{"LLAMA_ARG_OP_OFFLOAD", "1", {}}, {"LLAMA_ARG_NO_OP_OFFLOAD", "1", {}}};
+  d = interpret_deployment(in);
+  EXPECT_EQ(diag(d, "LLAMA_ARG_OP_OFFLOAD", DiagnosticKind::not_read).suggestion, "--op-offload");
+  EXPECT_EQ(diag(d, "LLAMA_ARG_NO_OP_OFFLOAD", DiagnosticKind::not_read).suggestion,
+            "--no-op-offload");
+  EXPECT_EQ(d.find(EngineSetting::op_offload), nullptr);
+}
+
 TEST(Deployment, EngineValueRules) {
   // Ollama: no unit suffixes; an unparsable integer keeps the default (logged).
   Deployment d = ollama_env("OLLAMA_CONTEXT_LENGTH=8k\nOLLAMA_NUM_PARALLEL=\"3\"\n");
@@ -360,6 +389,7 @@ TEST(Deployment, NamesOfSettingsAndKinds) {
   EXPECT_EQ(setting_name(EngineSetting::model), "model");
   EXPECT_EQ(setting_name(EngineSetting::gpu_memory_utilization), "gpu_memory_utilization");
   EXPECT_EQ(setting_name(EngineSetting::max_cudagraph_capture_size), "max_cudagraph_capture_size");
+  EXPECT_EQ(setting_name(EngineSetting::op_offload), "op_offload");
   EXPECT_EQ(diagnostic_kind_name(DiagnosticKind::unknown_name), "unknown_name");
   EXPECT_EQ(deploy_engine_name(DeployEngine::llama_server), "llama-server");
 }

@@ -37,6 +37,7 @@ struct PlanOptions {
   ModelFlags model;
   OutputFlags output;
   FlagValue ctx, parallel, kv_type, flash_attn, gpu_layers, cpu_moe, ubatch, batch;
+  FlagValue op_offload;          // llama.cpp engines: on (default) or off (--no-op-offload)
   FlagValue ram;                 // fit only
   std::string headroom = "fit";  // fit only
   FlagValue min_ctx;             // fit only

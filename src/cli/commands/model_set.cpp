@@ -24,7 +24,8 @@ void refuse_single_model_flags(const PlanOptions& o) {
       {o.gpu_layers.has_value(), "--gpu-layers"}, {o.cpu_moe.has_value(), "--cpu-moe"},
       {o.ubatch.has_value(), "--ubatch"},         {o.batch.has_value(), "--batch"},
       {o.min_ctx.has_value(), "--min-ctx"},       {o.model.mmproj.has_value(), "--mmproj"},
-      {o.headroom != "fit", "--headroom"},        {o.ram_bandwidth.has_value(), "--ram-bandwidth"}};
+      {o.headroom != "fit", "--headroom"},        {o.ram_bandwidth.has_value(), "--ram-bandwidth"},
+      {o.op_offload.has_value(), "--op-offload"}};
   for (const auto& [is_given, flag] : given) {
     if (is_given) {
       throw Error(ErrorKind::usage,

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <vramplan/error.hpp>
 #include <vramplan/report/plan.hpp>
 #include <vramplan/version.hpp>
 
@@ -19,6 +20,14 @@ void add_engine_flags(CLI::App& sub, PlanOptions& o) {
   for (const EngineFront* front : engine_fronts()) {
     if (front->add_flags != nullptr) front->add_flags(sub, o, o.fitted);
   }
+}
+
+void add_op_offload_flag(CLI::App& sub, PlanOptions& o) {
+  sub.add_option("--op-offload", o.op_offload,
+                 "llama.cpp engines: on (default) or off, llama-server's --no-op-offload: "
+                 "batches of 32 tokens or more on host weights run on the GPU, whose compute "
+                 "buffer holds copies of those weights")
+      ->type_name("on|off");
 }
 
 void add_speed_flags(CLI::App& sub, PlanOptions& o) {
@@ -72,6 +81,7 @@ CLI::App* setup_fit(CLI::App& app, PlanOptions& o) {
       ->type_name("N|all");
   sub->add_option("--ubatch", o.ubatch, "fixed physical batch size (-ub)")->type_name("N");
   sub->add_option("--batch", o.batch, "fixed logical batch size (-b)")->type_name("N");
+  add_op_offload_flag(*sub, o);
   sub->add_option("--headroom", o.headroom,
                   "memory kept free per GPU: fit, stable, conservative, none, SIZE or N%")
       ->type_name("POLICY")
@@ -109,6 +119,7 @@ CLI::App* setup_estimate(CLI::App& app, PlanOptions& o) {
   sub->add_option("--ubatch", o.ubatch, "physical batch size (default: the engine's)")
       ->type_name("N");
   sub->add_option("--batch", o.batch, "logical batch size (default: the engine's)")->type_name("N");
+  add_op_offload_flag(*sub, o);
   add_speed_flags(*sub, o);
   add_output_flags(*sub, o.output, {Format::table, Format::json}, true);
   add_engine_flags(*sub, o);
@@ -140,6 +151,13 @@ ExitCode run_plan(const PlanOptions& options, Context& context) {
   require_model(o.model, o.fitted ? "fit" : "estimate");
   if (o.model.models.size() > 1) return run_model_set(o, format, context);
   front.refuse_other_flags(o);
+  if (format == Format::env && o.op_offload.has_value() &&
+      parse_on_off_auto("--op-offload", *o.op_offload, false) == std::optional<bool>(false)) {
+    // common/arg.cpp gives --op-offload/--no-op-offload no LLAMA_ARG_ variable.
+    throw Error(ErrorKind::usage,
+                "--format env cannot turn op offload off (llama-server reads only the flag "
+                "--no-op-offload): use --format flags or --format compose");
+  }
   const PlannedModel planned = front.plan(o, context);
 
   const report::EnvOptions env_options{.tool_version = version, .model_ref = planned.model_ref};
