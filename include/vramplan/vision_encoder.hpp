@@ -24,6 +24,10 @@ enum class VisionEncoderKind : std::uint8_t {
   // the image, M-RoPE, fused QKV, LayerNorms, GELU FFN, the 2x2 merger and DeepStack mergers
   // (models/qwen3vl.cpp)
   qwen3vl,
+  pixtral,   // "pixtral": Pixtral's ViT with 2D RoPE and SwiGLU, for merge > 1 Mistral Small
+             // 3.1's patch merger, then a 2-layer MLP and the [IMG_BREAK] rows (models/pixtral.cpp)
+  minicpmv,  // "resampler": MiniCPM-V 2.5-4.0's SigLIP ViT with learned positions and the
+             // resampler, one cross-attention of learned queries (models/minicpmv.cpp)
 };
 
 [[nodiscard]] std::string_view to_string(VisionEncoderKind kind);
@@ -38,11 +42,13 @@ struct VisionEncoder {
   std::int32_t ffn = 0;     // feed_forward_length
   std::int32_t heads = 0;   // attention.head_count
   std::int32_t patch = 0;   // patch_size, pixels
-  // The warm-up image's side in pixels: clip.vision.image_size for gemma3 and mlp; for the
-  // Qwen-VL kinds clip.cpp's 46 x 46 merged tokens (set_warmup_n_tokens), 46 * patch * merge.
+  // The warm-up image's side in pixels: clip.vision.image_size for gemma3, mlp and minicpmv;
+  // clip.cpp's warm-up token count otherwise (set_warmup_n_tokens): for the Qwen-VL kinds 46 x 46
+  // merged tokens, 46 * patch * merge; for pixtral 16 x 16 output tokens, 16 * patch * merge.
   std::int32_t image = 0;
-  // gemma3: the average pool's kernel (clip.vision.projector.scale_factor); Qwen-VL: the
-  // merger's side (clip.vision.spatial_merge_size, 2).
+  // clip.cpp's hparams.n_merge. gemma3: the average pool's kernel
+  // (clip.vision.projector.scale_factor); Qwen-VL: the merger's side (2); pixtral: the patch
+  // merger's side (clip.vision.spatial_merge_size; 1 for none, as in Pixtral 12B).
   std::int32_t merge = 4;
   // qwen25vl: every window-th block attends to the whole image, the others through the window
   // mask (clip.vision.n_wa_pattern); 0 for the other kinds.
@@ -52,6 +58,8 @@ struct VisionEncoder {
   std::int32_t positions = 0;
   // qwen3vl: the blocks with a DeepStack merger (v.deepstack.IL.*), ascending.
   std::vector<std::int32_t> deepstack;
+  // minicpmv: the resampler's learned queries, its output tokens (clip.minicpmv_query_num)
+  std::int32_t queries = 64;
 
   bool operator==(const VisionEncoder&) const = default;
 };

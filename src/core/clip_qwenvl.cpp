@@ -5,7 +5,7 @@
 #include <vramplan/graph_alloc.hpp>
 #include <vramplan/vision_encoder.hpp>
 
-#include "clip_dag.hpp"
+#include "clip_builder.hpp"
 
 // The Qwen-VL vision encoders' graphs as the pinned llama.cpp builds them for the warm-up image
 // (tools/mtmd/models/qwen2vl.cpp for Qwen2.5-VL, models/qwen3vl.cpp for Qwen3-VL, with
@@ -13,7 +13,7 @@
 // ggml's allocator sees. Checked against llama.cpp's own code measuring the same shapes
 // (scripts/oracle/clip, bench/accuracy/clip/clip-cpu.jsonl).
 
-namespace vramplan::clip_detail {
+namespace vramplan::clip {
 namespace {
 
 class QwenBuilder {
@@ -249,4 +249,4 @@ graph::Graph qwenvl_graph(const VisionEncoder& encoder, std::int64_t out_width, 
   return QwenBuilder(encoder, out_width, flash_attn).build();
 }
 
-}  // namespace vramplan::clip_detail
+}  // namespace vramplan::clip

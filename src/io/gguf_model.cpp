@@ -468,7 +468,8 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
   // BF16 projection (its transposed copy is in the compute buffer); llava's CLIP with a class
   // embedding and a pre-LN, no post-LN, every block's output kept (no feature_layer list);
   // the Qwen-VL towers as convert_hf_to_gguf.py writes them (two F16 patch kernels, the im2col
-  // copies being of the kernel's type).
+  // copies being of the kernel's type); Pixtral and MiniCPM-V as llama.cpp's converter writes
+  // them (below).
   const GgufTensor* patch = f.find_tensor("v.patch_embd.weight");
   if (patch == nullptr || patch->info.type == GgmlType::bf16 ||
       has("v.patch_embd.weight.1") != qwen || f.find("clip.vision.attention.head_dim") != nullptr ||
@@ -480,6 +481,33 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
     if (proj == nullptr ||
         (proj->info.type != GgmlType::f16 && proj->info.type != GgmlType::bf16) ||
         !has("v.patch_embd.bias") || !has("v.post_ln.weight")) {
+      return std::nullopt;
+    }
+  } else if (e.kind == VisionEncoderKind::pixtral) {
+    // Pixtral: a pre-LN and no post-LN, separate Q/K/V without norms, a gated FFN, the
+    // [IMG_BREAK] embedding; the patch merger exactly when spatial_merge_size > 1.
+    const std::optional<std::int64_t> merge = number("clip.vision.spatial_merge_size");
+    if (merge && (*merge < 1 || *merge > 64)) return std::nullopt;
+    e.merge = merge ? static_cast<std::int32_t>(*merge) : 1;
+    const bool merger = has("mm.patch_merger.weight");
+    if (!has("v.pre_ln.weight") || has("v.post_ln.weight") || !has("v.blk.0.attn_q.weight") ||
+        has("v.blk.0.attn_q_norm.weight") || !has("v.blk.0.ffn_gate.weight") ||
+        !has("v.token_embd.img_break") || !has("mm.1.weight") || !has("mm.2.weight") ||
+        merger != (e.merge > 1) || (merger && !has("mm.input_norm.weight"))) {
+      return std::nullopt;
+    }
+  } else if (e.kind == VisionEncoderKind::minicpmv) {
+    // MiniCPM-V (clip_graph_minicpmv): learned positions, no class embedding, no pre-LN, a
+    // post-LN, an ungated FFN; the query count from the file or, as clip.cpp does, from the
+    // converter's version (3 to 6 and 100045: 64, else 96).
+    const std::optional<std::int64_t> queries = number("clip.minicpmv_query_num");
+    const std::int64_t version = number("clip.minicpmv_version").value_or(2);
+    const bool v64 = (version >= 3 && version <= 6) || version == 100045;
+    e.queries = static_cast<std::int32_t>(
+        queries && *queries > 0 ? std::min<std::int64_t>(*queries, 1 << 20) : (v64 ? 64 : 96));
+    if (!has("v.position_embd.weight") || has("v.class_embd") || has("v.pre_ln.weight") ||
+        !has("v.post_ln.weight") || !has("v.blk.0.attn_q.weight") ||
+        has("v.blk.0.ffn_gate.weight") || !has("resampler.query")) {
       return std::nullopt;
     }
   } else if (e.kind == VisionEncoderKind::mlp) {

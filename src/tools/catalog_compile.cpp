@@ -67,6 +67,9 @@ void write_entry(std::string& out, const CatalogEntry& e) {
       if (!c->deepstack.empty()) {
         out += fmt::format("    e.projector->encoder->deepstack = {};\n", list(c->deepstack));
       }
+      if (c->queries != 64) {
+        out += fmt::format("    e.projector->encoder->queries = {};\n", c->queries);
+      }
     }
   }
   out += fmt::format("    e.notes = {};\n    e.source = {};\n", cpp_literal(e.notes),

@@ -1,8 +1,11 @@
 // The vision encoder's compute buffer against llama.cpp's own tools/mtmd code: every line of
-// bench/accuracy/clip/clip-cpu.jsonl (scripts/oracle/clip/measure.sh: the pinned llama.cpp's
+// bench/accuracy/clip/clip-cpu*.jsonl (scripts/oracle/clip/measure.sh: the pinned llama.cpp's
 // clip_init warm-up on the CPU backend, sparse mmproj files of each shape) must be reproduced
 // to the byte by the rebuilt graph.
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,27 +33,44 @@ VisionEncoder encoder_of(const nlohmann::json& j) {
   e.window = j.value("window", 0);
   e.positions = j.value("positions", 0);
   e.deepstack = j.value("deepstack", std::vector<std::int32_t>{});
+  if (j.contains("queries")) e.queries = j.at("queries").get<std::int32_t>();
   return e;
 }
 
 TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
-  std::ifstream in(std::string(VRAMPLAN_CLIP_ACCURACY_DIR) + "/clip-cpu.jsonl");
-  ASSERT_TRUE(in) << "cannot open the CLIP measurements";
-  int lines = 0;
-  bool kinds[4] = {false, false, false, false};
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    const nlohmann::json j = nlohmann::json::parse(line);
-    const VisionEncoder e = encoder_of(j.at("encoder"));
-    const bool fa = j.at("flash_attn").get<std::string>() == "on";
-    const auto out = j.at("encoder").at("out").get<std::int64_t>();
-    EXPECT_EQ(clip_compute_buffer(e, out, fa, 32), j.at("compute").get<Bytes>())
-        << j.at("preset").get<std::string>() << " flash attention " << (fa ? "on" : "off");
-    kinds[static_cast<int>(e.kind)] = true;
-    ++lines;
+  // clip-cpu.jsonl and its siblings (one per family of encoders: clip-cpu-pixtral.jsonl,
+  // clip-cpu-minicpmv.jsonl).
+  std::vector<std::filesystem::path> files;
+  for (const auto& f : std::filesystem::directory_iterator(VRAMPLAN_CLIP_ACCURACY_DIR)) {
+    const std::string name = f.path().filename().string();
+    if (name.rfind("clip-cpu", 0) == 0 && f.path().extension() == ".jsonl") {
+      files.push_back(f.path());
+    }
   }
-  EXPECT_GE(lines, 40);
-  EXPECT_TRUE(kinds[0] && kinds[1] && kinds[2] && kinds[3]);
+  std::sort(files.begin(), files.end());
+  ASSERT_GE(files.size(), 2U) << "cannot find the CLIP measurements";
+  int lines = 0;
+  std::set<std::string> kinds;
+  for (const auto& path : files) {
+    std::ifstream in(path);
+    ASSERT_TRUE(in) << "cannot open " << path;
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty()) continue;
+      const nlohmann::json j = nlohmann::json::parse(line);
+      const VisionEncoder e = encoder_of(j.at("encoder"));
+      const bool fa = j.at("flash_attn").get<std::string>() == "on";
+      const auto out = j.at("encoder").at("out").get<std::int64_t>();
+      EXPECT_EQ(clip_compute_buffer(e, out, fa, 32), j.at("compute").get<Bytes>())
+          << j.at("preset").get<std::string>() << " flash attention " << (fa ? "on" : "off");
+      kinds.insert(std::string(to_string(e.kind)));
+      ++lines;
+    }
+  }
+  EXPECT_GE(lines, 54);
+  for (const char* kind :
+       {"gemma3", "mlp", "qwen2.5vl_merger", "qwen3vl_merger", "pixtral", "resampler"}) {
+    EXPECT_EQ(kinds.count(kind), 1U) << kind;
+  }
 }
 
 TEST(Clip, FlashAttentionDropsTheScoresOfGemma3) {
@@ -60,6 +80,24 @@ TEST(Clip, FlashAttentionDropsTheScoresOfGemma3) {
   // Without flash attention one layer's scores are live: 4096^2 positions x 16 heads, F32.
   EXPECT_GE(off - on, Bytes{4096} * 4096 * 16 * 4 - on);
   EXPECT_LT(on, off / 8);
+}
+
+// Pixtral warms up with 16 x 16 output tokens whatever the tower's image_size: 16 * merge
+// patches a side, so the scores of one layer without flash attention are
+// (16 * merge)^4 positions x heads, F32.
+TEST(Clip, PixtralWarmsUpWithSixteenTokensASide) {
+  VisionEncoder e{VisionEncoderKind::pixtral, 24, 1024, 4096, 16, 14, 1540, 2};
+  const Bytes on = clip_compute_buffer(e, 5120, true, 32);
+  const Bytes off = clip_compute_buffer(e, 5120, false, 32);
+  const Bytes scores = Bytes{1024} * 1024 * 16 * 4;
+  EXPECT_GE(off, scores);
+  EXPECT_LT(on, off);
+  e.image = 1022;  // another tower size, the same warm-up
+  EXPECT_EQ(clip_compute_buffer(e, 5120, false, 32), off);
+  e.merge = 4;  // 64 x 64 patches: scores 16 times as large
+  EXPECT_GE(clip_compute_buffer(e, 5120, false, 32), 16 * scores);
+  e.merge = 0;
+  EXPECT_THROW((void)clip_compute_buffer(e, 5120, true, 32), Error);
 }
 
 TEST(Clip, RejectsShapesTheBuilderCannotTake) {

@@ -131,8 +131,10 @@ TEST(CatalogYaml, ProjectorEncoderShape) {
   ASSERT_TRUE(entries.back().projector.has_value());
   EXPECT_EQ(entries.back().projector->encoder,
             (VisionEncoder{VisionEncoderKind::mlp, 23, 1024, 4096, 16, 14, 336, 4}));
-  EXPECT_NE(error_of(replace(text, "encoder: mlp", "encoder: qwen2vl")).find("must be gemma3, mlp"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(replace(text, "encoder: mlp", "encoder: qwen2vl"))
+          .find("must be gemma3, mlp, qwen2.5vl_merger, qwen3vl_merger, pixtral or resampler"),
+      std::string::npos);
   EXPECT_NE(error_of(replace(text, "image: 336", "image: 337")).find("whole number"),
             std::string::npos);
   EXPECT_NE(error_of(replace(text, "heads: 16, ", "")).find("missing required key 'heads'"),
@@ -155,6 +157,21 @@ TEST(CatalogYaml, ProjectorEncoderShape) {
   EXPECT_NE(error_of(replace(qwen, "positions: 48, ", "")).find("positions 0 is outside"),
             std::string::npos);
   EXPECT_NE(error_of(replace(text, "image: 336", "image: 336, deepstack: [1]")).find("more than 0"),
+            std::string::npos);
+  // pixtral's patch merger has no default side: merge is required, and taken as given.
+  const std::string pixtral = replace(text, "encoder: mlp", "encoder: pixtral");
+  EXPECT_NE(error_of(pixtral).find("missing required key 'merge'"), std::string::npos);
+  const std::string merged = replace(pixtral, "image: 336}", "image: 336, merge: 2}");
+  ASSERT_EQ(error_of(merged), "");
+  EXPECT_EQ(parse_catalog(merged, "<test>").back().projector->encoder,
+            (VisionEncoder{VisionEncoderKind::pixtral, 23, 1024, 4096, 16, 14, 336, 2}));
+  // MiniCPM-V's resampler: queries, default 64.
+  const std::string resampler = replace(text, "encoder: mlp", "encoder: resampler");
+  ASSERT_EQ(error_of(resampler), "");
+  EXPECT_EQ(parse_catalog(resampler, "<test>").back().projector->encoder->queries, 64);
+  const std::string queries = replace(resampler, "image: 336}", "image: 336, queries: 96}");
+  EXPECT_EQ(parse_catalog(queries, "<test>").back().projector->encoder->queries, 96);
+  EXPECT_NE(error_of(replace(queries, "queries: 96", "queries: 5000")).find("queries 5000"),
             std::string::npos);
 }
 

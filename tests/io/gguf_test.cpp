@@ -810,7 +810,7 @@ TEST(GgufCorpus, WritesSeedFiles) {
     EXPECT_NO_THROW((void)spec_from_gguf(read_gguf(source, name), name)) << name;
     put(name, bytes);
   }
-  // Small mmproj files of both encoder kinds, so the fuzzer reaches vision_encoder_from_gguf
+  // Small mmproj files of each encoder kind, so the fuzzer reaches vision_encoder_from_gguf
   // and the encoder graph's rebuild.
   auto mmproj = [](const std::string& type) {
     GgufWriter m;
@@ -828,13 +828,28 @@ TEST(GgufCorpus, WritesSeedFiles) {
       m.add_tensor(TensorInfo{"v.patch_embd.bias", {64, 1, 1, 1}, GgmlType::f32});
       m.add_tensor(TensorInfo{"v.post_ln.weight", {64, 1, 1, 1}, GgmlType::f32});
       m.add_tensor(TensorInfo{"mm.input_projection.weight", {96, 64, 1, 1}, GgmlType::f16});
+    } else if (type == "resampler") {
+      m.add_tensor(TensorInfo{"v.position_embd.weight", {64, 64, 1, 1}, GgmlType::f16});
+      m.add_tensor(TensorInfo{"v.blk.0.attn_q.weight", {64, 64, 1, 1}, GgmlType::f16});
+      m.add_tensor(TensorInfo{"v.post_ln.weight", {64, 1, 1, 1}, GgmlType::f32});
+      m.add_tensor(TensorInfo{"resampler.query", {128, 8, 1, 1}, GgmlType::f32});
+      m.set_u32("clip.minicpmv_query_num", 8);
+    } else if (type == "pixtral") {
+      m.set_u32("clip.vision.spatial_merge_size", 2);
+      for (const char* t : {"v.blk.0.attn_q.weight", "v.blk.0.ffn_gate.weight",
+                            "mm.patch_merger.weight", "mm.1.weight", "mm.2.weight"}) {
+        m.add_tensor(TensorInfo{t, {64, 64, 1, 1}, GgmlType::f16});
+      }
+      for (const char* t : {"v.pre_ln.weight", "mm.input_norm.weight", "v.token_embd.img_break"}) {
+        m.add_tensor(TensorInfo{t, {64, 1, 1, 1}, GgmlType::f32});
+      }
     } else {
       m.add_tensor(TensorInfo{"v.class_embd", {64, 1, 1, 1}, GgmlType::f32});
       m.add_tensor(TensorInfo{"v.pre_ln.weight", {64, 1, 1, 1}, GgmlType::f32});
     }
     return m;
   };
-  for (const std::string type : {"gemma3", "mlp"}) {
+  for (const std::string type : {"gemma3", "mlp", "pixtral", "resampler"}) {
     const std::string name = "mmproj_" + type + ".gguf";
     const std::string bytes = file_bytes(mmproj(type));
     MemorySource source(bytes);

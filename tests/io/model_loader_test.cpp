@@ -349,5 +349,78 @@ TEST_F(ModelLoader, QwenVlProjectorFileGivesTheCatalogShape) {
   EXPECT_FALSE(load_model("qwen2.5vl:7b", catalog(), o).model.projector_encoder.has_value());
 }
 
+// A Pixtral mmproj as llama.cpp's converter writes Mistral Small 3.1's: the shape with
+// spatial_merge_size as the merger's side; without the merger the file no longer matches the
+// key, and without [IMG_BREAK] clip.cpp would not load it.
+TEST_F(ModelLoader, PixtralProjectorFileGivesItsEncoderShape) {
+  test::GgufWriter w;
+  w.set_string("general.architecture", "clip");
+  w.set_string("clip.projector_type", "pixtral");
+  w.set_u32("clip.vision.block_count", 24);
+  w.set_u32("clip.vision.embedding_length", 1024);
+  w.set_u32("clip.vision.feed_forward_length", 4096);
+  w.set_u32("clip.vision.attention.head_count", 16);
+  w.set_u32("clip.vision.patch_size", 14);
+  w.set_u32("clip.vision.image_size", 1540);
+  w.set_u32("clip.vision.spatial_merge_size", 2);
+  for (const char* name : {"v.patch_embd.weight", "v.blk.0.attn_q.weight",
+                           "v.blk.0.ffn_gate.weight", "mm.1.weight", "mm.2.weight"}) {
+    w.add_tensor(TensorInfo{name, {14, 14, 3, 1024}, GgmlType::f16});
+  }
+  for (const char* name : {"v.pre_ln.weight", "mm.input_norm.weight"}) {
+    w.add_tensor(TensorInfo{name, {1024, 1, 1, 1}, GgmlType::f32});
+  }
+  test::GgufWriter without_merger = w;
+  test::GgufWriter without_break = w;
+  w.add_tensor(TensorInfo{"v.token_embd.img_break", {5120, 1, 1, 1}, GgmlType::f32});
+  without_merger.add_tensor(TensorInfo{"v.token_embd.img_break", {5120, 1, 1, 1}, GgmlType::f32});
+  for (test::GgufWriter* x : {&w, &without_break}) {
+    x->add_tensor(TensorInfo{"mm.patch_merger.weight", {4096, 1024, 1, 1}, GgmlType::f16});
+  }
+  const std::string mmproj = (dir_ / "mmproj-pixtral.gguf").string();
+  w.write_sparse(mmproj);
+  LoadOptions o = options();
+  o.mmproj = mmproj;
+  EXPECT_EQ(load_model("mistral-small3.1:24b", catalog(), o).model.projector_encoder,
+            (VisionEncoder{VisionEncoderKind::pixtral, 24, 1024, 4096, 16, 14, 1540, 2}));
+  without_merger.write_sparse(mmproj);
+  EXPECT_FALSE(
+      load_model("mistral-small3.1:24b", catalog(), o).model.projector_encoder.has_value());
+  without_break.write_sparse(mmproj);
+  EXPECT_FALSE(
+      load_model("mistral-small3.1:24b", catalog(), o).model.projector_encoder.has_value());
+}
+
+// A MiniCPM-V 2.6 mmproj as llama.cpp's legacy converter writes it (version 3): 64 queries
+// from the version when the file has no clip.minicpmv_query_num; a pre-LN is not its shape.
+TEST_F(ModelLoader, ResamplerProjectorFileGivesItsEncoderShape) {
+  test::GgufWriter w;
+  w.set_string("general.architecture", "clip");
+  w.set_string("clip.projector_type", "resampler");
+  w.set_i32("clip.minicpmv_version", 3);
+  w.set_u32("clip.vision.block_count", 27);
+  w.set_u32("clip.vision.embedding_length", 1152);
+  w.set_u32("clip.vision.feed_forward_length", 4304);
+  w.set_u32("clip.vision.attention.head_count", 16);
+  w.set_u32("clip.vision.patch_size", 14);
+  w.set_u32("clip.vision.image_size", 448);
+  w.add_tensor(TensorInfo{"v.patch_embd.weight", {14, 14, 3, 1152}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"v.position_embd.weight", {1152, 4900, 1, 1}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"v.blk.0.attn_q.weight", {1152, 1152, 1, 1}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"v.post_ln.weight", {1152, 1, 1, 1}, GgmlType::f32});
+  w.add_tensor(TensorInfo{"resampler.query", {3584, 64, 1, 1}, GgmlType::f32});
+  const std::string mmproj = (dir_ / "mmproj-minicpmv.gguf").string();
+  test::GgufWriter with_pre_ln = w;
+  w.write_sparse(mmproj);
+  LoadOptions o = options();
+  o.mmproj = mmproj;
+  VisionEncoder want{VisionEncoderKind::minicpmv, 27, 1152, 4304, 16, 14, 448, 4};
+  want.queries = 64;
+  EXPECT_EQ(load_model("minicpm-v:8b", catalog(), o).model.projector_encoder, want);
+  with_pre_ln.add_tensor(TensorInfo{"v.pre_ln.weight", {1152, 1, 1, 1}, GgmlType::f32});
+  with_pre_ln.write_sparse(mmproj);
+  EXPECT_FALSE(load_model("minicpm-v:8b", catalog(), o).model.projector_encoder.has_value());
+}
+
 }  // namespace
 }  // namespace vramplan::io

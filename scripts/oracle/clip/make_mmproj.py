@@ -11,7 +11,7 @@ import struct
 import sys
 
 F32, F16 = 0, 1
-T_U32, T_F32, T_BOOL, T_STRING, T_ARRAY = 4, 6, 7, 8, 9
+T_U32, T_I32, T_F32, T_BOOL, T_STRING, T_ARRAY = 4, 5, 6, 7, 8, 9
 ALIGN = 32
 
 
@@ -24,6 +24,8 @@ def kv(key, typ, val):
     out = s(key) + struct.pack("<I", typ)
     if typ == T_U32:
         out += struct.pack("<I", val)
+    elif typ == T_I32:
+        out += struct.pack("<i", val)
     elif typ == T_F32:
         out += struct.pack("<f", val)
     elif typ == T_BOOL:
@@ -119,6 +121,92 @@ def llava(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=23, n_head=16, patch=
     k("clip.vision.patch_size", T_U32, patch)
     k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.48145466, 0.4578275, 0.40821073]))
     k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
+
+
+def pixtral(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=24, n_head=16, patch=14,
+            image=1540, merge=2, proj_bias=False):
+    # Pixtral's ViT as the pinned convert_hf_to_gguf.py writes it (conversion/llava.py,
+    # LlavaVisionModel): RMS norms without bias, Q/K/V/out without bias, SwiGLU FFN
+    # (clip.use_silu), no learned positions (2D RoPE), pre-LN; for Mistral Small 3.1/3.2
+    # (merge > 1) the patch merger mm.input_norm + mm.patch_merger; the projector mm.1 / mm.2
+    # and the [IMG_BREAK] row of the text embeddings (clip.cpp PROJECTOR_TYPE_PIXTRAL,
+    # models/pixtral.cpp).
+    SHAPE.update(kind="pixtral", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=merge, out=text_embd)
+    t("v.patch_embd.weight", [patch, patch, 3, n_embd], F16)
+    t("v.pre_ln.weight", [n_embd], F32)
+    for il in range(n_layer):
+        p = f"v.blk.{il}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            t(p + name + ".weight", [n_embd, n_embd], F16)
+        for name in ("ln1", "ln2"):
+            t(p + name + ".weight", [n_embd], F32)
+        t(p + "ffn_gate.weight", [n_embd, n_ff], F16)
+        t(p + "ffn_up.weight", [n_embd, n_ff], F16)
+        t(p + "ffn_down.weight", [n_ff, n_embd], F16)
+    if merge > 1:
+        t("mm.input_norm.weight", [n_embd], F32)
+        t("mm.patch_merger.weight", [n_embd * merge * merge, n_embd], F16)
+    t("mm.1.weight", [n_embd, text_embd], F16)
+    if proj_bias:
+        t("mm.1.bias", [text_embd], F32)
+    t("mm.2.weight", [text_embd, text_embd], F16)
+    if proj_bias:
+        t("mm.2.bias", [text_embd], F32)
+    t("v.token_embd.img_break", [text_embd], F32)
+    k("clip.projector_type", T_STRING, "pixtral")
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.use_silu", T_BOOL, True)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, text_embd)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-5)
+    if merge > 1:
+        k("clip.vision.spatial_merge_size", T_U32, merge)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.48145466, 0.4578275, 0.40821073]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
+
+
+def minicpmv(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch=14,
+             image=448, n_pos=4900, queries=64, version=3):
+    # MiniCPM-V 2.6 as the pinned legacy-models/minicpmv-convert-image-encoder-to-gguf.py
+    # writes it (version 3): SigLIP-400M with its 4900 learned positions (70 x 70), patch
+    # bias, post-LN, all 27 blocks; the resampler (one cross-attention of `queries` learned
+    # queries over the patches, 128-wide heads, sin-cos key positions) to the text width
+    # (clip.cpp PROJECTOR_TYPE_MINICPMV, models/minicpmv.cpp).
+    SHAPE.update(kind="resampler", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=4, queries=queries, out=text_embd)
+    vit(t, n_layer, n_embd, n_ff, patch, n_pos)
+    t("resampler.query", [text_embd, queries], F32)
+    t("resampler.kv.weight", [n_embd, text_embd], F16)
+    for name in ("q", "k", "v", "out"):
+        t(f"resampler.attn.{name}.weight", [text_embd, text_embd], F16)
+        t(f"resampler.attn.{name}.bias", [text_embd], F32)
+    for name in ("q", "kv", "post"):
+        t(f"resampler.ln_{name}.weight", [text_embd], F32)
+        t(f"resampler.ln_{name}.bias", [text_embd], F32)
+    t("resampler.proj.weight", [text_embd, text_embd], F16)
+    t("resampler.pos_embed_k", [text_embd, n_pos], F32)
+    k("clip.projector_type", T_STRING, "resampler")
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.has_minicpmv_projector", T_BOOL, True)
+    k("clip.minicpmv_version", T_I32, version)
+    k("clip.minicpmv_query_num", T_U32, queries)
+    k("clip.use_gelu", T_BOOL, True)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, 0)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
 
 
 def qwen_keys(k, ptype, n_embd, n_ff, n_layer, n_head, patch, image, text_embd):
@@ -233,6 +321,24 @@ PRESETS = {
     "llava-7b": lambda t, k: llava(t, k, 4096),
     "llava-13b": lambda t, k: llava(t, k, 5120),
     "llava-34b": lambda t, k: llava(t, k, 7168),
+    # Other shapes, to check the rebuilt graph beyond the catalog's towers:
+    "gemma3-small": lambda t, k: gemma3(t, k, 512, n_embd=256, n_ff=1024, n_layer=3, n_head=4,
+                                        patch=16, image=512, merge=2),
+    "llava-vitb16-224": lambda t, k: llava(t, k, 2048, n_embd=768, n_ff=3072, n_layer=6,
+                                           n_head=12, patch=16, image=224),
+    # Mistral Small 3.1 / 3.2 (and Magistral Small): Pixtral ViT, patch merger, text 5120.
+    "pixtral-mistral-small": lambda t, k: pixtral(t, k, 5120),
+    # Pixtral 12B (mistral-community/pixtral-12b): no patch merger, 16-pixel patches,
+    # projector biases.
+    "pixtral-12b": lambda t, k: pixtral(t, k, 5120, patch=16, image=1024, merge=1,
+                                        proj_bias=True),
+    # MiniCPM-V 2.6 (SigLIP-400M at 448 px + resampler to Qwen2-7B's 3584).
+    "minicpmv-2.6": lambda t, k: minicpmv(t, k, 3584),
+    "minicpmv-small": lambda t, k: minicpmv(t, k, 512, n_embd=256, n_ff=640, n_layer=3,
+                                            n_head=4, patch=16, image=256, n_pos=400,
+                                            queries=32),
+    "pixtral-small": lambda t, k: pixtral(t, k, 512, n_embd=256, n_ff=640, n_layer=3, n_head=4,
+                                          patch=16, image=512, merge=3),
     "qwen2.5vl-3b": lambda t, k: qwen25vl(t, k, 2048),
     "qwen2.5vl-7b": lambda t, k: qwen25vl(t, k, 3584),
     "qwen2.5vl-32b": lambda t, k: qwen25vl(t, k, 5120),
@@ -249,11 +355,6 @@ PRESETS = {
     # loads the patch kernels as F32, so the im2col copies are F32.
     "qwen2.5vl-7b-f32patch": lambda t, k: qwen25vl(t, k, 3584, patch_type=F32),
     "qwen3vl-8b-f32patch": lambda t, k: qwen3vl(t, k, 4096, patch_type=F32),
-    # Other shapes, to check the rebuilt graph beyond the catalog's towers:
-    "gemma3-small": lambda t, k: gemma3(t, k, 512, n_embd=256, n_ff=1024, n_layer=3, n_head=4,
-                                        patch=16, image=512, merge=2),
-    "llava-vitb16-224": lambda t, k: llava(t, k, 2048, n_embd=768, n_ff=3072, n_layer=6,
-                                           n_head=12, patch=16, image=224),
     "qwen2.5vl-small": lambda t, k: qwen25vl(t, k, 1024, n_embd=256, n_ff=688, n_layer=6,
                                              n_head=4, wa_pattern=3),
     "qwen3vl-small": lambda t, k: qwen3vl(t, k, 1024, n_embd=256, n_ff=1024, n_layer=5,
