@@ -14,6 +14,8 @@
 #include <vramplan/sched.hpp>
 #include <vramplan/vllm.hpp>
 
+#include "fit_order.hpp"
+
 namespace vramplan {
 
 std::string_view to_string(CheckVerdict verdict) {
@@ -400,57 +402,29 @@ class Checker {
       const bool experts_movable =
           eng.expert_offload && model.spec.moe.present() && !k.cpu_moe && n_block > 0;
       if (!gpus_within(run.estimate, place_on, eng.fit_margin) && experts_movable) {
-        // llama.cpp's --fit on a mixture of experts (common/fit.cpp; planner.cpp step 2): the
-        // routed experts go to RAM before whole layers leave the GPU. The most layers that fit
-        // with every block's experts in RAM, then the smallest --n-cpu-moe that still fits.
-        const auto fits_with = [&](std::int32_t layers, std::int32_t cpu_moe) {
-          Config x = c;
-          x.gpu_layers = layers;
-          x.cpu_moe = cpu_moe;
-          return gpus_within(estimate_one(model, eng, x, place_on), place_on, eng.fit_margin);
-        };
-        std::int32_t layers = 0;
-        for (std::int32_t lo = 0, hi = total; lo <= hi;) {
-          const std::int32_t mid = lo + (hi - lo) / 2;
-          if (fits_with(mid, n_block)) {
-            layers = mid;
-            lo = mid + 1;
-          } else {
-            hi = mid - 1;
-          }
-        }
-        const std::int32_t gpu_blocks = std::min(std::max(layers - 1, 0), n_block);
-        if (gpu_blocks > 0) {
-          // Blocks below n_block - gpu_blocks run on the CPU anyway.
-          std::int32_t lo = n_block - gpu_blocks + 1;
-          std::int32_t hi = n_block;
-          while (lo < hi) {
-            const std::int32_t mid = lo + (hi - lo) / 2;
-            if (fits_with(layers, mid)) {
-              hi = mid;
-            } else {
-              lo = mid + 1;
-            }
-          }
-          c.gpu_layers = layers;
-          c.cpu_moe = hi;
+        // llama.cpp's --fit on a mixture of experts (fit_order.hpp, as the planner's step 2):
+        // the routed experts go to RAM before whole layers leave the GPU.
+        const std::optional<fit_order::ExpertPlacement> placed = fit_order::place_experts(
+            total, n_block, [&](std::int32_t layers, std::int32_t cpu_moe) {
+              Config x = c;
+              x.gpu_layers = layers;
+              x.cpu_moe = cpu_moe;
+              return gpus_within(estimate_one(model, eng, x, place_on), place_on, eng.fit_margin);
+            });
+        if (placed) {
+          c.gpu_layers = placed->gpu_layers;
+          c.cpu_moe = placed->cpu_moe;
           run.estimate = estimate_one(model, eng, c, place_on);
           m.verdict = CheckVerdict::spills;
         }
       }
       if (!gpus_within(run.estimate, place_on, eng.fit_margin) && c.cpu_moe == 0) {
-        std::int32_t lo = 0;
-        std::int32_t hi = total - 1;
-        while (lo < hi) {
-          const std::int32_t mid = lo + (hi - lo + 1) / 2;
-          c.gpu_layers = mid;
-          if (gpus_within(estimate_one(model, eng, c, place_on), place_on, eng.fit_margin)) {
-            lo = mid;
-          } else {
-            hi = mid - 1;
-          }
-        }
-        c.gpu_layers = lo;
+        // Every layer does not fit: the most of the others that do.
+        c.gpu_layers = fit_order::most_gpu_layers(total - 1, [&](std::int32_t layers) {
+          Config x = c;
+          x.gpu_layers = layers;
+          return gpus_within(estimate_one(model, eng, x, place_on), place_on, eng.fit_margin);
+        });
         run.estimate = estimate_one(model, eng, c, place_on);
         m.verdict = CheckVerdict::spills;
       }

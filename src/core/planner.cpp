@@ -12,6 +12,8 @@
 #include <vramplan/sched.hpp>
 #include <vramplan/text.hpp>
 
+#include "fit_order.hpp"
+
 namespace vramplan {
 namespace {
 
@@ -140,24 +142,12 @@ std::int64_t largest_ctx(std::int64_t lo, std::int64_t hi, Ok ok) {
   return good;
 }
 
-// The most GPU layers in [0, all_layers] whose configuration `config(layers)` fits the GPUs;
-// 0 when none does. A binary search: GPU use grows with the layers offloaded, so about
-// log2(n_layer) estimates instead of one per layer (a crafted 1024-layer model made the
-// linear scan take minutes: docs/reliability.md §7).
+// The most GPU layers in [0, all_layers] whose configuration `config(layers)` fits the GPUs
+// (fit_order.hpp); 0 when none does.
 template <typename MakeConfig>
 std::int32_t most_gpu_layers(const Planning& p, std::int32_t all_layers, MakeConfig config) {
-  if (all_layers <= 0 || gpus_fit(p, run(p, config(all_layers)))) return all_layers;
-  std::int32_t lo = 0;               // fits, or is the answer when nothing does
-  std::int32_t hi = all_layers - 1;  // all_layers does not fit
-  while (lo < hi) {
-    const std::int32_t mid = lo + (hi - lo + 1) / 2;
-    if (gpus_fit(p, run(p, config(mid)))) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return lo;
+  return fit_order::most_gpu_layers(all_layers,
+                                    [&](std::int32_t n) { return gpus_fit(p, run(p, config(n))); });
 }
 
 struct Outcome {
@@ -221,23 +211,13 @@ Outcome plan_search(const Planning& p, GgmlType kv) {
   };
   std::int32_t layers = start_layers;
   if (experts_movable) {
-    layers = most_gpu_layers(p, all_layers,
-                             [&](std::int32_t n) { return with_experts_on_cpu(n, n_block); });
-    // The output layer goes to the GPU first: `layers` GPU layers hold layers - 1 blocks.
-    const std::int32_t gpu_blocks = std::min(std::max(layers - 1, 0), n_block);
-    if (gpu_blocks > 0) {
-      // Blocks 0..n_block-gpu_blocks-1 run on the CPU anyway: N up to there changes nothing.
-      std::int32_t lo = n_block - gpu_blocks + 1;
-      std::int32_t hi = n_block;  // fits; GPU use falls as N grows
-      while (lo < hi) {
-        const std::int32_t mid = lo + (hi - lo) / 2;
-        if (gpus_fit(p, run(p, with_experts_on_cpu(layers, mid)))) {
-          hi = mid;
-        } else {
-          lo = mid + 1;
-        }
-      }
-      const std::int32_t cpu_moe = hi;
+    const std::optional<fit_order::ExpertPlacement> placed =
+        fit_order::place_experts(all_layers, n_block, [&](std::int32_t n, std::int32_t moe) {
+          return gpus_fit(p, run(p, with_experts_on_cpu(n, moe)));
+        });
+    if (placed) {
+      layers = placed->gpu_layers;
+      const std::int32_t cpu_moe = placed->cpu_moe;
       out.config = with_experts_on_cpu(layers, cpu_moe);
       out.estimate = run(p, out.config);
       out.fits = fits(p, out.estimate);
