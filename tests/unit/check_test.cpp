@@ -107,11 +107,29 @@ Model catalog_moe() {
                     generate_tensors(ref->entry->spec, ref->quant));
 }
 
+// `x` (its placement: cpu_moe, kv_offload, op_offload) with every layer on the GPU, as
+// llama-server runs it at context `ctx` with `parallel` slots (nullopt: its default), through
+// estimate() with CUDA's scheduler replay, as check estimates one GPU.
+Estimate llama_server_estimate(const Model& model, Config x, std::int64_t ctx,
+                               std::optional<std::int32_t> parallel,
+                               const std::vector<Bytes>& gpus) {
+  const Engine& e = engine(EngineId::llamacpp);
+  const Slots slots = engine_slots(e, parallel);
+  x.parallel = slots.parallel;
+  x.kv_unified = slots.kv_unified;
+  x.ctx = ctx;
+  x.gpu_layers = model.spec.n_layer + 1;
+  const Batches b = engine_batches(model, e, Backend::cuda, ctx, x.parallel, true, gpus,
+                                   std::nullopt, std::nullopt);
+  x.n_batch = b.n_batch;
+  x.n_ubatch = b.n_ubatch;
+  return estimate(model, e, Backend::cuda, x, gpus, nullptr, &sched::cuda());
+}
+
 // llama-server's placement flags (--n-cpu-moe, --cpu-moe, -nkvo, --no-op-offload) move memory
 // between the GPU and the host; check plans them as estimate() does the same Config.
 TEST(Check, LlamaServerPlacementFlagsAreApplied) {
   const Model moe = catalog_moe();
-  const std::int32_t total = moe.spec.n_layer + 1;
   CheckRequest r;
   r.gpus = {80 * gib};
   r.models.push_back(CheckModel{.model = moe});
@@ -122,16 +140,7 @@ TEST(Check, LlamaServerPlacementFlagsAreApplied) {
                   integer(EngineSetting::gpu_layers, -2)};
     d.settings.insert(d.settings.end(), flags.begin(), flags.end());
     const CheckResult c = check_deployment(d, r);
-    const Engine& e = engine(EngineId::llamacpp);
-    Config x = config;
-    x.ctx = 8192;
-    x.parallel = 1;
-    x.gpu_layers = total;
-    const Batches b =
-        engine_batches(moe, e, Backend::cuda, 8192, 1, true, r.gpus, std::nullopt, std::nullopt);
-    x.n_batch = b.n_batch;
-    x.n_ubatch = b.n_ubatch;
-    const Estimate est = estimate(moe, e, Backend::cuda, x, r.gpus, nullptr, &sched::cuda());
+    const Estimate est = llama_server_estimate(moe, config, 8192, 1, r.gpus);
     EXPECT_EQ(c.models.at(0).gpu_bytes.at(0), est.devices[0].total());
     EXPECT_EQ(c.models.at(0).ram_bytes, est.host().total());
     return std::pair{c.models.at(0).gpu_bytes.at(0), c.models.at(0).ram_bytes};
@@ -187,17 +196,8 @@ TEST(Check, LlamaServerFitKeepsExpertsInRamBeforeLayers) {
   const Engine& e = engine(EngineId::llamacpp);
   const auto gpu_use = [&](std::int32_t cpu_moe) {
     Config x;
-    const Slots slots = engine_slots(e, std::nullopt);
-    x.parallel = slots.parallel;
-    x.kv_unified = slots.kv_unified;
-    x.ctx = 16384;
-    x.gpu_layers = total;
     x.cpu_moe = cpu_moe;
-    const Batches b = engine_batches(moe, e, Backend::cuda, x.ctx, x.parallel, true, r.gpus,
-                                     std::nullopt, std::nullopt);
-    x.n_batch = b.n_batch;
-    x.n_ubatch = b.n_ubatch;
-    return estimate(moe, e, Backend::cuda, x, r.gpus, nullptr, &sched::cuda()).devices[0].total();
+    return llama_server_estimate(moe, x, 16384, std::nullopt, r.gpus).devices[0].total();
   };
   EXPECT_EQ(m.gpu_bytes.at(0), gpu_use(m.cpu_moe));
   EXPECT_LE(gpu_use(m.cpu_moe) + e.fit_margin, r.gpus[0]);
