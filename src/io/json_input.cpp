@@ -4,10 +4,14 @@
 
 #include <vramplan/error.hpp>
 
+#include "escape_controls.hpp"
+
 namespace vramplan::io {
 
+// The message quotes names and values from the file (a tensor name may hold a JSON "\n"):
+// control bytes are escaped here, once for every JSON reader, so it stays one line.
 [[noreturn]] void bad_input(const std::string& origin, const std::string& what) {
-  throw Error(ErrorKind::bad_input, fmt::format("{}: {}", origin, what));
+  throw Error(ErrorKind::bad_input, escape_controls(fmt::format("{}: {}", origin, what)));
 }
 
 // The message of a JSON input's failure; `member` names the entry of a split parse.

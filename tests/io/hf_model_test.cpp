@@ -13,6 +13,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/io/byte_source.hpp>
 #include <vramplan/io/hf_model.hpp>
+#include <vramplan/io/safetensors.hpp>
 #include <vramplan/weights.hpp>
 
 #include <unistd.h>
@@ -259,6 +260,24 @@ TEST(SafetensorsHeaderLimits, BoundsWhatOneEntryKeeps) {
   EXPECT_EQ(header_error(safetensors(
                 R"({"__metadata__":{"k":")" + std::string(2u << 20, 'v') + R"("}})", 0)),
             "m.safetensors: JSON string of 2097152 bytes exceeds the limit of 1048576");
+}
+
+// A name from the file is quoted in the message; its control bytes are escaped so the message
+// stays one line (found by the index fuzzer: a weight_map key holding a JSON "\n").
+TEST(SafetensorsHeaderLies, NamesWithControlBytesStayOnOneLine) {
+  EXPECT_EQ(header_error(safetensors(R"({"a\nb":{"dtype":"F4","shape":[2],"data_offsets":[0,1]}})",
+                                     1)),
+            "m.safetensors: tensor 'a\\x0ab': unknown dtype 'F4'");
+  EXPECT_EQ(error_of([] {
+              (void)parse_safetensors_index(R"({"weight_map":{"x\ny":"a/b.safetensors"}})",
+                                            "m/model.safetensors.index.json");
+            }),
+            "m/model.safetensors.index.json: 'weight_map' entry 'x\\x0ay': 'a/b.safetensors' is "
+            "not a file name in the model's directory");
+  EXPECT_EQ(error_of([] {
+              (void)parse_safetensors_index(R"({"weight_map":{"x\ty":1}})", "m\n.json");
+            }),
+            "m\\x0a.json: 'weight_map' entry 'x\\x09y' must be a file name");
 }
 
 TEST(SafetensorsHeaderLimits, DuplicateNamesKeepTheLastEntry) {
