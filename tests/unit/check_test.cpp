@@ -286,6 +286,43 @@ TEST(Check, LlamaServerFitShortensAnUnsetContextBeforeLayers) {
   EXPECT_EQ(off.models[0].gpu_bytes.at(0), gpu_use(max_ctx));
 }
 
+// On several GPUs llama.cpp's --fit aims lower (a share of a layer per GPU, for the whole layers
+// each takes: (GPUs + 1) x weights per block / 2 for a dense model) and then places the layers
+// at the context it chose.
+TEST(Check, LlamaServerFitShortensAnUnsetContextOnSeveralGpus) {
+  const Model model = test::simple_model(test::llama31_8b());
+  const std::int64_t max_ctx = model.spec.n_ctx_train;
+  CheckRequest r;
+  r.gpus = {8 * gib, 8 * gib};
+  r.models.push_back(CheckModel{.model = model});
+  const auto used = [&](std::int64_t ctx, Bytes* weights) {
+    const Estimate e = llama_server_estimate(model, Config{}, ctx, std::nullopt, r.gpus);
+    if (weights != nullptr) *weights = e.devices[0].weights + e.devices[1].weights;
+    return e.devices[0].total() + e.devices[1].total();
+  };
+  Bytes weights = 0;
+  const Bytes at_max = used(max_ctx, &weights);
+  const Bytes at_floor = used(4096, nullptr);
+  const Bytes margin = engine(EngineId::llamacpp).fit_margin;
+  const Bytes target = 16 * gib - 2 * margin - 3 * (weights / model.spec.n_layer) / 2;
+  ASSERT_GT(at_max, target);
+  ASSERT_LT(at_floor, target);
+  std::int64_t ctx = 4096 + (max_ctx - 4096) * (target - at_floor) / (at_max - at_floor);
+  ctx -= ctx % 256;
+
+  Deployment d;
+  d.engine = DeployEngine::llama_server;
+  const CheckResult c = check_deployment(d, r);
+  ASSERT_EQ(c.models.size(), 1u);
+  EXPECT_EQ(c.models[0].ctx, ctx);
+  // The layers are placed at that context: every one if both GPUs keep their margins.
+  Config all;
+  const Estimate e = llama_server_estimate(model, all, ctx, std::nullopt, r.gpus);
+  const bool all_fit =
+      e.devices[0].total() + margin <= r.gpus[0] && e.devices[1].total() + margin <= r.gpus[1];
+  EXPECT_EQ(c.models[0].gpu_layers == model.spec.n_layer + 1, all_fit);
+}
+
 TEST(Check, UnpinnedLayersSpillAndPinnedLayersRunOutOfMemory) {
   const CheckRequest r = request({4 * gib});
   const CheckResult spill = check_deployment(ollama({integer(EngineSetting::context, 8192)}), r);
