@@ -19,17 +19,18 @@ namespace vramplan {
 
 enum class FindingKind {
   // llama.cpp family, decisions
-  ctx_model_max,           // ctx: the model's maximum fits
-  ctx_largest_fits,        // ctx, model_max
-  ctx_floor_too_long,      // floor: even the shortest context allowed does not fit
-  experts_in_ram,          // cpu_moe, blocks, gpus: every layer on the GPUs, experts in RAM
-  experts_in_ram_partial,  // gpu_layers, total_layers, gpus, cpu_moe, blocks
-  partial_offload,         // gpu_layers, total_layers, gpus
-  no_expert_offload,       // engine: the engine cannot keep only the experts in RAM
-  ctx_from_model,          // ctx, origin: a model default (Ollama .params) used as a setting
-  batch_from_model,        // batch, origin
-  gpu_layers_from_model,   // gpu_layers, origin
-  kv_auto_q8_0,            // ctx, total_layers, f16_gpu_layers, f16_ctx: --kv-type auto chose q8_0
+  ctx_model_max,              // ctx: the model's maximum fits
+  ollama_projector_headroom,  // headroom_bytes, projector_bytes: Ollama's fit target for it
+  ctx_largest_fits,           // ctx, model_max
+  ctx_floor_too_long,         // floor: even the shortest context allowed does not fit
+  experts_in_ram,             // cpu_moe, blocks, gpus: every layer on the GPUs, experts in RAM
+  experts_in_ram_partial,     // gpu_layers, total_layers, gpus, cpu_moe, blocks
+  partial_offload,            // gpu_layers, total_layers, gpus
+  no_expert_offload,          // engine: the engine cannot keep only the experts in RAM
+  ctx_from_model,             // ctx, origin: a model default (Ollama .params) used as a setting
+  batch_from_model,           // batch, origin
+  gpu_layers_from_model,      // gpu_layers, origin
+  kv_auto_q8_0,  // ctx, total_layers, f16_gpu_layers, f16_ctx: --kv-type auto chose q8_0
   // llama.cpp family, reasons
   gpu_over,  // device, used_bytes, budget_bytes, headroom_bytes, over_bytes
   ram_over,  // used_bytes, budget_bytes, reserve_bytes, over_bytes

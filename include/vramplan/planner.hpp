@@ -134,6 +134,18 @@ struct LlamaPlan {
   std::int64_t plans = 0;
 };
 
+// Ollama's --fit target for a model with a vision projector (Ollama >= 0.30.11,
+// llm/llama_server.go: shouldDisableMMProjOffload, mmprojFitTargetMiB). It offloads the
+// projector unless num_gpu is 0, num_gpu pins fewer than every layer, or a GPU has less than
+// the projector's bytes + 1 GiB; when it does, and LLAMA_ARG_FIT_TARGET is not set, it sets
+// llama-server's --fit target to that sum in MiB, rounded up, in place of 1024 MiB
+// (llama-server then adds the projector's own use on top, as vramplan counts it on the GPU).
+// nullopt where Ollama leaves the target alone.
+[[nodiscard]] std::optional<Bytes> ollama_projector_fit_target(Bytes projector,
+                                                               const std::vector<Bytes>& gpus,
+                                                               std::optional<std::int32_t> num_gpu,
+                                                               std::int32_t total_layers);
+
 // The context an engine uses when none is given: Ollama's VRAM tier (4096 without GPUs),
 // or the model's maximum (llama-server, library).
 [[nodiscard]] std::int64_t engine_default_ctx(const Model& model, const Engine& engine,

@@ -397,19 +397,31 @@ class Checker {
     return true;
   }
 
-  // The free memory llama.cpp's --fit keeps on the i-th GPU a model is placed on: -fitt's
-  // value for it (one value is every GPU's), else the engine's default.
-  Bytes fit_margin(const Knobs& k, std::size_t i) const {
-    if (k.fit_target.size() == 1) return k.fit_target.front();
-    return i < k.fit_target.size() ? k.fit_target[i] : llama_engine(deployment_.engine).fit_margin;
+  // The free memory llama.cpp's --fit keeps on each GPU `model` is placed on: -fitt's value
+  // (one value is every GPU's), else Ollama's target for an offloaded vision projector, else
+  // the engine's default.
+  std::vector<Bytes> fit_margins(const Model& model, const Knobs& k,
+                                 const std::vector<Bytes>& place_on) const {
+    Bytes fallback = llama_engine(deployment_.engine).fit_margin;
+    if (deployment_.engine == DeployEngine::ollama && k.fit_target.empty()) {
+      fallback = ollama_projector_fit_target(model.projector, place_on, k.gpu_layers,
+                                             model.spec.n_layer + 1)
+                     .value_or(fallback);
+    }
+    std::vector<Bytes> margins;
+    for (std::size_t i = 0; i < place_on.size(); ++i) {
+      margins.push_back(k.fit_target.size() == 1  ? k.fit_target.front()
+                        : i < k.fit_target.size() ? k.fit_target[i]
+                                                  : fallback);
+    }
+    return margins;
   }
 
   // Whether every GPU keeps its --fit margin free.
-  bool within_fit(const Estimate& est, const std::vector<Bytes>& gpus, const Knobs& k) const {
+  static bool within_fit(const Estimate& est, const std::vector<Bytes>& gpus,
+                         const std::vector<Bytes>& margins) {
     for (std::size_t i = 0; i < gpus.size(); ++i) {
-      if (checked_add(est.devices[i].total(), fit_margin(k, i), "a GPU's use") > gpus[i]) {
-        return false;
-      }
+      if (checked_add(est.devices[i].total(), margins[i], "a GPU's use") > gpus[i]) return false;
     }
     return true;
   }
@@ -434,9 +446,10 @@ class Checker {
   std::optional<ShorterContext> shorter_context(const Model& model, const Knobs& k,
                                                 const Estimate& at_max, std::int32_t gpu_layers,
                                                 const std::vector<Bytes>& gpus,
+                                                const std::vector<Bytes>& margins,
                                                 const std::function<Estimate(std::int64_t)>& at) {
     const std::int64_t max_ctx = at_max.config.ctx;
-    if (gpus.empty() || k.fit_min_ctx >= max_ctx || within_fit(at_max, gpus, k)) {
+    if (gpus.empty() || k.fit_min_ctx >= max_ctx || within_fit(at_max, gpus, margins)) {
       return std::nullopt;
     }
     const std::size_t nd = gpus.size();
@@ -444,7 +457,7 @@ class Checker {
     Bytes used_max = 0;
     Bytes weights = 0;
     for (std::size_t i = 0; i < nd; ++i) {
-      target = checked_add(target, gpus[i] - fit_margin(k, i), "the GPUs' free memory");
+      target = checked_add(target, gpus[i] - margins[i], "the GPUs' free memory");
       used_max = checked_add(used_max, at_max.devices[i].total(), "the GPUs' use");
       weights = checked_add(weights, at_max.devices[i].weights, "the GPUs' weights");
     }
@@ -524,11 +537,12 @@ class Checker {
     m.layers_chosen = !pinned.has_value();
     c.gpu_layers = pinned.value_or(total);
 
+    const std::vector<Bytes> margins = fit_margins(model, k, place_on);
     bool fit_ends = false;
     if (llama_server && k.fit && !own_ctx && !k.ctx) {
       const Estimate at_max = estimate_one(model, eng, c, place_on);
       const auto shorter = shorter_context(model, k, at_max, k.gpu_layers.value_or(-1), place_on,
-                                           [&](std::int64_t ctx) {
+                                           margins, [&](std::int64_t ctx) {
                                              Config x = c;
                                              set_ctx(x, ctx);
                                              return estimate_one(model, eng, x, place_on);
@@ -551,7 +565,7 @@ class Checker {
       const std::int32_t n_block = model.spec.n_layer;
       const bool experts_movable =
           eng.expert_offload && model.spec.moe.present() && !k.cpu_moe && n_block > 0;
-      if (!within_fit(run.estimate, place_on, k) && experts_movable) {
+      if (!within_fit(run.estimate, place_on, margins) && experts_movable) {
         // llama.cpp's --fit on a mixture of experts (fit_order.hpp, as the planner's step 2):
         // the routed experts go to RAM before whole layers leave the GPU.
         const std::optional<fit_order::ExpertPlacement> placed = fit_order::place_experts(
@@ -559,7 +573,7 @@ class Checker {
               Config x = c;
               x.gpu_layers = layers;
               x.cpu_moe = cpu_moe;
-              return within_fit(estimate_one(model, eng, x, place_on), place_on, k);
+              return within_fit(estimate_one(model, eng, x, place_on), place_on, margins);
             });
         if (placed) {
           c.gpu_layers = placed->gpu_layers;
@@ -568,12 +582,12 @@ class Checker {
           m.verdict = CheckVerdict::spills;
         }
       }
-      if (!within_fit(run.estimate, place_on, k) && c.cpu_moe == 0) {
+      if (!within_fit(run.estimate, place_on, margins) && c.cpu_moe == 0) {
         // Every layer does not fit: the most of the others that do.
         c.gpu_layers = fit_order::most_gpu_layers(total - 1, [&](std::int32_t layers) {
           Config x = c;
           x.gpu_layers = layers;
-          return within_fit(estimate_one(model, eng, x, place_on), place_on, k);
+          return within_fit(estimate_one(model, eng, x, place_on), place_on, margins);
         });
         run.estimate = estimate_one(model, eng, c, place_on);
         m.verdict = CheckVerdict::spills;

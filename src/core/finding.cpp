@@ -24,6 +24,8 @@ std::string_view to_string(FindingKind kind) {
   switch (kind) {
     case FindingKind::ctx_model_max:
       return "ctx_model_max";
+    case FindingKind::ollama_projector_headroom:
+      return "ollama_projector_headroom";
     case FindingKind::ctx_largest_fits:
       return "ctx_largest_fits";
     case FindingKind::ctx_floor_too_long:

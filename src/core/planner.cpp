@@ -39,6 +39,7 @@ struct Planning {
   // The reported configurations' compute buffers come from the scheduler replay with the
   // backend's rules (FitRequest::exact_compute on CUDA or Metal GPUs with a rebuilt graph).
   bool replayed = false;
+  Bytes projector_target = 0;  // Ollama's --fit target for the projector, where it is kept
 };
 
 Bytes total_of(const std::vector<Bytes>& values) {
@@ -52,7 +53,17 @@ Planning planning_for(const Model& model, const FitRequest& request, std::int64_
   Planning p{model, request, *request.engine, {},      {},    0,    1,
              false, true,    estimates,       compute, plans, false};
   if (request.backend != Backend::cpu) p.gpus = request.vram;
-  for (Bytes cap : p.gpus) p.budget.push_back(cap - request.headroom.for_device(cap));
+  // Ollama keeps its vision projector's --fit target free instead of llama.cpp's 1 GiB where it
+  // offloads the projector: the "fit" profile follows it (on a plan whose layers end up
+  // pinned below every layer Ollama would not, which leaves that plan on the safe side).
+  if (request.engine->id == EngineId::ollama && request.headroom.profile == "fit") {
+    p.projector_target = ollama_projector_fit_target(model.projector, p.gpus, request.gpu_layers,
+                                                     model.spec.n_layer + 1)
+                             .value_or(0);
+  }
+  for (Bytes cap : p.gpus) {
+    p.budget.push_back(cap - std::max(request.headroom.for_device(cap), p.projector_target));
+  }
   if (request.ram > 0) p.ram_budget = request.ram - ram_reserve_bytes;
   const Slots slots = engine_slots(p.engine, request.parallel);
   p.parallel = slots.parallel;
@@ -322,6 +333,20 @@ Bytes gpu_need(const Planning& p, const Estimate& e) {
 }
 
 }  // namespace
+
+std::optional<Bytes> ollama_projector_fit_target(Bytes projector, const std::vector<Bytes>& gpus,
+                                                 std::optional<std::int32_t> num_gpu,
+                                                 std::int32_t total_layers) {
+  if (projector <= 0 || gpus.empty()) return std::nullopt;
+  if (num_gpu && (*num_gpu == 0 || (*num_gpu > 0 && *num_gpu < total_layers))) {
+    return std::nullopt;  // "cpu-only", "partial-text-offload"
+  }
+  const Bytes required = checked_add(projector, gib, "the projector's fit target");
+  for (const Bytes gpu : gpus) {
+    if (gpu < required) return std::nullopt;  // "limited-vram"
+  }
+  return pad_to(required, mib);
+}
 
 std::int64_t engine_default_ctx(const Model& model, const Engine& engine,
                                 const std::vector<Bytes>& gpus) {
@@ -644,6 +669,11 @@ LlamaPlan fit(const Model& model, const FitRequest& request, const std::vector<M
   plan.fits = best.fits;
   plan.estimate = best.estimate;
   plan.decisions = best.decisions;
+  if (p.projector_target > 0) {
+    plan.decisions.insert(plan.decisions.begin(), Finding(FindingKind::ollama_projector_headroom,
+                                                          {{"headroom_bytes", p.projector_target},
+                                                           {"projector_bytes", model.projector}}));
+  }
   const Config& c = best.config;
   plan.recommendation = recommendation_of(plan.estimate);
   if (request.ram > 0) plan.estimate.devices.back().capacity = request.ram;

@@ -96,6 +96,11 @@ std::string_view flag_of(Setting setting) {
 std::string describe(const Finding& f) {
   using K = FindingKind;
   switch (f.kind) {
+    case K::ollama_projector_headroom:
+      return format_text(
+          "headroom: {} per GPU, the --fit target Ollama sets for a model whose vision "
+          "projector ({}) it offloads: the projector + 1 GiB",
+          bytes(f, "headroom_bytes"), bytes(f, "projector_bytes"));
     case K::ctx_model_max:
       return format_text("context: the model's maximum, {}", f.number("ctx"));
     case K::ctx_largest_fits:

@@ -323,6 +323,34 @@ TEST(Check, LlamaServerFitShortensAnUnsetContextOnSeveralGpus) {
   EXPECT_EQ(c.models[0].gpu_layers == model.spec.n_layer + 1, all_fit);
 }
 
+// Ollama offloads a vision projector with --fit's target raised to the projector + 1 GiB
+// (llm/llama_server.go), unless LLAMA_ARG_FIT_TARGET is set: on a GPU where every layer leaves
+// 1 GiB free but not that, the layers spill; with the person's own target they do not.
+TEST(Check, OllamaKeepsTheProjectorsFitTargetFree) {
+  Model m = test::simple_model(test::llama31_8b());
+  m.projector = 900 * mib;
+  const auto run = [&](Bytes gpu, std::vector<SettingValue> extra) {
+    CheckRequest r;
+    r.gpus = {gpu};
+    r.models.push_back(CheckModel{.model = m});
+    std::vector<SettingValue> settings = {integer(EngineSetting::context, 8192),
+                                          integer(EngineSetting::batch, 512)};
+    settings.insert(settings.end(), extra.begin(), extra.end());
+    return check_deployment(ollama(settings), r);
+  };
+  const CheckResult big = run(80 * gib, {});
+  ASSERT_EQ(big.models.at(0).gpu_layers, big.models[0].total_layers);
+  const Bytes all_layers = big.models[0].gpu_bytes.at(0);
+  const Bytes gpu = all_layers + gib + 300 * mib;
+  const CheckResult padded = run(gpu, {});
+  EXPECT_EQ(padded.verdict, CheckVerdict::spills);
+  EXPECT_LT(padded.models.at(0).gpu_layers, padded.models[0].total_layers);
+  EXPECT_LE(padded.models[0].gpu_bytes.at(0) + 900 * mib + gib, gpu);
+  const CheckResult own = run(gpu, {text(EngineSetting::fit_target, "1024")});
+  EXPECT_EQ(own.verdict, CheckVerdict::fits);
+  EXPECT_EQ(own.models.at(0).gpu_layers, own.models[0].total_layers);
+}
+
 TEST(Check, UnpinnedLayersSpillAndPinnedLayersRunOutOfMemory) {
   const CheckRequest r = request({4 * gib});
   const CheckResult spill = check_deployment(ollama({integer(EngineSetting::context, 8192)}), r);

@@ -61,6 +61,50 @@ TEST(Fit, ShortensAnUnsetContextToTheLargestThatFits) {
   EXPECT_LE(p.estimate.devices[0].total(), 15 * gib);
 }
 
+// Ollama's rules for a vision projector (llm/llama_server.go, Ollama >= 0.30.11): offloaded
+// unless num_gpu is 0 or pins fewer than every layer, or a GPU has less than the projector + 1
+// GiB; then llama-server's --fit target is that sum in MiB, rounded up.
+TEST(OllamaProjector, FitTargetFollowsOllamasOffloadRules) {
+  const Bytes projector = 851'000'123;
+  const Bytes need = projector + gib;
+  const Bytes target = (need + mib - 1) / mib * mib;
+  ASSERT_GT(target, need);
+  const std::int32_t layers = 35;
+  EXPECT_EQ(ollama_projector_fit_target(projector, {16 * gib}, std::nullopt, layers), target);
+  EXPECT_EQ(ollama_projector_fit_target(projector, {need}, std::nullopt, layers), target);
+  EXPECT_EQ(ollama_projector_fit_target(projector, {16 * gib}, -1, layers), target);
+  EXPECT_EQ(ollama_projector_fit_target(projector, {16 * gib}, layers, layers), target);
+  EXPECT_EQ(ollama_projector_fit_target(projector, {16 * gib}, 99, layers), target);
+  EXPECT_FALSE(ollama_projector_fit_target(projector, {16 * gib, need - 1}, std::nullopt, layers));
+  EXPECT_FALSE(ollama_projector_fit_target(projector, {16 * gib}, 0, layers));
+  EXPECT_FALSE(ollama_projector_fit_target(projector, {16 * gib}, layers - 1, layers));
+  EXPECT_FALSE(ollama_projector_fit_target(0, {16 * gib}, std::nullopt, layers));
+  EXPECT_FALSE(ollama_projector_fit_target(projector, {}, std::nullopt, layers));
+}
+
+// fit on Ollama keeps that target free in place of 1 GiB with the default headroom profile,
+// and says so; llama-server (which counts the projector's use on the GPU itself) keeps 1 GiB.
+TEST(Fit, OllamaKeepsItsProjectorTargetFree) {
+  Model m = test::simple_model(test::llama31_8b());
+  m.projector = 900 * mib;
+  const Bytes target = 900 * mib + gib;
+  const LlamaPlan ollama = fit(m, request({12 * gib}), {});
+  ASSERT_TRUE(ollama.fits);
+  ASSERT_EQ(ollama.headroom_bytes.size(), 1u);
+  EXPECT_EQ(ollama.headroom_bytes[0], target);
+  ASSERT_FALSE(ollama.decisions.empty());
+  EXPECT_EQ(ollama.decisions[0],
+            Finding(FindingKind::ollama_projector_headroom,
+                    {{"headroom_bytes", target}, {"projector_bytes", 900 * mib}}));
+  EXPECT_LE(ollama.estimate.devices[0].total() + target, 12 * gib);
+  const LlamaPlan server = fit(m, request({12 * gib}, EngineId::llamacpp), {});
+  EXPECT_EQ(server.headroom_bytes.at(0), gib);
+  // Another profile is the person's own margin: kept as given.
+  FitRequest none = request({12 * gib});
+  none.headroom = Headroom{.profile = "none"};
+  EXPECT_EQ(fit(m, none, {}).headroom_bytes.at(0), 0);
+}
+
 TEST(Fit, UserContextIsAConstraintSoLayersMoveInstead) {
   FitRequest r = request({24 * gib});
   r.ctx = 8192;
