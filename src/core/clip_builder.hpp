@@ -134,24 +134,36 @@ class Ops {
     const Shape& y = d_.ne(x);
     return d_.op(Op::mul_mat, Elem::f32, {rows, y[1], y[2], y[3]}, {w_, x});
   }
+  // build_mm plus its bias (an in-place add)
+  int biased(int x, std::int64_t rows) { return same(Op::add, linear(x, rows), w_); }
   int same(Op op, int a, int b) { return d_.op(op, Elem::f32, d_.ne(a), {a, b}); }
   int layer_norm(int x) {  // build_norm, NORM_TYPE_NORMAL with weight and bias
     x = d_.op(Op::norm, Elem::f32, d_.ne(x), {x});
     x = same(Op::mul, x, w_);
     return same(Op::add, x, w_);
   }
+  int rms_norm(int x) {  // build_norm, NORM_TYPE_RMS with a weight
+    x = d_.op(Op::rms_norm, Elem::f32, d_.ne(x), {x});
+    return same(Op::mul, x, w_);
+  }
+  int gelu(int x) { return d_.op(Op::unary, Elem::f32, d_.ne(x), {x}); }
 
-  // build_inp: the patch embedding as ggml_conv_2d (im2col, mul_mat, permute, cont), then
-  // transposed to [width, n_patches].
-  int patches(bool bias) {
+  // ggml_conv_2d of an F16 patch kernel over the image `raw`: im2col, mul_mat, permute,
+  // cont; ne [side, side, width].
+  int conv2d(int raw) {
     const std::int64_t kk = 3 * std::int64_t{e_.patch} * e_.patch;
-    const int raw = d_.input(Elem::f32, {image_, image_, 3, 1});
     const int im2col = d_.op(Op::cont, Elem::f16, {kk, side_, side_, 1}, {w_, raw});
     const int rows = d_.view(im2col, {kk, n_patches_, 1, 1});
     int x = d_.op(Op::mul_mat, Elem::f32, {n_patches_, e_.width, 1, 1}, {rows, w_});
     x = d_.view(x, {side_, side_, 1, e_.width});
     x = d_.view(x, {side_, side_, e_.width, 1}, false);
-    x = d_.op(Op::cont, Elem::f32, {side_, side_, e_.width, 1}, {x});
+    return d_.op(Op::cont, Elem::f32, {side_, side_, e_.width, 1}, {x});
+  }
+
+  // build_inp: the patch embedding (conv2d), then transposed to [width, n_patches].
+  int patches(bool bias) {
+    const int raw = d_.input(Elem::f32, {image_, image_, 3, 1});
+    int x = conv2d(raw);
     x = d_.view(x, {n_patches_, e_.width, 1, 1});
     x = d_.view(x, {e_.width, n_patches_, 1, 1}, false);
     x = d_.op(Op::cont, Elem::f32, {e_.width, n_patches_, 1, 1}, {x});
@@ -160,8 +172,9 @@ class Ops {
   }
 
   // build_attn over Q, K, V of ne [d_head, heads, n_pos, 1]; returns [width, n_pos]. `bias`:
-  // the output projection has one (an in-place add).
-  int attention(int q, int k, int v, std::int64_t n_pos, bool bias = true) {
+  // the output projection has one (an in-place add). `mask`: the KQ mask tensor, or -1 for
+  // none (under flash attention cast to F16 here, as build_attn does).
+  int attention(int q, int k, int v, std::int64_t n_pos, bool bias = true, int mask = -1) {
     const std::int64_t d = d_head_;
     const std::int64_t h = e_.heads;
     q = d_.view(q, {d, n_pos, h, 1}, false);
@@ -171,13 +184,19 @@ class Ops {
       v = d_.view(v, {d, n_pos, h, 1}, false);
       k = d_.op(Op::cont, Elem::f16, {d, n_pos, h, 1}, {k});  // ggml_cast to F16
       v = d_.op(Op::cont, Elem::f16, {d, n_pos, h, 1}, {v});
-      cur = d_.op(Op::flash_attn, Elem::f32, {d, h, n_pos, 1}, {q, k, v});
+      if (mask >= 0) {
+        mask = d_.op(Op::cont, Elem::f16, d_.ne(mask), {mask});
+        cur = d_.op(Op::flash_attn, Elem::f32, {d, h, n_pos, 1}, {q, k, v, mask});
+      } else {
+        cur = d_.op(Op::flash_attn, Elem::f32, {d, h, n_pos, 1}, {q, k, v});
+      }
       cur = d_.view(cur, {d * h, n_pos, 1, 1});
     } else {
       v = d_.view(v, {n_pos, d, h, 1}, false);
       v = d_.op(Op::cont, Elem::f32, {n_pos, d, h, 1}, {v});
       int kq = mul_mat(k, q);
-      kq = d_.op(Op::soft_max, Elem::f32, d_.ne(kq), {kq});
+      kq = mask >= 0 ? d_.op(Op::soft_max, Elem::f32, d_.ne(kq), {kq, mask})
+                     : d_.op(Op::soft_max, Elem::f32, d_.ne(kq), {kq});
       cur = mul_mat(v, kq);
       cur = d_.view(cur, {d, h, n_pos, 1}, false);
       cur = d_.op(Op::cont, Elem::f32, {d * h, n_pos, 1, 1}, {cur});
@@ -192,8 +211,7 @@ class Ops {
     int cur = layer_norm(inp);
     std::array<int, 3> qkv{};
     for (int& t : qkv) {
-      t = linear(cur, e_.width);
-      t = same(Op::add, t, w_);
+      t = biased(cur, e_.width);
       t = d_.view(t, {d_head_, e_.heads, n_pos, 1});
       d_.expand(t);  // ggml_build_forward_order
     }
@@ -201,11 +219,8 @@ class Ops {
     cur = same(Op::add, cur, inp);
     const int residual = cur;
     cur = layer_norm(cur);
-    cur = linear(cur, e_.ffn);
-    cur = same(Op::add, cur, w_);
-    cur = d_.op(Op::unary, Elem::f32, d_.ne(cur), {cur});
-    cur = linear(cur, e_.width);
-    cur = same(Op::add, cur, w_);
+    cur = gelu(biased(cur, e_.ffn));
+    cur = biased(cur, e_.width);
     return same(Op::add, residual, cur);
   }
 

@@ -44,11 +44,6 @@ class Pixtral : Ops {
   }
 
  private:
-  int rms_norm(int x) {  // build_norm, NORM_TYPE_RMS with a weight
-    x = d_.op(Op::rms_norm, Elem::f32, d_.ne(x), {x});
-    return same(Op::mul, x, w_);
-  }
-
   // build_rope_2d: a rope over the first half of each head by row, then one over the second
   // half by column, in place on the first (ggml_rope_set_offset).
   int rope_2d(int x) {

@@ -16,17 +16,12 @@
 namespace vramplan::clip {
 namespace {
 
-class QwenBuilder {
+// Built on clip_builder.hpp's Ops (linear, biased, same, layer_norm, rms_norm, gelu, conv2d,
+// attention); what is Qwen-VL's own is below.
+class QwenBuilder : Ops {
  public:
   QwenBuilder(const VisionEncoder& e, std::int64_t out_width, bool flash_attn)
-      : e_(e),
-        out_(out_width),
-        fa_(flash_attn),
-        width_(e.width),
-        side_(e.image / e.patch),
-        n_pos_(side_ * side_),
-        d_head_(e.width / e.heads),
-        w_(d_.weight()) {}
+      : Ops(e, out_width, flash_attn, e.image), width_(e.width), n_pos_(n_patches_) {}
 
   graph::Graph build() {
     if (e_.kind == VisionEncoderKind::qwen25vl) {
@@ -38,31 +33,6 @@ class QwenBuilder {
   }
 
  private:
-  int linear(int x, std::int64_t rows) {  // build_mm: a weight times x
-    const Shape& y = d_.ne(x);
-    return d_.op(Op::mul_mat, Elem::f32, {rows, y[1], y[2], y[3]}, {w_, x});
-  }
-  int biased(int x, std::int64_t rows) { return same(Op::add, linear(x, rows), w_); }
-  int same(Op op, int a, int b) { return d_.op(op, Elem::f32, d_.ne(a), {a, b}); }
-  // build_norm: RMS norm times its weight (Qwen2.5-VL), or LayerNorm with weight and bias.
-  int norm(int x, bool rms) {
-    x = d_.op(rms ? Op::rms_norm : Op::norm, Elem::f32, d_.ne(x), {x});
-    x = same(Op::mul, x, w_);
-    return rms ? x : same(Op::add, x, w_);
-  }
-  int gelu(int x) { return d_.op(Op::unary, Elem::f32, d_.ne(x), {x}); }
-
-  // ggml_conv_2d of an F16 kernel over the image: im2col, mul_mat, permute, cont.
-  int conv(int raw) {
-    const std::int64_t kk = 3 * std::int64_t{e_.patch} * e_.patch;
-    const int im2col = d_.op(Op::cont, Elem::f16, {kk, side_, side_, 1}, {w_, raw});
-    const int rows = d_.view(im2col, {kk, n_pos_, 1, 1});
-    int x = d_.op(Op::mul_mat, Elem::f32, {n_pos_, width_, 1, 1}, {rows, w_});
-    x = d_.view(x, {side_, side_, 1, width_});
-    x = d_.view(x, {side_, side_, width_, 1}, false);
-    return d_.op(Op::cont, Elem::f32, {side_, side_, width_, 1}, {x});
-  }
-
   // The 2 x 2 reordering of [side, side] rows of `width` (the "second conv dimension" /
   // "spatial merge" block): cont_4d, reshape_4d, permute, cont_3d -> [width, n_pos].
   int merge_order(int x) {
@@ -76,8 +46,8 @@ class QwenBuilder {
   // permuted to [width, side, side] and merge-ordered.
   int patches() {
     const int raw = d_.input(Elem::f32, {e_.image, e_.image, 3, 1});
-    const int c0 = conv(raw);
-    const int c1 = conv(raw);
+    const int c0 = conv2d(raw);
+    const int c1 = conv2d(raw);
     int x = same(Op::add, c0, c1);
     x = d_.view(x, {width_, side_, side_, 1}, false);  // permute(1, 2, 0, 3)
     return merge_order(x);
@@ -88,40 +58,13 @@ class QwenBuilder {
     return d_.op(Op::rope, Elem::f32, {d_head_, e_.heads, n_pos_, 1}, {x, positions});
   }
 
-  // build_attn over Q, K, V of ne [d_head, heads, n_pos] with an optional mask (-1: none);
-  // returns the output projection plus bias, [width, n_pos].
+  // build_attn (Ops::attention) after pinning Q, K and V with ggml_build_forward_order, with
+  // an optional mask (-1: none); the output projection has a bias. [width, n_pos].
   int attention(int q, int k, int v, int mask) {
-    d_.expand(q);  // ggml_build_forward_order
+    d_.expand(q);
     d_.expand(k);
     d_.expand(v);
-    const std::int64_t d = d_head_;
-    const std::int64_t h = e_.heads;
-    const std::int64_t n = n_pos_;
-    q = d_.view(q, {d, n, h, 1}, false);
-    k = d_.view(k, {d, n, h, 1}, false);
-    int cur = 0;
-    if (fa_) {
-      v = d_.view(v, {d, n, h, 1}, false);
-      k = d_.op(Op::cont, Elem::f16, {d, n, h, 1}, {k});  // ggml_cast to F16
-      v = d_.op(Op::cont, Elem::f16, {d, n, h, 1}, {v});
-      if (mask >= 0) {
-        mask = d_.op(Op::cont, Elem::f16, d_.ne(mask), {mask});
-        cur = d_.op(Op::flash_attn, Elem::f32, {d, h, n, 1}, {q, k, v, mask});
-      } else {
-        cur = d_.op(Op::flash_attn, Elem::f32, {d, h, n, 1}, {q, k, v});
-      }
-      cur = d_.view(cur, {d * h, n, 1, 1});
-    } else {
-      v = d_.view(v, {n, d, h, 1}, false);
-      v = d_.op(Op::cont, Elem::f32, {n, d, h, 1}, {v});
-      int kq = d_.op(Op::mul_mat, Elem::f32, {n, n, h, 1}, {k, q});
-      kq = mask >= 0 ? d_.op(Op::soft_max, Elem::f32, d_.ne(kq), {kq, mask})
-                     : d_.op(Op::soft_max, Elem::f32, d_.ne(kq), {kq});
-      cur = d_.op(Op::mul_mat, Elem::f32, {d, n, h, 1}, {v, kq});
-      cur = d_.view(cur, {d, h, n, 1}, false);
-      cur = d_.op(Op::cont, Elem::f32, {d * h, n, 1, 1}, {cur});
-    }
-    return biased(cur, width_);
+    return Ops::attention(q, k, v, n_pos_, true, mask);
   }
 
   // The patch merger (build_ffn with GELU over 4 merged patches): [out, n_pos / 4].
@@ -151,7 +94,7 @@ class QwenBuilder {
     }
     for (int il = 0; il < e_.layers; ++il) {
       const bool full = !windows || (il + 1) % e_.window == 0;
-      int cur = norm(x, true);
+      int cur = rms_norm(x);
       std::array<int, 3> qkv{};
       for (int& t : qkv) t = d_.view(biased(cur, width_), {d_head_, e_.heads, n_pos_, 1});
       const int q = rope(qkv[0], positions);
@@ -159,14 +102,14 @@ class QwenBuilder {
       cur = attention(q, k, qkv[2], full ? -1 : mask);
       cur = same(Op::add, cur, x);
       x = cur;
-      cur = norm(cur, true);
+      cur = rms_norm(cur);
       const int up = biased(cur, e_.ffn);
       const int gate = biased(cur, e_.ffn);
       cur = d_.op(Op::glu, Elem::f32, d_.ne(gate), {gate, up});  // ggml_swiglu_split
       cur = biased(cur, width_);
       x = same(Op::add, x, cur);
     }
-    x = norm(x, true);  // the merger's ln_q (v.post_ln)
+    x = rms_norm(x);  // the merger's ln_q (v.post_ln)
     x = merger(x);
     if (windows) {
       const int window_idx = d_.input(Elem::i32, {n_pos_ / 4, 1, 1, 1});
@@ -197,7 +140,7 @@ class QwenBuilder {
     int deepstack = -1;
     std::size_t next_ds = 0;
     for (int il = 0; il < e_.layers; ++il) {
-      int cur = norm(x, false);
+      int cur = layer_norm(x);
       cur = biased(cur, 3 * width_);
       const Shape head{d_head_, e_.heads, n_pos_, 1};
       const int q = rope(d_.view(cur, head, false), positions);
@@ -206,13 +149,13 @@ class QwenBuilder {
       cur = attention(q, k, v, -1);
       cur = same(Op::add, cur, x);
       x = cur;
-      cur = norm(cur, false);
+      cur = layer_norm(cur);
       cur = biased(gelu(biased(cur, e_.ffn)), width_);
       cur = same(Op::add, x, cur);
       if (next_ds < e_.deepstack.size() && e_.deepstack[next_ds] == il) {
         ++next_ds;
         int feat = d_.view(cur, {4 * width_, n_pos_ / 4, 1, 1});
-        feat = norm(feat, false);
+        feat = layer_norm(feat);
         feat = biased(gelu(biased(feat, 4 * width_)), out_);
         if (deepstack < 0) {
           deepstack = feat;
@@ -223,7 +166,7 @@ class QwenBuilder {
       }
       x = cur;
     }
-    x = norm(x, false);
+    x = layer_norm(x);
     x = merger(x);
     if (deepstack >= 0) {
       const std::int64_t cols = out_ + d_.ne(deepstack)[0];
@@ -232,15 +175,8 @@ class QwenBuilder {
     d_.expand(x);
   }
 
-  const VisionEncoder& e_;
-  std::int64_t out_;
-  bool fa_;
   std::int64_t width_;
-  std::int64_t side_;
   std::int64_t n_pos_;
-  std::int64_t d_head_;
-  Dag d_;
-  int w_;
 };
 
 }  // namespace
