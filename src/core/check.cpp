@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -58,6 +61,12 @@ struct Knobs {
   std::optional<std::int32_t> cpu_moe;  // --n-cpu-moe N; --cpu-moe: every block (max)
   bool kv_offload = true;               // -nkvo: the KV cache of every layer in host memory
   bool op_offload = true;               // --no-op-offload
+  // llama.cpp's --fit (common/fit.cpp at the modelled build): on by default; its free-memory
+  // target per GPU (-fitt, MiB; the engine's default past the list) and the shortest context it
+  // may choose (-fitc; `-c 0` asks for the model's full context: no shortening).
+  bool fit = true;
+  std::vector<Bytes> fit_target;
+  std::int64_t fit_min_ctx = 4096;
   // vLLM
   std::optional<std::int64_t> max_model_len;
   std::optional<std::int32_t> util_x10000;
@@ -75,6 +84,34 @@ std::int32_t to_int32(std::int64_t value) {
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(value, -2, 1 << 30));
 }
 
+// --fit-ctx's value that never shortens a context (llama.cpp's UINT32_MAX).
+constexpr std::int64_t no_shortening = std::numeric_limits<std::uint32_t>::max();
+
+// -fitt / LLAMA_ARG_FIT_TARGET: MiB per GPU, separated by ',' or '/'; one value is every GPU's
+// (llama.cpp common/arg.cpp). nullopt when llama-server would refuse it.
+std::optional<std::vector<Bytes>> parse_fit_target(std::string_view text) {
+  constexpr std::size_t max_devices = 16;  // llama_max_devices()
+  constexpr std::int64_t max_mib = std::int64_t{1} << 40;
+  std::vector<Bytes> out;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const std::size_t end = std::min(text.find_first_of(",/", at), text.size());
+    const std::string_view item = text.substr(at, end - at);
+    if (!item.empty()) {
+      std::int64_t mib = 0;
+      for (const char c : item) {
+        if (c < '0' || c > '9' || mib > max_mib) return std::nullopt;
+        mib = mib * 10 + (c - '0');
+      }
+      if (mib > max_mib || out.size() + 1 >= max_devices) return std::nullopt;
+      out.push_back(mib * 1024 * 1024);
+    }
+    at = end + 1;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
 std::optional<GgmlType> kv_type_of(const SettingValue& v) {
   const std::optional<GgmlType> type = parse_ggml_type(v.text);
   if (!type || !is_kv_cache_type(*type)) return std::nullopt;
@@ -87,6 +124,16 @@ Knobs read_knobs(const Deployment& d, const CheckRequest& request) {
     switch (v.setting) {
       case EngineSetting::context:
         if (v.integer > 0) k.ctx = v.integer;
+        if (v.integer == 0) k.fit_min_ctx = no_shortening;  // common/arg.cpp, -c
+        break;
+      case EngineSetting::fit:
+        k.fit = v.text != "off";
+        break;
+      case EngineSetting::fit_target:
+        if (auto t = parse_fit_target(v.text)) k.fit_target = std::move(*t);
+        break;
+      case EngineSetting::fit_ctx:  // an int in llama.cpp, stored unsigned: -1 is no floor
+        k.fit_min_ctx = v.integer < 0 ? no_shortening : v.integer;
         break;
       case EngineSetting::parallel:
         if (v.integer > 0) k.parallel = to_int32(v.integer);
@@ -294,6 +341,12 @@ class Checker {
         case EngineSetting::mmproj_offload:
           unmodelled = !v.boolean;
           break;
+        case EngineSetting::fit_target:  // a value llama-server refuses
+          unmodelled = !parse_fit_target(v.text);
+          break;
+        case EngineSetting::fit:  // Ollama's runner: whether its own flags beat it is not known
+          unmodelled = deployment_.engine == DeployEngine::ollama && v.text == "off";
+          break;
         default:
           break;
       }
@@ -344,10 +397,78 @@ class Checker {
     return true;
   }
 
+  // The free memory llama.cpp's --fit keeps on the i-th GPU a model is placed on: -fitt's
+  // value for it (one value is every GPU's), else the engine's default.
+  Bytes fit_margin(const Knobs& k, std::size_t i) const {
+    if (k.fit_target.size() == 1) return k.fit_target.front();
+    return i < k.fit_target.size() ? k.fit_target[i] : llama_engine(deployment_.engine).fit_margin;
+  }
+
+  // Whether every GPU keeps its --fit margin free.
+  bool within_fit(const Estimate& est, const std::vector<Bytes>& gpus, const Knobs& k) const {
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+      if (checked_add(est.devices[i].total(), fit_margin(k, i), "a GPU's use") > gpus[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   struct ModelRun {
     CheckedModel checked;
     Estimate estimate;
+    std::optional<std::int64_t> ctx_shortened_from;  // --fit lowered the unset context
   };
+
+  // llama.cpp's --fit, step 2 (common/fit.cpp at the modelled build): when the GPUs together
+  // cannot keep their margins, an unset context is shortened before any layer moves, whether
+  // or not -ngl pins the layers. llama.cpp measures the use at the model's context and at the
+  // floor (-fitc) and interpolates linearly to the context whose use meets the free memory
+  // less the margins (on several GPUs less a share of a layer per GPU, for the whole layers a
+  // GPU takes), rounded down to a multiple of 256. On one GPU the fit ends there, measured or
+  // not; else the layers are placed at that context. nullopt: the context stays.
+  struct ShorterContext {
+    std::int64_t ctx = 0;
+    bool fit_ends = false;  // one GPU and a context between the floor and the maximum
+  };
+  std::optional<ShorterContext> shorter_context(const Model& model, const Knobs& k,
+                                                const Estimate& at_max, std::int32_t gpu_layers,
+                                                const std::vector<Bytes>& gpus,
+                                                const std::function<Estimate(std::int64_t)>& at) {
+    const std::int64_t max_ctx = at_max.config.ctx;
+    if (gpus.empty() || k.fit_min_ctx >= max_ctx || within_fit(at_max, gpus, k)) {
+      return std::nullopt;
+    }
+    const std::size_t nd = gpus.size();
+    Bytes target = 0;
+    Bytes used_max = 0;
+    Bytes weights = 0;
+    for (std::size_t i = 0; i < nd; ++i) {
+      target = checked_add(target, gpus[i] - fit_margin(k, i), "the GPUs' free memory");
+      used_max = checked_add(used_max, at_max.devices[i].total(), "the GPUs' use");
+      weights = checked_add(weights, at_max.devices[i].weights, "the GPUs' weights");
+    }
+    if (used_max <= target) return std::nullopt;  // short on one GPU, not in total: layers move
+    const std::int64_t n_block = model.spec.n_layer;
+    const std::int64_t pinned =
+        gpu_layers < 0 ? n_block : std::min<std::int64_t>(gpu_layers, n_block);
+    if (nd > 1 && pinned > 0) {
+      const Bytes per_layer = weights / pinned;
+      target -= static_cast<Bytes>(nd + 1) * per_layer / (model.spec.moe.present() ? 6 : 2);
+    }
+    const Estimate at_min = at(k.fit_min_ctx);
+    Bytes used_min = 0;
+    for (std::size_t i = 0; i < nd; ++i) {
+      used_min = checked_add(used_min, at_min.devices[i].total(), "the GPUs' use");
+    }
+    if (target <= used_min || used_max <= used_min) return ShorterContext{k.fit_min_ctx, false};
+    __extension__ typedef __int128 Wide;  // (max - min) x bytes overflows 64 bits
+    std::int64_t ctx = k.fit_min_ctx + static_cast<std::int64_t>(Wide{max_ctx - k.fit_min_ctx} *
+                                                                 Wide{target - used_min} /
+                                                                 Wide{used_max - used_min});
+    ctx = std::max(ctx - ctx % 256, k.fit_min_ctx);
+    return ShorterContext{ctx, nd == 1};
+  }
 
   // `model` as the engine runs it (`own_ctx`: its own num_ctx, beating the server's context)
   // with its layers placed on `place_on` (the request's GPUs, or the one GPU Ollama chose).
@@ -355,6 +476,7 @@ class Checker {
                      const std::vector<Bytes>& place_on) {
     const Engine& eng = llama_engine(deployment_.engine);
     const std::vector<Bytes>& gpus = request_.gpus;
+    const bool llama_server = deployment_.engine == DeployEngine::llama_server;
     Config c;
     const Slots slots = engine_slots(eng, k.parallel);
     c.parallel = slots.parallel;
@@ -377,31 +499,59 @@ class Checker {
                               "the engine does not start",
                               to_string(c.type_v)));
     }
-    const Batches b = engine_batches(model, eng, Backend::cuda, c.ctx, c.parallel, c.flash_attn,
-                                     gpus, k.batch, k.ubatch);
-    c.n_batch = b.n_batch;
-    c.n_ubatch = b.n_ubatch;
+    auto set_ctx = [&](Config& x, std::int64_t ctx) {
+      x.ctx = ctx;
+      const Batches b = engine_batches(model, eng, Backend::cuda, x.ctx, x.parallel, x.flash_attn,
+                                       gpus, k.batch, k.ubatch);
+      x.n_batch = b.n_batch;
+      x.n_ubatch = b.n_ubatch;
+    };
+    set_ctx(c, c.ctx);
     const std::int32_t total = model.spec.n_layer + 1;
+    // The layers the files pin: -ngl / num_gpu; with llama-server's --fit off, -ngl auto
+    // is every layer (llama_model::n_gpu_layers, src/llama-model.cpp).
+    std::optional<std::int32_t> pinned;
+    if (k.gpu_layers) {
+      pinned = *k.gpu_layers < 0 ? total : std::min(*k.gpu_layers, total);
+    } else if (llama_server && !k.fit) {
+      pinned = total;
+    }
     ModelRun run;
     CheckedModel& m = run.checked;
     m.name = model.name;
     m.total_layers = total;
     m.embedding = !model.spec.causal;
-    m.layers_chosen = !k.gpu_layers.has_value();
-    if (k.gpu_layers) {
-      c.gpu_layers = *k.gpu_layers < 0 ? total : std::min(*k.gpu_layers, total);
+    m.layers_chosen = !pinned.has_value();
+    c.gpu_layers = pinned.value_or(total);
+
+    bool fit_ends = false;
+    if (llama_server && k.fit && !own_ctx && !k.ctx) {
+      const Estimate at_max = estimate_one(model, eng, c, place_on);
+      const auto shorter = shorter_context(model, k, at_max, k.gpu_layers.value_or(-1), place_on,
+                                           [&](std::int64_t ctx) {
+                                             Config x = c;
+                                             set_ctx(x, ctx);
+                                             return estimate_one(model, eng, x, place_on);
+                                           });
+      if (shorter) {
+        run.ctx_shortened_from = c.ctx;
+        set_ctx(c, shorter->ctx);
+        fit_ends = shorter->fit_ends;
+      }
+    }
+
+    if (pinned || fit_ends) {
       run.estimate = estimate_one(model, eng, c, place_on);
       m.verdict =
           gpus_within(run.estimate, place_on, 0) ? CheckVerdict::fits : CheckVerdict::out_of_memory;
     } else {
       // llama.cpp's --fit (Ollama 0.30+ and llama-server): every layer if that leaves its
       // margin free on each GPU, else as many as do.
-      c.gpu_layers = total;
       run.estimate = estimate_one(model, eng, c, place_on);
       const std::int32_t n_block = model.spec.n_layer;
       const bool experts_movable =
           eng.expert_offload && model.spec.moe.present() && !k.cpu_moe && n_block > 0;
-      if (!gpus_within(run.estimate, place_on, eng.fit_margin) && experts_movable) {
+      if (!within_fit(run.estimate, place_on, k) && experts_movable) {
         // llama.cpp's --fit on a mixture of experts (fit_order.hpp, as the planner's step 2):
         // the routed experts go to RAM before whole layers leave the GPU.
         const std::optional<fit_order::ExpertPlacement> placed = fit_order::place_experts(
@@ -409,7 +559,7 @@ class Checker {
               Config x = c;
               x.gpu_layers = layers;
               x.cpu_moe = cpu_moe;
-              return gpus_within(estimate_one(model, eng, x, place_on), place_on, eng.fit_margin);
+              return within_fit(estimate_one(model, eng, x, place_on), place_on, k);
             });
         if (placed) {
           c.gpu_layers = placed->gpu_layers;
@@ -418,12 +568,12 @@ class Checker {
           m.verdict = CheckVerdict::spills;
         }
       }
-      if (!gpus_within(run.estimate, place_on, eng.fit_margin) && c.cpu_moe == 0) {
+      if (!within_fit(run.estimate, place_on, k) && c.cpu_moe == 0) {
         // Every layer does not fit: the most of the others that do.
         c.gpu_layers = fit_order::most_gpu_layers(total - 1, [&](std::int32_t layers) {
           Config x = c;
           x.gpu_layers = layers;
-          return gpus_within(estimate_one(model, eng, x, place_on), place_on, eng.fit_margin);
+          return within_fit(estimate_one(model, eng, x, place_on), place_on, k);
         });
         run.estimate = estimate_one(model, eng, c, place_on);
         m.verdict = CheckVerdict::spills;
@@ -530,6 +680,11 @@ class Checker {
         for (std::size_t i = 0; i < e.devices.size(); ++i) {
           add_usage(e.devices[i], run.estimate.devices[i]);
         }
+      }
+      if (run.ctx_shortened_from) {
+        e.findings.push_back(
+            Finding(FindingKind::check_fit_ctx,
+                    {{"model", m.name}, {"ctx", m.ctx}, {"model_max", *run.ctx_shortened_from}}));
       }
       if (m.verdict == CheckVerdict::out_of_memory) any_oom = true;
       if (m.verdict == CheckVerdict::spills) {

@@ -389,6 +389,12 @@ std::string describe(const Finding& f) {
     case K::check_not_modelled:
       return format_text("{}{}{}: read, but not modelled: the figures are as without it",
                          f.word("name"), f.word("value").empty() ? "" : " ", f.word("value"));
+    case K::check_fit_ctx:
+      return format_text(
+          "{}: no -c is set, so llama-server's --fit shortens the context from the model's {} "
+          "to {} tokens to keep its margin free on the GPU (-c N sets it; -c 0 keeps the "
+          "maximum)",
+          f.word("model"), f.number("model_max"), f.number("ctx"));
     case K::check_pinned_layers:
       return format_text("{}: {} of {} layers on the GPU, as configured; the rest run on the CPU",
                          f.word("model"), f.number("gpu_layers"), f.number("total_layers"));

@@ -265,19 +265,18 @@ TEST(SafetensorsHeaderLimits, BoundsWhatOneEntryKeeps) {
 // A name from the file is quoted in the message; its control bytes are escaped so the message
 // stays one line (found by the index fuzzer: a weight_map key holding a JSON "\n").
 TEST(SafetensorsHeaderLies, NamesWithControlBytesStayOnOneLine) {
-  EXPECT_EQ(header_error(safetensors(R"({"a\nb":{"dtype":"F4","shape":[2],"data_offsets":[0,1]}})",
-                                     1)),
-            "m.safetensors: tensor 'a\\x0ab': unknown dtype 'F4'");
+  EXPECT_EQ(
+      header_error(safetensors(R"({"a\nb":{"dtype":"F4","shape":[2],"data_offsets":[0,1]}})", 1)),
+      "m.safetensors: tensor 'a\\x0ab': unknown dtype 'F4'");
   EXPECT_EQ(error_of([] {
               (void)parse_safetensors_index(R"({"weight_map":{"x\ny":"a/b.safetensors"}})",
                                             "m/model.safetensors.index.json");
             }),
             "m/model.safetensors.index.json: 'weight_map' entry 'x\\x0ay': 'a/b.safetensors' is "
             "not a file name in the model's directory");
-  EXPECT_EQ(error_of([] {
-              (void)parse_safetensors_index(R"({"weight_map":{"x\ty":1}})", "m\n.json");
-            }),
-            "m\\x0a.json: 'weight_map' entry 'x\\x09y' must be a file name");
+  EXPECT_EQ(
+      error_of([] { (void)parse_safetensors_index(R"({"weight_map":{"x\ty":1}})", "m\n.json"); }),
+      "m\\x0a.json: 'weight_map' entry 'x\\x09y' must be a file name");
 }
 
 TEST(SafetensorsHeaderLimits, DuplicateNamesKeepTheLastEntry) {

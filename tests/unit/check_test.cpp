@@ -204,6 +204,125 @@ TEST(Check, LlamaServerFitKeepsExpertsInRamBeforeLayers) {
   EXPECT_GT(gpu_use(m.cpu_moe - 1) + e.fit_margin, r.gpus[0]);
 }
 
+// llama-server with no -c: --fit (llama.cpp common/fit.cpp, step 2) shortens the context
+// before any layer moves, by interpolating the GPU's use between the model's maximum and the
+// floor (-fitc, 4096) to the free memory less the margin, rounded down to 256. The expected
+// context is worked out here from two estimate() calls; the check must land on it and keep
+// every layer on the GPU, pinned or not.
+TEST(Check, LlamaServerFitShortensAnUnsetContextBeforeLayers) {
+  const Model model = test::simple_model(test::llama31_8b());
+  const std::int32_t total = model.spec.n_layer + 1;
+  const std::int64_t max_ctx = model.spec.n_ctx_train;
+  ASSERT_GT(max_ctx, 16384);
+  CheckRequest r;
+  r.gpus = {16 * gib};
+  r.models.push_back(CheckModel{.model = model});
+  const auto gpu_use = [&](std::int64_t ctx) {
+    return llama_server_estimate(model, Config{}, ctx, std::nullopt, r.gpus).devices[0].total();
+  };
+  const auto expected_ctx = [&](Bytes margin, std::int64_t floor) {
+    const Bytes target = r.gpus[0] - margin;
+    const Bytes at_max = gpu_use(max_ctx);
+    const Bytes at_floor = gpu_use(floor);
+    const std::int64_t ctx = floor + (max_ctx - floor) * (target - at_floor) / (at_max - at_floor);
+    return std::max(ctx - ctx % 256, floor);
+  };
+  const Bytes margin = engine(EngineId::llamacpp).fit_margin;
+  ASSERT_GT(gpu_use(max_ctx) + margin, r.gpus[0]) << "the test needs a context that does not fit";
+  ASSERT_LT(gpu_use(4096) + margin, r.gpus[0]);
+
+  const auto run = [&](std::vector<SettingValue> settings) {
+    Deployment d;
+    d.engine = DeployEngine::llama_server;
+    d.settings = std::move(settings);
+    return check_deployment(d, r);
+  };
+  const auto said_shorter = [](const CheckResult& c) {
+    for (const Finding& f : c.findings) {
+      if (f.kind == FindingKind::check_fit_ctx) return f.number("model_max");
+    }
+    return std::int64_t{0};
+  };
+  const CheckResult open = run({});
+  ASSERT_EQ(open.models.size(), 1u);
+  const std::int64_t ctx = expected_ctx(margin, 4096);
+  EXPECT_EQ(open.models[0].ctx, ctx);
+  EXPECT_LT(ctx, max_ctx);
+  EXPECT_EQ(open.models[0].gpu_layers, total);
+  EXPECT_EQ(open.models[0].gpu_bytes.at(0), gpu_use(ctx));
+  EXPECT_EQ(open.verdict, CheckVerdict::fits);
+  EXPECT_EQ(said_shorter(open), max_ctx);
+
+  // -ngl pins the layers, not the context: the same context.
+  const CheckResult pinned = run({integer(EngineSetting::gpu_layers, 99)});
+  EXPECT_EQ(pinned.models[0].ctx, ctx);
+  EXPECT_EQ(pinned.verdict, CheckVerdict::fits);
+
+  // A larger -fitt margin, a shorter context; a floor above it, the floor, and layers move.
+  const CheckResult wide = run({text(EngineSetting::fit_target, "3072")});
+  EXPECT_EQ(wide.models[0].ctx, expected_ctx(3 * gib, 4096));
+  EXPECT_LT(wide.models[0].ctx, ctx);
+  const std::int64_t high_floor = std::min<std::int64_t>(max_ctx / 2, ctx + 32768);
+  const CheckResult floored = run({integer(EngineSetting::fit_ctx, high_floor)});
+  EXPECT_EQ(floored.models[0].ctx, high_floor);
+  EXPECT_EQ(floored.verdict, CheckVerdict::spills);
+  EXPECT_LT(floored.models[0].gpu_layers, total);
+
+  // -c 0 asks for the whole context: nothing is shortened, layers leave the GPU instead.
+  const CheckResult full = run({integer(EngineSetting::context, 0)});
+  EXPECT_EQ(full.models[0].ctx, max_ctx);
+  EXPECT_EQ(full.verdict, CheckVerdict::spills);
+  EXPECT_EQ(said_shorter(full), 0);
+  // An explicit context is never shortened.
+  const CheckResult set = run({integer(EngineSetting::context, max_ctx)});
+  EXPECT_EQ(set.models[0].ctx, max_ctx);
+  EXPECT_EQ(said_shorter(set), 0);
+
+  // --fit off: nothing is fitted; -ngl auto is every layer, which does not fit.
+  const CheckResult off = run({text(EngineSetting::fit, "off")});
+  EXPECT_EQ(off.models[0].ctx, max_ctx);
+  EXPECT_EQ(off.models[0].gpu_layers, total);
+  EXPECT_EQ(off.verdict, CheckVerdict::out_of_memory);
+  EXPECT_EQ(off.models[0].gpu_bytes.at(0), gpu_use(max_ctx));
+}
+
+// On several GPUs llama.cpp's --fit aims lower (a share of a layer per GPU, for the whole layers
+// each takes: (GPUs + 1) x weights per block / 2 for a dense model) and then places the layers
+// at the context it chose.
+TEST(Check, LlamaServerFitShortensAnUnsetContextOnSeveralGpus) {
+  const Model model = test::simple_model(test::llama31_8b());
+  const std::int64_t max_ctx = model.spec.n_ctx_train;
+  CheckRequest r;
+  r.gpus = {8 * gib, 8 * gib};
+  r.models.push_back(CheckModel{.model = model});
+  const auto used = [&](std::int64_t ctx, Bytes* weights) {
+    const Estimate e = llama_server_estimate(model, Config{}, ctx, std::nullopt, r.gpus);
+    if (weights != nullptr) *weights = e.devices[0].weights + e.devices[1].weights;
+    return e.devices[0].total() + e.devices[1].total();
+  };
+  Bytes weights = 0;
+  const Bytes at_max = used(max_ctx, &weights);
+  const Bytes at_floor = used(4096, nullptr);
+  const Bytes margin = engine(EngineId::llamacpp).fit_margin;
+  const Bytes target = 16 * gib - 2 * margin - 3 * (weights / model.spec.n_layer) / 2;
+  ASSERT_GT(at_max, target);
+  ASSERT_LT(at_floor, target);
+  std::int64_t ctx = 4096 + (max_ctx - 4096) * (target - at_floor) / (at_max - at_floor);
+  ctx -= ctx % 256;
+
+  Deployment d;
+  d.engine = DeployEngine::llama_server;
+  const CheckResult c = check_deployment(d, r);
+  ASSERT_EQ(c.models.size(), 1u);
+  EXPECT_EQ(c.models[0].ctx, ctx);
+  // The layers are placed at that context: every one if both GPUs keep their margins.
+  Config all;
+  const Estimate e = llama_server_estimate(model, all, ctx, std::nullopt, r.gpus);
+  const bool all_fit =
+      e.devices[0].total() + margin <= r.gpus[0] && e.devices[1].total() + margin <= r.gpus[1];
+  EXPECT_EQ(c.models[0].gpu_layers == model.spec.n_layer + 1, all_fit);
+}
+
 TEST(Check, UnpinnedLayersSpillAndPinnedLayersRunOutOfMemory) {
   const CheckRequest r = request({4 * gib});
   const CheckResult spill = check_deployment(ollama({integer(EngineSetting::context, 8192)}), r);
