@@ -28,6 +28,15 @@ enum class VisionEncoderKind : std::uint8_t {
              // 3.1's patch merger, then a 2-layer MLP and the [IMG_BREAK] rows (models/pixtral.cpp)
   minicpmv,  // "resampler": MiniCPM-V 2.5-4.0's SigLIP ViT with learned positions and the
              // resampler, one cross-attention of learned queries (models/minicpmv.cpp)
+  // "llama4": Llama 4's ViT, a linear patch embedding, class embedding, learned positions and
+  // a 2D RoPE, pre- and post-LN; then the pixel shuffle (merge x merge patches), the 2-layer
+  // GELU MLP `adapter` wide and the projection (models/llama4.cpp)
+  llama4,
+  // "mlp_siglip": clip.projector_type "mlp" over a SigLIP tower, as moondream2's create_gguf.py
+  // writes it: no class embedding or pre-LN, a patch bias and a post-LN, the blocks but the
+  // last, the MLP `adapter` wide (models/llava.cpp). Not a projector type of its own: an
+  // "mlp" file of that layout reads as this kind.
+  mlp_siglip,
 };
 
 [[nodiscard]] std::string_view to_string(VisionEncoderKind kind);
@@ -42,13 +51,15 @@ struct VisionEncoder {
   std::int32_t ffn = 0;     // feed_forward_length
   std::int32_t heads = 0;   // attention.head_count
   std::int32_t patch = 0;   // patch_size, pixels
-  // The warm-up image's side in pixels: clip.vision.image_size for gemma3, mlp and minicpmv;
-  // clip.cpp's warm-up token count otherwise (set_warmup_n_tokens): for the Qwen-VL kinds 46 x 46
-  // merged tokens, 46 * patch * merge; for pixtral 16 x 16 output tokens, 16 * patch * merge.
+  // The warm-up image's side in pixels: clip.vision.image_size for gemma3, mlp, minicpmv,
+  // llama4 and mlp_siglip; clip.cpp's warm-up token count otherwise (set_warmup_n_tokens): for
+  // the Qwen-VL kinds 46 x 46 merged tokens, 46 * patch * merge; for pixtral 16 x 16 output
+  // tokens, 16 * patch * merge.
   std::int32_t image = 0;
   // clip.cpp's hparams.n_merge. gemma3: the average pool's kernel
   // (clip.vision.projector.scale_factor); Qwen-VL: the merger's side (2); pixtral: the patch
-  // merger's side (clip.vision.spatial_merge_size; 1 for none, as in Pixtral 12B).
+  // merger's side (clip.vision.spatial_merge_size; 1 for none, as in Pixtral 12B); llama4: the
+  // pixel shuffle's side (clip.vision.projector.scale_factor, 1 / pixel_shuffle_ratio = 2).
   std::int32_t merge = 4;
   // qwen25vl: every window-th block attends to the whole image, the others through the window
   // mask (clip.vision.n_wa_pattern); 0 for the other kinds.
@@ -60,6 +71,9 @@ struct VisionEncoder {
   std::vector<std::int32_t> deepstack;
   // minicpmv: the resampler's learned queries, its output tokens (clip.minicpmv_query_num)
   std::int32_t queries = 64;
+  // llama4: the pixel-shuffle MLP's width (projector_input_dim, mm.model.mlp.1's rows);
+  // mlp_siglip: the MLP's hidden width (mm.0's rows); 0 for the other kinds.
+  std::int32_t adapter = 0;
 
   bool operator==(const VisionEncoder&) const = default;
 };
@@ -67,6 +81,12 @@ struct VisionEncoder {
 // Throws vramplan::Error when the shape is not one the builder can take (a field out of
 // range, an image not a whole number of patches, or of merged patches for Qwen-VL).
 void validate(const VisionEncoder& encoder);
+
+// Whether CUDA's flash attention takes the encoder's attention heads
+// (ggml_cuda_get_best_fattn_kernel, ggml-cuda fattn.cu: K = V head sizes 40, 64, 72, 80, 96,
+// 112, 128, 256). Where it does not (Llama 4's 88), clip's warm-up under flash attention
+// "auto", llama-server's default, falls back to none (clip.cpp warmup).
+[[nodiscard]] bool cuda_flash_attn_takes(const VisionEncoder& encoder);
 
 // The encoder's compute buffer for one warm-up image, with flash attention on or off, on a
 // backend whose buffers have the given alignment (the CPU: 32 bytes, CUDA: 128). out_width is

@@ -245,4 +245,8 @@ class Ops {
 [[nodiscard]] graph::Graph qwenvl_graph(const VisionEncoder& encoder, std::int64_t out_width,
                                         bool flash_attn);
 
+// models/llama4.cpp (clip_llama4.cpp).
+[[nodiscard]] graph::Graph llama4_graph(const VisionEncoder& e, std::int64_t out_width,
+                                        bool flash_attn);
+
 }  // namespace vramplan::clip

@@ -44,6 +44,11 @@ class Builder : clip::Ops {
         return clip::pixtral_graph(e_, out_, fa_);
       case VisionEncoderKind::minicpmv:
         return clip::minicpmv_graph(e_, out_, fa_);
+      case VisionEncoderKind::llama4:
+        return clip::llama4_graph(e_, out_, fa_);
+      case VisionEncoderKind::mlp_siglip:
+        llava();
+        break;
     }
     return d_.lay_out();
   }
@@ -74,20 +79,23 @@ class Builder : clip::Ops {
 
   // models/llava.cpp, PROJECTOR_TYPE_MLP: class embedding, positions through get_rows,
   // pre-LN, the blocks up to the one before the last (no clip.vision.feature_layer), the
-  // patch rows, then the MLP up to the text width.
+  // patch rows, then the MLP up to the text width. mlp_siglip (moondream2): no class
+  // embedding or pre-LN, a patch bias, a post-LN after the blocks, the MLP `adapter` wide.
   void llava() {
-    const std::int64_t n_pos = n_patches_ + 1;
-    int x = patches(false);
-    x = d_.op(Op::concat, Elem::f32, {e_.width, n_pos, 1, 1}, {x, w_});
+    const bool clip = e_.kind == VisionEncoderKind::mlp;
+    const std::int64_t n_pos = n_patches_ + (clip ? 1 : 0);
+    int x = patches(!clip);
+    if (clip) x = d_.op(Op::concat, Elem::f32, {e_.width, n_pos, 1, 1}, {x, w_});
     const int positions = d_.input(Elem::i32, {n_pos, 1, 1, 1});
     const int pos = d_.op(Op::get_rows, Elem::f32, {e_.width, n_pos, 1, 1}, {w_, positions});
     x = same(Op::add, x, pos);
-    x = layer_norm(x);
+    if (clip) x = layer_norm(x);
     for (int il = 0; il < e_.layers - 1; ++il) x = block(x, n_pos);
+    if (!clip) x = layer_norm(x);
     x = d_.view(x, {e_.width, n_pos, 1, 1});
     const int rows = d_.input(Elem::i32, {n_patches_, 1, 1, 1});
     x = d_.op(Op::get_rows, Elem::f32, {e_.width, n_patches_, 1, 1}, {x, rows});
-    x = linear(x, out_);
+    x = linear(x, clip ? out_ : e_.adapter);
     x = same(Op::add, x, w_);
     x = d_.op(Op::unary, Elem::f32, d_.ne(x), {x});
     x = linear(x, out_);
@@ -111,6 +119,10 @@ std::string_view to_string(VisionEncoderKind kind) {
       return "pixtral";
     case VisionEncoderKind::minicpmv:
       return "resampler";
+    case VisionEncoderKind::llama4:
+      return "llama4";
+    case VisionEncoderKind::mlp_siglip:
+      return "mlp_siglip";
   }
   return "?";
 }
@@ -118,7 +130,8 @@ std::string_view to_string(VisionEncoderKind kind) {
 bool parse_vision_encoder_kind(std::string_view name, VisionEncoderKind& out) {
   for (const auto kind :
        {VisionEncoderKind::gemma3, VisionEncoderKind::mlp, VisionEncoderKind::qwen25vl,
-        VisionEncoderKind::qwen3vl, VisionEncoderKind::pixtral, VisionEncoderKind::minicpmv}) {
+        VisionEncoderKind::qwen3vl, VisionEncoderKind::pixtral, VisionEncoderKind::minicpmv,
+        VisionEncoderKind::llama4, VisionEncoderKind::mlp_siglip}) {
     if (name == to_string(kind)) {
       out = kind;
       return true;
@@ -165,6 +178,16 @@ void validate(const VisionEncoder& e) {
                               to_string(e.kind), e.merge, e.image, e.patch));
     }
   }
+  if (e.kind == VisionEncoderKind::llama4 && (e.image / e.patch) % e.merge != 0) {
+    // models/llama4.cpp's pixel shuffle reshapes the patch rows merge at a time.
+    throw Error(ErrorKind::bad_input,
+                fmt::format("vision encoder llama4 needs a whole number of {} x {} patch "
+                            "squares per side (image {}, patch {})",
+                            e.merge, e.merge, e.image, e.patch));
+  }
+  const bool adapter =
+      e.kind == VisionEncoderKind::llama4 || e.kind == VisionEncoderKind::mlp_siglip;
+  check(e.adapter, adapter ? 1 : 0, adapter ? 262144 : 0, "adapter");
   check(e.window, 0, e.kind == VisionEncoderKind::qwen25vl ? 256 : 0, "window");
   check(e.positions, e.kind == VisionEncoderKind::qwen3vl ? 1 : 0,
         e.kind == VisionEncoderKind::qwen3vl ? 4096 : 0, "positions");
@@ -183,6 +206,23 @@ void validate(const VisionEncoder& e) {
                               "index below {}",
                               il, e.layers));
     }
+  }
+}
+
+bool cuda_flash_attn_takes(const VisionEncoder& e) {
+  if (e.heads < 1 || e.width % e.heads != 0) return false;
+  switch (e.width / e.heads) {
+    case 40:
+    case 64:
+    case 72:
+    case 80:
+    case 96:
+    case 112:
+    case 128:
+    case 256:
+      return true;  // the resampler's own heads are 128 wide
+    default:
+      return false;
   }
 }
 

@@ -456,8 +456,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   // Its encoder reserves its own compute buffer where its weights are (llama.cpp
   // tools/mtmd/clip.cpp warmup, for one square image of the tower's size), with flash
   // attention as the server's setting: clip falls back to none only where the backend lacks
-  // the op, and CUDA has it for the head sizes of the rebuilt encoders, 64 and 72 (ggml-cuda
-  // fattn.cu). GPU buffers are aligned to 128 bytes, the CPU's to 32.
+  // the op; CUDA has it for the head sizes of the rebuilt encoders (64 to 128, ggml-cuda
+  // fattn.cu) but Llama 4's 88 (cuda_flash_attn_takes). GPU buffers are aligned to 128 bytes,
+  // the CPU's to 32.
   Bytes projector_compute = 0;
   DeviceUsage* projector_device = nullptr;
   if (model.projector > 0) {
@@ -470,13 +471,14 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     Finding f(FindingKind::projector,
               {{"bytes", model.projector}, {"device", projector_device->name}});
     if (model.projector_encoder) {
-      projector_compute = clip_compute_buffer(*model.projector_encoder, spec.n_embd,
-                                              config.flash_attn, on_gpu ? 128 : 32);
-      f = Finding(FindingKind::projector,
-                  {{"bytes", model.projector},
-                   {"device", projector_device->name},
-                   {"compute", projector_compute},
-                   {"flash_attn", std::string(config.flash_attn ? "on" : "off")}});
+      const bool fa = config.flash_attn && (!on_gpu || backend != Backend::cuda ||
+                                            cuda_flash_attn_takes(*model.projector_encoder));
+      projector_compute =
+          clip_compute_buffer(*model.projector_encoder, spec.n_embd, fa, on_gpu ? 128 : 32);
+      f = Finding(FindingKind::projector, {{"bytes", model.projector},
+                                           {"device", projector_device->name},
+                                           {"compute", projector_compute},
+                                           {"flash_attn", std::string(fa ? "on" : "off")}});
     }
     est.notes.push_back(std::move(f));
   }

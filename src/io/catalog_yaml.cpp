@@ -65,9 +65,9 @@ const YamlKeys mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_r
                         "v_head_dim"};
 const YamlKeys moe_keys{"experts",   "experts_used",  "ffn_exp", "shared_experts",
                         "ffn_shexp", "leading_dense", "every"};
-const YamlKeys projector_keys{"bytes",  "description", "encoder",   "layers", "width",
-                              "ffn",    "heads",       "patch",     "image",  "merge",
-                              "window", "positions",   "deepstack", "queries"};
+const YamlKeys projector_keys{"bytes",  "description", "encoder",   "layers",  "width",
+                              "ffn",    "heads",       "patch",     "image",   "merge",
+                              "window", "positions",   "deepstack", "queries", "adapter"};
 const YamlKeys recurrent_keys{"conv_kernel", "inner_size",     "state_size",
                               "group_count", "time_step_rank", "layers"};
 const YamlKeys cross_attention_keys{"layers", "tokens"};
@@ -350,7 +350,8 @@ class Reader final : public YamlFieldReader {
               if (k == "encoder" && !parse_vision_encoder_kind(string(v, k), enc.kind))
                 fail(v.value.Mark(),
                      fmt::format("'encoder' in 'projector' of {} must be gemma3, mlp, "
-                                 "qwen2.5vl_merger, qwen3vl_merger, pixtral or resampler",
+                                 "qwen2.5vl_merger, qwen3vl_merger, pixtral, resampler, "
+                                 "llama4 or mlp_siglip",
                                  where()));
               if (k == "layers") enc.layers = int32(v, k, 1);
               if (k == "width") enc.width = int32(v, k, 1);
@@ -363,11 +364,14 @@ class Reader final : public YamlFieldReader {
               if (k == "positions") enc.positions = int32(v, k);
               if (k == "deepstack") enc.deepstack = integers<std::int32_t>(v, k);
               if (k == "queries") enc.queries = int32(v, k, 1);
+              if (k == "adapter") enc.adapter = int32(v, k);
             }
-            // merge defaults to gemma3's pool of 4; pixtral's merger has no default.
+            // merge defaults to gemma3's pool of 4; pixtral's merger and llama4's pixel
+            // shuffle have no default.
             for (const char* k : {"layers", "width", "ffn", "heads", "patch", "image", "merge"}) {
               if (!g.contains(k) &&
-                  (std::string_view(k) != "merge" || enc.kind == VisionEncoderKind::pixtral))
+                  (std::string_view(k) != "merge" || enc.kind == VisionEncoderKind::pixtral ||
+                   enc.kind == VisionEncoderKind::llama4))
                 fail(field.value.Mark(),
                      fmt::format("missing required key '{}' in 'projector' of {}", k, where()));
             }
@@ -379,7 +383,7 @@ class Reader final : public YamlFieldReader {
             p.encoder = enc;
           } else {
             for (const char* k : {"layers", "width", "ffn", "heads", "patch", "image", "merge",
-                                  "window", "positions", "deepstack", "queries"}) {
+                                  "window", "positions", "deepstack", "queries", "adapter"}) {
               if (g.contains(k))
                 fail(field.value.Mark(),
                      fmt::format("'{}' in 'projector' of {} needs 'encoder'", k, where()));

@@ -462,7 +462,10 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
   std::string type = text("clip.projector_type");
   if (type.empty()) type = text("clip.vision.projector_type");
   VisionEncoder e;
-  if (!parse_vision_encoder_kind(type, e.kind)) return std::nullopt;
+  // mlp_siglip is vramplan's name for an "mlp" file of moondream2's layout, not a projector type.
+  if (!parse_vision_encoder_kind(type, e.kind) || e.kind == VisionEncoderKind::mlp_siglip) {
+    return std::nullopt;
+  }
   const bool qwen = e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen3vl;
   // The builder's layout: gemma3 (SigLIP) with a patch bias and a post-LN, and an F16 or
   // BF16 projection (its transposed copy is in the compute buffer); llava's CLIP with a class
@@ -511,10 +514,34 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
       return std::nullopt;
     }
   } else if (e.kind == VisionEncoderKind::mlp) {
-    if (!has("v.class_embd") || !has("v.pre_ln.weight") || has("v.post_ln.weight") ||
-        has("v.patch_embd.bias") || f.find("clip.vision.feature_layer") != nullptr) {
+    // llava's CLIP layout, or moondream2's SigLIP one (mlp_siglip: no class embedding or
+    // pre-LN, a patch bias and a post-LN, the MLP's hidden width from mm.0).
+    const GgufTensor* mm0 = f.find_tensor("mm.0.weight");
+    if (!has("v.class_embd") && !has("v.pre_ln.weight") && has("v.post_ln.weight") &&
+        has("v.patch_embd.bias") && mm0 != nullptr && has("mm.2.weight") &&
+        f.find("clip.vision.feature_layer") == nullptr) {
+      if (mm0->info.ne[1] < 1 || mm0->info.ne[1] > 262144) return std::nullopt;
+      e.kind = VisionEncoderKind::mlp_siglip;
+      e.adapter = static_cast<std::int32_t>(mm0->info.ne[1]);
+    } else if (!has("v.class_embd") || !has("v.pre_ln.weight") || has("v.post_ln.weight") ||
+               has("v.patch_embd.bias") || f.find("clip.vision.feature_layer") != nullptr) {
       return std::nullopt;
     }
+  } else if (e.kind == VisionEncoderKind::llama4) {
+    // Llama 4 as conversion/llama4.py writes it: a linear (2-D) patch embedding, class
+    // embedding, learned positions, pre- and post-LN, biased Q/K/V and FFN without gate or
+    // norms; the pixel-shuffle MLP (its width from mm.model.mlp.1) and mm.model.fc.
+    const GgufTensor* mlp1 = f.find_tensor("mm.model.mlp.1.weight");
+    const std::optional<std::int64_t> merge = number("clip.vision.projector.scale_factor");
+    if (!merge || *merge < 1 || *merge > 64 || mlp1 == nullptr || !has("mm.model.mlp.2.weight") ||
+        !has("mm.model.fc.weight") || !has("v.class_embd") || !has("v.position_embd.weight") ||
+        !has("v.pre_ln.weight") || !has("v.post_ln.weight") || !has("v.blk.0.attn_q.bias") ||
+        has("v.blk.0.attn_q_norm.weight") || !has("v.blk.0.ffn_up.bias") ||
+        has("v.blk.0.ffn_gate.weight") || mlp1->info.ne[1] < 1 || mlp1->info.ne[1] > 262144) {
+      return std::nullopt;
+    }
+    e.merge = static_cast<std::int32_t>(*merge);
+    e.adapter = static_cast<std::int32_t>(mlp1->info.ne[1]);
   } else {
     // Qwen2.5-VL: separate biased Q/K/V, a biased SwiGLU FFN, RMS norms without bias, no
     // patch bias or positions. Qwen3-VL: fused biased QKV, a biased FFN without gate,
@@ -558,6 +585,11 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
     if (e.patch > 1024) return std::nullopt;
     e.image = 46 * e.patch * e.merge;
     if (e.layers > 256) return std::nullopt;
+  }
+  if (e.kind == VisionEncoderKind::llama4) {
+    // The pixel shuffle feeds merge x merge patches to mm.model.mlp.1 (ggml_mul_mat asserts).
+    const std::int64_t in = f.find_tensor("mm.model.mlp.1.weight")->info.ne[0];
+    if (in != std::int64_t{e.width} * e.merge * e.merge) return std::nullopt;
   }
   if (e.kind == VisionEncoderKind::qwen25vl) {
     const std::optional<std::int64_t> window = number("clip.vision.n_wa_pattern");

@@ -70,6 +70,9 @@ void write_entry(std::string& out, const CatalogEntry& e) {
       if (c->queries != 64) {
         out += fmt::format("    e.projector->encoder->queries = {};\n", c->queries);
       }
+      if (c->adapter != 0) {
+        out += fmt::format("    e.projector->encoder->adapter = {};\n", c->adapter);
+      }
     }
   }
   out += fmt::format("    e.notes = {};\n    e.source = {};\n", cpp_literal(e.notes),

@@ -34,12 +34,13 @@ VisionEncoder encoder_of(const nlohmann::json& j) {
   e.positions = j.value("positions", 0);
   e.deepstack = j.value("deepstack", std::vector<std::int32_t>{});
   if (j.contains("queries")) e.queries = j.at("queries").get<std::int32_t>();
+  e.adapter = j.value("adapter", 0);
   return e;
 }
 
 TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
   // clip-cpu.jsonl and its siblings (one per family of encoders: clip-cpu-pixtral.jsonl,
-  // clip-cpu-minicpmv.jsonl).
+  // clip-cpu-minicpmv.jsonl, clip-cpu-llama4.jsonl, clip-cpu-moondream.jsonl).
   std::vector<std::filesystem::path> files;
   for (const auto& f : std::filesystem::directory_iterator(VRAMPLAN_CLIP_ACCURACY_DIR)) {
     const std::string name = f.path().filename().string();
@@ -48,7 +49,7 @@ TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
     }
   }
   std::sort(files.begin(), files.end());
-  ASSERT_GE(files.size(), 2U) << "cannot find the CLIP measurements";
+  ASSERT_GE(files.size(), 5U) << "cannot find the CLIP measurements";
   int lines = 0;
   std::set<std::string> kinds;
   for (const auto& path : files) {
@@ -66,9 +67,9 @@ TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
       ++lines;
     }
   }
-  EXPECT_GE(lines, 54);
-  for (const char* kind :
-       {"gemma3", "mlp", "qwen2.5vl_merger", "qwen3vl_merger", "pixtral", "resampler"}) {
+  EXPECT_GE(lines, 62);
+  for (const char* kind : {"gemma3", "mlp", "qwen2.5vl_merger", "qwen3vl_merger", "pixtral",
+                           "resampler", "llama4", "mlp_siglip"}) {
     EXPECT_EQ(kinds.count(kind), 1U) << kind;
   }
 }

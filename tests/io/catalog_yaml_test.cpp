@@ -131,10 +131,10 @@ TEST(CatalogYaml, ProjectorEncoderShape) {
   ASSERT_TRUE(entries.back().projector.has_value());
   EXPECT_EQ(entries.back().projector->encoder,
             (VisionEncoder{VisionEncoderKind::mlp, 23, 1024, 4096, 16, 14, 336, 4}));
-  EXPECT_NE(
-      error_of(replace(text, "encoder: mlp", "encoder: qwen2vl"))
-          .find("must be gemma3, mlp, qwen2.5vl_merger, qwen3vl_merger, pixtral or resampler"),
-      std::string::npos);
+  EXPECT_NE(error_of(replace(text, "encoder: mlp", "encoder: qwen2vl"))
+                .find("must be gemma3, mlp, qwen2.5vl_merger, qwen3vl_merger, pixtral, resampler, "
+                      "llama4 or mlp_siglip"),
+            std::string::npos);
   EXPECT_NE(error_of(replace(text, "image: 336", "image: 337")).find("whole number"),
             std::string::npos);
   EXPECT_NE(error_of(replace(text, "heads: 16, ", "")).find("missing required key 'heads'"),
@@ -173,6 +173,25 @@ TEST(CatalogYaml, ProjectorEncoderShape) {
   EXPECT_EQ(parse_catalog(queries, "<test>").back().projector->encoder->queries, 96);
   EXPECT_NE(error_of(replace(queries, "queries: 96", "queries: 5000")).find("queries 5000"),
             std::string::npos);
+  // llama4: the pixel shuffle's side (merge, no default) and the MLP's width (adapter), both
+  // required; mlp_siglip (moondream2) takes adapter too, and no other kind does.
+  const std::string llama4 = replace(text, "encoder: mlp", "encoder: llama4");
+  EXPECT_NE(error_of(llama4).find("missing required key 'merge'"), std::string::npos);
+  const std::string shuffled = replace(llama4, "image: 336}", "image: 336, merge: 2}");
+  EXPECT_NE(error_of(shuffled).find("adapter 0 is outside"), std::string::npos);
+  const std::string adapted = replace(shuffled, "merge: 2}", "merge: 2, adapter: 4096}");
+  ASSERT_EQ(error_of(adapted), "");
+  VisionEncoder l4{VisionEncoderKind::llama4, 23, 1024, 4096, 16, 14, 336, 2};
+  l4.adapter = 4096;
+  EXPECT_EQ(parse_catalog(adapted, "<test>").back().projector->encoder, l4);
+  // 24 patches a side are not a whole number of 5 x 5 squares.
+  EXPECT_NE(error_of(replace(adapted, "merge: 2", "merge: 5")).find("whole number of 5 x 5"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(text, "image: 336}", "image: 336, adapter: 8192}")).find("adapter"),
+            std::string::npos);
+  const std::string siglip = replace(text, "encoder: mlp", "encoder: mlp_siglip");
+  EXPECT_NE(error_of(siglip).find("adapter 0 is outside"), std::string::npos);
+  ASSERT_EQ(error_of(replace(siglip, "image: 336}", "image: 336, adapter: 8192}")), "");
 }
 
 TEST(CatalogYaml, EmptyModelListIsAllowed) {

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
@@ -736,6 +737,74 @@ TEST_F(GgufFileTest, SingleFileThatSaysItIsSplit) {
 
 // --- fuzz seed corpus -----------------------------------------------------------------------
 
+// Llama 4 (conversion/llama4.py's layout: a 2-D patch embedding, the pixel-shuffle MLP) and
+// moondream2 (create_gguf.py: an "mlp" file with a SigLIP tower, read as mlp_siglip), small.
+GgufWriter llama4_or_moondream_mmproj(bool llama4) {
+  GgufWriter m;
+  m.set_string("general.architecture", "clip");
+  m.set_string("clip.projector_type", llama4 ? "llama4" : "mlp");
+  m.set_u32("clip.vision.block_count", 3);
+  m.set_u32("clip.vision.embedding_length", 64);
+  m.set_u32("clip.vision.feed_forward_length", 128);
+  m.set_u32("clip.vision.attention.head_count", 4);
+  m.set_u32("clip.vision.patch_size", 4);
+  m.set_u32("clip.vision.image_size", 32);
+  const auto vec = [&](const std::string& t, std::int64_t n) {
+    m.add_tensor(TensorInfo{t, {n, 1, 1, 1}, GgmlType::f32});
+  };
+  const auto mat = [&](const std::string& t, std::int64_t a, std::int64_t b) {
+    m.add_tensor(TensorInfo{t, {a, b, 1, 1}, GgmlType::f16});
+  };
+  vec("v.post_ln.weight", 64);
+  if (llama4) {
+    m.set_u32("clip.vision.projector.scale_factor", 2);
+    mat("v.patch_embd.weight", 48, 64);
+    vec("v.class_embd", 64);
+    m.add_tensor(TensorInfo{"v.position_embd.weight", {64, 65, 1, 1}, GgmlType::f32});
+    vec("v.pre_ln.weight", 64);
+    vec("v.blk.0.attn_q.bias", 64);
+    vec("v.blk.0.ffn_up.bias", 128);
+    mat("mm.model.mlp.1.weight", 256, 96);
+    mat("mm.model.mlp.2.weight", 96, 96);
+    mat("mm.model.fc.weight", 96, 128);
+  } else {
+    m.add_tensor(TensorInfo{"v.patch_embd.weight", {4, 4, 3, 64}, GgmlType::f16});
+    vec("v.patch_embd.bias", 64);
+    mat("mm.0.weight", 64, 160);
+    mat("mm.2.weight", 160, 128);
+  }
+  return m;
+}
+
+std::optional<VisionEncoder> encoder_of(const GgufWriter& w) {
+  return vision_encoder_from_gguf(read_bytes(file_bytes(w)));
+}
+
+TEST(GgufVision, ReadsLlama4AndMoondream2) {
+  for (const bool llama4 : {true, false}) {
+    const std::optional<VisionEncoder> e = encoder_of(llama4_or_moondream_mmproj(llama4));
+    ASSERT_TRUE(e.has_value()) << llama4;
+    EXPECT_EQ(e->kind, llama4 ? VisionEncoderKind::llama4 : VisionEncoderKind::mlp_siglip);
+    EXPECT_EQ(e->layers, 3);
+    EXPECT_EQ(e->image, 32);  // both warm up at clip.vision.image_size
+    EXPECT_EQ(e->merge, llama4 ? 2 : 4);
+    EXPECT_EQ(e->adapter, llama4 ? 96 : 160);  // mm.model.mlp.1's / mm.0's rows
+    // llama4: mm.model.mlp.1 must take 2 x 2 patches of 64 (256), not 4 x 4; an "mlp" file
+    // with a class embedding and a post-LN is neither llava's layout nor moondream's.
+    GgufWriter broken = llama4_or_moondream_mmproj(llama4);
+    if (llama4) {
+      broken.set_u32("clip.vision.projector.scale_factor", 4);
+    } else {
+      broken.add_tensor(TensorInfo{"v.class_embd", {64, 1, 1, 1}, GgmlType::f32});
+    }
+    EXPECT_FALSE(encoder_of(broken).has_value()) << llama4;
+  }
+  // "mlp_siglip" is vramplan's name, not a projector type a file can give.
+  GgufWriter named = llama4_or_moondream_mmproj(false);
+  named.set_string("clip.projector_type", "mlp_siglip");
+  EXPECT_FALSE(encoder_of(named).has_value());
+}
+
 // Writes seed inputs for tests/fuzz/gguf_fuzz.cpp into $VRAMPLAN_GGUF_CORPUS_DIR
 // (docs/gguf.md "Fuzzing"); skipped when the variable is not set.
 TEST(GgufCorpus, WritesSeedFiles) {
@@ -912,6 +981,11 @@ TEST(GgufCorpus, WritesSeedFiles) {
     const std::string broken_bytes = file_bytes(broken);
     MemorySource broken_source(broken_bytes);
     EXPECT_FALSE(vision_encoder_from_gguf(read_gguf(broken_source, name)).has_value()) << name;
+  }
+  // Llama 4 and moondream2 (checked in GgufVision.ReadsLlama4AndMoondream2).
+  for (const bool llama4 : {true, false}) {
+    put(llama4 ? "mmproj_llama4.gguf" : "mmproj_moondream.gguf",
+        file_bytes(llama4_or_moondream_mmproj(llama4)));
   }
   EXPECT_TRUE(fs::exists(fs::path(dir) / "valid.gguf"));
 }

@@ -1,7 +1,9 @@
 #include <vramplan/io/model_loader.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -420,6 +422,67 @@ TEST_F(ModelLoader, ResamplerProjectorFileGivesItsEncoderShape) {
   with_pre_ln.add_tensor(TensorInfo{"v.pre_ln.weight", {1152, 1, 1, 1}, GgmlType::f32});
   with_pre_ln.write_sparse(mmproj);
   EXPECT_FALSE(load_model("minicpm-v:8b", catalog(), o).model.projector_encoder.has_value());
+}
+
+// Llama 4's mmproj as conversion/llama4.py writes it and moondream2's as its create_gguf.py
+// does (an "mlp" file over SigLIP) give the catalog entries' encoder shapes, the MLP widths
+// read from mm.model.mlp.1 and mm.0.
+TEST_F(ModelLoader, Llama4AndMoondreamProjectorFilesGiveTheCatalogShapes) {
+  const auto vec = [](test::GgufWriter& w, const char* t, std::int64_t n) {
+    w.add_tensor(TensorInfo{t, {n, 1, 1, 1}, GgmlType::f32});
+  };
+  const auto mat = [](test::GgufWriter& w, const char* t, std::int64_t a, std::int64_t b) {
+    w.add_tensor(TensorInfo{t, {a, b, 1, 1}, GgmlType::f16});
+  };
+  const auto keys = [](test::GgufWriter& w, const char* type, std::uint32_t layers,
+                       std::uint32_t width, std::uint32_t ffn, std::uint32_t image) {
+    w.set_string("general.architecture", "clip");
+    w.set_string("clip.projector_type", type);
+    w.set_u32("clip.vision.block_count", layers);
+    w.set_u32("clip.vision.embedding_length", width);
+    w.set_u32("clip.vision.feed_forward_length", ffn);
+    w.set_u32("clip.vision.attention.head_count", 16);
+    w.set_u32("clip.vision.patch_size", 14);
+    w.set_u32("clip.vision.image_size", image);
+  };
+  LoadOptions o = options();
+  test::GgufWriter l4;
+  keys(l4, "llama4", 34, 1408, 5632, 336);
+  l4.set_u32("clip.vision.projector.scale_factor", 2);
+  mat(l4, "v.patch_embd.weight", 588, 1408);
+  vec(l4, "v.class_embd", 1408);
+  l4.add_tensor(TensorInfo{"v.position_embd.weight", {1408, 577, 1, 1}, GgmlType::f32});
+  for (const char* t : {"v.pre_ln.weight", "v.post_ln.weight", "v.blk.0.attn_q.bias"}) {
+    vec(l4, t, 1408);
+  }
+  vec(l4, "v.blk.0.ffn_up.bias", 5632);
+  mat(l4, "mm.model.mlp.1.weight", 5632, 4096);
+  mat(l4, "mm.model.mlp.2.weight", 4096, 4096);
+  mat(l4, "mm.model.fc.weight", 4096, 5120);
+  o.mmproj = (dir_ / "mmproj-llama4.gguf").string();
+  l4.write_sparse(o.mmproj);
+  const std::optional<VisionEncoder> scout =
+      load_model("llama4:scout", catalog(), options()).model.projector_encoder;
+  ASSERT_TRUE(scout.has_value());
+  EXPECT_EQ(scout->kind, VisionEncoderKind::llama4);
+  EXPECT_EQ(load_model("llama4:scout", catalog(), o).model.projector_encoder, scout);
+
+  test::GgufWriter md;
+  keys(md, "mlp", 28, 1152, 4304, 378);
+  md.set_bool("clip.has_llava_projector", true);
+  mat(md, "mm.0.weight", 1152, 8192);
+  mat(md, "mm.2.weight", 8192, 2048);
+  md.add_tensor(TensorInfo{"v.patch_embd.weight", {14, 14, 3, 1152}, GgmlType::f16});
+  for (const char* t : {"v.patch_embd.bias", "v.post_ln.weight", "v.post_ln.bias"}) {
+    vec(md, t, 1152);
+  }
+  o.mmproj = (dir_ / "mmproj-moondream2.gguf").string();
+  md.write_sparse(o.mmproj);
+  const std::optional<VisionEncoder> moondream =
+      load_model("moondream:1.8b", catalog(), options()).model.projector_encoder;
+  ASSERT_TRUE(moondream.has_value());
+  EXPECT_EQ(moondream->kind, VisionEncoderKind::mlp_siglip);
+  EXPECT_EQ(load_model("moondream:1.8b", catalog(), o).model.projector_encoder, moondream);
 }
 
 }  // namespace

@@ -122,6 +122,29 @@ TEST(Estimate, ProjectorEncoderComputeGoesWithTheProjector) {
             plain.host().compute + clip_compute_buffer(clip, m.spec.n_embd, true, 32));
 }
 
+// Llama 4's encoder heads are 88 wide, a size CUDA's flash attention lacks: clip's warm-up
+// falls back to none there (flash attention "auto"), and to nothing on the CPU.
+TEST(Estimate, Llama4EncoderRunsWithoutFlashAttentionOnCuda) {
+  Model m = test::simple_model(test::llama31_8b());
+  m.projector = 1'746'748'416;
+  VisionEncoder vit{VisionEncoderKind::llama4, 34, 1408, 5632, 16, 14, 336, 2};
+  vit.adapter = 4096;
+  EXPECT_FALSE(cuda_flash_attn_takes(vit));
+  m.projector_encoder = vit;
+  const Estimate gpu =
+      estimate(m, engine(EngineId::llamacpp), Backend::cuda, config(8192, 1, 33), {16 * gib});
+  m.projector_encoder.reset();
+  const Estimate plain =
+      estimate(m, engine(EngineId::llamacpp), Backend::cuda, config(8192, 1, 33), {16 * gib});
+  EXPECT_EQ(gpu.devices[0].compute,
+            plain.devices[0].compute + clip_compute_buffer(vit, m.spec.n_embd, false, 128));
+  EXPECT_LT(clip_compute_buffer(vit, m.spec.n_embd, true, 128),
+            clip_compute_buffer(vit, m.spec.n_embd, false, 128));
+  // The same tower with 64-wide heads keeps flash attention.
+  vit.heads = 22;
+  EXPECT_TRUE(cuda_flash_attn_takes(vit));
+}
+
 TEST(Estimate, FullOffloadKeepsOnlyTheInputLayerOnTheHost) {
   const Model m = test::simple_model(test::llama31_8b());
   const Estimate e =

@@ -314,6 +314,103 @@ def qwen3vl(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patc
     k("clip.vision.spatial_merge_size", T_U32, 2)
 
 
+def llama4(t, k, text_embd, n_embd=1408, n_ff=5632, n_layer=34, n_head=16, patch=14, image=336,
+           merge=2, adapter=4096):
+    # Llama 4's vision tower as the pinned convert_hf_to_gguf.py writes it (conversion/llama4.py,
+    # Llama4VisionModel): the unfold convolution as a linear patch embedding (2-D,
+    # [3 * patch * patch, n_embd], F16 by MmprojModel.tensor_force_quant), a class embedding,
+    # learned positions (F32: V_ENC_EMBD_POS), pre- and post-LN, biased Q/K/V/out and FFN,
+    # LayerNorms; the pixel-shuffle MLP mm.model.mlp.1 / .2 (no biases, projector_input_dim =
+    # projector_output_dim = `adapter`) and the projector mm.model.fc to the text width;
+    # clip.vision.projector.scale_factor = 1 / pixel_shuffle_ratio (clip.cpp
+    # PROJECTOR_TYPE_LLAMA4, models/llama4.cpp: warm-up at image_size).
+    SHAPE.update(kind="llama4", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=merge, adapter=adapter, out=text_embd)
+    t("v.patch_embd.weight", [3 * patch * patch, n_embd], F16)
+    t("v.class_embd", [n_embd], F32)
+    t("v.position_embd.weight", [n_embd, (image // patch) ** 2 + 1], F32)
+    for name in ("pre_ln", "post_ln"):
+        t(f"v.{name}.weight", [n_embd], F32)
+        t(f"v.{name}.bias", [n_embd], F32)
+    for il in range(n_layer):
+        p = f"v.blk.{il}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            t(p + name + ".weight", [n_embd, n_embd], F16)
+            t(p + name + ".bias", [n_embd], F32)
+        for name in ("ln1", "ln2"):
+            t(p + name + ".weight", [n_embd], F32)
+            t(p + name + ".bias", [n_embd], F32)
+        t(p + "ffn_up.weight", [n_embd, n_ff], F16)
+        t(p + "ffn_up.bias", [n_ff], F32)
+        t(p + "ffn_down.weight", [n_ff, n_embd], F16)
+        t(p + "ffn_down.bias", [n_embd], F32)
+    t("mm.model.mlp.1.weight", [n_embd * merge * merge, adapter], F16)
+    t("mm.model.mlp.2.weight", [adapter, adapter], F16)
+    t("mm.model.fc.weight", [adapter, text_embd], F16)
+    k("clip.projector_type", T_STRING, "llama4")
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.use_gelu", T_BOOL, True)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, text_embd)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-5)
+    k("clip.vision.projector.scale_factor", T_U32, merge)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+
+
+def moondream(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch=14,
+              image=378, adapter=8192):
+    # moondream2 as vikhyat/moondream create_gguf.py @bdefcdd2 writes its mmproj: projector
+    # type "mlp" with a SigLIP tower (no class embedding, no pre-LN, a patch bias, F16
+    # positions, post-LN), the last block written twice (block_count n_layer + 1: llava.cpp
+    # runs all but the last), ffn_up / ffn_down named the other way round (clip.cpp swaps
+    # them back: is_ffn_swapped), and the MLP mm.0 / mm.2 with biases, `adapter` wide.
+    SHAPE.update(kind="mlp_siglip", layers=n_layer + 1, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=4, adapter=adapter, out=text_embd)
+    t("mm.0.weight", [n_embd, adapter], F16)
+    t("mm.0.bias", [adapter], F32)
+    t("mm.2.weight", [adapter, text_embd], F16)
+    t("mm.2.bias", [text_embd], F32)
+    t("v.position_embd.weight", [n_embd, (image // patch) ** 2], F16)
+    t("v.patch_embd.weight", [patch, patch, 3, n_embd], F16)
+    t("v.patch_embd.bias", [n_embd], F32)
+    t("v.post_ln.weight", [n_embd], F32)
+    t("v.post_ln.bias", [n_embd], F32)
+    for il in range(n_layer + 1):
+        p = f"v.blk.{il}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            t(p + name + ".weight", [n_embd, n_embd], F16)
+            t(p + name + ".bias", [n_embd], F32)
+        t(p + "ln1.weight", [n_embd], F32)
+        t(p + "ln1.bias", [n_embd], F32)
+        t(p + "ffn_down.weight", [n_embd, n_ff], F16)  # fc1
+        t(p + "ffn_down.bias", [n_ff], F32)
+        t(p + "ffn_up.weight", [n_ff, n_embd], F16)  # fc2
+        t(p + "ffn_up.bias", [n_embd], F32)
+        t(p + "ln2.weight", [n_embd], F32)
+        t(p + "ln2.bias", [n_embd], F32)
+    k("clip.has_text_encoder", T_BOOL, False)
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.has_llava_projector", T_BOOL, True)
+    k("clip.projector_type", T_STRING, "mlp")
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.projection_dim", T_U32, text_embd)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
+    k("clip.vision.block_count", T_U32, n_layer + 1)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    k("clip.use_gelu", T_BOOL, True)
+
+
 PRESETS = {
     "gemma3-4b": lambda t, k: gemma3(t, k, 2560),
     "gemma3-12b": lambda t, k: gemma3(t, k, 3840),
@@ -361,6 +458,16 @@ PRESETS = {
                                           n_head=4, deepstack=(1, 3)),
     "qwen3vl-nodeepstack": lambda t, k: qwen3vl(t, k, 512, n_embd=256, n_ff=1024, n_layer=3,
                                                 n_head=4, deepstack=(), n_pos=8464),
+    # Llama 4 Scout / Maverick (the same tower; text 5120) and a small shape (3 blocks, a
+    # 4 x 4 pixel shuffle, a narrower MLP).
+    "llama4-scout": lambda t, k: llama4(t, k, 5120),
+    "llama4-small": lambda t, k: llama4(t, k, 512, n_embd=256, n_ff=1024, n_layer=3, n_head=4,
+                                        patch=16, image=256, merge=4, adapter=768),
+    # moondream2 (create_gguf.py: SigLIP at 378 px, 27 + 1 blocks, MLP 1152 -> 8192 -> 2048)
+    # and a small shape.
+    "moondream2": lambda t, k: moondream(t, k, 2048),
+    "moondream-small": lambda t, k: moondream(t, k, 512, n_embd=256, n_ff=640, n_layer=3,
+                                              n_head=4, patch=16, image=224, adapter=1024),
 }
 SHAPE = {}
 
