@@ -390,13 +390,6 @@ class Checker {
     }
   }
 
-  static bool gpus_within(const Estimate& est, const std::vector<Bytes>& gpus, Bytes margin) {
-    for (std::size_t i = 0; i < gpus.size(); ++i) {
-      if (checked_add(est.devices[i].total(), margin, "a GPU's use") > gpus[i]) return false;
-    }
-    return true;
-  }
-
   // The free memory llama.cpp's --fit keeps on each GPU `model` is placed on: -fitt's value
   // (one value is every GPU's), else Ollama's target for an offloaded vision projector, else
   // the engine's default.
@@ -417,7 +410,7 @@ class Checker {
     return margins;
   }
 
-  // Whether every GPU keeps its --fit margin free.
+  // Whether every GPU keeps its margin free (all zero: whether it fits at all).
   static bool within_fit(const Estimate& est, const std::vector<Bytes>& gpus,
                          const std::vector<Bytes>& margins) {
     for (std::size_t i = 0; i < gpus.size(); ++i) {
@@ -539,8 +532,9 @@ class Checker {
 
     const std::vector<Bytes> margins = fit_margins(model, k, place_on);
     bool fit_ends = false;
+    std::optional<Estimate> as_is;  // the estimate of `c` when the context step made one
     if (llama_server && k.fit && !own_ctx && !k.ctx) {
-      const Estimate at_max = estimate_one(model, eng, c, place_on);
+      Estimate at_max = estimate_one(model, eng, c, place_on);
       const auto shorter = shorter_context(model, k, at_max, k.gpu_layers.value_or(-1), place_on,
                                            margins, [&](std::int64_t ctx) {
                                              Config x = c;
@@ -551,17 +545,19 @@ class Checker {
         run.ctx_shortened_from = c.ctx;
         set_ctx(c, shorter->ctx);
         fit_ends = shorter->fit_ends;
+      } else {
+        as_is = std::move(at_max);
       }
     }
+    run.estimate = as_is ? std::move(*as_is) : estimate_one(model, eng, c, place_on);
 
     if (pinned || fit_ends) {
-      run.estimate = estimate_one(model, eng, c, place_on);
-      m.verdict =
-          gpus_within(run.estimate, place_on, 0) ? CheckVerdict::fits : CheckVerdict::out_of_memory;
+      m.verdict = within_fit(run.estimate, place_on, std::vector<Bytes>(place_on.size(), 0))
+                      ? CheckVerdict::fits
+                      : CheckVerdict::out_of_memory;
     } else {
       // llama.cpp's --fit (Ollama 0.30+ and llama-server): every layer if that leaves its
       // margin free on each GPU, else as many as do.
-      run.estimate = estimate_one(model, eng, c, place_on);
       const std::int32_t n_block = model.spec.n_layer;
       const bool experts_movable =
           eng.expert_offload && model.spec.moe.present() && !k.cpu_moe && n_block > 0;
