@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <vramplan/bytes.hpp>
@@ -125,6 +126,12 @@ struct CheckRequest {
 // A model's name with its quantization when the name does not end in it ("llama3.1-8b Q3_K_M"):
 // how a smaller-quantization fix names the model (SettingChange::value).
 [[nodiscard]] std::string quantized_name(const Model& model);
+
+// llama-server's -fitt / LLAMA_ARG_FIT_TARGET: MiB per GPU, separated by ',' or '/', one value
+// for every GPU (llama.cpp common/arg.cpp); the margins in bytes, at most 15 (llama.cpp refuses
+// llama_max_devices() values or more), each at most 2^40 MiB. nullopt when llama-server would
+// refuse the text.
+[[nodiscard]] std::optional<std::vector<Bytes>> parse_fit_target(std::string_view text);
 
 // A vLLM deployment's settings as vLLM's request (no GPUs): what a vLLM service of a compose file
 // runs with beside others (model_set.hpp).

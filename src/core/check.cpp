@@ -88,31 +88,6 @@ std::int32_t to_int32(std::int64_t value) {
 // --fit-ctx's value that never shortens a context (llama.cpp's UINT32_MAX).
 constexpr std::int64_t no_shortening = std::numeric_limits<std::uint32_t>::max();
 
-// -fitt / LLAMA_ARG_FIT_TARGET: MiB per GPU, separated by ',' or '/'; one value is every GPU's
-// (llama.cpp common/arg.cpp). nullopt when llama-server would refuse it.
-std::optional<std::vector<Bytes>> parse_fit_target(std::string_view text) {
-  constexpr std::size_t max_devices = 16;  // llama_max_devices()
-  constexpr std::int64_t max_mib = std::int64_t{1} << 40;
-  std::vector<Bytes> out;
-  std::size_t at = 0;
-  while (at <= text.size()) {
-    const std::size_t end = std::min(text.find_first_of(",/", at), text.size());
-    const std::string_view item = text.substr(at, end - at);
-    if (!item.empty()) {
-      std::int64_t mib = 0;
-      for (const char c : item) {
-        if (c < '0' || c > '9' || mib > max_mib) return std::nullopt;
-        mib = mib * 10 + (c - '0');
-      }
-      if (mib > max_mib || out.size() + 1 >= max_devices) return std::nullopt;
-      out.push_back(mib * 1024 * 1024);
-    }
-    at = end + 1;
-  }
-  if (out.empty()) return std::nullopt;
-  return out;
-}
-
 std::optional<GgmlType> kv_type_of(const SettingValue& v) {
   const std::optional<GgmlType> type = parse_ggml_type(v.text);
   if (!type || !is_kv_cache_type(*type)) return std::nullopt;
@@ -236,6 +211,29 @@ VllmRequest vllm_settings(const Knobs& k) {
 }
 
 }  // namespace
+
+std::optional<std::vector<Bytes>> parse_fit_target(std::string_view text) {
+  constexpr std::size_t max_devices = 16;  // llama_max_devices()
+  constexpr std::int64_t max_mib = std::int64_t{1} << 40;
+  std::vector<Bytes> out;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const std::size_t end = std::min(text.find_first_of(",/", at), text.size());
+    const std::string_view item = text.substr(at, end - at);
+    if (!item.empty()) {
+      std::int64_t mebibytes = 0;
+      for (const char c : item) {
+        if (c < '0' || c > '9' || mebibytes > max_mib) return std::nullopt;
+        mebibytes = mebibytes * 10 + (c - '0');
+      }
+      if (mebibytes > max_mib || out.size() + 1 >= max_devices) return std::nullopt;
+      out.push_back(mebibytes * mib);
+    }
+    at = end + 1;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
 
 VllmRequest vllm_request_of(const Deployment& deployment) {
   return vllm_settings(read_knobs(deployment, CheckRequest{}));

@@ -27,6 +27,16 @@ void interpret_all(DeploymentInput in) {
     if (d.settings.size() > in.environment.size() + in.args.size() + in.parameters.size()) {
       std::abort();
     }
+    // check's reading of -fitt: a few bounded margins or a refusal.
+    for (const SettingValue& v : d.settings) {
+      if (v.setting != EngineSetting::fit_target) continue;
+      if (const auto margins = parse_fit_target(v.text)) {
+        if (margins->empty() || margins->size() > 15) std::abort();
+        for (const Bytes m : *margins) {
+          if (m < 0 || m > (Bytes{1} << 60)) std::abort();
+        }
+      }
+    }
   }
 }
 

@@ -352,6 +352,25 @@ TEST(Check, OllamaKeepsTheProjectorsFitTargetFree) {
   EXPECT_EQ(own.models.at(0).gpu_layers, own.models[0].total_layers);
 }
 
+// -fitt's text as llama-server reads it (common/arg.cpp): MiB per GPU, ',' or '/' between
+// them, fewer than llama_max_devices() (16) values.
+TEST(Check, FitTargetReadsLikeLlamaServer) {
+  EXPECT_EQ(parse_fit_target("1024"), std::optional(std::vector<Bytes>{gib}));
+  EXPECT_EQ(parse_fit_target("512,2048/0"),
+            std::optional(std::vector<Bytes>{512 * mib, 2 * gib, 0}));
+  std::string fifteen = "1";
+  for (int i = 1; i < 15; ++i) fifteen += ",1";
+  ASSERT_TRUE(parse_fit_target(fifteen));
+  EXPECT_EQ(parse_fit_target(fifteen)->size(), 15U);
+  EXPECT_FALSE(parse_fit_target(fifteen + ",1"));
+  const std::int64_t most = std::int64_t{1} << 40;
+  EXPECT_EQ(parse_fit_target(std::to_string(most)), std::optional(std::vector<Bytes>{most * mib}));
+  EXPECT_FALSE(parse_fit_target(std::to_string(most + 1)));
+  EXPECT_FALSE(parse_fit_target("99999999999999999999999999"));
+  for (const char* bad : {"", ",", "-1", "1 ", "1k", "0x10"})
+    EXPECT_FALSE(parse_fit_target(bad)) << bad;
+}
+
 // llama-server offloads the projector to the first GPU whatever -ngl says, unless
 // --no-mmproj-offload (tools/server/server-context.cpp: mparams.use_gpu = mmproj_use_gpu).
 TEST(Check, LlamaServerOffloadsTheProjectorUnlessToldNot) {
