@@ -26,7 +26,7 @@ FAMILY = {  # the catalog model's role in the grid
     "deepseek2": "deepseek2 (MLA + MoE)", "gpt-oss": "gpt-oss (SWA + MoE)",
     "gemma3n": "gemma3n (closed form; a named gap)",
     "qwen3next": "qwen3next (closed form; a named gap)",
-    "granitehybrid": "granitehybrid (closed form; a named gap)",
+    "granitehybrid": "granitehybrid (Mamba2 hybrid)",
 }
 
 

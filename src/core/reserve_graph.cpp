@@ -22,6 +22,13 @@ using graph::Graph;
 using graph::Op;
 using graph::TensorId;
 
+// graph::Op has no SSM_CONV or SSM_SCAN. To the allocator both are ops that never run in place
+// (ggml_op_can_inplace), like a matrix product, which is what the builder records them as;
+// only the scheduler replay would tell them apart, and it never runs on a hybrid's graph (the
+// backends' rules for them are not modelled: estimate.cpp, planner.cpp).
+constexpr Op kSsmConv = Op::mul_mat;
+constexpr Op kSsmScan = Op::mul_mat;
+
 // The builder's view of a family's descriptor (architecture.hpp): how its layer differs
 // from the llama block.
 struct Traits {
@@ -40,7 +47,9 @@ struct Traits {
   enum class Ffn { swiglu, fused_swiglu, gelu, moe, moe_oai } ffn = Ffn::swiglu;
   bool mla = false;              // multi-head latent attention, absorbed k_b
   bool moe_weights_norm = true;  // softmax gating: the k weights divided by their sum
-  GraphRules g;                  // scaling, soft-capping, op order, outputs
+  // Mamba2 mixers in the recurrent blocks, hybrid memory (granitehybrid).
+  bool mamba2 = false;
+  GraphRules g;  // scaling, soft-capping, op order, outputs
 };
 
 Traits::Ffn ffn_kind(const Architecture& a, bool routed) {
@@ -56,13 +65,33 @@ Traits::Ffn ffn_kind(const Architecture& a, bool routed) {
   return Traits::Ffn::swiglu;
 }
 
+// A hybrid of Mamba2 and attention blocks the builder covers (granite-hybrid.cpp's checks):
+// every recurrent block without KV heads and every other one with them, whole SSM heads and
+// groups, a convolution of at least one column.
+bool mamba2_shape(const ModelSpec& spec) {
+  const Recurrent& r = spec.recurrent;
+  if (r.layers.size() != static_cast<std::size_t>(spec.n_layer) || r.conv_kernel < 1 ||
+      r.inner_size <= 0 || r.state_size <= 0 || r.group_count <= 0 || r.time_step_rank <= 0 ||
+      r.inner_size % r.time_step_rank != 0 || r.inner_size % r.group_count != 0) {
+    return false;
+  }
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    if (r.layers[static_cast<std::size_t>(il)] == (spec.n_head_kv_at(il) > 0)) return false;
+  }
+  return true;
+}
+
 // The traits of a model whose graph is rebuilt: its family's graph was checked for the
-// model's shape (dense or routed experts, extras, sliding window), and the shape is one the
-// builder covers. nullopt otherwise.
+// model's shape (dense or routed experts, extras, sliding window, Mamba2 blocks), and the
+// shape is one the builder covers. nullopt otherwise.
 std::optional<Traits> traits(const ModelSpec& spec) {
-  if (!spec.causal || !spec.recurrent.layers.empty() || spec.n_nextn > 0) return std::nullopt;
+  if (!spec.causal || spec.n_nextn > 0) return std::nullopt;
   const Architecture& a = architecture(spec.arch);
   const GraphRules& g = a.graph;
+  const bool mamba2 = !spec.recurrent.layers.empty();
+  // A family with a Mamba2 mixer whose dense graph was checked is checked with it
+  // (granitehybrid, the one such family).
+  if (mamba2 && !(a.mamba2_mixer && mamba2_shape(spec))) return std::nullopt;
   const Moe& m = spec.moe;
   if (m.present() ? !g.moe : !g.dense) return std::nullopt;
   if (spec.swa.window > 0 && !g.swa) return std::nullopt;
@@ -85,6 +114,7 @@ std::optional<Traits> traits(const ModelSpec& spec) {
                 .ffn = ffn_kind(a, m.present()),
                 .mla = a.qkv == Qkv::mla,
                 .moe_weights_norm = a.routing == Routing::softmax_norm,
+                .mamba2 = mamba2,
                 .g = g};
 }
 
@@ -135,12 +165,17 @@ class Builder {
     // other input enters at its first use (created lazily below).
     tokens_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
     g_.input(Elem::f32, {spec_.n_embd, n_t_, 1, 1});
-    if (rot_k_) k_rot(cache_of(0));
-    pos_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
+    // A hybrid's first block is a Mamba2 one: its K rotation matrix and positions enter at
+    // its first attention block (pos()).
+    if (!t_.mamba2) {
+      if (rot_k_) k_rot(cache_of(0));
+      pos_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
+    }
 
     const Graph::Shape embd{spec_.n_embd, n_t_, 1, 1};
     TensorId x = g_.op(Op::get_rows, Elem::f32, embd, {w("token_embd.weight"), tokens_});
     if (t_.g.scale_embd) x = g_.op(Op::scale, Elem::f32, embd, {x});
+    expanded(0);
     for (il_ = 0; il_ < spec_.n_layer; ++il_) x = layer(il_, x);
     if (with_output) {
       g_.mark_head();
@@ -234,6 +269,7 @@ class Builder {
                 {c.cells, n_t_ / n_stream_, 1, n_stream_});
   }
   TensorId out_ids() { return lazy(out_ids_, Elem::i32, {n_out_, 1, 1, 1}); }
+  TensorId pos() { return lazy(pos_, Elem::i32, {n_t_, 1, 1, 1}); }
 
   std::int64_t n_head_kv(std::int32_t il) const { return attention_of(il).k_width / head_k_; }
   std::int64_t widest_v() const { return widest_v_; }
@@ -287,7 +323,7 @@ class Builder {
     if (roped && t_.qk_norm_full) t = norm(t);
     t = g_.view(t, {head, heads, n_t_, 1});
     if (roped && t_.qk_norm) t = norm(t);
-    if (roped) t = g_.op(Op::rope, Elem::f32, {head, heads, n_t_, 1}, {t, pos_});
+    if (roped) t = g_.op(Op::rope, Elem::f32, {head, heads, n_t_, 1}, {t, pos()});
     if (scaled) t = g_.op(Op::scale, Elem::f32, {head, heads, n_t_, 1}, {t});
     if (rot >= 0) t = rotate(t, rot, rot_size);
     return t;
@@ -406,6 +442,8 @@ class Builder {
       const TensorId perm = g_.view(kqv, {head_v_, n_head, n_ts, n_stream_}, false);
       out = g_.op(Op::cont, Elem::f32, {head_v_ * n_head, n_t_, 1, 1}, {perm});
     }
+    // build_attn_mha ends in an expand of its output.
+    expanded(il + 1);
     if (rot_v_) out = rotate(out, v_rot(kv), 64);
     return project(out, spec_.n_embd, t_.out_bias, "attn_output.weight");
   }
@@ -472,9 +510,145 @@ class Builder {
     return project(out, spec_.n_embd, false, "attn_output.weight");
   }
 
+  bool recurrent(std::int32_t il) const {
+    return t_.mamba2 && il < spec_.n_layer && spec_.recurrent.layers[static_cast<std::size_t>(il)];
+  }
+
+  // Called where llama.cpp's graph code last called ggml_build_forward_expand before block il
+  // (after the embeddings; after an attention block's build_attn_mha, which expands its
+  // output; after a Mamba2 block's state stores). Nodes enter ggml's graph in the
+  // depth-first order of those calls, and a Mamba2 block's first expands (its conv state's
+  // build_rs) read nothing of the block before it: their nodes come before everything of the
+  // previous block that no expand has reached yet (its output, FFN and residuals). The conv
+  // state's reshape comes with them: the concat that reads it visits it first.
+  void expanded(std::int32_t il) {
+    if (!recurrent(il)) return;
+    conv_state_ = state_tensor(il, conv_width());
+    const TensorId rows = g_.op(Op::get_rows, Elem::f32, {conv_width(), n_seqs(), 1, 1},
+                                {conv_state_, s_copy_main()});
+    copy_extra_states(conv_state_, conv_width());
+    const Recurrent& r = spec_.recurrent;
+    conv_rows_ = g_.view(rows, {r.conv_kernel - 1, xbc_width(), n_seqs(), 1});
+  }
+
+  std::int64_t n_seqs() const { return std::max<std::int64_t>(1, p_.n_seq); }
+  // Mamba2's widths (llama-hparams.cpp n_embd_r, n_embd_s; granite-hybrid.cpp).
+  std::int64_t xbc_width() const {
+    const Recurrent& r = spec_.recurrent;
+    return r.inner_size + 2 * std::int64_t{r.group_count} * r.state_size;
+  }
+  std::int64_t conv_width() const { return (spec_.recurrent.conv_kernel - 1) * xbc_width(); }
+  std::int64_t ssm_width() const { return spec_.recurrent.state_size * spec_.recurrent.inner_size; }
+
+  // llm_graph_context::build_rs (src/llama-graph.cpp) over one state of block il, `width` f32
+  // per cell, in three steps: the state (an external) with its zeroed cell (scale_inplace of
+  // a view of it: no memory of the graph's); the ubatch's sequences' states gathered
+  // (get_rows by s_copy_main; the Mamba2 scan gathers its own); the other cells' states
+  // copied (n_rs - n_seqs rows, none at reserve: llama_memory_recurrent's full context has
+  // one cell per sequence, n_rs = n_seq_max).
+  TensorId state_tensor(std::int32_t il, std::int64_t width) {
+    const TensorId state = external(
+        graph::Memory::cache, il,
+        checked_mul(checked_mul(width, n_seqs(), "the compute buffer"), 4, "the compute buffer"));
+    g_.store({state});
+    // build_rs_inp_impl: one i32 per cell; it and its views enter at their first use.
+    if (s_copy_ < 0) s_copy_ = g_.input(Elem::i32, {n_seqs(), 1, 1, 1});
+    return state;
+  }
+  TensorId s_copy_main() {
+    if (s_copy_main_ < 0) s_copy_main_ = g_.view_of(s_copy_, {n_seqs(), 1, 1, 1});
+    return s_copy_main_;
+  }
+  void copy_extra_states(TensorId state, std::int64_t width) {
+    if (s_copy_extra_ < 0) s_copy_extra_ = g_.view_of(s_copy_, {0, 1, 1, 1});
+    const TensorId extra = g_.op(Op::get_rows, Elem::f32, {width, 0, 1, 1}, {state, s_copy_extra_});
+    g_.store({extra, state});
+  }
+
+  // llm_build_mamba_base::build_mamba2_layer (src/models/mamba-base.cpp), with
+  // n_rs_seq 0 (one state per sequence): the in-projection split into z, xBC and dt; xBC
+  // appended to the conv state (concat of its transpose), the new conv state stored, the
+  // convolution, its bias and SiLU; dt made contiguous plus its bias; the scan over the
+  // gathered SSM states (y and the final states in one tensor), the states stored; y plus
+  // x times D, gated by z (SwiGLU), the grouped RMS norm, the out-projection. The conv
+  // state's build_rs came earlier (expanded()).
+  TensorId mamba2_mixer(std::int32_t il, TensorId cur) {
+    const Recurrent& r = spec_.recurrent;
+    const std::int64_t d_conv = r.conv_kernel;
+    const std::int64_t d_inner = r.inner_size;
+    const std::int64_t d_state = r.state_size;
+    const std::int64_t n_group = r.group_count;
+    const std::int64_t n_head = r.time_step_rank;
+    const std::int64_t head_dim = d_inner / n_head;
+    const std::int64_t n_seq = n_seqs();
+    const std::int64_t n_st = n_t_ / n_seq;
+    const std::int64_t d_xbc = xbc_width();
+    const std::int64_t d_in = 2 * d_inner + 2 * n_group * d_state + n_head;
+    const Bytes row = d_in * 4;  // one token's row of the in-projection
+
+    const TensorId conv = conv_rows_;
+    const TensorId zx =
+        g_.op(Op::mul_mat, Elem::f32, {d_in, n_t_, 1, 1}, {w("ssm_in.weight"), cur});
+    const TensorId zx3 = g_.view(zx, {d_in, n_st, n_seq, 1});
+    // xBC transposed and appended to the conv state: [d_conv - 1 + n_st, d_xbc, n_seq].
+    const TensorId xbc = g_.view_of(zx3, {d_xbc, n_st, n_seq, 1}, false, {0, row, row * n_st, 0});
+    const TensorId xbc_t = g_.view(xbc, {n_st, d_xbc, n_seq, 1}, false);
+    const TensorId conv_x =
+        g_.op(Op::concat, Elem::f32, {d_conv - 1 + n_st, d_xbc, n_seq, 1}, {conv, xbc_t});
+    const Bytes cx_row = (d_conv - 1 + n_st) * 4;
+    const TensorId last_conv =
+        g_.view_of(conv_x, {d_conv - 1, d_xbc, n_seq, 1}, false, {0, cx_row, cx_row * d_xbc, 0});
+    g_.store({last_conv, conv_state_});
+
+    // The SSM state's build_rs: the state and its zeroed cell; the scan gathers the rows.
+    const TensorId ssm_state = state_tensor(il, ssm_width());
+    const Graph::Shape xbc_shape{d_xbc, n_st, n_seq, 1};
+    TensorId xc = g_.op(kSsmConv, Elem::f32, xbc_shape, {conv_x, w("ssm_conv1d.weight")});
+    xc = g_.op(Op::add, Elem::f32, xbc_shape, {xc, w_f32(d_xbc)});
+    xc = g_.op(Op::unary, Elem::f32, xbc_shape, {xc});
+    const Bytes xc_row = d_xbc * 4;
+    const Graph::Shape heads{head_dim, n_head, n_st, n_seq};
+    const TensorId x = g_.view_of(xc, heads, false, {0, head_dim * 4, xc_row, xc_row * n_st});
+    const Graph::Shape dt_shape{n_head, n_st, n_seq, 1};
+    const TensorId dt_view = g_.view_of(zx3, dt_shape, false, {0, row, row * n_st, 0});
+    TensorId dt = g_.op(Op::cont, Elem::f32, dt_shape, {dt_view});
+    dt = g_.op(Op::add, Elem::f32, dt_shape, {dt, w_f32(n_head)});
+    const Graph::Shape bc{d_state, n_group, n_st, n_seq};
+    const Graph::Shape bc_nb{0, d_state * 4, xc_row, xc_row * n_st};
+    const TensorId b = g_.view_of(xc, bc, false, bc_nb);
+    const TensorId c = g_.view_of(xc, bc, false, bc_nb);
+    // ggml_ssm_scan (ggml/src/ggml.c): y (x's elements) then the n_seq final states. Its other
+    // sources are the state and A (externals) and s_copy_main, whose use the store after it
+    // stands for (a node has four sources here).
+    const std::int64_t scan_len = d_inner * n_t_ + ssm_width() * n_seq;
+    const TensorId scan = g_.op(kSsmScan, Elem::f32, {scan_len, 1, 1, 1}, {x, dt, b, c});
+    g_.store({s_copy_main()});
+    copy_extra_states(ssm_state, ssm_width());
+    // The final states stored (n_rs_seq 0: one snapshot).
+    const TensorId states = g_.view_of(scan, {ssm_width(), n_seq, 1, 1}, true);
+    g_.store({states, ssm_state});
+    expanded(il + 1);
+
+    // ggml_swiglu_split(ggml_cont(z), y + x * D): the cont of z is reached first.
+    const TensorId z = g_.view_of(zx3, heads, false, {0, head_dim * 4, row, row * n_st});
+    const TensorId zc = g_.op(Op::cont, Elem::f32, heads, {z});
+    const TensorId y = g_.view_of(scan, heads);
+    const TensorId xd = g_.op(Op::mul, Elem::f32, heads, {x, w_f32(n_head)});
+    const TensorId yd = g_.op(Op::add, Elem::f32, heads, {y, xd});
+    const TensorId gated = g_.op(Op::glu, Elem::f32, heads, {zc, yd});
+    // The grouped RMS norm and its weight, then the out-projection.
+    const Graph::Shape groups{d_inner / n_group, n_group, n_st, n_seq};
+    TensorId yn = g_.op(Op::rms_norm, Elem::f32, groups, {g_.view(gated, groups)});
+    yn = g_.op(Op::mul, Elem::f32, groups, {yn, w_f32(d_inner)});
+    const TensorId y2 = g_.view(yn, {d_inner, n_t_, 1, 1});
+    return g_.op(Op::mul_mat, Elem::f32, {spec_.n_embd, n_t_, 1, 1}, {w("ssm_out.weight"), y2});
+  }
+
   TensorId layer(std::int32_t il, TensorId inp) {
     const TensorId cur = t_.pre_norms ? block_norm(inp) : inp;
-    TensorId attn = t_.mla ? mla_attention(il, cur) : attention(il, cur);
+    TensorId attn = recurrent(il) ? mamba2_mixer(il, cur)
+                    : t_.mla      ? mla_attention(il, cur)
+                                  : attention(il, cur);
 
     TensorId residual = inp;
     const bool last = il == spec_.n_layer - 1;
@@ -609,6 +783,10 @@ class Builder {
   TensorId shared_external_ = -1;
   std::int64_t widest_v_ = 0;
   TensorId tokens_ = -1, pos_ = -1, out_ids_ = -1;
+  // Hybrid memory: the state-copy indices and their views; the next Mamba2 block's conv
+  // state and its gathered rows (expanded()).
+  TensorId s_copy_ = -1, s_copy_main_ = -1, s_copy_extra_ = -1;
+  TensorId conv_state_ = -1, conv_rows_ = -1;
 };
 
 }  // namespace

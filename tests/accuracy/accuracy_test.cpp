@@ -277,14 +277,6 @@ constexpr ComputeGap kComputeGaps[] = {
      "4.0 to 16.0 MiB on the 7 CPU runs, up to 3.2 % (10.0 MiB of 315.3) at ubatch 512 without "
      "flash attention",
      0.05},
-    {"granitehybrid",
-     "granitehybrid's graph (the Mamba2 blocks' in-projection, convolution, state scan and "
-     "gated norm, the hybrid memory's inputs) is not rebuilt; the closed forms (llama-style "
-     "attention, FFN and output phases) are exact on 4 of the 7 CPU runs of the Granite 4.0 "
-     "Nano hybrids and under on 3: 4.0 MiB (2.0 %) with a q8_0 cache and flash attention, "
-     "24.0 MiB (2.9 % of 820.4) at ubatch 2048, 11.0 MiB (5.2 % of 213.8) for granite4:1b-h "
-     "with 2 sequences at ubatch 512",
-     0.06},
 };
 
 const ComputeGap* compute_gap(const Case& c) {

@@ -45,13 +45,14 @@ GgmlType cache_type(const std::string& name) {
 int run(int argc, char** argv) {
   CLI::App app("prints vramplan's rebuilt worst-case graph (ggml-alloc dump format)");
   std::string model, fa = "on", tk = "f16", tv = "f16", extra_catalog;
-  std::int64_t ctx = 4096, ubatch = 512;
+  std::int64_t ctx = 4096, ubatch = 512, outputs = 0;
   std::int32_t parallel = 1;
   app.add_option("--model", model)->required();
   app.add_option("--ctx", ctx);
   app.add_option("--parallel", parallel);
   app.add_option("--ubatch", ubatch);
   app.add_option("--flash-attn", fa);
+  app.add_option("--outputs", outputs, "reserved outputs (default: the ubatch)");
   app.add_option("--type-k", tk);
   app.add_option("--type-v", tv);
   app.add_option("--catalog", extra_catalog,
@@ -73,12 +74,16 @@ int run(int argc, char** argv) {
                          .type_v = cache_type(tv),
                          .flash_attn = fa == "on"};
   const ComputeParams p{.shape = context_shape(spec, cp),
-                        .n_outputs = ubatch,
+                        .n_outputs = outputs > 0 ? outputs : ubatch,
                         .flash_attn = cp.flash_attn,
                         .type_k = cp.type_k,
                         .type_v = cp.type_v,
                         .n_seq = parallel};
   const graph::Graph g = reserve_graph(spec, p, true);
+  // The allocator's replay of this graph on the CPU (32-byte alignment), for a quick check
+  // against a log; stderr keeps the dump format.
+  std::fprintf(stderr, "compute buffer of this graph: %.4f MiB\n",
+               static_cast<double>(graph::allocated_size(g, 32).total) / (1 << 20));
 
   // Ids print as 0x<id+1> pointers; srcs that are weights or caches are left out.
   std::printf("GRAPH %zu %zu\n", g.inputs().size(), g.nodes().size());
