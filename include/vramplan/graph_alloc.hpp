@@ -43,6 +43,8 @@ enum class Op : std::uint8_t {
   sum_rows,
   div,
   clamp,
+  ssm_conv,  // Mamba2's causal convolution (ggml_ssm_conv)
+  ssm_scan,  // Mamba2's selective scan (ggml_ssm_scan): y and the new states in one tensor
 };
 
 // ggml_op_can_inplace: ops whose result may take over the memory of a source that has no

@@ -22,13 +22,6 @@ using graph::Graph;
 using graph::Op;
 using graph::TensorId;
 
-// graph::Op has no SSM_CONV or SSM_SCAN. To the allocator both are ops that never run in place
-// (ggml_op_can_inplace), like a matrix product, which is what the builder records them as;
-// only the scheduler replay would tell them apart, and it never runs on a hybrid's graph (the
-// backends' rules for them are not modelled: estimate.cpp, planner.cpp).
-constexpr Op kSsmConv = Op::mul_mat;
-constexpr Op kSsmScan = Op::mul_mat;
-
 // The builder's view of a family's descriptor (architecture.hpp): how its layer differs
 // from the llama block.
 struct Traits {
@@ -603,7 +596,7 @@ class Builder {
     // The SSM state's build_rs: the state and its zeroed cell; the scan gathers the rows.
     const TensorId ssm_state = state_tensor(il, ssm_width());
     const Graph::Shape xbc_shape{d_xbc, n_st, n_seq, 1};
-    TensorId xc = g_.op(kSsmConv, Elem::f32, xbc_shape, {conv_x, w("ssm_conv1d.weight")});
+    TensorId xc = g_.op(Op::ssm_conv, Elem::f32, xbc_shape, {conv_x, w("ssm_conv1d.weight")});
     xc = g_.op(Op::add, Elem::f32, xbc_shape, {xc, w_f32(d_xbc)});
     xc = g_.op(Op::unary, Elem::f32, xbc_shape, {xc});
     const Bytes xc_row = d_xbc * 4;
@@ -621,7 +614,7 @@ class Builder {
     // sources are the state and A (externals) and s_copy_main, whose use the store after it
     // stands for (a node has four sources here).
     const std::int64_t scan_len = d_inner * n_t_ + ssm_width() * n_seq;
-    const TensorId scan = g_.op(kSsmScan, Elem::f32, {scan_len, 1, 1, 1}, {x, dt, b, c});
+    const TensorId scan = g_.op(Op::ssm_scan, Elem::f32, {scan_len, 1, 1, 1}, {x, dt, b, c});
     g_.store({s_copy_main()});
     copy_extra_states(ssm_state, ssm_width());
     // The final states stored (n_rs_seq 0: one snapshot).

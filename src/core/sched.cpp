@@ -131,6 +131,10 @@ class Scheduler {
         return GgmlOp::div;
       case Op::clamp:
         return GgmlOp::clamp;
+      case Op::ssm_conv:
+        return GgmlOp::ssm_conv;
+      case Op::ssm_scan:
+        return GgmlOp::ssm_scan;
     }
     return GgmlOp::none;
   }

@@ -40,6 +40,8 @@ enum class GgmlOp : std::uint8_t {
   div,
   clamp,
   set_rows,
+  ssm_conv,
+  ssm_scan,
 };
 
 // One node of a split as the reordering (and CUDA's fusion matcher, cuda_fusion.hpp) sees it.

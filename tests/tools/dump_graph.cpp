@@ -28,11 +28,12 @@ using namespace vramplan;
 
 const char* op_name(graph::Op op) {
   static constexpr const char* names[] = {
-      "NONE",           "EXT",   "VIEW",   "GET_ROWS", "RMS_NORM",   "NORM",   "MUL",  "ADD",
-      "SCALE",          "UNARY", "GLU",    "MUL_MAT",  "MUL_MAT_ID", "ADD_ID", "ROPE", "SOFT_MAX",
-      "FLASH_ATTN_EXT", "CONT",  "CONCAT", "ARGSORT",  "SUM_ROWS",   "DIV",    "CLAMP"};
-  // One name per graph::Op, in its order (clamp is the last).
-  static_assert(std::size(names) == static_cast<std::size_t>(graph::Op::clamp) + 1);
+      "NONE", "EXT",      "VIEW",           "GET_ROWS", "RMS_NORM", "NORM",       "MUL",
+      "ADD",  "SCALE",    "UNARY",          "GLU",      "MUL_MAT",  "MUL_MAT_ID", "ADD_ID",
+      "ROPE", "SOFT_MAX", "FLASH_ATTN_EXT", "CONT",     "CONCAT",   "ARGSORT",    "SUM_ROWS",
+      "DIV",  "CLAMP",    "SSM_CONV",       "SSM_SCAN"};
+  // One name per graph::Op, in its order (ssm_scan is the last).
+  static_assert(std::size(names) == static_cast<std::size_t>(graph::Op::ssm_scan) + 1);
   return names[static_cast<int>(op)];
 }
 
