@@ -602,6 +602,9 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
       {"clip.vision.feed_forward_length", &e.ffn}, {"clip.vision.attention.head_count", &e.heads},
       {"clip.vision.patch_size", &e.patch},        {"clip.vision.image_size", &e.image}};
   for (const auto& [key, out] : fields) {
+    // Qwen2-VL's FFN width comes from its tensors (below); files from the old surgery script
+    // wrote feed_forward_length 0 (clip.cpp, is_ffn_swapped).
+    if (out == &e.ffn && e.kind == VisionEncoderKind::qwen2vl) continue;
     const std::optional<std::int64_t> v = number(key);
     if (!v || *v < 1 || *v > std::numeric_limits<std::int32_t>::max()) return std::nullopt;
     *out = static_cast<std::int32_t>(*v);

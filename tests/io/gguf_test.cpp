@@ -844,8 +844,10 @@ TEST(GgufVision, ReadsQwen2Vl) {
   EXPECT_EQ(e->image, 46 * 2 * 2);  // 46 x 46 merged tokens, not image_size
   EXPECT_EQ(e->merge, 2);
   EXPECT_EQ(e->window, 0);
-  // An old file with up and down swapped (clip.cpp swaps them back): the same width.
-  const GgufWriter swapped = qwen2vl_mmproj({256, 64});
+  // An old file with up and down swapped (clip.cpp swaps them back) and no FFN length: the
+  // same width.
+  GgufWriter swapped = qwen2vl_mmproj({256, 64});
+  swapped.set_u32("clip.vision.feed_forward_length", 0);
   ASSERT_TRUE(encoder_of(swapped).has_value());
   EXPECT_EQ(encoder_of(swapped)->ffn, 256);
   // A window pattern is taken, as clip.cpp takes it; one out of range is not.
