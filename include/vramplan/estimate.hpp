@@ -21,6 +21,17 @@
 
 namespace vramplan {
 
+// Where a vision projector (its weights and its encoder's compute buffer) is placed.
+enum class ProjectorOffload : std::uint8_t {
+  // The engine's rule for a plan vramplan writes: the first GPU when any layer is offloaded;
+  // with Ollama only when every layer is (vramplan's Ollama plans pin num_gpu, and Ollama keeps
+  // the projector on the CPU for a pinned partial offload) and every GPU holds the projector
+  // and 1 GiB (Ollama llm/llama_server.go shouldDisableMMProjOffload).
+  engine,
+  gpu,  // the first GPU whatever the layers (llama-server's default, even with -ngl 0)
+  cpu,  // host memory (llama-server --no-mmproj-offload; Ollama's "cpu-only", ...)
+};
+
 // One explicit configuration, in the engine's own terms.
 struct Config {
   std::int64_t ctx = 0;         // the engine's context setting (see ContextMeaning)
@@ -40,6 +51,7 @@ struct Config {
   // llama.cpp's --n-cpu-moe: the routed-expert tensors of blocks 0..cpu_moe-1 stay in host
   // memory even where their block is offloaded (MoE models only).
   std::int32_t cpu_moe = 0;
+  ProjectorOffload projector_offload = ProjectorOffload::engine;
 
   bool operator==(const Config&) const = default;
 };
@@ -76,6 +88,10 @@ struct Estimate {
   KvCache kv;
   std::vector<DeviceUsage> devices;  // GPUs in order, then the host ("CPU")
   std::vector<Finding> notes;        // facts worth telling (clamps, assumptions)
+  // The vision projector's weights and encoder buffer on the first GPU (0 when it is on the
+  // host or absent): counted in that device's weights and compute, which llama.cpp's --fit
+  // does not see (mtmd loads it after the text model's fit).
+  Bytes projector_on_gpu = 0;
 
   [[nodiscard]] Bytes weights() const;
   [[nodiscard]] Bytes kv_cache() const;
@@ -89,6 +105,15 @@ struct Estimate {
 // Per-GPU runtime overhead not inside any llama.cpp buffer (CUDA context, cuBLAS
 // workspace, kernels): docs/memory-model.md "Runtime overhead".
 [[nodiscard]] Bytes gpu_runtime_overhead(Backend backend);
+
+// Whether Ollama offloads a vision projector of `projector` bytes (Ollama >= 0.30.11,
+// llm/llama_server.go shouldDisableMMProjOffload): not when num_gpu is 0 ("cpu-only"), pins
+// fewer than `total_layers` ("partial-text-offload"), or a GPU has less than the projector's
+// bytes + 1 GiB ("limited-vram"); num_gpu unset (nullopt or negative) offloads it even where
+// llama.cpp's --fit then offloads only some layers. Never without GPUs or a projector.
+[[nodiscard]] bool ollama_offloads_projector(Bytes projector, const std::vector<Bytes>& gpus,
+                                             std::optional<std::int32_t> num_gpu,
+                                             std::int32_t total_layers);
 
 // The scheduler-replay rules `fit`, `plan` and `estimate` report a backend's compute buffers
 // with (FitRequest::exact_compute): CUDA's, Metal's; nullptr for a backend without (the CPU;

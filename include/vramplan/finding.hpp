@@ -95,9 +95,11 @@ enum class FindingKind {
   check_vllm_startup,  // device, free_bytes, requested_bytes, over_bytes
   check_vllm_no_kv,    // device, kv_needed_bytes, kv_available_bytes, over_bytes, weights_bytes
   // check, notes
-  check_pinned_layers,  // model, gpu_layers, total_layers: partial offload by the user's choice
-  check_fit_ctx,        // model, ctx, model_max: llama-server's --fit shortened the unset context
-  check_not_modelled,   // name, value: a setting that moves memory which check does not apply
+  check_pinned_layers,    // model, gpu_layers, total_layers: partial offload by the user's choice
+  check_fit_ctx,          // model, ctx, model_max: llama-server's --fit shortened the unset context
+  check_projector_retry,  // model: Ollama's start with the projector offloaded ran out of
+                          // memory; its second start keeps the projector in host memory
+  check_not_modelled,     // name, value: a setting that moves memory which check does not apply
   // check, fixes (each with the changed settings in CheckFix::changes)
   check_fix_kv_q8_0,      // a q8_0 cache, flash attention on
   check_fix_parallel,     // parallel

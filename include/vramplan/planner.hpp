@@ -135,11 +135,10 @@ struct LlamaPlan {
 };
 
 // Ollama's --fit target for a model with a vision projector (Ollama >= 0.30.11,
-// llm/llama_server.go: shouldDisableMMProjOffload, mmprojFitTargetMiB). It offloads the
-// projector unless num_gpu is 0, num_gpu pins fewer than every layer, or a GPU has less than
-// the projector's bytes + 1 GiB; when it does, and LLAMA_ARG_FIT_TARGET is not set, it sets
-// llama-server's --fit target to that sum in MiB, rounded up, in place of 1024 MiB
-// (llama-server then adds the projector's own use on top, as vramplan counts it on the GPU).
+// llm/llama_server.go mmprojFitTargetMiB): where it offloads the projector
+// (ollama_offloads_projector, estimate.hpp) and LLAMA_ARG_FIT_TARGET is not set, it sets
+// llama-server's --fit target to the projector's bytes + 1 GiB in MiB, rounded up, in place of
+// 1024 MiB (llama.cpp's fit measures the text model alone; the projector is loaded after it).
 // nullopt where Ollama leaves the target alone.
 [[nodiscard]] std::optional<Bytes> ollama_projector_fit_target(Bytes projector,
                                                                const std::vector<Bytes>& gpus,

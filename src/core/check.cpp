@@ -61,6 +61,7 @@ struct Knobs {
   std::optional<std::int32_t> cpu_moe;  // --n-cpu-moe N; --cpu-moe: every block (max)
   bool kv_offload = true;               // -nkvo: the KV cache of every layer in host memory
   bool op_offload = true;               // --no-op-offload
+  bool mmproj_offload = true;           // --no-mmproj-offload: the projector in host memory
   // llama.cpp's --fit (common/fit.cpp at the modelled build): on by default; its free-memory
   // target per GPU (-fitt, MiB; the engine's default past the list) and the shortest context it
   // may choose (-fitc; `-c 0` asks for the model's full context: no shortening).
@@ -210,6 +211,9 @@ Knobs read_knobs(const Deployment& d, const CheckRequest& request) {
       case EngineSetting::op_offload:
         k.op_offload = v.boolean;
         break;
+      case EngineSetting::mmproj_offload:
+        k.mmproj_offload = v.boolean;
+        break;
       default:
         break;
     }
@@ -338,8 +342,8 @@ class Checker {
         case EngineSetting::split_mode:
           unmodelled = v.text != "layer";  // row, tensor, none
           break;
-        case EngineSetting::mmproj_offload:
-          unmodelled = !v.boolean;
+        case EngineSetting::mmproj_offload:  // Ollama's runner chooses it (run_model)
+          unmodelled = deployment_.engine == DeployEngine::ollama && !v.boolean;
           break;
         case EngineSetting::fit_target:  // a value llama-server refuses
           unmodelled = !parse_fit_target(v.text);
@@ -392,11 +396,15 @@ class Checker {
 
   // The free memory llama.cpp's --fit keeps on each GPU `model` is placed on: -fitt's value
   // (one value is every GPU's), else Ollama's target for an offloaded vision projector, else
-  // the engine's default.
+  // the engine's default. llama-server adds the projector's own use to its GPU's margin
+  // (tools/server/server-context.cpp, mtmd_get_memory_usage into fit_params_target): the
+  // estimate's totals count it on that GPU, which comes to the same fit.
   std::vector<Bytes> fit_margins(const Model& model, const Knobs& k,
-                                 const std::vector<Bytes>& place_on) const {
+                                 const std::vector<Bytes>& place_on,
+                                 ProjectorOffload projector) const {
     Bytes fallback = llama_engine(deployment_.engine).fit_margin;
-    if (deployment_.engine == DeployEngine::ollama && k.fit_target.empty()) {
+    if (deployment_.engine == DeployEngine::ollama && k.fit_target.empty() &&
+        projector == ProjectorOffload::gpu) {
       fallback = ollama_projector_fit_target(model.projector, place_on, k.gpu_layers,
                                              model.spec.n_layer + 1)
                      .value_or(fallback);
@@ -423,6 +431,7 @@ class Checker {
     CheckedModel checked;
     Estimate estimate;
     std::optional<std::int64_t> ctx_shortened_from;  // --fit lowered the unset context
+    bool projector_retried = false;  // Ollama's second start, the projector in host memory
   };
 
   // llama.cpp's --fit, step 2 (common/fit.cpp at the modelled build): when the GPUs together
@@ -454,6 +463,7 @@ class Checker {
       used_max = checked_add(used_max, at_max.devices[i].total(), "the GPUs' use");
       weights = checked_add(weights, at_max.devices[i].weights, "the GPUs' weights");
     }
+    if (at_max.projector_on_gpu > 0) weights -= model.projector;  // fit measures the text model
     if (used_max <= target) return std::nullopt;  // short on one GPU, not in total: layers move
     const std::int64_t n_block = model.spec.n_layer;
     const std::int64_t pinned =
@@ -478,8 +488,9 @@ class Checker {
 
   // `model` as the engine runs it (`own_ctx`: its own num_ctx, beating the server's context)
   // with its layers placed on `place_on` (the request's GPUs, or the one GPU Ollama chose).
+  // `projector_retry`: Ollama's second start with the projector in host memory.
   ModelRun run_model(const Model& model, std::optional<std::int64_t> own_ctx, const Knobs& k,
-                     const std::vector<Bytes>& place_on) {
+                     const std::vector<Bytes>& place_on, bool projector_retry = false) {
     const Engine& eng = llama_engine(deployment_.engine);
     const std::vector<Bytes>& gpus = request_.gpus;
     const bool llama_server = deployment_.engine == DeployEngine::llama_server;
@@ -496,6 +507,19 @@ class Checker {
     if (k.cpu_moe && model.spec.moe.present()) c.cpu_moe = std::min(*k.cpu_moe, model.spec.n_layer);
     c.type_k = k.kv_k;
     c.type_v = k.kv_v;
+    const std::int32_t total = model.spec.n_layer + 1;
+    // A vision projector: llama-server offloads it to the first GPU unless --no-mmproj-offload,
+    // whatever -ngl says (tools/server/server-context.cpp: mparams.use_gpu =
+    // mmproj_use_gpu). Ollama decides (ollama_offloads_projector): with num_gpu unset it
+    // offloads it even where --fit then offloads only some layers.
+    if (projector_retry) {
+      c.projector_offload = ProjectorOffload::cpu;
+    } else if (model.projector > 0) {
+      const bool offload =
+          llama_server ? k.mmproj_offload
+                       : ollama_offloads_projector(model.projector, place_on, k.gpu_layers, total);
+      c.projector_offload = offload ? ProjectorOffload::gpu : ProjectorOffload::cpu;
+    }
     if (!c.flash_attn && is_quantized(c.type_v)) {
       // Context creation fails: "quantized V cache was requested, but this requires Flash
       // Attention" (llama.cpp src/llama-context.cpp; Ollama passes the type on, engines.md
@@ -513,7 +537,6 @@ class Checker {
       x.n_ubatch = b.n_ubatch;
     };
     set_ctx(c, c.ctx);
-    const std::int32_t total = model.spec.n_layer + 1;
     // The layers the files pin: -ngl / num_gpu; with llama-server's --fit off, -ngl auto
     // is every layer (llama_model::n_gpu_layers, src/llama-model.cpp).
     std::optional<std::int32_t> pinned;
@@ -530,7 +553,7 @@ class Checker {
     m.layers_chosen = !pinned.has_value();
     c.gpu_layers = pinned.value_or(total);
 
-    const std::vector<Bytes> margins = fit_margins(model, k, place_on);
+    const std::vector<Bytes> margins = fit_margins(model, k, place_on, c.projector_offload);
     bool fit_ends = false;
     std::optional<Estimate> as_is;  // the estimate of `c` when the context step made one
     if (llama_server && k.fit && !own_ctx && !k.ctx) {
@@ -588,6 +611,15 @@ class Checker {
         run.estimate = estimate_one(model, eng, c, place_on);
         m.verdict = CheckVerdict::spills;
       }
+    }
+    if (m.verdict == CheckVerdict::out_of_memory && !llama_server && !projector_retry &&
+        run.estimate.projector_on_gpu > 0) {
+      // Ollama restarts llama-server once with the projector in host memory, and without its
+      // fit target, when the start with it offloaded runs out of memory (llm/llama_server.go
+      // retryWithMMProjCPUOffload, forceNoMMProjOffload).
+      ModelRun again = run_model(model, own_ctx, k, place_on, true);
+      again.projector_retried = true;
+      return again;
     }
     const Estimate& est = run.estimate;
     m.ctx = est.config.ctx;
@@ -690,6 +722,9 @@ class Checker {
         for (std::size_t i = 0; i < e.devices.size(); ++i) {
           add_usage(e.devices[i], run.estimate.devices[i]);
         }
+      }
+      if (run.projector_retried) {
+        e.findings.push_back(Finding(FindingKind::check_projector_retry, {{"model", m.name}}));
       }
       if (run.ctx_shortened_from) {
         e.findings.push_back(

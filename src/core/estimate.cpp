@@ -189,6 +189,17 @@ Bytes gpu_runtime_overhead(Backend backend) {
   return 0;
 }
 
+bool ollama_offloads_projector(Bytes projector, const std::vector<Bytes>& gpus,
+                               std::optional<std::int32_t> num_gpu, std::int32_t total_layers) {
+  if (projector <= 0 || gpus.empty()) return false;
+  if (num_gpu && (*num_gpu == 0 || (*num_gpu > 0 && *num_gpu < total_layers))) {
+    return false;  // "cpu-only", "partial-text-offload"
+  }
+  const Bytes required = checked_add(projector, gib, "the projector's fit target");
+  // A GPU with less room than that: "limited-vram".
+  return std::ranges::all_of(gpus, [&](Bytes gpu) { return gpu >= required; });
+}
+
 const sched::GpuRules* replay_rules(Backend backend) {
   switch (backend) {
     case Backend::cuda:
@@ -451,9 +462,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                 {{"bytes", repacked}, {"isa", std::string(to_string(config.cpu_repack))}}));
   }
 
-  // Vision projector: llama-server offloads the mmproj to the first GPU by default; Ollama
-  // keeps it on the CPU when the text model is only partly offloaded (Ollama llm/llama_server.go).
-  // Its encoder reserves its own compute buffer where its weights are (llama.cpp
+  // Vision projector: on the first GPU or in host memory as Config::projector_offload says
+  // (ProjectorOffload::engine: llama-server's default for a plan with offloaded layers, Ollama's
+  // rule). Its encoder reserves its own compute buffer where its weights are (llama.cpp
   // tools/mtmd/clip.cpp warmup, for one square image of the tower's size), with flash
   // attention as the server's setting: clip falls back to none only where the backend lacks
   // the op; CUDA has it for the head sizes of the rebuilt encoders (64 to 128, ggml-cuda
@@ -462,9 +473,20 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   Bytes projector_compute = 0;
   DeviceUsage* projector_device = nullptr;
   if (model.projector > 0) {
-    const bool full = config.gpu_layers == est.total_layers;
-    const bool on_gpu =
-        !gpus.empty() && config.gpu_layers > 0 && (engine.id != EngineId::ollama || full);
+    bool on_gpu = !gpus.empty();
+    switch (config.projector_offload) {
+      case ProjectorOffload::engine:
+        on_gpu = engine.id == EngineId::ollama
+                     ? ollama_offloads_projector(model.projector, gpus, config.gpu_layers,
+                                                 est.total_layers)
+                     : on_gpu && config.gpu_layers > 0;
+        break;
+      case ProjectorOffload::gpu:
+        break;
+      case ProjectorOffload::cpu:
+        on_gpu = false;
+        break;
+    }
     projector_device = on_gpu ? &devices.front() : &host;
     projector_device->weights =
         checked_add(projector_device->weights, model.projector, weights_what);
@@ -555,6 +577,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   if (projector_compute > 0) {
     projector_device->compute =
         checked_add(projector_device->compute, projector_compute, compute_what);
+  }
+  if (projector_device != nullptr && projector_device != &host) {
+    est.projector_on_gpu = checked_add(model.projector, projector_compute, compute_what);
   }
   host.output = output_buffer(spec, config.parallel);
 

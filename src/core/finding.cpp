@@ -154,6 +154,8 @@ std::string_view to_string(FindingKind kind) {
       return "check_pinned_layers";
     case FindingKind::check_fit_ctx:
       return "check_fit_ctx";
+    case FindingKind::check_projector_retry:
+      return "check_projector_retry";
     case FindingKind::check_not_modelled:
       return "check_not_modelled";
     case FindingKind::check_fix_kv_q8_0:

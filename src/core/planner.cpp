@@ -337,15 +337,8 @@ Bytes gpu_need(const Planning& p, const Estimate& e) {
 std::optional<Bytes> ollama_projector_fit_target(Bytes projector, const std::vector<Bytes>& gpus,
                                                  std::optional<std::int32_t> num_gpu,
                                                  std::int32_t total_layers) {
-  if (projector <= 0 || gpus.empty()) return std::nullopt;
-  if (num_gpu && (*num_gpu == 0 || (*num_gpu > 0 && *num_gpu < total_layers))) {
-    return std::nullopt;  // "cpu-only", "partial-text-offload"
-  }
-  const Bytes required = checked_add(projector, gib, "the projector's fit target");
-  for (const Bytes gpu : gpus) {
-    if (gpu < required) return std::nullopt;  // "limited-vram"
-  }
-  return pad_to(required, mib);
+  if (!ollama_offloads_projector(projector, gpus, num_gpu, total_layers)) return std::nullopt;
+  return pad_to(projector + gib, mib);
 }
 
 std::int64_t engine_default_ctx(const Model& model, const Engine& engine,

@@ -400,6 +400,11 @@ std::string describe(const Finding& f) {
           "to {} tokens to keep its margin free on the GPU (-c N sets it; -c 0 keeps the "
           "maximum)",
           f.word("model"), f.number("model_max"), f.number("ctx"));
+    case K::check_projector_retry:
+      return format_text(
+          "{}: with its vision projector on the GPU the start runs out of memory, so Ollama starts "
+          "it again with the projector in RAM (image encoding then runs on the CPU)",
+          f.word("model"));
     case K::check_pinned_layers:
       return format_text("{}: {} of {} layers on the GPU, as configured; the rest run on the CPU",
                          f.word("model"), f.number("gpu_layers"), f.number("total_layers"));

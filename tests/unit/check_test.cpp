@@ -3,6 +3,7 @@
 // settings rather than against numbers the function itself produced.
 #include <vramplan/check.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -349,6 +350,93 @@ TEST(Check, OllamaKeepsTheProjectorsFitTargetFree) {
   const CheckResult own = run(gpu, {text(EngineSetting::fit_target, "1024")});
   EXPECT_EQ(own.verdict, CheckVerdict::fits);
   EXPECT_EQ(own.models.at(0).gpu_layers, own.models[0].total_layers);
+}
+
+// llama-server offloads the projector to the first GPU whatever -ngl says, unless
+// --no-mmproj-offload (tools/server/server-context.cpp: mparams.use_gpu = mmproj_use_gpu).
+TEST(Check, LlamaServerOffloadsTheProjectorUnlessToldNot) {
+  Model m = test::simple_model(test::llama31_8b());
+  m.projector = 900 * mib;
+  const auto run = [&](std::vector<SettingValue> settings) {
+    Deployment d;
+    d.engine = DeployEngine::llama_server;
+    d.settings = std::move(settings);
+    d.settings.push_back(integer(EngineSetting::context, 8192));
+    CheckRequest r;
+    r.gpus = {24 * gib};
+    r.models.push_back(CheckModel{.model = m});
+    return check_deployment(d, r);
+  };
+  const SettingValue no_offload{.setting = EngineSetting::mmproj_offload,
+                                .name = "--no-mmproj-offload",
+                                .type = ValueType::boolean,
+                                .boolean = false};
+  for (const std::int64_t ngl : {0, 10, 99}) {
+    const CheckResult on = run({integer(EngineSetting::gpu_layers, ngl)});
+    const CheckResult off = run({integer(EngineSetting::gpu_layers, ngl), no_offload});
+    ASSERT_EQ(on.models.at(0).gpu_layers, off.models.at(0).gpu_layers) << ngl;
+    EXPECT_EQ(on.models[0].gpu_bytes.at(0), off.models[0].gpu_bytes.at(0) + m.projector) << ngl;
+    EXPECT_EQ(on.models[0].ram_bytes + m.projector, off.models[0].ram_bytes) << ngl;
+    for (const Finding& f : off.findings) EXPECT_NE(f.kind, FindingKind::check_not_modelled);
+  }
+}
+
+// With num_gpu unset Ollama offloads the projector even where --fit then offloads only some
+// layers; pinned to a partial offload it keeps it in RAM (llm/llama_server.go).
+TEST(Check, OllamaOffloadsTheProjectorWhereItsFitPlacesTheLayers) {
+  Model m = test::simple_model(test::llama31_8b());
+  m.projector = 900 * mib;
+  const auto run = [&](std::vector<SettingValue> extra) {
+    CheckRequest r;
+    r.gpus = {6 * gib};
+    r.models.push_back(CheckModel{.model = m});
+    std::vector<SettingValue> settings = {integer(EngineSetting::context, 8192)};
+    settings.insert(settings.end(), extra.begin(), extra.end());
+    return check_deployment(ollama(settings), r);
+  };
+  const CheckResult chosen = run({});
+  ASSERT_EQ(chosen.verdict, CheckVerdict::spills);
+  const std::int32_t layers = chosen.models.at(0).gpu_layers;
+  ASSERT_GT(layers, 0);
+  ASSERT_LT(layers, chosen.models[0].total_layers);
+  const CheckResult pinned = run({integer(EngineSetting::gpu_layers, layers)});
+  ASSERT_EQ(pinned.models.at(0).gpu_layers, layers);
+  EXPECT_EQ(chosen.models[0].gpu_bytes.at(0), pinned.models[0].gpu_bytes.at(0) + m.projector);
+  EXPECT_EQ(chosen.models[0].ram_bytes + m.projector, pinned.models[0].ram_bytes);
+  // llama-server counts the projector in the fit on top of Ollama's target: the layers chosen
+  // leave both free.
+  EXPECT_LE(chosen.models[0].gpu_bytes[0] + pad_to(m.projector + gib, mib), 6 * gib);
+}
+
+// A start with the projector offloaded that runs out of memory is retried once by Ollama with
+// the projector in RAM (llm/llama_server.go retryWithMMProjCPUOffload).
+TEST(Check, OllamaRetriesWithTheProjectorInRam) {
+  Model m = test::simple_model(test::llama31_8b());
+  m.projector = 900 * mib;
+  const auto run = [&](Bytes gpu) {
+    CheckRequest r;
+    r.gpus = {gpu};
+    r.models.push_back(CheckModel{.model = m});
+    return check_deployment(
+        ollama({integer(EngineSetting::context, 8192), integer(EngineSetting::ubatch, 512),
+                integer(EngineSetting::gpu_layers, 99)}),
+        r);
+  };
+  const auto retried = [](const CheckResult& c) {
+    return std::ranges::any_of(
+        c.findings, [](const Finding& f) { return f.kind == FindingKind::check_projector_retry; });
+  };
+  const CheckResult roomy = run(40 * gib);
+  ASSERT_EQ(roomy.verdict, CheckVerdict::fits);
+  EXPECT_FALSE(retried(roomy));
+  const Bytes text_only = roomy.models.at(0).gpu_bytes.at(0) - m.projector;
+  const CheckResult tight = run(text_only + 500 * mib);
+  EXPECT_EQ(tight.verdict, CheckVerdict::fits);
+  EXPECT_TRUE(retried(tight));
+  EXPECT_EQ(tight.models.at(0).gpu_bytes.at(0), text_only);
+  EXPECT_EQ(tight.models[0].ram_bytes, roomy.models[0].ram_bytes + m.projector);
+  const CheckResult short_of_text = run(text_only - mib);
+  EXPECT_EQ(short_of_text.verdict, CheckVerdict::out_of_memory);
 }
 
 TEST(Check, UnpinnedLayersSpillAndPinnedLayersRunOutOfMemory) {

@@ -122,6 +122,46 @@ TEST(Estimate, ProjectorEncoderComputeGoesWithTheProjector) {
             plain.host().compute + clip_compute_buffer(clip, m.spec.n_embd, true, 32));
 }
 
+// Where the projector goes: Config::projector_offload pins it; the engine's rule puts it on the
+// first GPU when layers are offloaded, with Ollama only when every layer is and each GPU holds
+// the projector and 1 GiB (llm/llama_server.go shouldDisableMMProjOffload).
+TEST(Estimate, ProjectorOffloadPlacesTheProjector) {
+  Model m = test::simple_model(test::llama31_8b());
+  m.projector = 900 * mib;
+  const auto gpu_weights = [&](EngineId id, Config c, std::vector<Bytes> gpus) {
+    const Estimate e = estimate(m, engine(id), Backend::cuda, c, gpus);
+    expect_components_add_up(m, e);
+    return std::pair{e.devices[0].weights, e.projector_on_gpu};
+  };
+  for (const EngineId id : {EngineId::llamacpp, EngineId::ollama}) {
+    for (const std::int32_t layers : {0, 20, 33}) {
+      Config c = config(8192, 1, layers);
+      c.projector_offload = ProjectorOffload::cpu;
+      const auto [host_side, none] = gpu_weights(id, c, {16 * gib});
+      EXPECT_EQ(none, 0);
+      c.projector_offload = ProjectorOffload::gpu;
+      const auto [gpu_side, counted] = gpu_weights(id, c, {16 * gib});
+      EXPECT_EQ(gpu_side, host_side + m.projector) << layers;
+      EXPECT_EQ(counted, m.projector);  // no encoder shape: weights only
+      c.projector_offload = ProjectorOffload::engine;
+      const bool offloaded = id == EngineId::ollama ? layers == 33 : layers > 0;
+      EXPECT_EQ(gpu_weights(id, c, {16 * gib}).first, offloaded ? gpu_side : host_side)
+          << static_cast<int>(id) << " " << layers;
+    }
+  }
+  // Ollama's "limited-vram": a GPU with less than the projector and 1 GiB keeps it on the host.
+  const Config all = config(2048, 1, 33);
+  Config cpu = all;
+  cpu.projector_offload = ProjectorOffload::cpu;
+  const Bytes tight = m.projector + gib - 1;
+  EXPECT_EQ(gpu_weights(EngineId::ollama, all, {tight}).second, 0);
+  EXPECT_EQ(gpu_weights(EngineId::ollama, all, {tight + 1}).second, m.projector);
+  EXPECT_EQ(gpu_weights(EngineId::ollama, all, {16 * gib, tight}).second, 0);
+  EXPECT_EQ(gpu_weights(EngineId::llamacpp, all, {tight}).second, m.projector);
+  EXPECT_EQ(gpu_weights(EngineId::ollama, cpu, {tight}).first,
+            gpu_weights(EngineId::ollama, all, {tight}).first);
+}
+
 // Llama 4's encoder heads are 88 wide, a size CUDA's flash attention lacks: clip's warm-up
 // falls back to none there (flash attention "auto"), and to nothing on the CPU.
 TEST(Estimate, Llama4EncoderRunsWithoutFlashAttentionOnCuda) {
