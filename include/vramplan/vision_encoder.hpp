@@ -37,6 +37,18 @@ enum class VisionEncoderKind : std::uint8_t {
   // last, the MLP `adapter` wide (models/llava.cpp). Not a projector type of its own: an
   // "mlp" file of that layout reads as this kind.
   mlp_siglip,
+  // "qwen2vl_merger": Qwen2-VL's ViT, models/qwen2vl.cpp's PROJECTOR_TYPE_QWEN2VL path: as
+  // qwen25vl but LayerNorms with bias, a GELU-quick FFN without gate, no window attention
+  qwen2vl,
+  // "idefics3": SmolVLM / Idefics3's SigLIP ViT (patch embedding F32, as the converter writes
+  // it), then the connector's pixel shuffle (merge x merge patches, the grid padded to a
+  // whole number of them) and the projection mm.model.fc (models/siglip.cpp)
+  idefics3,
+  // "internvl": InternVL 2.5 / 3's InternViT (class embedding last, learned positions, layer
+  // scales; the 6B ViT, 45 blocks of 3200, with RMS norms, no Q/K/V biases and Q/K norms over
+  // the full width), the class row dropped, the pixel shuffle and the LayerNorm + 2-layer GELU
+  // MLP mlp1 (models/internvl.cpp)
+  internvl,
 };
 
 [[nodiscard]] std::string_view to_string(VisionEncoderKind kind);
@@ -52,17 +64,20 @@ struct VisionEncoder {
   std::int32_t heads = 0;   // attention.head_count
   std::int32_t patch = 0;   // patch_size, pixels
   // The warm-up image's side in pixels: clip.vision.image_size for gemma3, mlp, minicpmv,
-  // llama4 and mlp_siglip; clip.cpp's warm-up token count otherwise (set_warmup_n_tokens): for
-  // the Qwen-VL kinds 46 x 46 merged tokens, 46 * patch * merge; for pixtral 16 x 16 output
-  // tokens, 16 * patch * merge.
+  // llama4, mlp_siglip, idefics3 and internvl (idefics3's image need not be a whole number of
+  // patches: SmolVLM2's 384 px of 14); clip.cpp's warm-up token count otherwise
+  // (set_warmup_n_tokens): for the Qwen-VL kinds 46 x 46 merged tokens, 46 * patch * merge; for
+  // pixtral 16 x 16 output tokens, 16 * patch * merge.
   std::int32_t image = 0;
   // clip.cpp's hparams.n_merge. gemma3: the average pool's kernel
   // (clip.vision.projector.scale_factor); Qwen-VL: the merger's side (2); pixtral: the patch
   // merger's side (clip.vision.spatial_merge_size; 1 for none, as in Pixtral 12B); llama4: the
-  // pixel shuffle's side (clip.vision.projector.scale_factor, 1 / pixel_shuffle_ratio = 2).
+  // pixel shuffle's side (clip.vision.projector.scale_factor, 1 / pixel_shuffle_ratio = 2);
+  // idefics3, internvl: the pixel shuffle's side (clip.vision.projector.scale_factor; for
+  // internvl 1 without it).
   std::int32_t merge = 4;
   // qwen25vl: every window-th block attends to the whole image, the others through the window
-  // mask (clip.vision.n_wa_pattern); 0 for the other kinds.
+  // mask (clip.vision.n_wa_pattern); 0 for the other kinds (qwen2vl included).
   std::int32_t window = 0;
   // qwen3vl: the side of the learned position grid (sqrt of v.position_embd's rows), resized
   // to the image when it differs; 0 for the other kinds.

@@ -148,11 +148,14 @@ class Ops {
   }
   int gelu(int x) { return d_.op(Op::unary, Elem::f32, d_.ne(x), {x}); }
 
-  // ggml_conv_2d of an F16 patch kernel over the image `raw`: im2col, mul_mat, permute,
+  // ggml_conv_2d of the patch kernel over the image `raw`: im2col, mul_mat, permute,
   // cont; ne [side, side, width].
   int conv2d(int raw) {
     const std::int64_t kk = 3 * std::int64_t{e_.patch} * e_.patch;
-    const int im2col = d_.op(Op::cont, Elem::f16, {kk, side_, side_, 1}, {w_, raw});
+    // im2col takes the kernel's type: F16, but F32 for idefics3 (the converter keeps the
+    // patch embedding F32).
+    const Elem kernel = e_.kind == VisionEncoderKind::idefics3 ? Elem::f32 : Elem::f16;
+    const int im2col = d_.op(Op::cont, kernel, {kk, side_, side_, 1}, {w_, raw});
     const int rows = d_.view(im2col, {kk, n_patches_, 1, 1});
     int x = d_.op(Op::mul_mat, Elem::f32, {n_patches_, e_.width, 1, 1}, {rows, w_});
     x = d_.view(x, {side_, side_, 1, e_.width});
@@ -241,7 +244,7 @@ class Ops {
 // models/minicpmv.cpp, clip_graph_minicpmv (clip_minicpmv.cpp).
 [[nodiscard]] graph::Graph minicpmv_graph(const VisionEncoder& e, std::int64_t out_width,
                                           bool flash_attn);
-// models/qwen2vl.cpp and models/qwen3vl.cpp: qwen25vl and qwen3vl (clip_qwenvl.cpp).
+// models/qwen2vl.cpp and models/qwen3vl.cpp: qwen2vl, qwen25vl and qwen3vl (clip_qwenvl.cpp).
 [[nodiscard]] graph::Graph qwenvl_graph(const VisionEncoder& encoder, std::int64_t out_width,
                                         bool flash_attn);
 

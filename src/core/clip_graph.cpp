@@ -1,4 +1,5 @@
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,6 +40,7 @@ class Builder : clip::Ops {
         break;
       case VisionEncoderKind::qwen25vl:
       case VisionEncoderKind::qwen3vl:
+      case VisionEncoderKind::qwen2vl:
         return clip::qwenvl_graph(e_, out_, fa_);
       case VisionEncoderKind::pixtral:
         return clip::pixtral_graph(e_, out_, fa_);
@@ -48,6 +50,12 @@ class Builder : clip::Ops {
         return clip::llama4_graph(e_, out_, fa_);
       case VisionEncoderKind::mlp_siglip:
         llava();
+        break;
+      case VisionEncoderKind::idefics3:
+        idefics3();
+        break;
+      case VisionEncoderKind::internvl:
+        internvl();
         break;
     }
     return d_.lay_out();
@@ -75,6 +83,88 @@ class Builder : clip::Ops {
     x = same(Op::mul, x, w_);
     const int proj_t = d_.op(Op::cont, Elem::f16, {e_.width, out_, 1, 1}, {w_});
     d_.expand(mul_mat(proj_t, x));
+  }
+
+  // models/siglip.cpp, PROJECTOR_TYPE_IDEFICS3: the gemma3 tower (patch bias, learned
+  // positions, the blocks, post-LN), then build_patch_merge_permute: the [width, side, side]
+  // grid padded to a whole number of merge x merge squares (ggml_pad), regrouped by two
+  // permuted copies (cont_3d, cont_2d) into rows of merge^2 patches, and mm.model.fc.
+  void idefics3() {
+    int x = patches(true);
+    x = same(Op::add, x, w_);  // + position embeddings
+    x = d_.view(x, {e_.width, n_patches_, 1, 1});
+    for (int il = 0; il < e_.layers; ++il) x = block(x, n_patches_);
+    x = layer_norm(x);
+    const std::int64_t w = e_.width;
+    const std::int64_t m = e_.merge;
+    std::int64_t s = side_;
+    x = d_.view(x, {w, s, s, 1});
+    if (s % m != 0) {
+      s += m - s % m;
+      x = d_.op(Op::cont, Elem::f32, {w, s, s, 1}, {x});  // ggml_pad
+    }
+    x = d_.view(x, {w * m, s / m, s, 1});
+    x = d_.view(x, {w * m, s, s / m, 1}, false);
+    x = d_.op(Op::cont, Elem::f32, {w * m * m, s / m, s / m, 1}, {x});
+    x = d_.view(x, {w * m * m, s / m, s / m, 1}, false);
+    x = d_.op(Op::cont, Elem::f32, {w * m * m, (s / m) * (s / m), 1, 1}, {x});
+    d_.expand(linear(x, out_));
+  }
+
+  // models/internvl.cpp: the patch embedding with its bias, the class embedding repeated
+  // (ggml_repeat_4d) and concatenated after the patches, + positions, build_vit without pre- or
+  // post-LN (the blocks below), the class row dropped by a view and a ggml_cont, the pixel
+  // shuffle (cont_4d, cont_3d of two permuted views), then mlp1: LayerNorm, up + bias, GELU,
+  // down + bias.
+  void internvl() {
+    const std::int64_t w = e_.width;
+    const std::int64_t n_pos = n_patches_ + 1;
+    int x = patches(true);
+    const int cls = d_.op(Op::cont, Elem::f32, {w, 1, 1, 1}, {w_});  // ggml_repeat_4d
+    x = d_.op(Op::concat, Elem::f32, {w, n_pos, 1, 1}, {x, cls});
+    x = same(Op::add, x, w_);  // + position embeddings
+    x = d_.view(x, {w, n_pos, 1, 1});
+    for (int il = 0; il < e_.layers; ++il) x = internvl_block(x, n_pos);
+    x = d_.view(x, {w, n_patches_, 1, 1});  // the class row dropped (ggml_view_3d)
+    x = d_.op(Op::cont, Elem::f32, {w, n_patches_, 1, 1}, {x});
+    const std::int64_t m = e_.merge;
+    const std::int64_t s = side_;
+    x = d_.view(x, {w * m, s / m, s, 1});
+    x = d_.view(x, {w * m, s, s / m, 1}, false);
+    x = d_.op(Op::cont, Elem::f32, {w * m * m, s / m, s / m, 1}, {x});
+    x = d_.view(x, {w * m * m, s / m, s / m, 1}, false);
+    x = d_.op(Op::cont, Elem::f32, {w * m * m, (s / m) * (s / m), 1, 1}, {x});
+    x = layer_norm(x);
+    x = gelu(biased(x, out_));
+    d_.expand(biased(x, out_));
+  }
+
+  // build_vit's block for InternViT: ln1, Q/K/V, attention, x ls1, residual; ln2, the GELU
+  // FFN with biases, x ls2, residual. The 300M ViT: LayerNorms, biased Q/K/V. The 6B ViT
+  // (3200 wide, 45 blocks: clip.cpp picks RMS norms by that shape): RMS norms, Q/K/V without
+  // bias, Q and K RMS-normed over the full width before the heads are split.
+  [[nodiscard]] static bool internvit_6b(const VisionEncoder& e) {
+    return e.width == 3200 && e.layers == 45;
+  }
+  int internvl_block(int inp, std::int64_t n_pos) {
+    const bool big = internvit_6b(e_);
+    const auto norm = [&](int t) { return big ? rms_norm(t) : layer_norm(t); };
+    int cur = norm(inp);
+    std::array<int, 3> qkv{};
+    for (std::size_t i = 0; i < qkv.size(); ++i) {
+      int t = big ? linear(cur, e_.width) : biased(cur, e_.width);
+      if (big && i < 2) t = rms_norm(t);  // q_norm / k_norm
+      qkv[i] = d_.view(t, {d_head_, e_.heads, n_pos, 1});
+      d_.expand(qkv[i]);  // build_attn's ggml_build_forward_order
+    }
+    cur = attention(qkv[0], qkv[1], qkv[2], n_pos);
+    cur = same(Op::mul, cur, w_);  // ls1
+    cur = same(Op::add, cur, inp);
+    const int residual = cur;
+    cur = norm(cur);
+    cur = biased(gelu(biased(cur, e_.ffn)), e_.width);
+    cur = same(Op::mul, cur, w_);  // ls2
+    return same(Op::add, residual, cur);
   }
 
   // models/llava.cpp, PROJECTOR_TYPE_MLP: class embedding, positions through get_rows,
@@ -123,6 +213,12 @@ std::string_view to_string(VisionEncoderKind kind) {
       return "llama4";
     case VisionEncoderKind::mlp_siglip:
       return "mlp_siglip";
+    case VisionEncoderKind::qwen2vl:
+      return "qwen2vl_merger";
+    case VisionEncoderKind::idefics3:
+      return "idefics3";
+    case VisionEncoderKind::internvl:
+      return "internvl";
   }
   return "?";
 }
@@ -131,7 +227,8 @@ bool parse_vision_encoder_kind(std::string_view name, VisionEncoderKind& out) {
   for (const auto kind :
        {VisionEncoderKind::gemma3, VisionEncoderKind::mlp, VisionEncoderKind::qwen25vl,
         VisionEncoderKind::qwen3vl, VisionEncoderKind::pixtral, VisionEncoderKind::minicpmv,
-        VisionEncoderKind::llama4, VisionEncoderKind::mlp_siglip}) {
+        VisionEncoderKind::llama4, VisionEncoderKind::mlp_siglip, VisionEncoderKind::qwen2vl,
+        VisionEncoderKind::idefics3, VisionEncoderKind::internvl}) {
     if (name == to_string(kind)) {
       out = kind;
       return true;
@@ -162,13 +259,17 @@ void validate(const VisionEncoder& e) {
         ErrorKind::bad_input,
         fmt::format("vision encoder width {} is not a multiple of its {} heads", e.width, e.heads));
   }
-  if (e.image % e.patch != 0 || e.image / e.patch < e.merge) {
+  // ggml_conv_2d drops the pixels past the last whole patch; only idefics3's files (SmolVLM2's
+  // 384 px of 14) rely on it.
+  const bool whole = e.kind != VisionEncoderKind::idefics3;
+  if ((whole && e.image % e.patch != 0) || e.image / e.patch < e.merge) {
     throw Error(ErrorKind::bad_input,
                 fmt::format("vision encoder image {} is not a whole number (>= {}) of {}-pixel "
                             "patches",
                             e.image, e.merge, e.patch));
   }
-  const bool qwen = e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen3vl;
+  const bool qwen = e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen3vl ||
+                    e.kind == VisionEncoderKind::qwen2vl;
   if (qwen) {
     // models/qwen2vl.cpp and qwen3vl.cpp merge 2 x 2 patches (the reshapes to 4 * width).
     if (e.merge != 2 || (e.image / e.patch) % 2 != 0) {
@@ -178,17 +279,27 @@ void validate(const VisionEncoder& e) {
                               to_string(e.kind), e.merge, e.image, e.patch));
     }
   }
-  if (e.kind == VisionEncoderKind::llama4 && (e.image / e.patch) % e.merge != 0) {
-    // models/llama4.cpp's pixel shuffle reshapes the patch rows merge at a time.
+  if (e.kind == VisionEncoderKind::idefics3 && e.merge < 2) {
+    // build_patch_merge_permute asserts a scale factor above 1.
     throw Error(ErrorKind::bad_input,
-                fmt::format("vision encoder llama4 needs a whole number of {} x {} patch "
+                fmt::format("vision encoder idefics3 needs a pixel shuffle of 2 or more (merge {})",
+                            e.merge));
+  }
+  if ((e.kind == VisionEncoderKind::llama4 || e.kind == VisionEncoderKind::internvl) &&
+      (e.image / e.patch) % e.merge != 0) {
+    // models/llama4.cpp's and internvl.cpp's pixel shuffles reshape the patch rows merge at
+    // a time.
+    throw Error(ErrorKind::bad_input,
+                fmt::format("vision encoder {} needs a whole number of {} x {} patch "
                             "squares per side (image {}, patch {})",
-                            e.merge, e.merge, e.image, e.patch));
+                            to_string(e.kind), e.merge, e.merge, e.image, e.patch));
   }
   const bool adapter =
       e.kind == VisionEncoderKind::llama4 || e.kind == VisionEncoderKind::mlp_siglip;
   check(e.adapter, adapter ? 1 : 0, adapter ? 262144 : 0, "adapter");
-  check(e.window, 0, e.kind == VisionEncoderKind::qwen25vl ? 256 : 0, "window");
+  const bool windows =
+      e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen2vl;
+  check(e.window, 0, windows ? 256 : 0, "window");
   check(e.positions, e.kind == VisionEncoderKind::qwen3vl ? 1 : 0,
         e.kind == VisionEncoderKind::qwen3vl ? 4096 : 0, "positions");
   const std::size_t max_deepstack =

@@ -8,7 +8,7 @@
 #include "clip_builder.hpp"
 
 // The Qwen-VL vision encoders' graphs as the pinned llama.cpp builds them for the warm-up image
-// (tools/mtmd/models/qwen2vl.cpp for Qwen2.5-VL, models/qwen3vl.cpp for Qwen3-VL, with
+// (tools/mtmd/models/qwen2vl.cpp for Qwen2-VL and Qwen2.5-VL, models/qwen3vl.cpp for Qwen3-VL, with
 // clip.cpp's build_norm, build_ffn, build_attn and resize_position_embeddings), reduced to what
 // ggml's allocator sees. Checked against llama.cpp's own code measuring the same shapes
 // (scripts/oracle/clip, bench/accuracy/clip/clip-cpu.jsonl).
@@ -24,8 +24,8 @@ class QwenBuilder : Ops {
       : Ops(e, out_width, flash_attn, e.image), width_(e.width), n_pos_(n_patches_) {}
 
   graph::Graph build() {
-    if (e_.kind == VisionEncoderKind::qwen25vl) {
-      qwen25vl();
+    if (e_.kind == VisionEncoderKind::qwen25vl || e_.kind == VisionEncoderKind::qwen2vl) {
+      qwen2vl(e_.kind == VisionEncoderKind::qwen2vl);
     } else {
       qwen3vl();
     }
@@ -74,12 +74,16 @@ class QwenBuilder : Ops {
     return biased(x, out_);
   }
 
-  // models/qwen2vl.cpp, PROJECTOR_TYPE_QWEN25VL: RMS norms, separate Q/K/V with biases,
-  // SwiGLU FFN with biases; with window attention (n_wa_pattern > 0) the patches are put in
-  // window order (get_rows by inv_window_idx) and every block but each window-th attends
-  // through the [n_pos, n_pos] window mask (cast to F16 once, and again per block, under flash
-  // attention); the merger's output is put back in image order (get_rows by window_idx).
-  void qwen25vl() {
+  // models/qwen2vl.cpp, PROJECTOR_TYPE_QWEN25VL and PROJECTOR_TYPE_QWEN2VL. Qwen2.5-VL: RMS
+  // norms, separate Q/K/V with biases, SwiGLU FFN with biases; with window attention
+  // (n_wa_pattern > 0) the patches are put in window order (get_rows by inv_window_idx) and
+  // every block but each window-th attends through the [n_pos, n_pos] window mask (cast to F16
+  // once, and again per block, under flash attention); the merger's output is put back in
+  // image order (get_rows by window_idx). Qwen2-VL (`v2`): the same graph with LayerNorms
+  // (weight and bias: build_norm NORM_TYPE_NORMAL), an ungated FFN (build_ffn without gate:
+  // up + bias, ggml_gelu_quick, down + bias) and no window attention.
+  void qwen2vl(bool v2) {
+    const auto norm = [&](int t) { return v2 ? layer_norm(t) : rms_norm(t); };
     int x = patches();
     const int positions = d_.input(Elem::i32, {4 * n_pos_, 1, 1, 1});
     const bool windows = e_.window > 0;
@@ -94,7 +98,7 @@ class QwenBuilder : Ops {
     }
     for (int il = 0; il < e_.layers; ++il) {
       const bool full = !windows || (il + 1) % e_.window == 0;
-      int cur = rms_norm(x);
+      int cur = norm(x);
       std::array<int, 3> qkv{};
       for (int& t : qkv) t = d_.view(biased(cur, width_), {d_head_, e_.heads, n_pos_, 1});
       const int q = rope(qkv[0], positions);
@@ -102,14 +106,18 @@ class QwenBuilder : Ops {
       cur = attention(q, k, qkv[2], full ? -1 : mask);
       cur = same(Op::add, cur, x);
       x = cur;
-      cur = rms_norm(cur);
-      const int up = biased(cur, e_.ffn);
-      const int gate = biased(cur, e_.ffn);
-      cur = d_.op(Op::glu, Elem::f32, d_.ne(gate), {gate, up});  // ggml_swiglu_split
+      cur = norm(cur);
+      if (v2) {
+        cur = gelu(biased(cur, e_.ffn));
+      } else {
+        const int up = biased(cur, e_.ffn);
+        const int gate = biased(cur, e_.ffn);
+        cur = d_.op(Op::glu, Elem::f32, d_.ne(gate), {gate, up});  // ggml_swiglu_split
+      }
       cur = biased(cur, width_);
       x = same(Op::add, x, cur);
     }
-    x = rms_norm(x);  // the merger's ln_q (v.post_ln)
+    x = norm(x);  // the merger's ln_q (v.post_ln)
     x = merger(x);
     if (windows) {
       const int window_idx = d_.input(Elem::i32, {n_pos_ / 4, 1, 1, 1});

@@ -351,7 +351,7 @@ class Reader final : public YamlFieldReader {
                 fail(v.value.Mark(),
                      fmt::format("'encoder' in 'projector' of {} must be gemma3, mlp, "
                                  "qwen2.5vl_merger, qwen3vl_merger, pixtral, resampler, "
-                                 "llama4 or mlp_siglip",
+                                 "llama4, mlp_siglip, qwen2vl_merger, idefics3 or internvl",
                                  where()));
               if (k == "layers") enc.layers = int32(v, k, 1);
               if (k == "width") enc.width = int32(v, k, 1);
@@ -366,12 +366,14 @@ class Reader final : public YamlFieldReader {
               if (k == "queries") enc.queries = int32(v, k, 1);
               if (k == "adapter") enc.adapter = int32(v, k);
             }
-            // merge defaults to gemma3's pool of 4; pixtral's merger and llama4's pixel
-            // shuffle have no default.
+            // merge defaults to gemma3's pool of 4; pixtral's merger and the llama4,
+            // idefics3 and internvl pixel shuffles have no default.
             for (const char* k : {"layers", "width", "ffn", "heads", "patch", "image", "merge"}) {
               if (!g.contains(k) &&
                   (std::string_view(k) != "merge" || enc.kind == VisionEncoderKind::pixtral ||
-                   enc.kind == VisionEncoderKind::llama4))
+                   enc.kind == VisionEncoderKind::llama4 ||
+                   enc.kind == VisionEncoderKind::idefics3 ||
+                   enc.kind == VisionEncoderKind::internvl))
                 fail(field.value.Mark(),
                      fmt::format("missing required key '{}' in 'projector' of {}", k, where()));
             }

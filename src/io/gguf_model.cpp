@@ -466,7 +466,8 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
   if (!parse_vision_encoder_kind(type, e.kind) || e.kind == VisionEncoderKind::mlp_siglip) {
     return std::nullopt;
   }
-  const bool qwen = e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen3vl;
+  const bool qwen = e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen3vl ||
+                    e.kind == VisionEncoderKind::qwen2vl;
   // The builder's layout: gemma3 (SigLIP) with a patch bias and a post-LN, and an F16 or
   // BF16 projection (its transposed copy is in the compute buffer); llava's CLIP with a class
   // embedding and a pre-LN, no post-LN, every block's output kept (no feature_layer list);
@@ -527,6 +528,36 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
                has("v.patch_embd.bias") || f.find("clip.vision.feature_layer") != nullptr) {
       return std::nullopt;
     }
+  } else if (e.kind == VisionEncoderKind::idefics3) {
+    // SmolVLM / Idefics3 as conversion/smolvlm.py writes it: the patch embedding F32 (the
+    // builder's im2col copy is of its type), a patch bias, learned positions, no class
+    // embedding or pre-LN, a post-LN, biased Q/K/V and an FFN without gate; the pixel shuffle's
+    // side (projector.scale_factor, which build_patch_merge_permute wants above 1) and
+    // mm.model.fc taking merge x merge patches (ggml_mul_mat asserts, checked below).
+    const std::optional<std::int64_t> merge = number("clip.vision.projector.scale_factor");
+    if (!merge || *merge < 2 || *merge > 64 || !has("mm.model.fc.weight") ||
+        patch->info.type != GgmlType::f32 || !has("v.patch_embd.bias") ||
+        !has("v.position_embd.weight") || has("v.class_embd") || has("v.pre_ln.weight") ||
+        !has("v.post_ln.weight") || !has("v.blk.0.attn_q.bias") || has("v.blk.0.ffn_gate.weight")) {
+      return std::nullopt;
+    }
+    e.merge = static_cast<std::int32_t>(*merge);
+  } else if (e.kind == VisionEncoderKind::internvl) {
+    // InternVL as conversion/internvl.py writes it: a patch bias, class embedding, learned
+    // positions, no pre- or post-LN, split Q/K/V, layer scales, an FFN without gate; mlp1 as
+    // mm.model.mlp.0 (the LayerNorm), .1 and .3. The 6B ViT's layout (no Q/K/V bias, Q/K
+    // norms, RMS norms) is checked against its shape below.
+    const std::optional<std::int64_t> merge = number("clip.vision.projector.scale_factor");
+    if ((merge && (*merge < 1 || *merge > 64)) || !has("v.patch_embd.bias") ||
+        !has("v.class_embd") || !has("v.position_embd.weight") || has("v.pre_ln.weight") ||
+        has("v.post_ln.weight") || !has("v.blk.0.attn_q.weight") ||
+        has("v.blk.0.attn_qkv.weight") || !has("v.blk.0.ls1.weight") ||
+        !has("v.blk.0.ls2.weight") || has("v.blk.0.ffn_gate.weight") ||
+        !has("mm.model.mlp.0.weight") || !has("mm.model.mlp.1.weight") ||
+        !has("mm.model.mlp.3.weight")) {
+      return std::nullopt;
+    }
+    e.merge = merge ? static_cast<std::int32_t>(*merge) : 1;  // clip.cpp's n_merge default
   } else if (e.kind == VisionEncoderKind::llama4) {
     // Llama 4 as conversion/llama4.py writes it: a linear (2-D) patch embedding, class
     // embedding, learned positions, pre- and post-LN, biased Q/K/V and FFN without gate or
@@ -544,19 +575,21 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
     e.adapter = static_cast<std::int32_t>(mlp1->info.ne[1]);
   } else {
     // Qwen2.5-VL: separate biased Q/K/V, a biased SwiGLU FFN, RMS norms without bias, no
-    // patch bias or positions. Qwen3-VL: fused biased QKV, a biased FFN without gate,
-    // LayerNorms, a patch bias and a learned position grid. Both: the merger's norm as
-    // v.post_ln, its MLP as mm.0 / mm.2, no pre-LN or class embedding.
+    // patch bias or positions. Qwen2-VL: the same but LayerNorms with bias and an FFN without
+    // gate. Qwen3-VL: fused biased QKV, a biased FFN without gate, LayerNorms, a patch bias
+    // and a learned position grid. All: the merger's norm as v.post_ln, its MLP as mm.0 /
+    // mm.2, no pre-LN or class embedding.
     const GgufTensor* patch1 = f.find_tensor("v.patch_embd.weight.1");
     const bool v25 = e.kind == VisionEncoderKind::qwen25vl;
+    const bool v3 = e.kind == VisionEncoderKind::qwen3vl;
     if (patch->info.type != GgmlType::f16 || patch1->info.type != GgmlType::f16 ||
         has("v.pre_ln.weight") || has("v.class_embd") || !has("v.post_ln.weight") ||
         has("v.post_ln.bias") == v25 || !has("mm.0.weight") || !has("mm.0.bias") ||
-        !has("mm.2.weight") || !has("mm.2.bias") || has("v.patch_embd.bias") == v25 ||
-        has("v.position_embd.weight") == v25 || !has("v.blk.0.attn_out.bias") ||
+        !has("mm.2.weight") || !has("mm.2.bias") || has("v.patch_embd.bias") != v3 ||
+        has("v.position_embd.weight") != v3 || !has("v.blk.0.attn_out.bias") ||
         !has("v.blk.0.ffn_up.bias") || !has("v.blk.0.ffn_down.bias") ||
         has("v.blk.0.ffn_gate.weight") != v25 || has("v.blk.0.ln1.bias") == v25 ||
-        has("v.blk.0.attn_qkv.bias") == v25 || has("v.blk.0.attn_q.bias") != v25) {
+        has("v.blk.0.attn_qkv.bias") != v3 || has("v.blk.0.attn_q.bias") == v3) {
       return std::nullopt;
     }
     if (const std::optional<std::int64_t> merge = number("clip.vision.spatial_merge_size")) {
@@ -569,6 +602,9 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
       {"clip.vision.feed_forward_length", &e.ffn}, {"clip.vision.attention.head_count", &e.heads},
       {"clip.vision.patch_size", &e.patch},        {"clip.vision.image_size", &e.image}};
   for (const auto& [key, out] : fields) {
+    // Qwen2-VL's FFN width comes from its tensors (below); files from the old surgery script
+    // wrote feed_forward_length 0 (clip.cpp, is_ffn_swapped).
+    if (out == &e.ffn && e.kind == VisionEncoderKind::qwen2vl) continue;
     const std::optional<std::int64_t> v = number(key);
     if (!v || *v < 1 || *v > std::numeric_limits<std::int32_t>::max()) return std::nullopt;
     *out = static_cast<std::int32_t>(*v);
@@ -591,10 +627,42 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
     const std::int64_t in = f.find_tensor("mm.model.mlp.1.weight")->info.ne[0];
     if (in != std::int64_t{e.width} * e.merge * e.merge) return std::nullopt;
   }
-  if (e.kind == VisionEncoderKind::qwen25vl) {
+  if (e.kind == VisionEncoderKind::internvl) {
+    // mlp1's norm and first layer take merge x merge patches; the 6B ViT (the shape clip.cpp
+    // gives RMS norms) has Q/K norms and no biases, the 300M one biases and no norms.
+    const std::int64_t wide = std::int64_t{e.width} * e.merge * e.merge;
+    const bool big = e.width == 3200 && e.layers == 45;
+    if (f.find_tensor("mm.model.mlp.0.weight")->info.ne[0] != wide ||
+        f.find_tensor("mm.model.mlp.1.weight")->info.ne[0] != wide ||
+        has("v.blk.0.attn_q_norm.weight") != big || has("v.blk.0.attn_k_norm.weight") != big ||
+        has("v.blk.0.attn_q.bias") == big || has("v.blk.0.ln1.bias") == big) {
+      return std::nullopt;
+    }
+  }
+  if (e.kind == VisionEncoderKind::idefics3) {
+    const std::int64_t in = f.find_tensor("mm.model.fc.weight")->info.ne[0];
+    if (in != std::int64_t{e.width} * e.merge * e.merge) return std::nullopt;
+  }
+  if (e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen2vl) {
+    // clip.cpp requires n_wa_pattern of Qwen2.5-VL and takes it, if present, for Qwen2-VL
+    // (whose converter writes none: no window attention).
     const std::optional<std::int64_t> window = number("clip.vision.n_wa_pattern");
-    if (!window || *window < 0 || *window > 256) return std::nullopt;  // clip.cpp requires it
-    e.window = static_cast<std::int32_t>(*window);
+    if (e.kind == VisionEncoderKind::qwen25vl && !window) return std::nullopt;
+    if (window && (*window < 0 || *window > 256)) return std::nullopt;
+    e.window = static_cast<std::int32_t>(window.value_or(0));
+  }
+  if (e.kind == VisionEncoderKind::qwen2vl) {
+    // Qwen2-VL's converter writes vision_config.hidden_size (the text width) as
+    // feed_forward_length (conversion/qwenvl.py, Qwen2VLVisionModel); the FFN's width is
+    // ffn_up's other side (fc1: [width, width * mlp_ratio]; clip.cpp swaps up and down of old
+    // files, whose up is [ffn, width]).
+    const GgufTensor* up = f.find_tensor("v.blk.0.ffn_up.weight");
+    if (up == nullptr) return std::nullopt;
+    const std::int64_t ffn = up->info.ne[0] == e.width ? up->info.ne[1] : up->info.ne[0];
+    if ((up->info.ne[0] != e.width && up->info.ne[1] != e.width) || ffn < 1 || ffn > 262144) {
+      return std::nullopt;
+    }
+    e.ffn = static_cast<std::int32_t>(ffn);
   }
   if (e.kind == VisionEncoderKind::qwen3vl) {
     // The position grid is square: clip.cpp takes its side as sqrt(rows).

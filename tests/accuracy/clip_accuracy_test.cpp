@@ -40,7 +40,8 @@ VisionEncoder encoder_of(const nlohmann::json& j) {
 
 TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
   // clip-cpu.jsonl and its siblings (one per family of encoders: clip-cpu-pixtral.jsonl,
-  // clip-cpu-minicpmv.jsonl, clip-cpu-llama4.jsonl, clip-cpu-moondream.jsonl).
+  // clip-cpu-minicpmv.jsonl, clip-cpu-llama4.jsonl, clip-cpu-moondream.jsonl,
+  // clip-cpu-qwen2vl.jsonl, clip-cpu-idefics3.jsonl, clip-cpu-internvl.jsonl).
   std::vector<std::filesystem::path> files;
   for (const auto& f : std::filesystem::directory_iterator(VRAMPLAN_CLIP_ACCURACY_DIR)) {
     const std::string name = f.path().filename().string();
@@ -49,7 +50,7 @@ TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
     }
   }
   std::sort(files.begin(), files.end());
-  ASSERT_GE(files.size(), 5U) << "cannot find the CLIP measurements";
+  ASSERT_GE(files.size(), 8U) << "cannot find the CLIP measurements";
   int lines = 0;
   std::set<std::string> kinds;
   for (const auto& path : files) {
@@ -67,9 +68,10 @@ TEST(ClipAccuracy, ReproducesLlamaCppCpuComputeBuffers) {
       ++lines;
     }
   }
-  EXPECT_GE(lines, 62);
-  for (const char* kind : {"gemma3", "mlp", "qwen2.5vl_merger", "qwen3vl_merger", "pixtral",
-                           "resampler", "llama4", "mlp_siglip"}) {
+  EXPECT_GE(lines, 90);
+  for (const char* kind :
+       {"gemma3", "mlp", "qwen2.5vl_merger", "qwen3vl_merger", "pixtral", "resampler", "llama4",
+        "mlp_siglip", "qwen2vl_merger", "idefics3", "internvl"}) {
     EXPECT_EQ(kinds.count(kind), 1U) << kind;
   }
 }
@@ -117,6 +119,44 @@ TEST(Clip, RejectsShapesTheBuilderCannotTake) {
   EXPECT_FALSE(parse_vision_encoder_kind("qwen2vl", k));
   e.window = 8;  // a window pattern is Qwen2.5-VL's
   EXPECT_THROW((void)clip_compute_buffer(e, 2560, true, 32), Error);
+}
+
+// SmolVLM's pixel shuffle takes a grid of whole merge x merge squares: SmolVLM2's 27 x 27
+// patches (384 px of 14, the last 6 pixels dropped) shuffle 3 x 3 as they are, a 14 x 14 grid
+// is padded to 16 x 16 for 4 x 4 (ggml_pad), which costs a copy.
+TEST(Clip, Idefics3PixelShuffle) {
+  VisionEncoder e{VisionEncoderKind::idefics3, 27, 1152, 4304, 16, 14, 384, 3};
+  EXPECT_NO_THROW(validate(e));
+  EXPECT_GT(clip_compute_buffer(e, 2048, false, 32), clip_compute_buffer(e, 2048, true, 32));
+  e.merge = 1;  // build_patch_merge_permute wants a scale factor above 1
+  EXPECT_THROW(validate(e), Error);
+  VisionEncoder gemma = e;
+  gemma.kind = VisionEncoderKind::gemma3;
+  gemma.merge = 4;
+  EXPECT_THROW(validate(gemma), Error);  // 384 is not a whole number of 14-pixel patches
+  // A 14 x 14 grid is padded for a 4 x 4 shuffle, not for a 2 x 2 or 7 x 7 one (the padded
+  // case is measured: idefics3-small in clip-cpu-idefics3.jsonl).
+  VisionEncoder small{VisionEncoderKind::idefics3, 3, 256, 1024, 4, 16, 224, 4};
+  EXPECT_NO_THROW(validate(small));
+  small.merge = 15;  // more than the 14 patches a side
+  EXPECT_THROW(validate(small), Error);
+}
+
+// InternVL: the 6B ViT's shape (45 blocks of 3200) is what gives it RMS norms and Q/K norms,
+// two more ops a projection: another shape of the same size without them needs less. The pixel
+// shuffle takes whole merge x merge squares.
+TEST(Clip, InternVlShapes) {
+  VisionEncoder big{VisionEncoderKind::internvl, 45, 3200, 12800, 25, 14, 448, 2};
+  VisionEncoder other = big;
+  other.layers = 44;
+  EXPECT_GE(clip_compute_buffer(big, 5120, true, 32), clip_compute_buffer(other, 5120, true, 32));
+  VisionEncoder e{VisionEncoderKind::internvl, 24, 1024, 4096, 16, 14, 448, 2};
+  EXPECT_NO_THROW(validate(e));
+  EXPECT_LT(clip_compute_buffer(e, 3584, true, 32), clip_compute_buffer(e, 3584, false, 32));
+  e.merge = 3;  // 32 patches a side are not whole 3 x 3 squares
+  EXPECT_THROW(validate(e), Error);
+  e.merge = 1;  // clip.cpp's default without projector.scale_factor
+  EXPECT_NO_THROW(validate(e));
 }
 
 VisionEncoder qwen25vl() {
@@ -177,6 +217,26 @@ TEST(Clip, QwenWindowAttentionHoldsTheMask) {
   VisionEncoder full = e;
   full.window = 0;
   EXPECT_GE(on - clip_compute_buffer(full, 3584, true, 32), n * n * 2);
+}
+
+// Qwen2-VL is Qwen2.5-VL's graph with LayerNorms, an ungated FFN and no window attention: the
+// same warm-up (92 x 92 patches), so without flash attention one layer's scores (8464^2 x 16
+// heads, F32) are live, and with it no mask is held (Qwen2.5-VL holds the F32 mask and an F16
+// copy).
+TEST(Clip, Qwen2VlHasNoWindowMask) {
+  VisionEncoder e{VisionEncoderKind::qwen2vl, 32, 1280, 5120, 16, 14, 1288, 2};
+  const Bytes on = clip_compute_buffer(e, 3584, true, 32);
+  const Bytes off = clip_compute_buffer(e, 3584, false, 32);
+  const Bytes n = 8464;
+  EXPECT_GE(off, n * n * 16 * 4);
+  EXPECT_LT(on, off / 8);
+  EXPECT_GT(clip_compute_buffer(qwen25vl(), 3584, true, 32), on + n * n * 4);
+  // A window pattern, if a file has one, is taken as clip.cpp takes it: the mask appears.
+  VisionEncoder windowed = e;
+  windowed.window = 8;
+  EXPECT_GE(clip_compute_buffer(windowed, 3584, true, 32) - on, n * n * 2);
+  e.deepstack = {3};  // DeepStack mergers are Qwen3-VL's
+  EXPECT_THROW(validate(e), Error);
 }
 
 // Qwen3-VL keeps each DeepStack block's output until the mergers run at the end of the graph,

@@ -133,7 +133,7 @@ TEST(CatalogYaml, ProjectorEncoderShape) {
             (VisionEncoder{VisionEncoderKind::mlp, 23, 1024, 4096, 16, 14, 336, 4}));
   EXPECT_NE(error_of(replace(text, "encoder: mlp", "encoder: qwen2vl"))
                 .find("must be gemma3, mlp, qwen2.5vl_merger, qwen3vl_merger, pixtral, resampler, "
-                      "llama4 or mlp_siglip"),
+                      "llama4, mlp_siglip, qwen2vl_merger, idefics3 or internvl"),
             std::string::npos);
   EXPECT_NE(error_of(replace(text, "image: 336", "image: 337")).find("whole number"),
             std::string::npos);

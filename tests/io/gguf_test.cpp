@@ -805,6 +805,154 @@ TEST(GgufVision, ReadsLlama4AndMoondream2) {
   EXPECT_FALSE(encoder_of(named).has_value());
 }
 
+// Qwen2-VL as conversion/qwenvl.py writes it (make_mmproj.py's qwen2vl layout), small:
+// LayerNorms and the merger's norm with bias, separate biased Q/K/V, an ungated FFN four times
+// the width, feed_forward_length the text width (the converter's vision_config.hidden_size).
+// `up`: ffn_up's ne (an old file has up and down swapped: {256, 64}).
+GgufWriter qwen2vl_mmproj(std::array<std::int64_t, 2> up = {64, 256}) {
+  GgufWriter m;
+  m.set_string("general.architecture", "clip");
+  m.set_string("clip.projector_type", "qwen2vl_merger");
+  m.set_u32("clip.vision.block_count", 3);
+  m.set_u32("clip.vision.embedding_length", 64);
+  m.set_u32("clip.vision.feed_forward_length", 96);
+  m.set_u32("clip.vision.attention.head_count", 4);
+  m.set_u32("clip.vision.patch_size", 2);
+  m.set_u32("clip.vision.image_size", 560);
+  for (const char* t : {"v.patch_embd.weight", "v.patch_embd.weight.1"})
+    m.add_tensor(TensorInfo{t, {2, 2, 3, 64}, GgmlType::f16});
+  const auto vec = [&](const std::string& t, std::int64_t n) {
+    m.add_tensor(TensorInfo{t, {n, 1, 1, 1}, GgmlType::f32});
+  };
+  for (const char* t : {"v.post_ln.weight", "v.post_ln.bias", "v.blk.0.ln1.bias",
+                        "v.blk.0.attn_q.bias", "v.blk.0.attn_out.bias", "v.blk.0.ffn_down.bias"})
+    vec(t, 64);
+  vec("v.blk.0.ffn_up.bias", 256);
+  m.add_tensor(TensorInfo{"v.blk.0.ffn_up.weight", {up[0], up[1], 1, 1}, GgmlType::f16});
+  for (const char* t : {"mm.0", "mm.2"}) {
+    m.add_tensor(TensorInfo{std::string(t) + ".weight", {256, 256, 1, 1}, GgmlType::f16});
+    vec(std::string(t) + ".bias", 256);
+  }
+  return m;
+}
+
+TEST(GgufVision, ReadsQwen2Vl) {
+  const std::optional<VisionEncoder> e = encoder_of(qwen2vl_mmproj());
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind, VisionEncoderKind::qwen2vl);
+  EXPECT_EQ(e->ffn, 256);           // ffn_up's rows, not feed_forward_length (96)
+  EXPECT_EQ(e->image, 46 * 2 * 2);  // 46 x 46 merged tokens, not image_size
+  EXPECT_EQ(e->merge, 2);
+  EXPECT_EQ(e->window, 0);
+  // An old file with up and down swapped (clip.cpp swaps them back) and no FFN length: the
+  // same width.
+  GgufWriter swapped = qwen2vl_mmproj({256, 64});
+  swapped.set_u32("clip.vision.feed_forward_length", 0);
+  ASSERT_TRUE(encoder_of(swapped).has_value());
+  EXPECT_EQ(encoder_of(swapped)->ffn, 256);
+  // A window pattern is taken, as clip.cpp takes it; one out of range is not.
+  GgufWriter windowed = qwen2vl_mmproj();
+  windowed.set_u32("clip.vision.n_wa_pattern", 2);
+  ASSERT_TRUE(encoder_of(windowed).has_value());
+  EXPECT_EQ(encoder_of(windowed)->window, 2);
+  windowed.set_u32("clip.vision.n_wa_pattern", 1000);
+  EXPECT_FALSE(encoder_of(windowed).has_value());
+  // Not Qwen2-VL's layout: a gate (Qwen2.5-VL's SwiGLU), no norm bias, an FFN whose weight
+  // does not take the width, or none.
+  GgufWriter gated = qwen2vl_mmproj();
+  gated.add_tensor(TensorInfo{"v.blk.0.ffn_gate.weight", {64, 256, 1, 1}, GgmlType::f16});
+  EXPECT_FALSE(encoder_of(gated).has_value());
+  EXPECT_FALSE(encoder_of(qwen2vl_mmproj({48, 256})).has_value());
+  GgufWriter as25 = qwen2vl_mmproj();
+  as25.set_string("clip.projector_type", "qwen2.5vl_merger");
+  as25.set_u32("clip.vision.n_wa_pattern", 2);
+  EXPECT_FALSE(encoder_of(as25).has_value());  // LayerNorm biases are not Qwen2.5-VL's
+}
+
+// SmolVLM as conversion/smolvlm.py writes it (make_mmproj.py's idefics3 layout), small: the
+// patch embedding F32, a 3 x 3 pixel shuffle of 9 x 9 patches, mm.model.fc.
+GgufWriter idefics3_mmproj(GgmlType patch = GgmlType::f32) {
+  GgufWriter m;
+  m.set_string("general.architecture", "clip");
+  m.set_string("clip.projector_type", "idefics3");
+  m.set_u32("clip.vision.block_count", 2);
+  m.set_u32("clip.vision.embedding_length", 64);
+  m.set_u32("clip.vision.feed_forward_length", 128);
+  m.set_u32("clip.vision.attention.head_count", 4);
+  m.set_u32("clip.vision.patch_size", 4);
+  m.set_u32("clip.vision.image_size", 38);  // 9 patches a side, 2 pixels dropped
+  m.set_u32("clip.vision.projector.scale_factor", 3);
+  m.add_tensor(TensorInfo{"v.patch_embd.weight", {4, 4, 3, 64}, patch});
+  m.add_tensor(TensorInfo{"v.position_embd.weight", {64, 81, 1, 1}, GgmlType::f32});
+  for (const char* t : {"v.patch_embd.bias", "v.post_ln.weight", "v.blk.0.attn_q.bias"})
+    m.add_tensor(TensorInfo{t, {64, 1, 1, 1}, GgmlType::f32});
+  m.add_tensor(TensorInfo{"mm.model.fc.weight", {576, 96, 1, 1}, GgmlType::f16});
+  return m;
+}
+
+TEST(GgufVision, ReadsIdefics3) {
+  const std::optional<VisionEncoder> e = encoder_of(idefics3_mmproj());
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind, VisionEncoderKind::idefics3);
+  EXPECT_EQ(e->image, 38);  // the tower's image_size
+  EXPECT_EQ(e->merge, 3);
+  EXPECT_EQ(e->ffn, 128);
+  // An F16 patch kernel is not the converter's (the im2col copy would be F16).
+  EXPECT_FALSE(encoder_of(idefics3_mmproj(GgmlType::f16)).has_value());
+  // The scale factor must be above 1, bounded, and match mm.model.fc's input (9 x 64).
+  for (const std::uint32_t merge : {0U, 1U, 2U, 65U, 4000000000U}) {
+    GgufWriter w = idefics3_mmproj();
+    w.set_u32("clip.vision.projector.scale_factor", merge);
+    EXPECT_FALSE(encoder_of(w).has_value()) << merge;
+  }
+}
+
+// InternVL as conversion/internvl.py writes it (make_mmproj.py's internvl layout), small.
+GgufWriter internvl_mmproj() {
+  GgufWriter m;
+  m.set_string("general.architecture", "clip");
+  m.set_string("clip.projector_type", "internvl");
+  m.set_u32("clip.vision.block_count", 2);
+  m.set_u32("clip.vision.embedding_length", 64);
+  m.set_u32("clip.vision.feed_forward_length", 128);
+  m.set_u32("clip.vision.attention.head_count", 4);
+  m.set_u32("clip.vision.patch_size", 4);
+  m.set_u32("clip.vision.image_size", 32);
+  m.set_u32("clip.vision.projector.scale_factor", 2);
+  m.add_tensor(TensorInfo{"v.patch_embd.weight", {4, 4, 3, 64}, GgmlType::f16});
+  m.add_tensor(TensorInfo{"v.position_embd.weight", {64, 65, 1, 1}, GgmlType::f32});
+  for (const char* t : {"v.patch_embd.bias", "v.class_embd", "v.blk.0.attn_q.bias",
+                        "v.blk.0.ln1.bias", "v.blk.0.ls1.weight", "v.blk.0.ls2.weight"})
+    m.add_tensor(TensorInfo{t, {64, 1, 1, 1}, GgmlType::f32});
+  m.add_tensor(TensorInfo{"v.blk.0.attn_q.weight", {64, 64, 1, 1}, GgmlType::f16});
+  m.add_tensor(TensorInfo{"mm.model.mlp.0.weight", {256, 1, 1, 1}, GgmlType::f32});
+  m.add_tensor(TensorInfo{"mm.model.mlp.1.weight", {256, 96, 1, 1}, GgmlType::f16});
+  m.add_tensor(TensorInfo{"mm.model.mlp.3.weight", {96, 96, 1, 1}, GgmlType::f16});
+  return m;
+}
+
+TEST(GgufVision, ReadsInternVl) {
+  const std::optional<VisionEncoder> e = encoder_of(internvl_mmproj());
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->kind, VisionEncoderKind::internvl);
+  EXPECT_EQ(e->image, 32);  // the tower's image_size
+  EXPECT_EQ(e->merge, 2);
+  // The scale factor must match mlp1's input (4 x 64), be bounded and fit the 8 x 8 patches.
+  for (const std::uint32_t merge : {0U, 1U, 3U, 65U, 4000000000U}) {
+    GgufWriter w = internvl_mmproj();
+    w.set_u32("clip.vision.projector.scale_factor", merge);
+    EXPECT_FALSE(encoder_of(w).has_value()) << merge;
+  }
+  // Q/K norms are the 6B ViT's (45 blocks of 3200), not this shape's; a gated FFN is not
+  // InternViT's.
+  GgufWriter normed = internvl_mmproj();
+  normed.add_tensor(TensorInfo{"v.blk.0.attn_q_norm.weight", {64, 1, 1, 1}, GgmlType::f32});
+  EXPECT_FALSE(encoder_of(normed).has_value());
+  GgufWriter gated = internvl_mmproj();
+  gated.add_tensor(TensorInfo{"v.blk.0.ffn_gate.weight", {64, 128, 1, 1}, GgmlType::f16});
+  EXPECT_FALSE(encoder_of(gated).has_value());
+}
+
 // Writes seed inputs for tests/fuzz/gguf_fuzz.cpp into $VRAMPLAN_GGUF_CORPUS_DIR
 // (docs/gguf.md "Fuzzing"); skipped when the variable is not set.
 TEST(GgufCorpus, WritesSeedFiles) {
@@ -982,6 +1130,9 @@ TEST(GgufCorpus, WritesSeedFiles) {
     MemorySource broken_source(broken_bytes);
     EXPECT_FALSE(vision_encoder_from_gguf(read_gguf(broken_source, name)).has_value()) << name;
   }
+  put("mmproj_qwen2vl.gguf", file_bytes(qwen2vl_mmproj()));    // GgufVision.ReadsQwen2Vl
+  put("mmproj_idefics3.gguf", file_bytes(idefics3_mmproj()));  // GgufVision.ReadsIdefics3
+  put("mmproj_internvl.gguf", file_bytes(internvl_mmproj()));  // GgufVision.ReadsInternVl
   // Llama 4 and moondream2 (checked in GgufVision.ReadsLlama4AndMoondream2).
   for (const bool llama4 : {true, false}) {
     put(llama4 ? "mmproj_llama4.gguf" : "mmproj_moondream.gguf",

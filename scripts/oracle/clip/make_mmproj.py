@@ -41,14 +41,14 @@ def kv(key, typ, val):
 
 
 def vit(t, n_layer, n_embd, n_ff, patch, n_pos, *, qkv_bias=True, class_embd=False,
-        pre_ln=False, post_ln=True, patch_bias=True):
+        pre_ln=False, post_ln=True, patch_bias=True, embd_type=F16):
     """A standard ViT's tensors (ggml ne order: fastest dimension first)."""
-    t("v.patch_embd.weight", [patch, patch, 3, n_embd], F16)
+    t("v.patch_embd.weight", [patch, patch, 3, n_embd], embd_type)
     if patch_bias:
         t("v.patch_embd.bias", [n_embd], F32)
     if class_embd:
         t("v.class_embd", [n_embd], F32)
-    t("v.position_embd.weight", [n_embd, n_pos], F16)
+    t("v.position_embd.weight", [n_embd, n_pos], embd_type)
     if pre_ln:
         t("v.pre_ln.weight", [n_embd], F32)
         t("v.pre_ln.bias", [n_embd], F32)
@@ -94,6 +94,93 @@ def gemma3(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch
     k("clip.vision.patch_size", T_U32, patch)
     k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
     k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+
+
+def idefics3(t, k, text_embd, n_embd=768, n_ff=3072, n_layer=12, n_head=12, patch=16, image=512,
+             merge=4):
+    # SmolVLM / Idefics3 as the pinned convert_hf_to_gguf.py writes it (conversion/smolvlm.py,
+    # SmolVLMModel): a SigLIP tower with the patch embedding and positions F32
+    # (tensor_force_quant: ".embeddings."), LayerNorms, biased Q/K/V and FFN, post-LN; the
+    # connector's pixel shuffle (clip.vision.projector.scale_factor) and its projection
+    # mm.model.fc (no bias); clip.use_gelu, the preprocessor's longest edge. clip.cpp,
+    # PROJECTOR_TYPE_IDEFICS3: warm-up at the tower's image_size; models/siglip.cpp.
+    SHAPE.update(kind="idefics3", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=merge, out=text_embd)
+    vit(t, n_layer, n_embd, n_ff, patch, (image // patch) ** 2, embd_type=F32)
+    t("mm.model.fc.weight", [n_embd * merge * merge, text_embd], F16)
+    k("clip.projector_type", T_STRING, "idefics3")
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.use_gelu", T_BOOL, True)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, text_embd)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
+    k("clip.vision.projector.scale_factor", T_U32, merge)
+    k("clip.vision.preproc_image_size", T_U32, image * 4)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+
+
+def internvl(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=24, n_head=16, patch=14,
+             image=448, merge=2, rms=False):
+    # InternVL 2.5 / 3 as the pinned convert_hf_to_gguf.py writes it (conversion/internvl.py,
+    # InternVisionModel): InternViT with a patch bias, a class embedding, F32 positions
+    # (n_patches + 1), no pre- or post-LN, Q/K/V split from the fused qkv (biased in the 300M
+    # ViT; the 6B ViT has no biases but q/k norms over the full width and RMS norms), layer
+    # scales ls1 / ls2, a GELU FFN; mlp1 as mm.model.mlp.0 (LayerNorm over merge^2 patches),
+    # .1 and .3; clip.use_gelu and projector.scale_factor (1 / downsample_ratio). clip.cpp,
+    # PROJECTOR_TYPE_INTERNVL: warm-up at the tower's image_size; models/internvl.cpp.
+    SHAPE.update(kind="internvl", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=image, merge=merge, out=text_embd)
+    n_pos = (image // patch) ** 2 + 1
+    t("v.patch_embd.weight", [patch, patch, 3, n_embd], F16)
+    t("v.patch_embd.bias", [n_embd], F32)
+    t("v.class_embd", [n_embd], F32)
+    t("v.position_embd.weight", [n_embd, n_pos], F32)
+    for il in range(n_layer):
+        p = f"v.blk.{il}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            t(p + name + ".weight", [n_embd, n_embd], F16)
+            if not rms or name == "attn_out":
+                t(p + name + ".bias", [n_embd], F32)
+        if rms:
+            t(p + "attn_q_norm.weight", [n_embd], F32)
+            t(p + "attn_k_norm.weight", [n_embd], F32)
+        for name in ("ln1", "ln2"):
+            t(p + name + ".weight", [n_embd], F32)
+            if not rms:
+                t(p + name + ".bias", [n_embd], F32)
+        t(p + "ls1.weight", [n_embd], F32)
+        t(p + "ls2.weight", [n_embd], F32)
+        t(p + "ffn_up.weight", [n_embd, n_ff], F16)
+        t(p + "ffn_up.bias", [n_ff], F32)
+        t(p + "ffn_down.weight", [n_ff, n_embd], F16)
+        t(p + "ffn_down.bias", [n_embd], F32)
+    wide = n_embd * merge * merge
+    t("mm.model.mlp.0.weight", [wide], F32)
+    t("mm.model.mlp.0.bias", [wide], F32)
+    t("mm.model.mlp.1.weight", [wide, text_embd], F16)
+    t("mm.model.mlp.1.bias", [text_embd], F32)
+    t("mm.model.mlp.3.weight", [text_embd, text_embd], F16)
+    t("mm.model.mlp.3.bias", [text_embd], F32)
+    k("clip.projector_type", T_STRING, "internvl")
+    k("clip.has_vision_encoder", T_BOOL, True)
+    k("clip.use_gelu", T_BOOL, True)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, text_embd)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
+    k("clip.vision.projector.scale_factor", T_U32, merge)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.485, 0.456, 0.406]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.229, 0.224, 0.225]))
 
 
 def llava(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=23, n_head=16, patch=14, image=336):
@@ -260,6 +347,43 @@ def qwen25vl(t, k, text_embd, n_embd=1280, n_ff=3420, n_layer=32, n_head=16, pat
     k("clip.use_silu", T_BOOL, True)
     if wa_pattern:
         k("clip.vision.n_wa_pattern", T_U32, wa_pattern)
+
+
+def qwen2vl(t, k, text_embd, n_embd=1280, mlp_ratio=4, n_layer=32, n_head=16, patch=14):
+    # Qwen2-VL's ViT as convert_hf_to_gguf.py (conversion/qwenvl.py, Qwen2VLVisionModel) writes
+    # it: the temporal patch conv split in two 2-D kernels (no bias), Q/K/V split from the fused
+    # qkv (with biases), LayerNorms with bias, an FFN without gate (fc1 / fc2, n_embd * mlp_ratio
+    # wide, with biases), the merger's ln_q as v.post_ln (with bias), its MLP as mm.0 / mm.2; no
+    # clip.use_gelu / use_silu (clip.cpp: FFN_GELU_QUICK), no n_wa_pattern, no
+    # spatial_merge_size (2), image_size 560 (the converter's default). The converter writes
+    # vision_config's hidden_size (the text width) as clip.vision.feed_forward_length (it maps
+    # intermediate_size to it when the config has embed_dim); the graph takes the FFN's width
+    # from the tensors. clip.cpp: warm-up at 46 x 46 merged tokens (1288 px).
+    side = 46 * patch * 2
+    n_ff = n_embd * mlp_ratio
+    SHAPE.update(kind="qwen2vl_merger", layers=n_layer, width=n_embd, ffn=n_ff, heads=n_head,
+                 patch=patch, image=side, merge=2, out=text_embd)
+    t("v.patch_embd.weight", [patch, patch, 3, n_embd], F16)
+    t("v.patch_embd.weight.1", [patch, patch, 3, n_embd], F16)
+    for il in range(n_layer):
+        p = f"v.blk.{il}."
+        for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
+            t(p + name + ".weight", [n_embd, n_embd], F16)
+            t(p + name + ".bias", [n_embd], F32)
+        for name in ("ln1", "ln2"):
+            t(p + name + ".weight", [n_embd], F32)
+            t(p + name + ".bias", [n_embd], F32)
+        t(p + "ffn_up.weight", [n_embd, n_ff], F16)
+        t(p + "ffn_up.bias", [n_ff], F32)
+        t(p + "ffn_down.weight", [n_ff, n_embd], F16)
+        t(p + "ffn_down.bias", [n_embd], F32)
+    t("v.post_ln.weight", [n_embd], F32)
+    t("v.post_ln.bias", [n_embd], F32)
+    t("mm.0.weight", [4 * n_embd, 4 * n_embd], F16)
+    t("mm.0.bias", [4 * n_embd], F32)
+    t("mm.2.weight", [4 * n_embd, text_embd], F16)
+    t("mm.2.bias", [text_embd], F32)
+    qwen_keys(k, "qwen2vl_merger", n_embd, text_embd, n_layer, n_head, patch, 560, text_embd)
 
 
 def qwen3vl(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch=16,
@@ -458,6 +582,34 @@ PRESETS = {
                                           n_head=4, deepstack=(1, 3)),
     "qwen3vl-nodeepstack": lambda t, k: qwen3vl(t, k, 512, n_embd=256, n_ff=1024, n_layer=3,
                                                 n_head=4, deepstack=(), n_pos=8464),
+    # Qwen2-VL 2B / 7B (vision_config: depth 32, embed_dim 1280, num_heads 16, mlp_ratio 4,
+    # hidden_size = the text width 1536 / 3584) and a small shape.
+    "qwen2vl-2b": lambda t, k: qwen2vl(t, k, 1536),
+    "qwen2vl-7b": lambda t, k: qwen2vl(t, k, 3584),
+    "qwen2vl-small": lambda t, k: qwen2vl(t, k, 512, n_embd=256, n_layer=3, n_head=4),
+    # SmolVLM-256M / 500M (SigLIP base patch-16/512, scale factor 4; text 576 / 960),
+    # SmolVLM2-2.2B (SigLIP so400m at 384 px: 27 x 27 patches of 14, scale factor 3; text
+    # 2048), Idefics3-8B (364 px, scale factor 2; Llama 3.1 8B's 4096), a small shape whose
+    # patches are padded up to a whole number of merges (ggml_pad).
+    "smolvlm-256m": lambda t, k: idefics3(t, k, 576),
+    "smolvlm-500m": lambda t, k: idefics3(t, k, 960),
+    "smolvlm2-2.2b": lambda t, k: idefics3(t, k, 2048, n_embd=1152, n_ff=4304, n_layer=27,
+                                           n_head=16, patch=14, image=384, merge=3),
+    "idefics3-8b": lambda t, k: idefics3(t, k, 4096, n_embd=1152, n_ff=4304, n_layer=27,
+                                         n_head=16, patch=14, image=364, merge=2),
+    "idefics3-small": lambda t, k: idefics3(t, k, 512, n_embd=256, n_ff=1024, n_layer=3,
+                                            n_head=4, patch=16, image=224, merge=4),
+    # InternVL3 1B / 2B / 8B / 14B (InternViT-300M-448px-V2_5; Qwen2.5 0.5B / 1.5B / 7B / 14B
+    # text), InternVL3-38B (InternViT-6B-448px-V2_5: 45 blocks of 3200, 25 heads, RMS norms
+    # and q/k norms; Qwen2.5-32B's 5120) and a small shape.
+    "internvl3-1b": lambda t, k: internvl(t, k, 896),
+    "internvl3-2b": lambda t, k: internvl(t, k, 1536),
+    "internvl3-8b": lambda t, k: internvl(t, k, 3584),
+    "internvl3-14b": lambda t, k: internvl(t, k, 5120),
+    "internvl3-38b": lambda t, k: internvl(t, k, 5120, n_embd=3200, n_ff=12800, n_layer=45,
+                                           n_head=25, rms=True),
+    "internvl-small": lambda t, k: internvl(t, k, 512, n_embd=256, n_ff=1024, n_layer=3,
+                                            n_head=4, patch=16, image=256),
     # Llama 4 Scout / Maverick (the same tower; text 5120) and a small shape (3 blocks, a
     # 4 x 4 pixel shuffle, a narrower MLP).
     "llama4-scout": lambda t, k: llama4(t, k, 5120),
