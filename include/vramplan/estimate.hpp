@@ -89,8 +89,8 @@ struct Estimate {
   std::vector<DeviceUsage> devices;  // GPUs in order, then the host ("CPU")
   std::vector<Finding> notes;        // facts worth telling (clamps, assumptions)
   // The vision projector's weights and encoder buffer on the first GPU (0 when it is on the
-  // host or absent): counted in that device's weights and compute, which llama.cpp's --fit
-  // does not see (mtmd loads it after the text model's fit).
+  // host or absent), counted in that device's weights and compute. llama-server's --fit measures
+  // the text model and adds this to that GPU's margin (mtmd_get_memory_usage).
   Bytes projector_on_gpu = 0;
 
   [[nodiscard]] Bytes weights() const;

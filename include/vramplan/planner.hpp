@@ -138,7 +138,8 @@ struct LlamaPlan {
 // llm/llama_server.go mmprojFitTargetMiB): where it offloads the projector
 // (ollama_offloads_projector, estimate.hpp) and LLAMA_ARG_FIT_TARGET is not set, it sets
 // llama-server's --fit target to the projector's bytes + 1 GiB in MiB, rounded up, in place of
-// 1024 MiB (llama.cpp's fit measures the text model alone; the projector is loaded after it).
+// 1024 MiB (llama-server then adds the projector's own use on top, as vramplan counts it on
+// the GPU).
 // nullopt where Ollama leaves the target alone.
 [[nodiscard]] std::optional<Bytes> ollama_projector_fit_target(Bytes projector,
                                                                const std::vector<Bytes>& gpus,

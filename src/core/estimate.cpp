@@ -566,10 +566,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   }
   // A rebuilt graph: the scheduler replay gives every compute buffer, on one Vulkan GPU always,
   // on one or several GPUs of another backend when its rules are given (CUDA: sched::cuda()).
-  // Not on a hybrid's graph (granitehybrid's Mamba2 blocks): the backends' rules for SSM_CONV,
-  // SSM_SCAN and the state copies are not modelled, so its GPU buffers stay the CPU replay's.
+  // Not on a hybrid's graph (schedule_modelled).
   if (((backend == Backend::vulkan && gpus.size() == 1) || gpu_rules != nullptr) && !gpus.empty() &&
-      graph_modelled(spec) && spec.recurrent.layers.empty()) {
+      schedule_modelled(spec)) {
     const std::vector<Bytes> compute =
         scheduled_compute(model, cp, placement, config, gpus.size(),
                           gpu_rules != nullptr ? *gpu_rules : sched::vulkan_generic());

@@ -69,9 +69,8 @@ Planning planning_for(const Model& model, const FitRequest& request, std::int64_
   p.parallel = slots.parallel;
   p.kv_unified = slots.kv_unified;
   p.flash_attn = request.flash_attn.value_or(true);
-  // The scheduler replay runs on no hybrid's graph (estimate.cpp).
   p.replayed = request.exact_compute && replay_rules(request.backend) != nullptr &&
-               !p.gpus.empty() && graph_modelled(model.spec) && model.spec.recurrent.layers.empty();
+               !p.gpus.empty() && schedule_modelled(model.spec);
   return p;
 }
 

@@ -786,6 +786,10 @@ class Builder {
 
 bool graph_modelled(const ModelSpec& spec) { return traits(spec).has_value(); }
 
+bool schedule_modelled(const ModelSpec& spec) {
+  return spec.recurrent.layers.empty() && graph_modelled(spec);
+}
+
 namespace {
 
 // llama_context::graph_reserve makes n_tokens a multiple of n_seq_max (one ubatch row per
