@@ -55,6 +55,13 @@ enum class VisionEncoderKind : std::uint8_t {
 // nullopt-free parse: returns false for a name that is not one of the kinds.
 [[nodiscard]] bool parse_vision_encoder_kind(std::string_view name, VisionEncoderKind& out);
 
+// The Qwen-VL kinds: two patch convolutions, M-RoPE and the 2 x 2 merger (models/qwen2vl.cpp,
+// models/qwen3vl.cpp).
+[[nodiscard]] constexpr bool is_qwen_vl(VisionEncoderKind kind) {
+  return kind == VisionEncoderKind::qwen2vl || kind == VisionEncoderKind::qwen25vl ||
+         kind == VisionEncoderKind::qwen3vl;
+}
+
 // The shape of a vision encoder as clip.cpp reads it from an mmproj file (clip.vision.*).
 struct VisionEncoder {
   VisionEncoderKind kind = VisionEncoderKind::gemma3;
@@ -92,6 +99,12 @@ struct VisionEncoder {
 
   bool operator==(const VisionEncoder&) const = default;
 };
+
+// InternVL's 6B ViT, which clip.cpp tells by its shape (45 blocks of 3200) and gives RMS norms,
+// Q/K norms over the full width and no Q/K/V biases; the 300M ViT has LayerNorms and biases.
+[[nodiscard]] constexpr bool is_internvit_6b(const VisionEncoder& e) {
+  return e.kind == VisionEncoderKind::internvl && e.width == 3200 && e.layers == 45;
+}
 
 // Throws vramplan::Error when the shape is not one the builder can take (a field out of
 // range, an image not a whole number of patches, or of merged patches for Qwen-VL).

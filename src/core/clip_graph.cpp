@@ -103,12 +103,21 @@ class Builder : clip::Ops {
       s += m - s % m;
       x = d_.op(Op::cont, Elem::f32, {w, s, s, 1}, {x});  // ggml_pad
     }
+    d_.expand(linear(pixel_shuffle(x, s), out_));
+  }
+
+  // The pixel shuffle of idefics3 and internvl (build_patch_merge_permute, internvl.cpp):
+  // the [width, side, side] grid regrouped merge x merge patches to a row by two permuted
+  // copies (cont_3d, cont_2d); `side` a multiple of the merge.
+  int pixel_shuffle(int x, std::int64_t side) {
+    const std::int64_t w = e_.width;
+    const std::int64_t m = e_.merge;
+    const std::int64_t s = side;
     x = d_.view(x, {w * m, s / m, s, 1});
     x = d_.view(x, {w * m, s, s / m, 1}, false);
     x = d_.op(Op::cont, Elem::f32, {w * m * m, s / m, s / m, 1}, {x});
     x = d_.view(x, {w * m * m, s / m, s / m, 1}, false);
-    x = d_.op(Op::cont, Elem::f32, {w * m * m, (s / m) * (s / m), 1, 1}, {x});
-    d_.expand(linear(x, out_));
+    return d_.op(Op::cont, Elem::f32, {w * m * m, (s / m) * (s / m), 1, 1}, {x});
   }
 
   // models/internvl.cpp: the patch embedding with its bias, the class embedding repeated
@@ -127,27 +136,17 @@ class Builder : clip::Ops {
     for (int il = 0; il < e_.layers; ++il) x = internvl_block(x, n_pos);
     x = d_.view(x, {w, n_patches_, 1, 1});  // the class row dropped (ggml_view_3d)
     x = d_.op(Op::cont, Elem::f32, {w, n_patches_, 1, 1}, {x});
-    const std::int64_t m = e_.merge;
-    const std::int64_t s = side_;
-    x = d_.view(x, {w * m, s / m, s, 1});
-    x = d_.view(x, {w * m, s, s / m, 1}, false);
-    x = d_.op(Op::cont, Elem::f32, {w * m * m, s / m, s / m, 1}, {x});
-    x = d_.view(x, {w * m * m, s / m, s / m, 1}, false);
-    x = d_.op(Op::cont, Elem::f32, {w * m * m, (s / m) * (s / m), 1, 1}, {x});
-    x = layer_norm(x);
+    x = layer_norm(pixel_shuffle(x, side_));
     x = gelu(biased(x, out_));
     d_.expand(biased(x, out_));
   }
 
   // build_vit's block for InternViT: ln1, Q/K/V, attention, x ls1, residual; ln2, the GELU
   // FFN with biases, x ls2, residual. The 300M ViT: LayerNorms, biased Q/K/V. The 6B ViT
-  // (3200 wide, 45 blocks: clip.cpp picks RMS norms by that shape): RMS norms, Q/K/V without
-  // bias, Q and K RMS-normed over the full width before the heads are split.
-  [[nodiscard]] static bool internvit_6b(const VisionEncoder& e) {
-    return e.width == 3200 && e.layers == 45;
-  }
+  // (is_internvit_6b): RMS norms, Q/K/V without bias, Q and K RMS-normed over the full width
+  // before the heads are split.
   int internvl_block(int inp, std::int64_t n_pos) {
-    const bool big = internvit_6b(e_);
+    const bool big = is_internvit_6b(e_);
     const auto norm = [&](int t) { return big ? rms_norm(t) : layer_norm(t); };
     int cur = norm(inp);
     std::array<int, 3> qkv{};
@@ -268,9 +267,7 @@ void validate(const VisionEncoder& e) {
                             "patches",
                             e.image, e.merge, e.patch));
   }
-  const bool qwen = e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen3vl ||
-                    e.kind == VisionEncoderKind::qwen2vl;
-  if (qwen) {
+  if (is_qwen_vl(e.kind)) {
     // models/qwen2vl.cpp and qwen3vl.cpp merge 2 x 2 patches (the reshapes to 4 * width).
     if (e.merge != 2 || (e.image / e.patch) % 2 != 0) {
       throw Error(ErrorKind::bad_input,

@@ -466,8 +466,7 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
   if (!parse_vision_encoder_kind(type, e.kind) || e.kind == VisionEncoderKind::mlp_siglip) {
     return std::nullopt;
   }
-  const bool qwen = e.kind == VisionEncoderKind::qwen25vl || e.kind == VisionEncoderKind::qwen3vl ||
-                    e.kind == VisionEncoderKind::qwen2vl;
+  const bool qwen = is_qwen_vl(e.kind);
   // The builder's layout: gemma3 (SigLIP) with a patch bias and a post-LN, and an F16 or
   // BF16 projection (its transposed copy is in the compute buffer); llava's CLIP with a class
   // embedding and a pre-LN, no post-LN, every block's output kept (no feature_layer list);
@@ -631,7 +630,7 @@ std::optional<VisionEncoder> vision_encoder_from_gguf(const GgufFile& f) {
     // mlp1's norm and first layer take merge x merge patches; the 6B ViT (the shape clip.cpp
     // gives RMS norms) has Q/K norms and no biases, the 300M one biases and no norms.
     const std::int64_t wide = std::int64_t{e.width} * e.merge * e.merge;
-    const bool big = e.width == 3200 && e.layers == 45;
+    const bool big = is_internvit_6b(e);
     if (f.find_tensor("mm.model.mlp.0.weight")->info.ne[0] != wide ||
         f.find_tensor("mm.model.mlp.1.weight")->info.ne[0] != wide ||
         has("v.blk.0.attn_q_norm.weight") != big || has("v.blk.0.attn_k_norm.weight") != big ||
