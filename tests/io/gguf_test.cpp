@@ -737,18 +737,26 @@ TEST_F(GgufFileTest, SingleFileThatSaysItIsSplit) {
 
 // --- fuzz seed corpus -----------------------------------------------------------------------
 
+// An mmproj's header and tower keys as every converter writes them (clip.cpp's hparams): 64
+// wide, 4 heads.
+GgufWriter clip_tower(const std::string& type, std::uint32_t layers, std::uint32_t ffn,
+                      std::uint32_t patch, std::uint32_t image) {
+  GgufWriter m;
+  m.set_string("general.architecture", "clip");
+  m.set_string("clip.projector_type", type);
+  m.set_u32("clip.vision.block_count", layers);
+  m.set_u32("clip.vision.embedding_length", 64);
+  m.set_u32("clip.vision.feed_forward_length", ffn);
+  m.set_u32("clip.vision.attention.head_count", 4);
+  m.set_u32("clip.vision.patch_size", patch);
+  m.set_u32("clip.vision.image_size", image);
+  return m;
+}
+
 // Llama 4 (conversion/llama4.py's layout: a 2-D patch embedding, the pixel-shuffle MLP) and
 // moondream2 (create_gguf.py: an "mlp" file with a SigLIP tower, read as mlp_siglip), small.
 GgufWriter llama4_or_moondream_mmproj(bool llama4) {
-  GgufWriter m;
-  m.set_string("general.architecture", "clip");
-  m.set_string("clip.projector_type", llama4 ? "llama4" : "mlp");
-  m.set_u32("clip.vision.block_count", 3);
-  m.set_u32("clip.vision.embedding_length", 64);
-  m.set_u32("clip.vision.feed_forward_length", 128);
-  m.set_u32("clip.vision.attention.head_count", 4);
-  m.set_u32("clip.vision.patch_size", 4);
-  m.set_u32("clip.vision.image_size", 32);
+  GgufWriter m = clip_tower(llama4 ? "llama4" : "mlp", 3, 128, 4, 32);
   const auto vec = [&](const std::string& t, std::int64_t n) {
     m.add_tensor(TensorInfo{t, {n, 1, 1, 1}, GgmlType::f32});
   };
@@ -810,15 +818,7 @@ TEST(GgufVision, ReadsLlama4AndMoondream2) {
 // the width, feed_forward_length the text width (the converter's vision_config.hidden_size).
 // `up`: ffn_up's ne (an old file has up and down swapped: {256, 64}).
 GgufWriter qwen2vl_mmproj(std::array<std::int64_t, 2> up = {64, 256}) {
-  GgufWriter m;
-  m.set_string("general.architecture", "clip");
-  m.set_string("clip.projector_type", "qwen2vl_merger");
-  m.set_u32("clip.vision.block_count", 3);
-  m.set_u32("clip.vision.embedding_length", 64);
-  m.set_u32("clip.vision.feed_forward_length", 96);
-  m.set_u32("clip.vision.attention.head_count", 4);
-  m.set_u32("clip.vision.patch_size", 2);
-  m.set_u32("clip.vision.image_size", 560);
+  GgufWriter m = clip_tower("qwen2vl_merger", 3, 96, 2, 560);
   for (const char* t : {"v.patch_embd.weight", "v.patch_embd.weight.1"})
     m.add_tensor(TensorInfo{t, {2, 2, 3, 64}, GgmlType::f16});
   const auto vec = [&](const std::string& t, std::int64_t n) {
@@ -872,15 +872,8 @@ TEST(GgufVision, ReadsQwen2Vl) {
 // SmolVLM as conversion/smolvlm.py writes it (make_mmproj.py's idefics3 layout), small: the
 // patch embedding F32, a 3 x 3 pixel shuffle of 9 x 9 patches, mm.model.fc.
 GgufWriter idefics3_mmproj(GgmlType patch = GgmlType::f32) {
-  GgufWriter m;
-  m.set_string("general.architecture", "clip");
-  m.set_string("clip.projector_type", "idefics3");
-  m.set_u32("clip.vision.block_count", 2);
-  m.set_u32("clip.vision.embedding_length", 64);
-  m.set_u32("clip.vision.feed_forward_length", 128);
-  m.set_u32("clip.vision.attention.head_count", 4);
-  m.set_u32("clip.vision.patch_size", 4);
-  m.set_u32("clip.vision.image_size", 38);  // 9 patches a side, 2 pixels dropped
+  // image 38: 9 patches a side, 2 pixels dropped.
+  GgufWriter m = clip_tower("idefics3", 2, 128, 4, 38);
   m.set_u32("clip.vision.projector.scale_factor", 3);
   m.add_tensor(TensorInfo{"v.patch_embd.weight", {4, 4, 3, 64}, patch});
   m.add_tensor(TensorInfo{"v.position_embd.weight", {64, 81, 1, 1}, GgmlType::f32});
@@ -909,15 +902,7 @@ TEST(GgufVision, ReadsIdefics3) {
 
 // InternVL as conversion/internvl.py writes it (make_mmproj.py's internvl layout), small.
 GgufWriter internvl_mmproj() {
-  GgufWriter m;
-  m.set_string("general.architecture", "clip");
-  m.set_string("clip.projector_type", "internvl");
-  m.set_u32("clip.vision.block_count", 2);
-  m.set_u32("clip.vision.embedding_length", 64);
-  m.set_u32("clip.vision.feed_forward_length", 128);
-  m.set_u32("clip.vision.attention.head_count", 4);
-  m.set_u32("clip.vision.patch_size", 4);
-  m.set_u32("clip.vision.image_size", 32);
+  GgufWriter m = clip_tower("internvl", 2, 128, 4, 32);
   m.set_u32("clip.vision.projector.scale_factor", 2);
   m.add_tensor(TensorInfo{"v.patch_embd.weight", {4, 4, 3, 64}, GgmlType::f16});
   m.add_tensor(TensorInfo{"v.position_embd.weight", {64, 65, 1, 1}, GgmlType::f32});
@@ -1030,15 +1015,7 @@ TEST(GgufCorpus, WritesSeedFiles) {
   // Small mmproj files of each encoder kind, so the fuzzer reaches vision_encoder_from_gguf
   // and the encoder graph's rebuild.
   auto mmproj = [](const std::string& type) {
-    GgufWriter m;
-    m.set_string("general.architecture", "clip");
-    m.set_string("clip.projector_type", type);
-    m.set_u32("clip.vision.block_count", 2);
-    m.set_u32("clip.vision.embedding_length", 64);
-    m.set_u32("clip.vision.feed_forward_length", 128);
-    m.set_u32("clip.vision.attention.head_count", 4);
-    m.set_u32("clip.vision.patch_size", 4);
-    m.set_u32("clip.vision.image_size", 32);
+    GgufWriter m = clip_tower(type, 2, 128, 4, 32);
     m.add_tensor(TensorInfo{"v.patch_embd.weight", {4, 4, 3, 64}, GgmlType::f16});
     if (type == "gemma3") {
       m.set_u32("clip.vision.projector.scale_factor", 2);
@@ -1075,15 +1052,7 @@ TEST(GgufCorpus, WritesSeedFiles) {
   }
   // And the Qwen-VL towers as convert_hf_to_gguf.py writes them (make_mmproj.py's layout).
   auto qwen = [](bool v3) {
-    GgufWriter m;
-    m.set_string("general.architecture", "clip");
-    m.set_string("clip.projector_type", v3 ? "qwen3vl_merger" : "qwen2.5vl_merger");
-    m.set_u32("clip.vision.block_count", 3);
-    m.set_u32("clip.vision.embedding_length", 64);
-    m.set_u32("clip.vision.feed_forward_length", 128);
-    m.set_u32("clip.vision.attention.head_count", 4);
-    m.set_u32("clip.vision.patch_size", 2);
-    m.set_u32("clip.vision.image_size", 32);
+    GgufWriter m = clip_tower(v3 ? "qwen3vl_merger" : "qwen2.5vl_merger", 3, 128, 2, 32);
     for (const char* t : {"v.patch_embd.weight", "v.patch_embd.weight.1"})
       m.add_tensor(TensorInfo{t, {2, 2, 3, 64}, GgmlType::f16});
     const auto vec = [&](const std::string& t, std::int64_t n) {
