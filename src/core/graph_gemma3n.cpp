@@ -606,9 +606,10 @@ class Gemma3nBuilder {
 }  // namespace
 
 bool gemma3n_graph(const ModelSpec& spec) {
-  return spec.arch == "gemma3n" && architecture(spec.arch).altup && spec.causal &&
-         !spec.moe.present() && spec.n_nextn == 0 && spec.recurrent.layers.empty() &&
-         !spec.mla.present() && spec.swa.window > 0 && spec.n_head_kv > 0;
+  // The family is told by its descriptor (Architecture::altup), not its name.
+  return architecture(spec.arch).altup && spec.causal && !spec.moe.present() && spec.n_nextn == 0 &&
+         spec.recurrent.layers.empty() && !spec.mla.present() && spec.swa.window > 0 &&
+         spec.n_head_kv > 0;
 }
 
 graph::Graph gemma3n_reserve_graph(const ModelSpec& spec, const ComputeParams& p,
