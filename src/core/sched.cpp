@@ -135,6 +135,13 @@ class Scheduler {
         return GgmlOp::ssm_conv;
       case Op::ssm_scan:
         return GgmlOp::ssm_scan;
+      // Gemma 3n's ops: its graph is not replayed on GPUs (schedule_modelled).
+      case Op::sqr:
+      case Op::sqrt:
+      case Op::sub:
+      case Op::repeat:
+      case Op::mean:
+        return GgmlOp::none;
     }
     return GgmlOp::none;
   }

@@ -264,12 +264,6 @@ struct ComputeGap {
   double bar;  // |predicted - measured| <= bar * measured
 };
 constexpr ComputeGap kComputeGaps[] = {
-    {"gemma3n",
-     "gemma3n's graph (AltUp's four hidden-state streams and their predictions, the per-layer "
-     "inputs [256, n_tokens, n_layer]) is not rebuilt; the closed forms count one stream and no "
-     "per-layer inputs, so the attention phase is under by up to 55 MiB (8.4 %) at n_ctx 32768 "
-     "without flash attention",
-     0.10},
     {"qwen3next",
      "qwen3next's graph (the Gated DeltaNet blocks' convolution, chunked delta rule and gated "
      "norm, the gated attention's query/gate split, the hybrid memory's inputs) is not rebuilt; "

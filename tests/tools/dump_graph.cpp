@@ -28,12 +28,12 @@ using namespace vramplan;
 
 const char* op_name(graph::Op op) {
   static constexpr const char* names[] = {
-      "NONE", "EXT",      "VIEW",           "GET_ROWS", "RMS_NORM", "NORM",       "MUL",
-      "ADD",  "SCALE",    "UNARY",          "GLU",      "MUL_MAT",  "MUL_MAT_ID", "ADD_ID",
-      "ROPE", "SOFT_MAX", "FLASH_ATTN_EXT", "CONT",     "CONCAT",   "ARGSORT",    "SUM_ROWS",
-      "DIV",  "CLAMP",    "SSM_CONV",       "SSM_SCAN"};
-  // One name per graph::Op, in its order (ssm_scan is the last).
-  static_assert(std::size(names) == static_cast<std::size_t>(graph::Op::ssm_scan) + 1);
+      "NONE",           "EXT",   "VIEW",   "GET_ROWS", "RMS_NORM",   "NORM",   "MUL",   "ADD",
+      "SCALE",          "UNARY", "GLU",    "MUL_MAT",  "MUL_MAT_ID", "ADD_ID", "ROPE",  "SOFT_MAX",
+      "FLASH_ATTN_EXT", "CONT",  "CONCAT", "ARGSORT",  "SUM_ROWS",   "DIV",    "CLAMP", "SSM_CONV",
+      "SSM_SCAN",       "SQR",   "SQRT",   "SUB",      "REPEAT",     "MEAN"};
+  // One name per graph::Op, in its order (mean is the last).
+  static_assert(std::size(names) == static_cast<std::size_t>(graph::Op::mean) + 1);
   return names[static_cast<int>(op)];
 }
 
@@ -99,6 +99,11 @@ int run(int argc, char** argv) {
         static_cast<long long>(t.bytes()));
   }
   i = 0;
+  // A weight or cache view, or a view node of one (as llama.cpp's dump flags them).
+  const auto external = [&](const graph::Tensor& t) {
+    return t.op == graph::Op::external ||
+           (t.is_view() && g.at(t.view_src).op == graph::Op::external);
+  };
   for (graph::TensorId id : g.nodes()) {
     const graph::Tensor& t = g.at(id);
     const std::string view = t.is_view() ? fmt::format("0x{:x}", t.view_src + 1) : "(nil)";
@@ -108,7 +113,7 @@ int run(int argc, char** argv) {
         i++, id + 1, id, op_name(t.op), t.contiguous ? 0 : 99, static_cast<long long>(t.ne[0]),
         static_cast<long long>(t.ne[1]), static_cast<long long>(t.ne[2]),
         static_cast<long long>(t.ne[3]), static_cast<long long>(t.bytes()), view.c_str(),
-        t.op == graph::Op::external ? 1 : 0, t.output ? 2 : 0);
+        external(t) ? 1 : 0, t.output ? 2 : 0);
     for (graph::TensorId s : t.src) {
       if (s >= 0 && g.at(s).op != graph::Op::external) std::printf("0x%x,", s + 1);
     }
