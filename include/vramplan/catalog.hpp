@@ -24,6 +24,9 @@ struct Projector {
   std::string description;  // e.g. "CLIP ViT-L/14-336 + MLP, F16"
   std::optional<VisionEncoder>
       encoder;  // shape of an encoder whose graph is rebuilt (vision_encoder.hpp)
+  // An audio encoder in the file (clip.has_audio_encoder, tools/mtmd/clip-impl.h): counted in
+  // `bytes`, its compute buffer not modelled. Read from --mmproj files; no catalog entry has one.
+  bool audio = false;
 
   bool operator==(const Projector&) const = default;
 };

@@ -43,6 +43,9 @@ struct Model {
   // The projector's encoder when its shape is known (catalog projector.encoder): its compute
   // buffer is counted next to the weights (estimate.cpp).
   std::optional<VisionEncoder> projector_encoder;
+  // The projector file has an audio encoder (clip.has_audio_encoder): its weights are in
+  // `projector`, its compute buffer is not modelled (the projector's note says so).
+  bool projector_audio = false;
   std::int64_t n_params = 0;
   std::optional<ModelFileFacts> file;  // set when read from a file
 };

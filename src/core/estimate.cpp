@@ -502,6 +502,7 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
                                            {"compute", projector_compute},
                                            {"flash_attn", std::string(fa ? "on" : "off")}});
     }
+    if (model.projector_audio) f.facts.push_back({"audio_encoder", std::string("not modelled")});
     est.notes.push_back(std::move(f));
   }
 

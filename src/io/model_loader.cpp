@@ -242,6 +242,10 @@ Projector read_projector(const std::string& path) {
   Projector p;
   for (const TensorInfo& t : tensors_from_gguf(files.file)) p.bytes += t.bytes();
   p.encoder = vision_encoder_from_gguf(files.file);
+  if (const GgufValue* v = files.file.find("clip.has_audio_encoder")) {
+    const bool* audio = std::get_if<bool>(&v->data);
+    p.audio = audio != nullptr && *audio;
+  }
   return p;
 }
 
@@ -271,7 +275,9 @@ LoadedModel load_model(const std::string& name, const Catalog& catalog,
     const Projector p = read_projector(options.mmproj);
     loaded.model.projector = p.bytes;
     loaded.model.projector_encoder = p.encoder;
-    loaded.notes.push_back(fmt::format("vision projector from {} ({})", options.mmproj,
+    loaded.model.projector_audio = p.audio;
+    loaded.notes.push_back(fmt::format("{} projector from {} ({})",
+                                       p.audio ? "multimodal" : "vision", options.mmproj,
                                        format_bytes(loaded.model.projector)));
   }
   return loaded;

@@ -216,13 +216,25 @@ std::string describe(const Finding& f) {
     case K::projector: {
       const std::string& device = f.word("device");  // a GPU's name, or the host's: "CPU"
       const std::string on = device == "CPU" ? std::string("the CPU") : device;
-      const bool encoder = std::any_of(f.facts.begin(), f.facts.end(),
-                                       [](const Fact& x) { return x.name == "compute"; });
-      if (encoder) {
+      const auto has = [&](std::string_view name) {
+        return std::any_of(f.facts.begin(), f.facts.end(),
+                           [&](const Fact& x) { return x.name == name; });
+      };
+      // An audio encoder (clip.has_audio_encoder) is counted in the bytes, never its buffer.
+      const std::string_view audio =
+          has("audio_encoder") ? "; its audio encoder's compute buffer is not included" : "";
+      if (has("compute")) {
         return format_text(
-            "vision projector {} counted on {}, with its image encoder's compute buffer {} "
-            "(one warm-up image, flash attention {})",
-            bytes(f, "bytes"), on, bytes(f, "compute"), f.word("flash_attn"));
+            "{} projector {} counted on {}, with its image encoder's compute buffer {} "
+            "(one warm-up image, flash attention {}){}",
+            audio.empty() ? "vision" : "multimodal", bytes(f, "bytes"), on, bytes(f, "compute"),
+            f.word("flash_attn"), audio);
+      }
+      if (!audio.empty()) {
+        return format_text(
+            "multimodal projector {} counted on {}; its encoders' compute buffers (image, "
+            "audio) are not included",
+            bytes(f, "bytes"), on);
       }
       return format_text(
           "vision projector {} counted on {}; its image-encoding compute buffer "

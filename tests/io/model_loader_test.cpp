@@ -282,6 +282,43 @@ TEST_F(ModelLoader, ProjectorFileAddsItsTensorBytes) {
   ASSERT_EQ(loaded.notes.size(), 1u);
 }
 
+// An mmproj with an audio encoder (clip.has_audio_encoder, as convert_hf_to_gguf.py writes
+// Ultravox's or Voxtral's): its tensors count, the model says its encoder's buffer is not
+// modelled, and the note names it a multimodal projector. The key false, or not a bool, is no
+// audio encoder.
+TEST_F(ModelLoader, ProjectorFileWithAnAudioEncoderSaysSo) {
+  const std::string mmproj = (dir_ / "mmproj-audio.gguf").string();
+  const auto load = [&](const test::GgufWriter& w) {
+    w.write_sparse(mmproj);
+    LoadOptions o = options();
+    o.mmproj = mmproj;
+    return load_model("llama3.1:8b", catalog(), o);
+  };
+  test::GgufWriter w;
+  w.set_string("general.architecture", "clip");
+  w.set_string("clip.projector_type", "ultravox");
+  w.add_tensor(TensorInfo{"a.conv1d.1.weight", {3, 128, 1280, 1}, GgmlType::f16});
+  w.add_tensor(TensorInfo{"mm.a.mlp.1.weight", {5120, 4096, 1, 1}, GgmlType::f16});
+  test::GgufWriter audio = w;
+  audio.set_bool("clip.has_audio_encoder", true);
+  const LoadedModel loaded = load(audio);
+  EXPECT_EQ(loaded.model.projector, 2 * (3 * 128 * 1280 + 5120 * 4096));
+  EXPECT_TRUE(loaded.model.projector_audio);
+  EXPECT_FALSE(loaded.model.projector_encoder.has_value());
+  ASSERT_EQ(loaded.notes.size(), 1u);
+  EXPECT_EQ(loaded.notes[0].rfind("multimodal projector from ", 0), 0u) << loaded.notes[0];
+
+  test::GgufWriter no = w;
+  no.set_bool("clip.has_audio_encoder", false);
+  EXPECT_FALSE(load(no).model.projector_audio);
+  test::GgufWriter odd = w;
+  odd.set_u32("clip.has_audio_encoder", 1);
+  EXPECT_FALSE(load(odd).model.projector_audio);
+  const LoadedModel vision = load(w);
+  EXPECT_FALSE(vision.model.projector_audio);
+  EXPECT_EQ(vision.notes[0].rfind("vision projector from ", 0), 0u) << vision.notes[0];
+}
+
 // An mmproj whose encoder is one vramplan rebuilds (gemma3's SigLIP here) gives its shape, so
 // the encoder's compute buffer is counted; one missing a tensor the graph assumes does not.
 TEST_F(ModelLoader, ProjectorFileGivesItsEncoderShape) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <vramplan/report/findings.hpp>
 #include <vramplan/vision_encoder.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/sched.hpp>
@@ -160,6 +161,45 @@ TEST(Estimate, ProjectorOffloadPlacesTheProjector) {
   EXPECT_EQ(gpu_weights(EngineId::llamacpp, all, {tight}).second, m.projector);
   EXPECT_EQ(gpu_weights(EngineId::ollama, cpu, {tight}).first,
             gpu_weights(EngineId::ollama, all, {tight}).first);
+}
+
+// A projector with an audio encoder: its bytes count where the projector goes, and its note
+// says the audio encoder's compute buffer is not (nothing of it is modelled), with or without a
+// rebuilt image encoder beside it.
+TEST(Estimate, AnAudioEncoderIsCountedAndSaidNotModelled) {
+  Model m = test::simple_model(test::llama31_8b());
+  m.projector = 700 * mib;
+  const auto note = [&](const Model& model) {
+    const Estimate e =
+        estimate(model, engine(EngineId::llamacpp), Backend::cuda, config(8192, 1, 33), {16 * gib});
+    expect_components_add_up(model, e);
+    for (const Finding& f : e.notes) {
+      if (f.kind == FindingKind::projector) return std::pair{e, f};
+    }
+    ADD_FAILURE() << "no projector note";
+    return std::pair{e, Finding{}};
+  };
+  const auto [vision, vision_note] = note(m);
+  m.projector_audio = true;
+  const auto [audio, audio_note] = note(m);
+  EXPECT_EQ(audio.devices[0].weights, vision.devices[0].weights);
+  EXPECT_EQ(audio.devices[0].compute, vision.devices[0].compute);
+  EXPECT_EQ(report::describe(vision_note),
+            "vision projector 700.00 MiB counted on CUDA0; its image-encoding compute buffer is "
+            "not included");
+  EXPECT_EQ(report::describe(audio_note),
+            "multimodal projector 700.00 MiB counted on CUDA0; its encoders' compute buffers "
+            "(image, audio) are not included");
+  m.projector_encoder = VisionEncoder{VisionEncoderKind::gemma3, 27, 1152, 4304, 16, 14, 896, 4};
+  const auto [both, both_note] = note(m);
+  EXPECT_GT(both.devices[0].compute, audio.devices[0].compute);  // the image encoder's buffer
+  const std::string text = report::describe(both_note);
+  EXPECT_EQ(text.rfind("multimodal projector 700.00 MiB counted on CUDA0, with its image "
+                       "encoder's compute buffer ",
+                       0),
+            0u)
+      << text;
+  EXPECT_TRUE(text.ends_with("; its audio encoder's compute buffer is not included")) << text;
 }
 
 // Llama 4's encoder heads are 88 wide, a size CUDA's flash attention lacks: clip's warm-up
