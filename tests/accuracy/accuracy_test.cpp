@@ -270,13 +270,6 @@ constexpr ComputeGap kComputeGaps[] = {
      "per-layer inputs, so the attention phase is under by up to 55 MiB (8.4 %) at n_ctx 32768 "
      "without flash attention",
      0.10},
-    {"qwen3next",
-     "qwen3next's graph (the Gated DeltaNet blocks' convolution, chunked delta rule and gated "
-     "norm, the gated attention's query/gate split, the hybrid memory's inputs) is not rebuilt; "
-     "the closed forms (llama-style attention, routed-expert and output phases) are under by "
-     "4.0 to 16.0 MiB on the 7 CPU runs, up to 3.2 % (10.0 MiB of 315.3) at ubatch 512 without "
-     "flash attention",
-     0.05},
 };
 
 const ComputeGap* compute_gap(const Case& c) {

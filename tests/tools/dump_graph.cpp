@@ -86,6 +86,13 @@ int run(int argc, char** argv) {
   std::fprintf(stderr, "compute buffer of this graph: %.4f MiB\n",
                static_cast<double>(graph::allocated_size(g, 32).total) / (1 << 20));
 
+  // A weight or cache, or a view node of one (external_view: llama.cpp's dump flags those
+  // ext=1 too, and compare.py leaves them out).
+  const auto external = [&](graph::TensorId id) {
+    const graph::Tensor& t = g.at(id);
+    return t.op == graph::Op::external ||
+           (t.is_view() && g.at(t.view_src).op == graph::Op::external);
+  };
   // Ids print as 0x<id+1> pointers; srcs that are weights or caches are left out.
   std::printf("GRAPH %zu %zu\n", g.inputs().size(), g.nodes().size());
   std::size_t i = 0;
@@ -108,9 +115,9 @@ int run(int argc, char** argv) {
         i++, id + 1, id, op_name(t.op), t.contiguous ? 0 : 99, static_cast<long long>(t.ne[0]),
         static_cast<long long>(t.ne[1]), static_cast<long long>(t.ne[2]),
         static_cast<long long>(t.ne[3]), static_cast<long long>(t.bytes()), view.c_str(),
-        t.op == graph::Op::external ? 1 : 0, t.output ? 2 : 0);
+        external(id) ? 1 : 0, t.output ? 2 : 0);
     for (graph::TensorId s : t.src) {
-      if (s >= 0 && g.at(s).op != graph::Op::external) std::printf("0x%x,", s + 1);
+      if (s >= 0 && !external(s)) std::printf("0x%x,", s + 1);
     }
     std::printf("\n");
   }
