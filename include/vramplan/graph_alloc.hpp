@@ -45,6 +45,15 @@ enum class Op : std::uint8_t {
   clamp,
   ssm_conv,  // Mamba2's causal convolution (ggml_ssm_conv)
   ssm_scan,  // Mamba2's selective scan (ggml_ssm_scan): y and the new states in one tensor
+  // Gemma 3n's AltUp magnitudes, activation sparsity and stream copies (src/models/gemma3n.cpp).
+  sqr,
+  sqrt,
+  sub,
+  repeat,
+  mean,
+  // Qwen3-Next's fused Gated DeltaNet (ggml_gated_delta_net): the outputs and the final states
+  // in one tensor.
+  gated_delta_net,
 };
 
 // ggml_op_can_inplace: ops whose result may take over the memory of a source that has no

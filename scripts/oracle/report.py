@@ -24,7 +24,7 @@ FAMILY = {  # the catalog model's role in the grid
     "llama": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "qwen3moe": "qwen3moe (MoE)",
     "gemma2": "gemma2 (SWA)", "gemma3": "gemma3 (SWA)", "phi3": "phi3 (fused QKV)",
     "deepseek2": "deepseek2 (MLA + MoE)", "gpt-oss": "gpt-oss (SWA + MoE)",
-    "gemma3n": "gemma3n (closed form; a named gap)",
+    "gemma3n": "gemma3n (AltUp, per-layer inputs)",
     "qwen3next": "qwen3next (Gated DeltaNet hybrid)",
     "granitehybrid": "granitehybrid (Mamba2 hybrid)",
 }

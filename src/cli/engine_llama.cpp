@@ -45,7 +45,7 @@ FitRequest parse_settings(const PlanOptions& o, const Engine& engine, const Devi
   if (o.fitted) request.headroom = parse_headroom(o.headroom);
   request.cpu_repack = parse_cpu_repack_flag(o.model.cpu_repack);
   if (o.op_offload.has_value()) {
-    request.op_offload = parse_on_off_auto("--op-offload", *o.op_offload, false).value_or(true);
+    request.op_offload = op_offload_on(o);
     if (engine.id == EngineId::ollama) {
       throw Error(ErrorKind::usage,
                   "--op-offload needs --engine llamacpp or llamacpp-lib (Ollama starts "

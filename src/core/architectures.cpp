@@ -134,8 +134,9 @@ constexpr Architecture gemma_embedding() {
 // weightless V norm) plus per-layer embeddings, AltUp and LAuReL (Architecture::altup); the
 // window pattern from the file (a per-layer bool array), else period 5; only the first 20
 // blocks keep a KV cache (n_layer_kv_from_start, the same for E2B's 30 and E4B's 35 blocks).
-// The graph (AltUp's four streams, the per-layer inputs) is not rebuilt: closed-form
-// compute buffers.
+// The graph (AltUp's four streams, LAuReL, the per-layer inputs, the blocks reading an
+// earlier block's cache) has a builder of its own (graph_gemma3n.cpp), not the shared one's
+// rules: a.graph stays empty.
 constexpr Architecture gemma3n() {
   Architecture a = gemma_post_norms(
       "gemma3n", QkNorm::per_head, {},

@@ -18,6 +18,9 @@ bool can_inplace(Op op) {
     case Op::soft_max:
     case Op::div:
     case Op::clamp:
+    case Op::sqr:
+    case Op::sqrt:
+    case Op::sub:
       return true;
     default:
       return false;

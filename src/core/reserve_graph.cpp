@@ -8,6 +8,8 @@
 #include <vramplan/architecture.hpp>
 #include <vramplan/reserve_graph.hpp>
 
+#include "graph_gemma3n.hpp"
+
 // The builders below follow llama.cpp's graph code (src/models/*.cpp and llm_graph_context in
 // src/llama-graph.cpp, build b10309 as bundled with node-llama-cpp 3.22.1) in the order ggml
 // executes it: only sizes, sources, views, in-place ops and outputs matter to the allocator,
@@ -833,10 +835,15 @@ class Builder {
 
 }  // namespace
 
-bool graph_modelled(const ModelSpec& spec) { return traits(spec).has_value(); }
+// Gemma 3n's graph has a builder of its own (graph_gemma3n.cpp).
+bool graph_modelled(const ModelSpec& spec) {
+  return traits(spec).has_value() || detail::gemma3n_graph(spec);
+}
 
+// Not on gemma3n's graph either: its ops (SQR, SQRT, SUB, REPEAT, MEAN) have no backend rules
+// and no GPU run of it was measured, so its GPU buffers stay the CPU replay's.
 bool schedule_modelled(const ModelSpec& spec) {
-  return spec.recurrent.layers.empty() && graph_modelled(spec);
+  return spec.recurrent.layers.empty() && graph_modelled(spec) && !detail::gemma3n_graph(spec);
 }
 
 namespace {
@@ -852,6 +859,10 @@ std::int64_t reserve_tokens(const ComputeParams& p) {
 
 graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params, bool with_output,
                            const WeightBytes* weights) {
+  if (detail::gemma3n_graph(spec)) {
+    return detail::gemma3n_reserve_graph(spec, params, reserve_tokens(params), params.n_outputs,
+                                         weights, false, Graph{}, with_output);
+  }
   const std::optional<Traits> t = traits(spec);
   if (!t) throw std::logic_error("reserve_graph: architecture not modelled");
   return Builder(spec, params, *t, reserve_tokens(params), params.n_outputs, weights)
@@ -861,6 +872,10 @@ graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params, b
 graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params,
                            std::int64_t n_tokens, std::int64_t n_outputs,
                            const WeightBytes* weights, Graph* storage) {
+  if (detail::gemma3n_graph(spec)) {
+    return detail::gemma3n_reserve_graph(spec, params, n_tokens, n_outputs, weights, false,
+                                         storage != nullptr ? std::move(*storage) : Graph{});
+  }
   const std::optional<Traits> t = traits(spec);
   if (!t) throw std::logic_error("reserve_graph: architecture not modelled");
   Builder builder(spec, params, *t, n_tokens, n_outputs, weights);
@@ -873,7 +888,8 @@ std::int64_t reserve_n_tokens(const ComputeParams& params) { return reserve_toke
 std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
                                                  const ComputeParams& params) {
   const std::optional<Traits> t = traits(spec);
-  if (!t) return std::nullopt;
+  const bool gemma3n = detail::gemma3n_graph(spec);
+  if (!t && !gemma3n) return std::nullopt;
   constexpr Bytes kCpuAlignment = 32;  // TENSOR_ALIGNMENT, the CPU buffer type's alignment
   // sched_reserve sizes the buffer for the prompt graph and for the generation graph (one
   // token and one output per sequence); it keeps the larger.
@@ -883,10 +899,16 @@ std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
   // replay does not allocate and first touch a new tensor array: only the sizes come out.
   thread_local Graph storage;
   auto replay = [&](std::int64_t n_tokens, std::int64_t n_outputs) {
-    Builder builder(spec, params, *t, n_tokens, n_outputs);
-    builder.share_externals();
-    builder.reuse(std::move(storage));
-    Graph graph = builder.build(true);
+    Graph graph;
+    if (gemma3n) {
+      graph = detail::gemma3n_reserve_graph(spec, params, n_tokens, n_outputs, nullptr, true,
+                                            std::move(storage));
+    } else {
+      Builder builder(spec, params, *t, n_tokens, n_outputs);
+      builder.share_externals();
+      builder.reuse(std::move(storage));
+      graph = builder.build(true);
+    }
     const graph::AllocatedSize a = graph::allocated_size(graph, kCpuAlignment);
     storage = std::move(graph);
     return GraphCompute{.with_output = a.total, .without_output = a.before_head};

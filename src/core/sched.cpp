@@ -135,6 +135,15 @@ class Scheduler {
         return GgmlOp::ssm_conv;
       case Op::ssm_scan:
         return GgmlOp::ssm_scan;
+      // Gemma 3n's ops: its graph is not replayed on GPUs (schedule_modelled).
+      case Op::sqr:
+      case Op::sqrt:
+      case Op::sub:
+      case Op::repeat:
+      case Op::mean:
+      // qwen3next's fused Gated DeltaNet: neither (schedule_modelled).
+      case Op::gated_delta_net:
+        return GgmlOp::none;
     }
     return GgmlOp::none;
   }

@@ -28,12 +28,13 @@ using namespace vramplan;
 
 const char* op_name(graph::Op op) {
   static constexpr const char* names[] = {
-      "NONE", "EXT",      "VIEW",           "GET_ROWS", "RMS_NORM", "NORM",       "MUL",
-      "ADD",  "SCALE",    "UNARY",          "GLU",      "MUL_MAT",  "MUL_MAT_ID", "ADD_ID",
-      "ROPE", "SOFT_MAX", "FLASH_ATTN_EXT", "CONT",     "CONCAT",   "ARGSORT",    "SUM_ROWS",
-      "DIV",  "CLAMP",    "SSM_CONV",       "SSM_SCAN"};
-  // One name per graph::Op, in its order (ssm_scan is the last).
-  static_assert(std::size(names) == static_cast<std::size_t>(graph::Op::ssm_scan) + 1);
+      "NONE",   "EXT",      "VIEW",           "GET_ROWS", "RMS_NORM", "NORM",       "MUL",
+      "ADD",    "SCALE",    "UNARY",          "GLU",      "MUL_MAT",  "MUL_MAT_ID", "ADD_ID",
+      "ROPE",   "SOFT_MAX", "FLASH_ATTN_EXT", "CONT",     "CONCAT",   "ARGSORT",    "SUM_ROWS",
+      "DIV",    "CLAMP",    "SSM_CONV",       "SSM_SCAN", "SQR",      "SQRT",       "SUB",
+      "REPEAT", "MEAN",     "GATED_DELTA_NET"};
+  // One name per graph::Op, in its order (gated_delta_net is the last).
+  static_assert(std::size(names) == static_cast<std::size_t>(graph::Op::gated_delta_net) + 1);
   return names[static_cast<int>(op)];
 }
 
@@ -86,13 +87,6 @@ int run(int argc, char** argv) {
   std::fprintf(stderr, "compute buffer of this graph: %.4f MiB\n",
                static_cast<double>(graph::allocated_size(g, 32).total) / (1 << 20));
 
-  // A weight or cache, or a view node of one (external_view: llama.cpp's dump flags those
-  // ext=1 too, and compare.py leaves them out).
-  const auto external = [&](graph::TensorId id) {
-    const graph::Tensor& t = g.at(id);
-    return t.op == graph::Op::external ||
-           (t.is_view() && g.at(t.view_src).op == graph::Op::external);
-  };
   // Ids print as 0x<id+1> pointers; srcs that are weights or caches are left out.
   std::printf("GRAPH %zu %zu\n", g.inputs().size(), g.nodes().size());
   std::size_t i = 0;
@@ -106,6 +100,11 @@ int run(int argc, char** argv) {
         static_cast<long long>(t.bytes()));
   }
   i = 0;
+  // A weight or cache view, or a view node of one (as llama.cpp's dump flags them).
+  const auto external = [&](const graph::Tensor& t) {
+    return t.op == graph::Op::external ||
+           (t.is_view() && g.at(t.view_src).op == graph::Op::external);
+  };
   for (graph::TensorId id : g.nodes()) {
     const graph::Tensor& t = g.at(id);
     const std::string view = t.is_view() ? fmt::format("0x{:x}", t.view_src + 1) : "(nil)";
@@ -115,9 +114,9 @@ int run(int argc, char** argv) {
         i++, id + 1, id, op_name(t.op), t.contiguous ? 0 : 99, static_cast<long long>(t.ne[0]),
         static_cast<long long>(t.ne[1]), static_cast<long long>(t.ne[2]),
         static_cast<long long>(t.ne[3]), static_cast<long long>(t.bytes()), view.c_str(),
-        external(id) ? 1 : 0, t.output ? 2 : 0);
+        external(t) ? 1 : 0, t.output ? 2 : 0);
     for (graph::TensorId s : t.src) {
-      if (s >= 0 && !external(s)) std::printf("0x%x,", s + 1);
+      if (s >= 0 && g.at(s).op != graph::Op::external) std::printf("0x%x,", s + 1);
     }
     std::printf("\n");
   }

@@ -156,6 +156,43 @@ TEST(ReserveGraph, RebuildsTheGraniteHybridGraph) {
   EXPECT_NEAR(static_cast<double>(q4->with_output) / static_cast<double>(mib), 401.0039, 1e-4);
 }
 
+// Gemma 3n E2B (gemma3n: AltUp's four streams, LAuReL, per-layer inputs, blocks 20-29 reading
+// the cache of block 18 or 19) on shapes outside the oracle grid. llama.cpp b10309's own
+// figures (the graph probe of scripts/oracle/graph on a vramplan_make_gguf file of
+// gemma3n:e2b-q8_0, whose graph matches the rebuilt one node by node): 3 sequences at n_ctx
+// 12288, ubatch 512 (reserved as 513 tokens, 171 per sequence), no flash attention:
+// 524.5176 MiB; one sequence at n_ctx 8192, ubatch 1024, flash attention, q4_0 cache
+// (rotated): 1041.0039 MiB. The logits of the 262400-token vocabulary dominate both.
+TEST(ReserveGraph, RebuildsTheGemma3nGraph) {
+  const ModelSpec s = test::gemma3n_e2b();
+  ASSERT_TRUE(graph_modelled(s));
+  EXPECT_FALSE(schedule_modelled(s));  // no backend rules for its ops: CPU replay only
+  auto params = [&](std::int64_t n_ctx, std::int32_t n_seq, std::int64_t ubatch, bool fa,
+                    GgmlType type) {
+    const ContextParams cp{.n_ctx = n_ctx,
+                           .n_seq = n_seq,
+                           .n_batch = ubatch,
+                           .n_ubatch = ubatch,
+                           .type_k = type,
+                           .type_v = type,
+                           .flash_attn = fa};
+    return ComputeParams{.shape = context_shape(s, cp),
+                         .n_outputs = ubatch,
+                         .flash_attn = fa,
+                         .type_k = type,
+                         .type_v = type,
+                         .n_seq = n_seq};
+  };
+  const auto three = graph_compute_buffer(s, params(12288, 3, 512, false, GgmlType::f16));
+  ASSERT_TRUE(three.has_value());
+  EXPECT_NEAR(static_cast<double>(three->with_output) / static_cast<double>(mib), 524.5176, 1e-4);
+  // Without the head (the streams' merge, the norm and the logits of 513 outputs) less.
+  EXPECT_LT(three->without_output, three->with_output);
+  const auto q4 = graph_compute_buffer(s, params(8192, 1, 1024, true, GgmlType::q4_0));
+  ASSERT_TRUE(q4.has_value());
+  EXPECT_NEAR(static_cast<double>(q4->with_output) / static_cast<double>(mib), 1041.0039, 1e-4);
+}
+
 // Qwen3-Next 80B-A3B (qwen3next: 36 Gated DeltaNet blocks, 12 gated-attention blocks, 512
 // routed experts and a gated shared expert) on shapes outside the oracle grid. llama.cpp's own
 // figures (the graph probe of scripts/oracle/graph on a vramplan_make_gguf file of

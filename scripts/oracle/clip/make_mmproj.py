@@ -70,6 +70,39 @@ def vit(t, n_layer, n_embd, n_ff, patch, n_pos, *, qkv_bias=True, class_embd=Fal
         t("v.post_ln.bias", [n_embd], F32)
 
 
+SIGLIP_NORM = ([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
+CLIP_NORM = ([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711])
+IMAGENET_NORM = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+
+
+def vision_keys(k, ptype, *, n_embd, n_ff, n_layer, proj, n_head, eps, image, patch, norm,
+                flags=(), middle=()):
+    """The clip.* keys every converter writes, in the order they write them: the projector
+    type, `flags` (key, type, value), the tower's shape, `middle`, the image size, patch and
+    normalization."""
+    k("clip.projector_type", T_STRING, ptype)
+    k("clip.has_vision_encoder", T_BOOL, True)
+    for key, typ, val in flags:
+        k(key, typ, val)
+    k("clip.vision.embedding_length", T_U32, n_embd)
+    k("clip.vision.feed_forward_length", T_U32, n_ff)
+    k("clip.vision.block_count", T_U32, n_layer)
+    k("clip.vision.projection_dim", T_U32, proj)
+    k("clip.vision.attention.head_count", T_U32, n_head)
+    k("clip.vision.attention.layer_norm_epsilon", T_F32, eps)
+    for key, typ, val in middle:
+        k(key, typ, val)
+    k("clip.vision.image_size", T_U32, image)
+    k("clip.vision.patch_size", T_U32, patch)
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, norm[0]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, norm[1]))
+
+
+def qwen_keys(k, ptype, n_embd, n_ff, n_layer, n_head, patch, image, text_embd):
+    vision_keys(k, ptype, n_embd=n_embd, n_ff=n_ff, n_layer=n_layer, proj=text_embd,
+                n_head=n_head, eps=1e-6, image=image, patch=patch, norm=CLIP_NORM)
+
+
 def gemma3(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch=14, image=896,
            merge=4):
     # SigLIP So400m/14 at 896 px (gemma3 4b/12b/27b): clip.cpp PROJECTOR_TYPE_GEMMA3,
@@ -79,21 +112,10 @@ def gemma3(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch
     vit(t, n_layer, n_embd, n_ff, patch, (image // patch) ** 2)
     t("mm.input_projection.weight", [text_embd, n_embd], F16)
     t("mm.soft_emb_norm.weight", [n_embd], F32)
-    k("clip.projector_type", T_STRING, "gemma3")
-    k("clip.has_vision_encoder", T_BOOL, True)
-    k("clip.use_gelu", T_BOOL, True)
-    k("clip.vision.embedding_length", T_U32, n_embd)
-    k("clip.vision.feed_forward_length", T_U32, n_ff)
-    k("clip.vision.block_count", T_U32, n_layer)
-    k("clip.vision.projection_dim", T_U32, text_embd)
-    k("clip.vision.attention.head_count", T_U32, n_head)
-    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
-    if merge != 4:
-        k("clip.vision.projector.scale_factor", T_U32, merge)
-    k("clip.vision.image_size", T_U32, image)
-    k("clip.vision.patch_size", T_U32, patch)
-    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
-    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    vision_keys(k, "gemma3", n_embd=n_embd, n_ff=n_ff, n_layer=n_layer, proj=text_embd,
+                n_head=n_head, eps=1e-6, image=image, patch=patch, norm=SIGLIP_NORM,
+                flags=[("clip.use_gelu", T_BOOL, True)],
+                middle=[("clip.vision.projector.scale_factor", T_U32, merge)] if merge != 4 else [])
 
 
 def idefics3(t, k, text_embd, n_embd=768, n_ff=3072, n_layer=12, n_head=12, patch=16, image=512,
@@ -108,21 +130,11 @@ def idefics3(t, k, text_embd, n_embd=768, n_ff=3072, n_layer=12, n_head=12, patc
                  patch=patch, image=image, merge=merge, out=text_embd)
     vit(t, n_layer, n_embd, n_ff, patch, (image // patch) ** 2, embd_type=F32)
     t("mm.model.fc.weight", [n_embd * merge * merge, text_embd], F16)
-    k("clip.projector_type", T_STRING, "idefics3")
-    k("clip.has_vision_encoder", T_BOOL, True)
-    k("clip.use_gelu", T_BOOL, True)
-    k("clip.vision.embedding_length", T_U32, n_embd)
-    k("clip.vision.feed_forward_length", T_U32, n_ff)
-    k("clip.vision.block_count", T_U32, n_layer)
-    k("clip.vision.projection_dim", T_U32, text_embd)
-    k("clip.vision.attention.head_count", T_U32, n_head)
-    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
-    k("clip.vision.projector.scale_factor", T_U32, merge)
-    k("clip.vision.preproc_image_size", T_U32, image * 4)
-    k("clip.vision.image_size", T_U32, image)
-    k("clip.vision.patch_size", T_U32, patch)
-    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
-    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    vision_keys(k, "idefics3", n_embd=n_embd, n_ff=n_ff, n_layer=n_layer, proj=text_embd,
+                n_head=n_head, eps=1e-6, image=image, patch=patch, norm=SIGLIP_NORM,
+                flags=[("clip.use_gelu", T_BOOL, True)],
+                middle=[("clip.vision.projector.scale_factor", T_U32, merge),
+                        ("clip.vision.preproc_image_size", T_U32, image * 4)])
 
 
 def internvl(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=24, n_head=16, patch=14,
@@ -167,20 +179,10 @@ def internvl(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=24, n_head=16, pat
     t("mm.model.mlp.1.bias", [text_embd], F32)
     t("mm.model.mlp.3.weight", [text_embd, text_embd], F16)
     t("mm.model.mlp.3.bias", [text_embd], F32)
-    k("clip.projector_type", T_STRING, "internvl")
-    k("clip.has_vision_encoder", T_BOOL, True)
-    k("clip.use_gelu", T_BOOL, True)
-    k("clip.vision.embedding_length", T_U32, n_embd)
-    k("clip.vision.feed_forward_length", T_U32, n_ff)
-    k("clip.vision.block_count", T_U32, n_layer)
-    k("clip.vision.projection_dim", T_U32, text_embd)
-    k("clip.vision.attention.head_count", T_U32, n_head)
-    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
-    k("clip.vision.projector.scale_factor", T_U32, merge)
-    k("clip.vision.image_size", T_U32, image)
-    k("clip.vision.patch_size", T_U32, patch)
-    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.485, 0.456, 0.406]))
-    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.229, 0.224, 0.225]))
+    vision_keys(k, "internvl", n_embd=n_embd, n_ff=n_ff, n_layer=n_layer, proj=text_embd,
+                n_head=n_head, eps=1e-6, image=image, patch=patch, norm=IMAGENET_NORM,
+                flags=[("clip.use_gelu", T_BOOL, True)],
+                middle=[("clip.vision.projector.scale_factor", T_U32, merge)])
 
 
 def llava(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=23, n_head=16, patch=14, image=336):
@@ -195,19 +197,9 @@ def llava(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=23, n_head=16, patch=
     t("mm.0.bias", [text_embd], F32)
     t("mm.2.weight", [text_embd, text_embd], F16)
     t("mm.2.bias", [text_embd], F32)
-    k("clip.projector_type", T_STRING, "mlp")
-    k("clip.has_vision_encoder", T_BOOL, True)
-    k("clip.use_gelu", T_BOOL, False)
-    k("clip.vision.embedding_length", T_U32, n_embd)
-    k("clip.vision.feed_forward_length", T_U32, n_ff)
-    k("clip.vision.block_count", T_U32, n_layer)
-    k("clip.vision.projection_dim", T_U32, 768)
-    k("clip.vision.attention.head_count", T_U32, n_head)
-    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-5)
-    k("clip.vision.image_size", T_U32, image)
-    k("clip.vision.patch_size", T_U32, patch)
-    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.48145466, 0.4578275, 0.40821073]))
-    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
+    vision_keys(k, "mlp", n_embd=n_embd, n_ff=n_ff, n_layer=n_layer, proj=768, n_head=n_head,
+                eps=1e-5, image=image, patch=patch, norm=CLIP_NORM,
+                flags=[("clip.use_gelu", T_BOOL, False)])
 
 
 def pixtral(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=24, n_head=16, patch=14,
@@ -241,21 +233,10 @@ def pixtral(t, k, text_embd, n_embd=1024, n_ff=4096, n_layer=24, n_head=16, patc
     if proj_bias:
         t("mm.2.bias", [text_embd], F32)
     t("v.token_embd.img_break", [text_embd], F32)
-    k("clip.projector_type", T_STRING, "pixtral")
-    k("clip.has_vision_encoder", T_BOOL, True)
-    k("clip.use_silu", T_BOOL, True)
-    k("clip.vision.embedding_length", T_U32, n_embd)
-    k("clip.vision.feed_forward_length", T_U32, n_ff)
-    k("clip.vision.block_count", T_U32, n_layer)
-    k("clip.vision.projection_dim", T_U32, text_embd)
-    k("clip.vision.attention.head_count", T_U32, n_head)
-    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-5)
-    if merge > 1:
-        k("clip.vision.spatial_merge_size", T_U32, merge)
-    k("clip.vision.image_size", T_U32, image)
-    k("clip.vision.patch_size", T_U32, patch)
-    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.48145466, 0.4578275, 0.40821073]))
-    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
+    vision_keys(k, "pixtral", n_embd=n_embd, n_ff=n_ff, n_layer=n_layer, proj=text_embd,
+                n_head=n_head, eps=1e-5, image=image, patch=patch, norm=CLIP_NORM,
+                flags=[("clip.use_silu", T_BOOL, True)],
+                middle=[("clip.vision.spatial_merge_size", T_U32, merge)] if merge > 1 else [])
 
 
 def minicpmv(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch=14,
@@ -278,37 +259,12 @@ def minicpmv(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, pat
         t(f"resampler.ln_{name}.bias", [text_embd], F32)
     t("resampler.proj.weight", [text_embd, text_embd], F16)
     t("resampler.pos_embed_k", [text_embd, n_pos], F32)
-    k("clip.projector_type", T_STRING, "resampler")
-    k("clip.has_vision_encoder", T_BOOL, True)
-    k("clip.has_minicpmv_projector", T_BOOL, True)
-    k("clip.minicpmv_version", T_I32, version)
-    k("clip.minicpmv_query_num", T_U32, queries)
-    k("clip.use_gelu", T_BOOL, True)
-    k("clip.vision.embedding_length", T_U32, n_embd)
-    k("clip.vision.feed_forward_length", T_U32, n_ff)
-    k("clip.vision.block_count", T_U32, n_layer)
-    k("clip.vision.projection_dim", T_U32, 0)
-    k("clip.vision.attention.head_count", T_U32, n_head)
-    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
-    k("clip.vision.image_size", T_U32, image)
-    k("clip.vision.patch_size", T_U32, patch)
-    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
-    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
-
-
-def qwen_keys(k, ptype, n_embd, n_ff, n_layer, n_head, patch, image, text_embd):
-    k("clip.projector_type", T_STRING, ptype)
-    k("clip.has_vision_encoder", T_BOOL, True)
-    k("clip.vision.embedding_length", T_U32, n_embd)
-    k("clip.vision.feed_forward_length", T_U32, n_ff)
-    k("clip.vision.block_count", T_U32, n_layer)
-    k("clip.vision.projection_dim", T_U32, text_embd)
-    k("clip.vision.attention.head_count", T_U32, n_head)
-    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
-    k("clip.vision.image_size", T_U32, image)
-    k("clip.vision.patch_size", T_U32, patch)
-    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.48145466, 0.4578275, 0.40821073]))
-    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.26862954, 0.26130258, 0.27577711]))
+    vision_keys(k, "resampler", n_embd=n_embd, n_ff=n_ff, n_layer=n_layer, proj=0,
+                n_head=n_head, eps=1e-6, image=image, patch=patch, norm=SIGLIP_NORM,
+                flags=[("clip.has_minicpmv_projector", T_BOOL, True),
+                       ("clip.minicpmv_version", T_I32, version),
+                       ("clip.minicpmv_query_num", T_U32, queries),
+                       ("clip.use_gelu", T_BOOL, True)])
 
 
 def qwen25vl(t, k, text_embd, n_embd=1280, n_ff=3420, n_layer=32, n_head=16, patch=14,
@@ -471,20 +427,10 @@ def llama4(t, k, text_embd, n_embd=1408, n_ff=5632, n_layer=34, n_head=16, patch
     t("mm.model.mlp.1.weight", [n_embd * merge * merge, adapter], F16)
     t("mm.model.mlp.2.weight", [adapter, adapter], F16)
     t("mm.model.fc.weight", [adapter, text_embd], F16)
-    k("clip.projector_type", T_STRING, "llama4")
-    k("clip.has_vision_encoder", T_BOOL, True)
-    k("clip.use_gelu", T_BOOL, True)
-    k("clip.vision.embedding_length", T_U32, n_embd)
-    k("clip.vision.feed_forward_length", T_U32, n_ff)
-    k("clip.vision.block_count", T_U32, n_layer)
-    k("clip.vision.projection_dim", T_U32, text_embd)
-    k("clip.vision.attention.head_count", T_U32, n_head)
-    k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-5)
-    k("clip.vision.projector.scale_factor", T_U32, merge)
-    k("clip.vision.image_size", T_U32, image)
-    k("clip.vision.patch_size", T_U32, patch)
-    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
-    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    vision_keys(k, "llama4", n_embd=n_embd, n_ff=n_ff, n_layer=n_layer, proj=text_embd,
+                n_head=n_head, eps=1e-5, image=image, patch=patch, norm=SIGLIP_NORM,
+                flags=[("clip.use_gelu", T_BOOL, True)],
+                middle=[("clip.vision.projector.scale_factor", T_U32, merge)])
 
 
 def moondream(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, patch=14,
@@ -530,8 +476,8 @@ def moondream(t, k, text_embd, n_embd=1152, n_ff=4304, n_layer=27, n_head=16, pa
     k("clip.vision.attention.head_count", T_U32, n_head)
     k("clip.vision.attention.layer_norm_epsilon", T_F32, 1e-6)
     k("clip.vision.block_count", T_U32, n_layer + 1)
-    k("clip.vision.image_mean", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
-    k("clip.vision.image_std", T_ARRAY, (T_F32, [0.5, 0.5, 0.5]))
+    k("clip.vision.image_mean", T_ARRAY, (T_F32, SIGLIP_NORM[0]))
+    k("clip.vision.image_std", T_ARRAY, (T_F32, SIGLIP_NORM[1]))
     k("clip.use_gelu", T_BOOL, True)
 
 

@@ -143,19 +143,17 @@ def replay(graph):
     return a.high
 
 
-# Ops vramplan records as another op the allocator treats alike (never in place): ggml_repeat
-# as a copy, the fused Gated DeltaNet as a scan whose gate and beta sources (the 4th and 5th) a
-# store right after it keeps alive (a graph::Tensor has four sources; graph_qwen3next.inc).
-RECORDED_AS = {"REPEAT": ("CONT", None), "GATED_DELTA_NET": ("SSM_SCAN", (0, 1, 2, 5))}
+# Nodes with more sources than a graph::Tensor holds (four): vramplan keeps the ones listed and
+# a store right after the node keeps the others alive. The fused Gated DeltaNet's gate and beta
+# (its 4th and 5th sources; graph_qwen3next.inc).
+SOURCES_KEPT = {"GATED_DELTA_NET": (0, 1, 2, 5)}
 
 
 def owned_nodes(graph):
     for x in graph["N"]:
-        if x["op"] in RECORDED_AS:
-            op, keep = RECORDED_AS[x["op"]]
-            x["op"] = op
-            if keep is not None:
-                x["src"] = [x["src"][i] for i in keep]
+        keep = SOURCES_KEPT.get(x["op"])
+        if keep and len(x["src"]) > max(keep):  # llama.cpp's node, with all its sources
+            x["src"] = [x["src"][i] for i in keep]
     nodes = [x for x in graph["N"] if not x["ext"]]
     leaves = [x for x in graph["L"] if not x["ext"]]
     index = {x["ptr"]: ("N", i) for i, x in enumerate(nodes)}

@@ -45,6 +45,10 @@ struct PlanOptions {
   VllmFlags vllm;
 };
 
+// --op-offload: on, also when not given, or off (llama-server's --no-op-offload); "auto" and
+// other words are usage errors (plan.cpp).
+[[nodiscard]] bool op_offload_on(const PlanOptions& options);
+
 // `fit` or `estimate`, as options.fitted says (plan.cpp).
 [[nodiscard]] ExitCode run_plan(const PlanOptions& options, Context& context);
 

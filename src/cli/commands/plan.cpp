@@ -140,6 +140,11 @@ Command add_estimate_command(CLI::App& app) {
   return make_command(app, PlanOptions{.fitted = false}, setup_estimate, run_plan);
 }
 
+bool op_offload_on(const PlanOptions& options) {
+  return !options.op_offload.has_value() ||
+         parse_on_off_auto("--op-offload", *options.op_offload, false).value_or(true);
+}
+
 ExitCode run_plan(const PlanOptions& options, Context& context) {
   PlanOptions o = options;
   if (!o.model.models.empty()) o.model.model = o.model.models.front();
@@ -151,8 +156,7 @@ ExitCode run_plan(const PlanOptions& options, Context& context) {
   require_model(o.model, o.fitted ? "fit" : "estimate");
   if (o.model.models.size() > 1) return run_model_set(o, format, context);
   front.refuse_other_flags(o);
-  if (format == Format::env && o.op_offload.has_value() &&
-      parse_on_off_auto("--op-offload", *o.op_offload, false) == std::optional<bool>(false)) {
+  if (format == Format::env && !op_offload_on(o)) {
     // common/arg.cpp gives --op-offload/--no-op-offload no LLAMA_ARG_ variable.
     throw Error(ErrorKind::usage,
                 "--format env cannot turn op offload off (llama-server reads only the flag "
