@@ -51,6 +51,9 @@ enum class Op : std::uint8_t {
   sub,
   repeat,
   mean,
+  // Qwen3-Next's fused Gated DeltaNet (ggml_gated_delta_net): the outputs and the final states
+  // in one tensor.
+  gated_delta_net,
 };
 
 // ggml_op_can_inplace: ops whose result may take over the memory of a source that has no

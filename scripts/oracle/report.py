@@ -25,7 +25,7 @@ FAMILY = {  # the catalog model's role in the grid
     "gemma2": "gemma2 (SWA)", "gemma3": "gemma3 (SWA)", "phi3": "phi3 (fused QKV)",
     "deepseek2": "deepseek2 (MLA + MoE)", "gpt-oss": "gpt-oss (SWA + MoE)",
     "gemma3n": "gemma3n (AltUp, per-layer inputs)",
-    "qwen3next": "qwen3next (closed form; a named gap)",
+    "qwen3next": "qwen3next (Gated DeltaNet hybrid)",
     "granitehybrid": "granitehybrid (Mamba2 hybrid)",
 }
 

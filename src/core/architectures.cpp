@@ -356,8 +356,9 @@ const auto& table() {
       // before its mixer and a post-attention norm before the FFN (no ffn_norm); the recurrent
       // blocks (every one but each 4th) hold a Gated DeltaNet, the others gated attention (Q
       // and its gate in one attn_q) with per-head Q/K norms; every FFN is routed experts
-      // plus a shared expert with a sigmoid gate. The graph (delta-rule scans, hybrid memory)
-      // is not rebuilt: closed-form compute buffers. No Hugging Face names: config.json's
+      // plus a shared expert with a sigmoid gate. The graph is rebuilt (reserve_graph.cpp,
+      // graph_qwen3next.inc: the fused Gated DeltaNet op a CPU backend runs, hybrid memory,
+      // files of the ssm_in layout). No Hugging Face names: config.json's
       // linear_* keys are not read, so such a config is not planned as this family.
       {.name = "qwen3next",
        .tensor_layout = true,
@@ -369,6 +370,7 @@ const auto& table() {
        .shared_expert = true,
        .shared_expert_gate = true,
        .gated_delta_net = true,
+       .graph = {.moe = true, .moe_extras = true},
        .recurrence = Recurrence::interval},
       {.name = "qwen35", .recurrence = Recurrence::interval},
       {.name = "qwen35moe", .recurrence = Recurrence::interval},

@@ -44,6 +44,9 @@ struct Traits {
   bool moe_weights_norm = true;  // softmax gating: the k weights divided by their sum
   // Mamba2 mixers in the recurrent blocks, hybrid memory (granitehybrid).
   bool mamba2 = false;
+  // Gated DeltaNet mixers in the recurrent blocks, hybrid memory, gated attention (Q and its
+  // gate in one projection) and a sigmoid-gated shared expert (qwen3next).
+  bool gdn = false;
   GraphRules g;  // scaling, soft-capping, op order, outputs
 };
 
@@ -76,6 +79,26 @@ bool mamba2_shape(const ModelSpec& spec) {
   return true;
 }
 
+// A Gated DeltaNet hybrid the builder covers (qwen3next.cpp's checks): every recurrent block
+// without KV heads and every other one with them, a convolution of at least one column, V
+// heads a multiple of the K heads, V heads of state_size (inner_size / time_step_rank), a
+// gated query, routed experts with a gated shared expert.
+bool gdn_shape(const ModelSpec& spec) {
+  const Recurrent& r = spec.recurrent;
+  if (r.layers.size() != static_cast<std::size_t>(spec.n_layer) || r.conv_kernel < 1 ||
+      r.inner_size <= 0 || r.state_size <= 0 || r.group_count <= 0 || r.time_step_rank <= 0 ||
+      r.time_step_rank % r.group_count != 0 ||
+      r.inner_size != std::int64_t{r.state_size} * r.time_step_rank) {
+    return false;
+  }
+  const Architecture& a = architecture(spec.arch);
+  if (!a.gated_q || !a.shared_expert_gate || !spec.moe.present()) return false;
+  for (std::int32_t il = 0; il < spec.n_layer; ++il) {
+    if (r.layers[static_cast<std::size_t>(il)] == (spec.n_head_kv_at(il) > 0)) return false;
+  }
+  return true;
+}
+
 // The traits of a model whose graph is rebuilt: its family's graph was checked for the
 // model's shape (dense or routed experts, extras, sliding window, Mamba2 blocks), and the
 // shape is one the builder covers. nullopt otherwise.
@@ -85,8 +108,11 @@ std::optional<Traits> traits(const ModelSpec& spec) {
   const GraphRules& g = a.graph;
   const bool mamba2 = !spec.recurrent.layers.empty();
   // A family with a Mamba2 mixer whose dense graph was checked is checked with it
-  // (granitehybrid, the one such family).
-  if (mamba2 && !(a.mamba2_mixer && mamba2_shape(spec))) return std::nullopt;
+  // (granitehybrid, the one such family); the Gated DeltaNet family qwen3next in the shape
+  // gdn_shape() describes (graph_qwen3next.inc).
+  const bool gdn = mamba2 && a.gated_delta_net;
+  if (gdn && !gdn_shape(spec)) return std::nullopt;
+  if (mamba2 && !gdn && !(a.mamba2_mixer && mamba2_shape(spec))) return std::nullopt;
   const Moe& m = spec.moe;
   if (m.present() ? !g.moe : !g.dense) return std::nullopt;
   if (spec.swa.window > 0 && !g.swa) return std::nullopt;
@@ -98,6 +124,7 @@ std::optional<Traits> traits(const ModelSpec& spec) {
   // MLA: only without Q compression (DeepSeek-V2-Lite). Models with a Q LoRA (V2, V3, R1,
   // Kimi) use sigmoid routing with a selection bias, which the spec does not carry.
   if ((a.qkv == Qkv::mla) != spec.mla.present() || spec.mla.q_lora_rank > 0) return std::nullopt;
+  // qwen3next's post_attention_norm is the norm before its FFN, not a norm after attention.
   return Traits{.qkv_bias = a.qkv_bias,
                 .out_bias = a.out_bias,
                 .qk_norm = a.qk_norm == QkNorm::per_head,
@@ -105,11 +132,12 @@ std::optional<Traits> traits(const ModelSpec& spec) {
                 .pre_norms = a.attn_norm,
                 .layer_norm = a.norm == Norm::layer,
                 .fused_qkv = a.qkv == Qkv::fused,
-                .post_norms = !a.post_attn_norm.empty(),
+                .post_norms = !a.post_attn_norm.empty() && !gdn,
                 .ffn = ffn_kind(a, m.present()),
                 .mla = a.qkv == Qkv::mla,
                 .moe_weights_norm = a.routing == Routing::softmax_norm,
-                .mamba2 = mamba2,
+                .mamba2 = mamba2 && !gdn,
+                .gdn = gdn,
                 .g = g};
 }
 
@@ -162,7 +190,7 @@ class Builder {
     g_.input(Elem::f32, {spec_.n_embd, n_t_, 1, 1});
     // A hybrid's first block is a Mamba2 one: its K rotation matrix and positions enter at
     // its first attention block (pos()).
-    if (!t_.mamba2) {
+    if (!t_.mamba2 && !t_.gdn) {
       if (rot_k_) k_rot(cache_of(0));
       pos_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
     }
@@ -174,8 +202,13 @@ class Builder {
     for (il_ = 0; il_ < spec_.n_layer; ++il_) x = layer(il_, x);
     if (with_output) {
       g_.mark_head();
-      const TensorId norm = block_norm(x);
+      TensorId norm = block_norm(x);
       g_.mark_output(norm);
+      // qwen3next: out_ids selects after the final norm (the norm is the MTP head's input).
+      if (t_.gdn) {
+        norm = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {norm, out_ids()});
+        g_.mark_output(norm);
+      }
       const Graph::Shape shape{spec_.n_vocab, n_out_, 1, 1};
       TensorId logits = g_.op(Op::mul_mat, Elem::f32, shape, {w("output.weight"), norm});
       if (t_.g.logit_softcap) logits = softcap(logits);
@@ -353,6 +386,7 @@ class Builder {
       if (rot_k_) k = rotate(k, k_rot(kv), nrot_);
     } else {
       auto make_q = [&] {
+        if (t_.gdn) return gated_query(cur, n_head, rot_k_ ? k_rot(kv) : -1);
         return head_tensor(cur, n_head, head_k_, true, t_.g.scale_q, rot_k_ ? k_rot(kv) : -1, nrot_,
                            "attn_q.weight");
       };
@@ -440,6 +474,7 @@ class Builder {
     // build_attn_mha ends in an expand of its output.
     expanded(il + 1);
     if (rot_v_) out = rotate(out, v_rot(kv), 64);
+    if (t_.gdn) out = gate_output(out, n_head);
     return project(out, spec_.n_embd, t_.out_bias, "attn_output.weight");
   }
 
@@ -506,7 +541,8 @@ class Builder {
   }
 
   bool recurrent(std::int32_t il) const {
-    return t_.mamba2 && il < spec_.n_layer && spec_.recurrent.layers[static_cast<std::size_t>(il)];
+    return (t_.mamba2 || t_.gdn) && il < spec_.n_layer &&
+           spec_.recurrent.layers[static_cast<std::size_t>(il)];
   }
 
   // Called where llama.cpp's graph code last called ggml_build_forward_expand before block il
@@ -517,7 +553,7 @@ class Builder {
   // previous block that no expand has reached yet (its output, FFN and residuals). The conv
   // state's reshape comes with them: the concat that reads it visits it first.
   void expanded(std::int32_t il) {
-    if (!recurrent(il)) return;
+    if (!t_.mamba2 || !recurrent(il)) return;
     conv_state_ = state_tensor(il, conv_width());
     const TensorId rows = g_.op(Op::get_rows, Elem::f32, {conv_width(), n_seqs(), 1, 1},
                                 {conv_state_, s_copy_main()});
@@ -639,15 +675,19 @@ class Builder {
     return g_.op(Op::mul_mat, Elem::f32, {spec_.n_embd, n_t_, 1, 1}, {w("ssm_out.weight"), y2});
   }
 
+#include "graph_qwen3next.inc"
+
   TensorId layer(std::int32_t il, TensorId inp) {
     const TensorId cur = t_.pre_norms ? block_norm(inp) : inp;
-    TensorId attn = recurrent(il) ? mamba2_mixer(il, cur)
-                    : t_.mla      ? mla_attention(il, cur)
-                                  : attention(il, cur);
+    TensorId attn = recurrent(il) && t_.gdn ? gdn_mixer(il, cur)
+                    : recurrent(il)         ? mamba2_mixer(il, cur)
+                    : t_.mla                ? mla_attention(il, cur)
+                                            : attention(il, cur);
 
     TensorId residual = inp;
     const bool last = il == spec_.n_layer - 1;
-    const bool select = last && !t_.g.outputs_after_layer;  // out_ids applied mid-layer
+    // out_ids applied mid-layer (qwen3next: after the final norm, build()).
+    const bool select = last && !t_.g.outputs_after_layer && !t_.gdn;
     // Only the reserved outputs go on through the last layer (build_inp_out_ids): the
     // attention output is selected first, the residual after the post-attention norm.
     if (select) {
@@ -668,8 +708,15 @@ class Builder {
         routed ? routed_experts(h) : dense_ffn(h, spec_.n_ff > 0 ? spec_.n_ff_at(il) : 0);
     if (routed && spec_.moe.shared_width() > 0) {
       // Shared experts run after the routed ones, as one dense SwiGLU of their total width.
-      ffn_out = g_.op(Op::add, Elem::f32, g_.at(ffn_out).ne,
-                      {ffn_out, dense_ffn(h, spec_.moe.shared_width(), true)});
+      TensorId shared = dense_ffn(h, spec_.moe.shared_width(), true);
+      // qwen3next: the shared expert's output times the sigmoid of its one-column gate.
+      if (t_.gdn) {
+        TensorId gate = g_.op(Op::mul_mat, Elem::f32, {1, g_.at(h).ne[1], 1, 1},
+                              {w("ffn_gate_inp_shexp.weight"), h});
+        gate = g_.op(Op::unary, Elem::f32, g_.at(gate).ne, {gate});
+        shared = g_.op(Op::mul, Elem::f32, g_.at(shared).ne, {shared, gate});
+      }
+      ffn_out = g_.op(Op::add, Elem::f32, g_.at(ffn_out).ne, {ffn_out, shared});
     }
     if (t_.post_norms) ffn_out = norm(ffn_out);
     if (t_.g.scale_residual) ffn_out = g_.op(Op::scale, Elem::f32, embd, {ffn_out});
@@ -782,6 +829,8 @@ class Builder {
   // state and its gathered rows (expanded()).
   TensorId s_copy_ = -1, s_copy_main_ = -1, s_copy_extra_ = -1;
   TensorId conv_state_ = -1, conv_rows_ = -1;
+  // qwen3next's gated attention: the reshaped Q projection the gate is viewed from.
+  TensorId q_full_ = -1;
 };
 
 }  // namespace

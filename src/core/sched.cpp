@@ -141,6 +141,8 @@ class Scheduler {
       case Op::sub:
       case Op::repeat:
       case Op::mean:
+      // qwen3next's fused Gated DeltaNet: neither (schedule_modelled).
+      case Op::gated_delta_net:
         return GgmlOp::none;
     }
     return GgmlOp::none;

@@ -81,9 +81,19 @@ TEST(Architecture, GraphRulesDecideWhichShapesAreRebuilt) {
   ModelSpec odd = nano;  // a recurrent block with KV heads is not a shape the builder covers
   odd.n_head_kv_per_layer[0] = 4;
   EXPECT_FALSE(graph_modelled(odd));
-  ModelSpec qwen = nano;  // nor is a recurrent family without a Mamba2 builder
+  ModelSpec qwen = nano;  // nor is a Mamba2 hybrid's shape in the Gated DeltaNet family
   qwen.arch = "qwen3next";
   EXPECT_FALSE(graph_modelled(qwen));
+  // qwen3next: the Gated DeltaNet hybrid with routed and gated shared experts was checked.
+  const ModelSpec next = test::qwen3_next_80b();
+  EXPECT_TRUE(graph_modelled(next));
+  EXPECT_FALSE(schedule_modelled(next));  // GPU plans keep the CPU replay
+  ModelSpec uneven = next;  // V heads not a multiple of the K heads: not a shape it covers
+  uneven.recurrent.group_count = 12;
+  EXPECT_FALSE(graph_modelled(uneven));
+  ModelSpec qwen35 = next;  // a Gated DeltaNet family whose graph was not checked
+  qwen35.arch = "qwen35moe";
+  EXPECT_FALSE(graph_modelled(qwen35));
 }
 
 }  // namespace

@@ -193,6 +193,39 @@ TEST(ReserveGraph, RebuildsTheGemma3nGraph) {
   EXPECT_NEAR(static_cast<double>(q4->with_output) / static_cast<double>(mib), 1041.0039, 1e-4);
 }
 
+// Qwen3-Next 80B-A3B (qwen3next: 36 Gated DeltaNet blocks, 12 gated-attention blocks, 512
+// routed experts and a gated shared expert) on shapes outside the oracle grid. llama.cpp's own
+// figures (the graph probe of scripts/oracle/graph on a vramplan_make_gguf file of
+// qwen3-next:80b-q8_0, whose graph matches the rebuilt one node by node): 3 sequences at n_ctx
+// 12288, ubatch 512 (reserved as 513 tokens, 171 per sequence), no flash attention:
+// 314.7950 MiB; one sequence at n_ctx 8192, ubatch 1024, flash attention, q4_0 cache:
+// 617.5039 MiB.
+TEST(ReserveGraph, RebuildsTheQwen3NextGraph) {
+  const ModelSpec s = test::qwen3_next_80b();
+  auto params = [&](std::int64_t n_ctx, std::int32_t n_seq, std::int64_t ubatch, bool fa,
+                    GgmlType type) {
+    const ContextParams cp{.n_ctx = n_ctx,
+                           .n_seq = n_seq,
+                           .n_batch = ubatch,
+                           .n_ubatch = ubatch,
+                           .type_k = type,
+                           .type_v = type,
+                           .flash_attn = fa};
+    return ComputeParams{.shape = context_shape(s, cp),
+                         .n_outputs = ubatch,
+                         .flash_attn = fa,
+                         .type_k = type,
+                         .type_v = type,
+                         .n_seq = n_seq};
+  };
+  const auto three = graph_compute_buffer(s, params(12288, 3, 512, false, GgmlType::f16));
+  ASSERT_TRUE(three.has_value());
+  EXPECT_NEAR(static_cast<double>(three->with_output) / static_cast<double>(mib), 314.7950, 1e-4);
+  const auto q4 = graph_compute_buffer(s, params(8192, 1, 1024, true, GgmlType::q4_0));
+  ASSERT_TRUE(q4.has_value());
+  EXPECT_NEAR(static_cast<double>(q4->with_output) / static_cast<double>(mib), 617.5039, 1e-4);
+}
+
 // Phi-4 (arch phi3, head size 128): the Hadamard rotation of a quantized cache applies, and V,
 // a strided view of the fused QKV projection, is copied contiguous before it is rotated.
 // Measured with real llama.cpp (b10309, CPU): n_ctx 4096, one sequence, ubatch 512, flash

@@ -143,7 +143,17 @@ def replay(graph):
     return a.high
 
 
+# Nodes with more sources than a graph::Tensor holds (four): vramplan keeps the ones listed and
+# a store right after the node keeps the others alive. The fused Gated DeltaNet's gate and beta
+# (its 4th and 5th sources; graph_qwen3next.inc).
+SOURCES_KEPT = {"GATED_DELTA_NET": (0, 1, 2, 5)}
+
+
 def owned_nodes(graph):
+    for x in graph["N"]:
+        keep = SOURCES_KEPT.get(x["op"])
+        if keep and len(x["src"]) > max(keep):  # llama.cpp's node, with all its sources
+            x["src"] = [x["src"][i] for i in keep]
     nodes = [x for x in graph["N"] if not x["ext"]]
     leaves = [x for x in graph["L"] if not x["ext"]]
     index = {x["ptr"]: ("N", i) for i, x in enumerate(nodes)}
