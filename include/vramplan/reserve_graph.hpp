@@ -17,7 +17,7 @@ namespace vramplan {
 
 // Whether reserve_graph() can build this model's graph (the architecture and its features:
 // llama, internlm2, qwen2, qwen3, qwen3moe, phi3, gemma, gemma2, gemma3, olmo2, starcoder2,
-// gpt-oss, V2-Lite-style deepseek2 and dense granitehybrid decoders; not encoders, other
+// gpt-oss, V2-Lite-style deepseek2 and granitehybrid decoders; not encoders, other
 // recurrent or NextN models, or other layouts).
 [[nodiscard]] bool graph_modelled(const ModelSpec& spec);
 
