@@ -378,19 +378,19 @@ const auto& table() {
       // LLM_ARCH_GRANITE_HYBRID case): blocks with no KV heads hold a Mamba2 mixer, the
       // others llama-style attention without biases; every block has a norm before the FFN,
       // which is routed experts plus a shared expert (Tiny, Small) or dense (Micro, 350M,
-      // 1B); the head is tied. The graph is rebuilt for the dense ones (Micro, 350M, 1B:
-      // Mamba2 blocks, roped attention; reserve_graph.cpp) as llama.cpp builds it for the
+      // 1B); the head is tied. The graph is rebuilt (Mamba2 blocks, roped attention, dense
+      // or routed-plus-shared FFNs; reserve_graph.cpp) as llama.cpp builds it for the
       // Ollama library's files, which carry none of granite's multipliers (their SCALE nodes
       // run in place: no memory) and no rope.scaling.finetuned (so has_rope is true; a file
-      // of convert_hf_to_gguf.py sets it false and gets no rope nodes and no positions); the
-      // MoE ones (Tiny, Small) keep the closed forms. No
+      // of convert_hf_to_gguf.py sets it false and gets no rope nodes and no positions);
+      // checked on the Nano models and on Tiny (scripts/oracle/grid-granite-*.json). No
       // Hugging Face names: config.json's layer_types and mamba_* keys are not read, so such
       // a config is not planned as this family.
       {.name = "granitehybrid",
        .tensor_layout = true,
        .moe = true,
        .mamba2_mixer = true,
-       .graph = {.dense = true},
+       .graph = {.dense = true, .moe = true, .moe_extras = true},
        .recurrence = Recurrence::where_no_kv},
       {.name = "jamba", .recurrence = Recurrence::where_no_kv},
       {.name = "kimi-linear", .recurrence = Recurrence::where_no_kv},

@@ -472,7 +472,7 @@ class Builder {
       out = g_.op(Op::cont, Elem::f32, {head_v_ * n_head, n_t_, 1, 1}, {perm});
     }
     // build_attn_mha ends in an expand of its output.
-    expanded(il + 1);
+    if (!defer_expanded_) expanded(il + 1);
     if (rot_v_) out = rotate(out, v_rot(kv), 64);
     if (t_.gdn) out = gate_output(out, n_head);
     return project(out, spec_.n_embd, t_.out_bias, "attn_output.weight");
@@ -658,7 +658,7 @@ class Builder {
     // The final states stored (n_rs_seq 0: one snapshot).
     const TensorId states = g_.view_of(scan, {ssm_width(), n_seq, 1, 1}, true);
     g_.store({states, ssm_state});
-    expanded(il + 1);
+    if (!defer_expanded_) expanded(il + 1);
 
     // ggml_swiglu_split(ggml_cont(z), y + x * D): the cont of z is reached first.
     const TensorId z = g_.view_of(zx3, heads, false, {0, head_dim * 4, row, row * n_st});
@@ -678,6 +678,11 @@ class Builder {
 #include "graph_qwen3next.inc"
 
   TensorId layer(std::int32_t il, TensorId inp) {
+    const bool routed = (t_.ffn == Traits::Ffn::moe || t_.ffn == Traits::Ffn::moe_oai) &&
+                        il >= spec_.moe.n_leading_dense;
+    // build_moe_ffn expands its weights, its experts' output and their sum: in a block with
+    // routed experts the next block's first expands come after those, not after the mixer's.
+    defer_expanded_ = routed;
     const TensorId cur = t_.pre_norms ? block_norm(inp) : inp;
     TensorId attn = recurrent(il) && t_.gdn ? gdn_mixer(il, cur)
                     : recurrent(il)         ? mamba2_mixer(il, cur)
@@ -702,8 +707,6 @@ class Builder {
     const Graph::Shape embd{spec_.n_embd, rows, 1, 1};
     const TensorId ffn_inp = g_.op(Op::add, Elem::f32, embd, {attn, residual});
     const TensorId h = t_.pre_norms ? block_norm(ffn_inp) : ffn_inp;
-    const bool routed = (t_.ffn == Traits::Ffn::moe || t_.ffn == Traits::Ffn::moe_oai) &&
-                        il >= spec_.moe.n_leading_dense;
     TensorId ffn_out =
         routed ? routed_experts(h) : dense_ffn(h, spec_.n_ff > 0 ? spec_.n_ff_at(il) : 0);
     if (routed && spec_.moe.shared_width() > 0) {
@@ -807,6 +810,8 @@ class Builder {
     for (std::size_t i = 1; i < slots.size(); ++i) {
       sum = g_.op(Op::add, Elem::f32, {n_embd, rows, 1, 1}, {sum, slots[i]});
     }
+    // Each slot and each partial sum is expanded as it is made.
+    if (defer_expanded_) expanded(il_ + 1);
     return sum;
   }
 
@@ -831,6 +836,7 @@ class Builder {
   TensorId conv_state_ = -1, conv_rows_ = -1;
   // qwen3next's gated attention: the reshaped Q projection the gate is viewed from.
   TensorId q_full_ = -1;
+  bool defer_expanded_ = false;  // expanded() of the next block after the routed experts
 };
 
 }  // namespace

@@ -73,11 +73,14 @@ TEST(Architecture, GraphRulesDecideWhichShapesAreRebuilt) {
   EXPECT_TRUE(graph_modelled(g));
   g.moe = Moe{.n_expert = 8, .n_expert_used = 2, .n_ff_exp = 1024};  // but not with experts
   EXPECT_FALSE(graph_modelled(g));
-  // granitehybrid: the dense hybrids (Mamba2 and attention blocks) were checked, the MoE
-  // ones were not.
+  // granitehybrid: the dense hybrids (Mamba2 and attention blocks) were checked, and so were
+  // those with routed and shared experts in every block (Tiny), not experts every other block.
   const ModelSpec nano = test::granite4_h_350m();
   EXPECT_TRUE(graph_modelled(nano));
-  EXPECT_FALSE(graph_modelled(test::granite4_tiny_h()));
+  ModelSpec tiny = test::granite4_tiny_h();
+  EXPECT_TRUE(graph_modelled(tiny));
+  tiny.moe.every_n = 2;
+  EXPECT_FALSE(graph_modelled(tiny));
   ModelSpec odd = nano;  // a recurrent block with KV heads is not a shape the builder covers
   odd.n_head_kv_per_layer[0] = 4;
   EXPECT_FALSE(graph_modelled(odd));
