@@ -1,6 +1,8 @@
 #include <vramplan/graph_alloc.hpp>
 #include <vramplan/reserve_graph.hpp>
 
+#include <optional>
+
 #include <gtest/gtest.h>
 
 #include "support/specs.hpp"
@@ -124,6 +126,43 @@ TEST(ReserveGraph, ReproducesAllocatorPlacementOfLlama32) {
   EXPECT_LT(two->without_output, two->with_output);
 }
 
+// The two shapes outside the oracle grids each rebuilt architecture is pinned on, to figures
+// llama.cpp's graph probe (scripts/oracle/graph) printed for it: 3 sequences at n_ctx 12288,
+// ubatch 512 (reserved as 513 tokens, 171 per sequence), no flash attention, f16 cache; and
+// one sequence at n_ctx 8192, ubatch 1024, flash attention, q4_0 cache.
+struct HeldOut {
+  std::int64_t n_ctx, ubatch;
+  std::int32_t n_seq;
+  bool flash_attn;
+  GgmlType cache;
+};
+constexpr HeldOut kThreeSequences{12288, 512, 3, false, GgmlType::f16};
+constexpr HeldOut kQuantizedCache{8192, 1024, 1, true, GgmlType::q4_0};
+
+// The replayed compute buffer in MiB, with the output head or without.
+double held_out_mib(const ModelSpec& s, const HeldOut& h, bool with_output = true) {
+  const ContextParams cp{.n_ctx = h.n_ctx,
+                         .n_seq = h.n_seq,
+                         .n_batch = h.ubatch,
+                         .n_ubatch = h.ubatch,
+                         .type_k = h.cache,
+                         .type_v = h.cache,
+                         .flash_attn = h.flash_attn};
+  const std::optional<GraphCompute> c =
+      graph_compute_buffer(s, ComputeParams{.shape = context_shape(s, cp),
+                                            .n_outputs = h.ubatch,
+                                            .flash_attn = h.flash_attn,
+                                            .type_k = h.cache,
+                                            .type_v = h.cache,
+                                            .n_seq = h.n_seq});
+  if (!c) {
+    ADD_FAILURE() << "no rebuilt graph";
+    return 0;
+  }
+  return static_cast<double>(with_output ? c->with_output : c->without_output) /
+         static_cast<double>(mib);
+}
+
 // Granite 4.0 H 350M (granitehybrid: 28 Mamba2 blocks, 4 roped attention blocks) on shapes
 // outside the oracle grid. llama.cpp b10309's own figures (the graph probe of
 // scripts/oracle/graph on a vramplan_make_gguf file of granite4:350m-h, whose graph matches
@@ -132,28 +171,8 @@ TEST(ReserveGraph, ReproducesAllocatorPlacementOfLlama32) {
 // ubatch 1024, flash attention, q4_0 cache (rotated): 401.0039 MiB.
 TEST(ReserveGraph, RebuildsTheGraniteHybridGraph) {
   const ModelSpec s = test::granite4_h_350m();
-  auto params = [&](std::int64_t n_ctx, std::int32_t n_seq, std::int64_t ubatch, bool fa,
-                    GgmlType type) {
-    const ContextParams cp{.n_ctx = n_ctx,
-                           .n_seq = n_seq,
-                           .n_batch = ubatch,
-                           .n_ubatch = ubatch,
-                           .type_k = type,
-                           .type_v = type,
-                           .flash_attn = fa};
-    return ComputeParams{.shape = context_shape(s, cp),
-                         .n_outputs = ubatch,
-                         .flash_attn = fa,
-                         .type_k = type,
-                         .type_v = type,
-                         .n_seq = n_seq};
-  };
-  const auto three = graph_compute_buffer(s, params(12288, 3, 512, false, GgmlType::f16));
-  ASSERT_TRUE(three.has_value());
-  EXPECT_NEAR(static_cast<double>(three->with_output) / static_cast<double>(mib), 199.0049, 1e-4);
-  const auto q4 = graph_compute_buffer(s, params(8192, 1, 1024, true, GgmlType::q4_0));
-  ASSERT_TRUE(q4.has_value());
-  EXPECT_NEAR(static_cast<double>(q4->with_output) / static_cast<double>(mib), 401.0039, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kThreeSequences), 199.0049, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 401.0039, 1e-4);
 }
 
 // Gemma 3n E2B (gemma3n: AltUp's four streams, LAuReL, per-layer inputs, blocks 20-29 reading
@@ -167,30 +186,10 @@ TEST(ReserveGraph, RebuildsTheGemma3nGraph) {
   const ModelSpec s = test::gemma3n_e2b();
   ASSERT_TRUE(graph_modelled(s));
   EXPECT_FALSE(schedule_modelled(s));  // no backend rules for its ops: CPU replay only
-  auto params = [&](std::int64_t n_ctx, std::int32_t n_seq, std::int64_t ubatch, bool fa,
-                    GgmlType type) {
-    const ContextParams cp{.n_ctx = n_ctx,
-                           .n_seq = n_seq,
-                           .n_batch = ubatch,
-                           .n_ubatch = ubatch,
-                           .type_k = type,
-                           .type_v = type,
-                           .flash_attn = fa};
-    return ComputeParams{.shape = context_shape(s, cp),
-                         .n_outputs = ubatch,
-                         .flash_attn = fa,
-                         .type_k = type,
-                         .type_v = type,
-                         .n_seq = n_seq};
-  };
-  const auto three = graph_compute_buffer(s, params(12288, 3, 512, false, GgmlType::f16));
-  ASSERT_TRUE(three.has_value());
-  EXPECT_NEAR(static_cast<double>(three->with_output) / static_cast<double>(mib), 524.5176, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kThreeSequences), 524.5176, 1e-4);
   // Without the head (the streams' merge, the norm and the logits of 513 outputs) less.
-  EXPECT_LT(three->without_output, three->with_output);
-  const auto q4 = graph_compute_buffer(s, params(8192, 1, 1024, true, GgmlType::q4_0));
-  ASSERT_TRUE(q4.has_value());
-  EXPECT_NEAR(static_cast<double>(q4->with_output) / static_cast<double>(mib), 1041.0039, 1e-4);
+  EXPECT_LT(held_out_mib(s, kThreeSequences, false), held_out_mib(s, kThreeSequences));
+  EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 1041.0039, 1e-4);
 }
 
 // Qwen3-Next 80B-A3B (qwen3next: 36 Gated DeltaNet blocks, 12 gated-attention blocks, 512
@@ -202,28 +201,8 @@ TEST(ReserveGraph, RebuildsTheGemma3nGraph) {
 // 617.5039 MiB.
 TEST(ReserveGraph, RebuildsTheQwen3NextGraph) {
   const ModelSpec s = test::qwen3_next_80b();
-  auto params = [&](std::int64_t n_ctx, std::int32_t n_seq, std::int64_t ubatch, bool fa,
-                    GgmlType type) {
-    const ContextParams cp{.n_ctx = n_ctx,
-                           .n_seq = n_seq,
-                           .n_batch = ubatch,
-                           .n_ubatch = ubatch,
-                           .type_k = type,
-                           .type_v = type,
-                           .flash_attn = fa};
-    return ComputeParams{.shape = context_shape(s, cp),
-                         .n_outputs = ubatch,
-                         .flash_attn = fa,
-                         .type_k = type,
-                         .type_v = type,
-                         .n_seq = n_seq};
-  };
-  const auto three = graph_compute_buffer(s, params(12288, 3, 512, false, GgmlType::f16));
-  ASSERT_TRUE(three.has_value());
-  EXPECT_NEAR(static_cast<double>(three->with_output) / static_cast<double>(mib), 314.7950, 1e-4);
-  const auto q4 = graph_compute_buffer(s, params(8192, 1, 1024, true, GgmlType::q4_0));
-  ASSERT_TRUE(q4.has_value());
-  EXPECT_NEAR(static_cast<double>(q4->with_output) / static_cast<double>(mib), 617.5039, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kThreeSequences), 314.7950, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 617.5039, 1e-4);
 }
 
 // Phi-4 (arch phi3, head size 128): the Hadamard rotation of a quantized cache applies, and V,
