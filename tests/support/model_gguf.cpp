@@ -1,6 +1,8 @@
 #include "support/model_gguf.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -15,7 +17,8 @@ namespace {
 std::uint32_t u32(std::int64_t v) { return static_cast<std::uint32_t>(v); }
 
 bool uses_layer_norm_eps(const std::string& arch) {
-  return arch == "command-r" || arch == "starcoder2" || arch == "bert" || arch == "nomic-bert";
+  return arch == "command-r" || arch == "starcoder2" || arch == "bert" || arch == "nomic-bert" ||
+         arch == "phi2";
 }
 
 // Per-layer values as a uint32 array when the spec has them, else the scalar.
@@ -133,6 +136,12 @@ void write_hparams(GgufWriter& w, const ModelSpec& s) {
     }
   }
 
+  if (a == "qwen3vl") {
+    // M-RoPE's sections (load_hparams reads 4): Qwen3-VL's config.json mrope_section [24, 20,
+    // 20] for its 128-wide heads; they decide no buffer size.
+    const std::array<std::int32_t, 4> sections{24, 20, 20, 0};
+    w.set_array_i32(key("rope.dimension_sections"), sections);
+  }
   if (a == "granite") w.set_f32(key("logit_scale"), 1.0F);
   if (a == "command-r") w.set_f32(key("logit_scale"), 1.0F);
 }
@@ -170,6 +179,12 @@ void write_tokenizer(GgufWriter& w, std::int64_t n_vocab) {
   w.set_u32("tokenizer.ggml.eos_token_id", 2);
 }
 
+// The encoders' token_types.weight rows (tensors.cpp writes 2); llama.cpp refuses a bert or
+// nomic-bert file without the count.
+void write_token_type_count(GgufWriter& w, const ModelSpec& s) {
+  if (s.arch == "bert" || s.arch == "nomic-bert") w.set_u32("tokenizer.ggml.token_type_count", 2);
+}
+
 }  // namespace
 
 GgufWriter model_gguf(const ModelSpec& spec, FileType ftype, const std::vector<TensorInfo>& tensors,
@@ -184,6 +199,7 @@ GgufWriter model_gguf(const ModelSpec& spec, FileType ftype, const std::vector<T
   w.set_u32("general.quantization_version", 2);
   write_hparams(w, spec);
   write_tokenizer(w, spec.n_vocab);
+  write_token_type_count(w, spec);
   for (const TensorInfo& t : tensors) w.add_tensor(t);
   return w;
 }
