@@ -27,6 +27,9 @@ FAMILY = {  # the catalog model's role in the grid
     "gemma3n": "gemma3n (AltUp, per-layer inputs)",
     "qwen3next": "qwen3next (Gated DeltaNet hybrid)",
     "granitehybrid": "granitehybrid (Mamba2 hybrid)",
+    "phi2": "phi2 (parallel attention + FFN)", "qwen25vl": "qwen25vl (text, M-RoPE)",
+    "qwen3vl": "qwen3vl (text, M-RoPE)", "bert": "bert (encoder)",
+    "nomic-bert": "nomic-bert (encoder)",
 }
 
 
