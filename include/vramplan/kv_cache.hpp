@@ -60,8 +60,14 @@ struct KvCache {
   [[nodiscard]] Bytes total() const { return k + v + recurrent; }
 };
 
+// Whether llama.cpp takes `type` for this model's cache with flash attention (on or "auto"):
+// a quantized type's block must divide the K and the V head size (llama_init_from_model,
+// src/llama-context.cpp: phi2's 80-wide heads take no q8_0 cache). Unquantized types always.
+[[nodiscard]] bool cache_type_fits_heads(const ModelSpec& spec, GgmlType type);
+
 // Throws Error{usage} when a cache type is not allowed, a row width is not a multiple of
-// the type's block size, or a quantized V cache is asked for without flash attention.
+// the type's block size, a quantized V cache is asked for without flash attention, or with
+// flash attention a quantized type's block does not divide the head size.
 [[nodiscard]] KvCache kv_cache(const ModelSpec& spec, const ContextParams& params);
 
 }  // namespace vramplan

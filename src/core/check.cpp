@@ -13,6 +13,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/estimate.hpp>
 #include <vramplan/ggml_type.hpp>
+#include <vramplan/kv_cache.hpp>
 #include <vramplan/planner.hpp>
 #include <vramplan/sched.hpp>
 #include <vramplan/vllm.hpp>
@@ -897,6 +898,9 @@ class Checker {
 
   bool may_use_q8_cache(const Knobs& k) const {
     return (!is_quantized(k.kv_k) || !is_quantized(k.kv_v)) &&
+           std::all_of(
+               k.models.begin(), k.models.end(),
+               [](const Model* m) { return cache_type_fits_heads(m->spec, GgmlType::q8_0); }) &&
            may_change(EngineSetting::kv_cache_type) &&
            (k.flash == std::optional<bool>(true) || may_change(EngineSetting::flash_attention));
   }

@@ -42,7 +42,25 @@ void check_width(GgmlType type, std::int64_t width, std::int32_t il) {
   }
 }
 
+bool head_fits(GgmlType type, std::int64_t head) {
+  return !is_quantized(type) || head <= 0 || head % info(type).block_size == 0;
+}
+
+void check_head(GgmlType type, std::int64_t head, const char* which) {
+  if (!head_fits(type, head)) {
+    throw Error(ErrorKind::invalid_setting,
+                fmt::format("cache type '{}' needs {} heads that are a multiple of {} elements "
+                            "with flash attention, but this model's are {} (use f16, or "
+                            "turn flash attention off for a quantized K cache)",
+                            to_string(type), which, info(type).block_size, head));
+  }
+}
+
 }  // namespace
+
+bool cache_type_fits_heads(const ModelSpec& spec, GgmlType type) {
+  return head_fits(type, spec.head_dim_k()) && head_fits(type, spec.head_dim_v());
+}
 
 ContextShape context_shape(const ModelSpec& spec, const ContextParams& params) {
   ContextShape shape;
@@ -84,6 +102,15 @@ KvCache kv_cache(const ModelSpec& spec, const ContextParams& params) {
     throw Error(ErrorKind::invalid_setting,
                 fmt::format("a quantized V cache ('{}') requires flash attention",
                             to_string(params.type_v)));
+  }
+
+  if (params.flash_attn) {
+    // llama_init_from_model (src/llama-context.cpp) refuses a quantized cache whose type's
+    // block does not divide the head size, with flash attention on or "auto": phi2's 80-wide
+    // heads take no q8_0 cache ("K cache type q8_0 with block size 32 does not divide
+    // n_embd_head_k=80"). Without flash attention only the rows must divide (check_width).
+    check_head(params.type_k, spec.head_dim_k(), "K");
+    check_head(params.type_v, spec.head_dim_v(), "V");
   }
 
   if (spec.mla.present() && params.type_k != params.type_v) {

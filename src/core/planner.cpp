@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <vramplan/error.hpp>
+#include <vramplan/kv_cache.hpp>
 #include <vramplan/planner.hpp>
 #include <vramplan/reserve_graph.hpp>
 #include <vramplan/sched.hpp>
@@ -484,7 +485,8 @@ std::vector<Alternative> alternatives_of(const Planning& p, const Outcome& best,
   };
 
   // 1. A q8_0 cache: half the f16 cache, so more layers or more context (needs flash attention).
-  if (base.type_k == GgmlType::f16 && base.type_v == GgmlType::f16) {
+  if (base.type_k == GgmlType::f16 && base.type_v == GgmlType::f16 &&
+      cache_type_fits_heads(model.spec, GgmlType::q8_0)) {
     std::vector<Change> changes{{Setting::kv_type, std::string("q8_0")}};
     if (!p.flash_attn) changes.push_back({Setting::flash_attn, std::string("on")});
     const Finding change(FindingKind::alt_kv_q8_0, {}, std::move(changes));
@@ -641,7 +643,8 @@ LlamaPlan fit(const Model& model, const FitRequest& request, const std::vector<M
   Outcome best = plan_once(p, kv);
   const std::int32_t total_layers = model.spec.n_layer + 1;
   std::optional<Outcome> q8_planned;  // the q8_0 plan --kv-type auto made and did not take
-  if (!request.kv_type && request.kv_auto && p.flash_attn && !p.gpus.empty()) {
+  if (!request.kv_type && request.kv_auto && p.flash_attn && !p.gpus.empty() &&
+      cache_type_fits_heads(model.spec, GgmlType::q8_0)) {
     if (!best.fits || !whole_on_gpu(best.config, total_layers) ||
         best.config.ctx < asked_ctx(model, request)) {
       Outcome q8 = plan_once(p, GgmlType::q8_0);
@@ -742,7 +745,7 @@ LlamaPlan fit(const Model& model, const FitRequest& request, const std::vector<M
         Finding(FindingKind::smaller_quant, {{"file_type", std::string(to_string(m->file_type))},
                                              {"weights_bytes", m->weights.file_tensor_bytes}}));
   }
-  if (kv == GgmlType::f16) {
+  if (kv == GgmlType::f16 && cache_type_fits_heads(model.spec, GgmlType::q8_0)) {
     FitRequest q8 = request;
     q8.kv_type = GgmlType::q8_0;
     q8.flash_attn = true;

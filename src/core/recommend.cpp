@@ -11,6 +11,7 @@
 
 #include <vramplan/architecture.hpp>
 #include <vramplan/error.hpp>
+#include <vramplan/kv_cache.hpp>
 #include <vramplan/recommend.hpp>
 
 #include "sizing_engines.hpp"
@@ -393,7 +394,7 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
     const auto full = [](const sizing_engines::FitOutcome& o) {
       return o.fits && o.gpu_layers == o.total_layers && o.cpu_moe == 0;
     };
-    if (!full(f) && may_fit_gpu) {
+    if (!full(f) && may_fit_gpu && cache_type_fits_heads(model.spec, GgmlType::q8_0)) {
       // A q8_0 KV cache halves the cache (llama.cpp -ctk/-ctv q8_0 with flash attention,
       // Ollama's OLLAMA_KV_CACHE_TYPE): on the GPU that way beats part of it on the CPU.
       const sizing_engines::FitOutcome q8 =

@@ -132,6 +132,31 @@ TEST(Alternatives, TheQ8CacheIsTheFitWithAQ8Cache) {
   }
 }
 
+// A model whose heads a q8_0 block does not divide (phi2: 80 wide) gets no q8_0 cache from
+// --kv-type auto and no q8_0 alternative: llama.cpp would refuse the context.
+TEST(Alternatives, NoQ8CacheWhereItsBlockDoesNotDivideTheHeads) {
+  ModelSpec s = test::llama31_8b();
+  s.n_layer = 80;
+  s.n_embd = 8000;
+  s.n_ff = 28672;
+  s.n_head = s.n_head_kv = 100;  // 80-wide heads
+  const Model m = test::simple_model(s, GgmlType::q4_0, FileType::mostly_q4_0);
+  FitRequest r = request({24 * gib});
+  r.ctx = 32768;
+  r.kv_auto = true;
+  const LlamaPlan p = fit(m, r, {});
+  ASSERT_TRUE(p.fits);
+  EXPECT_EQ(p.recommendation.kv_type, GgmlType::f16);
+  ASSERT_LT(p.recommendation.gpu_layers, 81);  // where a q8_0 cache would have been tried
+  EXPECT_EQ(find(p, FindingKind::alt_kv_q8_0), nullptr);
+  // The same shape with 128-wide heads gets both.
+  s.n_head = 64;
+  s.n_head_kv = 8;
+  s.n_embd = 8192;
+  const LlamaPlan wide = fit(test::simple_model(s, GgmlType::q4_0, FileType::mostly_q4_0), r, {});
+  EXPECT_NE(find(wide, FindingKind::alt_kv_q8_0), nullptr);
+}
+
 TEST(Alternatives, FlashAttentionOffIsTurnedOnForTheQ8Cache) {
   FitRequest r = request({24 * gib});
   r.ctx = 32768;

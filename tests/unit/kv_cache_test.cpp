@@ -163,6 +163,39 @@ TEST(KvCache, QuantizedVNeedsFlashAttention) {
   }
 }
 
+// With flash attention llama.cpp refuses a quantized cache whose block does not divide the head
+// size (llama_init_from_model): phi2's heads are 80 wide, so no q8_0 or q4_0 cache there, though
+// its rows (32 heads x 80 = 2560) are whole blocks. Without flash attention a quantized K is
+// taken. Measured: node-llama-cpp 3.22.1 refuses phi:2.7b with a q8_0 cache
+// (bench/accuracy/data/llamacpp-cpu-more-archs.jsonl).
+TEST(KvCache, WithFlashAttentionAQuantizedBlockMustDivideTheHead) {
+  ModelSpec phi2 = test::llama31_8b();
+  phi2.n_embd = 2560;
+  phi2.n_head = phi2.n_head_kv = 32;
+  ASSERT_EQ(phi2.head_dim_k(), 80);
+  for (const GgmlType t : {GgmlType::q8_0, GgmlType::q4_0, GgmlType::q5_1}) {
+    EXPECT_FALSE(cache_type_fits_heads(phi2, t)) << to_string(t);
+    EXPECT_TRUE(cache_type_fits_heads(test::llama31_8b(), t)) << to_string(t);
+  }
+  EXPECT_TRUE(cache_type_fits_heads(phi2, GgmlType::f16));
+  EXPECT_TRUE(cache_type_fits_heads(phi2, GgmlType::bf16));
+  ContextParams p = ctx(4096, 1, GgmlType::q8_0);
+  p.flash_attn = true;
+  try {
+    (void)kv_cache(phi2, p);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::invalid_setting);
+    EXPECT_STREQ(e.what(),
+                 "cache type 'q8_0' needs K heads that are a multiple of 32 elements with flash "
+                 "attention, but this model's are 80 (use f16, or turn flash attention off for "
+                 "a quantized K cache)");
+  }
+  p.flash_attn = false;
+  p.type_v = GgmlType::f16;
+  EXPECT_EQ(kv_cache(phi2, p).k, 32 * 4096 * 2560 / 32 * 34);  // q8_0: 34 bytes per 32
+}
+
 TEST(KvCache, MlaNeedsTheSameKAndVTypes) {
   ContextParams p = ctx(4096);
   p.type_k = GgmlType::q8_0;
