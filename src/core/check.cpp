@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -527,6 +528,20 @@ class Checker {
                   fmt::format("a {} V cache needs flash attention, which the files turn off: "
                               "the engine does not start",
                               to_string(c.type_v)));
+    }
+    const std::pair<GgmlType, std::int64_t> heads[] = {{c.type_k, model.spec.head_dim_k()},
+                                                       {c.type_v, model.spec.head_dim_v()}};
+    for (const auto& [t, head] : heads) {
+      if (c.flash_attn && is_quantized(t) && head % info(t).block_size != 0) {
+        // llama_init_from_model refuses it with flash attention on or auto ("K cache type
+        // q8_0 with block size 32 does not divide n_embd_head_k=80"); Ollama passes the type on
+        // (fs/ggml/ggml.go SupportsFlashAttention compares the K and V heads only).
+        throw Error(ErrorKind::bad_input,
+                    fmt::format("a {} cache with flash attention needs heads that are a "
+                                "multiple of {} elements, and {}'s are {}: the engine does not "
+                                "start",
+                                to_string(t), info(t).block_size, model.name, head));
+      }
     }
     auto set_ctx = [&](Config& x, std::int64_t ctx) {
       x.ctx = ctx;
