@@ -64,6 +64,8 @@ struct KvCache {
 // a quantized type's block must divide the K and the V head size (llama_init_from_model,
 // src/llama-context.cpp: phi2's 80-wide heads take no q8_0 cache). Unquantized types always.
 [[nodiscard]] bool cache_type_fits_heads(const ModelSpec& spec, GgmlType type);
+// The same rule for one head size: `type` is unquantized or its block divides `head`.
+[[nodiscard]] bool cache_type_fits_head(GgmlType type, std::int64_t head);
 
 // Throws Error{usage} when a cache type is not allowed, a row width is not a multiple of
 // the type's block size, a quantized V cache is asked for without flash attention, or with

@@ -532,7 +532,7 @@ class Checker {
     const std::pair<GgmlType, std::int64_t> heads[] = {{c.type_k, model.spec.head_dim_k()},
                                                        {c.type_v, model.spec.head_dim_v()}};
     for (const auto& [t, head] : heads) {
-      if (c.flash_attn && is_quantized(t) && head % info(t).block_size != 0) {
+      if (c.flash_attn && !cache_type_fits_head(t, head)) {
         // llama_init_from_model refuses it with flash attention on or auto ("K cache type
         // q8_0 with block size 32 does not divide n_embd_head_k=80"); Ollama passes the type on
         // (fs/ggml/ggml.go SupportsFlashAttention compares the K and V heads only).

@@ -42,12 +42,8 @@ void check_width(GgmlType type, std::int64_t width, std::int32_t il) {
   }
 }
 
-bool head_fits(GgmlType type, std::int64_t head) {
-  return !is_quantized(type) || head <= 0 || head % info(type).block_size == 0;
-}
-
 void check_head(GgmlType type, std::int64_t head, const char* which) {
-  if (!head_fits(type, head)) {
+  if (!cache_type_fits_head(type, head)) {
     throw Error(ErrorKind::invalid_setting,
                 fmt::format("cache type '{}' needs {} heads that are a multiple of {} elements "
                             "with flash attention, but this model's are {} (use f16, or "
@@ -58,8 +54,13 @@ void check_head(GgmlType type, std::int64_t head, const char* which) {
 
 }  // namespace
 
+bool cache_type_fits_head(GgmlType type, std::int64_t head) {
+  return !is_quantized(type) || head <= 0 || head % info(type).block_size == 0;
+}
+
 bool cache_type_fits_heads(const ModelSpec& spec, GgmlType type) {
-  return head_fits(type, spec.head_dim_k()) && head_fits(type, spec.head_dim_v());
+  return cache_type_fits_head(type, spec.head_dim_k()) &&
+         cache_type_fits_head(type, spec.head_dim_v());
 }
 
 ContextShape context_shape(const ModelSpec& spec, const ContextParams& params) {
