@@ -232,6 +232,7 @@ const auto& table() {
        .out_bias = true,
        .ffn = Ffn::plain,
        .output_bias = true,
+       .graph = {.dense = true, .parallel = true},
        .hf_names = phi2_hf},
       // Mistral Small 3.1/3.2 as Ollama converts them (convert/convert_mistral.go:
       // general.architecture "mistral3", the Pixtral vision tower's v.* and mm.* tensors in
@@ -293,9 +294,11 @@ const auto& table() {
       // blocks) adds 2-D per-head Q/K layer norms (src/models/command-r.cpp).
       {.name = "command-r",
        .tensor_layout = true,
+       .norm = Norm::layer_no_bias,
        .ffn_norm = "",
        .qk_norm = QkNorm::per_head_2d,
        .qk_norm_from_layers = 64,
+       .graph = {.dense = true, .scale_logits = true, .parallel = true, .parallel_ffn_first = true},
        .hf_names = command_r_hf,
        .hf_tied_default = true},
       {.name = "cohere2", .swa = fixed_period(4), .hf_names = cohere2_hf, .hf_tied_default = true},
