@@ -290,8 +290,9 @@ const auto& table() {
        .swa = fixed_period(2),
        .hf_names = gpt_oss_hf,
        .hf_layer_pattern_first = true},
-      // Command-R: attention and FFN in parallel off one norm, a tied head; Command-R+ (64
-      // blocks) adds 2-D per-head Q/K layer norms (src/models/command-r.cpp).
+      // Command-R: weight-only LayerNorms, attention and FFN in parallel off one norm, a tied
+      // head, the logits scaled by logit_scale; Command-R+ (64 blocks) adds 2-D per-head Q/K
+      // layer norms (src/models/command-r.cpp).
       {.name = "command-r",
        .tensor_layout = true,
        .norm = Norm::layer_no_bias,
