@@ -29,7 +29,7 @@ using graph::TensorId;
 struct Traits {
   bool qkv_bias = false;       // biases added to the Q, K and V projections
   bool out_bias = false;       // bias added to the attention output projection
-  bool qk_norm = false;        // per-head RMS norm of Q and K before rope
+  bool qk_norm = false;        // per-head norm of Q and K before rope (RMS unless below)
   bool qk_norm_full = false;   // RMS norm of the whole Q and K projections
   bool qk_layer_norm = false;  // the per-head Q/K norms are LayerNorms (Command-R+)
   bool pre_norms = true;       // norms before attention and FFN
