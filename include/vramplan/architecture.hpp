@@ -93,6 +93,12 @@ struct GraphRules {
   // attention, whose output projection ggml then reaches after the FFN (command-r).
   bool parallel = false;
   bool parallel_ffn_first = false;
+  // M-RoPE (ggml_rope_multi): four position ids per token (llama_hparams::n_pos_per_embd).
+  bool mrope = false;
+  // Checked with DeepStack inputs (ModelSpec::n_deepstack > 0): build_inp_embd pads the token
+  // embeddings to n_embd * (1 + n_deepstack) and the first blocks add a slice of them to their
+  // outputs (src/models/qwen3vl.cpp).
+  bool deepstack = false;
 };
 
 // Gemma 3n's widths, fixed in llama.cpp (llama-hparams.h: n_altup, n_embd_altup, laurel_rank;
@@ -180,6 +186,9 @@ struct Architecture {
   // n_layer_kv_from_start and the reuse callback in llama_model::create_memory). 0 = every
   // block keeps its own.
   std::int32_t kv_layers_from_start = 0;
+  // load_hparams reads {arch}.n_deepstack_layers (ModelSpec::n_deepstack; src/models/qwen3vl.cpp,
+  // qwen3vlmoe.cpp); the catalog takes it from the vision tower's DeepStack list.
+  bool deepstack_layers = false;
 
   // --- Hugging Face config.json (convert_hf_to_gguf.py) -----------------------------------
   std::span<const HfName> hf_names;

@@ -54,6 +54,9 @@ enum class Op : std::uint8_t {
   // Qwen3-Next's fused Gated DeltaNet (ggml_gated_delta_net): the outputs and the final states
   // in one tensor.
   gated_delta_net,
+  // ggml_pad: zero columns appended (build_inp_embd widens the token embeddings of a model with
+  // DeepStack inputs, Qwen3-VL). Never in place.
+  pad,
 };
 
 // ggml_op_can_inplace: ops whose result may take over the memory of a source that has no

@@ -105,6 +105,10 @@ struct ModelSpec {
 
   std::int32_t n_layer = 0;  // block_count, incl. NextN/MTP blocks
   std::int32_t n_nextn = 0;  // nextn_predict_layers: trailing blocks without KV in the main context
+  // n_deepstack_layers (Qwen3-VL): the vision tower's DeepStack features, one per entry of its
+  // config's deepstack_visual_indexes, are added to the outputs of the first this many blocks;
+  // the embeddings input is n_embd * (1 + n_deepstack) wide (llama_hparams::n_embd_inp).
+  std::int32_t n_deepstack = 0;
   std::int64_t n_embd = 0;
   std::int64_t n_ff = 0;  // dense FFN width (0 for all-MoE models with no dense block)
   std::int32_t n_head = 0;

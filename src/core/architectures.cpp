@@ -97,6 +97,13 @@ constexpr Architecture qwen3_family(std::string_view name, GraphRules graph,
                       .hf_swa_opt_in = true};
 }
 
+// Qwen3-VL's text models: qwen3's, with the DeepStack layer count read from the file.
+constexpr Architecture qwen3vl_family(std::string_view name, GraphRules graph) {
+  Architecture a = qwen3_family(name, graph, {});
+  a.deepstack_layers = true;
+  return a;
+}
+
 // gemma2 and gemma3 (src/models/gemma2*.cpp, gemma3*.cpp): gemma's scaled embeddings
 // and Q, post-attention and post-FFN norms, sliding-window layers, V projected after K; gemma2
 // soft-caps the scores and logits, gemma3 adds per-head Q/K norms.
@@ -183,12 +190,13 @@ const auto& table() {
       {.name = "qwen2moe", .hf_names = qwen2moe_hf, .hf_swa_opt_in = true},
       qwen3_family("qwen3", {.dense = true}, qwen3_hf),
       qwen3_family("qwen3moe", {.moe = true}, qwen3moe_hf),
-      // Qwen3-VL text models (src/models/qwen3vl.cpp, qwen3vl-moe.cpp): qwen3's tensors; the
+      // Qwen3-VL text models (src/models/qwen3vl.cpp, qwen3vlmoe.cpp): qwen3's tensors; the
       // vision tower (Ollama: inline v.* tensors or a separate projector) is the catalog's
-      // projector. The graph adds the DeepStack features to the first blocks' inputs and
-      // uses M-RoPE: not rebuilt, closed forms.
-      qwen3_family("qwen3vl", {}, {}),
-      qwen3_family("qwen3vlmoe", {}, {}),
+      // projector. M-RoPE (four positions per token); build_inp_embd pads the token embeddings
+      // to n_embd * (1 + n_deepstack_layers) and the first n_deepstack_layers blocks add a
+      // slice of them to their outputs (the DeepStack features).
+      qwen3vl_family("qwen3vl", {.dense = true, .mrope = true, .deepstack = true}),
+      qwen3vl_family("qwen3vlmoe", {.moe = true, .mrope = true, .deepstack = true}),
       // Gemma: scaled embeddings and Q, a tied head by default (src/models/gemma.cpp).
       {.name = "gemma",
        .tensor_layout = true,

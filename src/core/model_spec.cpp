@@ -79,6 +79,7 @@ void validate(const ModelSpec& spec, const std::string& where) {
   in_range(spec.n_vocab, 1, 1 << 24, "vocab");
   in_range(spec.n_ctx_train, 1, std::int64_t{1} << 27, "context");
   in_range(spec.n_nextn, 0, spec.n_layer - 1, "nextn_layers");
+  in_range(spec.n_deepstack, 0, spec.n_layer, "deepstack_layers");
   if ((spec.key_length == 0 || spec.value_length == 0) && spec.n_embd % spec.n_head != 0) {
     invalid(where, fmt::format("embd {} is not a multiple of heads {}; give head_dim", spec.n_embd,
                                spec.n_head));

@@ -119,6 +119,11 @@ std::optional<Traits> traits(const ModelSpec& spec) {
   const Moe& m = spec.moe;
   if (m.present() ? !g.moe : !g.dense) return std::nullopt;
   if (spec.swa.window > 0 && !g.swa) return std::nullopt;
+  // DeepStack: checked with fewer DeepStack blocks than blocks (the last block's rows are the
+  // outputs only).
+  if (spec.n_deepstack > 0 && (!g.deepstack || spec.n_deepstack >= spec.n_layer)) {
+    return std::nullopt;
+  }
   if (m.present() &&
       (m.every_n != 1 ||
        (!g.moe_extras && (m.n_leading_dense > 0 || m.n_expert_shared > 0 || m.n_ff_shexp > 0)))) {
@@ -194,16 +199,27 @@ class Builder {
     // both). The first layer's K rotation matrix enters the graph before the positions; every
     // other input enters at its first use (created lazily below).
     tokens_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
-    g_.input(Elem::f32, {spec_.n_embd, n_t_, 1, 1});
+    // DeepStack (qwen3vl): the embeddings input is n_embd_inp = n_embd * (1 + n_deepstack)
+    // wide (llama_hparams::n_embd_inp).
+    const std::int64_t n_embd_inp = spec_.n_embd * (1 + spec_.n_deepstack);
+    g_.input(Elem::f32, {n_embd_inp, n_t_, 1, 1});
     // A hybrid's first block is a Mamba2 one: its K rotation matrix and positions enter at
     // its first attention block (pos()).
     if (!t_.mamba2 && !t_.gdn) {
       if (rot_k_) k_rot(cache_of(0));
-      pos_ = g_.input(Elem::i32, {n_t_, 1, 1, 1});
+      pos_ = g_.input(Elem::i32, {n_pos(), 1, 1, 1});
     }
 
     const Graph::Shape embd{spec_.n_embd, n_t_, 1, 1};
     TensorId x = g_.op(Op::get_rows, Elem::f32, embd, {w("token_embd.weight"), tokens_});
+    if (spec_.n_deepstack > 0) {
+      // build_inp_embd: the token embeddings padded with zero columns to the input's width,
+      // then the layers' input is a view of the first n_embd columns; the first blocks' adds
+      // read the padded tensor at later offsets (deepstack_view()), which keeps it alive.
+      embd_inp_ = g_.op(Op::pad, Elem::f32, {n_embd_inp, n_t_, 1, 1}, {x});
+      embd_inp_ = deepstack_view();
+      x = embd_inp_;
+    }
     if (t_.g.scale_embd) x = g_.op(Op::scale, Elem::f32, embd, {x});
     expanded(0);
     for (il_ = 0; il_ < spec_.n_layer; ++il_) x = layer(il_, x);
@@ -305,7 +321,17 @@ class Builder {
                 {c.cells, n_t_ / n_stream_, 1, n_stream_});
   }
   TensorId out_ids() { return lazy(out_ids_, Elem::i32, {n_out_, 1, 1, 1}); }
-  TensorId pos() { return lazy(pos_, Elem::i32, {n_t_, 1, 1, 1}); }
+  // M-RoPE's positions: four per token (build_inp_pos, n_pos_per_embd).
+  std::int64_t n_pos() const { return t_.g.mrope ? 4 * n_t_ : n_t_; }
+  TensorId pos() { return lazy(pos_, Elem::i32, {n_pos(), 1, 1, 1}); }
+  // An n_embd-wide column slice of the padded embeddings (ggml_view_2d with the padded row
+  // stride) or, once made, of the first such slice (res->t_inp_embd, the view the blocks'
+  // slices are taken from); where it starts does not matter to the allocator.
+  TensorId deepstack_view() {
+    const std::int64_t row = spec_.n_embd * (1 + spec_.n_deepstack) * 4;
+    return g_.view_of(embd_inp_, {spec_.n_embd, n_t_, 1, 1}, false,
+                      {0, row, row * n_t_, row * n_t_});
+  }
 
   std::int64_t n_head_kv(std::int32_t il) const { return attention_of(il).k_width / head_k_; }
   std::int64_t widest_v() const { return widest_v_; }
@@ -770,6 +796,11 @@ class Builder {
     // The residual add's operand order decides which of the two it may overwrite in place.
     TensorId l_out = t_.g.residual_first ? g_.op(Op::add, Elem::f32, embd, {ffn_inp, ffn_out})
                                          : g_.op(Op::add, Elem::f32, embd, {ffn_out, ffn_inp});
+    // qwen3vl: the first n_deepstack blocks add their DeepStack slice of the padded
+    // embeddings to their output.
+    if (il < spec_.n_deepstack) {
+      l_out = g_.op(Op::add, Elem::f32, embd, {l_out, deepstack_view()});
+    }
     if (last && t_.g.hidden_output) g_.mark_output(l_out);
     if (last && t_.g.outputs_after_layer) {
       l_out = g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {l_out, out_ids()});
@@ -874,6 +905,7 @@ class Builder {
   TensorId shared_external_ = -1;
   std::int64_t widest_v_ = 0;
   TensorId tokens_ = -1, pos_ = -1, out_ids_ = -1;
+  TensorId embd_inp_ = -1;  // the padded token embeddings' first slice (DeepStack)
   // Hybrid memory: the state-copy indices and their views; the next Mamba2 block's conv
   // state and its gathered rows (expanded()).
   TensorId s_copy_ = -1, s_copy_main_ = -1, s_copy_extra_ = -1;
@@ -893,7 +925,10 @@ bool graph_modelled(const ModelSpec& spec) {
 // Not on gemma3n's graph either: its ops (SQR, SQRT, SUB, REPEAT, MEAN) have no backend rules
 // and no GPU run of it was measured, so its GPU buffers stay the CPU replay's.
 bool schedule_modelled(const ModelSpec& spec) {
-  return spec.recurrent.layers.empty() && graph_modelled(spec) && !detail::gemma3n_graph(spec);
+  // Qwen3-VL's DeepStack pad (Op::pad) has no backend rules either: its GPU buffers stay the
+  // CPU replay's, as Gemma 3n's.
+  return spec.recurrent.layers.empty() && spec.n_deepstack == 0 && graph_modelled(spec) &&
+         !detail::gemma3n_graph(spec);
 }
 
 namespace {

@@ -141,8 +141,10 @@ class Scheduler {
       case Op::sub:
       case Op::repeat:
       case Op::mean:
-      // qwen3next's fused Gated DeltaNet: neither (schedule_modelled).
+      // qwen3next's fused Gated DeltaNet and Qwen3-VL's padded embeddings: neither
+      // (schedule_modelled).
       case Op::gated_delta_net:
+      case Op::pad:
         return GgmlOp::none;
     }
     return GgmlOp::none;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <vramplan/architecture.hpp>
 #include <vramplan/error.hpp>
 #include <vramplan/ggml_type.hpp>
 
@@ -422,6 +423,12 @@ class Reader final : public YamlFieldReader {
       fail(mark, fmt::format("{} gives both 'head_dim' and 'head_dim_k'/'head_dim_v'", where()));
     }
     if (!kv_heads) s.n_head_kv = s.n_head;  // GGUF's default: head_count_kv = head_count
+    // Qwen3-VL: the text model's n_deepstack_layers is the tower's DeepStack count, as the
+    // converters write it (convert_hf_to_gguf.py conversion/qwen3vl.py and Ollama's
+    // convert/convert_qwen3vl.go: len(vision_config.deepstack_visual_indexes)).
+    if (architecture(s.arch).deepstack_layers && e.projector && e.projector->encoder) {
+      s.n_deepstack = static_cast<std::int32_t>(e.projector->encoder->deepstack.size());
+    }
 
     validate(s, fmt::format("{}:{}:{}: {}", origin(), mark.line + 1, mark.column + 1, where()));
     return e;

@@ -273,6 +273,9 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
   const std::int64_t n_layer = k.req_int(k.key("block_count"), 1, max_layers);
   s.n_layer = to_i32(n_layer);
   s.n_nextn = to_i32(k.opt_int(k.key("nextn_predict_layers")).value_or(0));
+  if (a.deepstack_layers) {
+    s.n_deepstack = to_i32(k.opt_int(k.key("n_deepstack_layers"), 0, n_layer).value_or(0));
+  }
   s.n_ctx_train = k.req_int(k.key("context_length"), 1, std::numeric_limits<std::int64_t>::max());
   s.n_embd = k.req_int(k.key("embedding_length"), 1, std::numeric_limits<std::int64_t>::max());
 

@@ -81,6 +81,7 @@ void write_entry(std::string& out, const CatalogEntry& e) {
   out += fmt::format("    ModelSpec& s = e.spec;\n    s.arch = {};\n", cpp_literal(s.arch));
   out += fmt::format("    s.n_layer = {};\n    s.n_nextn = {};\n    s.n_embd = {};\n", s.n_layer,
                      s.n_nextn, s.n_embd);
+  if (s.n_deepstack != 0) out += fmt::format("    s.n_deepstack = {};\n", s.n_deepstack);
   out += fmt::format("    s.n_ff = {};\n    s.n_head = {};\n    s.n_head_kv = {};\n", s.n_ff,
                      s.n_head, s.n_head_kv);
   out += fmt::format("    s.key_length = {};\n    s.value_length = {};\n", s.key_length,

@@ -81,6 +81,18 @@ TEST_F(ModelLoader, GgufWeightsEqualTheSumOfItsTensorsAndTheCatalogModel) {
   }
 }
 
+// Qwen3-VL's text model: the file carries n_deepstack_layers (3, one per DeepStack merger of
+// the tower, as convert_hf_to_gguf.py and Ollama's converter write it), the reader reads it
+// back, and the catalog entry has the same count from its projector's DeepStack list.
+TEST_F(ModelLoader, Qwen3VlFileCarriesItsDeepStackLayers) {
+  const std::string name = "qwen3-vl:2b-f16";
+  const LoadedModel from_file = load_model(write(name), catalog(), options());
+  const LoadedModel from_catalog = load_model(name, catalog(), options());
+  EXPECT_EQ(from_catalog.model.spec.n_deepstack, 3);
+  EXPECT_EQ(from_file.model.spec.n_deepstack, 3);
+  EXPECT_EQ(from_file.model.spec, from_catalog.model.spec);
+}
+
 TEST_F(ModelLoader, PlanningALargeFileReadsOnlyItsHeader) {
   const std::string path = write("llama3.1:70b-q4_K_M");
   ASSERT_GT(fs::file_size(path), 40'000'000'000u);

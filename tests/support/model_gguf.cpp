@@ -52,6 +52,10 @@ void write_hparams(GgufWriter& w, const ModelSpec& s) {
   }
   w.set_u32(key("attention.head_count"), u32(s.n_head));
   if (s.n_nextn > 0) w.set_u32(key("nextn_predict_layers"), u32(s.n_nextn));
+  // Written whenever the family reads it, 0 included, as convert_hf_to_gguf.py
+  // (conversion/qwen3vl.py: len(vision_config.deepstack_visual_indexes)) and Ollama's
+  // convert_qwen3vl.go do.
+  if (architecture(a).deepstack_layers) w.set_u32(key("n_deepstack_layers"), u32(s.n_deepstack));
 
   if (s.mla.present()) {
     // The converter's MLA form (convert_hf_to_gguf.py): one latent "head" of K = kv_lora_rank +
@@ -136,9 +140,9 @@ void write_hparams(GgufWriter& w, const ModelSpec& s) {
     }
   }
 
-  if (a == "qwen3vl") {
-    // M-RoPE's sections (load_hparams reads 4): Qwen3-VL's config.json mrope_section [24, 20,
-    // 20] for its 128-wide heads; they decide no buffer size.
+  if (a == "qwen3vl" || a == "qwen3vlmoe") {
+    // M-RoPE's sections (load_hparams reads 4, required in both families): Qwen3-VL's
+    // config.json mrope_section [24, 20, 20] for its 128-wide heads; they decide no buffer size.
     const std::array<std::int32_t, 4> sections{24, 20, 20, 0};
     w.set_array_i32(key("rope.dimension_sections"), sections);
   }

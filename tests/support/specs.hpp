@@ -34,6 +34,26 @@ inline ModelSpec phi2_2b7() {
   return s;
 }
 
+// Qwen3-VL 2B's text model (Qwen/Qwen3-VL-2B-Instruct config.json): 28 blocks of 2048, FFN
+// 6144, 16 heads of 128, 8 KV heads, tied, vocab 151936, context 262144; the vision config's
+// deepstack_visual_indexes [5, 11, 17] make n_deepstack_layers 3 (arch qwen3vl).
+inline ModelSpec qwen3vl_2b() {
+  ModelSpec s;
+  s.arch = "qwen3vl";
+  s.n_layer = 28;
+  s.n_deepstack = 3;
+  s.n_embd = 2048;
+  s.n_ff = 6144;
+  s.n_head = 16;
+  s.n_head_kv = 8;
+  s.key_length = 128;
+  s.value_length = 128;
+  s.n_vocab = 151936;
+  s.n_ctx_train = 262144;
+  s.tied_embeddings = true;
+  return s;
+}
+
 // Not a real model: a small command-r with Command-R+'s 64 blocks, the count from which
 // llama.cpp gives each block 2-D per-head Q/K layer norms (src/models/command-r.cpp); 8 heads
 // of 128, 2 KV heads, a tied head.

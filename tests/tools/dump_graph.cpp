@@ -27,14 +27,40 @@ namespace {
 using namespace vramplan;
 
 const char* op_name(graph::Op op) {
-  static constexpr const char* names[] = {
-      "NONE",   "EXT",      "VIEW",           "GET_ROWS", "RMS_NORM", "NORM",       "MUL",
-      "ADD",    "SCALE",    "UNARY",          "GLU",      "MUL_MAT",  "MUL_MAT_ID", "ADD_ID",
-      "ROPE",   "SOFT_MAX", "FLASH_ATTN_EXT", "CONT",     "CONCAT",   "ARGSORT",    "SUM_ROWS",
-      "DIV",    "CLAMP",    "SSM_CONV",       "SSM_SCAN", "SQR",      "SQRT",       "SUB",
-      "REPEAT", "MEAN",     "GATED_DELTA_NET"};
-  // One name per graph::Op, in its order (gated_delta_net is the last).
-  static_assert(std::size(names) == static_cast<std::size_t>(graph::Op::gated_delta_net) + 1);
+  static constexpr const char* names[] = {"NONE",
+                                          "EXT",
+                                          "VIEW",
+                                          "GET_ROWS",
+                                          "RMS_NORM",
+                                          "NORM",
+                                          "MUL",
+                                          "ADD",
+                                          "SCALE",
+                                          "UNARY",
+                                          "GLU",
+                                          "MUL_MAT",
+                                          "MUL_MAT_ID",
+                                          "ADD_ID",
+                                          "ROPE",
+                                          "SOFT_MAX",
+                                          "FLASH_ATTN_EXT",
+                                          "CONT",
+                                          "CONCAT",
+                                          "ARGSORT",
+                                          "SUM_ROWS",
+                                          "DIV",
+                                          "CLAMP",
+                                          "SSM_CONV",
+                                          "SSM_SCAN",
+                                          "SQR",
+                                          "SQRT",
+                                          "SUB",
+                                          "REPEAT",
+                                          "MEAN",
+                                          "GATED_DELTA_NET",
+                                          "PAD"};
+  // One name per graph::Op, in its order (pad is the last).
+  static_assert(std::size(names) == static_cast<std::size_t>(graph::Op::pad) + 1);
   return names[static_cast<int>(op)];
 }
 

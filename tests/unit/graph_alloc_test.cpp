@@ -195,6 +195,40 @@ TEST(ReserveGraph, RebuildsTheGemma3nGraph) {
   EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 1041.0039, 1e-4);
 }
 
+// Qwen3-VL 2B's text model (qwen3vl: qwen3's block, M-RoPE's four positions per token, and
+// n_deepstack_layers 3 as real files carry it: the token embeddings padded to 4 x n_embd, the
+// first three blocks adding a slice of them to their output) on shapes outside the oracle
+// grid. llama.cpp b10309's own figures (the graph probe of scripts/oracle/graph on a
+// vramplan_make_gguf file of qwen3-vl:2b-f16, whose graph matches the rebuilt one node by
+// node): 3 sequences at n_ctx 12288, ubatch 512 (513 tokens, 171 per sequence), no flash
+// attention: 320.7832 MiB; one sequence at n_ctx 8192, ubatch 1024, flash attention, q4_0
+// cache: 641.5039 MiB.
+TEST(ReserveGraph, RebuildsTheQwen3VlGraph) {
+  const ModelSpec s = test::qwen3vl_2b();
+  ASSERT_TRUE(graph_modelled(s));
+  EXPECT_FALSE(schedule_modelled(s));  // no backend rules for PAD: CPU replay only
+  EXPECT_NEAR(held_out_mib(s, kThreeSequences), 320.7832, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 641.5039, 1e-4);
+  // One PAD, and one add per DeepStack block more than the same model without them.
+  auto count = [](const ModelSpec& m, Op op) {
+    const ContextParams cp{.n_ctx = 4096, .n_batch = 512, .n_ubatch = 512, .flash_attn = true};
+    const graph::Graph g = reserve_graph(
+        m, ComputeParams{.shape = context_shape(m, cp), .n_outputs = 512, .flash_attn = true},
+        true);
+    return std::count_if(g.nodes().begin(), g.nodes().end(),
+                         [&](TensorId id) { return g.at(id).op == op; });
+  };
+  ModelSpec plain = s;
+  plain.n_deepstack = 0;
+  EXPECT_EQ(count(s, Op::pad), 1);
+  EXPECT_EQ(count(plain, Op::pad), 0);
+  EXPECT_EQ(count(s, Op::add), count(plain, Op::add) + 3);
+  // As many DeepStack blocks as blocks: not a shape llama.cpp's graph was checked in.
+  ModelSpec every = s;
+  every.n_deepstack = s.n_layer;
+  EXPECT_FALSE(graph_modelled(every));
+}
+
 // Qwen3-Next 80B-A3B (qwen3next: 36 Gated DeltaNet blocks, 12 gated-attention blocks, 512
 // routed experts and a gated shared expert) on shapes outside the oracle grid. llama.cpp's own
 // figures (the graph probe of scripts/oracle/graph on a vramplan_make_gguf file of
