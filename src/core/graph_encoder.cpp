@@ -17,7 +17,10 @@
 //
 // The graph is the one llama.cpp reserves for a context without embeddings output
 // (llama_context_params::embeddings false, node-llama-cpp's default and the oracle's):
-// build_pooling and build_dense_out add nothing then.
+// build_pooling and build_dense_out add nothing then. An embedding context (Ollama,
+// llama-server --embedding) adds the pooling after the last block; of it only its input counts
+// (mean pooling: an n_tokens x n_seq f32 input, allocated first; the graph probe with
+// embeddings on gives exactly that much more, 2 KiB at ubatch 512), which is left out.
 
 namespace vramplan::detail {
 namespace {
