@@ -106,6 +106,9 @@ bool gdn_shape(const ModelSpec& spec) {
 std::optional<Traits> traits(const ModelSpec& spec) {
   if (!spec.causal || spec.n_nextn > 0) return std::nullopt;
   const Architecture& a = architecture(spec.arch);
+  // An encoder family's graph rules are graph_encoder.cpp's; a spec of one that says causal
+  // (a catalog entry without `causal: false`) is neither graph.
+  if (a.encoder || a.bidirectional) return std::nullopt;
   const GraphRules& g = a.graph;
   const bool mamba2 = !spec.recurrent.layers.empty();
   // A family with a Mamba2 mixer whose dense graph was checked is checked with it

@@ -226,6 +226,11 @@ TEST(ReserveGraph, RebuildsTheBertEncoderGraph) {
   EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 30.0117, 1e-4);
   // No output head: the graph without it is the same graph.
   EXPECT_EQ(held_out_mib(s, kThreeSequences, false), held_out_mib(s, kThreeSequences));
+  // An encoder family said to be causal (a catalog entry without `causal: false`) is neither
+  // the encoder graph nor a decoder's: closed forms.
+  ModelSpec causal = s;
+  causal.causal = true;
+  EXPECT_FALSE(graph_modelled(causal));
 }
 
 // Nomic Embed Text v1.5 (nomic-bert: roped views of a fused QKV, SwiGLU): 3 sequences at n_ctx
