@@ -81,7 +81,9 @@ constexpr Architecture bert_family(std::string_view name, bool learned_positions
                       .qkv = qkv,
                       .qkv_bias = bias,
                       .out_bias = bias,
-                      .ffn = ffn};
+                      .ffn = ffn,
+                      // graph_encoder.cpp, checked against llama.cpp's graph
+                      .graph = {.dense = true}};
 }
 
 // qwen3 and qwen3moe: per-head Q/K RMS norms, no biases (src/models/qwen3.cpp, qwen3moe.cpp).
@@ -126,7 +128,7 @@ constexpr Architecture gemma_embedding() {
       gemma_post_norms("gemma-embedding", QkNorm::per_head, {}, fixed_period(6), {}, {});
   a.bidirectional = true;
   a.dense_head = true;
-  a.graph = {};  // not rebuilt: no cache, closed-form compute buffers
+  // gemma3's graph rules; the blocks over the no-cache attention are graph_encoder.cpp's.
   return a;
 }
 

@@ -8,6 +8,7 @@
 #include <vramplan/architecture.hpp>
 #include <vramplan/reserve_graph.hpp>
 
+#include "graph_encoder.hpp"
 #include "graph_gemma3n.hpp"
 
 // The builders below follow llama.cpp's graph code (src/models/*.cpp and llm_graph_context in
@@ -108,6 +109,9 @@ bool gdn_shape(const ModelSpec& spec) {
 std::optional<Traits> traits(const ModelSpec& spec) {
   if (!spec.causal || spec.n_nextn > 0) return std::nullopt;
   const Architecture& a = architecture(spec.arch);
+  // An encoder family's graph rules are graph_encoder.cpp's; a spec of one that says causal
+  // (a catalog entry without `causal: false`) is neither graph.
+  if (a.encoder || a.bidirectional) return std::nullopt;
   const GraphRules& g = a.graph;
   const bool mamba2 = !spec.recurrent.layers.empty();
   // A family with a Mamba2 mixer whose dense graph was checked is checked with it
@@ -885,15 +889,20 @@ class Builder {
 
 }  // namespace
 
-// Gemma 3n's graph has a builder of its own (graph_gemma3n.cpp).
+// Gemma 3n's graph and the encoders' have builders of their own (graph_gemma3n.cpp,
+// graph_encoder.cpp).
 bool graph_modelled(const ModelSpec& spec) {
-  return traits(spec).has_value() || detail::gemma3n_graph(spec);
+  return traits(spec).has_value() || detail::gemma3n_graph(spec) || detail::encoder_graph(spec);
 }
 
 // Not on gemma3n's graph either: its ops (SQR, SQRT, SUB, REPEAT, MEAN) have no backend rules
-// and no GPU run of it was measured, so its GPU buffers stay the CPU replay's.
+// and no GPU run of it was measured, so its GPU buffers stay the CPU replay's. Nor on an
+// encoder's: its ops map to the backends' (sched.cpp), but no GPU run of an encoder was
+// measured, and what a backend does with its no-cache attention (the mask and the F16 copies
+// of K and V as inputs of a GPU split) was not checked.
 bool schedule_modelled(const ModelSpec& spec) {
-  return spec.recurrent.layers.empty() && graph_modelled(spec) && !detail::gemma3n_graph(spec);
+  return spec.recurrent.layers.empty() && graph_modelled(spec) && !detail::gemma3n_graph(spec) &&
+         !detail::encoder_graph(spec);
 }
 
 namespace {
@@ -913,6 +922,10 @@ graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params, b
     return detail::gemma3n_reserve_graph(spec, params, reserve_tokens(params), params.n_outputs,
                                          weights, false, Graph{}, with_output);
   }
+  if (detail::encoder_graph(spec)) {  // no output head: the graph is the same either way
+    return detail::encoder_reserve_graph(spec, params, reserve_tokens(params), params.n_outputs,
+                                         weights, false, Graph{});
+  }
   const std::optional<Traits> t = traits(spec);
   if (!t) throw std::logic_error("reserve_graph: architecture not modelled");
   return Builder(spec, params, *t, reserve_tokens(params), params.n_outputs, weights)
@@ -924,6 +937,10 @@ graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params,
                            const WeightBytes* weights, Graph* storage) {
   if (detail::gemma3n_graph(spec)) {
     return detail::gemma3n_reserve_graph(spec, params, n_tokens, n_outputs, weights, false,
+                                         storage != nullptr ? std::move(*storage) : Graph{});
+  }
+  if (detail::encoder_graph(spec)) {
+    return detail::encoder_reserve_graph(spec, params, n_tokens, n_outputs, weights, false,
                                          storage != nullptr ? std::move(*storage) : Graph{});
   }
   const std::optional<Traits> t = traits(spec);
@@ -939,7 +956,8 @@ std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
                                                  const ComputeParams& params) {
   const std::optional<Traits> t = traits(spec);
   const bool gemma3n = detail::gemma3n_graph(spec);
-  if (!t && !gemma3n) return std::nullopt;
+  const bool encoder = detail::encoder_graph(spec);
+  if (!t && !gemma3n && !encoder) return std::nullopt;
   constexpr Bytes kCpuAlignment = 32;  // TENSOR_ALIGNMENT, the CPU buffer type's alignment
   // sched_reserve sizes the buffer for the prompt graph and for the generation graph (one
   // token and one output per sequence); it keeps the larger.
@@ -952,6 +970,9 @@ std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
     Graph graph;
     if (gemma3n) {
       graph = detail::gemma3n_reserve_graph(spec, params, n_tokens, n_outputs, nullptr, true,
+                                            std::move(storage));
+    } else if (encoder) {
+      graph = detail::encoder_reserve_graph(spec, params, n_tokens, n_outputs, nullptr, true,
                                             std::move(storage));
     } else {
       Builder builder(spec, params, *t, n_tokens, n_outputs);
