@@ -86,6 +86,11 @@ struct GraphRules {
   bool outputs_after_layer = false;  // out_ids selects after the last layer, not mid-layer
   bool hidden_output = false;        // the last layer's output is a graph output
   bool residual_first = false;       // the layer's last add takes the residual first (phi3)
+  // llama4 (src/models/llama4.cpp): every 4th block without rope, its Q times the temperature
+  // input instead; weightless RMS norms of the roped Q and K; sigmoid routing, the experts
+  // picked by the router's logits and their weight applied to the input (build_moe_ffn's
+  // weight_before_ffn).
+  bool llama4 = false;
 };
 
 // Gemma 3n's widths, fixed in llama.cpp (llama-hparams.h: n_altup, n_embd_altup, laurel_rank;
