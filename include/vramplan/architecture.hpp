@@ -50,7 +50,9 @@ enum class Recurrence {
   all_without_kv,   // every layer, and no layer has KV (mamba)
 };
 
-enum class Norm { rms, layer };  // RMSNorm (weight) or LayerNorm (weight and bias)
+// RMSNorm (weight), LayerNorm (weight and bias) or LayerNorm with a weight only (command-r's
+// LLM_NORM without a bias tensor).
+enum class Norm { rms, layer, layer_no_bias };
 enum class Qkv { separate, fused, mla };
 enum class QkNorm {
   none,
@@ -86,6 +88,11 @@ struct GraphRules {
   bool outputs_after_layer = false;  // out_ids selects after the last layer, not mid-layer
   bool hidden_output = false;        // the last layer's output is a graph output
   bool residual_first = false;       // the layer's last add takes the residual first (phi3)
+  // Attention and FFN both read the block's one norm and are summed with the residual:
+  // (attention + FFN) + residual (phi2), or with parallel_ffn_first (FFN + residual) +
+  // attention, whose output projection ggml then reaches after the FFN (command-r).
+  bool parallel = false;
+  bool parallel_ffn_first = false;
   // llama4 (src/models/llama4.cpp): every 4th block without rope, its Q times the temperature
   // input instead; weightless RMS norms of the roped Q and K; sigmoid routing, the experts
   // picked by the router's logits and their weight applied to the input (build_moe_ffn's

@@ -16,9 +16,10 @@
 namespace vramplan {
 
 // Whether reserve_graph() can build this model's graph (the architecture and its features:
-// llama, internlm2, qwen2, qwen3, qwen3moe, phi3, gemma, gemma2, gemma3, olmo2, starcoder2,
-// gpt-oss, V2-Lite-style deepseek2, granitehybrid (with or without experts) and qwen3next
-// decoders; not encoders, other recurrent or NextN models, or other layouts).
+// llama, internlm2, qwen2, qwen3, qwen3moe, phi2, phi3, gemma, gemma2, gemma3, olmo2,
+// starcoder2, command-r, gpt-oss, V2-Lite-style deepseek2, granitehybrid (with or without
+// experts) and qwen3next decoders; not encoders, other recurrent or NextN models, or other
+// layouts).
 [[nodiscard]] bool graph_modelled(const ModelSpec& spec);
 
 // Whether the scheduler replay (sched.hpp) can place that graph on GPU backends: a rebuilt

@@ -232,6 +232,7 @@ const auto& table() {
        .out_bias = true,
        .ffn = Ffn::plain,
        .output_bias = true,
+       .graph = {.dense = true, .parallel = true},
        .hf_names = phi2_hf},
       // Mistral Small 3.1/3.2 as Ollama converts them (convert/convert_mistral.go:
       // general.architecture "mistral3", the Pixtral vision tower's v.* and mm.* tensors in
@@ -289,13 +290,16 @@ const auto& table() {
        .swa = fixed_period(2),
        .hf_names = gpt_oss_hf,
        .hf_layer_pattern_first = true},
-      // Command-R: attention and FFN in parallel off one norm, a tied head; Command-R+ (64
-      // blocks) adds 2-D per-head Q/K layer norms (src/models/command-r.cpp).
+      // Command-R: weight-only LayerNorms, attention and FFN in parallel off one norm, a tied
+      // head, the logits scaled by logit_scale; Command-R+ (64 blocks) adds 2-D per-head Q/K
+      // layer norms (src/models/command-r.cpp).
       {.name = "command-r",
        .tensor_layout = true,
+       .norm = Norm::layer_no_bias,
        .ffn_norm = "",
        .qk_norm = QkNorm::per_head_2d,
        .qk_norm_from_layers = 64,
+       .graph = {.dense = true, .scale_logits = true, .parallel = true, .parallel_ffn_first = true},
        .hf_names = command_r_hf,
        .hf_tied_default = true},
       {.name = "cohere2", .swa = fixed_period(4), .hf_names = cohere2_hf, .hf_tied_default = true},

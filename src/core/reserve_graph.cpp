@@ -27,14 +27,17 @@ using graph::TensorId;
 // The builder's view of a family's descriptor (architecture.hpp): how its layer differs
 // from the llama block.
 struct Traits {
-  bool qkv_bias = false;      // biases added to the Q, K and V projections
-  bool out_bias = false;      // bias added to the attention output projection
-  bool qk_norm = false;       // per-head RMS norm of Q and K before rope
-  bool qk_norm_full = false;  // RMS norm of the whole Q and K projections
-  bool pre_norms = true;      // norms before attention and FFN
-  bool layer_norm = false;    // LayerNorm with bias instead of RMSNorm
-  bool fused_qkv = false;     // one QKV projection, Q scaled after rope
-  bool post_norms = false;    // norms after attention and after the FFN
+  bool qkv_bias = false;       // biases added to the Q, K and V projections
+  bool out_bias = false;       // bias added to the attention output projection
+  bool qk_norm = false;        // per-head norm of Q and K before rope (RMS unless below)
+  bool qk_norm_full = false;   // RMS norm of the whole Q and K projections
+  bool qk_layer_norm = false;  // the per-head Q/K norms are LayerNorms (Command-R+)
+  bool pre_norms = true;       // norms before attention and FFN
+  bool layer_norm = false;     // LayerNorm instead of RMSNorm
+  bool norm_bias = false;      // the LayerNorms add a bias
+  bool output_bias = false;    // a bias added to the logits (phi2)
+  bool fused_qkv = false;      // one QKV projection, Q scaled after rope
+  bool post_norms = false;     // norms after attention and after the FFN
   // Dense gate/up (GeGLU has SwiGLU's sizes), phi3's fused gate+up, a GELU FFN with biases,
   // or routed experts: softmax router (the k weights renormalised unless moe_weights_norm
   // is off), or gpt-oss's biased router with a softmax over the k selected logits and biased
@@ -132,10 +135,14 @@ std::optional<Traits> traits(const ModelSpec& spec) {
   // qwen3next's post_attention_norm is the norm before its FFN, not a norm after attention.
   return Traits{.qkv_bias = a.qkv_bias,
                 .out_bias = a.out_bias,
-                .qk_norm = a.qk_norm == QkNorm::per_head,
+                .qk_norm = a.qk_norm == QkNorm::per_head || (a.qk_norm == QkNorm::per_head_2d &&
+                                                             spec.n_layer >= a.qk_norm_from_layers),
                 .qk_norm_full = a.qk_norm == QkNorm::whole,
+                .qk_layer_norm = a.qk_norm == QkNorm::per_head_2d,
                 .pre_norms = a.attn_norm,
-                .layer_norm = a.norm == Norm::layer,
+                .layer_norm = a.norm != Norm::rms,
+                .norm_bias = a.norm == Norm::layer,
+                .output_bias = a.output_bias,
                 .fused_qkv = a.qkv == Qkv::fused,
                 .post_norms = !a.post_attn_norm.empty() && !gdn,
                 .ffn = ffn_kind(a, m.present()),
@@ -216,6 +223,7 @@ class Builder {
       }
       const Graph::Shape shape{spec_.n_vocab, n_out_, 1, 1};
       TensorId logits = g_.op(Op::mul_mat, Elem::f32, shape, {w("output.weight"), norm});
+      if (t_.output_bias) logits = g_.op(Op::add, Elem::f32, shape, {logits, w_f32(shape[0])});
       if (t_.g.logit_softcap) logits = softcap(logits);
       if (t_.g.scale_logits) logits = g_.op(Op::scale, Elem::f32, shape, {logits});
       g_.mark_output(logits);
@@ -311,16 +319,16 @@ class Builder {
   std::int64_t n_head_kv(std::int32_t il) const { return attention_of(il).k_width / head_k_; }
   std::int64_t widest_v() const { return widest_v_; }
 
-  // build_norm: rms_norm (LLM_NORM_RMS) or norm (LLM_NORM, then a bias), and the weight;
-  // every step may run in place.
-  TensorId norm(TensorId x, bool layer_norm = false) {
+  // build_norm: rms_norm (LLM_NORM_RMS) or norm (LLM_NORM), the weight, and a LayerNorm's
+  // bias where it has one; every step may run in place.
+  TensorId norm(TensorId x, bool layer_norm = false, bool bias = false) {
     const Graph::Shape ne = g_.at(x).ne;
     TensorId n = g_.op(layer_norm ? Op::norm : Op::rms_norm, Elem::f32, ne, {x});
     n = g_.op(Op::mul, Elem::f32, ne, {n, w_f32(ne[0])});
-    if (layer_norm) n = g_.op(Op::add, Elem::f32, ne, {n, w_f32(ne[0])});
+    if (layer_norm && bias) n = g_.op(Op::add, Elem::f32, ne, {n, w_f32(ne[0])});
     return n;
   }
-  TensorId block_norm(TensorId x) { return norm(x, t_.layer_norm); }
+  TensorId block_norm(TensorId x) { return norm(x, t_.layer_norm, t_.norm_bias); }
 
   // Soft-capping c·tanh(x/c): scale, tanh, scale, all in place.
   TensorId softcap(TensorId x) {
@@ -359,7 +367,7 @@ class Builder {
     TensorId t = project(cur, heads * head, t_.qkv_bias, role);
     if (roped && t_.qk_norm_full) t = norm(t);
     t = g_.view(t, {head, heads, n_t_, 1});
-    if (roped && t_.qk_norm) t = norm(t);
+    if (roped && t_.qk_norm) t = norm(t, t_.qk_layer_norm);
     if (t_.g.llama4 && roped && !roped_layer()) {
       // llama4's blocks without rope: Q times the temperature input, K as it is.
       if (scaled) t = g_.op(Op::mul, Elem::f32, {head, heads, n_t_, 1}, {t, attn_scale()});
@@ -375,7 +383,9 @@ class Builder {
   }
 
   // Self-attention of one layer up to the output projection (build_attn with a KV cache).
-  TensorId attention(std::int32_t il, TensorId cur) {
+  // With project false it stops at build_attn_mha's output, the last node it expands:
+  // attention_output() makes the rest where ggml reaches it.
+  TensorId attention(std::int32_t il, TensorId cur, bool project_out = true) {
     const std::int64_t n_head = spec_.n_head;
     const std::int64_t n_kv_head = n_head_kv(il);
     Cache& kv = cache_of(il);
@@ -386,8 +396,8 @@ class Builder {
     if (t_.fused_qkv) {
       // One fused projection; Q, K and V are strided views of it. Q is scaled after rope.
       const std::int64_t width = n_head * head_k_ + n_kv_head * (head_k_ + head_v_);
-      const TensorId qkv =
-          g_.op(Op::mul_mat, Elem::f32, {width, n_t_, 1, 1}, {w("attn_qkv.weight"), cur});
+      // build_qkv: the fused projection and its bias (phi2).
+      const TensorId qkv = project(cur, width, t_.qkv_bias, "attn_qkv.weight");
       // ggml_view_3d of each token's row: heads head_k_ apart, tokens a fused row apart.
       const Graph::Shape nb{0, head_k_ * 4, width * 4, width * 4 * n_t_};
       q = g_.view_of(qkv, {head_k_, n_head, n_t_, 1}, false, nb);
@@ -491,8 +501,14 @@ class Builder {
     }
     // build_attn_mha ends in an expand of its output.
     if (!defer_expanded_) expanded(il + 1);
-    if (rot_v_) out = rotate(out, v_rot(kv), 64);
-    if (t_.gdn) out = gate_output(out, n_head);
+    return project_out ? attention_output(il, out) : out;
+  }
+
+  // build_attn after build_attn_mha: V's rotation undone, qwen3next's output gate, the output
+  // projection and its bias.
+  TensorId attention_output(std::int32_t il, TensorId out) {
+    if (rot_v_) out = rotate(out, v_rot(cache_of(il)), 64);
+    if (t_.gdn) out = gate_output(out, spec_.n_head);
     return project(out, spec_.n_embd, t_.out_bias, "attn_output.weight");
   }
 
@@ -695,7 +711,35 @@ class Builder {
 
 #include "graph_qwen3next.inc"
 
+  // A block whose attention and FFN both read its one norm (phi2.cpp, command-r.cpp). In the
+  // last block out_ids selects the attention output, the norm and the residual where each is
+  // read.
+  TensorId parallel_layer(std::int32_t il, TensorId inp) {
+    const TensorId cur = block_norm(inp);
+    const bool last = il == spec_.n_layer - 1;
+    auto selected = [&](TensorId x) {
+      if (!last) return x;
+      return g_.op(Op::get_rows, Elem::f32, {spec_.n_embd, n_out_, 1, 1}, {x, out_ids()});
+    };
+    const std::int64_t ff = spec_.n_ff_at(il);
+    if (!t_.g.parallel_ffn_first) {
+      // phi2: (attention + FFN) + residual.
+      const TensorId attn = selected(attention(il, cur));
+      const TensorId ffn = dense_ffn(selected(cur), ff);
+      const TensorId sum = g_.op(Op::add, Elem::f32, g_.at(ffn).ne, {attn, ffn});
+      return g_.op(Op::add, Elem::f32, g_.at(sum).ne, {sum, selected(inp)});
+    }
+    // command-r: (FFN + residual) + attention; nothing expands the attention's output
+    // projection, so ggml reaches it after the FFN and the first add.
+    const TensorId mha = attention(il, cur, false);
+    const TensorId ffn = dense_ffn(selected(cur), ff);
+    const TensorId sum = g_.op(Op::add, Elem::f32, g_.at(ffn).ne, {ffn, selected(inp)});
+    const TensorId attn = selected(attention_output(il, mha));
+    return g_.op(Op::add, Elem::f32, g_.at(sum).ne, {sum, attn});
+  }
+
   TensorId layer(std::int32_t il, TensorId inp) {
+    if (t_.g.parallel) return parallel_layer(il, inp);
     const bool routed = (t_.ffn == Traits::Ffn::moe || t_.ffn == Traits::Ffn::moe_oai) &&
                         il >= spec_.moe.n_leading_dense;
     // build_moe_ffn expands its weights, its experts' output and their sum: in a block with

@@ -17,6 +17,7 @@
 #include <vramplan/io/file.hpp>
 #include <vramplan/text.hpp>
 
+#include "escape_controls.hpp"
 #include "yaml_bounded.hpp"
 
 namespace vramplan::io {
@@ -26,28 +27,19 @@ namespace fs = std::filesystem;
 
 // Control bytes as \xNN and at most 80 bytes, so a message quoting the file stays one line.
 [[nodiscard]] std::string shown(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (i == 80) {
-      out += "...";
-      break;
-    }
-    const auto u = static_cast<unsigned char>(text[i]);
-    if (u < 0x20 || u == 0x7f) {
-      out += fmt::format("\\x{:02x}", u);
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
+  constexpr std::size_t max_shown = 80;
+  if (text.size() <= max_shown) return escape_controls(text);
+  return escape_controls(text.substr(0, max_shown)) + "...";
 }
 
+// The file is named whole (a path is bounded by the system; cutting it would drop the file's
+// own name), its control bytes escaped.
 [[noreturn]] void fail(const Origin& origin, const std::string& what) {
   if (origin.line == 0) {
-    throw Error(ErrorKind::bad_input, fmt::format("{}: {}", shown(origin.file), what));
+    throw Error(ErrorKind::bad_input, fmt::format("{}: {}", escape_controls(origin.file), what));
   }
   throw Error(ErrorKind::bad_input,
-              fmt::format("{}:{}: {}", shown(origin.file), origin.line, what));
+              fmt::format("{}:{}: {}", escape_controls(origin.file), origin.line, what));
 }
 
 // Size, line count and NUL bytes, before anything else reads the text.

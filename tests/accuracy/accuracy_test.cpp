@@ -264,16 +264,10 @@ struct ComputeGap {
   const char* what;
   double bar;  // |predicted - measured| <= bar * measured
 };
-// gemma3n, qwen3next and llama4 were gaps until their graphs were rebuilt. The three below
+// gemma3n, qwen3next, phi2 and llama4 were gaps until their graphs were rebuilt. The two below
 // were first measured by scripts/oracle/grid-more-archs.json
 // (bench/accuracy/data/llamacpp-cpu-more-archs.jsonl).
-constexpr std::array<ComputeGap, 3> kComputeGaps{{
-    {"phi2",
-     "phi2's graph (src/models/phi2.cpp: attention and FFN side by side off one layer norm) is "
-     "not rebuilt; the closed forms are under by 20.01 "
-     "MiB (11.3 % of 177.21) at n_ctx 2048 without flash attention and over by 12.00 MiB "
-     "(10.9 % of 110.39) with 2 sequences and flash attention, on 2 CPU runs of phi:2.7b",
-     0.12},
+constexpr std::array<ComputeGap, 2> kComputeGaps{{
     {"bert",
      "bert's encoder graph (no cache: scores and mask span n_ubatch x n_ubatch, token-type and "
      "position embeddings, post-norm blocks) is not rebuilt; with flash attention the closed "

@@ -484,6 +484,21 @@ TEST(Rewrite, ComposeEnvironmentListAndMap) {
             map_path + ": no service 'nope'");
 }
 
+// An error names the file whole, however deep it lies (the file's own name is the end of the
+// path), with its control bytes escaped so that the message stays one line.
+TEST(Rewrite, ErrorsNameALongPathWhole) {
+  const std::string map = read_text_file(fixtures + "llamaserver-14b-12gb/docker-compose.yml");
+  const std::string deep = "/srv/" + std::string(120, 'd') + "/docker-compose.yml";
+  EXPECT_EQ(error_of([&] {
+              return rewrite_compose_environment(map, "nope", {{"A", "1"}}, deep);
+            }),
+            deep + ": no service 'nope'");
+  EXPECT_EQ(error_of([&] {
+              return rewrite_compose_environment(map, "nope", {{"A", "1"}}, "a\nb/compose.yml");
+            }),
+            "a\\x0ab/compose.yml: no service 'nope'");
+}
+
 std::vector<std::string> words_of(const ComposeService& s) {
   std::vector<std::string> out;
   for (const CommandArg& a : *s.command) out.push_back(a.text);

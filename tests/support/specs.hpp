@@ -19,6 +19,38 @@ inline ModelSpec llama31_8b() {
   return s;
 }
 
+// Phi-2 (microsoft/phi-2 config.json): 32 blocks of 2560, FFN 10240, 32 heads of 80 (no GQA),
+// vocab 51200, context 2048; biased projections and output head (arch phi2).
+inline ModelSpec phi2_2b7() {
+  ModelSpec s;
+  s.arch = "phi2";
+  s.n_layer = 32;
+  s.n_embd = 2560;
+  s.n_ff = 10240;
+  s.n_head = 32;
+  s.n_head_kv = 32;
+  s.n_vocab = 51200;
+  s.n_ctx_train = 2048;
+  return s;
+}
+
+// Not a real model: a small command-r with Command-R+'s 64 blocks, the count from which
+// llama.cpp gives each block 2-D per-head Q/K layer norms (src/models/command-r.cpp); 8 heads
+// of 128, 2 KV heads, a tied head.
+inline ModelSpec command_r_plus_shape() {
+  ModelSpec s;
+  s.arch = "command-r";
+  s.n_layer = 64;
+  s.n_embd = 1024;
+  s.n_ff = 2816;
+  s.n_head = 8;
+  s.n_head_kv = 2;
+  s.n_vocab = 32000;
+  s.n_ctx_train = 8192;
+  s.tied_embeddings = true;
+  return s;
+}
+
 inline ModelSpec llama32_3b() {
   ModelSpec s = llama31_8b();
   s.n_layer = 28;

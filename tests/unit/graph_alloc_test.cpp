@@ -1,6 +1,7 @@
 #include <vramplan/graph_alloc.hpp>
 #include <vramplan/reserve_graph.hpp>
 
+#include <algorithm>
 #include <optional>
 
 #include <gtest/gtest.h>
@@ -95,6 +96,8 @@ TEST(ReserveGraph, ModelsTheRebuiltFamiliesOnly) {
   EXPECT_TRUE(graph_modelled(test::gpt_oss_20b()));
   EXPECT_FALSE(graph_modelled(test::deepseek_v3()));
   EXPECT_TRUE(graph_modelled(test::gemma3_27b()));
+  EXPECT_TRUE(graph_modelled(test::phi2_2b7()));
+  EXPECT_TRUE(graph_modelled(test::command_r_plus_shape()));
 }
 
 // Measured with real llama.cpp (node-llama-cpp 3.22.1, CPU): Llama 3.2 3B, n_ctx 8192, two
@@ -203,6 +206,46 @@ TEST(ReserveGraph, RebuildsTheQwen3NextGraph) {
   const ModelSpec s = test::qwen3_next_80b();
   EXPECT_NEAR(held_out_mib(s, kThreeSequences), 314.7950, 1e-4);
   EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 617.5039, 1e-4);
+}
+
+// Phi-2 (phi2: LayerNorm with bias, a fused biased QKV, attention and a GELU FFN side by side
+// off one norm, a biased head) on shapes outside the oracle grid. llama.cpp b10309's own
+// figures (the graph probe of scripts/oracle/graph on a vramplan_make_gguf file of
+// phi:2.7b-q6_K, whose graph matches the rebuilt one node by node): 3 sequences at n_ctx 6144,
+// ubatch 512 (513 tokens, 171 per sequence), no flash attention: 177.3556 MiB; one sequence
+// at n_ctx 2048, ubatch 2048, flash attention, f16 cache: 440.0078 MiB. (phi2's 80-wide heads
+// take no q4_0 or q8_0 cache.)
+TEST(ReserveGraph, RebuildsThePhi2Graph) {
+  const ModelSpec s = test::phi2_2b7();
+  ASSERT_TRUE(graph_modelled(s));
+  EXPECT_NEAR(held_out_mib(s, {6144, 512, 3, false, GgmlType::f16}), 177.3556, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, {2048, 2048, 1, true, GgmlType::f16}), 440.0078, 1e-4);
+}
+
+// Command-R+'s block (command-r with 64 blocks: 2-D per-head Q/K layer norms, the FFN and the
+// residual summed before the attention output) in a small synthetic shape; the oracle grid
+// has only aya:8b (32 blocks, no Q/K norms). llama.cpp b10309's own figures (the graph probe on
+// a vramplan_make_gguf file of that shape, whose graph matches the rebuilt one node by node):
+// 83.1720 MiB and 133.0039 MiB.
+TEST(ReserveGraph, RebuildsTheCommandRPlusGraph) {
+  const ModelSpec s = test::command_r_plus_shape();
+  ASSERT_TRUE(graph_modelled(s));
+  EXPECT_NEAR(held_out_mib(s, kThreeSequences), 83.1720, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 133.0039, 1e-4);
+  // LayerNorms (GGML_OP_NORM) as llama.cpp's dump counts them: each block's norm and its Q
+  // and K norms, and the output norm; below 64 blocks the Q/K norms are gone.
+  auto layer_norms = [](const ModelSpec& m) {
+    const ContextParams cp{.n_ctx = 4096, .n_batch = 512, .n_ubatch = 512, .flash_attn = true};
+    const graph::Graph g = reserve_graph(
+        m, ComputeParams{.shape = context_shape(m, cp), .n_outputs = 512, .flash_attn = true},
+        true);
+    return std::count_if(g.nodes().begin(), g.nodes().end(),
+                         [&](TensorId id) { return g.at(id).op == Op::norm; });
+  };
+  EXPECT_EQ(layer_norms(s), 64 * 3 + 1);
+  ModelSpec fewer = s;
+  fewer.n_layer = 63;
+  EXPECT_EQ(layer_norms(fewer), 63 + 1);
 }
 
 // Phi-4 (arch phi3, head size 128): the Hadamard rotation of a quantized cache applies, and V,
