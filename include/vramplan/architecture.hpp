@@ -93,6 +93,11 @@ struct GraphRules {
   // attention, whose output projection ggml then reaches after the FFN (command-r).
   bool parallel = false;
   bool parallel_ffn_first = false;
+  // llama4 (src/models/llama4.cpp): every 4th block without rope, its Q times the temperature
+  // input instead; weightless RMS norms of the roped Q and K; sigmoid routing, the experts
+  // picked by the router's logits and their weight applied to the input (build_moe_ffn's
+  // weight_before_ffn).
+  bool llama4 = false;
 };
 
 // Gemma 3n's widths, fixed in llama.cpp (llama-hparams.h: n_altup, n_embd_altup, laurel_rank;

@@ -135,7 +135,8 @@ class Scheduler {
         return GgmlOp::ssm_conv;
       case Op::ssm_scan:
         return GgmlOp::ssm_scan;
-      // Gemma 3n's ops: its graph is not replayed on GPUs (schedule_modelled).
+      // Gemma 3n's ops (llama4's REPEAT too): their graphs are not replayed on GPUs
+      // (schedule_modelled).
       case Op::sqr:
       case Op::sqrt:
       case Op::sub:

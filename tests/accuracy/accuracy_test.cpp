@@ -264,8 +264,8 @@ struct ComputeGap {
   const char* what;
   double bar;  // |predicted - measured| <= bar * measured
 };
-// gemma3n and qwen3next were gaps until their graphs were rebuilt; so were phi2, bert and
-// nomic-bert, first measured by scripts/oracle/grid-more-archs.json
+// gemma3n, qwen3next and llama4 were gaps until their graphs were rebuilt; so were phi2, bert
+// and nomic-bert, first measured by scripts/oracle/grid-more-archs.json
 // (bench/accuracy/data/llamacpp-cpu-more-archs.jsonl). None is left: a family measured before
 // its graph is rebuilt goes here with its figures.
 constexpr std::array<ComputeGap, 0> kComputeGaps{{}};

@@ -338,6 +338,24 @@ inline ModelSpec embeddinggemma_300m() {
   return s;
 }
 
+// Llama 4 Scout 17B-16E's text model (the catalog's llama4-scout; src/models/llama4.cpp):
+// chunked attention (window 8192) on 3 of every 4 blocks, 16 routed experts of 8192 with one
+// used and a shared expert of the same width in every block.
+inline ModelSpec llama4_scout() {
+  ModelSpec s;
+  s.arch = "llama4";
+  s.n_layer = 48;
+  s.n_embd = 5120;
+  s.n_ff = 16384;
+  s.n_head = 40;
+  s.n_head_kv = 8;
+  s.n_vocab = 202048;
+  s.n_ctx_train = 10485760;
+  s.moe = Moe{.n_expert = 16, .n_expert_used = 1, .n_ff_exp = 8192};
+  s.swa = SlidingWindow{.window = 8192, .period = 4};
+  return s;
+}
+
 // Llama 3.2 Vision 11B's text model as Ollama converts it (transformers' MllamaTextConfig
 // defaults, which are 11B's; Ollama convert/convert_mllama.go): Llama 3.1 8B's shape with
 // cross-attention blocks 3, 8, ..., 38 that cache one image of 4 tiles x 1601 tokens

@@ -334,6 +334,25 @@ TEST(ReserveGraph, RoundsTheUbatchUpToAMultipleOfTheSequences) {
   EXPECT_NEAR(static_cast<double>(b->with_output) / static_cast<double>(mib), 3.0996, 1e-4);
 }
 
+// Llama 4 Scout (llama4: chunked attention on 3 of 4 blocks, the others without rope and with
+// Q times the temperature input, weightless Q/K norms after rope, one sigmoid-routed expert
+// weighted before it runs, beside a shared expert) on shapes outside the oracle grid.
+// llama.cpp's own figures (the graph probe of scripts/oracle/graph on a vramplan_make_gguf file
+// of llama4:scout-q8_0, whose graph matches the rebuilt one node by node): 424.6465 MiB and
+// 901.4531 MiB; both mostly the logits of the 202048-token vocabulary.
+TEST(ReserveGraph, RebuildsTheLlama4Graph) {
+  const ModelSpec s = test::llama4_scout();
+  ASSERT_TRUE(graph_modelled(s));
+  EXPECT_FALSE(schedule_modelled(s));  // the experts' input is a REPEAT: CPU replay only
+  EXPECT_NEAR(held_out_mib(s, kThreeSequences), 424.6465, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 901.4531, 1e-4);
+  // Maverick (128 experts, MoE on every 2nd block, no Q/K norms) stays on the closed forms.
+  ModelSpec maverick = s;
+  maverick.moe.n_expert = 128;
+  maverick.moe.every_n = 2;
+  EXPECT_FALSE(graph_modelled(maverick));
+}
+
 TEST(GraphAlloc, TheMarkBeforeTheHeadIsTheSizeWithoutIt) {
   const ModelSpec s = test::gpt_oss_20b();
   const ContextParams cp{.n_ctx = 8192, .n_seq = 2, .n_batch = 512, .n_ubatch = 512};
