@@ -328,6 +328,7 @@ class Builder {
   TensorId norm(TensorId x, bool layer_norm = false, bool bias = false) {
     const Graph::Shape ne = g_.at(x).ne;
     TensorId n = g_.op(layer_norm ? Op::norm : Op::rms_norm, Elem::f32, ne, {x});
+    if (il_ >= 0 && il_ < spec_.n_layer) g_.mark_layer_norm(n, il_);
     n = g_.op(Op::mul, Elem::f32, ne, {n, w_f32(ne[0])});
     if (layer_norm && bias) n = g_.op(Op::add, Elem::f32, ne, {n, w_f32(ne[0])});
     return n;

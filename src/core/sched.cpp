@@ -238,7 +238,20 @@ class Scheduler {
       const Tensor& t = at(id);
       if (t.op == Op::external && !is_store(t)) backend(id) = location(t);
     }
-    for (TensorId id : g_.nodes()) backend(id) = from_cur(id);
+    // A block's norm set on the block's device by llama.cpp's graph callback
+    // (ggml_backend_sched_set_tensor_backend, which pass 1 keeps) where the device supports it.
+    if (p_.pin_layer_norms) {
+      for (TensorId id : g_.nodes()) {
+        const Tensor& t = at(id);
+        if (!t.layer_norm || t.layer < 0 || t.layer >= p_.n_layer) continue;
+        const auto il = static_cast<std::size_t>(t.layer);
+        const int b = !p_.block_on_gpu[il] ? cpu_ : p_.block_gpu.empty() ? kGpu : p_.block_gpu[il];
+        if (supports(b, id)) backend(id) = b;
+      }
+    }
+    for (TensorId id : g_.nodes()) {
+      if (backend(id) == -1) backend(id) = from_cur(id);
+    }
     // Pass 2: GPU backends down and up, then any backend down and up.
     expand(true, true);
     expand(false, true);
@@ -607,9 +620,11 @@ const GpuRules& vulkan_lavapipe() {
       .offload_min_batch = 32,
       .max_tensor = 128 * mib,
       .reorders_nodes = true,
+      .async_events = true,
       .source =
           "ggml-vulkan.cpp (buffer type and host buffer type get_alignment, "
-          "supports_op, offload_op); vulkaninfo on the oracle's llvmpipe device"};
+          "supports_op, offload_op, device_get_props: async and events); vulkaninfo on the "
+          "oracle's llvmpipe device"};
   return rules;
 }
 
@@ -621,6 +636,7 @@ const GpuRules& vulkan_generic() {
       .offload_min_batch = 32,
       .max_tensor = 4 * gib - 1,
       .reorders_nodes = true,
+      .async_events = true,
       .source = "ggml-vulkan.cpp; typical discrete-GPU limits (4 GiB storage-buffer range)"};
   return rules;
 }
