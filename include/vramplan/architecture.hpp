@@ -99,6 +99,11 @@ struct GraphRules {
   // embeddings to n_embd * (1 + n_deepstack) and the first blocks add a slice of them to their
   // outputs (src/models/qwen3vl.cpp).
   bool deepstack = false;
+  // llama4 (src/models/llama4.cpp): every 4th block without rope, its Q times the temperature
+  // input instead; weightless RMS norms of the roped Q and K; sigmoid routing, the experts
+  // picked by the router's logits and their weight applied to the input (build_moe_ffn's
+  // weight_before_ffn).
+  bool llama4 = false;
 };
 
 // Gemma 3n's widths, fixed in llama.cpp (llama-hparams.h: n_altup, n_embd_altup, laurel_rank;

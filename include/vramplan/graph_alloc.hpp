@@ -88,6 +88,10 @@ struct Tensor {
   Memory memory = Memory::none;
   bool expert = false;
   std::int32_t layer = -1;
+  // A node llama.cpp's graph callback names "norm" in block `layer` (build_norm's rms_norm or
+  // norm, before its weight): for a batch under 32 tokens or with every layer offloaded,
+  // llama_context::graph_get_cb puts it on the block's device (the scheduler replay, sched.hpp).
+  bool layer_norm = false;
   Bytes memory_bytes = 0;
   // A flash-attention node over a cache that is not f16: the bytes of f16 copies of its K and
   // V views (0 for one already f16, or for V when it is a view of K's memory), and whether a
@@ -149,6 +153,12 @@ class Graph {
     return id;
   }
   void mark_output(TensorId t) { tensors_[static_cast<std::size_t>(t)].output = true; }
+  // Marks a node as block `layer`'s norm (Tensor::layer_norm).
+  void mark_layer_norm(TensorId t, std::int32_t layer) {
+    Tensor& x = tensors_[static_cast<std::size_t>(t)];
+    x.layer = layer;
+    x.layer_norm = true;
+  }
   // Records a flash-attention node's f16 copy sizes (Tensor::f16_k, f16_v, vec_kernel).
   void set_f16_copies(TensorId t, Bytes f16_k, Bytes f16_v, bool vec_kernel) {
     Tensor& x = tensors_[static_cast<std::size_t>(t)];

@@ -18,14 +18,14 @@ namespace vramplan {
 // Whether reserve_graph() can build this model's graph (the architecture and its features:
 // llama, internlm2, qwen2, qwen3, qwen3moe, phi2, phi3, gemma, gemma2, gemma3, olmo2,
 // starcoder2, command-r, gpt-oss, V2-Lite-style deepseek2, granitehybrid (with or without
-// experts) and qwen3next decoders; not encoders, other recurrent or NextN models, or other
-// layouts).
+// experts) and qwen3next decoders, gemma3n, and the bert, nomic-bert and gemma-embedding
+// encoders; not other encoders, other recurrent or NextN models, or other layouts).
 [[nodiscard]] bool graph_modelled(const ModelSpec& spec);
 
 // Whether the scheduler replay (sched.hpp) can place that graph on GPU backends: a rebuilt
 // graph without recurrent blocks (the backends' rules for SSM_CONV, SSM_SCAN,
 // GATED_DELTA_NET and the state copies are not modelled, so a hybrid's GPU buffers stay the
-// CPU replay's).
+// CPU replay's), other than gemma3n's and the encoders' (no GPU run of them was measured).
 [[nodiscard]] bool schedule_modelled(const ModelSpec& spec);
 
 // Bytes of the model's weight `role` ("attn_q.weight") of block `layer`, or of a tensor

@@ -84,6 +84,9 @@ struct Placement {
   std::int32_t cpu_moe = 0;  // routed experts of blocks below this stay in host memory
   bool kv_offload = true;
   bool op_offload = true;
+  // Each block's norm runs on the block's device (llama_context::graph_get_cb, for a batch
+  // under 32 tokens or with every layer offloaded): graph::Tensor::layer_norm nodes.
+  bool pin_layer_norms = false;
 };
 
 struct Result {

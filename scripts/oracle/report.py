@@ -301,8 +301,74 @@ def vulkan_section(build):
             "mapped file range "
             "(`mapped_host_weights`, llama_model_loader::get_mapping_range).\n\n")
     doc += "The unit test's own summary lines:\n\n```\n" + "\n".join(summary) + "\n```\n\n"
+    doc += vulkan_multi_section(build)
     doc += "### Every case\n\nBytes in MiB.\n\n" + "\n".join(vulkan_case_table(cases, records))
     return doc + "\n", rc
+
+
+def vulkan_multi_section(build):
+    """Several Vulkan devices (bench/accuracy/vulkan/multi): per component, from the figures
+    VulkanAccuracyMultiGpu compares."""
+    runs, summary, _ = device_predictions(build, "VulkanAccuracyMultiGpu",
+                                          "VRAMPLAN_VULKAN_MULTI_OUT", "[vulkan-multi]")
+    if not runs:
+        return ""
+    summary = [l for l in summary if " runs on " in l]
+    # (label, which figure, which runs)
+    later = lambda w, comp: w.startswith("Vulkan") and not w.startswith("Vulkan0") and w.endswith(comp)
+    rows = [
+        ("Vulkan0 weights", lambda w: w == "Vulkan0 weights", lambda r: True),
+        ("Vulkan1/Vulkan2 weights", lambda w: later(w, " weights"), lambda r: True),
+        ("host weights (mapped range or `Vulkan_Host`)", lambda w: w.endswith("host weights"),
+         lambda r: True),
+        ("KV, every GPU and the host", lambda w: w.endswith(" KV"), lambda r: True),
+        ("output (host)", lambda w: w == "host output", lambda r: True),
+        ("Vulkan0 compute, pipeline parallel", lambda w: w == "Vulkan0 compute",
+         lambda r: r["pipeline_parallel"]),
+        ("Vulkan1/Vulkan2 compute, pipeline parallel", lambda w: later(w, " compute"),
+         lambda r: r["pipeline_parallel"]),
+        ("host compute, pipeline parallel", lambda w: w == "host compute",
+         lambda r: r["pipeline_parallel"]),
+        ("Vulkan0 compute, host blocks or `--n-cpu-moe`", lambda w: w == "Vulkan0 compute",
+         lambda r: not r["pipeline_parallel"]),
+        ("Vulkan1 compute, host blocks or `--n-cpu-moe`", lambda w: later(w, " compute"),
+         lambda r: not r["pipeline_parallel"]),
+        ("host compute, host blocks or `--n-cpu-moe`", lambda w: w == "host compute",
+         lambda r: not r["pipeline_parallel"]),
+    ]
+    lines = ["| component | figures | exact (±0.01 MiB per buffer) | median error | worst error |",
+             "|---|---:|---:|---:|---:|"]
+    for label, what, which in rows:
+        figs = [f for r in runs if which(r) for f in r["figures"] if what(f["what"])]
+        if not figs:
+            continue
+        err = [f["vramplan"] - f["measured"] for f in figs]
+        worst = max(err, key=abs)
+        lines.append(f"| {label} | {len(figs)} | {sum(f['exact'] for f in figs)} | "
+                     f"{statistics.median(abs(e) for e in err) / MiB:.2f} MiB | "
+                     f"{worst / MiB:+.2f} MiB |".replace("-0.00 MiB", "+0.00 MiB"))
+    gaps = sorted({r["gap"] for r in runs if r["gap"]})
+    n_pp = sum(r["pipeline_parallel"] for r in runs)
+    doc = "### Several Vulkan devices\n\n"
+    doc += (f"{len(runs)} runs with two or three Vulkan devices "
+            f"(`bench/accuracy/vulkan/multi`, grid `scripts/oracle/vulkan/grid-vulkan-multi.json`): "
+            "the one lavapipe device listed several times (`GGML_VK_VISIBLE_DEVICES=0,0`), for "
+            "which llama.cpp creates a device, queues and buffers each, with the layer split set "
+            "by `tensor_split` (1:1, 3:1, 1:1:1; vramplan splits by the GPUs' capacities, which "
+            "the test sizes in the same proportions). "
+            f"{n_pp} of them hold every layer on the GPUs, so llama.cpp enables pipeline "
+            "parallelism (the Vulkan backend reports async compute and events) and its scheduler "
+            "keeps four copies of every input on every backend; the others keep blocks on the "
+            "host, with op offload on or off, or experts there (`--n-cpu-moe`). "
+            "`tests/accuracy/vulkan_accuracy_test.cpp` (`VulkanAccuracyMultiGpu`) asserts every "
+            "figure exact outside its named gaps: "
+            + "; ".join(f"\"{g}\"" for g in gaps) + ".\n\n")
+    doc += ("```sh\npython3 scripts/oracle/vulkan/measure.py --grid "
+            "scripts/oracle/vulkan/grid-vulkan-multi.json --name llamacpp-vulkan-multi "
+            "--out-dir bench/accuracy/vulkan/multi\n```\n\n")
+    doc += "\n".join(lines) + "\n\n"
+    doc += "```\n" + "\n".join(summary) + "\n```\n\n"
+    return doc
 
 
 # --- CUDA (a real GPU): bench/accuracy/cuda, tests/accuracy/cuda_accuracy_test.cpp ------------
@@ -398,8 +464,10 @@ def cuda_section(build):
             "test `CudaAccuracy.PlannerReportsTheReplay`; `size` and `recommend` keep the "
             "closed form). Several GPUs are replayed too, with the copies pipeline parallelism "
             "keeps (4 of every graph and split input on each backend, read from "
-            "`ggml_backend_sched_split_graph`): modelled from the source, not measured here "
-            "(one GPU was lent) nor checked against a published log of the pinned release; "
+            "`ggml_backend_sched_split_graph`): not measured on CUDA here (one GPU was lent) "
+            "nor checked against a published CUDA log of the pinned release; the same replay "
+            "with Vulkan's rules is exact on every buffer of the pipeline-parallel runs on two "
+            "and three Vulkan devices (\"Several Vulkan devices\" above); "
             "docs/memory-model.md, scheduler replay step 5.\n\n")
     doc += "\n".join(vulkan_component_table(cases, CUDA_ROWS)) + "\n\n"
     doc += ("The gap the replay does not cover yet (listed in the test with the runs it "

@@ -81,7 +81,9 @@ constexpr Architecture bert_family(std::string_view name, bool learned_positions
                       .qkv = qkv,
                       .qkv_bias = bias,
                       .out_bias = bias,
-                      .ffn = ffn};
+                      .ffn = ffn,
+                      // graph_encoder.cpp, checked against llama.cpp's graph
+                      .graph = {.dense = true}};
 }
 
 // qwen3 and qwen3moe: per-head Q/K RMS norms, no biases (src/models/qwen3.cpp, qwen3moe.cpp).
@@ -133,7 +135,7 @@ constexpr Architecture gemma_embedding() {
       gemma_post_norms("gemma-embedding", QkNorm::per_head, {}, fixed_period(6), {}, {});
   a.bidirectional = true;
   a.dense_head = true;
-  a.graph = {};  // not rebuilt: no cache, closed-form compute buffers
+  // gemma3's graph rules; the blocks over the no-cache attention are graph_encoder.cpp's.
   return a;
 }
 
@@ -333,11 +335,13 @@ const auto& table() {
        .hf_names = olmo2_hf},
       // MoE on every interleave_moe_layer_step-th block with one shared expert of the expert
       // width, dense FFN elsewhere; chunked attention, window 8192 unless the key is 0
-      // (src/models/llama4.cpp).
+      // (src/models/llama4.cpp). The graph is rebuilt for MoE on every block with Q/K norms
+      // (Scout; reserve_graph.cpp traits()), K expanded before V.
       {.name = "llama4",
        .tensor_layout = true,
        .moe = true,
        .shared_expert = true,
+       .graph = {.moe = true, .moe_extras = true, .swa = true, .v_before_k = false, .llama4 = true},
        .swa =
            {.pattern_from_file = false, .period = 4, .default_window = 8192, .fixed_window = 8192}},
       // bert has learned positions and biased Q/K/V; nomic-bert has rope, a fused bias-free

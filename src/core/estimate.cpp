@@ -141,8 +141,13 @@ std::vector<Bytes> scheduled_compute(const Model& model, const ComputeParams& cp
   // Both graphs are built in one per-thread storage, kept from estimate to estimate (estimates
   // do not nest): a replay reuses the memory of the last instead of faulting in a new array.
   thread_local graph::Graph storage;
+  // llama_context::graph_get_cb puts each block's norm on the block's device for a batch under
+  // 32 tokens or when every layer is offloaded (n_gpu_layers > n_layer).
+  const bool full_offload =
+      std::all_of(placement.begin(), placement.end(), [](int dev) { return dev >= 0; });
   const auto replay = [&](std::int64_t n_tokens, std::int64_t n_outputs) {
     graph::Graph g = reserve_graph(spec, cp, n_tokens, n_outputs, &weights, &storage);
+    p.pin_layer_norms = n_tokens < 32 || full_offload;
     const sched::Result r = sched::replay(g, p, rules);
     storage = std::move(g);
     return r;
@@ -536,8 +541,9 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     }
     // Pipeline parallelism keeps sched::max_copies copies of every split's inputs, none freed.
     // The closed form adds, on every GPU, the extra copies of the KQ mask as the GPU reads it
-    // (F16 with flash attention) and of the hidden state its first layer reads, and on every GPU
-    // after the first all the copies of the hidden state it receives; on the host, one more set
+    // (F16 with flash attention) and of the hidden state its first layer reads (on a GPU after
+    // the first, the one it receives: llama.cpp's graph callback runs the first layer's norm on
+    // that GPU, so only the previous layer's output crosses); on the host, one more set
     // of the inputs with flash attention, two more masks and one more hidden state without.
     // Fitted to the scheduler replay, which the planner reports (test
     // Estimate.PipelineParallelClosedFormFollowsTheReplay; docs/memory-model.md §6).
@@ -551,7 +557,6 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
       const Bytes extra = mul(sched::max_copies - 1, add(read_mask, hidden));
       for (std::size_t i = 0; i < gpus.size(); ++i) {
         devices[i].compute = add(devices[i].compute, extra);
-        if (i > 0) devices[i].compute = add(devices[i].compute, mul(sched::max_copies, hidden));
       }
       host.compute = add(host.compute,
                          config.flash_attn ? add(mask, hidden) : add(mul(3, mask), mul(2, hidden)));
@@ -565,10 +570,11 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
           4 * graph_shape.n_ubatch * spec.moe.n_expert_used * (3 * spec.moe.n_ff_exp + spec.n_embd);
     }
   }
-  // A rebuilt graph: the scheduler replay gives every compute buffer, on one Vulkan GPU always,
-  // on one or several GPUs of another backend when its rules are given (CUDA: sched::cuda()).
-  // Not on a hybrid's graph (schedule_modelled).
-  if (((backend == Backend::vulkan && gpus.size() == 1) || gpu_rules != nullptr) && !gpus.empty() &&
+  // A rebuilt graph: the scheduler replay gives every compute buffer, on Vulkan GPUs always
+  // (checked on one and on several lavapipe devices, docs/accuracy.md), on one or several GPUs
+  // of another backend when its rules are given (CUDA: sched::cuda()). Not on a hybrid's graph
+  // (schedule_modelled).
+  if ((backend == Backend::vulkan || gpu_rules != nullptr) && !gpus.empty() &&
       schedule_modelled(spec)) {
     const std::vector<Bytes> compute =
         scheduled_compute(model, cp, placement, config, gpus.size(),

@@ -8,6 +8,7 @@
 #include <vramplan/architecture.hpp>
 #include <vramplan/reserve_graph.hpp>
 
+#include "graph_encoder.hpp"
 #include "graph_gemma3n.hpp"
 
 // The builders below follow llama.cpp's graph code (src/models/*.cpp and llm_graph_context in
@@ -108,6 +109,9 @@ bool gdn_shape(const ModelSpec& spec) {
 std::optional<Traits> traits(const ModelSpec& spec) {
   if (!spec.causal || spec.n_nextn > 0) return std::nullopt;
   const Architecture& a = architecture(spec.arch);
+  // An encoder family's graph rules are graph_encoder.cpp's; a spec of one that says causal
+  // (a catalog entry without `causal: false`) is neither graph.
+  if (a.encoder || a.bidirectional) return std::nullopt;
   const GraphRules& g = a.graph;
   const bool mamba2 = !spec.recurrent.layers.empty();
   // A family with a Mamba2 mixer whose dense graph was checked is checked with it
@@ -127,6 +131,11 @@ std::optional<Traits> traits(const ModelSpec& spec) {
   if (m.present() &&
       (m.every_n != 1 ||
        (!g.moe_extras && (m.n_leading_dense > 0 || m.n_expert_shared > 0 || m.n_ff_shexp > 0)))) {
+    return std::nullopt;
+  }
+  // llama4: the Scout shape (load_arch_hparams: use_kq_norm unless 128 experts), chunked
+  // attention (with window 0 every block is roped, n_no_rope_layer_step = n_layer).
+  if (g.llama4 && (!m.present() || m.n_expert == 128 || spec.swa.window == 0)) {
     return std::nullopt;
   }
   // MLA: only without Q compression (DeepSeek-V2-Lite). Models with a Q LoRA (V2, V3, R1,
@@ -321,6 +330,10 @@ class Builder {
                 {c.cells, n_t_ / n_stream_, 1, n_stream_});
   }
   TensorId out_ids() { return lazy(out_ids_, Elem::i32, {n_out_, 1, 1, 1}); }
+  // llama4's temperature input (build_inp_attn_scale: one f32 per token, 1 x 1 x n_tokens)
+  // and its blocks with rope (n_no_rope_layer_step 4: every 4th block has none).
+  TensorId attn_scale() { return lazy(attn_scale_, Elem::f32, {1, 1, n_t_, 1}); }
+  bool roped_layer() const { return (il_ + 1) % 4 != 0; }
   // M-RoPE's positions: four per token (build_inp_pos, n_pos_per_embd).
   std::int64_t n_pos() const { return t_.g.mrope ? 4 * n_t_ : n_t_; }
   TensorId pos() { return lazy(pos_, Elem::i32, {n_pos(), 1, 1, 1}); }
@@ -341,6 +354,7 @@ class Builder {
   TensorId norm(TensorId x, bool layer_norm = false, bool bias = false) {
     const Graph::Shape ne = g_.at(x).ne;
     TensorId n = g_.op(layer_norm ? Op::norm : Op::rms_norm, Elem::f32, ne, {x});
+    if (il_ >= 0 && il_ < spec_.n_layer) g_.mark_layer_norm(n, il_);
     n = g_.op(Op::mul, Elem::f32, ne, {n, w_f32(ne[0])});
     if (layer_norm && bias) n = g_.op(Op::add, Elem::f32, ne, {n, w_f32(ne[0])});
     return n;
@@ -385,8 +399,16 @@ class Builder {
     if (roped && t_.qk_norm_full) t = norm(t);
     t = g_.view(t, {head, heads, n_t_, 1});
     if (roped && t_.qk_norm) t = norm(t, t_.qk_layer_norm);
+    if (t_.g.llama4 && roped && !roped_layer()) {
+      // llama4's blocks without rope: Q times the temperature input, K as it is.
+      if (scaled) t = g_.op(Op::mul, Elem::f32, {head, heads, n_t_, 1}, {t, attn_scale()});
+      if (rot >= 0) t = rotate(t, rot, rot_size);
+      return t;
+    }
     if (roped) t = g_.op(Op::rope, Elem::f32, {head, heads, n_t_, 1}, {t, pos()});
-    if (scaled) t = g_.op(Op::scale, Elem::f32, {head, heads, n_t_, 1}, {t});
+    // llama4: a weightless RMS norm of the roped Q and K (Llama4TextL2Norm).
+    if (roped && t_.g.llama4) t = g_.op(Op::rms_norm, Elem::f32, {head, heads, n_t_, 1}, {t});
+    if (scaled && !t_.g.llama4) t = g_.op(Op::scale, Elem::f32, {head, heads, n_t_, 1}, {t});
     if (rot >= 0) t = rotate(t, rot, rot_size);
     return t;
   }
@@ -423,8 +445,9 @@ class Builder {
     } else {
       auto make_q = [&] {
         if (t_.gdn) return gated_query(cur, n_head, rot_k_ ? k_rot(kv) : -1);
-        return head_tensor(cur, n_head, head_k_, true, t_.g.scale_q, rot_k_ ? k_rot(kv) : -1, nrot_,
-                           "attn_q.weight");
+        // llama4 "scales" Q by the temperature input on its blocks without rope.
+        return head_tensor(cur, n_head, head_k_, true, t_.g.scale_q || t_.g.llama4,
+                           rot_k_ ? k_rot(kv) : -1, nrot_, "attn_q.weight");
       };
       auto make_k = [&] {
         return head_tensor(cur, n_kv_head, head_k_, true, false, rot_k_ ? k_rot(kv) : -1, nrot_,
@@ -779,9 +802,13 @@ class Builder {
     const TensorId h = t_.pre_norms ? block_norm(ffn_inp) : ffn_inp;
     TensorId ffn_out =
         routed ? routed_experts(h) : dense_ffn(h, spec_.n_ff > 0 ? spec_.n_ff_at(il) : 0);
-    if (routed && spec_.moe.shared_width() > 0) {
+    // llama4's shared expert has the experts' width (tensors.cpp, Architecture::shared_expert).
+    const std::int64_t shared_width = spec_.moe.shared_width() > 0 ? spec_.moe.shared_width()
+                                      : t_.g.llama4                ? spec_.moe.n_ff_exp
+                                                                   : 0;
+    if (routed && shared_width > 0) {
       // Shared experts run after the routed ones, as one dense SwiGLU of their total width.
-      TensorId shared = dense_ffn(h, spec_.moe.shared_width(), true);
+      TensorId shared = dense_ffn(h, shared_width, true);
       // qwen3next: the shared expert's output times the sigmoid of its one-column gate.
       if (t_.gdn) {
         TensorId gate = g_.op(Op::mul_mat, Elem::f32, {1, g_.at(h).ne[1], 1, 1},
@@ -845,25 +872,35 @@ class Builder {
     const std::int64_t n_embd = spec_.n_embd;
     const std::int64_t rows = g_.at(h).ne[1];
     const Graph::Shape kw{k, rows, 1, 1};
-    TensorId probs = project(h, n_expert, oai, "ffn_gate_inp.weight");
-    if (!oai) probs = g_.op(Op::soft_max, Elem::f32, {n_expert, rows, 1, 1}, {probs});
+    const bool llama4 = t_.g.llama4;
+    const TensorId logits = project(h, n_expert, oai, "ffn_gate_inp.weight");
+    TensorId probs = logits;
+    // llama4: sigmoid probabilities, the experts picked by the logits.
+    if (llama4) probs = g_.op(Op::unary, Elem::f32, {n_expert, rows, 1, 1}, {logits});
+    if (!oai && !llama4) probs = g_.op(Op::soft_max, Elem::f32, {n_expert, rows, 1, 1}, {probs});
     const TensorId probs3 = g_.view(probs, {1, n_expert, rows, 1});
-    const TensorId order = g_.op(Op::argsort, Elem::i32, {n_expert, rows, 1, 1}, {probs});
+    const TensorId order =
+        g_.op(Op::argsort, Elem::i32, {n_expert, rows, 1, 1}, {llama4 ? logits : probs});
     // ggml_top_k: the first k columns of the argsort, rows n_expert apart.
     const TensorId top = g_.view_of(order, kw, false, {0, n_expert * 4, n_expert * 4 * rows, 0});
     const TensorId picked = g_.op(Op::get_rows, Elem::f32, {1, k, rows, 1}, {probs3, top});
-    const TensorId weights2 = oai || t_.moe_weights_norm ? g_.view(picked, kw) : -1;
+    const TensorId weights2 = oai || (t_.moe_weights_norm && !llama4) ? g_.view(picked, kw) : -1;
     TensorId weights = -1;
     if (oai) {
       weights = g_.view(g_.op(Op::soft_max, Elem::f32, kw, {weights2}), {1, k, rows, 1});
-    } else if (!t_.moe_weights_norm) {
+    } else if (!t_.moe_weights_norm || llama4) {
       weights = picked;
     } else {
       TensorId sum = g_.op(Op::sum_rows, Elem::f32, {1, rows, 1, 1}, {weights2});
       sum = g_.op(Op::clamp, Elem::f32, {1, rows, 1, 1}, {sum});
       weights = g_.view(g_.op(Op::div, Elem::f32, kw, {weights2, sum}), {1, k, rows, 1});
     }
-    const TensorId x = g_.view(h, {n_embd, 1, rows, 1});
+    TensorId x = g_.view(h, {n_embd, 1, rows, 1});
+    if (llama4) {
+      // weight_before_ffn: the input repeated for each of the k experts, times its weight.
+      const TensorId repeated = g_.op(Op::repeat, Elem::f32, {n_embd, k, rows, 1}, {x});
+      x = g_.op(Op::mul, Elem::f32, {n_embd, k, rows, 1}, {repeated, weights});
+    }
     auto expert = [&](TensorId in, std::int64_t width, std::string_view role) {
       const TensorId m =
           g_.op(Op::mul_mat_id, Elem::f32, {width, k, rows, 1}, {w(role, true), in, top});
@@ -876,7 +913,8 @@ class Builder {
     const TensorId up = expert(x, ff, "ffn_up_exps.weight");
     const TensorId act = g_.op(Op::glu, Elem::f32, {ff, k, rows, 1}, {gate, up});
     const TensorId down = expert(act, n_embd, "ffn_down_exps.weight");
-    const TensorId weighted = g_.op(Op::mul, Elem::f32, {n_embd, k, rows, 1}, {down, weights});
+    const TensorId weighted =
+        llama4 ? down : g_.op(Op::mul, Elem::f32, {n_embd, k, rows, 1}, {down, weights});
     std::vector<TensorId> slots;
     for (std::int64_t i = 0; i < k; ++i) {
       slots.push_back(g_.view_of(weighted, {n_embd, rows, 1, 1}, false));
@@ -885,6 +923,8 @@ class Builder {
     for (std::size_t i = 1; i < slots.size(); ++i) {
       sum = g_.op(Op::add, Elem::f32, {n_embd, rows, 1, 1}, {sum, slots[i]});
     }
+    // One expert: its strided view made contiguous (build_moe_ffn, n_expert_used 1).
+    if (k == 1) sum = g_.op(Op::cont, Elem::f32, {n_embd, rows, 1, 1}, {sum});
     // Each slot and each partial sum is expanded as it is made.
     if (defer_expanded_) expanded(il_ + 1);
     return sum;
@@ -904,7 +944,7 @@ class Builder {
   bool share_externals_ = false;
   TensorId shared_external_ = -1;
   std::int64_t widest_v_ = 0;
-  TensorId tokens_ = -1, pos_ = -1, out_ids_ = -1;
+  TensorId tokens_ = -1, pos_ = -1, out_ids_ = -1, attn_scale_ = -1;
   TensorId embd_inp_ = -1;  // the padded token embeddings' first slice (DeepStack)
   // Hybrid memory: the state-copy indices and their views; the next Mamba2 block's conv
   // state and its gathered rows (expanded()).
@@ -917,18 +957,23 @@ class Builder {
 
 }  // namespace
 
-// Gemma 3n's graph has a builder of its own (graph_gemma3n.cpp).
+// Gemma 3n's graph and the encoders' have builders of their own (graph_gemma3n.cpp,
+// graph_encoder.cpp).
 bool graph_modelled(const ModelSpec& spec) {
-  return traits(spec).has_value() || detail::gemma3n_graph(spec);
+  return traits(spec).has_value() || detail::gemma3n_graph(spec) || detail::encoder_graph(spec);
 }
 
 // Not on gemma3n's graph either: its ops (SQR, SQRT, SUB, REPEAT, MEAN) have no backend rules
-// and no GPU run of it was measured, so its GPU buffers stay the CPU replay's.
+// and no GPU run of it was measured, so its GPU buffers stay the CPU replay's. Nor on
+// llama4's (its experts' input is a REPEAT; no GPU run measured). Nor on an encoder's: its ops
+// map to the backends' (sched.cpp), but no GPU run of an encoder was measured, and what a
+// backend does with its no-cache attention (the mask and the F16 copies of K and V as inputs of
+// a GPU split) was not checked.
 bool schedule_modelled(const ModelSpec& spec) {
-  // Qwen3-VL's DeepStack pad (Op::pad) has no backend rules either: its GPU buffers stay the
-  // CPU replay's, as Gemma 3n's.
+  // Nor on Qwen3-VL's with DeepStack inputs: its PAD (Op::pad) has no backend rules either.
   return spec.recurrent.layers.empty() && spec.n_deepstack == 0 && graph_modelled(spec) &&
-         !detail::gemma3n_graph(spec);
+         !detail::gemma3n_graph(spec) && !detail::encoder_graph(spec) &&
+         !architecture(spec.arch).graph.llama4;
 }
 
 namespace {
@@ -948,6 +993,10 @@ graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params, b
     return detail::gemma3n_reserve_graph(spec, params, reserve_tokens(params), params.n_outputs,
                                          weights, false, Graph{}, with_output);
   }
+  if (detail::encoder_graph(spec)) {  // no output head: the graph is the same either way
+    return detail::encoder_reserve_graph(spec, params, reserve_tokens(params), params.n_outputs,
+                                         weights, false, Graph{});
+  }
   const std::optional<Traits> t = traits(spec);
   if (!t) throw std::logic_error("reserve_graph: architecture not modelled");
   return Builder(spec, params, *t, reserve_tokens(params), params.n_outputs, weights)
@@ -959,6 +1008,10 @@ graph::Graph reserve_graph(const ModelSpec& spec, const ComputeParams& params,
                            const WeightBytes* weights, Graph* storage) {
   if (detail::gemma3n_graph(spec)) {
     return detail::gemma3n_reserve_graph(spec, params, n_tokens, n_outputs, weights, false,
+                                         storage != nullptr ? std::move(*storage) : Graph{});
+  }
+  if (detail::encoder_graph(spec)) {
+    return detail::encoder_reserve_graph(spec, params, n_tokens, n_outputs, weights, false,
                                          storage != nullptr ? std::move(*storage) : Graph{});
   }
   const std::optional<Traits> t = traits(spec);
@@ -974,7 +1027,8 @@ std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
                                                  const ComputeParams& params) {
   const std::optional<Traits> t = traits(spec);
   const bool gemma3n = detail::gemma3n_graph(spec);
-  if (!t && !gemma3n) return std::nullopt;
+  const bool encoder = detail::encoder_graph(spec);
+  if (!t && !gemma3n && !encoder) return std::nullopt;
   constexpr Bytes kCpuAlignment = 32;  // TENSOR_ALIGNMENT, the CPU buffer type's alignment
   // sched_reserve sizes the buffer for the prompt graph and for the generation graph (one
   // token and one output per sequence); it keeps the larger.
@@ -987,6 +1041,9 @@ std::optional<GraphCompute> graph_compute_buffer(const ModelSpec& spec,
     Graph graph;
     if (gemma3n) {
       graph = detail::gemma3n_reserve_graph(spec, params, n_tokens, n_outputs, nullptr, true,
+                                            std::move(storage));
+    } else if (encoder) {
+      graph = detail::encoder_reserve_graph(spec, params, n_tokens, n_outputs, nullptr, true,
                                             std::move(storage));
     } else {
       Builder builder(spec, params, *t, n_tokens, n_outputs);

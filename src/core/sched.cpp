@@ -135,7 +135,8 @@ class Scheduler {
         return GgmlOp::ssm_conv;
       case Op::ssm_scan:
         return GgmlOp::ssm_scan;
-      // Gemma 3n's ops: its graph is not replayed on GPUs (schedule_modelled).
+      // Gemma 3n's ops (llama4's REPEAT too): their graphs are not replayed on GPUs
+      // (schedule_modelled).
       case Op::sqr:
       case Op::sqrt:
       case Op::sub:
@@ -239,7 +240,20 @@ class Scheduler {
       const Tensor& t = at(id);
       if (t.op == Op::external && !is_store(t)) backend(id) = location(t);
     }
-    for (TensorId id : g_.nodes()) backend(id) = from_cur(id);
+    // A block's norm set on the block's device by llama.cpp's graph callback
+    // (ggml_backend_sched_set_tensor_backend, which pass 1 keeps) where the device supports it.
+    if (p_.pin_layer_norms) {
+      for (TensorId id : g_.nodes()) {
+        const Tensor& t = at(id);
+        if (!t.layer_norm || t.layer < 0 || t.layer >= p_.n_layer) continue;
+        const auto il = static_cast<std::size_t>(t.layer);
+        const int b = !p_.block_on_gpu[il] ? cpu_ : p_.block_gpu.empty() ? kGpu : p_.block_gpu[il];
+        if (supports(b, id)) backend(id) = b;
+      }
+    }
+    for (TensorId id : g_.nodes()) {
+      if (backend(id) == -1) backend(id) = from_cur(id);
+    }
     // Pass 2: GPU backends down and up, then any backend down and up.
     expand(true, true);
     expand(false, true);
@@ -608,9 +622,11 @@ const GpuRules& vulkan_lavapipe() {
       .offload_min_batch = 32,
       .max_tensor = 128 * mib,
       .reorders_nodes = true,
+      .async_events = true,
       .source =
           "ggml-vulkan.cpp (buffer type and host buffer type get_alignment, "
-          "supports_op, offload_op); vulkaninfo on the oracle's llvmpipe device"};
+          "supports_op, offload_op, device_get_props: async and events); vulkaninfo on the "
+          "oracle's llvmpipe device"};
   return rules;
 }
 
@@ -622,6 +638,7 @@ const GpuRules& vulkan_generic() {
       .offload_min_batch = 32,
       .max_tensor = 4 * gib - 1,
       .reorders_nodes = true,
+      .async_events = true,
       .source = "ggml-vulkan.cpp; typical discrete-GPU limits (4 GiB storage-buffer range)"};
   return rules;
 }

@@ -264,24 +264,11 @@ struct ComputeGap {
   const char* what;
   double bar;  // |predicted - measured| <= bar * measured
 };
-// gemma3n and qwen3next were gaps until their graphs were rebuilt. The three below were first
-// measured by scripts/oracle/grid-more-archs.json
-// (bench/accuracy/data/llamacpp-cpu-more-archs.jsonl).
-constexpr std::array<ComputeGap, 2> kComputeGaps{{
-    {"bert",
-     "bert's encoder graph (no cache: scores and mask span n_ubatch x n_ubatch, token-type and "
-     "position embeddings, post-norm blocks) is not rebuilt; with flash attention the closed "
-     "forms are over by 6.63 MiB (all-minilm:22m, of 5.88) and 17.05 MiB (bge-m3:567m, of "
-     "15.46 MiB at ubatch 512): more than the measured buffer, which is that small; within "
-     "9.0 MiB (2.8 %) without flash attention, on 4 CPU runs",
-     1.15},
-    {"nomic-bert",
-     "nomic-bert's encoder graph (src/models/bert.cpp, no cache) is not rebuilt; the "
-     "closed forms are under by 18.14 MiB (7.1 % of 256.14) at ubatch 2048 without flash "
-     "attention and over by 1.38 MiB (6.0 % of 23.13) at ubatch 512 with it, on 2 CPU runs of "
-     "nomic-embed-text:v1.5",
-     0.08},
-}};
+// gemma3n, qwen3next and llama4 were gaps until their graphs were rebuilt; so were phi2, bert
+// and nomic-bert, first measured by scripts/oracle/grid-more-archs.json
+// (bench/accuracy/data/llamacpp-cpu-more-archs.jsonl). None is left: a family measured before
+// its graph is rebuilt goes here with its figures.
+constexpr std::array<ComputeGap, 0> kComputeGaps{{}};
 
 const ComputeGap* compute_gap(const Case& c) {
   for (const ComputeGap& g : kComputeGaps) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -43,20 +44,42 @@ struct DeviceRun {
   Buffers gpu, host;          // measured
   DeviceUsage p_gpu, p_host;  // predicted
   Bytes p_mapped = 0;         // predicted CPU_Mapped range (mapped_host_weights)
+  // Runs on several GPUs (the grid's "gpus" and "split"): the buffers of the GPUs after the
+  // first (Vulkan1, ...), the layers llama.cpp assigned to each GPU, and the layer split's
+  // proportions as asked (tensor_split).
+  std::vector<Buffers> more_gpus;
+  std::vector<int> gpu_layers;
+  std::vector<double> split;
+  std::vector<DeviceUsage> p_more_gpus;
+
+  [[nodiscard]] std::size_t n_gpus() const { return 1 + more_gpus.size(); }
 
   [[nodiscard]] std::string name() const {
     std::string kv;
     if (config.type_k != GgmlType::f16 || config.type_v != GgmlType::f16) kv = " kv=quantized";
+    std::string gpus;
+    if (!split.empty()) gpus = fmt::format(" gpus={} split={}", n_gpus(), fmt::join(split, ":"));
     return fmt::format(
-        "{} ngl={} n_ctx={} ub={} seqs={} fa={} mmap={} op_offload={} n_cpu_moe={}{}", model,
+        "{} ngl={} n_ctx={} ub={} seqs={} fa={} mmap={} op_offload={} n_cpu_moe={}{}{}", model,
         config.gpu_layers, config.ctx, config.n_ubatch, config.parallel,
         config.flash_attn ? "on" : "off", mmap ? "on" : "off", op_offload ? "on" : "off",
-        config.cpu_moe, kv);
+        config.cpu_moe, kv, gpus);
   }
 };
 
+// The index of a GPU buffer named like `gpu` with another number (Vulkan1 for Vulkan0), or -1.
+inline int gpu_index(const std::string& name, const std::string& gpu) {
+  const std::size_t stem = gpu.find_last_not_of("0123456789") + 1;
+  if (name.size() <= stem || name.compare(0, stem, gpu, 0, stem) != 0 ||
+      name.find_first_not_of("0123456789", stem) != std::string::npos) {
+    return -1;
+  }
+  return std::stoi(name.substr(stem));
+}
+
 // The runs in `dir` (its .jsonl files, not its subfolders; only complete ones); `gpu` names the
-// GPU's buffers (Vulkan0, CUDA0), every other buffer is the host's.
+// first GPU's buffers (Vulkan0, CUDA0), the same name with another number a further GPU's
+// (Vulkan1), every other buffer is the host's.
 inline std::vector<DeviceRun> read_device_runs(const std::filesystem::path& dir,
                                                const std::string& gpu,
                                                CpuRepack repack = CpuRepack::avx512) {
@@ -70,9 +93,15 @@ inline std::vector<DeviceRun> read_device_runs(const std::filesystem::path& dir,
   }
   std::sort(files.begin(), files.end());
   const auto add = [&gpu](const json& list, Bytes Buffers::*field, int Buffers::*count,
-                          Buffers& on_gpu, Buffers& on_host) {
+                          DeviceRun& c) {
     for (const json& b : list) {
-      Buffers& dest = b.at("buffer").get<std::string>() == gpu ? on_gpu : on_host;
+      const int index = gpu_index(b.at("buffer").get<std::string>(), gpu);
+      if (index > 0 && c.more_gpus.size() < static_cast<std::size_t>(index)) {
+        c.more_gpus.resize(static_cast<std::size_t>(index));
+      }
+      Buffers& dest = index < 0    ? c.host
+                      : index == 0 ? c.gpu
+                                   : c.more_gpus[static_cast<std::size_t>(index) - 1];
       dest.*field += b.at("bytes").get<Bytes>();
       ++(dest.*count);
     }
@@ -112,12 +141,23 @@ inline std::vector<DeviceRun> read_device_runs(const std::filesystem::path& dir,
       if (!type_k || !type_v) throw std::runtime_error("unknown cache type: " + text);
       c.config.type_k = *type_k;
       c.config.type_v = *type_v;
-      add(l.at("model_buffers"), &Buffers::weights, &Buffers::n_weights, c.gpu, c.host);
-      add(l.at("kv_buffers"), &Buffers::kv, &Buffers::n_kv, c.gpu, c.host);
-      add(l.at("output_buffers"), &Buffers::output, &Buffers::n_output, c.gpu, c.host);
+      add(l.at("model_buffers"), &Buffers::weights, &Buffers::n_weights, c);
+      add(l.at("kv_buffers"), &Buffers::kv, &Buffers::n_kv, c);
+      add(l.at("output_buffers"), &Buffers::output, &Buffers::n_output, c);
       const json& precise = l.at("compute_buffers_precise");
       add(precise.empty() ? l.at("compute_buffers") : precise, &Buffers::compute,
-          &Buffers::n_compute, c.gpu, c.host);
+          &Buffers::n_compute, c);
+      if (a.contains("split")) c.split = a.at("split").get<std::vector<double>>();
+      if (l.contains("layers")) {
+        for (const auto& [name, count] : l.at("layers").items()) {
+          const int index = gpu_index(name, gpu);
+          if (index < 0) continue;
+          if (c.gpu_layers.size() <= static_cast<std::size_t>(index)) {
+            c.gpu_layers.resize(static_cast<std::size_t>(index) + 1, 0);
+          }
+          c.gpu_layers[static_cast<std::size_t>(index)] = count.get<int>();
+        }
+      }
       runs.push_back(std::move(c));
     }
   }

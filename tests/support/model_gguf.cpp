@@ -141,8 +141,9 @@ void write_hparams(GgufWriter& w, const ModelSpec& s) {
   }
 
   if (a == "qwen3vl" || a == "qwen3vlmoe") {
-    // M-RoPE's sections (load_hparams reads 4, required in both families): Qwen3-VL's
-    // config.json mrope_section [24, 20, 20] for its 128-wide heads; they decide no buffer size.
+    // M-RoPE's sections (load_arch_hparams of src/models/qwen3vl.cpp and qwen3vlmoe.cpp require
+    // 4): Qwen3-VL's config.json mrope_section [24, 20, 20] for its 128-wide heads; they decide
+    // no buffer size.
     const std::array<std::int32_t, 4> sections{24, 20, 20, 0};
     w.set_array_i32(key("rope.dimension_sections"), sections);
   }

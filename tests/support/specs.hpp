@@ -303,6 +303,79 @@ inline ModelSpec gemma3n_e2b() {
   return s;
 }
 
+// BGE-M3 (bert, XLM-RoBERTa): 24 blocks, 1024 wide, FFN 4096, 16 heads, vocab 250002,
+// 8192 positions; an encoder without KV cache (models/embedding.yaml, bge-m3).
+inline ModelSpec bge_m3() {
+  ModelSpec s;
+  s.arch = "bert";
+  s.n_layer = 24;
+  s.n_embd = 1024;
+  s.n_ff = 4096;
+  s.n_head = 16;
+  s.n_head_kv = 16;
+  s.n_vocab = 250002;
+  s.n_ctx_train = 8192;
+  s.tied_embeddings = true;
+  s.causal = false;
+  return s;
+}
+
+// Nomic Embed Text v1.5 (nomic-bert: rope, fused QKV, SwiGLU): 12 blocks, 768 wide, FFN 3072,
+// 12 heads, vocab 30528, 2048 positions (models/embedding.yaml, nomic-embed-text).
+inline ModelSpec nomic_embed_text() {
+  ModelSpec s;
+  s.arch = "nomic-bert";
+  s.n_layer = 12;
+  s.n_embd = 768;
+  s.n_ff = 3072;
+  s.n_head = 12;
+  s.n_head_kv = 12;
+  s.n_vocab = 30528;
+  s.n_ctx_train = 2048;
+  s.tied_embeddings = true;
+  s.causal = false;
+  return s;
+}
+
+// EmbeddingGemma 300M (gemma-embedding: gemma3's blocks, bidirectional): 24 blocks, 768 wide,
+// FFN 1152, 3 heads and 1 KV head of 256, vocab 262144, 2048 positions, a window of 512 on 5
+// of every 6 blocks (models/embedding.yaml, embeddinggemma-300m).
+inline ModelSpec embeddinggemma_300m() {
+  ModelSpec s;
+  s.arch = "gemma-embedding";
+  s.n_layer = 24;
+  s.n_embd = 768;
+  s.n_ff = 1152;
+  s.n_head = 3;
+  s.n_head_kv = 1;
+  s.key_length = 256;
+  s.value_length = 256;
+  s.n_vocab = 262144;
+  s.n_ctx_train = 2048;
+  s.tied_embeddings = true;
+  s.causal = false;
+  s.swa = SlidingWindow{.window = 512, .period = 6};
+  return s;
+}
+
+// Llama 4 Scout 17B-16E's text model (the catalog's llama4-scout; src/models/llama4.cpp):
+// chunked attention (window 8192) on 3 of every 4 blocks, 16 routed experts of 8192 with one
+// used and a shared expert of the same width in every block.
+inline ModelSpec llama4_scout() {
+  ModelSpec s;
+  s.arch = "llama4";
+  s.n_layer = 48;
+  s.n_embd = 5120;
+  s.n_ff = 16384;
+  s.n_head = 40;
+  s.n_head_kv = 8;
+  s.n_vocab = 202048;
+  s.n_ctx_train = 10485760;
+  s.moe = Moe{.n_expert = 16, .n_expert_used = 1, .n_ff_exp = 8192};
+  s.swa = SlidingWindow{.window = 8192, .period = 4};
+  return s;
+}
+
 // Llama 3.2 Vision 11B's text model as Ollama converts it (transformers' MllamaTextConfig
 // defaults, which are 11B's; Ollama convert/convert_mllama.go): Llama 3.1 8B's shape with
 // cross-attention blocks 3, 8, ..., 38 that cache one image of 4 tiles x 1601 tokens

@@ -42,7 +42,8 @@ TEST(Architecture, RebuiltGraphsHaveTensorLayouts) {
   for (const Architecture& a : architectures()) {
     const bool rebuilt = a.graph.dense || a.graph.moe;
     EXPECT_TRUE(!rebuilt || a.tensor_layout) << a.name;
-    EXPECT_FALSE(rebuilt && a.encoder) << a.name;
+    // Encoders are rebuilt by graph_encoder.cpp, which covers dense blocks only.
+    EXPECT_FALSE(a.graph.moe && (a.encoder || a.bidirectional)) << a.name;
   }
 }
 

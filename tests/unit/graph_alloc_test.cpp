@@ -282,6 +282,55 @@ TEST(ReserveGraph, RebuildsTheCommandRPlusGraph) {
   EXPECT_EQ(layer_norms(fewer), 63 + 1);
 }
 
+// The encoders (graph_encoder.cpp: no KV cache, K and V the ubatch's own rows, an
+// n_tokens x n_tokens mask) on shapes outside the oracle grids (grid-more-archs,
+// grid-embedding, grid-encoders). llama.cpp b10309's own figures, from the graph probe of
+// scripts/oracle/graph on vramplan_make_gguf files of bge-m3:567m, nomic-embed-text:v1.5 and
+// embeddinggemma:300m-f16, whose graphs match the rebuilt ones node by node. The cache type
+// changes nothing: there is no cache.
+constexpr HeldOut kEncoderSequences{1536, 768, 3, true, GgmlType::f16};
+constexpr HeldOut kEncoderOddUbatch{2048, 1000, 1, false, GgmlType::f16};
+
+// BGE-M3 (bert: learned positions, biased projections, GELU): 3 sequences at n_ctx 12288,
+// ubatch 512 (513 tokens), no flash attention: 29.0959 MiB; n_ctx 8192, ubatch 1024, flash
+// attention (q4_0 asked for, no cache to apply it to): 30.0117 MiB.
+TEST(ReserveGraph, RebuildsTheBertEncoderGraph) {
+  const ModelSpec s = test::bge_m3();
+  ASSERT_TRUE(graph_modelled(s));
+  // Its ops have backend rules, but no GPU run of an encoder was measured: CPU replay only.
+  EXPECT_FALSE(schedule_modelled(s));
+  EXPECT_NEAR(held_out_mib(s, kThreeSequences), 29.0959, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 30.0117, 1e-4);
+  // No output head: the graph without it is the same graph.
+  EXPECT_EQ(held_out_mib(s, kThreeSequences, false), held_out_mib(s, kThreeSequences));
+  // An encoder family said to be causal (a catalog entry without `causal: false`) is neither
+  // the encoder graph nor a decoder's: closed forms.
+  ModelSpec causal = s;
+  causal.causal = true;
+  EXPECT_FALSE(graph_modelled(causal));
+}
+
+// Nomic Embed Text v1.5 (nomic-bert: roped views of a fused QKV, SwiGLU): 3 sequences at n_ctx
+// 1536, ubatch 768, flash attention: 34.8838 MiB; n_ctx 2048, ubatch 1000, no flash attention:
+// 73.0400 MiB.
+TEST(ReserveGraph, RebuildsTheNomicBertEncoderGraph) {
+  const ModelSpec s = test::nomic_embed_text();
+  EXPECT_NEAR(held_out_mib(s, kEncoderSequences), 34.8838, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kEncoderOddUbatch), 73.0400, 1e-4);
+}
+
+// EmbeddingGemma 300M (gemma-embedding: gemma3's blocks over the no-cache attention, a second
+// mask for the sliding-window blocks): 19.1338 MiB and 33.7334 MiB on the same two shapes.
+TEST(ReserveGraph, RebuildsTheEmbeddingGemmaGraph) {
+  const ModelSpec s = test::embeddinggemma_300m();
+  EXPECT_NEAR(held_out_mib(s, kEncoderSequences), 19.1338, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kEncoderOddUbatch), 33.7334, 1e-4);
+  // A family whose encoder graph was not checked keeps the closed forms.
+  ModelSpec other = s;
+  other.arch = "modern-bert";
+  EXPECT_FALSE(graph_modelled(other));
+}
+
 // Phi-4 (arch phi3, head size 128): the Hadamard rotation of a quantized cache applies, and V,
 // a strided view of the fused QKV projection, is copied contiguous before it is rotated.
 // Measured with real llama.cpp (b10309, CPU): n_ctx 4096, one sequence, ubatch 512, flash
@@ -317,6 +366,25 @@ TEST(ReserveGraph, RoundsTheUbatchUpToAMultipleOfTheSequences) {
   const auto b = graph_compute_buffer(s, p);
   ASSERT_TRUE(b.has_value());
   EXPECT_NEAR(static_cast<double>(b->with_output) / static_cast<double>(mib), 3.0996, 1e-4);
+}
+
+// Llama 4 Scout (llama4: chunked attention on 3 of 4 blocks, the others without rope and with
+// Q times the temperature input, weightless Q/K norms after rope, one sigmoid-routed expert
+// weighted before it runs, beside a shared expert) on shapes outside the oracle grid.
+// llama.cpp's own figures (the graph probe of scripts/oracle/graph on a vramplan_make_gguf file
+// of llama4:scout-q8_0, whose graph matches the rebuilt one node by node): 424.6465 MiB and
+// 901.4531 MiB; both mostly the logits of the 202048-token vocabulary.
+TEST(ReserveGraph, RebuildsTheLlama4Graph) {
+  const ModelSpec s = test::llama4_scout();
+  ASSERT_TRUE(graph_modelled(s));
+  EXPECT_FALSE(schedule_modelled(s));  // the experts' input is a REPEAT: CPU replay only
+  EXPECT_NEAR(held_out_mib(s, kThreeSequences), 424.6465, 1e-4);
+  EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 901.4531, 1e-4);
+  // Maverick (128 experts, MoE on every 2nd block, no Q/K norms) stays on the closed forms.
+  ModelSpec maverick = s;
+  maverick.moe.n_expert = 128;
+  maverick.moe.every_n = 2;
+  EXPECT_FALSE(graph_modelled(maverick));
 }
 
 TEST(GraphAlloc, TheMarkBeforeTheHeadIsTheSizeWithoutIt) {

@@ -78,27 +78,11 @@ TEST(Tensors, ParameterCountQwen25HalfBIs494032768) {
   EXPECT_EQ(parameter_count(generate_tensors(qwen25_05b(), FileType::mostly_f16)), 494'032'768);
 }
 
-// google/embeddinggemma-300m (its config.json): gemma3 blocks, no output head, and the
+// google/embeddinggemma-300m (test::embeddinggemma_300m): gemma3 blocks, no output head, and the
 // sentence-transformers projections 768 -> 3072 -> 768 that Ollama's file carries.
-ModelSpec embeddinggemma_300m() {
-  ModelSpec s;
-  s.arch = "gemma-embedding";
-  s.n_layer = 24;
-  s.n_embd = 768;
-  s.n_ff = 1152;
-  s.n_head = 3;
-  s.n_head_kv = 1;
-  s.key_length = 256;
-  s.value_length = 256;
-  s.n_vocab = 262144;
-  s.n_ctx_train = 2048;
-  s.tied_embeddings = true;
-  s.causal = false;
-  return s;
-}
-
 TEST(Tensors, EmbeddingGemmaHasDenseProjectionsAndNoOutputHead) {
-  const std::vector<TensorInfo> t = generate_tensors(embeddinggemma_300m(), FileType::mostly_bf16);
+  const std::vector<TensorInfo> t =
+      generate_tensors(test::embeddinggemma_300m(), FileType::mostly_bf16);
   // 302,863,104 in the blocks, embeddings and norms, 2 x 768 x 3072 in the projections.
   EXPECT_EQ(parameter_count(t), 307'581'696);
   ASSERT_NE(find(t, "dense_2.weight"), nullptr);

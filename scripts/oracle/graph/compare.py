@@ -161,9 +161,14 @@ def owned_nodes(graph):
     rows = []
     for x in nodes:
         view = x["op"] in VIEWS
-        rows.append({"name": x["name"], "kind": "VIEW" if view else x["op"],
+        # ggml_cast (a CPY into a new tensor: the encoders' F16 K and V before flash attention)
+        # is a CONT of that type in vramplan's graph: to the allocator both are a new tensor
+        # (the cast's second source, itself, frees nothing earlier).
+        kind = "VIEW" if view else "CONT" if x["op"] == "CPY" else x["op"]
+        rows.append({"name": x["name"], "kind": kind,
                      "bytes": 0 if view else x["bytes"],
-                     "src": [index[s] for s in x["src"] if s in index],
+                     # ggml_cast's node is its own second source (ggml_cpy's destination)
+                     "src": [index[s] for s in x["src"] if s in index and s != x["ptr"]],
                      "view": index.get(x["view"]) if x["view"] else None,
                      "output": bool(x["flags"] & 2)})
     return [x["bytes"] for x in leaves], rows

@@ -2,8 +2,10 @@
 // ubatch, swa_full off), and exits. llama.cpp logs its buffers; with the ggml-alloc dump patch
 // and VP_DUMP=file it also writes every reserve graph (scripts/oracle/graph/README.md).
 //
-//   probe MODEL.gguf N_CTX N_SEQ N_UBATCH FA(0|1) TYPE_K TYPE_V     (types as ggml_type ids:
-//                                                                    1 f16, 2 q4_0, 8 q8_0)
+//   probe MODEL.gguf N_CTX N_SEQ N_UBATCH FA(0|1) TYPE_K TYPE_V [EMBD(0|1)]
+//                                            (types as ggml_type ids: 1 f16, 2 q4_0, 8 q8_0;
+//                                             EMBD 1: an embedding context, pooling as the file
+//                                             says, as llama-server --embedding creates)
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,7 +13,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 8) {
-    std::fprintf(stderr, "usage: probe MODEL N_CTX N_SEQ N_UBATCH FA TYPE_K TYPE_V\n");
+    std::fprintf(stderr, "usage: probe MODEL N_CTX N_SEQ N_UBATCH FA TYPE_K TYPE_V [EMBD]\n");
     return 2;
   }
   llama_backend_init();
@@ -30,6 +32,9 @@ int main(int argc, char** argv) {
   cp.swa_full = false;
   cp.kv_unified = false;
   cp.no_perf = true;
+  // Optional 8th argument: an embedding context (llama-server --embedding, Ollama's embedding
+  // models): embeddings on, the pooling the file names.
+  if (argc > 8 && std::atoi(argv[8]) != 0) cp.embeddings = true;
   llama_context* ctx = llama_init_from_model(model, cp);
   if (ctx == nullptr) return 1;
   llama_free(ctx);

@@ -7,7 +7,10 @@
 //
 //   driver --model FILE [--ngl N] [--ctx N] [--seqs N] [--ubatch N] [--fa on|off]
 //          [--mmap on|off] [--op-offload on|off] [--n-cpu-moe N] [--type-k T] [--type-v T]
-//          [--backends DIR] [--decode N] [--hold-ms MS]
+//          [--split A,B,...] [--backends DIR] [--decode N] [--hold-ms MS]
+//
+// --split sets the layer split's proportions per GPU (llama-server's --tensor-split); without it
+// llama.cpp splits by each device's free memory.
 //
 // --decode N decodes one batch of N tokens and then one token (the weights are zeros: only the
 // memory a real first request allocates matters, e.g. CUDA's pool and cuBLAS workspace);
@@ -59,7 +62,7 @@ ggml_type cache_type(const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model_path, backends, type_k = "f16", type_v = "f16";
+  std::string model_path, backends, split, type_k = "f16", type_v = "f16";
   int ngl = -1, seqs = 1, n_cpu_moe = 0, decode = 0, hold_ms = 0;
   long ctx = 4096, ubatch = 512;
   bool fa = true, mmap = true, op_offload = true;
@@ -94,6 +97,8 @@ int main(int argc, char** argv) {
       type_v = v;
     else if (a == "--backends")
       backends = v;
+    else if (a == "--split")
+      split = v;
     else if (a == "--decode")
       decode = std::atoi(v.c_str());
     else if (a == "--hold-ms")
@@ -140,8 +145,24 @@ int main(int argc, char** argv) {
     overrides.push_back({nullptr, nullptr});
   }
 
+  // llama_model_params::tensor_split: one proportion per device, in llama.cpp's device order.
+  std::vector<float> proportions(llama_max_devices(), 0.0f);
+  if (!split.empty()) {
+    std::size_t at = 0, device = 0;
+    while (at <= split.size()) {
+      const std::size_t comma = std::min(split.find(',', at), split.size());
+      if (device >= proportions.size()) {
+        std::fprintf(stderr, "driver: --split names more devices than %zu\n", proportions.size());
+        return 2;
+      }
+      proportions[device++] = std::strtof(split.substr(at, comma - at).c_str(), nullptr);
+      at = comma + 1;
+    }
+  }
+
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = ngl;
+  if (!split.empty()) mp.tensor_split = proportions.data();
   mp.load_mode = mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
   if (!overrides.empty()) mp.tensor_buft_overrides = overrides.data();
   llama_model* model = llama_model_load_from_file(model_path.c_str(), mp);

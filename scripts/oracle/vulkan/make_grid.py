@@ -4,11 +4,18 @@
 grid-vulkan.json  layers on the GPU (all / part / none) x flash attention x mmap, op offload
                   off at partial and zero offload, two sequences and a q8_0 cache at a partial
                   offload, --n-cpu-moe on the MoE shape;
-grid-smoke.json   four quick cases.
+grid-smoke.json   four quick cases;
+grid-vulkan-multi.json  two and three Vulkan devices (the one lavapipe device listed several
+                  times, GGML_VK_VISIBLE_DEVICES=0,0): every layer offloaded (pipeline
+                  parallelism) with and without flash attention, two sequences, an uneven
+                  split, part of the layers on the host with op offload on and off, and
+                  --n-cpu-moe (a tensor override, so no pipeline parallelism).
 
 A case: ngl (llama.cpp's n_gpu_layers, the output layer counts as one; -1 = all), ctx (n_ctx),
 ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe, optionally seqs (n_seq_max) and
-type_k / type_v (cache types). Without flash attention the ubatch
+type_k / type_v (cache types), gpus (Vulkan devices, default 1) and split (llama.cpp's
+tensor_split proportions; the grids name proportions whose cumulative fractions never equal a
+layer's position exactly, so float and double rounding cannot place a layer differently). Without flash attention the ubatch
 is lowered so that KQ (n_ctx x n_ubatch x n_head x 4 B) stays at or below 64 MiB: lavapipe
 refuses tensors over 128 MiB and the scheduler would run those ops on the CPU, which a real GPU
 does not do.
@@ -63,6 +70,28 @@ def full_grid():
     return grid
 
 
+def multi_grid():
+    grid = []
+    for name, n_layer, heads in MODELS:
+        total = n_layer + 1
+
+        def on(gpus, split, **kw):
+            c = case(kw.pop("ngl", total), heads=heads, **kw)
+            c["gpus"] = gpus
+            c["split"] = split
+            return c
+        cases = [on(2, [1, 1]), on(2, [1, 1], fa=False), on(2, [1, 1], mmap=False),
+                 on(2, [1, 1], seqs=2), on(2, [3, 1]),
+                 on(2, [1, 1], ngl=total // 2), on(2, [1, 1], ngl=total // 2, fa=False),
+                 on(2, [1, 1], ngl=total // 2, op_offload=False)]
+        if n_layer % 3 != 0 and total % 3 != 0:
+            cases.append(on(3, [1, 1, 1]))
+        if "moe" in name:
+            cases.append(on(2, [1, 1], n_cpu_moe=4))
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
 def smoke_grid():
     return [
         {"model": "vkqwen3:tiny-q8_0", "cases": [case(9), case(4), case(4, mmap=False)]},
@@ -81,3 +110,4 @@ def write(name, grid):
 if __name__ == "__main__":
     write("grid-vulkan.json", full_grid())
     write("grid-smoke.json", smoke_grid())
+    write("grid-vulkan-multi.json", multi_grid())

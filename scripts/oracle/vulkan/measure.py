@@ -128,6 +128,10 @@ def case_tag(model, c):
         tag += f"-s{c['seqs']}"
     if c.get("type_k", "f16") != "f16" or c.get("type_v", "f16") != "f16":
         tag += f"-k{c.get('type_k', 'f16')}-v{c.get('type_v', 'f16')}"
+    if c.get("gpus", 1) != 1:
+        tag += f"-g{c['gpus']}"
+    if "split" in c:
+        tag += "-ts" + "_".join(str(x) for x in c["split"])
     return tag
 
 
@@ -189,10 +193,18 @@ def main():
                "--op-offload", "on" if c["op_offload"] else "off",
                "--n-cpu-moe", str(c["n_cpu_moe"]),
                "--type-k", c.get("type_k", "f16"), "--type-v", c.get("type_v", "f16")]
+        if "split" in c:
+            cmd += ["--split", ",".join(str(x) for x in c["split"])]
         if not backends:
             del cmd[3:5]
+        case_env = env
+        if args.backend == "vulkan" and c.get("gpus", 1) > 1:
+            # Several Vulkan devices on the one lavapipe device: llama.cpp takes the listed
+            # indices as they are (GGML_VK_VISIBLE_DEVICES, ggml_vk_instance_init), each its own
+            # VkDevice, queues and buffers.
+            case_env = dict(env, GGML_VK_VISIBLE_DEVICES=",".join(["0"] * c["gpus"]))
         t0 = time.monotonic()
-        run = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        run = subprocess.run(cmd, capture_output=True, text=True, env=case_env)
         seconds = time.monotonic() - t0
         log = run.stdout + run.stderr
         tag = case_tag(model, c)
