@@ -49,7 +49,9 @@ summaries="$work/models.jsonl"
 : >"$summaries"
 for model in $models; do
   file="$work/gguf/${model//[:\/]/-}.gguf"
-  "$make_gguf" --model "$model" --out "$file" >>"$summaries"
+  # --as-llamacpp: a file llama.cpp loads as Ollama's compat layer presents it (qwen25vl ->
+  # qwen2vl; no change for the other architectures).
+  "$make_gguf" --model "$model" --as-llamacpp --out "$file" >>"$summaries"
 done
 echo "GGUFs in $work/gguf: $(du -sh --apparent-size "$work/gguf" | cut -f1) nominal," \
      "$(du -sh "$work/gguf" | cut -f1) on disk" >&2

@@ -254,10 +254,21 @@ const auto& table() {
       // Qwen2-VL / Qwen2.5-VL text models: qwen2's layout (Q/K/V biases; llama-model.cpp
       // loads QWEN2VL with QWEN2). llama.cpp's converter writes "qwen2vl" with the vision
       // tower in a separate mmproj file; Ollama writes "qwen25vl" with the tower inline
-      // (convert/convert_qwen25vl.go), counted as the projector. Their graph uses M-RoPE
-      // (ggml_rope_multi, src/models/qwen2vl.cpp) and is not rebuilt: closed forms.
-      {.name = "qwen2vl", .tensor_layout = true, .qkv_bias = true, .hf_swa_opt_in = true},
-      {.name = "qwen25vl", .tensor_layout = true, .qkv_bias = true, .hf_swa_opt_in = true},
+      // (convert/convert_qwen25vl.go), counted as the projector. Ollama 0.30+'s llama-server
+      // loads that file as qwen2vl (llama/compat/llama-ollama-compat.cpp, handle_qwen25vl:
+      // qwen25vl.* keys renamed, rope.mrope_section padded to rope.dimension_sections, v.* and
+      // mm.* tensors skipped). src/models/qwen2vl.cpp is qwen2's graph with M-RoPE
+      // (ggml_rope_multi, 4 positions per token): rebuilt.
+      {.name = "qwen2vl",
+       .tensor_layout = true,
+       .qkv_bias = true,
+       .graph = {.dense = true, .mrope = true},
+       .hf_swa_opt_in = true},
+      {.name = "qwen25vl",
+       .tensor_layout = true,
+       .qkv_bias = true,
+       .graph = {.dense = true, .mrope = true},
+       .hf_swa_opt_in = true},
       // Llama 3.2 Vision as Ollama converts and runs it (convert/convert_mllama.go, model/
       // models/mllama, v0.24.0): llama's self-attention blocks plus cross-attention blocks
       // (spec.cross: tensors in tensors.cpp, an image cache in kv_cache.cpp). The vision

@@ -65,6 +65,11 @@ struct Case {
   Bytes p_compute = 0;
   Bytes p_output = 0;
   bool graph = false;  // compute predicted by replaying ggml-alloc on the rebuilt graph
+  // The catalog entry's architecture, and, when the measured file's differs (Ollama's qwen25vl
+  // written as llama.cpp loads it, qwen2vl: vramplan_make_gguf --as-llamacpp), whether planning
+  // the entry under the file's architecture gives the same tensors, KV, compute and output.
+  std::string p_arch;
+  bool same_as_loaded = true;
 
   [[nodiscard]] std::string name() const {
     return fmt::format("{} n_ctx={} np={} ub={} fa={} k={} v={}", model, config.ctx,
@@ -182,6 +187,18 @@ const std::vector<Case>& cases() {
       c.p_compute = est.compute();
       c.p_output = est.output();
       c.graph = graph_modelled(model.spec);
+      c.p_arch = model.spec.arch;
+      if (!c.arch.empty() && c.arch != model.spec.arch) {
+        ModelSpec loaded = model.spec;
+        loaded.arch = c.arch;
+        const Model as_loaded = make_model(c.model, "catalog", loaded, model.file_type,
+                                           generate_tensors(loaded, model.file_type));
+        const Estimate e =
+            estimate(as_loaded, engine(EngineId::llamacpp_lib), Backend::cpu, c.config, {});
+        c.same_as_loaded = as_loaded.weights.file_tensor_bytes == model.weights.file_tensor_bytes &&
+                           e.kv_cache() == c.p_kv && e.compute() == c.p_compute &&
+                           e.output() == c.p_output && graph_modelled(loaded) == c.graph;
+      }
     }
     if (const char* path = std::getenv("VRAMPLAN_ACCURACY_OUT"); path != nullptr) {
       std::ofstream o(path);
@@ -372,6 +389,19 @@ void expect_graph_exact(const std::vector<const Case*>& set) {
 TEST(Accuracy, DataIsThere) {
   EXPECT_GE(select(false).size(), 100U);
   EXPECT_GE(select(true).size(), 20U);
+}
+
+// Each run measured the catalog entry's own architecture, or (Ollama's qwen25vl, which stock
+// llama.cpp refuses) the one llama.cpp loads it as, planned to the same figures.
+TEST(Accuracy, PlansTheArchitectureMeasured) {
+  int aliased = 0;
+  for (const Case& c : cases()) {
+    if (c.arch.empty() || c.arch == c.p_arch) continue;
+    ++aliased;
+    EXPECT_TRUE(c.p_arch == "qwen25vl" && c.arch == "qwen2vl") << c.name() << ": " << c.p_arch;
+    EXPECT_TRUE(c.same_as_loaded) << c.name();
+  }
+  EXPECT_GE(aliased, 1);
 }
 
 TEST(Accuracy, WeightsAndKvExact) { expect_exact(select(false)); }

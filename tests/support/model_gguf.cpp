@@ -147,6 +147,23 @@ void write_hparams(GgufWriter& w, const ModelSpec& s) {
     const std::array<std::int32_t, 4> sections{24, 20, 20, 0};
     w.set_array_i32(key("rope.dimension_sections"), sections);
   }
+  if (a == "qwen2vl" || a == "qwen25vl") {
+    // Qwen2-VL / Qwen2.5-VL config.json mrope_section [16, 24, 24] for 128-wide heads (a
+    // quarter and three eighths twice of the rotated pairs here). llama.cpp's converter writes
+    // rope.dimension_sections with 4 (src/models/qwen2vl.cpp's load_arch_hparams requires 4);
+    // Ollama's qwen25vl file rope.mrope_section with 3 (convert/convert_qwen25vl.go), padded by
+    // its compat layer (llama/compat/llama-ollama-compat.cpp, handle_qwen25vl).
+    const auto half = static_cast<std::int32_t>(head_k / 2);
+    const std::int32_t t = half / 4;
+    const std::int32_t hw = (half - t) / 2;
+    if (a == "qwen2vl") {
+      const std::array<std::int32_t, 4> sections{t, hw, half - t - hw, 0};
+      w.set_array_i32(key("rope.dimension_sections"), sections);
+    } else {
+      const std::array<std::int32_t, 3> sections{t, hw, half - t - hw};
+      w.set_array_i32(key("rope.mrope_section"), sections);
+    }
+  }
   if (a == "granite") w.set_f32(key("logit_scale"), 1.0F);
   if (a == "command-r") w.set_f32(key("logit_scale"), 1.0F);
 }

@@ -5,6 +5,7 @@
 // Used by scripts/oracle and reader tests.
 //
 //   vramplan_make_gguf --model llama3.1:8b-q8_0 --out /tmp/x.gguf
+//   vramplan_make_gguf --model qwen2.5vl:3b-fp16 --as-llamacpp --out /tmp/z.gguf  (as qwen2vl)
 //   vramplan_make_gguf --arch llama --layers 2 --embd 256 --heads 4 --vocab 512 ... --out y.gguf
 #include <algorithm>
 #include <cstdio>
@@ -99,6 +100,10 @@ int run(int argc, char** argv) {
   app.add_option("--experts", o.experts, "expert_count");
   app.add_option("--experts-used", o.experts_used, "expert_used_count");
   app.add_option("--ffn-exp", o.ffn_exp, "expert_feed_forward_length");
+  bool as_llamacpp = false;
+  app.add_flag("--as-llamacpp", as_llamacpp,
+               "write the file as Ollama's compat layer presents it to llama.cpp (qwen25vl -> "
+               "qwen2vl); no change for other architectures");
   app.add_flag("--quiet", quiet, "do not print the JSON summary");
   CLI11_PARSE(app, argc, argv);
 
@@ -117,6 +122,11 @@ int run(int argc, char** argv) {
     name = ref->matched;
   }
   apply(o, spec);
+  // Ollama's qwen25vl file is refused by stock llama.cpp; Ollama 0.30+'s llama-server loads it
+  // as qwen2vl (llama/compat/llama-ollama-compat.cpp, handle_qwen25vl: architecture and key
+  // prefix renamed, rope.mrope_section padded to rope.dimension_sections, the v.* and mm.*
+  // tensors skipped, which this file does not hold anyway). The text tensors are the same.
+  if (as_llamacpp && spec.arch == "qwen25vl") spec.arch = "qwen2vl";
   if (!quant.empty()) {
     const std::optional<FileType> parsed = parse_file_type(quant);
     if (!parsed) {

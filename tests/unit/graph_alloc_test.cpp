@@ -229,6 +229,49 @@ TEST(ReserveGraph, RebuildsTheQwen3VlGraph) {
   EXPECT_FALSE(graph_modelled(every));
 }
 
+// Qwen2.5-VL 3B's text model (Qwen/Qwen2.5-VL-3B-Instruct config.json: 36 blocks of 2048, FFN
+// 11008, 16 heads of 128, 2 KV heads, tied, vocab 151936) as Ollama's file names it (qwen25vl)
+// and as llama.cpp loads it (qwen2vl: Ollama's compat layer renames it): qwen2's block with
+// M-RoPE's four positions per token (src/models/qwen2vl.cpp), on shapes outside the oracle
+// grid. llama.cpp b10309's own figures (the graph probe of scripts/oracle/graph on
+// `vramplan_make_gguf --model qwen2.5vl:3b-fp16 --as-llamacpp`, whose graph matches the rebuilt
+// one node by node): 3 sequences at n_ctx 12288, ubatch 512, no flash attention: 304.7598 MiB;
+// one sequence at n_ctx 8192, ubatch 1024, flash attention, q4_0 cache: 617.5039 MiB.
+TEST(ReserveGraph, RebuildsTheQwen25VlGraph) {
+  ModelSpec s;
+  s.arch = "qwen25vl";
+  s.n_layer = 36;
+  s.n_embd = 2048;
+  s.n_ff = 11008;
+  s.n_head = 16;
+  s.n_head_kv = 2;
+  s.n_vocab = 151936;
+  s.n_ctx_train = 128000;
+  s.tied_embeddings = true;
+  for (const char* arch : {"qwen25vl", "qwen2vl"}) {
+    s.arch = arch;
+    ASSERT_TRUE(graph_modelled(s)) << arch;
+    EXPECT_NEAR(held_out_mib(s, kThreeSequences), 304.7598, 1e-4) << arch;
+    EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 617.5039, 1e-4) << arch;
+  }
+  // The positions input holds 4 per token (M-RoPE); qwen2's, the same blocks, one per token.
+  auto positions = [](const ModelSpec& m) {
+    const ContextParams cp{.n_ctx = 4096, .n_batch = 512, .n_ubatch = 512, .flash_attn = true};
+    const graph::Graph g = reserve_graph(
+        m, ComputeParams{.shape = context_shape(m, cp), .n_outputs = 512, .flash_attn = true},
+        true);
+    std::int64_t n = 0;
+    for (const TensorId id : g.inputs()) {
+      if (g.at(id).elem == Elem::i32 && g.at(id).ne[1] == 1) n = std::max(n, g.at(id).ne[0]);
+    }
+    return n;
+  };
+  ModelSpec plain = s;
+  plain.arch = "qwen2";
+  EXPECT_EQ(positions(s), 4 * 512);
+  EXPECT_EQ(positions(plain), 512);
+}
+
 // Qwen3-Next 80B-A3B (qwen3next: 36 Gated DeltaNet blocks, 12 gated-attention blocks, 512
 // routed experts and a gated shared expert) on shapes outside the oracle grid. llama.cpp's own
 // figures (the graph probe of scripts/oracle/graph on a vramplan_make_gguf file of
