@@ -461,15 +461,7 @@ TEST(Tensors, FamilyPiecesFollowTheirLoaders) {
 // FFN (no ffn_norm), a biased GELU FFN and a biased output head; microsoft/phi-2's shape gives
 // its published 2,779,683,840 parameters.
 TEST(Tensors, Phi2FollowsItsLoader) {
-  ModelSpec s;
-  s.arch = "phi2";
-  s.n_layer = 32;
-  s.n_embd = 2560;
-  s.n_ff = 10240;
-  s.n_head = 32;
-  s.n_head_kv = 32;
-  s.n_vocab = 51200;
-  s.n_ctx_train = 2048;
+  const ModelSpec s = test::phi2_2b7();
   const auto t = generate_tensors(s, FileType::mostly_f16);
   EXPECT_EQ(parameter_count(t), 2'779'683'840);
   const TensorInfo* qkv = find(t, "blk.0.attn_qkv.bias");
