@@ -46,6 +46,9 @@ struct Traits {
   enum class Ffn { swiglu, fused_swiglu, gelu, moe, moe_oai } ffn = Ffn::swiglu;
   bool mla = false;              // multi-head latent attention, absorbed k_b
   bool moe_weights_norm = true;  // softmax gating: the k weights divided by their sum
+  // Every MoE block has a shared expert, of the experts' width when the spec gives none
+  // (Architecture::shared_expert, as tensors.cpp lays out its tensors).
+  bool shared_expert = false;
   // Mamba2 mixers in the recurrent blocks, hybrid memory (granitehybrid).
   bool mamba2 = false;
   // Gated DeltaNet mixers in the recurrent blocks, hybrid memory, gated attention (Q and its
@@ -157,6 +160,7 @@ std::optional<Traits> traits(const ModelSpec& spec) {
                 .ffn = ffn_kind(a, m.present()),
                 .mla = a.qkv == Qkv::mla,
                 .moe_weights_norm = a.routing == Routing::softmax_norm,
+                .shared_expert = a.shared_expert,
                 .mamba2 = mamba2 && !gdn,
                 .gdn = gdn,
                 .g = g};
@@ -802,9 +806,10 @@ class Builder {
     const TensorId h = t_.pre_norms ? block_norm(ffn_inp) : ffn_inp;
     TensorId ffn_out =
         routed ? routed_experts(h) : dense_ffn(h, spec_.n_ff > 0 ? spec_.n_ff_at(il) : 0);
-    // llama4's shared expert has the experts' width (tensors.cpp, Architecture::shared_expert).
+    // A family that always has a shared expert gives it the experts' width when the spec
+    // gives none (llama4; tensors.cpp lays the tensors out by the same rule).
     const std::int64_t shared_width = spec_.moe.shared_width() > 0 ? spec_.moe.shared_width()
-                                      : t_.g.llama4                ? spec_.moe.n_ff_exp
+                                      : t_.shared_expert           ? spec_.moe.n_ff_exp
                                                                    : 0;
     if (routed && shared_width > 0) {
       // Shared experts run after the routed ones, as one dense SwiGLU of their total width.
@@ -968,9 +973,9 @@ bool graph_modelled(const ModelSpec& spec) {
 // llama4's (its experts' input is a REPEAT; no GPU run measured). Nor on an encoder's: its ops
 // map to the backends' (sched.cpp), but no GPU run of an encoder was measured, and what a
 // backend does with its no-cache attention (the mask and the F16 copies of K and V as inputs of
-// a GPU split) was not checked.
+// a GPU split) was not checked. Nor on Qwen3-VL's with DeepStack inputs: its PAD (Op::pad)
+// has no backend rules either.
 bool schedule_modelled(const ModelSpec& spec) {
-  // Nor on Qwen3-VL's with DeepStack inputs: its PAD (Op::pad) has no backend rules either.
   return spec.recurrent.layers.empty() && spec.n_deepstack == 0 && graph_modelled(spec) &&
          !detail::gemma3n_graph(spec) && !detail::encoder_graph(spec) &&
          !architecture(spec.arch).graph.llama4;
