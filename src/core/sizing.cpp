@@ -9,6 +9,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/model_spec.hpp>
 #include <vramplan/sizing.hpp>
+#include <vramplan/tensor_info.hpp>
 #include <vramplan/tensors.hpp>
 
 #include "sizing_engines.hpp"
@@ -151,7 +152,12 @@ class Sizer {
     }
     const Bytes usable = memory - request_.headroom.for_device(memory);
     if (usable <= 0) return std::nullopt;
-    const std::int64_t bound = std::max<std::int64_t>(1, *single_total_ / usable);
+    std::int64_t bound = std::max<std::int64_t>(1, *single_total_ / usable);
+    // A second bound: however the layers are split, some GPU holds ceil(L / n) blocks, and
+    // every block that is not a NextN block weighs at least the lightest one.
+    const std::int32_t per_gpu = blocks_that_fit(usable);
+    if (per_gpu < 1) return std::nullopt;
+    bound = std::max<std::int64_t>(bound, ceil_div(model_.spec.n_layer, per_gpu));
     if (bound > max_gpus()) return std::nullopt;
     std::int32_t n = static_cast<std::int32_t>(bound);
     for (; n <= max_gpus(); ++n) {
@@ -172,6 +178,26 @@ class Sizer {
       return o;
     }
     return std::nullopt;
+  }
+
+  // The most blocks one GPU with `usable` bytes can hold, NextN blocks free (they may not be
+  // loaded): n_nextn more than the lightest other blocks that fit.
+  [[nodiscard]] std::int32_t blocks_that_fit(Bytes usable) {
+    if (!lightest_block_) {
+      std::vector<Bytes> blocks(static_cast<std::size_t>(model_.spec.n_layer), 0);
+      for (const TensorInfo& t : model_.tensors) {
+        const std::int32_t b = tensor_block(t.name);
+        if (b < 0 || b >= model_.spec.n_layer) continue;
+        Bytes& block = blocks[static_cast<std::size_t>(b)];
+        block = checked_add(block, t.bytes(), "a block's weights");
+      }
+      const auto real = blocks.begin() + (model_.spec.n_layer - model_.spec.n_nextn);
+      lightest_block_ = blocks.begin() == real ? 0 : *std::min_element(blocks.begin(), real);
+    }
+    const std::int64_t fit =
+        *lightest_block_ > 0 ? usable / *lightest_block_ : std::int64_t{model_.spec.n_layer};
+    return static_cast<std::int32_t>(
+        std::min<std::int64_t>(fit + model_.spec.n_nextn, model_.spec.n_layer));
   }
 
   const Model& stage_model(std::int32_t pp) {
@@ -264,6 +290,7 @@ class Sizer {
   std::int64_t estimates_ = 0;
   ComputeCache cache_;
   std::optional<Bytes> single_total_;
+  std::optional<Bytes> lightest_block_;  // the lightest block's weights, NextN blocks aside
   std::optional<Model> vllm_;
   std::map<std::int32_t, Model> stages_;
 };

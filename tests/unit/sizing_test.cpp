@@ -18,8 +18,10 @@
 #include <vramplan/planner.hpp>
 #include <vramplan/report/sizing.hpp>
 #include <vramplan/sizing.hpp>
+#include <vramplan/tensor_info.hpp>
 #include <vramplan/vllm.hpp>
 
+#include "core/sizing_engines.hpp"
 #include "support/catalog_models.hpp"
 #include "support/time_budget.hpp"
 
@@ -298,6 +300,47 @@ TEST(SizeReport, DISABLED_PrintDocExamples) {
   std::cout << report::render_size_table(size_model(models().get("llama3.1:405b-fp16"), gpus(), {}),
                                          8)
             << "\n";
+}
+
+// The smallest GPU count of a card, searched from a bound the test works out alone (the GPUs
+// together hold at least the blocks' weights): size_on_card starts at its own bounds (docs/
+// sizing.md §7.1), which must never skip a count that fits. 405B in F16 has 126 blocks of
+// 6.4 GB, so a 16 GiB card holds two at most: its pigeonhole bound, 63 GPUs, is well above the
+// total-size one, about 50.
+TEST(Size, BoundsSkipNoCountThatFits) {
+  const Model& m = models().get("llama3.1:405b-fp16");
+  Bytes blocks = 0;
+  for (const TensorInfo& t : m.tensors) {
+    if (tensor_block(t.name) >= 0) blocks += t.bytes();
+  }
+  const SizeRequest request;
+  const Headroom headroom = request.headroom;
+  struct Card {
+    const char* id;
+    Backend backend;
+  };
+  for (const Card c : {Card{"arc-a770", Backend::vulkan}, Card{"rtx-4060-ti-16gb", Backend::cuda},
+                       Card{"rtx-3090", Backend::cuda}}) {
+    const Gpu& gpu = card(c.id);
+    const Bytes memory = *gpu.memory_bytes;
+    const std::optional<SizeOption> o = size_on_card(m, gpu, memory, request);
+    const std::int32_t answer = o ? o->gpus : request.gpus_per_node * request.max_nodes + 1;
+    const Bytes usable = memory - headroom.for_device(memory);
+    const std::int64_t ctx = std::min(size_default_ctx, m.spec.n_ctx_train);
+    for (std::int32_t n = std::max<std::int32_t>(1, static_cast<std::int32_t>(blocks / usable));
+         n < answer; ++n) {
+      const sizing_engines::FullOffload f = sizing_engines::llama_full_offload(
+          m, engine(EngineId::llamacpp), c.backend, ctx, std::nullopt,
+          std::vector<Bytes>(static_cast<std::size_t>(n), memory), headroom, nullptr);
+      EXPECT_FALSE(f.fits) << c.id << ": " << n << " GPUs fit, size_on_card says " << answer;
+    }
+    if (o) {
+      const sizing_engines::FullOffload f = sizing_engines::llama_full_offload(
+          m, engine(EngineId::llamacpp), c.backend, ctx, std::nullopt,
+          std::vector<Bytes>(static_cast<std::size_t>(answer), memory), headroom, nullptr);
+      EXPECT_TRUE(f.fits) << c.id;
+    }
+  }
 }
 
 TEST(Size, WholeGpuCatalogIsFast) {
