@@ -377,7 +377,10 @@ class Scheduler {
         for (int c = 1; copied && c < n_copies; ++c) push(h.leaf(leaf), backend(id));
       }
     }
-    auto key = [](TensorId s, int b) { return static_cast<std::int64_t>(s) * 2 + b; };
+    // One copy per (source, backend): backends are the GPUs, then the CPU (cpu_ + 1 of them).
+    const auto key = [n_backends = std::int64_t{cpu_} + 1](TensorId s, int b) {
+      return static_cast<std::int64_t>(s) * n_backends + b;
+    };
     const std::vector<TensorId>& nodes = g_.nodes();
     int cur = -1;
     bool split_has_inputs = false;

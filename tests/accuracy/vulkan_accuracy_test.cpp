@@ -310,13 +310,6 @@ struct MultiGap {
   bool (*applies)(const VkCase&);
 };
 const MultiGap kMultiGaps[] = {
-    // Blocks on the host beside two GPUs with op offload on, on the 8-block shapes: the host's
-    // compute buffer 2-8 MiB above llama.cpp's and Vulkan0's up to 3.2 MiB below. The same split
-    // of tinyllama (22 blocks) and every run with op offload off are exact.
-    {"compute with host blocks and op offload on, 8-block shapes",
-     [](const VkCase& c) {
-       return c.p_host.layers > 0 && c.op_offload && c.model.rfind("vk", 0) == 0;
-     }},
     // Vulkan0's weights of the MoE shape split 3:1 are 6.7 KiB above llama.cpp's buffer (the
     // layer counts match).
     {"Vulkan0 weights of vkqwen3moe split 3:1",
