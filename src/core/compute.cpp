@@ -274,10 +274,11 @@ Bytes host_input_buffer(const ModelSpec& spec, const ComputeParams& p) {
 }
 
 Bytes output_buffer(const ModelSpec& spec, std::int32_t n_seq) {
-  // llama_context::output_reserve: f32 logits (or embeddings for encoders) for
-  // max(n_outputs, n_seq_max) outputs, allocated once in host memory.
-  const std::int64_t width = spec.causal ? spec.n_vocab : spec.n_embd;
-  return 4 * width * std::max<std::int64_t>(1, n_seq);
+  // llama_context::output_reserve: f32 logits for max(n_outputs, n_seq_max) outputs,
+  // allocated once in host memory. An encoder's too: has_logits is always true there; a
+  // context with embeddings on adds n_embd_out floats per output, not modelled (the graph is
+  // that of a context without embeddings output, reserve_graph.cpp).
+  return 4 * spec.n_vocab * std::max<std::int64_t>(1, n_seq);
 }
 
 }  // namespace vramplan

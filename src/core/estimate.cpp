@@ -235,11 +235,11 @@ const sched::GpuRules* replay_rules(Backend backend) {
 Bytes mapped_host_weights(const Model& model, const Config& config, Bytes alignment) {
   const std::int32_t n_layer = model.spec.n_layer;
   const auto on_host = [&](const TensorInfo& t) {
-    const std::int32_t il = tensor_block(t.name);
+    const WeightSlot slot = weight_slot(t.name);
+    const std::int32_t il = slot.block;
     if (il < 0) {
       // The input layer stays on the CPU; the output layer follows -ngl.
-      const bool output = t.name.starts_with("output");
-      return !output || !layer_on_gpu(n_layer, n_layer, config.gpu_layers);
+      return !slot.output_group || !layer_on_gpu(n_layer, n_layer, config.gpu_layers);
     }
     if (!layer_on_gpu(il, n_layer, config.gpu_layers)) return true;
     return il < config.cpu_moe && is_expert_tensor(t.name);

@@ -87,7 +87,9 @@ class EncoderBuilder {
       role += suffix;
       bytes = (*weights_)(layer, role);
     }
-    if (!share_externals_) return g_.external(graph::Memory::weight, layer, bytes);
+    // The embeddings' norm is named without a block but lives with block 0 (weight_slot).
+    const std::int32_t device_layer = base == "token_embd_norm" ? 0 : layer;
+    if (!share_externals_) return g_.external(graph::Memory::weight, device_layer, bytes);
     if (shared_ < 0) shared_ = g_.external(graph::Memory::weight, layer, bytes);
     return shared_;
   }
@@ -107,6 +109,9 @@ class EncoderBuilder {
   TensorId norm(TensorId x, bool layer_norm, std::string_view name) {
     const Shape ne = g_.at(x).ne;
     TensorId n = g_.op(layer_norm ? Op::norm : Op::rms_norm, Elem::f32, ne, {x});
+    // A block's norms are named "norm" with the block's index (build_norm's callback), which
+    // llama_context::graph_get_cb pins to the block's device (sched.cpp, pin_layer_norms).
+    if (il_ >= 0 && il_ < spec_.n_layer) g_.mark_layer_norm(n, il_);
     n = g_.op(Op::mul, Elem::f32, ne, {n, w(name, ".weight")});
     if (layer_norm) n = g_.op(Op::add, Elem::f32, ne, {n, w(name, ".bias")});
     return n;

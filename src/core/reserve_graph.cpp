@@ -977,15 +977,13 @@ bool graph_modelled(const ModelSpec& spec) {
 
 // Not on gemma3n's graph either: its ops (SQR, SQRT, SUB, REPEAT, MEAN) have no backend rules
 // and no GPU run of it was measured, so its GPU buffers stay the CPU replay's. Nor on
-// llama4's (its experts' input is a REPEAT; no GPU run measured). Nor on an encoder's: its ops
-// map to the backends' (sched.cpp), but no GPU run of an encoder was measured, and what a
-// backend does with its no-cache attention (the mask and the F16 copies of K and V as inputs of
-// a GPU split) was not checked. Nor on Qwen3-VL's with DeepStack inputs: its PAD (Op::pad)
-// has no backend rules either.
+// llama4's (its experts' input is a REPEAT; no GPU run measured). Nor on Qwen3-VL's with
+// DeepStack inputs: its PAD (Op::pad) has no backend rules either. The no-cache encoders' graphs
+// are (bert, nomic-bert, gemma-embedding): exact on every buffer of their Vulkan runs
+// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl).
 bool schedule_modelled(const ModelSpec& spec) {
   return spec.recurrent.layers.empty() && spec.n_deepstack == 0 && graph_modelled(spec) &&
-         !detail::gemma3n_graph(spec) && !detail::encoder_graph(spec) &&
-         !architecture(spec.arch).graph.llama4;
+         !detail::gemma3n_graph(spec) && !architecture(spec.arch).graph.llama4;
 }
 
 namespace {

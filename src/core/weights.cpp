@@ -151,11 +151,18 @@ bool is_expert_tensor(const std::string& name) {
 
 WeightSlot weight_slot(const std::string& name) {
   WeightSlot slot;
-  slot.block = tensor_block(name);
+  // The embeddings' norm (bert, nomic-bert, bloom, rwkv, ...) is created with block 0's number
+  // (tn(LLM_TENSOR_TOKEN_EMBD_NORM, "weight", 0), a repeating-layer tensor in llama-arch.cpp),
+  // so it goes where block 0 goes, not to the input layer's CPU.
+  slot.block = name.starts_with("token_embd_norm.") ? 0 : tensor_block(name);
   slot.expert = is_expert_tensor(name);
   slot.output_weight = name == "output.weight";
   slot.output_norm = name.starts_with("output_norm.");
-  slot.output_group = slot.block < 0 && (name.starts_with("output.") || slot.output_norm);
+  // The output layer: the head and its norm, and gemma-embedding's dense projections
+  // (LLM_TENSOR_DENSE_2_OUT / _3_OUT are output-layer tensors, llama-arch.cpp).
+  slot.output_group =
+      slot.block < 0 && (name.starts_with("output.") || slot.output_norm ||
+                         name.starts_with("dense_2.") || name.starts_with("dense_3."));
   slot.token_embd = name == "token_embd.weight";
   slot.embedding = is_embedding_name(name);
   return slot;

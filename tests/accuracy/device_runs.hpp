@@ -135,7 +135,10 @@ inline std::vector<DeviceRun> read_device_runs(const std::filesystem::path& dir,
       c.config.kv_unified = p.at("kv_unified").get<bool>();
       c.config.cpu_moe = a.at("n_cpu_moe").get<std::int32_t>();
       c.config.cpu_repack = repack;
-      const json& kv_line = l.at("kv_size_lines").at(0);
+      // A model without a cache (an embedding encoder) logs no size line; the type is moot.
+      const json& kv_lines = l.at("kv_size_lines");
+      const json no_cache = {{"k_type", "f16"}, {"v_type", "f16"}};
+      const json& kv_line = kv_lines.empty() ? no_cache : kv_lines.at(0);
       const auto type_k = parse_ggml_type(kv_line.at("k_type").get<std::string>());
       const auto type_v = parse_ggml_type(kv_line.at("v_type").get<std::string>());
       if (!type_k || !type_v) throw std::runtime_error("unknown cache type: " + text);

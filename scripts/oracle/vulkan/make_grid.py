@@ -10,6 +10,12 @@ grid-vulkan-multi.json  two and three Vulkan devices (the one lavapipe device li
                   parallelism) with and without flash attention, two sequences, an uneven
                   split, part of the layers on the host with op offload on and off, and
                   --n-cpu-moe (a tensor override, so no pipeline parallelism).
+grid-vulkan-archs.json  the architectures whose GPU plans were first measured here: the
+                  no-cache encoders (bert, nomic-bert: catalog models; gemma-embedding: a
+                  synthetic shape) with
+                  every layer, half of them and none on the GPU, flash attention on and off,
+                  mmap off, op offload off, and an n_ubatch of 2048 over a 512-token context
+                  (an encoder's batch is not capped at n_ctx).
 
 A case: ngl (llama.cpp's n_gpu_layers, the output layer counts as one; -1 = all), ctx (n_ctx),
 ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe, optionally seqs (n_seq_max) and
@@ -92,6 +98,46 @@ def multi_grid():
     return grid
 
 
+# The encoders (no KV cache): (name, n_layer, n_head). The BERTs from the catalog in their own
+# F16; gemma-embedding as a synthetic shape with a 32000-token vocabulary (shapes.yaml):
+# embeddinggemma:300m's token embeddings, and so their tied output copy, pass lavapipe's
+# 128 MiB limit, and llama.cpp would keep that copy on the CPU.
+ENCODERS = [
+    ("all-minilm:22m", 6, 12),
+    ("nomic-embed-text:v1.5", 12, 12),
+    ("vkgemmaembd:tiny-q8_0", 8, 4),
+]
+ENCODER_CTX = 512
+
+
+def encoder_case(ngl, ubatch=512, fa=True, mmap=True, op_offload=True, heads=12):
+    # Without flash attention KQ is n_ubatch x n_ubatch x n_head x 4 B (an encoder attends
+    # over its batch): kept at or below 64 MiB as in case().
+    while not fa and ubatch * ubatch * heads * 4 > 64 * 2**20:
+        ubatch //= 2
+    return {"ngl": ngl, "ctx": ENCODER_CTX, "ubatch": ubatch, "fa": fa, "mmap": mmap,
+            "op_offload": op_offload, "n_cpu_moe": 0}
+
+
+def archs_grid():
+    grid = []
+    for name, n_layer, heads in ENCODERS:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2, 0):
+            for fa in (True, False):
+                cases.append(encoder_case(ngl, fa=fa, heads=heads))
+        cases.append(encoder_case(total, mmap=False, heads=heads))
+        cases.append(encoder_case(total // 2, mmap=False, heads=heads))
+        for ngl in (total // 2, 0):
+            cases.append(encoder_case(ngl, op_offload=False, heads=heads))
+        cases.append(encoder_case(total, ubatch=2048, heads=heads))
+        cases.append(encoder_case(total // 2, ubatch=2048, heads=heads))
+        cases.append(encoder_case(total, ubatch=2048, fa=False, heads=heads))
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
 def smoke_grid():
     return [
         {"model": "vkqwen3:tiny-q8_0", "cases": [case(9), case(4), case(4, mmap=False)]},
@@ -111,3 +157,4 @@ if __name__ == "__main__":
     write("grid-vulkan.json", full_grid())
     write("grid-smoke.json", smoke_grid())
     write("grid-vulkan-multi.json", multi_grid())
+    write("grid-vulkan-archs.json", archs_grid())
