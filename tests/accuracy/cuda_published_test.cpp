@@ -89,8 +89,9 @@ const std::vector<KnownMiss> kKnownMisses = {
     // The mapped range of a file converted from sharded safetensors: its tensors are not in
     // layer order, so GPU blocks lie inside the host range (README, "Known misses").
     {"hermes3-8b-q4_0-ngl15-32k-ollama", Part::host_weights, -288.07},
-    // Ollama's llama-server of 2026-06 (74ade5274): CUDA0 63 MiB above the replay, between
-    // its one-output and all-outputs reserves (README).
+    // The file's rope_freqs.weight (Llama 3.1's rope scaling), which the replay leaves out: the
+    // host blocks' ROPE nodes run on CUDA0 and read it from host memory, which cuts 19 more
+    // splits and leaves CUDA0 63 MiB above the replay; the same code is in b10309 (README).
     {"hermes3-8b-q4_0-ngl15-32k-ollama", Part::gpu_compute, -63.00},
     // Build 6699 reserved every token's logits (llama.cpp de6f727aa came later) and fed flash
     // attention an f32 mask cast to f16 (031ddb2e0 came later): README.
