@@ -161,6 +161,34 @@ TEST(Sched, PipelineParallelKeepsFourCopiesOfEveryInputOnEveryBackend) {
   EXPECT_EQ(four.host, 4 * 2 * act);           // x and m, 4 times
 }
 
+// Two GPUs and the host: a = W1·x and b = W1'·x run on GPU 1 (their weights are there); the
+// host's W2 (a batch of 16: no op offload) reads a, GPU 0's W0 reads b. a goes to the host and
+// b to GPU 0, one copy each: a copy belongs to a (tensor, backend) pair, and with three backends
+// the pair (a, host) must not be taken for (b, GPU 0), the tensor after a.
+TEST(Sched, EachCopyBelongsToOneTensorAndOneBackend) {
+  constexpr Bytes act = 256 * 16 * 4;
+  Graph g;
+  const auto x = g.input(Elem::f32, {256, 16, 1, 1});
+  const auto w1 = g.external(Memory::weight, 1, mib);
+  const auto w1b = g.external(Memory::weight, 1, mib);
+  const auto w2 = g.external(Memory::weight, 2, mib);
+  const auto w0 = g.external(Memory::weight, 0, mib);
+  const auto a = g.op(Op::mul_mat, Elem::f32, {256, 16, 1, 1}, {w1, x});
+  const auto b = g.op(Op::mul_mat, Elem::f32, {256, 16, 1, 1}, {w1b, x});
+  ASSERT_EQ(b, a + 1);
+  g.mark_output(g.op(Op::mul_mat, Elem::f32, {256, 16, 1, 1}, {w2, a}));
+  g.mark_output(g.op(Op::mul_mat, Elem::f32, {256, 16, 1, 1}, {w0, b}));
+  sched::Placement p;
+  p.n_layer = 3;
+  p.block_on_gpu = {true, true, false};
+  p.n_gpus = 2;
+  p.block_gpu = {0, 1, 0};
+  const sched::Result r = sched::replay(g, p, sched::cuda());
+  ASSERT_EQ(r.gpus.size(), 2u);
+  EXPECT_EQ(r.gpus[0], 2 * act);  // b's copy and W0·b
+  EXPECT_EQ(r.host, 2 * act);     // a's copy and W2·a (x is freed once copied to GPU 1)
+}
+
 // Metal's offload_op takes only matrix multiplications (ggml_backend_metal_device_offload_op in
 // ggml/src/ggml-metal/ggml-metal.cpp: MUL_MAT or MUL_MAT_ID with a batch of 32 or more); CUDA's
 // takes any op but get_rows at that batch (ggml_backend_cuda_device_offload_op). A norm's
