@@ -77,6 +77,7 @@ struct GraphRules {
   bool dense = false;                // checked without experts
   bool moe = false;                  // checked with routed experts in every block
   bool moe_extras = false;           // ... also with leading dense blocks and shared experts
+  bool moe_interleaved = false;      // ... also with MoE on every every_n-th block only
   bool swa = false;                  // checked with a sliding window
   bool scale_embd = false;           // token embeddings scaled (gemma: sqrt(n_embd); granite)
   bool scale_residual = false;       // attention and FFN outputs scaled before their add (granite)
@@ -100,7 +101,8 @@ struct GraphRules {
   // outputs (src/models/qwen3vl.cpp).
   bool deepstack = false;
   // llama4 (src/models/llama4.cpp): every 4th block without rope, its Q times the temperature
-  // input instead; weightless RMS norms of the roped Q and K; sigmoid routing, the experts
+  // input instead; weightless RMS norms of the roped Q and K (use_kq_norm, which
+  // load_arch_hparams turns off for 128 experts: Maverick); sigmoid routing, the experts
   // picked by the router's logits and their weight applied to the input (build_moe_ffn's
   // weight_before_ffn).
   bool llama4 = false;

@@ -102,6 +102,10 @@ struct Estimate {
   [[nodiscard]] const DeviceUsage& host() const { return devices.back(); }
 };
 
+// A weight group as a GPU of `backend` allocates it (WeightGroup: CUDA's row padding and
+// 128-byte alignment, Vulkan's 16, Metal's 32); the plain sum on the CPU.
+[[nodiscard]] Bytes gpu_weights(const WeightGroup& group, Backend backend);
+
 // Per-GPU runtime overhead not inside any llama.cpp buffer (CUDA context, cuBLAS
 // workspace, kernels): docs/memory-model.md "Runtime overhead".
 [[nodiscard]] Bytes gpu_runtime_overhead(Backend backend);

@@ -36,6 +36,12 @@ enum class CpuRepack { off, avx2, avx512, arm };
 struct WeightGroup {
   Bytes host = 0;
   Bytes cuda = 0;
+  // As allocated on a Vulkan device (each tensor's ggml_nbytes padded to the 16-byte
+  // minStorageBufferOffsetAlignment of lavapipe and of the common discrete GPUs: no row
+  // padding, ggml_backend_vk_buffer_type_get_alloc_size) and in a Metal buffer (32 bytes,
+  // ggml_backend_metal_buffer_type_get_alloc_size of a weight).
+  Bytes vulkan = 0;
+  Bytes metal = 0;
   Bytes largest_tensor = 0;  // biggest single tensor (op-offload staging at partial offload)
   // CPU_REPACK copies of this group's tensors, indexed by CpuRepack (off = 0).
   std::array<Bytes, 4> repack{};

@@ -361,8 +361,9 @@ def vulkan_multi_section(build):
             "keeps four copies of every input on every backend; the others keep blocks on the "
             "host, with op offload on or off, or experts there (`--n-cpu-moe`). "
             "`tests/accuracy/vulkan_accuracy_test.cpp` (`VulkanAccuracyMultiGpu`) asserts every "
-            "figure exact outside its named gaps: "
-            + "; ".join(f"\"{g}\"" for g in gaps) + ".\n\n")
+            + ("figure exact outside its named gaps: " + "; ".join(f"\"{g}\"" for g in gaps)
+               if gaps else "figure exact (it names no gap)")
+            + ".\n\n")
     doc += ("```sh\npython3 scripts/oracle/vulkan/measure.py --grid "
             "scripts/oracle/vulkan/grid-vulkan-multi.json --name llamacpp-vulkan-multi "
             "--out-dir bench/accuracy/vulkan/multi\n```\n\n")

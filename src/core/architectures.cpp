@@ -347,12 +347,18 @@ const auto& table() {
       // MoE on every interleave_moe_layer_step-th block with one shared expert of the expert
       // width, dense FFN elsewhere; chunked attention, window 8192 unless the key is 0
       // (src/models/llama4.cpp). The graph is rebuilt for MoE on every block with Q/K norms
-      // (Scout; reserve_graph.cpp traits()), K expanded before V.
+      // (Scout) and on every second one without (Maverick; reserve_graph.cpp traits()), K
+      // expanded before V.
       {.name = "llama4",
        .tensor_layout = true,
        .moe = true,
        .shared_expert = true,
-       .graph = {.moe = true, .moe_extras = true, .swa = true, .v_before_k = false, .llama4 = true},
+       .graph = {.moe = true,
+                 .moe_extras = true,
+                 .moe_interleaved = true,
+                 .swa = true,
+                 .v_before_k = false,
+                 .llama4 = true},
        .swa =
            {.pattern_from_file = false, .period = 4, .default_window = 8192, .fixed_window = 8192}},
       // bert has learned positions and biased Q/K/V; nomic-bert has rope, a fused bias-free

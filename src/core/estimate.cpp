@@ -178,6 +178,20 @@ Bytes Estimate::total() const {
   return total;
 }
 
+Bytes gpu_weights(const WeightGroup& group, Backend backend) {
+  switch (backend) {
+    case Backend::cuda:
+      return group.cuda;
+    case Backend::vulkan:
+      return group.vulkan;
+    case Backend::metal:
+      return group.metal;
+    case Backend::cpu:
+      break;
+  }
+  return group.host;
+}
+
 Bytes gpu_runtime_overhead(Backend backend) {
   // Memory a GPU process holds outside llama.cpp's buffers: CUDA context, cuBLAS handles and
   // workspace, loaded kernels. Ollama reserves 457 MiB per CUDA/ROCm/Vulkan GPU and 512 MiB
@@ -417,13 +431,13 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
       largest_host_tensor = std::max(largest_host_tensor, block.largest_tensor);
     } else {
       DeviceUsage& d = devices[static_cast<std::size_t>(dev)];
-      d.weights = checked_add(d.weights, block.cuda, weights_what);
+      d.weights = checked_add(d.weights, gpu_weights(block, backend), weights_what);
       if (il < config.cpu_moe) {
         // The experts are overridden to the CPU buffer type (-ot ...=CPU), which lets the
         // CPU_REPACK copies apply to them too.
         const WeightGroup& experts = w.experts[static_cast<std::size_t>(il)];
         const Bytes repack = experts.repack[static_cast<std::size_t>(config.cpu_repack)];
-        d.weights -= experts.cuda;
+        d.weights -= gpu_weights(experts, backend);
         host.weights = checked_add(host.weights, checked_add(experts.host, repack, weights_what),
                                    weights_what);
         repacked = checked_add(repacked, repack, weights_what);
@@ -450,7 +464,7 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
     largest_host_tensor = std::max(largest_host_tensor, w.output.largest_tensor);
   } else {
     Bytes& out_weights = devices[static_cast<std::size_t>(output_dev)].weights;
-    out_weights = checked_add(out_weights, w.output.cuda, weights_what);
+    out_weights = checked_add(out_weights, gpu_weights(w.output, backend), weights_what);
     ++devices[static_cast<std::size_t>(output_dev)].layers;
   }
 

@@ -209,9 +209,9 @@ std::optional<SpeedEstimate> plan_speed(const Model& model, const sizing_engines
 
 // Weight bytes that must be on the GPUs with every layer offloaded (all but the input
 // embeddings, which llama.cpp keeps in RAM), a lower bound on what a full offload needs.
-Bytes offloaded_weights(const Model& model) {
-  Bytes sum = model.weights.output.cuda + model.projector;
-  for (const WeightGroup& g : model.weights.blocks) sum += g.cuda;
+Bytes offloaded_weights(const Model& model, Backend backend) {
+  Bytes sum = gpu_weights(model.weights.output, backend) + model.projector;
+  for (const WeightGroup& g : model.weights.blocks) sum += gpu_weights(g, backend);
   return sum;
 }
 
@@ -366,7 +366,7 @@ RecommendResult recommend(const Catalog& catalog, const RecommendRequest& reques
       slot = std::make_unique<Model>(sizing_engines::catalog_model(entry, quant, *layout));
     }
     const Model& model = *slot;
-    const bool may_fit_gpu = offloaded_weights(model) <= gpu_budget;
+    const bool may_fit_gpu = offloaded_weights(model, request.backend) <= gpu_budget;
     const bool may_offload = ram_budget > 0 && model.weights.file_tensor_bytes + model.projector <=
                                                    gpu_budget + ram_budget;
     if (!may_fit_gpu && !may_offload) {

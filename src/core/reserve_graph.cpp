@@ -49,6 +49,9 @@ struct Traits {
   // Every MoE block has a shared expert, of the experts' width when the spec gives none
   // (Architecture::shared_expert, as tensors.cpp lays out its tensors).
   bool shared_expert = false;
+  // llama4's weightless RMS norm of the roped Q and K (Llama4TextL2Norm): load_arch_hparams
+  // sets use_kq_norm unless the model has 128 experts (src/models/llama4.cpp).
+  bool l2_qk_norm = false;
   // Mamba2 mixers in the recurrent blocks, hybrid memory (granitehybrid).
   bool mamba2 = false;
   // Gated DeltaNet mixers in the recurrent blocks, hybrid memory, gated attention (Q and its
@@ -132,13 +135,13 @@ std::optional<Traits> traits(const ModelSpec& spec) {
     return std::nullopt;
   }
   if (m.present() &&
-      (m.every_n != 1 ||
+      ((m.every_n != 1 && !g.moe_interleaved) ||
        (!g.moe_extras && (m.n_leading_dense > 0 || m.n_expert_shared > 0 || m.n_ff_shexp > 0)))) {
     return std::nullopt;
   }
-  // llama4: the Scout shape (load_arch_hparams: use_kq_norm unless 128 experts), chunked
+  // llama4: routed experts (on every block: Scout; on every second one: Maverick), chunked
   // attention (with window 0 every block is roped, n_no_rope_layer_step = n_layer).
-  if (g.llama4 && (!m.present() || m.n_expert == 128 || spec.swa.window == 0)) {
+  if (g.llama4 && (!m.present() || spec.swa.window == 0)) {
     return std::nullopt;
   }
   // MLA: only without Q compression (DeepSeek-V2-Lite). Models with a Q LoRA (V2, V3, R1,
@@ -161,6 +164,7 @@ std::optional<Traits> traits(const ModelSpec& spec) {
                 .mla = a.qkv == Qkv::mla,
                 .moe_weights_norm = a.routing == Routing::softmax_norm,
                 .shared_expert = a.shared_expert,
+                .l2_qk_norm = g.llama4 && m.n_expert != 128,
                 .mamba2 = mamba2 && !gdn,
                 .gdn = gdn,
                 .g = g};
@@ -411,7 +415,7 @@ class Builder {
     }
     if (roped) t = g_.op(Op::rope, Elem::f32, {head, heads, n_t_, 1}, {t, pos()});
     // llama4: a weightless RMS norm of the roped Q and K (Llama4TextL2Norm).
-    if (roped && t_.g.llama4) t = g_.op(Op::rms_norm, Elem::f32, {head, heads, n_t_, 1}, {t});
+    if (roped && t_.l2_qk_norm) t = g_.op(Op::rms_norm, Elem::f32, {head, heads, n_t_, 1}, {t});
     if (scaled && !t_.g.llama4) t = g_.op(Op::scale, Elem::f32, {head, heads, n_t_, 1}, {t});
     if (rot >= 0) t = rotate(t, rot, rot_size);
     return t;
@@ -775,8 +779,11 @@ class Builder {
 
   TensorId layer(std::int32_t il, TensorId inp) {
     if (t_.g.parallel) return parallel_layer(il, inp);
+    // Routed experts after the leading dense blocks, on every every_n-th block (llama4's
+    // interleave_moe_layer_step: (il + 1) % step == 0, as tensors.cpp lays them out).
     const bool routed = (t_.ffn == Traits::Ffn::moe || t_.ffn == Traits::Ffn::moe_oai) &&
-                        il >= spec_.moe.n_leading_dense;
+                        il >= spec_.moe.n_leading_dense &&
+                        (il + 1) % std::max(spec_.moe.every_n, 1) == 0;
     // build_moe_ffn expands its weights, its experts' output and their sum: in a block with
     // routed experts the next block's first expands come after those, not after the mixer's.
     defer_expanded_ = routed;

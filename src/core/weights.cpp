@@ -18,6 +18,12 @@ constexpr std::int64_t cuda_alignment = 128;
 // Names the size in overflow errors (docs/reliability.md §4): tensor sizes come from files.
 constexpr std::string_view weights_what = "the total of the model's weights";
 
+// `bytes` padded to a buffer's alignment, as ggml_tallocr places tensors.
+Bytes aligned(Bytes bytes, Bytes alignment) {
+  (void)checked_add(bytes, alignment - 1, weights_what);  // pad_to's sum
+  return pad_to(bytes, alignment);
+}
+
 // `bytes` is tensor.bytes(), worked out once by the caller.
 Bytes cuda_alloc_size(const TensorInfo& tensor, Bytes bytes) {
   Bytes size = bytes;
@@ -27,8 +33,7 @@ Bytes cuda_alloc_size(const TensorInfo& tensor, Bytes bytes) {
         row_bytes(tensor.type, cuda_matrix_row_padding - tensor.ne[0] % cuda_matrix_row_padding),
         weights_what);
   }
-  (void)checked_add(size, cuda_alignment - 1, weights_what);  // pad_to's sum
-  return pad_to(size, cuda_alignment);
+  return aligned(size, cuda_alignment);
 }
 
 }  // namespace
@@ -100,16 +105,22 @@ struct SizedTensor {
   const TensorInfo& tensor;
   Bytes bytes;
   Bytes cuda;
+  Bytes vulkan;
+  Bytes metal;
   bool embedding;  // weight_slot(name).embedding: never repacked
 };
 
 SizedTensor sized(const TensorInfo& tensor, Bytes bytes, bool embedding) {
-  return SizedTensor{tensor, bytes, cuda_alloc_size(tensor, bytes), embedding};
+  return SizedTensor{
+      tensor,   bytes, cuda_alloc_size(tensor, bytes), aligned(bytes, 16), aligned(bytes, 32),
+      embedding};
 }
 
 void add_to(WeightGroup& group, const SizedTensor& t) {
   group.host = checked_add(group.host, t.bytes, weights_what);
   group.cuda = checked_add(group.cuda, t.cuda, weights_what);
+  group.vulkan = checked_add(group.vulkan, t.vulkan, weights_what);
+  group.metal = checked_add(group.metal, t.metal, weights_what);
   group.largest_tensor = std::max(group.largest_tensor, t.bytes);
   for (CpuRepack r : {CpuRepack::avx2, CpuRepack::avx512, CpuRepack::arm}) {
     Bytes& copy = group.repack[static_cast<std::size_t>(r)];

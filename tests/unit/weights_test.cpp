@@ -45,6 +45,27 @@ TEST(WeightLayout, CudaPadsEachTensorTo128Bytes) {
             pad_to(row_bytes(GgmlType::q8_0, 2880) * 10 + row_bytes(GgmlType::q8_0, 192), 128));
 }
 
+// Vulkan and Metal add no row padding (ggml_backend_vk_buffer_type_get_alloc_size and Metal's
+// return ggml_nbytes for a weight); each tensor is only aligned, to 16 and 32 bytes. Measured
+// on lavapipe: the MoE shape's 768-wide expert down matrices, which CUDA pads, split 3:1 over
+// two Vulkan devices (docs/accuracy.md, "Several Vulkan devices").
+TEST(WeightLayout, VulkanAndMetalOnlyAlignEachTensor) {
+  WeightGroup q;
+  q.add(TensorInfo{"blk.0.ffn_down_exps.weight", {768, 1024, 16, 1}, GgmlType::q8_0});
+  const Bytes bytes = row_bytes(GgmlType::q8_0, 768) * 1024 * 16;
+  EXPECT_EQ(q.vulkan, bytes);
+  EXPECT_EQ(q.metal, bytes);
+  // CUDA: one chunk of 256 elements (272 bytes) past the tensor, then 128-byte alignment.
+  EXPECT_EQ(q.cuda, bytes + 384);
+  WeightGroup odd;  // 3 rows of 34 bytes: 102
+  odd.add(TensorInfo{"blk.0.attn_q.weight", {32, 3, 1, 1}, GgmlType::q8_0});
+  EXPECT_EQ(odd.vulkan, 112);
+  EXPECT_EQ(odd.metal, 128);
+  EXPECT_EQ(gpu_weights(odd, Backend::vulkan), 112);
+  EXPECT_EQ(gpu_weights(odd, Backend::metal), 128);
+  EXPECT_EQ(gpu_weights(odd, Backend::cuda), odd.cuda);
+}
+
 TEST(WeightLayout, RejectsBlocksBeyondTheLayerCount) {
   std::vector<TensorInfo> t{{"blk.40.attn_q.weight", {32, 32, 1, 1}, GgmlType::f16}};
   EXPECT_THROW((void)layout_weights(t, 32), Error);
