@@ -424,11 +424,10 @@ def published_cuda_paragraph(build):
             f"{held(asserted, False)} of {total} compute buffers are within max(3 %, 16 MiB) "
             f"(the closed form: {held(asserted, True)}). The misses come from builds older than "
             f"the release followed (an f32 flash-attention mask before llama.cpp 031ddb2e0, "
-            f"logits reserved for every prompt token before de6f727aa), but for one from a "
-            f"tensor the replay leaves out (an Ollama llama-server of 2026-06 at 15 of 33 layers: "
-            f"a Llama 3.1 file's `rope_freqs.weight`, which the host blocks' ROPE nodes read on "
-            f"CUDA0, gives 19 more splits and CUDA0 63 MiB above the replay; the same in the "
-            f"release followed, not yet modelled).")
+            f"logits reserved for every prompt token before de6f727aa). An Ollama llama-server "
+            f"of 2026-06 at 15 of 33 layers was 63 MiB above the replay on CUDA0 until the "
+            f"replay read its Llama 3.1 file's `rope_freqs.weight`, which the host blocks' ROPE "
+            f"nodes read on the GPU (19 more splits, as logged); it is now exact.")
 
 
 def cuda_section(build):
