@@ -160,7 +160,9 @@ const auto& table() {
   static const auto archs = std::to_array<Architecture>({
       // Llama 2/3.x, Mistral, Mixtral (experts on every block), Granite-MoE-shared
       // (src/models/llama.cpp). Not emitted: rope_freqs.weight ({head_dim/2} F32), written
-      // only for llama3-style rope scaling, which the spec does not carry (256 bytes).
+      // only for llama3-style rope scaling, which the spec does not carry (256 bytes); a
+      // file's list that has it gives the replay's ROPE nodes their third source
+      // (reserve_graph.cpp).
       {.name = "llama",
        .tensor_layout = true,
        .moe = true,

@@ -345,6 +345,14 @@ class Builder {
   // M-RoPE's positions: four per token (build_inp_pos, n_pos_per_embd).
   std::int64_t n_pos() const { return t_.g.mrope ? 4 * n_t_ : n_t_; }
   TensorId pos() { return lazy(pos_, Elem::i32, {n_pos(), 1, 1, 1}); }
+  // The block's rope frequency factors (llama_model::get_rope_factors: rope_freqs.weight, F32
+  // {head_dim / 2}, Llama 3's rope scaling) where the model's tensor list has them, the third
+  // source of the block's ROPE nodes; -1 without. The scheduler replay takes the factors of
+  // every block on one device as one tensor (sched.cpp).
+  TensorId rope_factors() {
+    const Bytes bytes = weights_ != nullptr ? (*weights_)(-1, "rope_freqs.weight") : 0;
+    return bytes > 0 ? external(graph::Memory::weight, il_, bytes) : -1;
+  }
   // An n_embd-wide column slice of the padded embeddings (ggml_view_2d with the padded row
   // stride) or, once made, of the first such slice (res->t_inp_embd, the view the blocks'
   // slices are taken from); where it starts does not matter to the allocator.
@@ -413,7 +421,7 @@ class Builder {
       if (rot >= 0) t = rotate(t, rot, rot_size);
       return t;
     }
-    if (roped) t = g_.op(Op::rope, Elem::f32, {head, heads, n_t_, 1}, {t, pos()});
+    if (roped) t = g_.op(Op::rope, Elem::f32, {head, heads, n_t_, 1}, {t, pos(), rope_factors()});
     // llama4: a weightless RMS norm of the roped Q and K (Llama4TextL2Norm).
     if (roped && t_.l2_qk_norm) t = g_.op(Op::rms_norm, Elem::f32, {head, heads, n_t_, 1}, {t});
     if (scaled && !t_.g.llama4) t = g_.op(Op::scale, Elem::f32, {head, heads, n_t_, 1}, {t});

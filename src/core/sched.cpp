@@ -334,6 +334,23 @@ class Scheduler {
     return t;
   }
 
+  // A ROPE node's frequency factors (its third source, llama_model::get_rope_factors): the
+  // blocks after the first create them with TENSOR_DUPLICATED, and create_tensor returns the
+  // tensor already made in the same buffer type's context (src/llama-model-loader.cpp), so
+  // every block on one device reads one tensor, copied once into each other backend. The
+  // factors of the first ROPE node on the device stand for them all.
+  TensorId rope_factors(TensorId s) {
+    const int where = location(at(s));
+    if (factors_.empty()) {
+      for (TensorId id : g_.nodes()) {
+        const Tensor& t = at(id);
+        if (t.op == Op::rope && t.src[2] >= 0) factors_.emplace(location(at(t.src[2])), t.src[2]);
+      }
+    }
+    const auto it = factors_.find(where);
+    return it != factors_.end() ? it->second : s;
+  }
+
   // Pass 5 and the graph copy sched_split_graph hands to ggml_gallocr_reserve_n.
   Result split_and_allocate() {
     // The graph copy is built in a per-thread storage kept from replay to replay (replays do
@@ -431,7 +448,7 @@ class Scheduler {
         const TensorId s = t.src[j];
         if (s < 0) continue;
         if (backend(s) == cur || buffer_supported(s, cur)) continue;
-        const std::int64_t k = key(s, cur);
+        const std::int64_t k = key(t.op == Op::rope && j == 2 ? rope_factors(s) : s, cur);
         auto it = copy_index.find(k);
         if (it == copy_index.end()) {
           it = copy_index.emplace(k, copy_tensors.size()).first;
@@ -613,6 +630,7 @@ class Scheduler {
   const GpuRules& gpu_;
   const int cpu_;  // the CPU's backend index, after the GPUs
   std::vector<int> backend_;
+  std::unordered_map<int, TensorId> factors_;  // rope_factors(): device -> its tensor
 };
 
 }  // namespace

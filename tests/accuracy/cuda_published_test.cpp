@@ -34,6 +34,7 @@
 #include <vramplan/estimate.hpp>
 #include <vramplan/ggml_type.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/tensor_info.hpp>
 #include <vramplan/weights.hpp>
 
 #include "support/catalog_models.hpp"
@@ -88,10 +89,7 @@ struct KnownMiss {
 const std::vector<KnownMiss> kKnownMisses = {
     // The mapped range of a file converted from sharded safetensors: its tensors are not in
     // layer order, so GPU blocks lie inside the host range (README, "Known misses").
-    {"hermes3-8b-q4_0-ngl15-32k-ollama", Part::host_weights, -288.07},
-    // Ollama's llama-server of 2026-06 (74ade5274): CUDA0 63 MiB above the replay, between
-    // its one-output and all-outputs reserves (README).
-    {"hermes3-8b-q4_0-ngl15-32k-ollama", Part::gpu_compute, -63.00},
+    {"hermes3-8b-q4_0-ngl15-32k-ollama", Part::host_weights, -288.06},
     // Build 6699 reserved every token's logits (llama.cpp de6f727aa came later) and fed flash
     // attention an f32 mask cast to f16 (031ddb2e0 came later): README.
     {"gpt-oss-20b-mxfp4-ncmoe-all-131k", Part::gpu_compute, -129.50},
@@ -159,7 +157,26 @@ std::vector<Record> load() {
     const json& m = j.at("model");
     r.catalog = m.at("catalog").get<std::string>();
     r.match = m.at("match").get<std::string>();
-    const Model& model = models.get(r.catalog);
+    Model model = models.get(r.catalog);
+    // Tensors the record's file has beyond the catalog's list (rope_freqs.weight of a Llama 3.1
+    // file: the scheduler replay reads it, reserve_graph.cpp), put first in the model's list, as
+    // the converter writes them (conversion/base.py: generate_extra_tensors() before the
+    // checkpoint's tensors; the mapped range below follows the list's order).
+    if (const auto extra = m.find("tensors_beyond_catalog"); extra != m.end()) {
+      std::vector<TensorInfo> first;
+      for (const json& t : *extra) {
+        if (t.at("type").get<std::string>() != "f32") {
+          throw std::runtime_error(r.id + ": tensors_beyond_catalog: only f32 is read");
+        }
+        TensorInfo info;
+        info.name = t.at("name").get<std::string>();
+        const auto ne = t.at("ne").get<std::vector<std::int64_t>>();
+        for (std::size_t d = 0; d < ne.size() && d < info.ne.size(); ++d) info.ne[d] = ne[d];
+        first.push_back(info);
+      }
+      model.tensors.insert(model.tensors.begin(), first.begin(), first.end());
+      model.weights = layout_weights(model.tensors, model.spec.n_layer);
+    }
     const json& c = j.at("config");
     Config& cfg = r.config;
     cfg.ctx = c.at("n_ctx").get<std::int64_t>();

@@ -189,6 +189,35 @@ TEST(Sched, EachCopyBelongsToOneTensorAndOneBackend) {
   EXPECT_EQ(r.host, 2 * act);     // a's copy and W2·a (x is freed once copied to GPU 1)
 }
 
+// The rope frequency factors of blocks on one device are one tensor (TENSOR_DUPLICATED in
+// llama.cpp's create_tensor returns the tensor already made in that buffer type's context). Two
+// host blocks whose projections are offloaded: a ROPE node on the GPU reading host factors
+// starts a split when its split already has inputs (ggml_backend_sched_split_graph), and copies
+// them in the first block only; in the second block the rope's split then has no input, so the
+// next offloaded projection joins it: 4 splits, where factors taken per block would give 5
+// (block 1's rope would copy its own and the projection after it would start a fifth).
+TEST(Sched, RopeFactorsOfOneDeviceAreOneTensor) {
+  Graph g;
+  const auto x = g.input(Elem::f32, {256, 64, 1, 1});
+  const auto pos = g.input(Elem::i32, {64, 1, 1, 1});
+  auto block = [&](std::int32_t il, graph::TensorId in) {
+    const auto w = g.external(Memory::weight, il, mib);
+    const auto f = g.external(Memory::weight, il, 256);
+    const auto q = g.op(Op::mul_mat, Elem::f32, {256, 64, 1, 1}, {w, in});
+    return g.op(Op::rope, Elem::f32, {64, 4, 64, 1}, {g.view(q, {64, 4, 64, 1}), pos, f});
+  };
+  const auto r0 = block(0, x);
+  const auto r1 = block(1, g.view(r0, {256, 64, 1, 1}));
+  const auto w_after = g.external(Memory::weight, 1, mib);
+  g.mark_output(
+      g.op(Op::mul_mat, Elem::f32, {256, 64, 1, 1}, {w_after, g.view(r1, {256, 64, 1, 1})}));
+  sched::Placement p;
+  p.n_layer = 2;
+  p.block_on_gpu = {false, false};
+  const sched::Result r = sched::replay(g, p, sched::cuda());
+  EXPECT_EQ(r.splits, 4);
+}
+
 // Metal's offload_op takes only matrix multiplications (ggml_backend_metal_device_offload_op in
 // ggml/src/ggml-metal/ggml-metal.cpp: MUL_MAT or MUL_MAT_ID with a batch of 32 or more); CUDA's
 // takes any op but get_rows at that batch (ggml_backend_cuda_device_offload_op). A norm's
