@@ -105,6 +105,9 @@ struct Estimate {
 // A weight group as a GPU of `backend` allocates it (WeightGroup: CUDA's row padding and
 // 128-byte alignment, Vulkan's 16, Metal's 32); the plain sum on the CPU.
 [[nodiscard]] Bytes gpu_weights(const WeightGroup& group, Backend backend);
+// The output layer and every block as GPUs of `backend` allocate them: what a full offload puts
+// on the GPUs (the input layer stays in host memory).
+[[nodiscard]] Bytes gpu_weights(const WeightLayout& layout, Backend backend);
 
 // Per-GPU runtime overhead not inside any llama.cpp buffer (CUDA context, cuBLAS
 // workspace, kernels): docs/memory-model.md "Runtime overhead".

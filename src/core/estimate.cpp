@@ -192,6 +192,14 @@ Bytes gpu_weights(const WeightGroup& group, Backend backend) {
   return group.host;
 }
 
+Bytes gpu_weights(const WeightLayout& layout, Backend backend) {
+  Bytes sum = gpu_weights(layout.output, backend);
+  for (const WeightGroup& block : layout.blocks) {
+    sum = checked_add(sum, gpu_weights(block, backend), weights_what);
+  }
+  return sum;
+}
+
 Bytes gpu_runtime_overhead(Backend backend) {
   // Memory a GPU process holds outside llama.cpp's buffers: CUDA context, cuBLAS handles and
   // workspace, loaded kernels. Ollama reserves 457 MiB per CUDA/ROCm/Vulkan GPU and 512 MiB

@@ -6,6 +6,7 @@
 
 #include <vramplan/architecture.hpp>
 #include <vramplan/bytes.hpp>
+#include <vramplan/weights.hpp>
 
 // The encoders' graphs as llama.cpp builds them (build b10309 as bundled with node-llama-cpp
 // 3.22.1): src/models/bert.cpp (bert, nomic-bert) and src/models/gemma-embedding.cpp, with
@@ -87,8 +88,10 @@ class EncoderBuilder {
       role += suffix;
       bytes = (*weights_)(layer, role);
     }
-    // The embeddings' norm is named without a block but lives with block 0 (weight_slot).
-    const std::int32_t device_layer = base == "token_embd_norm" ? 0 : layer;
+    // Outside the blocks a weight lives where weight_slot puts it (the embeddings' norm with
+    // block 0).
+    const std::int32_t device_layer =
+        layer >= 0 ? layer : weight_slot(std::string(base) + ".").block;
     if (!share_externals_) return g_.external(graph::Memory::weight, device_layer, bytes);
     if (shared_ < 0) shared_ = g_.external(graph::Memory::weight, layer, bytes);
     return shared_;

@@ -545,11 +545,10 @@ std::vector<Alternative> alternatives_of(const Planning& p, const Outcome& best,
     for (const std::size_t i : smaller) {
       if (plans_left <= (more_gpus ? 1 : 0)) break;
       const Model& m = quants[i];
-      Bytes on_gpus = gpu_weights(m.weights.output, request.backend);
-      for (const WeightGroup& g : m.weights.blocks) {
-        on_gpus = checked_add(on_gpus, gpu_weights(g, request.backend), "the GPU weights");
+      if (checked_add(gpu_weights(m.weights, request.backend), kv_bytes, "the GPU weights") >
+          budget) {
+        continue;
       }
-      if (checked_add(on_gpus, kv_bytes, "the GPU weights") > budget) continue;
       const Finding change(FindingKind::alt_smaller_quant,
                            {{"model", quant_name(m)},
                             {"file_type", std::string(to_string(m.file_type))},

@@ -210,9 +210,7 @@ std::optional<SpeedEstimate> plan_speed(const Model& model, const sizing_engines
 // Weight bytes that must be on the GPUs with every layer offloaded (all but the input
 // embeddings, which llama.cpp keeps in RAM), a lower bound on what a full offload needs.
 Bytes offloaded_weights(const Model& model, Backend backend) {
-  Bytes sum = gpu_weights(model.weights.output, backend) + model.projector;
-  for (const WeightGroup& g : model.weights.blocks) sum += gpu_weights(g, backend);
-  return sum;
+  return gpu_weights(model.weights, backend) + model.projector;
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include <vramplan/error.hpp>
 #include <vramplan/model_spec.hpp>
 #include <vramplan/sizing.hpp>
-#include <vramplan/tensor_info.hpp>
 #include <vramplan/tensors.hpp>
 
 #include "sizing_engines.hpp"
@@ -184,15 +183,16 @@ class Sizer {
   // loaded): n_nextn more than the lightest other blocks that fit.
   [[nodiscard]] std::int32_t blocks_that_fit(Bytes usable) {
     if (!lightest_block_) {
-      std::vector<Bytes> blocks(static_cast<std::size_t>(model_.spec.n_layer), 0);
-      for (const TensorInfo& t : model_.tensors) {
-        const std::int32_t b = tensor_block(t.name);
-        if (b < 0 || b >= model_.spec.n_layer) continue;
-        Bytes& block = blocks[static_cast<std::size_t>(b)];
-        block = checked_add(block, t.bytes(), "a block's weights");
-      }
+      // Each block's tensors as stored (WeightGroup::host), no more than a GPU allocates.
+      const std::vector<WeightGroup>& blocks = model_.weights.blocks;
       const auto real = blocks.begin() + (model_.spec.n_layer - model_.spec.n_nextn);
-      lightest_block_ = blocks.begin() == real ? 0 : *std::min_element(blocks.begin(), real);
+      lightest_block_ = blocks.begin() == real
+                            ? 0
+                            : std::min_element(blocks.begin(), real,
+                                               [](const WeightGroup& a, const WeightGroup& b) {
+                                                 return a.host < b.host;
+                                               })
+                                  ->host;
     }
     const std::int64_t fit =
         *lightest_block_ > 0 ? usable / *lightest_block_ : std::int64_t{model_.spec.n_layer};

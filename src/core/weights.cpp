@@ -14,6 +14,11 @@ namespace {
 // one extra padded row-chunk, and every allocation is aligned to 128 bytes.
 constexpr std::int64_t cuda_matrix_row_padding = 512;
 constexpr std::int64_t cuda_alignment = 128;
+// The Vulkan and Metal buffer types allocate a weight's ggml_nbytes at their alignment:
+// minStorageBufferOffsetAlignment (16 on lavapipe and the common discrete GPUs; sched.cpp's
+// Vulkan rules) and Metal's 32.
+constexpr std::int64_t vulkan_alignment = 16;
+constexpr std::int64_t metal_alignment = 32;
 
 // Names the size in overflow errors (docs/reliability.md §4): tensor sizes come from files.
 constexpr std::string_view weights_what = "the total of the model's weights";
@@ -111,9 +116,12 @@ struct SizedTensor {
 };
 
 SizedTensor sized(const TensorInfo& tensor, Bytes bytes, bool embedding) {
-  return SizedTensor{
-      tensor,   bytes, cuda_alloc_size(tensor, bytes), aligned(bytes, 16), aligned(bytes, 32),
-      embedding};
+  return SizedTensor{tensor,
+                     bytes,
+                     cuda_alloc_size(tensor, bytes),
+                     aligned(bytes, vulkan_alignment),
+                     aligned(bytes, metal_alignment),
+                     embedding};
 }
 
 void add_to(WeightGroup& group, const SizedTensor& t) {
