@@ -81,7 +81,10 @@ struct Tensor {
   ViewOp view_op = ViewOp::reshape;  // for Op::view
   bool output = false;               // GGML_TENSOR_FLAG_OUTPUT: never freed, never reused in place
   TensorId view_src = -1;            // root tensor whose memory a view uses
-  std::array<TensorId, 4> src{-1, -1, -1, -1};
+  // Sources in ggml's order. Most ops have at most four; ggml_ssm_scan has seven (the state,
+  // x, dt, A, B, C and the state ids), ggml_gated_delta_net six (q, k, v, the gate, beta and
+  // the state): each is kept alive until the node ran and read by the scheduler replay.
+  std::array<TensorId, 8> src{-1, -1, -1, -1, -1, -1, -1, -1};
   // For externals, the memory they stand for, which the scheduler replay (sched.hpp) places
   // on a device: a weight or a KV-cache view of block `layer` (-1: the input layer, n_layer:
   // the output layer), its size, and whether it is a routed-expert tensor (--n-cpu-moe).

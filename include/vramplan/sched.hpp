@@ -43,6 +43,18 @@ struct GpuRules {
   // The device reports async compute and events (ggml_backend_dev_props::caps), which
   // llama_context requires of every GPU before it enables pipeline parallelism.
   bool async_events = false;
+  // supports_op's shape rules for the recurrent mixers' ops (the hybrids' graphs; every other
+  // op of the rebuilt graphs is supported at any shape). Mamba2's SSM_SCAN: only a state size
+  // of 128 or 256 and a head size that is a multiple of 16 (the Vulkan and CUDA kernels).
+  bool ssm_scan_state_128_256 = false;
+  // SSM_CONV: only channel counts (its first source's ne[1]) that are a multiple of this
+  // (CUDA: 128; 1 for any).
+  std::int64_t ssm_conv_channels_multiple = 1;
+  // GATED_DELTA_NET: only V head sizes (its third source's ne[0]) that are a power of two of at
+  // least 16 and at most this (Vulkan: 16 to 128; 0 for any), or a multiple of
+  // gdn_head_multiple (Metal: 32; 1 for any).
+  std::int64_t gdn_max_head = 0;
+  std::int64_t gdn_head_multiple = 1;
   std::string_view source;
 };
 

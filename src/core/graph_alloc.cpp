@@ -173,7 +173,7 @@ TensorId Graph::external(Memory memory, std::int32_t layer, Bytes bytes, bool ex
 }
 
 TensorId Graph::op(Op op, Elem elem, Shape ne, std::initializer_list<TensorId> srcs) {
-  if (srcs.size() > 4) throw std::logic_error("graph::op: more than four sources");
+  if (srcs.size() > 8) throw std::logic_error("graph::op: more than eight sources");
   Tensor t;
   t.op = op;
   t.elem = elem;

@@ -637,7 +637,7 @@ class Builder {
     if (!t_.mamba2 || !recurrent(il)) return;
     conv_state_ = state_tensor(il, conv_width());
     const TensorId rows = g_.op(Op::get_rows, Elem::f32, {conv_width(), n_seqs(), 1, 1},
-                                {conv_state_, s_copy_main()});
+                                {conv_state_.rows, s_copy_main()});
     copy_extra_states(conv_state_, conv_width());
     const Recurrent& r = spec_.recurrent;
     conv_rows_ = g_.view(rows, {r.conv_kernel - 1, xbc_width(), n_seqs(), 1});
@@ -652,29 +652,43 @@ class Builder {
   std::int64_t conv_width() const { return (spec_.recurrent.conv_kernel - 1) * xbc_width(); }
   std::int64_t ssm_width() const { return spec_.recurrent.state_size * spec_.recurrent.inner_size; }
 
+  // One recurrent state of a block: the cache's tensor (an external) and build_rs's reshape of
+  // it to one row per cell (a view node), which its reads go through.
+  struct State {
+    TensorId mem = -1;
+    TensorId rows = -1;
+  };
+
   // llm_graph_context::build_rs (src/llama-graph.cpp) over one state of block il, `width` f32
-  // per cell, in three steps: the state (an external) with its zeroed cell (scale_inplace of
-  // a view of it: no memory of the graph's); the ubatch's sequences' states gathered
-  // (get_rows by s_copy_main; the Mamba2 scan gathers its own); the other cells' states
-  // copied (n_rs - n_seqs rows, none at reserve: llama_memory_recurrent's full context has
-  // one cell per sequence, n_rs = n_seq_max).
-  TensorId state_tensor(std::int32_t il, std::int64_t width) {
-    const TensorId state = external(
+  // per cell, in three steps: the state reshaped, its zeroed cell (scale_inplace of a view of
+  // it: no memory of the graph's, a write into the state); the ubatch's sequences' states
+  // gathered (get_rows by s_copy_main; the Mamba2 scan gathers its own); the other cells'
+  // states copied (n_rs - n_seqs rows, none at reserve: llama_memory_recurrent's full context
+  // has one cell per sequence, n_rs = n_seq_max). The views of the cache are nodes, as in
+  // ggml's graph (the Vulkan backend's reordering counts them).
+  State state_tensor(std::int32_t il, std::int64_t width) {
+    const TensorId mem = external(
         graph::Memory::cache, il,
         checked_mul(checked_mul(width, n_seqs(), "the compute buffer"), 4, "the compute buffer"));
-    g_.store({state});
+    const TensorId rows = g_.external_view(mem, graph::ViewOp::reshape);
+    g_.store({g_.external_view(rows, graph::ViewOp::view)});
     // build_rs_inp_impl: one i32 per cell; it and its views enter at their first use.
     if (s_copy_ < 0) s_copy_ = g_.input(Elem::i32, {n_seqs(), 1, 1, 1});
-    return state;
+    return {mem, rows};
+  }
+  // A copy into the state (ggml_cpy into a ggml_view_* of the cache): the view node.
+  TensorId state_dst(const State& state) {
+    return g_.external_view(state.mem, graph::ViewOp::view);
   }
   TensorId s_copy_main() {
     if (s_copy_main_ < 0) s_copy_main_ = g_.view_of(s_copy_, {n_seqs(), 1, 1, 1});
     return s_copy_main_;
   }
-  void copy_extra_states(TensorId state, std::int64_t width) {
+  void copy_extra_states(const State& state, std::int64_t width) {
     if (s_copy_extra_ < 0) s_copy_extra_ = g_.view_of(s_copy_, {0, 1, 1, 1});
-    const TensorId extra = g_.op(Op::get_rows, Elem::f32, {width, 0, 1, 1}, {state, s_copy_extra_});
-    g_.store({extra, state});
+    const TensorId extra =
+        g_.op(Op::get_rows, Elem::f32, {width, 0, 1, 1}, {state.rows, s_copy_extra_});
+    g_.store({extra, state_dst(state)});
   }
 
   // llm_build_mamba_base::build_mamba2_layer (src/models/mamba-base.cpp), with
@@ -710,10 +724,12 @@ class Builder {
     const Bytes cx_row = (d_conv - 1 + n_st) * 4;
     const TensorId last_conv =
         g_.view_of(conv_x, {d_conv - 1, d_xbc, n_seq, 1}, false, {0, cx_row, cx_row * d_xbc, 0});
-    g_.store({last_conv, conv_state_});
+    g_.store({last_conv, state_dst(conv_state_)});
 
     // The SSM state's build_rs: the state and its zeroed cell; the scan gathers the rows.
-    const TensorId ssm_state = state_tensor(il, ssm_width());
+    const State ssm_state = state_tensor(il, ssm_width());
+    // The scan's own gather: the rows reshaped per head (its first source, visited first).
+    const TensorId ssm_heads = g_.external_view(ssm_state.rows, graph::ViewOp::reshape);
     const Graph::Shape xbc_shape{d_xbc, n_st, n_seq, 1};
     TensorId xc = g_.op(Op::ssm_conv, Elem::f32, xbc_shape, {conv_x, w("ssm_conv1d.weight")});
     xc = g_.op(Op::add, Elem::f32, xbc_shape, {xc, w_f32(d_xbc)});
@@ -729,16 +745,16 @@ class Builder {
     const Graph::Shape bc_nb{0, d_state * 4, xc_row, xc_row * n_st};
     const TensorId b = g_.view_of(xc, bc, false, bc_nb);
     const TensorId c = g_.view_of(xc, bc, false, bc_nb);
-    // ggml_ssm_scan (ggml/src/ggml.c): y (x's elements) then the n_seq final states. Its other
-    // sources are the state and A (externals) and s_copy_main, whose use the store after it
-    // stands for (a node has four sources here).
+    // ggml_ssm_scan (ggml/src/ggml.c): y (x's elements) then the n_seq final states; its
+    // sources the state, x, dt, A (a weight of the block: from_cur runs the scan where A is),
+    // B, C and the ids of the sequences' states (s_copy_main).
     const std::int64_t scan_len = d_inner * n_t_ + ssm_width() * n_seq;
-    const TensorId scan = g_.op(Op::ssm_scan, Elem::f32, {scan_len, 1, 1, 1}, {x, dt, b, c});
-    g_.store({s_copy_main()});
+    const TensorId scan = g_.op(Op::ssm_scan, Elem::f32, {scan_len, 1, 1, 1},
+                                {ssm_heads, x, dt, w_f32(n_head), b, c, s_copy_main()});
     copy_extra_states(ssm_state, ssm_width());
     // The final states stored (n_rs_seq 0: one snapshot).
     const TensorId states = g_.view_of(scan, {ssm_width(), n_seq, 1, 1}, true);
-    g_.store({states, ssm_state});
+    g_.store({states, state_dst(ssm_state)});
     if (!defer_expanded_) expanded(il + 1);
 
     // ggml_swiglu_split(ggml_cont(z), y + x * D): the cont of z is reached first.
@@ -751,6 +767,7 @@ class Builder {
     // The grouped RMS norm and its weight, then the out-projection.
     const Graph::Shape groups{d_inner / n_group, n_group, n_st, n_seq};
     TensorId yn = g_.op(Op::rms_norm, Elem::f32, groups, {g_.view(gated, groups)});
+    g_.mark_layer_norm(yn, il);  // build_norm names it "norm" (graph_get_cb)
     yn = g_.op(Op::mul, Elem::f32, groups, {yn, w_f32(d_inner)});
     const TensorId y2 = g_.view(yn, {d_inner, n_t_, 1, 1});
     return g_.op(Op::mul_mat, Elem::f32, {spec_.n_embd, n_t_, 1, 1}, {w("ssm_out.weight"), y2});
@@ -969,7 +986,8 @@ class Builder {
   // Hybrid memory: the state-copy indices and their views; the next Mamba2 block's conv
   // state and its gathered rows (expanded()).
   TensorId s_copy_ = -1, s_copy_main_ = -1, s_copy_extra_ = -1;
-  TensorId conv_state_ = -1, conv_rows_ = -1;
+  State conv_state_;
+  TensorId conv_rows_ = -1;
   // qwen3next's gated attention: the reshaped Q projection the gate is viewed from.
   TensorId q_full_ = -1;
   bool defer_expanded_ = false;  // expanded() of the next block after the routed experts
@@ -989,9 +1007,24 @@ bool graph_modelled(const ModelSpec& spec) {
 // DeepStack inputs: its PAD (Op::pad) has no backend rules either. The no-cache encoders' graphs
 // are (bert, nomic-bert, gemma-embedding): exact on every buffer of their Vulkan runs
 // (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl).
+namespace {
+
+// The hybrid recurrent families whose GPU plans take the scheduler replay: measured on Vulkan
+// (bench/accuracy/vulkan/hybrid, scripts/oracle/vulkan/grid-vulkan-hybrid.json), one flag per
+// family.
+bool hybrid_schedule_modelled(const Architecture& a) {
+  if (a.mamba2_mixer) return true;      // granitehybrid
+  if (a.gated_delta_net) return true;  // qwen3next
+  return false;
+}
+
+}  // namespace
+
 bool schedule_modelled(const ModelSpec& spec) {
-  return spec.recurrent.layers.empty() && spec.n_deepstack == 0 && graph_modelled(spec) &&
-         !detail::gemma3n_graph(spec) && !architecture(spec.arch).graph.llama4;
+  if (spec.n_deepstack != 0 || !graph_modelled(spec) || detail::gemma3n_graph(spec)) return false;
+  const Architecture& a = architecture(spec.arch);
+  if (a.graph.llama4) return false;
+  return spec.recurrent.layers.empty() || hybrid_schedule_modelled(a);
 }
 
 namespace {

@@ -28,8 +28,22 @@ constexpr int kGpu = 0;  // the first GPU
 
 // ggml_is_view_op: our views (reshape, view, permute, transpose).
 bool is_view(const Tensor& t) { return t.op == Op::view; }
-// A set_rows into the KV cache (Graph::store): its result is a view of the cache.
+// A write into the KV cache or a recurrent state (Graph::store): its result is a view of the
+// memory written, its last source. Three sources: a set_rows into the KV cache (the rows, their
+// indices, the cache); two: a cpy into a recurrent state (llm_graph_context::build_rs's extra
+// states, the new conv and SSM states); one: build_rs's scale_inplace of the state's zeroed
+// cell.
 bool is_store(const Tensor& t) { return t.op == Op::external && t.src[0] >= 0; }
+TensorId store_dst(const Tensor& t) {
+  TensorId d = -1;
+  for (TensorId s : t.src) d = s >= 0 ? s : d;
+  return d;
+}
+int n_srcs(const Tensor& t) {
+  int n = 0;
+  for (TensorId s : t.src) n += s >= 0 ? 1 : 0;
+  return n;
+}
 
 // The batch size offload_op compares (ggml_vk_get_op_batch_size,
 // ggml/src/ggml-vulkan/ggml-vulkan-debug.cpp): get_rows never, mul_mat its rows, mul_mat_id
@@ -73,8 +87,9 @@ class Scheduler {
     const Tensor& t = at(id);
     if (t.is_view()) return t.view_src;
     if (is_store(t)) {
-      const Tensor& dst = at(t.src[2]);
-      return dst.is_view() ? dst.view_src : t.src[2];
+      const TensorId d = store_dst(t);
+      const Tensor& dst = at(d);
+      return dst.is_view() ? dst.view_src : d;
     }
     return id;
   }
@@ -86,7 +101,8 @@ class Scheduler {
       case Op::input:
         return GgmlOp::none;
       case Op::external:
-        return is_store(t) ? GgmlOp::set_rows : GgmlOp::none;
+        if (!is_store(t)) return GgmlOp::none;
+        return n_srcs(t) == 3 ? GgmlOp::set_rows : n_srcs(t) == 2 ? GgmlOp::cpy : GgmlOp::scale;
       case Op::view:
         return t.view_op == graph::ViewOp::view      ? GgmlOp::view
                : t.view_op == graph::ViewOp::permute ? GgmlOp::permute
@@ -135,16 +151,16 @@ class Scheduler {
         return GgmlOp::ssm_conv;
       case Op::ssm_scan:
         return GgmlOp::ssm_scan;
-      // Gemma 3n's ops (llama4's REPEAT too): their graphs are not replayed on GPUs
-      // (schedule_modelled).
+      case Op::gated_delta_net:
+        return GgmlOp::gated_delta_net;
+      case Op::repeat:
+        return GgmlOp::repeat;
+      // Gemma 3n's ops: its graphs are not replayed on GPUs (schedule_modelled).
       case Op::sqr:
       case Op::sqrt:
       case Op::sub:
-      case Op::repeat:
       case Op::mean:
-      // qwen3next's fused Gated DeltaNet and Qwen3-VL's padded embeddings: neither
-      // (schedule_modelled).
-      case Op::gated_delta_net:
+      // Qwen3-VL's padded embeddings: neither (schedule_modelled).
       case Op::pad:
         return GgmlOp::none;
     }
@@ -163,13 +179,40 @@ class Scheduler {
     return block ? gpu : cpu_;
   }
 
-  // ggml_backend_vk_device_supports_op's size check (every op of our graphs is supported).
+  // supports_op's shape rules for the recurrent mixers' ops (GpuRules): Mamba2's scan reads
+  // the state size from B (d_state x n_group x tokens) and the head size from x; the
+  // convolution its channels from its input's ne[1]; the Gated DeltaNet its V head size from v.
+  bool op_shape_supported(const Tensor& t) const {
+    switch (t.op) {
+      case Op::ssm_scan: {
+        if (!gpu_.ssm_scan_state_128_256) return true;
+        const std::int64_t d_state = at(t.src[4]).ne[0];
+        const std::int64_t head = at(t.src[1]).ne[0];
+        return (d_state == 128 || d_state == 256) && head % 16 == 0;
+      }
+      case Op::ssm_conv:
+        return at(t.src[0]).ne[1] % gpu_.ssm_conv_channels_multiple == 0;
+      case Op::gated_delta_net: {
+        const std::int64_t head = at(t.src[2]).ne[0];
+        if (head % gpu_.gdn_head_multiple != 0) return false;
+        if (gpu_.gdn_max_head == 0) return true;
+        return head >= 16 && head <= gpu_.gdn_max_head && (head & (head - 1)) == 0;
+      }
+      default:
+        return true;
+    }
+  }
+
+  // ggml_backend_*_device_supports_op: the recurrent ops' shape rules, then the size check
+  // (every other op of our graphs is supported).
   bool supports(int b, TensorId id) const {
-    if (b == cpu_ || gpu_.max_tensor == 0) return true;
+    if (b == cpu_) return true;
     const Tensor& t = at(id);
+    if (!op_shape_supported(t)) return false;
+    if (gpu_.max_tensor == 0) return true;
     if (is_store(t)) {
-      // The result is a view of the layer's cache.
-      if (bytes(t.src[2]) > gpu_.max_tensor) return false;
+      // The result is a view of the layer's cache or state.
+      if (bytes(store_dst(t)) > gpu_.max_tensor) return false;
     } else if (t.op != Op::external && t.bytes() > gpu_.max_tensor) {
       return false;
     }
@@ -194,7 +237,7 @@ class Scheduler {
     const Tensor& t = at(id);
     if (is_store(t)) {
       // The cache, or a reshape of it (graph::Graph::external_view).
-      const Tensor& cache = at(t.src[2]);
+      const Tensor& cache = at(store_dst(t));
       const int b = location(cache.is_view() ? at(cache.view_src) : cache);
       return b != cpu_ && !supports(b, id) ? -1 : b;
     }
@@ -413,7 +456,9 @@ class Scheduler {
     std::vector<Split> all;
     std::vector<Tensor> copy_tensors;  // index -> tensor; placed into h when emitted
     std::unordered_map<std::int64_t, std::size_t> copy_index;
-    std::vector<std::array<std::int64_t, 4>> src_copy(g_.tensors().size(), {-1, -1, -1, -1});
+    constexpr std::size_t kSrcs = std::tuple_size_v<decltype(Tensor::src)>;
+    std::vector<std::array<std::int64_t, kSrcs>> src_copy(g_.tensors().size());
+    for (auto& c : src_copy) c.fill(-1);
 
     for (TensorId id : nodes) {
       const Tensor& t = at(id);
@@ -444,7 +489,7 @@ class Scheduler {
         split_has_inputs = false;
       }
       Split& sp = all.back();
-      for (std::size_t j = 0; j < 4; ++j) {
+      for (std::size_t j = 0; j < kSrcs; ++j) {
         const TensorId s = t.src[j];
         if (s < 0) continue;
         if (backend(s) == cur || buffer_supported(s, cur)) continue;
@@ -490,7 +535,7 @@ class Scheduler {
         n.view_src = t.is_view() ? t.view_src : is_store(t) ? base_of(id) : -1;
         n.output = t.output;
         n.use_count = uses[static_cast<std::size_t>(id)];
-        for (std::size_t j = 0; j < 4; ++j) {
+        for (std::size_t j = 0; j < kSrcs; ++j) {
           const TensorId s = t.src[j];
           if (s < 0) continue;
           const std::int64_t ci = src_copy[static_cast<std::size_t>(id)][j];
@@ -517,7 +562,14 @@ class Scheduler {
     for (Split& sp : all) {
       if (sp.backend == cpu_ || sp.nodes.empty()) continue;
       if (gpu_.reorders_nodes) {
-        const vk::Reordered r = vk::reorder(split_nodes(sp));
+        const auto layout = [&](std::int64_t k) {
+          const auto n_tensors = static_cast<std::int64_t>(g_.tensors().size());
+          const Tensor& t = k >= n_tensors ? copy_tensors[static_cast<std::size_t>(k - n_tensors)]
+                                           : at(static_cast<TensorId>(k));
+          return vk::Layout{
+              .ne = t.ne, .f32 = t.elem == graph::Elem::f32, .contiguous = t.contiguous};
+        };
+        const vk::Reordered r = vk::reorder(split_nodes(sp), layout);
         std::vector<TensorId> reordered;
         reordered.reserve(sp.nodes.size());
         for (int i : r.order) reordered.push_back(sp.nodes[static_cast<std::size_t>(i)]);
@@ -587,7 +639,7 @@ class Scheduler {
       }
       for (TensorId id : sp.nodes) {
         Tensor t = at(id);
-        for (std::size_t j = 0; j < 4; ++j) {
+        for (std::size_t j = 0; j < kSrcs; ++j) {
           if (t.src[j] < 0) continue;
           const std::int64_t ci = src_copy[static_cast<std::size_t>(id)][j];
           t.src[j] = ci >= 0 ? copy_new[static_cast<std::size_t>(ci)]
@@ -644,10 +696,14 @@ const GpuRules& vulkan_lavapipe() {
       .max_tensor = 128 * mib,
       .reorders_nodes = true,
       .async_events = true,
+      .ssm_scan_state_128_256 = true,
+      .gdn_max_head = 128,
       .source =
           "ggml-vulkan.cpp (buffer type and host buffer type get_alignment, "
-          "supports_op, offload_op, device_get_props: async and events); vulkaninfo on the "
-          "oracle's llvmpipe device"};
+          "supports_op, offload_op, device_get_props: async and events; supports_op's "
+          "SSM_SCAN: Mamba2 with d_state 128 or 256 and a head of a multiple of 16, "
+          "GATED_DELTA_NET: S_v 16, 32, 64 or 128); vulkaninfo on the oracle's llvmpipe "
+          "device"};
   return rules;
 }
 
@@ -660,6 +716,8 @@ const GpuRules& vulkan_generic() {
       .max_tensor = 4 * gib - 1,
       .reorders_nodes = true,
       .async_events = true,
+      .ssm_scan_state_128_256 = true,
+      .gdn_max_head = 128,
       .source = "ggml-vulkan.cpp; typical discrete-GPU limits (4 GiB storage-buffer range)"};
   return rules;
 }
@@ -674,13 +732,17 @@ const GpuRules& cuda() {
       .moe_fusion_deps = true,
       .fattn_f16_copies = true,
       .async_events = true,
+      .ssm_scan_state_128_256 = true,
+      .ssm_conv_channels_multiple = 128,
       .source =
           "ggml-cuda.cu (ggml_backend_cuda_buffer_type_get_alignment; the host buffer type "
           "takes the CPU buffer type's get_alignment, TENSOR_ALIGNMENT; "
           "ggml_backend_cuda_device_offload_op with GGML_OP_OFFLOAD_MIN_BATCH unset; "
           "ggml_backend_cuda_graph_optimize's add_alloc_dep; fattn.cu's "
           "ggml_cuda_flash_attn_ext_get_alloc_size; ggml_backend_cuda_device_get_props: "
-          "caps.async and caps.events)"};
+          "caps.async and caps.events; ggml_backend_cuda_device_supports_op: SSM_SCAN of "
+          "Mamba2 with d_state 128 or 256 and a head of a multiple of 16, SSM_CONV with "
+          "channels a multiple of 128, GATED_DELTA_NET at any head size)"};
   return rules;
 }
 
@@ -693,12 +755,14 @@ const GpuRules& metal() {
       .max_tensor = 0,
       .offload_matmul_only = true,
       .async_events = false,
+      .gdn_head_multiple = 32,
       .source =
           "ggml-metal.cpp (ggml_backend_metal_buffer_type_{shared,private,mapped}_get_alignment: "
           "32; is_host false; get_host_buffer_type NULL, so the CPU backend keeps the CPU "
           "buffer type, TENSOR_ALIGNMENT 32; ggml_backend_metal_device_offload_op: MUL_MAT and "
           "MUL_MAT_ID at a batch of 32 or more; ggml_backend_metal_device_get_props: events "
-          "false)"};
+          "false; ggml-metal-device.m supports_op: SSM_SCAN and SSM_CONV with simdgroup "
+          "reduction, GATED_DELTA_NET with a V head of a multiple of 32)"};
   return rules;
 }
 

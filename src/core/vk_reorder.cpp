@@ -8,9 +8,11 @@
 // patterns are kept together; otherwise each step takes the next unused node and, from the
 // next 20 positions, every real node that depends on nothing unused before it (with the
 // fusion exceptions), pulling a few consumers along (RMS_NORM+MUL -> ROPE, ROPE/RMS_NORM ->
-// VIEW -> SET_ROWS, MUL_MAT_ID+ADD_ID -> MUL, MUL_MAT+ADD -> ADD), then the view nodes whose
-// sources ran. The patterns with ops vramplan's graphs never contain (SIN, SQR, SQRT, CPY,
-// TOP_K, SSM_CONV, a MUL consuming a UNARY) are left out: they cannot match.
+// VIEW -> SET_ROWS, MUL_MAT_ID+ADD_ID -> MUL, MUL_MAT+ADD -> ADD, SSM_CONV+ADD -> UNARY,
+// UNARY -> MUL), then the view nodes whose sources ran. The patterns with ops vramplan's graphs
+// never contain (SIN, SQR, SQRT, TOP_K) are left out: they cannot match. Every UNARY of the
+// replayed graphs (SiLU, sigmoid, softplus, GELU; gemma2's tanh, which no MUL reads) is one
+// the UNARY + MUL fusion takes (ggml_vk_unary_mul_op_index).
 
 namespace vramplan::sched::vk {
 namespace {
@@ -44,8 +46,8 @@ std::int64_t base(const Node& n) { return n.view_src >= 0 ? n.view_src : n.key; 
 
 class Optimizer {
  public:
-  explicit Optimizer(const std::vector<Node>& nodes)
-      : g_(nodes), n_(static_cast<int>(nodes.size())), used_(nodes.size(), false) {}
+  Optimizer(const std::vector<Node>& nodes, const std::function<Layout(std::int64_t)>& layout)
+      : g_(nodes), layout_(layout), n_(static_cast<int>(nodes.size())), used_(nodes.size(), false) {}
 
   Reordered run() {
     while (first_unused_ < n_) step();
@@ -59,7 +61,7 @@ class Optimizer {
 
   // is_src_of: whether dst must run after src.
   static bool depends(const Node& dst, const Node& src) {
-    for (std::size_t s = 0; s < 4; ++s) {
+    for (std::size_t s = 0; s < dst.src.size(); ++s) {
       if (dst.src[s] == src.key) return true;
       if (is_empty(dst) || is_empty(src)) continue;
       // A source view of dst may read storage written through a different view by src.
@@ -137,6 +139,23 @@ class Optimizer {
     return keep(p);
   }
 
+  // ggml_vk_can_fuse_unary_mul: F32 throughout, the MUL's other source and the UNARY's input
+  // contiguous in rows, and the smaller operand tiling into the other (ggml_can_repeat).
+  bool unary_mul_fuses(const Node& unary, const Node& mul) const {
+    const std::int64_t other = mul.src[0] == unary.key ? mul.src[1] : mul.src[0];
+    if (other < 0 || unary.src[0] < 0) return false;
+    const Layout u = layout_(unary.key), m = layout_(mul.key), o = layout_(other);
+    if (!u.f32 || !m.f32 || !o.f32) return false;
+    if (!o.contiguous || !layout_(unary.src[0]).contiguous) return false;
+    const auto repeats = [](const Layout& a, const Layout& b) {
+      for (std::size_t i = 0; i < 4; ++i) {
+        if (a.ne[i] <= 0 || b.ne[i] % a.ne[i] != 0) return false;
+      }
+      return true;
+    };
+    return mul.src[0] == unary.key ? repeats(o, u) : repeats(u, layout_(mul.src[0]));
+  }
+
   bool any_pattern_at(int j) const {
     return match(kTopkMoeEarlySoftmaxNorm, j) || match(kTopkMoeSigmoidNormBias, j) ||
            match(kTopkMoeEarlySoftmax, j) || match(kTopkMoeLateSoftmax, j) ||
@@ -195,7 +214,9 @@ class Optimizer {
         if (next && ((nc.op == GgmlOp::mul_mat && nj.op == GgmlOp::add) ||
                      (nc.op == GgmlOp::mul_mat_id && nj.op == GgmlOp::add_id) ||
                      (nc.op == GgmlOp::mul_mat_id && nj.op == GgmlOp::mul) ||
-                     (nc.op == GgmlOp::add && nj.op == GgmlOp::add))) {
+                     (nc.op == GgmlOp::add && nj.op == GgmlOp::add) ||
+                     (nc.op == GgmlOp::ssm_conv && nj.op == GgmlOp::add) ||
+                     (nc.op == GgmlOp::ssm_conv && nj.op == GgmlOp::unary))) {
           continue;
         }
         ok = false;
@@ -263,6 +284,30 @@ class Optimizer {
       };
       pull(GgmlOp::mul_mat_id, GgmlOp::add_id, GgmlOp::mul);
       pull(GgmlOp::mul_mat, GgmlOp::add, GgmlOp::add);
+      // SSM_CONV + ADD + UNARY: the UNARY of the ADD pulled along.
+      if (j > 0 && nj.op == GgmlOp::add && at(j - 1).op == GgmlOp::ssm_conv) {
+        for (int k = j + 1; k < std::min(j + 15, n_); ++k) {
+          if (at(k).op == GgmlOp::unary && at(k).src[0] == nj.key) {
+            current.push_back(k);
+            use(k);
+            break;
+          }
+        }
+      }
+      // UNARY + MUL: a MUL of the UNARY pulled along when its other source is a leaf or
+      // already placed and the pair fuses (ggml_vk_can_fuse_unary_mul).
+      if (j > 0 && nj.op == GgmlOp::unary) {
+        for (int k = j + 1; k < std::min(j + 15, n_); ++k) {
+          const Node& mul = at(k);
+          if (mul.op != GgmlOp::mul || (mul.src[0] != nj.key && mul.src[1] != nj.key)) continue;
+          const std::size_t o = mul.src[0] == nj.key ? 1 : 0;
+          if (!(mul.src_op[o] == GgmlOp::none || used_set_.count(mul.src[o]) != 0)) continue;
+          if (!unary_mul_fuses(nj, mul)) continue;
+          current.push_back(k);
+          use(k);
+          break;
+        }
+      }
     }
     // Second pass: the view nodes whose sources ran (not after an ADD: add->rms_norm and
     // add->add fusions).
@@ -285,6 +330,7 @@ class Optimizer {
   }
 
   const std::vector<Node>& g_;
+  const std::function<Layout(std::int64_t)>& layout_;
   int n_;
   std::vector<bool> used_;
   std::set<std::int64_t> used_set_;
@@ -294,6 +340,9 @@ class Optimizer {
 
 }  // namespace
 
-Reordered reorder(const std::vector<Node>& nodes) { return Optimizer(nodes).run(); }
+Reordered reorder(const std::vector<Node>& nodes,
+                  const std::function<Layout(std::int64_t)>& layout) {
+  return Optimizer(nodes, layout).run();
+}
 
 }  // namespace vramplan::sched::vk

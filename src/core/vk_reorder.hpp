@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,9 @@ enum class GgmlOp : std::uint8_t {
   set_rows,
   ssm_conv,
   ssm_scan,
+  cpy,
+  repeat,
+  gated_delta_net,
 };
 
 // One node of a split as the reordering (and CUDA's fusion matcher, cuda_fusion.hpp) sees it.
@@ -51,10 +55,11 @@ enum class GgmlOp : std::uint8_t {
 struct Node {
   std::int64_t key = -1;
   GgmlOp op = GgmlOp::none;
-  std::array<std::int64_t, 4> src{-1, -1, -1, -1};
-  std::array<GgmlOp, 4> src_op{GgmlOp::none, GgmlOp::none, GgmlOp::none, GgmlOp::none};
+  std::array<std::int64_t, 8> src{-1, -1, -1, -1, -1, -1, -1, -1};
+  std::array<GgmlOp, 8> src_op{GgmlOp::none, GgmlOp::none, GgmlOp::none, GgmlOp::none,
+                               GgmlOp::none, GgmlOp::none, GgmlOp::none, GgmlOp::none};
   // Each source's base: its view source when it is a view (or a set_rows), else itself.
-  std::array<std::int64_t, 4> src_base{-1, -1, -1, -1};
+  std::array<std::int64_t, 8> src_base{-1, -1, -1, -1, -1, -1, -1, -1};
   std::int64_t view_src = -1;
   bool output = false;  // GGML_TENSOR_FLAG_OUTPUT
   int use_count = 0;    // uses in the whole graph (ggml_node_get_use_count)
@@ -66,6 +71,14 @@ struct Reordered {
   std::vector<std::pair<std::int64_t, std::vector<std::int64_t>>> deps;
 };
 
-[[nodiscard]] Reordered reorder(const std::vector<Node>& nodes);
+// A tensor's shape, type and layout, by key (the UNARY + MUL fusion's checks).
+struct Layout {
+  std::array<std::int64_t, 4> ne{1, 1, 1, 1};
+  bool f32 = false;
+  bool contiguous = true;
+};
+
+[[nodiscard]] Reordered reorder(const std::vector<Node>& nodes,
+                                const std::function<Layout(std::int64_t)>& layout);
 
 }  // namespace vramplan::sched::vk

@@ -146,6 +146,9 @@ inline std::vector<DeviceRun> read_device_runs(const std::filesystem::path& dir,
       c.config.type_v = *type_v;
       add(l.at("model_buffers"), &Buffers::weights, &Buffers::n_weights, c);
       add(l.at("kv_buffers"), &Buffers::kv, &Buffers::n_kv, c);
+      // A hybrid's recurrent state (llama_memory_recurrent's RS buffers, one per device as the
+      // KV cache's) counts with the KV cache, as vramplan's DeviceUsage::kv_cache holds both.
+      if (l.contains("rs_buffers")) add(l.at("rs_buffers"), &Buffers::kv, &Buffers::n_kv, c);
       add(l.at("output_buffers"), &Buffers::output, &Buffers::n_output, c);
       const json& precise = l.at("compute_buffers_precise");
       add(precise.empty() ? l.at("compute_buffers") : precise, &Buffers::compute,

@@ -31,6 +31,7 @@
 #include <vramplan/engine.hpp>
 #include <vramplan/estimate.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/reserve_graph.hpp>
 #include <vramplan/tensors.hpp>
 
 #include "device_runs.hpp"
@@ -391,6 +392,71 @@ TEST(VulkanAccuracyMultiGpu, EveryBufferExactPerDevice) {
   for (std::size_t g = 0; g < std::size(kMultiGaps); ++g) {
     EXPECT_GT(gap_misses[g], 0) << "no run misses any more through: " << kMultiGaps[g].what;
   }
+}
+
+// The hybrid recurrent architectures (bench/accuracy/vulkan/hybrid,
+// scripts/oracle/vulkan/grid-vulkan-hybrid.json: the granitehybrid and qwen3next shapes of
+// shapes.yaml, every layer, half and none on the GPU, flash attention on and off, mmap and op
+// offload off, --n-cpu-moe, two sequences, n_ubatch 2048 over a 512-token context). Weights, the
+// KV cache with the recurrent state (llama.cpp's RS buffers, one per device as the KV cache's)
+// and the output buffer are asserted exactly on every run; both compute buffers exactly on the
+// runs of a family whose GPU plans take the scheduler replay (schedule_modelled), and printed
+// with their gap on the others.
+TEST(VulkanAccuracyHybrid, EveryBufferPerDevice) {
+  const std::vector<VkCase> all =
+      predicted_cases(fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR) / "hybrid");
+  test::CatalogModels models(
+      io::load_catalog({fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR) / "shapes.yaml"}, ""));
+  ASSERT_GE(all.size(), 30U);
+  std::map<std::string, std::array<int, 3>> per_arch;  // runs, replayed, compute exact
+  int partial = 0, seqs = 0, cpu_moe = 0, no_op_offload = 0;
+  for (const VkCase& c : all) {
+    SCOPED_TRACE(c.name());
+    const Model& model = models.get(c.model);
+    EXPECT_FALSE(model.spec.recurrent.layers.empty());
+    EXPECT_EQ(c.p_gpu.layers, c.offloaded);
+    expect_exact(c.p_gpu.weights, c.gpu.weights, c.gpu.n_weights, "Vulkan0 weights");
+    expect_exact(c.p_gpu.kv_cache, c.gpu.kv, c.gpu.n_kv, "Vulkan0 KV and recurrent state");
+    expect_exact(c.p_host.kv_cache, c.host.kv, c.host.n_kv, "host KV and recurrent state");
+    expect_exact(c.p_host.output, c.host.output, c.host.n_output, "host output");
+    expect_exact(c.mmap ? c.p_mapped : c.p_host.weights, c.host.weights, c.host.n_weights,
+                 "host weights");
+    const bool replayed = schedule_modelled(model.spec);
+    const bool exact = test::exact(c.p_gpu.compute, c.gpu.compute, c.gpu.n_compute) &&
+                       test::exact(c.p_host.compute, c.host.compute, c.host.n_compute);
+    if (replayed) {
+      expect_exact(c.p_gpu.compute, c.gpu.compute, c.gpu.n_compute, "Vulkan0 compute");
+      expect_exact(c.p_host.compute, c.host.compute, c.host.n_compute, "host compute");
+    }
+    std::array<int, 3>& counts = per_arch[model.spec.arch];
+    counts[0] += 1;
+    counts[1] += replayed ? 1 : 0;
+    counts[2] += exact ? 1 : 0;
+    partial += c.p_host.layers > 0 ? 1 : 0;
+    seqs += c.config.parallel > 1 ? 1 : 0;
+    cpu_moe += c.config.cpu_moe > 0 ? 1 : 0;
+    no_op_offload += c.op_offload ? 0 : 1;
+    std::printf(
+        "[vulkan-hybrid] %s: compute Vulkan0 %.4f vs %.4f MiB (%+.4f), host %.4f vs %.4f MiB "
+        "(%+.4f)%s\n",
+        c.name().c_str(), static_cast<double>(c.p_gpu.compute) / kMiB,
+        static_cast<double>(c.gpu.compute) / kMiB,
+        (static_cast<double>(c.p_gpu.compute) - static_cast<double>(c.gpu.compute)) / kMiB,
+        static_cast<double>(c.p_host.compute) / kMiB, static_cast<double>(c.host.compute) / kMiB,
+        (static_cast<double>(c.p_host.compute) - static_cast<double>(c.host.compute)) / kMiB,
+        replayed ? "" : " (not replayed: CPU replay for GPU buffers)");
+  }
+  for (const auto& [arch, counts] : per_arch) {
+    std::printf(
+        "[vulkan-hybrid] %s: %d runs, scheduler replay %s, both compute buffers exact on %d\n",
+        arch.c_str(), counts[0], counts[1] > 0 ? "on" : "off", counts[2]);
+  }
+  EXPECT_TRUE(per_arch.contains("granitehybrid"));
+  EXPECT_TRUE(per_arch.contains("qwen3next"));
+  EXPECT_GT(partial, 0);
+  EXPECT_GT(seqs, 0);
+  EXPECT_GT(cpu_moe, 0);
+  EXPECT_GT(no_op_offload, 0);
 }
 
 }  // namespace

@@ -247,5 +247,67 @@ TEST(Sched, MetalOffloadsOnlyMatrixMultiplications) {
   EXPECT_EQ(mm.splits, 2);
 }
 
+// supports_op's shape rules for the recurrent mixers' ops (ggml-vulkan.cpp, ggml-cuda.cu,
+// ggml-metal-device.m): a block on the GPU whose Mamba2 scan has a state of `d_state` and heads
+// of `head`, or whose Gated DeltaNet has V heads of `head` (d_state 0). An op the GPU does not
+// take runs on the CPU (its weight-less neighbours stay on the GPU): a split each side and its
+// result in the host's buffer.
+Graph recurrent_block(Op op, std::int64_t d_state, std::int64_t head) {
+  Graph g;
+  constexpr std::int64_t n_head = 4, tokens = 64;
+  const auto in = g.input(Elem::f32, {head * n_head, tokens, 1, 1});
+  const auto w = g.external(Memory::weight, 0, head * n_head * 4);
+  const auto h = g.op(Op::mul, Elem::f32, {head * n_head, tokens, 1, 1}, {in, w});
+  const auto x = g.view(h, {head, n_head, tokens, 1});
+  const auto state = g.external(Memory::cache, 0, head * head * n_head * 4);
+  graph::TensorId out = -1;
+  if (op == Op::ssm_scan) {
+    const auto bc_in = g.input(Elem::f32, {d_state, 1, tokens, 1});
+    const auto bc = g.op(Op::mul, Elem::f32, {d_state, 1, tokens, 1},
+                         {bc_in, g.external(Memory::weight, 0, d_state * 4)});
+    const auto ids = g.input(Elem::i32, {1, 1, 1, 1});
+    out = g.op(Op::ssm_scan, Elem::f32, {head * n_head * tokens + d_state * head * n_head, 1, 1, 1},
+               {state, x, h, g.external(Memory::weight, 0, n_head * 4), bc, bc, ids});
+  } else {
+    out = g.op(Op::gated_delta_net, Elem::f32, {head * n_head, tokens + head, 1, 1},
+               {x, x, x, h, h, state});
+  }
+  const auto y = g.op(Op::mul, Elem::f32, g.at(out).ne, {out, g.external(Memory::weight, 0, 4)});
+  g.mark_output(y);
+  return g;
+}
+
+TEST(Sched, RecurrentOpsOfUnsupportedShapesRunOnTheCpu) {
+  sched::Placement p;
+  p.n_layer = 1;
+  p.block_on_gpu = {true};
+  p.output_on_gpu = true;
+  const auto splits = [&](Op op, std::int64_t d_state, std::int64_t head,
+                          const sched::GpuRules& rules) {
+    return sched::replay(recurrent_block(op, d_state, head), p, rules).splits;
+  };
+  // Mamba2's scan: a state of 128 or 256, heads a multiple of 16, on Vulkan and CUDA; any on
+  // Metal.
+  for (const sched::GpuRules* rules : {&sched::vulkan_lavapipe(), &sched::cuda()}) {
+    const int on_gpu = splits(Op::ssm_scan, 128, 64, *rules);
+    EXPECT_EQ(splits(Op::ssm_scan, 256, 32, *rules), on_gpu) << rules->name;
+    EXPECT_GT(splits(Op::ssm_scan, 64, 64, *rules), on_gpu) << rules->name;
+    EXPECT_GT(splits(Op::ssm_scan, 128, 24, *rules), on_gpu) << rules->name;
+  }
+  EXPECT_EQ(splits(Op::ssm_scan, 64, 24, sched::metal()),
+            splits(Op::ssm_scan, 128, 64, sched::metal()));
+  // The Gated DeltaNet: V heads of 16 to 128 on Vulkan, any on CUDA, a multiple of 32 on Metal.
+  const int gdn = splits(Op::gated_delta_net, 0, 128, sched::vulkan_lavapipe());
+  EXPECT_EQ(splits(Op::gated_delta_net, 0, 16, sched::vulkan_lavapipe()), gdn);
+  EXPECT_GT(splits(Op::gated_delta_net, 0, 256, sched::vulkan_lavapipe()), gdn);
+  EXPECT_GT(splits(Op::gated_delta_net, 0, 48, sched::vulkan_lavapipe()), gdn);
+  EXPECT_EQ(splits(Op::gated_delta_net, 0, 256, sched::cuda()),
+            splits(Op::gated_delta_net, 0, 128, sched::cuda()));
+  EXPECT_EQ(splits(Op::gated_delta_net, 0, 96, sched::metal()),
+            splits(Op::gated_delta_net, 0, 128, sched::metal()));
+  EXPECT_GT(splits(Op::gated_delta_net, 0, 48, sched::metal()),
+            splits(Op::gated_delta_net, 0, 128, sched::metal()));
+}
+
 }  // namespace
 }  // namespace vramplan

@@ -16,6 +16,12 @@ grid-vulkan-archs.json  the architectures whose GPU plans were first measured he
                   every layer, half of them and none on the GPU, flash attention on and off,
                   mmap off, op offload off, and an n_ubatch of 2048 over a 512-token context
                   (an encoder's batch is not capped at n_ctx).
+grid-vulkan-hybrid.json  the hybrid recurrent architectures (synthetic shapes, shapes.yaml):
+                  granitehybrid (Mamba2 + attention) and qwen3next (Gated DeltaNet + gated
+                  attention), both with routed experts: every layer, half and none on the GPU,
+                  flash attention on and off, mmap off, op offload off, --n-cpu-moe, two
+                  sequences (the recurrent state is one row per sequence) and an n_ubatch of
+                  2048 over a 512-token context (capped at n_ctx: causal).
 
 A case: ngl (llama.cpp's n_gpu_layers, the output layer counts as one; -1 = all), ctx (n_ctx),
 ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe, optionally seqs (n_seq_max) and
@@ -138,6 +144,39 @@ def archs_grid():
     return grid
 
 
+# The hybrid recurrent shapes (shapes.yaml): (name, n_layer, n_head).
+HYBRIDS = [
+    ("vkgranitehybrid:tiny-q8_0", 8, 8),
+    ("vkqwen3next:tiny-q8_0", 8, 8),
+]
+
+
+def hybrid_grid():
+    grid = []
+    for name, n_layer, heads in HYBRIDS:
+        total = n_layer + 1
+        half = total // 2
+        cases = []
+        for ngl in (total, half, 0):
+            for fa in (True, False):
+                cases.append(case(ngl, fa=fa, heads=heads))
+        cases.append(case(total, mmap=False, heads=heads))
+        cases.append(case(half, mmap=False, heads=heads))
+        for ngl in (half, 0):
+            cases.append(case(ngl, op_offload=False, heads=heads))
+        for n_cpu_moe in (2, 8):
+            cases.append(case(total, n_cpu_moe=n_cpu_moe, heads=heads))
+        cases.append(case(total, n_cpu_moe=4, mmap=False, heads=heads))
+        cases.append(case(total, seqs=2, heads=heads))
+        cases.append(case(half, seqs=2, mmap=False, heads=heads))
+        for ngl in (total, half):
+            c = case(ngl, heads=heads)
+            c.update(ctx=512, ubatch=2048)
+            cases.append(c)
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
 def smoke_grid():
     return [
         {"model": "vkqwen3:tiny-q8_0", "cases": [case(9), case(4), case(4, mmap=False)]},
@@ -158,3 +197,4 @@ if __name__ == "__main__":
     write("grid-smoke.json", smoke_grid())
     write("grid-vulkan-multi.json", multi_grid())
     write("grid-vulkan-archs.json", archs_grid())
+    write("grid-vulkan-hybrid.json", hybrid_grid())

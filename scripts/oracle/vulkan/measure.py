@@ -34,9 +34,10 @@ def buf(name, mib):
 
 def parse_log(text):
     """Every line that sizes a buffer, per device, plus the context parameters."""
-    r = {"params": {}, "model_buffers": [], "kv_buffers": [], "kv_size_lines": [],
-         "compute_buffers": [], "compute_buffers_precise": [], "output_buffers": [],
-         "layers": {}, "kv_layers": {}, "offloaded": None, "graph": None, "warnings": []}
+    r = {"params": {}, "model_buffers": [], "kv_buffers": [], "rs_buffers": [],
+         "kv_size_lines": [], "compute_buffers": [], "compute_buffers_precise": [],
+         "output_buffers": [], "layers": {}, "kv_layers": {}, "offloaded": None, "graph": None,
+         "warnings": []}
     for line in text.splitlines():
         if m := re.match(rf"load_tensors:\s+(\S+) model buffer size =\s*{NUM} MiB", line):
             r["model_buffers"].append(buf(m[1], m[2]))
@@ -55,6 +56,10 @@ def parse_log(text):
             r["kv_layers"][m[2]] = r["kv_layers"].get(m[2], 0) + 1
         elif m := re.match(rf"llama_kv_cache\S*:\s+(\S+) KV buffer size =\s*{NUM} MiB", line):
             r["kv_buffers"].append(buf(m[1], m[2]))
+        elif m := re.match(rf"llama_memory_recurrent:\s+(\S+) RS buffer size =\s*{NUM} MiB", line):
+            # The recurrent state of a hybrid's recurrent blocks (llama-memory-recurrent.cpp),
+            # one buffer per device as the KV cache's.
+            r["rs_buffers"].append(buf(m[1], m[2]))
         elif m := re.match(rf"llama_kv_cache\S*: size =\s*{NUM} MiB \(\s*([0-9]+) cells,\s*"
                            rf"([0-9]+) layers,\s*([0-9]+)/([0-9]+) seqs\), K \((\S+)\):\s*{NUM} "
                            rf"MiB, V \((\S+)\):\s*{NUM} MiB", line):
@@ -77,7 +82,7 @@ def parse_log(text):
                           "splits_pp": int(m[2]), "splits_tg": int(m[2])}
         elif re.search(r"failed|error|not supported|fallback", line, re.I):
             r["warnings"].append(line)
-    for key in ("model", "kv", "compute", "output"):
+    for key in ("model", "kv", "rs", "compute", "output"):
         r[f"{key}_bytes"] = sum(b["bytes"] for b in r[f"{key}_buffers"])
     return r
 
@@ -230,7 +235,7 @@ def main():
                   "versions": dict(versions, **{f"{args.backend}_device": device["name"]})}
         devs = " ".join(f"{b['buffer']}={b['mib']}" for b in
                         llama["model_buffers"] + llama["kv_buffers"] +
-                        llama["compute_buffers"])
+                        llama["rs_buffers"] + llama["compute_buffers"])
         print(f"{tag}: rc={run.returncode} {seconds:.1f}s {devs}", file=sys.stderr, flush=True)
         if args.progress:
             with open(args.progress, "a") as f:
