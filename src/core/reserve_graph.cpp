@@ -1006,14 +1006,15 @@ bool graph_modelled(const ModelSpec& spec) {
 // llama4's (its experts' input is a REPEAT; no GPU run measured). Nor on Qwen3-VL's with
 // DeepStack inputs: its PAD (Op::pad) has no backend rules either. The no-cache encoders' graphs
 // are (bert, nomic-bert, gemma-embedding): exact on every buffer of their Vulkan runs
-// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl).
+// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl); so are the hybrids' below (their
+// recurrent ops' backend rules: sched::GpuRules).
 namespace {
 
 // The hybrid recurrent families whose GPU plans take the scheduler replay: measured on Vulkan
-// (bench/accuracy/vulkan/hybrid, scripts/oracle/vulkan/grid-vulkan-hybrid.json), one flag per
+// (bench/accuracy/vulkan/llamacpp-vulkan-hybrid.jsonl, grid-vulkan-hybrid.json), one flag per
 // family.
 bool hybrid_schedule_modelled(const Architecture& a) {
-  if (a.mamba2_mixer) return true;      // granitehybrid
+  if (a.mamba2_mixer) return true;     // granitehybrid
   if (a.gated_delta_net) return true;  // qwen3next
   return false;
 }

@@ -47,7 +47,10 @@ std::int64_t base(const Node& n) { return n.view_src >= 0 ? n.view_src : n.key; 
 class Optimizer {
  public:
   Optimizer(const std::vector<Node>& nodes, const std::function<Layout(std::int64_t)>& layout)
-      : g_(nodes), layout_(layout), n_(static_cast<int>(nodes.size())), used_(nodes.size(), false) {}
+      : g_(nodes),
+        layout_(layout),
+        n_(static_cast<int>(nodes.size())),
+        used_(nodes.size(), false) {}
 
   Reordered run() {
     while (first_unused_ < n_) step();

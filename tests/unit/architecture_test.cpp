@@ -92,7 +92,7 @@ TEST(Architecture, GraphRulesDecideWhichShapesAreRebuilt) {
   const ModelSpec next = test::qwen3_next_80b();
   EXPECT_TRUE(graph_modelled(next));
   // Both hybrid families' GPU plans take the scheduler replay (exact on their Vulkan runs,
-  // bench/accuracy/vulkan/hybrid).
+  // bench/accuracy/vulkan/llamacpp-vulkan-hybrid.jsonl).
   EXPECT_TRUE(schedule_modelled(next));
   EXPECT_TRUE(schedule_modelled(nano));
   EXPECT_TRUE(schedule_modelled(test::granite4_tiny_h()));
