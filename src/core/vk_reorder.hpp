@@ -42,6 +42,7 @@ enum class GgmlOp : std::uint8_t {
   set_rows,
   ssm_conv,
   ssm_scan,
+  pad,
 };
 
 // One node of a split as the reordering (and CUDA's fusion matcher, cuda_fusion.hpp) sees it.
