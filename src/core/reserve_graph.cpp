@@ -1003,10 +1003,11 @@ bool graph_modelled(const ModelSpec& spec) {
 
 // Not on gemma3n's graph either: its ops (SQR, SQRT, SUB, REPEAT, MEAN) have no backend rules
 // and no GPU run of it was measured, so its GPU buffers stay the CPU replay's. Nor on
-// llama4's (its experts' input is a REPEAT; no GPU run measured). Nor on Qwen3-VL's with
-// DeepStack inputs: its PAD (Op::pad) has no backend rules either. The no-cache encoders' graphs
+// llama4's (its experts' input is a REPEAT; no GPU run measured). The no-cache encoders' graphs
 // are (bert, nomic-bert, gemma-embedding): exact on every buffer of their Vulkan runs
-// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl); so are the hybrids' below (their
+// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl); so are Qwen3-VL's with DeepStack inputs
+// (qwen3vl, qwen3vlmoe: the PAD of their embeddings has backend rules, sched.cpp;
+// bench/accuracy/vulkan/llamacpp-vulkan-deepstack.jsonl), and the hybrids' below (their
 // recurrent ops' backend rules: sched::GpuRules).
 namespace {
 
@@ -1022,7 +1023,7 @@ bool hybrid_schedule_modelled(const Architecture& a) {
 }  // namespace
 
 bool schedule_modelled(const ModelSpec& spec) {
-  if (spec.n_deepstack != 0 || !graph_modelled(spec) || detail::gemma3n_graph(spec)) return false;
+  if (!graph_modelled(spec) || detail::gemma3n_graph(spec)) return false;
   const Architecture& a = architecture(spec.arch);
   if (a.graph.llama4) return false;
   return spec.recurrent.layers.empty() || hybrid_schedule_modelled(a);

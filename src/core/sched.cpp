@@ -155,13 +155,15 @@ class Scheduler {
         return GgmlOp::gated_delta_net;
       case Op::repeat:
         return GgmlOp::repeat;
+      // Qwen3-VL's padded embeddings (build_inp_embd's ggml_pad): a node of its own, not a
+      // leaf, to the reordering.
+      case Op::pad:
+        return GgmlOp::pad;
       // Gemma 3n's ops: its graphs are not replayed on GPUs (schedule_modelled).
       case Op::sqr:
       case Op::sqrt:
       case Op::sub:
       case Op::mean:
-      // Qwen3-VL's padded embeddings: neither (schedule_modelled).
-      case Op::pad:
         return GgmlOp::none;
     }
     return GgmlOp::none;
@@ -204,7 +206,10 @@ class Scheduler {
   }
 
   // ggml_backend_*_device_supports_op: the recurrent ops' shape rules, then the size check
-  // (every other op of our graphs is supported).
+  // (every other op of our graphs is supported). Qwen3-VL's PAD among them: an f32 source,
+  // which build_inp_embd's always is, on Vulkan (ggml-vulkan.cpp: GGML_OP_PAD, src[0] F32), any
+  // on CUDA (ggml-cuda.cu ggml_backend_cuda_device_supports_op: GGML_OP_PAD true), any but
+  // circular padding on Metal (ggml-metal-device.m), and the CPU runs every op.
   bool supports(int b, TensorId id) const {
     if (b == cpu_) return true;
     const Tensor& t = at(id);

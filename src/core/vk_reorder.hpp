@@ -46,6 +46,7 @@ enum class GgmlOp : std::uint8_t {
   cpy,
   repeat,
   gated_delta_net,
+  pad,
 };
 
 // One node of a split as the reordering (and CUDA's fusion matcher, cuda_fusion.hpp) sees it.

@@ -22,6 +22,10 @@ grid-vulkan-hybrid.json  the hybrid recurrent architectures (synthetic shapes, s
                   flash attention on and off, mmap off, op offload off, --n-cpu-moe, two
                   sequences (the recurrent state is one row per sequence) and an n_ubatch of
                   2048 over a 512-token context (capped at n_ctx: causal).
+grid-vulkan-deepstack.json  Qwen3-VL's text models with DeepStack inputs (qwen3vl, qwen3vlmoe:
+                  synthetic shapes) with every layer, half of them and none on the GPU, flash
+                  attention on and off, mmap off, op offload off, an n_ubatch of 2048 over a
+                  512-token context, and --n-cpu-moe on the MoE shape.
 
 A case: ngl (llama.cpp's n_gpu_layers, the output layer counts as one; -1 = all), ctx (n_ctx),
 ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe, optionally seqs (n_seq_max) and
@@ -177,6 +181,41 @@ def hybrid_grid():
     return grid
 
 
+# Qwen3-VL's text models with DeepStack inputs (shapes.yaml: 8 blocks, n_deepstack_layers 3):
+# (name, n_layer, n_head).
+DEEPSTACK = [
+    ("vkqwen3vl:tiny-q8_0", 8, 16),
+    ("vkqwen3vlmoe:tiny-q8_0", 8, 16),
+]
+
+
+def deepstack_grid():
+    grid = []
+    for name, n_layer, heads in DEEPSTACK:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2, 0):
+            for fa in (True, False):
+                cases.append(case(ngl, fa, heads=heads))
+        for ngl in (total, total // 2):
+            cases.append(case(ngl, mmap=False, heads=heads))
+        for ngl in (total // 2, 0):
+            cases.append(case(ngl, op_offload=False, heads=heads))
+        # n_ubatch 2048 over a 512-token context: a causal model's batch is capped at n_ctx.
+        for ngl, fa in ((total, True), (total // 2, True), (total, False)):
+            c = case(ngl, fa, heads=heads)
+            c["ctx"], c["ubatch"] = 512, 2048
+            cases.append(c)
+        if "moe" in name:
+            for n_cpu_moe in (2, 4, n_layer):
+                cases.append(case(total, n_cpu_moe=n_cpu_moe, heads=heads))
+            cases.append(case(total, mmap=False, n_cpu_moe=4, heads=heads))
+            cases.append(case(total, False, n_cpu_moe=4, heads=heads))
+            cases.append(case(total, op_offload=False, n_cpu_moe=4, heads=heads))
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
 def smoke_grid():
     return [
         {"model": "vkqwen3:tiny-q8_0", "cases": [case(9), case(4), case(4, mmap=False)]},
@@ -198,3 +237,4 @@ if __name__ == "__main__":
     write("grid-vulkan-multi.json", multi_grid())
     write("grid-vulkan-archs.json", archs_grid())
     write("grid-vulkan-hybrid.json", hybrid_grid())
+    write("grid-vulkan-deepstack.json", deepstack_grid())
