@@ -73,14 +73,16 @@ enum class Elem : std::uint8_t { f32, f16, i32, i64, i8 };  // i8: raw bytes (co
 // What an external tensor is (the allocator ignores all of them).
 enum class Memory : std::uint8_t { none, weight, cache };
 
+// The one-byte fields come first and vec_kernel beside layer_norm: with eight sources the
+// struct stays 128 bytes (the replays copy and walk thousands of them).
 struct Tensor {
   Op op = Op::input;
   Elem elem = Elem::f32;
-  std::array<std::int64_t, 4> ne{1, 1, 1, 1};
   bool contiguous = true;            // false for permuted views (their strides differ from ne's)
   ViewOp view_op = ViewOp::reshape;  // for Op::view
   bool output = false;               // GGML_TENSOR_FLAG_OUTPUT: never freed, never reused in place
-  TensorId view_src = -1;            // root tensor whose memory a view uses
+  std::array<std::int64_t, 4> ne{1, 1, 1, 1};
+  TensorId view_src = -1;  // root tensor whose memory a view uses
   // Sources in ggml's order. Most ops have at most four; ggml_ssm_scan has seven (the state,
   // x, dt, A, B, C and the state ids), ggml_gated_delta_net six (q, k, v, the gate, beta and
   // the state): each is kept alive until the node ran and read by the scheduler replay.
@@ -95,6 +97,9 @@ struct Tensor {
   // norm, before its weight): for a batch under 32 tokens or with every layer offloaded,
   // llama_context::graph_get_cb puts it on the block's device (the scheduler replay, sched.hpp).
   bool layer_norm = false;
+  bool vec_kernel = false;  // see f16_k
+  // The sources to look at: src[n_src..] are all -1 (Graph::op and the views set it).
+  std::uint8_t n_src = 8;
   Bytes memory_bytes = 0;
   // A flash-attention node over a cache that is not f16: the bytes of f16 copies of its K and
   // V views (0 for one already f16, or for V when it is a view of K's memory), and whether a
@@ -103,7 +108,6 @@ struct Tensor {
   // (sched.hpp's GpuRules::fattn_f16_copies).
   Bytes f16_k = 0;
   Bytes f16_v = 0;
-  bool vec_kernel = false;
   // Bytes the backend allocates after the tensor (ggml_backend_buft_get_alloc_size beyond
   // ggml_nbytes); the allocator reserves them with the tensor.
   Bytes alloc_extra = 0;

@@ -180,6 +180,7 @@ TensorId Graph::op(Op op, Elem elem, Shape ne, std::initializer_list<TensorId> s
   t.ne = ne;
   std::size_t i = 0;
   for (TensorId s : srcs) t.src[i++] = s;
+  t.n_src = static_cast<std::uint8_t>(i);
   tensors_.push_back(t);
   nodes_.push_back(static_cast<TensorId>(tensors_.size() - 1));
   return nodes_.back();
@@ -200,6 +201,7 @@ TensorId Graph::view(TensorId parent, Shape ne, bool contiguous) {
   t.view_op = contiguous ? ViewOp::reshape : ViewOp::permute;
   t.view_src = p.is_view() ? p.view_src : parent;
   t.src[0] = parent;
+  t.n_src = 1;
   tensors_.push_back(t);
   nodes_.push_back(static_cast<TensorId>(tensors_.size() - 1));
   return nodes_.back();
@@ -236,6 +238,7 @@ TensorId Graph::external_view(TensorId parent, ViewOp view_op) {
   t.ne = {std::max<std::int64_t>(1, static_cast<std::int64_t>(r.memory_bytes)), 1, 1, 1};
   t.view_src = root;
   t.src[0] = parent;
+  t.n_src = 1;
   tensors_.push_back(t);
   nodes_.push_back(static_cast<TensorId>(tensors_.size() - 1));
   return nodes_.back();
@@ -270,7 +273,8 @@ Replay replay(const Graph& graph, const std::vector<std::uint8_t>* buffer_of,
     State& s = state(id);
     if (s.owned || t.op == Op::external || t.is_view()) return;
     if (can_inplace(t.op)) {
-      for (TensorId p : t.src) {
+      for (std::size_t k = 0; k < t.n_src; ++k) {
+        const TensorId p = t.src[k];
         if (p < 0) continue;
         const Tensor& parent = graph.at(p);
         State& ps = state(p);
@@ -309,8 +313,8 @@ Replay replay(const Graph& graph, const std::vector<std::uint8_t>* buffer_of,
   for (TensorId id : graph.nodes()) {
     const Tensor& t = graph.at(id);
     if (t.is_view()) ++state(t.view_src).views;
-    for (TensorId p : t.src) {
-      if (p >= 0) ++state(p).children;
+    for (std::size_t k = 0; k < t.n_src; ++k) {
+      if (t.src[k] >= 0) ++state(t.src[k]).children;
     }
   }
   Replay out;
@@ -319,7 +323,9 @@ Replay replay(const Graph& graph, const std::vector<std::uint8_t>* buffer_of,
     const TensorId id = nodes[i];
     if (static_cast<std::int64_t>(i) == graph.head()) out.before_head = allocators[0].high_water();
     allocate(id);
-    for (TensorId p : graph.at(id).src) {
+    const Tensor& t = graph.at(id);
+    for (std::size_t k = 0; k < t.n_src; ++k) {
+      const TensorId p = t.src[k];
       if (p < 0) continue;
       State& ps = state(p);
       if (--ps.children != 0 || ps.views != 0) continue;

@@ -462,7 +462,7 @@ class Scheduler {
     std::vector<Tensor> copy_tensors;  // index -> tensor; placed into h when emitted
     std::unordered_map<std::int64_t, std::size_t> copy_index;
     constexpr std::size_t kSrcs = std::tuple_size_v<decltype(Tensor::src)>;
-    std::vector<std::array<std::int64_t, kSrcs>> src_copy(g_.tensors().size());
+    std::vector<std::array<std::int32_t, kSrcs>> src_copy(g_.tensors().size());
     for (auto& c : src_copy) c.fill(-1);
 
     for (TensorId id : nodes) {
@@ -506,7 +506,7 @@ class Scheduler {
           sp.inputs.emplace_back(s, static_cast<TensorId>(it->second));
           split_has_inputs = true;
         }
-        src_copy[static_cast<std::size_t>(id)][j] = static_cast<std::int64_t>(it->second);
+        src_copy[static_cast<std::size_t>(id)][j] = static_cast<std::int32_t>(it->second);
       }
       sp.nodes.push_back(id);
     }
@@ -540,9 +540,11 @@ class Scheduler {
         n.view_src = t.is_view() ? t.view_src : is_store(t) ? base_of(id) : -1;
         n.output = t.output;
         n.use_count = uses[static_cast<std::size_t>(id)];
+        n.n_src = 0;
         for (std::size_t j = 0; j < kSrcs; ++j) {
           const TensorId s = t.src[j];
           if (s < 0) continue;
+          n.n_src = static_cast<int>(j) + 1;
           const std::int64_t ci = src_copy[static_cast<std::size_t>(id)][j];
           if (ci >= 0) {
             n.src[j] = n.src_base[j] = copy_key(static_cast<std::size_t>(ci));

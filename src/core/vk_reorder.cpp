@@ -64,7 +64,8 @@ class Optimizer {
 
   // is_src_of: whether dst must run after src.
   static bool depends(const Node& dst, const Node& src) {
-    for (std::size_t s = 0; s < dst.src.size(); ++s) {
+    const auto n = static_cast<std::size_t>(std::max(dst.n_src, src.n_src));
+    for (std::size_t s = 0; s < n; ++s) {
       if (dst.src[s] == src.key) return true;
       if (is_empty(dst) || is_empty(src)) continue;
       // A source view of dst may read storage written through a different view by src.

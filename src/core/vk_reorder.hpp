@@ -62,6 +62,7 @@ struct Node {
   // Each source's base: its view source when it is a view (or a set_rows), else itself.
   std::array<std::int64_t, 8> src_base{-1, -1, -1, -1, -1, -1, -1, -1};
   std::int64_t view_src = -1;
+  int n_src = 8;        // the sources to look at: src[n_src..] are all -1
   bool output = false;  // GGML_TENSOR_FLAG_OUTPUT
   int use_count = 0;    // uses in the whole graph (ggml_node_get_use_count)
 };
