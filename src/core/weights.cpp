@@ -173,6 +173,9 @@ WeightSlot weight_slot(const std::string& name) {
                          name.starts_with("dense_2.") || name.starts_with("dense_3."));
   slot.token_embd = name == "token_embd.weight";
   slot.embedding = is_embedding_name(name);
+  slot.per_device = slot.block < 0 &&
+                    (name.starts_with("rope_freqs.") || name.starts_with("rope_factors_long.") ||
+                     name.starts_with("rope_factors_short."));
   return slot;
 }
 
@@ -214,9 +217,11 @@ WeightLayout layout_weights(const std::vector<TensorInfo>& tensors,
       add_to(layout.output, sized(t, bytes, slot.embedding));
       has_output = has_output || slot.output_weight;
       has_output_norm = has_output_norm || slot.output_norm;
+    } else if (slot.per_device) {
+      add_to(layout.per_device, sized(t, bytes, slot.embedding));
     } else {
-      // token_embd, position/token-type embeddings, their norms, rope_freqs: llama.cpp
-      // keeps the input layer on the CPU (llama-model.cpp, "very little benefit").
+      // token_embd, position/token-type embeddings, their norms: llama.cpp keeps the input
+      // layer on the CPU (llama-model.cpp, "very little benefit").
       add_to(layout.input, sized(t, bytes, slot.embedding));
       if (slot.token_embd) {
         token_embd = &t;

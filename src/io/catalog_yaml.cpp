@@ -49,6 +49,7 @@ const YamlKeys model_keys{
     "tied_embeddings",
     "stored_output",
     "causal",
+    "rope_freqs",
     "sliding_window",
     "mla",
     "moe",
@@ -261,6 +262,8 @@ class Reader final : public YamlFieldReader {
         s.stored_output = boolean(field, key);
       } else if (key == "causal") {
         s.causal = boolean(field, key);
+      } else if (key == "rope_freqs") {
+        s.rope_freqs = boolean(field, key);
       } else if (key == "quantizer") {
         const std::string who = string(field, key);
         if (who == "ollama") {

@@ -387,6 +387,7 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
   // Encoders get no KV cache (llama_model::create_memory returns none for them).
   s.causal = !a.encoder && !a.bidirectional && k.opt_bool(k.key("attention.causal")).value_or(true);
   s.tied_embeddings = file.find_tensor("output.weight") == nullptr;
+  s.rope_freqs = file.find_tensor("rope_freqs.weight") != nullptr;
 
   const std::optional<std::int64_t> vocab = vocab_size_from_gguf(file, origin);
   if (!vocab) {

@@ -347,6 +347,29 @@ TEST(CatalogYaml, StoredOutputIsReadAndAddsTheHeadToTheFile) {
             "");
 }
 
+// rope_freqs: the GGUF carries rope_freqs.weight (F32, head_dim / 2), first in the file.
+TEST(CatalogYaml, RopeFreqsIsReadAndAddsTheFactorsToTheFile) {
+  const std::string with =
+      replace(valid, "    layers: 16\n", "    layers: 16\n    rope_freqs: true\n");
+  const ModelSpec a = parse_catalog(valid, "models/x.yaml").front().spec;
+  const ModelSpec b = parse_catalog(with, "models/x.yaml").front().spec;
+  EXPECT_FALSE(a.rope_freqs);
+  ASSERT_TRUE(b.rope_freqs);
+  const std::vector<TensorInfo> plain = generate_tensors(a, FileType::mostly_q4_k_m);
+  const std::vector<TensorInfo> tensors = generate_tensors(b, FileType::mostly_q4_k_m);
+  ASSERT_EQ(tensors.size(), plain.size() + 1);
+  EXPECT_EQ(tensors.front().name, "rope_freqs.weight");
+  EXPECT_EQ(tensors.front().type, GgmlType::f32);
+  EXPECT_EQ(tensors.front().ne[0], b.head_dim_k() / 2);
+  // The other tensors and their types are unchanged (a 1-D tensor moves no quantizer counter).
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_EQ(tensors[i + 1].name, plain[i].name);
+    EXPECT_EQ(tensors[i + 1].type, plain[i].type) << plain[i].name;
+  }
+  EXPECT_NE(error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    rope_freqs: 2\n")),
+            "");
+}
+
 TEST(CatalogYaml, DuplicateIdWithinAFile) {
   EXPECT_EQ(error_of(replace(valid, "  - id: moe-mla", "  - id: tiny-1b")),
             "models/x.yaml:22:9: duplicate id 'tiny-1b' (first defined on line 2)");

@@ -339,6 +339,7 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
   std::size_t compared = 0;
   std::size_t experts = 0;
   std::size_t tied = 0;
+  std::size_t rope_freqs = 0;
   for (const CatalogEntry& entry : catalog().entries()) {
     if (entry.quants.empty() || !has_tensor_layout(entry.spec.arch)) continue;
     const TensorLayout layout(entry.spec);
@@ -366,6 +367,9 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
         EXPECT_EQ(slot.output_weight, t.name == "output.weight") << t.name;
         EXPECT_EQ(slot.output_norm, t.name.starts_with("output_norm.")) << t.name;
         EXPECT_EQ(slot.token_embd, t.name == "token_embd.weight") << t.name;
+        // The rope factors are loaded with every block (LLM_TENSOR_LAYER_REPEATING).
+        const bool per_device = t.name == "rope_freqs.weight";
+        EXPECT_EQ(slot.per_device, per_device) << t.name;
         EXPECT_EQ(slot, weight_slot(t.name)) << t.name;
         EXPECT_EQ(layout.roles()[i], detail::tensor_role(t)) << t.name;
         EXPECT_EQ(layout.roles()[i].block, tensor_block(t.name)) << t.name;
@@ -376,6 +380,9 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
             by_name.experts[static_cast<std::size_t>(block)].add(t);
             ++experts;
           }
+        } else if (per_device) {
+          by_name.per_device.add(t);
+          ++rope_freqs;
         } else if (t.name.starts_with("output.") || t.name.starts_with("output_norm.") ||
                    t.name.starts_with("dense_2.") || t.name.starts_with("dense_3.")) {
           by_name.output.add(t);
@@ -400,8 +407,9 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
     }
   }
   EXPECT_GT(compared, 500U);
-  EXPECT_GT(experts, 0U);  // MoE entries are among them
-  EXPECT_GT(tied, 0U);     // and entries with tied embeddings
+  EXPECT_GT(experts, 0U);     // MoE entries are among them
+  EXPECT_GT(tied, 0U);        // and entries with tied embeddings
+  EXPECT_GT(rope_freqs, 0U);  // and Llama 3.x entries with rope_freqs.weight
   const TensorLayout layout(catalog().entries().front().spec);
   std::vector<WeightSlot> short_slots = layout.weight_slots();
   short_slots.pop_back();
