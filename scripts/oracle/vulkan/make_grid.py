@@ -20,6 +20,10 @@ grid-vulkan-deepstack.json  Qwen3-VL's text models with DeepStack inputs (qwen3v
                   synthetic shapes) with every layer, half of them and none on the GPU, flash
                   attention on and off, mmap off, op offload off, an n_ubatch of 2048 over a
                   512-token context, and --n-cpu-moe on the MoE shape.
+grid-vulkan-rope.json  a Llama 3.1-shaped model with rope_freqs.weight (shapes.yaml): every
+                  layer, half of them, the output layer only and none on the GPU, flash
+                  attention on and off, mmap off and op offload off;
+grid-vulkan-multi-rope.json  the same model on two devices, every layer and half of them.
 
 A case: ngl (llama.cpp's n_gpu_layers, the output layer counts as one; -1 = all), ctx (n_ctx),
 ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe, optionally seqs (n_seq_max) and
@@ -177,6 +181,35 @@ def deepstack_grid():
     return grid
 
 
+# Llama 3.1's rope scaling tensor (rope_freqs.weight, one copy per device holding a block,
+# read by every block's ROPE): a synthetic llama shape with the tensor (shapes.yaml).
+ROPE = ("vkllama3:tiny-q8_0", 8, 16)
+
+
+def rope_grid():
+    name, n_layer, heads = ROPE
+    total = n_layer + 1
+    cases = []
+    for ngl in (total, total // 2, 1, 0):
+        for fa in (True, False):
+            cases.append(case(ngl, fa, heads=heads))
+    cases.append(case(total // 2, True, False, heads=heads))
+    cases.append(case(total // 2, True, True, op_offload=False, heads=heads))
+    return [{"model": name, "cases": cases}]
+
+
+def rope_multi_grid():
+    name, n_layer, heads = ROPE
+    total = n_layer + 1
+    cases = []
+    for ngl in (total, total // 2):
+        c = case(ngl, heads=heads)
+        c["gpus"] = 2
+        c["split"] = [1, 1]
+        cases.append(c)
+    return [{"model": name, "cases": cases}]
+
+
 def smoke_grid():
     return [
         {"model": "vkqwen3:tiny-q8_0", "cases": [case(9), case(4), case(4, mmap=False)]},
@@ -198,3 +231,5 @@ if __name__ == "__main__":
     write("grid-vulkan-multi.json", multi_grid())
     write("grid-vulkan-archs.json", archs_grid())
     write("grid-vulkan-deepstack.json", deepstack_grid())
+    write("grid-vulkan-rope.json", rope_grid())
+    write("grid-vulkan-multi-rope.json", rope_multi_grid())
