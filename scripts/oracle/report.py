@@ -441,7 +441,8 @@ def published_cuda_paragraph(build):
             f"logits reserved for every prompt token before de6f727aa). An Ollama llama-server "
             f"of 2026-06 at 15 of 33 layers was 63 MiB above the replay on CUDA0 until the "
             f"replay read its Llama 3.1 file's `rope_freqs.weight`, which the host blocks' ROPE "
-            f"nodes read on the GPU (19 more splits, as logged); it is now exact.")
+            f"nodes read on the GPU (19 more splits, as logged); it is now exact, planned from "
+            f"the catalog name, whose entry records the tensor (`rope_freqs: true`).")
 
 
 def cuda_section(build):
