@@ -135,13 +135,16 @@ class Scheduler {
         return GgmlOp::ssm_conv;
       case Op::ssm_scan:
         return GgmlOp::ssm_scan;
-      // Gemma 3n's ops (llama4's REPEAT too): their graphs are not replayed on GPUs
-      // (schedule_modelled).
       case Op::sqr:
+        return GgmlOp::sqr;
       case Op::sqrt:
+        return GgmlOp::sqrt;
       case Op::sub:
+        return GgmlOp::sub;
       case Op::repeat:
+        return GgmlOp::repeat;
       case Op::mean:
+        return GgmlOp::mean;
       // qwen3next's fused Gated DeltaNet and Qwen3-VL's padded embeddings: neither
       // (schedule_modelled).
       case Op::gated_delta_net:
@@ -163,7 +166,15 @@ class Scheduler {
     return block ? gpu : cpu_;
   }
 
-  // ggml_backend_vk_device_supports_op's size check (every op of our graphs is supported).
+  // ggml_backend_vk_device_supports_op's size check; otherwise every op of our graphs is
+  // supported, by type and layout, on each backend replayed: the CPU backend runs every op, and
+  // the GPU backends' supports_op accept what the graphs build, all of it f32 with contiguous
+  // rows. For the ops gemma3n and llama4 add: REPEAT of an f32 (or f16) source, SUB of f32/f16
+  // operands, SQR and SQRT of an f32/f16 source of the result's type, MEAN of an f32 source with
+  // contiguous rows (ggml_backend_vk_device_supports_op in ggml/src/ggml-vulkan/ggml-vulkan.cpp,
+  // ggml_backend_cuda_device_supports_op in ggml/src/ggml-cuda/ggml-cuda.cu, llama.cpp
+  // de3ff815; CUDA's read from the source, not measured). offload_op compares their row count
+  // (batch_size's default, ggml_vk_get_op_batch_size and the CUDA backend's get_op_batch_size).
   bool supports(int b, TensorId id) const {
     if (b == cpu_ || gpu_.max_tensor == 0) return true;
     const Tensor& t = at(id);

@@ -138,6 +138,39 @@ def archs_grid():
     return grid
 
 
+# llama4 and gemma3n (synthetic shapes, shapes.yaml): (name, n_layer, n_head, MoE).
+LLAMA4_GEMMA3N = [
+    ("vkllama4:tiny-q8_0", 8, 8, True),
+    ("vkllama4il:tiny-q8_0", 8, 8, True),
+    ("vkgemma3n:tiny-q8_0", 22, 4, False),
+]
+
+
+def llama4_gemma3n_grid():
+    grid = []
+    for name, n_layer, heads, moe in LLAMA4_GEMMA3N:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2, 0):
+            for fa in (True, False):
+                cases.append(case(ngl, fa, heads=heads))
+        cases.append(case(total, mmap=False, heads=heads))
+        cases.append(case(total // 2, mmap=False, heads=heads))
+        for ngl in (total // 2, 0):
+            cases.append(case(ngl, op_offload=False, heads=heads))
+        for ngl in (total, total // 2):
+            c = case(ngl, heads=heads)
+            c.update(ctx=512, ubatch=2048)
+            cases.append(c)
+        if moe:
+            for n_cpu_moe in (2, 4, n_layer):
+                cases.append(case(total, n_cpu_moe=n_cpu_moe, heads=heads))
+            cases.append(case(total, mmap=False, n_cpu_moe=4, heads=heads))
+            cases.append(case(total, False, n_cpu_moe=4, heads=heads))
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
 def smoke_grid():
     return [
         {"model": "vkqwen3:tiny-q8_0", "cases": [case(9), case(4), case(4, mmap=False)]},
@@ -158,3 +191,4 @@ if __name__ == "__main__":
     write("grid-smoke.json", smoke_grid())
     write("grid-vulkan-multi.json", multi_grid())
     write("grid-vulkan-archs.json", archs_grid())
+    write("grid-vulkan-llama4-gemma3n.json", llama4_gemma3n_grid())
