@@ -983,18 +983,14 @@ bool graph_modelled(const ModelSpec& spec) {
   return traits(spec).has_value() || detail::gemma3n_graph(spec) || detail::encoder_graph(spec);
 }
 
-// Not on gemma3n's graph either: its ops (SQR, SQRT, SUB, REPEAT, MEAN) have the backends'
-// rules (sched.cpp), and every weight, cache, output and host compute buffer of its Vulkan runs
-// is exact, but Vulkan0's compute buffer is not where host weights' ops are offloaded to it
-// (bench/accuracy/vulkan/gemma3n/: +4.49 MiB and -1.01 MiB of 47.01 on partial or no offload with
-// op offload on), so its GPU buffers stay the CPU replay's. Nor on Qwen3-VL's with DeepStack
-// inputs: its PAD (Op::pad) has no backend rules. The no-cache encoders' graphs are (bert,
-// nomic-bert, gemma-embedding) and llama4's (its experts' input a REPEAT): exact on every buffer
-// of their Vulkan runs (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl and
-// llamacpp-vulkan-llama4.jsonl).
+// Not on a hybrid's graph (recurrent layers) nor on Qwen3-VL's with
+// DeepStack inputs: its PAD (Op::pad) has no backend rules either. The no-cache encoders'
+// graphs are (bert, nomic-bert, gemma-embedding), llama4's (its experts' input a REPEAT) and
+// gemma3n's (SQR, SQRT, SUB, REPEAT, MEAN): exact on every buffer of their Vulkan runs
+// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl, llamacpp-vulkan-llama4.jsonl,
+// llamacpp-vulkan-gemma3n.jsonl).
 bool schedule_modelled(const ModelSpec& spec) {
-  return spec.recurrent.layers.empty() && spec.n_deepstack == 0 && graph_modelled(spec) &&
-         !detail::gemma3n_graph(spec);
+  return spec.recurrent.layers.empty() && spec.n_deepstack == 0 && graph_modelled(spec);
 }
 
 namespace {
