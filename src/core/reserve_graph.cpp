@@ -984,11 +984,10 @@ bool graph_modelled(const ModelSpec& spec) {
 }
 
 // Not on a hybrid's graph (recurrent layers) nor on Qwen3-VL's with
-// DeepStack inputs: its PAD (Op::pad) has no backend rules either. The no-cache encoders'
+// DeepStack inputs: its PAD (Op::pad) has no backend rules. The no-cache encoders'
 // graphs are (bert, nomic-bert, gemma-embedding), llama4's (its experts' input a REPEAT) and
 // gemma3n's (SQR, SQRT, SUB, REPEAT, MEAN): exact on every buffer of their Vulkan runs
-// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl, llamacpp-vulkan-llama4.jsonl,
-// llamacpp-vulkan-gemma3n.jsonl).
+// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl, llamacpp-vulkan-llama4-gemma3n.jsonl).
 bool schedule_modelled(const ModelSpec& spec) {
   return spec.recurrent.layers.empty() && spec.n_deepstack == 0 && graph_modelled(spec);
 }

@@ -189,7 +189,7 @@ TEST(ReserveGraph, RebuildsTheGemma3nGraph) {
   const ModelSpec s = test::gemma3n_e2b();
   ASSERT_TRUE(graph_modelled(s));
   // Its ops have backend rules (sched.cpp); exact on Vulkan
-  // (bench/accuracy/vulkan/llamacpp-vulkan-gemma3n.jsonl): the scheduler replay.
+  // (bench/accuracy/vulkan/llamacpp-vulkan-llama4-gemma3n.jsonl): the scheduler replay.
   EXPECT_TRUE(schedule_modelled(s));
   EXPECT_NEAR(held_out_mib(s, kThreeSequences), 524.5176, 1e-4);
   // Without the head (the streams' merge, the norm and the logits of 513 outputs) less.
@@ -424,7 +424,7 @@ TEST(ReserveGraph, RebuildsTheLlama4Graph) {
   const ModelSpec s = test::llama4_scout();
   ASSERT_TRUE(graph_modelled(s));
   // The experts' input is a REPEAT (rules in sched.cpp); exact on Vulkan
-  // (bench/accuracy/vulkan/llamacpp-vulkan-llama4.jsonl): the scheduler replay.
+  // (bench/accuracy/vulkan/llamacpp-vulkan-llama4-gemma3n.jsonl): the scheduler replay.
   EXPECT_TRUE(schedule_modelled(s));
   EXPECT_NEAR(held_out_mib(s, kThreeSequences), 424.6465, 1e-4);
   EXPECT_NEAR(held_out_mib(s, kQuantizedCache), 901.4531, 1e-4);
