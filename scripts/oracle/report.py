@@ -282,11 +282,15 @@ def vulkan_section(build):
             "python3 scripts/oracle/vulkan/measure.py --grid "
             "scripts/oracle/vulkan/grid-vulkan.json --name llamacpp-vulkan-no-graph-optimize "
             "--out-dir bench/accuracy/vulkan/no-graph-optimize --env GGML_VK_DISABLE_GRAPH_OPTIMIZE=1"
+            "\npython3 scripts/oracle/vulkan/measure.py --grid "
+            "scripts/oracle/vulkan/grid-vulkan-llama4-gemma3n.json --name "
+            "llamacpp-vulkan-llama4-gemma3n-no-graph-optimize "
+            "--out-dir bench/accuracy/vulkan/no-graph-optimize --env GGML_VK_DISABLE_GRAPH_OPTIMIZE=1"
             "\npython3 scripts/oracle/report.py\n```\n\n")
     doc += ("### Per component\n\nErrors are vramplan − llama.cpp. Asserted rows are checked "
             "case by case, per device, at the log's precision by "
             "`tests/accuracy/vulkan_accuracy_test.cpp`. The cases with op offload off have their "
-            "own compute rows (`--op-offload off`, llama-server's `--no-op-offload`). The last rows are the same grid run with the Vulkan backend's node "
+            "own compute rows (`--op-offload off`, llama-server's `--no-op-offload`). The last rows are `grid-vulkan.json` and `grid-vulkan-llama4-gemma3n.json` run with the Vulkan backend's node "
             f"reordering switched off ({len(plain)} runs, `GGML_VK_DISABLE_GRAPH_OPTIMIZE=1`, "
             "`bench/accuracy/vulkan/no-graph-optimize`).\n\n")
     doc += "\n".join(vulkan_component_table(cases) +
@@ -304,7 +308,8 @@ def vulkan_section(build):
             "and its source are freed) are replayed exactly. With the reordering on, llama.cpp's "
             "default, `ggml_vk_graph_optimize` (ggml-vulkan.cpp) reorders the nodes of each "
             "Vulkan split before ggml-alloc sees them, which moves Vulkan0's buffer on 38 of the "
-            "72 cases of `grid-vulkan.json` (by up to about 19 MiB either way); vramplan replays that reordering "
+            "72 cases of `grid-vulkan.json` (by up to about 19 MiB either way) and on 37 of the 46 of "
+            "`grid-vulkan-llama4-gemma3n.json`; vramplan replays that reordering "
             "(`src/core/vk_reorder.cpp`) on graphs whose node list is llama.cpp's, KV-cache "
             "views included, and Vulkan0's buffer comes out exact on every case "
             "(docs/memory-model.md, \"Scheduler replay\"). With mmap the host weights are the "
