@@ -983,13 +983,14 @@ bool graph_modelled(const ModelSpec& spec) {
   return traits(spec).has_value() || detail::gemma3n_graph(spec) || detail::encoder_graph(spec);
 }
 
-// Not on a hybrid's graph (recurrent layers) nor on Qwen3-VL's with
-// DeepStack inputs: its PAD (Op::pad) has no backend rules. The no-cache encoders'
-// graphs are (bert, nomic-bert, gemma-embedding), llama4's (its experts' input a REPEAT) and
-// gemma3n's (SQR, SQRT, SUB, REPEAT, MEAN): exact on every buffer of their Vulkan runs
-// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl, llamacpp-vulkan-llama4-gemma3n.jsonl).
+// Not on a hybrid's graph (recurrent layers). The no-cache encoders' graphs are (bert,
+// nomic-bert, gemma-embedding), llama4's (its experts' input a REPEAT), gemma3n's (SQR, SQRT,
+// SUB, REPEAT, MEAN) and Qwen3-VL's with DeepStack inputs (qwen3vl, qwen3vlmoe: the PAD of their
+// embeddings has backend rules, sched.cpp): exact on every buffer of their Vulkan runs
+// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl, llamacpp-vulkan-llama4-gemma3n.jsonl,
+// llamacpp-vulkan-deepstack.jsonl).
 bool schedule_modelled(const ModelSpec& spec) {
-  return spec.recurrent.layers.empty() && spec.n_deepstack == 0 && graph_modelled(spec);
+  return spec.recurrent.layers.empty() && graph_modelled(spec);
 }
 
 namespace {

@@ -135,6 +135,10 @@ class Scheduler {
         return GgmlOp::ssm_conv;
       case Op::ssm_scan:
         return GgmlOp::ssm_scan;
+      // Qwen3-VL's padded embeddings (build_inp_embd's ggml_pad): a node of its own, not a
+      // leaf, to the reordering.
+      case Op::pad:
+        return GgmlOp::pad;
       case Op::sqr:
         return GgmlOp::sqr;
       case Op::sqrt:
@@ -145,10 +149,8 @@ class Scheduler {
         return GgmlOp::repeat;
       case Op::mean:
         return GgmlOp::mean;
-      // qwen3next's fused Gated DeltaNet and Qwen3-VL's padded embeddings: neither
-      // (schedule_modelled).
+      // qwen3next's fused Gated DeltaNet: not replayed on GPUs (schedule_modelled).
       case Op::gated_delta_net:
-      case Op::pad:
         return GgmlOp::none;
     }
     return GgmlOp::none;
@@ -175,6 +177,10 @@ class Scheduler {
   // ggml_backend_cuda_device_supports_op in ggml/src/ggml-cuda/ggml-cuda.cu, llama.cpp
   // de3ff815; CUDA's read from the source, not measured). offload_op compares their row count
   // (batch_size's default, ggml_vk_get_op_batch_size and the CUDA backend's get_op_batch_size).
+  // Qwen3-VL's PAD among them: an f32 source, which build_inp_embd's always is, on Vulkan
+  // (ggml-vulkan.cpp: GGML_OP_PAD, src[0] F32), any on CUDA (ggml-cuda.cu
+  // ggml_backend_cuda_device_supports_op: GGML_OP_PAD true), any but circular padding on Metal
+  // (ggml-metal-device.m), and the CPU runs every op.
   bool supports(int b, TensorId id) const {
     if (b == cpu_ || gpu_.max_tensor == 0) return true;
     const Tensor& t = at(id);

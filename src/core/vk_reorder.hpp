@@ -42,6 +42,7 @@ enum class GgmlOp : std::uint8_t {
   set_rows,
   ssm_conv,
   ssm_scan,
+  pad,
   // Gemma 3n's AltUp and activation-sparsity ops, and the REPEAT of llama4's expert input: real
   // nodes (not empty), in no fusion pattern the reordering keeps for the graphs built here.
   sqr,

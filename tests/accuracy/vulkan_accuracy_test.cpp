@@ -20,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include <vramplan/engine.hpp>
 #include <vramplan/estimate.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
+#include <vramplan/reserve_graph.hpp>
 #include <vramplan/tensors.hpp>
 
 #include "device_runs.hpp"
@@ -118,6 +120,25 @@ TEST(VulkanAccuracy, DataCoversTheGrid) {
   std::vector<const VkCase*> runs;
   for (const VkCase& c : all) runs.push_back(&c);
   test::expect_covers_the_grid(runs);
+}
+
+// Qwen3-VL's text models with DeepStack inputs (grid-vulkan-deepstack.json): both families are
+// in the runs with n_deepstack_layers from their file's shape, and their GPU plans take the
+// scheduler replay the other tests assert exactly.
+TEST(VulkanAccuracy, DeepStackRunsTakeTheSchedulerReplay) {
+  const Catalog shapes =
+      io::load_catalog({fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR) / "shapes.yaml"}, "");
+  std::map<std::string, int> runs;  // per architecture
+  for (const VkCase& c : cases()) {
+    const std::optional<ModelRef> ref = shapes.resolve(c.model);
+    if (!ref || ref->entry == nullptr || ref->entry->spec.n_deepstack == 0) continue;
+    SCOPED_TRACE(c.name());
+    EXPECT_EQ(ref->entry->spec.n_deepstack, 3);
+    EXPECT_TRUE(schedule_modelled(ref->entry->spec));
+    ++runs[ref->entry->spec.arch];
+  }
+  EXPECT_GE(runs["qwen3vl"], 13);
+  EXPECT_GE(runs["qwen3vlmoe"], 19);
 }
 
 // llama.cpp's layer placement (the last ngl layers, the output layer counting as one) is what

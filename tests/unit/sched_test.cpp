@@ -121,6 +121,31 @@ TEST(Sched, TheVulkanReorderingMovesIndependentNodesForward) {
   EXPECT_EQ(reordered.host, in_order.host);
 }
 
+// The reordering takes a PAD (Qwen3-VL's padded embeddings) for a real node, not a leaf as a
+// view is: in m = x·W0, a = m + m, b = a·W1, p = pad(x), y = b + p, the pad of the graph
+// input is independent of a and joins m and a's group, so p is made before b and holds a third
+// 1 MiB block while a and b are alive. As a leaf it would wait for the views' pass, which a
+// group ending in ADD skips, and take a's freed block after b, as in graph order.
+TEST(Sched, TheVulkanReorderingMovesAPadForward) {
+  Graph g;
+  const Graph::Shape act{1024, 256, 1, 1};  // 1 MiB of f32
+  const auto x = g.input(Elem::f32, {256, 256, 1, 1});
+  const auto m = g.op(Op::mul_mat, Elem::f32, act, {g.external(Memory::weight, 0, mib), x});
+  const auto a = g.op(Op::add, Elem::f32, act, {m, m});
+  const auto b = g.op(Op::mul_mat, Elem::f32, act, {g.external(Memory::weight, 0, mib), a});
+  const auto p = g.op(Op::pad, Elem::f32, act, {x});
+  g.mark_output(g.op(Op::add, Elem::f32, act, {b, p}));
+  sched::Placement pl;
+  pl.n_layer = 1;
+  pl.block_on_gpu = {true};
+  sched::GpuRules plain = sched::vulkan_lavapipe();
+  plain.reorders_nodes = false;
+  const sched::Result reordered = sched::replay(g, pl, sched::vulkan_lavapipe());
+  const sched::Result in_order = sched::replay(g, pl, plain);
+  EXPECT_EQ(reordered.gpu - in_order.gpu, mib);
+  EXPECT_EQ(reordered.splits, 1);
+}
+
 // Two GPUs, block 0 on GPU 0 and block 1 on GPU 1, a graph input m read by block 1's add: the
 // layer split's activation and m are copied into GPU 1. With pipeline parallelism
 // (n_copies = 4, ggml_backend_sched_split_graph) every graph input exists 4 times on the CPU

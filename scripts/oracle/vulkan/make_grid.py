@@ -16,6 +16,16 @@ grid-vulkan-archs.json  the architectures whose GPU plans were first measured he
                   every layer, half of them and none on the GPU, flash attention on and off,
                   mmap off, op offload off, and an n_ubatch of 2048 over a 512-token context
                   (an encoder's batch is not capped at n_ctx).
+grid-vulkan-deepstack.json  Qwen3-VL's text models with DeepStack inputs (qwen3vl, qwen3vlmoe:
+                  synthetic shapes) with every layer, half of them and none on the GPU, flash
+                  attention on and off, mmap off, op offload off, an n_ubatch of 2048 over a
+                  512-token context, and --n-cpu-moe on the MoE shape.
+grid-vulkan-llama4-gemma3n.json  llama4 (synthetic shapes: experts on every block, and
+                  interleaved on every second one) and gemma3n (a synthetic shape, 22 blocks
+                  so that two read an earlier block's cache): every layer, half and none on the
+                  GPU with flash attention on and off, mmap off, op offload off, an n_ubatch
+                  of 2048 over a 512-token context (capped at n_ctx for these causal models),
+                  and --n-cpu-moe on llama4.
 
 A case: ngl (llama.cpp's n_gpu_layers, the output layer counts as one; -1 = all), ctx (n_ctx),
 ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe, optionally seqs (n_seq_max) and
@@ -138,6 +148,41 @@ def archs_grid():
     return grid
 
 
+# Qwen3-VL's text models with DeepStack inputs (shapes.yaml: 8 blocks, n_deepstack_layers 3):
+# (name, n_layer, n_head).
+DEEPSTACK = [
+    ("vkqwen3vl:tiny-q8_0", 8, 16),
+    ("vkqwen3vlmoe:tiny-q8_0", 8, 16),
+]
+
+
+def deepstack_grid():
+    grid = []
+    for name, n_layer, heads in DEEPSTACK:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2, 0):
+            for fa in (True, False):
+                cases.append(case(ngl, fa, heads=heads))
+        for ngl in (total, total // 2):
+            cases.append(case(ngl, mmap=False, heads=heads))
+        for ngl in (total // 2, 0):
+            cases.append(case(ngl, op_offload=False, heads=heads))
+        # n_ubatch 2048 over a 512-token context: a causal model's batch is capped at n_ctx.
+        for ngl, fa in ((total, True), (total // 2, True), (total, False)):
+            c = case(ngl, fa, heads=heads)
+            c["ctx"], c["ubatch"] = 512, 2048
+            cases.append(c)
+        if "moe" in name:
+            for n_cpu_moe in (2, 4, n_layer):
+                cases.append(case(total, n_cpu_moe=n_cpu_moe, heads=heads))
+            cases.append(case(total, mmap=False, n_cpu_moe=4, heads=heads))
+            cases.append(case(total, False, n_cpu_moe=4, heads=heads))
+            cases.append(case(total, op_offload=False, n_cpu_moe=4, heads=heads))
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
 # llama4 and gemma3n (synthetic shapes, shapes.yaml): (name, n_layer, n_head, MoE).
 LLAMA4_GEMMA3N = [
     ("vkllama4:tiny-q8_0", 8, 8, True),
@@ -191,4 +236,5 @@ if __name__ == "__main__":
     write("grid-smoke.json", smoke_grid())
     write("grid-vulkan-multi.json", multi_grid())
     write("grid-vulkan-archs.json", archs_grid())
+    write("grid-vulkan-deepstack.json", deepstack_grid())
     write("grid-vulkan-llama4-gemma3n.json", llama4_gemma3n_grid())
