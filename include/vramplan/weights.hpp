@@ -81,7 +81,7 @@ struct WeightLayout {
 struct WeightSlot {
   std::int32_t block = -1;     // tensor_block(name)
   bool expert = false;         // is_expert_tensor(name)
-  bool output_group = false;   // not in a block: "output." or "output_norm." (the output layer)
+  bool output_group = false;   // not in a block, an output-layer tensor (weight_slot)
   bool output_weight = false;  // name == "output.weight"
   bool output_norm = false;    // "output_norm."
   bool token_embd = false;     // name == "token_embd.weight"

@@ -983,16 +983,14 @@ bool graph_modelled(const ModelSpec& spec) {
   return traits(spec).has_value() || detail::gemma3n_graph(spec) || detail::encoder_graph(spec);
 }
 
-// Not on gemma3n's graph either: its ops (SQR, SQRT, SUB, REPEAT, MEAN) have no backend rules
-// and no GPU run of it was measured, so its GPU buffers stay the CPU replay's. Nor on
-// llama4's (its experts' input is a REPEAT; no GPU run measured). The no-cache encoders' graphs
-// are (bert, nomic-bert, gemma-embedding): exact on every buffer of their Vulkan runs
-// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl); so are Qwen3-VL's with DeepStack inputs
-// (qwen3vl, qwen3vlmoe: the PAD of their embeddings has backend rules, sched.cpp;
-// bench/accuracy/vulkan/llamacpp-vulkan-deepstack.jsonl).
+// Not on a hybrid's graph (recurrent layers). The no-cache encoders' graphs are (bert,
+// nomic-bert, gemma-embedding), llama4's (its experts' input a REPEAT), gemma3n's (SQR, SQRT,
+// SUB, REPEAT, MEAN) and Qwen3-VL's with DeepStack inputs (qwen3vl, qwen3vlmoe: the PAD of their
+// embeddings has backend rules, sched.cpp): exact on every buffer of their Vulkan runs
+// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl, llamacpp-vulkan-llama4-gemma3n.jsonl,
+// llamacpp-vulkan-deepstack.jsonl).
 bool schedule_modelled(const ModelSpec& spec) {
-  return spec.recurrent.layers.empty() && graph_modelled(spec) && !detail::gemma3n_graph(spec) &&
-         !architecture(spec.arch).graph.llama4;
+  return spec.recurrent.layers.empty() && graph_modelled(spec);
 }
 
 namespace {

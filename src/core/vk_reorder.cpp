@@ -9,8 +9,10 @@
 // next 20 positions, every real node that depends on nothing unused before it (with the
 // fusion exceptions), pulling a few consumers along (RMS_NORM+MUL -> ROPE, ROPE/RMS_NORM ->
 // VIEW -> SET_ROWS, MUL_MAT_ID+ADD_ID -> MUL, MUL_MAT+ADD -> ADD), then the view nodes whose
-// sources ran. The patterns with ops vramplan's graphs never contain (SIN, SQR, SQRT, CPY,
-// TOP_K, SSM_CONV, a MUL consuming a UNARY) are left out: they cannot match.
+// sources ran. The patterns and exceptions with ops vramplan's graphs never contain (SIN, CPY,
+// TOP_K, SSM_CONV) are left out: they cannot match. So is the sqrt-softplus router's (UNARY,
+// SQRT, RESHAPE, ADD, ARGSORT, ...): gemma3n's SQRT follows a SUM_ROWS, and its graph has no
+// ARGSORT.
 
 namespace vramplan::sched::vk {
 namespace {

@@ -359,9 +359,12 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
       for (std::size_t i = 0; i < tensors.size(); ++i) {
         const TensorInfo& t = tensors[i];
         const WeightSlot& slot = slots[i];
-        // The embeddings' norm is block 0's (llama.cpp creates it with block 0's number).
-        const std::int32_t block =
-            t.name.starts_with("token_embd_norm.") ? 0 : tensor_block(t.name);
+        // The embeddings' norm and gemma3n's per-layer input projection and its norm are block
+        // 0's (llama.cpp creates them with block 0's number).
+        const bool block0 = t.name.starts_with("token_embd_norm.") ||
+                            t.name.starts_with("per_layer_model_proj.") ||
+                            t.name.starts_with("per_layer_proj_norm.");
+        const std::int32_t block = block0 ? 0 : tensor_block(t.name);
         EXPECT_EQ(slot.block, block) << t.name;
         EXPECT_EQ(slot.expert, is_expert_tensor(t.name)) << t.name;
         EXPECT_EQ(slot.output_weight, t.name == "output.weight") << t.name;
@@ -384,7 +387,8 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
           by_name.per_device.add(t);
           ++rope_freqs;
         } else if (t.name.starts_with("output.") || t.name.starts_with("output_norm.") ||
-                   t.name.starts_with("dense_2.") || t.name.starts_with("dense_3.")) {
+                   t.name.starts_with("dense_2.") || t.name.starts_with("dense_3.") ||
+                   t.name.starts_with("altup_proj.") || t.name.starts_with("altup_unembd_proj.")) {
           by_name.output.add(t);
           has_output = has_output || t.name == "output.weight";
           has_output_norm = has_output_norm || t.name.starts_with("output_norm.");

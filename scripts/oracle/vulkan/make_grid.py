@@ -23,7 +23,13 @@ grid-vulkan-deepstack.json  Qwen3-VL's text models with DeepStack inputs (qwen3v
 grid-vulkan-rope.json  a Llama 3.1-shaped model with rope_freqs.weight (shapes.yaml): every
                   layer, half of them, the output layer only and none on the GPU, flash
                   attention on and off, mmap off and op offload off;
-grid-vulkan-multi-rope.json  the same model on two devices, every layer and half of them.
+grid-vulkan-multi-rope.json  the same model on two devices, every layer and half of them;
+grid-vulkan-llama4-gemma3n.json  llama4 (synthetic shapes: experts on every block, and
+                  interleaved on every second one) and gemma3n (a synthetic shape, 22 blocks
+                  so that two read an earlier block's cache): every layer, half and none on the
+                  GPU with flash attention on and off, mmap off, op offload off, an n_ubatch
+                  of 2048 over a 512-token context (capped at n_ctx for these causal models),
+                  and --n-cpu-moe on llama4.
 
 A case: ngl (llama.cpp's n_gpu_layers, the output layer counts as one; -1 = all), ctx (n_ctx),
 ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe, optionally seqs (n_seq_max) and
@@ -208,6 +214,37 @@ def rope_multi_grid():
         c["split"] = [1, 1]
         cases.append(c)
     return [{"model": name, "cases": cases}]
+# llama4 and gemma3n (synthetic shapes, shapes.yaml): (name, n_layer, n_head, MoE).
+LLAMA4_GEMMA3N = [
+    ("vkllama4:tiny-q8_0", 8, 8, True),
+    ("vkllama4il:tiny-q8_0", 8, 8, True),
+    ("vkgemma3n:tiny-q8_0", 22, 4, False),
+]
+
+
+def llama4_gemma3n_grid():
+    grid = []
+    for name, n_layer, heads, moe in LLAMA4_GEMMA3N:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2, 0):
+            for fa in (True, False):
+                cases.append(case(ngl, fa, heads=heads))
+        cases.append(case(total, mmap=False, heads=heads))
+        cases.append(case(total // 2, mmap=False, heads=heads))
+        for ngl in (total // 2, 0):
+            cases.append(case(ngl, op_offload=False, heads=heads))
+        for ngl in (total, total // 2):
+            c = case(ngl, heads=heads)
+            c.update(ctx=512, ubatch=2048)
+            cases.append(c)
+        if moe:
+            for n_cpu_moe in (2, 4, n_layer):
+                cases.append(case(total, n_cpu_moe=n_cpu_moe, heads=heads))
+            cases.append(case(total, mmap=False, n_cpu_moe=4, heads=heads))
+            cases.append(case(total, False, n_cpu_moe=4, heads=heads))
+        grid.append({"model": name, "cases": cases})
+    return grid
 
 
 def smoke_grid():
@@ -233,3 +270,4 @@ if __name__ == "__main__":
     write("grid-vulkan-deepstack.json", deepstack_grid())
     write("grid-vulkan-rope.json", rope_grid())
     write("grid-vulkan-multi-rope.json", rope_multi_grid())
+    write("grid-vulkan-llama4-gemma3n.json", llama4_gemma3n_grid())
