@@ -131,6 +131,11 @@ struct ModelSpec {
   // TENSOR_DUPLICATED after block 0) and every ROPE node reads it, so with blocks on the host
   // and op offload it starts splits of its own (src/models/llama.cpp; reserve_graph.cpp).
   bool rope_freqs = false;
+  // LongRoPE (Phi-3 128k, Phi-3.5, Phi-4-mini: config rope_scaling with long_factor and
+  // short_factor): the file carries rope_factors_long.weight and rope_factors_short.weight, F32
+  // {rope_factors} each (n_rot / 2), which llama.cpp places and reads like rope_freqs (one of the
+  // two per ROPE, by the context; llama_model::get_rope_factors). 0: none.
+  std::int32_t rope_factors = 0;
 
   // Optional per-layer overrides (GGUF arrays). Empty = use the scalar for every layer.
   std::vector<std::int32_t> n_head_kv_per_layer;

@@ -221,15 +221,16 @@ const auto& table() {
       {.name = "gemma4", .hf_tied_default = true},
       // Fused QKV and fused gate+up written as ffn_up {n_embd, 2 n_ff}; Q scaled after rope
       // (src/models/phi3.cpp); llama.cpp disables SWA for phi3 even when the key is there.
-      // Not emitted: rope_factors_long/short.weight ({rope_dim/2} F32 each), present only in
-      // LongRoPE (128k) conversions, which the spec cannot tell apart (a few hundred bytes).
+      // rope_factors_long/short.weight ({rope_dim/2} F32 each) where the spec says the file has
+      // them (LongRoPE: the 128k models, Phi-3.5, Phi-4-mini; ModelSpec::rope_factors).
       {.name = "phi3",
        .tensor_layout = true,
        .qkv = Qkv::fused,
        .ffn = Ffn::fused_gated,
        .graph = {.dense = true, .residual_first = true},
        .swa = {.applies = false},
-       .hf_names = phi3_hf},
+       .hf_names = phi3_hf,
+       .hf_longrope_factors = true},
       // Phi-2 and Phi-1.5 (src/models/phi2.cpp): LayerNorm with bias, attention and a GELU FFN
       // in parallel off one norm, biases on every projection and on the output head
       // (output.bias). Q/K/V fused as convert_hf_to_gguf.py wrote the original Wqkv

@@ -89,6 +89,7 @@ void validate(const ModelSpec& spec, const std::string& where) {
     invalid(where,
             fmt::format("rope_freqs needs a head of at least 2 values, got {}", spec.head_dim_k()));
   }
+  in_range(spec.rope_factors, 0, 1 << 13, "rope_factors");
   auto per_layer = [&](std::size_t size, const char* name) {
     if (size != 0 && size != static_cast<std::size_t>(spec.n_layer)) {
       invalid(where, fmt::format("{} has {} entries for {} layers", name, size, spec.n_layer));

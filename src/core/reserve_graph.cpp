@@ -349,8 +349,12 @@ class Builder {
   // {head_dim / 2}, Llama 3's rope scaling) where the model's tensor list has them, the third
   // source of the block's ROPE nodes; -1 without. The scheduler replay takes the factors of
   // every block on one device as one tensor (sched.cpp).
+  // Without them, LongRoPE's long or short factors (the long ones past the original context;
+  // both lists have the same size, so which one is read does not change a buffer).
   TensorId rope_factors() {
-    const Bytes bytes = weights_ != nullptr ? (*weights_)(-1, "rope_freqs.weight") : 0;
+    if (weights_ == nullptr) return -1;
+    Bytes bytes = (*weights_)(-1, "rope_freqs.weight");
+    if (bytes == 0) bytes = (*weights_)(-1, "rope_factors_long.weight");
     return bytes > 0 ? external(graph::Memory::weight, il_, bytes) : -1;
   }
   // An n_embd-wide column slice of the padded embeddings (ggml_view_2d with the padded row
@@ -448,7 +452,7 @@ class Builder {
       // ggml_view_3d of each token's row: heads head_k_ apart, tokens a fused row apart.
       const Graph::Shape nb{0, head_k_ * 4, width * 4, width * 4 * n_t_};
       q = g_.view_of(qkv, {head_k_, n_head, n_t_, 1}, false, nb);
-      q = g_.op(Op::rope, Elem::f32, {head_k_, n_head, n_t_, 1}, {q, pos_});
+      q = g_.op(Op::rope, Elem::f32, {head_k_, n_head, n_t_, 1}, {q, pos_, rope_factors()});
       q = g_.op(Op::scale, Elem::f32, {head_k_, n_head, n_t_, 1}, {q});
       if (rot_k_) q = rotate(q, k_rot(kv), nrot_);
       v_row_bytes = width * 4;
@@ -456,7 +460,7 @@ class Builder {
                      {0, head_v_ * 4, v_row_bytes, v_row_bytes * n_t_});
       if (rot_v_) v = rotate(v, v_rot(kv), 64);
       k = g_.view_of(qkv, {head_k_, n_kv_head, n_t_, 1}, false, nb);
-      k = g_.op(Op::rope, Elem::f32, {head_k_, n_kv_head, n_t_, 1}, {k, pos_});
+      k = g_.op(Op::rope, Elem::f32, {head_k_, n_kv_head, n_t_, 1}, {k, pos_, rope_factors()});
       if (rot_k_) k = rotate(k, k_rot(kv), nrot_);
     } else {
       auto make_q = [&] {

@@ -34,9 +34,9 @@ enum class Split { replicated, tensor, vocab, kv, fused_qkv, skipped };
 Split classify(const TensorInfo& t, const ModelSpec& spec) {
   const std::string_view name = t.name;
   if (name == "token_embd.weight" || name == "output.weight") return Split::vocab;
-  // The Llama 3.1 rope factors a GGUF converter writes: vLLM computes them (its llama3 rope
-  // scaling), no weight holds them.
-  if (name == "rope_freqs.weight") return Split::skipped;
+  // The rope factors a GGUF converter writes (Llama 3.1's, LongRoPE's): vLLM computes them
+  // from the config, no weight holds them.
+  if (name == "rope_freqs.weight" || name.starts_with("rope_factors_")) return Split::skipped;
   const std::int32_t block = tensor_block(t.name);
   if (block < 0) return Split::replicated;  // output_norm, position embeddings
   if (block >= spec.n_layer - spec.n_nextn) return Split::skipped;  // MTP: not loaded

@@ -50,6 +50,7 @@ const YamlKeys model_keys{
     "stored_output",
     "causal",
     "rope_freqs",
+    "rope_factors",
     "sliding_window",
     "mla",
     "moe",
@@ -264,6 +265,8 @@ class Reader final : public YamlFieldReader {
         s.causal = boolean(field, key);
       } else if (key == "rope_freqs") {
         s.rope_freqs = boolean(field, key);
+      } else if (key == "rope_factors") {
+        s.rope_factors = int32(field, key);
       } else if (key == "quantizer") {
         const std::string who = string(field, key);
         if (who == "ollama") {

@@ -259,6 +259,23 @@ bool llama3_rope_scaling(const Fields& f) {
   return false;
 }
 
+// LongRoPE: rope_scaling.long_factor, one value per rotated pair (n_rot / 2), which the
+// converters write as rope_factors_long/short.weight (conversion/phi.py checks that both lists
+// have that length); 0 without the list.
+std::int32_t longrope_factors(const Fields& f) {
+  const Json* value = f.find("rope_scaling");
+  if (value == nullptr) return 0;
+  if (!value->is_object()) {
+    f.fail("rope_scaling", fmt::format("must be an object, got {}", Fields::type(*value)));
+  }
+  const Fields rope(*value, f.name("rope_scaling") + ".", f.origin());
+  const Json* factors = rope.find("long_factor");
+  if (factors == nullptr) return 0;
+  if (!factors->is_array()) rope.fail("long_factor", "must be an array of numbers");
+  if (factors->size() > (1U << 13)) rope.fail("long_factor", "has more than 8192 values");
+  return static_cast<std::int32_t>(factors->size());
+}
+
 }  // namespace
 
 HfConfig spec_from_hf_config(std::string_view json, const std::string& origin) {
@@ -330,6 +347,7 @@ HfConfig spec_from_hf_config(std::string_view json, const std::string& origin) {
   s.swa = sliding_window(f, arch, n_layer, s.n_ctx_train);
 
   s.rope_freqs = arch.hf_llama3_rope_freqs && llama3_rope_scaling(f);
+  if (arch.hf_longrope_factors) s.rope_factors = longrope_factors(f);
 
   std::optional<bool> tie = f.opt_bool("tie_word_embeddings");
   if (!tie && text != nullptr) tie = top.opt_bool("tie_word_embeddings");

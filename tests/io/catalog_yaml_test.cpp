@@ -12,6 +12,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/tensors.hpp>
+#include <vramplan/weights.hpp>
 
 namespace vramplan::io {
 namespace {
@@ -368,6 +369,29 @@ TEST(CatalogYaml, RopeFreqsIsReadAndAddsTheFactorsToTheFile) {
   }
   EXPECT_NE(error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    rope_freqs: 2\n")),
             "");
+}
+
+// rope_factors: LongRoPE's rope_factors_long/short.weight, F32 of that many values, first.
+TEST(CatalogYaml, RopeFactorsAddLongRopesTwoTensors) {
+  const std::string with =
+      replace(valid, "    layers: 16\n", "    layers: 16\n    rope_factors: 32\n");
+  const ModelSpec b = parse_catalog(with, "models/x.yaml").front().spec;
+  ASSERT_EQ(b.rope_factors, 32);
+  const std::vector<TensorInfo> tensors = generate_tensors(b, FileType::mostly_q8_0);
+  ASSERT_GE(tensors.size(), 2U);
+  EXPECT_EQ(tensors[0].name, "rope_factors_long.weight");
+  EXPECT_EQ(tensors[1].name, "rope_factors_short.weight");
+  for (const std::size_t i : {0U, 1U}) {
+    EXPECT_EQ(tensors[i].type, GgmlType::f32);
+    EXPECT_EQ(tensors[i].ne[0], 32);
+  }
+  const WeightLayout w = layout_weights(tensors, b.n_layer);
+  EXPECT_EQ(w.per_device.host, 2 * 32 * 4);  // placed with the blocks, not the input layer
+  EXPECT_NE(error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    rope_factors: -1\n")),
+            "");
+  EXPECT_NE(
+      error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    rope_factors: 100000\n")),
+      "");
 }
 
 TEST(CatalogYaml, DuplicateIdWithinAFile) {

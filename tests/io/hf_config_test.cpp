@@ -80,6 +80,37 @@ TEST(HfConfig, Llama3RopeScalingMeansTheFileHasRopeFreqs) {
   EXPECT_FALSE(rope_freqs(qwen));
 }
 
+// LongRoPE (Phi-3 128k): rope_scaling.long_factor, one value per rotated pair, converts with
+// rope_factors_long/short.weight of that length (conversion/phi.py; convert_phi3.go).
+TEST(HfConfig, LongRopeFactorsGiveTheFactorTensorsLength) {
+  const auto config = [](const std::string& rope_scaling) {
+    return R"({"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_size": 3072,
+      "intermediate_size": 8192, "num_attention_heads": 32, "num_hidden_layers": 32,
+      "num_key_value_heads": 32, "vocab_size": 32064, "max_position_embeddings": 131072,
+      "original_max_position_embeddings": 4096, )" +
+           rope_scaling + R"( "tie_word_embeddings": false})";
+  };
+  std::string factors = "[1.0";
+  for (int i = 1; i < 48; ++i) factors += ", 1.0";
+  factors += "]";
+  const std::string longrope = R"("rope_scaling": {"type": "longrope", "long_factor": )" + factors +
+                               R"(, "short_factor": )" + factors + "},";
+  const ModelSpec s = spec_from_hf_config(config(longrope), "config.json").spec;
+  EXPECT_EQ(s.arch, "phi3");
+  EXPECT_EQ(s.rope_factors, 48);
+  EXPECT_FALSE(s.rope_freqs);
+  EXPECT_EQ(spec_from_hf_config(config(""), "config.json").spec.rope_factors, 0);  // 4k model
+  EXPECT_EQ(
+      spec_from_hf_config(config(R"("rope_scaling": null,)"), "config.json").spec.rope_factors, 0);
+  EXPECT_NE(config_error(config(R"("rope_scaling": {"type": "longrope", "long_factor": 4},)"))
+                .find("'rope_scaling.long_factor' must be an array"),
+            std::string::npos);
+  // A llama config's long_factor is not LongRoPE to llama's converter.
+  std::string llama(llama31_8b_config);
+  llama.replace(llama.find(R"("rope_type": "llama3")"), 0, R"("long_factor": [1.0, 2.0], )");
+  EXPECT_EQ(spec_from_hf_config(llama, "config.json").spec.rope_factors, 0);
+}
+
 TEST(HfConfig, Qwen25WithUseSlidingWindowFalseHasNoSlidingWindow) {
   const HfConfig c = spec_from_hf_config(qwen25_7b_config, "config.json");
   const ModelSpec& s = c.spec;

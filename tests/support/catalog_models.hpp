@@ -23,8 +23,9 @@ class CatalogModels {
   // measured, since vramplan_make_gguf wrote some files before a catalog rule was added:
   // - an entry with an Ollama quantizer rule (qwen3's `ollama-0.6.5`, 2026-12-05) describes
   //   Ollama's file, but earlier files hold llama-quantize's mix;
-  // - an entry with `rope_freqs` (Llama 3.1-style rope scaling, 2026-12-06) has
-  //   rope_freqs.weight, which earlier files lack (the H200 runs and the CPU runs of Llama 3.x).
+  // - an entry with `rope_freqs` (Llama 3.1-style rope scaling) or `rope_factors` (LongRoPE,
+  //   2026-12-06) has rope_freqs.weight or rope_factors_long/short.weight, which earlier files
+  //   lack (the H200 runs and the CPU runs of Llama 3.x and Phi-3 128k).
   // The variant whose tensor bytes equal the file's is the one measured (the entry's own when
   // none does, so a wrong file still fails the weights check).
   [[nodiscard]] const Model& get(const std::string& name, Bytes tensor_bytes = 0) {
@@ -36,7 +37,8 @@ class CatalogModels {
     for (const bool older_quantizer : {false, true}) {
       for (const bool without_rope_freqs : {false, true}) {
         if ((older_quantizer && spec.quantizer == Quantizer::llama_quantize) ||
-            (without_rope_freqs && !spec.rope_freqs) || (!older_quantizer && !without_rope_freqs)) {
+            (without_rope_freqs && !spec.rope_freqs && spec.rope_factors == 0) ||
+            (!older_quantizer && !without_rope_freqs)) {
           continue;
         }
         ModelSpec variant = spec;
@@ -47,7 +49,8 @@ class CatalogModels {
         }
         if (without_rope_freqs) {
           variant.rope_freqs = false;
-          key += " (no rope_freqs)";
+          variant.rope_factors = 0;
+          key += " (no rope factors)";
         }
         const Model& m = build(key, variant, ref->quant);
         if (m.weights.file_tensor_bytes == tensor_bytes) return m;

@@ -371,7 +371,9 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
         EXPECT_EQ(slot.output_norm, t.name.starts_with("output_norm.")) << t.name;
         EXPECT_EQ(slot.token_embd, t.name == "token_embd.weight") << t.name;
         // The rope factors are loaded with every block (LLM_TENSOR_LAYER_REPEATING).
-        const bool per_device = t.name == "rope_freqs.weight";
+        const bool per_device = t.name == "rope_freqs.weight" ||
+                                t.name == "rope_factors_long.weight" ||
+                                t.name == "rope_factors_short.weight";
         EXPECT_EQ(slot.per_device, per_device) << t.name;
         EXPECT_EQ(slot, weight_slot(t.name)) << t.name;
         EXPECT_EQ(layout.roles()[i], detail::tensor_role(t)) << t.name;
@@ -413,7 +415,7 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
   EXPECT_GT(compared, 500U);
   EXPECT_GT(experts, 0U);     // MoE entries are among them
   EXPECT_GT(tied, 0U);        // and entries with tied embeddings
-  EXPECT_GT(rope_freqs, 0U);  // and Llama 3.x entries with rope_freqs.weight
+  EXPECT_GT(rope_freqs, 0U);  // and entries with rope factors (Llama 3.x, Phi-3 128k)
   const TensorLayout layout(catalog().entries().front().spec);
   std::vector<WeightSlot> short_slots = layout.weight_slots();
   short_slots.pop_back();
