@@ -20,10 +20,11 @@ grid-vulkan-deepstack.json  Qwen3-VL's text models with DeepStack inputs (qwen3v
                   synthetic shapes) with every layer, half of them and none on the GPU, flash
                   attention on and off, mmap off, op offload off, an n_ubatch of 2048 over a
                   512-token context, and --n-cpu-moe on the MoE shape.
-grid-vulkan-rope.json  a Llama 3.1-shaped model with rope_freqs.weight (shapes.yaml): every
-                  layer, half of them, the output layer only and none on the GPU, flash
-                  attention on and off, mmap off and op offload off;
-grid-vulkan-multi-rope.json  the same model on two devices, every layer and half of them;
+grid-vulkan-rope.json  a Llama 3.1-shaped model with rope_freqs.weight and a Phi-3-128k-shaped
+                  one with LongRoPE's factors (shapes.yaml): every layer, half of them, the
+                  output layer only and none on the GPU, flash attention on and off, mmap off
+                  and op offload off;
+grid-vulkan-multi-rope.json  the same models on two devices, every layer and half of them;
 grid-vulkan-llama4-gemma3n.json  llama4 (synthetic shapes: experts on every block, and
                   interleaved on every second one) and gemma3n (a synthetic shape, 22 blocks
                   so that two read an earlier block's cache): every layer, half and none on the
@@ -187,33 +188,40 @@ def deepstack_grid():
     return grid
 
 
-# Llama 3.1's rope scaling tensor (rope_freqs.weight, one copy per device holding a block,
-# read by every block's ROPE): a synthetic llama shape with the tensor (shapes.yaml).
-ROPE = ("vkllama3:tiny-q8_0", 8, 16)
+# The rope frequency factors a file can carry, one copy per device holding a block and read by
+# every block's ROPE: Llama 3.1's rope_freqs.weight and LongRoPE's rope_factors_long/short
+# (synthetic llama and phi3 shapes with them, shapes.yaml).
+ROPE = [("vkllama3:tiny-q8_0", 8, 16), ("vkphi3:tiny-q8_0", 8, 16)]
 
 
 def rope_grid():
-    name, n_layer, heads = ROPE
-    total = n_layer + 1
-    cases = []
-    for ngl in (total, total // 2, 1, 0):
-        for fa in (True, False):
-            cases.append(case(ngl, fa, heads=heads))
-    cases.append(case(total // 2, True, False, heads=heads))
-    cases.append(case(total // 2, True, True, op_offload=False, heads=heads))
-    return [{"model": name, "cases": cases}]
+    grid = []
+    for name, n_layer, heads in ROPE:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2, 1, 0):
+            for fa in (True, False):
+                cases.append(case(ngl, fa, heads=heads))
+        cases.append(case(total // 2, True, False, heads=heads))
+        cases.append(case(total // 2, True, True, op_offload=False, heads=heads))
+        grid.append({"model": name, "cases": cases})
+    return grid
 
 
 def rope_multi_grid():
-    name, n_layer, heads = ROPE
-    total = n_layer + 1
-    cases = []
-    for ngl in (total, total // 2):
-        c = case(ngl, heads=heads)
-        c["gpus"] = 2
-        c["split"] = [1, 1]
-        cases.append(c)
-    return [{"model": name, "cases": cases}]
+    grid = []
+    for name, n_layer, heads in ROPE:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2):
+            c = case(ngl, heads=heads)
+            c["gpus"] = 2
+            c["split"] = [1, 1]
+            cases.append(c)
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
 # llama4 and gemma3n (synthetic shapes, shapes.yaml): (name, n_layer, n_head, MoE).
 LLAMA4_GEMMA3N = [
     ("vkllama4:tiny-q8_0", 8, 8, True),
