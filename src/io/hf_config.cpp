@@ -235,15 +235,16 @@ Moe mixture_of_experts(const Fields& f, std::int64_t n_ff, std::int64_t n_layer)
   return moe;
 }
 
-// Llama 3.1-style rope scaling: rope_scaling (or, from transformers 4.57, rope_parameters, per
-// layer type where it has a "full_attention" entry) with rope_type (older configs: type)
+// Llama 3.1-style rope scaling: rope_scaling (or rope_parameters, which newer configs write,
+// per layer type where it has a "full_attention" entry) with rope_type (older configs: type)
 // "llama3", as llama.cpp's converter reads it (conversion/llama.py, generate_extra_tensors).
 bool llama3_rope_scaling(const Fields& f) {
   for (const std::string_view key : {"rope_scaling", "rope_parameters"}) {
     const Json* value = f.find(key);
     if (value == nullptr) continue;
-    if (!value->is_object())
+    if (!value->is_object()) {
       f.fail(key, fmt::format("must be an object, got {}", Fields::type(*value)));
+    }
     std::string prefix = f.name(key) + ".";
     const Json* params = value;
     if (const auto full = value->find("full_attention");
