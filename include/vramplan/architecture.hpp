@@ -205,6 +205,15 @@ struct Architecture {
   // config.json's layer_types / sliding_window_pattern say which layers slide, before the
   // fixed period of `swa` (gpt-oss); otherwise a fixed period wins over them.
   bool hf_layer_pattern_first = false;
+  // A config whose rope_scaling (or rope_parameters) has rope_type "llama3" converts with
+  // rope_freqs.weight (ModelSpec::rope_freqs): llama.cpp's LlamaModel.generate_extra_tensors
+  // (conversion/llama.py; Llama4Model inherits it) and Ollama's llamaModel.ropeFactors
+  // (convert/convert_llama.go; its llama4 converter reuses it for the text model).
+  bool hf_llama3_rope_freqs = false;
+  // A config whose rope_scaling has long_factor converts with rope_factors_long/short.weight
+  // (ModelSpec::rope_factors): conversion/phi.py generate_extra_tensors; Ollama's
+  // phi3Model.Tensors (convert/convert_phi3.go).
+  bool hf_longrope_factors = false;
 };
 
 // Throws the one error line (bad_input) for a plan of an ollama_engine_only family, naming the

@@ -125,6 +125,17 @@ struct ModelSpec {
   // quantizer then sees an untied file; vLLM ties the head as the config says.
   bool stored_output = false;
   bool causal = true;  // false for embedding encoders (bert, nomic-bert): no KV reuse
+  // The file carries rope_freqs.weight (F32 {head_dim / 2}): the frequency factors of Llama
+  // 3.1-style rope scaling (config rope_type "llama3"), which the converters write as a tensor.
+  // llama.cpp loads it on the buffer type of every block's device (LLM_TENSOR_LAYER_REPEATING,
+  // TENSOR_DUPLICATED after block 0) and every ROPE node reads it, so with blocks on the host
+  // and op offload it starts splits of its own (src/models/llama.cpp; reserve_graph.cpp).
+  bool rope_freqs = false;
+  // LongRoPE (Phi-3 128k, Phi-3.5, Phi-4-mini: config rope_scaling with long_factor and
+  // short_factor): the file carries rope_factors_long.weight and rope_factors_short.weight, F32
+  // {rope_factors} each (n_rot / 2), which llama.cpp places and reads like rope_freqs (one of the
+  // two per ROPE, by the context; llama_model::get_rope_factors). 0: none.
+  std::int32_t rope_factors = 0;
 
   // Optional per-layer overrides (GGUF arrays). Empty = use the scalar for every layer.
   std::vector<std::int32_t> n_head_kv_per_layer;

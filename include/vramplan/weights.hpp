@@ -51,8 +51,12 @@ struct WeightGroup {
 };
 
 struct WeightLayout {
-  WeightGroup input;                // token_embd, position/token-type embeddings, rope_freqs
+  WeightGroup input;                // token_embd, position/token-type embeddings
   std::vector<WeightGroup> blocks;  // blk.0 .. blk.(n_layer-1)
+  // Repeating-layer tensors without a block number (rope_freqs, rope_factors_long/short):
+  // llama.cpp loads one copy on each device that holds a block (LLM_TENSOR_LAYER_REPEATING,
+  // TENSOR_DUPLICATED after block 0; llama_model_loader::create_tensor).
+  WeightGroup per_device;
   // Of each block, its routed-expert tensors (already counted in `blocks`): what llama.cpp's
   // --n-cpu-moe keeps in host memory (is_expert_tensor).
   std::vector<WeightGroup> experts;
@@ -77,11 +81,12 @@ struct WeightLayout {
 struct WeightSlot {
   std::int32_t block = -1;     // tensor_block(name)
   bool expert = false;         // is_expert_tensor(name)
-  bool output_group = false;   // not in a block: "output." or "output_norm." (the output layer)
+  bool output_group = false;   // not in a block, an output-layer tensor (weight_slot)
   bool output_weight = false;  // name == "output.weight"
   bool output_norm = false;    // "output_norm."
   bool token_embd = false;     // name == "token_embd.weight"
   bool embedding = false;      // "token_embd.", "token_types.", "position_embd.": never repacked
+  bool per_device = false;     // rope_freqs / rope_factors_*: WeightLayout::per_device
   bool operator==(const WeightSlot&) const = default;
 };
 [[nodiscard]] WeightSlot weight_slot(const std::string& name);

@@ -264,8 +264,11 @@ def vulkan_section(build):
             f"at n_ctx 512, ubatch 512 and 2048 (`grid-vulkan-archs.json`); Qwen3-VL's text "
             f"models with DeepStack inputs, a qwen3vl and a qwen3vlmoe shape (`vkqwen3vl`, "
             f"`vkqwen3vlmoe`, n_deepstack_layers 3) at n_ctx 2048 and at n_ctx 512 with ubatch 2048 "
-            f"(`grid-vulkan-deepstack.json`); and the hybrid recurrent shapes `vkgranitehybrid` "
-            f"(granitehybrid) and `vkqwen3next` (qwen3next) with their RS buffers "
+            f"(`grid-vulkan-deepstack.json`); llama4 (`vkllama4`, "
+            f"`vkllama4il` with experts on every second block) and gemma3n (`vkgemma3n`, 22 blocks) "
+            f"shapes, including ubatch 2048 at n_ctx 512 and `--n-cpu-moe` on llama4 "
+            f"(`grid-vulkan-llama4-gemma3n.json`); and the hybrid recurrent shapes "
+            f"`vkgranitehybrid` (granitehybrid) and `vkqwen3next` (qwen3next) with their RS buffers "
             f"(`grid-vulkan-hybrid.json`). Prebuilt `{v.get('library')}` of node-llama-cpp "
             f"{v.get('node_llama_cpp')} (llama.cpp source {v.get('llama_cpp_source')}), "
             f"driven through llama.cpp's C API (`scripts/oracle/vulkan/driver.cpp`; "
@@ -281,6 +284,9 @@ def vulkan_section(build):
             "python3 scripts/oracle/vulkan/measure.py --grid "
             "scripts/oracle/vulkan/grid-vulkan-deepstack.json --name llamacpp-vulkan-deepstack\n"
             "python3 scripts/oracle/vulkan/measure.py --grid "
+            "scripts/oracle/vulkan/grid-vulkan-llama4-gemma3n.json --name "
+            "llamacpp-vulkan-llama4-gemma3n\n"
+            "python3 scripts/oracle/vulkan/measure.py --grid "
             "scripts/oracle/vulkan/grid-vulkan-hybrid.json --name llamacpp-vulkan-hybrid\n"
             "python3 scripts/oracle/vulkan/measure.py --grid "
             "scripts/oracle/vulkan/grid-vulkan-hybrid.json --name "
@@ -293,11 +299,15 @@ def vulkan_section(build):
             "scripts/oracle/vulkan/grid-vulkan-deepstack.json --name "
             "llamacpp-vulkan-deepstack-no-graph-optimize "
             "--out-dir bench/accuracy/vulkan/no-graph-optimize --env GGML_VK_DISABLE_GRAPH_OPTIMIZE=1"
+            "\npython3 scripts/oracle/vulkan/measure.py --grid "
+            "scripts/oracle/vulkan/grid-vulkan-llama4-gemma3n.json --name "
+            "llamacpp-vulkan-llama4-gemma3n-no-graph-optimize "
+            "--out-dir bench/accuracy/vulkan/no-graph-optimize --env GGML_VK_DISABLE_GRAPH_OPTIMIZE=1"
             "\npython3 scripts/oracle/report.py\n```\n\n")
     doc += ("### Per component\n\nErrors are vramplan − llama.cpp. Asserted rows are checked "
             "case by case, per device, at the log's precision by "
             "`tests/accuracy/vulkan_accuracy_test.cpp`. The cases with op offload off have their "
-            "own compute rows (`--op-offload off`, llama-server's `--no-op-offload`). The last rows are the same grids (`grid-vulkan.json`, `grid-vulkan-deepstack.json`, `grid-vulkan-hybrid.json`) run with the Vulkan backend's node "
+            "own compute rows (`--op-offload off`, llama-server's `--no-op-offload`). The last rows are the same grids (`grid-vulkan.json`, `grid-vulkan-deepstack.json`, `grid-vulkan-llama4-gemma3n.json`, `grid-vulkan-hybrid.json`) run with the Vulkan backend's node "
             f"reordering switched off ({len(plain)} runs, `GGML_VK_DISABLE_GRAPH_OPTIMIZE=1`, "
             "`bench/accuracy/vulkan/no-graph-optimize`).\n\n")
     doc += "\n".join(vulkan_component_table(cases) +
@@ -315,8 +325,9 @@ def vulkan_section(build):
             "and its source are freed) are replayed exactly. With the reordering on, llama.cpp's "
             "default, `ggml_vk_graph_optimize` (ggml-vulkan.cpp) reorders the nodes of each "
             "Vulkan split before ggml-alloc sees them, which moves Vulkan0's buffer on 38 of the "
-            "72 cases of `grid-vulkan.json` (by up to about 19 MiB either way) and on 9 of the 32 of "
-            "`grid-vulkan-deepstack.json`; vramplan replays that reordering "
+            "72 cases of `grid-vulkan.json` (by up to about 19 MiB either way), on 9 of the 32 of "
+            "`grid-vulkan-deepstack.json` and on 37 of the 46 of "
+            "`grid-vulkan-llama4-gemma3n.json`; vramplan replays that reordering "
             "(`src/core/vk_reorder.cpp`) on graphs whose node list is llama.cpp's, KV-cache "
             "views included, and Vulkan0's buffer comes out exact on every case "
             "(docs/memory-model.md, \"Scheduler replay\"). With mmap the host weights are the "
@@ -449,7 +460,8 @@ def published_cuda_paragraph(build):
             f"logits reserved for every prompt token before de6f727aa). An Ollama llama-server "
             f"of 2026-06 at 15 of 33 layers was 63 MiB above the replay on CUDA0 until the "
             f"replay read its Llama 3.1 file's `rope_freqs.weight`, which the host blocks' ROPE "
-            f"nodes read on the GPU (19 more splits, as logged); it is now exact.")
+            f"nodes read on the GPU (19 more splits, as logged); it is now exact, planned from "
+            f"the catalog name, whose entry records the tensor (`rope_freqs: true`).")
 
 
 def cuda_section(build):

@@ -159,16 +159,16 @@ constexpr Architecture gemma3n() {
 const auto& table() {
   static const auto archs = std::to_array<Architecture>({
       // Llama 2/3.x, Mistral, Mixtral (experts on every block), Granite-MoE-shared
-      // (src/models/llama.cpp). Not emitted: rope_freqs.weight ({head_dim/2} F32), written
-      // only for llama3-style rope scaling, which the spec does not carry (256 bytes); a
-      // file's list that has it gives the replay's ROPE nodes their third source
-      // (reserve_graph.cpp).
+      // (src/models/llama.cpp). rope_freqs.weight ({head_dim/2} F32) where the spec says the
+      // file has it (Llama 3.1-style rope scaling, ModelSpec::rope_freqs): the third source of
+      // the replay's ROPE nodes (reserve_graph.cpp).
       {.name = "llama",
        .tensor_layout = true,
        .moe = true,
        .graph = {.dense = true, .moe = true},
        .quant_70b_at_80_blocks = true,
-       .hf_names = llama_hf},
+       .hf_names = llama_hf,
+       .hf_llama3_rope_freqs = true},
       // A llama block with granite's multipliers (src/models/granite.cpp): the embeddings
       // (build_inp_embd's f_embedding_scale), the attention and FFN outputs before their
       // residual adds (f_residual_scale), the logits (1 / f_logit_scale), each a SCALE node.
@@ -221,15 +221,16 @@ const auto& table() {
       {.name = "gemma4", .hf_tied_default = true},
       // Fused QKV and fused gate+up written as ffn_up {n_embd, 2 n_ff}; Q scaled after rope
       // (src/models/phi3.cpp); llama.cpp disables SWA for phi3 even when the key is there.
-      // Not emitted: rope_factors_long/short.weight ({rope_dim/2} F32 each), present only in
-      // LongRoPE (128k) conversions, which the spec cannot tell apart (a few hundred bytes).
+      // rope_factors_long/short.weight ({rope_dim/2} F32 each) where the spec says the file has
+      // them (LongRoPE: the 128k models, Phi-3.5, Phi-4-mini; ModelSpec::rope_factors).
       {.name = "phi3",
        .tensor_layout = true,
        .qkv = Qkv::fused,
        .ffn = Ffn::fused_gated,
        .graph = {.dense = true, .residual_first = true},
        .swa = {.applies = false},
-       .hf_names = phi3_hf},
+       .hf_names = phi3_hf,
+       .hf_longrope_factors = true},
       // Phi-2 and Phi-1.5 (src/models/phi2.cpp): LayerNorm with bias, attention and a GELU FFN
       // in parallel off one norm, biases on every projection and on the output head
       // (output.bias). Q/K/V fused as convert_hf_to_gguf.py wrote the original Wqkv
@@ -275,7 +276,8 @@ const auto& table() {
       // models/mllama, v0.24.0): llama's self-attention blocks plus cross-attention blocks
       // (spec.cross: tensors in tensors.cpp, an image cache in kv_cache.cpp). The vision
       // tower's v.* and the projector's mm.* tensors sit in the same file and are the
-      // catalog's projector. rope_freqs.weight is not emitted, as for llama. llama.cpp has no
+      // catalog's projector. rope_freqs.weight is not emitted (the spec does not say it). llama.cpp
+      // has no
       // loader for it and Ollama 0.30 removed its own engine: planned for Ollama's engine only.
       // The graph (cross-attention over the image tokens) is not rebuilt: closed forms.
       {.name = "mllama", .tensor_layout = true, .ollama_engine_only = true},
@@ -362,7 +364,8 @@ const auto& table() {
                  .v_before_k = false,
                  .llama4 = true},
        .swa =
-           {.pattern_from_file = false, .period = 4, .default_window = 8192, .fixed_window = 8192}},
+           {.pattern_from_file = false, .period = 4, .default_window = 8192, .fixed_window = 8192},
+       .hf_llama3_rope_freqs = true},
       // bert has learned positions and biased Q/K/V; nomic-bert has rope, a fused bias-free
       // QKV and a gated FFN.
       bert_family("bert", true, Qkv::separate, true, Ffn::plain),

@@ -3,9 +3,11 @@
 #include <algorithm>
 
 // Follows ggml_backend_cuda_graph_optimize's fusion pass (see cuda_fusion.hpp) over one split.
-// Only the gating vramplan's graphs build is matched: a softmax router (the sigmoid and
-// sqrt-softplus routers start with a unary op our graphs never use as a router), with or
-// without the k weights renormalised; gpt-oss's delayed softmax adds no dependency there.
+// Only the gating vramplan's graphs build is matched: a softmax router, with or without the k
+// weights renormalised; gpt-oss's delayed softmax adds no dependency there. The sigmoid router
+// llama4 builds sorts the logits, not the sigmoid's output, which ggml_cuda_topk_moe_fusion
+// requires (ARGSORT's source the node before the RESHAPE), so it fuses nothing; no graph here
+// has a sqrt-softplus router.
 
 namespace vramplan::sched::cuda_fusion {
 namespace {

@@ -193,7 +193,9 @@ Bytes gpu_weights(const WeightGroup& group, Backend backend) {
 }
 
 Bytes gpu_weights(const WeightLayout& layout, Backend backend) {
-  Bytes sum = gpu_weights(layout.output, backend);
+  // The per-device tensors once: a copy more on each further GPU.
+  Bytes sum = checked_add(gpu_weights(layout.output, backend),
+                          gpu_weights(layout.per_device, backend), weights_what);
   for (const WeightGroup& block : layout.blocks) {
     sum = checked_add(sum, gpu_weights(block, backend), weights_what);
   }
@@ -245,6 +247,9 @@ Bytes mapped_host_weights(const Model& model, const Config& config, Bytes alignm
   const auto on_host = [&](const TensorInfo& t) {
     const WeightSlot slot = weight_slot(t.name);
     const std::int32_t il = slot.block;
+    if (slot.per_device) {  // with the blocks: on the host when block 0 is
+      return !layer_on_gpu(0, n_layer, config.gpu_layers);
+    }
     if (il < 0) {
       // The input layer stays on the CPU; the output layer follows -ngl.
       return !slot.output_group || !layer_on_gpu(n_layer, n_layer, config.gpu_layers);
@@ -457,6 +462,15 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
       ++d.layers;
     }
   }
+  // One copy of the per-device tensors (rope_freqs) on each device that holds a block; the
+  // output layer is counted after this, so `layers` counts blocks here.
+  for (std::size_t i = 0; i < gpus.size(); ++i) {
+    if (devices[i].layers > 0) {
+      devices[i].weights =
+          checked_add(devices[i].weights, gpu_weights(w.per_device, backend), weights_what);
+    }
+  }
+  if (host.layers > 0) host.weights = checked_add(host.weights, w.per_device.host, weights_what);
   const int output_dev = placement[static_cast<std::size_t>(spec.n_layer)];
   if (output_dev < 0) {
     // On the CPU a tied output shares token_embd's mmap'd pages: no second copy.
@@ -594,8 +608,8 @@ Estimate estimate(const Model& model, const Engine& engine, Backend backend,
   }
   // A rebuilt graph: the scheduler replay gives every compute buffer, on Vulkan GPUs always
   // (checked on one and on several lavapipe devices, docs/accuracy.md), on one or several GPUs
-  // of another backend when its rules are given (CUDA: sched::cuda()). Not on a hybrid's graph
-  // (schedule_modelled).
+  // of another backend when its rules are given (CUDA: sched::cuda()); for a hybrid's graph
+  // where its family was measured (schedule_modelled).
   if ((backend == Backend::vulkan || gpu_rules != nullptr) && !gpus.empty() &&
       schedule_modelled(spec)) {
     const std::vector<Bytes> compute =

@@ -110,6 +110,7 @@ class Gemma3nBuilder {
     g_.clear();
     t_ = std::move(tensors);
     t_.clear();
+    router_block_ = -1;
     const Release release{t_, tensors};
     t_.reserve(static_cast<std::size_t>(spec_.n_layer) * 200 + 64);
     g_.reserve(static_cast<std::size_t>(spec_.n_layer) * 140 + 64);
@@ -411,10 +412,18 @@ class Gemma3nBuilder {
   }
 
   // altup_compute_router_modalities: [4, n_tokens].
+  // The router runs twice per block (prediction and correction) over the same two weights:
+  // one tensor each, as in llama.cpp, so that a GPU split copies each once (sched.cpp).
   L router(L x) {
-    L r = block_norm(x);
+    if (router_block_ != il_) {
+      router_block_ = il_;
+      router_norm_ = norm_weight(e_, il_);
+      router_weight_ = block_weight("altup_router.weight");
+    }
+    const Shape ne = ne_of(x);
+    L r = op(Op::mul, ne, {op(Op::rms_norm, ne, {x}), router_norm_});
     r = op(Op::scale, ne_of(r), {r});
-    r = op(Op::mul_mat, {kAltupStreams, n_t_, 1, 1}, {block_weight("altup_router.weight"), r});
+    r = op(Op::mul_mat, {kAltupStreams, n_t_, 1, 1}, {router_weight_, r});
     return op(Op::unary, {kAltupStreams, n_t_, 1, 1}, {r});
   }
 
@@ -483,12 +492,11 @@ class Gemma3nBuilder {
     L rest = view(corrected, {e_, n_t_, n_alt - 1, 1});
     L fp = slice(corrected);
     fp = op(Op::mul, one, {fp, norm_weight(e_, il)});
-    fp = op(Op::mul_mat, {kAltupPerLayerEmbd, n_t_, 1, 1},
-            {block_weight("per_layer_inp_gate.weight"), fp});
+    fp = op(Op::mul_mat, {kAltupPerLayerEmbd, n_t_, 1, 1}, {block_weight("inp_gate.weight"), fp});
     fp = op(Op::unary, {kAltupPerLayerEmbd, n_t_, 1, 1}, {fp});
     fp = op(Op::mul, {kAltupPerLayerEmbd, n_t_, 1, 1},
             {fp, view(per_layer_, {kAltupPerLayerEmbd, n_t_, 1, 1})});
-    fp = op(Op::mul_mat, one, {block_weight("per_layer_proj.weight"), fp});
+    fp = op(Op::mul_mat, one, {block_weight("proj.weight"), fp});
     fp = block_norm(fp);
     const L added = op(Op::add, {e_, n_t_, n_alt - 1, 1}, {rest, fp});
     return op(Op::concat, streams, {first, added});
@@ -601,6 +609,9 @@ class Gemma3nBuilder {
   Graph g_;
   TensorId shared_ = -1;
   L pos_ = -1, per_layer_ = -1;
+  // The block whose router weights router() made, and those weights.
+  std::int32_t router_block_ = -1;
+  L router_norm_ = -1, router_weight_ = -1;
 };
 
 }  // namespace

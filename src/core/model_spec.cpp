@@ -84,6 +84,12 @@ void validate(const ModelSpec& spec, const std::string& where) {
     invalid(where, fmt::format("embd {} is not a multiple of heads {}; give head_dim", spec.n_embd,
                                spec.n_head));
   }
+  // rope_freqs.weight holds head_dim / 2 values: a head of one value would give an empty tensor.
+  if (spec.rope_freqs && spec.head_dim_k() < 2) {
+    invalid(where,
+            fmt::format("rope_freqs needs a head of at least 2 values, got {}", spec.head_dim_k()));
+  }
+  in_range(spec.rope_factors, 0, 1 << 13, "rope_factors");
   auto per_layer = [&](std::size_t size, const char* name) {
     if (size != 0 && size != static_cast<std::size_t>(spec.n_layer)) {
       invalid(where, fmt::format("{} has {} entries for {} layers", name, size, spec.n_layer));

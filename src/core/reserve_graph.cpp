@@ -349,8 +349,12 @@ class Builder {
   // {head_dim / 2}, Llama 3's rope scaling) where the model's tensor list has them, the third
   // source of the block's ROPE nodes; -1 without. The scheduler replay takes the factors of
   // every block on one device as one tensor (sched.cpp).
+  // Without them, LongRoPE's long or short factors (the long ones past the original context;
+  // both lists have the same size, so which one is read does not change a buffer).
   TensorId rope_factors() {
-    const Bytes bytes = weights_ != nullptr ? (*weights_)(-1, "rope_freqs.weight") : 0;
+    if (weights_ == nullptr) return -1;
+    Bytes bytes = (*weights_)(-1, "rope_freqs.weight");
+    if (bytes == 0) bytes = (*weights_)(-1, "rope_factors_long.weight");
     return bytes > 0 ? external(graph::Memory::weight, il_, bytes) : -1;
   }
   // An n_embd-wide column slice of the padded embeddings (ggml_view_2d with the padded row
@@ -448,7 +452,7 @@ class Builder {
       // ggml_view_3d of each token's row: heads head_k_ apart, tokens a fused row apart.
       const Graph::Shape nb{0, head_k_ * 4, width * 4, width * 4 * n_t_};
       q = g_.view_of(qkv, {head_k_, n_head, n_t_, 1}, false, nb);
-      q = g_.op(Op::rope, Elem::f32, {head_k_, n_head, n_t_, 1}, {q, pos_});
+      q = g_.op(Op::rope, Elem::f32, {head_k_, n_head, n_t_, 1}, {q, pos_, rope_factors()});
       q = g_.op(Op::scale, Elem::f32, {head_k_, n_head, n_t_, 1}, {q});
       if (rot_k_) q = rotate(q, k_rot(kv), nrot_);
       v_row_bytes = width * 4;
@@ -456,7 +460,7 @@ class Builder {
                      {0, head_v_ * 4, v_row_bytes, v_row_bytes * n_t_});
       if (rot_v_) v = rotate(v, v_rot(kv), 64);
       k = g_.view_of(qkv, {head_k_, n_kv_head, n_t_, 1}, false, nb);
-      k = g_.op(Op::rope, Elem::f32, {head_k_, n_kv_head, n_t_, 1}, {k, pos_});
+      k = g_.op(Op::rope, Elem::f32, {head_k_, n_kv_head, n_t_, 1}, {k, pos_, rope_factors()});
       if (rot_k_) k = rotate(k, k_rot(kv), nrot_);
     } else {
       auto make_q = [&] {
@@ -1001,14 +1005,12 @@ bool graph_modelled(const ModelSpec& spec) {
   return traits(spec).has_value() || detail::gemma3n_graph(spec) || detail::encoder_graph(spec);
 }
 
-// Not on gemma3n's graph either: its ops (SQR, SQRT, SUB, REPEAT, MEAN) have no backend rules
-// and no GPU run of it was measured, so its GPU buffers stay the CPU replay's. Nor on
-// llama4's (its experts' input is a REPEAT; no GPU run measured). The no-cache encoders' graphs
-// are (bert, nomic-bert, gemma-embedding): exact on every buffer of their Vulkan runs
-// (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl); so are Qwen3-VL's with DeepStack inputs
-// (qwen3vl, qwen3vlmoe: the PAD of their embeddings has backend rules, sched.cpp;
-// bench/accuracy/vulkan/llamacpp-vulkan-deepstack.jsonl), and the hybrids' below (their
-// recurrent ops' backend rules: sched::GpuRules).
+// The no-cache encoders' graphs are (bert, nomic-bert, gemma-embedding), llama4's (its experts'
+// input a REPEAT), gemma3n's (SQR, SQRT, SUB, REPEAT, MEAN) and Qwen3-VL's with DeepStack inputs
+// (qwen3vl, qwen3vlmoe: the PAD of their embeddings has backend rules, sched.cpp): exact on
+// every buffer of their Vulkan runs (bench/accuracy/vulkan/llamacpp-vulkan-archs.jsonl,
+// llamacpp-vulkan-llama4-gemma3n.jsonl, llamacpp-vulkan-deepstack.jsonl); so are the hybrids'
+// below (their recurrent ops' backend rules: sched::GpuRules).
 namespace {
 
 // The hybrid recurrent families whose GPU plans take the scheduler replay: measured on Vulkan
@@ -1023,10 +1025,8 @@ bool hybrid_schedule_modelled(const Architecture& a) {
 }  // namespace
 
 bool schedule_modelled(const ModelSpec& spec) {
-  if (!graph_modelled(spec) || detail::gemma3n_graph(spec)) return false;
-  const Architecture& a = architecture(spec.arch);
-  if (a.graph.llama4) return false;
-  return spec.recurrent.layers.empty() || hybrid_schedule_modelled(a);
+  if (!graph_modelled(spec)) return false;
+  return spec.recurrent.layers.empty() || hybrid_schedule_modelled(architecture(spec.arch));
 }
 
 namespace {

@@ -159,12 +159,14 @@ class Scheduler {
       // leaf, to the reordering.
       case Op::pad:
         return GgmlOp::pad;
-      // Gemma 3n's ops: its graphs are not replayed on GPUs (schedule_modelled).
       case Op::sqr:
+        return GgmlOp::sqr;
       case Op::sqrt:
+        return GgmlOp::sqrt;
       case Op::sub:
+        return GgmlOp::sub;
       case Op::mean:
-        return GgmlOp::none;
+        return GgmlOp::mean;
     }
     return GgmlOp::none;
   }
@@ -205,11 +207,20 @@ class Scheduler {
     }
   }
 
-  // ggml_backend_*_device_supports_op: the recurrent ops' shape rules, then the size check
-  // (every other op of our graphs is supported). Qwen3-VL's PAD among them: an f32 source,
-  // which build_inp_embd's always is, on Vulkan (ggml-vulkan.cpp: GGML_OP_PAD, src[0] F32), any
-  // on CUDA (ggml-cuda.cu ggml_backend_cuda_device_supports_op: GGML_OP_PAD true), any but
-  // circular padding on Metal (ggml-metal-device.m), and the CPU runs every op.
+  // ggml_backend_*_device_supports_op: the recurrent ops' shape rules (above) and the size
+  // check; otherwise every op of our graphs is
+  // supported, by type and layout, on each backend replayed: the CPU backend runs every op, and
+  // the GPU backends' supports_op accept what the graphs build, all of it f32 with contiguous
+  // rows. For the ops gemma3n and llama4 add: REPEAT of an f32 (or f16) source, SUB of f32/f16
+  // operands, SQR and SQRT of an f32/f16 source of the result's type, MEAN of an f32 source with
+  // contiguous rows (ggml_backend_vk_device_supports_op in ggml/src/ggml-vulkan/ggml-vulkan.cpp,
+  // ggml_backend_cuda_device_supports_op in ggml/src/ggml-cuda/ggml-cuda.cu, llama.cpp
+  // de3ff815; CUDA's read from the source, not measured). offload_op compares their row count
+  // (batch_size's default, ggml_vk_get_op_batch_size and the CUDA backend's get_op_batch_size).
+  // Qwen3-VL's PAD among them: an f32 source, which build_inp_embd's always is, on Vulkan
+  // (ggml-vulkan.cpp: GGML_OP_PAD, src[0] F32), any on CUDA (ggml-cuda.cu
+  // ggml_backend_cuda_device_supports_op: GGML_OP_PAD true), any but circular padding on Metal
+  // (ggml-metal-device.m), and the CPU runs every op.
   bool supports(int b, TensorId id) const {
     if (b == cpu_) return true;
     const Tensor& t = at(id);

@@ -167,6 +167,9 @@ TokenReads token_reads(const Model& model, LayerSplit split, GgmlType type_k, Gg
   }
   reads.swa_window = spec.swa.window;
 
+  // The rope factors (a copy with every block's device) are read with block 0's.
+  (layer_on_gpu(0, n_layer, split.gpu_layers) ? reads.gpu_weight_bytes : reads.host_weight_bytes) +=
+      static_cast<double>(layout.per_device.host);
   // The output head is read in full every token; token_embd is a row lookup.
   const bool output_on_gpu = layer_on_gpu(n_layer, n_layer, split.gpu_layers);
   (output_on_gpu ? reads.gpu_weight_bytes : reads.host_weight_bytes) +=

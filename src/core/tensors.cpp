@@ -312,6 +312,13 @@ void block(Layout& l, const Architecture& a, std::int32_t il) {
 
 void model_layout(Layout& l, const Architecture& a) {
   const ModelSpec& s = l.spec();
+  // Written before the checkpoint's tensors (conversion/base.py: generate_extra_tensors()
+  // first; Ollama's llamaModel.Tensors appends it first too), {n_rot / 2}.
+  if (s.rope_freqs) l.add("rope_freqs.weight", s.head_dim_k() / 2);
+  if (s.rope_factors > 0) {  // LongRoPE: conversion/phi.py writes them first too
+    l.add("rope_factors_long.weight", s.rope_factors);
+    l.add("rope_factors_short.weight", s.rope_factors);
+  }
   l.add("token_embd.weight", l.embd(), s.n_vocab);
   if (a.encoder) l.add("token_types.weight", l.embd(), 2);  // type_vocab_size 2 (BERT, nomic)
   if (a.learned_positions) l.add("position_embd.weight", l.embd(), s.n_ctx_train);

@@ -10,9 +10,10 @@
 // fusion exceptions), pulling a few consumers along (RMS_NORM+MUL -> ROPE, ROPE/RMS_NORM ->
 // VIEW -> SET_ROWS, MUL_MAT_ID+ADD_ID -> MUL, MUL_MAT+ADD -> ADD, SSM_CONV+ADD -> UNARY,
 // UNARY -> MUL), then the view nodes whose sources ran. The patterns with ops vramplan's graphs
-// never contain (SIN, SQR, SQRT, TOP_K) are left out: they cannot match. Every UNARY of the
-// replayed graphs (SiLU, sigmoid, softplus, GELU; gemma2's tanh, which no MUL reads) is one
-// the UNARY + MUL fusion takes (ggml_vk_unary_mul_op_index).
+// never contain (SIN, TOP_K) are left out: they cannot match. So is the sqrt-softplus router's
+// (UNARY, SQRT, RESHAPE, ADD, ARGSORT, ...): gemma3n's SQRT follows a SUM_ROWS, and its graph has
+// no ARGSORT. Every UNARY of the replayed graphs (SiLU, sigmoid, softplus, GELU; gemma2's tanh,
+// which no MUL reads) is one the UNARY + MUL fusion takes (ggml_vk_unary_mul_op_index).
 
 namespace vramplan::sched::vk {
 namespace {

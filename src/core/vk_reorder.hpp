@@ -44,9 +44,15 @@ enum class GgmlOp : std::uint8_t {
   ssm_conv,
   ssm_scan,
   cpy,
-  repeat,
   gated_delta_net,
   pad,
+  // Gemma 3n's AltUp and activation-sparsity ops, and the REPEAT of llama4's expert input: real
+  // nodes (not empty), in no fusion pattern the reordering keeps for the graphs built here.
+  sqr,
+  sqrt,
+  sub,
+  repeat,
+  mean,
 };
 
 // One node of a split as the reordering (and CUDA's fusion matcher, cuda_fusion.hpp) sees it.

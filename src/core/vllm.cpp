@@ -34,8 +34,11 @@ enum class Split { replicated, tensor, vocab, kv, fused_qkv, skipped };
 Split classify(const TensorInfo& t, const ModelSpec& spec) {
   const std::string_view name = t.name;
   if (name == "token_embd.weight" || name == "output.weight") return Split::vocab;
+  // The rope factors a GGUF converter writes (Llama 3.1's, LongRoPE's): vLLM computes them
+  // from the config, no weight holds them.
+  if (name == "rope_freqs.weight" || name.starts_with("rope_factors_")) return Split::skipped;
   const std::int32_t block = tensor_block(t.name);
-  if (block < 0) return Split::replicated;  // output_norm, rope_freqs, position embeddings
+  if (block < 0) return Split::replicated;  // output_norm, position embeddings
   if (block >= spec.n_layer - spec.n_nextn) return Split::skipped;  // MTP: not loaded
   if (t.ne[1] == 1 && t.ne[2] == 1) return Split::replicated;       // norms, biases, sinks
   if (contains(name, ".attn_k.") || contains(name, ".attn_v.")) return Split::kv;

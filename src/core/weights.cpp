@@ -161,18 +161,28 @@ WeightSlot weight_slot(const std::string& name) {
   WeightSlot slot;
   // The embeddings' norm (bert, nomic-bert, bloom, rwkv, ...) is created with block 0's number
   // (tn(LLM_TENSOR_TOKEN_EMBD_NORM, "weight", 0), a repeating-layer tensor in llama-arch.cpp),
-  // so it goes where block 0 goes, not to the input layer's CPU.
-  slot.block = name.starts_with("token_embd_norm.") ? 0 : tensor_block(name);
+  // so it goes where block 0 goes, not to the input layer's CPU; so do gemma3n's per-layer
+  // input projection and its norm (LLM_TENSOR_PER_LAYER_MODEL_PROJ, _PROJ_NORM, created with
+  // block 0's number in src/models/gemma3n.cpp).
+  const bool block0 = name.starts_with("token_embd_norm.") ||
+                      name.starts_with("per_layer_model_proj.") ||
+                      name.starts_with("per_layer_proj_norm.");
+  slot.block = block0 ? 0 : tensor_block(name);
   slot.expert = is_expert_tensor(name);
   slot.output_weight = name == "output.weight";
   slot.output_norm = name.starts_with("output_norm.");
-  // The output layer: the head and its norm, and gemma-embedding's dense projections
-  // (LLM_TENSOR_DENSE_2_OUT / _3_OUT are output-layer tensors, llama-arch.cpp).
+  // The output layer: the head and its norm, gemma-embedding's dense projections
+  // (LLM_TENSOR_DENSE_2_OUT / _3_OUT) and gemma3n's AltUp projections (LLM_TENSOR_ALTUP_PROJ,
+  // _UNEMBD_PROJ): output-layer tensors in llama-arch.cpp.
   slot.output_group =
       slot.block < 0 && (name.starts_with("output.") || slot.output_norm ||
-                         name.starts_with("dense_2.") || name.starts_with("dense_3."));
+                         name.starts_with("dense_2.") || name.starts_with("dense_3.") ||
+                         name.starts_with("altup_proj.") || name.starts_with("altup_unembd_proj."));
   slot.token_embd = name == "token_embd.weight";
   slot.embedding = is_embedding_name(name);
+  slot.per_device = slot.block < 0 &&
+                    (name.starts_with("rope_freqs.") || name.starts_with("rope_factors_long.") ||
+                     name.starts_with("rope_factors_short."));
   return slot;
 }
 
@@ -214,9 +224,11 @@ WeightLayout layout_weights(const std::vector<TensorInfo>& tensors,
       add_to(layout.output, sized(t, bytes, slot.embedding));
       has_output = has_output || slot.output_weight;
       has_output_norm = has_output_norm || slot.output_norm;
+    } else if (slot.per_device) {
+      add_to(layout.per_device, sized(t, bytes, slot.embedding));
     } else {
-      // token_embd, position/token-type embeddings, their norms, rope_freqs: llama.cpp
-      // keeps the input layer on the CPU (llama-model.cpp, "very little benefit").
+      // token_embd, position/token-type embeddings, their norms: llama.cpp keeps the input
+      // layer on the CPU (llama-model.cpp, "very little benefit").
       add_to(layout.input, sized(t, bytes, slot.embedding));
       if (slot.token_embd) {
         token_embd = &t;

@@ -49,6 +49,8 @@ const YamlKeys model_keys{
     "tied_embeddings",
     "stored_output",
     "causal",
+    "rope_freqs",
+    "rope_factors",
     "sliding_window",
     "mla",
     "moe",
@@ -261,6 +263,10 @@ class Reader final : public YamlFieldReader {
         s.stored_output = boolean(field, key);
       } else if (key == "causal") {
         s.causal = boolean(field, key);
+      } else if (key == "rope_freqs") {
+        s.rope_freqs = boolean(field, key);
+      } else if (key == "rope_factors") {
+        s.rope_factors = int32(field, key);
       } else if (key == "quantizer") {
         const std::string who = string(field, key);
         if (who == "ollama") {

@@ -387,6 +387,12 @@ ModelSpec spec_from_gguf(const GgufFile& file, const std::string& origin) {
   // Encoders get no KV cache (llama_model::create_memory returns none for them).
   s.causal = !a.encoder && !a.bidirectional && k.opt_bool(k.key("attention.causal")).value_or(true);
   s.tied_embeddings = file.find_tensor("output.weight") == nullptr;
+  s.rope_freqs = file.find_tensor("rope_freqs.weight") != nullptr;
+  if (const GgufTensor* longrope = file.find_tensor("rope_factors_long.weight")) {
+    // validate() bounds it (a file's own tensors are what gets planned).
+    s.rope_factors = static_cast<std::int32_t>(
+        std::min<std::int64_t>(longrope->info.ne[0], std::numeric_limits<std::int32_t>::max()));
+  }
 
   const std::optional<std::int64_t> vocab = vocab_size_from_gguf(file, origin);
   if (!vocab) {

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <limits>
 #include <span>
 
@@ -38,6 +39,7 @@ class Fields {
   [[nodiscard]] std::string name(std::string_view key) const {
     return fmt::format("{}{}", prefix_, key);
   }
+  [[nodiscard]] const std::string& origin() const { return origin_; }
   [[noreturn]] void fail(std::string_view key, const std::string& what) const {
     bad_input(origin_, fmt::format("'{}' {}", name(key), what));
   }
@@ -233,6 +235,48 @@ Moe mixture_of_experts(const Fields& f, std::int64_t n_ff, std::int64_t n_layer)
   return moe;
 }
 
+// Llama 3.1-style rope scaling: rope_scaling (or rope_parameters, which newer configs write,
+// per layer type where it has a "full_attention" entry) with rope_type (older configs: type)
+// "llama3", as llama.cpp's converter reads it (conversion/llama.py, generate_extra_tensors).
+bool llama3_rope_scaling(const Fields& f) {
+  for (const std::string_view key : {"rope_scaling", "rope_parameters"}) {
+    const Json* value = f.find(key);
+    if (value == nullptr) continue;
+    if (!value->is_object()) {
+      f.fail(key, fmt::format("must be an object, got {}", Fields::type(*value)));
+    }
+    std::string prefix = f.name(key) + ".";
+    const Json* params = value;
+    if (const auto full = value->find("full_attention");
+        full != value->end() && full->is_object()) {
+      params = &*full;
+      prefix += "full_attention.";
+    }
+    const Fields rope(*params, prefix, f.origin());
+    std::string type = rope.opt_string("rope_type").value_or(rope.opt_string("type").value_or(""));
+    std::ranges::transform(type, type.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (type == "llama3") return true;
+  }
+  return false;
+}
+
+// LongRoPE: rope_scaling.long_factor, one value per rotated pair (n_rot / 2), which the
+// converters write as rope_factors_long/short.weight (conversion/phi.py checks that both lists
+// have that length); 0 without the list.
+std::int32_t longrope_factors(const Fields& f) {
+  const Json* value = f.find("rope_scaling");
+  if (value == nullptr) return 0;
+  if (!value->is_object()) {
+    f.fail("rope_scaling", fmt::format("must be an object, got {}", Fields::type(*value)));
+  }
+  const Fields rope(*value, f.name("rope_scaling") + ".", f.origin());
+  const Json* factors = rope.find("long_factor");
+  if (factors == nullptr) return 0;
+  if (!factors->is_array()) rope.fail("long_factor", "must be an array of numbers");
+  if (factors->size() > (1U << 13)) rope.fail("long_factor", "has more than 8192 values");
+  return static_cast<std::int32_t>(factors->size());
+}
+
 }  // namespace
 
 HfConfig spec_from_hf_config(std::string_view json, const std::string& origin) {
@@ -302,6 +346,9 @@ HfConfig spec_from_hf_config(std::string_view json, const std::string& origin) {
   s.moe = mixture_of_experts(f, s.n_ff, n_layer);
   if (!n_ff && !s.moe.present()) f.missing("intermediate_size");
   s.swa = sliding_window(f, arch, n_layer, s.n_ctx_train);
+
+  s.rope_freqs = arch.hf_llama3_rope_freqs && llama3_rope_scaling(f);
+  if (arch.hf_longrope_factors) s.rope_factors = longrope_factors(f);
 
   std::optional<bool> tie = f.opt_bool("tie_word_embeddings");
   if (!tie && text != nullptr) tie = top.opt_bool("tie_word_embeddings");

@@ -275,6 +275,19 @@ std::array<std::int64_t, 4> ne_of(const std::vector<std::int64_t>& shape) {
 HfTensorInfos hf_tensor_infos(const std::vector<SafetensorsTensor>& tensors,
                               const ModelSpec& spec) {
   HfTensorInfos out;
+  // The Llama 3.1 rope factors, which the converters compute from the config and write first
+  // (ModelSpec::rope_freqs; conversion/llama.py generate_extra_tensors).
+  if (spec.rope_freqs) {
+    out.tensors.push_back({.name = "rope_freqs.weight",
+                           .ne = {spec.head_dim_k() / 2, 1, 1, 1},
+                           .type = GgmlType::f32});
+  }
+  for (const char* name : {"rope_factors_long.weight", "rope_factors_short.weight"}) {
+    if (spec.rope_factors > 0) {  // LongRoPE's (conversion/phi.py)
+      out.tensors.push_back(
+          {.name = name, .ne = {spec.rope_factors, 1, 1, 1}, .type = GgmlType::f32});
+    }
+  }
   std::map<std::string, std::size_t> merged;  // *_exps name -> index in out.tensors
   std::map<std::string, SafetensorsTensor> first_expert;
   for (const SafetensorsTensor& t : tensors) {

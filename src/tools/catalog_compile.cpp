@@ -90,6 +90,8 @@ void write_entry(std::string& out, const CatalogEntry& e) {
   out +=
       fmt::format("    s.tied_embeddings = {};\n    s.causal = {};\n", s.tied_embeddings, s.causal);
   if (s.stored_output) out += "    s.stored_output = true;\n";
+  if (s.rope_freqs) out += "    s.rope_freqs = true;\n";
+  if (s.rope_factors != 0) out += fmt::format("    s.rope_factors = {};\n", s.rope_factors);
   if (s.quantizer == Quantizer::ollama) out += "    s.quantizer = Quantizer::ollama;\n";
   if (s.quantizer == Quantizer::ollama_065) out += "    s.quantizer = Quantizer::ollama_065;\n";
   if (s.token_embd_type) {

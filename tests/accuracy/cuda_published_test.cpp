@@ -158,8 +158,9 @@ std::vector<Record> load() {
     r.catalog = m.at("catalog").get<std::string>();
     r.match = m.at("match").get<std::string>();
     Model model = models.get(r.catalog);
-    // Tensors the record's file has beyond the catalog's list (rope_freqs.weight of a Llama 3.1
-    // file: the scheduler replay reads it, reserve_graph.cpp), put first in the model's list, as
+    // Tensors the record's file has beyond the catalog's list (none since the catalog's Llama
+    // 3.x entries carry rope_freqs.weight; a record may list such a tensor), put first in the
+    // model's list, as
     // the converter writes them (conversion/base.py: generate_extra_tensors() before the
     // checkpoint's tensors; the mapped range below follows the list's order).
     if (const auto extra = m.find("tensors_beyond_catalog"); extra != m.end()) {
@@ -170,6 +171,12 @@ std::vector<Record> load() {
         }
         TensorInfo info;
         info.name = t.at("name").get<std::string>();
+        for (const TensorInfo& have : model.tensors) {
+          if (have.name == info.name) {
+            throw std::runtime_error(r.id + ": tensors_beyond_catalog: the catalog's list has " +
+                                     info.name);
+          }
+        }
         const auto ne = t.at("ne").get<std::vector<std::int64_t>>();
         for (std::size_t d = 0; d < ne.size() && d < info.ne.size(); ++d) info.ne[d] = ne[d];
         first.push_back(info);

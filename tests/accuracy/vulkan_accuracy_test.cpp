@@ -141,6 +141,27 @@ TEST(VulkanAccuracy, DeepStackRunsTakeTheSchedulerReplay) {
   EXPECT_GE(runs["qwen3vlmoe"], 19);
 }
 
+// Llama 3.1's rope scaling tensor: runs of a model whose file carries rope_freqs.weight, with
+// blocks on the host and on the GPU (where it starts splits of its own), are among the cases
+// every buffer of which the tests below assert; the two-device runs are in the several-device
+// set.
+TEST(VulkanAccuracy, RopeFreqsRunsSplitTheBlocks) {
+  const Catalog shapes =
+      io::load_catalog({fs::path(VRAMPLAN_VULKAN_ACCURACY_DIR) / "shapes.yaml"}, "");
+  int partial = 0;
+  int all = 0;
+  for (const VkCase& c : cases()) {
+    const std::optional<ModelRef> ref = shapes.resolve(c.model);
+    if (!ref || ref->entry == nullptr || !ref->entry->spec.rope_freqs) continue;
+    SCOPED_TRACE(c.name());
+    ++all;
+    const std::int32_t n_layer = ref->entry->spec.n_layer;
+    if (c.offloaded > 1 && c.offloaded <= n_layer) ++partial;  // blocks on both sides
+  }
+  EXPECT_GE(all, 10);
+  EXPECT_GE(partial, 4);
+}
+
 // llama.cpp's layer placement (the last ngl layers, the output layer counting as one) is what
 // vramplan assumes: given the same -ngl, the GPU holds as many layers as llama.cpp says it
 // offloaded ("offloaded N/M layers to GPU").
@@ -234,7 +255,8 @@ TEST(VulkanAccuracy, ComputeBuffers) {
 // GGML_VK_DISABLE_GRAPH_OPTIMIZE=1; bench/accuracy/vulkan/no-graph-optimize), replayed without
 // it (GpuRules::reorders_nodes off): both compute buffers are asserted exactly on every case.
 // The reordering is what changes Vulkan0's buffer between
-// the two grids (on 38 of the 72 cases).
+// the two grids (on 38 of the 72 cases of grid-vulkan.json, 37 of the 46 of
+// grid-vulkan-llama4-gemma3n.json).
 TEST(VulkanAccuracy, ComputeExactWithoutTheVulkanReordering) {
   const std::vector<VkCase>& all = cases_without_reordering();
   ASSERT_GE(all.size(), 40U);

@@ -12,6 +12,7 @@
 #include <vramplan/error.hpp>
 #include <vramplan/io/catalog_yaml.hpp>
 #include <vramplan/tensors.hpp>
+#include <vramplan/weights.hpp>
 
 namespace vramplan::io {
 namespace {
@@ -345,6 +346,52 @@ TEST(CatalogYaml, StoredOutputIsReadAndAddsTheHeadToTheFile) {
   EXPECT_TRUE(has_output(b));
   EXPECT_NE(error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    stored_output: 2\n")),
             "");
+}
+
+// rope_freqs: the GGUF carries rope_freqs.weight (F32, head_dim / 2), first in the file.
+TEST(CatalogYaml, RopeFreqsIsReadAndAddsTheFactorsToTheFile) {
+  const std::string with =
+      replace(valid, "    layers: 16\n", "    layers: 16\n    rope_freqs: true\n");
+  const ModelSpec a = parse_catalog(valid, "models/x.yaml").front().spec;
+  const ModelSpec b = parse_catalog(with, "models/x.yaml").front().spec;
+  EXPECT_FALSE(a.rope_freqs);
+  ASSERT_TRUE(b.rope_freqs);
+  const std::vector<TensorInfo> plain = generate_tensors(a, FileType::mostly_q4_k_m);
+  const std::vector<TensorInfo> tensors = generate_tensors(b, FileType::mostly_q4_k_m);
+  ASSERT_EQ(tensors.size(), plain.size() + 1);
+  EXPECT_EQ(tensors.front().name, "rope_freqs.weight");
+  EXPECT_EQ(tensors.front().type, GgmlType::f32);
+  EXPECT_EQ(tensors.front().ne[0], b.head_dim_k() / 2);
+  // The other tensors and their types are unchanged (a 1-D tensor moves no quantizer counter).
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_EQ(tensors[i + 1].name, plain[i].name);
+    EXPECT_EQ(tensors[i + 1].type, plain[i].type) << plain[i].name;
+  }
+  EXPECT_NE(error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    rope_freqs: 2\n")),
+            "");
+}
+
+// rope_factors: LongRoPE's rope_factors_long/short.weight, F32 of that many values, first.
+TEST(CatalogYaml, RopeFactorsAddLongRopesTwoTensors) {
+  const std::string with =
+      replace(valid, "    layers: 16\n", "    layers: 16\n    rope_factors: 32\n");
+  const ModelSpec b = parse_catalog(with, "models/x.yaml").front().spec;
+  ASSERT_EQ(b.rope_factors, 32);
+  const std::vector<TensorInfo> tensors = generate_tensors(b, FileType::mostly_q8_0);
+  ASSERT_GE(tensors.size(), 2U);
+  EXPECT_EQ(tensors[0].name, "rope_factors_long.weight");
+  EXPECT_EQ(tensors[1].name, "rope_factors_short.weight");
+  for (const std::size_t i : {0U, 1U}) {
+    EXPECT_EQ(tensors[i].type, GgmlType::f32);
+    EXPECT_EQ(tensors[i].ne[0], 32);
+  }
+  const WeightLayout w = layout_weights(tensors, b.n_layer);
+  EXPECT_EQ(w.per_device.host, 2 * 32 * 4);  // placed with the blocks, not the input layer
+  EXPECT_NE(error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    rope_factors: -1\n")),
+            "");
+  EXPECT_NE(
+      error_of(replace(valid, "    layers: 16\n", "    layers: 16\n    rope_factors: 100000\n")),
+      "");
 }
 
 TEST(CatalogYaml, DuplicateIdWithinAFile) {

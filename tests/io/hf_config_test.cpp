@@ -25,7 +25,9 @@ std::string config_error(std::string_view json) {
 
 TEST(HfConfig, Llama31MapsToTheCatalogSpec) {
   const HfConfig c = spec_from_hf_config(llama31_8b_config, "config.json");
-  EXPECT_EQ(c.spec, test::llama31_8b());
+  ModelSpec expected = test::llama31_8b();
+  expected.rope_freqs = true;  // rope_type llama3
+  EXPECT_EQ(c.spec, expected);
   EXPECT_EQ(c.architecture, "LlamaForCausalLM");
   EXPECT_EQ(c.model_type, "llama");
   EXPECT_EQ(c.torch_dtype, "bfloat16");
@@ -37,6 +39,76 @@ TEST(HfConfig, Llama31MapsToTheCatalogSpec) {
   EXPECT_FALSE(a.swa);
   EXPECT_EQ(a.k_width, 8 * 128);
   EXPECT_EQ(a.v_width, 8 * 128);
+}
+
+// Llama 3.1-style rope scaling converts with rope_freqs.weight (conversion/llama.py
+// generate_extra_tensors; Ollama's convert_llama.go ropeFactors): under rope_scaling or
+// rope_parameters (per layer type where it has full_attention), rope_type or the older type.
+TEST(HfConfig, Llama3RopeScalingMeansTheFileHasRopeFreqs) {
+  const std::string base(llama31_8b_config);
+  const auto rope_freqs = [](const std::string& json) {
+    return spec_from_hf_config(json, "config.json").spec.rope_freqs;
+  };
+  const std::string scaling =
+      R"("rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                   "original_max_position_embeddings": 8192, "rope_type": "llama3"},)";
+  ASSERT_NE(base.find(scaling), std::string::npos);
+  const auto with = [&](const std::string& replacement) {
+    std::string json = base;
+    json.replace(json.find(scaling), scaling.size(), replacement);
+    return json;
+  };
+  EXPECT_TRUE(rope_freqs(base));
+  EXPECT_TRUE(rope_freqs(with(R"("rope_scaling": {"type": "Llama3", "factor": 8.0},)")));
+  EXPECT_TRUE(rope_freqs(
+      with(R"("rope_parameters": {"full_attention": {"rope_type": "llama3"}, "sliding_attention":
+             {"rope_type": "default"}},)")));
+  EXPECT_TRUE(rope_freqs(with(R"("rope_parameters": {"rope_type": "llama3"},)")));
+  EXPECT_FALSE(rope_freqs(with("")));  // Llama 3.0: no scaling
+  EXPECT_FALSE(rope_freqs(with(R"("rope_scaling": null,)")));
+  EXPECT_FALSE(rope_freqs(with(R"("rope_scaling": {"type": "linear", "factor": 2.0},)")));
+  EXPECT_FALSE(rope_freqs(with(R"("rope_scaling": {"rope_type": "yarn", "factor": 4.0},)")));
+  EXPECT_NE(config_error(with(R"("rope_scaling": 8,)")).find("'rope_scaling' must be an object"),
+            std::string::npos);
+  EXPECT_NE(config_error(with(R"("rope_scaling": {"rope_type": 3},)"))
+                .find("'rope_scaling.rope_type' must be a string"),
+            std::string::npos);
+  // qwen2's converter writes no such tensor whatever the config says.
+  std::string qwen(qwen25_7b_config);
+  qwen.replace(qwen.find(R"("rope_theta")"), 0,
+               R"("rope_scaling": {"rope_type": "llama3", "factor": 8.0}, )");
+  EXPECT_FALSE(rope_freqs(qwen));
+}
+
+// LongRoPE (Phi-3 128k): rope_scaling.long_factor, one value per rotated pair, converts with
+// rope_factors_long/short.weight of that length (conversion/phi.py; convert_phi3.go).
+TEST(HfConfig, LongRopeFactorsGiveTheFactorTensorsLength) {
+  const auto config = [](const std::string& rope_scaling) {
+    return R"({"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_size": 3072,
+      "intermediate_size": 8192, "num_attention_heads": 32, "num_hidden_layers": 32,
+      "num_key_value_heads": 32, "vocab_size": 32064, "max_position_embeddings": 131072,
+      "original_max_position_embeddings": 4096, )" +
+           rope_scaling + R"( "tie_word_embeddings": false})";
+  };
+  std::string factors = "[1.0";
+  for (int i = 1; i < 48; ++i) factors += ", 1.0";
+  factors += "]";
+  const std::string longrope = R"("rope_scaling": {"type": "longrope", "long_factor": )" + factors +
+                               R"(, "short_factor": )" + factors + "},";
+  const ModelSpec s = spec_from_hf_config(config(longrope), "config.json").spec;
+  EXPECT_EQ(s.arch, "phi3");
+  EXPECT_EQ(s.rope_factors, 48);
+  EXPECT_FALSE(s.rope_freqs);
+  EXPECT_EQ(spec_from_hf_config(config(""), "config.json").spec.rope_factors, 0);  // 4k model
+  EXPECT_EQ(
+      spec_from_hf_config(config(R"("rope_scaling": null,)"), "config.json").spec.rope_factors, 0);
+  EXPECT_NE(config_error(config(R"("rope_scaling": {"type": "longrope", "long_factor": 4},)"))
+                .find("'rope_scaling.long_factor' must be an array"),
+            std::string::npos);
+  // A llama config's long_factor is not LongRoPE to llama's converter.
+  std::string llama(llama31_8b_config);
+  llama.replace(llama.find(R"("rope_type": "llama3")"), 0, R"("long_factor": [1.0, 2.0], )");
+  EXPECT_EQ(spec_from_hf_config(llama, "config.json").spec.rope_factors, 0);
 }
 
 TEST(HfConfig, Qwen25WithUseSlidingWindowFalseHasNoSlidingWindow) {

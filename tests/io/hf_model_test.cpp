@@ -329,24 +329,31 @@ TEST_F(SafetensorsFiles, Llama31ParameterCountFromHeaders) {
   EXPECT_EQ(m.bytes_per_dtype, (std::map<std::string, Bytes>{{"BF16", 2 * 8'030'261'248}}));
   ASSERT_EQ(m.files.size(), 1U);
   EXPECT_EQ(m.bytes_read, 8 + b.header().size());
-  EXPECT_EQ(m.config.spec, test::llama31_8b());
+  ModelSpec expected = test::llama31_8b();
+  expected.rope_freqs = true;  // rope_type llama3
+  EXPECT_EQ(m.config.spec, expected);
 
   const HfTensorInfos infos = hf_tensor_infos(m.tensors, m.config.spec);
   EXPECT_EQ(infos.projector, 0);
   EXPECT_EQ(infos.skipped, 0);
-  ASSERT_EQ(infos.tensors.size(), 291U);
+  // The checkpoint's 291 tensors and, first, the rope factors a conversion adds.
+  ASSERT_EQ(infos.tensors.size(), 292U);
   EXPECT_EQ(infos.tensors[0],
+            (TensorInfo{.name = "rope_freqs.weight", .ne = {64, 1, 1, 1}, .type = GgmlType::f32}));
+  EXPECT_EQ(infos.tensors[1],
             (TensorInfo{
                 .name = "token_embd.weight", .ne = {4096, 128256, 1, 1}, .type = GgmlType::bf16}));
-  EXPECT_EQ(infos.tensors[2].name, "blk.0.attn_q.weight");
-  EXPECT_EQ(infos.tensors[9].name, "blk.0.ffn_down.weight");
-  EXPECT_EQ(infos.tensors[9].ne, (std::array<std::int64_t, 4>{14336, 4096, 1, 1}));
-  EXPECT_EQ(infos.tensors[289].name, "output_norm.weight");
-  EXPECT_EQ(infos.tensors[290].name, "output.weight");
+  EXPECT_EQ(infos.tensors[3].name, "blk.0.attn_q.weight");
+  EXPECT_EQ(infos.tensors[10].name, "blk.0.ffn_down.weight");
+  EXPECT_EQ(infos.tensors[10].ne, (std::array<std::int64_t, 4>{14336, 4096, 1, 1}));
+  EXPECT_EQ(infos.tensors[290].name, "output_norm.weight");
+  EXPECT_EQ(infos.tensors[291].name, "output.weight");
 
-  // layout_weights groups the exact bytes: 32 equal blocks, the output layer, the input.
+  // layout_weights groups the exact bytes: 32 equal blocks, the output layer, the input, the
+  // rope factors.
   const WeightLayout layout = layout_weights(infos.tensors, m.config.spec.n_layer);
-  EXPECT_EQ(layout.file_tensor_bytes, 2 * 8'030'261'248);
+  EXPECT_EQ(layout.file_tensor_bytes, 2 * 8'030'261'248 + 256);
+  EXPECT_EQ(layout.per_device.host, 256);
   const Bytes block = 2 * (4096 + 2 * 4096 * 4096 + 2 * 1024 * 4096 + 4096 + 3 * 14336 * 4096);
   for (const WeightGroup& g : layout.blocks) EXPECT_EQ(g.host, block);
   EXPECT_EQ(layout.input.host, 2 * 128256 * 4096);
@@ -354,9 +361,9 @@ TEST_F(SafetensorsFiles, Llama31ParameterCountFromHeaders) {
   EXPECT_FALSE(layout.output_tied);
 
   const Model model = model_from_hf(m, "llama-3.1-8b");
-  EXPECT_EQ(model.n_params, 8'030'261'248);
+  EXPECT_EQ(model.n_params, 8'030'261'248 + 64);
   EXPECT_EQ(model.file_type, FileType::mostly_bf16);
-  EXPECT_EQ(model.weights.file_tensor_bytes, 2 * 8'030'261'248);
+  EXPECT_EQ(model.weights.file_tensor_bytes, 2 * 8'030'261'248 + 256);
 }
 
 TEST_F(SafetensorsFiles, IndexWithTwoShards) {
@@ -415,7 +422,7 @@ TEST_F(SafetensorsFiles, ConfigAloneHasUnknownWeights) {
   EXPECT_EQ(m.bytes_read, 0U);
   // Planned from generated tensors at the config's dtype.
   const Model model = model_from_hf(m, "llama");
-  EXPECT_EQ(model.n_params, 8'030'261'248);
+  EXPECT_EQ(model.n_params, 8'030'261'248 + 64);  // and the conversion's rope factors
   EXPECT_EQ(model.file_type, FileType::mostly_bf16);
 
   write_file(path("config.json"), std::string(deepseek_v3_config));

@@ -267,14 +267,16 @@ TEST_F(ModelLoader, HuggingFaceDirectoryOrConfigIsRead) {
       << R"({"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
              "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
              "num_key_value_heads": 8, "vocab_size": 128256, "max_position_embeddings": 131072,
+             "rope_scaling": {"rope_type": "llama3", "factor": 8.0},
              "tie_word_embeddings": false, "torch_dtype": "bfloat16"})";
   for (const fs::path& path : {dir_ / "Llama-3.1-8B", dir_ / "Llama-3.1-8B" / "config.json"}) {
     const LoadedModel hf = load_model(path.string(), catalog(), options());
     EXPECT_EQ(hf.kind, SourceKind::huggingface);
     EXPECT_EQ(hf.model.name, "Llama-3.1-8B");
-    EXPECT_EQ(hf.model.n_params, 8'030'261'248);
+    // The checkpoint's 8,030,261,248 and the 64 rope factors the conversion adds.
+    EXPECT_EQ(hf.model.n_params, 8'030'261'248 + 64);
     // No safetensors: the weights are the config's tensors at its dtype, as a BF16 GGUF
-    // conversion would store them (norms stay F32).
+    // conversion would store them (norms and rope factors stay F32).
     EXPECT_EQ(hf.model.weights, load_model("llama3.1:8b-bf16", catalog(), options()).model.weights);
     ASSERT_EQ(hf.notes.size(), 1u);  // says the weights came from the config
   }

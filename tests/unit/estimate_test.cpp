@@ -243,6 +243,59 @@ TEST(Estimate, FullOffloadKeepsOnlyTheInputLayerOnTheHost) {
   expect_components_add_up(m, e);
 }
 
+// rope_freqs.weight (Llama 3.1-style rope scaling) is a repeating-layer tensor without a block
+// number: llama.cpp's create_tensor loads it for block 0 and returns the tensor already made in
+// the same buffer type for the others (TENSOR_DUPLICATED), so each device holding a block has
+// one copy (64 F32 values: 256 bytes, a multiple of every GPU alignment) and a device holding
+// only the output layer none. With mmap the host's copy is in the mapped range where block 0 is.
+TEST(Estimate, RopeFreqsHasOneCopyOnEachDeviceThatHoldsABlock) {
+  ModelSpec spec = test::llama31_8b();
+  spec.rope_freqs = true;
+  const std::vector<TensorInfo> tensors = generate_tensors(spec, FileType::mostly_q8_0);
+  ASSERT_EQ(tensors.front().name, "rope_freqs.weight");  // the converters write it first
+  EXPECT_EQ(tensors.front().type, GgmlType::f32);
+  EXPECT_EQ(tensors.front().ne[0], 64);
+  const Model with = make_model("with", "unit test", spec, FileType::mostly_q8_0, tensors);
+  ModelSpec plain_spec = spec;
+  plain_spec.rope_freqs = false;
+  const Model plain = make_model("plain", "unit test", plain_spec, FileType::mostly_q8_0,
+                                 generate_tensors(plain_spec, FileType::mostly_q8_0));
+  ASSERT_EQ(with.weights.file_tensor_bytes, plain.weights.file_tensor_bytes + 256);
+  EXPECT_EQ(with.weights.input, plain.weights.input);  // not the input layer's CPU
+
+  const auto weights = [](const Model& m, Backend backend, std::int32_t gpu_layers,
+                          std::vector<Bytes> gpus) {
+    const Estimate e =
+        estimate(m, engine(EngineId::llamacpp), backend, config(4096, 1, gpu_layers), gpus);
+    std::vector<Bytes> out;
+    for (const DeviceUsage& d : e.devices) out.push_back(d.weights);
+    return out;
+  };
+  const auto copies = [&](Backend backend, std::int32_t gpu_layers, std::vector<Bytes> gpus) {
+    const std::vector<Bytes> a = weights(with, backend, gpu_layers, gpus);
+    const std::vector<Bytes> b = weights(plain, backend, gpu_layers, gpus);
+    std::vector<Bytes> out;
+    for (std::size_t i = 0; i < a.size(); ++i) out.push_back(a[i] - b[i]);
+    return out;
+  };
+  for (const Backend backend : {Backend::cuda, Backend::vulkan, Backend::metal}) {
+    SCOPED_TRACE(to_string(backend));
+    EXPECT_EQ(copies(backend, 0, {16 * gib}), (std::vector<Bytes>{0, 256}));
+    EXPECT_EQ(copies(backend, 1, {16 * gib}), (std::vector<Bytes>{0, 256}));  // output only
+    EXPECT_EQ(copies(backend, 15, {16 * gib}), (std::vector<Bytes>{256, 256}));
+    EXPECT_EQ(copies(backend, 33, {16 * gib}), (std::vector<Bytes>{256, 0}));
+    EXPECT_EQ(copies(backend, 33, {16 * gib, 16 * gib}), (std::vector<Bytes>{256, 256, 0}));
+  }
+  EXPECT_EQ(copies(Backend::cpu, 0, {}), (std::vector<Bytes>{256}));
+
+  // The mapped range: the tensor lies before token_embd, so a host holding block 0 maps from
+  // it (256 bytes and token_embd's 32-byte alignment more); a host holding no block does not.
+  const Config partial = config(4096, 1, 15);
+  EXPECT_EQ(mapped_host_weights(with, partial), mapped_host_weights(plain, partial) + 256);
+  const Config full = config(4096, 1, 33);
+  EXPECT_EQ(mapped_host_weights(with, full), mapped_host_weights(plain, full));
+}
+
 TEST(Estimate, OneGpuLayerIsTheOutputLayer) {
   const Model m = test::simple_model(test::llama31_8b());
   const Estimate e =

@@ -339,6 +339,7 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
   std::size_t compared = 0;
   std::size_t experts = 0;
   std::size_t tied = 0;
+  std::size_t rope_freqs = 0;
   for (const CatalogEntry& entry : catalog().entries()) {
     if (entry.quants.empty() || !has_tensor_layout(entry.spec.arch)) continue;
     const TensorLayout layout(entry.spec);
@@ -358,14 +359,22 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
       for (std::size_t i = 0; i < tensors.size(); ++i) {
         const TensorInfo& t = tensors[i];
         const WeightSlot& slot = slots[i];
-        // The embeddings' norm is block 0's (llama.cpp creates it with block 0's number).
-        const std::int32_t block =
-            t.name.starts_with("token_embd_norm.") ? 0 : tensor_block(t.name);
+        // The embeddings' norm and gemma3n's per-layer input projection and its norm are block
+        // 0's (llama.cpp creates them with block 0's number).
+        const bool block0 = t.name.starts_with("token_embd_norm.") ||
+                            t.name.starts_with("per_layer_model_proj.") ||
+                            t.name.starts_with("per_layer_proj_norm.");
+        const std::int32_t block = block0 ? 0 : tensor_block(t.name);
         EXPECT_EQ(slot.block, block) << t.name;
         EXPECT_EQ(slot.expert, is_expert_tensor(t.name)) << t.name;
         EXPECT_EQ(slot.output_weight, t.name == "output.weight") << t.name;
         EXPECT_EQ(slot.output_norm, t.name.starts_with("output_norm.")) << t.name;
         EXPECT_EQ(slot.token_embd, t.name == "token_embd.weight") << t.name;
+        // The rope factors are loaded with every block (LLM_TENSOR_LAYER_REPEATING).
+        const bool per_device = t.name == "rope_freqs.weight" ||
+                                t.name == "rope_factors_long.weight" ||
+                                t.name == "rope_factors_short.weight";
+        EXPECT_EQ(slot.per_device, per_device) << t.name;
         EXPECT_EQ(slot, weight_slot(t.name)) << t.name;
         EXPECT_EQ(layout.roles()[i], detail::tensor_role(t)) << t.name;
         EXPECT_EQ(layout.roles()[i].block, tensor_block(t.name)) << t.name;
@@ -376,8 +385,12 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
             by_name.experts[static_cast<std::size_t>(block)].add(t);
             ++experts;
           }
+        } else if (per_device) {
+          by_name.per_device.add(t);
+          ++rope_freqs;
         } else if (t.name.starts_with("output.") || t.name.starts_with("output_norm.") ||
-                   t.name.starts_with("dense_2.") || t.name.starts_with("dense_3.")) {
+                   t.name.starts_with("dense_2.") || t.name.starts_with("dense_3.") ||
+                   t.name.starts_with("altup_proj.") || t.name.starts_with("altup_unembd_proj.")) {
           by_name.output.add(t);
           has_output = has_output || t.name == "output.weight";
           has_output_norm = has_output_norm || t.name.starts_with("output_norm.");
@@ -400,8 +413,9 @@ TEST(Recommend, TheLayoutsRolesAndSlotsAreWhatEachNameSays) {
     }
   }
   EXPECT_GT(compared, 500U);
-  EXPECT_GT(experts, 0U);  // MoE entries are among them
-  EXPECT_GT(tied, 0U);     // and entries with tied embeddings
+  EXPECT_GT(experts, 0U);     // MoE entries are among them
+  EXPECT_GT(tied, 0U);        // and entries with tied embeddings
+  EXPECT_GT(rope_freqs, 0U);  // and entries with rope factors (Llama 3.x, Phi-3 128k)
   const TensorLayout layout(catalog().entries().front().spec);
   std::vector<WeightSlot> short_slots = layout.weight_slots();
   short_slots.pop_back();

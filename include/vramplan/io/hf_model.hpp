@@ -56,7 +56,8 @@ struct HfTensorInfos {
 // Renames HF tensors the way convert_hf_to_gguf.py does, so that layout_weights() groups
 // their exact bytes per layer: model.embed_tokens.weight -> token_embd.weight,
 // model.layers.N.* -> blk.N.*, model.norm.* -> output_norm.*, lm_head.weight ->
-// output.weight; per-expert tensors (experts.E.*) are merged into one *_exps tensor per block.
+// output.weight; per-expert tensors (experts.E.*) are merged into one *_exps tensor per block;
+// rope_freqs.weight first where the spec says the converter writes it (ModelSpec::rope_freqs).
 // Types: same_size_ggml_type (safetensors.hpp): bytes stay exact, element counts of packed
 // formats (MXFP4 blocks in U8) do not.
 [[nodiscard]] HfTensorInfos hf_tensor_infos(const std::vector<SafetensorsTensor>& tensors,

@@ -26,6 +26,17 @@ grid-vulkan-deepstack.json  Qwen3-VL's text models with DeepStack inputs (qwen3v
                   synthetic shapes) with every layer, half of them and none on the GPU, flash
                   attention on and off, mmap off, op offload off, an n_ubatch of 2048 over a
                   512-token context, and --n-cpu-moe on the MoE shape.
+grid-vulkan-rope.json  a Llama 3.1-shaped model with rope_freqs.weight and a Phi-3-128k-shaped
+                  one with LongRoPE's factors (shapes.yaml): every layer, half of them, the
+                  output layer only and none on the GPU, flash attention on and off, mmap off
+                  and op offload off;
+grid-vulkan-multi-rope.json  the same models on two devices, every layer and half of them;
+grid-vulkan-llama4-gemma3n.json  llama4 (synthetic shapes: experts on every block, and
+                  interleaved on every second one) and gemma3n (a synthetic shape, 22 blocks
+                  so that two read an earlier block's cache): every layer, half and none on the
+                  GPU with flash attention on and off, mmap off, op offload off, an n_ubatch
+                  of 2048 over a 512-token context (capped at n_ctx for these causal models),
+                  and --n-cpu-moe on llama4.
 
 A case: ngl (llama.cpp's n_gpu_layers, the output layer counts as one; -1 = all), ctx (n_ctx),
 ubatch (n_batch = n_ubatch), fa, mmap, op_offload, n_cpu_moe, optionally seqs (n_seq_max) and
@@ -216,6 +227,73 @@ def deepstack_grid():
     return grid
 
 
+# The rope frequency factors a file can carry, one copy per device holding a block and read by
+# every block's ROPE: Llama 3.1's rope_freqs.weight and LongRoPE's rope_factors_long/short
+# (synthetic llama and phi3 shapes with them, shapes.yaml).
+ROPE = [("vkllama3:tiny-q8_0", 8, 16), ("vkphi3:tiny-q8_0", 8, 16)]
+
+
+def rope_grid():
+    grid = []
+    for name, n_layer, heads in ROPE:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2, 1, 0):
+            for fa in (True, False):
+                cases.append(case(ngl, fa, heads=heads))
+        cases.append(case(total // 2, True, False, heads=heads))
+        cases.append(case(total // 2, True, True, op_offload=False, heads=heads))
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
+def rope_multi_grid():
+    grid = []
+    for name, n_layer, heads in ROPE:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2):
+            c = case(ngl, heads=heads)
+            c["gpus"] = 2
+            c["split"] = [1, 1]
+            cases.append(c)
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
+# llama4 and gemma3n (synthetic shapes, shapes.yaml): (name, n_layer, n_head, MoE).
+LLAMA4_GEMMA3N = [
+    ("vkllama4:tiny-q8_0", 8, 8, True),
+    ("vkllama4il:tiny-q8_0", 8, 8, True),
+    ("vkgemma3n:tiny-q8_0", 22, 4, False),
+]
+
+
+def llama4_gemma3n_grid():
+    grid = []
+    for name, n_layer, heads, moe in LLAMA4_GEMMA3N:
+        total = n_layer + 1
+        cases = []
+        for ngl in (total, total // 2, 0):
+            for fa in (True, False):
+                cases.append(case(ngl, fa, heads=heads))
+        cases.append(case(total, mmap=False, heads=heads))
+        cases.append(case(total // 2, mmap=False, heads=heads))
+        for ngl in (total // 2, 0):
+            cases.append(case(ngl, op_offload=False, heads=heads))
+        for ngl in (total, total // 2):
+            c = case(ngl, heads=heads)
+            c.update(ctx=512, ubatch=2048)
+            cases.append(c)
+        if moe:
+            for n_cpu_moe in (2, 4, n_layer):
+                cases.append(case(total, n_cpu_moe=n_cpu_moe, heads=heads))
+            cases.append(case(total, mmap=False, n_cpu_moe=4, heads=heads))
+            cases.append(case(total, False, n_cpu_moe=4, heads=heads))
+        grid.append({"model": name, "cases": cases})
+    return grid
+
+
 def smoke_grid():
     return [
         {"model": "vkqwen3:tiny-q8_0", "cases": [case(9), case(4), case(4, mmap=False)]},
@@ -238,3 +316,6 @@ if __name__ == "__main__":
     write("grid-vulkan-archs.json", archs_grid())
     write("grid-vulkan-hybrid.json", hybrid_grid())
     write("grid-vulkan-deepstack.json", deepstack_grid())
+    write("grid-vulkan-rope.json", rope_grid())
+    write("grid-vulkan-multi-rope.json", rope_multi_grid())
+    write("grid-vulkan-llama4-gemma3n.json", llama4_gemma3n_grid())
