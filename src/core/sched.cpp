@@ -577,13 +577,17 @@ class Scheduler {
         }
       }
     };
+    // A tensor of the graph or a copy into a split, by the node keys split_nodes() gives.
+    const auto tensor_of = [&](std::int64_t k) -> const Tensor& {
+      const auto n_tensors = static_cast<std::int64_t>(g_.tensors().size());
+      return k >= n_tensors ? copy_tensors[static_cast<std::size_t>(k - n_tensors)]
+                            : at(static_cast<TensorId>(k));
+    };
     for (Split& sp : all) {
       if (sp.backend == cpu_ || sp.nodes.empty()) continue;
       if (gpu_.reorders_nodes) {
         const auto layout = [&](std::int64_t k) {
-          const auto n_tensors = static_cast<std::int64_t>(g_.tensors().size());
-          const Tensor& t = k >= n_tensors ? copy_tensors[static_cast<std::size_t>(k - n_tensors)]
-                                           : at(static_cast<TensorId>(k));
+          const Tensor& t = tensor_of(k);
           return vk::Layout{
               .ne = t.ne, .f32 = t.elem == graph::Elem::f32, .contiguous = t.contiguous};
         };
@@ -597,9 +601,7 @@ class Scheduler {
       if (gpu_.moe_fusion_deps) {
         // Shapes, types and layouts, of a tensor of the graph or of a copy into this split.
         const auto info = [&](std::int64_t k) {
-          const auto n_tensors = static_cast<std::int64_t>(g_.tensors().size());
-          const Tensor& t = k >= n_tensors ? copy_tensors[static_cast<std::size_t>(k - n_tensors)]
-                                           : at(static_cast<TensorId>(k));
+          const Tensor& t = tensor_of(k);
           return cuda_fusion::Info{
               .ne = t.ne, .f32 = t.elem == graph::Elem::f32, .contiguous = t.contiguous};
         };
